@@ -1,0 +1,140 @@
+//! The argument grammar.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Embudo: see what is really going on in your CRM.
+///
+/// Embudo keeps your customers, deals and activities in one DuckDB file, audits the data and
+/// reports on it. Start with `embudo demo`, which builds a sample business and shows what
+/// Embudo can tell you about it.
+#[derive(Debug, Parser)]
+#[command(name = "embudo", version, about, long_about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The store file [env: EMBUDO_DB; default: ./embudo.duckdb]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// How to print data [env: EMBUDO_FORMAT; default: table]
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<Format>,
+
+    /// Print nothing but the data (no progress, no hints)
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// A configuration file [env: EMBUDO_CONFIG; default: ./embudo.toml if present]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+/// Output formats for data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// A JSON array of objects, one per row.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create an empty store (or bring an older one up to the current schema).
+    Init,
+
+    /// Fill the store with a simulated business: three years of contacts, deals,
+    /// activities, marketing and service, with deliberate data defects.
+    ///
+    /// The same --seed, --scale and --now always give the same rows.
+    ///
+    /// Example: embudo generate --scale medium --seed 7 --truth truth.json
+    Generate(GenerateArgs),
+
+    /// Build a sample store in ./embudo-demo.duckdb and show what Embudo sees in it.
+    ///
+    /// Only ever replaces a file that an earlier `embudo demo` created.
+    Demo(DemoArgs),
+
+    /// Run read-only SQL over the canonical tables.
+    ///
+    /// The store is opened read-only and cut off from the file system, so a query can
+    /// neither change it nor read or write other files.
+    ///
+    /// Example: embudo sql "SELECT lead_source, count(*) FROM contacts GROUP BY ALL"
+    Sql {
+        /// One SQL statement.
+        query: String,
+    },
+
+    /// Row counts of every canonical table.
+    Tables,
+
+    /// Measure Embudo on this machine and print the figures.
+    ///
+    /// Each benchmark works on a fresh store in a temporary directory.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// small (~2k contacts), medium (~100k), large (~1M contacts, 10M activities)
+    #[arg(long, default_value = "small")]
+    pub scale: embudo_synth::Scale,
+
+    /// Random seed
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// The simulated present, e.g. 2026-06-30 or 2026-06-30T17:00:00Z [default: now]
+    #[arg(long, value_name = "TIMESTAMP", value_parser = crate::config::parse_timestamp)]
+    pub now: Option<chrono::NaiveDateTime>,
+
+    /// Share of records given a deliberate defect (0 for clean data)
+    #[arg(long, default_value_t = 0.05, value_name = "RATE", value_parser = parse_rate)]
+    pub defects: f64,
+
+    /// Write the ground truth (duplicates, defects, future of open deals) as JSON here
+    #[arg(long, value_name = "PATH")]
+    pub truth: Option<PathBuf>,
+
+    /// Replace the data already in the store (otherwise a store with data is refused)
+    #[arg(long)]
+    pub replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to build the demo store
+    #[arg(long, default_value = "embudo-demo.duckdb", value_name = "PATH")]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Scale of the generated store the benchmarks run on
+    #[arg(long, default_value = "medium")]
+    pub scale: embudo_synth::Scale,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number"))?;
+    if (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(format!("{rate} is not between 0 and 1"))
+    }
+}

@@ -1,0 +1,29 @@
+//! One module per subcommand.
+
+mod bench;
+mod demo;
+mod generate;
+mod sql;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+use anyhow::Result;
+
+pub fn run(cli: Cli) -> Result<()> {
+    let config = Config::resolve(&cli.global)?;
+    match cli.command {
+        Command::Init => generate::init(&config),
+        Command::Generate(args) => generate::run(&config, &args),
+        Command::Demo(args) => demo::run(&config, &args),
+        Command::Sql { query } => sql::run(&config, &query),
+        Command::Tables => sql::tables(&config),
+        Command::Bench(args) => bench::run(&config, &args),
+    }
+}
+
+/// A hint for people on stderr, unless quiet.
+fn hint(config: &Config, text: impl std::fmt::Display) {
+    if !config.quiet {
+        eprintln!("{text}");
+    }
+}

@@ -1,0 +1,117 @@
+//! Configuration: a flag wins over the `EMBUDO_*` environment, which wins over the config
+//! file (`--config`, `EMBUDO_CONFIG`, or `./embudo.toml` when present), which wins over the
+//! defaults.
+
+use crate::cli::{Format, GlobalArgs};
+use anyhow::{Context, Result, bail};
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+const DEFAULT_DB: &str = "embudo.duckdb";
+const DEFAULT_CONFIG: &str = "embudo.toml";
+
+/// The settings a command runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The store file.
+    pub db: PathBuf,
+    /// How data is printed.
+    pub format: Format,
+    /// No progress and no hints on stderr.
+    pub quiet: bool,
+}
+
+/// What an `embudo.toml` may set.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    db: Option<PathBuf>,
+    format: Option<Format>,
+}
+
+impl Config {
+    pub fn resolve(args: &GlobalArgs) -> Result<Config> {
+        let file = load_file(
+            args.config
+                .clone()
+                .or_else(|| env("EMBUDO_CONFIG").map(PathBuf::from)),
+        )?;
+        let format = match (args.format, env("EMBUDO_FORMAT")) {
+            (Some(format), _) => format,
+            (None, Some(text)) => parse_format(&text)?,
+            (None, None) => file.format.unwrap_or(Format::Table),
+        };
+        let db = args
+            .db
+            .clone()
+            .or_else(|| env("EMBUDO_DB").map(PathBuf::from))
+            .or(file.db)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
+        Ok(Config {
+            db,
+            format,
+            quiet: args.quiet,
+        })
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn parse_format(text: &str) -> Result<Format> {
+    match text {
+        "table" => Ok(Format::Table),
+        "csv" => Ok(Format::Csv),
+        "json" => Ok(Format::Json),
+        other => bail!("EMBUDO_FORMAT is '{other}'; use table, csv or json"),
+    }
+}
+
+/// The named file (which must exist), or `./embudo.toml` if there is one.
+fn load_file(named: Option<PathBuf>) -> Result<FileConfig> {
+    let path = match named {
+        Some(path) => path,
+        None if Path::new(DEFAULT_CONFIG).exists() => PathBuf::from(DEFAULT_CONFIG),
+        None => return Ok(FileConfig::default()),
+    };
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text)
+        .with_context(|| format!("{} is not a valid embudo config", path.display()))
+}
+
+/// A UTC instant from `2026-06-30`, `2026-06-30 17:00:00` or RFC 3339 (`…T17:00:00Z`).
+pub fn parse_timestamp(text: &str) -> Result<NaiveDateTime, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.naive_utc());
+    }
+    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
+            return Ok(t);
+        }
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists"))
+        .map_err(|_| {
+            format!("'{text}' is not a date or timestamp (try 2026-06-30 or 2026-06-30T17:00:00Z)")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_parse_in_three_spellings() {
+        let noon = NaiveDate::from_ymd_opt(2026, 6, 30)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        assert_eq!(parse_timestamp("2026-06-30T14:00:00+02:00"), Ok(noon));
+        assert_eq!(parse_timestamp("2026-06-30 12:00:00"), Ok(noon));
+        assert_eq!(parse_timestamp("2026-06-30").unwrap().date(), noon.date());
+        assert!(parse_timestamp("yesterday").is_err());
+    }
+}

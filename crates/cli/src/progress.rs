@@ -1,0 +1,32 @@
+//! Progress on stderr: drawn only when stderr is a terminal and the user did not ask for
+//! quiet; colour only when `NO_COLOR` is unset.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::time::Duration;
+
+/// A spinner counting rows, e.g. for a bulk load whose total is only approximate.
+pub fn rows_spinner(message: &str, quiet: bool) -> ProgressBar {
+    let target = if quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(None, target);
+    let spinner = if no_color() {
+        "{spinner}"
+    } else {
+        "{spinner:.cyan}"
+    };
+    let style = ProgressStyle::with_template(&format!(
+        "{spinner} {{msg}} {{human_pos}} rows ({{per_sec}}) {{elapsed}}"
+    ))
+    .expect("valid template");
+    bar.set_style(style);
+    bar.set_message(message.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}

@@ -1,0 +1,239 @@
+//! The `embudo` binary, run as a user would, each test in its own temporary directory.
+
+#[path = "support/schema.rs"]
+mod schema_list;
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A temporary working directory and a way to run `embudo` in it.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_embudo"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("EMBUDO_DB")
+            .env_remove("EMBUDO_FORMAT")
+            .env_remove("EMBUDO_CONFIG")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    }
+
+    /// Run, expect success, return stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "embudo {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Run with `--format json`, expect success, parse stdout.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.extend(["--format", "json"]);
+        serde_json::from_str(&self.ok(&args)).unwrap()
+    }
+
+    /// Run, expect exit code `code`, return stderr.
+    fn fails(&self, args: &[&str], code: i32) -> String {
+        let output = self.run(args);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "embudo {args:?}: {output:?}"
+        );
+        String::from_utf8(output.stderr).unwrap()
+    }
+
+    fn generate_small(&self) {
+        self.ok(&[
+            "generate",
+            "--scale",
+            "small",
+            "--seed",
+            "3",
+            "--now",
+            "2026-06-30T12:00:00Z",
+            "--quiet",
+        ]);
+    }
+}
+
+/// Table or view name → its column names, as the store's catalog lists them.
+fn columns_in_store(sandbox: &Sandbox) -> Vec<(String, BTreeSet<String>)> {
+    let rows = sandbox.json(&[
+        "sql",
+        "SELECT table_name, list(column_name) AS columns FROM information_schema.columns
+         WHERE table_schema = 'main' GROUP BY table_name",
+    ]);
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let name = row["table_name"].as_str().unwrap().to_owned();
+            let text = row["columns"].as_str().unwrap();
+            let columns = text
+                .trim_matches(|c| c == '[' || c == ']')
+                .split(", ")
+                .map(str::to_owned)
+                .collect();
+            (name, columns)
+        })
+        .collect()
+}
+
+fn assert_spec_schema(sandbox: &Sandbox) {
+    let store = columns_in_store(sandbox);
+    for (table, expected) in schema_list::SCHEMA {
+        let found = store
+            .iter()
+            .find(|(name, _)| name == table)
+            .unwrap_or_else(|| panic!("table {table} is missing"));
+        let expected: BTreeSet<String> = expected.iter().map(|c| c.to_string()).collect();
+        let missing: Vec<_> = expected.difference(&found.1).collect();
+        assert!(missing.is_empty(), "{table} lacks {missing:?}");
+    }
+}
+
+#[test]
+fn init_creates_every_table_and_column_of_the_spec() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["init"]);
+    assert!(sandbox.path("embudo.duckdb").exists());
+    assert_spec_schema(&sandbox);
+}
+
+#[test]
+fn generate_keeps_the_spec_schema_and_fills_the_tables() {
+    let sandbox = Sandbox::new();
+    sandbox.generate_small();
+    assert_spec_schema(&sandbox);
+    let counts = sandbox.json(&["tables"]);
+    let contacts = counts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["table"] == "contacts")
+        .unwrap();
+    assert!(contacts["rows"].as_i64().unwrap() >= 2_000);
+}
+
+#[test]
+fn generate_writes_a_truth_file() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&[
+        "generate",
+        "--seed",
+        "9",
+        "--now",
+        "2026-01-15",
+        "--truth",
+        "truth.json",
+        "-q",
+    ]);
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(sandbox.path("truth.json")).unwrap())
+            .unwrap();
+    assert_eq!(truth["seed"], 9);
+    assert_eq!(truth["scale"], "small");
+    assert_eq!(truth["now"], "2026-01-15 00:00:00");
+    for key in ["params", "duplicates", "defects", "future"] {
+        assert!(truth.get(key).is_some(), "truth lacks {key}");
+    }
+    assert!(truth["future"]["deals"][0]["outcome"].is_string());
+}
+
+#[test]
+fn generate_refuses_a_store_that_has_data_unless_told_to_replace() {
+    let sandbox = Sandbox::new();
+    sandbox.generate_small();
+    let message = sandbox.fails(&["generate", "--quiet"], 1);
+    assert!(message.contains("--replace"), "{message}");
+    sandbox.ok(&["generate", "--replace", "--seed", "4", "--quiet"]);
+}
+
+#[test]
+fn sql_answers_in_every_format_and_cannot_write() {
+    let sandbox = Sandbox::new();
+    sandbox.generate_small();
+    let csv = sandbox.ok(&[
+        "sql",
+        "SELECT name, kind FROM stages WHERE position = 1 ORDER BY id",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(csv, "name,kind\nQualified,open\nQualified,open\n");
+    let table = sandbox.ok(&["sql", "SELECT count(*) AS pipelines FROM pipelines"]);
+    assert!(
+        table.contains("pipelines") && table.contains('2'),
+        "{table}"
+    );
+    let message = sandbox.fails(&["sql", "DELETE FROM contacts"], 1);
+    assert!(
+        message.starts_with("error:") && message.lines().count() == 1,
+        "{message}"
+    );
+    let left = sandbox.json(&["sql", "SELECT count(*) AS n FROM contacts"]);
+    assert!(left[0]["n"].as_i64().unwrap() > 0);
+}
+
+#[test]
+fn usage_errors_exit_with_two() {
+    let sandbox = Sandbox::new();
+    sandbox.fails(&["generate", "--scale", "huge"], 2);
+    sandbox.fails(&["generate", "--defects", "1.5"], 2);
+    sandbox.fails(&["no-such-command"], 2);
+}
+
+#[test]
+fn configuration_comes_from_flag_env_or_file() {
+    let sandbox = Sandbox::new();
+    std::fs::write(
+        sandbox.path("embudo.toml"),
+        "db = \"from-file.duckdb\"\nformat = \"csv\"\n",
+    )
+    .unwrap();
+    sandbox.ok(&["init"]);
+    assert!(sandbox.path("from-file.duckdb").exists());
+    let out = sandbox.ok(&["tables"]);
+    assert!(out.starts_with("table,rows\n"), "{out}");
+    sandbox.ok(&["init", "--db", "from-flag.duckdb"]);
+    assert!(sandbox.path("from-flag.duckdb").exists());
+}
+
+#[test]
+fn demo_builds_its_store_and_rebuilds_only_its_own() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.ok(&["demo"]);
+    assert!(out.contains("contacts"), "{out}");
+    // A second run replaces the demo's own file.
+    sandbox.ok(&["demo", "--quiet"]);
+
+    // A user's store under the demo's name is never overwritten.
+    let foreign = sandbox.path("mine.duckdb");
+    sandbox.ok(&["init", "--db", foreign.to_str().unwrap()]);
+    let before = std::fs::read(&foreign).unwrap();
+    let message = sandbox.fails(&["demo", "--path", "mine.duckdb"], 1);
+    assert!(message.contains("refusing"), "{message}");
+    assert_eq!(std::fs::read(Path::new(&foreign)).unwrap(), before);
+}

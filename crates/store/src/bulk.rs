@@ -1,0 +1,471 @@
+//! The bulk write path: records → Arrow batches → DuckDB's Appender, in one transaction.
+//!
+//! A producer (the generator, an importer) runs on its own thread and turns records into
+//! column batches of [`BATCH_ROWS`] rows; the store's thread appends each batch as it
+//! arrives. On two cores this keeps both busy: record building overlaps DuckDB's work.
+//! Either side failing rolls the whole load back, so an interrupted load leaves the store
+//! as it was.
+
+use crate::CANONICAL_TABLES;
+use crate::error::{Context, Result, StoreError};
+use crate::store::Store;
+use duckdb::Appender;
+use duckdb::arrow::array::{
+    ArrayBuilder, ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder,
+    Int16Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+};
+use duckdb::arrow::datatypes::{Field, Schema};
+use duckdb::arrow::record_batch::RecordBatch;
+use embudo_model::Money;
+use embudo_model::entities::{Date, Timestamp};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+/// Rows per Arrow batch: large enough to amortise the hand-over, small enough that a
+/// dozen tables' builders stay well under a hundred megabytes.
+pub const BATCH_ROWS: usize = 32 * 1024;
+
+/// A model entity that is one row of a canonical table.
+pub trait Record {
+    /// The table's name.
+    const TABLE: &'static str;
+    /// The table's columns, in the order [`Record::write`] puts them.
+    const COLUMNS: &'static [&'static str];
+    /// Put every column's value, in the order of [`Record::COLUMNS`].
+    fn write(&self, row: &mut Row<'_>);
+}
+
+/// The DuckDB column types the write path knows, and their Arrow builders.
+#[derive(Debug)]
+pub enum ColumnBuilder {
+    BigInt(Int64Builder),
+    Integer(Int32Builder),
+    SmallInt(Int16Builder),
+    Double(Float64Builder),
+    Boolean(BooleanBuilder),
+    /// `VARCHAR` and `JSON`.
+    Text(StringBuilder),
+    Timestamp(TimestampMicrosecondBuilder),
+    Date(Date32Builder),
+    /// `DECIMAL(18,2)`, filled with cents.
+    Money(Decimal128Builder),
+}
+
+impl ColumnBuilder {
+    fn for_type(sql_type: &str) -> Option<ColumnBuilder> {
+        Some(match sql_type {
+            "BIGINT" => ColumnBuilder::BigInt(Int64Builder::new()),
+            "INTEGER" => ColumnBuilder::Integer(Int32Builder::new()),
+            "SMALLINT" => ColumnBuilder::SmallInt(Int16Builder::new()),
+            "DOUBLE" => ColumnBuilder::Double(Float64Builder::new()),
+            "BOOLEAN" => ColumnBuilder::Boolean(BooleanBuilder::new()),
+            "VARCHAR" | "JSON" => ColumnBuilder::Text(StringBuilder::new()),
+            "TIMESTAMP" => ColumnBuilder::Timestamp(TimestampMicrosecondBuilder::new()),
+            "DATE" => ColumnBuilder::Date(Date32Builder::new()),
+            "DECIMAL(18,2)" => ColumnBuilder::Money(
+                Decimal128Builder::new()
+                    .with_precision_and_scale(18, 2)
+                    .expect("18,2 is a valid decimal"),
+            ),
+            _ => return None,
+        })
+    }
+
+    fn append_null(&mut self) {
+        match self {
+            ColumnBuilder::BigInt(b) => b.append_null(),
+            ColumnBuilder::Integer(b) => b.append_null(),
+            ColumnBuilder::SmallInt(b) => b.append_null(),
+            ColumnBuilder::Double(b) => b.append_null(),
+            ColumnBuilder::Boolean(b) => b.append_null(),
+            ColumnBuilder::Text(b) => b.append_null(),
+            ColumnBuilder::Timestamp(b) => b.append_null(),
+            ColumnBuilder::Date(b) => b.append_null(),
+            ColumnBuilder::Money(b) => b.append_null(),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            ColumnBuilder::BigInt(b) => Arc::new(b.finish()),
+            ColumnBuilder::Integer(b) => Arc::new(b.finish()),
+            ColumnBuilder::SmallInt(b) => Arc::new(b.finish()),
+            ColumnBuilder::Double(b) => Arc::new(b.finish()),
+            ColumnBuilder::Boolean(b) => Arc::new(b.finish()),
+            ColumnBuilder::Text(b) => Arc::new(b.finish()),
+            ColumnBuilder::Timestamp(b) => Arc::new(b.finish()),
+            ColumnBuilder::Date(b) => Arc::new(b.finish()),
+            ColumnBuilder::Money(b) => Arc::new(b.finish()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            ColumnBuilder::BigInt(b) => b.len(),
+            ColumnBuilder::Integer(b) => b.len(),
+            ColumnBuilder::SmallInt(b) => b.len(),
+            ColumnBuilder::Double(b) => b.len(),
+            ColumnBuilder::Boolean(b) => b.len(),
+            ColumnBuilder::Text(b) => b.len(),
+            ColumnBuilder::Timestamp(b) => b.len(),
+            ColumnBuilder::Date(b) => b.len(),
+            ColumnBuilder::Money(b) => b.len(),
+        }
+    }
+}
+
+/// A value that can fill a column. Returns `false` when the column has another type.
+pub trait ToColumn {
+    fn append_to(self, column: &mut ColumnBuilder) -> bool;
+}
+
+impl<T: ToColumn> ToColumn for Option<T> {
+    fn append_to(self, column: &mut ColumnBuilder) -> bool {
+        match self {
+            Some(value) => value.append_to(column),
+            None => {
+                column.append_null();
+                true
+            }
+        }
+    }
+}
+
+macro_rules! to_column {
+    ($ty:ty, $variant:ident, |$v:ident| $convert:expr) => {
+        impl ToColumn for $ty {
+            fn append_to(self, column: &mut ColumnBuilder) -> bool {
+                let $v = self;
+                match column {
+                    ColumnBuilder::$variant(builder) => {
+                        builder.append_value($convert);
+                        true
+                    }
+                    _ => false,
+                }
+            }
+        }
+    };
+}
+
+to_column!(i64, BigInt, |v| v);
+to_column!(i32, Integer, |v| v);
+to_column!(i16, SmallInt, |v| v);
+to_column!(f64, Double, |v| v);
+to_column!(bool, Boolean, |v| v);
+to_column!(&str, Text, |v| v);
+to_column!(&String, Text, |v| v);
+to_column!(Timestamp, Timestamp, |v| v.and_utc().timestamp_micros());
+to_column!(Date, Date, |v| {
+    // Days since 1970-01-01, Arrow's Date32.
+    (v - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")).num_days() as i32
+});
+to_column!(Money, Money, |v| i128::from(v.cents()));
+to_column!(&serde_json::Value, Text, |v| v.to_string());
+
+/// The columns of one row being written.
+#[derive(Debug)]
+pub struct Row<'a> {
+    columns: &'a mut [ColumnBuilder],
+    next: usize,
+    mismatch: &'a mut Option<String>,
+}
+
+impl Row<'_> {
+    /// Put the next column's value.
+    pub fn put(&mut self, value: impl ToColumn) -> &mut Self {
+        let index = self.next;
+        self.next += 1;
+        let problem = match self.columns.get_mut(index) {
+            Some(column) => (!value.append_to(column))
+                .then(|| format!("column {} has a different type", index + 1)),
+            None => Some(format!("more than {index} values in a row")),
+        };
+        if let Some(problem) = problem {
+            self.mismatch.get_or_insert(problem);
+        }
+        self
+    }
+}
+
+/// A table's column names and DuckDB types, as the catalog has them.
+type Layout = Vec<(String, String)>;
+
+/// Rows of one table being gathered into a batch.
+#[derive(Debug)]
+struct TableBatch {
+    schema: Arc<Schema>,
+    builders: Vec<ColumnBuilder>,
+    mismatch: Option<String>,
+}
+
+impl TableBatch {
+    fn new(table: &str, layout: &Layout, record_columns: &[&str]) -> Result<TableBatch> {
+        let names: Vec<&str> = layout.iter().map(|(name, _)| name.as_str()).collect();
+        if names != record_columns {
+            return Err(StoreError::Columns {
+                table: table.into(),
+                problem: format!("the store has {names:?}, the record writes {record_columns:?}"),
+            });
+        }
+        let mut builders = Vec::with_capacity(layout.len());
+        let mut fields = Vec::with_capacity(layout.len());
+        for (name, sql_type) in layout {
+            let builder = ColumnBuilder::for_type(sql_type).ok_or_else(|| StoreError::Columns {
+                table: table.into(),
+                problem: format!(
+                    "column {name} has type {sql_type}, which bulk writes do not support"
+                ),
+            })?;
+            let data_type = builder_data_type(&builder);
+            fields.push(Field::new(name, data_type, true));
+            builders.push(builder);
+        }
+        Ok(TableBatch {
+            schema: Arc::new(Schema::new(fields)),
+            builders,
+            mismatch: None,
+        })
+    }
+
+    fn push<R: Record>(&mut self, record: &R) {
+        let mut row = Row {
+            columns: &mut self.builders,
+            next: 0,
+            mismatch: &mut self.mismatch,
+        };
+        record.write(&mut row);
+    }
+
+    fn len(&self) -> usize {
+        self.builders.first().map_or(0, ColumnBuilder::len)
+    }
+
+    fn finish(&mut self, table: &str) -> Result<RecordBatch> {
+        if let Some(problem) = self.mismatch.take() {
+            return Err(StoreError::Columns {
+                table: table.into(),
+                problem,
+            });
+        }
+        let arrays = self
+            .builders
+            .iter_mut()
+            .map(ColumnBuilder::finish)
+            .collect();
+        RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| StoreError::Columns {
+            table: table.into(),
+            problem: e.to_string(),
+        })
+    }
+}
+
+fn builder_data_type(builder: &ColumnBuilder) -> duckdb::arrow::datatypes::DataType {
+    use duckdb::arrow::datatypes::{DataType, TimeUnit};
+    match builder {
+        ColumnBuilder::BigInt(_) => DataType::Int64,
+        ColumnBuilder::Integer(_) => DataType::Int32,
+        ColumnBuilder::SmallInt(_) => DataType::Int16,
+        ColumnBuilder::Double(_) => DataType::Float64,
+        ColumnBuilder::Boolean(_) => DataType::Boolean,
+        ColumnBuilder::Text(_) => DataType::Utf8,
+        ColumnBuilder::Timestamp(_) => DataType::Timestamp(TimeUnit::Microsecond, None),
+        ColumnBuilder::Date(_) => DataType::Date32,
+        ColumnBuilder::Money(_) => DataType::Decimal128(18, 2),
+    }
+}
+
+/// The producer's side of a bulk load: hand it records, it sends full batches on.
+#[derive(Debug)]
+pub struct Batches {
+    layouts: HashMap<String, Layout>,
+    open: HashMap<&'static str, TableBatch>,
+    sender: SyncSender<(&'static str, RecordBatch)>,
+}
+
+impl Batches {
+    /// Add one record to its table's batch.
+    pub fn put<R: Record>(&mut self, record: &R) -> Result<()> {
+        let batch = match self.open.entry(R::TABLE) {
+            Entry::Occupied(open) => open.into_mut(),
+            Entry::Vacant(slot) => {
+                let layout = self
+                    .layouts
+                    .get(R::TABLE)
+                    .ok_or_else(|| StoreError::Columns {
+                        table: R::TABLE.into(),
+                        problem: "no such table in the store".into(),
+                    })?;
+                slot.insert(TableBatch::new(R::TABLE, layout, R::COLUMNS)?)
+            }
+        };
+        batch.push(record);
+        if batch.len() >= BATCH_ROWS {
+            let full = batch.finish(R::TABLE)?;
+            self.send(R::TABLE, full)?;
+        }
+        Ok(())
+    }
+
+    fn send(&self, table: &'static str, batch: RecordBatch) -> Result<()> {
+        self.sender
+            .send((table, batch))
+            .map_err(|_| StoreError::Interrupted("the store stopped accepting rows".into()))
+    }
+
+    /// Send every partly filled batch.
+    fn flush(mut self) -> Result<()> {
+        let mut open: Vec<_> = self.open.drain().collect();
+        // A fixed order keeps row order within the store reproducible.
+        open.sort_by_key(|(table, _)| *table);
+        for (table, mut batch) in open {
+            if batch.len() > 0 {
+                let rest = batch.finish(table)?;
+                self.send(table, rest)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a bulk load wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadSummary {
+    /// Rows appended per table, in order of first appearance.
+    pub rows: Vec<(&'static str, u64)>,
+}
+
+impl LoadSummary {
+    /// All rows appended.
+    pub fn total(&self) -> u64 {
+        self.rows.iter().map(|(_, n)| n).sum()
+    }
+
+    fn add(&mut self, table: &'static str, rows: u64) {
+        match self.rows.iter_mut().find(|(t, _)| *t == table) {
+            Some((_, n)) => *n += rows,
+            None => self.rows.push((table, rows)),
+        }
+    }
+}
+
+/// Whether a load adds to the store or replaces its canonical rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadMode {
+    Append,
+    /// Empty every canonical table first, in the same transaction.
+    Replace,
+}
+
+impl Store {
+    /// Run `produce` on a second thread, appending every record it puts into the store, in
+    /// one transaction: if either side fails, nothing is written.
+    ///
+    /// `progress` is called on this thread with the number of rows appended so far.
+    pub fn load<T, E, F>(
+        &mut self,
+        mode: LoadMode,
+        produce: F,
+        mut progress: impl FnMut(u64),
+    ) -> Result<(T, LoadSummary), E>
+    where
+        F: FnOnce(&mut Batches) -> Result<T, E> + Send,
+        T: Send,
+        E: From<StoreError> + Send,
+    {
+        let layouts = self.layouts()?;
+        let tx = self
+            .conn_mut()
+            .transaction()
+            .context(|| "starting the load".into())?;
+        if mode == LoadMode::Replace {
+            for table in CANONICAL_TABLES {
+                // Table names come from the fixed canonical list.
+                tx.execute(&format!("DELETE FROM {table}"), [])
+                    .context(|| format!("emptying {table}"))?;
+            }
+        }
+        let (sender, receiver) = sync_channel(4);
+        let (consumed, produced) = std::thread::scope(|scope| {
+            let producer = scope.spawn(move || {
+                let mut batches = Batches {
+                    layouts,
+                    open: HashMap::new(),
+                    sender,
+                };
+                let out = produce(&mut batches)?;
+                batches.flush()?;
+                Ok::<T, E>(out)
+            });
+            // `receiver` is dropped when `append_all` returns, which unblocks a producer
+            // still sending after a failed append.
+            let consumed = append_all(&tx, receiver, &mut progress);
+            (consumed, producer.join())
+        });
+        let summary = consumed?;
+        let out = match produced {
+            Ok(result) => result?,
+            Err(_) => return Err(StoreError::Interrupted("the producer panicked".into()).into()),
+        };
+        tx.commit().context(|| "committing the load".into())?;
+        Ok((out, summary))
+    }
+
+    /// Column names and types of every table, from the catalog.
+    fn layouts(&self) -> Result<HashMap<String, Layout>> {
+        let mut statement = self
+            .conn()
+            .prepare(
+                "SELECT table_name, column_name, data_type FROM duckdb_columns()
+                 WHERE schema_name = 'main' ORDER BY table_name, column_index",
+            )
+            .context(|| "reading table layouts".into())?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })
+            .context(|| "reading table layouts".into())?;
+        let mut layouts: HashMap<String, Layout> = HashMap::new();
+        for row in rows {
+            let (table, column, sql_type) = row.context(|| "reading table layouts".into())?;
+            layouts.entry(table).or_default().push((column, sql_type));
+        }
+        Ok(layouts)
+    }
+}
+
+fn append_all(
+    conn: &duckdb::Connection,
+    receiver: Receiver<(&'static str, RecordBatch)>,
+    progress: &mut impl FnMut(u64),
+) -> Result<LoadSummary> {
+    let mut appenders: HashMap<&'static str, Appender<'_>> = HashMap::new();
+    let mut summary = LoadSummary::default();
+    for (table, batch) in receiver {
+        let appender = match appenders.entry(table) {
+            Entry::Occupied(open) => open.into_mut(),
+            Entry::Vacant(slot) => slot.insert(
+                conn.appender(table)
+                    .context(|| format!("opening an appender on {table}"))?,
+            ),
+        };
+        let rows = batch.num_rows() as u64;
+        appender
+            .append_record_batch(batch)
+            .context(|| format!("appending to {table}"))?;
+        summary.add(table, rows);
+        progress(summary.total());
+    }
+    for (table, appender) in &mut appenders {
+        appender
+            .flush()
+            .context(|| format!("flushing rows into {table}"))?;
+    }
+    Ok(summary)
+}

@@ -1,0 +1,55 @@
+//! The store's error type.
+
+use std::path::PathBuf;
+
+/// Anything that can go wrong between Embudo and its DuckDB file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// DuckDB refused an operation; `context` says which.
+    #[error("{context}: {source}")]
+    Database {
+        context: String,
+        #[source]
+        source: duckdb::Error,
+    },
+
+    /// The file was written by a newer Embudo; opening it must not touch it.
+    #[error(
+        "{path} has schema version {found}, but this embudo knows only up to version {supported}; \
+         upgrade embudo to open it (the file was left untouched)"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+
+    /// A read-only command was pointed at a file that does not exist.
+    #[error("no store at {0}: create one with `embudo init` or `embudo generate`")]
+    Missing(PathBuf),
+
+    /// A record type and its table disagree about the columns; a programming error.
+    #[error("table {table}: {problem}")]
+    Columns { table: String, problem: String },
+
+    /// The thread producing records for a bulk load stopped without finishing.
+    #[error("the bulk load was interrupted: {0}")]
+    Interrupted(String),
+}
+
+/// The store's result type.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Attach a description of what was being done to a DuckDB error.
+pub(crate) trait Context<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> Context<T> for std::result::Result<T, duckdb::Error> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| StoreError::Database {
+            context: what(),
+            source,
+        })
+    }
+}

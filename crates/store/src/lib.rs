@@ -1,0 +1,53 @@
+//! The canonical store: one embedded DuckDB file holding the tables of `docs/spec/schema.md`.
+//!
+//! - [`store`]: [`Store`], opening a file (creating and migrating it as needed), read-only
+//!   access for user SQL, row counts and store facts.
+//! - [`migrations`]: the versioned schema, applied in one transaction each, recorded in
+//!   `schema_migrations`.
+//! - [`bulk`]: the fast write path. Records become Arrow batches on a producer thread and
+//!   are appended by DuckDB's Appender on the store's thread, all in one transaction.
+//! - [`records`]: how each model entity maps onto its table's columns.
+//! - [`query`]: running SQL into a [`embudo_model::Table`].
+//!
+//! Everything above the store (import, audit, metrics, reports…) reaches DuckDB through
+//! this crate, with user values bound as parameters, never spliced into SQL text.
+
+pub mod bulk;
+pub mod error;
+pub mod migrations;
+pub mod query;
+pub mod records;
+pub mod store;
+
+pub use bulk::{Batches, LoadSummary, Record};
+pub use error::{Result, StoreError};
+pub use store::Store;
+
+/// The canonical tables, in the order of the spec. `revenue_lines` is a view over them.
+pub const CANONICAL_TABLES: &[&str] = &[
+    "teams",
+    "users",
+    "companies",
+    "contacts",
+    "pipelines",
+    "stages",
+    "deals",
+    "deal_stage_history",
+    "deal_changes",
+    "products",
+    "orders",
+    "order_lines",
+    "subscriptions",
+    "activities",
+    "campaigns",
+    "campaign_events",
+    "list_subscriptions",
+    "web_visits",
+    "tickets",
+    "service_calls",
+    "surveys",
+    "user_events",
+    "goals",
+    "deal_scores",
+    "merge_journal",
+];

@@ -1,0 +1,97 @@
+//! Versioned schema migrations.
+//!
+//! Each migration is a SQL file that is never edited once released; a change to the
+//! schema is a new file. The applied versions are rows of `schema_migrations`, so a file
+//! knows which version it is at and an older file is brought up to date on open.
+
+use crate::error::{Context, Result};
+use duckdb::Connection;
+
+/// One step of the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// Strictly increasing from 1.
+    pub version: i64,
+    /// A short name, recorded with the version.
+    pub name: &'static str,
+    /// The statements, run in one transaction.
+    pub sql: &'static str,
+}
+
+/// Every migration, oldest first.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "canonical_tables",
+        sql: include_str!("../migrations/0001_canonical_tables.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "revenue_lines",
+        sql: include_str!("../migrations/0002_revenue_lines.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "store_info",
+        sql: include_str!("../migrations/0003_store_info.sql"),
+    },
+];
+
+/// The schema version this build writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     BIGINT PRIMARY KEY,
+    name        VARCHAR NOT NULL,
+    applied_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
+)";
+
+/// The highest applied version, or 0 for a file without a ledger (a new file).
+pub fn current_version(conn: &Connection) -> Result<i64> {
+    let has_ledger: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'schema_migrations'",
+            [],
+            |row| row.get(0),
+        )
+        .context(|| "reading the schema version".into())?;
+    if !has_ledger {
+        return Ok(0);
+    }
+    conn.query_row(
+        "SELECT coalesce(max(version), 0) FROM schema_migrations",
+        [],
+        |row| row.get(0),
+    )
+    .context(|| "reading the schema version".into())
+}
+
+/// Apply every migration above the file's version, all in one transaction, so a failure
+/// leaves the file exactly as it was.
+pub fn migrate(conn: &mut Connection) -> Result<Vec<i64>> {
+    let from = current_version(conn)?;
+    let tx = conn
+        .transaction()
+        .context(|| "starting the migration".into())?;
+    tx.execute_batch(CREATE_LEDGER)
+        .context(|| "creating schema_migrations".into())?;
+    let mut applied = Vec::new();
+    for migration in MIGRATIONS.iter().filter(|m| m.version > from) {
+        tx.execute_batch(migration.sql).context(|| {
+            format!(
+                "applying migration {} ({})",
+                migration.version, migration.name
+            )
+        })?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+            duckdb::params![migration.version, migration.name],
+        )
+        .context(|| format!("recording migration {}", migration.version))?;
+        applied.push(migration.version);
+    }
+    tx.commit().context(|| "committing the migration".into())?;
+    Ok(applied)
+}

@@ -1,0 +1,163 @@
+//! Opening the store file.
+
+use crate::CANONICAL_TABLES;
+use crate::error::{Context, Result, StoreError};
+use crate::migrations::{self, current_version, latest_version};
+use duckdb::{AccessMode, Config, Connection, OptionalExt, params};
+use std::path::{Path, PathBuf};
+
+/// An open store file.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    read_only: bool,
+}
+
+impl Store {
+    /// Open the store at `path` for reading and writing, creating the file if it does not
+    /// exist and migrating it if it is older than this build.
+    ///
+    /// A file written by a newer build is refused before anything is written to it.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        if path.exists() {
+            refuse_newer(&path, &connect(&path, AccessMode::ReadOnly)?)?;
+        }
+        let mut conn = connect(&path, AccessMode::ReadWrite)?;
+        migrations::migrate(&mut conn)?;
+        Ok(Store {
+            conn,
+            path,
+            read_only: false,
+        })
+    }
+
+    /// Open an existing store so that nothing, not even user SQL, can change it or reach
+    /// files outside it. An older file is migrated first.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        if !path.exists() {
+            return Err(StoreError::Missing(path));
+        }
+        let probe = connect(&path, AccessMode::ReadOnly)?;
+        if refuse_newer(&path, &probe)? < latest_version() {
+            drop(probe);
+            drop(Store::open(&path)?);
+        }
+        let conn = connect_locked_down(&path)?;
+        Ok(Store {
+            conn,
+            path,
+            read_only: true,
+        })
+    }
+
+    /// The DuckDB connection, for crates that compile their own SQL.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// The file this store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the store was opened by [`Store::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The schema version of the file.
+    pub fn schema_version(&self) -> Result<i64> {
+        current_version(&self.conn)
+    }
+
+    /// Row counts of every canonical table, in the order of the spec.
+    pub fn table_counts(&self) -> Result<Vec<(&'static str, i64)>> {
+        CANONICAL_TABLES
+            .iter()
+            .map(|&table| {
+                // `table` comes from the fixed list of canonical tables, never from a user.
+                let count = self
+                    .conn
+                    .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+                        row.get(0)
+                    })
+                    .context(|| format!("counting {table}"))?;
+                Ok((table, count))
+            })
+            .collect()
+    }
+
+    /// Whether every canonical table is empty.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.table_counts()?.iter().all(|&(_, n)| n == 0))
+    }
+
+    /// A fact about the store file, from `store_info`.
+    pub fn info(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT value FROM store_info WHERE key = ?",
+                params![key],
+                |row| row.get(0),
+            )
+            .optional()
+            .context(|| format!("reading store_info {key}"))
+    }
+
+    /// Record a fact about the store file.
+    pub fn set_info(&self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO store_info (key, value) VALUES (?, ?)",
+                params![key, value],
+            )
+            .context(|| format!("writing store_info {key}"))?;
+        Ok(())
+    }
+}
+
+/// The version of the file behind `conn`, or an error if it is newer than this build.
+fn refuse_newer(path: &Path, conn: &Connection) -> Result<i64> {
+    let found = current_version(conn)?;
+    let supported = latest_version();
+    if found > supported {
+        return Err(StoreError::NewerSchema {
+            path: path.to_path_buf(),
+            found,
+            supported,
+        });
+    }
+    Ok(found)
+}
+
+/// The settings every connection shares. The bundled DuckDB has no network and no ICU:
+/// extension autoloading is off so a query never tries to download one.
+fn base_config(mode: AccessMode) -> duckdb::Result<Config> {
+    Config::default()
+        .access_mode(mode)?
+        .enable_autoload_extension(false)?
+        .with("autoinstall_known_extensions", "false")
+}
+
+fn connect(path: &Path, mode: AccessMode) -> Result<Connection> {
+    base_config(mode)
+        .and_then(|config| Connection::open_with_flags(path, config))
+        .context(|| format!("opening {}", path.display()))
+}
+
+/// A read-only connection that user SQL cannot escape: no file access outside the store
+/// (`COPY … TO`, `read_csv`, `ATTACH`) and no `SET` to turn that back on.
+fn connect_locked_down(path: &Path) -> Result<Connection> {
+    base_config(AccessMode::ReadOnly)
+        .and_then(|config| config.enable_external_access(false))
+        .and_then(|config| config.with("lock_configuration", "true"))
+        .and_then(|config| Connection::open_with_flags(path, config))
+        .context(|| format!("opening {} read-only", path.display()))
+}

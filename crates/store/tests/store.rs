@@ -1,0 +1,235 @@
+//! The store against real DuckDB files in temporary directories.
+
+use duckdb::Connection;
+use embudo_model::entities::Team;
+use embudo_store::bulk::{LoadMode, Row};
+use embudo_store::migrations::{MIGRATIONS, latest_version};
+use embudo_store::{Record, Store, StoreError};
+use std::path::PathBuf;
+
+fn temp_db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.duckdb");
+    (dir, path)
+}
+
+fn team(id: i64) -> Team {
+    Team {
+        id,
+        name: format!("Team {id}"),
+        manager_id: None,
+    }
+}
+
+fn count(store: &Store, sql: &str) -> i64 {
+    store.conn().query_row(sql, [], |row| row.get(0)).unwrap()
+}
+
+#[test]
+fn a_file_one_version_behind_is_migrated_on_open() {
+    let (_dir, path) = temp_db();
+    {
+        // Build the previous version by hand, as an older embudo would have left it.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name VARCHAR NOT NULL,
+             applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)",
+        )
+        .unwrap();
+        for migration in &MIGRATIONS[..MIGRATIONS.len() - 1] {
+            conn.execute_batch(migration.sql).unwrap();
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                duckdb::params![migration.version, migration.name],
+            )
+            .unwrap();
+        }
+        conn.execute("INSERT INTO teams VALUES (1, 'Kept', NULL)", [])
+            .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), latest_version());
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM schema_migrations"),
+        MIGRATIONS.len() as i64
+    );
+    // The newest migration's table exists and the old data survived.
+    store.set_info("origin", "test").unwrap();
+    assert_eq!(store.info("origin").unwrap().as_deref(), Some("test"));
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM teams WHERE name = 'Kept'"),
+        1
+    );
+}
+
+#[test]
+fn a_file_from_a_newer_embudo_is_refused_and_left_untouched() {
+    let (_dir, path) = temp_db();
+    drop(Store::open(&path).unwrap());
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name) VALUES (999, 'from_the_future')",
+            [],
+        )
+        .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    for result in [Store::open(&path), Store::open_read_only(&path)] {
+        match result {
+            Err(StoreError::NewerSchema {
+                found, supported, ..
+            }) => {
+                assert_eq!((found, supported), (999, latest_version()));
+            }
+            other => panic!("expected a newer-schema refusal, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the file was modified"
+    );
+    let message = Store::open(&path).unwrap_err().to_string();
+    assert!(message.contains("schema version 999"), "{message}");
+}
+
+#[test]
+fn read_only_access_cannot_write_or_reach_other_files() {
+    let (dir, path) = temp_db();
+    drop(Store::open(&path).unwrap());
+    let store = Store::open_read_only(&path).unwrap();
+    assert!(
+        store
+            .query("INSERT INTO teams VALUES (1, 'x', NULL)", [])
+            .is_err()
+    );
+    let outside = dir.path().join("leak.csv");
+    let copy = format!("COPY (SELECT 1) TO '{}'", outside.display());
+    assert!(store.query(&copy, []).is_err());
+    assert!(!outside.exists());
+    assert!(
+        store
+            .query("SET enable_external_access = true", [])
+            .is_err()
+    );
+    assert_eq!(
+        store
+            .query("SELECT count(*) AS n FROM teams", [])
+            .unwrap()
+            .rows[0][0],
+        0
+    );
+}
+
+#[test]
+fn read_only_open_of_a_missing_file_says_how_to_create_one() {
+    let (_dir, path) = temp_db();
+    let message = Store::open_read_only(&path).unwrap_err().to_string();
+    assert!(message.contains("embudo init"), "{message}");
+    assert!(!path.exists());
+}
+
+#[test]
+fn a_load_appends_every_record_and_reports_counts() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let mut seen = 0;
+    let ((), summary) = store
+        .load(
+            LoadMode::Append,
+            |batches| {
+                // More than one batch, to cross the hand-over between threads.
+                for id in 1..=70_000 {
+                    batches.put(&team(id))?;
+                }
+                Ok::<(), StoreError>(())
+            },
+            |rows| seen = rows,
+        )
+        .unwrap();
+    assert_eq!(summary.total(), 70_000);
+    assert_eq!(seen, 70_000);
+    assert_eq!(count(&store, "SELECT count(*) FROM teams"), 70_000);
+    assert_eq!(
+        count(&store, "SELECT sum(id) FROM teams"),
+        70_000 * 70_001 / 2
+    );
+}
+
+#[test]
+fn a_failing_producer_leaves_the_store_as_it_was() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    store
+        .load(LoadMode::Append, |b| b.put(&team(1)), |_| {})
+        .unwrap();
+    let result = store.load(
+        LoadMode::Replace,
+        |batches| {
+            for id in 100..50_000 {
+                batches.put(&team(id))?;
+            }
+            Err::<(), _>(StoreError::Interrupted("simulated failure".into()))
+        },
+        |_| {},
+    );
+    assert!(result.is_err());
+    assert_eq!(count(&store, "SELECT count(*) FROM teams"), 1);
+    assert_eq!(count(&store, "SELECT min(id) FROM teams"), 1);
+}
+
+#[test]
+fn a_load_violating_a_key_writes_nothing() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let result = store.load(
+        LoadMode::Append,
+        |batches| {
+            batches.put(&team(1))?;
+            batches.put(&team(2))?;
+            batches.put(&team(1))?;
+            Ok::<(), StoreError>(())
+        },
+        |_| {},
+    );
+    assert!(result.is_err());
+    assert_eq!(count(&store, "SELECT count(*) FROM teams"), 0);
+}
+
+/// A record whose columns do not match its table.
+struct Misfit;
+
+impl Record for Misfit {
+    const TABLE: &'static str = "teams";
+    const COLUMNS: &'static [&'static str] = &["id", "title", "manager_id"];
+    fn write(&self, row: &mut Row<'_>) {
+        row.put(1_i64).put("x").put(None::<i64>);
+    }
+}
+
+/// A record that puts text into a number column.
+struct WrongType;
+
+impl Record for WrongType {
+    const TABLE: &'static str = "teams";
+    const COLUMNS: &'static [&'static str] = &["id", "name", "manager_id"];
+    fn write(&self, row: &mut Row<'_>) {
+        row.put(1_i64).put("x").put("not a number");
+    }
+}
+
+#[test]
+fn records_that_disagree_with_their_table_are_rejected() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let misfit = store
+        .load(LoadMode::Append, |b| b.put(&Misfit), |_| {})
+        .unwrap_err();
+    assert!(misfit.to_string().contains("\"title\""), "{misfit}");
+    let wrong = store
+        .load(LoadMode::Append, |b| b.put(&WrongType), |_| {})
+        .unwrap_err();
+    assert!(wrong.to_string().contains("column 3"), "{wrong}");
+    assert_eq!(count(&store, "SELECT count(*) FROM teams"), 0);
+}

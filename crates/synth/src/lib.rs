@@ -1,0 +1,51 @@
+//! The generator: a believable business simulated over the three years before `now`.
+//!
+//! `embudo generate` fills every canonical table so that every metric has something real
+//! to measure, deterministically (same seed, scale and `now`, same rows), with data defects
+//! at a known rate and a ground-truth file saying what the simulation really did.
+//!
+//! - [`params`]: what to generate ([`Params`], [`Scale`]) and the true rates used.
+//! - [`world`]: the simulation's shared state and its random streams.
+//! - `clock`: time: seasonality, growth, business hours.
+//! - `org`: teams, users, products, pipelines and campaigns.
+//! - `accounts`: companies and contacts.
+//! - `sales`: deals with their stage history, changes and activities.
+//! - `revenue`: orders and subscriptions.
+//! - `service`: tickets, service calls and surveys.
+//! - `engagement`: web visits, campaign events, list subscriptions, CRM usage and goals.
+//! - `defects`: the deliberate errors and the duplicate records.
+//! - [`truth`]: the ground-truth file.
+//! - `vocab`: word lists.
+
+mod accounts;
+mod clock;
+mod defects;
+mod engagement;
+mod org;
+pub mod params;
+mod revenue;
+mod sales;
+mod service;
+pub mod truth;
+mod vocab;
+pub mod world;
+
+pub use params::{Params, Scale, Sizes};
+pub use truth::Truth;
+
+use embudo_store::{Batches, Result};
+
+/// Simulate the business described by `params`, handing every row to `out`, and return
+/// the ground truth.
+pub fn generate(params: &Params, out: &mut Batches) -> Result<Truth> {
+    let mut world = world::World::new(params);
+    org::generate(&mut world, out)?;
+    accounts::companies(&mut world, out)?;
+    accounts::plan(&mut world);
+    sales::generate(&mut world, out)?;
+    revenue::generate(&mut world, out)?;
+    accounts::write(&mut world, out)?;
+    service::generate(&mut world, out)?;
+    engagement::generate(&mut world, out)?;
+    Ok(world.into_truth())
+}

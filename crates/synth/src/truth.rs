@@ -1,0 +1,131 @@
+//! The ground truth: what the simulation really did, for checking the audit, the metrics
+//! and the forecast against.
+
+use crate::params::{
+    DEAL_CONVERSION_SHARE, LEAD_SHARE, ORGANIC_AMOUNT_FACTOR, Params, REFERRAL_CYCLE_FACTOR,
+    SOURCES,
+};
+use chrono::NaiveDateTime;
+use embudo_model::{Id, Label};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The `--truth` file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Truth {
+    pub seed: u64,
+    pub scale: &'static str,
+    pub now: String,
+    pub params: TrueParams,
+    pub duplicates: Duplicates,
+    pub defects: Vec<Defect>,
+    pub future: Future,
+}
+
+/// The rates the simulation drew from.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrueParams {
+    pub defect_rate: f64,
+    /// Share of leads by source.
+    pub lead_source_share: BTreeMap<&'static str, f64>,
+    /// Probability that a lead of each source becomes a customer.
+    pub conversion_rate: BTreeMap<&'static str, f64>,
+    /// Won referral deals' cycle length over other won deals'.
+    pub referral_cycle_factor: f64,
+    /// Organic deals' average amount over other deals'.
+    pub organic_amount_factor: f64,
+    /// Share of contacts that become leads.
+    pub lead_share: f64,
+    /// Share of conversions that come from a won deal rather than a first order.
+    pub deal_conversion_share: f64,
+}
+
+/// Every pair of records that are the same real entity: `[original, duplicate]`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Duplicates {
+    pub contacts: Vec<[Id; 2]>,
+    pub companies: Vec<[Id; 2]>,
+    pub deals: Vec<[Id; 2]>,
+}
+
+/// One deliberate error: the store's `entity.field` of row `id` holds `value` where the
+/// real-world value is `original`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Defect {
+    pub entity: &'static str,
+    pub id: Id,
+    pub field: &'static str,
+    pub kind: &'static str,
+    pub original: Value,
+    pub value: Value,
+}
+
+/// What happens after `now`, which the store does not know.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Future {
+    pub deals: Vec<FutureDeal>,
+}
+
+/// How a deal open at `now` ends.
+#[derive(Debug, Clone, Serialize)]
+pub struct FutureDeal {
+    pub id: Id,
+    pub outcome: &'static str,
+    pub closed_at: String,
+    pub amount: f64,
+}
+
+impl Truth {
+    pub fn new(params: &Params, now: NaiveDateTime) -> Truth {
+        Truth {
+            seed: params.seed,
+            scale: params.scale.as_str(),
+            now: timestamp_text(now),
+            params: TrueParams {
+                defect_rate: params.defect_rate,
+                lead_source_share: SOURCES
+                    .iter()
+                    .map(|(s, share, _)| (s.as_str(), *share))
+                    .collect(),
+                conversion_rate: SOURCES
+                    .iter()
+                    .map(|(s, _, rate)| (s.as_str(), *rate))
+                    .collect(),
+                referral_cycle_factor: REFERRAL_CYCLE_FACTOR,
+                organic_amount_factor: ORGANIC_AMOUNT_FACTOR,
+                lead_share: LEAD_SHARE,
+                deal_conversion_share: DEAL_CONVERSION_SHARE,
+            },
+            duplicates: Duplicates::default(),
+            defects: Vec::new(),
+            future: Future::default(),
+        }
+    }
+
+    /// Record a defect.
+    pub fn defect(
+        &mut self,
+        entity: &'static str,
+        id: Id,
+        field: &'static str,
+        kind: &'static str,
+        original: impl Into<Value>,
+        value: impl Into<Value>,
+    ) {
+        self.defects.push(Defect {
+            entity,
+            id,
+            field,
+            kind,
+            original: original.into(),
+            value: value.into(),
+        });
+    }
+}
+
+/// A timestamp as DuckDB prints it (`CAST(ts AS VARCHAR)`), so the truth file's values
+/// compare with the store's as text.
+pub fn timestamp_text(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}

@@ -1,0 +1,256 @@
+//! The generator against real stores: determinism, the rates it promises, and a truth file
+//! that matches what it wrote. Expected figures come from plain SQL written here, not from
+//! the generator's code.
+
+use chrono::NaiveDateTime;
+use embudo_store::bulk::LoadMode;
+use embudo_store::{CANONICAL_TABLES, Store};
+use embudo_synth::{Params, Scale, Truth};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+fn now() -> NaiveDateTime {
+    NaiveDateTime::parse_from_str("2026-06-30 12:00:00", "%Y-%m-%d %H:%M:%S").unwrap()
+}
+
+fn generate(scale: Scale, seed: u64, defect_rate: f64) -> (tempfile::TempDir, Store, Truth) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("synth.duckdb")).unwrap();
+    let params = Params {
+        scale,
+        seed,
+        now: now(),
+        defect_rate,
+    };
+    let (truth, _) = store
+        .load(
+            LoadMode::Append,
+            |out| embudo_synth::generate(&params, out),
+            |_| {},
+        )
+        .unwrap();
+    (dir, store, truth)
+}
+
+fn number(store: &Store, sql: &str) -> f64 {
+    store
+        .conn()
+        .query_row(sql, [], |row| row.get::<_, f64>(0))
+        .unwrap()
+}
+
+/// An order-independent fingerprint of every canonical table's content.
+fn checksums(store: &Store) -> BTreeMap<&'static str, String> {
+    CANONICAL_TABLES
+        .iter()
+        .map(|&table| {
+            let sql = format!("SELECT count(*) || ':' || coalesce(md5(string_agg(CAST(t AS VARCHAR), '|' ORDER BY id)), '') FROM {table} AS t");
+            let sum: String = store.conn().query_row(&sql, [], |row| row.get(0)).unwrap();
+            (table, sum)
+        })
+        .collect()
+}
+
+#[test]
+fn the_same_seed_gives_the_same_tables_and_another_seed_does_not() {
+    let (_a, first, _) = generate(Scale::Small, 7, 0.05);
+    let (_b, second, _) = generate(Scale::Small, 7, 0.05);
+    let (_c, other, _) = generate(Scale::Small, 8, 0.05);
+    let (first, second, other) = (checksums(&first), checksums(&second), checksums(&other));
+    assert_eq!(first, second);
+    for table in ["contacts", "deals", "activities", "web_visits", "tickets"] {
+        assert_ne!(
+            first[table], other[table],
+            "{table} did not change with the seed"
+        );
+    }
+}
+
+#[test]
+fn small_scale_fills_every_table_the_simulation_owns() {
+    let (_dir, store, truth) = generate(Scale::Small, 3, 0.05);
+    for (table, rows) in store.table_counts().unwrap() {
+        // Scores and merges are written by the forecast and the audit, not by the CRM.
+        let expected_empty = matches!(table, "deal_scores" | "merge_journal");
+        assert_eq!(rows == 0, expected_empty, "{table} has {rows} rows");
+    }
+    assert!(!truth.future.deals.is_empty());
+    assert!(!truth.duplicates.contacts.is_empty());
+}
+
+/// The medium scale measures the rates the truth file claims, within tolerances that are
+/// about three standard errors at this size.
+#[test]
+fn medium_scale_shows_the_seeded_differences_between_lead_sources() {
+    let (_dir, store, truth) = generate(Scale::Medium, 11, 0.0);
+    let params = &truth.params;
+
+    // Leads old enough that their deals have closed.
+    let conversion = |source: &str| {
+        number(
+            &store,
+            &format!(
+                "SELECT avg(CASE WHEN customer_at IS NOT NULL THEN 1 ELSE 0 END) FROM contacts
+                 WHERE lead_source = '{source}' AND lead_at < TIMESTAMP '2025-06-30'"
+            ),
+        )
+    };
+    let email = conversion("email");
+    let paid = conversion("paid_ads");
+    assert!(
+        (email - params.conversion_rate["email"]).abs() < 0.025,
+        "email converts {email}"
+    );
+    assert!(
+        (paid - params.conversion_rate["paid_ads"]).abs() < 0.012,
+        "paid_ads converts {paid}"
+    );
+
+    let organic_share = number(
+        &store,
+        "SELECT avg(CASE WHEN lead_source = 'organic' THEN 1 ELSE 0 END) FROM contacts WHERE lead_at IS NOT NULL",
+    );
+    assert!(
+        (organic_share - params.lead_source_share["organic"]).abs() < 0.02,
+        "organic share {organic_share}"
+    );
+
+    let cycle_ratio = number(
+        &store,
+        "SELECT avg(CASE WHEN source = 'referral' THEN days END) / avg(CASE WHEN source <> 'referral' THEN days END)
+         FROM (SELECT source, date_diff('second', created_at, closed_at) / 86400.0 AS days FROM deals
+               WHERE status = 'won' AND created_at < TIMESTAMP '2025-06-30')",
+    );
+    assert!(
+        (cycle_ratio - params.referral_cycle_factor).abs() < 0.07,
+        "referral cycle ratio {cycle_ratio}"
+    );
+
+    let size_ratio = number(
+        &store,
+        "SELECT avg(CASE WHEN source = 'organic' THEN amount END) / avg(CASE WHEN source <> 'organic' THEN amount END)
+         FROM deals WHERE status = 'won'",
+    );
+    assert!(
+        (size_ratio - params.organic_amount_factor).abs() < 0.08,
+        "organic size ratio {size_ratio}"
+    );
+}
+
+#[test]
+fn every_duplicate_and_defect_in_the_truth_file_is_in_the_store() {
+    let (_dir, store, truth) = generate(Scale::Small, 5, 0.25);
+    let exists = |table: &str, id: i64| {
+        let sql = format!("SELECT count(*) FROM {table} WHERE id = ?");
+        store
+            .conn()
+            .query_row(&sql, [id], |row| row.get::<_, i64>(0))
+            .unwrap()
+            == 1
+    };
+    let pairs = [
+        ("contacts", &truth.duplicates.contacts),
+        ("companies", &truth.duplicates.companies),
+        ("deals", &truth.duplicates.deals),
+    ];
+    for (table, list) in pairs {
+        assert!(
+            !list.is_empty(),
+            "no duplicate {table} at a 25% defect rate"
+        );
+        for [original, duplicate] in list.iter().copied() {
+            assert!(
+                exists(table, original) && exists(table, duplicate),
+                "{table} {original}/{duplicate}"
+            );
+            assert_ne!(original, duplicate);
+        }
+    }
+    // Duplicate contacts are the same person: same company and lead source.
+    for [original, duplicate] in truth.duplicates.contacts.iter().copied() {
+        let same: bool = store
+            .conn()
+            .query_row(
+                "SELECT a.company_id IS NOT DISTINCT FROM b.company_id AND a.lead_source = b.lead_source
+                 FROM contacts a, contacts b WHERE a.id = ? AND b.id = ?",
+                [original, duplicate],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert!(same, "contacts {original} and {duplicate}");
+    }
+
+    assert!(
+        truth.defects.len() > 100,
+        "only {} defects",
+        truth.defects.len()
+    );
+    let mut kinds = std::collections::BTreeSet::new();
+    for defect in &truth.defects {
+        // Entity and field are checked against the spec's names before reaching SQL.
+        assert!(["contacts", "companies", "deals", "activities"].contains(&defect.entity));
+        assert!(
+            [
+                "email",
+                "phone",
+                "lead_source",
+                "updated_at",
+                "birth_date",
+                "company_id",
+                "industry",
+                "closed_at",
+                "expected_close_date",
+                "contact_id",
+                "source",
+                "deal_id"
+            ]
+            .contains(&defect.field)
+        );
+        let sql = format!(
+            "SELECT CAST({} AS VARCHAR) FROM {} WHERE id = ?",
+            defect.field, defect.entity
+        );
+        let stored: Option<String> = store
+            .conn()
+            .query_row(&sql, [defect.id], |row| row.get(0))
+            .unwrap();
+        let expected = match &defect.value {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        };
+        assert_eq!(
+            stored, expected,
+            "{}.{} of {}",
+            defect.entity, defect.field, defect.id
+        );
+        assert_ne!(defect.original, defect.value, "{defect:?}");
+        kinds.insert(defect.kind);
+    }
+    for kind in [
+        "invalid_email",
+        "typo_domain",
+        "bad_phone",
+        "mistyped_label",
+        "orphan_reference",
+        "impossible_date",
+        "stale",
+    ] {
+        assert!(kinds.contains(kind), "no {kind} defect");
+    }
+
+    // The future of every open deal is told, and only of open deals.
+    let open = number(&store, "SELECT count(*) FROM deals WHERE status = 'open'") as usize;
+    let duplicates_open = truth.duplicates.deals.len();
+    assert_eq!(truth.future.deals.len() + duplicates_open, open);
+    for deal in &truth.future.deals {
+        let status: String = store
+            .conn()
+            .query_row("SELECT status FROM deals WHERE id = ?", [deal.id], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert_eq!(status, "open");
+        assert!(deal.closed_at.as_str() > "2026-06-30 12:00:00");
+    }
+}
