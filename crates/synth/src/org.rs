@@ -97,9 +97,39 @@ const TEAM_NAMES: &[&str] = &[
     "SMB",
 ];
 
-/// (name, line, list price, unit cost, recurring, cycle factor)
-const PRODUCTS: &[(&str, &str, f64, Option<f64>, bool, f64)] = &[
-    (
+/// A product of the catalogue.
+struct ProductSpec {
+    name: &'static str,
+    line: &'static str,
+    list_price: f64,
+    unit_cost: Option<f64>,
+    /// Sold as a yearly subscription.
+    recurring: bool,
+    /// How much longer than usual a deal for it takes.
+    cycle_factor: f64,
+}
+
+const fn product(
+    name: &'static str,
+    line: &'static str,
+    list_price: f64,
+    unit_cost: Option<f64>,
+    recurring: bool,
+    cycle_factor: f64,
+) -> ProductSpec {
+    ProductSpec {
+        name,
+        line,
+        list_price,
+        unit_cost,
+        recurring,
+        cycle_factor,
+    }
+}
+
+/// The three platform tiers come first: the sales simulation relies on that order.
+const PRODUCTS: &[ProductSpec] = &[
+    product(
         "Embudo Starter",
         "Platform",
         1_200.0,
@@ -107,7 +137,7 @@ const PRODUCTS: &[(&str, &str, f64, Option<f64>, bool, f64)] = &[
         true,
         0.8,
     ),
-    (
+    product(
         "Embudo Growth",
         "Platform",
         6_000.0,
@@ -115,7 +145,7 @@ const PRODUCTS: &[(&str, &str, f64, Option<f64>, bool, f64)] = &[
         true,
         1.1,
     ),
-    (
+    product(
         "Embudo Enterprise",
         "Platform",
         24_000.0,
@@ -123,7 +153,7 @@ const PRODUCTS: &[(&str, &str, f64, Option<f64>, bool, f64)] = &[
         true,
         1.6,
     ),
-    (
+    product(
         "Onboarding package",
         "Services",
         3_000.0,
@@ -131,8 +161,8 @@ const PRODUCTS: &[(&str, &str, f64, Option<f64>, bool, f64)] = &[
         false,
         0.9,
     ),
-    ("Training day", "Services", 1_500.0, Some(700.0), false, 0.7),
-    (
+    product("Training day", "Services", 1_500.0, Some(700.0), false, 0.7),
+    product(
         "Custom integration",
         "Services",
         9_000.0,
@@ -140,7 +170,7 @@ const PRODUCTS: &[(&str, &str, f64, Option<f64>, bool, f64)] = &[
         false,
         1.3,
     ),
-    (
+    product(
         "Analytics add-on",
         "Add-ons",
         2_400.0,
@@ -148,8 +178,8 @@ const PRODUCTS: &[(&str, &str, f64, Option<f64>, bool, f64)] = &[
         true,
         0.8,
     ),
-    ("Extra seats (10)", "Add-ons", 600.0, Some(60.0), true, 0.6),
-    (
+    product("Extra seats (10)", "Add-ons", 600.0, Some(60.0), true, 0.6),
+    product(
         "Premium support",
         "Add-ons",
         3_600.0,
@@ -157,7 +187,7 @@ const PRODUCTS: &[(&str, &str, f64, Option<f64>, bool, f64)] = &[
         true,
         0.8,
     ),
-    (
+    product(
         "Barcode scanner",
         "Hardware",
         250.0,
@@ -165,60 +195,67 @@ const PRODUCTS: &[(&str, &str, f64, Option<f64>, bool, f64)] = &[
         false,
         0.5,
     ),
-    ("Receipt printer", "Hardware", 180.0, None, false, 0.5),
-    ("POS terminal", "Hardware", 900.0, Some(520.0), false, 0.6),
+    product("Receipt printer", "Hardware", 180.0, None, false, 0.5),
+    product("POS terminal", "Hardware", 900.0, Some(520.0), false, 0.6),
 ];
 
 fn products(world: &mut World, out: &mut Batches) -> Result<()> {
-    for (index, &(name, line, price, cost, recurring, cycle_factor)) in PRODUCTS.iter().enumerate()
-    {
+    for (index, spec) in PRODUCTS.iter().enumerate() {
         let id = index as Id + 1;
         world.products.push(ProductPlan {
             id,
-            name,
-            line,
-            list_price: price,
-            unit_cost: cost,
-            recurring,
-            cycle_factor,
+            name: spec.name,
+            line: spec.line,
+            list_price: spec.list_price,
+            unit_cost: spec.unit_cost,
+            recurring: spec.recurring,
+            cycle_factor: spec.cycle_factor,
         });
         out.put(&Product {
             id,
-            name: name.to_owned(),
-            product_line: line.to_owned(),
-            list_price: Money::from_f64(price),
-            unit_cost: cost.map(Money::from_f64),
+            name: spec.name.to_owned(),
+            product_line: spec.line.to_owned(),
+            list_price: Money::from_f64(spec.list_price),
+            unit_cost: spec.unit_cost.map(Money::from_f64),
         })?;
     }
     Ok(())
 }
 
+/// A pipeline: its name, typical days to a win, and its open stages with probabilities.
+struct PipelineSpec {
+    name: &'static str,
+    cycle_days: f64,
+    open_stages: &'static [(&'static str, f64)],
+}
+
+const PIPELINES: [PipelineSpec; 2] = [
+    PipelineSpec {
+        name: "New Business",
+        cycle_days: 48.0,
+        open_stages: &[
+            ("Qualified", 0.1),
+            ("Discovery", 0.2),
+            ("Demo", 0.4),
+            ("Proposal", 0.6),
+            ("Negotiation", 0.8),
+        ],
+    },
+    PipelineSpec {
+        name: "Expansion & Renewals",
+        cycle_days: 30.0,
+        open_stages: &[("Qualified", 0.3), ("Proposal", 0.6), ("Commitment", 0.85)],
+    },
+];
+
 /// Two pipelines: new business (five open stages) and expansion (three).
 fn pipelines(world: &mut World, out: &mut Batches) -> Result<()> {
-    let definitions: [(&str, f64, &[(&str, f64)]); 2] = [
-        (
-            "New Business",
-            48.0,
-            &[
-                ("Qualified", 0.1),
-                ("Discovery", 0.2),
-                ("Demo", 0.4),
-                ("Proposal", 0.6),
-                ("Negotiation", 0.8),
-            ],
-        ),
-        (
-            "Expansion & Renewals",
-            30.0,
-            &[("Qualified", 0.3), ("Proposal", 0.6), ("Commitment", 0.85)],
-        ),
-    ];
     let mut stage_id = 0;
-    for (index, (name, cycle_days, open_stages)) in definitions.into_iter().enumerate() {
+    for (index, spec) in PIPELINES.iter().enumerate() {
         let pipeline_id = index as Id + 1;
         out.put(&Pipeline {
             id: pipeline_id,
-            name: name.to_owned(),
+            name: spec.name.to_owned(),
         })?;
         let mut plan = PipelinePlan {
             id: pipeline_id,
@@ -226,10 +263,11 @@ fn pipelines(world: &mut World, out: &mut Batches) -> Result<()> {
             won: 0,
             lost: 0,
             proposal: 0,
-            cycle_days,
+            cycle_days: spec.cycle_days,
         };
         let closing = [("Won", 1.0, StageKind::Won), ("Lost", 0.0, StageKind::Lost)];
-        let all = open_stages
+        let all = spec
+            .open_stages
             .iter()
             .map(|&(n, p)| (n, p, StageKind::Open))
             .chain(closing);

@@ -118,11 +118,14 @@ fn order(
     Ok(())
 }
 
-/// Most customers hold a yearly platform subscription: each term renews into the next,
+/// Most customers hold a yearly subscription: each term renews into the next,
 /// lapses, or is cancelled part-way.
 fn subscriptions(world: &mut World, out: &mut Batches) -> Result<()> {
     let mut rng = world.rng(Stream::Subscriptions);
     let now = world.clock.now;
+    let recurring: Vec<usize> = (0..world.products.len())
+        .filter(|&p| world.products[p].recurring)
+        .collect();
     for index in 0..world.contacts.len() {
         let contact = &world.contacts[index];
         let Some(since) = contact.customer_at else {
@@ -131,7 +134,7 @@ fn subscriptions(world: &mut World, out: &mut Batches) -> Result<()> {
         if !rng.random_bool(0.7) {
             continue;
         }
-        let product = world.products[rng.random_range(0..3)].clone();
+        let product = world.products[recurring[rng.random_range(0..recurring.len())]].clone();
         let contact_id = contact.id;
         let company_id = contact.company.map(|c| world.companies[c].id);
         let mrr = Money::from_f64((product.list_price / 12.0 * rng.random_range(0.8..1.2)).round());
