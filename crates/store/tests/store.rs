@@ -233,3 +233,60 @@ fn records_that_disagree_with_their_table_are_rejected() {
     assert!(wrong.to_string().contains("column 3"), "{wrong}");
     assert_eq!(count(&store, "SELECT count(*) FROM teams"), 0);
 }
+
+#[test]
+fn json_money_and_dates_survive_a_load() {
+    use embudo_model::entities::{Goal, Product};
+    use embudo_model::labels::{GoalDirection, GoalScope};
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 1, d).unwrap();
+    let goal = Goal {
+        id: 1,
+        name: "Q1 revenue".into(),
+        metric: "revenue".into(),
+        target: 125_000.5,
+        period_start: day(1),
+        period_end: day(31),
+        scope: GoalScope::Team,
+        scope_id: Some(4),
+        direction: GoalDirection::AtLeast,
+        filters: Some(serde_json::json!({"source": "referral"})),
+    };
+    let product = Product {
+        id: 1,
+        name: "Seat".into(),
+        product_line: "Add-ons".into(),
+        list_price: embudo_model::Money(1_234_567_89),
+        unit_cost: None,
+    };
+    store
+        .load(
+            LoadMode::Append,
+            |b| {
+                b.put(&goal)?;
+                b.put(&product)
+            },
+            |_| {},
+        )
+        .unwrap();
+    let row = store
+        .query(
+            "SELECT filters->>'$.source' AS source, CAST(period_end AS VARCHAR) AS period_end, scope, target,
+                    CAST(p.list_price AS VARCHAR) AS price, p.unit_cost
+             FROM goals, products p",
+            [],
+        )
+        .unwrap();
+    assert_eq!(
+        row.rows[0],
+        vec![
+            serde_json::json!("referral"),
+            serde_json::json!("2026-01-31"),
+            serde_json::json!("team"),
+            serde_json::json!(125_000.5),
+            serde_json::json!("1234567.89"),
+            serde_json::Value::Null,
+        ]
+    );
+}

@@ -1,10 +1,9 @@
-//! Marketing reach and CRM usage: web visits, campaign events, mailing lists, what the
-//! CRM's users did, and the goals they set.
+//! Marketing reach and targets: web visits, campaign events, mailing lists, and goals.
 
-use crate::clock::{after_days, office_hours};
+use crate::clock::after_days;
 use crate::vocab::{LANDING_PAGES, LISTS};
 use crate::world::{Stream, World};
-use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeDelta, Weekday};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeDelta};
 use embudo_model::Id;
 use embudo_model::entities::*;
 use embudo_model::labels::*;
@@ -12,13 +11,12 @@ use embudo_store::{Batches, Result};
 use rand::Rng;
 use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
-use rand_distr::{LogNormal, Poisson};
+use rand_distr::LogNormal;
 
 pub fn generate(world: &mut World, out: &mut Batches) -> Result<()> {
     web_visits(world, out)?;
     campaign_events(world, out)?;
     list_subscriptions(world, out)?;
-    user_events(world, out)?;
     goals(world, out)
 }
 
@@ -217,80 +215,6 @@ fn list_subscriptions(world: &mut World, out: &mut Batches) -> Result<()> {
                 unsubscribed_at: (rng.random_bool(0.15) && world.clock.is_past(left))
                     .then_some(left),
             })?;
-        }
-    }
-    Ok(())
-}
-
-/// Logins and record edits on working days; some users drift away months before `now`.
-fn user_events(world: &mut World, out: &mut Batches) -> Result<()> {
-    let mut rng = world.rng(Stream::Usage);
-    let mut id = 0;
-    let days = (world.clock.now - world.clock.start).num_days();
-    let entities = ["contact", "deal", "company", "activity"];
-    let users = world.users.clone();
-    for user in &users {
-        let diligence = rng.random_range(0.35..0.95);
-        // One user in eight stops logging in between 100 and 400 days before now.
-        let last_day = if rng.random_bool(0.125) {
-            days - rng.random_range(100..400)
-        } else {
-            days
-        };
-        let edits = Poisson::new(3.0 + 4.0 * diligence).expect("positive mean");
-        for day in 0..last_day {
-            let date = world.clock.start + TimeDelta::days(day);
-            if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) || !rng.random_bool(diligence)
-            {
-                continue;
-            }
-            let login = office_hours(date, &mut rng);
-            if !world.clock.is_past(login) {
-                continue;
-            }
-            let mut push = |event: UserEventKind, at: NaiveDateTime, entity: Option<(&str, Id)>| {
-                id += 1;
-                out.put(&UserEvent {
-                    id,
-                    user_id: user.id,
-                    event,
-                    entity: entity.map(|(e, _)| e.to_owned()),
-                    entity_id: entity.map(|(_, i)| i),
-                    occurred_at: at,
-                })
-            };
-            push(UserEventKind::Login, login, None)?;
-            for _ in 0..edits.sample(&mut rng) as usize {
-                let at = login + TimeDelta::minutes(rng.random_range(1..480));
-                let kind = if rng.random_bool(0.3) {
-                    UserEventKind::RecordCreated
-                } else {
-                    UserEventKind::RecordUpdated
-                };
-                let entity = entities[rng.random_range(0..entities.len())];
-                push(
-                    kind,
-                    at,
-                    Some((
-                        entity,
-                        rng.random_range(1..world.contacts.len().max(2) as Id),
-                    )),
-                )?;
-            }
-            if rng.random_bool(0.2) {
-                push(
-                    UserEventKind::ReportViewed,
-                    login + TimeDelta::minutes(rng.random_range(1..480)),
-                    None,
-                )?;
-            }
-            if rng.random_bool(0.02) {
-                push(
-                    UserEventKind::Export,
-                    login + TimeDelta::minutes(rng.random_range(1..480)),
-                    None,
-                )?;
-            }
         }
     }
     Ok(())

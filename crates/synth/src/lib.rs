@@ -8,11 +8,12 @@
 //! - [`world`]: the simulation's shared state and its random streams.
 //! - `clock`: time: seasonality, growth, business hours.
 //! - `org`: teams, users, products, pipelines and campaigns.
+//! - `usage`: how the users use the CRM (logins, edits, exports).
 //! - `accounts`: companies and contacts.
 //! - `sales`: deals with their stage history, changes and activities.
 //! - `revenue`: orders and subscriptions.
 //! - `service`: tickets, service calls and surveys.
-//! - `engagement`: web visits, campaign events, list subscriptions, CRM usage and goals.
+//! - `engagement`: web visits, campaign events, list subscriptions and goals.
 //! - `defects`: the deliberate errors and the duplicate records.
 //! - [`truth`]: the ground-truth file.
 //! - `vocab`: word lists.
@@ -27,6 +28,7 @@ mod revenue;
 mod sales;
 mod service;
 pub mod truth;
+mod usage;
 mod vocab;
 pub mod world;
 

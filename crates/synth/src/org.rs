@@ -1,6 +1,7 @@
 //! The business itself: teams and users, products, pipelines and campaigns.
 
 use crate::clock::{HISTORY_DAYS, after_days};
+use crate::usage::Usage;
 use crate::vocab::{FIRST_NAMES, LAST_NAMES};
 use crate::world::{CampaignPlan, Person, PipelinePlan, ProductPlan, Stream, World};
 use chrono::TimeDelta;
@@ -42,6 +43,7 @@ fn people(world: &mut World, out: &mut Batches) -> Result<()> {
     let agents = (sizes.users / 5).max(2);
     let skill = Normal::new(0.0, 0.5).expect("valid normal");
     let hired = world.clock.start - TimeDelta::days(90);
+    let mut usage = Usage::new(world.rng(Stream::Usage), sizes.contacts);
     for id in 1..=sizes.users as Id {
         let index = id as usize - 1;
         let (role, team_id) = match index {
@@ -66,6 +68,8 @@ fn people(world: &mut World, out: &mut Batches) -> Result<()> {
         world.users.push(person);
         // Some users left or stopped using the CRM: the adoption report should find them.
         let active = rng.random_bool(0.93);
+        let lapses = !active || rng.random_bool(0.08);
+        let last_login_at = usage.simulate(&world.clock, id, lapses, out)?;
         let hourly = match role {
             Role::Agent => rng.random_range(28.0..45.0),
             Role::Rep => rng.random_range(35.0..60.0),
@@ -80,7 +84,7 @@ fn people(world: &mut World, out: &mut Batches) -> Result<()> {
             active,
             hourly_cost: Some(Money::from_f64(hourly)),
             created_at: hired + TimeDelta::days(rng.random_range(0..60)),
-            last_login_at: None,
+            last_login_at,
         })?;
     }
     Ok(())
