@@ -89,7 +89,7 @@ const QUERIES: &[(&str, &str)] = &[
 
 /// One result row; the rate is shown only for benchmarks that write rows.
 fn figure(name: String, rows: Option<u64>, seconds: f64) -> Vec<serde_json::Value> {
-    let rate = rows.map(|n| (n as f64 / seconds).round());
+    let rate = rows.map(|n| (n as f64 / seconds).round() as u64);
     vec![
         json!(name),
         json!(rows),
