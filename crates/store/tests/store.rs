@@ -257,7 +257,7 @@ fn json_money_and_dates_survive_a_load() {
         id: 1,
         name: "Seat".into(),
         product_line: "Add-ons".into(),
-        list_price: embudo_model::Money(1_234_567_89),
+        list_price: embudo_model::Money(123_456_789),
         unit_cost: None,
     };
     store
