@@ -35,6 +35,18 @@ pub struct GlobalArgs {
     /// A configuration file [env: EMBUDO_CONFIG; default: ./embudo.toml if present]
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
+
+    /// Language of labels: en or es [env: EMBUDO_LANG; default: en]
+    #[arg(long, global = true, value_name = "LANG")]
+    pub lang: Option<String>,
+
+    /// Reporting time zone, an IANA name such as Europe/Madrid [env: EMBUDO_TIMEZONE; default: UTC]
+    #[arg(long, global = true, value_name = "ZONE")]
+    pub timezone: Option<String>,
+
+    /// Month (1-12) the fiscal year starts in [env: EMBUDO_FISCAL_YEAR_START; default: 1]
+    #[arg(long, global = true, value_name = "MONTH")]
+    pub fiscal_year_start: Option<u32>,
 }
 
 /// Output formats for data.
@@ -81,6 +93,18 @@ pub enum Command {
     /// Row counts of every canonical table.
     Tables,
 
+    /// The metric catalogue: name, label, group, family, unit and dimensions.
+    Metrics,
+
+    /// Compute one metric over a range, optionally by period, dimension and comparison.
+    ///
+    /// Examples:
+    ///   embudo metric revenue --from 2026-01-01 --to 2026-07-01 --grain month
+    ///   embudo metric close_rate --from 2026-04-01 --to 2026-07-01 --by owner --compare previous_period
+    ///   embudo metric prospects --from 2026-01-01 --to 2027-01-01 --grain quarter --filter lead_source=email
+    #[command(verbatim_doc_comment)]
+    Metric(MetricArgs),
+
     /// Measure Embudo on this machine and print the figures.
     ///
     /// Each benchmark works on a fresh store in a temporary directory.
@@ -112,6 +136,36 @@ pub struct GenerateArgs {
     /// Replace the data already in the store (otherwise a store with data is refused)
     #[arg(long)]
     pub replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MetricArgs {
+    /// The metric's name (see `embudo metrics`)
+    pub name: String,
+
+    /// Start of the range, inclusive: YYYY-MM-DD (midnight in the reporting time zone) or RFC 3339
+    #[arg(long)]
+    pub from: String,
+
+    /// End of the range, exclusive
+    #[arg(long)]
+    pub to: String,
+
+    /// Split the range into day, week (ISO), month, quarter or year periods
+    #[arg(long)]
+    pub grain: Option<String>,
+
+    /// Dimensions to split by, comma-separated (e.g. owner,lead_source)
+    #[arg(long, value_delimiter = ',')]
+    pub by: Vec<String>,
+
+    /// Only records whose dimension has this value, e.g. lead_source=email (repeatable)
+    #[arg(long, value_name = "DIM=VALUE")]
+    pub filter: Vec<String>,
+
+    /// Add the value of the previous_period or previous_year, and the change
+    #[arg(long)]
+    pub compare: Option<String>,
 }
 
 #[derive(Debug, Args)]

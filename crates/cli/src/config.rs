@@ -5,6 +5,8 @@
 use crate::cli::{Format, GlobalArgs};
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
+use embudo_metrics::Calendar;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -20,6 +22,10 @@ pub struct Config {
     pub format: Format,
     /// No progress and no hints on stderr.
     pub quiet: bool,
+    /// Label language: `en` or `es`.
+    pub lang: String,
+    /// Reporting time zone and fiscal year.
+    pub calendar: Calendar,
 }
 
 /// What an `embudo.toml` may set.
@@ -28,6 +34,9 @@ pub struct Config {
 struct FileConfig {
     db: Option<PathBuf>,
     format: Option<Format>,
+    lang: Option<String>,
+    timezone: Option<String>,
+    fiscal_year_start: Option<u32>,
 }
 
 impl Config {
@@ -48,10 +57,41 @@ impl Config {
             .or_else(|| env("EMBUDO_DB").map(PathBuf::from))
             .or(file.db)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
+        let lang = args
+            .lang
+            .clone()
+            .or_else(|| env("EMBUDO_LANG"))
+            .or(file.lang)
+            .unwrap_or_else(|| "en".into());
+        if !["en", "es"].contains(&lang.as_str()) {
+            bail!("unknown language '{lang}': use en or es");
+        }
+        let zone = args
+            .timezone
+            .clone()
+            .or_else(|| env("EMBUDO_TIMEZONE"))
+            .or(file.timezone);
+        let tz = match zone {
+            Some(name) => name.parse::<Tz>().map_err(|_| {
+                anyhow::anyhow!(
+                    "unknown time zone '{name}': use an IANA name such as Europe/Madrid"
+                )
+            })?,
+            None => Tz::UTC,
+        };
+        let fiscal = match (args.fiscal_year_start, env("EMBUDO_FISCAL_YEAR_START")) {
+            (Some(month), _) => month,
+            (None, Some(text)) => text.parse().with_context(|| {
+                format!("EMBUDO_FISCAL_YEAR_START is '{text}', not a month number")
+            })?,
+            (None, None) => file.fiscal_year_start.unwrap_or(1),
+        };
         Ok(Config {
             db,
             format,
             quiet: args.quiet,
+            lang,
+            calendar: Calendar::new(tz, fiscal)?,
         })
     }
 }

@@ -7,7 +7,8 @@
 //! - [`bulk`]: the fast write path. Records become Arrow batches on a producer thread and
 //!   are appended by DuckDB's Appender on the store's thread, all in one transaction.
 //! - [`records`]: how each model entity maps onto its table's columns.
-//! - [`query`]: running SQL into a [`embudo_model::Table`].
+//! - [`query`]: running SQL, with [`Param`]s bound to its placeholders, into a
+//!   [`embudo_model::Table`].
 //!
 //! Everything above the store (import, audit, metrics, reports…) reaches DuckDB through
 //! this crate, with user values bound as parameters, never spliced into SQL text.
@@ -21,6 +22,7 @@ pub mod store;
 
 pub use bulk::{Batches, LoadSummary, Record};
 pub use error::{Result, StoreError};
+pub use query::Param;
 pub use store::Store;
 
 /// The canonical tables, in the order of the spec. `revenue_lines` is a view over them.

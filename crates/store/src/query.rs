@@ -2,11 +2,13 @@
 
 use crate::error::{Context, Result};
 use crate::store::Store;
+use chrono::NaiveDateTime;
 use duckdb::Params;
 use duckdb::arrow::array::{Array, AsArray};
 use duckdb::arrow::datatypes::{self as dt, DataType};
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
+use duckdb::types::{TimeUnit, Value as DbValue};
 use embudo_model::Table;
 use serde_json::Value;
 
@@ -31,6 +33,39 @@ impl Store {
             append_rows(&batch, &mut rows)?;
         }
         Ok(Table { columns, rows })
+    }
+}
+
+/// A value bound to a `?` placeholder, for crates that build SQL without depending on DuckDB.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Int(i64),
+    Float(f64),
+    Text(String),
+    /// A UTC instant.
+    Timestamp(NaiveDateTime),
+}
+
+impl Param {
+    fn to_db(&self) -> DbValue {
+        match self {
+            Param::Int(i) => DbValue::BigInt(*i),
+            Param::Float(x) => DbValue::Double(*x),
+            Param::Text(s) => DbValue::Text(s.clone()),
+            Param::Timestamp(t) => {
+                DbValue::Timestamp(TimeUnit::Microsecond, t.and_utc().timestamp_micros())
+            }
+        }
+    }
+}
+
+impl Store {
+    /// [`Store::query`] with [`Param`]s.
+    pub fn query_with(&self, sql: &str, params: &[Param]) -> Result<Table> {
+        self.query(
+            sql,
+            duckdb::params_from_iter(params.iter().map(Param::to_db)),
+        )
     }
 }
 

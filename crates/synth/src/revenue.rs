@@ -2,7 +2,7 @@
 
 use crate::clock::{after_days, office_hours};
 use crate::params::{DEAL_CONVERSION_SHARE, SOURCES};
-use crate::world::{Ids, Stream, World};
+use crate::world::{CustomerTime, Ids, Stream, World};
 use chrono::{Datelike, NaiveDateTime};
 use embudo_model::entities::*;
 use embudo_model::{Id, Money};
@@ -55,20 +55,15 @@ fn orders(world: &mut World, out: &mut Batches) -> Result<()> {
         contact.last_touched = contact.last_touched.max(at);
         first_orders += 1;
     }
-    let customers: Vec<usize> = (0..world.contacts.len())
-        .filter(|&i| world.contacts[i].customer_at.is_some())
-        .collect();
-    if customers.is_empty() {
+    let Some(customer_time) = CustomerTime::new(world, 0.0) else {
         return Ok(());
-    }
+    };
     for _ in first_orders..world.sizes.orders {
-        let index = customers[rng.random_range(0..customers.len())];
-        let since = world.contacts[index].customer_at.expect("customers only");
-        let at = office_hours(
-            world.clock.between(since, world.clock.now, &mut rng),
-            &mut rng,
-        );
-        if world.clock.is_past(at) && at > since {
+        let (index, at) = customer_time.sample(&mut rng);
+        let at = office_hours(at, &mut rng);
+        if world.clock.is_past(at)
+            && at > world.contacts[index].customer_at.expect("customers only")
+        {
             order(world, index, at, None, &mut rng, out)?;
         }
     }

@@ -11,7 +11,7 @@ use crate::clock::{after_days, office_hours};
 use crate::params::{DEAL_CONVERSION_SHARE, ORGANIC_AMOUNT_FACTOR, REFERRAL_CYCLE_FACTOR, SOURCES};
 use crate::truth::timestamp_text;
 use crate::vocab::{LEAD_SOURCE_TYPOS, LOST_REASONS};
-use crate::world::{Ids, PipelinePlan, Stream, World};
+use crate::world::{CustomerTime, Ids, PipelinePlan, Stream, World};
 use chrono::{Datelike, NaiveDateTime, TimeDelta};
 use embudo_model::entities::*;
 use embudo_model::labels::*;
@@ -151,44 +151,37 @@ fn plan_new_business(world: &World, deal_share: f64, rng: &mut ChaCha8Rng) -> Ve
     plans
 }
 
-/// Upsell, cross-sell and renewal deals for customers, spread over their time as customers.
+/// Upsell, cross-sell and renewal deals for customers, spread over customer time.
 fn plan_expansion(world: &World, budget: usize, rng: &mut ChaCha8Rng) -> Vec<DealPlan> {
-    let customers: Vec<usize> = (0..world.contacts.len())
-        .filter(|&i| world.contacts[i].customer_at.is_some())
-        .collect();
-    if customers.is_empty() || budget == 0 {
+    let Some(customer_time) = CustomerTime::new(world, 14.0) else {
         return Vec::new();
-    }
-    let per_customer = Poisson::new(budget as f64 / customers.len() as f64).expect("positive mean");
+    };
     let engagement = Normal::new(0.3, 1.0).expect("valid normal");
     let kinds = [DealType::Renewal, DealType::Upsell, DealType::CrossSell];
     let kind_pick = WeightedIndex::new([0.4, 0.35, 0.25]).expect("valid weights");
-    let mut plans = Vec::new();
-    for index in customers {
-        let contact = &world.contacts[index];
-        let since = after_days(contact.customer_at.expect("filtered on customers"), 14.0);
-        if !world.clock.is_past(since) {
-            continue;
-        }
-        for _ in 0..per_customer.sample(rng) as usize {
+    let mut plans: Vec<DealPlan> = (0..budget)
+        .map(|_| {
+            let (index, at) = customer_time.sample(rng);
             let deal_type = kinds[kind_pick.sample(rng)];
             let product = match deal_type {
                 DealType::Renewal => rng.random_range(0..3),
                 DealType::Upsell => rng.random_range(1..3),
                 _ => rng.random_range(3..9),
             };
-            plans.push(DealPlan {
+            DealPlan {
                 contact: index,
-                owner: contact.owner,
-                created_at: office_hours(world.clock.between(since, world.clock.now, rng), rng),
+                owner: world.contacts[index].owner,
+                created_at: office_hours(at, rng),
                 engagement: engagement.sample(rng),
                 deal_type,
                 pipeline: 1,
                 product,
-            });
-        }
-    }
+            }
+        })
+        .collect();
     plans.retain(|p| world.clock.is_past(p.created_at));
+    // Ids follow creation time, as in a real CRM.
+    plans.sort_by_key(|p| p.created_at);
     plans
 }
 

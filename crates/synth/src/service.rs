@@ -1,8 +1,8 @@
 //! Customer service: tickets with SLA targets, call-centre calls, and surveys.
 
 use crate::clock::{after_hours, office_hours};
-use crate::world::{Stream, TicketRef, World};
-use chrono::TimeDelta;
+use crate::world::{CustomerTime, Stream, TicketRef, World};
+use chrono::{NaiveDateTime, TimeDelta};
 use embudo_model::Id;
 use embudo_model::entities::*;
 use embudo_model::labels::*;
@@ -19,15 +19,20 @@ pub fn generate(world: &mut World, out: &mut Batches) -> Result<()> {
     surveys(world, out)
 }
 
-/// Contacts that are customers, or every contact in a business without any.
-fn customers(world: &World) -> Vec<usize> {
-    let customers: Vec<usize> = (0..world.contacts.len())
-        .filter(|&i| world.contacts[i].customer_at.is_some())
-        .collect();
-    if customers.is_empty() {
-        (0..world.contacts.len()).collect()
-    } else {
-        customers
+/// A contact and a moment to act on: customer time when there are customers, any
+/// contact after its creation otherwise.
+fn moment(
+    world: &World,
+    customers: Option<&CustomerTime>,
+    rng: &mut ChaCha8Rng,
+) -> (usize, NaiveDateTime) {
+    match customers {
+        Some(customers) => customers.sample(rng),
+        None => {
+            let index = rng.random_range(0..world.contacts.len());
+            let since = world.contacts[index].created_at;
+            (index, world.clock.between(since, world.clock.now, rng))
+        }
     }
 }
 
@@ -45,7 +50,7 @@ const PRIORITIES: [(Priority, f64, f64, f64); 4] = [
 
 fn tickets(world: &mut World, out: &mut Batches) -> Result<()> {
     let mut rng = world.rng(Stream::Tickets);
-    let pool = customers(world);
+    let customers = CustomerTime::new(world, 0.0);
     let channels = [
         TicketChannel::Email,
         TicketChannel::Phone,
@@ -67,11 +72,12 @@ fn tickets(world: &mut World, out: &mut Batches) -> Result<()> {
     let now = world.clock.now;
     for i in 0..world.sizes.tickets {
         let id = i as Id + 1;
-        let contact = &world.contacts[pool[rng.random_range(0..pool.len())]];
+        let (index, at) = moment(world, customers.as_ref(), &mut rng);
+        let contact = &world.contacts[index];
         let since = contact.customer_at.unwrap_or(contact.created_at);
-        let opened_at = office_hours(world.clock.between(since, now, &mut rng), &mut rng);
+        let opened_at = office_hours(at, &mut rng);
         let opened_at = if opened_at < since || opened_at >= now {
-            since
+            at
         } else {
             opened_at
         };
@@ -124,7 +130,7 @@ fn tickets(world: &mut World, out: &mut Batches) -> Result<()> {
 /// Calls queued at the call centre: most inbound, some abandoned, some call-backs.
 fn calls(world: &mut World, out: &mut Batches) -> Result<()> {
     let mut rng = world.rng(Stream::Calls);
-    let pool = customers(world);
+    let customers = CustomerTime::new(world, 0.0);
     let handle = LogNormal::new(300.0_f64.ln(), 0.6).expect("valid lognormal");
     let wait = LogNormal::new(45.0_f64.ln(), 0.9).expect("valid lognormal");
     for i in 0..world.sizes.service_calls {
@@ -134,16 +140,8 @@ fn calls(world: &mut World, out: &mut Batches) -> Result<()> {
                 let at = ticket.opened_at + TimeDelta::minutes(rng.random_range(0..600));
                 (ticket.contact_id, Some(ticket.id), at)
             } else {
-                let contact = &world.contacts[pool[rng.random_range(0..pool.len())]];
-                let since = contact
-                    .customer_at
-                    .unwrap_or(contact.created_at)
-                    .max(world.clock.start);
-                let at = office_hours(
-                    world.clock.between(since, world.clock.now, &mut rng),
-                    &mut rng,
-                );
-                (contact.id, None, at)
+                let (index, at) = moment(world, customers.as_ref(), &mut rng);
+                (world.contacts[index].id, None, office_hours(at, &mut rng))
             };
         if !world.clock.is_past(queued_at) {
             continue;
@@ -191,23 +189,25 @@ fn surveys(world: &mut World, out: &mut Batches) -> Result<()> {
     let mut id = 0;
     let nps_pick = WeightedIndex::new([1.0, 0.5, 0.5, 0.8, 1.0, 1.5, 2.5, 6.0, 9.0, 12.0, 10.0])
         .expect("valid weights");
-    for index in customers(world) {
-        let contact = &world.contacts[index];
-        let Some(since) = contact.customer_at else {
-            continue;
-        };
-        for _ in 0..rng.random_range(0..3) {
-            let at = office_hours(
-                world.clock.between(since, world.clock.now, &mut rng),
-                &mut rng,
-            );
-            if !world.clock.is_past(at) || at < since {
+    // About one NPS answer per customer over the history, spread over customer time.
+    if let Some(customers) = CustomerTime::new(world, 0.0) {
+        let answers = world
+            .contacts
+            .iter()
+            .filter(|c| c.customer_at.is_some())
+            .count();
+        for _ in 0..answers {
+            let (index, at) = customers.sample(&mut rng);
+            let at = office_hours(at, &mut rng);
+            if !world.clock.is_past(at)
+                || at < world.contacts[index].customer_at.expect("customers only")
+            {
                 continue;
             }
             id += 1;
             out.put(&Survey {
                 id,
-                contact_id: Some(contact.id),
+                contact_id: Some(world.contacts[index].id),
                 kind: SurveyKind::Nps,
                 score: nps_pick.sample(&mut rng) as i16,
                 responded_at: at,

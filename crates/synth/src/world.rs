@@ -191,3 +191,58 @@ impl World {
         self.truth
     }
 }
+
+/// Moments of customer time: a contact drawn in proportion to how long they have been a
+/// customer, and an instant of that time. Repeat business drawn this way follows the size
+/// of the customer base; drawing customers uniformly instead would crowd the recent
+/// customers' purchases into a few months and make revenue soar towards `now`.
+#[derive(Debug)]
+pub struct CustomerTime {
+    /// (contact index, customer since), in contact order.
+    customers: Vec<(usize, NaiveDateTime)>,
+    /// Running total of tenure seconds up to and including each customer.
+    cumulative: Vec<f64>,
+    now: NaiveDateTime,
+}
+
+impl CustomerTime {
+    /// Customers (contacts with `customer_at`), from `delay_days` after they became one;
+    /// `None` when there are none.
+    pub fn new(world: &World, delay_days: f64) -> Option<CustomerTime> {
+        let now = world.clock.now;
+        let mut total = 0.0;
+        let mut customers = Vec::new();
+        let mut cumulative = Vec::new();
+        for (index, contact) in world.contacts.iter().enumerate() {
+            let Some(at) = contact.customer_at else {
+                continue;
+            };
+            let since = crate::clock::after_days(at, delay_days);
+            let tenure = (now - since).num_seconds();
+            if tenure > 0 {
+                total += tenure as f64;
+                customers.push((index, since));
+                cumulative.push(total);
+            }
+        }
+        (total > 0.0).then_some(CustomerTime {
+            customers,
+            cumulative,
+            now,
+        })
+    }
+
+    /// A customer and an instant of their tenure, uniformly over all customer time.
+    pub fn sample(&self, rng: &mut impl rand::Rng) -> (usize, NaiveDateTime) {
+        let total = *self.cumulative.last().expect("at least one customer");
+        let x = rng.random::<f64>() * total;
+        let i = self
+            .cumulative
+            .partition_point(|&c| c <= x)
+            .min(self.customers.len() - 1);
+        let (index, since) = self.customers[i];
+        let before = if i == 0 { 0.0 } else { self.cumulative[i - 1] };
+        let at = since + chrono::TimeDelta::seconds((x - before) as i64);
+        (index, at.min(self.now - chrono::TimeDelta::seconds(1)))
+    }
+}

@@ -7,9 +7,14 @@ use crate::cli::DemoArgs;
 use crate::config::Config;
 use crate::output;
 use anyhow::{Context, Result, bail};
+use chrono::{Datelike, NaiveDate};
+use embudo_metrics::catalog::Unit;
+use embudo_metrics::{Bound, Compare, DuckDb, Query};
+use embudo_model::Table;
 use embudo_store::Store;
 use embudo_store::bulk::LoadMode;
 use embudo_synth::{Params, Scale};
+use serde_json::json;
 use std::path::Path;
 
 /// The `store_info` key and value that mark a file as the demo's own.
@@ -40,7 +45,17 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
         ),
     );
     output::print(&counts_table(&store)?, config.format)?;
+    hint(
+        config,
+        "\nHeadline metrics, last complete month against the month before:",
+    );
+    output::print(
+        &headlines(&store, config, params.now.date())?,
+        config.format,
+    )?;
     let db = path.display();
+    let month_start = last_month(params.now.date()).1;
+    let year_ago = month_start - chrono::Months::new(12);
     hint(
         config,
         format_args!(
@@ -48,6 +63,8 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
              embudo --db {db} tables\n  \
              embudo --db {db} sql \"SELECT lead_source, count(*) AS leads, count(customer_at) AS customers FROM contacts WHERE lead_at IS NOT NULL GROUP BY ALL ORDER BY leads DESC\"\n  \
              embudo --db {db} sql \"SELECT date_trunc('quarter', occurred_at) AS quarter, sum(amount) AS revenue FROM revenue_lines GROUP BY ALL ORDER BY quarter\" --format csv\n  \
+             embudo --db {db} metrics --lang es\n  \
+             embudo --db {db} metric close_rate --from {year_ago} --to {month_start} --grain quarter --by lead_source\n  \
              embudo generate --scale medium --db big.duckdb --truth truth.json"
         ),
     );
@@ -76,4 +93,59 @@ fn remove_previous_demo(path: &Path) -> Result<()> {
         std::fs::remove_file(&wal).with_context(|| format!("removing {}", wal.display()))?;
     }
     Ok(())
+}
+
+/// The demo's headline metrics.
+const HEADLINES: &[&str] = &[
+    "revenue",
+    "new_customers",
+    "deals_won",
+    "close_rate",
+    "avg_deal_size",
+    "open_opportunities",
+    "sla_compliance",
+    "web_visits",
+];
+
+/// The first day of the last complete month before `today`, and of the month after it.
+fn last_month(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let this_month = today.with_day(1).expect("day 1 exists");
+    (this_month - chrono::Months::new(1), this_month)
+}
+
+/// Each headline metric over the last complete month with its previous-period change.
+fn headlines(store: &Store, config: &Config, today: NaiveDate) -> Result<Table> {
+    let (from, to) = last_month(today);
+    let mut rows = Vec::new();
+    for name in HEADLINES {
+        let query = Query {
+            metric: (*name).to_owned(),
+            from: Bound::Day(from),
+            to: Bound::Day(to),
+            grain: None,
+            by: Vec::new(),
+            filters: Vec::new(),
+            compare: Some(Compare::PreviousPeriod),
+        };
+        let result = embudo_metrics::run(store, &DuckDb, &config.calendar, &query, &config.lang)?;
+        let row = &result.rows[0];
+        let places = if result.unit == Unit::Ratio { 4 } else { 2 };
+        let round =
+            |x: Option<f64>| x.map(|x| (x * 10f64.powi(places)).round() / 10f64.powi(places));
+        rows.push(vec![
+            json!(result.label),
+            json!(round(row.value)),
+            json!(round(row.previous)),
+            json!(row.change_pct.map(|c| format!("{:+.1}%", c * 100.0))),
+        ]);
+    }
+    Ok(Table {
+        columns: vec![
+            format!("metric ({from} to {to})"),
+            "value".into(),
+            "previous".into(),
+            "change".into(),
+        ],
+        rows,
+    })
 }

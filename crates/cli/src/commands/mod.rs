@@ -3,6 +3,7 @@
 mod bench;
 mod demo;
 mod generate;
+mod metrics;
 mod sql;
 
 use crate::cli::{Cli, Command};
@@ -17,6 +18,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => demo::run(&config, &args),
         Command::Sql { query } => sql::run(&config, &query),
         Command::Tables => sql::tables(&config),
+        Command::Metrics => metrics::list(&config),
+        Command::Metric(args) => metrics::run(&config, &args),
         Command::Bench(args) => bench::run(&config, &args),
     }
 }

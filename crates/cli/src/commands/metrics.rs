@@ -1,0 +1,169 @@
+//! `embudo metrics` and `embudo metric`.
+
+use crate::cli::{Format, MetricArgs};
+use crate::config::Config;
+use crate::output;
+use anyhow::{Context, Result, bail};
+use embudo_metrics::catalog::Unit;
+use embudo_metrics::{Bound, Compare, Dim, DuckDb, Grain, MetricResult, Query, catalogue};
+use embudo_model::Table;
+use embudo_store::Store;
+use serde_json::{Map, Value, json};
+
+pub fn list(config: &Config) -> Result<()> {
+    let rows = catalogue()
+        .iter()
+        .map(|m| {
+            let dims: Vec<&str> = m.dimensions().iter().map(|d| d.name()).collect();
+            vec![
+                json!(m.name),
+                json!(m.label(&config.lang)),
+                serde_json::to_value(m.group).expect("serialisable"),
+                serde_json::to_value(m.family).expect("serialisable"),
+                serde_json::to_value(m.unit).expect("serialisable"),
+                json!(dims.join(",")),
+            ]
+        })
+        .collect();
+    let columns = ["name", "label", "group", "family", "unit", "dimensions"];
+    output::print(
+        &Table {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows,
+        },
+        config.format,
+    )
+}
+
+pub fn run(config: &Config, args: &MetricArgs) -> Result<()> {
+    let query = parse_query(args)?;
+    let store = Store::open_read_only(&config.db)?;
+    let result = embudo_metrics::run(&store, &DuckDb, &config.calendar, &query, &config.lang)?;
+    print(&result, config.format)
+}
+
+fn parse_query(args: &MetricArgs) -> Result<Query> {
+    let filters = args
+        .filter
+        .iter()
+        .map(|f| {
+            let (dim, value) = f.split_once('=').with_context(|| {
+                format!("--filter {f}: expected DIM=VALUE, e.g. lead_source=email")
+            })?;
+            Ok((dim.trim().parse::<Dim>()?, value.to_owned()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Query {
+        metric: args.name.clone(),
+        from: Bound::parse(&args.from)?,
+        to: Bound::parse(&args.to)?,
+        grain: args.grain.as_deref().map(str::parse::<Grain>).transpose()?,
+        by: args
+            .by
+            .iter()
+            .map(|d| d.parse::<Dim>())
+            .collect::<Result<_, _>>()?,
+        filters,
+        compare: args
+            .compare
+            .as_deref()
+            .map(str::parse::<Compare>)
+            .transpose()?,
+    })
+}
+
+/// JSON is the documented object; a table or CSV gets one row per period and dimensions.
+pub fn print(result: &MetricResult, format: Format) -> Result<()> {
+    match format {
+        Format::Json => {
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &to_json(result))?;
+            use std::io::Write;
+            writeln!(out)?;
+            Ok(())
+        }
+        Format::Table | Format::Csv => {
+            if result.rows.is_empty() {
+                bail!("no rows");
+            }
+            output::print(&to_table(result, format == Format::Table), format)
+        }
+    }
+}
+
+/// `{"metric","label","unit","from","to","grain","by":[...],"compare","rows":[...]}`.
+pub fn to_json(result: &MetricResult) -> Value {
+    let rows: Vec<Value> = result
+        .rows
+        .iter()
+        .map(|row| {
+            let mut object = Map::new();
+            if let Some(period) = row.period {
+                object.insert("period".into(), json!(period.to_string()));
+            }
+            for (dim, value) in result.by.iter().zip(&row.dims) {
+                object.insert(dim.name().into(), json!(value));
+            }
+            object.insert("value".into(), json!(row.value));
+            if result.compare.is_some() {
+                object.insert("previous".into(), json!(row.previous));
+                object.insert("change".into(), json!(row.change));
+                object.insert("change_pct".into(), json!(row.change_pct));
+            }
+            Value::Object(object)
+        })
+        .collect();
+    json!({
+        "metric": result.metric,
+        "label": result.label,
+        "unit": result.unit,
+        "from": result.from.to_string(),
+        "to": result.to.to_string(),
+        "grain": result.grain,
+        "by": result.by.iter().map(|d| d.name()).collect::<Vec<_>>(),
+        "compare": result.compare.map(Compare::as_str),
+        "rows": rows,
+        "notes": result.notes,
+    })
+}
+
+fn to_table(result: &MetricResult, for_people: bool) -> Table {
+    let mut columns = Vec::new();
+    if result.grain.is_some() {
+        columns.push("period".to_owned());
+    }
+    columns.extend(result.by.iter().map(|d| d.name().to_owned()));
+    columns.push(result.label.clone());
+    if result.compare.is_some() {
+        columns.extend(["previous", "change", "change_pct"].map(String::from));
+    }
+    let shown = |x: Option<f64>, unit: Unit| match (x, for_people) {
+        (Some(x), true) => json!(round(x, unit)),
+        (x, _) => json!(x),
+    };
+    let rows = result
+        .rows
+        .iter()
+        .map(|row| {
+            let mut cells = Vec::new();
+            if result.grain.is_some() {
+                cells.push(json!(row.period.map(|p| p.to_string())));
+            }
+            cells.extend(row.dims.iter().map(|d| json!(d)));
+            cells.push(shown(row.value, result.unit));
+            if result.compare.is_some() {
+                cells.push(shown(row.previous, result.unit));
+                cells.push(shown(row.change, result.unit));
+                cells.push(shown(row.change_pct, Unit::Ratio));
+            }
+            cells
+        })
+        .collect();
+    Table { columns, rows }
+}
+
+/// Display precision: shares to four places, everything else to two.
+fn round(x: f64, unit: Unit) -> f64 {
+    let scale = if unit == Unit::Ratio { 10_000.0 } else { 100.0 };
+    (x * scale).round() / scale
+}

@@ -1,0 +1,379 @@
+//! Dimensions, and the sources (tables) measures count rows of, with how each source
+//! reaches each dimension it can be split by.
+//!
+//! Dimension expressions and joins are fixed text of this catalogue: a user names a
+//! dimension, never an expression, so nothing a user types reaches SQL except as a bound
+//! parameter.
+
+use crate::error::MetricError;
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// What a metric can be split or filtered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dim {
+    /// The user who owns the record (users.name via owner or agent).
+    Owner,
+    Team,
+    /// The lead source (`source` on deals and visits).
+    LeadSource,
+    Pipeline,
+    Stage,
+    Campaign,
+    Channel,
+    Product,
+    ProductLine,
+    DealType,
+    LostReason,
+    Industry,
+    Country,
+    TicketType,
+    Priority,
+    ActivityType,
+}
+
+impl Dim {
+    pub const ALL: [Dim; 16] = [
+        Dim::Owner,
+        Dim::Team,
+        Dim::LeadSource,
+        Dim::Pipeline,
+        Dim::Stage,
+        Dim::Campaign,
+        Dim::Channel,
+        Dim::Product,
+        Dim::ProductLine,
+        Dim::DealType,
+        Dim::LostReason,
+        Dim::Industry,
+        Dim::Country,
+        Dim::TicketType,
+        Dim::Priority,
+        Dim::ActivityType,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Dim::Owner => "owner",
+            Dim::Team => "team",
+            Dim::LeadSource => "lead_source",
+            Dim::Pipeline => "pipeline",
+            Dim::Stage => "stage",
+            Dim::Campaign => "campaign",
+            Dim::Channel => "channel",
+            Dim::Product => "product",
+            Dim::ProductLine => "product_line",
+            Dim::DealType => "deal_type",
+            Dim::LostReason => "lost_reason",
+            Dim::Industry => "industry",
+            Dim::Country => "country",
+            Dim::TicketType => "ticket_type",
+            Dim::Priority => "priority",
+            Dim::ActivityType => "activity_type",
+        }
+    }
+}
+
+impl FromStr for Dim {
+    type Err = MetricError;
+    fn from_str(s: &str) -> Result<Dim, MetricError> {
+        if s == "source" {
+            return Ok(Dim::LeadSource);
+        }
+        Dim::ALL.into_iter().find(|d| d.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = Dim::ALL.iter().map(|d| d.name()).collect();
+            MetricError::Invalid(format!(
+                "unknown dimension '{s}'; dimensions are {}",
+                names.join(", ")
+            ))
+        })
+    }
+}
+
+impl fmt::Display for Dim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a source reaches a dimension: an expression, and the joins it needs, in order.
+#[derive(Debug)]
+pub struct DimExpr {
+    pub dim: Dim,
+    pub expr: &'static str,
+    pub joins: &'static [&'static str],
+}
+
+/// A table (or join) that measures aggregate rows of.
+#[derive(Debug)]
+pub struct Source {
+    /// The `FROM` item, with the aliases the expressions use.
+    pub from: &'static str,
+    /// Which rows are live data: deleted and merged rows never count.
+    pub live: &'static str,
+    pub dims: &'static [DimExpr],
+}
+
+impl Source {
+    pub fn dim(&self, dim: Dim) -> Option<&DimExpr> {
+        self.dims.iter().find(|d| d.dim == dim)
+    }
+}
+
+const fn d(dim: Dim, expr: &'static str, joins: &'static [&'static str]) -> DimExpr {
+    DimExpr { dim, expr, joins }
+}
+
+const DEAL_OWNER: &str = "LEFT JOIN users own ON own.id = d.owner_id";
+const OWNER_TEAM: &str = "LEFT JOIN teams tm ON tm.id = own.team_id";
+const DEAL_PIPELINE: &str = "LEFT JOIN pipelines pl ON pl.id = d.pipeline_id";
+const DEAL_CAMPAIGN: &str = "LEFT JOIN campaigns cp ON cp.id = d.campaign_id";
+const DEAL_PRODUCT: &str = "LEFT JOIN products pr ON pr.id = d.product_id";
+const DEAL_COMPANY: &str = "LEFT JOIN companies co ON co.id = d.company_id";
+
+/// The dimensions every deal-based source shares.
+macro_rules! deal_dims {
+    ($($extra:expr),* $(,)?) => {
+        &[
+            d(Dim::Owner, "own.name", &[DEAL_OWNER]),
+            d(Dim::Team, "tm.name", &[DEAL_OWNER, OWNER_TEAM]),
+            d(Dim::LeadSource, "d.source", &[]),
+            d(Dim::Pipeline, "pl.name", &[DEAL_PIPELINE]),
+            d(Dim::Campaign, "cp.name", &[DEAL_CAMPAIGN]),
+            d(Dim::Channel, "cp.channel", &[DEAL_CAMPAIGN]),
+            d(Dim::Product, "pr.name", &[DEAL_PRODUCT]),
+            d(Dim::ProductLine, "pr.product_line", &[DEAL_PRODUCT]),
+            d(Dim::DealType, "d.deal_type", &[]),
+            d(Dim::LostReason, "d.lost_reason", &[]),
+            d(Dim::Industry, "co.industry", &[DEAL_COMPANY]),
+            d(Dim::Country, "co.country", &[DEAL_COMPANY]),
+            $($extra),*
+        ]
+    };
+}
+
+const DEAL_LIVE: &str = "d.deleted_at IS NULL AND d.merged_into_id IS NULL";
+
+pub static DEALS: Source = Source {
+    from: "deals d",
+    live: DEAL_LIVE,
+    dims: deal_dims![d(
+        Dim::Stage,
+        "st.name",
+        &["LEFT JOIN stages st ON st.id = d.stage_id"]
+    )],
+};
+
+/// Stage visits with their deal and the stage visited (`hs`).
+pub static STAGE_VISITS: Source = Source {
+    from: "deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages hs ON hs.id = h.stage_id",
+    live: DEAL_LIVE,
+    dims: deal_dims![d(Dim::Stage, "hs.name", &[])],
+};
+
+pub static CONTACTS: Source = Source {
+    from: "contacts c",
+    live: "c.deleted_at IS NULL AND c.merged_into_id IS NULL",
+    dims: &[
+        d(
+            Dim::Owner,
+            "own.name",
+            &["LEFT JOIN users own ON own.id = c.owner_id"],
+        ),
+        d(
+            Dim::Team,
+            "tm.name",
+            &["LEFT JOIN users own ON own.id = c.owner_id", OWNER_TEAM],
+        ),
+        d(Dim::LeadSource, "c.lead_source", &[]),
+        d(
+            Dim::Campaign,
+            "cp.name",
+            &["LEFT JOIN campaigns cp ON cp.id = c.first_campaign_id"],
+        ),
+        d(
+            Dim::Channel,
+            "cp.channel",
+            &["LEFT JOIN campaigns cp ON cp.id = c.first_campaign_id"],
+        ),
+        d(
+            Dim::Industry,
+            "co.industry",
+            &["LEFT JOIN companies co ON co.id = c.company_id"],
+        ),
+        d(Dim::Country, "c.country", &[]),
+    ],
+};
+
+/// New customers split by the campaign of their first revenue line.
+pub static NEW_CUSTOMERS_BY_CAMPAIGN: Source = Source {
+    from: "contacts c",
+    live: "c.deleted_at IS NULL AND c.merged_into_id IS NULL",
+    dims: &[
+        d(
+            Dim::Campaign,
+            "(SELECT fc.name FROM revenue_lines fr LEFT JOIN campaigns fc ON fc.id = fr.campaign_id
+              WHERE fr.contact_id = c.id ORDER BY fr.occurred_at, fr.deal_id, fr.order_id LIMIT 1)",
+            &[],
+        ),
+        d(Dim::LeadSource, "c.lead_source", &[]),
+        d(Dim::Country, "c.country", &[]),
+    ],
+};
+
+const REVENUE_PRODUCT: &str = "LEFT JOIN products pr ON pr.id = r.product_id";
+const REVENUE_CAMPAIGN: &str = "LEFT JOIN campaigns cp ON cp.id = r.campaign_id";
+const REVENUE_COMPANY: &str = "LEFT JOIN companies co ON co.id = r.company_id";
+const REVENUE_OWNER: &str = "LEFT JOIN users own ON own.id = r.owner_id";
+
+pub static REVENUE: Source = Source {
+    from: "revenue_lines r",
+    // The view already leaves out deleted and merged deals and deleted orders.
+    live: "TRUE",
+    dims: &[
+        d(Dim::Owner, "own.name", &[REVENUE_OWNER]),
+        d(Dim::Team, "tm.name", &[REVENUE_OWNER, OWNER_TEAM]),
+        d(
+            Dim::LeadSource,
+            "rc.lead_source",
+            &["LEFT JOIN contacts rc ON rc.id = r.contact_id"],
+        ),
+        d(Dim::Campaign, "cp.name", &[REVENUE_CAMPAIGN]),
+        d(Dim::Channel, "cp.channel", &[REVENUE_CAMPAIGN]),
+        d(Dim::Product, "pr.name", &[REVENUE_PRODUCT]),
+        d(Dim::ProductLine, "pr.product_line", &[REVENUE_PRODUCT]),
+        d(Dim::DealType, "r.deal_type", &[]),
+        d(Dim::Industry, "co.industry", &[REVENUE_COMPANY]),
+        d(Dim::Country, "co.country", &[REVENUE_COMPANY]),
+    ],
+};
+
+pub static ACTIVITIES: Source = Source {
+    from: "activities a",
+    live: "TRUE",
+    dims: &[
+        d(
+            Dim::Owner,
+            "own.name",
+            &["LEFT JOIN users own ON own.id = a.owner_id"],
+        ),
+        d(
+            Dim::Team,
+            "tm.name",
+            &["LEFT JOIN users own ON own.id = a.owner_id", OWNER_TEAM],
+        ),
+        d(Dim::ActivityType, "a.type", &[]),
+        d(
+            Dim::Pipeline,
+            "pl.name",
+            &[
+                "LEFT JOIN deals ad ON ad.id = a.deal_id",
+                "LEFT JOIN pipelines pl ON pl.id = ad.pipeline_id",
+            ],
+        ),
+    ],
+};
+
+const TICKET_AGENT: &str = "LEFT JOIN users own ON own.id = t.agent_id";
+const TICKET_COMPANY: &str = "LEFT JOIN companies co ON co.id = t.company_id";
+
+pub static TICKETS: Source = Source {
+    from: "tickets t",
+    live: "TRUE",
+    dims: &[
+        d(Dim::Owner, "own.name", &[TICKET_AGENT]),
+        d(Dim::Team, "tm.name", &[TICKET_AGENT, OWNER_TEAM]),
+        d(Dim::TicketType, "t.type", &[]),
+        d(Dim::Priority, "t.priority", &[]),
+        d(Dim::Channel, "t.channel", &[]),
+        d(Dim::Industry, "co.industry", &[TICKET_COMPANY]),
+        d(Dim::Country, "co.country", &[TICKET_COMPANY]),
+    ],
+};
+
+pub static CALLS: Source = Source {
+    from: "service_calls sc",
+    live: "TRUE",
+    dims: &[
+        d(
+            Dim::Owner,
+            "own.name",
+            &["LEFT JOIN users own ON own.id = sc.agent_id"],
+        ),
+        d(
+            Dim::Team,
+            "tm.name",
+            &["LEFT JOIN users own ON own.id = sc.agent_id", OWNER_TEAM],
+        ),
+    ],
+};
+
+pub static CAMPAIGNS: Source = Source {
+    from: "campaigns cm",
+    live: "TRUE",
+    dims: &[
+        d(Dim::Campaign, "cm.name", &[]),
+        d(Dim::Channel, "cm.channel", &[]),
+    ],
+};
+
+pub static CAMPAIGN_EVENTS: Source = Source {
+    from: "campaign_events ce JOIN campaigns cm ON cm.id = ce.campaign_id",
+    live: "TRUE",
+    dims: &[
+        d(Dim::Campaign, "cm.name", &[]),
+        d(Dim::Channel, "cm.channel", &[]),
+    ],
+};
+
+pub static WEB_VISITS: Source = Source {
+    from: "web_visits w",
+    live: "TRUE",
+    dims: &[d(Dim::LeadSource, "w.source", &[])],
+};
+
+const SUBSCRIPTION_PRODUCT: &str = "LEFT JOIN products pr ON pr.id = s.product_id";
+const SUBSCRIPTION_COMPANY: &str = "LEFT JOIN companies co ON co.id = s.company_id";
+
+pub static SUBSCRIPTIONS: Source = Source {
+    from: "subscriptions s",
+    live: "TRUE",
+    dims: &[
+        d(Dim::Product, "pr.name", &[SUBSCRIPTION_PRODUCT]),
+        d(Dim::ProductLine, "pr.product_line", &[SUBSCRIPTION_PRODUCT]),
+        d(Dim::Industry, "co.industry", &[SUBSCRIPTION_COMPANY]),
+        d(Dim::Country, "co.country", &[SUBSCRIPTION_COMPANY]),
+    ],
+};
+
+pub static LIST_SUBSCRIPTIONS: Source = Source {
+    from: "list_subscriptions ls",
+    live: "TRUE",
+    dims: &[],
+};
+
+pub static SURVEYS: Source = Source {
+    from: "surveys sv",
+    live: "TRUE",
+    dims: &[],
+};
+
+pub static USERS: Source = Source {
+    from: "users own",
+    live: "TRUE",
+    dims: &[
+        d(Dim::Owner, "own.name", &[]),
+        d(Dim::Team, "tm.name", &[OWNER_TEAM]),
+    ],
+};
+
+pub static USER_EVENTS: Source = Source {
+    from: "user_events ue JOIN users own ON own.id = ue.user_id",
+    live: "TRUE",
+    dims: &[
+        d(Dim::Owner, "own.name", &[]),
+        d(Dim::Team, "tm.name", &[OWNER_TEAM]),
+    ],
+};

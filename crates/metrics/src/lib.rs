@@ -1,0 +1,25 @@
+//! The metric layer: every number Embudo shows is defined here once and compiled to SQL.
+//!
+//! - [`catalog`]: the metrics of `docs/spec/metrics.md` as data: labels (English and
+//!   Spanish), group, family, unit, direction, measures and how they combine.
+//! - [`dims`]: the dimensions and how each source table reaches them.
+//! - [`time`]: ranges, grains and periods in the reporting time zone and fiscal calendar.
+//! - [`plan`]: queries → SQL per measure → values on a full time spine, with comparisons.
+//! - [`dialect`]: what differs between SQL databases (DuckDB now).
+//!
+//! User input reaches SQL only as bound parameters; metric and dimension names select
+//! fixed catalogue text.
+
+pub mod catalog;
+pub mod dialect;
+pub mod dims;
+pub mod error;
+pub mod plan;
+pub mod time;
+
+pub use catalog::{Metric, catalogue};
+pub use dialect::{Dialect, DuckDb};
+pub use dims::Dim;
+pub use error::MetricError;
+pub use plan::{MetricResult, Query, ResultRow, run};
+pub use time::{Bound, Calendar, Compare, Grain};

@@ -1,0 +1,439 @@
+//! The planner: a query (metric, range, grain, dimensions, filters, comparison) becomes one
+//! SQL statement per measure, and their rows become the metric's values on a full time
+//! spine.
+
+use crate::catalog::{self, Agg, Measure, Metric, Timing, Unit};
+use crate::dialect::Dialect;
+use crate::dims::Dim;
+use crate::error::MetricError;
+use crate::time::{self, Bound, Calendar, Compare, Grain, Period};
+use chrono::{NaiveDate, NaiveDateTime};
+use embudo_store::{Param, Store};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What to compute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub metric: String,
+    pub from: Bound,
+    pub to: Bound,
+    pub grain: Option<Grain>,
+    /// Dimensions to split by; empty for the metric's own default.
+    pub by: Vec<Dim>,
+    /// Only rows whose dimension has this value.
+    pub filters: Vec<(Dim, String)>,
+    pub compare: Option<Compare>,
+}
+
+/// A metric's values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricResult {
+    pub metric: String,
+    pub label: String,
+    pub unit: Unit,
+    pub from: Bound,
+    pub to: Bound,
+    pub grain: Option<Grain>,
+    pub by: Vec<Dim>,
+    pub compare: Option<Compare>,
+    pub rows: Vec<ResultRow>,
+    pub notes: Vec<String>,
+}
+
+/// One period and combination of dimension values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResultRow {
+    /// The period's local start day, with a grain.
+    pub period: Option<NaiveDate>,
+    /// Values of the `by` dimensions, in order (`None`: the record has none).
+    pub dims: Vec<Option<String>>,
+    pub value: Option<f64>,
+    pub previous: Option<f64>,
+    pub change: Option<f64>,
+    pub change_pct: Option<f64>,
+}
+
+/// A compiled statement and its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub sql: String,
+    pub params: Vec<Param>,
+}
+
+/// The metric called `name`, or an error listing the catalogue.
+pub fn metric(name: &str) -> Result<&'static Metric, MetricError> {
+    catalog::find(name).ok_or_else(|| {
+        MetricError::Invalid(format!(
+            "unknown metric '{name}'; `embudo metrics` lists the {} metrics",
+            catalog::catalogue().len()
+        ))
+    })
+}
+
+/// Check that `metric` can take every dimension in `dims`.
+fn check_dims<'a>(
+    metric: &Metric,
+    dims: impl IntoIterator<Item = &'a Dim>,
+) -> Result<(), MetricError> {
+    let allowed = metric.dimensions();
+    for dim in dims {
+        if !allowed.contains(dim) {
+            let names: Vec<&str> = allowed.iter().map(|d| d.name()).collect();
+            let can = if names.is_empty() {
+                "no dimensions".to_owned()
+            } else {
+                names.join(", ")
+            };
+            return Err(MetricError::Invalid(format!(
+                "{} cannot be split or filtered by {dim}; it takes {can}",
+                metric.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Run `query` against `store` in the reporting `calendar`, labelling in `lang`.
+pub fn run(
+    store: &Store,
+    dialect: &dyn Dialect,
+    calendar: &Calendar,
+    query: &Query,
+    lang: &str,
+) -> Result<MetricResult, MetricError> {
+    let metric = metric(&query.metric)?;
+    let by = if query.by.is_empty() {
+        metric.default_by.clone()
+    } else {
+        query.by.clone()
+    };
+    check_dims(
+        metric,
+        by.iter().chain(query.filters.iter().map(|(d, _)| d)),
+    )?;
+    let from = query.from.local(calendar);
+    let to = query.to.local(calendar);
+    let spine = time::periods(calendar, from, to, query.grain)?;
+    let current = evaluate(
+        store,
+        dialect,
+        metric,
+        &spine,
+        &by,
+        &query.filters,
+        calendar,
+    )?;
+    let previous = match query.compare {
+        Some(compare) => {
+            let (from, to) = compare.shift(from, to);
+            let shifted = time::periods(calendar, from, to, query.grain)?;
+            Some(evaluate(
+                store,
+                dialect,
+                metric,
+                &shifted,
+                &by,
+                &query.filters,
+                calendar,
+            )?)
+        }
+        None => None,
+    };
+    let mut notes = Vec::new();
+    if let Some(note) = &metric.note {
+        let whole = time::periods(calendar, from, to, None)?;
+        let values = measure_values(
+            store,
+            dialect,
+            &note.measure,
+            &whole,
+            &[],
+            &query.filters,
+            calendar,
+        )?;
+        let n = values.values().sum::<f64>();
+        if n > 0.0 {
+            notes.push(note.text.replace("{n}", &n.to_string()));
+        }
+    }
+    Ok(MetricResult {
+        metric: metric.name.clone(),
+        label: metric.label(lang).to_owned(),
+        unit: metric.unit,
+        from: query.from,
+        to: query.to,
+        grain: query.grain,
+        by,
+        compare: query.compare,
+        rows: spine_rows(metric, &spine, &current, previous.as_ref()),
+        notes,
+    })
+}
+
+type Key = (usize, Vec<Option<String>>);
+
+/// The metric's value per period and dimension values present.
+fn evaluate(
+    store: &Store,
+    dialect: &dyn Dialect,
+    metric: &Metric,
+    spine: &[Period],
+    by: &[Dim],
+    filters: &[(Dim, String)],
+    calendar: &Calendar,
+) -> Result<BTreeMap<Key, Option<f64>>, MetricError> {
+    let measured: Vec<BTreeMap<Key, f64>> = metric
+        .measures
+        .iter()
+        .map(|m| measure_values(store, dialect, m, spine, by, filters, calendar))
+        .collect::<Result<_, _>>()?;
+    let keys: BTreeSet<&Key> = measured.iter().flat_map(|m| m.keys()).collect();
+    Ok(keys
+        .into_iter()
+        .map(|key| {
+            let inputs: Vec<Option<f64>> = metric
+                .measures
+                .iter()
+                .zip(&measured)
+                .map(|(m, values)| values.get(key).copied().or(m.agg.empty()))
+                .collect();
+            (
+                key.clone(),
+                metric.combine.apply(&inputs, spine[key.0].days),
+            )
+        })
+        .collect())
+}
+
+/// Every period × every combination of dimension values seen in either range, with the
+/// metric's value for an empty period where nothing was measured.
+fn spine_rows(
+    metric: &Metric,
+    spine: &[Period],
+    current: &BTreeMap<Key, Option<f64>>,
+    previous: Option<&BTreeMap<Key, Option<f64>>>,
+) -> Vec<ResultRow> {
+    let mut combos: BTreeSet<Vec<Option<String>>> =
+        current.keys().map(|(_, dims)| dims.clone()).collect();
+    if let Some(previous) = previous {
+        combos.extend(previous.keys().map(|(_, dims)| dims.clone()));
+    }
+    if combos.is_empty() {
+        combos.insert(Vec::new());
+    }
+    let empty = |period: &Period| {
+        let inputs: Vec<Option<f64>> = metric.measures.iter().map(|m| m.agg.empty()).collect();
+        metric.combine.apply(&inputs, period.days)
+    };
+    let mut rows = Vec::with_capacity(spine.len() * combos.len());
+    for period in spine {
+        for dims in &combos {
+            let key = (period.index, dims.clone());
+            let value = current.get(&key).copied().unwrap_or_else(|| empty(period));
+            let before = previous.map(|p| p.get(&key).copied().unwrap_or_else(|| empty(period)));
+            let previous_value = before.flatten();
+            let change = match (value, previous_value) {
+                (Some(v), Some(p)) => Some(v - p),
+                _ => None,
+            };
+            rows.push(ResultRow {
+                period: period.label,
+                dims: dims.clone(),
+                value,
+                previous: previous_value,
+                change,
+                change_pct: match (change, previous_value) {
+                    (Some(c), Some(p)) if p != 0.0 => Some(c / p.abs()),
+                    _ => None,
+                },
+            });
+        }
+    }
+    rows
+}
+
+/// Run one measure and read its rows.
+fn measure_values(
+    store: &Store,
+    dialect: &dyn Dialect,
+    measure: &Measure,
+    spine: &[Period],
+    by: &[Dim],
+    filters: &[(Dim, String)],
+    calendar: &Calendar,
+) -> Result<BTreeMap<Key, f64>, MetricError> {
+    let statement = compile(dialect, measure, spine, by, filters, calendar)?;
+    let table = store.query_with(&statement.sql, &statement.params)?;
+    let mut values = BTreeMap::new();
+    for row in table.rows {
+        let index = row[0].as_u64().unwrap_or_default() as usize;
+        let dims = row[1..=by.len()]
+            .iter()
+            .map(|v| match v {
+                Value::Null => None,
+                Value::String(s) => Some(s.clone()),
+                other => Some(other.to_string()),
+            })
+            .collect();
+        if let Some(value) = row[by.len() + 1].as_f64() {
+            values.insert((index, dims), value);
+        }
+    }
+    Ok(values)
+}
+
+/// Builds SQL text and its parameters in step, so placeholders and values stay in order.
+struct Builder<'d> {
+    dialect: &'d dyn Dialect,
+    sql: String,
+    params: Vec<Param>,
+}
+
+impl Builder<'_> {
+    fn text(&mut self, text: &str) -> &mut Self {
+        self.sql.push_str(text);
+        self
+    }
+
+    fn param(&mut self, param: Param) -> &mut Self {
+        self.params.push(param);
+        let placeholder = self.dialect.placeholder(self.params.len());
+        self.sql.push_str(&placeholder);
+        self
+    }
+
+    fn timestamp(&mut self, t: NaiveDateTime) -> &mut Self {
+        self.text("CAST(")
+            .param(Param::Timestamp(t))
+            .text(" AS TIMESTAMP)")
+    }
+}
+
+/// The SQL of one measure over `spine`: one row per period and dimension values, with the
+/// period index first, then the dimensions, then `value`.
+pub fn compile(
+    dialect: &dyn Dialect,
+    measure: &Measure,
+    spine: &[Period],
+    by: &[Dim],
+    filters: &[(Dim, String)],
+    calendar: &Calendar,
+) -> Result<Statement, MetricError> {
+    let source = measure.source;
+    let dim_expr = |dim: Dim| {
+        source
+            .dim(dim)
+            .ok_or_else(|| MetricError::Invalid(format!("this measure cannot be split by {dim}")))
+    };
+    let mut b = Builder {
+        dialect,
+        sql: String::new(),
+        params: Vec::new(),
+    };
+    b.text("WITH p (p_idx, p_start, p_end) AS (VALUES ");
+    for (i, period) in spine.iter().enumerate() {
+        if i > 0 {
+            b.text(", ");
+        }
+        b.text("(CAST(")
+            .param(Param::Int(period.index as i64))
+            .text(" AS BIGINT), ")
+            .timestamp(period.start)
+            .text(", ")
+            .timestamp(period.end)
+            .text(")");
+    }
+    b.text(")");
+    if let Timing::SameLocalDay { .. } = measure.timing {
+        local_days(&mut b, spine, calendar);
+    }
+    b.text("\nSELECT p.p_idx");
+    for (i, &dim) in by.iter().enumerate() {
+        b.text(&format!(", {} AS d{i}", dim_expr(dim)?.expr));
+    }
+    let aggregate = match measure.agg {
+        Agg::Count => "count(*)".to_owned(),
+        Agg::Sum(e) => format!("sum({e})"),
+        Agg::Avg(e) => format!("avg({e})"),
+        Agg::Median(e) => dialect.median(e),
+        Agg::CountExpr(e) | Agg::Expr(e) => e.to_owned(),
+    };
+    b.text(&format!(
+        ", {aggregate} AS value\nFROM p CROSS JOIN {}",
+        source.from
+    ));
+    let mut joins: Vec<&str> = Vec::new();
+    let dims_used = by.iter().chain(filters.iter().map(|(d, _)| d));
+    for dim in dims_used {
+        joins.extend(dim_expr(*dim)?.joins.iter().copied());
+    }
+    joins.extend(measure.joins.iter().copied());
+    let mut seen = BTreeSet::new();
+    for join in joins {
+        if seen.insert(join) {
+            b.text("\n").text(join);
+        }
+    }
+    b.text("\nWHERE ");
+    match measure.timing {
+        Timing::Anchor(anchor) => {
+            b.text(&format!("{anchor} >= p.p_start AND {anchor} < p.p_end"));
+            // The whole range again, as constants, so the scan can skip row groups before
+            // the join with the periods.
+            let (first, last) = (spine[0].start, spine[spine.len() - 1].end);
+            b.text(&format!(" AND {anchor} >= ")).timestamp(first);
+            b.text(&format!(" AND {anchor} < ")).timestamp(last);
+        }
+        Timing::Condition(condition) => {
+            b.text(&format!("({condition})"));
+        }
+        Timing::SameLocalDay { opened, closed } => {
+            b.text(&format!(
+                "{closed} >= p.p_start AND {closed} < p.p_end AND EXISTS (SELECT 1 FROM dy WHERE {closed} >= dy.d_start AND {closed} < dy.d_end AND {opened} >= dy.d_start)"
+            ));
+        }
+    }
+    b.text(&format!(" AND ({})", source.live));
+    if !measure.filter.is_empty() {
+        b.text(&format!(" AND ({})", measure.filter));
+    }
+    for (dim, value) in filters {
+        b.text(&format!(" AND {} = ", dim_expr(*dim)?.expr))
+            .param(Param::Text(value.clone()));
+    }
+    b.text("\nGROUP BY p.p_idx");
+    for i in 0..by.len() {
+        b.text(&format!(", d{i}"));
+    }
+    Ok(Statement {
+        sql: b.sql,
+        params: b.params,
+    })
+}
+
+/// A `dy (d_start, d_end)` table of the local calendar days the spine covers.
+fn local_days(b: &mut Builder<'_>, spine: &[Period], calendar: &Calendar) {
+    let first = calendar.to_local(spine[0].start).date();
+    let last = calendar.to_local(spine[spine.len() - 1].end).date();
+    b.text(", dy (d_start, d_end) AS (VALUES ");
+    let mut day = first;
+    let mut first_row = true;
+    while day <= last {
+        let next = day.succ_opt().expect("a next day exists");
+        if !first_row {
+            b.text(", ");
+        }
+        first_row = false;
+        let start = calendar.to_utc(day.and_hms_opt(0, 0, 0).expect("midnight"));
+        let end = calendar.to_utc(next.and_hms_opt(0, 0, 0).expect("midnight"));
+        b.text("(")
+            .timestamp(start)
+            .text(", ")
+            .timestamp(end)
+            .text(")");
+        day = next;
+    }
+    b.text(")");
+}
