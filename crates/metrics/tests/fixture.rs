@@ -1,0 +1,405 @@
+//! Every metric on a hand-built fixture: a few rows per table, with the expected values
+//! worked out by hand in the comments. The range is January 2026 (UTC) unless a test
+//! says otherwise.
+
+use chrono::NaiveDate;
+use embudo_metrics::{Bound, Calendar, Dim, DuckDb, Query, run};
+use embudo_store::Store;
+
+const FIXTURE: &str = "
+INSERT INTO teams VALUES (1, 'Sales', NULL), (2, 'Support', NULL);
+INSERT INTO users (id, name, role, team_id, active, hourly_cost, created_at) VALUES
+  (1, 'Ana', 'rep', 1, true, 40, '2025-01-01'),
+  (2, 'Ben', 'rep', 1, true, 60, '2025-01-01'),
+  (3, 'Cy', 'agent', 2, true, 30, '2025-01-01'),
+  (4, 'Dee', 'rep', 1, false, 40, '2025-01-01'),   -- inactive: not an active user
+  (5, 'Eve', 'rep', 1, true, 40, '2026-03-01');    -- joins after the range
+INSERT INTO pipelines VALUES (1, 'New Business');
+INSERT INTO stages VALUES (1, 1, 'Qualified', 1, 0.2, 'open'), (2, 1, 'Proposal', 2, 0.6, 'open'),
+                          (3, 1, 'Won', 3, 1.0, 'won'), (4, 1, 'Lost', 4, 0.0, 'lost');
+INSERT INTO products VALUES (1, 'Basic', 'A', 100, 40), (2, 'Plus', 'A', 200, 80), (3, 'Cable', 'B', 50, 10);
+INSERT INTO campaigns VALUES (1, 'Winter mail', 'email', '2026-01-03', '2026-01-20', 400),
+                             (2, 'Autumn ads', 'paid_ads', '2025-10-01', '2025-10-30', 1000);
+INSERT INTO contacts (id, lead_source, lead_at, customer_at, referred_by_contact_id, country, owner_id, created_at, updated_at, deleted_at, merged_into_id) VALUES
+  (1, 'email', '2026-01-05', '2026-01-20', NULL, 'ES', 1, '2026-01-05', '2026-01-20', NULL, NULL),
+  (2, 'paid_ads', '2026-01-31 23:59:59', NULL, NULL, 'US', 2, '2026-01-31 23:59:59', '2026-01-31 23:59:59', NULL, NULL),
+  (3, 'email', '2026-02-01 00:00:00', NULL, NULL, 'ES', 1, '2026-02-01', '2026-02-01', NULL, NULL),   -- lead at the exclusive end
+  (4, 'email', '2026-01-10', '2026-01-15', NULL, 'ES', 1, '2026-01-10', '2026-01-10', '2026-01-11', NULL), -- deleted
+  (5, 'email', '2026-01-12', NULL, NULL, 'ES', 1, '2026-01-12', '2026-01-12', NULL, 1),             -- merged
+  (6, 'organic', '2025-05-01', '2025-06-01', NULL, 'ES', 1, '2025-05-01', '2026-01-09', NULL, NULL),
+  (7, 'organic', '2025-02-01', '2025-03-01', NULL, 'US', 2, '2025-02-01', '2026-01-31', NULL, NULL),
+  (8, 'organic', '2025-01-01', '2025-02-01', NULL, 'US', 2, '2025-01-01', '2025-12-31', NULL, NULL),
+  (9, 'referral', NULL, NULL, 6, 'ES', 1, '2026-01-15', '2026-01-15', NULL, NULL),   -- referred by a customer
+  (10, 'referral', NULL, NULL, 2, 'ES', 1, '2026-01-16', '2026-01-16', NULL, NULL),  -- referred by a non-customer
+  (11, 'direct', '2025-03-01', '2025-04-01', NULL, 'US', 2, '2025-03-01', '2026-01-15', NULL, NULL);
+INSERT INTO deals (id, name, pipeline_id, stage_id, status, amount, cost, currency, owner_id, contact_id, product_id, campaign_id, source, deal_type, created_at, closed_at, lost_reason, updated_at, deleted_at) VALUES
+  (1, 'd1', 1, 3, 'won', 1000, 400, 'USD', 1, 1, 1, 1, 'email', 'new_business', '2025-12-22', '2026-01-20', NULL, '2026-01-20', NULL),
+  (2, 'd2', 1, 4, 'lost', 500, NULL, 'USD', 2, 2, 1, NULL, 'paid_ads', 'new_business', '2026-01-02', '2026-01-25', 'Price', '2026-01-25', NULL),
+  (3, 'd3', 1, 3, 'won', 2000, NULL, 'USD', 1, 6, 1, NULL, 'organic', 'new_business', '2025-05-01', '2025-06-01', NULL, '2025-06-01', NULL),
+  (4, 'd4', 1, 2, 'open', 3000, NULL, 'USD', 2, 7, 1, NULL, 'organic', 'upsell', '2025-11-01', NULL, NULL, '2026-01-15', NULL),
+  (5, 'd5', 1, 1, 'open', 700, NULL, 'USD', 1, 2, 1, NULL, 'paid_ads', 'new_business', '2026-01-28', NULL, NULL, '2026-01-28', NULL),
+  (6, 'd6', 1, 3, 'won', 9999, NULL, 'USD', 1, 1, 1, NULL, 'email', 'new_business', '2025-12-01', '2026-01-10', NULL, '2026-01-10', '2026-01-12'),
+  (7, 'd7', 1, 3, 'won', 300, 100, 'USD', 2, 7, 2, NULL, 'organic', 'renewal', '2026-01-01', '2026-01-31 23:00', NULL, '2026-01-31', NULL);
+INSERT INTO deal_stage_history VALUES
+  (1, 1, 1, '2025-12-22', '2026-01-10', 1), (2, 1, 2, '2026-01-10', '2026-01-20', 1), (3, 1, 3, '2026-01-20', NULL, 1),
+  (4, 2, 1, '2026-01-02', '2026-01-25', 2), (5, 2, 4, '2026-01-25', NULL, 2),
+  (6, 3, 1, '2025-05-01', '2025-06-01', 1), (7, 3, 3, '2025-06-01', NULL, 1),
+  -- d4 was lost on 2025-12-01 and reopened on 2026-01-15
+  (8, 4, 1, '2025-11-01', '2025-12-01', 2), (9, 4, 4, '2025-12-01', '2026-01-15', 2), (10, 4, 2, '2026-01-15', NULL, 2),
+  (11, 5, 1, '2026-01-28', NULL, 1),
+  (12, 6, 1, '2025-12-01', '2026-01-10', 1), (13, 6, 3, '2026-01-10', NULL, 1),
+  (14, 7, 1, '2026-01-01', '2026-01-31 23:00', 2), (15, 7, 3, '2026-01-31 23:00', NULL, 2);
+INSERT INTO orders (id, contact_id, campaign_id, ordered_at, currency, deleted_at) VALUES
+  (1, 6, 1, '2026-01-08', 'USD', NULL), (2, 6, NULL, '2026-01-09', 'USD', NULL),
+  (3, 6, NULL, '2026-01-10', 'USD', '2026-01-11'),
+  (4, 11, NULL, '2025-04-01', 'USD', NULL), (5, 11, NULL, '2026-01-15', 'USD', NULL);
+INSERT INTO order_lines VALUES (1, 1, 3, 2, 40, 10), (2, 2, 2, 1, 150, NULL), (3, 3, 2, 5, 100, 10),
+                               (4, 4, 3, 1, 50, 10), (5, 5, 3, 1, 50, 10);
+INSERT INTO subscriptions VALUES
+  (1, 7, NULL, 1, '2025-01-10', '2026-01-10', '2026-01-05', NULL, 10),
+  (2, 8, NULL, 1, '2025-01-20', '2026-01-20', NULL, '2025-12-31', 10),
+  (3, 7, NULL, 1, '2026-01-10', '2027-01-10', NULL, NULL, 10);
+INSERT INTO activities (id, type, owner_id, deal_id, completed_at, created_at) VALUES
+  (1, 'call', 1, 1, '2025-12-28', '2025-12-28'),
+  (2, 'call', 1, 1, '2026-01-05', '2026-01-05'),
+  (3, 'call', 2, 2, '2026-01-03', '2026-01-03'),
+  (4, 'call', 2, 2, NULL, '2026-01-03'),
+  (5, 'call', 1, 6, '2026-01-05', '2026-01-05'),
+  (6, 'proposal', 1, 1, '2026-01-12', '2026-01-12'),
+  (7, 'proposal', 1, 1, '2026-02-01 00:00:00', '2026-01-31');
+INSERT INTO campaign_events VALUES (1, 1, 1, 'sent', '2026-01-03'), (2, 1, 1, 'responded', '2026-01-04'),
+                                   (3, 1, 2, 'responded', '2026-02-01');
+INSERT INTO list_subscriptions VALUES
+  (1, 1, 'News', '2025-06-01', NULL), (2, 2, 'News', '2025-07-01', '2026-01-10'), (3, 6, 'News', '2026-01-05', NULL),
+  (4, 7, 'News', '2026-01-06', NULL), (5, 8, 'News', '2025-01-01', '2025-12-01');
+INSERT INTO web_visits VALUES
+  (1, 'v1', NULL, '2026-01-02', 120, 2, '/', 'organic', true), (2, 'v2', NULL, '2026-01-03', 60, 1, '/', 'organic', false),
+  (3, 'v3', NULL, '2026-01-31 23:59', 300, 4, '/', 'email', false), (4, 'v4', NULL, '2025-12-31 23:59:59', 30, 1, '/', 'email', true);
+INSERT INTO tickets (id, agent_id, type, priority, opened_at, resolved_at, sla_due_at, work_seconds, csat) VALUES
+  (1, 3, 'problem', 'high', '2026-01-05 09:00', '2026-01-05 17:00', '2026-01-05 12:00', 3600, 4),
+  (2, 3, 'complaint', 'normal', '2026-01-06 22:00', '2026-01-07 02:00', '2026-01-07 22:00', 1800, NULL),
+  (3, 3, 'complaint', 'normal', '2025-12-31 20:00', '2026-01-02 08:00', '2026-01-01 20:00', 7200, NULL),
+  (4, 3, 'question', 'low', '2026-01-30', NULL, '2026-01-31 10:00', NULL, NULL),
+  (5, 3, 'question', 'low', '2026-01-31', NULL, '2026-02-02', NULL, NULL);
+INSERT INTO service_calls VALUES
+  (1, 3, 1, NULL, 'inbound', '2026-01-05', '2026-01-05 00:01', '2026-01-05 00:11', 600, false),
+  (2, NULL, 1, NULL, 'inbound', '2026-01-06', NULL, '2026-01-06 00:05', NULL, false),
+  (3, 3, 1, NULL, 'outbound', '2026-01-07', '2026-01-07 00:00', '2026-01-07 00:20', 1200, true),
+  (4, 3, 1, NULL, 'inbound', '2026-02-01', '2026-02-01 00:01', '2026-02-01 00:02', 60, false);
+INSERT INTO surveys VALUES
+  (1, 1, 'csat', 5, '2026-01-10'), (2, 2, 'csat', 2, '2026-01-11'),
+  (3, 1, 'nps', 10, '2026-01-03'), (4, 2, 'nps', 9, '2026-01-04'), (5, 6, 'nps', 8, '2026-01-05'), (6, 7, 'nps', 3, '2026-01-06');
+INSERT INTO user_events VALUES
+  (1, 1, 'login', NULL, NULL, '2026-01-05'), (2, 1, 'login', NULL, NULL, '2026-01-06'), (3, 2, 'login', NULL, NULL, '2026-01-06'),
+  (4, 1, 'record_created', 'contact', 1, '2026-01-05'), (5, 2, 'record_updated', 'deal', 2, '2026-01-06'),
+  (6, 2, 'record_updated', 'deal', 2, '2026-02-01'), (7, 1, 'report_viewed', NULL, NULL, '2026-01-07');
+";
+
+fn fixture() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("fixture.duckdb")).unwrap();
+    store.conn().execute_batch(FIXTURE).unwrap();
+    (dir, store)
+}
+
+fn day(y: i32, m: u32, d: u32) -> Bound {
+    Bound::Day(NaiveDate::from_ymd_opt(y, m, d).unwrap())
+}
+
+fn value_in(
+    store: &Store,
+    calendar: &Calendar,
+    metric: &str,
+    from: Bound,
+    to: Bound,
+) -> Option<f64> {
+    let query = Query {
+        metric: metric.into(),
+        from,
+        to,
+        grain: None,
+        by: Vec::new(),
+        filters: Vec::new(),
+        compare: None,
+    };
+    let result = run(store, &DuckDb, calendar, &query, "en").unwrap();
+    assert_eq!(result.rows.len(), 1, "{metric}");
+    result.rows[0].value
+}
+
+fn january(store: &Store, metric: &str) -> Option<f64> {
+    value_in(
+        store,
+        &Calendar::default(),
+        metric,
+        day(2026, 1, 1),
+        day(2026, 2, 1),
+    )
+}
+
+#[track_caller]
+fn assert_near(got: Option<f64>, want: f64, metric: &str) {
+    let got = got.unwrap_or_else(|| panic!("{metric} is null, expected {want}"));
+    assert!(
+        (got - want).abs() < 1e-4,
+        "{metric}: got {got}, expected {want}"
+    );
+}
+
+#[test]
+fn every_metric_matches_the_hand_worked_value() {
+    let (_dir, store) = fixture();
+    let expected: &[(&str, f64)] = &[
+        // Leads in January: c1 and c2 (23:59:59 on the 31st is in); c3 at 02-01 00:00 is
+        // out; c4 is deleted and c5 merged.
+        ("prospects", 2.0),
+        // c1 (c4 is deleted).
+        ("new_customers", 1.0),
+        ("new_customers_per_campaign", 1.0),
+        // Customers before January: c6 (orders in January), c7 (subscription active),
+        // c11 (order in January); c8's subscription was cancelled in December.
+        ("retained_customers", 3.0),
+        // Closed in January: d1 and d7 won, d2 lost (d6 is deleted): 2 / 3.
+        ("close_rate", 2.0 / 3.0),
+        // Terms ending in January: s1 renewed, s2 not.
+        ("renewal_rate", 0.5),
+        // Calls completed in January: a2, a3 and a5 (a1 is December's, a4 not done).
+        ("sales_calls", 3.0),
+        // Deals closed in January d1, d2, d7 have 2 + 1 + 0 completed calls (any time).
+        ("calls_per_opportunity", 1.0),
+        // Revenue lines in January: d1 1000, d7 300 (a renewal), o1 80, o2 150, o5 50;
+        // o3 is deleted.
+        ("revenue", 1580.0),
+        ("new_revenue", 1280.0),
+        // (1000 − 400) + (300 − 100) + (80 − 20) + (150 − 0: no cost) + (50 − 10).
+        ("margin", 1050.0),
+        // At 02-01 00:00: d4 (reopened in January, in Proposal) and d5 (Qualified).
+        ("open_opportunities", 2.0),
+        ("pipeline_value", 3700.0),
+        // 3000 × 0.6 + 700 × 0.2.
+        ("weighted_pipeline_value", 1940.0),
+        // Visits that ended in January: 19, 10, 23, 45 and 30 23/24 days.
+        (
+            "stage_duration",
+            (19.0 + 10.0 + 23.0 + 45.0 + 30.0 + 23.0 / 24.0) / 5.0,
+        ),
+        ("stage_duration_median", 23.0),
+        // d1: 29 days; d7: 30 days 23 hours.
+        ("sales_cycle_length", (29.0 + 30.0 + 23.0 / 24.0) / 2.0),
+        (
+            "sales_cycle_length_median",
+            (29.0 + 30.0 + 23.0 / 24.0) / 2.0,
+        ),
+        ("proposals", 1.0),
+        ("campaigns", 1.0),
+        // e2; e3 is at the exclusive end.
+        ("campaign_responses", 1.0),
+        // d1 and o1 carry a campaign.
+        ("campaign_purchases", 2.0),
+        ("campaign_revenue", 1080.0),
+        // (1080 − 400 for Winter mail, launched in January) / 400.
+        ("campaign_roi", 1.7),
+        // c9 (referred by c6, a customer since 2025); c10's referrer never bought.
+        ("customer_referrals", 1.0),
+        ("web_visits", 3.0),
+        ("web_goal_completion_rate", 1.0 / 3.0),
+        // (120 + 60 + 300) s / 3 visits / 60.
+        ("avg_visit_duration", 480.0 / 3.0 / 60.0),
+        // 2, 1 and 5 minutes.
+        ("avg_visit_duration_median", 2.0),
+        // Customers before 02-01: c1 1000, c6 2000 + 80 + 150, c7 300, c8 0, c11 100.
+        ("customer_lifetime_value", 3630.0 / 5.0),
+        // c1 600, c6 2000 + 60 + 150, c7 200, c8 0, c11 40 + 40.
+        ("customer_lifetime_margin", 3090.0 / 5.0),
+        // Returning: c6 and c11. c6 bought line B for the first time; c11 only line B again.
+        ("cross_sell_ratio", 0.5),
+        // c6 bought Plus (200) after Basic (100) in line A; c11 nothing pricier.
+        ("upsell_ratio", 0.5),
+        // (2 joined − 1 left) / 2 active at 01-01.
+        ("email_list_growth_rate", 0.5),
+        // Resolved in January: t1, t2, t3.
+        ("cases_handled", 3.0),
+        // Only t1 (UTC): t2 crossed midnight, t3 took 36 hours.
+        ("cases_closed_same_day", 1.0),
+        ("cases_closed_same_day_rate", 1.0 / 3.0),
+        // 8, 4 and 36 hours.
+        ("avg_resolution_time", 16.0),
+        ("avg_resolution_time_median", 8.0),
+        ("complaint_resolution_time", 20.0),
+        ("complaint_resolution_time_median", 20.0),
+        // 3 calls queued in 31 days (k4 is at the exclusive end).
+        ("service_calls_per_day", 3.0 / 31.0),
+        ("customer_callbacks", 1.0),
+        // Answered calls 600 s and 1200 s at 30/h: 5 + 10; tickets 1 h, ½ h, 2 h: 30 + 15 + 60.
+        ("cost_per_interaction", 120.0 / 5.0),
+        // Due in January: t1 breached, t2 met, t3 breached, t4 unresolved.
+        ("sla_compliance", 0.25),
+        ("abandoned_calls", 1.0),
+        ("abandoned_calls_rate", 0.5),
+        ("avg_handle_time", 15.0),
+        ("avg_handle_time_median", 15.0),
+        // Created in January: d2, d5, d7.
+        ("deals_created", 3.0),
+        ("deals_won", 2.0),
+        ("deals_lost", 1.0),
+        ("lost_revenue", 500.0),
+        ("avg_deal_size", 650.0),
+        ("avg_deal_size_median", 650.0),
+        // Leads in January: c1 converted by 02-01, c2 not.
+        ("lead_conversion_rate", 0.5),
+        // c1: 15 days from lead to customer.
+        ("time_to_convert", 15.0),
+        ("time_to_convert_median", 15.0),
+        // Ana and Ben logged in; active at 02-01: Ana, Ben, Cy (Dee inactive, Eve later).
+        ("active_users_rate", 2.0 / 3.0),
+        ("records_updated_per_user", 2.0 / 3.0),
+        // a2, a3, a5, a6 over the two active reps.
+        ("activities_logged_per_rep", 2.0),
+        // Scores 10, 9, 8, 3: 50% promoters − 25% detractors.
+        ("nps", 25.0),
+        // Surveys 5 and 2, ticket t1 4.
+        ("csat", 11.0 / 3.0),
+    ];
+    for (metric, want) in expected {
+        assert_near(january(&store, metric), *want, metric);
+    }
+    let covered: Vec<&str> = expected.iter().map(|(m, _)| *m).collect();
+    for metric in embudo_metrics::catalogue() {
+        assert!(
+            covered.contains(&metric.name.as_str()),
+            "{} has no hand-worked value",
+            metric.name
+        );
+    }
+}
+
+#[test]
+fn empty_periods_give_zero_counts_and_null_ratios() {
+    let (_dir, store) = fixture();
+    let (from, to) = (day(2024, 1, 1), day(2024, 2, 1));
+    let calendar = Calendar::default();
+    assert_eq!(
+        value_in(&store, &calendar, "deals_won", from, to),
+        Some(0.0)
+    );
+    assert_eq!(value_in(&store, &calendar, "revenue", from, to), Some(0.0));
+    assert_eq!(value_in(&store, &calendar, "close_rate", from, to), None);
+    assert_eq!(value_in(&store, &calendar, "avg_deal_size", from, to), None);
+    assert_eq!(value_in(&store, &calendar, "nps", from, to), None);
+}
+
+#[test]
+fn open_opportunities_reads_history_not_the_current_state() {
+    let (_dir, store) = fixture();
+    // At 2026-01-01 00:00: d1 was qualified and d7 entered its first stage at that very
+    // instant (entered_at ≤ to); d4, open today, was lost then.
+    let calendar = Calendar::default();
+    assert_eq!(
+        value_in(
+            &store,
+            &calendar,
+            "open_opportunities",
+            day(2025, 12, 1),
+            day(2026, 1, 1)
+        ),
+        Some(2.0)
+    );
+    // 1000 (d1) + 300 (d7).
+    assert_eq!(
+        value_in(
+            &store,
+            &calendar,
+            "pipeline_value",
+            day(2025, 12, 1),
+            day(2026, 1, 1)
+        ),
+        Some(1300.0)
+    );
+}
+
+#[test]
+fn same_day_follows_the_reporting_time_zone() {
+    let (_dir, store) = fixture();
+    // In New York (UTC−5) t2 ran from 17:00 to 21:00 on 01-06: the same local day.
+    let new_york = Calendar::new(chrono_tz::America::New_York, 1).unwrap();
+    let closed = value_in(
+        &store,
+        &new_york,
+        "cases_closed_same_day",
+        day(2026, 1, 1),
+        day(2026, 2, 1),
+    );
+    assert_eq!(closed, Some(2.0));
+}
+
+#[test]
+fn a_comparison_carries_previous_change_and_change_pct() {
+    let (_dir, store) = fixture();
+    let query = Query {
+        metric: "web_visits".into(),
+        from: day(2026, 1, 1),
+        to: day(2026, 2, 1),
+        grain: None,
+        by: Vec::new(),
+        filters: Vec::new(),
+        compare: Some(embudo_metrics::Compare::PreviousPeriod),
+    };
+    let row = run(&store, &DuckDb, &Calendar::default(), &query, "es")
+        .unwrap()
+        .rows[0]
+        .clone();
+    // December had one visit (v4, one second before midnight).
+    assert_eq!(
+        (row.value, row.previous, row.change, row.change_pct),
+        (Some(3.0), Some(1.0), Some(2.0), Some(2.0))
+    );
+}
+
+#[test]
+fn bad_queries_name_what_is_allowed() {
+    let (_dir, store) = fixture();
+    let mut query = Query {
+        metric: "web_visits".into(),
+        from: day(2026, 1, 1),
+        to: day(2026, 2, 1),
+        grain: None,
+        by: vec![Dim::Owner],
+        filters: Vec::new(),
+        compare: None,
+    };
+    let err = run(&store, &DuckDb, &Calendar::default(), &query, "en")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot be split or filtered by owner") && err.contains("lead_source"),
+        "{err}"
+    );
+    query.by.clear();
+    query.metric = "revenu".into();
+    let err = run(&store, &DuckDb, &Calendar::default(), &query, "en")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown metric 'revenu'"), "{err}");
+    query.metric = "revenue".into();
+    query.to = day(2025, 1, 1);
+    let err = run(&store, &DuckDb, &Calendar::default(), &query, "en")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must end after it starts"), "{err}");
+}
+
+#[test]
+fn user_values_are_bound_not_spliced() {
+    let (_dir, store) = fixture();
+    let query = Query {
+        metric: "prospects".into(),
+        from: day(2026, 1, 1),
+        to: day(2026, 2, 1),
+        grain: None,
+        by: Vec::new(),
+        filters: vec![(Dim::LeadSource, "email' OR '1'='1".into())],
+        compare: None,
+    };
+    let result = run(&store, &DuckDb, &Calendar::default(), &query, "en").unwrap();
+    assert_eq!(result.rows[0].value, Some(0.0));
+}
