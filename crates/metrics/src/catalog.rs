@@ -57,7 +57,13 @@ pub enum Direction {
 pub enum Timing {
     /// The row's anchor timestamp lies in `[p.p_start, p.p_end)`.
     Anchor(&'static str),
-    /// A condition on the period, e.g. open at the instant `p.p_end`.
+    /// A span `[start, end)` (`end` null: still going) that covers the instant `p.p_end`:
+    /// what was true at the end of the period, e.g. a deal's stage at that moment.
+    Covering {
+        start: &'static str,
+        end: &'static str,
+    },
+    /// Any other condition on the period.
     Condition(&'static str),
     /// Closed in the period on the same local calendar day it was opened; the planner
     /// provides the local days as `dy (d_start, d_end)`.
@@ -259,8 +265,20 @@ const fn with_joins(mut measure: Measure, joins: &'static [&'static str]) -> Mea
     measure
 }
 
-/// Deal visits open at the period's end instant: `entered_at ≤ to < exited_at`.
-const OPEN_AT_END: &str = "h.entered_at <= p.p_end AND (h.exited_at IS NULL OR h.exited_at > p.p_end) AND hs.kind = 'open'";
+/// Deals open at the period's end instant `to`: the stage visit covering it
+/// (`entered_at ≤ to < exited_at`) is of an open stage.
+const fn open_at_end(agg: Agg) -> Measure {
+    Measure {
+        source: &dims::STAGE_VISITS,
+        timing: Timing::Covering {
+            start: "h.entered_at",
+            end: "h.exited_at",
+        },
+        filter: "hs.kind = 'open'",
+        agg,
+        joins: &[],
+    }
+}
 const LIVE_WON: &str = "d.status = 'won'";
 const CLOSED: &str = "d.status IN ('won', 'lost')";
 /// Customers from before the period with revenue in it and before it: whom the
@@ -552,7 +570,7 @@ fn build() -> Vec<Metric> {
             Count,
             "Deals open at the instant `to`, from the stage history (reopened deals included).",
         ),
-        vec![at(&STAGE_VISITS, OPEN_AT_END, Agg::Count)],
+        vec![open_at_end(Agg::Count)],
         One,
     );
     define(
@@ -1183,7 +1201,7 @@ fn build() -> Vec<Metric> {
             Money,
             "Amount of the deals open at `to`.",
         ),
-        vec![at(&STAGE_VISITS, OPEN_AT_END, Agg::Sum("d.amount"))],
+        vec![open_at_end(Agg::Sum("d.amount"))],
         One,
     );
     define(
@@ -1198,11 +1216,7 @@ fn build() -> Vec<Metric> {
             Money,
             "Amount × probability of the stage each deal was in at `to`, over deals open at `to`.",
         ),
-        vec![at(
-            &STAGE_VISITS,
-            OPEN_AT_END,
-            Agg::Sum("d.amount * hs.probability"),
-        )],
+        vec![open_at_end(Agg::Sum("d.amount * hs.probability"))],
         One,
     );
     define(

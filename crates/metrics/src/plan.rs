@@ -386,6 +386,15 @@ pub fn compile(
             b.text(&format!(" AND {anchor} >= ")).timestamp(first);
             b.text(&format!(" AND {anchor} < ")).timestamp(last);
         }
+        Timing::Covering { start, end } => {
+            // Written as two inequalities (no OR) so DuckDB can run an inequality join, and
+            // bounded by the whole range so the scan skips spans that ended long before.
+            let open_end = format!("coalesce({end}, CAST('infinity' AS TIMESTAMP))");
+            b.text(&format!("{start} <= p.p_end AND {open_end} > p.p_end"));
+            let (first, last) = (spine[0].end, spine[spine.len() - 1].end);
+            b.text(&format!(" AND {start} <= ")).timestamp(last);
+            b.text(&format!(" AND {open_end} > ")).timestamp(first);
+        }
         Timing::Condition(condition) => {
             b.text(&format!("({condition})"));
         }
