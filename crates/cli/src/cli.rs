@@ -107,7 +107,12 @@ pub enum Command {
 
     /// Measure Embudo on this machine and print the figures.
     ///
-    /// Each benchmark works on a fresh store in a temporary directory.
+    /// Benchmarks run on a fresh store generated in a temporary directory, or on --store.
+    ///
+    /// Examples:
+    ///   embudo bench --scale large
+    ///   embudo bench metrics --scale large
+    #[command(verbatim_doc_comment)]
     Bench(BenchArgs),
 }
 
@@ -177,9 +182,25 @@ pub struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Scale of the generated store the benchmarks run on
+    /// Which benchmarks: store (generation and raw queries), metrics, or all
+    #[arg(default_value = "all")]
+    pub suite: BenchSuite,
+
+    /// Scale of the store generated for the benchmarks
     #[arg(long, default_value = "medium")]
     pub scale: embudo_synth::Scale,
+
+    /// Measure an existing store instead of generating one (read-only)
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+}
+
+/// Groups of benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchSuite {
+    All,
+    Store,
+    Metrics,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {

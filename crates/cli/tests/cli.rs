@@ -237,3 +237,59 @@ fn demo_builds_its_store_and_rebuilds_only_its_own() {
     assert!(message.contains("refusing"), "{message}");
     assert_eq!(std::fs::read(Path::new(&foreign)).unwrap(), before);
 }
+
+#[test]
+fn metrics_lists_the_catalogue_in_both_languages() {
+    let sandbox = Sandbox::new();
+    let english = sandbox.json(&["metrics"]);
+    let spanish = sandbox.json(&["metrics", "--lang", "es"]);
+    let label = |list: &Value, name: &str| {
+        list.as_array().unwrap().iter().find(|m| m["name"] == name).unwrap()["label"].clone()
+    };
+    assert_eq!(label(&english, "close_rate"), "Close rate");
+    assert_eq!(label(&spanish, "close_rate"), "Tasa de cierre");
+    assert!(english.as_array().unwrap().len() >= 51);
+}
+
+#[test]
+fn metric_answers_in_the_documented_json_shape() {
+    let sandbox = Sandbox::new();
+    sandbox.generate_small();
+    let result = sandbox.json(&[
+        "metric", "deals_won", "--from", "2026-01-01", "--to", "2026-04-01", "--grain", "month", "--by", "pipeline",
+        "--compare", "previous_year",
+    ]);
+    assert_eq!(result["metric"], "deals_won");
+    assert_eq!(result["unit"], "count");
+    assert_eq!(result["grain"], "month");
+    assert_eq!(result["by"], serde_json::json!(["pipeline"]));
+    assert_eq!(result["compare"], "previous_year");
+    let rows = result["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3 * 2, "three months × two pipelines");
+    assert_eq!(rows[0]["period"], "2026-01-01");
+    for key in ["pipeline", "value", "previous", "change", "change_pct"] {
+        assert!(rows[0].get(key).is_some(), "rows lack {key}");
+    }
+    // The months add up to the quarter, counted with plain SQL.
+    let total: f64 = rows.iter().map(|r| r["value"].as_f64().unwrap()).sum();
+    let sql = sandbox.json(&[
+        "sql",
+        "SELECT count(*) AS n FROM deals WHERE status = 'won' AND closed_at >= '2026-01-01' AND closed_at < '2026-04-01'
+         AND deleted_at IS NULL AND merged_into_id IS NULL",
+    ]);
+    assert_eq!(total, sql[0]["n"].as_f64().unwrap());
+}
+
+#[test]
+fn metric_errors_name_what_is_allowed() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["init"]);
+    let message = sandbox.fails(&["metric", "web_visits", "--from", "2026-01-01", "--to", "2026-02-01", "--by", "owner"], 1);
+    assert!(message.contains("it takes lead_source"), "{message}");
+    let message = sandbox.fails(&["metric", "web_visits", "--from", "2026-01-01", "--to", "2026-02-01", "--by", "colour"], 1);
+    assert!(message.contains("dimensions are owner, team"), "{message}");
+    let message = sandbox.fails(&["metric", "web_visits", "--from", "2026-02-01", "--to", "2026-01-01"], 1);
+    assert!(message.contains("must end after it starts"), "{message}");
+    let message = sandbox.fails(&["metric", "visits", "--from", "2026-01-01", "--to", "2026-02-01"], 1);
+    assert!(message.contains("unknown metric 'visits'"), "{message}");
+}

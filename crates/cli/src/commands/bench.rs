@@ -2,56 +2,76 @@
 
 use super::generate::generate;
 use super::hint;
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, BenchSuite};
 use crate::config::Config;
 use crate::output;
 use anyhow::Result;
+use chrono::{Datelike, NaiveDate};
+use embudo_metrics::{Bound, DuckDb, Grain, Query, catalogue};
 use embudo_model::Table;
 use embudo_store::Store;
 use embudo_store::bulk::LoadMode;
 use embudo_synth::Params;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::time::Instant;
 
-/// A fixed `now` so runs compare with each other.
+/// A fixed `now` for generated stores, so runs compare with each other.
 const BENCH_NOW: &str = "2026-06-30T12:00:00Z";
 
 pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join("bench.duckdb");
     let mut rows = Vec::new();
-    let mut store = Store::open(&path)?;
-    let params = Params {
-        scale: args.scale,
-        seed: 1,
-        now: crate::config::parse_timestamp(BENCH_NOW).map_err(anyhow::Error::msg)?,
-        defect_rate: 0.05,
+    let (path, range_end) = match &args.store {
+        Some(path) => {
+            let today = chrono::Utc::now().date_naive();
+            (path.clone(), today.with_day(1).expect("day 1 exists"))
+        }
+        None => {
+            let path = dir.path().join("bench.duckdb");
+            let mut store = Store::open(&path)?;
+            let params = Params {
+                scale: args.scale,
+                seed: 1,
+                now: crate::config::parse_timestamp(BENCH_NOW).map_err(anyhow::Error::msg)?,
+                defect_rate: 0.05,
+            };
+            hint(config, format_args!("Generating the {} scale…", args.scale));
+            let generated = generate(&mut store, &params, LoadMode::Append, config.quiet)?;
+            if args.suite != BenchSuite::Metrics {
+                let seconds = generated.elapsed.as_secs_f64();
+                rows.push(figure(
+                    format!("generate --scale {}", args.scale),
+                    Some(generated.summary.total()),
+                    seconds,
+                ));
+            }
+            (
+                path,
+                NaiveDate::from_ymd_opt(2026, 7, 1).expect("valid date"),
+            )
+        }
     };
-    hint(config, format_args!("Generating the {} scale…", args.scale));
-    let generated = generate(&mut store, &params, LoadMode::Append, config.quiet)?;
-    rows.push(figure(
-        format!("generate --scale {}", args.scale),
-        Some(generated.summary.total()),
-        generated.elapsed.as_secs_f64(),
-    ));
-    drop(store);
-
     let started = Instant::now();
     let store = Store::open_read_only(&path)?;
-    rows.push(figure(
-        "open store read-only".into(),
-        None,
-        started.elapsed().as_secs_f64(),
-    ));
-
-    for (name, sql) in QUERIES {
-        let started = Instant::now();
-        store.query(sql, [])?;
+    if args.suite != BenchSuite::Metrics {
         rows.push(figure(
-            format!("query: {name}"),
+            "open store read-only".into(),
             None,
             started.elapsed().as_secs_f64(),
         ));
+        for (name, sql) in QUERIES {
+            let started = Instant::now();
+            store.query(sql, [])?;
+            rows.push(figure(
+                format!("query: {name}"),
+                None,
+                started.elapsed().as_secs_f64(),
+            ));
+        }
+    }
+    if args.suite != BenchSuite::Store {
+        hint(config, "Timing every metric over one year…");
+        rows.extend(metric_figures(&store, config, range_end)?);
     }
     output::print(
         &Table {
@@ -65,6 +85,48 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
         },
         config.format,
     )
+}
+
+/// Each metric over the year before `end` by month, split by its first dimension; then the
+/// whole catalogue over that year without a split.
+fn metric_figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<Vec<Value>>> {
+    let from = end - chrono::Months::new(12);
+    let query = |metric: &str| Query {
+        metric: metric.to_owned(),
+        from: Bound::Day(from),
+        to: Bound::Day(end),
+        grain: None,
+        by: Vec::new(),
+        filters: Vec::new(),
+        compare: None,
+    };
+    let mut rows = Vec::new();
+    for metric in catalogue() {
+        let mut monthly = query(&metric.name);
+        monthly.grain = Some(Grain::Month);
+        monthly.by = metric.dimensions().into_iter().take(1).collect();
+        let by = monthly
+            .by
+            .first()
+            .map_or("-".to_owned(), |d| d.name().to_owned());
+        let started = Instant::now();
+        embudo_metrics::run(store, &DuckDb, &config.calendar, &monthly, &config.lang)?;
+        let name = format!("metric {} by month and {by}", metric.name);
+        rows.push(figure(name, None, started.elapsed().as_secs_f64()));
+    }
+    let started = Instant::now();
+    for metric in catalogue() {
+        embudo_metrics::run(
+            store,
+            &DuckDb,
+            &config.calendar,
+            &query(&metric.name),
+            &config.lang,
+        )?;
+    }
+    let name = format!("whole catalogue ({} metrics), one year", catalogue().len());
+    rows.push(figure(name, None, started.elapsed().as_secs_f64()));
+    Ok(rows)
 }
 
 /// Representative queries over the canonical tables.
@@ -88,7 +150,7 @@ const QUERIES: &[(&str, &str)] = &[
 ];
 
 /// One result row; the rate is shown only for benchmarks that write rows.
-fn figure(name: String, rows: Option<u64>, seconds: f64) -> Vec<serde_json::Value> {
+fn figure(name: String, rows: Option<u64>, seconds: f64) -> Vec<Value> {
     let rate = rows.map(|n| (n as f64 / seconds).round() as u64);
     vec![
         json!(name),
