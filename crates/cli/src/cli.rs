@@ -105,6 +105,28 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Metric(MetricArgs),
 
+    /// Run a custom report: several metrics over one range, one column per metric.
+    ///
+    /// The spec is TOML (or JSON, by its .json extension):
+    ///   metrics = ["revenue", "deals_won", "close_rate"]
+    ///   by = ["owner"]
+    ///   grain = "month"
+    ///   from = "2026-01-01"
+    ///   to = "2026-07-01"
+    ///   filters = { lead_source = "email" }
+    ///   compare = "previous_period"
+    ///
+    /// Examples:
+    ///   embudo query --spec owners.toml --save owners
+    ///   embudo query --saved owners --format csv
+    ///   embudo query --list
+    #[command(verbatim_doc_comment)]
+    Query(QueryArgs),
+
+    /// Set goals for metrics and follow their progress.
+    #[command(subcommand)]
+    Goal(GoalCommand),
+
     /// Measure Embudo on this machine and print the figures.
     ///
     /// Benchmarks run on a fresh store generated in a temporary directory, or on --store.
@@ -171,6 +193,74 @@ pub struct MetricArgs {
     /// Add the value of the previous_period or previous_year, and the change
     #[arg(long)]
     pub compare: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// A report spec file (TOML, or JSON with a .json extension)
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["saved", "list"])]
+    pub spec: Option<PathBuf>,
+
+    /// Run the report saved under this name
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["spec", "list"])]
+    pub saved: Option<String>,
+
+    /// List the saved reports
+    #[arg(long, conflicts_with = "spec")]
+    pub list: bool,
+
+    /// Save the --spec report under this name (replacing one of the same name)
+    #[arg(long, value_name = "NAME", requires = "spec")]
+    pub save: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GoalCommand {
+    /// Add a goal.
+    ///
+    /// Example: embudo goal add "Q3 revenue" --metric revenue --target 250000 --from 2026-07-01 --to 2026-10-01
+    Add(GoalAddArgs),
+    /// List the goals.
+    List,
+    /// Remove a goal by id or name.
+    Rm {
+        /// The goal's id or name
+        goal: String,
+    },
+    /// Each goal's target, actual, attainment, expected attainment at a linear pace,
+    /// projected end value and status (achieved, on_track, at_risk, behind).
+    Progress {
+        /// The instant to assess at (YYYY-MM-DD or RFC 3339) [default: now]
+        #[arg(long)]
+        at: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct GoalAddArgs {
+    /// The goal's name
+    pub name: String,
+    /// The metric (see `embudo metrics`)
+    #[arg(long)]
+    pub metric: String,
+    /// The target value, in the metric's unit (ratios as 0.35, not 35%)
+    #[arg(long)]
+    pub target: f64,
+    /// First day of the goal's period
+    #[arg(long)]
+    pub from: chrono::NaiveDate,
+    /// Day after the last day of the goal's period
+    #[arg(long)]
+    pub to: chrono::NaiveDate,
+    /// company, team:NAME or user:NAME
+    #[arg(long, default_value = "company")]
+    pub scope: String,
+    /// The metric should stay at or below the target (e.g. resolution time)
+    #[arg(long)]
+    pub at_most: bool,
+    /// Count only records whose dimension has this value, e.g. lead_source=email (repeatable)
+    #[arg(long, value_name = "DIM=VALUE")]
+    pub filter: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -244,7 +244,12 @@ fn metrics_lists_the_catalogue_in_both_languages() {
     let english = sandbox.json(&["metrics"]);
     let spanish = sandbox.json(&["metrics", "--lang", "es"]);
     let label = |list: &Value, name: &str| {
-        list.as_array().unwrap().iter().find(|m| m["name"] == name).unwrap()["label"].clone()
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap()["label"]
+            .clone()
     };
     assert_eq!(label(&english, "close_rate"), "Close rate");
     assert_eq!(label(&spanish, "close_rate"), "Tasa de cierre");
@@ -256,8 +261,18 @@ fn metric_answers_in_the_documented_json_shape() {
     let sandbox = Sandbox::new();
     sandbox.generate_small();
     let result = sandbox.json(&[
-        "metric", "deals_won", "--from", "2026-01-01", "--to", "2026-04-01", "--grain", "month", "--by", "pipeline",
-        "--compare", "previous_year",
+        "metric",
+        "deals_won",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-04-01",
+        "--grain",
+        "month",
+        "--by",
+        "pipeline",
+        "--compare",
+        "previous_year",
     ]);
     assert_eq!(result["metric"], "deals_won");
     assert_eq!(result["unit"], "count");
@@ -284,12 +299,197 @@ fn metric_answers_in_the_documented_json_shape() {
 fn metric_errors_name_what_is_allowed() {
     let sandbox = Sandbox::new();
     sandbox.ok(&["init"]);
-    let message = sandbox.fails(&["metric", "web_visits", "--from", "2026-01-01", "--to", "2026-02-01", "--by", "owner"], 1);
+    let message = sandbox.fails(
+        &[
+            "metric",
+            "web_visits",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-02-01",
+            "--by",
+            "owner",
+        ],
+        1,
+    );
     assert!(message.contains("it takes lead_source"), "{message}");
-    let message = sandbox.fails(&["metric", "web_visits", "--from", "2026-01-01", "--to", "2026-02-01", "--by", "colour"], 1);
+    let message = sandbox.fails(
+        &[
+            "metric",
+            "web_visits",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-02-01",
+            "--by",
+            "colour",
+        ],
+        1,
+    );
     assert!(message.contains("dimensions are owner, team"), "{message}");
-    let message = sandbox.fails(&["metric", "web_visits", "--from", "2026-02-01", "--to", "2026-01-01"], 1);
+    let message = sandbox.fails(
+        &[
+            "metric",
+            "web_visits",
+            "--from",
+            "2026-02-01",
+            "--to",
+            "2026-01-01",
+        ],
+        1,
+    );
     assert!(message.contains("must end after it starts"), "{message}");
-    let message = sandbox.fails(&["metric", "visits", "--from", "2026-01-01", "--to", "2026-02-01"], 1);
+    let message = sandbox.fails(
+        &[
+            "metric",
+            "visits",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-02-01",
+        ],
+        1,
+    );
     assert!(message.contains("unknown metric 'visits'"), "{message}");
+}
+
+#[test]
+fn custom_reports_run_save_and_rerun() {
+    let sandbox = Sandbox::new();
+    sandbox.generate_small();
+    std::fs::write(
+        sandbox.path("report.toml"),
+        "metrics = [\"deals_won\", \"close_rate\"]\nby = [\"pipeline\"]\nfrom = \"2026-01-01\"\nto = \"2026-04-01\"\n",
+    )
+    .unwrap();
+    let rows = sandbox.json(&["query", "--spec", "report.toml", "--save", "pipelines"]);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "one row per pipeline");
+    for key in ["pipeline", "deals_won", "close_rate"] {
+        assert!(rows[0].get(key).is_some(), "no column {key}");
+    }
+    // The report's numbers are the metric's numbers.
+    let metric = sandbox.json(&[
+        "metric",
+        "deals_won",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-04-01",
+        "--by",
+        "pipeline",
+    ]);
+    let total: f64 = metric["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["value"].as_f64().unwrap())
+        .sum();
+    let report_total: f64 = rows.iter().map(|r| r["deals_won"].as_f64().unwrap()).sum();
+    assert_eq!(total, report_total);
+    assert_eq!(
+        sandbox
+            .json(&["query", "--saved", "pipelines"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let saved = sandbox.json(&["query", "--list"]);
+    assert_eq!(saved[0]["name"], "pipelines");
+
+    // A report that cannot run is not saved.
+    std::fs::write(sandbox.path("bad.toml"), "metrics = [\"web_visits\"]\nby = [\"owner\"]\nfrom = \"2026-01-01\"\nto = \"2026-02-01\"\n")
+        .unwrap();
+    sandbox.fails(&["query", "--spec", "bad.toml", "--save", "bad"], 1);
+    assert_eq!(
+        sandbox.json(&["query", "--list"]).as_array().unwrap().len(),
+        1
+    );
+    sandbox.fails(&["query"], 2);
+}
+
+#[test]
+fn goals_are_added_followed_and_removed() {
+    let sandbox = Sandbox::new();
+    sandbox.generate_small();
+    let before = sandbox.json(&["goal", "list"]).as_array().unwrap().len();
+    sandbox.ok(&[
+        "goal",
+        "add",
+        "H1 deals",
+        "--metric",
+        "deals_won",
+        "--target",
+        "1000000",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-07-01",
+        "--scope",
+        "team:Sales North",
+        "--quiet",
+    ]);
+    sandbox.ok(&[
+        "goal",
+        "add",
+        "Fast answers",
+        "--metric",
+        "avg_resolution_time",
+        "--target",
+        "100000",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-07-01",
+        "--at-most",
+        "--quiet",
+    ]);
+    assert_eq!(
+        sandbox.json(&["goal", "list"]).as_array().unwrap().len(),
+        before + 2
+    );
+    // Half-way through the period (1 April is day 90 of 181).
+    let progress = sandbox.json(&["goal", "progress", "--at", "2026-04-01"]);
+    let goal = |name: &str| {
+        progress
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["goal"] == name)
+            .unwrap()
+            .clone()
+    };
+    let deals = goal("H1 deals");
+    assert_eq!(deals["status"], "behind", "{deals}");
+    assert!(
+        (deals["expected_attainment"].as_f64().unwrap() - 90.0 / 181.0).abs() < 1e-3,
+        "{deals}"
+    );
+    assert_eq!(goal("Fast answers")["status"], "on_track");
+    let message = sandbox.fails(
+        &[
+            "goal",
+            "add",
+            "x",
+            "--metric",
+            "web_visits",
+            "--target",
+            "1",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-02-01",
+            "--scope",
+            "team:Sales North",
+        ],
+        1,
+    );
+    assert!(message.contains("cannot be limited by team"), "{message}");
+    sandbox.ok(&["goal", "rm", "H1 deals", "--quiet"]);
+    assert_eq!(
+        sandbox.json(&["goal", "list"]).as_array().unwrap().len(),
+        before + 1
+    );
+    sandbox.fails(&["goal", "rm", "H1 deals"], 1);
 }

@@ -245,6 +245,14 @@ pub static REVENUE: Source = Source {
         d(Dim::Product, "pr.name", &[REVENUE_PRODUCT]),
         d(Dim::ProductLine, "pr.product_line", &[REVENUE_PRODUCT]),
         d(Dim::DealType, "r.deal_type", &[]),
+        d(
+            Dim::Pipeline,
+            "pl.name",
+            &[
+                "LEFT JOIN deals rd ON rd.id = r.deal_id",
+                "LEFT JOIN pipelines pl ON pl.id = rd.pipeline_id",
+            ],
+        ),
         d(Dim::Industry, "co.industry", &[REVENUE_COMPANY]),
         d(Dim::Country, "co.country", &[REVENUE_COMPANY]),
     ],

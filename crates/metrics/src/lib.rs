@@ -6,14 +6,18 @@
 //! - [`time`]: ranges, grains and periods in the reporting time zone and fiscal calendar.
 //! - [`plan`]: queries → SQL per measure → values on a full time spine, with comparisons.
 //! - [`dialect`]: what differs between SQL databases (DuckDB now).
+//! - [`custom`]: custom reports of several metrics, and saving them by name.
+//! - [`goals`]: targets for metrics, and their progress and status.
 //!
 //! User input reaches SQL only as bound parameters; metric and dimension names select
 //! fixed catalogue text.
 
 pub mod catalog;
+pub mod custom;
 pub mod dialect;
 pub mod dims;
 pub mod error;
+pub mod goals;
 pub mod plan;
 pub mod time;
 

@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "store_info",
         sql: include_str!("../migrations/0003_store_info.sql"),
     },
+    Migration {
+        version: 4,
+        name: "saved_reports",
+        sql: include_str!("../migrations/0004_saved_reports.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -44,6 +44,7 @@ pub enum Param {
     Text(String),
     /// A UTC instant.
     Timestamp(NaiveDateTime),
+    Null,
 }
 
 impl Param {
@@ -55,6 +56,7 @@ impl Param {
             Param::Timestamp(t) => {
                 DbValue::Timestamp(TimeUnit::Microsecond, t.and_utc().timestamp_micros())
             }
+            Param::Null => DbValue::Null,
         }
     }
 }
@@ -66,6 +68,16 @@ impl Store {
             sql,
             duckdb::params_from_iter(params.iter().map(Param::to_db)),
         )
+    }
+
+    /// Run one writing statement with [`Param`]s; returns the number of rows changed.
+    pub fn execute_with(&self, sql: &str, params: &[Param]) -> Result<usize> {
+        self.conn()
+            .execute(
+                sql,
+                duckdb::params_from_iter(params.iter().map(Param::to_db)),
+            )
+            .context(|| "writing to the store".into())
     }
 }
 

@@ -42,9 +42,9 @@ pub fn run(config: &Config, args: &MetricArgs) -> Result<()> {
     print(&result, config.format)
 }
 
-fn parse_query(args: &MetricArgs) -> Result<Query> {
-    let filters = args
-        .filter
+/// `--filter DIM=VALUE` arguments.
+pub fn parse_filters(filters: &[String]) -> Result<Vec<(Dim, String)>> {
+    filters
         .iter()
         .map(|f| {
             let (dim, value) = f.split_once('=').with_context(|| {
@@ -52,7 +52,11 @@ fn parse_query(args: &MetricArgs) -> Result<Query> {
             })?;
             Ok((dim.trim().parse::<Dim>()?, value.to_owned()))
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
+
+fn parse_query(args: &MetricArgs) -> Result<Query> {
+    let filters = parse_filters(&args.filter)?;
     Ok(Query {
         metric: args.name.clone(),
         from: Bound::parse(&args.from)?,

@@ -4,6 +4,7 @@ mod bench;
 mod demo;
 mod generate;
 mod metrics;
+mod reports;
 mod sql;
 
 use crate::cli::{Cli, Command};
@@ -20,6 +21,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Tables => sql::tables(&config),
         Command::Metrics => metrics::list(&config),
         Command::Metric(args) => metrics::run(&config, &args),
+        Command::Query(args) => reports::query(&config, &args),
+        Command::Goal(command) => reports::goal(&config, &command),
         Command::Bench(args) => bench::run(&config, &args),
     }
 }

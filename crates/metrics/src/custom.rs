@@ -1,0 +1,155 @@
+//! Custom reports: several metrics over the same range, grain, dimensions and filters, in
+//! one table with a column per metric; saved by name in `saved_reports`.
+
+use crate::dialect::Dialect;
+use crate::dims::Dim;
+use crate::error::MetricError;
+use crate::plan::{self, Query};
+use crate::time::{Bound, Calendar, Compare, Grain};
+use embudo_model::Table;
+use embudo_store::{Param, Store};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// What a custom report shows, as written in a TOML or JSON spec file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSpec {
+    pub metrics: Vec<String>,
+    #[serde(default)]
+    pub by: Vec<String>,
+    pub grain: Option<String>,
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub filters: BTreeMap<String, String>,
+    pub compare: Option<String>,
+}
+
+impl ReportSpec {
+    /// The query of one of the report's metrics.
+    fn query(&self, metric: &str) -> Result<Query, MetricError> {
+        Ok(Query {
+            metric: metric.to_owned(),
+            from: Bound::parse(&self.from)?,
+            to: Bound::parse(&self.to)?,
+            grain: self.grain.as_deref().map(str::parse::<Grain>).transpose()?,
+            by: self
+                .by
+                .iter()
+                .map(|d| d.parse::<Dim>())
+                .collect::<Result<_, _>>()?,
+            filters: self
+                .filters
+                .iter()
+                .map(|(d, v)| Ok((d.parse::<Dim>()?, v.clone())))
+                .collect::<Result<_, MetricError>>()?,
+            compare: self
+                .compare
+                .as_deref()
+                .map(str::parse::<Compare>)
+                .transpose()?,
+        })
+    }
+}
+
+/// A report row's period (its start day) and dimension values.
+type RowKey = (Option<String>, Vec<Option<String>>);
+
+/// Run every metric of `spec` and join them on period and dimension values.
+pub fn run(
+    store: &Store,
+    dialect: &dyn Dialect,
+    calendar: &Calendar,
+    spec: &ReportSpec,
+    lang: &str,
+) -> Result<Table, MetricError> {
+    if spec.metrics.is_empty() {
+        return Err(MetricError::Invalid(
+            "a report needs at least one metric".into(),
+        ));
+    }
+    let mut columns: Vec<String> = Vec::new();
+    let mut rows: BTreeMap<RowKey, BTreeMap<usize, Value>> = BTreeMap::new();
+    let mut key_columns = Vec::new();
+    for (index, name) in spec.metrics.iter().enumerate() {
+        let result = plan::run(store, dialect, calendar, &spec.query(name)?, lang)?;
+        if index == 0 {
+            if result.grain.is_some() {
+                key_columns.push("period".to_owned());
+            }
+            key_columns.extend(result.by.iter().map(|d| d.name().to_owned()));
+        }
+        let first_column = columns.len();
+        columns.push(result.metric.clone());
+        if result.compare.is_some() {
+            columns.push(format!("{}_previous", result.metric));
+            columns.push(format!("{}_change_pct", result.metric));
+        }
+        for row in result.rows {
+            let key = (row.period.map(|p| p.to_string()), row.dims.clone());
+            let cells = rows.entry(key).or_default();
+            cells.insert(first_column, json!(row.value));
+            if result.compare.is_some() {
+                cells.insert(first_column + 1, json!(row.previous));
+                cells.insert(first_column + 2, json!(row.change_pct));
+            }
+        }
+    }
+    let with_period = spec.grain.is_some();
+    let table_rows = rows
+        .into_iter()
+        .map(|((period, dims), cells)| {
+            let mut row: Vec<Value> = Vec::new();
+            if with_period {
+                row.push(json!(period));
+            }
+            row.extend(dims.into_iter().map(|d| json!(d)));
+            row.extend((0..columns.len()).map(|i| cells.get(&i).cloned().unwrap_or(Value::Null)));
+            row
+        })
+        .collect();
+    key_columns.extend(columns);
+    Ok(Table {
+        columns: key_columns,
+        rows: table_rows,
+    })
+}
+
+/// Store `spec` under `name`, replacing a report of that name.
+pub fn save(store: &Store, name: &str, spec: &ReportSpec) -> Result<(), MetricError> {
+    let text = serde_json::to_string(spec).map_err(|e| MetricError::Invalid(e.to_string()))?;
+    store.execute_with(
+        "INSERT OR REPLACE INTO saved_reports (name, spec) VALUES (?, ?)",
+        &[Param::Text(name.to_owned()), Param::Text(text)],
+    )?;
+    Ok(())
+}
+
+/// The report saved as `name`.
+pub fn load(store: &Store, name: &str) -> Result<ReportSpec, MetricError> {
+    let table = store.query_with(
+        "SELECT CAST(spec AS VARCHAR) FROM saved_reports WHERE name = ?",
+        &[Param::Text(name.to_owned())],
+    )?;
+    let text = table
+        .rows
+        .first()
+        .and_then(|row| row[0].as_str())
+        .ok_or_else(|| {
+            MetricError::Invalid(format!(
+                "no saved report '{name}'; `embudo query --list` lists them"
+            ))
+        })?;
+    serde_json::from_str(text)
+        .map_err(|e| MetricError::Invalid(format!("saved report '{name}' is damaged: {e}")))
+}
+
+/// Every saved report: name, metrics, when it was saved.
+pub fn list(store: &Store) -> Result<Table, MetricError> {
+    Ok(store.query_with(
+        "SELECT name, CAST(spec->'$.metrics' AS VARCHAR) AS metrics, created_at FROM saved_reports ORDER BY name",
+        &[],
+    )?)
+}

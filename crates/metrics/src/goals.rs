@@ -1,0 +1,438 @@
+//! Goals: a target for a metric over a period, for the company, a team or a user, and how
+//! far along it is.
+//!
+//! Progress rules (also in the README):
+//! - *Cumulative* metrics (counts and sums anchored in time, e.g. revenue, deals_won) grow
+//!   through the period: the expected attainment at a linear pace is the share of the period
+//!   elapsed, and the projected end value is the value so far divided by that share.
+//! - Other metrics (rates, averages, point-in-time values) should sit at the target all
+//!   along: the expected attainment is 100% and the projection is the value so far.
+//! - Attainment is actual / target for `at_least` goals and target / actual for `at_most`.
+//! - Status: once the period is over, `achieved` if the target was met, else `behind`.
+//!   Before that, `achieved` if a cumulative `at_least` target is already met; `on_track`
+//!   if the projection meets the target; `at_risk` if it misses by at most 10%; else
+//!   `behind`. A cumulative `at_most` goal already over its target is `behind`.
+
+use crate::catalog::{Agg, Combine, Metric, Timing};
+use crate::dialect::Dialect;
+use crate::dims::Dim;
+use crate::error::MetricError;
+use crate::plan::{self, Query};
+use crate::time::{Bound, Calendar};
+use chrono::{NaiveDate, NaiveDateTime};
+use embudo_model::Table;
+use embudo_model::labels::{GoalDirection, GoalScope};
+use embudo_store::{Param, Store};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// Who a goal is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Company,
+    /// A team, by name.
+    Team(String),
+    /// A user, by name.
+    User(String),
+}
+
+impl Scope {
+    /// `company`, `team:NAME` or `user:NAME`.
+    pub fn parse(text: &str) -> Result<Scope, MetricError> {
+        match text.split_once(':') {
+            None if text == "company" => Ok(Scope::Company),
+            Some(("team", name)) if !name.is_empty() => Ok(Scope::Team(name.to_owned())),
+            Some(("user", name)) if !name.is_empty() => Ok(Scope::User(name.to_owned())),
+            _ => Err(MetricError::Invalid(format!(
+                "unknown scope '{text}': use company, team:NAME or user:NAME"
+            ))),
+        }
+    }
+}
+
+/// A goal to add.
+#[derive(Debug, Clone)]
+pub struct NewGoal {
+    pub name: String,
+    pub metric: String,
+    pub target: f64,
+    pub start: NaiveDate,
+    /// Exclusive.
+    pub end: NaiveDate,
+    pub scope: Scope,
+    pub direction: GoalDirection,
+    pub filters: Vec<(Dim, String)>,
+}
+
+/// How a goal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Achieved,
+    OnTrack,
+    AtRisk,
+    Behind,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Achieved => "achieved",
+            Status::OnTrack => "on_track",
+            Status::AtRisk => "at_risk",
+            Status::Behind => "behind",
+        }
+    }
+}
+
+/// A goal's progress at an instant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Progress {
+    pub id: i64,
+    pub name: String,
+    pub metric: String,
+    pub direction: &'static str,
+    pub target: f64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub actual: Option<f64>,
+    pub attainment: Option<f64>,
+    pub expected_attainment: f64,
+    pub projected: Option<f64>,
+    pub status: Status,
+}
+
+/// Whether a metric accumulates over its period (counts and sums anchored in time).
+pub fn is_cumulative(metric: &Metric) -> bool {
+    metric.combine == Combine::One
+        && metric.measures.iter().all(|m| {
+            matches!(m.timing, Timing::Anchor(_))
+                && matches!(m.agg, Agg::Count | Agg::Sum(_) | Agg::CountExpr(_))
+        })
+}
+
+/// Add a goal; returns its id.
+pub fn add(store: &Store, goal: &NewGoal) -> Result<i64, MetricError> {
+    let metric = plan::metric(&goal.metric)?;
+    if goal.start >= goal.end {
+        return Err(MetricError::Invalid(format!(
+            "the goal's period must end after it starts: {} is not before {}",
+            goal.start, goal.end
+        )));
+    }
+    let (scope, scope_id, scope_dim) = match &goal.scope {
+        Scope::Company => (GoalScope::Company, None, None),
+        Scope::Team(name) => (
+            GoalScope::Team,
+            Some(id_of(store, "teams", name)?),
+            Some(Dim::Team),
+        ),
+        Scope::User(name) => (
+            GoalScope::User,
+            Some(id_of(store, "users", name)?),
+            Some(Dim::Owner),
+        ),
+    };
+    let allowed = metric.dimensions();
+    for dim in goal.filters.iter().map(|(d, _)| *d).chain(scope_dim) {
+        if !allowed.contains(&dim) {
+            return Err(MetricError::Invalid(format!(
+                "{} cannot be limited by {dim}, so a goal on it cannot be for a {}",
+                metric.name,
+                if dim == Dim::Team {
+                    "team"
+                } else if dim == Dim::Owner {
+                    "user"
+                } else {
+                    dim.name()
+                }
+            )));
+        }
+    }
+    let filters: serde_json::Map<String, Value> = goal
+        .filters
+        .iter()
+        .map(|(d, v)| (d.name().to_owned(), json!(v)))
+        .collect();
+    let next = store.query_with("SELECT coalesce(max(id), 0) + 1 FROM goals", &[])?;
+    let id = next.rows[0][0].as_i64().unwrap_or(1);
+    store.execute_with(
+        "INSERT INTO goals (id, name, metric, target, period_start, period_end, scope, scope_id, direction, filters)
+         VALUES (?, ?, ?, ?, CAST(? AS DATE), CAST(? AS DATE), ?, ?, ?, ?)",
+        &[
+            Param::Int(id),
+            Param::Text(goal.name.clone()),
+            Param::Text(metric.name.clone()),
+            Param::Float(goal.target),
+            Param::Text(goal.start.to_string()),
+            Param::Text(goal.end.to_string()),
+            Param::Text(embudo_model::Label::as_str(scope).to_owned()),
+            scope_id.map_or(Param::Null, Param::Int),
+            Param::Text(embudo_model::Label::as_str(goal.direction).to_owned()),
+            Param::Text(Value::Object(filters).to_string()),
+        ],
+    )?;
+    if scope_id.is_none() {
+        // A company goal has no scope id; the placeholder above is cleared here rather than
+        // bound as an untyped NULL.
+        store.execute_with(
+            "UPDATE goals SET scope_id = NULL WHERE id = ?",
+            &[Param::Int(id)],
+        )?;
+    }
+    Ok(id)
+}
+
+fn id_of(store: &Store, table: &str, name: &str) -> Result<i64, MetricError> {
+    // `table` is one of two fixed names chosen above.
+    let found = store.query_with(
+        &format!("SELECT id FROM {table} WHERE name = ?"),
+        &[Param::Text(name.to_owned())],
+    )?;
+    found
+        .rows
+        .first()
+        .and_then(|r| r[0].as_i64())
+        .ok_or_else(|| {
+            MetricError::Invalid(format!("no {} named '{name}'", table.trim_end_matches('s')))
+        })
+}
+
+/// Every goal, in id order.
+pub fn list(store: &Store) -> Result<Table, MetricError> {
+    Ok(store.query_with(
+        "SELECT g.id, g.name, g.metric, g.target, g.direction, CAST(g.period_start AS VARCHAR) AS period_start,
+                CAST(g.period_end AS VARCHAR) AS period_end, g.scope, coalesce(t.name, u.name) AS scope_name,
+                CAST(g.filters AS VARCHAR) AS filters
+         FROM goals g
+         LEFT JOIN teams t ON g.scope = 'team' AND t.id = g.scope_id
+         LEFT JOIN users u ON g.scope = 'user' AND u.id = g.scope_id
+         ORDER BY g.id",
+        &[],
+    )?)
+}
+
+/// Remove the goal with this id or name; returns how many were removed.
+pub fn remove(store: &Store, id_or_name: &str) -> Result<usize, MetricError> {
+    let removed = match id_or_name.parse::<i64>() {
+        Ok(id) => store.execute_with("DELETE FROM goals WHERE id = ?", &[Param::Int(id)])?,
+        Err(_) => store.execute_with(
+            "DELETE FROM goals WHERE name = ?",
+            &[Param::Text(id_or_name.to_owned())],
+        )?,
+    };
+    if removed == 0 {
+        return Err(MetricError::Invalid(format!(
+            "no goal '{id_or_name}'; `embudo goal list` lists them"
+        )));
+    }
+    Ok(removed)
+}
+
+/// Progress at the UTC instant `at` of every goal whose period has begun.
+pub fn progress(
+    store: &Store,
+    dialect: &dyn Dialect,
+    calendar: &Calendar,
+    at: NaiveDateTime,
+    lang: &str,
+) -> Result<Vec<Progress>, MetricError> {
+    let goals = list(store)?;
+    let mut out = Vec::new();
+    for row in &goals.rows {
+        let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
+        let start = NaiveDate::parse_from_str(&text(5), "%Y-%m-%d")
+            .map_err(|e| MetricError::Invalid(e.to_string()))?;
+        let end = NaiveDate::parse_from_str(&text(6), "%Y-%m-%d")
+            .map_err(|e| MetricError::Invalid(e.to_string()))?;
+        let start_utc = calendar.to_utc(start.and_hms_opt(0, 0, 0).expect("midnight"));
+        let end_utc = calendar.to_utc(end.and_hms_opt(0, 0, 0).expect("midnight"));
+        if at <= start_utc {
+            continue;
+        }
+        let metric = plan::metric(&text(2))?;
+        let mut filters: Vec<(Dim, String)> = Vec::new();
+        match (text(7).as_str(), row[8].as_str()) {
+            ("team", Some(team)) => filters.push((Dim::Team, team.to_owned())),
+            ("user", Some(user)) => filters.push((Dim::Owner, user.to_owned())),
+            _ => {}
+        }
+        if let Some(Value::Object(map)) = row[9].as_str().and_then(|f| serde_json::from_str(f).ok())
+        {
+            for (dim, value) in map {
+                filters.push((dim.parse()?, value.as_str().unwrap_or_default().to_owned()));
+            }
+        }
+        let until = if at < end_utc {
+            Bound::Instant(at)
+        } else {
+            Bound::Day(end)
+        };
+        let query = Query {
+            metric: metric.name.clone(),
+            from: Bound::Day(start),
+            to: until,
+            grain: None,
+            by: Vec::new(),
+            filters,
+            compare: None,
+        };
+        let actual = plan::run(store, dialect, calendar, &query, lang)?
+            .rows
+            .first()
+            .and_then(|r| r.value);
+        let elapsed = ((at.min(end_utc) - start_utc).num_seconds() as f64
+            / (end_utc - start_utc).num_seconds() as f64)
+            .clamp(0.0, 1.0);
+        let at_least = text(4) != "at_most";
+        let target = row[3].as_f64().unwrap_or_default();
+        out.push(assess(
+            Progress {
+                id: row[0].as_i64().unwrap_or_default(),
+                name: text(1),
+                metric: metric.name.clone(),
+                direction: if at_least { "at_least" } else { "at_most" },
+                target,
+                period_start: start,
+                period_end: end,
+                actual,
+                attainment: None,
+                expected_attainment: 1.0,
+                projected: None,
+                status: Status::Behind,
+            },
+            is_cumulative(metric),
+            elapsed,
+        ));
+    }
+    Ok(out)
+}
+
+/// Fill in attainment, pace, projection and status from the actual value and the share
+/// of the period elapsed.
+pub fn assess(mut p: Progress, cumulative: bool, elapsed: f64) -> Progress {
+    let at_least = p.direction == "at_least";
+    let actual = p.actual.unwrap_or(0.0);
+    let ratio = |a: f64, b: f64| (b != 0.0).then(|| a / b);
+    p.attainment = p.actual.and_then(|a| {
+        if at_least {
+            ratio(a, p.target)
+        } else {
+            ratio(p.target, a)
+        }
+    });
+    p.expected_attainment = if cumulative { elapsed } else { 1.0 };
+    p.projected = if cumulative {
+        ratio(actual, elapsed)
+    } else {
+        p.actual
+    };
+    let over = elapsed >= 1.0;
+    let meets = |v: f64| {
+        if at_least {
+            v >= p.target
+        } else {
+            v <= p.target
+        }
+    };
+    let near = |v: f64| {
+        if at_least {
+            v >= 0.9 * p.target
+        } else {
+            v <= 1.1 * p.target
+        }
+    };
+    p.status = match (p.actual, p.projected) {
+        (None, _) => Status::Behind,
+        (Some(a), _) if over => {
+            if meets(a) {
+                Status::Achieved
+            } else {
+                Status::Behind
+            }
+        }
+        (Some(a), _) if cumulative && at_least && meets(a) => Status::Achieved,
+        (Some(a), _) if cumulative && !at_least && !meets(a) => Status::Behind,
+        (_, Some(projected)) if meets(projected) => Status::OnTrack,
+        (_, Some(projected)) if near(projected) => Status::AtRisk,
+        _ => Status::Behind,
+    };
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn goal(direction: &'static str, target: f64, actual: Option<f64>) -> Progress {
+        Progress {
+            id: 1,
+            name: "g".into(),
+            metric: "revenue".into(),
+            direction,
+            target,
+            period_start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            period_end: NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+            actual,
+            attainment: None,
+            expected_attainment: 0.0,
+            projected: None,
+            status: Status::Behind,
+        }
+    }
+
+    #[test]
+    fn a_cumulative_goal_is_projected_at_its_pace() {
+        // Half-way with 45 of 100: projected 90, within 10% of the target.
+        let p = assess(goal("at_least", 100.0, Some(45.0)), true, 0.5);
+        assert_eq!(
+            (p.attainment, p.expected_attainment, p.projected),
+            (Some(0.45), 0.5, Some(90.0))
+        );
+        assert_eq!(p.status, Status::AtRisk);
+        assert_eq!(
+            assess(goal("at_least", 100.0, Some(60.0)), true, 0.5).status,
+            Status::OnTrack
+        );
+        assert_eq!(
+            assess(goal("at_least", 100.0, Some(30.0)), true, 0.5).status,
+            Status::Behind
+        );
+        assert_eq!(
+            assess(goal("at_least", 100.0, Some(101.0)), true, 0.2).status,
+            Status::Achieved
+        );
+    }
+
+    #[test]
+    fn a_rate_goal_is_judged_on_its_current_value() {
+        let p = assess(goal("at_least", 0.3, Some(0.28)), false, 0.5);
+        assert_eq!(
+            (p.expected_attainment, p.projected, p.status),
+            (1.0, Some(0.28), Status::AtRisk)
+        );
+        // At most 12 hours: 10 hours attains 120%.
+        let p = assess(goal("at_most", 12.0, Some(10.0)), false, 0.5);
+        assert_eq!((p.attainment, p.status), (Some(1.2), Status::OnTrack));
+        assert_eq!(
+            assess(goal("at_most", 12.0, Some(14.0)), false, 0.5).status,
+            Status::Behind
+        );
+    }
+
+    #[test]
+    fn a_finished_period_is_achieved_or_behind() {
+        assert_eq!(
+            assess(goal("at_least", 100.0, Some(100.0)), true, 1.0).status,
+            Status::Achieved
+        );
+        assert_eq!(
+            assess(goal("at_least", 100.0, Some(99.0)), true, 1.0).status,
+            Status::Behind
+        );
+        assert_eq!(
+            assess(goal("at_most", 5.0, Some(6.0)), true, 1.0).status,
+            Status::Behind
+        );
+    }
+}
