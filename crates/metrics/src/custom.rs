@@ -2,10 +2,9 @@
 //! one table with a column per metric; saved by name in `saved_reports`.
 
 use crate::dialect::Dialect;
-use crate::dims::Dim;
 use crate::error::MetricError;
-use crate::plan::{self, Query};
-use crate::time::{Bound, Calendar, Compare, Grain};
+use crate::plan::{self, Query, QueryText};
+use crate::time::Calendar;
 use embudo_model::Table;
 use embudo_store::{Param, Store};
 use serde::{Deserialize, Serialize};
@@ -30,26 +29,15 @@ pub struct ReportSpec {
 impl ReportSpec {
     /// The query of one of the report's metrics.
     fn query(&self, metric: &str) -> Result<Query, MetricError> {
-        Ok(Query {
-            metric: metric.to_owned(),
-            from: Bound::parse(&self.from)?,
-            to: Bound::parse(&self.to)?,
-            grain: self.grain.as_deref().map(str::parse::<Grain>).transpose()?,
-            by: self
-                .by
-                .iter()
-                .map(|d| d.parse::<Dim>())
-                .collect::<Result<_, _>>()?,
-            filters: self
-                .filters
-                .iter()
-                .map(|(d, v)| Ok((d.parse::<Dim>()?, v.clone())))
-                .collect::<Result<_, MetricError>>()?,
-            compare: self
-                .compare
-                .as_deref()
-                .map(str::parse::<Compare>)
-                .transpose()?,
+        let filters: Vec<(String, String)> = self.filters.clone().into_iter().collect();
+        Query::parse(QueryText {
+            metric,
+            from: &self.from,
+            to: &self.to,
+            grain: self.grain.as_deref(),
+            by: &self.by,
+            filters: &filters,
+            compare: self.compare.as_deref(),
         })
     }
 }

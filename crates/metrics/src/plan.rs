@@ -27,6 +27,42 @@ pub struct Query {
     pub compare: Option<Compare>,
 }
 
+/// A query as a user writes it: every field as text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueryText<'a> {
+    pub metric: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub grain: Option<&'a str>,
+    pub by: &'a [String],
+    /// (dimension, value) pairs.
+    pub filters: &'a [(String, String)],
+    pub compare: Option<&'a str>,
+}
+
+impl Query {
+    /// Parse the text of a query, with errors that say what is allowed.
+    pub fn parse(text: QueryText<'_>) -> Result<Query, MetricError> {
+        Ok(Query {
+            metric: text.metric.to_owned(),
+            from: Bound::parse(text.from)?,
+            to: Bound::parse(text.to)?,
+            grain: text.grain.map(str::parse::<Grain>).transpose()?,
+            by: text
+                .by
+                .iter()
+                .map(|d| d.parse::<Dim>())
+                .collect::<Result<_, _>>()?,
+            filters: text
+                .filters
+                .iter()
+                .map(|(d, v)| Ok((d.trim().parse::<Dim>()?, v.clone())))
+                .collect::<Result<_, MetricError>>()?,
+            compare: text.compare.map(str::parse::<Compare>).transpose()?,
+        })
+    }
+}
+
 /// A metric's values.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricResult {

@@ -5,7 +5,8 @@ use crate::config::Config;
 use crate::output;
 use anyhow::{Context, Result, bail};
 use embudo_metrics::catalog::Unit;
-use embudo_metrics::{Bound, Compare, Dim, DuckDb, Grain, MetricResult, Query, catalogue};
+use embudo_metrics::plan::QueryText;
+use embudo_metrics::{Compare, Dim, DuckDb, MetricResult, Query, catalogue};
 use embudo_model::Table;
 use embudo_store::Store;
 use serde_json::{Map, Value, json};
@@ -42,38 +43,38 @@ pub fn run(config: &Config, args: &MetricArgs) -> Result<()> {
     print(&result, config.format)
 }
 
-/// `--filter DIM=VALUE` arguments.
-pub fn parse_filters(filters: &[String]) -> Result<Vec<(Dim, String)>> {
+/// `--filter DIM=VALUE` arguments as (dimension, value) pairs.
+fn split_filters(filters: &[String]) -> Result<Vec<(String, String)>> {
     filters
         .iter()
         .map(|f| {
             let (dim, value) = f.split_once('=').with_context(|| {
                 format!("--filter {f}: expected DIM=VALUE, e.g. lead_source=email")
             })?;
-            Ok((dim.trim().parse::<Dim>()?, value.to_owned()))
+            Ok((dim.to_owned(), value.to_owned()))
         })
         .collect()
 }
 
+/// `--filter DIM=VALUE` arguments, checked against the dimensions.
+pub fn parse_filters(filters: &[String]) -> Result<Vec<(Dim, String)>> {
+    split_filters(filters)?
+        .into_iter()
+        .map(|(dim, value)| Ok((dim.trim().parse::<Dim>()?, value)))
+        .collect()
+}
+
 fn parse_query(args: &MetricArgs) -> Result<Query> {
-    let filters = parse_filters(&args.filter)?;
-    Ok(Query {
-        metric: args.name.clone(),
-        from: Bound::parse(&args.from)?,
-        to: Bound::parse(&args.to)?,
-        grain: args.grain.as_deref().map(str::parse::<Grain>).transpose()?,
-        by: args
-            .by
-            .iter()
-            .map(|d| d.parse::<Dim>())
-            .collect::<Result<_, _>>()?,
-        filters,
-        compare: args
-            .compare
-            .as_deref()
-            .map(str::parse::<Compare>)
-            .transpose()?,
-    })
+    let filters = split_filters(&args.filter)?;
+    Ok(Query::parse(QueryText {
+        metric: &args.name,
+        from: &args.from,
+        to: &args.to,
+        grain: args.grain.as_deref(),
+        by: &args.by,
+        filters: &filters,
+        compare: args.compare.as_deref(),
+    })?)
 }
 
 /// JSON is the documented object; a table or CSV gets one row per period and dimensions.
