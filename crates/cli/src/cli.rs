@@ -57,8 +57,10 @@ pub enum Format {
     Table,
     /// Comma-separated values with a header row.
     Csv,
-    /// A JSON array of objects, one per row.
+    /// A JSON array of objects, one per row (a report: the documented object).
     Json,
+    /// One self-contained HTML page (reports only).
+    Html,
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +128,16 @@ pub enum Command {
     /// Set goals for metrics and follow their progress.
     #[command(subcommand)]
     Goal(GoalCommand),
+
+    /// Canned reports: `report list`, `report NAME`, or `report all` for the whole pack.
+    ///
+    /// Examples:
+    ///   embudo report conversion --from 2026-01-01 --to 2026-07-01
+    ///   embudo report pipeline --pipeline "New Business"
+    ///   embudo report all --format html -o pack.html
+    ///   embudo --lang es report lost_deals --format json
+    #[command(verbatim_doc_comment)]
+    Report(ReportArgs),
 
     /// Measure Embudo on this machine and print the figures.
     ///
@@ -261,6 +273,45 @@ pub struct GoalAddArgs {
     /// Count only records whose dimension has this value, e.g. lead_source=email (repeatable)
     #[arg(long, value_name = "DIM=VALUE")]
     pub filter: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A report name, `list`, or `all`
+    pub name: String,
+    /// Start of the range [default: the first day of the last complete month]
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End of the range, exclusive [default: the first day of this month]
+    #[arg(long)]
+    pub to: Option<String>,
+    /// The instant of point-in-time reports (pipeline, activity, forecast) [default: now]
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Only this pipeline
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    /// Only this owner (user name)
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Only this team
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Only this lead source
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Split by this dimension where the report allows it (e.g. sales_cycle --by owner)
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Time grain where the report has periods
+    #[arg(long)]
+    pub grain: Option<String>,
+    /// Months ahead in the forecast [default: 3]
+    #[arg(long)]
+    pub months: Option<u32>,
+    /// Write to this file instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -53,7 +53,25 @@ pub fn run(
     spec: &ReportSpec,
     lang: &str,
 ) -> Result<Table, MetricError> {
-    if spec.metrics.is_empty() {
+    let queries = spec
+        .metrics
+        .iter()
+        .map(|m| spec.query(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    run_queries(store, dialect, calendar, &queries, lang)
+}
+
+/// Run `queries` (same range, grain and dimensions; filters may differ) and join them on
+/// period and dimension values: one column per metric, plus `<metric>_previous` and
+/// `<metric>_change_pct` for a comparison.
+pub fn run_queries(
+    store: &Store,
+    dialect: &dyn Dialect,
+    calendar: &Calendar,
+    queries: &[Query],
+    lang: &str,
+) -> Result<Table, MetricError> {
+    if queries.is_empty() {
         return Err(MetricError::Invalid(
             "a report needs at least one metric".into(),
         ));
@@ -61,10 +79,11 @@ pub fn run(
     let mut columns: Vec<String> = Vec::new();
     let mut rows: BTreeMap<RowKey, BTreeMap<usize, Value>> = BTreeMap::new();
     let mut key_columns = Vec::new();
-    for (index, name) in spec.metrics.iter().enumerate() {
-        let result = plan::run(store, dialect, calendar, &spec.query(name)?, lang)?;
+    let with_period = queries[0].grain.is_some();
+    for (index, query) in queries.iter().enumerate() {
+        let result = plan::run(store, dialect, calendar, query, lang)?;
         if index == 0 {
-            if result.grain.is_some() {
+            if with_period {
                 key_columns.push("period".to_owned());
             }
             key_columns.extend(result.by.iter().map(|d| d.name().to_owned()));
@@ -85,7 +104,6 @@ pub fn run(
             }
         }
     }
-    let with_period = spec.grain.is_some();
     let table_rows = rows
         .into_iter()
         .map(|((period, dims), cells)| {

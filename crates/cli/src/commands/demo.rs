@@ -53,6 +53,7 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
         &headlines(&store, config, params.now.date())?,
         config.format,
     )?;
+    write_report_pack(&store, config, path)?;
     let db = path.display();
     let month_start = last_month(params.now.date()).1;
     let year_ago = month_start - chrono::Months::new(12);
@@ -148,4 +149,64 @@ fn headlines(store: &Store, config: &Config, today: NaiveDate) -> Result<Table> 
         ],
         rows,
     })
+}
+
+/// Write every report to `embudo-report.html` beside the demo store and print each
+/// report's headline: its first insight, or its title.
+fn write_report_pack(store: &Store, config: &Config, demo: &Path) -> Result<()> {
+    let ctx = embudo_reports::Context {
+        store,
+        calendar: config.calendar,
+        params: embudo_reports::Params {
+            lang: config.lang.clone(),
+            ..Default::default()
+        },
+        now: chrono::Utc::now().naive_utc(),
+    };
+    let reports = embudo_reports::NAMES
+        .iter()
+        .map(|name| embudo_reports::build(&ctx, name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let page = embudo_reports::html::page(
+        &super::report::pack_title(&config.lang),
+        &reports,
+        &config.lang,
+    );
+    let path = demo.with_file_name("embudo-report.html");
+    std::fs::write(&path, page).with_context(|| format!("writing {}", path.display()))?;
+    let rows = reports
+        .iter()
+        .map(|r| vec![json!(r.title), json!(headline(r))])
+        .collect();
+    hint(config, "\nThe report pack, headline by headline:");
+    output::print(
+        &Table {
+            columns: vec!["report".into(), "headline".into()],
+            rows,
+        },
+        config.format,
+    )?;
+    hint(
+        config,
+        format_args!("All fourteen reports, with charts: {}", path.display()),
+    );
+    Ok(())
+}
+
+/// A report's first insight, or else the first cells of its first section.
+fn headline(report: &embudo_reports::Report) -> String {
+    if let Some(insight) = report.insights.first() {
+        return insight.clone();
+    }
+    let Some(section) = report.sections.iter().find(|s| !s.rows.is_empty()) else {
+        return String::new();
+    };
+    let cells: Vec<String> = section
+        .columns
+        .iter()
+        .zip(&section.rows[0])
+        .take(4)
+        .map(|(c, v)| format!("{} {}", c.label, embudo_reports::model::display(v, c.kind)))
+        .collect();
+    format!("{}: {}", section.title, cells.join(", "))
 }

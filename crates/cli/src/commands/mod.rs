@@ -4,6 +4,7 @@ mod bench;
 mod demo;
 mod generate;
 mod metrics;
+mod report;
 mod reports;
 mod sql;
 
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Metric(args) => metrics::run(&config, &args),
         Command::Query(args) => reports::query(&config, &args),
         Command::Goal(command) => reports::goal(&config, &command),
+        Command::Report(args) => report::run(&config, &args),
         Command::Bench(args) => bench::run(&config, &args),
     }
 }

@@ -1,0 +1,180 @@
+//! `embudo report`: the canned reports, rendered as a terminal table, CSV, JSON or HTML.
+
+use crate::cli::{Format, ReportArgs};
+use crate::config::Config;
+use anyhow::{Context as _, Result, bail};
+use comfy_table::{CellAlignment, ContentArrangement, presets::UTF8_FULL_CONDENSED};
+use embudo_metrics::{Bound, Dim, Grain};
+use embudo_reports::model::{Kind, display};
+use embudo_reports::{Context, Params, Report, html, i18n};
+use embudo_store::Store;
+use serde_json::json;
+use std::io::Write;
+
+pub fn run(config: &Config, args: &ReportArgs) -> Result<()> {
+    if args.name == "list" {
+        return list(config);
+    }
+    let store = Store::open_read_only(&config.db)?;
+    let ctx = context(&store, config, args)?;
+    let names: Vec<&str> = if args.name == "all" {
+        embudo_reports::NAMES.to_vec()
+    } else {
+        vec![args.name.as_str()]
+    };
+    let reports = names
+        .iter()
+        .map(|n| embudo_reports::build(&ctx, n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    render(&reports, args.name == "all", config, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Build the reports' context from the command line.
+pub fn context<'a>(store: &'a Store, config: &Config, args: &ReportArgs) -> Result<Context<'a>> {
+    let at = match args.at.as_deref().map(Bound::parse).transpose()? {
+        Some(Bound::Instant(t)) => Some(t),
+        Some(Bound::Day(d)) => Some(
+            config
+                .calendar
+                .to_utc(d.and_hms_opt(0, 0, 0).expect("midnight")),
+        ),
+        None => None,
+    };
+    Ok(Context {
+        store,
+        calendar: config.calendar,
+        params: Params {
+            from: args.from.as_deref().map(Bound::parse).transpose()?,
+            to: args.to.as_deref().map(Bound::parse).transpose()?,
+            at,
+            pipeline: args.pipeline.clone(),
+            owner: args.owner.clone(),
+            team: args.team.clone(),
+            source: args.source.clone(),
+            by: args.by.as_deref().map(str::parse::<Dim>).transpose()?,
+            grain: args.grain.as_deref().map(str::parse::<Grain>).transpose()?,
+            months: args.months,
+            lang: config.lang.clone(),
+        },
+        now: chrono::Utc::now().naive_utc(),
+    })
+}
+
+fn list(config: &Config) -> Result<()> {
+    let rows = embudo_reports::NAMES
+        .iter()
+        .map(|n| {
+            vec![
+                json!(n),
+                json!(i18n::label(&format!("report.{n}"), &config.lang)),
+            ]
+        })
+        .collect();
+    crate::output::print(
+        &embudo_model::Table {
+            columns: vec!["name".into(), "title".into()],
+            rows,
+        },
+        config.format,
+    )
+}
+
+/// Write `reports` in the configured format.
+pub fn render(reports: &[Report], pack: bool, config: &Config, out: &mut dyn Write) -> Result<()> {
+    match config.format {
+        Format::Json if pack => {
+            serde_json::to_writer_pretty(&mut *out, &json!({ "reports": reports }))?
+        }
+        Format::Json => serde_json::to_writer_pretty(&mut *out, &reports[0])?,
+        Format::Html => {
+            let title = if pack {
+                pack_title(&config.lang)
+            } else {
+                reports[0].title.clone()
+            };
+            out.write_all(html::page(&title, reports, &config.lang).as_bytes())?;
+        }
+        Format::Csv => {
+            for report in reports {
+                for section in &report.sections {
+                    writeln!(out, "# {} / {}", report.report, section.name)?;
+                    let mut writer = csv::Writer::from_writer(&mut *out);
+                    writer.write_record(section.columns.iter().map(|c| &c.key))?;
+                    for row in &section.rows {
+                        writer.write_record(row.iter().map(|v| match v {
+                            serde_json::Value::Null => String::new(),
+                            serde_json::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        }))?;
+                    }
+                    writer.flush()?;
+                    drop(writer);
+                    writeln!(out)?;
+                }
+            }
+            return Ok(());
+        }
+        Format::Table => {
+            for report in reports {
+                terminal(report, out)?;
+            }
+            return Ok(());
+        }
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn pack_title(lang: &str) -> String {
+    if lang == "es" {
+        "Informes de Embudo".into()
+    } else {
+        "Embudo reports".into()
+    }
+}
+
+/// A report for the terminal: title, insights, each section as a table, notes.
+fn terminal(report: &Report, out: &mut dyn Write) -> Result<()> {
+    writeln!(out, "{}", report.title)?;
+    writeln!(out, "{}", "=".repeat(report.title.chars().count()))?;
+    for insight in &report.insights {
+        writeln!(out, "• {insight}")?;
+    }
+    for section in &report.sections {
+        writeln!(out, "\n{}", section.title)?;
+        let mut table = comfy_table::Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(section.columns.iter().map(|c| &c.label));
+        for row in &section.rows {
+            table.add_row(
+                row.iter()
+                    .zip(&section.columns)
+                    .map(|(v, c)| display(v, c.kind)),
+            );
+        }
+        for (i, column) in table.column_iter_mut().enumerate() {
+            if section.columns.get(i).is_some_and(|c| c.kind != Kind::Text) {
+                column.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        writeln!(out, "{table}")?;
+    }
+    for note in &report.notes {
+        writeln!(out, "note: {note}")?;
+    }
+    writeln!(out)?;
+    if report.sections.is_empty() {
+        bail!("report {} has no sections", report.report);
+    }
+    Ok(())
+}

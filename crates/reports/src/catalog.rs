@@ -1,0 +1,1162 @@
+//! The fourteen reports of `docs/spec/reports.md`, in the spec's order.
+
+use crate::ReportError;
+use crate::context::Context;
+use crate::i18n::label;
+use crate::insights;
+use crate::model::{Chart, ChartKind, Kind, Report, Section};
+use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
+use embudo_metrics::goals;
+use embudo_metrics::{Bound, Compare, Dim, DuckDb, Grain};
+use embudo_store::Param;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// The reports, in the spec's order.
+pub const NAMES: [&str; 14] = [
+    "pipeline",
+    "profitability",
+    "sales_cycle",
+    "sales_performance",
+    "forecast",
+    "conversion",
+    "goals",
+    "lead_sources",
+    "lost_deals",
+    "activity",
+    "campaigns",
+    "customers",
+    "service",
+    "adoption",
+];
+
+/// Reports about an instant rather than a range.
+const POINT_IN_TIME: [&str; 3] = ["pipeline", "activity", "forecast"];
+
+/// Build the report called `name`.
+pub fn build(ctx: &Context<'_>, name: &str) -> Result<Report, ReportError> {
+    let mut report = Report {
+        report: name.to_owned(),
+        title: label(&format!("report.{name}"), ctx.lang()),
+        params: ctx.params_json(POINT_IN_TIME.contains(&name)),
+        generated_at: ctx.now.and_utc().to_rfc3339(),
+        sections: Vec::new(),
+        insights: Vec::new(),
+        notes: Vec::new(),
+    };
+    match name {
+        "pipeline" => pipeline(ctx, &mut report)?,
+        "profitability" => profitability(ctx, &mut report)?,
+        "sales_cycle" => sales_cycle(ctx, &mut report)?,
+        "sales_performance" => sales_performance(ctx, &mut report)?,
+        "forecast" => forecast(ctx, &mut report)?,
+        "conversion" => conversion(ctx, &mut report)?,
+        "goals" => goals_report(ctx, &mut report)?,
+        "lead_sources" => lead_sources(ctx, &mut report)?,
+        "lost_deals" => lost_deals(ctx, &mut report)?,
+        "activity" => activity(ctx, &mut report)?,
+        "campaigns" => campaigns(ctx, &mut report)?,
+        "customers" => customers(ctx, &mut report)?,
+        "service" => service(ctx, &mut report)?,
+        "adoption" => adoption(ctx, &mut report)?,
+        other => {
+            return Err(ReportError::Invalid(format!(
+                "unknown report '{other}'; reports are {}",
+                NAMES.join(", ")
+            )));
+        }
+    }
+    Ok(report)
+}
+
+const DEAL_JOINS: &str = "LEFT JOIN users own ON own.id = d.owner_id LEFT JOIN teams tm ON tm.id = own.team_id \
+                          LEFT JOIN pipelines pl ON pl.id = d.pipeline_id";
+const DEAL_LIVE: &str = "d.deleted_at IS NULL AND d.merged_into_id IS NULL";
+const INFINITY: &str = "CAST('infinity' AS TIMESTAMP)";
+
+fn ts(t: NaiveDateTime) -> Param {
+    Param::Timestamp(t)
+}
+
+fn chart(kind: ChartKind, x: &str, y: &[&str]) -> Option<Chart> {
+    Some(Chart {
+        kind,
+        x: x.to_owned(),
+        y: y.iter().map(|s| s.to_string()).collect(),
+    })
+}
+
+/// Open deals by stage at an instant, the funnel of deals created in the range, and what
+/// to close next.
+fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
+    let at = ctx.at();
+    let (filters, filter_params) = ctx.deal_filters();
+    let mut params = vec![ts(at), ts(at), ts(at - Duration::days(14)), ts(at), ts(at)];
+    params.extend(filter_params.iter().cloned());
+    let stages = ctx.sql_section(
+        "stages",
+        &format!(
+            "SELECT pls.name, s.name,
+                    count(d.id), coalesce(sum(d.amount), 0), coalesce(sum(d.amount * s.probability), 0),
+                    avg((EXTRACT(EPOCH FROM CAST(? AS TIMESTAMP)) - EXTRACT(EPOCH FROM h.entered_at)) / 86400.0),
+                    count(d.id) FILTER (WHERE NOT EXISTS (SELECT 1 FROM activities a WHERE a.deal_id = d.id
+                        AND a.completed_at <= CAST(? AS TIMESTAMP) AND a.completed_at > CAST(? AS TIMESTAMP)))
+             FROM stages s JOIN pipelines pls ON pls.id = s.pipeline_id
+             LEFT JOIN (deal_stage_history h JOIN deals d ON d.id = h.deal_id AND {DEAL_LIVE} {DEAL_JOINS})
+               ON h.stage_id = s.id AND h.entered_at <= CAST(? AS TIMESTAMP) AND coalesce(h.exited_at, {INFINITY}) > CAST(? AS TIMESTAMP) {filters}
+             WHERE s.kind = 'open'
+             GROUP BY pls.id, pls.name, s.position, s.name ORDER BY pls.id, s.position"
+        ),
+        &params,
+        &[
+            ("pipeline", Kind::Text),
+            ("stage", Kind::Text),
+            ("open_opportunities", Kind::Count),
+            ("pipeline_value", Kind::Money),
+            ("weighted_pipeline_value", Kind::Money),
+            ("avg_days_in_stage", Kind::Days),
+            ("stale_deals", Kind::Count),
+        ],
+    )?;
+    report.sections.push(stages);
+
+    let (from, to) = ctx.range_utc();
+    let mut params = vec![ts(from), ts(to)];
+    params.extend(filter_params.iter().cloned());
+    let funnel = ctx.sql_section(
+        "funnel",
+        &format!(
+            "WITH reached AS (
+                SELECT d.id, d.pipeline_id, max(s.position) AS furthest
+                FROM deals d JOIN deal_stage_history h ON h.deal_id = d.id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS}
+                WHERE d.created_at >= ? AND d.created_at < ? AND {DEAL_LIVE} AND s.kind <> 'lost' {filters}
+                GROUP BY d.id, d.pipeline_id)
+             SELECT pls.name, s.name, count(r.id)
+             FROM stages s JOIN pipelines pls ON pls.id = s.pipeline_id
+             LEFT JOIN reached r ON r.pipeline_id = s.pipeline_id AND r.furthest >= s.position
+             WHERE s.kind <> 'lost' AND pls.id IN (SELECT DISTINCT pipeline_id FROM reached)
+             GROUP BY pls.id, pls.name, s.position, s.name ORDER BY pls.id, s.position"
+        ),
+        &params,
+        &[("pipeline", Kind::Text), ("stage", Kind::Text), ("reached", Kind::Count)],
+    )?;
+    report.sections.extend(funnels(ctx, funnel));
+
+    let today = ctx.calendar.to_local(at).date();
+    let mut params = vec![
+        ts(at),
+        ts(at),
+        Param::Text(today.to_string()),
+        Param::Text((today + Duration::days(30)).to_string()),
+    ];
+    params.extend(filter_params);
+    let mut next = ctx.sql_section(
+        "next_to_close",
+        &format!(
+            "SELECT d.name, own.name, pl.name, s.name, d.amount, d.amount * s.probability, CAST(d.expected_close_date AS VARCHAR)
+             FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS}
+             WHERE h.entered_at <= ? AND coalesce(h.exited_at, {INFINITY}) > ? AND s.kind = 'open' AND {DEAL_LIVE}
+               AND d.expected_close_date >= CAST(? AS DATE) AND d.expected_close_date < CAST(? AS DATE) {filters}
+             ORDER BY d.amount * s.probability DESC, d.id LIMIT 25"
+        ),
+        &params,
+        &[
+            ("deal", Kind::Text),
+            ("owner", Kind::Text),
+            ("pipeline", Kind::Text),
+            ("stage", Kind::Text),
+            ("amount", Kind::Money),
+            ("weighted_amount", Kind::Money),
+            ("expected_close_date", Kind::Text),
+        ],
+    )?;
+    next.chart = None;
+    report.sections.push(next);
+    Ok(())
+}
+
+/// One funnel section per pipeline, with step-to-step and cumulative conversion.
+fn funnels(ctx: &Context<'_>, all: Section) -> Vec<Section> {
+    let mut by_pipeline: Vec<(String, Vec<Vec<Value>>)> = Vec::new();
+    for row in all.rows {
+        let pipeline = row[0].as_str().unwrap_or_default().to_owned();
+        match by_pipeline.iter_mut().find(|(p, _)| *p == pipeline) {
+            Some((_, rows)) => rows.push(row),
+            None => by_pipeline.push((pipeline, vec![row])),
+        }
+    }
+    by_pipeline
+        .into_iter()
+        .map(|(pipeline, rows)| {
+            let first = rows.first().and_then(|r| r[2].as_f64()).unwrap_or(0.0);
+            let mut previous = first;
+            let rows = rows
+                .into_iter()
+                .map(|row| {
+                    let reached = row[2].as_f64().unwrap_or(0.0);
+                    let step = (previous > 0.0).then(|| reached / previous);
+                    let cumulative = (first > 0.0).then(|| reached / first);
+                    previous = reached;
+                    vec![
+                        row[1].clone(),
+                        row[2].clone(),
+                        json!(step),
+                        json!(cumulative),
+                    ]
+                })
+                .collect();
+            let columns = vec![
+                ctx.column("stage", Kind::Text),
+                ctx.column("reached", Kind::Count),
+                ctx.column("step_conversion", Kind::Ratio),
+                ctx.column("cumulative_conversion", Kind::Ratio),
+            ];
+            let mut section = ctx.section("funnel", columns, rows);
+            section.name = format!("funnel: {pipeline}");
+            section.title = format!("{} — {pipeline}", section.title);
+            section.chart = chart(ChartKind::Funnel, "stage", &["reached"]);
+            section
+        })
+        .collect()
+}
+
+/// Revenue, cost and margin per customer, Pareto-sorted by margin.
+fn profitability(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
+    let (from, to) = ctx.range_utc();
+    let customer = if ctx.params.by == Some(Dim::Owner) {
+        return Err(ReportError::Invalid(
+            "profitability is by company (default) or contact".into(),
+        ));
+    } else {
+        "coalesce(co.name, nullif(concat_ws(' ', ct.first_name, ct.last_name), ''), '(unknown)')"
+    };
+    let mut section = ctx.sql_section(
+        "by_customer",
+        &format!(
+            "SELECT {customer} AS customer, sum(r.amount), sum(coalesce(r.cost, 0)), sum(r.amount - coalesce(r.cost, 0)),
+                    sum(r.amount - coalesce(r.cost, 0)) / nullif(sum(r.amount), 0),
+                    count(DISTINCT r.deal_id) + count(DISTINCT r.order_id),
+                    CAST(min(r.occurred_at) AS VARCHAR), CAST(max(r.occurred_at) AS VARCHAR),
+                    count(*) FILTER (WHERE r.cost IS NULL)
+             FROM revenue_lines r LEFT JOIN companies co ON co.id = r.company_id LEFT JOIN contacts ct ON ct.id = r.contact_id
+             WHERE r.occurred_at >= ? AND r.occurred_at < ?
+             GROUP BY 1 ORDER BY 4 DESC, 1"
+        ),
+        &[ts(from), ts(to)],
+        &[
+            ("customer", Kind::Text),
+            ("revenue", Kind::Money),
+            ("cost", Kind::Money),
+            ("margin", Kind::Money),
+            ("margin_pct", Kind::Ratio),
+            ("purchases", Kind::Count),
+            ("first_purchase", Kind::Text),
+            ("last_purchase", Kind::Text),
+            ("lines_without_cost", Kind::Count),
+        ],
+    )?;
+    let total_revenue: f64 = section.rows.iter().filter_map(|r| r[1].as_f64()).sum();
+    let mut cumulative = 0.0;
+    let missing: Vec<Vec<Value>> = section
+        .rows
+        .iter()
+        .filter(|r| r[8].as_f64().unwrap_or(0.0) > 0.0)
+        .map(|r| vec![r[0].clone(), r[8].clone()])
+        .collect();
+    let mut totals = [0.0; 4];
+    for row in &mut section.rows {
+        let revenue = row[1].as_f64().unwrap_or(0.0);
+        cumulative += revenue;
+        for (i, total) in totals.iter_mut().enumerate() {
+            *total += row[i + 1].as_f64().unwrap_or(0.0);
+        }
+        let repeat = row[5].as_f64().unwrap_or(0.0) > 1.0;
+        row.truncate(8);
+        row.insert(6, json!(repeat));
+        row.push(json!(
+            (total_revenue > 0.0).then(|| revenue / total_revenue)
+        ));
+        row.push(json!(
+            (total_revenue > 0.0).then(|| cumulative / total_revenue)
+        ));
+    }
+    section.columns.truncate(8);
+    section.columns.insert(6, ctx.column("repeat", Kind::Text));
+    section
+        .columns
+        .push(ctx.column("revenue_share", Kind::Ratio));
+    section
+        .columns
+        .push(ctx.column("cumulative_share", Kind::Ratio));
+    let customers = section.rows.len();
+    let totals_row = vec![
+        json!(label("section.totals", ctx.lang())),
+        json!(totals[0]),
+        json!(totals[1]),
+        json!(totals[2]),
+        json!((totals[0] != 0.0).then(|| totals[2] / totals[0])),
+        json!(totals[3]),
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        json!(1.0),
+        json!(1.0),
+    ];
+    let totals_section = ctx.section("totals", section.columns.clone(), vec![totals_row]);
+    section.chart = chart(ChartKind::Pareto, "customer", &["revenue"]);
+    report.sections.push(section);
+    report.sections.push(totals_section);
+    let missing_section = ctx.section(
+        "missing_cost",
+        vec![
+            ctx.column("customer", Kind::Text),
+            ctx.column("lines_without_cost", Kind::Count),
+        ],
+        missing,
+    );
+    report.sections.push(missing_section);
+    report
+        .insights
+        .extend(insights::pareto(&report.sections[0], customers, ctx.lang()));
+    Ok(())
+}
+
+/// Cycle length of deals won in the range, days per stage, and the trend by quarter.
+fn sales_cycle(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
+    let by = ctx.params.by.unwrap_or(Dim::LeadSource);
+    let cycle_metrics = [
+        "deals_won",
+        "sales_cycle_length",
+        "sales_cycle_length_median",
+    ];
+    let queries: Vec<_> = cycle_metrics
+        .iter()
+        .map(|m| ctx.query(m, &[by], None, None))
+        .collect();
+    let mut cycle = ctx.metrics_section("cycle", &queries)?;
+    let overall: Vec<_> = cycle_metrics
+        .iter()
+        .map(|m| ctx.query(m, &[], None, None))
+        .collect();
+    let totals = ctx.metrics_section("cycle", &overall)?;
+    if let Some(row) = totals.rows.first() {
+        let mut all = vec![json!(label("section.overall", ctx.lang()))];
+        all.extend(row.iter().cloned());
+        cycle.rows.push(all);
+    }
+    cycle.chart = chart(ChartKind::Bar, by.name(), &["sales_cycle_length"]);
+    report.sections.push(cycle);
+
+    let stage_queries: Vec<_> = ["stage_duration", "stage_duration_median"]
+        .iter()
+        .map(|m| {
+            ctx.query(
+                m,
+                &[Dim::Pipeline, Dim::Stage],
+                None,
+                Some(Compare::PreviousPeriod),
+            )
+        })
+        .collect();
+    let mut stages = ctx.metrics_section("stage_duration", &stage_queries)?;
+    stages.chart = chart(ChartKind::Bar, "stage", &["stage_duration"]);
+    report
+        .insights
+        .extend(insights::slowest_stage(&stages, ctx.lang()));
+    report.sections.push(stages);
+
+    // The last eight quarters up to the end of the range, against the year before.
+    let (_, to) = ctx.range();
+    let end = to.local(&ctx.calendar).date();
+    let quarter_end =
+        NaiveDate::from_ymd_opt(end.year(), end.month0() / 3 * 3 + 1, 1).expect("valid");
+    let mut trend_query = ctx.query(
+        "sales_cycle_length",
+        &[],
+        Some(Grain::Quarter),
+        Some(Compare::PreviousYear),
+    );
+    trend_query.from = Bound::Day(quarter_end - Months::new(24));
+    trend_query.to = Bound::Day(quarter_end);
+    let mut trend = ctx.metrics_section("trend", &[trend_query])?;
+    trend.chart = chart(
+        ChartKind::Line,
+        "period",
+        &["sales_cycle_length", "sales_cycle_length_previous"],
+    );
+    report.sections.push(trend);
+    Ok(())
+}
+
+const PERFORMANCE_METRICS: [&str; 7] = [
+    "deals_created",
+    "deals_won",
+    "deals_lost",
+    "close_rate",
+    "revenue",
+    "avg_deal_size",
+    "sales_cycle_length",
+];
+
+/// Per owner and period: deals, close rate, revenue, deal size, cycle, activities.
+fn sales_performance(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
+    let grain = ctx.params.grain.unwrap_or(Grain::Month);
+    let mut metrics = PERFORMANCE_METRICS.to_vec();
+    metrics.push("activities_logged_per_rep");
+    let queries: Vec<_> = PERFORMANCE_METRICS
+        .iter()
+        .map(|m| ctx.query(m, &[Dim::Owner], Some(grain), None))
+        .collect();
+    let mut by_owner = ctx.metrics_section("by_owner", &queries)?;
+    // Activities completed per owner and period, from the activity log.
+    let (from, to) = ctx.range_utc();
+    let spine = embudo_metrics::time::periods(
+        &ctx.calendar,
+        ctx.calendar.to_local(from),
+        ctx.calendar.to_local(to),
+        Some(grain),
+    )?;
+    let mut completed: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for period in &spine {
+        let table = ctx.store.query_with(
+            "SELECT own.name, count(*) FROM activities a LEFT JOIN users own ON own.id = a.owner_id
+             WHERE a.completed_at >= ? AND a.completed_at < ? GROUP BY 1",
+            &[ts(period.start), ts(period.end)],
+        )?;
+        let label = period.label.map(|d| d.to_string()).unwrap_or_default();
+        for row in table.rows {
+            completed.insert(
+                (
+                    label.clone(),
+                    row[0].as_str().unwrap_or_default().to_owned(),
+                ),
+                row[1].as_i64().unwrap_or(0),
+            );
+        }
+    }
+    by_owner
+        .columns
+        .push(ctx.column("activities_completed", Kind::Count));
+    for row in &mut by_owner.rows {
+        let key = (
+            row[0].as_str().unwrap_or_default().to_owned(),
+            row[1].as_str().unwrap_or_default().to_owned(),
+        );
+        row.push(json!(completed.get(&key).copied().unwrap_or(0)));
+    }
+    let totals_queries: Vec<_> = PERFORMANCE_METRICS
+        .iter()
+        .map(|m| ctx.query(m, &[], Some(grain), None))
+        .collect();
+    let mut totals = ctx.metrics_section("totals", &totals_queries)?;
+    totals.chart = chart(ChartKind::Line, "period", &["revenue"]);
+    report
+        .insights
+        .extend(insights::owner_close_rates(ctx, &by_owner)?);
+    report.sections.push(by_owner);
+    report.sections.push(totals);
+    Ok(())
+}
+
+/// Open deals by expected close month: stage-weighted amounts and revenue already won.
+fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
+    let at = ctx.at();
+    let months = ctx.params.months.unwrap_or(3).clamp(1, 24);
+    let first = ctx.calendar.to_local(at).date().with_day(1).expect("day 1");
+    let end = first + Months::new(months);
+    let (filters, filter_params) = ctx.deal_filters();
+    let mut params = vec![
+        ts(at),
+        ts(at),
+        Param::Text(first.to_string()),
+        Param::Text(end.to_string()),
+    ];
+    params.extend(filter_params.iter().cloned());
+    let by_month = ctx.sql_section(
+        "by_month",
+        &format!(
+            "SELECT strftime(date_trunc('month', d.expected_close_date), '%Y-%m-%d'), count(*), sum(d.amount), sum(d.amount * s.probability)
+             FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS}
+             WHERE h.entered_at <= ? AND coalesce(h.exited_at, {INFINITY}) > ? AND s.kind = 'open' AND {DEAL_LIVE}
+               AND d.expected_close_date >= CAST(? AS DATE) AND d.expected_close_date < CAST(? AS DATE) {filters}
+             GROUP BY 1 ORDER BY 1"
+        ),
+        &params,
+        &[("month", Kind::Text), ("deals", Kind::Count), ("amount", Kind::Money), ("weighted_amount", Kind::Money)],
+    )?;
+    // Revenue already won in each month, from the metric layer.
+    let mut won = ctx.query("revenue", &[], Some(Grain::Month), None);
+    won.from = Bound::Day(first);
+    won.to = Bound::Day(end);
+    let won = embudo_metrics::run(ctx.store, &DuckDb, &ctx.calendar, &won, ctx.lang())?;
+    let mut rows = Vec::new();
+    for (i, result_row) in won.rows.iter().enumerate() {
+        let month = (first + Months::new(i as u32)).to_string();
+        let found = by_month
+            .rows
+            .iter()
+            .find(|r| r[0].as_str() == Some(month.as_str()));
+        let cell = |j: usize| found.map_or(json!(0), |r| r[j].clone());
+        rows.push(vec![
+            json!(month),
+            cell(1),
+            cell(2),
+            cell(3),
+            json!(result_row.value),
+        ]);
+    }
+    let mut columns = by_month.columns.clone();
+    columns.push(ctx.column("won_revenue", Kind::Money));
+    let mut section = ctx.section("by_month", columns, rows);
+    section.chart = chart(
+        ChartKind::StackedBar,
+        "month",
+        &["won_revenue", "weighted_amount"],
+    );
+    report.sections.push(section);
+
+    let mut params = vec![ts(at), ts(at)];
+    params.extend(filter_params.iter().cloned());
+    let deals = ctx.sql_section(
+        "deals",
+        &format!(
+            "SELECT d.name, own.name, pl.name, s.name, d.amount, s.probability, d.amount * s.probability, CAST(d.expected_close_date AS VARCHAR)
+             FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS}
+             WHERE h.entered_at <= ? AND coalesce(h.exited_at, {INFINITY}) > ? AND s.kind = 'open' AND {DEAL_LIVE} {filters}
+             ORDER BY d.amount * s.probability DESC, d.id LIMIT 50"
+        ),
+        &params,
+        &[
+            ("deal", Kind::Text),
+            ("owner", Kind::Text),
+            ("pipeline", Kind::Text),
+            ("stage", Kind::Text),
+            ("amount", Kind::Money),
+            ("probability", Kind::Ratio),
+            ("weighted_amount", Kind::Money),
+            ("expected_close_date", Kind::Text),
+        ],
+    )?;
+    report.sections.push(deals);
+    let mut params = vec![ts(at), ts(at)];
+    params.extend(filter_params);
+    let undated = ctx.store.query_with(
+        &format!(
+            "SELECT count(*) FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS}
+             WHERE h.entered_at <= ? AND coalesce(h.exited_at, {INFINITY}) > ? AND s.kind = 'open' AND {DEAL_LIVE}
+               AND d.expected_close_date IS NULL {filters}"
+        ),
+        &params,
+    )?;
+    let undated = undated.rows[0][0].as_i64().unwrap_or(0);
+    if undated > 0 {
+        report.notes.push(insights::say(
+            ctx.lang(),
+            "note.undated",
+            &[&undated.to_string()],
+        ));
+    }
+    report
+        .notes
+        .push(insights::say(ctx.lang(), "note.no_model", &[]));
+    Ok(())
+}
+
+/// Per lead source: leads, converted, conversion rate, days to convert, deal size, share.
+fn conversion(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
+    let queries = [
+        ctx.query("prospects", &[Dim::LeadSource], None, None),
+        ctx.query("lead_conversion_rate", &[Dim::LeadSource], None, None),
+    ];
+    let mut section = ctx.metrics_section("by_source", &queries)?;
+    let (from, to) = ctx.range_utc();
+    let mut filters = String::new();
+    let mut filter_params = Vec::new();
+    for (dim, value) in ctx.filters() {
+        let column = match dim {
+            Dim::Owner => "own.name",
+            Dim::Team => "tm.name",
+            Dim::LeadSource => "c.lead_source",
+            _ => continue,
+        };
+        filters.push_str(&format!(" AND {column} = ?"));
+        filter_params.push(Param::Text(value));
+    }
+    let leads = format!(
+        "WITH leads AS (
+            SELECT c.id, c.lead_source, c.lead_at, c.customer_at
+            FROM contacts c LEFT JOIN users own ON own.id = c.owner_id LEFT JOIN teams tm ON tm.id = own.team_id
+            WHERE c.lead_at >= ? AND c.lead_at < ? AND c.customer_at IS NOT NULL AND c.customer_at <= ?
+              AND c.deleted_at IS NULL AND c.merged_into_id IS NULL {filters})"
+    );
+    let mut params = vec![ts(from), ts(to), ts(to)];
+    params.extend(filter_params);
+    let converted = ctx.store.query_with(
+        &format!(
+            "{leads} SELECT lead_source, count(*), avg((EXTRACT(EPOCH FROM customer_at) - EXTRACT(EPOCH FROM lead_at)) / 86400.0)
+             FROM leads GROUP BY 1"
+        ),
+        &params,
+    )?;
+    let mut with_deals = params.clone();
+    with_deals.push(ts(to));
+    let deal_size = ctx.store.query_with(
+        &format!(
+            "{leads} SELECT l.lead_source, avg(d.amount) FROM leads l JOIN deals d ON d.contact_id = l.id
+             WHERE d.status = 'won' AND {DEAL_LIVE} AND d.closed_at <= ? GROUP BY 1"
+        ),
+        &with_deals,
+    )?;
+    let lookup = |table: &embudo_model::Table, source: &Value, column: usize| {
+        table
+            .rows
+            .iter()
+            .find(|r| &r[0] == source)
+            .map_or(Value::Null, |r| r[column].clone())
+    };
+    let total: f64 = section.rows.iter().filter_map(|r| r[1].as_f64()).sum();
+    for row in &mut section.rows {
+        let source = row[0].clone();
+        let leads = row[1].as_f64().unwrap_or(0.0);
+        let converted_count = lookup(&converted, &source, 1);
+        row.insert(
+            2,
+            if converted_count.is_null() {
+                json!(0)
+            } else {
+                converted_count
+            },
+        );
+        row.push(lookup(&converted, &source, 2));
+        row.push(lookup(&deal_size, &source, 1));
+        row.push(json!((total > 0.0).then(|| leads / total)));
+    }
+    section
+        .columns
+        .insert(2, ctx.column("converted", Kind::Count));
+    section
+        .columns
+        .push(ctx.column("avg_days_to_convert", Kind::Days));
+    section
+        .columns
+        .push(ctx.column("avg_converted_deal_size", Kind::Money));
+    section.columns.push(ctx.column("share", Kind::Ratio));
+    section.chart = chart(ChartKind::Bar, "lead_source", &["lead_conversion_rate"]);
+    let speed = ctx.metrics_section(
+        "cycle",
+        &[
+            ctx.query("deals_won", &[Dim::LeadSource], None, None),
+            ctx.query("sales_cycle_length", &[Dim::LeadSource], None, None),
+            ctx.query("avg_deal_size", &[Dim::LeadSource], None, None),
+        ],
+    )?;
+    let (insights, notes) = insights::conversion(&section, &speed, ctx.lang());
+    report.insights.extend(insights);
+    report.notes.extend(notes);
+    report.sections.push(section);
+    Ok(())
+}
+
+/// Each goal active in the range: progress, status, and what moved against it.
+fn goals_report(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
+    let (from, to) = ctx.range_utc();
+    let at = to.min(ctx.now);
+    let progress = goals::progress(ctx.store, &DuckDb, &ctx.calendar, at, ctx.lang())?;
+    let (from_day, to_day) = (
+        ctx.calendar.to_local(from).date(),
+        ctx.calendar.to_local(to).date(),
+    );
+    let active: Vec<_> = progress
+        .into_iter()
+        .filter(|p| p.period_start < to_day && p.period_end > from_day)
+        .collect();
+    let rows = active
+        .iter()
+        .map(|p| {
+            vec![
+                json!(p.name),
+                json!(p.metric),
+                json!(p.target),
+                json!(p.actual),
+                json!(p.attainment),
+                json!(p.expected_attainment),
+                json!(p.projected),
+                json!(p.status.as_str()),
+            ]
+        })
+        .collect();
+    let columns = vec![
+        ctx.column("goal", Kind::Text),
+        ctx.column("metric", Kind::Text),
+        ctx.column("target", Kind::Number),
+        ctx.column("actual", Kind::Number),
+        ctx.column("attainment", Kind::Ratio),
+        ctx.column("expected_attainment", Kind::Ratio),
+        ctx.column("projected", Kind::Number),
+        ctx.column("status", Kind::Text),
+    ];
+    let mut section = ctx.section("progress", columns, rows);
+    section.chart = chart(ChartKind::Bar, "goal", &["attainment"]);
+    report.sections.push(section);
+    let mut driver_rows = Vec::new();
+    for goal in active
+        .iter()
+        .filter(|p| p.status == goals::Status::Behind || p.status == goals::Status::AtRisk)
+    {
+        for driver in insights::drivers_of(&goal.metric) {
+            let mut query = ctx.query(driver, &[], None, Some(Compare::PreviousPeriod));
+            query.from = Bound::Day(goal.period_start);
+            query.to = if at
+                < ctx
+                    .calendar
+                    .to_utc(goal.period_end.and_hms_opt(0, 0, 0).expect("midnight"))
+            {
+                Bound::Instant(at)
+            } else {
+                Bound::Day(goal.period_end)
+            };
+            let result =
+                embudo_metrics::run(ctx.store, &DuckDb, &ctx.calendar, &query, ctx.lang())?;
+            let row = &result.rows[0];
+            if insights::moved_against(driver, row.change) {
+                driver_rows.push(vec![
+                    json!(goal.name),
+                    json!(driver),
+                    json!(row.value),
+                    json!(row.previous),
+                    json!(row.change_pct),
+                ]);
+            }
+        }
+        report
+            .insights
+            .push(insights::goal_status(goal, ctx.lang()));
+    }
+    let columns = vec![
+        ctx.column("goal", Kind::Text),
+        ctx.column("driver", Kind::Text),
+        ctx.column("value", Kind::Number),
+        ctx.column("previous", Kind::Number),
+        ctx.column("change_pct", Kind::Ratio),
+    ];
+    report
+        .sections
+        .push(ctx.section("drivers", columns, driver_rows));
+    Ok(())
+}
+
+/// Leads by source and period, their share and change, and conversion per source.
+fn lead_sources(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
+    let queries = [
+        ctx.query(
+            "prospects",
+            &[Dim::LeadSource],
+            None,
+            Some(Compare::PreviousPeriod),
+        ),
+        ctx.query("lead_conversion_rate", &[Dim::LeadSource], None, None),
+    ];
+    let mut by_source = ctx.metrics_section("by_source", &queries)?;
+    let total: f64 = by_source.rows.iter().filter_map(|r| r[1].as_f64()).sum();
+    for row in &mut by_source.rows {
+        let leads = row[1].as_f64().unwrap_or(0.0);
+        row.insert(4, json!((total > 0.0).then(|| leads / total)));
+    }
+    by_source
+        .columns
+        .insert(4, ctx.column("share", Kind::Ratio));
+    by_source.chart = chart(ChartKind::Bar, "lead_source", &["prospects"]);
+    report.sections.push(by_source);
+    let (from, to) = ctx.range_days();
+    let grain = ctx
+        .params
+        .grain
+        .unwrap_or(if to - from <= Duration::days(62) {
+            Grain::Week
+        } else {
+            Grain::Month
+        });
+    let mut over_time = ctx.metrics_section(
+        "over_time",
+        &[ctx.query("prospects", &[Dim::LeadSource], Some(grain), None)],
+    )?;
+    over_time = pivot(ctx, over_time, "prospects");
+    over_time.chart = Some(Chart {
+        kind: ChartKind::StackedBar,
+        x: "period".into(),
+        y: over_time
+            .columns
+            .iter()
+            .skip(1)
+            .map(|c| c.key.clone())
+            .collect(),
+    });
+    report.sections.push(over_time);
+    Ok(())
+}
+
+/// `period × dimension → value` rows as one row per period with a column per dimension
+/// value, for stacked charts.
+fn pivot(ctx: &Context<'_>, section: Section, value_key: &str) -> Section {
+    let value = section.column(value_key).expect("the value column");
+    let mut periods: Vec<String> = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
+    let mut cells: BTreeMap<(String, String), Value> = BTreeMap::new();
+    for row in &section.rows {
+        let period = row[0].as_str().unwrap_or_default().to_owned();
+        let key = row[1].as_str().unwrap_or("—").to_owned();
+        if !periods.contains(&period) {
+            periods.push(period.clone());
+        }
+        if !keys.contains(&key) {
+            keys.push(key.clone());
+        }
+        cells.insert((period, key), row[value].clone());
+    }
+    let kind = section.columns[value].kind;
+    let mut columns = vec![ctx.column("period", Kind::Text)];
+    columns.extend(keys.iter().map(|k| crate::model::Column {
+        key: k.clone(),
+        kind,
+        label: k.clone(),
+    }));
+    let rows = periods
+        .iter()
+        .map(|p| {
+            let mut row = vec![json!(p)];
+            row.extend(keys.iter().map(|k| {
+                cells
+                    .get(&(p.clone(), k.clone()))
+                    .cloned()
+                    .unwrap_or(json!(0))
+            }));
+            row
+        })
+        .collect();
+    Section {
+        columns,
+        rows,
+        ..section
+    }
+}
+
+/// Deals lost in the range by reason, last open stage and owner, and the list.
+fn lost_deals(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
+    let queries = [
+        ctx.query(
+            "deals_lost",
+            &[Dim::LostReason],
+            None,
+            Some(Compare::PreviousPeriod),
+        ),
+        ctx.query("lost_revenue", &[Dim::LostReason], None, None),
+    ];
+    let mut by_reason = ctx.metrics_section("by_reason", &queries)?;
+    by_reason.rows.sort_by(|a, b| {
+        b[1].as_f64()
+            .partial_cmp(&a[1].as_f64())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    by_reason.chart = chart(ChartKind::Bar, "lost_reason", &["deals_lost"]);
+    report
+        .insights
+        .extend(insights::lost_reason(&by_reason, ctx.lang()));
+    report.sections.push(by_reason);
+    let (from, to) = ctx.range_utc();
+    let (filters, filter_params) = ctx.deal_filters();
+    let mut params = vec![ts(from), ts(to)];
+    params.extend(filter_params);
+    let last_stage = "(SELECT ls.name FROM deal_stage_history lh JOIN stages ls ON ls.id = lh.stage_id
+                       WHERE lh.deal_id = d.id AND ls.kind = 'open' ORDER BY lh.entered_at DESC, lh.id DESC LIMIT 1)";
+    report.sections.push(ctx.sql_section(
+        "by_last_stage",
+        &format!(
+            "SELECT {last_stage} AS stage, count(*), sum(d.amount) FROM deals d {DEAL_JOINS}
+             WHERE d.status = 'lost' AND d.closed_at >= ? AND d.closed_at < ? AND {DEAL_LIVE} {filters}
+             GROUP BY 1 ORDER BY 2 DESC, 1"
+        ),
+        &params,
+        &[("stage", Kind::Text), ("deals_lost", Kind::Count), ("lost_revenue", Kind::Money)],
+    )?);
+    report.sections.push(ctx.metrics_section(
+        "by_owner",
+        &[
+            ctx.query("deals_lost", &[Dim::Owner], None, None),
+            ctx.query("lost_revenue", &[Dim::Owner], None, None),
+        ],
+    )?);
+    report.sections.push(ctx.sql_section(
+        "lost_list",
+        &format!(
+            "SELECT d.name, own.name, {last_stage}, d.lost_reason, d.amount, CAST(d.closed_at AS VARCHAR) FROM deals d {DEAL_JOINS}
+             WHERE d.status = 'lost' AND d.closed_at >= ? AND d.closed_at < ? AND {DEAL_LIVE} {filters}
+             ORDER BY d.amount DESC NULLS LAST, d.id LIMIT 200"
+        ),
+        &params,
+        &[
+            ("deal", Kind::Text),
+            ("owner", Kind::Text),
+            ("stage", Kind::Text),
+            ("lost_reason", Kind::Text),
+            ("amount", Kind::Money),
+            ("closed_at", Kind::Text),
+        ],
+    )?);
+    Ok(())
+}
+
+/// Per owner and activity type: done in the last seven days, due in the next seven,
+/// overdue.
+fn activity(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
+    let at = ctx.at();
+    let week = Duration::days(7);
+    let mut filters = String::new();
+    let mut filter_params = Vec::new();
+    for (dim, value) in ctx.filters() {
+        let column = match dim {
+            Dim::Owner => "own.name",
+            Dim::Team => "tm.name",
+            _ => continue,
+        };
+        filters.push_str(&format!(" AND {column} = ?"));
+        filter_params.push(Param::Text(value));
+    }
+    let mut params = vec![ts(at - week), ts(at), ts(at), ts(at + week), ts(at)];
+    params.extend(filter_params);
+    let mut section = ctx.sql_section(
+        "by_owner_and_type",
+        &format!(
+            "SELECT own.name, a.type,
+                    count(*) FILTER (WHERE a.completed_at >= ? AND a.completed_at < ?),
+                    count(*) FILTER (WHERE a.completed_at IS NULL AND a.due_at >= ? AND a.due_at < ?),
+                    count(*) FILTER (WHERE a.completed_at IS NULL AND a.due_at < ?)
+             FROM activities a LEFT JOIN users own ON own.id = a.owner_id LEFT JOIN teams tm ON tm.id = own.team_id
+             WHERE TRUE {filters}
+             GROUP BY 1, 2 ORDER BY 1, 2"
+        ),
+        &params,
+        &[
+            ("owner", Kind::Text),
+            ("activity_type", Kind::Text),
+            ("completed_last_7_days", Kind::Count),
+            ("scheduled_next_7_days", Kind::Count),
+            ("overdue", Kind::Count),
+        ],
+    )?;
+    // Owners and types with nothing recent, upcoming or overdue say nothing.
+    section
+        .rows
+        .retain(|row| row[2..].iter().any(|v| v.as_i64().unwrap_or(0) > 0));
+    section.chart = chart(
+        ChartKind::StackedBar,
+        "owner",
+        &["completed_last_7_days", "scheduled_next_7_days", "overdue"],
+    );
+    report.sections.push(section);
+    Ok(())
+}
+
+/// Campaigns launched in the range: their funnel, responses, purchases, revenue,
+/// customers, cost and return.
+fn campaigns(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
+    let (from, to) = ctx.range_utc();
+    let mut section = ctx.sql_section(
+        "by_campaign",
+        "SELECT cm.name, cm.channel,
+                count(*) FILTER (WHERE ce.event = 'sent'), count(*) FILTER (WHERE ce.event = 'delivered'),
+                count(*) FILTER (WHERE ce.event = 'opened'), count(*) FILTER (WHERE ce.event = 'clicked'), cm.cost
+         FROM campaigns cm LEFT JOIN campaign_events ce ON ce.campaign_id = cm.id
+         WHERE cm.launched_at >= ? AND cm.launched_at < ?
+         GROUP BY cm.id, cm.name, cm.channel, cm.cost ORDER BY min(cm.launched_at), cm.name",
+        &[ts(from), ts(to)],
+        &[
+            ("campaign", Kind::Text),
+            ("channel", Kind::Text),
+            ("sent", Kind::Count),
+            ("delivered", Kind::Count),
+            ("opened", Kind::Count),
+            ("clicked", Kind::Count),
+            ("cost", Kind::Money),
+        ],
+    )?;
+    let metrics = [
+        "campaign_responses",
+        "campaign_purchases",
+        "campaign_revenue",
+        "new_customers_per_campaign",
+        "campaign_roi",
+    ];
+    let queries: Vec<_> = metrics
+        .iter()
+        .map(|m| ctx.query(m, &[Dim::Campaign], None, None))
+        .collect();
+    let by_campaign = ctx.metrics_section("by_campaign", &queries)?;
+    for (i, metric) in metrics.iter().enumerate() {
+        section.columns.push(by_campaign.columns[i + 1].clone());
+        for row in &mut section.rows {
+            let value = by_campaign
+                .rows
+                .iter()
+                .find(|r| r[0] == row[0])
+                .map_or_else(
+                    || {
+                        if *metric == "campaign_roi" {
+                            Value::Null
+                        } else {
+                            json!(0)
+                        }
+                    },
+                    |r| r[i + 1].clone(),
+                );
+            row.push(value);
+        }
+    }
+    section.chart = chart(ChartKind::Bar, "campaign", &["campaign_revenue"]);
+    report.sections.push(section);
+    Ok(())
+}
+
+const CUSTOMER_METRICS: [&str; 8] = [
+    "new_customers",
+    "retained_customers",
+    "customer_lifetime_value",
+    "cross_sell_ratio",
+    "upsell_ratio",
+    "email_list_growth_rate",
+    "nps",
+    "csat",
+];
+
+/// Customer metrics with their previous-period values.
+fn customers(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
+    report
+        .sections
+        .push(metric_rows(ctx, "summary", &CUSTOMER_METRICS)?);
+    Ok(())
+}
+
+/// One row per metric: value, previous value and change.
+fn metric_rows(ctx: &Context<'_>, name: &str, metrics: &[&str]) -> Result<Section, ReportError> {
+    let mut rows = Vec::new();
+    for metric in metrics {
+        let result = embudo_metrics::run(
+            ctx.store,
+            &DuckDb,
+            &ctx.calendar,
+            &ctx.query(metric, &[], None, Some(Compare::PreviousPeriod)),
+            ctx.lang(),
+        )?;
+        let row = &result.rows[0];
+        rows.push(vec![
+            json!(metric),
+            json!(result.label),
+            json!(row.value),
+            json!(row.previous),
+            json!(row.change_pct),
+        ]);
+    }
+    let columns = vec![
+        ctx.column("metric", Kind::Text),
+        ctx.column("label", Kind::Text),
+        ctx.column("value", Kind::Number),
+        ctx.column("previous", Kind::Number),
+        ctx.column("change_pct", Kind::Ratio),
+    ];
+    Ok(ctx.section(name, columns, rows))
+}
+
+const SERVICE_METRICS: [&str; 10] = [
+    "cases_handled",
+    "cases_closed_same_day",
+    "avg_resolution_time",
+    "complaint_resolution_time",
+    "sla_compliance",
+    "service_calls_per_day",
+    "abandoned_calls",
+    "avg_handle_time",
+    "customer_callbacks",
+    "cost_per_interaction",
+];
+
+/// Service metrics by agent and overall.
+fn service(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
+    let queries: Vec<_> = SERVICE_METRICS
+        .iter()
+        .map(|m| ctx.query(m, &[Dim::Owner], None, None))
+        .collect();
+    let mut by_agent = ctx.metrics_section("by_agent", &queries)?;
+    by_agent.chart = chart(ChartKind::Bar, "owner", &["cases_handled"]);
+    report.sections.push(by_agent);
+    report
+        .sections
+        .push(metric_rows(ctx, "overall", &SERVICE_METRICS)?);
+    Ok(())
+}
+
+/// Per user: logins, edits, activities, reports viewed, last login; and who has access
+/// without using it.
+fn adoption(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
+    let (from, to) = ctx.range_utc();
+    let params = [
+        ts(from),
+        ts(to),
+        ts(from),
+        ts(to),
+        ts(from),
+        ts(to),
+        ts(from),
+        ts(to),
+        ts(from),
+        ts(to),
+    ];
+    report.sections.push(ctx.sql_section(
+        "by_user",
+        "SELECT own.name, own.role,
+                (SELECT count(*) FROM user_events e WHERE e.user_id = own.id AND e.event = 'login' AND e.occurred_at >= ? AND e.occurred_at < ?),
+                (SELECT count(*) FROM user_events e WHERE e.user_id = own.id AND e.event = 'record_created' AND e.occurred_at >= ? AND e.occurred_at < ?),
+                (SELECT count(*) FROM user_events e WHERE e.user_id = own.id AND e.event = 'record_updated' AND e.occurred_at >= ? AND e.occurred_at < ?),
+                (SELECT count(*) FROM activities a WHERE a.owner_id = own.id AND a.completed_at >= ? AND a.completed_at < ?),
+                (SELECT count(*) FROM user_events e WHERE e.user_id = own.id AND e.event = 'report_viewed' AND e.occurred_at >= ? AND e.occurred_at < ?),
+                CAST(own.last_login_at AS VARCHAR)
+         FROM users own WHERE own.active ORDER BY own.name",
+        &params,
+        &[
+            ("user", Kind::Text),
+            ("role", Kind::Text),
+            ("logins", Kind::Count),
+            ("records_created", Kind::Count),
+            ("records_updated", Kind::Count),
+            ("activities_completed", Kind::Count),
+            ("reports_viewed", Kind::Count),
+            ("last_login", Kind::Text),
+        ],
+    )?);
+    let cutoff = ctx.at() - Duration::days(90);
+    let mut inactive = ctx.sql_section(
+        "inactive_users",
+        "SELECT own.name, own.role, CAST(own.last_login_at AS VARCHAR) FROM users own
+         WHERE own.active AND own.role <> 'viewer' AND (own.last_login_at IS NULL OR own.last_login_at < ?)
+         ORDER BY own.last_login_at NULLS FIRST, own.name",
+        &[ts(cutoff)],
+        &[("user", Kind::Text), ("role", Kind::Text), ("last_login", Kind::Text)],
+    )?;
+    inactive.chart = None;
+    if !inactive.rows.is_empty() {
+        report.insights.push(insights::say(
+            ctx.lang(),
+            "insight.inactive_users",
+            &[&inactive.rows.len().to_string()],
+        ));
+    }
+    report.sections.push(inactive);
+    report.sections.push(metric_rows(
+        ctx,
+        "summary",
+        &[
+            "active_users_rate",
+            "records_updated_per_user",
+            "activities_logged_per_rep",
+        ],
+    )?);
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! A report's parameters and the helpers that turn metric queries and report-specific SQL
+//! into sections.
+
+use crate::ReportError;
+use crate::i18n::{column_label, label};
+use crate::model::{Column, Kind, Section};
+use chrono::{Datelike, Months, NaiveDate, NaiveDateTime};
+use embudo_metrics::catalog::{self, Unit};
+use embudo_metrics::custom::run_queries;
+use embudo_metrics::{Bound, Calendar, Compare, Dim, DuckDb, Grain, Query};
+use embudo_store::{Param, Store};
+use serde_json::{Map, Value, json};
+
+/// What the user asked for; every field is optional and has the spec's default.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    pub from: Option<Bound>,
+    pub to: Option<Bound>,
+    /// The reference instant of point-in-time reports (UTC).
+    pub at: Option<NaiveDateTime>,
+    pub pipeline: Option<String>,
+    pub owner: Option<String>,
+    pub team: Option<String>,
+    pub source: Option<String>,
+    pub by: Option<Dim>,
+    pub grain: Option<Grain>,
+    /// Months ahead for the forecast.
+    pub months: Option<u32>,
+    pub lang: String,
+}
+
+/// Everything a report is built from.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub store: &'a Store,
+    pub calendar: Calendar,
+    pub params: Params,
+    /// The present (UTC), for defaults.
+    pub now: NaiveDateTime,
+}
+
+impl Context<'_> {
+    pub fn lang(&self) -> &str {
+        &self.params.lang
+    }
+
+    /// The range of a period report: `--from/--to`, by default the last complete month
+    /// of the reporting calendar.
+    pub fn range(&self) -> (Bound, Bound) {
+        let today = self.calendar.to_local(self.now).date();
+        let this_month = today.with_day(1).expect("day 1 exists");
+        (
+            self.params
+                .from
+                .unwrap_or(Bound::Day(this_month - Months::new(1))),
+            self.params.to.unwrap_or(Bound::Day(this_month)),
+        )
+    }
+
+    /// The same range one period earlier, as the metric layer compares.
+    pub fn range_days(&self) -> (NaiveDate, NaiveDate) {
+        let (from, to) = self.range();
+        (
+            from.local(&self.calendar).date(),
+            to.local(&self.calendar).date(),
+        )
+    }
+
+    /// The reference instant of a point-in-time report (UTC): `--at`, by default now.
+    pub fn at(&self) -> NaiveDateTime {
+        self.params.at.unwrap_or(self.now)
+    }
+
+    /// The range's bounds as UTC instants, for report-specific SQL.
+    pub fn range_utc(&self) -> (NaiveDateTime, NaiveDateTime) {
+        let (from, to) = self.range();
+        (
+            self.calendar.to_utc(from.local(&self.calendar)),
+            self.calendar.to_utc(to.local(&self.calendar)),
+        )
+    }
+
+    /// The filters of the parameters, as dimensions.
+    pub fn filters(&self) -> Vec<(Dim, String)> {
+        let p = &self.params;
+        [
+            (Dim::Pipeline, &p.pipeline),
+            (Dim::Owner, &p.owner),
+            (Dim::Team, &p.team),
+            (Dim::LeadSource, &p.source),
+        ]
+        .into_iter()
+        .filter_map(|(dim, value)| value.clone().map(|v| (dim, v)))
+        .collect()
+    }
+
+    /// A query of `metric` over the report's range with the filters it can take.
+    pub fn query(
+        &self,
+        metric: &str,
+        by: &[Dim],
+        grain: Option<Grain>,
+        compare: Option<Compare>,
+    ) -> Query {
+        let (from, to) = self.range();
+        let accepts = catalog::find(metric)
+            .map(|m| m.dimensions())
+            .unwrap_or_default();
+        Query {
+            metric: metric.to_owned(),
+            from,
+            to,
+            grain,
+            by: by.to_vec(),
+            filters: self
+                .filters()
+                .into_iter()
+                .filter(|(d, _)| accepts.contains(d))
+                .collect(),
+            compare,
+        }
+    }
+
+    /// A section of metric columns, joined on period and dimensions.
+    pub fn metrics_section(&self, name: &str, queries: &[Query]) -> Result<Section, ReportError> {
+        let table = run_queries(self.store, &DuckDb, &self.calendar, queries, self.lang())?;
+        let columns = table
+            .columns
+            .iter()
+            .map(|key| self.column(key, metric_kind(key)))
+            .collect();
+        Ok(self.section(name, columns, table.rows))
+    }
+
+    /// A section from report-specific SQL; `columns` name and type its result columns.
+    pub fn sql_section(
+        &self,
+        name: &str,
+        sql: &str,
+        params: &[Param],
+        columns: &[(&str, Kind)],
+    ) -> Result<Section, ReportError> {
+        let table = self.store.query_with(sql, params)?;
+        let columns = columns
+            .iter()
+            .map(|(key, kind)| self.column(key, *kind))
+            .collect();
+        Ok(self.section(name, columns, table.rows))
+    }
+
+    pub fn column(&self, key: &str, kind: Kind) -> Column {
+        Column {
+            key: key.to_owned(),
+            kind,
+            label: column_label(key, self.lang()),
+        }
+    }
+
+    pub fn section(&self, name: &str, columns: Vec<Column>, rows: Vec<Vec<Value>>) -> Section {
+        Section {
+            name: name.to_owned(),
+            title: label(&format!("section.{name}"), self.lang()),
+            columns,
+            rows,
+            chart: None,
+        }
+    }
+
+    /// The parameters as the report's JSON `params`.
+    pub fn params_json(&self, point_in_time: bool) -> Map<String, Value> {
+        let mut out = Map::new();
+        if point_in_time {
+            out.insert("at".into(), json!(self.at().and_utc().to_rfc3339()));
+        }
+        let (from, to) = self.range();
+        out.insert("from".into(), json!(from.to_string()));
+        out.insert("to".into(), json!(to.to_string()));
+        for (dim, value) in self.filters() {
+            out.insert(dim.name().into(), json!(value));
+        }
+        if let Some(by) = self.params.by {
+            out.insert("by".into(), json!(by.name()));
+        }
+        if let Some(grain) = self.params.grain {
+            out.insert("grain".into(), json!(grain.as_str()));
+        }
+        out.insert("lang".into(), json!(self.lang()));
+        out.insert("timezone".into(), json!(self.calendar.tz.name()));
+        out
+    }
+
+    /// SQL conditions (with their parameters) limiting deals `d` to the report's filters;
+    /// the query must join `users own` (owner), `teams tm` and `pipelines pl`.
+    pub fn deal_filters(&self) -> (String, Vec<Param>) {
+        let mut sql = String::new();
+        let mut params = Vec::new();
+        for (dim, value) in self.filters() {
+            let column = match dim {
+                Dim::Pipeline => "pl.name",
+                Dim::Owner => "own.name",
+                Dim::Team => "tm.name",
+                _ => "d.source",
+            };
+            sql.push_str(&format!(" AND {column} = ?"));
+            params.push(Param::Text(value));
+        }
+        (sql, params)
+    }
+}
+
+/// How a metric-layer column reads: its metric's unit, a change is a ratio, keys are text.
+fn metric_kind(key: &str) -> Kind {
+    if key.ends_with("_change_pct") {
+        return Kind::Ratio;
+    }
+    let base = key.strip_suffix("_previous").unwrap_or(key);
+    match catalog::find(base).map(|m| m.unit) {
+        Some(Unit::Count) => Kind::Count,
+        Some(Unit::Money) => Kind::Money,
+        Some(Unit::Ratio) => Kind::Ratio,
+        Some(Unit::Days) => Kind::Days,
+        Some(Unit::Hours) => Kind::Hours,
+        Some(Unit::Minutes) => Kind::Minutes,
+        Some(Unit::PerDay | Unit::Score) => Kind::Number,
+        None => Kind::Text,
+    }
+}

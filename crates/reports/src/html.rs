@@ -1,0 +1,168 @@
+//! One self-contained HTML page for one report or a pack: inline CSS, inline SVG charts,
+//! no scripts and nothing fetched from anywhere; it prints on A4.
+
+use crate::model::{ChartKind, Kind, Report, Section, display};
+use crate::svg::{self, Series, escape};
+use std::fmt::Write;
+
+const STYLE: &str = "
+body { font-family: Helvetica, Arial, sans-serif; color: #222; margin: 2rem auto; max-width: 64rem; padding: 0 1rem; line-height: 1.4; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.3rem; border-bottom: 2px solid #2f6fb3; padding-bottom: .2rem; margin-top: 2.5rem; }
+h3 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; color: #2f6fb3; }
+.params { color: #666; font-size: .85rem; } .insights { background: #f3f7fc; border-left: 4px solid #2f6fb3; padding: .6rem 1rem; }
+.notes { color: #666; font-size: .85rem; } nav ol { columns: 2; }
+table { border-collapse: collapse; width: 100%; font-size: .85rem; margin: .5rem 0 1rem; }
+th, td { border-bottom: 1px solid #e3e3e3; padding: .25rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f5f5f5; } td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+figure { margin: .5rem 0; } .report { page-break-before: always; } .report:first-of-type { page-break-before: auto; }
+@page { size: A4; margin: 15mm; } @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } table, figure { break-inside: avoid; } }
+";
+
+/// The page for `reports` (a table of contents when there is more than one).
+pub fn page(title: &str, reports: &[Report], lang: &str) -> String {
+    let mut html = format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+        if lang == "es" { "es" } else { "en" },
+        escape(title),
+        escape(title)
+    );
+    if reports.len() > 1 {
+        html.push_str("<nav><ol>\n");
+        for report in reports {
+            let _ = writeln!(
+                html,
+                "<li><a href=\"#{}\">{}</a></li>",
+                report.report,
+                escape(&report.title)
+            );
+        }
+        html.push_str("</ol></nav>\n");
+    }
+    for report in reports {
+        write_report(&mut html, report);
+    }
+    html.push_str("</body>\n</html>\n");
+    html
+}
+
+fn write_report(html: &mut String, report: &Report) {
+    let _ = writeln!(
+        html,
+        "<section class=\"report\" id=\"{}\">\n<h2>{}</h2>",
+        report.report,
+        escape(&report.title)
+    );
+    let params: Vec<String> = report
+        .params
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}: {}",
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        html,
+        "<p class=\"params\">{} · {}</p>",
+        escape(&params.join(" · ")),
+        escape(&report.generated_at)
+    );
+    if !report.insights.is_empty() {
+        html.push_str("<ul class=\"insights\">\n");
+        for insight in &report.insights {
+            let _ = writeln!(html, "<li>{}</li>", escape(insight));
+        }
+        html.push_str("</ul>\n");
+    }
+    for section in &report.sections {
+        write_section(html, section);
+    }
+    if !report.notes.is_empty() {
+        html.push_str("<ul class=\"notes\">\n");
+        for note in &report.notes {
+            let _ = writeln!(html, "<li>{}</li>", escape(note));
+        }
+        html.push_str("</ul>\n");
+    }
+    html.push_str("</section>\n");
+}
+
+/// Rows shown in a page's tables; JSON and CSV keep them all.
+const MAX_ROWS: usize = 60;
+
+fn write_section(html: &mut String, section: &Section) {
+    let _ = writeln!(html, "<h3>{}</h3>", escape(&section.title));
+    if let Some(chart) = chart(section) {
+        let _ = writeln!(html, "<figure>{chart}</figure>");
+    }
+    html.push_str("<table>\n<thead><tr>");
+    for column in &section.columns {
+        let _ = write!(html, "<th>{}</th>", escape(&column.label));
+    }
+    html.push_str("</tr></thead>\n<tbody>\n");
+    for row in section.rows.iter().take(MAX_ROWS) {
+        html.push_str("<tr>");
+        for (value, column) in row.iter().zip(&section.columns) {
+            let class = if column.kind == Kind::Text {
+                ""
+            } else {
+                " class=\"n\""
+            };
+            let _ = write!(
+                html,
+                "<td{class}>{}</td>",
+                escape(&display(value, column.kind))
+            );
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</tbody>\n</table>\n");
+    if section.rows.len() > MAX_ROWS {
+        let _ = writeln!(
+            html,
+            "<p class=\"notes\">{} / {}</p>",
+            MAX_ROWS,
+            section.rows.len()
+        );
+    }
+}
+
+/// The section's chart as SVG, if it has one and data to draw.
+pub fn chart(section: &Section) -> Option<String> {
+    let spec = section.chart.as_ref()?;
+    let x = section.column(&spec.x)?;
+    let labels: Vec<String> = section
+        .rows
+        .iter()
+        .map(|r| display(&r[x], Kind::Text))
+        .collect();
+    if labels.is_empty() {
+        return None;
+    }
+    let series: Vec<Series> = spec
+        .y
+        .iter()
+        .filter_map(|key| {
+            let i = section.column(key)?;
+            Some(Series {
+                name: section.columns[i].label.clone(),
+                values: section
+                    .rows
+                    .iter()
+                    .map(|r| r[i].as_f64().unwrap_or(0.0))
+                    .collect(),
+            })
+        })
+        .collect();
+    let first = series.first()?;
+    let kind = section.columns[section.column(&spec.y[0])?].kind;
+    let format = move |v: f64| display(&serde_json::json!(v), kind);
+    Some(match spec.kind {
+        ChartKind::Bar => svg::bar(&section.title, &labels, &first.values, &format),
+        ChartKind::Funnel => svg::funnel(&section.title, &labels, &first.values),
+        ChartKind::Line => svg::line(&section.title, &labels, &series),
+        ChartKind::StackedBar => svg::stacked(&section.title, &labels, &series),
+        ChartKind::Pareto => svg::pareto(&section.title, &labels, &first.values),
+    })
+}

@@ -1,0 +1,343 @@
+//! Labels of reports, sections and columns in English and Spanish. Metric-named columns take
+//! the metric catalogue's labels.
+
+/// (key, English, Spanish)
+const LABELS: &[(&str, &str, &str)] = &[
+    // Reports
+    (
+        "report.pipeline",
+        "Pipeline report",
+        "Informe de canalización",
+    ),
+    (
+        "report.profitability",
+        "Profitability report",
+        "Informe de rentabilidad",
+    ),
+    (
+        "report.sales_cycle",
+        "Sales cycle report",
+        "Informe del ciclo de ventas",
+    ),
+    (
+        "report.sales_performance",
+        "Sales performance report",
+        "Informe de rendimiento de ventas",
+    ),
+    (
+        "report.forecast",
+        "Sales forecast report",
+        "Informe de previsión de ventas",
+    ),
+    (
+        "report.conversion",
+        "Sales conversion report",
+        "Informe de conversión de ventas",
+    ),
+    (
+        "report.goals",
+        "Goal progress report",
+        "Informe de progreso de la meta",
+    ),
+    (
+        "report.lead_sources",
+        "Lead sources report",
+        "Informe de clientes potenciales",
+    ),
+    (
+        "report.lost_deals",
+        "Lost deals report",
+        "Informe de transacciones perdidas",
+    ),
+    (
+        "report.activity",
+        "Sales activity report",
+        "Informe de actividad de ventas",
+    ),
+    (
+        "report.campaigns",
+        "Campaigns report",
+        "Informe de campañas",
+    ),
+    (
+        "report.customers",
+        "Customers report",
+        "Informe de clientes",
+    ),
+    (
+        "report.service",
+        "Customer service report",
+        "Informe de servicio al cliente",
+    ),
+    (
+        "report.adoption",
+        "CRM adoption report",
+        "Informe de adopción del CRM",
+    ),
+    // Sections
+    (
+        "section.stages",
+        "Open deals by stage",
+        "Oportunidades abiertas por etapa",
+    ),
+    (
+        "section.funnel",
+        "Funnel of deals created in the range",
+        "Embudo de las oportunidades creadas en el periodo",
+    ),
+    (
+        "section.next_to_close",
+        "Next to close",
+        "Próximas a cerrar",
+    ),
+    (
+        "section.by_source",
+        "By lead source",
+        "Por origen del prospecto",
+    ),
+    ("section.over_time", "Over time", "A lo largo del tiempo"),
+    ("section.by_owner", "By owner", "Por responsable"),
+    ("section.totals", "Totals", "Totales"),
+    (
+        "section.by_reason",
+        "By lost reason",
+        "Por motivo de pérdida",
+    ),
+    (
+        "section.by_last_stage",
+        "By last open stage",
+        "Por última etapa abierta",
+    ),
+    ("section.lost_list", "Lost deals", "Oportunidades perdidas"),
+    (
+        "section.by_owner_and_type",
+        "By owner and activity type",
+        "Por responsable y tipo de actividad",
+    ),
+    ("section.by_campaign", "By campaign", "Por campaña"),
+    ("section.summary", "Summary", "Resumen"),
+    ("section.by_agent", "By agent", "Por agente"),
+    ("section.overall", "Overall", "General"),
+    ("section.by_user", "By user", "Por usuario"),
+    (
+        "section.inactive_users",
+        "Users with access who have not logged in for 90 days",
+        "Usuarios con acceso que no han entrado en 90 días",
+    ),
+    ("section.progress", "Progress", "Progreso"),
+    (
+        "section.drivers",
+        "Drivers of goals that are behind",
+        "Impulsores de las metas atrasadas",
+    ),
+    ("section.cycle", "Sales cycle", "Ciclo de ventas"),
+    ("section.stage_duration", "Days per stage", "Días por etapa"),
+    (
+        "section.trend",
+        "Trend by quarter",
+        "Tendencia por trimestre",
+    ),
+    ("section.by_customer", "By customer", "Por cliente"),
+    (
+        "section.missing_cost",
+        "Customers whose revenue lacks a cost",
+        "Clientes cuyos ingresos no tienen coste",
+    ),
+    (
+        "section.by_month",
+        "By expected close month",
+        "Por mes de cierre previsto",
+    ),
+    ("section.deals", "Open deals", "Oportunidades abiertas"),
+    // Columns
+    ("col.period", "Period", "Periodo"),
+    ("col.pipeline", "Pipeline", "Embudo"),
+    ("col.stage", "Stage", "Etapa"),
+    ("col.owner", "Owner", "Responsable"),
+    ("col.team", "Team", "Equipo"),
+    ("col.lead_source", "Lead source", "Origen"),
+    ("col.campaign", "Campaign", "Campaña"),
+    ("col.channel", "Channel", "Canal"),
+    ("col.lost_reason", "Lost reason", "Motivo de pérdida"),
+    ("col.activity_type", "Activity type", "Tipo de actividad"),
+    ("col.product", "Product", "Producto"),
+    ("col.deal", "Deal", "Oportunidad"),
+    ("col.metric", "Metric", "Métrica"),
+    ("col.value", "Value", "Valor"),
+    ("col.previous", "Previous", "Anterior"),
+    ("col.change_pct", "Change", "Variación"),
+    ("col.share", "Share of leads", "Porcentaje de prospectos"),
+    ("col.converted", "Converted", "Convertidos"),
+    (
+        "col.avg_days_to_convert",
+        "Average days to convert",
+        "Días medios hasta la conversión",
+    ),
+    (
+        "col.avg_converted_deal_size",
+        "Average deal of the converted",
+        "Oportunidad media de los convertidos",
+    ),
+    (
+        "col.avg_days_in_stage",
+        "Average days in stage",
+        "Días medios en la etapa",
+    ),
+    (
+        "col.stale_deals",
+        "Stale (no activity in 14 days)",
+        "Estancadas (sin actividad en 14 días)",
+    ),
+    ("col.reached", "Reached", "Alcanzaron"),
+    (
+        "col.step_conversion",
+        "Step conversion",
+        "Conversión del paso",
+    ),
+    (
+        "col.cumulative_conversion",
+        "Cumulative conversion",
+        "Conversión acumulada",
+    ),
+    ("col.amount", "Amount", "Importe"),
+    (
+        "col.weighted_amount",
+        "Weighted amount",
+        "Importe ponderado",
+    ),
+    (
+        "col.expected_close_date",
+        "Expected close",
+        "Cierre previsto",
+    ),
+    ("col.closed_at", "Closed", "Cerrada"),
+    (
+        "col.activities_completed",
+        "Activities completed",
+        "Actividades completadas",
+    ),
+    (
+        "col.completed_last_7_days",
+        "Completed in the last 7 days",
+        "Completadas en los últimos 7 días",
+    ),
+    (
+        "col.scheduled_next_7_days",
+        "Scheduled in the next 7 days",
+        "Programadas en los próximos 7 días",
+    ),
+    ("col.overdue", "Overdue", "Vencidas"),
+    ("col.sent", "Sent", "Enviados"),
+    ("col.delivered", "Delivered", "Entregados"),
+    ("col.opened", "Opened", "Abiertos"),
+    ("col.clicked", "Clicked", "Clics"),
+    ("col.cost", "Cost", "Coste"),
+    ("col.user", "User", "Usuario"),
+    ("col.logins", "Logins", "Accesos"),
+    (
+        "col.records_created",
+        "Records created",
+        "Registros creados",
+    ),
+    (
+        "col.records_updated",
+        "Records updated",
+        "Registros actualizados",
+    ),
+    (
+        "col.reports_viewed",
+        "Reports viewed",
+        "Informes consultados",
+    ),
+    ("col.last_login", "Last login", "Último acceso"),
+    ("col.role", "Role", "Rol"),
+    ("col.goal", "Goal", "Meta"),
+    ("col.target", "Target", "Objetivo"),
+    ("col.actual", "Actual", "Real"),
+    ("col.attainment", "Attainment", "Cumplimiento"),
+    (
+        "col.expected_attainment",
+        "Expected by now",
+        "Esperado a la fecha",
+    ),
+    ("col.projected", "Projected", "Proyectado"),
+    ("col.status", "Status", "Estado"),
+    ("col.driver", "Driver metric", "Métrica impulsora"),
+    ("col.customer", "Customer", "Cliente"),
+    ("col.margin_pct", "Margin %", "Margen %"),
+    (
+        "col.purchases",
+        "Won deals and orders",
+        "Oportunidades ganadas y pedidos",
+    ),
+    ("col.first_purchase", "First purchase", "Primera compra"),
+    ("col.last_purchase", "Last purchase", "Última compra"),
+    ("col.repeat", "Repeat customer", "Cliente recurrente"),
+    (
+        "col.revenue_share",
+        "Share of revenue",
+        "Porcentaje de ingresos",
+    ),
+    (
+        "col.cumulative_share",
+        "Cumulative share",
+        "Porcentaje acumulado",
+    ),
+    (
+        "col.lines_without_cost",
+        "Revenue lines without cost",
+        "Líneas de ingreso sin coste",
+    ),
+    ("col.month", "Month", "Mes"),
+    ("col.deals", "Deals", "Oportunidades"),
+    (
+        "col.won_revenue",
+        "Revenue already won",
+        "Ingresos ya ganados",
+    ),
+    ("col.label", "Name", "Nombre"),
+    (
+        "col.probability",
+        "Stage probability",
+        "Probabilidad de la etapa",
+    ),
+];
+
+/// The label of `key` in `lang` (`es` or English); the key itself if it has none.
+pub fn label(key: &str, lang: &str) -> String {
+    LABELS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, en, es)| if lang == "es" { *es } else { *en })
+        .unwrap_or(key)
+        .to_owned()
+}
+
+/// The label of column `key`: a metric's label, a metric with a comparison suffix, or a
+/// column of the table above.
+pub fn column_label(key: &str, lang: &str) -> String {
+    if let Some(metric) = embudo_metrics::catalog::find(key) {
+        return metric.label(lang).to_owned();
+    }
+    for (suffix, word) in [
+        ("_previous", "col.previous"),
+        ("_change_pct", "col.change_pct"),
+    ] {
+        if let Some(metric) = key
+            .strip_suffix(suffix)
+            .and_then(embudo_metrics::catalog::find)
+        {
+            return format!(
+                "{} ({})",
+                metric.label(lang),
+                label(word, lang).to_lowercase()
+            );
+        }
+    }
+    label(&format!("col.{key}"), lang)
+}
+
+/// Every key of the table, for checking that each has both languages.
+pub fn keys() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    LABELS.iter().copied()
+}

@@ -1,0 +1,454 @@
+//! Sentences a manager should read, computed from a report's own numbers, in English and
+//! Spanish. Each fires only past a documented threshold, and never on thin data:
+//!
+//! | insight | fires when |
+//! |---|---|
+//! | conversion gap | best and worst source (≥ 30 leads each) differ by ≥ 1.5×; also any source (≥ 30 leads) at ≥ 1.5× or ≤ ⅔ of the overall rate, at most three |
+//! | speed gap | a source (≥ 20 won deals) closes ≥ 15% faster or slower than the others |
+//! | share vs deal size | the largest source (≥ 30% of leads, ≥ 20 won deals) has deals ≥ 10% smaller or larger than the others |
+//! | slowest stage | the stage with the longest average duration, with its change when there is one |
+//! | owner close rates | owners (≥ 10 closed deals) furthest above and below the team's close rate, by ≥ 5 points |
+//! | lost reason | the reason that lost the most deals (≥ 5), with its change |
+//! | goals | every goal at risk or behind |
+//! | Pareto | with ≥ 10 customers, the share of revenue from the top fifth |
+//!
+//! Below a threshold, a note says how thin the data is instead.
+
+use crate::ReportError;
+use crate::context::Context;
+use crate::model::Section;
+use embudo_metrics::goals::{Progress, Status};
+use embudo_metrics::{Dim, DuckDb};
+use serde_json::Value;
+
+/// (key, English, Spanish); `{0}`, `{1}`… are filled in order.
+const TEMPLATES: &[(&str, &str, &str)] = &[
+    (
+        "insight.rate_gap",
+        "{0} of {1} leads converted, against {2} of {3} leads",
+        "El {0} de los prospectos de {1} se convirtió, frente al {2} de los de {3}",
+    ),
+    (
+        "insight.rate_vs_overall",
+        "{0} leads converted at {1}, against {2} overall",
+        "Los prospectos de {0} se convirtieron al {1}, frente al {2} del total",
+    ),
+    (
+        "insight.faster",
+        "{0} leads close {1} faster than the others ({2} against {3} days)",
+        "Los prospectos de {0} cierran un {1} más rápido que el resto ({2} frente a {3} días)",
+    ),
+    (
+        "insight.slower",
+        "{0} leads close {1} slower than the others ({2} against {3} days)",
+        "Los prospectos de {0} cierran un {1} más lento que el resto ({2} frente a {3} días)",
+    ),
+    (
+        "insight.share_smaller",
+        "{0} leads are {1} of leads but their average deal is {2} smaller",
+        "Los prospectos de {0} son el {1} del total, pero su oportunidad media es un {2} menor",
+    ),
+    (
+        "insight.share_larger",
+        "{0} leads are {1} of leads and their average deal is {2} larger",
+        "Los prospectos de {0} son el {1} del total y su oportunidad media es un {2} mayor",
+    ),
+    (
+        "insight.slowest_stage",
+        "Deals spend longest in {0}: {1} days on average",
+        "Las oportunidades pasan más tiempo en {0}: {1} días de media",
+    ),
+    (
+        "insight.slowest_stage_change",
+        "Deals spend longest in {0}: {1} days on average, {2} on the previous period",
+        "Las oportunidades pasan más tiempo en {0}: {1} días de media, {2} respecto al periodo anterior",
+    ),
+    (
+        "insight.owner_above",
+        "{0} closes {1} of deals, {2} points above the team's {3}",
+        "{0} cierra el {1} de las oportunidades, {2} puntos por encima del {3} del equipo",
+    ),
+    (
+        "insight.owner_below",
+        "{0} closes {1} of deals, {2} points below the team's {3}",
+        "{0} cierra el {1} de las oportunidades, {2} puntos por debajo del {3} del equipo",
+    ),
+    (
+        "insight.lost_reason",
+        "\"{0}\" lost the most deals: {1} ({2} of losses)",
+        "«{0}» causó más pérdidas: {1} oportunidades ({2} del total)",
+    ),
+    (
+        "insight.lost_reason_change",
+        "\"{0}\" lost the most deals: {1} ({2} of losses), {3} on the previous period",
+        "«{0}» causó más pérdidas: {1} oportunidades ({2} del total), {3} respecto al periodo anterior",
+    ),
+    (
+        "insight.goal",
+        "Goal \"{0}\" is {1}: {2} attained against {3} expected by now",
+        "La meta «{0}» está {1}: {2} cumplido frente al {3} esperado a la fecha",
+    ),
+    (
+        "insight.pareto",
+        "The top {0} customers (a fifth) bring {1} of revenue",
+        "Los {0} mejores clientes (una quinta parte) aportan el {1} de los ingresos",
+    ),
+    (
+        "insight.inactive_users",
+        "{0} users with access to customer data have not logged in for 90 days",
+        "{0} usuarios con acceso a los datos de clientes no han entrado en 90 días",
+    ),
+    (
+        "note.thin_conversion",
+        "Only {0} leads in the range: too few for conversion insights (30 per source needed)",
+        "Solo {0} prospectos en el periodo: demasiado pocos para conclusiones (hacen falta 30 por origen)",
+    ),
+    (
+        "note.undated",
+        "{0} open deals have no expected close date and are not in the months above",
+        "{0} oportunidades abiertas no tienen fecha de cierre prevista y no figuran en los meses",
+    ),
+    (
+        "note.no_model",
+        "Model-weighted amounts, per-deal win probabilities and P10/P50/P90 come with the forecasting model; amounts here are weighted by stage probability",
+        "Los importes ponderados por el modelo, la probabilidad por oportunidad y P10/P50/P90 llegan con el modelo de previsión; aquí se ponderan por la probabilidad de la etapa",
+    ),
+    ("status.at_risk", "at risk", "en riesgo"),
+    ("status.behind", "behind", "atrasada"),
+];
+
+/// The sentence `key` in `lang` with `args` filled in.
+pub fn say(lang: &str, key: &str, args: &[&str]) -> String {
+    let (_, en, es) = TEMPLATES
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .copied()
+        .unwrap_or((key, key, key));
+    let mut text = if lang == "es" { es } else { en }.to_owned();
+    for (i, arg) in args.iter().enumerate() {
+        text = text.replace(&format!("{{{i}}}"), arg);
+    }
+    text
+}
+
+/// Every template, for checking both languages.
+pub fn templates() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    TEMPLATES.iter().copied()
+}
+
+/// A share as a whole percentage (one decimal below 1%).
+pub fn pct(x: f64) -> String {
+    let p = x * 100.0;
+    if p.abs() < 1.0 && p != 0.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.0}%")
+    }
+}
+
+fn signed_pct(x: f64) -> String {
+    if x >= 0.0 {
+        format!("+{}", pct(x))
+    } else {
+        format!("−{}", pct(-x))
+    }
+}
+
+fn num(row: &[Value], i: usize) -> Option<f64> {
+    row.get(i).and_then(Value::as_f64)
+}
+
+fn text(row: &[Value], i: usize) -> String {
+    row.get(i).and_then(Value::as_str).unwrap_or("—").to_owned()
+}
+
+/// The conversion report's insights: rate gaps, speed gap, share against deal size.
+/// `by_source` has lead_source, prospects, converted, lead_conversion_rate…; `cycle` has
+/// lead_source, deals_won, sales_cycle_length, avg_deal_size.
+pub fn conversion(by_source: &Section, cycle: &Section, lang: &str) -> (Vec<String>, Vec<String>) {
+    let mut out = Vec::new();
+    let (leads_i, rate_i) = (
+        by_source.column("prospects"),
+        by_source.column("lead_conversion_rate"),
+    );
+    let (Some(leads_i), Some(rate_i)) = (leads_i, rate_i) else {
+        return (out, Vec::new());
+    };
+    let total: f64 = by_source.rows.iter().filter_map(|r| num(r, leads_i)).sum();
+    let converted: f64 = by_source.rows.iter().filter_map(|r| num(r, 2)).sum();
+    let mut sources: Vec<(String, f64, f64)> = by_source
+        .rows
+        .iter()
+        .filter_map(|r| Some((text(r, 0), num(r, leads_i)?, num(r, rate_i)?)))
+        .filter(|(_, leads, _)| *leads >= 30.0)
+        .collect();
+    if sources.len() < 2 {
+        return (
+            out,
+            vec![say(lang, "note.thin_conversion", &[&total.to_string()])],
+        );
+    }
+    sources.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let (best, worst) = (&sources[0], &sources[sources.len() - 1]);
+    if best.2 >= 1.5 * worst.2 {
+        out.push(say(
+            lang,
+            "insight.rate_gap",
+            &[&pct(best.2), &best.0, &pct(worst.2), &worst.0],
+        ));
+    }
+    let overall = if total > 0.0 { converted / total } else { 0.0 };
+    let mut standouts: Vec<&(String, f64, f64)> = sources[1..sources.len() - 1]
+        .iter()
+        .filter(|(_, _, rate)| overall > 0.0 && (*rate >= 1.5 * overall || *rate <= overall / 1.5))
+        .collect();
+    standouts.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (source, _, rate) in standouts.into_iter().take(3) {
+        out.push(say(
+            lang,
+            "insight.rate_vs_overall",
+            &[source, &pct(*rate), &pct(overall)],
+        ));
+    }
+    // Speed: each source's cycle against the won-deal-weighted cycle of the others.
+    let (won_i, days_i, size_i) = (
+        cycle.column("deals_won"),
+        cycle.column("sales_cycle_length"),
+        cycle.column("avg_deal_size"),
+    );
+    if let (Some(won_i), Some(days_i), Some(size_i)) = (won_i, days_i, size_i) {
+        let rows: Vec<(String, f64, f64, f64)> = cycle
+            .rows
+            .iter()
+            .filter_map(|r| Some((text(r, 0), num(r, won_i)?, num(r, days_i)?, num(r, size_i)?)))
+            .filter(|(_, won, _, _)| *won > 0.0)
+            .collect();
+        let others = |source: &str, value: fn(&(String, f64, f64, f64)) -> f64| {
+            let (sum, n) = rows
+                .iter()
+                .filter(|r| r.0 != source)
+                .fold((0.0, 0.0), |(s, n), r| (s + value(r) * r.1, n + r.1));
+            (n > 0.0).then(|| sum / n)
+        };
+        let speed = rows
+            .iter()
+            .filter(|r| r.1 >= 20.0)
+            .filter_map(|r| Some((r, others(&r.0, |r| r.2)?)))
+            .max_by(|a, b| {
+                (a.0.2 / a.1 - 1.0)
+                    .abs()
+                    .total_cmp(&(b.0.2 / b.1 - 1.0).abs())
+            });
+        if let Some((row, rest)) = speed {
+            let ratio = row.2 / rest;
+            if (ratio - 1.0).abs() >= 0.15 {
+                let key = if ratio < 1.0 {
+                    "insight.faster"
+                } else {
+                    "insight.slower"
+                };
+                out.push(say(
+                    lang,
+                    key,
+                    &[
+                        &row.0,
+                        &pct((ratio - 1.0).abs()),
+                        &format!("{:.0}", row.2),
+                        &format!("{rest:.0}"),
+                    ],
+                ));
+            }
+        }
+        let largest = by_source
+            .rows
+            .iter()
+            .filter_map(|r| Some((text(r, 0), num(r, leads_i)?)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((source, leads)) = largest {
+            let share = if total > 0.0 { leads / total } else { 0.0 };
+            let own = rows.iter().find(|r| r.0 == source && r.1 >= 20.0);
+            if let (true, Some(own), Some(rest)) = (share >= 0.3, own, others(&source, |r| r.3)) {
+                let ratio = own.3 / rest;
+                if (ratio - 1.0).abs() >= 0.1 {
+                    let key = if ratio < 1.0 {
+                        "insight.share_smaller"
+                    } else {
+                        "insight.share_larger"
+                    };
+                    out.push(say(
+                        lang,
+                        key,
+                        &[&source, &pct(share), &pct((ratio - 1.0).abs())],
+                    ));
+                }
+            }
+        }
+    }
+    (out, Vec::new())
+}
+
+/// The slowest stage and its change. `stages` has pipeline, stage, stage_duration,
+/// stage_duration_previous, stage_duration_change_pct…
+pub fn slowest_stage(stages: &Section, lang: &str) -> Option<String> {
+    let value = stages.column("stage_duration")?;
+    let change = stages.column("stage_duration_change_pct");
+    let row = stages
+        .rows
+        .iter()
+        .filter(|r| num(r, value).is_some())
+        .max_by(|a, b| {
+            num(a, value)
+                .unwrap_or(0.0)
+                .total_cmp(&num(b, value).unwrap_or(0.0))
+        })?;
+    let name = format!("{} / {}", text(row, 0), text(row, 1));
+    let days = format!("{:.1}", num(row, value)?);
+    Some(match change.and_then(|c| num(row, c)) {
+        Some(change) => say(
+            lang,
+            "insight.slowest_stage_change",
+            &[&name, &days, &signed_pct(change)],
+        ),
+        None => say(lang, "insight.slowest_stage", &[&name, &days]),
+    })
+}
+
+/// Owners furthest above and below the team's close rate over the whole range.
+pub fn owner_close_rates(
+    ctx: &Context<'_>,
+    _by_owner: &Section,
+) -> Result<Vec<String>, ReportError> {
+    let owners = ctx.metrics_section(
+        "owners",
+        &[
+            ctx.query("close_rate", &[Dim::Owner], None, None),
+            ctx.query("deals_won", &[Dim::Owner], None, None),
+            ctx.query("deals_lost", &[Dim::Owner], None, None),
+        ],
+    )?;
+    let team = embudo_metrics::run(
+        ctx.store,
+        &DuckDb,
+        &ctx.calendar,
+        &ctx.query("close_rate", &[], None, None),
+        ctx.lang(),
+    )?;
+    let Some(team_rate) = team.rows.first().and_then(|r| r.value) else {
+        return Ok(Vec::new());
+    };
+    let rated: Vec<(String, f64)> = owners
+        .rows
+        .iter()
+        .filter(|r| num(r, 2).unwrap_or(0.0) + num(r, 3).unwrap_or(0.0) >= 10.0)
+        .filter_map(|r| Some((text(r, 0), num(r, 1)?)))
+        .collect();
+    let mut out = Vec::new();
+    let points = |x: f64| format!("{:.0}", (x - team_rate).abs() * 100.0);
+    if let Some(top) = rated
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .filter(|t| t.1 - team_rate >= 0.05)
+    {
+        out.push(say(
+            ctx.lang(),
+            "insight.owner_above",
+            &[&top.0, &pct(top.1), &points(top.1), &pct(team_rate)],
+        ));
+    }
+    if let Some(low) = rated
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .filter(|l| team_rate - l.1 >= 0.05)
+    {
+        out.push(say(
+            ctx.lang(),
+            "insight.owner_below",
+            &[&low.0, &pct(low.1), &points(low.1), &pct(team_rate)],
+        ));
+    }
+    Ok(out)
+}
+
+/// The biggest lost reason and its change. `by_reason` has lost_reason, deals_lost,
+/// deals_lost_previous, deals_lost_change_pct, lost_revenue; sorted by deals lost.
+pub fn lost_reason(by_reason: &Section, lang: &str) -> Option<String> {
+    let total: f64 = by_reason.rows.iter().filter_map(|r| num(r, 1)).sum();
+    let top = by_reason.rows.first()?;
+    let lost = num(top, 1)?;
+    if lost < 5.0 {
+        return None;
+    }
+    let (reason, share) = (text(top, 0), pct(lost / total));
+    let count = format!("{lost:.0}");
+    Some(match num(top, 3) {
+        Some(change) => say(
+            lang,
+            "insight.lost_reason_change",
+            &[&reason, &count, &share, &signed_pct(change)],
+        ),
+        None => say(lang, "insight.lost_reason", &[&reason, &count, &share]),
+    })
+}
+
+/// The metrics whose moves explain a goal's metric, for the corrective-action hint.
+pub fn drivers_of(metric: &str) -> &'static [&'static str] {
+    match metric {
+        "revenue" | "new_revenue" => &["deals_won", "avg_deal_size", "close_rate", "deals_created"],
+        "deals_won" => &["deals_created", "close_rate", "sales_calls", "proposals"],
+        "new_customers" => &["prospects", "lead_conversion_rate", "deals_won"],
+        "close_rate" => &["calls_per_opportunity", "proposals", "sales_cycle_length"],
+        "prospects" => &["web_visits", "campaign_responses", "campaigns"],
+        "sla_compliance" | "avg_resolution_time" => {
+            &["cases_handled", "avg_handle_time", "abandoned_calls"]
+        }
+        _ => &[],
+    }
+}
+
+/// Whether `driver` changed in the direction that hurts.
+pub fn moved_against(driver: &str, change: Option<f64>) -> bool {
+    let Some(change) = change else { return false };
+    let lower_is_better = embudo_metrics::catalog::find(driver)
+        .is_some_and(|m| m.direction == embudo_metrics::catalog::Direction::LowerIsBetter);
+    if lower_is_better {
+        change > 0.0
+    } else {
+        change < 0.0
+    }
+}
+
+/// A goal at risk or behind, in a sentence.
+pub fn goal_status(goal: &Progress, lang: &str) -> String {
+    let status = match goal.status {
+        Status::AtRisk => say(lang, "status.at_risk", &[]),
+        _ => say(lang, "status.behind", &[]),
+    };
+    let attained = goal.attainment.map_or("—".to_owned(), pct);
+    say(
+        lang,
+        "insight.goal",
+        &[
+            &goal.name,
+            &status,
+            &attained,
+            &pct(goal.expected_attainment),
+        ],
+    )
+}
+
+/// The share of revenue from the top fifth of `customers` (rows sorted by margin, so the
+/// revenue ranking is recomputed here).
+pub fn pareto(section: &Section, customers: usize, lang: &str) -> Option<String> {
+    if customers < 10 {
+        return None;
+    }
+    let mut revenue: Vec<f64> = section.rows[..customers]
+        .iter()
+        .filter_map(|r| num(r, 1))
+        .collect();
+    revenue.sort_by(|a, b| b.total_cmp(a));
+    let total: f64 = revenue.iter().sum();
+    let top = customers / 5;
+    let share = revenue.iter().take(top).sum::<f64>() / total;
+    (total > 0.0).then(|| say(lang, "insight.pareto", &[&top.to_string(), &pct(share)]))
+}

@@ -1,0 +1,37 @@
+//! The canned reports of `docs/spec/reports.md`, built on the metric layer.
+//!
+//! - [`model`]: a report as data (sections, charts, insights, notes), in the JSON shape of
+//!   the spec.
+//! - [`context`]: a report's parameters (range, instant, filters) and the helpers that turn
+//!   metric queries and report-specific SQL into sections.
+//! - [`catalog`]: the fourteen reports, each a list of sections.
+//! - [`insights`]: sentences a manager should read, with their thresholds.
+//! - [`i18n`]: English and Spanish labels.
+//! - [`svg`]: self-contained SVG charts (shared with the web dashboard).
+//! - [`html`]: one self-contained HTML page for a report or a pack.
+//!
+//! A number in a column named after a metric is that metric's value over the same range
+//! and filters: those columns come from `embudo-metrics`, never from SQL of their own.
+
+pub mod catalog;
+pub mod context;
+pub mod html;
+pub mod i18n;
+pub mod insights;
+pub mod model;
+pub mod svg;
+
+pub use catalog::{NAMES, build};
+pub use context::{Context, Params};
+pub use model::{Chart, ChartKind, Column, Kind, Report, Section};
+
+/// What can go wrong building a report.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Metric(#[from] embudo_metrics::MetricError),
+    #[error(transparent)]
+    Store(#[from] embudo_store::StoreError),
+}

@@ -1,0 +1,161 @@
+//! A report as data: sections of columns and rows, charts, insights and notes. Renderers
+//! turn it into a terminal table, CSV, JSON or HTML; nothing here knows how.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// How a column's values read, for formatting and for typed spreadsheet cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Text,
+    Count,
+    Money,
+    /// A share in [0, 1], shown as a percentage.
+    Ratio,
+    Days,
+    Hours,
+    Minutes,
+    /// Any other number.
+    Number,
+}
+
+/// A column: its key (the JSON name, language-neutral), how it reads, and its label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Column {
+    pub key: String,
+    #[serde(skip)]
+    pub kind: Kind,
+    #[serde(skip)]
+    pub label: String,
+}
+
+/// A picture of a section's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Chart {
+    #[serde(rename = "type")]
+    pub kind: ChartKind,
+    /// Key of the column along the category axis.
+    pub x: String,
+    /// Keys of the value columns drawn.
+    pub y: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChartKind {
+    /// Horizontal bars, one per row.
+    Bar,
+    /// Stages narrowing down.
+    Funnel,
+    /// Values over time.
+    Line,
+    /// Bars per category, one segment per value column.
+    StackedBar,
+    /// Bars sorted high to low and their cumulative share.
+    Pareto,
+}
+
+/// One table of a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Section {
+    /// Key of the section (language-neutral).
+    pub name: String,
+    #[serde(skip)]
+    pub title: String,
+    #[serde(serialize_with = "column_keys")]
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart: Option<Chart>,
+}
+
+fn column_keys<S: serde::Serializer>(columns: &[Column], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(columns.iter().map(|c| &c.key))
+}
+
+/// A finished report, in the JSON shape of `docs/spec/reports.md`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub report: String,
+    #[serde(skip)]
+    pub title: String,
+    pub params: serde_json::Map<String, Value>,
+    pub generated_at: String,
+    pub sections: Vec<Section>,
+    pub insights: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+impl Section {
+    /// The index of the column with `key`.
+    pub fn column(&self, key: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.key == key)
+    }
+}
+
+/// A cell as people read it: thousands separators, money to the cent, shares as
+/// percentages, durations to one decimal; empty for null.
+pub fn display(value: &Value, kind: Kind) -> String {
+    let Some(x) = value.as_f64() else {
+        return match value {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            Value::Bool(true) => "✓".into(),
+            Value::Bool(false) => "—".into(),
+            other => other.to_string(),
+        };
+    };
+    match kind {
+        Kind::Ratio => format!("{:.1}%", x * 100.0),
+        Kind::Money => grouped(x, 2),
+        Kind::Count => grouped(x, 0),
+        Kind::Days | Kind::Hours | Kind::Minutes => grouped(x, 1),
+        Kind::Number | Kind::Text => {
+            if x.fract() == 0.0 {
+                grouped(x, 0)
+            } else {
+                grouped(x, 2)
+            }
+        }
+    }
+}
+
+/// `x` with `decimals` places and a comma every three digits.
+fn grouped(x: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, x.abs());
+    let (int, frac) = text
+        .split_once('.')
+        .map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(frac) = frac {
+        out.push('.');
+        out.push_str(frac);
+    }
+    if x < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        out.insert(0, '−');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn cells_read_as_people_expect() {
+        assert_eq!(display(&json!(1234567.891), Kind::Money), "1,234,567.89");
+        assert_eq!(display(&json!(0.1234), Kind::Ratio), "12.3%");
+        assert_eq!(display(&json!(-42.0), Kind::Count), "−42");
+        assert_eq!(display(&json!(12.25), Kind::Days), "12.2");
+        assert_eq!(display(&Value::Null, Kind::Money), "");
+        assert_eq!(display(&json!("email"), Kind::Text), "email");
+    }
+}

@@ -1,0 +1,289 @@
+//! Self-contained SVG charts: no scripts, no fonts fetched, sizes in the viewBox so they
+//! scale on screen and print. The web dashboard reuses this module.
+
+use std::fmt::Write;
+
+/// One named series of values, aligned with the chart's labels.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub name: String,
+    pub values: Vec<f64>,
+}
+
+const PALETTE: [&str; 8] = [
+    "#2f6fb3", "#e07b39", "#3a9e6a", "#c94f6d", "#7a5cb8", "#c9a227", "#4fa3b8", "#8c8c8c",
+];
+const WIDTH: f64 = 720.0;
+const LABEL_WIDTH: f64 = 190.0;
+const ROW: f64 = 24.0;
+
+/// Text safe inside SVG or HTML.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn open(height: f64, title: &str) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" width=\"100%\" role=\"img\" \
+         font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\"><title>{}</title>",
+        escape(title)
+    )
+}
+
+fn short(value: f64) -> String {
+    let a = value.abs();
+    if a >= 1e6 {
+        format!("{:.1}M", value / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", value / 1e3)
+    } else if a.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+/// Horizontal bars, one per label; `centered` draws a funnel.
+fn bars(
+    title: &str,
+    labels: &[String],
+    values: &[f64],
+    centered: bool,
+    format: &dyn Fn(f64) -> String,
+) -> String {
+    let height = ROW * labels.len() as f64 + 16.0;
+    let max = values
+        .iter()
+        .copied()
+        .fold(0.0_f64, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let room = WIDTH - LABEL_WIDTH - 70.0;
+    let mut svg = open(height, title);
+    for (i, (label, value)) in labels.iter().zip(values).enumerate() {
+        let y = 8.0 + i as f64 * ROW;
+        let w = (value.max(0.0) / max * room).max(1.0);
+        let x = if centered {
+            LABEL_WIDTH + (room - w) / 2.0
+        } else {
+            LABEL_WIDTH
+        };
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#333\">{}</text>\
+             <rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"{}\" rx=\"2\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#333\">{}</text>",
+            LABEL_WIDTH - 8.0,
+            y + 15.0,
+            escape(label),
+            y + 3.0,
+            ROW - 6.0,
+            PALETTE[0],
+            x + w + 6.0,
+            y + 15.0,
+            escape(&format(*value))
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Horizontal bars.
+pub fn bar(
+    title: &str,
+    labels: &[String],
+    values: &[f64],
+    format: &dyn Fn(f64) -> String,
+) -> String {
+    bars(title, labels, values, false, format)
+}
+
+/// A funnel: centred bars narrowing stage by stage.
+pub fn funnel(title: &str, labels: &[String], values: &[f64]) -> String {
+    bars(title, labels, values, true, &short)
+}
+
+fn axis_frame(svg: &mut String, height: f64, max: f64, left: f64) {
+    for step in 0..=4 {
+        let y = 10.0 + (height - 40.0) * (1.0 - step as f64 / 4.0);
+        let _ = write!(
+            svg,
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e3e3e3\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#666\">{}</text>",
+            WIDTH - 10.0,
+            left - 6.0,
+            y + 4.0,
+            short(max * step as f64 / 4.0)
+        );
+    }
+}
+
+fn legend(svg: &mut String, series: &[Series], y: f64) {
+    let mut x = 60.0;
+    for (i, s) in series.iter().enumerate() {
+        let _ = write!(
+            svg,
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" fill=\"#333\">{}</text>",
+            y - 9.0,
+            PALETTE[i % PALETTE.len()],
+            x + 14.0,
+            y,
+            escape(&s.name)
+        );
+        x += 24.0 + 7.0 * s.name.chars().count() as f64;
+    }
+}
+
+/// Lines over time, one per series.
+pub fn line(title: &str, labels: &[String], series: &[Series]) -> String {
+    let height = 260.0;
+    let left = 60.0;
+    let max = series
+        .iter()
+        .flat_map(|s| s.values.iter().copied())
+        .fold(0.0_f64, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let mut svg = open(height, title);
+    axis_frame(&mut svg, height, max, left);
+    let n = labels.len().max(2) as f64 - 1.0;
+    let x = |i: usize| left + (WIDTH - left - 20.0) * i as f64 / n;
+    let y = |v: f64| 10.0 + (height - 40.0) * (1.0 - v / max);
+    for (k, s) in series.iter().enumerate() {
+        let points: Vec<String> = s
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v)))
+            .collect();
+        let _ = write!(
+            svg,
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>",
+            points.join(" "),
+            PALETTE[k % PALETTE.len()]
+        );
+    }
+    let every = (labels.len() / 8).max(1);
+    for (i, label) in labels.iter().enumerate().step_by(every) {
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#666\">{}</text>",
+            x(i),
+            height - 14.0,
+            escape(label)
+        );
+    }
+    legend(&mut svg, series, height - 1.0);
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Vertical bars per label, stacked by series.
+pub fn stacked(title: &str, labels: &[String], series: &[Series]) -> String {
+    let height = 280.0;
+    let left = 60.0;
+    let totals: Vec<f64> = (0..labels.len())
+        .map(|i| {
+            series
+                .iter()
+                .map(|s| s.values.get(i).copied().unwrap_or(0.0).max(0.0))
+                .sum()
+        })
+        .collect();
+    let max = totals
+        .iter()
+        .copied()
+        .fold(0.0_f64, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let mut svg = open(height, title);
+    axis_frame(&mut svg, height, max, left);
+    let slot = (WIDTH - left - 20.0) / labels.len().max(1) as f64;
+    let scale = (height - 40.0) / max;
+    for i in 0..labels.len() {
+        let mut base = height - 30.0;
+        for (k, s) in series.iter().enumerate() {
+            let h = s.values.get(i).copied().unwrap_or(0.0).max(0.0) * scale;
+            base -= h;
+            let _ = write!(
+                svg,
+                "<rect x=\"{:.1}\" y=\"{base:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{}\"/>",
+                left + i as f64 * slot + slot * 0.15,
+                slot * 0.7,
+                PALETTE[k % PALETTE.len()]
+            );
+        }
+    }
+    let every = (labels.len() / 10).max(1);
+    for (i, label) in labels.iter().enumerate().step_by(every) {
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#666\">{}</text>",
+            left + (i as f64 + 0.5) * slot,
+            height - 16.0,
+            escape(label)
+        );
+    }
+    legend(&mut svg, series, height - 1.0);
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Bars sorted high to low (the first 30) and the cumulative share of the whole as a line.
+pub fn pareto(title: &str, labels: &[String], values: &[f64]) -> String {
+    let mut pairs: Vec<(&String, f64)> = labels.iter().zip(values.iter().copied()).collect();
+    pairs.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let total: f64 = pairs
+        .iter()
+        .map(|p| p.1.max(0.0))
+        .sum::<f64>()
+        .max(f64::MIN_POSITIVE);
+    pairs.truncate(30);
+    let height = 260.0;
+    let left = 60.0;
+    let max = pairs.first().map_or(1.0, |p| p.1).max(f64::MIN_POSITIVE);
+    let mut svg = open(height, title);
+    axis_frame(&mut svg, height, max, left);
+    let slot = (WIDTH - left - 20.0) / pairs.len().max(1) as f64;
+    let scale = (height - 40.0) / max;
+    let mut cumulative = 0.0;
+    let mut points = Vec::new();
+    for (i, (_, value)) in pairs.iter().enumerate() {
+        let h = value.max(0.0) * scale;
+        let x = left + i as f64 * slot;
+        let _ = write!(
+            svg,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{}\"/>",
+            x + slot * 0.1,
+            height - 30.0 - h,
+            slot * 0.8,
+            PALETTE[0]
+        );
+        cumulative += value.max(0.0);
+        points.push(format!(
+            "{:.1},{:.1}",
+            x + slot / 2.0,
+            10.0 + (height - 40.0) * (1.0 - cumulative / total)
+        ));
+    }
+    let _ = write!(
+        svg,
+        "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>",
+        points.join(" "),
+        PALETTE[1]
+    );
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped() {
+        let svg = bar("A & B", &["<script>".into()], &[1.0], &short);
+        assert!(svg.contains("&lt;script&gt;") && svg.contains("A &amp; B"));
+        assert!(!svg.contains("<script>"));
+    }
+}
