@@ -74,6 +74,14 @@ const DEAL_JOINS: &str = "LEFT JOIN users own ON own.id = d.owner_id LEFT JOIN t
 const DEAL_LIVE: &str = "d.deleted_at IS NULL AND d.merged_into_id IS NULL";
 const INFINITY: &str = "CAST('infinity' AS TIMESTAMP)";
 
+/// Rows by the number in `column`, largest first (nulls last).
+fn sort_desc(rows: &mut [Vec<Value>], column: usize) {
+    rows.sort_by(|a, b| {
+        let key = |r: &Vec<Value>| r[column].as_f64().unwrap_or(f64::NEG_INFINITY);
+        key(b).total_cmp(&key(a))
+    });
+}
+
 fn ts(t: NaiveDateTime) -> Param {
     Param::Timestamp(t)
 }
@@ -641,6 +649,7 @@ fn conversion(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
         .columns
         .push(ctx.column("avg_converted_deal_size", Kind::Money));
     section.columns.push(ctx.column("share", Kind::Ratio));
+    sort_desc(&mut section.rows, 1);
     section.chart = chart(ChartKind::Bar, "lead_source", &["lead_conversion_rate"]);
     let speed = ctx.metrics_section(
         "cycle",
@@ -765,6 +774,7 @@ fn lead_sources(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErro
     by_source
         .columns
         .insert(4, ctx.column("share", Kind::Ratio));
+    sort_desc(&mut by_source.rows, 1);
     by_source.chart = chart(ChartKind::Bar, "lead_source", &["prospects"]);
     report.sections.push(by_source);
     let (from, to) = ctx.range_days();

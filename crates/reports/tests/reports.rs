@@ -1,0 +1,680 @@
+//! The reports on the hand-built January 2026 of the metric tests, on generated data, and
+//! rendered.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use embudo_metrics::{Bound, Calendar, DuckDb, Query};
+use embudo_reports::{Context, NAMES, Params, Report, build, html, i18n, insights};
+use embudo_store::Store;
+use embudo_store::bulk::LoadMode;
+use embudo_synth::{Params as SynthParams, Scale};
+use serde_json::Value;
+
+const FIXTURE: &str = include_str!("../../metrics/tests/fixture.sql");
+
+fn fixture() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("fixture.duckdb")).unwrap();
+    store.conn().execute_batch(FIXTURE).unwrap();
+    // Customers by name for the profitability report.
+    store
+        .conn()
+        .execute_batch("UPDATE contacts SET first_name = 'C' || id")
+        .unwrap();
+    (dir, store)
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn midnight(y: i32, m: u32, d: u32) -> NaiveDateTime {
+    day(y, m, d).and_hms_opt(0, 0, 0).unwrap()
+}
+
+/// January 2026, seen from 1 February.
+fn january<'a>(store: &'a Store, lang: &str) -> Context<'a> {
+    Context {
+        store,
+        calendar: Calendar::default(),
+        params: Params {
+            from: Some(Bound::Day(day(2026, 1, 1))),
+            to: Some(Bound::Day(day(2026, 2, 1))),
+            at: Some(midnight(2026, 2, 1)),
+            lang: lang.into(),
+            ..Default::default()
+        },
+        now: midnight(2026, 2, 1),
+    }
+}
+
+/// The cell of `column` in the row of `section` whose `key_column` is `key`.
+fn cell(report: &Report, section: &str, key_column: &str, key: &str, column: &str) -> Value {
+    let s = report
+        .sections
+        .iter()
+        .find(|s| s.name == section)
+        .unwrap_or_else(|| panic!("no section {section}"));
+    let k = s
+        .column(key_column)
+        .unwrap_or_else(|| panic!("no column {key_column}"));
+    let c = s
+        .column(column)
+        .unwrap_or_else(|| panic!("no column {column} in {section}"));
+    let row = s
+        .rows
+        .iter()
+        .find(|r| r[k].as_str() == Some(key))
+        .unwrap_or_else(|| panic!("no row {key} in {section}"));
+    row[c].clone()
+}
+
+fn num(v: Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("{v} is not a number"))
+}
+
+#[test]
+fn every_report_has_its_hand_worked_numbers() {
+    let (_dir, store) = fixture();
+    let ctx = january(&store, "en");
+    let report = |name: &str| build(&ctx, name).unwrap();
+
+    // At 02-01: d5 (700) in Qualified, d4 (3000, reopened) in Proposal; neither had an
+    // activity in the last 14 days.
+    let pipeline = report("pipeline");
+    assert_eq!(
+        num(cell(
+            &pipeline,
+            "stages",
+            "stage",
+            "Qualified",
+            "open_opportunities"
+        )),
+        1.0
+    );
+    assert_eq!(
+        num(cell(
+            &pipeline,
+            "stages",
+            "stage",
+            "Proposal",
+            "weighted_pipeline_value"
+        )),
+        1800.0
+    );
+    assert_eq!(
+        num(cell(
+            &pipeline,
+            "stages",
+            "stage",
+            "Qualified",
+            "stale_deals"
+        )),
+        1.0
+    );
+    // Created in January: d2, d5, d7 all reached Qualified; d7 went on to Won (past
+    // Proposal, which it skipped).
+    let funnel = "funnel: New Business";
+    assert_eq!(
+        num(cell(&pipeline, funnel, "stage", "Qualified", "reached")),
+        3.0
+    );
+    assert_eq!(
+        num(cell(&pipeline, funnel, "stage", "Proposal", "reached")),
+        1.0
+    );
+    assert!(
+        (num(cell(
+            &pipeline,
+            funnel,
+            "stage",
+            "Proposal",
+            "step_conversion"
+        )) - 1.0 / 3.0)
+            .abs()
+            < 1e-9
+    );
+
+    // C1: 1000 − 400; C6: 80 + 150 − 20; C7: 300 − 100; C11: 50 − 10.
+    let profit = report("profitability");
+    assert_eq!(
+        num(cell(&profit, "by_customer", "customer", "C1", "margin")),
+        600.0
+    );
+    assert_eq!(
+        num(cell(&profit, "by_customer", "customer", "C6", "margin")),
+        210.0
+    );
+    assert_eq!(
+        cell(&profit, "by_customer", "customer", "C6", "repeat"),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        num(cell(&profit, "totals", "customer", "Totals", "revenue")),
+        1580.0
+    );
+    assert_eq!(
+        num(cell(
+            &profit,
+            "missing_cost",
+            "customer",
+            "C6",
+            "lines_without_cost"
+        )),
+        1.0
+    );
+
+    // Won in January: d1 (email, 29 days), d7 (organic, 30 23/24 days).
+    let cycle = report("sales_cycle");
+    assert_eq!(
+        num(cell(
+            &cycle,
+            "cycle",
+            "lead_source",
+            "email",
+            "sales_cycle_length"
+        )),
+        29.0
+    );
+    assert_eq!(
+        num(cell(&cycle, "cycle", "lead_source", "email", "deals_won")),
+        1.0
+    );
+
+    // Ben won d7 and lost d2; Ana won d1.
+    let performance = report("sales_performance");
+    assert_eq!(
+        num(cell(&performance, "by_owner", "owner", "Ben", "close_rate")),
+        0.5
+    );
+    assert_eq!(
+        num(cell(&performance, "by_owner", "owner", "Ana", "deals_won")),
+        1.0
+    );
+    // Ana completed a2, a5, a6 in January.
+    assert_eq!(
+        num(cell(
+            &performance,
+            "by_owner",
+            "owner",
+            "Ana",
+            "activities_completed"
+        )),
+        3.0
+    );
+
+    // The two open deals have no expected close date: a note, no invented months.
+    let forecast = report("forecast");
+    assert!(
+        forecast
+            .notes
+            .iter()
+            .any(|n| n.starts_with("2 open deals have no expected close date")),
+        "{:?}",
+        forecast.notes
+    );
+    assert!(
+        forecast
+            .notes
+            .iter()
+            .any(|n| n.contains("forecasting model"))
+    );
+
+    // c1 (email) converted after 15 days through d1 (1000); c2 (paid_ads) did not.
+    let conversion = report("conversion");
+    assert_eq!(
+        num(cell(
+            &conversion,
+            "by_source",
+            "lead_source",
+            "email",
+            "converted"
+        )),
+        1.0
+    );
+    assert_eq!(
+        num(cell(
+            &conversion,
+            "by_source",
+            "lead_source",
+            "email",
+            "avg_days_to_convert"
+        )),
+        15.0
+    );
+    assert_eq!(
+        num(cell(
+            &conversion,
+            "by_source",
+            "lead_source",
+            "email",
+            "avg_converted_deal_size"
+        )),
+        1000.0
+    );
+    assert_eq!(
+        num(cell(
+            &conversion,
+            "by_source",
+            "lead_source",
+            "paid_ads",
+            "share"
+        )),
+        0.5
+    );
+    // Two leads are far too few for insights, and the report says so.
+    assert!(conversion.insights.is_empty());
+    assert!(
+        conversion.notes[0].contains("Only 2 leads"),
+        "{:?}",
+        conversion.notes
+    );
+
+    assert!(report("goals").sections[0].rows.is_empty());
+
+    let sources = report("lead_sources");
+    assert_eq!(
+        num(cell(
+            &sources,
+            "by_source",
+            "lead_source",
+            "email",
+            "prospects"
+        )),
+        1.0
+    );
+
+    // d2, lost for "Price" from Qualified.
+    let lost = report("lost_deals");
+    assert_eq!(
+        num(cell(
+            &lost,
+            "by_reason",
+            "lost_reason",
+            "Price",
+            "lost_revenue"
+        )),
+        500.0
+    );
+    assert_eq!(
+        num(cell(
+            &lost,
+            "by_last_stage",
+            "stage",
+            "Qualified",
+            "deals_lost"
+        )),
+        1.0
+    );
+
+    // Winter mail: 1 sent, 1 response, d1 and o1 bought, (1080 − 400) / 400.
+    let campaigns = report("campaigns");
+    assert_eq!(
+        num(cell(
+            &campaigns,
+            "by_campaign",
+            "campaign",
+            "Winter mail",
+            "sent"
+        )),
+        1.0
+    );
+    assert_eq!(
+        num(cell(
+            &campaigns,
+            "by_campaign",
+            "campaign",
+            "Winter mail",
+            "campaign_purchases"
+        )),
+        2.0
+    );
+    assert!(
+        (num(cell(
+            &campaigns,
+            "by_campaign",
+            "campaign",
+            "Winter mail",
+            "campaign_roi"
+        )) - 1.7)
+            .abs()
+            < 1e-9
+    );
+
+    let customers = report("customers");
+    assert_eq!(
+        num(cell(
+            &customers,
+            "summary",
+            "metric",
+            "retained_customers",
+            "value"
+        )),
+        3.0
+    );
+
+    let service = report("service");
+    assert_eq!(
+        num(cell(&service, "by_agent", "owner", "Cy", "cases_handled")),
+        3.0
+    );
+    assert_eq!(
+        num(cell(
+            &service,
+            "overall",
+            "metric",
+            "sla_compliance",
+            "value"
+        )),
+        0.25
+    );
+
+    // Logins in January: Ana twice, Ben once.
+    let adoption = report("adoption");
+    assert_eq!(
+        num(cell(&adoption, "by_user", "user", "Ana", "logins")),
+        2.0
+    );
+    assert_eq!(
+        num(cell(&adoption, "by_user", "user", "Ben", "records_updated")),
+        1.0
+    );
+
+    // Activity in the week before 01-10: Ana's calls a2 and a5, Ben's a3.
+    let mut week = january(&store, "en");
+    week.params.at = Some(midnight(2026, 1, 10));
+    let activity = build(&week, "activity").unwrap();
+    let rows = &activity.sections[0].rows;
+    let ana_calls = rows
+        .iter()
+        .find(|r| r[0] == "Ana" && r[1] == "call")
+        .unwrap();
+    assert_eq!(ana_calls[2], 2);
+}
+
+#[test]
+fn the_json_has_the_shape_of_the_spec() {
+    let (_dir, store) = fixture();
+    let ctx = january(&store, "en");
+    for name in NAMES {
+        let json = serde_json::to_value(build(&ctx, name).unwrap()).unwrap();
+        let object = json.as_object().unwrap();
+        let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let expected = [
+            "generated_at",
+            "insights",
+            "notes",
+            "params",
+            "report",
+            "sections",
+        ];
+        assert_eq!(keys, expected, "{name}");
+        assert_eq!(json["report"], name);
+        for section in json["sections"].as_array().unwrap() {
+            let columns = section["columns"].as_array().unwrap();
+            assert!(columns.iter().all(Value::is_string), "{name}");
+            for row in section["rows"].as_array().unwrap() {
+                assert_eq!(
+                    row.as_array().unwrap().len(),
+                    columns.len(),
+                    "{name}/{}",
+                    section["name"]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn unknown_reports_name_the_known_ones() {
+    let (_dir, store) = fixture();
+    let err = build(&january(&store, "en"), "pipelines")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("reports are pipeline, profitability"), "{err}");
+}
+
+#[test]
+fn the_html_pack_is_well_formed_and_self_contained() {
+    let (_dir, store) = fixture();
+    let ctx = january(&store, "en");
+    let reports: Vec<Report> = NAMES.iter().map(|n| build(&ctx, n).unwrap()).collect();
+    let page = html::page("Embudo reports", &reports, "en");
+    // Well-formed as XML: every element closed, every SVG sound.
+    let mut reader = quick_xml::Reader::from_str(&page);
+    let mut svgs = 0;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e)) if e.name().as_ref() == "svg" => svgs += 1,
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("malformed at {}: {e}", reader.buffer_position()),
+        }
+    }
+    assert!(svgs >= 5, "only {svgs} charts");
+    // Nothing is fetched: the only URL is the SVG namespace, which is a name, not a link.
+    let urls = page.matches("http").count();
+    let namespaces = page.matches("xmlns=\"http://www.w3.org/2000/svg\"").count();
+    assert_eq!(urls, namespaces);
+    assert!(!page.contains("<script") && !page.contains("@import") && !page.contains("src="));
+    for name in NAMES {
+        assert!(
+            page.contains(&format!("id=\"{name}\"")),
+            "{name} missing from the pack"
+        );
+    }
+}
+
+#[test]
+fn spanish_output_has_no_english_labels() {
+    for (key, en, es) in i18n::keys() {
+        assert!(!es.is_empty() && es != en, "{key} has no Spanish label");
+    }
+    for (key, en, es) in insights::templates() {
+        assert!(es != en, "{key} has no Spanish text");
+    }
+    for metric in embudo_metrics::catalogue() {
+        assert_ne!(metric.label_en, metric.label_es, "{}", metric.name);
+    }
+    let english: Vec<&str> = i18n::keys().map(|(_, en, _)| en).collect();
+    let (_dir, store) = fixture();
+    let ctx = january(&store, "es");
+    for name in NAMES {
+        let report = build(&ctx, name).unwrap();
+        assert!(
+            !english.contains(&report.title.as_str()),
+            "{}",
+            report.title
+        );
+        for section in &report.sections {
+            assert!(
+                !english.contains(&section.title.as_str()),
+                "{name}: {}",
+                section.title
+            );
+            for column in &section.columns {
+                let label = column.label.as_str();
+                assert!(
+                    !english.contains(&label),
+                    "{name}/{}: {label}",
+                    section.name
+                );
+                let metric_english = embudo_metrics::catalogue()
+                    .iter()
+                    .any(|m| m.label_en == label);
+                assert!(!metric_english, "{name}/{}: {label}", section.name);
+            }
+        }
+        for note in &report.notes {
+            assert!(!note.contains(" the "), "{name}: {note}");
+        }
+    }
+}
+
+/// The medium business, generated once for the tests below.
+fn medium() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("medium.duckdb")).unwrap();
+    let params = SynthParams {
+        scale: Scale::Medium,
+        seed: 11,
+        now: midnight(2026, 6, 30),
+        defect_rate: 0.0,
+    };
+    store
+        .load(
+            LoadMode::Append,
+            |out| embudo_synth::generate(&params, out),
+            |_| {},
+        )
+        .unwrap();
+    (dir, store)
+}
+
+fn two_years(store: &Store) -> Context<'_> {
+    Context {
+        store,
+        calendar: Calendar::default(),
+        params: Params {
+            from: Some(Bound::Day(day(2024, 7, 1))),
+            to: Some(Bound::Day(day(2026, 7, 1))),
+            lang: "en".into(),
+            ..Default::default()
+        },
+        now: midnight(2026, 6, 30),
+    }
+}
+
+fn sentence<'a>(insights: &'a [String], needle: &str) -> &'a str {
+    insights
+        .iter()
+        .find(|s| s.contains(needle))
+        .unwrap_or_else(|| panic!("no insight with {needle:?}: {insights:?}"))
+}
+
+/// The first percentage after `needle` in the insight that contains it.
+fn percent_after(insights: &[String], needle: &str) -> f64 {
+    let text = sentence(insights, needle);
+    let rest = &text[text.find(needle).unwrap() + needle.len()..];
+    let digits: String = rest
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    digits.parse::<f64>().unwrap() / 100.0
+}
+
+/// The last percentage before `needle` in the insight that contains it.
+fn percent_before(insights: &[String], needle: &str) -> f64 {
+    let text = sentence(insights, needle);
+    let head = text[..text.find(needle).unwrap()].trim_end_matches(|c: char| !c.is_ascii_digit());
+    let start = head
+        .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map_or(0, |i| i + 1);
+    head[start..].parse::<f64>().unwrap() / 100.0
+}
+
+#[test]
+fn conversion_insights_find_the_generators_truths() {
+    let (_dir, store) = medium();
+    let report = build(&two_years(&store), "conversion").unwrap();
+    let insights = &report.insights;
+    // The newest leads have had less time to convert, so rates read a little low.
+    let email = percent_after(insights, "email leads converted at");
+    assert!((email - 0.17).abs() < 0.03, "{insights:?}");
+    let paid = percent_before(insights, "of paid_ads leads");
+    assert!((paid - 0.03).abs() < 0.015, "{insights:?}");
+    let faster = percent_after(insights, "referral leads close");
+    assert!((faster - 0.30).abs() < 0.08, "{insights:?}");
+    let share = percent_after(insights, "organic leads are");
+    assert!((share - 0.60).abs() < 0.03, "{insights:?}");
+    let smaller = percent_after(insights, "average deal is");
+    assert!((smaller - 0.15).abs() < 0.08, "{insights:?}");
+}
+
+#[test]
+fn report_columns_named_after_metrics_equal_the_metrics() {
+    let (_dir, store) = medium();
+    let ctx = two_years(&store);
+    let metric = |name: &str, by: &[embudo_metrics::Dim], to: Bound| {
+        let query = Query {
+            metric: name.into(),
+            from: Bound::Day(day(2024, 7, 1)),
+            to,
+            grain: None,
+            by: by.to_vec(),
+            filters: Vec::new(),
+            compare: None,
+        };
+        embudo_metrics::run(&store, &DuckDb, &ctx.calendar, &query, "en").unwrap()
+    };
+    // Pipeline values per stage at the instant, against the metric at that instant.
+    let mut at_now = two_years(&store);
+    at_now.params.at = Some(midnight(2026, 7, 1));
+    let pipeline = build(&at_now, "pipeline").unwrap();
+    let by_stage = metric(
+        "pipeline_value",
+        &[embudo_metrics::Dim::Pipeline, embudo_metrics::Dim::Stage],
+        Bound::Day(day(2026, 7, 1)),
+    );
+    for row in by_stage.rows {
+        let stages = &pipeline.sections[0];
+        let found = stages
+            .rows
+            .iter()
+            .find(|r| {
+                Some(r[0].as_str().unwrap().to_owned()) == row.dims[0]
+                    && Some(r[1].as_str().unwrap().to_owned()) == row.dims[1]
+            })
+            .unwrap();
+        assert!(
+            (num(found[3].clone()) - row.value.unwrap()).abs() < 1e-6,
+            "{:?}",
+            row.dims
+        );
+    }
+    // Profitability totals are the revenue and margin metrics.
+    let profit = build(&ctx, "profitability").unwrap();
+    let revenue = metric("revenue", &[], Bound::Day(day(2026, 7, 1))).rows[0]
+        .value
+        .unwrap();
+    let margin = metric("margin", &[], Bound::Day(day(2026, 7, 1))).rows[0]
+        .value
+        .unwrap();
+    assert!((num(cell(&profit, "totals", "customer", "Totals", "revenue")) - revenue).abs() < 1e-3);
+    assert!((num(cell(&profit, "totals", "customer", "Totals", "margin")) - margin).abs() < 1e-3);
+    // Lost deals by last stage add up to the deals_lost metric.
+    let lost = build(&ctx, "lost_deals").unwrap();
+    let by_stage: f64 = lost.sections[1]
+        .rows
+        .iter()
+        .map(|r| num(r[1].clone()))
+        .sum();
+    assert_eq!(
+        by_stage,
+        metric("deals_lost", &[], Bound::Day(day(2026, 7, 1))).rows[0]
+            .value
+            .unwrap()
+    );
+    // Conversion: prospects per source are the metric's.
+    let conversion = build(&ctx, "conversion").unwrap();
+    for row in metric(
+        "prospects",
+        &[embudo_metrics::Dim::LeadSource],
+        Bound::Day(day(2026, 7, 1)),
+    )
+    .rows
+    {
+        let source = row.dims[0].clone().unwrap();
+        assert_eq!(
+            num(cell(
+                &conversion,
+                "by_source",
+                "lead_source",
+                &source,
+                "prospects"
+            )),
+            row.value.unwrap()
+        );
+    }
+}
