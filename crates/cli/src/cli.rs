@@ -323,7 +323,7 @@ pub struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Which benchmarks: store (generation and raw queries), metrics, or all
+    /// Which benchmarks: store (generation and raw queries), metrics, reports, or all
     #[arg(default_value = "all")]
     pub suite: BenchSuite,
 
@@ -342,6 +342,7 @@ pub enum BenchSuite {
     All,
     Store,
     Metrics,
+    Reports,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {

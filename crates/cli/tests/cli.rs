@@ -493,3 +493,56 @@ fn goals_are_added_followed_and_removed() {
     );
     sandbox.fails(&["goal", "rm", "H1 deals"], 1);
 }
+
+#[test]
+fn reports_render_in_every_format() {
+    let sandbox = Sandbox::new();
+    sandbox.generate_small();
+    let names = sandbox.json(&["report", "list"]);
+    assert_eq!(names.as_array().unwrap().len(), 14);
+    let range = ["--from", "2026-01-01", "--to", "2026-07-01"];
+    let mut args = vec!["report", "lost_deals"];
+    args.extend(range);
+    let json = sandbox.json(&args);
+    assert_eq!(json["report"], "lost_deals");
+    assert_eq!(json["params"]["from"], "2026-01-01");
+    assert!(!json["sections"].as_array().unwrap().is_empty());
+    let mut csv_args = args.clone();
+    csv_args.extend(["--format", "csv"]);
+    let csv = sandbox.ok(&csv_args);
+    assert!(
+        csv.starts_with("# lost_deals / by_reason\nlost_reason,deals_lost,"),
+        "{csv}"
+    );
+    let table = sandbox.ok(&args);
+    assert!(
+        table.contains("Lost deals report") && table.contains("Lost reason"),
+        "{table}"
+    );
+    let spanish = sandbox.ok(&[
+        "--lang",
+        "es",
+        "report",
+        "lost_deals",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-07-01",
+    ]);
+    assert!(
+        spanish.contains("Informe de transacciones perdidas")
+            && spanish.contains("Motivo de pérdida")
+    );
+    sandbox.ok(&["report", "all", "--format", "html", "-o", "pack.html"]);
+    let page = std::fs::read_to_string(sandbox.path("pack.html")).unwrap();
+    assert!(
+        page.starts_with("<!DOCTYPE html>")
+            && page.contains("<svg")
+            && page.contains("id=\"adoption\"")
+    );
+    let pack = sandbox.json(&["report", "all"]);
+    assert_eq!(pack["reports"].as_array().unwrap().len(), 14);
+    let message = sandbox.fails(&["report", "pipelines"], 1);
+    assert!(message.contains("reports are pipeline"), "{message}");
+    sandbox.fails(&["tables", "--format", "html"], 1);
+}

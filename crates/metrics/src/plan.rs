@@ -194,7 +194,9 @@ pub fn run(
             notes.push(note.text.replace("{n}", &n.to_string()));
         }
     }
+    let rows = spine_rows(metric, &by, &spine, &current, previous.as_ref());
     Ok(MetricResult {
+        rows,
         metric: metric.name.clone(),
         label: metric.label(lang).to_owned(),
         unit: metric.unit,
@@ -203,7 +205,6 @@ pub fn run(
         grain: query.grain,
         by,
         compare: query.compare,
-        rows: spine_rows(metric, &spine, &current, previous.as_ref()),
         notes,
     })
 }
@@ -247,6 +248,7 @@ fn evaluate(
 /// metric's value for an empty period where nothing was measured.
 fn spine_rows(
     metric: &Metric,
+    by: &[Dim],
     spine: &[Period],
     current: &BTreeMap<Key, Option<f64>>,
     previous: Option<&BTreeMap<Key, Option<f64>>>,
@@ -257,7 +259,8 @@ fn spine_rows(
         combos.extend(previous.keys().map(|(_, dims)| dims.clone()));
     }
     if combos.is_empty() {
-        combos.insert(Vec::new());
+        // Nothing measured anywhere: one row per period, with no dimension values.
+        combos.insert(vec![None; by.len()]);
     }
     let empty = |period: &Period| {
         let inputs: Vec<Option<f64>> = metric.measures.iter().map(|m| m.agg.empty()).collect();

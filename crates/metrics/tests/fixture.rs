@@ -316,3 +316,25 @@ fn user_values_are_bound_not_spliced() {
     let result = run(&store, &DuckDb, &Calendar::default(), &query, "en").unwrap();
     assert_eq!(result.rows[0].value, Some(0.0));
 }
+
+#[test]
+fn an_empty_split_still_has_one_row_per_period() {
+    let (_dir, store) = fixture();
+    let query = Query {
+        metric: "prospects".into(),
+        from: day(2024, 1, 1),
+        to: day(2024, 3, 1),
+        grain: Some(embudo_metrics::Grain::Month),
+        by: vec![Dim::LeadSource],
+        filters: Vec::new(),
+        compare: None,
+    };
+    let rows = run(&store, &DuckDb, &Calendar::default(), &query, "en")
+        .unwrap()
+        .rows;
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|r| r.dims == vec![None] && r.value == Some(0.0))
+    );
+}

@@ -37,7 +37,7 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
             };
             hint(config, format_args!("Generating the {} scale…", args.scale));
             let generated = generate(&mut store, &params, LoadMode::Append, config.quiet)?;
-            if args.suite != BenchSuite::Metrics {
+            if matches!(args.suite, BenchSuite::All | BenchSuite::Store) {
                 let seconds = generated.elapsed.as_secs_f64();
                 rows.push(figure(
                     format!("generate --scale {}", args.scale),
@@ -53,7 +53,7 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
     };
     let started = Instant::now();
     let store = Store::open_read_only(&path)?;
-    if args.suite != BenchSuite::Metrics {
+    if matches!(args.suite, BenchSuite::All | BenchSuite::Store) {
         rows.push(figure(
             "open store read-only".into(),
             None,
@@ -69,9 +69,13 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
             ));
         }
     }
-    if args.suite != BenchSuite::Store {
+    if matches!(args.suite, BenchSuite::All | BenchSuite::Metrics) {
         hint(config, "Timing every metric over one year…");
         rows.extend(metric_figures(&store, config, range_end)?);
+    }
+    if matches!(args.suite, BenchSuite::All | BenchSuite::Reports) {
+        hint(config, "Timing every report over the last month…");
+        rows.extend(report_figures(&store, config, range_end)?);
     }
     output::print(
         &Table {
@@ -126,6 +130,48 @@ fn metric_figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<
     }
     let name = format!("whole catalogue ({} metrics), one year", catalogue().len());
     rows.push(figure(name, None, started.elapsed().as_secs_f64()));
+    Ok(rows)
+}
+
+/// Each report over the month before `end` (at `end` for point-in-time reports), then the
+/// whole pack.
+fn report_figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<Vec<Value>>> {
+    let at = config
+        .calendar
+        .to_utc(end.and_hms_opt(0, 0, 0).expect("midnight"));
+    let ctx = embudo_reports::Context {
+        store,
+        calendar: config.calendar,
+        params: embudo_reports::Params {
+            from: Some(Bound::Day(end - chrono::Months::new(1))),
+            to: Some(Bound::Day(end)),
+            at: Some(at),
+            lang: config.lang.clone(),
+            ..Default::default()
+        },
+        now: at,
+    };
+    let mut rows = Vec::new();
+    for name in embudo_reports::NAMES {
+        let started = Instant::now();
+        embudo_reports::build(&ctx, name)?;
+        rows.push(figure(
+            format!("report {name}"),
+            None,
+            started.elapsed().as_secs_f64(),
+        ));
+    }
+    let started = Instant::now();
+    let reports = embudo_reports::NAMES
+        .iter()
+        .map(|name| embudo_reports::build(&ctx, name))
+        .collect::<Result<Vec<_>, _>>()?;
+    embudo_reports::html::page("bench", &reports, &config.lang);
+    rows.push(figure(
+        "report all (built and rendered as HTML)".into(),
+        None,
+        started.elapsed().as_secs_f64(),
+    ));
     Ok(rows)
 }
 
