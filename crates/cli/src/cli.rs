@@ -61,6 +61,8 @@ pub enum Format {
     Json,
     /// One self-contained HTML page (reports only).
     Html,
+    /// An Excel workbook, a sheet per section (reports only; needs -o FILE).
+    Xlsx,
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,7 +17,9 @@ pub fn print(table: &Table, format: Format) -> Result<()> {
 
 pub fn write(table: &Table, format: Format, out: &mut impl Write) -> Result<()> {
     match format {
-        Format::Html => anyhow::bail!("--format html is for reports; use table, csv or json here"),
+        Format::Html | Format::Xlsx => {
+            anyhow::bail!("--format html and xlsx are for reports; use table, csv or json here")
+        }
         Format::Table => writeln!(out, "{}", terminal_table(table))?,
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(out);

@@ -540,6 +540,14 @@ fn reports_render_in_every_format() {
             && page.contains("<svg")
             && page.contains("id=\"adoption\"")
     );
+    sandbox.ok(&["report", "all", "--format", "xlsx", "-o", "pack.xlsx"]);
+    assert!(
+        std::fs::read(sandbox.path("pack.xlsx"))
+            .unwrap()
+            .starts_with(b"PK")
+    );
+    let message = sandbox.fails(&["report", "all", "--format", "xlsx"], 1);
+    assert!(message.contains("-o FILE.xlsx"), "{message}");
     let pack = sandbox.json(&["report", "all"]);
     assert_eq!(pack["reports"].as_array().unwrap().len(), 14);
     let message = sandbox.fails(&["report", "pipelines"], 1);

@@ -9,6 +9,7 @@
 //! - [`i18n`]: English and Spanish labels.
 //! - [`svg`]: self-contained SVG charts (shared with the web dashboard).
 //! - [`html`]: one self-contained HTML page for a report or a pack.
+//! - [`xlsx`]: one workbook, a sheet per section, typed cells.
 //!
 //! A number in a column named after a metric is that metric's value over the same range
 //! and filters: those columns come from `embudo-metrics`, never from SQL of their own.
@@ -20,6 +21,7 @@ pub mod i18n;
 pub mod insights;
 pub mod model;
 pub mod svg;
+pub mod xlsx;
 
 pub use catalog::{NAMES, build};
 pub use context::{Context, Params};

@@ -678,3 +678,33 @@ fn report_columns_named_after_metrics_equal_the_metrics() {
         );
     }
 }
+
+#[test]
+fn the_workbook_opens_with_typed_numbers() {
+    use calamine::{Data, Reader, Xlsx};
+    let (_dir, store) = fixture();
+    let ctx = january(&store, "en");
+    let reports: Vec<Report> = NAMES.iter().map(|n| build(&ctx, n).unwrap()).collect();
+    let bytes = embudo_reports::xlsx::workbook(&reports).unwrap();
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let names = book.sheet_names();
+    let sections: usize = reports.iter().map(|r| r.sections.len()).sum();
+    assert_eq!(
+        names.len(),
+        sections + 1,
+        "a sheet per section and a contents sheet"
+    );
+    let sheet = names
+        .iter()
+        .find(|n| n.starts_with("profitability by_customer"))
+        .unwrap()
+        .clone();
+    let range = book.worksheet_range(&sheet).unwrap();
+    assert_eq!(range.get((0, 0)), Some(&Data::String("Customer".into())));
+    // C1's revenue, 1000, is a number, not text.
+    let c1 = range
+        .rows()
+        .find(|r| r[0] == Data::String("C1".into()))
+        .unwrap();
+    assert_eq!(c1[1], Data::Float(1000.0));
+}

@@ -87,7 +87,9 @@ pub fn print(result: &MetricResult, format: Format) -> Result<()> {
             writeln!(out)?;
             Ok(())
         }
-        Format::Html => bail!("--format html is for reports; use table, csv or json here"),
+        Format::Html | Format::Xlsx => {
+            bail!("--format html and xlsx are for reports; use table, csv or json here")
+        }
         Format::Table | Format::Csv => {
             if result.rows.is_empty() {
                 bail!("no rows");

@@ -26,6 +26,9 @@ pub fn run(config: &Config, args: &ReportArgs) -> Result<()> {
         .iter()
         .map(|n| embudo_reports::build(&ctx, n))
         .collect::<Result<Vec<_>, _>>()?;
+    if config.format == Format::Xlsx && args.output.is_none() {
+        bail!("--format xlsx writes a file: add -o FILE.xlsx");
+    }
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
@@ -94,6 +97,7 @@ pub fn render(reports: &[Report], pack: bool, config: &Config, out: &mut dyn Wri
             serde_json::to_writer_pretty(&mut *out, &json!({ "reports": reports }))?
         }
         Format::Json => serde_json::to_writer_pretty(&mut *out, &reports[0])?,
+        Format::Xlsx => out.write_all(&embudo_reports::xlsx::workbook(reports)?)?,
         Format::Html => {
             let title = if pack {
                 pack_title(&config.lang)
@@ -129,7 +133,9 @@ pub fn render(reports: &[Report], pack: bool, config: &Config, out: &mut dyn Wri
             return Ok(());
         }
     }
-    writeln!(out)?;
+    if config.format != Format::Xlsx {
+        writeln!(out)?;
+    }
     Ok(())
 }
 
