@@ -514,6 +514,14 @@ fn reports_render_in_every_format() {
         csv.starts_with("# lost_deals / by_reason\nlost_reason,deals_lost,"),
         "{csv}"
     );
+    let mut files = args.clone();
+    files.extend(["--format", "csv", "-o", "lost.csv", "--quiet"]);
+    sandbox.ok(&files);
+    let by_reason = std::fs::read_to_string(sandbox.path("lost-lost_deals-by_reason.csv")).unwrap();
+    assert!(
+        by_reason.starts_with("lost_reason,deals_lost,"),
+        "{by_reason}"
+    );
     let table = sandbox.ok(&args);
     assert!(
         table.contains("Lost deals report") && table.contains("Lost reason"),

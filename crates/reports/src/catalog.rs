@@ -39,7 +39,10 @@ pub fn build(ctx: &Context<'_>, name: &str) -> Result<Report, ReportError> {
         report: name.to_owned(),
         title: label(&format!("report.{name}"), ctx.lang()),
         params: ctx.params_json(POINT_IN_TIME.contains(&name)),
-        generated_at: ctx.now.and_utc().to_rfc3339(),
+        generated_at: ctx
+            .now
+            .and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         sections: Vec::new(),
         insights: Vec::new(),
         notes: Vec::new(),
@@ -244,7 +247,7 @@ fn profitability(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErr
             "SELECT {customer} AS customer, sum(r.amount), sum(coalesce(r.cost, 0)), sum(r.amount - coalesce(r.cost, 0)),
                     sum(r.amount - coalesce(r.cost, 0)) / nullif(sum(r.amount), 0),
                     count(DISTINCT r.deal_id) + count(DISTINCT r.order_id),
-                    CAST(min(r.occurred_at) AS VARCHAR), CAST(max(r.occurred_at) AS VARCHAR),
+                    CAST(CAST(min(r.occurred_at) AS DATE) AS VARCHAR), CAST(CAST(max(r.occurred_at) AS DATE) AS VARCHAR),
                     count(*) FILTER (WHERE r.cost IS NULL)
              FROM revenue_lines r LEFT JOIN companies co ON co.id = r.company_id LEFT JOIN contacts ct ON ct.id = r.contact_id
              WHERE r.occurred_at >= ? AND r.occurred_at < ?
@@ -323,9 +326,9 @@ fn profitability(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErr
         missing,
     );
     report.sections.push(missing_section);
-    report
-        .insights
-        .extend(insights::pareto(&report.sections[0], customers, ctx.lang()));
+    let (found, notes) = insights::pareto(&report.sections[0], customers, ctx.lang());
+    report.insights.extend(found);
+    report.notes.extend(notes);
     Ok(())
 }
 
@@ -458,9 +461,9 @@ fn sales_performance(ctx: &Context<'_>, report: &mut Report) -> Result<(), Repor
         .collect();
     let mut totals = ctx.metrics_section("totals", &totals_queries)?;
     totals.chart = chart(ChartKind::Line, "period", &["revenue"]);
-    report
-        .insights
-        .extend(insights::owner_close_rates(ctx, &by_owner)?);
+    let (found, notes) = insights::owner_close_rates(ctx)?;
+    report.insights.extend(found);
+    report.notes.extend(notes);
     report.sections.push(by_owner);
     report.sections.push(totals);
     Ok(())
@@ -868,9 +871,9 @@ fn lost_deals(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     by_reason.chart = chart(ChartKind::Bar, "lost_reason", &["deals_lost"]);
-    report
-        .insights
-        .extend(insights::lost_reason(&by_reason, ctx.lang()));
+    let (found, notes) = insights::lost_reason(&by_reason, ctx.lang());
+    report.insights.extend(found);
+    report.notes.extend(notes);
     report.sections.push(by_reason);
     let (from, to) = ctx.range_utc();
     let (filters, filter_params) = ctx.deal_filters();

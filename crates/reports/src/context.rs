@@ -170,7 +170,14 @@ impl Context<'_> {
     pub fn params_json(&self, point_in_time: bool) -> Map<String, Value> {
         let mut out = Map::new();
         if point_in_time {
-            out.insert("at".into(), json!(self.at().and_utc().to_rfc3339()));
+            out.insert(
+                "at".into(),
+                json!(
+                    self.at()
+                        .and_utc()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+            );
         }
         let (from, to) = self.range();
         out.insert("from".into(), json!(from.to_string()));

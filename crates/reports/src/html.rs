@@ -21,12 +21,13 @@ figure { margin: .5rem 0; } .report { page-break-before: always; } .report:first
 /// The page for `reports` (a table of contents when there is more than one).
 pub fn page(title: &str, reports: &[Report], lang: &str) -> String {
     let mut html = format!(
-        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\" />\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\" />\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
         if lang == "es" { "es" } else { "en" },
         escape(title),
-        escape(title)
     );
+    // A single report's own heading is the page's; a pack gets a title and contents.
     if reports.len() > 1 {
+        let _ = writeln!(html, "<h1>{}</h1>", escape(title));
         html.push_str("<nav><ol>\n");
         for report in reports {
             let _ = writeln!(

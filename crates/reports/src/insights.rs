@@ -313,11 +313,9 @@ pub fn slowest_stage(stages: &Section, lang: &str) -> Option<String> {
     })
 }
 
-/// Owners furthest above and below the team's close rate over the whole range.
-pub fn owner_close_rates(
-    ctx: &Context<'_>,
-    _by_owner: &Section,
-) -> Result<Vec<String>, ReportError> {
+/// Owners furthest above and below the team's close rate over the whole range, or a note
+/// when no owner closed enough deals: (insights, notes).
+pub fn owner_close_rates(ctx: &Context<'_>) -> Result<(Vec<String>, Vec<String>), ReportError> {
     let owners = ctx.metrics_section(
         "owners",
         &[
@@ -333,8 +331,9 @@ pub fn owner_close_rates(
         &ctx.query("close_rate", &[], None, None),
         ctx.lang(),
     )?;
+    let thin = || Ok((Vec::new(), vec![say(ctx.lang(), "note.thin_owners", &[])]));
     let Some(team_rate) = team.rows.first().and_then(|r| r.value) else {
-        return Ok(Vec::new());
+        return thin();
     };
     let rated: Vec<(String, f64)> = owners
         .rows
@@ -342,6 +341,9 @@ pub fn owner_close_rates(
         .filter(|r| num(r, 2).unwrap_or(0.0) + num(r, 3).unwrap_or(0.0) >= 10.0)
         .filter_map(|r| Some((text(r, 0), num(r, 1)?)))
         .collect();
+    if rated.is_empty() {
+        return thin();
+    }
     let mut out = Vec::new();
     let points = |x: f64| format!("{:.0}", (x - team_rate).abs() * 100.0);
     if let Some(top) = rated
@@ -366,28 +368,32 @@ pub fn owner_close_rates(
             &[&low.0, &pct(low.1), &points(low.1), &pct(team_rate)],
         ));
     }
-    Ok(out)
+    Ok((out, Vec::new()))
 }
 
 /// The biggest lost reason and its change. `by_reason` has lost_reason, deals_lost,
 /// deals_lost_previous, deals_lost_change_pct, lost_revenue; sorted by deals lost.
-pub fn lost_reason(by_reason: &Section, lang: &str) -> Option<String> {
+pub fn lost_reason(by_reason: &Section, lang: &str) -> (Vec<String>, Vec<String>) {
     let total: f64 = by_reason.rows.iter().filter_map(|r| num(r, 1)).sum();
-    let top = by_reason.rows.first()?;
-    let lost = num(top, 1)?;
-    if lost < 5.0 {
-        return None;
-    }
+    let top = by_reason.rows.first();
+    let lost = top.and_then(|r| num(r, 1)).unwrap_or(0.0);
+    let Some(top) = top.filter(|_| lost >= 5.0) else {
+        return (
+            Vec::new(),
+            vec![say(lang, "note.thin_lost", &[&format!("{total:.0}")])],
+        );
+    };
     let (reason, share) = (text(top, 0), pct(lost / total));
     let count = format!("{lost:.0}");
-    Some(match num(top, 3) {
+    let sentence = match num(top, 3) {
         Some(change) => say(
             lang,
             "insight.lost_reason_change",
             &[&reason, &count, &share, &signed_pct(change)],
         ),
         None => say(lang, "insight.lost_reason", &[&reason, &count, &share]),
-    })
+    };
+    (vec![sentence], Vec::new())
 }
 
 /// The metrics whose moves explain a goal's metric, for the corrective-action hint.
@@ -438,9 +444,12 @@ pub fn goal_status(goal: &Progress, lang: &str) -> String {
 
 /// The share of revenue from the top fifth of `customers` (rows sorted by margin, so the
 /// revenue ranking is recomputed here).
-pub fn pareto(section: &Section, customers: usize, lang: &str) -> Option<String> {
+pub fn pareto(section: &Section, customers: usize, lang: &str) -> (Vec<String>, Vec<String>) {
     if customers < 10 {
-        return None;
+        return (
+            Vec::new(),
+            vec![say(lang, "note.thin_pareto", &[&customers.to_string()])],
+        );
     }
     let mut revenue: Vec<f64> = section.rows[..customers]
         .iter()
@@ -449,6 +458,16 @@ pub fn pareto(section: &Section, customers: usize, lang: &str) -> Option<String>
     revenue.sort_by(|a, b| b.total_cmp(a));
     let total: f64 = revenue.iter().sum();
     let top = customers / 5;
+    if total <= 0.0 {
+        return (Vec::new(), Vec::new());
+    }
     let share = revenue.iter().take(top).sum::<f64>() / total;
-    (total > 0.0).then(|| say(lang, "insight.pareto", &[&top.to_string(), &pct(share)]))
+    (
+        vec![say(
+            lang,
+            "insight.pareto",
+            &[&top.to_string(), &pct(share)],
+        )],
+        Vec::new(),
+    )
 }

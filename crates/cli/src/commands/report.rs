@@ -29,6 +29,9 @@ pub fn run(config: &Config, args: &ReportArgs) -> Result<()> {
     if config.format == Format::Xlsx && args.output.is_none() {
         bail!("--format xlsx writes a file: add -o FILE.xlsx");
     }
+    if let (Format::Csv, Some(path)) = (config.format, &args.output) {
+        return write_csv_files(&reports, path, config);
+    }
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
@@ -110,17 +113,7 @@ pub fn render(reports: &[Report], pack: bool, config: &Config, out: &mut dyn Wri
             for report in reports {
                 for section in &report.sections {
                     writeln!(out, "# {} / {}", report.report, section.name)?;
-                    let mut writer = csv::Writer::from_writer(&mut *out);
-                    writer.write_record(section.columns.iter().map(|c| &c.key))?;
-                    for row in &section.rows {
-                        writer.write_record(row.iter().map(|v| match v {
-                            serde_json::Value::Null => String::new(),
-                            serde_json::Value::String(s) => s.clone(),
-                            other => other.to_string(),
-                        }))?;
-                    }
-                    writer.flush()?;
-                    drop(writer);
+                    write_csv(section, out)?;
                     writeln!(out)?;
                 }
             }
@@ -135,6 +128,53 @@ pub fn render(reports: &[Report], pack: bool, config: &Config, out: &mut dyn Wri
     }
     if config.format != Format::Xlsx {
         writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// One section as CSV with a header of column keys.
+fn write_csv(section: &embudo_reports::Section, out: &mut dyn Write) -> Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(section.columns.iter().map(|c| &c.key))?;
+    for row in &section.rows {
+        writer.write_record(row.iter().map(|v| match v {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }))?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// CSV to files: one per section, named `<stem>-<report>-<section>.csv` beside `path`.
+fn write_csv_files(reports: &[Report], path: &std::path::Path, config: &Config) -> Result<()> {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("report");
+    for report in reports {
+        for section in &report.sections {
+            let slug: String = section
+                .name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let file = path.with_file_name(format!("{stem}-{}-{slug}.csv", report.report));
+            let mut out = std::io::BufWriter::new(
+                std::fs::File::create(&file)
+                    .with_context(|| format!("creating {}", file.display()))?,
+            );
+            write_csv(section, &mut out)?;
+            out.flush()?;
+            super::hint(config, file.display());
+        }
     }
     Ok(())
 }
