@@ -85,6 +85,15 @@ fn sort_desc(rows: &mut [Vec<Value>], column: usize) {
     });
 }
 
+/// Live deals open at an instant (bound twice), with their visit `h`, stage `s` and the
+/// joins of the report filters.
+fn open_deals_at() -> String {
+    format!(
+        "FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS}
+         WHERE h.entered_at <= ? AND coalesce(h.exited_at, {INFINITY}) > ? AND s.kind = 'open' AND {DEAL_LIVE}"
+    )
+}
+
 fn ts(t: NaiveDateTime) -> Param {
     Param::Timestamp(t)
 }
@@ -101,6 +110,7 @@ fn chart(kind: ChartKind, x: &str, y: &[&str]) -> Option<Chart> {
 /// to close next.
 fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let at = ctx.at();
+    let open_at = open_deals_at();
     let (filters, filter_params) = ctx.deal_filters();
     let mut params = vec![ts(at), ts(at), ts(at - Duration::days(14)), ts(at), ts(at)];
     params.extend(filter_params.iter().cloned());
@@ -165,8 +175,7 @@ fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         "next_to_close",
         &format!(
             "SELECT d.name, own.name, pl.name, s.name, d.amount, d.amount * s.probability, CAST(d.expected_close_date AS VARCHAR)
-             FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS}
-             WHERE h.entered_at <= ? AND coalesce(h.exited_at, {INFINITY}) > ? AND s.kind = 'open' AND {DEAL_LIVE}
+             {open_at}
                AND d.expected_close_date >= CAST(? AS DATE) AND d.expected_close_date < CAST(? AS DATE) {filters}
              ORDER BY d.amount * s.probability DESC, d.id LIMIT 25"
         ),
@@ -464,14 +473,35 @@ fn sales_performance(ctx: &Context<'_>, report: &mut Report) -> Result<(), Repor
     let (found, notes) = insights::owner_close_rates(ctx)?;
     report.insights.extend(found);
     report.notes.extend(notes);
+    // Deal counts over time on an axis of their own: next to revenue they would be flat.
+    let keep: Vec<usize> = ["period", "deals_created", "deals_won", "deals_lost"]
+        .iter()
+        .filter_map(|key| totals.column(key))
+        .collect();
+    let mut deals = ctx.section(
+        "deals_over_time",
+        keep.iter().map(|&i| totals.columns[i].clone()).collect(),
+        totals
+            .rows
+            .iter()
+            .map(|row| keep.iter().map(|&i| row[i].clone()).collect())
+            .collect(),
+    );
+    deals.chart = chart(
+        ChartKind::Line,
+        "period",
+        &["deals_created", "deals_won", "deals_lost"],
+    );
     report.sections.push(by_owner);
     report.sections.push(totals);
+    report.sections.push(deals);
     Ok(())
 }
 
 /// Open deals by expected close month: stage-weighted amounts and revenue already won.
 fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let at = ctx.at();
+    let open_at = open_deals_at();
     let months = ctx.params.months.unwrap_or(3).clamp(1, 24);
     let first = ctx.calendar.to_local(at).date().with_day(1).expect("day 1");
     let end = first + Months::new(months);
@@ -487,8 +517,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         "by_month",
         &format!(
             "SELECT strftime(date_trunc('month', d.expected_close_date), '%Y-%m-%d'), count(*), sum(d.amount), sum(d.amount * s.probability)
-             FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS}
-             WHERE h.entered_at <= ? AND coalesce(h.exited_at, {INFINITY}) > ? AND s.kind = 'open' AND {DEAL_LIVE}
+             {open_at}
                AND d.expected_close_date >= CAST(? AS DATE) AND d.expected_close_date < CAST(? AS DATE) {filters}
              GROUP BY 1 ORDER BY 1"
         ),
@@ -532,8 +561,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         "deals",
         &format!(
             "SELECT d.name, own.name, pl.name, s.name, d.amount, s.probability, d.amount * s.probability, CAST(d.expected_close_date AS VARCHAR)
-             FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS}
-             WHERE h.entered_at <= ? AND coalesce(h.exited_at, {INFINITY}) > ? AND s.kind = 'open' AND {DEAL_LIVE} {filters}
+             {open_at} {filters}
              ORDER BY d.amount * s.probability DESC, d.id LIMIT 50"
         ),
         &params,
@@ -553,8 +581,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     params.extend(filter_params);
     let undated = ctx.store.query_with(
         &format!(
-            "SELECT count(*) FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS}
-             WHERE h.entered_at <= ? AND coalesce(h.exited_at, {INFINITY}) > ? AND s.kind = 'open' AND {DEAL_LIVE}
+            "SELECT count(*) {open_at}
                AND d.expected_close_date IS NULL {filters}"
         ),
         &params,

@@ -99,6 +99,11 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("section.by_owner", "By owner", "Por responsable"),
     ("section.totals", "Totals", "Totales"),
     (
+        "section.deals_over_time",
+        "Deals over time",
+        "Oportunidades a lo largo del tiempo",
+    ),
+    (
         "section.by_reason",
         "By lost reason",
         "Por motivo de pérdida",
