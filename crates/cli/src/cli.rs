@@ -141,6 +141,18 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Report(ReportArgs),
 
+    /// Find inaccurate customer data: every check with its failing rows and a quality score.
+    ///
+    /// Each run's scores are kept (table audit_runs) so their trend shows.
+    ///
+    /// Examples:
+    ///   embudo audit
+    ///   embudo audit --entity contacts --format json
+    ///   embudo audit --check contacts.email.typo_domain
+    ///   embudo audit access
+    #[command(verbatim_doc_comment)]
+    Audit(AuditArgs),
+
     /// Measure Embudo on this machine and print the figures.
     ///
     /// Benchmarks run on a fresh store generated in a temporary directory, or on --store.
@@ -314,6 +326,27 @@ pub struct ReportArgs {
     /// Write to this file instead of standard output
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: Option<AuditCommand>,
+    /// Only the checks of this entity (contacts, companies, deals, activities)
+    #[arg(long)]
+    pub entity: Option<String>,
+    /// Only this check
+    #[arg(long)]
+    pub check: Option<String>,
+    /// Judge freshness, future dates and inactivity as of this instant [default: now]
+    #[arg(long, global = true)]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Who has access to customer data, when they last logged in, what they exported.
+    Access,
 }
 
 #[derive(Debug, Args)]

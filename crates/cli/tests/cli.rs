@@ -562,3 +562,48 @@ fn reports_render_in_every_format() {
     assert!(message.contains("reports are pipeline"), "{message}");
     sandbox.fails(&["tables", "--format", "html"], 1);
 }
+
+#[test]
+fn audit_scores_the_data_and_keeps_each_run() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&[
+        "generate",
+        "--seed",
+        "5",
+        "--now",
+        "2026-06-30T12:00:00Z",
+        "--defects",
+        "0.2",
+        "--quiet",
+    ]);
+    let audit = sandbox.json(&["audit", "--at", "2026-06-30T12:00:00Z"]);
+    let overall = audit["score"]["overall"].as_f64().unwrap();
+    assert!(overall > 50.0 && overall < 100.0, "{overall}");
+    let typo = audit["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "contacts.email.typo_domain")
+        .unwrap();
+    assert!(typo["failing"].as_u64().unwrap() > 0);
+    for key in [
+        "id", "entity", "severity", "failing", "total", "pct", "samples",
+    ] {
+        assert!(typo.get(key).is_some(), "a check lacks {key}");
+    }
+    assert!(typo["samples"][0]["fix"].as_str().unwrap().contains('@'));
+    let only = sandbox.json(&["audit", "--entity", "deals", "--at", "2026-06-30"]);
+    assert!(
+        only["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["entity"] == "deals")
+    );
+    let runs = sandbox.json(&["sql", "SELECT count(DISTINCT run_id) AS n FROM audit_runs"]);
+    assert_eq!(runs[0]["n"], 2);
+    let access = sandbox.json(&["audit", "access", "--at", "2026-06-30"]);
+    assert_eq!(access.as_array().unwrap().len(), 20);
+    let message = sandbox.fails(&["audit", "--check", "contacts.nope"], 1);
+    assert!(message.contains("checks are"), "{message}");
+}

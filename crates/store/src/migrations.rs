@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "saved_reports",
         sql: include_str!("../migrations/0004_saved_reports.sql"),
     },
+    Migration {
+        version: 5,
+        name: "audit_runs",
+        sql: include_str!("../migrations/0005_audit_runs.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -53,6 +53,7 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
         &headlines(&store, config, params.now.date())?,
         config.format,
     )?;
+    audit_summary(&store, config, params.now)?;
     write_report_pack(&store, config, path)?;
     let db = path.display();
     let month_start = last_month(params.now.date()).1;
@@ -209,4 +210,21 @@ fn headline(report: &embudo_reports::Report) -> String {
         .map(|(c, v)| format!("{} {}", c.label, embudo_reports::model::display(v, c.kind)))
         .collect();
     format!("{}: {}", section.title, cells.join(", "))
+}
+
+/// The data audit in brief: scores per entity and the five checks failing most rows.
+fn audit_summary(store: &Store, config: &Config, now: chrono::NaiveDateTime) -> Result<()> {
+    use embudo_audit::{checks, score};
+    let findings = checks::run(&checks::Context::new(store, now), None, None)?;
+    let scores = score::score(&findings);
+    score::record(store, &scores, now, &findings)?;
+    hint(
+        config,
+        format_args!("\nData audit: quality score {} / 100", scores.overall),
+    );
+    output::print(&super::audit::score_table(&scores), config.format)?;
+    let mut worst = super::audit::checks_table(&findings);
+    worst.rows.sort_by(|a, b| b[2].as_u64().cmp(&a[2].as_u64()));
+    worst.rows.truncate(5);
+    output::print(&worst, config.format)
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod audit;
 mod bench;
 mod demo;
 mod generate;
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Query(args) => reports::query(&config, &args),
         Command::Goal(command) => reports::goal(&config, &command),
         Command::Report(args) => report::run(&config, &args),
+        Command::Audit(args) => audit::run(&config, &args),
         Command::Bench(args) => bench::run(&config, &args),
     }
 }

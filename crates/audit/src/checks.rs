@@ -1,0 +1,746 @@
+//! The checks. Each reads what it needs with SQL and judges in SQL or Rust; none writes.
+
+use crate::email::{self, FREE_MAIL};
+use crate::labels::near_miss;
+use crate::{AuditError, Dimension, Finding, Sample, Severity};
+use chrono::NaiveDateTime;
+use embudo_model::Label;
+use embudo_model::labels::LeadSource;
+use embudo_store::{Param, Store};
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+
+/// Samples shown per check.
+const SAMPLES: usize = 5;
+
+/// A check's live rows and failing rows.
+type Outcome = Result<(u64, Vec<Sample>), AuditError>;
+
+/// What every check is given.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub store: &'a Store,
+    /// The instant freshness and future dates are judged from (UTC).
+    pub as_of: NaiveDateTime,
+    /// Known e-mail domains, read once for the checks that need them.
+    known: std::cell::OnceCell<KnownDomains>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(store: &'a Store, as_of: NaiveDateTime) -> Context<'a> {
+        Context {
+            store,
+            as_of,
+            known: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn known(&self) -> Result<&KnownDomains, AuditError> {
+        if self.known.get().is_none() {
+            let known = KnownDomains::read(self.store)?;
+            let _ = self.known.set(known);
+        }
+        Ok(self.known.get().expect("just set"))
+    }
+}
+
+/// A check: stable id, entity, dimension, severity, what it means, and how to run it.
+pub struct Check {
+    pub id: &'static str,
+    pub entity: &'static str,
+    pub dimension: Dimension,
+    pub severity: Severity,
+    pub description: &'static str,
+    pub fix: Option<&'static str>,
+    run: fn(&Context<'_>) -> Outcome,
+}
+
+impl std::fmt::Debug for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id)
+    }
+}
+
+impl Check {
+    /// Run the check.
+    pub fn run(&self, ctx: &Context<'_>) -> Result<Finding, AuditError> {
+        let (total, rows) = (self.run)(ctx)?;
+        let failing = rows.len() as u64;
+        Ok(Finding {
+            id: self.id,
+            entity: self.entity,
+            dimension: self.dimension,
+            severity: self.severity,
+            description: self.description,
+            failing,
+            total,
+            pct: if total > 0 {
+                failing as f64 / total as f64
+            } else {
+                0.0
+            },
+            samples: rows.iter().take(SAMPLES).cloned().collect(),
+            fix: self.fix,
+            rows,
+        })
+    }
+}
+
+macro_rules! check {
+    ($id:literal, $entity:literal, $dimension:ident, $severity:ident, $description:literal, $fix:expr, $run:expr) => {
+        Check {
+            id: $id,
+            entity: $entity,
+            dimension: Dimension::$dimension,
+            severity: Severity::$severity,
+            description: $description,
+            fix: $fix,
+            run: $run,
+        }
+    };
+}
+
+/// Every check, in a stable order.
+pub const CHECKS: &[Check] = &[
+    check!(
+        "contacts.email.missing",
+        "contacts",
+        Completeness,
+        Medium,
+        "contacts with neither an e-mail nor a phone",
+        None,
+        |c| {
+            sql_rows(
+                c,
+                "contacts",
+                "SELECT id, NULL FROM contacts c WHERE LIVE AND email IS NULL AND phone IS NULL",
+            )
+        }
+    ),
+    check!(
+        "deals.amount.missing",
+        "deals",
+        Completeness,
+        Medium,
+        "deals past their first stage without an amount",
+        None,
+        |c| {
+            sql_rows(
+                c,
+                "deals",
+                "SELECT d.id, NULL FROM deals d JOIN stages s ON s.id = d.stage_id WHERE LIVE AND s.position > 1 AND d.amount IS NULL",
+            )
+        }
+    ),
+    check!(
+        "deals.expected_close_date.missing",
+        "deals",
+        Completeness,
+        Medium,
+        "open deals past their first stage without an expected close date",
+        None,
+        |c| {
+            sql_rows(
+                c,
+                "deals",
+                "SELECT d.id, NULL FROM deals d JOIN stages s ON s.id = d.stage_id WHERE LIVE AND s.position > 1 AND d.status = 'open' AND d.expected_close_date IS NULL",
+            )
+        }
+    ),
+    check!(
+        "deals.lost_reason.missing",
+        "deals",
+        Completeness,
+        Low,
+        "lost deals without a lost reason",
+        None,
+        |c| {
+            sql_rows(
+                c,
+                "deals",
+                "SELECT id, NULL FROM deals d WHERE LIVE AND status = 'lost' AND lost_reason IS NULL",
+            )
+        }
+    ),
+    check!(
+        "contacts.email.invalid",
+        "contacts",
+        Validity,
+        High,
+        "e-mail addresses that cannot deliver: bad syntax or no real domain suffix",
+        None,
+        invalid_emails
+    ),
+    check!(
+        "contacts.email.typo_domain",
+        "contacts",
+        Validity,
+        High,
+        "e-mail domains one or two keystrokes from a known domain",
+        Some("replace the domain with the known one"),
+        typo_domains
+    ),
+    check!(
+        "contacts.email.role_or_disposable",
+        "contacts",
+        Validity,
+        Low,
+        "role (info@, sales@…) or disposable addresses",
+        None,
+        |c| {
+            rust_rows(
+                c,
+                "contacts",
+                "SELECT id, email FROM contacts c WHERE LIVE AND email IS NOT NULL",
+                |v| email::is_role_or_disposable(v).then_some(None),
+            )
+        }
+    ),
+    check!(
+        "contacts.email.bounced",
+        "contacts",
+        Validity,
+        Medium,
+        "addresses that bounced",
+        None,
+        |c| {
+            sql_rows(
+                c,
+                "contacts",
+                "SELECT id, email FROM contacts c WHERE LIVE AND email_status = 'bounced'",
+            )
+        }
+    ),
+    check!(
+        "contacts.phone.invalid",
+        "contacts",
+        Validity,
+        Medium,
+        "phone numbers that cannot be dialled",
+        None,
+        |c| {
+            rust_rows(
+                c,
+                "contacts",
+                "SELECT id, phone FROM contacts c WHERE LIVE AND phone IS NOT NULL",
+                |v| phone_problem(v).then_some(None),
+            )
+        }
+    ),
+    check!(
+        "companies.phone.invalid",
+        "companies",
+        Validity,
+        Medium,
+        "phone numbers that cannot be dialled",
+        None,
+        |c| {
+            rust_rows(
+                c,
+                "companies",
+                "SELECT id, phone FROM companies c WHERE LIVE AND phone IS NOT NULL",
+                |v| phone_problem(v).then_some(None),
+            )
+        }
+    ),
+    check!(
+        "contacts.birth_date.future",
+        "contacts",
+        Validity,
+        Medium,
+        "birth dates in the future",
+        None,
+        |c| {
+            sql_rows_at(
+                c,
+                "contacts",
+                "SELECT id, CAST(birth_date AS VARCHAR) FROM contacts c WHERE LIVE AND birth_date > CAST(? AS DATE)",
+            )
+        }
+    ),
+    check!(
+        "deals.closed_at.before_created",
+        "deals",
+        Validity,
+        High,
+        "deals closed before they were created",
+        None,
+        |c| {
+            sql_rows(
+                c,
+                "deals",
+                "SELECT id, CAST(closed_at AS VARCHAR) FROM deals d WHERE LIVE AND closed_at < created_at",
+            )
+        }
+    ),
+    check!(
+        "deals.expected_close_date.before_created",
+        "deals",
+        Validity,
+        Medium,
+        "deals expected to close before they were created",
+        None,
+        |c| {
+            sql_rows(
+                c,
+                "deals",
+                "SELECT id, CAST(expected_close_date AS VARCHAR) FROM deals d WHERE LIVE AND expected_close_date < CAST(created_at AS DATE)",
+            )
+        }
+    ),
+    check!(
+        "deals.closed_at.status",
+        "deals",
+        Validity,
+        High,
+        "closed deals without closed_at, or open deals with one",
+        None,
+        |c| {
+            sql_rows(
+                c,
+                "deals",
+                "SELECT id, status FROM deals d WHERE LIVE AND ((status <> 'open') <> (closed_at IS NOT NULL))",
+            )
+        }
+    ),
+    check!(
+        "deals.amount.absurd",
+        "deals",
+        Validity,
+        Medium,
+        "negative amounts, or over a thousand times the median",
+        None,
+        |c| {
+            sql_rows(
+                c,
+                "deals",
+                "SELECT id, amount FROM deals d WHERE LIVE AND (amount < 0 OR amount > 1000 * (SELECT median(amount) FROM deals WHERE amount > 0))",
+            )
+        }
+    ),
+    check!(
+        "contacts.lead_source.label",
+        "contacts",
+        Consistency,
+        Medium,
+        "lead sources outside the canonical labels",
+        Some("replace with the canonical label"),
+        |c| {
+            label_rows(
+                c,
+                "contacts",
+                "SELECT id, lead_source FROM contacts c WHERE LIVE AND lead_source IS NOT NULL",
+                &canonical_sources(),
+            )
+        }
+    ),
+    check!(
+        "deals.source.label",
+        "deals",
+        Consistency,
+        Medium,
+        "deal sources outside the canonical labels",
+        Some("replace with the canonical label"),
+        |c| {
+            label_rows(
+                c,
+                "deals",
+                "SELECT id, source FROM deals d WHERE LIVE AND source IS NOT NULL",
+                &canonical_sources(),
+            )
+        }
+    ),
+    check!(
+        "companies.industry.label",
+        "companies",
+        Consistency,
+        Low,
+        "rare industries that are near-misses of frequent ones",
+        Some("replace with the frequent label"),
+        frequent_label_rows
+    ),
+    check!(
+        "contacts.company_id.orphan",
+        "contacts",
+        Integrity,
+        High,
+        "contacts pointing at a company that does not exist or was deleted or merged",
+        None,
+        |c| {
+            sql_rows(c, "contacts", "SELECT c.id, c.company_id FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
+                                  WHERE c.deleted_at IS NULL AND c.merged_into_id IS NULL AND c.company_id IS NOT NULL
+                                    AND (co.id IS NULL OR co.deleted_at IS NOT NULL OR co.merged_into_id IS NOT NULL)")
+        }
+    ),
+    check!(
+        "deals.contact_id.orphan",
+        "deals",
+        Integrity,
+        High,
+        "deals pointing at a contact that does not exist or was deleted or merged",
+        None,
+        |c| {
+            sql_rows(c, "deals", "SELECT d.id, d.contact_id FROM deals d LEFT JOIN contacts c ON c.id = d.contact_id
+                               WHERE d.deleted_at IS NULL AND d.merged_into_id IS NULL AND d.contact_id IS NOT NULL
+                                 AND (c.id IS NULL OR c.deleted_at IS NOT NULL OR c.merged_into_id IS NOT NULL)")
+        }
+    ),
+    check!(
+        "activities.deal_id.orphan",
+        "activities",
+        Integrity,
+        Medium,
+        "activities pointing at a deal that does not exist or was deleted or merged",
+        None,
+        |c| {
+            sql_rows(c, "activities", "SELECT a.id, a.deal_id FROM activities a LEFT JOIN deals d ON d.id = a.deal_id
+                                    WHERE a.deal_id IS NOT NULL AND (d.id IS NULL OR d.deleted_at IS NOT NULL OR d.merged_into_id IS NOT NULL)")
+        }
+    ),
+    check!(
+        "contacts.updated_at.stale",
+        "contacts",
+        Freshness,
+        Low,
+        "contacts not updated in two years (people change e-mail about that often)",
+        None,
+        |c| {
+            sql_rows_at(
+                c,
+                "contacts",
+                "SELECT id, CAST(updated_at AS VARCHAR) FROM contacts c WHERE LIVE AND updated_at < CAST(? AS TIMESTAMP) - INTERVAL '730 days'",
+            )
+        }
+    ),
+    check!(
+        "contacts.form_resubmission",
+        "contacts",
+        Uniqueness,
+        Medium,
+        "the same person created again within 15 minutes (a form sent twice)",
+        Some("merge into the first record"),
+        |c| {
+            sql_rows(c, "contacts", "SELECT b.id, b.email FROM contacts c JOIN contacts b
+                                  ON lower(trim(b.email)) = lower(trim(c.email)) AND b.id <> c.id
+                                 AND b.created_at >= c.created_at AND b.created_at < c.created_at + INTERVAL '15 minutes'
+                                 AND (b.created_at > c.created_at OR b.id > c.id)
+                                  WHERE c.deleted_at IS NULL AND c.merged_into_id IS NULL
+                                    AND b.deleted_at IS NULL AND b.merged_into_id IS NULL
+                                  GROUP BY b.id, b.email")
+        }
+    ),
+];
+
+/// The live-row condition of an entity's alias, spliced where a query says `LIVE`.
+fn live(entity: &str) -> &'static str {
+    match entity {
+        "contacts" => "c.deleted_at IS NULL AND c.merged_into_id IS NULL",
+        "companies" => "c.deleted_at IS NULL AND c.merged_into_id IS NULL",
+        "deals" => "d.deleted_at IS NULL AND d.merged_into_id IS NULL",
+        _ => "TRUE",
+    }
+}
+
+/// Live rows of `entity`, the denominator of its checks. `entity` is one of the fixed
+/// names above.
+fn total(ctx: &Context<'_>, entity: &str) -> Result<u64, AuditError> {
+    let alias = if entity == "deals" { "d" } else { "c" };
+    let sql = format!(
+        "SELECT count(*) FROM {entity} {alias} WHERE {}",
+        live(entity)
+    );
+    let table = ctx.store.query_with(&sql, &[])?;
+    Ok(table.rows[0][0].as_u64().unwrap_or(0))
+}
+
+fn rows_of(table: embudo_model::Table) -> Vec<Sample> {
+    table
+        .rows
+        .into_iter()
+        .map(|row| Sample {
+            id: row[0].as_i64().unwrap_or_default(),
+            value: row[1].clone(),
+            fix: None,
+        })
+        .collect()
+}
+
+/// Rows an SQL query (first column the id, second the value) finds failing.
+fn sql_rows(ctx: &Context<'_>, entity: &'static str, sql: &str) -> Outcome {
+    let table = ctx
+        .store
+        .query_with(&sql.replace("LIVE", live(entity)), &[])?;
+    Ok((total(ctx, entity)?, rows_of(table)))
+}
+
+/// As [`sql_rows`] with the audit's instant bound to the query's one placeholder.
+fn sql_rows_at(ctx: &Context<'_>, entity: &'static str, sql: &str) -> Outcome {
+    let table = ctx.store.query_with(
+        &sql.replace("LIVE", live(entity)),
+        &[Param::Timestamp(ctx.as_of)],
+    )?;
+    Ok((total(ctx, entity)?, rows_of(table)))
+}
+
+/// Rows whose text value `judge` fails (`Some(fix)`), read with `sql`.
+fn rust_rows(
+    ctx: &Context<'_>,
+    entity: &'static str,
+    sql: &str,
+    judge: impl Fn(&str) -> Option<Option<String>>,
+) -> Outcome {
+    let table = ctx
+        .store
+        .query_with(&sql.replace("LIVE", live(entity)), &[])?;
+    let rows = table
+        .rows
+        .into_iter()
+        .filter_map(|row| {
+            let value = row[1].as_str()?.to_owned();
+            let fix = judge(&value)?;
+            Some(Sample {
+                id: row[0].as_i64().unwrap_or_default(),
+                value: json!(value),
+                fix,
+            })
+        })
+        .collect();
+    Ok((total(ctx, entity)?, rows))
+}
+
+/// Addresses with bad syntax, a domain cut short of a known one (`acme.com` for
+/// `acme.com.ar`), or an unknown suffix that is not a typo of a known domain.
+fn invalid_emails(ctx: &Context<'_>) -> Outcome {
+    let known = ctx.known()?;
+    rust_rows(
+        ctx,
+        "contacts",
+        "SELECT id, email FROM contacts c WHERE LIVE AND email IS NOT NULL",
+        |address| {
+            if email::syntax_problem(address).is_some() {
+                return Some(None);
+            }
+            let domain = email::domain(address)?;
+            if known.set.contains(&domain) {
+                return None;
+            }
+            let cut_short = known.truncations.contains(&domain);
+            let typo = known.correction(&domain).is_some();
+            (cut_short || (!email::has_real_suffix(&domain) && !typo)).then_some(None)
+        },
+    )
+}
+
+/// Addresses whose domain is not known but is a keystroke or two from one that is.
+fn typo_domains(ctx: &Context<'_>) -> Outcome {
+    let known = ctx.known()?;
+    rust_rows(
+        ctx,
+        "contacts",
+        "SELECT id, email FROM contacts c WHERE LIVE AND email IS NOT NULL",
+        |address| {
+            if email::syntax_problem(address).is_some() {
+                return None;
+            }
+            let domain = email::domain(address)?;
+            if known.set.contains(&domain) || known.truncations.contains(&domain) {
+                return None;
+            }
+            let correction = known.correction(&domain)?;
+            let (local, _) = address.rsplit_once('@')?;
+            Some(Some(format!("{local}@{correction}")))
+        },
+    )
+}
+
+/// Domains taken as real: free-mail providers, the companies' own domains, and any other
+/// domain three or more contacts use unless it is a near-miss of one of those (a typo
+/// repeated is still a typo).
+#[derive(Debug)]
+struct KnownDomains {
+    set: HashSet<String>,
+    /// Known domains by their first two characters: a typo rarely hits both, and comparing
+    /// against a bucket instead of every company keeps a million addresses fast.
+    buckets: HashMap<String, Vec<String>>,
+    /// Known domains with trailing labels cut off (`acme.com` from `acme.com.ar`).
+    truncations: HashSet<String>,
+    /// Corrections already worked out, per unknown domain.
+    cache: std::cell::RefCell<HashMap<String, Option<String>>>,
+}
+
+impl KnownDomains {
+    fn read(store: &Store) -> Result<KnownDomains, AuditError> {
+        let mut known = KnownDomains {
+            set: HashSet::new(),
+            buckets: HashMap::new(),
+            truncations: HashSet::new(),
+            cache: Default::default(),
+        };
+        FREE_MAIL.iter().for_each(|d| known.insert(d));
+        let companies = store.query_with(
+            "SELECT DISTINCT lower(regexp_replace(domain, '^www\\.', '')) FROM companies WHERE domain IS NOT NULL",
+            &[],
+        )?;
+        companies
+            .rows
+            .iter()
+            .filter_map(|r| r[0].as_str())
+            .for_each(|d| known.insert(d));
+        let used = store.query_with(
+            "SELECT lower(split_part(email, '@', -1)) AS d FROM contacts WHERE email LIKE '%@%' GROUP BY 1 HAVING count(*) >= 3",
+            &[],
+        )?;
+        let frequent: Vec<&str> = used
+            .rows
+            .iter()
+            .filter_map(|r| r[0].as_str())
+            .filter(|d| {
+                !known.set.contains(*d)
+                    && known.correction(d).is_none()
+                    && !known.truncations.contains(*d)
+            })
+            .collect();
+        frequent.into_iter().for_each(|d| known.insert(d));
+        known.cache.borrow_mut().clear();
+        Ok(known)
+    }
+
+    fn insert(&mut self, domain: &str) {
+        if self.set.insert(domain.to_owned()) {
+            self.buckets
+                .entry(bucket(domain))
+                .or_default()
+                .push(domain.to_owned());
+            let mut cut = domain;
+            while let Some((head, _)) = cut.rsplit_once('.') {
+                if head.contains('.') {
+                    self.truncations.insert(head.to_owned());
+                }
+                cut = head;
+            }
+        }
+    }
+
+    /// The known domain `domain` is likely a typo of.
+    fn correction(&self, domain: &str) -> Option<String> {
+        if let Some(hit) = self.cache.borrow().get(domain) {
+            return hit.clone();
+        }
+        let candidates = self
+            .buckets
+            .get(&bucket(domain))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let found = email::likely_correction(domain, candidates.iter().map(String::as_str))
+            .map(str::to_owned);
+        self.cache
+            .borrow_mut()
+            .insert(domain.to_owned(), found.clone());
+        found
+    }
+}
+
+fn bucket(domain: &str) -> String {
+    domain.chars().take(2).collect()
+}
+
+/// A phone that cannot be dialled: letters, placeholder text, too few or too many digits,
+/// or one digit repeated.
+fn phone_problem(phone: &str) -> bool {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let letters = phone.chars().any(char::is_alphabetic);
+    let separators_only = phone
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    letters
+        || !separators_only
+        || !(7..=15).contains(&digits.len())
+        || digits.chars().all(|c| digits.starts_with(c))
+}
+
+fn canonical_sources() -> Vec<&'static str> {
+    LeadSource::ALL.iter().map(|s| s.as_str()).collect()
+}
+
+/// Labels outside `canonical`, with the canonical label they are a near-miss of.
+fn label_rows(
+    ctx: &Context<'_>,
+    entity: &'static str,
+    sql: &str,
+    canonical: &[&'static str],
+) -> Outcome {
+    rust_rows(ctx, entity, sql, |value| {
+        (!canonical.contains(&value)).then(|| near_miss(value, canonical).map(str::to_owned))
+    })
+}
+
+/// Industries used by at most 1% of companies that are near-misses of one used by more.
+fn frequent_label_rows(ctx: &Context<'_>) -> Outcome {
+    let counts = ctx.store.query_with(
+        "SELECT industry, count(*) FROM companies c WHERE c.deleted_at IS NULL AND c.merged_into_id IS NULL AND industry IS NOT NULL GROUP BY 1",
+        &[],
+    )?;
+    let total: f64 = counts.rows.iter().filter_map(|r| r[1].as_f64()).sum();
+    let frequent: Vec<String> = counts
+        .rows
+        .iter()
+        .filter(|r| r[1].as_f64().unwrap_or(0.0) > 0.01 * total)
+        .filter_map(|r| r[0].as_str().map(str::to_owned))
+        .collect();
+    let canonical: Vec<&str> = frequent.iter().map(String::as_str).collect();
+    let fixes: HashMap<String, String> = counts
+        .rows
+        .iter()
+        .filter_map(|r| r[0].as_str())
+        .filter(|v| !canonical.contains(v))
+        .filter_map(|v| near_miss(v, &canonical).map(|c| (v.to_owned(), c.to_owned())))
+        .collect();
+    rust_rows(
+        ctx,
+        "companies",
+        "SELECT id, industry FROM companies c WHERE LIVE AND industry IS NOT NULL",
+        |value| fixes.get(value).map(|fix| Some(fix.clone())),
+    )
+}
+
+/// Run every check, or those whose id starts with `only`, on `entity` if given.
+pub fn run(
+    ctx: &Context<'_>,
+    entity: Option<&str>,
+    only: Option<&str>,
+) -> Result<Vec<Finding>, AuditError> {
+    let selected: Vec<&Check> = CHECKS
+        .iter()
+        .filter(|c| entity.is_none_or(|e| c.entity == e))
+        .filter(|c| only.is_none_or(|id| c.id == id))
+        .collect();
+    if selected.is_empty() {
+        let ids: Vec<&str> = CHECKS.iter().map(|c| c.id).collect();
+        return Err(AuditError::Invalid(format!(
+            "no such check or entity; checks are {}",
+            ids.join(", ")
+        )));
+    }
+    selected.into_iter().map(|check| check.run(ctx)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_that_cannot_be_dialled() {
+        for bad in ["12345", "000-000-0000", "N/A", "555-CALL-NOW", "+1", "tel"] {
+            assert!(phone_problem(bad), "{bad}");
+        }
+        for good in ["+34 612 345 678", "+1 (415) 555-0123", "14155550123"] {
+            assert!(!phone_problem(good), "{good}");
+        }
+    }
+
+    #[test]
+    fn check_ids_are_unique() {
+        let ids: HashSet<&str> = CHECKS.iter().map(|c| c.id).collect();
+        assert_eq!(ids.len(), CHECKS.len());
+    }
+}

@@ -1,0 +1,103 @@
+//! The data audit: what is wrong in the customer data, and how sure we are.
+//!
+//! - [`checks`]: every check (completeness, validity, consistency, integrity, freshness,
+//!   uniqueness), each a stable id, an entity, a severity and the failing rows with samples
+//!   and suggested fixes.
+//! - [`email`]: address syntax, typo domains, role and disposable addresses.
+//! - [`labels`]: canonical labels and their near-misses.
+//! - [`score`]: the data-quality score per entity and dimension, kept per run.
+//! - [`access`]: who can reach customer data and what they did with it.
+//!
+//! The audit only reads customer data; the one thing it writes is its own score history.
+
+pub mod access;
+pub mod checks;
+pub mod email;
+pub mod labels;
+pub mod score;
+
+use serde::Serialize;
+
+/// How much a failing check matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+/// The quality dimension a check measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dimension {
+    Completeness,
+    Validity,
+    Uniqueness,
+    Consistency,
+    Integrity,
+    Freshness,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 6] = [
+        Dimension::Completeness,
+        Dimension::Validity,
+        Dimension::Uniqueness,
+        Dimension::Consistency,
+        Dimension::Integrity,
+        Dimension::Freshness,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::Completeness => "completeness",
+            Dimension::Validity => "validity",
+            Dimension::Uniqueness => "uniqueness",
+            Dimension::Consistency => "consistency",
+            Dimension::Integrity => "integrity",
+            Dimension::Freshness => "freshness",
+        }
+    }
+}
+
+/// One offending row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sample {
+    pub id: i64,
+    pub value: serde_json::Value,
+    /// The corrected value, where the check can tell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub id: &'static str,
+    pub entity: &'static str,
+    #[serde(skip)]
+    pub dimension: Dimension,
+    pub severity: Severity,
+    #[serde(skip)]
+    pub description: &'static str,
+    pub failing: u64,
+    pub total: u64,
+    pub pct: f64,
+    pub samples: Vec<Sample>,
+    /// What the suggested fix does, for checks that have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<&'static str>,
+    /// Every failing row, with its suggested value if any.
+    #[serde(skip)]
+    pub rows: Vec<Sample>,
+}
+
+/// What went wrong auditing.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] embudo_store::StoreError),
+}

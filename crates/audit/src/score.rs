@@ -1,0 +1,108 @@
+//! The data-quality score.
+//!
+//! For an entity and a dimension: `100 × (1 − rows failing any check of that dimension /
+//! live rows)`. An entity's score is the mean of its dimensions that have checks; the
+//! overall score is the mean of the entities' scores weighted by their row counts. Every
+//! run is kept in `audit_runs`, so the trend shows.
+
+use crate::{AuditError, Dimension, Finding};
+use chrono::NaiveDateTime;
+use embudo_store::{Param, Store};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+
+/// Scores of one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scores {
+    pub overall: f64,
+    pub entities: BTreeMap<String, EntityScore>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntityScore {
+    pub score: f64,
+    pub rows: u64,
+    pub dimensions: BTreeMap<String, f64>,
+}
+
+/// Score `findings`.
+pub fn score(findings: &[Finding]) -> Scores {
+    let mut groups: BTreeMap<(&str, Dimension), (HashSet<i64>, u64)> = BTreeMap::new();
+    for finding in findings {
+        let entry = groups
+            .entry((finding.entity, finding.dimension))
+            .or_default();
+        entry.0.extend(finding.rows.iter().map(|r| r.id));
+        entry.1 = entry.1.max(finding.total);
+    }
+    let mut entities: BTreeMap<String, EntityScore> = BTreeMap::new();
+    for ((entity, dimension), (failing, total)) in groups {
+        let value = if total == 0 {
+            100.0
+        } else {
+            100.0 * (1.0 - failing.len() as f64 / total as f64)
+        };
+        let e = entities.entry(entity.to_owned()).or_insert(EntityScore {
+            score: 0.0,
+            rows: total,
+            dimensions: BTreeMap::new(),
+        });
+        e.rows = e.rows.max(total);
+        e.dimensions
+            .insert(dimension.as_str().to_owned(), round(value));
+    }
+    for e in entities.values_mut() {
+        e.score = round(e.dimensions.values().sum::<f64>() / e.dimensions.len() as f64);
+    }
+    let rows: u64 = entities.values().map(|e| e.rows).sum();
+    let overall = if rows == 0 {
+        100.0
+    } else {
+        entities
+            .values()
+            .map(|e| e.score * e.rows as f64)
+            .sum::<f64>()
+            / rows as f64
+    };
+    Scores {
+        overall: round(overall),
+        entities,
+    }
+}
+
+fn round(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// Keep `scores` as a new run; returns its id.
+pub fn record(
+    store: &Store,
+    scores: &Scores,
+    ran_at: NaiveDateTime,
+    findings: &[Finding],
+) -> Result<i64, AuditError> {
+    let next = store.query_with("SELECT coalesce(max(run_id), 0) + 1 FROM audit_runs", &[])?;
+    let run_id = next.rows[0][0].as_i64().unwrap_or(1);
+    for (entity, e) in &scores.entities {
+        for (dimension, value) in &e.dimensions {
+            let failing: u64 = findings
+                .iter()
+                .filter(|f| f.entity == entity && f.dimension.as_str() == dimension)
+                .map(|f| f.failing)
+                .sum();
+            store.execute_with(
+                "INSERT INTO audit_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                &[
+                    Param::Int(run_id),
+                    Param::Timestamp(ran_at),
+                    Param::Text(entity.clone()),
+                    Param::Text(dimension.clone()),
+                    Param::Float(*value),
+                    Param::Int(failing as i64),
+                    Param::Int(e.rows as i64),
+                ],
+            )?;
+        }
+    }
+    Ok(run_id)
+}

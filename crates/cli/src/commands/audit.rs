@@ -1,0 +1,101 @@
+//! `embudo audit`: checks, scores and the access review.
+
+use crate::cli::{AuditArgs, AuditCommand, Format};
+use crate::config::Config;
+use crate::output;
+use anyhow::{Result, bail};
+use chrono::NaiveDateTime;
+use embudo_audit::checks::{self, Context};
+use embudo_audit::{Finding, access, score};
+use embudo_metrics::Bound;
+use embudo_model::Table;
+use embudo_store::Store;
+use serde_json::json;
+
+pub fn run(config: &Config, args: &AuditArgs) -> Result<()> {
+    let as_of = instant(config, args.at.as_deref())?;
+    if let Some(AuditCommand::Access) = args.command {
+        let store = Store::open_read_only(&config.db)?;
+        return output::print(&access::review(&store, as_of)?, config.format);
+    }
+    let store = Store::open(&config.db)?;
+    let findings = checks::run(
+        &Context::new(&store, as_of),
+        args.entity.as_deref(),
+        args.check.as_deref(),
+    )?;
+    let scores = score::score(&findings);
+    score::record(&store, &scores, chrono::Utc::now().naive_utc(), &findings)?;
+    match config.format {
+        Format::Json => {
+            let document = json!({ "score": scores, "checks": findings });
+            println!("{}", serde_json::to_string_pretty(&document)?);
+            Ok(())
+        }
+        Format::Html | Format::Xlsx => bail!("audit prints as table, csv or json"),
+        Format::Table | Format::Csv => {
+            output::print(&score_table(&scores), config.format)?;
+            output::print(&checks_table(&findings), config.format)
+        }
+    }
+}
+
+/// `--at`, or now.
+fn instant(config: &Config, at: Option<&str>) -> Result<NaiveDateTime> {
+    Ok(match at.map(Bound::parse).transpose()? {
+        Some(Bound::Instant(t)) => t,
+        Some(Bound::Day(d)) => config
+            .calendar
+            .to_utc(d.and_hms_opt(0, 0, 0).expect("midnight")),
+        None => chrono::Utc::now().naive_utc(),
+    })
+}
+
+/// One row per entity: its score and its dimensions'.
+pub fn score_table(scores: &score::Scores) -> Table {
+    let dimensions = embudo_audit::Dimension::ALL.map(|d| d.as_str());
+    let mut columns = vec!["entity".to_owned(), "score".to_owned()];
+    columns.extend(dimensions.iter().map(|d| d.to_string()));
+    let mut rows: Vec<Vec<serde_json::Value>> = scores
+        .entities
+        .iter()
+        .map(|(entity, e)| {
+            let mut row = vec![json!(entity), json!(e.score)];
+            row.extend(dimensions.iter().map(|d| json!(e.dimensions.get(*d))));
+            row
+        })
+        .collect();
+    let mut overall = vec![json!("all"), json!(scores.overall)];
+    overall.extend(dimensions.iter().map(|_| serde_json::Value::Null));
+    rows.push(overall);
+    Table { columns, rows }
+}
+
+/// One row per check, worst first.
+pub fn checks_table(findings: &[Finding]) -> Table {
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    sorted.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.failing.cmp(&a.failing)));
+    let rows = sorted
+        .into_iter()
+        .map(|f| {
+            let sample = f.samples.first().map(|s| match &s.fix {
+                Some(fix) => format!("#{} {} → {fix}", s.id, s.value),
+                None => format!("#{} {}", s.id, s.value),
+            });
+            vec![
+                json!(f.id),
+                serde_json::to_value(f.severity).expect("serialisable"),
+                json!(f.failing),
+                json!(f.total),
+                json!((f.pct * 10_000.0).round() / 100.0),
+                json!(sample),
+            ]
+        })
+        .collect();
+    Table {
+        columns: ["check", "severity", "failing", "total", "pct", "sample"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    }
+}
