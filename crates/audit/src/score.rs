@@ -2,8 +2,9 @@
 //!
 //! For an entity and a dimension: `100 × (1 − rows failing any check of that dimension /
 //! live rows)`. An entity's score is the mean of its dimensions that have checks; the
-//! overall score is the mean of the entities' scores weighted by their row counts. Every
-//! run is kept in `audit_runs`, so the trend shows.
+//! overall score is the plain mean of the entities' scores, so a large clean table
+//! (activities) cannot drown a small dirty one (contacts). Every run is kept in
+//! `audit_runs`, so the trend shows.
 
 use crate::{AuditError, Dimension, Finding};
 use chrono::NaiveDateTime;
@@ -54,15 +55,10 @@ pub fn score(findings: &[Finding]) -> Scores {
     for e in entities.values_mut() {
         e.score = round(e.dimensions.values().sum::<f64>() / e.dimensions.len() as f64);
     }
-    let rows: u64 = entities.values().map(|e| e.rows).sum();
-    let overall = if rows == 0 {
+    let overall = if entities.is_empty() {
         100.0
     } else {
-        entities
-            .values()
-            .map(|e| e.score * e.rows as f64)
-            .sum::<f64>()
-            / rows as f64
+        entities.values().map(|e| e.score).sum::<f64>() / entities.len() as f64
     };
     Scores {
         overall: round(overall),
@@ -105,4 +101,50 @@ pub fn record(
         }
     }
     Ok(run_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Sample, Severity};
+
+    fn finding(entity: &'static str, dimension: Dimension, failing: &[i64], total: u64) -> Finding {
+        let rows: Vec<Sample> = failing
+            .iter()
+            .map(|&id| Sample {
+                id,
+                value: serde_json::Value::Null,
+                fix: None,
+            })
+            .collect();
+        Finding {
+            id: "x",
+            entity,
+            dimension,
+            severity: Severity::Low,
+            description: "",
+            failing: rows.len() as u64,
+            total,
+            pct: 0.0,
+            samples: Vec::new(),
+            fix: None,
+            rows,
+        }
+    }
+
+    #[test]
+    fn a_row_failing_two_checks_of_a_dimension_counts_once() {
+        // Contacts validity: rows 1, 2 and 3 of 10 fail → 70; consistency: row 1 → 90;
+        // contacts → 80. Deals integrity: none of 5 → 100. Overall (80 + 100) / 2 = 90.
+        let scores = score(&[
+            finding("contacts", Dimension::Validity, &[1, 2], 10),
+            finding("contacts", Dimension::Validity, &[2, 3], 10),
+            finding("contacts", Dimension::Consistency, &[1], 10),
+            finding("deals", Dimension::Integrity, &[], 5),
+        ]);
+        let contacts = &scores.entities["contacts"];
+        assert_eq!(contacts.dimensions["validity"], 70.0);
+        assert_eq!(contacts.score, 80.0);
+        assert_eq!(scores.overall, 90.0);
+    }
 }
