@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-    read_only: bool,
 }
 
 impl Store {
@@ -26,11 +25,7 @@ impl Store {
         }
         let mut conn = connect(&path, AccessMode::ReadWrite)?;
         migrations::migrate(&mut conn)?;
-        Ok(Store {
-            conn,
-            path,
-            read_only: false,
-        })
+        Ok(Store { conn, path })
     }
 
     /// Open an existing store so that nothing, not even user SQL, can change it or reach
@@ -46,11 +41,7 @@ impl Store {
             drop(Store::open(&path)?);
         }
         let conn = connect_locked_down(&path)?;
-        Ok(Store {
-            conn,
-            path,
-            read_only: true,
-        })
+        Ok(Store { conn, path })
     }
 
     /// The DuckDB connection, for crates that compile their own SQL.
@@ -65,11 +56,6 @@ impl Store {
     /// The file this store lives in.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// Whether the store was opened by [`Store::open_read_only`].
-    pub fn is_read_only(&self) -> bool {
-        self.read_only
     }
 
     /// The schema version of the file.
