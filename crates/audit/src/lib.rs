@@ -3,15 +3,19 @@
 //! - [`checks`]: every check (completeness, validity, consistency, integrity, freshness,
 //!   uniqueness), each a stable id, an entity, a severity and the failing rows with samples
 //!   and suggested fixes.
+//! - [`dedupe`]: duplicate records: normalisation, blocking, Fellegi–Sunter scoring with
+//!   EM, clustering; pairs marked as not duplicates stay that way.
 //! - [`email`]: address syntax, typo domains, role and disposable addresses.
 //! - [`labels`]: canonical labels and their near-misses.
 //! - [`score`]: the data-quality score per entity and dimension, kept per run.
 //! - [`access`]: who can reach customer data and what they did with it.
 //!
-//! The audit only reads customer data; the one thing it writes is its own score history.
+//! The audit only reads customer data; it writes its own score history and the pairs users
+//! mark as not duplicates.
 
 pub mod access;
 pub mod checks;
+pub mod dedupe;
 pub mod email;
 pub mod labels;
 pub mod score;

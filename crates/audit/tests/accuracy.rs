@@ -127,3 +127,69 @@ fn every_injected_defect_kind_is_found_precisely() {
         }
     }
 }
+
+/// Pairwise precision, recall and F1 of `found` against `truth`, and the share of true
+/// pairs that blocking compared at all.
+fn pairwise(found: &embudo_audit::dedupe::Duplicates, truth: &[[i64; 2]]) -> (f64, f64, f64, f64) {
+    let truth: HashSet<(i64, i64)> = truth.iter().map(|[a, b]| (*a.min(b), *a.max(b))).collect();
+    let mut predicted = HashSet::new();
+    for cluster in &found.clusters {
+        for (i, a) in cluster.members.iter().enumerate() {
+            for b in &cluster.members[i + 1..] {
+                predicted.insert((*a.min(b), *a.max(b)));
+            }
+        }
+    }
+    let hits = truth.intersection(&predicted).count() as f64;
+    let precision = hits / predicted.len().max(1) as f64;
+    let recall = hits / truth.len().max(1) as f64;
+    let f1 = 2.0 * precision * recall / (precision + recall).max(f64::MIN_POSITIVE);
+    let candidates: HashSet<(i64, i64)> = found.candidates.iter().copied().collect();
+    let blocking =
+        truth.iter().filter(|p| candidates.contains(p)).count() as f64 / truth.len().max(1) as f64;
+    (precision, recall, f1, blocking)
+}
+
+#[test]
+fn duplicates_are_found_with_high_f1() {
+    use embudo_audit::dedupe::{self, Entity};
+    for defect_rate in [0.05, 0.2] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("dupes.duckdb")).unwrap();
+        let now = NaiveDate::from_ymd_opt(2026, 6, 30)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        let params = Params {
+            scale: Scale::Small,
+            seed: 31,
+            now,
+            defect_rate,
+        };
+        let (truth, _) = store
+            .load(
+                LoadMode::Append,
+                |out| embudo_synth::generate(&params, out),
+                |_| {},
+            )
+            .unwrap();
+        let contacts = dedupe::find(&store, Entity::Contacts, dedupe::DEFAULT_THRESHOLD).unwrap();
+        let (p, r, f1, blocking) = pairwise(&contacts, &truth.duplicates.contacts);
+        println!(
+            "contacts at {defect_rate}: precision {p:.3} recall {r:.3} F1 {f1:.3} blocking recall {blocking:.3}"
+        );
+        assert!(
+            f1 >= 0.97 && blocking >= 0.99,
+            "contacts at {defect_rate}: F1 {f1:.3}, blocking {blocking:.3}"
+        );
+        let companies = dedupe::find(&store, Entity::Companies, dedupe::DEFAULT_THRESHOLD).unwrap();
+        let (p, r, f1, blocking) = pairwise(&companies, &truth.duplicates.companies);
+        println!(
+            "companies at {defect_rate}: precision {p:.3} recall {r:.3} F1 {f1:.3} blocking recall {blocking:.3}"
+        );
+        assert!(
+            f1 >= 0.95 && blocking >= 0.99,
+            "companies at {defect_rate}: F1 {f1:.3}, blocking {blocking:.3}"
+        );
+    }
+}

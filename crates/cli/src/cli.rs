@@ -347,6 +347,24 @@ pub struct AuditArgs {
 pub enum AuditCommand {
     /// Who has access to customer data, when they last logged in, what they exported.
     Access,
+    /// Records that are the same real contact or company, clustered, with each pair's
+    /// probability and every field's contribution.
+    Duplicates {
+        /// contacts or companies
+        #[arg(long, default_value = "contacts")]
+        entity: String,
+        /// Probability above which a pair is a duplicate
+        #[arg(long, default_value_t = embudo_audit::dedupe::DEFAULT_THRESHOLD)]
+        threshold: f64,
+    },
+    /// Mark two records as different entities; they are never proposed again.
+    NotDuplicate {
+        /// contacts or companies
+        #[arg(long, default_value = "contacts")]
+        entity: String,
+        a: i64,
+        b: i64,
+    },
 }
 
 #[derive(Debug, Args)]

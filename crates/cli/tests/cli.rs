@@ -607,3 +607,48 @@ fn audit_scores_the_data_and_keeps_each_run() {
     let message = sandbox.fails(&["audit", "--check", "contacts.nope"], 1);
     assert!(message.contains("checks are"), "{message}");
 }
+
+#[test]
+fn duplicates_are_clustered_and_can_be_overruled() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&[
+        "generate",
+        "--seed",
+        "6",
+        "--now",
+        "2026-06-30T12:00:00Z",
+        "--defects",
+        "0.2",
+        "--truth",
+        "t.json",
+        "--quiet",
+    ]);
+    let found = sandbox.json(&["audit", "duplicates", "--entity", "contacts"]);
+    assert_eq!(found["entity"], "contacts");
+    assert!(found["blocking"]["reduction_ratio"].as_f64().unwrap() > 0.99);
+    let clusters = found["clusters"].as_array().unwrap();
+    assert!(!clusters.is_empty());
+    let first = &clusters[0];
+    let pair = &first["pairs"][0];
+    for key in ["a", "b", "probability", "fields"] {
+        assert!(pair.get(key).is_some(), "a pair lacks {key}");
+    }
+    // Overrule the first pair: it is never proposed again.
+    let (a, b) = (pair["a"].as_i64().unwrap(), pair["b"].as_i64().unwrap());
+    sandbox.ok(&[
+        "audit",
+        "not-duplicate",
+        &a.to_string(),
+        &b.to_string(),
+        "--quiet",
+    ]);
+    let again = sandbox.json(&["audit", "duplicates", "--entity", "contacts"]);
+    let still = again["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["pairs"].as_array().unwrap().clone())
+        .any(|p| p["a"] == a && p["b"] == b);
+    assert!(!still);
+    sandbox.fails(&["audit", "duplicates", "--entity", "deals"], 1);
+}

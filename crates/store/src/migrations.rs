@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "audit_runs",
         sql: include_str!("../migrations/0005_audit_runs.sql"),
     },
+    Migration {
+        version: 6,
+        name: "not_duplicates",
+        sql: include_str!("../migrations/0006_not_duplicates.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -6,7 +6,7 @@ use crate::output;
 use anyhow::{Result, bail};
 use chrono::NaiveDateTime;
 use embudo_audit::checks::{self, Context};
-use embudo_audit::{Finding, access, score};
+use embudo_audit::{Finding, access, dedupe, score};
 use embudo_metrics::Bound;
 use embudo_model::Table;
 use embudo_store::Store;
@@ -14,9 +14,28 @@ use serde_json::json;
 
 pub fn run(config: &Config, args: &AuditArgs) -> Result<()> {
     let as_of = instant(config, args.at.as_deref())?;
-    if let Some(AuditCommand::Access) = args.command {
-        let store = Store::open_read_only(&config.db)?;
-        return output::print(&access::review(&store, as_of)?, config.format);
+    match &args.command {
+        Some(AuditCommand::Access) => {
+            let store = Store::open_read_only(&config.db)?;
+            return output::print(&access::review(&store, as_of)?, config.format);
+        }
+        Some(AuditCommand::Duplicates { entity, threshold }) => {
+            return duplicates(config, entity, *threshold);
+        }
+        Some(AuditCommand::NotDuplicate { entity, a, b }) => {
+            dedupe::mark_not_duplicate(
+                &Store::open(&config.db)?,
+                dedupe::Entity::parse(entity)?,
+                *a,
+                *b,
+            )?;
+            super::hint(
+                config,
+                format_args!("{a} and {b} will not be proposed as duplicates again."),
+            );
+            return Ok(());
+        }
+        None => {}
     }
     let store = Store::open(&config.db)?;
     let findings = checks::run(
@@ -38,6 +57,43 @@ pub fn run(config: &Config, args: &AuditArgs) -> Result<()> {
             output::print(&checks_table(&findings), config.format)
         }
     }
+}
+
+fn duplicates(config: &Config, entity: &str, threshold: f64) -> Result<()> {
+    if !(0.0..=1.0).contains(&threshold) {
+        bail!("--threshold is a probability between 0 and 1, not {threshold}");
+    }
+    let store = Store::open_read_only(&config.db)?;
+    let found = dedupe::find(&store, dedupe::Entity::parse(entity)?, threshold)?;
+    if config.format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&found)?);
+        return Ok(());
+    }
+    let rows = found
+        .clusters
+        .iter()
+        .map(|c| {
+            let members: Vec<String> = c.members.iter().map(i64::to_string).collect();
+            vec![json!(c.id), json!(members.join(", ")), json!(c.confidence)]
+        })
+        .collect();
+    output::print(
+        &Table {
+            columns: vec!["cluster".into(), "members".into(), "confidence".into()],
+            rows,
+        },
+        config.format,
+    )?;
+    super::hint(
+        config,
+        format_args!(
+            "{} clusters; {} pairs compared (blocking skipped {:.4}% of all pairs).",
+            found.clusters.len(),
+            found.blocking.pairs_compared,
+            found.blocking.reduction_ratio * 100.0
+        ),
+    );
+    Ok(())
 }
 
 /// `--at`, or now.
