@@ -111,6 +111,42 @@ fn every_injected_defect_kind_is_found_precisely() {
         };
         report.insert(*check, (injected.len(), flagged.len(), recall, precision));
     }
+    // Forms sent twice: the truth's duplicate pairs created within ten minutes of each other.
+    let resubmitted: HashSet<i64> = truth
+        .duplicates
+        .contacts
+        .iter()
+        .filter(|[a, b]| {
+            let gap: i64 = store
+                .conn()
+                .query_row(
+                    "SELECT abs(epoch(x.created_at) - epoch(y.created_at)) FROM contacts x, contacts y WHERE x.id = ? AND y.id = ?",
+                    [*a, *b],
+                    |row| row.get(0),
+                )
+                .unwrap();
+            gap <= 600
+        })
+        .map(|[_, b]| *b)
+        .collect();
+    let flagged: HashSet<i64> = findings
+        .iter()
+        .find(|f| f.id == "contacts.form_resubmission")
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    let found = resubmitted.intersection(&flagged).count() as f64;
+    report.insert(
+        "contacts.form_resubmission",
+        (
+            resubmitted.len(),
+            flagged.len(),
+            found / resubmitted.len() as f64,
+            found / flagged.len().max(1) as f64,
+        ),
+    );
     println!("{report:#?}");
     for (check, (injected, flagged, recall, precision)) in &report {
         assert!(
