@@ -7,17 +7,19 @@
 //!   EM, clustering; pairs marked as not duplicates stay that way.
 //! - [`email`]: address syntax, typo domains, role and disposable addresses.
 //! - [`labels`]: canonical labels and their near-misses.
+//! - [`merge`]: merging duplicates into a survivor, journaled, and undoing it exactly.
 //! - [`score`]: the data-quality score per entity and dimension, kept per run.
 //! - [`access`]: who can reach customer data and what they did with it.
 //!
-//! The audit only reads customer data; it writes its own score history and the pairs users
-//! mark as not duplicates.
+//! The checks and the duplicate finder only read customer data; merges change it, always
+//! journaled and reversible.
 
 pub mod access;
 pub mod checks;
 pub mod dedupe;
 pub mod email;
 pub mod labels;
+pub mod merge;
 pub mod score;
 
 use serde::Serialize;

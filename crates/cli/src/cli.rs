@@ -153,6 +153,25 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Audit(AuditArgs),
 
+    /// Merge duplicates into one survivor; every change is journaled and can be undone.
+    ///
+    /// The survivor is --survivor, or the most complete record (then the oldest). Its empty
+    /// fields take the others' values, every related row is re-pointed to it, and the
+    /// others stay as tombstones (merged_into_id).
+    ///
+    /// Examples:
+    ///   embudo merge --entity contacts --ids 1042,5311 --dry-run
+    ///   embudo merge --entity contacts --cluster 3
+    ///   embudo merge --entity companies --auto --min-confidence 0.99
+    #[command(verbatim_doc_comment)]
+    Merge(MergeArgs),
+
+    /// Undo a merge exactly, by its journal id (later merges into the same survivor first).
+    Unmerge {
+        /// The merge_journal id printed by `embudo merge`
+        journal_id: i64,
+    },
+
     /// Measure Embudo on this machine and print the figures.
     ///
     /// Benchmarks run on a fresh store generated in a temporary directory, or on --store.
@@ -365,6 +384,31 @@ pub enum AuditCommand {
         a: i64,
         b: i64,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// contacts, companies or deals
+    #[arg(long, default_value = "contacts")]
+    pub entity: String,
+    /// The records to merge, comma-separated
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["cluster", "auto"], required_unless_present_any = ["cluster", "auto"])]
+    pub ids: Vec<i64>,
+    /// A cluster id from `embudo audit duplicates`
+    #[arg(long, conflicts_with = "auto")]
+    pub cluster: Option<usize>,
+    /// Merge every cluster at least --min-confidence sure
+    #[arg(long)]
+    pub auto: bool,
+    /// Lowest cluster confidence --auto merges
+    #[arg(long, default_value_t = 0.99)]
+    pub min_confidence: f64,
+    /// The record to keep
+    #[arg(long)]
+    pub survivor: Option<i64>,
+    /// Show what would change, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -652,3 +652,57 @@ fn duplicates_are_clustered_and_can_be_overruled() {
     assert!(!still);
     sandbox.fails(&["audit", "duplicates", "--entity", "deals"], 1);
 }
+
+#[test]
+fn merges_are_journaled_and_undone() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&[
+        "generate",
+        "--seed",
+        "8",
+        "--now",
+        "2026-06-30T12:00:00Z",
+        "--defects",
+        "0.2",
+        "--quiet",
+    ]);
+    let before = sandbox.ok(&[
+        "sql",
+        "SELECT md5(string_agg(CAST(c AS VARCHAR), '|' ORDER BY id)) FROM contacts c",
+        "--format",
+        "csv",
+    ]);
+    let dry = sandbox.json(&[
+        "merge",
+        "--entity",
+        "contacts",
+        "--cluster",
+        "1",
+        "--dry-run",
+    ]);
+    assert_eq!(dry[0]["journal_ids"], "(dry run)");
+    let done = sandbox.json(&["merge", "--entity", "contacts", "--cluster", "1"]);
+    let journal: i64 = done[0]["journal_ids"]
+        .as_str()
+        .unwrap()
+        .split(", ")
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let merged = sandbox.json(&[
+        "sql",
+        "SELECT count(*) AS n FROM contacts WHERE merged_into_id IS NOT NULL",
+    ]);
+    assert!(merged[0]["n"].as_i64().unwrap() >= 1);
+    sandbox.ok(&["unmerge", &journal.to_string(), "--quiet"]);
+    let after = sandbox.ok(&[
+        "sql",
+        "SELECT md5(string_agg(CAST(c AS VARCHAR), '|' ORDER BY id)) FROM contacts c",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(before, after);
+    sandbox.fails(&["unmerge", &journal.to_string()], 1);
+    sandbox.fails(&["merge", "--entity", "contacts"], 2);
+}

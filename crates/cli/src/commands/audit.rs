@@ -1,12 +1,12 @@
 //! `embudo audit`: checks, scores and the access review.
 
-use crate::cli::{AuditArgs, AuditCommand, Format};
+use crate::cli::{AuditArgs, AuditCommand, Format, MergeArgs};
 use crate::config::Config;
 use crate::output;
 use anyhow::{Result, bail};
 use chrono::NaiveDateTime;
 use embudo_audit::checks::{self, Context};
-use embudo_audit::{Finding, access, dedupe, score};
+use embudo_audit::{Finding, access, dedupe, merge as merging, score};
 use embudo_metrics::Bound;
 use embudo_model::Table;
 use embudo_store::Store;
@@ -154,4 +154,94 @@ pub fn checks_table(findings: &[Finding]) -> Table {
             .to_vec(),
         rows,
     }
+}
+
+/// `embudo merge`: the records of `--ids`, of a cluster, or of every sure cluster.
+pub fn merge(config: &Config, args: &MergeArgs) -> Result<()> {
+    let entity = merging::Entity::parse(&args.entity)?;
+    let store = Store::open(&config.db)?;
+    let groups: Vec<Vec<i64>> = if args.ids.is_empty() {
+        let found = dedupe::find(
+            &store,
+            dedupe::Entity::parse(&args.entity)?,
+            dedupe::DEFAULT_THRESHOLD,
+        )?;
+        match args.cluster {
+            Some(id) => vec![
+                found
+                    .clusters
+                    .iter()
+                    .find(|c| c.id == id)
+                    .map(|c| c.members.clone())
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("no cluster {id}; `embudo audit duplicates` lists them")
+                    })?,
+            ],
+            None => found
+                .clusters
+                .into_iter()
+                .filter(|c| c.confidence >= args.min_confidence)
+                .map(|c| c.members)
+                .collect(),
+        }
+    } else {
+        vec![args.ids.clone()]
+    };
+    let now = chrono::Utc::now().naive_utc();
+    let by = std::env::var("USER").unwrap_or_else(|_| "embudo".into());
+    let mut rows = Vec::new();
+    for ids in &groups {
+        let request = merging::Request {
+            entity,
+            ids,
+            survivor: if groups.len() == 1 {
+                args.survivor
+            } else {
+                None
+            },
+            by: &by,
+            at: now,
+            dry_run: args.dry_run,
+        };
+        let outcome = merging::merge(&store, &request, &mut |_| Ok(()))?;
+        let merged: Vec<String> = outcome.merged.iter().map(i64::to_string).collect();
+        let journal: Vec<String> = outcome.journal_ids.iter().map(i64::to_string).collect();
+        rows.push(vec![
+            json!(outcome.survivor),
+            json!(merged.join(", ")),
+            json!(outcome.filled.len()),
+            json!(outcome.repointed),
+            json!(if outcome.dry_run {
+                "(dry run)".to_owned()
+            } else {
+                journal.join(", ")
+            }),
+        ]);
+    }
+    output::print(
+        &Table {
+            columns: [
+                "survivor",
+                "merged",
+                "fields_filled",
+                "rows_repointed",
+                "journal_ids",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+        },
+        config.format,
+    )
+}
+
+/// `embudo unmerge JOURNAL_ID`.
+pub fn unmerge(config: &Config, journal_id: i64) -> Result<()> {
+    let store = Store::open(&config.db)?;
+    let (survivor, merged) = merging::unmerge(&store, journal_id, chrono::Utc::now().naive_utc())?;
+    super::hint(
+        config,
+        format_args!("Undid merge {journal_id}: {merged} is separate from {survivor} again."),
+    );
+    Ok(())
 }

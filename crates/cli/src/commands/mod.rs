@@ -27,6 +27,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Goal(command) => reports::goal(&config, &command),
         Command::Report(args) => report::run(&config, &args),
         Command::Audit(args) => audit::run(&config, &args),
+        Command::Merge(args) => audit::merge(&config, &args),
+        Command::Unmerge { journal_id } => audit::unmerge(&config, journal_id),
         Command::Bench(args) => bench::run(&config, &args),
     }
 }
