@@ -6,6 +6,7 @@
 //! - [`dedupe`]: duplicate records: normalisation, blocking, Fellegi–Sunter scoring with
 //!   EM, clustering; pairs marked as not duplicates stay that way.
 //! - [`email`]: address syntax, typo domains, role and disposable addresses.
+//! - [`fix`]: applying a check's suggested values on request, journaled, and undoing them.
 //! - [`labels`]: canonical labels and their near-misses.
 //! - [`merge`]: merging duplicates into a survivor, journaled, and undoing it exactly.
 //! - [`score`]: the data-quality score per entity and dimension, kept per run.
@@ -18,6 +19,7 @@ pub mod access;
 pub mod checks;
 pub mod dedupe;
 pub mod email;
+pub mod fix;
 pub mod labels;
 pub mod merge;
 pub mod score;

@@ -196,7 +196,7 @@ fn completeness(image: &Map<String, Value>) -> usize {
 }
 
 /// Runs `work` in a transaction, rolling back on error or when `keep` is false.
-fn transaction<T>(
+pub(crate) fn transaction<T>(
     store: &Store,
     keep: bool,
     work: impl FnOnce() -> Result<T, AuditError>,

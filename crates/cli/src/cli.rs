@@ -376,6 +376,19 @@ pub enum AuditCommand {
         #[arg(long, default_value_t = embudo_audit::dedupe::DEFAULT_THRESHOLD)]
         threshold: f64,
     },
+    /// A check's suggested fixes; with --apply, make them (journaled; undo with `unfix`).
+    Fix {
+        /// The check, e.g. contacts.email.typo_domain
+        check: String,
+        /// Change the data (otherwise only show the changes)
+        #[arg(long)]
+        apply: bool,
+    },
+    /// Undo a batch of applied fixes.
+    Unfix {
+        /// The batch id printed by `audit fix --apply`
+        batch: i64,
+    },
     /// Mark two records as different entities; they are never proposed again.
     NotDuplicate {
         /// contacts or companies

@@ -706,3 +706,56 @@ fn merges_are_journaled_and_undone() {
     sandbox.fails(&["unmerge", &journal.to_string()], 1);
     sandbox.fails(&["merge", "--entity", "contacts"], 2);
 }
+
+#[test]
+fn suggested_fixes_apply_on_request_and_undo() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&[
+        "generate",
+        "--seed",
+        "9",
+        "--now",
+        "2026-06-30T12:00:00Z",
+        "--defects",
+        "0.2",
+        "--quiet",
+    ]);
+    let fingerprint = |s: &Sandbox| {
+        s.ok(&[
+            "sql",
+            "SELECT md5(string_agg(CAST(c AS VARCHAR), '|' ORDER BY id)) FROM contacts c",
+            "--format",
+            "csv",
+        ])
+    };
+    let before = fingerprint(&sandbox);
+    let failing = |s: &Sandbox| {
+        let audit = s.json(&[
+            "audit",
+            "--check",
+            "contacts.lead_source.label",
+            "--at",
+            "2026-06-30",
+        ]);
+        audit["checks"][0]["failing"].as_u64().unwrap()
+    };
+    let proposed = sandbox.json(&["audit", "fix", "contacts.lead_source.label"]);
+    assert!(!proposed.as_array().unwrap().is_empty());
+    assert_eq!(
+        fingerprint(&sandbox),
+        before,
+        "a fix without --apply changed data"
+    );
+    let before_failing = failing(&sandbox);
+    sandbox.ok(&[
+        "audit",
+        "fix",
+        "contacts.lead_source.label",
+        "--apply",
+        "--quiet",
+    ]);
+    assert!(failing(&sandbox) < before_failing);
+    sandbox.ok(&["audit", "unfix", "1", "--quiet"]);
+    assert_eq!(fingerprint(&sandbox), before);
+    sandbox.fails(&["audit", "fix", "contacts.phone.invalid"], 1);
+}

@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "not_duplicates",
         sql: include_str!("../migrations/0006_not_duplicates.sql"),
     },
+    Migration {
+        version: 7,
+        name: "fix_journal",
+        sql: include_str!("../migrations/0007_fix_journal.sql"),
+    },
 ];
 
 /// The schema version this build writes.

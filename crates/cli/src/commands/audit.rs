@@ -22,6 +22,19 @@ pub fn run(config: &Config, args: &AuditArgs) -> Result<()> {
         Some(AuditCommand::Duplicates { entity, threshold }) => {
             return duplicates(config, entity, *threshold);
         }
+        Some(AuditCommand::Fix { check, apply }) => return fix(config, check, *apply, as_of),
+        Some(AuditCommand::Unfix { batch }) => {
+            let undone = embudo_audit::fix::undo(
+                &Store::open(&config.db)?,
+                *batch,
+                chrono::Utc::now().naive_utc(),
+            )?;
+            super::hint(
+                config,
+                format_args!("Put back {undone} values of batch {batch}."),
+            );
+            return Ok(());
+        }
         Some(AuditCommand::NotDuplicate { entity, a, b }) => {
             dedupe::mark_not_duplicate(
                 &Store::open(&config.db)?,
@@ -57,6 +70,46 @@ pub fn run(config: &Config, args: &AuditArgs) -> Result<()> {
             output::print(&checks_table(&findings), config.format)
         }
     }
+}
+
+/// The suggested values of one check, applied on request.
+fn fix(config: &Config, check: &str, apply: bool, as_of: NaiveDateTime) -> Result<()> {
+    if embudo_audit::fix::target(check).is_none() {
+        bail!(
+            "{check} has no automatic fix; fixable checks: contacts.email.typo_domain, contacts.lead_source.label, deals.source.label, companies.industry.label"
+        );
+    }
+    let store = Store::open(&config.db)?;
+    let finding = checks::run(&Context::new(&store, as_of), None, Some(check))?.remove(0);
+    let rows = finding
+        .rows
+        .iter()
+        .filter_map(|r| {
+            r.fix
+                .as_ref()
+                .map(|fix| vec![json!(r.id), r.value.clone(), json!(fix)])
+        })
+        .collect();
+    output::print(
+        &Table {
+            columns: vec!["id".into(), "value".into(), "fix".into()],
+            rows,
+        },
+        config.format,
+    )?;
+    if apply {
+        let (batch, changed) =
+            embudo_audit::fix::apply(&store, &finding, chrono::Utc::now().naive_utc())?;
+        super::hint(
+            config,
+            format_args!(
+                "Changed {changed} values as batch {batch}; undo with `embudo audit unfix {batch}`."
+            ),
+        );
+    } else {
+        super::hint(config, "Nothing changed: add --apply to make these fixes.");
+    }
+    Ok(())
 }
 
 fn duplicates(config: &Config, entity: &str, threshold: f64) -> Result<()> {

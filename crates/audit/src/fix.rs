@@ -1,0 +1,105 @@
+//! Applying a check's suggested fixes, journaled, and undoing them.
+
+use crate::{AuditError, Finding};
+use chrono::NaiveDateTime;
+use embudo_store::{Param, Store};
+
+/// (check, table, column) of every check whose suggestions can be applied. Form
+/// resubmissions are fixed by merging instead.
+const FIXABLE: [(&str, &str, &str); 4] = [
+    ("contacts.email.typo_domain", "contacts", "email"),
+    ("contacts.lead_source.label", "contacts", "lead_source"),
+    ("deals.source.label", "deals", "source"),
+    ("companies.industry.label", "companies", "industry"),
+];
+
+/// The table and column a check's fixes change, if it has automatic fixes.
+pub fn target(check_id: &str) -> Option<(&'static str, &'static str)> {
+    FIXABLE
+        .iter()
+        .find(|(c, _, _)| *c == check_id)
+        .map(|&(_, t, f)| (t, f))
+}
+
+/// Apply every suggested value of `finding` in one transaction; returns the batch id and
+/// the number of fields changed. Rows without a suggestion are left alone.
+pub fn apply(
+    store: &Store,
+    finding: &Finding,
+    at: NaiveDateTime,
+) -> Result<(i64, usize), AuditError> {
+    let (table, column) = target(finding.id)
+        .ok_or_else(|| AuditError::Invalid(format!("{} has no automatic fix", finding.id)))?;
+    let next = store.query_with(
+        "SELECT coalesce(max(batch_id), 0) + 1 FROM fix_journal",
+        &[],
+    )?;
+    let batch = next.rows[0][0].as_i64().unwrap_or(1);
+    transaction(store, || {
+        let mut changed = 0;
+        for row in &finding.rows {
+            let Some(fix) = &row.fix else { continue };
+            let old = row.value.as_str().map(str::to_owned);
+            // `table` and `column` come from the fixed list above.
+            store.execute_with(
+                &format!("UPDATE {table} SET {column} = ? WHERE id = ?"),
+                &[Param::Text(fix.clone()), Param::Int(row.id)],
+            )?;
+            store.execute_with(
+                "INSERT INTO fix_journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                &[
+                    Param::Int(batch),
+                    Param::Text(finding.id.to_owned()),
+                    Param::Text(table.to_owned()),
+                    Param::Int(row.id),
+                    Param::Text(column.to_owned()),
+                    old.map_or(Param::Null, Param::Text),
+                    Param::Text(fix.clone()),
+                    Param::Timestamp(at),
+                ],
+            )?;
+            changed += 1;
+        }
+        Ok((batch, changed))
+    })
+}
+
+/// Put back the values a batch of fixes replaced.
+pub fn undo(store: &Store, batch: i64, at: NaiveDateTime) -> Result<usize, AuditError> {
+    let rows = store.query_with(
+        "SELECT entity, row_id, field, old_value FROM fix_journal WHERE batch_id = ? AND undone_at IS NULL",
+        &[Param::Int(batch)],
+    )?;
+    if rows.rows.is_empty() {
+        return Err(AuditError::Invalid(format!(
+            "no applied fixes in batch {batch}"
+        )));
+    }
+    transaction(store, || {
+        for row in &rows.rows {
+            let (_, table, column) = FIXABLE
+                .into_iter()
+                .find(|(_, t, c)| row[0].as_str() == Some(t) && row[2].as_str() == Some(c))
+                .ok_or_else(|| AuditError::Invalid("the journal names an unknown field".into()))?;
+            let old = row[3]
+                .as_str()
+                .map_or(Param::Null, |v| Param::Text(v.to_owned()));
+            store.execute_with(
+                &format!("UPDATE {table} SET {column} = ? WHERE id = ?"),
+                &[old, Param::Int(row[1].as_i64().unwrap_or_default())],
+            )?;
+        }
+        store.execute_with(
+            "UPDATE fix_journal SET undone_at = ? WHERE batch_id = ?",
+            &[Param::Timestamp(at), Param::Int(batch)],
+        )?;
+        Ok(rows.rows.len())
+    })
+}
+
+fn transaction<T>(
+    store: &Store,
+    work: impl FnOnce() -> Result<T, AuditError>,
+) -> Result<T, AuditError> {
+    crate::merge::transaction(store, true, work)
+}
