@@ -703,6 +703,30 @@ fn frequent_label_rows(ctx: &Context<'_>) -> Outcome {
     )
 }
 
+/// The check that finds a defect of `kind` in `entity.field`, as the generator's truth file
+/// names them.
+pub fn check_for(entity: &str, field: &str, kind: &str) -> Option<&'static str> {
+    Some(match (entity, field, kind) {
+        ("contacts", "email", "invalid_email") => "contacts.email.invalid",
+        ("contacts", "email", "typo_domain") => "contacts.email.typo_domain",
+        ("contacts", "phone", "bad_phone") => "contacts.phone.invalid",
+        ("companies", "phone", "bad_phone") => "companies.phone.invalid",
+        ("contacts", "lead_source", "mistyped_label") => "contacts.lead_source.label",
+        ("deals", "source", "mistyped_label") => "deals.source.label",
+        ("companies", "industry", "mistyped_label") => "companies.industry.label",
+        ("contacts", "company_id", "orphan_reference") => "contacts.company_id.orphan",
+        ("deals", "contact_id", "orphan_reference") => "deals.contact_id.orphan",
+        ("activities", "deal_id", "orphan_reference") => "activities.deal_id.orphan",
+        ("contacts", "birth_date", "impossible_date") => "contacts.birth_date.future",
+        ("deals", "closed_at", "impossible_date") => "deals.closed_at.before_created",
+        ("deals", "expected_close_date", "impossible_date") => {
+            "deals.expected_close_date.before_created"
+        }
+        ("contacts", "updated_at", "stale") => "contacts.updated_at.stale",
+        _ => return None,
+    })
+}
+
 /// Run every check, or those whose id starts with `only`, on `entity` if given.
 pub fn run(
     ctx: &Context<'_>,

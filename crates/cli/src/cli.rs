@@ -433,7 +433,7 @@ pub struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Which benchmarks: store (generation and raw queries), metrics, reports, or all
+    /// Which benchmarks: store (generation and raw queries), metrics, reports, audit, or all
     #[arg(default_value = "all")]
     pub suite: BenchSuite,
 
@@ -453,6 +453,7 @@ pub enum BenchSuite {
     Store,
     Metrics,
     Reports,
+    Audit,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {

@@ -21,6 +21,7 @@ const BENCH_NOW: &str = "2026-06-30T12:00:00Z";
 pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
+    let mut truth = None;
     let (path, range_end) = match &args.store {
         Some(path) => {
             let today = chrono::Utc::now().date_naive();
@@ -45,6 +46,7 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
                     seconds,
                 ));
             }
+            truth = Some(generated.truth);
             (
                 path,
                 NaiveDate::from_ymd_opt(2026, 7, 1).expect("valid date"),
@@ -88,7 +90,129 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
             rows,
         },
         config.format,
-    )
+    )?;
+    if matches!(args.suite, BenchSuite::All | BenchSuite::Audit) {
+        hint(config, "Auditing…");
+        // The store above is open read-only; the audit opens its own connection.
+        drop(store);
+        output::print(&audit_figures(&path, truth.as_ref())?, config.format)?;
+    }
+    Ok(())
+}
+
+/// The audit's timings and, on a generated store, its precision, recall and F1 against
+/// the truth: per defect kind and for duplicates.
+fn audit_figures(path: &std::path::Path, truth: Option<&embudo_synth::Truth>) -> Result<Table> {
+    use embudo_audit::{checks, dedupe};
+    use std::collections::HashSet;
+    let store = Store::open(path)?;
+    let as_of = crate::config::parse_timestamp(BENCH_NOW).map_err(anyhow::Error::msg)?;
+    let mut rows = Vec::new();
+    let round = |x: f64| (x * 10_000.0).round() / 10_000.0;
+    let mut row = |name: String, pr: Option<(f64, f64)>, seconds: Option<f64>| {
+        let f1 = pr.map(|(p, r)| {
+            if p + r > 0.0 {
+                round(2.0 * p * r / (p + r))
+            } else {
+                0.0
+            }
+        });
+        rows.push(vec![
+            json!(name),
+            json!(pr.map(|(p, _)| round(p))),
+            json!(pr.map(|(_, r)| round(r))),
+            json!(f1),
+            json!(seconds.map(|s| (s * 1000.0).round() / 1000.0)),
+        ]);
+    };
+    let started = Instant::now();
+    let findings = checks::run(&checks::Context::new(&store, as_of), None, None)?;
+    row(
+        "every check".into(),
+        None,
+        Some(started.elapsed().as_secs_f64()),
+    );
+    if let Some(truth) = truth {
+        let mut kinds: Vec<(&str, &str, &str)> = truth
+            .defects
+            .iter()
+            .map(|d| (d.entity, d.field, d.kind))
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        for (entity, field, kind) in kinds {
+            let Some(check) = checks::check_for(entity, field, kind) else {
+                continue;
+            };
+            let injected: HashSet<i64> = truth
+                .defects
+                .iter()
+                .filter(|d| (d.entity, d.field, d.kind) == (entity, field, kind))
+                .map(|d| d.id)
+                .collect();
+            let flagged: HashSet<i64> = findings
+                .iter()
+                .find(|f| f.id == check)
+                .map(|f| f.rows.iter().map(|r| r.id).collect())
+                .unwrap_or_default();
+            let hits = injected.intersection(&flagged).count() as f64;
+            row(
+                format!("{check} ({kind})"),
+                Some((
+                    hits / flagged.len().max(1) as f64,
+                    hits / injected.len().max(1) as f64,
+                )),
+                None,
+            );
+        }
+    }
+    for entity in [dedupe::Entity::Contacts, dedupe::Entity::Companies] {
+        let started = Instant::now();
+        let found = dedupe::find(&store, entity, dedupe::DEFAULT_THRESHOLD)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let measured = truth.map(|truth| {
+            let pairs = if entity == dedupe::Entity::Contacts {
+                &truth.duplicates.contacts
+            } else {
+                &truth.duplicates.companies
+            };
+            let expected: HashSet<(i64, i64)> =
+                pairs.iter().map(|[a, b]| (*a.min(b), *a.max(b))).collect();
+            let mut predicted = HashSet::new();
+            for cluster in &found.clusters {
+                for (i, a) in cluster.members.iter().enumerate() {
+                    for b in &cluster.members[i + 1..] {
+                        predicted.insert((*a.min(b), *a.max(b)));
+                    }
+                }
+            }
+            let hits = expected.intersection(&predicted).count() as f64;
+            let compared: HashSet<(i64, i64)> = found.candidates.iter().copied().collect();
+            let blocked = expected.iter().filter(|p| compared.contains(p)).count() as f64
+                / expected.len().max(1) as f64;
+            (
+                (
+                    hits / predicted.len().max(1) as f64,
+                    hits / expected.len().max(1) as f64,
+                ),
+                blocked,
+            )
+        });
+        let name = match measured {
+            Some((_, blocked)) => format!(
+                "duplicate {} (blocking recall {blocked:.4})",
+                entity.as_str()
+            ),
+            None => format!("duplicate {}", entity.as_str()),
+        };
+        row(name, measured.map(|(pr, _)| pr), Some(seconds));
+    }
+    Ok(Table {
+        columns: ["audit", "precision", "recall", "f1", "seconds"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    })
 }
 
 /// Each metric over the year before `end` by month, split by its first dimension; then the
