@@ -604,6 +604,12 @@ fn audit_scores_the_data_and_keeps_each_run() {
     assert_eq!(runs[0]["n"], 2);
     let access = sandbox.json(&["audit", "access", "--at", "2026-06-30"]);
     assert_eq!(access.as_array().unwrap().len(), 20);
+    let page = sandbox.ok(&["audit", "--format", "html", "--at", "2026-06-30"]);
+    assert!(
+        page.starts_with("<!DOCTYPE html>")
+            && page.contains("Data quality score")
+            && page.contains("contacts.email.typo_domain")
+    );
     let message = sandbox.fails(&["audit", "--check", "contacts.nope"], 1);
     assert!(message.contains("checks are"), "{message}");
 }

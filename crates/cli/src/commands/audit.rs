@@ -64,7 +64,19 @@ pub fn run(config: &Config, args: &AuditArgs) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&document)?);
             Ok(())
         }
-        Format::Html | Format::Xlsx => bail!("audit prints as table, csv or json"),
+        Format::Html => {
+            let report = audit_report(&scores, &findings, &config.lang);
+            print!(
+                "{}",
+                embudo_reports::html::page(
+                    &report.title,
+                    std::slice::from_ref(&report),
+                    &config.lang
+                )
+            );
+            Ok(())
+        }
+        Format::Xlsx => bail!("audit prints as table, csv, json or html"),
         Format::Table | Format::Csv => {
             output::print(&score_table(&scores), config.format)?;
             output::print(&checks_table(&findings), config.format)
@@ -297,4 +309,102 @@ pub fn unmerge(config: &Config, journal_id: i64) -> Result<()> {
         format_args!("Undid merge {journal_id}: {merged} is separate from {survivor} again."),
     );
     Ok(())
+}
+
+/// The audit as a report, for the HTML page.
+fn audit_report(
+    scores: &score::Scores,
+    findings: &[Finding],
+    lang: &str,
+) -> embudo_reports::Report {
+    use embudo_reports::model::{Column, Kind, Section};
+    let spanish = lang == "es";
+    let column = |key: &str, kind: Kind| Column {
+        key: key.to_owned(),
+        kind,
+        label: key.replace('_', " "),
+    };
+    let score_table = score_table(scores);
+    let score_section = Section {
+        name: "scores".into(),
+        title: if spanish {
+            "Calidad por entidad y dimensión"
+        } else {
+            "Quality by entity and dimension"
+        }
+        .into(),
+        columns: score_table
+            .columns
+            .iter()
+            .map(|c| {
+                column(
+                    c,
+                    if c == "entity" {
+                        Kind::Text
+                    } else {
+                        Kind::Number
+                    },
+                )
+            })
+            .collect(),
+        rows: score_table.rows,
+        chart: None,
+    };
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    sorted.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.failing.cmp(&a.failing)));
+    let check_rows = sorted
+        .iter()
+        .map(|f| {
+            let sample = f.samples.first().map(|s| match &s.fix {
+                Some(fix) => format!("#{} {} → {fix}", s.id, s.value),
+                None => format!("#{} {}", s.id, s.value),
+            });
+            vec![
+                json!(f.id),
+                json!(f.description),
+                serde_json::to_value(f.severity).expect("serialisable"),
+                json!(f.failing),
+                json!(f.total),
+                json!(f.pct),
+                json!(sample),
+            ]
+        })
+        .collect();
+    let checks_section = Section {
+        name: "checks".into(),
+        title: if spanish { "Comprobaciones" } else { "Checks" }.into(),
+        columns: vec![
+            column("check", Kind::Text),
+            column("meaning", Kind::Text),
+            column("severity", Kind::Text),
+            column("failing", Kind::Count),
+            column("total", Kind::Count),
+            column("share", Kind::Ratio),
+            column("sample", Kind::Text),
+        ],
+        rows: check_rows,
+        chart: None,
+    };
+    let headline = if spanish {
+        format!(
+            "Puntuación de calidad de los datos: {} / 100",
+            scores.overall
+        )
+    } else {
+        format!("Data quality score: {} / 100", scores.overall)
+    };
+    embudo_reports::Report {
+        report: "audit".into(),
+        title: if spanish {
+            "Auditoría de datos"
+        } else {
+            "Data audit"
+        }
+        .into(),
+        params: serde_json::Map::new(),
+        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        sections: vec![score_section, checks_section],
+        insights: vec![headline],
+        notes: Vec::new(),
+    }
 }
