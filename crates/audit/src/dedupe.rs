@@ -35,6 +35,7 @@ pub const DEFAULT_THRESHOLD: f64 = 0.9;
 pub enum Entity {
     Contacts,
     Companies,
+    Deals,
 }
 
 impl Entity {
@@ -42,8 +43,9 @@ impl Entity {
         match text {
             "contacts" => Ok(Entity::Contacts),
             "companies" => Ok(Entity::Companies),
+            "deals" => Ok(Entity::Deals),
             other => Err(AuditError::Invalid(format!(
-                "duplicates are found among contacts or companies, not '{other}'"
+                "duplicates are found among contacts, companies or deals, not '{other}'"
             ))),
         }
     }
@@ -52,6 +54,7 @@ impl Entity {
         match self {
             Entity::Contacts => "contacts",
             Entity::Companies => "companies",
+            Entity::Deals => "deals",
         }
     }
 
@@ -59,6 +62,7 @@ impl Entity {
         match self {
             Entity::Contacts => &CONTACT_FIELDS,
             Entity::Companies => &COMPANY_FIELDS,
+            Entity::Deals => &DEAL_FIELDS,
         }
     }
 }
@@ -131,6 +135,38 @@ const COMPANY_FIELDS: [Field; 4] = [
 
 fn missing(a: &str, b: &str) -> bool {
     a.is_empty() || b.is_empty()
+}
+
+/// Deals are blocked by contact, so the contact is not compared: within a block every pair
+/// shares it, and scoring it would make a customer's repeat deals look like copies.
+const DEAL_FIELDS: [Field; 3] = [
+    Field {
+        name: "name",
+        levels: 5,
+        compare: compare_name,
+    },
+    Field {
+        name: "amount",
+        levels: 3,
+        compare: compare_exact,
+    },
+    Field {
+        name: "created",
+        levels: 3,
+        compare: compare_created_day,
+    },
+];
+
+/// 0 within a day, 1 within 60 days, 2 further apart (values are epoch seconds).
+fn compare_created_day(a: &str, b: &str) -> usize {
+    let (Ok(a), Ok(b)) = (a.parse::<i64>(), b.parse::<i64>()) else {
+        return 2;
+    };
+    match (a - b).abs() {
+        d if d <= 86_400 => 0,
+        d if d <= 60 * 86_400 => 1,
+        _ => 2,
+    }
 }
 
 /// 0 equal, 1 different, 2 missing.
@@ -371,6 +407,24 @@ fn company_record(row: &[serde_json::Value]) -> Record {
     }
 }
 
+fn deal_record(row: &[serde_json::Value]) -> Record {
+    let name = fold(row[1].as_str().unwrap_or_default());
+    let amount = row[3]
+        .as_f64()
+        .map(|a| format!("{a:.2}"))
+        .unwrap_or_default();
+    let created = row[4].as_i64().map(|t| t.to_string()).unwrap_or_default();
+    let keys = row[2]
+        .as_i64()
+        .map(|contact| vec![format!("c:{contact}")])
+        .unwrap_or_default();
+    Record {
+        id: row[0].as_i64().unwrap_or_default(),
+        values: vec![name, amount, created],
+        keys,
+    }
+}
+
 fn read(store: &Store, entity: Entity) -> Result<Vec<Record>, AuditError> {
     let (sql, make): (&str, fn(&[serde_json::Value]) -> Record) = match entity {
         Entity::Contacts => (
@@ -382,6 +436,11 @@ fn read(store: &Store, entity: Entity) -> Result<Vec<Record>, AuditError> {
             "SELECT id, name, domain, phone, country, city FROM companies
              WHERE deleted_at IS NULL AND merged_into_id IS NULL ORDER BY id",
             company_record,
+        ),
+        Entity::Deals => (
+            "SELECT id, name, contact_id, amount, CAST(epoch(created_at) AS BIGINT) FROM deals
+             WHERE deleted_at IS NULL AND merged_into_id IS NULL ORDER BY id",
+            deal_record,
         ),
     };
     Ok(store
@@ -641,7 +700,7 @@ pub fn find(store: &Store, entity: Entity, threshold: f64) -> Result<Duplicates,
 }
 
 /// How much more often than average a record's surname occurs: an exact match on a common
-/// name is weaker evidence. Companies' names are compared as a whole, so no adjustment.
+/// name is weaker evidence. Companies' and deals' names are compared whole: no adjustment.
 fn surname_frequencies(records: &[Record], entity: Entity) -> impl Fn(&str) -> f64 {
     let mut counts: HashMap<String, f64> = HashMap::new();
     if entity == Entity::Contacts {

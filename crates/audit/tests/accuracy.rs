@@ -174,14 +174,20 @@ fn duplicates_are_found_with_high_f1() {
             f1 >= 0.97 && blocking >= 0.99,
             "contacts at {defect_rate}: F1 {f1:.3}, blocking {blocking:.3}"
         );
-        let companies = dedupe::find(&store, Entity::Companies, dedupe::DEFAULT_THRESHOLD).unwrap();
-        let (p, r, f1, blocking) = pairwise(&companies, &truth.duplicates.companies);
-        println!(
-            "companies at {defect_rate}: precision {p:.3} recall {r:.3} F1 {f1:.3} blocking recall {blocking:.3}"
-        );
-        assert!(
-            f1 >= 0.95 && blocking >= 0.99,
-            "companies at {defect_rate}: F1 {f1:.3}, blocking {blocking:.3}"
-        );
+        for (entity, pairs) in [
+            (Entity::Companies, &truth.duplicates.companies),
+            (Entity::Deals, &truth.duplicates.deals),
+        ] {
+            let found = dedupe::find(&store, entity, dedupe::DEFAULT_THRESHOLD).unwrap();
+            let (p, r, f1, blocking) = pairwise(&found, pairs);
+            let name = entity.as_str();
+            println!(
+                "{name} at {defect_rate}: precision {p:.3} recall {r:.3} F1 {f1:.3} blocking recall {blocking:.3}"
+            );
+            assert!(
+                f1 >= 0.95 && blocking >= 0.99,
+                "{name} at {defect_rate}: F1 {f1:.3}, blocking {blocking:.3}"
+            );
+        }
     }
 }

@@ -366,10 +366,10 @@ pub struct AuditArgs {
 pub enum AuditCommand {
     /// Who has access to customer data, when they last logged in, what they exported.
     Access,
-    /// Records that are the same real contact or company, clustered, with each pair's
-    /// probability and every field's contribution.
+    /// Records that are the same real contact, company or deal, clustered, with each
+    /// pair's probability and every field's contribution.
     Duplicates {
-        /// contacts or companies
+        /// contacts, companies or deals
         #[arg(long, default_value = "contacts")]
         entity: String,
         /// Probability above which a pair is a duplicate
@@ -391,7 +391,7 @@ pub enum AuditCommand {
     },
     /// Mark two records as different entities; they are never proposed again.
     NotDuplicate {
-        /// contacts or companies
+        /// contacts, companies or deals
         #[arg(long, default_value = "contacts")]
         entity: String,
         a: i64,

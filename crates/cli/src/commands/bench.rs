@@ -166,15 +166,19 @@ fn audit_figures(path: &std::path::Path, truth: Option<&embudo_synth::Truth>) ->
             );
         }
     }
-    for entity in [dedupe::Entity::Contacts, dedupe::Entity::Companies] {
+    for entity in [
+        dedupe::Entity::Contacts,
+        dedupe::Entity::Companies,
+        dedupe::Entity::Deals,
+    ] {
         let started = Instant::now();
         let found = dedupe::find(&store, entity, dedupe::DEFAULT_THRESHOLD)?;
         let seconds = started.elapsed().as_secs_f64();
         let measured = truth.map(|truth| {
-            let pairs = if entity == dedupe::Entity::Contacts {
-                &truth.duplicates.contacts
-            } else {
-                &truth.duplicates.companies
+            let pairs = match entity {
+                dedupe::Entity::Contacts => &truth.duplicates.contacts,
+                dedupe::Entity::Companies => &truth.duplicates.companies,
+                dedupe::Entity::Deals => &truth.duplicates.deals,
             };
             let expected: HashSet<(i64, i64)> =
                 pairs.iter().map(|[a, b]| (*a.min(b), *a.max(b))).collect();
