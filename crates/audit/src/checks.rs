@@ -2,6 +2,7 @@
 
 use crate::email::{self, FREE_MAIL};
 use crate::labels::near_miss;
+use crate::phone::{self, Verdict};
 use crate::{AuditError, Dimension, Finding, Sample, Severity};
 use chrono::NaiveDateTime;
 use embudo_model::Label;
@@ -216,15 +217,23 @@ pub const CHECKS: &[Check] = &[
         "contacts",
         Validity,
         Medium,
-        "phone numbers that cannot be dialled",
+        "phone numbers that cannot be dialled in their country",
         None,
+        |c| phone_rows(c, "contacts", |verdict| (verdict == Verdict::Invalid)
+            .then_some(None))
+    ),
+    check!(
+        "contacts.phone.national",
+        "contacts",
+        Consistency,
+        Low,
+        "phone numbers written without their country code",
+        Some("rewrite in E.164 form (+34612345678)"),
         |c| {
-            rust_rows(
-                c,
-                "contacts",
-                "SELECT id, phone FROM contacts c WHERE LIVE AND phone IS NOT NULL",
-                |v| phone_problem(v).then_some(None),
-            )
+            phone_rows(c, "contacts", |verdict| match verdict {
+                Verdict::National { e164 } => Some(Some(e164)),
+                _ => None,
+            })
         }
     ),
     check!(
@@ -232,15 +241,23 @@ pub const CHECKS: &[Check] = &[
         "companies",
         Validity,
         Medium,
-        "phone numbers that cannot be dialled",
+        "phone numbers that cannot be dialled in their country",
         None,
+        |c| phone_rows(c, "companies", |verdict| (verdict == Verdict::Invalid)
+            .then_some(None))
+    ),
+    check!(
+        "companies.phone.national",
+        "companies",
+        Consistency,
+        Low,
+        "phone numbers written without their country code",
+        Some("rewrite in E.164 form (+34612345678)"),
         |c| {
-            rust_rows(
-                c,
-                "companies",
-                "SELECT id, phone FROM companies c WHERE LIVE AND phone IS NOT NULL",
-                |v| phone_problem(v).then_some(None),
-            )
+            phone_rows(c, "companies", |verdict| match verdict {
+                Verdict::National { e164 } => Some(Some(e164)),
+                _ => None,
+            })
         }
     ),
     check!(
@@ -644,18 +661,31 @@ fn bucket(domain: &str) -> String {
     domain.chars().take(2).collect()
 }
 
-/// A phone that cannot be dialled: letters, placeholder text, too few or too many digits,
-/// or one digit repeated.
-fn phone_problem(phone: &str) -> bool {
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-    let letters = phone.chars().any(char::is_alphabetic);
-    let separators_only = phone
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
-    letters
-        || !separators_only
-        || !(7..=15).contains(&digits.len())
-        || digits.chars().all(|c| digits.starts_with(c))
+/// Phones judged for their record's country.
+fn phone_rows(
+    ctx: &Context<'_>,
+    entity: &'static str,
+    keep: impl Fn(Verdict) -> Option<Option<String>>,
+) -> Outcome {
+    // `entity` is one of the two literals above, never user input.
+    let sql = format!("SELECT id, phone, country FROM {entity} c WHERE LIVE AND phone IS NOT NULL");
+    let table = ctx
+        .store
+        .query_with(&sql.replace("LIVE", live(entity)), &[])?;
+    let rows = table
+        .rows
+        .into_iter()
+        .filter_map(|row| {
+            let value = row[1].as_str()?.to_owned();
+            let fix = keep(phone::judge(&value, row[2].as_str()))?;
+            Some(Sample {
+                id: row[0].as_i64().unwrap_or_default(),
+                value: json!(value),
+                fix,
+            })
+        })
+        .collect();
+    Ok((total(ctx, entity)?, rows))
 }
 
 fn canonical_sources() -> Vec<&'static str> {
@@ -751,16 +781,6 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn phones_that_cannot_be_dialled() {
-        for bad in ["12345", "000-000-0000", "N/A", "555-CALL-NOW", "+1", "tel"] {
-            assert!(phone_problem(bad), "{bad}");
-        }
-        for good in ["+34 612 345 678", "+1 (415) 555-0123", "14155550123"] {
-            assert!(!phone_problem(good), "{good}");
-        }
-    }
 
     #[test]
     fn check_ids_are_unique() {

@@ -6,8 +6,10 @@ use embudo_store::{Param, Store};
 
 /// (check, table, column) of every check whose suggestions can be applied. Form
 /// resubmissions are fixed by merging instead.
-const FIXABLE: [(&str, &str, &str); 4] = [
+const FIXABLE: [(&str, &str, &str); 6] = [
     ("contacts.email.typo_domain", "contacts", "email"),
+    ("contacts.phone.national", "contacts", "phone"),
+    ("companies.phone.national", "companies", "phone"),
     ("contacts.lead_source.label", "contacts", "lead_source"),
     ("deals.source.label", "deals", "source"),
     ("companies.industry.label", "companies", "industry"),

@@ -9,6 +9,7 @@
 //! - [`fix`]: applying a check's suggested values on request, journaled, and undoing them.
 //! - [`labels`]: canonical labels and their near-misses.
 //! - [`merge`]: merging duplicates into a survivor, journaled, and undoing it exactly.
+//! - [`phone`]: phone numbers judged for their country, with the E.164 form as the fix.
 //! - [`score`]: the data-quality score per entity and dimension, kept per run.
 //! - [`access`]: who can reach customer data and what they did with it.
 //!
@@ -22,6 +23,7 @@ pub mod email;
 pub mod fix;
 pub mod labels;
 pub mod merge;
+pub mod phone;
 pub mod score;
 
 use serde::Serialize;

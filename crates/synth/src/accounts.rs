@@ -39,7 +39,13 @@ pub fn phone_number(country: usize, rng: &mut ChaCha8Rng) -> String {
     let a = rng.random_range(200..999);
     let b = rng.random_range(100..999);
     let c = rng.random_range(1000..9999);
-    format!("{prefix} {a} {b} {c}")
+    // Spain dials nine digits, every other country here ten; the same draws either way, so
+    // the rest of the data does not move.
+    if prefix == "+34" {
+        format!("{prefix} {a} {b} {:03}", c % 1000)
+    } else {
+        format!("{prefix} {a} {b} {c}")
+    }
 }
 
 fn address(country: usize, rng: &mut ChaCha8Rng) -> Address {

@@ -79,18 +79,21 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
         hint(config, "Timing every report over the last month…");
         rows.extend(report_figures(&store, config, range_end)?);
     }
-    output::print(
-        &Table {
-            columns: vec![
-                "benchmark".into(),
-                "rows written".into(),
-                "seconds".into(),
-                "rows/s".into(),
-            ],
-            rows,
-        },
-        config.format,
-    )?;
+    // `bench audit` alone times nothing here; an empty table would only be noise.
+    if !rows.is_empty() {
+        output::print(
+            &Table {
+                columns: vec![
+                    "benchmark".into(),
+                    "rows written".into(),
+                    "seconds".into(),
+                    "rows/s".into(),
+                ],
+                rows,
+            },
+            config.format,
+        )?;
+    }
     if matches!(args.suite, BenchSuite::All | BenchSuite::Audit) {
         hint(config, "Auditing…");
         // The store above is open read-only; the audit opens its own connection.
