@@ -8,7 +8,6 @@ use chrono::NaiveDateTime;
 use embudo_model::Label;
 use embudo_model::labels::LeadSource;
 use embudo_store::{Param, Store};
-use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
 /// Samples shown per check.
@@ -506,6 +505,16 @@ fn rust_rows(
     sql: &str,
     judge: impl Fn(&str) -> Option<Option<String>>,
 ) -> Outcome {
+    judged_rows(ctx, entity, sql, |row| judge(row[1].as_str()?))
+}
+
+/// Rows `judge` fails (`Some(fix)`), read with `sql` as (id, value, anything it needs).
+fn judged_rows(
+    ctx: &Context<'_>,
+    entity: &'static str,
+    sql: &str,
+    judge: impl Fn(&[serde_json::Value]) -> Option<Option<String>>,
+) -> Outcome {
     let table = ctx
         .store
         .query_with(&sql.replace("LIVE", live(entity)), &[])?;
@@ -513,11 +522,10 @@ fn rust_rows(
         .rows
         .into_iter()
         .filter_map(|row| {
-            let value = row[1].as_str()?.to_owned();
-            let fix = judge(&value)?;
+            let fix = judge(&row)?;
             Some(Sample {
                 id: row[0].as_i64().unwrap_or_default(),
-                value: json!(value),
+                value: row[1].clone(),
                 fix,
             })
         })
@@ -669,23 +677,9 @@ fn phone_rows(
 ) -> Outcome {
     // `entity` is one of the two literals above, never user input.
     let sql = format!("SELECT id, phone, country FROM {entity} c WHERE LIVE AND phone IS NOT NULL");
-    let table = ctx
-        .store
-        .query_with(&sql.replace("LIVE", live(entity)), &[])?;
-    let rows = table
-        .rows
-        .into_iter()
-        .filter_map(|row| {
-            let value = row[1].as_str()?.to_owned();
-            let fix = keep(phone::judge(&value, row[2].as_str()))?;
-            Some(Sample {
-                id: row[0].as_i64().unwrap_or_default(),
-                value: json!(value),
-                fix,
-            })
-        })
-        .collect();
-    Ok((total(ctx, entity)?, rows))
+    judged_rows(ctx, entity, &sql, |row| {
+        keep(phone::judge(row[1].as_str()?, row[2].as_str()))
+    })
 }
 
 fn canonical_sources() -> Vec<&'static str> {
