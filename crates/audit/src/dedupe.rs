@@ -30,40 +30,15 @@ pub const MAX_BLOCK: usize = 200;
 /// The default probability above which a pair is a duplicate.
 pub const DEFAULT_THRESHOLD: f64 = 0.9;
 
-/// The entities the finder knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entity {
-    Contacts,
-    Companies,
-    Deals,
-}
+/// The entities the finder knows: the ones that can be merged.
+pub use crate::merge::Entity;
 
-impl Entity {
-    pub fn parse(text: &str) -> Result<Entity, AuditError> {
-        match text {
-            "contacts" => Ok(Entity::Contacts),
-            "companies" => Ok(Entity::Companies),
-            "deals" => Ok(Entity::Deals),
-            other => Err(AuditError::Invalid(format!(
-                "duplicates are found among contacts, companies or deals, not '{other}'"
-            ))),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Entity::Contacts => "contacts",
-            Entity::Companies => "companies",
-            Entity::Deals => "deals",
-        }
-    }
-
-    fn fields(self) -> &'static [Field] {
-        match self {
-            Entity::Contacts => &CONTACT_FIELDS,
-            Entity::Companies => &COMPANY_FIELDS,
-            Entity::Deals => &DEAL_FIELDS,
-        }
+/// The fields compared for `entity`.
+fn fields(entity: Entity) -> &'static [Field] {
+    match entity {
+        Entity::Contacts => &CONTACT_FIELDS,
+        Entity::Companies => &COMPANY_FIELDS,
+        Entity::Deals => &DEAL_FIELDS,
     }
 }
 
@@ -619,7 +594,7 @@ pub struct Duplicates {
 /// Find the duplicates of `entity` at `threshold`.
 pub fn find(store: &Store, entity: Entity, threshold: f64) -> Result<Duplicates, AuditError> {
     let records = read(store, entity)?;
-    let fields = entity.fields();
+    let fields = fields(entity);
     let rejected = not_duplicates(store, entity)?;
     let (pairs, skipped) = block(&records);
     let codes: Vec<u32> =
@@ -679,7 +654,7 @@ pub fn find(store: &Store, entity: Entity, threshold: f64) -> Result<Duplicates,
     let n = records.len() as f64;
     let possible = (n * (n - 1.0) / 2.0).max(1.0);
     Ok(Duplicates {
-        entity: entity.as_str(),
+        entity: entity.table(),
         threshold,
         clusters: cluster(scored),
         blocking: Blocking {
@@ -735,7 +710,7 @@ fn surname_frequencies(records: &[Record], entity: Entity) -> impl Fn(&str) -> f
 fn not_duplicates(store: &Store, entity: Entity) -> Result<HashSet<(i64, i64)>, AuditError> {
     let table = store.query_with(
         "SELECT low_id, high_id FROM not_duplicates WHERE entity = ?",
-        &[Param::Text(entity.as_str().to_owned())],
+        &[Param::Text(entity.table().to_owned())],
     )?;
     Ok(table
         .rows
@@ -749,7 +724,7 @@ pub fn mark_not_duplicate(store: &Store, entity: Entity, a: i64, b: i64) -> Resu
     store.execute_with(
         "INSERT OR IGNORE INTO not_duplicates (entity, low_id, high_id) VALUES (?, ?, ?)",
         &[
-            Param::Text(entity.as_str().to_owned()),
+            Param::Text(entity.table().to_owned()),
             Param::Int(a.min(b)),
             Param::Int(a.max(b)),
         ],

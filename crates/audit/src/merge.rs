@@ -31,7 +31,7 @@ impl Entity {
             "companies" => Ok(Entity::Companies),
             "deals" => Ok(Entity::Deals),
             other => Err(AuditError::Invalid(format!(
-                "merges are of contacts, companies or deals, not '{other}'"
+                "expected contacts, companies or deals, not '{other}'"
             ))),
         }
     }

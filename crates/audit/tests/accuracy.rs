@@ -180,7 +180,7 @@ fn duplicates_are_found_with_high_f1() {
         ] {
             let found = dedupe::find(&store, entity, dedupe::DEFAULT_THRESHOLD).unwrap();
             let (p, r, f1, blocking) = pairwise(&found, pairs);
-            let name = entity.as_str();
+            let name = entity.table();
             println!(
                 "{name} at {defect_rate}: precision {p:.3} recall {r:.3} F1 {f1:.3} blocking recall {blocking:.3}"
             );

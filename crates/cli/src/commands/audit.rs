@@ -226,11 +226,7 @@ pub fn merge(config: &Config, args: &MergeArgs) -> Result<()> {
     let entity = merging::Entity::parse(&args.entity)?;
     let store = Store::open(&config.db)?;
     let groups: Vec<Vec<i64>> = if args.ids.is_empty() {
-        let found = dedupe::find(
-            &store,
-            dedupe::Entity::parse(&args.entity)?,
-            dedupe::DEFAULT_THRESHOLD,
-        )?;
+        let found = dedupe::find(&store, entity, dedupe::DEFAULT_THRESHOLD)?;
         match args.cluster {
             Some(id) => vec![
                 found

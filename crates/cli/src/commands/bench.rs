@@ -208,9 +208,9 @@ fn audit_figures(path: &std::path::Path, truth: Option<&embudo_synth::Truth>) ->
         let name = match measured {
             Some((_, blocked)) => format!(
                 "duplicate {} (blocking recall {blocked:.4})",
-                entity.as_str()
+                entity.table()
             ),
-            None => format!("duplicate {}", entity.as_str()),
+            None => format!("duplicate {}", entity.table()),
         };
         row(name, measured.map(|(pr, _)| pr), Some(seconds));
     }
