@@ -32,13 +32,13 @@ pub fn judge(phone: &str, country: Option<&str>) -> Verdict {
     if !possible_length(&number) {
         return Verdict::Invalid;
     }
-    let international = phone.trim_start().starts_with('+') || phone.trim_start().starts_with("00");
-    if international {
-        Verdict::Fine
-    } else {
-        Verdict::National {
+    // The parser knows where the country code came from: a `+` or an international
+    // prefix can be dialled from anywhere; a bare code or the record's country cannot.
+    match number.code().source() {
+        country::Source::Plus | country::Source::Idd => Verdict::Fine,
+        country::Source::Number | country::Source::Default => Verdict::National {
             e164: number.format().mode(Mode::E164).to_string(),
-        }
+        },
     }
 }
 
@@ -121,6 +121,15 @@ mod tests {
                 e164: "+442079460958".into()
             }
         );
+        // A country code without its `+` is not dialable from abroad either.
+        assert_eq!(
+            judge("34612345678", Some("ES")),
+            Verdict::National {
+                e164: "+34612345678".into()
+            }
+        );
+        // Spain's international prefix is 00.
+        assert_eq!(judge("0044 20 7946 0958", Some("ES")), Verdict::Fine);
         // Without a country, a national number cannot be placed.
         assert_eq!(judge("(415) 555-0123", None), Verdict::Invalid);
     }

@@ -5,22 +5,26 @@ use chrono::NaiveDate;
 use embudo_audit::checks::{self, Context};
 use embudo_store::Store;
 use embudo_store::bulk::LoadMode;
-use embudo_synth::{Params, Scale};
+use embudo_synth::{Params, Scale, Truth};
 use std::collections::{BTreeMap, HashSet};
 
-#[test]
-fn every_injected_defect_kind_is_found_precisely() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("audit.duckdb")).unwrap();
-    let now = NaiveDate::from_ymd_opt(2026, 6, 30)
+/// The instant the generated businesses end at.
+fn now() -> chrono::NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 6, 30)
         .unwrap()
         .and_hms_opt(12, 0, 0)
-        .unwrap();
+        .unwrap()
+}
+
+/// A small generated business in a fresh store, with what really happened.
+fn generated(seed: u64, defect_rate: f64) -> (tempfile::TempDir, Store, Truth) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("audit.duckdb")).unwrap();
     let params = Params {
         scale: Scale::Small,
-        seed: 23,
-        now,
-        defect_rate: 0.2,
+        seed,
+        now: now(),
+        defect_rate,
     };
     let (truth, _) = store
         .load(
@@ -29,7 +33,13 @@ fn every_injected_defect_kind_is_found_precisely() {
             |_| {},
         )
         .unwrap();
-    let findings = checks::run(&Context::new(&store, now), None, None).unwrap();
+    (dir, store, truth)
+}
+
+#[test]
+fn every_injected_defect_kind_is_found_precisely() {
+    let (_dir, store, truth) = generated(23, 0.2);
+    let findings = checks::run(&Context::new(&store, now()), None, None).unwrap();
     let mut report = BTreeMap::new();
     let kinds: std::collections::BTreeSet<(&str, &str, &str)> = truth
         .defects
@@ -146,25 +156,7 @@ fn pairwise(found: &embudo_audit::dedupe::Duplicates, truth: &[[i64; 2]]) -> (f6
 fn duplicates_are_found_with_high_f1() {
     use embudo_audit::dedupe::{self, Entity};
     for defect_rate in [0.05, 0.2] {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path().join("dupes.duckdb")).unwrap();
-        let now = NaiveDate::from_ymd_opt(2026, 6, 30)
-            .unwrap()
-            .and_hms_opt(12, 0, 0)
-            .unwrap();
-        let params = Params {
-            scale: Scale::Small,
-            seed: 31,
-            now,
-            defect_rate,
-        };
-        let (truth, _) = store
-            .load(
-                LoadMode::Append,
-                |out| embudo_synth::generate(&params, out),
-                |_| {},
-            )
-            .unwrap();
+        let (_dir, store, truth) = generated(31, defect_rate);
         let contacts = dedupe::find(&store, Entity::Contacts, dedupe::DEFAULT_THRESHOLD).unwrap();
         let (p, r, f1, blocking) = pairwise(&contacts, &truth.duplicates.contacts);
         println!(

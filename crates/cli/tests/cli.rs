@@ -299,58 +299,36 @@ fn metric_answers_in_the_documented_json_shape() {
 fn metric_errors_name_what_is_allowed() {
     let sandbox = Sandbox::new();
     sandbox.ok(&["init"]);
-    let message = sandbox.fails(
-        &[
-            "metric",
-            "web_visits",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2026-02-01",
-            "--by",
-            "owner",
-        ],
-        1,
-    );
-    assert!(message.contains("it takes lead_source"), "{message}");
-    let message = sandbox.fails(
-        &[
-            "metric",
-            "web_visits",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2026-02-01",
-            "--by",
-            "colour",
-        ],
-        1,
-    );
-    assert!(message.contains("dimensions are owner, team"), "{message}");
-    let message = sandbox.fails(
-        &[
-            "metric",
-            "web_visits",
-            "--from",
-            "2026-02-01",
-            "--to",
-            "2026-01-01",
-        ],
-        1,
-    );
-    assert!(message.contains("must end after it starts"), "{message}");
-    let message = sandbox.fails(
-        &[
-            "metric",
-            "visits",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2026-02-01",
-        ],
-        1,
-    );
-    assert!(message.contains("unknown metric 'visits'"), "{message}");
+    let january = ["--from", "2026-01-01", "--to", "2026-02-01"];
+    let cases: [(Vec<&str>, &str); 4] = [
+        (
+            [&["metric", "web_visits"][..], &january, &["--by", "owner"]].concat(),
+            "it takes lead_source",
+        ),
+        (
+            [&["metric", "web_visits"][..], &january, &["--by", "colour"]].concat(),
+            "dimensions are owner, team",
+        ),
+        (
+            vec![
+                "metric",
+                "web_visits",
+                "--from",
+                "2026-02-01",
+                "--to",
+                "2026-01-01",
+            ],
+            "must end after it starts",
+        ),
+        (
+            [&["metric", "visits"][..], &january].concat(),
+            "unknown metric 'visits'",
+        ),
+    ];
+    for (args, expected) in cases {
+        let message = sandbox.fails(&args, 1);
+        assert!(message.contains(expected), "{args:?}: {message}");
+    }
 }
 
 #[test]

@@ -35,17 +35,18 @@ fn pick_country(rng: &mut ChaCha8Rng) -> usize {
 
 /// A national number in the country's usual grouping, e.g. `+34 612 345 678`.
 pub fn phone_number(country: usize, rng: &mut ChaCha8Rng) -> String {
-    let prefix = COUNTRIES[country].phone_prefix;
+    let Country {
+        phone_prefix,
+        phone_digits,
+        ..
+    } = COUNTRIES[country];
     let a = rng.random_range(200..999);
     let b = rng.random_range(100..999);
-    let c = rng.random_range(1000..9999);
-    // Spain dials nine digits, every other country here ten; the same draws either way, so
-    // the rest of the data does not move.
-    if prefix == "+34" {
-        format!("{prefix} {a} {b} {:03}", c % 1000)
-    } else {
-        format!("{prefix} {a} {b} {c}")
-    }
+    // The same draws whatever the length, so a country's numbers do not move the rest of
+    // the data: the last group keeps as many digits as the country needs.
+    let width = (phone_digits - 6) as usize;
+    let c = rng.random_range(1000..9999) % 10u32.pow(phone_digits - 6);
+    format!("{phone_prefix} {a} {b} {c:0width$}")
 }
 
 fn address(country: usize, rng: &mut ChaCha8Rng) -> Address {

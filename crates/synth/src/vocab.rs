@@ -277,13 +277,16 @@ pub const INDUSTRIES: &[(&str, &str)] = &[
     ("professional_services", "profesional_services"),
 ];
 
-/// A country with its cities (city, region, postal code prefix), phone prefix and the
-/// legal suffixes of its companies (the first is the usual spelling, the rest variants).
+/// A country with its cities (city, region, postal code prefix), phone prefix and national
+/// number length, and the legal suffixes of its companies (the first is the usual spelling,
+/// the rest variants).
 pub struct Country {
     pub code: &'static str,
     pub share: f64,
     pub cities: &'static [(&'static str, &'static str, &'static str)],
     pub phone_prefix: &'static str,
+    /// Digits of a national number (Spain dials nine, the others here ten).
+    pub phone_digits: u32,
     pub suffixes: &'static [(&'static str, &'static str)],
     pub tld: &'static str,
 }
@@ -303,6 +306,7 @@ pub const COUNTRIES: &[Country] = &[
             ("Miami", "FL", "331"),
         ],
         phone_prefix: "+1",
+        phone_digits: 10,
         suffixes: &[
             ("Inc.", "Incorporated"),
             ("LLC", "L.L.C."),
@@ -321,6 +325,7 @@ pub const COUNTRIES: &[Country] = &[
             ("Bilbao", "País Vasco", "480"),
         ],
         phone_prefix: "+34",
+        phone_digits: 9,
         suffixes: &[("S.L.", "SL"), ("S.A.", "SA")],
         tld: "es",
     },
@@ -334,6 +339,7 @@ pub const COUNTRIES: &[Country] = &[
             ("Puebla", "Puebla", "720"),
         ],
         phone_prefix: "+52",
+        phone_digits: 10,
         suffixes: &[("S.A. de C.V.", "SA de CV")],
         tld: "mx",
     },
@@ -346,6 +352,7 @@ pub const COUNTRIES: &[Country] = &[
             ("Edinburgh", "Scotland", "EH1"),
         ],
         phone_prefix: "+44",
+        phone_digits: 10,
         suffixes: &[("Ltd", "Limited")],
         tld: "co.uk",
     },
@@ -354,6 +361,7 @@ pub const COUNTRIES: &[Country] = &[
         share: 0.05,
         cities: &[("Toronto", "ON", "M5V"), ("Vancouver", "BC", "V6B")],
         phone_prefix: "+1",
+        phone_digits: 10,
         suffixes: &[("Inc.", "Incorporated"), ("Ltd.", "Limited")],
         tld: "ca",
     },
@@ -365,6 +373,7 @@ pub const COUNTRIES: &[Country] = &[
             ("Córdoba", "Córdoba", "X50"),
         ],
         phone_prefix: "+54",
+        phone_digits: 10,
         suffixes: &[("S.R.L.", "SRL"), ("S.A.", "SA")],
         tld: "com.ar",
     },
@@ -376,6 +385,7 @@ pub const COUNTRIES: &[Country] = &[
             ("Medellín", "Antioquia", "050"),
         ],
         phone_prefix: "+57",
+        phone_digits: 10,
         suffixes: &[("S.A.S.", "SAS")],
         tld: "com.co",
     },
