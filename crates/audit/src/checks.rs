@@ -1,7 +1,7 @@
 //! The checks. Each reads what it needs with SQL and judges in SQL or Rust; none writes.
 
 use crate::email::{self, FREE_MAIL};
-use crate::labels::near_miss;
+use crate::labels::{self, Named, near_duplicates, near_miss};
 use crate::phone::{self, Verdict};
 use crate::{AuditError, Dimension, Finding, Sample, Severity};
 use chrono::NaiveDateTime;
@@ -376,6 +376,74 @@ pub const CHECKS: &[Check] = &[
         frequent_label_rows
     ),
     check!(
+        "contacts.country.label",
+        "contacts",
+        Consistency,
+        Low,
+        "rare countries that are not ISO 3166 codes, with the code or frequent spelling meant",
+        Some("replace with the suggested country"),
+        |c| country_rows(c, "contacts")
+    ),
+    check!(
+        "companies.country.label",
+        "companies",
+        Consistency,
+        Low,
+        "rare countries that are not ISO 3166 codes, with the code or frequent spelling meant",
+        Some("replace with the suggested country"),
+        |c| country_rows(c, "companies")
+    ),
+    check!(
+        "products.name.near_duplicate",
+        "products",
+        Uniqueness,
+        Low,
+        "products named almost like a more used product (one product entered twice)",
+        Some("point its records at the suggested product, then delete it"),
+        |c| {
+            near_duplicate_names(
+                c,
+                "products",
+                "SELECT p.id, 0, p.name, (SELECT count(*) FROM deals d WHERE d.product_id = p.id)
+                      + (SELECT count(*) FROM order_lines l WHERE l.product_id = p.id)
+                      + (SELECT count(*) FROM subscriptions s WHERE s.product_id = p.id)
+                   FROM products p WHERE p.name IS NOT NULL",
+            )
+        }
+    ),
+    check!(
+        "pipelines.name.near_duplicate",
+        "pipelines",
+        Uniqueness,
+        Low,
+        "pipelines named almost like a more used pipeline",
+        Some("move its deals to the suggested pipeline, then delete it"),
+        |c| {
+            near_duplicate_names(
+                c,
+                "pipelines",
+                "SELECT p.id, 0, p.name, (SELECT count(*) FROM deals d WHERE d.pipeline_id = p.id)
+                   FROM pipelines p WHERE p.name IS NOT NULL",
+            )
+        }
+    ),
+    check!(
+        "stages.name.near_duplicate",
+        "stages",
+        Uniqueness,
+        Low,
+        "stages named almost like a more used stage of the same pipeline",
+        Some("move its deals to the suggested stage, then delete it"),
+        |c| {
+            near_duplicate_names(
+                c,
+                "stages",
+                "SELECT s.id, s.pipeline_id, s.name, (SELECT count(*) FROM deal_stage_history h WHERE h.stage_id = s.id)
+                   FROM stages s WHERE s.name IS NOT NULL",
+            )
+        }
+    ),
+    check!(
         "contacts.company_id.orphan",
         "contacts",
         Integrity,
@@ -725,6 +793,78 @@ fn frequent_label_rows(ctx: &Context<'_>) -> Outcome {
         "SELECT id, industry FROM companies c WHERE LIVE AND industry IS NOT NULL",
         |value| fixes.get(value).map(|fix| Some(fix.clone())),
     )
+}
+
+/// Countries outside ISO 3166 alpha-2 used by at most 1% of the rows, with the code they
+/// spell (`es`, `U.S.`) or the frequent value they are a near-miss of (`Spian` for a store
+/// that writes `Spain`). A rare but real code (`PT`) is never flagged.
+fn country_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
+    // `entity` is one of two literals above, never user input.
+    let counts = ctx.store.query_with(
+        &format!(
+            "SELECT country, count(*) FROM {entity} c WHERE LIVE AND country IS NOT NULL GROUP BY 1"
+        )
+        .replace("LIVE", live(entity)),
+        &[],
+    )?;
+    let total: f64 = counts.rows.iter().filter_map(|r| r[1].as_f64()).sum();
+    let frequent: Vec<&str> = counts
+        .rows
+        .iter()
+        .filter(|r| r[1].as_f64().unwrap_or(0.0) > 0.01 * total)
+        .filter_map(|r| r[0].as_str())
+        .collect();
+    let is_code = |value: &str| {
+        value.len() == 2
+            && value.chars().all(|c| c.is_ascii_uppercase())
+            && value.parse::<phonenumber::country::Id>().is_ok()
+    };
+    let strays: HashMap<&str, Option<String>> = counts
+        .rows
+        .iter()
+        .filter_map(|r| r[0].as_str())
+        .filter(|v| !is_code(v) && !frequent.contains(v))
+        .map(|v| {
+            let spelt = labels::normalise(v).to_ascii_uppercase();
+            let fix = if is_code(&spelt) {
+                Some(spelt)
+            } else {
+                near_miss(v, &frequent).map(str::to_owned)
+            };
+            (v, fix)
+        })
+        .collect();
+    let sql = format!("SELECT id, country FROM {entity} c WHERE LIVE AND country IS NOT NULL");
+    rust_rows(ctx, entity, &sql, |value| strays.get(value).cloned())
+}
+
+/// Rows of a small reference table read with `sql` as (id, group, name, uses) whose name
+/// near-duplicates a more used one of their group; the fix names the row to keep.
+fn near_duplicate_names(ctx: &Context<'_>, table: &'static str, sql: &str) -> Outcome {
+    let read = ctx.store.query_with(sql, &[])?;
+    let rows: Vec<Named> = read
+        .rows
+        .iter()
+        .map(|r| Named {
+            id: r[0].as_i64().unwrap_or_default(),
+            group: r[1].as_i64().unwrap_or_default(),
+            name: r[2].as_str().unwrap_or_default().to_owned(),
+            uses: r[3].as_u64().unwrap_or(0),
+        })
+        .collect();
+    let names: HashMap<i64, &str> = rows.iter().map(|r| (r.id, r.name.as_str())).collect();
+    let samples = near_duplicates(&rows)
+        .into_iter()
+        .map(|(id, keep)| Sample {
+            id,
+            value: serde_json::Value::from(names[&id]),
+            fix: Some(keep),
+        })
+        .collect();
+    let total = ctx
+        .store
+        .query_with(&format!("SELECT count(*) FROM {table}"), &[])?;
+    Ok((total.rows[0][0].as_u64().unwrap_or(0), samples))
 }
 
 /// The check that finds a defect of `kind` in `entity.field`, as the generator's truth file

@@ -6,13 +6,15 @@ use embudo_store::{Param, Store};
 
 /// (check, table, column) of every check whose suggestions can be applied. Form
 /// resubmissions are fixed by merging instead.
-const FIXABLE: [(&str, &str, &str); 6] = [
+const FIXABLE: [(&str, &str, &str); 8] = [
     ("contacts.email.typo_domain", "contacts", "email"),
     ("contacts.phone.national", "contacts", "phone"),
     ("companies.phone.national", "companies", "phone"),
     ("contacts.lead_source.label", "contacts", "lead_source"),
     ("deals.source.label", "deals", "source"),
     ("companies.industry.label", "companies", "industry"),
+    ("contacts.country.label", "contacts", "country"),
+    ("companies.country.label", "companies", "country"),
 ];
 
 /// The table and column a check's fixes change, if it has automatic fixes.

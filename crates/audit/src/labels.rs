@@ -1,4 +1,5 @@
-//! Labels: canonical spellings and the near-misses that should map onto them.
+//! Labels and names: canonical spellings, the near-misses that should map onto them, and
+//! the near-duplicate names of small reference tables.
 
 /// `text` reduced to what distinguishes labels: lowercase letters and digits only, so
 /// "Paid Ads", "paid-ads" and "paid_ads" compare equal.
@@ -16,13 +17,56 @@ pub fn near_miss<'a>(value: &str, canonical: &[&'a str]) -> Option<&'a str> {
         return None;
     }
     let wanted = normalise(value);
-    let limit = if wanted.len() > 6 { 2 } else { 1 };
     canonical
         .iter()
-        .map(|c| (strsim::osa_distance(&wanted, &normalise(c)), *c))
-        .filter(|(d, _)| *d <= limit)
+        .filter_map(|c| distance(&wanted, &normalise(c)).map(|d| (d, *c)))
         .min_by_key(|(d, c)| (*d, *c))
         .map(|(_, c)| c)
+}
+
+/// Edits between two normalised labels when they are close enough to be one label
+/// misspelt; `None` when they are two labels. Labels whose digits differ are two labels
+/// ("Plan 10" and "Plan 20"), however close their letters.
+fn distance(a: &str, b: &str) -> Option<usize> {
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    if digits(a) != digits(b) {
+        return None;
+    }
+    let limit = if a.len().min(b.len()) > 6 { 2 } else { 1 };
+    let d = strsim::osa_distance(a, b);
+    (d <= limit).then_some(d)
+}
+
+/// A row of a small reference table: its id, the group its name must be unique in (the
+/// pipeline of a stage), its name, and how many records use it.
+#[derive(Debug, Clone)]
+pub struct Named {
+    pub id: i64,
+    pub group: i64,
+    pub name: String,
+    pub uses: u64,
+}
+
+/// The rows whose name near-duplicates another of their group, each with the name it
+/// should be merged into: of two near-duplicates the one used less is the stray (ties: the
+/// newer, higher id), and a stray always points at a row that is not itself a stray.
+pub fn near_duplicates(rows: &[Named]) -> Vec<(i64, String)> {
+    let mut ranked: Vec<&Named> = rows.iter().collect();
+    ranked.sort_by_key(|r| (std::cmp::Reverse(r.uses), r.id));
+    let mut kept: Vec<&Named> = Vec::new();
+    let mut strays = Vec::new();
+    for row in ranked {
+        let wanted = normalise(&row.name);
+        let original = kept
+            .iter()
+            .find(|k| k.group == row.group && distance(&wanted, &normalise(&k.name)).is_some());
+        match original {
+            Some(k) => strays.push((row.id, k.name.clone())),
+            None => kept.push(row),
+        }
+    }
+    strays.sort();
+    strays
 }
 
 #[cfg(test)]
@@ -43,5 +87,45 @@ mod tests {
             near_miss("technolgy", &["technology", "healthcare"]),
             Some("technology")
         );
+    }
+
+    fn named(id: i64, group: i64, name: &str, uses: u64) -> Named {
+        Named {
+            id,
+            group,
+            name: name.to_owned(),
+            uses,
+        }
+    }
+
+    #[test]
+    fn the_less_used_of_two_near_duplicate_names_is_the_stray() {
+        let products = [
+            named(1, 0, "Embudo Growth", 40),
+            named(2, 0, "Embudo  growth", 3),
+            named(3, 0, "Embudo Growht", 50),
+            named(4, 0, "Extra seats (10)", 9),
+            named(5, 0, "Extra seats (20)", 2),
+            named(6, 0, "Training day", 0),
+        ];
+        assert_eq!(
+            near_duplicates(&products),
+            [
+                (1, "Embudo Growht".to_owned()),
+                (2, "Embudo Growht".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn names_repeat_freely_across_groups() {
+        let stages = [
+            named(1, 1, "Qualified", 10),
+            named(2, 2, "Qualified", 10),
+            named(3, 2, "Qualifed", 1),
+            named(4, 1, "Won", 5),
+            named(5, 1, "Lost", 5),
+        ];
+        assert_eq!(near_duplicates(&stages), [(3, "Qualified".to_owned())]);
     }
 }

@@ -1,8 +1,9 @@
 //! Merging duplicates without losing anything, and undoing it.
 //!
 //! A merge keeps one survivor per cluster: the given one, or the most complete record (most
-//! non-empty fields), then the oldest, then the lowest id. Members are absorbed one at a
-//! time, most complete first: an empty field of the survivor takes the member's value (the
+//! non-empty fields), then the most active (most rows of related tables pointing at it:
+//! the record people have been working with), then the oldest, then the lowest id. Members
+//! are absorbed one at a time in that order: an empty field of the survivor takes the member's value (the
 //! first non-empty value wins), JSON objects (`custom`) are united (the survivor's keys win),
 //! every reference to the member in a related table is re-pointed to the survivor, and the
 //! member stays as a tombstone with `merged_into_id` set. Each absorption is one
@@ -195,6 +196,19 @@ fn completeness(image: &Map<String, Value>) -> usize {
         .count()
 }
 
+/// How active a record is: the rows of related tables pointing at it.
+fn activity(store: &Store, entity: Entity, id: i64) -> Result<i64, AuditError> {
+    let counts: Vec<String> = entity
+        .references()
+        .iter()
+        // Both names come from the fixed list of references.
+        .map(|(table, column)| format!("(SELECT count(*) FROM {table} WHERE {column} = $1)"))
+        .collect();
+    let sql = format!("SELECT {}", counts.join(" + "));
+    let total = store.query_with(&sql, &[Param::Int(id)])?;
+    Ok(total.rows[0][0].as_i64().unwrap_or(0))
+}
+
 /// Runs `work` in a transaction, rolling back on error or when `keep` is false.
 pub(crate) fn transaction<T>(
     store: &Store,
@@ -226,7 +240,7 @@ pub(crate) fn transaction<T>(
 pub struct Request<'a> {
     pub entity: Entity,
     pub ids: &'a [i64],
-    /// The record to keep; by default the most complete.
+    /// The record to keep; by default the most complete, then the most active.
     pub survivor: Option<i64>,
     /// Who merges, for the journal.
     pub by: &'a str,
@@ -268,12 +282,14 @@ pub fn merge(
                 "{table} {id} is already merged or deleted"
             )));
         }
-        images.push((id, image));
+        let activity = activity(store, entity, id)?;
+        images.push((id, image, activity));
     }
-    // Most complete first, then oldest, then lowest id.
-    images.sort_by(|(a, x), (b, y)| {
+    // Most complete first, then most active, then oldest, then lowest id.
+    images.sort_by(|(a, x, x_activity), (b, y, y_activity)| {
         completeness(y)
             .cmp(&completeness(x))
+            .then(y_activity.cmp(x_activity))
             .then(x["created_at"].as_str().cmp(&y["created_at"].as_str()))
             .then(a.cmp(b))
     });
@@ -295,7 +311,7 @@ pub fn merge(
             repointed: 0,
             dry_run,
         };
-        for (member, member_image) in images.iter().filter(|(id, _)| *id != survivor) {
+        for (member, member_image, _) in images.iter().filter(|(id, _, _)| *id != survivor) {
             let before_survivor = row_image(store, table, survivor, &columns)?;
             let mut decisions = Vec::new();
             for (column, sql_type) in &columns {

@@ -72,8 +72,7 @@ fn count(store: &Store, sql: &str) -> i64 {
 fn a_merge_repoints_every_related_table_and_unmerge_restores_all() {
     let (_dir, store) = fixture();
     let before = fingerprint(&store);
-    let outcome = merge::merge(&store, &request(&[2, 1], None, false), &mut |_| Ok(())).unwrap();
-    // Contact 1 is the more complete (title, custom) and the older: it survives.
+    let outcome = merge::merge(&store, &request(&[2, 1], Some(1), false), &mut |_| Ok(())).unwrap();
     assert_eq!((outcome.survivor, outcome.merged.clone()), (1, vec![2]));
     for (table, column) in Entity::Contacts.references() {
         let to_member = count(
@@ -129,6 +128,37 @@ fn a_merge_repoints_every_related_table_and_unmerge_restores_all() {
 }
 
 #[test]
+fn the_default_survivor_is_the_most_complete_then_the_most_active() {
+    let (_dir, store) = fixture();
+    // Contacts 1 and 2 fill eight fields each; 2 is newer but has the deal, the
+    // activity and every other related row: it survives.
+    let outcome = merge::merge(&store, &request(&[1, 2], None, true), &mut |_| Ok(())).unwrap();
+    assert_eq!(outcome.survivor, 2);
+    // With a ninth field filled, the idle contact 1 is the more complete: it survives.
+    store
+        .conn()
+        .execute_batch("UPDATE contacts SET city = 'Madrid' WHERE id = 1")
+        .unwrap();
+    let outcome = merge::merge(&store, &request(&[1, 2], None, true), &mut |_| Ok(())).unwrap();
+    assert_eq!(outcome.survivor, 1);
+    // Equally complete and equally idle, the older survives: contact 3 (February) over
+    // a copy of it made in March.
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO contacts (id, first_name, last_name, email, created_at, updated_at)
+             VALUES (4, 'Someone', 'Else', 'x@y.com', '2025-03-01', '2025-02-01')",
+        )
+        .unwrap();
+    store
+        .conn()
+        .execute_batch("UPDATE contacts SET referred_by_contact_id = NULL WHERE id = 3")
+        .unwrap();
+    let outcome = merge::merge(&store, &request(&[4, 3], None, true), &mut |_| Ok(())).unwrap();
+    assert_eq!(outcome.survivor, 3);
+}
+
+#[test]
 fn an_interrupted_merge_leaves_the_store_unchanged() {
     let (_dir, store) = fixture();
     let before = fingerprint(&store);
@@ -150,7 +180,7 @@ fn an_interrupted_merge_leaves_the_store_unchanged() {
 fn a_dry_run_changes_nothing_and_later_merges_are_undone_first() {
     let (_dir, store) = fixture();
     let before = fingerprint(&store);
-    let plan = merge::merge(&store, &request(&[1, 2], None, true), &mut |_| Ok(())).unwrap();
+    let plan = merge::merge(&store, &request(&[1, 2], Some(1), true), &mut |_| Ok(())).unwrap();
     assert!(plan.dry_run && plan.repointed == 11);
     assert_eq!(fingerprint(&store), before);
     let first = merge::merge(&store, &request(&[1, 2], Some(1), false), &mut |_| Ok(())).unwrap();
