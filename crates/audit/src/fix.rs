@@ -17,6 +17,11 @@ const FIXABLE: [(&str, &str, &str); 8] = [
     ("companies.country.label", "companies", "country"),
 ];
 
+/// The checks whose suggestions can be applied.
+pub fn fixable() -> impl Iterator<Item = &'static str> {
+    FIXABLE.iter().map(|(check, _, _)| *check)
+}
+
 /// The table and column a check's fixes change, if it has automatic fixes.
 pub fn target(check_id: &str) -> Option<(&'static str, &'static str)> {
     FIXABLE

@@ -61,8 +61,10 @@ pub enum Format {
     Json,
     /// One self-contained HTML page (reports only).
     Html,
-    /// An Excel workbook, a sheet per section (reports only; needs -o FILE).
+    /// An Excel workbook, a sheet per section (reports and export; needs -o FILE).
     Xlsx,
+    /// An Apache Parquet file (export only; needs -o FILE).
+    Parquet,
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +183,30 @@ pub enum Command {
     ///   embudo bench metrics --scale large
     #[command(verbatim_doc_comment)]
     Bench(BenchArgs),
+
+    /// Import CRM exports and spreadsheets: one file, or several with a TOML mapping.
+    ///
+    /// A single file's columns are guessed from its headers (English and Spanish names, or a
+    /// --preset's export headers); --dry-run shows the guess and changes nothing, --save-map
+    /// keeps it to edit. Everything is one transaction: an error leaves the store as it was.
+    /// Rows that cannot be imported go to <file>.rejected.csv with the reason, and the rest
+    /// proceed; the exit code is 1 when any row was rejected, unless --allow-rejects.
+    ///
+    /// Examples:
+    ///   embudo import contacts contacts.csv --preset hubspot
+    ///   embudo import deals pipeline.xlsx --sheet Deals --dry-run --save-map deals.toml
+    ///   embudo import --map crm.toml
+    #[command(verbatim_doc_comment)]
+    Import(ImportArgs),
+
+    /// Export a table or a report as CSV, JSON, XLSX or Parquet (--format).
+    ///
+    /// Examples:
+    ///   embudo export contacts --format csv -o contacts.csv
+    ///   embudo export deals --format parquet -o deals.parquet
+    ///   embudo export pipeline --format xlsx -o pipeline.xlsx
+    #[command(verbatim_doc_comment)]
+    Export(ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -312,6 +338,16 @@ pub struct GoalAddArgs {
 pub struct ReportArgs {
     /// A report name, `list`, or `all`
     pub name: String,
+    #[command(flatten)]
+    pub options: ReportOptions,
+    /// Write to this file instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// What a report covers.
+#[derive(Debug, Args, Default)]
+pub struct ReportOptions {
     /// Start of the range [default: the first day of the last complete month]
     #[arg(long)]
     pub from: Option<String>,
@@ -342,7 +378,54 @@ pub struct ReportArgs {
     /// Months ahead in the forecast [default: 3]
     #[arg(long)]
     pub months: Option<u32>,
-    /// Write to this file instead of standard output
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The table the file fills: contacts, companies, deals, users, products… (not with --map)
+    #[arg(required_unless_present = "map")]
+    pub entity: Option<String>,
+    /// The file: CSV (any delimiter, UTF-8 or Windows-1252), XLSX, XLS, ODS or JSON lines
+    #[arg(required_unless_present = "map")]
+    pub file: Option<PathBuf>,
+    /// A TOML mapping of several files (see the README) instead of ENTITY FILE
+    #[arg(long, value_name = "MAPPING", conflicts_with_all = ["entity", "file", "preset", "save_map", "sheet"])]
+    pub map: Option<PathBuf>,
+    /// Read the standard export headers of hubspot, pipedrive, salesforce or activecampaign
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// Stored on every row; re-imports update rows by (source system, external id)
+    /// [default: the preset's name, or "import"]
+    #[arg(long, env = "EMBUDO_SOURCE_SYSTEM", value_name = "NAME")]
+    pub source_system: Option<String>,
+    /// The sheet of a workbook [default: the first]
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// D/M/Y or M/D/Y, for dates such as 01/02/2025 that read both ways
+    #[arg(long, value_name = "ORDER")]
+    pub date_format: Option<String>,
+    /// Currency of amounts whose rows name none
+    #[arg(long, default_value = "USD")]
+    pub currency: String,
+    /// Show the column mapping and what would change, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Save the column mapping as a TOML mapping file, to edit and reuse with --map
+    #[arg(long, value_name = "MAPPING")]
+    pub save_map: Option<PathBuf>,
+    /// Exit 0 even when some rows were rejected (they are in <file>.rejected.csv)
+    #[arg(long)]
+    pub allow_rejects: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A table (see `embudo tables`) or a report (see `embudo report list`)
+    pub name: String,
+    /// What a report covers (ignored for tables)
+    #[command(flatten)]
+    pub options: ReportOptions,
+    /// Write to this file (needed for xlsx and parquet) [default: standard output]
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -433,7 +516,8 @@ pub struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Which benchmarks: store (generation and raw queries), metrics, reports, audit, or all
+    /// Which benchmarks: store (generation and raw queries), metrics, reports, audit, import
+    /// (a contacts CSV of 10k/1M/10M rows at small/medium/large), or all
     #[arg(default_value = "all")]
     pub suite: BenchSuite,
 
@@ -454,6 +538,7 @@ pub enum BenchSuite {
     Metrics,
     Reports,
     Audit,
+    Import,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {

@@ -17,8 +17,10 @@ pub fn print(table: &Table, format: Format) -> Result<()> {
 
 pub fn write(table: &Table, format: Format, out: &mut impl Write) -> Result<()> {
     match format {
-        Format::Html | Format::Xlsx => {
-            anyhow::bail!("--format html and xlsx are for reports; use table, csv or json here")
+        Format::Html | Format::Xlsx | Format::Parquet => {
+            anyhow::bail!(
+                "--format html, xlsx and parquet are for reports and exports; use table, csv or json here"
+            )
         }
         Format::Table => writeln!(out, "{}", terminal_table(table))?,
         Format::Csv => {

@@ -27,6 +27,28 @@ pub fn rows_spinner(message: &str, quiet: bool) -> ProgressBar {
     bar
 }
 
+/// A bar over a known number of rows, with the rate, e.g. for an import.
+pub fn rows_bar(message: &str, quiet: bool) -> ProgressBar {
+    let target = if quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(Some(0), target);
+    let fill = if no_color() {
+        "{bar:30}"
+    } else {
+        "{bar:30.cyan}"
+    };
+    let style = ProgressStyle::with_template(&format!(
+        "{{msg}} {fill} {{human_pos}}/{{human_len}} rows ({{per_sec}}) {{elapsed}}"
+    ))
+    .expect("valid template");
+    bar.set_style(style);
+    bar.set_message(message.to_owned());
+    bar
+}
+
 fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }

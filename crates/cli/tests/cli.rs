@@ -745,3 +745,204 @@ fn suggested_fixes_apply_on_request_and_undo() {
     assert_eq!(fingerprint(&sandbox), before);
     sandbox.fails(&["audit", "fix", "contacts.phone.invalid"], 1);
 }
+
+#[test]
+fn import_guesses_quarantines_and_exits_by_its_rejects() {
+    let sandbox = Sandbox::new();
+    std::fs::write(
+        sandbox.path("contacts.csv"),
+        "Record ID,First Name,Email,Create Date\n1,Ana,ana@x.com,2025-01-31\n2,Bob,bob@x.com,not a date\n",
+    )
+    .unwrap();
+    // The dry run prints the guess and writes nothing.
+    let guess = sandbox.ok(&[
+        "import",
+        "contacts",
+        "contacts.csv",
+        "--preset",
+        "hubspot",
+        "--dry-run",
+        "--allow-rejects",
+    ]);
+    assert!(
+        guess.contains("Record ID") && guess.contains("external_id"),
+        "{guess}"
+    );
+    assert_eq!(
+        sandbox.json(&["sql", "SELECT count(*) AS n FROM contacts"])[0]["n"],
+        0
+    );
+    // A rejected row makes the exit code 1, the good row is in, the bad one quarantined.
+    let stderr = sandbox.fails(
+        &["import", "contacts", "contacts.csv", "--preset", "hubspot"],
+        1,
+    );
+    assert!(
+        stderr.contains("1 row(s) rejected") && stderr.contains("contacts.csv.rejected.csv"),
+        "{stderr}"
+    );
+    let quarantine = std::fs::read_to_string(sandbox.path("contacts.csv.rejected.csv")).unwrap();
+    assert!(
+        quarantine.contains("3,column 'Create Date' (created_at): 'not a date' is not a date"),
+        "{quarantine}"
+    );
+    let rows = sandbox.json(&[
+        "sql",
+        "SELECT first_name, source_system, external_id FROM contacts",
+    ]);
+    assert_eq!(
+        rows,
+        serde_json::json!([{"first_name": "Ana", "source_system": "hubspot", "external_id": "1"}])
+    );
+    // Accepting the rejects exits 0; the JSON summary counts the unchanged row.
+    let report = sandbox.json(&[
+        "import",
+        "contacts",
+        "contacts.csv",
+        "--preset",
+        "hubspot",
+        "--allow-rejects",
+    ]);
+    assert_eq!(report["files"][0]["unchanged"], 1);
+    assert_eq!(report["files"][0]["rejected"], 1);
+    // Not a spreadsheet: a one-line error naming the file.
+    std::fs::write(sandbox.path("fake.xlsx"), "just text").unwrap();
+    let stderr = sandbox.fails(&["import", "contacts", "fake.xlsx"], 1);
+    assert!(
+        stderr.contains("fake.xlsx") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_mapping_imports_several_files_and_a_saved_guess_reads_back() {
+    let sandbox = Sandbox::new();
+    std::fs::write(
+        sandbox.path("accounts.csv"),
+        "account_id,account\nA1,Acme\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sandbox.path("opps.csv"),
+        "opp,title,account,deal_stage,close_value,engage_date\nO1,Big,A1,Closed Won,\"1.500,00\",31/01/2025\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sandbox.path("crm.toml"),
+        r#"source_system = "acme-crm"
+[[file]]
+path = "opps.csv"
+entity = "deals"
+[file.columns]
+external_id = "opp"
+name = "title"
+company = "account"
+stage = "deal_stage"
+amount = "close_value"
+created_at = "engage_date"
+[file.values.stage]
+"Closed Won" = "Won"
+[file.defaults]
+pipeline = "Sales"
+
+[[file]]
+path = "accounts.csv"
+entity = "companies"
+[file.columns]
+external_id = "account_id"
+name = "account"
+"#,
+    )
+    .unwrap();
+    sandbox.ok(&["import", "--map", "crm.toml", "--quiet"]);
+    let deal = sandbox.json(&[
+        "sql",
+        "SELECT d.amount, d.status, c.name AS company, s.name AS stage, p.name AS pipeline, d.source_system
+           FROM deals d JOIN companies c ON c.id = d.company_id JOIN stages s ON s.id = d.stage_id
+           JOIN pipelines p ON p.id = d.pipeline_id",
+    ]);
+    assert_eq!(
+        deal,
+        serde_json::json!([{"amount": 1500.0, "status": "won", "company": "Acme", "stage": "Won", "pipeline": "Sales", "source_system": "acme-crm"}])
+    );
+    // The same accounts from the same system update, not duplicate; the saved guess keeps
+    // the source system and reads back.
+    let report = sandbox.json(&[
+        "import",
+        "companies",
+        "accounts.csv",
+        "--source-system",
+        "acme-crm",
+        "--save-map",
+        "saved.toml",
+    ]);
+    assert_eq!(report["files"][0]["unchanged"], 1);
+    let saved = std::fs::read_to_string(sandbox.path("saved.toml")).unwrap();
+    assert!(
+        saved.contains("source_system = \"acme-crm\"")
+            && saved.contains("path = \"accounts.csv\"")
+            && saved.contains("name = \"account\""),
+        "{saved}"
+    );
+    sandbox.ok(&["import", "--map", "saved.toml", "--quiet"]);
+    assert_eq!(
+        sandbox.json(&["sql", "SELECT count(*) AS n FROM companies"])[0]["n"],
+        1
+    );
+}
+
+#[test]
+fn export_writes_tables_and_reports_in_every_format() {
+    let sandbox = Sandbox::new();
+    sandbox.generate_small();
+    let csv = sandbox.ok(&["export", "pipelines"]);
+    assert!(csv.starts_with("id,name\n1,New Business\n"), "{csv}");
+    let json: Value =
+        serde_json::from_str(&sandbox.ok(&["export", "stages", "--format", "json"])).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 12);
+    sandbox.ok(&[
+        "export",
+        "deals",
+        "--format",
+        "parquet",
+        "-o",
+        "deals.parquet",
+        "--quiet",
+    ]);
+    let counted = sandbox.json(&["sql", "SELECT count(*) AS n FROM deals"])[0]["n"].clone();
+    let bytes = std::fs::read(sandbox.path("deals.parquet")).unwrap();
+    assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
+    assert!(counted.as_u64().unwrap() > 0);
+    sandbox.ok(&[
+        "export",
+        "products",
+        "--format",
+        "xlsx",
+        "-o",
+        "products.xlsx",
+        "--quiet",
+    ]);
+    assert!(
+        std::fs::read(sandbox.path("products.xlsx"))
+            .unwrap()
+            .starts_with(b"PK")
+    );
+    sandbox.ok(&[
+        "export",
+        "lead_sources",
+        "--format",
+        "parquet",
+        "-o",
+        "sources.parquet",
+        "--quiet",
+    ]);
+    let written: Vec<String> = std::fs::read_dir(sandbox.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("sources-lead_sources-") && n.ends_with(".parquet"))
+        .collect();
+    assert!(!written.is_empty(), "no parquet per section");
+    let stderr = sandbox.fails(&["export", "nothing"], 1);
+    assert!(stderr.contains("neither a table"), "{stderr}");
+    sandbox.fails(&["export", "deals", "--format", "parquet"], 1);
+}

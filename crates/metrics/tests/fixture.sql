@@ -33,7 +33,7 @@ INSERT INTO deals (id, name, pipeline_id, stage_id, status, amount, cost, curren
   (5, 'd5', 1, 1, 'open', 700, NULL, 'USD', 1, 2, 1, NULL, 'paid_ads', 'new_business', '2026-01-28', NULL, NULL, '2026-01-28', NULL),
   (6, 'd6', 1, 3, 'won', 9999, NULL, 'USD', 1, 1, 1, NULL, 'email', 'new_business', '2025-12-01', '2026-01-10', NULL, '2026-01-10', '2026-01-12'),
   (7, 'd7', 1, 3, 'won', 300, 100, 'USD', 2, 7, 2, NULL, 'organic', 'renewal', '2026-01-01', '2026-01-31 23:00', NULL, '2026-01-31', NULL);
-INSERT INTO deal_stage_history VALUES
+INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, exited_at, changed_by) VALUES
   (1, 1, 1, '2025-12-22', '2026-01-10', 1), (2, 1, 2, '2026-01-10', '2026-01-20', 1), (3, 1, 3, '2026-01-20', NULL, 1),
   (4, 2, 1, '2026-01-02', '2026-01-25', 2), (5, 2, 4, '2026-01-25', NULL, 2),
   (6, 3, 1, '2025-05-01', '2025-06-01', 1), (7, 3, 3, '2025-06-01', NULL, 1),

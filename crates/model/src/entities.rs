@@ -183,6 +183,8 @@ pub struct StageVisit {
     /// `None` while this is the deal's current stage.
     pub exited_at: Option<Timestamp>,
     pub changed_by: Option<Id>,
+    /// Built by an import from the deal's timestamps, not recorded by the CRM.
+    pub synthesised: bool,
 }
 
 /// `deal_changes`: append-only log of other tracked fields, values as text.

@@ -7,6 +7,7 @@
 //! - [`bulk`]: the fast write path. Records become Arrow batches on a producer thread and
 //!   are appended by DuckDB's Appender on the store's thread, all in one transaction.
 //! - [`records`]: how each model entity maps onto its table's columns.
+//! - [`staging`]: scratch tables of text that imports fill fast and merge with SQL.
 //! - [`query`]: running SQL, with [`Param`]s bound to its placeholders, into a
 //!   [`embudo_model::Table`].
 //!
@@ -18,6 +19,7 @@ pub mod error;
 pub mod migrations;
 pub mod query;
 pub mod records;
+pub mod staging;
 pub mod store;
 
 pub use bulk::{Batches, LoadSummary, Record};

@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "fix_journal",
         sql: include_str!("../migrations/0007_fix_journal.sql"),
     },
+    Migration {
+        version: 8,
+        name: "synthesised_history",
+        sql: include_str!("../migrations/0008_synthesised_history.sql"),
+    },
 ];
 
 /// The schema version this build writes.

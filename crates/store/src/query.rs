@@ -36,6 +36,42 @@ impl Store {
     }
 }
 
+/// What receives a streamed result: the column names and one batch of rows at a time.
+pub type BatchSink<'a> = dyn FnMut(&[String], Vec<Vec<Value>>) -> Result<()> + 'a;
+
+impl Store {
+    /// Run one statement and hand its rows to `each` a batch at a time (column names, rows),
+    /// so a ten-million-row table streams instead of filling memory.
+    pub fn query_batches(
+        &self,
+        sql: &str,
+        params: &[Param],
+        each: &mut BatchSink<'_>,
+    ) -> Result<()> {
+        let mut statement = self
+            .conn()
+            .prepare(sql)
+            .context(|| "preparing the query".into())?;
+        let arrow = statement
+            .query_arrow(duckdb::params_from_iter(params.iter().map(Param::to_db)))
+            .context(|| "running the query".into())?;
+        let columns: Vec<String> = arrow
+            .get_schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        // The columns first, so an empty result still has its header.
+        each(&columns, Vec::new())?;
+        for batch in arrow {
+            let mut rows = Vec::with_capacity(batch.num_rows());
+            append_rows(&batch, &mut rows)?;
+            each(&columns, rows)?;
+        }
+        Ok(())
+    }
+}
+
 /// A value bound to a `?` placeholder, for crates that build SQL without depending on DuckDB.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Param {

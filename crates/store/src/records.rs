@@ -251,6 +251,7 @@ impl Record for StageVisit {
         "entered_at",
         "exited_at",
         "changed_by",
+        "synthesised",
     ];
     fn write(&self, row: &mut Row<'_>) {
         row.put(self.id)
@@ -258,7 +259,8 @@ impl Record for StageVisit {
             .put(self.stage_id)
             .put(self.entered_at)
             .put(self.exited_at)
-            .put(self.changed_by);
+            .put(self.changed_by)
+            .put(self.synthesised);
     }
 }
 

@@ -402,6 +402,7 @@ impl Simulator {
                 entered_at,
                 exited_at,
                 changed_by: Some(owner_id),
+                synthesised: false,
             })?;
         }
         Ok(current)
@@ -714,6 +715,7 @@ impl Simulator {
                 entered_at: twin.created_at,
                 exited_at: None,
                 changed_by: twin.owner_id,
+                synthesised: false,
             })?;
             out.put(&twin)?;
         }

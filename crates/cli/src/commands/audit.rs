@@ -76,7 +76,7 @@ pub fn run(config: &Config, args: &AuditArgs) -> Result<()> {
             );
             Ok(())
         }
-        Format::Xlsx => bail!("audit prints as table, csv, json or html"),
+        Format::Xlsx | Format::Parquet => bail!("audit prints as table, csv, json or html"),
         Format::Table | Format::Csv => {
             output::print(&score_table(&scores), config.format)?;
             output::print(&checks_table(&findings), config.format)
@@ -87,8 +87,10 @@ pub fn run(config: &Config, args: &AuditArgs) -> Result<()> {
 /// The suggested values of one check, applied on request.
 fn fix(config: &Config, check: &str, apply: bool, as_of: NaiveDateTime) -> Result<()> {
     if embudo_audit::fix::target(check).is_none() {
+        let fixable: Vec<&str> = embudo_audit::fix::fixable().collect();
         bail!(
-            "{check} has no automatic fix; fixable checks: contacts.email.typo_domain, contacts.lead_source.label, deals.source.label, companies.industry.label"
+            "{check} has no automatic fix; fixable checks: {}",
+            fixable.join(", ")
         );
     }
     let store = Store::open(&config.db)?;

@@ -19,6 +19,10 @@ use std::time::Instant;
 const BENCH_NOW: &str = "2026-06-30T12:00:00Z";
 
 pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
+    if args.suite == BenchSuite::Import {
+        let rows = super::bench_import::figures(config, args.scale)?;
+        return output::print(&figures_table(rows), config.format);
+    }
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
     let mut truth = None;
@@ -80,19 +84,11 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
         rows.extend(report_figures(&store, config, range_end)?);
     }
     // `bench audit` alone times nothing here; an empty table would only be noise.
+    if args.suite == BenchSuite::All {
+        rows.extend(super::bench_import::figures(config, args.scale)?);
+    }
     if !rows.is_empty() {
-        output::print(
-            &Table {
-                columns: vec![
-                    "benchmark".into(),
-                    "rows written".into(),
-                    "seconds".into(),
-                    "rows/s".into(),
-                ],
-                rows,
-            },
-            config.format,
-        )?;
+        output::print(&figures_table(rows), config.format)?;
     }
     if matches!(args.suite, BenchSuite::All | BenchSuite::Audit) {
         hint(config, "Auditing…");
@@ -327,7 +323,19 @@ const QUERIES: &[(&str, &str)] = &[
 ];
 
 /// One result row; the rate is shown only for benchmarks that write rows.
-fn figure(name: String, rows: Option<u64>, seconds: f64) -> Vec<Value> {
+fn figures_table(rows: Vec<Vec<Value>>) -> Table {
+    Table {
+        columns: vec![
+            "benchmark".into(),
+            "rows written".into(),
+            "seconds".into(),
+            "rows/s".into(),
+        ],
+        rows,
+    }
+}
+
+pub(super) fn figure(name: String, rows: Option<u64>, seconds: f64) -> Vec<Value> {
     let rate = rows.map(|n| (n as f64 / seconds).round() as u64);
     vec![
         json!(name),

@@ -87,8 +87,10 @@ pub fn print(result: &MetricResult, format: Format) -> Result<()> {
             writeln!(out)?;
             Ok(())
         }
-        Format::Html | Format::Xlsx => {
-            bail!("--format html and xlsx are for reports; use table, csv or json here")
+        Format::Html | Format::Xlsx | Format::Parquet => {
+            bail!(
+                "--format html, xlsx and parquet are for reports and exports; use table, csv or json here"
+            )
         }
         Format::Table | Format::Csv => {
             if result.rows.is_empty() {

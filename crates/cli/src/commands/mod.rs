@@ -2,8 +2,10 @@
 
 mod audit;
 mod bench;
+mod bench_import;
 mod demo;
 mod generate;
+mod ingest;
 mod metrics;
 mod report;
 mod reports;
@@ -30,6 +32,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Merge(args) => audit::merge(&config, &args),
         Command::Unmerge { journal_id } => audit::unmerge(&config, journal_id),
         Command::Bench(args) => bench::run(&config, &args),
+        Command::Import(args) => ingest::import(&config, &args),
+        Command::Export(args) => ingest::export(&config, &args),
     }
 }
 

@@ -1,6 +1,6 @@
 //! `embudo report`: the canned reports, rendered as a terminal table, CSV, JSON or HTML.
 
-use crate::cli::{Format, ReportArgs};
+use crate::cli::{Format, ReportArgs, ReportOptions};
 use crate::config::Config;
 use anyhow::{Context as _, Result, bail};
 use comfy_table::{CellAlignment, ContentArrangement, presets::UTF8_FULL_CONDENSED};
@@ -16,7 +16,7 @@ pub fn run(config: &Config, args: &ReportArgs) -> Result<()> {
         return list(config);
     }
     let store = Store::open_read_only(&config.db)?;
-    let ctx = context(&store, config, args)?;
+    let ctx = context(&store, config, &args.options)?;
     let names: Vec<&str> = if args.name == "all" {
         embudo_reports::NAMES.to_vec()
     } else {
@@ -26,25 +26,36 @@ pub fn run(config: &Config, args: &ReportArgs) -> Result<()> {
         .iter()
         .map(|n| embudo_reports::build(&ctx, n))
         .collect::<Result<Vec<_>, _>>()?;
-    if config.format == Format::Xlsx && args.output.is_none() {
+    write(&reports, args.name == "all", config, args.output.as_deref())
+}
+
+/// Write `reports` in the configured format to `output`, or to standard output. CSV to a
+/// file is one file per section.
+pub fn write(
+    reports: &[Report],
+    pack: bool,
+    config: &Config,
+    output: Option<&std::path::Path>,
+) -> Result<()> {
+    if config.format == Format::Xlsx && output.is_none() {
         bail!("--format xlsx writes a file: add -o FILE.xlsx");
     }
-    if let (Format::Csv, Some(path)) = (config.format, &args.output) {
-        return write_csv_files(&reports, path, config);
+    if let (Format::Csv, Some(path)) = (config.format, output) {
+        return write_csv_files(reports, path, config);
     }
-    let mut out: Box<dyn Write> = match &args.output {
+    let mut out: Box<dyn Write> = match output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
         )),
         None => Box::new(std::io::stdout().lock()),
     };
-    render(&reports, args.name == "all", config, &mut out)?;
+    render(reports, pack, config, &mut out)?;
     out.flush()?;
     Ok(())
 }
 
 /// Build the reports' context from the command line.
-pub fn context<'a>(store: &'a Store, config: &Config, args: &ReportArgs) -> Result<Context<'a>> {
+pub fn context<'a>(store: &'a Store, config: &Config, args: &ReportOptions) -> Result<Context<'a>> {
     let at = match args.at.as_deref().map(Bound::parse).transpose()? {
         Some(Bound::Instant(t)) => Some(t),
         Some(Bound::Day(d)) => Some(
@@ -96,6 +107,7 @@ fn list(config: &Config) -> Result<()> {
 /// Write `reports` in the configured format.
 pub fn render(reports: &[Report], pack: bool, config: &Config, out: &mut dyn Write) -> Result<()> {
     match config.format {
+        Format::Parquet => bail!("--format parquet is for `embudo export`"),
         Format::Json if pack => {
             serde_json::to_writer_pretty(&mut *out, &json!({ "reports": reports }))?
         }
@@ -149,24 +161,9 @@ fn write_csv(section: &embudo_reports::Section, out: &mut dyn Write) -> Result<(
 
 /// CSV to files: one per section, named `<stem>-<report>-<section>.csv` beside `path`.
 fn write_csv_files(reports: &[Report], path: &std::path::Path, config: &Config) -> Result<()> {
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("report");
     for report in reports {
         for section in &report.sections {
-            let slug: String = section
-                .name
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() {
-                        c.to_ascii_lowercase()
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            let file = path.with_file_name(format!("{stem}-{}-{slug}.csv", report.report));
+            let file = super::ingest::section_path(path, &report.report, &section.name, "csv");
             let mut out = std::io::BufWriter::new(
                 std::fs::File::create(&file)
                     .with_context(|| format!("creating {}", file.display()))?,

@@ -127,6 +127,7 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
             "entered_at",
             "exited_at",
             "changed_by",
+            "synthesised",
         ],
     ),
     (

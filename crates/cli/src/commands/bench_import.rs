@@ -1,0 +1,155 @@
+//! `embudo bench import`: a contacts CSV of a million rows (at medium scale) imported with
+//! validation and company references, beside DuckDB's own `read_csv` of the same file.
+
+use crate::config::Config;
+use anyhow::{Context as _, Result, bail};
+use embudo_ingest::load::{self, Options};
+use embudo_ingest::mapping::{self, FileMap, Mapping};
+use embudo_ingest::read;
+use embudo_ingest::target::Target;
+use embudo_store::Store;
+use embudo_synth::Scale;
+use serde_json::Value;
+use std::path::Path;
+use std::time::Instant;
+
+/// Companies the contacts belong to; one contact in fifty names a company not in the file.
+const COMPANIES: usize = 20_000;
+
+const FIRST: [&str; 8] = [
+    "Ana", "Bob", "Carmen", "David", "Elena", "Frank", "Grace", "Hugo",
+];
+const LAST: [&str; 8] = [
+    "García", "Smith", "López", "Jones", "Martín", "Brown", "Pérez", "Wilson",
+];
+const SOURCES: [&str; 5] = ["email", "organic", "paid_ads", "referral", "Refferal"];
+
+pub fn figures(config: &Config, scale: Scale) -> Result<Vec<Vec<Value>>> {
+    let rows = match scale {
+        Scale::Small => 10_000,
+        Scale::Medium => 1_000_000,
+        Scale::Large => 10_000_000,
+    };
+    let dir = tempfile::tempdir()?;
+    let companies = dir.path().join("companies.csv");
+    let contacts = dir.path().join("contacts.csv");
+    super::hint(config, format_args!("Writing a {rows}-row contacts CSV…"));
+    write_files(&companies, &contacts, rows)?;
+    let store = Store::open(dir.path().join("import.duckdb"))?;
+    let mut out = Vec::new();
+    let (seconds, _) = timed_import(&store, "companies", &companies)?;
+    out.push(super::bench::figure(
+        "import companies.csv".into(),
+        Some(COMPANIES as u64),
+        seconds,
+    ));
+    let (seconds, report) = timed_import(&store, "contacts", &contacts)?;
+    let file = &report.files[0];
+    if file.inserted != rows {
+        bail!(
+            "the benchmark file imported {} of {rows} rows",
+            file.inserted
+        );
+    }
+    out.push(super::bench::figure(
+        "import contacts.csv (parsed, validated, companies resolved)".into(),
+        Some(rows as u64),
+        seconds,
+    ));
+    let (seconds, _) = timed_import(&store, "contacts", &contacts)?;
+    out.push(super::bench::figure(
+        "re-import contacts.csv (every row unchanged)".into(),
+        Some(rows as u64),
+        seconds,
+    ));
+    // The temporary folder's name is Embudo's own; it is checked before reaching SQL text.
+    let path = contacts
+        .to_str()
+        .filter(|p| !p.contains(['\'', '\\']))
+        .context("the temporary folder's name cannot be quoted")?;
+    let started = Instant::now();
+    store.query_with(&format!("SELECT count(*) FROM read_csv('{path}')"), &[])?;
+    out.push(super::bench::figure(
+        "DuckDB read_csv of the same file (no validation)".into(),
+        Some(rows as u64),
+        started.elapsed().as_secs_f64(),
+    ));
+    Ok(out)
+}
+
+fn timed_import(store: &Store, entity: &str, path: &Path) -> Result<(f64, load::Report)> {
+    let started = Instant::now();
+    let sheet = read::read(path, None)?;
+    let columns = mapping::guess(&Target::read(store, entity)?, &sheet.headers, None);
+    let mapping = Mapping {
+        files: vec![FileMap {
+            path: path.to_path_buf(),
+            entity: entity.into(),
+            sheet: None,
+            date_format: None,
+            columns,
+            values: Default::default(),
+            defaults: Default::default(),
+        }],
+        ..Mapping::default()
+    };
+    let options = Options {
+        source_system: "bench".into(),
+        now: chrono::Utc::now().naive_utc(),
+        dry_run: false,
+        currency: "USD".into(),
+    };
+    let report = load::import_sheets(store, &mapping, vec![sheet], &options, &mut |_| Ok(()))?;
+    Ok((started.elapsed().as_secs_f64(), report))
+}
+
+/// Deterministic files: companies by name, and contacts with day-first dates, phones,
+/// mixed-case e-mails, a misspelt source and a company each.
+fn write_files(companies: &Path, contacts: &Path, rows: usize) -> Result<()> {
+    let mut writer = csv::Writer::from_path(companies)?;
+    writer.write_record(["Company name", "Domain", "Industry", "Employees"])?;
+    for i in 0..COMPANIES {
+        writer.write_record([
+            format!("Company {i}"),
+            format!("company{i}.com"),
+            "technology".into(),
+            format!("{}", 5 + i % 500),
+        ])?;
+    }
+    writer.flush()?;
+    let mut writer = csv::Writer::from_path(contacts)?;
+    writer.write_record([
+        "Contact ID",
+        "First Name",
+        "Last Name",
+        "Email",
+        "Phone",
+        "Company",
+        "Lead Source",
+        "Create Date",
+    ])?;
+    for i in 0..rows {
+        let first = FIRST[i % FIRST.len()];
+        let last = LAST[(i / 8) % LAST.len()];
+        let company = (i * 7919) % (COMPANIES + COMPANIES / 50);
+        writer.write_record([
+            format!("C{i}"),
+            first.to_owned(),
+            last.to_owned(),
+            format!("{}.{}{i}@Example.com", first.to_lowercase(), i % 97),
+            format!("+34 6{:08}", i % 100_000_000),
+            format!("Company {company}"),
+            SOURCES[i % SOURCES.len()].to_owned(),
+            format!(
+                "{}/{}/{} {:02}:{:02}",
+                1 + i % 28,
+                1 + (i / 28) % 12,
+                2020 + i % 6,
+                i % 24,
+                i % 60
+            ),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}

@@ -1,0 +1,246 @@
+//! Any canonical table out as CSV, JSON, XLSX or Parquet, streamed a batch at a time, and
+//! any table of rows (a report's section) as Parquet.
+//!
+//! Parquet is written by DuckDB's own writer. Its `COPY … TO` takes the file name as SQL
+//! text, so it always writes to a name Embudo made itself in a fresh temporary folder
+//! beside the destination, and the file is then moved into place: a user's path never
+//! reaches SQL.
+
+use crate::IngestError;
+use embudo_store::{CANONICAL_TABLES, Store, StoreError};
+use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
+
+/// What a table is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+    Xlsx,
+}
+
+/// Rows a worksheet holds below its header.
+const XLSX_ROWS: u64 = 1_048_575;
+
+/// Whether `name` is a canonical table.
+pub fn is_table(name: &str) -> bool {
+    CANONICAL_TABLES.contains(&name)
+}
+
+/// Write every row of `table`, by id, to `out` as CSV or JSON (an array of objects);
+/// returns the rows written.
+pub fn table(
+    store: &Store,
+    table: &str,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<u64, IngestError> {
+    let table = checked(table)?;
+    let sql = format!("SELECT * FROM {table} ORDER BY id");
+    let mut written = 0u64;
+    match format {
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(out);
+            store.query_batches(&sql, &[], &mut |columns, rows| {
+                if written == 0 && rows.is_empty() {
+                    writer.write_record(columns).map_err(io)?;
+                }
+                for row in rows {
+                    writer.write_record(row.iter().map(text)).map_err(io)?;
+                    written += 1;
+                }
+                Ok(())
+            })?;
+            writer.flush().map_err(|e| io(e.into()))?;
+        }
+        Format::Json => {
+            out.write_all(b"[").map_err(|e| io(e.into()))?;
+            store.query_batches(&sql, &[], &mut |columns, rows| {
+                for row in rows {
+                    let object: serde_json::Map<String, Value> =
+                        columns.iter().cloned().zip(row).collect();
+                    let separator = if written == 0 { "\n" } else { ",\n" };
+                    write!(out, "{separator}{}", Value::Object(object))
+                        .map_err(|e| io(e.into()))?;
+                    written += 1;
+                }
+                Ok(())
+            })?;
+            out.write_all(b"\n]\n").map_err(|e| io(e.into()))?;
+        }
+        Format::Xlsx => {
+            return Err(IngestError::Mapping(
+                "XLSX is written to a file: use table_to_xlsx".into(),
+            ));
+        }
+    }
+    Ok(written)
+}
+
+/// Write `table` to an XLSX workbook at `path`, one sheet named after the table.
+pub fn table_to_xlsx(store: &Store, table: &str, path: &Path) -> Result<u64, IngestError> {
+    let table = checked(table)?;
+    let count = store.query_with(&format!("SELECT count(*) FROM {table}"), &[])?;
+    let rows = count.rows[0][0].as_u64().unwrap_or(0);
+    if rows > XLSX_ROWS {
+        return Err(IngestError::Mapping(format!(
+            "{table} has {rows} rows, more than a worksheet holds ({XLSX_ROWS}); export it as csv or json"
+        )));
+    }
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(table).map_err(xlsx)?;
+    let mut next = 0u32;
+    store.query_batches(
+        &format!("SELECT * FROM {table} ORDER BY id"),
+        &[],
+        &mut |columns, batch| {
+            if next == 0 {
+                for (c, name) in columns.iter().enumerate() {
+                    sheet.write_string(0, c as u16, name).map_err(xlsx_store)?;
+                }
+                next = 1;
+            }
+            for row in batch {
+                for (c, value) in row.iter().enumerate() {
+                    let col = c as u16;
+                    match value {
+                        Value::Null => continue,
+                        Value::Number(n) => {
+                            sheet.write_number(next, col, n.as_f64().unwrap_or_default())
+                        }
+                        Value::Bool(b) => sheet.write_boolean(next, col, *b),
+                        other => sheet.write_string(next, col, text(other)),
+                    }
+                    .map_err(xlsx_store)?;
+                }
+                next += 1;
+            }
+            Ok(())
+        },
+    )?;
+    workbook.save(path).map_err(|e| IngestError::File {
+        path: path.to_path_buf(),
+        problem: format!("cannot be written: {e}"),
+    })?;
+    Ok(rows)
+}
+
+/// Write `table` to a Parquet file at `path`; returns the rows written.
+pub fn table_to_parquet(store: &Store, table: &str, path: &Path) -> Result<u64, IngestError> {
+    let table = checked(table)?;
+    let count = store.query_with(&format!("SELECT count(*) FROM {table}"), &[])?;
+    with_scratch_file(path, |scratch| {
+        store.execute_with(
+            &format!("COPY (SELECT * FROM {table} ORDER BY id) TO '{scratch}' (FORMAT parquet)"),
+            &[],
+        )?;
+        Ok(())
+    })?;
+    Ok(count.rows[0][0].as_u64().unwrap_or(0))
+}
+
+/// Write rows (a report section: column names, then values) to a Parquet file at `path`,
+/// each column typed as DuckDB reads it from JSON.
+pub fn rows_to_parquet(
+    columns: &[String],
+    rows: &[Vec<Value>],
+    path: &Path,
+) -> Result<(), IngestError> {
+    with_scratch_file(path, |scratch| {
+        let folder = Path::new(scratch).parent().unwrap_or(Path::new("."));
+        let lines = folder.join("rows.jsonl");
+        let mut text = String::new();
+        for row in rows {
+            let object: serde_json::Map<String, Value> =
+                columns.iter().cloned().zip(row.iter().cloned()).collect();
+            text.push_str(&Value::Object(object).to_string());
+            text.push('\n');
+        }
+        std::fs::write(&lines, text).map_err(|e| IngestError::File {
+            path: lines.clone(),
+            problem: format!("cannot be written: {e}"),
+        })?;
+        let scratch_store = Store::open(folder.join("scratch.duckdb"))?;
+        let lines = vetted(&lines)?;
+        let select = if rows.is_empty() {
+            // No rows to infer types from: every column as text.
+            let names: Vec<String> = columns
+                .iter()
+                .map(|c| format!("CAST(NULL AS VARCHAR) AS \"{}\"", c.replace('"', "")))
+                .collect();
+            format!("SELECT {} WHERE false", names.join(", "))
+        } else {
+            format!("SELECT * FROM read_json('{lines}', format = 'newline_delimited')")
+        };
+        scratch_store.execute_with(
+            &format!("COPY ({select}) TO '{scratch}' (FORMAT parquet)"),
+            &[],
+        )?;
+        Ok(())
+    })
+}
+
+/// Run `write` with the path of a scratch file in a fresh folder beside `destination`
+/// (a name Embudo made, safe to quote in SQL), then move the file to `destination`.
+fn with_scratch_file(
+    destination: &Path,
+    write: impl FnOnce(&str) -> Result<(), IngestError>,
+) -> Result<(), IngestError> {
+    let folder = destination
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let bad = |e: std::io::Error| IngestError::File {
+        path: destination.to_path_buf(),
+        problem: format!("cannot be written: {e}"),
+    };
+    let scratch = tempfile::Builder::new()
+        .prefix(".embudo-export")
+        .tempdir_in(folder)
+        .map_err(bad)?;
+    let file = scratch.path().join("export.parquet");
+    write(&vetted(&file)?)?;
+    std::fs::rename(&file, destination).map_err(bad)
+}
+
+/// A path Embudo made, as SQL string text: refused if it holds a quote.
+fn vetted(path: &Path) -> Result<String, IngestError> {
+    path.to_str()
+        .filter(|p| !p.contains(['\'', '\\']))
+        .map(str::to_owned)
+        .ok_or_else(|| IngestError::File {
+            path: path.to_path_buf(),
+            problem: "is in a folder whose name cannot be handed to the Parquet writer".into(),
+        })
+}
+
+fn checked(table: &str) -> Result<&'static str, IngestError> {
+    CANONICAL_TABLES
+        .iter()
+        .find(|t| **t == table)
+        .copied()
+        .ok_or_else(|| IngestError::Mapping(format!("'{table}' is not a table")))
+}
+
+/// A value as CSV text: nothing for null, strings as they are.
+fn text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn io(e: csv::Error) -> StoreError {
+    StoreError::Interrupted(format!("writing the export: {e}"))
+}
+
+fn xlsx(e: rust_xlsxwriter::XlsxError) -> IngestError {
+    IngestError::Mapping(format!("writing the workbook: {e}"))
+}
+
+fn xlsx_store(e: rust_xlsxwriter::XlsxError) -> StoreError {
+    StoreError::Interrupted(format!("writing the workbook: {e}"))
+}

@@ -1,0 +1,41 @@
+//! Import and export: CRM exports and spreadsheets in, any table or report out.
+//!
+//! - [`read`]: files into header + text records — CSV (delimiter and encoding sniffed),
+//!   XLSX/XLS/ODS, JSON lines.
+//! - [`value`]: dates, numbers and booleans as people write them, decided per column.
+//! - [`mapping`]: TOML mappings, and the guess from one file's headers (synonyms, presets).
+//! - [`target`]: the canonical tables as import targets: columns, types, references.
+//! - [`load`]: one import, all files in one transaction: parse, quarantine bad rows,
+//!   resolve references, create missing stages, insert or update, synthesise stage history.
+//! - [`export`]: any table or report to CSV, JSON or XLSX.
+//!
+//! Nothing here reads a file twice or writes outside one transaction; a row that cannot be
+//! imported is written to `<file>.rejected.csv` with its row number and reason.
+
+pub mod export;
+pub mod load;
+pub mod mapping;
+pub mod read;
+pub mod target;
+pub mod value;
+
+use std::path::PathBuf;
+
+/// What can go wrong in an import or export, each a one-line message naming what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// A file is missing, unreadable, or not what it claims to be.
+    #[error("{}: {problem}", path.display())]
+    File { path: PathBuf, problem: String },
+
+    /// A mapping names something that does not exist, or misses something required.
+    #[error("{0}")]
+    Mapping(String),
+
+    /// The import was stopped before it finished (nothing was written).
+    #[error("the import was stopped: {0}")]
+    Stopped(String),
+
+    #[error(transparent)]
+    Store(#[from] embudo_store::StoreError),
+}

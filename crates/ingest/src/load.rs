@@ -1,0 +1,1277 @@
+//! One import: every file of a mapping read and checked first, then loaded in dependency
+//! order inside one transaction.
+//!
+//! Per file: each row's values are parsed for their column (a row that fails goes to the
+//! quarantine with its reason); the good rows are staged as text; references written as
+//! text find their rows (external id of the same source system, then exact name or e-mail;
+//! a merged record leads to its survivor); pipelines and stages that do not exist are
+//! created; rows already in the store (same id, same source system and external id, or same
+//! natural key) are updated where they differ, the rest inserted; deals that arrive without
+//! a stage history get one built from their timestamps, marked `synthesised`.
+
+use crate::IngestError;
+use crate::mapping::{FileMap, Mapping, PipelineSpec};
+use crate::read::{self, Sheet};
+use crate::target::{self, Column, Kind, Reference, Target};
+use crate::value::{self, DateOrder};
+use chrono::NaiveDateTime;
+use embudo_store::staging::TextRow;
+use embudo_store::{Param, Store};
+use serde::Serialize;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// The scratch table rows are staged in, inside the import's transaction.
+const STAGED: &str = "_embudo_import";
+
+/// How an import runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Stored on every row that has a `source_system` column and no value for it.
+    pub source_system: String,
+    /// The import's instant: creation time of rows that have none.
+    pub now: NaiveDateTime,
+    /// Do everything, then roll it back.
+    pub dry_run: bool,
+    /// The currency of amounts that name none.
+    pub currency: String,
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileReport {
+    pub path: PathBuf,
+    pub entity: String,
+    /// What the file turned out to be ("CSV, UTF-8, delimiter ';'").
+    pub format: String,
+    /// Canonical column = source header, as used.
+    pub columns: BTreeMap<String, String>,
+    pub rows: usize,
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+    /// References that found no row: kept on the row as text (in `custom.unresolved` where
+    /// the table has `custom`).
+    pub unresolved: Vec<Unresolved>,
+    /// Pipelines and stages created for this file.
+    pub created: Vec<String>,
+    /// Where rejected rows were written (not in a dry run).
+    pub quarantine: Option<PathBuf>,
+    /// The first rejections, for the summary.
+    pub rejections: Vec<Rejection>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unresolved {
+    pub column: String,
+    pub value: String,
+    pub rows: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejection {
+    pub row: usize,
+    pub reason: String,
+}
+
+/// What happened to every file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub dry_run: bool,
+    pub files: Vec<FileReport>,
+}
+
+impl Report {
+    pub fn rejected(&self) -> usize {
+        self.files.iter().map(|f| f.rejected).sum()
+    }
+}
+
+/// Where an import is, for progress bars and for tests that stop it midway.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    pub file: &'a Path,
+    /// Rows parsed or loaded so far, across files.
+    pub rows_done: usize,
+    pub rows_total: usize,
+}
+
+/// Import every file of `mapping`. `step` is called as work advances; an error from it
+/// stops the import, leaving the store as it was.
+pub fn import(
+    store: &Store,
+    mapping: &Mapping,
+    options: &Options,
+    step: &mut dyn FnMut(Step<'_>) -> Result<(), IngestError>,
+) -> Result<Report, IngestError> {
+    let sheets = mapping
+        .files
+        .iter()
+        .map(|f| read::read(&f.path, f.sheet.as_deref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    import_sheets(store, mapping, sheets, options, step)
+}
+
+/// [`import`] of files already read: `sheets[i]` is the content of `mapping.files[i]`.
+pub fn import_sheets(
+    store: &Store,
+    mapping: &Mapping,
+    sheets: Vec<Sheet>,
+    options: &Options,
+    step: &mut dyn FnMut(Step<'_>) -> Result<(), IngestError>,
+) -> Result<Report, IngestError> {
+    let mut files: Vec<(&FileMap, Sheet)> = mapping.files.iter().zip(sheets).collect();
+    files.sort_by_key(|(f, _)| target::load_order(&f.entity));
+    let mut prepared = Vec::new();
+    for (file, sheet) in files {
+        let target = Target::read(store, &file.entity)?;
+        prepared.push(Prepared::new(file, target, sheet)?);
+    }
+    let rows_total = prepared.iter().map(|p| p.rows.len() * 2).sum();
+    let mut rows_done = 0;
+    let source_system = mapping
+        .source_system
+        .clone()
+        .unwrap_or_else(|| options.source_system.clone());
+    let options = Options {
+        source_system,
+        ..options.clone()
+    };
+    let mut reports = Vec::new();
+    transaction(store, !options.dry_run, || {
+        if let Some(spec) = &mapping.pipeline {
+            create_pipeline(store, spec)?;
+        }
+        for file in &prepared {
+            rows_done += file.rows.len();
+            step(Step {
+                file: &file.map.path,
+                rows_done,
+                rows_total,
+            })?;
+            let report = load_file(store, file, &options)?;
+            rows_done += file.rows.len();
+            step(Step {
+                file: &file.map.path,
+                rows_done,
+                rows_total,
+            })?;
+            reports.push(report);
+        }
+        store.execute_with(&format!("DROP TABLE IF EXISTS {STAGED}"), &[])?;
+        Ok(())
+    })?;
+    if !options.dry_run {
+        for (report, file) in reports.iter_mut().zip(&prepared) {
+            report.quarantine = write_quarantine(file)?;
+        }
+    }
+    Ok(Report {
+        dry_run: options.dry_run,
+        files: reports,
+    })
+}
+
+/// Runs `work` in a transaction, committing only when it succeeds and `keep` is true.
+fn transaction<T>(
+    store: &Store,
+    keep: bool,
+    work: impl FnOnce() -> Result<T, IngestError>,
+) -> Result<T, IngestError> {
+    store.execute_with("BEGIN TRANSACTION", &[])?;
+    match work() {
+        Ok(value) => {
+            store.execute_with(if keep { "COMMIT" } else { "ROLLBACK" }, &[])?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The original error matters more than a failed rollback.
+            let _ = store.execute_with("ROLLBACK", &[]);
+            Err(e)
+        }
+    }
+}
+
+/// A field of the staged rows: a canonical column or a reference, and where its text
+/// comes from.
+#[derive(Debug, Clone)]
+struct Field {
+    /// The canonical column or reference name; also the staged column's name.
+    key: String,
+    header: Option<(usize, String)>,
+    column: Option<Column>,
+    reference: Option<&'static Reference>,
+    values: BTreeMap<String, String>,
+    default: Option<String>,
+    order: Option<DateOrder>,
+    decimal_comma: bool,
+}
+
+impl Field {
+    fn kind(&self) -> Kind {
+        self.column.as_ref().map_or(Kind::Text, |c| c.kind)
+    }
+
+    /// How the source names this field in messages: `column 'Create Date' (created_at)`.
+    fn describe(&self) -> String {
+        match &self.header {
+            Some((_, header)) => format!("column '{header}' ({})", self.key),
+            None => format!("default of {}", self.key),
+        }
+    }
+}
+
+/// A file read, checked and parsed, ready to stage.
+#[derive(Debug)]
+struct Prepared<'a> {
+    map: &'a FileMap,
+    target: Target,
+    sheet_kind: String,
+    headers: Vec<String>,
+    fields: Vec<Field>,
+    rows: Vec<TextRow>,
+    rejects: Vec<(usize, String, Vec<String>)>,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(map: &'a FileMap, target: Target, sheet: Sheet) -> Result<Prepared<'a>, IngestError> {
+        let fields = fields(map, &target, &sheet)?;
+        let mut prepared = Prepared {
+            map,
+            target,
+            sheet_kind: sheet.kind.clone(),
+            headers: sheet.headers.clone(),
+            fields,
+            rows: Vec::with_capacity(sheet.rows.len()),
+            rejects: sheet
+                .unreadable
+                .iter()
+                .map(|(n, why, text)| (*n, why.clone(), vec![text.clone()]))
+                .collect(),
+        };
+        let key = prepared.key_field();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for row in &sheet.rows {
+            let parsed = if row.fields.len() != sheet.headers.len() {
+                Err(format!(
+                    "has {} fields, the header has {}",
+                    row.fields.len(),
+                    sheet.headers.len()
+                ))
+            } else {
+                prepared.parse_row(&row.fields).and_then(|texts| {
+                    let repeated = key
+                        .and_then(|k| texts[k].as_ref().map(|v| (k, v)))
+                        .and_then(|(k, value)| match seen.entry(value.clone()) {
+                            Entry::Occupied(first) => Some(format!(
+                                "repeats {} '{value}' of row {}",
+                                prepared.fields[k].key,
+                                first.get()
+                            )),
+                            Entry::Vacant(slot) => {
+                                slot.insert(row.number);
+                                None
+                            }
+                        });
+                    repeated.map_or(Ok(texts), Err)
+                })
+            };
+            match parsed {
+                Ok(texts) => prepared.rows.push((row.number as i64, texts)),
+                Err(reason) => prepared.rejects.push((
+                    row.number,
+                    reason,
+                    row.fields.iter().map(str::to_owned).collect(),
+                )),
+            }
+        }
+        prepared.rejects.sort_by_key(|r| r.0);
+        Ok(prepared)
+    }
+
+    /// The field rows are matched by: `id`, else the external id, else the natural key.
+    fn key_field(&self) -> Option<usize> {
+        let position = |key: &str| self.fields.iter().position(|f| f.key == key);
+        position("id")
+            .or_else(|| {
+                self.target
+                    .has_external_id()
+                    .then(|| position("external_id"))
+                    .flatten()
+            })
+            .or_else(|| {
+                self.target
+                    .natural_keys()
+                    .iter()
+                    .find_map(|key| position(key))
+            })
+    }
+
+    /// Parse one row into the staged texts, or say why it cannot be imported.
+    fn parse_row(&self, fields: &csv::StringRecord) -> Result<Vec<Option<String>>, String> {
+        self.fields
+            .iter()
+            .map(|field| {
+                let raw = field
+                    .header
+                    .as_ref()
+                    .and_then(|(i, _)| fields.get(*i))
+                    .unwrap_or("");
+                let trimmed = raw.trim();
+                let mapped = field
+                    .values
+                    .get(trimmed)
+                    .or_else(|| {
+                        field
+                            .values
+                            .iter()
+                            .find(|(from, _)| from.eq_ignore_ascii_case(trimmed))
+                            .map(|(_, to)| to)
+                    })
+                    .map(String::as_str);
+                let text = match mapped {
+                    Some(to) => to,
+                    None if trimmed.is_empty() => match &field.default {
+                        Some(d) => d.as_str(),
+                        None => return Ok(None),
+                    },
+                    // Text keeps its spaces: a trailing blank is the audit's to find.
+                    None if field.kind() == Kind::Text && field.reference.is_none() => raw,
+                    None => trimmed,
+                };
+                parse_value(field, text)
+                    .map(Some)
+                    .map_err(|problem| format!("{}: '{text}' {problem}", field.describe()))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|texts| {
+                self.required_missing(&texts).map_or(Ok(texts), |field| {
+                    Err(format!("{} is empty", field.describe()))
+                })
+            })
+    }
+
+    /// The first field whose column cannot be empty but is.
+    fn required_missing(&self, texts: &[Option<String>]) -> Option<&Field> {
+        self.fields.iter().zip(texts).find_map(|(field, text)| {
+            let required = match (&field.column, field.reference) {
+                (Some(c), _) => c.required && !derived(self.target.table, &c.name),
+                (None, Some(r)) => r.name == "stage",
+                _ => false,
+            };
+            (required && text.is_none()).then_some(field)
+        })
+    }
+}
+
+/// Columns the import fills itself when a file leaves them empty.
+fn derived(table: &str, column: &str) -> bool {
+    matches!(column, "id" | "created_at" | "updated_at")
+        || matches!(
+            (table, column),
+            ("deals", "status" | "pipeline_id" | "currency")
+                | ("orders", "currency")
+                | ("users", "role")
+        )
+}
+
+/// Canonical text for `text` in `field`'s column: what the cast to its SQL type reads.
+fn parse_value(field: &Field, text: &str) -> Result<String, &'static str> {
+    match field.kind() {
+        Kind::Text => Ok(text.to_owned()),
+        Kind::Int => {
+            let number = value::parse_number(text, field.decimal_comma).ok_or("is not a number")?;
+            let whole = match number.split_once('.') {
+                None => number.as_str(),
+                Some((whole, fraction)) if fraction.chars().all(|c| c == '0') => whole,
+                Some(_) => return Err("is not a whole number"),
+            };
+            let value: i64 = whole.parse().map_err(|_| "is too large")?;
+            let sql_type = field.column.as_ref().map_or("", |c| c.sql_type.as_str());
+            let fits = match sql_type {
+                "INTEGER" => i32::try_from(value).is_ok(),
+                "SMALLINT" => i16::try_from(value).is_ok(),
+                "TINYINT" => i8::try_from(value).is_ok(),
+                _ => true,
+            };
+            fits.then(|| value.to_string()).ok_or("is too large")
+        }
+        Kind::Number => {
+            let number = value::parse_number(text, field.decimal_comma).ok_or("is not a number")?;
+            let sql_type = field.column.as_ref().map_or("", |c| c.sql_type.as_str());
+            let digits = number
+                .trim_start_matches('-')
+                .split('.')
+                .next()
+                .unwrap_or("");
+            let fits = decimal_digits(sql_type)
+                .is_none_or(|room| digits.trim_start_matches('0').len() <= room);
+            fits.then_some(number).ok_or("is too large")
+        }
+        Kind::Bool => value::parse_bool(text)
+            .map(|b| b.to_string())
+            .ok_or("is not yes or no"),
+        Kind::Timestamp => value::parse_datetime(text, field.order)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
+            .ok_or("is not a date"),
+        Kind::Date => value::parse_date(text, field.order)
+            .map(|d| d.to_string())
+            .ok_or("is not a date"),
+        Kind::Json => serde_json::from_str::<serde_json::Value>(text)
+            .map(|_| text.to_owned())
+            .map_err(|_| "is not JSON"),
+    }
+}
+
+/// Digits a `DECIMAL(p,s)` holds before its point.
+fn decimal_digits(sql_type: &str) -> Option<usize> {
+    let inner = sql_type.strip_prefix("DECIMAL(")?.strip_suffix(')')?;
+    let (precision, scale) = inner.split_once(',')?;
+    Some(precision.trim().parse::<usize>().ok()? - scale.trim().parse::<usize>().ok()?)
+}
+
+/// The fields a file fills, checked against the table and the file's headers, with each
+/// date column's order and each number column's decimal separator decided.
+fn fields(map: &FileMap, target: &Target, sheet: &Sheet) -> Result<Vec<Field>, IngestError> {
+    let file = map.path.display();
+    let unknown = |key: &str| {
+        IngestError::Mapping(format!(
+            "{file}: '{key}' is not a column of {}; use one of {}",
+            target.table,
+            target.names().join(", ")
+        ))
+    };
+    let mut keys: Vec<&String> = map.columns.keys().chain(map.defaults.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for key in map.values.keys() {
+        if !keys.contains(&key) {
+            return Err(IngestError::Mapping(format!(
+                "{file}: values are given for '{key}', which is not mapped"
+            )));
+        }
+    }
+    let order = map
+        .date_format
+        .as_deref()
+        .map(|f| {
+            DateOrder::parse(f).ok_or_else(|| {
+                IngestError::Mapping(format!(
+                    "{file}: date_format '{f}' is neither D/M/Y nor M/D/Y"
+                ))
+            })
+        })
+        .transpose()?;
+    let mut fields = Vec::new();
+    for key in keys {
+        let column = target.column(key).cloned();
+        let reference = target.reference(key);
+        if column.is_none() && reference.is_none() {
+            return Err(unknown(key));
+        }
+        let header = match map.columns.get(key) {
+            Some(header) => Some((
+                sheet.column(header).ok_or_else(|| IngestError::File {
+                    path: map.path.clone(),
+                    problem: format!(
+                        "has no column '{header}' (for {key}); its columns are {}",
+                        sheet.headers.join(", ")
+                    ),
+                })?,
+                header.clone(),
+            )),
+            None => None,
+        };
+        let mut field = Field {
+            key: key.clone(),
+            header,
+            column,
+            reference,
+            values: map.values.get(key).cloned().unwrap_or_default(),
+            default: map.defaults.get(key).map(|d| d.text()),
+            order,
+            decimal_comma: false,
+        };
+        decide_formats(&mut field, sheet, map)?;
+        fields.push(field);
+    }
+    if target.table == "deals"
+        && fields.iter().any(|f| f.key == "stage")
+        && !fields
+            .iter()
+            .any(|f| f.key == "pipeline" || f.key == "pipeline_id")
+    {
+        fields.push(Field {
+            key: "pipeline".into(),
+            header: None,
+            column: None,
+            reference: target.reference("pipeline"),
+            values: BTreeMap::new(),
+            default: None,
+            order: None,
+            decimal_comma: false,
+        });
+    }
+    for column in target
+        .columns
+        .iter()
+        .filter(|c| c.required && !derived(target.table, &c.name))
+    {
+        let filled = fields
+            .iter()
+            .any(|f| f.key == column.name || f.reference.is_some_and(|r| r.column == column.name));
+        if !filled {
+            return Err(IngestError::Mapping(format!(
+                "{file}: {} need a {}: map a column to it",
+                target.table, column.name
+            )));
+        }
+    }
+    Ok(fields)
+}
+
+/// Decide a date column's day/month order and a number column's decimal separator by
+/// scanning the whole column.
+fn decide_formats(field: &mut Field, sheet: &Sheet, map: &FileMap) -> Result<(), IngestError> {
+    let Some((index, header)) = field.header.clone() else {
+        return Ok(());
+    };
+    let values = || sheet.rows.iter().filter_map(move |r| r.fields.get(index));
+    match field.kind() {
+        Kind::Timestamp | Kind::Date if field.order.is_none() => {
+            let bad = |problem: String| IngestError::File {
+                path: map.path.clone(),
+                problem: format!("column '{header}' {problem}"),
+            };
+            field.order = value::detect_order(values())
+                .map_err(|p| bad(format!("{p}; its dates cannot all be right")))?;
+            if field.order.is_none()
+                && let Some(example) = value::first_ambiguous(values())
+            {
+                return Err(bad(format!(
+                    "has dates that read two ways ('{example}'); set date_format = \"D/M/Y\" or \"M/D/Y\" in the mapping (--date-format)"
+                )));
+            }
+        }
+        Kind::Int | Kind::Number => field.decimal_comma = value::decimal_comma(values()),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Create the pipeline of a mapping's `[pipeline]` and its missing stages, in order.
+fn create_pipeline(store: &Store, spec: &PipelineSpec) -> Result<(), IngestError> {
+    let pipeline = pipeline_named(store, &spec.name)?;
+    let mut stages: Vec<_> = spec.stages.iter().collect();
+    stages.sort_by_key(|(_, s)| s.order);
+    for (name, stage) in stages {
+        let kind = match &stage.kind {
+            Some(k) if matches!(k.as_str(), "open" | "won" | "lost") => k.clone(),
+            Some(k) => {
+                return Err(IngestError::Mapping(format!(
+                    "stage '{name}': kind '{k}' is not open, won or lost"
+                )));
+            }
+            None => stage_kind(name).to_owned(),
+        };
+        let exists = store.query_with(
+            "SELECT count(*) FROM stages WHERE pipeline_id = ? AND lower(name) = lower(?)",
+            &[Param::Int(pipeline), Param::Text(name.clone())],
+        )?;
+        if exists.rows[0][0].as_i64() == Some(0) {
+            store.execute_with(
+                "INSERT INTO stages (id, pipeline_id, name, position, probability, kind)
+                 SELECT coalesce(max(id), 0) + 1, ?, ?, ?, ?, ? FROM stages",
+                &[
+                    Param::Int(pipeline),
+                    Param::Text(name.clone()),
+                    Param::Int(i64::from(stage.order)),
+                    Param::Float(stage.probability),
+                    Param::Text(kind),
+                ],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The id of the pipeline named `name`, created if there is none.
+fn pipeline_named(store: &Store, name: &str) -> Result<i64, IngestError> {
+    let found = store.query_with(
+        "SELECT min(id) FROM pipelines WHERE lower(name) = lower(?)",
+        &[Param::Text(name.to_owned())],
+    )?;
+    if let Some(id) = found.rows[0][0].as_i64() {
+        return Ok(id);
+    }
+    let created = store.query_with(
+        "INSERT INTO pipelines (id, name) SELECT coalesce(max(id), 0) + 1, ? FROM pipelines RETURNING id",
+        &[Param::Text(name.to_owned())],
+    )?;
+    Ok(created.rows[0][0].as_i64().unwrap_or_default())
+}
+
+/// A stage's kind from its label: won/ganado/closed won → won; lost/perdido/closed lost →
+/// lost; anything else is open.
+pub fn stage_kind(label: &str) -> &'static str {
+    let words = crate::mapping::normalise_header(label);
+    let has = |w: &str| words.split(' ').any(|word| word == w);
+    if has("won") || has("ganado") || has("ganada") || has("win") {
+        "won"
+    } else if has("lost") || has("perdido") || has("perdida") || has("lose") {
+        "lost"
+    } else {
+        "open"
+    }
+}
+
+/// Load one prepared file into the store (inside the import's transaction).
+fn load_file(
+    store: &Store,
+    file: &Prepared<'_>,
+    options: &Options,
+) -> Result<FileReport, IngestError> {
+    let keys: Vec<String> = file.fields.iter().map(|f| f.key.clone()).collect();
+    let ids: Vec<String> = file
+        .fields
+        .iter()
+        .filter(|f| f.reference.is_some())
+        .map(|f| format!("{}__id", f.key))
+        .chain(["target_id".to_owned(), "new_id".to_owned()])
+        .collect();
+    store.stage_text(STAGED, &keys, &ids, &file.rows)?;
+    store.execute_with(
+        &format!("ALTER TABLE {STAGED} ADD COLUMN unresolved VARCHAR"),
+        &[],
+    )?;
+    let mut report = FileReport {
+        path: file.map.path.clone(),
+        entity: file.target.table.to_owned(),
+        format: file.sheet_kind.clone(),
+        columns: file.map.columns.clone(),
+        rows: file.rows.len() + file.rejects.len(),
+        rejected: file.rejects.len(),
+        rejections: file
+            .rejects
+            .iter()
+            .take(10)
+            .map(|(row, reason, _)| Rejection {
+                row: *row,
+                reason: reason.clone(),
+            })
+            .collect(),
+        ..FileReport::default()
+    };
+    let has = |key: &str| file.fields.iter().any(|f| f.key == key);
+    resolve_references(store, file, options, &mut report)?;
+    if file.target.table == "deal_stage_history" && has("deal_id") {
+        // A history imported for a deal replaces the one an earlier import synthesised.
+        store.execute_with(
+            &format!(
+                "DELETE FROM deal_stage_history WHERE synthesised
+                   AND deal_id IN (SELECT CAST(deal_id AS BIGINT) FROM {STAGED})"
+            ),
+            &[],
+        )?;
+    }
+    let matched = match_existing(store, file, options)?;
+    report.updated = update_matched(store, file, options)?;
+    report.unchanged = matched - report.updated;
+    report.inserted = insert_new(store, file, options)?;
+    resolve_self_references(store, file, options, &mut report)?;
+    if file.target.table == "deals" {
+        synthesise_history(store)?;
+    }
+    Ok(report)
+}
+
+/// Fill each reference's `__id` column, creating pipelines and stages that do not exist,
+/// and note the references that found nothing.
+fn resolve_references(
+    store: &Store,
+    file: &Prepared<'_>,
+    options: &Options,
+    report: &mut FileReport,
+) -> Result<(), IngestError> {
+    let references: Vec<&Field> = file
+        .fields
+        .iter()
+        .filter(|f| f.reference.is_some())
+        .collect();
+    // Pipelines before stages: a stage is found within its deal's pipeline.
+    let mut ordered = references.clone();
+    ordered.sort_by_key(|f| f.key == "stage");
+    for field in ordered {
+        let reference = field.reference.expect("filtered");
+        let key = &field.key;
+        match reference.to {
+            "pipelines" => resolve_pipelines(store, key, report)?,
+            "stages" => resolve_stages(store, key, &pipeline_sql(file), report)?,
+            table => resolve_by_keys(store, key, table, options)?,
+        }
+    }
+    for field in references {
+        if field.reference.is_some_and(|r| r.to != file.target.table) {
+            note_unresolved(store, &field.key, report)?;
+        }
+    }
+    Ok(())
+}
+
+/// Report the texts of reference `key` that found no row, and keep each on its staged row
+/// (`unresolved`, a JSON object of reference name to text).
+fn note_unresolved(store: &Store, key: &str, report: &mut FileReport) -> Result<(), IngestError> {
+    let missing = store.query_with(
+        &format!(
+            "SELECT \"{key}\", count(*) FROM {STAGED}
+              WHERE \"{key}\" IS NOT NULL AND \"{key}__id\" IS NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+        ),
+        &[],
+    )?;
+    report
+        .unresolved
+        .extend(missing.rows.iter().map(|r| Unresolved {
+            column: key.to_owned(),
+            value: r[0].as_str().unwrap_or_default().to_owned(),
+            rows: r[1].as_u64().unwrap_or(0) as usize,
+        }));
+    store.execute_with(
+        &format!(
+            "UPDATE {STAGED} SET unresolved = CAST(json_merge_patch(coalesce(unresolved, '{{}}'), json_object(?, \"{key}\")) AS VARCHAR)
+              WHERE \"{key}\" IS NOT NULL AND \"{key}__id\" IS NULL"
+        ),
+        &[Param::Text(key.to_owned())],
+    )?;
+    Ok(())
+}
+
+/// References of a table to itself (a parent company, a referring contact) may name rows
+/// of the same file: they are resolved once the file's rows are in, then written.
+fn resolve_self_references(
+    store: &Store,
+    file: &Prepared<'_>,
+    options: &Options,
+    report: &mut FileReport,
+) -> Result<(), IngestError> {
+    let table = file.target.table;
+    for field in &file.fields {
+        let Some(reference) = field.reference.filter(|r| r.to == table) else {
+            continue;
+        };
+        let (key, column) = (&field.key, reference.column);
+        resolve_by_keys(store, key, table, options)?;
+        store.execute_with(
+            &format!(
+                "UPDATE {table} t SET \"{column}\" = s.\"{key}__id\"
+                   FROM {STAGED} s
+                  WHERE t.id = coalesce(s.target_id, s.new_id) AND s.\"{key}__id\" IS NOT NULL
+                    AND t.\"{column}\" IS DISTINCT FROM s.\"{key}__id\""
+            ),
+            &[],
+        )?;
+        note_unresolved(store, key, report)?;
+        if file.target.column("custom").is_some() {
+            store.execute_with(
+                &format!(
+                    "UPDATE {table} t
+                        SET custom = CAST(json_merge_patch(coalesce(t.custom, '{{}}'), json_object('unresolved', json_object(?, s.\"{key}\"))) AS JSON)
+                       FROM {STAGED} s
+                      WHERE t.id = coalesce(s.target_id, s.new_id) AND s.\"{key}\" IS NOT NULL AND s.\"{key}__id\" IS NULL"
+                ),
+                &[Param::Text(key.clone())],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Find rows of `table` for the staged texts in `key`: by external id within the source
+/// system, then by each of the table's text keys. A merged row leads to its survivor.
+fn resolve_by_keys(
+    store: &Store,
+    key: &str,
+    table: &str,
+    options: &Options,
+) -> Result<(), IngestError> {
+    let target = Target::read(store, table)?;
+    let survivor = if target.column("merged_into_id").is_some() {
+        "coalesce(merged_into_id, id)"
+    } else {
+        "id"
+    };
+    let live = if target.column("deleted_at").is_some() {
+        "deleted_at IS NULL"
+    } else {
+        "TRUE"
+    };
+    if target.has_external_id() {
+        store.execute_with(
+            &format!(
+                "UPDATE {STAGED} SET \"{key}__id\" = r.id
+                   FROM (SELECT external_id AS k, min({survivor}) AS id FROM {table}
+                          WHERE source_system = ? AND {live} GROUP BY 1) r
+                  WHERE {STAGED}.\"{key}\" = r.k AND {STAGED}.\"{key}__id\" IS NULL"
+            ),
+            &[Param::Text(options.source_system.clone())],
+        )?;
+    }
+    for expression in target::lookup_keys(table) {
+        let lowered = expression.starts_with("lower(");
+        let staged = if lowered {
+            format!("lower({STAGED}.\"{key}\")")
+        } else {
+            format!("{STAGED}.\"{key}\"")
+        };
+        store.execute_with(
+            &format!(
+                "UPDATE {STAGED} SET \"{key}__id\" = r.id
+                   FROM (SELECT {expression} AS k, min({survivor}) AS id FROM {table}
+                          WHERE {live} GROUP BY 1) r
+                  WHERE {staged} = r.k AND {STAGED}.\"{key}__id\" IS NULL"
+            ),
+            &[],
+        )?;
+    }
+    Ok(())
+}
+
+/// Pipelines by name, created when missing; rows naming none get the first pipeline
+/// (created as "Sales" in an empty store).
+fn resolve_pipelines(store: &Store, key: &str, report: &mut FileReport) -> Result<(), IngestError> {
+    let names = store.query_with(
+        &format!("SELECT DISTINCT \"{key}\" FROM {STAGED} WHERE \"{key}\" IS NOT NULL ORDER BY 1"),
+        &[],
+    )?;
+    for name in names.rows.iter().filter_map(|r| r[0].as_str()) {
+        let before = store.query_with(
+            "SELECT count(*) FROM pipelines WHERE lower(name) = lower(?)",
+            &[Param::Text(name.to_owned())],
+        )?;
+        let id = pipeline_named(store, name)?;
+        if before.rows[0][0].as_i64() == Some(0) {
+            report.created.push(format!("pipeline '{name}'"));
+        }
+        store.execute_with(
+            &format!("UPDATE {STAGED} SET \"{key}__id\" = ? WHERE \"{key}\" = ?"),
+            &[Param::Int(id), Param::Text(name.to_owned())],
+        )?;
+    }
+    let unnamed = store.query_with(
+        &format!("SELECT count(*) FROM {STAGED} WHERE \"{key}\" IS NULL"),
+        &[],
+    )?;
+    if unnamed.rows[0][0].as_i64() > Some(0) {
+        let first = store.query_with("SELECT min(id) FROM pipelines", &[])?;
+        let id = match first.rows[0][0].as_i64() {
+            Some(id) => id,
+            None => {
+                report.created.push("pipeline 'Sales'".into());
+                pipeline_named(store, "Sales")?
+            }
+        };
+        store.execute_with(
+            &format!("UPDATE {STAGED} SET \"{key}__id\" = ? WHERE \"{key}\" IS NULL"),
+            &[Param::Int(id)],
+        )?;
+    }
+    Ok(())
+}
+
+/// Stages by name within the row's pipeline; stages that do not exist are created after
+/// the pipeline's last, open ones first, their kind read from the label.
+fn resolve_stages(
+    store: &Store,
+    key: &str,
+    pipeline: &str,
+    report: &mut FileReport,
+) -> Result<(), IngestError> {
+    let find = format!(
+        "UPDATE {STAGED} SET \"{key}__id\" = st.id FROM stages st
+          WHERE st.pipeline_id = {pipeline} AND lower(st.name) = lower(trim({STAGED}.\"{key}\"))"
+    );
+    store.execute_with(&find, &[])?;
+    let missing = store.query_with(
+        &format!(
+            "SELECT {pipeline} AS p, trim(\"{key}\") AS name, min(row_no) AS first FROM {STAGED}
+              WHERE \"{key}\" IS NOT NULL AND \"{key}__id\" IS NULL AND {pipeline} IS NOT NULL
+              GROUP BY 1, 2 ORDER BY 1, 3"
+        ),
+        &[],
+    )?;
+    let mut by_pipeline: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for row in &missing.rows {
+        let names = by_pipeline
+            .entry(row[0].as_i64().unwrap_or_default())
+            .or_default();
+        let name = row[1].as_str().unwrap_or_default().to_owned();
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+            names.push(name);
+        }
+    }
+    for (pipeline, mut names) in by_pipeline {
+        names.sort_by_key(|n| match stage_kind(n) {
+            "open" => 0,
+            "won" => 1,
+            _ => 2,
+        });
+        let open = names.iter().filter(|n| stage_kind(n) == "open").count();
+        let mut open_seen = 0;
+        for name in names {
+            let kind = stage_kind(&name);
+            let probability = match kind {
+                "won" => 1.0,
+                "lost" => 0.0,
+                _ => {
+                    open_seen += 1;
+                    (open_seen as f64 / (open + 1) as f64 * 100.0).round() / 100.0
+                }
+            };
+            store.execute_with(
+                "INSERT INTO stages (id, pipeline_id, name, position, probability, kind)
+                 SELECT (SELECT coalesce(max(id), 0) + 1 FROM stages), ?, ?,
+                        (SELECT coalesce(max(position), 0) + 1 FROM stages WHERE pipeline_id = ?), ?, ?",
+                &[
+                    Param::Int(pipeline),
+                    Param::Text(name.clone()),
+                    Param::Int(pipeline),
+                    Param::Float(probability),
+                    Param::Text(kind.to_owned()),
+                ],
+            )?;
+            report.created.push(format!("stage '{name}' ({kind})"));
+        }
+    }
+    store.execute_with(&find, &[])?;
+    Ok(())
+}
+
+/// The pipeline of a staged deal, as SQL: resolved from its name, or given as an id.
+fn pipeline_sql(file: &Prepared<'_>) -> String {
+    if file.fields.iter().any(|f| f.key == "pipeline") {
+        format!("{STAGED}.pipeline__id")
+    } else {
+        format!("CAST({STAGED}.pipeline_id AS BIGINT)")
+    }
+}
+
+/// Mark staged rows already in the store with `target_id`; returns how many.
+fn match_existing(
+    store: &Store,
+    file: &Prepared<'_>,
+    options: &Options,
+) -> Result<usize, IngestError> {
+    let table = file.target.table;
+    let Some(key) = file.key_field().map(|k| file.fields[k].key.as_str()) else {
+        return Ok(0);
+    };
+    let (condition, params) = match key {
+        "id" => (format!("t.id = CAST({STAGED}.id AS BIGINT)"), vec![]),
+        "external_id" if file.fields.iter().any(|f| f.key == "source_system") => (
+            format!(
+                "t.external_id = {STAGED}.external_id AND t.source_system IS NOT DISTINCT FROM {STAGED}.source_system"
+            ),
+            vec![],
+        ),
+        "external_id" => (
+            format!("t.external_id = {STAGED}.external_id AND t.source_system = ?"),
+            vec![Param::Text(options.source_system.clone())],
+        ),
+        natural => {
+            // Several rows may share a natural key: the oldest live one is the match.
+            let live = if file.target.column("merged_into_id").is_some() {
+                "WHERE deleted_at IS NULL AND merged_into_id IS NULL"
+            } else {
+                ""
+            };
+            let (theirs, ours) = if natural == "name" {
+                ("name".to_owned(), format!("{STAGED}.name"))
+            } else {
+                (
+                    format!("lower(\"{natural}\")"),
+                    format!("lower({STAGED}.\"{natural}\")"),
+                )
+            };
+            let sql = format!(
+                "UPDATE {STAGED} SET target_id = t.id
+                   FROM (SELECT {theirs} AS k, min(id) AS id FROM {table} {live} GROUP BY 1) t
+                  WHERE {ours} = t.k"
+            );
+            return Ok(store.execute_with(&sql, &[])?);
+        }
+    };
+    let matched = store.execute_with(
+        &format!("UPDATE {STAGED} SET target_id = t.id FROM {table} t WHERE {condition}"),
+        &params,
+    )?;
+    Ok(matched)
+}
+
+/// The value each target column gets from a staged row, as SQL over the alias `s`, with
+/// the parameters it binds, in order.
+fn assignments(file: &Prepared<'_>, options: &Options) -> Vec<(String, String, Vec<Param>)> {
+    let table = file.target.table;
+    let has_column = |c: &str| file.target.column(c).is_some();
+    let mapped = |k: &str| file.fields.iter().any(|f| f.key == k);
+    let now = || Param::Timestamp(options.now);
+    let mut out: Vec<(String, String, Vec<Param>)> = Vec::new();
+    for field in &file.fields {
+        if let Some(column) = &field.column {
+            let cast = format!("CAST(s.\"{}\" AS {})", field.key, column.sql_type);
+            let (sql, params) = match column.name.as_str() {
+                "id" => continue,
+                "created_at" => (format!("coalesce({cast}, ?)"), vec![now()]),
+                "updated_at" if mapped("created_at") => (
+                    format!("coalesce({cast}, CAST(s.created_at AS TIMESTAMP), ?)"),
+                    vec![now()],
+                ),
+                "updated_at" => (format!("coalesce({cast}, ?)"), vec![now()]),
+                "currency" => (format!("coalesce({cast}, ?)"), vec![Param::Text(options.currency.clone())]),
+                "role" if table == "users" => (format!("coalesce({cast}, 'rep')"), vec![]),
+                "status" if table == "deals" && mapped("stage") => (
+                    format!("coalesce({cast}, (SELECT kind FROM stages WHERE id = s.stage__id))"),
+                    vec![],
+                ),
+                "custom" if has_column("custom") => (
+                    format!(
+                        "CASE WHEN s.unresolved IS NULL THEN {cast}
+                              ELSE CAST(json_merge_patch(coalesce({cast}, '{{}}'), json_object('unresolved', CAST(s.unresolved AS JSON))) AS JSON) END"
+                    ),
+                    vec![],
+                ),
+                _ => match &column.default_sql {
+                    Some(default) => (format!("coalesce({cast}, {default})"), vec![]),
+                    None => (cast, vec![]),
+                },
+            };
+            out.push((column.name.clone(), sql, params));
+        } else if let Some(reference) = field.reference {
+            out.push((
+                reference.column.to_owned(),
+                format!("s.\"{}__id\"", field.key),
+                vec![],
+            ));
+        }
+    }
+    let missing = |c: &str| has_column(c) && !out.iter().any(|(name, _, _)| name == c);
+    let mut filled: Vec<(String, String, Vec<Param>)> = Vec::new();
+    if missing("source_system") {
+        filled.push((
+            "source_system".into(),
+            "?".into(),
+            vec![Param::Text(options.source_system.clone())],
+        ));
+    }
+    if missing("created_at") && file.target.column("created_at").is_some_and(|c| c.required) {
+        filled.push(("created_at".into(), "?".into(), vec![now()]));
+    }
+    if missing("updated_at") && file.target.column("updated_at").is_some_and(|c| c.required) {
+        let created = if mapped("created_at") {
+            "coalesce(CAST(s.created_at AS TIMESTAMP), ?)"
+        } else {
+            "?"
+        };
+        filled.push(("updated_at".into(), created.into(), vec![now()]));
+    }
+    if missing("currency") && matches!(table, "deals" | "orders") {
+        filled.push((
+            "currency".into(),
+            "?".into(),
+            vec![Param::Text(options.currency.clone())],
+        ));
+    }
+    if missing("role") && table == "users" {
+        filled.push(("role".into(), "'rep'".into(), vec![]));
+    }
+    if missing("status") && table == "deals" && mapped("stage") {
+        filled.push((
+            "status".into(),
+            "(SELECT kind FROM stages WHERE id = s.stage__id)".into(),
+            vec![],
+        ));
+    }
+    if missing("custom") && file.fields.iter().any(|f| f.reference.is_some()) {
+        filled.push((
+            "custom".into(),
+            "CASE WHEN s.unresolved IS NOT NULL THEN CAST(json_object('unresolved', CAST(s.unresolved AS JSON)) AS JSON) END".into(),
+            vec![],
+        ));
+    }
+    out.extend(filled);
+    out
+}
+
+/// Update matched rows where a value differs; returns how many changed. Keys (`id`,
+/// `source_system`, `external_id`) are never rewritten, a reference that found nothing
+/// keeps the row's current one, and `updated_at` moves to the import's instant when the
+/// file does not give it.
+fn update_matched(
+    store: &Store,
+    file: &Prepared<'_>,
+    options: &Options,
+) -> Result<usize, IngestError> {
+    let table = file.target.table;
+    let keep = ["id", "source_system", "external_id", "created_at"];
+    let mapped_updated = file.fields.iter().any(|f| f.key == "updated_at");
+    let mut sets = Vec::new();
+    let mut differs = Vec::new();
+    let mut params = Vec::new();
+    let mut select = Vec::new();
+    for (column, sql, binds) in assignments(file, options) {
+        let auto = |c: &str| !file.fields.iter().any(|f| f.key == c);
+        if keep.contains(&column.as_str())
+            || (column == "updated_at" && !mapped_updated)
+            || (column == "custom" && auto("custom"))
+        {
+            continue;
+        }
+        let is_reference = file
+            .fields
+            .iter()
+            .any(|f| f.reference.is_some_and(|r| r.column == column));
+        select.push(format!("{sql} AS \"{column}\""));
+        params.extend(binds);
+        let value = if is_reference {
+            format!("coalesce(n.\"{column}\", t.\"{column}\")")
+        } else {
+            format!("n.\"{column}\"")
+        };
+        differs.push(format!("t.\"{column}\" IS DISTINCT FROM {value}"));
+        sets.push(format!("\"{column}\" = {value}"));
+    }
+    if sets.is_empty() {
+        return Ok(0);
+    }
+    if file.target.column("updated_at").is_some() && !mapped_updated {
+        // Bound inside the subquery, so every placeholder is in one place, in order.
+        select.push("? AS import_instant".into());
+        params.push(Param::Timestamp(options.now));
+        sets.push("updated_at = n.import_instant".into());
+    }
+    let sql = format!(
+        "UPDATE {table} t SET {}
+           FROM (SELECT s.target_id, {} FROM {STAGED} s WHERE s.target_id IS NOT NULL) n
+          WHERE t.id = n.target_id AND ({})",
+        sets.join(", "),
+        select.join(", "),
+        differs.join(" OR ")
+    );
+    Ok(store.execute_with(&sql, &params)?)
+}
+
+/// Insert the rows not matched, with the ids they bring or the next free ones; returns
+/// how many.
+fn insert_new(store: &Store, file: &Prepared<'_>, options: &Options) -> Result<usize, IngestError> {
+    let table = file.target.table;
+    let has_id = file.fields.iter().any(|f| f.key == "id");
+    if has_id {
+        store.execute_with(
+            &format!("UPDATE {STAGED} SET new_id = CAST(id AS BIGINT) WHERE target_id IS NULL"),
+            &[],
+        )?;
+    }
+    let base = store.query_with(
+        &format!(
+            "SELECT greatest((SELECT coalesce(max(id), 0) FROM {table}), (SELECT coalesce(max(new_id), 0) FROM {STAGED}))"
+        ),
+        &[],
+    )?;
+    store.execute_with(
+        &format!(
+            "UPDATE {STAGED} SET new_id = n.id
+               FROM (SELECT row_no, ? + row_number() OVER (ORDER BY row_no) AS id
+                       FROM {STAGED} WHERE target_id IS NULL AND new_id IS NULL) n
+              WHERE {STAGED}.row_no = n.row_no"
+        ),
+        &[Param::Int(base.rows[0][0].as_i64().unwrap_or(0))],
+    )?;
+    let assignments = assignments(file, options);
+    let columns: Vec<String> = std::iter::once("id".to_owned())
+        .chain(assignments.iter().map(|(c, _, _)| format!("\"{c}\"")))
+        .collect();
+    let values: Vec<String> = std::iter::once("s.new_id".to_owned())
+        .chain(assignments.iter().map(|(_, sql, _)| sql.clone()))
+        .collect();
+    let params: Vec<Param> = assignments.into_iter().flat_map(|(_, _, p)| p).collect();
+    let sql = format!(
+        "INSERT INTO {table} ({}) SELECT {} FROM {STAGED} s WHERE s.target_id IS NULL ORDER BY s.row_no",
+        columns.join(", "),
+        values.join(", ")
+    );
+    Ok(store.execute_with(&sql, &params)?)
+}
+
+/// Give every deal without a stage history one built from its timestamps: an open deal has
+/// been in its stage since it was created; a closed deal went from its pipeline's first
+/// stage, at creation, to its closing stage, at its close.
+fn synthesise_history(store: &Store) -> Result<(), IngestError> {
+    store.execute_with(
+        &format!(
+            "INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, exited_at, changed_by, synthesised)
+             WITH new_deals AS (
+                 SELECT d.* FROM deals d JOIN {STAGED} s ON s.new_id = d.id
+                  WHERE s.target_id IS NULL
+                    AND NOT EXISTS (SELECT 1 FROM deal_stage_history h WHERE h.deal_id = d.id)),
+             first_stage AS (
+                 SELECT pipeline_id, arg_min(id, position) AS id FROM stages WHERE kind = 'open' GROUP BY 1),
+             visits AS (
+                 SELECT id AS deal_id, stage_id, created_at AS entered_at, CAST(NULL AS TIMESTAMP) AS exited_at
+                   FROM new_deals WHERE status = 'open' OR status IS NULL
+                 UNION ALL
+                 SELECT d.id, f.id, d.created_at, coalesce(d.closed_at, d.created_at)
+                   FROM new_deals d JOIN first_stage f ON f.pipeline_id = d.pipeline_id
+                  WHERE d.status IN ('won', 'lost')
+                 UNION ALL
+                 SELECT id, stage_id, coalesce(closed_at, created_at), NULL
+                   FROM new_deals WHERE status IN ('won', 'lost'))
+             SELECT (SELECT coalesce(max(id), 0) FROM deal_stage_history)
+                    + row_number() OVER (ORDER BY deal_id, entered_at, exited_at NULLS LAST),
+                    deal_id, stage_id, entered_at, exited_at, NULL, true
+               FROM visits"
+        ),
+        &[],
+    )?;
+    Ok(())
+}
+
+/// Write a file's rejected rows beside it, as `<file>.rejected.csv`: row number, reason,
+/// then the row as it was. A file with no rejected rows has no quarantine (an old one is
+/// removed, so what is there always belongs to the last import).
+fn write_quarantine(file: &Prepared<'_>) -> Result<Option<PathBuf>, IngestError> {
+    let mut name = file.map.path.as_os_str().to_owned();
+    name.push(".rejected.csv");
+    let path = PathBuf::from(name);
+    if file.rejects.is_empty() {
+        if path.exists() {
+            let _ = std::fs::remove_file(&path);
+        }
+        return Ok(None);
+    }
+    let bad = |e: String| IngestError::File {
+        path: path.clone(),
+        problem: format!("cannot be written: {e}"),
+    };
+    // A rejected row may have more fields than the header: that can be why it was rejected.
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_path(&path)
+        .map_err(|e| bad(e.to_string()))?;
+    let header: Vec<&str> = ["row", "reason"]
+        .into_iter()
+        .chain(file.headers.iter().map(String::as_str))
+        .collect();
+    writer
+        .write_record(&header)
+        .map_err(|e| bad(e.to_string()))?;
+    for (row, reason, fields) in &file.rejects {
+        let mut record = vec![row.to_string(), reason.clone()];
+        record.extend(fields.iter().cloned());
+        record.resize(header.len().max(record.len()), String::new());
+        writer
+            .write_record(&record)
+            .map_err(|e| bad(e.to_string()))?;
+    }
+    writer.flush().map_err(|e| bad(e.to_string()))?;
+    Ok(Some(path))
+}

@@ -1,0 +1,897 @@
+//! Mappings: which source header fills which canonical column, written in TOML for a
+//! multi-file import or guessed from one file's headers (English and Spanish synonyms, and
+//! the standard export headers of HubSpot, Pipedrive, Salesforce and ActiveCampaign).
+
+use crate::IngestError;
+use crate::target::Target;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A multi-file import.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// Stored on every row imported, and the scope external ids are unique in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_system: Option<String>,
+    #[serde(default, rename = "file")]
+    pub files: Vec<FileMap>,
+    /// Stages to create, in this order, before any deal is loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<PipelineSpec>,
+}
+
+/// One file of a mapping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileMap {
+    /// Relative to the mapping file.
+    pub path: PathBuf,
+    pub entity: String,
+    /// The sheet of a workbook (default: the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// `D/M/Y` or `M/D/Y`, for columns whose dates read both ways.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_format: Option<String>,
+    /// Canonical column (or reference name) = source header.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    /// Per canonical column: source value = canonical value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, BTreeMap<String, String>>,
+    /// Per canonical column: the value of rows that have none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub defaults: BTreeMap<String, Constant>,
+}
+
+/// A constant in a mapping: text, a number or a boolean, used as its text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Constant {
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Constant {
+    pub fn text(&self) -> String {
+        match self {
+            Constant::Text(s) => s.clone(),
+            Constant::Int(i) => i.to_string(),
+            Constant::Float(x) => x.to_string(),
+            Constant::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// `[pipeline]`: a pipeline's stages with their order, probability and kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineSpec {
+    pub name: String,
+    pub stages: BTreeMap<String, StageSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageSpec {
+    pub order: i32,
+    pub probability: f64,
+    /// `open`, `won` or `lost` (default: inferred from the name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+impl Mapping {
+    /// Read a mapping file; file paths in it become relative to its folder.
+    pub fn read(path: &Path) -> Result<Mapping, IngestError> {
+        let text = std::fs::read_to_string(path).map_err(|e| IngestError::File {
+            path: path.to_path_buf(),
+            problem: format!("cannot be read: {e}"),
+        })?;
+        let mut mapping: Mapping = toml::from_str(&text).map_err(|e| IngestError::File {
+            path: path.to_path_buf(),
+            problem: format!(
+                "is not a valid mapping: {}",
+                e.to_string().lines().next().unwrap_or_default()
+            ),
+        })?;
+        let folder = path.parent().unwrap_or(Path::new("."));
+        for file in &mut mapping.files {
+            file.path = folder.join(&file.path);
+        }
+        Ok(mapping)
+    }
+
+    /// The mapping as TOML, with file paths relative to `folder` where they can be.
+    pub fn to_toml(&self, folder: &Path) -> String {
+        let mut relative = self.clone();
+        for file in &mut relative.files {
+            if let Ok(inside) = file.path.strip_prefix(folder) {
+                file.path = inside.to_path_buf();
+            }
+        }
+        toml::to_string(&relative).unwrap_or_default()
+    }
+}
+
+/// The export formats whose standard headers Embudo knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    Hubspot,
+    Pipedrive,
+    Salesforce,
+    Activecampaign,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 4] = [
+        Preset::Hubspot,
+        Preset::Pipedrive,
+        Preset::Salesforce,
+        Preset::Activecampaign,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Hubspot => "hubspot",
+            Preset::Pipedrive => "pipedrive",
+            Preset::Salesforce => "salesforce",
+            Preset::Activecampaign => "activecampaign",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Preset, IngestError> {
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.name() == text.to_ascii_lowercase())
+            .ok_or_else(|| {
+                IngestError::Mapping(format!(
+                    "no preset '{text}'; presets are hubspot, pipedrive, salesforce, activecampaign"
+                ))
+            })
+    }
+
+    /// (entity, source header, canonical column) of this product's standard exports.
+    pub fn headers(self) -> &'static [(&'static str, &'static str, &'static str)] {
+        match self {
+            Preset::Hubspot => HUBSPOT,
+            Preset::Pipedrive => PIPEDRIVE,
+            Preset::Salesforce => SALESFORCE,
+            Preset::Activecampaign => ACTIVECAMPAIGN,
+        }
+    }
+}
+
+const HUBSPOT: &[(&str, &str, &str)] = &[
+    ("contacts", "Record ID", "external_id"),
+    ("contacts", "First Name", "first_name"),
+    ("contacts", "Last Name", "last_name"),
+    ("contacts", "Email", "email"),
+    ("contacts", "Phone Number", "phone"),
+    ("contacts", "Job Title", "title"),
+    ("contacts", "Company Name", "company"),
+    ("contacts", "Associated Company", "company"),
+    ("contacts", "Lifecycle Stage", "lifecycle_stage"),
+    ("contacts", "Original Source", "lead_source"),
+    ("contacts", "Contact owner", "owner"),
+    ("contacts", "Street Address", "street"),
+    ("contacts", "Postal Code", "postal_code"),
+    ("contacts", "City", "city"),
+    ("contacts", "State/Region", "region"),
+    ("contacts", "Country/Region", "country"),
+    ("contacts", "Create Date", "created_at"),
+    ("contacts", "Last Modified Date", "updated_at"),
+    ("companies", "Record ID", "external_id"),
+    ("companies", "Company name", "name"),
+    ("companies", "Company Domain Name", "domain"),
+    ("companies", "Industry", "industry"),
+    ("companies", "Number of Employees", "employees"),
+    ("companies", "Annual Revenue", "annual_revenue"),
+    ("companies", "Phone Number", "phone"),
+    ("companies", "Street Address", "street"),
+    ("companies", "Postal Code", "postal_code"),
+    ("companies", "City", "city"),
+    ("companies", "State/Region", "region"),
+    ("companies", "Country/Region", "country"),
+    ("companies", "Company owner", "owner"),
+    ("companies", "Parent Company", "parent"),
+    ("companies", "Create Date", "created_at"),
+    ("companies", "Last Modified Date", "updated_at"),
+    ("deals", "Record ID", "external_id"),
+    ("deals", "Deal Name", "name"),
+    ("deals", "Pipeline", "pipeline"),
+    ("deals", "Deal Stage", "stage"),
+    ("deals", "Amount", "amount"),
+    ("deals", "Close Date", "expected_close_date"),
+    ("deals", "Deal owner", "owner"),
+    ("deals", "Deal Type", "deal_type"),
+    ("deals", "Associated Contact", "contact"),
+    ("deals", "Associated Company", "company"),
+    ("deals", "Closed Lost Reason", "lost_reason"),
+    ("deals", "Original Source", "source"),
+    ("deals", "Create Date", "created_at"),
+    ("deals", "Last Modified Date", "updated_at"),
+];
+
+const PIPEDRIVE: &[(&str, &str, &str)] = &[
+    ("contacts", "Person - ID", "external_id"),
+    ("contacts", "Person - First name", "first_name"),
+    ("contacts", "Person - Last name", "last_name"),
+    ("contacts", "Person - Email", "email"),
+    ("contacts", "Person - Phone", "phone"),
+    ("contacts", "Person - Organization", "company"),
+    ("contacts", "Person - Owner", "owner"),
+    ("contacts", "Person - Person created", "created_at"),
+    ("contacts", "Person - Update time", "updated_at"),
+    ("companies", "Organization - ID", "external_id"),
+    ("companies", "Organization - Name", "name"),
+    ("companies", "Organization - Address", "street"),
+    ("companies", "Organization - Website", "domain"),
+    ("companies", "Organization - Owner", "owner"),
+    (
+        "companies",
+        "Organization - Organization created",
+        "created_at",
+    ),
+    ("companies", "Organization - Update time", "updated_at"),
+    ("deals", "Deal - ID", "external_id"),
+    ("deals", "Deal - Title", "name"),
+    ("deals", "Deal - Value", "amount"),
+    ("deals", "Deal - Currency", "currency"),
+    ("deals", "Deal - Pipeline", "pipeline"),
+    ("deals", "Deal - Stage", "stage"),
+    ("deals", "Deal - Status", "status"),
+    ("deals", "Deal - Owner", "owner"),
+    ("deals", "Deal - Organization", "company"),
+    ("deals", "Deal - Contact person", "contact"),
+    ("deals", "Deal - Deal created", "created_at"),
+    ("deals", "Deal - Expected close date", "expected_close_date"),
+    ("deals", "Deal - Deal closed on", "closed_at"),
+    ("deals", "Deal - Lost reason", "lost_reason"),
+    ("deals", "Deal - Update time", "updated_at"),
+];
+
+const SALESFORCE: &[(&str, &str, &str)] = &[
+    ("contacts", "Contact ID", "external_id"),
+    ("contacts", "First Name", "first_name"),
+    ("contacts", "Last Name", "last_name"),
+    ("contacts", "Email", "email"),
+    ("contacts", "Phone", "phone"),
+    ("contacts", "Title", "title"),
+    ("contacts", "Account Name", "company"),
+    ("contacts", "Lead Source", "lead_source"),
+    ("contacts", "Mailing Street", "street"),
+    ("contacts", "Mailing City", "city"),
+    ("contacts", "Mailing State/Province", "region"),
+    ("contacts", "Mailing Zip/Postal Code", "postal_code"),
+    ("contacts", "Mailing Country", "country"),
+    ("contacts", "Birthdate", "birth_date"),
+    ("contacts", "Contact Owner", "owner"),
+    ("contacts", "Created Date", "created_at"),
+    ("contacts", "Last Modified Date", "updated_at"),
+    ("companies", "Account ID", "external_id"),
+    ("companies", "Account Name", "name"),
+    ("companies", "Website", "domain"),
+    ("companies", "Industry", "industry"),
+    ("companies", "Employees", "employees"),
+    ("companies", "Annual Revenue", "annual_revenue"),
+    ("companies", "Phone", "phone"),
+    ("companies", "Billing Street", "street"),
+    ("companies", "Billing City", "city"),
+    ("companies", "Billing State/Province", "region"),
+    ("companies", "Billing Zip/Postal Code", "postal_code"),
+    ("companies", "Billing Country", "country"),
+    ("companies", "Parent Account", "parent"),
+    ("companies", "Account Owner", "owner"),
+    ("companies", "Created Date", "created_at"),
+    ("companies", "Last Modified Date", "updated_at"),
+    ("deals", "Opportunity ID", "external_id"),
+    ("deals", "Opportunity Name", "name"),
+    ("deals", "Account Name", "company"),
+    ("deals", "Amount", "amount"),
+    ("deals", "Opportunity Currency", "currency"),
+    ("deals", "Close Date", "expected_close_date"),
+    ("deals", "Stage", "stage"),
+    ("deals", "Type", "deal_type"),
+    ("deals", "Lead Source", "source"),
+    ("deals", "Opportunity Owner", "owner"),
+    ("deals", "Created Date", "created_at"),
+    ("deals", "Last Modified Date", "updated_at"),
+];
+
+const ACTIVECAMPAIGN: &[(&str, &str, &str)] = &[
+    ("contacts", "Contact ID", "external_id"),
+    ("contacts", "Email", "email"),
+    ("contacts", "First Name", "first_name"),
+    ("contacts", "Last Name", "last_name"),
+    ("contacts", "Phone", "phone"),
+    ("contacts", "Account", "company"),
+    ("contacts", "Organization", "company"),
+    ("contacts", "Job Title", "title"),
+    ("contacts", "Date Created", "created_at"),
+    ("contacts", "Date Updated", "updated_at"),
+    ("companies", "Account ID", "external_id"),
+    ("companies", "Account Name", "name"),
+    ("companies", "Account URL", "domain"),
+    ("companies", "Date Created", "created_at"),
+    ("companies", "Date Updated", "updated_at"),
+    ("deals", "Deal ID", "external_id"),
+    ("deals", "Title", "name"),
+    ("deals", "Value", "amount"),
+    ("deals", "Currency", "currency"),
+    ("deals", "Pipeline", "pipeline"),
+    ("deals", "Stage", "stage"),
+    ("deals", "Status", "status"),
+    ("deals", "Owner", "owner"),
+    ("deals", "Contact", "contact"),
+    ("deals", "Account", "company"),
+    ("deals", "Created Date", "created_at"),
+    ("deals", "Forecasted Close Date", "expected_close_date"),
+];
+
+/// Headers (normalised) that name a canonical column in any export: English and Spanish.
+/// Entity-specific ones come first.
+const SYNONYMS: &[(&str, &str, &[&str])] = &[
+    (
+        "contacts",
+        "first_name",
+        &[
+            "first name",
+            "firstname",
+            "given name",
+            "nombre",
+            "nombre de pila",
+        ],
+    ),
+    (
+        "contacts",
+        "last_name",
+        &[
+            "last name",
+            "lastname",
+            "surname",
+            "family name",
+            "apellido",
+            "apellidos",
+        ],
+    ),
+    (
+        "contacts",
+        "company",
+        &[
+            "company",
+            "company name",
+            "organization",
+            "organisation",
+            "account",
+            "account name",
+            "empresa",
+            "compania",
+            "organizacion",
+            "cuenta",
+        ],
+    ),
+    (
+        "contacts",
+        "birth_date",
+        &[
+            "birth date",
+            "birthday",
+            "birthdate",
+            "date of birth",
+            "fecha de nacimiento",
+            "cumpleanos",
+        ],
+    ),
+    (
+        "contacts",
+        "lead_source",
+        &[
+            "lead source",
+            "source",
+            "original source",
+            "origen",
+            "fuente",
+            "canal",
+        ],
+    ),
+    (
+        "contacts",
+        "lifecycle_stage",
+        &[
+            "lifecycle stage",
+            "lifecycle",
+            "etapa",
+            "etapa del ciclo de vida",
+        ],
+    ),
+    (
+        "contacts",
+        "external_id",
+        &[
+            "id",
+            "record id",
+            "contact id",
+            "person id",
+            "external id",
+            "id externo",
+        ],
+    ),
+    (
+        "companies",
+        "name",
+        &[
+            "name",
+            "company",
+            "company name",
+            "account",
+            "account name",
+            "organization name",
+            "organization",
+            "nombre",
+            "empresa",
+            "razon social",
+        ],
+    ),
+    (
+        "companies",
+        "domain",
+        &[
+            "domain",
+            "website",
+            "web",
+            "url",
+            "company domain name",
+            "dominio",
+            "sitio web",
+            "pagina web",
+        ],
+    ),
+    (
+        "companies",
+        "industry",
+        &["industry", "sector", "industria", "rubro"],
+    ),
+    (
+        "companies",
+        "employees",
+        &[
+            "employees",
+            "number of employees",
+            "headcount",
+            "empleados",
+            "numero de empleados",
+        ],
+    ),
+    (
+        "companies",
+        "annual_revenue",
+        &[
+            "annual revenue",
+            "revenue",
+            "facturacion",
+            "ingresos",
+            "ingresos anuales",
+        ],
+    ),
+    (
+        "companies",
+        "parent",
+        &[
+            "parent",
+            "parent company",
+            "parent account",
+            "empresa matriz",
+            "matriz",
+        ],
+    ),
+    (
+        "companies",
+        "external_id",
+        &[
+            "id",
+            "record id",
+            "company id",
+            "account id",
+            "organization id",
+            "external id",
+            "id externo",
+        ],
+    ),
+    (
+        "deals",
+        "name",
+        &[
+            "name",
+            "deal name",
+            "deal",
+            "title",
+            "deal title",
+            "opportunity",
+            "opportunity name",
+            "nombre",
+            "titulo",
+            "oportunidad",
+            "negocio",
+            "trato",
+        ],
+    ),
+    (
+        "deals",
+        "amount",
+        &[
+            "amount",
+            "value",
+            "deal value",
+            "close value",
+            "importe",
+            "valor",
+            "monto",
+            "cantidad",
+        ],
+    ),
+    ("deals", "stage", &["stage", "deal stage", "etapa", "fase"]),
+    ("deals", "status", &["status", "state", "estado"]),
+    (
+        "deals",
+        "contact",
+        &[
+            "contact",
+            "contact person",
+            "person",
+            "associated contact",
+            "contacto",
+            "persona",
+        ],
+    ),
+    (
+        "deals",
+        "company",
+        &[
+            "company",
+            "account",
+            "account name",
+            "organization",
+            "associated company",
+            "customer",
+            "empresa",
+            "cliente",
+            "cuenta",
+        ],
+    ),
+    (
+        "deals",
+        "source",
+        &["source", "lead source", "origen", "fuente"],
+    ),
+    (
+        "deals",
+        "deal_type",
+        &["type", "deal type", "tipo", "tipo de negocio"],
+    ),
+    (
+        "deals",
+        "expected_close_date",
+        &[
+            "expected close date",
+            "close date",
+            "expected close",
+            "forecast close date",
+            "fecha de cierre prevista",
+            "fecha prevista de cierre",
+            "fecha de cierre",
+        ],
+    ),
+    (
+        "deals",
+        "closed_at",
+        &[
+            "closed at",
+            "closed date",
+            "closed on",
+            "date closed",
+            "actual close date",
+            "won time",
+            "fecha cierre real",
+            "cerrado el",
+        ],
+    ),
+    (
+        "deals",
+        "lost_reason",
+        &[
+            "lost reason",
+            "loss reason",
+            "closed lost reason",
+            "reason lost",
+            "motivo de perdida",
+            "razon de perdida",
+        ],
+    ),
+    (
+        "deals",
+        "external_id",
+        &[
+            "id",
+            "record id",
+            "deal id",
+            "opportunity id",
+            "external id",
+            "id externo",
+        ],
+    ),
+    (
+        "users",
+        "name",
+        &["name", "full name", "user", "nombre", "usuario"],
+    ),
+    ("users", "role", &["role", "rol", "perfil"]),
+    ("users", "team", &["team", "equipo"]),
+    ("users", "active", &["active", "enabled", "activo"]),
+    (
+        "products",
+        "name",
+        &["name", "product", "product name", "nombre", "producto"],
+    ),
+    (
+        "products",
+        "product_line",
+        &[
+            "product line",
+            "line",
+            "category",
+            "family",
+            "linea",
+            "categoria",
+            "familia",
+        ],
+    ),
+    (
+        "products",
+        "list_price",
+        &[
+            "list price",
+            "price",
+            "unit price",
+            "precio",
+            "precio de lista",
+        ],
+    ),
+    (
+        "products",
+        "unit_cost",
+        &["unit cost", "cost", "coste", "costo", "coste unitario"],
+    ),
+    (
+        "",
+        "email",
+        &[
+            "email",
+            "e mail",
+            "email address",
+            "mail",
+            "correo",
+            "correo electronico",
+        ],
+    ),
+    (
+        "",
+        "phone",
+        &[
+            "phone",
+            "phone number",
+            "telephone",
+            "tel",
+            "mobile",
+            "mobile phone",
+            "telefono",
+            "movil",
+            "celular",
+        ],
+    ),
+    (
+        "",
+        "title",
+        &["title", "job title", "position", "role", "cargo", "puesto"],
+    ),
+    (
+        "",
+        "street",
+        &[
+            "street",
+            "address",
+            "street address",
+            "address line 1",
+            "direccion",
+            "calle",
+            "domicilio",
+        ],
+    ),
+    (
+        "",
+        "postal_code",
+        &[
+            "postal code",
+            "zip",
+            "zip code",
+            "postcode",
+            "codigo postal",
+            "cp",
+        ],
+    ),
+    (
+        "",
+        "city",
+        &[
+            "city",
+            "town",
+            "ciudad",
+            "localidad",
+            "poblacion",
+            "municipio",
+        ],
+    ),
+    (
+        "",
+        "region",
+        &[
+            "region",
+            "state",
+            "province",
+            "state region",
+            "county",
+            "estado",
+            "provincia",
+            "comunidad",
+        ],
+    ),
+    (
+        "",
+        "country",
+        &["country", "country region", "pais", "nacion"],
+    ),
+    (
+        "",
+        "owner",
+        &[
+            "owner",
+            "owner name",
+            "record owner",
+            "assigned to",
+            "sales rep",
+            "salesperson",
+            "sales agent",
+            "propietario",
+            "responsable",
+            "vendedor",
+            "comercial",
+            "agente",
+        ],
+    ),
+    ("", "currency", &["currency", "moneda", "divisa"]),
+    (
+        "",
+        "created_at",
+        &[
+            "created",
+            "created at",
+            "create date",
+            "created date",
+            "date created",
+            "creation date",
+            "created on",
+            "fecha de creacion",
+            "fecha de alta",
+            "alta",
+            "creado",
+        ],
+    ),
+    (
+        "",
+        "updated_at",
+        &[
+            "updated",
+            "updated at",
+            "last modified",
+            "last modified date",
+            "modified",
+            "date updated",
+            "last updated",
+            "fecha de modificacion",
+            "ultima modificacion",
+            "actualizado",
+        ],
+    ),
+];
+
+/// Lowercase, accents and punctuation gone, words single-spaced: `Fecha de Creación` →
+/// `fecha de creacion`, `Person - Email` → `person email`.
+pub fn normalise_header(header: &str) -> String {
+    let folded: String = header
+        .trim_start_matches('\u{feff}')
+        .chars()
+        .map(|c| match c {
+            'á' | 'à' | 'ä' | 'â' | 'Á' | 'À' | 'Ä' | 'Â' => 'a',
+            'é' | 'è' | 'ë' | 'ê' | 'É' | 'È' | 'Ë' | 'Ê' => 'e',
+            'í' | 'ì' | 'ï' | 'î' | 'Í' | 'Ì' | 'Ï' | 'Î' => 'i',
+            'ó' | 'ò' | 'ö' | 'ô' | 'Ó' | 'Ò' | 'Ö' | 'Ô' => 'o',
+            'ú' | 'ù' | 'ü' | 'û' | 'Ú' | 'Ù' | 'Ü' | 'Û' => 'u',
+            'ñ' | 'Ñ' => 'n',
+            'ç' | 'Ç' => 'c',
+            c if c.is_alphanumeric() => c.to_ascii_lowercase(),
+            _ => ' ',
+        })
+        .collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Guess which header fills which canonical column of `target`.
+///
+/// A file whose every header is a column of the table is an Embudo export (or written to
+/// look like one) and maps one to one, `id` included. Otherwise, for each header in order:
+/// the preset's header, a canonical column or reference name, then a synonym; each column is
+/// filled at most once, and `id` means the source system's id (`external_id`).
+pub fn guess(
+    target: &Target,
+    headers: &[String],
+    preset: Option<Preset>,
+) -> BTreeMap<String, String> {
+    let mut columns = BTreeMap::new();
+    let canonical = |h: &str| target.column(h).is_some() || target.reference(h).is_some();
+    if headers.iter().all(|h| target.column(h).is_some()) {
+        for header in headers {
+            columns.insert(header.clone(), header.clone());
+        }
+        return columns;
+    }
+    let wanted_by_preset = |header: &str| {
+        let normal = normalise_header(header);
+        preset.and_then(|p| {
+            p.headers()
+                .iter()
+                .find(|(entity, h, _)| *entity == target.table && normalise_header(h) == normal)
+                .map(|(_, _, column)| *column)
+        })
+    };
+    let by_synonym = |header: &str| {
+        let normal = normalise_header(header);
+        SYNONYMS
+            .iter()
+            .filter(|(entity, _, _)| *entity == target.table || entity.is_empty())
+            .find(|(_, _, words)| words.contains(&normal.as_str()))
+            .map(|(_, column, _)| *column)
+            .filter(|column| canonical(column))
+    };
+    for header in headers {
+        let normal = normalise_header(header).replace(' ', "_");
+        let column = wanted_by_preset(header)
+            .map(str::to_owned)
+            .or_else(|| (canonical(&normal) && normal != "id").then_some(normal))
+            .or_else(|| by_synonym(header).map(str::to_owned));
+        if let Some(column) = column
+            && !columns.contains_key(&column)
+        {
+            columns.insert(column, header.clone());
+        }
+    }
+    columns
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_normalise_across_languages_and_punctuation() {
+        assert_eq!(normalise_header("Fecha de Creación"), "fecha de creacion");
+        assert_eq!(normalise_header("Person - Email"), "person email");
+        assert_eq!(
+            normalise_header("\u{feff}Country/Region "),
+            "country region"
+        );
+    }
+}

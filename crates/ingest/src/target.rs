@@ -1,0 +1,189 @@
+//! What can be imported where: the canonical tables with their columns and types (read
+//! from the store), the references between them, and how a reference written as text
+//! finds its row.
+
+use crate::IngestError;
+use embudo_store::{CANONICAL_TABLES, Param, Store};
+
+/// How a column's text is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Int,
+    Number,
+    Bool,
+    Timestamp,
+    Date,
+    Json,
+    Text,
+}
+
+impl Kind {
+    fn of(sql_type: &str) -> Kind {
+        match sql_type {
+            "BIGINT" | "INTEGER" | "SMALLINT" | "TINYINT" | "HUGEINT" | "UBIGINT" => Kind::Int,
+            "DOUBLE" | "FLOAT" | "REAL" => Kind::Number,
+            t if t.starts_with("DECIMAL") => Kind::Number,
+            "BOOLEAN" => Kind::Bool,
+            t if t.starts_with("TIMESTAMP") => Kind::Timestamp,
+            "DATE" => Kind::Date,
+            "JSON" => Kind::Json,
+            _ => Kind::Text,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    /// The DuckDB type, for the cast from staged text.
+    pub sql_type: String,
+    pub kind: Kind,
+    /// Cannot be null and has no default: a row must give it.
+    pub required: bool,
+    /// The column's default as SQL, from the store's own schema.
+    pub default_sql: Option<String>,
+}
+
+/// A reference a file may write as text: `company = "Acme"` fills `company_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reference {
+    /// The name a mapping uses (`company`).
+    pub name: &'static str,
+    /// The column it fills (`company_id`).
+    pub column: &'static str,
+    /// The table it points at.
+    pub to: &'static str,
+}
+
+const fn reference(name: &'static str, column: &'static str, to: &'static str) -> Reference {
+    Reference { name, column, to }
+}
+
+/// Every reference column of the schema, by the name a mapping gives it.
+const REFERENCES: &[Reference] = &[
+    reference("owner", "owner_id", "users"),
+    reference("team", "team_id", "teams"),
+    reference("manager", "manager_id", "users"),
+    reference("agent", "agent_id", "users"),
+    reference("user", "user_id", "users"),
+    reference("company", "company_id", "companies"),
+    reference("parent", "parent_id", "companies"),
+    reference("contact", "contact_id", "contacts"),
+    reference("referred_by", "referred_by_contact_id", "contacts"),
+    reference("first_campaign", "first_campaign_id", "campaigns"),
+    reference("campaign", "campaign_id", "campaigns"),
+    reference("pipeline", "pipeline_id", "pipelines"),
+    reference("stage", "stage_id", "stages"),
+    reference("product", "product_id", "products"),
+    reference("deal", "deal_id", "deals"),
+    reference("order", "order_id", "orders"),
+    reference("ticket", "ticket_id", "tickets"),
+];
+
+/// How a text finds a row of `table`, tried in order: each is an SQL expression over the
+/// table's columns compared with the text (lowercased where the expression is).
+pub fn lookup_keys(table: &str) -> &'static [&'static str] {
+    match table {
+        "users" => &["lower(email)", "name"],
+        "companies" => &["name", "lower(domain)"],
+        "contacts" => &[
+            "lower(email)",
+            "trim(concat_ws(' ', first_name, last_name))",
+        ],
+        "deals" | "teams" | "campaigns" | "products" | "pipelines" => &["name"],
+        _ => &[],
+    }
+}
+
+/// A canonical table as an import target.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub table: &'static str,
+    pub columns: Vec<Column>,
+}
+
+impl Target {
+    /// The target `table`, with its columns as the store has them.
+    pub fn read(store: &Store, table: &str) -> Result<Target, IngestError> {
+        let table = CANONICAL_TABLES
+            .iter()
+            .find(|t| **t == table)
+            .copied()
+            .ok_or_else(|| {
+                IngestError::Mapping(format!(
+                    "'{table}' is not a table; tables are {}",
+                    CANONICAL_TABLES.join(", ")
+                ))
+            })?;
+        let rows = store.query_with(
+            "SELECT column_name, data_type, NOT is_nullable AND column_default IS NULL, column_default
+               FROM duckdb_columns()
+              WHERE schema_name = 'main' AND table_name = ? ORDER BY column_index",
+            &[Param::Text(table.to_owned())],
+        )?;
+        let columns = rows
+            .rows
+            .iter()
+            .map(|r| {
+                let sql_type = r[1].as_str().unwrap_or_default().to_owned();
+                Column {
+                    name: r[0].as_str().unwrap_or_default().to_owned(),
+                    kind: Kind::of(&sql_type),
+                    sql_type,
+                    required: r[2].as_bool().unwrap_or(false),
+                    default_sql: r[3].as_str().map(str::to_owned),
+                }
+            })
+            .collect();
+        Ok(Target { table, columns })
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The references of this table a mapping may name.
+    pub fn references(&self) -> impl Iterator<Item = &'static Reference> + '_ {
+        REFERENCES
+            .iter()
+            .filter(|r| self.column(r.column).is_some())
+    }
+
+    pub fn reference(&self, name: &str) -> Option<&'static Reference> {
+        self.references().find(|r| r.name == name)
+    }
+
+    /// Whether rows carry `(source_system, external_id)`, the key re-imports update by.
+    pub fn has_external_id(&self) -> bool {
+        self.column("external_id").is_some() && self.column("source_system").is_some()
+    }
+
+    /// The natural keys rows are matched by when a file gives neither `id` nor an external
+    /// id, the first the file has winning: as HubSpot does, a contact is its e-mail and a
+    /// company its domain.
+    pub fn natural_keys(&self) -> &'static [&'static str] {
+        match self.table {
+            "users" | "contacts" => &["email"],
+            "companies" => &["domain", "name"],
+            "teams" | "products" | "pipelines" | "campaigns" => &["name"],
+            _ => &[],
+        }
+    }
+
+    /// Every name a mapping may use for this table, for error messages.
+    pub fn names(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .map(|c| c.name.clone())
+            .chain(self.references().map(|r| r.name.to_owned()))
+            .collect()
+    }
+}
+
+/// The order files are loaded in: referenced tables first.
+pub fn load_order(table: &str) -> usize {
+    CANONICAL_TABLES
+        .iter()
+        .position(|t| *t == table)
+        .unwrap_or(usize::MAX)
+}

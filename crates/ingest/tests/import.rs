@@ -1,0 +1,532 @@
+//! Imports against real store files: presets, formats, encodings, workbooks, quarantine,
+//! idempotency, atomicity and the export/import round trip. Expected values are read off
+//! the fixtures by hand and checked with plain SQL.
+
+use chrono::NaiveDate;
+use embudo_ingest::IngestError;
+use embudo_ingest::export;
+use embudo_ingest::load::{self, Options, Report};
+use embudo_ingest::mapping::{self, FileMap, Mapping, Preset};
+use embudo_ingest::read;
+use embudo_ingest::target::Target;
+use embudo_store::bulk::LoadMode;
+use embudo_store::{CANONICAL_TABLES, Store};
+use std::path::{Path, PathBuf};
+
+fn options() -> Options {
+    Options {
+        source_system: "test".into(),
+        now: NaiveDate::from_ymd_opt(2026, 7, 1)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap(),
+        dry_run: false,
+        currency: "USD".into(),
+    }
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    store: Store,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("store.duckdb")).unwrap();
+        Fixture { dir, store }
+    }
+
+    fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// Import one file with its columns guessed, as `embudo import ENTITY FILE` does.
+    fn import(
+        &self,
+        entity: &str,
+        path: &Path,
+        preset: Option<Preset>,
+    ) -> Result<Report, IngestError> {
+        let sheet = read::read(path, None)?;
+        let target = Target::read(&self.store, entity)?;
+        let mapping = Mapping {
+            files: vec![file_map(
+                path,
+                entity,
+                mapping::guess(&target, &sheet.headers, preset),
+            )],
+            ..Mapping::default()
+        };
+        load::import(&self.store, &mapping, &options(), &mut |_| Ok(()))
+    }
+
+    fn rows(&self, sql: &str) -> Vec<Vec<serde_json::Value>> {
+        self.store.query_with(sql, &[]).unwrap().rows
+    }
+
+    fn one(&self, sql: &str) -> serde_json::Value {
+        self.rows(sql).remove(0).remove(0)
+    }
+}
+
+fn file_map(
+    path: &Path,
+    entity: &str,
+    columns: std::collections::BTreeMap<String, String>,
+) -> FileMap {
+    FileMap {
+        path: path.to_path_buf(),
+        entity: entity.into(),
+        sheet: None,
+        date_format: None,
+        columns,
+        values: Default::default(),
+        defaults: Default::default(),
+    }
+}
+
+/// Every canonical table's content, for before/after comparisons.
+fn fingerprint(store: &Store) -> Vec<String> {
+    CANONICAL_TABLES
+        .iter()
+        .map(|table| {
+            let sql = format!(
+                "SELECT count(*) || ':' || coalesce(md5(string_agg(CAST(t AS VARCHAR), '|' ORDER BY id)), '') FROM {table} AS t"
+            );
+            store.query_with(&sql, &[]).unwrap().rows[0][0]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn hubspot_exports_land_in_their_columns_and_references_resolve() {
+    let f = Fixture::new();
+    let companies = f.write(
+        "companies.csv",
+        "Record ID,Company name,Company Domain Name,Industry,Number of Employees,Country/Region,Create Date\n\
+         501,Acme,acme.com,technology,120,ES,2024-03-01 10:00\n\
+         502,Beta,beta.io,retail,\"1,200\",US,2024-04-01 11:30\n",
+    );
+    let contacts = f.write(
+        "contacts.csv",
+        "Record ID,First Name,Last Name,Email,Phone Number,Company Name,Original Source,Create Date,Last Modified Date\n\
+         9001,Ana,Pérez,ana@acme.com,+34 600 000 001,Acme,referral,2024-05-01 09:00,2024-06-01 09:00\n\
+         9002,Bob,Stone,bob@beta.io,,Beta,paid_ads,2024-05-02 09:00,2024-06-02 09:00\n\
+         9003,Cy,Nobody,cy@x.com,,Gamma Ltd,organic,2024-05-03 09:00,2024-06-03 09:00\n",
+    );
+    let deals = f.write(
+        "deals.csv",
+        "Record ID,Deal Name,Pipeline,Deal Stage,Amount,Close Date,Create Date,Associated Contact,Associated Company,Deal Type\n\
+         7001,Acme rollout,Sales,Proposal,\"$12,500.00\",2024-08-01,2024-06-01 10:00,ana@acme.com,Acme,new_business\n\
+         7002,Beta pilot,Sales,Closed Won,3000,2024-07-01,2024-06-02 10:00,Bob Stone,Beta,new_business\n\
+         7003,Gamma trial,Sales,Closed Lost,500,2024-07-15,2024-06-03 10:00,Cy Nobody,Gamma Ltd,new_business\n",
+    );
+    for (entity, path) in [
+        ("companies", &companies),
+        ("contacts", &contacts),
+        ("deals", &deals),
+    ] {
+        let report = f.import(entity, path, Some(Preset::Hubspot)).unwrap();
+        assert_eq!(report.rejected(), 0, "{entity}");
+    }
+    assert_eq!(
+        f.one("SELECT string_agg(concat_ws('|', name, domain, employees, country, source_system, external_id), ',' ORDER BY id) FROM companies"),
+        "Acme|acme.com|120|ES|test|501,Beta|beta.io|1200|US|test|502"
+    );
+    // The contacts' companies resolve by name; Gamma Ltd is kept as text.
+    assert_eq!(
+        f.one("SELECT string_agg(coalesce(CAST(company_id AS VARCHAR), 'none'), ',' ORDER BY external_id) FROM contacts"),
+        "1,2,none"
+    );
+    assert_eq!(
+        f.one("SELECT json_extract_string(custom, '$.unresolved.company') FROM contacts WHERE external_id = '9003'"),
+        "Gamma Ltd"
+    );
+    // Stages were created in a new pipeline: open first, won and lost after.
+    assert_eq!(
+        f.one("SELECT string_agg(name || ':' || kind || ':' || position, ',' ORDER BY position) FROM stages"),
+        "Proposal:open:1,Closed Won:won:2,Closed Lost:lost:3"
+    );
+    // Deals: amount parsed, contact found by e-mail and by name, status from the stage.
+    assert_eq!(
+        f.one("SELECT string_agg(concat_ws(':', name, amount, status, contact_id, coalesce(CAST(company_id AS VARCHAR), '-')), ',' ORDER BY id) FROM deals"),
+        "Acme rollout:12500.00:open:1:1,Beta pilot:3000.00:won:2:2,Gamma trial:500.00:lost:3:-"
+    );
+    // Synthesised history: the open deal has one visit, each closed deal two.
+    assert_eq!(
+        f.one("SELECT string_agg(deal_id || '>' || stage_id, ',' ORDER BY deal_id, entered_at, id) FROM deal_stage_history WHERE synthesised"),
+        "1>1,2>1,2>2,3>1,3>3"
+    );
+}
+
+#[test]
+fn pipedrive_salesforce_and_activecampaign_headers_are_read() {
+    let cases = [
+        (
+            Preset::Pipedrive,
+            "Person - ID,Person - First name,Person - Last name,Person - Email,Person - Person created\n11,Ana,Pérez,ana@x.com,2024-05-01 09:00\n",
+        ),
+        (
+            Preset::Salesforce,
+            "Contact ID,First Name,Last Name,Email,Created Date\n11,Ana,Pérez,ana@x.com,2024-05-01 09:00\n",
+        ),
+        (
+            Preset::Activecampaign,
+            "Contact ID,First Name,Last Name,Email,Date Created\n11,Ana,Pérez,ana@x.com,2024-05-01 09:00\n",
+        ),
+    ];
+    for (preset, csv) in cases {
+        let f = Fixture::new();
+        let path = f.write("people.csv", csv);
+        f.import("contacts", &path, Some(preset)).unwrap();
+        assert_eq!(
+            f.rows("SELECT external_id, first_name, last_name, email, CAST(created_at AS VARCHAR), source_system FROM contacts")[0],
+            [
+                serde_json::json!("11"),
+                "Ana".into(),
+                "Pérez".into(),
+                "ana@x.com".into(),
+                "2024-05-01 09:00:00".into(),
+                "test".into()
+            ],
+            "{preset:?}"
+        );
+    }
+}
+
+#[test]
+fn dates_and_numbers_in_every_format_and_spanish_headers() {
+    let f = Fixture::new();
+    // Semicolons, decimal commas, day-first dates (settled by 31/01), Spanish headers.
+    let path = f.write(
+        "empresas.csv",
+        "Nombre;Empleados;Facturación;Fecha de creación\n\
+         Uno;12;1.234,50 €;31/01/2024\n\
+         Dos;7;(99,90);02/03/2024 14:30\n\
+         Tres;3;0,5;2024-04-05T08:00:00+02:00\n",
+    );
+    let report = f.import("companies", &path, None).unwrap();
+    assert_eq!(report.files[0].format, "CSV, UTF-8, delimiter ';'");
+    assert_eq!(
+        f.one("SELECT string_agg(name || '|' || employees || '|' || annual_revenue || '|' || CAST(created_at AS VARCHAR), ',' ORDER BY id) FROM companies"),
+        "Uno|12|1234.50|2024-01-31 00:00:00,Dos|7|-99.90|2024-03-02 14:30:00,Tres|3|0.50|2024-04-05 06:00:00"
+    );
+    // Month-first, settled by 12/31, with booleans in Spanish.
+    let users = f.write(
+        "users.csv",
+        "name,email,role,active,created_at\nAna,ana@x.com,rep,sí,12/31/2023\nBo,bo@x.com,manager,no,01/02/2024\n",
+    );
+    f.import("users", &users, None).unwrap();
+    assert_eq!(
+        f.one("SELECT string_agg(name || '|' || active || '|' || CAST(created_at AS DATE), ',' ORDER BY id) FROM users"),
+        "Ana|true|2023-12-31,Bo|false|2024-01-02"
+    );
+}
+
+#[test]
+fn dates_that_read_two_ways_ask_for_a_date_format() {
+    let f = Fixture::new();
+    let path = f.write("c.csv", "name,created_at\nUno,01/02/2024\nDos,03/04/2024\n");
+    let err = f.import("companies", &path, None).unwrap_err().to_string();
+    assert!(
+        err.contains("date_format") && err.contains("01/02/2024"),
+        "{err}"
+    );
+    let sheet = read::read(&path, None).unwrap();
+    let target = Target::read(&f.store, "companies").unwrap();
+    let mut map = file_map(
+        &path,
+        "companies",
+        mapping::guess(&target, &sheet.headers, None),
+    );
+    map.date_format = Some("D/M/Y".into());
+    let mapping = Mapping {
+        files: vec![map],
+        ..Mapping::default()
+    };
+    load::import(&f.store, &mapping, &options(), &mut |_| Ok(())).unwrap();
+    assert_eq!(
+        f.one("SELECT string_agg(CAST(CAST(created_at AS DATE) AS VARCHAR), ',' ORDER BY id) FROM companies"),
+        "2024-02-01,2024-04-03"
+    );
+}
+
+#[test]
+fn latin1_and_bom_files_read_the_same_as_utf8() {
+    let text = "name,city\nPeñarol,Málaga\nÜber,Zürich\n";
+    let latin1: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
+    let bom: Vec<u8> = [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat();
+    for (name, bytes) in [("latin1.csv", latin1), ("bom.csv", bom)] {
+        let f = Fixture::new();
+        let path = f.write(name, bytes);
+        f.import("companies", &path, None).unwrap();
+        assert_eq!(
+            f.one("SELECT string_agg(name || '/' || city, ',' ORDER BY id) FROM companies"),
+            "Peñarol/Málaga,Über/Zürich",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn workbooks_are_read_with_their_dates_and_numbers() {
+    let f = Fixture::new();
+    let path = f.dir.path().join("deals.xlsx");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let notes = workbook.add_worksheet();
+    notes.set_name("Notes").unwrap();
+    notes.write_string(0, 0, "not this sheet").unwrap();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Deals").unwrap();
+    for (c, header) in ["Deal Name", "Stage", "Amount", "Created"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, c as u16, *header).unwrap();
+    }
+    let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2024, 3, 15).unwrap();
+    let format = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
+    sheet.write_string(1, 0, "Big one").unwrap();
+    sheet.write_string(1, 1, "Demo").unwrap();
+    sheet.write_number(1, 2, 2500.5).unwrap();
+    sheet
+        .write_datetime_with_format(1, 3, &date, &format)
+        .unwrap();
+    workbook.save(&path).unwrap();
+
+    let read = read::read(&path, Some("Deals")).unwrap();
+    assert_eq!(read.headers, ["Deal Name", "Stage", "Amount", "Created"]);
+    let target = Target::read(&f.store, "deals").unwrap();
+    let mut map = file_map(&path, "deals", mapping::guess(&target, &read.headers, None));
+    map.sheet = Some("Deals".into());
+    let mapping = Mapping {
+        files: vec![map],
+        ..Mapping::default()
+    };
+    load::import(&f.store, &mapping, &options(), &mut |_| Ok(())).unwrap();
+    assert_eq!(
+        f.one("SELECT name || '|' || amount || '|' || CAST(created_at AS VARCHAR) || '|' || status FROM deals"),
+        "Big one|2500.50|2024-03-15 00:00:00|open"
+    );
+    let missing = read::read(&path, Some("Nope")).unwrap_err().to_string();
+    assert!(missing.contains("Notes, Deals"), "{missing}");
+    let broken = f.write("broken.xlsx", b"PK\x03\x04 this is no workbook");
+    assert!(read::read(&broken, None).is_err());
+}
+
+#[test]
+fn bad_rows_are_quarantined_with_their_reason_and_the_rest_proceed() {
+    let f = Fixture::new();
+    let path = f.write(
+        "companies.csv",
+        "external_id,name,employees,created_at\n\
+         1,Good,10,2024-01-01\n\
+         2,Bad employees,many,2024-01-01\n\
+         3,,5,2024-01-01\n\
+         4,Bad date,5,someday\n\
+         1,Repeated,10,2024-01-01\n\
+         5,Too,many,fields,here\n\
+         6,Also good,7,2024-01-02\n",
+    );
+    let report = f.import("companies", &path, None).unwrap();
+    let file = &report.files[0];
+    assert_eq!((file.rows, file.inserted, file.rejected), (7, 2, 5));
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(file.quarantine.as_ref().unwrap())
+        .unwrap();
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec![
+            "row",
+            "reason",
+            "external_id",
+            "name",
+            "employees",
+            "created_at"
+        ]
+    );
+    let rejected: Vec<(String, String, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_owned(), r[1].to_owned(), r[3].to_owned())
+        })
+        .collect();
+    let expected = [
+        (
+            "3",
+            "column 'employees' (employees): 'many' is not a number",
+            "Bad employees",
+        ),
+        ("4", "column 'name' (name) is empty", ""),
+        (
+            "5",
+            "column 'created_at' (created_at): 'someday' is not a date",
+            "Bad date",
+        ),
+        ("6", "repeats external_id '1' of row 2", "Repeated"),
+        ("7", "has 5 fields, the header has 4", "Too"),
+    ];
+    assert_eq!(
+        rejected,
+        expected.map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()))
+    );
+    assert_eq!(
+        f.one("SELECT string_agg(name, ',' ORDER BY id) FROM companies"),
+        "Good,Also good"
+    );
+}
+
+#[test]
+fn importing_the_same_file_twice_changes_nothing_the_second_time() {
+    let f = Fixture::new();
+    let path = f.write(
+        "deals.csv",
+        "id,name,stage,amount,owner,created_at\nA-1,One,Qualified,100,Zed,2024-01-01\nA-2,Two,Won,200,,2024-01-02\n",
+    );
+    let first = f.import("deals", &path, None).unwrap();
+    assert_eq!(first.files[0].inserted, 2);
+    let before = fingerprint(&f.store);
+    let second = f.import("deals", &path, None).unwrap();
+    let file = &second.files[0];
+    assert_eq!((file.inserted, file.updated, file.unchanged), (0, 0, 2));
+    assert_eq!(fingerprint(&f.store), before);
+    // A changed amount updates that row only.
+    let changed = f.write(
+        "deals.csv",
+        "id,name,stage,amount,owner,created_at\nA-1,One,Qualified,150,Zed,2024-01-01\nA-2,Two,Won,200,,2024-01-02\n",
+    );
+    let third = f.import("deals", &changed, None).unwrap();
+    assert_eq!((third.files[0].updated, third.files[0].unchanged), (1, 1));
+    assert_eq!(
+        f.one("SELECT string_agg(CAST(amount AS VARCHAR), ',' ORDER BY id) FROM deals"),
+        "150.00,200.00"
+    );
+}
+
+#[test]
+fn an_import_stopped_or_failing_midway_leaves_every_table_unchanged() {
+    let f = Fixture::new();
+    let companies = f.write("companies.csv", "name\nAcme\nBeta\n");
+    let stages = f.write(
+        "stages.csv",
+        "id,pipeline_id,name,position,probability,kind\n1,1,Demo,1,0.5,open\n2,1,Broken,2,1.5,open\n",
+    );
+    let mapping = Mapping {
+        files: vec![
+            file_map(
+                &companies,
+                "companies",
+                [("name".to_owned(), "name".to_owned())].into(),
+            ),
+            file_map(
+                &stages,
+                "stages",
+                [
+                    "id",
+                    "pipeline_id",
+                    "name",
+                    "position",
+                    "probability",
+                    "kind",
+                ]
+                .map(|c| (c.to_owned(), c.to_owned()))
+                .into(),
+            ),
+        ],
+        ..Mapping::default()
+    };
+    let before = fingerprint(&f.store);
+    // The store refuses a probability of 1.5 after the companies went in.
+    let err = load::import(&f.store, &mapping, &options(), &mut |_| Ok(())).unwrap_err();
+    assert!(
+        err.to_string().to_lowercase().contains("constraint"),
+        "{err}"
+    );
+    assert_eq!(fingerprint(&f.store), before);
+    // Stopped from outside after the first file.
+    let mut steps = 0;
+    let stopped = load::import(&f.store, &mapping, &options(), &mut |_| {
+        steps += 1;
+        if steps == 3 {
+            Err(IngestError::Stopped("killed".into()))
+        } else {
+            Ok(())
+        }
+    });
+    assert!(stopped.is_err());
+    assert_eq!(fingerprint(&f.store), before);
+    // A dry run does everything and keeps nothing.
+    let dry = Options {
+        dry_run: true,
+        ..options()
+    };
+    let report = load::import(
+        &f.store,
+        &Mapping {
+            files: vec![mapping.files[0].clone()],
+            ..Mapping::default()
+        },
+        &dry,
+        &mut |_| Ok(()),
+    )
+    .unwrap();
+    assert_eq!(report.files[0].inserted, 2);
+    assert_eq!(fingerprint(&f.store), before);
+}
+
+#[test]
+fn every_table_exported_to_csv_imports_into_an_empty_store_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = Store::open(dir.path().join("source.duckdb")).unwrap();
+    let params = embudo_synth::Params {
+        scale: embudo_synth::Scale::Small,
+        seed: 5,
+        now: options().now,
+        defect_rate: 0.1,
+    };
+    source
+        .load(
+            LoadMode::Append,
+            |out| embudo_synth::generate(&params, out),
+            |_| {},
+        )
+        .unwrap();
+    let target = Store::open(dir.path().join("target.duckdb")).unwrap();
+    let mut files = Vec::new();
+    for table in CANONICAL_TABLES {
+        let path = dir.path().join(format!("{table}.csv"));
+        let mut out = std::fs::File::create(&path).unwrap();
+        export::table(&source, table, export::Format::Csv, &mut out).unwrap();
+        let sheet = read::read(&path, None).unwrap();
+        let columns = mapping::guess(&Target::read(&target, table).unwrap(), &sheet.headers, None);
+        assert_eq!(
+            columns.len(),
+            sheet.headers.len(),
+            "{table}: every column maps to itself"
+        );
+        files.push(file_map(&path, table, columns));
+    }
+    let mapping = Mapping {
+        files,
+        ..Mapping::default()
+    };
+    let report = load::import(&target, &mapping, &options(), &mut |_| Ok(())).unwrap();
+    assert_eq!(
+        report.rejected(),
+        0,
+        "{:?}",
+        report.files.iter().flat_map(|f| &f.rejections).next()
+    );
+    let (want, got) = (fingerprint(&source), fingerprint(&target));
+    for ((table, want), got) in CANONICAL_TABLES.iter().zip(&want).zip(&got) {
+        assert_eq!(want, got, "{table} differs after the round trip");
+    }
+}
