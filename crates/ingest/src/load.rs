@@ -18,12 +18,20 @@ use chrono::NaiveDateTime;
 use embudo_store::staging::TextRow;
 use embudo_store::{Param, Store};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-/// The scratch table rows are staged in, inside the import's transaction.
+/// Scratch tables of one file's rows, inside the import's transaction: the rows as text
+/// (written once), the ids worked out for them (narrow, rewritten at each step: DuckDB
+/// rewrites a narrow table far faster than it updates a wide one), and the view of both.
+const TEXT: &str = "_embudo_import_text";
+const IDS: &str = "_embudo_import_ids";
 const STAGED: &str = "_embudo_import";
+
+/// Rows parsed between two progress reports.
+const PARSE_BATCH: usize = 200_000;
 
 /// How an import runs.
 #[derive(Debug, Clone)]
@@ -124,13 +132,21 @@ pub fn import_sheets(
 ) -> Result<Report, IngestError> {
     let mut files: Vec<(&FileMap, Sheet)> = mapping.files.iter().zip(sheets).collect();
     files.sort_by_key(|(f, _)| target::load_order(&f.entity));
-    let mut prepared = Vec::new();
-    for (file, sheet) in files {
-        let target = Target::read(store, &file.entity)?;
-        prepared.push(Prepared::new(file, target, sheet)?);
-    }
-    let rows_total = prepared.iter().map(|p| p.rows.len() * 2).sum();
+    // Each row counts twice: once parsed, once loaded.
+    let rows_total = files.iter().map(|(_, sheet)| sheet.rows.len() * 2).sum();
     let mut rows_done = 0;
+    let mut prepared = Vec::new();
+    for (file, sheet) in &files {
+        let target = Target::read(store, &file.entity)?;
+        prepared.push(Prepared::new(file, target, sheet, &mut |parsed| {
+            rows_done += parsed;
+            step(Step {
+                file: &file.path,
+                rows_done,
+                rows_total,
+            })
+        })?);
+    }
     let source_system = mapping
         .source_system
         .clone()
@@ -144,15 +160,9 @@ pub fn import_sheets(
         if let Some(spec) = &mapping.pipeline {
             create_pipeline(store, spec)?;
         }
-        for file in &prepared {
-            rows_done += file.rows.len();
-            step(Step {
-                file: &file.map.path,
-                rows_done,
-                rows_total,
-            })?;
+        for (file, (_, sheet)) in prepared.iter().zip(&files) {
             let report = load_file(store, file, &options)?;
-            rows_done += file.rows.len();
+            rows_done += sheet.rows.len();
             step(Step {
                 file: &file.map.path,
                 rows_done,
@@ -160,7 +170,13 @@ pub fn import_sheets(
             })?;
             reports.push(report);
         }
-        store.execute_with(&format!("DROP TABLE IF EXISTS {STAGED}"), &[])?;
+        for drop in [
+            format!("DROP VIEW IF EXISTS {STAGED}"),
+            format!("DROP TABLE IF EXISTS {IDS}"),
+            format!("DROP TABLE IF EXISTS {TEXT}"),
+        ] {
+            store.execute_with(&drop, &[])?;
+        }
         Ok(())
     })?;
     if !options.dry_run {
@@ -193,6 +209,9 @@ fn transaction<T>(
         }
     }
 }
+
+/// One row parsed: its staged texts, or why it cannot be imported.
+type Parsed<'a> = Result<Vec<Option<Cow<'a, str>>>, String>;
 
 /// A field of the staged rows: a canonical column or a reference, and where its text
 /// comes from.
@@ -231,13 +250,19 @@ struct Prepared<'a> {
     sheet_kind: String,
     headers: Vec<String>,
     fields: Vec<Field>,
-    rows: Vec<TextRow>,
+    rows: Vec<TextRow<'a>>,
     rejects: Vec<(usize, String, Vec<String>)>,
 }
 
 impl<'a> Prepared<'a> {
-    fn new(map: &'a FileMap, target: Target, sheet: Sheet) -> Result<Prepared<'a>, IngestError> {
-        let fields = fields(map, &target, &sheet)?;
+    /// Parse `sheet` for `map`; `on_parsed` hears of every batch of rows parsed.
+    fn new(
+        map: &'a FileMap,
+        target: Target,
+        sheet: &'a Sheet,
+        on_parsed: &mut dyn FnMut(usize) -> Result<(), IngestError>,
+    ) -> Result<Prepared<'a>, IngestError> {
+        let fields = fields(map, &target, sheet)?;
         let mut prepared = Prepared {
             map,
             target,
@@ -251,34 +276,10 @@ impl<'a> Prepared<'a> {
                 .map(|(n, why, text)| (*n, why.clone(), vec![text.clone()]))
                 .collect(),
         };
-        let key = prepared.key_field();
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for row in &sheet.rows {
-            let parsed = if row.fields.len() != sheet.headers.len() {
-                Err(format!(
-                    "has {} fields, the header has {}",
-                    row.fields.len(),
-                    sheet.headers.len()
-                ))
-            } else {
-                prepared.parse_row(&row.fields).and_then(|texts| {
-                    let repeated = key
-                        .and_then(|k| texts[k].as_ref().map(|v| (k, v)))
-                        .and_then(|(k, value)| match seen.entry(value.clone()) {
-                            Entry::Occupied(first) => Some(format!(
-                                "repeats {} '{value}' of row {}",
-                                prepared.fields[k].key,
-                                first.get()
-                            )),
-                            Entry::Vacant(slot) => {
-                                slot.insert(row.number);
-                                None
-                            }
-                        });
-                    repeated.map_or(Ok(texts), Err)
-                })
-            };
-            match parsed {
+        let parsed = prepared.parse_rows(sheet, on_parsed)?;
+        let repeats = prepared.repeated_keys(sheet, &parsed);
+        for ((row, parsed), repeat) in sheet.rows.iter().zip(parsed).zip(repeats) {
+            match repeat.map_or(parsed, Err) {
                 Ok(texts) => prepared.rows.push((row.number as i64, texts)),
                 Err(reason) => prepared.rejects.push((
                     row.number,
@@ -289,6 +290,70 @@ impl<'a> Prepared<'a> {
         }
         prepared.rejects.sort_by_key(|r| r.0);
         Ok(prepared)
+    }
+
+    /// For each row, why it cannot be imported if it repeats the key of an earlier row.
+    fn repeated_keys(&self, sheet: &Sheet, parsed: &[Parsed<'a>]) -> Vec<Option<String>> {
+        let Some(key) = self.key_field() else {
+            return vec![None; parsed.len()];
+        };
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(parsed.len());
+        sheet
+            .rows
+            .iter()
+            .zip(parsed)
+            .map(|(row, texts)| {
+                let value = texts.as_ref().ok()?[key].as_deref()?;
+                match seen.entry(value) {
+                    Entry::Occupied(first) => Some(format!(
+                        "repeats {} '{value}' of row {}",
+                        self.fields[key].key,
+                        first.get()
+                    )),
+                    Entry::Vacant(slot) => {
+                        slot.insert(row.number);
+                        None
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// Parse every row, on every core: a million rows of dates and numbers is the slow
+    /// part of an import.
+    fn parse_rows(
+        &self,
+        sheet: &'a Sheet,
+        on_parsed: &mut dyn FnMut(usize) -> Result<(), IngestError>,
+    ) -> Result<Vec<Parsed<'a>>, IngestError> {
+        let width = sheet.headers.len();
+        let parse = |row: &'a crate::read::Row| {
+            if row.fields.len() == width {
+                self.parse_row(&row.fields)
+            } else {
+                Err(format!(
+                    "has {} fields, the header has {width}",
+                    row.fields.len()
+                ))
+            }
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut parsed = Vec::with_capacity(sheet.rows.len());
+        // Batches keep the progress bar moving; each is split across the cores.
+        for batch in sheet.rows.chunks(PARSE_BATCH) {
+            let chunk = batch.len().div_ceil(threads).max(10_000);
+            std::thread::scope(|scope| {
+                let parts: Vec<_> = batch
+                    .chunks(chunk)
+                    .map(|rows| scope.spawn(move || rows.iter().map(parse).collect::<Vec<_>>()))
+                    .collect();
+                for part in parts {
+                    parsed.extend(part.join().expect("a parser thread panicked"));
+                }
+            });
+            on_parsed(batch.len())?;
+        }
+        Ok(parsed)
     }
 
     /// The field rows are matched by: `id`, else the external id, else the natural key.
@@ -310,7 +375,7 @@ impl<'a> Prepared<'a> {
     }
 
     /// Parse one row into the staged texts, or say why it cannot be imported.
-    fn parse_row(&self, fields: &csv::StringRecord) -> Result<Vec<Option<String>>, String> {
+    fn parse_row(&self, fields: &'a csv::StringRecord) -> Parsed<'a> {
         self.fields
             .iter()
             .map(|field| {
@@ -320,30 +385,28 @@ impl<'a> Prepared<'a> {
                     .and_then(|(i, _)| fields.get(*i))
                     .unwrap_or("");
                 let trimmed = raw.trim();
-                let mapped = field
-                    .values
-                    .get(trimmed)
-                    .or_else(|| {
-                        field
-                            .values
-                            .iter()
-                            .find(|(from, _)| from.eq_ignore_ascii_case(trimmed))
-                            .map(|(_, to)| to)
-                    })
-                    .map(String::as_str);
-                let text = match mapped {
-                    Some(to) => to,
+                let mapped = field.values.get(trimmed).or_else(|| {
+                    field
+                        .values
+                        .iter()
+                        .find(|(from, _)| from.eq_ignore_ascii_case(trimmed))
+                        .map(|(_, to)| to)
+                });
+                let text: Cow<'a, str> = match mapped {
+                    Some(to) => Cow::Owned(to.clone()),
                     None if trimmed.is_empty() => match &field.default {
-                        Some(d) => d.as_str(),
+                        Some(d) => Cow::Owned(d.clone()),
                         None => return Ok(None),
                     },
                     // Text keeps its spaces: a trailing blank is the audit's to find.
-                    None if field.kind() == Kind::Text && field.reference.is_none() => raw,
-                    None => trimmed,
+                    None if field.kind() == Kind::Text && field.reference.is_none() => {
+                        Cow::Borrowed(raw)
+                    }
+                    None => Cow::Borrowed(trimmed),
                 };
                 parse_value(field, text)
                     .map(Some)
-                    .map_err(|problem| format!("{}: '{text}' {problem}", field.describe()))
+                    .map_err(|(text, problem)| format!("{}: '{text}' {problem}", field.describe()))
             })
             .collect::<Result<Vec<_>, _>>()
             .and_then(|texts| {
@@ -354,7 +417,7 @@ impl<'a> Prepared<'a> {
     }
 
     /// The first field whose column cannot be empty but is.
-    fn required_missing(&self, texts: &[Option<String>]) -> Option<&Field> {
+    fn required_missing(&self, texts: &[Option<Cow<'a, str>>]) -> Option<&Field> {
         self.fields.iter().zip(texts).find_map(|(field, text)| {
             let required = match (&field.column, field.reference) {
                 (Some(c), _) => c.required && !derived(self.target.table, &c.name),
@@ -378,9 +441,28 @@ fn derived(table: &str, column: &str) -> bool {
 }
 
 /// Canonical text for `text` in `field`'s column: what the cast to its SQL type reads.
-fn parse_value(field: &Field, text: &str) -> Result<String, &'static str> {
-    match field.kind() {
-        Kind::Text => Ok(text.to_owned()),
+/// Text stays borrowed from the file; a failure hands the text back with the problem.
+fn parse_value<'t>(
+    field: &Field,
+    text: Cow<'t, str>,
+) -> Result<Cow<'t, str>, (Cow<'t, str>, &'static str)> {
+    match canonical(field, &text) {
+        Ok(None) => Ok(text),
+        Ok(Some(canonical)) => Ok(Cow::Owned(canonical)),
+        Err(problem) => Err((text, problem)),
+    }
+}
+
+/// The canonical text of a typed value, `None` for text that is kept as it is.
+fn canonical(field: &Field, text: &str) -> Result<Option<String>, &'static str> {
+    let typed = match field.kind() {
+        Kind::Text => return Ok(None),
+        // JSON is kept byte for byte once it parses.
+        Kind::Json => {
+            return serde_json::from_str::<serde::de::IgnoredAny>(text)
+                .map(|_| None)
+                .map_err(|_| "is not JSON");
+        }
         Kind::Int => {
             let number = value::parse_number(text, field.decimal_comma).ok_or("is not a number")?;
             let whole = match number.split_once('.') {
@@ -414,15 +496,13 @@ fn parse_value(field: &Field, text: &str) -> Result<String, &'static str> {
             .map(|b| b.to_string())
             .ok_or("is not yes or no"),
         Kind::Timestamp => value::parse_datetime(text, field.order)
-            .map(|t| t.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
+            .map(value::timestamp_text)
             .ok_or("is not a date"),
         Kind::Date => value::parse_date(text, field.order)
             .map(|d| d.to_string())
             .ok_or("is not a date"),
-        Kind::Json => serde_json::from_str::<serde_json::Value>(text)
-            .map(|_| text.to_owned())
-            .map_err(|_| "is not JSON"),
-    }
+    };
+    typed.map(Some)
 }
 
 /// Digits a `DECIMAL(p,s)` holds before its point.
@@ -641,9 +721,23 @@ fn load_file(
         .map(|f| format!("{}__id", f.key))
         .chain(["target_id".to_owned(), "new_id".to_owned()])
         .collect();
-    store.stage_text(STAGED, &keys, &ids, &file.rows)?;
+    store.stage_text(TEXT, &keys, &file.rows)?;
+    let id_columns: Vec<String> = ids
+        .iter()
+        .map(|c| format!("CAST(NULL AS BIGINT) AS \"{c}\""))
+        .chain(["CAST(NULL AS VARCHAR) AS unresolved".to_owned()])
+        .collect();
     store.execute_with(
-        &format!("ALTER TABLE {STAGED} ADD COLUMN unresolved VARCHAR"),
+        &format!(
+            "CREATE OR REPLACE TEMP TABLE {IDS} AS SELECT row_no, {} FROM {TEXT}",
+            id_columns.join(", ")
+        ),
+        &[],
+    )?;
+    store.execute_with(
+        &format!(
+            "CREATE OR REPLACE TEMP VIEW {STAGED} AS SELECT * FROM {TEXT} JOIN {IDS} USING (row_no)"
+        ),
         &[],
     )?;
     let mut report = FileReport {
@@ -664,10 +758,14 @@ fn load_file(
             .collect(),
         ..FileReport::default()
     };
-    let has = |key: &str| file.fields.iter().any(|f| f.key == key);
     resolve_references(store, file, options, &mut report)?;
-    if file.target.table == "deal_stage_history" && has("deal_id") {
-        // A history imported for a deal replaces the one an earlier import synthesised.
+    let matched = match_existing(store, file, options)?;
+    report.updated = update_matched(store, file, options)?;
+    report.unchanged = matched - report.updated;
+    if file.target.table == "deal_stage_history" && file.fields.iter().any(|f| f.key == "deal_id") {
+        // A history imported for a deal replaces the one an earlier step synthesised. Rows
+        // the file gives by id were matched and updated above, never deleted then
+        // re-inserted: DuckDB refuses a key deleted and inserted in one transaction.
         store.execute_with(
             &format!(
                 "DELETE FROM deal_stage_history WHERE synthesised
@@ -676,9 +774,6 @@ fn load_file(
             &[],
         )?;
     }
-    let matched = match_existing(store, file, options)?;
-    report.updated = update_matched(store, file, options)?;
-    report.unchanged = matched - report.updated;
     report.inserted = insert_new(store, file, options)?;
     resolve_self_references(store, file, options, &mut report)?;
     if file.target.table == "deals" {
@@ -739,8 +834,9 @@ fn note_unresolved(store: &Store, key: &str, report: &mut FileReport) -> Result<
         }));
     store.execute_with(
         &format!(
-            "UPDATE {STAGED} SET unresolved = CAST(json_merge_patch(coalesce(unresolved, '{{}}'), json_object(?, \"{key}\")) AS VARCHAR)
-              WHERE \"{key}\" IS NOT NULL AND \"{key}__id\" IS NULL"
+            "UPDATE {IDS} SET unresolved = CAST(json_merge_patch(coalesce({IDS}.unresolved, '{{}}'), json_object(?, t.\"{key}\")) AS VARCHAR)
+               FROM {TEXT} t
+              WHERE {IDS}.row_no = t.row_no AND t.\"{key}\" IS NOT NULL AND {IDS}.\"{key}__id\" IS NULL"
         ),
         &[Param::Text(key.to_owned())],
     )?;
@@ -806,34 +902,49 @@ fn resolve_by_keys(
     } else {
         "TRUE"
     };
+    // One rewrite of the staged rows with every lookup joined, tried in order, instead of
+    // an UPDATE per lookup: DuckDB writes a new table far faster than it updates one.
+    let mut joins = Vec::new();
+    let mut params = Vec::new();
     if target.has_external_id() {
-        store.execute_with(
-            &format!(
-                "UPDATE {STAGED} SET \"{key}__id\" = r.id
-                   FROM (SELECT external_id AS k, min({survivor}) AS id FROM {table}
-                          WHERE source_system = ? AND {live} GROUP BY 1) r
-                  WHERE {STAGED}.\"{key}\" = r.k AND {STAGED}.\"{key}__id\" IS NULL"
+        joins.push((
+            format!(
+                "SELECT external_id AS k, min({survivor}) AS id FROM {table} WHERE source_system = ? AND {live} GROUP BY 1"
             ),
-            &[Param::Text(options.source_system.clone())],
-        )?;
+            format!("s.\"{key}\""),
+        ));
+        params.push(Param::Text(options.source_system.clone()));
     }
     for expression in target::lookup_keys(table) {
-        let lowered = expression.starts_with("lower(");
-        let staged = if lowered {
-            format!("lower({STAGED}.\"{key}\")")
+        let staged = if expression.starts_with("lower(") {
+            format!("lower(s.\"{key}\")")
         } else {
-            format!("{STAGED}.\"{key}\"")
+            format!("s.\"{key}\"")
         };
-        store.execute_with(
-            &format!(
-                "UPDATE {STAGED} SET \"{key}__id\" = r.id
-                   FROM (SELECT {expression} AS k, min({survivor}) AS id FROM {table}
-                          WHERE {live} GROUP BY 1) r
-                  WHERE {staged} = r.k AND {STAGED}.\"{key}__id\" IS NULL"
-            ),
-            &[],
-        )?;
+        joins.push((
+            format!("SELECT {expression} AS k, min({survivor}) AS id FROM {table} WHERE {live} GROUP BY 1"),
+            staged,
+        ));
     }
+    if joins.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = (0..joins.len()).map(|i| format!("l{i}.id")).collect();
+    let from: Vec<String> = joins
+        .iter()
+        .enumerate()
+        .map(|(i, (lookup, staged))| format!("LEFT JOIN ({lookup}) l{i} ON {staged} = l{i}.k"))
+        .collect();
+    store.execute_with(
+        &format!(
+            "CREATE OR REPLACE TEMP TABLE {IDS} AS
+             SELECT i.* REPLACE (coalesce(i.\"{key}__id\", {}) AS \"{key}__id\")
+               FROM {IDS} i JOIN {TEXT} s ON s.row_no = i.row_no {}",
+            ids.join(", "),
+            from.join(" ")
+        ),
+        &params,
+    )?;
     Ok(())
 }
 
@@ -854,7 +965,9 @@ fn resolve_pipelines(store: &Store, key: &str, report: &mut FileReport) -> Resul
             report.created.push(format!("pipeline '{name}'"));
         }
         store.execute_with(
-            &format!("UPDATE {STAGED} SET \"{key}__id\" = ? WHERE \"{key}\" = ?"),
+            &format!(
+                "UPDATE {IDS} SET \"{key}__id\" = ? FROM {TEXT} t WHERE {IDS}.row_no = t.row_no AND t.\"{key}\" = ?"
+            ),
             &[Param::Int(id), Param::Text(name.to_owned())],
         )?;
     }
@@ -872,7 +985,9 @@ fn resolve_pipelines(store: &Store, key: &str, report: &mut FileReport) -> Resul
             }
         };
         store.execute_with(
-            &format!("UPDATE {STAGED} SET \"{key}__id\" = ? WHERE \"{key}\" IS NULL"),
+            &format!(
+                "UPDATE {IDS} SET \"{key}__id\" = ? FROM {TEXT} t WHERE {IDS}.row_no = t.row_no AND t.\"{key}\" IS NULL"
+            ),
             &[Param::Int(id)],
         )?;
     }
@@ -888,14 +1003,16 @@ fn resolve_stages(
     report: &mut FileReport,
 ) -> Result<(), IngestError> {
     let find = format!(
-        "UPDATE {STAGED} SET \"{key}__id\" = st.id FROM stages st
-          WHERE st.pipeline_id = {pipeline} AND lower(st.name) = lower(trim({STAGED}.\"{key}\"))"
+        "UPDATE {IDS} SET \"{key}__id\" = m.id
+           FROM (SELECT s.row_no, st.id FROM {STAGED} s JOIN stages st
+                    ON st.pipeline_id = {pipeline} AND lower(st.name) = lower(trim(s.\"{key}\"))) m
+          WHERE {IDS}.row_no = m.row_no"
     );
     store.execute_with(&find, &[])?;
     let missing = store.query_with(
         &format!(
-            "SELECT {pipeline} AS p, trim(\"{key}\") AS name, min(row_no) AS first FROM {STAGED}
-              WHERE \"{key}\" IS NOT NULL AND \"{key}__id\" IS NULL AND {pipeline} IS NOT NULL
+            "SELECT {pipeline} AS p, trim(s.\"{key}\") AS name, min(s.row_no) AS first FROM {STAGED} s
+              WHERE s.\"{key}\" IS NOT NULL AND s.\"{key}__id\" IS NULL AND {pipeline} IS NOT NULL
               GROUP BY 1, 2 ORDER BY 1, 3"
         ),
         &[],
@@ -950,9 +1067,9 @@ fn resolve_stages(
 /// The pipeline of a staged deal, as SQL: resolved from its name, or given as an id.
 fn pipeline_sql(file: &Prepared<'_>) -> String {
     if file.fields.iter().any(|f| f.key == "pipeline") {
-        format!("{STAGED}.pipeline__id")
+        "s.pipeline__id".to_owned()
     } else {
-        format!("CAST({STAGED}.pipeline_id AS BIGINT)")
+        "CAST(s.pipeline_id AS BIGINT)".to_owned()
     }
 }
 
@@ -966,46 +1083,56 @@ fn match_existing(
     let Some(key) = file.key_field().map(|k| file.fields[k].key.as_str()) else {
         return Ok(0);
     };
-    let (condition, params) = match key {
-        "id" => (format!("t.id = CAST({STAGED}.id AS BIGINT)"), vec![]),
+    let live = if file.target.column("merged_into_id").is_some() {
+        "WHERE deleted_at IS NULL AND merged_into_id IS NULL"
+    } else {
+        ""
+    };
+    let (lookup, condition, params) = match key {
+        "id" => (
+            format!("SELECT id, id AS k FROM {table}"),
+            "t.k = CAST(s.id AS BIGINT)".to_owned(),
+            vec![],
+        ),
         "external_id" if file.fields.iter().any(|f| f.key == "source_system") => (
-            format!(
-                "t.external_id = {STAGED}.external_id AND t.source_system IS NOT DISTINCT FROM {STAGED}.source_system"
-            ),
+            format!("SELECT id, external_id AS k, source_system FROM {table}"),
+            "t.k = s.external_id AND t.source_system IS NOT DISTINCT FROM s.source_system"
+                .to_owned(),
             vec![],
         ),
         "external_id" => (
-            format!("t.external_id = {STAGED}.external_id AND t.source_system = ?"),
+            format!("SELECT id, external_id AS k FROM {table} WHERE source_system = ?"),
+            "t.k = s.external_id".to_owned(),
             vec![Param::Text(options.source_system.clone())],
         ),
-        natural => {
-            // Several rows may share a natural key: the oldest live one is the match.
-            let live = if file.target.column("merged_into_id").is_some() {
-                "WHERE deleted_at IS NULL AND merged_into_id IS NULL"
-            } else {
-                ""
-            };
-            let (theirs, ours) = if natural == "name" {
-                ("name".to_owned(), format!("{STAGED}.name"))
-            } else {
-                (
-                    format!("lower(\"{natural}\")"),
-                    format!("lower({STAGED}.\"{natural}\")"),
-                )
-            };
-            let sql = format!(
-                "UPDATE {STAGED} SET target_id = t.id
-                   FROM (SELECT {theirs} AS k, min(id) AS id FROM {table} {live} GROUP BY 1) t
-                  WHERE {ours} = t.k"
-            );
-            return Ok(store.execute_with(&sql, &[])?);
-        }
+        // Several rows may share a natural key: the oldest live one is the match.
+        "name" => (
+            format!("SELECT min(id) AS id, name AS k FROM {table} {live} GROUP BY 2"),
+            "t.k = s.name".to_owned(),
+            vec![],
+        ),
+        natural => (
+            format!(
+                "SELECT min(id) AS id, lower(\"{natural}\") AS k FROM {table} {live} GROUP BY 2"
+            ),
+            format!("t.k = lower(s.\"{natural}\")"),
+            vec![],
+        ),
     };
-    let matched = store.execute_with(
-        &format!("UPDATE {STAGED} SET target_id = t.id FROM {table} t WHERE {condition}"),
+    // Rewriting the staged rows is much faster in DuckDB than updating them.
+    store.execute_with(
+        &format!(
+            "CREATE OR REPLACE TEMP TABLE {IDS} AS
+             SELECT i.* REPLACE (t.id AS target_id)
+               FROM {IDS} i JOIN {TEXT} s ON s.row_no = i.row_no LEFT JOIN ({lookup}) t ON {condition}"
+        ),
         &params,
     )?;
-    Ok(matched)
+    let matched = store.query_with(
+        &format!("SELECT count(*) FROM {STAGED} WHERE target_id IS NOT NULL"),
+        &[],
+    )?;
+    Ok(matched.rows[0][0].as_u64().unwrap_or(0) as usize)
 }
 
 /// The value each target column gets from a staged row, as SQL over the alias `s`, with
@@ -1080,6 +1207,9 @@ fn assignments(file: &Prepared<'_>, options: &Options) -> Vec<(String, String, V
             "?".into(),
             vec![Param::Text(options.currency.clone())],
         ));
+    }
+    if missing("synthesised") && table == "deal_stage_history" {
+        filled.push(("synthesised".into(), "false".into(), vec![]));
     }
     if missing("role") && table == "users" {
         filled.push(("role".into(), "'rep'".into(), vec![]));
@@ -1164,25 +1294,28 @@ fn update_matched(
 /// how many.
 fn insert_new(store: &Store, file: &Prepared<'_>, options: &Options) -> Result<usize, IngestError> {
     let table = file.target.table;
-    let has_id = file.fields.iter().any(|f| f.key == "id");
-    if has_id {
-        store.execute_with(
-            &format!("UPDATE {STAGED} SET new_id = CAST(id AS BIGINT) WHERE target_id IS NULL"),
-            &[],
-        )?;
-    }
+    let brought = if file.fields.iter().any(|f| f.key == "id") {
+        "CAST(s.id AS BIGINT)"
+    } else {
+        "CAST(NULL AS BIGINT)"
+    };
     let base = store.query_with(
         &format!(
-            "SELECT greatest((SELECT coalesce(max(id), 0) FROM {table}), (SELECT coalesce(max(new_id), 0) FROM {STAGED}))"
+            "SELECT greatest((SELECT coalesce(max(id), 0) FROM {table}),
+                             (SELECT coalesce(max({brought}), 0) FROM {STAGED} s))"
         ),
         &[],
     )?;
+    // New rows keep the id they bring; the others take the next free ones, in file order.
     store.execute_with(
         &format!(
-            "UPDATE {STAGED} SET new_id = n.id
-               FROM (SELECT row_no, ? + row_number() OVER (ORDER BY row_no) AS id
-                       FROM {STAGED} WHERE target_id IS NULL AND new_id IS NULL) n
-              WHERE {STAGED}.row_no = n.row_no"
+            "CREATE OR REPLACE TEMP TABLE {IDS} AS
+             SELECT i.* REPLACE (
+                    CASE WHEN i.target_id IS NOT NULL THEN NULL
+                         WHEN {brought} IS NOT NULL THEN {brought}
+                         ELSE ? + row_number() OVER (PARTITION BY i.target_id IS NULL AND {brought} IS NULL ORDER BY s.row_no)
+                    END AS new_id)
+               FROM {IDS} i JOIN {TEXT} s ON s.row_no = i.row_no"
         ),
         &[Param::Int(base.rows[0][0].as_i64().unwrap_or(0))],
     )?;
@@ -1195,7 +1328,7 @@ fn insert_new(store: &Store, file: &Prepared<'_>, options: &Options) -> Result<u
         .collect();
     let params: Vec<Param> = assignments.into_iter().flat_map(|(_, _, p)| p).collect();
     let sql = format!(
-        "INSERT INTO {table} ({}) SELECT {} FROM {STAGED} s WHERE s.target_id IS NULL ORDER BY s.row_no",
+        "INSERT INTO {table} ({}) SELECT {} FROM {STAGED} s WHERE s.target_id IS NULL ORDER BY s.new_id",
         columns.join(", "),
         values.join(", ")
     );

@@ -56,17 +56,17 @@ pub fn read(path: &Path, sheet: Option<&str>) -> Result<Sheet, IngestError> {
     let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot be read: {e}")))?;
     match extension.as_str() {
         "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => read_workbook(path, sheet),
-        "jsonl" | "ndjson" | "json" => read_json_lines(path, &bytes),
-        "csv" | "tsv" | "txt" => read_csv(path, &bytes),
+        "jsonl" | "ndjson" | "json" => read_json_lines(path, bytes),
+        "csv" | "tsv" | "txt" => read_csv(path, bytes),
         _ if bytes.starts_with(b"PK\x03\x04") => read_workbook(path, sheet),
-        _ => read_csv(path, &bytes),
+        _ => read_csv(path, bytes),
     }
 }
 
 /// Decode CSV bytes to text: a BOM decides; else UTF-8 if the bytes are valid UTF-8, else
 /// Windows-1252. Bytes that are neither text nor CSV (a NUL in the first kilobytes) are refused.
-pub fn decode(bytes: &[u8]) -> Result<(String, &'static str), String> {
-    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+pub fn decode(bytes: Vec<u8>) -> Result<(String, &'static str), String> {
+    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(&bytes) {
         let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[bom..]);
         if had_errors {
             return Err(format!("is not valid {} text", encoding.name()));
@@ -77,10 +77,10 @@ pub fn decode(bytes: &[u8]) -> Result<(String, &'static str), String> {
     if head.contains(&0) {
         return Err("is a binary file, not text".into());
     }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok((text.to_owned(), "UTF-8")),
-        Err(_) => {
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((text, "UTF-8")),
+        Err(not_utf8) => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(not_utf8.as_bytes());
             Ok((text.into_owned(), "windows-1252"))
         }
     }
@@ -117,7 +117,7 @@ pub fn sniff_delimiter(text: &str) -> u8 {
     best.0
 }
 
-fn read_csv(path: &Path, bytes: &[u8]) -> Result<Sheet, IngestError> {
+fn read_csv(path: &Path, bytes: Vec<u8>) -> Result<Sheet, IngestError> {
     let bad = |problem: String| IngestError::File {
         path: path.to_path_buf(),
         problem,
@@ -228,7 +228,7 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
-fn read_json_lines(path: &Path, bytes: &[u8]) -> Result<Sheet, IngestError> {
+fn read_json_lines(path: &Path, bytes: Vec<u8>) -> Result<Sheet, IngestError> {
     let bad = |problem: String| IngestError::File {
         path: path.to_path_buf(),
         problem,
@@ -303,16 +303,16 @@ mod tests {
     #[test]
     fn latin1_utf8_and_boms_decode_to_the_same_text() {
         let want = "Pérez,Málaga";
-        assert_eq!(decode(want.as_bytes()).unwrap(), (want.to_owned(), "UTF-8"));
+        assert_eq!(decode(want.into()).unwrap(), (want.to_owned(), "UTF-8"));
         let bom: Vec<u8> = [&[0xEF, 0xBB, 0xBF][..], want.as_bytes()].concat();
-        assert_eq!(decode(&bom).unwrap().0, want);
+        assert_eq!(decode(bom).unwrap().0, want);
         let latin1: Vec<u8> = want.chars().map(|c| c as u32 as u8).collect();
-        assert_eq!(decode(&latin1).unwrap(), (want.to_owned(), "windows-1252"));
+        assert_eq!(decode(latin1).unwrap(), (want.to_owned(), "windows-1252"));
         let utf16: Vec<u8> = [0xFF, 0xFE]
             .into_iter()
             .chain(want.encode_utf16().flat_map(u16::to_le_bytes))
             .collect();
-        assert_eq!(decode(&utf16).unwrap().0, want);
-        assert!(decode(b"PK\x03\x04\x00\x00binary").is_err());
+        assert_eq!(decode(utf16).unwrap().0, want);
+        assert!(decode(b"PK\x03\x04\x00\x00binary".to_vec()).is_err());
     }
 }

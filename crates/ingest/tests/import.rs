@@ -530,3 +530,29 @@ fn every_table_exported_to_csv_imports_into_an_empty_store_identically() {
         assert_eq!(want, got, "{table} differs after the round trip");
     }
 }
+
+#[test]
+fn a_history_imported_later_replaces_the_synthesised_one() {
+    let f = Fixture::new();
+    let deals = f.write(
+        "deals.csv",
+        "external_id,name,stage,created_at\nD1,One,Demo,2024-01-01\nD2,Two,Demo,2024-01-02\n",
+    );
+    f.import("deals", &deals, None).unwrap();
+    assert_eq!(
+        f.one("SELECT count(*) FROM deal_stage_history WHERE synthesised"),
+        2
+    );
+    // The CRM's own history of deal 1 (two visits, ids of its own): deal 1's synthesised
+    // row goes, deal 2's stays.
+    let history = f.write(
+        "history.csv",
+        "deal_id,stage_id,entered_at,exited_at\n1,1,2024-01-01,2024-01-05\n1,1,2024-01-09,\n",
+    );
+    let report = f.import("deal_stage_history", &history, None).unwrap();
+    assert_eq!(report.files[0].inserted, 2);
+    assert_eq!(
+        f.one("SELECT string_agg(deal_id || ':' || synthesised, ',' ORDER BY deal_id, entered_at) FROM deal_stage_history"),
+        "1:false,1:false,2:true"
+    );
+}

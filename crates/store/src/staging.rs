@@ -6,40 +6,34 @@ use crate::store::Store;
 use duckdb::arrow::array::{ArrayRef, Int64Array, StringArray};
 use duckdb::arrow::datatypes::{DataType, Field, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Rows appended per Arrow batch.
 const CHUNK: usize = 65_536;
 
-/// A staged row: its number in the source file and one text (or nothing) per column.
-pub type TextRow = (i64, Vec<Option<String>>);
+/// A staged row: its number in the source file and one text (or nothing) per column,
+/// borrowed from the file where it can be.
+pub type TextRow<'a> = (i64, Vec<Option<Cow<'a, str>>>);
 
 impl Store {
     /// Create `table` with a `row_no BIGINT` column and one `VARCHAR` per name in `columns`,
-    /// plus one `BIGINT` per name in `ids`, and append `rows` (row number, texts) to it.
+    /// and append `rows` (row number, texts) to it.
     ///
     /// Names are spliced into SQL quoted: callers pass only names from their own fixed
     /// vocabulary, never user input.
-    pub fn stage_text(
-        &self,
-        table: &str,
-        columns: &[String],
-        ids: &[String],
-        rows: &[TextRow],
-    ) -> Result<()> {
+    pub fn stage_text(&self, table: &str, columns: &[String], rows: &[TextRow<'_>]) -> Result<()> {
         let definitions: Vec<String> = std::iter::once("row_no BIGINT".to_owned())
             .chain(columns.iter().map(|c| format!("\"{c}\" VARCHAR")))
-            .chain(ids.iter().map(|c| format!("\"{c}\" BIGINT")))
             .collect();
         self.conn()
             .execute_batch(&format!(
-                "CREATE OR REPLACE TABLE \"{table}\" ({})",
+                "CREATE OR REPLACE TEMP TABLE \"{table}\" ({})",
                 definitions.join(", ")
             ))
             .context(|| format!("creating the scratch table {table}"))?;
         let fields: Vec<Field> = std::iter::once(Field::new("row_no", DataType::Int64, false))
             .chain(columns.iter().map(|c| Field::new(c, DataType::Utf8, true)))
-            .chain(ids.iter().map(|c| Field::new(c, DataType::Int64, true)))
             .collect();
         let schema = Arc::new(Schema::new(fields));
         let mut appender = self
@@ -47,7 +41,7 @@ impl Store {
             .appender(table)
             .context(|| format!("opening an appender on {table}"))?;
         for chunk in rows.chunks(CHUNK) {
-            let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.len() + ids.len() + 1);
+            let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.len() + 1);
             arrays.push(Arc::new(Int64Array::from_iter_values(
                 chunk.iter().map(|(n, _)| *n),
             )));
@@ -55,9 +49,6 @@ impl Store {
                 arrays.push(Arc::new(StringArray::from_iter(
                     chunk.iter().map(|(_, texts)| texts[index].as_deref()),
                 )));
-            }
-            for _ in ids {
-                arrays.push(Arc::new(Int64Array::new_null(chunk.len())));
             }
             let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| {
                 crate::StoreError::Columns {
