@@ -214,29 +214,37 @@ pub fn parse_date(text: &str, order: Option<DateOrder>) -> Option<NaiveDate> {
     parse_datetime(text, order).map(|t| t.date())
 }
 
-/// Whether a column writes decimals with a comma (`1.234,50`, `12,5`).
+/// Whether a column writes decimals with a comma (`1.234,50`, `12,5`): the reading most of
+/// its telling values agree on (a value such as `1,234` tells nothing).
 pub fn decimal_comma<'a>(values: impl Iterator<Item = &'a str>) -> bool {
+    let (mut comma, mut point) = (0usize, 0usize);
     for value in values {
-        let digits: String = value
-            .chars()
-            .filter(|c| c.is_ascii_digit() || matches!(c, '.' | ','))
-            .collect();
-        let (dot, comma) = (digits.rfind('.'), digits.rfind(','));
-        match (dot, comma) {
-            (Some(d), Some(c)) => return c > d,
-            (None, Some(c)) if digits.matches(',').count() == 1 && digits.len() - c - 1 != 3 => {
-                return true;
-            }
-            (Some(_), None) if digits.matches('.').count() > 1 => return true,
+        let marks: String = value.chars().filter(|c| matches!(c, '.' | ',')).collect();
+        let tail = |mark: char| {
+            value
+                .rsplit(mark)
+                .next()
+                .map_or(0, |t| t.chars().take_while(char::is_ascii_digit).count())
+        };
+        match marks.as_str() {
+            "" => {}
+            "," if tail(',') != 3 => comma += 1,
+            "." if tail('.') != 3 => point += 1,
+            m if m.ends_with(',') && m.contains('.') => comma += 1,
+            m if m.ends_with('.') && m.contains(',') => point += 1,
+            m if m.len() > 1 && m.chars().all(|c| c == '.') => comma += 1,
+            m if m.len() > 1 && m.chars().all(|c| c == ',') => point += 1,
             _ => {}
         }
     }
-    false
+    comma > point
 }
 
 /// A number from `text` as a plain decimal string (`-1234.5`): currency signs and codes,
 /// spaces and thousands separators dropped, `(12)` read as `-12`, the decimal separator
-/// given by the column. `None` when it is no number.
+/// given by the column. Thousands separators must group three digits, so a value written
+/// the other way (`12.5` in a decimal-comma column) is refused, not misread. `None` when it
+/// is no number.
 pub fn parse_number(text: &str, decimal_comma: bool) -> Option<String> {
     let mut text = text.trim();
     let mut negative = false;
@@ -252,19 +260,39 @@ pub fn parse_number(text: &str, decimal_comma: bool) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     let mut seen_digit = false;
     let mut seen_decimal = false;
+    // Digits since the last thousands separator, once there has been one.
+    let mut group: Option<usize> = None;
+    let mut leading = 0;
     for c in text.chars() {
         match c {
             '0'..='9' => {
                 seen_digit = true;
                 out.push(c);
+                match group.as_mut() {
+                    Some(n) if !seen_decimal => *n += 1,
+                    None if !seen_decimal => leading += 1,
+                    _ => {}
+                }
             }
             '-' | '−' if !seen_digit && !negative => negative = true,
             '+' if !seen_digit => {}
             c if c == decimal && !seen_decimal => {
+                if group.is_some_and(|n| n != 3) {
+                    return None;
+                }
                 seen_decimal = true;
                 out.push('.');
             }
-            c if c == thousands && seen_digit && !seen_decimal => {}
+            c if c == thousands && seen_digit && !seen_decimal => {
+                let well_grouped = match group {
+                    Some(n) => n == 3,
+                    None => (1..=3).contains(&leading),
+                };
+                if !well_grouped {
+                    return None;
+                }
+                group = Some(0);
+            }
             ' ' | '\u{a0}' | '\u{202f}' | '\'' => {}
             '$' | '€' | '£' | '¥' | '%' => {}
             c if c.is_ascii_alphabetic() => {
@@ -276,7 +304,7 @@ pub fn parse_number(text: &str, decimal_comma: bool) -> Option<String> {
             _ => return None,
         }
     }
-    if !seen_digit || !currency_letters_ok(text) {
+    if !seen_digit || !currency_letters_ok(text) || group.is_some_and(|n| n != 3) && !seen_decimal {
         return None;
     }
     if out.ends_with('.') {
@@ -411,13 +439,27 @@ mod tests {
         for (text, want) in comma {
             assert_eq!(parse_number(text, true).as_deref(), Some(want), "{text}");
         }
-        for text in ["", "abc", "12abc34", "1-2", "twelve dollars", "1.2.3"] {
+        for text in [
+            "",
+            "abc",
+            "12abc34",
+            "1-2",
+            "twelve dollars",
+            "1.2.3",
+            "12,34",
+            "1234,567",
+        ] {
             assert_eq!(parse_number(text, false), None, "{text}");
         }
+        // Written the other way: refused, never misread.
+        assert_eq!(parse_number("1200.5", true), None);
+        assert_eq!(parse_number("12,5", false), None);
         assert!(decimal_comma(["1234", "1.234,5"].into_iter()));
         assert!(decimal_comma(["12,5"].into_iter()));
         assert!(decimal_comma(["1.234.567"].into_iter()));
         assert!(!decimal_comma(["1,234", "12.5"].into_iter()));
+        assert!(!decimal_comma(["1200.5", "3.000,00", "7.25"].into_iter()));
+        assert!(decimal_comma(["1200,5", "3.000,00", "7.25"].into_iter()));
     }
 
     #[test]

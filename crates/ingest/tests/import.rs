@@ -556,3 +556,63 @@ fn a_history_imported_later_replaces_the_synthesised_one() {
         "1:false,1:false,2:true"
     );
 }
+
+#[test]
+fn json_lines_and_a_mapping_pipeline_with_its_stages() {
+    let f = Fixture::new();
+    let deals = f.write(
+        "deals.jsonl",
+        "{\"ref\": \"X1\", \"title\": \"One\", \"step\": \"Engaging\", \"value\": 1200.5, \"custom\": {\"tier\": \"gold\"}}\n\
+         not json at all\n\
+         {\"ref\": \"X2\", \"title\": \"Two\", \"step\": \"Ganado\", \"value\": \"3.000,00\"}\n",
+    );
+    let mapping_text = format!(
+        r#"
+source_system = "sheet"
+[[file]]
+path = "{}"
+entity = "deals"
+[file.columns]
+external_id = "ref"
+name = "title"
+stage = "step"
+amount = "value"
+custom = "custom"
+[file.defaults]
+pipeline = "Sales"
+
+[pipeline]
+name = "Sales"
+[pipeline.stages]
+"Prospecting" = {{ order = 1, probability = 0.1 }}
+"Engaging" = {{ order = 2, probability = 0.5 }}
+"Ganado" = {{ order = 3, probability = 1.0, kind = "won" }}
+"#,
+        deals.file_name().unwrap().to_str().unwrap()
+    );
+    let map_path = f.write("map.toml", mapping_text);
+    let mapping = Mapping::read(&map_path).unwrap();
+    let report = load::import(&f.store, &mapping, &options(), &mut |_| Ok(())).unwrap();
+    let file = &report.files[0];
+    assert_eq!(
+        (file.inserted, file.rejected),
+        (1, 2),
+        "{:?}",
+        file.rejections
+    );
+    // The unreadable line and the decimal-comma text in a point-decimal column are the
+    // rejects; the stages exist in the mapping's order, none created from the data.
+    assert_eq!(
+        file.rejections.iter().map(|r| r.row).collect::<Vec<_>>(),
+        [2, 3]
+    );
+    assert!(file.created.is_empty(), "{:?}", file.created);
+    assert_eq!(
+        f.one("SELECT string_agg(name || ':' || kind || ':' || probability, ',' ORDER BY position) FROM stages"),
+        "Prospecting:open:0.1,Engaging:open:0.5,Ganado:won:1.0"
+    );
+    assert_eq!(
+        f.one("SELECT concat_ws('|', name, amount, status, source_system, json_extract_string(custom, '$.tier')) FROM deals"),
+        "One|1200.50|open|sheet|gold"
+    );
+}

@@ -67,6 +67,8 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
              embudo --db {db} sql \"SELECT date_trunc('quarter', occurred_at) AS quarter, sum(amount) AS revenue FROM revenue_lines GROUP BY ALL ORDER BY quarter\" --format csv\n  \
              embudo --db {db} metrics --lang es\n  \
              embudo --db {db} metric close_rate --from {year_ago} --to {month_start} --grain quarter --by lead_source\n  \
+             embudo --db {db} export contacts -o contacts.csv\n  \
+             embudo --db mine.duckdb import contacts contacts.csv --dry-run\n  \
              embudo generate --scale medium --db big.duckdb --truth truth.json"
         ),
     );
