@@ -138,14 +138,7 @@ pub fn import_sheets(
     let mut prepared = Vec::new();
     for (file, sheet) in &files {
         let target = Target::read(store, &file.entity)?;
-        prepared.push(Prepared::new(file, target, sheet, &mut |parsed| {
-            rows_done += parsed;
-            step(Step {
-                file: &file.path,
-                rows_done,
-                rows_total,
-            })
-        })?);
+        prepared.push(Prepared::new(file, target, sheet)?);
     }
     let source_system = mapping
         .source_system
@@ -156,19 +149,30 @@ pub fn import_sheets(
         ..options.clone()
     };
     let mut reports = Vec::new();
+    let mut rejected = Vec::new();
     transaction(store, !options.dry_run, || {
         if let Some(spec) = &mapping.pipeline {
             create_pipeline(store, spec)?;
         }
-        for (file, (_, sheet)) in prepared.iter().zip(&files) {
-            let report = load_file(store, file, &options)?;
-            rows_done += sheet.rows.len();
+        for file in &prepared {
+            let path = &file.map.path;
+            let mut on_parsed = |parsed: usize| {
+                rows_done += parsed;
+                step(Step {
+                    file: path,
+                    rows_done,
+                    rows_total,
+                })
+            };
+            let (report, rejects) = load_file(store, file, &options, &mut on_parsed)?;
+            rows_done += file.sheet.rows.len();
             step(Step {
-                file: &file.map.path,
+                file: path,
                 rows_done,
                 rows_total,
             })?;
             reports.push(report);
+            rejected.push(rejects);
         }
         for drop in [
             format!("DROP VIEW IF EXISTS {STAGED}"),
@@ -180,8 +184,8 @@ pub fn import_sheets(
         Ok(())
     })?;
     if !options.dry_run {
-        for (report, file) in reports.iter_mut().zip(&prepared) {
-            report.quarantine = write_quarantine(file)?;
+        for ((report, file), rejects) in reports.iter_mut().zip(&prepared).zip(&rejected) {
+            report.quarantine = write_quarantine(file, rejects)?;
         }
     }
     Ok(Report {
@@ -242,118 +246,120 @@ impl Field {
     }
 }
 
-/// A file read, checked and parsed, ready to stage.
+/// A file read and checked against its mapping, ready to stage.
 #[derive(Debug)]
 struct Prepared<'a> {
     map: &'a FileMap,
     target: Target,
-    sheet_kind: String,
-    headers: Vec<String>,
+    sheet: &'a Sheet,
     fields: Vec<Field>,
-    rows: Vec<TextRow<'a>>,
-    rejects: Vec<(usize, String, Vec<String>)>,
 }
 
+/// The keys met so far in a file, with the row each was first met in.
+type Seen<'a> = HashMap<Cow<'a, str>, usize, foldhash::fast::RandomState>;
+
+/// A file's rows that could not be imported: row number, reason, the row as it was.
+type Rejects = Vec<(usize, String, Vec<String>)>;
+
 impl<'a> Prepared<'a> {
-    /// Parse `sheet` for `map`; `on_parsed` hears of every batch of rows parsed.
     fn new(
         map: &'a FileMap,
         target: Target,
         sheet: &'a Sheet,
-        on_parsed: &mut dyn FnMut(usize) -> Result<(), IngestError>,
     ) -> Result<Prepared<'a>, IngestError> {
         let fields = fields(map, &target, sheet)?;
-        let mut prepared = Prepared {
+        Ok(Prepared {
             map,
             target,
-            sheet_kind: sheet.kind.clone(),
-            headers: sheet.headers.clone(),
+            sheet,
             fields,
-            rows: Vec::with_capacity(sheet.rows.len()),
-            rejects: sheet
-                .unreadable
-                .iter()
-                .map(|(n, why, text)| (*n, why.clone(), vec![text.clone()]))
-                .collect(),
-        };
-        let parsed = prepared.parse_rows(sheet, on_parsed)?;
-        let repeats = prepared.repeated_keys(sheet, &parsed);
-        for ((row, parsed), repeat) in sheet.rows.iter().zip(parsed).zip(repeats) {
-            match repeat.map_or(parsed, Err) {
-                Ok(texts) => prepared.rows.push((row.number as i64, texts)),
-                Err(reason) => prepared.rejects.push((
-                    row.number,
-                    reason,
-                    row.fields.iter().map(str::to_owned).collect(),
-                )),
-            }
-        }
-        prepared.rejects.sort_by_key(|r| r.0);
-        Ok(prepared)
+        })
     }
 
-    /// For each row, why it cannot be imported if it repeats the key of an earlier row.
-    fn repeated_keys(&self, sheet: &Sheet, parsed: &[Parsed<'a>]) -> Vec<Option<String>> {
-        let Some(key) = self.key_field() else {
-            return vec![None; parsed.len()];
-        };
-        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(parsed.len());
-        sheet
-            .rows
-            .iter()
-            .zip(parsed)
-            .map(|(row, texts)| {
-                let value = texts.as_ref().ok()?[key].as_deref()?;
-                match seen.entry(value) {
-                    Entry::Occupied(first) => Some(format!(
-                        "repeats {} '{value}' of row {}",
-                        self.fields[key].key,
-                        first.get()
-                    )),
-                    Entry::Vacant(slot) => {
-                        slot.insert(row.number);
-                        None
-                    }
-                }
-            })
-            .collect()
-    }
-
-    /// Parse every row, on every core: a million rows of dates and numbers is the slow
-    /// part of an import.
-    fn parse_rows(
+    /// Parse every row and stage the good ones as text in [`TEXT`]; returns how many were
+    /// staged and the rows rejected. Parsing runs on every core, a batch at a time, while
+    /// the previous batch is appended: a million rows of dates and numbers is the slow part
+    /// of an import. `on_parsed` hears of every batch.
+    fn stage(
         &self,
-        sheet: &'a Sheet,
+        store: &Store,
         on_parsed: &mut dyn FnMut(usize) -> Result<(), IngestError>,
-    ) -> Result<Vec<Parsed<'a>>, IngestError> {
-        let width = sheet.headers.len();
-        let parse = |row: &'a crate::read::Row| {
-            if row.fields.len() == width {
-                self.parse_row(&row.fields)
-            } else {
-                Err(format!(
-                    "has {} fields, the header has {width}",
-                    row.fields.len()
-                ))
-            }
-        };
+    ) -> Result<(usize, Rejects), IngestError> {
+        let keys: Vec<String> = self.fields.iter().map(|f| f.key.clone()).collect();
+        let mut stager = store.stager(TEXT, &keys)?;
+        let mut rejects: Rejects = self
+            .sheet
+            .unreadable
+            .iter()
+            .map(|(n, why, text)| (*n, why.clone(), vec![text.clone()]))
+            .collect();
+        let key = self.key_field();
+        // A million keys: foldhash, not the DoS-resistant default, which was a tenth of
+        // the whole import's time.
+        let mut seen: Seen<'a> = HashMap::with_hasher(Default::default());
+        let mut pending: Vec<TextRow<'a>> = Vec::new();
+        let mut staged = 0;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let mut parsed = Vec::with_capacity(sheet.rows.len());
-        // Batches keep the progress bar moving; each is split across the cores.
-        for batch in sheet.rows.chunks(PARSE_BATCH) {
-            let chunk = batch.len().div_ceil(threads).max(10_000);
-            std::thread::scope(|scope| {
+        for batch in self.sheet.rows.chunks(PARSE_BATCH) {
+            let parsed = std::thread::scope(|scope| -> Result<Vec<Parsed<'a>>, IngestError> {
                 let parts: Vec<_> = batch
-                    .chunks(chunk)
-                    .map(|rows| scope.spawn(move || rows.iter().map(parse).collect::<Vec<_>>()))
+                    .chunks(batch.len().div_ceil(threads).max(10_000))
+                    .map(|rows| {
+                        scope.spawn(move || {
+                            rows.iter().map(|r| self.parse_row(r)).collect::<Vec<_>>()
+                        })
+                    })
                     .collect();
-                for part in parts {
-                    parsed.extend(part.join().expect("a parser thread panicked"));
+                stager.append(&pending)?;
+                Ok(parts
+                    .into_iter()
+                    .flat_map(|part| part.join().expect("a parser thread panicked"))
+                    .collect())
+            })?;
+            staged += pending.len();
+            pending.clear();
+            for (row, parsed) in batch.iter().zip(parsed) {
+                match parsed.and_then(|texts| self.unique(key, texts, row.number, &mut seen)) {
+                    Ok(texts) => pending.push((row.number as i64, texts)),
+                    Err(reason) => rejects.push((
+                        row.number,
+                        reason,
+                        row.fields.iter().map(str::to_owned).collect(),
+                    )),
                 }
-            });
+            }
             on_parsed(batch.len())?;
         }
-        Ok(parsed)
+        stager.append(&pending)?;
+        stager.finish()?;
+        staged += pending.len();
+        rejects.sort_by_key(|r| r.0);
+        Ok((staged, rejects))
+    }
+
+    /// `texts`, unless its key repeats the key of an earlier row.
+    fn unique(
+        &self,
+        key: Option<usize>,
+        texts: Vec<Option<Cow<'a, str>>>,
+        number: usize,
+        seen: &mut Seen<'a>,
+    ) -> Parsed<'a> {
+        let Some(value) = key.and_then(|k| texts[k].clone()) else {
+            return Ok(texts);
+        };
+        match seen.entry(value) {
+            Entry::Occupied(first) => Err(format!(
+                "repeats {} '{}' of row {}",
+                self.fields[key.expect("a key")].key,
+                first.key(),
+                first.get()
+            )),
+            Entry::Vacant(slot) => {
+                slot.insert(number);
+                Ok(texts)
+            }
+        }
     }
 
     /// The field rows are matched by: `id`, else the external id, else the natural key.
@@ -375,7 +381,15 @@ impl<'a> Prepared<'a> {
     }
 
     /// Parse one row into the staged texts, or say why it cannot be imported.
-    fn parse_row(&self, fields: &'a csv::StringRecord) -> Parsed<'a> {
+    fn parse_row(&self, row: &'a crate::read::Row) -> Parsed<'a> {
+        let width = self.sheet.headers.len();
+        if row.fields.len() != width {
+            return Err(format!(
+                "has {} fields, the header has {width}",
+                row.fields.len()
+            ));
+        }
+        let fields = &row.fields;
         self.fields
             .iter()
             .map(|field| {
@@ -707,13 +721,15 @@ pub fn stage_kind(label: &str) -> &'static str {
     }
 }
 
-/// Load one prepared file into the store (inside the import's transaction).
+/// Load one prepared file into the store (inside the import's transaction); returns what
+/// happened and the rows rejected.
 fn load_file(
     store: &Store,
     file: &Prepared<'_>,
     options: &Options,
-) -> Result<FileReport, IngestError> {
-    let keys: Vec<String> = file.fields.iter().map(|f| f.key.clone()).collect();
+    on_parsed: &mut dyn FnMut(usize) -> Result<(), IngestError>,
+) -> Result<(FileReport, Rejects), IngestError> {
+    let (staged, rejects) = file.stage(store, on_parsed)?;
     let ids: Vec<String> = file
         .fields
         .iter()
@@ -721,7 +737,6 @@ fn load_file(
         .map(|f| format!("{}__id", f.key))
         .chain(["target_id".to_owned(), "new_id".to_owned()])
         .collect();
-    store.stage_text(TEXT, &keys, &file.rows)?;
     let id_columns: Vec<String> = ids
         .iter()
         .map(|c| format!("CAST(NULL AS BIGINT) AS \"{c}\""))
@@ -743,12 +758,11 @@ fn load_file(
     let mut report = FileReport {
         path: file.map.path.clone(),
         entity: file.target.table.to_owned(),
-        format: file.sheet_kind.clone(),
+        format: file.sheet.kind.clone(),
         columns: file.map.columns.clone(),
-        rows: file.rows.len() + file.rejects.len(),
-        rejected: file.rejects.len(),
-        rejections: file
-            .rejects
+        rows: staged + rejects.len(),
+        rejected: rejects.len(),
+        rejections: rejects
             .iter()
             .take(10)
             .map(|(row, reason, _)| Rejection {
@@ -779,7 +793,7 @@ fn load_file(
     if file.target.table == "deals" {
         synthesise_history(store)?;
     }
-    Ok(report)
+    Ok((report, rejects))
 }
 
 /// Fill each reference's `__id` column, creating pipelines and stages that do not exist,
@@ -1371,11 +1385,14 @@ fn synthesise_history(store: &Store) -> Result<(), IngestError> {
 /// Write a file's rejected rows beside it, as `<file>.rejected.csv`: row number, reason,
 /// then the row as it was. A file with no rejected rows has no quarantine (an old one is
 /// removed, so what is there always belongs to the last import).
-fn write_quarantine(file: &Prepared<'_>) -> Result<Option<PathBuf>, IngestError> {
+fn write_quarantine(
+    file: &Prepared<'_>,
+    rejects: &Rejects,
+) -> Result<Option<PathBuf>, IngestError> {
     let mut name = file.map.path.as_os_str().to_owned();
     name.push(".rejected.csv");
     let path = PathBuf::from(name);
-    if file.rejects.is_empty() {
+    if rejects.is_empty() {
         if path.exists() {
             let _ = std::fs::remove_file(&path);
         }
@@ -1392,12 +1409,12 @@ fn write_quarantine(file: &Prepared<'_>) -> Result<Option<PathBuf>, IngestError>
         .map_err(|e| bad(e.to_string()))?;
     let header: Vec<&str> = ["row", "reason"]
         .into_iter()
-        .chain(file.headers.iter().map(String::as_str))
+        .chain(file.sheet.headers.iter().map(String::as_str))
         .collect();
     writer
         .write_record(&header)
         .map_err(|e| bad(e.to_string()))?;
-    for (row, reason, fields) in &file.rejects {
+    for (row, reason, fields) in rejects {
         let mut record = vec![row.to_string(), reason.clone()];
         record.extend(fields.iter().cloned());
         record.resize(header.len().max(record.len()), String::new());
