@@ -730,25 +730,7 @@ fn load_file(
     on_parsed: &mut dyn FnMut(usize) -> Result<(), IngestError>,
 ) -> Result<(FileReport, Rejects), IngestError> {
     let (staged, rejects) = file.stage(store, on_parsed)?;
-    let ids: Vec<String> = file
-        .fields
-        .iter()
-        .filter(|f| f.reference.is_some())
-        .map(|f| format!("{}__id", f.key))
-        .chain(["target_id".to_owned(), "new_id".to_owned()])
-        .collect();
-    let id_columns: Vec<String> = ids
-        .iter()
-        .map(|c| format!("CAST(NULL AS BIGINT) AS \"{c}\""))
-        .chain(["CAST(NULL AS VARCHAR) AS unresolved".to_owned()])
-        .collect();
-    store.execute_with(
-        &format!(
-            "CREATE OR REPLACE TEMP TABLE {IDS} AS SELECT row_no, {} FROM {TEXT}",
-            id_columns.join(", ")
-        ),
-        &[],
-    )?;
+    let matched = build_ids(store, file, options)?;
     store.execute_with(
         &format!(
             "CREATE OR REPLACE TEMP VIEW {STAGED} AS SELECT * FROM {TEXT} JOIN {IDS} USING (row_no)"
@@ -772,8 +754,8 @@ fn load_file(
             .collect(),
         ..FileReport::default()
     };
-    resolve_references(store, file, options, &mut report)?;
-    let matched = match_existing(store, file, options)?;
+    resolve_pipelines_and_stages(store, file, &mut report)?;
+    report_unresolved(store, file, &mut report)?;
     report.updated = update_matched(store, file, options)?;
     report.unchanged = matched - report.updated;
     if file.target.table == "deal_stage_history" && file.fields.iter().any(|f| f.key == "deal_id") {
@@ -796,37 +778,155 @@ fn load_file(
     Ok((report, rejects))
 }
 
-/// Fill each reference's `__id` column, creating pipelines and stages that do not exist,
-/// and note the references that found nothing.
-fn resolve_references(
+/// Resolve the pipelines and stages of a deals file, creating the missing ones; pipelines
+/// first, since a stage is found within its deal's pipeline.
+fn resolve_pipelines_and_stages(
     store: &Store,
     file: &Prepared<'_>,
-    options: &Options,
     report: &mut FileReport,
 ) -> Result<(), IngestError> {
-    let references: Vec<&Field> = file
+    let mut references: Vec<&Field> = file
         .fields
         .iter()
-        .filter(|f| f.reference.is_some())
+        .filter(|f| {
+            f.reference
+                .is_some_and(|r| matches!(r.to, "pipelines" | "stages"))
+        })
         .collect();
-    // Pipelines before stages: a stage is found within its deal's pipeline.
-    let mut ordered = references.clone();
-    ordered.sort_by_key(|f| f.key == "stage");
-    for field in ordered {
-        let reference = field.reference.expect("filtered");
-        let key = &field.key;
-        match reference.to {
-            "pipelines" => resolve_pipelines(store, key, report)?,
-            "stages" => resolve_stages(store, key, &pipeline_sql(file), report)?,
-            table => resolve_by_keys(store, key, table, options)?,
-        }
-    }
+    references.sort_by_key(|f| f.key == "stage");
     for field in references {
-        if field.reference.is_some_and(|r| r.to != file.target.table) {
-            note_unresolved(store, &field.key, report)?;
+        match field.reference.map(|r| r.to) {
+            Some("pipelines") => resolve_pipelines(store, &field.key, report)?,
+            _ => resolve_stages(store, &field.key, &pipeline_sql(file), report)?,
         }
     }
     Ok(())
+}
+
+/// Report the references that found no row (the texts are kept in `unresolved`).
+fn report_unresolved(
+    store: &Store,
+    file: &Prepared<'_>,
+    report: &mut FileReport,
+) -> Result<(), IngestError> {
+    for field in file.fields.iter().filter(|f| looked_up(file, f)) {
+        let key = &field.key;
+        let missing = store.query_with(
+            &format!(
+                "SELECT json_extract_string(unresolved, '$.{key}') AS v, count(*) FROM {IDS}
+                  WHERE v IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+            ),
+            &[],
+        )?;
+        report
+            .unresolved
+            .extend(missing.rows.iter().map(|r| Unresolved {
+                column: key.clone(),
+                value: r[0].as_str().unwrap_or_default().to_owned(),
+                rows: r[1].as_u64().unwrap_or(0) as usize,
+            }));
+    }
+    Ok(())
+}
+
+/// Whether `field` is a reference found by looking its text up in another table (not a
+/// pipeline or stage, which are created when missing, nor a row of the same file).
+fn looked_up(file: &Prepared<'_>, field: &Field) -> bool {
+    field
+        .reference
+        .is_some_and(|r| !matches!(r.to, "pipelines" | "stages") && r.to != file.target.table)
+}
+
+/// Work out, in one pass over the staged rows, everything the import needs to know of each:
+/// the id of every reference looked up by text, the row it matches in the store, the id a
+/// new row gets, and the references that found nothing. Returns how many rows matched.
+fn build_ids(store: &Store, file: &Prepared<'_>, options: &Options) -> Result<usize, IngestError> {
+    let table = file.target.table;
+    let mut select = vec!["s.row_no".to_owned()];
+    let mut joins = Vec::new();
+    let mut params = Vec::new();
+    let mut unresolved = Vec::new();
+    for field in file.fields.iter().filter(|f| f.reference.is_some()) {
+        let key = &field.key;
+        let reference = field.reference.expect("filtered");
+        if !looked_up(file, field) {
+            select.push(format!("CAST(NULL AS BIGINT) AS \"{key}__id\""));
+            continue;
+        }
+        let mut ids = Vec::new();
+        for (i, lookup) in lookups(store, key, reference.to, options)?
+            .into_iter()
+            .enumerate()
+        {
+            let alias = format!("\"{key}_{i}\"");
+            joins.push(format!(
+                "LEFT JOIN ({}) {alias} ON {} = {alias}.k",
+                lookup.rows, lookup.staged
+            ));
+            params.extend(lookup.params);
+            ids.push(format!("{alias}.id"));
+        }
+        let id = if ids.is_empty() {
+            "CAST(NULL AS BIGINT)".to_owned()
+        } else {
+            format!("coalesce({})", ids.join(", "))
+        };
+        unresolved.push(format!(
+            "'{key}', CASE WHEN s.\"{key}\" IS NOT NULL AND {id} IS NULL THEN s.\"{key}\" END"
+        ));
+        select.push(format!("{id} AS \"{key}__id\""));
+    }
+    let target = match match_lookup(file, options) {
+        Some((lookup, condition, binds)) => {
+            joins.push(format!("LEFT JOIN ({lookup}) t ON {condition}"));
+            params.extend(binds);
+            "t.id"
+        }
+        None => "CAST(NULL AS BIGINT)",
+    };
+    select.push(format!("{target} AS target_id"));
+    // New rows keep the id they bring; the others take the next free ones, in file order.
+    let (brought, base) = if file.fields.iter().any(|f| f.key == "id") {
+        (
+            "CAST(s.id AS BIGINT)",
+            format!(
+                "greatest((SELECT coalesce(max(id), 0) FROM {table}), (SELECT coalesce(max(CAST(id AS BIGINT)), 0) FROM {TEXT}))"
+            ),
+        )
+    } else {
+        (
+            "CAST(NULL AS BIGINT)",
+            format!("(SELECT coalesce(max(id), 0) FROM {table})"),
+        )
+    };
+    select.push(format!(
+        "CASE WHEN {target} IS NOT NULL THEN NULL
+              WHEN {brought} IS NOT NULL THEN {brought}
+              ELSE {base} + row_number() OVER (PARTITION BY {target} IS NULL AND {brought} IS NULL ORDER BY s.row_no)
+         END AS new_id"
+    ));
+    // JSON merge patch drops the members that are null: only what found nothing remains.
+    select.push(if unresolved.is_empty() {
+        "CAST(NULL AS VARCHAR) AS unresolved".to_owned()
+    } else {
+        format!(
+            "nullif(CAST(json_merge_patch('{{}}', json_object({})) AS VARCHAR), '{{}}') AS unresolved",
+            unresolved.join(", ")
+        )
+    });
+    store.execute_with(
+        &format!(
+            "CREATE OR REPLACE TEMP TABLE {IDS} AS SELECT {} FROM {TEXT} s {}",
+            select.join(",\n "),
+            joins.join("\n ")
+        ),
+        &params,
+    )?;
+    let matched = store.query_with(
+        &format!("SELECT count(*) FROM {IDS} WHERE target_id IS NOT NULL"),
+        &[],
+    )?;
+    Ok(matched.rows[0][0].as_u64().unwrap_or(0) as usize)
 }
 
 /// Report the texts of reference `key` that found no row, and keep each on its staged row
@@ -897,14 +997,16 @@ fn resolve_self_references(
     Ok(())
 }
 
-/// Find rows of `table` for the staged texts in `key`: by external id within the source
-/// system, then by each of the table's text keys. A merged row leads to its survivor.
-fn resolve_by_keys(
+/// How the staged texts of reference `key` find rows of `table`, tried in order: by
+/// external id within the source system, then by each of the table's text keys; each a
+/// subquery of (k, id) and the staged expression compared with k, with the subqueries'
+/// parameters. A merged row leads to its survivor.
+fn lookups(
     store: &Store,
     key: &str,
     table: &str,
     options: &Options,
-) -> Result<(), IngestError> {
+) -> Result<Vec<Lookup>, IngestError> {
     let target = Target::read(store, table)?;
     let survivor = if target.column("merged_into_id").is_some() {
         "coalesce(merged_into_id, id)"
@@ -916,18 +1018,15 @@ fn resolve_by_keys(
     } else {
         "TRUE"
     };
-    // One rewrite of the staged rows with every lookup joined, tried in order, instead of
-    // an UPDATE per lookup: DuckDB writes a new table far faster than it updates one.
-    let mut joins = Vec::new();
-    let mut params = Vec::new();
+    let mut lookups = Vec::new();
     if target.has_external_id() {
-        joins.push((
-            format!(
+        lookups.push(Lookup {
+            rows: format!(
                 "SELECT external_id AS k, min({survivor}) AS id FROM {table} WHERE source_system = ? AND {live} GROUP BY 1"
             ),
-            format!("s.\"{key}\""),
-        ));
-        params.push(Param::Text(options.source_system.clone()));
+            staged: format!("s.\"{key}\""),
+            params: vec![Param::Text(options.source_system.clone())],
+        });
     }
     for expression in target::lookup_keys(table) {
         let staged = if expression.starts_with("lower(") {
@@ -935,30 +1034,49 @@ fn resolve_by_keys(
         } else {
             format!("s.\"{key}\"")
         };
-        joins.push((
-            format!("SELECT {expression} AS k, min({survivor}) AS id FROM {table} WHERE {live} GROUP BY 1"),
+        lookups.push(Lookup {
+            rows: format!(
+                "SELECT {expression} AS k, min({survivor}) AS id FROM {table} WHERE {live} GROUP BY 1"
+            ),
             staged,
-        ));
+            params: vec![],
+        });
     }
-    if joins.is_empty() {
-        return Ok(());
+    Ok(lookups)
+}
+
+/// One way a reference's text finds its row: a subquery of (k, id), the staged expression
+/// compared with k, and the subquery's parameters.
+#[derive(Debug)]
+struct Lookup {
+    rows: String,
+    staged: String,
+    params: Vec<Param>,
+}
+
+/// Find rows of `table` for the staged texts in `key` that have none yet, once rows of
+/// the same file are in the store (a parent company, a referring contact).
+fn resolve_by_keys(
+    store: &Store,
+    key: &str,
+    table: &str,
+    options: &Options,
+) -> Result<(), IngestError> {
+    for Lookup {
+        rows,
+        staged,
+        params,
+    } in lookups(store, key, table, options)?
+    {
+        store.execute_with(
+            &format!(
+                "UPDATE {IDS} SET \"{key}__id\" = m.id
+                   FROM (SELECT s.row_no, l.id FROM {TEXT} s JOIN ({rows}) l ON {staged} = l.k) m
+                  WHERE {IDS}.row_no = m.row_no AND {IDS}.\"{key}__id\" IS NULL"
+            ),
+            &params,
+        )?;
     }
-    let ids: Vec<String> = (0..joins.len()).map(|i| format!("l{i}.id")).collect();
-    let from: Vec<String> = joins
-        .iter()
-        .enumerate()
-        .map(|(i, (lookup, staged))| format!("LEFT JOIN ({lookup}) l{i} ON {staged} = l{i}.k"))
-        .collect();
-    store.execute_with(
-        &format!(
-            "CREATE OR REPLACE TEMP TABLE {IDS} AS
-             SELECT i.* REPLACE (coalesce(i.\"{key}__id\", {}) AS \"{key}__id\")
-               FROM {IDS} i JOIN {TEXT} s ON s.row_no = i.row_no {}",
-            ids.join(", "),
-            from.join(" ")
-        ),
-        &params,
-    )?;
     Ok(())
 }
 
@@ -1087,22 +1205,17 @@ fn pipeline_sql(file: &Prepared<'_>) -> String {
     }
 }
 
-/// Mark staged rows already in the store with `target_id`; returns how many.
-fn match_existing(
-    store: &Store,
-    file: &Prepared<'_>,
-    options: &Options,
-) -> Result<usize, IngestError> {
+/// How staged rows find the row they update, if the file has a key: a subquery of (id, k…)
+/// aliased `t`, the join condition, and the subquery's parameters.
+fn match_lookup(file: &Prepared<'_>, options: &Options) -> Option<(String, String, Vec<Param>)> {
     let table = file.target.table;
-    let Some(key) = file.key_field().map(|k| file.fields[k].key.as_str()) else {
-        return Ok(0);
-    };
+    let key = file.key_field().map(|k| file.fields[k].key.as_str())?;
     let live = if file.target.column("merged_into_id").is_some() {
         "WHERE deleted_at IS NULL AND merged_into_id IS NULL"
     } else {
         ""
     };
-    let (lookup, condition, params) = match key {
+    Some(match key {
         "id" => (
             format!("SELECT id, id AS k FROM {table}"),
             "t.k = CAST(s.id AS BIGINT)".to_owned(),
@@ -1132,21 +1245,7 @@ fn match_existing(
             format!("t.k = lower(s.\"{natural}\")"),
             vec![],
         ),
-    };
-    // Rewriting the staged rows is much faster in DuckDB than updating them.
-    store.execute_with(
-        &format!(
-            "CREATE OR REPLACE TEMP TABLE {IDS} AS
-             SELECT i.* REPLACE (t.id AS target_id)
-               FROM {IDS} i JOIN {TEXT} s ON s.row_no = i.row_no LEFT JOIN ({lookup}) t ON {condition}"
-        ),
-        &params,
-    )?;
-    let matched = store.query_with(
-        &format!("SELECT count(*) FROM {STAGED} WHERE target_id IS NOT NULL"),
-        &[],
-    )?;
-    Ok(matched.rows[0][0].as_u64().unwrap_or(0) as usize)
+    })
 }
 
 /// The value each target column gets from a staged row, as SQL over the alias `s`, with
@@ -1308,31 +1407,6 @@ fn update_matched(
 /// how many.
 fn insert_new(store: &Store, file: &Prepared<'_>, options: &Options) -> Result<usize, IngestError> {
     let table = file.target.table;
-    let brought = if file.fields.iter().any(|f| f.key == "id") {
-        "CAST(s.id AS BIGINT)"
-    } else {
-        "CAST(NULL AS BIGINT)"
-    };
-    let base = store.query_with(
-        &format!(
-            "SELECT greatest((SELECT coalesce(max(id), 0) FROM {table}),
-                             (SELECT coalesce(max({brought}), 0) FROM {STAGED} s))"
-        ),
-        &[],
-    )?;
-    // New rows keep the id they bring; the others take the next free ones, in file order.
-    store.execute_with(
-        &format!(
-            "CREATE OR REPLACE TEMP TABLE {IDS} AS
-             SELECT i.* REPLACE (
-                    CASE WHEN i.target_id IS NOT NULL THEN NULL
-                         WHEN {brought} IS NOT NULL THEN {brought}
-                         ELSE ? + row_number() OVER (PARTITION BY i.target_id IS NULL AND {brought} IS NULL ORDER BY s.row_no)
-                    END AS new_id)
-               FROM {IDS} i JOIN {TEXT} s ON s.row_no = i.row_no"
-        ),
-        &[Param::Int(base.rows[0][0].as_i64().unwrap_or(0))],
-    )?;
     let assignments = assignments(file, options);
     let columns: Vec<String> = std::iter::once("id".to_owned())
         .chain(assignments.iter().map(|(c, _, _)| format!("\"{c}\"")))
