@@ -946,3 +946,36 @@ fn export_writes_tables_and_reports_in_every_format() {
     assert!(stderr.contains("neither a table"), "{stderr}");
     sandbox.fails(&["export", "deals", "--format", "parquet"], 1);
 }
+
+#[test]
+fn an_import_killed_midway_leaves_the_store_as_it_was() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["init", "--quiet"]);
+    let mut csv = String::from("email,first_name,created_at\n");
+    for i in 0..1_500_000 {
+        csv.push_str(&format!("person{i}@example.com,Name{i},2024-01-01 10:00\n"));
+    }
+    std::fs::write(sandbox.path("big.csv"), csv).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_embudo"))
+        .args(["import", "contacts", "big.csv", "--quiet"])
+        .current_dir(sandbox.dir.path())
+        .env_remove("EMBUDO_DB")
+        .spawn()
+        .unwrap();
+    // Kill it once it is writing rows into the store: the file or its log grows.
+    let store = sandbox.path("embudo.duckdb");
+    let wal = sandbox.path("embudo.duckdb.wal");
+    let size = |path: &Path| std::fs::metadata(path).map_or(0, |m| m.len());
+    let before = size(&store);
+    while size(&store) < before + (1 << 20) && size(&wal) < (1 << 20) {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import finished before it was seen writing: make the file bigger"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let counted = sandbox.json(&["sql", "SELECT count(*) AS n FROM contacts"]);
+    assert_eq!(counted[0]["n"], 0);
+}
