@@ -1,0 +1,286 @@
+//! One import: every file of a mapping read and checked first, then loaded in dependency
+//! order inside one transaction.
+//!
+//! Per file: each row's values are parsed for their column (a row that fails goes to the
+//! quarantine with its reason); the good rows are staged as text; references written as
+//! text find their rows (external id of the same source system, then exact name or e-mail;
+//! a merged record leads to its survivor); pipelines and stages that do not exist are
+//! created; rows already in the store (same id, same source system and external id, or same
+//! natural key) are updated where they differ, the rest inserted; deals that arrive without
+//! a stage history get one built from their timestamps, marked `synthesised`.
+//!
+//! - [`parse`]: the fields a mapping fills, and every row parsed and staged as text.
+//! - [`resolve`]: references, pipelines and stages, the store rows matched, new ids.
+//! - [`write`]: updates, inserts, synthesised history, the quarantine file.
+
+use crate::IngestError;
+use crate::mapping::{FileMap, Mapping, PipelineSpec};
+use crate::read::{self, Sheet};
+use crate::target::{self, Column, Kind, Reference, Target};
+use crate::value::{self, DateOrder};
+use chrono::NaiveDateTime;
+use embudo_store::staging::TextRow;
+use embudo_store::{Param, Store};
+use serde::Serialize;
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+mod parse;
+mod resolve;
+mod write;
+
+use parse::*;
+use resolve::*;
+use write::*;
+
+/// Temporary tables of one file's rows, inside the import's transaction: the rows as text
+/// (appended once), what was worked out for each (ids of references, the row it matches,
+/// its new id; narrow, written in one pass), and the view of both.
+const TEXT: &str = "_embudo_import_text";
+
+const IDS: &str = "_embudo_import_ids";
+
+const STAGED: &str = "_embudo_import";
+
+/// Rows parsed between two progress reports.
+const PARSE_BATCH: usize = 200_000;
+
+/// How an import runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Stored on every row that has a `source_system` column and no value for it.
+    pub source_system: String,
+    /// The import's instant: creation time of rows that have none.
+    pub now: NaiveDateTime,
+    /// Do everything, then roll it back.
+    pub dry_run: bool,
+    /// The currency of amounts that name none.
+    pub currency: String,
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileReport {
+    pub path: PathBuf,
+    pub entity: String,
+    /// What the file turned out to be ("CSV, UTF-8, delimiter ';'").
+    pub format: String,
+    /// Canonical column = source header, as used.
+    pub columns: BTreeMap<String, String>,
+    pub rows: usize,
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+    /// References that found no row: kept on the row as text (in `custom.unresolved` where
+    /// the table has `custom`).
+    pub unresolved: Vec<Unresolved>,
+    /// Pipelines and stages created for this file.
+    pub created: Vec<String>,
+    /// Where rejected rows were written (not in a dry run).
+    pub quarantine: Option<PathBuf>,
+    /// The first rejections, for the summary.
+    pub rejections: Vec<Rejection>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unresolved {
+    pub column: String,
+    pub value: String,
+    pub rows: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejection {
+    pub row: usize,
+    pub reason: String,
+}
+
+/// What happened to every file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub dry_run: bool,
+    pub files: Vec<FileReport>,
+}
+
+impl Report {
+    pub fn rejected(&self) -> usize {
+        self.files.iter().map(|f| f.rejected).sum()
+    }
+}
+
+/// Where an import is, for progress bars and for tests that stop it midway.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    pub file: &'a Path,
+    /// Rows parsed or loaded so far, across files.
+    pub rows_done: usize,
+    pub rows_total: usize,
+}
+
+/// Import every file of `mapping`. `step` is called as work advances; an error from it
+/// stops the import, leaving the store as it was.
+pub fn import(
+    store: &Store,
+    mapping: &Mapping,
+    options: &Options,
+    step: &mut dyn FnMut(Step<'_>) -> Result<(), IngestError>,
+) -> Result<Report, IngestError> {
+    let sheets = mapping
+        .files
+        .iter()
+        .map(|f| read::read(&f.path, f.sheet.as_deref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    import_sheets(store, mapping, sheets, options, step)
+}
+
+/// [`import`] of files already read: `sheets[i]` is the content of `mapping.files[i]`.
+pub fn import_sheets(
+    store: &Store,
+    mapping: &Mapping,
+    sheets: Vec<Sheet>,
+    options: &Options,
+    step: &mut dyn FnMut(Step<'_>) -> Result<(), IngestError>,
+) -> Result<Report, IngestError> {
+    let mut files: Vec<(&FileMap, Sheet)> = mapping.files.iter().zip(sheets).collect();
+    files.sort_by_key(|(f, _)| target::load_order(&f.entity));
+    // Each row counts twice: once parsed, once loaded.
+    let rows_total = files.iter().map(|(_, sheet)| sheet.rows.len() * 2).sum();
+    let mut rows_done = 0;
+    let mut prepared = Vec::new();
+    for (file, sheet) in &files {
+        let target = Target::read(store, &file.entity)?;
+        prepared.push(Prepared::new(file, target, sheet)?);
+    }
+    let source_system = mapping
+        .source_system
+        .clone()
+        .unwrap_or_else(|| options.source_system.clone());
+    let options = Options {
+        source_system,
+        ..options.clone()
+    };
+    let mut reports = Vec::new();
+    let mut rejected = Vec::new();
+    transaction(store, !options.dry_run, || {
+        if let Some(spec) = &mapping.pipeline {
+            create_pipeline(store, spec)?;
+        }
+        for file in &prepared {
+            let path = &file.map.path;
+            let mut on_parsed = |parsed: usize| {
+                rows_done += parsed;
+                step(Step {
+                    file: path,
+                    rows_done,
+                    rows_total,
+                })
+            };
+            let (report, rejects) = load_file(store, file, &options, &mut on_parsed)?;
+            rows_done += file.sheet.rows.len();
+            step(Step {
+                file: path,
+                rows_done,
+                rows_total,
+            })?;
+            reports.push(report);
+            rejected.push(rejects);
+        }
+        for drop in [
+            format!("DROP VIEW IF EXISTS {STAGED}"),
+            format!("DROP TABLE IF EXISTS {IDS}"),
+            format!("DROP TABLE IF EXISTS {TEXT}"),
+        ] {
+            store.execute_with(&drop, &[])?;
+        }
+        Ok(())
+    })?;
+    if !options.dry_run {
+        for ((report, file), rejects) in reports.iter_mut().zip(&prepared).zip(&rejected) {
+            report.quarantine = write_quarantine(file, rejects)?;
+        }
+    }
+    Ok(Report {
+        dry_run: options.dry_run,
+        files: reports,
+    })
+}
+
+/// Runs `work` in a transaction, committing only when it succeeds and `keep` is true.
+fn transaction<T>(
+    store: &Store,
+    keep: bool,
+    work: impl FnOnce() -> Result<T, IngestError>,
+) -> Result<T, IngestError> {
+    store.execute_with("BEGIN TRANSACTION", &[])?;
+    match work() {
+        Ok(value) => {
+            store.execute_with(if keep { "COMMIT" } else { "ROLLBACK" }, &[])?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The original error matters more than a failed rollback.
+            let _ = store.execute_with("ROLLBACK", &[]);
+            Err(e)
+        }
+    }
+}
+
+/// Load one prepared file into the store (inside the import's transaction); returns what
+/// happened and the rows rejected.
+fn load_file(
+    store: &Store,
+    file: &Prepared<'_>,
+    options: &Options,
+    on_parsed: &mut dyn FnMut(usize) -> Result<(), IngestError>,
+) -> Result<(FileReport, Rejects), IngestError> {
+    let (staged, rejects) = file.stage(store, on_parsed)?;
+    let matched = build_ids(store, file, options)?;
+    store.execute_with(
+        &format!(
+            "CREATE OR REPLACE TEMP VIEW {STAGED} AS SELECT * FROM {TEXT} JOIN {IDS} USING (row_no)"
+        ),
+        &[],
+    )?;
+    let mut report = FileReport {
+        path: file.map.path.clone(),
+        entity: file.target.table.to_owned(),
+        format: file.sheet.kind.clone(),
+        columns: file.map.columns.clone(),
+        rows: staged + rejects.len(),
+        rejected: rejects.len(),
+        rejections: rejects
+            .iter()
+            .take(10)
+            .map(|(row, reason, _)| Rejection {
+                row: *row,
+                reason: reason.clone(),
+            })
+            .collect(),
+        ..FileReport::default()
+    };
+    resolve_pipelines_and_stages(store, file, &mut report)?;
+    report_unresolved(store, file, &mut report)?;
+    report.updated = update_matched(store, file, options)?;
+    report.unchanged = matched - report.updated;
+    if file.target.table == "deal_stage_history" && file.fields.iter().any(|f| f.key == "deal_id") {
+        // A history imported for a deal replaces the one an earlier step synthesised. Rows
+        // the file gives by id were matched and updated above, never deleted then
+        // re-inserted: DuckDB refuses a key deleted and inserted in one transaction.
+        store.execute_with(
+            &format!(
+                "DELETE FROM deal_stage_history WHERE synthesised
+                   AND deal_id IN (SELECT CAST(deal_id AS BIGINT) FROM {STAGED})"
+            ),
+            &[],
+        )?;
+    }
+    report.inserted = insert_new(store, file, options)?;
+    resolve_self_references(store, file, options, &mut report)?;
+    if file.target.table == "deals" {
+        synthesise_history(store)?;
+    }
+    Ok((report, rejects))
+}

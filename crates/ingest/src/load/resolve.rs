@@ -1,0 +1,556 @@
+//! What the staged rows point at: references looked up by text, pipelines and stages found
+//! or created, the store rows they match, and the ids new rows get — all but pipelines,
+//! stages and self references worked out in one pass.
+
+use super::*;
+
+/// Create the pipeline of a mapping's `[pipeline]` and its missing stages, in order.
+pub(super) fn create_pipeline(store: &Store, spec: &PipelineSpec) -> Result<(), IngestError> {
+    let pipeline = pipeline_named(store, &spec.name)?;
+    let mut stages: Vec<_> = spec.stages.iter().collect();
+    stages.sort_by_key(|(_, s)| s.order);
+    for (name, stage) in stages {
+        let kind = match &stage.kind {
+            Some(k) if matches!(k.as_str(), "open" | "won" | "lost") => k.clone(),
+            Some(k) => {
+                return Err(IngestError::Mapping(format!(
+                    "stage '{name}': kind '{k}' is not open, won or lost"
+                )));
+            }
+            None => stage_kind(name).to_owned(),
+        };
+        let exists = store.query_with(
+            "SELECT count(*) FROM stages WHERE pipeline_id = ? AND lower(name) = lower(?)",
+            &[Param::Int(pipeline), Param::Text(name.clone())],
+        )?;
+        if exists.rows[0][0].as_i64() == Some(0) {
+            store.execute_with(
+                "INSERT INTO stages (id, pipeline_id, name, position, probability, kind)
+                 SELECT coalesce(max(id), 0) + 1, ?, ?, ?, ?, ? FROM stages",
+                &[
+                    Param::Int(pipeline),
+                    Param::Text(name.clone()),
+                    Param::Int(i64::from(stage.order)),
+                    Param::Float(stage.probability),
+                    Param::Text(kind),
+                ],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The id of the pipeline named `name`, created if there is none.
+pub(super) fn pipeline_named(store: &Store, name: &str) -> Result<i64, IngestError> {
+    let found = store.query_with(
+        "SELECT min(id) FROM pipelines WHERE lower(name) = lower(?)",
+        &[Param::Text(name.to_owned())],
+    )?;
+    if let Some(id) = found.rows[0][0].as_i64() {
+        return Ok(id);
+    }
+    let created = store.query_with(
+        "INSERT INTO pipelines (id, name) SELECT coalesce(max(id), 0) + 1, ? FROM pipelines RETURNING id",
+        &[Param::Text(name.to_owned())],
+    )?;
+    Ok(created.rows[0][0].as_i64().unwrap_or_default())
+}
+
+/// A stage's kind from its label: won/ganado/closed won → won; lost/perdido/closed lost →
+/// lost; anything else is open.
+pub fn stage_kind(label: &str) -> &'static str {
+    let words = crate::mapping::normalise_header(label);
+    let has = |w: &str| words.split(' ').any(|word| word == w);
+    if has("won") || has("ganado") || has("ganada") || has("win") {
+        "won"
+    } else if has("lost") || has("perdido") || has("perdida") || has("lose") {
+        "lost"
+    } else {
+        "open"
+    }
+}
+
+/// Resolve the pipelines and stages of a deals file, creating the missing ones; pipelines
+/// first, since a stage is found within its deal's pipeline.
+pub(super) fn resolve_pipelines_and_stages(
+    store: &Store,
+    file: &Prepared<'_>,
+    report: &mut FileReport,
+) -> Result<(), IngestError> {
+    let mut references: Vec<&Field> = file
+        .fields
+        .iter()
+        .filter(|f| {
+            f.reference
+                .is_some_and(|r| matches!(r.to, "pipelines" | "stages"))
+        })
+        .collect();
+    references.sort_by_key(|f| f.key == "stage");
+    for field in references {
+        match field.reference.map(|r| r.to) {
+            Some("pipelines") => resolve_pipelines(store, &field.key, report)?,
+            _ => resolve_stages(store, &field.key, &pipeline_sql(file), report)?,
+        }
+    }
+    Ok(())
+}
+
+/// Report the references that found no row (the texts are kept in `unresolved`).
+pub(super) fn report_unresolved(
+    store: &Store,
+    file: &Prepared<'_>,
+    report: &mut FileReport,
+) -> Result<(), IngestError> {
+    for field in file.fields.iter().filter(|f| looked_up(file, f)) {
+        let key = &field.key;
+        let missing = store.query_with(
+            &format!(
+                "SELECT json_extract_string(unresolved, '$.{key}') AS v, count(*) FROM {IDS}
+                  WHERE v IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+            ),
+            &[],
+        )?;
+        report
+            .unresolved
+            .extend(missing.rows.iter().map(|r| Unresolved {
+                column: key.clone(),
+                value: r[0].as_str().unwrap_or_default().to_owned(),
+                rows: r[1].as_u64().unwrap_or(0) as usize,
+            }));
+    }
+    Ok(())
+}
+
+/// Whether `field` is a reference found by looking its text up in another table (not a
+/// pipeline or stage, which are created when missing, nor a row of the same file).
+pub(super) fn looked_up(file: &Prepared<'_>, field: &Field) -> bool {
+    field
+        .reference
+        .is_some_and(|r| !matches!(r.to, "pipelines" | "stages") && r.to != file.target.table)
+}
+
+/// Work out, in one pass over the staged rows, everything the import needs to know of each:
+/// the id of every reference looked up by text, the row it matches in the store, the id a
+/// new row gets, and the references that found nothing. Returns how many rows matched.
+pub(super) fn build_ids(
+    store: &Store,
+    file: &Prepared<'_>,
+    options: &Options,
+) -> Result<usize, IngestError> {
+    let table = file.target.table;
+    let mut select = vec!["s.row_no".to_owned()];
+    let mut joins = Vec::new();
+    let mut params = Vec::new();
+    let mut unresolved = Vec::new();
+    for field in file.fields.iter().filter(|f| f.reference.is_some()) {
+        let key = &field.key;
+        let reference = field.reference.expect("filtered");
+        if !looked_up(file, field) {
+            select.push(format!("CAST(NULL AS BIGINT) AS \"{key}__id\""));
+            continue;
+        }
+        let mut ids = Vec::new();
+        for (i, lookup) in lookups(store, key, reference.to, options)?
+            .into_iter()
+            .enumerate()
+        {
+            let alias = format!("\"{key}_{i}\"");
+            joins.push(format!(
+                "LEFT JOIN ({}) {alias} ON {} = {alias}.k",
+                lookup.rows, lookup.staged
+            ));
+            params.extend(lookup.params);
+            ids.push(format!("{alias}.id"));
+        }
+        let id = if ids.is_empty() {
+            "CAST(NULL AS BIGINT)".to_owned()
+        } else {
+            format!("coalesce({})", ids.join(", "))
+        };
+        unresolved.push(format!(
+            "'{key}', CASE WHEN s.\"{key}\" IS NOT NULL AND {id} IS NULL THEN s.\"{key}\" END"
+        ));
+        select.push(format!("{id} AS \"{key}__id\""));
+    }
+    let target = match match_lookup(file, options) {
+        Some((lookup, condition, binds)) => {
+            joins.push(format!("LEFT JOIN ({lookup}) t ON {condition}"));
+            params.extend(binds);
+            "t.id"
+        }
+        None => "CAST(NULL AS BIGINT)",
+    };
+    select.push(format!("{target} AS target_id"));
+    // New rows keep the id they bring; the others take the next free ones, in file order.
+    let (brought, base) = if file.fields.iter().any(|f| f.key == "id") {
+        (
+            "CAST(s.id AS BIGINT)",
+            format!(
+                "greatest((SELECT coalesce(max(id), 0) FROM {table}), (SELECT coalesce(max(CAST(id AS BIGINT)), 0) FROM {TEXT}))"
+            ),
+        )
+    } else {
+        (
+            "CAST(NULL AS BIGINT)",
+            format!("(SELECT coalesce(max(id), 0) FROM {table})"),
+        )
+    };
+    select.push(format!(
+        "CASE WHEN {target} IS NOT NULL THEN NULL
+              WHEN {brought} IS NOT NULL THEN {brought}
+              ELSE {base} + row_number() OVER (PARTITION BY {target} IS NULL AND {brought} IS NULL ORDER BY s.row_no)
+         END AS new_id"
+    ));
+    // JSON merge patch drops the members that are null: only what found nothing remains.
+    select.push(if unresolved.is_empty() {
+        "CAST(NULL AS VARCHAR) AS unresolved".to_owned()
+    } else {
+        format!(
+            "nullif(CAST(json_merge_patch('{{}}', json_object({})) AS VARCHAR), '{{}}') AS unresolved",
+            unresolved.join(", ")
+        )
+    });
+    store.execute_with(
+        &format!(
+            "CREATE OR REPLACE TEMP TABLE {IDS} AS SELECT {} FROM {TEXT} s {}",
+            select.join(",\n "),
+            joins.join("\n ")
+        ),
+        &params,
+    )?;
+    let matched = store.query_with(
+        &format!("SELECT count(*) FROM {IDS} WHERE target_id IS NOT NULL"),
+        &[],
+    )?;
+    Ok(matched.rows[0][0].as_u64().unwrap_or(0) as usize)
+}
+
+/// Report the texts of reference `key` that found no row, and keep each on its staged row
+/// (`unresolved`, a JSON object of reference name to text).
+pub(super) fn note_unresolved(
+    store: &Store,
+    key: &str,
+    report: &mut FileReport,
+) -> Result<(), IngestError> {
+    let missing = store.query_with(
+        &format!(
+            "SELECT \"{key}\", count(*) FROM {STAGED}
+              WHERE \"{key}\" IS NOT NULL AND \"{key}__id\" IS NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+        ),
+        &[],
+    )?;
+    report
+        .unresolved
+        .extend(missing.rows.iter().map(|r| Unresolved {
+            column: key.to_owned(),
+            value: r[0].as_str().unwrap_or_default().to_owned(),
+            rows: r[1].as_u64().unwrap_or(0) as usize,
+        }));
+    store.execute_with(
+        &format!(
+            "UPDATE {IDS} SET unresolved = CAST(json_merge_patch(coalesce({IDS}.unresolved, '{{}}'), json_object(?, t.\"{key}\")) AS VARCHAR)
+               FROM {TEXT} t
+              WHERE {IDS}.row_no = t.row_no AND t.\"{key}\" IS NOT NULL AND {IDS}.\"{key}__id\" IS NULL"
+        ),
+        &[Param::Text(key.to_owned())],
+    )?;
+    Ok(())
+}
+
+/// References of a table to itself (a parent company, a referring contact) may name rows
+/// of the same file: they are resolved once the file's rows are in, then written.
+pub(super) fn resolve_self_references(
+    store: &Store,
+    file: &Prepared<'_>,
+    options: &Options,
+    report: &mut FileReport,
+) -> Result<(), IngestError> {
+    let table = file.target.table;
+    for field in &file.fields {
+        let Some(reference) = field.reference.filter(|r| r.to == table) else {
+            continue;
+        };
+        let (key, column) = (&field.key, reference.column);
+        resolve_by_keys(store, key, table, options)?;
+        store.execute_with(
+            &format!(
+                "UPDATE {table} t SET \"{column}\" = s.\"{key}__id\"
+                   FROM {STAGED} s
+                  WHERE t.id = coalesce(s.target_id, s.new_id) AND s.\"{key}__id\" IS NOT NULL
+                    AND t.\"{column}\" IS DISTINCT FROM s.\"{key}__id\""
+            ),
+            &[],
+        )?;
+        note_unresolved(store, key, report)?;
+        if file.target.column("custom").is_some() {
+            store.execute_with(
+                &format!(
+                    "UPDATE {table} t
+                        SET custom = CAST(json_merge_patch(coalesce(t.custom, '{{}}'), json_object('unresolved', json_object(?, s.\"{key}\"))) AS JSON)
+                       FROM {STAGED} s
+                      WHERE t.id = coalesce(s.target_id, s.new_id) AND s.\"{key}\" IS NOT NULL AND s.\"{key}__id\" IS NULL"
+                ),
+                &[Param::Text(key.to_owned())],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// How the staged texts of reference `key` find rows of `table`, tried in order: by
+/// external id within the source system, then by each of the table's text keys; each a
+/// subquery of (k, id) and the staged expression compared with k, with the subqueries'
+/// parameters. A merged row leads to its survivor.
+pub(super) fn lookups(
+    store: &Store,
+    key: &str,
+    table: &str,
+    options: &Options,
+) -> Result<Vec<Lookup>, IngestError> {
+    let target = Target::read(store, table)?;
+    let survivor = if target.column("merged_into_id").is_some() {
+        "coalesce(merged_into_id, id)"
+    } else {
+        "id"
+    };
+    let live = if target.column("deleted_at").is_some() {
+        "deleted_at IS NULL"
+    } else {
+        "TRUE"
+    };
+    let mut lookups = Vec::new();
+    if target.has_external_id() {
+        lookups.push(Lookup {
+            rows: format!(
+                "SELECT external_id AS k, min({survivor}) AS id FROM {table} WHERE source_system = ? AND {live} GROUP BY 1"
+            ),
+            staged: format!("s.\"{key}\""),
+            params: vec![Param::Text(options.source_system.clone())],
+        });
+    }
+    for expression in target::lookup_keys(table) {
+        let staged = if expression.starts_with("lower(") {
+            format!("lower(s.\"{key}\")")
+        } else {
+            format!("s.\"{key}\"")
+        };
+        lookups.push(Lookup {
+            rows: format!(
+                "SELECT {expression} AS k, min({survivor}) AS id FROM {table} WHERE {live} GROUP BY 1"
+            ),
+            staged,
+            params: vec![],
+        });
+    }
+    Ok(lookups)
+}
+
+/// One way a reference's text finds its row: a subquery of (k, id), the staged expression
+/// compared with k, and the subquery's parameters.
+#[derive(Debug)]
+pub(super) struct Lookup {
+    pub(super) rows: String,
+    pub(super) staged: String,
+    pub(super) params: Vec<Param>,
+}
+
+/// Find rows of `table` for the staged texts in `key` that have none yet, once rows of
+/// the same file are in the store (a parent company, a referring contact).
+pub(super) fn resolve_by_keys(
+    store: &Store,
+    key: &str,
+    table: &str,
+    options: &Options,
+) -> Result<(), IngestError> {
+    for Lookup {
+        rows,
+        staged,
+        params,
+    } in lookups(store, key, table, options)?
+    {
+        store.execute_with(
+            &format!(
+                "UPDATE {IDS} SET \"{key}__id\" = m.id
+                   FROM (SELECT s.row_no, l.id FROM {TEXT} s JOIN ({rows}) l ON {staged} = l.k) m
+                  WHERE {IDS}.row_no = m.row_no AND {IDS}.\"{key}__id\" IS NULL"
+            ),
+            &params,
+        )?;
+    }
+    Ok(())
+}
+
+/// Pipelines by name, created when missing; rows naming none get the first pipeline
+/// (created as "Sales" in an empty store).
+pub(super) fn resolve_pipelines(
+    store: &Store,
+    key: &str,
+    report: &mut FileReport,
+) -> Result<(), IngestError> {
+    let names = store.query_with(
+        &format!("SELECT DISTINCT \"{key}\" FROM {STAGED} WHERE \"{key}\" IS NOT NULL ORDER BY 1"),
+        &[],
+    )?;
+    for name in names.rows.iter().filter_map(|r| r[0].as_str()) {
+        let before = store.query_with(
+            "SELECT count(*) FROM pipelines WHERE lower(name) = lower(?)",
+            &[Param::Text(name.to_owned())],
+        )?;
+        let id = pipeline_named(store, name)?;
+        if before.rows[0][0].as_i64() == Some(0) {
+            report.created.push(format!("pipeline '{name}'"));
+        }
+        store.execute_with(
+            &format!(
+                "UPDATE {IDS} SET \"{key}__id\" = ? FROM {TEXT} t WHERE {IDS}.row_no = t.row_no AND t.\"{key}\" = ?"
+            ),
+            &[Param::Int(id), Param::Text(name.to_owned())],
+        )?;
+    }
+    let unnamed = store.query_with(
+        &format!("SELECT count(*) FROM {STAGED} WHERE \"{key}\" IS NULL"),
+        &[],
+    )?;
+    if unnamed.rows[0][0].as_i64() > Some(0) {
+        let first = store.query_with("SELECT min(id) FROM pipelines", &[])?;
+        let id = match first.rows[0][0].as_i64() {
+            Some(id) => id,
+            None => {
+                report.created.push("pipeline 'Sales'".into());
+                pipeline_named(store, "Sales")?
+            }
+        };
+        store.execute_with(
+            &format!(
+                "UPDATE {IDS} SET \"{key}__id\" = ? FROM {TEXT} t WHERE {IDS}.row_no = t.row_no AND t.\"{key}\" IS NULL"
+            ),
+            &[Param::Int(id)],
+        )?;
+    }
+    Ok(())
+}
+
+/// Stages by name within the row's pipeline; stages that do not exist are created after
+/// the pipeline's last, open ones first, their kind read from the label.
+pub(super) fn resolve_stages(
+    store: &Store,
+    key: &str,
+    pipeline: &str,
+    report: &mut FileReport,
+) -> Result<(), IngestError> {
+    let find = format!(
+        "UPDATE {IDS} SET \"{key}__id\" = m.id
+           FROM (SELECT s.row_no, st.id FROM {STAGED} s JOIN stages st
+                    ON st.pipeline_id = {pipeline} AND lower(st.name) = lower(trim(s.\"{key}\"))) m
+          WHERE {IDS}.row_no = m.row_no"
+    );
+    store.execute_with(&find, &[])?;
+    let missing = store.query_with(
+        &format!(
+            "SELECT {pipeline} AS p, trim(s.\"{key}\") AS name, min(s.row_no) AS first FROM {STAGED} s
+              WHERE s.\"{key}\" IS NOT NULL AND s.\"{key}__id\" IS NULL AND {pipeline} IS NOT NULL
+              GROUP BY 1, 2 ORDER BY 1, 3"
+        ),
+        &[],
+    )?;
+    let mut by_pipeline: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for row in &missing.rows {
+        let names = by_pipeline
+            .entry(row[0].as_i64().unwrap_or_default())
+            .or_default();
+        let name = row[1].as_str().unwrap_or_default().to_owned();
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+            names.push(name);
+        }
+    }
+    for (pipeline, mut names) in by_pipeline {
+        names.sort_by_key(|n| match stage_kind(n) {
+            "open" => 0,
+            "won" => 1,
+            _ => 2,
+        });
+        let open = names.iter().filter(|n| stage_kind(n) == "open").count();
+        let mut open_seen = 0;
+        for name in names {
+            let kind = stage_kind(&name);
+            let probability = match kind {
+                "won" => 1.0,
+                "lost" => 0.0,
+                _ => {
+                    open_seen += 1;
+                    (open_seen as f64 / (open + 1) as f64 * 100.0).round() / 100.0
+                }
+            };
+            store.execute_with(
+                "INSERT INTO stages (id, pipeline_id, name, position, probability, kind)
+                 SELECT (SELECT coalesce(max(id), 0) + 1 FROM stages), ?, ?,
+                        (SELECT coalesce(max(position), 0) + 1 FROM stages WHERE pipeline_id = ?), ?, ?",
+                &[
+                    Param::Int(pipeline),
+                    Param::Text(name.clone()),
+                    Param::Int(pipeline),
+                    Param::Float(probability),
+                    Param::Text(kind.to_owned()),
+                ],
+            )?;
+            report.created.push(format!("stage '{name}' ({kind})"));
+        }
+    }
+    store.execute_with(&find, &[])?;
+    Ok(())
+}
+
+/// The pipeline of a staged deal, as SQL: resolved from its name, or given as an id.
+pub(super) fn pipeline_sql(file: &Prepared<'_>) -> String {
+    if file.fields.iter().any(|f| f.key == "pipeline") {
+        "s.pipeline__id".to_owned()
+    } else {
+        "CAST(s.pipeline_id AS BIGINT)".to_owned()
+    }
+}
+
+/// How staged rows find the row they update, if the file has a key: a subquery of (id, k…)
+/// aliased `t`, the join condition, and the subquery's parameters.
+pub(super) fn match_lookup(
+    file: &Prepared<'_>,
+    options: &Options,
+) -> Option<(String, String, Vec<Param>)> {
+    let table = file.target.table;
+    let key = file.key_field().map(|k| file.fields[k].key.as_str())?;
+    let live = if file.target.column("merged_into_id").is_some() {
+        "WHERE deleted_at IS NULL AND merged_into_id IS NULL"
+    } else {
+        ""
+    };
+    Some(match key {
+        "id" => (
+            format!("SELECT id, id AS k FROM {table}"),
+            "t.k = CAST(s.id AS BIGINT)".to_owned(),
+            vec![],
+        ),
+        "external_id" if file.fields.iter().any(|f| f.key == "source_system") => (
+            format!("SELECT id, external_id AS k, source_system FROM {table}"),
+            "t.k = s.external_id AND t.source_system IS NOT DISTINCT FROM s.source_system"
+                .to_owned(),
+            vec![],
+        ),
+        "external_id" => (
+            format!("SELECT id, external_id AS k FROM {table} WHERE source_system = ?"),
+            "t.k = s.external_id".to_owned(),
+            vec![Param::Text(options.source_system.clone())],
+        ),
+        // Several rows may share a natural key: the oldest live one is the match.
+        "name" => (
+            format!("SELECT min(id) AS id, name AS k FROM {table} {live} GROUP BY 2"),
+            "t.k = s.name".to_owned(),
+            vec![],
+        ),
+        natural => (
+            format!(
+                "SELECT min(id) AS id, lower(\"{natural}\") AS k FROM {table} {live} GROUP BY 2"
+            ),
+            format!("t.k = lower(s.\"{natural}\")"),
+            vec![],
+        ),
+    })
+}

@@ -1,0 +1,263 @@
+//! Writing the staged rows: what each column gets, the updates, the inserts, the stage
+//! history synthesised for deals, and the quarantine file.
+
+use super::*;
+
+/// The value each target column gets from a staged row, as SQL over the alias `s`, with
+/// the parameters it binds, in order.
+pub(super) fn assignments(
+    file: &Prepared<'_>,
+    options: &Options,
+) -> Vec<(String, String, Vec<Param>)> {
+    let table = file.target.table;
+    let has_column = |c: &str| file.target.column(c).is_some();
+    let mapped = |k: &str| file.fields.iter().any(|f| f.key == k);
+    let now = || Param::Timestamp(options.now);
+    let mut out: Vec<(String, String, Vec<Param>)> = Vec::new();
+    for field in &file.fields {
+        if let Some(column) = &field.column {
+            let cast = format!("CAST(s.\"{}\" AS {})", field.key, column.sql_type);
+            let (sql, params) = match column.name.as_str() {
+                "id" => continue,
+                "created_at" => (format!("coalesce({cast}, ?)"), vec![now()]),
+                "updated_at" if mapped("created_at") => (
+                    format!("coalesce({cast}, CAST(s.created_at AS TIMESTAMP), ?)"),
+                    vec![now()],
+                ),
+                "updated_at" => (format!("coalesce({cast}, ?)"), vec![now()]),
+                "currency" => (format!("coalesce({cast}, ?)"), vec![Param::Text(options.currency.clone())]),
+                "role" if table == "users" => (format!("coalesce({cast}, 'rep')"), vec![]),
+                "status" if table == "deals" && mapped("stage") => (
+                    format!("coalesce({cast}, (SELECT kind FROM stages WHERE id = s.stage__id))"),
+                    vec![],
+                ),
+                "custom" if has_column("custom") => (
+                    format!(
+                        "CASE WHEN s.unresolved IS NULL THEN {cast}
+                              ELSE CAST(json_merge_patch(coalesce({cast}, '{{}}'), json_object('unresolved', CAST(s.unresolved AS JSON))) AS JSON) END"
+                    ),
+                    vec![],
+                ),
+                _ => match &column.default_sql {
+                    Some(default) => (format!("coalesce({cast}, {default})"), vec![]),
+                    None => (cast, vec![]),
+                },
+            };
+            out.push((column.name.clone(), sql, params));
+        } else if let Some(reference) = field.reference {
+            out.push((
+                reference.column.to_owned(),
+                format!("s.\"{}__id\"", field.key),
+                vec![],
+            ));
+        }
+    }
+    let missing = |c: &str| has_column(c) && !out.iter().any(|(name, _, _)| name == c);
+    let mut filled: Vec<(String, String, Vec<Param>)> = Vec::new();
+    if missing("source_system") {
+        filled.push((
+            "source_system".into(),
+            "?".into(),
+            vec![Param::Text(options.source_system.clone())],
+        ));
+    }
+    if missing("created_at") && file.target.column("created_at").is_some_and(|c| c.required) {
+        filled.push(("created_at".into(), "?".into(), vec![now()]));
+    }
+    if missing("updated_at") && file.target.column("updated_at").is_some_and(|c| c.required) {
+        let created = if mapped("created_at") {
+            "coalesce(CAST(s.created_at AS TIMESTAMP), ?)"
+        } else {
+            "?"
+        };
+        filled.push(("updated_at".into(), created.into(), vec![now()]));
+    }
+    if missing("currency") && matches!(table, "deals" | "orders") {
+        filled.push((
+            "currency".into(),
+            "?".into(),
+            vec![Param::Text(options.currency.clone())],
+        ));
+    }
+    if missing("synthesised") && table == "deal_stage_history" {
+        filled.push(("synthesised".into(), "false".into(), vec![]));
+    }
+    if missing("role") && table == "users" {
+        filled.push(("role".into(), "'rep'".into(), vec![]));
+    }
+    if missing("status") && table == "deals" && mapped("stage") {
+        filled.push((
+            "status".into(),
+            "(SELECT kind FROM stages WHERE id = s.stage__id)".into(),
+            vec![],
+        ));
+    }
+    if missing("custom") && file.fields.iter().any(|f| f.reference.is_some()) {
+        filled.push((
+            "custom".into(),
+            "CASE WHEN s.unresolved IS NOT NULL THEN CAST(json_object('unresolved', CAST(s.unresolved AS JSON)) AS JSON) END".into(),
+            vec![],
+        ));
+    }
+    out.extend(filled);
+    out
+}
+
+/// Update matched rows where a value differs; returns how many changed. Keys (`id`,
+/// `source_system`, `external_id`) are never rewritten, a reference that found nothing
+/// keeps the row's current one, and `updated_at` moves to the import's instant when the
+/// file does not give it.
+pub(super) fn update_matched(
+    store: &Store,
+    file: &Prepared<'_>,
+    options: &Options,
+) -> Result<usize, IngestError> {
+    let table = file.target.table;
+    let keep = ["id", "source_system", "external_id", "created_at"];
+    let mapped_updated = file.fields.iter().any(|f| f.key == "updated_at");
+    let mut sets = Vec::new();
+    let mut differs = Vec::new();
+    let mut params = Vec::new();
+    let mut select = Vec::new();
+    for (column, sql, binds) in assignments(file, options) {
+        let auto = |c: &str| !file.fields.iter().any(|f| f.key == c);
+        if keep.contains(&column.as_str())
+            || (column == "updated_at" && !mapped_updated)
+            || (column == "custom" && auto("custom"))
+        {
+            continue;
+        }
+        let is_reference = file
+            .fields
+            .iter()
+            .any(|f| f.reference.is_some_and(|r| r.column == column));
+        select.push(format!("{sql} AS \"{column}\""));
+        params.extend(binds);
+        let value = if is_reference {
+            format!("coalesce(n.\"{column}\", t.\"{column}\")")
+        } else {
+            format!("n.\"{column}\"")
+        };
+        differs.push(format!("t.\"{column}\" IS DISTINCT FROM {value}"));
+        sets.push(format!("\"{column}\" = {value}"));
+    }
+    if sets.is_empty() {
+        return Ok(0);
+    }
+    if file.target.column("updated_at").is_some() && !mapped_updated {
+        // Bound inside the subquery, so every placeholder is in one place, in order.
+        select.push("? AS import_instant".into());
+        params.push(Param::Timestamp(options.now));
+        sets.push("updated_at = n.import_instant".into());
+    }
+    let sql = format!(
+        "UPDATE {table} t SET {}
+           FROM (SELECT s.target_id, {} FROM {STAGED} s WHERE s.target_id IS NOT NULL) n
+          WHERE t.id = n.target_id AND ({})",
+        sets.join(", "),
+        select.join(", "),
+        differs.join(" OR ")
+    );
+    Ok(store.execute_with(&sql, &params)?)
+}
+
+/// Insert the rows not matched, with the ids they bring or the next free ones; returns
+/// how many.
+pub(super) fn insert_new(
+    store: &Store,
+    file: &Prepared<'_>,
+    options: &Options,
+) -> Result<usize, IngestError> {
+    let table = file.target.table;
+    let assignments = assignments(file, options);
+    let columns: Vec<String> = std::iter::once("id".to_owned())
+        .chain(assignments.iter().map(|(c, _, _)| format!("\"{c}\"")))
+        .collect();
+    let values: Vec<String> = std::iter::once("s.new_id".to_owned())
+        .chain(assignments.iter().map(|(_, sql, _)| sql.clone()))
+        .collect();
+    let params: Vec<Param> = assignments.into_iter().flat_map(|(_, _, p)| p).collect();
+    let sql = format!(
+        "INSERT INTO {table} ({}) SELECT {} FROM {STAGED} s WHERE s.target_id IS NULL ORDER BY s.new_id",
+        columns.join(", "),
+        values.join(", ")
+    );
+    Ok(store.execute_with(&sql, &params)?)
+}
+
+/// Give every deal without a stage history one built from its timestamps: an open deal has
+/// been in its stage since it was created; a closed deal went from its pipeline's first
+/// stage, at creation, to its closing stage, at its close.
+pub(super) fn synthesise_history(store: &Store) -> Result<(), IngestError> {
+    store.execute_with(
+        &format!(
+            "INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, exited_at, changed_by, synthesised)
+             WITH new_deals AS (
+                 SELECT d.* FROM deals d JOIN {STAGED} s ON s.new_id = d.id
+                  WHERE s.target_id IS NULL
+                    AND NOT EXISTS (SELECT 1 FROM deal_stage_history h WHERE h.deal_id = d.id)),
+             first_stage AS (
+                 SELECT pipeline_id, arg_min(id, position) AS id FROM stages WHERE kind = 'open' GROUP BY 1),
+             visits AS (
+                 SELECT id AS deal_id, stage_id, created_at AS entered_at, CAST(NULL AS TIMESTAMP) AS exited_at
+                   FROM new_deals WHERE status = 'open' OR status IS NULL
+                 UNION ALL
+                 SELECT d.id, f.id, d.created_at, coalesce(d.closed_at, d.created_at)
+                   FROM new_deals d JOIN first_stage f ON f.pipeline_id = d.pipeline_id
+                  WHERE d.status IN ('won', 'lost')
+                 UNION ALL
+                 SELECT id, stage_id, coalesce(closed_at, created_at), NULL
+                   FROM new_deals WHERE status IN ('won', 'lost'))
+             SELECT (SELECT coalesce(max(id), 0) FROM deal_stage_history)
+                    + row_number() OVER (ORDER BY deal_id, entered_at, exited_at NULLS LAST),
+                    deal_id, stage_id, entered_at, exited_at, NULL, true
+               FROM visits"
+        ),
+        &[],
+    )?;
+    Ok(())
+}
+
+/// Write a file's rejected rows beside it, as `<file>.rejected.csv`: row number, reason,
+/// then the row as it was. A file with no rejected rows has no quarantine (an old one is
+/// removed, so what is there always belongs to the last import).
+pub(super) fn write_quarantine(
+    file: &Prepared<'_>,
+    rejects: &Rejects,
+) -> Result<Option<PathBuf>, IngestError> {
+    let mut name = file.map.path.as_os_str().to_owned();
+    name.push(".rejected.csv");
+    let path = PathBuf::from(name);
+    if rejects.is_empty() {
+        if path.exists() {
+            let _ = std::fs::remove_file(&path);
+        }
+        return Ok(None);
+    }
+    let bad = |e: String| IngestError::File {
+        path: path.clone(),
+        problem: format!("cannot be written: {e}"),
+    };
+    // A rejected row may have more fields than the header: that can be why it was rejected.
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_path(&path)
+        .map_err(|e| bad(e.to_string()))?;
+    let header: Vec<&str> = ["row", "reason"]
+        .into_iter()
+        .chain(file.sheet.headers.iter().map(String::as_str))
+        .collect();
+    writer
+        .write_record(&header)
+        .map_err(|e| bad(e.to_string()))?;
+    for (row, reason, fields) in rejects {
+        let mut record = vec![row.to_string(), reason.clone()];
+        record.extend(fields.iter().cloned());
+        record.resize(header.len().max(record.len()), String::new());
+        writer
+            .write_record(&record)
+            .map_err(|e| bad(e.to_string()))?;
+    }
+    writer.flush().map_err(|e| bad(e.to_string()))?;
+    Ok(Some(path))
+}
