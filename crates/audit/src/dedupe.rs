@@ -246,16 +246,7 @@ const NICKNAMES: &[(&str, &str)] = &[
 /// Lowercase ASCII letters and digits only, accents folded.
 pub fn fold(text: &str) -> String {
     text.chars()
-        .map(|c| match c {
-            'á' | 'à' | 'ä' | 'â' | 'Á' | 'À' | 'Ä' | 'Â' => 'a',
-            'é' | 'è' | 'ë' | 'ê' | 'É' | 'È' | 'Ë' | 'Ê' => 'e',
-            'í' | 'ì' | 'ï' | 'î' | 'Í' | 'Ì' | 'Ï' | 'Î' => 'i',
-            'ó' | 'ò' | 'ö' | 'ô' | 'Ó' | 'Ò' | 'Ö' | 'Ô' => 'o',
-            'ú' | 'ù' | 'ü' | 'û' | 'Ú' | 'Ù' | 'Ü' | 'Û' => 'u',
-            'ñ' | 'Ñ' => 'n',
-            'ç' | 'Ç' => 'c',
-            other => other.to_ascii_lowercase(),
-        })
+        .map(embudo_model::text::fold_char)
         .filter(char::is_ascii_alphanumeric)
         .collect()
 }

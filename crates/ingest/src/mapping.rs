@@ -85,7 +85,30 @@ pub struct StageSpec {
     pub kind: Option<String>,
 }
 
+impl FileMap {
+    /// `path` filling `entity` with `columns`, without value maps, defaults or formats.
+    pub fn new(path: &Path, entity: &str, columns: BTreeMap<String, String>) -> FileMap {
+        FileMap {
+            path: path.to_path_buf(),
+            entity: entity.to_owned(),
+            sheet: None,
+            date_format: None,
+            columns,
+            values: BTreeMap::new(),
+            defaults: BTreeMap::new(),
+        }
+    }
+}
+
 impl Mapping {
+    /// A mapping of one file.
+    pub fn single(file: FileMap) -> Mapping {
+        Mapping {
+            files: vec![file],
+            ..Mapping::default()
+        }
+    }
+
     /// Read a mapping file; file paths in it become relative to its folder.
     pub fn read(path: &Path) -> Result<Mapping, IngestError> {
         let text = std::fs::read_to_string(path).map_err(|e| IngestError::File {
@@ -814,17 +837,8 @@ pub fn normalise_header(header: &str) -> String {
     let folded: String = header
         .trim_start_matches('\u{feff}')
         .chars()
-        .map(|c| match c {
-            'á' | 'à' | 'ä' | 'â' | 'Á' | 'À' | 'Ä' | 'Â' => 'a',
-            'é' | 'è' | 'ë' | 'ê' | 'É' | 'È' | 'Ë' | 'Ê' => 'e',
-            'í' | 'ì' | 'ï' | 'î' | 'Í' | 'Ì' | 'Ï' | 'Î' => 'i',
-            'ó' | 'ò' | 'ö' | 'ô' | 'Ó' | 'Ò' | 'Ö' | 'Ô' => 'o',
-            'ú' | 'ù' | 'ü' | 'û' | 'Ú' | 'Ù' | 'Ü' | 'Û' => 'u',
-            'ñ' | 'Ñ' => 'n',
-            'ç' | 'Ç' => 'c',
-            c if c.is_alphanumeric() => c.to_ascii_lowercase(),
-            _ => ' ',
-        })
+        .map(embudo_model::text::fold_char)
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
         .collect();
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }

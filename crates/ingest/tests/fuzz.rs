@@ -59,18 +59,8 @@ proptest! {
         let store = Store::open(dir.path().join("fuzz.duckdb")).unwrap();
         let Ok(sheet) = read::read(&path, None) else { return Ok(()) };
         let target = Target::read(&store, entity).unwrap();
-        let mapping = Mapping {
-            files: vec![FileMap {
-                path: path.clone(),
-                entity: entity.into(),
-                sheet: None,
-                date_format: None,
-                columns: mapping::guess(&target, &sheet.headers, None),
-                values: Default::default(),
-                defaults: Default::default(),
-            }],
-            ..Mapping::default()
-        };
+        let columns = mapping::guess(&target, &sheet.headers, None);
+        let mapping = Mapping::single(FileMap::new(&path, entity, columns));
         let _ = load::import(&store, &mapping, &options(), &mut |_| Ok(()));
     }
 }

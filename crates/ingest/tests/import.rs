@@ -52,14 +52,11 @@ impl Fixture {
     ) -> Result<Report, IngestError> {
         let sheet = read::read(path, None)?;
         let target = Target::read(&self.store, entity)?;
-        let mapping = Mapping {
-            files: vec![file_map(
-                path,
-                entity,
-                mapping::guess(&target, &sheet.headers, preset),
-            )],
-            ..Mapping::default()
-        };
+        let mapping = Mapping::single(FileMap::new(
+            path,
+            entity,
+            mapping::guess(&target, &sheet.headers, preset),
+        ));
         load::import(&self.store, &mapping, &options(), &mut |_| Ok(()))
     }
 
@@ -69,22 +66,6 @@ impl Fixture {
 
     fn one(&self, sql: &str) -> serde_json::Value {
         self.rows(sql).remove(0).remove(0)
-    }
-}
-
-fn file_map(
-    path: &Path,
-    entity: &str,
-    columns: std::collections::BTreeMap<String, String>,
-) -> FileMap {
-    FileMap {
-        path: path.to_path_buf(),
-        entity: entity.into(),
-        sheet: None,
-        date_format: None,
-        columns,
-        values: Default::default(),
-        defaults: Default::default(),
     }
 }
 
@@ -240,16 +221,13 @@ fn dates_that_read_two_ways_ask_for_a_date_format() {
     );
     let sheet = read::read(&path, None).unwrap();
     let target = Target::read(&f.store, "companies").unwrap();
-    let mut map = file_map(
+    let mut map = FileMap::new(
         &path,
         "companies",
         mapping::guess(&target, &sheet.headers, None),
     );
     map.date_format = Some("D/M/Y".into());
-    let mapping = Mapping {
-        files: vec![map],
-        ..Mapping::default()
-    };
+    let mapping = Mapping::single(map);
     load::import(&f.store, &mapping, &options(), &mut |_| Ok(())).unwrap();
     assert_eq!(
         f.one("SELECT string_agg(CAST(CAST(created_at AS DATE) AS VARCHAR), ',' ORDER BY id) FROM companies"),
@@ -303,12 +281,9 @@ fn workbooks_are_read_with_their_dates_and_numbers() {
     let read = read::read(&path, Some("Deals")).unwrap();
     assert_eq!(read.headers, ["Deal Name", "Stage", "Amount", "Created"]);
     let target = Target::read(&f.store, "deals").unwrap();
-    let mut map = file_map(&path, "deals", mapping::guess(&target, &read.headers, None));
+    let mut map = FileMap::new(&path, "deals", mapping::guess(&target, &read.headers, None));
     map.sheet = Some("Deals".into());
-    let mapping = Mapping {
-        files: vec![map],
-        ..Mapping::default()
-    };
+    let mapping = Mapping::single(map);
     load::import(&f.store, &mapping, &options(), &mut |_| Ok(())).unwrap();
     assert_eq!(
         f.one("SELECT name || '|' || amount || '|' || CAST(created_at AS VARCHAR) || '|' || status FROM deals"),
@@ -421,12 +396,12 @@ fn an_import_stopped_or_failing_midway_leaves_every_table_unchanged() {
     );
     let mapping = Mapping {
         files: vec![
-            file_map(
+            FileMap::new(
                 &companies,
                 "companies",
                 [("name".to_owned(), "name".to_owned())].into(),
             ),
-            file_map(
+            FileMap::new(
                 &stages,
                 "stages",
                 [
@@ -470,10 +445,7 @@ fn an_import_stopped_or_failing_midway_leaves_every_table_unchanged() {
     };
     let report = load::import(
         &f.store,
-        &Mapping {
-            files: vec![mapping.files[0].clone()],
-            ..Mapping::default()
-        },
+        &Mapping::single(mapping.files[0].clone()),
         &dry,
         &mut |_| Ok(()),
     )
@@ -512,7 +484,7 @@ fn every_table_exported_to_csv_imports_into_an_empty_store_identically() {
             sheet.headers.len(),
             "{table}: every column maps to itself"
         );
-        files.push(file_map(&path, table, columns));
+        files.push(FileMap::new(&path, table, columns));
     }
     let mapping = Mapping {
         files,

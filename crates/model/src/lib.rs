@@ -8,11 +8,13 @@
 //! - [`money`]: [`Money`], an exact amount in cents, because `DECIMAL(18,2)` must not round.
 //! - [`table`]: [`Table`], a named-column grid of JSON cells, the shape every query result
 //!   and report section takes on its way to a terminal, CSV or JSON.
+//! - [`text`]: accent folding, shared by everything that matches what people typed.
 
 pub mod entities;
 pub mod labels;
 pub mod money;
 pub mod table;
+pub mod text;
 
 pub use entities::*;
 pub use labels::Label;

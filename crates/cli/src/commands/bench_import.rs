@@ -81,18 +81,7 @@ fn timed_import(store: &Store, entity: &str, path: &Path) -> Result<(f64, load::
     let started = Instant::now();
     let sheet = read::read(path, None)?;
     let columns = mapping::guess(&Target::read(store, entity)?, &sheet.headers, None);
-    let mapping = Mapping {
-        files: vec![FileMap {
-            path: path.to_path_buf(),
-            entity: entity.into(),
-            sheet: None,
-            date_format: None,
-            columns,
-            values: Default::default(),
-            defaults: Default::default(),
-        }],
-        ..Mapping::default()
-    };
+    let mapping = Mapping::single(FileMap::new(path, entity, columns));
     let options = Options {
         source_system: "bench".into(),
         now: chrono::Utc::now().naive_utc(),

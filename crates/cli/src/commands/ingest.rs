@@ -42,18 +42,13 @@ pub fn import(config: &Config, args: &ImportArgs) -> Result<()> {
                 .context("give ENTITY and FILE, or --map MAPPING")?;
             let sheet = read::read(file, args.sheet.as_deref())?;
             let target = Target::read(&store, entity)?;
+            let columns = mapping::guess(&target, &sheet.headers, preset);
+            let mut file_map = FileMap::new(file, entity, columns);
+            file_map.sheet = args.sheet.clone();
+            file_map.date_format = args.date_format.clone();
             let mapping = Mapping {
                 source_system: Some(source_system.clone()),
-                files: vec![FileMap {
-                    path: file.to_path_buf(),
-                    entity: entity.to_owned(),
-                    sheet: args.sheet.clone(),
-                    date_format: args.date_format.clone(),
-                    columns: mapping::guess(&target, &sheet.headers, preset),
-                    values: Default::default(),
-                    defaults: Default::default(),
-                }],
-                pipeline: None,
+                ..Mapping::single(file_map)
             };
             if args.dry_run {
                 print_guess(config, &mapping.files[0], &sheet.headers)?;
