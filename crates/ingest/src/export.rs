@@ -12,12 +12,12 @@ use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
 
-/// What a table is written as.
+/// What a table is streamed as ([`table_to_xlsx`] and [`table_to_parquet`] write files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,
+    /// An array of objects, one per row.
     Json,
-    Xlsx,
 }
 
 /// Rows a worksheet holds below its header.
@@ -42,8 +42,9 @@ pub fn table(
     match format {
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(out);
+            let mut header = true;
             store.query_batches(&sql, &[], &mut |columns, rows| {
-                if written == 0 && rows.is_empty() {
+                if std::mem::take(&mut header) {
                     writer.write_record(columns).map_err(io)?;
                 }
                 for row in rows {
@@ -68,11 +69,6 @@ pub fn table(
                 Ok(())
             })?;
             out.write_all(b"\n]\n").map_err(|e| io(e.into()))?;
-        }
-        Format::Xlsx => {
-            return Err(IngestError::Mapping(
-                "XLSX is written to a file: use table_to_xlsx".into(),
-            ));
         }
     }
     Ok(written)
@@ -234,7 +230,7 @@ fn text(value: &Value) -> String {
 }
 
 fn io(e: csv::Error) -> StoreError {
-    StoreError::Interrupted(format!("writing the export: {e}"))
+    StoreError::Consumer(format!("writing the export: {e}"))
 }
 
 fn xlsx(e: rust_xlsxwriter::XlsxError) -> IngestError {
@@ -242,5 +238,5 @@ fn xlsx(e: rust_xlsxwriter::XlsxError) -> IngestError {
 }
 
 fn xlsx_store(e: rust_xlsxwriter::XlsxError) -> StoreError {
-    StoreError::Interrupted(format!("writing the workbook: {e}"))
+    StoreError::Consumer(format!("writing the workbook: {e}"))
 }

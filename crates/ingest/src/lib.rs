@@ -7,9 +7,10 @@
 //! - [`target`]: the canonical tables as import targets: columns, types, references.
 //! - [`load`]: one import, all files in one transaction: parse, quarantine bad rows,
 //!   resolve references, create missing stages, insert or update, synthesise stage history.
-//! - [`export`]: any table or report to CSV, JSON or XLSX.
+//! - [`export`]: any table to CSV, JSON, XLSX or Parquet, and rows (a report's sections)
+//!   to Parquet.
 //!
-//! Nothing here reads a file twice or writes outside one transaction; a row that cannot be
+//! An import reads each file once and writes inside one transaction; a row that cannot be
 //! imported is written to `<file>.rejected.csv` with its row number and reason.
 
 pub mod export;

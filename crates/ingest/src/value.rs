@@ -126,9 +126,12 @@ pub fn parse_datetime(text: &str, order: Option<DateOrder>) -> Option<NaiveDateT
 
 /// `2025-01-31` (or with `/`), then nothing, a time, or a time with an offset.
 fn parse_iso(text: &str) -> Option<NaiveDateTime> {
-    let separator = if text.as_bytes()[4] == b'/' { "/" } else { "-" };
-    let date =
-        NaiveDate::parse_from_str(&text[..10], &format!("%Y{separator}%m{separator}%d")).ok()?;
+    let bytes = text.as_bytes();
+    if bytes[7] != bytes[4] || !text.is_char_boundary(10) {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| digits(text.get(range)?);
+    let date = NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)?;
     let rest = &text[10..];
     if rest.is_empty() {
         return Some(date.and_time(NaiveTime::MIN));

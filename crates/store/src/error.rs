@@ -32,6 +32,10 @@ pub enum StoreError {
     #[error("table {table}: {problem}")]
     Columns { table: String, problem: String },
 
+    /// Whoever was handed streamed rows could not take them (a full disk, a closed pipe).
+    #[error("{0}")]
+    Consumer(String),
+
     /// The thread producing records for a bulk load stopped without finishing.
     #[error("the bulk load was interrupted: {0}")]
     Interrupted(String),
