@@ -1,0 +1,182 @@
+//! The features of every deal open at an instant `t`, as they were at `t`.
+//!
+//! Nothing here reads a row dated after `t`: the stage is the visit current at `t` in
+//! `deal_stage_history`; an amount or owner changed after `t` is read back from the old
+//! value of the first such change in `deal_changes`; activities count only when completed
+//! (or scheduled) by `t`; an owner's close rate and a pipeline's typical cycle come from
+//! deals closed by `t`. A deal counts as open at `t` when it was created by then and not
+//! yet closed — whatever it is now.
+
+use crate::ForecastError;
+use chrono::NaiveDateTime;
+use embudo_store::{Param, Store};
+use serde::Serialize;
+use serde_json::Value;
+
+/// One deal as it stood at the instant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DealFeatures {
+    pub deal_id: i64,
+    pub pipeline_id: i64,
+    /// The stage the deal was in at the instant, its position and default probability.
+    pub stage_id: i64,
+    pub stage_position: i64,
+    pub stage_probability: f64,
+    /// The furthest open stage reached by then (position).
+    pub furthest_position: i64,
+    pub days_in_stage: f64,
+    pub age_days: f64,
+    /// Median days from creation to a win in the pipeline, over deals won by then (`None`
+    /// before the first win).
+    pub typical_cycle_days: Option<f64>,
+    /// The amount at the instant (`None`: not set then).
+    pub amount: Option<f64>,
+    pub source: Option<String>,
+    pub deal_type: Option<String>,
+    /// The owner at the instant, and how their deals closed before it.
+    pub owner_id: Option<i64>,
+    pub owner_won: i64,
+    pub owner_closed: i64,
+    pub activities_14d: i64,
+    pub activities_30d: i64,
+    /// Days since the last completed activity (`None`: none yet).
+    pub days_since_activity: Option<f64>,
+    /// An activity was scheduled by then and not done by then.
+    pub next_activity_scheduled: bool,
+    /// Times the expected close date was moved later, by then.
+    pub close_date_pushes: i64,
+}
+
+impl DealFeatures {
+    /// The owner's close rate before the instant (`None`: nothing closed yet).
+    pub fn owner_close_rate(&self) -> Option<f64> {
+        (self.owner_closed > 0).then(|| self.owner_won as f64 / self.owner_closed as f64)
+    }
+
+    /// The deal's age as a share of its pipeline's typical cycle.
+    pub fn age_ratio(&self) -> Option<f64> {
+        self.typical_cycle_days
+            .filter(|days| *days > 0.0)
+            .map(|days| self.age_days / days)
+    }
+}
+
+/// Every deal open at `at`, as it stood then, by id.
+pub fn at(store: &Store, at: NaiveDateTime) -> Result<Vec<DealFeatures>, ForecastError> {
+    let table = store.query_with(SQL, &[Param::Timestamp(at)])?;
+    Ok(table.rows.iter().map(|row| from_row(row)).collect())
+}
+
+const SQL: &str = "
+WITH live AS (
+    SELECT * FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
+),
+open_deals AS (
+    SELECT * FROM live
+     WHERE created_at <= $1 AND (closed_at IS NULL OR closed_at > $1)
+),
+current_visit AS (
+    SELECT h.deal_id, arg_max(h.stage_id, h.entered_at) AS stage_id, max(h.entered_at) AS entered_at
+      FROM deal_stage_history h JOIN open_deals d ON d.id = h.deal_id
+     WHERE h.entered_at <= $1
+     GROUP BY 1
+),
+furthest AS (
+    SELECT h.deal_id, max(s.position) AS position
+      FROM deal_stage_history h JOIN open_deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id
+     WHERE h.entered_at <= $1 AND s.kind = 'open'
+     GROUP BY 1
+),
+later_change AS (
+    -- The first change after the instant of each tracked field holds the value at the
+    -- instant, unset included (arg_min would skip a null old value and let today's through).
+    SELECT c.deal_id, c.field, arg_min_null(c.old_value, c.changed_at) AS value_then
+      FROM deal_changes c JOIN open_deals d ON d.id = c.deal_id
+     WHERE c.changed_at > $1 AND c.field IN ('amount', 'owner_id')
+     GROUP BY 1, 2
+),
+pushes AS (
+    SELECT c.deal_id, count(*) AS pushes
+      FROM deal_changes c JOIN open_deals d ON d.id = c.deal_id
+     WHERE c.field = 'expected_close_date' AND c.changed_at <= $1
+       AND TRY_CAST(c.new_value AS DATE) > TRY_CAST(c.old_value AS DATE)
+     GROUP BY 1
+),
+activity AS (
+    SELECT a.deal_id,
+           count(*) FILTER (WHERE a.completed_at > $1 - INTERVAL 14 DAY AND a.completed_at <= $1) AS done_14,
+           count(*) FILTER (WHERE a.completed_at > $1 - INTERVAL 30 DAY AND a.completed_at <= $1) AS done_30,
+           max(a.completed_at) FILTER (WHERE a.completed_at <= $1) AS last_done,
+           count(*) FILTER (WHERE a.created_at <= $1 AND a.due_at > $1
+                              AND (a.completed_at IS NULL OR a.completed_at > $1)) AS scheduled
+      FROM activities a JOIN open_deals d ON d.id = a.deal_id
+     GROUP BY 1
+),
+owner_record AS (
+    SELECT owner_id, count(*) FILTER (WHERE status = 'won') AS won, count(*) AS closed
+      FROM live WHERE closed_at <= $1 AND status IN ('won', 'lost')
+     GROUP BY 1
+),
+typical_cycle AS (
+    SELECT pipeline_id, median(date_diff('second', created_at, closed_at) / 86400.0) AS days
+      FROM live WHERE status = 'won' AND closed_at <= $1
+     GROUP BY 1
+),
+featured AS (
+    SELECT d.id, d.pipeline_id, v.stage_id, s.position, s.probability,
+           coalesce(f.position, s.position) AS furthest,
+           date_diff('second', v.entered_at, $1) / 86400.0 AS days_in_stage,
+           date_diff('second', d.created_at, $1) / 86400.0 AS age_days,
+           cy.days AS typical_cycle,
+           TRY_CAST(CASE WHEN am.deal_id IS NULL THEN CAST(d.amount AS VARCHAR) ELSE am.value_then END AS DOUBLE) AS amount,
+           d.source, d.deal_type,
+           TRY_CAST(CASE WHEN ow.deal_id IS NULL THEN CAST(d.owner_id AS VARCHAR) ELSE ow.value_then END AS BIGINT) AS owner_then,
+           coalesce(ac.done_14, 0) AS done_14, coalesce(ac.done_30, 0) AS done_30,
+           date_diff('second', ac.last_done, $1) / 86400.0 AS since_last,
+           coalesce(ac.scheduled, 0) > 0 AS scheduled,
+           coalesce(p.pushes, 0) AS pushes
+      FROM open_deals d
+      JOIN current_visit v ON v.deal_id = d.id
+      JOIN stages s ON s.id = v.stage_id
+      LEFT JOIN furthest f ON f.deal_id = d.id
+      LEFT JOIN later_change am ON am.deal_id = d.id AND am.field = 'amount'
+      LEFT JOIN later_change ow ON ow.deal_id = d.id AND ow.field = 'owner_id'
+      LEFT JOIN pushes p ON p.deal_id = d.id
+      LEFT JOIN activity ac ON ac.deal_id = d.id
+      LEFT JOIN typical_cycle cy ON cy.pipeline_id = d.pipeline_id
+)
+SELECT x.id, x.pipeline_id, x.stage_id, x.position, x.probability, x.furthest, x.days_in_stage,
+       x.age_days, x.typical_cycle, x.amount, x.source, x.deal_type, x.owner_then,
+       coalesce(r.won, 0), coalesce(r.closed, 0), x.done_14, x.done_30, x.since_last,
+       x.scheduled, x.pushes
+  FROM featured x LEFT JOIN owner_record r ON r.owner_id = x.owner_then
+ ORDER BY x.id
+";
+
+fn from_row(row: &[Value]) -> DealFeatures {
+    let int = |i: usize| row[i].as_i64().unwrap_or_default();
+    let float = |i: usize| row[i].as_f64();
+    let text = |i: usize| row[i].as_str().map(str::to_owned);
+    DealFeatures {
+        deal_id: int(0),
+        pipeline_id: int(1),
+        stage_id: int(2),
+        stage_position: int(3),
+        stage_probability: float(4).unwrap_or_default(),
+        furthest_position: int(5),
+        days_in_stage: float(6).unwrap_or_default(),
+        age_days: float(7).unwrap_or_default(),
+        typical_cycle_days: float(8),
+        amount: float(9),
+        source: text(10),
+        deal_type: text(11),
+        owner_id: row[12].as_i64(),
+        owner_won: int(13),
+        owner_closed: int(14),
+        activities_14d: int(15),
+        activities_30d: int(16),
+        days_since_activity: float(17),
+        next_activity_scheduled: row[18].as_bool().unwrap_or(false),
+        close_date_pushes: int(19),
+    }
+}

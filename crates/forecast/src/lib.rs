@@ -1,0 +1,16 @@
+//! Forecasting: each deal's chance of being won, learned from the business's own closed
+//! deals, and what the pipeline will bring.
+//!
+//! - [`features`]: what was known of each open deal at an instant — stage, furthest stage,
+//!   time in stage, age against the pipeline's typical cycle, amount, source, type, the
+//!   owner's close rate, recent activity, close-date pushes — read only from rows dated at
+//!   or before that instant, so a past instant sees exactly what it saw then.
+
+pub mod features;
+
+/// What can go wrong in a forecast.
+#[derive(Debug, thiserror::Error)]
+pub enum ForecastError {
+    #[error(transparent)]
+    Store(#[from] embudo_store::StoreError),
+}
