@@ -5,8 +5,14 @@
 //!   time in stage, age against the pipeline's typical cycle, amount, source, type, the
 //!   owner's close rate, recent activity, close-date pushes — read only from rows dated at
 //!   or before that instant, so a past instant sees exactly what it saw then.
+//! - [`logistic`]: L2-regularised logistic regression fitted by Newton's method, with each
+//!   feature's signed contribution for a deal.
+//! - [`skill`]: AUC, Brier score and the reliability table, the measures a model must
+//!   beat the stage probabilities on before it is used.
 
 pub mod features;
+pub mod logistic;
+pub mod skill;
 
 /// What can go wrong in a forecast.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,119 @@
+//! How good probabilities are: AUC (do wins rank above losses), the Brier score (mean
+//! squared error of the probability), and a reliability table (predicted against observed
+//! rates, ten bins).
+
+use serde::Serialize;
+
+/// The chance that a random win is scored above a random loss (ties count half); `None`
+/// without both wins and losses.
+pub fn auc(scores: &[f64], wins: &[bool]) -> Option<f64> {
+    let mut ranked: Vec<(f64, bool)> = scores.iter().copied().zip(wins.iter().copied()).collect();
+    ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let positives = wins.iter().filter(|w| **w).count() as f64;
+    let negatives = wins.len() as f64 - positives;
+    if positives == 0.0 || negatives == 0.0 {
+        return None;
+    }
+    // Sum of the wins' ranks, tied scores sharing their average rank (Mann–Whitney).
+    let mut rank_sum = 0.0;
+    let mut start = 0;
+    while start < ranked.len() {
+        let end = (start..ranked.len())
+            .find(|&i| ranked[i].0 != ranked[start].0)
+            .unwrap_or(ranked.len());
+        let average_rank = (start + end + 1) as f64 / 2.0;
+        rank_sum += ranked[start..end].iter().filter(|(_, w)| *w).count() as f64 * average_rank;
+        start = end;
+    }
+    Some((rank_sum - positives * (positives + 1.0) / 2.0) / (positives * negatives))
+}
+
+/// Mean of (probability − outcome)²; `None` for no rows.
+pub fn brier(probabilities: &[f64], wins: &[bool]) -> Option<f64> {
+    (!probabilities.is_empty()).then(|| {
+        probabilities
+            .iter()
+            .zip(wins)
+            .map(|(p, &w)| (p - f64::from(u8::from(w))).powi(2))
+            .sum::<f64>()
+            / probabilities.len() as f64
+    })
+}
+
+/// One bin of a reliability table: probabilities in `[from, to)` (the last bin includes 1).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bin {
+    pub from: f64,
+    pub to: f64,
+    pub deals: usize,
+    pub predicted: Option<f64>,
+    pub observed: Option<f64>,
+}
+
+/// Ten bins of width 0.1: how many deals, their mean probability and their win rate.
+pub fn reliability(probabilities: &[f64], wins: &[bool]) -> Vec<Bin> {
+    (0..10)
+        .map(|bin| {
+            let (from, to) = (bin as f64 / 10.0, (bin + 1) as f64 / 10.0);
+            let inside: Vec<(f64, bool)> = probabilities
+                .iter()
+                .zip(wins)
+                .filter(|(p, _)| ((*p * 10.0).floor() as usize).min(9) == bin)
+                .map(|(p, w)| (*p, *w))
+                .collect();
+            let n = inside.len();
+            let mean = |values: Vec<f64>| (n > 0).then(|| values.iter().sum::<f64>() / n as f64);
+            Bin {
+                from,
+                to,
+                deals: n,
+                predicted: mean(inside.iter().map(|(p, _)| *p).collect()),
+                observed: mean(
+                    inside
+                        .iter()
+                        .map(|(_, w)| f64::from(u8::from(*w)))
+                        .collect(),
+                ),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_counts_ordered_pairs_and_ties_count_half() {
+        // Wins at 0.9 and 0.4, losses at 0.6 and 0.1: of four win–loss pairs, three are
+        // ordered right.
+        let scores = [0.9, 0.6, 0.4, 0.1];
+        let wins = [true, false, true, false];
+        assert_eq!(auc(&scores, &wins), Some(0.75));
+        assert_eq!(auc(&[0.5, 0.5], &[true, false]), Some(0.5));
+        assert_eq!(auc(&[0.2, 0.8], &[true, false]), Some(0.0));
+        assert_eq!(auc(&[0.2, 0.8], &[true, true]), None);
+    }
+
+    #[test]
+    fn brier_is_the_mean_squared_miss() {
+        // (0.8 − 1)² = 0.04 and (0.3 − 0)² = 0.09: mean 0.065.
+        let score = brier(&[0.8, 0.3], &[true, false]).unwrap();
+        assert!((score - 0.065).abs() < 1e-12);
+        assert_eq!(brier(&[], &[]), None);
+    }
+
+    #[test]
+    fn reliability_bins_hold_their_deals() {
+        let probabilities = [0.05, 0.07, 0.55, 0.58, 1.0];
+        let wins = [false, true, true, true, true];
+        let bins = reliability(&probabilities, &wins);
+        assert_eq!(bins.len(), 10);
+        assert_eq!(bins[0].deals, 2);
+        assert!((bins[0].predicted.unwrap() - 0.06).abs() < 1e-12);
+        assert_eq!(bins[0].observed, Some(0.5));
+        assert_eq!((bins[5].deals, bins[5].observed), (2, Some(1.0)));
+        assert_eq!((bins[9].deals, bins[9].predicted), (1, Some(1.0)));
+        assert_eq!((bins[3].deals, bins[3].observed), (0, None));
+    }
+}
