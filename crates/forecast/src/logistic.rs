@@ -36,25 +36,21 @@ impl Logistic {
             let mut gradient = vec![0.0; width + 1];
             let mut hessian = vec![vec![0.0; width + 1]; width + 1];
             for (row, &outcome) in x.iter().zip(y) {
-                let p = sigmoid(theta[0] + dot(&theta[1..], row));
+                let design: Vec<f64> = std::iter::once(1.0).chain(row.iter().copied()).collect();
+                let p = sigmoid(dot(&theta, &design));
                 let residual = p - f64::from(u8::from(outcome));
                 let curvature = (p * (1.0 - p)).max(1e-12);
-                let design = |i: usize| if i == 0 { 1.0 } else { row[i - 1] };
-                for i in 0..=width {
-                    gradient[i] += residual * design(i);
-                    for j in 0..=i {
-                        hessian[i][j] += curvature * design(i) * design(j);
+                for ((g, h_row), d_i) in gradient.iter_mut().zip(&mut hessian).zip(&design) {
+                    *g += residual * d_i;
+                    for (h, d_j) in h_row.iter_mut().zip(&design) {
+                        *h += curvature * d_i * d_j;
                     }
                 }
             }
-            for i in 1..=width {
-                gradient[i] += 2.0 * l2 * theta[i];
-                hessian[i][i] += 2.0 * l2;
-            }
-            for i in 0..=width {
-                for j in 0..i {
-                    hessian[j][i] = hessian[i][j];
-                }
+            // The penalty, on the weights only.
+            for (i, (g, h_row)) in gradient.iter_mut().zip(&mut hessian).enumerate().skip(1) {
+                *g += 2.0 * l2 * theta[i];
+                h_row[i] += 2.0 * l2;
             }
             let Some(step) = solve(hessian, gradient) else {
                 break;
@@ -98,17 +94,23 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
         }
         a.swap(column, pivot);
         b.swap(column, pivot);
-        for row in column + 1..n {
-            let factor = a[row][column] / a[column][column];
-            for k in column..n {
-                a[row][k] -= factor * a[column][k];
+        let (upper, lower) = a.split_at_mut(column + 1);
+        let pivot_row = &upper[column];
+        for (offset, row) in lower.iter_mut().enumerate() {
+            let factor = row[column] / pivot_row[column];
+            for (value, above) in row[column..].iter_mut().zip(&pivot_row[column..]) {
+                *value -= factor * above;
             }
-            b[row] -= factor * b[column];
+            b[column + 1 + offset] -= factor * b[column];
         }
     }
     let mut x = vec![0.0; n];
     for row in (0..n).rev() {
-        let known: f64 = (row + 1..n).map(|k| a[row][k] * x[k]).sum();
+        let known: f64 = a[row][row + 1..]
+            .iter()
+            .zip(&x[row + 1..])
+            .map(|(coefficient, value)| coefficient * value)
+            .sum();
         x[row] = (b[row] - known) / a[row][row];
     }
     Some(x)
