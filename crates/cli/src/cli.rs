@@ -199,6 +199,14 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Import(ImportArgs),
 
+    /// Win probabilities learned from your own closed deals (being built: `train` so far).
+    ///
+    /// Examples:
+    ///   embudo forecast train
+    ///   embudo forecast train --at 2026-01-01 --format json
+    #[command(subcommand, verbatim_doc_comment)]
+    Forecast(ForecastCommand),
+
     /// Export a table or a report as CSV, JSON, XLSX or Parquet (--format).
     ///
     /// Examples:
@@ -416,6 +424,18 @@ pub struct ImportArgs {
     /// Exit 0 even when some rows were rejected (they are in <file>.rejected.csv)
     #[arg(long)]
     pub allow_rejects: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ForecastCommand {
+    /// Train the win-probability model on the deals closed so far and judge it out of time
+    /// against the stages' own probabilities: AUC, Brier score, reliability, and whether
+    /// forecasts will use it.
+    Train {
+        /// Train as of this instant (YYYY-MM-DD or RFC 3339) [default: now]
+        #[arg(long)]
+        at: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

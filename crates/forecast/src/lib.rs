@@ -5,14 +5,19 @@
 //!   time in stage, age against the pipeline's typical cycle, amount, source, type, the
 //!   owner's close rate, recent activity, close-date pushes — read only from rows dated at
 //!   or before that instant, so a past instant sees exactly what it saw then.
+//! - [`encode`]: features as standardised numbers, categories one-hot.
 //! - [`logistic`]: L2-regularised logistic regression fitted by Newton's method, with each
 //!   feature's signed contribution for a deal.
 //! - [`skill`]: AUC, Brier score and the reliability table, the measures a model must
 //!   beat the stage probabilities on before it is used.
+//! - [`train`]: the model trained on closed deals, calibrated, and judged out of time
+//!   against the stage probabilities; used only when it has the data and the skill.
 
+pub mod encode;
 pub mod features;
 pub mod logistic;
 pub mod skill;
+pub mod train;
 
 /// What can go wrong in a forecast.
 #[derive(Debug, thiserror::Error)]

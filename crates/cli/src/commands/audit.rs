@@ -164,7 +164,7 @@ fn duplicates(config: &Config, entity: &str, threshold: f64) -> Result<()> {
 }
 
 /// `--at`, or now.
-fn instant(config: &Config, at: Option<&str>) -> Result<NaiveDateTime> {
+pub(super) fn instant(config: &Config, at: Option<&str>) -> Result<NaiveDateTime> {
     Ok(match at.map(Bound::parse).transpose()? {
         Some(Bound::Instant(t)) => t,
         Some(Bound::Day(d)) => config

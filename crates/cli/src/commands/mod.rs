@@ -4,6 +4,7 @@ mod audit;
 mod bench;
 mod bench_import;
 mod demo;
+mod forecast;
 mod generate;
 mod ingest;
 mod metrics;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(args) => bench::run(&config, &args),
         Command::Import(args) => ingest::import(&config, &args),
         Command::Export(args) => ingest::export(&config, &args),
+        Command::Forecast(command) => forecast::run(&config, &command),
     }
 }
 

@@ -1,0 +1,58 @@
+//! `embudo forecast`: win probabilities learned from the business's own deals.
+
+use crate::cli::{ForecastCommand, Format};
+use crate::config::Config;
+use crate::output;
+use anyhow::Result;
+use embudo_forecast::train::{self, TrainReport};
+use embudo_model::Table;
+use embudo_store::Store;
+use serde_json::json;
+
+pub fn run(config: &Config, command: &ForecastCommand) -> Result<()> {
+    match command {
+        ForecastCommand::Train { at } => {
+            let at = super::audit::instant(config, at.as_deref())?;
+            let store = Store::open_read_only(&config.db)?;
+            let report = train::train(&store, at)?;
+            print(config, &report)
+        }
+    }
+}
+
+fn print(config: &Config, report: &TrainReport) -> Result<()> {
+    if config.format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+        return Ok(());
+    }
+    let round = |x: Option<f64>| x.map(|v| (v * 1000.0).round() / 1000.0);
+    let table = Table {
+        columns: vec!["measure".into(), "model".into(), "stages".into()],
+        rows: vec![
+            vec![
+                json!("AUC"),
+                json!(round(report.test.auc)),
+                json!(round(report.test.baseline_auc)),
+            ],
+            vec![
+                json!("Brier score"),
+                json!(round(report.test.brier)),
+                json!(round(report.test.baseline_brier)),
+            ],
+        ],
+    };
+    output::print(&table, config.format)?;
+    super::hint(
+        config,
+        format!(
+            "forecasts use the {} probabilities: {} (trained on {} won and {} lost deals; tested on {} deals, {} snapshots)",
+            report.used,
+            report.reason,
+            report.train.won,
+            report.train.lost,
+            report.test.deals,
+            report.test.n
+        ),
+    );
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! Training and judging the win-probability model, out of time.
+//!
+//! Closed deals are split by when they closed: the earliest three quarters train, the last
+//! quarter tests. Every deal is seen at instants two weeks apart while it was open (the
+//! features as they were then), labelled with how it ended. The model is fitted on the
+//! first four fifths of the training deals and calibrated (Platt) on the last fifth; the
+//! test snapshots — taken after the cut-off, as a forecast would be — judge it against the
+//! stages' own probabilities. It is used only with at least 40 won and 40 lost training
+//! deals and a lower Brier score than the stages on the test set.
+
+use crate::ForecastError;
+use crate::encode::Encoder;
+use crate::features::{self, DealFeatures};
+use crate::logistic::Logistic;
+use crate::skill::{self, Bin};
+use chrono::{Duration, NaiveDateTime};
+use embudo_store::{Param, Store};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Closed deals of each outcome a model needs before it may be used.
+pub const MIN_OUTCOMES: usize = 40;
+
+/// Days between two snapshots of the pipeline.
+const SNAPSHOT_DAYS: i64 = 14;
+
+/// The L2 penalty of the model (on standardised features).
+const PENALTY: f64 = 1.0;
+
+/// What training found, as `embudo forecast train` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainReport {
+    /// `model` or `stage`: which probabilities forecasts use.
+    pub used: &'static str,
+    pub reason: String,
+    /// Deals closing at or after this instant are the test set.
+    pub cutoff: Option<String>,
+    pub train: Outcomes,
+    pub test: TestFigures,
+    pub reliability: Vec<Bin>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Outcomes {
+    pub won: usize,
+    pub lost: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TestFigures {
+    /// Snapshots judged (a deal seen at several instants counts at each).
+    pub n: usize,
+    pub deals: usize,
+    pub auc: Option<f64>,
+    pub brier: Option<f64>,
+    pub baseline_auc: Option<f64>,
+    pub baseline_brier: Option<f64>,
+}
+
+/// A closed deal: when it closed and whether it was won.
+struct Closed {
+    closed_at: NaiveDateTime,
+    won: bool,
+}
+
+/// Train and judge the model on the deals closed by `now`.
+pub fn train(store: &Store, now: NaiveDateTime) -> Result<TrainReport, ForecastError> {
+    let closed = closed_deals(store, now)?;
+    let mut by_close: Vec<&Closed> = closed.values().collect();
+    by_close.sort_by_key(|c| c.closed_at);
+    let Some(cutoff) = by_close.get(by_close.len() * 3 / 4).map(|c| c.closed_at) else {
+        return Ok(stage_only("no deal has closed yet", Outcomes::default()));
+    };
+    let train_deals: Vec<&Closed> = by_close
+        .iter()
+        .copied()
+        .filter(|c| c.closed_at < cutoff)
+        .collect();
+    let outcomes = Outcomes {
+        won: train_deals.iter().filter(|c| c.won).count(),
+        lost: train_deals.iter().filter(|c| !c.won).count(),
+    };
+    if outcomes.won < MIN_OUTCOMES || outcomes.lost < MIN_OUTCOMES {
+        let reason = format!(
+            "{} won and {} lost deals to learn from; the model needs at least {MIN_OUTCOMES} of each",
+            outcomes.won, outcomes.lost
+        );
+        return Ok(stage_only(&reason, outcomes));
+    }
+    // The last fifth of the training deals, by close, calibrates.
+    let calibration_from = train_deals[train_deals.len() * 4 / 5].closed_at;
+    let snapshots = snapshots(store, now)?;
+    let (mut fit_rows, mut calibration_rows, mut test_rows) = (Vec::new(), Vec::new(), Vec::new());
+    for (at, features) in snapshots {
+        let Some(end) = closed.get(&features.deal_id) else {
+            continue;
+        };
+        let row = (features, end.won);
+        if end.closed_at >= cutoff {
+            if at >= cutoff {
+                test_rows.push(row);
+            }
+        } else if end.closed_at >= calibration_from {
+            calibration_rows.push(row);
+        } else {
+            fit_rows.push(row);
+        }
+    }
+    let encoder = Encoder::fit(&fit_rows.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>());
+    let model = Logistic::fit(
+        &fit_rows
+            .iter()
+            .map(|(f, _)| encoder.encode(f))
+            .collect::<Vec<_>>(),
+        &fit_rows.iter().map(|(_, w)| *w).collect::<Vec<_>>(),
+        PENALTY,
+    );
+    let calibration = platt(&model, &encoder, &calibration_rows);
+    let probability =
+        |f: &DealFeatures| calibration.predict(&[logit(model.predict(&encoder.encode(f)))]);
+    let wins: Vec<bool> = test_rows.iter().map(|(_, w)| *w).collect();
+    let predicted: Vec<f64> = test_rows.iter().map(|(f, _)| probability(f)).collect();
+    let baseline: Vec<f64> = test_rows.iter().map(|(f, _)| f.stage_probability).collect();
+    let mut test_deals: Vec<i64> = test_rows.iter().map(|(f, _)| f.deal_id).collect();
+    test_deals.sort_unstable();
+    test_deals.dedup();
+    let test = TestFigures {
+        n: test_rows.len(),
+        deals: test_deals.len(),
+        auc: skill::auc(&predicted, &wins),
+        brier: skill::brier(&predicted, &wins),
+        baseline_auc: skill::auc(&baseline, &wins),
+        baseline_brier: skill::brier(&baseline, &wins),
+    };
+    let (used, reason) = match (test.brier, test.baseline_brier) {
+        (Some(model), Some(stages)) if model < stages => (
+            "model",
+            format!(
+                "the model's Brier score {model:.3} beats the stages' {stages:.3} on {} deals closed after the cut-off",
+                test.deals
+            ),
+        ),
+        (Some(model), Some(stages)) => (
+            "stage",
+            format!(
+                "the model's Brier score {model:.3} does not beat the stages' {stages:.3}: no skill to claim"
+            ),
+        ),
+        _ => (
+            "stage",
+            "no deal closed after the cut-off to test on".to_owned(),
+        ),
+    };
+    Ok(TrainReport {
+        used,
+        reason,
+        cutoff: Some(cutoff.to_string()),
+        train: outcomes,
+        reliability: skill::reliability(&predicted, &wins),
+        test,
+    })
+}
+
+fn stage_only(reason: &str, train: Outcomes) -> TrainReport {
+    TrainReport {
+        used: "stage",
+        reason: reason.to_owned(),
+        cutoff: None,
+        train,
+        test: TestFigures::default(),
+        reliability: Vec::new(),
+    }
+}
+
+/// Won and lost deals closed by `now`, by id.
+fn closed_deals(store: &Store, now: NaiveDateTime) -> Result<HashMap<i64, Closed>, ForecastError> {
+    let rows = store.query_with(
+        "SELECT id, epoch_us(closed_at), status = 'won' FROM deals
+          WHERE deleted_at IS NULL AND merged_into_id IS NULL
+            AND status IN ('won', 'lost') AND closed_at <= ?",
+        &[Param::Timestamp(now)],
+    )?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let closed_at = instant(r[1].as_i64()?)?;
+            Some((
+                r[0].as_i64()?,
+                Closed {
+                    closed_at,
+                    won: r[2].as_bool()?,
+                },
+            ))
+        })
+        .collect())
+}
+
+/// The pipeline every two weeks from the first deal to `now`: (instant, deal as it stood).
+fn snapshots(
+    store: &Store,
+    now: NaiveDateTime,
+) -> Result<Vec<(NaiveDateTime, DealFeatures)>, ForecastError> {
+    let first = store.query_with(
+        "SELECT epoch_us(min(created_at)) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL",
+        &[],
+    )?;
+    let Some(mut at) = first.rows[0][0].as_i64().and_then(instant) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    while at <= now {
+        out.extend(features::at(store, at)?.into_iter().map(|f| (at, f)));
+        at += Duration::days(SNAPSHOT_DAYS);
+    }
+    Ok(out)
+}
+
+/// A UTC instant from microseconds since 1970.
+fn instant(micros: i64) -> Option<NaiveDateTime> {
+    chrono::DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc())
+}
+
+fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-6, 1.0 - 1e-6);
+    (p / (1.0 - p)).ln()
+}
+
+/// Platt scaling: a one-feature logistic regression of the outcome on the model's log-odds,
+/// fitted on rows the model did not see. Without such rows, the identity.
+fn platt(model: &Logistic, encoder: &Encoder, rows: &[(DealFeatures, bool)]) -> Logistic {
+    if rows.is_empty() {
+        return Logistic {
+            bias: 0.0,
+            weights: vec![1.0],
+        };
+    }
+    let x: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|(f, _)| vec![logit(model.predict(&encoder.encode(f)))])
+        .collect();
+    let y: Vec<bool> = rows.iter().map(|(_, w)| *w).collect();
+    Logistic::fit(&x, &y, 0.0)
+}
