@@ -8,6 +8,7 @@
 //! - [`encode`]: features as standardised numbers, categories one-hot.
 //! - [`logistic`]: L2-regularised logistic regression fitted by Newton's method, with each
 //!   feature's signed contribution for a deal.
+//! - [`score`]: every open deal's probability and top factors, appended to `deal_scores`.
 //! - [`skill`]: AUC, Brier score and the reliability table, the measures a model must
 //!   beat the stage probabilities on before it is used.
 //! - [`train`]: the model trained on closed deals, calibrated, and judged out of time
@@ -16,6 +17,7 @@
 pub mod encode;
 pub mod features;
 pub mod logistic;
+pub mod score;
 pub mod skill;
 pub mod train;
 

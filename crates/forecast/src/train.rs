@@ -63,13 +63,46 @@ struct Closed {
     won: bool,
 }
 
-/// Train and judge the model on the deals closed by `now`.
-pub fn train(store: &Store, now: NaiveDateTime) -> Result<TrainReport, ForecastError> {
+/// The model as trained and judged: what scores deals when the report says `model`.
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    pub encoder: Encoder,
+    pub model: Logistic,
+    /// Platt scaling of the model's log-odds.
+    pub calibration: Logistic,
+    pub version: String,
+}
+
+impl Scorer {
+    /// The calibrated probability of a win, and each feature column's signed contribution
+    /// to the model's log-odds, by name.
+    pub fn score(&self, features: &DealFeatures) -> (f64, Vec<(String, f64)>) {
+        let row = self.encoder.encode(features);
+        let probability = self.calibration.predict(&[logit(self.model.predict(&row))]);
+        let factors = self
+            .encoder
+            .names()
+            .into_iter()
+            .zip(self.model.contributions(&row))
+            .collect();
+        (probability, factors)
+    }
+}
+
+/// Train and judge the model on the deals closed by `now`; the scorer comes back only when
+/// the model is to be used.
+pub fn train(
+    store: &Store,
+    now: NaiveDateTime,
+) -> Result<(TrainReport, Option<Scorer>), ForecastError> {
     let closed = closed_deals(store, now)?;
     let mut by_close: Vec<&Closed> = closed.values().collect();
     by_close.sort_by_key(|c| c.closed_at);
     let Some(cutoff) = by_close.get(by_close.len() * 3 / 4).map(|c| c.closed_at) else {
-        return Ok(stage_only("no deal has closed yet", Outcomes::default()));
+        return Ok((
+            stage_only("no deal has closed yet", Outcomes::default()),
+            None,
+        ));
     };
     let train_deals: Vec<&Closed> = by_close
         .iter()
@@ -85,7 +118,7 @@ pub fn train(store: &Store, now: NaiveDateTime) -> Result<TrainReport, ForecastE
             "{} won and {} lost deals to learn from; the model needs at least {MIN_OUTCOMES} of each",
             outcomes.won, outcomes.lost
         );
-        return Ok(stage_only(&reason, outcomes));
+        return Ok((stage_only(&reason, outcomes), None));
     }
     // The last fifth of the training deals, by close, calibrates.
     let calibration_from = train_deals[train_deals.len() * 4 / 5].closed_at;
@@ -151,14 +184,21 @@ pub fn train(store: &Store, now: NaiveDateTime) -> Result<TrainReport, ForecastE
             "no deal closed after the cut-off to test on".to_owned(),
         ),
     };
-    Ok(TrainReport {
+    let report = TrainReport {
         used,
         reason,
         cutoff: Some(cutoff.to_string()),
         train: outcomes,
         reliability: skill::reliability(&predicted, &wins),
         test,
-    })
+    };
+    let scorer = (used == "model").then(|| Scorer {
+        version: format!("logistic {}, cut-off {cutoff}", now.format("%Y-%m-%d")),
+        encoder,
+        model,
+        calibration,
+    });
+    Ok((report, scorer))
 }
 
 fn stage_only(reason: &str, train: Outcomes) -> TrainReport {
@@ -221,7 +261,7 @@ fn instant(micros: i64) -> Option<NaiveDateTime> {
     chrono::DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc())
 }
 
-fn logit(p: f64) -> f64 {
+pub(crate) fn logit(p: f64) -> f64 {
     let p = p.clamp(1e-6, 1.0 - 1e-6);
     (p / (1.0 - p)).ln()
 }

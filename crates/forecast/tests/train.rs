@@ -2,6 +2,7 @@
 //! counts are checked with plain SQL.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use embudo_forecast::score;
 use embudo_forecast::train::{self, MIN_OUTCOMES};
 use embudo_store::Store;
 use embudo_store::bulk::LoadMode;
@@ -17,8 +18,9 @@ fn now() -> NaiveDateTime {
 fn without_enough_closed_deals_the_stages_are_used_and_it_says_why() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("empty.duckdb")).unwrap();
-    let report = train::train(&store, now()).unwrap();
+    let (report, scorer) = train::train(&store, now()).unwrap();
     assert_eq!(report.used, "stage");
+    assert!(scorer.is_none());
     assert!(report.reason.contains("no deal"), "{}", report.reason);
 
     store
@@ -34,7 +36,7 @@ fn without_enough_closed_deals_the_stages_are_used_and_it_says_why() {
         )
         .unwrap();
     // 40 deals, 20 of each, 30 of them before the cut-off: far from 40 of each.
-    let report = train::train(&store, now()).unwrap();
+    let (report, _) = train::train(&store, now()).unwrap();
     assert_eq!(report.used, "stage");
     assert_eq!((report.train.won, report.train.lost), (15, 15));
     assert!(
@@ -61,7 +63,7 @@ fn a_generated_business_trains_out_of_time() {
             |_| {},
         )
         .unwrap();
-    let report = train::train(&store, now()).unwrap();
+    let (report, scorer) = train::train(&store, now()).unwrap();
     let cutoff = report.cutoff.clone().expect("a cut-off");
     // The training counts are the deals closed before the cut-off, by plain SQL.
     let counted = store
@@ -87,5 +89,62 @@ fn a_generated_business_trains_out_of_time() {
     assert_eq!(
         report.reliability.iter().map(|b| b.deals).sum::<usize>(),
         report.test.n
+    );
+
+    // Every deal open now gets a score; with the model, three factors each.
+    let scored = score::score(&store, now(), scorer.as_ref()).unwrap();
+    let open = store
+        .query_with(
+            "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
+                AND created_at <= CAST(? AS TIMESTAMP) AND (closed_at IS NULL OR closed_at > CAST(? AS TIMESTAMP))",
+            &[embudo_store::Param::Timestamp(now()), embudo_store::Param::Timestamp(now())],
+        )
+        .unwrap();
+    assert_eq!(scored as i64, open.rows[0][0].as_i64().unwrap());
+    let stored = store
+        .query_with(
+            "SELECT count(*), count(DISTINCT deal_id), min(probability) >= 0 AND max(probability) <= 1,
+                    min(json_array_length(factors)), max(json_array_length(factors))
+               FROM deal_scores",
+            &[],
+        )
+        .unwrap();
+    let expected_factors = if scorer.is_some() { 3 } else { 0 };
+    assert_eq!(
+        stored.rows[0],
+        [
+            serde_json::json!(scored),
+            serde_json::json!(scored),
+            serde_json::json!(true),
+            serde_json::json!(expected_factors),
+            serde_json::json!(expected_factors)
+        ]
+    );
+}
+
+#[test]
+fn without_a_model_each_open_deal_gets_its_stage_probability() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("stages.duckdb")).unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO pipelines VALUES (1, 'Sales');
+             INSERT INTO stages VALUES (1, 1, 'Open', 1, 0.3, 'open'), (2, 1, 'Late', 2, 0.7, 'open');
+             INSERT INTO deals (id, pipeline_id, stage_id, status, currency, created_at, updated_at)
+               VALUES (1, 1, 1, 'open', 'USD', '2026-01-01', '2026-01-01'), (2, 1, 2, 'open', 'USD', '2026-01-01', '2026-01-01');
+             INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at) VALUES (1, 1, 1, '2026-01-01'), (2, 2, 2, '2026-01-01');",
+        )
+        .unwrap();
+    assert_eq!(score::score(&store, now(), None).unwrap(), 2);
+    let stored = store
+        .query_with(
+            "SELECT string_agg(deal_id || ':' || probability || ':' || model_version, ',' ORDER BY deal_id) FROM deal_scores",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        stored.rows[0][0],
+        format!("1:0.3:{0},2:0.7:{0}", score::STAGE_VERSION)
     );
 }

@@ -4,6 +4,7 @@ use crate::cli::{ForecastCommand, Format};
 use crate::config::Config;
 use crate::output;
 use anyhow::Result;
+use embudo_forecast::score;
 use embudo_forecast::train::{self, TrainReport};
 use embudo_model::Table;
 use embudo_store::Store;
@@ -13,9 +14,20 @@ pub fn run(config: &Config, command: &ForecastCommand) -> Result<()> {
     match command {
         ForecastCommand::Train { at } => {
             let at = super::audit::instant(config, at.as_deref())?;
-            let store = Store::open_read_only(&config.db)?;
-            let report = train::train(&store, at)?;
-            print(config, &report)
+            let store = Store::open(&config.db)?;
+            let (report, scorer) = train::train(&store, at)?;
+            let scored = score::score(&store, at, scorer.as_ref())?;
+            print(config, &report)?;
+            super::hint(
+                config,
+                format!(
+                    "{scored} open deals scored into deal_scores ({})",
+                    scorer
+                        .as_ref()
+                        .map_or(score::STAGE_VERSION, |s| s.version.as_str())
+                ),
+            );
+            Ok(())
         }
     }
 }

@@ -1,0 +1,86 @@
+//! Scoring the deals open at an instant into `deal_scores`: the model's calibrated
+//! probability with the three factors that moved it most, or, when the model is not to be
+//! used, the stage's own probability.
+
+use crate::ForecastError;
+use crate::features;
+use crate::train::Scorer;
+use chrono::NaiveDateTime;
+use embudo_store::{Param, Store};
+use serde_json::json;
+use std::borrow::Cow;
+
+/// Factors kept per deal.
+const TOP_FACTORS: usize = 3;
+
+/// The model version written when the stages' probabilities are used.
+pub const STAGE_VERSION: &str = "stage probabilities";
+
+/// Score every deal open at `at` and append the scores to `deal_scores`, in one
+/// transaction; returns how many deals were scored.
+pub fn score(
+    store: &Store,
+    at: NaiveDateTime,
+    scorer: Option<&Scorer>,
+) -> Result<usize, ForecastError> {
+    let open = features::at(store, at)?;
+    let version = scorer.map_or(STAGE_VERSION, |s| s.version.as_str());
+    let rows: Vec<(i64, Vec<Option<Cow<'_, str>>>)> = open
+        .iter()
+        .enumerate()
+        .map(|(i, deal)| {
+            let (probability, factors) = match scorer {
+                Some(scorer) => {
+                    let (p, mut factors) = scorer.score(deal);
+                    factors.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+                    let top: Vec<_> = factors
+                        .into_iter()
+                        .take(TOP_FACTORS)
+                        .map(|(name, contribution)| json!({"factor": name, "contribution": contribution}))
+                        .collect();
+                    (p, json!(top))
+                }
+                None => (deal.stage_probability, json!([])),
+            };
+            (
+                i as i64,
+                vec![
+                    Some(Cow::Owned(deal.deal_id.to_string())),
+                    Some(Cow::Owned(probability.clamp(0.0, 1.0).to_string())),
+                    Some(Cow::Owned(factors.to_string())),
+                ],
+            )
+        })
+        .collect();
+    store.execute_with("BEGIN TRANSACTION", &[])?;
+    let written = write(store, &rows, version, at);
+    match written {
+        Ok(()) => store.execute_with("COMMIT", &[])?,
+        Err(e) => {
+            let _ = store.execute_with("ROLLBACK", &[]);
+            return Err(e);
+        }
+    };
+    Ok(rows.len())
+}
+
+fn write(
+    store: &Store,
+    rows: &[(i64, Vec<Option<Cow<'_, str>>>)],
+    version: &str,
+    at: NaiveDateTime,
+) -> Result<(), ForecastError> {
+    let columns = ["deal_id", "probability", "factors"].map(str::to_owned);
+    let mut stager = store.stager("_embudo_scores", &columns)?;
+    stager.append(rows)?;
+    stager.finish()?;
+    store.execute_with(
+        "INSERT INTO deal_scores (id, deal_id, probability, model_version, scored_at, factors)
+         SELECT (SELECT coalesce(max(id), 0) FROM deal_scores) + row_number() OVER (ORDER BY row_no),
+                CAST(deal_id AS BIGINT), CAST(probability AS DOUBLE), ?, ?, CAST(factors AS JSON)
+           FROM _embudo_scores",
+        &[Param::Text(version.to_owned()), Param::Timestamp(at)],
+    )?;
+    store.execute_with("DROP TABLE _embudo_scores", &[])?;
+    Ok(())
+}
