@@ -979,3 +979,56 @@ fn an_import_killed_midway_leaves_the_store_as_it_was() {
     let counted = sandbox.json(&["sql", "SELECT count(*) AS n FROM contacts"]);
     assert_eq!(counted[0]["n"], 0);
 }
+
+#[test]
+fn training_scores_the_open_deals_and_the_forecast_report_shows_them() {
+    let sandbox = Sandbox::new();
+    sandbox.generate_small();
+    let at = "2026-06-30T12:00:00Z";
+    let before = sandbox.json(&["report", "forecast", "--at", at]);
+    let notes = before["notes"].to_string();
+    assert!(notes.contains("embudo forecast train"), "{notes}");
+    let trained = sandbox.json(&["forecast", "train", "--at", at]);
+    assert!(
+        trained["used"] == "model" || trained["used"] == "stage",
+        "{trained}"
+    );
+    let after = sandbox.json(&["report", "forecast", "--at", at]);
+    assert!(!after["notes"].to_string().contains("embudo forecast train"));
+    // Every listed deal's win probability is its score in deal_scores.
+    let deals = after["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "deals")
+        .unwrap();
+    let columns: Vec<&str> = deals["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let (name, probability) = (
+        columns.iter().position(|c| *c == "deal").unwrap(),
+        columns
+            .iter()
+            .position(|c| *c == "win_probability")
+            .unwrap(),
+    );
+    let scores = sandbox.json(&[
+        "sql",
+        "SELECT d.name, s.probability FROM deal_scores s JOIN deals d ON d.id = s.deal_id",
+    ]);
+    // Names repeat (a customer's renewals), so a row matches any deal of its name.
+    for row in deals["rows"].as_array().unwrap() {
+        let shown = row[probability].as_f64().unwrap();
+        let found = scores.as_array().unwrap().iter().any(|s| {
+            s["name"] == row[name] && (s["probability"].as_f64().unwrap() - shown).abs() < 1e-9
+        });
+        assert!(
+            found,
+            "{} shows {shown}, which is no score of it",
+            row[name]
+        );
+    }
+}

@@ -88,8 +88,13 @@ fn sort_desc(rows: &mut [Vec<Value>], column: usize) {
 /// Live deals open at an instant (bound twice), with their visit `h`, stage `s` and the
 /// joins of the report filters.
 fn open_deals_at() -> String {
+    open_deals_at_joining("")
+}
+
+/// [`open_deals_at`] with one more join.
+fn open_deals_at_joining(join: &str) -> String {
     format!(
-        "FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS}
+        "FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS} {join}
          WHERE h.entered_at <= ? AND coalesce(h.exited_at, {INFINITY}) > ? AND s.kind = 'open' AND {DEAL_LIVE}"
     )
 }
@@ -499,14 +504,21 @@ fn sales_performance(ctx: &Context<'_>, report: &mut Report) -> Result<(), Repor
 }
 
 /// Open deals by expected close month: stage-weighted amounts and revenue already won.
+/// Each deal's latest score by the instant (bound to the first placeholder), joined as `sc`.
+const LATEST_SCORES: &str = "WITH sc_latest AS (
+    SELECT deal_id, arg_max(probability, scored_at) AS p, arg_max(CAST(factors AS VARCHAR), scored_at) AS factors
+      FROM deal_scores WHERE scored_at <= ? GROUP BY 1)";
+
 fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let at = ctx.at();
     let open_at = open_deals_at();
+    let scored_at = open_deals_at_joining("LEFT JOIN sc_latest sc ON sc.deal_id = d.id");
     let months = ctx.params.months.unwrap_or(3).clamp(1, 24);
     let first = ctx.calendar.to_local(at).date().with_day(1).expect("day 1");
     let end = first + Months::new(months);
     let (filters, filter_params) = ctx.deal_filters();
     let mut params = vec![
+        ts(at),
         ts(at),
         ts(at),
         Param::Text(first.to_string()),
@@ -516,13 +528,21 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let by_month = ctx.sql_section(
         "by_month",
         &format!(
-            "SELECT strftime(date_trunc('month', d.expected_close_date), '%Y-%m-%d'), count(*), sum(d.amount), sum(d.amount * s.probability)
-             {open_at}
+            "{LATEST_SCORES}
+             SELECT strftime(date_trunc('month', d.expected_close_date), '%Y-%m-%d'), count(*), sum(d.amount),
+                    sum(d.amount * s.probability), sum(d.amount * coalesce(sc.p, s.probability))
+             {scored_at}
                AND d.expected_close_date >= CAST(? AS DATE) AND d.expected_close_date < CAST(? AS DATE) {filters}
              GROUP BY 1 ORDER BY 1"
         ),
         &params,
-        &[("month", Kind::Text), ("deals", Kind::Count), ("amount", Kind::Money), ("weighted_amount", Kind::Money)],
+        &[
+            ("month", Kind::Text),
+            ("deals", Kind::Count),
+            ("amount", Kind::Money),
+            ("weighted_amount", Kind::Money),
+            ("model_weighted_amount", Kind::Money),
+        ],
     )?;
     // Revenue already won in each month, from the metric layer.
     let mut won = ctx.query("revenue", &[], Some(Grain::Month), None);
@@ -542,6 +562,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             cell(1),
             cell(2),
             cell(3),
+            cell(4),
             json!(result_row.value),
         ]);
     }
@@ -555,14 +576,16 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     );
     report.sections.push(section);
 
-    let mut params = vec![ts(at), ts(at)];
+    let mut params = vec![ts(at), ts(at), ts(at)];
     params.extend(filter_params.iter().cloned());
-    let deals = ctx.sql_section(
+    let mut deals = ctx.sql_section(
         "deals",
         &format!(
-            "SELECT d.name, own.name, pl.name, s.name, d.amount, s.probability, d.amount * s.probability, CAST(d.expected_close_date AS VARCHAR)
-             {open_at} {filters}
-             ORDER BY d.amount * s.probability DESC, d.id LIMIT 50"
+            "{LATEST_SCORES}
+             SELECT d.name, own.name, pl.name, s.name, d.amount, s.probability, d.amount * s.probability,
+                    sc.p, sc.factors, CAST(d.expected_close_date AS VARCHAR)
+             {scored_at} {filters}
+             ORDER BY d.amount * coalesce(sc.p, s.probability) DESC, d.id LIMIT 50"
         ),
         &params,
         &[
@@ -573,9 +596,15 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             ("amount", Kind::Money),
             ("probability", Kind::Ratio),
             ("weighted_amount", Kind::Money),
+            ("win_probability", Kind::Ratio),
+            ("top_factors", Kind::Text),
             ("expected_close_date", Kind::Text),
         ],
     )?;
+    for row in &mut deals.rows {
+        row[8] = json!(factors_text(&row[8]));
+    }
+    let scored = deals.rows.iter().any(|row| !row[7].is_null());
     report.sections.push(deals);
     let mut params = vec![ts(at), ts(at)];
     params.extend(filter_params);
@@ -594,10 +623,25 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             &[&undated.to_string()],
         ));
     }
-    report
-        .notes
-        .push(insights::say(ctx.lang(), "note.no_model", &[]));
+    if !scored {
+        report
+            .notes
+            .push(insights::say(ctx.lang(), "note.no_model", &[]));
+    }
     Ok(())
+}
+
+/// `[{"factor","contribution"}]` as `stage=3 +1.24, amount -0.40`; nothing without factors.
+fn factors_text(factors: &Value) -> Option<String> {
+    let list: Vec<Value> = serde_json::from_str(factors.as_str()?).ok()?;
+    let parts: Vec<String> = list
+        .iter()
+        .filter_map(|f| {
+            let contribution = f["contribution"].as_f64()?;
+            Some(format!("{} {contribution:+.2}", f["factor"].as_str()?))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 /// Per lead source: leads, converted, conversion rate, days to convert, deal size, share.

@@ -211,6 +211,17 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Importe ponderado",
     ),
     (
+        "col.model_weighted_amount",
+        "Model-weighted amount",
+        "Importe ponderado por el modelo",
+    ),
+    (
+        "col.win_probability",
+        "Win probability",
+        "Probabilidad de ganar",
+    ),
+    ("col.top_factors", "Top factors", "Factores principales"),
+    (
         "col.expected_close_date",
         "Expected close",
         "Cierre previsto",

@@ -110,8 +110,8 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
     ),
     (
         "note.no_model",
-        "Model-weighted amounts, per-deal win probabilities and P10/P50/P90 come with the forecasting model; amounts here are weighted by stage probability",
-        "Los importes ponderados por el modelo, la probabilidad por oportunidad y P10/P50/P90 llegan con el modelo de previsión; aquí se ponderan por la probabilidad de la etapa",
+        "No deal has been scored yet: run `embudo forecast train` for per-deal win probabilities; until then the model-weighted amounts are weighted by stage probability",
+        "Aún no se ha puntuado ninguna oportunidad: ejecute `embudo forecast train` para obtener la probabilidad de cada una; hasta entonces los importes ponderados por el modelo usan la probabilidad de la etapa",
     ),
     ("status.at_risk", "at risk", "en riesgo"),
     ("status.behind", "behind", "atrasada"),

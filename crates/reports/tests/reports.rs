@@ -216,7 +216,7 @@ fn every_report_has_its_hand_worked_numbers() {
         forecast
             .notes
             .iter()
-            .any(|n| n.contains("forecasting model"))
+            .any(|n| n.contains("embudo forecast train"))
     );
 
     // c1 (email) converted after 15 days through d1 (1000); c2 (paid_ads) did not.
