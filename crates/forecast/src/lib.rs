@@ -9,6 +9,8 @@
 //! - [`logistic`]: L2-regularised logistic regression fitted by Newton's method, with each
 //!   feature's signed contribution for a deal.
 //! - [`score`]: every open deal's probability and top factors, appended to `deal_scores`.
+//! - [`simulate`]: Monte Carlo P10/P50/P90 of each month's revenue from the open deals,
+//!   and the chance of reaching a goal.
 //! - [`skill`]: AUC, Brier score and the reliability table, the measures a model must
 //!   beat the stage probabilities on before it is used.
 //! - [`train`]: the model trained on closed deals, calibrated, and judged out of time
@@ -18,6 +20,7 @@ pub mod encode;
 pub mod features;
 pub mod logistic;
 pub mod score;
+pub mod simulate;
 pub mod skill;
 pub mod train;
 

@@ -566,8 +566,35 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             json!(result_row.value),
         ]);
     }
+    let ranges = simulated_ranges(ctx, at, first, months, &filters, &rows)?;
+    match ranges.first().cloned().flatten() {
+        Some(range) => report.notes.push(insights::say(
+            ctx.lang(),
+            "note.simulated",
+            &[&range.runs.to_string()],
+        )),
+        None => report
+            .notes
+            .push(insights::say(ctx.lang(), "note.not_simulated", &[])),
+    }
+    for (row, range) in rows.iter_mut().zip(&ranges) {
+        row.extend([
+            json!(range.as_ref().map(|r| r.p10)),
+            json!(range.as_ref().map(|r| r.p50)),
+            json!(range.as_ref().map(|r| r.p90)),
+            json!(range.as_ref().and_then(|r| r.reach)),
+        ]);
+    }
     let mut columns = by_month.columns.clone();
     columns.push(ctx.column("won_revenue", Kind::Money));
+    for (key, kind) in [
+        ("p10", Kind::Money),
+        ("p50", Kind::Money),
+        ("p90", Kind::Money),
+        ("goal_reach", Kind::Ratio),
+    ] {
+        columns.push(ctx.column(key, kind));
+    }
     let mut section = ctx.section("by_month", columns, rows);
     section.chart = chart(
         ChartKind::StackedBar,
@@ -629,6 +656,51 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             .push(insights::say(ctx.lang(), "note.no_model", &[]));
     }
     Ok(())
+}
+
+/// Each month's simulated P10/P50/P90 and the chance of reaching its company revenue goal
+/// (with what is already won). The simulation plays out the whole open pipeline, so under a
+/// pipeline, owner, team or source filter it is left out.
+fn simulated_ranges(
+    ctx: &Context<'_>,
+    at: NaiveDateTime,
+    first: chrono::NaiveDate,
+    months: u32,
+    filters: &str,
+    rows: &[Vec<Value>],
+) -> Result<Vec<Option<embudo_forecast::simulate::MonthRange>>, ReportError> {
+    if !filters.trim().is_empty() {
+        return Ok(vec![None; rows.len()]);
+    }
+    let starts: Vec<chrono::NaiveDate> = (0..=months).map(|i| first + Months::new(i)).collect();
+    let bounds: Vec<NaiveDateTime> = starts
+        .iter()
+        .map(|d| {
+            ctx.calendar
+                .to_utc(d.and_hms_opt(0, 0, 0).expect("midnight"))
+        })
+        .collect();
+    let goals = ctx.store.query_with(
+        "SELECT CAST(period_start AS VARCHAR), sum(target) FROM goals
+          WHERE metric = 'revenue' AND scope = 'company' AND direction = 'at_least'
+            AND period_end = period_start + INTERVAL 1 MONTH
+          GROUP BY 1",
+        &[],
+    )?;
+    let targets: Vec<Option<f64>> = starts
+        .iter()
+        .zip(rows)
+        .map(|(start, row)| {
+            let goal = goals
+                .rows
+                .iter()
+                .find(|g| g[0].as_str() == Some(start.to_string().as_str()))?;
+            let won = row.last().and_then(Value::as_f64).unwrap_or(0.0);
+            Some(goal[1].as_f64()? - won)
+        })
+        .collect();
+    let ranges = embudo_forecast::simulate::months(ctx.store, at, &bounds, &targets)?;
+    Ok(ranges.into_iter().map(Some).collect())
 }
 
 /// `[{"factor","contribution"}]` as `stage=3 +1.24, amount -0.40`; nothing without factors.

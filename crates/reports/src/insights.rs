@@ -113,6 +113,16 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "No deal has been scored yet: run `embudo forecast train` for per-deal win probabilities; until then the model-weighted amounts are weighted by stage probability",
         "Aún no se ha puntuado ninguna oportunidad: ejecute `embudo forecast train` para obtener la probabilidad de cada una; hasta entonces los importes ponderados por el modelo usan la probabilidad de la etapa",
     ),
+    (
+        "note.simulated",
+        "P10/P50/P90: revenue from the deals open now in {0} simulated runs, each deal won with its probability and closing when similar won deals did",
+        "P10/P50/P90: ingresos de las oportunidades abiertas en {0} simulaciones, cada una ganada con su probabilidad y cerrada cuando cerraron otras parecidas",
+    ),
+    (
+        "note.not_simulated",
+        "P10/P50/P90 simulate the whole open pipeline, so they are left out when the report is filtered",
+        "P10/P50/P90 simulan todo el embudo abierto, por eso no aparecen cuando el informe está filtrado",
+    ),
     ("status.at_risk", "at risk", "en riesgo"),
     ("status.behind", "behind", "atrasada"),
 ];

@@ -36,4 +36,6 @@ pub enum ReportError {
     Metric(#[from] embudo_metrics::MetricError),
     #[error(transparent)]
     Store(#[from] embudo_store::StoreError),
+    #[error(transparent)]
+    Forecast(#[from] embudo_forecast::ForecastError),
 }
