@@ -221,6 +221,14 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Probabilidad de ganar",
     ),
     ("col.top_factors", "Top factors", "Factores principales"),
+    ("col.p10", "P10 revenue", "Ingresos P10"),
+    ("col.p50", "P50 revenue", "Ingresos P50"),
+    ("col.p90", "P90 revenue", "Ingresos P90"),
+    (
+        "col.goal_reach",
+        "Chance of reaching the goal",
+        "Probabilidad de alcanzar la meta",
+    ),
     (
         "col.expected_close_date",
         "Expected close",

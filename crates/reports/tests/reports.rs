@@ -495,6 +495,12 @@ fn spanish_output_has_no_english_labels() {
             for column in &section.columns {
                 let label = column.label.as_str();
                 assert!(
+                    !label.starts_with("col."),
+                    "{name}/{}: no label for {}",
+                    section.name,
+                    column.key
+                );
+                assert!(
                     !english.contains(&label),
                     "{name}/{}: {label}",
                     section.name
