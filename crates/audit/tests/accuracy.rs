@@ -4,7 +4,6 @@
 use chrono::NaiveDate;
 use embudo_audit::checks::{self, Context};
 use embudo_store::Store;
-use embudo_store::bulk::LoadMode;
 use embudo_synth::{Params, Scale, Truth};
 use std::collections::{BTreeMap, HashSet};
 
@@ -26,13 +25,7 @@ fn generated(seed: u64, defect_rate: f64) -> (tempfile::TempDir, Store, Truth) {
         now: now(),
         defect_rate,
     };
-    let (truth, _) = store
-        .load(
-            LoadMode::Append,
-            |out| embudo_synth::generate(&params, out),
-            |_| {},
-        )
-        .unwrap();
+    let truth = embudo_synth::fill(&mut store, &params).unwrap();
     (dir, store, truth)
 }
 

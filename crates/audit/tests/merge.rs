@@ -4,7 +4,6 @@
 use chrono::NaiveDate;
 use embudo_audit::AuditError;
 use embudo_audit::merge::{self, Entity};
-use embudo_store::bulk::LoadMode;
 use embudo_store::{CANONICAL_TABLES, Store};
 use proptest::prelude::*;
 
@@ -208,7 +207,7 @@ proptest! {
             now: at(),
             defect_rate: 0.0,
         };
-        store.load(LoadMode::Append, |out| embudo_synth::generate(&params, out), |_| {}).unwrap();
+        embudo_synth::fill(&mut store, &params).unwrap();
         let before = fingerprint(&store);
         let ids: Vec<i64> = ids.into_iter().collect();
         let survivor = (pick < ids.len()).then(|| ids[pick]);

@@ -5,7 +5,6 @@ use chrono::{NaiveDate, NaiveDateTime};
 use embudo_forecast::score;
 use embudo_forecast::train::{self, MIN_OUTCOMES};
 use embudo_store::Store;
-use embudo_store::bulk::LoadMode;
 
 fn now() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 6, 30)
@@ -56,13 +55,7 @@ fn a_generated_business_trains_out_of_time() {
         now: now(),
         defect_rate: 0.0,
     };
-    store
-        .load(
-            LoadMode::Append,
-            |out| embudo_synth::generate(&params, out),
-            |_| {},
-        )
-        .unwrap();
+    embudo_synth::fill(&mut store, &params).unwrap();
     let (report, scorer) = train::train(&store, now()).unwrap();
     let cutoff = report.cutoff.clone().expect("a cut-off");
     // The training counts are the deals closed before the cut-off, by plain SQL.

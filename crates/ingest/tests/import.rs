@@ -9,7 +9,6 @@ use embudo_ingest::load::{self, Options, Report};
 use embudo_ingest::mapping::{self, FileMap, Mapping, Preset};
 use embudo_ingest::read;
 use embudo_ingest::target::Target;
-use embudo_store::bulk::LoadMode;
 use embudo_store::{CANONICAL_TABLES, Store};
 use std::path::{Path, PathBuf};
 
@@ -464,13 +463,7 @@ fn every_table_exported_to_csv_imports_into_an_empty_store_identically() {
         now: options().now,
         defect_rate: 0.1,
     };
-    source
-        .load(
-            LoadMode::Append,
-            |out| embudo_synth::generate(&params, out),
-            |_| {},
-        )
-        .unwrap();
+    embudo_synth::fill(&mut source, &params).unwrap();
     let target = Store::open(dir.path().join("target.duckdb")).unwrap();
     let mut files = Vec::new();
     for table in CANONICAL_TABLES {

@@ -4,7 +4,6 @@
 use chrono::NaiveDate;
 use embudo_metrics::{Bound, Calendar, Dim, DuckDb, Grain, Query, catalogue, run};
 use embudo_store::Store;
-use embudo_store::bulk::LoadMode;
 use embudo_synth::{Params, Scale};
 use std::collections::BTreeMap;
 
@@ -332,13 +331,7 @@ fn medium_store() -> (tempfile::TempDir, Store) {
             .unwrap(),
         defect_rate: 0.05,
     };
-    store
-        .load(
-            LoadMode::Append,
-            |out| embudo_synth::generate(&params, out),
-            |_| {},
-        )
-        .unwrap();
+    embudo_synth::fill(&mut store, &params).unwrap();
     (dir, store)
 }
 

@@ -5,7 +5,6 @@ use chrono::{NaiveDate, NaiveDateTime};
 use embudo_metrics::{Bound, Calendar, DuckDb, Query};
 use embudo_reports::{Context, NAMES, Params, Report, build, html, i18n, insights};
 use embudo_store::Store;
-use embudo_store::bulk::LoadMode;
 use embudo_synth::{Params as SynthParams, Scale};
 use serde_json::Value;
 
@@ -527,13 +526,7 @@ fn medium() -> (tempfile::TempDir, Store) {
         now: midnight(2026, 6, 30),
         defect_rate: 0.0,
     };
-    store
-        .load(
-            LoadMode::Append,
-            |out| embudo_synth::generate(&params, out),
-            |_| {},
-        )
-        .unwrap();
+    embudo_synth::fill(&mut store, &params).unwrap();
     (dir, store)
 }
 

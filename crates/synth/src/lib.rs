@@ -35,7 +35,15 @@ pub mod world;
 pub use params::{Params, Scale, Sizes};
 pub use truth::Truth;
 
-use embudo_store::{Batches, Result};
+use embudo_store::bulk::LoadMode;
+use embudo_store::{Batches, Result, Store};
+
+/// Generate the business of `params` straight into `store`, in one transaction and without
+/// progress: what tests and tools that just need a store full of data call.
+pub fn fill(store: &mut Store, params: &Params) -> Result<Truth> {
+    let (truth, _) = store.load(LoadMode::Append, |out| generate(params, out), |_| {})?;
+    Ok(truth)
+}
 
 /// Simulate the business described by `params`, handing every row to `out`, and return
 /// the ground truth.

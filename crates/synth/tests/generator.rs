@@ -3,7 +3,6 @@
 //! the generator's code.
 
 use chrono::NaiveDateTime;
-use embudo_store::bulk::LoadMode;
 use embudo_store::{CANONICAL_TABLES, Store};
 use embudo_synth::{Params, Scale, Truth};
 use serde_json::Value;
@@ -22,13 +21,7 @@ fn generate(scale: Scale, seed: u64, defect_rate: f64) -> (tempfile::TempDir, St
         now: now(),
         defect_rate,
     };
-    let (truth, _) = store
-        .load(
-            LoadMode::Append,
-            |out| embudo_synth::generate(&params, out),
-            |_| {},
-        )
-        .unwrap();
+    let truth = embudo_synth::fill(&mut store, &params).unwrap();
     (dir, store, truth)
 }
 
