@@ -24,6 +24,7 @@ fn generated(seed: u64, defect_rate: f64) -> (tempfile::TempDir, Store, Truth) {
         seed,
         now: now(),
         defect_rate,
+        signal: true,
     };
     let truth = embudo_synth::fill(&mut store, &params).unwrap();
     (dir, store, truth)

@@ -206,6 +206,7 @@ proptest! {
             seed: 41,
             now: at(),
             defect_rate: 0.0,
+            signal: true,
         };
         embudo_synth::fill(&mut store, &params).unwrap();
         let before = fingerprint(&store);

@@ -235,6 +235,11 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 0.05, value_name = "RATE", value_parser = parse_rate)]
     pub defects: f64,
 
+    /// End every deal by a coin flip independent of everything recorded about it, so that
+    /// there is nothing to forecast from (for checking a model claims no skill)
+    #[arg(long)]
+    pub no_signal: bool,
+
     /// Write the ground truth (duplicates, defects, future of open deals) as JSON here
     #[arg(long, value_name = "PATH")]
     pub truth: Option<PathBuf>,

@@ -28,6 +28,20 @@ pub fn auc(scores: &[f64], wins: &[bool]) -> Option<f64> {
     Some((rank_sum - positives * (positives + 1.0) / 2.0) / (positives * negatives))
 }
 
+/// The lower end of the 95% interval of an AUC measured on `wins` positives and `losses`
+/// negatives (Hanley and McNeil's standard error): above 0.5, the ranking is not luck.
+pub fn auc_lower_bound(auc: f64, wins: usize, losses: usize) -> Option<f64> {
+    if wins == 0 || losses == 0 {
+        return None;
+    }
+    let (p, n) = (wins as f64, losses as f64);
+    let q1 = auc / (2.0 - auc);
+    let q2 = 2.0 * auc * auc / (1.0 + auc);
+    let variance =
+        (auc * (1.0 - auc) + (p - 1.0) * (q1 - auc * auc) + (n - 1.0) * (q2 - auc * auc)) / (p * n);
+    Some(auc - 1.96 * variance.max(0.0).sqrt())
+}
+
 /// Mean of (probability − outcome)²; `None` for no rows.
 pub fn brier(probabilities: &[f64], wins: &[bool]) -> Option<f64> {
     (!probabilities.is_empty()).then(|| {
@@ -93,6 +107,17 @@ mod tests {
         assert_eq!(auc(&[0.5, 0.5], &[true, false]), Some(0.5));
         assert_eq!(auc(&[0.2, 0.8], &[true, false]), Some(0.0));
         assert_eq!(auc(&[0.2, 0.8], &[true, true]), None);
+    }
+
+    #[test]
+    fn the_auc_bound_narrows_with_more_deals() {
+        // AUC 0.6 on 10 and 10: SE ≈ 0.1291 by Hanley–McNeil, so the bound is below 0.5;
+        // on 500 and 500 the SE is about 0.0175 and the bound clears 0.5.
+        let small = auc_lower_bound(0.6, 10, 10).unwrap();
+        let large = auc_lower_bound(0.6, 500, 500).unwrap();
+        assert!((small - (0.6 - 1.96 * 0.1291)).abs() < 0.001, "{small}");
+        assert!(small < 0.5 && large > 0.5, "{small} {large}");
+        assert_eq!(auc_lower_bound(0.7, 0, 5), None);
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! first four fifths of the training deals and calibrated (Platt) on the last fifth; the
 //! test snapshots — taken after the cut-off, as a forecast would be — judge it against the
 //! stages' own probabilities. It is used only with at least 40 won and 40 lost training
-//! deals and a lower Brier score than the stages on the test set.
+//! deals, a lower Brier score than the stages on the test set, and an AUC whose 95% interval
+//! stays above 0.5 — a constant well calibrated can beat badly calibrated stages on Brier
+//! alone without knowing anything about any deal.
 
 use crate::ForecastError;
 use crate::encode::Encoder;
@@ -52,6 +54,8 @@ pub struct TestFigures {
     pub n: usize,
     pub deals: usize,
     pub auc: Option<f64>,
+    /// The lower end of the AUC's 95% interval over the test deals.
+    pub auc_low: Option<f64>,
     pub brier: Option<f64>,
     pub baseline_auc: Option<f64>,
     pub baseline_brier: Option<f64>,
@@ -157,23 +161,35 @@ pub fn train(
     let mut test_deals: Vec<i64> = test_rows.iter().map(|(f, _)| f.deal_id).collect();
     test_deals.sort_unstable();
     test_deals.dedup();
+    // The interval counts deals, not snapshots: a deal seen five times is one outcome.
+    let deal_wins = test_deals.iter().filter(|id| closed[id].won).count();
+    let auc = skill::auc(&predicted, &wins);
     let test = TestFigures {
         n: test_rows.len(),
         deals: test_deals.len(),
-        auc: skill::auc(&predicted, &wins),
+        auc,
+        auc_low: auc
+            .and_then(|a| skill::auc_lower_bound(a, deal_wins, test_deals.len() - deal_wins)),
         brier: skill::brier(&predicted, &wins),
         baseline_auc: skill::auc(&baseline, &wins),
         baseline_brier: skill::brier(&baseline, &wins),
     };
-    let (used, reason) = match (test.brier, test.baseline_brier) {
-        (Some(model), Some(stages)) if model < stages => (
+    let (used, reason) = match (test.brier, test.baseline_brier, test.auc_low) {
+        (Some(_), Some(_), Some(low)) if low <= 0.5 => (
+            "stage",
+            format!(
+                "the model ranks won and lost deals no better than chance (AUC {:.3}, 95% interval down to {low:.3}): no skill to claim",
+                test.auc.unwrap_or(0.5)
+            ),
+        ),
+        (Some(model), Some(stages), _) if model < stages => (
             "model",
             format!(
                 "the model's Brier score {model:.3} beats the stages' {stages:.3} on {} deals closed after the cut-off",
                 test.deals
             ),
         ),
-        (Some(model), Some(stages)) => (
+        (Some(model), Some(stages), _) => (
             "stage",
             format!(
                 "the model's Brier score {model:.3} does not beat the stages' {stages:.3}: no skill to claim"

@@ -54,6 +54,7 @@ fn a_generated_business_trains_out_of_time() {
         seed: 9,
         now: now(),
         defect_rate: 0.0,
+        signal: true,
     };
     embudo_synth::fill(&mut store, &params).unwrap();
     let (report, scorer) = train::train(&store, now()).unwrap();
@@ -78,7 +79,12 @@ fn a_generated_business_trains_out_of_time() {
         report.test.baseline_brier.unwrap(),
     );
     assert!((0.0..=1.0).contains(&auc) && brier >= 0.0);
-    assert_eq!(report.used == "model", brier < baseline, "{report:?}");
+    let skilled = report.test.auc_low.unwrap() > 0.5;
+    assert_eq!(
+        report.used == "model",
+        brier < baseline && skilled,
+        "{report:?}"
+    );
     assert_eq!(
         report.reliability.iter().map(|b| b.deals).sum::<usize>(),
         report.test.n
@@ -140,4 +146,23 @@ fn without_a_model_each_open_deal_gets_its_stage_probability() {
         stored.rows[0][0],
         format!("1:0.3:{0},2:0.7:{0}", score::STAGE_VERSION)
     );
+}
+
+#[test]
+fn outcomes_without_signal_are_not_forecast_by_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("noise.duckdb")).unwrap();
+    let params = embudo_synth::Params {
+        scale: embudo_synth::Scale::Small,
+        seed: 9,
+        now: now(),
+        defect_rate: 0.0,
+        signal: false,
+    };
+    embudo_synth::fill(&mut store, &params).unwrap();
+    let (report, scorer) = train::train(&store, now()).unwrap();
+    assert!(report.train.won >= MIN_OUTCOMES && report.train.lost >= MIN_OUTCOMES);
+    assert_eq!(report.used, "stage", "{report:?}");
+    assert!(scorer.is_none());
+    assert!(report.reason.contains("no skill"), "{}", report.reason);
 }

@@ -462,6 +462,7 @@ fn every_table_exported_to_csv_imports_into_an_empty_store_identically() {
         seed: 5,
         now: options().now,
         defect_rate: 0.1,
+        signal: true,
     };
     embudo_synth::fill(&mut source, &params).unwrap();
     let target = Store::open(dir.path().join("target.duckdb")).unwrap();

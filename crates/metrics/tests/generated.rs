@@ -330,6 +330,7 @@ fn medium_store() -> (tempfile::TempDir, Store) {
             .and_hms_opt(12, 0, 0)
             .unwrap(),
         defect_rate: 0.05,
+        signal: true,
     };
     embudo_synth::fill(&mut store, &params).unwrap();
     (dir, store)

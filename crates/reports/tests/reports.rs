@@ -525,6 +525,7 @@ fn medium() -> (tempfile::TempDir, Store) {
         seed: 11,
         now: midnight(2026, 6, 30),
         defect_rate: 0.0,
+        signal: true,
     };
     embudo_synth::fill(&mut store, &params).unwrap();
     (dir, store)

@@ -120,7 +120,15 @@ pub struct Params {
     pub now: NaiveDateTime,
     /// Probability that a record carries a deliberate defect (0: clean data).
     pub defect_rate: f64,
+    /// Whether outcomes follow the signals a CRM records. Without, each deal's ending is a
+    /// coin flip independent of everything recorded about it — its path, activity and
+    /// changes are simulated for an outcome drawn separately — so a forecast has nothing
+    /// to learn (the test that it then claims no skill).
+    pub signal: bool,
 }
+
+/// The win rate of deals when outcomes carry no signal.
+pub const NO_SIGNAL_WIN_RATE: f64 = 0.4;
 
 /// Share of leads by source, and the probability that a lead of that source becomes a
 /// customer. Email leads convert at 17% and paid-ads leads at 3%; organic leads are 60%.

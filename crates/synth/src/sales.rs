@@ -240,14 +240,21 @@ impl Simulator {
         out: &mut Batches,
     ) -> Result<()> {
         let id = Ids::next(&mut world.ids.deal);
-        let won = rng.random_bool(p_win);
+        // The outcome the deal's path, activity and changes are simulated for; without
+        // signal the deal actually ends by an independent coin.
+        let path_won = rng.random_bool(p_win);
+        let won = if world.params.signal {
+            path_won
+        } else {
+            rng.random_bool(crate::params::NO_SIGNAL_WIN_RATE)
+        };
         let pipeline = world.pipelines[plan.pipeline].clone();
         let product = world.products[plan.product].clone();
         let contact = world.contacts[plan.contact].clone();
         let owner_id = world.reps[plan.owner].id;
 
         let typical = pipeline.cycle_days * product.cycle_factor;
-        let days = if won {
+        let days = if path_won {
             let source_factor = if contact.source == LeadSource::Referral {
                 REFERRAL_CYCLE_FACTOR
             } else {
@@ -270,7 +277,7 @@ impl Simulator {
                 .max(1.0) as i64
                 * 10,
         );
-        let visits = stage_visits(&pipeline, won, plan.created_at, end, rng);
+        let visits = stage_visits(&pipeline, path_won, won, plan.created_at, end, rng);
         let (current, entered_current) = self.write_visits(world, id, owner_id, &visits, out)?;
         // The status is the kind of the stage the deal is in at `now`: a reopened deal can
         // be lost today and won later.
@@ -288,7 +295,7 @@ impl Simulator {
             id,
             owner_id,
             plan,
-            won,
+            path_won,
             amount,
             expected_close,
             last_active,
@@ -354,7 +361,7 @@ impl Simulator {
             }
         }
 
-        let active_until = if won {
+        let active_until = if path_won {
             end
         } else {
             after_days(plan.created_at, days * 0.65)
@@ -725,16 +732,18 @@ impl Simulator {
 
 /// The stages a deal enters, with when: forward through the open stages (some skipped,
 /// some revisited), lost deals dropping out early, a few won deals lost and reopened, and
-/// the closing stage at `end`.
+/// the closing stage at `end`. The path is that of a deal heading for `path_won`; it
+/// closes as `won` (the same, unless outcomes carry no signal).
 fn stage_visits(
     pipeline: &PipelinePlan,
+    path_won: bool,
     won: bool,
     created_at: NaiveDateTime,
     end: NaiveDateTime,
     rng: &mut ChaCha8Rng,
 ) -> Vec<(Id, NaiveDateTime)> {
     let open = &pipeline.open;
-    let reach = if won {
+    let reach = if path_won {
         open.len()
     } else {
         let weights: Vec<f64> = [0.35, 0.25, 0.2, 0.12, 0.08]
@@ -757,7 +766,7 @@ fn stage_visits(
         let (back, again) = (path[i - 2], path[i - 1]);
         path.splice(i..i, [back, again]);
     }
-    if won && rng.random_bool(0.03) {
+    if path_won && rng.random_bool(0.03) {
         let last = *path.last().expect("a path has a first stage");
         path.extend([pipeline.lost, last]);
     }

@@ -20,6 +20,7 @@ fn generate(scale: Scale, seed: u64, defect_rate: f64) -> (tempfile::TempDir, St
         seed,
         now: now(),
         defect_rate,
+        signal: true,
     };
     let truth = embudo_synth::fill(&mut store, &params).unwrap();
     (dir, store, truth)

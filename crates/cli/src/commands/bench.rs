@@ -39,6 +39,7 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
                 seed: 1,
                 now: crate::config::parse_timestamp(BENCH_NOW).map_err(anyhow::Error::msg)?,
                 defect_rate: 0.05,
+                signal: true,
             };
             hint(config, format_args!("Generating the {} scale…", args.scale));
             let generated = generate(&mut store, &params, LoadMode::Append, config.quiet)?;

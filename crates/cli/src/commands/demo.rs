@@ -32,6 +32,7 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
         seed: DEMO_SEED,
         now: chrono::Utc::now().naive_utc(),
         defect_rate: 0.05,
+        signal: true,
     };
     let generated = generate(&mut store, &params, LoadMode::Append, config.quiet)?;
     hint(

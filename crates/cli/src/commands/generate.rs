@@ -38,6 +38,7 @@ pub fn run(config: &Config, args: &GenerateArgs) -> Result<()> {
         seed: args.seed,
         now: args.now.unwrap_or_else(|| chrono::Utc::now().naive_utc()),
         defect_rate: args.defects,
+        signal: !args.no_signal,
     };
     let mode = if args.replace {
         LoadMode::Replace
