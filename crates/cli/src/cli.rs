@@ -207,6 +207,13 @@ pub enum Command {
     #[command(subcommand, verbatim_doc_comment)]
     Forecast(ForecastCommand),
 
+    /// One deal: `deal explain ID` gives its win probability, the factors behind it and
+    /// what would raise it.
+    ///
+    /// Example: embudo deal explain 4821
+    #[command(subcommand, verbatim_doc_comment)]
+    Deal(DealCommand),
+
     /// Export a table or a report as CSV, JSON, XLSX or Parquet (--format).
     ///
     /// Examples:
@@ -438,6 +445,19 @@ pub enum ForecastCommand {
     /// forecasts will use it.
     Train {
         /// Train as of this instant (YYYY-MM-DD or RFC 3339) [default: now]
+        #[arg(long)]
+        at: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DealCommand {
+    /// The deal's win probability under the model in use (from the last `forecast train`),
+    /// every factor's signed contribution, and the actions that would raise it.
+    Explain {
+        /// The deal's id
+        id: i64,
+        /// As the deal stood at this instant [default: now]
         #[arg(long)]
         at: Option<String>,
     },

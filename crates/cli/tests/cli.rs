@@ -1032,3 +1032,28 @@ fn training_scores_the_open_deals_and_the_forecast_report_shows_them() {
         );
     }
 }
+
+#[test]
+fn a_deal_is_explained_only_while_open() {
+    let sandbox = Sandbox::new();
+    sandbox.generate_small();
+    let at = "2026-06-30T12:00:00Z";
+    sandbox.ok(&["forecast", "train", "--at", at, "--quiet"]);
+    let open = sandbox.json(&[
+        "sql",
+        "SELECT deal_id, probability FROM deal_scores ORDER BY deal_id LIMIT 1",
+    ]);
+    let id = open[0]["deal_id"].to_string();
+    let explained = sandbox.json(&["deal", "explain", &id, "--at", at]);
+    let shown = explained["probability"].as_f64().unwrap();
+    assert!((shown - open[0]["probability"].as_f64().unwrap()).abs() < 1e-12);
+    let closed = sandbox.json(&[
+        "sql",
+        "SELECT min(id) AS id FROM deals WHERE status = 'won'",
+    ]);
+    let stderr = sandbox.fails(
+        &["deal", "explain", &closed[0]["id"].to_string(), "--at", at],
+        1,
+    );
+    assert!(stderr.contains("is not open"), "{stderr}");
+}

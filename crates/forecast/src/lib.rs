@@ -1,6 +1,7 @@
 //! Forecasting: each deal's chance of being won, learned from the business's own closed
 //! deals, and what the pipeline will bring.
 //!
+//! - [`explain`]: a deal's factors under the model in use, and what would raise it.
 //! - [`features`]: what was known of each open deal at an instant — stage, furthest stage,
 //!   time in stage, age against the pipeline's typical cycle, amount, source, type, the
 //!   owner's close rate, recent activity, close-date pushes — read only from rows dated at
@@ -17,6 +18,7 @@
 //!   against the stage probabilities; used only when it has the data and the skill.
 
 pub mod encode;
+pub mod explain;
 pub mod features;
 pub mod logistic;
 pub mod score;

@@ -13,11 +13,15 @@ use std::borrow::Cow;
 /// Factors kept per deal.
 const TOP_FACTORS: usize = 3;
 
+/// The `store_info` key the model in use is kept under, for explaining deals later.
+const MODEL_KEY: &str = "forecast_model";
+
 /// The model version written when the stages' probabilities are used.
 pub const STAGE_VERSION: &str = "stage probabilities";
 
 /// Score every deal open at `at` and append the scores to `deal_scores`, in one
-/// transaction; returns how many deals were scored.
+/// transaction, keeping the model (or that there is none) for `embudo deal explain`;
+/// returns how many deals were scored.
 pub fn score(
     store: &Store,
     at: NaiveDateTime,
@@ -52,8 +56,10 @@ pub fn score(
             )
         })
         .collect();
+    let model = serde_json::to_string(&scorer).unwrap_or_default();
     store.execute_with("BEGIN TRANSACTION", &[])?;
-    let written = write(store, &rows, version, at);
+    let written =
+        write(store, &rows, version, at).and_then(|()| Ok(store.set_info(MODEL_KEY, &model)?));
     match written {
         Ok(()) => store.execute_with("COMMIT", &[])?,
         Err(e) => {
@@ -62,6 +68,14 @@ pub fn score(
         }
     };
     Ok(rows.len())
+}
+
+/// The model the last scoring used, if it used one.
+pub fn kept_model(store: &Store) -> Result<Option<Scorer>, ForecastError> {
+    Ok(store
+        .info(MODEL_KEY)?
+        .and_then(|text| serde_json::from_str::<Option<Scorer>>(&text).ok())
+        .flatten())
 }
 
 fn write(

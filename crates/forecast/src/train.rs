@@ -68,7 +68,7 @@ struct Closed {
 }
 
 /// The model as trained and judged: what scores deals when the report says `model`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Scorer {
     pub encoder: Encoder,
     pub model: Logistic,

@@ -2,8 +2,8 @@
 //! counts are checked with plain SQL.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use embudo_forecast::score;
 use embudo_forecast::train::{self, MIN_OUTCOMES};
+use embudo_forecast::{explain, score};
 use embudo_store::Store;
 
 fn now() -> NaiveDateTime {
@@ -108,6 +108,29 @@ fn a_generated_business_trains_out_of_time() {
             &[],
         )
         .unwrap();
+    // Explaining a deal gives the probability stored for it, from the model kept with it.
+    let kept = store
+        .query_with(
+            "SELECT deal_id, probability FROM deal_scores ORDER BY deal_id LIMIT 1",
+            &[],
+        )
+        .unwrap();
+    let (deal, stored_probability) = (
+        kept.rows[0][0].as_i64().unwrap(),
+        kept.rows[0][1].as_f64().unwrap(),
+    );
+    let explained = explain::explain(&store, deal, now()).unwrap().unwrap();
+    assert!((explained.probability - stored_probability).abs() < 1e-12);
+    assert_eq!(
+        explained.source,
+        if scorer.is_some() { "model" } else { "stage" }
+    );
+    assert!(
+        explained
+            .raise
+            .iter()
+            .all(|(_, p)| *p > explained.probability)
+    );
     let expected_factors = if scorer.is_some() { 3 } else { 0 };
     assert_eq!(
         stored.rows[0],

@@ -1,9 +1,10 @@
 //! `embudo forecast`: win probabilities learned from the business's own deals.
 
-use crate::cli::{ForecastCommand, Format};
+use crate::cli::{DealCommand, ForecastCommand, Format};
 use crate::config::Config;
 use crate::output;
-use anyhow::Result;
+use anyhow::{Result, bail};
+use embudo_forecast::explain;
 use embudo_forecast::score;
 use embudo_forecast::train::{self, TrainReport};
 use embudo_model::Table;
@@ -66,5 +67,46 @@ fn print(config: &Config, report: &TrainReport) -> Result<()> {
             report.test.n
         ),
     );
+    Ok(())
+}
+
+pub fn deal(config: &Config, command: &DealCommand) -> Result<()> {
+    let DealCommand::Explain { id, at } = command;
+    let at = super::audit::instant(config, at.as_deref())?;
+    let store = Store::open_read_only(&config.db)?;
+    let Some(explanation) = explain::explain(&store, *id, at)? else {
+        bail!("deal {id} is not open at {at}: only open deals have a win probability");
+    };
+    if config.format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&explanation)?);
+        return Ok(());
+    }
+    println!(
+        "Deal {id}: {:.1}% likely to be won ({})",
+        explanation.probability * 100.0,
+        if explanation.source == "model" {
+            "the model of the last `embudo forecast train`"
+        } else {
+            "its stage's probability: no model in use"
+        }
+    );
+    if !explanation.factors.is_empty() {
+        let rows = explanation
+            .factors
+            .iter()
+            .take(8)
+            .map(|(name, contribution)| {
+                vec![json!(name), json!((contribution * 100.0).round() / 100.0)]
+            })
+            .collect();
+        let table = Table {
+            columns: vec!["factor".into(), "contribution to the log-odds".into()],
+            rows,
+        };
+        output::print(&table, config.format)?;
+    }
+    for (action, probability) in &explanation.raise {
+        println!("  {action}: {:.1}%", probability * 100.0);
+    }
     Ok(())
 }

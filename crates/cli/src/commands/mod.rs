@@ -36,6 +36,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => ingest::import(&config, &args),
         Command::Export(args) => ingest::export(&config, &args),
         Command::Forecast(command) => forecast::run(&config, &command),
+        Command::Deal(command) => forecast::deal(&config, &command),
     }
 }
 
