@@ -199,11 +199,12 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Import(ImportArgs),
 
-    /// Win probabilities learned from your own closed deals (being built: `train` so far).
+    /// Win probabilities learned from your own closed deals, and how forecasts fared.
     ///
     /// Examples:
     ///   embudo forecast train
     ///   embudo forecast train --at 2026-01-01 --format json
+    ///   embudo forecast backtest --at 2026-01-01 --at 2026-02-01
     #[command(subcommand, verbatim_doc_comment)]
     Forecast(ForecastCommand),
 
@@ -447,6 +448,17 @@ pub enum ForecastCommand {
         /// Train as of this instant (YYYY-MM-DD or RFC 3339) [default: now]
         #[arg(long)]
         at: Option<String>,
+    },
+    /// Forecast from past instants with each method (stage-weighted, model-weighted,
+    /// Monte Carlo) and compare with what was won: WAPE, bias and P10–P90 coverage.
+    Backtest {
+        /// Instants to forecast from (repeatable) [default: the first of the month 6, 5, 4
+        /// and 3 months ago]
+        #[arg(long)]
+        at: Vec<String>,
+        /// Months forecast from each instant
+        #[arg(long, default_value_t = 3)]
+        months: u32,
     },
 }
 

@@ -6,6 +6,8 @@
 //!   time in stage, age against the pipeline's typical cycle, amount, source, type, the
 //!   owner's close rate, recent activity, close-date pushes — read only from rows dated at
 //!   or before that instant, so a past instant sees exactly what it saw then.
+//! - [`backtest`]: the forecasts of past instants against what their pipeline brought —
+//!   WAPE and bias per method, P10–P90 coverage.
 //! - [`encode`]: features as standardised numbers, categories one-hot.
 //! - [`logistic`]: L2-regularised logistic regression fitted by Newton's method, with each
 //!   feature's signed contribution for a deal.
@@ -17,6 +19,7 @@
 //! - [`train`]: the model trained on closed deals, calibrated, and judged out of time
 //!   against the stage probabilities; used only when it has the data and the skill.
 
+pub mod backtest;
 pub mod encode;
 pub mod explain;
 pub mod features;

@@ -59,7 +59,19 @@ pub fn months(
     bounds: &[NaiveDateTime],
     targets: &[Option<f64>],
 ) -> Result<Vec<MonthRange>, ForecastError> {
-    let deals = deals(store, at, bounds)?;
+    months_with(store, at, bounds, targets, None)
+}
+
+/// [`months`] with each deal's probability given (a backtest's model of the time) instead
+/// of read from `deal_scores`.
+pub fn months_with(
+    store: &Store,
+    at: NaiveDateTime,
+    bounds: &[NaiveDateTime],
+    targets: &[Option<f64>],
+    probabilities: Option<&HashMap<i64, f64>>,
+) -> Result<Vec<MonthRange>, ForecastError> {
+    let deals = deals(store, at, bounds, probabilities)?;
     let months = bounds.len().saturating_sub(1);
     let runs = RUNS.min((DRAWS / deals.len().max(1)).max(1_000));
     // Two fixed streams of half the runs each, on two threads where there are two cores:
@@ -140,9 +152,13 @@ fn deals(
     store: &Store,
     at: NaiveDateTime,
     bounds: &[NaiveDateTime],
+    given: Option<&HashMap<i64, f64>>,
 ) -> Result<Vec<Deal>, ForecastError> {
     let history = closing_times(store, at)?;
-    let scores = latest_scores(store, at)?;
+    let scores = match given {
+        Some(probabilities) => probabilities.clone(),
+        None => latest_scores(store, at)?,
+    };
     Ok(features::at(store, at)?
         .into_iter()
         .filter_map(|f| {

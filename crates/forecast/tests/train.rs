@@ -3,8 +3,8 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use embudo_forecast::train::{self, MIN_OUTCOMES};
-use embudo_forecast::{explain, score};
-use embudo_store::Store;
+use embudo_forecast::{backtest, explain, score};
+use embudo_store::{Param, Store};
 
 fn now() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 6, 30)
@@ -65,7 +65,7 @@ fn a_generated_business_trains_out_of_time() {
             "SELECT count(*) FILTER (WHERE status = 'won'), count(*) FILTER (WHERE status = 'lost')
                FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
                 AND status IN ('won', 'lost') AND closed_at < CAST(? AS TIMESTAMP)",
-            &[embudo_store::Param::Text(cutoff)],
+            &[Param::Text(cutoff)],
         )
         .unwrap();
     let row = &counted.rows[0];
@@ -96,7 +96,7 @@ fn a_generated_business_trains_out_of_time() {
         .query_with(
             "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
                 AND created_at <= CAST(? AS TIMESTAMP) AND (closed_at IS NULL OR closed_at > CAST(? AS TIMESTAMP))",
-            &[embudo_store::Param::Timestamp(now()), embudo_store::Param::Timestamp(now())],
+            &[Param::Timestamp(now()), Param::Timestamp(now())],
         )
         .unwrap();
     assert_eq!(scored as i64, open.rows[0][0].as_i64().unwrap());
@@ -188,4 +188,62 @@ fn outcomes_without_signal_are_not_forecast_by_the_model() {
     assert_eq!(report.used, "stage", "{report:?}");
     assert!(scorer.is_none());
     assert!(report.reason.contains("no skill"), "{}", report.reason);
+}
+
+#[test]
+fn a_backtest_compares_each_method_with_what_the_pipeline_of_the_time_brought() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("backtest.duckdb")).unwrap();
+    let params = embudo_synth::Params {
+        scale: embudo_synth::Scale::Small,
+        seed: 9,
+        now: now(),
+        defect_rate: 0.0,
+        signal: true,
+    };
+    embudo_synth::fill(&mut store, &params).unwrap();
+    let at = NaiveDate::from_ymd_opt(2026, 2, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let result = backtest::run(&store, &[at], 2).unwrap();
+    assert_eq!(result.months.len(), 2);
+    // The actuals: deals open on 1 February won in February, then in March (plain SQL).
+    for (row, (from, to)) in result
+        .months
+        .iter()
+        .zip([("2026-02-01", "2026-03-01"), ("2026-03-01", "2026-04-01")])
+    {
+        let won = store
+            .query_with(
+                "SELECT coalesce(sum(amount), 0) FROM deals
+                  WHERE status = 'won' AND deleted_at IS NULL AND merged_into_id IS NULL
+                    AND created_at <= CAST(? AS TIMESTAMP) AND closed_at > CAST(? AS TIMESTAMP)
+                    AND closed_at >= CAST(? AS TIMESTAMP) AND closed_at < CAST(? AS TIMESTAMP)",
+                &[
+                    Param::Timestamp(at),
+                    Param::Timestamp(at),
+                    Param::Text(from.into()),
+                    Param::Text(to.into()),
+                ],
+            )
+            .unwrap();
+        assert!(
+            (row.actual - won.rows[0][0].as_f64().unwrap()).abs() < 0.01,
+            "{row:?}"
+        );
+        assert!(row.p10 <= row.p50 && row.p50 <= row.p90);
+    }
+    let actual: f64 = result.months.iter().map(|r| r.actual).sum();
+    let stage_error: f64 = result
+        .months
+        .iter()
+        .map(|r| (r.stage_weighted - r.actual).abs())
+        .sum();
+    let stage = result
+        .methods
+        .iter()
+        .find(|m| m.method == "stage_weighted")
+        .unwrap();
+    assert!((stage.wape.unwrap() - stage_error / actual).abs() < 1e-9);
 }

@@ -4,15 +4,17 @@ use crate::cli::{DealCommand, ForecastCommand, Format};
 use crate::config::Config;
 use crate::output;
 use anyhow::{Result, bail};
-use embudo_forecast::explain;
+use chrono::Datelike;
 use embudo_forecast::score;
 use embudo_forecast::train::{self, TrainReport};
+use embudo_forecast::{backtest, explain};
 use embudo_model::Table;
 use embudo_store::Store;
 use serde_json::json;
 
 pub fn run(config: &Config, command: &ForecastCommand) -> Result<()> {
     match command {
+        ForecastCommand::Backtest { at, months } => backtest(config, at, *months),
         ForecastCommand::Train { at } => {
             let at = super::audit::instant(config, at.as_deref())?;
             let store = Store::open(&config.db)?;
@@ -67,6 +69,85 @@ fn print(config: &Config, report: &TrainReport) -> Result<()> {
             report.test.n
         ),
     );
+    Ok(())
+}
+
+fn backtest(config: &Config, at: &[String], months: u32) -> Result<()> {
+    let store = Store::open_read_only(&config.db)?;
+    let now = chrono::Utc::now().naive_utc();
+    let instants: Vec<chrono::NaiveDateTime> = if at.is_empty() {
+        let this_month =
+            chrono::NaiveDate::from_ymd_opt(now.year(), now.month(), 1).expect("day 1");
+        (3..=6)
+            .rev()
+            .map(|back| {
+                (this_month - chrono::Months::new(back))
+                    .and_hms_opt(0, 0, 0)
+                    .expect("midnight")
+            })
+            .collect()
+    } else {
+        at.iter()
+            .map(|t| super::audit::instant(config, Some(t)))
+            .collect::<Result<_>>()?
+    };
+    let result = backtest::run(&store, &instants, months)?;
+    if config.format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+        return Ok(());
+    }
+    let round = |x: f64| x.round();
+    let table = Table {
+        columns: [
+            "from",
+            "month",
+            "actual",
+            "stage_weighted",
+            "model_weighted",
+            "p10",
+            "p50",
+            "p90",
+            "model",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: result
+            .months
+            .iter()
+            .map(|r| {
+                vec![
+                    json!(r.at),
+                    json!(r.month),
+                    json!(round(r.actual)),
+                    json!(round(r.stage_weighted)),
+                    json!(round(r.model_weighted)),
+                    json!(round(r.p10)),
+                    json!(round(r.p50)),
+                    json!(round(r.p90)),
+                    json!(r.model_used),
+                ]
+            })
+            .collect(),
+    };
+    output::print(&table, config.format)?;
+    let scores = Table {
+        columns: vec!["method".into(), "WAPE".into(), "bias".into()],
+        rows: result
+            .methods
+            .iter()
+            .map(|m| {
+                let r = |x: Option<f64>| x.map(|v| (v * 1000.0).round() / 1000.0);
+                vec![json!(m.method), json!(r(m.wape)), json!(r(m.bias))]
+            })
+            .collect(),
+    };
+    output::print(&scores, config.format)?;
+    if let Some(coverage) = result.coverage {
+        super::hint(
+            config,
+            format!("{:.0}% of months fell within P10–P90", coverage * 100.0),
+        );
+    }
     Ok(())
 }
 

@@ -1,0 +1,204 @@
+//! Backtests: the forecasts Embudo would have made at past instants, against what the
+//! pipeline of that instant actually brought.
+//!
+//! At each instant the open pipeline is rebuilt as it stood (features and expected close
+//! dates as of then), the model is trained on what had closed by then, and the next months
+//! are forecast three ways — stage-weighted, model-weighted (both by expected close month)
+//! and the Monte Carlo range. The actual is the revenue of the deals open at the instant
+//! that were won in each month. WAPE and bias per method show which forecast to trust; the
+//! share of months inside P10–P90 shows whether the ranges are honest.
+
+use crate::ForecastError;
+use crate::features;
+use crate::simulate;
+use crate::train;
+use chrono::{Datelike, Months, NaiveDate, NaiveDateTime};
+use embudo_store::{Param, Store};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One month forecast from one instant.
+#[derive(Debug, Clone, Serialize)]
+pub struct MonthRow {
+    pub at: String,
+    pub month: String,
+    /// `model` or `stage`: what the model-weighted forecast used at that instant.
+    pub model_used: &'static str,
+    pub actual: f64,
+    pub stage_weighted: f64,
+    pub model_weighted: f64,
+    pub p10: f64,
+    pub p50: f64,
+    pub p90: f64,
+}
+
+/// A method's errors over every month of every instant.
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodScore {
+    pub method: &'static str,
+    /// Σ|forecast − actual| / Σ actual.
+    pub wape: Option<f64>,
+    /// Σ(forecast − actual) / Σ actual: above 0, the method promises too much.
+    pub bias: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Backtest {
+    pub months: Vec<MonthRow>,
+    pub methods: Vec<MethodScore>,
+    /// Share of months whose actual fell within P10–P90.
+    pub coverage: Option<f64>,
+}
+
+/// Backtest at each of `instants`, forecasting `months` calendar months (UTC) from each.
+pub fn run(
+    store: &Store,
+    instants: &[NaiveDateTime],
+    months: u32,
+) -> Result<Backtest, ForecastError> {
+    let won = won_deals(store)?;
+    let mut rows = Vec::new();
+    for &at in instants {
+        rows.extend(at_instant(store, at, months, &won)?);
+    }
+    let methods = [
+        (
+            "stage_weighted",
+            rows.iter().map(|r| r.stage_weighted).collect::<Vec<_>>(),
+        ),
+        (
+            "model_weighted",
+            rows.iter().map(|r| r.model_weighted).collect(),
+        ),
+        ("monte_carlo_p50", rows.iter().map(|r| r.p50).collect()),
+    ]
+    .into_iter()
+    .map(|(method, forecasts)| score(method, &forecasts, &rows))
+    .collect();
+    let coverage = (!rows.is_empty()).then(|| {
+        rows.iter()
+            .filter(|r| r.p10 <= r.actual && r.actual <= r.p90)
+            .count() as f64
+            / rows.len() as f64
+    });
+    Ok(Backtest {
+        months: rows,
+        methods,
+        coverage,
+    })
+}
+
+fn score(method: &'static str, forecasts: &[f64], rows: &[MonthRow]) -> MethodScore {
+    let actual: f64 = rows.iter().map(|r| r.actual).sum();
+    let (absolute, signed) = forecasts
+        .iter()
+        .zip(rows)
+        .fold((0.0, 0.0), |(a, s), (f, r)| {
+            (a + (f - r.actual).abs(), s + (f - r.actual))
+        });
+    MethodScore {
+        method,
+        wape: (actual > 0.0).then(|| absolute / actual),
+        bias: (actual > 0.0).then(|| signed / actual),
+    }
+}
+
+/// Won deals: (closed at, amount) by id.
+fn won_deals(store: &Store) -> Result<HashMap<i64, (NaiveDateTime, f64)>, ForecastError> {
+    let rows = store.query_with(
+        "SELECT id, epoch_us(closed_at), CAST(amount AS DOUBLE) FROM deals
+          WHERE status = 'won' AND closed_at IS NOT NULL AND deleted_at IS NULL AND merged_into_id IS NULL",
+        &[],
+    )?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let closed = chrono::DateTime::from_timestamp_micros(r[1].as_i64()?)?.naive_utc();
+            Some((r[0].as_i64()?, (closed, r[2].as_f64().unwrap_or(0.0))))
+        })
+        .collect())
+}
+
+fn at_instant(
+    store: &Store,
+    at: NaiveDateTime,
+    months: u32,
+    won: &HashMap<i64, (NaiveDateTime, f64)>,
+) -> Result<Vec<MonthRow>, ForecastError> {
+    let (report, scorer) = train::train(store, at)?;
+    let open = features::at(store, at)?;
+    let expected = expected_close_at(store, at)?;
+    let first = NaiveDate::from_ymd_opt(at.year(), at.month(), 1).expect("day 1 exists");
+    let starts: Vec<NaiveDate> = (0..=months).map(|i| first + Months::new(i)).collect();
+    let bounds: Vec<NaiveDateTime> = starts
+        .iter()
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight"))
+        .collect();
+    let probabilities: HashMap<i64, f64> = open
+        .iter()
+        .map(|f| {
+            let p = scorer
+                .as_ref()
+                .map_or(f.stage_probability, |s| s.score(f).0);
+            (f.deal_id, p)
+        })
+        .collect();
+    let ranges = simulate::months_with(store, at, &bounds, &[], Some(&probabilities))?;
+    let month_of = |date: NaiveDate| {
+        // An overdue expected close date counts in the first month.
+        let date = date.max(first);
+        starts.windows(2).position(|w| w[0] <= date && date < w[1])
+    };
+    let count = months as usize;
+    let (mut stage, mut model, mut actual) = (vec![0.0; count], vec![0.0; count], vec![0.0; count]);
+    for deal in &open {
+        let amount = deal.amount.unwrap_or(0.0);
+        if let Some(month) = expected.get(&deal.deal_id).and_then(|d| month_of(*d)) {
+            stage[month] += amount * deal.stage_probability;
+            model[month] += amount * probabilities[&deal.deal_id];
+        }
+        if let Some((closed, won_amount)) = won.get(&deal.deal_id)
+            && let Some(month) = bounds
+                .windows(2)
+                .position(|w| w[0] <= *closed && *closed < w[1])
+        {
+            actual[month] += won_amount;
+        }
+    }
+    Ok((0..count)
+        .map(|i| MonthRow {
+            at: at.to_string(),
+            month: starts[i].to_string(),
+            model_used: report.used,
+            actual: actual[i],
+            stage_weighted: stage[i],
+            model_weighted: model[i],
+            p10: ranges[i].p10,
+            p50: ranges[i].p50,
+            p90: ranges[i].p90,
+        })
+        .collect())
+}
+
+/// Each deal's expected close date as it was at `at`: a change made later is read back.
+fn expected_close_at(
+    store: &Store,
+    at: NaiveDateTime,
+) -> Result<HashMap<i64, NaiveDate>, ForecastError> {
+    let rows = store.query_with(
+        "WITH later AS (
+             SELECT deal_id, arg_min_null(old_value, changed_at) AS value_then
+               FROM deal_changes WHERE field = 'expected_close_date' AND changed_at > $1 GROUP BY 1)
+         SELECT d.id, CAST(TRY_CAST(CASE WHEN l.deal_id IS NULL THEN CAST(d.expected_close_date AS VARCHAR)
+                                         ELSE l.value_then END AS DATE) AS VARCHAR)
+           FROM deals d LEFT JOIN later l ON l.deal_id = d.id
+          WHERE d.created_at <= $1 AND (d.closed_at IS NULL OR d.closed_at > $1)",
+        &[Param::Timestamp(at)],
+    )?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|r| Some((r[0].as_i64()?, r[1].as_str()?.parse().ok()?)))
+        .collect())
+}
