@@ -7,13 +7,12 @@ use anyhow::{Result, bail};
 use chrono::NaiveDateTime;
 use embudo_audit::checks::{self, Context};
 use embudo_audit::{Finding, access, dedupe, merge as merging, score};
-use embudo_metrics::Bound;
 use embudo_model::Table;
 use embudo_store::Store;
 use serde_json::json;
 
 pub fn run(config: &Config, args: &AuditArgs) -> Result<()> {
-    let as_of = instant(config, args.at.as_deref())?;
+    let as_of = super::instant(config, args.at.as_deref())?;
     match &args.command {
         Some(AuditCommand::Access) => {
             let store = Store::open_read_only(&config.db)?;
@@ -161,17 +160,6 @@ fn duplicates(config: &Config, entity: &str, threshold: f64) -> Result<()> {
         ),
     );
     Ok(())
-}
-
-/// `--at`, or now.
-pub(super) fn instant(config: &Config, at: Option<&str>) -> Result<NaiveDateTime> {
-    Ok(match at.map(Bound::parse).transpose()? {
-        Some(Bound::Instant(t)) => t,
-        Some(Bound::Day(d)) => config
-            .calendar
-            .to_utc(d.and_hms_opt(0, 0, 0).expect("midnight")),
-        None => chrono::Utc::now().naive_utc(),
-    })
 }
 
 /// One row per entity: its score and its dimensions'.

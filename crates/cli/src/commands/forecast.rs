@@ -16,7 +16,7 @@ pub fn run(config: &Config, command: &ForecastCommand) -> Result<()> {
     match command {
         ForecastCommand::Backtest { at, months } => backtest(config, at, *months),
         ForecastCommand::Train { at } => {
-            let at = super::audit::instant(config, at.as_deref())?;
+            let at = super::instant(config, at.as_deref())?;
             let store = Store::open(&config.db)?;
             let (report, scorer) = train::train(&store, at)?;
             let scored = score::score(&store, at, scorer.as_ref())?;
@@ -88,7 +88,7 @@ fn backtest(config: &Config, at: &[String], months: u32) -> Result<()> {
             .collect()
     } else {
         at.iter()
-            .map(|t| super::audit::instant(config, Some(t)))
+            .map(|t| super::instant(config, Some(t)))
             .collect::<Result<_>>()?
     };
     let result = backtest::run(&store, &instants, months)?;
@@ -153,7 +153,7 @@ fn backtest(config: &Config, at: &[String], months: u32) -> Result<()> {
 
 pub fn deal(config: &Config, command: &DealCommand) -> Result<()> {
     let DealCommand::Explain { id, at } = command;
-    let at = super::audit::instant(config, at.as_deref())?;
+    let at = super::instant(config, at.as_deref())?;
     let store = Store::open_read_only(&config.db)?;
     let Some(explanation) = explain::explain(&store, *id, at)? else {
         bail!("deal {id} is not open at {at}: only open deals have a win probability");

@@ -46,3 +46,14 @@ fn hint(config: &Config, text: impl std::fmt::Display) {
         eprintln!("{text}");
     }
 }
+
+/// The instant an `--at` names (a day is its midnight in the reporting time zone), or now.
+fn instant(config: &Config, at: Option<&str>) -> Result<chrono::NaiveDateTime> {
+    Ok(match at.map(embudo_metrics::Bound::parse).transpose()? {
+        Some(embudo_metrics::Bound::Instant(t)) => t,
+        Some(embudo_metrics::Bound::Day(d)) => config
+            .calendar
+            .to_utc(d.and_hms_opt(0, 0, 0).expect("midnight")),
+        None => chrono::Utc::now().naive_utc(),
+    })
+}
