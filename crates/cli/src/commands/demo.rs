@@ -55,6 +55,7 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
         config.format,
     )?;
     audit_summary(&store, config, params.now)?;
+    forecast_summary(&store, config, params.now)?;
     write_report_pack(&store, config, path)?;
     let db = path.display();
     let month_start = last_month(params.now.date()).1;
@@ -216,6 +217,26 @@ fn headline(report: &embudo_reports::Report) -> String {
 }
 
 /// The data audit in brief: scores per entity and the five checks failing most rows.
+/// Train the win-probability model on the demo's closed deals and score the open ones, so
+/// the forecast in the report pack carries per-deal probabilities.
+fn forecast_summary(store: &Store, config: &Config, now: chrono::NaiveDateTime) -> Result<()> {
+    let (report, scorer) = embudo_forecast::train::train(store, now)?;
+    let scored = embudo_forecast::score::score(store, now, scorer.as_ref())?;
+    let figure = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{v:.3}"));
+    hint(
+        config,
+        format_args!(
+            "\nForecast: win probabilities for {scored} open deals from the {} probabilities — test AUC {} against the stages' {}, Brier score {} against {}",
+            report.used,
+            figure(report.test.auc),
+            figure(report.test.baseline_auc),
+            figure(report.test.brier),
+            figure(report.test.baseline_brier),
+        ),
+    );
+    Ok(())
+}
+
 fn audit_summary(store: &Store, config: &Config, now: chrono::NaiveDateTime) -> Result<()> {
     use embudo_audit::{checks, score};
     let findings = checks::run(&checks::Context::new(store, now), None, None)?;
