@@ -44,7 +44,7 @@ pub fn apply(
         &[],
     )?;
     let batch = next.rows[0][0].as_i64().unwrap_or(1);
-    transaction(store, || {
+    store.transaction(true, || {
         let mut changed = 0;
         for row in &finding.rows {
             let Some(fix) = &row.fix else { continue };
@@ -84,7 +84,7 @@ pub fn undo(store: &Store, batch: i64, at: NaiveDateTime) -> Result<usize, Audit
             "no applied fixes in batch {batch}"
         )));
     }
-    transaction(store, || {
+    store.transaction(true, || {
         for row in &rows.rows {
             let (_, table, column) = FIXABLE
                 .into_iter()
@@ -104,11 +104,4 @@ pub fn undo(store: &Store, batch: i64, at: NaiveDateTime) -> Result<usize, Audit
         )?;
         Ok(rows.rows.len())
     })
-}
-
-fn transaction<T>(
-    store: &Store,
-    work: impl FnOnce() -> Result<T, AuditError>,
-) -> Result<T, AuditError> {
-    crate::merge::transaction(store, true, work)
 }

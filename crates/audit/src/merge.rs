@@ -209,32 +209,6 @@ fn activity(store: &Store, entity: Entity, id: i64) -> Result<i64, AuditError> {
     Ok(total.rows[0][0].as_i64().unwrap_or(0))
 }
 
-/// Runs `work` in a transaction, rolling back on error or when `keep` is false.
-pub(crate) fn transaction<T>(
-    store: &Store,
-    keep: bool,
-    work: impl FnOnce() -> Result<T, AuditError>,
-) -> Result<T, AuditError> {
-    store
-        .conn()
-        .execute_batch("BEGIN TRANSACTION")
-        .map_err(|e| AuditError::Invalid(e.to_string()))?;
-    match work() {
-        Ok(value) => {
-            let end = if keep { "COMMIT" } else { "ROLLBACK" };
-            store
-                .conn()
-                .execute_batch(end)
-                .map_err(|e| AuditError::Invalid(e.to_string()))?;
-            Ok(value)
-        }
-        Err(error) => {
-            let _ = store.conn().execute_batch("ROLLBACK");
-            Err(error)
-        }
-    }
-}
-
 /// A merge to make.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
@@ -302,7 +276,7 @@ pub fn merge(
         }
         None => images[0].0,
     };
-    transaction(store, !dry_run, || {
+    store.transaction(!dry_run, || {
         let mut outcome = MergeOutcome {
             survivor,
             merged: Vec::new(),
@@ -425,7 +399,7 @@ pub fn unmerge(
         .map_err(|e| AuditError::Invalid(e.to_string()))?;
     let table = entity.table();
     let columns = layout(store, table)?;
-    transaction(store, true, || {
+    store.transaction(true, || {
         for (image, id) in [(&before["survivor"], survivor), (&before["merged"], merged)] {
             for (column, sql_type) in &columns {
                 if column != "id" {

@@ -57,16 +57,10 @@ pub fn score(
         })
         .collect();
     let model = serde_json::to_string(&scorer).unwrap_or_default();
-    store.execute_with("BEGIN TRANSACTION", &[])?;
-    let written =
-        write(store, &rows, version, at).and_then(|()| Ok(store.set_info(MODEL_KEY, &model)?));
-    match written {
-        Ok(()) => store.execute_with("COMMIT", &[])?,
-        Err(e) => {
-            let _ = store.execute_with("ROLLBACK", &[]);
-            return Err(e);
-        }
-    };
+    store.transaction(true, || {
+        write(store, &rows, version, at)?;
+        Ok::<_, ForecastError>(store.set_info(MODEL_KEY, &model)?)
+    })?;
     Ok(rows.len())
 }
 

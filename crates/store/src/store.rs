@@ -85,6 +85,33 @@ impl Store {
         Ok(self.table_counts()?.iter().all(|&(_, n)| n == 0))
     }
 
+    /// Run `work` in one transaction, committed when it succeeds and `keep` is true (a dry
+    /// run keeps nothing) and rolled back otherwise: a failure midway leaves the store as it
+    /// was.
+    pub fn transaction<T, E: From<StoreError>>(
+        &self,
+        keep: bool,
+        work: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        self.conn
+            .execute_batch("BEGIN TRANSACTION")
+            .context(|| "starting a transaction".into())?;
+        match work() {
+            Ok(value) => {
+                let end = if keep { "COMMIT" } else { "ROLLBACK" };
+                self.conn
+                    .execute_batch(end)
+                    .context(|| "ending the transaction".into())?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The work's error matters more than a failed rollback.
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(error)
+            }
+        }
+    }
+
     /// A fact about the store file, from `store_info`.
     pub fn info(&self, key: &str) -> Result<Option<String>> {
         self.conn

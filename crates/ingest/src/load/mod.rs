@@ -164,7 +164,7 @@ pub fn import_sheets(
     };
     let mut reports = Vec::new();
     let mut rejected = Vec::new();
-    transaction(store, !options.dry_run, || {
+    store.transaction(!options.dry_run, || {
         if let Some(spec) = &mapping.pipeline {
             create_pipeline(store, spec)?;
         }
@@ -195,7 +195,7 @@ pub fn import_sheets(
         ] {
             store.execute_with(&drop, &[])?;
         }
-        Ok(())
+        Ok::<_, IngestError>(())
     })?;
     if !options.dry_run {
         for ((report, file), rejects) in reports.iter_mut().zip(&prepared).zip(&rejected) {
@@ -206,26 +206,6 @@ pub fn import_sheets(
         dry_run: options.dry_run,
         files: reports,
     })
-}
-
-/// Runs `work` in a transaction, committing only when it succeeds and `keep` is true.
-fn transaction<T>(
-    store: &Store,
-    keep: bool,
-    work: impl FnOnce() -> Result<T, IngestError>,
-) -> Result<T, IngestError> {
-    store.execute_with("BEGIN TRANSACTION", &[])?;
-    match work() {
-        Ok(value) => {
-            store.execute_with(if keep { "COMMIT" } else { "ROLLBACK" }, &[])?;
-            Ok(value)
-        }
-        Err(e) => {
-            // The original error matters more than a failed rollback.
-            let _ = store.execute_with("ROLLBACK", &[]);
-            Err(e)
-        }
-    }
 }
 
 /// Load one prepared file into the store (inside the import's transaction); returns what
