@@ -28,10 +28,7 @@ pub fn explain(
     id: i64,
     at: NaiveDateTime,
 ) -> Result<Option<Explanation>, ForecastError> {
-    let Some(deal) = features::at(store, at)?
-        .into_iter()
-        .find(|f| f.deal_id == id)
-    else {
+    let Some(deal) = features::of(store, at, id)? else {
         return Ok(None);
     };
     let Some(scorer) = score::kept_model(store)? else {

@@ -63,7 +63,20 @@ impl DealFeatures {
 
 /// Every deal open at `at`, as it stood then, by id.
 pub fn at(store: &Store, at: NaiveDateTime) -> Result<Vec<DealFeatures>, ForecastError> {
-    let table = store.query_with(SQL, &[Param::Timestamp(at)])?;
+    read(store, at, Param::Null)
+}
+
+/// Deal `id` as it stood at `at`, if it was open then.
+pub fn of(
+    store: &Store,
+    at: NaiveDateTime,
+    id: i64,
+) -> Result<Option<DealFeatures>, ForecastError> {
+    Ok(read(store, at, Param::Int(id))?.pop())
+}
+
+fn read(store: &Store, at: NaiveDateTime, only: Param) -> Result<Vec<DealFeatures>, ForecastError> {
+    let table = store.query_with(SQL, &[Param::Timestamp(at), only])?;
     Ok(table.rows.iter().map(|row| from_row(row)).collect())
 }
 
@@ -74,6 +87,7 @@ WITH live AS (
 open_deals AS (
     SELECT * FROM live
      WHERE created_at <= $1 AND (closed_at IS NULL OR closed_at > $1)
+       AND (CAST($2 AS BIGINT) IS NULL OR id = CAST($2 AS BIGINT))
 ),
 current_visit AS (
     SELECT h.deal_id, arg_max(h.stage_id, h.entered_at) AS stage_id, max(h.entered_at) AS entered_at

@@ -126,6 +126,15 @@ fn features_are_what_was_known_at_the_instant() {
         next_activity_scheduled: false,
         close_date_pushes: 0,
     };
+    assert_eq!(
+        features::of(&store, t(), 2).unwrap(),
+        Some(want_two.clone())
+    );
+    assert_eq!(
+        features::of(&store, t(), 3).unwrap(),
+        None,
+        "created after the instant"
+    );
     assert_eq!(found, [want_one, want_two]);
     assert_eq!(found[0].owner_close_rate(), Some(0.5));
     assert_eq!(found[0].age_ratio(), Some(59.0 / 61.0));
