@@ -582,3 +582,35 @@ name = "Sales"
         "One|1200.50|open|sheet|gold"
     );
 }
+
+#[test]
+fn a_column_a_file_leaves_out_keeps_its_value_on_update() {
+    let f = Fixture::new();
+    let full = f.write(
+        "users.csv",
+        "name,email,role,created_at\nAna,ana@x.com,manager,2024-01-01\n",
+    );
+    f.import("users", &full, None).unwrap();
+    let deals = f.write(
+        "deals.csv",
+        "external_id,name,stage,currency,amount\nD1,One,Demo,EUR,100\n",
+    );
+    f.import("deals", &deals, None).unwrap();
+    // Files without role or currency update what they do give, and nothing else.
+    let names = f.write("names.csv", "name,email\nAna María,ana@x.com\n");
+    let report = f.import("users", &names, None).unwrap();
+    assert_eq!(report.files[0].updated, 1);
+    let amounts = f.write(
+        "amounts.csv",
+        "external_id,name,stage,amount\nD1,One,Demo,150\n",
+    );
+    f.import("deals", &amounts, None).unwrap();
+    assert_eq!(
+        f.one("SELECT name || '|' || role FROM users"),
+        "Ana María|manager"
+    );
+    assert_eq!(
+        f.one("SELECT amount || '|' || currency FROM deals"),
+        "150.00|EUR"
+    );
+}

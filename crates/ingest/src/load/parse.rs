@@ -233,7 +233,8 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// Columns the import fills itself when a file leaves them empty.
+/// Columns a row may leave empty because the import fills them: the id, the ones
+/// `write::fallback` gives a value, and a deal's pipeline (the first one, when it names none).
 pub(super) fn derived(table: &str, column: &str) -> bool {
     matches!(column, "id" | "created_at" | "updated_at")
         || matches!(

@@ -4,103 +4,109 @@
 use super::*;
 
 /// The value each target column gets from a staged row, as SQL over the alias `s`, with
-/// the parameters it binds, in order.
-pub(super) fn assignments(
-    file: &Prepared<'_>,
-    options: &Options,
-) -> Vec<(String, String, Vec<Param>)> {
-    let table = file.target.table;
-    let has_column = |c: &str| file.target.column(c).is_some();
-    let mapped = |k: &str| file.fields.iter().any(|f| f.key == k);
-    let now = || Param::Timestamp(options.now);
-    let mut out: Vec<(String, String, Vec<Param>)> = Vec::new();
+/// What one target column gets from a staged row (alias `s`): SQL, the parameters it
+/// binds in order, and whether the file gave it (an update touches only those).
+#[derive(Debug)]
+pub(super) struct Assignment {
+    pub(super) column: String,
+    pub(super) sql: String,
+    pub(super) params: Vec<Param>,
+    pub(super) from_file: bool,
+}
+
+/// The value each target column gets from a staged row: the file's value, falling back on
+/// [`fallback`] when the row has none; references by the id they found; and, for columns
+/// the file does not give, the fallback alone.
+pub(super) fn assignments(file: &Prepared<'_>, options: &Options) -> Vec<Assignment> {
+    let mut out: Vec<Assignment> = Vec::new();
     for field in &file.fields {
         if let Some(column) = &field.column {
+            if column.name == "id" {
+                continue;
+            }
             let cast = format!("CAST(s.\"{}\" AS {})", field.key, column.sql_type);
-            let (sql, params) = match column.name.as_str() {
-                "id" => continue,
-                "created_at" => (format!("coalesce({cast}, ?)"), vec![now()]),
-                "updated_at" if mapped("created_at") => (
-                    format!("coalesce({cast}, CAST(s.created_at AS TIMESTAMP), ?)"),
-                    vec![now()],
-                ),
-                "updated_at" => (format!("coalesce({cast}, ?)"), vec![now()]),
-                "currency" => (format!("coalesce({cast}, ?)"), vec![Param::Text(options.currency.clone())]),
-                "role" if table == "users" => (format!("coalesce({cast}, 'rep')"), vec![]),
-                "status" if table == "deals" && mapped("stage") => (
-                    format!("coalesce({cast}, (SELECT kind FROM stages WHERE id = s.stage__id))"),
-                    vec![],
-                ),
-                "custom" if has_column("custom") => (
+            let (sql, params) = match (column.name.as_str(), fallback(file, column, options)) {
+                ("custom", _) => (
                     format!(
                         "CASE WHEN s.unresolved IS NULL THEN {cast}
                               ELSE CAST(json_merge_patch(coalesce({cast}, '{{}}'), json_object('unresolved', CAST(s.unresolved AS JSON))) AS JSON) END"
                     ),
                     vec![],
                 ),
-                _ => match &column.default_sql {
-                    Some(default) => (format!("coalesce({cast}, {default})"), vec![]),
-                    None => (cast, vec![]),
-                },
+                (_, Some((fallback, params))) => (format!("coalesce({cast}, {fallback})"), params),
+                (_, None) => (cast, vec![]),
             };
-            out.push((column.name.clone(), sql, params));
+            out.push(Assignment {
+                column: column.name.clone(),
+                sql,
+                params,
+                from_file: true,
+            });
         } else if let Some(reference) = field.reference {
-            out.push((
-                reference.column.to_owned(),
-                format!("s.\"{}__id\"", field.key),
-                vec![],
-            ));
+            out.push(Assignment {
+                column: reference.column.to_owned(),
+                sql: format!("s.\"{}__id\"", field.key),
+                params: vec![],
+                from_file: true,
+            });
         }
     }
-    let missing = |c: &str| has_column(c) && !out.iter().any(|(name, _, _)| name == c);
-    let mut filled: Vec<(String, String, Vec<Param>)> = Vec::new();
-    if missing("source_system") {
-        filled.push((
-            "source_system".into(),
-            "?".into(),
-            vec![Param::Text(options.source_system.clone())],
-        ));
-    }
-    if missing("created_at") && file.target.column("created_at").is_some_and(|c| c.required) {
-        filled.push(("created_at".into(), "?".into(), vec![now()]));
-    }
-    if missing("updated_at") && file.target.column("updated_at").is_some_and(|c| c.required) {
-        let created = if mapped("created_at") {
-            "coalesce(CAST(s.created_at AS TIMESTAMP), ?)"
-        } else {
-            "?"
+    for column in &file.target.columns {
+        if column.name == "id" || out.iter().any(|a| a.column == column.name) {
+            continue;
+        }
+        let unresolved_kept =
+            column.name == "custom" && file.fields.iter().any(|f| f.reference.is_some());
+        let (sql, params) = match column.name.as_str() {
+            "source_system" => ("?".to_owned(), vec![Param::Text(options.source_system.clone())]),
+            _ if unresolved_kept => (
+                "CASE WHEN s.unresolved IS NOT NULL THEN CAST(json_object('unresolved', CAST(s.unresolved AS JSON)) AS JSON) END".to_owned(),
+                vec![],
+            ),
+            _ => match fallback(file, column, options) {
+                Some(value) => value,
+                None => continue,
+            },
         };
-        filled.push(("updated_at".into(), created.into(), vec![now()]));
+        // A deal's status follows the stage the file gives.
+        let from_file = column.name == "status" && file.fields.iter().any(|f| f.key == "stage");
+        out.push(Assignment {
+            column: column.name.clone(),
+            sql,
+            params,
+            from_file,
+        });
     }
-    if missing("currency") && matches!(table, "deals" | "orders") {
-        filled.push((
-            "currency".into(),
-            "?".into(),
-            vec![Param::Text(options.currency.clone())],
-        ));
-    }
-    if missing("synthesised") && table == "deal_stage_history" {
-        filled.push(("synthesised".into(), "false".into(), vec![]));
-    }
-    if missing("role") && table == "users" {
-        filled.push(("role".into(), "'rep'".into(), vec![]));
-    }
-    if missing("status") && table == "deals" && mapped("stage") {
-        filled.push((
-            "status".into(),
+    out
+}
+
+/// What a column gets when a row has no value for it: the import's instant for creation
+/// and update times, the import's currency, `rep` for a user's role, a deal's status from
+/// its stage, else the column's own default.
+fn fallback(
+    file: &Prepared<'_>,
+    column: &Column,
+    options: &Options,
+) -> Option<(String, Vec<Param>)> {
+    let mapped = |k: &str| file.fields.iter().any(|f| f.key == k);
+    let now = Param::Timestamp(options.now);
+    Some(match (file.target.table, column.name.as_str()) {
+        (_, "created_at") if column.required => ("?".into(), vec![now]),
+        (_, "updated_at") if column.required && mapped("created_at") => (
+            "coalesce(CAST(s.created_at AS TIMESTAMP), ?)".into(),
+            vec![now],
+        ),
+        (_, "updated_at") if column.required => ("?".into(), vec![now]),
+        ("deals" | "orders", "currency") => {
+            ("?".into(), vec![Param::Text(options.currency.clone())])
+        }
+        ("users", "role") => ("'rep'".into(), vec![]),
+        ("deals", "status") if mapped("stage") => (
             "(SELECT kind FROM stages WHERE id = s.stage__id)".into(),
             vec![],
-        ));
-    }
-    if missing("custom") && file.fields.iter().any(|f| f.reference.is_some()) {
-        filled.push((
-            "custom".into(),
-            "CASE WHEN s.unresolved IS NOT NULL THEN CAST(json_object('unresolved', CAST(s.unresolved AS JSON)) AS JSON) END".into(),
-            vec![],
-        ));
-    }
-    out.extend(filled);
-    out
+        ),
+        _ => (column.default_sql.clone()?, vec![]),
+    })
 }
 
 /// Update matched rows where a value differs; returns how many changed. Keys (`id`,
@@ -119,12 +125,14 @@ pub(super) fn update_matched(
     let mut differs = Vec::new();
     let mut params = Vec::new();
     let mut select = Vec::new();
-    for (column, sql, binds) in assignments(file, options) {
-        let auto = |c: &str| !file.fields.iter().any(|f| f.key == c);
-        if keep.contains(&column.as_str())
-            || (column == "updated_at" && !mapped_updated)
-            || (column == "custom" && auto("custom"))
-        {
+    for Assignment {
+        column,
+        sql,
+        params: binds,
+        from_file,
+    } in assignments(file, options)
+    {
+        if !from_file || keep.contains(&column.as_str()) {
             continue;
         }
         let is_reference = file
@@ -171,12 +179,12 @@ pub(super) fn insert_new(
     let table = file.target.table;
     let assignments = assignments(file, options);
     let columns: Vec<String> = std::iter::once("id".to_owned())
-        .chain(assignments.iter().map(|(c, _, _)| format!("\"{c}\"")))
+        .chain(assignments.iter().map(|a| format!("\"{}\"", a.column)))
         .collect();
     let values: Vec<String> = std::iter::once("s.new_id".to_owned())
-        .chain(assignments.iter().map(|(_, sql, _)| sql.clone()))
+        .chain(assignments.iter().map(|a| a.sql.clone()))
         .collect();
-    let params: Vec<Param> = assignments.into_iter().flat_map(|(_, _, p)| p).collect();
+    let params: Vec<Param> = assignments.into_iter().flat_map(|a| a.params).collect();
     let sql = format!(
         "INSERT INTO {table} ({}) SELECT {} FROM {STAGED} s WHERE s.target_id IS NULL ORDER BY s.new_id",
         columns.join(", "),
