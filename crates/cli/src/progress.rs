@@ -6,12 +6,7 @@ use std::time::Duration;
 
 /// A spinner counting rows, e.g. for a bulk load whose total is only approximate.
 pub fn rows_spinner(message: &str, quiet: bool) -> ProgressBar {
-    let target = if quiet {
-        ProgressDrawTarget::hidden()
-    } else {
-        ProgressDrawTarget::stderr()
-    };
-    let bar = ProgressBar::with_draw_target(None, target);
+    let bar = ProgressBar::with_draw_target(None, target(quiet));
     let spinner = if no_color() {
         "{spinner}"
     } else {
@@ -29,12 +24,7 @@ pub fn rows_spinner(message: &str, quiet: bool) -> ProgressBar {
 
 /// A bar over a known number of rows, with the rate, e.g. for an import.
 pub fn rows_bar(message: &str, quiet: bool) -> ProgressBar {
-    let target = if quiet {
-        ProgressDrawTarget::hidden()
-    } else {
-        ProgressDrawTarget::stderr()
-    };
-    let bar = ProgressBar::with_draw_target(Some(0), target);
+    let bar = ProgressBar::with_draw_target(Some(0), target(quiet));
     let fill = if no_color() {
         "{bar:30}"
     } else {
@@ -47,6 +37,15 @@ pub fn rows_bar(message: &str, quiet: bool) -> ProgressBar {
     bar.set_style(style);
     bar.set_message(message.to_owned());
     bar
+}
+
+/// Standard error (indicatif draws nothing when it is not a terminal), or nowhere.
+fn target(quiet: bool) -> ProgressDrawTarget {
+    if quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    }
 }
 
 fn no_color() -> bool {

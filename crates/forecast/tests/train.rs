@@ -13,6 +13,21 @@ fn now() -> NaiveDateTime {
         .unwrap()
 }
 
+/// A small generated business as of `now()`, with or without signal in its outcomes.
+fn business(signal: bool) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("business.duckdb")).unwrap();
+    let params = embudo_synth::Params {
+        scale: embudo_synth::Scale::Small,
+        seed: 9,
+        now: now(),
+        defect_rate: 0.0,
+        signal,
+    };
+    embudo_synth::fill(&mut store, &params).unwrap();
+    (dir, store)
+}
+
 #[test]
 fn without_enough_closed_deals_the_stages_are_used_and_it_says_why() {
     let dir = tempfile::tempdir().unwrap();
@@ -47,16 +62,7 @@ fn without_enough_closed_deals_the_stages_are_used_and_it_says_why() {
 
 #[test]
 fn a_generated_business_trains_out_of_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("business.duckdb")).unwrap();
-    let params = embudo_synth::Params {
-        scale: embudo_synth::Scale::Small,
-        seed: 9,
-        now: now(),
-        defect_rate: 0.0,
-        signal: true,
-    };
-    embudo_synth::fill(&mut store, &params).unwrap();
+    let (_dir, store) = business(true);
     let (report, scorer) = train::train(&store, now()).unwrap();
     let cutoff = report.cutoff.clone().expect("a cut-off");
     // The training counts are the deals closed before the cut-off, by plain SQL.
@@ -73,18 +79,11 @@ fn a_generated_business_trains_out_of_time() {
         (report.train.won as i64, report.train.lost as i64),
         (row[0].as_i64().unwrap(), row[1].as_i64().unwrap())
     );
-    let (auc, brier, baseline) = (
-        report.test.auc.unwrap(),
-        report.test.brier.unwrap(),
-        report.test.baseline_brier.unwrap(),
-    );
-    assert!((0.0..=1.0).contains(&auc) && brier >= 0.0);
-    let skilled = report.test.auc_low.unwrap() > 0.5;
-    assert_eq!(
-        report.used == "model",
-        brier < baseline && skilled,
-        "{report:?}"
-    );
+    // The generator's outcomes follow source, rep and engagement: the model must find
+    // that, rank better than the stages and be used.
+    assert_eq!(report.used, "model", "{report:?}");
+    assert!(report.test.auc.unwrap() > report.test.baseline_auc.unwrap() + 0.05);
+    assert!(report.test.brier.unwrap() < report.test.baseline_brier.unwrap());
     assert_eq!(
         report.reliability.iter().map(|b| b.deals).sum::<usize>(),
         report.test.n
@@ -173,16 +172,7 @@ fn without_a_model_each_open_deal_gets_its_stage_probability() {
 
 #[test]
 fn outcomes_without_signal_are_not_forecast_by_the_model() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("noise.duckdb")).unwrap();
-    let params = embudo_synth::Params {
-        scale: embudo_synth::Scale::Small,
-        seed: 9,
-        now: now(),
-        defect_rate: 0.0,
-        signal: false,
-    };
-    embudo_synth::fill(&mut store, &params).unwrap();
+    let (_dir, store) = business(false);
     let (report, scorer) = train::train(&store, now()).unwrap();
     assert!(report.train.won >= MIN_OUTCOMES && report.train.lost >= MIN_OUTCOMES);
     assert_eq!(report.used, "stage", "{report:?}");
@@ -192,16 +182,7 @@ fn outcomes_without_signal_are_not_forecast_by_the_model() {
 
 #[test]
 fn a_backtest_compares_each_method_with_what_the_pipeline_of_the_time_brought() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("backtest.duckdb")).unwrap();
-    let params = embudo_synth::Params {
-        scale: embudo_synth::Scale::Small,
-        seed: 9,
-        now: now(),
-        defect_rate: 0.0,
-        signal: true,
-    };
-    embudo_synth::fill(&mut store, &params).unwrap();
+    let (_dir, store) = business(true);
     let at = NaiveDate::from_ymd_opt(2026, 2, 1)
         .unwrap()
         .and_hms_opt(0, 0, 0)
