@@ -182,17 +182,27 @@ pub fn score_table(scores: &score::Scores) -> Table {
     Table { columns, rows }
 }
 
-/// One row per check, worst first.
-pub fn checks_table(findings: &[Finding]) -> Table {
+/// The findings by severity, then by failing rows, worst first.
+fn worst_first(findings: &[Finding]) -> Vec<&Finding> {
     let mut sorted: Vec<&Finding> = findings.iter().collect();
     sorted.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.failing.cmp(&a.failing)));
-    let rows = sorted
+    sorted
+}
+
+/// A finding's first sample as `#id value → fix`.
+fn first_sample(finding: &Finding) -> Option<String> {
+    finding.samples.first().map(|s| match &s.fix {
+        Some(fix) => format!("#{} {} → {fix}", s.id, s.value),
+        None => format!("#{} {}", s.id, s.value),
+    })
+}
+
+/// One row per check, worst first.
+pub fn checks_table(findings: &[Finding]) -> Table {
+    let rows = worst_first(findings)
         .into_iter()
         .map(|f| {
-            let sample = f.samples.first().map(|s| match &s.fix {
-                Some(fix) => format!("#{} {} → {fix}", s.id, s.value),
-                None => format!("#{} {}", s.id, s.value),
-            });
+            let sample = first_sample(f);
             vec![
                 json!(f.id),
                 serde_json::to_value(f.severity).expect("serialisable"),
@@ -336,15 +346,10 @@ fn audit_report(
         rows: score_table.rows,
         chart: None,
     };
-    let mut sorted: Vec<&Finding> = findings.iter().collect();
-    sorted.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.failing.cmp(&a.failing)));
-    let check_rows = sorted
-        .iter()
+    let check_rows = worst_first(findings)
+        .into_iter()
         .map(|f| {
-            let sample = f.samples.first().map(|s| match &s.fix {
-                Some(fix) => format!("#{} {} → {fix}", s.id, s.value),
-                None => format!("#{} {}", s.id, s.value),
-            });
+            let sample = first_sample(f);
             vec![
                 json!(f.id),
                 json!(f.description),
