@@ -199,14 +199,21 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Import(ImportArgs),
 
-    /// Win probabilities learned from your own closed deals, and how forecasts fared.
+    /// What the open pipeline will bring in the next months, win probabilities learned from
+    /// your own closed deals, and how past forecasts fared.
+    ///
+    /// Without a subcommand: per month, the stage-weighted and model-weighted amounts (by
+    /// expected close month), the expected revenue (each deal's probability, closing when
+    /// past winners like it did) and the simulated P10/P50/P90, with the chance of reaching
+    /// the month's revenue goal.
     ///
     /// Examples:
+    ///   embudo forecast --months 6
     ///   embudo forecast train
     ///   embudo forecast train --at 2026-01-01 --format json
     ///   embudo forecast backtest --at 2026-01-01 --at 2026-02-01
-    #[command(subcommand, verbatim_doc_comment)]
-    Forecast(ForecastCommand),
+    #[command(verbatim_doc_comment)]
+    Forecast(ForecastArgs),
 
     /// One deal: `deal explain ID` gives its win probability, the factors behind it and
     /// what would raise it.
@@ -439,6 +446,16 @@ pub struct ImportArgs {
     pub allow_rejects: bool,
 }
 
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ForecastArgs {
+    #[command(subcommand)]
+    pub command: Option<ForecastCommand>,
+    /// What the forecast covers (as `report forecast`)
+    #[command(flatten)]
+    pub options: ReportOptions,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ForecastCommand {
     /// Train the win-probability model on the deals closed so far and judge it out of time
@@ -450,7 +467,8 @@ pub enum ForecastCommand {
         at: Option<String>,
     },
     /// Forecast from past instants with each method (stage-weighted, model-weighted,
-    /// Monte Carlo) and compare with what was won: WAPE, bias and P10–P90 coverage.
+    /// expected, Monte Carlo) and compare with what was won: WAPE, bias and P10–P90
+    /// coverage.
     Backtest {
         /// Instants to forecast from (repeatable) [default: the first of the month 6, 5, 4
         /// and 3 months ago]

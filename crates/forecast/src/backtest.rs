@@ -3,8 +3,10 @@
 //!
 //! At each instant the open pipeline is rebuilt as it stood (features and expected close
 //! dates as of then), the model is trained on what had closed by then, and the next months
-//! are forecast three ways — stage-weighted, model-weighted (both by expected close month)
-//! and the Monte Carlo range. The actual is the revenue of the deals open at the instant
+//! are forecast four ways — stage-weighted and model-weighted (both by expected close
+//! month, as the forecast report shows them), the expected revenue (the model's
+//! probabilities, each deal's month drawn from similar past winners) and the Monte Carlo
+//! range around it. The actual is the revenue of the deals open at the instant
 //! that were won in each month. WAPE and bias per method show which forecast to trust; the
 //! share of months inside P10–P90 shows whether the ranges are honest.
 
@@ -13,7 +15,7 @@ use crate::features;
 use crate::simulate;
 use crate::train;
 use chrono::{Datelike, Months, NaiveDate, NaiveDateTime};
-use embudo_store::{Param, Store};
+use embudo_store::Store;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -27,6 +29,8 @@ pub struct MonthRow {
     pub actual: f64,
     pub stage_weighted: f64,
     pub model_weighted: f64,
+    /// The model's probabilities with each deal's month drawn from similar past winners.
+    pub expected: f64,
     pub p10: f64,
     pub p50: f64,
     pub p90: f64,
@@ -70,6 +74,7 @@ pub fn run(
             "model_weighted",
             rows.iter().map(|r| r.model_weighted).collect(),
         ),
+        ("expected", rows.iter().map(|r| r.expected).collect()),
         ("monte_carlo_p50", rows.iter().map(|r| r.p50).collect()),
     ]
     .into_iter()
@@ -128,7 +133,6 @@ fn at_instant(
 ) -> Result<Vec<MonthRow>, ForecastError> {
     let (report, scorer) = train::train(store, at)?;
     let open = features::at(store, at)?;
-    let expected = expected_close_at(store, at)?;
     let first = NaiveDate::from_ymd_opt(at.year(), at.month(), 1).expect("day 1 exists");
     let starts: Vec<NaiveDate> = (0..=months).map(|i| first + Months::new(i)).collect();
     let bounds: Vec<NaiveDateTime> = starts
@@ -154,7 +158,7 @@ fn at_instant(
     let (mut stage, mut model, mut actual) = (vec![0.0; count], vec![0.0; count], vec![0.0; count]);
     for deal in &open {
         let amount = deal.amount.unwrap_or(0.0);
-        if let Some(month) = expected.get(&deal.deal_id).and_then(|d| month_of(*d)) {
+        if let Some(month) = deal.expected_close_date.and_then(month_of) {
             stage[month] += amount * deal.stage_probability;
             model[month] += amount * probabilities[&deal.deal_id];
         }
@@ -174,31 +178,10 @@ fn at_instant(
             actual: actual[i],
             stage_weighted: stage[i],
             model_weighted: model[i],
+            expected: ranges[i].expected,
             p10: ranges[i].p10,
             p50: ranges[i].p50,
             p90: ranges[i].p90,
         })
-        .collect())
-}
-
-/// Each deal's expected close date as it was at `at`: a change made later is read back.
-fn expected_close_at(
-    store: &Store,
-    at: NaiveDateTime,
-) -> Result<HashMap<i64, NaiveDate>, ForecastError> {
-    let rows = store.query_with(
-        "WITH later AS (
-             SELECT deal_id, arg_min_null(old_value, changed_at) AS value_then
-               FROM deal_changes WHERE field = 'expected_close_date' AND changed_at > $1 GROUP BY 1)
-         SELECT d.id, CAST(TRY_CAST(CASE WHEN l.deal_id IS NULL THEN CAST(d.expected_close_date AS VARCHAR)
-                                         ELSE l.value_then END AS DATE) AS VARCHAR)
-           FROM deals d LEFT JOIN later l ON l.deal_id = d.id
-          WHERE d.created_at <= $1 AND (d.closed_at IS NULL OR d.closed_at > $1)",
-        &[Param::Timestamp(at)],
-    )?;
-    Ok(rows
-        .rows
-        .iter()
-        .filter_map(|r| Some((r[0].as_i64()?, r[1].as_str()?.parse().ok()?)))
         .collect())
 }

@@ -185,6 +185,7 @@ mod tests {
             days_since_activity: None,
             next_activity_scheduled: false,
             close_date_pushes: 0,
+            expected_close_date: None,
         }
     }
 

@@ -8,7 +8,7 @@
 //! yet closed — whatever it is now.
 
 use crate::ForecastError;
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use embudo_store::{Param, Store};
 use serde::Serialize;
 use serde_json::Value;
@@ -45,12 +45,20 @@ pub struct DealFeatures {
     pub next_activity_scheduled: bool,
     /// Times the expected close date was moved later, by then.
     pub close_date_pushes: i64,
+    /// The expected close date as it was set at the instant (`None`: not set then).
+    pub expected_close_date: Option<NaiveDate>,
 }
 
 impl DealFeatures {
     /// The owner's close rate before the instant (`None`: nothing closed yet).
     pub fn owner_close_rate(&self) -> Option<f64> {
         (self.owner_closed > 0).then(|| self.owner_won as f64 / self.owner_closed as f64)
+    }
+
+    /// Days from `at` to the expected close date, negative when overdue.
+    pub fn days_to_expected_close(&self, at: NaiveDateTime) -> Option<f64> {
+        let due = self.expected_close_date?.and_hms_opt(0, 0, 0)?;
+        Some((due - at).num_seconds() as f64 / 86_400.0)
     }
 
     /// The deal's age as a share of its pipeline's typical cycle.
@@ -106,7 +114,7 @@ later_change AS (
     -- instant, unset included (arg_min would skip a null old value and let today's through).
     SELECT c.deal_id, c.field, arg_min_null(c.old_value, c.changed_at) AS value_then
       FROM deal_changes c JOIN open_deals d ON d.id = c.deal_id
-     WHERE c.changed_at > $1 AND c.field IN ('amount', 'owner_id')
+     WHERE c.changed_at > $1 AND c.field IN ('amount', 'owner_id', 'expected_close_date')
      GROUP BY 1, 2
 ),
 pushes AS (
@@ -148,13 +156,16 @@ featured AS (
            coalesce(ac.done_14, 0) AS done_14, coalesce(ac.done_30, 0) AS done_30,
            date_diff('second', ac.last_done, $1) / 86400.0 AS since_last,
            coalesce(ac.scheduled, 0) > 0 AS scheduled,
-           coalesce(p.pushes, 0) AS pushes
+           coalesce(p.pushes, 0) AS pushes,
+           CAST(TRY_CAST(CASE WHEN ex.deal_id IS NULL THEN CAST(d.expected_close_date AS VARCHAR)
+                              ELSE ex.value_then END AS DATE) AS VARCHAR) AS expected_close
       FROM open_deals d
       JOIN current_visit v ON v.deal_id = d.id
       JOIN stages s ON s.id = v.stage_id
       LEFT JOIN furthest f ON f.deal_id = d.id
       LEFT JOIN later_change am ON am.deal_id = d.id AND am.field = 'amount'
       LEFT JOIN later_change ow ON ow.deal_id = d.id AND ow.field = 'owner_id'
+      LEFT JOIN later_change ex ON ex.deal_id = d.id AND ex.field = 'expected_close_date'
       LEFT JOIN pushes p ON p.deal_id = d.id
       LEFT JOIN activity ac ON ac.deal_id = d.id
       LEFT JOIN typical_cycle cy ON cy.pipeline_id = d.pipeline_id
@@ -162,7 +173,7 @@ featured AS (
 SELECT x.id, x.pipeline_id, x.stage_id, x.position, x.probability, x.furthest, x.days_in_stage,
        x.age_days, x.typical_cycle, x.amount, x.source, x.deal_type, x.owner_then,
        coalesce(r.won, 0), coalesce(r.closed, 0), x.done_14, x.done_30, x.since_last,
-       x.scheduled, x.pushes
+       x.scheduled, x.pushes, x.expected_close
   FROM featured x LEFT JOIN owner_record r ON r.owner_id = x.owner_then
  ORDER BY x.id
 ";
@@ -192,5 +203,6 @@ fn from_row(row: &[Value]) -> DealFeatures {
         days_since_activity: float(17),
         next_activity_scheduled: row[18].as_bool().unwrap_or(false),
         close_date_pushes: int(19),
+        expected_close_date: row[20].as_str().and_then(|d| d.parse().ok()),
     }
 }

@@ -14,6 +14,8 @@
 //! - [`score`]: every open deal's probability and top factors, appended to `deal_scores`.
 //! - [`simulate`]: Monte Carlo P10/P50/P90 of each month's revenue from the open deals,
 //!   and the chance of reaching a goal.
+//! - [`timing`]: when a deal that will be won closes, from when past winners that stood
+//!   as it stands went on to close.
 //! - [`skill`]: AUC, Brier score and the reliability table, the measures a model must
 //!   beat the stage probabilities on before it is used.
 //! - [`train`]: the model trained on closed deals, calibrated, and judged out of time
@@ -27,6 +29,7 @@ pub mod logistic;
 pub mod score;
 pub mod simulate;
 pub mod skill;
+pub mod timing;
 pub mod train;
 
 /// What can go wrong in a forecast.

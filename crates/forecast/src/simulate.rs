@@ -2,15 +2,16 @@
 //!
 //! In each run every deal open at the instant is won with its probability (its latest score,
 //! else its stage's), and a won deal closes after a time drawn from the history of similar
-//! deals: how long deals won in the same pipeline took to close from entering the same stage,
-//! among those that took at least as long as this deal has already spent there. (A deal that
-//! has waited longer than any similar deal ever did is not expected to close.) The runs give
-//! each month's P10, P50 and P90 of revenue, seeded so a report reads the same twice. Each
-//! deal's month is worked out once as a distribution, so a run costs one draw per deal.
+//! deals ([`Timing`]): when past winners that stood as it stands now went on to close. The
+//! runs give each month's P10, P50 and P90 of revenue, seeded so a report reads the same
+//! twice, and the expected revenue — each deal's amount × probability × chance of closing in
+//! the month — which the runs' mean approaches. Each deal's month is worked out once as a
+//! distribution, so a run costs one draw per deal.
 
 use crate::ForecastError;
 use crate::features;
-use chrono::{Duration, NaiveDateTime};
+use crate::timing::Timing;
+use chrono::NaiveDateTime;
 use embudo_store::{Param, Store};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -33,6 +34,8 @@ const SEED: u64 = 20_261_127;
 pub struct MonthRange {
     /// Runs the range comes from.
     pub runs: usize,
+    /// The expected revenue: Σ amount × probability × chance of closing in the month.
+    pub expected: f64,
     pub p10: f64,
     pub p50: f64,
     pub p90: f64,
@@ -97,6 +100,17 @@ pub fn months_with(
             totals[month].extend(month_totals);
         }
     }
+    let expected: Vec<f64> = (0..months)
+        .map(|month| {
+            deals
+                .iter()
+                .map(|deal| {
+                    let before = month.checked_sub(1).map_or(0.0, |m| deal.by_month[m]);
+                    deal.amount * deal.probability * (deal.by_month[month] - before)
+                })
+                .sum()
+        })
+        .collect();
     Ok(totals
         .into_iter()
         .enumerate()
@@ -109,6 +123,7 @@ pub fn months_with(
             });
             MonthRange {
                 runs: n,
+                expected: expected[month],
                 p10: quantile(0.1),
                 p50: quantile(0.5),
                 p90: quantile(0.9),
@@ -154,7 +169,7 @@ fn deals(
     bounds: &[NaiveDateTime],
     given: Option<&HashMap<i64, f64>>,
 ) -> Result<Vec<Deal>, ForecastError> {
-    let history = closing_times(store, at)?;
+    let timing = Timing::read(store, at)?;
     let scores = match given {
         Some(probabilities) => probabilities.clone(),
         None => latest_scores(store, at)?,
@@ -162,27 +177,11 @@ fn deals(
     Ok(features::at(store, at)?
         .into_iter()
         .filter_map(|f| {
-            let similar = history
-                .get(&(f.pipeline_id, f.stage_id))
-                .or_else(|| history.get(&(f.pipeline_id, 0)))?;
-            // Only the durations this deal can still have: it has already spent its days.
-            let possible = &similar[similar.partition_point(|days| *days < f.days_in_stage)..];
-            if possible.is_empty() {
-                return None;
-            }
-            // Days after entering the stage at which each month starts: the durations
-            // between two of them close in that month.
-            let entered = at - Duration::seconds((f.days_in_stage * 86_400.0) as i64);
-            let offsets: Vec<f64> = bounds
-                .iter()
-                .map(|bound| (*bound - entered).num_seconds() as f64 / 86_400.0)
-                .collect();
-            let before = |days: f64| possible.partition_point(|d| *d < days);
-            let by_month: Vec<f64> = offsets
-                .windows(2)
-                .scan(0.0, |cumulative, window| {
-                    *cumulative +=
-                        (before(window[1]) - before(window[0])) as f64 / possible.len() as f64;
+            let by_month: Vec<f64> = timing
+                .shares(&f, at, bounds)
+                .into_iter()
+                .scan(0.0, |cumulative, share| {
+                    *cumulative += share;
                     Some(*cumulative)
                 })
                 .collect();
@@ -200,35 +199,6 @@ fn deals(
             })
         })
         .collect())
-}
-
-/// Days from entering a stage to a win, for deals won by `at`, sorted, by (pipeline,
-/// stage) and by (pipeline, 0) for any stage of the pipeline.
-fn closing_times(
-    store: &Store,
-    at: NaiveDateTime,
-) -> Result<HashMap<(i64, i64), Vec<f64>>, ForecastError> {
-    let rows = store.query_with(
-        "SELECT d.pipeline_id, h.stage_id, date_diff('second', h.entered_at, d.closed_at) / 86400.0
-           FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id
-          WHERE d.status = 'won' AND d.closed_at <= ? AND h.entered_at <= d.closed_at
-            AND d.deleted_at IS NULL AND d.merged_into_id IS NULL",
-        &[Param::Timestamp(at)],
-    )?;
-    let mut history: HashMap<(i64, i64), Vec<f64>> = HashMap::new();
-    for row in &rows.rows {
-        let (Some(pipeline), Some(stage), Some(days)) =
-            (row[0].as_i64(), row[1].as_i64(), row[2].as_f64())
-        else {
-            continue;
-        };
-        history.entry((pipeline, stage)).or_default().push(days);
-        history.entry((pipeline, 0)).or_default().push(days);
-    }
-    history
-        .values_mut()
-        .for_each(|days| days.sort_by(f64::total_cmp));
-    Ok(history)
 }
 
 /// Each deal's latest probability in `deal_scores` by `at`.

@@ -54,11 +54,13 @@ INSERT INTO activities (id, type, deal_id, created_at, due_at, completed_at) VAL
 const LATER: &str = "
 INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, exited_at) VALUES (11, 2, 5, '2026-03-06', NULL);
 UPDATE deal_stage_history SET exited_at = '2026-03-06' WHERE id = 5;
-UPDATE deals SET status = 'lost', stage_id = 5, closed_at = '2026-03-06', amount = 700, owner_id = 1 WHERE id = 2;
+UPDATE deals SET status = 'lost', stage_id = 5, closed_at = '2026-03-06', amount = 700, owner_id = 1,
+                 expected_close_date = '2026-04-10' WHERE id = 2;
 INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at) VALUES
   (6, 2, 'amount', NULL, '700.00', '2026-03-04'),
   (7, 2, 'owner_id', '2', '1', '2026-03-04'),
-  (8, 2, 'expected_close_date', '2026-03-10', '2026-04-10', '2026-03-03');
+  (8, 2, 'expected_close_date', NULL, '2026-03-10', '2026-03-02'),
+  (9, 2, 'expected_close_date', '2026-03-10', '2026-04-10', '2026-03-03');
 INSERT INTO activities (id, type, deal_id, created_at, due_at, completed_at) VALUES
   (7, 'call', 2, '2026-03-02', NULL, '2026-03-02'),
   (8, 'call', 1, '2026-02-28', '2026-03-03', '2026-03-03');
@@ -103,6 +105,8 @@ fn features_are_what_was_known_at_the_instant() {
         next_activity_scheduled: true,
         // Pushed on 1 February, pulled in on 20 February; the push of 5 March is later.
         close_date_pushes: 1,
+        // As pulled in on 20 February; 20 March is the later push.
+        expected_close_date: NaiveDate::from_ymd_opt(2026, 3, 1),
     };
     let want_two = DealFeatures {
         deal_id: 2,
@@ -125,6 +129,7 @@ fn features_are_what_was_known_at_the_instant() {
         days_since_activity: None,
         next_activity_scheduled: false,
         close_date_pushes: 0,
+        expected_close_date: None,
     };
     assert_eq!(
         features::of(&store, t(), 2).unwrap(),
@@ -138,6 +143,7 @@ fn features_are_what_was_known_at_the_instant() {
     assert_eq!(found, [want_one, want_two]);
     assert_eq!(found[0].owner_close_rate(), Some(0.5));
     assert_eq!(found[0].age_ratio(), Some(59.0 / 61.0));
+    assert_eq!(found[0].days_to_expected_close(t()), Some(0.0));
 }
 
 #[test]
@@ -156,6 +162,10 @@ fn nothing_dated_after_the_instant_changes_a_feature() {
     assert_eq!(
         (two.amount, two.owner_id, two.close_date_pushes),
         (Some(700.0), Some(1), 1)
+    );
+    assert_eq!(
+        two.expected_close_date,
+        NaiveDate::from_ymd_opt(2026, 4, 10)
     );
     assert!(
         then.iter().all(|f| f.deal_id != 7),

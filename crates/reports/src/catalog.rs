@@ -579,6 +579,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     }
     for (row, range) in rows.iter_mut().zip(&ranges) {
         row.extend([
+            json!(range.as_ref().map(|r| r.expected)),
             json!(range.as_ref().map(|r| r.p10)),
             json!(range.as_ref().map(|r| r.p50)),
             json!(range.as_ref().map(|r| r.p90)),
@@ -588,6 +589,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let mut columns = by_month.columns.clone();
     columns.push(ctx.column("won_revenue", Kind::Money));
     for (key, kind) in [
+        ("expected_revenue", Kind::Money),
         ("p10", Kind::Money),
         ("p50", Kind::Money),
         ("p90", Kind::Money),

@@ -221,6 +221,11 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Probabilidad de ganar",
     ),
     ("col.top_factors", "Top factors", "Factores principales"),
+    (
+        "col.expected_revenue",
+        "Expected revenue",
+        "Ingresos esperados",
+    ),
     ("col.p10", "P10 revenue", "Ingresos P10"),
     ("col.p50", "P50 revenue", "Ingresos P50"),
     ("col.p90", "P90 revenue", "Ingresos P90"),

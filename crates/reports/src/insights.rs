@@ -115,8 +115,8 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
     ),
     (
         "note.simulated",
-        "P10/P50/P90: revenue from the deals open now in {0} simulated runs, each deal won with its probability and closing when similar won deals did",
-        "P10/P50/P90: ingresos de las oportunidades abiertas en {0} simulaciones, cada una ganada con su probabilidad y cerrada cuando cerraron otras parecidas",
+        "Expected revenue and P10/P50/P90: the deals open now, each won with its probability and closing when past winners that stood as it stands did ({0} simulated runs)",
+        "Ingresos esperados y P10/P50/P90: las oportunidades abiertas, cada una ganada con su probabilidad y cerrada cuando cerraron las ganadas que estaban como ella ({0} simulaciones)",
     ),
     (
         "note.not_simulated",

@@ -1,6 +1,6 @@
 //! `embudo forecast`: win probabilities learned from the business's own deals.
 
-use crate::cli::{DealCommand, ForecastCommand, Format};
+use crate::cli::{DealCommand, ForecastArgs, ForecastCommand, Format};
 use crate::config::Config;
 use crate::output;
 use anyhow::{Result, bail};
@@ -12,10 +12,11 @@ use embudo_model::Table;
 use embudo_store::Store;
 use serde_json::json;
 
-pub fn run(config: &Config, command: &ForecastCommand) -> Result<()> {
-    match command {
-        ForecastCommand::Backtest { at, months } => backtest(config, at, *months),
-        ForecastCommand::Train { at } => {
+pub fn run(config: &Config, args: &ForecastArgs) -> Result<()> {
+    match &args.command {
+        None => outlook(config, args),
+        Some(ForecastCommand::Backtest { at, months }) => backtest(config, at, *months),
+        Some(ForecastCommand::Train { at }) => {
             let at = super::instant(config, at.as_deref())?;
             let store = Store::open(&config.db)?;
             let (report, scorer) = train::train(&store, at)?;
@@ -33,6 +34,15 @@ pub fn run(config: &Config, command: &ForecastCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// The forecast report's months: what the open pipeline will bring.
+fn outlook(config: &Config, args: &ForecastArgs) -> Result<()> {
+    let store = Store::open_read_only(&config.db)?;
+    let ctx = super::report::context(&store, config, &args.options)?;
+    let mut report = embudo_reports::build(&ctx, "forecast")?;
+    report.sections.retain(|section| section.name == "by_month");
+    super::report::write(&[report], false, config, None)
 }
 
 fn print(config: &Config, report: &TrainReport) -> Result<()> {
@@ -104,6 +114,7 @@ fn backtest(config: &Config, at: &[String], months: u32) -> Result<()> {
             "actual",
             "stage_weighted",
             "model_weighted",
+            "expected",
             "p10",
             "p50",
             "p90",
@@ -121,6 +132,7 @@ fn backtest(config: &Config, at: &[String], months: u32) -> Result<()> {
                     json!(round(r.actual)),
                     json!(round(r.stage_weighted)),
                     json!(round(r.model_weighted)),
+                    json!(round(r.expected)),
                     json!(round(r.p10)),
                     json!(round(r.p50)),
                     json!(round(r.p90)),

@@ -35,7 +35,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(args) => bench::run(&config, &args),
         Command::Import(args) => ingest::import(&config, &args),
         Command::Export(args) => ingest::export(&config, &args),
-        Command::Forecast(command) => forecast::run(&config, &command),
+        Command::Forecast(args) => forecast::run(&config, &args),
         Command::Deal(command) => forecast::deal(&config, &command),
     }
 }

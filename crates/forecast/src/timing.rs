@@ -1,0 +1,236 @@
+//! When a deal that will be won closes: learned from the won deals' own past.
+//!
+//! Every won deal is looked at every two weeks while it was open (instants counted back from
+//! the forecast's own instant), and each look records how the deal stood — pipeline, stage,
+//! days in that stage, its size among the pipeline's deals, days left to its expected close
+//! date as then set — and how many days later it was actually won. An open deal's closing
+//! time is drawn from the looks at deals that stood as it stands now; where fewer than
+//! [`MIN_LOOKS`] stood exactly so, the least telling condition is dropped first (expected
+//! close date, days in stage, size, then stage). Size matters because bigger deals take
+//! longer: by count most winners close within a month, by amount fewer do.
+//!
+//! Looking at the past pipeline, rather than at how long won deals spent after entering a
+//! stage, answers the forecast's own question: of deals like this one, seen at a moment like
+//! this one, when did the winners close?
+
+use crate::ForecastError;
+use crate::features::DealFeatures;
+use chrono::NaiveDateTime;
+use embudo_store::{Param, Store};
+use std::collections::HashMap;
+
+/// Looks a condition needs before its closing times are trusted on their own.
+const MIN_LOOKS: usize = 40;
+
+/// Looks are taken at least this many two-week steps before the instant. A look two weeks
+/// before it only sees the winners that closed within two weeks — the slower ones have not
+/// closed yet — and would teach that deals close sooner than they do. From 18 weeks back,
+/// every winner that took up to four months has had the time to be seen.
+const SETTLE_STEPS: i64 = 9;
+
+/// What the closing time depends on: pipeline, then stage, size, days in stage and days to
+/// the expected close date as bands. `None` in a slot means "any".
+type Key = (i64, Option<i64>, Option<u8>, Option<u8>, Option<u8>);
+
+/// Closing times of won deals, by how they stood when looked at.
+#[derive(Debug, Default)]
+pub struct Timing {
+    /// Days from a look to the win, sorted, for every key a look falls under.
+    days: HashMap<Key, Vec<f64>>,
+    /// Every look's days to the win, sorted: for a pipeline with no win yet.
+    all: Vec<f64>,
+    /// The amounts splitting each pipeline's looks into thirds.
+    size_bounds: HashMap<i64, [f64; 2]>,
+}
+
+impl Timing {
+    /// The looks at deals won by `at`, every 14 days while they were open, from
+    /// [`SETTLE_STEPS`] steps before `at` back — or from the step before `at` for a
+    /// business too young to have settled looks.
+    pub fn read(store: &Store, at: NaiveDateTime) -> Result<Timing, ForecastError> {
+        let mut rows =
+            store.query_with(LOOKS, &[Param::Timestamp(at), Param::Int(SETTLE_STEPS)])?;
+        if rows.rows.len() < MIN_LOOKS {
+            rows = store.query_with(LOOKS, &[Param::Timestamp(at), Param::Int(1)])?;
+        }
+        let looks: Vec<Look> = rows
+            .rows
+            .iter()
+            .filter_map(|row| {
+                Some(Look {
+                    pipeline: row[0].as_i64()?,
+                    stage: row[1].as_i64()?,
+                    days_in_stage: row[2].as_f64()?,
+                    days_to_expected_close: row[3].as_f64(),
+                    amount: row[4].as_f64(),
+                    days_to_win: row[5].as_f64()?,
+                })
+            })
+            .collect();
+        let mut timing = Timing {
+            size_bounds: thirds(&looks),
+            ..Timing::default()
+        };
+        for look in &looks {
+            let size = timing.size_band(look.pipeline, look.amount);
+            let stay = stay_band(look.days_in_stage);
+            let due = due_band(look.days_to_expected_close);
+            for key in keys(look.pipeline, look.stage, size, stay, due) {
+                timing.days.entry(key).or_default().push(look.days_to_win);
+            }
+            timing.all.push(look.days_to_win);
+        }
+        timing
+            .days
+            .values_mut()
+            .chain([&mut timing.all])
+            .for_each(|days| days.sort_by(f64::total_cmp));
+        Ok(timing)
+    }
+
+    /// The chance that `deal`, if won, closes within each period `bounds` delimit (one more
+    /// bound than periods), seen from `at`. The shares add up to less than one when some
+    /// similar deals closed after the last bound.
+    pub fn shares(
+        &self,
+        deal: &DealFeatures,
+        at: NaiveDateTime,
+        bounds: &[NaiveDateTime],
+    ) -> Vec<f64> {
+        let periods = bounds.len().saturating_sub(1);
+        let Some(days) = self.similar(deal, at) else {
+            return vec![0.0; periods];
+        };
+        let offset = |bound: &NaiveDateTime| (*bound - at).num_seconds() as f64 / 86_400.0;
+        // Looks whose win came before `bound`: the win is always after the look, so a bound
+        // at or before `at` counts none.
+        let before = |bound: &NaiveDateTime| days.partition_point(|d| *d < offset(bound));
+        bounds
+            .windows(2)
+            .map(|w| (before(&w[1]) - before(&w[0])) as f64 / days.len() as f64)
+            .collect()
+    }
+
+    /// The closing times of the deals that stood as `deal` stands.
+    fn similar(&self, deal: &DealFeatures, at: NaiveDateTime) -> Option<&[f64]> {
+        let keys = keys(
+            deal.pipeline_id,
+            deal.stage_id,
+            self.size_band(deal.pipeline_id, deal.amount),
+            stay_band(deal.days_in_stage),
+            due_band(deal.days_to_expected_close(at)),
+        );
+        let pipeline = keys.last().and_then(|key| self.days.get(key));
+        keys.iter()
+            .filter_map(|key| self.days.get(key))
+            .find(|days| days.len() >= MIN_LOOKS)
+            .or(pipeline)
+            .or((!self.all.is_empty()).then_some(&self.all))
+            .map(Vec::as_slice)
+    }
+
+    /// Which third of its pipeline's won deals an amount falls in (unknown: the middle).
+    fn size_band(&self, pipeline: i64, amount: Option<f64>) -> u8 {
+        match (self.size_bounds.get(&pipeline), amount) {
+            (Some([low, _]), Some(amount)) if amount < *low => 0,
+            (Some([_, high]), Some(amount)) if amount >= *high => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// A won deal as it stood at one look.
+struct Look {
+    pipeline: i64,
+    stage: i64,
+    days_in_stage: f64,
+    days_to_expected_close: Option<f64>,
+    amount: Option<f64>,
+    days_to_win: f64,
+}
+
+/// The keys a deal's closing time is looked up by, the most specific first.
+fn keys(pipeline: i64, stage: i64, size: u8, stay: u8, due: u8) -> [Key; 5] {
+    [
+        (pipeline, Some(stage), Some(size), Some(stay), Some(due)),
+        (pipeline, Some(stage), Some(size), Some(stay), None),
+        (pipeline, Some(stage), Some(size), None, None),
+        (pipeline, Some(stage), None, None, None),
+        (pipeline, None, None, None, None),
+    ]
+}
+
+/// Each pipeline's amounts at a third and two thirds of its looks.
+fn thirds(looks: &[Look]) -> HashMap<i64, [f64; 2]> {
+    let mut amounts: HashMap<i64, Vec<f64>> = HashMap::new();
+    for look in looks {
+        if let Some(amount) = look.amount {
+            amounts.entry(look.pipeline).or_default().push(amount);
+        }
+    }
+    amounts
+        .into_iter()
+        .map(|(pipeline, mut amounts)| {
+            amounts.sort_by(f64::total_cmp);
+            let at = |share: f64| amounts[((amounts.len() - 1) as f64 * share) as usize];
+            (pipeline, [at(1.0 / 3.0), at(2.0 / 3.0)])
+        })
+        .collect()
+}
+
+/// Days in the current stage, in three bands: fresh, settled, stuck.
+fn stay_band(days: f64) -> u8 {
+    match days {
+        d if d < 14.0 => 0,
+        d if d < 45.0 => 1,
+        _ => 2,
+    }
+}
+
+/// Days left to the expected close date: unknown, overdue, this month, this quarter, later.
+fn due_band(days: Option<f64>) -> u8 {
+    match days {
+        None => 0,
+        Some(d) if d < 0.0 => 1,
+        Some(d) if d < 30.0 => 2,
+        Some(d) if d < 90.0 => 3,
+        Some(_) => 4,
+    }
+}
+
+/// Every look at a won deal, two weeks apart counting back from `$2` steps before `$1`,
+/// while it was open:
+/// pipeline, stage then, days in it, days left to the expected close date as then set (a
+/// later change read back from `deal_changes`), amount, days until the win.
+const LOOKS: &str = "
+WITH won AS (
+    SELECT id, pipeline_id, created_at, closed_at, expected_close_date, amount FROM deals
+     WHERE status = 'won' AND closed_at <= $1 AND deleted_at IS NULL AND merged_into_id IS NULL
+),
+grid AS (
+    SELECT CAST($1 AS TIMESTAMP) - to_days(CAST(14 * k AS INTEGER)) AS seen_at FROM range(CAST($2 AS BIGINT), 1000) t(k)
+),
+looks AS (
+    SELECT w.*, g.seen_at FROM won w JOIN grid g ON g.seen_at >= w.created_at AND g.seen_at < w.closed_at
+),
+stage_then AS (
+    SELECT l.id, l.seen_at, arg_max(h.stage_id, h.entered_at) AS stage_id, max(h.entered_at) AS entered_at
+      FROM looks l JOIN deal_stage_history h ON h.deal_id = l.id AND h.entered_at <= l.seen_at
+     GROUP BY 1, 2
+),
+expected_then AS (
+    SELECT l.id, l.seen_at, count(c.deal_id) AS later, arg_min_null(c.old_value, c.changed_at) AS value_then
+      FROM looks l LEFT JOIN deal_changes c
+        ON c.deal_id = l.id AND c.field = 'expected_close_date' AND c.changed_at > l.seen_at
+     GROUP BY 1, 2
+)
+SELECT l.pipeline_id, s.stage_id,
+       date_diff('second', s.entered_at, l.seen_at) / 86400.0,
+       date_diff('second', l.seen_at,
+                 TRY_CAST(CASE WHEN e.later = 0 THEN CAST(l.expected_close_date AS VARCHAR) ELSE e.value_then END AS DATE)) / 86400.0,
+       CAST(l.amount AS DOUBLE),
+       date_diff('second', l.seen_at, l.closed_at) / 86400.0
+  FROM looks l
+  JOIN stage_then s ON s.id = l.id AND s.seen_at = l.seen_at
+  JOIN expected_then e ON e.id = l.id AND e.seen_at = l.seen_at
+";
