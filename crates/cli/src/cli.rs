@@ -592,7 +592,9 @@ pub struct DemoArgs {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Which benchmarks: store (generation and raw queries), metrics, reports, audit, import
-    /// (a contacts CSV of 10k/1M/10M rows at small/medium/large), or all
+    /// (a contacts CSV of 10k/1M/10M rows at small/medium/large), forecast (the model
+    /// against the generated future, the backtest, scoring a million open deals; run on its
+    /// own), or all
     #[arg(default_value = "all")]
     pub suite: BenchSuite,
 
@@ -614,6 +616,7 @@ pub enum BenchSuite {
     Reports,
     Audit,
     Import,
+    Forecast,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {

@@ -23,6 +23,12 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
         let rows = super::bench_import::figures(config, args.scale)?;
         return output::print(&figures_table(rows), config.format);
     }
+    if args.suite == BenchSuite::Forecast {
+        for table in super::bench_forecast::figures(config, args.scale, bench_now()?)? {
+            output::print(&table, config.format)?;
+        }
+        return Ok(());
+    }
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
     let mut truth = None;
@@ -37,7 +43,7 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
             let params = Params {
                 scale: args.scale,
                 seed: 1,
-                now: crate::config::parse_timestamp(BENCH_NOW).map_err(anyhow::Error::msg)?,
+                now: bench_now()?,
                 defect_rate: 0.05,
                 signal: true,
             };
@@ -324,7 +330,11 @@ const QUERIES: &[(&str, &str)] = &[
 ];
 
 /// One result row; the rate is shown only for benchmarks that write rows.
-fn figures_table(rows: Vec<Vec<Value>>) -> Table {
+fn bench_now() -> Result<chrono::NaiveDateTime> {
+    crate::config::parse_timestamp(BENCH_NOW).map_err(anyhow::Error::msg)
+}
+
+pub(super) fn figures_table(rows: Vec<Vec<Value>>) -> Table {
     Table {
         columns: vec![
             "benchmark".into(),

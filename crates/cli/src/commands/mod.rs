@@ -3,6 +3,7 @@
 mod audit;
 mod bench;
 mod bench_import;
+mod bench_forecast;
 mod demo;
 mod forecast;
 mod generate;
