@@ -18,7 +18,8 @@ pub struct Encoder {
     spreads: Vec<f64>,
 }
 
-/// The numeric columns before the one-hot ones, by name.
+/// The numeric columns before the one-hot ones, by name, each with the feature it encodes
+/// ([`FEATURES`]) in `FEATURE_OF_NUMERIC`.
 const NUMERIC: [&str; 14] = [
     "stage_probability",
     "stages_back",
@@ -32,6 +33,43 @@ const NUMERIC: [&str; 14] = [
     "log_activities_14d",
     "log_activities_30d",
     "log_days_since_activity",
+    "next_activity_scheduled",
+    "close_date_pushes",
+];
+
+/// The features a deal's factors are told by, in the order of the list: the columns
+/// of one feature (a one-hot category, a value and its "unknown" flag) add up to one factor.
+pub const FEATURES: [&str; 15] = [
+    "pipeline",
+    "stage",
+    "stage_probability",
+    "stages_back",
+    "days_in_stage",
+    "age_ratio",
+    "amount",
+    "source",
+    "deal_type",
+    "owner_close_rate",
+    "activities_14d",
+    "activities_30d",
+    "days_since_activity",
+    "next_activity_scheduled",
+    "close_date_pushes",
+];
+
+const FEATURE_OF_NUMERIC: [&str; 14] = [
+    "stage_probability",
+    "stages_back",
+    "days_in_stage",
+    "age_ratio",
+    "age_ratio",
+    "amount",
+    "amount",
+    "owner_close_rate",
+    "owner_close_rate",
+    "activities_14d",
+    "activities_30d",
+    "days_since_activity",
     "next_activity_scheduled",
     "close_date_pushes",
 ];
@@ -96,6 +134,17 @@ impl Encoder {
             .chain(self.stages.iter().map(|s| format!("stage={s}")))
             .chain(self.sources.iter().map(|s| format!("source={s}")))
             .chain(self.deal_types.iter().map(|t| format!("deal_type={t}")))
+            .collect()
+    }
+
+    /// The feature (one of [`FEATURES`]) each column encodes, in column order.
+    pub fn features(&self) -> Vec<&'static str> {
+        FEATURE_OF_NUMERIC
+            .into_iter()
+            .chain(self.pipelines.iter().map(|_| "pipeline"))
+            .chain(self.stages.iter().map(|_| "stage"))
+            .chain(self.sources.iter().map(|_| "source"))
+            .chain(self.deal_types.iter().map(|_| "deal_type"))
             .collect()
     }
 

@@ -3,6 +3,7 @@
 //! activity logged, the next one scheduled, the close date kept) scored by the same model.
 
 use crate::ForecastError;
+use crate::factors::{self, Factor, Names};
 use crate::features::{self, DealFeatures};
 use crate::score;
 use chrono::NaiveDateTime;
@@ -16,8 +17,8 @@ pub struct Explanation {
     /// `model` or `stage`.
     pub source: &'static str,
     pub probability: f64,
-    /// (feature, signed contribution to the log-odds), largest first.
-    pub factors: Vec<(String, f64)>,
+    /// Every feature that moves the odds, largest first.
+    pub factors: Vec<Factor>,
     /// (what to do, the probability it would give), those that raise it, best first.
     pub raise: Vec<(String, f64)>,
 }
@@ -40,9 +41,8 @@ pub fn explain(
             raise: Vec::new(),
         }));
     };
-    let (probability, mut factors) = scorer.score(&deal);
-    factors.retain(|(_, c)| *c != 0.0);
-    factors.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    let (probability, contributions) = scorer.score(&deal);
+    let factors = factors::of(&deal, contributions, &Names::read(store)?);
     let mut raise: Vec<(String, f64)> = actions(&deal)
         .into_iter()
         .map(|(action, changed)| (action, scorer.score(&changed).0))

@@ -8,6 +8,7 @@
 //!   or before that instant, so a past instant sees exactly what it saw then.
 //! - [`backtest`]: the forecasts of past instants against what their pipeline brought —
 //!   WAPE and bias per method, P10–P90 coverage.
+//! - [`factors`]: a deal's factors as people read them — per feature, with its value.
 //! - [`encode`]: features as standardised numbers, categories one-hot.
 //! - [`logistic`]: L2-regularised logistic regression fitted by Newton's method, with each
 //!   feature's signed contribution for a deal.
@@ -24,6 +25,7 @@
 pub mod backtest;
 pub mod encode;
 pub mod explain;
+pub mod factors;
 pub mod features;
 pub mod logistic;
 pub mod score;

@@ -3,6 +3,7 @@
 //! used, the stage's own probability.
 
 use crate::ForecastError;
+use crate::factors::{self, Names};
 use crate::features;
 use crate::train::Scorer;
 use chrono::NaiveDateTime;
@@ -28,6 +29,7 @@ pub fn score(
     scorer: Option<&Scorer>,
 ) -> Result<usize, ForecastError> {
     let open = features::at(store, at)?;
+    let names = Names::read(store)?;
     let version = scorer.map_or(STAGE_VERSION, |s| s.version.as_str());
     let rows: Vec<(i64, Vec<Option<Cow<'_, str>>>)> = open
         .iter()
@@ -35,13 +37,9 @@ pub fn score(
         .map(|(i, deal)| {
             let (probability, factors) = match scorer {
                 Some(scorer) => {
-                    let (p, mut factors) = scorer.score(deal);
-                    factors.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
-                    let top: Vec<_> = factors
-                        .into_iter()
-                        .take(TOP_FACTORS)
-                        .map(|(name, contribution)| json!({"factor": name, "contribution": contribution}))
-                        .collect();
+                    let (p, contributions) = scorer.score(deal);
+                    let mut top = factors::of(deal, contributions, &names);
+                    top.truncate(TOP_FACTORS);
                     (p, json!(top))
                 }
                 None => (deal.stage_probability, json!([])),

@@ -11,7 +11,7 @@
 //! alone without knowing anything about any deal.
 
 use crate::ForecastError;
-use crate::encode::Encoder;
+use crate::encode::{Encoder, FEATURES};
 use crate::features::{self, DealFeatures};
 use crate::logistic::Logistic;
 use crate::skill::{self, Bin};
@@ -78,18 +78,24 @@ pub struct Scorer {
 }
 
 impl Scorer {
-    /// The calibrated probability of a win, and each feature column's signed contribution
-    /// to the model's log-odds, by name.
-    pub fn score(&self, features: &DealFeatures) -> (f64, Vec<(String, f64)>) {
+    /// The calibrated probability of a win, and each feature's signed contribution to the
+    /// model's log-odds (its columns summed), in the order of [`crate::encode::FEATURES`].
+    pub fn score(&self, features: &DealFeatures) -> (f64, Vec<(&'static str, f64)>) {
         let row = self.encoder.encode(features);
         let probability = self.calibration.predict(&[logit(self.model.predict(&row))]);
-        let factors = self
+        let mut by_feature: Vec<(&'static str, f64)> =
+            FEATURES.iter().map(|feature| (*feature, 0.0)).collect();
+        for (feature, contribution) in self
             .encoder
-            .names()
+            .features()
             .into_iter()
             .zip(self.model.contributions(&row))
-            .collect();
-        (probability, factors)
+        {
+            if let Some(slot) = by_feature.iter_mut().find(|(f, _)| *f == feature) {
+                slot.1 += contribution;
+            }
+        }
+        (probability, by_feature)
     }
 }
 

@@ -130,6 +130,46 @@ fn a_generated_business_trains_out_of_time() {
             .iter()
             .all(|(_, p)| *p > explained.probability)
     );
+    // Each factor is one feature, the columns of a category summed, and none is lost: the
+    // factors add up to the model's whole linear part less its bias.
+    if let Some(scorer) = &scorer {
+        let deal = embudo_forecast::features::of(&store, now(), deal)
+            .unwrap()
+            .unwrap();
+        let row = scorer.encoder.encode(&deal);
+        let columns: f64 = scorer.model.contributions(&row).iter().sum();
+        let (_, factors) = scorer.score(&deal);
+        let summed: f64 = factors.iter().map(|(_, c)| c).sum();
+        assert!((columns - summed).abs() < 1e-9, "{columns} vs {summed}");
+        assert_eq!(factors.len(), embudo_forecast::encode::FEATURES.len());
+    }
+    // A stored stage or pipeline factor names the deal's own stage or pipeline.
+    let named = store
+        .query_with(
+            "SELECT CAST(sc.factors AS VARCHAR), s.name, p.name FROM deal_scores sc
+               JOIN deals d ON d.id = sc.deal_id JOIN stages s ON s.id = d.stage_id
+               JOIN pipelines p ON p.id = d.pipeline_id",
+            &[],
+        )
+        .unwrap();
+    let mut checked = 0;
+    for row in &named.rows {
+        let factors: Vec<serde_json::Value> =
+            serde_json::from_str(row[0].as_str().unwrap()).unwrap();
+        for factor in factors {
+            let own = match factor["factor"].as_str().unwrap() {
+                "stage" => &row[1],
+                "pipeline" => &row[2],
+                _ => continue,
+            };
+            assert_eq!(&factor["value"], own);
+            checked += 1;
+        }
+    }
+    assert!(
+        scorer.is_none() || checked > 0,
+        "no stage or pipeline factor"
+    );
     let expected_factors = if scorer.is_some() { 3 } else { 0 };
     assert_eq!(
         stored.rows[0],

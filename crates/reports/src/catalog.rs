@@ -631,7 +631,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         ],
     )?;
     for row in &mut deals.rows {
-        row[8] = json!(factors_text(&row[8]));
+        row[8] = json!(factors_text(&row[8], ctx.lang()));
     }
     let scored = deals.rows.iter().any(|row| !row[7].is_null());
     report.sections.push(deals);
@@ -705,14 +705,16 @@ fn simulated_ranges(
     Ok(ranges.into_iter().map(Some).collect())
 }
 
-/// `[{"factor","contribution"}]` as `stage=3 +1.24, amount -0.40`; nothing without factors.
-fn factors_text(factors: &Value) -> Option<String> {
+/// `[{"factor","value","contribution"}]` as `Stage (Proposal) +1.24, Amount (900) -0.40`;
+/// nothing without factors.
+fn factors_text(factors: &Value, lang: &str) -> Option<String> {
     let list: Vec<Value> = serde_json::from_str(factors.as_str()?).ok()?;
     let parts: Vec<String> = list
         .iter()
         .filter_map(|f| {
             let contribution = f["contribution"].as_f64()?;
-            Some(format!("{} {contribution:+.2}", f["factor"].as_str()?))
+            let name = crate::i18n::factor(f["factor"].as_str()?, &f["value"], lang);
+            Some(format!("{name} {contribution:+.2}"))
         })
         .collect();
     (!parts.is_empty()).then(|| parts.join(", "))

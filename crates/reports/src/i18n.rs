@@ -332,6 +332,94 @@ const LABELS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The factors of a deal's win probability (`deal_scores.factors`), by feature.
+const FACTORS: &[(&str, &str, &str)] = &[
+    ("pipeline", "Pipeline", "Embudo"),
+    ("stage", "Stage", "Etapa"),
+    (
+        "stage_probability",
+        "Stage probability",
+        "Probabilidad de la etapa",
+    ),
+    (
+        "stages_back",
+        "Stages back from the furthest reached",
+        "Etapas por detrás de la más avanzada",
+    ),
+    ("days_in_stage", "Days in stage", "Días en la etapa"),
+    (
+        "age_ratio",
+        "Age against the typical cycle",
+        "Edad frente al ciclo típico",
+    ),
+    ("amount", "Amount", "Importe"),
+    ("source", "Lead source", "Origen"),
+    ("deal_type", "Deal type", "Tipo de oportunidad"),
+    (
+        "owner_close_rate",
+        "Owner's close rate",
+        "Tasa de cierre del responsable",
+    ),
+    (
+        "activities_14d",
+        "Activities in the last 14 days",
+        "Actividades en los últimos 14 días",
+    ),
+    (
+        "activities_30d",
+        "Activities in the last 30 days",
+        "Actividades en los últimos 30 días",
+    ),
+    (
+        "days_since_activity",
+        "Days since the last activity",
+        "Días desde la última actividad",
+    ),
+    (
+        "next_activity_scheduled",
+        "Next activity scheduled",
+        "Próxima actividad programada",
+    ),
+    (
+        "close_date_pushes",
+        "Close date pushed back",
+        "Fecha de cierre aplazada",
+    ),
+];
+
+/// A factor as a person reads it: `Stage (Proposal)`, `Days in stage (45)`,
+/// `Next activity scheduled (no)`; the feature's own name when it has no label.
+pub fn factor(feature: &str, value: &serde_json::Value, lang: &str) -> String {
+    let name = FACTORS
+        .iter()
+        .find(|(key, _, _)| *key == feature)
+        .map_or(feature, |(_, en, es)| if lang == "es" { es } else { en });
+    let value = match value {
+        serde_json::Value::Bool(yes) => Some(
+            match (yes, lang) {
+                (true, "es") => "sí",
+                (false, "es") => "no",
+                (true, _) => "yes",
+                (false, _) => "no",
+            }
+            .to_owned(),
+        ),
+        serde_json::Value::String(text) => Some(text.clone()),
+        serde_json::Value::Number(n) => n.as_f64().map(|x| {
+            if x.fract() == 0.0 {
+                format!("{x:.0}")
+            } else {
+                format!("{x:.2}")
+            }
+        }),
+        _ => None,
+    };
+    match value {
+        Some(value) => format!("{name} ({value})"),
+        None => name.to_owned(),
+    }
+}
+
 /// The label of `key` in `lang` (`es` or English); the key itself if it has none.
 pub fn label(key: &str, lang: &str) -> String {
     LABELS

@@ -33,7 +33,12 @@ pub fn figures(config: &Config, scale: Scale, now: NaiveDateTime) -> Result<Vec<
     let path = dir.path().join("forecast.duckdb");
     let mut store = Store::open(&path)?;
     super::hint(config, format_args!("Generating the {scale} scale…"));
-    let generated = generate(&mut store, &params(scale, now, true), LoadMode::Append, true)?;
+    let generated = generate(
+        &mut store,
+        &params(scale, now, true),
+        LoadMode::Append,
+        true,
+    )?;
     let outcomes: HashMap<i64, bool> = generated
         .truth
         .future
@@ -71,7 +76,12 @@ pub fn figures(config: &Config, scale: Scale, now: NaiveDateTime) -> Result<Vec<
 
     super::hint(config, "Generating a business without signal…");
     let mut noise = Store::open(dir.path().join("no-signal.duckdb"))?;
-    generate(&mut noise, &params(scale, now, false), LoadMode::Append, true)?;
+    generate(
+        &mut noise,
+        &params(scale, now, false),
+        LoadMode::Append,
+        true,
+    )?;
     let (no_signal, _) = train::train(&noise, now)?;
     drop(noise);
 
@@ -173,12 +183,20 @@ fn accuracy(
         });
     let summary = vec![
         vec![
-            json!(format!("open deals judged (won {})", wins.iter().filter(|w| **w).count())),
+            json!(format!(
+                "open deals judged (won {})",
+                wins.iter().filter(|w| **w).count()
+            )),
             json!(wins.len()),
             json!(null),
             json!(null),
         ],
-        vec![json!("probabilities in use"), json!(used), json!(null), json!("model")],
+        vec![
+            json!("probabilities in use"),
+            json!(used),
+            json!(null),
+            json!("model"),
+        ],
         vec![
             json!("AUC against the future"),
             json!(round(skill::auc(&model, &wins))),
@@ -193,12 +211,18 @@ fn accuracy(
         ],
         vec![
             json!("Brier score below the stages'"),
-            json!(brier.zip(baseline).map(|(b, s)| format!("{:.1}%", (1.0 - b / s) * 100.0))),
+            json!(
+                brier
+                    .zip(baseline)
+                    .map(|(b, s)| format!("{:.1}%", (1.0 - b / s) * 100.0))
+            ),
             json!(null),
             json!("≥ 15%"),
         ],
         vec![
-            json!(format!("worst reliability gap, bins of ≥ {BIN_DEALS} deals")),
+            json!(format!(
+                "worst reliability gap, bins of ≥ {BIN_DEALS} deals"
+            )),
             json!(round(worst_gap)),
             json!(null),
             json!("≤ 0.07"),
@@ -275,7 +299,8 @@ fn copy_open_deals(store: &Store, now: NaiveDateTime, wanted: usize) -> Result<u
         Param::Int(copies),
         Param::Int(offset),
     ];
-    let open_ids = "SELECT id FROM deals WHERE created_at <= $1 AND (closed_at IS NULL OR closed_at > $1)";
+    let open_ids =
+        "SELECT id FROM deals WHERE created_at <= $1 AND (closed_at IS NULL OR closed_at > $1)";
     for sql in [
         format!(
             "INSERT INTO deals SELECT d.* REPLACE (d.id + r.k * $3 AS id, NULL AS external_id)

@@ -187,9 +187,15 @@ pub fn deal(config: &Config, command: &DealCommand) -> Result<()> {
         let rows = explanation
             .factors
             .iter()
-            .take(8)
-            .map(|(name, contribution)| {
-                vec![json!(name), json!((contribution * 100.0).round() / 100.0)]
+            .map(|f| {
+                vec![
+                    json!(embudo_reports::i18n::factor(
+                        &f.factor,
+                        &f.value,
+                        &config.lang
+                    )),
+                    json!((f.contribution * 100.0).round() / 100.0),
+                ]
             })
             .collect();
         let table = Table {

@@ -2,8 +2,8 @@
 
 mod audit;
 mod bench;
-mod bench_import;
 mod bench_forecast;
+mod bench_import;
 mod demo;
 mod forecast;
 mod generate;
