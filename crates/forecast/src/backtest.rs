@@ -54,6 +54,20 @@ pub struct Backtest {
     pub coverage: Option<f64>,
 }
 
+/// The instants a backtest starts from by default: the first of the month six, five, four
+/// and three months before `now`, so that every month of a three-month forecast has ended.
+pub fn default_instants(now: NaiveDateTime) -> Vec<NaiveDateTime> {
+    let this_month = NaiveDate::from_ymd_opt(now.year(), now.month(), 1).expect("day 1 exists");
+    (3..=6)
+        .rev()
+        .map(|back| {
+            (this_month - Months::new(back))
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight")
+        })
+        .collect()
+}
+
 /// Backtest at each of `instants`, forecasting `months` calendar months (UTC) from each.
 pub fn run(
     store: &Store,

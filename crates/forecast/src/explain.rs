@@ -42,7 +42,7 @@ pub fn explain(
         }));
     };
     let (probability, contributions) = scorer.score(&deal);
-    let factors = factors::of(&deal, contributions, &Names::read(store)?);
+    let factors = factors::of(&deal, contributions, &Names::read(store)?, usize::MAX);
     let mut raise: Vec<(String, f64)> = actions(&deal)
         .into_iter()
         .map(|(action, changed)| (action, scorer.score(&changed).0))

@@ -44,24 +44,25 @@ impl Names {
     }
 }
 
-/// `contributions` by feature as factors of `deal`, the largest first, those that do not
-/// move the odds left out.
+/// The `at_most` largest of `contributions` (by feature) as factors of `deal`, the largest
+/// first, those that do not move the odds left out.
 pub fn of(
     deal: &DealFeatures,
-    contributions: Vec<(&'static str, f64)>,
+    mut contributions: Vec<(&'static str, f64)>,
     names: &Names,
+    at_most: usize,
 ) -> Vec<Factor> {
-    let mut factors: Vec<Factor> = contributions
+    contributions.retain(|(_, contribution)| *contribution != 0.0);
+    contributions.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    contributions.truncate(at_most);
+    contributions
         .into_iter()
-        .filter(|(_, contribution)| *contribution != 0.0)
         .map(|(feature, contribution)| Factor {
             factor: feature.to_owned(),
             value: value(deal, feature, names),
             contribution,
         })
-        .collect();
-    factors.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
-    factors
+        .collect()
 }
 
 /// The deal's value of `feature`, as a person would read it.

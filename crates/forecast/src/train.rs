@@ -19,6 +19,7 @@ use chrono::{Duration, NaiveDateTime};
 use embudo_store::{Param, Store};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Closed deals of each outcome a model needs before it may be used.
 pub const MIN_OUTCOMES: usize = 40;
@@ -75,6 +76,8 @@ pub struct Scorer {
     /// Platt scaling of the model's log-odds.
     pub calibration: Logistic,
     pub version: String,
+    #[serde(skip)]
+    feature_of_column: OnceLock<Vec<usize>>,
 }
 
 impl Scorer {
@@ -86,16 +89,29 @@ impl Scorer {
         let mut by_feature: Vec<(&'static str, f64)> =
             FEATURES.iter().map(|feature| (*feature, 0.0)).collect();
         for (feature, contribution) in self
-            .encoder
-            .features()
-            .into_iter()
+            .feature_of_column()
+            .iter()
             .zip(self.model.contributions(&row))
         {
-            if let Some(slot) = by_feature.iter_mut().find(|(f, _)| *f == feature) {
-                slot.1 += contribution;
-            }
+            by_feature[*feature].1 += contribution;
         }
         (probability, by_feature)
+    }
+
+    /// Each column's place in [`FEATURES`], worked out once per scorer.
+    fn feature_of_column(&self) -> &[usize] {
+        self.feature_of_column.get_or_init(|| {
+            self.encoder
+                .features()
+                .iter()
+                .map(|feature| {
+                    FEATURES
+                        .iter()
+                        .position(|f| f == feature)
+                        .expect("every column encodes one of FEATURES")
+                })
+                .collect()
+        })
     }
 }
 
@@ -219,6 +235,7 @@ pub fn train(
         encoder,
         model,
         calibration,
+        feature_of_column: OnceLock::new(),
     });
     Ok((report, scorer))
 }

@@ -10,7 +10,7 @@ use super::bench::figure;
 use super::generate::generate;
 use crate::config::Config;
 use anyhow::Result;
-use chrono::{Datelike, Months, NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use embudo_forecast::{backtest, features, score, skill, train};
 use embudo_model::Table;
 use embudo_store::bulk::LoadMode;
@@ -66,7 +66,7 @@ pub fn figures(config: &Config, scale: Scale, now: NaiveDateTime) -> Result<Vec<
 
     super::hint(config, "Backtesting…");
     let started = Instant::now();
-    let instants = backtest_instants(now);
+    let instants = backtest::default_instants(now);
     let backtest = backtest::run(&store, &instants, 3)?;
     timings.push(figure(
         format!("backtest from {} instants, 3 months each", instants.len()),
@@ -126,20 +126,6 @@ fn params(scale: Scale, now: NaiveDateTime, signal: bool) -> Params {
         defect_rate: 0.05,
         signal,
     }
-}
-
-/// The first of the month six, five, four and three months before `now`: every month they
-/// forecast has ended by `now`.
-fn backtest_instants(now: NaiveDateTime) -> Vec<NaiveDateTime> {
-    let this_month = NaiveDate::from_ymd_opt(now.year(), now.month(), 1).expect("day 1");
-    (3..=6)
-        .rev()
-        .map(|back| {
-            (this_month - Months::new(back))
-                .and_hms_opt(0, 0, 0)
-                .expect("midnight")
-        })
-        .collect()
 }
 
 struct Accuracy {

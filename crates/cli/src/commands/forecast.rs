@@ -4,7 +4,6 @@ use crate::cli::{DealCommand, ForecastArgs, ForecastCommand, Format};
 use crate::config::Config;
 use crate::output;
 use anyhow::{Result, bail};
-use chrono::Datelike;
 use embudo_forecast::score;
 use embudo_forecast::train::{self, TrainReport};
 use embudo_forecast::{backtest, explain};
@@ -84,18 +83,8 @@ fn print(config: &Config, report: &TrainReport) -> Result<()> {
 
 fn backtest(config: &Config, at: &[String], months: u32) -> Result<()> {
     let store = Store::open_read_only(&config.db)?;
-    let now = chrono::Utc::now().naive_utc();
     let instants: Vec<chrono::NaiveDateTime> = if at.is_empty() {
-        let this_month =
-            chrono::NaiveDate::from_ymd_opt(now.year(), now.month(), 1).expect("day 1");
-        (3..=6)
-            .rev()
-            .map(|back| {
-                (this_month - chrono::Months::new(back))
-                    .and_hms_opt(0, 0, 0)
-                    .expect("midnight")
-            })
-            .collect()
+        backtest::default_instants(chrono::Utc::now().naive_utc())
     } else {
         at.iter()
             .map(|t| super::instant(config, Some(t)))
