@@ -24,6 +24,8 @@ use std::collections::HashMap;
 pub struct MonthRow {
     pub at: String,
     pub month: String,
+    /// 1 for the instant's own month, 2 for the next…
+    pub ahead: u32,
     /// `model` or `stage`: what the model-weighted forecast used at that instant.
     pub model_used: &'static str,
     pub actual: f64,
@@ -36,10 +38,13 @@ pub struct MonthRow {
     pub p90: f64,
 }
 
-/// A method's errors over every month of every instant.
+/// A method's errors over every month of every instant, or over the months a given number
+/// of months ahead.
 #[derive(Debug, Clone, Serialize)]
 pub struct MethodScore {
     pub method: &'static str,
+    /// `None`: every month; `Some(n)`: the months `n` ahead of their instant.
+    pub ahead: Option<u32>,
     /// Σ|forecast − actual| / Σ actual.
     pub wape: Option<f64>,
     /// Σ(forecast − actual) / Σ actual: above 0, the method promises too much.
@@ -79,21 +84,27 @@ pub fn run(
     for &at in instants {
         rows.extend(at_instant(store, at, months, &won)?);
     }
-    let methods = [
-        (
-            "stage_weighted",
-            rows.iter().map(|r| r.stage_weighted).collect::<Vec<_>>(),
-        ),
-        (
-            "model_weighted",
-            rows.iter().map(|r| r.model_weighted).collect(),
-        ),
-        ("expected", rows.iter().map(|r| r.expected).collect()),
-        ("monte_carlo_p50", rows.iter().map(|r| r.p50).collect()),
-    ]
-    .into_iter()
-    .map(|(method, forecasts)| score(method, &forecasts, &rows))
-    .collect();
+    let methods: [(&'static str, fn(&MonthRow) -> f64); 4] = [
+        ("stage_weighted", |r| r.stage_weighted),
+        ("model_weighted", |r| r.model_weighted),
+        ("expected", |r| r.expected),
+        ("monte_carlo_p50", |r| r.p50),
+    ];
+    let methods = methods
+        .into_iter()
+        .flat_map(|(method, forecast)| {
+            let rows = &rows;
+            std::iter::once(None)
+                .chain((1..=months).map(Some))
+                .map(move |ahead| {
+                    let chosen: Vec<&MonthRow> = rows
+                        .iter()
+                        .filter(|r| ahead.is_none_or(|n| r.ahead == n))
+                        .collect();
+                    score(method, ahead, forecast, &chosen)
+                })
+        })
+        .collect();
     let coverage = (!rows.is_empty()).then(|| {
         rows.iter()
             .filter(|r| r.p10 <= r.actual && r.actual <= r.p90)
@@ -107,16 +118,20 @@ pub fn run(
     })
 }
 
-fn score(method: &'static str, forecasts: &[f64], rows: &[MonthRow]) -> MethodScore {
+fn score(
+    method: &'static str,
+    ahead: Option<u32>,
+    forecast: fn(&MonthRow) -> f64,
+    rows: &[&MonthRow],
+) -> MethodScore {
     let actual: f64 = rows.iter().map(|r| r.actual).sum();
-    let (absolute, signed) = forecasts
-        .iter()
-        .zip(rows)
-        .fold((0.0, 0.0), |(a, s), (f, r)| {
-            (a + (f - r.actual).abs(), s + (f - r.actual))
-        });
+    let (absolute, signed) = rows.iter().fold((0.0, 0.0), |(a, s), r| {
+        let miss = forecast(r) - r.actual;
+        (a + miss.abs(), s + miss)
+    });
     MethodScore {
         method,
+        ahead,
         wape: (actual > 0.0).then(|| absolute / actual),
         bias: (actual > 0.0).then(|| signed / actual),
     }
@@ -188,6 +203,7 @@ fn at_instant(
         .map(|i| MonthRow {
             at: at.to_string(),
             month: starts[i].to_string(),
+            ahead: i as u32 + 1,
             model_used: report.used,
             actual: actual[i],
             stage_weighted: stage[i],

@@ -264,7 +264,20 @@ fn a_backtest_compares_each_method_with_what_the_pipeline_of_the_time_brought() 
     let stage = result
         .methods
         .iter()
-        .find(|m| m.method == "stage_weighted")
+        .find(|m| m.method == "stage_weighted" && m.ahead.is_none())
         .unwrap();
     assert!((stage.wape.unwrap() - stage_error / actual).abs() < 1e-9);
+    // One instant: the score two months ahead is the second month's alone.
+    let second = &result.months[1];
+    let expected_two_ahead = result
+        .methods
+        .iter()
+        .find(|m| m.method == "expected" && m.ahead == Some(2))
+        .unwrap();
+    assert_eq!(second.ahead, 2);
+    assert!(
+        (expected_two_ahead.bias.unwrap() - (second.expected - second.actual) / second.actual)
+            .abs()
+            < 1e-9
+    );
 }

@@ -241,7 +241,7 @@ fn backtest_rows(backtest: &backtest::Backtest) -> Vec<Vec<Value>> {
         backtest
             .methods
             .iter()
-            .find(|m| m.method == method)
+            .find(|m| m.method == method && m.ahead.is_none())
             .and_then(|m| m.wape)
             .map(|w| (w * 1000.0).round() / 1000.0)
     };

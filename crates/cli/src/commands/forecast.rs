@@ -131,14 +131,21 @@ fn backtest(config: &Config, at: &[String], months: u32) -> Result<()> {
             .collect(),
     };
     output::print(&table, config.format)?;
+    let thousandths = |x: Option<f64>| x.map(|v| (v * 1000.0).round() / 1000.0);
     let scores = Table {
-        columns: vec!["method".into(), "WAPE".into(), "bias".into()],
+        columns: ["method", "months ahead", "WAPE", "bias"]
+            .map(String::from)
+            .to_vec(),
         rows: result
             .methods
             .iter()
             .map(|m| {
-                let r = |x: Option<f64>| x.map(|v| (v * 1000.0).round() / 1000.0);
-                vec![json!(m.method), json!(r(m.wape)), json!(r(m.bias))]
+                vec![
+                    json!(m.method),
+                    m.ahead.map_or(json!("all"), |n| json!(n)),
+                    json!(thousandths(m.wape)),
+                    json!(thousandths(m.bias)),
+                ]
             })
             .collect(),
     };
