@@ -60,6 +60,8 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
     let db = path.display();
     let month_start = last_month(params.now.date()).1;
     let year_ago = month_start - chrono::Months::new(12);
+    let now = params.now.and_utc().to_rfc3339();
+    let backtest_from = month_start - chrono::Months::new(3);
     hint(
         config,
         format_args!(
@@ -69,6 +71,8 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
              embudo --db {db} sql \"SELECT date_trunc('quarter', occurred_at) AS quarter, sum(amount) AS revenue FROM revenue_lines GROUP BY ALL ORDER BY quarter\" --format csv\n  \
              embudo --db {db} metrics --lang es\n  \
              embudo --db {db} metric close_rate --from {year_ago} --to {month_start} --grain quarter --by lead_source\n  \
+             embudo --db {db} forecast --months 6 --at {now}\n  \
+             embudo --db {db} forecast backtest --at {backtest_from}\n  \
              embudo --db {db} export contacts -o contacts.csv\n  \
              embudo --db mine.duckdb import contacts contacts.csv --dry-run\n  \
              embudo generate --scale medium --db big.duckdb --truth truth.json"
@@ -216,7 +220,6 @@ fn headline(report: &embudo_reports::Report) -> String {
     format!("{}: {}", section.title, cells.join(", "))
 }
 
-/// The data audit in brief: scores per entity and the five checks failing most rows.
 /// Train the win-probability model on the demo's closed deals and score the open ones, so
 /// the forecast in the report pack carries per-deal probabilities.
 fn forecast_summary(store: &Store, config: &Config, now: chrono::NaiveDateTime) -> Result<()> {
@@ -234,9 +237,15 @@ fn forecast_summary(store: &Store, config: &Config, now: chrono::NaiveDateTime) 
             figure(report.test.baseline_brier),
         ),
     );
-    Ok(())
+    let options = crate::cli::ReportOptions {
+        at: Some(now.and_utc().to_rfc3339()),
+        ..Default::default()
+    };
+    let months = super::forecast::months(store, config, &options)?;
+    super::report::write(&[months], false, config, None)
 }
 
+/// The data audit in brief: scores per entity and the five checks failing most rows.
 fn audit_summary(store: &Store, config: &Config, now: chrono::NaiveDateTime) -> Result<()> {
     use embudo_audit::{checks, score};
     let findings = checks::run(&checks::Context::new(store, now), None, None)?;

@@ -38,10 +38,20 @@ pub fn run(config: &Config, args: &ForecastArgs) -> Result<()> {
 /// The forecast report's months: what the open pipeline will bring.
 fn outlook(config: &Config, args: &ForecastArgs) -> Result<()> {
     let store = Store::open_read_only(&config.db)?;
-    let ctx = super::report::context(&store, config, &args.options)?;
+    let report = months(&store, config, &args.options)?;
+    super::report::write(&[report], false, config, None)
+}
+
+/// The forecast report with its monthly section only.
+pub fn months(
+    store: &Store,
+    config: &Config,
+    options: &crate::cli::ReportOptions,
+) -> Result<embudo_reports::Report> {
+    let ctx = super::report::context(store, config, options)?;
     let mut report = embudo_reports::build(&ctx, "forecast")?;
     report.sections.retain(|section| section.name == "by_month");
-    super::report::write(&[report], false, config, None)
+    Ok(report)
 }
 
 fn print(config: &Config, report: &TrainReport) -> Result<()> {
