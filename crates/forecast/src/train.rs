@@ -41,6 +41,8 @@ pub struct TrainReport {
     pub train: Outcomes,
     pub test: TestFigures,
     pub reliability: Vec<Bin>,
+    /// The stages' probabilities on the same test rows, binned the same way.
+    pub baseline_reliability: Vec<Bin>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -228,6 +230,7 @@ pub fn train(
         cutoff: Some(cutoff.to_string()),
         train: outcomes,
         reliability: skill::reliability(&predicted, &wins),
+        baseline_reliability: skill::reliability(&baseline, &wins),
         test,
     };
     let scorer = (used == "model").then(|| Scorer {
@@ -248,6 +251,7 @@ fn stage_only(reason: &str, train: Outcomes) -> TrainReport {
         train,
         test: TestFigures::default(),
         reliability: Vec::new(),
+        baseline_reliability: Vec::new(),
     }
 }
 

@@ -88,6 +88,14 @@ fn a_generated_business_trains_out_of_time() {
         report.reliability.iter().map(|b| b.deals).sum::<usize>(),
         report.test.n
     );
+    assert_eq!(
+        report
+            .baseline_reliability
+            .iter()
+            .map(|b| b.deals)
+            .sum::<usize>(),
+        report.test.n
+    );
 
     // Every deal open now gets a score; with the model, three factors each.
     let scored = score::score(&store, now(), scorer.as_ref()).unwrap();

@@ -76,6 +76,9 @@ fn print(config: &Config, report: &TrainReport) -> Result<()> {
         ],
     };
     output::print(&table, config.format)?;
+    if !report.reliability.is_empty() {
+        output::print(&reliability_table(report), config.format)?;
+    }
     super::hint(
         config,
         format!(
@@ -89,6 +92,41 @@ fn print(config: &Config, report: &TrainReport) -> Result<()> {
         ),
     );
     Ok(())
+}
+
+/// The model's and the stages' reliability bins side by side: in each, how many test rows,
+/// the mean probability and the share won.
+fn reliability_table(report: &TrainReport) -> Table {
+    let round = |x: Option<f64>| x.map(|v| (v * 1000.0).round() / 1000.0);
+    Table {
+        columns: [
+            "probability",
+            "model rows",
+            "model predicted",
+            "model observed",
+            "stage rows",
+            "stage predicted",
+            "stage observed",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: report
+            .reliability
+            .iter()
+            .zip(&report.baseline_reliability)
+            .map(|(model, stage)| {
+                vec![
+                    json!(format!("{:.1}–{:.1}", model.from, model.to)),
+                    json!(model.deals),
+                    json!(round(model.predicted)),
+                    json!(round(model.observed)),
+                    json!(stage.deals),
+                    json!(round(stage.predicted)),
+                    json!(round(stage.observed)),
+                ]
+            })
+            .collect(),
+    }
 }
 
 fn backtest(config: &Config, at: &[String], months: u32) -> Result<()> {
