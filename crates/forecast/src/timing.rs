@@ -129,7 +129,7 @@ impl Timing {
             .map(Vec::as_slice)
     }
 
-    /// Which third of its pipeline's won deals an amount falls in (unknown: the middle).
+    /// Which third of its pipeline's looks an amount falls in (unknown: the middle).
     fn size_band(&self, pipeline: i64, amount: Option<f64>) -> u8 {
         match (self.size_bounds.get(&pipeline), amount) {
             (Some([low, _]), Some(amount)) if amount < *low => 0,
@@ -201,7 +201,8 @@ fn due_band(days: Option<f64>) -> u8 {
 /// Every look at a won deal, two weeks apart counting back from `$2` steps before `$1`,
 /// while it was open:
 /// pipeline, stage then, days in it, days left to the expected close date as then set (a
-/// later change read back from `deal_changes`), amount, days until the win.
+/// later change read back from `deal_changes`), amount (as it is now: a won deal's amount
+/// is settled), days until the win.
 const LOOKS: &str = "
 WITH won AS (
     SELECT id, pipeline_id, created_at, closed_at, expected_close_date, amount FROM deals
