@@ -59,6 +59,16 @@ pub struct Backtest {
     pub coverage: Option<f64>,
 }
 
+/// A forecast method: its name and how to read its forecast off a month's row.
+type Method = (&'static str, fn(&MonthRow) -> f64);
+
+const METHODS: [Method; 4] = [
+    ("stage_weighted", |r| r.stage_weighted),
+    ("model_weighted", |r| r.model_weighted),
+    ("expected", |r| r.expected),
+    ("monte_carlo_p50", |r| r.p50),
+];
+
 /// The instants a backtest starts from by default: the first of the month six, five, four
 /// and three months before `now`, so that every month of a three-month forecast has ended.
 pub fn default_instants(now: NaiveDateTime) -> Vec<NaiveDateTime> {
@@ -84,13 +94,7 @@ pub fn run(
     for &at in instants {
         rows.extend(at_instant(store, at, months, &won)?);
     }
-    let methods: [(&'static str, fn(&MonthRow) -> f64); 4] = [
-        ("stage_weighted", |r| r.stage_weighted),
-        ("model_weighted", |r| r.model_weighted),
-        ("expected", |r| r.expected),
-        ("monte_carlo_p50", |r| r.p50),
-    ];
-    let methods = methods
+    let methods = METHODS
         .into_iter()
         .flat_map(|(method, forecast)| {
             let rows = &rows;
