@@ -10,12 +10,14 @@
 //! - [`svg`]: self-contained SVG charts (shared with the web dashboard).
 //! - [`html`]: one self-contained HTML page for a report or a pack.
 //! - [`xlsx`]: one workbook, a sheet per section, typed cells.
+//! - [`csv`]: a section, or every section of a pack, as CSV.
 //!
 //! A number in a column named after a metric is that metric's value over the same range
 //! and filters: those columns come from `embudo-metrics`, never from SQL of their own.
 
 pub mod catalog;
 pub mod context;
+pub mod csv;
 pub mod html;
 pub mod i18n;
 pub mod insights;

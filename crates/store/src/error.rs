@@ -24,6 +24,13 @@ pub enum StoreError {
         supported: i64,
     },
 
+    /// Another process has the file open for writing.
+    #[error(
+        "{0} is in use by another process (is `embudo serve` running on it?): while the server \
+         runs, read and change the store through its API, or stop the server first"
+    )]
+    Locked(PathBuf),
+
     /// A read-only command was pointed at a file that does not exist.
     #[error("no store at {0}: create one with `embudo init` or `embudo generate`")]
     Missing(PathBuf),

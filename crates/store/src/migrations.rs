@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "synthesised_history",
         sql: include_str!("../migrations/0008_synthesised_history.sql"),
     },
+    Migration {
+        version: 9,
+        name: "access",
+        sql: include_str!("../migrations/0009_access.sql"),
+    },
 ];
 
 /// The schema version this build writes.

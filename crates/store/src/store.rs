@@ -44,6 +44,18 @@ impl Store {
         Ok(Store { conn, path })
     }
 
+    /// Another connection to the same database, for a second thread of the same process
+    /// (the server's readers).
+    pub fn try_clone(&self) -> Result<Store> {
+        Ok(Store {
+            conn: self
+                .conn
+                .try_clone()
+                .context(|| format!("connecting again to {}", self.path.display()))?,
+            path: self.path.clone(),
+        })
+    }
+
     /// The DuckDB connection, for crates that compile their own SQL.
     pub fn conn(&self) -> &Connection {
         &self.conn
@@ -162,7 +174,20 @@ fn base_config(mode: AccessMode) -> duckdb::Result<Config> {
 fn connect(path: &Path, mode: AccessMode) -> Result<Connection> {
     base_config(mode)
         .and_then(|config| Connection::open_with_flags(path, config))
-        .context(|| format!("opening {}", path.display()))
+        .map_err(|source| open_error(path, source, "opening"))
+}
+
+/// DuckDB lets one process write a file: another process holding it (say, `embudo serve`)
+/// gets its own message.
+fn open_error(path: &Path, source: duckdb::Error, what: &str) -> StoreError {
+    if source.to_string().contains("Could not set lock") {
+        StoreError::Locked(path.to_path_buf())
+    } else {
+        StoreError::Database {
+            context: format!("{what} {}", path.display()),
+            source,
+        }
+    }
 }
 
 /// A read-only connection that user SQL cannot escape: no file access outside the store
@@ -172,5 +197,5 @@ fn connect_locked_down(path: &Path) -> Result<Connection> {
         .and_then(|config| config.enable_external_access(false))
         .and_then(|config| config.with("lock_configuration", "true"))
         .and_then(|config| Connection::open_with_flags(path, config))
-        .context(|| format!("opening {} read-only", path.display()))
+        .map_err(|source| open_error(path, source, "opening read-only"))
 }

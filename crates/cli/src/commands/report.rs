@@ -122,13 +122,7 @@ pub fn render(reports: &[Report], pack: bool, config: &Config, out: &mut dyn Wri
             out.write_all(html::page(&title, reports, &config.lang).as_bytes())?;
         }
         Format::Csv => {
-            for report in reports {
-                for section in &report.sections {
-                    writeln!(out, "# {} / {}", report.report, section.name)?;
-                    write_csv(section, out)?;
-                    writeln!(out)?;
-                }
-            }
+            embudo_reports::csv::pack(reports, out)?;
             return Ok(());
         }
         Format::Table => {
@@ -145,20 +139,6 @@ pub fn render(reports: &[Report], pack: bool, config: &Config, out: &mut dyn Wri
 }
 
 /// One section as CSV with a header of column keys.
-fn write_csv(section: &embudo_reports::Section, out: &mut dyn Write) -> Result<()> {
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(section.columns.iter().map(|c| &c.key))?;
-    for row in &section.rows {
-        writer.write_record(row.iter().map(|v| match v {
-            serde_json::Value::Null => String::new(),
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }))?;
-    }
-    writer.flush()?;
-    Ok(())
-}
-
 /// CSV to files: one per section, named `<stem>-<report>-<section>.csv` beside `path`.
 fn write_csv_files(reports: &[Report], path: &std::path::Path, config: &Config) -> Result<()> {
     for report in reports {
@@ -168,7 +148,7 @@ fn write_csv_files(reports: &[Report], path: &std::path::Path, config: &Config) 
                 std::fs::File::create(&file)
                     .with_context(|| format!("creating {}", file.display()))?,
             );
-            write_csv(section, &mut out)?;
+            embudo_reports::csv::section(section, &mut out)?;
             out.flush()?;
             super::hint(config, file.display());
         }

@@ -1,0 +1,259 @@
+//! What a caller may see: the one place the server asks, for every list, record, export,
+//! report and metric.
+//!
+//! | | records | reports and metrics |
+//! |---|---|---|
+//! | admin | everything | everything |
+//! | manager | their team's contacts, companies, deals, activities, tickets, service calls; campaigns, products | over their team's records |
+//! | rep | the contacts, companies, deals and activities they own; campaigns, products | over their own records |
+//! | agent | tickets, service calls, products | the service report and service metrics |
+//! | viewer | none | everything, e-mails and phones masked |
+//!
+//! Goals: company goals for everyone, plus the caller's team's and (manager) team members'
+//! or (others) their own. A manager without a team is scoped like a rep.
+
+use crate::{Caller, Role};
+use embudo_store::Param;
+
+/// The tables the API serves records of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Entity {
+    Contacts,
+    Companies,
+    Deals,
+    Activities,
+    Tickets,
+    ServiceCalls,
+    Campaigns,
+    Products,
+    Goals,
+}
+
+impl Entity {
+    pub const ALL: [Entity; 9] = [
+        Entity::Contacts,
+        Entity::Companies,
+        Entity::Deals,
+        Entity::Activities,
+        Entity::Tickets,
+        Entity::ServiceCalls,
+        Entity::Campaigns,
+        Entity::Products,
+        Entity::Goals,
+    ];
+
+    /// The table, which is also the entity's name in URLs.
+    pub fn table(self) -> &'static str {
+        match self {
+            Entity::Contacts => "contacts",
+            Entity::Companies => "companies",
+            Entity::Deals => "deals",
+            Entity::Activities => "activities",
+            Entity::Tickets => "tickets",
+            Entity::ServiceCalls => "service_calls",
+            Entity::Campaigns => "campaigns",
+            Entity::Products => "products",
+            Entity::Goals => "goals",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Entity> {
+        Entity::ALL.into_iter().find(|e| e.table() == name)
+    }
+
+    /// Customer records: reading or exporting them is recorded in `user_events`.
+    pub fn is_customer_data(self) -> bool {
+        matches!(
+            self,
+            Entity::Contacts
+                | Entity::Companies
+                | Entity::Deals
+                | Entity::Activities
+                | Entity::Tickets
+                | Entity::ServiceCalls
+        )
+    }
+}
+
+/// The rows of a table a caller may see.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rows {
+    All,
+    Nothing,
+    /// Those meeting a condition on the table's own columns (no alias), with its
+    /// parameters. The SQL is one of the fixed texts below, never built from input.
+    Where(&'static str, Vec<Param>),
+}
+
+/// Whose records a report or metric is computed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Over {
+    /// The whole business.
+    All,
+    /// One owner's records (the report's owner filter, by name).
+    Owner(String),
+    /// One team's records (the report's team filter, by name).
+    Team(String),
+    /// Not this caller's to see.
+    Denied,
+}
+
+/// Reports that honour an owner and a team filter in every section: the ones a manager or a
+/// rep may see. (The others mix in company-wide figures.)
+pub const SCOPED_REPORTS: [&str; 4] = ["pipeline", "forecast", "activity", "lost_deals"];
+
+const OWNED_BY_TEAM: &str = "owner_id IN (SELECT id FROM users WHERE team_id = ?)";
+const OWNED_BY: &str = "owner_id = ?";
+const HANDLED_BY_TEAM: &str = "agent_id IN (SELECT id FROM users WHERE team_id = ?)";
+const TEAM_GOALS: &str = "scope = 'company' OR (scope = 'team' AND scope_id = ?)
+     OR (scope = 'user' AND scope_id IN (SELECT id FROM users WHERE team_id = ?))";
+const OWN_GOALS: &str =
+    "scope = 'company' OR (scope = 'team' AND scope_id = ?) OR (scope = 'user' AND scope_id = ?)";
+
+impl Caller {
+    /// The rows of `entity` this caller may see.
+    pub fn rows(&self, entity: Entity) -> Rows {
+        use Entity::*;
+        let me = || vec![Param::Int(self.user_id)];
+        let team = self.team_id.filter(|_| self.role == Role::Manager);
+        match (self.role, entity) {
+            (Role::Admin, _) => Rows::All,
+            (Role::Viewer, Goals) => Rows::All,
+            (Role::Viewer, _) => Rows::Nothing,
+            (_, Products) => Rows::All,
+            (Role::Agent, Tickets | ServiceCalls) => Rows::All,
+            (Role::Agent, Goals) => Rows::Where(OWN_GOALS, self.goal_params()),
+            (Role::Agent, _) => Rows::Nothing,
+            (Role::Manager | Role::Rep, Campaigns) => Rows::All,
+            (Role::Manager | Role::Rep, Goals) => match team {
+                Some(team) => Rows::Where(TEAM_GOALS, vec![Param::Int(team), Param::Int(team)]),
+                None => Rows::Where(OWN_GOALS, self.goal_params()),
+            },
+            (Role::Manager | Role::Rep, Tickets | ServiceCalls) => match team {
+                Some(team) => Rows::Where(HANDLED_BY_TEAM, vec![Param::Int(team)]),
+                None => Rows::Nothing,
+            },
+            (Role::Manager | Role::Rep, Contacts | Companies | Deals | Activities) => match team {
+                Some(team) => Rows::Where(OWNED_BY_TEAM, vec![Param::Int(team)]),
+                None => Rows::Where(OWNED_BY, me()),
+            },
+        }
+    }
+
+    fn goal_params(&self) -> Vec<Param> {
+        vec![
+            self.team_id.map_or(Param::Null, Param::Int),
+            Param::Int(self.user_id),
+        ]
+    }
+
+    /// Whose records `report` is computed over for this caller.
+    pub fn report(&self, report: &str) -> Over {
+        match self.role {
+            Role::Admin | Role::Viewer => Over::All,
+            Role::Agent if report == "service" => Over::All,
+            Role::Agent => Over::Denied,
+            Role::Manager | Role::Rep if !SCOPED_REPORTS.contains(&report) => Over::Denied,
+            Role::Manager | Role::Rep => self.own_records(),
+        }
+    }
+
+    /// Whose records a metric of `group` (sales, marketing, service) with `dimensions`
+    /// is computed over: a manager's or rep's only when the metric can be filtered so.
+    pub fn metric(&self, group: &str, dimensions: &[&str]) -> Over {
+        match self.role {
+            Role::Admin | Role::Viewer => Over::All,
+            Role::Agent if group == "service" => Over::All,
+            Role::Agent => Over::Denied,
+            Role::Manager | Role::Rep => match self.own_records() {
+                Over::Team(team) if dimensions.contains(&"team") => Over::Team(team),
+                Over::Owner(owner) if dimensions.contains(&"owner") => Over::Owner(owner),
+                _ => Over::Denied,
+            },
+        }
+    }
+
+    /// A manager's team, else the caller alone.
+    fn own_records(&self) -> Over {
+        match (&self.team, self.role) {
+            (Some(team), Role::Manager) => Over::Team(team.clone()),
+            _ => Over::Owner(self.name.clone()),
+        }
+    }
+
+    /// Whether e-mails and phones are masked in what this caller sees.
+    pub fn masks_contact_details(&self) -> bool {
+        self.role == Role::Viewer
+    }
+
+    /// Whether the caller may change records, run audits and merges, and import.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(role: Role, team: Option<i64>) -> Caller {
+        Caller {
+            user_id: 7,
+            name: "Ana".into(),
+            email: Some("ana@example.com".into()),
+            role,
+            team_id: team,
+            team: team.map(|t| format!("Team {t}")),
+        }
+    }
+
+    #[test]
+    fn each_role_sees_its_rows() {
+        let rep = caller(Role::Rep, Some(3));
+        assert_eq!(
+            rep.rows(Entity::Deals),
+            Rows::Where(OWNED_BY, vec![Param::Int(7)])
+        );
+        assert_eq!(rep.rows(Entity::Tickets), Rows::Nothing);
+        let manager = caller(Role::Manager, Some(3));
+        assert_eq!(
+            manager.rows(Entity::Contacts),
+            Rows::Where(OWNED_BY_TEAM, vec![Param::Int(3)])
+        );
+        assert_eq!(
+            caller(Role::Manager, None).rows(Entity::Deals),
+            Rows::Where(OWNED_BY, vec![Param::Int(7)])
+        );
+        assert_eq!(caller(Role::Agent, None).rows(Entity::Tickets), Rows::All);
+        assert_eq!(caller(Role::Agent, None).rows(Entity::Deals), Rows::Nothing);
+        assert_eq!(
+            caller(Role::Viewer, None).rows(Entity::Contacts),
+            Rows::Nothing
+        );
+        assert_eq!(caller(Role::Admin, None).rows(Entity::Contacts), Rows::All);
+    }
+
+    #[test]
+    fn reports_and_metrics_are_computed_over_the_callers_records() {
+        assert_eq!(
+            caller(Role::Rep, Some(3)).report("pipeline"),
+            Over::Owner("Ana".into())
+        );
+        assert_eq!(
+            caller(Role::Manager, Some(3)).report("pipeline"),
+            Over::Team("Team 3".into())
+        );
+        assert_eq!(caller(Role::Rep, None).report("campaigns"), Over::Denied);
+        assert_eq!(caller(Role::Agent, None).report("service"), Over::All);
+        assert_eq!(caller(Role::Agent, None).report("pipeline"), Over::Denied);
+        assert_eq!(
+            caller(Role::Rep, None).metric("sales", &["owner", "pipeline"]),
+            Over::Owner("Ana".into())
+        );
+        assert_eq!(
+            caller(Role::Rep, None).metric("marketing", &["lead_source"]),
+            Over::Denied
+        );
+        assert!(caller(Role::Viewer, None).masks_contact_details());
+    }
+}

@@ -1,0 +1,171 @@
+//! Logging in, sessions, and who is calling.
+
+use crate::secret;
+use crate::{AccessError, Role};
+use chrono::{Duration, NaiveDateTime};
+use embudo_store::{Param, Store};
+use serde::Serialize;
+use serde_json::Value;
+
+/// How long a session lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+/// The person behind a request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Caller {
+    pub user_id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub role: Role,
+    pub team_id: Option<i64>,
+    pub team: Option<String>,
+}
+
+/// A new session: its id (for the cookie) and its CSRF token (for the page), each shown
+/// once; the store keeps the id's digest.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub csrf: String,
+    pub expires_at: NaiveDateTime,
+}
+
+/// Check `password` for the active user with `email` and open a session. The password is
+/// hashed whether or not the user exists, so a wrong e-mail and a wrong password take the
+/// same time. A login is recorded in `user_events`.
+pub fn login(
+    store: &Store,
+    email: &str,
+    password: &str,
+    now: NaiveDateTime,
+) -> Result<Option<(Caller, Session)>, AccessError> {
+    let found = store.query_with(
+        "SELECT u.id, p.password_hash FROM users u LEFT JOIN access_passwords p ON p.user_id = u.id
+          WHERE lower(u.email) = lower(trim(?)) AND u.active ORDER BY u.id LIMIT 1",
+        &[Param::Text(email.to_owned())],
+    )?;
+    let (user, hash) = match found.rows.first() {
+        Some(row) => (row[0].as_i64(), row[1].as_str().map(str::to_owned)),
+        None => (None, None),
+    };
+    if !secret::verify_password(hash.as_deref(), password) {
+        return Ok(None);
+    }
+    let Some(caller) = user.map(|id| caller(store, id)).transpose()?.flatten() else {
+        return Ok(None);
+    };
+    let session = Session {
+        id: secret::new_token(),
+        csrf: secret::new_token(),
+        expires_at: now + Duration::hours(SESSION_HOURS),
+    };
+    store.transaction(true, || {
+        store.execute_with(
+            "INSERT INTO access_sessions (id_digest, user_id, csrf_token, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?)",
+            &[
+                Param::Text(secret::digest(&session.id)),
+                Param::Int(caller.user_id),
+                Param::Text(session.csrf.clone()),
+                Param::Timestamp(now),
+                Param::Timestamp(session.expires_at),
+            ],
+        )?;
+        store.execute_with(
+            "UPDATE users SET last_login_at = ? WHERE id = ?",
+            &[Param::Timestamp(now), Param::Int(caller.user_id)],
+        )?;
+        record_event(store, caller.user_id, "login", None, None, now)
+    })?;
+    Ok(Some((caller, session)))
+}
+
+/// The caller and CSRF token of an unexpired session of an active user.
+pub fn from_session(
+    store: &Store,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<Option<(Caller, String)>, AccessError> {
+    let found = store.query_with(
+        "SELECT user_id, csrf_token FROM access_sessions WHERE id_digest = ? AND expires_at > ?",
+        &[Param::Text(secret::digest(id)), Param::Timestamp(now)],
+    )?;
+    let Some(row) = found.rows.first() else {
+        return Ok(None);
+    };
+    let (Some(user), Some(csrf)) = (row[0].as_i64(), row[1].as_str()) else {
+        return Ok(None);
+    };
+    Ok(caller(store, user)?.map(|c| (c, csrf.to_owned())))
+}
+
+/// The caller behind an unrevoked API token of an active user.
+pub fn from_token(store: &Store, token: &str) -> Result<Option<Caller>, AccessError> {
+    let found = store.query_with(
+        "SELECT user_id FROM access_tokens WHERE token_digest = ? AND revoked_at IS NULL",
+        &[Param::Text(secret::digest(token))],
+    )?;
+    match found.rows.first().and_then(|r| r[0].as_i64()) {
+        Some(user) => caller(store, user),
+        None => Ok(None),
+    }
+}
+
+/// End the session with `id`.
+pub fn logout(store: &Store, id: &str) -> Result<(), AccessError> {
+    store.execute_with(
+        "DELETE FROM access_sessions WHERE id_digest = ?",
+        &[Param::Text(secret::digest(id))],
+    )?;
+    Ok(())
+}
+
+/// Record what a user did in `user_events` (the access audit and adoption metrics read it).
+pub fn record_event(
+    store: &Store,
+    user: i64,
+    event: &str,
+    entity: Option<&str>,
+    entity_id: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<(), AccessError> {
+    store.execute_with(
+        "INSERT INTO user_events (id, user_id, event, entity, entity_id, occurred_at)
+         SELECT coalesce(max(id), 0) + 1, ?, ?, ?, ?, ? FROM user_events",
+        &[
+            Param::Int(user),
+            Param::Text(event.to_owned()),
+            entity.map_or(Param::Null, |e| Param::Text(e.to_owned())),
+            entity_id.map_or(Param::Null, Param::Int),
+            Param::Timestamp(now),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The active user `id` as a caller.
+fn caller(store: &Store, id: i64) -> Result<Option<Caller>, AccessError> {
+    let found = store.query_with(
+        "SELECT u.id, u.name, u.email, u.role, u.team_id, t.name
+           FROM users u LEFT JOIN teams t ON t.id = u.team_id
+          WHERE u.id = ? AND u.active",
+        &[Param::Int(id)],
+    )?;
+    let Some(row) = found.rows.first() else {
+        return Ok(None);
+    };
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    // A role the schema does not know (an import's typo) grants nothing beyond a viewer's.
+    let role = row[3]
+        .as_str()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(Role::Viewer);
+    Ok(Some(Caller {
+        user_id: row[0].as_i64().unwrap_or(id),
+        name: text(&row[1]).unwrap_or_default(),
+        email: text(&row[2]),
+        role,
+        team_id: row[4].as_i64(),
+        team: text(&row[5]),
+    }))
+}
