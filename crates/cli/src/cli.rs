@@ -230,6 +230,76 @@ pub enum Command {
     ///   embudo export pipeline --format xlsx -o pipeline.xlsx
     #[command(verbatim_doc_comment)]
     Export(ExportArgs),
+
+    /// Serve the REST API on the store, so a team shares one Embudo: each person sees what
+    /// their role allows. Stop it with Ctrl-C (requests in flight finish first).
+    ///
+    /// Examples:
+    ///   embudo user add "Ana García" --email ana@example.com --role admin
+    ///   embudo serve --addr 127.0.0.1:8080
+    ///   curl -H "Authorization: Bearer $TOKEN" localhost:8080/api/v1/reports/pipeline
+    #[command(verbatim_doc_comment)]
+    Serve(ServeArgs),
+
+    /// People who use the server: add (with a password), list, disable, set a password.
+    ///
+    /// Examples:
+    ///   embudo user add "Luis Pérez" --email luis@example.com --role rep --team Madrid
+    ///   echo "a long password" | embudo user password luis@example.com
+    #[command(subcommand, verbatim_doc_comment)]
+    User(UserCommand),
+
+    /// API tokens for scripts: `token create --user EMAIL` prints one, once.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on
+    #[arg(long, env = "EMBUDO_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// Mark the session cookie Secure: set it when the server is reached over HTTPS
+    #[arg(long, env = "EMBUDO_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. The password is read from standard input when it is not a terminal;
+    /// otherwise one is generated and printed once.
+    Add {
+        /// Their name as reports show it
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// admin, manager, rep, agent or viewer
+        #[arg(long)]
+        role: String,
+        /// Their team (created if new)
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Every user with role, team, whether they can log in, and tokens.
+    List,
+    /// Disable a user: no more logins, sessions ended, tokens revoked; records stay.
+    Disable { email: String },
+    /// Set a user's password (from standard input, or generated and printed once), e.g.
+    /// for users imported from a CRM.
+    Password { email: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user, printed once (only its digest is kept).
+    Create {
+        /// The user's e-mail
+        #[arg(long)]
+        user: String,
+        /// What the token is for
+        #[arg(long, default_value = "api")]
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ mod ingest;
 mod metrics;
 mod report;
 mod reports;
+mod serve;
 mod sql;
 
 use crate::cli::{Cli, Command};
@@ -38,6 +39,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Export(args) => ingest::export(&config, &args),
         Command::Forecast(args) => forecast::run(&config, &args),
         Command::Deal(command) => forecast::deal(&config, &command),
+        Command::Serve(args) => serve::run(&config, &args),
+        Command::User(command) => serve::user(&config, &command),
+        Command::Token(command) => serve::token(&config, &command),
     }
 }
 

@@ -1,0 +1,154 @@
+//! `embudo serve`, `embudo user …`, `embudo token create`: the server and who may use it.
+
+use crate::cli::{ServeArgs, TokenCommand, UserCommand};
+use crate::config::Config;
+use crate::output;
+use anyhow::{Context as _, Result};
+use embudo_access::secret;
+use embudo_access::users::{self, NewUser};
+use embudo_model::Table;
+use embudo_store::Store;
+use serde_json::json;
+use std::io::{IsTerminal, Read};
+
+pub fn run(config: &Config, args: &ServeArgs) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EMBUDO_LOG")
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .init();
+    let store = Store::open(&config.db)?;
+    let state = embudo_server::AppState::new(store, config.calendar, args.secure_cookies)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the server's runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("listening on {}", args.addr))?;
+        tracing::info!(
+            address = %listener.local_addr()?,
+            store = %config.db.display(),
+            "serving the API under /api/v1"
+        );
+        embudo_server::serve(listener, state, embudo_server::shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+pub fn user(config: &Config, command: &UserCommand) -> Result<()> {
+    let now = chrono::Utc::now().naive_utc();
+    match command {
+        UserCommand::Add {
+            name,
+            email,
+            role,
+            team,
+        } => {
+            let store = Store::open(&config.db)?;
+            let user = NewUser {
+                name: name.clone(),
+                email: email.clone(),
+                role: role.parse()?,
+                team: team.clone(),
+            };
+            let (password, generated) = password()?;
+            let id = users::add(&store, &user, &password, now)?;
+            super::hint(config, format_args!("user {id} added: {email}"));
+            if generated {
+                println!("{password}");
+                super::hint(config, "(the password above is shown once)");
+            }
+            Ok(())
+        }
+        UserCommand::List => {
+            let store = Store::open_read_only(&config.db)?;
+            let rows = users::list(&store)?
+                .into_iter()
+                .map(|u| {
+                    vec![
+                        json!(u.id),
+                        json!(u.name),
+                        json!(u.email),
+                        json!(u.role),
+                        json!(u.team),
+                        json!(u.active),
+                        json!(u.password),
+                        json!(u.tokens),
+                        json!(u.last_login_at),
+                    ]
+                })
+                .collect();
+            let columns = [
+                "id",
+                "name",
+                "email",
+                "role",
+                "team",
+                "active",
+                "password",
+                "tokens",
+                "last_login_at",
+            ];
+            output::print(
+                &Table {
+                    columns: columns.map(String::from).to_vec(),
+                    rows,
+                },
+                config.format,
+            )
+        }
+        UserCommand::Disable { email } => {
+            users::disable(&Store::open(&config.db)?, email, now)?;
+            super::hint(config, format_args!("{email} disabled"));
+            Ok(())
+        }
+        UserCommand::Password { email } => {
+            let store = Store::open(&config.db)?;
+            let (password, generated) = password()?;
+            users::set_password(&store, email, &password, now)?;
+            if generated {
+                println!("{password}");
+                super::hint(config, "(the password above is shown once)");
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn token(config: &Config, command: &TokenCommand) -> Result<()> {
+    let TokenCommand::Create { user, name } = command;
+    let token = users::create_token(
+        &Store::open(&config.db)?,
+        user,
+        name,
+        chrono::Utc::now().naive_utc(),
+    )?;
+    println!("{token}");
+    super::hint(
+        config,
+        "(shown once: send it as `Authorization: Bearer <token>`)",
+    );
+    Ok(())
+}
+
+/// The password from standard input (its first line) when it is piped, else a generated
+/// one; and whether it was generated.
+fn password() -> Result<(String, bool)> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Ok((secret::new_password(), true));
+    }
+    let mut text = String::new();
+    stdin
+        .lock()
+        .read_to_string(&mut text)
+        .context("reading the password from standard input")?;
+    let line = text.lines().next().unwrap_or_default().to_owned();
+    Ok((line, false))
+}

@@ -1,0 +1,190 @@
+//! The REST API: `embudo serve` shares one store with a team, each person seeing what their
+//! role allows.
+//!
+//! - [`db`]: the store owned by the server — readers in parallel, one writer, all off the
+//!   async threads.
+//! - [`auth`]: login, logout, sessions and bearer tokens, CSRF on cookie writes, failed
+//!   logins rate-limited.
+//! - [`records`]: lists and records of customer data, always through the caller's scope.
+//! - [`reports`], [`metrics`]: canned reports and metrics over the caller's records.
+//! - [`error`]: errors as `{"error":{"code","message","field"}}`; [`extract`]: query strings
+//!   and bodies whose rejections are such errors.
+//!
+//! Who sees what is decided in one place, `embudo_access::scope`; handlers ask it, they
+//! never decide. Every request gets an id (the `x-request-id` header, echoed), a span in
+//! the logs, a time limit, a size limit, and security headers on the answer.
+
+pub mod auth;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod records;
+pub mod reports;
+
+use crate::db::Db;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
+use axum::routing::{get, post};
+use embudo_access::Entity;
+use embudo_metrics::Calendar;
+use embudo_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+/// The largest request body accepted (an import upload is the biggest).
+const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// How long a request may take before it is answered 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: Arc<Db>,
+    pub calendar: Calendar,
+    pub columns: Arc<records::Columns>,
+    pub limiter: Arc<auth::Limiter>,
+    /// Mark the session cookie `Secure` (behind TLS).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    /// Share `store`, opened read-write by the caller, for serving.
+    pub fn new(
+        store: Store,
+        calendar: Calendar,
+        secure_cookies: bool,
+    ) -> Result<AppState, embudo_store::StoreError> {
+        let columns = records::columns(&store)?;
+        Ok(AppState {
+            db: Arc::new(Db::new(store)?),
+            calendar,
+            columns: Arc::new(columns),
+            limiter: Arc::default(),
+            secure_cookies,
+        })
+    }
+
+    /// The present, UTC.
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        chrono::Utc::now().naive_utc()
+    }
+}
+
+/// Every route of the API, with its middleware.
+pub fn router(state: AppState) -> Router {
+    let mut api = Router::new()
+        .route("/health", get(health))
+        .route("/login", post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/reports", get(reports::list))
+        .route("/reports/{name}", get(reports::get))
+        .route("/metrics", get(metrics::list))
+        .route("/metrics/{name}", get(metrics::get));
+    for entity in Entity::ALL {
+        api = api
+            .route(
+                &format!("/{}", entity.table()),
+                get(move |state, caller, query| records::list(entity, state, caller, query)),
+            )
+            .route(
+                &format!("/{}/{{id}}", entity.table()),
+                get(move |state, caller, id| records::get(entity, state, caller, id)),
+            );
+    }
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(
+            TraceLayer::new_for_http()
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                .make_span_with(|request: &Request<_>| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(header("x-content-type-options", "nosniff"))
+        .layer(header("x-frame-options", "DENY"))
+        .layer(header("referrer-policy", "no-referrer"))
+        .layer(header(
+            "content-security-policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+        ))
+        .layer(header("cache-control", "no-store"))
+}
+
+fn header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(
+        HeaderName::from_static(name),
+        HeaderValue::from_static(value),
+    )
+}
+
+/// `GET /api/v1/health`: the server answers and the store is readable.
+async fn health(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<axum::Json<serde_json::Value>, error::ApiError> {
+    let version = state.db.read(|store| Ok(store.schema_version()?)).await?;
+    Ok(axum::Json(
+        serde_json::json!({ "status": "ok", "schema_version": version }),
+    ))
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::not_found("no such route; the API lives under /api/v1")
+}
+
+/// Serve `state` on `listener` until `shutdown` completes, then finish the requests in
+/// flight and return.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Ctrl-C or SIGTERM, whichever comes first.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,137 @@
+//! `GET /api/v1/metrics` and `GET /api/v1/metrics/{name}`: the metric catalogue and one
+//! metric over a range, by period and dimension, over the records the caller may see.
+
+use crate::AppState;
+use crate::auth::Authed;
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use crate::reports::narrow;
+use axum::Json;
+use axum::extract::{Path, State};
+use embudo_access::Caller;
+use embudo_access::scope::Over;
+use embudo_metrics::plan::QueryText;
+use embudo_metrics::{DuckDb, Query as MetricQuery, catalogue};
+use serde_json::{Value, json};
+
+/// The metrics this caller may query.
+pub async fn list(Authed(caller): Authed) -> Json<Value> {
+    let metrics: Vec<Value> = catalogue()
+        .iter()
+        .filter(|m| over(&caller, m) != Over::Denied)
+        .map(|m| {
+            json!({
+                "name": m.name,
+                "label": m.label_en,
+                "label_es": m.label_es,
+                "group": m.group,
+                "family": m.family,
+                "unit": m.unit,
+                "dimensions": m.dimensions().iter().map(|d| d.name()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Json(json!({ "metrics": metrics }))
+}
+
+fn over(caller: &Caller, metric: &embudo_metrics::catalog::Metric) -> Over {
+    let group = serde_json::to_value(metric.group)
+        .ok()
+        .and_then(|g| g.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let dimensions: Vec<&str> = metric.dimensions().iter().map(|d| d.name()).collect();
+    caller.metric(&group, &dimensions)
+}
+
+/// `from`, `to` (required), `grain`, `by` (repeatable or comma-separated),
+/// `filter=dimension:value` (repeatable), `compare`, `lang`.
+pub async fn get(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(name): Path<String>,
+    ApiQuery(query): ApiQuery<Vec<(String, String)>>,
+) -> Result<Json<Value>, ApiError> {
+    let metric = embudo_metrics::catalog::find(&name).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no metric '{name}'; GET /api/v1/metrics lists them"
+        ))
+    })?;
+    let one = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let (mut by, mut filters) = (Vec::new(), Vec::new());
+    for (key, value) in &query {
+        match key.as_str() {
+            "by" => by.extend(value.split(',').map(|d| d.trim().to_owned())),
+            "filter" => {
+                let (dim, wanted) = value
+                    .split_once(':')
+                    .ok_or_else(|| ApiError::bad_request("filter", "must be dimension:value"))?;
+                filters.push((dim.trim().to_owned(), wanted.trim().to_owned()));
+            }
+            "from" | "to" | "grain" | "compare" | "lang" => {}
+            other => {
+                return Err(ApiError::bad_request(
+                    other,
+                    "not a parameter of a metric: from, to, grain, by, filter, compare, lang",
+                ));
+            }
+        }
+    }
+    let from = one("from").ok_or_else(|| ApiError::bad_request("from", "required"))?;
+    let to = one("to").ok_or_else(|| ApiError::bad_request("to", "required"))?;
+    let (grain, compare) = (one("grain"), one("compare"));
+    let lang = one("lang").unwrap_or_else(|| "en".into());
+    let scope = over(&caller, metric);
+    let calendar = state.calendar;
+    let result = state
+        .db
+        .read(move |store| {
+            match scope {
+                Over::All => {}
+                Over::Denied => {
+                    return Err(ApiError::forbidden(format!(
+                        "a {} cannot query {name}",
+                        caller.role.as_str()
+                    )));
+                }
+                Over::Owner(own) => restrict(store, &mut filters, "owner", own)?,
+                Over::Team(own) => restrict(store, &mut filters, "team", own)?,
+            }
+            let query = MetricQuery::parse(QueryText {
+                metric: &name,
+                from: &from,
+                to: &to,
+                grain: grain.as_deref(),
+                by: &by,
+                filters: &filters,
+                compare: compare.as_deref(),
+            })?;
+            Ok(embudo_metrics::run(
+                store, &DuckDb, &calendar, &query, &lang,
+            )?)
+        })
+        .await?;
+    Ok(Json(
+        serde_json::to_value(result).map_err(ApiError::internal)?,
+    ))
+}
+
+/// Make the `dimension` filter the caller's own, refusing another value.
+fn restrict(
+    store: &embudo_store::Store,
+    filters: &mut Vec<(String, String)>,
+    dimension: &'static str,
+    own: String,
+) -> Result<(), ApiError> {
+    let mut asked = None;
+    filters.retain(|(dim, value)| {
+        if dim == dimension {
+            asked = Some(value.clone());
+            false
+        } else {
+            true
+        }
+    });
+    narrow(store, dimension, &mut asked, own)?;
+    filters.extend(asked.map(|value| (dimension.to_owned(), value)));
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! `GET /api/v1/{table}` and `GET /api/v1/{table}/{id}`: the records a caller may see.
+//!
+//! Every read goes through [`select`], which adds the caller's scope
+//! ([`embudo_access::Caller::rows`]) to the query: no handler builds its own condition.
+//! Table and column names come from the store's own schema (read once at start), so a
+//! name in a request is only ever matched against that list; values are bound.
+
+use crate::AppState;
+use crate::auth::Authed;
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use axum::Json;
+use axum::extract::{Path, State};
+use embudo_access::{Caller, Entity, Rows, session};
+use embudo_store::{Param, Store};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+
+/// Rows per page unless `limit` says otherwise, and the most a page holds.
+const PAGE: usize = 50;
+const MAX_PAGE: usize = 500;
+
+/// Each served table's columns, in order, as the store defines them.
+pub type Columns = HashMap<Entity, Vec<String>>;
+
+/// Read every served table's columns from the store.
+pub fn columns(store: &Store) -> Result<Columns, embudo_store::StoreError> {
+    Entity::ALL
+        .into_iter()
+        .map(|entity| {
+            let rows = store.query_with(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+                &[Param::Text(entity.table().to_owned())],
+            )?;
+            let names = rows
+                .rows
+                .iter()
+                .filter_map(|r| r[0].as_str().map(str::to_owned))
+                .collect();
+            Ok((entity, names))
+        })
+        .collect()
+}
+
+/// A page of records: `limit`, `cursor` (from the previous page's `next_cursor`), `sort`
+/// (a column, `-column` for descending), and `column=value` filters.
+pub async fn list(
+    entity: Entity,
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    ApiQuery(query): ApiQuery<Vec<(String, String)>>,
+) -> Result<Json<Value>, ApiError> {
+    let columns = state.columns[&entity].clone();
+    let page = Page::parse(&query, &columns)?;
+    let offset = page.offset;
+    let now = state.now();
+    let reader = caller.clone();
+    let (items, more) = state
+        .db
+        .read(move |store| select(store, &reader, entity, &columns, &page))
+        .await?;
+    let next = more.then(|| (offset + items.len()).to_string());
+    state.record_read(&caller, entity, None, now).await?;
+    Ok(Json(json!({ "items": items, "next_cursor": next })))
+}
+
+/// One record, if the caller may see it.
+pub async fn get(
+    entity: Entity,
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let columns = state.columns[&entity].clone();
+    let page = Page {
+        id: Some(id),
+        ..Page::default()
+    };
+    let reader = caller.clone();
+    let (mut items, _) = state
+        .db
+        .read(move |store| select(store, &reader, entity, &columns, &page))
+        .await?;
+    let item = items
+        .pop()
+        .ok_or_else(|| ApiError::not_found(format!("no {} with id {id}", entity.table())))?;
+    state
+        .record_read(&caller, entity, Some(id), state.now())
+        .await?;
+    Ok(Json(item))
+}
+
+/// What a list asks for, checked against the table's columns.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    id: Option<i64>,
+    filters: Vec<(String, String)>,
+    sort: Option<(String, bool)>,
+    limit: usize,
+    offset: usize,
+}
+
+impl Page {
+    fn parse(query: &[(String, String)], columns: &[String]) -> Result<Page, ApiError> {
+        let column = |field: &str, name: &str| {
+            columns.iter().find(|c| *c == name).cloned().ok_or_else(|| {
+                ApiError::bad_request(field, format!("'{name}' is not a column of this table"))
+            })
+        };
+        let mut page = Page {
+            limit: PAGE,
+            ..Page::default()
+        };
+        for (key, value) in query {
+            match key.as_str() {
+                "limit" => {
+                    page.limit = value
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=MAX_PAGE).contains(n))
+                        .ok_or_else(|| {
+                            ApiError::bad_request("limit", format!("must be 1 to {MAX_PAGE}"))
+                        })?
+                }
+                "cursor" => {
+                    page.offset = value.parse().map_err(|_| {
+                        ApiError::bad_request("cursor", "not a cursor from a previous page")
+                    })?
+                }
+                "sort" => {
+                    let (name, descending) = match value.strip_prefix('-') {
+                        Some(name) => (name, true),
+                        None => (value.as_str(), false),
+                    };
+                    page.sort = Some((column("sort", name)?, descending));
+                }
+                name => page.filters.push((column(name, name)?, value.clone())),
+            }
+        }
+        Ok(page)
+    }
+}
+
+/// The records of `entity` that `caller` may see and `page` asks for, as JSON objects, and
+/// whether more follow.
+pub fn select(
+    store: &Store,
+    caller: &Caller,
+    entity: Entity,
+    columns: &[String],
+    page: &Page,
+) -> Result<(Vec<Value>, bool), ApiError> {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut params: Vec<Param> = Vec::new();
+    match caller.rows(entity) {
+        Rows::All => {}
+        Rows::Nothing => {
+            return Err(ApiError::forbidden(format!(
+                "a {} cannot see {}",
+                caller.role.as_str(),
+                entity.table()
+            )));
+        }
+        Rows::Where(sql, values) => {
+            conditions.push(format!("({sql})"));
+            params.extend(values);
+        }
+    }
+    // Deleted and merged-away rows are not records any more.
+    for gone in ["deleted_at", "merged_into_id"] {
+        if columns.iter().any(|c| c == gone) {
+            conditions.push(format!("{gone} IS NULL"));
+        }
+    }
+    if let Some(id) = page.id {
+        conditions.push("id = ?".into());
+        params.push(Param::Int(id));
+    }
+    for (column, value) in &page.filters {
+        // `column` is one of the table's own column names (checked in `Page::parse`).
+        conditions.push(format!("CAST({column} AS VARCHAR) = ?"));
+        params.push(Param::Text(value.clone()));
+    }
+    let order = match &page.sort {
+        Some((column, true)) => format!("{column} DESC NULLS LAST, id"),
+        Some((column, false)) => format!("{column} NULLS LAST, id"),
+        None => "id".to_owned(),
+    };
+    let limit = page.limit.max(1);
+    params.push(Param::Int(limit as i64 + 1));
+    params.push(Param::Int(page.offset as i64));
+    let sql = format!(
+        "SELECT * FROM {table} WHERE {conditions} ORDER BY {order} LIMIT ? OFFSET ?",
+        table = entity.table(),
+        conditions = if conditions.is_empty() {
+            "true".to_owned()
+        } else {
+            conditions.join(" AND ")
+        }
+    );
+    let table = store.query_with(&sql, &params)?;
+    let more = table.rows.len() > limit;
+    let items = table
+        .rows
+        .into_iter()
+        .take(limit)
+        .map(|row| {
+            let object: Map<String, Value> = table.columns.iter().cloned().zip(row).collect();
+            Value::Object(object)
+        })
+        .collect();
+    Ok((items, more))
+}
+
+impl AppState {
+    /// Record that `caller` read customer records of `entity` (one row per request).
+    async fn record_read(
+        &self,
+        caller: &Caller,
+        entity: Entity,
+        id: Option<i64>,
+        now: chrono::NaiveDateTime,
+    ) -> Result<(), ApiError> {
+        if !entity.is_customer_data() {
+            return Ok(());
+        }
+        let user = caller.user_id;
+        self.db
+            .write(move |store| {
+                Ok(session::record_event(
+                    store,
+                    user,
+                    "record_viewed",
+                    Some(entity.table()),
+                    id,
+                    now,
+                )?)
+            })
+            .await
+    }
+}

@@ -1,0 +1,292 @@
+//! `GET /api/v1/reports` and `GET /api/v1/reports/{name}`: the canned reports, computed over
+//! the records the caller may see, as JSON, CSV, HTML or XLSX.
+
+use crate::AppState;
+use crate::auth::Authed;
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use embudo_access::scope::Over;
+use embudo_access::{Caller, session};
+use embudo_metrics::{Bound, Calendar, Dim, Grain};
+use embudo_reports::{Context, Params, Report, i18n};
+use embudo_store::{Param, Store};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The reports this caller may open, with their titles.
+pub async fn list(Authed(caller): Authed, ApiQuery(lang): ApiQuery<Lang>) -> Json<Value> {
+    let lang = lang.lang.unwrap_or_else(|| "en".into());
+    let reports: Vec<Value> = embudo_reports::NAMES
+        .iter()
+        .filter(|name| caller.report(name) != Over::Denied)
+        .map(|name| json!({ "name": name, "title": i18n::label(&format!("report.{name}"), &lang) }))
+        .collect();
+    Json(json!({ "reports": reports }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Lang {
+    lang: Option<String>,
+}
+
+/// What a report request may say.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    from: Option<String>,
+    to: Option<String>,
+    at: Option<String>,
+    pipeline: Option<String>,
+    owner: Option<String>,
+    team: Option<String>,
+    source: Option<String>,
+    by: Option<String>,
+    grain: Option<String>,
+    months: Option<u32>,
+    lang: Option<String>,
+    format: Option<String>,
+}
+
+/// One report in the asked format, over the caller's records.
+pub async fn get(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(name): Path<String>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> Result<Response, ApiError> {
+    if !embudo_reports::NAMES.contains(&name.as_str()) {
+        return Err(ApiError::not_found(format!(
+            "no report '{name}'; GET /api/v1/reports lists them"
+        )));
+    }
+    let format = query.format.clone().unwrap_or_else(|| "json".into());
+    if !["json", "csv", "html", "xlsx"].contains(&format.as_str()) {
+        return Err(ApiError::bad_request(
+            "format",
+            "must be json, csv, html or xlsx",
+        ));
+    }
+    let calendar = state.calendar;
+    let mut params = params(&query, &calendar)?;
+    let now = state.now();
+    let reader = caller.clone();
+    let report_name = name.clone();
+    let mut report = state
+        .db
+        .read(move |store| {
+            restrict(store, &reader, &report_name, &mut params)?;
+            let ctx = Context {
+                store,
+                calendar,
+                params,
+                now,
+            };
+            Ok(embudo_reports::build(&ctx, &report_name)?)
+        })
+        .await?;
+    if caller.masks_contact_details() {
+        mask(&mut report);
+    }
+    let user = caller.user_id;
+    state
+        .db
+        .write(move |store| {
+            Ok(session::record_event(
+                store,
+                user,
+                "report_viewed",
+                Some("report"),
+                None,
+                now,
+            )?)
+        })
+        .await?;
+    render(report, &format, query.lang.as_deref().unwrap_or("en"))
+}
+
+fn params(query: &ReportQuery, calendar: &Calendar) -> Result<Params, ApiError> {
+    let bound = |field: &str, text: &Option<String>| {
+        text.as_deref()
+            .map(Bound::parse)
+            .transpose()
+            .map_err(|e| ApiError::bad_request(field, e.to_string()))
+    };
+    let at = match bound("at", &query.at)? {
+        Some(Bound::Instant(t)) => Some(t),
+        Some(Bound::Day(d)) => d.and_hms_opt(0, 0, 0).map(|t| calendar.to_utc(t)),
+        None => None,
+    };
+    Ok(Params {
+        from: bound("from", &query.from)?,
+        to: bound("to", &query.to)?,
+        at,
+        pipeline: query.pipeline.clone(),
+        owner: query.owner.clone(),
+        team: query.team.clone(),
+        source: query.source.clone(),
+        by: query
+            .by
+            .as_deref()
+            .map(str::parse::<Dim>)
+            .transpose()
+            .map_err(|e| ApiError::bad_request("by", e.to_string()))?,
+        grain: query
+            .grain
+            .as_deref()
+            .map(str::parse::<Grain>)
+            .transpose()
+            .map_err(|e| ApiError::bad_request("grain", e.to_string()))?,
+        months: query.months,
+        lang: query.lang.clone().unwrap_or_else(|| "en".into()),
+    })
+}
+
+/// Narrow `params` to the records `caller` may see: a rep's own, a manager's team's.
+/// Asking for someone else's is refused rather than quietly replaced.
+fn restrict(
+    store: &Store,
+    caller: &Caller,
+    report: &str,
+    params: &mut Params,
+) -> Result<(), ApiError> {
+    match caller.report(report) {
+        Over::All => Ok(()),
+        Over::Denied => Err(ApiError::forbidden(format!(
+            "a {} cannot open the {report} report",
+            caller.role.as_str()
+        ))),
+        Over::Owner(name) => {
+            narrow(store, "owner", &mut params.owner, name)?;
+            if params.team.is_some() {
+                return Err(ApiError::forbidden(
+                    "a rep's reports cover their own records",
+                ));
+            }
+            Ok(())
+        }
+        Over::Team(name) => narrow(store, "team", &mut params.team, name),
+    }
+}
+
+/// Set the `field` filter to `own`, refusing another value, and a name shared with another
+/// user or team (the filters match by name, so a shared one would let more rows in).
+pub fn narrow(
+    store: &Store,
+    field: &'static str,
+    filter: &mut Option<String>,
+    own: String,
+) -> Result<(), ApiError> {
+    if filter.as_ref().is_some_and(|asked| *asked != own) {
+        return Err(ApiError::forbidden(format!(
+            "{field}: you can see only {own}'s records"
+        )));
+    }
+    let sql = if field == "owner" {
+        "SELECT count(*) FROM users WHERE name = ?"
+    } else {
+        "SELECT count(*) FROM teams WHERE name = ?"
+    };
+    let same = store.query_with(sql, &[Param::Text(own.clone())])?.rows[0][0]
+        .as_i64()
+        .unwrap_or(0);
+    if same > 1 {
+        return Err(ApiError::forbidden(format!(
+            "{field} '{own}' names more than one {field}: ask an admin to make it unique"
+        )));
+    }
+    *filter = Some(own);
+    Ok(())
+}
+
+/// E-mails and phones in every section, masked for a viewer.
+fn mask(report: &mut Report) {
+    for section in &mut report.sections {
+        let masked: Vec<usize> = section
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.key.contains("email") || c.key.contains("phone"))
+            .map(|(i, _)| i)
+            .collect();
+        for row in &mut section.rows {
+            for &i in &masked {
+                if let Some(Value::String(text)) = row.get_mut(i) {
+                    *text = mask_text(text);
+                }
+            }
+        }
+    }
+}
+
+/// The first character and the domain of an e-mail, the last two digits of a phone.
+fn mask_text(text: &str) -> String {
+    match text.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => {
+            let tail: String = text
+                .chars()
+                .rev()
+                .take(2)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("***{tail}")
+        }
+    }
+}
+
+fn render(report: Report, format: &str, lang: &str) -> Result<Response, ApiError> {
+    let file = |extension: &str| format!("attachment; filename=\"{}.{extension}\"", report.report);
+    Ok(match format {
+        "csv" => {
+            let mut out = Vec::new();
+            embudo_reports::csv::pack(std::slice::from_ref(&report), &mut out)
+                .map_err(ApiError::internal)?;
+            (
+                [
+                    (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (CONTENT_DISPOSITION, file("csv")),
+                ],
+                out,
+            )
+                .into_response()
+        }
+        "html" => {
+            let page = embudo_reports::html::page(&report.title.clone(), &[report], lang);
+            ([(CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+        }
+        "xlsx" => {
+            let bytes = embudo_reports::xlsx::workbook(std::slice::from_ref(&report))
+                .map_err(ApiError::internal)?;
+            (
+                [
+                    (
+                        CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            .to_owned(),
+                    ),
+                    (CONTENT_DISPOSITION, file("xlsx")),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        _ => Json(report).into_response(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contact_details_keep_only_a_hint() {
+        assert_eq!(mask_text("ana.garcia@example.com"), "a***@example.com");
+        assert_eq!(mask_text("+34 600 123 456"), "***56");
+    }
+}

@@ -1,0 +1,475 @@
+//! The API over a real socket: a generated small business, a user of each role, and the
+//! server listening on a free port; expected rows come from plain SQL on the same store.
+
+use chrono::NaiveDate;
+use embudo_access::{secret, users};
+use embudo_store::{Param, Store};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::time::Instant;
+use ureq::Agent;
+
+const PASSWORD: &str = "a long test password";
+
+struct Server {
+    base: String,
+    agent: Agent,
+    /// Bearer tokens by role.
+    tokens: std::collections::HashMap<&'static str, String>,
+    /// E-mails, names and ids by role.
+    people: std::collections::HashMap<&'static str, (String, String, i64)>,
+    /// A second connection to the served store, for the expected figures.
+    check: Store,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The first active user of each role (a rep and a manager of the same team, the first
+/// sales team).
+const PEOPLE: &str = "
+SELECT role, email, name, id FROM (
+  SELECT *, row_number() OVER (PARTITION BY role ORDER BY id) AS n FROM users
+   WHERE active AND role IN ('admin', 'agent', 'viewer')
+      OR active AND (role IN ('manager', 'rep') AND team_id = (SELECT min(team_id) FROM users WHERE role = 'rep')))
+ WHERE n = 1";
+
+fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("served.duckdb")).unwrap();
+    let params = embudo_synth::Params {
+        scale: embudo_synth::Scale::Small,
+        seed: 5,
+        now: NaiveDate::from_ymd_opt(2026, 6, 30)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap(),
+        defect_rate: 0.0,
+        signal: true,
+    };
+    embudo_synth::fill(&mut store, &params).unwrap();
+    let now = chrono::Utc::now().naive_utc();
+    let mut tokens = std::collections::HashMap::new();
+    let mut people = std::collections::HashMap::new();
+    for row in store.query_with(PEOPLE, &[]).unwrap().rows {
+        let role: &'static str = match row[0].as_str().unwrap() {
+            "admin" => "admin",
+            "manager" => "manager",
+            "rep" => "rep",
+            "agent" => "agent",
+            _ => "viewer",
+        };
+        let email = row[1].as_str().unwrap().to_owned();
+        users::set_password(&store, &email, PASSWORD, now).unwrap();
+        tokens.insert(
+            role,
+            users::create_token(&store, &email, "test", now).unwrap(),
+        );
+        people.insert(
+            role,
+            (
+                email,
+                row[2].as_str().unwrap().to_owned(),
+                row[3].as_i64().unwrap(),
+            ),
+        );
+    }
+    assert_eq!(tokens.len(), 5, "a user of every role");
+    let check = store.try_clone().unwrap();
+    let state =
+        embudo_server::AppState::new(store, embudo_metrics::Calendar::default(), false).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (ready, address) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            ready.send(listener.local_addr().unwrap()).unwrap();
+            embudo_server::serve(listener, state, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+    });
+    let address = address.recv().unwrap();
+    Server {
+        base: format!("http://{address}/api/v1"),
+        agent: Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into(),
+        tokens,
+        people,
+        check,
+        stop: Some(stop),
+        thread: Some(thread),
+        _dir: dir,
+    }
+}
+
+impl Server {
+    /// GET `path` as `role` (a bearer token): status and body as JSON (null if not JSON).
+    fn get(&self, role: &str, path: &str) -> (u16, Value) {
+        let response = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.tokens[role]))
+            .call()
+            .unwrap();
+        read(response)
+    }
+
+    /// Every page of a list, as `role`.
+    fn all(&self, role: &str, path: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let separator = if path.contains('?') { '&' } else { '?' };
+            let page = match &cursor {
+                Some(c) => format!("{path}{separator}limit=500&cursor={c}"),
+                None => format!("{path}{separator}limit=500"),
+            };
+            let (status, body) = self.get(role, &page);
+            assert_eq!(status, 200, "{page}: {body}");
+            items.extend(body["items"].as_array().unwrap().iter().cloned());
+            match body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return items,
+            }
+        }
+    }
+
+    /// Ids from plain SQL on the served store.
+    fn ids(&self, sql: &str, params: &[Param]) -> BTreeSet<i64> {
+        self.check
+            .query_with(sql, params)
+            .unwrap()
+            .rows
+            .iter()
+            .map(|r| r[0].as_i64().unwrap())
+            .collect()
+    }
+
+    fn login(&self, email: &str, password: &str) -> (u16, Value, Option<String>) {
+        let response = self
+            .agent
+            .post(&format!("{}/login", self.base))
+            .header("content-type", "application/json")
+            .send(serde_json::json!({ "email": email, "password": password }).to_string())
+            .unwrap();
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let (status, body) = read(response);
+        (status, body, cookie)
+    }
+}
+
+fn read(mut response: ureq::http::Response<ureq::Body>) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn ids_of(items: &[Value]) -> BTreeSet<i64> {
+    items.iter().map(|i| i["id"].as_i64().unwrap()).collect()
+}
+
+#[test]
+fn each_role_lists_exactly_the_records_of_its_scope() {
+    let server = start();
+    let (_, _, rep) = &server.people["rep"];
+    let live = "deleted_at IS NULL AND merged_into_id IS NULL";
+    // A rep: the deals and contacts they own.
+    let own_deals = server.ids(
+        &format!("SELECT id FROM deals WHERE owner_id = ? AND {live}"),
+        &[Param::Int(*rep)],
+    );
+    assert!(!own_deals.is_empty());
+    assert_eq!(ids_of(&server.all("rep", "/deals")), own_deals);
+    let own_contacts = server.ids(
+        &format!("SELECT id FROM contacts WHERE owner_id = ? AND {live}"),
+        &[Param::Int(*rep)],
+    );
+    assert_eq!(ids_of(&server.all("rep", "/contacts")), own_contacts);
+    // A manager: their team's deals, more than one rep's.
+    let (_, _, manager) = &server.people["manager"];
+    let team_deals = server.ids(
+        &format!(
+            "SELECT id FROM deals WHERE owner_id IN (SELECT id FROM users WHERE team_id =
+               (SELECT team_id FROM users WHERE id = ?)) AND {live}"
+        ),
+        &[Param::Int(*manager)],
+    );
+    assert!(team_deals.len() > own_deals.len());
+    assert_eq!(ids_of(&server.all("manager", "/deals")), team_deals);
+    // An admin: every live deal.
+    let every = server.ids(&format!("SELECT id FROM deals WHERE {live}"), &[]);
+    assert_eq!(ids_of(&server.all("admin", "/deals")), every);
+    // An agent sees tickets, not deals; a viewer no records at all.
+    assert_eq!(server.get("agent", "/deals").0, 403);
+    let tickets = server.ids("SELECT id FROM tickets", &[]);
+    assert_eq!(ids_of(&server.all("agent", "/tickets")), tickets);
+    assert_eq!(server.get("viewer", "/contacts").0, 403);
+    assert_eq!(server.get("rep", "/tickets").0, 403);
+    // One record: the rep's own, yes; another's, as if it did not exist.
+    let mine = own_deals.iter().next().unwrap();
+    assert_eq!(server.get("rep", &format!("/deals/{mine}")).0, 200);
+    let other = every.difference(&team_deals).next().unwrap();
+    assert_eq!(server.get("rep", &format!("/deals/{other}")).0, 404);
+    assert_eq!(server.get("admin", &format!("/deals/{other}")).0, 200);
+}
+
+#[test]
+fn lists_filter_sort_and_page() {
+    let server = start();
+    let won = server.ids(
+        "SELECT id FROM deals WHERE status = 'won' AND deleted_at IS NULL AND merged_into_id IS NULL",
+        &[],
+    );
+    assert_eq!(ids_of(&server.all("admin", "/deals?status=won")), won);
+    let (status, body) = server.get("admin", "/deals?sort=-amount&limit=3");
+    assert_eq!(status, 200);
+    let amounts: Vec<f64> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["amount"].as_f64().unwrap())
+        .collect();
+    let top = server
+        .check
+        .query_with(
+            "SELECT CAST(amount AS DOUBLE) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
+              ORDER BY amount DESC NULLS LAST, id LIMIT 3",
+            &[],
+        )
+        .unwrap();
+    let expected: Vec<f64> = top.rows.iter().map(|r| r[0].as_f64().unwrap()).collect();
+    assert_eq!(amounts, expected);
+    assert!(body["next_cursor"].is_string());
+    // Bad input names the field.
+    for (path, field) in [
+        ("/deals?limit=0", "limit"),
+        ("/deals?limit=abc", "limit"),
+        ("/deals?sort=password", "sort"),
+        ("/deals?no_such_column=1", "no_such_column"),
+        ("/deals?cursor=-1", "cursor"),
+        ("/reports/pipeline?format=pdf", "format"),
+        ("/reports/pipeline?bogus=1", "query"),
+        ("/metrics/close_rate?from=2026-01-01", "to"),
+    ] {
+        let (status, body) = server.get("admin", path);
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["error"]["field"], field, "{path}: {body}");
+    }
+    assert_eq!(server.get("admin", "/reports/nope").0, 404);
+    assert_eq!(server.get("admin", "/deals/notanumber").0, 400);
+}
+
+#[test]
+fn reports_and_metrics_cover_only_the_callers_records() {
+    let server = start();
+    let (_, rep_name, _) = &server.people["rep"];
+    let at = "at=2026-06-30T12:00:00Z";
+    let (status, mine) = server.get("rep", &format!("/reports/pipeline?{at}"));
+    assert_eq!(status, 200, "{mine}");
+    let owner = rep_name.replace(' ', "%20");
+    let (_, theirs) = server.get("admin", &format!("/reports/pipeline?{at}&owner={owner}"));
+    assert_eq!(mine["sections"], theirs["sections"]);
+    let (_, everyone) = server.get("admin", &format!("/reports/pipeline?{at}"));
+    assert_ne!(mine["sections"], everyone["sections"]);
+    // Asking for someone else's records, or a report mixing in everyone's, is refused.
+    assert_eq!(
+        server
+            .get(
+                "rep",
+                &format!("/reports/pipeline?{at}&owner=Somebody%20Else")
+            )
+            .0,
+        403
+    );
+    assert_eq!(server.get("rep", "/reports/campaigns").0, 403);
+    assert_eq!(server.get("agent", "/reports/service").0, 200);
+    assert_eq!(server.get("agent", "/reports/pipeline").0, 403);
+    assert_eq!(server.get("viewer", "/reports/campaigns").0, 200);
+    let listed = server.get("rep", "/reports").1;
+    assert!(
+        listed["reports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["name"] != "campaigns")
+    );
+    // A metric: the rep's close rate is the admin's filtered to the rep.
+    let range = "from=2025-07-01&to=2026-07-01&grain=quarter";
+    let (status, mine) = server.get("rep", &format!("/metrics/close_rate?{range}"));
+    assert_eq!(status, 200, "{mine}");
+    let (_, theirs) = server.get(
+        "admin",
+        &format!("/metrics/close_rate?{range}&filter=owner:{owner}"),
+    );
+    assert_eq!(mine["rows"], theirs["rows"]);
+    assert_eq!(
+        server
+            .get(
+                "rep",
+                &format!("/metrics/close_rate?{range}&filter=owner:Somebody")
+            )
+            .0,
+        403
+    );
+    // Formats.
+    let csv = server
+        .agent
+        .get(&format!("{}/reports/pipeline?format=csv", server.base))
+        .header(
+            "Authorization",
+            &format!("Bearer {}", server.tokens["admin"]),
+        )
+        .call()
+        .unwrap();
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    // Views of reports and reads of records are recorded.
+    let (_, _, rep_id) = &server.people["rep"];
+    let events = server
+        .check
+        .query_with(
+            "SELECT count(*) FILTER (WHERE event = 'report_viewed') FROM user_events WHERE user_id = ?",
+            &[Param::Int(*rep_id)],
+        )
+        .unwrap();
+    assert!(events.rows[0][0].as_i64().unwrap() >= 1);
+}
+
+#[test]
+fn sessions_need_csrf_for_writes_and_failed_logins_are_limited() {
+    let server = start();
+    let (email, _, _) = &server.people["manager"];
+    let (status, body, cookie) = server.login(email, PASSWORD);
+    assert_eq!(status, 200, "{body}");
+    let cookie = cookie.unwrap();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+    let me = server
+        .agent
+        .get(&format!("{}/me", server.base))
+        .header("Cookie", &session)
+        .call()
+        .unwrap();
+    assert_eq!(read(me).1["role"], "manager");
+    // A cookie write without the CSRF token is refused; with it, it goes through.
+    let logout = |csrf: Option<&str>| {
+        let mut request = server
+            .agent
+            .post(&format!("{}/logout", server.base))
+            .header("Cookie", &session);
+        if let Some(token) = csrf {
+            request = request.header("X-CSRF-Token", token);
+        }
+        read(request.send_empty().unwrap()).0
+    };
+    assert_eq!(logout(None), 403);
+    assert_eq!(logout(Some("not the token")), 403);
+    assert_eq!(logout(Some(&csrf)), 200);
+    assert_eq!(logout(Some(&csrf)), 401, "the session has ended");
+
+    // Five failures lock the account for a while, even for the right password.
+    let (admin, _, _) = &server.people["admin"];
+    for _ in 0..5 {
+        assert_eq!(server.login(admin, "wrong password!").0, 401);
+    }
+    assert_eq!(server.login(admin, PASSWORD).0, 429);
+    // Malformed bodies are errors that say so.
+    let bad = server
+        .agent
+        .post(&format!("{}/login", server.base))
+        .header("content-type", "application/json")
+        .send("{not json")
+        .unwrap();
+    let (status, body) = read(bad);
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("body"))
+    );
+}
+
+#[test]
+fn a_failed_login_takes_as_long_whether_or_not_the_user_exists() {
+    let server = start();
+    let (email, _, _) = &server.people["viewer"];
+    let time = |email: &str| {
+        let started = Instant::now();
+        assert_eq!(server.login(email, "not the password").0, 401);
+        started.elapsed().as_secs_f64()
+    };
+    // Warm up the decoy hash, then compare medians of three.
+    time("nobody@example.com");
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[1]
+    };
+    let known = median((0..3).map(|_| time(email)).collect());
+    let unknown = median(
+        (0..3)
+            .map(|i| time(&format!("nobody{i}@example.com")))
+            .collect(),
+    );
+    let ratio = known / unknown;
+    // Without the decoy hash an unknown e-mail would answer some fifty times sooner.
+    assert!((0.25..4.0).contains(&ratio), "{known} vs {unknown}");
+}
+
+#[test]
+fn health_answers_with_security_headers_and_a_request_id() {
+    let server = start();
+    let response = server
+        .agent
+        .get(&format!("{}/health", server.base))
+        .call()
+        .unwrap();
+    let headers = response.headers().clone();
+    let (status, body) = read(response);
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(headers[name], value);
+    }
+    assert!(headers.contains_key("content-security-policy"));
+    assert_eq!(headers["x-request-id"].len(), 36);
+    assert_eq!(server.get("admin", "/nowhere").0, 404);
+    // No token, a bad token, a revoked one.
+    let anonymous = server
+        .agent
+        .get(&format!("{}/deals", server.base))
+        .call()
+        .unwrap();
+    assert_eq!(read(anonymous).0, 401);
+    let (email, _, _) = &server.people["rep"];
+    users::disable(&server.check, email, chrono::Utc::now().naive_utc()).unwrap();
+    assert_eq!(server.get("rep", "/deals").0, 401);
+    assert_eq!(secret::digest("x").len(), 64);
+}
