@@ -101,7 +101,7 @@ pub async fn login(
     let now = state.now();
     let found = state
         .db
-        .write(move |store| Ok(session::login(store, &body.email, &body.password, now)?))
+        .log(move |store| Ok(session::login(store, &body.email, &body.password, now)?))
         .await?;
     let Some((caller, session)) = found else {
         state.limiter.fail(&keys);
@@ -130,7 +130,7 @@ pub async fn logout(
     if let Some(id) = cookie(&headers, COOKIE_NAME) {
         state
             .db
-            .write(move |store| Ok(session::logout(store, &id)?))
+            .log(move |store| Ok(session::logout(store, &id)?))
             .await?;
     }
     let mut response = Json(json!({ "logged_out": true })).into_response();

@@ -7,6 +7,7 @@
 
 use crate::error::ApiError;
 use embudo_store::Store;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 
@@ -18,6 +19,8 @@ pub struct Db {
     readers: Mutex<Vec<Store>>,
     permits: Semaphore,
     writer: Mutex<Store>,
+    /// Counts writes to business data: a cached answer from an older generation is stale.
+    generation: AtomicU64,
 }
 
 impl Db {
@@ -30,6 +33,7 @@ impl Db {
             readers: Mutex::new(readers),
             permits: Semaphore::new(READERS),
             writer: Mutex::new(store),
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -54,15 +58,40 @@ impl Db {
         .map_err(ApiError::internal)?
     }
 
-    /// Run `work` on the write connection, one at a time, on a blocking thread.
+    /// Run `work`, which changes business data, on the write connection, one at a time, on
+    /// a blocking thread; cached answers are stale afterwards.
     pub async fn write<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
+        let result = self.log(work).await;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        result
+    }
+
+    /// Run `work`, which only records what happened (sessions, `user_events`), on the
+    /// write connection: cached answers stay good.
+    pub async fn log<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
         let db = Arc::clone(self);
-        tokio::task::spawn_blocking(move || work(&relock(&db.writer)))
+        tokio::task::spawn_blocking(move || db.log_blocking(work))
             .await
             .map_err(ApiError::internal)?
+    }
+
+    /// [`Db::log`] on the calling thread, for threads of our own.
+    pub fn log_blocking<T>(
+        &self,
+        work: impl FnOnce(&Store) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        work(&relock(&self.writer))
+    }
+
+    /// How many writes to business data there have been.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 }
 

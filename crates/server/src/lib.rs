@@ -7,6 +7,8 @@
 //!   logins rate-limited.
 //! - [`records`]: lists and records of customer data, always through the caller's scope.
 //! - [`reports`], [`metrics`]: canned reports and metrics over the caller's records.
+//! - [`cache`]: report and metric answers kept until the data changes or a minute passes.
+//! - [`events`]: `user_events` rows queued and written in batches.
 //! - [`error`]: errors as `{"error":{"code","message","field"}}`; [`extract`]: query strings
 //!   and bodies whose rejections are such errors.
 //!
@@ -15,8 +17,10 @@
 //! the logs, a time limit, a size limit, and security headers on the answer.
 
 pub mod auth;
+pub mod cache;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod metrics;
 pub mod records;
@@ -51,23 +55,31 @@ pub struct AppState {
     pub calendar: Calendar,
     pub columns: Arc<records::Columns>,
     pub limiter: Arc<auth::Limiter>,
+    pub reports: Arc<cache::Cache<embudo_reports::Report>>,
+    pub metrics: Arc<cache::Cache<serde_json::Value>>,
+    pub events: events::Events,
     /// Mark the session cookie `Secure` (behind TLS).
     pub secure_cookies: bool,
 }
 
 impl AppState {
-    /// Share `store`, opened read-write by the caller, for serving.
+    /// Share `store`, opened read-write by the caller, for serving; starts the thread that
+    /// writes `user_events`.
     pub fn new(
         store: Store,
         calendar: Calendar,
         secure_cookies: bool,
     ) -> Result<AppState, embudo_store::StoreError> {
         let columns = records::columns(&store)?;
+        let db = Arc::new(Db::new(store)?);
         Ok(AppState {
-            db: Arc::new(Db::new(store)?),
+            events: events::Events::start(Arc::clone(&db)),
+            db,
             calendar,
             columns: Arc::new(columns),
             limiter: Arc::default(),
+            reports: Arc::default(),
+            metrics: Arc::default(),
             secure_cookies,
         })
     }

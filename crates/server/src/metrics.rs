@@ -13,6 +13,7 @@ use embudo_access::scope::Over;
 use embudo_metrics::plan::QueryText;
 use embudo_metrics::{DuckDb, Query as MetricQuery, catalogue};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// The metrics this caller may query.
 pub async fn list(Authed(caller): Authed) -> Json<Value> {
@@ -82,37 +83,39 @@ pub async fn get(
     let lang = one("lang").unwrap_or_else(|| "en".into());
     let scope = over(&caller, metric);
     let calendar = state.calendar;
+    let key = format!("{name}|{query:?}|{scope:?}");
+    let db = Arc::clone(&state.db);
     let result = state
-        .db
-        .read(move |store| {
-            match scope {
-                Over::All => {}
-                Over::Denied => {
-                    return Err(ApiError::forbidden(format!(
-                        "a {} cannot query {name}",
-                        caller.role.as_str()
-                    )));
+        .metrics
+        .get(key, state.db.generation(), || async move {
+            db.read(move |store| {
+                match scope {
+                    Over::All => {}
+                    Over::Denied => {
+                        return Err(ApiError::forbidden(format!(
+                            "a {} cannot query {name}",
+                            caller.role.as_str()
+                        )));
+                    }
+                    Over::Owner(own) => restrict(store, &mut filters, "owner", own)?,
+                    Over::Team(own) => restrict(store, &mut filters, "team", own)?,
                 }
-                Over::Owner(own) => restrict(store, &mut filters, "owner", own)?,
-                Over::Team(own) => restrict(store, &mut filters, "team", own)?,
-            }
-            let query = MetricQuery::parse(QueryText {
-                metric: &name,
-                from: &from,
-                to: &to,
-                grain: grain.as_deref(),
-                by: &by,
-                filters: &filters,
-                compare: compare.as_deref(),
-            })?;
-            Ok(embudo_metrics::run(
-                store, &DuckDb, &calendar, &query, &lang,
-            )?)
+                let query = MetricQuery::parse(QueryText {
+                    metric: &name,
+                    from: &from,
+                    to: &to,
+                    grain: grain.as_deref(),
+                    by: &by,
+                    filters: &filters,
+                    compare: compare.as_deref(),
+                })?;
+                let result = embudo_metrics::run(store, &DuckDb, &calendar, &query, &lang)?;
+                serde_json::to_value(result).map_err(ApiError::internal)
+            })
+            .await
         })
         .await?;
-    Ok(Json(
-        serde_json::to_value(result).map_err(ApiError::internal)?,
-    ))
+    Ok(Json(Value::clone(&result)))
 }
 
 /// Make the `dimension` filter the caller's own, refusing another value.

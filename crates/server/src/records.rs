@@ -8,10 +8,12 @@
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::ApiError;
+use crate::events::Event;
 use crate::extract::ApiQuery;
 use axum::Json;
 use axum::extract::{Path, State};
-use embudo_access::{Caller, Entity, Rows, session};
+use chrono::NaiveDateTime;
+use embudo_access::{Caller, Entity, Rows};
 use embudo_store::{Param, Store};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -60,7 +62,7 @@ pub async fn list(
         .read(move |store| select(store, &reader, entity, &columns, &page))
         .await?;
     let next = more.then(|| (offset + items.len()).to_string());
-    state.record_read(&caller, entity, None, now).await?;
+    state.record_read(&caller, entity, None, now);
     Ok(Json(json!({ "items": items, "next_cursor": next })))
 }
 
@@ -84,9 +86,7 @@ pub async fn get(
     let item = items
         .pop()
         .ok_or_else(|| ApiError::not_found(format!("no {} with id {id}", entity.table())))?;
-    state
-        .record_read(&caller, entity, Some(id), state.now())
-        .await?;
+    state.record_read(&caller, entity, Some(id), state.now());
     Ok(Json(item))
 }
 
@@ -214,28 +214,15 @@ pub fn select(
 
 impl AppState {
     /// Record that `caller` read customer records of `entity` (one row per request).
-    async fn record_read(
-        &self,
-        caller: &Caller,
-        entity: Entity,
-        id: Option<i64>,
-        now: chrono::NaiveDateTime,
-    ) -> Result<(), ApiError> {
-        if !entity.is_customer_data() {
-            return Ok(());
+    fn record_read(&self, caller: &Caller, entity: Entity, id: Option<i64>, now: NaiveDateTime) {
+        if entity.is_customer_data() {
+            self.events.record(Event {
+                user: caller.user_id,
+                event: "record_viewed",
+                entity: Some(entity.table()),
+                entity_id: id,
+                at: now,
+            });
         }
-        let user = caller.user_id;
-        self.db
-            .write(move |store| {
-                Ok(session::record_event(
-                    store,
-                    user,
-                    "record_viewed",
-                    Some(entity.table()),
-                    id,
-                    now,
-                )?)
-            })
-            .await
     }
 }

@@ -4,18 +4,20 @@
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::ApiError;
+use crate::events::Event;
 use crate::extract::ApiQuery;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
+use embudo_access::Caller;
 use embudo_access::scope::Over;
-use embudo_access::{Caller, session};
 use embudo_metrics::{Bound, Calendar, Dim, Grain};
 use embudo_reports::{Context, Params, Report, i18n};
 use embudo_store::{Param, Store};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// The reports this caller may open, with their titles.
 pub async fn list(Authed(caller): Authed, ApiQuery(lang): ApiQuery<Lang>) -> Json<Value> {
@@ -34,7 +36,7 @@ pub struct Lang {
 }
 
 /// What a report request may say.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     from: Option<String>,
@@ -73,38 +75,46 @@ pub async fn get(
     let calendar = state.calendar;
     let mut params = params(&query, &calendar)?;
     let now = state.now();
+    // The answer depends on the request (but not the format it is rendered in) and on whose
+    // records the caller sees.
+    let key = format!(
+        "{name}|{:?}|{:?}",
+        ReportQuery {
+            format: None,
+            ..query.clone()
+        },
+        caller.report(&name)
+    );
+    let db = Arc::clone(&state.db);
     let reader = caller.clone();
     let report_name = name.clone();
-    let mut report = state
-        .db
-        .read(move |store| {
-            restrict(store, &reader, &report_name, &mut params)?;
-            let ctx = Context {
-                store,
-                calendar,
-                params,
-                now,
-            };
-            Ok(embudo_reports::build(&ctx, &report_name)?)
+    let report = state
+        .reports
+        .get(key, state.db.generation(), || async move {
+            db.read(move |store| {
+                restrict(store, &reader, &report_name, &mut params)?;
+                let ctx = Context {
+                    store,
+                    calendar,
+                    params,
+                    now,
+                };
+                Ok(embudo_reports::build(&ctx, &report_name)?)
+            })
+            .await
         })
         .await?;
+    let mut report = Report::clone(&report);
     if caller.masks_contact_details() {
         mask(&mut report);
     }
-    let user = caller.user_id;
-    state
-        .db
-        .write(move |store| {
-            Ok(session::record_event(
-                store,
-                user,
-                "report_viewed",
-                Some("report"),
-                None,
-                now,
-            )?)
-        })
-        .await?;
+    state.events.record(Event {
+        user: caller.user_id,
+        event: "report_viewed",
+        entity: Some("report"),
+        entity_id: None,
+        at: now,
+    });
     render(report, &format, query.lang.as_deref().unwrap_or("en"))
 }
 
