@@ -664,7 +664,7 @@ pub struct BenchArgs {
     /// Which benchmarks: store (generation and raw queries), metrics, reports, audit, import
     /// (a contacts CSV of 10k/1M/10M rows at small/medium/large), forecast (the model
     /// against the generated future, the backtest, scoring a million open deals; run on its
-    /// own), or all
+    /// own), serve (fifty clients on the API for thirty seconds; on its own), or all
     #[arg(default_value = "all")]
     pub suite: BenchSuite,
 
@@ -687,6 +687,7 @@ pub enum BenchSuite {
     Audit,
     Import,
     Forecast,
+    Serve,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {

@@ -23,6 +23,12 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
         let rows = super::bench_import::figures(config, args.scale)?;
         return output::print(&figures_table(rows), config.format);
     }
+    if args.suite == BenchSuite::Serve {
+        for table in super::bench_serve::figures(config, args.scale, bench_now()?)? {
+            output::print(&table, config.format)?;
+        }
+        return Ok(());
+    }
     if args.suite == BenchSuite::Forecast {
         for table in super::bench_forecast::figures(config, args.scale, bench_now()?)? {
             output::print(&table, config.format)?;

@@ -4,6 +4,7 @@ mod audit;
 mod bench;
 mod bench_forecast;
 mod bench_import;
+mod bench_serve;
 mod demo;
 mod forecast;
 mod generate;
