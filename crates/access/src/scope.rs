@@ -11,6 +11,11 @@
 //!
 //! Goals: company goals for everyone, plus the caller's team's and (manager) team members'
 //! or (others) their own. A manager without a team is scoped like a rep.
+//!
+//! Changes ([`Caller::may_change`]): an admin anything; a manager or rep the contacts,
+//! companies, deals and activities they see (a manager also goals); an agent tickets and
+//! service calls; a viewer nothing. A changed or new record must still be one the caller
+//! sees, so a rep cannot hand a deal to someone else's name.
 
 use crate::{Caller, Role};
 use embudo_store::Param;
@@ -178,6 +183,19 @@ impl Caller {
         match (&self.team, self.role) {
             (Some(team), Role::Manager) => Over::Team(team.clone()),
             _ => Over::Owner(self.name.clone()),
+        }
+    }
+
+    /// Whether the caller may create, change and delete records of `entity` — those they
+    /// can see, and only so that they can still see them afterwards.
+    pub fn may_change(&self, entity: Entity) -> bool {
+        use Entity::*;
+        match self.role {
+            Role::Admin => true,
+            Role::Manager => matches!(entity, Contacts | Companies | Deals | Activities | Goals),
+            Role::Rep => matches!(entity, Contacts | Companies | Deals | Activities),
+            Role::Agent => matches!(entity, Tickets | ServiceCalls),
+            Role::Viewer => false,
         }
     }
 

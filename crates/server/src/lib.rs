@@ -5,7 +5,8 @@
 //!   async threads.
 //! - [`auth`]: login, logout, sessions and bearer tokens, CSRF on cookie writes, failed
 //!   logins rate-limited.
-//! - [`records`]: lists and records of customer data, always through the caller's scope.
+//! - [`records`]: lists and records of customer data, always through the caller's scope;
+//!   [`writes`]: creating, changing and (softly) deleting them, deals moving stage.
 //! - [`reports`], [`metrics`]: canned reports and metrics over the caller's records.
 //! - [`cache`]: report and metric answers kept until the data changes or a minute passes.
 //! - [`events`]: `user_events` rows queued and written in batches.
@@ -25,6 +26,7 @@ pub mod extract;
 pub mod metrics;
 pub mod records;
 pub mod reports;
+pub mod writes;
 
 use crate::db::Db;
 use axum::Router;
@@ -105,11 +107,16 @@ pub fn router(state: AppState) -> Router {
         api = api
             .route(
                 &format!("/{}", entity.table()),
-                get(move |state, caller, query| records::list(entity, state, caller, query)),
+                get(move |state, caller, query| records::list(entity, state, caller, query))
+                    .post(move |state, caller, body| writes::create(entity, state, caller, body)),
             )
             .route(
                 &format!("/{}/{{id}}", entity.table()),
-                get(move |state, caller, id| records::get(entity, state, caller, id)),
+                get(move |state, caller, id| records::get(entity, state, caller, id))
+                    .patch(move |state, caller, id, body| {
+                        writes::update(entity, state, caller, id, body)
+                    })
+                    .delete(move |state, caller, id| writes::delete(entity, state, caller, id)),
             );
     }
     let request_id = HeaderName::from_static("x-request-id");

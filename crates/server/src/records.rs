@@ -23,7 +23,17 @@ const PAGE: usize = 50;
 const MAX_PAGE: usize = 500;
 
 /// Each served table's columns, in order, as the store defines them.
-pub type Columns = HashMap<Entity, Vec<String>>;
+pub type Columns = HashMap<Entity, Vec<Column>>;
+
+/// A column of a served table: the only names and types ever placed in SQL text.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    /// DuckDB's type name (`BIGINT`, `DECIMAL(18,2)`, `TIMESTAMP`…).
+    pub data_type: String,
+    /// NOT NULL without a default: a new row must give it.
+    pub required: bool,
+}
 
 /// Read every served table's columns from the store.
 pub fn columns(store: &Store) -> Result<Columns, embudo_store::StoreError> {
@@ -31,17 +41,29 @@ pub fn columns(store: &Store) -> Result<Columns, embudo_store::StoreError> {
         .into_iter()
         .map(|entity| {
             let rows = store.query_with(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+                "SELECT column_name, data_type, is_nullable = 'NO' AND column_default IS NULL
+                   FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
                 &[Param::Text(entity.table().to_owned())],
             )?;
-            let names = rows
+            let columns = rows
                 .rows
                 .iter()
-                .filter_map(|r| r[0].as_str().map(str::to_owned))
+                .filter_map(|r| {
+                    Some(Column {
+                        name: r[0].as_str()?.to_owned(),
+                        data_type: r[1].as_str()?.to_owned(),
+                        required: r[2].as_bool().unwrap_or(false),
+                    })
+                })
                 .collect();
-            Ok((entity, names))
+            Ok((entity, columns))
         })
         .collect()
+}
+
+/// Whether `columns` has one called `name`.
+pub fn has(columns: &[Column], name: &str) -> bool {
+    columns.iter().any(|c| c.name == name)
 }
 
 /// A page of records: `limit`, `cursor` (from the previous page's `next_cursor`), `sort`
@@ -74,10 +96,7 @@ pub async fn get(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let columns = state.columns[&entity].clone();
-    let page = Page {
-        id: Some(id),
-        ..Page::default()
-    };
+    let page = Page::one(id);
     let reader = caller.clone();
     let (mut items, _) = state
         .db
@@ -101,11 +120,23 @@ pub struct Page {
 }
 
 impl Page {
-    fn parse(query: &[(String, String)], columns: &[String]) -> Result<Page, ApiError> {
+    /// Just the record with `id`.
+    pub fn one(id: i64) -> Page {
+        Page {
+            id: Some(id),
+            ..Page::default()
+        }
+    }
+
+    fn parse(query: &[(String, String)], columns: &[Column]) -> Result<Page, ApiError> {
         let column = |field: &str, name: &str| {
-            columns.iter().find(|c| *c == name).cloned().ok_or_else(|| {
-                ApiError::bad_request(field, format!("'{name}' is not a column of this table"))
-            })
+            columns
+                .iter()
+                .find(|c| c.name == name)
+                .map(|c| c.name.clone())
+                .ok_or_else(|| {
+                    ApiError::bad_request(field, format!("'{name}' is not a column of this table"))
+                })
         };
         let mut page = Page {
             limit: PAGE,
@@ -147,7 +178,7 @@ pub fn select(
     store: &Store,
     caller: &Caller,
     entity: Entity,
-    columns: &[String],
+    columns: &[Column],
     page: &Page,
 ) -> Result<(Vec<Value>, bool), ApiError> {
     let mut conditions: Vec<String> = Vec::new();
@@ -168,7 +199,7 @@ pub fn select(
     }
     // Deleted and merged-away rows are not records any more.
     for gone in ["deleted_at", "merged_into_id"] {
-        if columns.iter().any(|c| c == gone) {
+        if has(columns, gone) {
             conditions.push(format!("{gone} IS NULL"));
         }
     }

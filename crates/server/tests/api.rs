@@ -485,3 +485,191 @@ fn health_answers_with_security_headers_and_a_request_id() {
     assert_eq!(server.get("rep", "/deals").0, 401);
     assert_eq!(secret::digest("x").len(), 64);
 }
+
+impl Server {
+    /// `method` `path` as `role` with a JSON body: status and body.
+    fn send(&self, role: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
+        let url = format!("{}{path}", self.base);
+        let auth = format!("Bearer {}", self.tokens[role]);
+        let response = match method {
+            "POST" => self
+                .agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .send_json(body),
+            "PATCH" => self
+                .agent
+                .patch(&url)
+                .header("Authorization", &auth)
+                .send_json(body),
+            _ => self
+                .agent
+                .delete(&url)
+                .header("Authorization", &auth)
+                .call(),
+        };
+        read(response.unwrap())
+    }
+
+    fn one(&self, sql: &str, params: &[Param]) -> Value {
+        self.check
+            .query_with(sql, params)
+            .unwrap()
+            .rows
+            .remove(0)
+            .remove(0)
+    }
+}
+
+#[test]
+fn a_rep_creates_moves_and_deletes_their_deal_and_nothing_else() {
+    let server = start();
+    let (_, _, rep) = server.people["rep"].clone();
+    let first = server.one(
+        "SELECT id FROM stages WHERE pipeline_id = 1 AND kind = 'open' ORDER BY position LIMIT 1",
+        &[],
+    );
+    let won = server.one(
+        "SELECT id FROM stages WHERE pipeline_id = 1 AND kind = 'won'",
+        &[],
+    );
+    let at = "/reports/pipeline?at=2030-01-01";
+    let open_before = server.get("admin", at).1["sections"].clone();
+
+    let (status, deal) = server.send(
+        "rep",
+        "POST",
+        "/deals",
+        serde_json::json!({ "name": "Test deal", "stage_id": first, "amount": 900 }),
+    );
+    assert_eq!(status, 201, "{deal}");
+    let id = deal["id"].as_i64().unwrap();
+    assert_eq!(
+        (
+            deal["owner_id"].as_i64(),
+            deal["status"].as_str(),
+            deal["pipeline_id"].as_i64()
+        ),
+        (Some(rep), Some("open"), Some(1))
+    );
+    let visits = "SELECT count(*) FILTER (WHERE exited_at IS NULL), count(*) FROM deal_stage_history WHERE deal_id = ?";
+    assert_eq!(
+        server
+            .check
+            .query_with(visits, &[Param::Int(id)])
+            .unwrap()
+            .rows[0],
+        [serde_json::json!(1), serde_json::json!(1)]
+    );
+    // The write made the cached report stale.
+    assert_ne!(server.get("admin", at).1["sections"], open_before);
+
+    // Won, with a new amount: a closed visit and an open one, the change kept, closed_at set.
+    let (status, moved) = server.send(
+        "rep",
+        "PATCH",
+        &format!("/deals/{id}"),
+        serde_json::json!({ "stage_id": won, "amount": "1200.50" }),
+    );
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["status"], "won");
+    assert!(moved["closed_at"].is_string());
+    assert_eq!(
+        server
+            .check
+            .query_with(visits, &[Param::Int(id)])
+            .unwrap()
+            .rows[0],
+        [serde_json::json!(1), serde_json::json!(2)]
+    );
+    let change = server
+        .check
+        .query_with(
+            "SELECT old_value, new_value, changed_by FROM deal_changes WHERE deal_id = ? AND field = 'amount'",
+            &[Param::Int(id)],
+        )
+        .unwrap();
+    assert_eq!(change.rows.len(), 1);
+    assert_eq!(change.rows[0][1], "1200.50");
+    assert_eq!(change.rows[0][2].as_i64(), Some(rep));
+
+    // Handing it to someone else would take it out of the rep's sight: refused, unchanged.
+    let (_, _, admin) = server.people["admin"].clone();
+    let (status, _) = server.send(
+        "rep",
+        "PATCH",
+        &format!("/deals/{id}"),
+        serde_json::json!({ "owner_id": admin }),
+    );
+    assert_eq!(status, 404);
+    assert_eq!(
+        server
+            .one("SELECT owner_id FROM deals WHERE id = ?", &[Param::Int(id)])
+            .as_i64(),
+        Some(rep)
+    );
+    // Someone else's deal, and roles that may not write deals.
+    let other = server.one(
+        "SELECT min(id) FROM deals WHERE owner_id <> ? AND deleted_at IS NULL",
+        &[Param::Int(rep)],
+    );
+    let (status, _) = server.send(
+        "rep",
+        "PATCH",
+        &format!("/deals/{other}"),
+        serde_json::json!({ "amount": 1 }),
+    );
+    assert_eq!(status, 404);
+    for role in ["viewer", "agent"] {
+        let (status, _) = server.send(
+            role,
+            "POST",
+            "/deals",
+            serde_json::json!({ "stage_id": first }),
+        );
+        assert_eq!(status, 403, "{role}");
+    }
+    // Bad values name their field.
+    for (body, field) in [
+        (
+            serde_json::json!({ "stage_id": first, "amount": "lots" }),
+            "amount",
+        ),
+        (
+            serde_json::json!({ "stage_id": first, "password": "x" }),
+            "password",
+        ),
+        (serde_json::json!({ "amount": 5 }), "stage_id"),
+        (serde_json::json!({ "stage_id": 999_999 }), "stage_id"),
+    ] {
+        let (status, error) = server.send("rep", "POST", "/deals", body);
+        assert_eq!(
+            (status, error["error"]["field"].as_str()),
+            (400, Some(field)),
+            "{error}"
+        );
+    }
+
+    // Deleting is soft: the row stays with deleted_at, and leaves the lists.
+    assert_eq!(
+        server
+            .send("rep", "DELETE", &format!("/deals/{id}"), Value::Null)
+            .0,
+        204
+    );
+    assert_eq!(server.get("rep", &format!("/deals/{id}")).0, 404);
+    assert!(
+        server
+            .one(
+                "SELECT deleted_at FROM deals WHERE id = ?",
+                &[Param::Int(id)]
+            )
+            .is_string()
+    );
+    assert_eq!(
+        server
+            .send("admin", "DELETE", "/activities/1", Value::Null)
+            .0,
+        405
+    );
+}

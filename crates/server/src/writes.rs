@@ -1,0 +1,530 @@
+//! `POST /api/v1/{table}`, `PATCH /api/v1/{table}/{id}`, `DELETE /api/v1/{table}/{id}`:
+//! changing records, each in one transaction on the single writer.
+//!
+//! A caller changes only what [`embudo_access::Caller::may_change`] allows, only records
+//! they can see, and only so that they can still see them: the record is read back through
+//! the same scope inside the transaction, which is rolled back otherwise. Moving a deal to
+//! another stage closes its current visit in `deal_stage_history` and opens the next;
+//! amount, owner and expected close date changes go to `deal_changes`; a won or lost stage
+//! sets the status and `closed_at`.
+
+use crate::AppState;
+use crate::auth::Authed;
+use crate::error::ApiError;
+use crate::events::Event;
+use crate::extract::ApiJson;
+use crate::records::{Column, Page, has, select};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::NaiveDateTime;
+use embudo_access::{Caller, Entity, Role};
+use embudo_store::{Param, Store};
+use serde_json::{Map, Value};
+
+/// Columns the server sets itself.
+const SERVER_SET: [&str; 5] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "merged_into_id",
+];
+
+/// Deal fields whose changes are kept in `deal_changes`.
+const TRACKED: [&str; 3] = ["amount", "owner_id", "expected_close_date"];
+
+/// A new record from a JSON object of column values.
+pub async fn create(
+    entity: Entity,
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let columns = state.columns[&entity].clone();
+    let now = state.now();
+    let writer = caller.clone();
+    let created = state
+        .db
+        .write(move |store| {
+            store.transaction(true, || insert(store, &writer, entity, &columns, body, now))
+        })
+        .await?;
+    record(&state, &caller, "record_created", entity, &created, now);
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Change the given columns of a record.
+pub async fn update(
+    entity: Entity,
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> Result<Json<Value>, ApiError> {
+    let columns = state.columns[&entity].clone();
+    let now = state.now();
+    let writer = caller.clone();
+    let updated = state
+        .db
+        .write(move |store| {
+            store.transaction(true, || {
+                change(store, &writer, entity, &columns, id, body, now)
+            })
+        })
+        .await?;
+    record(&state, &caller, "record_updated", entity, &updated, now);
+    Ok(Json(updated))
+}
+
+/// Delete a record softly: it keeps its row with `deleted_at` set and leaves every list.
+pub async fn delete(
+    entity: Entity,
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    let columns = state.columns[&entity].clone();
+    if !has(&columns, "deleted_at") {
+        return Err(ApiError {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            code: "not_deletable",
+            message: format!(
+                "{} have no deleted_at in the schema, so they cannot be deleted softly",
+                entity.table()
+            ),
+            field: None,
+        });
+    }
+    let now = state.now();
+    let writer = caller.clone();
+    state
+        .db
+        .write(move |store| {
+            store.transaction(true, || {
+                visible(store, &writer, entity, &columns, id)?;
+                store.execute_with(
+                    &format!(
+                        "UPDATE {} SET deleted_at = ?, updated_at = ? WHERE id = ?",
+                        entity.table()
+                    ),
+                    &[Param::Timestamp(now), Param::Timestamp(now), Param::Int(id)],
+                )?;
+                Ok(())
+            })
+        })
+        .await?;
+    state.events.record(Event {
+        user: caller.user_id,
+        event: "record_updated",
+        entity: Some(entity.table()),
+        entity_id: Some(id),
+        at: now,
+    });
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn record(
+    state: &AppState,
+    caller: &Caller,
+    event: &'static str,
+    entity: Entity,
+    row: &Value,
+    now: NaiveDateTime,
+) {
+    state.events.record(Event {
+        user: caller.user_id,
+        event,
+        entity: Some(entity.table()),
+        entity_id: row["id"].as_i64(),
+        at: now,
+    });
+}
+
+fn insert(
+    store: &Store,
+    caller: &Caller,
+    entity: Entity,
+    columns: &[Column],
+    body: Map<String, Value>,
+    now: NaiveDateTime,
+) -> Result<Value, ApiError> {
+    allowed(caller, entity)?;
+    let mut fields = fields(body, columns)?;
+    let mut set = |name: &str, value: String| {
+        if has(columns, name) && !fields.iter().any(|(c, _)| c.name == name) {
+            let column = columns
+                .iter()
+                .find(|c| c.name == name)
+                .expect("checked")
+                .clone();
+            fields.push((column, Some(value)));
+        }
+    };
+    // A rep's or manager's new record is theirs unless they say otherwise.
+    if matches!(caller.role, Role::Rep | Role::Manager) {
+        set("owner_id", caller.user_id.to_string());
+    }
+    if entity == Entity::Deals {
+        set("currency", "USD".to_owned());
+        deal_defaults(store, &mut fields, columns)?;
+    }
+    for column in columns
+        .iter()
+        .filter(|c| c.required && !SERVER_SET.contains(&c.name.as_str()))
+    {
+        if !fields
+            .iter()
+            .any(|(c, v)| c.name == column.name && v.is_some())
+        {
+            return Err(ApiError::bad_request(&column.name, "required"));
+        }
+    }
+    check_types(store, &fields)?;
+    let id = next_id(store, entity.table())?;
+    let mut names = vec!["id".to_owned()];
+    let mut values = vec!["?".to_owned()];
+    let mut params = vec![Param::Int(id)];
+    for stamp in ["created_at", "updated_at"] {
+        if has(columns, stamp) {
+            names.push(stamp.to_owned());
+            values.push("?".to_owned());
+            params.push(Param::Timestamp(now));
+        }
+    }
+    for (column, value) in &fields {
+        names.push(column.name.clone());
+        values.push(format!("CAST(? AS {})", column.data_type));
+        params.push(value.clone().map_or(Param::Null, Param::Text));
+    }
+    store.execute_with(
+        &format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            entity.table(),
+            names.join(", "),
+            values.join(", ")
+        ),
+        &params,
+    )?;
+    if entity == Entity::Deals {
+        let stage = store
+            .query_with("SELECT stage_id FROM deals WHERE id = ?", &[Param::Int(id)])?
+            .rows[0][0]
+            .as_i64()
+            .unwrap_or_default();
+        enter_stage(store, caller, id, stage, now)?;
+    }
+    visible(store, caller, entity, columns, id)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn change(
+    store: &Store,
+    caller: &Caller,
+    entity: Entity,
+    columns: &[Column],
+    id: i64,
+    body: Map<String, Value>,
+    now: NaiveDateTime,
+) -> Result<Value, ApiError> {
+    allowed(caller, entity)?;
+    let before = visible(store, caller, entity, columns, id)?;
+    let mut fields = fields(body, columns)?;
+    if fields.is_empty() {
+        return Err(ApiError::bad_request(
+            "body",
+            "give at least one column to change",
+        ));
+    }
+    check_types(store, &fields)?;
+    if entity == Entity::Deals {
+        track_deal(store, caller, id, &before, &mut fields, columns, now)?;
+    }
+    let mut sets: Vec<String> = fields
+        .iter()
+        .map(|(c, _)| format!("{} = CAST(? AS {})", c.name, c.data_type))
+        .collect();
+    let mut params: Vec<Param> = fields
+        .iter()
+        .map(|(_, v)| v.clone().map_or(Param::Null, Param::Text))
+        .collect();
+    if has(columns, "updated_at") {
+        sets.push("updated_at = ?".into());
+        params.push(Param::Timestamp(now));
+    }
+    params.push(Param::Int(id));
+    store.execute_with(
+        &format!(
+            "UPDATE {} SET {} WHERE id = ?",
+            entity.table(),
+            sets.join(", ")
+        ),
+        &params,
+    )?;
+    visible(store, caller, entity, columns, id)
+}
+
+fn allowed(caller: &Caller, entity: Entity) -> Result<(), ApiError> {
+    if caller.may_change(entity) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "a {} cannot change {}",
+            caller.role.as_str(),
+            entity.table()
+        )))
+    }
+}
+
+/// The record as the caller sees it, or not found (whether it exists or is out of scope).
+fn visible(
+    store: &Store,
+    caller: &Caller,
+    entity: Entity,
+    columns: &[Column],
+    id: i64,
+) -> Result<Value, ApiError> {
+    select(store, caller, entity, columns, &Page::one(id))?
+        .0
+        .pop()
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no {} with id {id} that you can see",
+                entity.table()
+            ))
+        })
+}
+
+/// The body's columns and values as text (JSON values as their JSON), each checked to be a
+/// column the caller may set.
+fn fields(
+    body: Map<String, Value>,
+    columns: &[Column],
+) -> Result<Vec<(Column, Option<String>)>, ApiError> {
+    body.into_iter()
+        .map(|(name, value)| {
+            let column = columns
+                .iter()
+                .find(|c| c.name == name && !SERVER_SET.contains(&c.name.as_str()))
+                .ok_or_else(|| ApiError::bad_request(&name, "not a column that can be set"))?;
+            let text = match value {
+                Value::Null => None,
+                Value::String(s) => Some(s),
+                other => Some(other.to_string()),
+            };
+            Ok((column.clone(), text))
+        })
+        .collect()
+}
+
+/// Refuse a value its column's type cannot hold, naming the column.
+fn check_types(store: &Store, fields: &[(Column, Option<String>)]) -> Result<(), ApiError> {
+    let given: Vec<&(Column, Option<String>)> =
+        fields.iter().filter(|(_, v)| v.is_some()).collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    let tests: Vec<String> = given
+        .iter()
+        .map(|(c, _)| format!("TRY_CAST(? AS {}) IS NOT NULL", c.data_type))
+        .collect();
+    let params: Vec<Param> = given
+        .iter()
+        .map(|(_, v)| Param::Text(v.clone().unwrap_or_default()))
+        .collect();
+    let row = store
+        .query_with(&format!("SELECT {}", tests.join(", ")), &params)?
+        .rows
+        .remove(0);
+    for ((column, value), ok) in given.iter().zip(row) {
+        if ok.as_bool() != Some(true) {
+            return Err(ApiError::bad_request(
+                &column.name,
+                format!(
+                    "'{}' is not a valid {}",
+                    value.as_deref().unwrap_or_default(),
+                    column.data_type
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A new deal's pipeline (its stage's) and status (its stage's kind).
+fn deal_defaults(
+    store: &Store,
+    fields: &mut Vec<(Column, Option<String>)>,
+    columns: &[Column],
+) -> Result<(), ApiError> {
+    let Some(stage) = fields
+        .iter()
+        .find(|(c, _)| c.name == "stage_id")
+        .and_then(|(_, v)| v.as_deref())
+        .and_then(|v| v.parse::<i64>().ok())
+    else {
+        return Err(ApiError::bad_request("stage_id", "required"));
+    };
+    let (pipeline, kind) = stage_of(store, stage)?;
+    let column = |name: &str| {
+        columns
+            .iter()
+            .find(|c| c.name == name)
+            .expect("a deals column")
+            .clone()
+    };
+    match fields.iter().find(|(c, _)| c.name == "pipeline_id") {
+        Some((_, Some(given))) if given.parse::<i64>().ok() != Some(pipeline) => {
+            return Err(ApiError::bad_request(
+                "stage_id",
+                "the stage is not in the deal's pipeline",
+            ));
+        }
+        Some(_) => {}
+        None => fields.push((column("pipeline_id"), Some(pipeline.to_string()))),
+    }
+    fields.retain(|(c, _)| c.name != "status");
+    fields.push((column("status"), Some(status_of(&kind).to_owned())));
+    Ok(())
+}
+
+/// Moving a deal: history, status and close time; tracked fields into `deal_changes`.
+fn track_deal(
+    store: &Store,
+    caller: &Caller,
+    id: i64,
+    before: &Value,
+    fields: &mut Vec<(Column, Option<String>)>,
+    columns: &[Column],
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let text = |v: &Value| match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    };
+    for (column, value) in fields.iter() {
+        if TRACKED.contains(&column.name.as_str())
+            && !same_value(&before[&column.name], value.as_deref())
+        {
+            let change_id = next_id(store, "deal_changes")?;
+            store.execute_with(
+                "INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at, changed_by)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                &[
+                    Param::Int(change_id),
+                    Param::Int(id),
+                    Param::Text(column.name.clone()),
+                    text(&before[&column.name]).map_or(Param::Null, Param::Text),
+                    value.clone().map_or(Param::Null, Param::Text),
+                    Param::Timestamp(now),
+                    Param::Int(caller.user_id),
+                ],
+            )?;
+        }
+    }
+    let stage = fields
+        .iter()
+        .find(|(c, _)| c.name == "stage_id")
+        .and_then(|(_, v)| v.as_deref())
+        .map(|v| {
+            v.parse::<i64>()
+                .map_err(|_| ApiError::bad_request("stage_id", "not a stage id"))
+        })
+        .transpose()?;
+    let Some(stage) = stage.filter(|s| before["stage_id"].as_i64() != Some(*s)) else {
+        return Ok(());
+    };
+    let (pipeline, kind) = stage_of(store, stage)?;
+    if before["pipeline_id"].as_i64() != Some(pipeline) {
+        return Err(ApiError::bad_request(
+            "stage_id",
+            "the stage is not in the deal's pipeline",
+        ));
+    }
+    store.execute_with(
+        "UPDATE deal_stage_history SET exited_at = ? WHERE deal_id = ? AND exited_at IS NULL",
+        &[Param::Timestamp(now), Param::Int(id)],
+    )?;
+    enter_stage(store, caller, id, stage, now)?;
+    let column = |name: &str| {
+        columns
+            .iter()
+            .find(|c| c.name == name)
+            .expect("a deals column")
+            .clone()
+    };
+    fields.retain(|(c, _)| !["status", "closed_at"].contains(&c.name.as_str()));
+    fields.push((column("status"), Some(status_of(&kind).to_owned())));
+    let closed = (kind != "open").then(|| now.format("%Y-%m-%d %H:%M:%S%.6f").to_string());
+    fields.push((column("closed_at"), closed));
+    Ok(())
+}
+
+/// Whether a stored JSON value and a new text value are the same (numbers compared as
+/// numbers, so `900` and `900.0` are).
+fn same_value(old: &Value, new: Option<&str>) -> bool {
+    match (old, new) {
+        (Value::Null, None) => true,
+        (Value::Number(n), Some(text)) => n.as_f64() == text.parse::<f64>().ok(),
+        (Value::String(s), Some(text)) => s == text,
+        _ => false,
+    }
+}
+
+fn enter_stage(
+    store: &Store,
+    caller: &Caller,
+    deal: i64,
+    stage: i64,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let id = next_id(store, "deal_stage_history")?;
+    store.execute_with(
+        "INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, changed_by) VALUES (?, ?, ?, ?, ?)",
+        &[
+            Param::Int(id),
+            Param::Int(deal),
+            Param::Int(stage),
+            Param::Timestamp(now),
+            Param::Int(caller.user_id),
+        ],
+    )?;
+    Ok(())
+}
+
+/// A stage's pipeline and kind (`open`, `won`, `lost`).
+fn stage_of(store: &Store, stage: i64) -> Result<(i64, String), ApiError> {
+    let found = store.query_with(
+        "SELECT pipeline_id, kind FROM stages WHERE id = ?",
+        &[Param::Int(stage)],
+    )?;
+    let row = found
+        .rows
+        .first()
+        .ok_or_else(|| ApiError::bad_request("stage_id", format!("no stage {stage}")))?;
+    Ok((
+        row[0].as_i64().unwrap_or_default(),
+        row[1].as_str().unwrap_or("open").to_owned(),
+    ))
+}
+
+fn status_of(kind: &str) -> &'static str {
+    match kind {
+        "won" => "won",
+        "lost" => "lost",
+        _ => "open",
+    }
+}
+
+/// The next id of `table`, one of the served or history tables (never a user's text).
+fn next_id(store: &Store, table: &str) -> Result<i64, ApiError> {
+    Ok(store
+        .query_with(
+            &format!("SELECT coalesce(max(id), 0) + 1 FROM {table}"),
+            &[],
+        )?
+        .rows[0][0]
+        .as_i64()
+        .unwrap_or(1))
+}
