@@ -8,6 +8,8 @@
 //! - [`records`]: lists and records of customer data, always through the caller's scope;
 //!   [`writes`]: creating, changing and (softly) deleting them, deals moving stage.
 //! - [`reports`], [`metrics`]: canned reports and metrics over the caller's records.
+//! - [`admin`]: exports (scoped), the data audit, merges and fixes (admins), the forecast
+//!   and a deal's explanation.
 //! - [`cache`]: report and metric answers kept until the data changes or a minute passes.
 //! - [`events`]: `user_events` rows queued and written in batches.
 //! - [`error`]: errors as `{"error":{"code","message","field"}}`; [`extract`]: query strings
@@ -17,6 +19,7 @@
 //! never decide. Every request gets an id (the `x-request-id` header, echoed), a span in
 //! the logs, a time limit, a size limit, and security headers on the answer.
 
+pub mod admin;
 pub mod auth;
 pub mod cache;
 pub mod db;
@@ -102,7 +105,15 @@ pub fn router(state: AppState) -> Router {
         .route("/reports", get(reports::list))
         .route("/reports/{name}", get(reports::get))
         .route("/metrics", get(metrics::list))
-        .route("/metrics/{name}", get(metrics::get));
+        .route("/metrics/{name}", get(metrics::get))
+        .route("/export/{table}", get(admin::export))
+        .route("/audit", get(admin::audit))
+        .route("/audit/duplicates", get(admin::duplicates))
+        .route("/audit/fix", post(admin::fix_check))
+        .route("/merge", post(admin::merge_records))
+        .route("/unmerge", post(admin::unmerge))
+        .route("/forecast", get(reports::forecast))
+        .route("/deals/{id}/explain", get(admin::explain));
     for entity in Entity::ALL {
         api = api
             .route(

@@ -120,6 +120,14 @@ pub struct Page {
 }
 
 impl Page {
+    /// Every record, unpaged (an export).
+    pub fn everything() -> Page {
+        Page {
+            limit: i64::MAX as usize - 1,
+            ..Page::default()
+        }
+    }
+
     /// Just the record with `id`.
     pub fn one(id: i64) -> Page {
         Page {

@@ -53,6 +53,16 @@ pub struct ReportQuery {
     format: Option<String>,
 }
 
+/// `GET /api/v1/forecast`: the forecast report (months ahead, expected revenue and ranges,
+/// the deals with their win probability) over the caller's records.
+pub async fn forecast(
+    state: State<AppState>,
+    caller: Authed,
+    query: ApiQuery<ReportQuery>,
+) -> Result<Response, ApiError> {
+    get(state, caller, Path("forecast".to_owned()), query).await
+}
+
 /// One report in the asked format, over the caller's records.
 pub async fn get(
     State(state): State<AppState>,

@@ -673,3 +673,105 @@ fn a_rep_creates_moves_and_deletes_their_deal_and_nothing_else() {
         405
     );
 }
+
+#[test]
+fn exports_audits_merges_and_forecasts_respect_roles() {
+    let server = start();
+    let (_, _, rep) = server.people["rep"].clone();
+    // A rep's export holds their deals and nothing else.
+    let response = server
+        .agent
+        .get(&format!("{}/export/deals", server.base))
+        .header("Authorization", &format!("Bearer {}", server.tokens["rep"]))
+        .call()
+        .unwrap();
+    let text = {
+        let mut response = response;
+        response.body_mut().read_to_string().unwrap()
+    };
+    let own = server.one(
+        "SELECT count(*) FROM deals WHERE owner_id = ? AND deleted_at IS NULL AND merged_into_id IS NULL",
+        &[Param::Int(rep)],
+    );
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(reader.records().count() as i64, own.as_i64().unwrap());
+    let (status, json) = server.get("rep", "/export/deals?format=json");
+    assert_eq!(
+        (status, json.as_array().map(Vec::len)),
+        (200, own.as_i64().map(|n| n as usize))
+    );
+    assert_eq!(server.get("rep", "/export/users").0, 403);
+    assert_eq!(server.get("viewer", "/export/contacts").0, 403);
+    assert_eq!(server.get("admin", "/export/users?format=json").0, 200);
+    assert_eq!(server.get("admin", "/export/nothing").0, 404);
+
+    // The audit reads everyone's records: admins only.
+    assert_eq!(server.get("rep", "/audit").0, 403);
+    let (status, audit) = server.get("admin", "/audit?entity=contacts");
+    assert_eq!(status, 200, "{audit}");
+    assert!(audit["scores"]["overall"].is_number());
+    assert_eq!(
+        server.get("admin", "/audit/duplicates?entity=contacts").0,
+        200
+    );
+    assert_eq!(server.get("admin", "/audit/duplicates?threshold=3").0, 400);
+    let (status, error) = server.send(
+        "admin",
+        "POST",
+        "/audit/fix",
+        serde_json::json!({ "check": "nope" }),
+    );
+    assert_eq!(
+        (status, error["error"]["field"].as_str()),
+        (400, Some("check"))
+    );
+    let pair = server
+        .check
+        .query_with("SELECT id FROM contacts ORDER BY id LIMIT 2", &[])
+        .unwrap();
+    let ids: Vec<i64> = pair.rows.iter().map(|r| r[0].as_i64().unwrap()).collect();
+    let (status, merged) = server.send(
+        "admin",
+        "POST",
+        "/merge",
+        serde_json::json!({ "entity": "contacts", "ids": ids, "dry_run": true }),
+    );
+    assert_eq!(status, 200, "{merged}");
+    assert_eq!(
+        server
+            .one("SELECT count(*) FROM merge_journal", &[])
+            .as_i64(),
+        Some(0),
+        "a dry run keeps nothing"
+    );
+    assert_eq!(
+        server
+            .send(
+                "rep",
+                "POST",
+                "/merge",
+                serde_json::json!({ "entity": "contacts", "ids": ids })
+            )
+            .0,
+        403
+    );
+
+    // The forecast over the rep's deals; a deal explained only to someone who sees it.
+    assert_eq!(server.get("rep", "/forecast?at=2026-06-30").0, 200);
+    assert_eq!(server.get("agent", "/forecast").0, 403);
+    let open = server.one(
+        "SELECT min(id) FROM deals WHERE owner_id = ? AND status = 'open' AND deleted_at IS NULL",
+        &[Param::Int(rep)],
+    );
+    let (status, explained) = server.get("rep", &format!("/deals/{open}/explain"));
+    assert_eq!(status, 200, "{explained}");
+    assert!(explained["probability"].is_number());
+    let foreign = server.one(
+        "SELECT min(id) FROM deals WHERE owner_id <> ? AND status = 'open'",
+        &[Param::Int(rep)],
+    );
+    assert_eq!(
+        server.get("rep", &format!("/deals/{foreign}/explain")).0,
+        404
+    );
+}
