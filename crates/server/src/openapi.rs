@@ -1,0 +1,329 @@
+//! The API described in OpenAPI 3.1, built from the table of operations below. It is served
+//! at `/api/v1/openapi.json` and committed as `docs/openapi.json`; a test fails when the
+//! committed file is stale, and another that every operation here is routed.
+
+use embudo_access::Entity;
+use serde_json::{Map, Value, json};
+
+/// One operation: method, path (under `/api/v1`), summary, tag, query parameters
+/// (name, description), whether it takes a JSON body, the success status.
+struct Operation {
+    method: &'static str,
+    path: String,
+    summary: String,
+    tag: &'static str,
+    query: Vec<(&'static str, &'static str)>,
+    body: bool,
+    success: &'static str,
+}
+
+fn op(
+    method: &'static str,
+    path: impl Into<String>,
+    tag: &'static str,
+    summary: impl Into<String>,
+) -> Operation {
+    Operation {
+        method,
+        path: path.into(),
+        summary: summary.into(),
+        tag,
+        query: Vec::new(),
+        body: false,
+        success: "200",
+    }
+}
+
+impl Operation {
+    fn query(mut self, params: &[(&'static str, &'static str)]) -> Operation {
+        self.query.extend_from_slice(params);
+        self
+    }
+
+    fn body(mut self, success: &'static str) -> Operation {
+        self.body = true;
+        self.success = success;
+        self
+    }
+
+    fn success(mut self, status: &'static str) -> Operation {
+        self.success = status;
+        self
+    }
+}
+
+const REPORT_PARAMS: [(&str, &str); 12] = [
+    ("from", "Start of the range (YYYY-MM-DD)"),
+    ("to", "End of the range, exclusive"),
+    ("at", "The instant of point-in-time reports"),
+    ("pipeline", "Only this pipeline"),
+    (
+        "owner",
+        "Only this owner (a rep may give only their own name)",
+    ),
+    ("team", "Only this team"),
+    ("source", "Only this lead source"),
+    ("by", "Split by this dimension where the report allows it"),
+    ("grain", "Time grain where the report has periods"),
+    ("months", "Months ahead in the forecast"),
+    ("lang", "en or es"),
+    ("format", "json (default), csv, html or xlsx"),
+];
+
+fn operations() -> Vec<Operation> {
+    let mut all = vec![
+        op(
+            "get",
+            "/health",
+            "system",
+            "The server answers and the store is readable",
+        ),
+        op("get", "/openapi.json", "system", "This document"),
+        op(
+            "post",
+            "/login",
+            "auth",
+            "Log in with e-mail and password: a session cookie and a CSRF token",
+        )
+        .body("200"),
+        op(
+            "post",
+            "/logout",
+            "auth",
+            "End the session (a cookie write: send X-CSRF-Token)",
+        ),
+        op("get", "/me", "auth", "Who is calling"),
+        op(
+            "get",
+            "/reports",
+            "reports",
+            "The reports the caller may open",
+        )
+        .query(&[("lang", "en or es")]),
+        op(
+            "get",
+            "/reports/{name}",
+            "reports",
+            "One canned report over the caller's records",
+        )
+        .query(&REPORT_PARAMS),
+        op(
+            "get",
+            "/forecast",
+            "forecast",
+            "The forecast report over the caller's records",
+        )
+        .query(&REPORT_PARAMS),
+        op(
+            "get",
+            "/deals/{id}/explain",
+            "forecast",
+            "A deal's win probability, its factors and what would raise it",
+        ),
+        op(
+            "get",
+            "/metrics",
+            "metrics",
+            "The metrics the caller may query",
+        ),
+        op(
+            "get",
+            "/metrics/{name}",
+            "metrics",
+            "One metric over a range, by period and dimension",
+        )
+        .query(&[
+            ("from", "Start of the range (required)"),
+            ("to", "End of the range, exclusive (required)"),
+            ("grain", "day, week, month, quarter or year"),
+            ("by", "Dimensions, comma-separated or repeated"),
+            ("filter", "dimension:value, repeatable"),
+            ("compare", "previous_period or previous_year"),
+            ("lang", "en or es"),
+        ]),
+        op(
+            "get",
+            "/export/{table}",
+            "records",
+            "Every row of a table the caller may see, as CSV or JSON",
+        )
+        .query(&[("format", "csv (default) or json")]),
+        op(
+            "get",
+            "/audit",
+            "audit",
+            "Every data-quality check and the scores (admin)",
+        )
+        .query(&[
+            ("entity", "Only this entity's checks"),
+            ("check", "Only this check"),
+        ]),
+        op(
+            "get",
+            "/audit/duplicates",
+            "audit",
+            "Likely duplicates with their field evidence (admin)",
+        )
+        .query(&[
+            ("entity", "contacts, companies or deals"),
+            ("threshold", "Match probability, 0 to 1"),
+        ]),
+        op(
+            "post",
+            "/audit/fix",
+            "audit",
+            "A check's suggested values, applied when apply is true (admin)",
+        )
+        .body("200"),
+        op(
+            "post",
+            "/merge",
+            "audit",
+            "Merge records into one survivor, journaled (admin)",
+        )
+        .body("200"),
+        op("post", "/unmerge", "audit", "Undo a merge exactly (admin)").body("200"),
+    ];
+    for entity in Entity::ALL {
+        let table = entity.table();
+        all.push(
+            op(
+                "get",
+                format!("/{table}"),
+                "records",
+                format!("A page of {table} the caller may see"),
+            )
+            .query(&[
+                ("limit", "Rows per page, 1 to 500 (default 50)"),
+                ("cursor", "next_cursor of the previous page"),
+                ("sort", "A column; -column for descending"),
+                ("{column}", "Any column = value filters the rows"),
+            ]),
+        );
+        all.push(
+            op(
+                "post",
+                format!("/{table}"),
+                "records",
+                format!("Create one of {table}"),
+            )
+            .body("201"),
+        );
+        all.push(op(
+            "get",
+            format!("/{table}/{{id}}"),
+            "records",
+            format!("One of {table}, if the caller may see it"),
+        ));
+        all.push(
+            op(
+                "patch",
+                format!("/{table}/{{id}}"),
+                "records",
+                format!("Change some columns of one of {table}"),
+            )
+            .body("200"),
+        );
+        all.push(
+            op(
+                "delete",
+                format!("/{table}/{{id}}"),
+                "records",
+                format!("Delete one of {table} softly (deleted_at)"),
+            )
+            .success("204"),
+        );
+    }
+    all
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for operation in operations() {
+        let path = paths
+            .entry(operation.path.clone())
+            .or_insert_with(|| json!({}));
+        path[operation.method] = describe(&operation);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Embudo API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "CRM reporting: records, reports, metrics, the data audit and the forecast, each caller seeing what their role allows. Authenticate with `Authorization: Bearer <token>` (embudo token create) or the session cookie from POST /login; a write with the cookie needs the X-CSRF-Token header given at login. Errors are {\"error\":{\"code\",\"message\",\"field\"}}."
+        },
+        "servers": [{ "url": "/api/v1" }],
+        "security": [{ "bearer": [] }, { "session": [] }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
+                "session": { "type": "apiKey", "in": "cookie", "name": "embudo_session" }
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": { "type": "string" },
+                                "message": { "type": "string" },
+                                "field": { "type": "string" }
+                            }
+                        }
+                    }
+                }
+            },
+            "responses": {
+                "Error": {
+                    "description": "The request was refused or failed",
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+                }
+            }
+        }
+    })
+}
+
+fn describe(operation: &Operation) -> Value {
+    let mut parameters: Vec<Value> = path_params(&operation.path)
+        .into_iter()
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    parameters.extend(operation.query.iter().map(|(name, description)| {
+        json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": "string" } })
+    }));
+    let mut described = json!({
+        "summary": operation.summary,
+        "tags": [operation.tag],
+        "parameters": parameters,
+        "responses": {
+            operation.success: { "description": "Done", "content": { "application/json": { "schema": { "type": "object" } } } },
+            "4XX": { "$ref": "#/components/responses/Error" }
+        }
+    });
+    if operation.body {
+        described["requestBody"] = json!({
+            "required": true,
+            "content": { "application/json": { "schema": { "type": "object" } } }
+        });
+    }
+    described
+}
+
+fn path_params(path: &str) -> Vec<&str> {
+    path.split('/')
+        .filter_map(|part| part.strip_prefix('{')?.strip_suffix('}'))
+        .collect()
+}
+
+/// Every (method, path) described, for the test that they are all routed.
+pub fn described() -> Vec<(&'static str, String)> {
+    operations()
+        .into_iter()
+        .map(|o| (o.method, o.path))
+        .collect()
+}
