@@ -115,23 +115,22 @@ pub struct Page {
     id: Option<i64>,
     filters: Vec<(String, String)>,
     sort: Option<(String, bool)>,
-    limit: usize,
+    /// Rows per page; `None`: every row (an export).
+    limit: Option<usize>,
     offset: usize,
 }
 
 impl Page {
     /// Every record, unpaged (an export).
     pub fn everything() -> Page {
-        Page {
-            limit: i64::MAX as usize - 1,
-            ..Page::default()
-        }
+        Page::default()
     }
 
     /// Just the record with `id`.
     pub fn one(id: i64) -> Page {
         Page {
             id: Some(id),
+            limit: Some(1),
             ..Page::default()
         }
     }
@@ -147,19 +146,20 @@ impl Page {
                 })
         };
         let mut page = Page {
-            limit: PAGE,
+            limit: Some(PAGE),
             ..Page::default()
         };
         for (key, value) in query {
             match key.as_str() {
                 "limit" => {
-                    page.limit = value
+                    let rows: usize = value
                         .parse()
                         .ok()
                         .filter(|n| (1..=MAX_PAGE).contains(n))
                         .ok_or_else(|| {
                             ApiError::bad_request("limit", format!("must be 1 to {MAX_PAGE}"))
-                        })?
+                        })?;
+                    page.limit = Some(rows);
                 }
                 "cursor" => {
                     page.offset = value.parse().map_err(|_| {
@@ -225,11 +225,18 @@ pub fn select(
         Some((column, false)) => format!("{column} NULLS LAST, id"),
         None => "id".to_owned(),
     };
-    let limit = page.limit.max(1);
-    params.push(Param::Int(limit as i64 + 1));
-    params.push(Param::Int(page.offset as i64));
+    // One row more than the page shows whether another page follows.
+    let page_clause = match page.limit {
+        Some(limit) => {
+            params.push(Param::Int(limit as i64 + 1));
+            params.push(Param::Int(page.offset as i64));
+            "LIMIT ? OFFSET ?"
+        }
+        None => "",
+    };
+    let limit = page.limit.unwrap_or(usize::MAX);
     let sql = format!(
-        "SELECT * FROM {table} WHERE {conditions} ORDER BY {order} LIMIT ? OFFSET ?",
+        "SELECT * FROM {table} WHERE {conditions} ORDER BY {order} {page_clause}",
         table = entity.table(),
         conditions = if conditions.is_empty() {
             "true".to_owned()
