@@ -285,6 +285,89 @@ pub async fn fix_check(
     Ok(Json(result))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    entity: String,
+    /// The uploaded file's name: its extension says how to read it (csv, xlsx, xls, ods,
+    /// jsonl).
+    filename: String,
+    preset: Option<String>,
+    source_system: Option<String>,
+    sheet: Option<String>,
+    date_format: Option<String>,
+    currency: Option<String>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// `POST /api/v1/import?entity=contacts&filename=contacts.csv[&preset=hubspot…]` with the
+/// file as the body: the same import as `embudo import`, columns guessed from the headers,
+/// in one transaction (admin). Rejected rows come back in the report.
+pub async fn import(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    ApiQuery(query): ApiQuery<ImportQuery>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    admin_only(&caller)?;
+    let name = std::path::Path::new(&query.filename)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| n.contains('.'))
+        .ok_or_else(|| ApiError::bad_request("filename", "a file name with its extension"))?
+        .to_owned();
+    let preset = query
+        .preset
+        .as_deref()
+        .map(embudo_ingest::mapping::Preset::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_request("preset", e.to_string()))?;
+    let now = state.now();
+    let report = state
+        .db
+        .write(move |store| {
+            // The upload becomes a file in a folder of its own, under a name we chose.
+            let folder = tempfile::tempdir().map_err(ApiError::internal)?;
+            let path = folder.path().join(&name);
+            std::fs::write(&path, &body).map_err(ApiError::internal)?;
+            let sheet = embudo_ingest::read::read(&path, query.sheet.as_deref())
+                .map_err(|e| ApiError::bad_request("body", e.to_string()))?;
+            let target = embudo_ingest::target::Target::read(store, &query.entity)
+                .map_err(|e| ApiError::bad_request("entity", e.to_string()))?;
+            let columns = embudo_ingest::mapping::guess(&target, &sheet.headers, preset);
+            let mut file = embudo_ingest::mapping::FileMap::new(&path, &query.entity, columns);
+            file.sheet = query.sheet.clone();
+            file.date_format = query.date_format.clone();
+            let source_system = query
+                .source_system
+                .clone()
+                .or_else(|| preset.map(|p| p.name().to_owned()))
+                .unwrap_or_else(|| "api".to_owned());
+            let mapping = embudo_ingest::mapping::Mapping {
+                source_system: Some(source_system.clone()),
+                ..embudo_ingest::mapping::Mapping::single(file)
+            };
+            let options = embudo_ingest::load::Options {
+                source_system,
+                now,
+                dry_run: query.dry_run,
+                currency: query.currency.clone().unwrap_or_else(|| "USD".to_owned()),
+            };
+            embudo_ingest::load::import_sheets(store, &mapping, vec![sheet], &options, &mut |_| {
+                Ok(())
+            })
+            .map_err(|e| match e {
+                embudo_ingest::IngestError::Store(e) => ApiError::internal(e),
+                other => ApiError::bad_request("body", other.to_string()),
+            })
+        })
+        .await?;
+    Ok(Json(
+        serde_json::to_value(report).map_err(ApiError::internal)?,
+    ))
+}
+
 /// `GET /api/v1/deals/{id}/explain`: a deal's win probability, factors and what would
 /// raise it — for a deal the caller can see.
 pub async fn explain(

@@ -7,7 +7,8 @@
 //!   logins rate-limited.
 //! - [`records`]: lists and records of customer data, always through the caller's scope;
 //!   [`writes`]: creating, changing and (softly) deleting them, deals moving stage.
-//! - [`reports`], [`metrics`]: canned reports and metrics over the caller's records.
+//! - [`reports`], [`metrics`], [`query`]: canned reports, metrics and custom reports (saved
+//!   or not) over the caller's records.
 //! - [`admin`]: exports (scoped), the data audit, merges and fixes (admins), the forecast
 //!   and a deal's explanation.
 //! - [`cache`]: report and metric answers kept until the data changes or a minute passes.
@@ -29,6 +30,7 @@ pub mod events;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod query;
 pub mod records;
 pub mod reports;
 pub mod writes;
@@ -112,6 +114,10 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/{name}", get(reports::get))
         .route("/metrics", get(metrics::list))
         .route("/metrics/{name}", get(metrics::get))
+        .route("/query", post(query::run))
+        .route("/saved-reports", get(query::saved))
+        .route("/saved-reports/{name}", get(query::run_saved))
+        .route("/import", post(admin::import))
         .route("/export/{table}", get(admin::export))
         .route("/audit", get(admin::audit))
         .route("/audit/duplicates", get(admin::duplicates))

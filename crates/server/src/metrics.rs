@@ -35,7 +35,8 @@ pub async fn list(Authed(caller): Authed) -> Json<Value> {
     Json(json!({ "metrics": metrics }))
 }
 
-fn over(caller: &Caller, metric: &embudo_metrics::catalog::Metric) -> Over {
+/// Whose records `metric` is computed over for `caller`.
+pub fn over(caller: &Caller, metric: &embudo_metrics::catalog::Metric) -> Over {
     let group = serde_json::to_value(metric.group)
         .ok()
         .and_then(|g| g.as_str().map(str::to_owned))

@@ -806,3 +806,75 @@ fn every_described_operation_is_routed_and_bad_input_never_gets_a_500() {
         assert!(status < 500, "{method} {path}: {status} {body}");
     }
 }
+
+#[test]
+fn imports_and_custom_reports_over_the_api() {
+    let server = start();
+    let upload = |role: &str, query: &str, body: &str| {
+        let response = server
+            .agent
+            .post(&format!("{}/import?{query}", server.base))
+            .header("Authorization", &format!("Bearer {}", server.tokens[role]))
+            .header("content-type", "text/csv")
+            .send(body)
+            .unwrap();
+        read(response)
+    };
+    let csv =
+        "First Name,Last Name,Email\nAna,Api,ana.api@example.com\nBo,Api,bo.api@example.com\n";
+    let (status, report) = upload(
+        "admin",
+        "entity=contacts&filename=new.csv&preset=hubspot",
+        csv,
+    );
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["files"][0]["inserted"], 2);
+    assert_eq!(
+        server
+            .one(
+                "SELECT count(*) FROM contacts WHERE email LIKE '%.api@example.com'",
+                &[]
+            )
+            .as_i64(),
+        Some(2)
+    );
+    assert_eq!(
+        upload("rep", "entity=contacts&filename=new.csv", csv).0,
+        403
+    );
+    assert_eq!(
+        upload("admin", "entity=contacts&filename=noextension", csv).1["error"]["field"],
+        "filename"
+    );
+    assert_eq!(
+        upload("admin", "entity=nothing&filename=a.csv", csv).1["error"]["field"],
+        "entity"
+    );
+
+    // A custom report as a rep is the admin's filtered to the rep; saved and run again.
+    let (_, rep_name, _) = &server.people["rep"];
+    let spec = serde_json::json!({
+        "metrics": ["close_rate", "deals_won"],
+        "from": "2025-07-01",
+        "to": "2026-07-01",
+        "grain": "quarter",
+        "save": "rep quarter"
+    });
+    let (status, mine) = server.send("rep", "POST", "/query", spec.clone());
+    assert_eq!(status, 200, "{mine}");
+    let mut theirs = spec.clone();
+    theirs["filters"] = serde_json::json!({ "owner": rep_name });
+    theirs.as_object_mut().unwrap().remove("save");
+    let (_, theirs) = server.send("admin", "POST", "/query", theirs);
+    assert_eq!(mine["rows"], theirs["rows"]);
+    let (status, listed) = server.get("rep", "/saved-reports");
+    assert_eq!(status, 200);
+    assert!(listed.to_string().contains("rep quarter"));
+    let (status, again) = server.get("rep", "/saved-reports/rep%20quarter");
+    assert_eq!(status, 200);
+    assert_eq!(again["rows"], mine["rows"]);
+    assert_eq!(server.get("rep", "/saved-reports/nope").0, 404);
+    let mut campaigns = spec;
+    campaigns["metrics"] = serde_json::json!(["campaign_roi"]);
+    assert_eq!(server.send("rep", "POST", "/query", campaigns).0, 403);
+}

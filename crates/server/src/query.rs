@@ -1,0 +1,117 @@
+//! `POST /api/v1/query` and saved reports: several metrics over one range, one column per
+//! metric, over the records the caller may see.
+
+use crate::AppState;
+use crate::auth::Authed;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::metrics::over;
+use crate::reports::narrow;
+use axum::Json;
+use axum::extract::{Path, State};
+use embudo_access::Caller;
+use embudo_access::scope::Over;
+use embudo_metrics::DuckDb;
+use embudo_metrics::custom::{self, ReportSpec};
+use embudo_store::Store;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Deserialize)]
+pub struct QueryBody {
+    #[serde(flatten)]
+    spec: ReportSpec,
+    lang: Option<String>,
+    /// Save the spec under this name as well.
+    save: Option<String>,
+}
+
+/// `POST /api/v1/query`: run a custom report spec (`metrics`, `from`, `to`, `grain`, `by`,
+/// `filters`, `compare`), optionally saving it.
+pub async fn run(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(body): ApiJson<QueryBody>,
+) -> Result<Json<Value>, ApiError> {
+    let calendar = state.calendar;
+    let lang = body.lang.unwrap_or_else(|| "en".into());
+    if let Some(name) = &body.save {
+        let (name, spec) = (name.clone(), body.spec.clone());
+        state
+            .db
+            .write(move |store| Ok(custom::save(store, &name, &spec)?))
+            .await?;
+    }
+    let mut spec = body.spec;
+    let table = state
+        .db
+        .read(move |store| {
+            restrict(store, &caller, &mut spec)?;
+            Ok(custom::run(store, &DuckDb, &calendar, &spec, &lang)?)
+        })
+        .await?;
+    Ok(Json(
+        serde_json::to_value(table).map_err(ApiError::internal)?,
+    ))
+}
+
+/// `GET /api/v1/saved-reports`: the saved specs.
+pub async fn saved(
+    State(state): State<AppState>,
+    Authed(_caller): Authed,
+) -> Result<Json<Value>, ApiError> {
+    let table = state.db.read(|store| Ok(custom::list(store)?)).await?;
+    Ok(Json(
+        serde_json::to_value(table).map_err(ApiError::internal)?,
+    ))
+}
+
+/// `GET /api/v1/saved-reports/{name}`: run a saved spec over the caller's records.
+pub async fn run_saved(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let calendar = state.calendar;
+    let table = state
+        .db
+        .read(move |store| {
+            let mut spec =
+                custom::load(store, &name).map_err(|e| ApiError::not_found(e.to_string()))?;
+            restrict(store, &caller, &mut spec)?;
+            Ok(custom::run(store, &DuckDb, &calendar, &spec, "en")?)
+        })
+        .await?;
+    Ok(Json(
+        serde_json::to_value(table).map_err(ApiError::internal)?,
+    ))
+}
+
+/// Every metric of `spec` must be one the caller may query, over the same records: the
+/// filter that keeps them to those records is added (another value is refused).
+fn restrict(store: &Store, caller: &Caller, spec: &mut ReportSpec) -> Result<(), ApiError> {
+    let mut scopes = Vec::new();
+    for name in &spec.metrics {
+        let metric = embudo_metrics::catalog::find(name)
+            .ok_or_else(|| ApiError::bad_request("metrics", format!("no metric '{name}'")))?;
+        scopes.push(over(caller, metric));
+    }
+    for scope in scopes {
+        let (dimension, own) = match scope {
+            Over::All => continue,
+            Over::Denied => {
+                return Err(ApiError::forbidden(format!(
+                    "a {} cannot query every metric of this report",
+                    caller.role.as_str()
+                )));
+            }
+            Over::Owner(own) => ("owner", own),
+            Over::Team(own) => ("team", own),
+        };
+        let mut asked = spec.filters.remove(dimension);
+        narrow(store, dimension, &mut asked, own)?;
+        spec.filters
+            .extend(asked.map(|value| (dimension.to_owned(), value)));
+    }
+    Ok(())
+}
