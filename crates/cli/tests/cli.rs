@@ -1057,3 +1057,126 @@ fn a_deal_is_explained_only_while_open() {
     );
     assert!(stderr.contains("is not open"), "{stderr}");
 }
+
+#[test]
+fn a_served_store_answers_over_http_and_refuses_other_writers_until_stopped() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let sandbox = Sandbox::new();
+    sandbox.generate_small();
+    let mut add = Command::new(env!("CARGO_BIN_EXE_embudo"))
+        .args([
+            "user",
+            "add",
+            "Ana Admin",
+            "--email",
+            "ana@example.com",
+            "--role",
+            "admin",
+        ])
+        .current_dir(sandbox.dir.path())
+        .env_remove("EMBUDO_DB")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    assert!(add.wait_with_output().unwrap().status.success());
+    // No password on standard input (and not a terminal): refused, nothing added.
+    let error = sandbox.fails(
+        &[
+            "user",
+            "add",
+            "Bo",
+            "--email",
+            "bo@example.com",
+            "--role",
+            "rep",
+        ],
+        1,
+    );
+    assert!(error.contains("at least 10 characters"), "{error}");
+    let error = sandbox.fails(
+        &[
+            "user",
+            "add",
+            "Bo",
+            "--email",
+            "bo@example.com",
+            "--role",
+            "boss",
+        ],
+        1,
+    );
+    assert!(error.contains("not a role"), "{error}");
+    let token = sandbox.ok(&["token", "create", "--user", "ana@example.com", "--quiet"]);
+    let token = token.trim().to_owned();
+    assert!(token.starts_with("embudo_"), "{token}");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = Command::new(env!("CARGO_BIN_EXE_embudo"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .current_dir(sandbox.dir.path())
+        .env_remove("EMBUDO_DB")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("http://127.0.0.1:{port}/api/v1/deals?limit=1");
+    let started = std::time::Instant::now();
+    let response = loop {
+        match agent
+            .get(&url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+        {
+            Ok(response) => break response,
+            Err(_) if started.elapsed().as_secs() < 20 => {
+                std::thread::sleep(std::time::Duration::from_millis(100))
+            }
+            Err(e) => panic!("the server did not answer: {e}"),
+        }
+    };
+    assert_eq!(response.status().as_u16(), 200);
+    // While it runs, another embudo on the same store says what to do.
+    let error = sandbox.fails(&["user", "disable", "ana@example.com"], 1);
+    assert!(error.contains("embudo serve"), "{error}");
+    // SIGTERM: it stops cleanly.
+    let stopped = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let output = server.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains("serving the API") && log.contains("stopped"),
+        "{log}"
+    );
+    sandbox.ok(&["user", "disable", "ana@example.com", "--quiet"]);
+    let users = sandbox.json(&["user", "list"]);
+    let ana = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "ana@example.com")
+        .unwrap();
+    assert_eq!(
+        (ana["active"].as_bool(), ana["tokens"].as_i64()),
+        (Some(false), Some(0))
+    );
+}
