@@ -104,8 +104,15 @@ pub enum Over {
 }
 
 /// Reports that honour an owner and a team filter in every section: the ones a manager or a
-/// rep may see. (The others mix in company-wide figures.)
-pub const SCOPED_REPORTS: [&str; 4] = ["pipeline", "forecast", "activity", "lost_deals"];
+/// rep may see. (The others mix in company-wide figures, or have not been shown not to.)
+pub const SCOPED_REPORTS: [&str; 6] = [
+    "pipeline",
+    "sales_cycle",
+    "sales_performance",
+    "forecast",
+    "lost_deals",
+    "activity",
+];
 
 const OWNED_BY_TEAM: &str = "owner_id IN (SELECT id FROM users WHERE team_id = ?)";
 const OWNED_BY: &str = "owner_id = ?";

@@ -5,8 +5,8 @@
 //! they can see, and only so that they can still see them: the record is read back through
 //! the same scope inside the transaction, which is rolled back otherwise. Moving a deal to
 //! another stage closes its current visit in `deal_stage_history` and opens the next;
-//! amount, owner and expected close date changes go to `deal_changes`; a won or lost stage
-//! sets the status and `closed_at`.
+//! stage, amount, owner and expected close date changes go to `deal_changes`; a won or lost
+//! stage sets the status and `closed_at`.
 
 use crate::AppState;
 use crate::auth::Authed;
@@ -32,7 +32,7 @@ const SERVER_SET: [&str; 5] = [
 ];
 
 /// Deal fields whose changes are kept in `deal_changes`.
-const TRACKED: [&str; 3] = ["amount", "owner_id", "expected_close_date"];
+const TRACKED: [&str; 4] = ["stage_id", "amount", "owner_id", "expected_close_date"];
 
 /// A new record from a JSON object of column values.
 pub async fn create(

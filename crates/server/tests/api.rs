@@ -284,11 +284,16 @@ fn reports_and_metrics_cover_only_the_callers_records() {
     let server = start();
     let (_, rep_name, _) = &server.people["rep"];
     let at = "at=2026-06-30T12:00:00Z";
-    let (status, mine) = server.get("rep", &format!("/reports/pipeline?{at}"));
-    assert_eq!(status, 200, "{mine}");
     let owner = rep_name.replace(' ', "%20");
-    let (_, theirs) = server.get("admin", &format!("/reports/pipeline?{at}&owner={owner}"));
-    assert_eq!(mine["sections"], theirs["sections"]);
+    // Every report a rep may open is the admin's with the rep as owner filter.
+    for report in embudo_access::scope::SCOPED_REPORTS {
+        let range = format!("{at}&from=2025-07-01&to=2026-07-01");
+        let (status, mine) = server.get("rep", &format!("/reports/{report}?{range}"));
+        assert_eq!(status, 200, "{report}: {mine}");
+        let (_, theirs) = server.get("admin", &format!("/reports/{report}?{range}&owner={owner}"));
+        assert_eq!(mine["sections"], theirs["sections"], "{report}");
+    }
+    let (_, mine) = server.get("rep", &format!("/reports/pipeline?{at}"));
     let (_, everyone) = server.get("admin", &format!("/reports/pipeline?{at}"));
     assert_ne!(mine["sections"], everyone["sections"]);
     // Asking for someone else's records, or a report mixing in everyone's, is refused.
@@ -591,6 +596,11 @@ fn a_rep_creates_moves_and_deletes_their_deal_and_nothing_else() {
         .unwrap();
     assert_eq!(change.rows.len(), 1);
     assert_eq!(change.rows[0][1], "1200.50");
+    let stage_change = server.one(
+        "SELECT new_value FROM deal_changes WHERE deal_id = ? AND field = 'stage_id'",
+        &[Param::Int(id)],
+    );
+    assert_eq!(stage_change, won.to_string());
     assert_eq!(change.rows[0][2].as_i64(), Some(rep));
 
     // Handing it to someone else would take it out of the rep's sight: refused, unchanged.
