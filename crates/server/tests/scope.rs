@@ -1,6 +1,7 @@
 //! Property: whatever the role and team of a new user, and whichever records they own, no
 //! list or export returns a row outside their scope — checked against plain SQL written
-//! here from the role table of the issue, not from the scope module.
+//! here from the role table of the issue, not from the scope module — and their reports,
+//! metrics and audit are what an admin sees filtered to their records, or refused.
 
 use chrono::NaiveDate;
 use embudo_access::{Role, users};
@@ -15,6 +16,8 @@ struct Served {
     check: Store,
     agent: Agent,
     teams: Vec<i64>,
+    /// An admin's token: what everyone would see, filtered by hand for comparison.
+    admin: String,
 }
 
 /// One server for every case, left running until the test process ends.
@@ -34,6 +37,15 @@ fn serve() -> Served {
         };
         embudo_synth::fill(&mut store, &params).unwrap();
         let check = store.try_clone().unwrap();
+        let now = chrono::Utc::now().naive_utc();
+        let admin = users::NewUser {
+            name: "Property Admin".into(),
+            email: "property-admin@example.com".into(),
+            role: Role::Admin,
+            team: None,
+        };
+        users::add(&check, &admin, "a long admin password", now).unwrap();
+        let admin = users::create_token(&check, &admin.email, "property", now).unwrap();
         let teams = check
             .query_with("SELECT id FROM teams ORDER BY id", &[])
             .unwrap()
@@ -62,6 +74,7 @@ fn serve() -> Served {
                 .build()
                 .into(),
             teams,
+            admin,
         }
     }
 }
@@ -167,6 +180,19 @@ fn listed(served: &Served, token: &str, table: &str) -> (u16, BTreeSet<i64>) {
     }
 }
 
+/// GET `path` with `token`: status and JSON body.
+fn get(served: &Served, token: &str, path: &str) -> (u16, Value) {
+    let mut response = served
+        .agent
+        .get(&format!("{}{path}", served.base))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
 fn exported(served: &Served, token: &str, table: &str) -> (u16, BTreeSet<i64>) {
     let mut response = served
         .agent
@@ -261,5 +287,55 @@ fn one_case(
             prop_assert_eq!(&got, ids, "{:?} exporting {}", role, table);
         }
     }
+
+    // A report and a metric: what the admin sees filtered to the caller's records, by hand.
+    let filter = match (role, &user.team) {
+        (Role::Manager, Some(team)) => Some(("team", team.clone())),
+        (Role::Manager | Role::Rep, _) => Some(("owner", user.name.clone())),
+        _ => None,
+    };
+    let encode = |text: &str| text.replace(' ', "%20");
+    let report = "/reports/pipeline?at=2026-06-30T12:00:00Z";
+    let metric = "/metrics/close_rate?from=2025-07-01&to=2026-07-01&grain=quarter";
+    let (status, mine) = get(served, &token, report);
+    let (metric_status, my_metric) = get(served, &token, metric);
+    match (role, &filter) {
+        (Role::Agent, _) => {
+            prop_assert_eq!(status, 403);
+            prop_assert_eq!(metric_status, 403);
+        }
+        (_, Some((dimension, value))) => {
+            let (_, theirs) = get(
+                served,
+                &served.admin,
+                &format!("{report}&{dimension}={}", encode(value)),
+            );
+            prop_assert_eq!(
+                &mine["sections"],
+                &theirs["sections"],
+                "{:?} pipeline",
+                role
+            );
+            let (_, theirs) = get(
+                served,
+                &served.admin,
+                &format!("{metric}&filter={dimension}:{}", encode(value)),
+            );
+            prop_assert_eq!(&my_metric["rows"], &theirs["rows"], "{:?} close_rate", role);
+        }
+        (_, None) => {
+            let (_, everyone) = get(served, &served.admin, report);
+            prop_assert_eq!(&mine["sections"], &everyone["sections"]);
+        }
+    }
+    // The audit reads everyone's records: an admin's only.
+    let (status, _) = get(served, &token, "/audit?check=contacts.email.invalid");
+    prop_assert_eq!(
+        status == 200,
+        role == Role::Admin,
+        "{:?} audit {}",
+        role,
+        status
+    );
     Ok(())
 }
