@@ -297,13 +297,16 @@ pub struct ImportQuery {
     sheet: Option<String>,
     date_format: Option<String>,
     currency: Option<String>,
+    /// A JSON object of canonical column = file header, over the guess from the headers.
+    columns: Option<String>,
     #[serde(default)]
     dry_run: bool,
 }
 
 /// `POST /api/v1/import?entity=contacts&filename=contacts.csv[&preset=hubspot…]` with the
-/// file as the body: the same import as `embudo import`, columns guessed from the headers,
-/// in one transaction (admin). Rejected rows come back in the report.
+/// file as the body: the same import as `embudo import`, columns guessed from the headers
+/// unless `columns` maps them, in one transaction (admin). Rejected rows come back in the
+/// report.
 pub async fn import(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -323,6 +326,12 @@ pub async fn import(
         .map(embudo_ingest::mapping::Preset::parse)
         .transpose()
         .map_err(|e| ApiError::bad_request("preset", e.to_string()))?;
+    let given: std::collections::BTreeMap<String, String> = match &query.columns {
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            ApiError::bad_request("columns", format!("a JSON object of column: header ({e})"))
+        })?,
+        None => Default::default(),
+    };
     let now = state.now();
     let report = state
         .db
@@ -335,7 +344,22 @@ pub async fn import(
                 .map_err(|e| ApiError::bad_request("body", e.to_string()))?;
             let target = embudo_ingest::target::Target::read(store, &query.entity)
                 .map_err(|e| ApiError::bad_request("entity", e.to_string()))?;
-            let columns = embudo_ingest::mapping::guess(&target, &sheet.headers, preset);
+            let mut columns = embudo_ingest::mapping::guess(&target, &sheet.headers, preset);
+            for (column, header) in given {
+                if target.column(&column).is_none() && target.reference(&column).is_none() {
+                    return Err(ApiError::bad_request(
+                        "columns",
+                        format!("'{column}' is not a column of {}", query.entity),
+                    ));
+                }
+                if !sheet.headers.contains(&header) {
+                    return Err(ApiError::bad_request(
+                        "columns",
+                        format!("the file has no header '{header}'"),
+                    ));
+                }
+                columns.insert(column, header);
+            }
             let mut file = embudo_ingest::mapping::FileMap::new(&path, &query.entity, columns);
             file.sheet = query.sheet.clone();
             file.date_format = query.date_format.clone();
