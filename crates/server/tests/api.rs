@@ -1,12 +1,14 @@
 //! The API over a real socket: a generated small business, a user of each role, and the
 //! server listening on a free port; expected rows come from plain SQL on the same store.
 
-use chrono::NaiveDate;
+mod support;
+
 use embudo_access::{secret, users};
 use embudo_store::{Param, Store};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Instant;
+use support::Running;
 use ureq::Agent;
 
 const PASSWORD: &str = "a long test password";
@@ -14,26 +16,15 @@ const PASSWORD: &str = "a long test password";
 struct Server {
     base: String,
     agent: Agent,
+
     /// Bearer tokens by role.
     tokens: std::collections::HashMap<&'static str, String>,
     /// E-mails, names and ids by role.
     people: std::collections::HashMap<&'static str, (String, String, i64)>,
     /// A second connection to the served store, for the expected figures.
     check: Store,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _running: Running,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }
 
 /// The first active user of each role (a rep and a manager of the same team, the first
@@ -46,19 +37,7 @@ SELECT role, email, name, id FROM (
  WHERE n = 1";
 
 fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("served.duckdb")).unwrap();
-    let params = embudo_synth::Params {
-        scale: embudo_synth::Scale::Small,
-        seed: 5,
-        now: NaiveDate::from_ymd_opt(2026, 6, 30)
-            .unwrap()
-            .and_hms_opt(12, 0, 0)
-            .unwrap(),
-        defect_rate: 0.0,
-        signal: true,
-    };
-    embudo_synth::fill(&mut store, &params).unwrap();
+    let (dir, store) = support::business(5, 0.0);
     let now = chrono::Utc::now().naive_utc();
     let mut tokens = std::collections::HashMap::new();
     let mut people = std::collections::HashMap::new();
@@ -87,34 +66,14 @@ fn start() -> Server {
     }
     assert_eq!(tokens.len(), 5, "a user of every role");
     let check = store.try_clone().unwrap();
-    let state =
-        embudo_server::AppState::new(store, embudo_metrics::Calendar::default(), false).unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (ready, address) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            ready.send(listener.local_addr().unwrap()).unwrap();
-            embudo_server::serve(listener, state, async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        });
-    });
-    let address = address.recv().unwrap();
+    let running = Running::start(store);
     Server {
-        base: format!("http://{address}/api/v1"),
-        agent: Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into(),
+        base: running.base.clone(),
+        agent: support::agent(),
         tokens,
         people,
         check,
-        stop: Some(stop),
-        thread: Some(thread),
+        _running: running,
         _dir: dir,
     }
 }

@@ -3,7 +3,8 @@
 //! here from the role table of the issue, not from the scope module — and their reports,
 //! metrics and audit are what an admin sees filtered to their records, or refused.
 
-use chrono::NaiveDate;
+mod support;
+
 use embudo_access::{Role, users};
 use embudo_store::{Param, Store};
 use proptest::prelude::*;
@@ -13,69 +14,44 @@ use ureq::Agent;
 
 struct Served {
     base: String,
+    _running: support::Running,
     check: Store,
     agent: Agent,
     teams: Vec<i64>,
     /// An admin's token: what everyone would see, filtered by hand for comparison.
     admin: String,
+    _dir: tempfile::TempDir,
 }
 
-/// One server for every case, left running until the test process ends.
+/// One server for every case.
 fn serve() -> Served {
-    {
-        let dir = Box::leak(Box::new(tempfile::tempdir().unwrap()));
-        let mut store = Store::open(dir.path().join("scope.duckdb")).unwrap();
-        let params = embudo_synth::Params {
-            scale: embudo_synth::Scale::Small,
-            seed: 21,
-            now: NaiveDate::from_ymd_opt(2026, 6, 30)
-                .unwrap()
-                .and_hms_opt(12, 0, 0)
-                .unwrap(),
-            defect_rate: 0.05,
-            signal: true,
-        };
-        embudo_synth::fill(&mut store, &params).unwrap();
-        let check = store.try_clone().unwrap();
-        let now = chrono::Utc::now().naive_utc();
-        let admin = users::NewUser {
-            name: "Property Admin".into(),
-            email: "property-admin@example.com".into(),
-            role: Role::Admin,
-            team: None,
-        };
-        users::add(&check, &admin, "a long admin password", now).unwrap();
-        let admin = users::create_token(&check, &admin.email, "property", now).unwrap();
-        let teams = check
-            .query_with("SELECT id FROM teams ORDER BY id", &[])
-            .unwrap()
-            .rows
-            .iter()
-            .map(|r| r[0].as_i64().unwrap())
-            .collect();
-        let state = embudo_server::AppState::new(store, embudo_metrics::Calendar::default(), false)
-            .unwrap();
-        let (ready, address) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Runtime::new().unwrap();
-            runtime.block_on(async {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                ready.send(listener.local_addr().unwrap()).unwrap();
-                embudo_server::serve(listener, state, std::future::pending())
-                    .await
-                    .unwrap();
-            });
-        });
-        Served {
-            base: format!("http://{}/api/v1", address.recv().unwrap()),
-            check,
-            agent: Agent::config_builder()
-                .http_status_as_error(false)
-                .build()
-                .into(),
-            teams,
-            admin,
-        }
+    let (dir, store) = support::business(21, 0.05);
+    let check = store.try_clone().unwrap();
+    let now = chrono::Utc::now().naive_utc();
+    let admin = users::NewUser {
+        name: "Property Admin".into(),
+        email: "property-admin@example.com".into(),
+        role: Role::Admin,
+        team: None,
+    };
+    users::add(&check, &admin, "a long admin password", now).unwrap();
+    let admin = users::create_token(&check, &admin.email, "property", now).unwrap();
+    let teams = check
+        .query_with("SELECT id FROM teams ORDER BY id", &[])
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r[0].as_i64().unwrap())
+        .collect();
+    let running = support::Running::start(store);
+    Served {
+        base: running.base.clone(),
+        _running: running,
+        check,
+        agent: support::agent(),
+        teams,
+        admin,
+        _dir: dir,
     }
 }
 
