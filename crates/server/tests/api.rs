@@ -847,3 +847,77 @@ fn imports_and_custom_reports_over_the_api() {
     campaigns["metrics"] = serde_json::json!(["campaign_roi"]);
     assert_eq!(server.send("rep", "POST", "/query", campaigns).0, 403);
 }
+
+#[test]
+fn a_merge_is_undone_and_a_fix_previewed_over_the_api() {
+    let server = start();
+    let pair = server
+        .check
+        .query_with(
+            "SELECT id FROM contacts WHERE deleted_at IS NULL AND merged_into_id IS NULL ORDER BY id LIMIT 2",
+            &[],
+        )
+        .unwrap();
+    let ids: Vec<i64> = pair.rows.iter().map(|r| r[0].as_i64().unwrap()).collect();
+    let (status, merged) = server.send(
+        "admin",
+        "POST",
+        "/merge",
+        serde_json::json!({ "entity": "contacts", "ids": ids, "survivor": ids[0] }),
+    );
+    assert_eq!(status, 200, "{merged}");
+    let gone = server.one(
+        "SELECT merged_into_id FROM contacts WHERE id = ?",
+        &[Param::Int(ids[1])],
+    );
+    assert_eq!(gone.as_i64(), Some(ids[0]));
+    let journal = server.one("SELECT max(id) FROM merge_journal", &[]);
+    let (status, undone) = server.send(
+        "admin",
+        "POST",
+        "/unmerge",
+        serde_json::json!({ "journal_id": journal }),
+    );
+    assert_eq!(status, 200, "{undone}");
+    assert_eq!(undone["restored_id"].as_i64(), Some(ids[1]));
+    assert!(
+        server
+            .one(
+                "SELECT merged_into_id FROM contacts WHERE id = ?",
+                &[Param::Int(ids[1])]
+            )
+            .is_null()
+    );
+    // A second undo of the same merge is refused, not a 500.
+    let (status, _) = server.send(
+        "admin",
+        "POST",
+        "/unmerge",
+        serde_json::json!({ "journal_id": journal }),
+    );
+    assert_eq!(status, 400);
+    // A fix previewed changes nothing.
+    let before = server.one("SELECT count(*) FROM fix_journal", &[]);
+    let (status, preview) = server.send(
+        "admin",
+        "POST",
+        "/audit/fix",
+        serde_json::json!({ "check": "contacts.country.label" }),
+    );
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["applied"], false);
+    assert_eq!(server.one("SELECT count(*) FROM fix_journal", &[]), before);
+    // A manager sets a goal for their team; a rep may not.
+    let team = server.one(
+        "SELECT team_id FROM users WHERE id = ?",
+        &[Param::Int(server.people["manager"].2)],
+    );
+    let goal = serde_json::json!({
+        "name": "Team revenue", "metric": "revenue", "target": 100000,
+        "period_start": "2026-07-01", "period_end": "2026-10-01",
+        "scope": "team", "scope_id": team, "direction": "at_least"
+    });
+    let (status, created) = server.send("manager", "POST", "/goals", goal.clone());
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(server.send("rep", "POST", "/goals", goal).0, 403);
+}
