@@ -66,6 +66,24 @@ pub fn score(findings: &[Finding]) -> Scores {
     }
 }
 
+/// The overall score of the latest `runs` recorded runs, newest first: (when, score), each
+/// the mean over entities of the mean over their dimensions, as [`score`] computes it.
+pub fn history(store: &Store, runs: usize) -> Result<Vec<(String, f64)>, AuditError> {
+    let rows = store.query_with(
+        "WITH entities AS (
+             SELECT run_id, ran_at, entity, round(avg(score), 1) AS score
+               FROM audit_runs GROUP BY ALL)
+         SELECT CAST(ran_at AS VARCHAR), round(avg(score), 1) FROM entities
+          GROUP BY run_id, ran_at ORDER BY run_id DESC LIMIT ?",
+        &[Param::Int(runs as i64)],
+    )?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|r| Some((r[0].as_str()?.to_owned(), r[1].as_f64()?)))
+        .collect())
+}
+
 fn round(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }

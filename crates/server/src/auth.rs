@@ -107,12 +107,7 @@ pub async fn login(
         state.limiter.fail(&keys);
         return Err(ApiError::unauthorized("wrong e-mail or password"));
     };
-    let cookie = format!(
-        "{COOKIE_NAME}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
-        session.id,
-        session::SESSION_HOURS * 3600,
-        if state.secure_cookies { "; Secure" } else { "" }
-    );
+    let cookie = session_cookie(&session, state.secure_cookies);
     let mut response = Json(json!({ "user": caller, "csrf_token": session.csrf })).into_response();
     response.headers_mut().insert(
         SET_COOKIE,
@@ -134,12 +129,24 @@ pub async fn logout(
             .await?;
     }
     let mut response = Json(json!({ "logged_out": true })).into_response();
-    response.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_static("embudo_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
-    );
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, HeaderValue::from_static(CLEARED_COOKIE));
     Ok(response)
 }
+
+/// The `Set-Cookie` value of a new session.
+pub fn session_cookie(session: &session::Session, secure: bool) -> String {
+    format!(
+        "{COOKIE_NAME}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        session.id,
+        session::SESSION_HOURS * 3600,
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The `Set-Cookie` value that ends a session in the browser.
+pub const CLEARED_COOKIE: &str = "embudo_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
 
 /// `GET /api/v1/me`: who is calling.
 pub async fn me(Authed(caller): Authed) -> Json<Caller> {
@@ -147,7 +154,7 @@ pub async fn me(Authed(caller): Authed) -> Json<Caller> {
 }
 
 /// The value of cookie `name` in the request's `Cookie` headers.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -159,7 +166,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Equal bytes, compared in time that does not depend on where they differ.
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -177,7 +184,7 @@ impl Limiter {
     pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 
     /// Refuse when any key has failed its number of times lately.
-    fn check(&self, keys: &[(&str, usize)]) -> Result<(), ApiError> {
+    pub fn check(&self, keys: &[(&str, usize)]) -> Result<(), ApiError> {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         for (key, most) in keys {
@@ -193,7 +200,8 @@ impl Limiter {
         Ok(())
     }
 
-    fn fail(&self, keys: &[(&str, usize)]) {
+    /// Count a failed login against each key.
+    pub fn fail(&self, keys: &[(&str, usize)]) {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         for (key, _) in keys {
             failures

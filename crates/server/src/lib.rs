@@ -13,6 +13,8 @@
 //!   and a deal's explanation.
 //! - [`cache`]: report and metric answers kept until the data changes or a minute passes.
 //! - [`events`]: `user_events` rows queued and written in batches.
+//! - [`pages`]: the web dashboard (rendered by `embudo-web`): login, home, reports, the
+//!   pipeline board.
 //! - [`openapi`]: the OpenAPI 3.1 document, served and committed as `docs/openapi.json`.
 //! - [`error`]: errors as `{"error":{"code","message","field"}}`; [`extract`]: query strings
 //!   and bodies whose rejections are such errors.
@@ -30,6 +32,7 @@ pub mod events;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod query;
 pub mod records;
 pub mod reports;
@@ -143,8 +146,17 @@ pub fn router(state: AppState) -> Router {
             );
     }
     let request_id = HeaderName::from_static("x-request-id");
+    let pages = Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_page).post(pages::login_form))
+        .route("/logout", post(pages::logout_form))
+        .route("/reports/{name}", get(pages::report))
+        .route("/pipeline", get(pages::board))
+        .route("/pipeline/move", post(pages::move_card))
+        .route("/assets/{name}", get(pages::asset));
     Router::new()
         .nest("/api/v1", api)
+        .merge(pages)
         .fallback(not_found)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

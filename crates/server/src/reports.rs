@@ -39,18 +39,55 @@ pub struct Lang {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
-    from: Option<String>,
-    to: Option<String>,
-    at: Option<String>,
-    pipeline: Option<String>,
-    owner: Option<String>,
-    team: Option<String>,
-    source: Option<String>,
-    by: Option<String>,
-    grain: Option<String>,
-    months: Option<u32>,
-    lang: Option<String>,
-    format: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub at: Option<String>,
+    pub pipeline: Option<String>,
+    pub owner: Option<String>,
+    pub team: Option<String>,
+    pub source: Option<String>,
+    pub by: Option<String>,
+    pub grain: Option<String>,
+    pub months: Option<u32>,
+    pub lang: Option<String>,
+    pub format: Option<String>,
+}
+
+impl ReportQuery {
+    /// The query as a URL query string (values percent-encoded), for links to the same
+    /// report in another format.
+    pub fn to_query_string(&self) -> String {
+        let months = self.months.map(|m| m.to_string());
+        [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("at", &self.at),
+            ("pipeline", &self.pipeline),
+            ("owner", &self.owner),
+            ("team", &self.team),
+            ("source", &self.source),
+            ("by", &self.by),
+            ("grain", &self.grain),
+            ("months", &months),
+            ("lang", &self.lang),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| value.as_ref().map(|v| format!("{key}={}", encode(v))))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+}
+
+/// Percent-encode everything but unreserved characters.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// `GET /api/v1/forecast`: the forecast report (months ahead, expected revenue and ranges,
@@ -68,36 +105,40 @@ pub async fn get(
     State(state): State<AppState>,
     Authed(caller): Authed,
     Path(name): Path<String>,
-    ApiQuery(query): ApiQuery<ReportQuery>,
+    ApiQuery(mut query): ApiQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    if !embudo_reports::NAMES.contains(&name.as_str()) {
-        return Err(ApiError::not_found(format!(
-            "no report '{name}'; GET /api/v1/reports lists them"
-        )));
-    }
-    let format = query.format.clone().unwrap_or_else(|| "json".into());
+    let format = query.format.take().unwrap_or_else(|| "json".into());
     if !["json", "csv", "html", "xlsx"].contains(&format.as_str()) {
         return Err(ApiError::bad_request(
             "format",
             "must be json, csv, html or xlsx",
         ));
     }
+    let report = build_report(&state, &caller, &name, &query).await?;
+    render(report, &format, query.lang.as_deref().unwrap_or("en"))
+}
+
+/// Report `name` as `query` asks, over `caller`'s records (masked for a viewer), from the
+/// cache when nothing has changed; the view is recorded.
+pub async fn build_report(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    query: &ReportQuery,
+) -> Result<Report, ApiError> {
+    if !embudo_reports::NAMES.contains(&name) {
+        return Err(ApiError::not_found(format!(
+            "no report '{name}'; GET /api/v1/reports lists them"
+        )));
+    }
     let calendar = state.calendar;
-    let mut params = params(&query, &calendar)?;
+    let mut params = params(query, &calendar)?;
     let now = state.now();
-    // The answer depends on the request (but not the format it is rendered in) and on whose
-    // records the caller sees.
-    let key = format!(
-        "{name}|{:?}|{:?}",
-        ReportQuery {
-            format: None,
-            ..query.clone()
-        },
-        caller.report(&name)
-    );
+    // The answer depends on the request and on whose records the caller sees.
+    let key = format!("{name}|{query:?}|{:?}", caller.report(name));
     let db = Arc::clone(&state.db);
     let reader = caller.clone();
-    let report_name = name.clone();
+    let report_name = name.to_owned();
     let report = state
         .reports
         .get(key, state.db.generation(), || async move {
@@ -125,7 +166,7 @@ pub async fn get(
         entity_id: None,
         at: now,
     });
-    render(report, &format, query.lang.as_deref().unwrap_or("en"))
+    Ok(report)
 }
 
 fn params(query: &ReportQuery, calendar: &Calendar) -> Result<Params, ApiError> {

@@ -62,6 +62,18 @@ pub async fn update(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
+    Ok(Json(apply(&state, &caller, entity, id, body).await?))
+}
+
+/// Change the columns of `body` of record `id` as `caller`, in one transaction, and record
+/// it; the record as it is afterwards.
+pub async fn apply(
+    state: &AppState,
+    caller: &Caller,
+    entity: Entity,
+    id: i64,
+    body: Map<String, Value>,
+) -> Result<Value, ApiError> {
     let columns = state.columns[&entity].clone();
     let now = state.now();
     let writer = caller.clone();
@@ -73,8 +85,8 @@ pub async fn update(
             })
         })
         .await?;
-    record(&state, &caller, "record_updated", entity, &updated, now);
-    Ok(Json(updated))
+    record(state, caller, "record_updated", entity, &updated, now);
+    Ok(updated)
 }
 
 /// Delete a record softly: it keeps its row with `deleted_at` set and leaves every list.

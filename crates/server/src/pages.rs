@@ -1,0 +1,566 @@
+//! The web dashboard: pages for people, on the same scope and data as the API. The pages
+//! themselves are rendered by `embudo-web`; here they get their data, their caller (a
+//! session cookie; without one, the login page) and their language (`?lang=es` is kept in
+//! a cookie).
+
+use crate::AppState;
+use crate::auth::{COOKIE_NAME, Limiter, cookie};
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use crate::records::{Page, select};
+use crate::reports::{ReportQuery, build_report};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::{Form, extract::Query};
+use chrono::{Datelike, Duration, Months, NaiveDate};
+use embudo_access::scope::Over;
+use embudo_access::{Caller, Entity, session};
+use embudo_metrics::{Bound, Compare, DuckDb};
+use embudo_reports::model::Kind;
+use embudo_web::pages::{self, Card, Column, Filters, Goal, Headline};
+use embudo_web::{Viewer, format, text::word};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+/// The language cookie's name.
+const LANG_COOKIE: &str = "embudo_lang";
+
+/// The home page's headline metrics.
+const HEADLINES: [&str; 4] = ["revenue", "deals_won", "close_rate", "open_opportunities"];
+
+/// Days without a stage move after which an open deal is marked stale on the board.
+const STALE_DAYS: i64 = 30;
+
+/// A page's caller: a session cookie, its CSRF token, the language.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    caller: Caller,
+    csrf: String,
+    lang: String,
+    /// Set when `?lang=` changed the language: the cookie to keep it.
+    keep_lang: Option<String>,
+}
+
+/// Not logged in: to the login page.
+#[derive(Debug)]
+pub struct ToLogin;
+
+impl IntoResponse for ToLogin {
+    fn into_response(self) -> Response {
+        (StatusCode::SEE_OTHER, [(LOCATION, "/login")]).into_response()
+    }
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Visitor, Response> {
+        let (lang, keep_lang) = language(parts);
+        let Some(id) = cookie(&parts.headers, COOKIE_NAME) else {
+            return Err(ToLogin.into_response());
+        };
+        let now = state.now();
+        let found = state
+            .db
+            .read(move |store| Ok(session::from_session(store, &id, now)?))
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let (caller, csrf) = found.ok_or_else(|| ToLogin.into_response())?;
+        Ok(Visitor {
+            caller,
+            csrf,
+            lang,
+            keep_lang,
+        })
+    }
+}
+
+/// The language asked for (`?lang=`), else kept in the cookie, else English; and whether
+/// the cookie should change.
+fn language(parts: &Parts) -> (String, Option<String>) {
+    let asked = parts.uri.query().and_then(|q| {
+        q.split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == "lang")
+            .map(|(_, v)| if v == "es" { "es" } else { "en" }.to_owned())
+    });
+    match asked {
+        Some(lang) => (lang.clone(), Some(lang)),
+        None => (
+            cookie(&parts.headers, LANG_COOKIE)
+                .filter(|l| l == "es")
+                .unwrap_or_else(|| "en".into()),
+            None,
+        ),
+    }
+}
+
+impl Visitor {
+    fn viewer(&self) -> Viewer {
+        Viewer {
+            name: self.caller.name.clone(),
+            role: self.caller.role.as_str().to_owned(),
+            lang: self.lang.clone(),
+            csrf: self.csrf.clone(),
+            reports: embudo_reports::NAMES
+                .iter()
+                .filter(|name| self.caller.report(name) != Over::Denied)
+                .map(|name| {
+                    (
+                        (*name).to_owned(),
+                        embudo_reports::i18n::label(&format!("report.{name}"), &self.lang),
+                    )
+                })
+                .collect(),
+            board: self.caller.rows(Entity::Deals) != embudo_access::Rows::Nothing,
+        }
+    }
+
+    /// A page, keeping a language just chosen.
+    fn page(&self, html: String) -> Response {
+        let mut response = Html(html).into_response();
+        if let Some(lang) = &self.keep_lang {
+            let cookie = format!("{LANG_COOKIE}={lang}; Path=/; SameSite=Strict; Max-Age=31536000");
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(SET_COOKIE, value);
+            }
+        }
+        response
+    }
+}
+
+/// `/assets/app.css` and `/assets/app.js`.
+pub async fn asset(Path(name): Path<String>) -> Response {
+    let (body, kind) = match name.as_str() {
+        "app.css" => (embudo_web::CSS, "text/css; charset=utf-8"),
+        "app.js" => (embudo_web::JS, "text/javascript; charset=utf-8"),
+        _ => return ApiError::not_found("no such asset").into_response(),
+    };
+    (
+        [
+            (CONTENT_TYPE, kind),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+/// `GET /login`.
+pub async fn login_page(Query(query): Query<LangQuery>) -> Html<String> {
+    Html(pages::login(query.lang.as_deref().unwrap_or("en"), None))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+}
+
+/// `POST /login` from the form: the session cookie and home, or the form again.
+pub async fn login_form(
+    State(state): State<AppState>,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    let lang = cookie(&headers, LANG_COOKIE).unwrap_or_else(|| "en".into());
+    let account = form.email.trim().to_lowercase();
+    let address = address.ip().to_string();
+    let keys = [
+        (account.as_str(), Limiter::PER_ACCOUNT),
+        (address.as_str(), Limiter::PER_ADDRESS),
+    ];
+    if let Err(error) = state.limiter.check(&keys) {
+        return Ok((
+            error.status,
+            Html(pages::login(&lang, Some(&error.message))),
+        )
+            .into_response());
+    }
+    let now = state.now();
+    let found = state
+        .db
+        .log(move |store| Ok(session::login(store, &form.email, &form.password, now)?))
+        .await?;
+    let Some((_, session)) = found else {
+        state.limiter.fail(&keys);
+        let page = pages::login(&lang, Some(word("wrong_login", &lang)));
+        return Ok((StatusCode::UNAUTHORIZED, Html(page)).into_response());
+    };
+    let cookie = crate::auth::session_cookie(&session, state.secure_cookies);
+    Ok((
+        StatusCode::SEE_OTHER,
+        [(LOCATION, "/".to_owned()), (SET_COOKIE, cookie)],
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST /logout` from the page's form (its CSRF token in a hidden field).
+pub async fn logout_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&visitor, &form.csrf)?;
+    if let Some(id) = cookie(&headers, COOKIE_NAME) {
+        state
+            .db
+            .log(move |store| Ok(session::logout(store, &id)?))
+            .await?;
+    }
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (LOCATION, "/login".to_owned()),
+            (SET_COOKIE, crate::auth::CLEARED_COOKIE.to_owned()),
+        ],
+    )
+        .into_response())
+}
+
+fn check_csrf(visitor: &Visitor, sent: &str) -> Result<(), ApiError> {
+    if crate::auth::same(sent.as_bytes(), visitor.csrf.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "the form's CSRF token does not match the session",
+        ))
+    }
+}
+
+/// `GET /`: headline metrics over the last complete month, goals, alerts.
+pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Response, ApiError> {
+    let today = state.now().date();
+    let this_month = today.with_day(1).expect("day 1 exists");
+    let from = this_month - Months::new(1);
+    let calendar = state.calendar;
+    let caller = visitor.caller.clone();
+    let lang = visitor.lang.clone();
+    let now = state.now();
+    let goal_columns = state.columns[&Entity::Goals].clone();
+    let deal_columns = state.columns[&Entity::Deals].clone();
+    let (headlines, goals, alerts) = state
+        .db
+        .read(move |store| {
+            let mut headlines = Vec::new();
+            for name in HEADLINES {
+                let Some(metric) = embudo_metrics::catalog::find(name) else {
+                    continue;
+                };
+                let filters = match crate::metrics::over(&caller, metric) {
+                    Over::All => Vec::new(),
+                    Over::Denied => continue,
+                    Over::Owner(own) => vec![(embudo_metrics::Dim::Owner, own)],
+                    Over::Team(own) => vec![(embudo_metrics::Dim::Team, own)],
+                };
+                let query = embudo_metrics::Query {
+                    metric: name.to_owned(),
+                    from: Bound::Day(from),
+                    to: Bound::Day(this_month),
+                    grain: None,
+                    by: Vec::new(),
+                    filters,
+                    compare: Some(Compare::PreviousPeriod),
+                };
+                let result = embudo_metrics::run(store, &DuckDb, &calendar, &query, &lang)?;
+                let Some(row) = result.rows.first() else {
+                    continue;
+                };
+                headlines.push(Headline {
+                    label: result.label.clone(),
+                    value: format::cell(&json!(row.value), kind(result.unit), &lang),
+                    change: row.change_pct,
+                });
+            }
+            let visible: Vec<i64> = select(
+                store,
+                &caller,
+                Entity::Goals,
+                &goal_columns,
+                &Page::everything(),
+            )?
+            .0
+            .iter()
+            .filter_map(|g| g["id"].as_i64())
+            .collect();
+            let progress = embudo_metrics::goals::progress(store, &DuckDb, &calendar, now, &lang)?;
+            let mut alerts = Vec::new();
+            let goals: Vec<Goal> = progress
+                .into_iter()
+                .filter(|p| visible.contains(&p.id) && p.period_end > today)
+                .map(|p| {
+                    if matches!(
+                        p.status,
+                        embudo_metrics::goals::Status::AtRisk
+                            | embudo_metrics::goals::Status::Behind
+                    ) {
+                        alerts.push(format!(
+                            "{}: {}",
+                            p.name,
+                            p.status.as_str().replace('_', " ")
+                        ));
+                    }
+                    Goal {
+                        name: p.name,
+                        attainment: p.attainment.unwrap_or(0.0),
+                        expected: p.expected_attainment,
+                    }
+                })
+                .collect();
+            if caller.rows(Entity::Deals) != embudo_access::Rows::Nothing {
+                let stale = stale_deals(store, &caller, &deal_columns, now)?;
+                if stale > 0 {
+                    alerts.push(format!(
+                        "{stale} open deals have not moved stage in {STALE_DAYS} days"
+                    ));
+                }
+            }
+            if caller.is_admin() {
+                alerts.extend(quality_drop(store)?);
+            }
+            Ok((headlines, goals, alerts))
+        })
+        .await?;
+    Ok(visitor.page(pages::home(&visitor.viewer(), &headlines, &goals, &alerts)))
+}
+
+fn kind(unit: embudo_metrics::catalog::Unit) -> Kind {
+    use embudo_metrics::catalog::Unit;
+    match unit {
+        Unit::Count => Kind::Count,
+        Unit::Money => Kind::Money,
+        Unit::Ratio => Kind::Ratio,
+        Unit::Days => Kind::Days,
+        Unit::Hours => Kind::Hours,
+        Unit::Minutes => Kind::Minutes,
+        _ => Kind::Number,
+    }
+}
+
+/// Open deals the caller sees that have sat in their stage for [`STALE_DAYS`].
+fn stale_deals(
+    store: &embudo_store::Store,
+    caller: &Caller,
+    columns: &[crate::records::Column],
+    now: chrono::NaiveDateTime,
+) -> Result<usize, ApiError> {
+    let open: Vec<i64> = select(store, caller, Entity::Deals, columns, &Page::everything())?
+        .0
+        .iter()
+        .filter(|d| d["status"] == "open")
+        .filter_map(|d| d["id"].as_i64())
+        .collect();
+    let since = stage_since(store, &open)?;
+    Ok(since
+        .values()
+        .filter(|entered| now - **entered > Duration::days(STALE_DAYS))
+        .count())
+}
+
+/// When each deal entered its current stage.
+fn stage_since(
+    store: &embudo_store::Store,
+    deals: &[i64],
+) -> Result<HashMap<i64, chrono::NaiveDateTime>, ApiError> {
+    let rows = store.query_with(
+        "SELECT deal_id, epoch_us(max(entered_at)) FROM deal_stage_history GROUP BY 1",
+        &[],
+    )?;
+    let wanted: std::collections::HashSet<i64> = deals.iter().copied().collect();
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let id = r[0].as_i64()?;
+            let at = chrono::DateTime::from_timestamp_micros(r[1].as_i64()?)?.naive_utc();
+            wanted.contains(&id).then_some((id, at))
+        })
+        .collect())
+}
+
+/// An alert when the data-quality score fell since the audit before.
+fn quality_drop(store: &embudo_store::Store) -> Result<Option<String>, ApiError> {
+    let runs = embudo_audit::score::history(store, 2).map_err(ApiError::internal)?;
+    Ok(match runs.as_slice() {
+        [(_, latest), (_, before)] if latest < before => Some(format!(
+            "The data-quality score dropped from {before:.1} to {latest:.1}"
+        )),
+        _ => None,
+    })
+}
+
+/// `GET /reports/{name}`: the report with its filters, over the caller's records.
+pub async fn report(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(name): Path<String>,
+    ApiQuery(mut query): ApiQuery<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let today = state.now().date();
+    query.lang = Some(visitor.lang.clone());
+    // Empty form fields mean "not filtered".
+    for field in [
+        &mut query.from,
+        &mut query.to,
+        &mut query.pipeline,
+        &mut query.owner,
+        &mut query.team,
+        &mut query.source,
+    ] {
+        if field.as_deref().is_some_and(str::is_empty) {
+            *field = None;
+        }
+    }
+    let report = build_report(&state, &visitor.caller, &name, &query).await?;
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let filters = Filters {
+        from: text(&query.from),
+        to: text(&query.to),
+        pipeline: text(&query.pipeline),
+        owner: text(&query.owner),
+        team: text(&query.team),
+        source: text(&query.source),
+        presets: presets(today),
+        query: query.to_query_string(),
+    };
+    Ok(visitor.page(pages::report(&visitor.viewer(), &report, &filters)))
+}
+
+/// The period presets as of `today`: this month, last month, this quarter, last 90 days.
+fn presets(today: NaiveDate) -> Vec<(&'static str, String, String)> {
+    let month = today.with_day(1).expect("day 1 exists");
+    let quarter = NaiveDate::from_ymd_opt(today.year(), (today.month0() / 3) * 3 + 1, 1)
+        .expect("a quarter's first day");
+    let tomorrow = today + Duration::days(1);
+    [
+        ("this_month", month, month + Months::new(1)),
+        ("last_month", month - Months::new(1), month),
+        ("this_quarter", quarter, quarter + Months::new(3)),
+        ("last_90_days", tomorrow - Duration::days(90), tomorrow),
+    ]
+    .into_iter()
+    .map(|(key, from, to)| (key, from.to_string(), to.to_string()))
+    .collect()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BoardQuery {
+    pipeline: Option<i64>,
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
+/// `GET /pipeline`: the board of one pipeline, the caller's open deals as cards.
+pub async fn board(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    ApiQuery(query): ApiQuery<BoardQuery>,
+) -> Result<Response, ApiError> {
+    let caller = visitor.caller.clone();
+    let columns = state.columns[&Entity::Deals].clone();
+    let lang = visitor.lang.clone();
+    let now = state.now();
+    let (pipelines, pipeline, stages) = state
+        .db
+        .read(move |store| {
+            let pipelines: Vec<(i64, String)> = store
+                .query_with("SELECT id, name FROM pipelines ORDER BY id", &[])?
+                .rows
+                .iter()
+                .filter_map(|r| Some((r[0].as_i64()?, r[1].as_str()?.to_owned())))
+                .collect();
+            let pipeline = query
+                .pipeline
+                .filter(|p| pipelines.iter().any(|(id, _)| id == p))
+                .or_else(|| pipelines.first().map(|(id, _)| *id))
+                .unwrap_or_default();
+            let stages = store.query_with(
+                "SELECT id, name FROM stages WHERE pipeline_id = ? AND kind = 'open' ORDER BY position",
+                &[embudo_store::Param::Int(pipeline)],
+            )?;
+            let deals: Vec<Value> = select(store, &caller, Entity::Deals, &columns, &Page::everything())?
+                .0
+                .into_iter()
+                .filter(|d| d["status"] == "open" && d["pipeline_id"].as_i64() == Some(pipeline))
+                .collect();
+            let ids: Vec<i64> = deals.iter().filter_map(|d| d["id"].as_i64()).collect();
+            let since = stage_since(store, &ids)?;
+            let scores: HashMap<i64, f64> = store
+                .query_with("SELECT deal_id, arg_max(probability, scored_at) FROM deal_scores GROUP BY 1", &[])?
+                .rows
+                .iter()
+                .filter_map(|r| Some((r[0].as_i64()?, r[1].as_f64()?)))
+                .collect();
+            let mut columns: Vec<Column> = stages
+                .rows
+                .iter()
+                .filter_map(|r| {
+                    Some(Column {
+                        id: r[0].as_i64()?,
+                        name: r[1].as_str()?.to_owned(),
+                        deals: Vec::new(),
+                    })
+                })
+                .collect();
+            for deal in deals {
+                let id = deal["id"].as_i64().unwrap_or_default();
+                let Some(column) = columns.iter_mut().find(|c| Some(c.id) == deal["stage_id"].as_i64()) else {
+                    continue;
+                };
+                column.deals.push(Card {
+                    id,
+                    name: deal["name"].as_str().unwrap_or("—").to_owned(),
+                    amount: format::cell(&deal["amount"], Kind::Money, &lang),
+                    probability: scores.get(&id).map(|p| format::cell(&json!(p), Kind::Ratio, &lang)),
+                    stale: since.get(&id).is_some_and(|at| now - *at > Duration::days(STALE_DAYS)),
+                });
+            }
+            Ok((pipelines, pipeline, columns))
+        })
+        .await?;
+    Ok(visitor.page(pages::board(
+        &visitor.viewer(),
+        &pipelines,
+        pipeline,
+        &stages,
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MoveForm {
+    csrf: String,
+    deal: i64,
+    stage: i64,
+    pipeline: i64,
+}
+
+/// `POST /pipeline/move` from a card's form: the deal to another stage, as the API does it.
+pub async fn move_card(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<MoveForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&visitor, &form.csrf)?;
+    let mut body = Map::new();
+    body.insert("stage_id".into(), json!(form.stage));
+    crate::writes::apply(&state, &visitor.caller, Entity::Deals, form.deal, body).await?;
+    let back = format!("/pipeline?pipeline={}", form.pipeline);
+    Ok((StatusCode::SEE_OTHER, [(LOCATION, back)]).into_response())
+}

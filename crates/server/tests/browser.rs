@@ -1,0 +1,355 @@
+//! The dashboard in a real browser: headless Chromium driven through ChromeDriver (Debian's
+//! `chromium` and `chromium-driver`, which `.ci/run` installs when missing). A screenshot of
+//! every page visited is kept under the target directory's `tmp/screenshots`.
+
+mod support;
+
+use embudo_access::users;
+use embudo_store::{Param, Store};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::Running;
+
+const PASSWORD: &str = "a long browser password";
+
+/// ChromeDriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "chromedriver (Debian's chromium-driver) must be installed: .ci/run installs it",
+            );
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver { child, port }
+    }
+
+    async fn browser(&self) -> Client {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({ "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1366,768"] }),
+        );
+        ClientBuilder::rustls()
+            .expect("a TLS configuration")
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a browser session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Log in through the form as `email`, landing on the home page (in either language).
+async fn log_in(browser: &Client, base: &str, email: &str) {
+    browser.goto(&format!("{base}/login")).await.unwrap();
+    let field = |css: &'static str| browser.find(Locator::Css(css));
+    field("input[name=email]")
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    field("input[name=password]")
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    field("form button[type=submit]")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Logged-in pages have the navigation header; the login page has not.
+    browser
+        .wait()
+        .for_element(Locator::Css("header.top"))
+        .await
+        .unwrap();
+    let heading = field("h1").await.unwrap().text().await.unwrap();
+    assert!(
+        ["Home", "Inicio"].contains(&heading.as_str()),
+        "after logging in as {email}: {heading}"
+    );
+}
+
+async fn screenshot(browser: &Client, name: &str) {
+    let folder = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&folder).unwrap();
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(folder.join(format!("{name}.png")), png).unwrap();
+}
+
+/// GET an API path with a bearer token.
+fn api(base: &str, token: &str, path: &str) -> Value {
+    let mut response = support::agent()
+        .get(&format!("{base}/api/v1{path}"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
+}
+
+/// The active user of `role` with the most open deals, with a password and a token:
+/// (email, token, id).
+fn person(store: &Store, role: &str) -> (String, String, i64) {
+    let row = store
+        .query_with(
+            "SELECT email, id FROM users u WHERE active AND role = ?
+              ORDER BY (SELECT count(*) FROM deals d WHERE d.owner_id = u.id AND d.status = 'open') DESC, id
+              LIMIT 1",
+            &[Param::Text(role.into())],
+        )
+        .unwrap()
+        .rows
+        .remove(0);
+    let email = row[0].as_str().unwrap().to_owned();
+    let now = chrono::Utc::now().naive_utc();
+    users::set_password(store, &email, PASSWORD, now).unwrap();
+    let token = users::create_token(store, &email, "browser", now).unwrap();
+    (email, token, row[1].as_i64().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reps_and_admins_use_the_dashboard_in_a_browser() {
+    let (_dir, store) = support::business(8, 0.0);
+    let (rep_email, rep_token, _) = person(&store, "rep");
+    let admin_email = "browser-admin@example.com".to_owned();
+    let admin = users::NewUser {
+        name: "Browser Admin".into(),
+        email: admin_email.clone(),
+        role: embudo_access::Role::Admin,
+        team: None,
+    };
+    users::add(&store, &admin, PASSWORD, chrono::Utc::now().naive_utc()).unwrap();
+    let check = store.try_clone().unwrap();
+    let running = Running::start(store);
+    let base = running.base.trim_end_matches("/api/v1").to_owned();
+    let driver = Driver::start();
+    let browser = driver.browser().await;
+
+    // A rep: home, then every report the navigation offers, each page's first figures the
+    // same as the API's for the same request.
+    log_in(&browser, &base, &rep_email).await;
+    screenshot(&browser, "rep-home").await;
+    let links = browser
+        .find_all(Locator::Css("header nav a[href^='/reports/']"))
+        .await
+        .unwrap();
+    let mut reports = Vec::new();
+    for link in links {
+        reports.push(link.attr("href").await.unwrap().unwrap());
+    }
+    assert_eq!(reports.len(), embudo_access::scope::SCOPED_REPORTS.len());
+    let range = "from=2025-07-01&to=2026-07-01&at=2026-06-30T12%3A00%3A00Z";
+    for path in &reports {
+        browser
+            .goto(&format!("{base}{path}?{range}"))
+            .await
+            .unwrap();
+        let name = path.trim_start_matches("/reports/");
+        screenshot(&browser, &format!("rep-report-{name}")).await;
+        let expected = api(&base, &rep_token, &format!("/reports/{name}?{range}"));
+        let sections = expected["sections"].as_array().unwrap();
+        let first = sections
+            .iter()
+            .find(|s| !s["rows"].as_array().unwrap().is_empty());
+        let Some(section) = first else { continue };
+        let css = format!(
+            "section[data-section='{}'] tbody tr:first-child td",
+            section["name"].as_str().unwrap()
+        );
+        let cells = browser.find_all(Locator::Css(&css)).await.unwrap();
+        let row = section["rows"][0].as_array().unwrap();
+        assert_eq!(cells.len(), row.len(), "{name}");
+        for (cell, value) in cells.iter().zip(row) {
+            let shown = cell.attr("data-v").await.unwrap().unwrap_or_default();
+            let wanted = value.as_f64().map_or_else(
+                || value.as_str().unwrap_or_default().to_owned(),
+                |x| x.to_string(),
+            );
+            assert_eq!(shown, wanted, "{name}: a cell of {}", section["name"]);
+        }
+    }
+
+    // The board: move a card to another stage from its own form; the pipeline report and
+    // the deal follow.
+    browser.goto(&format!("{base}/pipeline")).await.unwrap();
+    screenshot(&browser, "rep-pipeline-board").await;
+    let card = browser
+        .find(Locator::Css(".card[data-deal]"))
+        .await
+        .unwrap();
+    let deal: i64 = card
+        .attr("data-deal")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let stage_of = |deal: i64| {
+        check
+            .query_with(
+                "SELECT stage_id FROM deals WHERE id = ?",
+                &[Param::Int(deal)],
+            )
+            .unwrap()
+            .rows[0][0]
+            .as_i64()
+            .unwrap()
+    };
+    let before = stage_of(deal);
+    let report_before = api(&base, &rep_token, "/reports/pipeline");
+    let select = card.find(Locator::Css("select")).await.unwrap();
+    let options = select.find_all(Locator::Css("option")).await.unwrap();
+    let mut target = None;
+    for option in options {
+        let value: i64 = option
+            .attr("value")
+            .await
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap();
+        if value != before {
+            target = Some(value);
+            break;
+        }
+    }
+    let target = target.expect("a pipeline with two open stages");
+    select.select_by_value(&target.to_string()).await.unwrap();
+    card.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.find(Locator::Css(".board")).await.unwrap();
+    assert_eq!(stage_of(deal), target);
+    let report_after = api(&base, &rep_token, "/reports/pipeline");
+    assert_ne!(report_before["sections"][0], report_after["sections"][0]);
+    let moved = check
+        .query_with(
+            "SELECT count(*) FROM deal_stage_history WHERE deal_id = ? AND stage_id = ? AND exited_at IS NULL",
+            &[Param::Int(deal), Param::Int(target)],
+        )
+        .unwrap();
+    assert_eq!(moved.rows[0][0].as_i64(), Some(1));
+
+    // Spanish: the whole interface follows, numbers written the Spanish way.
+    browser
+        .find(Locator::Css("a[hreflang=es]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let lang = browser
+        .find(Locator::Css("html"))
+        .await
+        .unwrap()
+        .attr("lang")
+        .await
+        .unwrap();
+    assert_eq!(lang.as_deref(), Some("es"));
+    let home = browser
+        .find(Locator::Css("header nav a[href='/']"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(home, "Inicio");
+    browser
+        .goto(&format!("{base}/reports/pipeline"))
+        .await
+        .unwrap();
+    let value = browser
+        .find(Locator::Css("td[data-key=pipeline_value]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(value.ends_with(",00") || value.is_empty(), "{value}");
+    screenshot(&browser, "rep-report-pipeline-es").await;
+
+    // Log out through the form; the pages need a login again.
+    browser
+        .find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        browser
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/login")
+    );
+    browser.goto(&format!("{base}/pipeline")).await.unwrap();
+    assert!(
+        browser
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/login")
+    );
+
+    // An admin sees every report and the headline metrics.
+    log_in(&browser, &base, &admin_email).await;
+    let links = browser
+        .find_all(Locator::Css("header nav a[href^='/reports/']"))
+        .await
+        .unwrap();
+    assert_eq!(links.len(), embudo_reports::NAMES.len());
+    let tiles = browser
+        .find_all(Locator::Css(".tile .value"))
+        .await
+        .unwrap();
+    assert!(!tiles.is_empty());
+    screenshot(&browser, "admin-home").await;
+    for width in [1920, 390] {
+        browser.set_window_size(width, 1000).await.unwrap();
+        browser
+            .goto(&format!("{base}/reports/sales_performance"))
+            .await
+            .unwrap();
+        screenshot(&browser, &format!("admin-report-sales_performance-{width}")).await;
+    }
+    browser.close().await.unwrap();
+}

@@ -1,0 +1,36 @@
+//! The web dashboard's pages as HTML: layout and navigation, the login form, home, one page
+//! per report, the pipeline board. Rendering only — the server fetches the data, checks who
+//! may see it and hands it here; nothing in this crate reads the store or speaks HTTP.
+//!
+//! - [`text`]: the interface's words in English and Spanish.
+//! - [`format`]: numbers as each language writes them (1,234.56 / 1.234,56).
+//! - [`pages`]: the pages.
+//!
+//! Styles and scripts are this project's own, embedded ([`CSS`], [`JS`]) and served by the
+//! server: no CDN, no build step. Every page works without the script; the script adds
+//! table sorting, date presets, a loading notice and dragging cards on the board.
+
+pub mod format;
+pub mod pages;
+pub mod text;
+
+/// The stylesheet, served as `/assets/app.css`.
+pub const CSS: &str = include_str!("../assets/app.css");
+
+/// The script, served as `/assets/app.js`.
+pub const JS: &str = include_str!("../assets/app.js");
+
+/// Who is looking, and what the navigation offers them.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub name: String,
+    pub role: String,
+    /// `en` or `es`.
+    pub lang: String,
+    /// The session's CSRF token, for forms and the board's script.
+    pub csrf: String,
+    /// The reports they may open: (name, title).
+    pub reports: Vec<(String, String)>,
+    /// Whether the pipeline board is theirs to see.
+    pub board: bool,
+}

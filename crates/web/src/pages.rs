@@ -1,0 +1,342 @@
+//! The pages. Each returns a whole HTML document; every value is escaped by the template.
+
+use crate::Viewer;
+use crate::format;
+use crate::text::word;
+use embudo_reports::model::{Kind, Report, Section};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+/// Which entry of the navigation a page is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place<'a> {
+    Home,
+    Board,
+    Report(&'a str),
+}
+
+fn layout(
+    viewer: Option<&Viewer>,
+    lang: &str,
+    title: &str,
+    place: Option<Place<'_>>,
+    body: Markup,
+) -> String {
+    let current = |here: Place<'_>| (place == Some(here)).then_some("page");
+    html! {
+        (DOCTYPE)
+        html lang=(lang) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(viewer) = viewer {
+                    meta name="csrf-token" content=(viewer.csrf);
+                }
+                title { (title) " · Embudo" }
+                link rel="stylesheet" href="/assets/app.css";
+            }
+            body {
+                @if let Some(viewer) = viewer {
+                    header.top {
+                        a.brand href="/" { "Embudo" }
+                        nav aria-label=(word("reports", lang)) {
+                            a href="/" aria-current=[current(Place::Home)] { (word("home", lang)) }
+                            @if viewer.board {
+                                a href="/pipeline" aria-current=[current(Place::Board)] { (word("pipeline_board", lang)) }
+                            }
+                            @for (name, report_title) in &viewer.reports {
+                                a href={ "/reports/" (name) } aria-current=[current(Place::Report(name))] { (report_title) }
+                            }
+                        }
+                        div.who {
+                            span { (viewer.name) " · " (viewer.role) }
+                            a href={ "?lang=" (if lang == "es" { "en" } else { "es" }) } hreflang=(if lang == "es" { "en" } else { "es" }) {
+                                (word("language", lang))
+                            }
+                            form method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(viewer.csrf);
+                                button.plain type="submit" { (word("log_out", lang)) }
+                            }
+                        }
+                    }
+                }
+                main id="main" data-loading=(word("loading", lang)) { (body) }
+                script src="/assets/app.js" {}
+            }
+        }
+    }
+    .into_string()
+}
+
+/// The login form, with an error when the last attempt failed.
+pub fn login(lang: &str, error: Option<&str>) -> String {
+    let body = html! {
+        div.login.panel {
+            h1 { "Embudo" }
+            @if let Some(error) = error {
+                p.error role="alert" { (error) }
+            }
+            form method="post" action="/login" {
+                label { (word("email", lang)) input type="email" name="email" autocomplete="username" required autofocus; }
+                label { (word("password", lang)) input type="password" name="password" autocomplete="current-password" required; }
+                button type="submit" { (word("log_in", lang)) }
+            }
+        }
+    };
+    layout(None, lang, word("log_in", lang), None, body)
+}
+
+/// A headline metric: its label, its value as text, its change against the period before.
+#[derive(Debug, Clone)]
+pub struct Headline {
+    pub label: String,
+    pub value: String,
+    pub change: Option<f64>,
+}
+
+/// A goal's progress: attained and expected-by-now shares of the target.
+#[derive(Debug, Clone)]
+pub struct Goal {
+    pub name: String,
+    pub attainment: f64,
+    pub expected: f64,
+}
+
+/// Home: headline metrics with their change, goals with bars, alerts.
+pub fn home(viewer: &Viewer, headlines: &[Headline], goals: &[Goal], alerts: &[String]) -> String {
+    let lang = viewer.lang.as_str();
+    let percent = |x: f64| format::cell(&serde_json::json!(x), Kind::Ratio, lang);
+    let body = html! {
+        h1 { (word("home", lang)) }
+        h2 { (word("headlines", lang)) }
+        div.grid {
+            @for headline in headlines {
+                div.tile {
+                    div.label { (headline.label) }
+                    div.value data-metric=(headline.label) { (headline.value) }
+                    @if let Some(change) = headline.change {
+                        // The arrow and the sign say it as well as the colour does.
+                        div class={ "change " (if change >= 0.0 { "up" } else { "down" }) } {
+                            (if change >= 0.0 { "▲ +" } else { "▼ " }) (percent(change)) " " (word("vs_previous", lang))
+                        }
+                    }
+                }
+            }
+        }
+        @if !goals.is_empty() {
+            h2 { (word("goals", lang)) }
+            div.panel {
+                @for goal in goals {
+                    div {
+                        strong { (goal.name) }
+                        " — " (percent(goal.attainment)) " " (word("attained", lang))
+                        ", " (percent(goal.expected)) " " (word("expected_by_now", lang))
+                        div.bar role="progressbar" aria-valuemin="0" aria-valuemax="100"
+                            aria-valuenow=(format!("{:.0}", (goal.attainment * 100.0).clamp(0.0, 100.0)))
+                            aria-label=(goal.name) {
+                            span style={ "width:" (format!("{:.0}", (goal.attainment * 100.0).clamp(0.0, 100.0))) "%" } {}
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (word("alerts", lang)) }
+        div.panel {
+            @if alerts.is_empty() {
+                p { (word("no_alerts", lang)) }
+            } @else {
+                ul.alerts { @for alert in alerts { li { (alert) } } }
+            }
+        }
+    };
+    layout(
+        Some(viewer),
+        lang,
+        word("home", lang),
+        Some(Place::Home),
+        body,
+    )
+}
+
+/// A report page's filters: the values in the form and the ready-made periods.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub from: String,
+    pub to: String,
+    pub pipeline: String,
+    pub owner: String,
+    pub team: String,
+    pub source: String,
+    /// (key in [`crate::text`], from, to) for the period presets.
+    pub presets: Vec<(&'static str, String, String)>,
+    /// The query string of the report as shown, for the export links.
+    pub query: String,
+}
+
+/// One report: filters, insights, each section's chart and sortable table, notes, exports.
+pub fn report(viewer: &Viewer, report: &Report, filters: &Filters) -> String {
+    let lang = viewer.lang.as_str();
+    let body = html! {
+        h1 { (report.title) }
+        form.filters.panel method="get" aria-label=(word("filters", lang)) {
+            label { (word("period", lang))
+                select id="preset" {
+                    option value="" { (word("custom", lang)) }
+                    @for (key, from, to) in &filters.presets {
+                        option data-from=(from) data-to=(to) { (word(key, lang)) }
+                    }
+                }
+            }
+            label { (word("from", lang)) input id="from" type="date" name="from" value=(filters.from); }
+            label { (word("to", lang)) input id="to" type="date" name="to" value=(filters.to); }
+            label { (word("pipeline", lang)) input name="pipeline" value=(filters.pipeline); }
+            label { (word("owner", lang)) input name="owner" value=(filters.owner); }
+            label { (word("team", lang)) input name="team" value=(filters.team); }
+            label { (word("source", lang)) input name="source" value=(filters.source); }
+            input type="hidden" name="lang" value=(lang);
+            button type="submit" { (word("apply", lang)) }
+        }
+        div.exports aria-label=(word("export", lang)) {
+            @for format_name in ["csv", "xlsx", "html", "json"] {
+                a href={ "/api/v1/reports/" (report.report) "?" (filters.query) "&format=" (format_name) } download {
+                    (word("export", lang)) " " (format_name.to_uppercase())
+                }
+            }
+        }
+        @if !report.insights.is_empty() {
+            ul.insights { @for insight in &report.insights { li { (insight) } } }
+        }
+        @for section in &report.sections {
+            (section_markup(section, lang))
+        }
+        @if !report.notes.is_empty() {
+            ul.notes { @for note in &report.notes { li { (note) } } }
+        }
+    };
+    layout(
+        Some(viewer),
+        lang,
+        &report.title,
+        Some(Place::Report(&report.report)),
+        body,
+    )
+}
+
+/// Rows a page's table shows; exports keep them all.
+const MAX_ROWS: usize = 100;
+
+fn section_markup(section: &Section, lang: &str) -> Markup {
+    html! {
+        section.panel data-section=(section.name) {
+            h2 { (section.title) }
+            @if let Some(svg) = embudo_reports::html::chart(section) {
+                figure { (PreEscaped(svg)) }
+            }
+            table.sortable {
+                thead { tr {
+                    @for column in &section.columns {
+                        th scope="col" data-key=(column.key) { button type="button" { (column.label) } }
+                    }
+                } }
+                tbody {
+                    @for row in section.rows.iter().take(MAX_ROWS) {
+                        tr {
+                            @for (value, column) in row.iter().zip(&section.columns) {
+                                @let raw = value.as_f64().map_or_else(|| value.as_str().unwrap_or_default().to_owned(), |x| x.to_string());
+                                @if column.kind == Kind::Text {
+                                    td data-v=(raw) data-key=(column.key) { (format::cell(value, column.kind, lang)) }
+                                } @else {
+                                    td.n data-v=(raw) data-key=(column.key) { (format::cell(value, column.kind, lang)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if section.rows.len() > MAX_ROWS {
+                p.notes { (MAX_ROWS) " / " (section.rows.len()) }
+            }
+        }
+    }
+}
+
+/// A deal on the board.
+#[derive(Debug, Clone)]
+pub struct Card {
+    pub id: i64,
+    pub name: String,
+    pub amount: String,
+    pub probability: Option<String>,
+    pub stale: bool,
+}
+
+/// A stage of the board with its open deals.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub id: i64,
+    pub name: String,
+    pub deals: Vec<Card>,
+}
+
+/// The pipeline board: the stages of one pipeline as columns, the caller's open deals as
+/// cards with amount and win probability, stale ones marked in words as well as colour.
+pub fn board(
+    viewer: &Viewer,
+    pipelines: &[(i64, String)],
+    pipeline: i64,
+    columns: &[Column],
+) -> String {
+    let lang = viewer.lang.as_str();
+    let body = html! {
+        h1 { (word("pipeline_board", lang)) }
+        form.filters.panel method="get" {
+            label { (word("pipeline", lang))
+                select name="pipeline" {
+                    @for (id, name) in pipelines {
+                        option value=(id) selected[*id == pipeline] { (name) }
+                    }
+                }
+            }
+            input type="hidden" name="lang" value=(lang);
+            button type="submit" { (word("apply", lang)) }
+        }
+        p id="board-status" role="status" aria-live="polite" data-moved=(word("moved", lang)) {}
+        div.board {
+            @for column in columns {
+                section.stage data-stage=(column.id) aria-label=(column.name) {
+                    h2 { span { (column.name) } span { (column.deals.len()) } }
+                    div.cards {
+                        @for card in &column.deals {
+                            article.card.stale[card.stale] data-deal=(card.id) tabindex="0" {
+                                div.name { (card.name) }
+                                div.meta {
+                                    span { (card.amount) }
+                                    @if let Some(p) = &card.probability { span { (p) " " (word("win_probability", lang)) } }
+                                }
+                                @if card.stale { div.stale-flag { (word("stale", lang)) } }
+                                form method="post" action="/pipeline/move" {
+                                    input type="hidden" name="csrf" value=(viewer.csrf);
+                                    input type="hidden" name="deal" value=(card.id);
+                                    input type="hidden" name="pipeline" value=(pipeline);
+                                    label.visually-hidden for={ "move-" (card.id) } { (word("move_to", lang)) }
+                                    select id={ "move-" (card.id) } name="stage" {
+                                        @for target in columns {
+                                            option value=(target.id) selected[target.id == column.id] { (target.name) }
+                                        }
+                                    }
+                                    button type="submit" { (word("move", lang)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(
+        Some(viewer),
+        lang,
+        word("pipeline_board", lang),
+        Some(Place::Board),
+        body,
+    )
+}
