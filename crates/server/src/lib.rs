@@ -14,7 +14,7 @@
 //! - [`cache`]: report and metric answers kept until the data changes or a minute passes.
 //! - [`events`]: `user_events` rows queued and written in batches.
 //! - [`pages`]: the web dashboard (rendered by `embudo-web`): login, home, reports, the
-//!   pipeline board.
+//!   pipeline board; [`audit_pages`]: the data audit, duplicates and merge journal.
 //! - [`openapi`]: the OpenAPI 3.1 document, served and committed as `docs/openapi.json`.
 //! - [`error`]: errors as `{"error":{"code","message","field"}}`; [`extract`]: query strings
 //!   and bodies whose rejections are such errors.
@@ -24,6 +24,7 @@
 //! the logs, a time limit, a size limit, and security headers on the answer.
 
 pub mod admin;
+pub mod audit_pages;
 pub mod auth;
 pub mod cache;
 pub mod db;
@@ -153,6 +154,13 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/{name}", get(pages::report))
         .route("/pipeline", get(pages::board))
         .route("/pipeline/move", post(pages::move_card))
+        .route("/audit", get(audit_pages::overview))
+        .route("/audit/fix", post(audit_pages::apply_fix))
+        .route("/audit/duplicates", get(audit_pages::duplicates))
+        .route("/audit/merge", post(audit_pages::merge_group))
+        .route("/audit/not-duplicate", post(audit_pages::not_duplicate))
+        .route("/audit/journal", get(audit_pages::journal))
+        .route("/audit/unmerge", post(audit_pages::unmerge))
         .route("/assets/{name}", get(pages::asset));
     Router::new()
         .nest("/api/v1", api)

@@ -21,7 +21,8 @@ use embudo_access::{Caller, Entity, session};
 use embudo_metrics::{Bound, Compare, DuckDb};
 use embudo_reports::model::Kind;
 use embudo_web::pages::{self, Card, Column, Filters, Goal, Headline};
-use embudo_web::{Viewer, format, text::word};
+use embudo_web::text::{say, word};
+use embudo_web::{Viewer, format};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -39,7 +40,7 @@ const STALE_DAYS: i64 = 30;
 /// A page's caller: a session cookie, its CSRF token, the language.
 #[derive(Debug, Clone)]
 pub struct Visitor {
-    caller: Caller,
+    pub(crate) caller: Caller,
     csrf: String,
     lang: String,
     /// Set when `?lang=` changed the language: the cookie to keep it.
@@ -101,7 +102,7 @@ fn language(parts: &Parts) -> (String, Option<String>) {
 }
 
 impl Visitor {
-    fn viewer(&self) -> Viewer {
+    pub(crate) fn viewer(&self) -> Viewer {
         Viewer {
             name: self.caller.name.clone(),
             role: self.caller.role.as_str().to_owned(),
@@ -118,11 +119,12 @@ impl Visitor {
                 })
                 .collect(),
             board: self.caller.rows(Entity::Deals) != embudo_access::Rows::Nothing,
+            admin: self.caller.is_admin(),
         }
     }
 
     /// A page, keeping a language just chosen.
-    fn page(&self, html: String) -> Response {
+    pub(crate) fn page(&self, html: String) -> Response {
         let mut response = Html(html).into_response();
         if let Some(lang) = &self.keep_lang {
             let cookie = format!("{LANG_COOKIE}={lang}; Path=/; SameSite=Strict; Max-Age=31536000");
@@ -235,7 +237,7 @@ pub async fn logout_form(
         .into_response())
 }
 
-fn check_csrf(visitor: &Visitor, sent: &str) -> Result<(), ApiError> {
+pub(crate) fn check_csrf(visitor: &Visitor, sent: &str) -> Result<(), ApiError> {
     if crate::auth::same(sent.as_bytes(), visitor.csrf.as_bytes()) {
         Ok(())
     } else {
@@ -283,9 +285,14 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                 let Some(row) = result.rows.first() else {
                     continue;
                 };
+                let value = format::cell(&json!(row.value), kind(result.unit), &lang);
                 headlines.push(Headline {
                     label: result.label.clone(),
-                    value: format::cell(&json!(row.value), kind(result.unit), &lang),
+                    value: if value.is_empty() {
+                        "—".into()
+                    } else {
+                        value
+                    },
                     change: row.change_pct,
                 });
             }
@@ -333,7 +340,7 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                 }
             }
             if caller.is_admin() {
-                alerts.extend(quality_drop(store)?);
+                alerts.extend(quality_drop(store, &lang)?);
             }
             Ok((headlines, goals, alerts))
         })
@@ -396,11 +403,16 @@ fn stage_since(
 }
 
 /// An alert when the data-quality score fell since the audit before.
-fn quality_drop(store: &embudo_store::Store) -> Result<Option<String>, ApiError> {
+fn quality_drop(store: &embudo_store::Store, lang: &str) -> Result<Option<String>, ApiError> {
     let runs = embudo_audit::score::history(store, 2).map_err(ApiError::internal)?;
     Ok(match runs.as_slice() {
-        [(_, latest), (_, before)] if latest < before => Some(format!(
-            "The data-quality score dropped from {before:.1} to {latest:.1}"
+        [(_, latest), (_, before)] if latest < before => Some(say(
+            "quality_drop",
+            lang,
+            &[
+                ("before", &format!("{before:.1}")),
+                ("latest", &format!("{latest:.1}")),
+            ],
         )),
         _ => None,
     })

@@ -6,6 +6,7 @@ mod support;
 
 use embudo_access::users;
 use embudo_store::{Param, Store};
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
@@ -140,9 +141,53 @@ fn person(store: &Store, role: &str) -> (String, String, i64) {
     (email, token, row[1].as_i64().unwrap())
 }
 
+/// Open each report page and check its first row of figures is the API's for the same
+/// request and caller (raw values, so formatting cannot hide a difference).
+async fn check_report_pages(
+    browser: &Client,
+    base: &str,
+    token: &str,
+    paths: &[String],
+    who: &str,
+) {
+    let range = "from=2025-07-01&to=2026-07-01&at=2026-06-30T12%3A00%3A00Z";
+    for path in paths {
+        browser
+            .goto(&format!("{base}{path}?{range}"))
+            .await
+            .unwrap();
+        let name = path.trim_start_matches("/reports/");
+        screenshot(browser, &format!("{who}-report-{name}")).await;
+        let expected = api(base, token, &format!("/reports/{name}?{range}"));
+        let sections = expected["sections"].as_array().unwrap();
+        let Some(section) = sections
+            .iter()
+            .find(|s| !s["rows"].as_array().unwrap().is_empty())
+        else {
+            continue;
+        };
+        let css = format!(
+            "section[data-section='{}'] tbody tr:first-child td",
+            section["name"].as_str().unwrap()
+        );
+        let cells = browser.find_all(Locator::Css(&css)).await.unwrap();
+        let row = section["rows"][0].as_array().unwrap();
+        assert_eq!(cells.len(), row.len(), "{name}");
+        for (cell, value) in cells.iter().zip(row) {
+            let shown = cell.attr("data-v").await.unwrap().unwrap_or_default();
+            let wanted = value.as_f64().map_or_else(
+                || value.as_str().unwrap_or_default().to_owned(),
+                |x| x.to_string(),
+            );
+            assert_eq!(shown, wanted, "{name}: a cell of {}", section["name"]);
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reps_and_admins_use_the_dashboard_in_a_browser() {
-    let (_dir, store) = support::business(8, 0.0);
+    // Some deliberate defects, so the review queue has duplicates to merge.
+    let (_dir, store) = support::business(8, 0.05);
     let (rep_email, rep_token, _) = person(&store, "rep");
     let admin_email = "browser-admin@example.com".to_owned();
     let admin = users::NewUser {
@@ -152,6 +197,13 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         team: None,
     };
     users::add(&store, &admin, PASSWORD, chrono::Utc::now().naive_utc()).unwrap();
+    let admin_token = users::create_token(
+        &store,
+        &admin_email,
+        "browser",
+        chrono::Utc::now().naive_utc(),
+    )
+    .unwrap();
     let check = store.try_clone().unwrap();
     let running = Running::start(store);
     let base = running.base.trim_end_matches("/api/v1").to_owned();
@@ -171,36 +223,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         reports.push(link.attr("href").await.unwrap().unwrap());
     }
     assert_eq!(reports.len(), embudo_access::scope::SCOPED_REPORTS.len());
-    let range = "from=2025-07-01&to=2026-07-01&at=2026-06-30T12%3A00%3A00Z";
-    for path in &reports {
-        browser
-            .goto(&format!("{base}{path}?{range}"))
-            .await
-            .unwrap();
-        let name = path.trim_start_matches("/reports/");
-        screenshot(&browser, &format!("rep-report-{name}")).await;
-        let expected = api(&base, &rep_token, &format!("/reports/{name}?{range}"));
-        let sections = expected["sections"].as_array().unwrap();
-        let first = sections
-            .iter()
-            .find(|s| !s["rows"].as_array().unwrap().is_empty());
-        let Some(section) = first else { continue };
-        let css = format!(
-            "section[data-section='{}'] tbody tr:first-child td",
-            section["name"].as_str().unwrap()
-        );
-        let cells = browser.find_all(Locator::Css(&css)).await.unwrap();
-        let row = section["rows"][0].as_array().unwrap();
-        assert_eq!(cells.len(), row.len(), "{name}");
-        for (cell, value) in cells.iter().zip(row) {
-            let shown = cell.attr("data-v").await.unwrap().unwrap_or_default();
-            let wanted = value.as_f64().map_or_else(
-                || value.as_str().unwrap_or_default().to_owned(),
-                |x| x.to_string(),
-            );
-            assert_eq!(shown, wanted, "{name}: a cell of {}", section["name"]);
-        }
-    }
+    check_report_pages(&browser, &base, &rep_token, &reports, "rep").await;
 
     // The board: move a card to another stage from its own form; the pipeline report and
     // the deal follow.
@@ -265,6 +288,67 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         )
         .unwrap();
     assert_eq!(moved.rows[0][0].as_i64(), Some(1));
+
+    // Dragging a card with the pointer does the same through the API.
+    let card = browser
+        .find(Locator::Css(".card[data-deal]"))
+        .await
+        .unwrap();
+    let dragged: i64 = card
+        .attr("data-deal")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let from = stage_of(dragged);
+    let mut drop_on = None;
+    for stage in browser
+        .find_all(Locator::Css(".stage[data-stage]"))
+        .await
+        .unwrap()
+    {
+        let id: i64 = stage
+            .attr("data-stage")
+            .await
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap();
+        if id != from {
+            drop_on = Some((id, stage));
+            break;
+        }
+    }
+    let (to, stage) = drop_on.expect("another stage to drop on");
+    let handle = card.find(Locator::Css(".name")).await.unwrap();
+    let drag = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: handle,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::MoveToElement {
+            element: stage.find(Locator::Css("h2")).await.unwrap(),
+            duration: Some(Duration::from_millis(300)),
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    browser.perform_actions(drag).await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css(&format!(".board[data-moved='{dragged}']")))
+        .await
+        .unwrap();
+    assert_eq!(stage_of(dragged), to, "the dragged deal moved stage");
+    screenshot(&browser, "rep-pipeline-board-dragged").await;
 
     // Spanish: the whole interface follows, numbers written the Spanish way.
     browser
@@ -350,6 +434,80 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
             .await
             .unwrap();
         screenshot(&browser, &format!("admin-report-sales_performance-{width}")).await;
+    }
+
+    // The data audit: merge a likely duplicate pair from the review queue, then undo it.
+    browser.set_window_size(1366, 768).await.unwrap();
+    browser.goto(&format!("{base}/audit")).await.unwrap();
+    browser
+        .find(Locator::Css("[data-score=overall]"))
+        .await
+        .unwrap();
+    screenshot(&browser, "admin-audit").await;
+    browser
+        .goto(&format!("{base}/audit/duplicates?entity=contacts"))
+        .await
+        .unwrap();
+    screenshot(&browser, "admin-duplicates").await;
+    let group = browser
+        .find(Locator::Css("section[data-group]"))
+        .await
+        .unwrap();
+    let ids: Vec<i64> = group
+        .attr("data-group")
+        .await
+        .unwrap()
+        .unwrap()
+        .split(',')
+        .map(|id| id.parse().unwrap())
+        .collect();
+    group
+        .find(Locator::Css("form[action='/audit/merge'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("tr[data-journal]"))
+        .await
+        .unwrap();
+    screenshot(&browser, "admin-merge-journal").await;
+    let merged_away = |id: i64| {
+        check
+            .query_with(
+                "SELECT merged_into_id IS NOT NULL FROM contacts WHERE id = ?",
+                &[Param::Int(id)],
+            )
+            .unwrap()
+            .rows[0][0]
+            .as_bool()
+            .unwrap()
+    };
+    assert_eq!(
+        ids.iter().filter(|id| merged_away(**id)).count(),
+        ids.len() - 1
+    );
+    browser
+        .find(Locator::Css(
+            "tr[data-journal] form[action='/audit/unmerge'] button",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("p.insights"))
+        .await
+        .unwrap();
+    if ids.len() == 2 {
+        assert!(
+            ids.iter().all(|id| !merged_away(*id)),
+            "the merge of {ids:?} is undone"
+        );
     }
     browser.close().await.unwrap();
 }

@@ -4,12 +4,13 @@
 //!
 //! - [`text`]: the interface's words in English and Spanish.
 //! - [`format`]: numbers as each language writes them (1,234.56 / 1.234,56).
-//! - [`pages`]: the pages.
+//! - [`pages`]: the pages; [`audit`]: the data-audit pages.
 //!
 //! Styles and scripts are this project's own, embedded ([`CSS`], [`JS`]) and served by the
 //! server: no CDN, no build step. Every page works without the script; the script adds
 //! table sorting, date presets, a loading notice and dragging cards on the board.
 
+pub mod audit;
 pub mod format;
 pub mod pages;
 pub mod text;
@@ -33,4 +34,6 @@ pub struct Viewer {
     pub reports: Vec<(String, String)>,
     /// Whether the pipeline board is theirs to see.
     pub board: bool,
+    /// Whether the data audit is (admins).
+    pub admin: bool,
 }

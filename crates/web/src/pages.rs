@@ -11,10 +11,12 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 pub enum Place<'a> {
     Home,
     Board,
+    Audit,
     Report(&'a str),
 }
 
-fn layout(
+/// A whole document: head, the navigation for `viewer` (none on the login page), `body`.
+pub(crate) fn layout(
     viewer: Option<&Viewer>,
     lang: &str,
     title: &str,
@@ -43,8 +45,19 @@ fn layout(
                             @if viewer.board {
                                 a href="/pipeline" aria-current=[current(Place::Board)] { (word("pipeline_board", lang)) }
                             }
-                            @for (name, report_title) in &viewer.reports {
-                                a href={ "/reports/" (name) } aria-current=[current(Place::Report(name))] { (report_title) }
+                            @if viewer.admin {
+                                a href="/audit" aria-current=[current(Place::Audit)] { (word("data_audit", lang)) }
+                            }
+                            @if !viewer.reports.is_empty() {
+                                // A disclosure, not a script: it opens with the keyboard too.
+                                details.menu {
+                                    summary.here[matches!(place, Some(Place::Report(_)))] { (word("reports", lang)) }
+                                    div.menu-items {
+                                        @for (name, report_title) in &viewer.reports {
+                                            a href={ "/reports/" (name) } aria-current=[current(Place::Report(name))] { (report_title) }
+                                        }
+                                    }
+                                }
                             }
                         }
                         div.who {

@@ -55,7 +55,67 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("win_probability", "win", "ganar"),
     ("deals", "deals", "oportunidades"),
     ("language", "Español", "English"),
+    ("data_audit", "Data audit", "Auditoría de datos"),
+    (
+        "stale_alert",
+        "{n} open deals have not moved stage in {days} days",
+        "{n} oportunidades abiertas llevan {days} días sin cambiar de etapa",
+    ),
+    (
+        "quality_drop",
+        "The data-quality score dropped from {before} to {latest}",
+        "La puntuación de calidad de los datos bajó de {before} a {latest}",
+    ),
+    ("at_risk", "{goal}: at risk", "{goal}: en riesgo"),
+    ("behind", "{goal}: behind", "{goal}: retrasada"),
+    ("overview", "Checks", "Comprobaciones"),
+    ("duplicates", "Duplicates", "Duplicados"),
+    ("merge_journal", "Merge journal", "Registro de fusiones"),
+    ("quality_score", "Quality score", "Puntuación de calidad"),
+    ("trend", "Trend", "Tendencia"),
+    ("run", "Run", "Ejecución"),
+    (
+        "checks",
+        "Checks with failing rows",
+        "Comprobaciones con filas erróneas",
+    ),
+    ("check", "Check", "Comprobación"),
+    ("severity", "Severity", "Gravedad"),
+    ("failing", "Failing", "Erróneas"),
+    ("samples", "Samples", "Ejemplos"),
+    ("fix", "Fix", "Corrección"),
+    (
+        "apply_fixes",
+        "Apply the suggested fixes",
+        "Aplicar las correcciones",
+    ),
+    ("entity", "Records", "Registros"),
+    (
+        "no_duplicates",
+        "No likely duplicates.",
+        "No hay duplicados probables.",
+    ),
+    ("likely_same", "Likely the same", "Probablemente el mismo"),
+    ("field", "Field", "Campo"),
+    ("evidence", "Evidence", "Evidencia"),
+    ("merge", "Merge", "Fusionar"),
+    ("not_duplicate", "Not a duplicate", "No es un duplicado"),
+    ("survivor", "Kept", "Conservado"),
+    ("merged", "Merged", "Fusionado"),
+    ("when", "When", "Cuándo"),
+    ("by", "By", "Por"),
+    ("undo", "Undo", "Deshacer"),
+    ("undone", "Undone", "Deshecho"),
 ];
+
+/// `key` in `lang` with each `{name}` replaced by its value.
+pub fn say(key: &str, lang: &str, values: &[(&str, &str)]) -> String {
+    values
+        .iter()
+        .fold(word(key, lang).to_owned(), |text, (name, value)| {
+            text.replace(&format!("{{{name}}}"), value)
+        })
+}
 
 /// `key` in `lang` (`es`, else English); the key itself if it has no words.
 pub fn word<'a>(key: &'a str, lang: &str) -> &'a str {

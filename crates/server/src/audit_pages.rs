@@ -1,0 +1,364 @@
+//! The data-audit pages (admins): score and trend, checks with fix buttons, the duplicate
+//! review queue with merge and not-a-duplicate, the merge journal with undo. Each form
+//! carries the session's CSRF token and goes back to its page with what it did.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::pages::{Visitor, check_csrf};
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use axum::response::{IntoResponse, Response};
+use embudo_audit::{checks, dedupe, fix, merge, score};
+use embudo_store::Param;
+use embudo_web::audit::{self, CheckRow, Group, Merge, Overview};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Samples shown per check, and groups in the review queue.
+const SAMPLES: usize = 3;
+const GROUPS: usize = 25;
+
+/// The columns shown side by side, per entity.
+fn shown(entity: merge::Entity) -> &'static [&'static str] {
+    match entity {
+        merge::Entity::Contacts => &[
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "company_id",
+            "city",
+            "country",
+            "created_at",
+        ],
+        merge::Entity::Companies => &["name", "domain", "phone", "city", "country", "created_at"],
+        merge::Entity::Deals => &[
+            "name",
+            "amount",
+            "stage_id",
+            "owner_id",
+            "contact_id",
+            "expected_close_date",
+            "created_at",
+        ],
+    }
+}
+
+fn admin(visitor: &Visitor) -> Result<(), ApiError> {
+    if visitor.caller.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("the data audit is for admins"))
+    }
+}
+
+fn audit_error(error: embudo_audit::AuditError) -> ApiError {
+    match error {
+        embudo_audit::AuditError::Invalid(message) => ApiError::bad_request("form", message),
+        other => ApiError::internal(other),
+    }
+}
+
+fn back(to: String) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Said {
+    message: Option<String>,
+    entity: Option<String>,
+}
+
+/// `GET /audit`.
+pub async fn overview(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(said): Query<Said>,
+) -> Result<Response, ApiError> {
+    admin(&visitor)?;
+    let now = state.now();
+    let view = state
+        .db
+        .read(move |store| {
+            let findings =
+                checks::run(&checks::Context::new(store, now), None, None).map_err(audit_error)?;
+            let scores = score::score(&findings);
+            let fixable: Vec<&str> = fix::fixable().collect();
+            Ok(Overview {
+                overall: scores.overall,
+                entities: scores
+                    .entities
+                    .iter()
+                    .map(|(e, s)| (e.clone(), s.score))
+                    .collect(),
+                history: score::history(store, 10).map_err(audit_error)?,
+                checks: findings
+                    .iter()
+                    .map(|f| CheckRow {
+                        id: f.id.to_owned(),
+                        entity: f.entity.to_owned(),
+                        severity: format!("{:?}", f.severity).to_lowercase(),
+                        failing: f.failing,
+                        total: f.total,
+                        pct: f.pct,
+                        samples: f
+                            .samples
+                            .iter()
+                            .take(SAMPLES)
+                            .map(|s| match &s.fix {
+                                Some(fix) => format!("#{} {} → {fix}", s.id, text(&s.value)),
+                                None => format!("#{} {}", s.id, text(&s.value)),
+                            })
+                            .collect(),
+                        fixable: fixable.contains(&f.id),
+                    })
+                    .collect(),
+                message: said.message,
+            })
+        })
+        .await?;
+    Ok(visitor.page(audit::overview(&visitor.viewer(), &view)))
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "—".into(),
+        other => other.to_string(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FixForm {
+    csrf: String,
+    check: String,
+}
+
+/// `POST /audit/fix`: apply a check's suggested values (journaled; `embudo audit unfix`
+/// undoes them).
+pub async fn apply_fix(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<FixForm>,
+) -> Result<Response, ApiError> {
+    admin(&visitor)?;
+    check_csrf(&visitor, &form.csrf)?;
+    let now = state.now();
+    let (batch, changed) = state
+        .db
+        .write(move |store| {
+            let mut findings =
+                checks::run(&checks::Context::new(store, now), None, Some(&form.check))
+                    .map_err(audit_error)?;
+            let finding = findings
+                .pop()
+                .ok_or_else(|| ApiError::bad_request("check", "no such check"))?;
+            fix::apply(store, &finding, now).map_err(audit_error)
+        })
+        .await?;
+    Ok(back(format!(
+        "/audit?message=fix+batch+{batch}:+{changed}+fields+changed"
+    )))
+}
+
+/// `GET /audit/duplicates?entity=`: the review queue.
+pub async fn duplicates(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(said): Query<Said>,
+) -> Result<Response, ApiError> {
+    admin(&visitor)?;
+    let name = said.entity.clone().unwrap_or_else(|| "contacts".into());
+    let entity =
+        merge::Entity::parse(&name).map_err(|e| ApiError::bad_request("entity", e.to_string()))?;
+    let groups = state
+        .db
+        .read(move |store| {
+            let found =
+                dedupe::find(store, entity, dedupe::DEFAULT_THRESHOLD).map_err(audit_error)?;
+            let mut groups = Vec::new();
+            for cluster in found.clusters.iter().take(GROUPS) {
+                let marks = vec!["?"; cluster.members.len()].join(", ");
+                let params: Vec<Param> = cluster.members.iter().map(|id| Param::Int(*id)).collect();
+                // The table is one of the three the audit merges, never a user's text.
+                let rows = store.query_with(
+                    &format!(
+                        "SELECT * FROM {} WHERE id IN ({marks}) ORDER BY id",
+                        entity.table()
+                    ),
+                    &params,
+                )?;
+                let evidence = cluster
+                    .pairs
+                    .first()
+                    .map(|p| p.fields.clone())
+                    .unwrap_or_default();
+                let fields = shown(entity)
+                    .iter()
+                    .filter_map(|column| {
+                        let at = rows.columns.iter().position(|c| c == column)?;
+                        let values = rows.rows.iter().map(|r| text(&r[at])).collect();
+                        let weight = evidence
+                            .iter()
+                            .find(|(f, _)| column.contains(*f) || f.contains(column))
+                            .map(|(_, w)| *w);
+                        Some(((*column).to_owned(), values, weight))
+                    })
+                    .collect();
+                groups.push(Group {
+                    ids: rows.rows.iter().filter_map(|r| r[0].as_i64()).collect(),
+                    confidence: cluster.confidence,
+                    fields,
+                });
+            }
+            Ok(groups)
+        })
+        .await?;
+    Ok(visitor.page(audit::duplicates(
+        &visitor.viewer(),
+        &name,
+        &groups,
+        said.message.as_deref(),
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MergeForm {
+    csrf: String,
+    entity: String,
+    ids: String,
+}
+
+/// `POST /audit/merge`: merge a group (the survivor chosen as `embudo merge` does).
+pub async fn merge_group(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<MergeForm>,
+) -> Result<Response, ApiError> {
+    admin(&visitor)?;
+    check_csrf(&visitor, &form.csrf)?;
+    let entity = merge::Entity::parse(&form.entity)
+        .map_err(|e| ApiError::bad_request("entity", e.to_string()))?;
+    let ids: Vec<i64> = form
+        .ids
+        .split(',')
+        .map(|id| {
+            id.trim()
+                .parse()
+                .map_err(|_| ApiError::bad_request("ids", "record ids, comma-separated"))
+        })
+        .collect::<Result<_, _>>()?;
+    let now = state.now();
+    let by = visitor.caller.name.clone();
+    let outcome = state
+        .db
+        .write(move |store| {
+            let request = merge::Request {
+                entity,
+                ids: &ids,
+                survivor: None,
+                by: &by,
+                at: now,
+                dry_run: false,
+            };
+            merge::merge(store, &request, &mut |_| Ok(())).map_err(audit_error)
+        })
+        .await?;
+    Ok(back(format!(
+        "/audit/journal?message=merged+into+{}",
+        outcome.survivor
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NotDuplicateForm {
+    csrf: String,
+    entity: String,
+    a: i64,
+    b: i64,
+}
+
+/// `POST /audit/not-duplicate`: the pair is two records, for good.
+pub async fn not_duplicate(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<NotDuplicateForm>,
+) -> Result<Response, ApiError> {
+    admin(&visitor)?;
+    check_csrf(&visitor, &form.csrf)?;
+    let entity = merge::Entity::parse(&form.entity)
+        .map_err(|e| ApiError::bad_request("entity", e.to_string()))?;
+    let (a, b) = (form.a, form.b);
+    state
+        .db
+        .write(move |store| dedupe::mark_not_duplicate(store, entity, a, b).map_err(audit_error))
+        .await?;
+    Ok(back(format!(
+        "/audit/duplicates?entity={}&message={a}+and+{b}+kept+apart",
+        form.entity
+    )))
+}
+
+/// `GET /audit/journal`.
+pub async fn journal(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(said): Query<Said>,
+) -> Result<Response, ApiError> {
+    admin(&visitor)?;
+    let merges = state
+        .db
+        .read(|store| {
+            let rows = store.query_with(
+                "SELECT id, entity, survivor_id, merged_id, CAST(merged_at AS VARCHAR), merged_by, undone_at IS NOT NULL
+                   FROM merge_journal ORDER BY id DESC LIMIT 100",
+                &[],
+            )?;
+            Ok(rows
+                .rows
+                .iter()
+                .map(|r| Merge {
+                    id: r[0].as_i64().unwrap_or_default(),
+                    entity: text(&r[1]),
+                    survivor: r[2].as_i64().unwrap_or_default(),
+                    merged: r[3].as_i64().unwrap_or_default(),
+                    at: text(&r[4]),
+                    by: text(&r[5]),
+                    undone: r[6].as_bool().unwrap_or(false),
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(visitor.page(audit::journal(
+        &visitor.viewer(),
+        &merges,
+        said.message.as_deref(),
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UnmergeForm {
+    csrf: String,
+    journal_id: i64,
+}
+
+/// `POST /audit/unmerge`: undo a merge exactly.
+pub async fn unmerge(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<UnmergeForm>,
+) -> Result<Response, ApiError> {
+    admin(&visitor)?;
+    check_csrf(&visitor, &form.csrf)?;
+    let now = state.now();
+    let journal = form.journal_id;
+    let (_, restored) = state
+        .db
+        .write(move |store| merge::unmerge(store, journal, now).map_err(audit_error))
+        .await?;
+    Ok(back(format!(
+        "/audit/journal?message=merge+{journal}+undone:+{restored}+restored"
+    )))
+}

@@ -1,0 +1,238 @@
+//! The data-audit pages: the score and its trend, the checks with samples and fix buttons,
+//! the duplicate review queue and the merge journal with undo.
+
+use crate::Viewer;
+use crate::pages::{Place, layout};
+use crate::text::word;
+use maud::html;
+
+/// One check's finding as the page shows it.
+#[derive(Debug, Clone)]
+pub struct CheckRow {
+    pub id: String,
+    pub entity: String,
+    pub severity: String,
+    pub failing: u64,
+    pub total: u64,
+    pub pct: f64,
+    pub samples: Vec<String>,
+    /// The check has automatic fixes.
+    pub fixable: bool,
+}
+
+/// The audit overview.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub overall: f64,
+    pub entities: Vec<(String, f64)>,
+    /// Earlier runs, newest first: (when, overall score).
+    pub history: Vec<(String, f64)>,
+    pub checks: Vec<CheckRow>,
+    /// What the last action did, to say at the top.
+    pub message: Option<String>,
+}
+
+/// `/audit`: score, trend, checks.
+pub fn overview(viewer: &Viewer, view: &Overview) -> String {
+    let lang = viewer.lang.as_str();
+    let body = html! {
+        h1 { (word("data_audit", lang)) }
+        (tabs(lang, "overview"))
+        @if let Some(message) = &view.message { p.insights role="status" { (message) } }
+        div.grid {
+            div.tile { div.label { (word("quality_score", lang)) } div.value data-score="overall" { (format!("{:.1}", view.overall)) " / 100" } }
+            @for (entity, score) in &view.entities {
+                div.tile { div.label { (entity) } div.value { (format!("{score:.1}")) } }
+            }
+        }
+        @if !view.history.is_empty() {
+            h2 { (word("trend", lang)) }
+            div.panel { table { thead { tr { th { (word("run", lang)) } th { (word("quality_score", lang)) } } }
+                tbody { @for (at, score) in &view.history { tr { td { (at) } td.n { (format!("{score:.1}")) } } } } } }
+        }
+        h2 { (word("checks", lang)) }
+        div.panel {
+            table.sortable {
+                thead { tr {
+                    th { button type="button" { (word("check", lang)) } }
+                    th { button type="button" { (word("severity", lang)) } }
+                    th { button type="button" { (word("failing", lang)) } }
+                    th { button type="button" { "%" } }
+                    th { (word("samples", lang)) }
+                    th { (word("fix", lang)) }
+                } }
+                tbody {
+                    @for check in view.checks.iter().filter(|c| c.failing > 0) {
+                        tr data-check=(check.id) {
+                            td data-v=(check.id) { (check.id) }
+                            td data-v=(check.severity) { (check.severity) }
+                            td.n data-v=(check.failing) { (check.failing) " / " (check.total) }
+                            td.n data-v=(check.pct) { (format!("{:.1}", check.pct)) }
+                            td { @for sample in &check.samples { div { (sample) } } }
+                            td {
+                                @if check.fixable {
+                                    form method="post" action="/audit/fix" {
+                                        input type="hidden" name="csrf" value=(viewer.csrf);
+                                        input type="hidden" name="check" value=(check.id);
+                                        button type="submit" { (word("apply_fixes", lang)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(
+        Some(viewer),
+        lang,
+        word("data_audit", lang),
+        Some(Place::Audit),
+        body,
+    )
+}
+
+fn tabs(lang: &str, current: &str) -> maud::Markup {
+    html! {
+        nav.exports aria-label=(word("data_audit", lang)) {
+            @for (key, href) in [("overview", "/audit"), ("duplicates", "/audit/duplicates"), ("merge_journal", "/audit/journal")] {
+                a href=(href) aria-current=[(key == current).then_some("page")] { (word(key, lang)) }
+            }
+        }
+    }
+}
+
+/// A likely duplicate group, side by side.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub ids: Vec<i64>,
+    pub confidence: f64,
+    /// (field, each record's value, the field's weight of evidence when known).
+    pub fields: Vec<(String, Vec<String>, Option<f64>)>,
+}
+
+/// `/audit/duplicates`: the review queue.
+pub fn duplicates(
+    viewer: &Viewer,
+    entity: &str,
+    groups: &[Group],
+    message: Option<&str>,
+) -> String {
+    let lang = viewer.lang.as_str();
+    let body = html! {
+        h1 { (word("duplicates", lang)) }
+        (tabs(lang, "duplicates"))
+        form.filters.panel method="get" {
+            label { (word("entity", lang))
+                select name="entity" {
+                    @for option in ["contacts", "companies", "deals"] {
+                        option value=(option) selected[option == entity] { (option) }
+                    }
+                }
+            }
+            button type="submit" { (word("apply", lang)) }
+        }
+        @if let Some(message) = message { p.insights role="status" { (message) } }
+        @if groups.is_empty() { p { (word("no_duplicates", lang)) } }
+        @for group in groups {
+            section.panel data-group=(group.ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")) {
+                h2 { (word("likely_same", lang)) " — " (format!("{:.0}%", group.confidence * 100.0)) }
+                table {
+                    thead { tr {
+                        th { (word("field", lang)) }
+                        @for id in &group.ids { th { "#" (id) } }
+                        th { (word("evidence", lang)) }
+                    } }
+                    tbody {
+                        @for (field, values, weight) in &group.fields {
+                            tr {
+                                th scope="row" { (field) }
+                                @for value in values { td { (value) } }
+                                td.n { @if let Some(w) = weight { (format!("{w:+.1}")) } }
+                            }
+                        }
+                    }
+                }
+                div.exports {
+                    form method="post" action="/audit/merge" {
+                        input type="hidden" name="csrf" value=(viewer.csrf);
+                        input type="hidden" name="entity" value=(entity);
+                        input type="hidden" name="ids" value=(group.ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+                        button type="submit" { (word("merge", lang)) }
+                    }
+                    @if group.ids.len() == 2 {
+                        form method="post" action="/audit/not-duplicate" {
+                            input type="hidden" name="csrf" value=(viewer.csrf);
+                            input type="hidden" name="entity" value=(entity);
+                            input type="hidden" name="a" value=(group.ids[0]);
+                            input type="hidden" name="b" value=(group.ids[1]);
+                            button.plain type="submit" { (word("not_duplicate", lang)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(
+        Some(viewer),
+        lang,
+        word("duplicates", lang),
+        Some(Place::Audit),
+        body,
+    )
+}
+
+/// A merge in the journal.
+#[derive(Debug, Clone)]
+pub struct Merge {
+    pub id: i64,
+    pub entity: String,
+    pub survivor: i64,
+    pub merged: i64,
+    pub at: String,
+    pub by: String,
+    pub undone: bool,
+}
+
+/// `/audit/journal`: every merge, the undoable ones with their button.
+pub fn journal(viewer: &Viewer, merges: &[Merge], message: Option<&str>) -> String {
+    let lang = viewer.lang.as_str();
+    let body = html! {
+        h1 { (word("merge_journal", lang)) }
+        (tabs(lang, "merge_journal"))
+        @if let Some(message) = message { p.insights role="status" { (message) } }
+        div.panel {
+            table {
+                thead { tr {
+                    th { "#" } th { (word("entity", lang)) } th { (word("survivor", lang)) } th { (word("merged", lang)) }
+                    th { (word("when", lang)) } th { (word("by", lang)) } th {}
+                } }
+                tbody {
+                    @for merge in merges {
+                        tr data-journal=(merge.id) {
+                            td { (merge.id) } td { (merge.entity) } td { (merge.survivor) } td { (merge.merged) }
+                            td { (merge.at) } td { (merge.by) }
+                            td {
+                                @if merge.undone { (word("undone", lang)) } @else {
+                                    form method="post" action="/audit/unmerge" {
+                                        input type="hidden" name="csrf" value=(viewer.csrf);
+                                        input type="hidden" name="journal_id" value=(merge.id);
+                                        button type="submit" { (word("undo", lang)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(
+        Some(viewer),
+        lang,
+        word("merge_journal", lang),
+        Some(Place::Audit),
+        body,
+    )
+}
