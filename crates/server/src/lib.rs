@@ -14,7 +14,8 @@
 //! - [`cache`]: report and metric answers kept until the data changes or a minute passes.
 //! - [`events`]: `user_events` rows queued and written in batches.
 //! - [`pages`]: the web dashboard (rendered by `embudo-web`): login, home, reports, the
-//!   pipeline board; [`audit_pages`]: the data audit, duplicates and merge journal.
+//!   pipeline board; [`audit_pages`]: the data audit, duplicates and merge journal;
+//!   [`manage_pages`]: goals and administration.
 //! - [`openapi`]: the OpenAPI 3.1 document, served and committed as `docs/openapi.json`.
 //! - [`error`]: errors as `{"error":{"code","message","field"}}`; [`extract`]: query strings
 //!   and bodies whose rejections are such errors.
@@ -31,6 +32,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod manage_pages;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
@@ -154,6 +156,15 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/{name}", get(pages::report))
         .route("/pipeline", get(pages::board))
         .route("/pipeline/move", post(pages::move_card))
+        .route(
+            "/goals",
+            get(manage_pages::goals).post(manage_pages::add_goal),
+        )
+        .route("/goals/edit", post(manage_pages::edit_goal))
+        .route("/admin", get(manage_pages::page))
+        .route("/admin/users", post(manage_pages::add_user))
+        .route("/admin/disable", post(manage_pages::disable))
+        .route("/admin/tokens", post(manage_pages::token))
         .route("/audit", get(audit_pages::overview))
         .route("/audit/fix", post(audit_pages::apply_fix))
         .route("/audit/duplicates", get(audit_pages::duplicates))

@@ -42,7 +42,7 @@ const STALE_DAYS: i64 = 30;
 pub struct Visitor {
     pub(crate) caller: Caller,
     csrf: String,
-    lang: String,
+    pub(crate) lang: String,
     /// Set when `?lang=` changed the language: the cookie to keep it.
     keep_lang: Option<String>,
 }

@@ -41,6 +41,18 @@ pub async fn create(
     Authed(caller): Authed,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let created = add(&state, &caller, entity, body).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Create a record of `entity` from `body` as `caller`, in one transaction, and record it;
+/// the record as created.
+pub async fn add(
+    state: &AppState,
+    caller: &Caller,
+    entity: Entity,
+    body: Map<String, Value>,
+) -> Result<Value, ApiError> {
     let columns = state.columns[&entity].clone();
     let now = state.now();
     let writer = caller.clone();
@@ -50,8 +62,8 @@ pub async fn create(
             store.transaction(true, || insert(store, &writer, entity, &columns, body, now))
         })
         .await?;
-    record(&state, &caller, "record_created", entity, &created, now);
-    Ok((StatusCode::CREATED, Json(created)))
+    record(state, caller, "record_created", entity, &created, now);
+    Ok(created)
 }
 
 /// Change the given columns of a record.

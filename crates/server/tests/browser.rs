@@ -537,5 +537,111 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
     // The journal's newest merge is undone: one record fewer is merged away.
     let merged_count = || ids.iter().filter(|id| merged_away(**id)).count();
     eventually(|| merged_count() == ids.len() - 2, "the merge undone").await;
+    // Goals: set one, then change its target in place.
+    browser.goto(&format!("{base}/goals")).await.unwrap();
+    let form = browser
+        .find(Locator::Css("form[action='/goals']"))
+        .await
+        .unwrap();
+    let fill = |css: &'static str, value: &'static str| {
+        let form = form.clone();
+        async move {
+            form.find(Locator::Css(css))
+                .await
+                .unwrap()
+                .send_keys(value)
+                .await
+                .unwrap()
+        }
+    };
+    fill("input[name=name]", "Browser goal").await;
+    fill("input[name=target]", "50000").await;
+    // A date field's typing depends on the browser's locale; its value does not.
+    browser
+        .execute(
+            "document.querySelector(\"form[action='/goals'] input[name=period_start]\").value = '2026-07-01';
+             document.querySelector(\"form[action='/goals'] input[name=period_end]\").value = '2026-10-01';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    form.find(Locator::Css("select[name=metric]"))
+        .await
+        .unwrap()
+        .select_by_value("revenue")
+        .await
+        .unwrap();
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let goal = |sql: &str| {
+        check
+            .query_with(sql, &[])
+            .unwrap()
+            .rows
+            .first()
+            .map(|r| r[0].clone())
+    };
+    eventually(
+        || goal("SELECT target FROM goals WHERE name = 'Browser goal'").is_some(),
+        "the goal set",
+    )
+    .await;
+    let id = goal("SELECT id FROM goals WHERE name = 'Browser goal'").unwrap();
+    let card = browser
+        .wait()
+        .for_element(Locator::Css(&format!("[data-goal='{id}']")))
+        .await
+        .unwrap();
+    screenshot(&browser, "admin-goals").await;
+    let target = card.find(Locator::Css("input[name=target]")).await.unwrap();
+    target.clear().await.unwrap();
+    target.send_keys("65000").await.unwrap();
+    card.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(
+        || {
+            goal("SELECT target FROM goals WHERE name = 'Browser goal'").and_then(|t| t.as_f64())
+                == Some(65000.0)
+        },
+        "the goal's target changed",
+    )
+    .await;
+
+    // Administration: a token made on the page works against the API.
+    browser.goto(&format!("{base}/admin")).await.unwrap();
+    screenshot(&browser, "admin-administration").await;
+    let form = browser
+        .find(Locator::Css("form[action='/admin/tokens']"))
+        .await
+        .unwrap();
+    form.find(Locator::Css("input[name=email]"))
+        .await
+        .unwrap()
+        .send_keys(&rep_email)
+        .await
+        .unwrap();
+    form.find(Locator::Css("button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let token = browser
+        .wait()
+        .for_element(Locator::Css("[data-token]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(api(&base, token.trim(), "/me")["email"], rep_email.as_str());
     browser.close().await.unwrap();
 }

@@ -4,7 +4,8 @@
 //!
 //! - [`text`]: the interface's words in English and Spanish.
 //! - [`format`]: numbers as each language writes them (1,234.56 / 1.234,56).
-//! - [`pages`]: the pages; [`audit`]: the data-audit pages.
+//! - [`pages`]: the pages; [`audit`]: the data-audit pages; [`manage`]: goals and
+//!   administration.
 //!
 //! Styles and scripts are this project's own, embedded ([`CSS`], [`JS`]) and served by the
 //! server: no CDN, no build step. Every page works without the script; the script adds
@@ -12,6 +13,7 @@
 
 pub mod audit;
 pub mod format;
+pub mod manage;
 pub mod pages;
 pub mod text;
 

@@ -12,6 +12,8 @@ pub enum Place<'a> {
     Home,
     Board,
     Audit,
+    Goals,
+    Admin,
     Report(&'a str),
 }
 
@@ -45,8 +47,10 @@ pub(crate) fn layout(
                             @if viewer.board {
                                 a href="/pipeline" aria-current=[current(Place::Board)] { (word("pipeline_board", lang)) }
                             }
+                            a href="/goals" aria-current=[current(Place::Goals)] { (word("goals", lang)) }
                             @if viewer.admin {
                                 a href="/audit" aria-current=[current(Place::Audit)] { (word("data_audit", lang)) }
+                                a href="/admin" aria-current=[current(Place::Admin)] { (word("admin", lang)) }
                             }
                             @if !viewer.reports.is_empty() {
                                 // A disclosure, not a script: it opens with the keyboard too.

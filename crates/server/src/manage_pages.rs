@@ -1,0 +1,318 @@
+//! Goals and administration pages: goals set and edited within the caller's scope (through
+//! the same write path as the API), users, tokens and the access review for admins.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::pages::{Visitor, check_csrf};
+use crate::records::{Page, select};
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use axum::response::{IntoResponse, Response};
+use embudo_access::scope::Over;
+use embudo_access::{Entity, Role, users};
+use embudo_metrics::DuckDb;
+use embudo_web::manage::{self, GoalRow, Grid};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+fn back(to: &str, message: &str) -> Response {
+    let message: String = message
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_string()
+            } else {
+                format!("%{:02X}", c as u32 & 0xff)
+            }
+        })
+        .collect();
+    (
+        StatusCode::SEE_OTHER,
+        [(LOCATION, format!("{to}?message={message}"))],
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Said {
+    message: Option<String>,
+}
+
+/// `GET /goals`.
+pub async fn goals(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(said): Query<Said>,
+) -> Result<Response, ApiError> {
+    let caller = visitor.caller.clone();
+    let columns = state.columns[&Entity::Goals].clone();
+    let calendar = state.calendar;
+    let now = state.now();
+    let lang = visitor.lang.clone();
+    let rows = state
+        .db
+        .read(move |store| {
+            let visible: Vec<i64> =
+                select(store, &caller, Entity::Goals, &columns, &Page::everything())?
+                    .0
+                    .iter()
+                    .filter_map(|g| g["id"].as_i64())
+                    .collect();
+            let progress = embudo_metrics::goals::progress(store, &DuckDb, &calendar, now, &lang)?;
+            Ok(progress
+                .into_iter()
+                .filter(|p| visible.contains(&p.id))
+                .map(|p| GoalRow {
+                    id: p.id,
+                    name: p.name,
+                    metric: p.metric,
+                    period: format!("{} – {}", p.period_start, p.period_end),
+                    target: p.target,
+                    actual: p.actual.map_or("—".into(), |a| format!("{a:.2}")),
+                    attainment: p.attainment.unwrap_or(0.0),
+                    expected: p.expected_attainment,
+                    status: p.status.as_str().replace('_', " "),
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    let metrics: Vec<(String, String)> = embudo_metrics::catalogue()
+        .iter()
+        .filter(|m| crate::metrics::over(&visitor.caller, m) != Over::Denied)
+        .map(|m| (m.name.clone(), m.label(&visitor.lang).to_owned()))
+        .collect();
+    Ok(visitor.page(manage::goals(
+        &visitor.viewer(),
+        &rows,
+        &metrics,
+        said.message.as_deref(),
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GoalForm {
+    csrf: String,
+    name: String,
+    metric: String,
+    target: f64,
+    period_start: String,
+    period_end: String,
+    direction: String,
+}
+
+/// `POST /goals`: a goal for the company (admin), the manager's team, or the caller.
+pub async fn add_goal(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<GoalForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&visitor, &form.csrf)?;
+    if embudo_metrics::catalog::find(&form.metric).is_none() {
+        return Err(ApiError::bad_request(
+            "metric",
+            format!("no metric '{}'", form.metric),
+        ));
+    }
+    let caller = &visitor.caller;
+    let (scope, scope_id) = match (caller.role, caller.team_id) {
+        (Role::Admin, _) => ("company", Value::Null),
+        (Role::Manager, Some(team)) => ("team", json!(team)),
+        _ => ("user", json!(caller.user_id)),
+    };
+    let mut body = Map::new();
+    for (key, value) in [
+        ("name", json!(form.name)),
+        ("metric", json!(form.metric)),
+        ("target", json!(form.target)),
+        ("period_start", json!(form.period_start)),
+        ("period_end", json!(form.period_end)),
+        ("direction", json!(form.direction)),
+        ("scope", json!(scope)),
+        ("scope_id", scope_id),
+    ] {
+        body.insert(key.into(), value);
+    }
+    crate::writes::add(&state, caller, Entity::Goals, body).await?;
+    Ok(back("/goals", &format!("goal {} set", form.name)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EditGoalForm {
+    csrf: String,
+    id: i64,
+    target: f64,
+}
+
+/// `POST /goals/edit`: a goal's new target.
+pub async fn edit_goal(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<EditGoalForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&visitor, &form.csrf)?;
+    let mut body = Map::new();
+    body.insert("target".into(), json!(form.target));
+    crate::writes::apply(&state, &visitor.caller, Entity::Goals, form.id, body).await?;
+    Ok(back("/goals", &format!("goal {} changed", form.id)))
+}
+
+fn admin(visitor: &Visitor) -> Result<(), ApiError> {
+    if visitor.caller.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("administration is for admins"))
+    }
+}
+
+/// The admin page, with a token just created when there is one.
+async fn admin_page(
+    state: &AppState,
+    visitor: &Visitor,
+    token: Option<&str>,
+    message: Option<&str>,
+) -> Result<Response, ApiError> {
+    let now = state.now();
+    let (users, review) = state
+        .db
+        .read(move |store| {
+            let users = users::list(store)?;
+            let review = embudo_audit::access::review(store, now).map_err(ApiError::internal)?;
+            Ok((users, review))
+        })
+        .await?;
+    let text = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let users = Grid {
+        columns: [
+            "id",
+            "name",
+            "email",
+            "role",
+            "team",
+            "active",
+            "password",
+            "tokens",
+            "last login",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: users
+            .iter()
+            .map(|u| {
+                vec![
+                    u.id.to_string(),
+                    u.name.clone(),
+                    u.email.clone().unwrap_or_default(),
+                    u.role.clone(),
+                    u.team.clone().unwrap_or_default(),
+                    u.active.to_string(),
+                    u.password.to_string(),
+                    u.tokens.to_string(),
+                    u.last_login_at.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    };
+    let review = Grid {
+        columns: review.columns.clone(),
+        rows: review
+            .rows
+            .iter()
+            .map(|r| r.iter().map(text).collect())
+            .collect(),
+    };
+    Ok(visitor.page(manage::admin(
+        &visitor.viewer(),
+        &users,
+        &review,
+        token,
+        message,
+    )))
+}
+
+/// `GET /admin`.
+pub async fn page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(said): Query<Said>,
+) -> Result<Response, ApiError> {
+    admin(&visitor)?;
+    admin_page(&state, &visitor, None, said.message.as_deref()).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UserForm {
+    csrf: String,
+    name: String,
+    email: String,
+    role: String,
+    team: String,
+    password: String,
+}
+
+/// `POST /admin/users`: add a user with a password.
+pub async fn add_user(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<UserForm>,
+) -> Result<Response, ApiError> {
+    admin(&visitor)?;
+    check_csrf(&visitor, &form.csrf)?;
+    let user = users::NewUser {
+        name: form.name,
+        email: form.email.clone(),
+        role: form.role.parse()?,
+        team: Some(form.team).filter(|t| !t.trim().is_empty()),
+    };
+    let now = state.now();
+    state
+        .db
+        .write(move |store| Ok(users::add(store, &user, &form.password, now)?))
+        .await?;
+    Ok(back("/admin", &format!("{} added", form.email)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EmailForm {
+    csrf: String,
+    email: String,
+}
+
+/// `POST /admin/disable`.
+pub async fn disable(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<EmailForm>,
+) -> Result<Response, ApiError> {
+    admin(&visitor)?;
+    check_csrf(&visitor, &form.csrf)?;
+    let now = state.now();
+    let email = form.email.clone();
+    state
+        .db
+        .write(move |store| Ok(users::disable(store, &email, now)?))
+        .await?;
+    Ok(back("/admin", &format!("{} disabled", form.email)))
+}
+
+/// `POST /admin/tokens`: a token, shown on the answer page only (never in a URL).
+pub async fn token(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<EmailForm>,
+) -> Result<Response, ApiError> {
+    admin(&visitor)?;
+    check_csrf(&visitor, &form.csrf)?;
+    let now = state.now();
+    let email = form.email.clone();
+    let token = state
+        .db
+        .log(move |store| Ok(users::create_token(store, &email, "dashboard", now)?))
+        .await?;
+    admin_page(&state, &visitor, Some(&token), None).await
+}

@@ -1,0 +1,148 @@
+//! Pages that change things: goals (progress, new, edit) and administration (users, tokens,
+//! the access review). Each form carries the session's CSRF token.
+
+use crate::Viewer;
+use crate::pages::{Place, layout};
+use crate::text::word;
+use maud::{Markup, html};
+
+/// A plain table of text: column labels and rows.
+#[derive(Debug, Clone, Default)]
+pub struct Grid {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+fn grid(table: &Grid) -> Markup {
+    html! {
+        table.sortable {
+            thead { tr { @for column in &table.columns { th scope="col" { button type="button" { (column) } } } } }
+            tbody { @for row in &table.rows { tr { @for cell in row { td data-v=(cell) { (cell) } } } } }
+        }
+    }
+}
+
+/// A goal's progress row.
+#[derive(Debug, Clone)]
+pub struct GoalRow {
+    pub id: i64,
+    pub name: String,
+    pub metric: String,
+    pub period: String,
+    pub target: f64,
+    pub actual: String,
+    pub attainment: f64,
+    pub expected: f64,
+    pub status: String,
+}
+
+/// `/goals`: progress of the goals the caller sees, a form to set one, and each goal's
+/// target editable in place.
+pub fn goals(
+    viewer: &Viewer,
+    goals: &[GoalRow],
+    metrics: &[(String, String)],
+    message: Option<&str>,
+) -> String {
+    let lang = viewer.lang.as_str();
+    let percent = |x: f64| format!("{:.0}%", x * 100.0);
+    let body = html! {
+        h1 { (word("goals", lang)) }
+        @if let Some(message) = message { p.insights role="status" { (message) } }
+        div.panel {
+            @if goals.is_empty() { p { (word("no_goals", lang)) } }
+            @for goal in goals {
+                div.goal data-goal=(goal.id) {
+                    h2 { (goal.name) " · " (goal.metric) " · " (goal.period) }
+                    p { (word("actual", lang)) ": " (goal.actual) " / " (goal.target) " — " (percent(goal.attainment)) " " (word("attained", lang))
+                        ", " (percent(goal.expected)) " " (word("expected_by_now", lang)) " — " strong { (goal.status) } }
+                    div.bar role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-label=(goal.name)
+                        aria-valuenow=(format!("{:.0}", (goal.attainment * 100.0).clamp(0.0, 100.0))) {
+                        span style={ "width:" (format!("{:.0}", (goal.attainment * 100.0).clamp(0.0, 100.0))) "%" } {}
+                    }
+                    form.filters method="post" action="/goals/edit" {
+                        input type="hidden" name="csrf" value=(viewer.csrf);
+                        input type="hidden" name="id" value=(goal.id);
+                        label { (word("target", lang)) input type="number" step="any" name="target" value=(goal.target) required; }
+                        button.plain type="submit" { (word("save", lang)) }
+                    }
+                }
+            }
+        }
+        h2 { (word("new_goal", lang)) }
+        form.filters.panel method="post" action="/goals" {
+            input type="hidden" name="csrf" value=(viewer.csrf);
+            label { (word("name", lang)) input name="name" required; }
+            label { (word("metric", lang)) select name="metric" { @for (name, label) in metrics { option value=(name) { (label) } } } }
+            label { (word("target", lang)) input type="number" step="any" name="target" required; }
+            label { (word("from", lang)) input type="date" name="period_start" required; }
+            label { (word("to", lang)) input type="date" name="period_end" required; }
+            label { (word("direction", lang)) select name="direction" {
+                option value="at_least" { (word("at_least", lang)) }
+                option value="at_most" { (word("at_most", lang)) }
+            } }
+            button type="submit" { (word("save", lang)) }
+        }
+    };
+    layout(
+        Some(viewer),
+        lang,
+        word("goals", lang),
+        Some(Place::Goals),
+        body,
+    )
+}
+
+/// `/admin`: users with their role and access, adding and disabling them, tokens, and the
+/// access review.
+pub fn admin(
+    viewer: &Viewer,
+    users: &Grid,
+    review: &Grid,
+    token: Option<&str>,
+    message: Option<&str>,
+) -> String {
+    let lang = viewer.lang.as_str();
+    let body = html! {
+        h1 { (word("admin", lang)) }
+        @if let Some(message) = message { p.insights role="status" { (message) } }
+        @if let Some(token) = token {
+            p.insights role="status" { (word("token_once", lang)) " " code data-token { (token) } }
+        }
+        h2 { (word("users", lang)) }
+        div.panel { (grid(users)) }
+        h2 { (word("new_user", lang)) }
+        form.filters.panel method="post" action="/admin/users" {
+            input type="hidden" name="csrf" value=(viewer.csrf);
+            label { (word("name", lang)) input name="name" required; }
+            label { (word("email", lang)) input type="email" name="email" required; }
+            label { (word("role", lang)) select name="role" {
+                @for role in ["rep", "manager", "agent", "viewer", "admin"] { option value=(role) { (role) } }
+            } }
+            label { (word("team", lang)) input name="team"; }
+            label { (word("password", lang)) input type="password" name="password" minlength="10" required autocomplete="new-password"; }
+            button type="submit" { (word("save", lang)) }
+        }
+        div.grid {
+            form.panel method="post" action="/admin/disable" {
+                input type="hidden" name="csrf" value=(viewer.csrf);
+                label { (word("disable_user", lang)) " " input type="email" name="email" required; }
+                " " button.plain type="submit" { (word("disable", lang)) }
+            }
+            form.panel method="post" action="/admin/tokens" {
+                input type="hidden" name="csrf" value=(viewer.csrf);
+                label { (word("token_for", lang)) " " input type="email" name="email" required; }
+                " " button.plain type="submit" { (word("create_token", lang)) }
+            }
+        }
+        h2 { (word("access_review", lang)) }
+        div.panel { (grid(review)) }
+    };
+    layout(
+        Some(viewer),
+        lang,
+        word("admin", lang),
+        Some(Place::Admin),
+        body,
+    )
+}
