@@ -15,7 +15,7 @@
 //! - [`events`]: `user_events` rows queued and written in batches.
 //! - [`pages`]: the web dashboard (rendered by `embudo-web`): login, home, reports, the
 //!   pipeline board; [`audit_pages`]: the data audit, duplicates and merge journal;
-//!   [`manage_pages`]: goals and administration.
+//!   [`manage_pages`]: goals, the custom report builder and administration.
 //! - [`openapi`]: the OpenAPI 3.1 document, served and committed as `docs/openapi.json`.
 //! - [`error`]: errors as `{"error":{"code","message","field"}}`; [`extract`]: query strings
 //!   and bodies whose rejections are such errors.
@@ -161,6 +161,8 @@ pub fn router(state: AppState) -> Router {
             get(manage_pages::goals).post(manage_pages::add_goal),
         )
         .route("/goals/edit", post(manage_pages::edit_goal))
+        .route("/builder", get(manage_pages::builder))
+        .route("/builder/save", post(manage_pages::save_report))
         .route("/admin", get(manage_pages::page))
         .route("/admin/users", post(manage_pages::add_user))
         .route("/admin/disable", post(manage_pages::disable))

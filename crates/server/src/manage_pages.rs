@@ -316,3 +316,180 @@ pub async fn token(
         .await?;
     admin_page(&state, &visitor, Some(&token), None).await
 }
+
+/// The builder's form as a report spec, and as the form shows it.
+fn spec_of(
+    pairs: &[(String, String)],
+) -> (manage::Spec, Option<embudo_metrics::custom::ReportSpec>) {
+    let one = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let metrics: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "metrics")
+        .flat_map(|(_, v)| v.split(',').map(|m| m.trim().to_owned()))
+        .filter(|m| !m.is_empty())
+        .collect();
+    let form = manage::Spec {
+        metrics: metrics.clone(),
+        by: one("by"),
+        grain: one("grain"),
+        from: one("from"),
+        to: one("to"),
+        filter: one("filter"),
+        compare: one("compare"),
+    };
+    if metrics.is_empty() || form.from.is_empty() || form.to.is_empty() {
+        return (form, None);
+    }
+    let optional = |text: &str| (!text.is_empty()).then(|| text.to_owned());
+    let spec = embudo_metrics::custom::ReportSpec {
+        metrics,
+        by: optional(&form.by).into_iter().collect(),
+        grain: optional(&form.grain),
+        from: form.from.clone(),
+        to: form.to.clone(),
+        filters: form
+            .filter
+            .split_once(':')
+            .map(|(d, v)| (d.trim().to_owned(), v.trim().to_owned()))
+            .into_iter()
+            .collect(),
+        compare: optional(&form.compare),
+    };
+    (form, Some(spec))
+}
+
+/// `GET /builder`: the form, the preview of what it asks (over the caller's records), the
+/// saved reports; `?saved=NAME` opens one.
+pub async fn builder(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let saved_name = pairs
+        .iter()
+        .find(|(k, _)| k == "saved")
+        .map(|(_, v)| v.clone());
+    let message = pairs
+        .iter()
+        .find(|(k, _)| k == "message")
+        .map(|(_, v)| v.clone());
+    let (mut form, mut spec) = spec_of(&pairs);
+    let caller = visitor.caller.clone();
+    let calendar = state.calendar;
+    let lang = visitor.lang.clone();
+    let (saved, preview, problem) = state
+        .db
+        .read(move |store| {
+            if let Some(name) = &saved_name {
+                spec = Some(
+                    embudo_metrics::custom::load(store, name)
+                        .map_err(|e| ApiError::not_found(e.to_string()))?,
+                );
+            }
+            let saved: Vec<String> = embudo_metrics::custom::list(store)?
+                .rows
+                .iter()
+                .filter_map(|r| r[0].as_str().map(str::to_owned))
+                .collect();
+            let Some(mut spec) = spec else {
+                return Ok((saved, None, None, None));
+            };
+            let shown = spec.clone();
+            let run = crate::query::restrict(store, &caller, &mut spec).and_then(|()| {
+                Ok(embudo_metrics::custom::run(
+                    store, &DuckDb, &calendar, &spec, &lang,
+                )?)
+            });
+            Ok(match run {
+                Ok(table) => (saved, Some(table), None, Some(shown)),
+                Err(error) => (saved, None, Some(error.message), Some(shown)),
+            })
+        })
+        .await
+        .map(|(saved, table, problem, shown)| {
+            if let Some(shown) = shown {
+                form = manage::Spec {
+                    metrics: shown.metrics,
+                    by: shown.by.first().cloned().unwrap_or_default(),
+                    grain: shown.grain.unwrap_or_default(),
+                    from: shown.from,
+                    to: shown.to,
+                    filter: shown
+                        .filters
+                        .iter()
+                        .next()
+                        .map(|(d, v)| format!("{d}:{v}"))
+                        .unwrap_or_default(),
+                    compare: shown.compare.unwrap_or_default(),
+                };
+            }
+            (saved, table, problem)
+        })?;
+    let text = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let preview = preview.map(|table| Grid {
+        columns: table.columns.clone(),
+        rows: table
+            .rows
+            .iter()
+            .map(|r| r.iter().map(text).collect())
+            .collect(),
+    });
+    let metrics: Vec<(String, String)> = embudo_metrics::catalogue()
+        .iter()
+        .filter(|m| crate::metrics::over(&visitor.caller, m) != Over::Denied)
+        .map(|m| (m.name.clone(), m.label(&visitor.lang).to_owned()))
+        .collect();
+    let dimensions: Vec<String> = embudo_metrics::Dim::ALL
+        .iter()
+        .map(|d| d.name().to_owned())
+        .collect();
+    let message = problem.or(message);
+    Ok(visitor.page(manage::builder(
+        &visitor.viewer(),
+        &metrics,
+        &dimensions,
+        &form,
+        preview.as_ref(),
+        &saved,
+        message.as_deref(),
+    )))
+}
+
+/// `POST /builder/save`: keep the previewed spec under a name.
+pub async fn save_report(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let csrf = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    check_csrf(&visitor, csrf)?;
+    let name = pairs
+        .iter()
+        .find(|(k, _)| k == "name")
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::bad_request("name", "required"))?;
+    let (_, spec) = spec_of(&pairs);
+    let spec =
+        spec.ok_or_else(|| ApiError::bad_request("metrics", "metrics, from and to are required"))?;
+    let saved = name.clone();
+    state
+        .db
+        .write(move |store| Ok(embudo_metrics::custom::save(store, &saved, &spec)?))
+        .await?;
+    Ok(back("/builder", &format!("saved as {name}")))
+}

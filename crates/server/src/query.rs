@@ -89,7 +89,11 @@ pub async fn run_saved(
 
 /// Every metric of `spec` must be one the caller may query, over the same records: the
 /// filter that keeps them to those records is added (another value is refused).
-fn restrict(store: &Store, caller: &Caller, spec: &mut ReportSpec) -> Result<(), ApiError> {
+pub(crate) fn restrict(
+    store: &Store,
+    caller: &Caller,
+    spec: &mut ReportSpec,
+) -> Result<(), ApiError> {
     let mut scopes = Vec::new();
     for name in &spec.metrics {
         let metric = embudo_metrics::catalog::find(name)

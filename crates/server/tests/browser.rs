@@ -615,6 +615,70 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
     )
     .await;
 
+    // The custom report builder: a preview over the admin's records, saved, opened again.
+    let spec = "metrics=revenue&metrics=deals_won&grain=quarter&from=2025-07-01&to=2026-07-01";
+    browser
+        .goto(&format!("{base}/builder?{spec}"))
+        .await
+        .unwrap();
+    let rows = browser
+        .find_all(Locator::Css("[data-preview] tbody tr"))
+        .await
+        .unwrap();
+    let expected = support::agent()
+        .post(&format!("{base}/api/v1/query"))
+        .header("Authorization", &format!("Bearer {admin_token}"))
+        .send_json(json!({
+            "metrics": ["revenue", "deals_won"], "grain": "quarter",
+            "from": "2025-07-01", "to": "2026-07-01"
+        }))
+        .unwrap()
+        .body_mut()
+        .read_json::<Value>()
+        .unwrap();
+    assert_eq!(rows.len(), expected["rows"].as_array().unwrap().len());
+    screenshot(&browser, "admin-builder").await;
+    let save = browser
+        .find(Locator::Css("form[action='/builder/save']"))
+        .await
+        .unwrap();
+    save.find(Locator::Css("input[name=name]"))
+        .await
+        .unwrap()
+        .send_keys("browser quarters")
+        .await
+        .unwrap();
+    save.find(Locator::Css("button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(
+        || {
+            check
+                .query_with(
+                    "SELECT count(*) FROM saved_reports WHERE name = 'browser quarters'",
+                    &[],
+                )
+                .unwrap()
+                .rows[0][0]
+                .as_i64()
+                == Some(1)
+        },
+        "the custom report saved",
+    )
+    .await;
+    browser
+        .goto(&format!("{base}/builder?saved=browser%20quarters"))
+        .await
+        .unwrap();
+    let again = browser
+        .find_all(Locator::Css("[data-preview] tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(again.len(), rows.len());
+
     // Administration: a token made on the page works against the API.
     browser.goto(&format!("{base}/admin")).await.unwrap();
     screenshot(&browser, "admin-administration").await;

@@ -146,3 +146,85 @@ pub fn admin(
         body,
     )
 }
+
+/// What the custom report builder shows in its form.
+#[derive(Debug, Clone, Default)]
+pub struct Spec {
+    pub metrics: Vec<String>,
+    pub by: String,
+    pub grain: String,
+    pub from: String,
+    pub to: String,
+    /// `dimension:value`
+    pub filter: String,
+    pub compare: String,
+}
+
+/// `/builder`: pick metrics, a dimension, a grain, a range, a filter and a comparison;
+/// preview; save under a name; open a saved one.
+pub fn builder(
+    viewer: &Viewer,
+    metrics: &[(String, String)],
+    dimensions: &[String],
+    spec: &Spec,
+    preview: Option<&Grid>,
+    saved: &[String],
+    message: Option<&str>,
+) -> String {
+    let lang = viewer.lang.as_str();
+    let body = html! {
+        h1 { (word("builder", lang)) }
+        @if let Some(message) = message { p.insights role="status" { (message) } }
+        form.filters.panel method="get" action="/builder" {
+            label { (word("metrics", lang))
+                select name="metrics" multiple size="6" required {
+                    @for (name, label) in metrics { option value=(name) selected[spec.metrics.contains(name)] { (label) } }
+                }
+            }
+            label { (word("by", lang)) select name="by" {
+                option value="" { "—" }
+                @for dimension in dimensions { option value=(dimension) selected[*dimension == spec.by] { (dimension) } }
+            } }
+            label { (word("grain", lang)) select name="grain" {
+                @for grain in ["", "day", "week", "month", "quarter", "year"] {
+                    option value=(grain) selected[grain == spec.grain] { (if grain.is_empty() { "—" } else { grain }) }
+                }
+            } }
+            label { (word("from", lang)) input type="date" name="from" value=(spec.from) required; }
+            label { (word("to", lang)) input type="date" name="to" value=(spec.to) required; }
+            label { (word("filter", lang)) input name="filter" placeholder="lead_source:referral" value=(spec.filter); }
+            label { (word("compare", lang)) select name="compare" {
+                @for compare in ["", "previous_period", "previous_year"] {
+                    option value=(compare) selected[compare == spec.compare] { (if compare.is_empty() { "—" } else { compare }) }
+                }
+            } }
+            button type="submit" { (word("preview", lang)) }
+        }
+        @if let Some(preview) = preview {
+            div.panel data-preview { (grid(preview)) }
+            form.filters.panel method="post" action="/builder/save" {
+                input type="hidden" name="csrf" value=(viewer.csrf);
+                input type="hidden" name="metrics" value=(spec.metrics.join(","));
+                input type="hidden" name="by" value=(spec.by);
+                input type="hidden" name="grain" value=(spec.grain);
+                input type="hidden" name="from" value=(spec.from);
+                input type="hidden" name="to" value=(spec.to);
+                input type="hidden" name="filter" value=(spec.filter);
+                input type="hidden" name="compare" value=(spec.compare);
+                label { (word("name", lang)) input name="name" required; }
+                button type="submit" { (word("save", lang)) }
+            }
+        }
+        @if !saved.is_empty() {
+            h2 { (word("saved_reports", lang)) }
+            ul.panel { @for name in saved { li { a href={ "/builder?saved=" (name) } { (name) } } } }
+        }
+    };
+    layout(
+        Some(viewer),
+        lang,
+        word("builder", lang),
+        Some(Place::Builder),
+        body,
+    )
+}

@@ -13,6 +13,7 @@ pub enum Place<'a> {
     Board,
     Audit,
     Goals,
+    Builder,
     Admin,
     Report(&'a str),
 }
@@ -48,6 +49,7 @@ pub(crate) fn layout(
                                 a href="/pipeline" aria-current=[current(Place::Board)] { (word("pipeline_board", lang)) }
                             }
                             a href="/goals" aria-current=[current(Place::Goals)] { (word("goals", lang)) }
+                            a href="/builder" aria-current=[current(Place::Builder)] { (word("builder", lang)) }
                             @if viewer.admin {
                                 a href="/audit" aria-current=[current(Place::Audit)] { (word("data_audit", lang)) }
                                 a href="/admin" aria-current=[current(Place::Admin)] { (word("admin", lang)) }
