@@ -149,6 +149,23 @@ pub fn disable(store: &Store, email: &str, now: NaiveDateTime) -> Result<(), Acc
     })
 }
 
+/// Give the user with `email` another role; their sessions end, so the next request is
+/// judged by the new one.
+pub fn set_role(store: &Store, email: &str, role: Role) -> Result<(), AccessError> {
+    let id = find(store, email)?.ok_or_else(|| no_user(email))?;
+    store.transaction(true, || {
+        store.execute_with(
+            "UPDATE users SET role = ? WHERE id = ?",
+            &[Param::Text(role.as_str().to_owned()), Param::Int(id)],
+        )?;
+        store.execute_with(
+            "DELETE FROM access_sessions WHERE user_id = ?",
+            &[Param::Int(id)],
+        )?;
+        Ok(())
+    })
+}
+
 /// A new API token for the user with `email`: the token itself is returned once and only its
 /// digest is kept.
 pub fn create_token(

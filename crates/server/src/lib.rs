@@ -166,6 +166,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin", get(manage_pages::page))
         .route("/admin/users", post(manage_pages::add_user))
         .route("/admin/disable", post(manage_pages::disable))
+        .route("/admin/role", post(manage_pages::role))
         .route("/admin/tokens", post(manage_pages::token))
         .route("/audit", get(audit_pages::overview))
         .route("/audit/fix", post(audit_pages::apply_fix))

@@ -300,6 +300,33 @@ pub async fn disable(
     Ok(back("/admin", &format!("{} disabled", form.email)))
 }
 
+#[derive(Debug, Deserialize)]
+pub struct RoleForm {
+    csrf: String,
+    email: String,
+    role: String,
+}
+
+/// `POST /admin/role`: another role for a user.
+pub async fn role(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<RoleForm>,
+) -> Result<Response, ApiError> {
+    admin(&visitor)?;
+    check_csrf(&visitor, &form.csrf)?;
+    let role: Role = form.role.parse()?;
+    let email = form.email.clone();
+    state
+        .db
+        .write(move |store| Ok(users::set_role(store, &email, role)?))
+        .await?;
+    Ok(back(
+        "/admin",
+        &format!("{} is now {}", form.email, role.as_str()),
+    ))
+}
+
 /// `POST /admin/tokens`: a token, shown on the answer page only (never in a URL).
 pub async fn token(
     State(state): State<AppState>,

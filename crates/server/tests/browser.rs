@@ -707,5 +707,38 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .await
         .unwrap();
     assert_eq!(api(&base, token.trim(), "/me")["email"], rep_email.as_str());
+    // A role changed on the page holds from the next request.
+    let form = browser
+        .find(Locator::Css("form[action='/admin/role']"))
+        .await
+        .unwrap();
+    form.find(Locator::Css("input[name=email]"))
+        .await
+        .unwrap()
+        .send_keys(&rep_email)
+        .await
+        .unwrap();
+    form.find(Locator::Css("select[name=role]"))
+        .await
+        .unwrap()
+        .select_by_value("viewer")
+        .await
+        .unwrap();
+    form.find(Locator::Css("button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("p.insights"))
+        .await
+        .unwrap();
+    eventually(
+        || api(&base, token.trim(), "/me")["role"] == "viewer",
+        "the new role",
+    )
+    .await;
     browser.close().await.unwrap();
 }

@@ -129,6 +129,14 @@ pub fn admin(
                 label { (word("disable_user", lang)) " " input type="email" name="email" required; }
                 " " button.plain type="submit" { (word("disable", lang)) }
             }
+            form.panel method="post" action="/admin/role" {
+                input type="hidden" name="csrf" value=(viewer.csrf);
+                label { (word("role_of", lang)) " " input type="email" name="email" required; }
+                " " select name="role" aria-label=(word("role", lang)) {
+                    @for role in ["rep", "manager", "agent", "viewer", "admin"] { option value=(role) { (role) } }
+                }
+                " " button.plain type="submit" { (word("save", lang)) }
+            }
             form.panel method="post" action="/admin/tokens" {
                 input type="hidden" name="csrf" value=(viewer.csrf);
                 label { (word("token_for", lang)) " " input type="email" name="email" required; }

@@ -91,6 +91,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("disable", "Disable", "Desactivar"),
     (
+        "role_of",
+        "Role of the user with e-mail",
+        "Rol del usuario con correo",
+    ),
+    (
         "token_for",
         "API token for the user with e-mail",
         "Token de API para el usuario con correo",
