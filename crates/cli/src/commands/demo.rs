@@ -60,7 +60,10 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
     let db = path.display();
     let month_start = last_month(params.now.date()).1;
     let year_ago = month_start - chrono::Months::new(12);
-    let now = params.now.and_utc().to_rfc3339();
+    let now = params
+        .now
+        .and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let backtest_from = month_start - chrono::Months::new(3);
     hint(
         config,
@@ -74,6 +77,8 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
              embudo --db {db} forecast --months 6 --at {now}\n  \
              embudo --db {db} forecast backtest --at {backtest_from}\n  \
              embudo --db {db} export contacts -o contacts.csv\n  \
+             embudo --db {db} user add \"You\" --email you@example.com --role admin   # prints a password\n  \
+             embudo --db {db} serve        # then open http://127.0.0.1:8080/\n  \
              embudo --db mine.duckdb import contacts contacts.csv --dry-run\n  \
              embudo generate --scale medium --db big.duckdb --truth truth.json"
         ),
@@ -238,7 +243,10 @@ fn forecast_summary(store: &Store, config: &Config, now: chrono::NaiveDateTime) 
         ),
     );
     let options = crate::cli::ReportOptions {
-        at: Some(now.and_utc().to_rfc3339()),
+        at: Some(
+            now.and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ),
         ..Default::default()
     };
     let months = super::forecast::months(store, config, &options)?;
