@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::pages::{Visitor, check_csrf};
+use crate::pages::{PageError, Visitor, check_csrf};
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -76,7 +76,7 @@ pub async fn overview(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(said): Query<Said>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     admin(&visitor)?;
     let now = state.now();
     let view = state
@@ -142,7 +142,7 @@ pub async fn apply_fix(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<FixForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     admin(&visitor)?;
     check_csrf(&visitor, &form.csrf)?;
     let now = state.now();
@@ -168,7 +168,7 @@ pub async fn duplicates(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(said): Query<Said>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     admin(&visitor)?;
     let name = said.entity.clone().unwrap_or_else(|| "contacts".into());
     let entity =
@@ -236,7 +236,7 @@ pub async fn merge_group(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<MergeForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     admin(&visitor)?;
     check_csrf(&visitor, &form.csrf)?;
     let entity = merge::Entity::parse(&form.entity)
@@ -285,7 +285,7 @@ pub async fn not_duplicate(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<NotDuplicateForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     admin(&visitor)?;
     check_csrf(&visitor, &form.csrf)?;
     let entity = merge::Entity::parse(&form.entity)
@@ -306,7 +306,7 @@ pub async fn journal(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(said): Query<Said>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     admin(&visitor)?;
     let merges = state
         .db
@@ -349,7 +349,7 @@ pub async fn unmerge(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<UnmergeForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     admin(&visitor)?;
     check_csrf(&visitor, &form.csrf)?;
     let now = state.now();

@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::pages::{Visitor, check_csrf};
+use crate::pages::{PageError, Visitor, check_csrf};
 use crate::records::{Page, select};
 use axum::Form;
 use axum::extract::{Query, State};
@@ -45,7 +45,7 @@ pub async fn goals(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(said): Query<Said>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let caller = visitor.caller.clone();
     let columns = state.columns[&Entity::Goals].clone();
     let calendar = state.calendar;
@@ -107,13 +107,10 @@ pub async fn add_goal(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<GoalForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     check_csrf(&visitor, &form.csrf)?;
     if embudo_metrics::catalog::find(&form.metric).is_none() {
-        return Err(ApiError::bad_request(
-            "metric",
-            format!("no metric '{}'", form.metric),
-        ));
+        return Err(ApiError::bad_request("metric", format!("no metric '{}'", form.metric)).into());
     }
     let caller = &visitor.caller;
     let (scope, scope_id) = match (caller.role, caller.team_id) {
@@ -150,7 +147,7 @@ pub async fn edit_goal(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<EditGoalForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     check_csrf(&visitor, &form.csrf)?;
     let mut body = Map::new();
     body.insert("target".into(), json!(form.target));
@@ -172,7 +169,7 @@ async fn admin_page(
     visitor: &Visitor,
     token: Option<&str>,
     message: Option<&str>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let now = state.now();
     let (users, review) = state
         .db
@@ -240,7 +237,7 @@ pub async fn page(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(said): Query<Said>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     admin(&visitor)?;
     admin_page(&state, &visitor, None, said.message.as_deref()).await
 }
@@ -260,7 +257,7 @@ pub async fn add_user(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<UserForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     admin(&visitor)?;
     check_csrf(&visitor, &form.csrf)?;
     let user = users::NewUser {
@@ -288,7 +285,7 @@ pub async fn disable(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<EmailForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     admin(&visitor)?;
     check_csrf(&visitor, &form.csrf)?;
     let now = state.now();
@@ -312,7 +309,7 @@ pub async fn role(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<RoleForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     admin(&visitor)?;
     check_csrf(&visitor, &form.csrf)?;
     let role: Role = form.role.parse()?;
@@ -332,7 +329,7 @@ pub async fn token(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<EmailForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     admin(&visitor)?;
     check_csrf(&visitor, &form.csrf)?;
     let now = state.now();
@@ -397,7 +394,7 @@ pub async fn builder(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(pairs): Query<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let saved_name = pairs
         .iter()
         .find(|(k, _)| k == "saved")
@@ -497,7 +494,7 @@ pub async fn save_report(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let csrf = pairs
         .iter()
         .find(|(k, _)| k == "csrf")

@@ -47,6 +47,29 @@ pub struct Visitor {
     keep_lang: Option<String>,
 }
 
+/// A page's failure, answered as a page rather than the API's JSON.
+#[derive(Debug)]
+pub struct PageError(pub ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> PageError {
+        PageError(error)
+    }
+}
+
+impl From<embudo_access::AccessError> for PageError {
+    fn from(error: embudo_access::AccessError) -> PageError {
+        PageError(error.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let page = pages::error("en", self.0.status.as_u16(), &self.0.message);
+        (self.0.status, Html(page)).into_response()
+    }
+}
+
 /// Not logged in: to the login page.
 #[derive(Debug)]
 pub struct ToLogin;
@@ -175,7 +198,7 @@ pub async fn login_form(
     ConnectInfo(address): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let lang = cookie(&headers, LANG_COOKIE).unwrap_or_else(|| "en".into());
     let account = form.email.trim().to_lowercase();
     let address = address.ip().to_string();
@@ -219,7 +242,7 @@ pub async fn logout_form(
     visitor: Visitor,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     check_csrf(&visitor, &form.csrf)?;
     if let Some(id) = cookie(&headers, COOKIE_NAME) {
         state
@@ -248,7 +271,7 @@ pub(crate) fn check_csrf(visitor: &Visitor, sent: &str) -> Result<(), ApiError> 
 }
 
 /// `GET /`: headline metrics over the last complete month, goals, alerts.
-pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Response, ApiError> {
+pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Response, PageError> {
     let today = state.now().date();
     let this_month = today.with_day(1).expect("day 1 exists");
     let from = this_month - Months::new(1);
@@ -424,7 +447,7 @@ pub async fn report(
     visitor: Visitor,
     Path(name): Path<String>,
     ApiQuery(mut query): ApiQuery<ReportQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let today = state.now().date();
     query.lang = Some(visitor.lang.clone());
     // Empty form fields mean "not filtered".
@@ -484,7 +507,7 @@ pub async fn board(
     State(state): State<AppState>,
     visitor: Visitor,
     ApiQuery(query): ApiQuery<BoardQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let caller = visitor.caller.clone();
     let columns = state.columns[&Entity::Deals].clone();
     let lang = visitor.lang.clone();
@@ -568,7 +591,7 @@ pub async fn move_card(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<MoveForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     check_csrf(&visitor, &form.csrf)?;
     let mut body = Map::new();
     body.insert("stage_id".into(), json!(form.stage));

@@ -413,6 +413,18 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
     assert!(value.ends_with(",00") || value.is_empty(), "{value}");
     screenshot(&browser, "rep-report-pipeline-es").await;
 
+    // What a rep may not open says so on a page of its own.
+    browser.goto(&format!("{base}/audit")).await.unwrap();
+    let refused = browser
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(refused, "403");
+    browser.goto(&format!("{base}/")).await.unwrap();
+
     // Log out through the form; the pages need a login again.
     browser
         .find(Locator::Css("form[action='/logout'] button"))

@@ -359,3 +359,15 @@ pub fn board(
         body,
     )
 }
+
+/// A page saying what went wrong, with the way home.
+pub fn error(lang: &str, status: u16, message: &str) -> String {
+    let body = html! {
+        div.login.panel {
+            h1 { (status) }
+            p.error role="alert" { (message) }
+            p { a href="/" { (word("home", lang)) } }
+        }
+    };
+    layout(None, lang, &status.to_string(), None, body)
+}
