@@ -7,6 +7,7 @@ mod support;
 use embudo_access::users;
 use embudo_store::{Param, Store};
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
@@ -102,6 +103,39 @@ async fn log_in(browser: &Client, base: &str, email: &str) {
         ["Home", "Inicio"].contains(&heading.as_str()),
         "after logging in as {email}: {heading}"
     );
+}
+
+/// Click the first element `css` finds on the page.
+async fn click(browser: &Client, css: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Click the first element `css` finds inside `within`.
+async fn click_in(within: &Element, css: &str) {
+    within
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Type `text` into the first field `css` finds inside `within`.
+async fn type_in(within: &Element, css: &str, text: &str) {
+    within
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
 }
 
 /// Wait up to ten seconds for `done` (a page's form posts while the test looks at the store).
@@ -292,12 +326,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
     }
     let target = target.expect("a pipeline with two open stages");
     select.select_by_value(&target.to_string()).await.unwrap();
-    card.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_in(&card, "button[type=submit]").await;
     eventually(|| stage_of(deal) == target, "the deal moved by its form").await;
     browser
         .wait()
@@ -376,13 +405,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
     screenshot(&browser, "rep-pipeline-board-dragged").await;
 
     // Spanish: the whole interface follows, numbers written the Spanish way.
-    browser
-        .find(Locator::Css("a[hreflang=es]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "a[hreflang=es]").await;
     let lang = browser
         .find(Locator::Css("html"))
         .await
@@ -426,13 +449,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
     browser.goto(&format!("{base}/")).await.unwrap();
 
     // Log out through the form; the pages need a login again.
-    browser
-        .find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "form[action='/logout'] button").await;
     browser
         .wait()
         .for_element(Locator::Css("input[name=email]"))
@@ -509,13 +526,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .split(',')
         .map(|id| id.parse().unwrap())
         .collect();
-    group
-        .find(Locator::Css("form[action='/audit/merge'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_in(&group, "form[action='/audit/merge'] button").await;
     browser
         .wait()
         .for_element(Locator::Css("tr[data-journal]"))
@@ -537,15 +548,11 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         ids.iter().filter(|id| merged_away(**id)).count(),
         ids.len() - 1
     );
-    browser
-        .find(Locator::Css(
-            "tr[data-journal] form[action='/audit/unmerge'] button",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        &browser,
+        "tr[data-journal] form[action='/audit/unmerge'] button",
+    )
+    .await;
     // The journal's newest merge is undone: one record fewer is merged away.
     let merged_count = || ids.iter().filter(|id| merged_away(**id)).count();
     eventually(|| merged_count() == ids.len() - 2, "the merge undone").await;
@@ -583,12 +590,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .select_by_value("revenue")
         .await
         .unwrap();
-    form.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_in(&form, "button[type=submit]").await;
     let goal = |sql: &str| {
         check
             .query_with(sql, &[])
@@ -612,12 +614,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
     let target = card.find(Locator::Css("input[name=target]")).await.unwrap();
     target.clear().await.unwrap();
     target.send_keys("65000").await.unwrap();
-    card.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_in(&card, "button[type=submit]").await;
     eventually(
         || {
             goal("SELECT target FROM goals WHERE name = 'Browser goal'").and_then(|t| t.as_f64())
@@ -654,18 +651,8 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .find(Locator::Css("form[action='/builder/save']"))
         .await
         .unwrap();
-    save.find(Locator::Css("input[name=name]"))
-        .await
-        .unwrap()
-        .send_keys("browser quarters")
-        .await
-        .unwrap();
-    save.find(Locator::Css("button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_in(&save, "input[name=name]", "browser quarters").await;
+    click_in(&save, "button").await;
     eventually(
         || {
             check
@@ -698,18 +685,8 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .find(Locator::Css("form[action='/admin/tokens']"))
         .await
         .unwrap();
-    form.find(Locator::Css("input[name=email]"))
-        .await
-        .unwrap()
-        .send_keys(&rep_email)
-        .await
-        .unwrap();
-    form.find(Locator::Css("button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_in(&form, "input[name=email]", &rep_email).await;
+    click_in(&form, "button").await;
     let token = browser
         .wait()
         .for_element(Locator::Css("[data-token]"))
@@ -724,24 +701,14 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .find(Locator::Css("form[action='/admin/role']"))
         .await
         .unwrap();
-    form.find(Locator::Css("input[name=email]"))
-        .await
-        .unwrap()
-        .send_keys(&rep_email)
-        .await
-        .unwrap();
+    type_in(&form, "input[name=email]", &rep_email).await;
     form.find(Locator::Css("select[name=role]"))
         .await
         .unwrap()
         .select_by_value("viewer")
         .await
         .unwrap();
-    form.find(Locator::Css("button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_in(&form, "button").await;
     browser
         .wait()
         .for_element(Locator::Css("p.insights"))
