@@ -105,6 +105,11 @@ async fn log_in(browser: &Client, base: &str, email: &str) {
     );
 }
 
+/// A whole-number attribute of `element` (a deal's or a stage's id).
+async fn number_attr(element: &Element, name: &str) -> i64 {
+    element.attr(name).await.unwrap().unwrap().parse().unwrap()
+}
+
 /// Click the first element `css` finds on the page.
 async fn click(browser: &Client, css: &str) {
     browser
@@ -288,13 +293,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .find(Locator::Css(".card[data-deal]"))
         .await
         .unwrap();
-    let deal: i64 = card
-        .attr("data-deal")
-        .await
-        .unwrap()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let deal: i64 = number_attr(&card, "data-deal").await;
     let stage_of = |deal: i64| {
         check
             .query_with(
@@ -312,13 +311,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
     let options = select.find_all(Locator::Css("option")).await.unwrap();
     let mut target = None;
     for option in options {
-        let value: i64 = option
-            .attr("value")
-            .await
-            .unwrap()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let value: i64 = number_attr(&option, "value").await;
         if value != before {
             target = Some(value);
             break;
@@ -348,13 +341,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .find(Locator::Css(".card[data-deal]"))
         .await
         .unwrap();
-    let dragged: i64 = card
-        .attr("data-deal")
-        .await
-        .unwrap()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let dragged: i64 = number_attr(&card, "data-deal").await;
     let from = stage_of(dragged);
     let mut drop_on = None;
     for stage in browser
@@ -362,13 +349,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .await
         .unwrap()
     {
-        let id: i64 = stage
-            .attr("data-stage")
-            .await
-            .unwrap()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let id: i64 = number_attr(&stage, "data-stage").await;
         if id != from {
             drop_on = Some((id, stage));
             break;
