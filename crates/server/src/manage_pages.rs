@@ -352,15 +352,19 @@ fn spec_of(
             .map(|(_, v)| v.trim().to_owned())
             .unwrap_or_default()
     };
-    let metrics: Vec<String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "metrics")
-        .flat_map(|(_, v)| v.split(',').map(|m| m.trim().to_owned()))
-        .filter(|m| !m.is_empty())
-        .collect();
+    // A multiple select sends a key per choice; a saved form sends them comma-separated.
+    let all = |key: &str| -> Vec<String> {
+        pairs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .flat_map(|(_, v)| v.split(',').map(|m| m.trim().to_owned()))
+            .filter(|m| !m.is_empty())
+            .collect()
+    };
+    let metrics = all("metrics");
     let form = manage::Spec {
         metrics: metrics.clone(),
-        by: one("by"),
+        by: all("by"),
         grain: one("grain"),
         from: one("from"),
         to: one("to"),
@@ -373,15 +377,15 @@ fn spec_of(
     let optional = |text: &str| (!text.is_empty()).then(|| text.to_owned());
     let spec = embudo_metrics::custom::ReportSpec {
         metrics,
-        by: optional(&form.by).into_iter().collect(),
+        by: form.by.clone(),
         grain: optional(&form.grain),
         from: form.from.clone(),
         to: form.to.clone(),
         filters: form
             .filter
-            .split_once(':')
+            .split(';')
+            .filter_map(|pair| pair.split_once(':'))
             .map(|(d, v)| (d.trim().to_owned(), v.trim().to_owned()))
-            .into_iter()
             .collect(),
         compare: optional(&form.compare),
     };
@@ -440,16 +444,16 @@ pub async fn builder(
             if let Some(shown) = shown {
                 form = manage::Spec {
                     metrics: shown.metrics,
-                    by: shown.by.first().cloned().unwrap_or_default(),
+                    by: shown.by,
                     grain: shown.grain.unwrap_or_default(),
                     from: shown.from,
                     to: shown.to,
                     filter: shown
                         .filters
                         .iter()
-                        .next()
                         .map(|(d, v)| format!("{d}:{v}"))
-                        .unwrap_or_default(),
+                        .collect::<Vec<_>>()
+                        .join("; "),
                     compare: shown.compare.unwrap_or_default(),
                 };
             }

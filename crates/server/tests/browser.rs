@@ -606,7 +606,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
     .await;
 
     // The custom report builder: a preview over the admin's records, saved, opened again.
-    let spec = "metrics=revenue&metrics=deals_won&grain=quarter&from=2025-07-01&to=2026-07-01";
+    let spec = "metrics=revenue&metrics=deals_won&by=lead_source&grain=quarter&from=2025-07-01&to=2026-07-01";
     browser
         .goto(&format!("{base}/builder?{spec}"))
         .await
@@ -619,7 +619,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .post(&format!("{base}/api/v1/query"))
         .header("Authorization", &format!("Bearer {admin_token}"))
         .send_json(json!({
-            "metrics": ["revenue", "deals_won"], "grain": "quarter",
+            "metrics": ["revenue", "deals_won"], "by": ["lead_source"], "grain": "quarter",
             "from": "2025-07-01", "to": "2026-07-01"
         }))
         .unwrap()

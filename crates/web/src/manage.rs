@@ -159,11 +159,11 @@ pub fn admin(
 #[derive(Debug, Clone, Default)]
 pub struct Spec {
     pub metrics: Vec<String>,
-    pub by: String,
+    pub by: Vec<String>,
     pub grain: String,
     pub from: String,
     pub to: String,
-    /// `dimension:value`
+    /// `dimension:value`, several separated by `;`
     pub filter: String,
     pub compare: String,
 }
@@ -189,9 +189,8 @@ pub fn builder(
                     @for (name, label) in metrics { option value=(name) selected[spec.metrics.contains(name)] { (label) } }
                 }
             }
-            label { (word("by", lang)) select name="by" {
-                option value="" { "—" }
-                @for dimension in dimensions { option value=(dimension) selected[*dimension == spec.by] { (dimension) } }
+            label { (word("dimensions", lang)) select name="by" multiple size="6" {
+                @for dimension in dimensions { option value=(dimension) selected[spec.by.contains(dimension)] { (dimension) } }
             } }
             label { (word("grain", lang)) select name="grain" {
                 @for grain in ["", "day", "week", "month", "quarter", "year"] {
@@ -200,7 +199,7 @@ pub fn builder(
             } }
             label { (word("from", lang)) input type="date" name="from" value=(spec.from) required; }
             label { (word("to", lang)) input type="date" name="to" value=(spec.to) required; }
-            label { (word("filter", lang)) input name="filter" placeholder="lead_source:referral" value=(spec.filter); }
+            label { (word("filter", lang)) input name="filter" placeholder="lead_source:referral; team:North" value=(spec.filter); }
             label { (word("compare", lang)) select name="compare" {
                 @for compare in ["", "previous_period", "previous_year"] {
                     option value=(compare) selected[compare == spec.compare] { (if compare.is_empty() { "—" } else { compare }) }
@@ -213,7 +212,7 @@ pub fn builder(
             form.filters.panel method="post" action="/builder/save" {
                 input type="hidden" name="csrf" value=(viewer.csrf);
                 input type="hidden" name="metrics" value=(spec.metrics.join(","));
-                input type="hidden" name="by" value=(spec.by);
+                input type="hidden" name="by" value=(spec.by.join(","));
                 input type="hidden" name="grain" value=(spec.grain);
                 input type="hidden" name="from" value=(spec.from);
                 input type="hidden" name="to" value=(spec.to);
