@@ -75,6 +75,8 @@ pub struct AppState {
     pub events: events::Events,
     /// Mark the session cookie `Secure` (behind TLS).
     pub secure_cookies: bool,
+    /// The currency most deals are in (ISO code): how the dashboard writes money.
+    pub currency: String,
 }
 
 impl AppState {
@@ -86,6 +88,15 @@ impl AppState {
         secure_cookies: bool,
     ) -> Result<AppState, embudo_store::StoreError> {
         let columns = records::columns(&store)?;
+        let currency = store
+            .query_with(
+                "SELECT currency FROM deals GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+                &[],
+            )?
+            .rows
+            .first()
+            .and_then(|r| r[0].as_str().map(str::to_owned))
+            .unwrap_or_else(|| "USD".to_owned());
         let db = Arc::new(Db::new(store)?);
         Ok(AppState {
             events: events::Events::start(Arc::clone(&db)),
@@ -96,6 +107,7 @@ impl AppState {
             reports: Arc::default(),
             metrics: Arc::default(),
             secure_cookies,
+            currency,
         })
     }
 

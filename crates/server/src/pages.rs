@@ -43,6 +43,7 @@ pub struct Visitor {
     pub(crate) caller: Caller,
     csrf: String,
     pub(crate) lang: String,
+    currency: String,
     /// Set when `?lang=` changed the language: the cookie to keep it.
     keep_lang: Option<String>,
 }
@@ -100,6 +101,7 @@ impl FromRequestParts<AppState> for Visitor {
             csrf,
             lang,
             keep_lang,
+            currency: state.currency.clone(),
         })
     }
 }
@@ -143,6 +145,7 @@ impl Visitor {
                 .collect(),
             board: self.caller.rows(Entity::Deals) != embudo_access::Rows::Nothing,
             admin: self.caller.is_admin(),
+            currency: self.currency.clone(),
         }
     }
 
@@ -280,6 +283,7 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
     let lang = visitor.lang.clone();
     let now = state.now();
     let goal_columns = state.columns[&Entity::Goals].clone();
+    let currency = state.currency.clone();
     let deal_columns = state.columns[&Entity::Deals].clone();
     let (headlines, goals, alerts) = state
         .db
@@ -308,7 +312,12 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                 let Some(row) = result.rows.first() else {
                     continue;
                 };
-                let value = format::cell(&json!(row.value), kind(result.unit), &lang);
+                let value = match result.unit {
+                    embudo_metrics::catalog::Unit::Money => {
+                        format::money(&json!(row.value), &currency, &lang)
+                    }
+                    unit => format::cell(&json!(row.value), kind(unit), &lang),
+                };
                 headlines.push(Headline {
                     label: result.label.clone(),
                     value: if value.is_empty() {
@@ -562,7 +571,7 @@ pub async fn board(
                 column.deals.push(Card {
                     id,
                     name: deal["name"].as_str().unwrap_or("—").to_owned(),
-                    amount: format::cell(&deal["amount"], Kind::Money, &lang),
+                    amount: format::money(&deal["amount"], deal["currency"].as_str().unwrap_or("USD"), &lang),
                     probability: scores.get(&id).map(|p| format::cell(&json!(p), Kind::Ratio, &lang)),
                     stale: since.get(&id).is_some_and(|at| now - *at > Duration::days(STALE_DAYS)),
                 });

@@ -1,8 +1,31 @@
-//! Numbers as each language writes them: English `1,234.56` and `12.5%`, Spanish
-//! `1.234,56` and `12,5 %`.
+//! Numbers as each language writes them: English `1,234.56`, `$1,234.56` and `12.5%`,
+//! Spanish `1.234,56`, `1.234,56 €` and `12,5 %`.
 
 use embudo_reports::model::{Kind, display};
 use serde_json::Value;
+
+/// A money cell with its currency (an ISO code) as `lang` writes it: the symbol before the
+/// amount in English, after it in Spanish; a code without a symbol after the amount.
+pub fn money(value: &Value, currency: &str, lang: &str) -> String {
+    let amount = cell(value, Kind::Money, lang);
+    if amount.is_empty() {
+        return amount;
+    }
+    let symbol = match currency {
+        "EUR" => Some("€"),
+        "USD" => Some("$"),
+        "GBP" => Some("£"),
+        _ => None,
+    };
+    match (symbol, lang) {
+        (Some(symbol), "es") => format!("{amount} {symbol}"),
+        (Some(symbol), _) => match amount.strip_prefix('-') {
+            Some(positive) => format!("-{symbol}{positive}"),
+            None => format!("{symbol}{amount}"),
+        },
+        (None, _) => format!("{amount} {currency}"),
+    }
+}
 
 /// A report cell as `lang` writes it.
 pub fn cell(value: &Value, kind: Kind, lang: &str) -> String {
@@ -40,5 +63,14 @@ mod tests {
         assert_eq!(cell(&json!(1234.5), Kind::Money, "en"), "1,234.50");
         assert_eq!(spanish("12.5%"), "12,5 %");
         assert_eq!(cell(&json!("a.b,c"), Kind::Text, "es"), "a.b,c");
+    }
+
+    #[test]
+    fn money_carries_its_currency_where_each_language_puts_it() {
+        assert_eq!(money(&json!(1234.56), "EUR", "es"), "1.234,56 €");
+        assert_eq!(money(&json!(1234.56), "USD", "en"), "$1,234.56");
+        assert_eq!(money(&json!(-5), "GBP", "en"), "-£5.00");
+        assert_eq!(money(&json!(7), "MXN", "es"), "7,00 MXN");
+        assert_eq!(money(&Value::Null, "EUR", "es"), "");
     }
 }

@@ -38,4 +38,6 @@ pub struct Viewer {
     pub board: bool,
     /// Whether the data audit is (admins).
     pub admin: bool,
+    /// The store's currency (ISO code), for money.
+    pub currency: String,
 }

@@ -225,7 +225,7 @@ pub fn report(viewer: &Viewer, report: &Report, filters: &Filters) -> String {
             ul.insights { @for insight in &report.insights { li { (insight) } } }
         }
         @for section in &report.sections {
-            (section_markup(section, lang))
+            (section_markup(section, lang, &viewer.currency))
         }
         @if !report.notes.is_empty() {
             ul.notes { @for note in &report.notes { li { (note) } } }
@@ -243,7 +243,7 @@ pub fn report(viewer: &Viewer, report: &Report, filters: &Filters) -> String {
 /// Rows a page's table shows; exports keep them all.
 const MAX_ROWS: usize = 100;
 
-fn section_markup(section: &Section, lang: &str) -> Markup {
+fn section_markup(section: &Section, lang: &str, currency: &str) -> Markup {
     html! {
         section.panel data-section=(section.name) {
             h2 { (section.title) }
@@ -263,6 +263,8 @@ fn section_markup(section: &Section, lang: &str) -> Markup {
                                 @let raw = value.as_f64().map_or_else(|| value.as_str().unwrap_or_default().to_owned(), |x| x.to_string());
                                 @if column.kind == Kind::Text {
                                     td data-v=(raw) data-key=(column.key) { (format::cell(value, column.kind, lang)) }
+                                } @else if column.kind == Kind::Money {
+                                    td.n data-v=(raw) data-key=(column.key) { (format::money(value, currency, lang)) }
                                 } @else {
                                     td.n data-v=(raw) data-key=(column.key) { (format::cell(value, column.kind, lang)) }
                                 }
