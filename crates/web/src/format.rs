@@ -19,8 +19,9 @@ pub fn money(value: &Value, currency: &str, lang: &str) -> String {
     };
     match (symbol, lang) {
         (Some(symbol), "es") => format!("{amount} {symbol}"),
-        (Some(symbol), _) => match amount.strip_prefix('-') {
-            Some(positive) => format!("-{symbol}{positive}"),
+        // Reports write a negative amount with a true minus sign; it goes before the symbol.
+        (Some(symbol), _) => match amount.strip_prefix('−') {
+            Some(positive) => format!("−{symbol}{positive}"),
             None => format!("{symbol}{amount}"),
         },
         (None, _) => format!("{amount} {currency}"),
@@ -69,7 +70,7 @@ mod tests {
     fn money_carries_its_currency_where_each_language_puts_it() {
         assert_eq!(money(&json!(1234.56), "EUR", "es"), "1.234,56 €");
         assert_eq!(money(&json!(1234.56), "USD", "en"), "$1,234.56");
-        assert_eq!(money(&json!(-5), "GBP", "en"), "-£5.00");
+        assert_eq!(money(&json!(-5), "GBP", "en"), "−£5.00");
         assert_eq!(money(&json!(7), "MXN", "es"), "7,00 MXN");
         assert_eq!(money(&Value::Null, "EUR", "es"), "");
     }
