@@ -400,12 +400,17 @@ fn stale_deals(
     columns: &[crate::records::Column],
     now: chrono::NaiveDateTime,
 ) -> Result<usize, ApiError> {
-    let open: Vec<i64> = select(store, caller, Entity::Deals, columns, &Page::everything())?
-        .0
-        .iter()
-        .filter(|d| d["status"] == "open")
-        .filter_map(|d| d["id"].as_i64())
-        .collect();
+    let open: Vec<i64> = select(
+        store,
+        caller,
+        Entity::Deals,
+        columns,
+        &Page::matching(&[("status", "open".into())]),
+    )?
+    .0
+    .iter()
+    .filter_map(|d| d["id"].as_i64())
+    .collect();
     let since = stage_since(store, &open)?;
     Ok(since
         .values()
@@ -413,13 +418,15 @@ fn stale_deals(
         .count())
 }
 
-/// When each deal entered its current stage.
+/// When each of `deals` (open ones) entered its current stage.
 fn stage_since(
     store: &embudo_store::Store,
     deals: &[i64],
 ) -> Result<HashMap<i64, chrono::NaiveDateTime>, ApiError> {
+    // Only open deals' visits: a board never shows a closed one.
     let rows = store.query_with(
-        "SELECT deal_id, epoch_us(max(entered_at)) FROM deal_stage_history GROUP BY 1",
+        "SELECT h.deal_id, epoch_us(max(h.entered_at)) FROM deal_stage_history h
+           JOIN deals d ON d.id = h.deal_id WHERE d.status = 'open' GROUP BY 1",
         &[],
     )?;
     let wanted: std::collections::HashSet<i64> = deals.iter().copied().collect();
@@ -539,11 +546,8 @@ pub async fn board(
                 "SELECT id, name FROM stages WHERE pipeline_id = ? AND kind = 'open' ORDER BY position",
                 &[embudo_store::Param::Int(pipeline)],
             )?;
-            let deals: Vec<Value> = select(store, &caller, Entity::Deals, &columns, &Page::everything())?
-                .0
-                .into_iter()
-                .filter(|d| d["status"] == "open" && d["pipeline_id"].as_i64() == Some(pipeline))
-                .collect();
+            let only = Page::matching(&[("status", "open".into()), ("pipeline_id", pipeline.to_string())]);
+            let deals: Vec<Value> = select(store, &caller, Entity::Deals, &columns, &only)?.0;
             let ids: Vec<i64> = deals.iter().filter_map(|d| d["id"].as_i64()).collect();
             let since = stage_since(store, &ids)?;
             let scores: HashMap<i64, f64> = store

@@ -126,6 +126,18 @@ impl Page {
         Page::default()
     }
 
+    /// Every record whose `column` equals `value` for each pair (columns of the server's
+    /// own choosing, unpaged).
+    pub fn matching(filters: &[(&str, String)]) -> Page {
+        Page {
+            filters: filters
+                .iter()
+                .map(|(column, value)| ((*column).to_owned(), value.clone()))
+                .collect(),
+            ..Page::default()
+        }
+    }
+
     /// Just the record with `id`.
     pub fn one(id: i64) -> Page {
         Page {
