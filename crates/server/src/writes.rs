@@ -45,25 +45,21 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// Create a record of `entity` from `body` as `caller`, in one transaction, and record it;
-/// the record as created.
+/// Create a record of `entity` from `body` as `caller`; the record as created.
 pub async fn add(
     state: &AppState,
     caller: &Caller,
     entity: Entity,
     body: Map<String, Value>,
 ) -> Result<Value, ApiError> {
-    let columns = state.columns[&entity].clone();
-    let now = state.now();
-    let writer = caller.clone();
-    let created = state
-        .db
-        .write(move |store| {
-            store.transaction(true, || insert(store, &writer, entity, &columns, body, now))
-        })
-        .await?;
-    record(state, caller, "record_created", entity, &created, now);
-    Ok(created)
+    in_transaction(
+        state,
+        caller,
+        entity,
+        "record_created",
+        move |store, caller, columns, now| insert(store, caller, entity, columns, body, now),
+    )
+    .await
 }
 
 /// Change the given columns of a record.
@@ -77,8 +73,7 @@ pub async fn update(
     Ok(Json(apply(&state, &caller, entity, id, body).await?))
 }
 
-/// Change the columns of `body` of record `id` as `caller`, in one transaction, and record
-/// it; the record as it is afterwards.
+/// Change the columns of `body` of record `id` as `caller`; the record as it is afterwards.
 pub async fn apply(
     state: &AppState,
     caller: &Caller,
@@ -86,19 +81,14 @@ pub async fn apply(
     id: i64,
     body: Map<String, Value>,
 ) -> Result<Value, ApiError> {
-    let columns = state.columns[&entity].clone();
-    let now = state.now();
-    let writer = caller.clone();
-    let updated = state
-        .db
-        .write(move |store| {
-            store.transaction(true, || {
-                change(store, &writer, entity, &columns, id, body, now)
-            })
-        })
-        .await?;
-    record(state, caller, "record_updated", entity, &updated, now);
-    Ok(updated)
+    in_transaction(
+        state,
+        caller,
+        entity,
+        "record_updated",
+        move |store, caller, columns, now| change(store, caller, entity, columns, id, body, now),
+    )
+    .await
 }
 
 /// Delete a record softly: it keeps its row with `deleted_at` set and leaves every list.
@@ -108,8 +98,7 @@ pub async fn delete(
     Authed(caller): Authed,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    let columns = state.columns[&entity].clone();
-    if !has(&columns, "deleted_at") {
+    if !has(&state.columns[&entity], "deleted_at") {
         return Err(ApiError {
             status: StatusCode::METHOD_NOT_ALLOWED,
             code: "not_deletable",
@@ -120,42 +109,45 @@ pub async fn delete(
             field: None,
         });
     }
-    let now = state.now();
-    let writer = caller.clone();
-    state
-        .db
-        .write(move |store| {
-            store.transaction(true, || {
-                visible(store, &writer, entity, &columns, id)?;
-                store.execute_with(
-                    &format!(
-                        "UPDATE {} SET deleted_at = ?, updated_at = ? WHERE id = ?",
-                        entity.table()
-                    ),
-                    &[Param::Timestamp(now), Param::Timestamp(now), Param::Int(id)],
-                )?;
-                Ok(())
-            })
-        })
-        .await?;
-    state.events.record(Event {
-        user: caller.user_id,
-        event: "record_updated",
-        entity: Some(entity.table()),
-        entity_id: Some(id),
-        at: now,
-    });
+    in_transaction(
+        &state,
+        &caller,
+        entity,
+        "record_updated",
+        move |store, caller, columns, now| {
+            let before = visible(store, caller, entity, columns, id)?;
+            store.execute_with(
+                &format!(
+                    "UPDATE {} SET deleted_at = ?, updated_at = ? WHERE id = ?",
+                    entity.table()
+                ),
+                &[Param::Timestamp(now), Param::Timestamp(now), Param::Int(id)],
+            )?;
+            Ok(before)
+        },
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn record(
+/// Run `work` in one transaction on the writer as `caller` (given the table's columns and
+/// the present), then record `event` for the record it returns.
+async fn in_transaction(
     state: &AppState,
     caller: &Caller,
-    event: &'static str,
     entity: Entity,
-    row: &Value,
-    now: NaiveDateTime,
-) {
+    event: &'static str,
+    work: impl FnOnce(&Store, &Caller, &[Column], NaiveDateTime) -> Result<Value, ApiError>
+    + Send
+    + 'static,
+) -> Result<Value, ApiError> {
+    let columns = state.columns[&entity].clone();
+    let now = state.now();
+    let writer = caller.clone();
+    let row = state
+        .db
+        .write(move |store| store.transaction(true, || work(store, &writer, &columns, now)))
+        .await?;
     state.events.record(Event {
         user: caller.user_id,
         event,
@@ -163,6 +155,7 @@ fn record(
         entity_id: row["id"].as_i64(),
         at: now,
     });
+    Ok(row)
 }
 
 fn insert(
