@@ -5,7 +5,7 @@ use crate::ReportError;
 use crate::i18n::{column_label, label};
 use crate::model::{Column, Kind, Section};
 use chrono::{Datelike, Months, NaiveDate, NaiveDateTime};
-use embudo_metrics::catalog::{self, Unit};
+use embudo_metrics::catalog;
 use embudo_metrics::custom::run_queries;
 use embudo_metrics::{Bound, Calendar, Compare, Dim, DuckDb, Grain, Query};
 use embudo_store::{Param, Store};
@@ -221,14 +221,5 @@ fn metric_kind(key: &str) -> Kind {
         return Kind::Ratio;
     }
     let base = key.strip_suffix("_previous").unwrap_or(key);
-    match catalog::find(base).map(|m| m.unit) {
-        Some(Unit::Count) => Kind::Count,
-        Some(Unit::Money) => Kind::Money,
-        Some(Unit::Ratio) => Kind::Ratio,
-        Some(Unit::Days) => Kind::Days,
-        Some(Unit::Hours) => Kind::Hours,
-        Some(Unit::Minutes) => Kind::Minutes,
-        Some(Unit::PerDay | Unit::Score) => Kind::Number,
-        None => Kind::Text,
-    }
+    catalog::find(base).map_or(Kind::Text, |m| Kind::of(m.unit))
 }

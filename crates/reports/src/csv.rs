@@ -10,14 +10,20 @@ pub fn section(section: &Section, out: &mut dyn Write) -> csv::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(section.columns.iter().map(|c| &c.key))?;
     for row in &section.rows {
-        writer.write_record(row.iter().map(|v| match v {
-            Value::Null => String::new(),
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }))?;
+        writer.write_record(row.iter().map(plain))?;
     }
     writer.flush()?;
     Ok(())
+}
+
+/// A value as a CSV cell (and any plain text) holds it: null as empty, text as itself,
+/// anything else as its JSON.
+pub fn plain(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Every section of `reports`, each after a `# report / section` line and followed by a

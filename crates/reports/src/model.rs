@@ -20,6 +20,22 @@ pub enum Kind {
     Number,
 }
 
+impl Kind {
+    /// How a value of a metric in `unit` reads.
+    pub fn of(unit: embudo_metrics::catalog::Unit) -> Kind {
+        use embudo_metrics::catalog::Unit;
+        match unit {
+            Unit::Count => Kind::Count,
+            Unit::Money => Kind::Money,
+            Unit::Ratio => Kind::Ratio,
+            Unit::Days => Kind::Days,
+            Unit::Hours => Kind::Hours,
+            Unit::Minutes => Kind::Minutes,
+            Unit::PerDay | Unit::Score => Kind::Number,
+        }
+    }
+}
+
 /// A column: its key (the JSON name, language-neutral), how it reads, and its label.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Column {

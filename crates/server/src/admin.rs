@@ -87,11 +87,7 @@ pub async fn export(
     writer.write_record(&names).map_err(ApiError::internal)?;
     for row in &rows {
         writer
-            .write_record(names.iter().map(|n| match &row[n] {
-                Value::Null => String::new(),
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            }))
+            .write_record(names.iter().map(|n| embudo_reports::csv::plain(&row[n])))
             .map_err(ApiError::internal)?;
     }
     let bytes = writer.into_inner().map_err(ApiError::internal)?;

@@ -4,12 +4,10 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::pages::{PageError, Visitor, check_csrf};
+use crate::pages::{PageError, Visitor, check_csrf, see_other};
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::http::header::LOCATION;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use embudo_audit::{checks, dedupe, fix, merge, score};
 use embudo_store::Param;
 use embudo_web::audit::{self, CheckRow, Group, Merge, Overview};
@@ -59,10 +57,6 @@ fn audit_error(error: embudo_audit::AuditError) -> ApiError {
         embudo_audit::AuditError::Invalid(message) => ApiError::bad_request("form", message),
         other => ApiError::internal(other),
     }
-}
-
-fn back(to: String) -> Response {
-    (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,11 +116,11 @@ pub async fn overview(
     Ok(visitor.page(audit::overview(&visitor.viewer(), &view)))
 }
 
+/// A value on the page: a missing one as a dash, so a blank is seen.
 fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => "—".into(),
-        other => other.to_string(),
+    match embudo_reports::csv::plain(value) {
+        blank if blank.is_empty() => "—".into(),
+        shown => shown,
     }
 }
 
@@ -158,9 +152,10 @@ pub async fn apply_fix(
             fix::apply(store, &finding, now).map_err(audit_error)
         })
         .await?;
-    Ok(back(format!(
-        "/audit?message=fix+batch+{batch}:+{changed}+fields+changed"
-    )))
+    Ok(see_other(
+        "/audit",
+        &format!("fix batch {batch}: {changed} fields changed"),
+    ))
 }
 
 /// `GET /audit/duplicates?entity=`: the review queue.
@@ -266,10 +261,10 @@ pub async fn merge_group(
             merge::merge(store, &request, &mut |_| Ok(())).map_err(audit_error)
         })
         .await?;
-    Ok(back(format!(
-        "/audit/journal?message=merged+into+{}",
-        outcome.survivor
-    )))
+    Ok(see_other(
+        "/audit/journal",
+        &format!("merged into {}", outcome.survivor),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -295,10 +290,10 @@ pub async fn not_duplicate(
         .db
         .write(move |store| dedupe::mark_not_duplicate(store, entity, a, b).map_err(audit_error))
         .await?;
-    Ok(back(format!(
-        "/audit/duplicates?entity={}&message={a}+and+{b}+kept+apart",
-        form.entity
-    )))
+    Ok(see_other(
+        &format!("/audit/duplicates?entity={}", entity.table()),
+        &format!("{a} and {b} kept apart"),
+    ))
 }
 
 /// `GET /audit/journal`.
@@ -358,7 +353,8 @@ pub async fn unmerge(
         .db
         .write(move |store| merge::unmerge(store, journal, now).map_err(audit_error))
         .await?;
-    Ok(back(format!(
-        "/audit/journal?message=merge+{journal}+undone:+{restored}+restored"
-    )))
+    Ok(see_other(
+        "/audit/journal",
+        &format!("merge {journal} undone: {restored} restored"),
+    ))
 }

@@ -226,6 +226,18 @@ fn header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<Hea
     )
 }
 
+/// `text` for a URL: every byte but the unreserved characters percent-encoded.
+pub(crate) fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// `GET /api/v1/health`: the server answers and the store is readable.
 async fn health(
     axum::extract::State(state): axum::extract::State<AppState>,
@@ -274,5 +286,14 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn url_text_is_encoded_byte_by_byte() {
+        assert_eq!(super::url_encode("meta Año 1/2"), "meta%20A%C3%B1o%201%2F2");
+        assert_eq!(super::url_encode("a-b_c.d~e"), "a-b_c.d~e");
     }
 }

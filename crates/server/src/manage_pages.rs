@@ -3,37 +3,17 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::pages::{PageError, Visitor, check_csrf};
+use crate::pages::{PageError, Visitor, check_csrf, see_other};
 use crate::records::{Page, select};
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::http::header::LOCATION;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use embudo_access::scope::Over;
 use embudo_access::{Entity, Role, users};
 use embudo_metrics::DuckDb;
 use embudo_web::manage::{self, GoalRow, Grid};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-
-fn back(to: &str, message: &str) -> Response {
-    let message: String = message
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_string()
-            } else {
-                format!("%{:02X}", c as u32 & 0xff)
-            }
-        })
-        .collect();
-    (
-        StatusCode::SEE_OTHER,
-        [(LOCATION, format!("{to}?message={message}"))],
-    )
-        .into_response()
-}
 
 #[derive(Debug, Deserialize)]
 pub struct Said {
@@ -132,7 +112,7 @@ pub async fn add_goal(
         body.insert(key.into(), value);
     }
     crate::writes::add(&state, caller, Entity::Goals, body).await?;
-    Ok(back("/goals", &format!("goal {} set", form.name)))
+    Ok(see_other("/goals", &format!("goal {} set", form.name)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,7 +132,7 @@ pub async fn edit_goal(
     let mut body = Map::new();
     body.insert("target".into(), json!(form.target));
     crate::writes::apply(&state, &visitor.caller, Entity::Goals, form.id, body).await?;
-    Ok(back("/goals", &format!("goal {} changed", form.id)))
+    Ok(see_other("/goals", &format!("goal {} changed", form.id)))
 }
 
 fn admin(visitor: &Visitor) -> Result<(), ApiError> {
@@ -179,11 +159,7 @@ async fn admin_page(
             Ok((users, review))
         })
         .await?;
-    let text = |v: &Value| match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
+    let text = embudo_reports::csv::plain;
     let users = Grid {
         columns: [
             "id",
@@ -271,7 +247,7 @@ pub async fn add_user(
         .db
         .write(move |store| Ok(users::add(store, &user, &form.password, now)?))
         .await?;
-    Ok(back("/admin", &format!("{} added", form.email)))
+    Ok(see_other("/admin", &format!("{} added", form.email)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -294,7 +270,7 @@ pub async fn disable(
         .db
         .write(move |store| Ok(users::disable(store, &email, now)?))
         .await?;
-    Ok(back("/admin", &format!("{} disabled", form.email)))
+    Ok(see_other("/admin", &format!("{} disabled", form.email)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -318,7 +294,7 @@ pub async fn role(
         .db
         .write(move |store| Ok(users::set_role(store, &email, role)?))
         .await?;
-    Ok(back(
+    Ok(see_other(
         "/admin",
         &format!("{} is now {}", form.email, role.as_str()),
     ))
@@ -459,11 +435,7 @@ pub async fn builder(
             }
             (saved, table, problem)
         })?;
-    let text = |v: &Value| match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
+    let text = embudo_reports::csv::plain;
     let preview = preview.map(|table| Grid {
         columns: table.columns.clone(),
         rows: table
@@ -519,5 +491,5 @@ pub async fn save_report(
         .db
         .write(move |store| Ok(embudo_metrics::custom::save(store, &saved, &spec)?))
         .await?;
-    Ok(back("/builder", &format!("saved as {name}")))
+    Ok(see_other("/builder", &format!("saved as {name}")))
 }

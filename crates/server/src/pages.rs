@@ -263,6 +263,13 @@ pub async fn logout_form(
         .into_response())
 }
 
+/// Back to `path` after a form did something, with `message` to say it there.
+pub(crate) fn see_other(path: &str, message: &str) -> Response {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let to = format!("{path}{separator}message={}", crate::url_encode(message));
+    (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
+}
+
 pub(crate) fn check_csrf(visitor: &Visitor, sent: &str) -> Result<(), ApiError> {
     if crate::auth::same(sent.as_bytes(), visitor.csrf.as_bytes()) {
         Ok(())
@@ -316,7 +323,7 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                     embudo_metrics::catalog::Unit::Money => {
                         format::money(&json!(row.value), &currency, &lang)
                     }
-                    unit => format::cell(&json!(row.value), kind(unit), &lang),
+                    unit => format::cell(&json!(row.value), Kind::of(unit), &lang),
                 };
                 headlines.push(Headline {
                     label: result.label.clone(),
@@ -378,19 +385,6 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
         })
         .await?;
     Ok(visitor.page(pages::home(&visitor.viewer(), &headlines, &goals, &alerts)))
-}
-
-fn kind(unit: embudo_metrics::catalog::Unit) -> Kind {
-    use embudo_metrics::catalog::Unit;
-    match unit {
-        Unit::Count => Kind::Count,
-        Unit::Money => Kind::Money,
-        Unit::Ratio => Kind::Ratio,
-        Unit::Days => Kind::Days,
-        Unit::Hours => Kind::Hours,
-        Unit::Minutes => Kind::Minutes,
-        _ => Kind::Number,
-    }
 }
 
 /// Open deals the caller sees that have sat in their stage for [`STALE_DAYS`].

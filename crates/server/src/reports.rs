@@ -72,22 +72,14 @@ impl ReportQuery {
             ("lang", &self.lang),
         ]
         .into_iter()
-        .filter_map(|(key, value)| value.as_ref().map(|v| format!("{key}={}", encode(v))))
+        .filter_map(|(key, value)| {
+            value
+                .as_ref()
+                .map(|v| format!("{key}={}", crate::url_encode(v)))
+        })
         .collect::<Vec<_>>()
         .join("&")
     }
-}
-
-/// Percent-encode everything but unreserved characters.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 /// `GET /api/v1/forecast`: the forecast report (months ahead, expected revenue and ranges,
