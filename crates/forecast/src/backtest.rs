@@ -177,11 +177,11 @@ fn at_instant(
         .map(|f| {
             let p = scorer
                 .as_ref()
-                .map_or(f.stage_probability, |s| s.score(f).0);
+                .map_or(f.stage_probability, |s| s.probability(f));
             (f.deal_id, p)
         })
         .collect();
-    let ranges = simulate::months_with(store, at, &bounds, &[], Some(&probabilities))?;
+    let ranges = simulate::months_of(store, at, &open, &probabilities, &bounds, &[])?;
     let month_of = |date: NaiveDate| {
         // An overdue expected close date counts in the first month.
         let date = date.max(first);

@@ -45,7 +45,7 @@ pub fn explain(
     let factors = factors::of(&deal, contributions, &Names::read(store)?, usize::MAX);
     let mut raise: Vec<(String, f64)> = actions(&deal)
         .into_iter()
-        .map(|(action, changed)| (action, scorer.score(&changed).0))
+        .map(|(action, changed)| (action, scorer.probability(&changed)))
         .filter(|(_, p)| *p > probability + 0.005)
         .collect();
     raise.sort_by(|a, b| b.1.total_cmp(&a.1));

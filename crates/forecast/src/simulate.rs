@@ -9,7 +9,7 @@
 //! distribution, so a run costs one draw per deal.
 
 use crate::ForecastError;
-use crate::features;
+use crate::features::{self, DealFeatures};
 use crate::timing::Timing;
 use chrono::NaiveDateTime;
 use embudo_store::{Param, Store};
@@ -62,19 +62,23 @@ pub fn months(
     bounds: &[NaiveDateTime],
     targets: &[Option<f64>],
 ) -> Result<Vec<MonthRange>, ForecastError> {
-    months_with(store, at, bounds, targets, None)
+    let open = features::at(store, at)?;
+    let scores = latest_scores(store, at)?;
+    months_of(store, at, &open, &scores, bounds, targets)
 }
 
-/// [`months`] with each deal's probability given (a backtest's model of the time) instead
-/// of read from `deal_scores`.
-pub fn months_with(
+/// [`months`] for the deals `open` at `at` (as they stood then), each won with its
+/// probability in `probabilities` (else its stage's) — a backtest's pipeline and model of
+/// the time.
+pub fn months_of(
     store: &Store,
     at: NaiveDateTime,
+    open: &[DealFeatures],
+    probabilities: &HashMap<i64, f64>,
     bounds: &[NaiveDateTime],
     targets: &[Option<f64>],
-    probabilities: Option<&HashMap<i64, f64>>,
 ) -> Result<Vec<MonthRange>, ForecastError> {
-    let deals = deals(store, at, bounds, probabilities)?;
+    let deals = deals(store, at, open, probabilities, bounds)?;
     let months = bounds.len().saturating_sub(1);
     let runs = RUNS.min((DRAWS / deals.len().max(1)).max(1_000));
     // Two fixed streams of half the runs each, on two threads where there are two cores:
@@ -166,19 +170,16 @@ fn play(deals: &[Deal], months: usize, runs: usize, seed: u64) -> Vec<Vec<f64>> 
 fn deals(
     store: &Store,
     at: NaiveDateTime,
+    open: &[DealFeatures],
+    probabilities: &HashMap<i64, f64>,
     bounds: &[NaiveDateTime],
-    given: Option<&HashMap<i64, f64>>,
 ) -> Result<Vec<Deal>, ForecastError> {
     let timing = Timing::read(store, at)?;
-    let scores = match given {
-        Some(probabilities) => probabilities.clone(),
-        None => latest_scores(store, at)?,
-    };
-    Ok(features::at(store, at)?
-        .into_iter()
+    Ok(open
+        .iter()
         .filter_map(|f| {
             let by_month: Vec<f64> = timing
-                .shares(&f, at, bounds)
+                .shares(f, at, bounds)
                 .into_iter()
                 .scan(0.0, |cumulative, share| {
                     *cumulative += share;
@@ -191,7 +192,7 @@ fn deals(
             }
             Some(Deal {
                 amount: f.amount.unwrap_or(0.0),
-                probability: scores
+                probability: probabilities
                     .get(&f.deal_id)
                     .copied()
                     .unwrap_or(f.stage_probability),

@@ -87,7 +87,7 @@ impl Scorer {
     /// model's log-odds (its columns summed), in the order of [`crate::encode::FEATURES`].
     pub fn score(&self, features: &DealFeatures) -> (f64, Vec<(&'static str, f64)>) {
         let row = self.encoder.encode(features);
-        let probability = self.calibration.predict(&[logit(self.model.predict(&row))]);
+        let probability = self.calibrated(&row);
         let mut by_feature: Vec<(&'static str, f64)> =
             FEATURES.iter().map(|feature| (*feature, 0.0)).collect();
         for (feature, contribution) in self
@@ -98,6 +98,15 @@ impl Scorer {
             by_feature[*feature].1 += contribution;
         }
         (probability, by_feature)
+    }
+
+    /// The calibrated probability of a win alone (no factors).
+    pub fn probability(&self, features: &DealFeatures) -> f64 {
+        self.calibrated(&self.encoder.encode(features))
+    }
+
+    fn calibrated(&self, row: &[f64]) -> f64 {
+        self.calibration.predict(&[logit(self.model.predict(row))])
     }
 
     /// Each column's place in [`FEATURES`], worked out once per scorer.
