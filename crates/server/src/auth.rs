@@ -91,7 +91,27 @@ pub async fn login(
     ConnectInfo(address): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
-    let account = body.email.trim().to_lowercase();
+    let (caller, session) = attempt(&state, address, body.email, body.password)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("wrong e-mail or password"))?;
+    let cookie = session_cookie(&session, state.secure_cookies);
+    let mut response = Json(json!({ "user": caller, "csrf_token": session.csrf })).into_response();
+    response.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
+    );
+    Ok(response)
+}
+
+/// A login attempt from `address`, within the limits on failures (429 beyond them): the
+/// caller and their new session, or `None` for a wrong e-mail or password (counted).
+pub async fn attempt(
+    state: &AppState,
+    address: SocketAddr,
+    email: String,
+    password: String,
+) -> Result<Option<(Caller, session::Session)>, ApiError> {
+    let account = email.trim().to_lowercase();
     let address = address.ip().to_string();
     let keys = [
         (account.as_str(), Limiter::PER_ACCOUNT),
@@ -101,19 +121,12 @@ pub async fn login(
     let now = state.now();
     let found = state
         .db
-        .log(move |store| Ok(session::login(store, &body.email, &body.password, now)?))
+        .log(move |store| Ok(session::login(store, &email, &password, now)?))
         .await?;
-    let Some((caller, session)) = found else {
+    if found.is_none() {
         state.limiter.fail(&keys);
-        return Err(ApiError::unauthorized("wrong e-mail or password"));
-    };
-    let cookie = session_cookie(&session, state.secure_cookies);
-    let mut response = Json(json!({ "user": caller, "csrf_token": session.csrf })).into_response();
-    response.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
-    );
-    Ok(response)
+    }
+    Ok(found)
 }
 
 /// `POST /api/v1/logout`: end the session and clear its cookie.
@@ -184,7 +197,7 @@ impl Limiter {
     pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 
     /// Refuse when any key has failed its number of times lately.
-    pub fn check(&self, keys: &[(&str, usize)]) -> Result<(), ApiError> {
+    fn check(&self, keys: &[(&str, usize)]) -> Result<(), ApiError> {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         for (key, most) in keys {
@@ -201,7 +214,7 @@ impl Limiter {
     }
 
     /// Count a failed login against each key.
-    pub fn fail(&self, keys: &[(&str, usize)]) {
+    fn fail(&self, keys: &[(&str, usize)]) {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         for (key, _) in keys {
             failures

@@ -4,7 +4,7 @@
 //! a cookie).
 
 use crate::AppState;
-use crate::auth::{COOKIE_NAME, Limiter, cookie};
+use crate::auth::{COOKIE_NAME, cookie};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::records::{Page, select};
@@ -203,28 +203,17 @@ pub async fn login_form(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let lang = cookie(&headers, LANG_COOKIE).unwrap_or_else(|| "en".into());
-    let account = form.email.trim().to_lowercase();
-    let address = address.ip().to_string();
-    let keys = [
-        (account.as_str(), Limiter::PER_ACCOUNT),
-        (address.as_str(), Limiter::PER_ADDRESS),
-    ];
-    if let Err(error) = state.limiter.check(&keys) {
-        return Ok((
-            error.status,
-            Html(pages::login(&lang, Some(&error.message))),
-        )
-            .into_response());
-    }
-    let now = state.now();
-    let found = state
-        .db
-        .log(move |store| Ok(session::login(store, &form.email, &form.password, now)?))
-        .await?;
-    let Some((_, session)) = found else {
-        state.limiter.fail(&keys);
-        let page = pages::login(&lang, Some(word("wrong_login", &lang)));
-        return Ok((StatusCode::UNAUTHORIZED, Html(page)).into_response());
+    let session = match crate::auth::attempt(&state, address, form.email, form.password).await {
+        Ok(Some((_, session))) => session,
+        Ok(None) => {
+            let page = pages::login(&lang, Some(word("wrong_login", &lang)));
+            return Ok((StatusCode::UNAUTHORIZED, Html(page)).into_response());
+        }
+        // Too many failures, or a failure of ours: said on the form.
+        Err(error) => {
+            let page = pages::login(&lang, Some(&error.message));
+            return Ok((error.status, Html(page)).into_response());
+        }
     };
     let cookie = crate::auth::session_cookie(&session, state.secure_cookies);
     Ok((
