@@ -48,18 +48,14 @@ impl FromRequestParts<AppState> for Authed {
                 .map(Authed)
                 .ok_or_else(|| ApiError::unauthorized("the token is unknown or revoked"));
         }
-        let Some(id) = cookie(&parts.headers, COOKIE_NAME) else {
+        if cookie(&parts.headers, COOKIE_NAME).is_none() {
             return Err(ApiError::unauthorized(
                 "log in (POST /api/v1/login) or send `Authorization: Bearer <token>`",
             ));
-        };
-        let now = state.now();
-        let found = state
-            .db
-            .read(move |store| Ok(session::from_session(store, &id, now)?))
-            .await?;
-        let (caller, csrf) =
-            found.ok_or_else(|| ApiError::unauthorized("the session has ended: log in again"))?;
+        }
+        let (caller, csrf) = session_of(state, &parts.headers)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the session has ended: log in again"))?;
         // A cookie rides along on any request the browser makes, so a write must also prove
         // it comes from a page that read the session's CSRF token.
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -76,6 +72,21 @@ impl FromRequestParts<AppState> for Authed {
         }
         Ok(Authed(caller))
     }
+}
+
+/// The caller and CSRF token of the live session whose cookie `headers` carry, if any.
+pub async fn session_of(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(Caller, String)>, ApiError> {
+    let Some(id) = cookie(headers, COOKIE_NAME) else {
+        return Ok(None);
+    };
+    let now = state.now();
+    state
+        .db
+        .read(move |store| Ok(session::from_session(store, &id, now)?))
+        .await
 }
 
 #[derive(Debug, Deserialize)]

@@ -86,16 +86,10 @@ impl FromRequestParts<AppState> for Visitor {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Visitor, Response> {
         let (lang, keep_lang) = language(parts);
-        let Some(id) = cookie(&parts.headers, COOKIE_NAME) else {
-            return Err(ToLogin.into_response());
-        };
-        let now = state.now();
-        let found = state
-            .db
-            .read(move |store| Ok(session::from_session(store, &id, now)?))
+        let (caller, csrf) = crate::auth::session_of(state, &parts.headers)
             .await
-            .map_err(IntoResponse::into_response)?;
-        let (caller, csrf) = found.ok_or_else(|| ToLogin.into_response())?;
+            .map_err(IntoResponse::into_response)?
+            .ok_or_else(|| ToLogin.into_response())?;
         Ok(Visitor {
             caller,
             csrf,
