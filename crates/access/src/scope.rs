@@ -80,6 +80,18 @@ impl Entity {
     }
 }
 
+/// Who a goal is for, as [`Caller::may_set_goal`] judges it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoalFor {
+    Company,
+    /// A team, by id.
+    Team(i64),
+    /// A user, with their team's id.
+    User {
+        team: Option<i64>,
+    },
+}
+
 /// The rows of a table a caller may see.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rows {
@@ -206,6 +218,18 @@ impl Caller {
         }
     }
 
+    /// Whether the caller may set (create, change) a goal for `target`: an admin any goal;
+    /// a manager goals for their own team and its members; nobody else.
+    pub fn may_set_goal(&self, target: GoalFor) -> bool {
+        match (self.role, target) {
+            (Role::Admin, _) => true,
+            (Role::Manager, GoalFor::Team(team) | GoalFor::User { team: Some(team) }) => {
+                self.team_id == Some(team)
+            }
+            _ => false,
+        }
+    }
+
     /// Whether e-mails and phones are masked in what this caller sees.
     pub fn masks_contact_details(&self) -> bool {
         self.role == Role::Viewer
@@ -280,5 +304,21 @@ mod tests {
             Over::Denied
         );
         assert!(caller(Role::Viewer, None).masks_contact_details());
+    }
+
+    #[test]
+    fn managers_set_goals_for_their_team_and_admins_for_anyone() {
+        let manager = caller(Role::Manager, Some(3));
+        assert!(manager.may_set_goal(GoalFor::Team(3)));
+        assert!(manager.may_set_goal(GoalFor::User { team: Some(3) }));
+        assert!(!manager.may_set_goal(GoalFor::Team(4)));
+        assert!(!manager.may_set_goal(GoalFor::User { team: Some(4) }));
+        assert!(!manager.may_set_goal(GoalFor::User { team: None }));
+        assert!(!manager.may_set_goal(GoalFor::Company));
+        assert!(!caller(Role::Manager, None).may_set_goal(GoalFor::Team(3)));
+        assert!(caller(Role::Admin, None).may_set_goal(GoalFor::Company));
+        for role in [Role::Rep, Role::Agent, Role::Viewer] {
+            assert!(!caller(role, Some(3)).may_set_goal(GoalFor::User { team: Some(3) }));
+        }
     }
 }

@@ -30,28 +30,49 @@ pub struct Session {
     pub expires_at: NaiveDateTime,
 }
 
-/// Check `password` for the active user with `email` and open a session. The password is
-/// hashed whether or not the user exists, so a wrong e-mail and a wrong password take the
-/// same time. A login is recorded in `user_events`.
-pub fn login(
-    store: &Store,
-    email: &str,
-    password: &str,
-    now: NaiveDateTime,
-) -> Result<Option<(Caller, Session)>, AccessError> {
+/// What a login is checked against: the active user with an e-mail, and their password's
+/// hash, either possibly missing. A login reads them ([`credentials`]), verifies the
+/// password ([`Credentials::verify`], hashed whether or not the user exists, so a wrong
+/// e-mail and a wrong password take the same time), then opens a session ([`open`]), which
+/// is recorded in `user_events`.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub user: Option<i64>,
+    hash: Option<String>,
+}
+
+impl Credentials {
+    /// Whether `password` is the user's. Slow on purpose (argon2id), and as slow for a user
+    /// that does not exist: run it on a thread that may block, holding no connection.
+    pub fn verify(&self, password: &str) -> bool {
+        secret::verify_password(self.hash.as_deref(), password) && self.user.is_some()
+    }
+}
+
+/// The credentials of the active user with `email` (a read).
+pub fn credentials(store: &Store, email: &str) -> Result<Credentials, AccessError> {
     let found = store.query_with(
         "SELECT u.id, p.password_hash FROM users u LEFT JOIN access_passwords p ON p.user_id = u.id
           WHERE lower(u.email) = lower(trim(?)) AND u.active ORDER BY u.id LIMIT 1",
         &[Param::Text(email.to_owned())],
     )?;
-    let (user, hash) = match found.rows.first() {
-        Some(row) => (row[0].as_i64(), row[1].as_str().map(str::to_owned)),
-        None => (None, None),
-    };
-    if !secret::verify_password(hash.as_deref(), password) {
-        return Ok(None);
-    }
-    let Some(caller) = user.map(|id| caller(store, id)).transpose()?.flatten() else {
+    Ok(match found.rows.first() {
+        Some(row) => Credentials {
+            user: row[0].as_i64(),
+            hash: row[1].as_str().map(str::to_owned),
+        },
+        None => Credentials::default(),
+    })
+}
+
+/// Open a session for `user`, whose password was just verified, if they are still active
+/// (a write).
+pub fn open(
+    store: &Store,
+    user: i64,
+    now: NaiveDateTime,
+) -> Result<Option<(Caller, Session)>, AccessError> {
+    let Some(caller) = caller(store, user)? else {
         return Ok(None);
     };
     let session = Session {

@@ -262,6 +262,26 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure: set it when the server is reached over HTTPS
     #[arg(long, env = "EMBUDO_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Memory the database engine may use, in MiB; a query needing more fails alone
+    /// [default: half of this machine's memory]
+    #[arg(long, env = "EMBUDO_MEMORY_LIMIT_MB", value_name = "MIB")]
+    pub memory_limit_mb: Option<u64>,
+    /// The largest request body accepted (an import upload), in MiB
+    #[arg(
+        long,
+        env = "EMBUDO_MAX_BODY_MB",
+        default_value_t = 64,
+        value_name = "MIB"
+    )]
+    pub max_body_mb: usize,
+    /// Seconds a request may take before it is answered 408 and its queries interrupted
+    #[arg(
+        long,
+        env = "EMBUDO_REQUEST_TIMEOUT",
+        default_value_t = 60,
+        value_name = "SECONDS"
+    )]
+    pub request_timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]

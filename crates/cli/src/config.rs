@@ -6,7 +6,7 @@ use crate::cli::{Format, GlobalArgs};
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
-use embudo_metrics::Calendar;
+use embudo_metrics::{Calendar, Limits};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -37,6 +37,19 @@ struct FileConfig {
     lang: Option<String>,
     timezone: Option<String>,
     fiscal_year_start: Option<u32>,
+    #[serde(default)]
+    limits: FileLimits,
+}
+
+/// The `[limits]` table of an `embudo.toml`: caps on one question (see `Limits`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLimits {
+    max_range_days: Option<i64>,
+    max_periods: Option<usize>,
+    max_daily_range_days: Option<i64>,
+    max_rows: Option<usize>,
+    max_metrics: Option<usize>,
 }
 
 impl Config {
@@ -86,14 +99,43 @@ impl Config {
             })?,
             (None, None) => file.fiscal_year_start.unwrap_or(1),
         };
+        let limits = limits(&file.limits)?;
         Ok(Config {
             db,
             format,
             quiet: args.quiet,
             lang,
-            calendar: Calendar::new(tz, fiscal)?,
+            calendar: Calendar::new(tz, fiscal)?.with_limits(limits),
         })
     }
+}
+
+/// The caps on one question: `EMBUDO_MAX_*` over the file's `[limits]` over the defaults.
+fn limits(file: &FileLimits) -> Result<Limits> {
+    fn pick<T: std::str::FromStr + Copy>(name: &str, file: Option<T>, default: T) -> Result<T> {
+        match env(name) {
+            Some(text) => text
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{name} is '{text}', not a positive whole number")),
+            None => Ok(file.unwrap_or(default)),
+        }
+    }
+    let default = Limits::default();
+    Ok(Limits {
+        max_range_days: pick(
+            "EMBUDO_MAX_RANGE_DAYS",
+            file.max_range_days,
+            default.max_range_days,
+        )?,
+        max_periods: pick("EMBUDO_MAX_PERIODS", file.max_periods, default.max_periods)?,
+        max_daily_range_days: pick(
+            "EMBUDO_MAX_DAILY_RANGE_DAYS",
+            file.max_daily_range_days,
+            default.max_daily_range_days,
+        )?,
+        max_rows: pick("EMBUDO_MAX_ROWS", file.max_rows, default.max_rows)?,
+        max_metrics: pick("EMBUDO_MAX_METRICS", file.max_metrics, default.max_metrics)?,
+    })
 }
 
 fn env(name: &str) -> Option<String> {

@@ -7,6 +7,7 @@
 //! reaches SQL.
 
 use crate::IngestError;
+use embudo_model::text::spreadsheet_safe;
 use embudo_store::{CANONICAL_TABLES, Store, StoreError};
 use serde_json::Value;
 use std::io::Write;
@@ -48,7 +49,9 @@ pub fn table(
                     writer.write_record(columns).map_err(io)?;
                 }
                 for row in rows {
-                    writer.write_record(row.iter().map(text)).map_err(io)?;
+                    writer
+                        .write_record(row.iter().map(|v| spreadsheet_safe(&text(v)).into_owned()))
+                        .map_err(io)?;
                     written += 1;
                 }
                 Ok(())
@@ -107,7 +110,7 @@ pub fn table_to_xlsx(store: &Store, table: &str, path: &Path) -> Result<u64, Ing
                             sheet.write_number(next, col, n.as_f64().unwrap_or_default())
                         }
                         Value::Bool(b) => sheet.write_boolean(next, col, *b),
-                        other => sheet.write_string(next, col, text(other)),
+                        other => sheet.write_string(next, col, spreadsheet_safe(&text(other))),
                     }
                     .map_err(xlsx_store)?;
                 }

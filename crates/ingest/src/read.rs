@@ -8,6 +8,7 @@
 use crate::IngestError;
 use calamine::{Data, Reader};
 use csv::StringRecord;
+use embudo_model::text::spreadsheet_text;
 use std::path::{Path, PathBuf};
 
 /// A file's records: the header and the data rows, each with the row number a person
@@ -42,6 +43,11 @@ impl Sheet {
     }
 }
 
+/// The file types read, by extension.
+pub const EXTENSIONS: [&str; 11] = [
+    "csv", "tsv", "txt", "xlsx", "xlsm", "xls", "xlsb", "ods", "jsonl", "ndjson", "json",
+];
+
 /// Read `path`, choosing the reader by its extension (or, without one, by its first bytes).
 pub fn read(path: &Path, sheet: Option<&str>) -> Result<Sheet, IngestError> {
     let extension = path
@@ -54,6 +60,7 @@ pub fn read(path: &Path, sheet: Option<&str>) -> Result<Sheet, IngestError> {
         problem,
     };
     let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot be read: {e}")))?;
+    // Kept in step with `EXTENSIONS`.
     match extension.as_str() {
         "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => read_workbook(path, sheet),
         "jsonl" | "ndjson" | "json" => read_json_lines(path, bytes),
@@ -141,7 +148,11 @@ fn read_csv(path: &Path, bytes: Vec<u8>) -> Result<Sheet, IngestError> {
         let number = index + 2;
         match record {
             Ok(fields) if fields.iter().all(|f| f.trim().is_empty()) => {}
-            Ok(fields) => rows.push(Row { number, fields }),
+            Ok(fields) => rows.push(Row {
+                number,
+                // A cell a spreadsheet-safe export quoted reads back as it was.
+                fields: fields.iter().map(spreadsheet_text).collect(),
+            }),
             Err(e) => unreadable.push((number, e.to_string(), String::new())),
         }
     }
@@ -197,7 +208,10 @@ fn read_workbook(path: &Path, wanted: Option<&str>) -> Result<Sheet, IngestError
         .enumerate()
         .map(|(index, cells)| Row {
             number: first_row + index + 2,
-            fields: cells.iter().map(cell_text).collect(),
+            fields: cells
+                .iter()
+                .map(|cell| spreadsheet_text(&cell_text(cell)).to_owned())
+                .collect(),
         })
         .filter(|row| row.fields.iter().any(|f| !f.trim().is_empty()))
         .collect();

@@ -53,6 +53,7 @@ pub fn run(
     spec: &ReportSpec,
     lang: &str,
 ) -> Result<Table, MetricError> {
+    calendar.limits.check_metrics(spec.metrics.len())?;
     let queries = spec
         .metrics
         .iter()
@@ -123,21 +124,76 @@ pub fn run_queries(
     })
 }
 
-/// Store `spec` under `name`, replacing a report of that name.
+/// Store `spec` under `name` from the command line: no owner, open to everyone, replacing
+/// a report of that name.
 pub fn save(store: &Store, name: &str, spec: &ReportSpec) -> Result<(), MetricError> {
     let text = serde_json::to_string(spec).map_err(|e| MetricError::Invalid(e.to_string()))?;
     store.execute_with(
-        "INSERT OR REPLACE INTO saved_reports (name, spec) VALUES (?, ?)",
+        "INSERT OR REPLACE INTO saved_reports (name, spec, owner_id, shared) VALUES (?, ?, NULL, true)",
         &[Param::Text(name.to_owned()), Param::Text(text)],
     )?;
     Ok(())
 }
 
-/// The report saved as `name`.
-pub fn load(store: &Store, name: &str) -> Result<ReportSpec, MetricError> {
-    let table = store.query_with(
-        "SELECT CAST(spec AS VARCHAR) FROM saved_reports WHERE name = ?",
+/// Who saves a report through the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Saver {
+    pub user: i64,
+    /// An admin: may replace anyone's report, and share one with everyone.
+    pub admin: bool,
+}
+
+/// Store `spec` under `name` for `saver`, open to everyone when `shared` (admins only).
+/// A report of that name is replaced only if it is the saver's own, or by an admin.
+pub fn save_owned(
+    store: &Store,
+    name: &str,
+    spec: &ReportSpec,
+    saver: Saver,
+    shared: bool,
+) -> Result<(), MetricError> {
+    if shared && !saver.admin {
+        return Err(MetricError::NotYours(
+            "only an admin shares a saved report with everyone".into(),
+        ));
+    }
+    let owner = store.query_with(
+        "SELECT owner_id FROM saved_reports WHERE name = ?",
         &[Param::Text(name.to_owned())],
+    )?;
+    if let Some(row) = owner.rows.first()
+        && row[0].as_i64() != Some(saver.user)
+        && !saver.admin
+    {
+        return Err(MetricError::NotYours(format!(
+            "a report named '{name}' is saved by someone else: choose another name"
+        )));
+    }
+    let text = serde_json::to_string(spec).map_err(|e| MetricError::Invalid(e.to_string()))?;
+    store.execute_with(
+        "INSERT OR REPLACE INTO saved_reports (name, spec, owner_id, shared)
+         VALUES (?, ?, ?, CAST(? AS BOOLEAN))",
+        &[
+            Param::Text(name.to_owned()),
+            Param::Text(text),
+            Param::Int(saver.user),
+            Param::Int(i64::from(shared)),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The report saved as `name`, if `reader` (a user; `None` for the command line) may open
+/// it: their own, or one shared with everyone.
+pub fn load(store: &Store, name: &str, reader: Option<i64>) -> Result<ReportSpec, MetricError> {
+    let table = store.query_with(
+        "SELECT CAST(spec AS VARCHAR) FROM saved_reports
+          WHERE name = ? AND (CAST(? AS BIGINT) IS NULL OR shared OR owner_id = ?)",
+        &[
+            Param::Text(name.to_owned()),
+            reader.map_or(Param::Null, Param::Int),
+            reader.map_or(Param::Null, Param::Int),
+        ],
     )?;
     let text = table
         .rows
@@ -152,10 +208,17 @@ pub fn load(store: &Store, name: &str) -> Result<ReportSpec, MetricError> {
         .map_err(|e| MetricError::Invalid(format!("saved report '{name}' is damaged: {e}")))
 }
 
-/// Every saved report: name, metrics, when it was saved.
-pub fn list(store: &Store) -> Result<Table, MetricError> {
+/// The saved reports `reader` may open (every one for `None`): name, metrics, when it was
+/// saved, whether it is shared.
+pub fn list(store: &Store, reader: Option<i64>) -> Result<Table, MetricError> {
     Ok(store.query_with(
-        "SELECT name, CAST(spec->'$.metrics' AS VARCHAR) AS metrics, created_at FROM saved_reports ORDER BY name",
-        &[],
+        "SELECT name, CAST(spec->'$.metrics' AS VARCHAR) AS metrics, created_at, coalesce(shared, true) AS shared
+           FROM saved_reports
+          WHERE CAST(? AS BIGINT) IS NULL OR shared OR owner_id = ?
+          ORDER BY name",
+        &[
+            reader.map_or(Param::Null, Param::Int),
+            reader.map_or(Param::Null, Param::Int),
+        ],
     )?)
 }

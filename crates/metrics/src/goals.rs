@@ -229,83 +229,248 @@ pub fn remove(store: &Store, id_or_name: &str) -> Result<usize, MetricError> {
     Ok(removed)
 }
 
-/// Progress at the UTC instant `at` of every goal whose period has begun.
+/// The goals whose period has begun, and a note for each that could not be assessed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Standing {
+    pub goals: Vec<Progress>,
+    /// A goal whose stored definition no longer makes sense (a metric that is gone, a
+    /// filter the metric cannot take): skipped with a word, never failing the rest.
+    pub skipped: Vec<String>,
+}
+
+/// For a metric, the filters that keep it to a viewer's records; `None` when the viewer may
+/// not see it.
+pub type Within<'a> = dyn Fn(&Metric) -> Option<Vec<(Dim, String)>> + 'a;
+
+/// Progress at the UTC instant `at` of every goal whose period has begun, over every record.
 pub fn progress(
     store: &Store,
     dialect: &dyn Dialect,
     calendar: &Calendar,
     at: NaiveDateTime,
     lang: &str,
-) -> Result<Vec<Progress>, MetricError> {
+) -> Result<Standing, MetricError> {
+    progress_within(store, dialect, calendar, at, lang, &|_| Some(Vec::new()))
+}
+
+/// [`progress`] computed over the records a viewer may see: `within` gives, for a metric,
+/// the filters that keep it to those records (`None`: the viewer may not see that metric,
+/// and its goals are left out). A goal whose own filter names other records than `within`
+/// allows is left out too.
+pub fn progress_within(
+    store: &Store,
+    dialect: &dyn Dialect,
+    calendar: &Calendar,
+    at: NaiveDateTime,
+    lang: &str,
+    within: &Within<'_>,
+) -> Result<Standing, MetricError> {
     let goals = list(store)?;
-    let mut out = Vec::new();
+    let mut standing = Standing::default();
     for row in &goals.rows {
-        let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
-        let start = NaiveDate::parse_from_str(&text(5), "%Y-%m-%d")
-            .map_err(|e| MetricError::Invalid(e.to_string()))?;
-        let end = NaiveDate::parse_from_str(&text(6), "%Y-%m-%d")
-            .map_err(|e| MetricError::Invalid(e.to_string()))?;
-        let start_utc = calendar.to_utc(start.and_hms_opt(0, 0, 0).expect("midnight"));
-        let end_utc = calendar.to_utc(end.and_hms_opt(0, 0, 0).expect("midnight"));
-        if at <= start_utc {
-            continue;
+        let name = row[1].as_str().unwrap_or_default();
+        match assess_row(store, dialect, calendar, at, lang, row, within) {
+            Ok(Some(progress)) => standing.goals.push(progress),
+            Ok(None) => {}
+            // The store answered but the goal is unusable: say so and go on.
+            Err(MetricError::Invalid(why)) => standing
+                .skipped
+                .push(format!("goal '{name}' was skipped: {why}")),
+            Err(other) => return Err(other),
         }
-        let metric = plan::metric(&text(2))?;
-        let mut filters: Vec<(Dim, String)> = Vec::new();
-        match (text(7).as_str(), row[8].as_str()) {
-            ("team", Some(team)) => filters.push((Dim::Team, team.to_owned())),
-            ("user", Some(user)) => filters.push((Dim::Owner, user.to_owned())),
-            _ => {}
+    }
+    Ok(standing)
+}
+
+/// One row of [`list`] assessed at `at`, or `None` when its period has not begun or it is
+/// not the viewer's to see.
+fn assess_row(
+    store: &Store,
+    dialect: &dyn Dialect,
+    calendar: &Calendar,
+    at: NaiveDateTime,
+    lang: &str,
+    row: &[Value],
+    within: &Within<'_>,
+) -> Result<Option<Progress>, MetricError> {
+    let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
+    let start = NaiveDate::parse_from_str(&text(5), "%Y-%m-%d")
+        .map_err(|e| MetricError::Invalid(e.to_string()))?;
+    let end = NaiveDate::parse_from_str(&text(6), "%Y-%m-%d")
+        .map_err(|e| MetricError::Invalid(e.to_string()))?;
+    let start_utc = calendar.to_utc(start.and_hms_opt(0, 0, 0).expect("midnight"));
+    let end_utc = calendar.to_utc(end.and_hms_opt(0, 0, 0).expect("midnight"));
+    if at <= start_utc {
+        return Ok(None);
+    }
+    let metric = plan::metric(&text(2))?;
+    let mut filters = stored_filters(row[7].as_str(), row[8].as_str(), row[9].as_str())?;
+    let Some(viewer) = within(metric) else {
+        return Ok(None);
+    };
+    for (dim, value) in viewer {
+        match filters.iter().find(|(d, _)| *d == dim) {
+            Some((_, own)) if *own != value => return Ok(None),
+            Some(_) => {}
+            None => filters.push((dim, value)),
         }
-        if let Some(Value::Object(map)) = row[9].as_str().and_then(|f| serde_json::from_str(f).ok())
-        {
+    }
+    let until = if at < end_utc {
+        Bound::Instant(at)
+    } else {
+        Bound::Day(end)
+    };
+    let query = Query {
+        metric: metric.name.clone(),
+        from: Bound::Day(start),
+        to: until,
+        grain: None,
+        by: Vec::new(),
+        filters,
+        compare: None,
+    };
+    let actual = plan::run(store, dialect, calendar, &query, lang)?
+        .rows
+        .first()
+        .and_then(|r| r.value);
+    let elapsed = ((at.min(end_utc) - start_utc).num_seconds() as f64
+        / (end_utc - start_utc).num_seconds() as f64)
+        .clamp(0.0, 1.0);
+    let at_least = text(4) != "at_most";
+    let target = row[3].as_f64().unwrap_or_default();
+    Ok(Some(assess(
+        Progress {
+            id: row[0].as_i64().unwrap_or_default(),
+            name: text(1),
+            metric: metric.name.clone(),
+            direction: if at_least { "at_least" } else { "at_most" },
+            target,
+            period_start: start,
+            period_end: end,
+            actual,
+            attainment: None,
+            expected_attainment: 1.0,
+            projected: None,
+            status: Status::Behind,
+        },
+        is_cumulative(metric),
+        elapsed,
+    )))
+}
+
+/// The filters a stored goal implies: its scope's team or user (by name), then its own
+/// (`filters` as stored, JSON).
+fn stored_filters(
+    scope: Option<&str>,
+    scope_name: Option<&str>,
+    filters: Option<&str>,
+) -> Result<Vec<(Dim, String)>, MetricError> {
+    let stored = filters;
+    let mut filters: Vec<(Dim, String)> = Vec::new();
+    match (scope, scope_name) {
+        (Some("team"), Some(team)) => filters.push((Dim::Team, team.to_owned())),
+        (Some("user"), Some(user)) => filters.push((Dim::Owner, user.to_owned())),
+        (Some("team" | "user"), None) => {
+            return Err(MetricError::Invalid(
+                "its team or user no longer exists".into(),
+            ));
+        }
+        _ => {}
+    }
+    match stored.map(serde_json::from_str::<Value>) {
+        None => {}
+        Some(Ok(Value::Object(map))) => {
             for (dim, value) in map {
-                filters.push((dim.parse()?, value.as_str().unwrap_or_default().to_owned()));
+                let value = value.as_str().ok_or_else(|| {
+                    MetricError::Invalid(format!("its filter {dim} is not a text value"))
+                })?;
+                filters.push((dim.parse()?, value.to_owned()));
             }
         }
-        let until = if at < end_utc {
-            Bound::Instant(at)
-        } else {
-            Bound::Day(end)
-        };
-        let query = Query {
-            metric: metric.name.clone(),
-            from: Bound::Day(start),
-            to: until,
-            grain: None,
-            by: Vec::new(),
-            filters,
-            compare: None,
-        };
-        let actual = plan::run(store, dialect, calendar, &query, lang)?
-            .rows
-            .first()
-            .and_then(|r| r.value);
-        let elapsed = ((at.min(end_utc) - start_utc).num_seconds() as f64
-            / (end_utc - start_utc).num_seconds() as f64)
-            .clamp(0.0, 1.0);
-        let at_least = text(4) != "at_most";
-        let target = row[3].as_f64().unwrap_or_default();
-        out.push(assess(
-            Progress {
-                id: row[0].as_i64().unwrap_or_default(),
-                name: text(1),
-                metric: metric.name.clone(),
-                direction: if at_least { "at_least" } else { "at_most" },
-                target,
-                period_start: start,
-                period_end: end,
-                actual,
-                attainment: None,
-                expected_attainment: 1.0,
-                projected: None,
-                status: Status::Behind,
-            },
-            is_cumulative(metric),
-            elapsed,
+        Some(_) => {
+            return Err(MetricError::Invalid(
+                "its filters are not an object of dimension names and values".into(),
+            ));
+        }
+    }
+    Ok(filters)
+}
+
+/// Check the goal stored with `id` as `goal add` checks a new one: a metric of the
+/// catalogue, a team or user that exists, filters the metric can take (text values), a
+/// period that ends after it starts within the years dates may fall in, and a direction.
+/// Returns its scope, for the caller's rules on who may set which goals.
+pub fn check_stored(store: &Store, id: i64) -> Result<Scope, MetricError> {
+    let table = store.query_with(
+        "SELECT g.metric, g.scope, coalesce(t.name, u.name), g.scope_id, CAST(g.filters AS VARCHAR),
+                CAST(g.period_start AS VARCHAR), CAST(g.period_end AS VARCHAR), g.direction
+         FROM goals g
+         LEFT JOIN teams t ON g.scope = 'team' AND t.id = g.scope_id
+         LEFT JOIN users u ON g.scope = 'user' AND u.id = g.scope_id
+         WHERE g.id = ?",
+        &[Param::Int(id)],
+    )?;
+    let row = table
+        .rows
+        .first()
+        .ok_or_else(|| MetricError::Invalid(format!("no goal {id}")))?;
+    let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
+    let metric = plan::metric(&text(0))?;
+    let scope = match (text(1).as_str(), row[2].as_str(), row[3].is_null()) {
+        ("company", _, true) => Scope::Company,
+        ("company", _, false) => {
+            return Err(MetricError::Invalid(
+                "a company goal has no scope_id".into(),
+            ));
+        }
+        ("team", Some(team), _) => Scope::Team(team.to_owned()),
+        ("user", Some(user), _) => Scope::User(user.to_owned()),
+        ("team" | "user", None, _) => {
+            return Err(MetricError::Invalid(format!(
+                "scope_id names no {} that exists",
+                text(1)
+            )));
+        }
+        (other, _, _) => {
+            return Err(MetricError::Invalid(format!(
+                "unknown scope '{other}': use company, team or user"
+            )));
+        }
+    };
+    let allowed = metric.dimensions();
+    for (dim, _) in stored_filters(row[1].as_str(), row[2].as_str(), row[4].as_str())? {
+        if !allowed.contains(&dim) {
+            return Err(MetricError::Invalid(format!(
+                "{} cannot be limited by {dim}",
+                metric.name
+            )));
+        }
+    }
+    let day = |i: usize| {
+        row[i]
+            .as_str()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .filter(|d| crate::time::YEARS.contains(&chrono::Datelike::year(d)))
+            .ok_or_else(|| {
+                MetricError::Invalid(format!(
+                    "the period's {} must be a date between the years {} and {}",
+                    if i == 5 { "start" } else { "end" },
+                    crate::time::YEARS.start(),
+                    crate::time::YEARS.end()
+                ))
+            })
+    };
+    if day(5)? >= day(6)? {
+        return Err(MetricError::Invalid(
+            "the goal's period must end after it starts".into(),
         ));
     }
-    Ok(out)
+    if !["at_least", "at_most"].contains(&text(7).as_str()) {
+        return Err(MetricError::Invalid(
+            "direction must be at_least or at_most".into(),
+        ));
+    }
+    Ok(scope)
 }
 
 /// Fill in attainment, pace, projection and status from the actual value and the share

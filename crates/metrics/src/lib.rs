@@ -4,6 +4,7 @@
 //!   Spanish), group, family, unit, direction, measures and how they combine.
 //! - [`dims`]: the dimensions and how each source table reaches them.
 //! - [`time`]: ranges, grains and periods in the reporting time zone and fiscal calendar.
+//! - [`limits`]: how much one question may ask (range, periods, rows, metrics).
 //! - [`plan`]: queries → SQL per measure → values on a full time spine, with comparisons.
 //! - [`dialect`]: what differs between SQL databases (DuckDB now).
 //! - [`custom`]: custom reports of several metrics, and saving them by name.
@@ -18,6 +19,7 @@ pub mod dialect;
 pub mod dims;
 pub mod error;
 pub mod goals;
+pub mod limits;
 pub mod plan;
 pub mod time;
 
@@ -25,5 +27,6 @@ pub use catalog::{Metric, catalogue};
 pub use dialect::{Dialect, DuckDb};
 pub use dims::Dim;
 pub use error::MetricError;
+pub use limits::Limits;
 pub use plan::{MetricResult, Query, ResultRow, run};
 pub use time::{Bound, Calendar, Compare, Grain};

@@ -151,6 +151,13 @@ pub fn run(
     )?;
     let from = query.from.local(calendar);
     let to = query.to.local(calendar);
+    if metric
+        .measures
+        .iter()
+        .any(|m| matches!(m.timing, Timing::SameLocalDay { .. }))
+    {
+        calendar.limits.check_range(from, to, true)?;
+    }
     let spine = time::periods(calendar, from, to, query.grain)?;
     let current = evaluate(
         store,
@@ -194,7 +201,7 @@ pub fn run(
             notes.push(note.text.replace("{n}", &n.to_string()));
         }
     }
-    let rows = spine_rows(metric, &by, &spine, &current, previous.as_ref());
+    let rows = spine_rows(metric, &by, &spine, &current, previous.as_ref(), calendar)?;
     Ok(MetricResult {
         rows,
         metric: metric.name.clone(),
@@ -252,7 +259,8 @@ fn spine_rows(
     spine: &[Period],
     current: &BTreeMap<Key, Option<f64>>,
     previous: Option<&BTreeMap<Key, Option<f64>>>,
-) -> Vec<ResultRow> {
+    calendar: &Calendar,
+) -> Result<Vec<ResultRow>, MetricError> {
     let mut combos: BTreeSet<Vec<Option<String>>> =
         current.keys().map(|(_, dims)| dims.clone()).collect();
     if let Some(previous) = previous {
@@ -266,6 +274,9 @@ fn spine_rows(
         let inputs: Vec<Option<f64>> = metric.measures.iter().map(|m| m.agg.empty()).collect();
         metric.combine.apply(&inputs, period.days)
     };
+    calendar
+        .limits
+        .check_rows(spine.len().saturating_mul(combos.len()))?;
     let mut rows = Vec::with_capacity(spine.len() * combos.len());
     for period in spine {
         for dims in &combos {
@@ -290,7 +301,7 @@ fn spine_rows(
             });
         }
     }
-    rows
+    Ok(rows)
 }
 
 /// Run one measure and read its rows.

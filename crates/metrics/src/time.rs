@@ -5,6 +5,7 @@
 //! across daylight-saving changes, works offline, and is the same on every SQL dialect.
 
 use crate::error::MetricError;
+use crate::limits::Limits;
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -61,12 +62,14 @@ impl fmt::Display for Grain {
     }
 }
 
-/// The reporting time zone and the month the fiscal year starts in.
+/// The reporting time zone, the month the fiscal year starts in, and how far a question
+/// may reach in that time.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Calendar {
     pub tz: Tz,
     /// 1 = January.
     pub fiscal_year_start: u32,
+    pub limits: Limits,
 }
 
 impl Default for Calendar {
@@ -74,6 +77,7 @@ impl Default for Calendar {
         Calendar {
             tz: Tz::UTC,
             fiscal_year_start: 1,
+            limits: Limits::default(),
         }
     }
 }
@@ -88,7 +92,13 @@ impl Calendar {
         Ok(Calendar {
             tz,
             fiscal_year_start,
+            limits: Limits::default(),
         })
+    }
+
+    /// The same calendar with other caps on a question.
+    pub fn with_limits(self, limits: Limits) -> Calendar {
+        Calendar { limits, ..self }
     }
 
     /// The UTC instant of a local wall-clock time. In a daylight-saving gap the wall clock
@@ -148,19 +158,36 @@ pub enum Bound {
     Instant(NaiveDateTime),
 }
 
+/// The first and last years a date or instant may fall in: wider than any business's
+/// records and plans, narrow enough that time arithmetic never overflows.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
+
 impl Bound {
-    /// `YYYY-MM-DD` (local midnight) or an RFC 3339 instant.
+    /// `YYYY-MM-DD` (local midnight) or an RFC 3339 instant, within [`YEARS`].
     pub fn parse(text: &str) -> Result<Bound, MetricError> {
-        if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            return Ok(Bound::Day(day));
+        let bound = if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Bound::Day(day)
+        } else {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .map(|t| Bound::Instant(t.naive_utc()))
+                .map_err(|_| {
+                    MetricError::Invalid(format!(
+                        "'{text}' is neither a date (2026-06-30) nor an RFC 3339 instant (2026-06-30T17:00:00Z)"
+                    ))
+                })?
+        };
+        let year = match bound {
+            Bound::Day(day) => day.year(),
+            Bound::Instant(t) => t.year(),
+        };
+        if !YEARS.contains(&year) {
+            return Err(MetricError::Invalid(format!(
+                "'{text}' is outside the years {} to {} that dates may fall in",
+                YEARS.start(),
+                YEARS.end()
+            )));
         }
-        chrono::DateTime::parse_from_rfc3339(text)
-            .map(|t| Bound::Instant(t.naive_utc()))
-            .map_err(|_| {
-                MetricError::Invalid(format!(
-                    "'{text}' is neither a date (2026-06-30) nor an RFC 3339 instant (2026-06-30T17:00:00Z)"
-                ))
-            })
+        Ok(bound)
     }
 
     /// The bound as a local wall-clock time.
@@ -207,6 +234,7 @@ pub fn periods(
             "the range must end after it starts: --from {from} is not before --to {to}"
         )));
     }
+    calendar.limits.check_range(from, to, false)?;
     let make = |index, label, start: NaiveDateTime, end: NaiveDateTime| Period {
         index,
         label,
@@ -225,11 +253,7 @@ pub fn periods(
         let end = to.min(next.and_hms_opt(0, 0, 0).expect("midnight"));
         spine.push(make(spine.len(), Some(bucket), start, end));
         bucket = next;
-        if spine.len() > 20_000 {
-            return Err(MetricError::Invalid(
-                "that range has more than 20,000 periods: choose a coarser grain".into(),
-            ));
-        }
+        calendar.limits.check_periods(spine.len())?;
     }
     Ok(spine)
 }

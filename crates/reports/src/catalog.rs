@@ -441,24 +441,33 @@ fn sales_performance(ctx: &Context<'_>, report: &mut Report) -> Result<(), Repor
         ctx.calendar.to_local(to),
         Some(grain),
     )?;
-    let mut completed: BTreeMap<(String, String), i64> = BTreeMap::new();
+    // One query for every period: the periods as a table of bound instants.
+    let mut params = Vec::with_capacity(spine.len() * 3);
+    let rows =
+        vec!["(CAST(? AS VARCHAR), CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP))"; spine.len()];
     for period in &spine {
-        let table = ctx.store.query_with(
-            "SELECT own.name, count(*) FROM activities a LEFT JOIN users own ON own.id = a.owner_id
-             WHERE a.completed_at >= ? AND a.completed_at < ? GROUP BY 1",
-            &[ts(period.start), ts(period.end)],
-        )?;
         let label = period.label.map(|d| d.to_string()).unwrap_or_default();
-        for row in table.rows {
-            completed.insert(
-                (
-                    label.clone(),
-                    row[0].as_str().unwrap_or_default().to_owned(),
-                ),
-                row[1].as_i64().unwrap_or(0),
-            );
-        }
+        params.extend([Param::Text(label), ts(period.start), ts(period.end)]);
     }
+    let table = ctx.store.query_with(
+        &format!(
+            "WITH p (label, p_start, p_end) AS (VALUES {})
+             SELECT p.label, own.name, count(*) FROM p
+             JOIN activities a ON a.completed_at >= p.p_start AND a.completed_at < p.p_end
+             LEFT JOIN users own ON own.id = a.owner_id
+             GROUP BY 1, 2",
+            rows.join(", ")
+        ),
+        &params,
+    )?;
+    let completed: BTreeMap<(String, String), i64> = table
+        .rows
+        .iter()
+        .map(|row| {
+            let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
+            ((text(0), text(1)), row[2].as_i64().unwrap_or(0))
+        })
+        .collect();
     by_owner
         .columns
         .push(ctx.column("activities_completed", Kind::Count));
@@ -820,7 +829,9 @@ fn conversion(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
 fn goals_report(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let (from, to) = ctx.range_utc();
     let at = to.min(ctx.now);
-    let progress = goals::progress(ctx.store, &DuckDb, &ctx.calendar, at, ctx.lang())?;
+    let standing = goals::progress(ctx.store, &DuckDb, &ctx.calendar, at, ctx.lang())?;
+    report.notes.extend(standing.skipped);
+    let progress = standing.goals;
     let (from_day, to_day) = (
         ctx.calendar.to_local(from).date(),
         ctx.calendar.to_local(to).date(),

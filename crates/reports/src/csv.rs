@@ -10,7 +10,7 @@ pub fn section(section: &Section, out: &mut dyn Write) -> csv::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(section.columns.iter().map(|c| &c.key))?;
     for row in &section.rows {
-        writer.write_record(row.iter().map(plain))?;
+        writer.write_record(row.iter().map(cell))?;
     }
     writer.flush()?;
     Ok(())
@@ -24,6 +24,11 @@ pub fn plain(value: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// A value as a CSV cell: [`plain`], then made safe to open in a spreadsheet.
+pub fn cell(value: &Value) -> String {
+    embudo_model::text::spreadsheet_safe(&plain(value)).into_owned()
 }
 
 /// Every section of `reports`, each after a `# report / section` line and followed by a

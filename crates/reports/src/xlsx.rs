@@ -4,6 +4,7 @@
 
 use crate::ReportError;
 use crate::model::{Kind, Report};
+use embudo_model::text::spreadsheet_safe;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -94,8 +95,12 @@ fn write_cell(
                 .write_number_with_format(row, col, n.as_f64().unwrap_or_default(), &format)
                 .map(|_| ())
         }
-        Value::String(s) => sheet.write_string(row, col, s).map(|_| ()),
-        other => sheet.write_string(row, col, other.to_string()).map(|_| ()),
+        Value::String(s) => sheet
+            .write_string(row, col, spreadsheet_safe(s))
+            .map(|_| ()),
+        other => sheet
+            .write_string(row, col, spreadsheet_safe(&other.to_string()))
+            .map(|_| ()),
     }
 }
 

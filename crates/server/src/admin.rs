@@ -51,7 +51,7 @@ pub async fn export(
     let name = table.clone();
     let (names, rows) = state
         .db
-        .read(move |store| match (entity, columns) {
+        .compute(move |store| match (entity, columns) {
             (Some(entity), Some(columns)) => {
                 let (items, _) = select(store, &reader, entity, &columns, &Page::everything())?;
                 let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
@@ -87,7 +87,7 @@ pub async fn export(
     writer.write_record(&names).map_err(ApiError::internal)?;
     for row in &rows {
         writer
-            .write_record(names.iter().map(|n| embudo_reports::csv::plain(&row[n])))
+            .write_record(names.iter().map(|n| embudo_reports::csv::cell(&row[n])))
             .map_err(ApiError::internal)?;
     }
     let bytes = writer.into_inner().map_err(ApiError::internal)?;
@@ -121,7 +121,7 @@ pub async fn audit(
     let now = state.now();
     let result = state
         .db
-        .read(move |store| {
+        .compute(move |store| {
             let findings = checks::run(
                 &checks::Context::new(store, now),
                 query.entity.as_deref(),
@@ -160,7 +160,7 @@ pub async fn duplicates(
     }
     let found = state
         .db
-        .read(move |store| dedupe::find(store, entity, threshold).map_err(audit_error))
+        .compute(move |store| dedupe::find(store, entity, threshold).map_err(audit_error))
         .await?;
     Ok(Json(
         serde_json::to_value(found).map_err(ApiError::internal)?,
@@ -313,8 +313,23 @@ pub async fn import(
     let name = std::path::Path::new(&query.filename)
         .file_name()
         .and_then(|n| n.to_str())
-        .filter(|n| n.contains('.'))
-        .ok_or_else(|| ApiError::bad_request("filename", "a file name with its extension"))?
+        .filter(|n| {
+            std::path::Path::new(n)
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| {
+                    embudo_ingest::read::EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+                })
+        })
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "filename",
+                format!(
+                    "a file name ending in one of the types read: {}",
+                    embudo_ingest::read::EXTENSIONS.join(", ")
+                ),
+            )
+        })?
         .to_owned();
     let preset = query
         .preset
@@ -336,8 +351,11 @@ pub async fn import(
             let folder = tempfile::tempdir().map_err(ApiError::internal)?;
             let path = folder.path().join(&name);
             std::fs::write(&path, &body).map_err(ApiError::internal)?;
+            // Messages name the uploaded file, never the server's folder it was put in.
+            let hidden = format!("{}{}", folder.path().display(), std::path::MAIN_SEPARATOR);
+            let said = |e: embudo_ingest::IngestError| e.to_string().replace(&hidden, "");
             let sheet = embudo_ingest::read::read(&path, query.sheet.as_deref())
-                .map_err(|e| ApiError::bad_request("body", e.to_string()))?;
+                .map_err(|e| ApiError::bad_request("body", said(e)))?;
             let target = embudo_ingest::target::Target::read(store, &query.entity)
                 .map_err(|e| ApiError::bad_request("entity", e.to_string()))?;
             let mut columns = embudo_ingest::mapping::guess(&target, &sheet.headers, preset);
@@ -377,15 +395,30 @@ pub async fn import(
             embudo_ingest::load::import_sheets(store, &mapping, vec![sheet], &options, &mut |_| {
                 Ok(())
             })
+            .map(|report| without_server_paths(report, &name))
             .map_err(|e| match e {
                 embudo_ingest::IngestError::Store(e) => ApiError::internal(e),
-                other => ApiError::bad_request("body", other.to_string()),
+                other => ApiError::bad_request("body", said(other)),
             })
         })
         .await?;
     Ok(Json(
         serde_json::to_value(report).map_err(ApiError::internal)?,
     ))
+}
+
+/// An import's report as the client may see it: the uploaded file's name, not where the
+/// server put it; the quarantine file went with the upload's folder, so the rejections
+/// listed are what the client gets.
+fn without_server_paths(
+    mut report: embudo_ingest::load::Report,
+    name: &str,
+) -> embudo_ingest::load::Report {
+    for file in &mut report.files {
+        file.path = std::path::PathBuf::from(name);
+        file.quarantine = None;
+    }
+    report
 }
 
 /// `GET /api/v1/deals/{id}/explain`: a deal's win probability, factors and what would
@@ -399,7 +432,7 @@ pub async fn explain(
     let now = state.now();
     let explanation = state
         .db
-        .read(move |store| {
+        .compute(move |store| {
             let (mut found, _) = select(store, &caller, Entity::Deals, &columns, &Page::one(id))?;
             found.pop().ok_or_else(|| {
                 ApiError::not_found(format!("no deal with id {id} that you can see"))

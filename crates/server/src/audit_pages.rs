@@ -75,7 +75,7 @@ pub async fn overview(
     let now = state.now();
     let view = state
         .db
-        .read(move |store| {
+        .compute(move |store| {
             let findings =
                 checks::run(&checks::Context::new(store, now), None, None).map_err(audit_error)?;
             let scores = score::score(&findings);
@@ -170,7 +170,7 @@ pub async fn duplicates(
         merge::Entity::parse(&name).map_err(|e| ApiError::bad_request("entity", e.to_string()))?;
     let groups = state
         .db
-        .read(move |store| {
+        .compute(move |store| {
             let found =
                 dedupe::find(store, entity, dedupe::DEFAULT_THRESHOLD).map_err(audit_error)?;
             let mut groups = Vec::new();
@@ -305,7 +305,7 @@ pub async fn journal(
     admin(&visitor)?;
     let merges = state
         .db
-        .read(|store| {
+        .compute(|store| {
             let rows = store.query_with(
                 "SELECT id, entity, survivor_id, merged_id, CAST(merged_at AS VARCHAR), merged_by, undone_at IS NOT NULL
                    FROM merge_journal ORDER BY id DESC LIMIT 100",

@@ -10,13 +10,15 @@ use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
+use chrono::NaiveDateTime;
 use embudo_access::{Caller, session};
+use embudo_store::{Param, Store};
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "embudo_session";
@@ -40,11 +42,10 @@ impl FromRequestParts<AppState> for Authed {
                 .map(str::trim)
                 .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <token>`"))?
                 .to_owned();
-            let caller = state
-                .db
-                .read(move |store| Ok(session::from_token(store, &token)?))
-                .await?;
-            return caller
+            return state
+                .tokens
+                .caller(state, token)
+                .await?
                 .map(Authed)
                 .ok_or_else(|| ApiError::unauthorized("the token is unknown or revoked"));
         }
@@ -71,6 +72,63 @@ impl FromRequestParts<AppState> for Authed {
             }
         }
         Ok(Authed(caller))
+    }
+}
+
+/// The callers behind API tokens lately seen, so that a script's every request does not ask
+/// the store again. An answer holds for [`Tokens::FRESH`] and only while nothing has been
+/// written through the server since: disabling a user, changing a role or revoking a token
+/// is such a write, and takes effect on the next request.
+#[derive(Debug, Default)]
+pub struct Tokens {
+    seen: Mutex<HashMap<String, Seen>>,
+}
+
+#[derive(Debug, Clone)]
+struct Seen {
+    caller: Caller,
+    generation: u64,
+    at: std::time::Instant,
+}
+
+impl Tokens {
+    const FRESH: Duration = Duration::from_secs(10);
+    /// Beyond this many tokens the memory starts afresh.
+    const MOST: usize = 10_000;
+
+    /// The active caller behind `token`, if any.
+    async fn caller(&self, state: &AppState, token: String) -> Result<Option<Caller>, ApiError> {
+        let digest = embudo_access::secret::digest(&token);
+        let generation = state.db.generation();
+        if let Some(seen) = self.lock().get(&digest)
+            && seen.generation == generation
+            && seen.at.elapsed() < Self::FRESH
+        {
+            return Ok(Some(seen.caller.clone()));
+        }
+        let caller = state
+            .db
+            .read(move |store| Ok(session::from_token(store, &token)?))
+            .await?;
+        if let Some(caller) = &caller {
+            let mut seen = self.lock();
+            if seen.len() >= Self::MOST {
+                seen.clear();
+            }
+            seen.insert(
+                digest,
+                Seen {
+                    caller: caller.clone(),
+                    generation,
+                    at: std::time::Instant::now(),
+                },
+            );
+        }
+        Ok(caller)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Seen>> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -116,6 +174,10 @@ pub async fn login(
 
 /// A login attempt from `address`, within the limits on failures (429 beyond them): the
 /// caller and their new session, or `None` for a wrong e-mail or password (counted).
+///
+/// The attempt is counted before the password is checked, so concurrent attempts cannot
+/// all slip under the limit; the password is checked on a read connection and a blocking
+/// thread, so the single writer is taken only to open a session or record a failure.
 pub async fn attempt(
     state: &AppState,
     address: SocketAddr,
@@ -125,19 +187,35 @@ pub async fn attempt(
     let account = email.trim().to_lowercase();
     let address = address.ip().to_string();
     let keys = [
-        (account.as_str(), Limiter::PER_ACCOUNT),
-        (address.as_str(), Limiter::PER_ADDRESS),
+        (account, Limiter::PER_ACCOUNT),
+        (address, Limiter::PER_ADDRESS),
     ];
-    state.limiter.check(&keys)?;
     let now = state.now();
+    let reservation = state.limiter.reserve(&keys, now)?;
     let found = state
         .db
-        .log(move |store| Ok(session::login(store, &email, &password, now)?))
+        .read(move |store| Ok(session::credentials(store, &email)?))
         .await?;
-    if found.is_none() {
-        state.limiter.fail(&keys);
+    let verified = tokio::task::spawn_blocking(move || found.verify(&password).then_some(found))
+        .await
+        .map_err(ApiError::internal)?;
+    let opened = match verified.and_then(|found| found.user) {
+        Some(user) => {
+            state
+                .db
+                .log(move |store| Ok(session::open(store, user, now)?))
+                .await?
+        }
+        None => None,
+    };
+    if opened.is_none() {
+        let keys: Vec<String> = reservation.fail();
+        state
+            .db
+            .log(move |store| Limiter::persist(store, &keys, now))
+            .await?;
     }
-    Ok(found)
+    Ok(opened)
 }
 
 /// `POST /api/v1/logout`: end the session and clear its cookie.
@@ -195,11 +273,19 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Failed logins per account and per address: after so many in [`Limiter::WINDOW`],
-/// further attempts are refused until the oldest failure ages out. An address gets more
-/// than an account: an office shares one.
+/// further attempts are refused until the oldest failure ages out. An attempt under way
+/// counts as a failure until it is known not to be one. An address gets more than an
+/// account: an office shares one. Failures are kept in the store, so a restart forgets
+/// none of them.
 #[derive(Debug, Default)]
 pub struct Limiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    tallies: Mutex<HashMap<String, Tally>>,
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    failures: Vec<NaiveDateTime>,
+    under_way: usize,
 }
 
 impl Limiter {
@@ -207,31 +293,106 @@ impl Limiter {
     pub const PER_ADDRESS: usize = 20;
     pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 
-    /// Refuse when any key has failed its number of times lately.
-    fn check(&self, keys: &[(&str, usize)]) -> Result<(), ApiError> {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
+    /// The failures of the last [`Limiter::WINDOW`] kept in `store`; older ones are removed.
+    pub fn load(store: &Store, now: NaiveDateTime) -> Result<Limiter, embudo_store::StoreError> {
+        let since = now - window();
+        store.execute_with(
+            "DELETE FROM access_login_failures WHERE failed_at <= ?",
+            &[Param::Timestamp(since)],
+        )?;
+        let found = store.query_with(
+            "SELECT key, CAST(failed_at AS VARCHAR) FROM access_login_failures ORDER BY failed_at",
+            &[],
+        )?;
+        let mut tallies: HashMap<String, Tally> = HashMap::new();
+        for row in found.rows {
+            let (Some(key), Some(at)) = (row[0].as_str(), row[1].as_str()) else {
+                continue;
+            };
+            if let Ok(at) = NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S%.f") {
+                tallies.entry(key.to_owned()).or_default().failures.push(at);
+            }
+        }
+        Ok(Limiter {
+            tallies: Mutex::new(tallies),
+        })
+    }
+
+    /// Count an attempt against each key, or refuse it when any key has had its number of
+    /// failures (and attempts under way) lately.
+    fn reserve(
+        &self,
+        keys: &[(String, usize)],
+        now: NaiveDateTime,
+    ) -> Result<Attempt<'_>, ApiError> {
+        let mut tallies = self.tallies.lock().unwrap_or_else(|p| p.into_inner());
         for (key, most) in keys {
-            if let Some(times) = failures.get_mut(*key) {
-                times.retain(|t| now.duration_since(*t) < Self::WINDOW);
-                if times.len() >= *most {
+            if let Some(tally) = tallies.get_mut(key) {
+                tally.failures.retain(|t| now - *t < window());
+                if tally.failures.len() + tally.under_way >= *most {
                     return Err(ApiError::too_many(
                         "too many failed logins: wait 15 minutes before trying again",
                     ));
                 }
             }
         }
-        Ok(())
+        for (key, _) in keys {
+            tallies.entry(key.clone()).or_default().under_way += 1;
+        }
+        Ok(Attempt {
+            limiter: self,
+            keys: keys.iter().map(|(k, _)| k.clone()).collect(),
+            now,
+            failed: false,
+        })
     }
 
-    /// Count a failed login against each key.
-    fn fail(&self, keys: &[(&str, usize)]) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for (key, _) in keys {
-            failures
-                .entry((*key).to_owned())
-                .or_default()
-                .push(Instant::now());
+    /// Keep failures of `keys` at `now` in the store.
+    fn persist(store: &Store, keys: &[String], now: NaiveDateTime) -> Result<(), ApiError> {
+        for key in keys {
+            store.execute_with(
+                "INSERT INTO access_login_failures (key, failed_at) VALUES (?, ?)",
+                &[Param::Text(key.clone()), Param::Timestamp(now)],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn window() -> chrono::Duration {
+    chrono::Duration::from_std(Limiter::WINDOW).expect("fifteen minutes")
+}
+
+/// An attempt under way; when dropped it is no longer counted as under way, and if it
+/// [`Attempt::fail`]ed it counts as a failure.
+struct Attempt<'a> {
+    limiter: &'a Limiter,
+    keys: Vec<String>,
+    now: NaiveDateTime,
+    failed: bool,
+}
+
+impl Attempt<'_> {
+    /// The attempt failed: it counts from now on; its keys, to be kept in the store.
+    fn fail(mut self) -> Vec<String> {
+        self.failed = true;
+        self.keys.clone()
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        let mut tallies = self
+            .limiter
+            .tallies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        for key in &self.keys {
+            let tally = tallies.entry(key.clone()).or_default();
+            tally.under_way = tally.under_way.saturating_sub(1);
+            if self.failed {
+                tally.failures.push(self.now);
+            }
         }
     }
 }

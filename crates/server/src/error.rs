@@ -2,8 +2,12 @@
 
 use axum::Json;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+/// The longest framework message kept when an answer is rewritten as a JSON error.
+const MESSAGE_BYTES: usize = 4096;
 
 /// An error answer.
 #[derive(Debug)]
@@ -93,7 +97,11 @@ impl From<embudo_store::StoreError> for ApiError {
 /// A query parameter that is not valid: its name and why.
 impl From<embudo_metrics::MetricError> for ApiError {
     fn from(error: embudo_metrics::MetricError) -> ApiError {
-        ApiError::bad_request("query", error.to_string())
+        match error {
+            embudo_metrics::MetricError::NotYours(message) => ApiError::forbidden(message),
+            embudo_metrics::MetricError::Store(e) => ApiError::internal(e),
+            other => ApiError::bad_request("query", other.to_string()),
+        }
     }
 }
 
@@ -107,4 +115,58 @@ impl From<embudo_reports::ReportError> for ApiError {
             other => ApiError::internal(other),
         }
     }
+}
+
+/// Every error answer in the API's shape: the framework's own rejections (a malformed path
+/// or query, a wrong method, a body too large, a time-out) come as plain text or nothing,
+/// and are rewritten here; answers that are already JSON or an HTML page pass untouched.
+pub async fn as_json(response: Response) -> Response {
+    let status = response.status();
+    let typed = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json") || t.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || typed {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MESSAGE_BYTES)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = match (status, text.is_empty()) {
+        (StatusCode::REQUEST_TIMEOUT, _) => {
+            "the request took too long and was stopped: narrow the range or ask for less".into()
+        }
+        (StatusCode::PAYLOAD_TOO_LARGE, _) => {
+            "the request body is larger than the server accepts".into()
+        }
+        (StatusCode::METHOD_NOT_ALLOWED, true) => "this path does not take that method".into(),
+        (_, true) => status.canonical_reason().unwrap_or("error").to_owned(),
+        (_, false) => text,
+    };
+    let mut answer = ApiError {
+        status,
+        code,
+        message,
+        field: None,
+    }
+    .into_response();
+    // Headers set by the framework (Allow on a 405, say) stay.
+    for (name, value) in &parts.headers {
+        if name != CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name, value.clone());
+        }
+    }
+    answer
 }

@@ -43,6 +43,7 @@ pub mod writes;
 
 use crate::db::Db;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
 use axum::routing::{get, post};
 use embudo_access::Entity;
@@ -57,11 +58,36 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-/// The largest request body accepted (an import upload is the biggest).
-const BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// What one request may take of the server: its body, its time, and (for every request
+/// together) the database engine's memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// The largest request body accepted (an import upload is the biggest).
+    pub body_bytes: usize,
+    /// How long a request may take before it is answered 408 and its queries interrupted.
+    pub timeout: Duration,
+    /// The memory the database engine may use; a query that needs more fails alone.
+    pub memory_bytes: u64,
+}
 
-/// How long a request may take before it is answered 408.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+impl Default for ServerLimits {
+    /// 64 MiB bodies, 60 s, half of the machine's memory.
+    fn default() -> ServerLimits {
+        ServerLimits {
+            body_bytes: 64 * 1024 * 1024,
+            timeout: Duration::from_secs(60),
+            memory_bytes: machine_memory().map_or(4 << 30, |total| total / 2),
+        }
+    }
+}
+
+/// The machine's memory in bytes, where the system says (`/proc/meminfo`).
+fn machine_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -70,6 +96,7 @@ pub struct AppState {
     pub calendar: Calendar,
     pub columns: Arc<records::Columns>,
     pub limiter: Arc<auth::Limiter>,
+    pub tokens: Arc<auth::Tokens>,
     pub reports: Arc<cache::Cache<embudo_reports::Report>>,
     pub metrics: Arc<cache::Cache<serde_json::Value>>,
     pub events: events::Events,
@@ -77,16 +104,28 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The currency most deals are in (ISO code): how the dashboard writes money.
     pub currency: String,
+    pub limits: ServerLimits,
 }
 
 impl AppState {
-    /// Share `store`, opened read-write by the caller, for serving; starts the thread that
-    /// writes `user_events`.
+    /// Share `store`, opened read-write by the caller, for serving within the default
+    /// limits; starts the thread that writes `user_events`.
     pub fn new(
         store: Store,
         calendar: Calendar,
         secure_cookies: bool,
     ) -> Result<AppState, embudo_store::StoreError> {
+        AppState::with_limits(store, calendar, secure_cookies, ServerLimits::default())
+    }
+
+    /// [`AppState::new`] within `limits`.
+    pub fn with_limits(
+        store: Store,
+        calendar: Calendar,
+        secure_cookies: bool,
+        limits: ServerLimits,
+    ) -> Result<AppState, embudo_store::StoreError> {
+        store.set_memory_limit(limits.memory_bytes)?;
         let columns = records::columns(&store)?;
         let currency = store
             .query_with(
@@ -97,17 +136,20 @@ impl AppState {
             .first()
             .and_then(|r| r[0].as_str().map(str::to_owned))
             .unwrap_or_else(|| "USD".to_owned());
+        let limiter = auth::Limiter::load(&store, chrono::Utc::now().naive_utc())?;
         let db = Arc::new(Db::new(store)?);
         Ok(AppState {
             events: events::Events::start(Arc::clone(&db)),
             db,
             calendar,
             columns: Arc::new(columns),
-            limiter: Arc::default(),
+            limiter: Arc::new(limiter),
+            tokens: Arc::default(),
             reports: Arc::default(),
             metrics: Arc::default(),
             secure_cookies,
             currency,
+            limits,
         })
     }
 
@@ -173,6 +215,7 @@ pub fn router(state: AppState) -> Router {
             get(manage_pages::goals).post(manage_pages::add_goal),
         )
         .route("/goals/edit", post(manage_pages::edit_goal))
+        .route("/goals/delete", post(manage_pages::delete_goal))
         .route("/builder", get(manage_pages::builder))
         .route("/builder/save", post(manage_pages::save_report))
         .route("/admin", get(manage_pages::page))
@@ -188,13 +231,17 @@ pub fn router(state: AppState) -> Router {
         .route("/audit/journal", get(audit_pages::journal))
         .route("/audit/unmerge", post(audit_pages::unmerge))
         .route("/assets/{name}", get(pages::asset));
+    let limits = state.limits;
     Router::new()
         .nest("/api/v1", api)
         .merge(pages)
         .fallback(not_found)
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        // Extractors have a body limit of their own (2 MB by default): one limit for all.
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .layer(RequestBodyLimitLayer::new(limits.body_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.timeout))
+        .layer(axum::middleware::map_response(error::as_json))
         .layer(
             TraceLayer::new_for_http()
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
@@ -224,18 +271,6 @@ fn header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<Hea
         HeaderName::from_static(name),
         HeaderValue::from_static(value),
     )
-}
-
-/// `text` for a URL: every byte but the unreserved characters percent-encoded.
-pub(crate) fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 /// `GET /api/v1/health`: the server answers and the store is readable.
@@ -286,14 +321,5 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => {},
         () = terminate => {},
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn url_text_is_encoded_byte_by_byte() {
-        assert_eq!(super::url_encode("meta Año 1/2"), "meta%20A%C3%B1o%201%2F2");
-        assert_eq!(super::url_encode("a-b_c.d~e"), "a-b_c.d~e");
     }
 }

@@ -4,7 +4,6 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::pages::{PageError, Visitor, check_csrf, see_other};
-use crate::records::{Page, select};
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -31,19 +30,14 @@ pub async fn goals(
     let calendar = state.calendar;
     let now = state.now();
     let lang = visitor.lang.clone();
-    let rows = state
+    let (rows, skipped) = state
         .db
-        .read(move |store| {
-            let visible: Vec<i64> =
-                select(store, &caller, Entity::Goals, &columns, &Page::everything())?
-                    .0
-                    .iter()
-                    .filter_map(|g| g["id"].as_i64())
-                    .collect();
-            let progress = embudo_metrics::goals::progress(store, &DuckDb, &calendar, now, &lang)?;
-            Ok(progress
+        .compute(move |store| {
+            let standing =
+                crate::metrics::goal_standing(store, &caller, &columns, &calendar, now, &lang)?;
+            let rows = standing
+                .goals
                 .into_iter()
-                .filter(|p| visible.contains(&p.id))
                 .map(|p| GoalRow {
                     id: p.id,
                     name: p.name,
@@ -55,7 +49,8 @@ pub async fn goals(
                     expected: p.expected_attainment,
                     status: p.status.as_str().replace('_', " "),
                 })
-                .collect::<Vec<_>>())
+                .collect::<Vec<_>>();
+            Ok((rows, standing.skipped))
         })
         .await?;
     let metrics: Vec<(String, String)> = embudo_metrics::catalogue()
@@ -66,6 +61,7 @@ pub async fn goals(
     Ok(visitor.page(manage::goals(
         &visitor.viewer(),
         &rows,
+        &skipped,
         &metrics,
         said.message.as_deref(),
     )))
@@ -135,6 +131,23 @@ pub async fn edit_goal(
     Ok(see_other("/goals", &format!("goal {} changed", form.id)))
 }
 
+/// `POST /goals/delete`: remove a goal (admins).
+pub async fn delete_goal(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<DeleteGoalForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&visitor, &form.csrf)?;
+    crate::writes::remove_goal(&state, &visitor.caller, form.id).await?;
+    Ok(see_other("/goals", &format!("goal {} deleted", form.id)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeleteGoalForm {
+    csrf: String,
+    id: i64,
+}
+
 fn admin(visitor: &Visitor) -> Result<(), ApiError> {
     if visitor.caller.is_admin() {
         Ok(())
@@ -153,7 +166,7 @@ async fn admin_page(
     let now = state.now();
     let (users, review) = state
         .db
-        .read(move |store| {
+        .compute(move |store| {
             let users = users::list(store)?;
             let review = embudo_audit::access::review(store, now).map_err(ApiError::internal)?;
             Ok((users, review))
@@ -389,14 +402,14 @@ pub async fn builder(
     let lang = visitor.lang.clone();
     let (saved, preview, problem) = state
         .db
-        .read(move |store| {
+        .compute(move |store| {
             if let Some(name) = &saved_name {
                 spec = Some(
-                    embudo_metrics::custom::load(store, name)
+                    embudo_metrics::custom::load(store, name, Some(caller.user_id))
                         .map_err(|e| ApiError::not_found(e.to_string()))?,
                 );
             }
-            let saved: Vec<String> = embudo_metrics::custom::list(store)?
+            let saved: Vec<String> = embudo_metrics::custom::list(store, Some(caller.user_id))?
                 .rows
                 .iter()
                 .filter_map(|r| r[0].as_str().map(str::to_owned))
@@ -486,10 +499,29 @@ pub async fn save_report(
     let (_, spec) = spec_of(&pairs);
     let spec =
         spec.ok_or_else(|| ApiError::bad_request("metrics", "metrics, from and to are required"))?;
+    let saver = embudo_metrics::custom::Saver {
+        user: visitor.caller.user_id,
+        admin: visitor.caller.is_admin(),
+    };
+    // The same check as running it: a report the caller may not run is not saved.
+    let (caller, calendar, mut scoped) = (visitor.caller.clone(), state.calendar, spec.clone());
+    state
+        .db
+        .compute(move |store| {
+            crate::query::restrict(store, &caller, &mut scoped)?;
+            Ok(embudo_metrics::custom::run(
+                store, &DuckDb, &calendar, &scoped, "en",
+            )?)
+        })
+        .await?;
     let saved = name.clone();
     state
         .db
-        .write(move |store| Ok(embudo_metrics::custom::save(store, &saved, &spec)?))
+        .write(move |store| {
+            Ok(embudo_metrics::custom::save_owned(
+                store, &saved, &spec, saver, false,
+            )?)
+        })
         .await?;
     Ok(see_other("/builder", &format!("saved as {name}")))
 }

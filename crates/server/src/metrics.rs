@@ -8,10 +8,11 @@ use crate::extract::ApiQuery;
 use crate::reports::narrow;
 use axum::Json;
 use axum::extract::{Path, State};
-use embudo_access::Caller;
 use embudo_access::scope::Over;
+use embudo_access::{Caller, Entity};
+use embudo_metrics::goals::Standing;
 use embudo_metrics::plan::QueryText;
-use embudo_metrics::{DuckDb, Query as MetricQuery, catalogue};
+use embudo_metrics::{Dim, DuckDb, Query as MetricQuery, catalogue};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -43,6 +44,64 @@ pub fn over(caller: &Caller, metric: &embudo_metrics::catalog::Metric) -> Over {
         .unwrap_or_default();
     let dimensions: Vec<&str> = metric.dimensions().iter().map(|d| d.name()).collect();
     caller.metric(&group, &dimensions)
+}
+
+/// The filters that keep `metric` to the records `caller` may see (`None`: not theirs to
+/// see); a namesake owner or team is refused, as everywhere.
+pub fn own_filters(
+    store: &embudo_store::Store,
+    caller: &Caller,
+    metric: &embudo_metrics::catalog::Metric,
+) -> Result<Option<Vec<(Dim, String)>>, ApiError> {
+    let (dim, field, own) = match over(caller, metric) {
+        Over::All => return Ok(Some(Vec::new())),
+        Over::Denied => return Ok(None),
+        Over::Owner(own) => (Dim::Owner, "owner", own),
+        Over::Team(own) => (Dim::Team, "team", own),
+    };
+    let mut asked = None;
+    narrow(store, field, &mut asked, own)?;
+    Ok(asked.map(|own| vec![(dim, own)]))
+}
+
+/// The progress of the goals `caller` sees, each computed over the records they may see;
+/// goals that cannot be assessed are skipped with a note.
+pub fn goal_standing(
+    store: &embudo_store::Store,
+    caller: &Caller,
+    goal_columns: &[crate::records::Column],
+    calendar: &embudo_metrics::Calendar,
+    now: chrono::NaiveDateTime,
+    lang: &str,
+) -> Result<Standing, ApiError> {
+    let visible: Vec<i64> = crate::records::select(
+        store,
+        caller,
+        Entity::Goals,
+        goal_columns,
+        &crate::records::Page::everything(),
+    )?
+    .0
+    .iter()
+    .filter_map(|g| g["id"].as_i64())
+    .collect();
+    // The viewer's own filter per metric, refusals (a namesake) kept to be raised below.
+    let refused = std::cell::RefCell::new(None);
+    let within = |metric: &embudo_metrics::catalog::Metric| match own_filters(store, caller, metric)
+    {
+        Ok(filters) => filters,
+        Err(error) => {
+            refused.borrow_mut().get_or_insert(error);
+            None
+        }
+    };
+    let mut standing =
+        embudo_metrics::goals::progress_within(store, &DuckDb, calendar, now, lang, &within)?;
+    if let Some(error) = refused.into_inner() {
+        return Err(error);
+    }
+    standing.goals.retain(|g| visible.contains(&g.id));
+    Ok(standing)
 }
 
 /// `from`, `to` (required), `grain`, `by` (repeatable or comma-separated),
@@ -89,7 +148,7 @@ pub async fn get(
     let result = state
         .metrics
         .get(key, state.db.generation(), || async move {
-            db.read(move |store| {
+            db.compute(move |store| {
                 match scope {
                     Over::All => {}
                     Over::Denied => {

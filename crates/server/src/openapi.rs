@@ -15,7 +15,17 @@ struct Operation {
     query: Vec<(&'static str, &'static str)>,
     body: bool,
     success: &'static str,
+    /// The media types of a successful answer.
+    produces: &'static [&'static str],
 }
+
+const JSON: &[&str] = &["application/json"];
+const REPORT_TYPES: &[&str] = &[
+    "application/json",
+    "text/csv",
+    "text/html",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+];
 
 fn op(
     method: &'static str,
@@ -31,6 +41,7 @@ fn op(
         query: Vec::new(),
         body: false,
         success: "200",
+        produces: JSON,
     }
 }
 
@@ -49,6 +60,36 @@ impl Operation {
     fn success(mut self, status: &'static str) -> Operation {
         self.success = status;
         self
+    }
+
+    fn produces(mut self, types: &'static [&'static str]) -> Operation {
+        self.produces = types;
+        self
+    }
+}
+
+/// What the server accepts for a parameter, as a JSON Schema: the constraints it enforces.
+fn schema(name: &str) -> Value {
+    match name {
+        "id" => json!({ "type": "integer", "format": "int64" }),
+        "limit" => {
+            json!({ "type": "integer", "minimum": 1, "maximum": crate::records::MAX_PAGE })
+        }
+        "cursor" => {
+            json!({ "type": "integer", "minimum": 0, "maximum": crate::records::MAX_CURSOR })
+        }
+        "from" | "to" | "at" => json!({
+            "type": "string",
+            "description": "YYYY-MM-DD or an RFC 3339 instant, in the years 1900 to 2199; a range may cover at most 36,525 days (3,660 for measures of each day) and 3,660 periods",
+            "pattern": "^(19|2[01])[0-9]{2}-[0-9]{2}-[0-9]{2}"
+        }),
+        "months" => json!({ "type": "integer", "minimum": 1, "maximum": 24 }),
+        "threshold" => json!({ "type": "number", "minimum": 0, "maximum": 1 }),
+        "lang" => json!({ "type": "string", "enum": ["en", "es"] }),
+        "grain" => json!({ "type": "string", "enum": ["day", "week", "month", "quarter", "year"] }),
+        "compare" => json!({ "type": "string", "enum": ["previous_period", "previous_year"] }),
+        "dry_run" | "apply" => json!({ "type": "boolean" }),
+        _ => json!({ "type": "string" }),
     }
 }
 
@@ -106,14 +147,35 @@ fn operations() -> Vec<Operation> {
             "reports",
             "One canned report over the caller's records",
         )
-        .query(&REPORT_PARAMS),
+        .query(&REPORT_PARAMS)
+        .produces(REPORT_TYPES),
         op(
             "get",
             "/forecast",
             "forecast",
             "The forecast report over the caller's records",
         )
-        .query(&REPORT_PARAMS),
+        .query(&REPORT_PARAMS)
+        .produces(REPORT_TYPES),
+        op(
+            "post",
+            "/query",
+            "metrics",
+            "A custom report: metrics (at most 25), from, to, grain, by, filters, compare; save (the caller's own) and share (admins)",
+        )
+        .body("200"),
+        op(
+            "get",
+            "/saved-reports",
+            "metrics",
+            "The saved reports the caller may open: their own and the shared ones",
+        ),
+        op(
+            "get",
+            "/saved-reports/{name}",
+            "metrics",
+            "Run a saved report over the caller's records",
+        ),
         op(
             "get",
             "/deals/{id}/explain",
@@ -147,7 +209,8 @@ fn operations() -> Vec<Operation> {
             "records",
             "Every row of a table the caller may see, as CSV or JSON",
         )
-        .query(&[("format", "csv (default) or json")]),
+        .query(&[("format", "csv (default) or json")])
+        .produces(&["text/csv", "application/json"]),
         op(
             "get",
             "/audit",
@@ -183,9 +246,34 @@ fn operations() -> Vec<Operation> {
         )
         .body("200"),
         op("post", "/unmerge", "audit", "Undo a merge exactly (admin)").body("200"),
+        op(
+            "post",
+            "/import",
+            "records",
+            "Import the file sent as the body (at most 64 MiB by default), as `embudo import` does (admin)",
+        )
+        .query(&[
+            ("entity", "The table the rows go to (required)"),
+            (
+                "filename",
+                "The file's name (required): its extension (csv, tsv, txt, xlsx, xlsm, xls, xlsb, ods, jsonl, ndjson, json) says how to read it",
+            ),
+            ("preset", "hubspot, pipedrive, salesforce or activecampaign"),
+            ("columns", "A JSON object of canonical column: file header"),
+            ("sheet", "The workbook's sheet"),
+            ("date_format", "How the file writes dates (strftime)"),
+            ("source_system", "Where the rows come from"),
+            ("currency", "The currency of amounts that name none"),
+            ("dry_run", "Do everything, keep nothing"),
+        ]),
     ];
     for entity in Entity::ALL {
         let table = entity.table();
+        let delete = if entity == Entity::Goals {
+            "Delete a goal (admins)".to_owned()
+        } else {
+            format!("Delete one of {table} softly (deleted_at; 405 where the table has none)")
+        };
         all.push(
             op(
                 "get",
@@ -225,13 +313,9 @@ fn operations() -> Vec<Operation> {
             .body("200"),
         );
         all.push(
-            op(
-                "delete",
-                format!("/{table}/{{id}}"),
-                "records",
-                format!("Delete one of {table} softly (deleted_at)"),
-            )
-            .success("204"),
+            op("delete", format!("/{table}/{{id}}"), "records", delete)
+                .success("204")
+                .produces(&[]),
         );
     }
     all
@@ -291,17 +375,33 @@ pub fn document() -> Value {
 fn describe(operation: &Operation) -> Value {
     let mut parameters: Vec<Value> = path_params(&operation.path)
         .into_iter()
-        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": schema(name) }))
         .collect();
     parameters.extend(operation.query.iter().map(|(name, description)| {
-        json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": "string" } })
+        json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema(name) })
     }));
+    let content: Map<String, Value> = operation
+        .produces
+        .iter()
+        .map(|media| {
+            let schema = if *media == "application/json" {
+                json!({ "type": "object" })
+            } else {
+                json!({ "type": "string" })
+            };
+            ((*media).to_owned(), json!({ "schema": schema }))
+        })
+        .collect();
+    let mut done = json!({ "description": "Done" });
+    if !content.is_empty() {
+        done["content"] = Value::Object(content);
+    }
     let mut described = json!({
         "summary": operation.summary,
         "tags": [operation.tag],
         "parameters": parameters,
         "responses": {
-            operation.success: { "description": "Done", "content": { "application/json": { "schema": { "type": "object" } } } },
+            operation.success: done,
             "4XX": { "$ref": "#/components/responses/Error" }
         }
     });

@@ -179,14 +179,25 @@ pub struct LangQuery {
 }
 
 /// `GET /login`.
-pub async fn login_page(Query(query): Query<LangQuery>) -> Html<String> {
-    Html(pages::login(query.lang.as_deref().unwrap_or("en"), None))
+pub async fn login_page(Query(query): Query<LangQuery>) -> Response {
+    let token = embudo_access::secret::new_token();
+    let page = pages::login(query.lang.as_deref().unwrap_or("en"), &token, None);
+    ([(SET_COOKIE, login_cookie(&token))], Html(page)).into_response()
+}
+
+/// The cookie that carries the login form's CSRF token back with the form.
+const LOGIN_COOKIE: &str = "embudo_login";
+
+fn login_cookie(token: &str) -> String {
+    format!("{LOGIN_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/login; Max-Age=3600")
 }
 
 #[derive(Debug, Deserialize)]
 pub struct LoginForm {
     email: String,
     password: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 /// `POST /login` from the form: the session cookie and home, or the form again.
@@ -197,15 +208,27 @@ pub async fn login_form(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let lang = cookie(&headers, LANG_COOKIE).unwrap_or_else(|| "en".into());
+    // Login CSRF: another site could log a visitor into an account of its choosing.
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !crate::auth::same(expected.as_bytes(), form.csrf.as_bytes()) {
+        let token = embudo_access::secret::new_token();
+        let page = pages::login(&lang, &token, Some(word("login_expired", &lang)));
+        return Ok((
+            StatusCode::FORBIDDEN,
+            [(SET_COOKIE, login_cookie(&token))],
+            Html(page),
+        )
+            .into_response());
+    }
     let session = match crate::auth::attempt(&state, address, form.email, form.password).await {
         Ok(Some((_, session))) => session,
         Ok(None) => {
-            let page = pages::login(&lang, Some(word("wrong_login", &lang)));
+            let page = pages::login(&lang, &form.csrf, Some(word("wrong_login", &lang)));
             return Ok((StatusCode::UNAUTHORIZED, Html(page)).into_response());
         }
         // Too many failures, or a failure of ours: said on the form.
         Err(error) => {
-            let page = pages::login(&lang, Some(&error.message));
+            let page = pages::login(&lang, &form.csrf, Some(&error.message));
             return Ok((error.status, Html(page)).into_response());
         }
     };
@@ -249,7 +272,10 @@ pub async fn logout_form(
 /// Back to `path` after a form did something, with `message` to say it there.
 pub(crate) fn see_other(path: &str, message: &str) -> Response {
     let separator = if path.contains('?') { '&' } else { '?' };
-    let to = format!("{path}{separator}message={}", crate::url_encode(message));
+    let to = format!(
+        "{path}{separator}message={}",
+        embudo_web::format::url_encode(message)
+    );
     (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
 }
 
@@ -277,17 +303,14 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
     let deal_columns = state.columns[&Entity::Deals].clone();
     let (headlines, goals, alerts) = state
         .db
-        .read(move |store| {
+        .compute(move |store| {
             let mut headlines = Vec::new();
             for name in HEADLINES {
                 let Some(metric) = embudo_metrics::catalog::find(name) else {
                     continue;
                 };
-                let filters = match crate::metrics::over(&caller, metric) {
-                    Over::All => Vec::new(),
-                    Over::Denied => continue,
-                    Over::Owner(own) => vec![(embudo_metrics::Dim::Owner, own)],
-                    Over::Team(own) => vec![(embudo_metrics::Dim::Team, own)],
+                let Some(filters) = crate::metrics::own_filters(store, &caller, metric)? else {
+                    continue;
                 };
                 let query = embudo_metrics::Query {
                     metric: name.to_owned(),
@@ -318,22 +341,19 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                     change: row.change_pct,
                 });
             }
-            let visible: Vec<i64> = select(
+            let standing = crate::metrics::goal_standing(
                 store,
                 &caller,
-                Entity::Goals,
                 &goal_columns,
-                &Page::everything(),
-            )?
-            .0
-            .iter()
-            .filter_map(|g| g["id"].as_i64())
-            .collect();
-            let progress = embudo_metrics::goals::progress(store, &DuckDb, &calendar, now, &lang)?;
-            let mut alerts = Vec::new();
-            let goals: Vec<Goal> = progress
+                &calendar,
+                now,
+                &lang,
+            )?;
+            let mut alerts = standing.skipped;
+            let goals: Vec<Goal> = standing
+                .goals
                 .into_iter()
-                .filter(|p| visible.contains(&p.id) && p.period_end > today)
+                .filter(|p| p.period_end > today)
                 .map(|p| {
                     if matches!(
                         p.status,
@@ -507,7 +527,7 @@ pub async fn board(
     let now = state.now();
     let (pipelines, pipeline, stages) = state
         .db
-        .read(move |store| {
+        .compute(move |store| {
             let pipelines: Vec<(i64, String)> = store
                 .query_with("SELECT id, name FROM pipelines ORDER BY id", &[])?
                 .rows

@@ -22,8 +22,11 @@ pub struct QueryBody {
     #[serde(flatten)]
     spec: ReportSpec,
     lang: Option<String>,
-    /// Save the spec under this name as well.
+    /// Save the spec under this name as well (once it has run within the caller's scope).
     save: Option<String>,
+    /// Share the saved report with everyone (admins).
+    #[serde(default)]
+    share: bool,
 }
 
 /// `POST /api/v1/query`: run a custom report spec (`metrics`, `from`, `to`, `grain`, `by`,
@@ -35,21 +38,27 @@ pub async fn run(
 ) -> Result<Json<Value>, ApiError> {
     let calendar = state.calendar;
     let lang = body.lang.unwrap_or_else(|| "en".into());
-    if let Some(name) = &body.save {
-        let (name, spec) = (name.clone(), body.spec.clone());
-        state
-            .db
-            .write(move |store| Ok(custom::save(store, &name, &spec)?))
-            .await?;
-    }
-    let mut spec = body.spec;
+    let saver = custom::Saver {
+        user: caller.user_id,
+        admin: caller.is_admin(),
+    };
+    let (original, mut spec) = (body.spec.clone(), body.spec);
     let table = state
         .db
-        .read(move |store| {
+        .compute(move |store| {
             restrict(store, &caller, &mut spec)?;
             Ok(custom::run(store, &DuckDb, &calendar, &spec, &lang)?)
         })
         .await?;
+    // Saved only once it ran within the caller's scope; as asked, so that whoever opens it
+    // sees it over their own records.
+    if let Some(name) = body.save {
+        let share = body.share;
+        state
+            .db
+            .write(move |store| Ok(custom::save_owned(store, &name, &original, saver, share)?))
+            .await?;
+    }
     Ok(Json(
         serde_json::to_value(table).map_err(ApiError::internal)?,
     ))
@@ -58,9 +67,13 @@ pub async fn run(
 /// `GET /api/v1/saved-reports`: the saved specs.
 pub async fn saved(
     State(state): State<AppState>,
-    Authed(_caller): Authed,
+    Authed(caller): Authed,
 ) -> Result<Json<Value>, ApiError> {
-    let table = state.db.read(|store| Ok(custom::list(store)?)).await?;
+    let reader = caller.user_id;
+    let table = state
+        .db
+        .read(move |store| Ok(custom::list(store, Some(reader))?))
+        .await?;
     Ok(Json(
         serde_json::to_value(table).map_err(ApiError::internal)?,
     ))
@@ -75,9 +88,9 @@ pub async fn run_saved(
     let calendar = state.calendar;
     let table = state
         .db
-        .read(move |store| {
-            let mut spec =
-                custom::load(store, &name).map_err(|e| ApiError::not_found(e.to_string()))?;
+        .compute(move |store| {
+            let mut spec = custom::load(store, &name, Some(caller.user_id))
+                .map_err(|e| ApiError::not_found(e.to_string()))?;
             restrict(store, &caller, &mut spec)?;
             Ok(custom::run(store, &DuckDb, &calendar, &spec, "en")?)
         })

@@ -18,9 +18,13 @@ use embudo_store::{Param, Store};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
+/// The largest cursor (an offset): more rows than any table holds, and small enough that
+/// the database's offset plus limit never overflows.
+pub const MAX_CURSOR: usize = 1 << 48;
+
 /// Rows per page unless `limit` says otherwise, and the most a page holds.
 const PAGE: usize = 50;
-const MAX_PAGE: usize = 500;
+pub const MAX_PAGE: usize = 500;
 
 /// Each served table's columns, in order, as the store defines them.
 pub type Columns = HashMap<Entity, Vec<Column>>;
@@ -174,9 +178,13 @@ impl Page {
                     page.limit = Some(rows);
                 }
                 "cursor" => {
-                    page.offset = value.parse().map_err(|_| {
-                        ApiError::bad_request("cursor", "not a cursor from a previous page")
-                    })?
+                    page.offset = value
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| *n <= MAX_CURSOR)
+                        .ok_or_else(|| {
+                            ApiError::bad_request("cursor", "not a cursor from a previous page")
+                        })?
                 }
                 "sort" => {
                     let (name, descending) = match value.strip_prefix('-') {

@@ -75,7 +75,7 @@ impl ReportQuery {
         .filter_map(|(key, value)| {
             value
                 .as_ref()
-                .map(|v| format!("{key}={}", crate::url_encode(v)))
+                .map(|v| format!("{key}={}", embudo_web::format::url_encode(v)))
         })
         .collect::<Vec<_>>()
         .join("&")
@@ -134,7 +134,7 @@ pub async fn build_report(
     let report = state
         .reports
         .get(key, state.db.generation(), || async move {
-            db.read(move |store| {
+            db.compute(move |store| {
                 restrict(store, &reader, &report_name, &mut params)?;
                 let ctx = Context {
                     store,

@@ -13,14 +13,16 @@ use crate::auth::Authed;
 use crate::error::ApiError;
 use crate::events::Event;
 use crate::extract::ApiJson;
-use crate::records::{Column, Page, has, select};
+use crate::records::{Column, Columns, Page, has, select};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::NaiveDateTime;
-use embudo_access::{Caller, Entity, Role};
+use embudo_access::scope::GoalFor;
+use embudo_access::{Caller, Entity, Role, Rows};
 use embudo_store::{Param, Store};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// Columns the server sets itself.
 const SERVER_SET: [&str; 5] = [
@@ -98,6 +100,10 @@ pub async fn delete(
     Authed(caller): Authed,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
+    if entity == Entity::Goals {
+        remove_goal(&state, &caller, id).await?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
     if !has(&state.columns[&entity], "deleted_at") {
         return Err(ApiError {
             status: StatusCode::METHOD_NOT_ALLOWED,
@@ -115,7 +121,7 @@ pub async fn delete(
         entity,
         "record_updated",
         move |store, caller, columns, now| {
-            let before = visible(store, caller, entity, columns, id)?;
+            let before = visible(store, caller, entity, &columns[&entity], id)?;
             store.execute_with(
                 &format!(
                     "UPDATE {} SET deleted_at = ?, updated_at = ? WHERE id = ?",
@@ -130,6 +136,23 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Remove goal `id` for good (goals have no `deleted_at`): admins only.
+pub async fn remove_goal(state: &AppState, caller: &Caller, id: i64) -> Result<(), ApiError> {
+    if !caller.is_admin() {
+        return Err(ApiError::forbidden("only an admin deletes goals"));
+    }
+    let removed = state
+        .db
+        .write(move |store| {
+            Ok(store.execute_with("DELETE FROM goals WHERE id = ?", &[Param::Int(id)])?)
+        })
+        .await?;
+    if removed == 0 {
+        return Err(ApiError::not_found(format!("no goal with id {id}")));
+    }
+    Ok(())
+}
+
 /// Run `work` in one transaction on the writer as `caller` (given the table's columns and
 /// the present), then record `event` for the record it returns.
 async fn in_transaction(
@@ -137,11 +160,11 @@ async fn in_transaction(
     caller: &Caller,
     entity: Entity,
     event: &'static str,
-    work: impl FnOnce(&Store, &Caller, &[Column], NaiveDateTime) -> Result<Value, ApiError>
+    work: impl FnOnce(&Store, &Caller, &Columns, NaiveDateTime) -> Result<Value, ApiError>
     + Send
     + 'static,
 ) -> Result<Value, ApiError> {
-    let columns = state.columns[&entity].clone();
+    let columns = Arc::clone(&state.columns);
     let now = state.now();
     let writer = caller.clone();
     let row = state
@@ -162,11 +185,12 @@ fn insert(
     store: &Store,
     caller: &Caller,
     entity: Entity,
-    columns: &[Column],
+    tables: &Columns,
     body: Map<String, Value>,
     now: NaiveDateTime,
 ) -> Result<Value, ApiError> {
     allowed(caller, entity)?;
+    let columns = &tables[&entity];
     let mut fields = fields(body, columns)?;
     let mut set = |name: &str, value: String| {
         if has(columns, name) && !fields.iter().any(|(c, _)| c.name == name) {
@@ -198,6 +222,7 @@ fn insert(
         }
     }
     check_types(store, &fields)?;
+    check_references(store, caller, tables, &fields)?;
     let id = next_id(store, entity.table())?;
     let mut names = vec!["id".to_owned()];
     let mut values = vec!["?".to_owned()];
@@ -231,6 +256,9 @@ fn insert(
             .unwrap_or_default();
         enter_stage(store, caller, id, stage, now)?;
     }
+    if entity == Entity::Goals {
+        check_goal(store, caller, id)?;
+    }
     visible(store, caller, entity, columns, id)
 }
 
@@ -239,13 +267,19 @@ fn change(
     store: &Store,
     caller: &Caller,
     entity: Entity,
-    columns: &[Column],
+    tables: &Columns,
     id: i64,
     body: Map<String, Value>,
     now: NaiveDateTime,
 ) -> Result<Value, ApiError> {
     allowed(caller, entity)?;
+    let columns = &tables[&entity];
     let before = visible(store, caller, entity, columns, id)?;
+    if entity == Entity::Goals && !caller.may_set_goal(goal_for(store, id)?) {
+        return Err(ApiError::forbidden(
+            "this goal is not yours to change: a manager sets goals for their team and its members",
+        ));
+    }
     let mut fields = fields(body, columns)?;
     if fields.is_empty() {
         return Err(ApiError::bad_request(
@@ -254,6 +288,7 @@ fn change(
         ));
     }
     check_types(store, &fields)?;
+    check_references(store, caller, tables, &fields)?;
     if entity == Entity::Deals {
         track_deal(store, caller, id, &before, &mut fields, columns, now)?;
     }
@@ -278,7 +313,91 @@ fn change(
         ),
         &params,
     )?;
+    if entity == Entity::Goals {
+        check_goal(store, caller, id)?;
+    }
     visible(store, caller, entity, columns, id)
+}
+
+/// Goal `id` as written must make sense (the rules of `embudo goal add`) and be one the
+/// caller may set; its filters may not reach other owners' or teams' records than its
+/// scope, unless an admin set them.
+fn check_goal(store: &Store, caller: &Caller, id: i64) -> Result<(), ApiError> {
+    embudo_metrics::goals::check_stored(store, id)
+        .map_err(|e| ApiError::bad_request("goal", e.to_string()))?;
+    if !caller.may_set_goal(goal_for(store, id)?) {
+        return Err(ApiError::forbidden(
+            "a manager sets goals only for their team and its members; company goals are an admin's",
+        ));
+    }
+    let filters = store.query_with(
+        "SELECT count(*) FROM goals, json_each(goals.filters) AS f
+          WHERE goals.id = ? AND f.key IN ('owner', 'team')",
+        &[Param::Int(id)],
+    )?;
+    if !caller.is_admin() && filters.rows[0][0].as_i64().unwrap_or(0) > 0 {
+        return Err(ApiError::bad_request(
+            "filters",
+            "the goal's scope says whose records it counts: owner and team filters are an admin's",
+        ));
+    }
+    Ok(())
+}
+
+/// Who goal `id` is for.
+fn goal_for(store: &Store, id: i64) -> Result<GoalFor, ApiError> {
+    let found = store.query_with(
+        "SELECT g.scope, g.scope_id, u.team_id FROM goals g
+           LEFT JOIN users u ON g.scope = 'user' AND u.id = g.scope_id WHERE g.id = ?",
+        &[Param::Int(id)],
+    )?;
+    let row = found
+        .rows
+        .first()
+        .ok_or_else(|| ApiError::not_found(format!("no goal with id {id}")))?;
+    Ok(match (row[0].as_str(), row[1].as_i64()) {
+        (Some("team"), Some(team)) => GoalFor::Team(team),
+        (Some("user"), Some(_)) => GoalFor::User {
+            team: row[2].as_i64(),
+        },
+        _ => GoalFor::Company,
+    })
+}
+
+/// The deals, contacts and companies a new or changed record points at must be ones the
+/// caller sees (a rep cannot log activities on another rep's deal). A caller who sees none
+/// of a table (an agent and contacts) may still point at any record of it.
+fn check_references(
+    store: &Store,
+    caller: &Caller,
+    tables: &Columns,
+    fields: &[(Column, Option<String>)],
+) -> Result<(), ApiError> {
+    for (column, value) in fields {
+        let target = match column.name.as_str() {
+            "deal_id" => Entity::Deals,
+            "contact_id" => Entity::Contacts,
+            "company_id" => Entity::Companies,
+            _ => continue,
+        };
+        let Some(value) = value else { continue };
+        if caller.rows(target) == Rows::Nothing {
+            continue;
+        }
+        let id = value
+            .parse::<i64>()
+            .map_err(|_| ApiError::bad_request(&column.name, format!("'{value}' is not an id")))?;
+        if select(store, caller, target, &tables[&target], &Page::one(id))?
+            .0
+            .is_empty()
+        {
+            return Err(ApiError::bad_request(
+                &column.name,
+                format!("no {} with id {id} that you can see", target.table()),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn allowed(caller: &Caller, entity: Entity) -> Result<(), ApiError> {

@@ -3,145 +3,12 @@
 
 mod support;
 
-use embudo_access::{secret, users};
-use embudo_store::{Param, Store};
+use embudo_access::secret;
+use embudo_store::Param;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Instant;
-use support::Running;
-use ureq::Agent;
-
-const PASSWORD: &str = "a long test password";
-
-struct Server {
-    base: String,
-    agent: Agent,
-
-    /// Bearer tokens by role.
-    tokens: std::collections::HashMap<&'static str, String>,
-    /// E-mails, names and ids by role.
-    people: std::collections::HashMap<&'static str, (String, String, i64)>,
-    /// A second connection to the served store, for the expected figures.
-    check: Store,
-    _running: Running,
-    _dir: tempfile::TempDir,
-}
-
-/// The first active user of each role (a rep and a manager of the same team, the first
-/// sales team).
-const PEOPLE: &str = "
-SELECT role, email, name, id FROM (
-  SELECT *, row_number() OVER (PARTITION BY role ORDER BY id) AS n FROM users
-   WHERE active AND role IN ('admin', 'agent', 'viewer')
-      OR active AND (role IN ('manager', 'rep') AND team_id = (SELECT min(team_id) FROM users WHERE role = 'rep')))
- WHERE n = 1";
-
-fn start() -> Server {
-    let (dir, store) = support::business(5, 0.0);
-    let now = chrono::Utc::now().naive_utc();
-    let mut tokens = std::collections::HashMap::new();
-    let mut people = std::collections::HashMap::new();
-    for row in store.query_with(PEOPLE, &[]).unwrap().rows {
-        let role: &'static str = match row[0].as_str().unwrap() {
-            "admin" => "admin",
-            "manager" => "manager",
-            "rep" => "rep",
-            "agent" => "agent",
-            _ => "viewer",
-        };
-        let email = row[1].as_str().unwrap().to_owned();
-        users::set_password(&store, &email, PASSWORD, now).unwrap();
-        tokens.insert(
-            role,
-            users::create_token(&store, &email, "test", now).unwrap(),
-        );
-        people.insert(
-            role,
-            (
-                email,
-                row[2].as_str().unwrap().to_owned(),
-                row[3].as_i64().unwrap(),
-            ),
-        );
-    }
-    assert_eq!(tokens.len(), 5, "a user of every role");
-    let check = store.try_clone().unwrap();
-    let running = Running::start(store);
-    Server {
-        base: running.base.clone(),
-        agent: support::agent(),
-        tokens,
-        people,
-        check,
-        _running: running,
-        _dir: dir,
-    }
-}
-
-impl Server {
-    /// GET `path` as `role` (a bearer token): status and body as JSON (null if not JSON).
-    fn get(&self, role: &str, path: &str) -> (u16, Value) {
-        let response = self
-            .agent
-            .get(&format!("{}{path}", self.base))
-            .header("Authorization", &format!("Bearer {}", self.tokens[role]))
-            .call()
-            .unwrap();
-        read(response)
-    }
-
-    /// Every page of a list, as `role`.
-    fn all(&self, role: &str, path: &str) -> Vec<Value> {
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let separator = if path.contains('?') { '&' } else { '?' };
-            let page = match &cursor {
-                Some(c) => format!("{path}{separator}limit=500&cursor={c}"),
-                None => format!("{path}{separator}limit=500"),
-            };
-            let (status, body) = self.get(role, &page);
-            assert_eq!(status, 200, "{page}: {body}");
-            items.extend(body["items"].as_array().unwrap().iter().cloned());
-            match body["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => return items,
-            }
-        }
-    }
-
-    /// Ids from plain SQL on the served store.
-    fn ids(&self, sql: &str, params: &[Param]) -> BTreeSet<i64> {
-        self.check
-            .query_with(sql, params)
-            .unwrap()
-            .rows
-            .iter()
-            .map(|r| r[0].as_i64().unwrap())
-            .collect()
-    }
-
-    fn login(&self, email: &str, password: &str) -> (u16, Value, Option<String>) {
-        let response = self
-            .agent
-            .post(&format!("{}/login", self.base))
-            .header("content-type", "application/json")
-            .send(serde_json::json!({ "email": email, "password": password }).to_string())
-            .unwrap();
-        let cookie = response
-            .headers()
-            .get("set-cookie")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let (status, body) = read(response);
-        (status, body, cookie)
-    }
-}
-
-fn read(mut response: ureq::http::Response<ureq::Body>) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
+use support::server::{PASSWORD, read, start};
 
 fn ids_of(items: &[Value]) -> BTreeSet<i64> {
     items.iter().map(|i| i["id"].as_i64().unwrap()).collect()
@@ -444,45 +311,32 @@ fn health_answers_with_security_headers_and_a_request_id() {
         .call()
         .unwrap();
     assert_eq!(read(anonymous).0, 401);
+    // A disabled user's token stops working at once, though the server had just seen it.
+    assert_eq!(server.get("rep", "/deals").0, 200);
     let (email, _, _) = &server.people["rep"];
-    users::disable(&server.check, email, chrono::Utc::now().naive_utc()).unwrap();
+    let (admin, _, _) = &server.people["admin"];
+    let (_, login, cookie) = server.login(admin, PASSWORD);
+    let cookie = cookie.unwrap().split(';').next().unwrap().to_owned();
+    let root = server.base.trim_end_matches("/api/v1");
+    let disabled = server
+        .agent
+        .post(&format!("{root}/admin/disable"))
+        .header("Cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(format!(
+            "csrf={}&email={}",
+            login["csrf_token"].as_str().unwrap(),
+            email.replace('@', "%40")
+        ))
+        .unwrap();
+    assert!(disabled.status().as_u16() < 400, "{}", disabled.status());
+    let active = server.one(
+        "SELECT active FROM users WHERE email = ?",
+        &[Param::Text(email.clone())],
+    );
+    assert_eq!(active, serde_json::json!(false));
     assert_eq!(server.get("rep", "/deals").0, 401);
     assert_eq!(secret::digest("x").len(), 64);
-}
-
-impl Server {
-    /// `method` `path` as `role` with a JSON body: status and body.
-    fn send(&self, role: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
-        let url = format!("{}{path}", self.base);
-        let auth = format!("Bearer {}", self.tokens[role]);
-        let response = match method {
-            "POST" => self
-                .agent
-                .post(&url)
-                .header("Authorization", &auth)
-                .send_json(body),
-            "PATCH" => self
-                .agent
-                .patch(&url)
-                .header("Authorization", &auth)
-                .send_json(body),
-            _ => self
-                .agent
-                .delete(&url)
-                .header("Authorization", &auth)
-                .call(),
-        };
-        read(response.unwrap())
-    }
-
-    fn one(&self, sql: &str, params: &[Param]) -> Value {
-        self.check
-            .query_with(sql, params)
-            .unwrap()
-            .rows
-            .remove(0)
-            .remove(0)
-    }
 }
 
 #[test]

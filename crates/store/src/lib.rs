@@ -25,7 +25,7 @@ pub mod store;
 pub use bulk::{Batches, LoadSummary, Record};
 pub use error::{Result, StoreError};
 pub use query::Param;
-pub use store::Store;
+pub use store::{Interrupt, Store};
 
 /// The canonical tables, in the order of the spec. `revenue_lines` is a view over them.
 pub const CANONICAL_TABLES: &[&str] = &[

@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "access",
         sql: include_str!("../migrations/0009_access.sql"),
     },
+    Migration {
+        version: 10,
+        name: "owners_and_login_failures",
+        sql: include_str!("../migrations/0010_owners_and_login_failures.sql"),
+    },
 ];
 
 /// The schema version this build writes.

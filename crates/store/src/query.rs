@@ -13,11 +13,13 @@ use embudo_model::Table;
 use serde_json::Value;
 
 impl Store {
-    /// Run one statement with bound parameters and collect its result.
+    /// Run one statement with bound parameters and collect its result. Statements are kept
+    /// prepared per connection (the most recent few), so a query asked again and again —
+    /// a session's token, a page of a list — is parsed and planned once.
     pub fn query<P: Params>(&self, sql: &str, params: P) -> Result<Table> {
         let mut statement = self
             .conn()
-            .prepare(sql)
+            .prepare_cached(sql)
             .context(|| "preparing the query".into())?;
         let arrow = statement
             .query_arrow(params)

@@ -56,6 +56,23 @@ impl Store {
         })
     }
 
+    /// A handle that stops the query running on this connection, from any thread: a
+    /// server interrupts the work of a request that timed out or whose client went away.
+    pub fn interrupt_handle(&self) -> Interrupt {
+        Interrupt(self.conn.interrupt_handle())
+    }
+
+    /// Cap the memory the engine may use for this database (every connection to it), in
+    /// bytes; a query that needs more fails with an out-of-memory error instead of taking
+    /// the process down.
+    pub fn set_memory_limit(&self, bytes: u64) -> Result<()> {
+        // A number formatted here, never text from a user.
+        let mebibytes = (bytes / (1024 * 1024)).max(64);
+        self.conn
+            .execute_batch(&format!("SET memory_limit = '{mebibytes}MiB'"))
+            .context(|| format!("setting the memory limit to {mebibytes} MiB"))
+    }
+
     /// The DuckDB connection, for crates that compile their own SQL.
     pub fn conn(&self) -> &Connection {
         &self.conn
@@ -145,6 +162,23 @@ impl Store {
             )
             .context(|| format!("writing store_info {key}"))?;
         Ok(())
+    }
+}
+
+/// Stops the query running on one connection; see [`Store::interrupt_handle`].
+#[derive(Clone)]
+pub struct Interrupt(std::sync::Arc<duckdb::InterruptHandle>);
+
+impl Interrupt {
+    /// Stop the connection's running query, if any: it fails with an "interrupted" error.
+    pub fn interrupt(&self) {
+        self.0.interrupt();
+    }
+}
+
+impl std::fmt::Debug for Interrupt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Interrupt")
     }
 }
 

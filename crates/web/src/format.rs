@@ -4,6 +4,18 @@
 use embudo_reports::model::{Kind, display};
 use serde_json::Value;
 
+/// `text` for a URL: every byte but the unreserved characters percent-encoded.
+pub fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// A money cell with its currency (an ISO code) as `lang` writes it: the symbol before the
 /// amount in English, after it in Spanish; a code without a symbol after the amount.
 pub fn money(value: &Value, currency: &str, lang: &str) -> String {
@@ -57,6 +69,13 @@ pub fn spanish(english: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn url_text_is_encoded_byte_by_byte() {
+        assert_eq!(url_encode("meta Año 1/2"), "meta%20A%C3%B1o%201%2F2");
+        assert_eq!(url_encode("a-b_c.d~e"), "a-b_c.d~e");
+        assert_eq!(url_encode("Q&A #1"), "Q%26A%20%231");
+    }
 
     #[test]
     fn spanish_numbers_swap_separators() {

@@ -41,6 +41,7 @@ pub struct GoalRow {
 pub fn goals(
     viewer: &Viewer,
     goals: &[GoalRow],
+    skipped: &[String],
     metrics: &[(String, String)],
     message: Option<&str>,
 ) -> String {
@@ -49,6 +50,7 @@ pub fn goals(
     let body = html! {
         h1 { (word("goals", lang)) }
         @if let Some(message) = message { p.insights role="status" { (message) } }
+        @for note in skipped { p.note data-skipped { (note) } }
         div.panel {
             @if goals.is_empty() { p { (word("no_goals", lang)) } }
             @for goal in goals {
@@ -65,6 +67,13 @@ pub fn goals(
                         input type="hidden" name="id" value=(goal.id);
                         label { (word("target", lang)) input type="number" step="any" name="target" value=(goal.target) required; }
                         button.plain type="submit" { (word("save", lang)) }
+                    }
+                    @if viewer.admin {
+                        form.filters method="post" action="/goals/delete" {
+                            input type="hidden" name="csrf" value=(viewer.csrf);
+                            input type="hidden" name="id" value=(goal.id);
+                            button.plain type="submit" data-delete-goal=(goal.id) { (word("delete", lang)) }
+                        }
                     }
                 }
             }
@@ -224,7 +233,7 @@ pub fn builder(
         }
         @if !saved.is_empty() {
             h2 { (word("saved_reports", lang)) }
-            ul.panel { @for name in saved { li { a href={ "/builder?saved=" (name) } { (name) } } } }
+            ul.panel { @for name in saved { li { a href={ "/builder?saved=" (crate::format::url_encode(name)) } { (name) } } } }
         }
     };
     layout(

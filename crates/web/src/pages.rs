@@ -87,7 +87,9 @@ pub(crate) fn layout(
 }
 
 /// The login form, with an error when the last attempt failed.
-pub fn login(lang: &str, error: Option<&str>) -> String {
+/// `csrf` is the login form's token, also set in a cookie by the page's answer: a form
+/// posted from another site carries neither.
+pub fn login(lang: &str, csrf: &str, error: Option<&str>) -> String {
     let body = html! {
         div.login.panel {
             h1 { "Embudo" }
@@ -95,6 +97,7 @@ pub fn login(lang: &str, error: Option<&str>) -> String {
                 p.error role="alert" { (error) }
             }
             form method="post" action="/login" {
+                input type="hidden" name="csrf" value=(csrf);
                 label { (word("email", lang)) input type="email" name="email" autocomplete="username" required autofocus; }
                 label { (word("password", lang)) input type="password" name="password" autocomplete="current-password" required; }
                 button type="submit" { (word("log_in", lang)) }

@@ -9,6 +9,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("email", "E-mail", "Correo electrónico"),
     ("password", "Password", "Contraseña"),
     (
+        "login_expired",
+        "The login form had expired: please log in again.",
+        "El formulario de acceso había caducado: vuelve a iniciar sesión.",
+    ),
+    (
         "wrong_login",
         "Wrong e-mail or password",
         "Correo o contraseña incorrectos",
@@ -84,6 +89,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("role", "Role", "Rol"),
     ("name", "Name", "Nombre"),
     ("save", "Save", "Guardar"),
+    ("delete", "Delete", "Eliminar"),
     (
         "disable_user",
         "Disable the user with e-mail",

@@ -18,11 +18,11 @@ use std::path::Path;
 pub fn query(config: &Config, args: &QueryArgs) -> Result<()> {
     if args.list {
         let store = Store::open_read_only(&config.db)?;
-        return output::print(&custom::list(&store)?, config.format);
+        return output::print(&custom::list(&store, None)?, config.format);
     }
     let spec = match (&args.spec, &args.saved) {
         (Some(path), _) => read_spec(path)?,
-        (None, Some(name)) => custom::load(&Store::open_read_only(&config.db)?, name)?,
+        (None, Some(name)) => custom::load(&Store::open_read_only(&config.db)?, name, None)?,
         (None, None) => unreachable!("clap requires one of --spec, --saved, --list"),
     };
     // Run before saving, so only a report that works is saved.
@@ -98,7 +98,11 @@ fn progress(config: &Config, at: Option<&str>) -> Result<()> {
         None => chrono::Utc::now().naive_utc(),
     };
     let store = Store::open_read_only(&config.db)?;
-    let progress = goals::progress(&store, &DuckDb, &config.calendar, at, &config.lang)?;
+    let standing = goals::progress(&store, &DuckDb, &config.calendar, at, &config.lang)?;
+    for skipped in &standing.skipped {
+        super::hint(config, skipped);
+    }
+    let progress = standing.goals;
     let round = |x: Option<f64>| x.map(|x| (x * 10_000.0).round() / 10_000.0);
     let rows = progress
         .iter()

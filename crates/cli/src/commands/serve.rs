@@ -21,7 +21,16 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<()> {
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
     let store = Store::open(&config.db)?;
-    let state = embudo_server::AppState::new(store, config.calendar, args.secure_cookies)?;
+    let defaults = embudo_server::ServerLimits::default();
+    let limits = embudo_server::ServerLimits {
+        memory_bytes: args
+            .memory_limit_mb
+            .map_or(defaults.memory_bytes, |mb| mb * 1024 * 1024),
+        body_bytes: args.max_body_mb * 1024 * 1024,
+        timeout: std::time::Duration::from_secs(args.request_timeout),
+    };
+    let state =
+        embudo_server::AppState::with_limits(store, config.calendar, args.secure_cookies, limits)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,6 +1,11 @@
 //! What the server's tests share: a generated small business, and the server listening on a
 //! free port of this machine until dropped.
 
+// Each test binary that includes this uses its own part of it.
+#![allow(dead_code)]
+
+pub mod server;
+
 use chrono::NaiveDate;
 use embudo_store::Store;
 use ureq::Agent;
@@ -34,8 +39,18 @@ pub struct Running {
 
 impl Running {
     pub fn start(store: Store) -> Running {
-        let state = embudo_server::AppState::new(store, embudo_metrics::Calendar::default(), false)
-            .unwrap();
+        Running::start_with(store, embudo_server::ServerLimits::default())
+    }
+
+    /// [`Running::start`] within `limits`.
+    pub fn start_with(store: Store, limits: embudo_server::ServerLimits) -> Running {
+        let state = embudo_server::AppState::with_limits(
+            store,
+            embudo_metrics::Calendar::default(),
+            false,
+            limits,
+        )
+        .unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready, address) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
