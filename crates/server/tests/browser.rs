@@ -35,7 +35,7 @@ impl Driver {
             .stderr(Stdio::null())
             .spawn()
             .expect(
-                "chromedriver (Debian's chromium-driver) must be installed: .ci/run installs it",
+                "chromedriver (Debian's chromium-driver) must be installed: .ci/test installs it",
             );
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
