@@ -104,6 +104,21 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "Solo {0} prospectos en el periodo: demasiado pocos para conclusiones (hacen falta 30 por origen)",
     ),
     (
+        "note.thin_owners",
+        "Too few closed deals per owner in the range (10 each needed) to compare close rates",
+        "Demasiado pocas oportunidades cerradas por comercial en el periodo (hacen falta 10 por cada uno) para comparar tasas de cierre",
+    ),
+    (
+        "note.thin_lost",
+        "Only {0} deals lost in the range: too few to say which reason matters most (5 for one reason needed)",
+        "Solo {0} oportunidades perdidas en el periodo: demasiado pocas para saber qué motivo pesa más (hacen falta 5 de un motivo)",
+    ),
+    (
+        "note.thin_pareto",
+        "Only {0} customers with revenue in the range: too few to say how concentrated revenue is (10 needed)",
+        "Solo {0} clientes con ingresos en el periodo: demasiado pocos para saber cuán concentrados están los ingresos (hacen falta 10)",
+    ),
+    (
         "note.undated",
         "{0} open deals have no expected close date and are not in the months above",
         "{0} oportunidades abiertas no tienen fecha de cierre prevista y no figuran en los meses",

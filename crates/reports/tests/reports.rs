@@ -708,3 +708,51 @@ fn the_workbook_opens_with_typed_numbers() {
         .unwrap();
     assert_eq!(c1[1], Data::Float(1000.0));
 }
+
+/// Every string inside `value`.
+fn strings<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
+    match value {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+        Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn no_report_ever_prints_a_message_key() {
+    // The families of keys the words are looked up by (`note.thin_lost`, `section.totals`…).
+    let families: std::collections::BTreeSet<&str> = i18n::keys()
+        .chain(insights::templates())
+        .filter_map(|(key, _, _)| key.split_once('.').map(|(family, _)| family))
+        .collect();
+    let raw_key = |text: &str| {
+        text.split(|c: char| !(c.is_ascii_lowercase() || c == '_' || c == '.'))
+            .filter_map(|word| word.trim_matches('.').split_once('.'))
+            .any(|(family, rest)| families.contains(family) && !rest.is_empty())
+    };
+    assert!(raw_key("note: note.thin_lost") && !raw_key("3.5 deals. Done."));
+    // A month of hand-built data (thin: every "too few" note fires) and an empty store.
+    let (_fixture_dir, fixture) = fixture();
+    let empty_dir = tempfile::tempdir().unwrap();
+    let empty = Store::open(empty_dir.path().join("empty.duckdb")).unwrap();
+    for store in [&fixture, &empty] {
+        for lang in ["en", "es"] {
+            let ctx = january(store, lang);
+            for name in NAMES {
+                let built = build(&ctx, name).unwrap();
+                if std::ptr::eq(store, &empty)
+                    && ["lost_deals", "sales_performance"].contains(&name)
+                {
+                    assert!(!built.notes.is_empty(), "{name}: the thin-data notes fire");
+                }
+                let report = serde_json::to_value(built).unwrap();
+                let mut found = Vec::new();
+                strings(&report, &mut found);
+                for text in found {
+                    assert!(!raw_key(text), "{name} ({lang}) prints a key: {text}");
+                }
+            }
+        }
+    }
+}
