@@ -163,15 +163,7 @@ fn reports_and_metrics_cover_only_the_callers_records() {
         403
     );
     // Formats.
-    let csv = server
-        .agent
-        .get(&format!("{}/reports/pipeline?format=csv", server.base))
-        .header(
-            "Authorization",
-            &format!("Bearer {}", server.tokens["admin"]),
-        )
-        .call()
-        .unwrap();
+    let csv = server.fetch("admin", "/reports/pipeline?format=csv");
     assert!(
         csv.headers()["content-type"]
             .to_str()

@@ -528,15 +528,7 @@ fn bad_input_is_a_json_4xx_never_a_500() {
         "/deals/99999999999999999999",
         "/metrics/revenue?from=2026-01-01&to=2026-02-30",
     ] {
-        let response = server
-            .agent
-            .get(&format!("{}{path}", server.base))
-            .header(
-                "Authorization",
-                &format!("Bearer {}", server.tokens["admin"]),
-            )
-            .call()
-            .unwrap();
+        let response = server.fetch("admin", path);
         let kind = response.headers()["content-type"]
             .to_str()
             .unwrap()
@@ -613,15 +605,7 @@ fn bad_input_is_a_json_4xx_never_a_500() {
         json!({ "first_name": "=HYPERLINK(\"http://x\")", "last_name": "@SUM(A1)" }),
     );
     assert_eq!(status, 201, "{body}");
-    let mut export = server
-        .agent
-        .get(&format!("{}/export/contacts", server.base))
-        .header(
-            "Authorization",
-            &format!("Bearer {}", server.tokens["admin"]),
-        )
-        .call()
-        .unwrap();
+    let mut export = server.fetch("admin", "/export/contacts");
     let text = export.body_mut().read_to_string().unwrap();
     assert!(
         text.contains("'=HYPERLINK") && text.contains(",'@SUM(A1),"),

@@ -99,6 +99,15 @@ impl Server {
         self.client().get(role, path)
     }
 
+    /// GET `path` as `role`: the answer itself, for its headers or a body that is not JSON.
+    pub fn fetch(&self, role: &str, path: &str) -> ureq::http::Response<ureq::Body> {
+        self.agent
+            .get(&format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.tokens[role]))
+            .call()
+            .unwrap()
+    }
+
     /// What another thread needs to call the server (the store connection stays here).
     pub fn client(&self) -> Client {
         Client {
