@@ -234,8 +234,9 @@ pub fn remove(store: &Store, id_or_name: &str) -> Result<usize, MetricError> {
 pub struct Standing {
     pub goals: Vec<Progress>,
     /// A goal whose stored definition no longer makes sense (a metric that is gone, a
-    /// filter the metric cannot take): skipped with a word, never failing the rest.
-    pub skipped: Vec<String>,
+    /// filter the metric cannot take): its id and a word on why it was skipped, never
+    /// failing the rest.
+    pub skipped: Vec<(i64, String)>,
 }
 
 /// For a metric, the filters that keep it to a viewer's records; `None` when the viewer may
@@ -273,9 +274,10 @@ pub fn progress_within(
             Ok(Some(progress)) => standing.goals.push(progress),
             Ok(None) => {}
             // The store answered but the goal is unusable: say so and go on.
-            Err(MetricError::Invalid(why)) => standing
-                .skipped
-                .push(format!("goal '{name}' was skipped: {why}")),
+            Err(MetricError::Invalid(why)) => standing.skipped.push((
+                row[0].as_i64().unwrap_or_default(),
+                format!("goal '{name}' was skipped: {why}"),
+            )),
             Err(other) => return Err(other),
         }
     }

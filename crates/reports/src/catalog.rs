@@ -830,7 +830,9 @@ fn goals_report(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErro
     let (from, to) = ctx.range_utc();
     let at = to.min(ctx.now);
     let standing = goals::progress(ctx.store, &DuckDb, &ctx.calendar, at, ctx.lang())?;
-    report.notes.extend(standing.skipped);
+    report
+        .notes
+        .extend(standing.skipped.into_iter().map(|(_, note)| note));
     let progress = standing.goals;
     let (from_day, to_day) = (
         ctx.calendar.to_local(from).date(),

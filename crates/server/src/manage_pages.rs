@@ -50,7 +50,8 @@ pub async fn goals(
                     status: p.status.as_str().replace('_', " "),
                 })
                 .collect::<Vec<_>>();
-            Ok((rows, standing.skipped))
+            let skipped: Vec<String> = standing.skipped.into_iter().map(|(_, note)| note).collect();
+            Ok((rows, skipped))
         })
         .await?;
     let metrics: Vec<(String, String)> = embudo_metrics::catalogue()

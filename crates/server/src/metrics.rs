@@ -101,6 +101,7 @@ pub fn goal_standing(
         return Err(error);
     }
     standing.goals.retain(|g| visible.contains(&g.id));
+    standing.skipped.retain(|(id, _)| visible.contains(id));
     Ok(standing)
 }
 

@@ -349,7 +349,8 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                 now,
                 &lang,
             )?;
-            let mut alerts = standing.skipped;
+            let mut alerts: Vec<String> =
+                standing.skipped.into_iter().map(|(_, note)| note).collect();
             let goals: Vec<Goal> = standing
                 .goals
                 .into_iter()

@@ -326,6 +326,18 @@ fn goals_are_set_within_scope_checked_when_written_and_never_break_a_page() {
             "{path}"
         );
     }
+    // A broken goal of another team is skipped without its name reaching this manager.
+    server
+        .check
+        .execute_with(
+            "INSERT INTO goals (id, name, metric, target, period_start, period_end, scope, scope_id, direction)
+             VALUES (9998, 'Hidden broken', 'no_such_metric', 1, DATE '2026-01-01', DATE '2026-12-31', 'team', ?, 'at_least')",
+            &[Param::Int(other_team.as_i64().unwrap())],
+        )
+        .unwrap();
+    let (status, html) = page(&server, &manager_cookie, "/goals");
+    assert_eq!(status, 200);
+    assert!(!html.contains("Hidden broken"));
     let (status, report) = server.get("admin", "/reports/goals?from=2026-01-01&to=2026-07-01");
     assert_eq!(status, 200, "{report}");
     assert!(report["notes"].to_string().contains("Broken"), "{report}");

@@ -99,7 +99,7 @@ fn progress(config: &Config, at: Option<&str>) -> Result<()> {
     };
     let store = Store::open_read_only(&config.db)?;
     let standing = goals::progress(&store, &DuckDb, &config.calendar, at, &config.lang)?;
-    for skipped in &standing.skipped {
+    for (_, skipped) in &standing.skipped {
         super::hint(config, skipped);
     }
     let progress = standing.goals;
