@@ -458,9 +458,11 @@ pub fn compile(
     if !measure.filter.is_empty() {
         b.text(&format!(" AND ({})", measure.filter));
     }
+    // Names and labels as people type them: `steven hill` is Steven Hill.
     for (dim, value) in filters {
-        b.text(&format!(" AND {} = ", dim_expr(*dim)?.expr))
-            .param(Param::Text(value.clone()));
+        b.text(&format!(" AND lower({}) = lower(", dim_expr(*dim)?.expr))
+            .param(Param::Text(value.clone()))
+            .text(")");
     }
     b.text("\nGROUP BY p.p_idx");
     for i in 0..by.len() {

@@ -35,6 +35,7 @@ const POINT_IN_TIME: [&str; 3] = ["pipeline", "activity", "forecast"];
 
 /// Build the report called `name`.
 pub fn build(ctx: &Context<'_>, name: &str) -> Result<Report, ReportError> {
+    ctx.check_filters()?;
     let mut report = Report {
         report: name.to_owned(),
         title: label(&format!("report.{name}"), ctx.lang()),
@@ -746,7 +747,7 @@ fn conversion(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
             Dim::LeadSource => "c.lead_source",
             _ => continue,
         };
-        filters.push_str(&format!(" AND {column} = ?"));
+        filters.push_str(&format!(" AND lower({column}) = lower(?)"));
         filter_params.push(Param::Text(value));
     }
     let leads = format!(
@@ -1091,7 +1092,7 @@ fn activity(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             Dim::Team => "tm.name",
             _ => continue,
         };
-        filters.push_str(&format!(" AND {column} = ?"));
+        filters.push_str(&format!(" AND lower({column}) = lower(?)"));
         filter_params.push(Param::Text(value));
     }
     let mut params = vec![ts(at - week), ts(at), ts(at), ts(at + week), ts(at)];

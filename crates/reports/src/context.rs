@@ -196,6 +196,48 @@ impl Context<'_> {
         out
     }
 
+    /// Refuse a filter value that names nothing in the store (whatever its case), with the
+    /// nearest values that do: an empty report would otherwise look like an answer.
+    pub fn check_filters(&self) -> Result<(), ReportError> {
+        for (dim, value) in self.filters() {
+            let (what, sql) = match dim {
+                Dim::Owner => ("owner", "SELECT DISTINCT name FROM users"),
+                Dim::Team => ("team", "SELECT DISTINCT name FROM teams"),
+                Dim::Pipeline => ("pipeline", "SELECT DISTINCT name FROM pipelines"),
+                _ => (
+                    "lead source",
+                    "SELECT DISTINCT source FROM deals UNION SELECT DISTINCT lead_source FROM contacts",
+                ),
+            };
+            let known: Vec<String> = self
+                .store
+                .query_with(sql, &[])?
+                .rows
+                .iter()
+                .filter_map(|row| row[0].as_str().map(str::to_owned))
+                .collect();
+            let wanted = value.to_lowercase();
+            if known.iter().any(|k| k.to_lowercase() == wanted) {
+                continue;
+            }
+            let mut nearest: Vec<(f64, &String)> = known
+                .iter()
+                .map(|k| (strsim::jaro_winkler(&k.to_lowercase(), &wanted), k))
+                .collect();
+            nearest.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+            let names: Vec<&str> = nearest.iter().take(3).map(|(_, k)| k.as_str()).collect();
+            return Err(ReportError::Invalid(if names.is_empty() {
+                format!("no {what} named '{value}': the store has none yet")
+            } else {
+                format!(
+                    "no {what} named '{value}'; the nearest: {}",
+                    names.join(", ")
+                )
+            }));
+        }
+        Ok(())
+    }
+
     /// SQL conditions (with their parameters) limiting deals `d` to the report's filters;
     /// the query must join `users own` (owner), `teams tm` and `pipelines pl`.
     pub fn deal_filters(&self) -> (String, Vec<Param>) {
@@ -208,7 +250,7 @@ impl Context<'_> {
                 Dim::Team => "tm.name",
                 _ => "d.source",
             };
-            sql.push_str(&format!(" AND {column} = ?"));
+            sql.push_str(&format!(" AND lower({column}) = lower(?)"));
             params.push(Param::Text(value));
         }
         (sql, params)

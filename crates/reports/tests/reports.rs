@@ -756,3 +756,30 @@ fn no_report_ever_prints_a_message_key() {
         }
     }
 }
+
+#[test]
+fn filters_match_names_whatever_their_case_and_a_name_that_matches_nothing_is_refused() {
+    let (_dir, store) = fixture();
+    let with_owner = |owner: &str| {
+        let mut ctx = january(&store, "en");
+        ctx.params.owner = Some(owner.into());
+        build(&ctx, "sales_performance")
+    };
+    let exact = with_owner("Ana").unwrap();
+    let lower = with_owner("ana").unwrap();
+    assert_eq!(exact.sections, lower.sections);
+    // Ana's figures, not everyone's: the unfiltered report differs.
+    let everyone = build(&january(&store, "en"), "sales_performance").unwrap();
+    assert_ne!(exact.sections, everyone.sections);
+    let refused = with_owner("Anna").unwrap_err().to_string();
+    assert!(
+        refused.starts_with("no owner named 'Anna'; the nearest: Ana"),
+        "{refused}"
+    );
+    let mut ctx = january(&store, "en");
+    ctx.params.pipeline = Some("new business".into());
+    assert!(build(&ctx, "pipeline").is_ok());
+    ctx.params.pipeline = Some("Renewals".into());
+    let refused = build(&ctx, "pipeline").unwrap_err().to_string();
+    assert!(refused.contains("the nearest: New Business"), "{refused}");
+}

@@ -233,15 +233,19 @@ pub fn narrow(
     filter: &mut Option<String>,
     own: String,
 ) -> Result<(), ApiError> {
-    if filter.as_ref().is_some_and(|asked| *asked != own) {
+    // Filters match names whatever their case, so this does too.
+    if filter
+        .as_ref()
+        .is_some_and(|asked| asked.to_lowercase() != own.to_lowercase())
+    {
         return Err(ApiError::forbidden(format!(
             "{field}: you can see only {own}'s records"
         )));
     }
     let sql = if field == "owner" {
-        "SELECT count(*) FROM users WHERE name = ?"
+        "SELECT count(*) FROM users WHERE lower(name) = lower(?)"
     } else {
-        "SELECT count(*) FROM teams WHERE name = ?"
+        "SELECT count(*) FROM teams WHERE lower(name) = lower(?)"
     };
     let same = store.query_with(sql, &[Param::Text(own.clone())])?.rows[0][0]
         .as_i64()
