@@ -30,7 +30,9 @@ pub fn spreadsheet_safe(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// The text a [`spreadsheet_safe`] cell stands for: its leading `'` dropped again.
+/// The text a [`spreadsheet_safe`] cell stands for: its leading `'` dropped again. A value
+/// that itself began with `'=` (or `'+`, …) cannot be told from a neutralised one and comes
+/// back without its quote.
 pub fn spreadsheet_text(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
         Some(rest) if spreadsheet_safe(rest) != rest => rest,
