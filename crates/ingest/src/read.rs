@@ -48,6 +48,16 @@ pub const EXTENSIONS: [&str; 11] = [
     "csv", "tsv", "txt", "xlsx", "xlsm", "xls", "xlsb", "ods", "jsonl", "ndjson", "json",
 ];
 
+/// `fields` with the cells a spreadsheet-safe export quoted as they were; copied only when
+/// some cell starts with a quote, so an ordinary file is not copied row by row.
+fn unquoted(fields: StringRecord) -> StringRecord {
+    if fields.iter().any(|f| f.starts_with('\'')) {
+        fields.iter().map(spreadsheet_text).collect()
+    } else {
+        fields
+    }
+}
+
 /// Read `path`, choosing the reader by its extension (or, without one, by its first bytes).
 pub fn read(path: &Path, sheet: Option<&str>) -> Result<Sheet, IngestError> {
     let extension = path
@@ -150,8 +160,7 @@ fn read_csv(path: &Path, bytes: Vec<u8>) -> Result<Sheet, IngestError> {
             Ok(fields) if fields.iter().all(|f| f.trim().is_empty()) => {}
             Ok(fields) => rows.push(Row {
                 number,
-                // A cell a spreadsheet-safe export quoted reads back as it was.
-                fields: fields.iter().map(spreadsheet_text).collect(),
+                fields: unquoted(fields),
             }),
             Err(e) => unreadable.push((number, e.to_string(), String::new())),
         }

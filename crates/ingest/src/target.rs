@@ -81,15 +81,12 @@ const REFERENCES: &[Reference] = &[
 ];
 
 /// How a text finds a row of `table`, tried in order: each is an SQL expression over the
-/// table's columns compared with the text (lowercased where the expression is).
+/// table's columns compared with the text, case and surrounding white space aside.
 pub fn lookup_keys(table: &str) -> &'static [&'static str] {
     match table {
-        "users" => &["lower(email)", "name"],
-        "companies" => &["name", "lower(domain)"],
-        "contacts" => &[
-            "lower(email)",
-            "trim(concat_ws(' ', first_name, last_name))",
-        ],
+        "users" => &["email", "name"],
+        "companies" => &["name", "domain"],
+        "contacts" => &["email", "concat_ws(' ', first_name, last_name)"],
         "deals" | "teams" | "campaigns" | "products" | "pipelines" => &["name"],
         _ => &[],
     }

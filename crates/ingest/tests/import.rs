@@ -97,14 +97,14 @@ fn hubspot_exports_land_in_their_columns_and_references_resolve() {
         "contacts.csv",
         "Record ID,First Name,Last Name,Email,Phone Number,Company Name,Original Source,Create Date,Last Modified Date\n\
          9001,Ana,Pérez,ana@acme.com,+34 600 000 001,Acme,referral,2024-05-01 09:00,2024-06-01 09:00\n\
-         9002,Bob,Stone,bob@beta.io,,Beta,paid_ads,2024-05-02 09:00,2024-06-02 09:00\n\
+         9002,Bob,Stone,bob@beta.io,,beta,paid_ads,2024-05-02 09:00,2024-06-02 09:00\n\
          9003,Cy,Nobody,cy@x.com,,Gamma Ltd,organic,2024-05-03 09:00,2024-06-03 09:00\n",
     );
     let deals = f.write(
         "deals.csv",
         "Record ID,Deal Name,Pipeline,Deal Stage,Amount,Close Date,Create Date,Associated Contact,Associated Company,Deal Type\n\
          7001,Acme rollout,Sales,Proposal,\"$12,500.00\",2024-08-01,2024-06-01 10:00,ana@acme.com,Acme,new_business\n\
-         7002,Beta pilot,Sales,Closed Won,3000,2024-07-01,2024-06-02 10:00,Bob Stone,Beta,new_business\n\
+         7002,Beta pilot,Sales,Closed Won,3000,2024-07-01,2024-06-02 10:00, bob STONE ,BETA,new_business\n\
          7003,Gamma trial,Sales,Closed Lost,500,2024-07-15,2024-06-03 10:00,Cy Nobody,Gamma Ltd,new_business\n",
     );
     for (entity, path) in [
@@ -119,7 +119,8 @@ fn hubspot_exports_land_in_their_columns_and_references_resolve() {
         f.one("SELECT string_agg(concat_ws('|', name, domain, employees, country, source_system, external_id), ',' ORDER BY id) FROM companies"),
         "Acme|acme.com|120|ES|test|501,Beta|beta.io|1200|US|test|502"
     );
-    // The contacts' companies resolve by name; Gamma Ltd is kept as text.
+    // The contacts' companies resolve by name, whatever its case (`beta`); Gamma Ltd is kept
+    // as text.
     assert_eq!(
         f.one("SELECT string_agg(coalesce(CAST(company_id AS VARCHAR), 'none'), ',' ORDER BY external_id) FROM contacts"),
         "1,2,none"

@@ -179,21 +179,13 @@ fn print_report(config: &Config, report: &Report) -> Result<()> {
         for created in &file.created {
             super::hint(config, format!("  created {created}"));
         }
-        for missing in file.unresolved.iter().take(10) {
+        // Every one: a value left out of the summary is a reference nobody goes to fix.
+        for missing in &file.unresolved {
             super::hint(
                 config,
                 format!(
                     "  unresolved {} '{}' in {} row(s): kept as text",
                     missing.column, missing.value, missing.rows
-                ),
-            );
-        }
-        if file.unresolved.len() > 10 {
-            super::hint(
-                config,
-                format!(
-                    "  … and {} more unresolved values",
-                    file.unresolved.len() - 10
                 ),
             );
         }

@@ -329,20 +329,23 @@ pub(super) fn lookups(
         });
     }
     for expression in target::lookup_keys(table) {
-        let staged = if expression.starts_with("lower(") {
-            format!("lower(s.\"{key}\")")
-        } else {
-            format!("s.\"{key}\"")
-        };
         lookups.push(Lookup {
             rows: format!(
-                "SELECT {expression} AS k, min({survivor}) AS id FROM {table} WHERE {live} GROUP BY 1"
+                "SELECT {} AS k, min({survivor}) AS id FROM {table} WHERE {live} GROUP BY 1",
+                as_typed(expression)
             ),
-            staged,
+            staged: as_typed(&format!("s.\"{key}\"")),
             params: vec![],
         });
     }
     Ok(lookups)
+}
+
+/// `expression` as people's typing is compared: case and white space around it do not
+/// count (` ana ruiz` finds Ana Ruiz). Runs of spaces inside are left as they are: collapsing
+/// them with a regular expression cost a third of the import's speed.
+fn as_typed(expression: &str) -> String {
+    format!("lower(trim({expression}))")
 }
 
 /// One way a reference's text finds its row: a subquery of (k, id), the staged expression
