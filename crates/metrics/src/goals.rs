@@ -401,8 +401,9 @@ fn stored_filters(
 /// Check the goal stored with `id` as `goal add` checks a new one: a metric of the
 /// catalogue, a team or user that exists, filters the metric can take (text values), a
 /// period that ends after it starts within the years dates may fall in, and a direction.
-/// Returns its scope, for the caller's rules on who may set which goals.
-pub fn check_stored(store: &Store, id: i64) -> Result<Scope, MetricError> {
+/// Returns its own filters (those beyond its scope), for the caller's rules on who may set
+/// which goals.
+pub fn check_stored(store: &Store, id: i64) -> Result<Vec<(Dim, String)>, MetricError> {
     let table = store.query_with(
         "SELECT g.metric, g.scope, coalesce(t.name, u.name), g.scope_id, CAST(g.filters AS VARCHAR),
                 CAST(g.period_start AS VARCHAR), CAST(g.period_end AS VARCHAR), g.direction
@@ -418,15 +419,13 @@ pub fn check_stored(store: &Store, id: i64) -> Result<Scope, MetricError> {
         .ok_or_else(|| MetricError::Invalid(format!("no goal {id}")))?;
     let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
     let metric = plan::metric(&text(0))?;
-    let scope = match (text(1).as_str(), row[2].as_str(), row[3].is_null()) {
-        ("company", _, true) => Scope::Company,
+    match (text(1).as_str(), row[2].as_str(), row[3].is_null()) {
+        ("company", _, true) | ("team" | "user", Some(_), _) => {}
         ("company", _, false) => {
             return Err(MetricError::Invalid(
                 "a company goal has no scope_id".into(),
             ));
         }
-        ("team", Some(team), _) => Scope::Team(team.to_owned()),
-        ("user", Some(user), _) => Scope::User(user.to_owned()),
         ("team" | "user", None, _) => {
             return Err(MetricError::Invalid(format!(
                 "scope_id names no {} that exists",
@@ -438,7 +437,7 @@ pub fn check_stored(store: &Store, id: i64) -> Result<Scope, MetricError> {
                 "unknown scope '{other}': use company, team or user"
             )));
         }
-    };
+    }
     let allowed = metric.dimensions();
     for (dim, _) in stored_filters(row[1].as_str(), row[2].as_str(), row[4].as_str())? {
         if !allowed.contains(&dim) {
@@ -472,7 +471,7 @@ pub fn check_stored(store: &Store, id: i64) -> Result<Scope, MetricError> {
             "direction must be at_least or at_most".into(),
         ));
     }
-    Ok(scope)
+    stored_filters(None, None, row[4].as_str())
 }
 
 /// Fill in attainment, pace, projection and status from the actual value and the share

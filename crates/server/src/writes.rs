@@ -20,6 +20,7 @@ use axum::http::StatusCode;
 use chrono::NaiveDateTime;
 use embudo_access::scope::GoalFor;
 use embudo_access::{Caller, Entity, Role, Rows};
+use embudo_metrics::Dim;
 use embudo_store::{Param, Store};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -323,19 +324,17 @@ fn change(
 /// caller may set; its filters may not reach other owners' or teams' records than its
 /// scope, unless an admin set them.
 fn check_goal(store: &Store, caller: &Caller, id: i64) -> Result<(), ApiError> {
-    embudo_metrics::goals::check_stored(store, id)
+    let filters = embudo_metrics::goals::check_stored(store, id)
         .map_err(|e| ApiError::bad_request("goal", e.to_string()))?;
     if !caller.may_set_goal(goal_for(store, id)?) {
         return Err(ApiError::forbidden(
             "a manager sets goals only for their team and its members; company goals are an admin's",
         ));
     }
-    let filters = store.query_with(
-        "SELECT count(*) FROM goals, json_each(goals.filters) AS f
-          WHERE goals.id = ? AND f.key IN ('owner', 'team')",
-        &[Param::Int(id)],
-    )?;
-    if !caller.is_admin() && filters.rows[0][0].as_i64().unwrap_or(0) > 0 {
+    let names_whose = filters
+        .iter()
+        .any(|(dim, _)| matches!(dim, Dim::Owner | Dim::Team));
+    if !caller.is_admin() && names_whose {
         return Err(ApiError::bad_request(
             "filters",
             "the goal's scope says whose records it counts: owner and team filters are an admin's",

@@ -298,14 +298,38 @@ fn goals_are_set_within_scope_checked_when_written_and_never_break_a_page() {
     // their team's, not the company's.
     let actual = |html: &str| {
         let goal = &html[html.find(&format!("data-goal=\"{company_id}\"")).unwrap()..];
-        goal[goal.find("Actual").unwrap()..]
-            .split('/')
+        let text = goal[goal.find("Actual: ").unwrap() + "Actual: ".len()..]
+            .split(' ')
             .next()
             .unwrap()
-            .to_owned()
+            .to_owned();
+        text.parse::<f64>().unwrap()
+    };
+    // Revenue of 2026 so far by plain SQL: the generated business ends in June.
+    let revenue = |team: Option<i64>| {
+        server
+            .one(
+                "SELECT CAST(coalesce(sum(r.amount), 0) AS DOUBLE) FROM revenue_lines r
+                   LEFT JOIN users u ON u.id = r.owner_id
+                  WHERE r.occurred_at >= DATE '2026-01-01'
+                    AND (CAST(? AS BIGINT) IS NULL OR u.team_id = ?)",
+                &[
+                    team.map_or(Param::Null, Param::Int),
+                    team.map_or(Param::Null, Param::Int),
+                ],
+            )
+            .as_f64()
+            .unwrap()
     };
     let (_, admin_html) = page(&server, &admin_cookie, "/goals");
-    assert_ne!(actual(&html), actual(&admin_html));
+    let team_revenue = revenue(own_team.as_i64());
+    assert!(team_revenue > 0.0 && team_revenue < revenue(None));
+    assert!(
+        (actual(&html) - team_revenue).abs() < 0.01,
+        "manager: {}",
+        actual(&html)
+    );
+    assert!((actual(&admin_html) - revenue(None)).abs() < 0.01);
 
     // A goal broken behind the API's back: every page still answers, and says which goal
     // was skipped.
