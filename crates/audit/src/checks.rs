@@ -285,7 +285,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "deals",
-                "SELECT id, CAST(closed_at AS VARCHAR) FROM deals d WHERE LIVE AND closed_at < created_at",
+                "SELECT id, CAST(closed_at AS VARCHAR) FROM deals d WHERE LIVE AND closed_at < created_at AND NOT coalesce(created_at_inferred, false)",
             )
         }
     ),

@@ -69,6 +69,7 @@ pub fn apply(
             )?;
             changed += 1;
         }
+        embudo_store::derived::refresh(store)?;
         Ok((batch, changed))
     })
 }
@@ -102,6 +103,7 @@ pub fn undo(store: &Store, batch: i64, at: NaiveDateTime) -> Result<usize, Audit
             "UPDATE fix_journal SET undone_at = ? WHERE batch_id = ?",
             &[Param::Timestamp(at), Param::Int(batch)],
         )?;
+        embudo_store::derived::refresh(store)?;
         Ok(rows.rows.len())
     })
 }

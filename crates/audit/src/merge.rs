@@ -354,6 +354,7 @@ pub fn merge(
             outcome.merged.push(*member);
             outcome.journal_ids.push(journal_id);
         }
+        embudo_store::derived::refresh(store)?;
         Ok(outcome)
     })
 }
@@ -432,6 +433,7 @@ pub fn unmerge(
             "UPDATE merge_journal SET undone_at = ? WHERE id = ?",
             &[Param::Timestamp(at), Param::Int(journal_id)],
         )?;
+        embudo_store::derived::refresh(store)?;
         Ok((survivor, merged))
     })
 }

@@ -99,6 +99,16 @@ pub enum Command {
     /// Row counts of every canonical table.
     Tables,
 
+    /// Recompute what the store derives, for files written by earlier versions.
+    ///
+    /// `repair derived`: each contact's `customer_at` from its first revenue (won deal or
+    /// order), and the creation date of deals an import gave its own instant, from the
+    /// earliest date known of each (flagged inferred). Running it twice changes nothing.
+    ///
+    /// Example: embudo repair derived
+    #[command(subcommand, verbatim_doc_comment)]
+    Repair(RepairCommand),
+
     /// The metric catalogue: name, label, group, family, unit and dimensions.
     Metrics,
 
@@ -282,6 +292,12 @@ pub struct ServeArgs {
         value_name = "SECONDS"
     )]
     pub request_timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RepairCommand {
+    /// Contacts' first revenue and deals' inferred creation dates
+    Derived,
 }
 
 #[derive(Debug, Subcommand)]
@@ -534,6 +550,10 @@ pub struct ImportArgs {
     /// Exit 0 even when some rows were rejected (they are in <file>.rejected.csv)
     #[arg(long)]
     pub allow_rejects: bool,
+    /// Create the users, teams, products or companies that rows name but the store lacks
+    /// (users inactive and without login), instead of keeping the names as text
+    #[arg(long, value_delimiter = ',', value_name = "TABLES")]
+    pub create_missing: Vec<String>,
 }
 
 #[derive(Debug, Args)]

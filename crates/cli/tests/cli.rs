@@ -1,83 +1,16 @@
 //! The `embudo` binary, run as a user would, each test in its own temporary directory.
 
+#[path = "support/sandbox.rs"]
+mod sandbox;
 #[path = "support/schema.rs"]
 mod schema_list;
+
+use sandbox::Sandbox;
 
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-/// A temporary working directory and a way to run `embudo` in it.
-struct Sandbox {
-    dir: tempfile::TempDir,
-}
-
-impl Sandbox {
-    fn new() -> Sandbox {
-        Sandbox {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_embudo"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("EMBUDO_DB")
-            .env_remove("EMBUDO_FORMAT")
-            .env_remove("EMBUDO_CONFIG")
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
-    }
-
-    /// Run, expect success, return stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(
-            output.status.success(),
-            "embudo {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    /// Run with `--format json`, expect success, parse stdout.
-    fn json(&self, args: &[&str]) -> Value {
-        let mut args = args.to_vec();
-        args.extend(["--format", "json"]);
-        serde_json::from_str(&self.ok(&args)).unwrap()
-    }
-
-    /// Run, expect exit code `code`, return stderr.
-    fn fails(&self, args: &[&str], code: i32) -> String {
-        let output = self.run(args);
-        assert_eq!(
-            output.status.code(),
-            Some(code),
-            "embudo {args:?}: {output:?}"
-        );
-        String::from_utf8(output.stderr).unwrap()
-    }
-
-    fn generate_small(&self) {
-        self.ok(&[
-            "generate",
-            "--scale",
-            "small",
-            "--seed",
-            "3",
-            "--now",
-            "2026-06-30T12:00:00Z",
-            "--quiet",
-        ]);
-    }
-}
 
 /// Table or view name → its column names, as the store's catalog lists them.
 fn columns_in_store(sandbox: &Sandbox) -> Vec<(String, BTreeSet<String>)> {

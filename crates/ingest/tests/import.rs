@@ -21,6 +21,7 @@ fn options() -> Options {
             .unwrap(),
         dry_run: false,
         currency: "USD".into(),
+        create_missing: vec![],
     }
 }
 

@@ -313,8 +313,9 @@ const BOUGHT_UP: &str = concat!(
                                     WHERE rb.contact_id = c.id AND pb.product_line = pn.product_line AND rb.occurred_at < rn.occurred_at))"
 );
 const ACTIVE_USER_AT_END: &str = "own.active AND own.created_at < p.p_end";
-const DAYS_TO_CLOSE: &str =
-    "(EXTRACT(EPOCH FROM d.closed_at) - EXTRACT(EPOCH FROM d.created_at)) / 86400.0";
+/// Null for a deal whose creation date was inferred (its file had none): its cycle is unknown.
+const DAYS_TO_CLOSE: &str = "CASE WHEN NOT coalesce(d.created_at_inferred, false)
+    THEN (EXTRACT(EPOCH FROM d.closed_at) - EXTRACT(EPOCH FROM d.created_at)) / 86400.0 END";
 const HOURS_TO_RESOLVE: &str =
     "(EXTRACT(EPOCH FROM t.resolved_at) - EXTRACT(EPOCH FROM t.opened_at)) / 3600.0";
 const CALL_AGENT: &str = "LEFT JOIN users own ON own.id = sc.agent_id";

@@ -391,6 +391,7 @@ pub async fn import(
                 now,
                 dry_run: query.dry_run,
                 currency: query.currency.clone().unwrap_or_else(|| "USD".to_owned()),
+                create_missing: vec![],
             };
             embudo_ingest::load::import_sheets(store, &mapping, vec![sheet], &options, &mut |_| {
                 Ok(())

@@ -170,7 +170,15 @@ async fn in_transaction(
     let writer = caller.clone();
     let row = state
         .db
-        .write(move |store| store.transaction(true, || work(store, &writer, &columns, now)))
+        .write(move |store| {
+            store.transaction(true, || {
+                let row = work(store, &writer, &columns, now)?;
+                if matches!(entity, Entity::Contacts | Entity::Deals) {
+                    embudo_store::derived::refresh(store)?;
+                }
+                Ok(row)
+            })
+        })
         .await?;
     state.events.record(Event {
         user: caller.user_id,

@@ -409,6 +409,7 @@ impl Store {
             Ok(result) => result?,
             Err(_) => return Err(StoreError::Interrupted("the producer panicked".into()).into()),
         };
+        crate::derived::refresh_on(&tx)?;
         tx.commit().context(|| "committing the load".into())?;
         Ok((out, summary))
     }

@@ -7,6 +7,8 @@
 //! - [`bulk`]: the fast write path. Records become Arrow batches on a producer thread and
 //!   are appended by DuckDB's Appender on the store's thread, all in one transaction.
 //! - [`records`]: how each model entity maps onto its table's columns.
+//! - [`derived`]: fields the store keeps true on every write: a contact's first revenue
+//!   (`customer_at`), a deal's inferred creation date.
 //! - [`staging`]: scratch tables of text that imports fill fast and merge with SQL.
 //! - [`query`]: running SQL, with [`Param`]s bound to its placeholders, into a
 //!   [`embudo_model::Table`].
@@ -15,6 +17,7 @@
 //! this crate, with user values bound as parameters, never spliced into SQL text.
 
 pub mod bulk;
+pub mod derived;
 pub mod error;
 pub mod migrations;
 pub mod query;

@@ -70,6 +70,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "owners_and_login_failures",
         sql: include_str!("../migrations/0010_owners_and_login_failures.sql"),
     },
+    Migration {
+        version: 11,
+        name: "derived_fields",
+        sql: include_str!("../migrations/0011_derived_fields.sql"),
+    },
 ];
 
 /// The schema version this build writes.

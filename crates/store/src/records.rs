@@ -135,6 +135,8 @@ impl Record for Contact {
         "source_system",
         "external_id",
         "custom",
+        "lead_at_inferred",
+        "customer_at_derived",
     ];
     fn write(&self, row: &mut Row<'_>) {
         row.put(self.id)
@@ -157,6 +159,9 @@ impl Record for Contact {
             .put(self.created_at)
             .put(self.updated_at);
         put_bookkeeping(row, &self.lifecycle, &self.provenance, self.custom.as_ref());
+        // Records written whole carry their dates as they are: none is inferred, and a
+        // customer's date is its first revenue.
+        row.put(false).put(self.customer_at.is_some());
     }
 }
 
@@ -216,6 +221,7 @@ impl Record for Deal {
         "source_system",
         "external_id",
         "custom",
+        "created_at_inferred",
     ];
     fn write(&self, row: &mut Row<'_>) {
         row.put(self.id)
@@ -239,6 +245,7 @@ impl Record for Deal {
             .put(self.lost_reason.as_deref())
             .put(self.updated_at);
         put_bookkeeping(row, &self.lifecycle, &self.provenance, self.custom.as_ref());
+        row.put(false);
     }
 }
 

@@ -87,6 +87,7 @@ fn timed_import(store: &Store, entity: &str, path: &Path) -> Result<(f64, load::
         now: chrono::Utc::now().naive_utc(),
         dry_run: false,
         currency: "USD".into(),
+        create_missing: vec![],
     };
     let report = load::import_sheets(store, &mapping, vec![sheet], &options, &mut |_| Ok(()))?;
     Ok((started.elapsed().as_secs_f64(), report))

@@ -62,11 +62,23 @@ pub fn import(config: &Config, args: &ImportArgs) -> Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
         super::hint(config, format!("mapping saved to {}", path.display()));
     }
+    let creatable: Vec<&str> = load::CREATABLE.iter().map(|(t, _, _)| *t).collect();
+    if let Some(wrong) = args
+        .create_missing
+        .iter()
+        .find(|t| !creatable.contains(&t.as_str()))
+    {
+        bail!(
+            "--create-missing: '{wrong}' cannot be created from a name; use {}",
+            creatable.join(", ")
+        );
+    }
     let options = Options {
         source_system,
         now: chrono::Utc::now().naive_utc(),
         dry_run: args.dry_run,
         currency: args.currency.clone(),
+        create_missing: args.create_missing.clone(),
     };
     let bar = progress::rows_bar("importing", config.quiet);
     let mut step = |s: load::Step<'_>| {

@@ -1,5 +1,6 @@
-//! `embudo sql` and `embudo tables`.
+//! `embudo sql`, `embudo tables` and `embudo repair`.
 
+use crate::cli::RepairCommand;
 use crate::config::Config;
 use crate::output;
 use anyhow::Result;
@@ -27,4 +28,28 @@ pub fn counts_table(store: &Store) -> Result<Table> {
             .map(|(table, rows)| vec![json!(table), json!(rows)])
             .collect(),
     })
+}
+
+pub fn repair(config: &Config, command: &RepairCommand) -> Result<()> {
+    let RepairCommand::Derived = command;
+    let store = Store::open(&config.db)?;
+    let repaired = store.transaction(true, || embudo_store::derived::repair(&store))?;
+    let table = Table {
+        columns: vec!["repaired".into(), "rows".into()],
+        rows: vec![
+            vec![
+                json!("deals given an import's instant as creation date, now inferred"),
+                json!(repaired.import_instants),
+            ],
+            vec![
+                json!("deals whose inferred creation date moved"),
+                json!(repaired.created),
+            ],
+            vec![
+                json!("contacts whose customer_at was set, moved or cleared"),
+                json!(repaired.customers),
+            ],
+        ],
+    };
+    output::print(&table, config.format)
 }

@@ -19,6 +19,7 @@ use crate::read::{self, Sheet};
 use crate::target::{self, Column, Kind, Reference, Target};
 use crate::value::{self, DateOrder};
 use chrono::NaiveDateTime;
+use embudo_store::derived::Refreshed;
 use embudo_store::staging::TextRow;
 use embudo_store::{Param, Store};
 use serde::Serialize;
@@ -32,6 +33,7 @@ mod resolve;
 mod write;
 
 use parse::*;
+pub use resolve::CREATABLE;
 use resolve::*;
 use write::*;
 
@@ -58,6 +60,8 @@ pub struct Options {
     pub dry_run: bool,
     /// The currency of amounts that name none.
     pub currency: String,
+    /// Tables (of [`CREATABLE`]) in which references that find no row create one.
+    pub create_missing: Vec<String>,
 }
 
 /// What happened to one file.
@@ -103,6 +107,8 @@ pub struct Rejection {
 pub struct Report {
     pub dry_run: bool,
     pub files: Vec<FileReport>,
+    /// What the store derived again afterwards (first revenue of contacts, inferred dates).
+    pub derived: Refreshed,
 }
 
 impl Report {
@@ -164,6 +170,7 @@ pub fn import_sheets(
     };
     let mut reports = Vec::new();
     let mut rejected = Vec::new();
+    let mut derived = Refreshed::default();
     store.transaction(!options.dry_run, || {
         if let Some(spec) = &mapping.pipeline {
             create_pipeline(store, spec)?;
@@ -188,6 +195,7 @@ pub fn import_sheets(
             reports.push(report);
             rejected.push(rejects);
         }
+        derived = embudo_store::derived::refresh(store)?;
         for drop in [
             format!("DROP VIEW IF EXISTS {STAGED}"),
             format!("DROP TABLE IF EXISTS {IDS}"),
@@ -205,6 +213,7 @@ pub fn import_sheets(
     Ok(Report {
         dry_run: options.dry_run,
         files: reports,
+        derived,
     })
 }
 
@@ -217,6 +226,8 @@ fn load_file(
     on_parsed: &mut dyn FnMut(usize) -> Result<(), IngestError>,
 ) -> Result<(FileReport, Rejects), IngestError> {
     let (staged, rejects) = file.stage(store, on_parsed)?;
+    let mut created = FileReport::default();
+    create_missing(store, file, options, &mut created)?;
     let matched = build_ids(store, file, options)?;
     store.execute_with(
         &format!(
@@ -239,6 +250,7 @@ fn load_file(
                 reason: reason.clone(),
             })
             .collect(),
+        created: created.created,
         ..FileReport::default()
     };
     resolve_pipelines_and_stages(store, file, &mut report)?;

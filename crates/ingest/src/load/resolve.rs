@@ -95,6 +95,94 @@ pub(super) fn resolve_pipelines_and_stages(
     Ok(())
 }
 
+/// The tables `--create-missing` may add rows to, with the columns a row created from a
+/// bare name gets besides its id and name (as SQL over the name `v` and the import's
+/// instant, bound once): a user is inactive and has no login.
+pub const CREATABLE: &[(&str, &str, &str)] = &[
+    (
+        "users",
+        "email, role, active, created_at",
+        "CASE WHEN v LIKE '%@%' THEN lower(v) END, 'rep', false, CAST(? AS TIMESTAMP)",
+    ),
+    ("teams", "", ""),
+    ("products", "", ""),
+    (
+        "companies",
+        "created_at, updated_at",
+        "CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP)",
+    ),
+];
+
+/// Create the rows that references of this file name but the store lacks, for the tables
+/// the import may create in; each is noted in the report.
+pub(super) fn create_missing(
+    store: &Store,
+    file: &Prepared<'_>,
+    options: &Options,
+    report: &mut FileReport,
+) -> Result<(), IngestError> {
+    for field in file.fields.iter().filter(|f| looked_up(file, f)) {
+        let table = field.reference.expect("looked up").to;
+        let Some((_, columns, values)) = CREATABLE
+            .iter()
+            .find(|(t, _, _)| *t == table && options.create_missing.iter().any(|c| c == t))
+        else {
+            continue;
+        };
+        let key = &field.key;
+        let mut joins = Vec::new();
+        let mut unmatched = vec![format!("s.\"{key}\" IS NOT NULL")];
+        let mut params = Vec::new();
+        for (i, lookup) in lookups(store, key, table, options)?.into_iter().enumerate() {
+            joins.push(format!(
+                "LEFT JOIN ({}) l{i} ON {} = l{i}.k",
+                lookup.rows, lookup.staged
+            ));
+            unmatched.push(format!("l{i}.id IS NULL"));
+            params.extend(lookup.params);
+        }
+        // One row per name however it is typed; the capitalised spelling names it.
+        let missing = store.query_with(
+            &format!(
+                "SELECT min(trim(s.\"{key}\")) AS v FROM {TEXT} s {} WHERE {}
+                  GROUP BY lower(trim(s.\"{key}\")) ORDER BY 1",
+                joins.join(" "),
+                unmatched.join(" AND ")
+            ),
+            &params,
+        )?;
+        let names: Vec<String> = missing
+            .rows
+            .iter()
+            .filter_map(|r| r[0].as_str().map(str::to_owned))
+            .collect();
+        for name in names {
+            let instants = values.matches('?').count();
+            let (columns, values) = if columns.is_empty() {
+                (String::new(), String::new())
+            } else {
+                (format!(", {columns}"), format!(", {values}"))
+            };
+            let mut binds = vec![Param::Text(name.clone())];
+            binds.extend((0..instants).map(|_| Param::Timestamp(options.now)));
+            store.execute_with(
+                &format!(
+                    "INSERT INTO {table} (id, name{columns})
+                     SELECT (SELECT coalesce(max(id), 0) + 1 FROM {table}), v{values}
+                       FROM (SELECT CAST(? AS VARCHAR) AS v)"
+                ),
+                &binds,
+            )?;
+            let what = table.trim_end_matches('s');
+            report.created.push(match table {
+                "users" => format!("{what} '{name}' (inactive, no login)"),
+                _ => format!("{what} '{name}'"),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Report the references that found no row (the texts are kept in `unresolved`).
 pub(super) fn report_unresolved(
     store: &Store,

@@ -91,6 +91,31 @@ fn fallback(
     let mapped = |k: &str| file.fields.iter().any(|f| f.key == k);
     let now = Param::Timestamp(options.now);
     Some(match (file.target.table, column.name.as_str()) {
+        ("deals", "created_at") => (
+            format!("coalesce({}, ?)", earliest_known_of_deal(file)),
+            vec![now],
+        ),
+        ("deals", "created_at_inferred") if mapped("created_at") => {
+            ("s.created_at IS NULL".into(), vec![])
+        }
+        ("deals", "created_at_inferred") => ("true".into(), vec![]),
+        // A file that gives lead sources and no lead dates at all says its contacts are
+        // leads, since their creation. (A file with a lead date column means what it says
+        // where it leaves one empty: that contact never became a lead.)
+        ("contacts", "lead_at") if mapped("lead_source") && !mapped("lead_at") => {
+            let created = if mapped("created_at") {
+                "CAST(s.created_at AS TIMESTAMP)"
+            } else {
+                "NULL"
+            };
+            (
+                format!("CASE WHEN s.lead_source IS NOT NULL THEN coalesce({created}, ?) END"),
+                vec![now],
+            )
+        }
+        ("contacts", "lead_at_inferred") if mapped("lead_source") && !mapped("lead_at") => {
+            ("s.lead_source IS NOT NULL".into(), vec![])
+        }
         (_, "created_at") if column.required => ("?".into(), vec![now]),
         (_, "updated_at") if column.required && mapped("created_at") => (
             "coalesce(CAST(s.created_at AS TIMESTAMP), ?)".into(),
@@ -107,6 +132,32 @@ fn fallback(
         ),
         _ => (column.default_sql.clone()?, vec![]),
     })
+}
+
+/// The earliest date a staged deal's file tells of it, as SQL (null when it tells none):
+/// its close, its contact's lead date, its last modification. Never the import's instant,
+/// which would make every historical deal close before it was created.
+fn earliest_known_of_deal(file: &Prepared<'_>) -> String {
+    let mapped = |k: &str| file.fields.iter().any(|f| f.key == k);
+    let mut known = vec!["CAST(NULL AS TIMESTAMP)".to_owned()];
+    for column in ["closed_at", "updated_at"] {
+        if mapped(column) {
+            known.push(format!("CAST(s.{column} AS TIMESTAMP)"));
+        }
+    }
+    let contact = if mapped("contact") {
+        Some("s.contact__id")
+    } else if mapped("contact_id") {
+        Some("CAST(s.contact_id AS BIGINT)")
+    } else {
+        None
+    };
+    if let Some(contact) = contact {
+        known.push(format!(
+            "(SELECT c.lead_at FROM contacts c WHERE c.id = {contact})"
+        ));
+    }
+    format!("least({})", known.join(", "))
 }
 
 /// Update matched rows where a value differs; returns how many changed. Keys (`id`,

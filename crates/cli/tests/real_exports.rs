@@ -1,0 +1,249 @@
+//! Data shaped the way people and vendors really write it, imported and reported on through
+//! the `embudo` binary: the derived fields every report leans on (a contact's first revenue,
+//! a deal's creation date) must come out right without the generator's help. Expected
+//! figures are worked out by hand from the fixtures, or with plain SQL over the files.
+
+#[path = "support/sandbox.rs"]
+mod sandbox;
+
+use sandbox::Sandbox;
+
+/// Leads with a source and a first-contact date (one with no source), and the deals that
+/// came from them, closed or not; and a fair's attendees, with a source but no lead date.
+const LEADS: &str = "\
+Email,First name,Last name,Source,First contact,Created
+ana@example.com,Ana,Ruiz,referral,2026-01-05,2026-01-05
+ben@example.com,Ben,Ortiz,referral,2026-01-10,2026-01-10
+cat@example.com,Cat,Lee,organic,2026-01-12,2026-01-12
+dan@example.com,Dan,Gil,organic,2026-02-01,2026-02-01
+eva@example.com,Eva,Sanz,organic,2026-02-03,2026-02-03
+fox@example.com,Fox,Mora,paid_ads,2026-02-20,2026-02-20
+gil@example.com,Gil,Paz,,2026-03-01,2026-03-01
+";
+
+const FAIR: &str = "\
+Email,First name,Last name,Source,Created
+hal@example.com,Hal,Vidal,paid_ads,2026-03-15
+";
+
+const WON_DEALS: &str = "\
+Deal,Contact email,Amount,Stage,Close date,Created
+Ana first,ana@example.com,1000,Closed Won,2026-02-05,2026-01-06
+Ana again,ana@example.com,500,Closed Won,2026-04-01,2026-03-01
+Ben,ben@example.com,800,Closed Lost,2026-02-10,2026-01-11
+Cat,cat@example.com,300,Closed Won,2026-01-22,2026-01-13
+Dan,dan@example.com,200,Proposal,2026-09-01,2026-02-02
+Fox,fox@example.com,900,Closed Won,2026-03-02,2026-02-21
+Hal,hal@example.com,100,Closed Won,2026-04-15,2026-03-16
+Gil,gil@example.com,400,Closed Won,2026-03-11,2026-03-02
+";
+
+const LEADS_MAP: &str = r#"
+source_system = "sheet"
+
+[[file]]
+path = "deals.csv"
+entity = "deals"
+[file.columns]
+name = "Deal"
+contact = "Contact email"
+amount = "Amount"
+stage = "Stage"
+closed_at = "Close date"
+expected_close_date = "Close date"
+created_at = "Created"
+
+[[file]]
+path = "leads.csv"
+entity = "contacts"
+[file.columns]
+email = "Email"
+first_name = "First name"
+last_name = "Last name"
+lead_source = "Source"
+lead_at = "First contact"
+created_at = "Created"
+
+[[file]]
+path = "fair.csv"
+entity = "contacts"
+[file.columns]
+email = "Email"
+first_name = "First name"
+last_name = "Last name"
+lead_source = "Source"
+created_at = "Created"
+"#;
+
+/// `metric NAME --by lead_source` over the first half of 2026, as source → value.
+fn by_source(sandbox: &Sandbox, metric: &str) -> Vec<(String, Option<f64>)> {
+    let result = sandbox.json(&[
+        "metric",
+        metric,
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-07-01",
+        "--by",
+        "lead_source",
+    ]);
+    let mut rows: Vec<(String, Option<f64>)> = result["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let source = r["lead_source"].as_str().unwrap_or("(none)").to_owned();
+            (source, r["value"].as_f64())
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows
+}
+
+#[test]
+fn leads_and_won_deals_from_a_plain_csv_pair_convert_by_source() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.path("leads.csv"), LEADS).unwrap();
+    std::fs::write(sandbox.path("fair.csv"), FAIR).unwrap();
+    std::fs::write(sandbox.path("deals.csv"), WON_DEALS).unwrap();
+    std::fs::write(sandbox.path("crm.toml"), LEADS_MAP).unwrap();
+    // The map lists deals first: the import loads the contacts they name first anyway.
+    let report = sandbox.json(&["import", "--map", "crm.toml"]);
+    let unresolved: usize = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["unresolved"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(unresolved, 0, "every deal finds its contact: {report}");
+
+    // By hand: referral 1 of 2 (Ana; Ben lost), organic 1 of 3 (Cat), paid_ads 2 of 2 (Fox;
+    // Hal, a lead since his creation on 15 March), no source 1 of 1 (Gil).
+    let rates = by_source(&sandbox, "lead_conversion_rate");
+    let expected = [
+        ("(none)", 1.0),
+        ("organic", 1.0 / 3.0),
+        ("paid_ads", 1.0),
+        ("referral", 0.5),
+    ];
+    assert_eq!(rates.len(), expected.len(), "{rates:?}");
+    for ((source, value), (want_source, want)) in rates.iter().zip(expected) {
+        assert_eq!(source, want_source);
+        let value = value.unwrap_or_else(|| panic!("{source} has no rate"));
+        assert!((value - want).abs() < 1e-9, "{source}: {value} ≠ {want}");
+    }
+
+    // Days from lead to first won deal, with plain SQL over the two files.
+    let scratch = embudo_store::Store::open(sandbox.path("scratch.duckdb")).unwrap();
+    let plain = scratch
+        .query_with(
+            "WITH leads AS (
+                 SELECT Email AS email, coalesce(Source, '(none)') AS source,
+                        CAST(\"First contact\" AS TIMESTAMP) AS lead_at
+                   FROM read_csv(?, all_varchar = true)
+                 UNION ALL
+                 SELECT Email, Source, CAST(Created AS TIMESTAMP) FROM read_csv(?, all_varchar = true)),
+             first_won AS (
+                 SELECT \"Contact email\" AS email, min(CAST(\"Close date\" AS TIMESTAMP)) AS won_at
+                   FROM read_csv(?, all_varchar = true) WHERE Stage = 'Closed Won' GROUP BY 1)
+             SELECT source, avg(date_diff('second', lead_at, won_at) / 86400.0)
+               FROM leads JOIN first_won USING (email)
+              WHERE won_at >= '2026-01-01' AND won_at < '2026-07-01'
+              GROUP BY 1 ORDER BY 1",
+            &[
+                embudo_store::Param::Text(sandbox.path("leads.csv").display().to_string()),
+                embudo_store::Param::Text(sandbox.path("fair.csv").display().to_string()),
+                embudo_store::Param::Text(sandbox.path("deals.csv").display().to_string()),
+            ],
+        )
+        .unwrap();
+    let expected: Vec<(String, Option<f64>)> = plain
+        .rows
+        .iter()
+        .map(|r| (r[0].as_str().unwrap().to_owned(), r[1].as_f64()))
+        .collect();
+    assert_eq!(expected.len(), 4, "the plain SQL sees four sources");
+    assert_eq!(by_source(&sandbox, "time_to_convert"), expected);
+
+    // The fair's lead date is said to be inferred, and only that one.
+    let inferred = sandbox.json(&[
+        "sql",
+        "SELECT email FROM contacts WHERE lead_at_inferred ORDER BY 1",
+    ]);
+    assert_eq!(
+        inferred,
+        serde_json::json!([{ "email": "hal@example.com" }])
+    );
+}
+
+/// 100 deals whose file has no creation date, and one that truly closed before it was
+/// created: the audit flags that one alone, and no sales cycle is negative.
+#[test]
+fn only_a_deal_truly_closed_before_its_creation_is_flagged() {
+    let sandbox = Sandbox::new();
+    let mut undated = String::from("Deal,Stage,Amount,Closed\n");
+    for i in 0..100 {
+        undated.push_str(&format!(
+            "Old deal {i},Closed Won,{},2025-{:02}-{:02}\n",
+            100 + i,
+            1 + i % 12,
+            1 + i % 28
+        ));
+    }
+    std::fs::write(sandbox.path("undated.csv"), undated).unwrap();
+    std::fs::write(
+        sandbox.path("dated.csv"),
+        "Deal,Stage,Amount,Closed,Created\n\
+         Backdated,Closed Won,50,2025-03-01,2025-04-01\n\
+         Normal,Closed Won,60,2025-05-10,2025-05-01\n",
+    )
+    .unwrap();
+    for (file, columns) in [
+        (
+            "undated.csv",
+            "name=Deal,stage=Stage,amount=Amount,closed_at=Closed",
+        ),
+        (
+            "dated.csv",
+            "name=Deal,stage=Stage,amount=Amount,closed_at=Closed,created_at=Created",
+        ),
+    ] {
+        let map = columns
+            .split(',')
+            .map(|pair| {
+                let (column, header) = pair.split_once('=').unwrap();
+                format!("{column} = \"{header}\"\n")
+            })
+            .collect::<String>();
+        let toml =
+            format!("[[file]]\npath = \"{file}\"\nentity = \"deals\"\n[file.columns]\n{map}");
+        std::fs::write(sandbox.path("map.toml"), toml).unwrap();
+        sandbox.ok(&["import", "--map", "map.toml", "--quiet"]);
+    }
+    let audit = sandbox.json(&["audit", "--check", "deals.closed_at.before_created"]);
+    let check = &audit["checks"][0];
+    let backdated = sandbox.json(&["sql", "SELECT id FROM deals WHERE name = 'Backdated'"]);
+    assert_eq!(check["failing"], 1, "{check}");
+    assert_eq!(check["samples"][0]["id"], backdated[0]["id"], "{check}");
+
+    // The undated deals' creation is their close, flagged inferred; none counts in the cycle.
+    let dates = sandbox.json(&[
+        "sql",
+        "SELECT count(*) FILTER (WHERE created_at_inferred) AS inferred,
+                count(*) FILTER (WHERE created_at_inferred AND created_at = closed_at) AS at_close
+           FROM deals",
+    ]);
+    assert_eq!(dates[0]["inferred"], 100);
+    assert_eq!(dates[0]["at_close"], 100);
+    let cycle = sandbox.json(&[
+        "metric",
+        "sales_cycle_length",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2026-01-01",
+    ]);
+    // Only the two dated deals count: (-31 + 9) / 2 days.
+    let value = cycle["rows"][0]["value"].as_f64().unwrap();
+    assert!((value - (-31.0 + 9.0) / 2.0).abs() < 1e-9, "{cycle}");
+}

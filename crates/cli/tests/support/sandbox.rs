@@ -1,0 +1,79 @@
+//! The `embudo` binary run as a user would, in a temporary directory of its own.
+
+// Each test file uses the part of the sandbox it needs.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// A temporary working directory and a way to run `embudo` in it.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_embudo"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("EMBUDO_DB")
+            .env_remove("EMBUDO_FORMAT")
+            .env_remove("EMBUDO_CONFIG")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    }
+
+    /// Run, expect success, return stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "embudo {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Run with `--format json`, expect success, parse stdout.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.extend(["--format", "json"]);
+        serde_json::from_str(&self.ok(&args)).unwrap()
+    }
+
+    /// Run, expect exit code `code`, return stderr.
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        let output = self.run(args);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "embudo {args:?}: {output:?}"
+        );
+        String::from_utf8(output.stderr).unwrap()
+    }
+
+    pub fn generate_small(&self) {
+        self.ok(&[
+            "generate",
+            "--scale",
+            "small",
+            "--seed",
+            "3",
+            "--now",
+            "2026-06-30T12:00:00Z",
+            "--quiet",
+        ]);
+    }
+}
