@@ -9,8 +9,8 @@ use sandbox::Sandbox;
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 /// Table or view name → its column names, as the store's catalog lists them.
 fn columns_in_store(sandbox: &Sandbox) -> Vec<(String, BTreeSet<String>)> {

@@ -4,6 +4,8 @@
 //!   XLSX/XLS/ODS, JSON lines.
 //! - [`value`]: dates, numbers and booleans as people write them, decided per column.
 //! - [`mapping`]: TOML mappings, and the guess from one file's headers (synonyms, presets).
+//! - [`vendor`]: what HubSpot, Pipedrive, Salesforce and ActiveCampaign exports hold: headers,
+//!   picklist values, default stages.
 //! - [`target`]: the canonical tables as import targets: columns, types, references.
 //! - [`load`]: one import, all files in one transaction: parse, quarantine bad rows,
 //!   resolve references, create missing stages, insert or update, synthesise stage history.
@@ -19,6 +21,7 @@ pub mod mapping;
 pub mod read;
 pub mod target;
 pub mod value;
+pub mod vendor;
 
 use std::path::PathBuf;
 

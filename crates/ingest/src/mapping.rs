@@ -1,9 +1,11 @@
 //! Mappings: which source header fills which canonical column, written in TOML for a
 //! multi-file import or guessed from one file's headers (English and Spanish synonyms, and
-//! the standard export headers of HubSpot, Pipedrive, Salesforce and ActiveCampaign).
+//! a [`Preset`]: the export headers, picklist values and default stages of HubSpot,
+//! Pipedrive, Salesforce and ActiveCampaign).
 
 use crate::IngestError;
 use crate::target::Target;
+pub use crate::vendor::Preset;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -44,6 +46,14 @@ pub struct FileMap {
     /// Per canonical column: the value of rows that have none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub defaults: BTreeMap<String, Constant>,
+    /// Per canonical column: more headers, read in order where the mapped one is empty
+    /// (Pipedrive's won time, then its lost time, for `closed_at`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fallbacks: BTreeMap<String, Vec<String>>,
+    /// Stages the deals of this file may name, with the order, probability and kind each
+    /// gets if the import creates it (a preset's default pipeline, or your own).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stages: BTreeMap<String, StageSpec>,
 }
 
 /// A constant in a mapping: text, a number or a boolean, used as its text.
@@ -96,7 +106,43 @@ impl FileMap {
             columns,
             values: BTreeMap::new(),
             defaults: BTreeMap::new(),
+            fallbacks: BTreeMap::new(),
+            stages: BTreeMap::new(),
         }
+    }
+
+    /// The mapping of one file of `target` with these `headers`, guessed: columns, and with
+    /// a preset its other headers for the same columns, its picklist values for the columns
+    /// mapped, and for deals its default stages.
+    pub fn guessed(
+        path: &Path,
+        target: &Target,
+        headers: &[String],
+        preset: Option<Preset>,
+    ) -> FileMap {
+        let mut file = FileMap::new(path, target.table, guess(target, headers, preset));
+        let Some(preset) = preset else {
+            return file;
+        };
+        for header in headers {
+            for column in preset.columns_of(target.table, header) {
+                if file.columns.get(column).is_some_and(|h| h != header) {
+                    file.fallbacks
+                        .entry(column.to_owned())
+                        .or_default()
+                        .push(header.clone());
+                }
+            }
+        }
+        file.values = preset
+            .values(target.table)
+            .into_iter()
+            .filter(|(column, _)| file.columns.contains_key(column))
+            .collect();
+        if target.table == "deals" {
+            file.stages = preset.stages();
+        }
+        file
     }
 }
 
@@ -140,221 +186,6 @@ impl Mapping {
         toml::to_string(&relative).unwrap_or_default()
     }
 }
-
-/// The export formats whose standard headers Embudo knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Preset {
-    Hubspot,
-    Pipedrive,
-    Salesforce,
-    Activecampaign,
-}
-
-impl Preset {
-    pub const ALL: [Preset; 4] = [
-        Preset::Hubspot,
-        Preset::Pipedrive,
-        Preset::Salesforce,
-        Preset::Activecampaign,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Preset::Hubspot => "hubspot",
-            Preset::Pipedrive => "pipedrive",
-            Preset::Salesforce => "salesforce",
-            Preset::Activecampaign => "activecampaign",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<Preset, IngestError> {
-        Preset::ALL
-            .into_iter()
-            .find(|p| p.name() == text.to_ascii_lowercase())
-            .ok_or_else(|| {
-                IngestError::Mapping(format!(
-                    "no preset '{text}'; presets are hubspot, pipedrive, salesforce, activecampaign"
-                ))
-            })
-    }
-
-    /// (entity, source header, canonical column) of this product's standard exports.
-    pub fn headers(self) -> &'static [(&'static str, &'static str, &'static str)] {
-        match self {
-            Preset::Hubspot => HUBSPOT,
-            Preset::Pipedrive => PIPEDRIVE,
-            Preset::Salesforce => SALESFORCE,
-            Preset::Activecampaign => ACTIVECAMPAIGN,
-        }
-    }
-}
-
-const HUBSPOT: &[(&str, &str, &str)] = &[
-    ("contacts", "Record ID", "external_id"),
-    ("contacts", "First Name", "first_name"),
-    ("contacts", "Last Name", "last_name"),
-    ("contacts", "Email", "email"),
-    ("contacts", "Phone Number", "phone"),
-    ("contacts", "Job Title", "title"),
-    ("contacts", "Company Name", "company"),
-    ("contacts", "Associated Company", "company"),
-    ("contacts", "Lifecycle Stage", "lifecycle_stage"),
-    ("contacts", "Original Source", "lead_source"),
-    ("contacts", "Contact owner", "owner"),
-    ("contacts", "Street Address", "street"),
-    ("contacts", "Postal Code", "postal_code"),
-    ("contacts", "City", "city"),
-    ("contacts", "State/Region", "region"),
-    ("contacts", "Country/Region", "country"),
-    ("contacts", "Create Date", "created_at"),
-    ("contacts", "Last Modified Date", "updated_at"),
-    ("companies", "Record ID", "external_id"),
-    ("companies", "Company name", "name"),
-    ("companies", "Company Domain Name", "domain"),
-    ("companies", "Industry", "industry"),
-    ("companies", "Number of Employees", "employees"),
-    ("companies", "Annual Revenue", "annual_revenue"),
-    ("companies", "Phone Number", "phone"),
-    ("companies", "Street Address", "street"),
-    ("companies", "Postal Code", "postal_code"),
-    ("companies", "City", "city"),
-    ("companies", "State/Region", "region"),
-    ("companies", "Country/Region", "country"),
-    ("companies", "Company owner", "owner"),
-    ("companies", "Parent Company", "parent"),
-    ("companies", "Create Date", "created_at"),
-    ("companies", "Last Modified Date", "updated_at"),
-    ("deals", "Record ID", "external_id"),
-    ("deals", "Deal Name", "name"),
-    ("deals", "Pipeline", "pipeline"),
-    ("deals", "Deal Stage", "stage"),
-    ("deals", "Amount", "amount"),
-    ("deals", "Close Date", "expected_close_date"),
-    ("deals", "Deal owner", "owner"),
-    ("deals", "Deal Type", "deal_type"),
-    ("deals", "Associated Contact", "contact"),
-    ("deals", "Associated Company", "company"),
-    ("deals", "Closed Lost Reason", "lost_reason"),
-    ("deals", "Original Source", "source"),
-    ("deals", "Create Date", "created_at"),
-    ("deals", "Last Modified Date", "updated_at"),
-];
-
-const PIPEDRIVE: &[(&str, &str, &str)] = &[
-    ("contacts", "Person - ID", "external_id"),
-    ("contacts", "Person - First name", "first_name"),
-    ("contacts", "Person - Last name", "last_name"),
-    ("contacts", "Person - Email", "email"),
-    ("contacts", "Person - Phone", "phone"),
-    ("contacts", "Person - Organization", "company"),
-    ("contacts", "Person - Owner", "owner"),
-    ("contacts", "Person - Person created", "created_at"),
-    ("contacts", "Person - Update time", "updated_at"),
-    ("companies", "Organization - ID", "external_id"),
-    ("companies", "Organization - Name", "name"),
-    ("companies", "Organization - Address", "street"),
-    ("companies", "Organization - Website", "domain"),
-    ("companies", "Organization - Owner", "owner"),
-    (
-        "companies",
-        "Organization - Organization created",
-        "created_at",
-    ),
-    ("companies", "Organization - Update time", "updated_at"),
-    ("deals", "Deal - ID", "external_id"),
-    ("deals", "Deal - Title", "name"),
-    ("deals", "Deal - Value", "amount"),
-    ("deals", "Deal - Currency", "currency"),
-    ("deals", "Deal - Pipeline", "pipeline"),
-    ("deals", "Deal - Stage", "stage"),
-    ("deals", "Deal - Status", "status"),
-    ("deals", "Deal - Owner", "owner"),
-    ("deals", "Deal - Organization", "company"),
-    ("deals", "Deal - Contact person", "contact"),
-    ("deals", "Deal - Deal created", "created_at"),
-    ("deals", "Deal - Expected close date", "expected_close_date"),
-    ("deals", "Deal - Deal closed on", "closed_at"),
-    ("deals", "Deal - Lost reason", "lost_reason"),
-    ("deals", "Deal - Update time", "updated_at"),
-];
-
-const SALESFORCE: &[(&str, &str, &str)] = &[
-    ("contacts", "Contact ID", "external_id"),
-    ("contacts", "First Name", "first_name"),
-    ("contacts", "Last Name", "last_name"),
-    ("contacts", "Email", "email"),
-    ("contacts", "Phone", "phone"),
-    ("contacts", "Title", "title"),
-    ("contacts", "Account Name", "company"),
-    ("contacts", "Lead Source", "lead_source"),
-    ("contacts", "Mailing Street", "street"),
-    ("contacts", "Mailing City", "city"),
-    ("contacts", "Mailing State/Province", "region"),
-    ("contacts", "Mailing Zip/Postal Code", "postal_code"),
-    ("contacts", "Mailing Country", "country"),
-    ("contacts", "Birthdate", "birth_date"),
-    ("contacts", "Contact Owner", "owner"),
-    ("contacts", "Created Date", "created_at"),
-    ("contacts", "Last Modified Date", "updated_at"),
-    ("companies", "Account ID", "external_id"),
-    ("companies", "Account Name", "name"),
-    ("companies", "Website", "domain"),
-    ("companies", "Industry", "industry"),
-    ("companies", "Employees", "employees"),
-    ("companies", "Annual Revenue", "annual_revenue"),
-    ("companies", "Phone", "phone"),
-    ("companies", "Billing Street", "street"),
-    ("companies", "Billing City", "city"),
-    ("companies", "Billing State/Province", "region"),
-    ("companies", "Billing Zip/Postal Code", "postal_code"),
-    ("companies", "Billing Country", "country"),
-    ("companies", "Parent Account", "parent"),
-    ("companies", "Account Owner", "owner"),
-    ("companies", "Created Date", "created_at"),
-    ("companies", "Last Modified Date", "updated_at"),
-    ("deals", "Opportunity ID", "external_id"),
-    ("deals", "Opportunity Name", "name"),
-    ("deals", "Account Name", "company"),
-    ("deals", "Amount", "amount"),
-    ("deals", "Opportunity Currency", "currency"),
-    ("deals", "Close Date", "expected_close_date"),
-    ("deals", "Stage", "stage"),
-    ("deals", "Type", "deal_type"),
-    ("deals", "Lead Source", "source"),
-    ("deals", "Opportunity Owner", "owner"),
-    ("deals", "Created Date", "created_at"),
-    ("deals", "Last Modified Date", "updated_at"),
-];
-
-const ACTIVECAMPAIGN: &[(&str, &str, &str)] = &[
-    ("contacts", "Contact ID", "external_id"),
-    ("contacts", "Email", "email"),
-    ("contacts", "First Name", "first_name"),
-    ("contacts", "Last Name", "last_name"),
-    ("contacts", "Phone", "phone"),
-    ("contacts", "Account", "company"),
-    ("contacts", "Organization", "company"),
-    ("contacts", "Job Title", "title"),
-    ("contacts", "Date Created", "created_at"),
-    ("contacts", "Date Updated", "updated_at"),
-    ("companies", "Account ID", "external_id"),
-    ("companies", "Account Name", "name"),
-    ("companies", "Account URL", "domain"),
-    ("companies", "Date Created", "created_at"),
-    ("companies", "Date Updated", "updated_at"),
-    ("deals", "Deal ID", "external_id"),
-    ("deals", "Title", "name"),
-    ("deals", "Value", "amount"),
-    ("deals", "Currency", "currency"),
-    ("deals", "Pipeline", "pipeline"),
-    ("deals", "Stage", "stage"),
-    ("deals", "Status", "status"),
-    ("deals", "Owner", "owner"),
-    ("deals", "Contact", "contact"),
-    ("deals", "Account", "company"),
-    ("deals", "Created Date", "created_at"),
-    ("deals", "Forecasted Close Date", "expected_close_date"),
-];
 
 /// Headers (normalised) that name a canonical column in any export: English and Spanish.
 /// Entity-specific ones come first.
@@ -846,9 +677,11 @@ pub fn normalise_header(header: &str) -> String {
 /// Guess which header fills which canonical column of `target`.
 ///
 /// A file whose every header is a column of the table is an Embudo export (or written to
-/// look like one) and maps one to one, `id` included. Otherwise, for each header in order:
-/// the preset's header, a canonical column or reference name, then a synonym; each column is
-/// filled at most once, and `id` means the source system's id (`external_id`).
+/// look like one) and maps one to one, `id` included. Otherwise the preset's columns come
+/// first, each from the first of its headers the file has (one header may fill several);
+/// then, for each header left in order, a canonical column or reference name, then a
+/// synonym. Each column is filled at most once, and `id` means the source system's id
+/// (`external_id`).
 pub fn guess(
     target: &Target,
     headers: &[String],
@@ -862,15 +695,23 @@ pub fn guess(
         }
         return columns;
     }
-    let wanted_by_preset = |header: &str| {
-        let normal = normalise_header(header);
-        preset.and_then(|p| {
-            p.headers()
+    // A preset's columns first, each from the first of its headers the file has.
+    if let Some(preset) = preset {
+        for (entity, header, column) in preset.headers() {
+            let present = headers
                 .iter()
-                .find(|(entity, h, _)| *entity == target.table && normalise_header(h) == normal)
-                .map(|(_, _, column)| *column)
-        })
-    };
+                .find(|h| normalise_header(h) == normalise_header(header));
+            if *entity == target.table
+                && let Some(present) = present
+                && canonical(column)
+            {
+                columns
+                    .entry((*column).to_owned())
+                    .or_insert_with(|| present.clone());
+            }
+        }
+    }
+    let taken: Vec<String> = columns.values().cloned().collect();
     let by_synonym = |header: &str| {
         let normal = normalise_header(header);
         SYNONYMS
@@ -880,11 +721,10 @@ pub fn guess(
             .map(|(_, column, _)| *column)
             .filter(|column| canonical(column))
     };
-    for header in headers {
+    for header in headers.iter().filter(|h| !taken.contains(h)) {
         let normal = normalise_header(header).replace(' ', "_");
-        let column = wanted_by_preset(header)
-            .map(str::to_owned)
-            .or_else(|| (canonical(&normal) && normal != "id").then_some(normal))
+        let column = (canonical(&normal) && normal != "id")
+            .then_some(normal)
             .or_else(|| by_synonym(header).map(str::to_owned));
         if let Some(column) = column
             && !columns.contains_key(&column)

@@ -50,14 +50,20 @@ impl Fixture {
         path: &Path,
         preset: Option<Preset>,
     ) -> Result<Report, IngestError> {
+        self.import_with(entity, path, preset, &options())
+    }
+
+    fn import_with(
+        &self,
+        entity: &str,
+        path: &Path,
+        preset: Option<Preset>,
+        options: &Options,
+    ) -> Result<Report, IngestError> {
         let sheet = read::read(path, None)?;
         let target = Target::read(&self.store, entity)?;
-        let mapping = Mapping::single(FileMap::new(
-            path,
-            entity,
-            mapping::guess(&target, &sheet.headers, preset),
-        ));
-        load::import(&self.store, &mapping, &options(), &mut |_| Ok(()))
+        let mapping = Mapping::single(FileMap::guessed(path, &target, &sheet.headers, preset));
+        load::import(&self.store, &mapping, options, &mut |_| Ok(()))
     }
 
     fn rows(&self, sql: &str) -> Vec<Vec<serde_json::Value>> {
@@ -130,20 +136,125 @@ fn hubspot_exports_land_in_their_columns_and_references_resolve() {
         f.one("SELECT json_extract_string(custom, '$.unresolved.company') FROM contacts WHERE external_id = '9003'"),
         "Gamma Ltd"
     );
-    // Stages were created in a new pipeline: open first, won and lost after.
+    // The new pipeline got HubSpot's default stages in their order, with their
+    // probabilities, and the file's own "Proposal" after the open ones (alone of its kind,
+    // halfway); won and lost last.
     assert_eq!(
-        f.one("SELECT string_agg(name || ':' || kind || ':' || position, ',' ORDER BY position) FROM stages"),
-        "Proposal:open:1,Closed Won:won:2,Closed Lost:lost:3"
+        f.one("SELECT string_agg(name || ':' || kind || ':' || position || ':' || probability, ',' ORDER BY position) FROM stages"),
+        "Appointment Scheduled:open:1:0.2,Qualified To Buy:open:2:0.4,Presentation Scheduled:open:3:0.6,\
+         Decision Maker Bought-In:open:4:0.8,Contract Sent:open:5:0.9,Proposal:open:6:0.5,\
+         Closed Won:won:7:1.0,Closed Lost:lost:8:0.0"
     );
-    // Deals: amount parsed, contact found by e-mail and by name, status from the stage.
+    // Deals: amount parsed, contact found by e-mail and by name, status from the stage;
+    // Close Date is the closed deals' close and every deal's expected close.
     assert_eq!(
         f.one("SELECT string_agg(concat_ws(':', name, amount, status, contact_id, coalesce(CAST(company_id AS VARCHAR), '-')), ',' ORDER BY id) FROM deals"),
         "Acme rollout:12500.00:open:1:1,Beta pilot:3000.00:won:2:2,Gamma trial:500.00:lost:3:-"
     );
-    // Synthesised history: the open deal has one visit, each closed deal two.
+    assert_eq!(
+        f.one("SELECT string_agg(concat_ws('|', coalesce(CAST(closed_at AS VARCHAR), '-'), expected_close_date), ',' ORDER BY id) FROM deals"),
+        "-|2024-08-01,2024-07-01 00:00:00|2024-07-01,2024-07-15 00:00:00|2024-07-15"
+    );
+    // Synthesised history: the open deal has one visit, each closed deal two, from the
+    // pipeline's first stage.
     assert_eq!(
         f.one("SELECT string_agg(deal_id || '>' || stage_id, ',' ORDER BY deal_id, entered_at, id) FROM deal_stage_history WHERE synthesised"),
-        "1>1,2>1,2>2,3>1,3>3"
+        "1>6,2>1,2>7,3>1,3>8"
+    );
+    // The contacts who won a deal are customers since its close.
+    assert_eq!(
+        f.one("SELECT string_agg(external_id || '@' || coalesce(CAST(customer_at AS VARCHAR), '-'), ',' ORDER BY external_id) FROM contacts"),
+        "9001@-,9002@2024-07-01 00:00:00,9003@-"
+    );
+}
+
+/// Each vendor closes deals its own way: Pipedrive and ActiveCampaign by a status (a won
+/// deal stays in the stage it was won from), with won and lost times in two columns or one
+/// close date; Salesforce by its stage, with one Close Date. The figures are read off the
+/// fixtures by hand.
+#[test]
+fn each_vendor_closes_deals_its_own_way() {
+    let pipedrive = Fixture::new();
+    let deals = pipedrive.write(
+        "deals.csv",
+        "Deal - ID,Deal - Title,Deal - Value,Deal - Currency,Deal - Pipeline,Deal - Stage,Deal - Status,Deal - Owner,Deal - Deal created,Deal - Expected close date,Deal - Won time,Deal - Lost time,Deal - Lost reason\n\
+         11,Alpha,1000,EUR,Pipeline,Proposal Made,Won,Ana Ruiz,2024-01-10 09:00:00,2024-02-01,2024-02-03 10:00:00,,\n\
+         12,Beta,500,EUR,Pipeline,Qualified,lost,ana ruiz,2024-01-12 09:00:00,2024-02-15,,2024-02-20 11:00:00,Price\n\
+         13,Gamma,700,EUR,Pipeline,Demo Scheduled,Open, ANA RUIZ ,2024-01-15 09:00:00,2024-03-01,,,\n",
+    );
+    let with_users = Options {
+        create_missing: vec!["users".into()],
+        ..options()
+    };
+    let report = pipedrive
+        .import_with("deals", &deals, Some(Preset::Pipedrive), &with_users)
+        .unwrap();
+    assert!(
+        report.files[0].unresolved.is_empty(),
+        "{:?}",
+        report.files[0].unresolved
+    );
+    assert_eq!(
+        pipedrive.one("SELECT string_agg(concat_ws(':', name, role, active), ',') FROM users"),
+        "Ana Ruiz:rep:false",
+        "one inactive user, however her name was typed"
+    );
+    assert_eq!(
+        pipedrive.one("SELECT string_agg(name || ':' || kind || ':' || position, ',' ORDER BY position) FROM stages"),
+        "Qualified:open:1,Contact Made:open:2,Demo Scheduled:open:3,Proposal Made:open:4,Negotiations Started:open:5,Won:won:6,Lost:lost:7"
+    );
+    assert_eq!(
+        pipedrive.one(
+            "SELECT string_agg(concat_ws('|', d.name, st.name, d.status, coalesce(CAST(d.closed_at AS VARCHAR), '-'), d.owner_id), ',' ORDER BY d.id)
+               FROM deals d JOIN stages st ON st.id = d.stage_id"
+        ),
+        "Alpha|Won|won|2024-02-03 10:00:00|1,Beta|Lost|lost|2024-02-20 11:00:00|1,Gamma|Demo Scheduled|open|-|1"
+    );
+
+    let activecampaign = Fixture::new();
+    let deals = activecampaign.write(
+        "deals.csv",
+        "Deal ID,Title,Value,Currency,Pipeline,Stage,Status,Created Date,Forecasted Close Date,Close Date\n\
+         1,One,100,USD,Sales Pipeline,In Contact,1,2024-03-01,2024-03-20,2024-03-18\n\
+         2,Two,200,USD,Sales Pipeline,To Contact,2,2024-03-02,2024-03-25,2024-03-22\n\
+         3,Three,300,USD,Sales Pipeline,Follow Up,0,2024-03-03,2024-04-30,\n",
+    );
+    activecampaign
+        .import("deals", &deals, Some(Preset::Activecampaign))
+        .unwrap();
+    assert_eq!(
+        activecampaign.one(
+            "SELECT string_agg(concat_ws('|', d.name, st.name, d.status, coalesce(CAST(d.closed_at AS VARCHAR), '-')), ',' ORDER BY d.id)
+               FROM deals d JOIN stages st ON st.id = d.stage_id"
+        ),
+        "One|Won|won|2024-03-18 00:00:00,Two|Lost|lost|2024-03-22 00:00:00,Three|Follow Up|open|-"
+    );
+
+    let salesforce = Fixture::new();
+    let deals = salesforce.write(
+        "opportunities.csv",
+        "Opportunity ID,Opportunity Name,Amount,Close Date,Stage,Type,Lead Source,Created Date\n\
+         006A,Big,\"1,000.00\",3/15/2024,Closed Won,New Customer,Web,1/10/2024\n\
+         006B,Small,250.00,4/20/2024,Negotiation/Review,Existing Customer - Upgrade,Trade Show,2/01/2024\n\
+         006C,Lost one,90.00,2/28/2024,Closed Lost,New Customer,Partner Referral,1/15/2024\n",
+    );
+    salesforce
+        .import("deals", &deals, Some(Preset::Salesforce))
+        .unwrap();
+    assert_eq!(
+        salesforce.one(
+            "SELECT string_agg(name || ':' || probability, ',' ORDER BY position) FROM stages"
+        ),
+        "Prospecting:0.1,Qualification:0.1,Needs Analysis:0.2,Value Proposition:0.5,Id. Decision Makers:0.6,\
+         Perception Analysis:0.7,Proposal/Price Quote:0.75,Negotiation/Review:0.9,Closed Won:1.0,Closed Lost:0.0"
+    );
+    assert_eq!(
+        salesforce.one(
+            "SELECT string_agg(concat_ws('|', name, status, amount, coalesce(CAST(closed_at AS VARCHAR), '-'), expected_close_date, source, deal_type), ',' ORDER BY id) FROM deals"
+        ),
+        "Big|won|1000.00|2024-03-15 00:00:00|2024-03-15|organic|new_business,\
+         Small|open|250.00|-|2024-04-20|event|upsell,\
+         Lost one|lost|90.00|2024-02-28 00:00:00|2024-02-28|partner|new_business"
     );
 }
 

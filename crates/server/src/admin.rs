@@ -358,7 +358,8 @@ pub async fn import(
                 .map_err(|e| ApiError::bad_request("body", said(e)))?;
             let target = embudo_ingest::target::Target::read(store, &query.entity)
                 .map_err(|e| ApiError::bad_request("entity", e.to_string()))?;
-            let mut columns = embudo_ingest::mapping::guess(&target, &sheet.headers, preset);
+            let mut file =
+                embudo_ingest::mapping::FileMap::guessed(&path, &target, &sheet.headers, preset);
             for (column, header) in given {
                 if target.column(&column).is_none() && target.reference(&column).is_none() {
                     return Err(ApiError::bad_request(
@@ -372,9 +373,9 @@ pub async fn import(
                         format!("the file has no header '{header}'"),
                     ));
                 }
-                columns.insert(column, header);
+                file.fallbacks.remove(&column);
+                file.columns.insert(column, header);
             }
-            let mut file = embudo_ingest::mapping::FileMap::new(&path, &query.entity, columns);
             file.sheet = query.sheet.clone();
             file.date_format = query.date_format.clone();
             let source_system = query

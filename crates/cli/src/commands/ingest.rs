@@ -7,7 +7,7 @@ use crate::progress;
 use anyhow::{Context as _, Result, bail};
 use embudo_ingest::export;
 use embudo_ingest::load::{self, Options, Report};
-use embudo_ingest::mapping::{self, FileMap, Mapping, Preset};
+use embudo_ingest::mapping::{FileMap, Mapping, Preset};
 use embudo_ingest::read;
 use embudo_ingest::target::Target;
 use embudo_model::Table;
@@ -42,8 +42,7 @@ pub fn import(config: &Config, args: &ImportArgs) -> Result<()> {
                 .context("give ENTITY and FILE, or --map MAPPING")?;
             let sheet = read::read(file, args.sheet.as_deref())?;
             let target = Target::read(&store, entity)?;
-            let columns = mapping::guess(&target, &sheet.headers, preset);
-            let mut file_map = FileMap::new(file, entity, columns);
+            let mut file_map = FileMap::guessed(file, &target, &sheet.headers, preset);
             file_map.sheet = args.sheet.clone();
             file_map.date_format = args.date_format.clone();
             let mapping = Mapping {

@@ -14,6 +14,8 @@ pub(super) struct Field {
     /// The canonical column or reference name; also the staged column's name.
     pub(super) key: String,
     pub(super) header: Option<(usize, String)>,
+    /// Columns read in order where the header's is empty.
+    pub(super) fallbacks: Vec<usize>,
     pub(super) column: Option<Column>,
     pub(super) reference: Option<&'static Reference>,
     pub(super) values: BTreeMap<String, String>,
@@ -185,8 +187,11 @@ impl<'a> Prepared<'a> {
             .map(|field| {
                 let raw = field
                     .header
-                    .as_ref()
-                    .and_then(|(i, _)| fields.get(*i))
+                    .iter()
+                    .map(|(i, _)| *i)
+                    .chain(field.fallbacks.iter().copied())
+                    .filter_map(|i| fields.get(i))
+                    .find(|text| !text.trim().is_empty())
                     .unwrap_or("");
                 let trimmed = raw.trim();
                 let mapped = field.values.get(trimmed).or_else(|| {
@@ -207,6 +212,13 @@ impl<'a> Prepared<'a> {
                         Cow::Borrowed(raw)
                     }
                     None => Cow::Borrowed(trimmed),
+                };
+                let text = if self.target.table == "deals" && field.key == "status" {
+                    Cow::Owned(deal_status(&text).ok_or_else(|| {
+                        format!("{}: '{text}' is not open, won or lost", field.describe())
+                    })?)
+                } else {
+                    text
                 };
                 parse_value(field, text)
                     .map(Some)
@@ -231,6 +243,16 @@ impl<'a> Prepared<'a> {
             (required && text.is_none()).then_some(field)
         })
     }
+}
+
+/// A deal's status as CRMs write it (`Won`, `closed lost`, `Ganado`…): open, won or lost.
+fn deal_status(text: &str) -> Option<String> {
+    let kind = super::stage_kind(text);
+    let open = matches!(
+        crate::mapping::normalise_header(text).as_str(),
+        "open" | "abierto" | "abierta" | "in progress" | "en curso"
+    );
+    (kind != "open" || open).then(|| kind.to_owned())
 }
 
 /// Columns a row may leave empty because the import fills them: the id, the ones
@@ -373,9 +395,22 @@ pub(super) fn fields(
             )),
             None => None,
         };
+        let fallbacks = map
+            .fallbacks
+            .get(key)
+            .into_iter()
+            .flatten()
+            .map(|header| {
+                sheet.column(header).ok_or_else(|| IngestError::File {
+                    path: map.path.clone(),
+                    problem: format!("has no column '{header}' (for {key})"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut field = Field {
             key: key.clone(),
             header,
+            fallbacks,
             column,
             reference,
             values: map.values.get(key).cloned().unwrap_or_default(),
@@ -395,6 +430,7 @@ pub(super) fn fields(
         fields.push(Field {
             key: "pipeline".into(),
             header: None,
+            fallbacks: Vec::new(),
             column: None,
             reference: target.reference("pipeline"),
             values: BTreeMap::new(),

@@ -3,6 +3,7 @@
 //! stages and self references worked out in one pass.
 
 use super::*;
+use crate::mapping::StageSpec;
 
 /// Create the pipeline of a mapping's `[pipeline]` and its missing stages, in order.
 pub(super) fn create_pipeline(store: &Store, spec: &PipelineSpec) -> Result<(), IngestError> {
@@ -89,8 +90,12 @@ pub(super) fn resolve_pipelines_and_stages(
     for field in references {
         match field.reference.map(|r| r.to) {
             Some("pipelines") => resolve_pipelines(store, &field.key, report)?,
-            _ => resolve_stages(store, &field.key, &pipeline_sql(file), report)?,
+            _ => resolve_stages(store, file, &field.key, &pipeline_sql(file), report)?,
         }
+    }
+    if file.fields.iter().any(|f| f.key == "status") && file.fields.iter().any(|f| f.key == "stage")
+    {
+        close_by_status(store, file, report)?;
     }
     Ok(())
 }
@@ -141,11 +146,14 @@ pub(super) fn create_missing(
             unmatched.push(format!("l{i}.id IS NULL"));
             params.extend(lookup.params);
         }
-        // One row per name however it is typed; the capitalised spelling names it.
+        // One row per name however it is typed, named by its most frequent spelling that
+        // is neither all capitals nor all small letters (`Ana Ruiz`, not `ANA RUIZ`).
         let missing = store.query_with(
             &format!(
-                "SELECT min(trim(s.\"{key}\")) AS v FROM {TEXT} s {} WHERE {}
-                  GROUP BY lower(trim(s.\"{key}\")) ORDER BY 1",
+                "SELECT first(v ORDER BY v = upper(v) OR v = lower(v), n DESC, v) AS name
+                   FROM (SELECT trim(s.\"{key}\") AS v, count(*) AS n FROM {TEXT} s {} WHERE {}
+                          GROUP BY 1)
+                  GROUP BY lower(v) ORDER BY 1",
                 joins.join(" "),
                 unmatched.join(" AND ")
             ),
@@ -163,8 +171,11 @@ pub(super) fn create_missing(
             } else {
                 (format!(", {columns}"), format!(", {values}"))
             };
-            let mut binds = vec![Param::Text(name.clone())];
-            binds.extend((0..instants).map(|_| Param::Timestamp(options.now)));
+            // The instants come before the name in the statement.
+            let mut binds: Vec<Param> = (0..instants)
+                .map(|_| Param::Timestamp(options.now))
+                .collect();
+            binds.push(Param::Text(name.clone()));
             store.execute_with(
                 &format!(
                     "INSERT INTO {table} (id, name{columns})
@@ -522,9 +533,12 @@ pub(super) fn resolve_pipelines(
 }
 
 /// Stages by name within the row's pipeline; stages that do not exist are created after
-/// the pipeline's last, open ones first, their kind read from the label.
+/// the pipeline's last: the ones the mapping knows (a preset's defaults) with their order,
+/// probability and kind, the others open first, their kind read from the label and open
+/// probabilities spaced evenly.
 pub(super) fn resolve_stages(
     store: &Store,
+    file: &Prepared<'_>,
     key: &str,
     pipeline: &str,
     report: &mut FileReport,
@@ -554,40 +568,180 @@ pub(super) fn resolve_stages(
             names.push(name);
         }
     }
+    let known = &file.map.stages;
     for (pipeline, mut names) in by_pipeline {
-        names.sort_by_key(|n| match stage_kind(n) {
-            "open" => 0,
-            "won" => 1,
-            _ => 2,
-        });
-        let open = names.iter().filter(|n| stage_kind(n) == "open").count();
-        let mut open_seen = 0;
-        for name in names {
-            let kind = stage_kind(&name);
-            let probability = match kind {
-                "won" => 1.0,
-                "lost" => 0.0,
-                _ => {
-                    open_seen += 1;
-                    (open_seen as f64 / (open + 1) as f64 * 100.0).round() / 100.0
+        // A new pipeline gets every stage the mapping knows, named in the file or not: a
+        // stage no deal is in yet is still a step of the funnel.
+        let empty = store.query_with(
+            "SELECT count(*) = 0 FROM stages WHERE pipeline_id = ?",
+            &[Param::Int(pipeline)],
+        )?;
+        if empty.rows[0][0].as_bool() == Some(true) {
+            for name in known.keys() {
+                if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                    names.push(name.clone());
                 }
-            };
-            store.execute_with(
-                "INSERT INTO stages (id, pipeline_id, name, position, probability, kind)
-                 SELECT (SELECT coalesce(max(id), 0) + 1 FROM stages), ?, ?,
-                        (SELECT coalesce(max(position), 0) + 1 FROM stages WHERE pipeline_id = ?), ?, ?",
-                &[
-                    Param::Int(pipeline),
-                    Param::Text(name.clone()),
-                    Param::Int(pipeline),
-                    Param::Float(probability),
-                    Param::Text(kind.to_owned()),
-                ],
-            )?;
-            report.created.push(format!("stage '{name}' ({kind})"));
+            }
+        }
+        for (name, spec) in planned_stages(names, known)? {
+            create_stage(store, pipeline, &name, &spec)?;
+            report.created.push(stage_created(&name, &spec));
         }
     }
     store.execute_with(&find, &[])?;
+    Ok(())
+}
+
+/// The stages to create, in order, each with its spec: those the mapping knows as it says,
+/// the others open first with probabilities spaced evenly, won at 1 and lost at 0.
+fn planned_stages(
+    names: Vec<String>,
+    known: &BTreeMap<String, StageSpec>,
+) -> Result<Vec<(String, StageSpec)>, IngestError> {
+    let spec_of = |name: &str| {
+        known
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, spec)| spec.clone())
+    };
+    let unknown_open = names
+        .iter()
+        .filter(|n| spec_of(n).is_none() && stage_kind(n) == "open")
+        .count();
+    let mut open_seen = 0;
+    let mut planned = Vec::new();
+    for (arrival, name) in names.into_iter().enumerate() {
+        let spec = match spec_of(&name) {
+            Some(spec) => {
+                checked_kind(&name, spec.kind.as_deref())?;
+                spec
+            }
+            None => {
+                let kind = stage_kind(&name);
+                let probability = match kind {
+                    "won" => 1.0,
+                    "lost" => 0.0,
+                    _ => {
+                        open_seen += 1;
+                        (open_seen as f64 / (unknown_open + 1) as f64 * 100.0).round() / 100.0
+                    }
+                };
+                StageSpec {
+                    order: i32::try_from(known.len() + arrival + 1).unwrap_or(i32::MAX),
+                    probability,
+                    kind: Some(kind.to_owned()),
+                }
+            }
+        };
+        planned.push((name, spec));
+    }
+    let rank = |spec: &StageSpec| match spec.kind.as_deref() {
+        Some("won") => 1,
+        Some("lost") => 2,
+        _ => 0,
+    };
+    planned.sort_by_key(|(_, spec)| (rank(spec), spec.order));
+    Ok(planned)
+}
+
+/// `kind` if it is one of open, won or lost.
+fn checked_kind(stage: &str, kind: Option<&str>) -> Result<(), IngestError> {
+    match kind {
+        None | Some("open" | "won" | "lost") => Ok(()),
+        Some(other) => Err(IngestError::Mapping(format!(
+            "stage '{stage}': kind '{other}' is not open, won or lost"
+        ))),
+    }
+}
+
+/// Add stage `name` at the end of `pipeline`.
+fn create_stage(
+    store: &Store,
+    pipeline: i64,
+    name: &str,
+    spec: &StageSpec,
+) -> Result<(), IngestError> {
+    let kind = spec
+        .kind
+        .clone()
+        .unwrap_or_else(|| stage_kind(name).to_owned());
+    store.execute_with(
+        "INSERT INTO stages (id, pipeline_id, name, position, probability, kind)
+         SELECT (SELECT coalesce(max(id), 0) + 1 FROM stages), ?, ?,
+                (SELECT coalesce(max(position), 0) + 1 FROM stages WHERE pipeline_id = ?), ?, ?",
+        &[
+            Param::Int(pipeline),
+            Param::Text(name.to_owned()),
+            Param::Int(pipeline),
+            Param::Float(spec.probability),
+            Param::Text(kind),
+        ],
+    )?;
+    Ok(())
+}
+
+/// How the report names a stage it created.
+fn stage_created(name: &str, spec: &StageSpec) -> String {
+    format!(
+        "stage '{name}' ({}, {:.0}%)",
+        spec.kind.as_deref().unwrap_or("open"),
+        spec.probability * 100.0
+    )
+}
+
+/// Deals whose status closed them while they sat in an open stage (Pipedrive and
+/// ActiveCampaign keep a won deal in the stage it was won from) move to their pipeline's
+/// won or lost stage, created after the others when the pipeline has none.
+fn close_by_status(
+    store: &Store,
+    file: &Prepared<'_>,
+    report: &mut FileReport,
+) -> Result<(), IngestError> {
+    let closing = format!(
+        "FROM {STAGED} s JOIN stages st ON st.id = s.stage__id
+        WHERE st.kind = 'open' AND s.status IN ('won', 'lost')"
+    );
+    let needed = store.query_with(
+        &format!(
+            "SELECT DISTINCT st.pipeline_id, s.status {closing}
+                AND NOT EXISTS (SELECT 1 FROM stages c WHERE c.pipeline_id = st.pipeline_id AND c.kind = s.status)
+              ORDER BY 1, 2 DESC"
+        ),
+        &[],
+    )?;
+    for row in &needed.rows {
+        let pipeline = row[0].as_i64().unwrap_or_default();
+        let kind = row[1].as_str().unwrap_or("won");
+        let (name, spec) = file
+            .map
+            .stages
+            .iter()
+            .find(|(_, spec)| spec.kind.as_deref() == Some(kind))
+            .map(|(name, spec)| (name.clone(), spec.clone()))
+            .unwrap_or_else(|| {
+                let name = if kind == "won" { "Won" } else { "Lost" };
+                let probability = if kind == "won" { 1.0 } else { 0.0 };
+                let spec = StageSpec {
+                    order: 0,
+                    probability,
+                    kind: Some(kind.to_owned()),
+                };
+                (name.to_owned(), spec)
+            });
+        create_stage(store, pipeline, &name, &spec)?;
+        report.created.push(stage_created(&name, &spec));
+    }
+    store.execute_with(
+        &format!(
+            "UPDATE {IDS} SET stage__id = m.closing
+               FROM (SELECT s.row_no,
+                            (SELECT arg_min(c.id, c.position) FROM stages c
+                              WHERE c.pipeline_id = st.pipeline_id AND c.kind = s.status) AS closing
+                     {closing}) m
+              WHERE {IDS}.row_no = m.row_no"
+        ),
+        &[],
+    )?;
     Ok(())
 }
 

@@ -25,7 +25,22 @@ pub(super) fn assignments(file: &Prepared<'_>, options: &Options) -> Vec<Assignm
                 continue;
             }
             let cast = format!("CAST(s.\"{}\" AS {})", field.key, column.sql_type);
+            let deal_status = deal_status_sql(file).filter(|_| file.target.table == "deals");
             let (sql, params) = match (column.name.as_str(), fallback(file, column, options)) {
+                // A deal's status is its stage's kind (the file's status has chosen the
+                // stage when it closed the deal in an open one).
+                ("status", _) if deal_status.is_some() && file.fields.iter().any(|f| f.key == "stage") => {
+                    (deal_status.clone().expect("checked"), vec![])
+                }
+                // An open deal has not closed: a close date in its row is an expected one.
+                ("closed_at", fallback) if deal_status.is_some() => {
+                    let (value, params) = match fallback {
+                        Some((fallback, params)) => (format!("coalesce({cast}, {fallback})"), params),
+                        None => (cast.clone(), vec![]),
+                    };
+                    let status = deal_status.clone().expect("checked");
+                    (format!("CASE WHEN {status} = 'open' THEN NULL ELSE {value} END"), params)
+                }
                 ("custom", _) => (
                     format!(
                         "CASE WHEN s.unresolved IS NULL THEN {cast}
@@ -134,16 +149,35 @@ fn fallback(
     })
 }
 
+/// A staged deal's status as SQL: its stage's kind when the file names stages, else the
+/// file's status, else none.
+fn deal_status_sql(file: &Prepared<'_>) -> Option<String> {
+    let mapped = |k: &str| file.fields.iter().any(|f| f.key == k);
+    if mapped("stage") {
+        Some("(SELECT kind FROM stages WHERE id = s.stage__id)".to_owned())
+    } else if mapped("status") {
+        Some("s.status".to_owned())
+    } else {
+        None
+    }
+}
+
 /// The earliest date a staged deal's file tells of it, as SQL (null when it tells none):
 /// its close, its contact's lead date, its last modification. Never the import's instant,
 /// which would make every historical deal close before it was created.
 fn earliest_known_of_deal(file: &Prepared<'_>) -> String {
     let mapped = |k: &str| file.fields.iter().any(|f| f.key == k);
     let mut known = vec!["CAST(NULL AS TIMESTAMP)".to_owned()];
-    for column in ["closed_at", "updated_at"] {
-        if mapped(column) {
-            known.push(format!("CAST(s.{column} AS TIMESTAMP)"));
-        }
+    if mapped("closed_at") {
+        known.push(match deal_status_sql(file) {
+            Some(status) => {
+                format!("CASE WHEN {status} <> 'open' THEN CAST(s.closed_at AS TIMESTAMP) END")
+            }
+            None => "CAST(s.closed_at AS TIMESTAMP)".to_owned(),
+        });
+    }
+    if mapped("updated_at") {
+        known.push("CAST(s.updated_at AS TIMESTAMP)".to_owned());
     }
     let contact = if mapped("contact") {
         Some("s.contact__id")
