@@ -247,3 +247,52 @@ fn only_a_deal_truly_closed_before_its_creation_is_flagged() {
     let value = cycle["rows"][0]["value"].as_f64().unwrap();
     assert!((value - (-31.0 + 9.0) / 2.0).abs() < 1e-9, "{cycle}");
 }
+
+/// A HubSpot export whose won and lost deals lost their close date on the way: the import
+/// warns and names the reports, and those reports say it in words, in both languages.
+#[test]
+fn closed_deals_without_a_close_date_are_announced_not_hidden() {
+    let sandbox = Sandbox::new();
+    std::fs::write(
+        sandbox.path("deals.csv"),
+        "Record ID,Deal Name,Deal Stage,Amount,Create Date\n\
+         1,Won one,Closed Won,100,2026-01-05\n\
+         2,Lost one,Closed Lost,200,2026-01-06\n\
+         3,Open one,Contract Sent,300,2026-01-07\n",
+    )
+    .unwrap();
+    let output = sandbox.run(&["import", "deals", "deals.csv", "--preset", "hubspot"]);
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("warning: 2 won or lost deals have no close date")
+            && stderr.contains("sales_performance"),
+        "{stderr}"
+    );
+    let report = sandbox.json(&["import", "deals", "deals.csv", "--preset", "hubspot"]);
+    assert_eq!(
+        report["warnings"][0]["gap"], "closed_without_date",
+        "{report}"
+    );
+    assert_eq!(report["warnings"][0]["rows"], 2);
+    for (lang, words) in [
+        ("en", "2 won or lost deals in the store have no close date"),
+        (
+            "es",
+            "2 oportunidades ganadas o perdidas no tienen fecha de cierre",
+        ),
+    ] {
+        let built = sandbox.json(&[
+            "--lang",
+            lang,
+            "report",
+            "sales_performance",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-02-01",
+        ]);
+        let notes = built["notes"].to_string();
+        assert!(notes.contains(words), "{lang}: {notes}");
+    }
+}

@@ -783,3 +783,23 @@ fn filters_match_names_whatever_their_case_and_a_name_that_matches_nothing_is_re
     let refused = build(&ctx, "pipeline").unwrap_err().to_string();
     assert!(refused.contains("the nearest: New Business"), "{refused}");
 }
+
+#[test]
+fn every_data_gap_is_explained_in_both_languages() {
+    for gap in embudo_store::gaps::GAPS {
+        let key = format!("gap.{}", gap.id);
+        for lang in ["en", "es"] {
+            let said = insights::say(lang, &key, &["7"]);
+            assert!(
+                said != key && said.starts_with('7'),
+                "{key} has no {lang} sentence"
+            );
+        }
+        assert!(
+            gap.reports
+                .iter()
+                .all(|r| embudo_reports::NAMES.contains(r)),
+            "{key} names a report that does not exist"
+        );
+    }
+}

@@ -9,6 +9,8 @@
 //! - [`records`]: how each model entity maps onto its table's columns.
 //! - [`derived`]: fields the store keeps true on every write: a contact's first revenue
 //!   (`customer_at`), a deal's inferred creation date.
+//! - [`gaps`]: missing fields that make reports wrong or empty (closed deals without a close
+//!   date…), counted for the import summary and the reports' notes.
 //! - [`staging`]: scratch tables of text that imports fill fast and merge with SQL.
 //! - [`query`]: running SQL, with [`Param`]s bound to its placeholders, into a
 //!   [`embudo_model::Table`].
@@ -19,6 +21,7 @@
 pub mod bulk;
 pub mod derived;
 pub mod error;
+pub mod gaps;
 pub mod migrations;
 pub mod query;
 pub mod records;

@@ -200,12 +200,27 @@ fn print_report(config: &Config, report: &Report) -> Result<()> {
                 ),
             );
         }
+        for inferred in &file.inferred {
+            super::hint(config, format!("  {inferred}"));
+        }
         for rejection in &file.rejections {
             super::hint(
                 config,
                 format!("  row {}: {}", rejection.row, rejection.reason),
             );
         }
+    }
+    // What will make reports wrong, and which: a report will say so again, but the time
+    // to fix a file is now.
+    for warning in &report.warnings {
+        super::hint(
+            config,
+            format!(
+                "warning: {} (affects {})",
+                warning.message,
+                warning.reports.join(", ")
+            ),
+        );
     }
     if report.dry_run {
         super::hint(config, "dry run: nothing was written");

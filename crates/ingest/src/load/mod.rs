@@ -81,8 +81,10 @@ pub struct FileReport {
     /// References that found no row: kept on the row as text (in `custom.unresolved` where
     /// the table has `custom`).
     pub unresolved: Vec<Unresolved>,
-    /// Pipelines and stages created for this file.
+    /// Pipelines, stages, users, teams, products and companies created for this file.
     pub created: Vec<String>,
+    /// Values the import worked out because the file lacks them.
+    pub inferred: Vec<String>,
     /// Where rejected rows were written (not in a dry run).
     pub quarantine: Option<PathBuf>,
     /// The first rejections, for the summary.
@@ -109,6 +111,8 @@ pub struct Report {
     pub files: Vec<FileReport>,
     /// What the store derived again afterwards (first revenue of contacts, inferred dates).
     pub derived: Refreshed,
+    /// Gaps in the store after the import that will make reports wrong or empty.
+    pub warnings: Vec<embudo_store::gaps::Found>,
 }
 
 impl Report {
@@ -171,6 +175,7 @@ pub fn import_sheets(
     let mut reports = Vec::new();
     let mut rejected = Vec::new();
     let mut derived = Refreshed::default();
+    let mut warnings = Vec::new();
     store.transaction(!options.dry_run, || {
         if let Some(spec) = &mapping.pipeline {
             create_pipeline(store, spec)?;
@@ -196,6 +201,7 @@ pub fn import_sheets(
             rejected.push(rejects);
         }
         derived = embudo_store::derived::refresh(store)?;
+        warnings = embudo_store::gaps::find(store)?;
         for drop in [
             format!("DROP VIEW IF EXISTS {STAGED}"),
             format!("DROP TABLE IF EXISTS {IDS}"),
@@ -214,6 +220,7 @@ pub fn import_sheets(
         dry_run: options.dry_run,
         files: reports,
         derived,
+        warnings,
     })
 }
 
@@ -274,5 +281,36 @@ fn load_file(
     if file.target.table == "deals" {
         synthesise_history(store)?;
     }
+    report.inferred = inferred(store, file)?;
     Ok((report, rejects))
+}
+
+/// What the import worked out for this file's rows because the file does not say it.
+fn inferred(store: &Store, file: &Prepared<'_>) -> Result<Vec<String>, IngestError> {
+    let (table, flag, message) = match file.target.table {
+        "deals" => (
+            "deals",
+            "created_at_inferred",
+            "deals have no creation date: each gets the earliest date known of it (its close, its contact's lead date, its last change), flagged created_at_inferred and left out of sales cycles",
+        ),
+        "contacts" => (
+            "contacts",
+            "lead_at_inferred",
+            "contacts have a lead source and the file no lead dates: they are leads since their creation (flagged lead_at_inferred)",
+        ),
+        _ => return Ok(Vec::new()),
+    };
+    let counted = store.query_with(
+        &format!(
+            "SELECT count(*) FROM {table} t JOIN {STAGED} s ON t.id = coalesce(s.target_id, s.new_id)
+              WHERE t.{flag}"
+        ),
+        &[],
+    )?;
+    let rows = counted.rows[0][0].as_u64().unwrap_or(0);
+    Ok(if rows > 0 {
+        vec![format!("{rows} {message}")]
+    } else {
+        Vec::new()
+    })
 }
