@@ -276,7 +276,7 @@ fn closed_deals_without_a_close_date_are_announced_not_hidden() {
     );
     assert_eq!(report["warnings"][0]["rows"], 2);
     for (lang, words) in [
-        ("en", "2 won or lost deals in the store have no close date"),
+        ("en", "2 won or lost deals have no close date"),
         (
             "es",
             "2 oportunidades ganadas o perdidas no tienen fecha de cierre",
@@ -293,6 +293,18 @@ fn closed_deals_without_a_close_date_are_announced_not_hidden() {
             "2026-02-01",
         ]);
         let notes = built["notes"].to_string();
+        assert!(notes.contains(words), "{lang}: {notes}");
+        let metric = sandbox.json(&[
+            "--lang",
+            lang,
+            "metric",
+            "revenue",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-02-01",
+        ]);
+        let notes = metric["notes"].to_string();
         assert!(notes.contains(words), "{lang}: {notes}");
     }
 }

@@ -96,6 +96,26 @@ impl Agg {
     }
 }
 
+impl Measure {
+    /// Every piece of SQL the measure is written with, for finding the columns it reads.
+    pub fn sql(&self) -> impl Iterator<Item = &'static str> + Clone {
+        let timing: [&'static str; 2] = match self.timing {
+            Timing::Anchor(anchor) => [anchor, ""],
+            Timing::Covering { start, end } => [start, end],
+            Timing::Condition(condition) => [condition, ""],
+            Timing::SameLocalDay { opened, closed } => [opened, closed],
+        };
+        let agg = match self.agg {
+            Agg::Count => "",
+            Agg::Sum(e) | Agg::Avg(e) | Agg::Median(e) | Agg::CountExpr(e) | Agg::Expr(e) => e,
+        };
+        timing
+            .into_iter()
+            .chain([self.filter, agg])
+            .chain(self.joins.iter().copied())
+    }
+}
+
 /// Rows of a source in a period, aggregated.
 #[derive(Debug, Clone, Copy)]
 pub struct Measure {

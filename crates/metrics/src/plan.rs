@@ -201,6 +201,11 @@ pub fn run(
             notes.push(note.text.replace("{n}", &n.to_string()));
         }
     }
+    // A figure that misses rows for want of a field says so.
+    let sql = metric.measures.iter().flat_map(Measure::sql);
+    for (gap, rows) in embudo_store::gaps::touching(store, sql)? {
+        notes.push(gap.sentence(lang, rows));
+    }
     let rows = spine_rows(metric, &by, &spine, &current, previous.as_ref(), calendar)?;
     Ok(MetricResult {
         rows,

@@ -72,11 +72,7 @@ pub fn build(ctx: &Context<'_>, name: &str) -> Result<Report, ReportError> {
     }
     // A report whose figures miss rows for want of a field says so, whatever it shows.
     for (gap, rows) in embudo_store::gaps::affecting(ctx.store, name)? {
-        report.notes.push(insights::say(
-            ctx.lang(),
-            &format!("gap.{}", gap.id),
-            &[&rows.to_string()],
-        ));
+        report.notes.push(gap.sentence(ctx.lang(), rows));
     }
     Ok(report)
 }

@@ -138,31 +138,6 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "P10/P50/P90 simulate the whole open pipeline, so they are left out when the report is filtered",
         "P10/P50/P90 simulan todo el embudo abierto, por eso no aparecen cuando el informe está filtrado",
     ),
-    (
-        "gap.closed_without_date",
-        "{0} won or lost deals in the store have no close date: they are missing from every figure that needs one (revenue, won and lost counts, cycle lengths, forecast training); give their close dates and import again",
-        "{0} oportunidades ganadas o perdidas no tienen fecha de cierre: faltan en toda cifra que la necesita (ingresos, ganadas y perdidas, duración del ciclo, entrenamiento del pronóstico); indique sus fechas de cierre e importe de nuevo",
-    ),
-    (
-        "gap.won_without_amount",
-        "{0} won deals have no amount: they count as won but bring no revenue",
-        "{0} oportunidades ganadas no tienen importe: cuentan como ganadas pero no aportan ingresos",
-    ),
-    (
-        "gap.deals_without_owner",
-        "{0} deals have no owner: they are in no rep's or team's figures",
-        "{0} oportunidades no tienen responsable: no figuran en las cifras de ningún comercial ni equipo",
-    ),
-    (
-        "gap.leads_without_date",
-        "{0} contacts at lead stage or beyond have no lead date: they are not counted as leads, so conversion misses them",
-        "{0} contactos en etapa de prospecto o posterior no tienen fecha de prospecto: no cuentan como prospectos y la conversión no los incluye",
-    ),
-    (
-        "gap.won_without_contact",
-        "{0} won deals name no contact: nobody becomes a customer through them, so conversion and customer counts miss them",
-        "{0} oportunidades ganadas no tienen contacto: nadie se convierte en cliente por ellas, así que la conversión y los clientes no las incluyen",
-    ),
     ("status.at_risk", "at risk", "en riesgo"),
     ("status.behind", "behind", "atrasada"),
 ];

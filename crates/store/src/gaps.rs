@@ -6,15 +6,16 @@
 use crate::error::Result;
 use crate::store::Store;
 
-/// One kind of gap: how to count it and which reports it affects.
+/// One kind of gap: how to count it, what it does, and which reports and metrics it affects.
 #[derive(Debug, Clone, Copy)]
 pub struct Gap {
-    /// Stable name, also the key of the report note that explains it.
+    /// Stable name.
     pub id: &'static str,
-    /// What is missing, in English, for the import summary.
-    pub what: &'static str,
-    /// What it does to the reports.
-    pub effect: &'static str,
+    /// What is missing and what it does, in English and Spanish; `{0}` is the count.
+    pub en: &'static str,
+    pub es: &'static str,
+    /// Column references (as metric SQL writes them) whose metrics it makes partial.
+    pub columns: &'static [&'static str],
     /// `SELECT count(*)` of the rows with the gap.
     sql: &'static str,
     /// The canned reports whose figures it leaves out or makes wrong.
@@ -25,8 +26,9 @@ pub struct Gap {
 pub const GAPS: &[Gap] = &[
     Gap {
         id: "closed_without_date",
-        what: "won or lost deals have no close date",
-        effect: "they are left out of revenue, won and lost counts, cycle lengths and forecast training",
+        en: "{0} won or lost deals have no close date: they are missing from every figure that needs one (revenue, won and lost counts, cycle lengths, forecast training); give their close dates and import again",
+        es: "{0} oportunidades ganadas o perdidas no tienen fecha de cierre: faltan en toda cifra que la necesita (ingresos, ganadas y perdidas, duración del ciclo, entrenamiento del pronóstico); indique sus fechas de cierre e importe de nuevo",
+        columns: &["d.closed_at", "r.occurred_at", "c.customer_at"],
         sql: "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
                AND status IN ('won', 'lost') AND closed_at IS NULL",
         reports: &[
@@ -43,8 +45,9 @@ pub const GAPS: &[Gap] = &[
     },
     Gap {
         id: "won_without_amount",
-        what: "won deals have no amount",
-        effect: "they count as won but bring no revenue",
+        en: "{0} won deals have no amount: they count as won but bring no revenue",
+        es: "{0} oportunidades ganadas no tienen importe: cuentan como ganadas pero no aportan ingresos",
+        columns: &["r.amount"],
         sql: "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
                AND status = 'won' AND amount IS NULL",
         reports: &[
@@ -57,16 +60,18 @@ pub const GAPS: &[Gap] = &[
     },
     Gap {
         id: "deals_without_owner",
-        what: "deals have no owner",
-        effect: "they are in no rep's or team's figures",
+        en: "{0} deals have no owner: they are in no rep's or team's figures",
+        es: "{0} oportunidades no tienen responsable: no figuran en las cifras de ningún comercial ni equipo",
+        columns: &[],
         sql: "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
                AND owner_id IS NULL",
         reports: &["sales_performance", "pipeline", "goals", "activity"],
     },
     Gap {
         id: "leads_without_date",
-        what: "contacts at lead stage or beyond have no lead date",
-        effect: "they are not counted as leads, so conversion by source misses them",
+        en: "{0} contacts at lead stage or beyond have no lead date: they are not counted as leads, so conversion misses them",
+        es: "{0} contactos en etapa de prospecto o posterior no tienen fecha de prospecto: no cuentan como prospectos y la conversión no los incluye",
+        columns: &["c.lead_at"],
         sql: "SELECT count(*) FROM contacts WHERE deleted_at IS NULL AND merged_into_id IS NULL
                AND lead_at IS NULL
                AND lower(lifecycle_stage) IN ('lead', 'mql', 'sql', 'opportunity', 'customer', 'evangelist')",
@@ -74,8 +79,9 @@ pub const GAPS: &[Gap] = &[
     },
     Gap {
         id: "won_without_contact",
-        what: "won deals name no contact",
-        effect: "no contact becomes a customer through them, so conversion and customer counts miss them",
+        en: "{0} won deals name no contact: nobody becomes a customer through them, so conversion and customer counts miss them",
+        es: "{0} oportunidades ganadas no tienen contacto: nadie se convierte en cliente por ellas, así que la conversión y los clientes no las incluyen",
+        columns: &["c.customer_at"],
         sql: "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
                AND status = 'won' AND contact_id IS NULL",
         reports: &["conversion", "lead_sources", "customers"],
@@ -87,12 +93,18 @@ pub const GAPS: &[Gap] = &[
 pub struct Found {
     pub gap: &'static str,
     pub rows: u64,
-    /// "412 won or lost deals have no close date: they are left out of …"
+    /// "412 won or lost deals have no close date: they are missing from …"
     pub message: String,
     pub reports: &'static [&'static str],
 }
 
 impl Gap {
+    /// What `rows` rows with this gap do to the figures, in `lang` (`es`, else English).
+    pub fn sentence(&self, lang: &str, rows: u64) -> String {
+        let template = if lang == "es" { self.es } else { self.en };
+        template.replace("{0}", &rows.to_string())
+    }
+
     /// How many rows of the store have this gap.
     pub fn count(&self, store: &Store) -> Result<u64> {
         let counted = store.query_with(self.sql, &[])?;
@@ -109,7 +121,7 @@ pub fn find(store: &Store) -> Result<Vec<Found>> {
             found.push(Found {
                 gap: gap.id,
                 rows,
-                message: format!("{rows} {}: {}", gap.what, gap.effect),
+                message: gap.sentence("en", rows),
                 reports: gap.reports,
             });
         }
@@ -124,6 +136,28 @@ pub fn affecting(store: &Store, report: &str) -> Result<Vec<(&'static Gap, u64)>
         let rows = gap.count(store)?;
         if rows > 0 {
             found.push((gap, rows));
+        }
+    }
+    Ok(found)
+}
+
+/// The gaps that make a metric partial: those touching a column its SQL reads, with their
+/// counts.
+pub fn touching<'a>(
+    store: &Store,
+    sql: impl Iterator<Item = &'a str> + Clone,
+) -> Result<Vec<(&'static Gap, u64)>> {
+    let mut found = Vec::new();
+    for gap in GAPS {
+        let touched = gap
+            .columns
+            .iter()
+            .any(|column| sql.clone().any(|fragment| fragment.contains(column)));
+        if touched {
+            let rows = gap.count(store)?;
+            if rows > 0 {
+                found.push((gap, rows));
+            }
         }
     }
     Ok(found)
