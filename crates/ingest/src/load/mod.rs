@@ -285,26 +285,22 @@ fn load_file(
     Ok((report, rejects))
 }
 
-/// What the import worked out for this file's rows because the file does not say it.
+/// What the import worked out for this file's rows because the file does not say it,
+/// counted on the staged rows (the rules of `write::fallback`).
 fn inferred(store: &Store, file: &Prepared<'_>) -> Result<Vec<String>, IngestError> {
-    let (table, flag, message) = match file.target.table {
-        "deals" => (
-            "deals",
-            "created_at_inferred",
-            "deals have no creation date: each gets the earliest date known of it (its close, its contact's lead date, its last change), flagged created_at_inferred and left out of sales cycles",
-        ),
-        "contacts" => (
-            "contacts",
-            "lead_at_inferred",
+    let mapped = |k: &str| file.fields.iter().any(|f| f.key == k);
+    const UNDATED_DEALS: &str = "deals have no creation date: each gets the earliest date known of it (its close, its contact's lead date, its last change), flagged created_at_inferred and left out of sales cycles";
+    let (condition, message) = match file.target.table {
+        "deals" if mapped("created_at") => ("created_at IS NULL", UNDATED_DEALS),
+        "deals" => ("true", UNDATED_DEALS),
+        "contacts" if mapped("lead_source") && !mapped("lead_at") => (
+            "lead_source IS NOT NULL",
             "contacts have a lead source and the file no lead dates: they are leads since their creation (flagged lead_at_inferred)",
         ),
         _ => return Ok(Vec::new()),
     };
     let counted = store.query_with(
-        &format!(
-            "SELECT count(*) FROM {table} t JOIN {STAGED} s ON t.id = coalesce(s.target_id, s.new_id)
-              WHERE t.{flag}"
-        ),
+        &format!("SELECT count(*) FROM {TEXT} WHERE {condition}"),
         &[],
     )?;
     let rows = counted.rows[0][0].as_u64().unwrap_or(0);
