@@ -238,6 +238,7 @@ pub enum Command {
     ///   embudo export contacts --format csv -o contacts.csv
     ///   embudo export deals --format parquet -o deals.parquet
     ///   embudo export pipeline --format xlsx -o pipeline.xlsx
+    ///   embudo export --as hubspot -o hubspot-export/
     #[command(verbatim_doc_comment)]
     Export(ExportArgs),
 
@@ -606,7 +607,12 @@ pub enum DealCommand {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// A table (see `embudo tables`) or a report (see `embudo report list`)
-    pub name: String,
+    #[arg(required_unless_present = "vendor")]
+    pub name: Option<String>,
+    /// Write companies, contacts and deals as this CRM exports them (hubspot, pipedrive,
+    /// salesforce, activecampaign): one CSV each in the folder -o names
+    #[arg(long = "as", value_name = "VENDOR", conflicts_with = "name")]
+    pub vendor: Option<String>,
     /// What a report covers (ignored for tables)
     #[command(flatten)]
     pub options: ReportOptions,

@@ -111,7 +111,7 @@ impl Measure {
         };
         timing
             .into_iter()
-            .chain([self.filter, agg])
+            .chain([self.source.from, self.filter, agg])
             .chain(self.joins.iter().copied())
     }
 }

@@ -11,7 +11,8 @@ use crate::store::Store;
 pub struct Gap {
     /// Stable name.
     pub id: &'static str,
-    /// What is missing and what it does, in English and Spanish; `{0}` is the count.
+    /// What is missing and what it does, in English and Spanish; `{0}` is the count (a
+    /// sentence about a table with no rows at all has none).
     pub en: &'static str,
     pub es: &'static str,
     /// Column references (as metric SQL writes them) whose metrics it makes partial.
@@ -86,9 +87,57 @@ pub const GAPS: &[Gap] = &[
                AND status = 'won' AND contact_id IS NULL",
         reports: &["conversion", "lead_sources", "customers"],
     },
+    Gap {
+        id: "no_activities",
+        en: "There are no activities in the store (calls, meetings, e-mails, proposals): every figure that counts them is zero for want of data",
+        es: "No hay actividades en el almacén (llamadas, reuniones, correos, propuestas): toda cifra que las cuenta es cero por falta de datos",
+        columns: &["activities"],
+        sql: "SELECT CAST(NOT EXISTS (SELECT 1 FROM activities) AS BIGINT)",
+        reports: &["activity", "sales_performance"],
+    },
+    Gap {
+        id: "no_orders",
+        en: "There are no orders in the store: revenue is won deals alone, and customers who only bought outside a deal are missing",
+        es: "No hay pedidos en el almacén: los ingresos son solo las oportunidades ganadas, y faltan los clientes que compraron fuera de una oportunidad",
+        columns: &["revenue_lines", "c.customer_at"],
+        sql: "SELECT CAST(NOT EXISTS (SELECT 1 FROM orders) AS BIGINT)",
+        reports: &["profitability", "customers"],
+    },
+    Gap {
+        id: "no_tickets",
+        en: "There are no tickets or service calls in the store: the service figures are empty for want of data",
+        es: "No hay incidencias ni llamadas de servicio en el almacén: las cifras de servicio están vacías por falta de datos",
+        columns: &["tickets", "service_calls"],
+        sql: "SELECT CAST(NOT EXISTS (SELECT 1 FROM tickets) AND NOT EXISTS (SELECT 1 FROM service_calls) AS BIGINT)",
+        reports: &["service"],
+    },
+    Gap {
+        id: "no_campaigns",
+        en: "There are no campaigns in the store: the campaign figures are empty for want of data",
+        es: "No hay campañas en el almacén: las cifras de campañas están vacías por falta de datos",
+        columns: &["campaigns", "campaign_events"],
+        sql: "SELECT CAST(NOT EXISTS (SELECT 1 FROM campaigns) AS BIGINT)",
+        reports: &["campaigns"],
+    },
+    Gap {
+        id: "no_web_visits",
+        en: "There are no web visits in the store: the web figures are empty for want of data",
+        es: "No hay visitas web en el almacén: las cifras web están vacías por falta de datos",
+        columns: &["web_visits"],
+        sql: "SELECT CAST(NOT EXISTS (SELECT 1 FROM web_visits) AS BIGINT)",
+        reports: &["lead_sources"],
+    },
+    Gap {
+        id: "no_user_events",
+        en: "There are no CRM usage events in the store: adoption figures are empty for want of data",
+        es: "No hay eventos de uso del CRM en el almacén: las cifras de adopción están vacías por falta de datos",
+        columns: &["user_events"],
+        sql: "SELECT CAST(NOT EXISTS (SELECT 1 FROM user_events) AS BIGINT)",
+        reports: &["adoption"],
+    },
 ];
 
-/// A gap found: how many rows have it.
+/// A gap found: how many rows have it (1 for a table that is empty).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Found {
     pub gap: &'static str,

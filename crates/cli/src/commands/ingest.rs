@@ -235,6 +235,11 @@ pub fn export(config: &Config, args: &ExportArgs) -> Result<()> {
             config.db.display()
         );
     }
+    let name = match (&args.vendor, &args.name) {
+        (Some(vendor), _) => return export_as(config, vendor, args.output.as_deref()),
+        (None, Some(name)) => name,
+        (None, None) => bail!("name a table or a report, or give --as VENDOR"),
+    };
     let format = if config.format == Format::Table {
         Format::Csv
     } else {
@@ -243,19 +248,18 @@ pub fn export(config: &Config, args: &ExportArgs) -> Result<()> {
     if matches!(format, Format::Xlsx | Format::Parquet) && args.output.is_none() {
         bail!("--format xlsx and parquet write a file: add -o FILE");
     }
-    if export::is_table(&args.name) {
+    if export::is_table(name) {
         let store = Store::open(&config.db)?;
-        return export_table(config, &store, &args.name, format, args.output.as_deref());
+        return export_table(config, &store, name, format, args.output.as_deref());
     }
-    if !embudo_reports::NAMES.contains(&args.name.as_str()) {
+    if !embudo_reports::NAMES.contains(&name.as_str()) {
         bail!(
-            "'{}' is neither a table (see `embudo tables`) nor a report (see `embudo report list`)",
-            args.name
+            "'{name}' is neither a table (see `embudo tables`) nor a report (see `embudo report list`)"
         );
     }
     let store = Store::open_read_only(&config.db)?;
     let ctx = super::report::context(&store, config, &args.options)?;
-    let report = embudo_reports::build(&ctx, &args.name)?;
+    let report = embudo_reports::build(&ctx, name)?;
     match (format, &args.output) {
         (Format::Parquet, Some(path)) => {
             for section in &report.sections {
@@ -274,6 +278,20 @@ pub fn export(config: &Config, args: &ExportArgs) -> Result<()> {
             super::report::write(&[report], false, &config, args.output.as_deref())
         }
     }
+}
+
+/// `export --as VENDOR -o FOLDER`: the store in that vendor's export shape.
+fn export_as(config: &Config, vendor: &str, folder: Option<&Path>) -> Result<()> {
+    let preset = Preset::parse(vendor)?;
+    let folder = folder.context("--as writes one file per entity: add -o FOLDER")?;
+    let store = Store::open_read_only(&config.db)?;
+    for (path, rows) in embudo_ingest::vendor::export::write(&store, preset, folder)? {
+        super::hint(
+            config,
+            format!("{rows} rows written to {} ({vendor} shape)", path.display()),
+        );
+    }
+    Ok(())
 }
 
 fn export_table(

@@ -9,6 +9,8 @@
 //! the status fields of Pipedrive (`open|won|lost`) and ActiveCampaign (Open/Won/Lost, 0/1/2
 //! in its API), whose deals stay in an open stage when won or lost.
 
+pub mod export;
+
 use crate::IngestError;
 use crate::mapping::{StageSpec, normalise_header};
 use std::collections::BTreeMap;
@@ -185,6 +187,7 @@ const HUBSPOT: Headers = &[
     ("contacts", "Phone Number", "phone"),
     ("contacts", "Mobile Phone Number", "phone"),
     ("contacts", "Job Title", "title"),
+    ("contacts", "Associated Company IDs", "company"),
     ("contacts", "Company Name", "company"),
     ("contacts", "Associated Company", "company"),
     ("contacts", "Lifecycle Stage", "lifecycle_stage"),
@@ -227,7 +230,11 @@ const HUBSPOT: Headers = &[
     ("deals", "Close Date", "expected_close_date"),
     ("deals", "Deal owner", "owner"),
     ("deals", "Deal Type", "deal_type"),
+    // Association columns hold record IDs when the export includes associations, names
+    // otherwise.
+    ("deals", "Associated Contact IDs", "contact"),
     ("deals", "Associated Contact", "contact"),
+    ("deals", "Associated Company IDs", "company"),
     ("deals", "Associated Company", "company"),
     ("deals", "Closed Lost Reason", "lost_reason"),
     ("deals", "Original Source Type", "source"),
