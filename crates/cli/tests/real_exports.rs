@@ -445,3 +445,48 @@ fn every_vendor_shape_round_trips_the_figures_it_carries() {
         );
     }
 }
+
+/// A dry run shows what the import would create — the pipeline, its stages in order with
+/// kind and probability, the users named but missing — and the columns it would not read,
+/// and writes nothing.
+#[test]
+fn a_dry_run_shows_what_would_be_created() {
+    let sandbox = Sandbox::new();
+    std::fs::write(
+        sandbox.path("deals.csv"),
+        "Deal - Title,Deal - Value,Deal - Stage,Deal - Status,Deal - Owner,Deal - Label\n\
+         Alpha,100,Proposal Made,won,Ana Ruiz,hot\n\
+         Beta,200,Qualified,open,luis gil,cold\n",
+    )
+    .unwrap();
+    let output = sandbox.run(&[
+        "import",
+        "deals",
+        "deals.csv",
+        "--preset",
+        "pipedrive",
+        "--create-missing",
+        "users",
+        "--dry-run",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    for line in [
+        "would create pipeline 'Pipeline'",
+        "would create stage 1 'Qualified' (open, 17%)",
+        "would create stage 5 'Negotiations Started' (open, 83%)",
+        "would create stage 6 'Won' (won, 100%)",
+        "would create stage 7 'Lost' (lost, 0%)",
+        "would create user 'Ana Ruiz' (inactive, no login)",
+        "would create user 'luis gil' (inactive, no login)",
+        "not imported: Deal - Label",
+        "dry run: nothing was written",
+    ] {
+        assert!(stderr.contains(line), "{line} missing from:\n{stderr}");
+    }
+    let counts = sandbox.json(&[
+        "sql",
+        "SELECT (SELECT count(*) FROM deals) + (SELECT count(*) FROM stages) + (SELECT count(*) FROM users) AS n",
+    ]);
+    assert_eq!(counts[0]["n"], 0);
+}

@@ -50,10 +50,11 @@ pub struct FileMap {
     /// (Pipedrive's won time, then its lost time, for `closed_at`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fallbacks: BTreeMap<String, Vec<String>>,
-    /// Stages the deals of this file may name, with the order, probability and kind each
-    /// gets if the import creates it (a preset's default pipeline, or your own).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub stages: BTreeMap<String, StageSpec>,
+    /// The default pipeline of this file's deals (a preset's, or your own): deals that name
+    /// no pipeline join it, it gets all its stages when the import creates it, and a stage
+    /// of one of its names created in any pipeline takes its order, probability and kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<PipelineSpec>,
 }
 
 /// A constant in a mapping: text, a number or a boolean, used as its text.
@@ -107,7 +108,7 @@ impl FileMap {
             values: BTreeMap::new(),
             defaults: BTreeMap::new(),
             fallbacks: BTreeMap::new(),
-            stages: BTreeMap::new(),
+            pipeline: None,
         }
     }
 
@@ -140,7 +141,10 @@ impl FileMap {
             .filter(|(column, _)| file.columns.contains_key(column))
             .collect();
         if target.table == "deals" {
-            file.stages = preset.stages();
+            file.pipeline = Some(PipelineSpec {
+                name: preset.pipeline_name().to_owned(),
+                stages: preset.stages(),
+            });
         }
         file
     }

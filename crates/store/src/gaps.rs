@@ -1,7 +1,8 @@
 //! Gaps in the data that make reports wrong or empty without anything looking amiss: won
 //! and lost deals with no close date, won deals with no amount, deals with no owner, leads
-//! with no lead date, won deals with no contact. An import counts them in its summary; a
-//! report that leans on the missing field says so in a note.
+//! with no lead date, won deals with no contact, contacts no deal names, and whole kinds of
+//! records absent (activities, orders, tickets…). An import counts them in its summary; a
+//! report or metric that leans on the missing data says so in a note.
 
 use crate::error::Result;
 use crate::store::Store;
@@ -21,6 +22,9 @@ pub struct Gap {
     sql: &'static str,
     /// The canned reports whose figures it leaves out or makes wrong.
     pub reports: &'static [&'static str],
+    /// Missing values in rows an import brings (its summary warns of them), rather than a
+    /// whole kind of record the store has none of (which a deals file cannot be blamed for).
+    pub in_rows: bool,
 }
 
 /// Every gap Embudo counts.
@@ -43,6 +47,7 @@ pub const GAPS: &[Gap] = &[
             "customers",
             "goals",
         ],
+        in_rows: true,
     },
     Gap {
         id: "won_without_amount",
@@ -58,6 +63,7 @@ pub const GAPS: &[Gap] = &[
             "customers",
             "goals",
         ],
+        in_rows: true,
     },
     Gap {
         id: "deals_without_owner",
@@ -67,6 +73,7 @@ pub const GAPS: &[Gap] = &[
         sql: "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
                AND owner_id IS NULL",
         reports: &["sales_performance", "pipeline", "goals", "activity"],
+        in_rows: true,
     },
     Gap {
         id: "leads_without_date",
@@ -77,6 +84,7 @@ pub const GAPS: &[Gap] = &[
                AND lead_at IS NULL
                AND lower(lifecycle_stage) IN ('lead', 'mql', 'sql', 'opportunity', 'customer', 'evangelist')",
         reports: &["conversion", "lead_sources"],
+        in_rows: true,
     },
     Gap {
         id: "won_without_contact",
@@ -86,6 +94,19 @@ pub const GAPS: &[Gap] = &[
         sql: "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
                AND status = 'won' AND contact_id IS NULL",
         reports: &["conversion", "lead_sources", "customers"],
+        in_rows: true,
+    },
+    Gap {
+        id: "contacts_without_deals",
+        en: "{0} contacts and not one deal names a contact: no lead can become a customer, so conversion cannot be measured; map the deals' contact column (an e-mail or a name)",
+        es: "{0} contactos y ninguna oportunidad nombra a un contacto: ningún prospecto puede convertirse en cliente, así que la conversión no se puede medir; asigne la columna de contacto de las oportunidades (un correo o un nombre)",
+        columns: &["c.customer_at"],
+        sql: "SELECT CASE WHEN EXISTS (SELECT 1 FROM deals)
+                          AND NOT EXISTS (SELECT 1 FROM deals WHERE contact_id IS NOT NULL)
+                     THEN (SELECT count(*) FROM contacts WHERE deleted_at IS NULL AND merged_into_id IS NULL)
+                     ELSE 0 END",
+        reports: &["conversion", "lead_sources", "customers"],
+        in_rows: true,
     },
     Gap {
         id: "no_activities",
@@ -94,6 +115,7 @@ pub const GAPS: &[Gap] = &[
         columns: &["activities"],
         sql: "SELECT CAST(NOT EXISTS (SELECT 1 FROM activities) AS BIGINT)",
         reports: &["activity", "sales_performance"],
+        in_rows: false,
     },
     Gap {
         id: "no_orders",
@@ -102,6 +124,7 @@ pub const GAPS: &[Gap] = &[
         columns: &["revenue_lines", "c.customer_at"],
         sql: "SELECT CAST(NOT EXISTS (SELECT 1 FROM orders) AS BIGINT)",
         reports: &["profitability", "customers"],
+        in_rows: false,
     },
     Gap {
         id: "no_tickets",
@@ -110,6 +133,7 @@ pub const GAPS: &[Gap] = &[
         columns: &["tickets", "service_calls"],
         sql: "SELECT CAST(NOT EXISTS (SELECT 1 FROM tickets) AND NOT EXISTS (SELECT 1 FROM service_calls) AS BIGINT)",
         reports: &["service"],
+        in_rows: false,
     },
     Gap {
         id: "no_campaigns",
@@ -118,6 +142,7 @@ pub const GAPS: &[Gap] = &[
         columns: &["campaigns", "campaign_events"],
         sql: "SELECT CAST(NOT EXISTS (SELECT 1 FROM campaigns) AS BIGINT)",
         reports: &["campaigns"],
+        in_rows: false,
     },
     Gap {
         id: "no_web_visits",
@@ -126,6 +151,7 @@ pub const GAPS: &[Gap] = &[
         columns: &["web_visits"],
         sql: "SELECT CAST(NOT EXISTS (SELECT 1 FROM web_visits) AS BIGINT)",
         reports: &["lead_sources"],
+        in_rows: false,
     },
     Gap {
         id: "no_user_events",
@@ -134,6 +160,7 @@ pub const GAPS: &[Gap] = &[
         columns: &["user_events"],
         sql: "SELECT CAST(NOT EXISTS (SELECT 1 FROM user_events) AS BIGINT)",
         reports: &["adoption"],
+        in_rows: false,
     },
 ];
 
@@ -161,10 +188,10 @@ impl Gap {
     }
 }
 
-/// Every gap the store has, with its count.
+/// Every gap of imported rows the store has, with its count.
 pub fn find(store: &Store) -> Result<Vec<Found>> {
     let mut found = Vec::new();
-    for gap in GAPS {
+    for gap in GAPS.iter().filter(|g| g.in_rows) {
         let rows = gap.count(store)?;
         if rows > 0 {
             found.push(Found {

@@ -187,8 +187,19 @@ fn print_report(config: &Config, report: &Report) -> Result<()> {
     output::print(&table, config.format)?;
     for file in &report.files {
         super::hint(config, format!("{}: {}", file.path.display(), file.format));
+        let will = if report.dry_run {
+            "would create"
+        } else {
+            "created"
+        };
         for created in &file.created {
-            super::hint(config, format!("  created {created}"));
+            super::hint(config, format!("  {will} {created}"));
+        }
+        if !file.not_imported.is_empty() {
+            super::hint(
+                config,
+                format!("  not imported: {}", file.not_imported.join(", ")),
+            );
         }
         // Every one: a value left out of the summary is a reference nobody goes to fix.
         for missing in &file.unresolved {

@@ -73,6 +73,8 @@ pub struct FileReport {
     pub format: String,
     /// Canonical column = source header, as used.
     pub columns: BTreeMap<String, String>,
+    /// The file's headers nothing reads.
+    pub not_imported: Vec<String>,
     pub rows: usize,
     pub inserted: usize,
     pub updated: usize,
@@ -247,6 +249,16 @@ fn load_file(
         entity: file.target.table.to_owned(),
         format: file.sheet.kind.clone(),
         columns: file.map.columns.clone(),
+        not_imported: file
+            .sheet
+            .headers
+            .iter()
+            .filter(|h| {
+                !file.map.columns.values().any(|c| c == *h)
+                    && !file.map.fallbacks.values().flatten().any(|c| c == *h)
+            })
+            .cloned()
+            .collect(),
         rows: staged + rejects.len(),
         rejected: rejects.len(),
         rejections: rejects

@@ -89,7 +89,7 @@ pub(super) fn resolve_pipelines_and_stages(
     references.sort_by_key(|f| f.key == "stage");
     for field in references {
         match field.reference.map(|r| r.to) {
-            Some("pipelines") => resolve_pipelines(store, &field.key, report)?,
+            Some("pipelines") => resolve_pipelines(store, file, &field.key, report)?,
             _ => resolve_stages(store, file, &field.key, &pipeline_sql(file), report)?,
         }
     }
@@ -482,10 +482,11 @@ pub(super) fn resolve_by_keys(
     Ok(())
 }
 
-/// Pipelines by name, created when missing; rows naming none get the first pipeline
-/// (created as "Sales" in an empty store).
+/// Pipelines by name, created when missing; rows naming none get the file's default
+/// pipeline (a preset's), else the first pipeline (created as "Sales" in an empty store).
 pub(super) fn resolve_pipelines(
     store: &Store,
+    file: &Prepared<'_>,
     key: &str,
     report: &mut FileReport,
 ) -> Result<(), IngestError> {
@@ -515,9 +516,20 @@ pub(super) fn resolve_pipelines(
     )?;
     if unnamed.rows[0][0].as_i64() > Some(0) {
         let first = store.query_with("SELECT min(id) FROM pipelines", &[])?;
-        let id = match first.rows[0][0].as_i64() {
-            Some(id) => id,
-            None => {
+        let default = file.map.pipeline.as_ref().map(|p| p.name.as_str());
+        let id = match (default, first.rows[0][0].as_i64()) {
+            (Some(name), _) => {
+                let exists = store.query_with(
+                    "SELECT count(*) FROM pipelines WHERE lower(name) = lower(?)",
+                    &[Param::Text(name.to_owned())],
+                )?;
+                if exists.rows[0][0].as_i64() == Some(0) {
+                    report.created.push(format!("pipeline '{name}'"));
+                }
+                pipeline_named(store, name)?
+            }
+            (None, Some(id)) => id,
+            (None, None) => {
                 report.created.push("pipeline 'Sales'".into());
                 pipeline_named(store, "Sales")?
             }
@@ -568,15 +580,24 @@ pub(super) fn resolve_stages(
             names.push(name);
         }
     }
-    let known = &file.map.stages;
+    let no_stages = BTreeMap::new();
+    let (default, known) = match &file.map.pipeline {
+        Some(spec) => (spec.name.as_str(), &spec.stages),
+        None => ("", &no_stages),
+    };
     for (pipeline, mut names) in by_pipeline {
-        // A new pipeline gets every stage the mapping knows, named in the file or not: a
-        // stage no deal is in yet is still a step of the funnel.
-        let empty = store.query_with(
-            "SELECT count(*) = 0 FROM stages WHERE pipeline_id = ?",
-            &[Param::Int(pipeline)],
+        // The default pipeline, new, gets every stage the mapping knows, named in the file or
+        // not: a stage no deal is in yet is still a step of the funnel.
+        let new_default = store.query_with(
+            "SELECT lower(name) = lower(?) AND NOT EXISTS (SELECT 1 FROM stages WHERE pipeline_id = ?)
+               FROM pipelines WHERE id = ?",
+            &[
+                Param::Text(default.to_owned()),
+                Param::Int(pipeline),
+                Param::Int(pipeline),
+            ],
         )?;
-        if empty.rows[0][0].as_bool() == Some(true) {
+        if new_default.rows.first().and_then(|r| r[0].as_bool()) == Some(true) {
             for name in known.keys() {
                 if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
                     names.push(name.clone());
@@ -584,8 +605,8 @@ pub(super) fn resolve_stages(
             }
         }
         for (name, spec) in planned_stages(names, known)? {
-            create_stage(store, pipeline, &name, &spec)?;
-            report.created.push(stage_created(&name, &spec));
+            let position = create_stage(store, pipeline, &name, &spec)?;
+            report.created.push(stage_created(&name, &spec, position));
         }
     }
     store.execute_with(&find, &[])?;
@@ -654,21 +675,22 @@ fn checked_kind(stage: &str, kind: Option<&str>) -> Result<(), IngestError> {
     }
 }
 
-/// Add stage `name` at the end of `pipeline`.
+/// Add stage `name` at the end of `pipeline`; returns its position.
 fn create_stage(
     store: &Store,
     pipeline: i64,
     name: &str,
     spec: &StageSpec,
-) -> Result<(), IngestError> {
+) -> Result<i64, IngestError> {
     let kind = spec
         .kind
         .clone()
         .unwrap_or_else(|| stage_kind(name).to_owned());
-    store.execute_with(
+    let created = store.query_with(
         "INSERT INTO stages (id, pipeline_id, name, position, probability, kind)
          SELECT (SELECT coalesce(max(id), 0) + 1 FROM stages), ?, ?,
-                (SELECT coalesce(max(position), 0) + 1 FROM stages WHERE pipeline_id = ?), ?, ?",
+                (SELECT coalesce(max(position), 0) + 1 FROM stages WHERE pipeline_id = ?), ?, ?
+         RETURNING position",
         &[
             Param::Int(pipeline),
             Param::Text(name.to_owned()),
@@ -677,13 +699,13 @@ fn create_stage(
             Param::Text(kind),
         ],
     )?;
-    Ok(())
+    Ok(created.rows[0][0].as_i64().unwrap_or_default())
 }
 
 /// How the report names a stage it created.
-fn stage_created(name: &str, spec: &StageSpec) -> String {
+fn stage_created(name: &str, spec: &StageSpec, position: i64) -> String {
     format!(
-        "stage '{name}' ({}, {:.0}%)",
+        "stage {position} '{name}' ({}, {:.0}%)",
         spec.kind.as_deref().unwrap_or("open"),
         spec.probability * 100.0
     )
@@ -714,8 +736,9 @@ fn close_by_status(
         let kind = row[1].as_str().unwrap_or("won");
         let (name, spec) = file
             .map
-            .stages
+            .pipeline
             .iter()
+            .flat_map(|p| &p.stages)
             .find(|(_, spec)| spec.kind.as_deref() == Some(kind))
             .map(|(name, spec)| (name.clone(), spec.clone()))
             .unwrap_or_else(|| {
@@ -728,8 +751,8 @@ fn close_by_status(
                 };
                 (name.to_owned(), spec)
             });
-        create_stage(store, pipeline, &name, &spec)?;
-        report.created.push(stage_created(&name, &spec));
+        let position = create_stage(store, pipeline, &name, &spec)?;
+        report.created.push(stage_created(&name, &spec, position));
     }
     store.execute_with(
         &format!(
