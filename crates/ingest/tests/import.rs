@@ -110,9 +110,9 @@ fn hubspot_exports_land_in_their_columns_and_references_resolve() {
     let deals = f.write(
         "deals.csv",
         "Record ID,Deal Name,Pipeline,Deal Stage,Amount,Close Date,Create Date,Associated Contact,Associated Company,Deal Type\n\
-         7001,Acme rollout,Sales,Proposal,\"$12,500.00\",2024-08-01,2024-06-01 10:00,ana@acme.com,Acme,new_business\n\
-         7002,Beta pilot,Sales,Closed Won,3000,2024-07-01,2024-06-02 10:00, bob STONE ,BETA,new_business\n\
-         7003,Gamma trial,Sales,Closed Lost,500,2024-07-15,2024-06-03 10:00,Cy Nobody,Gamma Ltd,new_business\n",
+         7001,Acme rollout,Sales Pipeline,Proposal,\"$12,500.00\",2024-08-01,2024-06-01 10:00,ana@acme.com,Acme,new_business\n\
+         7002,Beta pilot,Sales Pipeline,Closed Won,3000,2024-07-01,2024-06-02 10:00, bob STONE ,BETA,new_business\n\
+         7003,Gamma trial,Sales Pipeline,Closed Lost,500,2024-07-15,2024-06-03 10:00,Cy Nobody,Gamma Ltd,new_business\n",
     );
     for (entity, path) in [
         ("companies", &companies),
@@ -136,7 +136,7 @@ fn hubspot_exports_land_in_their_columns_and_references_resolve() {
         f.one("SELECT json_extract_string(custom, '$.unresolved.company') FROM contacts WHERE external_id = '9003'"),
         "Gamma Ltd"
     );
-    // The new pipeline got HubSpot's default stages in their order, with their
+    // HubSpot's default pipeline, new, got its default stages in their order, with their
     // probabilities, and the file's own "Proposal" after the open ones (alone of its kind,
     // halfway); won and lost last.
     assert_eq!(

@@ -293,7 +293,7 @@ fn load_file(
     if file.target.table == "deals" {
         synthesise_history(store)?;
     }
-    report.inferred = inferred(store, file)?;
+    report.inferred.extend(inferred(store, file)?);
     Ok((report, rejects))
 }
 

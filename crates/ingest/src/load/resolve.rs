@@ -604,9 +604,21 @@ pub(super) fn resolve_stages(
                 }
             }
         }
+        let mut guessed = Vec::new();
         for (name, spec) in planned_stages(names, known)? {
             let position = create_stage(store, pipeline, &name, &spec)?;
             report.created.push(stage_created(&name, &spec, position));
+            let known = known.keys().any(|k| k.eq_ignore_ascii_case(&name));
+            if !known && spec.kind.as_deref() == Some("open") {
+                guessed.push(name);
+            }
+        }
+        if !guessed.is_empty() {
+            report.inferred.push(format!(
+                "{} open stages ({}) are not among the stages the mapping knows: a deals file does not say their order or probability, so they come after the known ones in the order the file first names them, with probabilities spread evenly; give them in [file.pipeline.stages] (order, probability, kind) and import again",
+                guessed.len(),
+                guessed.join(", ")
+            ));
         }
     }
     store.execute_with(&find, &[])?;

@@ -164,7 +164,7 @@ fn expression(preset: Preset, entity: &str, header: &str, column: &str) -> (Stri
         (_, "company") if header.ends_with("IDs") => ("t.company_id".into(), Shape::Text),
         ("contacts" | "deals", "company") => ("co.name".into(), Shape::Text),
         ("deals", "contact") if header.ends_with("IDs") => ("t.contact_id".into(), Shape::Text),
-        ("deals", "contact") if preset == Preset::Pipedrive => (
+        ("deals", "contact") if matches!(preset, Preset::Pipedrive | Preset::Salesforce) => (
             "nullif(concat_ws(' ', ct.first_name, ct.last_name), '')".into(),
             Shape::Text,
         ),
