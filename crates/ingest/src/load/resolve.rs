@@ -5,37 +5,20 @@
 use super::*;
 use crate::mapping::StageSpec;
 
-/// Create the pipeline of a mapping's `[pipeline]` and its missing stages, in order.
+/// Create the pipeline of a mapping's `[pipeline]` and its missing stages, in order, after
+/// the stages it has.
 pub(super) fn create_pipeline(store: &Store, spec: &PipelineSpec) -> Result<(), IngestError> {
     let pipeline = pipeline_named(store, &spec.name)?;
     let mut stages: Vec<_> = spec.stages.iter().collect();
     stages.sort_by_key(|(_, s)| s.order);
     for (name, stage) in stages {
-        let kind = match &stage.kind {
-            Some(k) if matches!(k.as_str(), "open" | "won" | "lost") => k.clone(),
-            Some(k) => {
-                return Err(IngestError::Mapping(format!(
-                    "stage '{name}': kind '{k}' is not open, won or lost"
-                )));
-            }
-            None => stage_kind(name).to_owned(),
-        };
+        checked_kind(name, stage.kind.as_deref())?;
         let exists = store.query_with(
             "SELECT count(*) FROM stages WHERE pipeline_id = ? AND lower(name) = lower(?)",
             &[Param::Int(pipeline), Param::Text(name.clone())],
         )?;
         if exists.rows[0][0].as_i64() == Some(0) {
-            store.execute_with(
-                "INSERT INTO stages (id, pipeline_id, name, position, probability, kind)
-                 SELECT coalesce(max(id), 0) + 1, ?, ?, ?, ?, ? FROM stages",
-                &[
-                    Param::Int(pipeline),
-                    Param::Text(name.clone()),
-                    Param::Int(i64::from(stage.order)),
-                    Param::Float(stage.probability),
-                    Param::Text(kind),
-                ],
-            )?;
+            create_stage(store, pipeline, name, stage)?;
         }
     }
     Ok(())

@@ -26,30 +26,36 @@ pub(super) fn assignments(file: &Prepared<'_>, options: &Options) -> Vec<Assignm
             }
             let cast = format!("CAST(s.\"{}\" AS {})", field.key, column.sql_type);
             let deal_status = deal_status_sql(file).filter(|_| file.target.table == "deals");
-            let (sql, params) = match (column.name.as_str(), fallback(file, column, options)) {
+            let stage_mapped = file.fields.iter().any(|f| f.key == "stage");
+            let fallback = fallback(file, column, options);
+            let (sql, params) = match (column.name.as_str(), fallback, &deal_status) {
                 // A deal's status is its stage's kind (the file's status has chosen the
                 // stage when it closed the deal in an open one).
-                ("status", _) if deal_status.is_some() && file.fields.iter().any(|f| f.key == "stage") => {
-                    (deal_status.clone().expect("checked"), vec![])
-                }
+                ("status", _, Some(status)) if stage_mapped => (status.clone(), vec![]),
                 // An open deal has not closed: a close date in its row is an expected one.
-                ("closed_at", fallback) if deal_status.is_some() => {
+                ("closed_at", fallback, Some(status)) => {
                     let (value, params) = match fallback {
-                        Some((fallback, params)) => (format!("coalesce({cast}, {fallback})"), params),
+                        Some((fallback, params)) => {
+                            (format!("coalesce({cast}, {fallback})"), params)
+                        }
                         None => (cast.clone(), vec![]),
                     };
-                    let status = deal_status.clone().expect("checked");
-                    (format!("CASE WHEN {status} = 'open' THEN NULL ELSE {value} END"), params)
+                    (
+                        format!("CASE WHEN {status} = 'open' THEN NULL ELSE {value} END"),
+                        params,
+                    )
                 }
-                ("custom", _) => (
+                ("custom", _, _) => (
                     format!(
                         "CASE WHEN s.unresolved IS NULL THEN {cast}
                               ELSE CAST(json_merge_patch(coalesce({cast}, '{{}}'), json_object('unresolved', CAST(s.unresolved AS JSON))) AS JSON) END"
                     ),
                     vec![],
                 ),
-                (_, Some((fallback, params))) => (format!("coalesce({cast}, {fallback})"), params),
-                (_, None) => (cast, vec![]),
+                (_, Some((fallback, params)), _) => {
+                    (format!("coalesce({cast}, {fallback})"), params)
+                }
+                (_, None, _) => (cast, vec![]),
             };
             out.push(Assignment {
                 column: column.name.clone(),
@@ -95,9 +101,11 @@ pub(super) fn assignments(file: &Prepared<'_>, options: &Options) -> Vec<Assignm
     out
 }
 
-/// What a column gets when a row has no value for it: the import's instant for creation
-/// and update times, the import's currency, `rep` for a user's role, a deal's status from
-/// its stage, else the column's own default.
+/// What a column gets when a row has no value for it: a deal's creation, the earliest date
+/// known of it (flagged inferred); a lead's date, its creation when the file gives sources
+/// and no lead dates (flagged inferred); the import's instant for other creation and update
+/// times, the import's currency, `rep` for a user's role, a deal's status from its stage,
+/// else the column's own default.
 fn fallback(
     file: &Prepared<'_>,
     column: &Column,
