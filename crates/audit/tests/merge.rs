@@ -220,3 +220,29 @@ proptest! {
         prop_assert_eq!(fingerprint(&store), before);
     }
 }
+
+/// A merge hands the member's revenue to the survivor, and with it the date it became a
+/// customer; undoing the merge hands both back.
+#[test]
+fn first_revenue_follows_a_merge_and_its_undoing() {
+    let (_dir, store) = fixture();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO order_lines (id, order_id, quantity, unit_price) VALUES (1, 1, 1, 50)",
+        )
+        .unwrap();
+    embudo_store::derived::refresh(&store).unwrap();
+    let customers = |store: &Store| {
+        let sql = "SELECT string_agg(id || ':' || coalesce(CAST(customer_at AS VARCHAR), '-'), ',' ORDER BY id) FROM contacts";
+        store
+            .conn()
+            .query_row(sql, [], |r| r.get::<_, String>(0))
+            .unwrap()
+    };
+    assert_eq!(customers(&store), "1:-,2:2025-03-03 00:00:00,3:-");
+    let outcome = merge::merge(&store, &request(&[2, 1], Some(1), false), &mut |_| Ok(())).unwrap();
+    assert_eq!(customers(&store), "1:2025-03-03 00:00:00,2:-,3:-");
+    merge::unmerge(&store, outcome.journal_ids[0], at()).unwrap();
+    assert_eq!(customers(&store), "1:-,2:2025-03-03 00:00:00,3:-");
+}

@@ -767,3 +767,57 @@ fn a_merge_is_undone_and_a_fix_previewed_over_the_api() {
     assert_eq!(status, 201, "{created}");
     assert_eq!(server.send("rep", "POST", "/goals", goal).0, 403);
 }
+
+/// A contact's `customer_at` follows its revenue through the API: set by its first won deal,
+/// cleared when that deal is deleted.
+#[test]
+fn a_contact_becomes_a_customer_through_the_api_and_stops_when_its_deal_goes() {
+    let server = start();
+    let first = server.one(
+        "SELECT id FROM stages WHERE pipeline_id = 1 AND kind = 'open' ORDER BY position LIMIT 1",
+        &[],
+    );
+    let won = server.one(
+        "SELECT id FROM stages WHERE pipeline_id = 1 AND kind = 'won'",
+        &[],
+    );
+    let (status, contact) = server.send(
+        "admin",
+        "POST",
+        "/contacts",
+        serde_json::json!({ "first_name": "Nora", "last_name": "Vega", "email": "nora@example.com" }),
+    );
+    assert_eq!(status, 201, "{contact}");
+    let contact = contact["id"].as_i64().unwrap();
+    let customer_at = || {
+        server.one(
+            "SELECT CAST(customer_at AS VARCHAR) FROM contacts WHERE id = ?",
+            &[Param::Int(contact)],
+        )
+    };
+    let (status, deal) = server.send(
+        "admin",
+        "POST",
+        "/deals",
+        serde_json::json!({ "name": "Nora's deal", "stage_id": first, "amount": 300, "contact_id": contact }),
+    );
+    assert_eq!(status, 201, "{deal}");
+    let deal = deal["id"].as_i64().unwrap();
+    assert_eq!(customer_at(), Value::Null, "an open deal is no revenue");
+    let (status, moved) = server.send(
+        "admin",
+        "PATCH",
+        &format!("/deals/{deal}"),
+        serde_json::json!({ "stage_id": won }),
+    );
+    assert_eq!(status, 200, "{moved}");
+    let closed = server.one(
+        "SELECT CAST(closed_at AS VARCHAR) FROM deals WHERE id = ?",
+        &[Param::Int(deal)],
+    );
+    assert!(closed.is_string());
+    assert_eq!(customer_at(), closed);
+    let (status, _) = server.send("admin", "DELETE", &format!("/deals/{deal}"), Value::Null);
+    assert_eq!(status, 204);
+    assert_eq!(customer_at(), Value::Null, "no revenue left");
+}
