@@ -283,30 +283,14 @@ fn closed_deals_without_a_close_date_are_announced_not_hidden() {
             "2 oportunidades ganadas o perdidas no tienen fecha de cierre",
         ),
     ] {
-        let built = sandbox.json(&[
-            "--lang",
-            lang,
-            "report",
-            "sales_performance",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2026-02-01",
-        ]);
-        let notes = built["notes"].to_string();
-        assert!(notes.contains(words), "{lang}: {notes}");
-        let metric = sandbox.json(&[
-            "--lang",
-            lang,
-            "metric",
-            "revenue",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2026-02-01",
-        ]);
-        let notes = metric["notes"].to_string();
-        assert!(notes.contains(words), "{lang}: {notes}");
+        // A report, and a metric, of January.
+        for command in [["report", "sales_performance"], ["metric", "revenue"]] {
+            let mut args = vec!["--lang", lang];
+            args.extend(command);
+            args.extend(["--from", "2026-01-01", "--to", "2026-02-01"]);
+            let notes = sandbox.json(&args)["notes"].to_string();
+            assert!(notes.contains(words), "{lang} {command:?}: {notes}");
+        }
     }
 }
 
@@ -489,4 +473,51 @@ fn a_dry_run_shows_what_would_be_created() {
         "SELECT (SELECT count(*) FROM deals) + (SELECT count(*) FROM stages) + (SELECT count(*) FROM users) AS n",
     ]);
     assert_eq!(counts[0]["n"], 0);
+}
+
+/// A store an earlier version imported: twelve deals given the import's instant as their
+/// creation, months after they closed, and a customer date no revenue backs. `repair
+/// derived` flags and moves the first, clears the second, and changes nothing the second
+/// time.
+#[test]
+fn repair_derived_mends_a_store_written_by_an_earlier_version() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["init", "--quiet"]);
+    {
+        let store = embudo_store::Store::open(sandbox.path("embudo.duckdb")).unwrap();
+        let mut seed = String::from(
+            "INSERT INTO pipelines VALUES (1, 'Sales');
+             INSERT INTO stages VALUES (1, 1, 'Won', 1, 1.0, 'won');
+             INSERT INTO contacts (id, first_name, created_at, updated_at, customer_at, customer_at_derived)
+                  VALUES (1, 'Ana', '2025-01-01', '2025-01-01', '2025-02-01', true);",
+        );
+        for id in 1..=12 {
+            seed.push_str(&format!(
+                "INSERT INTO deals (id, name, pipeline_id, stage_id, status, currency, created_at, closed_at, updated_at, source_system)
+                 VALUES ({id}, 'Old {id}', 1, 1, 'won', 'USD', '2026-05-01 10:00:00', '2025-{id:02}-15 09:00:00', '2026-05-01 10:00:00', 'hubspot');"
+            ));
+        }
+        store.conn().execute_batch(&seed).unwrap();
+    }
+    let first = sandbox.json(&["repair", "derived"]);
+    let rows: Vec<i64> = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rows"].as_i64().unwrap())
+        .collect();
+    assert_eq!(rows, vec![12, 12, 1], "{first}");
+    let dates = sandbox.json(&[
+        "sql",
+        "SELECT count(*) FILTER (WHERE created_at = closed_at AND created_at_inferred) AS mended,
+                (SELECT count(customer_at) FROM contacts) AS customers
+           FROM deals",
+    ]);
+    assert_eq!(dates[0]["mended"], 12);
+    assert_eq!(dates[0]["customers"], 0);
+    let second = sandbox.json(&["repair", "derived"]);
+    assert!(
+        second.as_array().unwrap().iter().all(|r| r["rows"] == 0),
+        "{second}"
+    );
 }

@@ -28,5 +28,5 @@ pub use dialect::{Dialect, DuckDb};
 pub use dims::Dim;
 pub use error::MetricError;
 pub use limits::Limits;
-pub use plan::{MetricResult, Query, ResultRow, run};
+pub use plan::{MetricResult, Query, ResultRow, data_gaps, run};
 pub use time::{Bound, Calendar, Compare, Grain};

@@ -201,11 +201,6 @@ pub fn run(
             notes.push(note.text.replace("{n}", &n.to_string()));
         }
     }
-    // A figure that misses rows for want of a field says so.
-    let sql = metric.measures.iter().flat_map(Measure::sql);
-    for (gap, rows) in embudo_store::gaps::touching(store, sql)? {
-        notes.push(gap.sentence(lang, rows));
-    }
     let rows = spine_rows(metric, &by, &spine, &current, previous.as_ref(), calendar)?;
     Ok(MetricResult {
         rows,
@@ -219,6 +214,18 @@ pub fn run(
         compare: query.compare,
         notes,
     })
+}
+
+/// What the store lacks that makes metric `name` miss rows, in words (`lang`): won deals
+/// without a close date for a metric of closed deals, no orders for a revenue metric… For a
+/// metric shown on its own; reports say it once for all their figures.
+pub fn data_gaps(store: &Store, name: &str, lang: &str) -> Result<Vec<String>, MetricError> {
+    let metric = metric(name)?;
+    let sql = metric.measures.iter().flat_map(Measure::sql);
+    Ok(embudo_store::gaps::touching(store, sql)?
+        .into_iter()
+        .map(|(gap, rows)| gap.sentence(lang, rows))
+        .collect())
 }
 
 type Key = (usize, Vec<Option<String>>);

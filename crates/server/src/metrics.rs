@@ -170,7 +170,9 @@ pub async fn get(
                     filters: &filters,
                     compare: compare.as_deref(),
                 })?;
-                let result = embudo_metrics::run(store, &DuckDb, &calendar, &query, &lang)?;
+                let mut result = embudo_metrics::run(store, &DuckDb, &calendar, &query, &lang)?;
+                let gaps = embudo_metrics::data_gaps(store, &result.metric, &lang)?;
+                result.notes.extend(gaps);
                 serde_json::to_value(result).map_err(ApiError::internal)
             })
             .await

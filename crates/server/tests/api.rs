@@ -331,10 +331,8 @@ fn health_answers_with_security_headers_and_a_request_id() {
     assert_eq!(secret::digest("x").len(), 64);
 }
 
-#[test]
-fn a_rep_creates_moves_and_deletes_their_deal_and_nothing_else() {
-    let server = start();
-    let (_, _, rep) = server.people["rep"].clone();
+/// The first open stage and the won stage of the first pipeline.
+fn first_and_won_stages(server: &support::server::Server) -> (Value, Value) {
     let first = server.one(
         "SELECT id FROM stages WHERE pipeline_id = 1 AND kind = 'open' ORDER BY position LIMIT 1",
         &[],
@@ -343,6 +341,14 @@ fn a_rep_creates_moves_and_deletes_their_deal_and_nothing_else() {
         "SELECT id FROM stages WHERE pipeline_id = 1 AND kind = 'won'",
         &[],
     );
+    (first, won)
+}
+
+#[test]
+fn a_rep_creates_moves_and_deletes_their_deal_and_nothing_else() {
+    let server = start();
+    let (_, _, rep) = server.people["rep"].clone();
+    let (first, won) = first_and_won_stages(&server);
     let at = "/reports/pipeline?at=2030-01-01";
     let open_before = server.get("admin", at).1["sections"].clone();
 
@@ -773,14 +779,7 @@ fn a_merge_is_undone_and_a_fix_previewed_over_the_api() {
 #[test]
 fn a_contact_becomes_a_customer_through_the_api_and_stops_when_its_deal_goes() {
     let server = start();
-    let first = server.one(
-        "SELECT id FROM stages WHERE pipeline_id = 1 AND kind = 'open' ORDER BY position LIMIT 1",
-        &[],
-    );
-    let won = server.one(
-        "SELECT id FROM stages WHERE pipeline_id = 1 AND kind = 'won'",
-        &[],
-    );
+    let (first, won) = first_and_won_stages(&server);
     let (status, contact) = server.send(
         "admin",
         "POST",

@@ -39,7 +39,9 @@ pub fn list(config: &Config) -> Result<()> {
 pub fn run(config: &Config, args: &MetricArgs) -> Result<()> {
     let query = parse_query(args)?;
     let store = Store::open_read_only(&config.db)?;
-    let result = embudo_metrics::run(&store, &DuckDb, &config.calendar, &query, &config.lang)?;
+    let mut result = embudo_metrics::run(&store, &DuckDb, &config.calendar, &query, &config.lang)?;
+    let gaps = embudo_metrics::data_gaps(&store, &result.metric, &config.lang)?;
+    result.notes.extend(gaps);
     print(&result, config.format)
 }
 
