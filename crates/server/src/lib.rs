@@ -126,6 +126,10 @@ impl AppState {
         limits: ServerLimits,
     ) -> Result<AppState, embudo_store::StoreError> {
         store.set_memory_limit(limits.memory_bytes)?;
+        // A long query on every core leaves none for the quick reads that log people in and
+        // open records: one core is kept for them.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        store.set_threads(cores.saturating_sub(1))?;
         let columns = records::columns(&store)?;
         let currency = store
             .query_with(

@@ -73,6 +73,16 @@ impl Store {
             .context(|| format!("setting the memory limit to {mebibytes} MiB"))
     }
 
+    /// Run each query on at most `threads` threads (DuckDB's setting is the whole
+    /// database's: every connection of this store).
+    pub fn set_threads(&self, threads: usize) -> Result<()> {
+        // A number formatted here, never text from a user.
+        let threads = threads.max(1);
+        self.conn
+            .execute_batch(&format!("SET threads = {threads}"))
+            .context(|| format!("setting DuckDB's threads to {threads}"))
+    }
+
     /// The DuckDB connection, for crates that compile their own SQL.
     pub fn conn(&self) -> &Connection {
         &self.conn
