@@ -307,7 +307,7 @@ fn inferred(store: &Store, file: &Prepared<'_>) -> Result<Vec<String>, IngestErr
         "deals" => ("true", UNDATED_DEALS),
         "contacts" if mapped("lead_source") && !mapped("lead_at") => (
             "lead_source IS NOT NULL",
-            "contacts have a lead source and the file no lead dates: they are leads since their creation (flagged lead_at_inferred)",
+            "contacts have a lead source and the file has no lead-date column: they are leads since their creation (flagged lead_at_inferred)",
         ),
         _ => return Ok(Vec::new()),
     };
