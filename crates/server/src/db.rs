@@ -18,8 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Connections for quick reads: sessions, tokens, lists and records.
-const QUICK_READERS: usize = 2;
+/// Connections for quick reads: sessions, tokens, lists and records. Four, not two: with
+/// fifty clients on two cores the soak test's cheap p99 went from 200–229 ms to 140 ms.
+const QUICK_READERS: usize = 4;
 
 /// Connections for reports, metrics and other long reads: one per two cores. DuckDB runs
 /// each query on every core already, so long reads side by side only slow each other and
