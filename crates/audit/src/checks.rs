@@ -163,6 +163,67 @@ pub const CHECKS: &[Check] = &[
         }
     ),
     check!(
+        "deals.amount.won_missing",
+        "deals",
+        Completeness,
+        High,
+        "won deals without an amount: they count as won and bring no revenue",
+        None,
+        |c| {
+            sql_rows(
+                c,
+                "deals",
+                "SELECT id, NULL FROM deals d WHERE LIVE AND status = 'won' AND amount IS NULL",
+            )
+        }
+    ),
+    check!(
+        "deals.relations.missing",
+        "deals",
+        Completeness,
+        Medium,
+        "deals with neither a contact nor a company: nobody converts through them",
+        None,
+        |c| {
+            sql_rows(
+                c,
+                "deals",
+                "SELECT id, NULL FROM deals d WHERE LIVE AND contact_id IS NULL AND company_id IS NULL",
+            )
+        }
+    ),
+    check!(
+        "contacts.company_id.missing",
+        "contacts",
+        Completeness,
+        Low,
+        "contacts without a company, in a store that has companies",
+        None,
+        |c| {
+            sql_rows(
+                c,
+                "contacts",
+                "SELECT id, NULL FROM contacts c WHERE LIVE AND company_id IS NULL
+                   AND EXISTS (SELECT 1 FROM companies WHERE deleted_at IS NULL AND merged_into_id IS NULL)",
+            )
+        }
+    ),
+    check!(
+        "activities.relations.missing",
+        "activities",
+        Completeness,
+        Low,
+        "activities attached to no deal, contact or company",
+        None,
+        |c| {
+            sql_rows(
+                c,
+                "activities",
+                "SELECT id, type FROM activities a WHERE deal_id IS NULL AND contact_id IS NULL AND company_id IS NULL",
+            )
+        }
+    ),
+    check!(
         "contacts.email.invalid",
         "contacts",
         Validity,
@@ -324,15 +385,18 @@ pub const CHECKS: &[Check] = &[
         "deals",
         Validity,
         Medium,
-        "negative amounts, or over a thousand times the median",
+        "negative amounts, or amounts far above the column's other non-zero amounts",
         None,
-        |c| {
-            sql_rows(
-                c,
-                "deals",
-                "SELECT id, amount FROM deals d WHERE LIVE AND (amount < 0 OR amount > 1000 * (SELECT median(amount) FROM deals WHERE amount > 0))",
-            )
-        }
+        |c| absurd_rows(c, "deals", "amount")
+    ),
+    check!(
+        "companies.annual_revenue.absurd",
+        "companies",
+        Validity,
+        Medium,
+        "negative annual revenues, or ones far above the column's other non-zero revenues",
+        None,
+        |c| absurd_rows(c, "companies", "annual_revenue")
     ),
     check!(
         "contacts.lead_source.label",
@@ -748,6 +812,26 @@ fn phone_rows(
     judged_rows(ctx, entity, &sql, |row| {
         keep(phone::judge(row[1].as_str()?, row[2].as_str()))
     })
+}
+
+/// Values of `column` that are negative or absurdly large, judged on the orders of magnitude
+/// (log10) of the column's non-zero values, since zeros are not a scale and amounts are
+/// heavy-tailed: absurd is three orders of magnitude above the non-zero median, or at least
+/// one order above it with a modified z-score over 3.5 (Iglewicz and Hoaglin's outlier
+/// threshold: the distance from the median over 1.4826 × the median absolute deviation).
+/// `entity` and `column` are literals of the checks above, never user input.
+fn absurd_rows(ctx: &Context<'_>, entity: &'static str, column: &'static str) -> Outcome {
+    let alias = if entity == "deals" { "d" } else { "c" };
+    let sql = format!(
+        "WITH scale AS (SELECT log10({column}) AS l FROM {entity} {alias} WHERE LIVE AND {column} > 0),
+              centre AS (SELECT median(l) AS m FROM scale),
+              spread AS (SELECT median(abs(l - (SELECT m FROM centre))) * 1.4826 AS s FROM scale)
+         SELECT {alias}.id, {alias}.{column} FROM {entity} {alias}, centre, spread
+          WHERE LIVE AND ({column} < 0
+             OR ({column} > 0 AND (log10({column}) - m >= 3
+                 OR (log10({column}) - m >= 1 AND s > 0 AND (log10({column}) - m) / s > 3.5))))"
+    );
+    sql_rows(ctx, entity, &sql)
 }
 
 fn canonical_sources() -> Vec<&'static str> {

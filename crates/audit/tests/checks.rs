@@ -9,7 +9,7 @@ use embudo_store::Store;
 /// Audited at 2026-07-01 09:00; two years before is 2024-07-01.
 const FIXTURE: &str = "
 INSERT INTO pipelines VALUES (1, 'New Business'), (2, 'Expansion'), (3, 'New Busines');
-INSERT INTO stages VALUES
+INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES
   (1, 1, 'Qualified', 1, 0.1, 'open'), (2, 1, 'Demo', 2, 0.4, 'open'),
   (3, 1, 'Won', 3, 1.0, 'won'), (4, 1, 'Lost', 4, 0.0, 'lost'),
   (5, 1, 'Qualifed', 5, 0.1, 'open'),        -- near-duplicate of stage 1
@@ -21,8 +21,8 @@ INSERT INTO products (id, name) VALUES
 -- Two hundred ordinary companies and contacts make 'US' and 'technology' frequent.
 INSERT INTO companies (id, name, industry, country, created_at, updated_at)
   SELECT 100 + i, 'Company ' || i, 'technology', 'US', '2025-01-01', '2026-01-01' FROM range(200) t(i);
-INSERT INTO contacts (id, first_name, email, country, created_at, updated_at)
-  SELECT 1000 + i, 'Person', 'person' || i || '@gmail.com', 'US', TIMESTAMP '2025-01-01' + i * INTERVAL 1 HOUR, '2026-01-01'
+INSERT INTO contacts (id, first_name, email, country, company_id, created_at, updated_at)
+  SELECT 1000 + i, 'Person', 'person' || i || '@gmail.com', 'US', 100 + i, TIMESTAMP '2025-01-01' + i * INTERVAL 1 HOUR, '2026-01-01'
   FROM range(200) t(i);
 
 INSERT INTO companies (id, name, domain, industry, country, phone, created_at, updated_at, deleted_at, merged_into_id) VALUES
@@ -75,7 +75,10 @@ INSERT INTO deals (id, name, pipeline_id, stage_id, status, amount, currency, co
   (12, 'Deleted contact', 1, 2, 'open', 1000, 'USD', 23, NULL, 'email', '2025-02-01', '2025-03-01', NULL, NULL, '2026-01-01', NULL),
   (13, 'Missing contact', 1, 2, 'open', 1000, 'USD', 9999, NULL, NULL, '2025-02-01', '2025-03-01', NULL, NULL, '2026-01-01', NULL),
   (14, 'Merged away', 1, 2, 'open', NULL, 'USD', 9999, NULL, 'Paid Ads', '2025-02-01', NULL, '2025-01-01', NULL, '2026-01-01', 1),
-  (15, 'Won, complete', 1, 3, 'won', 2000, 'USD', 14, NULL, NULL, '2025-02-01', '2025-03-01', '2025-03-01', NULL, '2026-01-01', NULL);
+  (15, 'Won, complete', 1, 3, 'won', 2000, 'USD', 14, NULL, NULL, '2025-02-01', '2025-03-01', '2025-03-01', NULL, '2026-01-01', NULL),
+  (16, 'Nobody', 1, 1, 'open', 1000, 'USD', NULL, NULL, NULL, '2025-02-01', NULL, NULL, NULL, '2026-01-01', NULL),
+  (17, 'Won, no amount', 1, 3, 'won', NULL, 'USD', 14, NULL, NULL, '2025-02-01', '2025-03-01', '2025-03-01', NULL, '2026-01-01', NULL);
+UPDATE deals SET company_id = 2 WHERE id = 15;   -- a company and a contact: complete
 
 INSERT INTO activities (id, type, deal_id, created_at) VALUES
   (1, 'call', 1, '2025-02-02'), (2, 'call', 14, '2025-02-02'),
@@ -87,7 +90,15 @@ type Expected = (&'static str, &'static [i64], &'static [(i64, &'static str)]);
 
 const EXPECTED: &[Expected] = &[
     ("contacts.email.missing", &[1], &[]),
-    ("deals.amount.missing", &[1], &[]),
+    ("deals.amount.missing", &[1, 17], &[]),
+    ("deals.amount.won_missing", &[17], &[]),
+    ("deals.relations.missing", &[16], &[]),
+    (
+        "contacts.company_id.missing",
+        &[1, 2, 3, 6, 7, 8, 9, 10, 11, 15, 16, 17, 18, 19, 20, 21, 22],
+        &[],
+    ),
+    ("activities.relations.missing", &[4], &[]),
     ("deals.expected_close_date.missing", &[3], &[]),
     ("deals.lost_reason.missing", &[4], &[]),
     ("contacts.email.invalid", &[3], &[]),
@@ -103,6 +114,7 @@ const EXPECTED: &[Expected] = &[
     ("deals.expected_close_date.before_created", &[6], &[]),
     ("deals.closed_at.status", &[7, 8], &[]),
     ("deals.amount.absurd", &[9, 10], &[]),
+    ("companies.annual_revenue.absurd", &[], &[]),
     ("contacts.lead_source.label", &[9, 10], &[(9, "referral")]),
     ("deals.source.label", &[11], &[(11, "paid_ads")]),
     ("companies.industry.label", &[1], &[(1, "technology")]),

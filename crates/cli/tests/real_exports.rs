@@ -343,13 +343,17 @@ fn assert_rows_match(what: &str, want: &[Value], got: &[Value], tolerance: f64) 
 
 /// A generated business exported in each vendor's shape and imported into an empty store
 /// with the preset alone gives the same figures wherever the shape carries the fields, and
-/// the reports on what it does not carry say so. What each shape cannot carry is listed in
+/// every report that differs from the original's says why in a note the original lacks. What each shape cannot carry is listed in
 /// the README, vendor by vendor.
 #[test]
 fn every_vendor_shape_round_trips_the_figures_it_carries() {
     let sandbox = Sandbox::new();
     sandbox.generate_small();
     let original = "embudo.duckdb";
+    let reports: Vec<(&str, Value)> = REPORTS
+        .iter()
+        .map(|r| (*r, half_year_report(&sandbox, original, r)))
+        .collect();
     for vendor in ["hubspot", "pipedrive", "salesforce", "activecampaign"] {
         sandbox.ok(&["export", "--as", vendor, "-o", vendor, "--quiet"]);
         let db = format!("{vendor}.duckdb");
@@ -427,7 +431,75 @@ fn every_vendor_shape_round_trips_the_figures_it_carries() {
             "{vendor}: {}",
             activity["notes"]
         );
+        for (report, want) in &reports {
+            let got = half_year_report(&sandbox, &db, report);
+            if !same_sections(want, &got) {
+                let new_notes: Vec<&Value> = got["notes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|n| !want["notes"].as_array().unwrap().contains(n))
+                    .collect();
+                assert!(
+                    !new_notes.is_empty(),
+                    "{vendor}: report {report} differs from the original's and says nothing of why"
+                );
+            }
+        }
     }
+}
+
+/// Every canned report, in the spec's order.
+const REPORTS: [&str; 14] = [
+    "pipeline",
+    "profitability",
+    "sales_cycle",
+    "sales_performance",
+    "forecast",
+    "conversion",
+    "goals",
+    "lead_sources",
+    "lost_deals",
+    "activity",
+    "campaigns",
+    "customers",
+    "service",
+    "adoption",
+];
+
+/// Report `name` of the first half of 2026 from store `db`, as JSON.
+fn half_year_report(sandbox: &Sandbox, db: &str, name: &str) -> Value {
+    sandbox.json(&[
+        "--db",
+        db,
+        "report",
+        name,
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-06-30",
+    ])
+}
+
+/// Whether two reports have the same sections with the same rows, numbers equal to a
+/// millionth.
+fn same_sections(a: &Value, b: &Value) -> bool {
+    fn same(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => {
+                let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+                (x - y).abs() <= 1e-6 * x.abs().max(1.0)
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            }
+            _ => a == b,
+        }
+    }
+    same(&a["sections"], &b["sections"])
 }
 
 /// A dry run shows what the import would create — the pipeline, its stages in order with
@@ -487,7 +559,7 @@ fn repair_derived_mends_a_store_written_by_an_earlier_version() {
         let store = embudo_store::Store::open(sandbox.path("embudo.duckdb")).unwrap();
         let mut seed = String::from(
             "INSERT INTO pipelines VALUES (1, 'Sales');
-             INSERT INTO stages VALUES (1, 1, 'Won', 1, 1.0, 'won');
+             INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES (1, 1, 'Won', 1, 1.0, 'won');
              INSERT INTO contacts (id, first_name, created_at, updated_at, customer_at, customer_at_derived)
                   VALUES (1, 'Ana', '2025-01-01', '2025-01-01', '2025-02-01', true);",
         );
@@ -520,4 +592,57 @@ fn repair_derived_mends_a_store_written_by_an_earlier_version() {
         second.as_array().unwrap().iter().all(|r| r["rows"] == 0),
         "{second}"
     );
+}
+
+/// Stages a deals file names without their order or probability are flagged as guessed, and
+/// the pipeline report says so; a mapping's `[pipeline.stages]` imported later sets them and
+/// the note goes. The weighted pipeline is then the hand sum 1000 × 0.2 + 3000 × 0.7 = 2300.
+#[test]
+fn guessed_stages_are_said_until_a_mapping_sets_them() {
+    let sandbox = Sandbox::new();
+    std::fs::write(
+        sandbox.path("deals.csv"),
+        "external_id,name,amount,stage,pipeline,created_at\n\
+         D1,Alpha,1000,Qualify,Sales,2026-05-01\n\
+         D2,Beta,3000,Negotiate,Sales,2026-05-02\n",
+    )
+    .unwrap();
+    sandbox.ok(&["import", "deals", "deals.csv", "--quiet"]);
+    let pipeline = |sandbox: &Sandbox| {
+        sandbox.json(&["report", "pipeline", "--at", "2026-06-01", "--lang", "en"])
+    };
+    let before = pipeline(&sandbox);
+    assert!(
+        before["notes"]
+            .to_string()
+            .contains("2 open stages were created by an import that could not read their order"),
+        "{}",
+        before["notes"]
+    );
+    std::fs::write(
+        sandbox.path("map.toml"),
+        "[[file]]\npath = \"deals.csv\"\nentity = \"deals\"\n\
+         [file.columns]\nexternal_id = \"external_id\"\nname = \"name\"\namount = \"amount\"\nstage = \"stage\"\npipeline = \"pipeline\"\ncreated_at = \"created_at\"\n\
+         [pipeline]\nname = \"Sales\"\n\
+         [pipeline.stages]\n\"Qualify\" = { order = 1, probability = 0.2 }\n\"Negotiate\" = { order = 2, probability = 0.7 }\n",
+    )
+    .unwrap();
+    sandbox.ok(&["import", "--map", "map.toml", "--quiet"]);
+    let after = pipeline(&sandbox);
+    assert!(
+        !after["notes"]
+            .to_string()
+            .contains("could not read their order"),
+        "{}",
+        after["notes"]
+    );
+    let stages = &after["sections"][0]["rows"];
+    let weighted: f64 = stages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[4].as_f64().unwrap())
+        .sum();
+    assert!((weighted - 2300.0).abs() < 1e-9, "{stages}");
+    assert_eq!(stages[0][1], "Qualify");
 }

@@ -15,7 +15,7 @@ fn t() -> NaiveDateTime {
 
 const FIXTURE: &str = "
 INSERT INTO pipelines VALUES (1, 'Sales');
-INSERT INTO stages VALUES
+INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES
   (1, 1, 'Qualified', 1, 0.1, 'open'), (2, 1, 'Demo', 2, 0.4, 'open'),
   (3, 1, 'Proposal', 3, 0.6, 'open'), (4, 1, 'Won', 4, 1.0, 'won'), (5, 1, 'Lost', 5, 0.0, 'lost');
 -- Deal 1 as it is now: won on 20 March, its amount and owner changed after the instant.

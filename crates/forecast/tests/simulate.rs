@@ -16,7 +16,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDateTime {
 /// close in March when won: 500 always, 1500 half the time.
 const FIXTURE: &str = "
 INSERT INTO pipelines VALUES (1, 'Sales');
-INSERT INTO stages VALUES (1, 1, 'Open', 1, 0.5, 'open'), (2, 1, 'Won', 2, 1.0, 'won');
+INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES (1, 1, 'Open', 1, 0.5, 'open'), (2, 1, 'Won', 2, 1.0, 'won');
 INSERT INTO deals (id, pipeline_id, stage_id, status, amount, currency, created_at, closed_at, updated_at) VALUES
   (1, 1, 2, 'won', 10, 'USD', '2026-01-01', '2026-01-11', '2026-01-11'),
   (2, 1, 2, 'won', 10, 'USD', '2026-01-05', '2026-01-15', '2026-01-15'),

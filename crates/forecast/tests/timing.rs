@@ -28,7 +28,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDateTime {
 /// 120 (90 of them within 30 days).
 const FIXTURE: &str = "
 INSERT INTO pipelines VALUES (1, 'Sales');
-INSERT INTO stages VALUES (1, 1, 'Open', 1, 0.5, 'open'), (2, 1, 'Won', 2, 1.0, 'won');
+INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES (1, 1, 'Open', 1, 0.5, 'open'), (2, 1, 'Won', 2, 1.0, 'won');
 INSERT INTO deals (id, pipeline_id, stage_id, status, amount, currency, created_at, closed_at, updated_at)
   SELECT i, 1, 2, 'won', CASE WHEN i BETWEEN 31 AND 60 THEN 10000 ELSE 100 END, 'USD',
          CASE WHEN i <= 60 THEN TIMESTAMP '2025-12-29' ELSE TIMESTAMP '2026-05-18' END,

@@ -41,7 +41,7 @@ fn without_enough_closed_deals_the_stages_are_used_and_it_says_why() {
         .conn()
         .execute_batch(
             "INSERT INTO pipelines VALUES (1, 'Sales');
-             INSERT INTO stages VALUES (1, 1, 'Open', 1, 0.3, 'open'), (2, 1, 'Won', 2, 1.0, 'won'), (3, 1, 'Lost', 3, 0.0, 'lost');
+             INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES (1, 1, 'Open', 1, 0.3, 'open'), (2, 1, 'Won', 2, 1.0, 'won'), (3, 1, 'Lost', 3, 0.0, 'lost');
              INSERT INTO deals (id, pipeline_id, stage_id, status, currency, created_at, closed_at, updated_at)
              SELECT i, 1, CASE WHEN i % 2 = 0 THEN 2 ELSE 3 END, CASE WHEN i % 2 = 0 THEN 'won' ELSE 'lost' END,
                     'USD', TIMESTAMP '2026-01-01' + i * INTERVAL 1 DAY, TIMESTAMP '2026-01-10' + i * INTERVAL 1 DAY,
@@ -199,7 +199,7 @@ fn without_a_model_each_open_deal_gets_its_stage_probability() {
         .conn()
         .execute_batch(
             "INSERT INTO pipelines VALUES (1, 'Sales');
-             INSERT INTO stages VALUES (1, 1, 'Open', 1, 0.3, 'open'), (2, 1, 'Late', 2, 0.7, 'open');
+             INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES (1, 1, 'Open', 1, 0.3, 'open'), (2, 1, 'Late', 2, 0.7, 'open');
              INSERT INTO deals (id, pipeline_id, stage_id, status, currency, created_at, updated_at)
                VALUES (1, 1, 1, 'open', 'USD', '2026-01-01', '2026-01-01'), (2, 1, 2, 'open', 'USD', '2026-01-01', '2026-01-01');
              INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at) VALUES (1, 1, 1, '2026-01-01'), (2, 2, 2, '2026-01-01');",

@@ -8,7 +8,7 @@ INSERT INTO users (id, name, role, team_id, active, hourly_cost, created_at) VAL
   (4, 'Dee', 'rep', 1, false, 40, '2025-01-01'),   -- inactive: not an active user
   (5, 'Eve', 'rep', 1, true, 40, '2026-03-01');    -- joins after the range
 INSERT INTO pipelines VALUES (1, 'New Business');
-INSERT INTO stages VALUES (1, 1, 'Qualified', 1, 0.2, 'open'), (2, 1, 'Proposal', 2, 0.6, 'open'),
+INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES (1, 1, 'Qualified', 1, 0.2, 'open'), (2, 1, 'Proposal', 2, 0.6, 'open'),
                           (3, 1, 'Won', 3, 1.0, 'won'), (4, 1, 'Lost', 4, 0.0, 'lost');
 INSERT INTO products VALUES (1, 'Basic', 'A', 100, 40), (2, 'Plus', 'A', 200, 80), (3, 'Cable', 'B', 50, 10);
 INSERT INTO campaigns VALUES (1, 'Winter mail', 'email', '2026-01-03', '2026-01-20', 400),

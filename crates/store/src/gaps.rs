@@ -1,7 +1,8 @@
 //! Gaps in the data that make reports wrong or empty without anything looking amiss: won
 //! and lost deals with no close date, won deals with no amount, deals with no owner, leads
-//! with no lead date, won deals with no contact, contacts no deal names, and whole kinds of
-//! records absent (activities, orders, tickets…). An import counts them in its summary; a
+//! with no lead date, won deals with no contact, contacts no deal names, deals with no stage
+//! history, stages whose order and probability were guessed, and whole kinds of records
+//! absent (activities, orders, tickets, goals…). An import counts them in its summary; a
 //! report or metric that leans on the missing data says so in a note.
 
 use crate::error::Result;
@@ -23,7 +24,8 @@ pub struct Gap {
     /// The canned reports whose figures it leaves out or makes wrong.
     pub reports: &'static [&'static str],
     /// Missing values in rows an import brings (its summary warns of them), rather than a
-    /// whole kind of record the store has none of (which a deals file cannot be blamed for).
+    /// whole kind of record the store has none of (which a deals file cannot be blamed for)
+    /// or a value the import worked out and already explained in its own words.
     pub in_rows: bool,
 }
 
@@ -87,6 +89,28 @@ pub const GAPS: &[Gap] = &[
         in_rows: true,
     },
     Gap {
+        id: "lead_at_inferred",
+        en: "{0} contacts are leads since the day they were entered (their file gave a lead source but no lead date): prospects and times to convert are counted from then",
+        es: "{0} contactos son prospectos desde el día en que se registraron (su archivo indicaba el origen pero no la fecha de prospecto): los prospectos y el tiempo hasta la conversión se cuentan desde entonces",
+        columns: &["c.lead_at"],
+        sql: "SELECT count(*) FROM contacts WHERE deleted_at IS NULL AND merged_into_id IS NULL
+               AND lead_at_inferred",
+        reports: &["conversion", "lead_sources"],
+        // The import says it in its own words when it infers them.
+        in_rows: false,
+    },
+    Gap {
+        id: "no_lead_sources",
+        en: "{0} contacts and not one has a lead source or a lead date: nobody counts as a lead, so conversion and lead sources are empty; map the file's source column and import again",
+        es: "{0} contactos y ninguno tiene origen ni fecha de prospecto: nadie cuenta como prospecto, así que la conversión y los orígenes están vacíos; asigne la columna de origen del archivo e importe de nuevo",
+        columns: &["c.lead_source"],
+        sql: "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM contacts WHERE lead_source IS NOT NULL OR lead_at IS NOT NULL)
+                     THEN (SELECT count(*) FROM contacts WHERE deleted_at IS NULL AND merged_into_id IS NULL)
+                     ELSE 0 END",
+        reports: &["conversion", "lead_sources"],
+        in_rows: true,
+    },
+    Gap {
         id: "won_without_contact",
         en: "{0} won deals name no contact: nobody becomes a customer through them, so conversion and customer counts miss them",
         es: "{0} oportunidades ganadas no tienen contacto: nadie se convierte en cliente por ellas, así que la conversión y los clientes no las incluyen",
@@ -109,6 +133,46 @@ pub const GAPS: &[Gap] = &[
         in_rows: true,
     },
     Gap {
+        id: "created_at_inferred",
+        en: "{0} deals have no creation date of their own (the earliest date known of each stands in): they are left out of sales cycle lengths",
+        es: "{0} oportunidades no tienen fecha de creación propia (la más temprana que se conoce de cada una la sustituye): quedan fuera de la duración del ciclo de venta",
+        columns: &["created_at_inferred"],
+        sql: "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
+               AND created_at_inferred",
+        reports: &["sales_cycle", "sales_performance"],
+        // The import says it in its own words when it infers them.
+        in_rows: false,
+    },
+    Gap {
+        id: "lost_without_reason",
+        en: "{0} lost deals have no lost reason: the breakdown by reason leaves them out",
+        es: "{0} oportunidades perdidas no tienen motivo de pérdida: el desglose por motivo no las incluye",
+        columns: &["d.lost_reason"],
+        sql: "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
+               AND status = 'lost' AND lost_reason IS NULL",
+        reports: &["lost_deals"],
+        in_rows: true,
+    },
+    Gap {
+        id: "history_synthesised",
+        en: "{0} deals came without a stage history: each was given one from its creation to its close, so the stages it passed, its time in each and the stage a lost deal was lost from are not known for them",
+        es: "{0} oportunidades llegaron sin historial de etapas: a cada una se le dio uno desde su creación hasta su cierre, así que no se conocen las etapas por las que pasó, su tiempo en cada una ni la etapa en que se perdió",
+        columns: &[],
+        sql: "SELECT count(DISTINCT h.deal_id) FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id
+               WHERE h.synthesised AND d.deleted_at IS NULL AND d.merged_into_id IS NULL",
+        reports: &["pipeline", "sales_cycle", "lost_deals", "forecast"],
+        in_rows: true,
+    },
+    Gap {
+        id: "stages_guessed",
+        en: "{0} open stages were created by an import that could not read their order or win probability: the funnel's order and every probability-weighted figure rest on a guess; give them in the mapping's [pipeline.stages] and import again",
+        es: "{0} etapas abiertas las creó una importación que no pudo leer su orden ni su probabilidad de ganar: el orden del embudo y toda cifra ponderada por probabilidad se basan en una suposición; indíquelos en [pipeline.stages] del mapeo e importe de nuevo",
+        columns: &["hs.probability"],
+        sql: "SELECT count(*) FROM stages WHERE guessed AND kind = 'open'",
+        reports: &["pipeline", "forecast", "sales_cycle"],
+        in_rows: true,
+    },
+    Gap {
         id: "no_activities",
         en: "There are no activities in the store (calls, meetings, e-mails, proposals): every figure that counts them is zero for want of data",
         es: "No hay actividades en el almacén (llamadas, reuniones, correos, propuestas): toda cifra que las cuenta es cero por falta de datos",
@@ -123,7 +187,7 @@ pub const GAPS: &[Gap] = &[
         es: "No hay pedidos en el almacén: los ingresos son solo las oportunidades ganadas, y faltan los clientes que compraron fuera de una oportunidad",
         columns: &["revenue_lines", "c.customer_at"],
         sql: "SELECT CAST(NOT EXISTS (SELECT 1 FROM orders) AS BIGINT)",
-        reports: &["profitability", "customers"],
+        reports: &["profitability", "customers", "sales_performance"],
         in_rows: false,
     },
     Gap {
@@ -151,6 +215,15 @@ pub const GAPS: &[Gap] = &[
         columns: &["web_visits"],
         sql: "SELECT CAST(NOT EXISTS (SELECT 1 FROM web_visits) AS BIGINT)",
         reports: &["lead_sources"],
+        in_rows: false,
+    },
+    Gap {
+        id: "no_goals",
+        en: "There are no goals in the store: add them with `embudo goal add` (or the dashboard) to follow their progress",
+        es: "No hay objetivos en el almacén: añádalos con `embudo goal add` (o en el panel) para seguir su avance",
+        columns: &["goals"],
+        sql: "SELECT CAST(NOT EXISTS (SELECT 1 FROM goals) AS BIGINT)",
+        reports: &["goals"],
         in_rows: false,
     },
     Gap {

@@ -75,6 +75,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "derived_fields",
         sql: include_str!("../migrations/0011_derived_fields.sql"),
     },
+    Migration {
+        version: 12,
+        name: "guessed_stages",
+        sql: include_str!("../migrations/0012_guessed_stages.sql"),
+    },
 ];
 
 /// The schema version this build writes.

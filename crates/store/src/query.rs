@@ -82,6 +82,7 @@ pub enum Param {
     Int(i64),
     Float(f64),
     Text(String),
+    Bool(bool),
     /// A UTC instant.
     Timestamp(NaiveDateTime),
     Null,
@@ -93,6 +94,7 @@ impl Param {
             Param::Int(i) => DbValue::BigInt(*i),
             Param::Float(x) => DbValue::Double(*x),
             Param::Text(s) => DbValue::Text(s.clone()),
+            Param::Bool(b) => DbValue::Boolean(*b),
             Param::Timestamp(t) => {
                 DbValue::Timestamp(TimeUnit::Microsecond, t.and_utc().timestamp_micros())
             }

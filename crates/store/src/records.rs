@@ -182,14 +182,17 @@ impl Record for Stage {
         "position",
         "probability",
         "kind",
+        "guessed",
     ];
     fn write(&self, row: &mut Row<'_>) {
+        // A stage written whole has its order and probability from its writer.
         row.put(self.id)
             .put(self.pipeline_id)
             .put(&self.name)
             .put(self.position)
             .put(self.probability)
-            .put(self.kind.as_str());
+            .put(self.kind.as_str())
+            .put(false);
     }
 }
 

@@ -18,7 +18,20 @@ pub(super) fn create_pipeline(store: &Store, spec: &PipelineSpec) -> Result<(), 
             &[Param::Int(pipeline), Param::Text(name.clone())],
         )?;
         if exists.rows[0][0].as_i64() == Some(0) {
-            create_stage(store, pipeline, name, stage)?;
+            create_stage(store, pipeline, name, stage, false)?;
+        } else {
+            // The mapping now says what an earlier import had to guess.
+            store.execute_with(
+                "UPDATE stages SET position = ?, probability = ?, kind = coalesce(?, kind), guessed = false
+                  WHERE pipeline_id = ? AND lower(name) = lower(?)",
+                &[
+                    Param::Int(i64::from(stage.order)),
+                    Param::Float(stage.probability),
+                    stage.kind.clone().map_or(Param::Null, Param::Text),
+                    Param::Int(pipeline),
+                    Param::Text(name.clone()),
+                ],
+            )?;
         }
     }
     Ok(())
@@ -589,16 +602,17 @@ pub(super) fn resolve_stages(
         }
         let mut guessed = Vec::new();
         for (name, spec) in planned_stages(names, known)? {
-            let position = create_stage(store, pipeline, &name, &spec)?;
+            let is_guess = spec.kind.as_deref() == Some("open")
+                && !known.keys().any(|k| k.eq_ignore_ascii_case(&name));
+            let position = create_stage(store, pipeline, &name, &spec, is_guess)?;
             report.created.push(stage_created(&name, &spec, position));
-            let known = known.keys().any(|k| k.eq_ignore_ascii_case(&name));
-            if !known && spec.kind.as_deref() == Some("open") {
+            if is_guess {
                 guessed.push(name);
             }
         }
         if !guessed.is_empty() {
             report.inferred.push(format!(
-                "{} open stages ({}) are not among the stages the mapping knows: a deals file does not say their order or probability, so they come after the known ones in the order the file first names them, with probabilities spread evenly; give them in [file.pipeline.stages] (order, probability, kind) and import again",
+                "{} open stages ({}) are not among the stages the mapping knows: a deals file does not say their order or probability, so they come after the known ones in the order the file first names them, with probabilities spread evenly; give them in the mapping's [pipeline.stages] (order, probability, kind) and import again",
                 guessed.len(),
                 guessed.join(", ")
             ));
@@ -670,21 +684,23 @@ fn checked_kind(stage: &str, kind: Option<&str>) -> Result<(), IngestError> {
     }
 }
 
-/// Add stage `name` at the end of `pipeline`; returns its position.
+/// Add stage `name` at the end of `pipeline`, flagged `guessed` when nothing gave its
+/// order and probability; returns its position.
 fn create_stage(
     store: &Store,
     pipeline: i64,
     name: &str,
     spec: &StageSpec,
+    guessed: bool,
 ) -> Result<i64, IngestError> {
     let kind = spec
         .kind
         .clone()
         .unwrap_or_else(|| stage_kind(name).to_owned());
     let created = store.query_with(
-        "INSERT INTO stages (id, pipeline_id, name, position, probability, kind)
+        "INSERT INTO stages (id, pipeline_id, name, position, probability, kind, guessed)
          SELECT (SELECT coalesce(max(id), 0) + 1 FROM stages), ?, ?,
-                (SELECT coalesce(max(position), 0) + 1 FROM stages WHERE pipeline_id = ?), ?, ?
+                (SELECT coalesce(max(position), 0) + 1 FROM stages WHERE pipeline_id = ?), ?, ?, ?
          RETURNING position",
         &[
             Param::Int(pipeline),
@@ -692,6 +708,7 @@ fn create_stage(
             Param::Int(pipeline),
             Param::Float(spec.probability),
             Param::Text(kind),
+            Param::Bool(guessed),
         ],
     )?;
     Ok(created.rows[0][0].as_i64().unwrap_or_default())
@@ -746,7 +763,7 @@ fn close_by_status(
                 };
                 (name.to_owned(), spec)
             });
-        let position = create_stage(store, pipeline, &name, &spec)?;
+        let position = create_stage(store, pipeline, &name, &spec, false)?;
         report.created.push(stage_created(&name, &spec, position));
     }
     store.execute_with(

@@ -1,0 +1,86 @@
+//! Checks on data shaped the way other systems export it rather than the way Embudo's
+//! generator writes it: a revenue column that is mostly zero, a heavy-tailed amount column,
+//! and records with no relations. The rows that must fail are read off the fixture.
+
+use chrono::NaiveDate;
+use embudo_audit::checks::{self, Context};
+use embudo_store::Store;
+
+/// Thirty companies declare a revenue of 0 and ten a real one from 200k to 3M; company 99
+/// declares 90M. On the non-zero values' log10 the median is log10(1.2M) = 6.079 and the
+/// median absolute deviation 0.319, so 90M (log10 7.954) sits 1.875 orders above the median,
+/// a modified z-score of 1.875 / (1.4826 × 0.319) = 3.96 > 3.5: absurd. Company 98 (5M, 0.62
+/// orders above) is large, not absurd; company 97's negative revenue is absurd.
+///
+/// Deals: a heavy tail of amounts from 1k to 64k doubling (median 8k) where 64k is ordinary,
+/// and deal 99 of 10M (3.1 orders above the median) absurd.
+const FIXTURE: &str = "
+INSERT INTO companies (id, name, annual_revenue, created_at, updated_at)
+  SELECT i, 'Zero ' || i, 0, '2025-01-01', '2025-01-01' FROM range(1, 31) t(i);
+INSERT INTO companies (id, name, annual_revenue, created_at, updated_at) VALUES
+  (31, 'A', 200000, '2025-01-01', '2025-01-01'), (32, 'B', 300000, '2025-01-01', '2025-01-01'),
+  (33, 'C', 500000, '2025-01-01', '2025-01-01'), (34, 'D', 800000, '2025-01-01', '2025-01-01'),
+  (35, 'E', 1000000, '2025-01-01', '2025-01-01'), (36, 'F', 1200000, '2025-01-01', '2025-01-01'),
+  (37, 'G', 1500000, '2025-01-01', '2025-01-01'), (38, 'H', 2000000, '2025-01-01', '2025-01-01'),
+  (39, 'I', 2500000, '2025-01-01', '2025-01-01'), (40, 'J', 3000000, '2025-01-01', '2025-01-01'),
+  (99, 'Typo Inc', 90000000, '2025-01-01', '2025-01-01'),
+  (98, 'Big Co', 5000000, '2025-01-01', '2025-01-01'),
+  (97, 'Minus', -10, '2025-01-01', '2025-01-01');
+INSERT INTO pipelines VALUES (1, 'Sales');
+INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES
+  (1, 1, 'Open', 1, 0.5, 'open'), (2, 1, 'Won', 2, 1.0, 'won');
+INSERT INTO deals (id, name, pipeline_id, stage_id, amount, contact_id, company_id, status, created_at, updated_at, currency)
+  SELECT i, 'Deal ' || i, 1, 1, 1000 * pow(2, i % 7), NULL, 31, 'open', '2025-01-01', '2025-01-01', 'USD'
+  FROM range(1, 71) t(i);
+INSERT INTO deals (id, name, pipeline_id, stage_id, amount, contact_id, company_id, status, created_at, updated_at, currency) VALUES
+  (99, 'Fat finger', 1, 1, 10000000, NULL, 31, 'open', '2025-01-01', '2025-01-01', 'USD'),
+  (100, 'Nobody', 1, 1, 500, NULL, NULL, 'open', '2025-01-01', '2025-01-01', 'USD'),
+  (101, 'Nobody, won, no amount', 1, 2, NULL, NULL, NULL, 'won', '2025-01-01', '2025-01-01', 'USD');
+INSERT INTO contacts (id, first_name, company_id, created_at, updated_at) VALUES
+  (1, 'At a company', 31, '2025-01-01', '2025-01-01'),
+  (2, 'On their own', NULL, '2025-01-01', '2025-01-01');
+INSERT INTO activities (id, type, deal_id, contact_id, company_id, created_at) VALUES
+  (1, 'call', 1, NULL, NULL, '2025-01-01'), (2, 'call', NULL, 1, NULL, '2025-01-01'),
+  (3, 'call', NULL, NULL, 31, '2025-01-01'), (4, 'note', NULL, NULL, NULL, '2025-01-01');
+";
+
+fn failing(store: &Store, check: &str) -> Vec<i64> {
+    let at = NaiveDate::from_ymd_opt(2026, 7, 1)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .unwrap();
+    let ctx = Context::new(store, at);
+    let finding = &checks::run(&ctx, None, Some(check)).unwrap()[0];
+    assert_eq!(finding.id, check);
+    let mut ids: Vec<i64> = finding.rows.iter().map(|r| r.id).collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn outliers_are_judged_on_the_non_zero_orders_of_magnitude_and_relations_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("foreign.duckdb")).unwrap();
+    store.conn().execute_batch(FIXTURE).unwrap();
+    assert_eq!(failing(&store, "companies.annual_revenue.absurd"), [97, 99]);
+    assert_eq!(failing(&store, "deals.amount.absurd"), [99]);
+    assert_eq!(failing(&store, "deals.relations.missing"), [100, 101]);
+    assert_eq!(failing(&store, "deals.amount.won_missing"), [101]);
+    assert_eq!(failing(&store, "contacts.company_id.missing"), [2]);
+    assert_eq!(failing(&store, "activities.relations.missing"), [4]);
+}
+
+/// Without companies, a contact without one is no gap.
+#[test]
+fn contacts_without_a_company_are_a_gap_only_where_companies_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("people.duckdb")).unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO contacts (id, first_name, created_at, updated_at) VALUES
+               (1, 'Ana', '2025-01-01', '2025-01-01'), (2, 'Luis', '2025-01-01', '2025-01-01');",
+        )
+        .unwrap();
+    assert!(failing(&store, "contacts.company_id.missing").is_empty());
+}
