@@ -24,6 +24,8 @@ pub struct Context<'a> {
     pub as_of: NaiveDateTime,
     /// Known e-mail domains, read once for the checks that need them.
     known: std::cell::OnceCell<KnownDomains>,
+    /// What the running check found worth saying that is not a failing row.
+    note: std::cell::RefCell<Option<String>>,
 }
 
 impl<'a> Context<'a> {
@@ -32,7 +34,13 @@ impl<'a> Context<'a> {
             store,
             as_of,
             known: std::cell::OnceCell::new(),
+            note: std::cell::RefCell::new(None),
         }
+    }
+
+    /// Say something about the data the running check judged that is no failure.
+    fn inform(&self, note: String) {
+        *self.note.borrow_mut() = Some(note);
     }
 
     fn known(&self) -> Result<&KnownDomains, AuditError> {
@@ -64,7 +72,9 @@ impl std::fmt::Debug for Check {
 impl Check {
     /// Run the check.
     pub fn run(&self, ctx: &Context<'_>) -> Result<Finding, AuditError> {
+        ctx.note.borrow_mut().take();
         let (total, rows) = (self.run)(ctx)?;
+        let note = ctx.note.borrow_mut().take();
         let failing = rows.len() as u64;
         Ok(Finding {
             id: self.id,
@@ -81,6 +91,7 @@ impl Check {
             },
             samples: rows.iter().take(SAMPLES).cloned().collect(),
             fix: self.fix,
+            note,
             rows,
         })
     }
@@ -403,32 +414,24 @@ pub const CHECKS: &[Check] = &[
         "contacts",
         Consistency,
         Medium,
-        "lead sources outside the canonical labels",
-        Some("replace with the canonical label"),
-        |c| {
-            label_rows(
-                c,
-                "contacts",
-                "SELECT id, lead_source FROM contacts c WHERE LIVE AND lead_source IS NOT NULL",
-                &canonical_sources(),
-            )
-        }
+        "lead sources misspelt, or written differently from a more used lead source",
+        Some("replace with the label meant"),
+        |c| label_rows(
+            c,
+            "contacts",
+            "lead_source",
+            "lead sources",
+            &canonical_sources()
+        )
     ),
     check!(
         "deals.source.label",
         "deals",
         Consistency,
         Medium,
-        "deal sources outside the canonical labels",
-        Some("replace with the canonical label"),
-        |c| {
-            label_rows(
-                c,
-                "deals",
-                "SELECT id, source FROM deals d WHERE LIVE AND source IS NOT NULL",
-                &canonical_sources(),
-            )
-        }
+        "deal sources misspelt, or written differently from a more used source",
+        Some("replace with the label meant"),
+        |c| label_rows(c, "deals", "source", "deal sources", &canonical_sources())
     ),
     check!(
         "companies.industry.label",
@@ -577,7 +580,211 @@ pub const CHECKS: &[Check] = &[
                                   GROUP BY b.id, b.email")
         }
     ),
+    check!(
+        "deals.owner.unresolved",
+        "deals",
+        Integrity,
+        Medium,
+        "deals whose owner an import could not find, kept as text, with the nearest user",
+        Some("link the deal to the suggested user"),
+        |c| unresolved_rows(c, &UNRESOLVED[0])
+    ),
+    check!(
+        "deals.company.unresolved",
+        "deals",
+        Integrity,
+        Medium,
+        "deals whose company an import could not find, kept as text, with the nearest company",
+        Some("link the deal to the suggested company"),
+        |c| unresolved_rows(c, &UNRESOLVED[1])
+    ),
+    check!(
+        "deals.contact.unresolved",
+        "deals",
+        Integrity,
+        Medium,
+        "deals whose contact an import could not find, kept as text, with the nearest contact",
+        Some("link the deal to the suggested contact"),
+        |c| unresolved_rows(c, &UNRESOLVED[2])
+    ),
+    check!(
+        "deals.product.unresolved",
+        "deals",
+        Integrity,
+        Medium,
+        "deals whose product an import could not find, kept as text, with the nearest product",
+        Some("link the deal to the suggested product"),
+        |c| unresolved_rows(c, &UNRESOLVED[3])
+    ),
+    check!(
+        "deals.campaign.unresolved",
+        "deals",
+        Integrity,
+        Low,
+        "deals whose campaign an import could not find, kept as text, with the nearest campaign",
+        Some("link the deal to the suggested campaign"),
+        |c| unresolved_rows(c, &UNRESOLVED[4])
+    ),
+    check!(
+        "contacts.company.unresolved",
+        "contacts",
+        Integrity,
+        Medium,
+        "contacts whose company an import could not find, kept as text, with the nearest company",
+        Some("link the contact to the suggested company"),
+        |c| unresolved_rows(c, &UNRESOLVED[5])
+    ),
+    check!(
+        "contacts.owner.unresolved",
+        "contacts",
+        Integrity,
+        Low,
+        "contacts whose owner an import could not find, kept as text, with the nearest user",
+        Some("link the contact to the suggested user"),
+        |c| unresolved_rows(c, &UNRESOLVED[6])
+    ),
+    check!(
+        "companies.owner.unresolved",
+        "companies",
+        Integrity,
+        Low,
+        "companies whose owner an import could not find, kept as text, with the nearest user",
+        Some("link the company to the suggested user"),
+        |c| unresolved_rows(c, &UNRESOLVED[7])
+    ),
 ];
+
+/// A reference an import keeps as text in `custom.unresolved` when it finds no row.
+#[derive(Debug)]
+pub struct Unresolved {
+    pub check: &'static str,
+    pub entity: &'static str,
+    /// The key under `custom.unresolved` (the mapping's reference name).
+    key: &'static str,
+    /// The id column a fix fills.
+    pub column: &'static str,
+    /// The table referenced, and SQL of a row's name there (alias `r`).
+    to: &'static str,
+    name: &'static str,
+}
+
+/// Every reference an import may keep as text, in the order of their checks.
+pub const UNRESOLVED: [Unresolved; 8] = [
+    Unresolved {
+        check: "deals.owner.unresolved",
+        entity: "deals",
+        key: "owner",
+        column: "owner_id",
+        to: "users",
+        name: "r.name",
+    },
+    Unresolved {
+        check: "deals.company.unresolved",
+        entity: "deals",
+        key: "company",
+        column: "company_id",
+        to: "companies",
+        name: "r.name",
+    },
+    Unresolved {
+        check: "deals.contact.unresolved",
+        entity: "deals",
+        key: "contact",
+        column: "contact_id",
+        to: "contacts",
+        name: "concat_ws(' ', r.first_name, r.last_name)",
+    },
+    Unresolved {
+        check: "deals.product.unresolved",
+        entity: "deals",
+        key: "product",
+        column: "product_id",
+        to: "products",
+        name: "r.name",
+    },
+    Unresolved {
+        check: "deals.campaign.unresolved",
+        entity: "deals",
+        key: "campaign",
+        column: "campaign_id",
+        to: "campaigns",
+        name: "r.name",
+    },
+    Unresolved {
+        check: "contacts.company.unresolved",
+        entity: "contacts",
+        key: "company",
+        column: "company_id",
+        to: "companies",
+        name: "r.name",
+    },
+    Unresolved {
+        check: "contacts.owner.unresolved",
+        entity: "contacts",
+        key: "owner",
+        column: "owner_id",
+        to: "users",
+        name: "r.name",
+    },
+    Unresolved {
+        check: "companies.owner.unresolved",
+        entity: "companies",
+        key: "owner",
+        column: "owner_id",
+        to: "users",
+        name: "r.name",
+    },
+];
+
+/// Rows whose reference `r` is kept as text and still links nothing, each with the id of
+/// the record its text nearly names as the fix: the same letters and digits whatever the
+/// case, spaces and punctuation (`ProMax` for `Pro Max`), else a near-miss of one name (not
+/// searched among contacts, whose names repeat).
+fn unresolved_rows(ctx: &Context<'_>, r: &Unresolved) -> Outcome {
+    let live_target = match r.to {
+        "contacts" | "companies" => "r.deleted_at IS NULL AND r.merged_into_id IS NULL",
+        _ => "TRUE",
+    };
+    // Every identifier comes from the fixed list above.
+    let names = ctx.store.query_with(
+        &format!(
+            "SELECT r.id, {} FROM {} r WHERE {live_target}",
+            r.name, r.to
+        ),
+        &[],
+    )?;
+    let mut by_letters: HashMap<String, i64> = HashMap::new();
+    let mut listed: Vec<(String, i64)> = Vec::new();
+    for row in &names.rows {
+        let (Some(id), Some(name)) = (row[0].as_i64(), row[1].as_str()) else {
+            continue;
+        };
+        by_letters.entry(labels::normalise(name)).or_insert(id);
+        if r.to != "contacts" {
+            listed.push((name.to_owned(), id));
+        }
+    }
+    let candidates: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
+    let nearest = |text: &str| -> Option<String> {
+        let id = by_letters
+            .get(&labels::normalise(text))
+            .copied()
+            .or_else(|| {
+                let name = near_miss(text, &candidates)?;
+                listed.iter().find(|(n, _)| n == name).map(|(_, id)| *id)
+            })?;
+        Some(id.to_string())
+    };
+    let sql = format!(
+        "SELECT id, json_extract_string(custom, '$.unresolved.{key}') AS text FROM {entity} {alias}
+          WHERE LIVE AND {column} IS NULL AND text IS NOT NULL",
+        key = r.key,
+        entity = r.entity,
+        alias = if r.entity == "deals" { "d" } else { "c" },
+        column = r.column,
+    );
+    rust_rows(ctx, r.entity, &sql, |text| Some(nearest(text)))
+}
 
 /// The live-row condition of an entity's alias, spliced where a query says `LIVE`.
 fn live(entity: &str) -> &'static str {
@@ -838,15 +1045,47 @@ fn canonical_sources() -> Vec<&'static str> {
     LeadSource::ALL.iter().map(|s| s.as_str()).collect()
 }
 
-/// Labels outside `canonical`, with the canonical label they are a near-miss of.
+/// Labels of `column` that are inconsistent, with the label meant: a misspelling of one of
+/// `canonical` (whether or not the data uses it), or a near-miss — misspelt, or cased and
+/// spaced otherwise — of a label the data uses more (canonical labels first). A vocabulary of
+/// the user's own, used consistently, fails nothing: it is said once, in the finding's note.
+/// `entity` and `column` are literals of the checks above, never user input.
 fn label_rows(
     ctx: &Context<'_>,
     entity: &'static str,
-    sql: &str,
-    canonical: &[&'static str],
+    column: &'static str,
+    what: &str,
+    canonical: &[&str],
 ) -> Outcome {
-    rust_rows(ctx, entity, sql, |value| {
-        (!canonical.contains(&value)).then(|| near_miss(value, canonical).map(str::to_owned))
+    let alias = if entity == "deals" { "d" } else { "c" };
+    let counts = ctx.store.query_with(
+        &format!(
+            "SELECT {column}, count(*) FROM {entity} {alias} WHERE {} AND {column} IS NOT NULL GROUP BY 1",
+            live(entity)
+        ),
+        &[],
+    )?;
+    let used: Vec<(String, u64)> = counts
+        .rows
+        .iter()
+        .filter_map(|r| Some((r[0].as_str()?.to_owned(), r[1].as_u64()?)))
+        .collect();
+    let (strays, own) = labels::inconsistent(&used, canonical);
+    if !own.is_empty() {
+        let mut named: Vec<&str> = own.iter().take(6).map(String::as_str).collect();
+        if own.len() > named.len() {
+            named.push("…");
+        }
+        ctx.inform(format!(
+            "{what} use {} labels of their own, not Embudo's ({}): used consistently, they are kept as they are and reports show them; map them onto Embudo's labels with [file.values.{column}] in an import mapping to compare them with Embudo's",
+            own.len(),
+            named.join(", ")
+        ));
+    }
+    let sql =
+        format!("SELECT id, {column} FROM {entity} {alias} WHERE LIVE AND {column} IS NOT NULL");
+    rust_rows(ctx, entity, &sql, |value| {
+        strays.get(value).map(|fix| Some(fix.clone()))
     })
 }
 

@@ -1,11 +1,13 @@
 //! Applying a check's suggested fixes, journaled, and undoing them.
 
+use crate::checks::UNRESOLVED;
 use crate::{AuditError, Finding};
 use chrono::NaiveDateTime;
 use embudo_store::{Param, Store};
 
-/// (check, table, column) of every check whose suggestions can be applied. Form
-/// resubmissions are fixed by merging instead.
+/// (check, table, column) of every check whose suggestions can be applied, besides the
+/// unresolved references of [`UNRESOLVED`], whose fix links the record. Form resubmissions
+/// are fixed by merging instead.
 const FIXABLE: [(&str, &str, &str); 8] = [
     ("contacts.email.typo_domain", "contacts", "email"),
     ("contacts.phone.national", "contacts", "phone"),
@@ -17,17 +19,23 @@ const FIXABLE: [(&str, &str, &str); 8] = [
     ("companies.country.label", "companies", "country"),
 ];
 
+/// Every (check, table, column) whose suggestions can be applied.
+fn all_fixable() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    FIXABLE
+        .into_iter()
+        .chain(UNRESOLVED.iter().map(|r| (r.check, r.entity, r.column)))
+}
+
 /// The checks whose suggestions can be applied.
 pub fn fixable() -> impl Iterator<Item = &'static str> {
-    FIXABLE.iter().map(|(check, _, _)| *check)
+    all_fixable().map(|(check, _, _)| check)
 }
 
 /// The table and column a check's fixes change, if it has automatic fixes.
 pub fn target(check_id: &str) -> Option<(&'static str, &'static str)> {
-    FIXABLE
-        .iter()
+    all_fixable()
         .find(|(c, _, _)| *c == check_id)
-        .map(|&(_, t, f)| (t, f))
+        .map(|(_, t, f)| (t, f))
 }
 
 /// Apply every suggested value of `finding` in one transaction; returns the batch id and
@@ -48,7 +56,12 @@ pub fn apply(
         let mut changed = 0;
         for row in &finding.rows {
             let Some(fix) = &row.fix else { continue };
-            let old = row.value.as_str().map(str::to_owned);
+            // A reference linked was empty; its text stays in `custom.unresolved`.
+            let old = row
+                .value
+                .as_str()
+                .filter(|_| !column.ends_with("_id"))
+                .map(str::to_owned);
             // `table` and `column` come from the fixed list above.
             store.execute_with(
                 &format!("UPDATE {table} SET {column} = ? WHERE id = ?"),
@@ -87,8 +100,7 @@ pub fn undo(store: &Store, batch: i64, at: NaiveDateTime) -> Result<usize, Audit
     }
     store.transaction(true, || {
         for row in &rows.rows {
-            let (_, table, column) = FIXABLE
-                .into_iter()
+            let (_, table, column) = all_fixable()
                 .find(|(_, t, c)| row[0].as_str() == Some(t) && row[2].as_str() == Some(c))
                 .ok_or_else(|| AuditError::Invalid("the journal names an unknown field".into()))?;
             let old = row[3]

@@ -37,6 +37,46 @@ fn distance(a: &str, b: &str) -> Option<usize> {
     (d <= limit).then_some(d)
 }
 
+/// The inconsistent labels among `used` (label, rows using it), each with the label meant,
+/// and the labels of the user's own used consistently. A label is inconsistent when it is a
+/// misspelling of a canonical label (used or not), or a near-miss — misspelt, or cased and
+/// spaced otherwise — of a label ranked above it: canonical labels first, then by use.
+pub fn inconsistent(
+    used: &[(String, u64)],
+    canonical: &[&str],
+) -> (std::collections::HashMap<String, String>, Vec<String>) {
+    let mut ranked: Vec<&(String, u64)> = used.iter().collect();
+    ranked.sort_by_key(|(label, rows)| {
+        (
+            !canonical.contains(&label.as_str()),
+            std::cmp::Reverse(*rows),
+            label.clone(),
+        )
+    });
+    let mut kept: Vec<&str> = Vec::new();
+    let mut strays = std::collections::HashMap::new();
+    let mut own = Vec::new();
+    for (label, _) in ranked {
+        if canonical.contains(&label.as_str()) {
+            kept.push(label);
+            continue;
+        }
+        let misspelt = near_miss(label, canonical)
+            .filter(|c| normalise(c) != normalise(label) || kept.contains(c));
+        match misspelt.or_else(|| near_miss(label, &kept)) {
+            Some(meant) => {
+                strays.insert(label.clone(), meant.to_owned());
+            }
+            None => {
+                kept.push(label);
+                own.push(label.clone());
+            }
+        }
+    }
+    own.sort();
+    (strays, own)
+}
+
 /// A row of a small reference table: its id, the group its name must be unique in (the
 /// pipeline of a stage), its name, and how many records use it.
 #[derive(Debug, Clone)]
@@ -87,6 +127,53 @@ mod tests {
             near_miss("technolgy", &["technology", "healthcare"]),
             Some("technology")
         );
+    }
+
+    fn used(labels: &[(&str, u64)]) -> Vec<(String, u64)> {
+        labels.iter().map(|(l, n)| (l.to_string(), *n)).collect()
+    }
+
+    #[test]
+    fn a_vocabulary_of_ones_own_is_consistent_and_its_variants_are_not() {
+        let canonical = ["email", "paid_ads", "organic", "referral", "direct"];
+        let (strays, own) = inconsistent(
+            &used(&[
+                ("paid_search", 40),
+                ("Paid Search", 6),
+                ("paid serach", 1),
+                ("search_organic", 30),
+                ("direct", 12),
+                ("unknown", 8),
+                ("Refferal", 2),
+                ("Paid Ads", 3),
+            ]),
+            &canonical,
+        );
+        let mut strays: Vec<(String, String)> = strays.into_iter().collect();
+        strays.sort();
+        assert_eq!(
+            strays,
+            [
+                ("Paid Search".to_owned(), "paid_search".to_owned()),
+                ("Refferal".to_owned(), "referral".to_owned()),
+                ("paid serach".to_owned(), "paid_search".to_owned()),
+            ]
+        );
+        // `Paid Ads` is a spelling of paid_ads, which nobody uses: the user's own.
+        assert_eq!(
+            own,
+            ["Paid Ads", "paid_search", "search_organic", "unknown"]
+        );
+    }
+
+    #[test]
+    fn a_variant_of_a_used_canonical_label_is_a_stray_however_common() {
+        let (strays, own) = inconsistent(
+            &used(&[("Referral", 50), ("referral", 3)]),
+            &["referral", "email"],
+        );
+        assert_eq!(strays.get("Referral").map(String::as_str), Some("referral"));
+        assert!(own.is_empty());
     }
 
     fn named(id: i64, group: i64, name: &str, uses: u64) -> Named {

@@ -98,6 +98,9 @@ pub struct Finding {
     /// What the suggested fix does, for checks that have one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<&'static str>,
+    /// What the check found worth saying that is no failure (a vocabulary of the user's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// Every failing row, with its suggested value if any.
     #[serde(skip)]
     pub rows: Vec<Sample>,

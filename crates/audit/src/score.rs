@@ -146,6 +146,7 @@ mod tests {
             pct: 0.0,
             samples: Vec::new(),
             fix: None,
+            note: None,
             rows,
         }
     }

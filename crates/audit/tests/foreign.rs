@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 use embudo_audit::checks::{self, Context};
+use embudo_audit::fix;
 use embudo_store::Store;
 
 /// Thirty companies declare a revenue of 0 and ten a real one from 200k to 3M; company 99
@@ -83,4 +84,118 @@ fn contacts_without_a_company_are_a_gap_only_where_companies_exist() {
         )
         .unwrap();
     assert!(failing(&store, "contacts.company_id.missing").is_empty());
+}
+
+/// A lead-source vocabulary of the user's own fails nothing and is said once; its own
+/// inconsistencies (`Paid Search` beside the more used `paid_search`, `paid serach`) and a
+/// misspelt Embudo label (`Refferal`) fail, each with the label meant.
+#[test]
+fn lead_sources_are_judged_for_consistency_not_against_embudos_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("sources.duckdb")).unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO contacts (id, first_name, lead_source, created_at, updated_at)
+               SELECT i, 'P', CASE WHEN i <= 40 THEN 'paid_search' WHEN i <= 70 THEN 'search_organic'
+                                   WHEN i <= 80 THEN 'direct' ELSE 'unknown' END,
+                      '2025-01-01', '2025-01-01' FROM range(1, 91) t(i);
+             INSERT INTO contacts (id, first_name, lead_source, created_at, updated_at) VALUES
+               (91, 'P', 'Paid Search', '2025-01-01', '2025-01-01'),
+               (92, 'P', 'paid serach', '2025-01-01', '2025-01-01'),
+               (93, 'P', 'Refferal', '2025-01-01', '2025-01-01');",
+        )
+        .unwrap();
+    let at = NaiveDate::from_ymd_opt(2026, 7, 1)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .unwrap();
+    let ctx = Context::new(&store, at);
+    let finding = &checks::run(&ctx, None, Some("contacts.lead_source.label")).unwrap()[0];
+    let mut fixes: Vec<(i64, &str)> = finding
+        .rows
+        .iter()
+        .map(|r| (r.id, r.fix.as_deref().unwrap()))
+        .collect();
+    fixes.sort();
+    assert_eq!(
+        fixes,
+        [(91, "paid_search"), (92, "paid_search"), (93, "referral")]
+    );
+    assert_eq!(
+        finding.note.as_deref(),
+        Some(
+            "lead sources use 3 labels of their own, not Embudo's (paid_search, search_organic, unknown): used consistently, they are kept as they are and reports show them; map them onto Embudo's labels with [file.values.lead_source] in an import mapping to compare them with Embudo's"
+        )
+    );
+}
+
+/// References an import kept as text are checks, each with the record its text nearly names:
+/// `ProMax` is product `Pro Max` (same letters), `Growht Plan` is `Growth Plan` (one swap),
+/// `Enterprise` names nothing; owner `ana  ruiz` is user Ana Ruiz. Applying the product
+/// fixes links the deals, and undoing them unlinks them again.
+#[test]
+fn references_kept_as_text_are_checks_whose_fix_links_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("refs.duckdb")).unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO pipelines VALUES (1, 'Sales');
+             INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES (1, 1, 'Open', 1, 0.5, 'open');
+             INSERT INTO products (id, name) VALUES (7, 'Pro Max'), (8, 'Growth Plan');
+             INSERT INTO users (id, name, role, active, created_at) VALUES (3, 'Ana Ruiz', 'rep', true, '2025-01-01');
+             INSERT INTO deals (id, name, pipeline_id, stage_id, status, currency, product_id, owner_id, custom, created_at, updated_at) VALUES
+               (1, 'A', 1, 1, 'open', 'USD', NULL, NULL, '{\"unresolved\": {\"product\": \"ProMax\", \"owner\": \"ana  ruiz\"}}', '2025-01-01', '2025-01-01'),
+               (2, 'B', 1, 1, 'open', 'USD', NULL, 3, '{\"unresolved\": {\"product\": \"Growht Plan\"}}', '2025-01-01', '2025-01-01'),
+               (3, 'C', 1, 1, 'open', 'USD', NULL, 3, '{\"unresolved\": {\"product\": \"Enterprise\"}}', '2025-01-01', '2025-01-01'),
+               (4, 'D', 1, 1, 'open', 'USD', 7, 3, NULL, '2025-01-01', '2025-01-01');",
+        )
+        .unwrap();
+    let at = NaiveDate::from_ymd_opt(2026, 7, 1)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .unwrap();
+    let ctx = Context::new(&store, at);
+    let fixes = |check: &str| -> Vec<(i64, Option<String>)> {
+        let finding = &checks::run(&ctx, None, Some(check)).unwrap()[0];
+        let mut rows: Vec<(i64, Option<String>)> =
+            finding.rows.iter().map(|r| (r.id, r.fix.clone())).collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(
+        fixes("deals.product.unresolved"),
+        [(1, Some("7".into())), (2, Some("8".into())), (3, None)]
+    );
+    assert_eq!(fixes("deals.owner.unresolved"), [(1, Some("3".into()))]);
+
+    let finding = checks::run(&ctx, None, Some("deals.product.unresolved"))
+        .unwrap()
+        .remove(0);
+    let (batch, changed) = fix::apply(&store, &finding, at).unwrap();
+    assert_eq!(changed, 2);
+    let linked = || {
+        store
+            .query_with("SELECT id, product_id FROM deals ORDER BY id", &[])
+            .unwrap()
+            .rows
+    };
+    assert_eq!(
+        linked(),
+        [[1, 7], [2, 8]]
+            .iter()
+            .map(|r| vec![r[0].into(), r[1].into()])
+            .chain([
+                vec![3.into(), serde_json::Value::Null],
+                vec![4.into(), 7.into()]
+            ])
+            .collect::<Vec<Vec<serde_json::Value>>>()
+    );
+    assert_eq!(fixes("deals.product.unresolved"), [(3, None)]);
+    fix::undo(&store, batch, at).unwrap();
+    assert_eq!(
+        fixes("deals.product.unresolved"),
+        [(1, Some("7".into())), (2, Some("8".into())), (3, None)]
+    );
 }

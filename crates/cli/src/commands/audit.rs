@@ -78,7 +78,11 @@ pub fn run(config: &Config, args: &AuditArgs) -> Result<()> {
         Format::Xlsx | Format::Parquet => bail!("audit prints as table, csv, json or html"),
         Format::Table | Format::Csv => {
             output::print(&score_table(&scores), config.format)?;
-            output::print(&checks_table(&findings), config.format)
+            output::print(&checks_table(&findings), config.format)?;
+            for note in findings.iter().filter_map(|f| f.note.as_deref()) {
+                eprintln!("note: {note}");
+            }
+            Ok(())
         }
     }
 }
@@ -396,6 +400,6 @@ fn audit_report(
         generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         sections: vec![score_section, checks_section],
         insights: vec![headline],
-        notes: Vec::new(),
+        notes: findings.iter().filter_map(|f| f.note.clone()).collect(),
     }
 }
