@@ -3,6 +3,7 @@
 use crate::email::{self, FREE_MAIL};
 use crate::labels::{self, Named, near_duplicates, near_miss};
 use crate::phone::{self, Verdict};
+use crate::vocab;
 use crate::{AuditError, Dimension, Finding, Sample, Severity};
 use chrono::NaiveDateTime;
 use embudo_model::Label;
@@ -438,16 +439,22 @@ pub const CHECKS: &[Check] = &[
         "companies",
         Consistency,
         Low,
-        "rare industries that are near-misses of frequent ones",
-        Some("replace with the frequent label"),
-        frequent_label_rows
+        "industries misspelt (against a standard list in English and Spanish), or written differently from a more used industry",
+        Some("replace with the label meant"),
+        |c| label_rows(
+            c,
+            "companies",
+            "industry",
+            "industries",
+            &vocab::industry_labels()
+        )
     ),
     check!(
         "contacts.country.label",
         "contacts",
         Consistency,
         Low,
-        "rare countries that are not ISO 3166 codes, with the code or frequent spelling meant",
+        "countries that are neither ISO 3166 codes nor country names: misspelt names, miswritten codes, rare unknown values",
         Some("replace with the suggested country"),
         |c| country_rows(c, "contacts")
     ),
@@ -456,7 +463,7 @@ pub const CHECKS: &[Check] = &[
         "companies",
         Consistency,
         Low,
-        "rare countries that are not ISO 3166 codes, with the code or frequent spelling meant",
+        "countries that are neither ISO 3166 codes nor country names: misspelt names, miswritten codes, rare unknown values",
         Some("replace with the suggested country"),
         |c| country_rows(c, "companies")
     ),
@@ -741,6 +748,19 @@ pub const UNRESOLVED: [Unresolved; 8] = [
 /// case, spaces and punctuation (`ProMax` for `Pro Max`), else a near-miss of one name (not
 /// searched among contacts, whose names repeat).
 fn unresolved_rows(ctx: &Context<'_>, r: &Unresolved) -> Outcome {
+    let sql = format!(
+        "SELECT id, json_extract_string(custom, '$.unresolved.{key}') AS text FROM {entity} {alias}
+          WHERE LIVE AND {column} IS NULL AND text IS NOT NULL",
+        key = r.key,
+        entity = r.entity,
+        alias = if r.entity == "deals" { "d" } else { "c" },
+        column = r.column,
+    );
+    let (total, mut rows) = sql_rows(ctx, r.entity, &sql)?;
+    if rows.is_empty() {
+        // Most stores have none: the names of a million contacts are not worth reading.
+        return Ok((total, rows));
+    }
     let live_target = match r.to {
         "contacts" | "companies" => "r.deleted_at IS NULL AND r.merged_into_id IS NULL",
         _ => "TRUE",
@@ -765,25 +785,18 @@ fn unresolved_rows(ctx: &Context<'_>, r: &Unresolved) -> Outcome {
         }
     }
     let candidates: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
-    let nearest = |text: &str| -> Option<String> {
+    for row in &mut rows {
+        let text = row.value.as_str().unwrap_or_default();
         let id = by_letters
             .get(&labels::normalise(text))
             .copied()
             .or_else(|| {
                 let name = near_miss(text, &candidates)?;
                 listed.iter().find(|(n, _)| n == name).map(|(_, id)| *id)
-            })?;
-        Some(id.to_string())
-    };
-    let sql = format!(
-        "SELECT id, json_extract_string(custom, '$.unresolved.{key}') AS text FROM {entity} {alias}
-          WHERE LIVE AND {column} IS NULL AND text IS NOT NULL",
-        key = r.key,
-        entity = r.entity,
-        alias = if r.entity == "deals" { "d" } else { "c" },
-        column = r.column,
-    );
-    rust_rows(ctx, r.entity, &sql, |text| Some(nearest(text)))
+            });
+        row.fix = id.map(|id| id.to_string());
+    }
+    Ok((total, rows))
 }
 
 /// The live-row condition of an entity's alias, spliced where a query says `LIVE`.
@@ -1089,38 +1102,11 @@ fn label_rows(
     })
 }
 
-/// Industries used by at most 1% of companies that are near-misses of one used by more.
-fn frequent_label_rows(ctx: &Context<'_>) -> Outcome {
-    let counts = ctx.store.query_with(
-        "SELECT industry, count(*) FROM companies c WHERE c.deleted_at IS NULL AND c.merged_into_id IS NULL AND industry IS NOT NULL GROUP BY 1",
-        &[],
-    )?;
-    let total: f64 = counts.rows.iter().filter_map(|r| r[1].as_f64()).sum();
-    let frequent: Vec<String> = counts
-        .rows
-        .iter()
-        .filter(|r| r[1].as_f64().unwrap_or(0.0) > 0.01 * total)
-        .filter_map(|r| r[0].as_str().map(str::to_owned))
-        .collect();
-    let canonical: Vec<&str> = frequent.iter().map(String::as_str).collect();
-    let fixes: HashMap<String, String> = counts
-        .rows
-        .iter()
-        .filter_map(|r| r[0].as_str())
-        .filter(|v| !canonical.contains(v))
-        .filter_map(|v| near_miss(v, &canonical).map(|c| (v.to_owned(), c.to_owned())))
-        .collect();
-    rust_rows(
-        ctx,
-        "companies",
-        "SELECT id, industry FROM companies c WHERE LIVE AND industry IS NOT NULL",
-        |value| fixes.get(value).map(|fix| Some(fix.clone())),
-    )
-}
-
-/// Countries outside ISO 3166 alpha-2 used by at most 1% of the rows, with the code they
-/// spell (`es`, `U.S.`) or the frequent value they are a near-miss of (`Spian` for a store
-/// that writes `Spain`). A rare but real code (`PT`) is never flagged.
+/// Countries that are not ISO 3166-1 codes or the names of a country: a misspelt name with
+/// the name meant (`Argentinia` → `Argentina`), even when the data never spells it right; a
+/// code miswritten with the code (`es`, `U.S.` → `ES`, `US`); and, among values used by at
+/// most 1% of the rows, the rest, with the frequent value they nearly spell if any. A
+/// country written as its name (`Kenya`, `United States`, `España`) is a country.
 fn country_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
     // `entity` is one of two literals above, never user input.
     let counts = ctx.store.query_with(
@@ -1137,24 +1123,26 @@ fn country_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
         .filter(|r| r[1].as_f64().unwrap_or(0.0) > 0.01 * total)
         .filter_map(|r| r[0].as_str())
         .collect();
-    let is_code = |value: &str| {
-        value.len() == 2
-            && value.chars().all(|c| c.is_ascii_uppercase())
-            && value.parse::<phonenumber::country::Id>().is_ok()
-    };
     let strays: HashMap<&str, Option<String>> = counts
         .rows
         .iter()
         .filter_map(|r| r[0].as_str())
-        .filter(|v| !is_code(v) && !frequent.contains(v))
-        .map(|v| {
-            let spelt = labels::normalise(v).to_ascii_uppercase();
-            let fix = if is_code(&spelt) {
-                Some(spelt)
-            } else {
-                near_miss(v, &frequent).map(str::to_owned)
+        .filter_map(|v| {
+            let fix = match vocab::country(v) {
+                vocab::Country::Code | vocab::Country::Named(_) => return None,
+                vocab::Country::Misspelt(name) => Some(name),
+                vocab::Country::Unknown => {
+                    let spelt = labels::normalise(v).to_ascii_uppercase();
+                    if vocab::country(&spelt) == vocab::Country::Code {
+                        Some(spelt)
+                    } else if frequent.contains(&v) {
+                        return None;
+                    } else {
+                        near_miss(v, &frequent).map(str::to_owned)
+                    }
+                }
             };
-            (v, fix)
+            Some((v, fix))
         })
         .collect();
     let sql = format!("SELECT id, country FROM {entity} c WHERE LIVE AND country IS NOT NULL");

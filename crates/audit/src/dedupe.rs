@@ -6,7 +6,8 @@
 //!    company legal suffixes and `www.`.
 //! 2. **Block**: only records sharing one of several cheap keys are compared (same address,
 //!    same phone, same names at the same company, same address before the @, same letters
-//!    of a company name…); blocks over [`MAX_BLOCK`] records are skipped.
+//!    of a company name, a deal's contact — or, for a deal without one, its company or owner
+//!    with its name or amount…); blocks over [`MAX_BLOCK`] records are skipped.
 //! 3. **Score** every candidate pair by comparing fields at several levels (equal, close,
 //!    different, missing). The probability of each level among duplicates (m) and among
 //!    other pairs (u) is estimated by expectation–maximisation over the candidate pairs,
@@ -380,10 +381,24 @@ fn deal_record(row: &[serde_json::Value]) -> Record {
         .map(|a| format!("{a:.2}"))
         .unwrap_or_default();
     let created = row[4].as_i64().map(|t| t.to_string()).unwrap_or_default();
-    let keys = row[2]
-        .as_i64()
-        .map(|contact| vec![format!("c:{contact}")])
-        .unwrap_or_default();
+    // A deal without a contact (one in six of some exports) is blocked by its company or
+    // owner with its name or amount instead.
+    let keys = match row[2].as_i64() {
+        Some(contact) => vec![format!("c:{contact}")],
+        None => {
+            let mut keys = Vec::new();
+            for (tag, holder) in [("k", row[5].as_i64()), ("o", row[6].as_i64())] {
+                let Some(holder) = holder else { continue };
+                if !name.is_empty() {
+                    keys.push(format!("{tag}n:{holder}:{name}"));
+                }
+                if !amount.is_empty() {
+                    keys.push(format!("{tag}a:{holder}:{amount}"));
+                }
+            }
+            keys
+        }
+    };
     Record {
         id: row[0].as_i64().unwrap_or_default(),
         values: vec![name, amount, created],
@@ -404,8 +419,8 @@ fn read(store: &Store, entity: Entity) -> Result<Vec<Record>, AuditError> {
             company_record,
         ),
         Entity::Deals => (
-            "SELECT id, name, contact_id, amount, CAST(epoch(created_at) AS BIGINT) FROM deals
-             WHERE deleted_at IS NULL AND merged_into_id IS NULL ORDER BY id",
+            "SELECT id, name, contact_id, amount, CAST(epoch(created_at) AS BIGINT), company_id, owner_id
+             FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL ORDER BY id",
             deal_record,
         ),
     };

@@ -11,7 +11,8 @@ pub fn normalise(text: &str) -> String {
 }
 
 /// The canonical label `value` is a near-miss of, if any: equal once normalised, or within
-/// one edit (a swap of neighbours counts as one), or two for labels over six characters.
+/// one edit (a swap of neighbours counts as one), or two for labels over six characters; of
+/// two as near, the one listed first.
 pub fn near_miss<'a>(value: &str, canonical: &[&'a str]) -> Option<&'a str> {
     if canonical.contains(&value) {
         return None;
@@ -19,9 +20,10 @@ pub fn near_miss<'a>(value: &str, canonical: &[&'a str]) -> Option<&'a str> {
     let wanted = normalise(value);
     canonical
         .iter()
-        .filter_map(|c| distance(&wanted, &normalise(c)).map(|d| (d, *c)))
-        .min_by_key(|(d, c)| (*d, *c))
-        .map(|(_, c)| c)
+        .enumerate()
+        .filter_map(|(i, c)| distance(&wanted, &normalise(c)).map(|d| (d, i, *c)))
+        .min_by_key(|(d, i, _)| (*d, *i))
+        .map(|(_, _, c)| c)
 }
 
 /// Edits between two normalised labels when they are close enough to be one label
@@ -39,8 +41,9 @@ fn distance(a: &str, b: &str) -> Option<usize> {
 
 /// The inconsistent labels among `used` (label, rows using it), each with the label meant,
 /// and the labels of the user's own used consistently. A label is inconsistent when it is a
-/// misspelling of a canonical label (used or not), or a near-miss — misspelt, or cased and
-/// spaced otherwise — of a label ranked above it: canonical labels first, then by use.
+/// near-miss — misspelt, or cased and spaced otherwise — of a label ranked above it
+/// (canonical labels the data uses first, then by use), or a misspelling of a canonical label
+/// the data does not use.
 pub fn inconsistent(
     used: &[(String, u64)],
     canonical: &[&str],
@@ -61,9 +64,10 @@ pub fn inconsistent(
             kept.push(label);
             continue;
         }
-        let misspelt = near_miss(label, canonical)
-            .filter(|c| normalise(c) != normalise(label) || kept.contains(c));
-        match misspelt.or_else(|| near_miss(label, &kept)) {
+        // The spelling the data uses, else the vocabulary's first.
+        let misspelt = near_miss(label, &kept)
+            .or_else(|| near_miss(label, canonical).filter(|c| normalise(c) != normalise(label)));
+        match misspelt {
             Some(meant) => {
                 strays.insert(label.clone(), meant.to_owned());
             }

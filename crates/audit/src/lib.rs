@@ -10,6 +10,7 @@
 //! - [`labels`]: canonical labels and their near-misses.
 //! - [`merge`]: merging duplicates into a survivor, journaled, and undoing it exactly.
 //! - [`phone`]: phone numbers judged for their country, with the E.164 form as the fix.
+//! - [`vocab`]: the reference vocabularies shipped in the binary (countries, industries).
 //! - [`score`]: the data-quality score per entity and dimension, kept per run.
 //! - [`access`]: who can reach customer data and what they did with it.
 //!
@@ -25,6 +26,7 @@ pub mod labels;
 pub mod merge;
 pub mod phone;
 pub mod score;
+pub mod vocab;
 
 use serde::Serialize;
 

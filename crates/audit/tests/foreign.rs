@@ -45,12 +45,24 @@ INSERT INTO activities (id, type, deal_id, contact_id, company_id, created_at) V
   (3, 'call', NULL, NULL, 31, '2025-01-01'), (4, 'note', NULL, NULL, NULL, '2025-01-01');
 ";
 
-fn failing(store: &Store, check: &str) -> Vec<i64> {
-    let at = NaiveDate::from_ymd_opt(2026, 7, 1)
+/// A store in a temporary folder, filled by `sql`.
+fn store_with(sql: &str) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("foreign.duckdb")).unwrap();
+    store.conn().execute_batch(sql).unwrap();
+    (dir, store)
+}
+
+/// The audit's instant.
+fn at() -> chrono::NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 7, 1)
         .unwrap()
         .and_hms_opt(9, 0, 0)
-        .unwrap();
-    let ctx = Context::new(store, at);
+        .unwrap()
+}
+
+fn failing(store: &Store, check: &str) -> Vec<i64> {
+    let ctx = Context::new(store, at());
     let finding = &checks::run(&ctx, None, Some(check)).unwrap()[0];
     assert_eq!(finding.id, check);
     let mut ids: Vec<i64> = finding.rows.iter().map(|r| r.id).collect();
@@ -60,9 +72,7 @@ fn failing(store: &Store, check: &str) -> Vec<i64> {
 
 #[test]
 fn outliers_are_judged_on_the_non_zero_orders_of_magnitude_and_relations_are_counted() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("foreign.duckdb")).unwrap();
-    store.conn().execute_batch(FIXTURE).unwrap();
+    let (_dir, store) = store_with(FIXTURE);
     assert_eq!(failing(&store, "companies.annual_revenue.absurd"), [97, 99]);
     assert_eq!(failing(&store, "deals.amount.absurd"), [99]);
     assert_eq!(failing(&store, "deals.relations.missing"), [100, 101]);
@@ -74,15 +84,10 @@ fn outliers_are_judged_on_the_non_zero_orders_of_magnitude_and_relations_are_cou
 /// Without companies, a contact without one is no gap.
 #[test]
 fn contacts_without_a_company_are_a_gap_only_where_companies_exist() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("people.duckdb")).unwrap();
-    store
-        .conn()
-        .execute_batch(
-            "INSERT INTO contacts (id, first_name, created_at, updated_at) VALUES
+    let (_dir, store) = store_with(
+        "INSERT INTO contacts (id, first_name, created_at, updated_at) VALUES
                (1, 'Ana', '2025-01-01', '2025-01-01'), (2, 'Luis', '2025-01-01', '2025-01-01');",
-        )
-        .unwrap();
+    );
     assert!(failing(&store, "contacts.company_id.missing").is_empty());
 }
 
@@ -91,11 +96,7 @@ fn contacts_without_a_company_are_a_gap_only_where_companies_exist() {
 /// misspelt Embudo label (`Refferal`) fail, each with the label meant.
 #[test]
 fn lead_sources_are_judged_for_consistency_not_against_embudos_list() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("sources.duckdb")).unwrap();
-    store
-        .conn()
-        .execute_batch(
+    let (_dir, store) = store_with(
             "INSERT INTO contacts (id, first_name, lead_source, created_at, updated_at)
                SELECT i, 'P', CASE WHEN i <= 40 THEN 'paid_search' WHEN i <= 70 THEN 'search_organic'
                                    WHEN i <= 80 THEN 'direct' ELSE 'unknown' END,
@@ -104,12 +105,8 @@ fn lead_sources_are_judged_for_consistency_not_against_embudos_list() {
                (91, 'P', 'Paid Search', '2025-01-01', '2025-01-01'),
                (92, 'P', 'paid serach', '2025-01-01', '2025-01-01'),
                (93, 'P', 'Refferal', '2025-01-01', '2025-01-01');",
-        )
-        .unwrap();
-    let at = NaiveDate::from_ymd_opt(2026, 7, 1)
-        .unwrap()
-        .and_hms_opt(9, 0, 0)
-        .unwrap();
+    );
+    let at = at();
     let ctx = Context::new(&store, at);
     let finding = &checks::run(&ctx, None, Some("contacts.lead_source.label")).unwrap()[0];
     let mut fixes: Vec<(i64, &str)> = finding
@@ -136,11 +133,7 @@ fn lead_sources_are_judged_for_consistency_not_against_embudos_list() {
 /// fixes links the deals, and undoing them unlinks them again.
 #[test]
 fn references_kept_as_text_are_checks_whose_fix_links_the_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("refs.duckdb")).unwrap();
-    store
-        .conn()
-        .execute_batch(
+    let (_dir, store) = store_with(
             "INSERT INTO pipelines VALUES (1, 'Sales');
              INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES (1, 1, 'Open', 1, 0.5, 'open');
              INSERT INTO products (id, name) VALUES (7, 'Pro Max'), (8, 'Growth Plan');
@@ -150,12 +143,8 @@ fn references_kept_as_text_are_checks_whose_fix_links_the_record() {
                (2, 'B', 1, 1, 'open', 'USD', NULL, 3, '{\"unresolved\": {\"product\": \"Growht Plan\"}}', '2025-01-01', '2025-01-01'),
                (3, 'C', 1, 1, 'open', 'USD', NULL, 3, '{\"unresolved\": {\"product\": \"Enterprise\"}}', '2025-01-01', '2025-01-01'),
                (4, 'D', 1, 1, 'open', 'USD', 7, 3, NULL, '2025-01-01', '2025-01-01');",
-        )
-        .unwrap();
-    let at = NaiveDate::from_ymd_opt(2026, 7, 1)
-        .unwrap()
-        .and_hms_opt(9, 0, 0)
-        .unwrap();
+    );
+    let at = at();
     let ctx = Context::new(&store, at);
     let fixes = |check: &str| -> Vec<(i64, Option<String>)> {
         let finding = &checks::run(&ctx, None, Some(check)).unwrap()[0];
@@ -197,5 +186,81 @@ fn references_kept_as_text_are_checks_whose_fix_links_the_record() {
     assert_eq!(
         fixes("deals.product.unresolved"),
         [(1, Some("7".into())), (2, Some("8".into())), (3, None)]
+    );
+}
+
+/// A label misspelt the same way everywhere, its right spelling nowhere in the data, is
+/// found against the shipped vocabularies: twelve companies in `manufacturng` (→
+/// `manufacturing`) beside `Retail` and a label of the user's own (`Widgets`); countries
+/// written as names (`United States`, `Kenya`, `España`) are countries and `Argentinia` is
+/// `Argentina`. Applying the fixes corrects them; undoing restores them.
+#[test]
+fn misspellings_are_found_when_the_right_spelling_never_occurs() {
+    let (_dir, store) = store_with(
+        "INSERT INTO companies (id, name, industry, country, created_at, updated_at)
+               SELECT i, 'Maker ' || i, 'manufacturng', 'United States', '2025-01-01', '2025-01-01'
+                 FROM range(1, 13) t(i);
+             INSERT INTO companies (id, name, industry, country, created_at, updated_at) VALUES
+               (20, 'Shop', 'Retail', 'Kenya', '2025-01-01', '2025-01-01'),
+               (21, 'Gadgets', 'Widgets', 'España', '2025-01-01', '2025-01-01'),
+               (22, 'Pampa', 'Retail', 'Argentinia', '2025-01-01', '2025-01-01'),
+               (23, 'Pampa 2', 'Retail', 'Argentinia', '2025-01-01', '2025-01-01');",
+    );
+    let at = at();
+    let ctx = Context::new(&store, at);
+    let fixes = |check: &str| -> Vec<(i64, String)> {
+        let finding = &checks::run(&ctx, None, Some(check)).unwrap()[0];
+        let mut rows: Vec<(i64, String)> = finding
+            .rows
+            .iter()
+            .map(|r| (r.id, r.fix.clone().unwrap_or_default()))
+            .collect();
+        rows.sort();
+        rows
+    };
+    let makers: Vec<(i64, String)> = (1..=12).map(|i| (i, "manufacturing".to_owned())).collect();
+    assert_eq!(fixes("companies.industry.label"), makers);
+    assert_eq!(
+        fixes("companies.country.label"),
+        [(22, "Argentina".to_owned()), (23, "Argentina".to_owned())]
+    );
+    let finding = checks::run(&ctx, None, Some("companies.country.label"))
+        .unwrap()
+        .remove(0);
+    let (batch, changed) = fix::apply(&store, &finding, at).unwrap();
+    assert_eq!(changed, 2);
+    assert!(fixes("companies.country.label").is_empty());
+    fix::undo(&store, batch, at).unwrap();
+    let restored = store
+        .query_with("SELECT country FROM companies WHERE id = 22", &[])
+        .unwrap();
+    assert_eq!(restored.rows[0][0], "Argentinia");
+}
+
+/// Deals without a contact are compared within their company or owner, by name or amount:
+/// the two copies of Acme's renewal (same company, name and amount) are candidates, a deal
+/// of another company and owner is compared with none of them.
+#[test]
+fn deals_without_a_contact_are_blocked_by_company_and_owner() {
+    let (_dir, store) = store_with(
+            "INSERT INTO pipelines VALUES (1, 'Sales');
+             INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES (1, 1, 'Open', 1, 0.5, 'open');
+             INSERT INTO deals (id, name, pipeline_id, stage_id, status, currency, amount, company_id, owner_id, created_at, updated_at) VALUES
+               (1, 'Acme renewal', 1, 1, 'open', 'USD', 5000, 5, 1, '2025-03-01 10:00', '2025-03-01'),
+               (2, 'ACME Renewal', 1, 1, 'open', 'USD', 5000, 5, 2, '2025-03-01 16:00', '2025-03-01'),
+               (3, 'Acme upsell', 1, 1, 'open', 'USD', 1200, 5, 1, '2025-06-01 10:00', '2025-06-01'),
+               (4, 'Beta new', 1, 1, 'open', 'USD', 800, 6, 3, '2025-03-01 10:00', '2025-03-01');",
+    );
+    let found = embudo_audit::dedupe::find(
+        &store,
+        embudo_audit::dedupe::Entity::Deals,
+        embudo_audit::dedupe::DEFAULT_THRESHOLD,
+    )
+    .unwrap();
+    assert!(found.candidates.contains(&(1, 2)), "{:?}", found.candidates);
+    assert!(
+        found.candidates.iter().all(|&(a, b)| a != 4 && b != 4),
+        "{:?}",
+        found.candidates
     );
 }

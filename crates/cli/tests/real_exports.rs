@@ -350,7 +350,7 @@ fn every_vendor_shape_round_trips_the_figures_it_carries() {
     let sandbox = Sandbox::new();
     sandbox.generate_small();
     let original = "embudo.duckdb";
-    let reports: Vec<(&str, Value)> = REPORTS
+    let reports: Vec<(&str, Value)> = embudo_reports::NAMES
         .iter()
         .map(|r| (*r, half_year_report(&sandbox, original, r)))
         .collect();
@@ -448,24 +448,6 @@ fn every_vendor_shape_round_trips_the_figures_it_carries() {
         }
     }
 }
-
-/// Every canned report, in the spec's order.
-const REPORTS: [&str; 14] = [
-    "pipeline",
-    "profitability",
-    "sales_cycle",
-    "sales_performance",
-    "forecast",
-    "conversion",
-    "goals",
-    "lead_sources",
-    "lost_deals",
-    "activity",
-    "campaigns",
-    "customers",
-    "service",
-    "adoption",
-];
 
 /// Report `name` of the first half of 2026 from store `db`, as JSON.
 fn half_year_report(sandbox: &Sandbox, db: &str, name: &str) -> Value {

@@ -1,0 +1,293 @@
+//! Reference vocabularies shipped in the binary, which a label is judged against even when
+//! its correct form never occurs in the data: ISO 3166-1 countries (codes, the official and
+//! common English names of the `celes` crate, and the Spanish names below) and a standard
+//! list of industries in English and Spanish.
+
+use crate::labels::normalise;
+use celes::LookupTable as _;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Industries: the label Embudo writes, then its English and Spanish names.
+pub const INDUSTRIES: &[(&str, &str, &str)] = &[
+    ("agriculture", "Agriculture", "Agricultura"),
+    ("automotive", "Automotive", "Automoción"),
+    ("banking", "Banking", "Banca"),
+    ("construction", "Construction", "Construcción"),
+    ("consulting", "Consulting", "Consultoría"),
+    ("education", "Education", "Educación"),
+    ("energy", "Energy", "Energía"),
+    ("entertainment", "Entertainment", "Entretenimiento"),
+    ("finance", "Financial Services", "Servicios financieros"),
+    (
+        "food_and_beverage",
+        "Food & Beverage",
+        "Alimentación y bebidas",
+    ),
+    ("government", "Government", "Administración pública"),
+    ("healthcare", "Healthcare", "Sanidad"),
+    ("hospitality", "Hospitality", "Hostelería"),
+    ("insurance", "Insurance", "Seguros"),
+    ("legal", "Legal Services", "Servicios jurídicos"),
+    ("logistics", "Logistics", "Logística"),
+    ("manufacturing", "Manufacturing", "Fabricación"),
+    (
+        "marketing",
+        "Marketing & Advertising",
+        "Marketing y publicidad",
+    ),
+    ("media", "Media", "Medios de comunicación"),
+    ("mining", "Mining", "Minería"),
+    ("non_profit", "Non-profit", "Sin ánimo de lucro"),
+    ("pharmaceuticals", "Pharmaceuticals", "Farmacéutica"),
+    (
+        "professional_services",
+        "Professional Services",
+        "Servicios profesionales",
+    ),
+    ("real_estate", "Real Estate", "Inmobiliaria"),
+    ("retail", "Retail", "Comercio minorista"),
+    ("software", "Software", "Software"),
+    ("technology", "Technology", "Tecnología"),
+    (
+        "telecommunications",
+        "Telecommunications",
+        "Telecomunicaciones",
+    ),
+    ("transportation", "Transportation", "Transporte"),
+    ("travel", "Travel & Tourism", "Viajes y turismo"),
+    ("utilities", "Utilities", "Suministros"),
+    ("wholesale", "Wholesale", "Comercio mayorista"),
+];
+
+/// Every spelling of an industry the vocabulary knows.
+pub fn industry_labels() -> Vec<&'static str> {
+    INDUSTRIES
+        .iter()
+        .flat_map(|(key, en, es)| [*key, *en, *es])
+        .collect()
+}
+
+/// Spanish names of countries, by ISO 3166-1 alpha-2 code.
+const SPANISH: &[(&str, &str)] = &[
+    ("AD", "Andorra"),
+    ("AE", "Emiratos Árabes Unidos"),
+    ("AF", "Afganistán"),
+    ("AL", "Albania"),
+    ("AM", "Armenia"),
+    ("AO", "Angola"),
+    ("AR", "Argentina"),
+    ("AT", "Austria"),
+    ("AU", "Australia"),
+    ("AZ", "Azerbaiyán"),
+    ("BA", "Bosnia y Herzegovina"),
+    ("BD", "Bangladés"),
+    ("BE", "Bélgica"),
+    ("BG", "Bulgaria"),
+    ("BH", "Baréin"),
+    ("BO", "Bolivia"),
+    ("BR", "Brasil"),
+    ("BS", "Bahamas"),
+    ("BY", "Bielorrusia"),
+    ("BZ", "Belice"),
+    ("CA", "Canadá"),
+    ("CH", "Suiza"),
+    ("CI", "Costa de Marfil"),
+    ("CL", "Chile"),
+    ("CM", "Camerún"),
+    ("CN", "China"),
+    ("CO", "Colombia"),
+    ("CR", "Costa Rica"),
+    ("CU", "Cuba"),
+    ("CY", "Chipre"),
+    ("CZ", "Chequia"),
+    ("DE", "Alemania"),
+    ("DK", "Dinamarca"),
+    ("DO", "República Dominicana"),
+    ("DZ", "Argelia"),
+    ("EC", "Ecuador"),
+    ("EE", "Estonia"),
+    ("EG", "Egipto"),
+    ("ES", "España"),
+    ("ET", "Etiopía"),
+    ("FI", "Finlandia"),
+    ("FR", "Francia"),
+    ("GB", "Reino Unido"),
+    ("GE", "Georgia"),
+    ("GH", "Ghana"),
+    ("GQ", "Guinea Ecuatorial"),
+    ("GR", "Grecia"),
+    ("GT", "Guatemala"),
+    ("HK", "Hong Kong"),
+    ("HN", "Honduras"),
+    ("HR", "Croacia"),
+    ("HT", "Haití"),
+    ("HU", "Hungría"),
+    ("ID", "Indonesia"),
+    ("IE", "Irlanda"),
+    ("IL", "Israel"),
+    ("IN", "India"),
+    ("IQ", "Irak"),
+    ("IR", "Irán"),
+    ("IS", "Islandia"),
+    ("IT", "Italia"),
+    ("JM", "Jamaica"),
+    ("JO", "Jordania"),
+    ("JP", "Japón"),
+    ("KE", "Kenia"),
+    ("KR", "Corea del Sur"),
+    ("KW", "Kuwait"),
+    ("KZ", "Kazajistán"),
+    ("LB", "Líbano"),
+    ("LT", "Lituania"),
+    ("LU", "Luxemburgo"),
+    ("LV", "Letonia"),
+    ("MA", "Marruecos"),
+    ("MC", "Mónaco"),
+    ("MX", "México"),
+    ("MY", "Malasia"),
+    ("NG", "Nigeria"),
+    ("NI", "Nicaragua"),
+    ("NL", "Países Bajos"),
+    ("NO", "Noruega"),
+    ("NZ", "Nueva Zelanda"),
+    ("PA", "Panamá"),
+    ("PE", "Perú"),
+    ("PH", "Filipinas"),
+    ("PK", "Pakistán"),
+    ("PL", "Polonia"),
+    ("PR", "Puerto Rico"),
+    ("PT", "Portugal"),
+    ("PY", "Paraguay"),
+    ("QA", "Catar"),
+    ("RO", "Rumanía"),
+    ("RS", "Serbia"),
+    ("RU", "Rusia"),
+    ("SA", "Arabia Saudí"),
+    ("SE", "Suecia"),
+    ("SG", "Singapur"),
+    ("SI", "Eslovenia"),
+    ("SK", "Eslovaquia"),
+    ("SN", "Senegal"),
+    ("SV", "El Salvador"),
+    ("TH", "Tailandia"),
+    ("TN", "Túnez"),
+    ("TR", "Turquía"),
+    ("TW", "Taiwán"),
+    ("UA", "Ucrania"),
+    ("US", "Estados Unidos"),
+    ("UY", "Uruguay"),
+    ("VE", "Venezuela"),
+    ("VN", "Vietnam"),
+    ("ZA", "Sudáfrica"),
+];
+
+/// What a country value is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Country {
+    /// An ISO 3166-1 alpha-2 code, as written.
+    Code,
+    /// A name (or alpha-3 code) of the country of this alpha-2 code.
+    Named(&'static str),
+    /// Nearly a name: the name it misspells.
+    Misspelt(String),
+    /// Nothing the vocabulary knows.
+    Unknown,
+}
+
+/// Every country name the vocabulary knows, normalised, with its alpha-2 code and the name
+/// as written.
+fn names() -> &'static HashMap<String, (&'static str, String)> {
+    static NAMES: OnceLock<HashMap<String, (&'static str, String)>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names = HashMap::new();
+        for country in celes::Country::get_countries() {
+            let spellings = [country.long_name, country.alpha3]
+                .into_iter()
+                .chain(country.aliases.iter().copied());
+            for name in spellings {
+                names
+                    .entry(normalise(name))
+                    .or_insert((country.alpha2, readable(name)));
+            }
+        }
+        for (code, name) in SPANISH {
+            names
+                .entry(normalise(name))
+                .or_insert((*code, (*name).to_owned()));
+        }
+        names
+    })
+}
+
+/// `TheUnitedStatesOfAmerica` → `The United States Of America`; other names as they are.
+fn readable(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if i > 0 && c.is_uppercase() && !name.contains(' ') && !out.ends_with(' ') {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out.strip_prefix("The ").map(str::to_owned).unwrap_or(out)
+}
+
+/// What `value` is as a country.
+pub fn country(value: &str) -> Country {
+    if value.len() == 2
+        && value.chars().all(|c| c.is_ascii_uppercase())
+        && celes::Country::from_alpha2(value).is_ok()
+    {
+        return Country::Code;
+    }
+    let wanted = normalise(value);
+    if let Some((code, _)) = names().get(&wanted) {
+        return Country::Named(code);
+    }
+    // Names of five letters or more only: short ones (Chad, Cuba, Iran, Iraq, Mali) are a
+    // letter apart from each other.
+    if wanted.len() >= 5 {
+        let nearest = names()
+            .iter()
+            .filter(|(name, _)| name.len() >= 5)
+            .filter_map(|(name, (_, written))| {
+                let limit = if name.len().min(wanted.len()) > 6 {
+                    2
+                } else {
+                    1
+                };
+                let d = strsim::osa_distance(&wanted, name);
+                (d <= limit).then_some((d, written))
+            })
+            .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+        if let Some((_, written)) = nearest {
+            return Country::Misspelt(written.clone());
+        }
+    }
+    Country::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countries_by_code_name_and_misspelling() {
+        assert_eq!(country("AR"), Country::Code);
+        assert_eq!(country("Argentina"), Country::Named("AR"));
+        assert_eq!(country("united states"), Country::Named("US"));
+        assert_eq!(country("USA"), Country::Named("US"));
+        assert_eq!(country("España"), Country::Named("ES"));
+        assert_eq!(country("Kenya"), Country::Named("KE"));
+        assert_eq!(country("Argentinia"), Country::Misspelt("Argentina".into()));
+        assert_eq!(country("Alemannia"), Country::Misspelt("Alemania".into()));
+        assert_eq!(country("Narnia"), Country::Unknown);
+        assert_eq!(country("Irak"), Country::Named("IQ"));
+    }
+
+    #[test]
+    fn every_industry_has_three_spellings() {
+        assert_eq!(industry_labels().len(), INDUSTRIES.len() * 3);
+        assert!(industry_labels().contains(&"manufacturing"));
+    }
+}
