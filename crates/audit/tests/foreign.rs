@@ -264,3 +264,36 @@ fn deals_without_a_contact_are_blocked_by_company_and_owner() {
         found.candidates
     );
 }
+
+/// People typed in without an e-mail or phone are compared by how their names sound where
+/// they live: the same person with a misspelt surname and an abbreviated street, and with
+/// first and last name swapped, are candidates; a namesake in another town is not compared.
+/// (Whether a candidate is a duplicate rests on weights EM estimates over a population, which
+/// six records are not: the scoring is judged on generated data.)
+#[test]
+fn people_without_email_or_phone_are_matched_by_name_and_address() {
+    let (_dir, store) = store_with(
+        "INSERT INTO contacts (id, first_name, last_name, street, postal_code, city, created_at, updated_at) VALUES
+           (1, 'María', 'González', 'Calle Mayor 5', '28013', 'Madrid', '2024-01-01', '2024-01-01'),
+           (2, 'Maria', 'Gonzales', 'C. Mayor 5', '28013', 'Madrid', '2024-05-01', '2024-05-01'),
+           (3, 'John', 'Smith', '12 Main St', '10001', 'New York', '2024-01-01', '2024-01-01'),
+           (4, 'Smith', 'John', '12 Main Street', '10001', 'New York', '2024-03-01', '2024-03-01'),
+           (5, 'John', 'Smith', '400 Oak Avenue', '90210', 'Beverly Hills', '2024-01-01', '2024-01-01'),
+           (6, 'Jon', 'Smyth', '7 Pine Rd', '10002', 'New York', '2024-01-01', '2024-01-01');",
+    );
+    let found = embudo_audit::dedupe::find(
+        &store,
+        embudo_audit::dedupe::Entity::Contacts,
+        embudo_audit::dedupe::DEFAULT_THRESHOLD,
+    )
+    .unwrap();
+    let candidates = &found.candidates;
+    assert!(
+        candidates.contains(&(1, 2)) && candidates.contains(&(3, 4)),
+        "{candidates:?}"
+    );
+    assert!(
+        candidates.iter().all(|&(a, b)| a != 5 && b != 5),
+        "{candidates:?}"
+    );
+}
