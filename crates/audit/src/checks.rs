@@ -1062,7 +1062,9 @@ fn canonical_sources() -> Vec<&'static str> {
 /// `canonical` (whether or not the data uses it), or a near-miss — misspelt, or cased and
 /// spaced otherwise — of a label the data uses more (canonical labels first). A vocabulary of
 /// the user's own, used consistently, fails nothing: it is said once, in the finding's note.
-/// `entity` and `column` are literals of the checks above, never user input.
+/// Where the user declared the field's labels (an import mapping's `[file.values]`), every
+/// other value fails, with the declared label it nearly spells. `entity` and `column` are
+/// literals of the checks above, never user input.
 fn label_rows(
     ctx: &Context<'_>,
     entity: &'static str,
@@ -1083,6 +1085,20 @@ fn label_rows(
         .iter()
         .filter_map(|r| Some((r[0].as_str()?.to_owned(), r[1].as_u64()?)))
         .collect();
+    let declared = ctx.store.query_with(
+        "SELECT label FROM declared_labels WHERE field = ? ORDER BY label",
+        &[Param::Text(format!("{entity}.{column}"))],
+    )?;
+    let declared: Vec<&str> = declared.rows.iter().filter_map(|r| r[0].as_str()).collect();
+    if !declared.is_empty() {
+        // The user said which labels there are: any other is wrong.
+        let sql = format!(
+            "SELECT id, {column} FROM {entity} {alias} WHERE LIVE AND {column} IS NOT NULL"
+        );
+        return rust_rows(ctx, entity, &sql, |value| {
+            (!declared.contains(&value)).then(|| near_miss(value, &declared).map(str::to_owned))
+        });
+    }
     let (strays, own) = labels::inconsistent(&used, canonical);
     if !own.is_empty() {
         let mut named: Vec<&str> = own.iter().take(6).map(String::as_str).collect();

@@ -628,3 +628,46 @@ fn guessed_stages_are_said_until_a_mapping_sets_them() {
     assert!((weighted - 2300.0).abs() < 1e-9, "{stages}");
     assert_eq!(stages[0][1], "Qualify");
 }
+
+/// Lead sources a mapping maps onto (`[file.values.lead_source]`) are the user's declared
+/// vocabulary: a later file's `search paid` is flagged as `search_paid`, and `unknown`, which
+/// no mapping declared, is flagged without a fix; the declared labels themselves pass.
+#[test]
+fn a_mapping_declares_the_labels_the_audit_holds_values_to() {
+    let sandbox = Sandbox::new();
+    std::fs::write(
+        sandbox.path("leads.csv"),
+        "email,source\nana@example.com,Google Ads\nluis@example.com,Organic Google\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sandbox.path("map.toml"),
+        "[[file]]\npath = \"leads.csv\"\nentity = \"contacts\"\n\
+         [file.columns]\nemail = \"email\"\nlead_source = \"source\"\n\
+         [file.values.lead_source]\n\"Google Ads\" = \"search_paid\"\n\"Organic Google\" = \"search_organic\"\n",
+    )
+    .unwrap();
+    sandbox.ok(&["import", "--map", "map.toml", "--quiet"]);
+    std::fs::write(
+        sandbox.path("more.csv"),
+        "email,lead_source\neva@example.com,search paid\nleo@example.com,unknown\nmia@example.com,search_organic\n",
+    )
+    .unwrap();
+    sandbox.ok(&["import", "contacts", "more.csv", "--quiet"]);
+    let audit = sandbox.json(&["audit", "--check", "contacts.lead_source.label"]);
+    let samples = &audit["checks"][0]["samples"];
+    let found: Vec<(String, Value)> = samples
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["value"].as_str().unwrap().to_owned(), s["fix"].clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("search paid".to_owned(), Value::from("search_paid")),
+            ("unknown".to_owned(), Value::Null),
+        ],
+        "{audit}"
+    );
+}

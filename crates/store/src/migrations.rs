@@ -80,6 +80,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "guessed_stages",
         sql: include_str!("../migrations/0012_guessed_stages.sql"),
     },
+    Migration {
+        version: 13,
+        name: "declared_labels",
+        sql: include_str!("../migrations/0013_declared_labels.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -193,6 +193,7 @@ pub fn import_sheets(
                 })
             };
             let (report, rejects) = load_file(store, file, &options, &mut on_parsed)?;
+            declare_labels(store, file.map)?;
             rows_done += file.sheet.rows.len();
             step(Step {
                 file: path,
@@ -295,6 +296,31 @@ fn load_file(
     }
     report.inferred.extend(inferred(store, file)?);
     Ok((report, rejects))
+}
+
+/// Fields whose values a mapping maps onto labels of the user's choosing, which the audit
+/// then holds every other value of the field against.
+const LABEL_FIELDS: [(&str, &str); 3] = [
+    ("contacts", "lead_source"),
+    ("deals", "source"),
+    ("companies", "industry"),
+];
+
+/// Record the labels `map`'s `[file.values]` maps onto, for the fields of [`LABEL_FIELDS`].
+fn declare_labels(store: &Store, map: &FileMap) -> Result<(), IngestError> {
+    for (column, values) in &map.values {
+        if !LABEL_FIELDS.contains(&(map.entity.as_str(), column.as_str())) {
+            continue;
+        }
+        let field = format!("{}.{column}", map.entity);
+        for label in values.values().collect::<std::collections::BTreeSet<_>>() {
+            store.execute_with(
+                "INSERT OR IGNORE INTO declared_labels VALUES (?, ?)",
+                &[Param::Text(field.clone()), Param::Text(label.clone())],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// What the import worked out for this file's rows because the file does not say it,
