@@ -185,7 +185,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "deals",
-                "SELECT id, NULL FROM deals d WHERE LIVE AND status = 'won' AND amount IS NULL",
+                "SELECT id, name FROM deals d WHERE LIVE AND status = 'won' AND amount IS NULL",
             )
         }
     ),
@@ -200,7 +200,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "deals",
-                "SELECT id, NULL FROM deals d WHERE LIVE AND contact_id IS NULL AND company_id IS NULL",
+                "SELECT id, name FROM deals d WHERE LIVE AND contact_id IS NULL AND company_id IS NULL",
             )
         }
     ),
@@ -215,7 +215,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "contacts",
-                "SELECT id, NULL FROM contacts c WHERE LIVE AND company_id IS NULL
+                "SELECT id, concat_ws(' ', first_name, last_name) FROM contacts c WHERE LIVE AND company_id IS NULL
                    AND EXISTS (SELECT 1 FROM companies WHERE deleted_at IS NULL AND merged_into_id IS NULL)",
             )
         }
@@ -594,7 +594,7 @@ pub const CHECKS: &[Check] = &[
         Medium,
         "deals whose owner an import could not find, kept as text, with the nearest user",
         Some("link the deal to the suggested user"),
-        |c| unresolved_rows(c, &UNRESOLVED[0])
+        |c| unresolved_rows(c, "deals.owner.unresolved")
     ),
     check!(
         "deals.company.unresolved",
@@ -603,7 +603,7 @@ pub const CHECKS: &[Check] = &[
         Medium,
         "deals whose company an import could not find, kept as text, with the nearest company",
         Some("link the deal to the suggested company"),
-        |c| unresolved_rows(c, &UNRESOLVED[1])
+        |c| unresolved_rows(c, "deals.company.unresolved")
     ),
     check!(
         "deals.contact.unresolved",
@@ -612,7 +612,7 @@ pub const CHECKS: &[Check] = &[
         Medium,
         "deals whose contact an import could not find, kept as text, with the nearest contact",
         Some("link the deal to the suggested contact"),
-        |c| unresolved_rows(c, &UNRESOLVED[2])
+        |c| unresolved_rows(c, "deals.contact.unresolved")
     ),
     check!(
         "deals.product.unresolved",
@@ -621,7 +621,7 @@ pub const CHECKS: &[Check] = &[
         Medium,
         "deals whose product an import could not find, kept as text, with the nearest product",
         Some("link the deal to the suggested product"),
-        |c| unresolved_rows(c, &UNRESOLVED[3])
+        |c| unresolved_rows(c, "deals.product.unresolved")
     ),
     check!(
         "deals.campaign.unresolved",
@@ -630,7 +630,7 @@ pub const CHECKS: &[Check] = &[
         Low,
         "deals whose campaign an import could not find, kept as text, with the nearest campaign",
         Some("link the deal to the suggested campaign"),
-        |c| unresolved_rows(c, &UNRESOLVED[4])
+        |c| unresolved_rows(c, "deals.campaign.unresolved")
     ),
     check!(
         "contacts.company.unresolved",
@@ -639,7 +639,7 @@ pub const CHECKS: &[Check] = &[
         Medium,
         "contacts whose company an import could not find, kept as text, with the nearest company",
         Some("link the contact to the suggested company"),
-        |c| unresolved_rows(c, &UNRESOLVED[5])
+        |c| unresolved_rows(c, "contacts.company.unresolved")
     ),
     check!(
         "contacts.owner.unresolved",
@@ -648,7 +648,7 @@ pub const CHECKS: &[Check] = &[
         Low,
         "contacts whose owner an import could not find, kept as text, with the nearest user",
         Some("link the contact to the suggested user"),
-        |c| unresolved_rows(c, &UNRESOLVED[6])
+        |c| unresolved_rows(c, "contacts.owner.unresolved")
     ),
     check!(
         "companies.owner.unresolved",
@@ -657,7 +657,7 @@ pub const CHECKS: &[Check] = &[
         Low,
         "companies whose owner an import could not find, kept as text, with the nearest user",
         Some("link the company to the suggested user"),
-        |c| unresolved_rows(c, &UNRESOLVED[7])
+        |c| unresolved_rows(c, "companies.owner.unresolved")
     ),
 ];
 
@@ -747,7 +747,11 @@ pub const UNRESOLVED: [Unresolved; 8] = [
 /// the record its text nearly names as the fix: the same letters and digits whatever the
 /// case, spaces and punctuation (`ProMax` for `Pro Max`), else a near-miss of one name (not
 /// searched among contacts, whose names repeat).
-fn unresolved_rows(ctx: &Context<'_>, r: &Unresolved) -> Outcome {
+fn unresolved_rows(ctx: &Context<'_>, check: &str) -> Outcome {
+    let r = UNRESOLVED
+        .iter()
+        .find(|r| r.check == check)
+        .expect("every unresolved check has its reference");
     let sql = format!(
         "SELECT id, json_extract_string(custom, '$.unresolved.{key}') AS text FROM {entity} {alias}
           WHERE LIVE AND {column} IS NULL AND text IS NOT NULL",
@@ -1073,6 +1077,19 @@ fn label_rows(
     canonical: &[&str],
 ) -> Outcome {
     let alias = if entity == "deals" { "d" } else { "c" };
+    let declared = ctx.store.query_with(
+        "SELECT label FROM declared_labels WHERE field = ? ORDER BY label",
+        &[Param::Text(format!("{entity}.{column}"))],
+    )?;
+    let declared: Vec<&str> = declared.rows.iter().filter_map(|r| r[0].as_str()).collect();
+    let sql =
+        format!("SELECT id, {column} FROM {entity} {alias} WHERE LIVE AND {column} IS NOT NULL");
+    if !declared.is_empty() {
+        // The user said which labels there are: any other is wrong.
+        return rust_rows(ctx, entity, &sql, |value| {
+            (!declared.contains(&value)).then(|| near_miss(value, &declared).map(str::to_owned))
+        });
+    }
     let counts = ctx.store.query_with(
         &format!(
             "SELECT {column}, count(*) FROM {entity} {alias} WHERE {} AND {column} IS NOT NULL GROUP BY 1",
@@ -1085,20 +1102,6 @@ fn label_rows(
         .iter()
         .filter_map(|r| Some((r[0].as_str()?.to_owned(), r[1].as_u64()?)))
         .collect();
-    let declared = ctx.store.query_with(
-        "SELECT label FROM declared_labels WHERE field = ? ORDER BY label",
-        &[Param::Text(format!("{entity}.{column}"))],
-    )?;
-    let declared: Vec<&str> = declared.rows.iter().filter_map(|r| r[0].as_str()).collect();
-    if !declared.is_empty() {
-        // The user said which labels there are: any other is wrong.
-        let sql = format!(
-            "SELECT id, {column} FROM {entity} {alias} WHERE LIVE AND {column} IS NOT NULL"
-        );
-        return rust_rows(ctx, entity, &sql, |value| {
-            (!declared.contains(&value)).then(|| near_miss(value, &declared).map(str::to_owned))
-        });
-    }
     let (strays, own) = labels::inconsistent(&used, canonical);
     if !own.is_empty() {
         let mut named: Vec<&str> = own.iter().take(6).map(String::as_str).collect();
@@ -1111,8 +1114,6 @@ fn label_rows(
             named.join(", ")
         ));
     }
-    let sql =
-        format!("SELECT id, {column} FROM {entity} {alias} WHERE LIVE AND {column} IS NOT NULL");
     rust_rows(ctx, entity, &sql, |value| {
         strays.get(value).map(|fix| Some(fix.clone()))
     })
