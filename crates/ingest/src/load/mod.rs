@@ -24,8 +24,7 @@ use embudo_store::staging::TextRow;
 use embudo_store::{Param, Store};
 use serde::Serialize;
 use std::borrow::Cow;
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 mod parse;
