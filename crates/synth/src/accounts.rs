@@ -21,7 +21,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::LogNormal;
 use std::collections::HashSet;
 
-fn pick_country(rng: &mut ChaCha8Rng) -> usize {
+pub(crate) fn pick_country(rng: &mut ChaCha8Rng) -> usize {
     let roll = rng.random::<f64>();
     let mut acc = 0.0;
     for (i, c) in COUNTRIES.iter().enumerate() {
@@ -49,7 +49,7 @@ pub fn phone_number(country: usize, rng: &mut ChaCha8Rng) -> String {
     format!("{phone_prefix} {a} {b} {c:0width$}")
 }
 
-fn address(country: usize, rng: &mut ChaCha8Rng) -> Address {
+pub(crate) fn address(country: usize, rng: &mut ChaCha8Rng) -> Address {
     let c = &COUNTRIES[country];
     let (city, region, postal) = c.cities[rng.random_range(0..c.cities.len())];
     Address {
@@ -422,7 +422,7 @@ pub fn write(world: &mut World, out: &mut Batches) -> Result<()> {
     for duplicate in &extra {
         out.put(duplicate)?;
     }
-    Ok(())
+    crate::offline::write(world, out, next_duplicate_id + extra.len() as Id)
 }
 
 /// `first.last@company-domain`, or a numbered free-mail address; never one already taken.

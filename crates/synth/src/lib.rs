@@ -15,6 +15,7 @@
 //! - `service`: tickets, service calls and surveys.
 //! - `engagement`: web visits, campaign events, list subscriptions and goals.
 //! - `defects`: the deliberate errors and the duplicate records.
+//! - `offline`: contacts from sources without e-mail or phone, entered more than once.
 //! - [`truth`]: the ground-truth file.
 //! - `vocab`: word lists.
 
@@ -22,6 +23,7 @@ mod accounts;
 mod clock;
 mod defects;
 mod engagement;
+mod offline;
 mod org;
 pub mod params;
 mod revenue;

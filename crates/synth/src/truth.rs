@@ -19,6 +19,9 @@ pub struct Truth {
     pub now: String,
     pub params: TrueParams,
     pub duplicates: Duplicates,
+    /// Contacts from sources without e-mail or phone (event lists, paper forms, a legacy
+    /// system): the duplicates the audit must find from name and address alone.
+    pub offline_contacts: Vec<Id>,
     pub defects: Vec<Defect>,
     pub future: Future,
 }
@@ -98,6 +101,7 @@ impl Truth {
                 deal_conversion_share: DEAL_CONVERSION_SHARE,
             },
             duplicates: Duplicates::default(),
+            offline_contacts: Vec::new(),
             defects: Vec::new(),
             future: Future::default(),
         }

@@ -30,6 +30,7 @@ pub enum Stream {
     Lists,
     Usage,
     Defects,
+    Offline,
 }
 
 /// A CRM user as the simulation sees them.

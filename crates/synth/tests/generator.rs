@@ -165,7 +165,8 @@ fn every_duplicate_and_defect_in_the_truth_file_is_in_the_store() {
         let same: bool = store
             .conn()
             .query_row(
-                "SELECT a.company_id IS NOT DISTINCT FROM b.company_id AND a.lead_source = b.lead_source
+                "SELECT a.company_id IS NOT DISTINCT FROM b.company_id
+                        AND a.lead_source IS NOT DISTINCT FROM b.lead_source
                  FROM contacts a, contacts b WHERE a.id = ? AND b.id = ?",
                 [original, duplicate],
                 |row| row.get(0),
