@@ -468,6 +468,24 @@ pub const CHECKS: &[Check] = &[
         |c| country_rows(c, "companies")
     ),
     check!(
+        "deals.currency.code",
+        "deals",
+        Consistency,
+        Medium,
+        "currencies that are not ISO 4217 codes: codes in lower case or with letters swapped, names (English or Spanish) or symbols written out, unknown values",
+        Some("replace with the ISO 4217 code"),
+        |c| currency_rows(c, "deals")
+    ),
+    check!(
+        "orders.currency.code",
+        "orders",
+        Consistency,
+        Medium,
+        "currencies that are not ISO 4217 codes: codes in lower case or with letters swapped, names (English or Spanish) or symbols written out, unknown values",
+        Some("replace with the ISO 4217 code"),
+        |c| currency_rows(c, "orders")
+    ),
+    check!(
         "products.name.near_duplicate",
         "products",
         Uniqueness,
@@ -1164,6 +1182,23 @@ fn country_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
         .collect();
     let sql = format!("SELECT id, country FROM {entity} c WHERE LIVE AND country IS NOT NULL");
     rust_rows(ctx, entity, &sql, |value| strays.get(value).cloned())
+}
+
+/// Currencies that are not ISO 4217 codes, with the code meant where the vocabulary knows it
+/// (`usd`, `Euro`, `€`, `UDS`); an unknown one has no fix, since its amounts cannot be
+/// compared with any other.
+fn currency_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
+    let alias = if entity == "deals" { "d" } else { "c" };
+    // `entity` is one of two literals above, never user input.
+    let sql =
+        format!("SELECT id, currency FROM {entity} {alias} WHERE LIVE AND currency IS NOT NULL");
+    rust_rows(ctx, entity, &sql, |value| match vocab::currency(value) {
+        vocab::Currency::Code => None,
+        vocab::Currency::Written(code) | vocab::Currency::Misspelt(code) => {
+            Some(Some(code.to_owned()))
+        }
+        vocab::Currency::Unknown => Some(None),
+    })
 }
 
 /// Rows of a small reference table read with `sql` as (id, group, name, uses) whose name

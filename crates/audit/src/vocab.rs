@@ -1,7 +1,8 @@
 //! Reference vocabularies shipped in the binary, which a label is judged against even when
 //! its correct form never occurs in the data: ISO 3166-1 countries (codes, the official and
-//! common English names of the `celes` crate, and the Spanish names below) and a standard
-//! list of industries in English and Spanish.
+//! common English names of the `celes` crate, and the Spanish names below), ISO 4217
+//! currencies (codes, English names and symbols of the `iso_currency` crate, and the
+//! Spanish names below) and a standard list of industries in English and Spanish.
 
 use crate::labels::normalise;
 use celes::LookupTable as _;
@@ -267,6 +268,125 @@ pub fn country(value: &str) -> Country {
     Country::Unknown
 }
 
+/// Spanish names of the currencies a CRM in Spanish most often writes out, by ISO 4217 code.
+const SPANISH_CURRENCIES: &[(&str, &str)] = &[
+    ("ARS", "peso argentino"),
+    ("BOB", "boliviano"),
+    ("BRL", "real brasileño"),
+    ("CAD", "dólar canadiense"),
+    ("CHF", "franco suizo"),
+    ("CLP", "peso chileno"),
+    ("CNY", "yuan"),
+    ("COP", "peso colombiano"),
+    ("CRC", "colón costarricense"),
+    ("DOP", "peso dominicano"),
+    ("EUR", "euro"),
+    ("EUR", "euros"),
+    ("GBP", "libra esterlina"),
+    ("GTQ", "quetzal"),
+    ("JPY", "yen"),
+    ("MXN", "peso mexicano"),
+    ("PEN", "sol peruano"),
+    ("PYG", "guaraní"),
+    ("USD", "dólar estadounidense"),
+    ("UYU", "peso uruguayo"),
+];
+
+/// What a deal's or order's currency is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Currency {
+    /// An ISO 4217 code, as written.
+    Code,
+    /// A currency written otherwise (its code in lower case, its name, a symbol only it
+    /// uses, such as `€`): the code meant.
+    Written(&'static str),
+    /// A code with two letters swapped (`UDS`) or a name a slip or two away (`Eruo`).
+    Misspelt(&'static str),
+    Unknown,
+}
+
+/// Every way of writing a currency the vocabulary knows, normalised, with its code; a
+/// symbol shared by several currencies (`$`, `kr`) is left out.
+fn currency_names() -> &'static HashMap<String, &'static str> {
+    use iso_currency::IntoEnumIterator as _;
+    static NAMES: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names = HashMap::new();
+        let mut symbols: HashMap<String, Vec<&'static str>> = HashMap::new();
+        for currency in iso_currency::Currency::iter() {
+            let code = currency.code();
+            names.insert(normalise(code), code);
+            names.entry(normalise(currency.name())).or_insert(code);
+            symbols
+                .entry(currency.symbol().symbol)
+                .or_default()
+                .push(code);
+        }
+        for (symbol, codes) in symbols {
+            if let [code] = codes.as_slice() {
+                names.entry(symbol).or_insert(*code);
+            }
+        }
+        for (code, name) in SPANISH_CURRENCIES {
+            names.entry(normalise(name)).or_insert(*code);
+        }
+        names
+    })
+}
+
+/// What `value` is as a currency.
+pub fn currency(value: &str) -> Currency {
+    let value = value.trim();
+    if value.len() == 3
+        && value.chars().all(|c| c.is_ascii_uppercase())
+        && iso_currency::Currency::from_code(value).is_some()
+    {
+        return Currency::Code;
+    }
+    let names = currency_names();
+    let wanted = normalise(value);
+    if let Some(code) = names.get(&wanted).or_else(|| names.get(value)) {
+        return Currency::Written(code);
+    }
+    let letters: Vec<char> = value.chars().collect();
+    if letters.len() == 3 && letters.iter().all(char::is_ascii_alphabetic) {
+        // Three letters are a letter apart from dozens of codes: only a swap tells which.
+        let upper = value.to_ascii_uppercase();
+        let swapped: Vec<&'static str> = names
+            .values()
+            .copied()
+            .filter(|code| {
+                strsim::osa_distance(&upper, code) == 1 && sorted(code) == sorted(&upper)
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if let [code] = swapped.as_slice() {
+            return Currency::Misspelt(code);
+        }
+        return Currency::Unknown;
+    }
+    if wanted.len() >= 4 {
+        let limit = if wanted.len() > 6 { 2 } else { 1 };
+        let nearest = names
+            .iter()
+            .filter(|(name, _)| name.len() >= 4)
+            .map(|(name, code)| (strsim::osa_distance(&wanted, name), *code))
+            .filter(|(d, _)| *d <= limit)
+            .min();
+        if let Some((_, code)) = nearest {
+            return Currency::Misspelt(code);
+        }
+    }
+    Currency::Unknown
+}
+
+fn sorted(text: &str) -> Vec<char> {
+    let mut letters: Vec<char> = text.chars().collect();
+    letters.sort_unstable();
+    letters
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,6 +403,23 @@ mod tests {
         assert_eq!(country("Alemannia"), Country::Misspelt("Alemania".into()));
         assert_eq!(country("Narnia"), Country::Unknown);
         assert_eq!(country("Irak"), Country::Named("IQ"));
+    }
+
+    #[test]
+    fn currencies_by_code_name_symbol_and_misspelling() {
+        assert_eq!(currency("EUR"), Currency::Code);
+        assert_eq!(currency("usd"), Currency::Written("USD"));
+        assert_eq!(currency("Euro"), Currency::Written("EUR"));
+        assert_eq!(currency("euros"), Currency::Written("EUR"));
+        assert_eq!(currency("€"), Currency::Written("EUR"));
+        assert_eq!(currency("Peso Mexicano"), Currency::Written("MXN"));
+        assert_eq!(currency("Mexican peso"), Currency::Written("MXN"));
+        assert_eq!(currency("UDS"), Currency::Misspelt("USD"));
+        assert_eq!(currency("Eruo"), Currency::Misspelt("EUR"));
+        // `$` is a dozen currencies' symbol; `QQQ` spells none.
+        assert_eq!(currency("$"), Currency::Unknown);
+        assert_eq!(currency("QQQ"), Currency::Unknown);
+        assert_eq!(currency("Doubloons"), Currency::Unknown);
     }
 
     #[test]

@@ -62,19 +62,19 @@ INSERT INTO contacts (id, first_name, email, phone, country, company_id, lead_so
 INSERT INTO deals (id, name, pipeline_id, stage_id, status, amount, currency, contact_id, product_id, source,
                    created_at, expected_close_date, closed_at, lost_reason, updated_at, merged_into_id) VALUES
   (1, 'No amount', 1, 2, 'open', NULL, 'USD', 14, 1, NULL, '2025-02-01', '2026-08-01', NULL, NULL, '2026-01-01', NULL),
-  (2, 'First stage, no amount', 1, 1, 'open', NULL, 'USD', 14, NULL, NULL, '2025-02-01', NULL, NULL, NULL, '2026-01-01', NULL),
+  (2, 'First stage, no amount', 1, 1, 'open', NULL, 'usd', 14, NULL, NULL, '2025-02-01', NULL, NULL, NULL, '2026-01-01', NULL),
   (3, 'No close date', 1, 2, 'open', 1000, 'USD', 14, NULL, NULL, '2025-02-01', NULL, NULL, NULL, '2026-01-01', NULL),
   (4, 'Lost, no reason', 1, 4, 'lost', 1000, 'USD', 14, NULL, NULL, '2025-02-01', '2025-03-01', '2025-03-01', NULL, '2026-01-01', NULL),
   (5, 'Closed before created', 1, 3, 'won', 1000, 'USD', 14, NULL, NULL, '2025-02-01', '2025-03-01', '2025-01-01', NULL, '2026-01-01', NULL),
   (6, 'Expected before created', 1, 2, 'open', 1000, 'USD', 14, NULL, NULL, '2025-02-01', '2025-01-15', NULL, NULL, '2026-01-01', NULL),
-  (7, 'Won, no closed_at', 1, 3, 'won', 1000, 'USD', 14, NULL, NULL, '2025-02-01', '2025-03-01', NULL, NULL, '2026-01-01', NULL),
-  (8, 'Open, closed_at', 1, 2, 'open', 1000, 'USD', 14, NULL, NULL, '2025-02-01', '2025-03-01', '2025-03-01', NULL, '2026-01-01', NULL),
+  (7, 'Won, no closed_at', 1, 3, 'won', 1000, 'Euro', 14, NULL, NULL, '2025-02-01', '2025-03-01', NULL, NULL, '2026-01-01', NULL),
+  (8, 'Open, closed_at', 1, 2, 'open', 1000, 'UDS', 14, NULL, NULL, '2025-02-01', '2025-03-01', '2025-03-01', NULL, '2026-01-01', NULL),
   (9, 'Negative', 1, 2, 'open', -5, 'USD', 14, NULL, NULL, '2025-02-01', '2025-03-01', NULL, NULL, '2026-01-01', NULL),
   (10, 'Absurd', 1, 2, 'open', 10000000, 'USD', 14, NULL, NULL, '2025-02-01', '2025-03-01', NULL, NULL, '2026-01-01', NULL),
   (11, 'Misspelt source', 1, 2, 'open', 1000, 'USD', 14, NULL, 'Paid Ads', '2025-02-01', '2025-03-01', NULL, NULL, '2026-01-01', NULL),
-  (12, 'Deleted contact', 1, 2, 'open', 1000, 'USD', 23, NULL, 'email', '2025-02-01', '2025-03-01', NULL, NULL, '2026-01-01', NULL),
+  (12, 'Deleted contact', 1, 2, 'open', 1000, 'Doubloons', 23, NULL, 'email', '2025-02-01', '2025-03-01', NULL, NULL, '2026-01-01', NULL),
   (13, 'Missing contact', 1, 2, 'open', 1000, 'USD', 9999, NULL, NULL, '2025-02-01', '2025-03-01', NULL, NULL, '2026-01-01', NULL),
-  (14, 'Merged away', 1, 2, 'open', NULL, 'USD', 9999, NULL, 'Paid Ads', '2025-02-01', NULL, '2025-01-01', NULL, '2026-01-01', 1),
+  (14, 'Merged away', 1, 2, 'open', NULL, 'usd', 9999, NULL, 'Paid Ads', '2025-02-01', NULL, '2025-01-01', NULL, '2026-01-01', 1),
   (15, 'Won, complete', 1, 3, 'won', 2000, 'USD', 14, NULL, NULL, '2025-02-01', '2025-03-01', '2025-03-01', NULL, '2026-01-01', NULL),
   (16, 'Nobody', 1, 1, 'open', 1000, 'USD', NULL, NULL, 'paid_ads', '2025-02-01', NULL, NULL, NULL, '2026-01-01', NULL),
   (17, 'Won, no amount', 1, 3, 'won', NULL, 'USD', 14, NULL, NULL, '2025-02-01', '2025-03-01', '2025-03-01', NULL, '2026-01-01', NULL);
@@ -125,6 +125,14 @@ const EXPECTED: &[Expected] = &[
         &[1, 3, 6],
         &[(1, "ES"), (3, "US")],
     ),
+    // A code in lower case, a name, two letters swapped, a currency nobody uses; the merged
+    // deal 14 is not judged. No orders in this fixture.
+    (
+        "deals.currency.code",
+        &[2, 7, 8, 12],
+        &[(2, "USD"), (7, "EUR"), (8, "USD")],
+    ),
+    ("orders.currency.code", &[], &[]),
     (
         "products.name.near_duplicate",
         &[2],

@@ -297,3 +297,44 @@ fn people_without_email_or_phone_are_matched_by_name_and_address() {
         "{candidates:?}"
     );
 }
+
+/// Orders whose currency is written the way people type it — `usd`, `Euros`, `€`, `UDS` —
+/// are flagged with the ISO 4217 code meant, though `EUR` is never written in the data;
+/// `Doubloons` is flagged with no code. Applying the fixes corrects them; undoing restores
+/// them.
+#[test]
+fn currencies_are_judged_against_iso_4217() {
+    let (_dir, store) = store_with(
+        "INSERT INTO orders (id, ordered_at, currency) VALUES
+           (1, '2025-01-01', 'USD'), (2, '2025-01-01', 'usd'), (3, '2025-01-01', 'Euros'),
+           (4, '2025-01-01', '€'), (5, '2025-01-01', 'UDS'), (6, '2025-01-01', 'Doubloons'),
+           (7, '2025-01-01', 'MXN');",
+    );
+    let at = at();
+    let ctx = Context::new(&store, at);
+    let finding = checks::run(&ctx, None, Some("orders.currency.code"))
+        .unwrap()
+        .remove(0);
+    let mut flagged: Vec<(i64, Option<String>)> =
+        finding.rows.iter().map(|r| (r.id, r.fix.clone())).collect();
+    flagged.sort();
+    let code = |c: &str| Some(c.to_owned());
+    assert_eq!(
+        flagged,
+        [
+            (2, code("USD")),
+            (3, code("EUR")),
+            (4, code("EUR")),
+            (5, code("USD")),
+            (6, None)
+        ]
+    );
+    let (batch, changed) = fix::apply(&store, &finding, at).unwrap();
+    assert_eq!(changed, 4);
+    assert_eq!(failing(&store, "orders.currency.code"), [6]);
+    fix::undo(&store, batch, at).unwrap();
+    let restored = store
+        .query_with("SELECT currency FROM orders WHERE id = 4", &[])
+        .unwrap();
+    assert_eq!(restored.rows[0][0], "€");
+}

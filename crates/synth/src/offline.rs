@@ -6,8 +6,9 @@
 //! - **typing errors**: two neighbouring letters swapped, one dropped, one doubled, or one
 //!   struck on the key beside it (QWERTY);
 //! - **phonetic misspellings**: a sound written another way (`ph`/`f`, `c`/`k`, `y`/`i`,
-//!   `ll`/`y`, `v`/`b`, `z`/`s`, `th`/`t`);
-//! - **OCR confusions** of scanned forms: `rn`/`m`, `cl`/`d`, `vv`/`w`, `li`/`h`, `e`/`c`;
+//!   `ll`/`y`, `v`/`b`, `z`/`s`, `th`/`t`, `ck`/`k`, `qu`/`k`);
+//! - **OCR confusions** of scanned forms: `rn`/`m`, `cl`/`d`, `vv`/`w`, `li`/`h`, `e`/`c`,
+//!   `l`/`I`;
 //! - **abbreviations** of the street type (`Street`/`St`, `Avenue`/`Ave`, `Calle`/`C/`…) and
 //!   accents dropped;
 //! - **swapped fields**: the given name in the surname box and back;
@@ -347,21 +348,16 @@ fn capitalised(text: &str, upper: bool) -> String {
 
 /// The street with its type abbreviated or written out, or its accents dropped.
 fn street_variant(street: &str) -> String {
+    let words: Vec<&str> = street.split(' ').collect();
     for (long, short) in STREET_TYPES {
-        let words: Vec<&str> = street.split(' ').collect();
-        if words.contains(&long) {
-            return words
-                .iter()
-                .map(|w| if *w == long { short } else { w })
-                .collect::<Vec<_>>()
-                .join(" ");
-        }
-        if words.contains(&short) {
-            return words
-                .iter()
-                .map(|w| if *w == short { long } else { w })
-                .collect::<Vec<_>>()
-                .join(" ");
+        for (from, to) in [(long, short), (short, long)] {
+            if words.contains(&from) {
+                let changed: Vec<&str> = words
+                    .iter()
+                    .map(|&w| if w == from { to } else { w })
+                    .collect();
+                return changed.join(" ");
+            }
         }
     }
     crate::org::ascii(street)
