@@ -468,6 +468,24 @@ pub const CHECKS: &[Check] = &[
         |c| country_rows(c, "companies")
     ),
     check!(
+        "contacts.region.label",
+        "contacts",
+        Consistency,
+        Low,
+        "US states and Spanish provinces or communities misspelt (against the shipped lists, in every spelling in use), judged by the row's country",
+        Some("replace with the region meant"),
+        |c| region_rows(c, "contacts")
+    ),
+    check!(
+        "companies.region.label",
+        "companies",
+        Consistency,
+        Low,
+        "US states and Spanish provinces or communities misspelt (against the shipped lists, in every spelling in use), judged by the row's country",
+        Some("replace with the region meant"),
+        |c| region_rows(c, "companies")
+    ),
+    check!(
         "deals.currency.code",
         "deals",
         Consistency,
@@ -1182,6 +1200,41 @@ fn country_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
         .collect();
     let sql = format!("SELECT id, country FROM {entity} c WHERE LIVE AND country IS NOT NULL");
     rust_rows(ctx, entity, &sql, |value| strays.get(value).cloned())
+}
+
+/// Regions of the United States and Spain a slip or two from a state, province or community
+/// (`Pensylvania`, `Valenica`), judged by each row's country, with the name meant. A region
+/// near none is left alone: it may be a smaller place the lists do not hold.
+fn region_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
+    // `entity` is one of two literals above, never user input.
+    let distinct = ctx.store.query_with(
+        &format!(
+            "SELECT DISTINCT country, region FROM {entity} c
+              WHERE LIVE AND country IS NOT NULL AND region IS NOT NULL"
+        )
+        .replace("LIVE", live(entity)),
+        &[],
+    )?;
+    let misspelt: HashMap<(String, String), String> = distinct
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let (country, region) = (r[0].as_str()?, r[1].as_str()?);
+            match vocab::region(country, region) {
+                vocab::Region::Misspelt(name) => {
+                    Some(((country.to_owned(), region.to_owned()), name))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    let sql = format!(
+        "SELECT id, region, country FROM {entity} c WHERE LIVE AND region IS NOT NULL AND country IS NOT NULL"
+    );
+    judged_rows(ctx, entity, &sql, |row| {
+        let key = (row[2].as_str()?.to_owned(), row[1].as_str()?.to_owned());
+        misspelt.get(&key).map(|name| Some(name.clone()))
+    })
 }
 
 /// Currencies that are not ISO 4217 codes, with the code meant where the vocabulary knows it

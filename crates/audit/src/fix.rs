@@ -8,7 +8,7 @@ use embudo_store::{Param, Store};
 /// (check, table, column) of every check whose suggestions can be applied, besides the
 /// unresolved references of [`UNRESOLVED`], whose fix links the record. Form resubmissions
 /// are fixed by merging instead.
-const FIXABLE: [(&str, &str, &str); 10] = [
+const FIXABLE: [(&str, &str, &str); 12] = [
     ("contacts.email.typo_domain", "contacts", "email"),
     ("contacts.phone.national", "contacts", "phone"),
     ("companies.phone.national", "companies", "phone"),
@@ -17,6 +17,8 @@ const FIXABLE: [(&str, &str, &str); 10] = [
     ("companies.industry.label", "companies", "industry"),
     ("contacts.country.label", "contacts", "country"),
     ("companies.country.label", "companies", "country"),
+    ("contacts.region.label", "contacts", "region"),
+    ("companies.region.label", "companies", "region"),
     ("deals.currency.code", "deals", "currency"),
     ("orders.currency.code", "orders", "currency"),
 ];

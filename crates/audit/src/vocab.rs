@@ -2,8 +2,10 @@
 //! its correct form never occurs in the data: ISO 3166-1 countries (codes, the official and
 //! common English names of the `celes` crate, and the Spanish names below), ISO 4217
 //! currencies (codes, English names and symbols of the `iso_currency` crate, and the
-//! Spanish names below) and a standard list of industries in English and Spanish.
+//! Spanish names below), US states and Spanish provinces and autonomous communities (below),
+//! and a standard list of industries in English and Spanish.
 
+use crate::dedupe::fold;
 use crate::labels::normalise;
 use celes::LookupTable as _;
 use std::collections::HashMap;
@@ -387,6 +389,210 @@ fn sorted(text: &str) -> Vec<char> {
     letters
 }
 
+/// US states, the District of Columbia and the territories: postal code and name.
+const US_STATES: &[(&str, &str)] = &[
+    ("AL", "Alabama"),
+    ("AK", "Alaska"),
+    ("AZ", "Arizona"),
+    ("AR", "Arkansas"),
+    ("CA", "California"),
+    ("CO", "Colorado"),
+    ("CT", "Connecticut"),
+    ("DE", "Delaware"),
+    ("DC", "District of Columbia"),
+    ("FL", "Florida"),
+    ("GA", "Georgia"),
+    ("HI", "Hawaii"),
+    ("ID", "Idaho"),
+    ("IL", "Illinois"),
+    ("IN", "Indiana"),
+    ("IA", "Iowa"),
+    ("KS", "Kansas"),
+    ("KY", "Kentucky"),
+    ("LA", "Louisiana"),
+    ("ME", "Maine"),
+    ("MD", "Maryland"),
+    ("MA", "Massachusetts"),
+    ("MI", "Michigan"),
+    ("MN", "Minnesota"),
+    ("MS", "Mississippi"),
+    ("MO", "Missouri"),
+    ("MT", "Montana"),
+    ("NE", "Nebraska"),
+    ("NV", "Nevada"),
+    ("NH", "New Hampshire"),
+    ("NJ", "New Jersey"),
+    ("NM", "New Mexico"),
+    ("NY", "New York"),
+    ("NC", "North Carolina"),
+    ("ND", "North Dakota"),
+    ("OH", "Ohio"),
+    ("OK", "Oklahoma"),
+    ("OR", "Oregon"),
+    ("PA", "Pennsylvania"),
+    ("RI", "Rhode Island"),
+    ("SC", "South Carolina"),
+    ("SD", "South Dakota"),
+    ("TN", "Tennessee"),
+    ("TX", "Texas"),
+    ("UT", "Utah"),
+    ("VT", "Vermont"),
+    ("VA", "Virginia"),
+    ("WA", "Washington"),
+    ("WV", "West Virginia"),
+    ("WI", "Wisconsin"),
+    ("WY", "Wyoming"),
+    ("PR", "Puerto Rico"),
+    ("GU", "Guam"),
+    ("VI", "U.S. Virgin Islands"),
+    ("AS", "American Samoa"),
+    ("MP", "Northern Mariana Islands"),
+];
+
+/// Spain's provinces, autonomous cities and autonomous communities, each spelling in use
+/// (Spanish, the co-official language's, English), with the name the fix writes first.
+const SPANISH_REGIONS: &[&[&str]] = &[
+    &["A Coruña", "La Coruña", "Coruña"],
+    &["Álava", "Araba"],
+    &["Albacete"],
+    &["Alicante", "Alacant"],
+    &["Almería"],
+    &["Asturias", "Principado de Asturias"],
+    &["Ávila"],
+    &["Badajoz"],
+    &["Barcelona"],
+    &["Burgos"],
+    &["Cáceres"],
+    &["Cádiz"],
+    &["Cantabria"],
+    &["Castellón", "Castelló"],
+    &["Ciudad Real"],
+    &["Córdoba"],
+    &["Cuenca"],
+    &["Girona", "Gerona"],
+    &["Granada"],
+    &["Guadalajara"],
+    &["Gipuzkoa", "Guipúzcoa"],
+    &["Huelva"],
+    &["Huesca"],
+    &[
+        "Islas Baleares",
+        "Illes Balears",
+        "Baleares",
+        "Balearic Islands",
+    ],
+    &["Jaén"],
+    &["La Rioja", "Rioja"],
+    &["Las Palmas"],
+    &["León"],
+    &["Lleida", "Lérida"],
+    &["Lugo"],
+    &["Madrid", "Comunidad de Madrid"],
+    &["Málaga"],
+    &["Murcia", "Región de Murcia"],
+    &["Navarra", "Nafarroa", "Comunidad Foral de Navarra"],
+    &["Ourense", "Orense"],
+    &["Palencia"],
+    &["Pontevedra"],
+    &["Salamanca"],
+    &["Santa Cruz de Tenerife", "Tenerife"],
+    &["Segovia"],
+    &["Sevilla", "Seville"],
+    &["Soria"],
+    &["Tarragona"],
+    &["Teruel"],
+    &["Toledo"],
+    &[
+        "Valencia",
+        "València",
+        "Comunitat Valenciana",
+        "Comunidad Valenciana",
+    ],
+    &["Valladolid"],
+    &["Bizkaia", "Vizcaya"],
+    &["Zamora"],
+    &["Zaragoza"],
+    &["Ceuta"],
+    &["Melilla"],
+    &["Andalucía", "Andalusia"],
+    &["Aragón", "Aragon"],
+    &["Canarias", "Islas Canarias", "Canary Islands"],
+    &["Castilla-La Mancha", "Castilla La Mancha"],
+    &["Castilla y León", "Castile and León"],
+    &["Cataluña", "Catalunya", "Catalonia"],
+    &["Extremadura"],
+    &["Galicia"],
+    &["País Vasco", "Euskadi", "Basque Country"],
+];
+
+/// What a contact's or company's region is, for the country it is in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Region {
+    /// A state, province or community of the country, however spelt in use.
+    Known,
+    /// A slip or two from one (`Pensylvania`, `Andalucia` is known): the name meant.
+    Misspelt(String),
+    /// Not near any: maybe a smaller place, which the vocabulary does not judge.
+    Unknown,
+    /// A country the vocabulary has no regions of.
+    NotCovered,
+}
+
+/// Every spelling of the regions of `country` (an ISO 3166-1 alpha-2 code), folded (accents
+/// too: `Andalucia` is `Andalucía`),
+/// with the name a fix writes; empty for a country not covered.
+fn regions(country: &str) -> &'static HashMap<String, &'static str> {
+    static US: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
+    static ES: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
+    static NONE: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
+    match country {
+        "US" => US.get_or_init(|| {
+            US_STATES
+                .iter()
+                .flat_map(|(code, name)| [(fold(code), *code), (fold(name), *name)])
+                .collect()
+        }),
+        "ES" => ES.get_or_init(|| {
+            SPANISH_REGIONS
+                .iter()
+                .flat_map(|names| names.iter().map(|name| (fold(name), names[0])))
+                .collect()
+        }),
+        _ => NONE.get_or_init(HashMap::new),
+    }
+}
+
+/// What `value` is as a region of `country` (a code or a country's name).
+pub fn region(country: &str, value: &str) -> Region {
+    let code = match self::country(country) {
+        Country::Code => country.to_owned(),
+        Country::Named(code) => code.to_owned(),
+        Country::Misspelt(_) | Country::Unknown => return Region::NotCovered,
+    };
+    let known = regions(&code);
+    if known.is_empty() {
+        return Region::NotCovered;
+    }
+    let wanted = fold(value);
+    if known.contains_key(&wanted) {
+        return Region::Known;
+    }
+    // Two-letter codes are a letter from many others: only names are read as misspelt.
+    if wanted.len() < 5 {
+        return Region::Unknown;
+    }
+    let limit = if wanted.len() > 8 { 2 } else { 1 };
+    known
+        .iter()
+        .filter(|(name, _)| name.len() >= 5)
+        .map(|(name, written)| (strsim::osa_distance(&wanted, name), *written))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map_or(Region::Unknown, |(_, written)| {
+            Region::Misspelt(written.to_owned())
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,6 +626,25 @@ mod tests {
         assert_eq!(currency("$"), Currency::Unknown);
         assert_eq!(currency("QQQ"), Currency::Unknown);
         assert_eq!(currency("Doubloons"), Currency::Unknown);
+    }
+
+    #[test]
+    fn regions_of_the_united_states_and_spain() {
+        assert_eq!(region("US", "NY"), Region::Known);
+        assert_eq!(region("United States", "new york"), Region::Known);
+        assert_eq!(
+            region("US", "Pensylvania"),
+            Region::Misspelt("Pennsylvania".into())
+        );
+        assert_eq!(region("ES", "Cataluña"), Region::Known);
+        assert_eq!(region("ES", "Euskadi"), Region::Known);
+        assert_eq!(region("España", "Andalucia"), Region::Known);
+        assert_eq!(
+            region("ES", "Valenica"),
+            Region::Misspelt("Valencia".into())
+        );
+        assert_eq!(region("ES", "Getafe"), Region::Unknown);
+        assert_eq!(region("MX", "Jalisco"), Region::NotCovered);
     }
 
     #[test]

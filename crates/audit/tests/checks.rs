@@ -125,6 +125,8 @@ const EXPECTED: &[Expected] = &[
         &[1, 3, 6],
         &[(1, "ES"), (3, "US")],
     ),
+    ("contacts.region.label", &[], &[]),
+    ("companies.region.label", &[], &[]),
     // A code in lower case, a name, two letters swapped, a currency nobody uses; the merged
     // deal 14 is not judged. No orders in this fixture.
     (

@@ -338,3 +338,41 @@ fn currencies_are_judged_against_iso_4217() {
         .unwrap();
     assert_eq!(restored.rows[0][0], "€");
 }
+
+/// Regions judged by each row's country: `Pensylvania` in the United States and `Valenica`
+/// in Spain are misspelt; `Euskadi`, `Andalucia` (no accent) and `NY` are regions as written;
+/// `Getafe` (a town) and Mexico's `Jalisco` are left alone. The fix writes the name meant,
+/// and undoing restores the typing.
+#[test]
+fn regions_of_the_united_states_and_spain_are_judged_by_country() {
+    let (_dir, store) = store_with(
+        "INSERT INTO contacts (id, first_name, country, region, created_at, updated_at) VALUES
+           (1, 'A', 'US', 'Pensylvania', '2025-01-01', '2025-01-01'),
+           (2, 'B', 'United States', 'NY', '2025-01-01', '2025-01-01'),
+           (3, 'C', 'ES', 'Valenica', '2025-01-01', '2025-01-01'),
+           (4, 'D', 'España', 'Euskadi', '2025-01-01', '2025-01-01'),
+           (5, 'E', 'ES', 'Andalucia', '2025-01-01', '2025-01-01'),
+           (6, 'F', 'ES', 'Getafe', '2025-01-01', '2025-01-01'),
+           (7, 'G', 'MX', 'Jalsco', '2025-01-01', '2025-01-01');",
+    );
+    let at = at();
+    let ctx = Context::new(&store, at);
+    let finding = checks::run(&ctx, None, Some("contacts.region.label"))
+        .unwrap()
+        .remove(0);
+    let mut flagged: Vec<(i64, Option<String>)> =
+        finding.rows.iter().map(|r| (r.id, r.fix.clone())).collect();
+    flagged.sort();
+    assert_eq!(
+        flagged,
+        [
+            (1, Some("Pennsylvania".to_owned())),
+            (3, Some("Valencia".to_owned()))
+        ]
+    );
+    let (batch, changed) = fix::apply(&store, &finding, at).unwrap();
+    assert_eq!(changed, 2);
+    assert!(failing(&store, "contacts.region.label").is_empty());
+    fix::undo(&store, batch, at).unwrap();
+    assert_eq!(failing(&store, "contacts.region.label"), [1, 3]);
+}
