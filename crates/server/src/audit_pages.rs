@@ -107,6 +107,7 @@ pub async fn overview(
                             })
                             .collect(),
                         fixable: fixable.contains(&f.id),
+                        note: f.note.clone(),
                     })
                     .collect(),
                 message: said.message,

@@ -18,6 +18,8 @@ pub struct CheckRow {
     pub samples: Vec<String>,
     /// The check has automatic fixes.
     pub fixable: bool,
+    /// What the check says of the data that is no failure (a vocabulary of the user's own).
+    pub note: Option<String>,
 }
 
 /// The audit overview.
@@ -51,6 +53,9 @@ pub fn overview(viewer: &Viewer, view: &Overview) -> String {
                 tbody { @for (at, score) in &view.history { tr { td { (at) } td.n { (format!("{score:.1}")) } } } } } }
         }
         h2 { (word("checks", lang)) }
+        @for check in view.checks.iter().filter(|c| c.note.is_some()) {
+            p.insights data-note=(check.id) { strong { (check.id) } ": " (check.note.as_deref().unwrap_or_default()) }
+        }
         div.panel {
             table.sortable {
                 thead { tr {
@@ -235,4 +240,54 @@ pub fn journal(viewer: &Viewer, merges: &[Merge], message: Option<&str>) -> Stri
         Some(Place::Audit),
         body,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A check that fails nothing but has something to say (a vocabulary of the user's
+    /// own) says it on the page; a check without a note adds nothing.
+    #[test]
+    fn a_check_s_note_is_shown_even_when_it_fails_nothing() {
+        let viewer = Viewer {
+            name: "Ana".into(),
+            role: "admin".into(),
+            lang: "en".into(),
+            csrf: "token".into(),
+            reports: Vec::new(),
+            board: false,
+            admin: true,
+            currency: "USD".into(),
+        };
+        let check = |id: &str, note: Option<&str>| CheckRow {
+            id: id.into(),
+            entity: "contacts".into(),
+            severity: "low".into(),
+            failing: 0,
+            total: 10,
+            pct: 0.0,
+            samples: Vec::new(),
+            fixable: false,
+            note: note.map(str::to_owned),
+        };
+        let view = Overview {
+            overall: 99.0,
+            entities: Vec::new(),
+            history: Vec::new(),
+            checks: vec![
+                check(
+                    "contacts.lead_source.label",
+                    Some("lead sources use 4 values not in Embudo's list"),
+                ),
+                check("contacts.email.invalid", None),
+            ],
+            message: None,
+        };
+        let page = overview(&viewer, &view);
+        assert!(page.contains(
+            r#"data-note="contacts.lead_source.label"><strong>contacts.lead_source.label</strong>: lead sources use 4 values not in Embudo's list"#
+        ), "{page}");
+        assert_eq!(page.matches("data-note=").count(), 1);
+    }
 }
