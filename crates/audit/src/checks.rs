@@ -815,11 +815,13 @@ fn unresolved_rows(ctx: &Context<'_>, check: &str) -> Outcome {
     )?;
     let mut by_letters: HashMap<String, i64> = HashMap::new();
     let mut listed: Vec<(String, i64)> = Vec::new();
+    let mut name_of: HashMap<i64, &str> = HashMap::new();
     for row in &names.rows {
         let (Some(id), Some(name)) = (row[0].as_i64(), row[1].as_str()) else {
             continue;
         };
         by_letters.entry(labels::normalise(name)).or_insert(id);
+        name_of.insert(id, name);
         if r.to != "contacts" {
             listed.push((name.to_owned(), id));
         }
@@ -835,6 +837,7 @@ fn unresolved_rows(ctx: &Context<'_>, check: &str) -> Outcome {
                 listed.iter().find(|(n, _)| n == name).map(|(_, id)| *id)
             });
         row.fix = id.map(|id| id.to_string());
+        row.fix_shown = id.map(|id| format!("{} (#{id})", name_of.get(&id).unwrap_or(&"?")));
     }
     Ok((total, rows))
 }
@@ -869,6 +872,7 @@ fn rows_of(table: embudo_model::Table) -> Vec<Sample> {
             id: row[0].as_i64().unwrap_or_default(),
             value: row[1].clone(),
             fix: None,
+            fix_shown: None,
         })
         .collect()
 }
@@ -919,6 +923,7 @@ fn judged_rows(
                 id: row[0].as_i64().unwrap_or_default(),
                 value: row[1].clone(),
                 fix,
+                fix_shown: None,
             })
         })
         .collect();
@@ -1275,6 +1280,7 @@ fn near_duplicate_names(ctx: &Context<'_>, table: &'static str, sql: &str) -> Ou
             id,
             value: serde_json::Value::from(names[&id]),
             fix: Some(keep),
+            fix_shown: None,
         })
         .collect();
     let total = ctx

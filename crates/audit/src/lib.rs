@@ -81,6 +81,16 @@ pub struct Sample {
     /// The corrected value, where the check can tell.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// The fix as a person reads it, where `fix` is a record's id: `Pro Max (#7)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_shown: Option<String>,
+}
+
+impl Sample {
+    /// What the fix writes, in words: the record it links to by name, else the value.
+    pub fn fix_text(&self) -> Option<&str> {
+        self.fix_shown.as_deref().or(self.fix.as_deref())
+    }
 }
 
 /// The result of one check.

@@ -133,6 +133,7 @@ mod tests {
                 id,
                 value: serde_json::Value::Null,
                 fix: None,
+                fix_shown: None,
             })
             .collect();
         Finding {

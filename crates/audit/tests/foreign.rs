@@ -158,6 +158,14 @@ fn references_kept_as_text_are_checks_whose_fix_links_the_record() {
         [(1, Some("7".into())), (2, Some("8".into())), (3, None)]
     );
     assert_eq!(fixes("deals.owner.unresolved"), [(1, Some("3".into()))]);
+    // People read the record's name, not its id.
+    let shown = &checks::run(&ctx, None, Some("deals.product.unresolved")).unwrap()[0];
+    let mut shown: Vec<Option<&str>> = shown.samples.iter().map(|s| s.fix_text()).collect();
+    shown.sort();
+    assert_eq!(
+        shown,
+        [None, Some("Growth Plan (#8)"), Some("Pro Max (#7)")]
+    );
 
     let finding = checks::run(&ctx, None, Some("deals.product.unresolved"))
         .unwrap()

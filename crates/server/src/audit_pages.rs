@@ -101,7 +101,7 @@ pub async fn overview(
                             .samples
                             .iter()
                             .take(SAMPLES)
-                            .map(|s| match &s.fix {
+                            .map(|s| match s.fix_text() {
                                 Some(fix) => format!("#{} {} → {fix}", s.id, text(&s.value)),
                                 None => format!("#{} {}", s.id, text(&s.value)),
                             })

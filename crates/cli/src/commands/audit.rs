@@ -195,7 +195,7 @@ fn worst_first(findings: &[Finding]) -> Vec<&Finding> {
 
 /// A finding's first sample as `#id value → fix`.
 fn first_sample(finding: &Finding) -> Option<String> {
-    finding.samples.first().map(|s| match &s.fix {
+    finding.samples.first().map(|s| match s.fix_text() {
         Some(fix) => format!("#{} {} → {fix}", s.id, s.value),
         None => format!("#{} {}", s.id, s.value),
     })
