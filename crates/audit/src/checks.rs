@@ -1233,6 +1233,9 @@ fn region_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
             }
         })
         .collect();
+    if misspelt.is_empty() {
+        return Ok((total(ctx, entity)?, Vec::new()));
+    }
     let sql = format!(
         "SELECT id, region, country FROM {entity} c WHERE LIVE AND region IS NOT NULL AND country IS NOT NULL"
     );
@@ -1247,16 +1250,36 @@ fn region_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
 /// compared with any other.
 fn currency_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
     let alias = if entity == "deals" { "d" } else { "c" };
-    // `entity` is one of two literals above, never user input.
+    // `entity` is one of two literals above, never user input. A store holds a handful of
+    // currencies: each is judged once, and rows are read only when one fails.
+    let distinct = ctx.store.query_with(
+        &format!(
+            "SELECT DISTINCT currency FROM {entity} {alias} WHERE LIVE AND currency IS NOT NULL"
+        )
+        .replace("LIVE", live(entity)),
+        &[],
+    )?;
+    let failing: HashMap<String, Option<String>> = distinct
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let value = r[0].as_str()?;
+            let fix = match vocab::currency(value) {
+                vocab::Currency::Code => return None,
+                vocab::Currency::Written(code) | vocab::Currency::Misspelt(code) => {
+                    Some(code.to_owned())
+                }
+                vocab::Currency::Unknown => None,
+            };
+            Some((value.to_owned(), fix))
+        })
+        .collect();
+    if failing.is_empty() {
+        return Ok((total(ctx, entity)?, Vec::new()));
+    }
     let sql =
         format!("SELECT id, currency FROM {entity} {alias} WHERE LIVE AND currency IS NOT NULL");
-    rust_rows(ctx, entity, &sql, |value| match vocab::currency(value) {
-        vocab::Currency::Code => None,
-        vocab::Currency::Written(code) | vocab::Currency::Misspelt(code) => {
-            Some(Some(code.to_owned()))
-        }
-        vocab::Currency::Unknown => Some(None),
-    })
+    rust_rows(ctx, entity, &sql, |value| failing.get(value).cloned())
 }
 
 /// Rows of a small reference table read with `sql` as (id, group, name, uses) whose name

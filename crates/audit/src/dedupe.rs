@@ -695,10 +695,10 @@ fn contact_record(row: &[serde_json::Value]) -> Record {
         // The part before the @ meets one person's addresses at two domains, unless it is
         // only their name (`maria.garcia`): every namesake has that one, the name keys
         // already pair them, and on a million contacts it was two thirds of all pairs.
-        let (given, surname) = (fold(&text(1)), fold(&text(2)));
+        let given = fold(&text(1));
         if let Some((local, _)) = email.split_once('@').filter(|(l, _)| l.len() >= 5) {
             let letters = fold(local);
-            if letters != format!("{given}{surname}") && letters != format!("{surname}{given}") {
+            if letters != format!("{given}{last}") && letters != format!("{last}{given}") {
                 keys.push(format!("l:{local}"));
             }
         }
