@@ -9,15 +9,15 @@
 //!    of a company name, a deal's contact — or, for a deal without one, its company or owner
 //!    with its name or amount…); blocks over [`MAX_BLOCK`] records are skipped.
 //! 3. **Score** every candidate pair by comparing fields at several levels (equal, close,
-//!    different, missing). The probability of each level among duplicates (m) and among
-//!    other pairs (u) is estimated by expectation–maximisation over the candidate pairs,
-//!    with no labelled data; an exact name match counts for less when the surname is common
-//!    (term-frequency adjustment). Estimating u from random pairs instead, as textbooks
-//!    suggest, was tried and fails here: blocked non-duplicates share their blocking fields
-//!    far more than random pairs do, and EM then calls every candidate a duplicate. A
-//!    pair's probability is the posterior of being the same entity, and each field's
-//!    log₂(m/u) explains it (within the candidates: an exact name counts little there,
-//!    since blocking already made most candidates share one).
+//!    different, missing). The probability of each level among duplicates (m) is estimated
+//!    by expectation–maximisation over the candidate pairs, with no labelled data; among
+//!    strangers (u), from random pairs of the whole table, since blocked strangers share
+//!    their blocking fields far more than strangers do. Both start from, and are drawn
+//!    towards, what such fields look like in a customer list (each [`Field`]'s priors),
+//!    which decide on a list too small to learn from. A missing value weighs nothing; an
+//!    exact name match counts for less when the surname is common (term-frequency
+//!    adjustment). A pair's probability is the posterior of being the same entity, and
+//!    each field's log₂(m/u) explains it.
 //! 4. **Cluster** pairs above the threshold around the member with the strongest links, so
 //!    two unrelated records are never joined through a third.
 
@@ -59,13 +59,32 @@ struct Record {
 const PARTIAL_KEY: &str = "si:";
 
 /// A compared field: its name, number of levels, the level that means a value is missing
-/// (if any), and how two values compare.
+/// (if any, always the last), how two values compare, and what its levels look like before
+/// the data say otherwise.
 struct Field {
     name: &'static str,
     levels: usize,
     missing: Option<usize>,
     compare: fn(&str, &str) -> usize,
+    /// P(level | duplicates), over the levels that are not missing: where the estimate
+    /// starts, and what it is drawn towards by [`DUPLICATES_PRIOR_PAIRS`] pairs' worth.
+    duplicates: &'static [f64],
+    /// P(level | strangers) in a customer list, over the levels that are not missing, for
+    /// fields where that is a property of people (how often strangers share a name, a
+    /// street, a postcode), weighing [`STRANGERS_PRIOR_PAIRS`] pairs; `None` where only
+    /// the file can tell (creation times, which one import may stamp on every row).
+    strangers: Option<&'static [f64]>,
 }
+
+/// How many pairs of duplicates a field's prior [`Field::duplicates`] weighs: nothing
+/// beside the thousands of duplicates of a real table, everything beside the three of a
+/// ten-row list, whose own estimate would rest on a handful of pairs.
+const DUPLICATES_PRIOR_PAIRS: f64 = 20.0;
+
+/// How many random pairs a field's prior [`Field::strangers`] weighs: 1% of the pairs
+/// drawn from a table of thousands, but forty times the 45 pairs of a ten-row list, where
+/// a few duplicates among them would make a shared name look common among strangers.
+const STRANGERS_PRIOR_PAIRS: f64 = 2_000.0;
 
 const CONTACT_FIELDS: [Field; 9] = [
     Field {
@@ -73,54 +92,72 @@ const CONTACT_FIELDS: [Field; 9] = [
         levels: 4,
         missing: Some(3),
         compare: compare_email,
+        duplicates: &[0.80, 0.08, 0.12],
+        strangers: Some(&[0.000_001, 0.000_02, 0.999_979]),
     },
     Field {
         name: "name",
         levels: 6,
         missing: Some(5),
         compare: compare_person,
+        duplicates: &[0.75, 0.18, 0.03, 0.02, 0.02],
+        strangers: Some(&[0.000_1, 0.000_4, 0.000_5, 0.005, 0.994]),
     },
     Field {
         name: "phone",
         levels: 3,
         missing: Some(2),
         compare: compare_exact,
+        duplicates: &[0.85, 0.15],
+        strangers: Some(&[0.000_01, 0.999_99]),
     },
     Field {
         name: "company",
         levels: 3,
         missing: Some(2),
         compare: compare_exact,
+        duplicates: &[0.9, 0.1],
+        strangers: None,
     },
     Field {
         name: "created",
-        levels: 3,
-        missing: None,
+        levels: 4,
+        missing: Some(3),
         compare: compare_created,
+        duplicates: &[0.3, 0.4, 0.3],
+        strangers: None,
     },
     Field {
         name: "postcode",
         levels: 5,
         missing: Some(4),
         compare: compare_postcode,
+        duplicates: &[0.85, 0.04, 0.04, 0.07],
+        strangers: Some(&[0.01, 0.000_1, 0.02, 0.969_9]),
     },
     Field {
         name: "street",
         levels: 3,
         missing: Some(2),
         compare: compare_street,
+        duplicates: &[0.93, 0.07],
+        strangers: Some(&[0.000_5, 0.999_5]),
     },
     Field {
         name: "town",
         levels: 3,
         missing: Some(2),
         compare: compare_town,
+        duplicates: &[0.9, 0.1],
+        strangers: Some(&[0.1, 0.9]),
     },
     Field {
         name: "birth_date",
         levels: 3,
         missing: Some(2),
         compare: compare_exact,
+        duplicates: &[0.9, 0.1],
+        strangers: Some(&[0.000_1, 0.999_9]),
     },
 ];
 
@@ -130,24 +167,32 @@ const COMPANY_FIELDS: [Field; 4] = [
         levels: 3,
         missing: Some(2),
         compare: compare_exact,
+        duplicates: &[0.85, 0.15],
+        strangers: Some(&[0.000_01, 0.999_99]),
     },
     Field {
         name: "name",
         levels: 5,
         missing: Some(4),
         compare: compare_name,
+        duplicates: &[0.6, 0.25, 0.1, 0.05],
+        strangers: Some(&[0.000_1, 0.001, 0.01, 0.988_9]),
     },
     Field {
         name: "phone",
         levels: 3,
         missing: Some(2),
         compare: compare_exact,
+        duplicates: &[0.85, 0.15],
+        strangers: Some(&[0.000_01, 0.999_99]),
     },
     Field {
         name: "place",
         levels: 3,
         missing: Some(2),
         compare: compare_exact,
+        duplicates: &[0.9, 0.1],
+        strangers: None,
     },
 ];
 
@@ -163,18 +208,24 @@ const DEAL_FIELDS: [Field; 3] = [
         levels: 5,
         missing: Some(4),
         compare: compare_name,
+        duplicates: &[0.6, 0.2, 0.1, 0.1],
+        strangers: None,
     },
     Field {
         name: "amount",
         levels: 3,
         missing: Some(2),
         compare: compare_exact,
+        duplicates: &[0.8, 0.2],
+        strangers: None,
     },
     Field {
         name: "created",
         levels: 3,
         missing: None,
         compare: compare_created_day,
+        duplicates: &[0.5, 0.3, 0.2],
+        strangers: None,
     },
 ];
 
@@ -495,12 +546,15 @@ pub fn soundex(name: &str) -> String {
     out
 }
 
-/// 0 within 15 minutes, 1 within 60 days, 2 further apart (values are epoch seconds).
+/// 0 within 15 minutes, 1 within 60 days, 2 further apart, 3 unknown: the same second,
+/// which a file without creation dates gives every row it imports (values are epoch
+/// seconds).
 fn compare_created(a: &str, b: &str) -> usize {
     let (Ok(a), Ok(b)) = (a.parse::<i64>(), b.parse::<i64>()) else {
         return 2;
     };
     match (a - b).abs() {
+        0 => 3,
         d if d <= 15 * 60 => 0,
         d if d <= 60 * 86_400 => 1,
         _ => 2,
@@ -864,22 +918,25 @@ struct Model {
 }
 
 impl Model {
+    /// The duplicates' priors, and candidate pairs that share the first level one time in
+    /// twenty: where the estimation starts.
     fn initial(fields: &[Field]) -> Model {
-        let spread = |first: f64, n: usize| -> Vec<f64> {
+        let candidates = |field: &Field| {
+            let n = field.duplicates.len();
             (0..n)
-                .map(|l| {
-                    if l == 0 {
-                        first
-                    } else {
-                        (1.0 - first) / (n - 1) as f64
-                    }
-                })
+                .map(|l| if l == 0 { 0.05 } else { 0.95 / (n - 1) as f64 })
                 .collect()
         };
         Model {
             prior: 0.1,
-            m: fields.iter().map(|f| spread(0.8, f.levels)).collect(),
-            u: fields.iter().map(|f| spread(0.05, f.levels)).collect(),
+            m: fields
+                .iter()
+                .map(|f| with_missing(f.duplicates.to_vec(), f.missing))
+                .collect(),
+            u: fields
+                .iter()
+                .map(|f| with_missing(candidates(f), f.missing))
+                .collect(),
             missing: fields.iter().map(|f| f.missing).collect(),
         }
     }
@@ -911,30 +968,70 @@ fn posterior(lm: f64, lu: f64) -> f64 {
 /// Random record pairs drawn to learn what unrelated records look like.
 const RANDOM_PAIRS: usize = 200_000;
 
-/// P(level | non-match) per field, from record pairs drawn at random (deterministically):
-/// nearly all are unrelated, unlike the candidate pairs, which blocking chose because they
-/// already sound alike and live alike. Learnt inside the blocks, a shared name or postcode
-/// would look common among strangers and weigh almost nothing.
-fn unrelated_levels(fields: &[Field], records: &[Record]) -> Vec<Vec<f64>> {
-    let n = records.len();
-    let mut counts: Vec<Vec<f64>> = fields.iter().map(|f| vec![1.0; f.levels]).collect();
+/// Record pairs to learn what unrelated records look like: every pair of a table small
+/// enough, else [`RANDOM_PAIRS`] drawn deterministically.
+fn random_pairs(n: usize) -> Vec<(usize, usize)> {
+    if n * n.saturating_sub(1) / 2 <= RANDOM_PAIRS {
+        return (0..n)
+            .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+            .collect();
+    }
     // Two strides coprime with most sizes walk the records in different orders.
-    let drawn: Vec<(usize, usize)> = (0..RANDOM_PAIRS.min(n * n.saturating_sub(1) / 2))
+    (0..RANDOM_PAIRS)
         .map(|k| ((k * 7_919 + 13) % n, (k * 104_729 + 7 * k / n + 1) % n))
         .filter(|(a, b)| a != b)
-        .collect();
-    for code in compare_all(fields, records, &drawn) {
+        .collect()
+}
+
+/// P(level | non-match) per field, from the comparison codes of [`random_pairs`]: nearly
+/// all are unrelated, unlike the candidate pairs, which blocking chose because they
+/// already sound alike and live alike. Learnt inside the blocks, a shared name or postcode
+/// would look common among strangers and weigh almost nothing.
+fn unrelated_levels(fields: &[Field], drawn: &[u32]) -> Vec<Vec<f64>> {
+    // One pair's worth at each level, so that no level is impossible among strangers.
+    let mut counts: Vec<Vec<f64>> = fields.iter().map(|f| vec![1.0; f.levels]).collect();
+    for &code in drawn {
         for (f, level) in decode(code, fields.len()).into_iter().enumerate() {
             counts[f][level] += 1.0;
         }
     }
-    counts
-        .into_iter()
-        .map(|levels| {
-            let total: f64 = levels.iter().sum();
-            levels.into_iter().map(|c| c / total).collect()
+    fields
+        .iter()
+        .zip(counts)
+        .map(|(field, counts)| {
+            let mut drawn = conditional(counts, field.missing);
+            if let Some(prior) = field.strangers {
+                let seen: f64 = drawn.iter().sum();
+                for (count, p) in drawn.iter_mut().zip(prior) {
+                    *count += STRANGERS_PRIOR_PAIRS * p;
+                }
+                let total = seen + STRANGERS_PRIOR_PAIRS;
+                drawn.iter_mut().for_each(|count| *count /= total);
+            } else {
+                let total: f64 = drawn.iter().sum();
+                drawn.iter_mut().for_each(|count| *count /= total);
+            }
+            with_missing(drawn, field.missing)
         })
         .collect()
+}
+
+/// A field's counts without its missing level (always the last), which weighs nothing.
+fn conditional(mut counts: Vec<f64>, missing: Option<usize>) -> Vec<f64> {
+    if missing.is_some() {
+        counts.pop();
+    }
+    counts
+}
+
+/// Probabilities over the levels that are not missing, with the missing level (if any)
+/// put back at 1: it is never scored, and m and u are judged among known values only, so
+/// that a source that never had a field does not tilt either side.
+fn with_missing(mut probabilities: Vec<f64>, missing: Option<usize>) -> Vec<f64> {
+    if missing.is_some() {
+        probabilities.push(1.0);
+    }
+    probabilities
 }
 
 /// Estimate m, u and the prior over the candidate pairs by expectation–maximisation.
@@ -966,34 +1063,62 @@ fn estimate(fields: &[Field], patterns: &[(Vec<usize>, f64)]) -> Model {
                 m[levels[f]] += count * w;
                 u[levels[f]] += count * (1.0 - w);
             }
+            let mut m = conditional(m, field.missing);
+            for (count, p) in m.iter_mut().zip(field.duplicates) {
+                *count += DUPLICATES_PRIOR_PAIRS * p;
+            }
+            let u = conditional(u, field.missing);
             let (ms, us): (f64, f64) = (m.iter().sum(), u.iter().sum());
-            model.m[f] = m.iter().map(|x| x / ms).collect();
-            model.u[f] = u.iter().map(|x| x / us).collect();
+            model.m[f] = with_missing(m.iter().map(|x| x / ms).collect(), field.missing);
+            model.u[f] = with_missing(u.iter().map(|x| x / us).collect(), field.missing);
         }
     }
     model
 }
 
-/// The model that scores pairs: what duplicates look like (m) as learnt in the blocks,
-/// against what unrelated records look like (u) from random pairs, with the prior of two
-/// records of the whole table being one entity: the duplicates the blocks hold over every
-/// pair there is. Scored against the blocks' own u, a name or postcode shared by the
-/// strangers blocking put together would weigh almost nothing, and people known only by
-/// name and address would never be found.
+/// The model that scores pairs: what duplicates look like (m), learnt in the blocks (or,
+/// from fewer than [`MIN_PAIRS_TO_LEARN`] candidates, the fields' priors), against what
+/// unrelated records look like (u) from random pairs. Scored against the blocks' own u, a
+/// name or postcode shared by the strangers blocking put together would weigh almost
+/// nothing, and people known only by name and address would never be found.
+///
+/// The prior, the chance that two records of the whole table are one entity, is the number
+/// of duplicates this very model finds among the candidates over every pair there is,
+/// estimated by EM with m and u held. The share EM learns in the blocks will not do: it is
+/// judged against the blocks' u, where a shared name and postcode are common, so it counts
+/// the duplicates an e-mail or phone gives away and few of those only a name and an
+/// address do; on a million contacts it was an eighth of the truth, and such pairs came
+/// out at 0.3 when nearly all were one person.
 fn scoring_model(
-    learnt: Model,
+    fields: &[Field],
+    learnt: Option<Model>,
     unrelated: Vec<Vec<f64>>,
-    candidates: usize,
+    patterns: &[(Vec<usize>, f64)],
     records: usize,
 ) -> Model {
     let all_pairs = (records as f64 * (records as f64 - 1.0) / 2.0).max(1.0);
-    let duplicates = learnt.prior * candidates as f64;
-    Model {
-        prior: (duplicates / all_pairs).clamp(1e-12, 0.5),
+    let mut model = Model {
         u: unrelated,
-        ..learnt
+        ..learnt.unwrap_or_else(|| Model::initial(fields))
+    };
+    model.prior = (1.0 / all_pairs).min(0.5);
+    for _ in 0..50 {
+        let duplicates: f64 = patterns
+            .iter()
+            .map(|(levels, count)| {
+                let (lm, lu) = model.log_likelihoods(levels, 1.0, usize::MAX);
+                count * posterior(lm, lu)
+            })
+            .sum();
+        model.prior = (duplicates / all_pairs).clamp(1e-12, 0.5);
     }
+    model
 }
+
+/// Fewer candidate pairs than this are too few for EM to learn what duplicates look like
+/// from: on a list of ten people it finds that no pair is one, which fits a handful of
+/// pairs perfectly.
+const MIN_PAIRS_TO_LEARN: usize = 1_000;
 
 /// Comparison levels packed three bits a field, so tens of millions of pairs fit in memory.
 fn encode(levels: impl Iterator<Item = usize>) -> u32 {
@@ -1062,12 +1187,10 @@ pub fn find(store: &Store, entity: Entity, threshold: f64) -> Result<Duplicates,
         .chunk_by(|a, b| a == b)
         .map(|run| (decode(run[0], fields.len()), run.len() as f64))
         .collect();
-    let model = scoring_model(
-        estimate(fields, &patterns),
-        unrelated_levels(fields, &records),
-        pairs.len(),
-        records.len(),
-    );
+    let drawn = compare_all(fields, &records, &random_pairs(records.len()));
+    let unrelated = unrelated_levels(fields, &drawn);
+    let learnt = (pairs.len() >= MIN_PAIRS_TO_LEARN).then(|| estimate(fields, &patterns));
+    let model = scoring_model(fields, learnt, unrelated, &patterns, records.len());
     let name_field = fields
         .iter()
         .position(|f| f.name == "name")
@@ -1176,10 +1299,14 @@ fn surname_frequencies(records: &[Record], entity: Entity) -> impl Fn(&str) -> f
             }
         }
     }
+    // How often the name of a random record occurs: the mean weighted by occurrences, not
+    // over distinct names, which the thousands of one-off typos would drag down until
+    // every name looked common.
+    let total: f64 = counts.values().sum();
     let mean = if counts.is_empty() {
         1.0
     } else {
-        counts.values().sum::<f64>() / counts.len() as f64
+        counts.values().map(|c| c * c).sum::<f64>() / total
     };
     move |name: &str| {
         if counts.is_empty() {
@@ -1306,6 +1433,44 @@ fn cluster(mut pairs: Vec<Pair>) -> Vec<Cluster> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_field_has_priors_over_its_known_levels() {
+        for field in CONTACT_FIELDS
+            .iter()
+            .chain(&COMPANY_FIELDS)
+            .chain(&DEAL_FIELDS)
+        {
+            let known = field.levels - usize::from(field.missing.is_some());
+            if let Some(missing) = field.missing {
+                assert_eq!(
+                    missing,
+                    field.levels - 1,
+                    "{}: missing comes last",
+                    field.name
+                );
+            }
+            for prior in [Some(field.duplicates), field.strangers]
+                .into_iter()
+                .flatten()
+            {
+                assert_eq!(prior.len(), known, "{}", field.name);
+                assert!(
+                    (prior.iter().sum::<f64>() - 1.0).abs() < 1e-9,
+                    "{}",
+                    field.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn one_instant_stamped_on_two_rows_says_nothing_of_when_they_came() {
+        assert_eq!(compare_created("1700000000", "1700000000"), 3);
+        assert_eq!(compare_created("1700000000", "1700000600"), 0);
+        assert_eq!(compare_created("1700000000", "1701000000"), 1);
+        assert_eq!(compare_created("1700000000", "1760000000"), 2);
+    }
 
     #[test]
     fn soundex_codes_as_the_census_does() {

@@ -56,7 +56,7 @@ pub(crate) fn address(country: usize, rng: &mut ChaCha8Rng) -> Address {
         street: Some(format!(
             "{} {}",
             rng.random_range(1..400),
-            STREETS[rng.random_range(0..STREETS.len())]
+            street(rng.random_range(0..STREET_NAMES.len() * STREET_FORMS.len()))
         )),
         postal_code: Some(format!("{postal}{:02}", rng.random_range(0..100))),
         city: Some(city.to_owned()),
