@@ -171,6 +171,35 @@ fn demo_builds_its_store_and_rebuilds_only_its_own() {
     assert_eq!(std::fs::read(Path::new(&foreign)).unwrap(), before);
 }
 
+/// The demo scores the open deals before it forecasts, and its forecast is the one
+/// `embudo forecast` gives on its store at the instant it suggests.
+#[test]
+fn the_demo_forecasts_with_its_scores_as_the_forecast_command_does() {
+    let sandbox = Sandbox::new();
+    let demo = sandbox.run(&["demo"]);
+    assert!(demo.status.success());
+    let (shown, said) = (
+        String::from_utf8_lossy(&demo.stdout),
+        String::from_utf8_lossy(&demo.stderr),
+    );
+    for text in [&shown, &said] {
+        assert!(!text.contains("No deal has been scored yet"), "{text}");
+    }
+    let at = said
+        .split_once("forecast --months 6 --at ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("the demo suggests no forecast instant: {said}"));
+    let forecast = sandbox.ok(&["--db", "embudo-demo.duckdb", "forecast", "--at", at]);
+    assert!(
+        !forecast.contains("No deal has been scored yet"),
+        "{forecast}"
+    );
+    assert!(
+        shown.contains(forecast.trim()),
+        "{forecast}\nnot in\n{shown}"
+    );
+}
+
 #[test]
 fn metrics_lists_the_catalogue_in_both_languages() {
     let sandbox = Sandbox::new();

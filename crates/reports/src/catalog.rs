@@ -613,9 +613,9 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     }
     let mut section = ctx.section("by_month", columns, rows);
     section.chart = chart(
-        ChartKind::StackedBar,
+        ChartKind::Range,
         "month",
-        &["won_revenue", "weighted_amount"],
+        &["expected_revenue", "p10", "p90"],
     );
     report.sections.push(section);
 

@@ -165,5 +165,16 @@ pub fn chart(section: &Section) -> Option<String> {
         ChartKind::Line => svg::line(&section.title, &labels, &series),
         ChartKind::StackedBar => svg::stacked(&section.title, &labels, &series),
         ChartKind::Pareto => svg::pareto(&section.title, &labels, &first.values),
+        ChartKind::Range => {
+            // An unknown bound (a filtered forecast has none) draws no range, not one to 0.
+            let bound = |key: &String| {
+                section.column(key).map(|i| {
+                    let values = section.rows.iter().map(|r| r[i].as_f64()).collect();
+                    (section.columns[i].label.clone(), values)
+                })
+            };
+            let (low, high) = (bound(spec.y.get(1)?)?, bound(spec.y.get(2)?)?);
+            svg::range(&section.title, &labels, first, &low, &high)
+        }
     })
 }

@@ -70,6 +70,9 @@ pub enum ChartKind {
     StackedBar,
     /// Bars sorted high to low and their cumulative share.
     Pareto,
+    /// A bar per category for the first value column, with the range from the second to
+    /// the third drawn across it (a forecast and its P10–P90).
+    Range,
 }
 
 /// One table of a report.

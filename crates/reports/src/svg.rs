@@ -229,6 +229,76 @@ pub fn stacked(title: &str, labels: &[String], series: &[Series]) -> String {
     svg
 }
 
+/// A bound of [`range`]: its name and a value per label, `None` where unknown.
+pub type Bound = (String, Vec<Option<f64>>);
+
+/// A bar per label for `central`, with the range from `low` to `high` drawn across it as a
+/// whisker where both are known.
+pub fn range(
+    title: &str,
+    labels: &[String],
+    central: &Series,
+    low: &Bound,
+    high: &Bound,
+) -> String {
+    let height = 280.0;
+    let left = 60.0;
+    let max = central
+        .values
+        .iter()
+        .copied()
+        .chain(high.1.iter().flatten().copied())
+        .fold(0.0_f64, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let mut svg = open(height, title);
+    axis_frame(&mut svg, height, max, left);
+    let slot = (WIDTH - left - 20.0) / labels.len().max(1) as f64;
+    let y = |v: f64| 10.0 + (height - 40.0) * (1.0 - v.max(0.0) / max);
+    for (i, value) in central.values.iter().enumerate() {
+        let middle = left + (i as f64 + 0.5) * slot;
+        let _ = write!(
+            svg,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"/>",
+            middle - slot * 0.3,
+            y(*value),
+            slot * 0.6,
+            height - 30.0 - y(*value),
+            PALETTE[0]
+        );
+        if let (Some(Some(from)), Some(Some(to))) = (low.1.get(i), high.1.get(i)) {
+            let (top, bottom) = (y(*to), y(*from));
+            let cap = slot * 0.12;
+            let _ = write!(
+                svg,
+                "<path d=\"M{:.1},{top:.1}H{:.1}M{middle:.1},{top:.1}V{bottom:.1}M{:.1},{bottom:.1}H{:.1}\" \
+                 stroke=\"{}\" stroke-width=\"2\" fill=\"none\"/>",
+                middle - cap,
+                middle + cap,
+                middle - cap,
+                middle + cap,
+                PALETTE[1]
+            );
+        }
+    }
+    let every = (labels.len() / 10).max(1);
+    for (i, label) in labels.iter().enumerate().step_by(every) {
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#666\">{}</text>",
+            left + (i as f64 + 0.5) * slot,
+            height - 16.0,
+            escape(label)
+        );
+    }
+    let whisker = Series {
+        name: format!("{} – {}", low.0, high.0),
+        values: Vec::new(),
+    };
+    legend(&mut svg, &[central.clone(), whisker], height - 1.0);
+    svg.push_str("</svg>");
+    svg
+}
+
 /// Bars sorted high to low (the first 30) and the cumulative share of the whole as a line.
 pub fn pareto(title: &str, labels: &[String], values: &[f64]) -> String {
     let mut pairs: Vec<(&String, f64)> = labels.iter().zip(values.iter().copied()).collect();
@@ -279,6 +349,30 @@ pub fn pareto(title: &str, labels: &[String], values: &[f64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_range_is_drawn_only_where_both_bounds_are_known() {
+        let central = Series {
+            name: "Expected".into(),
+            values: vec![100.0, 50.0],
+        };
+        let low = ("P10".to_owned(), vec![Some(80.0), None]);
+        let high = ("P90".to_owned(), vec![Some(200.0), None]);
+        let svg = range("F", &["a".into(), "b".into()], &central, &low, &high);
+        assert_eq!(
+            svg.matches("<rect").count(),
+            2 + 2,
+            "two bars, two legend keys"
+        );
+        assert_eq!(svg.matches("<path").count(), 1, "one whisker");
+        assert!(svg.contains("P10 – P90"));
+        // The axis reaches the highest P90 (200), so the bar of 100 is half as tall.
+        assert!(
+            svg.contains(
+                "<text x=\"54.0\" y=\"14.0\" text-anchor=\"end\" fill=\"#666\">200</text>"
+            )
+        );
+    }
 
     #[test]
     fn text_is_escaped() {

@@ -7,7 +7,7 @@ use crate::cli::DemoArgs;
 use crate::config::Config;
 use crate::output;
 use anyhow::{Context, Result, bail};
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, SubsecRound};
 use embudo_metrics::catalog::Unit;
 use embudo_metrics::{Bound, Compare, DuckDb, Query};
 use embudo_model::Table;
@@ -30,7 +30,9 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
     let params = Params {
         scale: Scale::Small,
         seed: DEMO_SEED,
-        now: chrono::Utc::now().naive_utc(),
+        // One instant to the second for everything the demo does, so that the `--at` it
+        // suggests gives back exactly what it showed (scores are stamped with it).
+        now: chrono::Utc::now().naive_utc().trunc_subsecs(0),
         defect_rate: 0.05,
         signal: true,
     };
@@ -56,7 +58,7 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
     )?;
     audit_summary(&store, config, params.now)?;
     forecast_summary(&store, config, params.now)?;
-    write_report_pack(&store, config, path)?;
+    write_report_pack(&store, config, path, params.now)?;
     let db = path.display();
     let month_start = last_month(params.now.date()).1;
     let year_ago = month_start - chrono::Months::new(12);
@@ -167,7 +169,12 @@ fn headlines(store: &Store, config: &Config, today: NaiveDate) -> Result<Table> 
 
 /// Write every report to `embudo-report.html` beside the demo store and print each
 /// report's headline: its first insight, or its title.
-fn write_report_pack(store: &Store, config: &Config, demo: &Path) -> Result<()> {
+fn write_report_pack(
+    store: &Store,
+    config: &Config,
+    demo: &Path,
+    now: chrono::NaiveDateTime,
+) -> Result<()> {
     let ctx = embudo_reports::Context {
         store,
         calendar: config.calendar,
@@ -175,7 +182,7 @@ fn write_report_pack(store: &Store, config: &Config, demo: &Path) -> Result<()> 
             lang: config.lang.clone(),
             ..Default::default()
         },
-        now: chrono::Utc::now().naive_utc(),
+        now,
     };
     let reports = embudo_reports::NAMES
         .iter()
