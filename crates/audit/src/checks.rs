@@ -9,7 +9,14 @@ use chrono::NaiveDateTime;
 use embudo_model::Label;
 use embudo_model::labels::LeadSource;
 use embudo_store::{Param, Store};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Labels the user declared, by field (`contacts.lead_source` → its labels), in a
+/// configuration file: beside those an import mapping declared (`declared_labels`).
+pub type Declared = BTreeMap<String, Vec<String>>;
+
+/// The fields whose labels can be declared, as `entity.column`.
+pub const DECLARABLE: [&str; 3] = ["contacts.lead_source", "deals.source", "companies.industry"];
 
 /// Samples shown per check.
 const SAMPLES: usize = 5;
@@ -27,6 +34,8 @@ pub struct Context<'a> {
     known: std::cell::OnceCell<KnownDomains>,
     /// What the running check found worth saying that is not a failing row.
     note: std::cell::RefCell<Option<String>>,
+    /// Labels declared in the configuration.
+    declared: Declared,
 }
 
 impl<'a> Context<'a> {
@@ -36,7 +45,15 @@ impl<'a> Context<'a> {
             as_of,
             known: std::cell::OnceCell::new(),
             note: std::cell::RefCell::new(None),
+            declared: Declared::new(),
         }
+    }
+
+    /// The same context, judging the fields of `declared` against the labels declared there
+    /// as well as those an import mapping declared.
+    pub fn with_declared(mut self, declared: &Declared) -> Context<'a> {
+        self.declared = declared.clone();
+        self
     }
 
     /// Say something about the data the running check judged that is no failure.
@@ -1118,11 +1135,19 @@ fn label_rows(
     canonical: &[&str],
 ) -> Outcome {
     let alias = if entity == "deals" { "d" } else { "c" };
-    let declared = ctx.store.query_with(
+    let field = format!("{entity}.{column}");
+    let mapped = ctx.store.query_with(
         "SELECT label FROM declared_labels WHERE field = ? ORDER BY label",
-        &[Param::Text(format!("{entity}.{column}"))],
+        &[Param::Text(field.clone())],
     )?;
-    let declared: Vec<&str> = declared.rows.iter().filter_map(|r| r[0].as_str()).collect();
+    let mut declared: Vec<&str> = mapped.rows.iter().filter_map(|r| r[0].as_str()).collect();
+    declared.extend(
+        ctx.declared
+            .get(&field)
+            .into_iter()
+            .flatten()
+            .map(String::as_str),
+    );
     let sql =
         format!("SELECT id, {column} FROM {entity} {alias} WHERE LIVE AND {column} IS NOT NULL");
     if !declared.is_empty() {
@@ -1150,7 +1175,7 @@ fn label_rows(
             named.push("…");
         }
         ctx.inform(format!(
-            "{what} use {} labels of their own, not Embudo's ({}): used consistently, they are kept as they are and reports show them; map them onto Embudo's labels with [file.values.{column}] in an import mapping to compare them with Embudo's",
+            "{what} use {} labels of their own, not Embudo's ({}): used consistently, they are kept as they are and reports show them; map them onto Embudo's labels with [file.values.{column}] in an import mapping to compare them with Embudo's, or declare yours under [labels] in embudo.toml to fail every other",
             own.len(),
             named.join(", ")
         ));

@@ -122,7 +122,7 @@ fn lead_sources_are_judged_for_consistency_not_against_embudos_list() {
     assert_eq!(
         finding.note.as_deref(),
         Some(
-            "lead sources use 3 labels of their own, not Embudo's (paid_search, search_organic, unknown): used consistently, they are kept as they are and reports show them; map them onto Embudo's labels with [file.values.lead_source] in an import mapping to compare them with Embudo's"
+            "lead sources use 3 labels of their own, not Embudo's (paid_search, search_organic, unknown): used consistently, they are kept as they are and reports show them; map them onto Embudo's labels with [file.values.lead_source] in an import mapping to compare them with Embudo's, or declare yours under [labels] in embudo.toml to fail every other"
         )
     );
 }

@@ -6,6 +6,7 @@ use crate::cli::{Format, GlobalArgs};
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
+use embudo_audit::checks::{DECLARABLE, Declared};
 use embudo_metrics::{Calendar, Limits};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,8 @@ pub struct Config {
     pub lang: String,
     /// Reporting time zone and fiscal year.
     pub calendar: Calendar,
+    /// Labels declared per field (`[labels]` of the file): the audit fails every other value.
+    pub labels: Declared,
 }
 
 /// What an `embudo.toml` may set.
@@ -39,6 +42,8 @@ struct FileConfig {
     fiscal_year_start: Option<u32>,
     #[serde(default)]
     limits: FileLimits,
+    #[serde(default)]
+    labels: Declared,
 }
 
 /// The `[limits]` table of an `embudo.toml`: caps on one question (see `Limits`).
@@ -100,12 +105,23 @@ impl Config {
             (None, None) => file.fiscal_year_start.unwrap_or(1),
         };
         let limits = limits(&file.limits)?;
+        if let Some(field) = file
+            .labels
+            .keys()
+            .find(|field| !DECLARABLE.contains(&field.as_str()))
+        {
+            bail!(
+                "[labels] names '{field}', whose labels cannot be declared: use {}",
+                DECLARABLE.join(", ")
+            );
+        }
         Ok(Config {
             db,
             format,
             quiet: args.quiet,
             lang,
             calendar: Calendar::new(tz, fiscal)?.with_limits(limits),
+            labels: file.labels,
         })
     }
 }

@@ -554,6 +554,64 @@ fn audit_scores_the_data_and_keeps_each_run() {
     assert!(message.contains("checks are"), "{message}");
 }
 
+/// Lead sources declared under `[labels]` in `embudo.toml` are the only ones: `referral`,
+/// one of Embudo's own, fails beside `search paid` once they are declared, and a field whose
+/// labels cannot be declared is refused.
+#[test]
+fn labels_declared_in_the_config_file_are_the_only_labels() {
+    let sandbox = Sandbox::new();
+    std::fs::write(
+        sandbox.path("contacts.csv"),
+        "First Name,Last Name,Email,Lead Source\n\
+         Ana,Ruiz,ana@example.com,search_paid\n\
+         Juan,Gil,juan@example.com,search_paid\n\
+         Eva,Sanz,eva@example.com,search_paid\n\
+         Luis,Mora,luis@example.com,search_organic\n\
+         Rosa,Vega,rosa@example.com,search_organic\n\
+         Pablo,Leon,pablo@example.com,search paid\n\
+         Marta,Diaz,marta@example.com,referral\n",
+    )
+    .unwrap();
+    sandbox.ok(&["import", "contacts", "contacts.csv", "--quiet"]);
+    let failing = |sandbox: &Sandbox| -> Vec<(String, Option<String>)> {
+        let audit = sandbox.json(&["audit", "--check", "contacts.lead_source.label"]);
+        let mut rows: Vec<(String, Option<String>)> = audit["checks"][0]["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let fix = s["fix"].as_str().map(str::to_owned);
+                (s["value"].as_str().unwrap().to_owned(), fix)
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let variant = ("search paid".to_owned(), Some("search_paid".to_owned()));
+    assert_eq!(failing(&sandbox), vec![variant.clone()]);
+
+    std::fs::write(
+        sandbox.path("embudo.toml"),
+        "[labels]\n\"contacts.lead_source\" = [\"search_paid\", \"search_organic\"]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        failing(&sandbox),
+        vec![("referral".to_owned(), None), variant]
+    );
+
+    std::fs::write(
+        sandbox.path("embudo.toml"),
+        "[labels]\n\"contacts.city\" = [\"Madrid\"]\n",
+    )
+    .unwrap();
+    let message = sandbox.fails(&["audit"], 1);
+    assert!(
+        message.contains("'contacts.city'") && message.contains("contacts.lead_source"),
+        "{message}"
+    );
+}
+
 #[test]
 fn duplicates_are_clustered_and_can_be_overruled() {
     let sandbox = Sandbox::new();

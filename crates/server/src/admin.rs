@@ -119,11 +119,12 @@ pub async fn audit(
 ) -> Result<Json<Value>, ApiError> {
     admin_only(&caller)?;
     let now = state.now();
+    let labels = std::sync::Arc::clone(&state.labels);
     let result = state
         .db
         .compute(move |store| {
             let findings = checks::run(
-                &checks::Context::new(store, now),
+                &checks::Context::new(store, now).with_declared(&labels),
                 query.entity.as_deref(),
                 query.check.as_deref(),
             )
@@ -262,12 +263,16 @@ pub async fn fix_check(
         ));
     }
     let now = state.now();
+    let labels = std::sync::Arc::clone(&state.labels);
     let result = state
         .db
         .write(move |store| {
-            let mut findings =
-                checks::run(&checks::Context::new(store, now), None, Some(&body.check))
-                    .map_err(audit_error)?;
+            let mut findings = checks::run(
+                &checks::Context::new(store, now).with_declared(&labels),
+                None,
+                Some(&body.check),
+            )
+            .map_err(audit_error)?;
             let finding = findings
                 .pop()
                 .ok_or_else(|| ApiError::bad_request("check", "no such check"))?;

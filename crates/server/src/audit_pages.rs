@@ -73,11 +73,16 @@ pub async fn overview(
 ) -> Result<Response, PageError> {
     admin(&visitor)?;
     let now = state.now();
+    let labels = std::sync::Arc::clone(&state.labels);
     let view = state
         .db
         .compute(move |store| {
-            let findings =
-                checks::run(&checks::Context::new(store, now), None, None).map_err(audit_error)?;
+            let findings = checks::run(
+                &checks::Context::new(store, now).with_declared(&labels),
+                None,
+                None,
+            )
+            .map_err(audit_error)?;
             let scores = score::score(&findings);
             let fixable: Vec<&str> = fix::fixable().collect();
             Ok(Overview {
@@ -141,12 +146,16 @@ pub async fn apply_fix(
     admin(&visitor)?;
     check_csrf(&visitor, &form.csrf)?;
     let now = state.now();
+    let labels = std::sync::Arc::clone(&state.labels);
     let (batch, changed) = state
         .db
         .write(move |store| {
-            let mut findings =
-                checks::run(&checks::Context::new(store, now), None, Some(&form.check))
-                    .map_err(audit_error)?;
+            let mut findings = checks::run(
+                &checks::Context::new(store, now).with_declared(&labels),
+                None,
+                Some(&form.check),
+            )
+            .map_err(audit_error)?;
             let finding = findings
                 .pop()
                 .ok_or_else(|| ApiError::bad_request("check", "no such check"))?;

@@ -105,6 +105,8 @@ pub struct AppState {
     /// The currency most deals are in (ISO code): how the dashboard writes money.
     pub currency: String,
     pub limits: ServerLimits,
+    /// Labels declared per field in the configuration, for the audit's label checks.
+    pub labels: Arc<embudo_audit::checks::Declared>,
 }
 
 impl AppState {
@@ -154,7 +156,16 @@ impl AppState {
             secure_cookies,
             currency,
             limits,
+            labels: Arc::default(),
         })
+    }
+
+    /// The same state, judging the fields of `labels` against the labels declared there.
+    pub fn with_declared_labels(self, labels: embudo_audit::checks::Declared) -> AppState {
+        AppState {
+            labels: Arc::new(labels),
+            ..self
+        }
     }
 
     /// The present, UTC.

@@ -51,7 +51,7 @@ pub fn run(config: &Config, args: &AuditArgs) -> Result<()> {
     }
     let store = Store::open(&config.db)?;
     let findings = checks::run(
-        &Context::new(&store, as_of),
+        &Context::new(&store, as_of).with_declared(&config.labels),
         args.entity.as_deref(),
         args.check.as_deref(),
     )?;
@@ -97,7 +97,12 @@ fn fix(config: &Config, check: &str, apply: bool, as_of: NaiveDateTime) -> Resul
         );
     }
     let store = Store::open(&config.db)?;
-    let finding = checks::run(&Context::new(&store, as_of), None, Some(check))?.remove(0);
+    let finding = checks::run(
+        &Context::new(&store, as_of).with_declared(&config.labels),
+        None,
+        Some(check),
+    )?
+    .remove(0);
     let rows = finding
         .rows
         .iter()

@@ -263,7 +263,11 @@ fn forecast_summary(store: &Store, config: &Config, now: chrono::NaiveDateTime) 
 /// The data audit in brief: scores per entity and the five checks failing most rows.
 fn audit_summary(store: &Store, config: &Config, now: chrono::NaiveDateTime) -> Result<()> {
     use embudo_audit::{checks, score};
-    let findings = checks::run(&checks::Context::new(store, now), None, None)?;
+    let findings = checks::run(
+        &checks::Context::new(store, now).with_declared(&config.labels),
+        None,
+        None,
+    )?;
     let scores = score::score(&findings);
     score::record(store, &scores, now, &findings)?;
     hint(

@@ -30,7 +30,8 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<()> {
         timeout: std::time::Duration::from_secs(args.request_timeout),
     };
     let state =
-        embudo_server::AppState::with_limits(store, config.calendar, args.secure_cookies, limits)?;
+        embudo_server::AppState::with_limits(store, config.calendar, args.secure_cookies, limits)?
+            .with_declared_labels(config.labels.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
