@@ -89,12 +89,15 @@ fn score_row<'a>(
     )
 }
 
-/// The model the last scoring used, if it used one.
+/// The model the last scoring used, if it used one. A model kept by a version that
+/// calibrated with one feature (Platt scaling) would explain probabilities other than the
+/// ones it stored: it counts as none until the next `forecast train`.
 pub fn kept_model(store: &Store) -> Result<Option<Scorer>, ForecastError> {
     Ok(store
         .info(MODEL_KEY)?
         .and_then(|text| serde_json::from_str::<Option<Scorer>>(&text).ok())
-        .flatten())
+        .flatten()
+        .filter(|scorer| scorer.calibration.weights.len() == 2))
 }
 
 fn write(

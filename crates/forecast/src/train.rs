@@ -3,12 +3,12 @@
 //! Closed deals are split by when they closed: the earliest three quarters train, the last
 //! quarter tests. Every deal is seen at instants two weeks apart while it was open (the
 //! features as they were then), labelled with how it ended. The model is fitted on the
-//! first four fifths of the training deals and calibrated (Platt) on the last fifth; the
-//! test snapshots — taken after the cut-off, as a forecast would be — judge it against the
-//! stages' own probabilities. It is used only with at least 40 won and 40 lost training
-//! deals, a lower Brier score than the stages on the test set, and an AUC whose 95% interval
-//! stays above 0.5 — a constant well calibrated can beat badly calibrated stages on Brier
-//! alone without knowing anything about any deal.
+//! first four fifths of the training deals and calibrated (beta calibration) on the last
+//! fifth; the test snapshots — taken after the cut-off, as a forecast would be — judge it
+//! against the stages' own probabilities. It is used only with at least 40 won and 40 lost
+//! training deals, a lower Brier score than the stages on the test set, and an AUC whose
+//! 95% interval stays above 0.5 — a constant well calibrated can beat badly calibrated
+//! stages on Brier alone without knowing anything about any deal.
 
 use crate::ForecastError;
 use crate::encode::{Encoder, FEATURES};
@@ -75,7 +75,7 @@ struct Closed {
 pub struct Scorer {
     pub encoder: Encoder,
     pub model: Logistic,
-    /// Platt scaling of the model's log-odds.
+    /// Beta calibration of the model's probability (see [`calibrate`]).
     pub calibration: Logistic,
     pub version: String,
     #[serde(skip)]
@@ -106,7 +106,8 @@ impl Scorer {
     }
 
     fn calibrated(&self, row: &[f64]) -> f64 {
-        self.calibration.predict(&[logit(self.model.predict(row))])
+        self.calibration
+            .predict(&calibration_features(self.model.predict(row)))
     }
 
     /// Each column's place in [`FEATURES`], worked out once per scorer.
@@ -185,9 +186,10 @@ pub fn train(
         &fit_rows.iter().map(|(_, w)| *w).collect::<Vec<_>>(),
         PENALTY,
     );
-    let calibration = platt(&model, &encoder, &calibration_rows);
-    let probability =
-        |f: &DealFeatures| calibration.predict(&[logit(model.predict(&encoder.encode(f)))]);
+    let calibration = calibrate(&model, &encoder, &calibration_rows);
+    let probability = |f: &DealFeatures| {
+        calibration.predict(&calibration_features(model.predict(&encoder.encode(f))))
+    };
     let wins: Vec<bool> = test_rows.iter().map(|(_, w)| *w).collect();
     let predicted: Vec<f64> = test_rows.iter().map(|(f, _)| probability(f)).collect();
     let baseline: Vec<f64> = test_rows.iter().map(|(f, _)| f.stage_probability).collect();
@@ -313,24 +315,45 @@ fn instant(micros: i64) -> Option<NaiveDateTime> {
     chrono::DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc())
 }
 
-pub(crate) fn logit(p: f64) -> f64 {
+/// What calibration reads of the model's probability p: ln p and −ln(1 − p), whose weights
+/// 1 and 1 (bias 0) give back p itself.
+fn calibration_features(p: f64) -> [f64; 2] {
     let p = p.clamp(1e-6, 1.0 - 1e-6);
-    (p / (1.0 - p)).ln()
+    [p.ln(), -(1.0 - p).ln()]
 }
 
-/// Platt scaling: a one-feature logistic regression of the outcome on the model's log-odds,
-/// fitted on rows the model did not see. Without such rows, the identity.
-fn platt(model: &Logistic, encoder: &Encoder, rows: &[(DealFeatures, bool)]) -> Logistic {
+/// Beta calibration (Kull, Silva Filho and Flach, 2017): a logistic regression of the
+/// outcome on ln p and −ln(1 − p) of the model's probability, fitted on rows the model did
+/// not see. Platt scaling, its one-feature special case, can only stretch the log-odds
+/// evenly, and left the middle of the scale four points under what happened. Without such
+/// rows, the identity.
+fn calibrate(model: &Logistic, encoder: &Encoder, rows: &[(DealFeatures, bool)]) -> Logistic {
     if rows.is_empty() {
         return Logistic {
             bias: 0.0,
-            weights: vec![1.0],
+            weights: vec![1.0, 1.0],
         };
     }
     let x: Vec<Vec<f64>> = rows
         .iter()
-        .map(|(f, _)| vec![logit(model.predict(&encoder.encode(f)))])
+        .map(|(f, _)| calibration_features(model.predict(&encoder.encode(f))).to_vec())
         .collect();
     let y: Vec<bool> = rows.iter().map(|(_, w)| *w).collect();
     Logistic::fit(&x, &y, 0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calibration_with_unit_weights_gives_back_the_probability() {
+        let identity = Logistic {
+            bias: 0.0,
+            weights: vec![1.0, 1.0],
+        };
+        for p in [0.01, 0.3, 0.5, 0.9] {
+            assert!((identity.predict(&calibration_features(p)) - p).abs() < 1e-9);
+        }
+    }
 }

@@ -4,13 +4,15 @@
 //! `now` really ends. The model is trained on what closed by `now`, scores the open deals,
 //! and is judged against those endings beside the stages' own probabilities: AUC, Brier
 //! score and the reliability table. Then the backtest, a business without signal (the model
-//! must decline), and scoring a pipeline of a million open deals (the open deals copied).
+//! must decline), scoring a pipeline of a million open deals (the open deals copied), and
+//! the same judgement over fifteen runs — five seeds, each at the ends of March, June and
+//! October — since one business at one instant proves little.
 
 use super::bench::figure;
 use super::generate::generate;
 use crate::config::Config;
 use anyhow::Result;
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use embudo_forecast::{backtest, features, score, skill, train};
 use embudo_model::Table;
 use embudo_store::bulk::LoadMode;
@@ -35,17 +37,11 @@ pub fn figures(config: &Config, scale: Scale, now: NaiveDateTime) -> Result<Vec<
     super::hint(config, format_args!("Generating the {scale} scale…"));
     let generated = generate(
         &mut store,
-        &params(scale, now, true),
+        &params(scale, 1, now, true),
         LoadMode::Append,
         true,
     )?;
-    let outcomes: HashMap<i64, bool> = generated
-        .truth
-        .future
-        .deals
-        .iter()
-        .map(|deal| (deal.id, deal.outcome == "won"))
-        .collect();
+    let outcomes = outcomes(&generated.truth);
 
     super::hint(config, "Training and scoring…");
     let started = Instant::now();
@@ -78,7 +74,7 @@ pub fn figures(config: &Config, scale: Scale, now: NaiveDateTime) -> Result<Vec<
     let mut noise = Store::open(dir.path().join("no-signal.duckdb"))?;
     generate(
         &mut noise,
-        &params(scale, now, false),
+        &params(scale, 1, now, false),
         LoadMode::Append,
         true,
     )?;
@@ -115,13 +111,126 @@ pub fn figures(config: &Config, scale: Scale, now: NaiveDateTime) -> Result<Vec<
             rows: summary,
         },
         accuracy.reliability,
+        runs(config, scale)?,
     ])
 }
 
-fn params(scale: Scale, now: NaiveDateTime, signal: bool) -> Params {
+/// Whether each deal open at the truth's `now` is won in the end, by id.
+fn outcomes(truth: &embudo_synth::Truth) -> HashMap<i64, bool> {
+    truth
+        .future
+        .deals
+        .iter()
+        .map(|deal| (deal.id, deal.outcome == "won"))
+        .collect()
+}
+
+/// The seeds of the judgement over many runs.
+const RUN_SEEDS: [u64; 5] = [1, 2, 3, 4, 5];
+
+/// The instants of the judgement over many runs: the ends of March, June and October.
+const RUN_INSTANTS: [&str; 3] = ["2026-03-31", "2026-06-30", "2026-10-31"];
+
+/// The model judged where it is used, over many runs: for each seed and instant, a business
+/// generated up to that instant, trained and scored then, the deals open then judged
+/// against how the truth says they end, and the backtest from the four months before; the
+/// last row pools every run's deals and months.
+fn runs(config: &Config, scale: Scale) -> Result<Table> {
+    let (mut rows, mut pooled, mut months, mut used) =
+        (Vec::new(), Judged::default(), Vec::new(), 0);
+    for seed in RUN_SEEDS {
+        for day in RUN_INSTANTS {
+            super::hint(config, format_args!("Judging seed {seed} at {day}…"));
+            let now = NaiveDate::parse_from_str(day, "%Y-%m-%d")?
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight exists");
+            let dir = tempfile::tempdir()?;
+            let mut store = Store::open(dir.path().join("run.duckdb"))?;
+            let params = params(scale, seed, now, true);
+            let generated = generate(&mut store, &params, LoadMode::Append, true)?;
+            let (report, scorer) = train::train(&store, now)?;
+            score::score(&store, now, scorer.as_ref())?;
+            let judged = Judged::read(&store, now, &outcomes(&generated.truth))?;
+            let backtest = backtest::run(&store, &backtest::default_instants(now), 3)?;
+            used += usize::from(report.used == "model");
+            rows.push(run_row(
+                format!("seed {seed}, {day}"),
+                report.used,
+                &judged,
+                &backtest.months,
+            ));
+            pooled.extend(judged);
+            months.extend(backtest.months);
+        }
+    }
+    let runs = RUN_SEEDS.len() * RUN_INSTANTS.len();
+    rows.push(run_row(
+        "all runs".into(),
+        &format!("model in {used} of {runs}"),
+        &pooled,
+        &months,
+    ));
+    let columns = [
+        "run",
+        "probabilities",
+        "open deals",
+        "won",
+        "predicted",
+        "AUC",
+        "AUC stages",
+        "Brier",
+        "Brier stages",
+        "Brier ÷ stages",
+        "worst bin gap",
+        "WAPE expected",
+        "WAPE model-weighted",
+        "WAPE stage-weighted",
+    ];
+    Ok(Table {
+        columns: columns.map(String::from).to_vec(),
+        rows,
+    })
+}
+
+/// One run's figures (or the pooled ones): the open deals' win rate against the mean
+/// probability, AUC and Brier score of the model and of the stages, the worst reliability
+/// gap, and the backtest's WAPE per method over its months.
+fn run_row(run: String, used: &str, judged: &Judged, months: &[backtest::MonthRow]) -> Vec<Value> {
+    let round = |x: Option<f64>| x.map(|v| (v * 1000.0).round() / 1000.0);
+    let brier = skill::brier(&judged.model, &judged.wins);
+    let stages = skill::brier(&judged.stages, &judged.wins);
+    let actual: f64 = months.iter().map(|m| m.actual).sum();
+    let wape = |forecast: fn(&backtest::MonthRow) -> f64| {
+        (actual > 0.0).then(|| {
+            months
+                .iter()
+                .map(|m| (forecast(m) - m.actual).abs())
+                .sum::<f64>()
+                / actual
+        })
+    };
+    vec![
+        json!(run),
+        json!(used),
+        json!(judged.wins.len()),
+        json!(round(judged.observed())),
+        json!(round(Judged::mean(&judged.model))),
+        json!(round(skill::auc(&judged.model, &judged.wins))),
+        json!(round(skill::auc(&judged.stages, &judged.wins))),
+        json!(round(brier)),
+        json!(round(stages)),
+        json!(round(brier.zip(stages).map(|(b, s)| b / s))),
+        json!(round(judged.worst_gap())),
+        json!(round(wape(|m| m.expected))),
+        json!(round(wape(|m| m.model_weighted))),
+        json!(round(wape(|m| m.stage_weighted))),
+    ]
+}
+
+fn params(scale: Scale, seed: u64, now: NaiveDateTime, signal: bool) -> Params {
     Params {
         scale,
-        seed: 1,
+        seed,
         now,
         defect_rate: 0.05,
         signal,
@@ -133,6 +242,65 @@ struct Accuracy {
     reliability: Table,
 }
 
+/// The deals open at an instant, each with its stored score, its stage's probability and
+/// how the truth says it ends.
+#[derive(Default)]
+struct Judged {
+    model: Vec<f64>,
+    stages: Vec<f64>,
+    wins: Vec<bool>,
+}
+
+impl Judged {
+    /// The stored scores of the deals open at `now` against how the truth says they end.
+    fn read(store: &Store, now: NaiveDateTime, outcomes: &HashMap<i64, bool>) -> Result<Judged> {
+        let scores = store.query_with(
+            "SELECT deal_id, probability FROM deal_scores WHERE scored_at = ?",
+            &[Param::Timestamp(now)],
+        )?;
+        let scores: HashMap<i64, f64> = scores
+            .rows
+            .iter()
+            .filter_map(|r| Some((r[0].as_i64()?, r[1].as_f64()?)))
+            .collect();
+        let mut judged = Judged::default();
+        for deal in features::at(store, now)? {
+            if let (Some(won), Some(p)) = (outcomes.get(&deal.deal_id), scores.get(&deal.deal_id)) {
+                judged.model.push(*p);
+                judged.stages.push(deal.stage_probability);
+                judged.wins.push(*won);
+            }
+        }
+        Ok(judged)
+    }
+
+    fn extend(&mut self, other: Judged) {
+        self.model.extend(other.model);
+        self.stages.extend(other.stages);
+        self.wins.extend(other.wins);
+    }
+
+    /// The largest gap between predicted and observed in the bins holding enough deals.
+    fn worst_gap(&self) -> Option<f64> {
+        skill::reliability(&self.model, &self.wins)
+            .iter()
+            .filter(|bin| bin.deals >= BIN_DEALS)
+            .filter_map(|bin| Some((bin.predicted? - bin.observed?).abs()))
+            .fold(None, |worst: Option<f64>, gap| {
+                Some(worst.map_or(gap, |w| w.max(gap)))
+            })
+    }
+
+    fn mean(values: &[f64]) -> Option<f64> {
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    }
+
+    fn observed(&self) -> Option<f64> {
+        let wins: Vec<f64> = self.wins.iter().map(|&w| f64::from(u8::from(w))).collect();
+        Judged::mean(&wins)
+    }
+}
+
 /// The stored scores of the deals open at `now` against how the truth says they end.
 fn accuracy(
     store: &Store,
@@ -140,33 +308,16 @@ fn accuracy(
     outcomes: &HashMap<i64, bool>,
     used: &str,
 ) -> Result<Accuracy> {
-    let scores = store.query_with(
-        "SELECT deal_id, probability FROM deal_scores WHERE scored_at = ?",
-        &[Param::Timestamp(now)],
-    )?;
-    let scores: HashMap<i64, f64> = scores
-        .rows
-        .iter()
-        .filter_map(|r| Some((r[0].as_i64()?, r[1].as_f64()?)))
-        .collect();
-    let (mut model, mut stages, mut wins) = (Vec::new(), Vec::new(), Vec::new());
-    for deal in features::at(store, now)? {
-        if let (Some(won), Some(p)) = (outcomes.get(&deal.deal_id), scores.get(&deal.deal_id)) {
-            model.push(*p);
-            stages.push(deal.stage_probability);
-            wins.push(*won);
-        }
-    }
+    let judged = Judged::read(store, now, outcomes)?;
+    let Judged {
+        model,
+        stages,
+        wins,
+    } = &judged;
     let round = |x: Option<f64>| x.map(|v| (v * 1000.0).round() / 1000.0);
-    let (brier, baseline) = (skill::brier(&model, &wins), skill::brier(&stages, &wins));
-    let bins = skill::reliability(&model, &wins);
-    let worst_gap = bins
-        .iter()
-        .filter(|bin| bin.deals >= BIN_DEALS)
-        .filter_map(|bin| Some((bin.predicted? - bin.observed?).abs()))
-        .fold(None, |worst: Option<f64>, gap| {
-            Some(worst.map_or(gap, |w| w.max(gap)))
-        });
+    let (brier, baseline) = (skill::brier(model, wins), skill::brier(stages, wins));
+    let bins = skill::reliability(model, wins);
+    let worst_gap = judged.worst_gap();
     let summary = vec![
         vec![
             json!(format!(
@@ -185,8 +336,8 @@ fn accuracy(
         ],
         vec![
             json!("AUC against the future"),
-            json!(round(skill::auc(&model, &wins))),
-            json!(round(skill::auc(&stages, &wins))),
+            json!(round(skill::auc(model, wins))),
+            json!(round(skill::auc(stages, wins))),
             json!("≥ 0.80"),
         ],
         vec![
