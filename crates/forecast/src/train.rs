@@ -62,6 +62,26 @@ pub struct TestFigures {
     pub brier: Option<f64>,
     pub baseline_auc: Option<f64>,
     pub baseline_brier: Option<f64>,
+    /// The population forecasts score: the pipeline as it stood at the cut-off.
+    pub open_at_cutoff: OpenAtCutoff,
+}
+
+/// The deals open at the cut-off, each as it stood then, judged by whether it was won by
+/// the training instant: the population the model is used on, long-lived deals included,
+/// which the snapshots of deals closed after the cut-off leave out when they are still open.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OpenAtCutoff {
+    pub deals: usize,
+    /// Deals still open at the training instant, counted as not won by then.
+    pub still_open: usize,
+    /// The share won by the training instant.
+    pub observed: Option<f64>,
+    /// The model's mean probability over them.
+    pub predicted: Option<f64>,
+    pub auc: Option<f64>,
+    pub brier: Option<f64>,
+    pub baseline_auc: Option<f64>,
+    pub baseline_brier: Option<f64>,
 }
 
 /// A closed deal: when it closed and whether it was won.
@@ -199,6 +219,7 @@ pub fn train(
     // The interval counts deals, not snapshots: a deal seen five times is one outcome.
     let deal_wins = test_deals.iter().filter(|id| closed[id].won).count();
     let auc = skill::auc(&predicted, &wins);
+    let open_at_cutoff = judge_open_at(store, cutoff, &closed, &probability)?;
     let test = TestFigures {
         n: test_rows.len(),
         deals: test_deals.len(),
@@ -208,7 +229,9 @@ pub fn train(
         brier: skill::brier(&predicted, &wins),
         baseline_auc: skill::auc(&baseline, &wins),
         baseline_brier: skill::brier(&baseline, &wins),
+        open_at_cutoff,
     };
+    let pipeline = &test.open_at_cutoff;
     let (used, reason) = match (test.brier, test.baseline_brier, test.auc_low) {
         (Some(_), Some(_), Some(low)) if low <= 0.5 => (
             "stage",
@@ -217,11 +240,31 @@ pub fn train(
                 test.auc.unwrap_or(0.5)
             ),
         ),
+        (Some(model), Some(stages), _)
+            if model < stages
+                && pipeline
+                    .brier
+                    .zip(pipeline.baseline_brier)
+                    .is_some_and(|(m, s)| m >= s) =>
+        {
+            (
+                "stage",
+                format!(
+                    "the model's Brier score {model:.3} beats the stages' {stages:.3} on deals closed after the cut-off, but not on the {} deals open at it ({:.3} against {:.3}), which is what forecasts score",
+                    pipeline.deals,
+                    pipeline.brier.unwrap_or_default(),
+                    pipeline.baseline_brier.unwrap_or_default()
+                ),
+            )
+        }
         (Some(model), Some(stages), _) if model < stages => (
             "model",
             format!(
-                "the model's Brier score {model:.3} beats the stages' {stages:.3} on {} deals closed after the cut-off",
-                test.deals
+                "the model's Brier score {model:.3} beats the stages' {stages:.3} on {} deals closed after the cut-off, and {} against {} on the {} deals open at it",
+                test.deals,
+                figure(pipeline.brier),
+                figure(pipeline.baseline_brier),
+                pipeline.deals
             ),
         ),
         (Some(model), Some(stages), _) => (
@@ -252,6 +295,45 @@ pub fn train(
         feature_of_column: OnceLock::new(),
     });
     Ok((report, scorer))
+}
+
+fn figure(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| format!("{v:.3}"))
+}
+
+/// The deals open at `cutoff`, as they stood then, scored by `probability` and by their
+/// stage, against whether they were won by the training instant (the deals `closed` by
+/// then; the rest are still open and count as not won).
+fn judge_open_at(
+    store: &Store,
+    cutoff: NaiveDateTime,
+    closed: &HashMap<i64, Closed>,
+    probability: &dyn Fn(&DealFeatures) -> f64,
+) -> Result<OpenAtCutoff, ForecastError> {
+    let pipeline = features::at(store, cutoff)?;
+    let predicted: Vec<f64> = pipeline.iter().map(probability).collect();
+    let stages: Vec<f64> = pipeline.iter().map(|f| f.stage_probability).collect();
+    let wins: Vec<bool> = pipeline
+        .iter()
+        .map(|f| closed.get(&f.deal_id).is_some_and(|c| c.won))
+        .collect();
+    let mean = |values: &[f64]| {
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    };
+    let won: Vec<f64> = wins.iter().map(|&w| f64::from(u8::from(w))).collect();
+    Ok(OpenAtCutoff {
+        deals: pipeline.len(),
+        still_open: pipeline
+            .iter()
+            .filter(|f| !closed.contains_key(&f.deal_id))
+            .count(),
+        observed: mean(&won),
+        predicted: mean(&predicted),
+        auc: skill::auc(&predicted, &wins),
+        brier: skill::brier(&predicted, &wins),
+        baseline_auc: skill::auc(&stages, &wins),
+        baseline_brier: skill::brier(&stages, &wins),
+    })
 }
 
 fn stage_only(reason: &str, train: Outcomes) -> TrainReport {

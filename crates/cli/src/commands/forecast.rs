@@ -60,6 +60,7 @@ fn print(config: &Config, report: &TrainReport) -> Result<()> {
         return Ok(());
     }
     let round = |x: Option<f64>| x.map(|v| (v * 1000.0).round() / 1000.0);
+    let pipeline = &report.test.open_at_cutoff;
     let table = Table {
         columns: vec!["measure".into(), "model".into(), "stages".into()],
         rows: vec![
@@ -72,6 +73,26 @@ fn print(config: &Config, report: &TrainReport) -> Result<()> {
                 json!("Brier score"),
                 json!(round(report.test.brier)),
                 json!(round(report.test.baseline_brier)),
+            ],
+            vec![
+                json!("AUC, deals open at the cut-off"),
+                json!(round(pipeline.auc)),
+                json!(round(pipeline.baseline_auc)),
+            ],
+            vec![
+                json!("Brier score, deals open at the cut-off"),
+                json!(round(pipeline.brier)),
+                json!(round(pipeline.baseline_brier)),
+            ],
+            vec![
+                json!("mean probability, deals open at the cut-off"),
+                json!(round(pipeline.predicted)),
+                json!(null),
+            ],
+            vec![
+                json!("share of them won by now"),
+                json!(round(pipeline.observed)),
+                json!(null),
             ],
         ],
     };
