@@ -53,6 +53,14 @@ fn store_with(sql: &str) -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// The duplicates of `entity` the finder reports at its default threshold.
+fn duplicates(
+    store: &Store,
+    entity: embudo_audit::dedupe::Entity,
+) -> embudo_audit::dedupe::Duplicates {
+    embudo_audit::dedupe::find(store, entity, embudo_audit::dedupe::DEFAULT_THRESHOLD).unwrap()
+}
+
 /// The audit's instant.
 fn at() -> chrono::NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 7, 1)
@@ -259,12 +267,7 @@ fn deals_without_a_contact_are_blocked_by_company_and_owner() {
                (3, 'Acme upsell', 1, 1, 'open', 'USD', 1200, 5, 1, '2025-06-01 10:00', '2025-06-01'),
                (4, 'Beta new', 1, 1, 'open', 'USD', 800, 6, 3, '2025-03-01 10:00', '2025-03-01');",
     );
-    let found = embudo_audit::dedupe::find(
-        &store,
-        embudo_audit::dedupe::Entity::Deals,
-        embudo_audit::dedupe::DEFAULT_THRESHOLD,
-    )
-    .unwrap();
+    let found = duplicates(&store, embudo_audit::dedupe::Entity::Deals);
     assert!(found.candidates.contains(&(1, 2)), "{:?}", found.candidates);
     assert!(
         found.candidates.iter().all(|&(a, b)| a != 4 && b != 4),
@@ -289,12 +292,7 @@ fn people_without_email_or_phone_are_matched_by_name_and_address() {
            (5, 'John', 'Smith', '400 Oak Avenue', '90210', 'Beverly Hills', '2024-01-01', '2024-01-01'),
            (6, 'Jon', 'Smyth', '7 Pine Rd', '10002', 'New York', '2024-01-01', '2024-01-01');",
     );
-    let found = embudo_audit::dedupe::find(
-        &store,
-        embudo_audit::dedupe::Entity::Contacts,
-        embudo_audit::dedupe::DEFAULT_THRESHOLD,
-    )
-    .unwrap();
+    let found = duplicates(&store, embudo_audit::dedupe::Entity::Contacts);
     let candidates = &found.candidates;
     assert!(
         candidates.contains(&(1, 2)) && candidates.contains(&(3, 4)),
@@ -327,12 +325,7 @@ fn a_ten_row_list_is_judged_with_what_people_look_like() {
            (9, 'Carmen', 'Ruiz', 'Avda. de la Constitución 3', '41001', 'Sevilla', '2026-03-02 10:00', '2026-03-02 10:00'),
            (10, 'Carrnen', 'Ruiz', 'Avenida de la Constitucion 3', '41001', 'Sevilla', '2026-03-02 10:00', '2026-03-02 10:00');",
     );
-    let found = embudo_audit::dedupe::find(
-        &store,
-        embudo_audit::dedupe::Entity::Contacts,
-        embudo_audit::dedupe::DEFAULT_THRESHOLD,
-    )
-    .unwrap();
+    let found = duplicates(&store, embudo_audit::dedupe::Entity::Contacts);
     let mut groups: Vec<Vec<i64>> = found.clusters.iter().map(|c| c.members.clone()).collect();
     groups.sort();
     assert_eq!(groups, vec![vec![1, 2, 3], vec![5, 6, 7], vec![9, 10]]);

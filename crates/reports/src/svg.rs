@@ -179,6 +179,20 @@ pub fn line(title: &str, labels: &[String], series: &[Series]) -> String {
     svg
 }
 
+/// The labels under vertical bars `slot` wide from `left`, at most ten of them.
+fn slot_labels(svg: &mut String, labels: &[String], left: f64, slot: f64, height: f64) {
+    let every = (labels.len() / 10).max(1);
+    for (i, label) in labels.iter().enumerate().step_by(every) {
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#666\">{}</text>",
+            left + (i as f64 + 0.5) * slot,
+            height - 16.0,
+            escape(label)
+        );
+    }
+}
+
 /// Vertical bars per label, stacked by series.
 pub fn stacked(title: &str, labels: &[String], series: &[Series]) -> String {
     let height = 280.0;
@@ -214,16 +228,7 @@ pub fn stacked(title: &str, labels: &[String], series: &[Series]) -> String {
             );
         }
     }
-    let every = (labels.len() / 10).max(1);
-    for (i, label) in labels.iter().enumerate().step_by(every) {
-        let _ = write!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#666\">{}</text>",
-            left + (i as f64 + 0.5) * slot,
-            height - 16.0,
-            escape(label)
-        );
-    }
+    slot_labels(&mut svg, labels, left, slot, height);
     legend(&mut svg, series, height - 1.0);
     svg.push_str("</svg>");
     svg
@@ -280,16 +285,7 @@ pub fn range(
             );
         }
     }
-    let every = (labels.len() / 10).max(1);
-    for (i, label) in labels.iter().enumerate().step_by(every) {
-        let _ = write!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#666\">{}</text>",
-            left + (i as f64 + 0.5) * slot,
-            height - 16.0,
-            escape(label)
-        );
-    }
+    slot_labels(&mut svg, labels, left, slot, height);
     let whisker = Series {
         name: format!("{} – {}", low.0, high.0),
         values: Vec::new(),
