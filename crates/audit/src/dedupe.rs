@@ -1173,6 +1173,51 @@ pub struct Duplicates {
     pub candidates: Vec<(i64, i64)>,
 }
 
+impl Duplicates {
+    /// Every pair of records the clusters join (ids, low first).
+    pub fn linked_pairs(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
+        self.clusters.iter().flat_map(|cluster| {
+            let members = &cluster.members;
+            members.iter().enumerate().flat_map(move |(i, &a)| {
+                members[i + 1..].iter().map(move |&b| (a.min(b), a.max(b)))
+            })
+        })
+    }
+}
+
+/// How people know the records `ids` of `entity`: a contact by first and last name, a
+/// company or deal by its name; a record without one is left out.
+pub fn names(
+    store: &Store,
+    entity: Entity,
+    ids: &[i64],
+) -> Result<HashMap<i64, String>, AuditError> {
+    let name = match entity {
+        Entity::Contacts => "concat_ws(' ', first_name, last_name)",
+        Entity::Companies | Entity::Deals => "name",
+    };
+    let mut named = HashMap::new();
+    // A bound parameter per id, a thousand at a time.
+    for chunk in ids.chunks(1_000) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let params: Vec<Param> = chunk.iter().map(|&id| Param::Int(id)).collect();
+        // The table and the name come from the fixed lists above, never from user input.
+        let rows = store.query_with(
+            &format!(
+                "SELECT id, {name} FROM {} WHERE id IN ({marks})",
+                entity.table()
+            ),
+            &params,
+        )?;
+        for row in &rows.rows {
+            if let (Some(id), Some(text)) = (row[0].as_i64(), row[1].as_str()) {
+                named.insert(id, text.trim().to_owned());
+            }
+        }
+    }
+    Ok(named)
+}
+
 /// Find the duplicates of `entity` at `threshold`.
 pub fn find(store: &Store, entity: Entity, threshold: f64) -> Result<Duplicates, AuditError> {
     let records = read(store, entity)?;

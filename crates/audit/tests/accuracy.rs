@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use embudo_audit::checks::{self, Context};
 use embudo_store::Store;
+use embudo_synth::truth::PairScore;
 use embudo_synth::{Params, Scale, Truth};
 use std::collections::{BTreeMap, HashSet};
 
@@ -125,36 +126,14 @@ fn every_injected_defect_kind_is_found_precisely() {
 }
 
 /// Pairwise precision, recall and F1 of `found` against `truth`, and the share of true
-/// pairs that blocking compared at all, over the records `of_interest`: true pairs of two
-/// such records, found pairs with at least one.
+/// pairs that blocking compared at all, over the records `of_interest`.
 fn pairwise(
     found: &embudo_audit::dedupe::Duplicates,
     truth: &[[i64; 2]],
     of_interest: impl Fn(i64) -> bool,
 ) -> (f64, f64, f64, f64) {
-    let truth: HashSet<(i64, i64)> = truth
-        .iter()
-        .filter(|[a, b]| of_interest(*a) && of_interest(*b))
-        .map(|[a, b]| (*a.min(b), *a.max(b)))
-        .collect();
-    let mut predicted = HashSet::new();
-    for cluster in &found.clusters {
-        for (i, &a) in cluster.members.iter().enumerate() {
-            for &b in &cluster.members[i + 1..] {
-                if of_interest(a) || of_interest(b) {
-                    predicted.insert((a.min(b), a.max(b)));
-                }
-            }
-        }
-    }
-    let hits = truth.intersection(&predicted).count() as f64;
-    let precision = hits / predicted.len().max(1) as f64;
-    let recall = hits / truth.len().max(1) as f64;
-    let f1 = 2.0 * precision * recall / (precision + recall).max(f64::MIN_POSITIVE);
-    let candidates: HashSet<(i64, i64)> = found.candidates.iter().copied().collect();
-    let blocking =
-        truth.iter().filter(|p| candidates.contains(p)).count() as f64 / truth.len().max(1) as f64;
-    (precision, recall, f1, blocking)
+    let s = PairScore::of(truth, found.linked_pairs(), &found.candidates, of_interest);
+    (s.precision, s.recall, s.f1, s.blocking_recall)
 }
 
 #[test]

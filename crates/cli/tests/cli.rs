@@ -637,6 +637,24 @@ fn duplicates_are_clustered_and_can_be_overruled() {
     for key in ["a", "b", "probability", "fields"] {
         assert!(pair.get(key).is_some(), "a pair lacks {key}");
     }
+    // For people, each member is named beside its id, read back here by plain SQL.
+    let id = first["members"][0].as_i64().unwrap();
+    let named = sandbox.json(&[
+        "sql",
+        &format!(
+            "SELECT concat_ws(' ', first_name, last_name) AS name FROM contacts WHERE id = {id}"
+        ),
+    ]);
+    let table = sandbox.ok(&[
+        "audit",
+        "duplicates",
+        "--entity",
+        "contacts",
+        "--format",
+        "csv",
+    ]);
+    let expected = format!("{} (#{id})", named[0]["name"].as_str().unwrap().trim());
+    assert!(table.contains(&expected), "{expected} not in {table}");
     // Overrule the first pair: it is never proposed again.
     let (a, b) = (pair["a"].as_i64().unwrap(), pair["b"].as_i64().unwrap());
     sandbox.ok(&[

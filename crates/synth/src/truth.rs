@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use embudo_model::{Id, Label};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// The `--truth` file.
 #[derive(Debug, Clone, Serialize)]
@@ -132,4 +132,67 @@ impl Truth {
 /// compare with the store's as text.
 pub fn timestamp_text(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// A duplicate finder's answer scored against the truth's pairs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairScore {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// The share of true pairs the finder compared at all.
+    pub blocking_recall: f64,
+}
+
+impl PairScore {
+    /// Pairwise precision, recall and F1 of the `found` pairs against the `truth` pairs, and
+    /// the share of true pairs among the `compared` ones, over the records `of_interest`:
+    /// true pairs of two such records, found pairs with at least one (a pair joining one of
+    /// them to another record is a mistake about it). Pairs may come in either order.
+    pub fn of(
+        truth: &[[Id; 2]],
+        found: impl Iterator<Item = (Id, Id)>,
+        compared: &[(Id, Id)],
+        of_interest: impl Fn(Id) -> bool,
+    ) -> PairScore {
+        let ordered = |a: Id, b: Id| (a.min(b), a.max(b));
+        let expected: HashSet<(Id, Id)> = truth
+            .iter()
+            .filter(|[a, b]| of_interest(*a) && of_interest(*b))
+            .map(|[a, b]| ordered(*a, *b))
+            .collect();
+        let predicted: HashSet<(Id, Id)> = found
+            .filter(|&(a, b)| of_interest(a) || of_interest(b))
+            .map(|(a, b)| ordered(a, b))
+            .collect();
+        let compared: HashSet<(Id, Id)> = compared.iter().map(|&(a, b)| ordered(a, b)).collect();
+        let hits = expected.intersection(&predicted).count() as f64;
+        let precision = hits / predicted.len().max(1) as f64;
+        let recall = hits / expected.len().max(1) as f64;
+        let blocked = expected.iter().filter(|p| compared.contains(p)).count() as f64;
+        PairScore {
+            precision,
+            recall,
+            f1: 2.0 * precision * recall / (precision + recall).max(f64::MIN_POSITIVE),
+            blocking_recall: blocked / expected.len().max(1) as f64,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_are_scored_over_the_records_of_interest() {
+        // Truth: 1–2 and 3–4. Found: 2–1 (right), 1–5 (wrong), 3–6 (outside the interest).
+        let truth = [[1, 2], [3, 4]];
+        let found = [(2, 1), (1, 5), (6, 3)].into_iter();
+        let interest = |id: Id| id != 3 && id != 6;
+        let score = PairScore::of(&truth, found, &[(1, 2), (1, 5)], interest);
+        assert_eq!(score.precision, 0.5);
+        assert_eq!(score.recall, 1.0);
+        assert!((score.f1 - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(score.blocking_recall, 1.0);
+    }
 }

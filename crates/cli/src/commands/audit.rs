@@ -139,16 +139,31 @@ fn duplicates(config: &Config, entity: &str, threshold: f64) -> Result<()> {
         bail!("--threshold is a probability between 0 and 1, not {threshold}");
     }
     let store = Store::open_read_only(&config.db)?;
-    let found = dedupe::find(&store, dedupe::Entity::parse(entity)?, threshold)?;
+    let entity = dedupe::Entity::parse(entity)?;
+    let found = dedupe::find(&store, entity, threshold)?;
     if config.format == Format::Json {
         println!("{}", serde_json::to_string_pretty(&found)?);
         return Ok(());
     }
+    // Members as people know them, with the id that `merge --ids` takes.
+    let ids: Vec<i64> = found
+        .clusters
+        .iter()
+        .flat_map(|c| c.members.clone())
+        .collect();
+    let names = dedupe::names(&store, entity, &ids)?;
     let rows = found
         .clusters
         .iter()
         .map(|c| {
-            let members: Vec<String> = c.members.iter().map(i64::to_string).collect();
+            let members: Vec<String> = c
+                .members
+                .iter()
+                .map(|id| match names.get(id).filter(|n| !n.is_empty()) {
+                    Some(name) => format!("{name} (#{id})"),
+                    None => format!("#{id}"),
+                })
+                .collect();
             vec![json!(c.id), json!(members.join(", ")), json!(c.confidence)]
         })
         .collect();

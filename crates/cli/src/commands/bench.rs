@@ -12,6 +12,7 @@ use embudo_model::Table;
 use embudo_store::Store;
 use embudo_store::bulk::LoadMode;
 use embudo_synth::Params;
+use embudo_synth::truth::PairScore;
 use serde_json::{Value, json};
 use std::time::Instant;
 
@@ -195,7 +196,7 @@ fn audit_figures(path: &std::path::Path, truth: Option<&embudo_synth::Truth>) ->
             dedupe::Entity::Companies => &truth.duplicates.companies,
             dedupe::Entity::Deals => &truth.duplicates.deals,
         };
-        let scored = PairScore::new(&found, pairs, |_| true);
+        let scored = PairScore::of(pairs, found.linked_pairs(), &found.candidates, |_| true);
         row(
             format!(
                 "duplicate {} (blocking recall {:.4}; {:.1} pairs compared per true pair)",
@@ -208,7 +209,9 @@ fn audit_figures(path: &std::path::Path, truth: Option<&embudo_synth::Truth>) ->
         );
         if entity == dedupe::Entity::Contacts {
             let offline: HashSet<i64> = truth.offline_contacts.iter().copied().collect();
-            let scored = PairScore::new(&found, pairs, |id| offline.contains(&id));
+            let scored = PairScore::of(pairs, found.linked_pairs(), &found.candidates, |id| {
+                offline.contains(&id)
+            });
             row(
                 format!(
                     "duplicate contacts without e-mail or phone, {} records (blocking recall {:.4})",
@@ -226,49 +229,6 @@ fn audit_figures(path: &std::path::Path, truth: Option<&embudo_synth::Truth>) ->
             .to_vec(),
         rows,
     })
-}
-
-/// Pairwise precision and recall of found duplicates against the truth's pairs, over the
-/// pairs whose records are all `of_interest` (a predicted pair counts against precision when
-/// either of its records is), and the share of true pairs that blocking compared.
-struct PairScore {
-    precision: f64,
-    recall: f64,
-    blocking_recall: f64,
-}
-
-impl PairScore {
-    fn new(
-        found: &embudo_audit::dedupe::Duplicates,
-        truth: &[[i64; 2]],
-        of_interest: impl Fn(i64) -> bool,
-    ) -> PairScore {
-        use std::collections::HashSet;
-        let ordered = |a: i64, b: i64| (a.min(b), a.max(b));
-        let expected: HashSet<(i64, i64)> = truth
-            .iter()
-            .filter(|[a, b]| of_interest(*a) && of_interest(*b))
-            .map(|[a, b]| ordered(*a, *b))
-            .collect();
-        let mut predicted = HashSet::new();
-        for cluster in &found.clusters {
-            for (i, &a) in cluster.members.iter().enumerate() {
-                for &b in &cluster.members[i + 1..] {
-                    if of_interest(a) || of_interest(b) {
-                        predicted.insert(ordered(a, b));
-                    }
-                }
-            }
-        }
-        let hits = expected.intersection(&predicted).count() as f64;
-        let compared: HashSet<(i64, i64)> = found.candidates.iter().copied().collect();
-        let blocked = expected.iter().filter(|p| compared.contains(p)).count() as f64;
-        PairScore {
-            precision: hits / predicted.len().max(1) as f64,
-            recall: hits / expected.len().max(1) as f64,
-            blocking_recall: blocked / expected.len().max(1) as f64,
-        }
-    }
 }
 
 /// Each metric over the year before `end` by month, split by its first dimension; then the
