@@ -25,26 +25,36 @@ pub fn sigmoid(z: f64) -> f64 {
 }
 
 impl Logistic {
-    /// Fit to rows `x` (all of one width) and outcomes `y`, penalising `l2 · Σ wᵢ²` (the
-    /// bias is not penalised). Stops when no weight moves by more than 1e-8 or after 50
-    /// iterations.
-    pub fn fit(x: &[Vec<f64>], y: &[bool], l2: f64) -> Logistic {
-        let width = x.first().map_or(0, Vec::len);
+    /// Fit to rows `x` (all of one width) and outcomes `y`, each row counting `weights[i]`
+    /// times in the likelihood, penalising `l2 · Σ wᵢ²` (the bias is not penalised). Stops
+    /// when no weight moves by more than 1e-8 or after 50 iterations.
+    pub fn fit<R: AsRef<[f64]>>(x: &[R], y: &[bool], weights: &[f64], l2: f64) -> Logistic {
+        let width = x.first().map_or(0, |row| row.as_ref().len());
         // θ = (bias, w₁…w_d); the design row is (1, x₁…x_d).
         let mut theta = vec![0.0; width + 1];
+        let mut design = vec![0.0; width + 1];
         for _ in 0..50 {
             let mut gradient = vec![0.0; width + 1];
             let mut hessian = vec![vec![0.0; width + 1]; width + 1];
-            for (row, &outcome) in x.iter().zip(y) {
-                let design: Vec<f64> = std::iter::once(1.0).chain(row.iter().copied()).collect();
+            for ((row, &outcome), &weight) in x.iter().zip(y).zip(weights) {
+                design[0] = 1.0;
+                design[1..].copy_from_slice(row.as_ref());
                 let p = sigmoid(dot(&theta, &design));
-                let residual = p - f64::from(u8::from(outcome));
-                let curvature = (p * (1.0 - p)).max(1e-12);
-                for ((g, h_row), d_i) in gradient.iter_mut().zip(&mut hessian).zip(&design) {
-                    *g += residual * d_i;
-                    for (h, d_j) in h_row.iter_mut().zip(&design) {
-                        *h += curvature * d_i * d_j;
+                let residual = weight * (p - f64::from(u8::from(outcome)));
+                let curvature = weight * (p * (1.0 - p)).max(1e-12);
+                // The Hessian is symmetric: its lower triangle is filled in once, below.
+                for (i, (g, h_row)) in gradient.iter_mut().zip(&mut hessian).enumerate() {
+                    *g += residual * design[i];
+                    let scaled = curvature * design[i];
+                    for (h, d_j) in h_row[i..].iter_mut().zip(&design[i..]) {
+                        *h += scaled * d_j;
                     }
+                }
+            }
+            let upper = hessian.clone();
+            for (i, h_row) in hessian.iter_mut().enumerate() {
+                for (h, above) in h_row[..i].iter_mut().zip(&upper) {
+                    *h = above[i];
                 }
             }
             // The penalty, on the weights only.
@@ -132,7 +142,7 @@ mod tests {
                 y.push(i < wins);
             }
         }
-        let model = Logistic::fit(&x, &y, 0.0);
+        let model = Logistic::fit(&x, &y, &[1.0; 20], 0.0);
         assert!((model.bias + 4f64.ln()).abs() < 1e-6, "{model:?}");
         assert!(
             (model.weights[0] - 2.0 * 4f64.ln()).abs() < 1e-6,
@@ -142,11 +152,21 @@ mod tests {
     }
 
     #[test]
+    fn a_row_weighing_three_counts_as_three_rows() {
+        // x = 0: a win, and a loss weighing 3, so a rate of 1/4; x = 1 the other way round.
+        let x = vec![vec![0.0], vec![0.0], vec![1.0], vec![1.0]];
+        let y = [true, false, true, false];
+        let model = Logistic::fit(&x, &y, &[1.0, 3.0, 3.0, 1.0], 0.0);
+        assert!((model.predict(&[0.0]) - 0.25).abs() < 1e-6, "{model:?}");
+        assert!((model.predict(&[1.0]) - 0.75).abs() < 1e-6, "{model:?}");
+    }
+
+    #[test]
     fn the_penalty_shrinks_weights_and_separable_data_stays_finite() {
         let x: Vec<Vec<f64>> = (0..20).map(|i| vec![f64::from(i)]).collect();
         let y: Vec<bool> = (0..20).map(|i| i >= 10).collect();
-        let loose = Logistic::fit(&x, &y, 0.01);
-        let tight = Logistic::fit(&x, &y, 10.0);
+        let loose = Logistic::fit(&x, &y, &[1.0; 20], 0.01);
+        let tight = Logistic::fit(&x, &y, &[1.0; 20], 10.0);
         assert!(loose.weights[0].is_finite() && loose.weights[0] > tight.weights[0]);
         assert!(tight.weights[0] > 0.0);
         assert!(loose.predict(&[19.0]) > 0.9 && loose.predict(&[0.0]) < 0.1);

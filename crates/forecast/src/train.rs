@@ -1,14 +1,21 @@
 //! Training and judging the win-probability model, out of time.
 //!
-//! Closed deals are split by when they closed: the earliest three quarters train, the last
-//! quarter tests. Every deal is seen at instants two weeks apart while it was open (the
-//! features as they were then), labelled with how it ended. The model is fitted on the
-//! first four fifths of the training deals and calibrated (beta calibration) on the last
-//! fifth; the test snapshots — taken after the cut-off, as a forecast would be — judge it
+//! Closed deals are split by when they closed: the latest quarter marks the cut-off. The
+//! pipeline is looked at every two weeks; each look is a deal as it stood then. The model
+//! learns from the looks taken before the cut-off, each labelled with what the cut-off knows:
+//! won within a year of the look, or not. A deal still open at the cut-off is not left out —
+//! leaving it out is what made the pipeline's long-lived deals look like the quick losses
+//! that close before them — but a look whose year has not run out by the cut-off cannot be
+//! labelled yet. Such looks are dropped and the ones whose ending came after the same number
+//! of days weigh more, by inverse probability of censoring weights: an ending `d` days after
+//! a look is seen only by looks taken at least `d` days before the cut-off, so it counts
+//! once for each share of looks that could see it. Beta calibration is fitted on
+//! out-of-fold probabilities of the same looks. The looks taken after the cut-off of deals
+//! that closed after it, and the pipeline as it stood at the cut-off, judge the model
 //! against the stages' own probabilities. It is used only with at least 40 won and 40 lost
-//! training deals, a lower Brier score than the stages on the test set, and an AUC whose
-//! 95% interval stays above 0.5 — a constant well calibrated can beat badly calibrated
-//! stages on Brier alone without knowing anything about any deal.
+//! training deals, a lower Brier score than the stages on both, and an AUC whose 95%
+//! interval stays above 0.5 — a constant well calibrated can beat badly calibrated stages on
+//! Brier alone without knowing anything about any deal.
 
 use crate::ForecastError;
 use crate::encode::{Encoder, FEATURES};
@@ -30,6 +37,18 @@ const SNAPSHOT_DAYS: i64 = 14;
 /// The L2 penalty of the model (on standardised features).
 const PENALTY: f64 = 1.0;
 
+/// A look counts as won when the deal was won within this many days of it. The generated
+/// businesses win every deal they win within 270 days of its creation, and a deal still open
+/// a year after a look rarely wins; a horizon past the history would leave nothing labelled.
+const HORIZON_DAYS: f64 = 365.0;
+
+/// The smallest share of looks an ending's weight is computed from: an ending seen by fewer
+/// weighs at most ten looks, so that a handful of old looks cannot steer the fit.
+const MIN_SEEN_SHARE: f64 = 0.1;
+
+/// Folds of the out-of-fold probabilities that calibration is fitted on.
+const FOLDS: i64 = 4;
+
 /// What training found, as `embudo forecast train` prints it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrainReport {
@@ -47,8 +66,13 @@ pub struct TrainReport {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Outcomes {
+    /// Deals won and lost before the cut-off.
     pub won: usize,
     pub lost: usize,
+    /// Looks before the cut-off the model learnt from.
+    pub looks: usize,
+    /// Looks before the cut-off left out because their year had not run out by it.
+    pub censored: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -95,7 +119,7 @@ struct Closed {
 pub struct Scorer {
     pub encoder: Encoder,
     pub model: Logistic,
-    /// Beta calibration of the model's probability (see [`calibrate`]).
+    /// Beta calibration of the model's probability (see [`fit_calibrated`]).
     pub calibration: Logistic,
     pub version: String,
     #[serde(skip)]
@@ -147,8 +171,8 @@ impl Scorer {
     }
 }
 
-/// Train and judge the model on the deals closed by `now`; the scorer comes back only when
-/// the model is to be used.
+/// Train and judge the model on what is known at `now`; the scorer comes back only when the
+/// model is to be used.
 pub fn train(
     store: &Store,
     now: NaiveDateTime,
@@ -162,15 +186,14 @@ pub fn train(
             None,
         ));
     };
-    let train_deals: Vec<&Closed> = by_close
-        .iter()
-        .copied()
-        .filter(|c| c.closed_at < cutoff)
-        .collect();
-    let outcomes = Outcomes {
-        won: train_deals.iter().filter(|c| c.won).count(),
-        lost: train_deals.iter().filter(|c| !c.won).count(),
-    };
+    let mut outcomes = Outcomes::default();
+    for deal in by_close.iter().take_while(|c| c.closed_at < cutoff) {
+        if deal.won {
+            outcomes.won += 1;
+        } else {
+            outcomes.lost += 1;
+        }
+    }
     if outcomes.won < MIN_OUTCOMES || outcomes.lost < MIN_OUTCOMES {
         let reason = format!(
             "{} won and {} lost deals to learn from; the model needs at least {MIN_OUTCOMES} of each",
@@ -178,35 +201,25 @@ pub fn train(
         );
         return Ok((stage_only(&reason, outcomes), None));
     }
-    // The last fifth of the training deals, by close, calibrates.
-    let calibration_from = train_deals[train_deals.len() * 4 / 5].closed_at;
-    let snapshots = snapshots(store, now)?;
-    let (mut fit_rows, mut calibration_rows, mut test_rows) = (Vec::new(), Vec::new(), Vec::new());
-    for (at, features) in snapshots {
-        let Some(end) = closed.get(&features.deal_id) else {
-            continue;
-        };
-        let row = (features, end.won);
-        if end.closed_at >= cutoff {
-            if at >= cutoff {
-                test_rows.push(row);
-            }
-        } else if end.closed_at >= calibration_from {
-            calibration_rows.push(row);
-        } else {
-            fit_rows.push(row);
+    let (mut looks, mut test_rows) = (Vec::new(), Vec::new());
+    for (at, features) in snapshots(store, now)? {
+        if at < cutoff {
+            looks.push((at, features));
+        } else if let Some(end) = closed.get(&features.deal_id) {
+            test_rows.push((features, end.won));
         }
     }
-    let encoder = Encoder::fit(&fit_rows.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>());
-    let model = Logistic::fit(
-        &fit_rows
+    let learning = weigh(looks, &closed, cutoff);
+    outcomes.looks = learning.rows.len();
+    outcomes.censored = learning.censored;
+    let encoder = Encoder::fit(
+        &learning
+            .rows
             .iter()
-            .map(|(f, _)| encoder.encode(f))
+            .map(|r| r.features.clone())
             .collect::<Vec<_>>(),
-        &fit_rows.iter().map(|(_, w)| *w).collect::<Vec<_>>(),
-        PENALTY,
     );
-    let calibration = calibrate(&model, &encoder, &calibration_rows);
+    let (model, calibration) = fit_calibrated(&encoder, &learning.rows);
     let probability = |f: &DealFeatures| {
         calibration.predict(&calibration_features(model.predict(&encoder.encode(f))))
     };
@@ -404,29 +417,207 @@ fn calibration_features(p: f64) -> [f64; 2] {
     [p.ln(), -(1.0 - p).ln()]
 }
 
-/// Beta calibration (Kull, Silva Filho and Flach, 2017): a logistic regression of the
-/// outcome on ln p and −ln(1 − p) of the model's probability, fitted on rows the model did
-/// not see. Platt scaling, its one-feature special case, can only stretch the log-odds
-/// evenly, and left the middle of the scale four points under what happened. Without such
-/// rows, the identity.
-fn calibrate(model: &Logistic, encoder: &Encoder, rows: &[(DealFeatures, bool)]) -> Logistic {
-    if rows.is_empty() {
-        return Logistic {
+/// A look before the cut-off as the model learns from it.
+struct LearningRow {
+    features: DealFeatures,
+    /// Won within [`HORIZON_DAYS`] of the look.
+    won: bool,
+    /// The inverse of the share of looks that could have seen this one's ending.
+    weight: f64,
+}
+
+/// The looks before the cut-off, labelled and weighted.
+struct Learning {
+    rows: Vec<LearningRow>,
+    censored: usize,
+}
+
+/// Label each look (taken at an instant before `cutoff`) with what the cut-off knows of its
+/// deal, and weigh it by the inverse of the share of looks whose time to the cut-off is at
+/// least the days its ending took to be known (see the module's comment). The weights are
+/// scaled to average 1, so that the penalty means the same with or without censoring.
+fn weigh(
+    looks: Vec<(NaiveDateTime, DealFeatures)>,
+    closed: &HashMap<i64, Closed>,
+    cutoff: NaiveDateTime,
+) -> Learning {
+    let days = |from: NaiveDateTime, to: NaiveDateTime| (to - from).num_seconds() as f64 / 86_400.0;
+    let mut windows: Vec<f64> = looks.iter().map(|(at, _)| days(*at, cutoff)).collect();
+    windows.sort_by(f64::total_cmp);
+    let seen_share = |after: f64| {
+        let shorter = windows.partition_point(|w| *w < after);
+        ((windows.len() - shorter) as f64 / windows.len() as f64).max(MIN_SEEN_SHARE)
+    };
+    let mut rows = Vec::new();
+    let mut censored = 0;
+    for (at, features) in looks {
+        let ending = closed
+            .get(&features.deal_id)
+            .filter(|c| c.closed_at < cutoff && days(at, c.closed_at) <= HORIZON_DAYS);
+        let (won, known_after) = match ending {
+            Some(end) => (end.won, days(at, end.closed_at)),
+            None if days(at, cutoff) >= HORIZON_DAYS => (false, HORIZON_DAYS),
+            None => {
+                censored += 1;
+                continue;
+            }
+        };
+        rows.push(LearningRow {
+            features,
+            won,
+            weight: 1.0 / seen_share(known_after),
+        });
+    }
+    let mean = rows.iter().map(|r| r.weight).sum::<f64>() / rows.len().max(1) as f64;
+    rows.iter_mut().for_each(|r| r.weight /= mean);
+    Learning { rows, censored }
+}
+
+/// The model fitted on all the rows, and its beta calibration (Kull, Silva Filho and Flach,
+/// 2017): a logistic regression of the outcome on ln p and −ln(1 − p), where p is each row's
+/// probability under a model fitted without its deal (four folds by deal). Platt scaling,
+/// its one-feature special case, can only stretch the log-odds evenly, and left the middle
+/// of the scale four points under what happened. The five fits run side by side.
+fn fit_calibrated(encoder: &Encoder, rows: &[LearningRow]) -> (Logistic, Logistic) {
+    let x: Vec<Vec<f64>> = rows.iter().map(|r| encoder.encode(&r.features)).collect();
+    let y: Vec<bool> = rows.iter().map(|r| r.won).collect();
+    let w: Vec<f64> = rows.iter().map(|r| r.weight).collect();
+    let fold = |i: usize| rows[i].features.deal_id.rem_euclid(FOLDS);
+    let fit_without = |k: i64| {
+        let kept: Vec<usize> = (0..rows.len()).filter(|&i| fold(i) != k).collect();
+        let model = Logistic::fit(
+            &kept.iter().map(|&i| &x[i]).collect::<Vec<_>>(),
+            &kept.iter().map(|&i| y[i]).collect::<Vec<_>>(),
+            &kept.iter().map(|&i| w[i]).collect::<Vec<_>>(),
+            PENALTY,
+        );
+        (k, model)
+    };
+    let (model, held_out) = std::thread::scope(|scope| {
+        let folds: Vec<_> = (0..FOLDS)
+            .map(|k| scope.spawn(move || fit_without(k)))
+            .collect();
+        let model = Logistic::fit(&x, &y, &w, PENALTY);
+        let held_out: HashMap<i64, Logistic> = folds
+            .into_iter()
+            .map(|f| f.join().expect("a training thread panicked"))
+            .collect();
+        (model, held_out)
+    });
+    let out_of_fold: Vec<[f64; 2]> = (0..rows.len())
+        .map(|i| calibration_features(held_out[&fold(i)].predict(&x[i])))
+        .collect();
+    let calibration = if rows.is_empty() {
+        Logistic {
             bias: 0.0,
             weights: vec![1.0, 1.0],
-        };
-    }
-    let x: Vec<Vec<f64>> = rows
-        .iter()
-        .map(|(f, _)| calibration_features(model.predict(&encoder.encode(f))).to_vec())
-        .collect();
-    let y: Vec<bool> = rows.iter().map(|(_, w)| *w).collect();
-    Logistic::fit(&x, &y, 0.0)
+        }
+    } else {
+        Logistic::fit(&out_of_fold, &y, &w, 0.0)
+    };
+    (model, calibration)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
+
+    fn day(offset: i64) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2025, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            + Duration::days(offset)
+    }
+
+    /// A deal as a look sees it; only its id matters here.
+    fn deal(deal_id: i64) -> DealFeatures {
+        DealFeatures {
+            deal_id,
+            pipeline_id: 1,
+            stage_id: 1,
+            stage_position: 1,
+            stage_probability: 0.5,
+            furthest_position: 1,
+            days_in_stage: 0.0,
+            age_days: 0.0,
+            typical_cycle_days: None,
+            amount: None,
+            source: None,
+            deal_type: None,
+            owner_id: None,
+            owner_won: 0,
+            owner_closed: 0,
+            activities_14d: 0,
+            activities_30d: 0,
+            days_since_activity: None,
+            next_activity_scheduled: false,
+            close_date_pushes: 0,
+            expected_close_date: None,
+        }
+    }
+
+    /// The share of wins a model without features learns from rows weighing `weights`.
+    fn fitted_rate(wins: &[bool], weights: &[f64]) -> f64 {
+        let no_features = vec![Vec::<f64>::new(); wins.len()];
+        Logistic::fit(&no_features, wins, weights, 0.0).predict(&[])
+    }
+
+    /// Four looks 100 days apart, the last 100 days before the cut-off at day 400. Each sees
+    /// two new deals: one lost 50 days later, one won 250 days later — half of every pipeline
+    /// is won. The wins seen at days 200 and 300 come after the cut-off.
+    #[test]
+    fn long_lived_wins_open_at_the_cut_off_are_not_lost_to_the_fit() {
+        let cutoff = day(400);
+        let (mut looks, mut closed) = (Vec::new(), HashMap::new());
+        for (at, quick, slow) in [(0, 1, 2), (100, 3, 4), (200, 5, 6), (300, 7, 8)] {
+            let ending = |after: i64, won: bool| Closed {
+                closed_at: day(at + after),
+                won,
+            };
+            closed.insert(quick, ending(50, false));
+            closed.insert(slow, ending(250, true));
+            looks.push((day(at), deal(quick)));
+            looks.push((day(at), deal(slow)));
+        }
+        // Closed-only, as training was: the looks of deals closed before the cut-off, four
+        // losses and the two wins seen at days 0 and 100, so a third.
+        let closed_only: Vec<bool> = looks
+            .iter()
+            .filter_map(|(_, d)| closed.get(&d.deal_id))
+            .filter(|c| c.closed_at < cutoff)
+            .map(|c| c.won)
+            .collect();
+        assert!((fitted_rate(&closed_only, &[1.0; 6]) - 1.0 / 3.0).abs() < 1e-6);
+
+        // Days from each look to the cut-off: 400, 400, 300, 300, 200, 200, 100, 100. A loss
+        // is known after 50 days, which every look can see: weight 1. A win is known after
+        // 250 days, which only the four looks of days 0 and 100 can see: weight 8/4 = 2.
+        // Scaled to average 1 over the six labelled looks (sum 8): 0.75 and 1.5.
+        let learning = weigh(looks, &closed, cutoff);
+        assert_eq!(learning.censored, 2);
+        let wins: Vec<bool> = learning.rows.iter().map(|r| r.won).collect();
+        let weights: Vec<f64> = learning.rows.iter().map(|r| r.weight).collect();
+        assert_eq!(wins, [false, true, false, true, false, false]);
+        for (won, weight) in wins.iter().zip(&weights) {
+            assert!((weight - if *won { 1.5 } else { 0.75 }).abs() < 1e-12);
+        }
+        assert!((fitted_rate(&wins, &weights) - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_look_whose_year_ran_out_before_the_cut_off_counts_as_not_won() {
+        // Seen 500 days before the cut-off, still open at it: not won within the year.
+        // Seen 100 days before it, still open: not known yet.
+        let cutoff = day(500);
+        let looks = vec![(day(0), deal(1)), (day(400), deal(2))];
+        let learning = weigh(looks, &HashMap::new(), cutoff);
+        assert_eq!(learning.censored, 1);
+        assert_eq!(learning.rows.len(), 1);
+        assert!(!learning.rows[0].won);
+        assert_eq!(learning.rows[0].features.deal_id, 1);
+    }
 
     #[test]
     fn calibration_with_unit_weights_gives_back_the_probability() {

@@ -71,13 +71,39 @@ fn a_generated_business_trains_out_of_time() {
             "SELECT count(*) FILTER (WHERE status = 'won'), count(*) FILTER (WHERE status = 'lost')
                FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
                 AND status IN ('won', 'lost') AND closed_at < CAST(? AS TIMESTAMP)",
-            &[Param::Text(cutoff)],
+            &[Param::Text(cutoff.clone())],
         )
         .unwrap();
     let row = &counted.rows[0];
     assert_eq!(
         (report.train.won as i64, report.train.lost as i64),
         (row[0].as_i64().unwrap(), row[1].as_i64().unwrap())
+    );
+    // The looks before the cut-off — every deal open, with a stage, every 14 days from the
+    // first deal's creation — and those whose year had not run out by the cut-off while
+    // their deal was still open at it, by plain SQL.
+    let looks = store
+        .query_with(
+            "WITH live AS (SELECT * FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL),
+                  instants AS (SELECT unnest(range((SELECT min(created_at) FROM live),
+                                                   CAST($1 AS TIMESTAMP), INTERVAL 14 DAY)) AS at)
+             SELECT count(*),
+                    count(*) FILTER (WHERE i.at > CAST($1 AS TIMESTAMP) - INTERVAL 365 DAY
+                                       AND (d.closed_at IS NULL OR d.closed_at >= CAST($1 AS TIMESTAMP)))
+               FROM instants i JOIN live d ON d.created_at <= i.at AND (d.closed_at IS NULL OR d.closed_at > i.at)
+              WHERE EXISTS (SELECT 1 FROM deal_stage_history h WHERE h.deal_id = d.id AND h.entered_at <= i.at)",
+            &[Param::Text(cutoff.clone())],
+        )
+        .unwrap();
+    let (all_looks, censored) = (
+        looks.rows[0][0].as_i64().unwrap(),
+        looks.rows[0][1].as_i64().unwrap(),
+    );
+    assert!(censored > 0);
+    assert_eq!(report.train.censored as i64, censored);
+    assert_eq!(
+        (report.train.looks + report.train.censored) as i64,
+        all_looks
     );
     // The pipeline as it stood at the cut-off, and the share of it won by now, by plain SQL.
     let pipeline = store

@@ -103,11 +103,13 @@ fn print(config: &Config, report: &TrainReport) -> Result<()> {
     super::hint(
         config,
         format!(
-            "forecasts use the {} probabilities: {} (trained on {} won and {} lost deals; tested on {} deals, {} snapshots)",
+            "forecasts use the {} probabilities: {} (trained on {} won and {} lost deals, {} looks, {} more still open within their year; tested on {} deals, {} snapshots)",
             report.used,
             report.reason,
             report.train.won,
             report.train.lost,
+            report.train.looks,
+            report.train.censored,
             report.test.deals,
             report.test.n
         ),
