@@ -164,6 +164,18 @@ pub fn record_event(
     Ok(())
 }
 
+/// The active user whose e-mail is `email` (in any case) as a caller.
+pub fn caller_by_email(store: &Store, email: &str) -> Result<Option<Caller>, AccessError> {
+    let found = store.query_with(
+        "SELECT id FROM users WHERE lower(email) = lower(?) AND active",
+        &[Param::Text(email.to_owned())],
+    )?;
+    match found.rows.first().and_then(|row| row[0].as_i64()) {
+        Some(id) => caller(store, id),
+        None => Ok(None),
+    }
+}
+
 /// The active user `id` as a caller.
 fn caller(store: &Store, id: i64) -> Result<Option<Caller>, AccessError> {
     let found = store.query_with(

@@ -166,6 +166,22 @@ pub fn set_role(store: &Store, email: &str, role: Role) -> Result<(), AccessErro
     })
 }
 
+/// The language the user with `email` reads what Embudo sends them in: `en` or `es`.
+pub fn set_lang(store: &Store, email: &str, lang: &str) -> Result<(), AccessError> {
+    if !["en", "es"].contains(&lang) {
+        return Err(AccessError::Invalid {
+            field: "lang",
+            message: format!("'{lang}' is not a language Embudo speaks: en or es"),
+        });
+    }
+    let id = find(store, email)?.ok_or_else(|| no_user(email))?;
+    store.execute_with(
+        "UPDATE users SET lang = ? WHERE id = ?",
+        &[Param::Text(lang.to_owned()), Param::Int(id)],
+    )?;
+    Ok(())
+}
+
 /// A new API token for the user with `email`: the token itself is returned once and only its
 /// digest is kept.
 pub fn create_token(

@@ -194,6 +194,37 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Bench(BenchArgs),
 
+    /// Reports delivered on a schedule, by e-mail to users (each in their own scope and
+    /// language) and to a webhook.
+    ///
+    /// A delivery covers the last complete period: a daily one the day before, a weekly one
+    /// the previous ISO week, a monthly one (on the 1st) the previous month. `embudo serve`
+    /// delivers what is due every minute; without a server, run `embudo watch` from cron.
+    ///
+    /// Examples:
+    ///   embudo schedule add weekly-pipeline --report pipeline --every week --weekday mon --at 08:00 --to ana@example.com,luis@example.com
+    ///   embudo schedule add month-pack --pack --every month --to boss@example.com --attach xlsx
+    ///   embudo schedule run weekly-pipeline
+    #[command(subcommand, verbatim_doc_comment)]
+    Schedule(ScheduleCommand),
+
+    /// Alerts on any metric: a threshold on its value, or on its change against the period
+    /// before, judged on a cadence and sent once until the condition clears.
+    ///
+    /// Examples:
+    ///   embudo alert add low-close-rate --when "close_rate < 0.25" --every week --to manager@example.com
+    ///   embudo alert add revenue-drop --when "revenue change_pct < -0.2" --every month --webhook https://hooks.slack.com/services/…
+    ///   embudo alert test low-close-rate
+    #[command(subcommand, verbatim_doc_comment)]
+    Alert(AlertCommand),
+
+    /// Deliver every schedule and judge every alert due now, once, and exit — for cron,
+    /// when no `embudo serve` runs. Running it twice sends nothing twice.
+    ///
+    /// Example (crontab): */5 * * * * embudo watch --quiet
+    #[command(verbatim_doc_comment)]
+    Watch(WatchArgs),
+
     /// Import CRM exports and spreadsheets: one file, or several with a TOML mapping.
     ///
     /// A single file's columns are guessed from its headers (English and Spanish names, or a
@@ -295,6 +326,97 @@ pub struct ServeArgs {
     pub request_timeout: u64,
 }
 
+/// When and to whom: the flags schedules and alerts share.
+#[derive(Debug, Args)]
+pub struct DeliveryArgs {
+    /// day, week or month
+    #[arg(long)]
+    pub every: String,
+    /// Local time of day in the store's time zone, HH:MM
+    #[arg(long, default_value = "08:00")]
+    pub at: String,
+    /// The weekday of a weekly delivery: mon … sun [default: mon]
+    #[arg(long)]
+    pub weekday: Option<String>,
+    /// E-mail addresses of users of the store, comma-separated
+    #[arg(long, value_delimiter = ',')]
+    pub to: Vec<String>,
+    /// A URL to POST a JSON message to (Slack and Teams incoming webhooks read its `text`)
+    #[arg(long)]
+    pub webhook: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Add a schedule.
+    Add {
+        name: String,
+        /// The canned report to deliver (`embudo report list`)
+        #[arg(long, required_unless_present = "pack", conflicts_with = "pack")]
+        report: Option<String>,
+        /// Deliver the whole pack of reports
+        #[arg(long)]
+        pack: bool,
+        /// Fix a report filter: pipeline=, owner=, team= or source= (repeatable)
+        #[arg(long = "filter", value_name = "FIELD=VALUE")]
+        filters: Vec<String>,
+        #[command(flatten)]
+        delivery: DeliveryArgs,
+        /// What the e-mail carries besides its HTML body: html (nothing), xlsx or csv
+        #[arg(long = "attach", default_value = "html")]
+        attach: String,
+    },
+    /// Every schedule: report, cadence, recipients, and its last delivery.
+    List,
+    /// Remove a schedule (its deliveries stay in the journal).
+    Rm { name: String },
+    /// Deliver a schedule's latest complete period now, even if it was delivered already.
+    Run {
+        name: String,
+        /// Act as if it were this instant (a day, or an RFC 3339 instant)
+        #[arg(long)]
+        now: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// Add an alert rule.
+    Add {
+        name: String,
+        /// METRIC [change_pct] <|<=|>|>= NUMBER, e.g. "close_rate < 0.25"
+        #[arg(long)]
+        when: String,
+        /// Only the records with this dimension value: team=East, owner=Ana Ruiz… (repeatable)
+        #[arg(long = "filter", value_name = "DIMENSION=VALUE")]
+        filters: Vec<String>,
+        #[command(flatten)]
+        delivery: DeliveryArgs,
+        /// After firing, stay quiet this long even if the condition clears and returns: 24h, 7d
+        #[arg(long, default_value = "24h")]
+        cooldown: String,
+    },
+    /// Every rule: condition, cadence, recipients, whether it is firing.
+    List,
+    /// Remove a rule.
+    Rm { name: String },
+    /// Judge a rule over its latest complete period and print what it finds; sends nothing.
+    Test {
+        name: String,
+        /// Act as if it were this instant (a day, or an RFC 3339 instant)
+        #[arg(long)]
+        now: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Act as if it were this instant (a day, or an RFC 3339 instant): for trying a
+    /// schedule out
+    #[arg(long)]
+    pub now: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum RepairCommand {
     /// Contacts' first revenue and deals' inferred creation dates
@@ -324,6 +446,8 @@ pub enum UserCommand {
     /// Set a user's password (from standard input, or generated and printed once), e.g.
     /// for users imported from a CRM.
     Password { email: String },
+    /// Set the language a user reads scheduled reports and alerts in: en or es.
+    Lang { email: String, lang: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -710,7 +834,8 @@ pub struct BenchArgs {
     /// Which benchmarks: store (generation and raw queries), metrics, reports, audit, import
     /// (a contacts CSV of 10k/1M/10M rows at small/medium/large), forecast (the model
     /// against the generated future, the backtest, scoring a million open deals; run on its
-    /// own), serve (fifty clients on the API for thirty seconds; on its own), or all
+    /// own), serve (fifty clients on the API for thirty seconds; on its own), monitor (a
+    /// thousand alert rules judged in one pass; on its own), or all
     #[arg(default_value = "all")]
     pub suite: BenchSuite,
 
@@ -734,6 +859,7 @@ pub enum BenchSuite {
     Import,
     Forecast,
     Serve,
+    Monitor,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {

@@ -8,6 +8,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 use embudo_audit::checks::{DECLARABLE, Declared};
 use embudo_metrics::{Calendar, Limits};
+use embudo_monitor::deliver::{Security, Settings, Smtp};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,8 @@ pub struct Config {
     pub calendar: Calendar,
     /// Labels declared per field (`[labels]` of the file): the audit fails every other value.
     pub labels: Declared,
+    /// How scheduled reports and alerts reach people (`[smtp]` and `[delivery]`).
+    pub delivery: Settings,
 }
 
 /// What an `embudo.toml` may set.
@@ -44,6 +47,30 @@ struct FileConfig {
     limits: FileLimits,
     #[serde(default)]
     labels: Declared,
+    smtp: Option<FileSmtp>,
+    #[serde(default)]
+    delivery: FileDelivery,
+}
+
+/// The `[smtp]` table: the server scheduled reports and alerts are sent through. The
+/// password is read only from `EMBUDO_SMTP_PASSWORD`, never from the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSmtp {
+    host: Option<String>,
+    port: Option<u16>,
+    security: Option<String>,
+    username: Option<String>,
+    from: Option<String>,
+}
+
+/// The `[delivery]` table: retries, and the key webhook bodies are signed with.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDelivery {
+    attempts: Option<u32>,
+    backoff_seconds: Option<u64>,
+    webhook_secret: Option<String>,
 }
 
 /// The `[limits]` table of an `embudo.toml`: caps on one question (see `Limits`).
@@ -122,8 +149,69 @@ impl Config {
             lang,
             calendar: Calendar::new(tz, fiscal)?.with_limits(limits),
             labels: file.labels,
+            delivery: delivery(file.smtp.unwrap_or_default(), &file.delivery)?,
         })
     }
+}
+
+/// The delivery settings: `EMBUDO_SMTP_*` and `EMBUDO_DELIVERY_*` over the file's `[smtp]`
+/// and `[delivery]`. Without a host there is no SMTP server, and e-mails fail (journaled)
+/// with a message saying so.
+fn delivery(file: FileSmtp, retries: &FileDelivery) -> Result<Settings> {
+    let host = env("EMBUDO_SMTP_HOST").or(file.host);
+    let smtp = match host {
+        None => None,
+        Some(host) => {
+            let security: Security = env("EMBUDO_SMTP_SECURITY")
+                .or(file.security)
+                .unwrap_or_else(|| "starttls".into())
+                .parse()?;
+            let port = match env("EMBUDO_SMTP_PORT") {
+                Some(text) => text
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("EMBUDO_SMTP_PORT is '{text}', not a port"))?,
+                None => file.port.unwrap_or(match security {
+                    Security::StartTls => 587,
+                    Security::Tls => 465,
+                    Security::None => 25,
+                }),
+            };
+            let from = env("EMBUDO_SMTP_FROM").or(file.from).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "[smtp] needs from = \"Embudo <reports@example.com>\" (or EMBUDO_SMTP_FROM)"
+                )
+            })?;
+            Some(Smtp {
+                host,
+                port,
+                security,
+                username: env("EMBUDO_SMTP_USERNAME").or(file.username),
+                password: env("EMBUDO_SMTP_PASSWORD"),
+                from,
+            })
+        }
+    };
+    let defaults = Settings::default();
+    let attempts = match env("EMBUDO_DELIVERY_ATTEMPTS") {
+        Some(text) => text.parse().map_err(|_| {
+            anyhow::anyhow!("EMBUDO_DELIVERY_ATTEMPTS is '{text}', not a whole number")
+        })?,
+        None => retries.attempts.unwrap_or(defaults.attempts),
+    };
+    let backoff = match env("EMBUDO_DELIVERY_BACKOFF_SECONDS") {
+        Some(text) => std::time::Duration::from_secs(text.parse().map_err(|_| {
+            anyhow::anyhow!("EMBUDO_DELIVERY_BACKOFF_SECONDS is '{text}', not a whole number")
+        })?),
+        None => retries
+            .backoff_seconds
+            .map_or(defaults.backoff, std::time::Duration::from_secs),
+    };
+    Ok(Settings {
+        smtp,
+        webhook_secret: env("EMBUDO_WEBHOOK_SECRET").or(retries.webhook_secret.clone()),
+        attempts: attempts.max(1),
+        backoff,
+    })
 }
 
 /// The caps on one question: `EMBUDO_MAX_*` over the file's `[limits]` over the defaults.

@@ -52,6 +52,9 @@ pub struct User {
     pub hourly_cost: Option<Money>,
     pub created_at: Timestamp,
     pub last_login_at: Option<Timestamp>,
+    /// The language scheduled reports and alerts reach them in (`en`, `es`); `None`: the
+    /// store's default.
+    pub lang: Option<String>,
 }
 
 /// A postal address, shared by companies and contacts.

@@ -458,3 +458,12 @@ pub fn column_label(key: &str, lang: &str) -> String {
 pub fn keys() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
     LABELS.iter().copied()
 }
+
+/// The title of the whole pack of reports.
+pub fn pack_title(lang: &str) -> String {
+    if lang == "es" {
+        "Informes de Embudo".into()
+    } else {
+        "Embudo reports".into()
+    }
+}

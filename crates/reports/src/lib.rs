@@ -11,6 +11,7 @@
 //! - [`html`]: one self-contained HTML page for a report or a pack.
 //! - [`xlsx`]: one workbook, a sheet per section, typed cells.
 //! - [`csv`]: a section, or every section of a pack, as CSV.
+//! - [`scope`]: a report narrowed and masked for one person's role.
 //!
 //! A number in a column named after a metric is that metric's value over the same range
 //! and filters: those columns come from `embudo-metrics`, never from SQL of their own.
@@ -22,6 +23,7 @@ pub mod html;
 pub mod i18n;
 pub mod insights;
 pub mod model;
+pub mod scope;
 pub mod svg;
 pub mod xlsx;
 
@@ -34,6 +36,9 @@ pub use model::{Chart, ChartKind, Column, Kind, Report, Section};
 pub enum ReportError {
     #[error("{0}")]
     Invalid(String),
+    /// The caller's role does not let them see what was asked.
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Metric(#[from] embudo_metrics::MetricError),
     #[error(transparent)]

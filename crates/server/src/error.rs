@@ -111,6 +111,7 @@ impl From<embudo_reports::ReportError> for ApiError {
             embudo_reports::ReportError::Invalid(message) => {
                 ApiError::bad_request("query", message)
             }
+            embudo_reports::ReportError::Forbidden(message) => ApiError::forbidden(message),
             embudo_reports::ReportError::Metric(e) => e.into(),
             other => ApiError::internal(other),
         }

@@ -13,6 +13,7 @@
 //!   and a deal's explanation.
 //! - [`cache`]: report and metric answers kept until the data changes or a minute passes.
 //! - [`events`]: `user_events` rows queued and written in batches.
+//! - [`monitor`]: once a minute, scheduled reports and alerts that are due (`embudo-monitor`).
 //! - [`pages`]: the web dashboard (rendered by `embudo-web`): login, home, reports, the
 //!   pipeline board; [`audit_pages`]: the data audit, duplicates and merge journal;
 //!   [`manage_pages`]: goals, the custom report builder and administration.
@@ -34,6 +35,7 @@ pub mod events;
 pub mod extract;
 pub mod manage_pages;
 pub mod metrics;
+pub mod monitor;
 pub mod openapi;
 pub mod pages;
 pub mod query;

@@ -56,7 +56,7 @@ pub async fn goals(
         .await?;
     let metrics: Vec<(String, String)> = embudo_metrics::catalogue()
         .iter()
-        .filter(|m| crate::metrics::over(&visitor.caller, m) != Over::Denied)
+        .filter(|m| embudo_reports::scope::metric_over(&visitor.caller, m) != Over::Denied)
         .map(|m| (m.name.clone(), m.label(&visitor.lang).to_owned()))
         .collect();
     Ok(visitor.page(manage::goals(
@@ -460,7 +460,7 @@ pub async fn builder(
     });
     let metrics: Vec<(String, String)> = embudo_metrics::catalogue()
         .iter()
-        .filter(|m| crate::metrics::over(&visitor.caller, m) != Over::Denied)
+        .filter(|m| embudo_reports::scope::metric_over(&visitor.caller, m) != Over::Denied)
         .map(|m| (m.name.clone(), m.label(&visitor.lang).to_owned()))
         .collect();
     let dimensions: Vec<String> = embudo_metrics::Dim::ALL

@@ -5,7 +5,6 @@ use crate::AppState;
 use crate::auth::Authed;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
-use crate::reports::narrow;
 use axum::Json;
 use axum::extract::{Path, State};
 use embudo_access::scope::Over;
@@ -13,6 +12,7 @@ use embudo_access::{Caller, Entity};
 use embudo_metrics::goals::Standing;
 use embudo_metrics::plan::QueryText;
 use embudo_metrics::{Dim, DuckDb, Query as MetricQuery, catalogue};
+use embudo_reports::scope::{metric_over, narrow};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ use std::sync::Arc;
 pub async fn list(Authed(caller): Authed) -> Json<Value> {
     let metrics: Vec<Value> = catalogue()
         .iter()
-        .filter(|m| over(&caller, m) != Over::Denied)
+        .filter(|m| metric_over(&caller, m) != Over::Denied)
         .map(|m| {
             json!({
                 "name": m.name,
@@ -36,16 +36,6 @@ pub async fn list(Authed(caller): Authed) -> Json<Value> {
     Json(json!({ "metrics": metrics }))
 }
 
-/// Whose records `metric` is computed over for `caller`.
-pub fn over(caller: &Caller, metric: &embudo_metrics::catalog::Metric) -> Over {
-    let group = serde_json::to_value(metric.group)
-        .ok()
-        .and_then(|g| g.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    let dimensions: Vec<&str> = metric.dimensions().iter().map(|d| d.name()).collect();
-    caller.metric(&group, &dimensions)
-}
-
 /// The filters that keep `metric` to the records `caller` may see (`None`: not theirs to
 /// see); a namesake owner or team is refused, as everywhere.
 pub fn own_filters(
@@ -53,7 +43,7 @@ pub fn own_filters(
     caller: &Caller,
     metric: &embudo_metrics::catalog::Metric,
 ) -> Result<Option<Vec<(Dim, String)>>, ApiError> {
-    let (dim, field, own) = match over(caller, metric) {
+    let (dim, field, own) = match metric_over(caller, metric) {
         Over::All => return Ok(Some(Vec::new())),
         Over::Denied => return Ok(None),
         Over::Owner(own) => (Dim::Owner, "owner", own),
@@ -142,7 +132,7 @@ pub async fn get(
     let to = one("to").ok_or_else(|| ApiError::bad_request("to", "required"))?;
     let (grain, compare) = (one("grain"), one("compare"));
     let lang = one("lang").unwrap_or_else(|| "en".into());
-    let scope = over(&caller, metric);
+    let scope = metric_over(&caller, metric);
     let calendar = state.calendar;
     let key = format!("{name}|{query:?}|{scope:?}");
     let db = Arc::clone(&state.db);

@@ -5,14 +5,13 @@ use crate::AppState;
 use crate::auth::Authed;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::metrics::over;
-use crate::reports::narrow;
 use axum::Json;
 use axum::extract::{Path, State};
 use embudo_access::Caller;
 use embudo_access::scope::Over;
 use embudo_metrics::DuckDb;
 use embudo_metrics::custom::{self, ReportSpec};
+use embudo_reports::scope::{metric_over, narrow};
 use embudo_store::Store;
 use serde::Deserialize;
 use serde_json::Value;
@@ -111,7 +110,7 @@ pub(crate) fn restrict(
     for name in &spec.metrics {
         let metric = embudo_metrics::catalog::find(name)
             .ok_or_else(|| ApiError::bad_request("metrics", format!("no metric '{name}'")))?;
-        scopes.push(over(caller, metric));
+        scopes.push(metric_over(caller, metric));
     }
     for scope in scopes {
         let (dimension, own) = match scope {

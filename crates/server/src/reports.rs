@@ -13,8 +13,7 @@ use axum::response::{IntoResponse, Response};
 use embudo_access::Caller;
 use embudo_access::scope::Over;
 use embudo_metrics::{Bound, Calendar, Dim, Grain};
-use embudo_reports::{Context, Params, Report, i18n};
-use embudo_store::{Param, Store};
+use embudo_reports::{Context, Params, Report, i18n, scope};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -135,7 +134,7 @@ pub async fn build_report(
         .reports
         .get(key, state.db.generation(), || async move {
             db.compute(move |store| {
-                restrict(store, &reader, &report_name, &mut params)?;
+                scope::restrict(store, &reader, &report_name, &mut params)?;
                 let ctx = Context {
                     store,
                     calendar,
@@ -149,7 +148,7 @@ pub async fn build_report(
         .await?;
     let mut report = Report::clone(&report);
     if caller.masks_contact_details() {
-        mask(&mut report);
+        scope::mask(&mut report);
     }
     state.events.record(Event {
         user: caller.user_id,
@@ -198,105 +197,6 @@ fn params(query: &ReportQuery, calendar: &Calendar) -> Result<Params, ApiError> 
     })
 }
 
-/// Narrow `params` to the records `caller` may see: a rep's own, a manager's team's.
-/// Asking for someone else's is refused rather than quietly replaced.
-fn restrict(
-    store: &Store,
-    caller: &Caller,
-    report: &str,
-    params: &mut Params,
-) -> Result<(), ApiError> {
-    match caller.report(report) {
-        Over::All => Ok(()),
-        Over::Denied => Err(ApiError::forbidden(format!(
-            "a {} cannot open the {report} report",
-            caller.role.as_str()
-        ))),
-        Over::Owner(name) => {
-            narrow(store, "owner", &mut params.owner, name)?;
-            if params.team.is_some() {
-                return Err(ApiError::forbidden(
-                    "a rep's reports cover their own records",
-                ));
-            }
-            Ok(())
-        }
-        Over::Team(name) => narrow(store, "team", &mut params.team, name),
-    }
-}
-
-/// Set the `field` filter to `own`, refusing another value, and a name shared with another
-/// user or team (the filters match by name, so a shared one would let more rows in).
-pub fn narrow(
-    store: &Store,
-    field: &'static str,
-    filter: &mut Option<String>,
-    own: String,
-) -> Result<(), ApiError> {
-    // Filters match names whatever their case, so this does too.
-    if filter
-        .as_ref()
-        .is_some_and(|asked| asked.to_lowercase() != own.to_lowercase())
-    {
-        return Err(ApiError::forbidden(format!(
-            "{field}: you can see only {own}'s records"
-        )));
-    }
-    let sql = if field == "owner" {
-        "SELECT count(*) FROM users WHERE lower(name) = lower(?)"
-    } else {
-        "SELECT count(*) FROM teams WHERE lower(name) = lower(?)"
-    };
-    let same = store.query_with(sql, &[Param::Text(own.clone())])?.rows[0][0]
-        .as_i64()
-        .unwrap_or(0);
-    if same > 1 {
-        return Err(ApiError::forbidden(format!(
-            "{field} '{own}' names more than one {field}: ask an admin to make it unique"
-        )));
-    }
-    *filter = Some(own);
-    Ok(())
-}
-
-/// E-mails and phones in every section, masked for a viewer.
-fn mask(report: &mut Report) {
-    for section in &mut report.sections {
-        let masked: Vec<usize> = section
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.key.contains("email") || c.key.contains("phone"))
-            .map(|(i, _)| i)
-            .collect();
-        for row in &mut section.rows {
-            for &i in &masked {
-                if let Some(Value::String(text)) = row.get_mut(i) {
-                    *text = mask_text(text);
-                }
-            }
-        }
-    }
-}
-
-/// The first character and the domain of an e-mail, the last two digits of a phone.
-fn mask_text(text: &str) -> String {
-    match text.split_once('@') {
-        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
-        None => {
-            let tail: String = text
-                .chars()
-                .rev()
-                .take(2)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            format!("***{tail}")
-        }
-    }
-}
-
 fn render(report: Report, format: &str, lang: &str) -> Result<Response, ApiError> {
     let file = |extension: &str| format!("attachment; filename=\"{}.{extension}\"", report.report);
     Ok(match format {
@@ -335,15 +235,4 @@ fn render(report: Report, format: &str, lang: &str) -> Result<Response, ApiError
         }
         _ => Json(report).into_response(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn contact_details_keep_only_a_hint() {
-        assert_eq!(mask_text("ana.garcia@example.com"), "a***@example.com");
-        assert_eq!(mask_text("+34 600 123 456"), "***56");
-    }
 }

@@ -54,6 +54,9 @@ impl Driver {
             "goog:chromeOptions".into(),
             json!({ "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1366,768"] }),
         );
+        // Two TLS back ends are linked (the e-mail and webhook clients use ring, the
+        // WebDriver client aws-lc-rs): rustls wants the process's default named.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         ClientBuilder::rustls()
             .expect("a TLS configuration")
             .capabilities(capabilities)

@@ -85,6 +85,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "declared_labels",
         sql: include_str!("../migrations/0013_declared_labels.sql"),
     },
+    Migration {
+        version: 14,
+        name: "monitoring",
+        sql: include_str!("../migrations/0014_monitoring.sql"),
+    },
 ];
 
 /// The schema version this build writes.

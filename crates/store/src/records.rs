@@ -48,6 +48,7 @@ impl Record for User {
         "hourly_cost",
         "created_at",
         "last_login_at",
+        "lang",
     ];
     fn write(&self, row: &mut Row<'_>) {
         row.put(self.id)
@@ -58,7 +59,8 @@ impl Record for User {
             .put(self.active)
             .put(self.hourly_cost)
             .put(self.created_at)
-            .put(self.last_login_at);
+            .put(self.last_login_at)
+            .put(self.lang.as_deref());
     }
 }
 

@@ -85,6 +85,7 @@ fn people(world: &mut World, out: &mut Batches) -> Result<()> {
             hourly_cost: Some(Money::from_f64(hourly)),
             created_at: hired + TimeDelta::days(rng.random_range(0..60)),
             last_login_at,
+            lang: None,
         })?;
     }
     Ok(())

@@ -30,6 +30,10 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
         }
         return Ok(());
     }
+    if args.suite == BenchSuite::Monitor {
+        let table = super::bench_monitor::figures(config, args.scale, bench_now()?)?;
+        return output::print(&table, config.format);
+    }
     if args.suite == BenchSuite::Forecast {
         for table in super::bench_forecast::figures(config, args.scale, bench_now()?)? {
             output::print(&table, config.format)?;

@@ -189,7 +189,7 @@ fn write_report_pack(
         .map(|name| embudo_reports::build(&ctx, name))
         .collect::<Result<Vec<_>, _>>()?;
     let page = embudo_reports::html::page(
-        &super::report::pack_title(&config.lang),
+        &embudo_reports::i18n::pack_title(&config.lang),
         &reports,
         &config.lang,
     );

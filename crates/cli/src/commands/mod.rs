@@ -4,12 +4,14 @@ mod audit;
 mod bench;
 mod bench_forecast;
 mod bench_import;
+mod bench_monitor;
 mod bench_serve;
 mod demo;
 mod forecast;
 mod generate;
 mod ingest;
 mod metrics;
+mod monitor;
 mod report;
 mod reports;
 mod serve;
@@ -44,6 +46,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(&config, &args),
         Command::User(command) => serve::user(&config, &command),
         Command::Token(command) => serve::token(&config, &command),
+        Command::Schedule(command) => monitor::schedule(&config, &command),
+        Command::Alert(command) => monitor::alert(&config, &command),
+        Command::Watch(args) => monitor::watch(&config, &args),
     }
 }
 

@@ -115,7 +115,7 @@ pub fn render(reports: &[Report], pack: bool, config: &Config, out: &mut dyn Wri
         Format::Xlsx => out.write_all(&embudo_reports::xlsx::workbook(reports)?)?,
         Format::Html => {
             let title = if pack {
-                pack_title(&config.lang)
+                i18n::pack_title(&config.lang)
             } else {
                 reports[0].title.clone()
             };
@@ -154,14 +154,6 @@ fn write_csv_files(reports: &[Report], path: &std::path::Path, config: &Config) 
         }
     }
     Ok(())
-}
-
-pub fn pack_title(lang: &str) -> String {
-    if lang == "es" {
-        "Informes de Embudo".into()
-    } else {
-        "Embudo reports".into()
-    }
 }
 
 /// A report for the terminal: title, insights, each section as a table, notes.

@@ -45,6 +45,7 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<()> {
             store = %config.db.display(),
             "serving the API under /api/v1"
         );
+        embudo_server::monitor::spawn(&state, config.delivery.clone(), config.lang.clone());
         embudo_server::serve(listener, state, embudo_server::shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(())
@@ -112,6 +113,11 @@ pub fn user(config: &Config, command: &UserCommand) -> Result<()> {
                 },
                 config.format,
             )
+        }
+        UserCommand::Lang { email, lang } => {
+            users::set_lang(&Store::open(&config.db)?, email, lang)?;
+            super::hint(config, format_args!("{email} reads deliveries in {lang}"));
+            Ok(())
         }
         UserCommand::Disable { email } => {
             users::disable(&Store::open(&config.db)?, email, now)?;

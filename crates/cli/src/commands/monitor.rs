@@ -1,0 +1,302 @@
+//! `embudo schedule`, `embudo alert` and `embudo watch`: monitoring from the command line.
+
+use crate::cli::{AlertCommand, DeliveryArgs, ScheduleCommand, WatchArgs};
+use crate::config::Config;
+use anyhow::{Result, bail};
+use chrono::NaiveDateTime;
+use embudo_model::Table;
+use embudo_monitor::alert::{self, Rule};
+use embudo_monitor::cadence::Cadence;
+use embudo_monitor::schedule::{self, Schedule};
+use embudo_monitor::watch::{self, Pass, Watch};
+use embudo_store::{Param, Store};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+pub fn schedule(config: &Config, command: &ScheduleCommand) -> Result<()> {
+    match command {
+        ScheduleCommand::Add {
+            name,
+            report,
+            pack,
+            filters,
+            delivery,
+            attach,
+        } => {
+            let store = Store::open(&config.db)?;
+            let schedule = Schedule {
+                name: name.clone(),
+                report: if *pack {
+                    "all".into()
+                } else {
+                    report.clone().unwrap_or_default()
+                },
+                filters: pairs(filters)?,
+                cadence: cadence(delivery)?,
+                recipients: delivery.to.clone(),
+                webhook: delivery.webhook.clone(),
+                format: attach.parse()?,
+                created_at: chrono::Utc::now().naive_utc(),
+            };
+            schedule.add(&store)?;
+            super::hint(
+                config,
+                format_args!(
+                    "schedule {name} added: {}, {}",
+                    schedule.cadence.describe(),
+                    targets(&schedule.recipients, schedule.webhook.as_deref())
+                ),
+            );
+            Ok(())
+        }
+        ScheduleCommand::List => {
+            let store = Store::open_read_only(&config.db)?;
+            let rows = schedule::list(&store)?
+                .into_iter()
+                .map(|s| {
+                    let last = last_delivery(&store, "schedule", &s.name)?;
+                    Ok(vec![
+                        json!(s.name),
+                        json!(s.report),
+                        json!(s.cadence.describe()),
+                        json!(targets(&s.recipients, s.webhook.as_deref())),
+                        json!(s.format.as_str()),
+                        json!(last),
+                    ])
+                })
+                .collect::<Result<Vec<_>>>()?;
+            crate::output::print(
+                &Table {
+                    columns: ["name", "report", "when", "to", "attach", "last delivery"]
+                        .map(String::from)
+                        .to_vec(),
+                    rows,
+                },
+                config.format,
+            )
+        }
+        ScheduleCommand::Rm { name } => removed(config, "schedule", name, schedule::remove),
+        ScheduleCommand::Run { name, now } => {
+            let store = Store::open(&config.db)?;
+            let Some(found) = schedule::get(&store, name)? else {
+                bail!("no schedule '{name}'; `embudo schedule list` shows them");
+            };
+            let now = instant(now.as_deref())?;
+            let pass = watch::run_schedule(&watcher(config, &store), &found, now)?;
+            report_pass(config, &pass)
+        }
+    }
+}
+
+pub fn alert(config: &Config, command: &AlertCommand) -> Result<()> {
+    match command {
+        AlertCommand::Add {
+            name,
+            when,
+            filters,
+            delivery,
+            cooldown,
+        } => {
+            let store = Store::open(&config.db)?;
+            let now = chrono::Utc::now().naive_utc();
+            let rule = Rule {
+                name: name.clone(),
+                condition: when.parse()?,
+                filters: pairs(filters)?,
+                cadence: cadence(delivery)?,
+                recipients: delivery.to.clone(),
+                webhook: delivery.webhook.clone(),
+                cooldown: watch::parse_cooldown(cooldown)?,
+                created_at: now,
+                firing: false,
+                last_fired_at: None,
+                last_period: None,
+            };
+            rule.add(&store, &config.calendar, now)?;
+            super::hint(
+                config,
+                format_args!(
+                    "alert {name} added: {} — judged {}, {}",
+                    rule.condition,
+                    rule.cadence.describe(),
+                    targets(&rule.recipients, rule.webhook.as_deref())
+                ),
+            );
+            Ok(())
+        }
+        AlertCommand::List => {
+            let store = Store::open_read_only(&config.db)?;
+            let rows = alert::list(&store)?
+                .into_iter()
+                .map(|r| {
+                    let filters: Vec<String> =
+                        r.filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    vec![
+                        json!(r.name),
+                        json!(r.condition.to_string()),
+                        json!(filters.join(", ")),
+                        json!(r.cadence.describe()),
+                        json!(targets(&r.recipients, r.webhook.as_deref())),
+                        json!(r.firing),
+                        json!(r.last_fired_at.map(|t| t.to_string())),
+                    ]
+                })
+                .collect();
+            crate::output::print(
+                &Table {
+                    columns: [
+                        "name",
+                        "when",
+                        "filters",
+                        "judged",
+                        "to",
+                        "firing",
+                        "last fired",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                    rows,
+                },
+                config.format,
+            )
+        }
+        AlertCommand::Rm { name } => removed(config, "alert", name, alert::remove),
+        AlertCommand::Test { name, now } => {
+            let store = Store::open_read_only(&config.db)?;
+            let Some(rule) = alert::get(&store, name)? else {
+                bail!("no alert '{name}'; `embudo alert list` shows them");
+            };
+            let judgement =
+                watch::test_rule(&watcher(config, &store), &rule, instant(now.as_deref())?)?;
+            crate::output::print(
+                &Table {
+                    columns: [
+                        "alert", "when", "from", "to", "value", "previous", "measure", "holds",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                    rows: vec![vec![
+                        json!(rule.name),
+                        json!(rule.condition.to_string()),
+                        json!(judgement.period.from),
+                        json!(judgement.period.last_day()),
+                        json!(judgement.value),
+                        json!(judgement.previous),
+                        json!(judgement.measure),
+                        json!(judgement.holds),
+                    ]],
+                },
+                config.format,
+            )
+        }
+    }
+}
+
+pub fn watch(config: &Config, args: &WatchArgs) -> Result<()> {
+    let store = Store::open(&config.db)?;
+    let pass = watch::run_due(&watcher(config, &store), instant(args.now.as_deref())?)?;
+    report_pass(config, &pass)
+}
+
+fn watcher<'a>(config: &'a Config, store: &'a Store) -> Watch<'a> {
+    Watch {
+        store,
+        calendar: &config.calendar,
+        settings: &config.delivery,
+        lang: &config.lang,
+        sleep: &std::thread::sleep,
+    }
+}
+
+/// Say what a pass did; a failed delivery makes the exit code 1.
+fn report_pass(config: &Config, pass: &Pass) -> Result<()> {
+    super::hint(
+        config,
+        format_args!(
+            "{} sent, {} failed after retries; alerts fired: {}; cleared: {}",
+            pass.sent,
+            pass.failed,
+            list_or_none(&pass.fired),
+            list_or_none(&pass.cleared)
+        ),
+    );
+    for error in &pass.errors {
+        super::hint(config, format_args!("alert not judged: {error}"));
+    }
+    if pass.failed > 0 {
+        bail!(
+            "{} deliveries failed: `embudo sql \"SELECT * FROM deliveries WHERE outcome = 'failed'\"` says why",
+            pass.failed
+        );
+    }
+    Ok(())
+}
+
+fn list_or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn cadence(delivery: &DeliveryArgs) -> Result<Cadence> {
+    Ok(Cadence::new(
+        &delivery.every,
+        Some(&delivery.at),
+        delivery.weekday.as_deref(),
+    )?)
+}
+
+/// `field=value` flags as a map.
+fn pairs(flags: &[String]) -> Result<BTreeMap<String, String>> {
+    flags
+        .iter()
+        .map(|flag| match flag.split_once('=') {
+            Some((field, value)) if !field.trim().is_empty() => {
+                Ok((field.trim().to_owned(), value.trim().to_owned()))
+            }
+            _ => bail!("--filter '{flag}': write FIELD=VALUE, e.g. team=East"),
+        })
+        .collect()
+}
+
+fn targets(recipients: &[String], webhook: Option<&str>) -> String {
+    let mut all: Vec<&str> = recipients.iter().map(String::as_str).collect();
+    all.extend(webhook);
+    all.join(", ")
+}
+
+/// When `name` of `kind` was last delivered to someone, or why it last failed.
+fn last_delivery(store: &Store, kind: &str, name: &str) -> Result<Option<String>> {
+    let found = store.query_with(
+        "SELECT CAST(attempted_at AS VARCHAR) || ' ' || outcome || coalesce(': ' || error, '')
+           FROM deliveries WHERE kind = ? AND name = ? ORDER BY id DESC LIMIT 1",
+        &[Param::Text(kind.into()), Param::Text(name.into())],
+    )?;
+    Ok(found
+        .rows
+        .first()
+        .and_then(|row| row[0].as_str().map(str::to_owned)))
+}
+
+fn removed(
+    config: &Config,
+    kind: &str,
+    name: &str,
+    remove: fn(&Store, &str) -> Result<bool, embudo_monitor::MonitorError>,
+) -> Result<()> {
+    if !remove(&Store::open(&config.db)?, name)? {
+        bail!("no {kind} '{name}'; `embudo {kind} list` shows them");
+    }
+    super::hint(config, format_args!("{kind} {name} removed"));
+    Ok(())
+}
+
+/// `--now`, or the clock.
+fn instant(now: Option<&str>) -> Result<NaiveDateTime> {
+    match now {
+        Some(text) => crate::config::parse_timestamp(text).map_err(anyhow::Error::msg),
+        None => Ok(chrono::Utc::now().naive_utc()),
+    }
+}

@@ -1,0 +1,390 @@
+//! Alert rules on any metric of the catalogue: a threshold on its value over the last
+//! complete period (`close_rate < 0.25`), or on its change against the period before
+//! (`revenue change_pct < -0.2`), over the records the rule's filters select.
+//!
+//! A rule fires once when its condition starts to hold, stays quiet while it holds, and may
+//! fire again only after the condition has cleared and the cool-down has passed since it
+//! last fired.
+
+use crate::MonitorError;
+use crate::cadence::{Cadence, Period};
+use crate::schedule::{check_name, check_targets, stored_cadence};
+use chrono::{Duration, NaiveDateTime};
+use embudo_access::scope::Over;
+use embudo_metrics::{Bound, Calendar, Compare, Dim, DuckDb, Query};
+use embudo_reports::scope::metric_over;
+use embudo_store::{Param, Store};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What of the metric the condition reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// The value over the period.
+    Value,
+    /// The relative change against the period before (−0.2 is a fall of 20%).
+    ChangePct,
+}
+
+/// How the measure is compared with the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Op {
+    #[serde(rename = "<")]
+    Below,
+    #[serde(rename = "<=")]
+    AtMost,
+    #[serde(rename = ">")]
+    Above,
+    #[serde(rename = ">=")]
+    AtLeast,
+}
+
+impl Op {
+    fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Op::Below => value < threshold,
+            Op::AtMost => value <= threshold,
+            Op::Above => value > threshold,
+            Op::AtLeast => value >= threshold,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Op::Below => "<",
+            Op::AtMost => "<=",
+            Op::Above => ">",
+            Op::AtLeast => ">=",
+        }
+    }
+}
+
+/// The condition of a rule, as written after `--when`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Condition {
+    pub metric: String,
+    pub measure: Measure,
+    pub op: Op,
+    pub threshold: f64,
+}
+
+impl std::str::FromStr for Condition {
+    type Err = MonitorError;
+
+    /// `close_rate < 0.25`, `revenue change_pct <= -0.2`.
+    fn from_str(text: &str) -> Result<Condition, MonitorError> {
+        let invalid = || {
+            MonitorError::Invalid(format!(
+                "--when '{text}': write METRIC [change_pct] <|<=|>|>= NUMBER, e.g. 'close_rate < 0.25' or 'revenue change_pct < -0.2'"
+            ))
+        };
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let (metric, measure, op, number) = match words.as_slice() {
+            [metric, op, number] => (*metric, Measure::Value, *op, *number),
+            [metric, "change_pct", op, number] => (*metric, Measure::ChangePct, *op, *number),
+            _ => return Err(invalid()),
+        };
+        let op = match op {
+            "<" => Op::Below,
+            "<=" => Op::AtMost,
+            ">" => Op::Above,
+            ">=" => Op::AtLeast,
+            _ => return Err(invalid()),
+        };
+        let threshold = number.parse::<f64>().map_err(|_| invalid())?;
+        embudo_metrics::plan::metric(metric)?;
+        Ok(Condition {
+            metric: metric.to_owned(),
+            measure,
+            op,
+            threshold,
+        })
+    }
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let measure = match self.measure {
+            Measure::Value => "",
+            Measure::ChangePct => " change_pct",
+        };
+        write!(
+            f,
+            "{}{measure} {} {}",
+            self.metric,
+            self.op.as_str(),
+            self.threshold
+        )
+    }
+}
+
+/// An alert rule and where it stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    pub name: String,
+    pub condition: Condition,
+    /// Dimension filters: `team=East`, `owner=Ana Ruiz`, `pipeline=Sales`…
+    pub filters: BTreeMap<String, String>,
+    pub cadence: Cadence,
+    pub recipients: Vec<String>,
+    pub webhook: Option<String>,
+    pub cooldown: Duration,
+    pub created_at: NaiveDateTime,
+    /// The condition held when last judged, and the rule said so.
+    pub firing: bool,
+    pub last_fired_at: Option<NaiveDateTime>,
+    /// The last period judged.
+    pub last_period: Option<String>,
+}
+
+/// What judging a rule over a period found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Judgement {
+    pub period: Period,
+    /// The measure (value or change) over the period; `None` when there is nothing to
+    /// measure (no activity, or nothing before to compare with).
+    pub measure: Option<f64>,
+    pub value: Option<f64>,
+    pub previous: Option<f64>,
+    pub holds: bool,
+}
+
+impl Rule {
+    /// Check and store a new rule; `calendar` judges it once, so that a rule that cannot
+    /// be computed is refused now rather than failing silently later.
+    pub fn add(
+        &self,
+        store: &Store,
+        calendar: &Calendar,
+        now: NaiveDateTime,
+    ) -> Result<(), MonitorError> {
+        check_name(&self.name)?;
+        let metric = embudo_metrics::plan::metric(&self.condition.metric)?;
+        check_targets(store, &self.recipients, self.webhook.as_deref(), |caller| {
+            let own = |dim: &str| self.filters.get(dim).map(|v| v.to_lowercase());
+            match metric_over(caller, metric) {
+                Over::All => Ok(()),
+                Over::Denied => Err(format!(
+                    "a {} cannot see {}",
+                    caller.role.as_str(),
+                    metric.name
+                )),
+                Over::Owner(name) if own("owner") == Some(name.to_lowercase()) => Ok(()),
+                Over::Team(name) if own("team") == Some(name.to_lowercase()) => Ok(()),
+                Over::Owner(name) => Err(format!(
+                    "a rep sees only their own records: add --filter owner={name}"
+                )),
+                Over::Team(name) => Err(format!(
+                    "a manager sees only their team: add --filter team={name}"
+                )),
+            }
+        })?;
+        let tick = self.cadence.latest_tick(calendar.to_local(now));
+        self.judge(store, calendar, self.cadence.period(tick))?;
+        if get(store, &self.name)?.is_some() {
+            return Err(MonitorError::Invalid(format!(
+                "an alert named '{}' exists: remove it first (`embudo alert rm {}`)",
+                self.name, self.name
+            )));
+        }
+        store.execute_with(
+            "INSERT INTO alert_rules (name, metric, measure, op, threshold, filters, every, at_time, weekday,
+                                      recipients, webhook, cooldown_hours, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            &[
+                Param::Text(self.name.clone()),
+                Param::Text(self.condition.metric.clone()),
+                Param::Text(measure_name(self.condition.measure).into()),
+                Param::Text(self.condition.op.as_str().into()),
+                Param::Float(self.condition.threshold),
+                Param::Text(serde_json::to_string(&self.filters).expect("a map of strings")),
+                Param::Text(self.cadence.every.as_str().into()),
+                Param::Text(self.cadence.at.format("%H:%M").to_string()),
+                Param::Text(self.cadence.weekday.to_string()),
+                Param::Text(serde_json::to_string(&self.recipients).expect("strings")),
+                self.webhook.clone().map_or(Param::Null, Param::Text),
+                Param::Int(self.cooldown.num_hours()),
+                Param::Timestamp(self.created_at),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The rule's measure over `period` and whether the condition holds.
+    pub fn judge(
+        &self,
+        store: &Store,
+        calendar: &Calendar,
+        period: Period,
+    ) -> Result<Judgement, MonitorError> {
+        let filters = self
+            .filters
+            .iter()
+            .map(|(dim, value)| Ok((dim.parse::<Dim>()?, value.clone())))
+            .collect::<Result<Vec<_>, MonitorError>>()?;
+        let query = Query {
+            metric: self.condition.metric.clone(),
+            from: Bound::Day(period.from),
+            to: Bound::Day(period.to),
+            grain: None,
+            by: Vec::new(),
+            filters,
+            compare: (self.condition.measure == Measure::ChangePct)
+                .then_some(Compare::PreviousPeriod),
+        };
+        let result = embudo_metrics::run(store, &DuckDb, calendar, &query, "en")?;
+        let [row] = result.rows.as_slice() else {
+            return Err(MonitorError::Invalid(format!(
+                "{} gives {} values over a period, split by {}; an alert needs one: add a --filter",
+                self.condition.metric,
+                result.rows.len(),
+                result
+                    .by
+                    .iter()
+                    .map(|d| d.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        };
+        let measure = match self.condition.measure {
+            Measure::Value => row.value,
+            Measure::ChangePct => row.change_pct,
+        };
+        Ok(Judgement {
+            period,
+            measure,
+            value: row.value,
+            previous: row.previous,
+            holds: measure.is_some_and(|m| self.condition.op.holds(m, self.condition.threshold)),
+        })
+    }
+
+    /// Whether a judgement that holds at `now` is to be sent: not while already firing,
+    /// and not within the cool-down of the last time it fired.
+    pub fn should_fire(&self, now: NaiveDateTime) -> bool {
+        !self.firing
+            && self
+                .last_fired_at
+                .is_none_or(|last| now - last >= self.cooldown)
+    }
+}
+
+fn measure_name(measure: Measure) -> &'static str {
+    match measure {
+        Measure::Value => "value",
+        Measure::ChangePct => "change_pct",
+    }
+}
+
+/// Record what judging `rule` over `period` found: whether it is firing now, when it last
+/// fired, and that the period has been judged.
+pub(crate) fn record(
+    store: &Store,
+    rule: &str,
+    period: Period,
+    firing: bool,
+    fired_at: Option<NaiveDateTime>,
+) -> Result<(), MonitorError> {
+    store.execute_with(
+        "UPDATE alert_rules SET firing = ?, last_fired_at = coalesce(?, last_fired_at), last_period = ?
+          WHERE name = ?",
+        &[
+            Param::Bool(firing),
+            fired_at.map_or(Param::Null, Param::Timestamp),
+            Param::Text(period.key()),
+            Param::Text(rule.to_owned()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Every rule, by name.
+pub fn list(store: &Store) -> Result<Vec<Rule>, MonitorError> {
+    read(store, None)
+}
+
+/// The rule called `name`.
+pub fn get(store: &Store, name: &str) -> Result<Option<Rule>, MonitorError> {
+    Ok(read(store, Some(name))?.into_iter().next())
+}
+
+/// Remove the rule called `name`; false when there is none.
+pub fn remove(store: &Store, name: &str) -> Result<bool, MonitorError> {
+    Ok(store.execute_with(
+        "DELETE FROM alert_rules WHERE name = ?",
+        &[Param::Text(name.to_owned())],
+    )? > 0)
+}
+
+fn read(store: &Store, name: Option<&str>) -> Result<Vec<Rule>, MonitorError> {
+    let named = name.map_or(Param::Null, |n| Param::Text(n.to_owned()));
+    let table = store.query_with(
+        "SELECT name, metric, measure, op, threshold, CAST(filters AS VARCHAR), every, at_time, weekday,
+                CAST(recipients AS VARCHAR), webhook, cooldown_hours, epoch_us(created_at), firing,
+                epoch_us(last_fired_at), last_period
+           FROM alert_rules WHERE CAST(? AS VARCHAR) IS NULL OR name = ? ORDER BY name",
+        &[named.clone(), named],
+    )?;
+    table
+        .rows
+        .iter()
+        .map(|row| {
+            let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
+            let condition = format!(
+                "{} {}{} {}",
+                text(1),
+                if text(2) == "change_pct" {
+                    "change_pct "
+                } else {
+                    ""
+                },
+                text(3),
+                row[4].as_f64().unwrap_or_default()
+            );
+            Ok(Rule {
+                name: text(0),
+                condition: condition.parse()?,
+                filters: serde_json::from_str(&text(5)).unwrap_or_default(),
+                cadence: stored_cadence(&text(6), &text(7), row[8].as_str())?,
+                recipients: serde_json::from_str(&text(9)).unwrap_or_default(),
+                webhook: row[10].as_str().map(str::to_owned),
+                cooldown: Duration::hours(row[11].as_i64().unwrap_or(0)),
+                created_at: crate::watch::stored_instant(&row[12])?,
+                firing: row[13].as_bool().unwrap_or(false),
+                last_fired_at: (!row[14].is_null())
+                    .then(|| crate::watch::stored_instant(&row[14]))
+                    .transpose()?,
+                last_period: row[15].as_str().map(str::to_owned),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_read_as_people_write_them() {
+        let c: Condition = "close_rate < 0.25".parse().unwrap();
+        assert_eq!(
+            (c.measure, c.op, c.threshold),
+            (Measure::Value, Op::Below, 0.25)
+        );
+        let c: Condition = "revenue change_pct <= -0.2".parse().unwrap();
+        assert_eq!(
+            (c.measure, c.op, c.threshold),
+            (Measure::ChangePct, Op::AtMost, -0.2)
+        );
+        assert_eq!(c.to_string(), "revenue change_pct <= -0.2");
+        for bad in [
+            "close_rate",
+            "close_rate ≈ 0.2",
+            "close_rate < lots",
+            "no_such_metric > 1",
+        ] {
+            assert!(bad.parse::<Condition>().is_err(), "{bad}");
+        }
+    }
+}

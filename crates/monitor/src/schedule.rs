@@ -1,0 +1,225 @@
+//! Scheduled reports: a canned report (or the whole pack) delivered on a cadence to users of
+//! the store, each in their own scope and language, and to a webhook.
+
+use crate::MonitorError;
+use crate::cadence::Cadence;
+use crate::deliver::{check_address, check_webhook};
+use chrono::NaiveDateTime;
+use embudo_access::scope::Over;
+use embudo_access::session::caller_by_email;
+use embudo_store::{Param, Store};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The report filters a schedule may fix.
+pub const FILTERS: [&str; 4] = ["pipeline", "owner", "team", "source"];
+
+/// What is attached to a delivery's e-mail (the body is always the HTML report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Attach {
+    /// Nothing: the report is the body.
+    Html,
+    Xlsx,
+    Csv,
+}
+
+impl Attach {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attach::Html => "html",
+            Attach::Xlsx => "xlsx",
+            Attach::Csv => "csv",
+        }
+    }
+}
+
+impl std::str::FromStr for Attach {
+    type Err = MonitorError;
+
+    fn from_str(text: &str) -> Result<Attach, MonitorError> {
+        match text {
+            "html" => Ok(Attach::Html),
+            "xlsx" => Ok(Attach::Xlsx),
+            "csv" => Ok(Attach::Csv),
+            other => Err(MonitorError::Invalid(format!(
+                "--format '{other}': a delivery is html, xlsx or csv"
+            ))),
+        }
+    }
+}
+
+/// A scheduled report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Schedule {
+    pub name: String,
+    /// A canned report's name, or `all` for the pack.
+    pub report: String,
+    pub filters: BTreeMap<String, String>,
+    pub cadence: Cadence,
+    /// E-mail addresses of users of the store.
+    pub recipients: Vec<String>,
+    pub webhook: Option<String>,
+    pub format: Attach,
+    pub created_at: NaiveDateTime,
+}
+
+/// A name people type: letters, digits, `-` and `_`.
+pub(crate) fn check_name(name: &str) -> Result<(), MonitorError> {
+    let fine = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if fine {
+        Ok(())
+    } else {
+        Err(MonitorError::Invalid(format!(
+            "name '{name}': use up to 64 letters, digits, - and _"
+        )))
+    }
+}
+
+/// Check that every recipient is an active user allowed to `see` what is sent, and that
+/// there is somewhere to send it.
+pub(crate) fn check_targets(
+    store: &Store,
+    recipients: &[String],
+    webhook: Option<&str>,
+    see: impl Fn(&embudo_access::Caller) -> Result<(), String>,
+) -> Result<(), MonitorError> {
+    if recipients.is_empty() && webhook.is_none() {
+        return Err(MonitorError::Invalid(
+            "nobody to deliver to: add --to e-mail,… or --webhook URL".into(),
+        ));
+    }
+    for address in recipients {
+        check_address(address)?;
+        let Some(caller) = caller_by_email(store, address)? else {
+            return Err(MonitorError::Invalid(format!(
+                "'{address}' is not an active user of this store: deliveries go to users, in their scope (add them with `embudo user add`)"
+            )));
+        };
+        see(&caller).map_err(|why| MonitorError::Invalid(format!("{address}: {why}")))?;
+    }
+    if let Some(url) = webhook {
+        check_webhook(url)?;
+    }
+    Ok(())
+}
+
+impl Schedule {
+    /// Check and store a new schedule.
+    pub fn add(&self, store: &Store) -> Result<(), MonitorError> {
+        check_name(&self.name)?;
+        let pack = self.report == "all";
+        if !pack && !embudo_reports::NAMES.contains(&self.report.as_str()) {
+            return Err(MonitorError::Invalid(format!(
+                "no report '{}'; `embudo report list` names them, or use --pack",
+                self.report
+            )));
+        }
+        if let Some(key) = self.filters.keys().find(|k| !FILTERS.contains(&k.as_str())) {
+            return Err(MonitorError::Invalid(format!(
+                "filter '{key}': a schedule may fix {}",
+                FILTERS.join(", ")
+            )));
+        }
+        check_targets(store, &self.recipients, self.webhook.as_deref(), |caller| {
+            // A rep's copy is narrowed to their own records; a report their role cannot open
+            // at all cannot be sent to them (a pack leaves such reports out).
+            if !pack && caller.report(&self.report) == Over::Denied {
+                return Err(format!(
+                    "a {} cannot open the {} report",
+                    caller.role.as_str(),
+                    self.report
+                ));
+            }
+            Ok(())
+        })?;
+        if get(store, &self.name)?.is_some() {
+            return Err(MonitorError::Invalid(format!(
+                "a schedule named '{}' exists: remove it first (`embudo schedule rm {}`)",
+                self.name, self.name
+            )));
+        }
+        store.execute_with(
+            "INSERT INTO schedules (name, report, filters, every, at_time, weekday, recipients, webhook, format, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            &[
+                Param::Text(self.name.clone()),
+                Param::Text(self.report.clone()),
+                Param::Text(serde_json::to_string(&self.filters).expect("a map of strings")),
+                Param::Text(self.cadence.every.as_str().into()),
+                Param::Text(self.cadence.at.format("%H:%M").to_string()),
+                Param::Text(self.cadence.weekday.to_string()),
+                Param::Text(serde_json::to_string(&self.recipients).expect("strings")),
+                self.webhook.clone().map_or(Param::Null, Param::Text),
+                Param::Text(self.format.as_str().into()),
+                Param::Timestamp(self.created_at),
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+/// Every schedule, by name.
+pub fn list(store: &Store) -> Result<Vec<Schedule>, MonitorError> {
+    read(store, None)
+}
+
+/// The schedule called `name`.
+pub fn get(store: &Store, name: &str) -> Result<Option<Schedule>, MonitorError> {
+    Ok(read(store, Some(name))?.into_iter().next())
+}
+
+/// Remove the schedule called `name`; false when there is none. Its deliveries stay in the
+/// journal.
+pub fn remove(store: &Store, name: &str) -> Result<bool, MonitorError> {
+    Ok(store.execute_with(
+        "DELETE FROM schedules WHERE name = ?",
+        &[Param::Text(name.to_owned())],
+    )? > 0)
+}
+
+fn read(store: &Store, name: Option<&str>) -> Result<Vec<Schedule>, MonitorError> {
+    let table = store.query_with(
+        "SELECT name, report, CAST(filters AS VARCHAR), every, at_time, weekday,
+                CAST(recipients AS VARCHAR), webhook, format, epoch_us(created_at)
+           FROM schedules WHERE CAST(? AS VARCHAR) IS NULL OR name = ? ORDER BY name",
+        &[
+            name.map_or(Param::Null, |n| Param::Text(n.to_owned())),
+            name.map_or(Param::Null, |n| Param::Text(n.to_owned())),
+        ],
+    )?;
+    table
+        .rows
+        .iter()
+        .map(|row| {
+            let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
+            Ok(Schedule {
+                name: text(0),
+                report: text(1),
+                filters: serde_json::from_str(&text(2)).unwrap_or_default(),
+                cadence: stored_cadence(&text(3), &text(4), row[5].as_str())?,
+                recipients: serde_json::from_str(&text(6)).unwrap_or_default(),
+                webhook: row[7].as_str().map(str::to_owned),
+                format: text(8).parse()?,
+                created_at: crate::watch::stored_instant(&row[9])?,
+            })
+        })
+        .collect()
+}
+
+/// A cadence as stored: every, HH:MM, and the weekday (kept for all, used by weekly).
+pub(crate) fn stored_cadence(
+    every: &str,
+    at: &str,
+    weekday: Option<&str>,
+) -> Result<Cadence, MonitorError> {
+    let mut cadence = Cadence::new(every, Some(at), None)?;
+    if let Some(day) = weekday.and_then(|d| d.parse().ok()) {
+        cadence.weekday = day;
+    }
+    Ok(cadence)
+}

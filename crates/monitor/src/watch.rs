@@ -1,0 +1,505 @@
+//! One pass over everything due at an instant: each schedule's latest delivery, rendered for
+//! each recipient in their scope and language; each rule judged over its latest period.
+//!
+//! A pass is idempotent: what was delivered for a period (journaled in `deliveries`) is not
+//! sent again, and a rule judges a period once. A pass after a pause — the server was down,
+//! cron skipped — sends the latest due delivery once, not one per missed tick.
+
+use crate::MonitorError;
+use crate::alert::{self, Judgement, Rule};
+use crate::cadence::{Every, Period};
+use crate::deliver::{self, Attempt, Email, Settings};
+use crate::schedule::{self, Attach, Schedule};
+use chrono::{Duration, NaiveDateTime};
+use embudo_access::Caller;
+use embudo_access::scope::Over;
+use embudo_access::session::caller_by_email;
+use embudo_metrics::{Bound, Calendar, Grain};
+use embudo_reports::model::display;
+use embudo_reports::{Context, Params, Report, html, scope};
+use embudo_store::{Param, Store};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+
+/// What a pass works with.
+#[derive(Clone, Copy)]
+pub struct Watch<'a> {
+    pub store: &'a Store,
+    pub calendar: &'a Calendar,
+    pub settings: &'a Settings,
+    /// The language of recipients who chose none, and of webhooks.
+    pub lang: &'a str,
+    /// How to wait between retries (the tests do not wait).
+    pub sleep: &'a dyn Fn(std::time::Duration),
+}
+
+impl std::fmt::Debug for Watch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watch")
+            .field("lang", &self.lang)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a pass did.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Pass {
+    /// Messages delivered and messages given up on after the last retry.
+    pub sent: usize,
+    pub failed: usize,
+    /// Rules that fired, and rules whose condition cleared.
+    pub fired: Vec<String>,
+    pub cleared: Vec<String>,
+    /// Rules that could not be judged, with why.
+    pub errors: Vec<String>,
+}
+
+/// Deliver every schedule and judge every rule due at `now` (UTC).
+pub fn run_due(watch: &Watch<'_>, now: NaiveDateTime) -> Result<Pass, MonitorError> {
+    let mut pass = Pass::default();
+    for schedule in schedule::list(watch.store)? {
+        deliver_schedule(watch, &schedule, now, false, &mut pass)?;
+    }
+    for rule in alert::list(watch.store)? {
+        judge_rule(watch, &rule, now, &mut pass)?;
+    }
+    Ok(pass)
+}
+
+/// Deliver `schedule`'s latest complete period now, even if it was delivered already
+/// (`embudo schedule run`).
+pub fn run_schedule(
+    watch: &Watch<'_>,
+    schedule: &Schedule,
+    now: NaiveDateTime,
+) -> Result<Pass, MonitorError> {
+    let mut pass = Pass::default();
+    deliver_schedule(watch, schedule, now, true, &mut pass)?;
+    Ok(pass)
+}
+
+/// Judge `rule` over its latest complete period without sending or recording anything
+/// (`embudo alert test`).
+pub fn test_rule(
+    watch: &Watch<'_>,
+    rule: &Rule,
+    now: NaiveDateTime,
+) -> Result<Judgement, MonitorError> {
+    let tick = rule.cadence.latest_tick(watch.calendar.to_local(now));
+    rule.judge(watch.store, watch.calendar, rule.cadence.period(tick))
+}
+
+fn deliver_schedule(
+    watch: &Watch<'_>,
+    schedule: &Schedule,
+    now: NaiveDateTime,
+    force: bool,
+    pass: &mut Pass,
+) -> Result<(), MonitorError> {
+    let tick = schedule.cadence.latest_tick(watch.calendar.to_local(now));
+    // Nothing is owed for the ticks before the schedule existed.
+    if !force && watch.calendar.to_utc(tick) < schedule.created_at {
+        return Ok(());
+    }
+    let period = schedule.cadence.period(tick);
+    let key = period.key();
+    for recipient in &schedule.recipients {
+        let what = Attempt {
+            kind: "schedule",
+            name: &schedule.name,
+            period: &key,
+            channel: "email",
+            target: recipient,
+        };
+        if !force && deliver::settled(watch.store, &what, watch.settings)? {
+            continue;
+        }
+        let email = email_for(watch, schedule, period, recipient, now);
+        let sent = send_email(watch, &what, now, email)?;
+        count(pass, sent);
+    }
+    if let Some(url) = &schedule.webhook {
+        let what = Attempt {
+            kind: "schedule",
+            name: &schedule.name,
+            period: &key,
+            channel: "webhook",
+            target: url,
+        };
+        if force || !deliver::settled(watch.store, &what, watch.settings)? {
+            let reports = reports_for(watch, schedule, period, None, watch.lang, now)?;
+            let body = json!({
+                "text": summary(&reports, period),
+                "kind": "schedule",
+                "name": schedule.name,
+                "period": period,
+                "reports": reports,
+            });
+            let sent = post(watch, &what, now, &body)?;
+            count(pass, sent);
+        }
+    }
+    Ok(())
+}
+
+fn count(pass: &mut Pass, sent: bool) {
+    if sent {
+        pass.sent += 1;
+    } else {
+        pass.failed += 1;
+    }
+}
+
+/// The e-mail for one recipient, or why it cannot be made (journaled as a failed attempt).
+fn email_for(
+    watch: &Watch<'_>,
+    schedule: &Schedule,
+    period: Period,
+    recipient: &str,
+    now: NaiveDateTime,
+) -> Result<Email, String> {
+    let caller = caller_by_email(watch.store, recipient)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{recipient} is no longer an active user"))?;
+    let lang = user_lang(watch.store, &caller)
+        .map_err(|e| e.to_string())?
+        .unwrap_or_else(|| watch.lang.to_owned());
+    let reports = reports_for(watch, schedule, period, Some(&caller), &lang, now)
+        .map_err(|e| e.to_string())?;
+    let title = match reports.as_slice() {
+        [one] => one.title.clone(),
+        _ => embudo_reports::i18n::pack_title(&lang),
+    };
+    let subject = format!("{title} · {} – {}", period.from, period.last_day());
+    let attachment = match schedule.format {
+        Attach::Html => None,
+        Attach::Xlsx => Some((
+            format!("{}-{}.xlsx", schedule.name, period.from),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            embudo_reports::xlsx::workbook(&reports).map_err(|e| e.to_string())?,
+        )),
+        Attach::Csv => {
+            let mut bytes = Vec::new();
+            embudo_reports::csv::pack(&reports, &mut bytes).map_err(|e| e.to_string())?;
+            Some((
+                format!("{}-{}.csv", schedule.name, period.from),
+                "text/csv".to_owned(),
+                bytes,
+            ))
+        }
+    };
+    Ok(Email {
+        to: recipient.to_owned(),
+        subject,
+        html: html::page(&title, &reports, &lang),
+        text: plain_text(&reports, period),
+        attachment,
+    })
+}
+
+/// The schedule's report(s) over `period`, as `caller` may see them (`None`: everything,
+/// for a webhook). A pack leaves out the reports the caller's role cannot open.
+fn reports_for(
+    watch: &Watch<'_>,
+    schedule: &Schedule,
+    period: Period,
+    caller: Option<&Caller>,
+    lang: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<Report>, MonitorError> {
+    let names: Vec<&str> = if schedule.report == "all" {
+        embudo_reports::NAMES.to_vec()
+    } else {
+        vec![schedule.report.as_str()]
+    };
+    let filter = |key: &str| schedule.filters.get(key).cloned();
+    let mut reports = Vec::new();
+    for name in names {
+        if caller.is_some_and(|c| c.report(name) == Over::Denied) && schedule.report == "all" {
+            continue;
+        }
+        let mut params = Params {
+            from: Some(Bound::Day(period.from)),
+            to: Some(Bound::Day(period.to)),
+            at: Some(
+                watch
+                    .calendar
+                    .to_utc(period.to.and_hms_opt(0, 0, 0).expect("midnight exists")),
+            ),
+            pipeline: filter("pipeline"),
+            owner: filter("owner"),
+            team: filter("team"),
+            source: filter("source"),
+            by: None,
+            // A weekly delivery shows its week as one period, not as part of a month.
+            grain: Some(match schedule.cadence.every {
+                Every::Day => Grain::Day,
+                Every::Week => Grain::Week,
+                Every::Month => Grain::Month,
+            }),
+            months: None,
+            lang: lang.to_owned(),
+        };
+        if let Some(caller) = caller {
+            scope::restrict(watch.store, caller, name, &mut params)?;
+        }
+        let ctx = Context {
+            store: watch.store,
+            calendar: *watch.calendar,
+            params,
+            now,
+        };
+        let mut report = embudo_reports::build(&ctx, name)?;
+        if caller.is_some_and(Caller::masks_contact_details) {
+            scope::mask(&mut report);
+        }
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// The language a user chose for what Embudo sends them.
+fn user_lang(store: &Store, caller: &Caller) -> Result<Option<String>, MonitorError> {
+    let found = store.query_with(
+        "SELECT lang FROM users WHERE id = ?",
+        &[Param::Int(caller.user_id)],
+    )?;
+    Ok(found
+        .rows
+        .first()
+        .and_then(|row| row[0].as_str().map(str::to_owned)))
+}
+
+/// The reports as plain text: the e-mail's alternative for clients that show no HTML.
+fn plain_text(reports: &[Report], period: Period) -> String {
+    let mut text = String::new();
+    for report in reports {
+        let _ = writeln!(
+            text,
+            "{} ({} – {})\n",
+            report.title,
+            period.from,
+            period.last_day()
+        );
+        for insight in &report.insights {
+            let _ = writeln!(text, "• {insight}");
+        }
+        for section in &report.sections {
+            let _ = writeln!(text, "\n{}", section.title);
+            for row in &section.rows {
+                let cells: Vec<String> = row
+                    .iter()
+                    .zip(&section.columns)
+                    .map(|(value, column)| {
+                        format!("{}: {}", column.label, display(value, column.kind))
+                    })
+                    .collect();
+                let _ = writeln!(text, "  {}", cells.join(" · "));
+            }
+        }
+        for note in &report.notes {
+            let _ = writeln!(text, "note: {note}");
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// One line for a chat channel: the report titles, the period, the first insight of each.
+fn summary(reports: &[Report], period: Period) -> String {
+    let parts: Vec<String> = reports
+        .iter()
+        .map(|r| match r.insights.first() {
+            Some(insight) => format!("{}: {insight}", r.title),
+            None => r.title.clone(),
+        })
+        .collect();
+    format!(
+        "{} ({} – {})",
+        parts.join(" | "),
+        period.from,
+        period.last_day()
+    )
+}
+
+fn judge_rule(
+    watch: &Watch<'_>,
+    rule: &Rule,
+    now: NaiveDateTime,
+    pass: &mut Pass,
+) -> Result<(), MonitorError> {
+    let tick = rule.cadence.latest_tick(watch.calendar.to_local(now));
+    if watch.calendar.to_utc(tick) < rule.created_at {
+        return Ok(());
+    }
+    let period = rule.cadence.period(tick);
+    if rule.last_period.as_deref() == Some(period.key().as_str()) {
+        return Ok(());
+    }
+    let judgement = match rule.judge(watch.store, watch.calendar, period) {
+        Ok(judgement) => judgement,
+        Err(error) => {
+            pass.errors.push(format!("{}: {error}", rule.name));
+            return Ok(());
+        }
+    };
+    if !judgement.holds {
+        if rule.firing {
+            pass.cleared.push(rule.name.clone());
+        }
+        return alert::record(watch.store, &rule.name, period, false, None);
+    }
+    if !rule.should_fire(now) {
+        return alert::record(watch.store, &rule.name, period, rule.firing, None);
+    }
+    let message = alert_text(rule, &judgement);
+    let key = period.key();
+    for recipient in &rule.recipients {
+        let what = Attempt {
+            kind: "alert",
+            name: &rule.name,
+            period: &key,
+            channel: "email",
+            target: recipient,
+        };
+        let email = Ok(Email {
+            to: recipient.clone(),
+            subject: format!("Embudo alert: {}", rule.name),
+            html: format!("<p>{}</p>", embudo_reports::svg::escape(&message)),
+            text: message.clone(),
+            attachment: None,
+        });
+        let sent = send_email(watch, &what, now, email)?;
+        count(pass, sent);
+    }
+    if let Some(url) = &rule.webhook {
+        let what = Attempt {
+            kind: "alert",
+            name: &rule.name,
+            period: &key,
+            channel: "webhook",
+            target: url,
+        };
+        let body = json!({
+            "text": message,
+            "kind": "alert",
+            "name": rule.name,
+            "period": period,
+            "condition": rule.condition.to_string(),
+            "filters": rule.filters,
+            "value": judgement.value,
+            "previous": judgement.previous,
+            "measure": judgement.measure,
+        });
+        let sent = post(watch, &what, now, &body)?;
+        count(pass, sent);
+    }
+    pass.fired.push(rule.name.clone());
+    alert::record(watch.store, &rule.name, period, true, Some(now))
+}
+
+/// What an alert says: the rule, the figure against its threshold, the period and filters.
+fn alert_text(rule: &Rule, judgement: &Judgement) -> String {
+    let filters = if rule.filters.is_empty() {
+        String::new()
+    } else {
+        let parts: Vec<String> = rule
+            .filters
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        format!(" for {}", parts.join(", "))
+    };
+    format!(
+        "{}: {} was {} from {} to {}{filters} (alert when {}).",
+        rule.name,
+        match rule.condition.measure {
+            alert::Measure::Value => rule.condition.metric.clone(),
+            alert::Measure::ChangePct => format!(
+                "the change of {} against the period before",
+                rule.condition.metric
+            ),
+        },
+        judgement.measure.map_or_else(|| "-".to_owned(), figure),
+        judgement.period.from,
+        judgement.period.last_day(),
+        rule.condition
+    )
+}
+
+/// A figure to four decimals at most, without trailing zeros.
+fn figure(value: f64) -> String {
+    let text = format!("{value:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Send `email` with retries, or journal why it could not even be made.
+fn send_email(
+    watch: &Watch<'_>,
+    what: &Attempt<'_>,
+    now: NaiveDateTime,
+    email: Result<Email, String>,
+) -> Result<bool, MonitorError> {
+    let prepared = match (&watch.settings.smtp, email) {
+        (Some(smtp), Ok(email)) => Ok((smtp, email)),
+        (None, _) => Err("no SMTP server is configured: set [smtp] in embudo.toml".to_owned()),
+        (_, Err(why)) => Err(why),
+    };
+    match prepared {
+        Ok((smtp, email)) => {
+            deliver::with_retries(watch.store, watch.settings, what, now, watch.sleep, || {
+                deliver::send_email(smtp, &email)
+            })
+        }
+        // Retrying cannot help: record one failure.
+        Err(why) => {
+            let once = Settings {
+                attempts: 1,
+                ..watch.settings.clone()
+            };
+            deliver::with_retries(watch.store, &once, what, now, watch.sleep, || {
+                Err(why.clone())
+            })
+        }
+    }
+}
+
+fn post(
+    watch: &Watch<'_>,
+    what: &Attempt<'_>,
+    now: NaiveDateTime,
+    body: &Value,
+) -> Result<bool, MonitorError> {
+    let secret = watch.settings.webhook_secret.as_deref();
+    deliver::with_retries(watch.store, watch.settings, what, now, watch.sleep, || {
+        deliver::post_webhook(what.target, body, secret)
+    })
+}
+
+/// A UTC instant stored as microseconds since 1970 (`epoch_us(…)` in the query).
+pub(crate) fn stored_instant(value: &Value) -> Result<NaiveDateTime, MonitorError> {
+    value
+        .as_i64()
+        .and_then(chrono::DateTime::from_timestamp_micros)
+        .map(|t| t.naive_utc())
+        .ok_or_else(|| MonitorError::Invalid(format!("a stored instant reads {value}")))
+}
+
+/// Hours of cool-down from the `--cooldown` flag: `12h`, `3d` or a number of hours.
+pub fn parse_cooldown(text: &str) -> Result<Duration, MonitorError> {
+    let invalid = || {
+        MonitorError::Invalid(format!(
+            "--cooldown '{text}': write hours or days, e.g. 24h or 7d"
+        ))
+    };
+    let (number, unit) = match text.strip_suffix('d') {
+        Some(days) => (days, 24),
+        None => (text.strip_suffix('h').unwrap_or(text), 1),
+    };
+    let hours: i64 = number.parse().map_err(|_| invalid())?;
+    if hours < 0 {
+        return Err(invalid());
+    }
+    Ok(Duration::hours(hours * unit))
+}

@@ -1,0 +1,682 @@
+//! Schedules and alerts against a real SMTP server (aiosmtpd, started here; `bash .ci/test`
+//! installs it in `$HOME/.cache/embudo-venv`) and a real HTTP receiver on loopback, on a
+//! generated business, with the clock moved by the test. Expected figures come from plain
+//! SQL written here.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use embudo_access::users::{self, NewUser};
+use embudo_metrics::Calendar;
+use embudo_monitor::alert::Rule;
+use embudo_monitor::cadence::Cadence;
+use embudo_monitor::deliver::{Security, Settings, Smtp};
+use embudo_monitor::schedule::{Attach, Schedule};
+use embudo_monitor::watch::{self, Pass, Watch};
+use embudo_store::{Param, Store};
+use hmac::{Hmac, Mac};
+use mail_parser::{MessageParser, MimeHeaders};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::{Arc, Mutex};
+
+const REP: &str = "keith.black@embudo-demo.com";
+const MANAGER: &str = "daniel.harris@embudo-demo.com";
+const VIEWER: &str = "vera.viewer@example.com";
+
+fn at(text: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()
+}
+
+fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+/// A small generated business up to 1 July 2026, with a viewer added and the manager
+/// reading in Spanish.
+fn business() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("monitor.duckdb")).unwrap();
+    let params = embudo_synth::Params {
+        scale: embudo_synth::Scale::Small,
+        seed: 3,
+        now: at("2026-07-01 00:00"),
+        defect_rate: 0.0,
+        signal: true,
+    };
+    embudo_synth::fill(&mut store, &params).unwrap();
+    let viewer = NewUser {
+        name: "Vera Viewer".into(),
+        email: VIEWER.into(),
+        role: "viewer".parse().unwrap(),
+        team: None,
+    };
+    users::add(
+        &store,
+        &viewer,
+        "a long enough password",
+        at("2026-05-01 00:00"),
+    )
+    .unwrap();
+    users::set_lang(&store, MANAGER, "es").unwrap();
+    (dir, store)
+}
+
+/// aiosmtpd on a free loopback port, writing each message it receives to a maildir.
+struct SmtpServer {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl SmtpServer {
+    fn start(dir: &Path) -> SmtpServer {
+        SmtpServer::start_on(dir, free_port())
+    }
+
+    fn start_on(dir: &Path, port: u16) -> SmtpServer {
+        let python = std::env::var_os("EMBUDO_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/embudo-venv")
+            })
+            .join("bin/python");
+        let maildir = dir.join("maildir");
+        let child = Command::new(&python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "starting aiosmtpd with {} (run `bash .ci/test`): {e}",
+                    python.display()
+                )
+            });
+        // Held from here, so that dropping it (a panic included) stops the process.
+        let server = SmtpServer {
+            child,
+            port,
+            maildir,
+        };
+        for _ in 0..100 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("aiosmtpd did not listen on {port}");
+    }
+
+    /// Every message received: (to, subject, plain text, attachment names and bytes).
+    fn messages(&self) -> Vec<Received> {
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Received> = entries
+            .map(|entry| {
+                let raw = std::fs::read(entry.unwrap().path()).unwrap();
+                let message = MessageParser::default().parse(&raw).unwrap();
+                Received {
+                    to: message
+                        .to()
+                        .unwrap()
+                        .first()
+                        .unwrap()
+                        .address()
+                        .unwrap()
+                        .to_owned(),
+                    subject: message.subject().unwrap().to_owned(),
+                    text: message.body_text(0).unwrap().into_owned(),
+                    attachments: message
+                        .attachments()
+                        .map(|a| {
+                            (
+                                a.attachment_name().unwrap_or_default().to_owned(),
+                                a.contents().to_vec(),
+                            )
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.subject, &a.to).cmp(&(&b.subject, &b.to)));
+        out
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+struct Received {
+    to: String,
+    subject: String,
+    text: String,
+    attachments: Vec<(String, Vec<u8>)>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An HTTP receiver on loopback: answers 500 to the first `failures` requests, then 200,
+/// keeping each request's signature header and body.
+struct Receiver {
+    url: String,
+    received: Requests,
+}
+
+/// Each request's `X-Embudo-Signature` header and body.
+type Requests = Arc<Mutex<Vec<(Option<String>, Vec<u8>)>>>;
+
+impl Receiver {
+    fn start(failures: usize) -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&received);
+        std::thread::spawn(move || {
+            for (n, stream) in listener.incoming().enumerate() {
+                let mut stream = stream.unwrap();
+                let (signature, body) = read_request(&mut stream);
+                let status = if n < failures {
+                    "500 Internal Server Error"
+                } else {
+                    "200 OK"
+                };
+                if n >= failures {
+                    kept.lock().unwrap().push((signature, body));
+                }
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                );
+            }
+        });
+        Receiver { url, received }
+    }
+
+    fn bodies(&self) -> Vec<(Option<String>, serde_json::Value, Vec<u8>)> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(s, b)| (s.clone(), serde_json::from_slice(b).unwrap(), b.clone()))
+            .collect()
+    }
+}
+
+fn read_request(stream: &mut TcpStream) -> (Option<String>, Vec<u8>) {
+    let mut reader = BufReader::new(stream);
+    let (mut length, mut signature) = (0, None);
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse().unwrap(),
+                "x-embudo-signature" => signature = Some(value.trim().to_owned()),
+                _ => {}
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    (signature, body)
+}
+
+fn settings(smtp_port: u16) -> Settings {
+    Settings {
+        smtp: Some(Smtp {
+            host: "127.0.0.1".into(),
+            port: smtp_port,
+            security: Security::None,
+            username: None,
+            password: None,
+            from: "Embudo <reports@example.com>".into(),
+        }),
+        webhook_secret: Some("s3cret".into()),
+        attempts: 3,
+        backoff: std::time::Duration::from_secs(1),
+    }
+}
+
+fn pass(store: &Store, settings: &Settings, now: NaiveDateTime) -> Pass {
+    let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
+    let watch = Watch {
+        store,
+        calendar: &calendar,
+        settings,
+        lang: "en",
+        // The clock is the test's: nothing waits.
+        sleep: &|_| {},
+    };
+    watch::run_due(&watch, now).unwrap()
+}
+
+/// Deals won by the owners `whose` names, closed in [from, to), by plain SQL.
+fn deals_won(store: &Store, whose: &str, from: NaiveDate, to: NaiveDate) -> i64 {
+    store
+        .query_with(
+            &format!(
+                "SELECT count(*) FROM deals d LEFT JOIN users u ON u.id = d.owner_id LEFT JOIN teams t ON t.id = u.team_id
+                  WHERE d.status = 'won' AND d.deleted_at IS NULL AND d.merged_into_id IS NULL
+                    AND d.closed_at >= CAST(? AS TIMESTAMP) AND d.closed_at < CAST(? AS TIMESTAMP) AND {whose}"
+            ),
+            &[Param::Text(from.to_string()), Param::Text(to.to_string())],
+        )
+        .unwrap()
+        .rows[0][0]
+        .as_i64()
+        .unwrap()
+}
+
+/// The number after `deals_won`'s label in the Totals section of a plain-text body in `lang`.
+fn total(text: &str, lang: &str) -> i64 {
+    let section = format!(
+        "\n{}\n",
+        embudo_reports::i18n::label("section.totals", lang)
+    );
+    let label = embudo_reports::i18n::column_label("deals_won", lang);
+    let totals = text.split(&section).nth(1).expect("a Totals section");
+    let line = totals.lines().next().unwrap();
+    let cell = line
+        .split(" · ")
+        .find_map(|cell| cell.trim().strip_prefix(&format!("{label}: ")))
+        .unwrap_or_else(|| panic!("no {label} in {line}"));
+    cell.trim().replace(',', "").parse().unwrap_or(0)
+}
+
+fn names_outside(store: &Store, sql_filter: &str) -> Vec<String> {
+    store
+        .query_with(
+            &format!("SELECT u.name FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.role = 'rep' AND NOT ({sql_filter})"),
+            &[],
+        )
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r[0].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_month_of_schedules_reaches_each_person_once_per_period_in_their_scope() {
+    let (dir, store) = business();
+    let smtp = SmtpServer::start(dir.path());
+    let hook = Receiver::start(0);
+    let created = at("2026-06-01 00:00");
+    let weekly = Schedule {
+        name: "weekly-sales".into(),
+        report: "sales_performance".into(),
+        filters: BTreeMap::new(),
+        cadence: Cadence::new("week", Some("08:00"), Some("mon")).unwrap(),
+        recipients: vec![REP.into(), MANAGER.into(), VIEWER.into()],
+        webhook: None,
+        format: Attach::Xlsx,
+        created_at: created,
+    };
+    weekly.add(&store).unwrap();
+    let monthly = Schedule {
+        name: "monthly-pipeline".into(),
+        report: "pipeline".into(),
+        recipients: vec![MANAGER.into()],
+        webhook: Some(hook.url.clone()),
+        format: Attach::Html,
+        cadence: Cadence::new("month", Some("07:00"), None).unwrap(),
+        ..weekly.clone()
+    };
+    monthly.add(&store).unwrap();
+    let settings = settings(smtp.port);
+
+    // Every three hours through June, with the server down from the 14th to the 23rd at
+    // 09:00 (the Mondays of the 15th and 22nd missed), and twice at the same instant.
+    let mut now = created;
+    while now <= at("2026-07-01 12:00") {
+        if !(at("2026-06-14 00:00") < now && now < at("2026-06-23 09:00")) {
+            pass(&store, &settings, now);
+        }
+        if now == at("2026-06-29 09:00") {
+            assert_eq!(
+                pass(&store, &settings, now).sent,
+                0,
+                "a second pass sends nothing"
+            );
+        }
+        now += Duration::hours(3);
+    }
+
+    // The weeks delivered: the one before each Monday, except the week of the 8th, whose
+    // Monday fell while the server was down and a later Monday was also due by restart.
+    let weeks = ["2026-05-25", "2026-06-01", "2026-06-15", "2026-06-22"];
+    let messages = smtp.messages();
+    let weekly_mail: Vec<&Received> = messages
+        .iter()
+        .filter(|m| m.attachments.len() == 1)
+        .collect();
+    assert_eq!(weekly_mail.len(), weeks.len() * 3, "{messages:#?}");
+    let monthly_mail: Vec<&Received> = messages
+        .iter()
+        .filter(|m| m.attachments.is_empty())
+        .collect();
+    assert_eq!(monthly_mail.len(), 2);
+    assert!(monthly_mail.iter().all(|m| m.to == MANAGER));
+    let hooks = hook.bodies();
+    assert_eq!(hooks.len(), 2);
+    let periods: Vec<&str> = hooks
+        .iter()
+        .map(|(_, b, _)| b["period"]["from"].as_str().unwrap())
+        .collect();
+    assert_eq!(periods, ["2026-05-01", "2026-06-01"]);
+    for (signature, body, raw) in &hooks {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
+        mac.update(raw);
+        let expected: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            signature.as_deref(),
+            Some(format!("sha256={expected}").as_str())
+        );
+        assert!(
+            body["text"].as_str().unwrap().contains("Pipeline"),
+            "{body}"
+        );
+    }
+
+    for from in weeks {
+        let from = day(from);
+        let to = from + Duration::days(7);
+        let subject_dates = format!("{from} – {}", to - Duration::days(1));
+        let of = |to: &str| -> &Received {
+            weekly_mail
+                .iter()
+                .find(|m| m.to == to && m.subject.contains(&subject_dates))
+                .unwrap_or_else(|| panic!("no mail to {to} for {subject_dates}"))
+        };
+        // The rep's copy counts the rep's deals only, and names no other rep.
+        let rep = of(REP);
+        assert_eq!(
+            total(&rep.text, "en"),
+            deals_won(&store, "u.name = 'Keith Black'", from, to)
+        );
+        for other in names_outside(&store, "u.name = 'Keith Black'") {
+            assert!(!rep.text.contains(&other), "{other} in the rep's mail");
+        }
+        // The viewer's covers everyone.
+        let viewer = of(VIEWER);
+        assert_eq!(
+            total(&viewer.text, "en"),
+            deals_won(&store, "true", from, to)
+        );
+        // The manager's, in Spanish, covers their team.
+        let manager = of(MANAGER);
+        assert!(manager.subject.starts_with(&embudo_reports::i18n::label(
+            "report.sales_performance",
+            "es"
+        )));
+        assert_eq!(
+            total(&manager.text, "es"),
+            deals_won(&store, "t.name = 'Sales North'", from, to)
+        );
+        for other in names_outside(&store, "t.name = 'Sales North'") {
+            assert!(
+                !manager.text.contains(&other),
+                "{other} in the manager's mail"
+            );
+        }
+        // The attachment is a workbook that opens.
+        let (name, bytes) = &rep.attachments[0];
+        assert!(name.ends_with(".xlsx"));
+        let workbook: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
+        assert!(!calamine::Reader::sheet_names(&workbook).is_empty());
+    }
+    // The journal holds one sent row per message, and nothing else.
+    let journal = store
+        .query_with(
+            "SELECT count(*) FILTER (WHERE outcome = 'sent'), count(*) FROM deliveries",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(journal.rows[0][0].as_i64(), Some(16));
+    assert_eq!(journal.rows[0][1].as_i64(), Some(16));
+}
+
+#[test]
+fn a_dead_smtp_server_is_retried_recorded_and_caught_up_once_it_is_back() {
+    let (dir, store) = business();
+    let hook = Receiver::start(1);
+    let schedule = Schedule {
+        name: "daily".into(),
+        report: "activity".into(),
+        filters: BTreeMap::new(),
+        cadence: Cadence::new("day", Some("08:00"), None).unwrap(),
+        recipients: vec![REP.into(), VIEWER.into()],
+        webhook: Some(hook.url.clone()),
+        format: Attach::Csv,
+        created_at: at("2026-06-01 00:00"),
+    };
+    schedule.add(&store).unwrap();
+    // Nothing listens on the port yet.
+    let port = free_port();
+    let down = pass(&store, &settings(port), at("2026-06-10 09:00"));
+    // Two e-mails failed after three tries each; the webhook failed once and then went.
+    assert_eq!((down.sent, down.failed), (1, 2));
+    let attempts = store
+        .query_with(
+            "SELECT channel, string_agg(outcome, ',' ORDER BY attempt) FROM deliveries GROUP BY channel, target ORDER BY 1, 2",
+            &[],
+        )
+        .unwrap();
+    let outcomes: Vec<String> = attempts
+        .rows
+        .iter()
+        .map(|r| format!("{}:{}", r[0].as_str().unwrap(), r[1].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "email:failed,failed,failed",
+            "email:failed,failed,failed",
+            "webhook:failed,sent"
+        ]
+    );
+
+    // The server comes back on that port: the next pass delivers the same day, once.
+    let smtp = SmtpServer::start_on(dir.path(), port);
+    let back = pass(&store, &settings(port), at("2026-06-10 09:05"));
+    let errors = store
+        .query_with(
+            "SELECT target, error FROM deliveries WHERE attempted_at > '2026-06-10 09:00'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!((back.sent, back.failed), (2, 0), "{:?}", errors.rows);
+    assert_eq!(
+        pass(&store, &settings(port), at("2026-06-10 09:10")).sent,
+        0
+    );
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 2);
+    assert!(
+        messages
+            .iter()
+            .all(|m| m.subject.contains("2026-06-09 – 2026-06-09"))
+    );
+    assert!(
+        messages
+            .iter()
+            .all(|m| m.attachments[0].0.ends_with(".csv"))
+    );
+    assert_eq!(hook.bodies().len(), 1);
+}
+
+#[test]
+fn recipients_and_urls_that_cannot_work_are_refused_when_added() {
+    let (_dir, store) = business();
+    let base = Schedule {
+        name: "x".into(),
+        report: "pipeline".into(),
+        filters: BTreeMap::new(),
+        cadence: Cadence::new("week", None, None).unwrap(),
+        recipients: vec![REP.into()],
+        webhook: None,
+        format: Attach::Html,
+        created_at: at("2026-06-01 00:00"),
+    };
+    for (schedule, says) in [
+        (
+            Schedule {
+                recipients: vec!["not an address".into()],
+                ..base.clone()
+            },
+            "not an e-mail address",
+        ),
+        (
+            Schedule {
+                recipients: vec!["stranger@example.com".into()],
+                ..base.clone()
+            },
+            "not an active user",
+        ),
+        (
+            Schedule {
+                webhook: Some("hooks.example.com/x".into()),
+                ..base.clone()
+            },
+            "http:// or https://",
+        ),
+        (
+            Schedule {
+                recipients: vec![],
+                ..base.clone()
+            },
+            "nobody to deliver to",
+        ),
+        (
+            Schedule {
+                report: "pipelines".into(),
+                ..base.clone()
+            },
+            "no report 'pipelines'",
+        ),
+        (
+            Schedule {
+                recipients: vec!["valentina.molina@embudo-demo.com".into()],
+                ..base.clone()
+            },
+            "cannot open the pipeline report",
+        ),
+    ] {
+        let error = schedule.add(&store).unwrap_err().to_string();
+        assert!(error.contains(says), "{error}");
+    }
+    assert!(embudo_monitor::schedule::list(&store).unwrap().is_empty());
+}
+
+#[test]
+fn an_alert_fires_when_its_condition_starts_once_until_it_clears() {
+    let (dir, store) = business();
+    let smtp = SmtpServer::start(dir.path());
+    let hook = Receiver::start(0);
+    let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
+    // Weekly deals won by the whole company, by plain SQL, for the weeks of 2026 to June.
+    let mut monday = day("2026-01-05");
+    let mut weeks = Vec::new();
+    while monday < day("2026-06-29") {
+        weeks.push((
+            monday,
+            deals_won(&store, "true", monday, monday + Duration::days(7)),
+        ));
+        monday += Duration::days(7);
+    }
+    let mut values: Vec<i64> = weeks.iter().map(|w| w.1).collect();
+    values.sort_unstable();
+    let threshold = values[values.len() / 2];
+    let rule = Rule {
+        name: "few-wins".into(),
+        condition: format!("deals_won < {threshold}").parse().unwrap(),
+        filters: BTreeMap::new(),
+        cadence: Cadence::new("week", Some("09:00"), None).unwrap(),
+        recipients: vec![VIEWER.into()],
+        webhook: Some(hook.url.clone()),
+        cooldown: Duration::zero(),
+        created_at: at("2026-01-01 00:00"),
+        firing: false,
+        last_fired_at: None,
+        last_period: None,
+    };
+    rule.add(&store, &calendar, at("2026-01-01 00:00")).unwrap();
+    // A rep sees only their own records, a manager their team's: a company-wide rule is
+    // refused for them, with the filter that would do.
+    for (who, says) in [(REP, "owner=Keith Black"), (MANAGER, "team=Sales North")] {
+        let narrower = Rule {
+            name: "mine".into(),
+            recipients: vec![who.into()],
+            ..rule.clone()
+        };
+        let refused = narrower
+            .add(&store, &calendar, at("2026-01-01 00:00"))
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains(says), "{refused}");
+    }
+
+    let settings = settings(smtp.port);
+    let mut fired_weeks = Vec::new();
+    for (from, _) in &weeks {
+        // Judged on the Monday after the week, and again an hour later (nothing new).
+        let judged = from.and_hms_opt(9, 30, 0).unwrap() + Duration::days(7);
+        let pass1 = pass(&store, &settings, judged);
+        assert!(pass1.errors.is_empty(), "{:?}", pass1.errors);
+        if !pass1.fired.is_empty() {
+            fired_weeks.push(*from);
+        }
+        assert!(
+            pass(&store, &settings, judged + Duration::hours(1))
+                .fired
+                .is_empty()
+        );
+    }
+    // It fires on each week where the condition holds and did not hold the week before.
+    let expected: Vec<NaiveDate> = weeks
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, won))| *won < threshold && (*i == 0 || weeks[i - 1].1 >= threshold))
+        .map(|(_, (from, _))| *from)
+        .collect();
+    assert!(!expected.is_empty() && expected.len() < weeks.len());
+    assert_eq!(fired_weeks, expected);
+    assert_eq!(smtp.messages().len(), expected.len());
+    let hooks = hook.bodies();
+    assert_eq!(hooks.len(), expected.len());
+    for ((_, body, _), from) in hooks.iter().zip(&expected) {
+        let won = weeks.iter().find(|w| w.0 == *from).unwrap().1;
+        assert_eq!(body["value"].as_f64(), Some(won as f64), "{body}");
+        assert!(
+            body["text"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("deals_won was {won} from {from}")),
+            "{body}"
+        );
+    }
+}

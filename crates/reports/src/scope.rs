@@ -1,0 +1,130 @@
+//! A report as one person may see it: narrowed to the records their role lets them read (a
+//! rep's own, a manager's team's) and, for a viewer, with e-mails and phones masked. The API
+//! and scheduled deliveries both go through here, so a report reaches nobody wider than their
+//! role allows.
+
+use crate::{Params, Report, ReportError};
+use embudo_access::Caller;
+use embudo_access::scope::Over;
+use embudo_store::{Param, Store};
+use serde_json::Value;
+
+/// Which of a metric's records `caller` may see: all, their own, their team's, or none.
+pub fn metric_over(caller: &Caller, metric: &embudo_metrics::catalog::Metric) -> Over {
+    let group = serde_json::to_value(metric.group)
+        .ok()
+        .and_then(|g| g.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let dimensions: Vec<&str> = metric.dimensions().iter().map(|d| d.name()).collect();
+    caller.metric(&group, &dimensions)
+}
+
+/// Narrow `params` to the records `caller` may see: a rep's own, a manager's team's.
+/// Asking for someone else's is refused rather than quietly replaced.
+pub fn restrict(
+    store: &Store,
+    caller: &Caller,
+    report: &str,
+    params: &mut Params,
+) -> Result<(), ReportError> {
+    match caller.report(report) {
+        Over::All => Ok(()),
+        Over::Denied => Err(ReportError::Forbidden(format!(
+            "a {} cannot open the {report} report",
+            caller.role.as_str()
+        ))),
+        Over::Owner(name) => {
+            narrow(store, "owner", &mut params.owner, name)?;
+            if params.team.is_some() {
+                return Err(ReportError::Forbidden(
+                    "a rep's reports cover their own records".into(),
+                ));
+            }
+            Ok(())
+        }
+        Over::Team(name) => narrow(store, "team", &mut params.team, name),
+    }
+}
+
+/// Set the `field` filter to `own`, refusing another value, and a name shared with another
+/// user or team (the filters match by name, so a shared one would let more rows in).
+pub fn narrow(
+    store: &Store,
+    field: &'static str,
+    filter: &mut Option<String>,
+    own: String,
+) -> Result<(), ReportError> {
+    // Filters match names whatever their case, so this does too.
+    if filter
+        .as_ref()
+        .is_some_and(|asked| asked.to_lowercase() != own.to_lowercase())
+    {
+        return Err(ReportError::Forbidden(format!(
+            "{field}: you can see only {own}'s records"
+        )));
+    }
+    let sql = if field == "owner" {
+        "SELECT count(*) FROM users WHERE lower(name) = lower(?)"
+    } else {
+        "SELECT count(*) FROM teams WHERE lower(name) = lower(?)"
+    };
+    let same = store.query_with(sql, &[Param::Text(own.clone())])?.rows[0][0]
+        .as_i64()
+        .unwrap_or(0);
+    if same > 1 {
+        return Err(ReportError::Forbidden(format!(
+            "{field} '{own}' names more than one {field}: ask an admin to make it unique"
+        )));
+    }
+    *filter = Some(own);
+    Ok(())
+}
+
+/// E-mails and phones in every section, masked for a viewer.
+pub fn mask(report: &mut Report) {
+    for section in &mut report.sections {
+        let masked: Vec<usize> = section
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.key.contains("email") || c.key.contains("phone"))
+            .map(|(i, _)| i)
+            .collect();
+        for row in &mut section.rows {
+            for &i in &masked {
+                if let Some(Value::String(text)) = row.get_mut(i) {
+                    *text = mask_text(text);
+                }
+            }
+        }
+    }
+}
+
+/// The first character and the domain of an e-mail, the last two digits of a phone.
+fn mask_text(text: &str) -> String {
+    match text.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => {
+            let tail: String = text
+                .chars()
+                .rev()
+                .take(2)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("***{tail}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contact_details_keep_only_a_hint() {
+        assert_eq!(mask_text("ana.garcia@example.com"), "a***@example.com");
+        assert_eq!(mask_text("+34 600 123 456"), "***56");
+    }
+}
