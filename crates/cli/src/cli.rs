@@ -215,6 +215,9 @@ pub enum Command {
     ///   embudo alert add low-close-rate --when "close_rate < 0.25" --every week --to manager@example.com
     ///   embudo alert add revenue-drop --when "revenue change_pct < -0.2" --every month --webhook https://hooks.slack.com/services/…
     ///   embudo alert test low-close-rate
+    ///   embudo alert add stuck-deals --when "stale_deals(30) > 0" --every week --filter team=Madrid --to manager@example.com
+    ///   embudo alert act stuck-deals          # a follow-up task for each stuck deal's owner
+    ///   embudo alert undo 1
     #[command(subcommand, verbatim_doc_comment)]
     Alert(AlertCommand),
 
@@ -407,6 +410,16 @@ pub enum AlertCommand {
         #[arg(long)]
         now: Option<String>,
     },
+    /// Take a stale-deals rule's corrective action: a follow-up task for the owner of each
+    /// deal behind it, journaled (prints the journal id for `alert undo`).
+    Act {
+        name: String,
+        /// Days until the tasks are due
+        #[arg(long, default_value_t = 2)]
+        due_in_days: i64,
+    },
+    /// Undo an action by its journal id: its tasks go, except those already done.
+    Undo { journal_id: i64 },
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,8 @@
 //! Alert rules on any metric of the catalogue: a threshold on its value over the last
 //! complete period (`close_rate < 0.25`), or on its change against the period before
-//! (`revenue change_pct < -0.2`), over the records the rule's filters select.
+//! (`revenue change_pct < -0.2`), over the records the rule's filters select; or on the
+//! records crossing a condition: `stale_deals(30) > 0` counts the open deals whose stage
+//! has not changed for 30 days, and names them.
 //!
 //! A rule fires once when its condition starts to hold, stays quiet while it holds, and may
 //! fire again only after the condition has cleared and the cool-down has passed since it
@@ -93,6 +95,20 @@ impl std::str::FromStr for Condition {
             _ => return Err(invalid()),
         };
         let threshold = number.parse::<f64>().map_err(|_| invalid())?;
+        let condition = Condition {
+            metric: metric.to_owned(),
+            measure,
+            op,
+            threshold,
+        };
+        if metric.starts_with("stale_deals") {
+            if condition.stale_days().is_none_or(|days| days < 1) || measure != Measure::Value {
+                return Err(MonitorError::Invalid(format!(
+                    "--when '{text}': write stale_deals(DAYS) > N, e.g. 'stale_deals(30) > 0'"
+                )));
+            }
+            return Ok(condition);
+        }
         embudo_metrics::plan::metric(metric)?;
         Ok(Condition {
             metric: metric.to_owned(),
@@ -100,6 +116,17 @@ impl std::str::FromStr for Condition {
             op,
             threshold,
         })
+    }
+}
+
+impl Condition {
+    /// The days of a `stale_deals(DAYS)` condition.
+    pub fn stale_days(&self) -> Option<i64> {
+        self.metric
+            .strip_prefix("stale_deals(")?
+            .strip_suffix(')')?
+            .parse()
+            .ok()
     }
 }
 
@@ -148,7 +175,24 @@ pub struct Judgement {
     pub value: Option<f64>,
     pub previous: Option<f64>,
     pub holds: bool,
+    /// The records behind the figure, for conditions on records (`stale_deals`).
+    pub records: Vec<StaleDeal>,
 }
+
+/// An open deal whose stage has not changed for a while.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StaleDeal {
+    pub id: i64,
+    pub name: String,
+    pub owner_id: Option<i64>,
+    pub owner: Option<String>,
+    pub stage: String,
+    /// Whole days since it entered its stage.
+    pub days: i64,
+}
+
+/// The filters a `stale_deals` rule may take.
+const STALE_FILTERS: [&str; 3] = ["owner", "team", "pipeline"];
 
 impl Rule {
     /// Check and store a new rule; `calendar` judges it once, so that a rule that cannot
@@ -160,15 +204,33 @@ impl Rule {
         now: NaiveDateTime,
     ) -> Result<(), MonitorError> {
         check_name(&self.name)?;
-        let metric = embudo_metrics::plan::metric(&self.condition.metric)?;
+        let stale = self.condition.stale_days().is_some();
+        if let Some(key) = self
+            .filters
+            .keys()
+            .find(|k| stale && !STALE_FILTERS.contains(&k.as_str()))
+        {
+            return Err(MonitorError::Invalid(format!(
+                "filter '{key}': stale_deals takes {}",
+                STALE_FILTERS.join(", ")
+            )));
+        }
+        let metric = (!stale)
+            .then(|| embudo_metrics::plan::metric(&self.condition.metric))
+            .transpose()?;
         check_targets(store, &self.recipients, self.webhook.as_deref(), |caller| {
             let own = |dim: &str| self.filters.get(dim).map(|v| v.to_lowercase());
-            match metric_over(caller, metric) {
+            // Stale deals are the pipeline report's records.
+            let over = match metric {
+                Some(metric) => metric_over(caller, metric),
+                None => caller.report("pipeline"),
+            };
+            match over {
                 Over::All => Ok(()),
                 Over::Denied => Err(format!(
                     "a {} cannot see {}",
                     caller.role.as_str(),
-                    metric.name
+                    self.condition.metric
                 )),
                 Over::Owner(name) if own("owner") == Some(name.to_lowercase()) => Ok(()),
                 Over::Team(name) if own("team") == Some(name.to_lowercase()) => Ok(()),
@@ -218,6 +280,19 @@ impl Rule {
         calendar: &Calendar,
         period: Period,
     ) -> Result<Judgement, MonitorError> {
+        if let Some(days) = self.condition.stale_days() {
+            let at = calendar.to_utc(period.to.and_hms_opt(0, 0, 0).expect("midnight exists"));
+            let records = stale_deals(store, &self.filters, at, days)?;
+            let count = records.len() as f64;
+            return Ok(Judgement {
+                period,
+                measure: Some(count),
+                value: Some(count),
+                previous: None,
+                holds: self.condition.op.holds(count, self.condition.threshold),
+                records,
+            });
+        }
         let filters = self
             .filters
             .iter()
@@ -257,6 +332,7 @@ impl Rule {
             value: row.value,
             previous: row.previous,
             holds: measure.is_some_and(|m| self.condition.op.holds(m, self.condition.threshold)),
+            records: Vec::new(),
         })
     }
 
@@ -268,6 +344,60 @@ impl Rule {
                 .last_fired_at
                 .is_none_or(|last| now - last >= self.cooldown)
     }
+}
+
+/// The deals open at `at` (UTC) whose stage was entered more than `days` days before it,
+/// within the rule's owner, team and pipeline filters (names, in any case), stalest first.
+pub fn stale_deals(
+    store: &Store,
+    filters: &BTreeMap<String, String>,
+    at: NaiveDateTime,
+    days: i64,
+) -> Result<Vec<StaleDeal>, MonitorError> {
+    let filter = |key: &str| {
+        filters
+            .get(key)
+            .map_or(Param::Null, |v| Param::Text(v.clone()))
+    };
+    let table = store.query_with(
+        "WITH visits AS (
+             SELECT h.deal_id, arg_max(h.stage_id, h.entered_at) AS stage_id, max(h.entered_at) AS since
+               FROM deal_stage_history h WHERE h.entered_at <= $1 GROUP BY 1
+         )
+         SELECT d.id, coalesce(d.name, 'Deal ' || d.id), d.owner_id, u.name, s.name,
+                date_diff('day', v.since, $1)
+           FROM deals d
+           JOIN visits v ON v.deal_id = d.id
+           JOIN stages s ON s.id = v.stage_id
+           LEFT JOIN users u ON u.id = d.owner_id
+           LEFT JOIN teams t ON t.id = u.team_id
+           LEFT JOIN pipelines p ON p.id = d.pipeline_id
+          WHERE d.deleted_at IS NULL AND d.merged_into_id IS NULL AND d.status = 'open'
+            AND d.created_at <= $1 AND v.since < $1 - to_days(CAST($2 AS INTEGER))
+            AND (CAST($3 AS VARCHAR) IS NULL OR lower(u.name) = lower($3))
+            AND (CAST($4 AS VARCHAR) IS NULL OR lower(t.name) = lower($4))
+            AND (CAST($5 AS VARCHAR) IS NULL OR lower(p.name) = lower($5))
+          ORDER BY v.since, d.id",
+        &[
+            Param::Timestamp(at),
+            Param::Int(days),
+            filter("owner"),
+            filter("team"),
+            filter("pipeline"),
+        ],
+    )?;
+    Ok(table
+        .rows
+        .iter()
+        .map(|row| StaleDeal {
+            id: row[0].as_i64().unwrap_or_default(),
+            name: row[1].as_str().unwrap_or_default().to_owned(),
+            owner_id: row[2].as_i64(),
+            owner: row[3].as_str().map(str::to_owned),
+            stage: row[4].as_str().unwrap_or_default().to_owned(),
+            days: row[5].as_i64().unwrap_or_default(),
+        })
+        .collect())
 }
 
 fn measure_name(measure: Measure) -> &'static str {

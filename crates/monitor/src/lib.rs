@@ -2,7 +2,8 @@
 //!
 //! - [`cadence`]: when a schedule or rule is due, and the period each delivery covers, in the
 //!   store's time zone.
-//! - [`schedule`] and [`alert`]: the rules people add, checked when they are added.
+//! - [`schedule`] and [`alert`]: the rules people add, checked when they are added;
+//!   [`action`]: the corrective action an alert offers (follow-up tasks), undoable.
 //! - [`deliver`]: e-mail over SMTP and webhooks (Slack- and Teams-shaped JSON, signed), with
 //!   retries, every attempt journaled in `deliveries`.
 //! - [`watch`]: one pass over everything due at an instant: render each report in its
@@ -11,6 +12,7 @@
 //! Time is always passed in — the server's clock, `embudo watch --now`, a test's — so a test
 //! walks through a month of schedules in milliseconds.
 
+pub mod action;
 pub mod alert;
 pub mod cadence;
 pub mod deliver;

@@ -366,7 +366,10 @@ fn judge_rule(
         let email = Ok(Email {
             to: recipient.clone(),
             subject: format!("Embudo alert: {}", rule.name),
-            html: format!("<p>{}</p>", embudo_reports::svg::escape(&message)),
+            html: format!(
+                "<p>{}</p>",
+                embudo_reports::svg::escape(&message).replace('\n', "<br>")
+            ),
             text: message.clone(),
             attachment: None,
         });
@@ -391,6 +394,7 @@ fn judge_rule(
             "value": judgement.value,
             "previous": judgement.previous,
             "measure": judgement.measure,
+            "records": judgement.records,
         });
         let sent = post(watch, &what, now, &body)?;
         count(pass, sent);
@@ -411,6 +415,9 @@ fn alert_text(rule: &Rule, judgement: &Judgement) -> String {
             .collect();
         format!(" for {}", parts.join(", "))
     };
+    if let Some(days) = rule.condition.stale_days() {
+        return stale_text(rule, judgement, days, &filters);
+    }
     format!(
         "{}: {} was {} from {} to {}{filters} (alert when {}).",
         rule.name,
@@ -426,6 +433,40 @@ fn alert_text(rule: &Rule, judgement: &Judgement) -> String {
         judgement.period.last_day(),
         rule.condition
     )
+}
+
+/// Records shown in an alert; the rest are counted.
+const LISTED: usize = 50;
+
+/// A stale-deals alert: how many, which (the stalest first), and the action on offer.
+fn stale_text(rule: &Rule, judgement: &Judgement, days: i64, filters: &str) -> String {
+    let mut text = format!(
+        "{}: {} open deals{filters} have not moved stage in {days} days (as of {}; alert when {}).",
+        rule.name,
+        judgement.records.len(),
+        judgement.period.to,
+        rule.condition
+    );
+    for deal in judgement.records.iter().take(LISTED) {
+        let _ = write!(
+            text,
+            "\n- {} (#{}): {}, {} days in {}",
+            deal.name,
+            deal.id,
+            deal.owner.as_deref().unwrap_or("no owner"),
+            deal.days,
+            deal.stage
+        );
+    }
+    if judgement.records.len() > LISTED {
+        let _ = write!(text, "\n… and {} more", judgement.records.len() - LISTED);
+    }
+    let _ = write!(
+        text,
+        "\n`embudo alert act {}` creates a follow-up task for each deal's owner (undoable).",
+        rule.name
+    );
+    text
 }
 
 /// A figure to four decimals at most, without trailing zeros.

@@ -680,3 +680,168 @@ fn an_alert_fires_when_its_condition_starts_once_until_it_clears() {
         );
     }
 }
+
+/// The task rows scheduled in the next seven days, summed over owners, as the activity
+/// report shows them at `at`.
+fn tasks_scheduled_in_report(store: &Store, at: NaiveDateTime) -> i64 {
+    let ctx = embudo_reports::Context {
+        store,
+        calendar: Calendar::new(chrono_tz::UTC, 1).unwrap(),
+        params: embudo_reports::Params {
+            at: Some(at),
+            lang: "en".into(),
+            ..Default::default()
+        },
+        now: at,
+    };
+    let report = embudo_reports::build(&ctx, "activity").unwrap();
+    let section = report
+        .sections
+        .iter()
+        .find(|s| s.name == "by_owner_and_type")
+        .unwrap();
+    let column = |key: &str| section.columns.iter().position(|c| c.key == key).unwrap();
+    let (kind, scheduled) = (column("activity_type"), column("scheduled_next_7_days"));
+    section
+        .rows
+        .iter()
+        .filter(|row| row[kind] == "task")
+        .map(|row| row[scheduled].as_i64().unwrap_or(0))
+        .sum()
+}
+
+#[test]
+fn a_stale_deals_alert_names_its_deals_and_its_action_is_one_task_per_deal_undone_exactly() {
+    let (dir, store) = business();
+    let smtp = SmtpServer::start(dir.path());
+    let hook = Receiver::start(0);
+    let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
+    let rule = Rule {
+        name: "stuck".into(),
+        condition: "stale_deals(30) > 0".parse().unwrap(),
+        filters: BTreeMap::from([("team".to_owned(), "Sales North".to_owned())]),
+        cadence: Cadence::new("week", Some("08:00"), None).unwrap(),
+        recipients: vec![MANAGER.into()],
+        webhook: Some(hook.url.clone()),
+        cooldown: Duration::hours(24),
+        created_at: at("2026-06-01 00:00"),
+        firing: false,
+        last_fired_at: None,
+        last_period: None,
+    };
+    rule.add(&store, &calendar, at("2026-06-01 00:00")).unwrap();
+    let filter = BTreeMap::from([("source".to_owned(), "web".to_owned())]);
+    let refused = Rule {
+        name: "odd".into(),
+        filters: filter,
+        ..rule.clone()
+    }
+    .add(&store, &calendar, at("2026-06-01 00:00"))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        refused.contains("stale_deals takes owner, team, pipeline"),
+        "{refused}"
+    );
+
+    // Judged on Monday 29 June, as of midnight: the team's open deals with no stage entered
+    // in the 30 days before, by plain SQL.
+    let judged = at("2026-06-29 09:00");
+    let as_of = at("2026-06-29 00:00");
+    let expected = store
+        .query_with(
+            "SELECT d.id, d.owner_id FROM deals d JOIN users u ON u.id = d.owner_id JOIN teams t ON t.id = u.team_id
+              WHERE t.name = 'Sales North' AND d.status = 'open' AND d.deleted_at IS NULL AND d.merged_into_id IS NULL
+                AND d.created_at <= ?
+                AND EXISTS (SELECT 1 FROM deal_stage_history h WHERE h.deal_id = d.id AND h.entered_at <= ?)
+                AND NOT EXISTS (SELECT 1 FROM deal_stage_history h WHERE h.deal_id = d.id
+                                   AND h.entered_at > ? AND h.entered_at <= ?)
+              ORDER BY d.id",
+            &[
+                Param::Timestamp(as_of),
+                Param::Timestamp(as_of - Duration::days(30)),
+                Param::Timestamp(as_of - Duration::days(30)),
+                Param::Timestamp(as_of),
+            ],
+        )
+        .unwrap();
+    let expected_ids: Vec<i64> = expected
+        .rows
+        .iter()
+        .map(|r| r[0].as_i64().unwrap())
+        .collect();
+    assert!(!expected_ids.is_empty());
+
+    let fired = pass(&store, &settings(smtp.port), judged);
+    assert_eq!(fired.fired, ["stuck"]);
+    assert!(
+        pass(&store, &settings(smtp.port), judged + Duration::hours(1))
+            .fired
+            .is_empty()
+    );
+    let hooks = hook.bodies();
+    let mut named: Vec<i64> = hooks[0].1["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    named.sort_unstable();
+    assert_eq!(named, expected_ids);
+    let mail = smtp.messages();
+    assert_eq!(mail.len(), 1);
+    assert!(
+        mail[0].text.contains(&format!(
+            "{} open deals for team=Sales North",
+            expected_ids.len()
+        )),
+        "{}",
+        mail[0].text
+    );
+    assert!(mail[0].text.contains(&format!("(#{})", expected_ids[0])));
+    assert!(mail[0].text.contains("embudo alert act stuck"));
+
+    // The action: one task per stale deal, for its owner, due two days later; visible in
+    // the activity report's tasks scheduled for the next seven days.
+    let before = tasks_scheduled_in_report(&store, as_of);
+    let action =
+        embudo_monitor::action::follow_up(&store, &rule, as_of, Duration::days(2)).unwrap();
+    assert_eq!(
+        (action.tasks.len(), action.unowned),
+        (expected_ids.len(), 0)
+    );
+    let tasks = store
+        .query_with(
+            "SELECT a.deal_id, a.owner_id = d.owner_id, a.due_at = ? FROM activities a JOIN deals d ON d.id = a.deal_id
+              WHERE a.type = 'task' AND a.created_at = ? ORDER BY a.deal_id",
+            &[Param::Timestamp(as_of + Duration::days(2)), Param::Timestamp(as_of)],
+        )
+        .unwrap();
+    let task_deals: Vec<i64> = tasks.rows.iter().map(|r| r[0].as_i64().unwrap()).collect();
+    assert_eq!(task_deals, expected_ids);
+    assert!(
+        tasks
+            .rows
+            .iter()
+            .all(|r| r[1].as_bool() == Some(true) && r[2].as_bool() == Some(true))
+    );
+    assert_eq!(
+        tasks_scheduled_in_report(&store, as_of),
+        before + expected_ids.len() as i64
+    );
+
+    // Undone exactly: the tasks go, a task already done stays, and twice is refused.
+    store
+        .execute_with(
+            "UPDATE activities SET completed_at = ? WHERE id = ?",
+            &[
+                Param::Timestamp(as_of + Duration::hours(1)),
+                Param::Int(action.tasks[0]),
+            ],
+        )
+        .unwrap();
+    let (removed, kept) = embudo_monitor::action::undo(&store, action.id, judged).unwrap();
+    assert_eq!((removed, kept), (expected_ids.len() - 1, 1));
+    assert_eq!(tasks_scheduled_in_report(&store, as_of), before);
+    assert!(embudo_monitor::action::undo(&store, action.id, judged).is_err());
+}

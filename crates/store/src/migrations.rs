@@ -90,6 +90,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "monitoring",
         sql: include_str!("../migrations/0014_monitoring.sql"),
     },
+    Migration {
+        version: 15,
+        name: "actions",
+        sql: include_str!("../migrations/0015_actions.sql"),
+    },
 ];
 
 /// The schema version this build writes.

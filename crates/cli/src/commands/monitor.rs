@@ -5,6 +5,7 @@ use crate::config::Config;
 use anyhow::{Result, bail};
 use chrono::NaiveDateTime;
 use embudo_model::Table;
+use embudo_monitor::action;
 use embudo_monitor::alert::{self, Rule};
 use embudo_monitor::cadence::Cadence;
 use embudo_monitor::schedule::{self, Schedule};
@@ -161,6 +162,37 @@ pub fn alert(config: &Config, command: &AlertCommand) -> Result<()> {
             )
         }
         AlertCommand::Rm { name } => removed(config, "alert", name, alert::remove),
+        AlertCommand::Act { name, due_in_days } => {
+            let store = Store::open(&config.db)?;
+            let Some(rule) = alert::get(&store, name)? else {
+                bail!("no alert '{name}'; `embudo alert list` shows them");
+            };
+            let now = chrono::Utc::now().naive_utc();
+            let done = action::follow_up(&store, &rule, now, chrono::Duration::days(*due_in_days))?;
+            super::hint(
+                config,
+                format_args!(
+                    "action {}: {} follow-up tasks created ({} stale deals have no owner); `embudo alert undo {}` removes them",
+                    done.id,
+                    done.tasks.len(),
+                    done.unowned,
+                    done.id
+                ),
+            );
+            Ok(())
+        }
+        AlertCommand::Undo { journal_id } => {
+            let store = Store::open(&config.db)?;
+            let (removed, kept) =
+                action::undo(&store, *journal_id, chrono::Utc::now().naive_utc())?;
+            super::hint(
+                config,
+                format_args!(
+                    "action {journal_id} undone: {removed} tasks removed, {kept} already done kept"
+                ),
+            );
+            Ok(())
+        }
         AlertCommand::Test { name, now } => {
             let store = Store::open_read_only(&config.db)?;
             let Some(rule) = alert::get(&store, name)? else {

@@ -1,0 +1,118 @@
+//! Corrective actions taken from an alert: for a stale-deals rule, one follow-up task per
+//! deal behind it, for the deal's owner. Each action is one transaction, journaled in
+//! `action_journal`, and undone exactly by its journal id.
+
+use crate::MonitorError;
+use crate::alert::{Rule, stale_deals};
+use chrono::{Duration, NaiveDateTime};
+use embudo_store::{Param, Store};
+use serde::Serialize;
+
+/// What an action did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Action {
+    /// Its journal id, for `embudo alert undo`.
+    pub id: i64,
+    pub rule: String,
+    /// The tasks created, one per stale deal with an owner.
+    pub tasks: Vec<i64>,
+    /// Stale deals without an owner, left without a task.
+    pub unowned: usize,
+}
+
+/// Create a follow-up task, due `due_in` after `now`, for the owner of each deal behind
+/// `rule` at `now`.
+pub fn follow_up(
+    store: &Store,
+    rule: &Rule,
+    now: NaiveDateTime,
+    due_in: Duration,
+) -> Result<Action, MonitorError> {
+    let Some(days) = rule.condition.stale_days() else {
+        return Err(MonitorError::Invalid(format!(
+            "{} is about a metric: only stale_deals rules have a follow-up action",
+            rule.name
+        )));
+    };
+    let deals = stale_deals(store, &rule.filters, now, days)?;
+    store.transaction(true, || {
+        let next = |table: &str| -> Result<i64, MonitorError> {
+            let sql = format!("SELECT coalesce(max(id), 0) + 1 FROM {table}");
+            Ok(store.query_with(&sql, &[])?.rows[0][0].as_i64().unwrap_or(1))
+        };
+        let mut id = next("activities")?;
+        let mut tasks = Vec::new();
+        for deal in &deals {
+            let Some(owner) = deal.owner_id else {
+                continue;
+            };
+            store.execute_with(
+                "INSERT INTO activities (id, type, owner_id, contact_id, company_id, deal_id, subject, due_at, created_at)
+                 SELECT ?, 'task', ?, contact_id, company_id, id, ?, ?, ? FROM deals WHERE id = ?",
+                &[
+                    Param::Int(id),
+                    Param::Int(owner),
+                    Param::Text(format!(
+                        "Follow up: {} has been in {} for {} days",
+                        deal.name, deal.stage, deal.days
+                    )),
+                    Param::Timestamp(now + due_in),
+                    Param::Timestamp(now),
+                    Param::Int(deal.id),
+                ],
+            )?;
+            tasks.push(id);
+            id += 1;
+        }
+        let journal = next("action_journal")?;
+        store.execute_with(
+            "INSERT INTO action_journal (id, rule, action, created_at, activity_ids) VALUES (?, ?, 'follow_up', ?, ?)",
+            &[
+                Param::Int(journal),
+                Param::Text(rule.name.clone()),
+                Param::Timestamp(now),
+                Param::Text(serde_json::to_string(&tasks).expect("ids")),
+            ],
+        )?;
+        Ok(Action {
+            id: journal,
+            rule: rule.name.clone(),
+            unowned: deals.len() - tasks.len(),
+            tasks,
+        })
+    })
+}
+
+/// Undo the action journaled as `id`: its tasks go, except those already completed (work
+/// done is not erased). Returns how many were removed and how many kept.
+pub fn undo(store: &Store, id: i64, now: NaiveDateTime) -> Result<(usize, usize), MonitorError> {
+    let found = store.query_with(
+        "SELECT CAST(activity_ids AS VARCHAR), undone_at IS NOT NULL FROM action_journal WHERE id = ?",
+        &[Param::Int(id)],
+    )?;
+    let Some(row) = found.rows.first() else {
+        return Err(MonitorError::Invalid(format!(
+            "no action {id}; `embudo sql \"SELECT * FROM action_journal\"` lists them"
+        )));
+    };
+    if row[1].as_bool() == Some(true) {
+        return Err(MonitorError::Invalid(format!(
+            "action {id} was undone already"
+        )));
+    }
+    let tasks: Vec<i64> = serde_json::from_str(row[0].as_str().unwrap_or("[]")).unwrap_or_default();
+    store.transaction(true, || {
+        let mut removed = 0;
+        for task in &tasks {
+            removed += store.execute_with(
+                "DELETE FROM activities WHERE id = ? AND completed_at IS NULL",
+                &[Param::Int(*task)],
+            )?;
+        }
+        store.execute_with(
+            "UPDATE action_journal SET undone_at = ? WHERE id = ?",
+            &[Param::Timestamp(now), Param::Int(id)],
+        )?;
+        Ok((removed, tasks.len() - removed))
+    })
+}
