@@ -387,7 +387,8 @@ pub enum AlertCommand {
     /// Add an alert rule.
     Add {
         name: String,
-        /// METRIC [change_pct] <|<=|>|>= NUMBER, e.g. "close_rate < 0.25"
+        /// METRIC [change_pct] <|<=|>|>= NUMBER ("close_rate < 0.25"), or stale_deals(DAYS),
+        /// goals_at_risk or quality_drop against a number ("stale_deals(30) > 0")
         #[arg(long)]
         when: String,
         /// Only the records with this dimension value: team=East, owner=Ana Ruiz… (repeatable)

@@ -101,13 +101,19 @@ impl std::str::FromStr for Condition {
             op,
             threshold,
         };
-        if metric.starts_with("stale_deals") {
-            if condition.stale_days().is_none_or(|days| days < 1) || measure != Measure::Value {
+        match condition.subject() {
+            Subject::Metric => {}
+            Subject::StaleDeals(days) if days >= 1 && measure == Measure::Value => {
+                return Ok(condition);
+            }
+            Subject::GoalsAtRisk | Subject::QualityDrop if measure == Measure::Value => {
+                return Ok(condition);
+            }
+            _ => {
                 return Err(MonitorError::Invalid(format!(
-                    "--when '{text}': write stale_deals(DAYS) > N, e.g. 'stale_deals(30) > 0'"
+                    "--when '{text}': write stale_deals(DAYS) > N, goals_at_risk > 0 or quality_drop >= POINTS"
                 )));
             }
-            return Ok(condition);
         }
         embudo_metrics::plan::metric(metric)?;
         Ok(Condition {
@@ -119,14 +125,41 @@ impl std::str::FromStr for Condition {
     }
 }
 
+/// What a condition is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// A metric of the catalogue.
+    Metric,
+    /// Open deals whose stage has not changed for this many days.
+    StaleDeals(i64),
+    /// Goals at risk or behind at the tick, with the driver metrics that moved against them.
+    GoalsAtRisk,
+    /// Points the data-quality score lost between the last two audits.
+    QualityDrop,
+}
+
 impl Condition {
+    pub fn subject(&self) -> Subject {
+        if let Some(days) = self.metric.strip_prefix("stale_deals") {
+            let days = days
+                .strip_prefix('(')
+                .and_then(|d| d.strip_suffix(')'))
+                .and_then(|d| d.parse().ok());
+            return Subject::StaleDeals(days.unwrap_or(0));
+        }
+        match self.metric.as_str() {
+            "goals_at_risk" => Subject::GoalsAtRisk,
+            "quality_drop" => Subject::QualityDrop,
+            _ => Subject::Metric,
+        }
+    }
+
     /// The days of a `stale_deals(DAYS)` condition.
     pub fn stale_days(&self) -> Option<i64> {
-        self.metric
-            .strip_prefix("stale_deals(")?
-            .strip_suffix(')')?
-            .parse()
-            .ok()
+        match self.subject() {
+            Subject::StaleDeals(days) => Some(days),
+            _ => None,
+        }
     }
 }
 
@@ -177,6 +210,33 @@ pub struct Judgement {
     pub holds: bool,
     /// The records behind the figure, for conditions on records (`stale_deals`).
     pub records: Vec<StaleDeal>,
+    /// The goals behind `goals_at_risk`.
+    pub goals: Vec<GoalAtRisk>,
+    /// What lost points, for `quality_drop`.
+    pub quality: Vec<QualityDrop>,
+}
+
+/// A goal at risk or behind, and the driver metrics that moved against it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GoalAtRisk {
+    pub goal: String,
+    pub metric: String,
+    pub status: String,
+    pub attainment: Option<f64>,
+    pub expected_attainment: Option<f64>,
+    /// Driver metric and its change against the period before.
+    pub drivers: Vec<(String, Option<f64>)>,
+}
+
+/// An entity and quality dimension whose score fell between the last two audits.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QualityDrop {
+    pub entity: String,
+    pub dimension: String,
+    pub before: f64,
+    pub latest: f64,
+    pub failing: i64,
+    pub total: i64,
 }
 
 /// An open deal whose stage has not changed for a while.
@@ -204,26 +264,40 @@ impl Rule {
         now: NaiveDateTime,
     ) -> Result<(), MonitorError> {
         check_name(&self.name)?;
-        let stale = self.condition.stale_days().is_some();
+        let subject = self.condition.subject();
+        let allowed: &[&str] = match subject {
+            Subject::Metric => &[],
+            Subject::StaleDeals(_) => &STALE_FILTERS,
+            Subject::GoalsAtRisk | Subject::QualityDrop => &[],
+        };
         if let Some(key) = self
             .filters
             .keys()
-            .find(|k| stale && !STALE_FILTERS.contains(&k.as_str()))
+            .find(|k| subject != Subject::Metric && !allowed.contains(&k.as_str()))
         {
             return Err(MonitorError::Invalid(format!(
-                "filter '{key}': stale_deals takes {}",
-                STALE_FILTERS.join(", ")
+                "filter '{key}': {} takes {}",
+                self.condition.metric,
+                if allowed.is_empty() {
+                    "no filters".to_owned()
+                } else {
+                    allowed.join(", ")
+                }
             )));
         }
-        let metric = (!stale)
+        let metric = (subject == Subject::Metric)
             .then(|| embudo_metrics::plan::metric(&self.condition.metric))
             .transpose()?;
         check_targets(store, &self.recipients, self.webhook.as_deref(), |caller| {
             let own = |dim: &str| self.filters.get(dim).map(|v| v.to_lowercase());
-            // Stale deals are the pipeline report's records.
-            let over = match metric {
-                Some(metric) => metric_over(caller, metric),
-                None => caller.report("pipeline"),
+            // Stale deals are the pipeline report's records, goals the goals report's; the
+            // audit reads every record, so its score is for admins.
+            let over = match (metric, subject) {
+                (Some(metric), _) => metric_over(caller, metric),
+                (None, Subject::StaleDeals(_)) => caller.report("pipeline"),
+                (None, Subject::GoalsAtRisk) => caller.report("goals"),
+                (None, _) if caller.is_admin() => Over::All,
+                (None, _) => Over::Denied,
             };
             match over {
                 Over::All => Ok(()),
@@ -280,18 +354,34 @@ impl Rule {
         calendar: &Calendar,
         period: Period,
     ) -> Result<Judgement, MonitorError> {
-        if let Some(days) = self.condition.stale_days() {
-            let at = calendar.to_utc(period.to.and_hms_opt(0, 0, 0).expect("midnight exists"));
-            let records = stale_deals(store, &self.filters, at, days)?;
-            let count = records.len() as f64;
-            return Ok(Judgement {
-                period,
-                measure: Some(count),
-                value: Some(count),
-                previous: None,
-                holds: self.condition.op.holds(count, self.condition.threshold),
-                records,
-            });
+        let at = calendar.to_utc(period.to.and_hms_opt(0, 0, 0).expect("midnight exists"));
+        let counted = |value: f64, previous: Option<f64>| Judgement {
+            period,
+            measure: Some(value),
+            value: Some(value),
+            previous,
+            holds: self.condition.op.holds(value, self.condition.threshold),
+            records: Vec::new(),
+            goals: Vec::new(),
+            quality: Vec::new(),
+        };
+        match self.condition.subject() {
+            Subject::Metric => {}
+            Subject::StaleDeals(days) => {
+                let records = stale_deals(store, &self.filters, at, days)?;
+                let judged = counted(records.len() as f64, None);
+                return Ok(Judgement { records, ..judged });
+            }
+            Subject::GoalsAtRisk => {
+                let goals = goals_at_risk(store, calendar, period, at)?;
+                let judged = counted(goals.len() as f64, None);
+                return Ok(Judgement { goals, ..judged });
+            }
+            Subject::QualityDrop => {
+                let (drop, quality) = quality_drop(store)?;
+                let judged = counted(drop, None);
+                return Ok(Judgement { quality, ..judged });
+            }
         }
         let filters = self
             .filters
@@ -333,6 +423,8 @@ impl Rule {
             previous: row.previous,
             holds: measure.is_some_and(|m| self.condition.op.holds(m, self.condition.threshold)),
             records: Vec::new(),
+            goals: Vec::new(),
+            quality: Vec::new(),
         })
     }
 
@@ -398,6 +490,103 @@ pub fn stale_deals(
             days: row[5].as_i64().unwrap_or_default(),
         })
         .collect())
+}
+
+/// The goals at risk or behind at `at`, as the goals report over `period` sees them, each
+/// with the driver metrics that moved against it.
+fn goals_at_risk(
+    store: &Store,
+    calendar: &Calendar,
+    period: Period,
+    at: NaiveDateTime,
+) -> Result<Vec<GoalAtRisk>, MonitorError> {
+    let ctx = embudo_reports::Context {
+        store,
+        calendar: *calendar,
+        params: embudo_reports::Params {
+            from: Some(Bound::Day(period.from)),
+            to: Some(Bound::Day(period.to)),
+            at: Some(at),
+            lang: "en".into(),
+            ..Default::default()
+        },
+        now: at,
+    };
+    let report = embudo_reports::build(&ctx, "goals")?;
+    let section = |name: &str| report.sections.iter().find(|s| s.name == name);
+    let column = |section: &embudo_reports::Section, key: &str| {
+        section.columns.iter().position(|c| c.key == key)
+    };
+    let (Some(progress), Some(drivers)) = (section("progress"), section("drivers")) else {
+        return Ok(Vec::new());
+    };
+    let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+    let at_risk = progress.rows.iter().filter(|row| {
+        column(progress, "status")
+            .is_some_and(|i| matches!(row[i].as_str(), Some("at_risk" | "behind")))
+    });
+    Ok(at_risk
+        .map(|row| {
+            let cell = |key: &str| column(progress, key).map(|i| &row[i]);
+            let goal = cell("goal").map(text).unwrap_or_default();
+            GoalAtRisk {
+                metric: cell("metric").map(text).unwrap_or_default(),
+                status: cell("status").map(text).unwrap_or_default(),
+                attainment: cell("attainment").and_then(serde_json::Value::as_f64),
+                expected_attainment: cell("expected_attainment")
+                    .and_then(serde_json::Value::as_f64),
+                drivers: drivers
+                    .rows
+                    .iter()
+                    .filter(|d| {
+                        column(drivers, "goal")
+                            .is_some_and(|i| d[i].as_str() == Some(goal.as_str()))
+                    })
+                    .map(|d| {
+                        let of = |key: &str| column(drivers, key).map(|i| &d[i]);
+                        (
+                            of("driver").map(text).unwrap_or_default(),
+                            of("change_pct").and_then(serde_json::Value::as_f64),
+                        )
+                    })
+                    .collect(),
+                goal,
+            }
+        })
+        .collect())
+}
+
+/// The points the data-quality score lost between the last two audits (0 with fewer than
+/// two), and the entities and dimensions that lost them, the largest fall first.
+fn quality_drop(store: &Store) -> Result<(f64, Vec<QualityDrop>), MonitorError> {
+    let runs = embudo_audit::score::history(store, 2)
+        .map_err(|e| MonitorError::Invalid(format!("reading the audit's history: {e}")))?;
+    let [(_, latest), (_, before)] = runs.as_slice() else {
+        return Ok((0.0, Vec::new()));
+    };
+    let fell = store.query_with(
+        "WITH runs AS (SELECT DISTINCT run_id FROM audit_runs ORDER BY run_id DESC LIMIT 2),
+              latest AS (SELECT * FROM audit_runs WHERE run_id = (SELECT max(run_id) FROM runs)),
+              before AS (SELECT * FROM audit_runs WHERE run_id = (SELECT min(run_id) FROM runs))
+         SELECT l.entity, l.dimension, b.score, l.score, l.failing, l.total
+           FROM latest l JOIN before b USING (entity, dimension)
+          WHERE l.score < b.score
+          ORDER BY b.score - l.score DESC, l.entity, l.dimension",
+        &[],
+    )?;
+    let quality = fell
+        .rows
+        .iter()
+        .map(|r| QualityDrop {
+            entity: r[0].as_str().unwrap_or_default().to_owned(),
+            dimension: r[1].as_str().unwrap_or_default().to_owned(),
+            before: r[2].as_f64().unwrap_or_default(),
+            latest: r[3].as_f64().unwrap_or_default(),
+            failing: r[4].as_i64().unwrap_or_default(),
+            total: r[5].as_i64().unwrap_or_default(),
+        })
+        .collect();
+    Ok((((before - latest) * 10.0).round() / 10.0, quality))
 }
 
 fn measure_name(measure: Measure) -> &'static str {

@@ -6,7 +6,7 @@
 //! cron skipped — sends the latest due delivery once, not one per missed tick.
 
 use crate::MonitorError;
-use crate::alert::{self, Judgement, Rule};
+use crate::alert::{self, Judgement, Rule, Subject};
 use crate::cadence::{Every, Period};
 use crate::deliver::{self, Attempt, Email, Settings};
 use crate::schedule::{self, Attach, Schedule};
@@ -395,6 +395,8 @@ fn judge_rule(
             "previous": judgement.previous,
             "measure": judgement.measure,
             "records": judgement.records,
+            "goals": judgement.goals,
+            "quality": judgement.quality,
         });
         let sent = post(watch, &what, now, &body)?;
         count(pass, sent);
@@ -415,8 +417,11 @@ fn alert_text(rule: &Rule, judgement: &Judgement) -> String {
             .collect();
         format!(" for {}", parts.join(", "))
     };
-    if let Some(days) = rule.condition.stale_days() {
-        return stale_text(rule, judgement, days, &filters);
+    match rule.condition.subject() {
+        Subject::Metric => {}
+        Subject::StaleDeals(days) => return stale_text(rule, judgement, days, &filters),
+        Subject::GoalsAtRisk => return goals_text(rule, judgement),
+        Subject::QualityDrop => return quality_text(rule, judgement),
     }
     format!(
         "{}: {} was {} from {} to {}{filters} (alert when {}).",
@@ -465,6 +470,70 @@ fn stale_text(rule: &Rule, judgement: &Judgement, days: i64, filters: &str) -> S
         text,
         "\n`embudo alert act {}` creates a follow-up task for each deal's owner (undoable).",
         rule.name
+    );
+    text
+}
+
+/// A goals alert: each goal at risk or behind, its attainment against where it should be,
+/// and the driver metrics that moved against it.
+fn goals_text(rule: &Rule, judgement: &Judgement) -> String {
+    let mut text = format!(
+        "{}: {} goals are at risk or behind (as of {}; alert when {}).",
+        rule.name,
+        judgement.goals.len(),
+        judgement.period.to,
+        rule.condition
+    );
+    let percent =
+        |x: Option<f64>| x.map_or_else(|| "-".to_owned(), |x| format!("{:.0}%", x * 100.0));
+    for goal in &judgement.goals {
+        let _ = write!(
+            text,
+            "\n- {} ({}): {}, {} of target where {} was expected",
+            goal.goal,
+            goal.metric,
+            goal.status.replace('_', " "),
+            percent(goal.attainment),
+            percent(goal.expected_attainment)
+        );
+        for (driver, change) in &goal.drivers {
+            let _ = write!(
+                text,
+                "\n    {driver} moved against it: {} on the period before",
+                percent(*change)
+            );
+        }
+    }
+    let _ = write!(
+        text,
+        "\n`embudo report goals` shows them; each driver's report shows why."
+    );
+    text
+}
+
+/// A data-quality alert: the points lost, and where.
+fn quality_text(rule: &Rule, judgement: &Judgement) -> String {
+    let mut text = format!(
+        "{}: the data-quality score fell {} points since the audit before (alert when {}).",
+        rule.name,
+        judgement.measure.map_or_else(|| "-".to_owned(), figure),
+        rule.condition
+    );
+    for drop in &judgement.quality {
+        let _ = write!(
+            text,
+            "\n- {} {}: {} → {} ({} of {} failing)",
+            drop.entity,
+            drop.dimension,
+            figure(drop.before),
+            figure(drop.latest),
+            drop.failing,
+            drop.total
+        );
+    }
+    let _ = write!(
+        text,
+        "\n`embudo audit` lists the failing checks with their suggested fixes; `embudo audit fix CHECK --apply` applies one (undoable)."
     );
     text
 }

@@ -740,7 +740,7 @@ fn a_stale_deals_alert_names_its_deals_and_its_action_is_one_task_per_deal_undon
     .unwrap_err()
     .to_string();
     assert!(
-        refused.contains("stale_deals takes owner, team, pipeline"),
+        refused.contains("stale_deals(30) takes owner, team, pipeline"),
         "{refused}"
     );
 
@@ -844,4 +844,85 @@ fn a_stale_deals_alert_names_its_deals_and_its_action_is_one_task_per_deal_undon
     assert_eq!((removed, kept), (expected_ids.len() - 1, 1));
     assert_eq!(tasks_scheduled_in_report(&store, as_of), before);
     assert!(embudo_monitor::action::undo(&store, action.id, judged).is_err());
+}
+
+fn rule_on(name: &str, when: &str, recipients: &[&str]) -> Rule {
+    Rule {
+        name: name.into(),
+        condition: when.parse().unwrap(),
+        filters: BTreeMap::new(),
+        cadence: Cadence::new("week", Some("08:00"), None).unwrap(),
+        recipients: recipients.iter().map(|r| (*r).to_owned()).collect(),
+        webhook: None,
+        cooldown: Duration::hours(24),
+        created_at: at("2026-06-01 00:00"),
+        firing: false,
+        last_fired_at: None,
+        last_period: None,
+    }
+}
+
+#[test]
+fn goals_falling_behind_and_a_quality_drop_alert_with_what_to_look_at() {
+    let (dir, store) = business();
+    let smtp = SmtpServer::start(dir.path());
+    let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
+    // Two hand goals for June: one no business could reach, one reached on the first win.
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO goals (id, name, metric, target, period_start, period_end, scope, direction)
+             VALUES (1001, 'Impossible revenue', 'revenue', 1e12, '2026-06-01', '2026-07-01', 'company', 'at_least'),
+                    (1002, 'One win', 'deals_won', 1, '2026-06-01', '2026-07-01', 'company', 'at_least');",
+        )
+        .unwrap();
+    // Two audits by hand: contacts' validity fell from 95 to 80, deals stayed at 90, so the
+    // score (the mean of the entities' means) fell from 92.5 to 85: 7.5 points.
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO audit_runs VALUES
+               (1, '2026-06-20', 'contacts', 'validity', 95, 50, 1000), (1, '2026-06-20', 'deals', 'completeness', 90, 10, 100),
+               (2, '2026-06-27', 'contacts', 'validity', 80, 200, 1000), (2, '2026-06-27', 'deals', 'completeness', 90, 10, 100);",
+        )
+        .unwrap();
+    let goals = rule_on("goals", "goals_at_risk > 0", &[VIEWER]);
+    goals
+        .add(&store, &calendar, at("2026-06-01 00:00"))
+        .unwrap();
+    let quality = rule_on(
+        "quality",
+        "quality_drop >= 5",
+        &["michael.miller@embudo-demo.com"],
+    );
+    quality
+        .add(&store, &calendar, at("2026-06-01 00:00"))
+        .unwrap();
+    // The audit reads every record: only admins hear of its score.
+    let refused = rule_on("q2", "quality_drop >= 5", &[VIEWER])
+        .add(&store, &calendar, at("2026-06-01 00:00"))
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("cannot see quality_drop"), "{refused}");
+
+    let judged = pass(&store, &settings(smtp.port), at("2026-06-29 09:00"));
+    assert_eq!(judged.fired, ["goals", "quality"]);
+    let messages = smtp.messages();
+    let text = |to: &str| &messages.iter().find(|m| m.to == to).unwrap().text;
+    let goals_text = text(VIEWER);
+    assert!(
+        goals_text.contains("- Impossible revenue (revenue): "),
+        "{goals_text}"
+    );
+    assert!(!goals_text.contains("One win"), "{goals_text}");
+    let quality_text = text("michael.miller@embudo-demo.com");
+    assert!(quality_text.contains("fell 7.5 points"), "{quality_text}");
+    assert!(
+        quality_text.contains("- contacts validity: 95 → 80 (200 of 1000 failing)"),
+        "{quality_text}"
+    );
+    assert!(
+        !quality_text.contains("deals completeness"),
+        "{quality_text}"
+    );
 }

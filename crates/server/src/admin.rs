@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// Audit results are the same for everyone who may see them: admins.
-fn admin_only(caller: &Caller) -> Result<(), ApiError> {
+pub(crate) fn admin_only(caller: &Caller) -> Result<(), ApiError> {
     if caller.is_admin() {
         Ok(())
     } else {

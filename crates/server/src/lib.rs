@@ -13,7 +13,8 @@
 //!   and a deal's explanation.
 //! - [`cache`]: report and metric answers kept until the data changes or a minute passes.
 //! - [`events`]: `user_events` rows queued and written in batches.
-//! - [`monitor`]: once a minute, scheduled reports and alerts that are due (`embudo-monitor`).
+//! - [`monitor`]: once a minute, scheduled reports and alerts that are due (`embudo-monitor`),
+//!   and the API that lists, adds and removes them (admins).
 //! - [`pages`]: the web dashboard (rendered by `embudo-web`): login, home, reports, the
 //!   pipeline board; [`audit_pages`]: the data audit, duplicates and merge journal;
 //!   [`manage_pages`]: goals, the custom report builder and administration.
@@ -47,7 +48,7 @@ use crate::db::Db;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use embudo_access::Entity;
 use embudo_metrics::Calendar;
 use embudo_store::Store;
@@ -200,6 +201,14 @@ pub fn router(state: AppState) -> Router {
         .route("/audit/duplicates", get(admin::duplicates))
         .route("/audit/fix", post(admin::fix_check))
         .route("/merge", post(admin::merge_records))
+        .route(
+            "/schedules",
+            get(monitor::schedules).post(monitor::add_schedule),
+        )
+        .route("/schedules/{name}", delete(monitor::remove_schedule))
+        .route("/alerts", get(monitor::alerts).post(monitor::add_alert))
+        .route("/alerts/{name}", delete(monitor::remove_alert))
+        .route("/alerts/{name}/test", get(monitor::test_alert))
         .route("/unmerge", post(admin::unmerge))
         .route("/forecast", get(reports::forecast))
         .route("/deals/{id}/explain", get(admin::explain));

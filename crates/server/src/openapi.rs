@@ -246,6 +246,34 @@ fn operations() -> Vec<Operation> {
         )
         .body("200"),
         op("post", "/unmerge", "audit", "Undo a merge exactly (admin)").body("200"),
+        op("get", "/schedules", "monitoring", "Every scheduled report (admin)"),
+        op(
+            "post",
+            "/schedules",
+            "monitoring",
+            "Add a scheduled report: name, report (or all), filters, every (day|week|month), at, weekday, to (e-mails of users), webhook, attach (html|xlsx|csv) (admin)",
+        )
+        .body("201"),
+        op("delete", "/schedules/{name}", "monitoring", "Remove a scheduled report (admin)")
+            .success("204")
+            .produces(&[]),
+        op("get", "/alerts", "monitoring", "Every alert rule and whether it is firing (admin)"),
+        op(
+            "post",
+            "/alerts",
+            "monitoring",
+            "Add an alert rule: name, when (\"close_rate < 0.25\", \"revenue change_pct < -0.2\", \"stale_deals(30) > 0\", \"goals_at_risk > 0\", \"quality_drop >= 5\"), filters, every, at, weekday, to, webhook, cooldown (admin)",
+        )
+        .body("201"),
+        op("delete", "/alerts/{name}", "monitoring", "Remove an alert rule (admin)")
+            .success("204")
+            .produces(&[]),
+        op(
+            "get",
+            "/alerts/{name}/test",
+            "monitoring",
+            "Judge a rule over its latest complete period; nothing is sent (admin)",
+        ),
         op(
             "post",
             "/import",

@@ -820,3 +820,109 @@ fn a_contact_becomes_a_customer_through_the_api_and_stops_when_its_deal_goes() {
     assert_eq!(status, 204);
     assert_eq!(customer_at(), Value::Null, "no revenue left");
 }
+
+#[test]
+fn admins_manage_schedules_and_alerts_and_others_may_not() {
+    let server = start();
+    let (manager, _, _) = &server.people["manager"];
+    let schedule = serde_json::json!({
+        "name": "weekly-sales", "report": "sales_performance", "every": "week",
+        "weekday": "mon", "at": "07:30", "to": [manager], "attach": "xlsx"
+    });
+    // Only admins.
+    assert_eq!(
+        server
+            .send("manager", "POST", "/schedules", schedule.clone())
+            .0,
+        403
+    );
+    assert_eq!(server.get("viewer", "/alerts").0, 403);
+    let (status, added) = server.send("admin", "POST", "/schedules", schedule.clone());
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(added["cadence"]["every"], "week");
+    // Checked as the command line checks: a stranger, a bad URL, a name taken.
+    for (body, says) in [
+        (
+            serde_json::json!({ "name": "x", "report": "pipeline", "every": "week", "to": ["nobody@example.com"] }),
+            "not an active user",
+        ),
+        (
+            serde_json::json!({ "name": "x", "report": "pipeline", "every": "week", "webhook": "ftp://x" }),
+            "http:// or https://",
+        ),
+        (schedule, "exists"),
+        (
+            serde_json::json!({ "name": "x", "report": "pipeline", "every": "hourly", "to": [manager] }),
+            "day, week or month",
+        ),
+    ] {
+        let (status, error) = server.send("admin", "POST", "/schedules", body);
+        assert_eq!(status, 400, "{error}");
+        assert!(
+            error["error"]["message"].as_str().unwrap().contains(says),
+            "{error}"
+        );
+    }
+    let (_, listed) = server.get("admin", "/schedules");
+    let names: Vec<&str> = listed["schedules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["weekly-sales"]);
+    let stored = server.one(
+        "SELECT count(*) FROM schedules WHERE name = 'weekly-sales'",
+        &[],
+    );
+    assert_eq!(stored, 1);
+
+    // An alert, judged on demand; a rule its recipient may not see is refused.
+    let (admin, _, _) = &server.people["admin"];
+    let rule = serde_json::json!({ "name": "few-wins", "when": "deals_won < 1", "every": "month", "to": [admin] });
+    let (status, added) = server.send("admin", "POST", "/alerts", rule);
+    assert_eq!(status, 201, "{added}");
+    let (status, judged) = server.get("admin", "/alerts/few-wins/test");
+    assert_eq!(status, 200, "{judged}");
+    let won = server.one(
+        "SELECT count(*) FROM deals WHERE status = 'won' AND deleted_at IS NULL AND merged_into_id IS NULL
+            AND closed_at >= CAST(? AS DATE) AND closed_at < CAST(? AS DATE)",
+        &[
+            Param::Text(judged["period"]["from"].as_str().unwrap().into()),
+            Param::Text(judged["period"]["to"].as_str().unwrap().into()),
+        ],
+    );
+    assert_eq!(judged["value"].as_f64(), won.as_f64());
+    assert_eq!(judged["holds"].as_bool(), Some(won == 0));
+    let narrow = serde_json::json!({ "name": "mine", "when": "close_rate < 0.25", "every": "month", "to": [manager] });
+    let (status, error) = server.send("admin", "POST", "/alerts", narrow);
+    assert_eq!(status, 400);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--filter team="),
+        "{error}"
+    );
+    assert_eq!(server.get("admin", "/alerts/nothing/test").0, 404);
+
+    assert_eq!(
+        server
+            .send("admin", "DELETE", "/schedules/weekly-sales", Value::Null)
+            .0,
+        204
+    );
+    assert_eq!(
+        server
+            .send("admin", "DELETE", "/schedules/weekly-sales", Value::Null)
+            .0,
+        404
+    );
+    assert_eq!(
+        server
+            .send("admin", "DELETE", "/alerts/few-wins", Value::Null)
+            .0,
+        204
+    );
+    assert_eq!(server.one("SELECT count(*) FROM schedules", &[]), 0);
+}

@@ -17,7 +17,7 @@ use embudo_store::{Param, Store};
 use std::time::Instant;
 
 /// Rules judged in one pass.
-const RULES: usize = 1_000;
+pub(super) const RULES: usize = 1_000;
 
 pub fn figures(config: &Config, scale: embudo_synth::Scale, now: NaiveDateTime) -> Result<Table> {
     let dir = tempfile::tempdir()?;
@@ -31,42 +31,7 @@ pub fn figures(config: &Config, scale: embudo_synth::Scale, now: NaiveDateTime) 
     };
     hint(config, format_args!("Generating the {scale} scale…"));
     generate(&mut store, &params, LoadMode::Append, config.quiet)?;
-    let names = |sql: &str| -> Result<Vec<String>> {
-        Ok(store
-            .query_with(sql, &[])?
-            .rows
-            .iter()
-            .filter_map(|r| r[0].as_str().map(str::to_owned))
-            .collect())
-    };
-    let teams = names("SELECT name FROM teams ORDER BY id")?;
-    let reps = names("SELECT name FROM users WHERE role = 'rep' ORDER BY id")?;
-    let metrics: Vec<_> = catalogue()
-        .iter()
-        .filter(|m| m.default_by.is_empty())
-        .collect();
-    let created = now - chrono::Duration::days(30);
-    for i in 0..RULES {
-        let metric = metrics[i % metrics.len()];
-        let dims = metric.dimensions();
-        let filters = match i % 3 {
-            1 if dims.contains(&Dim::Team) => serde_json::json!({ "team": teams[i % teams.len()] }),
-            2 if dims.contains(&Dim::Owner) => serde_json::json!({ "owner": reps[i % reps.len()] }),
-            _ => serde_json::json!({}),
-        };
-        store.execute_with(
-            "INSERT INTO alert_rules (name, metric, measure, op, threshold, filters, every, at_time, weekday,
-                                      recipients, webhook, cooldown_hours, created_at)
-             VALUES (?, ?, ?, '<', 0, ?, 'week', '08:00', 'Mon', '[]', NULL, 24, ?)",
-            &[
-                Param::Text(format!("rule-{i}")),
-                Param::Text(metric.name.clone()),
-                Param::Text(if i % 2 == 0 { "value" } else { "change_pct" }.into()),
-                Param::Text(filters.to_string()),
-                Param::Timestamp(created),
-            ],
-        )?;
-    }
+    add_rules(&store, now - chrono::Duration::days(30))?;
     let settings = Settings::default();
     let watch = Watch {
         store: &store,
@@ -95,4 +60,45 @@ pub fn figures(config: &Config, scale: embudo_synth::Scale, now: NaiveDateTime) 
         started.elapsed().as_secs_f64(),
     ));
     Ok(figures_table(rows))
+}
+
+/// [`RULES`] weekly rules, added at `created`: every metric of the catalogue (but those
+/// split by default) in turn, by value and by change, company-wide, per team and per rep.
+pub(super) fn add_rules(store: &Store, created: NaiveDateTime) -> Result<()> {
+    let names = |sql: &str| -> Result<Vec<String>> {
+        Ok(store
+            .query_with(sql, &[])?
+            .rows
+            .iter()
+            .filter_map(|r| r[0].as_str().map(str::to_owned))
+            .collect())
+    };
+    let teams = names("SELECT name FROM teams ORDER BY id")?;
+    let reps = names("SELECT name FROM users WHERE role = 'rep' ORDER BY id")?;
+    let metrics: Vec<_> = catalogue()
+        .iter()
+        .filter(|m| m.default_by.is_empty())
+        .collect();
+    for i in 0..RULES {
+        let metric = metrics[i % metrics.len()];
+        let dims = metric.dimensions();
+        let filters = match i % 3 {
+            1 if dims.contains(&Dim::Team) => serde_json::json!({ "team": teams[i % teams.len()] }),
+            2 if dims.contains(&Dim::Owner) => serde_json::json!({ "owner": reps[i % reps.len()] }),
+            _ => serde_json::json!({}),
+        };
+        store.execute_with(
+            "INSERT INTO alert_rules (name, metric, measure, op, threshold, filters, every, at_time, weekday,
+                                      recipients, webhook, cooldown_hours, created_at)
+             VALUES (?, ?, ?, '<', 0, ?, 'week', '08:00', 'Mon', '[]', NULL, 24, ?)",
+            &[
+                Param::Text(format!("rule-{i}")),
+                Param::Text(metric.name.clone()),
+                Param::Text(if i % 2 == 0 { "value" } else { "change_pct" }.into()),
+                Param::Text(filters.to_string()),
+                Param::Timestamp(created),
+            ],
+        )?;
+    }
+    Ok(())
 }

@@ -40,19 +40,45 @@ pub fn figures(config: &Config, scale: Scale, now: chrono::NaiveDateTime) -> Res
     };
     embudo_access::users::add(&store, &user, &embudo_access::secret::new_password(), today)?;
     let token = embudo_access::users::create_token(&store, &user.email, "bench", today)?;
+    // Monitoring runs through the load: a thousand alert rules and the daily pack for the
+    // admin (no SMTP server: the e-mail is rendered, then fails and is journaled).
+    super::bench_monitor::add_rules(&store, today - chrono::Duration::days(30))?;
+    embudo_monitor::schedule::Schedule {
+        name: "daily-pack".into(),
+        report: "all".into(),
+        filters: Default::default(),
+        cadence: embudo_monitor::cadence::Cadence::new("day", Some("00:00"), None)?,
+        recipients: vec![user.email.clone()],
+        webhook: None,
+        format: embudo_monitor::schedule::Attach::Xlsx,
+        created_at: today - chrono::Duration::days(30),
+    }
+    .add(&store)?;
     let state = embudo_server::AppState::new(store, config.calendar, false)?;
+    let monitored = state.clone();
+    let (lang, settings) = (
+        config.lang.clone(),
+        embudo_monitor::deliver::Settings::default(),
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (ready, address) = std::sync::mpsc::channel();
-    let server = std::thread::spawn(move || -> Result<()> {
+    let server = std::thread::spawn(move || -> Result<(embudo_monitor::watch::Pass, Duration)> {
         let runtime = tokio::runtime::Runtime::new()?;
         runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             ready.send(listener.local_addr()?)?;
+            let monitoring = tokio::spawn(async move {
+                let started = Instant::now();
+                let pass = embudo_server::monitor::pass(&monitored, settings, lang).await;
+                (pass, started.elapsed())
+            });
             embudo_server::serve(listener, state, async {
                 let _ = stopped.await;
             })
             .await?;
-            Ok(())
+            let (pass, took) = monitoring.await?;
+            let pass = pass.map_err(|e| anyhow::anyhow!("the monitoring pass failed: {e:?}"))?;
+            Ok((pass, took))
         })
     });
     let address = address.recv().context("the server did not start")?;
@@ -81,12 +107,21 @@ pub fn figures(config: &Config, scale: Scale, now: chrono::NaiveDateTime) -> Res
     }
     let elapsed = started.elapsed().as_secs_f64();
     let _ = stop.send(());
-    server
+    let (pass, took) = server
         .join()
         .map_err(|_| anyhow::anyhow!("the server panicked"))??;
     if answers.is_empty() {
         bail!("no request was answered");
     }
+    super::hint(
+        config,
+        format_args!(
+            "during the load, a monitoring pass judged {} alert rules and rendered the pack ({} e-mail failed without an SMTP server, as expected) in {:.1} s",
+            super::bench_monitor::RULES,
+            pass.failed,
+            took.as_secs_f64()
+        ),
+    );
     Ok(vec![latency_table(&answers, elapsed)])
 }
 
