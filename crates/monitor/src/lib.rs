@@ -6,6 +6,7 @@
 //!   [`action`]: the corrective action an alert offers (follow-up tasks), undoable.
 //! - [`deliver`]: e-mail over SMTP and webhooks (Slack- and Teams-shaped JSON, signed), with
 //!   retries, every attempt journaled in `deliveries`.
+//! - [`listing`]: schedules, rules and deliveries as tables for people.
 //! - [`watch`]: one pass over everything due at an instant: render each report in its
 //!   recipient's scope and language, judge each rule, send, record.
 //!
@@ -16,6 +17,7 @@ pub mod action;
 pub mod alert;
 pub mod cadence;
 pub mod deliver;
+pub mod listing;
 pub mod schedule;
 pub mod watch;
 

@@ -10,6 +10,7 @@ use axum::response::Response;
 use embudo_access::scope::Over;
 use embudo_access::{Entity, Role, users};
 use embudo_metrics::DuckDb;
+use embudo_monitor::listing;
 use embudo_web::manage::{self, GoalRow, Grid};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -157,6 +158,21 @@ fn admin(visitor: &Visitor) -> Result<(), ApiError> {
     }
 }
 
+/// Deliveries listed on the admin page, newest first.
+const DELIVERIES_SHOWN: i64 = 20;
+
+/// A table's cells as text, for a grid.
+fn grid_of(table: &embudo_model::Table) -> Grid {
+    Grid {
+        columns: table.columns.clone(),
+        rows: table
+            .rows
+            .iter()
+            .map(|r| r.iter().map(embudo_reports::csv::plain).collect())
+            .collect(),
+    }
+}
+
 /// The admin page, with a token just created when there is one.
 async fn admin_page(
     state: &AppState,
@@ -165,15 +181,22 @@ async fn admin_page(
     message: Option<&str>,
 ) -> Result<Response, PageError> {
     let now = state.now();
-    let (users, review) = state
+    let (users, review, monitoring) = state
         .db
         .compute(move |store| {
             let users = users::list(store)?;
             let review = embudo_audit::access::review(store, now).map_err(ApiError::internal)?;
-            Ok((users, review))
+            let listed = |table: Result<embudo_model::Table, _>| {
+                table.map(|t| grid_of(&t)).map_err(ApiError::internal)
+            };
+            let monitoring = manage::Monitoring {
+                schedules: listed(listing::schedules(store))?,
+                alerts: listed(listing::alerts(store))?,
+                deliveries: listed(listing::deliveries(store, DELIVERIES_SHOWN))?,
+            };
+            Ok((users, review, monitoring))
         })
         .await?;
-    let text = embudo_reports::csv::plain;
     let users = Grid {
         columns: [
             "id",
@@ -205,18 +228,11 @@ async fn admin_page(
             })
             .collect(),
     };
-    let review = Grid {
-        columns: review.columns.clone(),
-        rows: review
-            .rows
-            .iter()
-            .map(|r| r.iter().map(text).collect())
-            .collect(),
-    };
     Ok(visitor.page(manage::admin(
         &visitor.viewer(),
         &users,
-        &review,
+        &grid_of(&review),
+        &monitoring,
         token,
         message,
     )))
@@ -449,15 +465,7 @@ pub async fn builder(
             }
             (saved, table, problem)
         })?;
-    let text = embudo_reports::csv::plain;
-    let preview = preview.map(|table| Grid {
-        columns: table.columns.clone(),
-        rows: table
-            .rows
-            .iter()
-            .map(|r| r.iter().map(text).collect())
-            .collect(),
-    });
+    let preview = preview.map(|table| grid_of(&table));
     let metrics: Vec<(String, String)> = embudo_metrics::catalogue()
         .iter()
         .filter(|m| embudo_reports::scope::metric_over(&visitor.caller, m) != Over::Denied)

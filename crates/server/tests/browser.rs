@@ -662,9 +662,31 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .unwrap();
     assert_eq!(again.len(), rows.len());
 
-    // Administration: a token made on the page works against the API.
+    // Administration: a token made on the page works against the API; the scheduled
+    // reports show there too.
+    embudo_monitor::schedule::Schedule {
+        name: "browser-weekly".into(),
+        report: "pipeline".into(),
+        filters: Default::default(),
+        cadence: embudo_monitor::cadence::Cadence::new("week", None, None).unwrap(),
+        recipients: vec![rep_email.clone()],
+        webhook: None,
+        format: embudo_monitor::schedule::Attach::Html,
+        created_at: chrono::Utc::now().naive_utc(),
+    }
+    .add(&check)
+    .unwrap();
     browser.goto(&format!("{base}/admin")).await.unwrap();
     screenshot(&browser, "admin-administration").await;
+    let cells = browser.find_all(Locator::Css("td")).await.unwrap();
+    let mut texts = Vec::new();
+    for cell in cells {
+        texts.push(cell.text().await.unwrap());
+    }
+    assert!(
+        texts.iter().any(|t| t == "browser-weekly"),
+        "no schedule on /admin"
+    );
     let form = browser
         .find(Locator::Css("form[action='/admin/tokens']"))
         .await

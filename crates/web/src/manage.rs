@@ -104,10 +104,19 @@ pub fn goals(
 
 /// `/admin`: users with their role and access, adding and disabling them, tokens, and the
 /// access review.
+/// Scheduled reports, alert rules and the latest deliveries, for the administration page.
+#[derive(Debug, Clone, Default)]
+pub struct Monitoring {
+    pub schedules: Grid,
+    pub alerts: Grid,
+    pub deliveries: Grid,
+}
+
 pub fn admin(
     viewer: &Viewer,
     users: &Grid,
     review: &Grid,
+    monitoring: &Monitoring,
     token: Option<&str>,
     message: Option<&str>,
 ) -> String {
@@ -154,6 +163,14 @@ pub fn admin(
         }
         h2 { (word("access_review", lang)) }
         div.panel { (grid(review)) }
+        h2 { (word("monitoring", lang)) }
+        p { (word("monitoring_how", lang)) }
+        h3 { (word("schedules", lang)) }
+        div.panel { (grid(&monitoring.schedules)) }
+        h3 { (word("alerts", lang)) }
+        div.panel { (grid(&monitoring.alerts)) }
+        h3 { (word("deliveries", lang)) }
+        div.panel { (grid(&monitoring.deliveries)) }
     };
     layout(
         Some(viewer),

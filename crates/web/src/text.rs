@@ -32,6 +32,14 @@ const WORDS: &[(&str, &str, &str)] = &[
         "esperado a esta fecha",
     ),
     ("alerts", "Alerts", "Alertas"),
+    ("monitoring", "Monitoring", "Monitorización"),
+    (
+        "monitoring_how",
+        "Reports delivered on a schedule and alerts on metrics, stale deals, goals and data quality: add and remove them with embudo schedule and embudo alert, or through the API.",
+        "Informes enviados según un calendario y alertas sobre métricas, negocios estancados, objetivos y calidad de datos: se añaden y quitan con embudo schedule y embudo alert, o con la API.",
+    ),
+    ("schedules", "Scheduled reports", "Informes programados"),
+    ("deliveries", "Latest deliveries", "Últimos envíos"),
     (
         "no_alerts",
         "Nothing needs attention.",

@@ -8,9 +8,10 @@ use embudo_model::Table;
 use embudo_monitor::action;
 use embudo_monitor::alert::{self, Rule};
 use embudo_monitor::cadence::Cadence;
+use embudo_monitor::listing::{self, targets};
 use embudo_monitor::schedule::{self, Schedule};
 use embudo_monitor::watch::{self, Pass, Watch};
-use embudo_store::{Param, Store};
+use embudo_store::Store;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -40,6 +41,7 @@ pub fn schedule(config: &Config, command: &ScheduleCommand) -> Result<()> {
                 created_at: chrono::Utc::now().naive_utc(),
             };
             schedule.add(&store)?;
+            warn_without_smtp(config, &schedule.recipients);
             super::hint(
                 config,
                 format_args!(
@@ -52,29 +54,7 @@ pub fn schedule(config: &Config, command: &ScheduleCommand) -> Result<()> {
         }
         ScheduleCommand::List => {
             let store = Store::open_read_only(&config.db)?;
-            let rows = schedule::list(&store)?
-                .into_iter()
-                .map(|s| {
-                    let last = last_delivery(&store, "schedule", &s.name)?;
-                    Ok(vec![
-                        json!(s.name),
-                        json!(s.report),
-                        json!(s.cadence.describe()),
-                        json!(targets(&s.recipients, s.webhook.as_deref())),
-                        json!(s.format.as_str()),
-                        json!(last),
-                    ])
-                })
-                .collect::<Result<Vec<_>>>()?;
-            crate::output::print(
-                &Table {
-                    columns: ["name", "report", "when", "to", "attach", "last delivery"]
-                        .map(String::from)
-                        .to_vec(),
-                    rows,
-                },
-                config.format,
-            )
+            crate::output::print(&listing::schedules(&store)?, config.format)
         }
         ScheduleCommand::Rm { name } => removed(config, "schedule", name, schedule::remove),
         ScheduleCommand::Run { name, now } => {
@@ -114,6 +94,7 @@ pub fn alert(config: &Config, command: &AlertCommand) -> Result<()> {
                 last_period: None,
             };
             rule.add(&store, &config.calendar, now)?;
+            warn_without_smtp(config, &rule.recipients);
             super::hint(
                 config,
                 format_args!(
@@ -127,39 +108,7 @@ pub fn alert(config: &Config, command: &AlertCommand) -> Result<()> {
         }
         AlertCommand::List => {
             let store = Store::open_read_only(&config.db)?;
-            let rows = alert::list(&store)?
-                .into_iter()
-                .map(|r| {
-                    let filters: Vec<String> =
-                        r.filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    vec![
-                        json!(r.name),
-                        json!(r.condition.to_string()),
-                        json!(filters.join(", ")),
-                        json!(r.cadence.describe()),
-                        json!(targets(&r.recipients, r.webhook.as_deref())),
-                        json!(r.firing),
-                        json!(r.last_fired_at.map(|t| t.to_string())),
-                    ]
-                })
-                .collect();
-            crate::output::print(
-                &Table {
-                    columns: [
-                        "name",
-                        "when",
-                        "filters",
-                        "judged",
-                        "to",
-                        "firing",
-                        "last fired",
-                    ]
-                    .map(String::from)
-                    .to_vec(),
-                    rows,
-                },
-                config.format,
-            )
+            crate::output::print(&listing::alerts(&store)?, config.format)
         }
         AlertCommand::Rm { name } => removed(config, "alert", name, alert::remove),
         AlertCommand::Act { name, due_in_days } => {
@@ -240,6 +189,16 @@ fn watcher<'a>(config: &'a Config, store: &'a Store) -> Watch<'a> {
     }
 }
 
+/// Warn when e-mails have nowhere to go yet.
+fn warn_without_smtp(config: &Config, recipients: &[String]) {
+    if config.delivery.smtp.is_none() && !recipients.is_empty() {
+        super::hint(
+            config,
+            "note: no SMTP server is configured ([smtp] in embudo.toml, or EMBUDO_SMTP_HOST): e-mails will fail, journaled, until one is",
+        );
+    }
+}
+
 /// Say what a pass did; a failed delivery makes the exit code 1.
 fn report_pass(config: &Config, pass: &Pass) -> Result<()> {
     super::hint(
@@ -291,25 +250,6 @@ fn pairs(flags: &[String]) -> Result<BTreeMap<String, String>> {
             _ => bail!("--filter '{flag}': write FIELD=VALUE, e.g. team=East"),
         })
         .collect()
-}
-
-fn targets(recipients: &[String], webhook: Option<&str>) -> String {
-    let mut all: Vec<&str> = recipients.iter().map(String::as_str).collect();
-    all.extend(webhook);
-    all.join(", ")
-}
-
-/// When `name` of `kind` was last delivered to someone, or why it last failed.
-fn last_delivery(store: &Store, kind: &str, name: &str) -> Result<Option<String>> {
-    let found = store.query_with(
-        "SELECT CAST(attempted_at AS VARCHAR) || ' ' || outcome || coalesce(': ' || error, '')
-           FROM deliveries WHERE kind = ? AND name = ? ORDER BY id DESC LIMIT 1",
-        &[Param::Text(kind.into()), Param::Text(name.into())],
-    )?;
-    Ok(found
-        .rows
-        .first()
-        .and_then(|row| row[0].as_str().map(str::to_owned)))
 }
 
 fn removed(
