@@ -388,7 +388,7 @@ pub enum AlertCommand {
     Add {
         name: String,
         /// METRIC [change_pct] <|<=|>|>= NUMBER ("close_rate < 0.25"), or stale_deals(DAYS),
-        /// goals_at_risk or quality_drop against a number ("stale_deals(30) > 0")
+        /// sla_breaches, goals_at_risk or quality_drop against a number ("stale_deals(30) > 0")
         #[arg(long)]
         when: String,
         /// Only the records with this dimension value: team=East, owner=Ana Ruiz… (repeatable)

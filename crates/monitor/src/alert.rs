@@ -2,7 +2,9 @@
 //! complete period (`close_rate < 0.25`), or on its change against the period before
 //! (`revenue change_pct < -0.2`), over the records the rule's filters select; or on the
 //! records crossing a condition: `stale_deals(30) > 0` counts the open deals whose stage
-//! has not changed for 30 days, and names them.
+//! has not changed for 30 days, and names them, `sla_breaches > 0` the tickets open past
+//! their SLA; or on goals at risk (`goals_at_risk > 0`) and data-quality drops
+//! (`quality_drop >= 5`).
 //!
 //! A rule fires once when its condition starts to hold, stays quiet while it holds, and may
 //! fire again only after the condition has cleared and the cool-down has passed since it
@@ -106,12 +108,14 @@ impl std::str::FromStr for Condition {
             Subject::StaleDeals(days) if days >= 1 && measure == Measure::Value => {
                 return Ok(condition);
             }
-            Subject::GoalsAtRisk | Subject::QualityDrop if measure == Measure::Value => {
+            Subject::GoalsAtRisk | Subject::QualityDrop | Subject::SlaBreaches
+                if measure == Measure::Value =>
+            {
                 return Ok(condition);
             }
             _ => {
                 return Err(MonitorError::Invalid(format!(
-                    "--when '{text}': write stale_deals(DAYS) > N, goals_at_risk > 0 or quality_drop >= POINTS"
+                    "--when '{text}': write stale_deals(DAYS) > N, sla_breaches > N, goals_at_risk > 0 or quality_drop >= POINTS"
                 )));
             }
         }
@@ -136,6 +140,8 @@ pub enum Subject {
     GoalsAtRisk,
     /// Points the data-quality score lost between the last two audits.
     QualityDrop,
+    /// Tickets still open past their SLA due time.
+    SlaBreaches,
 }
 
 impl Condition {
@@ -150,6 +156,7 @@ impl Condition {
         match self.metric.as_str() {
             "goals_at_risk" => Subject::GoalsAtRisk,
             "quality_drop" => Subject::QualityDrop,
+            "sla_breaches" => Subject::SlaBreaches,
             _ => Subject::Metric,
         }
     }
@@ -214,7 +221,22 @@ pub struct Judgement {
     pub goals: Vec<GoalAtRisk>,
     /// What lost points, for `quality_drop`.
     pub quality: Vec<QualityDrop>,
+    /// The tickets behind `sla_breaches`.
+    pub tickets: Vec<OverdueTicket>,
 }
+
+/// A ticket still open past its SLA due time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OverdueTicket {
+    pub id: i64,
+    pub priority: String,
+    pub agent: Option<String>,
+    /// Whole hours past its due time.
+    pub hours_over: i64,
+}
+
+/// The filters an `sla_breaches` rule may take.
+const SLA_FILTERS: [&str; 2] = ["agent", "team"];
 
 /// A goal at risk or behind, and the driver metrics that moved against it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -268,6 +290,7 @@ impl Rule {
         let allowed: &[&str] = match subject {
             Subject::Metric => &[],
             Subject::StaleDeals(_) => &STALE_FILTERS,
+            Subject::SlaBreaches => &SLA_FILTERS,
             Subject::GoalsAtRisk | Subject::QualityDrop => &[],
         };
         if let Some(key) = self
@@ -296,6 +319,7 @@ impl Rule {
                 (Some(metric), _) => metric_over(caller, metric),
                 (None, Subject::StaleDeals(_)) => caller.report("pipeline"),
                 (None, Subject::GoalsAtRisk) => caller.report("goals"),
+                (None, Subject::SlaBreaches) => caller.report("service"),
                 (None, _) if caller.is_admin() => Over::All,
                 (None, _) => Over::Denied,
             };
@@ -364,6 +388,7 @@ impl Rule {
             records: Vec::new(),
             goals: Vec::new(),
             quality: Vec::new(),
+            tickets: Vec::new(),
         };
         match self.condition.subject() {
             Subject::Metric => {}
@@ -381,6 +406,11 @@ impl Rule {
                 let (drop, quality) = quality_drop(store)?;
                 let judged = counted(drop, None);
                 return Ok(Judgement { quality, ..judged });
+            }
+            Subject::SlaBreaches => {
+                let tickets = overdue_tickets(store, &self.filters, at)?;
+                let judged = counted(tickets.len() as f64, None);
+                return Ok(Judgement { tickets, ..judged });
             }
         }
         let filters = self
@@ -425,6 +455,7 @@ impl Rule {
             records: Vec::new(),
             goals: Vec::new(),
             quality: Vec::new(),
+            tickets: Vec::new(),
         })
     }
 
@@ -488,6 +519,42 @@ pub fn stale_deals(
             owner: row[3].as_str().map(str::to_owned),
             stage: row[4].as_str().unwrap_or_default().to_owned(),
             days: row[5].as_i64().unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// The tickets open at `at` (UTC) past their SLA due time, within the rule's agent and team
+/// filters (names, in any case), the longest overdue first.
+fn overdue_tickets(
+    store: &Store,
+    filters: &BTreeMap<String, String>,
+    at: NaiveDateTime,
+) -> Result<Vec<OverdueTicket>, MonitorError> {
+    let filter = |key: &str| {
+        filters
+            .get(key)
+            .map_or(Param::Null, |v| Param::Text(v.clone()))
+    };
+    let table = store.query_with(
+        "SELECT k.id, k.priority, u.name, date_diff('hour', k.sla_due_at, $1)
+           FROM tickets k
+           LEFT JOIN users u ON u.id = k.agent_id
+           LEFT JOIN teams t ON t.id = u.team_id
+          WHERE k.opened_at <= $1 AND (k.resolved_at IS NULL OR k.resolved_at > $1)
+            AND k.sla_due_at < $1
+            AND (CAST($2 AS VARCHAR) IS NULL OR lower(u.name) = lower($2))
+            AND (CAST($3 AS VARCHAR) IS NULL OR lower(t.name) = lower($3))
+          ORDER BY k.sla_due_at, k.id",
+        &[Param::Timestamp(at), filter("agent"), filter("team")],
+    )?;
+    Ok(table
+        .rows
+        .iter()
+        .map(|row| OverdueTicket {
+            id: row[0].as_i64().unwrap_or_default(),
+            priority: row[1].as_str().unwrap_or_default().to_owned(),
+            agent: row[2].as_str().map(str::to_owned),
+            hours_over: row[3].as_i64().unwrap_or_default(),
         })
         .collect())
 }

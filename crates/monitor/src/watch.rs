@@ -397,6 +397,7 @@ fn judge_rule(
             "records": judgement.records,
             "goals": judgement.goals,
             "quality": judgement.quality,
+            "tickets": judgement.tickets,
         });
         let sent = post(watch, &what, now, &body)?;
         count(pass, sent);
@@ -422,6 +423,7 @@ fn alert_text(rule: &Rule, judgement: &Judgement) -> String {
         Subject::StaleDeals(days) => return stale_text(rule, judgement, days, &filters),
         Subject::GoalsAtRisk => return goals_text(rule, judgement),
         Subject::QualityDrop => return quality_text(rule, judgement),
+        Subject::SlaBreaches => return tickets_text(rule, judgement, &filters),
     }
     format!(
         "{}: {} was {} from {} to {}{filters} (alert when {}).",
@@ -471,6 +473,31 @@ fn stale_text(rule: &Rule, judgement: &Judgement, days: i64, filters: &str) -> S
         "\n`embudo alert act {}` creates a follow-up task for each deal's owner (undoable).",
         rule.name
     );
+    text
+}
+
+/// An SLA alert: how many tickets are open past their due time, and which.
+fn tickets_text(rule: &Rule, judgement: &Judgement, filters: &str) -> String {
+    let mut text = format!(
+        "{}: {} open tickets{filters} are past their SLA (as of {}; alert when {}).",
+        rule.name,
+        judgement.tickets.len(),
+        judgement.period.to,
+        rule.condition
+    );
+    for ticket in judgement.tickets.iter().take(LISTED) {
+        let _ = write!(
+            text,
+            "\n- ticket #{} ({}): {}, {} hours over",
+            ticket.id,
+            ticket.priority,
+            ticket.agent.as_deref().unwrap_or("unassigned"),
+            ticket.hours_over
+        );
+    }
+    if judgement.tickets.len() > LISTED {
+        let _ = write!(text, "\n… and {} more", judgement.tickets.len() - LISTED);
+    }
     text
 }
 

@@ -926,3 +926,81 @@ fn goals_falling_behind_and_a_quality_drop_alert_with_what_to_look_at() {
         "{quality_text}"
     );
 }
+
+#[test]
+fn tickets_past_their_sla_are_named_to_the_support_agents() {
+    let (dir, store) = business();
+    let smtp = SmtpServer::start(dir.path());
+    let hook = Receiver::start(0);
+    let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
+    // Service is the agents' (and admins' and viewers') to see, not a sales manager's.
+    let refused = rule_on("sla", "sla_breaches > 0", &[MANAGER])
+        .add(&store, &calendar, at("2026-06-01 00:00"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("a manager cannot see sla_breaches"),
+        "{refused}"
+    );
+    let mut rule = rule_on(
+        "sla",
+        "sla_breaches > 0",
+        &["valentina.molina@embudo-demo.com"],
+    );
+    rule.cadence = Cadence::new("day", Some("08:00"), None).unwrap();
+    rule.webhook = Some(hook.url.clone());
+    rule.filters = BTreeMap::from([("team".to_owned(), "Customer Support".to_owned())]);
+    rule.add(&store, &calendar, at("2026-06-01 00:00")).unwrap();
+
+    // Judged on the first day in June when a ticket was still open, past its due time, at
+    // midnight; as of that midnight, the team's tickets open and past their due time.
+    let day = store
+        .query_with(
+            "SELECT min(d) FROM (SELECT date_trunc('day', sla_due_at) + INTERVAL 1 DAY AS d FROM tickets) days
+              WHERE d >= TIMESTAMP '2026-06-02' AND EXISTS (
+                    SELECT 1 FROM tickets k WHERE k.opened_at <= d AND k.sla_due_at < d
+                       AND (k.resolved_at IS NULL OR k.resolved_at > d))",
+            &[],
+        )
+        .unwrap()
+        .rows[0][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let as_of = NaiveDateTime::parse_from_str(&day[..19], "%Y-%m-%dT%H:%M:%S").unwrap();
+    let expected = store
+        .query_with(
+            "SELECT k.id FROM tickets k JOIN users u ON u.id = k.agent_id JOIN teams t ON t.id = u.team_id
+              WHERE t.name = 'Customer Support' AND k.opened_at <= ? AND k.sla_due_at < ?
+                AND NOT (k.resolved_at IS NOT NULL AND k.resolved_at <= ?)
+              ORDER BY k.id",
+            &[Param::Timestamp(as_of), Param::Timestamp(as_of), Param::Timestamp(as_of)],
+        )
+        .unwrap();
+    let expected: Vec<i64> = expected
+        .rows
+        .iter()
+        .map(|r| r[0].as_i64().unwrap())
+        .collect();
+    assert!(!expected.is_empty());
+    let judged = pass(&store, &settings(smtp.port), as_of + Duration::hours(9));
+    assert_eq!(judged.fired, ["sla"], "{judged:?} at {as_of}");
+    let mut named: Vec<i64> = hook.bodies()[0].1["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    named.sort_unstable();
+    assert_eq!(named, expected);
+    let mail = smtp.messages();
+    assert_eq!(mail.len(), 1);
+    assert!(
+        mail[0].text.contains(&format!(
+            "{} open tickets for team=Customer Support are past their SLA",
+            expected.len()
+        )),
+        "{}",
+        mail[0].text
+    );
+}

@@ -249,6 +249,13 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/disable", post(manage_pages::disable))
         .route("/admin/role", post(manage_pages::role))
         .route("/admin/tokens", post(manage_pages::token))
+        .route("/admin/schedules", post(monitor::schedule_form))
+        .route(
+            "/admin/schedules/remove",
+            post(monitor::remove_schedule_form),
+        )
+        .route("/admin/alerts", post(monitor::alert_form))
+        .route("/admin/alerts/remove", post(monitor::remove_alert_form))
         .route("/audit", get(audit_pages::overview))
         .route("/audit/fix", post(audit_pages::apply_fix))
         .route("/audit/duplicates", get(audit_pages::duplicates))

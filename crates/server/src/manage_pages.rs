@@ -181,6 +181,7 @@ async fn admin_page(
     message: Option<&str>,
 ) -> Result<Response, PageError> {
     let now = state.now();
+    let lang = visitor.lang.clone();
     let (users, review, monitoring) = state
         .db
         .compute(move |store| {
@@ -193,6 +194,13 @@ async fn admin_page(
                 schedules: listed(listing::schedules(store))?,
                 alerts: listed(listing::alerts(store))?,
                 deliveries: listed(listing::deliveries(store, DELIVERIES_SHOWN))?,
+                reports: embudo_reports::NAMES
+                    .iter()
+                    .map(|n| {
+                        let title = embudo_reports::i18n::label(&format!("report.{n}"), &lang);
+                        ((*n).to_owned(), title)
+                    })
+                    .collect(),
             };
             Ok((users, review, monitoring))
         })

@@ -8,9 +8,10 @@ use crate::admin::admin_only;
 use crate::auth::Authed;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use axum::Json;
+use crate::pages::{PageError, Visitor, check_csrf, see_other};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::{Form, Json};
 use embudo_monitor::MonitorError;
 use embudo_monitor::alert::{self, Rule};
 use embudo_monitor::cadence::Cadence;
@@ -109,6 +110,39 @@ pub struct AlertBody {
     cooldown: Option<String>,
 }
 
+impl ScheduleBody {
+    fn into_schedule(self, now: chrono::NaiveDateTime) -> Result<Schedule, MonitorError> {
+        Ok(Schedule {
+            name: self.name,
+            report: self.report,
+            filters: self.filters,
+            cadence: Cadence::new(&self.every, self.at.as_deref(), self.weekday.as_deref())?,
+            recipients: self.to,
+            webhook: self.webhook,
+            format: self.attach.as_deref().unwrap_or("html").parse()?,
+            created_at: now,
+        })
+    }
+}
+
+impl AlertBody {
+    fn into_rule(self, now: chrono::NaiveDateTime) -> Result<Rule, MonitorError> {
+        Ok(Rule {
+            name: self.name,
+            condition: self.when.parse()?,
+            filters: self.filters,
+            cadence: Cadence::new(&self.every, self.at.as_deref(), self.weekday.as_deref())?,
+            recipients: self.to,
+            webhook: self.webhook,
+            cooldown: parse_cooldown(self.cooldown.as_deref().unwrap_or("24h"))?,
+            created_at: now,
+            firing: false,
+            last_fired_at: None,
+            last_period: None,
+        })
+    }
+}
+
 /// A rule or schedule that cannot work is the request's fault; the rest is ours.
 fn refused(error: MonitorError) -> ApiError {
     match error {
@@ -138,22 +172,7 @@ pub async fn add_schedule(
     ApiJson(body): ApiJson<ScheduleBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     admin_only(&caller)?;
-    let schedule = Schedule {
-        name: body.name,
-        report: body.report,
-        filters: body.filters,
-        cadence: Cadence::new(&body.every, body.at.as_deref(), body.weekday.as_deref())
-            .map_err(refused)?,
-        recipients: body.to,
-        webhook: body.webhook,
-        format: body
-            .attach
-            .as_deref()
-            .unwrap_or("html")
-            .parse()
-            .map_err(refused)?,
-        created_at: state.now(),
-    };
+    let schedule = body.into_schedule(state.now()).map_err(refused)?;
     let added = state
         .db
         .log(move |store| {
@@ -195,20 +214,7 @@ pub async fn add_alert(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     admin_only(&caller)?;
     let now = state.now();
-    let rule = Rule {
-        name: body.name,
-        condition: body.when.parse().map_err(refused)?,
-        filters: body.filters,
-        cadence: Cadence::new(&body.every, body.at.as_deref(), body.weekday.as_deref())
-            .map_err(refused)?,
-        recipients: body.to,
-        webhook: body.webhook,
-        cooldown: parse_cooldown(body.cooldown.as_deref().unwrap_or("24h")).map_err(refused)?,
-        created_at: now,
-        firing: false,
-        last_fired_at: None,
-        last_period: None,
-    };
+    let rule = body.into_rule(now).map_err(refused)?;
     let calendar = state.calendar;
     let added = state
         .db
@@ -277,4 +283,175 @@ async fn removed(
         (true, _) => Ok(StatusCode::NO_CONTENT),
         (false, name) => Err(ApiError::not_found(format!("no {kind} '{name}'"))),
     }
+}
+
+/// The administration page's schedule form: the API's body, with recipients and filters as
+/// text.
+#[derive(Debug, Deserialize)]
+pub struct ScheduleForm {
+    csrf: String,
+    name: String,
+    report: String,
+    every: String,
+    at: String,
+    weekday: String,
+    to: String,
+    webhook: String,
+    attach: String,
+}
+
+/// The administration page's alert form.
+#[derive(Debug, Deserialize)]
+pub struct AlertForm {
+    csrf: String,
+    name: String,
+    when: String,
+    filters: String,
+    every: String,
+    to: String,
+    cooldown: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NameForm {
+    csrf: String,
+    name: String,
+}
+
+/// Comma-separated addresses, blanks dropped.
+fn addresses(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `FIELD=VALUE` pairs separated by `;`.
+fn pairs(text: &str) -> Result<BTreeMap<String, String>, MonitorError> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((field, value)) if !field.trim().is_empty() => {
+                Ok((field.trim().to_owned(), value.trim().to_owned()))
+            }
+            _ => Err(MonitorError::Invalid(format!(
+                "filter '{pair}': write FIELD=VALUE, several separated by ;"
+            ))),
+        })
+        .collect()
+}
+
+fn blank_to_none(text: String) -> Option<String> {
+    Some(text).filter(|t| !t.trim().is_empty())
+}
+
+/// Back to the administration page, saying what happened (a refusal says why).
+fn answer(result: Result<String, ApiError>) -> Result<axum::response::Response, PageError> {
+    match result {
+        Ok(said) => Ok(see_other("/admin", &said)),
+        Err(error) if error.status == StatusCode::BAD_REQUEST => {
+            Ok(see_other("/admin", &error.message))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// `POST /admin/schedules`.
+pub async fn schedule_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<ScheduleForm>,
+) -> Result<axum::response::Response, PageError> {
+    admin_only(&visitor.caller)?;
+    check_csrf(&visitor, &form.csrf)?;
+    let body = ScheduleBody {
+        name: form.name,
+        report: form.report,
+        filters: BTreeMap::new(),
+        every: form.every,
+        at: blank_to_none(form.at),
+        weekday: blank_to_none(form.weekday),
+        to: addresses(&form.to),
+        webhook: blank_to_none(form.webhook),
+        attach: blank_to_none(form.attach),
+    };
+    let now = state.now();
+    answer(
+        state
+            .db
+            .log(move |store| {
+                let schedule = body.into_schedule(now).map_err(refused)?;
+                schedule.add(store).map_err(refused)?;
+                Ok(format!(
+                    "schedule {} added: {}",
+                    schedule.name,
+                    schedule.cadence.describe()
+                ))
+            })
+            .await,
+    )
+}
+
+/// `POST /admin/alerts`.
+pub async fn alert_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<AlertForm>,
+) -> Result<axum::response::Response, PageError> {
+    admin_only(&visitor.caller)?;
+    check_csrf(&visitor, &form.csrf)?;
+    let (now, calendar) = (state.now(), state.calendar);
+    answer(
+        state
+            .db
+            .log(move |store| {
+                let body = AlertBody {
+                    name: form.name,
+                    when: form.when,
+                    filters: pairs(&form.filters).map_err(refused)?,
+                    every: form.every,
+                    at: None,
+                    weekday: None,
+                    to: addresses(&form.to),
+                    webhook: None,
+                    cooldown: blank_to_none(form.cooldown),
+                };
+                let rule = body.into_rule(now).map_err(refused)?;
+                rule.add(store, &calendar, now).map_err(refused)?;
+                Ok(format!("alert {} added: {}", rule.name, rule.condition))
+            })
+            .await,
+    )
+}
+
+/// `POST /admin/schedules/remove`.
+pub async fn remove_schedule_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<NameForm>,
+) -> Result<axum::response::Response, PageError> {
+    admin_only(&visitor.caller)?;
+    check_csrf(&visitor, &form.csrf)?;
+    answer(
+        removed(&state, form.name.clone(), "schedule", schedule::remove)
+            .await
+            .map(|_| format!("schedule {} removed", form.name)),
+    )
+}
+
+/// `POST /admin/alerts/remove`.
+pub async fn remove_alert_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<NameForm>,
+) -> Result<axum::response::Response, PageError> {
+    admin_only(&visitor.caller)?;
+    check_csrf(&visitor, &form.csrf)?;
+    answer(
+        removed(&state, form.name.clone(), "alert", alert::remove)
+            .await
+            .map(|_| format!("alert {} removed", form.name)),
+    )
 }

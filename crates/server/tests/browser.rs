@@ -662,22 +662,26 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .unwrap();
     assert_eq!(again.len(), rows.len());
 
-    // Administration: a token made on the page works against the API; the scheduled
-    // reports show there too.
-    embudo_monitor::schedule::Schedule {
-        name: "browser-weekly".into(),
-        report: "pipeline".into(),
-        filters: Default::default(),
-        cadence: embudo_monitor::cadence::Cadence::new("week", None, None).unwrap(),
-        recipients: vec![rep_email.clone()],
-        webhook: None,
-        format: embudo_monitor::schedule::Attach::Html,
-        created_at: chrono::Utc::now().naive_utc(),
-    }
-    .add(&check)
-    .unwrap();
+    // Administration: a scheduled report added on the page is listed there.
     browser.goto(&format!("{base}/admin")).await.unwrap();
-    screenshot(&browser, "admin-administration").await;
+    let form = browser
+        .find(Locator::Css("form[action='/admin/schedules']"))
+        .await
+        .unwrap();
+    type_in(&form, "input[name=name]", "browser-weekly").await;
+    form.find(Locator::Css("select[name=report]"))
+        .await
+        .unwrap()
+        .select_by_value("pipeline")
+        .await
+        .unwrap();
+    type_in(&form, "input[name=to]", &rep_email).await;
+    click_in(&form, "button").await;
+    browser
+        .wait()
+        .for_element(Locator::Css("p.insights"))
+        .await
+        .unwrap();
     let cells = browser.find_all(Locator::Css("td")).await.unwrap();
     let mut texts = Vec::new();
     for cell in cells {
@@ -687,6 +691,18 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         texts.iter().any(|t| t == "browser-weekly"),
         "no schedule on /admin"
     );
+    let stored = check
+        .query_with(
+            "SELECT report, every FROM schedules WHERE name = 'browser-weekly'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        stored.rows[0],
+        [serde_json::json!("pipeline"), serde_json::json!("week")]
+    );
+    // A token made on the page works against the API.
+    screenshot(&browser, "admin-administration").await;
     let form = browser
         .find(Locator::Css("form[action='/admin/tokens']"))
         .await

@@ -110,6 +110,8 @@ pub struct Monitoring {
     pub schedules: Grid,
     pub alerts: Grid,
     pub deliveries: Grid,
+    /// The reports a schedule may deliver: (name, title).
+    pub reports: Vec<(String, String)>,
 }
 
 pub fn admin(
@@ -167,8 +169,40 @@ pub fn admin(
         p { (word("monitoring_how", lang)) }
         h3 { (word("schedules", lang)) }
         div.panel { (grid(&monitoring.schedules)) }
+        form.filters.panel method="post" action="/admin/schedules" {
+            input type="hidden" name="csrf" value=(viewer.csrf);
+            label { (word("name", lang)) input name="name" required pattern="[A-Za-z0-9_-]{1,64}"; }
+            label { (word("report", lang)) select name="report" {
+                option value="all" { (word("all_reports", lang)) }
+                @for (name, title) in &monitoring.reports { option value=(name) { (title) } }
+            } }
+            (cadence_fields(lang))
+            label { (word("weekday", lang)) select name="weekday" {
+                option value="" { "—" }
+                @for day in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] { option value=(day) { (day) } }
+            } }
+            label { (word("at_time", lang)) input type="time" name="at" value="08:00"; }
+            label { (word("recipients", lang)) input name="to" placeholder="ana@example.com, luis@example.com"; }
+            label { "Webhook" input type="url" name="webhook"; }
+            label { (word("attach", lang)) select name="attach" {
+                @for format in ["html", "xlsx", "csv"] { option value=(format) { (format) } }
+            } }
+            button type="submit" { (word("save", lang)) }
+        }
+        (remove_form(viewer, "/admin/schedules/remove", lang))
         h3 { (word("alerts", lang)) }
         div.panel { (grid(&monitoring.alerts)) }
+        form.filters.panel method="post" action="/admin/alerts" {
+            input type="hidden" name="csrf" value=(viewer.csrf);
+            label { (word("name", lang)) input name="name" required pattern="[A-Za-z0-9_-]{1,64}"; }
+            label { (word("alert_when", lang)) input name="when" required placeholder="close_rate < 0.25"; }
+            label { (word("filters", lang)) input name="filters" placeholder="team=East; pipeline=Sales"; }
+            (cadence_fields(lang))
+            label { (word("recipients", lang)) input name="to"; }
+            label { (word("cooldown", lang)) input name="cooldown" value="24h"; }
+            button type="submit" { (word("save", lang)) }
+        }
+        (remove_form(viewer, "/admin/alerts/remove", lang))
         h3 { (word("deliveries", lang)) }
         div.panel { (grid(&monitoring.deliveries)) }
     };
@@ -179,6 +213,26 @@ pub fn admin(
         Some(Place::Admin),
         body,
     )
+}
+
+/// How often, for the schedule and alert forms.
+fn cadence_fields(lang: &str) -> Markup {
+    html! {
+        label { (word("every", lang)) select name="every" {
+            @for every in ["day", "week", "month"] { option value=(every) selected[every == "week"] { (every) } }
+        } }
+    }
+}
+
+/// A one-field form removing a schedule or rule by name.
+fn remove_form(viewer: &Viewer, action: &str, lang: &str) -> Markup {
+    html! {
+        form.panel method="post" action=(action) {
+            input type="hidden" name="csrf" value=(viewer.csrf);
+            label { (word("remove_named", lang)) " " input name="name" required; }
+            " " button.plain type="submit" { (word("remove", lang)) }
+        }
+    }
 }
 
 /// What the custom report builder shows in its form.
