@@ -656,6 +656,24 @@ fn quality_drop(store: &Store) -> Result<(f64, Vec<QualityDrop>), MonitorError> 
     Ok((((before - latest) * 10.0).round() / 10.0, quality))
 }
 
+/// Hours of cool-down from the `--cooldown` flag: `12h`, `3d` or a number of hours.
+pub fn parse_cooldown(text: &str) -> Result<Duration, MonitorError> {
+    let invalid = || {
+        MonitorError::Invalid(format!(
+            "--cooldown '{text}': write hours or days, e.g. 24h or 7d"
+        ))
+    };
+    let (number, unit) = match text.strip_suffix('d') {
+        Some(days) => (days, 24),
+        None => (text.strip_suffix('h').unwrap_or(text), 1),
+    };
+    let hours: i64 = number.parse().map_err(|_| invalid())?;
+    if hours < 0 {
+        return Err(invalid());
+    }
+    Ok(Duration::hours(hours * unit))
+}
+
 fn measure_name(measure: Measure) -> &'static str {
     match measure {
         Measure::Value => "value",

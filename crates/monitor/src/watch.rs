@@ -10,7 +10,7 @@ use crate::alert::{self, Judgement, Rule, Subject};
 use crate::cadence::{Every, Period};
 use crate::deliver::{self, Attempt, Email, Settings};
 use crate::schedule::{self, Attach, Schedule};
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use embudo_access::Caller;
 use embudo_access::scope::Over;
 use embudo_access::session::caller_by_email;
@@ -621,22 +621,4 @@ pub(crate) fn stored_instant(value: &Value) -> Result<NaiveDateTime, MonitorErro
         .and_then(chrono::DateTime::from_timestamp_micros)
         .map(|t| t.naive_utc())
         .ok_or_else(|| MonitorError::Invalid(format!("a stored instant reads {value}")))
-}
-
-/// Hours of cool-down from the `--cooldown` flag: `12h`, `3d` or a number of hours.
-pub fn parse_cooldown(text: &str) -> Result<Duration, MonitorError> {
-    let invalid = || {
-        MonitorError::Invalid(format!(
-            "--cooldown '{text}': write hours or days, e.g. 24h or 7d"
-        ))
-    };
-    let (number, unit) = match text.strip_suffix('d') {
-        Some(days) => (days, 24),
-        None => (text.strip_suffix('h').unwrap_or(text), 1),
-    };
-    let hours: i64 = number.parse().map_err(|_| invalid())?;
-    if hours < 0 {
-        return Err(invalid());
-    }
-    Ok(Duration::hours(hours * unit))
 }

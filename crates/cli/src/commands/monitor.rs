@@ -87,7 +87,7 @@ pub fn alert(config: &Config, command: &AlertCommand) -> Result<()> {
                 cadence: cadence(delivery)?,
                 recipients: delivery.to.clone(),
                 webhook: delivery.webhook.clone(),
-                cooldown: watch::parse_cooldown(cooldown)?,
+                cooldown: alert::parse_cooldown(cooldown)?,
                 created_at: now,
                 firing: false,
                 last_fired_at: None,
