@@ -388,7 +388,8 @@ pub enum AlertCommand {
     Add {
         name: String,
         /// METRIC [change_pct] <|<=|>|>= NUMBER ("close_rate < 0.25"), or stale_deals(DAYS),
-        /// sla_breaches, goals_at_risk or quality_drop against a number ("stale_deals(30) > 0")
+        /// probability_drops(POINTS), sla_breaches, goals_at_risk or quality_drop against a
+        /// number ("stale_deals(30) > 0")
         #[arg(long)]
         when: String,
         /// Only the records with this dimension value: team=East, owner=Ana Ruiz… (repeatable)
@@ -411,8 +412,9 @@ pub enum AlertCommand {
         #[arg(long)]
         now: Option<String>,
     },
-    /// Take a stale-deals rule's corrective action: a follow-up task for the owner of each
-    /// deal behind it, journaled (prints the journal id for `alert undo`).
+    /// Take a deals rule's corrective action (stale_deals, probability_drops): a follow-up
+    /// task for the owner of each deal behind it, journaled (prints the journal id for
+    /// `alert undo`).
     Act {
         name: String,
         /// Days until the tasks are due

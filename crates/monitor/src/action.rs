@@ -1,9 +1,9 @@
-//! Corrective actions taken from an alert: for a stale-deals rule, one follow-up task per
-//! deal behind it, for the deal's owner. Each action is one transaction, journaled in
+//! Corrective actions taken from an alert: for a rule on stale deals or on deals whose win
+//! probability fell, one follow-up task per deal behind it, for the deal's owner. Each action is one transaction, journaled in
 //! `action_journal`, and undone exactly by its journal id.
 
 use crate::MonitorError;
-use crate::alert::{Rule, stale_deals};
+use crate::alert::{Rule, Subject, probability_drops, stale_deals};
 use chrono::{Duration, NaiveDateTime};
 use embudo_store::{Param, Store};
 use serde::Serialize;
@@ -28,13 +28,37 @@ pub fn follow_up(
     now: NaiveDateTime,
     due_in: Duration,
 ) -> Result<Action, MonitorError> {
-    let Some(days) = rule.condition.stale_days() else {
-        return Err(MonitorError::Invalid(format!(
-            "{} is about a metric: only stale_deals rules have a follow-up action",
-            rule.name
-        )));
+    // Each deal behind the rule: (id, owner, what the task says).
+    let deals: Vec<(i64, Option<i64>, String)> = match rule.condition.subject() {
+        Subject::StaleDeals(days) => stale_deals(store, &rule.filters, now, days)?
+            .into_iter()
+            .map(|d| {
+                let says = format!(
+                    "Follow up: {} has been in {} for {} days",
+                    d.name, d.stage, d.days
+                );
+                (d.id, d.owner_id, says)
+            })
+            .collect(),
+        Subject::ProbabilityDrops(points) => probability_drops(store, &rule.filters, now, points)?
+            .into_iter()
+            .map(|d| {
+                let says = format!(
+                    "Follow up: {}'s chance of a win fell from {:.0}% to {:.0}%",
+                    d.name,
+                    d.before * 100.0,
+                    d.after * 100.0
+                );
+                (d.id, d.owner_id, says)
+            })
+            .collect(),
+        _ => {
+            return Err(MonitorError::Invalid(format!(
+                "{} is not about deals: only stale_deals and probability_drops rules have a follow-up action",
+                rule.name
+            )));
+        }
     };
-    let deals = stale_deals(store, &rule.filters, now, days)?;
     store.transaction(true, || {
         let next = |table: &str| -> Result<i64, MonitorError> {
             let sql = format!("SELECT coalesce(max(id), 0) + 1 FROM {table}");
@@ -42,8 +66,8 @@ pub fn follow_up(
         };
         let mut id = next("activities")?;
         let mut tasks = Vec::new();
-        for deal in &deals {
-            let Some(owner) = deal.owner_id else {
+        for (deal, owner, says) in &deals {
+            let Some(owner) = *owner else {
                 continue;
             };
             store.execute_with(
@@ -52,13 +76,10 @@ pub fn follow_up(
                 &[
                     Param::Int(id),
                     Param::Int(owner),
-                    Param::Text(format!(
-                        "Follow up: {} has been in {} for {} days",
-                        deal.name, deal.stage, deal.days
-                    )),
+                    Param::Text(says.clone()),
                     Param::Timestamp(now + due_in),
                     Param::Timestamp(now),
-                    Param::Int(deal.id),
+                    Param::Int(*deal),
                 ],
             )?;
             tasks.push(id);

@@ -2,8 +2,8 @@
 //! complete period (`close_rate < 0.25`), or on its change against the period before
 //! (`revenue change_pct < -0.2`), over the records the rule's filters select; or on the
 //! records crossing a condition: `stale_deals(30) > 0` counts the open deals whose stage
-//! has not changed for 30 days, and names them, `sla_breaches > 0` the tickets open past
-//! their SLA; or on goals at risk (`goals_at_risk > 0`) and data-quality drops
+//! has not changed for 30 days, and names them, `probability_drops(20) > 0` the open deals
+//! whose win probability fell 20 points, `sla_breaches > 0` the tickets open past their SLA; or on goals at risk (`goals_at_risk > 0`) and data-quality drops
 //! (`quality_drop >= 5`).
 //!
 //! A rule fires once when its condition starts to hold, stays quiet while it holds, and may
@@ -105,7 +105,9 @@ impl std::str::FromStr for Condition {
         };
         match condition.subject() {
             Subject::Metric => {}
-            Subject::StaleDeals(days) if days >= 1 && measure == Measure::Value => {
+            Subject::StaleDeals(days) | Subject::ProbabilityDrops(days)
+                if days >= 1 && measure == Measure::Value =>
+            {
                 return Ok(condition);
             }
             Subject::GoalsAtRisk | Subject::QualityDrop | Subject::SlaBreaches
@@ -115,7 +117,7 @@ impl std::str::FromStr for Condition {
             }
             _ => {
                 return Err(MonitorError::Invalid(format!(
-                    "--when '{text}': write stale_deals(DAYS) > N, sla_breaches > N, goals_at_risk > 0 or quality_drop >= POINTS"
+                    "--when '{text}': write stale_deals(DAYS) > N, probability_drops(POINTS) > N, sla_breaches > N, goals_at_risk > 0 or quality_drop >= POINTS"
                 )));
             }
         }
@@ -142,16 +144,24 @@ pub enum Subject {
     QualityDrop,
     /// Tickets still open past their SLA due time.
     SlaBreaches,
+    /// Open deals whose win probability fell by at least this many points between their
+    /// last two scorings.
+    ProbabilityDrops(i64),
 }
 
 impl Condition {
     pub fn subject(&self) -> Subject {
-        if let Some(days) = self.metric.strip_prefix("stale_deals") {
-            let days = days
-                .strip_prefix('(')
+        let argument = |rest: &str| {
+            rest.strip_prefix('(')
                 .and_then(|d| d.strip_suffix(')'))
-                .and_then(|d| d.parse().ok());
-            return Subject::StaleDeals(days.unwrap_or(0));
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(0)
+        };
+        if let Some(rest) = self.metric.strip_prefix("stale_deals") {
+            return Subject::StaleDeals(argument(rest));
+        }
+        if let Some(rest) = self.metric.strip_prefix("probability_drops") {
+            return Subject::ProbabilityDrops(argument(rest));
         }
         match self.metric.as_str() {
             "goals_at_risk" => Subject::GoalsAtRisk,
@@ -223,6 +233,20 @@ pub struct Judgement {
     pub quality: Vec<QualityDrop>,
     /// The tickets behind `sla_breaches`.
     pub tickets: Vec<OverdueTicket>,
+    /// The deals behind `probability_drops`.
+    pub drops: Vec<ProbabilityDrop>,
+}
+
+/// An open deal whose win probability fell between its last two scorings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProbabilityDrop {
+    pub id: i64,
+    pub name: String,
+    pub owner_id: Option<i64>,
+    pub owner: Option<String>,
+    pub stage: String,
+    pub before: f64,
+    pub after: f64,
 }
 
 /// A ticket still open past its SLA due time.
@@ -289,7 +313,7 @@ impl Rule {
         let subject = self.condition.subject();
         let allowed: &[&str] = match subject {
             Subject::Metric => &[],
-            Subject::StaleDeals(_) => &STALE_FILTERS,
+            Subject::StaleDeals(_) | Subject::ProbabilityDrops(_) => &STALE_FILTERS,
             Subject::SlaBreaches => &SLA_FILTERS,
             Subject::GoalsAtRisk | Subject::QualityDrop => &[],
         };
@@ -317,7 +341,9 @@ impl Rule {
             // audit reads every record, so its score is for admins.
             let over = match (metric, subject) {
                 (Some(metric), _) => metric_over(caller, metric),
-                (None, Subject::StaleDeals(_)) => caller.report("pipeline"),
+                (None, Subject::StaleDeals(_) | Subject::ProbabilityDrops(_)) => {
+                    caller.report("pipeline")
+                }
                 (None, Subject::GoalsAtRisk) => caller.report("goals"),
                 (None, Subject::SlaBreaches) => caller.report("service"),
                 (None, _) if caller.is_admin() => Over::All,
@@ -389,6 +415,7 @@ impl Rule {
             goals: Vec::new(),
             quality: Vec::new(),
             tickets: Vec::new(),
+            drops: Vec::new(),
         };
         match self.condition.subject() {
             Subject::Metric => {}
@@ -411,6 +438,11 @@ impl Rule {
                 let tickets = overdue_tickets(store, &self.filters, at)?;
                 let judged = counted(tickets.len() as f64, None);
                 return Ok(Judgement { tickets, ..judged });
+            }
+            Subject::ProbabilityDrops(points) => {
+                let drops = probability_drops(store, &self.filters, at, points)?;
+                let judged = counted(drops.len() as f64, None);
+                return Ok(Judgement { drops, ..judged });
             }
         }
         let filters = self
@@ -456,6 +488,7 @@ impl Rule {
             goals: Vec::new(),
             quality: Vec::new(),
             tickets: Vec::new(),
+            drops: Vec::new(),
         })
     }
 
@@ -519,6 +552,65 @@ pub fn stale_deals(
             owner: row[3].as_str().map(str::to_owned),
             stage: row[4].as_str().unwrap_or_default().to_owned(),
             days: row[5].as_i64().unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// The deals open at `at` (UTC) whose latest win probability (scored by then) is at least
+/// `points` percentage points below the one before, within the rule's owner, team and
+/// pipeline filters, the largest fall first.
+pub fn probability_drops(
+    store: &Store,
+    filters: &BTreeMap<String, String>,
+    at: NaiveDateTime,
+    points: i64,
+) -> Result<Vec<ProbabilityDrop>, MonitorError> {
+    let filter = |key: &str| {
+        filters
+            .get(key)
+            .map_or(Param::Null, |v| Param::Text(v.clone()))
+    };
+    let table = store.query_with(
+        "WITH ranked AS (
+             SELECT deal_id, probability,
+                    row_number() OVER (PARTITION BY deal_id ORDER BY scored_at DESC, id DESC) AS n
+               FROM deal_scores WHERE scored_at <= $1
+         )
+         SELECT d.id, coalesce(d.name, 'Deal ' || d.id), d.owner_id, u.name, s.name,
+                before.probability, latest.probability
+           FROM ranked latest
+           JOIN ranked before ON before.deal_id = latest.deal_id AND before.n = 2
+           JOIN deals d ON d.id = latest.deal_id
+           JOIN stages s ON s.id = d.stage_id
+           LEFT JOIN users u ON u.id = d.owner_id
+           LEFT JOIN teams t ON t.id = u.team_id
+           LEFT JOIN pipelines p ON p.id = d.pipeline_id
+          WHERE latest.n = 1 AND before.probability - latest.probability >= CAST($2 AS DOUBLE) / 100
+            AND d.deleted_at IS NULL AND d.merged_into_id IS NULL
+            AND d.created_at <= $1 AND (d.closed_at IS NULL OR d.closed_at > $1)
+            AND (CAST($3 AS VARCHAR) IS NULL OR lower(u.name) = lower($3))
+            AND (CAST($4 AS VARCHAR) IS NULL OR lower(t.name) = lower($4))
+            AND (CAST($5 AS VARCHAR) IS NULL OR lower(p.name) = lower($5))
+          ORDER BY before.probability - latest.probability DESC, d.id",
+        &[
+            Param::Timestamp(at),
+            Param::Int(points),
+            filter("owner"),
+            filter("team"),
+            filter("pipeline"),
+        ],
+    )?;
+    Ok(table
+        .rows
+        .iter()
+        .map(|row| ProbabilityDrop {
+            id: row[0].as_i64().unwrap_or_default(),
+            name: row[1].as_str().unwrap_or_default().to_owned(),
+            owner_id: row[2].as_i64(),
+            owner: row[3].as_str().map(str::to_owned),
+            stage: row[4].as_str().unwrap_or_default().to_owned(),
+            before: row[5].as_f64().unwrap_or_default(),
+            after: row[6].as_f64().unwrap_or_default(),
         })
         .collect())
 }

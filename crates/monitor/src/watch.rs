@@ -398,6 +398,7 @@ fn judge_rule(
             "goals": judgement.goals,
             "quality": judgement.quality,
             "tickets": judgement.tickets,
+            "drops": judgement.drops,
         });
         let sent = post(watch, &what, now, &body)?;
         count(pass, sent);
@@ -424,6 +425,7 @@ fn alert_text(rule: &Rule, judgement: &Judgement) -> String {
         Subject::GoalsAtRisk => return goals_text(rule, judgement),
         Subject::QualityDrop => return quality_text(rule, judgement),
         Subject::SlaBreaches => return tickets_text(rule, judgement, &filters),
+        Subject::ProbabilityDrops(points) => return drops_text(rule, judgement, points, &filters),
     }
     format!(
         "{}: {} was {} from {} to {}{filters} (alert when {}).",
@@ -467,6 +469,39 @@ fn stale_text(rule: &Rule, judgement: &Judgement, days: i64, filters: &str) -> S
     }
     if judgement.records.len() > LISTED {
         let _ = write!(text, "\n… and {} more", judgement.records.len() - LISTED);
+    }
+    let _ = write!(
+        text,
+        "\n`embudo alert act {}` creates a follow-up task for each deal's owner (undoable).",
+        rule.name
+    );
+    text
+}
+
+/// A probability alert: which deals' chance of a win fell, from what to what, and the
+/// action on offer.
+fn drops_text(rule: &Rule, judgement: &Judgement, points: i64, filters: &str) -> String {
+    let mut text = format!(
+        "{}: the chance of a win fell by {points} points or more for {} open deals{filters} (as of {}; alert when {}).",
+        rule.name,
+        judgement.drops.len(),
+        judgement.period.to,
+        rule.condition
+    );
+    for deal in judgement.drops.iter().take(LISTED) {
+        let _ = write!(
+            text,
+            "\n- {} (#{}): {}, {}, {:.0}% → {:.0}%",
+            deal.name,
+            deal.id,
+            deal.owner.as_deref().unwrap_or("no owner"),
+            deal.stage,
+            deal.before * 100.0,
+            deal.after * 100.0
+        );
+    }
+    if judgement.drops.len() > LISTED {
+        let _ = write!(text, "\n… and {} more", judgement.drops.len() - LISTED);
     }
     let _ = write!(
         text,

@@ -1004,3 +1004,92 @@ fn tickets_past_their_sla_are_named_to_the_support_agents() {
         mail[0].text
     );
 }
+
+#[test]
+fn deals_whose_chance_fell_are_named_and_followed_up() {
+    let (dir, store) = business();
+    let smtp = SmtpServer::start(dir.path());
+    let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
+    let open_in = |team: &str, count: i64| -> Vec<(i64, i64)> {
+        store
+            .query_with(
+                "SELECT d.id, d.owner_id FROM deals d JOIN users u ON u.id = d.owner_id JOIN teams t ON t.id = u.team_id
+                  WHERE t.name = ? AND d.deleted_at IS NULL AND d.merged_into_id IS NULL
+                    AND d.created_at <= TIMESTAMP '2026-06-01' AND (d.closed_at IS NULL OR d.closed_at > TIMESTAMP '2026-06-29')
+                  ORDER BY d.id LIMIT ?",
+                &[Param::Text(team.into()), Param::Int(count)],
+            )
+            .unwrap()
+            .rows
+            .iter()
+            .map(|r| (r[0].as_i64().unwrap(), r[1].as_i64().unwrap()))
+            .collect()
+    };
+    let north = open_in("Sales North", 3);
+    let south = open_in("Sales South", 1);
+    assert_eq!((north.len(), south.len()), (3, 1));
+    // Scored on the 10th and the 20th: the first North deal falls 30 points, the second 5,
+    // the third rises; the South deal falls 40 but is another team's.
+    let scores = [
+        (north[0].0, 0.6, 0.3),
+        (north[1].0, 0.5, 0.45),
+        (north[2].0, 0.2, 0.5),
+        (south[0].0, 0.7, 0.3),
+    ];
+    for (i, (deal, before, after)) in scores.iter().enumerate() {
+        for (k, (probability, day)) in [(before, "2026-06-10"), (after, "2026-06-20")]
+            .iter()
+            .enumerate()
+        {
+            store
+                .execute_with(
+                    "INSERT INTO deal_scores (id, deal_id, probability, model_version, scored_at) VALUES (?, ?, ?, 'test', CAST(? AS TIMESTAMP))",
+                    &[
+                        Param::Int((i * 2 + k) as i64 + 1),
+                        Param::Int(*deal),
+                        Param::Float(**probability),
+                        Param::Text((*day).into()),
+                    ],
+                )
+                .unwrap();
+        }
+    }
+    let mut rule = rule_on("falling", "probability_drops(20) > 0", &[MANAGER]);
+    rule.filters = BTreeMap::from([("team".to_owned(), "Sales North".to_owned())]);
+    rule.add(&store, &calendar, at("2026-06-01 00:00")).unwrap();
+
+    let judged = pass(&store, &settings(smtp.port), at("2026-06-29 09:00"));
+    assert_eq!(judged.fired, ["falling"]);
+    let mail = smtp.messages();
+    assert_eq!(mail.len(), 1);
+    let text = &mail[0].text;
+    assert!(
+        text.contains("for 1 open deals for team=Sales North"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("(#{}): ", north[0].0)) && text.contains("60% → 30%"),
+        "{text}"
+    );
+    for (other, _) in north[1..].iter().chain(&south) {
+        assert!(!text.contains(&format!("(#{other})")), "{text}");
+    }
+    let action =
+        embudo_monitor::action::follow_up(&store, &rule, at("2026-06-29 00:00"), Duration::days(1))
+            .unwrap();
+    assert_eq!(action.tasks.len(), 1);
+    let task = store
+        .query_with(
+            "SELECT deal_id, owner_id, subject FROM activities WHERE id = ?",
+            &[Param::Int(action.tasks[0])],
+        )
+        .unwrap();
+    assert_eq!(task.rows[0][0].as_i64(), Some(north[0].0));
+    assert_eq!(task.rows[0][1].as_i64(), Some(north[0].1));
+    assert!(
+        task.rows[0][2]
+            .as_str()
+            .unwrap()
+            .contains("fell from 60% to 30%")
+    );
+}
