@@ -447,93 +447,102 @@ fn alert_text(rule: &Rule, judgement: &Judgement) -> String {
 /// Records shown in an alert; the rest are counted.
 const LISTED: usize = 50;
 
+/// `head`, one line per record behind it (at most [`LISTED`], then how many more), and the
+/// deals' corrective action when `act` names the rule.
+fn with_records(head: String, lines: Vec<String>, act: Option<&str>) -> String {
+    let mut text = head;
+    for line in lines.iter().take(LISTED) {
+        let _ = write!(text, "\n- {line}");
+    }
+    if lines.len() > LISTED {
+        let _ = write!(text, "\n… and {} more", lines.len() - LISTED);
+    }
+    if let Some(rule) = act {
+        let _ = write!(
+            text,
+            "\n`embudo alert act {rule}` creates a follow-up task for each deal's owner (undoable)."
+        );
+    }
+    text
+}
+
 /// A stale-deals alert: how many, which (the stalest first), and the action on offer.
 fn stale_text(rule: &Rule, judgement: &Judgement, days: i64, filters: &str) -> String {
-    let mut text = format!(
+    let head = format!(
         "{}: {} open deals{filters} have not moved stage in {days} days (as of {}; alert when {}).",
         rule.name,
         judgement.records.len(),
         judgement.period.to,
         rule.condition
     );
-    for deal in judgement.records.iter().take(LISTED) {
-        let _ = write!(
-            text,
-            "\n- {} (#{}): {}, {} days in {}",
-            deal.name,
-            deal.id,
-            deal.owner.as_deref().unwrap_or("no owner"),
-            deal.days,
-            deal.stage
-        );
-    }
-    if judgement.records.len() > LISTED {
-        let _ = write!(text, "\n… and {} more", judgement.records.len() - LISTED);
-    }
-    let _ = write!(
-        text,
-        "\n`embudo alert act {}` creates a follow-up task for each deal's owner (undoable).",
-        rule.name
-    );
-    text
+    let lines = judgement
+        .records
+        .iter()
+        .map(|deal| {
+            format!(
+                "{} (#{}): {}, {} days in {}",
+                deal.name,
+                deal.id,
+                deal.owner.as_deref().unwrap_or("no owner"),
+                deal.days,
+                deal.stage
+            )
+        })
+        .collect();
+    with_records(head, lines, Some(&rule.name))
 }
 
 /// A probability alert: which deals' chance of a win fell, from what to what, and the
 /// action on offer.
 fn drops_text(rule: &Rule, judgement: &Judgement, points: i64, filters: &str) -> String {
-    let mut text = format!(
+    let head = format!(
         "{}: the chance of a win fell by {points} points or more for {} open deals{filters} (as of {}; alert when {}).",
         rule.name,
         judgement.drops.len(),
         judgement.period.to,
         rule.condition
     );
-    for deal in judgement.drops.iter().take(LISTED) {
-        let _ = write!(
-            text,
-            "\n- {} (#{}): {}, {}, {:.0}% → {:.0}%",
-            deal.name,
-            deal.id,
-            deal.owner.as_deref().unwrap_or("no owner"),
-            deal.stage,
-            deal.before * 100.0,
-            deal.after * 100.0
-        );
-    }
-    if judgement.drops.len() > LISTED {
-        let _ = write!(text, "\n… and {} more", judgement.drops.len() - LISTED);
-    }
-    let _ = write!(
-        text,
-        "\n`embudo alert act {}` creates a follow-up task for each deal's owner (undoable).",
-        rule.name
-    );
-    text
+    let lines = judgement
+        .drops
+        .iter()
+        .map(|deal| {
+            format!(
+                "{} (#{}): {}, {}, {:.0}% → {:.0}%",
+                deal.name,
+                deal.id,
+                deal.owner.as_deref().unwrap_or("no owner"),
+                deal.stage,
+                deal.before * 100.0,
+                deal.after * 100.0
+            )
+        })
+        .collect();
+    with_records(head, lines, Some(&rule.name))
 }
 
 /// An SLA alert: how many tickets are open past their due time, and which.
 fn tickets_text(rule: &Rule, judgement: &Judgement, filters: &str) -> String {
-    let mut text = format!(
+    let head = format!(
         "{}: {} open tickets{filters} are past their SLA (as of {}; alert when {}).",
         rule.name,
         judgement.tickets.len(),
         judgement.period.to,
         rule.condition
     );
-    for ticket in judgement.tickets.iter().take(LISTED) {
-        let _ = write!(
-            text,
-            "\n- ticket #{} ({}): {}, {} hours over",
-            ticket.id,
-            ticket.priority,
-            ticket.agent.as_deref().unwrap_or("unassigned"),
-            ticket.hours_over
-        );
-    }
-    if judgement.tickets.len() > LISTED {
-        let _ = write!(text, "\n… and {} more", judgement.tickets.len() - LISTED);
-    }
-    text
+    let lines = judgement
+        .tickets
+        .iter()
+        .map(|ticket| {
+            format!(
+                "ticket #{} ({}): {}, {} hours over",
+                ticket.id,
+                ticket.priority,
+                ticket.agent.as_deref().unwrap_or("unassigned"),
+                ticket.hours_over
+            )
+        })
+        .collect();
+    with_records(head, lines, None)
 }
 
 /// A goals alert: each goal at risk or behind, its attainment against where it should be,
