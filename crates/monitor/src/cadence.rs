@@ -148,6 +148,16 @@ impl Cadence {
         }
     }
 
+    /// The first instant after `now` (both local) when this is due.
+    pub fn next_tick(&self, now: NaiveDateTime) -> NaiveDateTime {
+        let latest = self.latest_tick(now);
+        match self.every {
+            Every::Day => latest + Duration::days(1),
+            Every::Week => latest + Duration::days(7),
+            Every::Month => latest + Months::new(1),
+        }
+    }
+
     /// The period a delivery due at `tick` (local) covers.
     pub fn period(&self, tick: NaiveDateTime) -> Period {
         let day = tick.date();
@@ -267,6 +277,14 @@ mod tests {
             }
         );
         assert_eq!(period.last_day(), day("2026-02-28"));
+        assert_eq!(
+            cadence.next_tick(local("2026-03-15 00:00")),
+            local("2026-04-01 06:00")
+        );
+        assert_eq!(
+            cadence.next_tick(local("2026-03-01 05:00")),
+            local("2026-03-01 06:00")
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use embudo_access::Caller;
 use embudo_access::scope::Over;
 use embudo_access::session::caller_by_email;
 use embudo_metrics::{Bound, Calendar, Grain};
-use embudo_reports::model::display;
+use embudo_reports::model::{Kind, display};
 use embudo_reports::{Context, Params, Report, html, scope};
 use embudo_store::{Param, Store};
 use serde::Serialize;
@@ -408,7 +408,9 @@ fn judge_rule(
 }
 
 /// What an alert says: the rule, the figure against its threshold, the period and filters.
-fn alert_text(rule: &Rule, judgement: &Judgement) -> String {
+/// What an alert says to its recipients: the rule, the figure as reports write it, and the
+/// records behind it with the action on offer.
+pub fn alert_text(rule: &Rule, judgement: &Judgement) -> String {
     let filters = if rule.filters.is_empty() {
         String::new()
     } else {
@@ -427,17 +429,30 @@ fn alert_text(rule: &Rule, judgement: &Judgement) -> String {
         Subject::SlaBreaches => return tickets_text(rule, judgement, &filters),
         Subject::ProbabilityDrops(points) => return drops_text(rule, judgement, points, &filters),
     }
+    metric_text(rule, judgement, &filters)
+}
+
+/// A metric alert: the figure as reports write it (a ratio as a percentage, money grouped),
+/// its period and filters, and the condition.
+fn metric_text(rule: &Rule, judgement: &Judgement, filters: &str) -> String {
+    let metric = embudo_metrics::catalog::find(&rule.condition.metric);
+    let label = metric.map_or(rule.condition.metric.as_str(), |m| m.label("en"));
+    let (what, kind) = match rule.condition.measure {
+        alert::Measure::Value => (
+            label.to_owned(),
+            metric.map_or(Kind::Number, |m| Kind::of(m.unit)),
+        ),
+        alert::Measure::ChangePct => (
+            format!("The change of {label} against the period before"),
+            Kind::Ratio,
+        ),
+    };
+    let figure = judgement
+        .measure
+        .map_or_else(|| "-".to_owned(), |m| display(&json!(m), kind));
     format!(
-        "{}: {} was {} from {} to {}{filters} (alert when {}).",
+        "{}: {what} was {figure} from {} to {}{filters} (alert when {}).",
         rule.name,
-        match rule.condition.measure {
-            alert::Measure::Value => rule.condition.metric.clone(),
-            alert::Measure::ChangePct => format!(
-                "the change of {} against the period before",
-                rule.condition.metric
-            ),
-        },
-        judgement.measure.map_or_else(|| "-".to_owned(), figure),
         judgement.period.from,
         judgement.period.last_day(),
         rule.condition

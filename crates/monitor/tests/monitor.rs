@@ -675,7 +675,7 @@ fn an_alert_fires_when_its_condition_starts_once_until_it_clears() {
             body["text"]
                 .as_str()
                 .unwrap()
-                .contains(&format!("deals_won was {won} from {from}")),
+                .contains(&format!("Deals won was {won} from {from}")),
             "{body}"
         );
     }

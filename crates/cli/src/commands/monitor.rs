@@ -45,9 +45,10 @@ pub fn schedule(config: &Config, command: &ScheduleCommand) -> Result<()> {
             super::hint(
                 config,
                 format_args!(
-                    "schedule {name} added: {}, {}",
+                    "schedule {name} added: {}, {}; first due {}",
                     schedule.cadence.describe(),
-                    targets(&schedule.recipients, schedule.webhook.as_deref())
+                    targets(&schedule.recipients, schedule.webhook.as_deref()),
+                    first_due(config, &schedule.cadence, schedule.created_at)
                 ),
             );
             Ok(())
@@ -98,10 +99,11 @@ pub fn alert(config: &Config, command: &AlertCommand) -> Result<()> {
             super::hint(
                 config,
                 format_args!(
-                    "alert {name} added: {} — judged {}, {}",
+                    "alert {name} added: {} — judged {}, {}; first judged {} (`embudo alert test {name}` judges it now)",
                     rule.condition,
                     rule.cadence.describe(),
-                    targets(&rule.recipients, rule.webhook.as_deref())
+                    targets(&rule.recipients, rule.webhook.as_deref()),
+                    first_due(config, &rule.cadence, now)
                 ),
             );
             Ok(())
@@ -153,6 +155,7 @@ pub fn alert(config: &Config, command: &AlertCommand) -> Result<()> {
                 &Table {
                     columns: [
                         "alert", "when", "from", "to", "value", "previous", "measure", "holds",
+                        "says",
                     ]
                     .map(String::from)
                     .to_vec(),
@@ -165,6 +168,7 @@ pub fn alert(config: &Config, command: &AlertCommand) -> Result<()> {
                         json!(judgement.previous),
                         json!(judgement.measure),
                         json!(judgement.holds),
+                        json!(watch::alert_text(&rule, &judgement)),
                     ]],
                 },
                 config.format,
@@ -187,6 +191,12 @@ fn watcher<'a>(config: &'a Config, store: &'a Store) -> Watch<'a> {
         lang: &config.lang,
         sleep: &std::thread::sleep,
     }
+}
+
+/// The first tick after `added` (UTC), in the store's local time: nothing is owed before.
+fn first_due(config: &Config, cadence: &Cadence, added: NaiveDateTime) -> String {
+    let next = cadence.next_tick(config.calendar.to_local(added));
+    format!("{} (local time)", next.format("%Y-%m-%d %H:%M"))
 }
 
 /// Warn when e-mails have nowhere to go yet.
