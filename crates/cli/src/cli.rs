@@ -388,8 +388,9 @@ pub enum AlertCommand {
     Add {
         name: String,
         /// METRIC [change_pct] <|<=|>|>= NUMBER ("close_rate < 0.25"), or stale_deals(DAYS),
-        /// probability_drops(POINTS), sla_breaches, goals_at_risk or quality_drop against a
-        /// number ("stale_deals(30) > 0")
+        /// probability_drops(POINTS), sla_breaches, goals_at_risk, quality_drop or
+        /// forecast_band (revenue outside the forecast's P10–P90 made at the period's start)
+        /// against a number ("stale_deals(30) > 0", "forecast_band > 0")
         #[arg(long)]
         when: String,
         /// Only the records with this dimension value: team=East, owner=Ana Ruiz… (repeatable)

@@ -141,6 +141,52 @@ fn score(
     }
 }
 
+/// The revenue range the forecast gave at an instant for a period, and what the deals open
+/// at that instant brought in it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Band {
+    /// Deals open at the instant: the pipeline the range was drawn from.
+    pub open_deals: usize,
+    pub p10: f64,
+    pub p50: f64,
+    pub p90: f64,
+    /// Revenue of those deals won within the period.
+    pub actual: f64,
+}
+
+impl Band {
+    /// How far the actual fell outside P10–P90 (0 inside it).
+    pub fn outside(&self) -> f64 {
+        (self.p10 - self.actual)
+            .max(self.actual - self.p90)
+            .max(0.0)
+    }
+}
+
+/// The forecast's P10–P90 range for `[from, to)` as the product made it at `from` (the
+/// pipeline open then, each deal's latest score then, else its stage's probability), and
+/// the revenue those deals were won for within the period.
+pub fn band(store: &Store, from: NaiveDateTime, to: NaiveDateTime) -> Result<Band, ForecastError> {
+    let open = features::at(store, from)?;
+    let scores = simulate::latest_scores(store, from)?;
+    let range = simulate::months_of(store, from, &open, &scores, &[from, to], &[])?;
+    let won = won_deals(store)?;
+    let actual = open
+        .iter()
+        .filter_map(|deal| won.get(&deal.deal_id))
+        .filter(|(closed, _)| from <= *closed && *closed < to)
+        .map(|(_, amount)| amount)
+        .sum();
+    let range = range.first();
+    Ok(Band {
+        open_deals: open.len(),
+        p10: range.map_or(0.0, |r| r.p10),
+        p50: range.map_or(0.0, |r| r.p50),
+        p90: range.map_or(0.0, |r| r.p90),
+        actual,
+    })
+}
+
 /// Won deals: (closed at, amount) by id.
 fn won_deals(store: &Store) -> Result<HashMap<i64, (NaiveDateTime, f64)>, ForecastError> {
     let rows = store.query_with(

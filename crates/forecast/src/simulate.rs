@@ -203,7 +203,10 @@ fn deals(
 }
 
 /// Each deal's latest probability in `deal_scores` by `at`.
-fn latest_scores(store: &Store, at: NaiveDateTime) -> Result<HashMap<i64, f64>, ForecastError> {
+pub(crate) fn latest_scores(
+    store: &Store,
+    at: NaiveDateTime,
+) -> Result<HashMap<i64, f64>, ForecastError> {
     let rows = store.query_with(
         "SELECT deal_id, arg_max(probability, scored_at) FROM deal_scores WHERE scored_at <= ? GROUP BY 1",
         &[Param::Timestamp(at)],

@@ -1,12 +1,15 @@
 //! Corrective actions taken from an alert: for a rule on stale deals or on deals whose win
-//! probability fell, one follow-up task per deal behind it, for the deal's owner. Each action is one transaction, journaled in
+//! probability fell, one follow-up task per deal behind it, for the deal's owner, who is
+//! told in their notifications. Each action is one transaction, journaled in
 //! `action_journal`, and undone exactly by its journal id.
 
 use crate::MonitorError;
 use crate::alert::{Rule, Subject, probability_drops, stale_deals};
+use crate::notify;
 use chrono::{Duration, NaiveDateTime};
 use embudo_store::{Param, Store};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// What an action did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -64,8 +67,10 @@ pub fn follow_up(
             let sql = format!("SELECT coalesce(max(id), 0) + 1 FROM {table}");
             Ok(store.query_with(&sql, &[])?.rows[0][0].as_i64().unwrap_or(1))
         };
+        let journal = next("action_journal")?;
         let mut id = next("activities")?;
         let mut tasks = Vec::new();
+        let mut by_owner: BTreeMap<i64, Vec<(i64, &str)>> = BTreeMap::new();
         for (deal, owner, says) in &deals {
             let Some(owner) = *owner else {
                 continue;
@@ -83,9 +88,10 @@ pub fn follow_up(
                 ],
             )?;
             tasks.push(id);
+            by_owner.entry(owner).or_default().push((*deal, says));
             id += 1;
         }
-        let journal = next("action_journal")?;
+        tell_owners(store, &rule.name, journal, &by_owner, (now, due_in))?;
         store.execute_with(
             "INSERT INTO action_journal (id, rule, action, created_at, activity_ids) VALUES (?, ?, 'follow_up', ?, ?)",
             &[
@@ -104,8 +110,44 @@ pub fn follow_up(
     })
 }
 
+/// Tell each owner, in the product, of the tasks the action gave them.
+fn tell_owners(
+    store: &Store,
+    rule: &str,
+    journal: i64,
+    by_owner: &BTreeMap<i64, Vec<(i64, &str)>>,
+    (now, due_in): (NaiveDateTime, Duration),
+) -> Result<(), MonitorError> {
+    for (owner, tasks) in by_owner {
+        let mut text = format!(
+            "{rule}: {} follow-up tasks for you, due {}:",
+            tasks.len(),
+            (now + due_in).date()
+        );
+        for (_, says) in tasks {
+            text.push_str("\n- ");
+            text.push_str(says);
+        }
+        notify::tell(
+            store,
+            &[*owner],
+            &notify::Message {
+                rule,
+                kind: notify::Kind::Tasks,
+                period: &now.date().to_string(),
+                text: &text,
+                records: &notify::Records::of("deals", tasks.iter().map(|(deal, _)| *deal)),
+                action: Some(journal),
+            },
+            now,
+        )?;
+    }
+    Ok(())
+}
+
 /// Undo the action journaled as `id`: its tasks go, except those already completed (work
-/// done is not erased). Returns how many were removed and how many kept.
+/// done is not erased), and so do the owners' notifications of them. Returns how many tasks
+/// were removed and how many kept.
 pub fn undo(store: &Store, id: i64, now: NaiveDateTime) -> Result<(usize, usize), MonitorError> {
     let found = store.query_with(
         "SELECT CAST(activity_ids AS VARCHAR), undone_at IS NOT NULL FROM action_journal WHERE id = ?",
@@ -134,6 +176,7 @@ pub fn undo(store: &Store, id: i64, now: NaiveDateTime) -> Result<(usize, usize)
             "UPDATE action_journal SET undone_at = ? WHERE id = ?",
             &[Param::Timestamp(now), Param::Int(id)],
         )?;
+        notify::withdraw_tasks(store, id)?;
         Ok((removed, tasks.len() - removed))
     })
 }

@@ -3,8 +3,10 @@
 //! (`revenue change_pct < -0.2`), over the records the rule's filters select; or on the
 //! records crossing a condition: `stale_deals(30) > 0` counts the open deals whose stage
 //! has not changed for 30 days, and names them, `probability_drops(20) > 0` the open deals
-//! whose win probability fell 20 points, `sla_breaches > 0` the tickets open past their SLA; or on goals at risk (`goals_at_risk > 0`) and data-quality drops
-//! (`quality_drop >= 5`).
+//! whose win probability fell 20 points, `sla_breaches > 0` the tickets open past their SLA;
+//! on goals at risk (`goals_at_risk > 0`, each goal newly at risk firing on its own); on
+//! data-quality drops (`quality_drop >= 5`); or on the revenue of the period falling outside
+//! the forecast's P10–P90 range made at its start (`forecast_band > 0`).
 //!
 //! A rule fires once when its condition starts to hold, stays quiet while it holds, and may
 //! fire again only after the condition has cleared and the cool-down has passed since it
@@ -15,6 +17,7 @@ use crate::cadence::{Cadence, Period};
 use crate::schedule::{check_name, check_targets, stored_cadence};
 use chrono::{Duration, NaiveDateTime};
 use embudo_access::scope::Over;
+use embudo_forecast::backtest::Band;
 use embudo_metrics::{Bound, Calendar, Compare, Dim, DuckDb, Query};
 use embudo_reports::scope::metric_over;
 use embudo_store::{Param, Store};
@@ -110,14 +113,17 @@ impl std::str::FromStr for Condition {
             {
                 return Ok(condition);
             }
-            Subject::GoalsAtRisk | Subject::QualityDrop | Subject::SlaBreaches
+            Subject::GoalsAtRisk
+            | Subject::QualityDrop
+            | Subject::SlaBreaches
+            | Subject::ForecastBand
                 if measure == Measure::Value =>
             {
                 return Ok(condition);
             }
             _ => {
                 return Err(MonitorError::Invalid(format!(
-                    "--when '{text}': write stale_deals(DAYS) > N, probability_drops(POINTS) > N, sla_breaches > N, goals_at_risk > 0 or quality_drop >= POINTS"
+                    "--when '{text}': write stale_deals(DAYS) > N, probability_drops(POINTS) > N, sla_breaches > N, goals_at_risk > 0, quality_drop >= POINTS or forecast_band > AMOUNT"
                 )));
             }
         }
@@ -147,6 +153,9 @@ pub enum Subject {
     /// Open deals whose win probability fell by at least this many points between their
     /// last two scorings.
     ProbabilityDrops(i64),
+    /// How far the period's revenue from the deals open at its start fell outside the
+    /// P10–P90 range the forecast gave for it then (0 inside it).
+    ForecastBand,
 }
 
 impl Condition {
@@ -167,6 +176,7 @@ impl Condition {
             "goals_at_risk" => Subject::GoalsAtRisk,
             "quality_drop" => Subject::QualityDrop,
             "sla_breaches" => Subject::SlaBreaches,
+            "forecast_band" => Subject::ForecastBand,
             _ => Subject::Metric,
         }
     }
@@ -213,6 +223,8 @@ pub struct Rule {
     pub last_fired_at: Option<NaiveDateTime>,
     /// The last period judged.
     pub last_period: Option<String>,
+    /// For `goals_at_risk`: the goals at risk when last judged.
+    pub firing_on: Vec<String>,
 }
 
 /// What judging a rule over a period found.
@@ -235,6 +247,8 @@ pub struct Judgement {
     pub tickets: Vec<OverdueTicket>,
     /// The deals behind `probability_drops`.
     pub drops: Vec<ProbabilityDrop>,
+    /// The forecast's range and the actual, for `forecast_band`.
+    pub band: Option<Band>,
 }
 
 /// An open deal whose win probability fell between its last two scorings.
@@ -315,7 +329,7 @@ impl Rule {
             Subject::Metric => &[],
             Subject::StaleDeals(_) | Subject::ProbabilityDrops(_) => &STALE_FILTERS,
             Subject::SlaBreaches => &SLA_FILTERS,
-            Subject::GoalsAtRisk | Subject::QualityDrop => &[],
+            Subject::GoalsAtRisk | Subject::QualityDrop | Subject::ForecastBand => &[],
         };
         if let Some(key) = self
             .filters
@@ -346,6 +360,7 @@ impl Rule {
                 }
                 (None, Subject::GoalsAtRisk) => caller.report("goals"),
                 (None, Subject::SlaBreaches) => caller.report("service"),
+                (None, Subject::ForecastBand) => caller.report("forecast"),
                 (None, _) if caller.is_admin() => Over::All,
                 (None, _) => Over::Denied,
             };
@@ -416,6 +431,7 @@ impl Rule {
             quality: Vec::new(),
             tickets: Vec::new(),
             drops: Vec::new(),
+            band: None,
         };
         match self.condition.subject() {
             Subject::Metric => {}
@@ -443,6 +459,17 @@ impl Rule {
                 let drops = probability_drops(store, &self.filters, at, points)?;
                 let judged = counted(drops.len() as f64, None);
                 return Ok(Judgement { drops, ..judged });
+            }
+            Subject::ForecastBand => {
+                let from = calendar.to_utc(period.from.and_hms_opt(0, 0, 0).expect("midnight"));
+                let band = embudo_forecast::backtest::band(store, from, at)
+                    .map_err(|e| MonitorError::Invalid(format!("forecasting the period: {e}")))?;
+                let judged = counted(band.outside(), None);
+                return Ok(Judgement {
+                    value: Some(band.actual),
+                    band: Some(band),
+                    ..judged
+                });
             }
         }
         let filters = self
@@ -489,16 +516,30 @@ impl Rule {
             quality: Vec::new(),
             tickets: Vec::new(),
             drops: Vec::new(),
+            band: None,
         })
     }
 
     /// Whether a judgement that holds at `now` is to be sent: not while already firing,
-    /// and not within the cool-down of the last time it fired.
-    pub fn should_fire(&self, now: NaiveDateTime) -> bool {
-        !self.firing
-            && self
-                .last_fired_at
-                .is_none_or(|last| now - last >= self.cooldown)
+    /// and not within the cool-down of the last time it fired. A goal newly at risk is a
+    /// condition of its own: it is sent although other goals are still at risk.
+    pub fn should_fire(&self, judgement: &Judgement, now: NaiveDateTime) -> bool {
+        let cooled = self
+            .last_fired_at
+            .is_none_or(|last| now - last >= self.cooldown);
+        if self.condition.subject() == Subject::GoalsAtRisk && self.firing {
+            return !self.newly_at_risk(judgement).is_empty();
+        }
+        !self.firing && cooled
+    }
+
+    /// The goals of `judgement` that were not at risk when the rule was last judged.
+    pub fn newly_at_risk<'j>(&self, judgement: &'j Judgement) -> Vec<&'j GoalAtRisk> {
+        judgement
+            .goals
+            .iter()
+            .filter(|goal| !self.firing_on.contains(&goal.goal))
+            .collect()
     }
 }
 
@@ -774,21 +815,24 @@ fn measure_name(measure: Measure) -> &'static str {
 }
 
 /// Record what judging `rule` over `period` found: whether it is firing now, when it last
-/// fired, and that the period has been judged.
+/// fired, that the period has been judged, and what it was firing on (goals at risk).
 pub(crate) fn record(
     store: &Store,
     rule: &str,
     period: Period,
     firing: bool,
     fired_at: Option<NaiveDateTime>,
+    firing_on: &[String],
 ) -> Result<(), MonitorError> {
     store.execute_with(
-        "UPDATE alert_rules SET firing = ?, last_fired_at = coalesce(?, last_fired_at), last_period = ?
+        "UPDATE alert_rules SET firing = ?, last_fired_at = coalesce(?, last_fired_at), last_period = ?,
+                firing_on = ?
           WHERE name = ?",
         &[
             Param::Bool(firing),
             fired_at.map_or(Param::Null, Param::Timestamp),
             Param::Text(period.key()),
+            Param::Text(serde_json::to_string(firing_on).expect("names")),
             Param::Text(rule.to_owned()),
         ],
     )?;
@@ -818,7 +862,7 @@ fn read(store: &Store, name: Option<&str>) -> Result<Vec<Rule>, MonitorError> {
     let table = store.query_with(
         "SELECT name, metric, measure, op, threshold, CAST(filters AS VARCHAR), every, at_time, weekday,
                 CAST(recipients AS VARCHAR), webhook, cooldown_hours, epoch_us(created_at), firing,
-                epoch_us(last_fired_at), last_period
+                epoch_us(last_fired_at), last_period, CAST(firing_on AS VARCHAR)
            FROM alert_rules WHERE CAST(? AS VARCHAR) IS NULL OR name = ? ORDER BY name",
         &[named.clone(), named],
     )?;
@@ -852,6 +896,10 @@ fn read(store: &Store, name: Option<&str>) -> Result<Vec<Rule>, MonitorError> {
                     .then(|| crate::watch::stored_instant(&row[14]))
                     .transpose()?,
                 last_period: row[15].as_str().map(str::to_owned),
+                firing_on: row[16]
+                    .as_str()
+                    .and_then(|names| serde_json::from_str(names).ok())
+                    .unwrap_or_default(),
             })
         })
         .collect()

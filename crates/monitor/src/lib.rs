@@ -7,6 +7,8 @@
 //! - [`deliver`]: e-mail over SMTP and webhooks (Slack- and Teams-shaped JSON, signed), with
 //!   retries, every attempt journaled in `deliveries`.
 //! - [`listing`]: schedules, rules and deliveries as tables for people.
+//! - [`notify`]: what each user is told in the product (alerts, follow-up tasks), read or
+//!   unread.
 //! - [`watch`]: one pass over everything due at an instant: render each report in its
 //!   recipient's scope and language, judge each rule, send, record.
 //!
@@ -18,6 +20,7 @@ pub mod alert;
 pub mod cadence;
 pub mod deliver;
 pub mod listing;
+pub mod notify;
 pub mod schedule;
 pub mod watch;
 

@@ -9,6 +9,7 @@ use crate::MonitorError;
 use crate::alert::{self, Judgement, Rule, Subject};
 use crate::cadence::{Every, Period};
 use crate::deliver::{self, Attempt, Email, Settings};
+use crate::notify;
 use crate::schedule::{self, Attach, Schedule};
 use chrono::NaiveDateTime;
 use embudo_access::Caller;
@@ -348,13 +349,27 @@ fn judge_rule(
         if rule.firing {
             pass.cleared.push(rule.name.clone());
         }
-        return alert::record(watch.store, &rule.name, period, false, None);
+        return alert::record(watch.store, &rule.name, period, false, None, &[]);
     }
-    if !rule.should_fire(now) {
-        return alert::record(watch.store, &rule.name, period, rule.firing, None);
+    let on: Vec<String> = judgement.goals.iter().map(|g| g.goal.clone()).collect();
+    if !rule.should_fire(&judgement, now) {
+        return alert::record(watch.store, &rule.name, period, rule.firing, None, &on);
     }
     let message = alert_text(rule, &judgement);
     let key = period.key();
+    notify::tell(
+        watch.store,
+        &notify::users_by_email(watch.store, &rule.recipients)?,
+        &notify::Message {
+            rule: &rule.name,
+            kind: notify::Kind::Alert,
+            period: &key,
+            text: &message,
+            records: &records_behind(rule, &judgement),
+            action: None,
+        },
+        now,
+    )?;
     for recipient in &rule.recipients {
         let what = Attempt {
             kind: "alert",
@@ -399,12 +414,37 @@ fn judge_rule(
             "quality": judgement.quality,
             "tickets": judgement.tickets,
             "drops": judgement.drops,
+            "band": judgement.band,
         });
         let sent = post(watch, &what, now, &body)?;
         count(pass, sent);
     }
     pass.fired.push(rule.name.clone());
-    alert::record(watch.store, &rule.name, period, true, Some(now))
+    alert::record(watch.store, &rule.name, period, true, Some(now), &on)
+}
+
+/// The records and metrics a judgement names, for the notification that links to them.
+fn records_behind(rule: &Rule, judgement: &Judgement) -> notify::Records {
+    if rule.condition.subject() == Subject::Metric {
+        notify::Records::metrics(vec![rule.condition.metric.clone()])
+    } else if !judgement.goals.is_empty() {
+        let mut drivers: Vec<String> = judgement
+            .goals
+            .iter()
+            .flat_map(|goal| goal.drivers.iter().map(|(driver, _)| driver.clone()))
+            .collect();
+        drivers.sort();
+        drivers.dedup();
+        notify::Records::metrics(drivers)
+    } else if !judgement.records.is_empty() {
+        notify::Records::of("deals", judgement.records.iter().map(|d| d.id))
+    } else if !judgement.drops.is_empty() {
+        notify::Records::of("deals", judgement.drops.iter().map(|d| d.id))
+    } else if !judgement.tickets.is_empty() {
+        notify::Records::of("tickets", judgement.tickets.iter().map(|t| t.id))
+    } else {
+        notify::Records::default()
+    }
 }
 
 /// What an alert says: the rule, the figure against its threshold, the period and filters.
@@ -428,6 +468,7 @@ pub fn alert_text(rule: &Rule, judgement: &Judgement) -> String {
         Subject::QualityDrop => return quality_text(rule, judgement),
         Subject::SlaBreaches => return tickets_text(rule, judgement, &filters),
         Subject::ProbabilityDrops(points) => return drops_text(rule, judgement, points, &filters),
+        Subject::ForecastBand => return band_text(rule, judgement),
     }
     metric_text(rule, judgement, &filters)
 }
@@ -575,10 +616,15 @@ fn goals_text(rule: &Rule, judgement: &Judgement) -> String {
     for goal in &judgement.goals {
         let _ = write!(
             text,
-            "\n- {} ({}): {}, {} of target where {} was expected",
+            "\n- {} ({}): {}{}, {} of target where {} was expected",
             goal.goal,
             goal.metric,
             goal.status.replace('_', " "),
+            if rule.firing_on.contains(&goal.goal) {
+                ""
+            } else {
+                " (new)"
+            },
             percent(goal.attainment),
             percent(goal.expected_attainment)
         );
@@ -595,6 +641,32 @@ fn goals_text(rule: &Rule, judgement: &Judgement) -> String {
         "\n`embudo report goals` shows them; each driver's report shows why."
     );
     text
+}
+
+/// A forecast alert: the revenue the pipeline open at the period's start brought, against
+/// the range the forecast gave for it then.
+fn band_text(rule: &Rule, judgement: &Judgement) -> String {
+    let Some(band) = &judgement.band else {
+        return format!("{}: no forecast could be made", rule.name);
+    };
+    let money = |x: f64| display(&json!(x), Kind::Money);
+    let side = if band.actual < band.p10 {
+        "below"
+    } else {
+        "above"
+    };
+    format!(
+        "{}: the {} deals open on {} brought {} of revenue by {}, {side} the forecast's P10–P90 range of {} – {} (P50 {}) made that day (alert when {}).\n`embudo report forecast` shows the pipeline as it stands now; `embudo forecast backtest` how the forecast has done before.",
+        rule.name,
+        band.open_deals,
+        judgement.period.from,
+        money(band.actual),
+        judgement.period.last_day(),
+        money(band.p10),
+        money(band.p90),
+        money(band.p50),
+        rule.condition
+    )
 }
 
 /// A data-quality alert: the points lost, and where.

@@ -9,6 +9,7 @@ use embudo_metrics::Calendar;
 use embudo_monitor::alert::Rule;
 use embudo_monitor::cadence::Cadence;
 use embudo_monitor::deliver::{Security, Settings, Smtp};
+use embudo_monitor::notify;
 use embudo_monitor::schedule::{Attach, Schedule};
 use embudo_monitor::watch::{self, Pass, Watch};
 use embudo_store::{Param, Store};
@@ -623,6 +624,7 @@ fn an_alert_fires_when_its_condition_starts_once_until_it_clears() {
         firing: false,
         last_fired_at: None,
         last_period: None,
+        firing_on: Vec::new(),
     };
     rule.add(&store, &calendar, at("2026-01-01 00:00")).unwrap();
     // A rep sees only their own records, a manager their team's: a company-wide rule is
@@ -728,6 +730,7 @@ fn a_stale_deals_alert_names_its_deals_and_its_action_is_one_task_per_deal_undon
         firing: false,
         last_fired_at: None,
         last_period: None,
+        firing_on: Vec::new(),
     };
     rule.add(&store, &calendar, at("2026-06-01 00:00")).unwrap();
     let filter = BTreeMap::from([("source".to_owned(), "web".to_owned())]);
@@ -801,6 +804,30 @@ fn a_stale_deals_alert_names_its_deals_and_its_action_is_one_task_per_deal_undon
     assert!(mail[0].text.contains(&format!("(#{})", expected_ids[0])));
     assert!(mail[0].text.contains("embudo alert act stuck"));
 
+    // In the product: the manager has one unread notification naming the same deals; no one
+    // else was told.
+    let manager = user_id(&store, MANAGER);
+    let told = notify::list(&store, manager, 10).unwrap();
+    assert_eq!(told.len(), 1);
+    assert_eq!(
+        (told[0].rule.as_str(), told[0].kind, told[0].read_at),
+        ("stuck", notify::Kind::Alert, None)
+    );
+    assert_eq!(told[0].records.entity, "deals");
+    let mut behind = told[0].records.ids.clone();
+    behind.sort_unstable();
+    assert_eq!(behind, expected_ids);
+    assert_eq!(notifications_of_others(&store, manager), 0);
+    assert_eq!(notify::unread(&store, manager).unwrap(), 1);
+    assert_eq!(
+        notify::mark_read(&store, manager, Some(told[0].id), judged).unwrap(),
+        1
+    );
+    assert_eq!(notify::unread(&store, manager).unwrap(), 0);
+    // Another user's notification cannot be read or marked through its id.
+    let rep = user_id(&store, REP);
+    assert!(notify::get(&store, rep, told[0].id).unwrap().is_none());
+
     // The action: one task per stale deal, for its owner, due two days later; visible in
     // the activity report's tasks scheduled for the next seven days.
     let before = tasks_scheduled_in_report(&store, as_of);
@@ -829,6 +856,40 @@ fn a_stale_deals_alert_names_its_deals_and_its_action_is_one_task_per_deal_undon
         tasks_scheduled_in_report(&store, as_of),
         before + expected_ids.len() as i64
     );
+    // Each owner is told of their own tasks, once, naming their deals.
+    let owners = store
+        .query_with(
+            "SELECT owner_id, string_agg(CAST(id AS VARCHAR), ',' ORDER BY id) FROM deals
+              WHERE list_contains(?::BIGINT[], id) GROUP BY 1 ORDER BY 1",
+            &[Param::Text(format!("{expected_ids:?}"))],
+        )
+        .unwrap();
+    assert!(!owners.rows.is_empty());
+    for row in &owners.rows {
+        let owner = row[0].as_i64().unwrap();
+        let theirs: Vec<i64> = row[1]
+            .as_str()
+            .unwrap()
+            .split(',')
+            .map(|id| id.parse().unwrap())
+            .collect();
+        let told: Vec<_> = notify::list(&store, owner, 10)
+            .unwrap()
+            .into_iter()
+            .filter(|n| n.kind == notify::Kind::Tasks)
+            .collect();
+        assert_eq!(told.len(), 1, "owner {owner}");
+        let mut named = told[0].records.ids.clone();
+        named.sort_unstable();
+        assert_eq!(named, theirs);
+        assert!(
+            told[0]
+                .message
+                .starts_with(&format!("stuck: {} follow-up tasks for you", theirs.len())),
+            "{}",
+            told[0].message
+        );
+    }
 
     // Undone exactly: the tasks go, a task already done stays, and twice is refused.
     store
@@ -842,8 +903,40 @@ fn a_stale_deals_alert_names_its_deals_and_its_action_is_one_task_per_deal_undon
         .unwrap();
     let (removed, kept) = embudo_monitor::action::undo(&store, action.id, judged).unwrap();
     assert_eq!((removed, kept), (expected_ids.len() - 1, 1));
+    let told_of_tasks = store
+        .query_with(
+            "SELECT count(*) FROM notifications WHERE kind = 'tasks'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(told_of_tasks.rows[0][0].as_i64(), Some(0));
     assert_eq!(tasks_scheduled_in_report(&store, as_of), before);
     assert!(embudo_monitor::action::undo(&store, action.id, judged).is_err());
+}
+
+fn user_id(store: &Store, email: &str) -> i64 {
+    store
+        .query_with(
+            "SELECT id FROM users WHERE email = ?",
+            &[Param::Text(email.into())],
+        )
+        .unwrap()
+        .rows[0][0]
+        .as_i64()
+        .unwrap()
+}
+
+/// Notifications of anyone but `user`, by plain SQL.
+fn notifications_of_others(store: &Store, user: i64) -> i64 {
+    store
+        .query_with(
+            "SELECT count(*) FROM notifications WHERE user_id <> ?",
+            &[Param::Int(user)],
+        )
+        .unwrap()
+        .rows[0][0]
+        .as_i64()
+        .unwrap()
 }
 
 fn rule_on(name: &str, when: &str, recipients: &[&str]) -> Rule {
@@ -859,6 +952,7 @@ fn rule_on(name: &str, when: &str, recipients: &[&str]) -> Rule {
         firing: false,
         last_fired_at: None,
         last_period: None,
+        firing_on: Vec::new(),
     }
 }
 
@@ -1091,5 +1185,132 @@ fn deals_whose_chance_fell_are_named_and_followed_up() {
             .as_str()
             .unwrap()
             .contains("fell from 60% to 30%")
+    );
+}
+
+#[test]
+fn each_goal_newly_at_risk_fires_on_its_own() {
+    let (dir, store) = business();
+    let smtp = SmtpServer::start(dir.path());
+    let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO goals (id, name, metric, target, period_start, period_end, scope, direction)
+             VALUES (1001, 'Impossible revenue', 'revenue', 1e12, '2026-06-01', '2026-07-01', 'company', 'at_least');",
+        )
+        .unwrap();
+    let rule = Rule {
+        cadence: Cadence::new("day", Some("08:00"), None).unwrap(),
+        ..rule_on("goals", "goals_at_risk > 0", &[VIEWER])
+    };
+    rule.add(&store, &calendar, at("2026-06-01 00:00")).unwrap();
+    let first = pass(&store, &settings(smtp.port), at("2026-06-27 09:00"));
+    assert_eq!(first.fired, ["goals"]);
+    // The same goal still behind the next day: nothing more.
+    let quiet = pass(&store, &settings(smtp.port), at("2026-06-28 09:00"));
+    assert!(quiet.fired.is_empty());
+    // A second goal falls behind while the first still is: the rule fires for it.
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO goals (id, name, metric, target, period_start, period_end, scope, direction)
+             VALUES (1002, 'Impossible wins', 'deals_won', 1e9, '2026-06-01', '2026-07-01', 'company', 'at_least');",
+        )
+        .unwrap();
+    let second = pass(&store, &settings(smtp.port), at("2026-06-29 09:00"));
+    assert_eq!(second.fired, ["goals"]);
+    let texts: Vec<String> = smtp.messages().into_iter().map(|m| m.text).collect();
+    assert_eq!(texts.len(), 2);
+    let newest = texts
+        .iter()
+        .find(|t| t.contains("Impossible wins"))
+        .expect("the second alert names the new goal");
+    assert!(
+        newest.contains("- Impossible wins (deals_won): behind (new)")
+            || newest.contains("- Impossible wins (deals_won): at risk (new)"),
+        "{newest}"
+    );
+    assert!(
+        !newest.contains("Impossible revenue (revenue): behind (new)")
+            && !newest.contains("Impossible revenue (revenue): at risk (new)"),
+        "{newest}"
+    );
+    let viewer = user_id(&store, VIEWER);
+    assert_eq!(notify::list(&store, viewer, 10).unwrap().len(), 2);
+}
+
+/// A store written by hand: one pipeline whose open stage gives a win no chance, so the
+/// forecast's whole range for any month is 0, and what the open deals bring is known.
+fn hand_pipeline() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("band.duckdb")).unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO users (id, name, email, role, active, created_at)
+               VALUES (1, 'Ada Admin', 'ada@example.com', 'admin', true, '2026-01-01');
+             INSERT INTO pipelines VALUES (1, 'Sales');
+             INSERT INTO stages (id, pipeline_id, name, position, probability, kind)
+               VALUES (1, 1, 'Long shot', 1, 0.0, 'open'),
+                      (2, 1, 'Won', 2, 1.0, 'won');
+             -- Open on 1 June: A (3,000, won on 15 June) and B (2,000, still open).
+             -- C (5,000) is created on 10 June and won on 20 June: not part of 1 June's pipeline.
+             INSERT INTO deals (id, name, pipeline_id, stage_id, status, amount, currency, owner_id,
+                                created_at, closed_at, updated_at)
+               VALUES (1, 'A', 1, 2, 'won', 3000, 'USD', 1, '2026-05-01', '2026-06-15', '2026-06-15'),
+                      (2, 'B', 1, 1, 'open', 2000, 'USD', 1, '2026-05-02', NULL, '2026-05-02'),
+                      (3, 'C', 1, 2, 'won', 5000, 'USD', 1, '2026-06-10', '2026-06-20', '2026-06-20');
+             INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, exited_at) VALUES
+               (1, 1, 1, '2026-05-01', '2026-06-15'), (2, 1, 2, '2026-06-15', NULL),
+               (3, 2, 1, '2026-05-02', NULL),
+               (4, 3, 1, '2026-06-10', '2026-06-20'), (5, 3, 2, '2026-06-20', NULL);",
+        )
+        .unwrap();
+    (dir, store)
+}
+
+#[test]
+fn revenue_outside_the_forecast_range_made_at_the_period_start_fires() {
+    let (_dir, store) = hand_pipeline();
+    let hook = Receiver::start(0);
+    let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
+    let rule = Rule {
+        cadence: Cadence::new("month", Some("08:00"), None).unwrap(),
+        webhook: Some(hook.url.clone()),
+        ..rule_on("band", "forecast_band > 1000", &["ada@example.com"])
+    };
+    rule.add(&store, &calendar, at("2026-05-15 00:00")).unwrap();
+    let no_smtp = Settings {
+        smtp: None,
+        ..settings(0)
+    };
+    // June: the range made on 1 June is 0 – 0 (no open deal could be won); the deals open
+    // then brought A's 3,000, which is 3,000 outside it. C came later and does not count.
+    let june = pass(&store, &no_smtp, at("2026-07-01 09:00"));
+    assert_eq!(june.fired, ["band"]);
+    let body = &hook.bodies()[0].1;
+    assert_eq!(body["band"]["open_deals"], 2);
+    assert_eq!(body["band"]["actual"], 3000.0);
+    assert_eq!(
+        (body["band"]["p10"].as_f64(), body["band"]["p90"].as_f64()),
+        (Some(0.0), Some(0.0))
+    );
+    assert_eq!(body["value"], 3000.0);
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap()
+            .contains("above the forecast's P10–P90 range"),
+        "{}",
+        body["text"]
+    );
+    let admin = user_id(&store, "ada@example.com");
+    assert_eq!(notify::list(&store, admin, 10).unwrap().len(), 1);
+    // July: B alone was open on 1 July and brought nothing, inside 0 – 0: cleared.
+    let july = pass(&store, &no_smtp, at("2026-08-01 09:00"));
+    assert_eq!(
+        (july.fired.len(), july.cleared.as_slice()),
+        (0, ["band".to_owned()].as_slice())
     );
 }

@@ -1,5 +1,6 @@
 //! The store as the server uses it: the server owns the file, reads run on a few
-//! connections at once, writes on one, all off the async threads.
+//! connections at once, writes on one (the monitoring pass keeps its journal on a
+//! connection of its own), all off the async threads.
 //!
 //! DuckDB lets several connections of one process read while another writes (each sees a
 //! consistent snapshot). One writer means two requests never race to the same new id or
@@ -39,6 +40,11 @@ pub struct Db {
     quick: Pool,
     compute: Pool,
     writer: Mutex<Store>,
+    /// The monitoring pass's own connection: it renders reports and waits on mail servers
+    /// for seconds, so it holds neither the writer (logins would wait) nor a reader. What it
+    /// writes is its journal (deliveries, alert states, new notifications), rows no request
+    /// changes at the same time, so the two writing connections do not conflict.
+    monitor: Mutex<Store>,
     /// Counts writes to business data: a cached answer from an older generation is stale.
     generation: AtomicU64,
 }
@@ -64,11 +70,13 @@ impl Pool {
 }
 
 impl Db {
-    /// Share `store` (opened read-write) as one writer and two pools of readers.
+    /// Share `store` (opened read-write) as one writer, two pools of readers and the
+    /// monitoring pass's connection.
     pub fn new(store: Store) -> Result<Db, embudo_store::StoreError> {
         Ok(Db {
             quick: Pool::new(&store, QUICK_READERS)?,
             compute: Pool::new(&store, compute_readers())?,
+            monitor: Mutex::new(store.try_clone()?),
             writer: Mutex::new(store),
             generation: AtomicU64::new(0),
         })
@@ -146,6 +154,17 @@ impl Db {
     ) -> Result<T, ApiError> {
         let db = Arc::clone(self);
         tokio::task::spawn_blocking(move || db.log_blocking(work))
+            .await
+            .map_err(ApiError::internal)?
+    }
+
+    /// Run a monitoring pass on its own connection, on a blocking thread.
+    pub async fn monitor<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let db = Arc::clone(self);
+        tokio::task::spawn_blocking(move || work(&relock(&db.monitor)))
             .await
             .map_err(ApiError::internal)?
     }

@@ -37,6 +37,7 @@ pub mod extract;
 pub mod manage_pages;
 pub mod metrics;
 pub mod monitor;
+pub mod notices;
 pub mod openapi;
 pub mod pages;
 pub mod query;
@@ -256,6 +257,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/alerts", post(monitor::alert_form))
         .route("/admin/alerts/remove", post(monitor::remove_alert_form))
+        .route("/notifications", get(notices::list))
+        .route("/notifications/read", post(notices::read_all))
+        .route("/notifications/{id}", get(notices::show))
+        .route("/notifications/{id}/act", post(notices::act))
+        .route("/notifications/{id}/undo", post(notices::undo))
+        .route("/deals/stale", get(notices::stale))
         .route("/audit", get(audit_pages::overview))
         .route("/audit/fix", post(audit_pages::apply_fix))
         .route("/audit/duplicates", get(audit_pages::duplicates))

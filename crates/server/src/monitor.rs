@@ -55,14 +55,14 @@ pub fn spawn(state: &AppState, settings: Settings, lang: String) -> tokio::task:
     })
 }
 
-/// One pass over what is due now. Deliveries and alert states are a journal, not business
-/// data: cached answers stay good.
+/// One pass over what is due now, on the monitoring connection. Deliveries, alert states
+/// and notifications are a journal, not business data: cached answers stay good.
 pub async fn pass(state: &AppState, settings: Settings, lang: String) -> Result<Pass, ApiError> {
     let calendar = state.calendar;
     let now = state.now();
     state
         .db
-        .log(move |store| {
+        .monitor(move |store| {
             let watch = Watch {
                 store,
                 calendar: &calendar,
@@ -139,6 +139,7 @@ impl AlertBody {
             firing: false,
             last_fired_at: None,
             last_period: None,
+            firing_on: Vec::new(),
         })
     }
 }

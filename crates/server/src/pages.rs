@@ -20,7 +20,7 @@ use embudo_access::scope::Over;
 use embudo_access::{Caller, Entity, session};
 use embudo_metrics::{Bound, Compare, DuckDb};
 use embudo_reports::model::Kind;
-use embudo_web::pages::{self, Card, Column, Filters, Goal, Headline};
+use embudo_web::pages::{self, Alert, Card, Column, Filters, Goal, Headline};
 use embudo_web::text::{say, word};
 use embudo_web::{Viewer, format};
 use serde::Deserialize;
@@ -35,7 +35,7 @@ const LANG_COOKIE: &str = "embudo_lang";
 const HEADLINES: [&str; 4] = ["revenue", "deals_won", "close_rate", "open_opportunities"];
 
 /// Days without a stage move after which an open deal is marked stale on the board.
-const STALE_DAYS: i64 = 30;
+pub(crate) const STALE_DAYS: i64 = 30;
 
 /// A page's caller: a session cookie, its CSRF token, the language.
 #[derive(Debug, Clone)]
@@ -301,7 +301,7 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
     let goal_columns = state.columns[&Entity::Goals].clone();
     let currency = state.currency.clone();
     let deal_columns = state.columns[&Entity::Deals].clone();
-    let (headlines, goals, alerts) = state
+    let (headlines, goals, alerts, unread) = state
         .db
         .compute(move |store| {
             let mut headlines = Vec::new();
@@ -349,8 +349,11 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                 now,
                 &lang,
             )?;
-            let mut alerts: Vec<String> =
-                standing.skipped.into_iter().map(|(_, note)| note).collect();
+            let mut alerts: Vec<Alert> = standing
+                .skipped
+                .into_iter()
+                .map(|(_, text)| Alert { text, href: None })
+                .collect();
             let goals: Vec<Goal> = standing
                 .goals
                 .into_iter()
@@ -361,11 +364,10 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                         embudo_metrics::goals::Status::AtRisk
                             | embudo_metrics::goals::Status::Behind
                     ) {
-                        alerts.push(format!(
-                            "{}: {}",
-                            p.name,
-                            p.status.as_str().replace('_', " ")
-                        ));
+                        alerts.push(Alert {
+                            text: format!("{}: {}", p.name, p.status.as_str().replace('_', " ")),
+                            href: Some("/reports/goals".into()),
+                        });
                     }
                     Goal {
                         name: p.name,
@@ -375,29 +377,44 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                 })
                 .collect();
             if caller.rows(Entity::Deals) != embudo_access::Rows::Nothing {
-                let stale = stale_deals(store, &caller, &deal_columns, now)?;
+                let stale = stale_deals(store, &caller, &deal_columns, now)?.len();
                 if stale > 0 {
-                    alerts.push(format!(
-                        "{stale} open deals have not moved stage in {STALE_DAYS} days"
-                    ));
+                    alerts.push(Alert {
+                        text: format!(
+                            "{stale} open deals have not moved stage in {STALE_DAYS} days"
+                        ),
+                        href: Some("/deals/stale".into()),
+                    });
                 }
             }
             if caller.is_admin() {
-                alerts.extend(quality_drop(store, &lang)?);
+                alerts.extend(quality_drop(store, &lang)?.map(|text| Alert {
+                    text,
+                    href: Some("/audit".into()),
+                }));
             }
-            Ok((headlines, goals, alerts))
+            let unread = embudo_monitor::notify::unread(store, caller.user_id)
+                .map_err(ApiError::internal)?;
+            Ok((headlines, goals, alerts, unread))
         })
         .await?;
-    Ok(visitor.page(pages::home(&visitor.viewer(), &headlines, &goals, &alerts)))
+    Ok(visitor.page(pages::home(
+        &visitor.viewer(),
+        &headlines,
+        &goals,
+        &alerts,
+        unread,
+    )))
 }
 
-/// Open deals the caller sees that have sat in their stage for [`STALE_DAYS`].
-fn stale_deals(
+/// Open deals the caller sees that have sat in their stage for [`STALE_DAYS`], with when
+/// each entered it, the stalest first.
+pub(crate) fn stale_deals(
     store: &embudo_store::Store,
     caller: &Caller,
     columns: &[crate::records::Column],
     now: chrono::NaiveDateTime,
-) -> Result<usize, ApiError> {
+) -> Result<Vec<(i64, chrono::NaiveDateTime)>, ApiError> {
     let open: Vec<i64> = select(
         store,
         caller,
@@ -409,15 +426,16 @@ fn stale_deals(
     .iter()
     .filter_map(|d| d["id"].as_i64())
     .collect();
-    let since = stage_since(store, &open)?;
-    Ok(since
-        .values()
-        .filter(|entered| now - **entered > Duration::days(STALE_DAYS))
-        .count())
+    let mut stale: Vec<(i64, chrono::NaiveDateTime)> = stage_since(store, &open)?
+        .into_iter()
+        .filter(|(_, entered)| now - *entered > Duration::days(STALE_DAYS))
+        .collect();
+    stale.sort_by_key(|&(id, entered)| (entered, id));
+    Ok(stale)
 }
 
 /// When each of `deals` (open ones) entered its current stage.
-fn stage_since(
+pub(crate) fn stage_since(
     store: &embudo_store::Store,
     deals: &[i64],
 ) -> Result<HashMap<i64, chrono::NaiveDateTime>, ApiError> {

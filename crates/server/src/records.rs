@@ -117,6 +117,8 @@ pub async fn get(
 #[derive(Debug, Clone, Default)]
 pub struct Page {
     id: Option<i64>,
+    /// Just the records with these ids.
+    ids: Option<Vec<i64>>,
     filters: Vec<(String, String)>,
     sort: Option<(String, bool)>,
     /// Rows per page; `None`: every row (an export).
@@ -138,6 +140,14 @@ impl Page {
                 .iter()
                 .map(|(column, value)| ((*column).to_owned(), value.clone()))
                 .collect(),
+            ..Page::default()
+        }
+    }
+
+    /// Just the records with these ids, unpaged.
+    pub fn ids(ids: &[i64]) -> Page {
+        Page {
+            ids: Some(ids.to_vec()),
             ..Page::default()
         }
     }
@@ -234,6 +244,11 @@ pub fn select(
     if let Some(id) = page.id {
         conditions.push("id = ?".into());
         params.push(Param::Int(id));
+    }
+    if let Some(ids) = &page.ids {
+        // One bound list, however many ids.
+        conditions.push("list_contains(CAST(? AS BIGINT[]), id)".into());
+        params.push(Param::Text(format!("{ids:?}")));
     }
     for (column, value) in &page.filters {
         // `column` is one of the table's own column names (checked in `Page::parse`).

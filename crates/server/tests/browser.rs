@@ -195,6 +195,174 @@ fn person(store: &Store, role: &str) -> (String, String, i64) {
     (email, token, row[1].as_i64().unwrap())
 }
 
+/// The rep's open deals that had not moved stage for 30 days at `as_of`, by plain SQL.
+fn stale_deal_ids(store: &Store, owner: i64, as_of: chrono::NaiveDateTime) -> Vec<i64> {
+    let since = as_of - chrono::Duration::days(30);
+    store
+        .query_with(
+            "SELECT d.id FROM deals d
+              WHERE d.owner_id = ? AND d.status = 'open' AND d.deleted_at IS NULL AND d.merged_into_id IS NULL
+                AND (SELECT max(h.entered_at) FROM deal_stage_history h WHERE h.deal_id = d.id) <= ?
+              ORDER BY d.id",
+            &[Param::Int(owner), Param::Timestamp(since)],
+        )
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r[0].as_i64().unwrap())
+        .collect()
+}
+
+/// A rule on the rep's stale deals, judged once today so that it has fired for the rep:
+/// the rep's id and the deals it named.
+struct StaleAlert {
+    rep: i64,
+    named: Vec<i64>,
+}
+
+fn stale_alert_for(store: &Store, email: &str) -> StaleAlert {
+    let found = store
+        .query_with(
+            "SELECT id, name FROM users WHERE email = ?",
+            &[Param::Text(email.into())],
+        )
+        .unwrap();
+    let (rep, name) = (
+        found.rows[0][0].as_i64().unwrap(),
+        found.rows[0][1].as_str().unwrap().to_owned(),
+    );
+    let now = chrono::Utc::now().naive_utc();
+    let calendar = embudo_metrics::Calendar::default();
+    let rule = embudo_monitor::alert::Rule {
+        name: "my-stale-deals".into(),
+        condition: "stale_deals(30) > 0".parse().unwrap(),
+        filters: [("owner".to_owned(), name)].into(),
+        cadence: embudo_monitor::cadence::Cadence::new("day", Some("00:00"), None).unwrap(),
+        recipients: vec![email.to_owned()],
+        webhook: None,
+        cooldown: chrono::Duration::hours(24),
+        created_at: now - chrono::Duration::days(2),
+        firing: false,
+        last_fired_at: None,
+        last_period: None,
+        firing_on: Vec::new(),
+    };
+    rule.add(store, &calendar, now).unwrap();
+    let watch = embudo_monitor::watch::Watch {
+        store,
+        calendar: &calendar,
+        settings: &embudo_monitor::deliver::Settings::default(),
+        lang: "en",
+        sleep: &|_| {},
+    };
+    let pass = embudo_monitor::watch::run_due(&watch, now).unwrap();
+    assert_eq!(pass.fired, ["my-stale-deals"]);
+    // Judged as of today's midnight (UTC, the default calendar).
+    let midnight = now.date().and_hms_opt(0, 0, 0).unwrap();
+    let named = stale_deal_ids(store, rep, midnight);
+    assert!(
+        !named.is_empty(),
+        "the rep has no stale deals to be told of"
+    );
+    StaleAlert { rep, named }
+}
+
+/// Texts of every element `css` finds.
+async fn texts(browser: &Client, css: &str) -> Vec<String> {
+    let mut texts = Vec::new();
+    for element in browser.find_all(Locator::Css(css)).await.unwrap() {
+        texts.push(element.text().await.unwrap());
+    }
+    texts
+}
+
+/// From the home page to the notification, the deals behind it, the follow-up and its
+/// undo; and from the home page's own stale-deals alert to its deals.
+async fn follow_an_alert_to_its_records_and_act(
+    browser: &Client,
+    base: &str,
+    check: &Store,
+    alert: &StaleAlert,
+) {
+    click(browser, "main a[href='/notifications']").await;
+    let unread = browser.find_all(Locator::Css("tr.unread")).await.unwrap();
+    assert_eq!(unread.len(), 1);
+    click(browser, "tr.unread a").await;
+    browser
+        .wait()
+        .for_element(Locator::Css("pre.message"))
+        .await
+        .unwrap();
+    screenshot(browser, "rep-notification").await;
+    let deals = texts(browser, "table tbody tr td:first-child").await;
+    let mut shown: Vec<i64> = deals
+        .iter()
+        .map(|t| {
+            t.rsplit_once("(#")
+                .unwrap()
+                .1
+                .trim_end_matches(')')
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    shown.sort_unstable();
+    assert_eq!(shown, alert.named);
+    // The follow-up: one task per deal, for the rep, journaled; then undone from the page.
+    click(browser, "form[action$='/act'] button").await;
+    browser
+        .wait()
+        .for_element(Locator::Css("form[action$='/undo']"))
+        .await
+        .unwrap();
+    // The tasks the journaled action lists that still exist, for the rep, on the named deals.
+    let tasks = |rep: i64| {
+        check
+            .query_with(
+                "SELECT count(*) FROM activities a
+                  WHERE list_contains((SELECT CAST(CAST(activity_ids AS VARCHAR) AS BIGINT[]) FROM action_journal), a.id)
+                    AND a.type = 'task' AND a.owner_id = ? AND list_contains(CAST(? AS BIGINT[]), a.deal_id)",
+                &[Param::Int(rep), Param::Text(format!("{:?}", alert.named))],
+            )
+            .unwrap()
+            .rows[0][0]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(tasks(alert.rep), alert.named.len() as i64);
+    click(browser, "form[action$='/undo'] button").await;
+    browser
+        .wait()
+        .for_element(Locator::Css("p.insights"))
+        .await
+        .unwrap();
+    eventually(|| tasks(alert.rep) == 0, "the follow-up tasks undone").await;
+    // Read now: nothing unread on the list.
+    browser
+        .goto(&format!("{base}/notifications"))
+        .await
+        .unwrap();
+    assert!(
+        browser
+            .find_all(Locator::Css("tr.unread"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The home page's alert on stale deals lists them.
+    browser.goto(&format!("{base}/")).await.unwrap();
+    click(browser, "ul.alerts a[href='/deals/stale']").await;
+    browser
+        .wait()
+        .for_element(Locator::Css("h1"))
+        .await
+        .unwrap();
+    screenshot(browser, "rep-stale-deals").await;
+    let rows = texts(browser, "table tbody tr td:first-child").await;
+    let now = chrono::Utc::now().naive_utc();
+    assert_eq!(rows.len(), stale_deal_ids(check, alert.rep, now).len());
+}
+
 /// Open each report page and check its first row of figures is the API's for the same
 /// request and caller (raw values, so formatting cannot hide a difference).
 async fn check_report_pages(
@@ -267,6 +435,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         chrono::Utc::now().naive_utc(),
     )
     .unwrap();
+    let stale_for_rep = stale_alert_for(&store, &rep_email);
     let check = store.try_clone().unwrap();
     let running = Running::start(store);
     let base = running.base.trim_end_matches("/api/v1").to_owned();
@@ -277,6 +446,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
     // same as the API's for the same request.
     log_in(&browser, &base, &rep_email).await;
     screenshot(&browser, "rep-home").await;
+    follow_an_alert_to_its_records_and_act(&browser, &base, &check, &stale_for_rep).await;
     let links = browser
         .find_all(Locator::Css("header nav a[href^='/reports/']"))
         .await

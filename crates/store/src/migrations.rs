@@ -95,6 +95,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "actions",
         sql: include_str!("../migrations/0015_actions.sql"),
     },
+    Migration {
+        version: 16,
+        name: "notifications",
+        sql: include_str!("../migrations/0016_notifications.sql"),
+    },
 ];
 
 /// The schema version this build writes.

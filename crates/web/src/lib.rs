@@ -5,7 +5,7 @@
 //! - [`text`]: the interface's words in English and Spanish.
 //! - [`format`]: numbers as each language writes them (1,234.56 / 1.234,56).
 //! - [`pages`]: the pages; [`audit`]: the data-audit pages; [`manage`]: goals and
-//!   administration.
+//!   administration; [`notices`]: notifications and the records behind alerts.
 //!
 //! Styles and scripts are this project's own, embedded ([`CSS`], [`JS`]) and served by the
 //! server: no CDN, no build step. Every page works without the script; the script adds
@@ -14,6 +14,7 @@
 pub mod audit;
 pub mod format;
 pub mod manage;
+pub mod notices;
 pub mod pages;
 pub mod text;
 

@@ -2,7 +2,7 @@
 
 use crate::Viewer;
 use crate::format;
-use crate::text::word;
+use crate::text::{say, word};
 use embudo_reports::model::{Kind, Report, Section};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
@@ -15,6 +15,7 @@ pub enum Place<'a> {
     Goals,
     Builder,
     Admin,
+    Notifications,
     Report(&'a str),
 }
 
@@ -50,6 +51,7 @@ pub(crate) fn layout(
                             }
                             a href="/goals" aria-current=[current(Place::Goals)] { (word("goals", lang)) }
                             a href="/builder" aria-current=[current(Place::Builder)] { (word("builder", lang)) }
+                            a href="/notifications" aria-current=[current(Place::Notifications)] { (word("notifications", lang)) }
                             @if viewer.admin {
                                 a href="/audit" aria-current=[current(Place::Audit)] { (word("data_audit", lang)) }
                                 a href="/admin" aria-current=[current(Place::Admin)] { (word("admin", lang)) }
@@ -123,8 +125,22 @@ pub struct Goal {
     pub expected: f64,
 }
 
-/// Home: headline metrics with their change, goals with bars, alerts.
-pub fn home(viewer: &Viewer, headlines: &[Headline], goals: &[Goal], alerts: &[String]) -> String {
+/// A home-page alert, and the page of the records behind it when it has one.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    pub text: String,
+    pub href: Option<String>,
+}
+
+/// Home: headline metrics with their change, goals with bars, alerts, and how many
+/// notifications are unread.
+pub fn home(
+    viewer: &Viewer,
+    headlines: &[Headline],
+    goals: &[Goal],
+    alerts: &[Alert],
+    unread: i64,
+) -> String {
     let lang = viewer.lang.as_str();
     let percent = |x: f64| format::cell(&serde_json::json!(x), Kind::Ratio, lang);
     let body = html! {
@@ -163,10 +179,19 @@ pub fn home(viewer: &Viewer, headlines: &[Headline], goals: &[Goal], alerts: &[S
         }
         h2 { (word("alerts", lang)) }
         div.panel {
+            @if unread > 0 {
+                p { a href="/notifications" { (say("unread_notifications", lang, &[("count", &unread.to_string())])) } }
+            }
             @if alerts.is_empty() {
                 p { (word("no_alerts", lang)) }
             } @else {
-                ul.alerts { @for alert in alerts { li { (alert) } } }
+                ul.alerts {
+                    @for alert in alerts {
+                        li {
+                            @if let Some(href) = &alert.href { a href=(href) { (alert.text) } } @else { (alert.text) }
+                        }
+                    }
+                }
             }
         }
     };

@@ -187,6 +187,93 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("by", "By", "Por"),
     ("undo", "Undo", "Deshacer"),
     ("undone", "Undone", "Deshecho"),
+    ("notifications", "Notifications", "Avisos"),
+    (
+        "no_notifications",
+        "Nothing has fired for you yet.",
+        "Todavía no ha saltado nada para ti.",
+    ),
+    (
+        "unread_notifications",
+        "{count} unread notifications",
+        "{count} avisos sin leer",
+    ),
+    ("mark_all_read", "Mark all read", "Marcar todo como leído"),
+    ("alert", "Alert", "Alerta"),
+    ("says", "What it says", "Qué dice"),
+    ("unread", "unread", "no leída"),
+    ("what_to_do", "What to do", "Qué hacer"),
+    (
+        "follow_up_each",
+        "Create a follow-up task for each deal's owner",
+        "Crear una tarea de seguimiento para el responsable de cada negocio",
+    ),
+    (
+        "undo_follow_up",
+        "Undo the follow-up tasks",
+        "Deshacer las tareas de seguimiento",
+    ),
+    (
+        "follow_up_undone",
+        "The follow-up tasks were created and then undone.",
+        "Las tareas de seguimiento se crearon y luego se deshicieron.",
+    ),
+    (
+        "records_behind",
+        "The records behind it",
+        "Los registros detrás",
+    ),
+    (
+        "records_hidden",
+        "{count} records it named are no longer open, or are not yours to see.",
+        "{count} registros que nombraba ya no están abiertos o no puedes verlos.",
+    ),
+    ("no_records", "No records.", "No hay registros."),
+    ("whole_message", "The whole message", "El mensaje completo"),
+    ("deal", "Deal", "Negocio"),
+    ("stage", "Stage", "Etapa"),
+    ("amount", "Amount", "Importe"),
+    ("days_in_stage", "Days in stage", "Días en la etapa"),
+    ("ticket", "Ticket", "Caso"),
+    ("priority", "Priority", "Prioridad"),
+    ("agent", "Agent", "Agente"),
+    ("sla_due", "SLA due", "Vence el SLA"),
+    (
+        "open_goals",
+        "The goals and their drivers",
+        "Las metas y sus impulsores",
+    ),
+    (
+        "open_metric",
+        "{metric} over the period, in the report builder",
+        "{metric} en el periodo, en el generador de informes",
+    ),
+    (
+        "open_audit",
+        "The failing checks and their fixes",
+        "Las comprobaciones que fallan y sus correcciones",
+    ),
+    ("open_forecast", "The forecast", "La previsión"),
+    (
+        "open_service",
+        "The service report",
+        "El informe de servicio",
+    ),
+    (
+        "open_activity",
+        "Your tasks in the activity report",
+        "Tus tareas en el informe de actividad",
+    ),
+    (
+        "stale_title",
+        "Deals that have not moved stage",
+        "Negocios que no han cambiado de etapa",
+    ),
+    (
+        "stale_intro",
+        "Open deals you can see whose stage has not changed in {days} days, the stalest first.",
+        "Negocios abiertos que puedes ver cuya etapa no ha cambiado en {days} días, los más estancados primero.",
+    ),
 ];
 
 /// `key` in `lang` with each `{name}` replaced by its value.

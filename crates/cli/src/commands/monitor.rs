@@ -93,6 +93,7 @@ pub fn alert(config: &Config, command: &AlertCommand) -> Result<()> {
                 firing: false,
                 last_fired_at: None,
                 last_period: None,
+                firing_on: Vec::new(),
             };
             rule.add(&store, &config.calendar, now)?;
             warn_without_smtp(config, &rule.recipients);
