@@ -204,6 +204,7 @@ pub enum Command {
     /// Examples:
     ///   embudo schedule add weekly-pipeline --report pipeline --every week --weekday mon --at 08:00 --to ana@example.com,luis@example.com
     ///   embudo schedule add month-pack --pack --every month --to boss@example.com --attach xlsx
+    ///   embudo schedule add owners-weekly --saved owners --every week --to ana@example.com
     ///   embudo schedule run weekly-pipeline
     #[command(subcommand, verbatim_doc_comment)]
     Schedule(ScheduleCommand),
@@ -355,11 +356,15 @@ pub enum ScheduleCommand {
     Add {
         name: String,
         /// The canned report to deliver (`embudo report list`)
-        #[arg(long, required_unless_present = "pack", conflicts_with = "pack")]
+        #[arg(long, required_unless_present_any = ["pack", "saved"], conflicts_with_all = ["pack", "saved"])]
         report: Option<String>,
         /// Deliver the whole pack of reports
-        #[arg(long)]
+        #[arg(long, conflicts_with = "saved")]
         pack: bool,
+        /// Deliver a saved custom report (`embudo query --list`): its metrics, dimensions and
+        /// filters over each delivery's period
+        #[arg(long)]
+        saved: Option<String>,
         /// Fix a report filter: pipeline=, owner=, team= or source= (repeatable)
         #[arg(long = "filter", value_name = "FIELD=VALUE")]
         filters: Vec<String>,

@@ -1,5 +1,6 @@
-//! Scheduled reports: a canned report (or the whole pack) delivered on a cadence to users of
-//! the store, each in their own scope and language, and to a webhook.
+//! Scheduled reports: a canned report, the whole pack, or a saved custom report, delivered
+//! on a cadence to users of the store, each in their own scope and language, and to a
+//! webhook.
 
 use crate::MonitorError;
 use crate::cadence::Cadence;
@@ -7,6 +8,8 @@ use crate::deliver::{check_address, check_webhook};
 use chrono::NaiveDateTime;
 use embudo_access::scope::Over;
 use embudo_access::session::caller_by_email;
+use embudo_metrics::custom;
+use embudo_reports::scope::restrict_spec;
 use embudo_store::{Param, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -53,7 +56,8 @@ impl std::str::FromStr for Attach {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Schedule {
     pub name: String,
-    /// A canned report's name, or `all` for the pack.
+    /// A canned report's name, `all` for the pack, or `saved:NAME` for a saved custom report
+    /// (its metrics, dimensions and filters, over each delivery's period).
     pub report: String,
     pub filters: BTreeMap<String, String>,
     pub cadence: Cadence,
@@ -108,35 +112,22 @@ pub(crate) fn check_targets(
     Ok(())
 }
 
+/// How a schedule names a saved custom report: `saved:NAME`.
+pub const SAVED: &str = "saved:";
+
 impl Schedule {
+    /// The saved custom report it delivers, if it delivers one.
+    pub fn saved(&self) -> Option<&str> {
+        self.report.strip_prefix(SAVED)
+    }
+
     /// Check and store a new schedule.
     pub fn add(&self, store: &Store) -> Result<(), MonitorError> {
         check_name(&self.name)?;
-        let pack = self.report == "all";
-        if !pack && !embudo_reports::NAMES.contains(&self.report.as_str()) {
-            return Err(MonitorError::Invalid(format!(
-                "no report '{}'; `embudo report list` names them, or use --pack",
-                self.report
-            )));
+        match self.saved() {
+            Some(saved) => self.check_saved(store, saved)?,
+            None => self.check_canned(store)?,
         }
-        if let Some(key) = self.filters.keys().find(|k| !FILTERS.contains(&k.as_str())) {
-            return Err(MonitorError::Invalid(format!(
-                "filter '{key}': a schedule may fix {}",
-                FILTERS.join(", ")
-            )));
-        }
-        check_targets(store, &self.recipients, self.webhook.as_deref(), |caller| {
-            // A rep's copy is narrowed to their own records; a report their role cannot open
-            // at all cannot be sent to them (a pack leaves such reports out).
-            if !pack && caller.report(&self.report) == Over::Denied {
-                return Err(format!(
-                    "a {} cannot open the {} report",
-                    caller.role.as_str(),
-                    self.report
-                ));
-            }
-            Ok(())
-        })?;
         if get(store, &self.name)?.is_some() {
             return Err(MonitorError::Invalid(format!(
                 "a schedule named '{}' exists: remove it first (`embudo schedule rm {}`)",
@@ -160,6 +151,52 @@ impl Schedule {
             ],
         )?;
         Ok(())
+    }
+
+    /// A canned report or the pack: it exists, its filters are a report's, and each
+    /// recipient may open it.
+    fn check_canned(&self, store: &Store) -> Result<(), MonitorError> {
+        let pack = self.report == "all";
+        if !pack && !embudo_reports::NAMES.contains(&self.report.as_str()) {
+            return Err(MonitorError::Invalid(format!(
+                "no report '{}'; `embudo report list` names them, or use --pack or --saved",
+                self.report
+            )));
+        }
+        if let Some(key) = self.filters.keys().find(|k| !FILTERS.contains(&k.as_str())) {
+            return Err(MonitorError::Invalid(format!(
+                "filter '{key}': a schedule may fix {}",
+                FILTERS.join(", ")
+            )));
+        }
+        check_targets(store, &self.recipients, self.webhook.as_deref(), |caller| {
+            // A rep's copy is narrowed to their own records; a report their role cannot open
+            // at all cannot be sent to them (a pack leaves such reports out).
+            if !pack && caller.report(&self.report) == Over::Denied {
+                return Err(format!(
+                    "a {} cannot open the {} report",
+                    caller.role.as_str(),
+                    self.report
+                ));
+            }
+            Ok(())
+        })
+    }
+
+    /// A saved custom report: it exists, it carries its own filters, and each recipient may
+    /// open it (theirs or shared) and query every metric of it over their own records.
+    fn check_saved(&self, store: &Store, saved: &str) -> Result<(), MonitorError> {
+        custom::load(store, saved, None)?;
+        if !self.filters.is_empty() {
+            return Err(MonitorError::Invalid(
+                "a saved report carries its own filters: drop --filter".into(),
+            ));
+        }
+        check_targets(store, &self.recipients, self.webhook.as_deref(), |caller| {
+            let mut spec =
+                custom::load(store, saved, Some(caller.user_id)).map_err(|e| e.to_string())?;
+            restrict_spec(store, caller, &mut spec).map_err(|e| e.to_string())
+        })
     }
 }
 

@@ -209,6 +209,11 @@ fn reports_for(
     lang: &str,
     now: NaiveDateTime,
 ) -> Result<Vec<Report>, MonitorError> {
+    if let Some(saved) = schedule.saved() {
+        return Ok(vec![saved_report(
+            watch, schedule, saved, period, caller, lang, now,
+        )?]);
+    }
     let names: Vec<&str> = if schedule.report == "all" {
         embudo_reports::NAMES.to_vec()
     } else {
@@ -234,11 +239,7 @@ fn reports_for(
             source: filter("source"),
             by: None,
             // A weekly delivery shows its week as one period, not as part of a month.
-            grain: Some(match schedule.cadence.every {
-                Every::Day => Grain::Day,
-                Every::Week => Grain::Week,
-                Every::Month => Grain::Month,
-            }),
+            grain: Some(grain_of(schedule)),
             months: None,
             lang: lang.to_owned(),
         };
@@ -258,6 +259,48 @@ fn reports_for(
         reports.push(report);
     }
     Ok(reports)
+}
+
+/// The saved custom report `saved` over `period`, as `caller` may see it (`None`: the
+/// whole of it, for a webhook). With a grain, the delivery's own: a weekly delivery shows its
+/// week as one period.
+fn saved_report(
+    watch: &Watch<'_>,
+    schedule: &Schedule,
+    saved: &str,
+    period: Period,
+    caller: Option<&Caller>,
+    lang: &str,
+    now: NaiveDateTime,
+) -> Result<Report, MonitorError> {
+    let mut spec = embudo_metrics::custom::load(watch.store, saved, caller.map(|c| c.user_id))?;
+    spec.from = period.from.to_string();
+    spec.to = period.to.to_string();
+    if spec.grain.is_some() {
+        spec.grain = Some(grain_of(schedule).as_str().to_owned());
+    }
+    if let Some(caller) = caller {
+        scope::restrict_spec(watch.store, caller, &mut spec)?;
+    }
+    let ctx = Context {
+        store: watch.store,
+        calendar: *watch.calendar,
+        params: Params {
+            lang: lang.to_owned(),
+            ..Params::default()
+        },
+        now,
+    };
+    Ok(embudo_reports::saved::report(&ctx, saved, &spec)?)
+}
+
+/// The grain of a schedule's period.
+fn grain_of(schedule: &Schedule) -> Grain {
+    match schedule.cadence.every {
+        Every::Day => Grain::Day,
+        Every::Week => Grain::Week,
+        Every::Month => Grain::Month,
+    }
 }
 
 /// The language a user chose for what Embudo sends them.

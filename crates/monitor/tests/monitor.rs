@@ -1314,3 +1314,121 @@ fn revenue_outside_the_forecast_range_made_at_the_period_start_fires() {
         (0, ["band".to_owned()].as_slice())
     );
 }
+
+/// (owner, deals won) of each row of a plain-text body, read from `Owner: … · Deals won: …`
+/// lines (or their Spanish, for the manager who reads Spanish).
+fn wins_by_owner(text: &str) -> Vec<(String, i64)> {
+    let owner = embudo_reports::i18n::column_label("owner", "en");
+    let won = embudo_reports::i18n::column_label("deals_won", "en");
+    let (owner_es, won_es) = (
+        embudo_reports::i18n::column_label("owner", "es"),
+        embudo_reports::i18n::column_label("deals_won", "es"),
+    );
+    text.lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.trim().split(" · ").collect();
+            let value = |label: &str| {
+                cells
+                    .iter()
+                    .find_map(|c| c.strip_prefix(&format!("{label}: ")))
+                    .map(str::to_owned)
+            };
+            let (who, count) = match (value(&owner), value(&won)) {
+                (Some(who), Some(count)) => (who, count),
+                _ => (value(&owner_es)?, value(&won_es)?),
+            };
+            Some((who, count.replace(['.', ','], "").parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn a_saved_report_is_delivered_over_each_week_in_each_persons_scope() {
+    let (dir, store) = business();
+    // A rep of Sales North who won deals in June (Keith Black won none).
+    let rep = "tyler.mcdonald@embudo-demo.com";
+    let smtp = SmtpServer::start(dir.path());
+    // Saved over January by month: a delivery replaces the range with its own week.
+    let spec = embudo_metrics::custom::ReportSpec {
+        metrics: vec!["deals_won".into()],
+        by: vec!["owner".into()],
+        grain: Some("month".into()),
+        from: "2026-01-01".into(),
+        to: "2026-02-01".into(),
+        filters: BTreeMap::new(),
+        compare: None,
+    };
+    embudo_metrics::custom::save(&store, "wins-by-owner", &spec).unwrap();
+    let schedule = Schedule {
+        name: "wins".into(),
+        report: format!("{}wins-by-owner", embudo_monitor::schedule::SAVED),
+        filters: BTreeMap::new(),
+        cadence: Cadence::new("week", Some("08:00"), Some("mon")).unwrap(),
+        recipients: vec![rep.into(), MANAGER.into()],
+        webhook: None,
+        format: Attach::Html,
+        created_at: at("2026-06-01 00:00"),
+    };
+    // A saved report carries its own filters; a name that was never saved is refused.
+    for (wrong, says) in [
+        (
+            Schedule {
+                filters: BTreeMap::from([("team".to_owned(), "Sales North".to_owned())]),
+                ..schedule.clone()
+            },
+            "carries its own filters",
+        ),
+        (
+            Schedule {
+                report: "saved:nothing".into(),
+                ..schedule.clone()
+            },
+            "no saved report 'nothing'",
+        ),
+    ] {
+        let refused = wrong.add(&store).unwrap_err().to_string();
+        assert!(refused.contains(says), "{refused}");
+    }
+    schedule.add(&store).unwrap();
+
+    // Four Mondays: each delivers the week before, to each recipient in their scope.
+    for monday in ["2026-06-08", "2026-06-15", "2026-06-22", "2026-06-29"] {
+        let done = pass(&store, &settings(smtp.port), at(&format!("{monday} 09:00")));
+        assert_eq!((done.sent, done.failed), (2, 0), "{monday}");
+    }
+    let (from, to) = (day("2026-06-01"), day("2026-06-29"));
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 8);
+    // A week without a win reads as one empty row with 0 (the metric layer's spine).
+    let rows_to = |to: &str| -> Vec<(String, i64)> {
+        messages
+            .iter()
+            .filter(|m| m.to == to)
+            .flat_map(|m| wins_by_owner(&m.text))
+            .filter(|(owner, won)| !(owner.is_empty() && *won == 0))
+            .collect()
+    };
+    let rep_rows = rows_to(rep);
+    assert!(!rep_rows.is_empty());
+    assert!(
+        rep_rows.iter().all(|(owner, _)| owner == "Tyler McDonald"),
+        "{rep_rows:?}"
+    );
+    let rep_wins: i64 = rep_rows.iter().map(|(_, n)| n).sum();
+    assert_eq!(
+        rep_wins,
+        deals_won(&store, &format!("u.email = '{rep}'"), from, to)
+    );
+    let team_rows = rows_to(MANAGER);
+    let outside = names_outside(&store, "t.name = 'Sales North'");
+    assert!(team_rows.iter().all(|(owner, _)| !outside.contains(owner)));
+    let team_wins: i64 = team_rows.iter().map(|(_, n)| n).sum();
+    assert_eq!(
+        team_wins,
+        deals_won(&store, "t.name = 'Sales North'", from, to)
+    );
+    assert!(
+        team_wins > rep_wins,
+        "the team won more than one of its reps"
+    );
+}

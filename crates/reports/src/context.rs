@@ -258,7 +258,7 @@ impl Context<'_> {
 }
 
 /// How a metric-layer column reads: its metric's unit, a change is a ratio, keys are text.
-fn metric_kind(key: &str) -> Kind {
+pub(crate) fn metric_kind(key: &str) -> Kind {
     if key.ends_with("_change_pct") {
         return Kind::Ratio;
     }

@@ -98,6 +98,7 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("section.over_time", "Over time", "A lo largo del tiempo"),
     ("section.by_owner", "By owner", "Por responsable"),
     ("section.totals", "Totals", "Totales"),
+    ("section.saved", "Figures", "Cifras"),
     (
         "section.deals_over_time",
         "Deals over time",

@@ -99,6 +99,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "{0} usuarios con acceso a los datos de clientes no han entrado en 90 días",
     ),
     (
+        "note.saved_empty",
+        "No figures over {0} – {1}: none of the report's metrics has a value in the range",
+        "No hay cifras entre {0} y {1}: ninguna métrica del informe tiene valor en el periodo",
+    ),
+    (
         "note.thin_conversion",
         "Only {0} leads in the range: too few for conversion insights (30 per source needed)",
         "Solo {0} prospectos en el periodo: demasiado pocos para conclusiones (hacen falta 30 por origen)",

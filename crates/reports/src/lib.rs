@@ -11,6 +11,7 @@
 //! - [`html`]: one self-contained HTML page for a report or a pack.
 //! - [`xlsx`]: one workbook, a sheet per section, typed cells.
 //! - [`csv`]: a section, or every section of a pack, as CSV.
+//! - [`saved`]: a saved custom report as a report, to render and deliver like the others.
 //! - [`scope`]: a report narrowed and masked for one person's role.
 //!
 //! A number in a column named after a metric is that metric's value over the same range
@@ -23,6 +24,7 @@ pub mod html;
 pub mod i18n;
 pub mod insights;
 pub mod model;
+pub mod saved;
 pub mod scope;
 pub mod svg;
 pub mod xlsx;

@@ -6,6 +6,7 @@
 use crate::{Params, Report, ReportError};
 use embudo_access::Caller;
 use embudo_access::scope::Over;
+use embudo_metrics::custom::ReportSpec;
 use embudo_store::{Param, Store};
 use serde_json::Value;
 
@@ -44,6 +45,40 @@ pub fn restrict(
         }
         Over::Team(name) => narrow(store, "team", &mut params.team, name),
     }
+}
+
+/// Narrow a custom report's `spec` to the records `caller` may see: every metric must be one
+/// they may query, and the filter that keeps them to their records is added (another value
+/// is refused).
+pub fn restrict_spec(
+    store: &Store,
+    caller: &Caller,
+    spec: &mut ReportSpec,
+) -> Result<(), ReportError> {
+    let mut scopes = Vec::new();
+    for name in &spec.metrics {
+        let metric = embudo_metrics::catalog::find(name)
+            .ok_or_else(|| ReportError::Invalid(format!("no metric '{name}'")))?;
+        scopes.push(metric_over(caller, metric));
+    }
+    for scope in scopes {
+        let (dimension, own) = match scope {
+            Over::All => continue,
+            Over::Denied => {
+                return Err(ReportError::Forbidden(format!(
+                    "a {} cannot query every metric of this report",
+                    caller.role.as_str()
+                )));
+            }
+            Over::Owner(own) => ("owner", own),
+            Over::Team(own) => ("team", own),
+        };
+        let mut asked = spec.filters.remove(dimension);
+        narrow(store, dimension, &mut asked, own)?;
+        spec.filters
+            .extend(asked.map(|value| (dimension.to_owned(), value)));
+    }
+    Ok(())
 }
 
 /// Set the `field` filter to `own`, refusing another value, and a name shared with another

@@ -173,6 +173,21 @@ fn grid_of(table: &embudo_model::Table) -> Grid {
     }
 }
 
+/// Every saved custom report, as a schedule names it (`saved:NAME`) and the form shows it.
+fn saved_reports(store: &embudo_store::Store) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(embudo_metrics::custom::list(store, None)?
+        .rows
+        .iter()
+        .filter_map(|row| row[0].as_str())
+        .map(|name| {
+            (
+                format!("{}{name}", embudo_monitor::schedule::SAVED),
+                format!("★ {name}"),
+            )
+        })
+        .collect())
+}
+
 /// The admin page, with a token just created when there is one.
 async fn admin_page(
     state: &AppState,
@@ -200,6 +215,7 @@ async fn admin_page(
                         let title = embudo_reports::i18n::label(&format!("report.{n}"), &lang);
                         ((*n).to_owned(), title)
                     })
+                    .chain(saved_reports(store)?)
                     .collect(),
             };
             Ok((users, review, monitoring))

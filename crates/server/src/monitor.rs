@@ -80,7 +80,7 @@ pub async fn pass(state: &AppState, settings: Settings, lang: String) -> Result<
 #[serde(deny_unknown_fields)]
 pub struct ScheduleBody {
     name: String,
-    /// A canned report, or `all` for the pack.
+    /// A canned report, `all` for the pack, or `saved:NAME` for a saved custom report.
     report: String,
     #[serde(default)]
     filters: BTreeMap<String, String>,

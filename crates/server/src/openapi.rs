@@ -251,7 +251,7 @@ fn operations() -> Vec<Operation> {
             "post",
             "/schedules",
             "monitoring",
-            "Add a scheduled report: name, report (or all), filters, every (day|week|month), at, weekday, to (e-mails of users), webhook, attach (html|xlsx|csv) (admin)",
+            "Add a scheduled report: name, report (a canned report, all for the pack, or saved:NAME for a saved custom report), filters, every (day|week|month), at, weekday, to (e-mails of users), webhook, attach (html|xlsx|csv) (admin)",
         )
         .body("201"),
         op("delete", "/schedules/{name}", "monitoring", "Remove a scheduled report (admin)")

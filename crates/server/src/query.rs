@@ -8,10 +8,10 @@ use crate::extract::ApiJson;
 use axum::Json;
 use axum::extract::{Path, State};
 use embudo_access::Caller;
-use embudo_access::scope::Over;
 use embudo_metrics::DuckDb;
 use embudo_metrics::custom::{self, ReportSpec};
-use embudo_reports::scope::{metric_over, narrow};
+use embudo_reports::ReportError;
+use embudo_reports::scope::restrict_spec;
 use embudo_store::Store;
 use serde::Deserialize;
 use serde_json::Value;
@@ -106,28 +106,8 @@ pub(crate) fn restrict(
     caller: &Caller,
     spec: &mut ReportSpec,
 ) -> Result<(), ApiError> {
-    let mut scopes = Vec::new();
-    for name in &spec.metrics {
-        let metric = embudo_metrics::catalog::find(name)
-            .ok_or_else(|| ApiError::bad_request("metrics", format!("no metric '{name}'")))?;
-        scopes.push(metric_over(caller, metric));
-    }
-    for scope in scopes {
-        let (dimension, own) = match scope {
-            Over::All => continue,
-            Over::Denied => {
-                return Err(ApiError::forbidden(format!(
-                    "a {} cannot query every metric of this report",
-                    caller.role.as_str()
-                )));
-            }
-            Over::Owner(own) => ("owner", own),
-            Over::Team(own) => ("team", own),
-        };
-        let mut asked = spec.filters.remove(dimension);
-        narrow(store, dimension, &mut asked, own)?;
-        spec.filters
-            .extend(asked.map(|value| (dimension.to_owned(), value)));
-    }
-    Ok(())
+    restrict_spec(store, caller, spec).map_err(|error| match error {
+        ReportError::Invalid(message) => ApiError::bad_request("metrics", message),
+        other => other.into(),
+    })
 }

@@ -852,6 +852,10 @@ fn admins_manage_schedules_and_alerts_and_others_may_not() {
         ),
         (schedule, "exists"),
         (
+            serde_json::json!({ "name": "x", "report": "saved:nothing", "every": "week", "to": [manager] }),
+            "no saved report 'nothing'",
+        ),
+        (
             serde_json::json!({ "name": "x", "report": "pipeline", "every": "hourly", "to": [manager] }),
             "day, week or month",
         ),

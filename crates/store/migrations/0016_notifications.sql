@@ -23,3 +23,5 @@ CREATE SEQUENCE notifications_id START 1;
 -- The goals a `goals_at_risk` rule found at risk when last judged (a JSON array of
 -- names), so that each goal newly at risk fires on its own.
 ALTER TABLE alert_rules ADD COLUMN firing_on JSON;
+
+-- A schedule may deliver a saved custom report: `schedules.report` reads `saved:NAME`.

@@ -21,6 +21,7 @@ pub fn schedule(config: &Config, command: &ScheduleCommand) -> Result<()> {
             name,
             report,
             pack,
+            saved,
             filters,
             delivery,
             attach,
@@ -28,10 +29,10 @@ pub fn schedule(config: &Config, command: &ScheduleCommand) -> Result<()> {
             let store = Store::open(&config.db)?;
             let schedule = Schedule {
                 name: name.clone(),
-                report: if *pack {
-                    "all".into()
-                } else {
-                    report.clone().unwrap_or_default()
+                report: match (pack, saved) {
+                    (true, _) => "all".into(),
+                    (false, Some(saved)) => format!("{}{saved}", schedule::SAVED),
+                    (false, None) => report.clone().unwrap_or_default(),
                 },
                 filters: pairs(filters)?,
                 cadence: cadence(delivery)?,
