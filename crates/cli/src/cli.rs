@@ -401,6 +401,10 @@ pub enum AlertCommand {
         /// Only the records with this dimension value: team=East, owner=Ana Ruiz… (repeatable)
         #[arg(long = "filter", value_name = "DIMENSION=VALUE")]
         filters: Vec<String>,
+        /// Judge a metric for each value of this dimension (owner, team, lead_source…): the
+        /// alert names the ones crossing, and fires again when another one crosses
+        #[arg(long, value_name = "DIMENSION")]
+        by: Option<String>,
         #[command(flatten)]
         delivery: DeliveryArgs,
         /// After firing, stay quiet this long even if the condition clears and returns: 24h, 7d

@@ -8,6 +8,9 @@
 //! data-quality drops (`quality_drop >= 5`); or on the revenue of the period falling outside
 //! the forecast's P10–P90 range made at its start (`forecast_band > 0`).
 //!
+//! A metric rule may be judged for each value of a dimension (`--by owner`): it holds when
+//! some owner crosses the threshold, names them, and fires again when another one does.
+//!
 //! A rule fires once when its condition starts to hold, stays quiet while it holds, and may
 //! fire again only after the condition has cleared and the cool-down has passed since it
 //! last fired.
@@ -213,6 +216,8 @@ pub struct Rule {
     pub condition: Condition,
     /// Dimension filters: `team=East`, `owner=Ana Ruiz`, `pipeline=Sales`…
     pub filters: BTreeMap<String, String>,
+    /// For a metric rule: judge each value of this dimension on its own.
+    pub by: Option<Dim>,
     pub cadence: Cadence,
     pub recipients: Vec<String>,
     pub webhook: Option<String>,
@@ -223,7 +228,8 @@ pub struct Rule {
     pub last_fired_at: Option<NaiveDateTime>,
     /// The last period judged.
     pub last_period: Option<String>,
-    /// For `goals_at_risk`: the goals at risk when last judged.
+    /// What the rule was firing on when last judged: the goals at risk, or the members
+    /// crossing the threshold (`by`).
     pub firing_on: Vec<String>,
 }
 
@@ -249,6 +255,29 @@ pub struct Judgement {
     pub drops: Vec<ProbabilityDrop>,
     /// The forecast's range and the actual, for `forecast_band`.
     pub band: Option<Band>,
+    /// For a rule judged `by` a dimension: the members crossing the threshold.
+    pub members: Vec<Member>,
+}
+
+impl Judgement {
+    /// What the judgement holds on, by name: goals at risk, or members crossing.
+    pub fn keys(&self) -> Vec<String> {
+        self.goals
+            .iter()
+            .map(|g| g.goal.clone())
+            .chain(self.members.iter().map(|m| m.name.clone()))
+            .collect()
+    }
+}
+
+/// A value of a rule's `by` dimension whose figure crossed the threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Member {
+    /// The dimension's value (`(none)` for records without one).
+    pub name: String,
+    pub measure: f64,
+    pub value: Option<f64>,
+    pub previous: Option<f64>,
 }
 
 /// An open deal whose win probability fell between its last two scorings.
@@ -346,9 +375,30 @@ impl Rule {
                 }
             )));
         }
+        if self.by.is_some() && subject != Subject::Metric {
+            return Err(MonitorError::Invalid(format!(
+                "--by: {} is not a metric of the catalogue; only metric rules are judged per dimension value",
+                self.condition.metric
+            )));
+        }
         let metric = (subject == Subject::Metric)
             .then(|| embudo_metrics::plan::metric(&self.condition.metric))
             .transpose()?;
+        if let (Some(metric), Some(by)) = (metric, self.by)
+            && !metric.dimensions().contains(&by)
+        {
+            return Err(MonitorError::Invalid(format!(
+                "--by {}: {} splits by {}",
+                by.name(),
+                metric.name,
+                metric
+                    .dimensions()
+                    .iter()
+                    .map(|d| d.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         check_targets(store, &self.recipients, self.webhook.as_deref(), |caller| {
             let own = |dim: &str| self.filters.get(dim).map(|v| v.to_lowercase());
             // Stale deals are the pipeline report's records, goals the goals report's; the
@@ -391,8 +441,8 @@ impl Rule {
         }
         store.execute_with(
             "INSERT INTO alert_rules (name, metric, measure, op, threshold, filters, every, at_time, weekday,
-                                      recipients, webhook, cooldown_hours, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                      recipients, webhook, cooldown_hours, created_at, by_dim)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             &[
                 Param::Text(self.name.clone()),
                 Param::Text(self.condition.metric.clone()),
@@ -407,6 +457,7 @@ impl Rule {
                 self.webhook.clone().map_or(Param::Null, Param::Text),
                 Param::Int(self.cooldown.num_hours()),
                 Param::Timestamp(self.created_at),
+                self.by.map_or(Param::Null, |d| Param::Text(d.name().to_owned())),
             ],
         )?;
         Ok(())
@@ -432,6 +483,7 @@ impl Rule {
             tickets: Vec::new(),
             drops: Vec::new(),
             band: None,
+            members: Vec::new(),
         };
         match self.condition.subject() {
             Subject::Metric => {}
@@ -482,12 +534,15 @@ impl Rule {
             from: Bound::Day(period.from),
             to: Bound::Day(period.to),
             grain: None,
-            by: Vec::new(),
+            by: self.by.into_iter().collect(),
             filters,
             compare: (self.condition.measure == Measure::ChangePct)
                 .then_some(Compare::PreviousPeriod),
         };
         let result = embudo_metrics::run(store, &DuckDb, calendar, &query, "en")?;
+        if self.by.is_some() {
+            return Ok(self.per_member(period, &result.rows));
+        }
         let [row] = result.rows.as_slice() else {
             return Err(MonitorError::Invalid(format!(
                 "{} gives {} values over a period, split by {}; an alert needs one: add a --filter",
@@ -517,7 +572,56 @@ impl Rule {
             tickets: Vec::new(),
             drops: Vec::new(),
             band: None,
+            members: Vec::new(),
         })
+    }
+
+    /// A rule judged per dimension value: the members whose measure crosses the threshold,
+    /// the furthest first; it holds when there is one.
+    fn per_member(&self, period: Period, rows: &[embudo_metrics::ResultRow]) -> Judgement {
+        let mut members: Vec<Member> = rows
+            .iter()
+            .filter_map(|row| {
+                let measure = match self.condition.measure {
+                    Measure::Value => row.value,
+                    Measure::ChangePct => row.change_pct,
+                }?;
+                self.condition
+                    .op
+                    .holds(measure, self.condition.threshold)
+                    .then(|| Member {
+                        name: row
+                            .dims
+                            .first()
+                            .cloned()
+                            .flatten()
+                            .unwrap_or_else(|| "(none)".to_owned()),
+                        measure,
+                        value: row.value,
+                        previous: row.previous,
+                    })
+            })
+            .collect();
+        members.sort_by(|a, b| {
+            let distance = |m: &Member| (m.measure - self.condition.threshold).abs();
+            distance(b)
+                .total_cmp(&distance(a))
+                .then(a.name.cmp(&b.name))
+        });
+        Judgement {
+            period,
+            measure: Some(members.len() as f64),
+            value: None,
+            previous: None,
+            holds: !members.is_empty(),
+            records: Vec::new(),
+            goals: Vec::new(),
+            quality: Vec::new(),
+            tickets: Vec::new(),
+            drops: Vec::new(),
+            band: None,
+            members,
+        }
     }
 
     /// Whether a judgement that holds at `now` is to be sent: not while already firing,
@@ -527,19 +631,14 @@ impl Rule {
         let cooled = self
             .last_fired_at
             .is_none_or(|last| now - last >= self.cooldown);
-        if self.condition.subject() == Subject::GoalsAtRisk && self.firing {
-            return !self.newly_at_risk(judgement).is_empty();
+        let per_key = self.condition.subject() == Subject::GoalsAtRisk || self.by.is_some();
+        if per_key && self.firing {
+            return judgement
+                .keys()
+                .iter()
+                .any(|key| !self.firing_on.contains(key));
         }
         !self.firing && cooled
-    }
-
-    /// The goals of `judgement` that were not at risk when the rule was last judged.
-    pub fn newly_at_risk<'j>(&self, judgement: &'j Judgement) -> Vec<&'j GoalAtRisk> {
-        judgement
-            .goals
-            .iter()
-            .filter(|goal| !self.firing_on.contains(&goal.goal))
-            .collect()
     }
 }
 
@@ -862,7 +961,7 @@ fn read(store: &Store, name: Option<&str>) -> Result<Vec<Rule>, MonitorError> {
     let table = store.query_with(
         "SELECT name, metric, measure, op, threshold, CAST(filters AS VARCHAR), every, at_time, weekday,
                 CAST(recipients AS VARCHAR), webhook, cooldown_hours, epoch_us(created_at), firing,
-                epoch_us(last_fired_at), last_period, CAST(firing_on AS VARCHAR)
+                epoch_us(last_fired_at), last_period, CAST(firing_on AS VARCHAR), by_dim
            FROM alert_rules WHERE CAST(? AS VARCHAR) IS NULL OR name = ? ORDER BY name",
         &[named.clone(), named],
     )?;
@@ -886,6 +985,7 @@ fn read(store: &Store, name: Option<&str>) -> Result<Vec<Rule>, MonitorError> {
                 name: text(0),
                 condition: condition.parse()?,
                 filters: serde_json::from_str(&text(5)).unwrap_or_default(),
+                by: row[17].as_str().map(str::parse).transpose()?,
                 cadence: stored_cadence(&text(6), &text(7), row[8].as_str())?,
                 recipients: serde_json::from_str(&text(9)).unwrap_or_default(),
                 webhook: row[10].as_str().map(str::to_owned),

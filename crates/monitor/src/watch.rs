@@ -394,7 +394,7 @@ fn judge_rule(
         }
         return alert::record(watch.store, &rule.name, period, false, None, &[]);
     }
-    let on: Vec<String> = judgement.goals.iter().map(|g| g.goal.clone()).collect();
+    let on = judgement.keys();
     if !rule.should_fire(&judgement, now) {
         return alert::record(watch.store, &rule.name, period, rule.firing, None, &on);
     }
@@ -458,6 +458,8 @@ fn judge_rule(
             "tickets": judgement.tickets,
             "drops": judgement.drops,
             "band": judgement.band,
+            "by": rule.by.map(|d| d.name()),
+            "members": judgement.members,
         });
         let sent = post(watch, &what, now, &body)?;
         count(pass, sent);
@@ -531,6 +533,9 @@ fn metric_text(rule: &Rule, judgement: &Judgement, filters: &str) -> String {
             Kind::Ratio,
         ),
     };
+    if let Some(by) = rule.by {
+        return members_text(rule, judgement, (&what, kind), by.name(), filters);
+    }
     let figure = judgement
         .measure
         .map_or_else(|| "-".to_owned(), |m| display(&json!(m), kind));
@@ -541,6 +546,42 @@ fn metric_text(rule: &Rule, judgement: &Judgement, filters: &str) -> String {
         judgement.period.last_day(),
         rule.condition
     )
+}
+
+/// A metric alert judged per dimension value: each member crossing the threshold with its
+/// figure, the new ones marked, the furthest first.
+fn members_text(
+    rule: &Rule,
+    judgement: &Judgement,
+    (what, kind): (&str, Kind),
+    by: &str,
+    filters: &str,
+) -> String {
+    let head = format!(
+        "{}: {what} crossed the threshold for {} of the {by} values from {} to {}{filters} (alert when {} for any {by}).",
+        rule.name,
+        judgement.members.len(),
+        judgement.period.from,
+        judgement.period.last_day(),
+        rule.condition
+    );
+    let lines = judgement
+        .members
+        .iter()
+        .map(|member| {
+            format!(
+                "{}: {}{}",
+                member.name,
+                display(&json!(member.measure), kind),
+                if rule.firing_on.contains(&member.name) {
+                    ""
+                } else {
+                    " (new)"
+                }
+            )
+        })
+        .collect();
+    with_records(head, lines, None)
 }
 
 /// Records shown in an alert; the rest are counted.

@@ -625,6 +625,7 @@ fn an_alert_fires_when_its_condition_starts_once_until_it_clears() {
         last_fired_at: None,
         last_period: None,
         firing_on: Vec::new(),
+        by: None,
     };
     rule.add(&store, &calendar, at("2026-01-01 00:00")).unwrap();
     // A rep sees only their own records, a manager their team's: a company-wide rule is
@@ -731,6 +732,7 @@ fn a_stale_deals_alert_names_its_deals_and_its_action_is_one_task_per_deal_undon
         last_fired_at: None,
         last_period: None,
         firing_on: Vec::new(),
+        by: None,
     };
     rule.add(&store, &calendar, at("2026-06-01 00:00")).unwrap();
     let filter = BTreeMap::from([("source".to_owned(), "web".to_owned())]);
@@ -953,6 +955,7 @@ fn rule_on(name: &str, when: &str, recipients: &[&str]) -> Rule {
         last_fired_at: None,
         last_period: None,
         firing_on: Vec::new(),
+        by: None,
     }
 }
 
@@ -1431,4 +1434,99 @@ fn a_saved_report_is_delivered_over_each_week_in_each_persons_scope() {
         team_wins > rep_wins,
         "the team won more than one of its reps"
     );
+}
+
+/// The owners of Sales North who won at least `least` deals in [from, to), by plain SQL.
+fn owners_winning(store: &Store, least: i64, from: NaiveDate, to: NaiveDate) -> Vec<String> {
+    let mut names: Vec<String> = store
+        .query_with(
+            "SELECT u.name FROM deals d JOIN users u ON u.id = d.owner_id JOIN teams t ON t.id = u.team_id
+              WHERE t.name = 'Sales North' AND d.status = 'won' AND d.deleted_at IS NULL AND d.merged_into_id IS NULL
+                AND d.closed_at >= CAST(? AS TIMESTAMP) AND d.closed_at < CAST(? AS TIMESTAMP)
+              GROUP BY 1 HAVING count(*) >= ?",
+            &[
+                Param::Text(from.to_string()),
+                Param::Text(to.to_string()),
+                Param::Int(least),
+            ],
+        )
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r[0].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_rule_for_each_owner_names_those_crossing_and_fires_again_for_a_new_one() {
+    let (_dir, store) = business();
+    let hook = Receiver::start(0);
+    let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
+    let rule = Rule {
+        filters: BTreeMap::from([("team".to_owned(), "Sales North".to_owned())]),
+        by: Some("owner".parse().unwrap()),
+        webhook: Some(hook.url.clone()),
+        created_at: at("2026-03-01 00:00"),
+        ..rule_on("closers", "deals_won >= 2", &[MANAGER])
+    };
+    rule.add(&store, &calendar, at("2026-03-01 00:00")).unwrap();
+    // Only metrics split by a dimension they have.
+    let refused = Rule {
+        name: "odd".into(),
+        by: Some("priority".parse().unwrap()),
+        ..rule.clone()
+    }
+    .add(&store, &calendar, at("2026-03-01 00:00"))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        refused.contains("--by priority: deals_won splits by"),
+        "{refused}"
+    );
+
+    let no_smtp = Settings {
+        smtp: None,
+        ..settings(0)
+    };
+    // Each Monday judges the week before. Expected, from plain SQL: fire when some owner
+    // crosses and either nobody did the week before or someone new does.
+    let mut before: Vec<String> = Vec::new();
+    let (mut fired, mut quiet) = (0, 0);
+    let mut monday = day("2026-03-09");
+    while monday <= day("2026-06-29") {
+        let crossing = owners_winning(&store, 2, monday - Duration::days(7), monday);
+        let expected = !crossing.is_empty()
+            && (before.is_empty() || crossing.iter().any(|o| !before.contains(o)));
+        let judged = pass(&store, &no_smtp, monday.and_hms_opt(9, 0, 0).unwrap());
+        assert_eq!(
+            judged.fired.len() == 1,
+            expected,
+            "week before {monday}: {crossing:?} after {before:?}"
+        );
+        if expected {
+            fired += 1;
+            let bodies = hook.bodies();
+            let body = &bodies.last().unwrap().1;
+            let mut named: Vec<String> = body["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["name"].as_str().unwrap().to_owned())
+                .collect();
+            named.sort();
+            assert_eq!(named, crossing, "week before {monday}");
+        } else if !crossing.is_empty() {
+            quiet += 1;
+        }
+        before = crossing;
+        monday += Duration::days(7);
+    }
+    assert!(
+        fired >= 2 && quiet >= 1,
+        "fired {fired}, stayed quiet {quiet}"
+    );
+    let manager = user_id(&store, MANAGER);
+    assert_eq!(notify::list(&store, manager, 50).unwrap().len(), fired);
 }

@@ -101,6 +101,8 @@ pub struct AlertBody {
     when: String,
     #[serde(default)]
     filters: BTreeMap<String, String>,
+    /// Judge the metric for each value of this dimension.
+    by: Option<String>,
     every: String,
     at: Option<String>,
     weekday: Option<String>,
@@ -131,6 +133,7 @@ impl AlertBody {
             name: self.name,
             condition: self.when.parse()?,
             filters: self.filters,
+            by: self.by.as_deref().map(str::parse).transpose()?,
             cadence: Cadence::new(&self.every, self.at.as_deref(), self.weekday.as_deref())?,
             recipients: self.to,
             webhook: self.webhook,
@@ -308,6 +311,8 @@ pub struct AlertForm {
     name: String,
     when: String,
     filters: String,
+    #[serde(default)]
+    by: String,
     every: String,
     to: String,
     cooldown: String,
@@ -412,6 +417,7 @@ pub async fn alert_form(
                     name: form.name,
                     when: form.when,
                     filters: pairs(&form.filters).map_err(refused)?,
+                    by: blank_to_none(form.by),
                     every: form.every,
                     at: None,
                     weekday: None,

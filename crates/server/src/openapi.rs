@@ -262,7 +262,7 @@ fn operations() -> Vec<Operation> {
             "post",
             "/alerts",
             "monitoring",
-            "Add an alert rule: name, when (\"close_rate < 0.25\", \"revenue change_pct < -0.2\", \"stale_deals(30) > 0\", \"probability_drops(20) > 0\", \"sla_breaches > 0\", \"goals_at_risk > 0\", \"quality_drop >= 5\", \"forecast_band > 0\"), filters, every, at, weekday, to, webhook, cooldown (admin)",
+            "Add an alert rule: name, when (\"close_rate < 0.25\", \"revenue change_pct < -0.2\", \"stale_deals(30) > 0\", \"probability_drops(20) > 0\", \"sla_breaches > 0\", \"goals_at_risk > 0\", \"quality_drop >= 5\", \"forecast_band > 0\"), filters, by (a dimension: judge the metric for each of its values), every, at, weekday, to, webhook, cooldown (admin)",
         )
         .body("201"),
         op("delete", "/alerts/{name}", "monitoring", "Remove an alert rule (admin)")

@@ -246,6 +246,7 @@ fn stale_alert_for(store: &Store, email: &str) -> StaleAlert {
         last_fired_at: None,
         last_period: None,
         firing_on: Vec::new(),
+        by: None,
     };
     rule.add(store, &calendar, now).unwrap();
     let watch = embudo_monitor::watch::Watch {

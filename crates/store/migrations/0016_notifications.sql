@@ -20,8 +20,11 @@ CREATE TABLE notifications (
 );
 CREATE SEQUENCE notifications_id START 1;
 
--- The goals a `goals_at_risk` rule found at risk when last judged (a JSON array of
--- names), so that each goal newly at risk fires on its own.
+-- What a rule was firing on when last judged (a JSON array of names): the goals of a
+-- `goals_at_risk` rule, or the members of a rule judged per dimension value (`--by owner`),
+-- so that each goal or member newly crossing fires on its own.
 ALTER TABLE alert_rules ADD COLUMN firing_on JSON;
+-- A metric rule judged for each value of this dimension (`owner`, `team`, `lead_source`…).
+ALTER TABLE alert_rules ADD COLUMN by_dim VARCHAR;
 
 -- A schedule may deliver a saved custom report: `schedules.report` reads `saved:NAME`.

@@ -197,6 +197,7 @@ pub fn admin(
             label { (word("name", lang)) input name="name" required pattern="[A-Za-z0-9_-]{1,64}"; }
             label { (word("alert_when", lang)) input name="when" required placeholder="close_rate < 0.25"; }
             label { (word("filters", lang)) input name="filters" placeholder="team=East; pipeline=Sales"; }
+            label { (word("each_of", lang)) input name="by" placeholder="owner"; }
             (cadence_fields(lang))
             label { (word("recipients", lang)) input name="to"; }
             label { (word("cooldown", lang)) input name="cooldown" value="24h"; }

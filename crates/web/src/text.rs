@@ -57,6 +57,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("alert_when", "When", "Cuando"),
     ("every", "Every", "Cada"),
     ("cooldown", "Cool-down", "Pausa tras avisar"),
+    (
+        "each_of",
+        "For each (a dimension, optional)",
+        "Para cada (una dimensión, opcional)",
+    ),
     ("remove_named", "Remove the one named", "Quitar el llamado"),
     ("remove", "Remove", "Quitar"),
     (

@@ -77,6 +77,7 @@ pub fn alert(config: &Config, command: &AlertCommand) -> Result<()> {
             name,
             when,
             filters,
+            by,
             delivery,
             cooldown,
         } => {
@@ -86,6 +87,7 @@ pub fn alert(config: &Config, command: &AlertCommand) -> Result<()> {
                 name: name.clone(),
                 condition: when.parse()?,
                 filters: pairs(filters)?,
+                by: by.as_deref().map(str::parse).transpose()?,
                 cadence: cadence(delivery)?,
                 recipients: delivery.to.clone(),
                 webhook: delivery.webhook.clone(),
