@@ -392,7 +392,8 @@ pub enum AlertCommand {
     /// Add an alert rule.
     Add {
         name: String,
-        /// METRIC [change_pct] <|<=|>|>= NUMBER ("close_rate < 0.25"), or stale_deals(DAYS),
+        /// METRIC [change_pct|change_pct_yoy] <|<=|>|>= NUMBER ("close_rate < 0.25",
+        /// "revenue change_pct_yoy < 0"), or stale_deals(DAYS),
         /// probability_drops(POINTS), sla_breaches, goals_at_risk, quality_drop or
         /// forecast_band (revenue outside the forecast's P10–P90 made at the period's start)
         /// against a number ("stale_deals(30) > 0", "forecast_band > 0")

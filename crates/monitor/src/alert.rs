@@ -35,6 +35,36 @@ pub enum Measure {
     Value,
     /// The relative change against the period before (−0.2 is a fall of 20%).
     ChangePct,
+    /// The relative change against the same period a year before.
+    ChangePctYear,
+}
+
+impl Measure {
+    /// As written after the metric in a condition (and stored).
+    fn as_str(self) -> &'static str {
+        match self {
+            Measure::Value => "value",
+            Measure::ChangePct => "change_pct",
+            Measure::ChangePctYear => "change_pct_yoy",
+        }
+    }
+
+    /// The comparison the measure needs.
+    fn compare(self) -> Option<Compare> {
+        match self {
+            Measure::Value => None,
+            Measure::ChangePct => Some(Compare::PreviousPeriod),
+            Measure::ChangePctYear => Some(Compare::PreviousYear),
+        }
+    }
+
+    /// The measure of a metric's result row.
+    fn of(self, row: &embudo_metrics::ResultRow) -> Option<f64> {
+        match self {
+            Measure::Value => row.value,
+            Measure::ChangePct | Measure::ChangePctYear => row.change_pct,
+        }
+    }
 }
 
 /// How the measure is compared with the threshold.
@@ -86,13 +116,16 @@ impl std::str::FromStr for Condition {
     fn from_str(text: &str) -> Result<Condition, MonitorError> {
         let invalid = || {
             MonitorError::Invalid(format!(
-                "--when '{text}': write METRIC [change_pct] <|<=|>|>= NUMBER, e.g. 'close_rate < 0.25' or 'revenue change_pct < -0.2'"
+                "--when '{text}': write METRIC [change_pct|change_pct_yoy] <|<=|>|>= NUMBER, e.g. 'close_rate < 0.25', 'revenue change_pct < -0.2' or 'revenue change_pct_yoy < 0'"
             ))
         };
         let words: Vec<&str> = text.split_whitespace().collect();
         let (metric, measure, op, number) = match words.as_slice() {
             [metric, op, number] => (*metric, Measure::Value, *op, *number),
             [metric, "change_pct", op, number] => (*metric, Measure::ChangePct, *op, *number),
+            [metric, "change_pct_yoy", op, number] => {
+                (*metric, Measure::ChangePctYear, *op, *number)
+            }
             _ => return Err(invalid()),
         };
         let op = match op {
@@ -196,8 +229,8 @@ impl Condition {
 impl std::fmt::Display for Condition {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let measure = match self.measure {
-            Measure::Value => "",
-            Measure::ChangePct => " change_pct",
+            Measure::Value => String::new(),
+            other => format!(" {}", other.as_str()),
         };
         write!(
             f,
@@ -446,7 +479,7 @@ impl Rule {
             &[
                 Param::Text(self.name.clone()),
                 Param::Text(self.condition.metric.clone()),
-                Param::Text(measure_name(self.condition.measure).into()),
+                Param::Text(self.condition.measure.as_str().into()),
                 Param::Text(self.condition.op.as_str().into()),
                 Param::Float(self.condition.threshold),
                 Param::Text(serde_json::to_string(&self.filters).expect("a map of strings")),
@@ -536,8 +569,7 @@ impl Rule {
             grain: None,
             by: self.by.into_iter().collect(),
             filters,
-            compare: (self.condition.measure == Measure::ChangePct)
-                .then_some(Compare::PreviousPeriod),
+            compare: self.condition.measure.compare(),
         };
         let result = embudo_metrics::run(store, &DuckDb, calendar, &query, "en")?;
         if self.by.is_some() {
@@ -556,10 +588,7 @@ impl Rule {
                     .join(", ")
             )));
         };
-        let measure = match self.condition.measure {
-            Measure::Value => row.value,
-            Measure::ChangePct => row.change_pct,
-        };
+        let measure = self.condition.measure.of(row);
         Ok(Judgement {
             period,
             measure,
@@ -582,10 +611,7 @@ impl Rule {
         let mut members: Vec<Member> = rows
             .iter()
             .filter_map(|row| {
-                let measure = match self.condition.measure {
-                    Measure::Value => row.value,
-                    Measure::ChangePct => row.change_pct,
-                }?;
+                let measure = self.condition.measure.of(row)?;
                 self.condition
                     .op
                     .holds(measure, self.condition.threshold)
@@ -906,13 +932,6 @@ pub fn parse_cooldown(text: &str) -> Result<Duration, MonitorError> {
     Ok(Duration::hours(hours * unit))
 }
 
-fn measure_name(measure: Measure) -> &'static str {
-    match measure {
-        Measure::Value => "value",
-        Measure::ChangePct => "change_pct",
-    }
-}
-
 /// Record what judging `rule` over `period` found: whether it is firing now, when it last
 /// fired, that the period has been judged, and what it was firing on (goals at risk).
 pub(crate) fn record(
@@ -970,14 +989,13 @@ fn read(store: &Store, name: Option<&str>) -> Result<Vec<Rule>, MonitorError> {
         .iter()
         .map(|row| {
             let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
+            let measure = match text(2).as_str() {
+                "value" => String::new(),
+                other => format!("{other} "),
+            };
             let condition = format!(
-                "{} {}{} {}",
+                "{} {measure}{} {}",
                 text(1),
-                if text(2) == "change_pct" {
-                    "change_pct "
-                } else {
-                    ""
-                },
                 text(3),
                 row[4].as_f64().unwrap_or_default()
             );
@@ -1022,6 +1040,9 @@ mod tests {
             (Measure::ChangePct, Op::AtMost, -0.2)
         );
         assert_eq!(c.to_string(), "revenue change_pct <= -0.2");
+        let c: Condition = "revenue change_pct_yoy < 0".parse().unwrap();
+        assert_eq!(c.measure, Measure::ChangePctYear);
+        assert_eq!(c.to_string(), "revenue change_pct_yoy < 0");
         for bad in [
             "close_rate",
             "close_rate ≈ 0.2",

@@ -532,6 +532,10 @@ fn metric_text(rule: &Rule, judgement: &Judgement, filters: &str) -> String {
             format!("The change of {label} against the period before"),
             Kind::Ratio,
         ),
+        alert::Measure::ChangePctYear => (
+            format!("The change of {label} against the same period a year before"),
+            Kind::Ratio,
+        ),
     };
     if let Some(by) = rule.by {
         return members_text(rule, judgement, (&what, kind), by.name(), filters);

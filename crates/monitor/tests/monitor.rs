@@ -1530,3 +1530,34 @@ fn a_rule_for_each_owner_names_those_crossing_and_fires_again_for_a_new_one() {
     let manager = user_id(&store, MANAGER);
     assert_eq!(notify::list(&store, manager, 50).unwrap().len(), fired);
 }
+
+#[test]
+fn a_change_against_the_same_month_a_year_before_is_judged() {
+    let (_dir, store) = business();
+    let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
+    let rule = Rule {
+        cadence: Cadence::new("month", Some("08:00"), None).unwrap(),
+        ..rule_on("yoy", "deals_won change_pct_yoy < 10", &[VIEWER])
+    };
+    rule.add(&store, &calendar, at("2026-06-01 00:00")).unwrap();
+    let settings = settings(0);
+    let watch = Watch {
+        store: &store,
+        calendar: &calendar,
+        settings: &settings,
+        lang: "en",
+        sleep: &|_| {},
+    };
+    let judged = watch::test_rule(&watch, &rule, at("2026-07-01 09:00")).unwrap();
+    let june = deals_won(&store, "true", day("2026-06-01"), day("2026-07-01")) as f64;
+    let june_before = deals_won(&store, "true", day("2025-06-01"), day("2025-07-01")) as f64;
+    assert!(june_before > 0.0);
+    assert_eq!(judged.value, Some(june));
+    assert_eq!(judged.previous, Some(june_before));
+    let change = judged.measure.unwrap();
+    assert!(
+        (change - (june - june_before) / june_before).abs() < 1e-9,
+        "{change}"
+    );
+    assert!(watch::alert_text(&rule, &judged).contains("against the same period a year before"));
+}
