@@ -851,9 +851,9 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Where to build the demo store
-    #[arg(long, default_value = "embudo-demo.duckdb", value_name = "PATH")]
-    pub path: PathBuf,
+    /// Where to build the demo store (default embudo-demo.duckdb; `--db PATH` says the same)
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

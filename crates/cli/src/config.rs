@@ -20,6 +20,8 @@ const DEFAULT_CONFIG: &str = "embudo.toml";
 pub struct Config {
     /// The store file.
     pub db: PathBuf,
+    /// The store file as given by `--db` on this command line, if it was.
+    pub db_flag: Option<PathBuf>,
     /// How data is printed.
     pub format: Format,
     /// No progress and no hints on stderr.
@@ -144,6 +146,7 @@ impl Config {
         }
         Ok(Config {
             db,
+            db_flag: args.db.clone(),
             format,
             quiet: args.quiet,
             lang,

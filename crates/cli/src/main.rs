@@ -23,6 +23,9 @@ fn main() -> ExitCode {
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {}", one_line(&format!("{error:#}")));
+            if let Some(hint) = missing_store_hint(&error) {
+                eprintln!("{hint}");
+            }
             ExitCode::FAILURE
         }
     }
@@ -36,6 +39,25 @@ fn one_line(message: &str) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" | ")
+}
+
+/// When the store named does not exist but the demo's does here, the way to use it: the
+/// command a newcomer types after the demo has no `--db`.
+fn missing_store_hint(error: &anyhow::Error) -> Option<String> {
+    let missing = error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<embudo_store::StoreError>(),
+            Some(embudo_store::StoreError::Missing(_))
+        )
+    });
+    let demo = std::path::Path::new(commands::demo::DEMO_DB);
+    (missing && demo.exists()).then(|| {
+        format!(
+            "hint: the demo's store is here: add `--db {}` (e.g. `embudo --db {} report pipeline`)",
+            demo.display(),
+            demo.display()
+        )
+    })
 }
 
 /// `embudo tables | head -1` closes our stdout early; that is the reader's choice, not a

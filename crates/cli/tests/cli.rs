@@ -162,6 +162,35 @@ fn demo_builds_its_store_and_rebuilds_only_its_own() {
     // A second run replaces the demo's own file.
     sandbox.ok(&["demo", "--quiet"]);
 
+    // Saved output keeps its titles; figures read as people write them.
+    assert!(out.contains("Headline metrics"), "{out}");
+    assert!(out.contains("Next, try"), "{out}");
+    assert!(
+        out.contains("embudo --db embudo-demo.duckdb report pipeline"),
+        "{out}"
+    );
+    let close_rate = out
+        .lines()
+        .find(|l| l.contains("Close rate"))
+        .unwrap_or_else(|| panic!("no close rate in {out}"));
+    assert!(close_rate.contains('%'), "{close_rate}");
+    let raw_ratio = close_rate
+        .split(['│', '┆', '|'])
+        .map(str::trim)
+        .any(|cell| cell.starts_with("0.") && cell.parse::<f64>().is_ok());
+    assert!(!raw_ratio, "{close_rate}");
+    // The command a newcomer types next, without --db, points at the demo's store.
+    let missing = sandbox.fails(&["report", "pipeline"], 1);
+    assert!(
+        missing.contains("add `--db embudo-demo.duckdb`"),
+        "{missing}"
+    );
+    // `--db` names the demo's store as `--path` does; both at once, differing, is refused.
+    sandbox.ok(&["demo", "--db", "other-demo.duckdb", "--quiet"]);
+    assert!(sandbox.path("other-demo.duckdb").exists());
+    let both = sandbox.fails(&["demo", "--path", "a.duckdb", "--db", "b.duckdb"], 1);
+    assert!(both.contains("give one"), "{both}");
+
     // A user's store under the demo's name is never overwritten.
     let foreign = sandbox.path("mine.duckdb");
     sandbox.ok(&["init", "--db", foreign.to_str().unwrap()]);
@@ -185,10 +214,11 @@ fn the_demo_forecasts_with_its_scores_as_the_forecast_command_does() {
     for text in [&shown, &said] {
         assert!(!text.contains("No deal has been scored yet"), "{text}");
     }
-    let at = said
+    // Headings and suggestions are on standard output, with the tables they title.
+    let at = shown
         .split_once("forecast --months 6 --at ")
         .and_then(|(_, rest)| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("the demo suggests no forecast instant: {said}"));
+        .unwrap_or_else(|| panic!("the demo suggests no forecast instant: {shown}"));
     let forecast = sandbox.ok(&["--db", "embudo-demo.duckdb", "forecast", "--at", at]);
     assert!(
         !forecast.contains("No deal has been scored yet"),
@@ -1138,7 +1168,10 @@ fn a_served_store_answers_over_http_and_refuses_other_writers_until_stopped() {
         ],
         1,
     );
-    assert!(error.contains("at least 10 characters"), "{error}");
+    assert!(
+        error.contains("no password on standard input: pipe one"),
+        "{error}"
+    );
     let error = sandbox.fails(
         &[
             "user",

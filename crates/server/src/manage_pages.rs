@@ -14,6 +14,7 @@ use embudo_monitor::listing;
 use embudo_web::manage::{self, GoalRow, Grid};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
 pub struct Said {
@@ -371,10 +372,12 @@ pub async fn token(
     admin_page(&state, &visitor, Some(&token), None).await
 }
 
+/// What the builder's form asks for: a report spec (none until metrics and a range are
+/// given), or why it cannot be read.
+type Asked = Result<Option<embudo_metrics::custom::ReportSpec>, String>;
+
 /// The builder's form as a report spec, and as the form shows it.
-fn spec_of(
-    pairs: &[(String, String)],
-) -> (manage::Spec, Option<embudo_metrics::custom::ReportSpec>) {
+fn spec_of(pairs: &[(String, String)]) -> (manage::Spec, Asked) {
     let one = |key: &str| {
         pairs
             .iter()
@@ -402,7 +405,7 @@ fn spec_of(
         compare: one("compare"),
     };
     if metrics.is_empty() || form.from.is_empty() || form.to.is_empty() {
-        return (form, None);
+        return (form, Ok(None));
     }
     let optional = |text: &str| (!text.is_empty()).then(|| text.to_owned());
     let spec = embudo_metrics::custom::ReportSpec {
@@ -411,15 +414,33 @@ fn spec_of(
         grain: optional(&form.grain),
         from: form.from.clone(),
         to: form.to.clone(),
-        filters: form
-            .filter
-            .split(';')
-            .filter_map(|pair| pair.split_once(':'))
-            .map(|(d, v)| (d.trim().to_owned(), v.trim().to_owned()))
-            .collect(),
+        filters: match builder_filters(&form.filter) {
+            Ok(filters) => filters,
+            Err(problem) => return (form, Err(problem)),
+        },
         compare: optional(&form.compare),
     };
-    (form, Some(spec))
+    (form, Ok(Some(spec)))
+}
+
+/// The builder's filter box: `DIMENSION=VALUE` pairs (or `DIMENSION:VALUE`) separated by `;`.
+/// A part that is neither is refused, never dropped: a dropped filter would show the
+/// unfiltered total as if it were the filtered one.
+fn builder_filters(text: &str) -> Result<BTreeMap<String, String>, String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (dimension, value) = part
+                .split_once('=')
+                .or_else(|| part.split_once(':'))
+                .filter(|(d, v)| !d.trim().is_empty() && !v.trim().is_empty())
+                .ok_or_else(|| {
+                    format!("filter '{part}': write DIMENSION=VALUE, e.g. lead_source=referral")
+                })?;
+            Ok((dimension.trim().to_owned(), value.trim().to_owned()))
+        })
+        .collect()
 }
 
 /// `GET /builder`: the form, the preview of what it asks (over the caller's records), the
@@ -437,7 +458,11 @@ pub async fn builder(
         .iter()
         .find(|(k, _)| k == "message")
         .map(|(_, v)| v.clone());
-    let (mut form, mut spec) = spec_of(&pairs);
+    let (mut form, asked) = spec_of(&pairs);
+    let (mut spec, unreadable) = match asked {
+        Ok(spec) => (spec, None),
+        Err(problem) => (None, Some(problem)),
+    };
     let caller = visitor.caller.clone();
     let calendar = state.calendar;
     let lang = visitor.lang.clone();
@@ -481,7 +506,7 @@ pub async fn builder(
                     filter: shown
                         .filters
                         .iter()
-                        .map(|(d, v)| format!("{d}:{v}"))
+                        .map(|(d, v)| format!("{d}={v}"))
                         .collect::<Vec<_>>()
                         .join("; "),
                     compare: shown.compare.unwrap_or_default(),
@@ -499,7 +524,7 @@ pub async fn builder(
         .iter()
         .map(|d| d.name().to_owned())
         .collect();
-    let message = problem.or(message);
+    let message = unreadable.or(problem).or(message);
     Ok(visitor.page(manage::builder(
         &visitor.viewer(),
         &metrics,
@@ -529,9 +554,10 @@ pub async fn save_report(
         .map(|(_, v)| v.trim().to_owned())
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ApiError::bad_request("name", "required"))?;
-    let (_, spec) = spec_of(&pairs);
-    let spec =
-        spec.ok_or_else(|| ApiError::bad_request("metrics", "metrics, from and to are required"))?;
+    let (_, asked) = spec_of(&pairs);
+    let spec = asked
+        .map_err(|problem| ApiError::bad_request("filter", problem))?
+        .ok_or_else(|| ApiError::bad_request("metrics", "metrics, from and to are required"))?;
     let saver = embudo_metrics::custom::Saver {
         user: visitor.caller.user_id,
         admin: visitor.caller.is_admin(),
@@ -557,4 +583,26 @@ pub async fn save_report(
         })
         .await?;
     Ok(see_other("/builder", &format!("saved as {name}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_filters_read_either_separator_and_refuse_the_unreadable() {
+        let read = builder_filters("source=Referral; team:North ;").unwrap();
+        assert_eq!(
+            read,
+            BTreeMap::from([
+                ("source".to_owned(), "Referral".to_owned()),
+                ("team".to_owned(), "North".to_owned()),
+            ])
+        );
+        assert!(builder_filters("").unwrap().is_empty());
+        for unreadable in ["Referral", "source=", "=North"] {
+            let refused = builder_filters(unreadable).unwrap_err();
+            assert!(refused.contains("write DIMENSION=VALUE"), "{refused}");
+        }
+    }
 }

@@ -280,7 +280,7 @@ pub fn builder(
             } }
             label { (word("from", lang)) input type="date" name="from" value=(spec.from) required; }
             label { (word("to", lang)) input type="date" name="to" value=(spec.to) required; }
-            label { (word("filter", lang)) input name="filter" placeholder="lead_source:referral; team:North" value=(spec.filter); }
+            label { (word("filter", lang)) input name="filter" placeholder="lead_source=referral; team=North" value=(spec.filter); }
             label { (word("compare", lang)) select name="compare" {
                 @for compare in ["", "previous_period", "previous_year"] {
                     option value=(compare) selected[compare == spec.compare] { (if compare.is_empty() { "—" } else { compare }) }

@@ -4,6 +4,7 @@ use super::generate::generate;
 use super::hint;
 use super::sql::counts_table;
 use crate::cli::DemoArgs;
+use crate::cli::Format;
 use crate::config::Config;
 use crate::output;
 use anyhow::{Context, Result, bail};
@@ -11,6 +12,7 @@ use chrono::{Datelike, NaiveDate, SubsecRound};
 use embudo_metrics::catalog::Unit;
 use embudo_metrics::{Bound, Compare, DuckDb, Query};
 use embudo_model::Table;
+use embudo_reports::model::{Kind, display};
 use embudo_store::Store;
 use embudo_store::bulk::LoadMode;
 use embudo_synth::{Params, Scale};
@@ -22,8 +24,12 @@ const ORIGIN_KEY: &str = "origin";
 const DEMO_ORIGIN: &str = "demo";
 const DEMO_SEED: u64 = 42;
 
+/// Where the demo builds its store unless told.
+pub const DEMO_DB: &str = "embudo-demo.duckdb";
+
 pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
-    let path = args.path.as_path();
+    let path = demo_path(config, args)?;
+    let path = path.as_path();
     remove_previous_demo(path)?;
     let mut store = Store::open(path)?;
     store.set_info(ORIGIN_KEY, DEMO_ORIGIN)?;
@@ -37,7 +43,7 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
         signal: true,
     };
     let generated = generate(&mut store, &params, LoadMode::Append, config.quiet)?;
-    hint(
+    heading(
         config,
         format_args!(
             "Embudo demo: a simulated business of three years up to now, with 5% deliberately \
@@ -48,7 +54,7 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
         ),
     );
     output::print(&counts_table(&store)?, config.format)?;
-    hint(
+    heading(
         config,
         "\nHeadline metrics, last complete month against the month before:",
     );
@@ -67,10 +73,14 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
         .and_utc()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let backtest_from = month_start - chrono::Months::new(3);
-    hint(
+    let pack = path.with_file_name("embudo-report.html");
+    let pack = pack.display();
+    heading(
         config,
         format_args!(
             "\nNext, try:\n  \
+             embudo --db {db} report pipeline   # any report; `embudo report list` names them\n  \
+             open {pack}   # the fourteen reports with charts (xdg-open on Linux)\n  \
              embudo --db {db} tables\n  \
              embudo --db {db} sql \"SELECT lead_source, count(*) AS leads, count(customer_at) AS customers FROM contacts WHERE lead_at IS NOT NULL GROUP BY ALL ORDER BY leads DESC\"\n  \
              embudo --db {db} sql \"SELECT date_trunc('quarter', occurred_at) AS quarter, sum(amount) AS revenue FROM revenue_lines GROUP BY ALL ORDER BY quarter\" --format csv\n  \
@@ -86,6 +96,17 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
         ),
     );
     Ok(())
+}
+
+/// A heading of the demo's output: on standard output beside the tables it titles when they
+/// are tables for people (so that saved output keeps its titles); a hint on standard error
+/// in any other format, which a heading would corrupt.
+fn heading(config: &Config, text: impl std::fmt::Display) {
+    if config.format == Format::Table {
+        println!("{text}");
+    } else {
+        hint(config, text);
+    }
 }
 
 /// Delete an earlier demo store; refuse to touch any file the demo did not create.
@@ -110,6 +131,20 @@ fn remove_previous_demo(path: &Path) -> Result<()> {
         std::fs::remove_file(&wal).with_context(|| format!("removing {}", wal.display()))?;
     }
     Ok(())
+}
+
+/// The demo's store: `--path`, else the `--db` of this command line, else [`DEMO_DB`]. The
+/// store of `EMBUDO_DB` or `embudo.toml` is not the demo's: it is someone's data.
+fn demo_path(config: &Config, args: &DemoArgs) -> Result<std::path::PathBuf> {
+    match (&args.path, &config.db_flag) {
+        (Some(path), Some(db)) if path != db => bail!(
+            "demo was given two stores, --path {} and --db {}: give one",
+            path.display(),
+            db.display()
+        ),
+        (Some(path), _) | (None, Some(path)) => Ok(path.clone()),
+        (None, None) => Ok(DEMO_DB.into()),
+    }
 }
 
 /// The demo's headline metrics.
@@ -149,10 +184,15 @@ fn headlines(store: &Store, config: &Config, today: NaiveDate) -> Result<Table> 
         let places = if result.unit == Unit::Ratio { 4 } else { 2 };
         let round =
             |x: Option<f64>| x.map(|x| (x * 10f64.powi(places)).round() / 10f64.powi(places));
+        // People read money grouped and ratios as percentages; CSV and JSON keep numbers.
+        let figure = |x: Option<f64>| match config.format {
+            Format::Table => json!(x.map(|x| display(&json!(x), Kind::of(result.unit)))),
+            _ => json!(round(x)),
+        };
         rows.push(vec![
             json!(result.label),
-            json!(round(row.value)),
-            json!(round(row.previous)),
+            figure(row.value),
+            figure(row.previous),
             json!(row.change_pct.map(|c| format!("{:+.1}%", c * 100.0))),
         ]);
     }
@@ -199,7 +239,7 @@ fn write_report_pack(
         .iter()
         .map(|r| vec![json!(r.title), json!(headline(r))])
         .collect();
-    hint(config, "\nThe report pack, headline by headline:");
+    heading(config, "\nThe report pack, headline by headline:");
     output::print(
         &Table {
             columns: vec!["report".into(), "headline".into()],
@@ -207,29 +247,41 @@ fn write_report_pack(
         },
         config.format,
     )?;
-    hint(
+    heading(
         config,
         format_args!("All fourteen reports, with charts: {}", path.display()),
     );
     Ok(())
 }
 
-/// A report's first insight, or else the first cells of its first section.
+/// A report's first insight; else the first row of figures it shows (empty cells left
+/// out), else its first note, else that it has no figures.
 fn headline(report: &embudo_reports::Report) -> String {
     if let Some(insight) = report.insights.first() {
         return insight.clone();
     }
-    let Some(section) = report.sections.iter().find(|s| !s.rows.is_empty()) else {
-        return String::new();
+    let shown = |section: &embudo_reports::Section, row: &[serde_json::Value]| -> Vec<String> {
+        section
+            .columns
+            .iter()
+            .zip(row)
+            .map(|(c, v)| (c, display(v, c.kind)))
+            .filter(|(_, text)| !text.is_empty())
+            .take(4)
+            .map(|(c, text)| format!("{} {text}", c.label))
+            .collect()
     };
-    let cells: Vec<String> = section
-        .columns
-        .iter()
-        .zip(&section.rows[0])
-        .take(4)
-        .map(|(c, v)| format!("{} {}", c.label, embudo_reports::model::display(v, c.kind)))
-        .collect();
-    format!("{}: {}", section.title, cells.join(", "))
+    let first = report.sections.iter().find_map(|section| {
+        section
+            .rows
+            .iter()
+            .map(|row| shown(section, row))
+            .find(|cells| cells.len() > 1)
+            .map(|cells| format!("{}: {}", section.title, cells.join(", ")))
+    });
+    first
+        .or_else(|| report.notes.first().cloned())
+        .unwrap_or_else(|| "no figures in the range".to_owned())
 }
 
 /// Train the win-probability model on the demo's closed deals and score the open ones, so
@@ -238,7 +290,7 @@ fn forecast_summary(store: &Store, config: &Config, now: chrono::NaiveDateTime) 
     let (report, scorer) = embudo_forecast::train::train(store, now)?;
     let scored = embudo_forecast::score::score(store, now, scorer.as_ref())?;
     let figure = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{v:.3}"));
-    hint(
+    heading(
         config,
         format_args!(
             "\nForecast: win probabilities for {scored} open deals from the {} probabilities — test AUC {} against the stages' {}, Brier score {} against {}",
@@ -270,7 +322,7 @@ fn audit_summary(store: &Store, config: &Config, now: chrono::NaiveDateTime) -> 
     )?;
     let scores = score::score(&findings);
     score::record(store, &scores, now, &findings)?;
-    hint(
+    heading(
         config,
         format_args!("\nData audit: quality score {} / 100", scores.overall),
     );

@@ -6,7 +6,7 @@ mod bench_forecast;
 mod bench_import;
 mod bench_monitor;
 mod bench_serve;
-mod demo;
+pub mod demo;
 mod forecast;
 mod generate;
 mod ingest;

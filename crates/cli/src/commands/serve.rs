@@ -3,7 +3,7 @@
 use crate::cli::{ServeArgs, TokenCommand, UserCommand};
 use crate::config::Config;
 use crate::output;
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use embudo_access::secret;
 use embudo_access::users::{self, NewUser};
 use embudo_model::Table;
@@ -40,10 +40,21 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("listening on {}", args.addr))?;
+        let address = listener.local_addr()?;
         tracing::info!(
-            address = %listener.local_addr()?,
+            %address,
             store = %config.db.display(),
             "serving the API under /api/v1"
+        );
+        super::hint(
+            config,
+            format_args!(
+                "Embudo is serving {}:
+  dashboard  http://{address}/
+  API        http://{address}/api/v1 (OpenAPI at /api/v1/openapi.json)
+Stop it with Ctrl-C.",
+                config.db.display()
+            ),
         );
         embudo_server::monitor::spawn(&state, config.delivery.clone(), config.lang.clone());
         embudo_server::serve(listener, state, embudo_server::shutdown_signal()).await?;
@@ -166,5 +177,10 @@ fn password() -> Result<(String, bool)> {
         .read_to_string(&mut text)
         .context("reading the password from standard input")?;
     let line = text.lines().next().unwrap_or_default().to_owned();
+    if line.is_empty() {
+        bail!(
+            "no password on standard input: pipe one (`echo 'a long passphrase' | embudo user add …`), or run the command in a terminal to have one generated and shown once"
+        );
+    }
     Ok((line, false))
 }
