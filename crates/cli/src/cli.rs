@@ -528,12 +528,18 @@ pub struct MetricArgs {
     pub name: String,
 
     /// Start of the range, inclusive: YYYY-MM-DD (midnight in the reporting time zone) or RFC 3339
-    #[arg(long)]
-    pub from: String,
+    #[arg(long, required_unless_present = "period", conflicts_with = "period")]
+    pub from: Option<String>,
 
     /// End of the range, exclusive
+    #[arg(long, required_unless_present = "period", conflicts_with = "period")]
+    pub to: Option<String>,
+
+    /// A named period instead of --from and --to: this_week, last_week, this_month,
+    /// last_month, this_quarter, last_quarter (fiscal), this_year, last_year, year_to_date,
+    /// last_30_days, last_90_days, last_12_months
     #[arg(long)]
-    pub to: String,
+    pub period: Option<String>,
 
     /// Split the range into day, week (ISO), month, quarter or year periods
     #[arg(long)]
@@ -635,11 +641,16 @@ pub struct ReportArgs {
 #[derive(Debug, Args, Default)]
 pub struct ReportOptions {
     /// Start of the range [default: the first day of the last complete month]
-    #[arg(long)]
+    #[arg(long, conflicts_with = "period")]
     pub from: Option<String>,
     /// End of the range, exclusive [default: the first day of this month]
-    #[arg(long)]
+    #[arg(long, conflicts_with = "period")]
     pub to: Option<String>,
+    /// A named period instead of --from and --to: this_week, last_week, this_month,
+    /// last_month, this_quarter, last_quarter (fiscal), this_year, last_year, year_to_date,
+    /// last_30_days, last_90_days, last_12_months
+    #[arg(long)]
+    pub period: Option<String>,
     /// The instant of point-in-time reports (pipeline, activity, forecast) [default: now]
     #[arg(long)]
     pub at: Option<String>,

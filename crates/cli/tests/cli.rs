@@ -1251,3 +1251,65 @@ fn a_served_store_answers_over_http_and_refuses_other_writers_until_stopped() {
         (Some(false), Some(0))
     );
 }
+
+/// A named period is the dates it names, on the command line as in the API.
+#[test]
+fn named_periods_read_as_the_dates_they_name() {
+    use chrono::{Datelike, Months};
+    let sandbox = Sandbox::new();
+    sandbox.generate_small();
+    // The store's time zone is UTC; the dates worked out here from today's.
+    let today = chrono::Utc::now().date_naive();
+    let this_month = today.with_day(1).unwrap();
+    let last_month = this_month - Months::new(1);
+    let quarter =
+        chrono::NaiveDate::from_ymd_opt(today.year(), today.month0() / 3 * 3 + 1, 1).unwrap();
+    for (period, from, to) in [
+        ("last_month", last_month, this_month),
+        ("last quarter", quarter - Months::new(3), quarter),
+        ("last_12_months", this_month - Months::new(12), this_month),
+    ] {
+        let named = sandbox.json(&["metric", "deals_won", "--period", period]);
+        let dated = sandbox.json(&[
+            "metric",
+            "deals_won",
+            "--from",
+            &from.to_string(),
+            "--to",
+            &to.to_string(),
+        ]);
+        assert_eq!(named["rows"], dated["rows"], "{period}");
+        assert_eq!(named["from"], dated["from"], "{period}");
+        let report = sandbox.json(&["report", "sales_performance", "--period", period]);
+        assert_eq!(report["params"]["from"], from.to_string(), "{period}");
+        assert_eq!(report["params"]["to"], to.to_string(), "{period}");
+    }
+    let misplaced = sandbox.fails(
+        &[
+            "report",
+            "pipeline",
+            "--from",
+            "last quarter",
+            "--to",
+            "2026-01-01",
+        ],
+        1,
+    );
+    assert!(
+        misplaced.contains("use --period last_quarter"),
+        "{misplaced}"
+    );
+    let unknown = sandbox.fails(&["metric", "deals_won", "--period", "last fortnight"], 1);
+    assert!(unknown.contains("year_to_date"), "{unknown}");
+    sandbox.fails(
+        &[
+            "metric",
+            "deals_won",
+            "--period",
+            "last_month",
+            "--from",
+            "2026-01-01",
+        ],
+        2,
+    );
+}

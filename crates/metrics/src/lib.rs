@@ -29,4 +29,4 @@ pub use dims::Dim;
 pub use error::MetricError;
 pub use limits::Limits;
 pub use plan::{MetricResult, Query, ResultRow, data_gaps, run};
-pub use time::{Bound, Calendar, Compare, Grain};
+pub use time::{Bound, Calendar, Compare, Grain, Preset};

@@ -149,6 +149,113 @@ impl Calendar {
     }
 }
 
+/// A named reporting period, as people pick it: `this_month`, `last_quarter`,
+/// `year_to_date`… Quarters and years are fiscal (the calendar's `fiscal_year_start`);
+/// weeks start on Monday. "This" periods are whole (this month runs to its last day), "to
+/// date" and "last N days" end with today, and "last 12 months" is the twelve complete
+/// months before this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    ThisWeek,
+    LastWeek,
+    ThisMonth,
+    LastMonth,
+    ThisQuarter,
+    LastQuarter,
+    ThisYear,
+    LastYear,
+    YearToDate,
+    Last30Days,
+    Last90Days,
+    Last12Months,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 12] = [
+        Preset::ThisWeek,
+        Preset::LastWeek,
+        Preset::ThisMonth,
+        Preset::LastMonth,
+        Preset::ThisQuarter,
+        Preset::LastQuarter,
+        Preset::ThisYear,
+        Preset::LastYear,
+        Preset::YearToDate,
+        Preset::Last30Days,
+        Preset::Last90Days,
+        Preset::Last12Months,
+    ];
+
+    /// The name people type (`--period last_quarter`, `period=last_quarter`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::ThisWeek => "this_week",
+            Preset::LastWeek => "last_week",
+            Preset::ThisMonth => "this_month",
+            Preset::LastMonth => "last_month",
+            Preset::ThisQuarter => "this_quarter",
+            Preset::LastQuarter => "last_quarter",
+            Preset::ThisYear => "this_year",
+            Preset::LastYear => "last_year",
+            Preset::YearToDate => "year_to_date",
+            Preset::Last30Days => "last_30_days",
+            Preset::Last90Days => "last_90_days",
+            Preset::Last12Months => "last_12_months",
+        }
+    }
+
+    /// The local days `[from, to)` the period covers when today is `today`.
+    pub fn range(self, calendar: &Calendar, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let this = |grain: Grain| {
+            let start = calendar.bucket_start(grain, today);
+            (start, Calendar::next_bucket(grain, start))
+        };
+        let last = |grain: Grain| {
+            let (start, _) = this(grain);
+            let before = calendar.bucket_start(grain, start - Duration::days(1));
+            (before, start)
+        };
+        let tomorrow = today + Duration::days(1);
+        match self {
+            Preset::ThisWeek => this(Grain::Week),
+            Preset::LastWeek => last(Grain::Week),
+            Preset::ThisMonth => this(Grain::Month),
+            Preset::LastMonth => last(Grain::Month),
+            Preset::ThisQuarter => this(Grain::Quarter),
+            Preset::LastQuarter => last(Grain::Quarter),
+            Preset::ThisYear => this(Grain::Year),
+            Preset::LastYear => last(Grain::Year),
+            Preset::YearToDate => (this(Grain::Year).0, tomorrow),
+            Preset::Last30Days => (tomorrow - Duration::days(30), tomorrow),
+            Preset::Last90Days => (tomorrow - Duration::days(90), tomorrow),
+            Preset::Last12Months => {
+                let month = this(Grain::Month).0;
+                (month - Months::new(12), month)
+            }
+        }
+    }
+}
+
+impl FromStr for Preset {
+    type Err = MetricError;
+
+    /// A preset's name, with spaces or hyphens for underscores and in any case
+    /// (`"last quarter"`, `Year-To-Date`).
+    fn from_str(text: &str) -> Result<Preset, MetricError> {
+        let name = text.trim().to_lowercase().replace([' ', '-'], "_");
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Preset::ALL.iter().map(|p| p.name()).collect();
+                MetricError::Invalid(format!(
+                    "period '{text}': use one of {}, or --from and --to",
+                    names.join(", ")
+                ))
+            })
+    }
+}
+
 /// A bound of a reporting range: a local calendar day (its midnight) or an exact instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
@@ -170,10 +277,15 @@ impl Bound {
         } else {
             chrono::DateTime::parse_from_rfc3339(text)
                 .map(|t| Bound::Instant(t.naive_utc()))
-                .map_err(|_| {
-                    MetricError::Invalid(format!(
+                .map_err(|_| match text.parse::<Preset>() {
+                    Ok(preset) => MetricError::Invalid(format!(
+                        "'{text}' is a named period, not a date: use --period {} (period={} in the API) instead of --from and --to",
+                        preset.name(),
+                        preset.name()
+                    )),
+                    Err(_) => MetricError::Invalid(format!(
                         "'{text}' is neither a date (2026-06-30) nor an RFC 3339 instant (2026-06-30T17:00:00Z)"
-                    ))
+                    )),
                 })?
         };
         let year = match bound {
@@ -356,6 +468,55 @@ mod tests {
             labels,
             [day(2025, 12, 29), day(2026, 1, 5), day(2026, 1, 12)]
         );
+    }
+
+    #[test]
+    fn presets_cover_the_periods_people_name() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let january = Calendar::default();
+        // Thursday 3 December 2026.
+        let today = day("2026-12-03");
+        for (preset, from, to) in [
+            ("this_week", "2026-11-30", "2026-12-07"),
+            ("last_week", "2026-11-23", "2026-11-30"),
+            ("this_month", "2026-12-01", "2027-01-01"),
+            ("last_month", "2026-11-01", "2026-12-01"),
+            ("this_quarter", "2026-10-01", "2027-01-01"),
+            ("last quarter", "2026-07-01", "2026-10-01"),
+            ("this_year", "2026-01-01", "2027-01-01"),
+            ("last_year", "2025-01-01", "2026-01-01"),
+            ("Year-To-Date", "2026-01-01", "2026-12-04"),
+            ("last_30_days", "2026-11-04", "2026-12-04"),
+            ("last_90_days", "2026-09-05", "2026-12-04"),
+            ("last_12_months", "2025-12-01", "2026-12-01"),
+        ] {
+            let preset: Preset = preset.parse().unwrap();
+            assert_eq!(
+                preset.range(&january, today),
+                (day(from), day(to)),
+                "{}",
+                preset.name()
+            );
+        }
+        // A fiscal year starting in April, in January.
+        let april = Calendar::new(chrono_tz::UTC, 4).unwrap();
+        let today = day("2027-01-15");
+        for (preset, from, to) in [
+            (Preset::ThisQuarter, "2027-01-01", "2027-04-01"),
+            (Preset::LastQuarter, "2026-10-01", "2027-01-01"),
+            (Preset::ThisYear, "2026-04-01", "2027-04-01"),
+            (Preset::LastYear, "2025-04-01", "2026-04-01"),
+            (Preset::YearToDate, "2026-04-01", "2027-01-16"),
+        ] {
+            assert_eq!(
+                preset.range(&april, today),
+                (day(from), day(to)),
+                "{}",
+                preset.name()
+            );
+        }
+        let refused = "last fortnight".parse::<Preset>().unwrap_err().to_string();
+        assert!(refused.contains("year_to_date"), "{refused}");
     }
 
     #[test]

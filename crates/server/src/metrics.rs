@@ -119,22 +119,36 @@ pub async fn get(
                     .ok_or_else(|| ApiError::bad_request("filter", "must be dimension:value"))?;
                 filters.push((dim.trim().to_owned(), wanted.trim().to_owned()));
             }
-            "from" | "to" | "grain" | "compare" | "lang" => {}
+            "from" | "to" | "period" | "grain" | "compare" | "lang" => {}
             other => {
                 return Err(ApiError::bad_request(
                     other,
-                    "not a parameter of a metric: from, to, grain, by, filter, compare, lang",
+                    "not a parameter of a metric: from, to, period, grain, by, filter, compare, lang",
                 ));
             }
         }
     }
-    let from = one("from").ok_or_else(|| ApiError::bad_request("from", "required"))?;
-    let to = one("to").ok_or_else(|| ApiError::bad_request("to", "required"))?;
+    let (from, to) = match one("period") {
+        Some(period) => {
+            let (from, to) = crate::reports::named_period(
+                &period,
+                &state.calendar,
+                state.now(),
+                &one("from"),
+                &one("to"),
+            )?;
+            (from.to_string(), to.to_string())
+        }
+        None => (
+            one("from").ok_or_else(|| ApiError::bad_request("from", "required (or period)"))?,
+            one("to").ok_or_else(|| ApiError::bad_request("to", "required (or period)"))?,
+        ),
+    };
     let (grain, compare) = (one("grain"), one("compare"));
     let lang = one("lang").unwrap_or_else(|| "en".into());
     let scope = metric_over(&caller, metric);
     let calendar = state.calendar;
-    let key = format!("{name}|{query:?}|{scope:?}");
+    let key = format!("{name}|{from}|{to}|{query:?}|{scope:?}");
     let db = Arc::clone(&state.db);
     let result = state
         .metrics

@@ -84,6 +84,10 @@ fn schema(name: &str) -> Value {
             "pattern": "^(19|2[01])[0-9]{2}-[0-9]{2}-[0-9]{2}"
         }),
         "months" => json!({ "type": "integer", "minimum": 1, "maximum": 24 }),
+        "period" => json!({
+            "type": "string",
+            "enum": embudo_metrics::Preset::ALL.iter().map(|p| p.name()).collect::<Vec<_>>()
+        }),
         "threshold" => json!({ "type": "number", "minimum": 0, "maximum": 1 }),
         "lang" => json!({ "type": "string", "enum": ["en", "es"] }),
         "grain" => json!({ "type": "string", "enum": ["day", "week", "month", "quarter", "year"] }),
@@ -93,9 +97,13 @@ fn schema(name: &str) -> Value {
     }
 }
 
-const REPORT_PARAMS: [(&str, &str); 12] = [
+const REPORT_PARAMS: [(&str, &str); 13] = [
     ("from", "Start of the range (YYYY-MM-DD)"),
     ("to", "End of the range, exclusive"),
+    (
+        "period",
+        "A named period instead of from and to (quarters and years fiscal)",
+    ),
     ("at", "The instant of point-in-time reports"),
     ("pipeline", "Only this pipeline"),
     (
@@ -195,8 +203,12 @@ fn operations() -> Vec<Operation> {
             "One metric over a range, by period and dimension",
         )
         .query(&[
-            ("from", "Start of the range (required)"),
-            ("to", "End of the range, exclusive (required)"),
+            ("from", "Start of the range (required unless period)"),
+            ("to", "End of the range, exclusive (required unless period)"),
+            (
+                "period",
+                "A named period instead of from and to (quarters and years fiscal)",
+            ),
             ("grain", "day, week, month, quarter or year"),
             ("by", "Dimensions, comma-separated or repeated"),
             ("filter", "dimension:value, repeatable"),

@@ -504,27 +504,24 @@ pub async fn report(
         owner: text(&query.owner),
         team: text(&query.team),
         source: text(&query.source),
-        presets: presets(today),
+        presets: presets(&state.calendar, today),
         query: query.to_query_string(),
     };
     Ok(visitor.page(pages::report(&visitor.viewer(), &report, &filters)))
 }
 
-/// The period presets as of `today`: this month, last month, this quarter, last 90 days.
-fn presets(today: NaiveDate) -> Vec<(&'static str, String, String)> {
-    let month = today.with_day(1).expect("day 1 exists");
-    let quarter = NaiveDate::from_ymd_opt(today.year(), (today.month0() / 3) * 3 + 1, 1)
-        .expect("a quarter's first day");
-    let tomorrow = today + Duration::days(1);
-    [
-        ("this_month", month, month + Months::new(1)),
-        ("last_month", month - Months::new(1), month),
-        ("this_quarter", quarter, quarter + Months::new(3)),
-        ("last_90_days", tomorrow - Duration::days(90), tomorrow),
-    ]
-    .into_iter()
-    .map(|(key, from, to)| (key, from.to_string(), to.to_string()))
-    .collect()
+/// The period presets as of `today`, the same names as `--period` and `period=`.
+fn presets(
+    calendar: &embudo_metrics::Calendar,
+    today: NaiveDate,
+) -> Vec<(&'static str, String, String)> {
+    embudo_metrics::Preset::ALL
+        .into_iter()
+        .map(|preset| {
+            let (from, to) = preset.range(calendar, today);
+            (preset.name(), from.to_string(), to.to_string())
+        })
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]

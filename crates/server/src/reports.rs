@@ -40,6 +40,8 @@ pub struct Lang {
 pub struct ReportQuery {
     pub from: Option<String>,
     pub to: Option<String>,
+    /// A named period instead of `from` and `to` (`last_quarter`, `year_to_date`…).
+    pub period: Option<String>,
     pub at: Option<String>,
     pub pipeline: Option<String>,
     pub owner: Option<String>,
@@ -60,6 +62,7 @@ impl ReportQuery {
         [
             ("from", &self.from),
             ("to", &self.to),
+            ("period", &self.period),
             ("at", &self.at),
             ("pipeline", &self.pipeline),
             ("owner", &self.owner),
@@ -123,10 +126,16 @@ pub async fn build_report(
         )));
     }
     let calendar = state.calendar;
-    let mut params = params(query, &calendar)?;
     let now = state.now();
-    // The answer depends on the request and on whose records the caller sees.
-    let key = format!("{name}|{query:?}|{:?}", caller.report(name));
+    let mut params = params(query, &calendar, now)?;
+    // The answer depends on the request (a named period as of today) and on whose records
+    // the caller sees.
+    let key = format!(
+        "{name}|{query:?}|{:?}|{:?}|{:?}",
+        params.from,
+        params.to,
+        caller.report(name)
+    );
     let db = Arc::clone(&state.db);
     let reader = caller.clone();
     let report_name = name.to_owned();
@@ -160,7 +169,11 @@ pub async fn build_report(
     Ok(report)
 }
 
-fn params(query: &ReportQuery, calendar: &Calendar) -> Result<Params, ApiError> {
+fn params(
+    query: &ReportQuery,
+    calendar: &Calendar,
+    now: chrono::NaiveDateTime,
+) -> Result<Params, ApiError> {
     let bound = |field: &str, text: &Option<String>| {
         text.as_deref()
             .map(Bound::parse)
@@ -172,9 +185,16 @@ fn params(query: &ReportQuery, calendar: &Calendar) -> Result<Params, ApiError> 
         Some(Bound::Day(d)) => d.and_hms_opt(0, 0, 0).map(|t| calendar.to_utc(t)),
         None => None,
     };
+    let (from, to) = match &query.period {
+        Some(period) => {
+            let (from, to) = named_period(period, calendar, now, &query.from, &query.to)?;
+            (Some(Bound::Day(from)), Some(Bound::Day(to)))
+        }
+        None => (bound("from", &query.from)?, bound("to", &query.to)?),
+    };
     Ok(Params {
-        from: bound("from", &query.from)?,
-        to: bound("to", &query.to)?,
+        from,
+        to,
         at,
         pipeline: query.pipeline.clone(),
         owner: query.owner.clone(),
@@ -195,6 +215,26 @@ fn params(query: &ReportQuery, calendar: &Calendar) -> Result<Params, ApiError> 
         months: query.months,
         lang: query.lang.clone().unwrap_or_else(|| "en".into()),
     })
+}
+
+/// The local days of a named period as of `now`; refused beside `from` or `to`.
+pub(crate) fn named_period(
+    period: &str,
+    calendar: &Calendar,
+    now: chrono::NaiveDateTime,
+    from: &Option<String>,
+    to: &Option<String>,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), ApiError> {
+    if from.is_some() || to.is_some() {
+        return Err(ApiError::bad_request(
+            "period",
+            "give a period, or from and to, not both",
+        ));
+    }
+    let preset: embudo_metrics::Preset = period
+        .parse()
+        .map_err(|e: embudo_metrics::MetricError| ApiError::bad_request("period", e.to_string()))?;
+    Ok(preset.range(calendar, calendar.to_local(now).date()))
 }
 
 fn render(report: Report, format: &str, lang: &str) -> Result<Response, ApiError> {

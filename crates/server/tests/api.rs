@@ -930,3 +930,36 @@ fn admins_manage_schedules_and_alerts_and_others_may_not() {
     );
     assert_eq!(server.one("SELECT count(*) FROM schedules", &[]), 0);
 }
+
+#[test]
+fn a_named_period_is_the_range_it_names() {
+    use chrono::{Datelike, Months};
+    let server = start();
+    // The server's clock is the wall clock and its calendar UTC.
+    let this_month = chrono::Utc::now().date_naive().with_day(1).unwrap();
+    let last_month = this_month - Months::new(1);
+    let (status, report) = server.get("admin", "/reports/sales_performance?period=last_month");
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["params"]["from"], last_month.to_string());
+    assert_eq!(report["params"]["to"], this_month.to_string());
+    let (_, named) = server.get(
+        "admin",
+        "/metrics/deals_won?period=last_12_months&grain=month",
+    );
+    let (_, dated) = server.get(
+        "admin",
+        &format!(
+            "/metrics/deals_won?from={}&to={this_month}&grain=month",
+            this_month - Months::new(12)
+        ),
+    );
+    assert_eq!(named["rows"], dated["rows"]);
+    assert_eq!(named["rows"].as_array().map(Vec::len), Some(12));
+    let (status, refused) = server.get(
+        "admin",
+        "/metrics/deals_won?period=last_month&from=2026-01-01",
+    );
+    assert_eq!(status, 400, "{refused}");
+    let (status, _) = server.get("admin", "/reports/pipeline?period=someday");
+    assert_eq!(status, 400);
+}

@@ -37,7 +37,7 @@ pub fn list(config: &Config) -> Result<()> {
 }
 
 pub fn run(config: &Config, args: &MetricArgs) -> Result<()> {
-    let query = parse_query(args)?;
+    let query = parse_query(config, args)?;
     let store = Store::open_read_only(&config.db)?;
     let mut result = embudo_metrics::run(&store, &DuckDb, &config.calendar, &query, &config.lang)?;
     let gaps = embudo_metrics::data_gaps(&store, &result.metric, &config.lang)?;
@@ -66,12 +66,22 @@ pub fn parse_filters(filters: &[String]) -> Result<Vec<(Dim, String)>> {
         .collect()
 }
 
-fn parse_query(args: &MetricArgs) -> Result<Query> {
+fn parse_query(config: &Config, args: &MetricArgs) -> Result<Query> {
     let filters = split_filters(&args.filter)?;
+    let (from, to) = match &args.period {
+        Some(period) => {
+            let (from, to) = super::period_range(config, period)?;
+            (from.to_string(), to.to_string())
+        }
+        None => (
+            args.from.clone().unwrap_or_default(),
+            args.to.clone().unwrap_or_default(),
+        ),
+    };
     Ok(Query::parse(QueryText {
         metric: &args.name,
-        from: &args.from,
-        to: &args.to,
+        from: &from,
+        to: &to,
         grain: args.grain.as_deref(),
         by: &args.by,
         filters: &filters,

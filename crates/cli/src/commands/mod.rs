@@ -59,6 +59,17 @@ fn hint(config: &Config, text: impl std::fmt::Display) {
     }
 }
 
+/// The local days `[from, to)` of a `--period` preset, as of today in the reporting time
+/// zone.
+fn period_range(config: &Config, period: &str) -> Result<(chrono::NaiveDate, chrono::NaiveDate)> {
+    let preset: embudo_metrics::Preset = period.parse()?;
+    let today = config
+        .calendar
+        .to_local(chrono::Utc::now().naive_utc())
+        .date();
+    Ok(preset.range(&config.calendar, today))
+}
+
 /// The instant an `--at` names (a day is its midnight in the reporting time zone), or now.
 fn instant(config: &Config, at: Option<&str>) -> Result<chrono::NaiveDateTime> {
     Ok(match at.map(embudo_metrics::Bound::parse).transpose()? {

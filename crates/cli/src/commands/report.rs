@@ -65,12 +65,22 @@ pub fn context<'a>(store: &'a Store, config: &Config, args: &ReportOptions) -> R
         ),
         None => None,
     };
+    let (from, to) = match &args.period {
+        Some(period) => {
+            let (from, to) = super::period_range(config, period)?;
+            (Some(Bound::Day(from)), Some(Bound::Day(to)))
+        }
+        None => (
+            args.from.as_deref().map(Bound::parse).transpose()?,
+            args.to.as_deref().map(Bound::parse).transpose()?,
+        ),
+    };
     Ok(Context {
         store,
         calendar: config.calendar,
         params: Params {
-            from: args.from.as_deref().map(Bound::parse).transpose()?,
-            to: args.to.as_deref().map(Bound::parse).transpose()?,
+            from,
+            to,
             at,
             pipeline: args.pipeline.clone(),
             owner: args.owner.clone(),
