@@ -4,7 +4,7 @@ use crate::ReportError;
 use crate::context::Context;
 use crate::i18n::label;
 use crate::insights;
-use crate::model::{Chart, ChartKind, Kind, Report, Section};
+use crate::model::{Chart, ChartKind, Kind, Report, Section, display};
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
 use embudo_metrics::goals;
 use embudo_metrics::{Bound, Compare, Dim, DuckDb, Grain};
@@ -511,9 +511,47 @@ fn sales_performance(ctx: &Context<'_>, report: &mut Report) -> Result<(), Repor
         "period",
         &["deals_created", "deals_won", "deals_lost"],
     );
+    name_order_revenue(ctx, report, &mut by_owner)?;
     report.sections.push(by_owner);
     report.sections.push(totals);
     report.sections.push(deals);
+    Ok(())
+}
+
+/// Orders have no owner, so their revenue sits in the by-owner table's row without one:
+/// name that row, and say how much of the revenue is orders (it is why revenue ÷ deals won
+/// is more than the average deal size). An owner or team filter leaves orders out.
+fn name_order_revenue(
+    ctx: &Context<'_>,
+    report: &mut Report,
+    by_owner: &mut Section,
+) -> Result<(), ReportError> {
+    if let Some(owner) = by_owner.column("owner") {
+        let unowned = label("label.no_owner", ctx.lang());
+        for row in &mut by_owner.rows {
+            if row[owner].is_null() {
+                row[owner] = json!(unowned);
+            }
+        }
+    }
+    if ctx.params.owner.is_some() || ctx.params.team.is_some() {
+        return Ok(());
+    }
+    let (from, to) = ctx.range_utc();
+    let orders = ctx.store.query_with(
+        "SELECT count(DISTINCT order_id), coalesce(sum(amount), 0) FROM revenue_lines
+          WHERE kind = 'order' AND occurred_at >= ? AND occurred_at < ?",
+        &[ts(from), ts(to)],
+    )?;
+    let count = orders.rows[0][0].as_i64().unwrap_or(0);
+    if count > 0 {
+        let amount = display(&orders.rows[0][1], Kind::Money);
+        report.notes.push(insights::say(
+            ctx.lang(),
+            "note.orders_no_owner",
+            &[&count.to_string(), &amount],
+        ));
+    }
     Ok(())
 }
 

@@ -100,6 +100,11 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("section.totals", "Totals", "Totales"),
     ("section.saved", "Figures", "Cifras"),
     (
+        "label.no_owner",
+        "Orders and unassigned deals",
+        "Pedidos y negocios sin asignar",
+    ),
+    (
         "section.deals_over_time",
         "Deals over time",
         "Oportunidades a lo largo del tiempo",

@@ -99,6 +99,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "{0} usuarios con acceso a los datos de clientes no han entrado en 90 días",
     ),
     (
+        "note.orders_no_owner",
+        "Revenue includes {0} orders ({1}), which have no owner: they are the \"Orders and unassigned deals\" row, and why revenue ÷ deals won exceeds the average deal size",
+        "Los ingresos incluyen {0} pedidos ({1}), que no tienen responsable: son la fila «Pedidos y negocios sin asignar», y por eso ingresos ÷ oportunidades ganadas supera el tamaño medio",
+    ),
+    (
         "note.saved_empty",
         "No figures over {0} – {1}: none of the report's metrics has a value in the range",
         "No hay cifras entre {0} y {1}: ninguna métrica del informe tiene valor en el periodo",

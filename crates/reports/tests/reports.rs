@@ -189,6 +189,26 @@ fn every_report_has_its_hand_worked_numbers() {
         num(cell(&performance, "by_owner", "owner", "Ana", "deals_won")),
         1.0
     );
+    // January's live orders have no owner: 1 (2 × 40), 2 (150) and 5 (50); order 3 was
+    // deleted. Their row is named, and a note says how much of the revenue they are.
+    assert_eq!(
+        num(cell(
+            &performance,
+            "by_owner",
+            "owner",
+            "Orders and unassigned deals",
+            "revenue"
+        )),
+        280.0
+    );
+    assert!(
+        performance
+            .notes
+            .iter()
+            .any(|n| n.starts_with("Revenue includes 3 orders (280.00), which have no owner")),
+        "{:?}",
+        performance.notes
+    );
     // Ana completed a2, a5, a6 in January.
     assert_eq!(
         num(cell(
