@@ -148,11 +148,7 @@ pub fn chart(section: &Section) -> Option<String> {
             let i = section.column(key)?;
             Some(Series {
                 name: section.columns[i].label.clone(),
-                values: section
-                    .rows
-                    .iter()
-                    .map(|r| r[i].as_f64().unwrap_or(0.0))
-                    .collect(),
+                values: section.rows.iter().map(|r| r[i].as_f64()).collect(),
             })
         })
         .collect();
@@ -160,11 +156,11 @@ pub fn chart(section: &Section) -> Option<String> {
     let kind = section.columns[section.column(&spec.y[0])?].kind;
     let format = move |v: f64| display(&serde_json::json!(v), kind);
     Some(match spec.kind {
-        ChartKind::Bar => svg::bar(&section.title, &labels, &first.values, &format),
-        ChartKind::Funnel => svg::funnel(&section.title, &labels, &first.values),
-        ChartKind::Line => svg::line(&section.title, &labels, &series),
+        ChartKind::Bar => svg::bar(&section.title, &labels, &first.filled(), &format),
+        ChartKind::Funnel => svg::funnel(&section.title, &labels, &first.filled()),
+        ChartKind::Line => svg::line(&section.title, &labels, &series, &format),
         ChartKind::StackedBar => svg::stacked(&section.title, &labels, &series),
-        ChartKind::Pareto => svg::pareto(&section.title, &labels, &first.values),
+        ChartKind::Pareto => svg::pareto(&section.title, &labels, &first.filled()),
         ChartKind::Range => {
             // An unknown bound (a filtered forecast has none) draws no range, not one to 0.
             let bound = |key: &String| {

@@ -3,11 +3,20 @@
 
 use std::fmt::Write;
 
-/// One named series of values, aligned with the chart's labels.
+/// One named series of values, aligned with the chart's labels; `None` is a value not
+/// known (a period with nothing to compare with), drawn as a gap, never as 0.
 #[derive(Debug, Clone)]
 pub struct Series {
     pub name: String,
-    pub values: Vec<f64>,
+    pub values: Vec<Option<f64>>,
+}
+
+impl Series {
+    /// The values with the unknown ones as 0, for bars (a missing bar and a bar of 0 look
+    /// the same).
+    pub fn filled(&self) -> Vec<f64> {
+        self.values.iter().map(|v| v.unwrap_or(0.0)).collect()
+    }
 }
 
 const PALETTE: [&str; 8] = [
@@ -136,33 +145,67 @@ fn legend(svg: &mut String, series: &[Series], y: f64) {
     }
 }
 
-/// Lines over time, one per series.
-pub fn line(title: &str, labels: &[String], series: &[Series]) -> String {
+/// Lines over time, one per series: a line through the known values, broken where one is
+/// not known, and a point on each value with its exact figure (`format`) as a tooltip, so a
+/// single period still shows.
+pub fn line(
+    title: &str,
+    labels: &[String],
+    series: &[Series],
+    format: &dyn Fn(f64) -> String,
+) -> String {
     let height = 260.0;
     let left = 60.0;
     let max = series
         .iter()
-        .flat_map(|s| s.values.iter().copied())
+        .flat_map(|s| s.values.iter().flatten().copied())
         .fold(0.0_f64, f64::max)
         .max(f64::MIN_POSITIVE);
     let mut svg = open(height, title);
     axis_frame(&mut svg, height, max, left);
-    let n = labels.len().max(2) as f64 - 1.0;
-    let x = |i: usize| left + (WIDTH - left - 20.0) * i as f64 / n;
+    // One label sits in the middle; more spread from edge to edge.
+    let x = |i: usize| match labels.len() {
+        0 | 1 => left + (WIDTH - left - 20.0) / 2.0,
+        n => left + (WIDTH - left - 20.0) * i as f64 / (n - 1) as f64,
+    };
     let y = |v: f64| 10.0 + (height - 40.0) * (1.0 - v / max);
     for (k, s) in series.iter().enumerate() {
-        let points: Vec<String> = s
-            .values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v)))
-            .collect();
-        let _ = write!(
-            svg,
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>",
-            points.join(" "),
-            PALETTE[k % PALETTE.len()]
-        );
+        let colour = PALETTE[k % PALETTE.len()];
+        // Each run of known values is a line of its own.
+        let mut runs: Vec<Vec<String>> = vec![Vec::new()];
+        for (i, value) in s.values.iter().enumerate() {
+            match value {
+                Some(v) => {
+                    runs.last_mut()
+                        .expect("a run")
+                        .push(format!("{:.1},{:.1}", x(i), y(*v)))
+                }
+                None => runs.push(Vec::new()),
+            }
+        }
+        for points in runs.iter().filter(|points| points.len() > 1) {
+            let _ = write!(
+                svg,
+                "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+                points.join(" ")
+            );
+        }
+        for (i, value) in s.values.iter().enumerate() {
+            if let Some(v) = value {
+                let _ = write!(
+                    svg,
+                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"><title>{}</title></circle>",
+                    x(i),
+                    y(*v),
+                    escape(&format!(
+                        "{} · {}: {}",
+                        s.name,
+                        labels.get(i).map_or("", String::as_str),
+                        format(*v)
+                    ))
+                );
+            }
+        }
     }
     let every = (labels.len() / 8).max(1);
     for (i, label) in labels.iter().enumerate().step_by(every) {
@@ -201,7 +244,7 @@ pub fn stacked(title: &str, labels: &[String], series: &[Series]) -> String {
         .map(|i| {
             series
                 .iter()
-                .map(|s| s.values.get(i).copied().unwrap_or(0.0).max(0.0))
+                .map(|s| s.values.get(i).copied().flatten().unwrap_or(0.0).max(0.0))
                 .sum()
         })
         .collect();
@@ -217,7 +260,7 @@ pub fn stacked(title: &str, labels: &[String], series: &[Series]) -> String {
     for i in 0..labels.len() {
         let mut base = height - 30.0;
         for (k, s) in series.iter().enumerate() {
-            let h = s.values.get(i).copied().unwrap_or(0.0).max(0.0) * scale;
+            let h = s.values.get(i).copied().flatten().unwrap_or(0.0).max(0.0) * scale;
             base -= h;
             let _ = write!(
                 svg,
@@ -251,6 +294,7 @@ pub fn range(
     let max = central
         .values
         .iter()
+        .flatten()
         .copied()
         .chain(high.1.iter().flatten().copied())
         .fold(0.0_f64, f64::max)
@@ -259,7 +303,7 @@ pub fn range(
     axis_frame(&mut svg, height, max, left);
     let slot = (WIDTH - left - 20.0) / labels.len().max(1) as f64;
     let y = |v: f64| 10.0 + (height - 40.0) * (1.0 - v.max(0.0) / max);
-    for (i, value) in central.values.iter().enumerate() {
+    for (i, value) in central.filled().iter().enumerate() {
         let middle = left + (i as f64 + 0.5) * slot;
         let _ = write!(
             svg,
@@ -350,7 +394,7 @@ mod tests {
     fn a_range_is_drawn_only_where_both_bounds_are_known() {
         let central = Series {
             name: "Expected".into(),
-            values: vec![100.0, 50.0],
+            values: vec![Some(100.0), Some(50.0)],
         };
         let low = ("P10".to_owned(), vec![Some(80.0), None]);
         let high = ("P90".to_owned(), vec![Some(200.0), None]);
@@ -368,6 +412,28 @@ mod tests {
                 "<text x=\"54.0\" y=\"14.0\" text-anchor=\"end\" fill=\"#666\">200</text>"
             )
         );
+    }
+
+    #[test]
+    fn an_unknown_value_breaks_the_line_and_each_known_one_has_its_figure() {
+        let series = Series {
+            name: "Revenue".into(),
+            values: vec![Some(10.0), None, Some(30.0), Some(40.0)],
+        };
+        let labels: Vec<String> = ["Jan", "Feb", "Mar", "Apr"].map(String::from).to_vec();
+        let svg = line("t", &labels, &[series], &|v| format!("{v:.0} €"));
+        // Jan stands alone (no line through Feb's gap to 0); Mar–Apr is one line.
+        assert_eq!(svg.matches("<polyline").count(), 1, "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 3, "{svg}");
+        assert!(svg.contains("<title>Revenue · Mar: 30 €</title>"), "{svg}");
+        assert!(!svg.contains("Feb: "), "{svg}");
+        // One period: a marked point, not an empty chart.
+        let one = Series {
+            name: "Revenue".into(),
+            values: vec![Some(5.0)],
+        };
+        let svg = line("t", &labels[..1], &[one], &|v| format!("{v}"));
+        assert_eq!(svg.matches("<circle").count(), 1, "{svg}");
     }
 
     #[test]

@@ -400,9 +400,11 @@ fn concurrent_logins_stay_within_the_limit_and_failures_survive_a_restart() {
         attempts.into_iter().map(|t| t.join().unwrap()).collect()
     });
     let count = |status: u16| statuses.iter().filter(|&&s| s == status).count();
+    // Five failures at most. The one right password is not a failure: when it comes before
+    // the fifth wrong one, that one is still checked (six checked in all), as the limit says.
     assert!(
-        count(401) + count(200) <= 5,
-        "at most five attempts were checked: {statuses:?}"
+        count(401) <= 5 && count(200) <= 1,
+        "at most five failures were checked: {statuses:?}"
     );
     assert_eq!(count(401) + count(200) + count(429), 60, "{statuses:?}");
     // The account stays locked after a restart.
