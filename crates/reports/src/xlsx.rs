@@ -21,10 +21,14 @@ pub fn workbook(reports: &[Report]) -> Result<Vec<u8>, ReportError> {
     let bold = Format::new().set_bold();
     let mut names = HashSet::new();
     let about = book.add_worksheet();
-    about.set_name(if reports.len() == 1 {
-        "About"
-    } else {
-        "Contents"
+    let spanish = reports
+        .first()
+        .is_some_and(|r| r.params.get("lang").and_then(|l| l.as_str()) == Some("es"));
+    about.set_name(match (reports.len() == 1, spanish) {
+        (true, false) => "About",
+        (false, false) => "Contents",
+        (true, true) => "Acerca de",
+        (false, true) => "Contenido",
     })?;
     let mut row = 0;
     for report in reports {
@@ -52,8 +56,8 @@ pub fn workbook(reports: &[Report]) -> Result<Vec<u8>, ReportError> {
         for section in &report.sections {
             let sheet = book.add_worksheet();
             sheet.set_name(sheet_name(
-                &report.report,
-                &section.name,
+                &report.title,
+                &section.title,
                 reports.len() > 1,
                 &mut names,
             ))?;
@@ -104,25 +108,56 @@ fn write_cell(
     }
 }
 
-/// A unique sheet name of at most 31 characters without the characters Excel forbids.
+/// The most characters Excel allows in a sheet name.
+const SHEET_NAME: usize = 31;
+
+/// A unique sheet name of at most 31 characters without the characters Excel forbids, from
+/// the section's title as people read it; in a pack, led by the report's short title when
+/// both fit (`Profitability · By customer`).
 fn sheet_name(report: &str, section: &str, prefix: bool, taken: &mut HashSet<String>) -> String {
-    let raw = if prefix {
-        format!("{report} {section}")
+    let allowed = |text: &str| -> String {
+        text.chars()
+            .filter(|c| !"[]:*?/\\".contains(*c))
+            .collect::<String>()
+            .trim_matches(|c: char| c == '\'' || c.is_whitespace())
+            .to_owned()
+    };
+    let section = allowed(section);
+    // "Sales cycle report" is "Sales cycle" on a tab; "Informe de ciclo de ventas", "ciclo
+    // de ventas".
+    let report = allowed(report);
+    let report = report
+        .strip_suffix(" report")
+        .or_else(|| report.strip_prefix("Informe de "))
+        .or_else(|| report.strip_prefix("Informe "))
+        .unwrap_or(&report);
+    let mut letters = report.chars();
+    let report: String = letters
+        .next()
+        .map(|first| first.to_uppercase().chain(letters).collect())
+        .unwrap_or_default();
+    let led = format!("{report} · {section}");
+    let raw = if prefix && led.chars().count() <= SHEET_NAME {
+        led
     } else {
-        section.to_owned()
+        section
     };
     let clean: String = raw
         .chars()
-        .filter(|c| !"[]:*?/\\".contains(*c))
-        .take(31)
-        .collect();
+        .take(SHEET_NAME)
+        .collect::<String>()
+        .trim_end()
+        .to_owned();
     let mut name = clean.clone();
     let mut n = 2;
     while !taken.insert(name.to_lowercase()) {
         let suffix = format!(" {n}");
         name = format!(
             "{}{suffix}",
-            clean.chars().take(31 - suffix.len()).collect::<String>()
+            clean
+                .chars()
+                .take(SHEET_NAME - suffix.len())
+                .collect::<String>()
         );
         n += 1;
     }

@@ -714,10 +714,15 @@ fn the_workbook_opens_with_typed_numbers() {
         sections + 1,
         "a sheet per section and a contents sheet"
     );
+    // Sheets are named by the titles people read, within Excel's 31 characters, unique.
+    assert!(names.iter().all(|n| n.chars().count() <= 31), "{names:?}");
+    let unique: std::collections::HashSet<String> =
+        names.iter().map(|n| n.to_lowercase()).collect();
+    assert_eq!(unique.len(), names.len(), "{names:?}");
     let sheet = names
         .iter()
-        .find(|n| n.starts_with("profitability by_customer"))
-        .unwrap()
+        .find(|n| *n == "Profitability · By customer")
+        .unwrap_or_else(|| panic!("{names:?}"))
         .clone();
     let range = book.worksheet_range(&sheet).unwrap();
     assert_eq!(range.get((0, 0)), Some(&Data::String("Customer".into())));

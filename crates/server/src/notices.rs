@@ -116,32 +116,28 @@ pub async fn show(
             let subject = alert::get(store, &notice.rule)
                 .map_err(failed)?
                 .map(|rule| rule.condition.subject());
-            let (records, hidden) = match notice.records.entity.as_str() {
-                "deals" => {
-                    let table = deal_table(
-                        store,
-                        &caller,
-                        &columns[&Entity::Deals],
-                        &notice.records.ids,
-                        now,
-                        (&lang, &currency),
-                    )?;
-                    let hidden = notice.records.ids.len() - table.rows.len();
-                    (Some(table), hidden)
-                }
-                "tickets" => {
-                    let table = ticket_table(
-                        store,
-                        &caller,
-                        &columns[&Entity::Tickets],
-                        &notice.records.ids,
-                        &lang,
-                    )?;
-                    let hidden = notice.records.ids.len() - table.rows.len();
-                    (Some(table), hidden)
-                }
-                _ => (None, 0),
+            let ids = &notice.records.ids;
+            let records = match notice.records.entity.as_str() {
+                "deals" => Some(deal_table(
+                    store,
+                    &caller,
+                    &columns[&Entity::Deals],
+                    ids,
+                    now,
+                    (&lang, &currency),
+                )?),
+                "tickets" => Some(ticket_table(
+                    store,
+                    &caller,
+                    &columns[&Entity::Tickets],
+                    ids,
+                    &lang,
+                )?),
+                _ => None,
             };
+            let hidden = records
+                .as_ref()
+                .map_or(0, |table| ids.len() - table.rows.len());
             Ok(Shown {
                 id,
                 when: notice.created_at.format("%Y-%m-%d %H:%M").to_string(),
