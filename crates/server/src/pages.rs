@@ -496,6 +496,11 @@ pub async fn report(
         }
     }
     let report = build_report(&state, &visitor.caller, &name, &query).await?;
+    let (caller, report_name) = (visitor.caller.clone(), name.clone());
+    let choices = state
+        .db
+        .read(move |store| choices(store, &caller, &report_name))
+        .await?;
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let filters = Filters {
         from: text(&query.from),
@@ -505,9 +510,67 @@ pub async fn report(
         team: text(&query.team),
         source: text(&query.source),
         presets: presets(&state.calendar, today),
+        choices,
         query: query.to_query_string(),
     };
     Ok(visitor.page(pages::report(&visitor.viewer(), &report, &filters)))
+}
+
+/// The values a report page's filters offer `caller`: the pipelines, the owners and teams
+/// they may see (a rep their own name and no team, a manager their team's members and
+/// team), and the lead sources in use.
+fn choices(
+    store: &embudo_store::Store,
+    caller: &Caller,
+    report: &str,
+) -> Result<Vec<(&'static str, Vec<String>)>, ApiError> {
+    let names = |sql: &str, params: &[embudo_store::Param]| -> Result<Vec<String>, ApiError> {
+        Ok(store
+            .query_with(sql, params)?
+            .rows
+            .iter()
+            .filter_map(|row| row[0].as_str().map(str::to_owned))
+            .collect())
+    };
+    let (owners, teams) = match caller.report(report) {
+        Over::Owner(own) => (vec![own], Vec::new()),
+        Over::Team(team) => (
+            names(
+                "SELECT u.name FROM users u JOIN teams t ON t.id = u.team_id
+                  WHERE lower(t.name) = lower(?) AND u.active ORDER BY u.name",
+                &[embudo_store::Param::Text(team.clone())],
+            )?,
+            vec![team],
+        ),
+        Over::All => (
+            names(
+                "SELECT DISTINCT u.name FROM users u
+                  WHERE u.active AND (u.role IN ('rep', 'manager')
+                        OR EXISTS (SELECT 1 FROM deals d WHERE d.owner_id = u.id))
+                  ORDER BY u.name",
+                &[],
+            )?,
+            names("SELECT name FROM teams ORDER BY name", &[])?,
+        ),
+        Over::Denied => (Vec::new(), Vec::new()),
+    };
+    Ok(vec![
+        (
+            "pipeline",
+            names("SELECT name FROM pipelines ORDER BY name", &[])?,
+        ),
+        ("owner", owners),
+        ("team", teams),
+        (
+            "source",
+            names(
+                "SELECT DISTINCT lead_source FROM contacts
+                  WHERE lead_source IS NOT NULL AND deleted_at IS NULL AND merged_into_id IS NULL
+                  ORDER BY 1",
+                &[],
+            )?,
+        ),
+    ])
 }
 
 /// The period presets as of `today`, the same names as `--period` and `period=`.

@@ -268,6 +268,19 @@ fn stale_alert_for(store: &Store, email: &str) -> StaleAlert {
     StaleAlert { rep, named }
 }
 
+/// The values a report page's `field` filter offers.
+async fn choices(browser: &Client, field: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    for option in browser
+        .find_all(Locator::Css(&format!("datalist#choices-{field} option")))
+        .await
+        .unwrap()
+    {
+        values.push(option.attr("value").await.unwrap().unwrap());
+    }
+    values
+}
+
 /// Texts of every element `css` finds.
 async fn texts(browser: &Client, css: &str) -> Vec<String> {
     let mut texts = Vec::new();
@@ -458,6 +471,23 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
     }
     assert_eq!(reports.len(), embudo_access::scope::SCOPED_REPORTS.len());
     check_report_pages(&browser, &base, &rep_token, &reports, "rep").await;
+    // The filters offer what the rep may pick: their own name, and no team.
+    browser
+        .goto(&format!("{base}/reports/sales_performance"))
+        .await
+        .unwrap();
+    let rep_name = check
+        .query_with(
+            "SELECT name FROM users WHERE email = ?",
+            &[Param::Text(rep_email.clone())],
+        )
+        .unwrap()
+        .rows[0][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(choices(&browser, "owner").await, [rep_name]);
+    assert!(choices(&browser, "team").await.is_empty());
 
     // The board: move a card to another stage from its own form; the pipeline report and
     // the deal follow.
@@ -640,6 +670,28 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
     }
     assert_eq!(reports.len(), embudo_reports::NAMES.len());
     check_report_pages(&browser, &base, &admin_token, &reports, "admin").await;
+    // An admin's filters offer every team and the pipelines, by plain SQL.
+    browser
+        .goto(&format!("{base}/reports/sales_performance"))
+        .await
+        .unwrap();
+    let listed = |sql: &str| -> Vec<String> {
+        check
+            .query_with(sql, &[])
+            .unwrap()
+            .rows
+            .iter()
+            .map(|r| r[0].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        choices(&browser, "team").await,
+        listed("SELECT name FROM teams ORDER BY name")
+    );
+    assert_eq!(
+        choices(&browser, "pipeline").await,
+        listed("SELECT name FROM pipelines ORDER BY name")
+    );
     browser.goto(&format!("{base}/")).await.unwrap();
     let tiles = browser
         .find_all(Locator::Css(".tile .value"))

@@ -215,6 +215,9 @@ pub struct Filters {
     pub source: String,
     /// (key in [`crate::text`], from, to) for the period presets.
     pub presets: Vec<(&'static str, String, String)>,
+    /// The values each text filter offers (`pipeline`, `owner`, `team`, `source`), within
+    /// the viewer's scope: a picker that still takes typing.
+    pub choices: Vec<(&'static str, Vec<String>)>,
     /// The query string of the report as shown, for the export links.
     pub query: String,
 }
@@ -235,10 +238,19 @@ pub fn report(viewer: &Viewer, report: &Report, filters: &Filters) -> String {
             }
             label { (word("from", lang)) input id="from" type="date" name="from" value=(filters.from); }
             label { (word("to", lang)) input id="to" type="date" name="to" value=(filters.to); }
-            label { (word("pipeline", lang)) input name="pipeline" value=(filters.pipeline); }
-            label { (word("owner", lang)) input name="owner" value=(filters.owner); }
-            label { (word("team", lang)) input name="team" value=(filters.team); }
-            label { (word("source", lang)) input name="source" value=(filters.source); }
+            @for (field, value) in [
+                ("pipeline", &filters.pipeline),
+                ("owner", &filters.owner),
+                ("team", &filters.team),
+                ("source", &filters.source),
+            ] {
+                label { (word(field, lang)) input name=(field) value=(value) list={ "choices-" (field) } autocomplete="off"; }
+            }
+            @for (field, values) in &filters.choices {
+                datalist id={ "choices-" (field) } {
+                    @for value in values { option value=(value) {} }
+                }
+            }
             input type="hidden" name="lang" value=(lang);
             button type="submit" { (word("apply", lang)) }
         }
