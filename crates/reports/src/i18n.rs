@@ -465,6 +465,29 @@ pub fn keys() -> impl Iterator<Item = (&'static str, &'static str, &'static str)
     LABELS.iter().copied()
 }
 
+/// Embudo's own lead sources as a sentence names them (`paid_ads` leads are "paid ads"
+/// leads, prospectos de "anuncios de pago"); a user's own label is left as they wrote it.
+const SOURCE_WORDS: [(&str, &str, &str); 9] = [
+    ("email", "email", "correo electrónico"),
+    ("paid_ads", "paid ads", "anuncios de pago"),
+    ("organic", "organic search", "búsqueda orgánica"),
+    ("referral", "referral", "referidos"),
+    ("social", "social media", "redes sociales"),
+    ("event", "event", "eventos"),
+    ("direct", "direct", "tráfico directo"),
+    ("partner", "partner", "socios"),
+    ("other", "other", "otros orígenes"),
+];
+
+/// A lead source in a sentence of `lang`: Embudo's own labels in words, others as they are.
+pub fn source_words(source: &str, lang: &str) -> String {
+    SOURCE_WORDS
+        .iter()
+        .find(|(label, _, _)| *label == source)
+        .map_or(source, |(_, en, es)| if lang == "es" { es } else { en })
+        .to_owned()
+}
+
 /// The title of the whole pack of reports.
 pub fn pack_title(lang: &str) -> String {
     if lang == "es" {

@@ -202,6 +202,8 @@ fn text(row: &[Value], i: usize) -> String {
 /// lead_source, deals_won, sales_cycle_length, avg_deal_size.
 pub fn conversion(by_source: &Section, cycle: &Section, lang: &str) -> (Vec<String>, Vec<String>) {
     let mut out = Vec::new();
+    // A row's source as the sentence names it.
+    let words = |row: &[Value]| crate::i18n::source_words(&text(row, 0), lang);
     let (leads_i, rate_i) = (
         by_source.column("prospects"),
         by_source.column("lead_conversion_rate"),
@@ -214,7 +216,7 @@ pub fn conversion(by_source: &Section, cycle: &Section, lang: &str) -> (Vec<Stri
     let mut sources: Vec<(String, f64, f64)> = by_source
         .rows
         .iter()
-        .filter_map(|r| Some((text(r, 0), num(r, leads_i)?, num(r, rate_i)?)))
+        .filter_map(|r| Some((words(r), num(r, leads_i)?, num(r, rate_i)?)))
         .filter(|(_, leads, _)| *leads >= 30.0)
         .collect();
     if sources.len() < 2 {
@@ -255,7 +257,7 @@ pub fn conversion(by_source: &Section, cycle: &Section, lang: &str) -> (Vec<Stri
         let rows: Vec<(String, f64, f64, f64)> = cycle
             .rows
             .iter()
-            .filter_map(|r| Some((text(r, 0), num(r, won_i)?, num(r, days_i)?, num(r, size_i)?)))
+            .filter_map(|r| Some((words(r), num(r, won_i)?, num(r, days_i)?, num(r, size_i)?)))
             .filter(|(_, won, _, _)| *won > 0.0)
             .collect();
         let others = |source: &str, value: fn(&(String, f64, f64, f64)) -> f64| {
@@ -297,7 +299,7 @@ pub fn conversion(by_source: &Section, cycle: &Section, lang: &str) -> (Vec<Stri
         let largest = by_source
             .rows
             .iter()
-            .filter_map(|r| Some((text(r, 0), num(r, leads_i)?)))
+            .filter_map(|r| Some((words(r), num(r, leads_i)?)))
             .max_by(|a, b| a.1.total_cmp(&b.1));
         if let Some((source, leads)) = largest {
             let share = if total > 0.0 { leads / total } else { 0.0 };
