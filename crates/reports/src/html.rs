@@ -133,10 +133,28 @@ fn write_section(html: &mut String, section: &Section) {
 pub fn chart(section: &Section) -> Option<String> {
     let spec = section.chart.as_ref()?;
     let x = section.column(&spec.x)?;
+    // Stages of several pipelines share names ("Qualified", "Lost"): each bar says whose.
+    let pipeline = section.column("pipeline").filter(|&p| {
+        spec.x == "stage"
+            && section
+                .rows
+                .iter()
+                .map(|r| &r[p])
+                .collect::<std::collections::HashSet<_>>()
+                .len()
+                > 1
+    });
     let labels: Vec<String> = section
         .rows
         .iter()
-        .map(|r| display(&r[x], Kind::Text))
+        .map(|r| match pipeline {
+            Some(p) => format!(
+                "{} · {}",
+                display(&r[p], Kind::Text),
+                display(&r[x], Kind::Text)
+            ),
+            None => display(&r[x], Kind::Text),
+        })
         .collect();
     if labels.is_empty() {
         return None;
@@ -173,4 +191,47 @@ pub fn chart(section: &Section) -> Option<String> {
             svg::range(&section.title, &labels, first, &low, &high)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Chart, ChartKind, Column};
+    use serde_json::json;
+
+    fn stages(pipelines: &[&str]) -> Section {
+        let column = |key: &str, kind| Column {
+            key: key.into(),
+            kind,
+            label: key.into(),
+        };
+        Section {
+            name: "stages".into(),
+            title: "Stages".into(),
+            columns: vec![
+                column("pipeline", Kind::Text),
+                column("stage", Kind::Text),
+                column("deals", Kind::Count),
+            ],
+            rows: pipelines
+                .iter()
+                .map(|p| vec![json!(p), json!("Qualified"), json!(3)])
+                .collect(),
+            chart: Some(Chart {
+                kind: ChartKind::Bar,
+                x: "stage".into(),
+                y: vec!["deals".into()],
+            }),
+        }
+    }
+
+    /// Two pipelines' "Qualified" are two bars that say whose; one pipeline needs no prefix.
+    #[test]
+    fn stages_of_several_pipelines_are_told_apart() {
+        let svg = chart(&stages(&["New Business", "Renewals"])).unwrap();
+        assert!(svg.contains("New Business · Qualified"), "{svg}");
+        assert!(svg.contains("Renewals · Qualified"), "{svg}");
+        let svg = chart(&stages(&["New Business"])).unwrap();
+        assert!(!svg.contains(" · Qualified"), "{svg}");
+    }
 }

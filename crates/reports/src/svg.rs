@@ -207,14 +207,15 @@ pub fn line(
             }
         }
     }
-    let every = (labels.len() / 8).max(1);
+    let room = (WIDTH - left - 20.0) / labels.len().max(2).saturating_sub(1) as f64;
+    let every = thinned(labels, room, 8);
     for (i, label) in labels.iter().enumerate().step_by(every) {
         let _ = write!(
             svg,
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#666\">{}</text>",
             x(i),
             height - 14.0,
-            escape(label)
+            fitted(label, room * every as f64 - 4.0)
         );
     }
     legend(&mut svg, series, height - 1.0);
@@ -222,16 +223,39 @@ pub fn line(
     svg
 }
 
+/// About how wide a character of the charts' 12-pixel text is.
+const CHAR_WIDTH: f64 = 7.0;
+
+/// Every how many labels one is written along an axis where each has `room` pixels: at most
+/// `most` of them, and never so close that the widest would touch its neighbours.
+fn thinned(labels: &[String], room: f64, most: usize) -> usize {
+    let widest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64;
+    let apart = ((widest * CHAR_WIDTH + 8.0) / room.max(1.0)).ceil() as usize;
+    labels.len().div_ceil(most).max(apart).max(1)
+}
+
+/// `label` cut with an ellipsis to fit `room` pixels, so that neighbours never overlap; the
+/// whole label stays as the text's tooltip.
+fn fitted(label: &str, room: f64) -> String {
+    let most = ((room / CHAR_WIDTH).floor() as usize).max(2);
+    let shown: String = if label.chars().count() > most {
+        label.chars().take(most - 1).chain(['…']).collect()
+    } else {
+        label.to_owned()
+    };
+    format!("{}<title>{}</title>", escape(&shown), escape(label))
+}
+
 /// The labels under vertical bars `slot` wide from `left`, at most ten of them.
 fn slot_labels(svg: &mut String, labels: &[String], left: f64, slot: f64, height: f64) {
-    let every = (labels.len() / 10).max(1);
+    let every = thinned(labels, slot, 10);
     for (i, label) in labels.iter().enumerate().step_by(every) {
         let _ = write!(
             svg,
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#666\">{}</text>",
             left + (i as f64 + 0.5) * slot,
             height - 16.0,
-            escape(label)
+            fitted(label, slot * every as f64 - 4.0)
         );
     }
 }
@@ -434,6 +458,26 @@ mod tests {
         };
         let svg = line("t", &labels[..1], &[one], &|v| format!("{v}"));
         assert_eq!(svg.matches("<circle").count(), 1, "{svg}");
+    }
+
+    #[test]
+    fn axis_labels_are_thinned_until_they_cannot_touch() {
+        let months: Vec<String> = (1..=12).map(|m| format!("2026-{m:02}-01")).collect();
+        // 58 pixels each, 78 needed for ten characters: every second one.
+        assert_eq!(thinned(&months, 58.0, 8), 2);
+        let short: Vec<String> = ["Q1", "Q2", "Q3", "Q4"].map(String::from).to_vec();
+        assert_eq!(thinned(&short, 100.0, 8), 1);
+        let days: Vec<String> = (1..=31).map(|d| d.to_string()).collect();
+        assert_eq!(thinned(&days, 20.0, 8), 4, "at most eight of 31");
+    }
+
+    #[test]
+    fn labels_are_cut_to_their_room_and_kept_whole_as_a_tooltip() {
+        assert_eq!(
+            fitted("Bruce Willis", 50.0),
+            "Bruce …<title>Bruce Willis</title>"
+        );
+        assert_eq!(fitted("Ana", 50.0), "Ana<title>Ana</title>");
     }
 
     #[test]
