@@ -32,6 +32,7 @@ pub async fn goals(
     let calendar = state.calendar;
     let now = state.now();
     let lang = visitor.lang.clone();
+    let currency = visitor.viewer().currency;
     let (rows, skipped) = state
         .db
         .compute(move |store| {
@@ -40,16 +41,22 @@ pub async fn goals(
             let rows = standing
                 .goals
                 .into_iter()
-                .map(|p| GoalRow {
-                    id: p.id,
-                    name: p.name,
-                    metric: p.metric,
-                    period: format!("{} – {}", p.period_start, p.period_end),
-                    target: p.target,
-                    actual: p.actual.map_or("—".into(), |a| format!("{a:.2}")),
-                    attainment: p.attainment.unwrap_or(0.0),
-                    expected: p.expected_attainment,
-                    status: p.status.as_str().replace('_', " "),
+                .map(|p| {
+                    let metric = embudo_metrics::catalog::find(&p.metric);
+                    let unit = metric.map(|m| m.unit);
+                    let shown = |x: f64| figure(x, unit, &currency, &lang);
+                    GoalRow {
+                        id: p.id,
+                        metric: metric.map_or(p.metric.clone(), |m| m.label(&lang).to_owned()),
+                        name: p.name,
+                        period: format!("{} – {}", p.period_start, p.period_end),
+                        target: p.target,
+                        target_shown: shown(p.target),
+                        actual: p.actual.map_or("—".into(), shown),
+                        attainment: p.attainment.unwrap_or(0.0),
+                        expected: p.expected_attainment,
+                        status: p.status.as_str().to_owned(),
+                    }
                 })
                 .collect::<Vec<_>>();
             let skipped: Vec<String> = standing.skipped.into_iter().map(|(_, note)| note).collect();
@@ -372,6 +379,21 @@ pub async fn token(
     admin_page(&state, &visitor, Some(&token), None).await
 }
 
+/// A goal's figure as the metric's reports write it: money with its currency, a ratio as a
+/// percentage, a count without decimals.
+fn figure(
+    value: f64,
+    unit: Option<embudo_metrics::catalog::Unit>,
+    currency: &str,
+    lang: &str,
+) -> String {
+    let kind = unit.map_or(embudo_reports::Kind::Number, embudo_reports::Kind::of);
+    match kind {
+        embudo_reports::Kind::Money => embudo_web::format::money(&json!(value), currency, lang),
+        kind => embudo_web::format::cell(&json!(value), kind, lang),
+    }
+}
+
 /// What the builder's form asks for: a report spec (none until metrics and a range are
 /// given), or why it cannot be read.
 type Asked = Result<Option<embudo_metrics::custom::ReportSpec>, String>;
@@ -588,6 +610,16 @@ pub async fn save_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_goal_s_figures_read_as_its_metric_s_reports_write_them() {
+        use embudo_metrics::catalog::Unit;
+        let money = figure(1_429_773.0, Some(Unit::Money), "USD", "en");
+        assert!(money.contains("1,429,773"), "{money}");
+        assert!(money.contains("USD") || money.contains('$'), "{money}");
+        assert_eq!(figure(0.2143, Some(Unit::Ratio), "USD", "en"), "21.4%");
+        assert_eq!(figure(42.0, Some(Unit::Count), "USD", "es"), "42");
+    }
 
     #[test]
     fn builder_filters_read_either_separator_and_refuse_the_unreadable() {

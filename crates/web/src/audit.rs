@@ -72,7 +72,8 @@ pub fn overview(viewer: &Viewer, view: &Overview) -> String {
                             td data-v=(check.id) { (check.id) }
                             td data-v=(check.severity) { (check.severity) }
                             td.n data-v=(check.failing) { (check.failing) " / " (check.total) }
-                            td.n data-v=(check.pct) { (format!("{:.1}", check.pct)) }
+                            // `pct` is a share (0.186): shown as people read it, 18.6%.
+                            td.n data-v=(check.pct) { (crate::format::cell(&serde_json::json!(check.pct), embudo_reports::Kind::Ratio, lang)) }
                             td { @for sample in &check.samples { div { (sample) } } }
                             td {
                                 @if check.fixable {
@@ -289,5 +290,20 @@ mod tests {
             r#"data-note="contacts.lead_source.label"><strong>contacts.lead_source.label</strong>: lead sources use 4 values not in Embudo's list"#
         ), "{page}");
         assert_eq!(page.matches("data-note=").count(), 1);
+        // A failing check's share reads as a percentage: 382 of 2,049 is 18.6%, not 0.2.
+        let failing = CheckRow {
+            failing: 382,
+            total: 2049,
+            pct: 382.0 / 2049.0,
+            ..check("contacts.email.invalid", None)
+        };
+        let page = overview(
+            &viewer,
+            &Overview {
+                checks: vec![failing],
+                ..view
+            },
+        );
+        assert!(page.contains(">18.6%</td>"), "{page}");
     }
 }

@@ -29,11 +29,30 @@ pub struct GoalRow {
     pub name: String,
     pub metric: String,
     pub period: String,
+    /// The target as typed in the form, and as people read it.
     pub target: f64,
+    pub target_shown: String,
     pub actual: String,
     pub attainment: f64,
     pub expected: f64,
+    /// `achieved`, `on_track`, `at_risk` or `behind`.
     pub status: String,
+}
+
+/// A goal's status (`achieved`, `on_track`, `at_risk`, `behind`) in words of `lang`.
+fn status_words<'a>(status: &'a str, lang: &str) -> &'a str {
+    let spanish = lang == "es";
+    match status {
+        "achieved" if spanish => "alcanzada",
+        "achieved" => "achieved",
+        "on_track" if spanish => "en camino",
+        "on_track" => "on track",
+        "at_risk" if spanish => "en riesgo",
+        "at_risk" => "at risk",
+        "behind" if spanish => "retrasada",
+        "behind" => "behind",
+        other => other,
+    }
 }
 
 /// `/goals`: progress of the goals the caller sees, a form to set one, and each goal's
@@ -56,8 +75,8 @@ pub fn goals(
             @for goal in goals {
                 div.goal data-goal=(goal.id) {
                     h2 { (goal.name) " · " (goal.metric) " · " (goal.period) }
-                    p { (word("actual", lang)) ": " (goal.actual) " / " (goal.target) " — " (percent(goal.attainment)) " " (word("attained", lang))
-                        ", " (percent(goal.expected)) " " (word("expected_by_now", lang)) " — " strong { (goal.status) } }
+                    p { (word("actual", lang)) ": " (goal.actual) " / " (goal.target_shown) " — " (percent(goal.attainment)) " " (word("attained", lang))
+                        ", " (percent(goal.expected)) " " (word("expected_by_now", lang)) " — " strong { (status_words(&goal.status, lang)) } }
                     div.bar role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-label=(goal.name)
                         aria-valuenow=(format!("{:.0}", (goal.attainment * 100.0).clamp(0.0, 100.0))) {
                         span style={ "width:" (format!("{:.0}", (goal.attainment * 100.0).clamp(0.0, 100.0))) "%" } {}
@@ -315,4 +334,16 @@ pub fn builder(
         Some(Place::Builder),
         body,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_goal_s_status_is_said_in_the_page_s_language() {
+        assert_eq!(status_words("at_risk", "en"), "at risk");
+        assert_eq!(status_words("behind", "es"), "retrasada");
+        assert_eq!(status_words("on_track", "es"), "en camino");
+    }
 }
