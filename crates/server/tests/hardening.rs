@@ -298,11 +298,14 @@ fn goals_are_set_within_scope_checked_when_written_and_never_break_a_page() {
     // their team's, not the company's.
     let actual = |html: &str| {
         let goal = &html[html.find(&format!("data-goal=\"{company_id}\"")).unwrap()..];
-        let text = goal[goal.find("Actual: ").unwrap() + "Actual: ".len()..]
+        // Money as people read it (`1,429,773.00 $`): the digits and the decimal point.
+        let text: String = goal[goal.find("Actual: ").unwrap() + "Actual: ".len()..]
             .split(' ')
             .next()
             .unwrap()
-            .to_owned();
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
+            .collect();
         text.parse::<f64>().unwrap()
     };
     // Revenue of 2026 so far by plain SQL: the generated business ends in June.
