@@ -371,6 +371,9 @@ pub struct StaleDeal {
     pub stage: String,
     /// Whole days since it entered its stage.
     pub days: i64,
+    /// Its stage history came from no file (an export without one): the import made it up
+    /// from the deal's dates, so `days` counts from when it was created.
+    pub synthesised: bool,
 }
 
 /// The filters a `stale_deals` rule may take.
@@ -650,6 +653,14 @@ impl Rule {
         }
     }
 
+    /// The condition as people read it, with the dimension it is judged for each value of.
+    pub fn when(&self) -> String {
+        match self.by {
+            Some(by) => format!("{} for each {}", self.condition, by.name()),
+            None => self.condition.to_string(),
+        }
+    }
+
     /// Whether a judgement that holds at `now` is to be sent: not while already firing,
     /// and not within the cool-down of the last time it fired. A goal newly at risk is a
     /// condition of its own: it is sent although other goals are still at risk.
@@ -676,18 +687,15 @@ pub fn stale_deals(
     at: NaiveDateTime,
     days: i64,
 ) -> Result<Vec<StaleDeal>, MonitorError> {
-    let filter = |key: &str| {
-        filters
-            .get(key)
-            .map_or(Param::Null, |v| Param::Text(v.clone()))
-    };
+    let filter = |key: &str| named(filters, key);
     let table = store.query_with(
         "WITH visits AS (
-             SELECT h.deal_id, arg_max(h.stage_id, h.entered_at) AS stage_id, max(h.entered_at) AS since
+             SELECT h.deal_id, arg_max(h.stage_id, h.entered_at) AS stage_id, max(h.entered_at) AS since,
+                    bool_or(coalesce(h.synthesised, false)) AS synthesised
                FROM deal_stage_history h WHERE h.entered_at <= $1 GROUP BY 1
          )
          SELECT d.id, coalesce(d.name, 'Deal ' || d.id), d.owner_id, u.name, s.name,
-                date_diff('day', v.since, $1)
+                date_diff('day', v.since, $1), v.synthesised
            FROM deals d
            JOIN visits v ON v.deal_id = d.id
            JOIN stages s ON s.id = v.stage_id
@@ -718,6 +726,7 @@ pub fn stale_deals(
             owner: row[3].as_str().map(str::to_owned),
             stage: row[4].as_str().unwrap_or_default().to_owned(),
             days: row[5].as_i64().unwrap_or_default(),
+            synthesised: row[6].as_bool().unwrap_or(false),
         })
         .collect())
 }
@@ -731,11 +740,7 @@ pub fn probability_drops(
     at: NaiveDateTime,
     points: i64,
 ) -> Result<Vec<ProbabilityDrop>, MonitorError> {
-    let filter = |key: &str| {
-        filters
-            .get(key)
-            .map_or(Param::Null, |v| Param::Text(v.clone()))
-    };
+    let filter = |key: &str| named(filters, key);
     let table = store.query_with(
         "WITH ranked AS (
              SELECT deal_id, probability,
@@ -788,11 +793,7 @@ fn overdue_tickets(
     filters: &BTreeMap<String, String>,
     at: NaiveDateTime,
 ) -> Result<Vec<OverdueTicket>, MonitorError> {
-    let filter = |key: &str| {
-        filters
-            .get(key)
-            .map_or(Param::Null, |v| Param::Text(v.clone()))
-    };
+    let filter = |key: &str| named(filters, key);
     let table = store.query_with(
         "SELECT k.id, k.priority, u.name, date_diff('hour', k.sla_due_at, $1)
            FROM tickets k
@@ -912,6 +913,14 @@ fn quality_drop(store: &Store) -> Result<(f64, Vec<QualityDrop>), MonitorError> 
         })
         .collect();
     Ok((((before - latest) * 10.0).round() / 10.0, quality))
+}
+
+/// A rule's filter on `key` as a bound parameter (null when it has none), for conditions
+/// written `CAST(? AS VARCHAR) IS NULL OR lower(name) = lower(?)`.
+fn named(filters: &BTreeMap<String, String>, key: &str) -> Param {
+    filters
+        .get(key)
+        .map_or(Param::Null, |value| Param::Text(value.clone()))
 }
 
 /// Hours of cool-down from the `--cooldown` flag: `12h`, `3d` or a number of hours.

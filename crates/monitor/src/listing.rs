@@ -35,10 +35,7 @@ pub fn alerts(store: &Store) -> Result<Table, MonitorError> {
             let filters: Vec<String> = r.filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
             vec![
                 json!(r.name),
-                json!(match r.by {
-                    Some(by) => format!("{} for each {}", r.condition, by.name()),
-                    None => r.condition.to_string(),
-                }),
+                json!(r.when()),
                 json!(filters.join(", ")),
                 json!(r.cadence.describe()),
                 json!(targets(&r.recipients, r.webhook.as_deref())),

@@ -633,6 +633,14 @@ fn stale_text(rule: &Rule, judgement: &Judgement, days: i64, filters: &str) -> S
             )
         })
         .collect();
+    let made_up = judgement.records.iter().filter(|d| d.synthesised).count();
+    let head = if made_up > 0 {
+        format!(
+            "{head}\n{made_up} of them came without a stage history (the import made one up from their dates): their days count from when they were created."
+        )
+    } else {
+        head
+    };
     with_records(head, lines, Some(&rule.name))
 }
 

@@ -805,6 +805,30 @@ fn a_stale_deals_alert_names_its_deals_and_its_action_is_one_task_per_deal_undon
     );
     assert!(mail[0].text.contains(&format!("(#{})", expected_ids[0])));
     assert!(mail[0].text.contains("embudo alert act stuck"));
+    // A stage history an import made up says so: its days count from creation.
+    let synthesised = store
+        .execute_with(
+            "UPDATE deal_stage_history SET synthesised = true WHERE deal_id = ?",
+            &[Param::Int(expected_ids[0])],
+        )
+        .unwrap();
+    assert!(synthesised > 0);
+    let settings = settings(smtp.port);
+    let watch = Watch {
+        store: &store,
+        calendar: &calendar,
+        settings: &settings,
+        lang: "en",
+        sleep: &|_| {},
+    };
+    let said = watch::alert_text(&rule, &watch::test_rule(&watch, &rule, judged).unwrap());
+    assert!(
+        said.contains("\n1 of them came without a stage history"),
+        "{said}"
+    );
+    store
+        .execute_with("UPDATE deal_stage_history SET synthesised = false", &[])
+        .unwrap();
 
     // In the product: the manager has one unread notification naming the same deals; no one
     // else was told.

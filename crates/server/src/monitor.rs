@@ -427,7 +427,7 @@ pub async fn alert_form(
                 };
                 let rule = body.into_rule(now).map_err(refused)?;
                 rule.add(store, &calendar, now).map_err(refused)?;
-                Ok(format!("alert {} added: {}", rule.name, rule.condition))
+                Ok(format!("alert {} added: {}", rule.name, rule.when()))
             })
             .await,
     )

@@ -237,7 +237,7 @@ pub async fn stale(State(state): State<AppState>, visitor: Visitor) -> Result<Re
         .read(move |store| {
             let ids: Vec<i64> = stale_deals(store, &caller, &columns, now)?
                 .into_iter()
-                .map(|(id, _)| id)
+                .map(|deal| deal.id)
                 .collect();
             deal_table(store, &caller, &columns, &ids, now, (&lang, &currency))
         })

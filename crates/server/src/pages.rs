@@ -407,31 +407,27 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
     )))
 }
 
-/// Open deals the caller sees that have sat in their stage for [`STALE_DAYS`], with when
-/// each entered it, the stalest first.
+/// Open deals the caller sees whose stage has not changed for [`STALE_DAYS`], stalest
+/// first: the rule of a `stale_deals(30)` alert, within the caller's records.
 pub(crate) fn stale_deals(
     store: &embudo_store::Store,
     caller: &Caller,
     columns: &[crate::records::Column],
     now: chrono::NaiveDateTime,
-) -> Result<Vec<(i64, chrono::NaiveDateTime)>, ApiError> {
-    let open: Vec<i64> = select(
-        store,
-        caller,
-        Entity::Deals,
-        columns,
-        &Page::matching(&[("status", "open".into())]),
-    )?
-    .0
-    .iter()
-    .filter_map(|d| d["id"].as_i64())
-    .collect();
-    let mut stale: Vec<(i64, chrono::NaiveDateTime)> = stage_since(store, &open)?
+) -> Result<Vec<embudo_monitor::alert::StaleDeal>, ApiError> {
+    let stale = embudo_monitor::alert::stale_deals(store, &Default::default(), now, STALE_DAYS)
+        .map_err(ApiError::internal)?;
+    let ids: Vec<i64> = stale.iter().map(|d| d.id).collect();
+    let visible: std::collections::HashSet<i64> =
+        select(store, caller, Entity::Deals, columns, &Page::ids(&ids))?
+            .0
+            .iter()
+            .filter_map(|d| d["id"].as_i64())
+            .collect();
+    Ok(stale
         .into_iter()
-        .filter(|(_, entered)| now - *entered > Duration::days(STALE_DAYS))
-        .collect();
-    stale.sort_by_key(|&(id, entered)| (entered, id));
-    Ok(stale)
+        .filter(|d| visible.contains(&d.id))
+        .collect())
 }
 
 /// When each of `deals` (open ones) entered its current stage.

@@ -104,7 +104,7 @@ pub fn alert(config: &Config, command: &AlertCommand) -> Result<()> {
                 config,
                 format_args!(
                     "alert {name} added: {} — judged {}, {}; first judged {} (`embudo alert test {name}` judges it now)",
-                    rule.condition,
+                    rule.when(),
                     rule.cadence.describe(),
                     targets(&rule.recipients, rule.webhook.as_deref()),
                     first_due(config, &rule.cadence, now)
@@ -165,7 +165,7 @@ pub fn alert(config: &Config, command: &AlertCommand) -> Result<()> {
                     .to_vec(),
                     rows: vec![vec![
                         json!(rule.name),
-                        json!(rule.condition.to_string()),
+                        json!(rule.when()),
                         json!(judgement.period.from),
                         json!(judgement.period.last_day()),
                         json!(judgement.value),
