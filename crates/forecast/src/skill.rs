@@ -1,7 +1,10 @@
 //! How good probabilities are: AUC (do wins rank above losses), the Brier score (mean
 //! squared error of the probability), and a reliability table (predicted against observed
-//! rates, ten bins).
+//! rates, ten bins) with its worst gap, and the worst gap a perfectly calibrated model
+//! would show by chance.
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 /// The chance that a random win is scored above a random loss (ties count half); `None`
@@ -72,7 +75,7 @@ pub fn reliability(probabilities: &[f64], wins: &[bool]) -> Vec<Bin> {
             let inside: Vec<(f64, bool)> = probabilities
                 .iter()
                 .zip(wins)
-                .filter(|(p, _)| ((*p * 10.0).floor() as usize).min(9) == bin)
+                .filter(|(p, _)| bin_of(**p) == bin)
                 .map(|(p, w)| (*p, *w))
                 .collect();
             let n = inside.len();
@@ -91,6 +94,60 @@ pub fn reliability(probabilities: &[f64], wins: &[bool]) -> Vec<Bin> {
             }
         })
         .collect()
+}
+
+/// The bin of [`reliability`] a probability falls in.
+fn bin_of(probability: f64) -> usize {
+    ((probability * 10.0).floor().max(0.0) as usize).min(9)
+}
+
+/// The largest gap between mean probability and win rate among the bins of
+/// [`reliability`] holding at least `min_deals` deals; `None` when no bin does.
+pub fn worst_gap(probabilities: &[f64], wins: &[bool], min_deals: usize) -> Option<f64> {
+    reliability(probabilities, wins)
+        .iter()
+        .filter(|bin| bin.deals >= min_deals)
+        .filter_map(|bin| Some((bin.predicted? - bin.observed?).abs()))
+        .reduce(f64::max)
+}
+
+/// Draws of outcomes behind [`chance_worst_gap`].
+const CHANCE_DRAWS: usize = 1_000;
+
+/// The [`worst_gap`] that a perfectly calibrated model stays under with probability
+/// `quantile` on these deals: outcomes drawn from the probabilities themselves (each deal
+/// won with its probability), a thousand times with a fixed seed. A bin of 200 deals at
+/// 0.5 misses its rate by 0.035 on average by chance alone, and a table of ten bins shows
+/// its worst one: a gap under this figure is as good as the deals can show.
+pub fn chance_worst_gap(probabilities: &[f64], min_deals: usize, quantile: f64) -> Option<f64> {
+    let mut deals = [0usize; 10];
+    let mut predicted = [0.0f64; 10];
+    for &p in probabilities {
+        deals[bin_of(p)] += 1;
+        predicted[bin_of(p)] += p;
+    }
+    let judged: Vec<usize> = (0..10).filter(|&b| deals[b] >= min_deals).collect();
+    if judged.is_empty() {
+        return None;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut worst: Vec<f64> = (0..CHANCE_DRAWS)
+        .map(|_| {
+            let mut won = [0usize; 10];
+            for &p in probabilities {
+                if rng.random::<f64>() < p {
+                    won[bin_of(p)] += 1;
+                }
+            }
+            judged
+                .iter()
+                .map(|&b| ((predicted[b] - won[b] as f64) / deals[b] as f64).abs())
+                .fold(0.0, f64::max)
+        })
+        .collect();
+    worst.sort_by(f64::total_cmp);
+    let at = ((quantile * CHANCE_DRAWS as f64).ceil() as usize).clamp(1, CHANCE_DRAWS) - 1;
+    Some(worst[at])
 }
 
 #[cfg(test)]
@@ -140,5 +197,29 @@ mod tests {
         assert_eq!((bins[5].deals, bins[5].observed), (2, Some(1.0)));
         assert_eq!((bins[9].deals, bins[9].predicted), (1, Some(1.0)));
         assert_eq!((bins[3].deals, bins[3].observed), (0, None));
+    }
+
+    #[test]
+    fn the_worst_gap_is_judged_on_bins_with_enough_deals() {
+        // Bin 0: 0.05 and 0.07 predicted, one won: gap |0.06 − 0.5| = 0.44. Bin 5: 0.55
+        // and 0.58, both won: gap 0.435. With bins of two deals or more both count; with
+        // three, none does.
+        let probabilities = [0.05, 0.07, 0.55, 0.58, 1.0];
+        let wins = [false, true, true, true, true];
+        let gap = worst_gap(&probabilities, &wins, 2).unwrap();
+        assert!((gap - 0.44).abs() < 1e-12, "{gap}");
+        assert_eq!(worst_gap(&probabilities, &wins, 3), None);
+    }
+
+    #[test]
+    fn chance_alone_opens_gaps_in_small_bins() {
+        // 100 deals at 0.5: the win rate's standard error is 0.05, so the gap a perfectly
+        // calibrated model stays under 95% of the time is about 1.96 × 0.05 ≈ 0.1; 10,000
+        // deals narrow it a tenfold.
+        let hundred = chance_worst_gap(&[0.5; 100], 100, 0.95).unwrap();
+        assert!((0.08..=0.12).contains(&hundred), "{hundred}");
+        let many = chance_worst_gap(&[0.5; 10_000], 100, 0.95).unwrap();
+        assert!((0.008..=0.012).contains(&many), "{many}");
+        assert_eq!(chance_worst_gap(&[0.5; 99], 100, 0.95), None);
     }
 }

@@ -182,6 +182,7 @@ fn runs(config: &Config, scale: Scale) -> Result<Table> {
         "Brier stages",
         "Brier ÷ stages",
         "worst bin gap",
+        "by chance (95%)",
         "WAPE expected",
         "WAPE model-weighted",
         "WAPE stage-weighted",
@@ -221,6 +222,7 @@ fn run_row(run: String, used: &str, judged: &Judged, months: &[backtest::MonthRo
         json!(round(stages)),
         json!(round(brier.zip(stages).map(|(b, s)| b / s))),
         json!(round(judged.worst_gap())),
+        json!(round(judged.chance_gap())),
         json!(round(wape(|m| m.expected))),
         json!(round(wape(|m| m.model_weighted))),
         json!(round(wape(|m| m.stage_weighted))),
@@ -282,13 +284,13 @@ impl Judged {
 
     /// The largest gap between predicted and observed in the bins holding enough deals.
     fn worst_gap(&self) -> Option<f64> {
-        skill::reliability(&self.model, &self.wins)
-            .iter()
-            .filter(|bin| bin.deals >= BIN_DEALS)
-            .filter_map(|bin| Some((bin.predicted? - bin.observed?).abs()))
-            .fold(None, |worst: Option<f64>, gap| {
-                Some(worst.map_or(gap, |w| w.max(gap)))
-            })
+        skill::worst_gap(&self.model, &self.wins, BIN_DEALS)
+    }
+
+    /// The worst gap a perfectly calibrated model would stay under 95% of the time on
+    /// these deals.
+    fn chance_gap(&self) -> Option<f64> {
+        skill::chance_worst_gap(&self.model, BIN_DEALS, 0.95)
     }
 
     fn mean(values: &[f64]) -> Option<f64> {
@@ -363,6 +365,12 @@ fn accuracy(
             json!(round(worst_gap)),
             json!(null),
             json!("≤ 0.07"),
+        ],
+        vec![
+            json!("the same, 95% of a perfectly calibrated model's by chance"),
+            json!(round(judged.chance_gap())),
+            json!(null),
+            json!(null),
         ],
     ];
     let reliability = Table {
