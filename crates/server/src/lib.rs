@@ -17,7 +17,8 @@
 //!   and the API that lists, adds and removes them (admins).
 //! - [`pages`]: the web dashboard (rendered by `embudo-web`): login, home, reports, the
 //!   pipeline board; [`audit_pages`]: the data audit, duplicates and merge journal;
-//!   [`manage_pages`]: goals, the custom report builder and administration.
+//!   [`manage_pages`]: goals, the custom report builder and administration;
+//!   [`record_pages`]: a deal's, contact's or company's own page.
 //! - [`openapi`]: the OpenAPI 3.1 document, served and committed as `docs/openapi.json`.
 //! - [`error`]: errors as `{"error":{"code","message","field"}}`; [`extract`]: query strings
 //!   and bodies whose rejections are such errors.
@@ -41,6 +42,7 @@ pub mod notices;
 pub mod openapi;
 pub mod pages;
 pub mod query;
+pub mod record_pages;
 pub mod records;
 pub mod reports;
 pub mod writes;
@@ -263,6 +265,9 @@ pub fn router(state: AppState) -> Router {
         .route("/notifications/{id}/act", post(notices::act))
         .route("/notifications/{id}/undo", post(notices::undo))
         .route("/deals/stale", get(notices::stale))
+        .route("/deals/{id}", get(record_pages::deal))
+        .route("/contacts/{id}", get(record_pages::contact))
+        .route("/companies/{id}", get(record_pages::company))
         .route("/audit", get(audit_pages::overview))
         .route("/audit/fix", post(audit_pages::apply_fix))
         .route("/audit/duplicates", get(audit_pages::duplicates))

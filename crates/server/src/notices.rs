@@ -329,9 +329,16 @@ fn deal_table(
             .and_then(|id| names.get(&id).cloned())
             .unwrap_or_default()
     };
-    let rows = ids
+    let shown: Vec<(&i64, &&Value)> = ids
         .iter()
         .filter_map(|id| by_id.get(id).map(|deal| (id, deal)))
+        .collect();
+    let links = shown
+        .iter()
+        .map(|(id, _)| Some(format!("/deals/{id}")))
+        .collect();
+    let rows = shown
+        .into_iter()
         .map(|(id, deal)| {
             vec![
                 format!("{} (#{id})", deal["name"].as_str().unwrap_or_default()),
@@ -350,6 +357,7 @@ fn deal_table(
             .map(|key| word(key, lang).to_owned())
             .to_vec(),
         rows,
+        links,
     })
 }
 
@@ -384,12 +392,13 @@ fn ticket_table(
             .map(|key| word(key, lang).to_owned())
             .to_vec(),
         rows,
+        links: Vec::new(),
     })
 }
 
 /// The records of `entity` with these ids that `caller` may see (none, for a role that
 /// sees none of the table).
-fn visible(
+pub(crate) fn visible(
     store: &Store,
     caller: &Caller,
     entity: Entity,
@@ -403,7 +412,7 @@ fn visible(
 }
 
 /// An id → name lookup from a two-column query of the server's own.
-fn names(store: &Store, sql: &str) -> Result<HashMap<i64, String>, ApiError> {
+pub(crate) fn names(store: &Store, sql: &str) -> Result<HashMap<i64, String>, ApiError> {
     let found = store.query_with(sql, &[] as &[Param])?;
     Ok(found
         .rows

@@ -152,6 +152,16 @@ impl Page {
         }
     }
 
+    /// The first `rows` of this page by `column` (one of the server's own choosing),
+    /// newest first.
+    pub fn newest(self, column: &str, rows: usize) -> Page {
+        Page {
+            sort: Some((column.to_owned(), true)),
+            limit: Some(rows),
+            ..self
+        }
+    }
+
     /// Just the record with `id`.
     pub fn one(id: i64) -> Page {
         Page {
@@ -219,6 +229,65 @@ pub fn select(
     columns: &[Column],
     page: &Page,
 ) -> Result<(Vec<Value>, bool), ApiError> {
+    let (conditions, mut params) = conditions(caller, entity, columns, page)?;
+    let order = match &page.sort {
+        Some((column, true)) => format!("{column} DESC NULLS LAST, id"),
+        Some((column, false)) => format!("{column} NULLS LAST, id"),
+        None => "id".to_owned(),
+    };
+    // One row more than the page shows whether another page follows.
+    let page_clause = match page.limit {
+        Some(limit) => {
+            params.push(Param::Int(limit as i64 + 1));
+            params.push(Param::Int(page.offset as i64));
+            "LIMIT ? OFFSET ?"
+        }
+        None => "",
+    };
+    let limit = page.limit.unwrap_or(usize::MAX);
+    let sql = format!(
+        "SELECT * FROM {table} WHERE {conditions} ORDER BY {order} {page_clause}",
+        table = entity.table(),
+    );
+    let table = store.query_with(&sql, &params)?;
+    let more = table.rows.len() > limit;
+    let items = table
+        .rows
+        .into_iter()
+        .take(limit)
+        .map(|row| {
+            let object: Map<String, Value> = table.columns.iter().cloned().zip(row).collect();
+            Value::Object(object)
+        })
+        .collect();
+    Ok((items, more))
+}
+
+/// How many records of `entity` that `caller` may see `page` matches, all pages together.
+pub fn count(
+    store: &Store,
+    caller: &Caller,
+    entity: Entity,
+    columns: &[Column],
+    page: &Page,
+) -> Result<usize, ApiError> {
+    let (conditions, params) = conditions(caller, entity, columns, page)?;
+    let sql = format!(
+        "SELECT count(*) FROM {table} WHERE {conditions}",
+        table = entity.table()
+    );
+    let counted = store.query_with(&sql, &params)?;
+    Ok(counted.rows[0][0].as_i64().unwrap_or_default() as usize)
+}
+
+/// The WHERE clause of `page` for `caller` (the scope first, then live rows, ids and
+/// filters) and its bound values.
+fn conditions(
+    caller: &Caller,
+    entity: Entity,
+    columns: &[Column],
+    page: &Page,
+) -> Result<(String, Vec<Param>), ApiError> {
     let mut conditions: Vec<String> = Vec::new();
     let mut params: Vec<Param> = Vec::new();
     match caller.rows(entity) {
@@ -255,47 +324,23 @@ pub fn select(
         conditions.push(format!("CAST({column} AS VARCHAR) = ?"));
         params.push(Param::Text(value.clone()));
     }
-    let order = match &page.sort {
-        Some((column, true)) => format!("{column} DESC NULLS LAST, id"),
-        Some((column, false)) => format!("{column} NULLS LAST, id"),
-        None => "id".to_owned(),
+    let conditions = if conditions.is_empty() {
+        "true".to_owned()
+    } else {
+        conditions.join(" AND ")
     };
-    // One row more than the page shows whether another page follows.
-    let page_clause = match page.limit {
-        Some(limit) => {
-            params.push(Param::Int(limit as i64 + 1));
-            params.push(Param::Int(page.offset as i64));
-            "LIMIT ? OFFSET ?"
-        }
-        None => "",
-    };
-    let limit = page.limit.unwrap_or(usize::MAX);
-    let sql = format!(
-        "SELECT * FROM {table} WHERE {conditions} ORDER BY {order} {page_clause}",
-        table = entity.table(),
-        conditions = if conditions.is_empty() {
-            "true".to_owned()
-        } else {
-            conditions.join(" AND ")
-        }
-    );
-    let table = store.query_with(&sql, &params)?;
-    let more = table.rows.len() > limit;
-    let items = table
-        .rows
-        .into_iter()
-        .take(limit)
-        .map(|row| {
-            let object: Map<String, Value> = table.columns.iter().cloned().zip(row).collect();
-            Value::Object(object)
-        })
-        .collect();
-    Ok((items, more))
+    Ok((conditions, params))
 }
 
 impl AppState {
     /// Record that `caller` read customer records of `entity` (one row per request).
-    fn record_read(&self, caller: &Caller, entity: Entity, id: Option<i64>, now: NaiveDateTime) {
+    pub(crate) fn record_read(
+        &self,
+        caller: &Caller,
+        entity: Entity,
+        id: Option<i64>,
+        now: NaiveDateTime,
+    ) {
         if entity.is_customer_data() {
             self.events.record(Event {
                 user: caller.user_id,

@@ -560,7 +560,8 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         }
     }
     let (to, stage) = drop_on.expect("another stage to drop on");
-    let handle = card.find(Locator::Css(".name")).await.unwrap();
+    // By the card's figures: its name is a link to the deal's page.
+    let handle = card.find(Locator::Css(".meta")).await.unwrap();
     let drag = MouseActions::new("mouse".into())
         .then(PointerAction::MoveToElement {
             element: handle,
@@ -588,6 +589,40 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .unwrap();
     assert_eq!(stage_of(dragged), to, "the dragged deal moved stage");
     screenshot(&browser, "rep-pipeline-board-dragged").await;
+
+    // From a card to its deal, and on to the deal's company: each page titled by the
+    // name that led to it.
+    let link = browser
+        .find(Locator::Css(".card[data-deal] .name a"))
+        .await
+        .unwrap();
+    let (name, href) = (
+        link.text().await.unwrap(),
+        link.attr("href").await.unwrap().unwrap(),
+    );
+    link.click().await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("dl.facts"))
+        .await
+        .unwrap();
+    assert_eq!(browser.current_url().await.unwrap().path(), href);
+    assert_eq!(texts(&browser, "h1").await, [name]);
+    screenshot(&browser, "rep-deal").await;
+    if let Ok(company) = browser
+        .find(Locator::Css("dl.facts a[href^='/companies/']"))
+        .await
+    {
+        let company_name = company.text().await.unwrap();
+        company.click().await.unwrap();
+        browser
+            .wait()
+            .for_element(Locator::Css("dl.facts"))
+            .await
+            .unwrap();
+        assert_eq!(texts(&browser, "h1").await, [company_name]);
+        screenshot(&browser, "rep-company").await;
+    }
 
     // Spanish: the whole interface follows, numbers written the Spanish way.
     click(&browser, "a[hreflang=es]").await;

@@ -688,3 +688,78 @@ fn oversized(server: &Server, length: usize) -> (u16, Value) {
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
+
+/// The number in a related list's heading: `Activities (12)`.
+fn listed(html: &str, heading: &str) -> i64 {
+    let after = html
+        .split(&format!("{heading} <span class=\"count\">("))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {heading} list in {html}"));
+    after[..after.find(')').unwrap()].parse().unwrap()
+}
+
+#[test]
+fn record_pages_show_what_the_visitor_may_see_and_count_it_as_the_store_does() {
+    let server = start();
+    let (admin, _) = session(&server, "admin");
+    let (rep, _) = session(&server, "rep");
+    let rep_id = server.people["rep"].2;
+    // The rep's deal with the most activities, and its counts by plain SQL.
+    let deal = server
+        .one(
+            "SELECT d.id FROM deals d JOIN activities a ON a.deal_id = d.id
+              WHERE d.owner_id = ? AND d.deleted_at IS NULL AND d.merged_into_id IS NULL
+              GROUP BY d.id ORDER BY count(*) DESC, d.id LIMIT 1",
+            &[Param::Int(rep_id)],
+        )
+        .as_i64()
+        .unwrap();
+    let count = |sql: &str, id: i64| server.one(sql, &[Param::Int(id)]).as_i64().unwrap();
+    let activities = count("SELECT count(*) FROM activities WHERE deal_id = ?", deal);
+    let stages = count(
+        "SELECT count(*) FROM deal_stage_history WHERE deal_id = ?",
+        deal,
+    );
+    let (status, html) = page(&server, &admin, &format!("/deals/{deal}"));
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(listed(&html, "Activities"), activities);
+    assert_eq!(listed(&html, "Stage history"), stages);
+    // Its contact and company link to their pages, which list the deal back.
+    for (column, table) in [("contact_id", "contacts"), ("company_id", "companies")] {
+        let Some(id) = server
+            .one(
+                &format!("SELECT {column} FROM deals WHERE id = ?"),
+                &[Param::Int(deal)],
+            )
+            .as_i64()
+        else {
+            continue;
+        };
+        assert!(html.contains(&format!("href=\"/{table}/{id}\"")), "{table}");
+        let (status, other) = page(&server, &admin, &format!("/{table}/{id}"));
+        assert_eq!(status, 200);
+        let deals = count(
+            &format!(
+                "SELECT count(*) FROM deals WHERE {column} = ? AND deleted_at IS NULL AND merged_into_id IS NULL"
+            ),
+            id,
+        );
+        assert_eq!(listed(&other, "Deals"), deals, "{table} {id}");
+        if deals <= 20 {
+            assert!(other.contains(&format!("href=\"/deals/{deal}\"")));
+        }
+    }
+    // The rep sees their own deal, in Spanish too; another rep's deal is not found.
+    let (status, html) = page(&server, &rep, &format!("/deals/{deal}?lang=es"));
+    assert_eq!(status, 200);
+    assert!(html.contains("Historial de etapas"), "{html}");
+    let others = server
+        .one(
+            "SELECT min(id) FROM deals WHERE owner_id <> ? AND deleted_at IS NULL",
+            &[Param::Int(rep_id)],
+        )
+        .as_i64()
+        .unwrap();
+    assert_eq!(page(&server, &rep, &format!("/deals/{others}")).0, 404);
+    assert_eq!(page(&server, &admin, "/deals/999999999").0, 404);
+}

@@ -51,7 +51,7 @@
   }
   document.querySelectorAll(".card[data-deal]").forEach(function (card) {
     card.addEventListener("pointerdown", function (event) {
-      if (event.target.closest("form")) return;
+      if (event.target.closest("form, a")) return;
       dragged = card;
       card.classList.add("dragging");
       card.setPointerCapture(event.pointerId);

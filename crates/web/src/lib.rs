@@ -5,7 +5,8 @@
 //! - [`text`]: the interface's words in English and Spanish.
 //! - [`format`]: numbers as each language writes them (1,234.56 / 1.234,56).
 //! - [`pages`]: the pages; [`audit`]: the data-audit pages; [`manage`]: goals and
-//!   administration; [`notices`]: notifications and the records behind alerts.
+//!   administration; [`notices`]: notifications and the records behind alerts;
+//!   [`records`]: a deal's, contact's or company's own page.
 //!
 //! Styles and scripts are this project's own, embedded ([`CSS`], [`JS`]) and served by the
 //! server: no CDN, no build step. Every page works without the script; the script adds
@@ -16,6 +17,7 @@ pub mod format;
 pub mod manage;
 pub mod notices;
 pub mod pages;
+pub mod records;
 pub mod text;
 
 /// The stylesheet, served as `/assets/app.css`.

@@ -23,6 +23,9 @@ pub struct Listed {
 pub struct Table {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// Each row's own page, linked from its first cell (none where it has no page or the
+    /// list is shorter than the rows).
+    pub links: Vec<Option<String>>,
 }
 
 /// What a notification offers to do about it.
@@ -166,14 +169,25 @@ pub fn records(viewer: &Viewer, title: &str, intro: &str, table: &Table) -> Stri
     layout(Some(viewer), lang, title, Some(Place::Home), body)
 }
 
-fn records_table(table: &Table) -> Markup {
+pub(crate) fn records_table(table: &Table) -> Markup {
+    let link = |row: usize| table.links.get(row).and_then(Option::as_deref);
     html! {
         div.panel.scroll {
             table.sortable {
                 thead { tr { @for column in &table.columns { th { (column) } } } }
                 tbody {
-                    @for row in &table.rows {
-                        tr { @for cell in row { td { (cell) } } }
+                    @for (r, row) in table.rows.iter().enumerate() {
+                        tr {
+                            @for (c, cell) in row.iter().enumerate() {
+                                td {
+                                    @if let (0, Some(href)) = (c, link(r)) {
+                                        a href=(href) { (cell) }
+                                    } @else {
+                                        (cell)
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -232,6 +246,7 @@ mod tests {
             records: Some(Table {
                 columns: vec!["Deal".into()],
                 rows: vec![vec!["Acme renewal".into()]],
+                links: vec![Some("/deals/3".into())],
             }),
             hidden: 2,
             offers: vec![Offer::FollowUp],
@@ -239,7 +254,10 @@ mod tests {
         let page = one(&viewer(), &shown, None);
         assert!(page.contains(r#"action="/notifications/12/act""#), "{page}");
         assert!(page.contains(r#"value="token""#));
-        assert!(page.contains("Acme renewal"));
+        assert!(
+            page.contains(r#"<a href="/deals/3">Acme renewal</a>"#),
+            "{page}"
+        );
         assert!(page.contains("2 registros"), "{page}");
     }
 }

@@ -368,7 +368,7 @@ pub fn board(
                     div.cards {
                         @for card in &column.deals {
                             article.card.stale[card.stale] data-deal=(card.id) tabindex="0" {
-                                div.name { (card.name) }
+                                div.name { a href={ "/deals/" (card.id) } draggable="false" { (card.name) } }
                                 div.meta {
                                     span { (card.amount) }
                                     @if let Some(p) = &card.probability { span { (p) " " (word("win_probability", lang)) } }

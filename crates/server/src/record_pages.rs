@@ -1,0 +1,486 @@
+//! `GET /deals/{id}`, `/contacts/{id}`, `/companies/{id}`: a record's own page, through
+//! the visitor's scope like every read of the API. A record they may not see is not
+//! found; a related record they may not see is neither linked nor counted.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::notices::{names, visible};
+use crate::pages::{PageError, Visitor};
+use crate::records::{Columns, Page, count, select};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use chrono::NaiveDateTime;
+use embudo_access::{Caller, Entity, Rows};
+use embudo_reports::model::Kind;
+use embudo_store::{Param, Store};
+use embudo_web::format;
+use embudo_web::notices::Table;
+use embudo_web::records::{self, Fact, Related, Shown};
+use embudo_web::text::word;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// Rows a related list shows, newest first.
+const RELATED_ROWS: usize = 20;
+
+/// What a page's builder reads with.
+struct Reader<'a> {
+    store: &'a Store,
+    caller: &'a Caller,
+    columns: &'a Columns,
+    lang: &'a str,
+    now: NaiveDateTime,
+    users: HashMap<i64, String>,
+}
+
+pub async fn deal(
+    state: State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    show(state, visitor, Entity::Deals, id).await
+}
+
+pub async fn contact(
+    state: State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    show(state, visitor, Entity::Contacts, id).await
+}
+
+pub async fn company(
+    state: State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    show(state, visitor, Entity::Companies, id).await
+}
+
+async fn show(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    entity: Entity,
+    id: i64,
+) -> Result<Response, PageError> {
+    let caller = visitor.caller.clone();
+    let columns = state.columns.clone();
+    let lang = visitor.lang.clone();
+    let now = state.now();
+    let shown = state
+        .db
+        .read(move |store| {
+            let reader = Reader {
+                store,
+                caller: &caller,
+                columns: &columns,
+                lang: &lang,
+                now,
+                users: names(store, "SELECT id, name FROM users")?,
+            };
+            match entity {
+                Entity::Contacts => reader.contact(id),
+                Entity::Companies => reader.company(id),
+                _ => reader.deal(id),
+            }
+        })
+        .await?;
+    state.record_read(&visitor.caller, entity, Some(id), state.now());
+    Ok(visitor.page(records::page(&visitor.viewer(), &shown)))
+}
+
+impl Reader<'_> {
+    fn deal(&self, id: i64) -> Result<Shown, ApiError> {
+        let deal = self.one(Entity::Deals, id, "deal")?;
+        let stages = names(self.store, "SELECT id, name FROM stages")?;
+        let pipelines = names(self.store, "SELECT id, name FROM pipelines")?;
+        let currency = deal["currency"].as_str().unwrap_or("USD");
+        let probability = self
+            .store
+            .query_with(
+                "SELECT probability FROM deal_scores WHERE deal_id = ? ORDER BY scored_at DESC LIMIT 1",
+                &[Param::Int(id)],
+            )?
+            .rows
+            .first()
+            .and_then(|r| r[0].as_f64());
+        let facts = vec![
+            fact("pipeline", lookup(&pipelines, &deal["pipeline_id"])),
+            fact("stage", lookup(&stages, &deal["stage_id"])),
+            fact("status", self.value_word(&deal["status"])),
+            fact(
+                "amount",
+                format::money(&deal["amount"], currency, self.lang),
+            ),
+            fact(
+                "win_probability",
+                probability.map_or_else(String::new, |p| {
+                    format::cell(&json!(p), Kind::Ratio, self.lang)
+                }),
+            ),
+            fact("owner", lookup(&self.users, &deal["owner_id"])),
+            self.link(Entity::Companies, "company", &deal["company_id"])?,
+            self.link(Entity::Contacts, "contact", &deal["contact_id"])?,
+            fact("source", self.source(&deal["source"])),
+            fact("expected_close", day(&deal["expected_close_date"])),
+            fact("created", day(&deal["created_at"])),
+            fact("closed", day(&deal["closed_at"])),
+            fact("lost_reason", text(&deal["lost_reason"])),
+        ];
+        let mut related = vec![self.stage_history(id, &stages)?];
+        related.extend(self.activities("deal_id", id)?);
+        Ok(Shown {
+            kind: "deal",
+            title: text(&deal["name"]),
+            facts,
+            related,
+        })
+    }
+
+    fn contact(&self, id: i64) -> Result<Shown, ApiError> {
+        let contact = self.one(Entity::Contacts, id, "contact")?;
+        let facts = vec![
+            fact("email", text(&contact["email"])),
+            fact("phone", text(&contact["phone"])),
+            fact("job_title", text(&contact["title"])),
+            self.link(Entity::Companies, "company", &contact["company_id"])?,
+            fact("owner", lookup(&self.users, &contact["owner_id"])),
+            fact(
+                "lifecycle_stage",
+                self.value_word(&contact["lifecycle_stage"]),
+            ),
+            fact("lead_source", self.source(&contact["lead_source"])),
+            fact("city", text(&contact["city"])),
+            fact("country", text(&contact["country"])),
+            fact("created", day(&contact["created_at"])),
+        ];
+        let mut related = Vec::new();
+        related.extend(self.deals("contact_id", id)?);
+        related.extend(self.activities("contact_id", id)?);
+        related.extend(self.tickets("contact_id", id)?);
+        Ok(Shown {
+            kind: "contact",
+            title: person(&contact),
+            facts,
+            related,
+        })
+    }
+
+    fn company(&self, id: i64) -> Result<Shown, ApiError> {
+        let company = self.one(Entity::Companies, id, "company")?;
+        let facts = vec![
+            fact("domain", text(&company["domain"])),
+            fact("industry", text(&company["industry"])),
+            fact(
+                "employees",
+                format::cell(&company["employees"], Kind::Count, self.lang),
+            ),
+            fact("phone", text(&company["phone"])),
+            fact("city", text(&company["city"])),
+            fact("country", text(&company["country"])),
+            fact("owner", lookup(&self.users, &company["owner_id"])),
+            self.link(Entity::Companies, "parent_company", &company["parent_id"])?,
+            fact("created", day(&company["created_at"])),
+        ];
+        let mut related = Vec::new();
+        related.extend(self.contacts("company_id", id)?);
+        related.extend(self.deals("company_id", id)?);
+        related.extend(self.activities("company_id", id)?);
+        related.extend(self.tickets("company_id", id)?);
+        Ok(Shown {
+            kind: "company",
+            title: text(&company["name"]),
+            facts,
+            related,
+        })
+    }
+
+    /// The record `id` of `entity` if the visitor may see it.
+    fn one(&self, entity: Entity, id: i64, kind: &str) -> Result<Value, ApiError> {
+        let columns = &self.columns[&entity];
+        visible(self.store, self.caller, entity, columns, &[id])?
+            .pop()
+            .ok_or_else(|| ApiError::not_found(format!("no {kind} {id} that you may see")))
+    }
+
+    /// A fact naming another record, linked to its page; empty when the visitor may not
+    /// see it.
+    fn link(&self, entity: Entity, label: &'static str, id: &Value) -> Result<Fact, ApiError> {
+        let Some(id) = id.as_i64() else {
+            return Ok(fact(label, String::new()));
+        };
+        let found = visible(
+            self.store,
+            self.caller,
+            entity,
+            &self.columns[&entity],
+            &[id],
+        )?;
+        Ok(match found.first() {
+            Some(record) => Fact {
+                label,
+                value: match entity {
+                    Entity::Contacts => person(record),
+                    _ => text(&record["name"]),
+                },
+                link: Some(format!("/{}/{id}", entity.table())),
+            },
+            None => fact(label, String::new()),
+        })
+    }
+
+    /// The newest records of `entity` whose `column` is `id`, and how many there are; `None`
+    /// for a role that sees none of the table.
+    fn newest(
+        &self,
+        entity: Entity,
+        column: &str,
+        id: i64,
+        by: &str,
+    ) -> Result<Option<(Vec<Value>, usize)>, ApiError> {
+        if self.caller.rows(entity) == Rows::Nothing {
+            return Ok(None);
+        }
+        let columns = &self.columns[&entity];
+        let page = Page::matching(&[(column, id.to_string())]);
+        let total = count(self.store, self.caller, entity, columns, &page)?;
+        let (rows, _) = select(
+            self.store,
+            self.caller,
+            entity,
+            columns,
+            &page.newest(by, RELATED_ROWS),
+        )?;
+        Ok(Some((rows, total)))
+    }
+
+    fn deals(&self, column: &str, id: i64) -> Result<Option<Related>, ApiError> {
+        let Some((deals, total)) = self.newest(Entity::Deals, column, id, "created_at")? else {
+            return Ok(None);
+        };
+        let stages = names(self.store, "SELECT id, name FROM stages")?;
+        let rows = deals
+            .iter()
+            .map(|deal| {
+                vec![
+                    text(&deal["name"]),
+                    lookup(&stages, &deal["stage_id"]),
+                    self.value_word(&deal["status"]),
+                    format::money(
+                        &deal["amount"],
+                        deal["currency"].as_str().unwrap_or("USD"),
+                        self.lang,
+                    ),
+                    day(&deal["created_at"]),
+                ]
+            })
+            .collect();
+        Ok(Some(Related {
+            title: "related_deals",
+            table: self.table(
+                &["deal", "stage", "status", "amount", "created"],
+                rows,
+                links(Entity::Deals, &deals),
+            ),
+            total,
+        }))
+    }
+
+    fn contacts(&self, column: &str, id: i64) -> Result<Option<Related>, ApiError> {
+        let Some((contacts, total)) = self.newest(Entity::Contacts, column, id, "created_at")?
+        else {
+            return Ok(None);
+        };
+        let rows = contacts
+            .iter()
+            .map(|c| {
+                vec![
+                    person(c),
+                    text(&c["email"]),
+                    text(&c["title"]),
+                    self.value_word(&c["lifecycle_stage"]),
+                ]
+            })
+            .collect();
+        Ok(Some(Related {
+            title: "contacts",
+            table: self.table(
+                &["contact", "email", "job_title", "lifecycle_stage"],
+                rows,
+                links(Entity::Contacts, &contacts),
+            ),
+            total,
+        }))
+    }
+
+    fn activities(&self, column: &str, id: i64) -> Result<Option<Related>, ApiError> {
+        let Some((activities, total)) =
+            self.newest(Entity::Activities, column, id, "created_at")?
+        else {
+            return Ok(None);
+        };
+        let rows = activities
+            .iter()
+            .map(|a| {
+                vec![
+                    [&a["completed_at"], &a["due_at"], &a["created_at"]]
+                        .into_iter()
+                        .map(day)
+                        .find(|when| !when.is_empty())
+                        .unwrap_or_default(),
+                    self.value_word(&a["type"]),
+                    text(&a["subject"]),
+                    lookup(&self.users, &a["owner_id"]),
+                    self.value_word(&a["outcome"]),
+                ]
+            })
+            .collect();
+        Ok(Some(Related {
+            title: "activities",
+            table: self.table(
+                &["when", "type", "subject", "owner", "outcome"],
+                rows,
+                Vec::new(),
+            ),
+            total,
+        }))
+    }
+
+    fn tickets(&self, column: &str, id: i64) -> Result<Option<Related>, ApiError> {
+        let Some((tickets, total)) = self.newest(Entity::Tickets, column, id, "opened_at")? else {
+            return Ok(None);
+        };
+        let rows = tickets
+            .iter()
+            .map(|t| {
+                vec![
+                    format!("#{}", t["id"]),
+                    day(&t["opened_at"]),
+                    self.value_word(&t["priority"]),
+                    lookup(&self.users, &t["agent_id"]),
+                    day(&t["resolved_at"]),
+                ]
+            })
+            .collect();
+        Ok(Some(Related {
+            title: "tickets",
+            table: self.table(
+                &["ticket", "opened", "priority", "agent", "resolved"],
+                rows,
+                Vec::new(),
+            ),
+            total,
+        }))
+    }
+
+    /// The deal's stages, newest first: when it entered and left each, and the days it
+    /// spent there.
+    fn stage_history(&self, deal: i64, stages: &HashMap<i64, String>) -> Result<Related, ApiError> {
+        let history = self.store.query_with(
+            "SELECT stage_id, entered_at, exited_at,
+                    date_diff('day', entered_at, coalesce(exited_at, ?))
+               FROM deal_stage_history WHERE deal_id = ? ORDER BY entered_at DESC, id DESC",
+            &[Param::Timestamp(self.now), Param::Int(deal)],
+        )?;
+        let rows: Vec<Vec<String>> = history
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    lookup(stages, &r[0]),
+                    day(&r[1]),
+                    day(&r[2]),
+                    format::cell(&r[3], Kind::Count, self.lang),
+                ]
+            })
+            .collect();
+        Ok(Related {
+            title: "stage_history",
+            total: rows.len(),
+            table: self.table(&["stage", "entered", "exited", "days"], rows, Vec::new()),
+        })
+    }
+
+    fn table(&self, columns: &[&str], rows: Vec<Vec<String>>, links: Vec<Option<String>>) -> Table {
+        Table {
+            columns: columns
+                .iter()
+                .map(|key| word(key, self.lang).to_owned())
+                .collect(),
+            rows,
+            links,
+        }
+    }
+
+    /// A stored value that is one of Embudo's words (a status, an activity type, a
+    /// lifecycle stage) in the visitor's language; any other value as it is.
+    fn value_word(&self, value: &Value) -> String {
+        let raw = text(value);
+        let key = format!("value.{raw}");
+        match word(&key, self.lang) {
+            translated if translated != key => translated.to_owned(),
+            _ => raw,
+        }
+    }
+
+    /// A lead or deal source as a label: Embudo's own in words, a user's own as written.
+    fn source(&self, value: &Value) -> String {
+        let words = embudo_reports::i18n::source_words(&text(value), self.lang);
+        let mut letters = words.chars();
+        letters
+            .next()
+            .map(|first| first.to_uppercase().chain(letters).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn fact(label: &'static str, value: String) -> Fact {
+    Fact {
+        label,
+        value,
+        link: None,
+    }
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The date of a timestamp or date value.
+fn day(value: &Value) -> String {
+    text(value).chars().take(10).collect()
+}
+
+fn person(contact: &Value) -> String {
+    let name = format!(
+        "{} {}",
+        text(&contact["first_name"]),
+        text(&contact["last_name"])
+    );
+    match name.trim() {
+        "" => format!("#{}", contact["id"]),
+        name => name.to_owned(),
+    }
+}
+
+fn lookup(names: &HashMap<i64, String>, id: &Value) -> String {
+    id.as_i64()
+        .and_then(|id| names.get(&id).cloned())
+        .unwrap_or_default()
+}
+
+/// Each record's own page.
+fn links(entity: Entity, records: &[Value]) -> Vec<Option<String>> {
+    records
+        .iter()
+        .map(|r| {
+            r["id"]
+                .as_i64()
+                .map(|id| format!("/{}/{id}", entity.table()))
+        })
+        .collect()
+}

@@ -1,0 +1,139 @@
+//! A record's own page — a deal, a contact, a company: what it says, and the records
+//! around it, each row linked to its own page, so that any list of records leads on to
+//! the one behind it.
+
+use crate::Viewer;
+use crate::notices::{Table, records_table};
+use crate::pages::{Place, layout};
+use crate::text::{say, word};
+use maud::html;
+
+/// One line of a record: what it is (a word key) and its value, linked when the value is
+/// another record the visitor may open.
+#[derive(Debug, Clone)]
+pub struct Fact {
+    pub label: &'static str,
+    pub value: String,
+    pub link: Option<String>,
+}
+
+/// Records related to the one shown: a title (a word key), the first rows, and how many
+/// there are in all.
+#[derive(Debug, Clone)]
+pub struct Related {
+    pub title: &'static str,
+    pub table: Table,
+    pub total: usize,
+}
+
+/// A record as its page shows it.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    /// `deal`, `contact` or `company`: a word key.
+    pub kind: &'static str,
+    pub title: String,
+    pub facts: Vec<Fact>,
+    pub related: Vec<Related>,
+}
+
+/// `GET /deals/{id}`, `/contacts/{id}`, `/companies/{id}`.
+pub fn page(viewer: &Viewer, shown: &Shown) -> String {
+    let lang = viewer.lang.as_str();
+    let body = html! {
+        p.kind { (word(shown.kind, lang)) }
+        h1 { (shown.title) }
+        dl.facts.panel {
+            @for fact in shown.facts.iter().filter(|f| !f.value.is_empty()) {
+                div {
+                    dt { (word(fact.label, lang)) }
+                    dd {
+                        @if let Some(href) = &fact.link {
+                            a href=(href) { (fact.value) }
+                        } @else {
+                            (fact.value)
+                        }
+                    }
+                }
+            }
+        }
+        @for related in &shown.related {
+            section.related {
+                h2 { (word(related.title, lang)) " " span.count { "(" (related.total) ")" } }
+                @if related.table.rows.is_empty() {
+                    p { (word("no_records", lang)) }
+                } @else {
+                    (records_table(&related.table))
+                    @if related.total > related.table.rows.len() {
+                        p.more {
+                            (say("latest_of", lang, &[
+                                ("shown", &related.table.rows.len().to_string()),
+                                ("total", &related.total.to_string()),
+                            ]))
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(Some(viewer), lang, &shown.title, None::<Place<'_>>, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn viewer(lang: &str) -> Viewer {
+        Viewer {
+            name: "Ana".into(),
+            role: "rep".into(),
+            lang: lang.into(),
+            csrf: "token".into(),
+            reports: Vec::new(),
+            board: true,
+            admin: false,
+            currency: "EUR".into(),
+        }
+    }
+
+    fn shown() -> Shown {
+        Shown {
+            kind: "deal",
+            title: "Acme renewal".into(),
+            facts: vec![
+                Fact {
+                    label: "company",
+                    value: "Acme & Sons".into(),
+                    link: Some("/companies/4".into()),
+                },
+                Fact {
+                    label: "lost_reason",
+                    value: String::new(),
+                    link: None,
+                },
+            ],
+            related: vec![Related {
+                title: "activities",
+                table: Table {
+                    columns: vec!["When".into()],
+                    rows: vec![vec!["2026-06-01".into()]],
+                    links: vec![Some("/deals/9".into())],
+                },
+                total: 30,
+            }],
+        }
+    }
+
+    /// Linked facts lead to their record, empty ones are left out, and a related list says
+    /// how many it does not show.
+    #[test]
+    fn facts_link_and_related_lists_say_what_they_leave_out() {
+        let page = page(&viewer("es"), &shown());
+        assert!(
+            page.contains(r#"<a href="/companies/4">Acme &amp; Sons</a>"#),
+            "{page}"
+        );
+        assert!(!page.contains(word("lost_reason", "es")), "{page}");
+        assert!(page.contains(r#"<a href="/deals/9">2026-06-01</a>"#));
+        assert!(page.contains("Los 1 más recientes de 30"), "{page}");
+    }
+}
