@@ -114,7 +114,31 @@ pub struct Source {
     /// Which rows are live data: deleted and merged rows never count.
     pub live: &'static str,
     pub dims: &'static [DimExpr],
+    /// How a row of the source is listed behind a figure; `None` for sources whose rows
+    /// are not records people open (campaigns, visits, events).
+    pub drill: Option<Drill>,
 }
+
+/// A source's row as a record behind a figure: its table (SQL giving `deals`,
+/// `contacts`…), its id and its name, with the joins the name needs.
+#[derive(Debug)]
+pub struct Drill {
+    pub table: &'static str,
+    pub id: &'static str,
+    pub label: &'static str,
+    pub joins: &'static [&'static str],
+}
+
+const fn drill(table: &'static str, id: &'static str, label: &'static str) -> Option<Drill> {
+    Some(Drill {
+        table,
+        id,
+        label,
+        joins: &[],
+    })
+}
+
+const CONTACT_NAME: &str = "trim(concat_ws(' ', c.first_name, c.last_name))";
 
 impl Source {
     pub fn dim(&self, dim: Dim) -> Option<&DimExpr> {
@@ -164,6 +188,7 @@ pub static DEALS: Source = Source {
         "st.name",
         &["LEFT JOIN stages st ON st.id = d.stage_id"]
     )],
+    drill: drill("'deals'", "d.id", "d.name"),
 };
 
 /// Stage visits with their deal and the stage visited (`hs`).
@@ -171,6 +196,7 @@ pub static STAGE_VISITS: Source = Source {
     from: "deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages hs ON hs.id = h.stage_id",
     live: DEAL_LIVE,
     dims: deal_dims![d(Dim::Stage, "hs.name", &[])],
+    drill: drill("'deals'", "d.id", "d.name"),
 };
 
 pub static CONTACTS: Source = Source {
@@ -205,6 +231,7 @@ pub static CONTACTS: Source = Source {
         ),
         d(Dim::Country, "c.country", &[]),
     ],
+    drill: drill("'contacts'", "c.id", CONTACT_NAME),
 };
 
 /// New customers split by the campaign of their first revenue line.
@@ -221,6 +248,7 @@ pub static NEW_CUSTOMERS_BY_CAMPAIGN: Source = Source {
         d(Dim::LeadSource, "c.lead_source", &[]),
         d(Dim::Country, "c.country", &[]),
     ],
+    drill: drill("'contacts'", "c.id", CONTACT_NAME),
 };
 
 const REVENUE_PRODUCT: &str = "LEFT JOIN products pr ON pr.id = r.product_id";
@@ -256,6 +284,12 @@ pub static REVENUE: Source = Source {
         d(Dim::Industry, "co.industry", &[REVENUE_COMPANY]),
         d(Dim::Country, "co.country", &[REVENUE_COMPANY]),
     ],
+    drill: Some(Drill {
+        table: "CASE WHEN r.deal_id IS NULL THEN 'orders' ELSE 'deals' END",
+        id: "coalesce(r.deal_id, r.order_id)",
+        label: "coalesce(rdn.name, 'Order ' || r.order_id)",
+        joins: &["LEFT JOIN deals rdn ON rdn.id = r.deal_id"],
+    }),
 };
 
 pub static ACTIVITIES: Source = Source {
@@ -282,6 +316,7 @@ pub static ACTIVITIES: Source = Source {
             ],
         ),
     ],
+    drill: drill("'activities'", "a.id", "coalesce(a.subject, a.type)"),
 };
 
 const TICKET_AGENT: &str = "LEFT JOIN users own ON own.id = t.agent_id";
@@ -299,6 +334,7 @@ pub static TICKETS: Source = Source {
         d(Dim::Industry, "co.industry", &[TICKET_COMPANY]),
         d(Dim::Country, "co.country", &[TICKET_COMPANY]),
     ],
+    drill: drill("'tickets'", "t.id", "concat_ws(' ', '#' || t.id, t.type)"),
 };
 
 pub static CALLS: Source = Source {
@@ -316,6 +352,7 @@ pub static CALLS: Source = Source {
             &["LEFT JOIN users own ON own.id = sc.agent_id", OWNER_TEAM],
         ),
     ],
+    drill: drill("'service_calls'", "sc.id", "'#' || sc.id"),
 };
 
 pub static CAMPAIGNS: Source = Source {
@@ -325,6 +362,7 @@ pub static CAMPAIGNS: Source = Source {
         d(Dim::Campaign, "cm.name", &[]),
         d(Dim::Channel, "cm.channel", &[]),
     ],
+    drill: None,
 };
 
 pub static CAMPAIGN_EVENTS: Source = Source {
@@ -334,12 +372,14 @@ pub static CAMPAIGN_EVENTS: Source = Source {
         d(Dim::Campaign, "cm.name", &[]),
         d(Dim::Channel, "cm.channel", &[]),
     ],
+    drill: None,
 };
 
 pub static WEB_VISITS: Source = Source {
     from: "web_visits w",
     live: "TRUE",
     dims: &[d(Dim::LeadSource, "w.source", &[])],
+    drill: None,
 };
 
 const SUBSCRIPTION_PRODUCT: &str = "LEFT JOIN products pr ON pr.id = s.product_id";
@@ -354,18 +394,21 @@ pub static SUBSCRIPTIONS: Source = Source {
         d(Dim::Industry, "co.industry", &[SUBSCRIPTION_COMPANY]),
         d(Dim::Country, "co.country", &[SUBSCRIPTION_COMPANY]),
     ],
+    drill: None,
 };
 
 pub static LIST_SUBSCRIPTIONS: Source = Source {
     from: "list_subscriptions ls",
     live: "TRUE",
     dims: &[],
+    drill: None,
 };
 
 pub static SURVEYS: Source = Source {
     from: "surveys sv",
     live: "TRUE",
     dims: &[],
+    drill: None,
 };
 
 pub static USERS: Source = Source {
@@ -375,6 +418,7 @@ pub static USERS: Source = Source {
         d(Dim::Owner, "own.name", &[]),
         d(Dim::Team, "tm.name", &[OWNER_TEAM]),
     ],
+    drill: None,
 };
 
 pub static USER_EVENTS: Source = Source {
@@ -384,4 +428,5 @@ pub static USER_EVENTS: Source = Source {
         d(Dim::Owner, "own.name", &[]),
         d(Dim::Team, "tm.name", &[OWNER_TEAM]),
     ],
+    drill: None,
 };

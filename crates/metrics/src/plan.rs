@@ -383,12 +383,46 @@ pub fn compile(
     filters: &[(Dim, String)],
     calendar: &Calendar,
 ) -> Result<Statement, MetricError> {
-    let source = measure.source;
-    let dim_expr = |dim: Dim| {
-        source
-            .dim(dim)
-            .ok_or_else(|| MetricError::Invalid(format!("this measure cannot be split by {dim}")))
+    let mut b = periods(dialect, measure, spine, calendar);
+    b.text("\nSELECT p.p_idx");
+    for (i, &dim) in by.iter().enumerate() {
+        b.text(&format!(", {} AS d{i}", dim_expr(measure, dim)?.expr));
+    }
+    let aggregate = match measure.agg {
+        Agg::Count => "count(*)".to_owned(),
+        Agg::Sum(e) => format!("sum({e})"),
+        Agg::Avg(e) => format!("avg({e})"),
+        Agg::Median(e) => dialect.median(e),
+        Agg::CountExpr(e) | Agg::Expr(e) => e.to_owned(),
     };
+    b.text(&format!(", {aggregate} AS value"));
+    rows(&mut b, measure, spine, by, filters, &[])?;
+    b.text("\nGROUP BY p.p_idx");
+    for i in 0..by.len() {
+        b.text(&format!(", d{i}"));
+    }
+    Ok(Statement {
+        sql: b.sql,
+        params: b.params,
+    })
+}
+
+/// How `measure`'s source reaches `dim`.
+fn dim_expr(measure: &Measure, dim: Dim) -> Result<&'static crate::dims::DimExpr, MetricError> {
+    measure
+        .source
+        .dim(dim)
+        .ok_or_else(|| MetricError::Invalid(format!("this measure cannot be split by {dim}")))
+}
+
+/// The statement's start: the periods `p (p_idx, p_start, p_end)`, and the local days `dy`
+/// a same-day measure needs.
+fn periods<'d>(
+    dialect: &'d dyn Dialect,
+    measure: &Measure,
+    spine: &[Period],
+    calendar: &Calendar,
+) -> Builder<'d> {
     let mut b = Builder {
         dialect,
         sql: String::new(),
@@ -411,27 +445,27 @@ pub fn compile(
     if let Timing::SameLocalDay { .. } = measure.timing {
         local_days(&mut b, spine, calendar);
     }
-    b.text("\nSELECT p.p_idx");
-    for (i, &dim) in by.iter().enumerate() {
-        b.text(&format!(", {} AS d{i}", dim_expr(dim)?.expr));
-    }
-    let aggregate = match measure.agg {
-        Agg::Count => "count(*)".to_owned(),
-        Agg::Sum(e) => format!("sum({e})"),
-        Agg::Avg(e) => format!("avg({e})"),
-        Agg::Median(e) => dialect.median(e),
-        Agg::CountExpr(e) | Agg::Expr(e) => e.to_owned(),
-    };
-    b.text(&format!(
-        ", {aggregate} AS value\nFROM p CROSS JOIN {}",
-        source.from
-    ));
+    b
+}
+
+/// The rows a measure counts in each period: `FROM`, the joins its dimensions, filters,
+/// aggregate and `extra` need, and `WHERE` its timing, liveness, filter and the filters'
+/// values.
+fn rows(
+    b: &mut Builder<'_>,
+    measure: &Measure,
+    spine: &[Period],
+    by: &[Dim],
+    filters: &[(Dim, String)],
+    extra: &[&'static str],
+) -> Result<(), MetricError> {
+    b.text(&format!("\nFROM p CROSS JOIN {}", measure.source.from));
     let mut joins: Vec<&str> = Vec::new();
-    let dims_used = by.iter().chain(filters.iter().map(|(d, _)| d));
-    for dim in dims_used {
-        joins.extend(dim_expr(*dim)?.joins.iter().copied());
+    for dim in by.iter().chain(filters.iter().map(|(d, _)| d)) {
+        joins.extend(dim_expr(measure, *dim)?.joins.iter().copied());
     }
     joins.extend(measure.joins.iter().copied());
+    joins.extend(extra.iter().copied());
     let mut seen = BTreeSet::new();
     for join in joins {
         if seen.insert(join) {
@@ -466,23 +500,118 @@ pub fn compile(
             ));
         }
     }
-    b.text(&format!(" AND ({})", source.live));
+    b.text(&format!(" AND ({})", measure.source.live));
     if !measure.filter.is_empty() {
         b.text(&format!(" AND ({})", measure.filter));
     }
     // Names and labels as people type them: `steven hill` is Steven Hill.
     for (dim, value) in filters {
-        b.text(&format!(" AND lower({}) = lower(", dim_expr(*dim)?.expr))
-            .param(Param::Text(value.clone()))
-            .text(")");
+        b.text(&format!(
+            " AND lower({}) = lower(",
+            dim_expr(measure, *dim)?.expr
+        ))
+        .param(Param::Text(value.clone()))
+        .text(")");
     }
-    b.text("\nGROUP BY p.p_idx");
-    for i in 0..by.len() {
-        b.text(&format!(", d{i}"));
-    }
-    Ok(Statement {
-        sql: b.sql,
-        params: b.params,
+    Ok(())
+}
+
+/// One row behind a figure: the record (its table and id), its name, when it counted, and
+/// what it adds to a sum or average.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DrillRow {
+    pub table: String,
+    pub id: i64,
+    pub label: Option<String>,
+    pub at: Option<String>,
+    pub value: Option<f64>,
+}
+
+/// The rows one measure of a metric counts over a query's whole range, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Drilled {
+    pub metric: String,
+    /// Which of the metric's measures (0: the numerator of a ratio, 1: its denominator…).
+    pub measure: usize,
+    pub measures: usize,
+    /// Every row the measure counts (as many as its count), of which `rows` are the first.
+    pub total: usize,
+    /// The sum of the rows' values, for a measure that sums one.
+    pub sum: Option<f64>,
+    pub rows: Vec<DrillRow>,
+}
+
+/// The rows behind measure `measure` of `query`'s metric over its whole range (no grain),
+/// with its filters: the same rows the figure counts, so their number is the count and
+/// their values add up to the sum. At most `limit` rows come back, newest first.
+pub fn drill(
+    store: &Store,
+    dialect: &dyn Dialect,
+    calendar: &Calendar,
+    query: &Query,
+    measure: usize,
+    limit: usize,
+) -> Result<Drilled, MetricError> {
+    let metric = metric(&query.metric)?;
+    check_dims(metric, query.filters.iter().map(|(d, _)| d))?;
+    let chosen = metric.measures.get(measure).ok_or_else(|| {
+        MetricError::Invalid(format!(
+            "{} has {} measures; measure {measure} is not one of them",
+            metric.name,
+            metric.measures.len()
+        ))
+    })?;
+    let Some(drill) = &chosen.source.drill else {
+        return Err(MetricError::Invalid(format!(
+            "the rows behind {} are not records to list",
+            metric.name
+        )));
+    };
+    let from = query.from.local(calendar);
+    let to = query.to.local(calendar);
+    let spine = time::periods(calendar, from, to, None)?;
+    let mut b = periods(dialect, chosen, &spine, calendar);
+    let at = match chosen.timing {
+        Timing::Anchor(at) | Timing::Covering { start: at, .. } => at,
+        Timing::SameLocalDay { closed, .. } => closed,
+        Timing::Condition(_) => "NULL",
+    };
+    let value = match chosen.agg {
+        Agg::Sum(e) | Agg::Avg(e) | Agg::Median(e) => e,
+        Agg::Count | Agg::CountExpr(_) | Agg::Expr(_) => "NULL",
+    };
+    b.text(&format!(
+        "\nSELECT {table} AS tbl, {id} AS id, {label} AS label, CAST({at} AS VARCHAR) AS at, \
+         CAST({value} AS DOUBLE) AS value, count(*) OVER () AS total, sum(CAST({value} AS DOUBLE)) OVER () AS sum",
+        table = drill.table,
+        id = drill.id,
+        label = drill.label,
+    ));
+    rows(&mut b, chosen, &spine, &[], &query.filters, drill.joins)?;
+    b.text(&format!("\nORDER BY {at} DESC NULLS LAST, id DESC LIMIT "))
+        .param(Param::Int(limit as i64));
+    let table = store.query_with(&b.sql, &b.params)?;
+    let first = table.rows.first();
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    Ok(Drilled {
+        metric: metric.name.clone(),
+        measure,
+        measures: metric.measures.len(),
+        total: first.and_then(|r| r[5].as_u64()).unwrap_or_default() as usize,
+        sum: first.and_then(|r| r[6].as_f64()),
+        rows: table
+            .rows
+            .iter()
+            .filter_map(|r| {
+                Some(DrillRow {
+                    table: text(&r[0])?,
+                    id: r[1].as_i64()?,
+                    label: text(&r[2]),
+                    at: text(&r[3]),
+                    value: r[4].as_f64(),
+                })
+            })
+            .collect(),
     })
 }
 

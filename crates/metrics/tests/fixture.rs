@@ -338,3 +338,84 @@ fn an_empty_split_still_has_one_row_per_period() {
             .all(|r| r.dims == vec![None] && r.value == Some(0.0))
     );
 }
+
+/// A row behind a figure: its table, id and value.
+type Row = (String, i64, Option<f64>);
+
+/// The rows behind a January figure, newest first, with their count and sum.
+fn drilled(
+    metric: &str,
+    measure: usize,
+    filters: Vec<(Dim, String)>,
+) -> (usize, Option<f64>, Vec<Row>) {
+    let (_dir, store) = fixture();
+    let query = Query {
+        metric: metric.into(),
+        from: day(2026, 1, 1),
+        to: day(2026, 2, 1),
+        grain: None,
+        by: Vec::new(),
+        filters,
+        compare: None,
+    };
+    let found =
+        embudo_metrics::plan::drill(&store, &DuckDb, &Calendar::default(), &query, measure, 100)
+            .unwrap();
+    let rows = found
+        .rows
+        .into_iter()
+        .map(|r| (r.table, r.id, r.value))
+        .collect();
+    (found.total, found.sum, rows)
+}
+
+#[test]
+fn the_rows_behind_a_figure_are_the_ones_it_counts() {
+    let row = |table: &str, id: i64, value: Option<f64>| -> Row { (table.to_owned(), id, value) };
+    // Won in January: d7 (the 31st, 23:00) then d1 (the 20th); d6 is deleted.
+    assert_eq!(
+        drilled("deals_won", 0, Vec::new()),
+        (2, None, vec![row("deals", 7, None), row("deals", 1, None)])
+    );
+    // Close rate: won d7, d1 over closed d7, d2 (lost on the 25th), d1.
+    assert_eq!(drilled("close_rate", 1, Vec::new()).2.len(), 3);
+    // Revenue 1,580: d7 300 (the 31st), d1 1000 (the 20th), o5 50 (the 15th), o2 150
+    // (the 9th), o1 80 (the 8th); o3 is deleted.
+    let (total, sum, rows) = drilled("revenue", 0, Vec::new());
+    assert_eq!((total, sum), (5, Some(1580.0)));
+    assert_eq!(
+        rows,
+        vec![
+            row("deals", 7, Some(300.0)),
+            row("deals", 1, Some(1000.0)),
+            row("orders", 5, Some(50.0)),
+            row("orders", 2, Some(150.0)),
+            row("orders", 1, Some(80.0)),
+        ]
+    );
+    // Open at 02-01 00:00, by history: d5 and d4.
+    let (total, _, rows) = drilled("open_opportunities", 0, Vec::new());
+    assert_eq!(total, 2);
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [4, 5]);
+    // A filter narrows the rows as it narrows the figure: d2 is paid_ads, lost.
+    assert_eq!(
+        drilled("deals_lost", 0, vec![(Dim::LeadSource, "PAID_ADS".into())]).2,
+        vec![row("deals", 2, None)]
+    );
+    // Campaigns are not records to list.
+    let (_dir, store) = fixture();
+    let query = Query {
+        metric: "campaigns".into(),
+        from: day(2026, 1, 1),
+        to: day(2026, 2, 1),
+        grain: None,
+        by: Vec::new(),
+        filters: Vec::new(),
+        compare: None,
+    };
+    assert!(
+        embudo_metrics::plan::drill(&store, &DuckDb, &Calendar::default(), &query, 0, 10).is_err()
+    );
+}

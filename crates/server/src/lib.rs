@@ -268,6 +268,7 @@ pub fn router(state: AppState) -> Router {
         .route("/deals/{id}", get(record_pages::deal))
         .route("/contacts/{id}", get(record_pages::contact))
         .route("/companies/{id}", get(record_pages::company))
+        .route("/drill", get(record_pages::drill))
         .route("/audit", get(audit_pages::overview))
         .route("/audit/fix", post(audit_pages::apply_fix))
         .route("/audit/duplicates", get(audit_pages::duplicates))

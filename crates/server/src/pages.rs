@@ -339,6 +339,11 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                         value
                     },
                     change: row.change_pct,
+                    href: metric.measures[0]
+                        .source
+                        .drill
+                        .is_some()
+                        .then(|| crate::record_pages::drill_href(name, from, this_month)),
                 });
             }
             let standing = crate::metrics::goal_standing(

@@ -1,9 +1,13 @@
 //! `GET /deals/{id}`, `/contacts/{id}`, `/companies/{id}`: a record's own page, through
 //! the visitor's scope like every read of the API. A record they may not see is not
 //! found; a related record they may not see is neither linked nor counted.
+//!
+//! `GET /drill`: the rows behind a metric's figure (`embudo_metrics::plan::drill`), over
+//! the records the visitor may see, each linked to its page.
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::ApiQuery;
 use crate::notices::{names, visible};
 use crate::pages::{PageError, Visitor};
 use crate::records::{Columns, Page, count, select};
@@ -11,17 +15,23 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::NaiveDateTime;
 use embudo_access::{Caller, Entity, Rows};
+use embudo_metrics::catalog::{Combine, Unit};
+use embudo_metrics::plan::{self, QueryText};
+use embudo_metrics::{DuckDb, Query};
 use embudo_reports::model::Kind;
 use embudo_store::{Param, Store};
 use embudo_web::format;
 use embudo_web::notices::Table;
-use embudo_web::records::{self, Fact, Related, Shown};
-use embudo_web::text::word;
+use embudo_web::records::{self, Behind, Fact, Related, Shown};
+use embudo_web::text::{say, word};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
 /// Rows a related list shows, newest first.
 const RELATED_ROWS: usize = 20;
+
+/// Rows the drill-down page lists, newest first.
+const DRILL_ROWS: usize = 500;
 
 /// What a page's builder reads with.
 struct Reader<'a> {
@@ -412,15 +422,8 @@ impl Reader<'_> {
         }
     }
 
-    /// A stored value that is one of Embudo's words (a status, an activity type, a
-    /// lifecycle stage) in the visitor's language; any other value as it is.
     fn value_word(&self, value: &Value) -> String {
-        let raw = text(value);
-        let key = format!("value.{raw}");
-        match word(&key, self.lang) {
-            translated if translated != key => translated.to_owned(),
-            _ => raw,
-        }
+        value_word(&text(value), self.lang)
     }
 
     /// A lead or deal source as a label: Embudo's own in words, a user's own as written.
@@ -431,6 +434,16 @@ impl Reader<'_> {
             .next()
             .map(|first| first.to_uppercase().chain(letters).collect())
             .unwrap_or_default()
+    }
+}
+
+/// A stored value that is one of Embudo's words (a status, an activity type, a lifecycle
+/// stage, a table) in `lang`; any other value as it is.
+fn value_word(raw: &str, lang: &str) -> String {
+    let key = format!("value.{raw}");
+    match word(&key, lang) {
+        translated if translated != key => translated.to_owned(),
+        _ => raw.to_owned(),
     }
 }
 
@@ -483,4 +496,238 @@ fn links(entity: Entity, records: &[Value]) -> Vec<Option<String>> {
                 .map(|id| format!("/{}/{id}", entity.table()))
         })
         .collect()
+}
+
+/// What `/drill` asks for, read from its query string.
+struct DrillAsk {
+    metric: String,
+    from: String,
+    to: String,
+    filters: Vec<(String, String)>,
+    measure: usize,
+}
+
+impl DrillAsk {
+    fn parse(pairs: &[(String, String)]) -> Result<DrillAsk, ApiError> {
+        let mut ask = DrillAsk {
+            metric: String::new(),
+            from: String::new(),
+            to: String::new(),
+            filters: Vec::new(),
+            measure: 0,
+        };
+        for (key, value) in pairs {
+            match key.as_str() {
+                "metric" => ask.metric = value.clone(),
+                "from" => ask.from = value.clone(),
+                "to" => ask.to = value.clone(),
+                "measure" => {
+                    ask.measure = value.parse().map_err(|_| {
+                        ApiError::bad_request("measure", "a measure is a number: 0, 1…")
+                    })?
+                }
+                "filter" => {
+                    let (dim, wanted) = value.split_once('=').ok_or_else(|| {
+                        ApiError::bad_request("filter", "a filter is dimension=value")
+                    })?;
+                    ask.filters
+                        .push((dim.trim().to_owned(), wanted.trim().to_owned()));
+                }
+                "lang" => {}
+                other => {
+                    return Err(ApiError::bad_request(
+                        other,
+                        "drill-down takes metric, from, to, filter and measure",
+                    ));
+                }
+            }
+        }
+        for (field, value) in [
+            ("metric", &ask.metric),
+            ("from", &ask.from),
+            ("to", &ask.to),
+        ] {
+            if value.is_empty() {
+                return Err(ApiError::bad_request(field, "required"));
+            }
+        }
+        Ok(ask)
+    }
+
+    /// The address of this drill-down with another measure.
+    fn with_measure(&self, measure: usize) -> String {
+        let mut href = format!(
+            "/drill?metric={}&from={}&to={}&measure={measure}",
+            format::url_encode(&self.metric),
+            format::url_encode(&self.from),
+            format::url_encode(&self.to)
+        );
+        for (dim, value) in &self.filters {
+            href.push_str(&format!(
+                "&filter={}",
+                format::url_encode(&format!("{dim}={value}"))
+            ));
+        }
+        href
+    }
+}
+
+/// The address of the rows behind `metric` over `[from, to)`: what a figure links to.
+pub(crate) fn drill_href(metric: &str, from: chrono::NaiveDate, to: chrono::NaiveDate) -> String {
+    DrillAsk {
+        metric: metric.to_owned(),
+        from: from.to_string(),
+        to: to.to_string(),
+        filters: Vec::new(),
+        measure: 0,
+    }
+    .with_measure(0)
+}
+
+/// `GET /drill`: the rows one measure of a metric counts over a range, through the visitor's
+/// own filter (a rep's figures are their own) and scope (rows of records they may not open
+/// are left out and counted).
+pub async fn drill(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let ask = DrillAsk::parse(&pairs)?;
+    let caller = visitor.caller.clone();
+    let columns = state.columns.clone();
+    let calendar = state.calendar;
+    let (lang, currency) = (visitor.lang.clone(), state.currency.clone());
+    let behind = state
+        .db
+        .read(move |store| {
+            let metric = plan::metric(&ask.metric)?;
+            let own = crate::metrics::own_filters(store, &caller, metric)?.ok_or_else(|| {
+                ApiError::forbidden(format!("{} is not among your metrics", metric.name))
+            })?;
+            let mut query = Query::parse(QueryText {
+                metric: &ask.metric,
+                from: &ask.from,
+                to: &ask.to,
+                filters: &ask.filters,
+                ..QueryText::default()
+            })?;
+            query.filters.extend(own);
+            let drilled = plan::drill(store, &DuckDb, &calendar, &query, ask.measure, DRILL_ROWS)?;
+            let open = openable(store, &caller, &columns, &drilled.rows)?;
+            let kind = match metric.unit {
+                Unit::Ratio => Kind::Number,
+                unit => Kind::of(unit),
+            };
+            let figure = |value: Option<f64>| match kind {
+                Kind::Money => format::money(&json!(value), &currency, &lang),
+                kind => format::cell(&json!(value), kind, &lang),
+            };
+            let shown: Vec<&plan::DrillRow> = drilled
+                .rows
+                .iter()
+                .filter(|row| open.contains(&(row.table.clone(), row.id)))
+                .collect();
+            // A count's rows carry no value of their own: no column for it then.
+            let valued = shown.iter().any(|row| row.value.is_some());
+            let columns = if valued {
+                &["record", "type", "when", "value"][..]
+            } else {
+                &["record", "type", "when"][..]
+            };
+            let table = Table {
+                columns: columns
+                    .iter()
+                    .map(|key| word(key, &lang).to_owned())
+                    .collect(),
+                rows: shown
+                    .iter()
+                    .map(|row| {
+                        let mut cells = vec![
+                            row.label.clone().unwrap_or_else(|| format!("#{}", row.id)),
+                            value_word(&row.table, &lang),
+                            row.at
+                                .as_deref()
+                                .map(|at| at.chars().take(10).collect())
+                                .unwrap_or_default(),
+                        ];
+                        if valued {
+                            cells.push(figure(row.value));
+                        }
+                        cells
+                    })
+                    .collect(),
+                links: shown
+                    .iter()
+                    .map(|row| {
+                        matches!(row.table.as_str(), "deals" | "contacts" | "companies")
+                            .then(|| format!("/{}/{}", row.table, row.id))
+                    })
+                    .collect(),
+            };
+            let count = drilled.total.to_string();
+            let summary = match drilled.sum {
+                Some(sum) if kind != Kind::Count => say(
+                    "behind_sum",
+                    &lang,
+                    &[("count", &count), ("sum", &figure(Some(sum)))],
+                ),
+                _ => say("behind_count", &lang, &[("count", &count)]),
+            };
+            let part = |n: usize| match (metric.combine, n) {
+                (Combine::Quotient, 0) => word("measure_top", &lang).to_owned(),
+                (Combine::Quotient, 1) => word("measure_bottom", &lang).to_owned(),
+                _ => say("measure_n", &lang, &[("n", &(n + 1).to_string())]),
+            };
+            // A range ends before `to`: a day says its last day.
+            let last = chrono::NaiveDate::parse_from_str(&ask.to, "%Y-%m-%d")
+                .ok()
+                .and_then(|to| to.pred_opt())
+                .map_or_else(|| ask.to.clone(), |day| day.to_string());
+            let mut over = say("behind_over", &lang, &[("from", &ask.from), ("to", &last)]);
+            for (dim, value) in &ask.filters {
+                over.push_str(&format!(" · {dim}: {value}"));
+            }
+            Ok(Behind {
+                metric: metric.label(&lang).to_owned(),
+                over,
+                summary,
+                measures: (0..drilled.measures)
+                    .filter(|&n| metric.measures[n].source.drill.is_some())
+                    .map(|n| (ask.with_measure(n), part(n), n == drilled.measure))
+                    .collect(),
+                hidden: drilled.rows.len() - shown.len(),
+                total: drilled.total,
+                table,
+            })
+        })
+        .await?;
+    Ok(visitor.page(records::behind(&visitor.viewer(), &behind)))
+}
+
+/// The rows whose records the caller may open: those of tables the scope knows, through
+/// it; others (orders) as they are.
+fn openable(
+    store: &Store,
+    caller: &Caller,
+    columns: &Columns,
+    rows: &[plan::DrillRow],
+) -> Result<std::collections::HashSet<(String, i64)>, ApiError> {
+    let mut open = std::collections::HashSet::new();
+    let mut by_table: HashMap<&str, Vec<i64>> = HashMap::new();
+    for row in rows {
+        by_table.entry(row.table.as_str()).or_default().push(row.id);
+    }
+    for (table, ids) in by_table {
+        match Entity::ALL.into_iter().find(|e| e.table() == table) {
+            Some(entity) => {
+                for record in visible(store, caller, entity, &columns[&entity], &ids)? {
+                    if let Some(id) = record["id"].as_i64() {
+                        open.insert((table.to_owned(), id));
+                    }
+                }
+            }
+            None => open.extend(ids.into_iter().map(|id| (table.to_owned(), id))),
+        }
+    }
+    Ok(open)
 }

@@ -460,6 +460,56 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
     // same as the API's for the same request.
     log_in(&browser, &base, &rep_email).await;
     screenshot(&browser, "rep-home").await;
+    // A headline figure opens the records behind it, as many as it says.
+    let tile = browser
+        .find(Locator::Css(".tile .value a[href*='metric=deals_won']"))
+        .await
+        .unwrap();
+    let figure: i64 = tile.text().await.unwrap().replace(',', "").parse().unwrap();
+    tile.click().await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("p.summary"))
+        .await
+        .unwrap();
+    let summary = texts(&browser, "p.summary").await.join(" ");
+    assert!(
+        summary.starts_with(&format!("{figure} ")),
+        "the tile says {figure}: {summary}"
+    );
+    assert_eq!(
+        browser
+            .find_all(Locator::Css("table a[href^='/deals/']"))
+            .await
+            .unwrap()
+            .len() as i64,
+        figure
+    );
+    // Over a half-year with wins, the page's rows are the API's figure.
+    let range = "from=2026-01-01&to=2026-07-01";
+    let figure = api(&base, &rep_token, &format!("/metrics/deals_won?{range}"))["rows"][0]["value"]
+        .as_f64()
+        .unwrap() as i64;
+    assert!(figure > 0, "the rep won deals in the first half");
+    browser
+        .goto(&format!("{base}/drill?metric=deals_won&{range}"))
+        .await
+        .unwrap();
+    let summary = texts(&browser, "p.summary").await.join(" ");
+    assert!(
+        summary.starts_with(&format!("{figure} ")),
+        "{figure}: {summary}"
+    );
+    assert_eq!(
+        browser
+            .find_all(Locator::Css("table a[href^='/deals/']"))
+            .await
+            .unwrap()
+            .len() as i64,
+        figure
+    );
+    screenshot(&browser, "rep-drill-deals-won").await;
+    browser.goto(&format!("{base}/")).await.unwrap();
     follow_an_alert_to_its_records_and_act(&browser, &base, &check, &stale_for_rep).await;
     let links = browser
         .find_all(Locator::Css("header nav a[href^='/reports/']"))

@@ -763,3 +763,111 @@ fn record_pages_show_what_the_visitor_may_see_and_count_it_as_the_store_does() {
     assert_eq!(page(&server, &rep, &format!("/deals/{others}")).0, 404);
     assert_eq!(page(&server, &admin, "/deals/999999999").0, 404);
 }
+
+/// The count a drill-down page says makes its figure: `N rows make this figure`.
+fn rows_behind(html: &str) -> i64 {
+    let summary = html
+        .split("class=\"summary\" role=\"status\">")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no summary in {html}"));
+    summary[..summary.find(' ').unwrap()]
+        .replace(',', "")
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn the_records_behind_a_figure_are_the_ones_plain_sql_counts_in_the_visitor_s_scope() {
+    let server = start();
+    let (admin, _) = session(&server, "admin");
+    let (rep, _) = session(&server, "rep");
+    let rep_id = server.people["rep"].2;
+    let (from, to) = ("2026-01-01", "2026-04-01");
+    let won = |owner: Option<i64>| {
+        let mut sql = "SELECT count(*) FROM deals WHERE status = 'won' AND deleted_at IS NULL
+              AND merged_into_id IS NULL AND closed_at >= CAST(? AS TIMESTAMP)
+              AND closed_at < CAST(? AS TIMESTAMP)"
+            .to_owned();
+        let mut params = vec![Param::Text(from.into()), Param::Text(to.into())];
+        if let Some(owner) = owner {
+            sql.push_str(" AND owner_id = ?");
+            params.push(Param::Int(owner));
+        }
+        server.one(&sql, &params).as_i64().unwrap()
+    };
+    let path = format!("/drill?metric=deals_won&from={from}&to={to}");
+    let (status, html) = page(&server, &admin, &path);
+    assert_eq!(status, 200, "{html}");
+    assert!(won(None) > 0);
+    assert_eq!(rows_behind(&html), won(None));
+    assert_eq!(
+        html.matches("href=\"/deals/").count() as i64,
+        won(None).min(500)
+    );
+    // A rep's figure is their own deals, and so are its rows.
+    let (status, html) = page(&server, &rep, &path);
+    assert_eq!(status, 200);
+    assert_eq!(rows_behind(&html), won(Some(rep_id)));
+    // Revenue: the rows add up to the sum of the revenue lines.
+    let revenue = server
+        .one(
+            "SELECT CAST(sum(amount) AS DOUBLE) FROM revenue_lines
+              WHERE occurred_at >= CAST(? AS TIMESTAMP) AND occurred_at < CAST(? AS TIMESTAMP)",
+            &[Param::Text(from.into()), Param::Text(to.into())],
+        )
+        .as_f64()
+        .unwrap();
+    let (_, html) = page(
+        &server,
+        &admin,
+        &format!("/drill?metric=revenue&from={from}&to={to}"),
+    );
+    let cents = (revenue * 100.0).round() as i64;
+    let written = format!("${}.{:02}", thousands(cents / 100), cents % 100);
+    assert!(
+        html.contains(&format!("they add up to {written}")),
+        "{written}: {html}"
+    );
+    // A ratio offers both of its sides; a metric of campaigns has no records to list.
+    let (_, html) = page(
+        &server,
+        &admin,
+        &format!("/drill?metric=close_rate&from={from}&to={to}&measure=1"),
+    );
+    assert!(html.contains("Out of (bottom of the ratio)"));
+    let closed = server
+        .one(
+            "SELECT count(*) FROM deals WHERE status IN ('won', 'lost') AND deleted_at IS NULL
+              AND merged_into_id IS NULL AND closed_at >= CAST(? AS TIMESTAMP)
+              AND closed_at < CAST(? AS TIMESTAMP)",
+            &[Param::Text(from.into()), Param::Text(to.into())],
+        )
+        .as_i64()
+        .unwrap();
+    assert_eq!(rows_behind(&html), closed);
+    let (status, _) = page(
+        &server,
+        &admin,
+        &format!("/drill?metric=campaigns&from={from}&to={to}"),
+    );
+    assert_eq!(status, 400);
+    // The home page's figures lead there.
+    let (_, home) = page(&server, &admin, "/");
+    assert!(
+        home.contains("href=\"/drill?metric=deals_won&amp;from="),
+        "{home}"
+    );
+}
+
+/// 1234567 as `1,234,567`.
+fn thousands(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -115,6 +115,8 @@ pub struct Headline {
     pub label: String,
     pub value: String,
     pub change: Option<f64>,
+    /// The records behind the figure.
+    pub href: Option<String>,
 }
 
 /// A goal's progress: attained and expected-by-now shares of the target.
@@ -150,7 +152,13 @@ pub fn home(
             @for headline in headlines {
                 div.tile {
                     div.label { (headline.label) }
-                    div.value data-metric=(headline.label) { (headline.value) }
+                    div.value data-metric=(headline.label) {
+                        @if let Some(href) = &headline.href {
+                            a href=(href) title=(word("open_records", lang)) { (headline.value) }
+                        } @else {
+                            (headline.value)
+                        }
+                    }
                     @if let Some(change) = headline.change {
                         // The arrow and the sign say it as well as the colour does.
                         div class={ "change " (if change >= 0.0 { "up" } else { "down" }) } {

@@ -78,6 +78,58 @@ pub fn page(viewer: &Viewer, shown: &Shown) -> String {
     layout(Some(viewer), lang, &shown.title, None::<Place<'_>>, body)
 }
 
+/// The records behind a figure, as the drill-down page shows them.
+#[derive(Debug, Clone)]
+pub struct Behind {
+    /// The metric's label.
+    pub metric: String,
+    /// The range and filters in words.
+    pub over: String,
+    /// The figure these rows make: the count, or the count and the sum.
+    pub summary: String,
+    /// The metric's other measures, for a ratio: (address, words, whether shown now).
+    pub measures: Vec<(String, String, bool)>,
+    pub table: Table,
+    pub total: usize,
+    /// Rows left out because the visitor may not open their records.
+    pub hidden: usize,
+}
+
+/// `GET /drill`: the rows a figure counts, each linked to its record's page.
+pub fn behind(viewer: &Viewer, behind: &Behind) -> String {
+    let lang = viewer.lang.as_str();
+    let title = say("behind_title", lang, &[("metric", &behind.metric)]);
+    let body = html! {
+        h1 { (title) }
+        p { (behind.over) }
+        @if behind.measures.len() > 1 {
+            nav.measures aria-label=(word("measures", lang)) {
+                @for (href, words, current) in &behind.measures {
+                    a href=(href) aria-current=[current.then_some("page")] { (words) }
+                }
+            }
+        }
+        p.summary role="status" { (behind.summary) }
+        @if behind.hidden > 0 {
+            p { (say("behind_hidden", lang, &[("count", &behind.hidden.to_string())])) }
+        }
+        @if behind.table.rows.is_empty() {
+            p { (word("no_records", lang)) }
+        } @else {
+            (records_table(&behind.table))
+            @if behind.total > behind.table.rows.len() + behind.hidden {
+                p.more {
+                    (say("latest_of", lang, &[
+                        ("shown", &behind.table.rows.len().to_string()),
+                        ("total", &behind.total.to_string()),
+                    ]))
+                }
+            }
+        }
+    };
+    layout(Some(viewer), lang, &title, Some(Place::Home), body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
