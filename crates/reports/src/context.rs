@@ -129,7 +129,10 @@ impl Context<'_> {
             .iter()
             .map(|key| self.column(key, metric_kind(key)))
             .collect();
-        Ok(self.section(name, columns, table.rows))
+        Ok(Section {
+            from_metrics: true,
+            ..self.section(name, columns, table.rows)
+        })
     }
 
     /// A section from report-specific SQL; `columns` name and type its result columns.
@@ -163,6 +166,7 @@ impl Context<'_> {
             columns,
             rows,
             chart: None,
+            from_metrics: false,
         }
     }
 

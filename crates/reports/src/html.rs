@@ -170,6 +170,14 @@ pub fn chart(section: &Section) -> Option<String> {
             })
         })
         .collect();
+    // Nothing but zeros and unknowns draws a flat line on an axis of zeros: the table
+    // says it better.
+    if series
+        .iter()
+        .all(|s| s.values.iter().all(|v| v.is_none_or(|x| x == 0.0)))
+    {
+        return None;
+    }
     let first = series.first()?;
     let kind = section.columns[section.column(&spec.y[0])?].kind;
     let format = move |v: f64| display(&serde_json::json!(v), kind);
@@ -222,10 +230,20 @@ mod tests {
                 x: "stage".into(),
                 y: vec!["deals".into()],
             }),
+            from_metrics: false,
         }
     }
 
     /// Two pipelines' "Qualified" are two bars that say whose; one pipeline needs no prefix.
+    #[test]
+    fn nothing_but_zeros_draws_no_chart() {
+        let mut section = stages(&["New Business"]);
+        section.rows[0][2] = json!(0);
+        assert_eq!(chart(&section), None);
+        section.rows[0][2] = json!(null);
+        assert_eq!(chart(&section), None);
+    }
+
     #[test]
     fn stages_of_several_pipelines_are_told_apart() {
         let svg = chart(&stages(&["New Business", "Renewals"])).unwrap();

@@ -11,6 +11,7 @@
 //! - [`html`]: one self-contained HTML page for a report or a pack.
 //! - [`xlsx`]: one workbook, a sheet per section, typed cells.
 //! - [`csv`]: a section, or every section of a pack, as CSV.
+//! - [`drill`]: which figure of a report leads to which records.
 //! - [`saved`]: a saved custom report as a report, to render and deliver like the others.
 //! - [`scope`]: a report narrowed and masked for one person's role.
 //!
@@ -20,6 +21,7 @@
 pub mod catalog;
 pub mod context;
 pub mod csv;
+pub mod drill;
 pub mod html;
 pub mod i18n;
 pub mod insights;

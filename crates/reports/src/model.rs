@@ -87,6 +87,11 @@ pub struct Section {
     pub rows: Vec<Vec<Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chart: Option<Chart>,
+    /// Whether its columns named after metrics hold the metric layer's own values, each
+    /// over its row's period and dimension values (see [`crate::drill`]); a section of a
+    /// report's own SQL may name a column after a metric and mean something narrower.
+    #[serde(skip)]
+    pub from_metrics: bool,
 }
 
 fn column_keys<S: serde::Serializer>(columns: &[Column], s: S) -> Result<S::Ok, S::Error> {

@@ -838,3 +838,79 @@ fn every_data_gap_names_real_reports_and_says_its_count() {
         );
     }
 }
+
+/// Every figure a report page links to the records behind it, checked against the rows
+/// the link lists: a count is their number, a sum adds them up. On a small business, two
+/// months by month, every report.
+#[test]
+fn every_linked_figure_is_the_rows_it_leads_to() {
+    use embudo_metrics::catalog::{Agg, Combine};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("small.duckdb")).unwrap();
+    let params = SynthParams {
+        scale: Scale::Small,
+        seed: 3,
+        now: midnight(2026, 6, 30),
+        defect_rate: 0.05,
+        signal: true,
+    };
+    embudo_synth::fill(&mut store, &params).unwrap();
+    let ctx = Context {
+        store: &store,
+        calendar: Calendar::default(),
+        params: Params {
+            from: Some(Bound::Day(day(2026, 4, 1))),
+            to: Some(Bound::Day(day(2026, 6, 1))),
+            grain: Some(embudo_metrics::Grain::Month),
+            lang: "en".into(),
+            ..Default::default()
+        },
+        now: midnight(2026, 6, 30),
+    };
+    let (mut checked, mut linked) = (0, 0);
+    for name in NAMES {
+        let report = build(&ctx, name).unwrap();
+        for section in &report.sections {
+            for row in 0..section.rows.len().min(20) {
+                for column in 0..section.columns.len() {
+                    let Some(target) = embudo_reports::drill::target(&report, section, row, column)
+                    else {
+                        continue;
+                    };
+                    linked += 1;
+                    let metric = embudo_metrics::catalog::find(&target.metric).unwrap();
+                    let query = Query {
+                        metric: target.metric.clone(),
+                        from: Bound::Day(target.from),
+                        to: Bound::Day(target.to),
+                        grain: None,
+                        by: Vec::new(),
+                        filters: target.filters.clone(),
+                        compare: None,
+                    };
+                    let rows =
+                        embudo_metrics::plan::drill(&store, &DuckDb, &ctx.calendar, &query, 0, 10)
+                            .unwrap();
+                    let figure = num(section.rows[row][column].clone());
+                    let at = format!("{name}/{}/row {row}/{}", section.name, target.metric);
+                    match (metric.combine, metric.measures[0].agg) {
+                        (Combine::One, Agg::Count) => {
+                            assert_eq!(rows.total as f64, figure, "{at}");
+                            checked += 1;
+                        }
+                        (Combine::One, Agg::Sum(_)) => {
+                            let sum = rows.sum.unwrap_or_default();
+                            assert!((sum - figure).abs() < 0.01, "{at}: {sum} against {figure}");
+                            checked += 1;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        checked >= 40 && linked > checked,
+        "{checked} checked of {linked} linked"
+    );
+}

@@ -339,11 +339,14 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                         value
                     },
                     change: row.change_pct,
-                    href: metric.measures[0]
-                        .source
-                        .drill
-                        .is_some()
-                        .then(|| crate::record_pages::drill_href(name, from, this_month)),
+                    href: metric.measures[0].source.drill.is_some().then(|| {
+                        embudo_web::records::drill_href(
+                            name,
+                            (&from.to_string(), &this_month.to_string()),
+                            &[],
+                            0,
+                        )
+                    }),
                 });
             }
             let standing = crate::metrics::goal_standing(

@@ -556,32 +556,13 @@ impl DrillAsk {
 
     /// The address of this drill-down with another measure.
     fn with_measure(&self, measure: usize) -> String {
-        let mut href = format!(
-            "/drill?metric={}&from={}&to={}&measure={measure}",
-            format::url_encode(&self.metric),
-            format::url_encode(&self.from),
-            format::url_encode(&self.to)
-        );
-        for (dim, value) in &self.filters {
-            href.push_str(&format!(
-                "&filter={}",
-                format::url_encode(&format!("{dim}={value}"))
-            ));
-        }
-        href
+        let filters: Vec<(&str, &str)> = self
+            .filters
+            .iter()
+            .map(|(dim, value)| (dim.as_str(), value.as_str()))
+            .collect();
+        records::drill_href(&self.metric, (&self.from, &self.to), &filters, measure)
     }
-}
-
-/// The address of the rows behind `metric` over `[from, to)`: what a figure links to.
-pub(crate) fn drill_href(metric: &str, from: chrono::NaiveDate, to: chrono::NaiveDate) -> String {
-    DrillAsk {
-        metric: metric.to_owned(),
-        from: from.to_string(),
-        to: to.to_string(),
-        filters: Vec::new(),
-        measure: 0,
-    }
-    .with_measure(0)
 }
 
 /// `GET /drill`: the rows one measure of a metric counts over a range, through the visitor's

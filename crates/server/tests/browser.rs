@@ -509,6 +509,27 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         figure
     );
     screenshot(&browser, "rep-drill-deals-won").await;
+    // So does a report's figure: a month's deals won in sales performance.
+    browser
+        .goto(&format!("{base}/reports/sales_performance?{range}"))
+        .await
+        .unwrap();
+    let cell = browser
+        .find(Locator::Css("td[data-key=deals_won] a[href^='/drill?']"))
+        .await
+        .unwrap();
+    let figure: i64 = cell.text().await.unwrap().replace(',', "").parse().unwrap();
+    cell.click().await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("p.summary"))
+        .await
+        .unwrap();
+    let summary = texts(&browser, "p.summary").await.join(" ");
+    assert!(
+        summary.starts_with(&format!("{figure} ")),
+        "{figure}: {summary}"
+    );
     browser.goto(&format!("{base}/")).await.unwrap();
     follow_an_alert_to_its_records_and_act(&browser, &base, &check, &stale_for_rep).await;
     let links = browser

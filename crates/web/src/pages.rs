@@ -273,7 +273,7 @@ pub fn report(viewer: &Viewer, report: &Report, filters: &Filters) -> String {
             ul.insights { @for insight in &report.insights { li { (insight) } } }
         }
         @for section in &report.sections {
-            (section_markup(section, lang, &viewer.currency))
+            (section_markup(report, section, lang, &viewer.currency))
         }
         @if !report.notes.is_empty() {
             ul.notes { @for note in &report.notes { li { (note) } } }
@@ -291,7 +291,19 @@ pub fn report(viewer: &Viewer, report: &Report, filters: &Filters) -> String {
 /// Rows a page's table shows; exports keep them all.
 const MAX_ROWS: usize = 100;
 
-fn section_markup(section: &Section, lang: &str, currency: &str) -> Markup {
+fn section_markup(report: &Report, section: &Section, lang: &str, currency: &str) -> Markup {
+    // Each figure that leads to records links to them.
+    let link = |row: usize, column: usize| {
+        embudo_reports::drill::target(report, section, row, column).map(|target| {
+            let (from, to) = (target.from.to_string(), target.to.to_string());
+            let filters: Vec<(&str, &str)> = target
+                .filters
+                .iter()
+                .map(|(dim, value)| (dim.name(), value.as_str()))
+                .collect();
+            crate::records::drill_href(&target.metric, (&from, &to), &filters, 0)
+        })
+    };
     html! {
         section.panel data-section=(section.name) {
             h2 { (section.title) }
@@ -305,16 +317,20 @@ fn section_markup(section: &Section, lang: &str, currency: &str) -> Markup {
                     }
                 } }
                 tbody {
-                    @for row in section.rows.iter().take(MAX_ROWS) {
+                    @for (r, row) in section.rows.iter().take(MAX_ROWS).enumerate() {
                         tr {
-                            @for (value, column) in row.iter().zip(&section.columns) {
+                            @for (c, (value, column)) in row.iter().zip(&section.columns).enumerate() {
                                 @let raw = value.as_f64().map_or_else(|| value.as_str().unwrap_or_default().to_owned(), |x| x.to_string());
+                                @let text = match column.kind {
+                                    Kind::Money => format::money(value, currency, lang),
+                                    kind => format::cell(value, kind, lang),
+                                };
                                 @if column.kind == Kind::Text {
-                                    td data-v=(raw) data-key=(column.key) { (format::cell(value, column.kind, lang)) }
-                                } @else if column.kind == Kind::Money {
-                                    td.n data-v=(raw) data-key=(column.key) { (format::money(value, currency, lang)) }
+                                    td data-v=(raw) data-key=(column.key) { (text) }
+                                } @else if let Some(href) = link(r, c) {
+                                    td.n data-v=(raw) data-key=(column.key) { a href=(href) { (text) } }
                                 } @else {
-                                    td.n data-v=(raw) data-key=(column.key) { (format::cell(value, column.kind, lang)) }
+                                    td.n data-v=(raw) data-key=(column.key) { (text) }
                                 }
                             }
                         }

@@ -3,6 +3,7 @@
 //! the one behind it.
 
 use crate::Viewer;
+use crate::format::url_encode;
 use crate::notices::{Table, records_table};
 use crate::pages::{Place, layout};
 use crate::text::{say, word};
@@ -76,6 +77,32 @@ pub fn page(viewer: &Viewer, shown: &Shown) -> String {
         }
     };
     layout(Some(viewer), lang, &shown.title, None::<Place<'_>>, body)
+}
+
+/// The address of the rows behind measure `measure` of `metric` over `[from, to)` with
+/// `filters` (dimension, value): where a figure leads.
+pub fn drill_href(
+    metric: &str,
+    (from, to): (&str, &str),
+    filters: &[(&str, &str)],
+    measure: usize,
+) -> String {
+    let mut href = format!(
+        "/drill?metric={}&from={}&to={}",
+        url_encode(metric),
+        url_encode(from),
+        url_encode(to)
+    );
+    for (dim, value) in filters {
+        href.push_str(&format!(
+            "&filter={}",
+            url_encode(&format!("{dim}={value}"))
+        ));
+    }
+    if measure > 0 {
+        href.push_str(&format!("&measure={measure}"));
+    }
+    href
 }
 
 /// The records behind a figure, as the drill-down page shows them.

@@ -369,6 +369,7 @@ fn audit_report(
             .collect(),
         rows: score_table.rows,
         chart: None,
+        from_metrics: false,
     };
     let check_rows = worst_first(findings)
         .into_iter()
@@ -399,6 +400,7 @@ fn audit_report(
         ],
         rows: check_rows,
         chart: None,
+        from_metrics: false,
     };
     let headline = if spanish {
         format!(

@@ -1,0 +1,101 @@
+//! Which figure of a report leads to which records. A number in a column named after a
+//! metric is that metric's value over the report's range and filters, narrowed by what its
+//! row says: the period it starts (`period`) and the values of the dimensions it is about
+//! (`owner`, `lead_source`…). That makes a metric query whose rows the metric layer can
+//! list ([`embudo_metrics::plan::drill`]). Figures of point-in-time reports (an `at`), of
+//! metrics whose rows are not records (campaigns, visits), of rows without a dimension
+//! value (the orders row of sales performance) and of rows about something no dimension
+//! names (a customer, a deal) lead nowhere.
+
+use crate::i18n::label;
+use crate::model::{Kind, Report, Section};
+use chrono::NaiveDate;
+use embudo_metrics::{Dim, catalog};
+use serde_json::Value;
+
+/// A metric over a range with filters: what a figure counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub metric: String,
+    pub from: NaiveDate,
+    /// Exclusive.
+    pub to: NaiveDate,
+    pub filters: Vec<(Dim, String)>,
+}
+
+/// What the figure in `column` of `row` of `section` counts, if it leads to records.
+pub fn target(report: &Report, section: &Section, row: usize, column: usize) -> Option<Target> {
+    if !section.from_metrics || report.params.contains_key("at") {
+        return None;
+    }
+    let values = section.rows.get(row)?;
+    if values.get(column)?.is_null() {
+        return None;
+    }
+    let metric = catalog::find(&section.columns.get(column)?.key)?;
+    metric.measures.first()?.source.drill.as_ref()?;
+    let allowed = metric.dimensions();
+    let day = |value: Option<&Value>| {
+        // A day, not an instant: a range that starts mid-day is not linked.
+        value
+            .and_then(Value::as_str)
+            .filter(|text| text.len() == 10)
+            .and_then(|text| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+    };
+    let (mut from, mut to) = (
+        day(report.params.get("from"))?,
+        day(report.params.get("to"))?,
+    );
+    let mut filters = Vec::new();
+    for dim in Dim::ALL {
+        if let Some(value) = report.params.get(dim.name()).and_then(Value::as_str) {
+            filters.push((dim, value.to_owned()));
+        }
+    }
+    let in_both = |key: &str| ["en", "es"].map(|lang| label(key, lang));
+    let nobody = in_both("label.no_owner");
+    // A summary row (`Overall`) is the metric over every value of its dimension.
+    let everyone = [in_both("section.overall"), in_both("section.totals")].concat();
+    for (i, other) in section.columns.iter().enumerate() {
+        if i == column {
+            continue;
+        }
+        if other.key == "period" {
+            let start = day(values.get(i))?;
+            if start < from {
+                // A period the range cuts, or of a longer trend beside the range.
+                return None;
+            }
+            // A period ends where the next one of the section starts, or with the range.
+            let next = section
+                .rows
+                .iter()
+                .filter_map(|r| day(r.get(i)))
+                .filter(|d| *d > start)
+                .min()
+                .unwrap_or(to);
+            (from, to) = (from.max(start), to.min(next));
+        } else if let Ok(dim) = other.key.parse::<Dim>() {
+            let value = values.get(i)?.as_str()?;
+            if nobody.iter().any(|n| n == value) {
+                return None;
+            }
+            if !everyone.iter().any(|e| e == value) {
+                filters.push((dim, value.to_owned()));
+            }
+        } else if other.kind == Kind::Text {
+            // A row about something no dimension names (a customer, a deal, "Totals"):
+            // its figure is not the metric over a dimension's value.
+            return None;
+        }
+    }
+    if from >= to || filters.iter().any(|(dim, _)| !allowed.contains(dim)) {
+        return None;
+    }
+    Some(Target {
+        metric: metric.name.clone(),
+        from,
+        to,
+        filters,
+    })
+}
