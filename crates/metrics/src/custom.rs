@@ -78,6 +78,9 @@ pub fn run_queries(
         ));
     }
     let mut columns: Vec<String> = Vec::new();
+    // What a metric is in a period and combination it measured nothing in (a count is 0,
+    // a ratio unknown): the value of a row that only another metric of the report has.
+    let mut empty: Vec<Value> = Vec::new();
     let mut rows: BTreeMap<RowKey, BTreeMap<usize, Value>> = BTreeMap::new();
     let mut key_columns = Vec::new();
     let with_period = queries[0].grain.is_some();
@@ -90,10 +93,15 @@ pub fn run_queries(
             key_columns.extend(result.by.iter().map(|d| d.name().to_owned()));
         }
         let first_column = columns.len();
+        let metric = plan::metric(&result.metric)?;
+        let nothing: Vec<Option<f64>> = metric.measures.iter().map(|m| m.agg.empty()).collect();
+        let nothing = json!(metric.combine.apply(&nothing, 1.0));
         columns.push(result.metric.clone());
+        empty.push(nothing.clone());
         if result.compare.is_some() {
             columns.push(format!("{}_previous", result.metric));
             columns.push(format!("{}_change_pct", result.metric));
+            empty.extend([nothing, Value::Null]);
         }
         for row in result.rows {
             let key = (row.period.map(|p| p.to_string()), row.dims.clone());
@@ -113,7 +121,7 @@ pub fn run_queries(
                 row.push(json!(period));
             }
             row.extend(dims.into_iter().map(|d| json!(d)));
-            row.extend((0..columns.len()).map(|i| cells.get(&i).cloned().unwrap_or(Value::Null)));
+            row.extend((0..columns.len()).map(|i| cells.get(&i).unwrap_or(&empty[i]).clone()));
             row
         })
         .collect();

@@ -4,7 +4,7 @@
 use crate::ReportError;
 use crate::context::{Context, metric_kind};
 use crate::insights;
-use crate::model::Report;
+use crate::model::{Report, Section};
 use embudo_metrics::DuckDb;
 use embudo_metrics::custom::{self, ReportSpec};
 use serde_json::{Map, json};
@@ -30,7 +30,11 @@ pub fn report(ctx: &Context<'_>, name: &str, spec: &ReportSpec) -> Result<Report
         params.insert("grain".into(), json!(grain));
     }
     for (dimension, value) in &spec.filters {
-        params.insert(dimension.clone(), json!(value));
+        // By the dimension's own name (`source` is `lead_source`), as the canned reports.
+        let key = dimension
+            .parse::<embudo_metrics::Dim>()
+            .map_or_else(|_| dimension.clone(), |dim| dim.name().to_owned());
+        params.insert(key, json!(value));
     }
     params.insert("lang".into(), json!(ctx.lang()));
     Ok(Report {
@@ -41,7 +45,11 @@ pub fn report(ctx: &Context<'_>, name: &str, spec: &ReportSpec) -> Result<Report
             .now
             .and_utc()
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        sections: vec![ctx.section("saved", columns, table.rows)],
+        sections: vec![Section {
+            // Every column is the metric layer's: its figures lead to their records.
+            from_metrics: true,
+            ..ctx.section("saved", columns, table.rows)
+        }],
         insights: Vec::new(),
         notes: if empty {
             vec![insights::say(

@@ -488,6 +488,7 @@ pub async fn builder(
     let caller = visitor.caller.clone();
     let calendar = state.calendar;
     let lang = visitor.lang.clone();
+    let now = state.now();
     let (saved, preview, problem) = state
         .db
         .compute(move |store| {
@@ -507,9 +508,19 @@ pub async fn builder(
             };
             let shown = spec.clone();
             let run = crate::query::restrict(store, &caller, &mut spec).and_then(|()| {
-                Ok(embudo_metrics::custom::run(
-                    store, &DuckDb, &calendar, &spec, &lang,
-                )?)
+                let ctx = embudo_reports::Context {
+                    store,
+                    calendar,
+                    params: embudo_reports::Params {
+                        lang: lang.clone(),
+                        ..Default::default()
+                    },
+                    now,
+                };
+                let name = saved_name
+                    .as_deref()
+                    .unwrap_or(embudo_web::text::word("preview", &lang));
+                Ok(embudo_reports::saved::report(&ctx, name, &spec)?)
             });
             Ok(match run {
                 Ok(table) => (saved, Some(table), None, Some(shown)),
@@ -536,15 +547,17 @@ pub async fn builder(
             }
             (saved, table, problem)
         })?;
-    let preview = preview.map(|table| grid_of(&table));
     let metrics: Vec<(String, String)> = embudo_metrics::catalogue()
         .iter()
         .filter(|m| embudo_reports::scope::metric_over(&visitor.caller, m) != Over::Denied)
         .map(|m| (m.name.clone(), m.label(&visitor.lang).to_owned()))
         .collect();
-    let dimensions: Vec<String> = embudo_metrics::Dim::ALL
+    let dimensions: Vec<(String, String)> = embudo_metrics::Dim::ALL
         .iter()
-        .map(|d| d.name().to_owned())
+        .map(|d| {
+            let label = embudo_reports::i18n::column_label(d.name(), &visitor.lang);
+            (d.name().to_owned(), label)
+        })
         .collect();
     let message = unreadable.or(problem).or(message);
     Ok(visitor.page(manage::builder(

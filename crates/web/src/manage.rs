@@ -4,6 +4,7 @@
 use crate::Viewer;
 use crate::pages::{Place, layout};
 use crate::text::word;
+use embudo_reports::Report;
 use maud::{Markup, html};
 
 /// A plain table of text: column labels and rows.
@@ -273,9 +274,9 @@ pub struct Spec {
 pub fn builder(
     viewer: &Viewer,
     metrics: &[(String, String)],
-    dimensions: &[String],
+    dimensions: &[(String, String)],
     spec: &Spec,
-    preview: Option<&Grid>,
+    preview: Option<&Report>,
     saved: &[String],
     message: Option<&str>,
 ) -> String {
@@ -290,11 +291,11 @@ pub fn builder(
                 }
             }
             label { (word("dimensions", lang)) select name="by" multiple size="6" {
-                @for dimension in dimensions { option value=(dimension) selected[spec.by.contains(dimension)] { (dimension) } }
+                @for (dimension, label) in dimensions { option value=(dimension) selected[spec.by.contains(dimension)] { (label) } }
             } }
             label { (word("grain", lang)) select name="grain" {
                 @for grain in ["", "day", "week", "month", "quarter", "year"] {
-                    option value=(grain) selected[grain == spec.grain] { (if grain.is_empty() { "—" } else { grain }) }
+                    option value=(grain) selected[grain == spec.grain] { (if grain.is_empty() { "—".to_owned() } else { word(&format!("grain.{grain}"), lang).to_owned() }) }
                 }
             } }
             label { (word("from", lang)) input type="date" name="from" value=(spec.from) required; }
@@ -302,13 +303,18 @@ pub fn builder(
             label { (word("filter", lang)) input name="filter" placeholder="lead_source=referral; team=North" value=(spec.filter); }
             label { (word("compare", lang)) select name="compare" {
                 @for compare in ["", "previous_period", "previous_year"] {
-                    option value=(compare) selected[compare == spec.compare] { (if compare.is_empty() { "—" } else { compare }) }
+                    option value=(compare) selected[compare == spec.compare] { (if compare.is_empty() { "—".to_owned() } else { word(&format!("compare.{compare}"), lang).to_owned() }) }
                 }
             } }
             button type="submit" { (word("preview", lang)) }
         }
         @if let Some(preview) = preview {
-            div.panel data-preview { (grid(preview)) }
+            div data-preview {
+                @for section in &preview.sections {
+                    (crate::pages::section_markup(preview, section, lang, &viewer.currency))
+                }
+                @for note in &preview.notes { p.notes { (note) } }
+            }
             form.filters.panel method="post" action="/builder/save" {
                 input type="hidden" name="csrf" value=(viewer.csrf);
                 input type="hidden" name="metrics" value=(spec.metrics.join(","));

@@ -47,13 +47,13 @@ pub(crate) fn layout(
                         nav aria-label=(word("reports", lang)) {
                             a href="/" aria-current=[current(Place::Home)] { (word("home", lang)) }
                             @if viewer.board {
-                                a href="/pipeline" aria-current=[current(Place::Board)] { (word("pipeline_board", lang)) }
+                                a href="/pipeline" aria-current=[current(Place::Board)] { (word("nav_board", lang)) }
                             }
                             a href="/goals" aria-current=[current(Place::Goals)] { (word("goals", lang)) }
-                            a href="/builder" aria-current=[current(Place::Builder)] { (word("builder", lang)) }
+                            a href="/builder" aria-current=[current(Place::Builder)] { (word("nav_builder", lang)) }
                             a href="/notifications" aria-current=[current(Place::Notifications)] { (word("notifications", lang)) }
                             @if viewer.admin {
-                                a href="/audit" aria-current=[current(Place::Audit)] { (word("data_audit", lang)) }
+                                a href="/audit" aria-current=[current(Place::Audit)] { (word("nav_audit", lang)) }
                                 a href="/admin" aria-current=[current(Place::Admin)] { (word("admin", lang)) }
                             }
                             @if !viewer.reports.is_empty() {
@@ -291,7 +291,13 @@ pub fn report(viewer: &Viewer, report: &Report, filters: &Filters) -> String {
 /// Rows a page's table shows; exports keep them all.
 const MAX_ROWS: usize = 100;
 
-fn section_markup(report: &Report, section: &Section, lang: &str, currency: &str) -> Markup {
+/// A report's section: title, chart, and the table whose figures link to their records.
+pub(crate) fn section_markup(
+    report: &Report,
+    section: &Section,
+    lang: &str,
+    currency: &str,
+) -> Markup {
     // Each figure that leads to records links to them.
     let link = |row: usize, column: usize| {
         embudo_reports::drill::target(report, section, row, column).map(|target| {

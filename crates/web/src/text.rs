@@ -250,6 +250,26 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("ticket", "Ticket", "Caso"),
     ("contact", "Contact", "Contacto"),
     ("related_deals", "Deals", "Negocios"),
+    ("dimensions", "Dimensions", "Dimensiones"),
+    // The navigation's short names of pages whose titles are longer.
+    ("nav_board", "Pipeline board", "Tablero"),
+    ("nav_builder", "Custom report", "Informe a medida"),
+    ("nav_audit", "Data audit", "Auditoría"),
+    ("grain.day", "Day", "Día"),
+    ("grain.week", "Week", "Semana"),
+    ("grain.month", "Month", "Mes"),
+    ("grain.quarter", "Quarter", "Trimestre"),
+    ("grain.year", "Year", "Año"),
+    (
+        "compare.previous_period",
+        "Previous period",
+        "Periodo anterior",
+    ),
+    (
+        "compare.previous_year",
+        "Same period last year",
+        "Mismo periodo del año anterior",
+    ),
     (
         "behind_title",
         "{metric}: the records behind it",
