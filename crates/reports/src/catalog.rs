@@ -1030,11 +1030,13 @@ fn pivot(ctx: &Context<'_>, section: Section, value_key: &str) -> Section {
         cells.insert((period, key), row[value].clone());
     }
     let kind = section.columns[value].kind;
+    // Each value of the pivoted column becomes a column, named as its values read.
+    let pivoted = section.columns[1].key.clone();
     let mut columns = vec![ctx.column("period", Kind::Text)];
     columns.extend(keys.iter().map(|k| crate::model::Column {
         key: k.clone(),
         kind,
-        label: k.clone(),
+        label: crate::i18n::value_label(&pivoted, k, ctx.lang()),
     }));
     let rows = periods
         .iter()

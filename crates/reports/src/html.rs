@@ -1,7 +1,8 @@
 //! One self-contained HTML page for one report or a pack: inline CSS, inline SVG charts,
 //! no scripts and nothing fetched from anywhere; it prints on A4.
 
-use crate::model::{ChartKind, Kind, Report, Section, display};
+use crate::i18n::value_label;
+use crate::model::{ChartKind, Kind, Report, Section, display, display_in};
 use crate::svg::{self, Series, escape};
 use std::fmt::Write;
 
@@ -76,8 +77,13 @@ fn write_report(html: &mut String, report: &Report) {
         }
         html.push_str("</ul>\n");
     }
+    let lang = report
+        .params
+        .get("lang")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("en");
     for section in &report.sections {
-        write_section(html, section);
+        write_section(html, section, lang);
     }
     if !report.notes.is_empty() {
         html.push_str("<ul class=\"notes\">\n");
@@ -92,9 +98,9 @@ fn write_report(html: &mut String, report: &Report) {
 /// Rows shown in a page's tables; JSON and CSV keep them all.
 const MAX_ROWS: usize = 60;
 
-fn write_section(html: &mut String, section: &Section) {
+fn write_section(html: &mut String, section: &Section, lang: &str) {
     let _ = writeln!(html, "<h3>{}</h3>", escape(&section.title));
-    if let Some(chart) = chart(section) {
+    if let Some(chart) = chart(section, lang) {
         let _ = writeln!(html, "<figure>{chart}</figure>");
     }
     html.push_str("<table>\n<thead><tr>");
@@ -110,11 +116,11 @@ fn write_section(html: &mut String, section: &Section) {
             } else {
                 " class=\"n\""
             };
-            let _ = write!(
-                html,
-                "<td{class}>{}</td>",
-                escape(&display(value, column.kind))
-            );
+            let shown = match (column.kind, value.as_str()) {
+                (Kind::Text, Some(text)) => value_label(&column.key, text, lang),
+                (kind, _) => display_in(value, kind, lang),
+            };
+            let _ = write!(html, "<td{class}>{}</td>", escape(&shown));
         }
         html.push_str("</tr>\n");
     }
@@ -130,7 +136,7 @@ fn write_section(html: &mut String, section: &Section) {
 }
 
 /// The section's chart as SVG, if it has one and data to draw.
-pub fn chart(section: &Section) -> Option<String> {
+pub fn chart(section: &Section, lang: &str) -> Option<String> {
     let spec = section.chart.as_ref()?;
     let x = section.column(&spec.x)?;
     // Stages of several pipelines share names ("Qualified", "Lost"): each bar says whose.
@@ -144,16 +150,14 @@ pub fn chart(section: &Section) -> Option<String> {
                 .len()
                 > 1
     });
+    let category =
+        |r: &[serde_json::Value]| value_label(&spec.x, &display(&r[x], Kind::Text), lang);
     let labels: Vec<String> = section
         .rows
         .iter()
         .map(|r| match pipeline {
-            Some(p) => format!(
-                "{} · {}",
-                display(&r[p], Kind::Text),
-                display(&r[x], Kind::Text)
-            ),
-            None => display(&r[x], Kind::Text),
+            Some(p) => format!("{} · {}", display(&r[p], Kind::Text), category(r)),
+            None => category(r),
         })
         .collect();
     if labels.is_empty() {
@@ -180,7 +184,7 @@ pub fn chart(section: &Section) -> Option<String> {
     }
     let first = series.first()?;
     let kind = section.columns[section.column(&spec.y[0])?].kind;
-    let format = move |v: f64| display(&serde_json::json!(v), kind);
+    let format = move |v: f64| display_in(&serde_json::json!(v), kind, lang);
     Some(match spec.kind {
         ChartKind::Bar => svg::bar(&section.title, &labels, &first.filled(), &format),
         ChartKind::Funnel => svg::funnel(&section.title, &labels, &first.filled()),
@@ -239,17 +243,17 @@ mod tests {
     fn nothing_but_zeros_draws_no_chart() {
         let mut section = stages(&["New Business"]);
         section.rows[0][2] = json!(0);
-        assert_eq!(chart(&section), None);
+        assert_eq!(chart(&section, "en"), None);
         section.rows[0][2] = json!(null);
-        assert_eq!(chart(&section), None);
+        assert_eq!(chart(&section, "en"), None);
     }
 
     #[test]
     fn stages_of_several_pipelines_are_told_apart() {
-        let svg = chart(&stages(&["New Business", "Renewals"])).unwrap();
+        let svg = chart(&stages(&["New Business", "Renewals"]), "en").unwrap();
         assert!(svg.contains("New Business · Qualified"), "{svg}");
         assert!(svg.contains("Renewals · Qualified"), "{svg}");
-        let svg = chart(&stages(&["New Business"])).unwrap();
+        let svg = chart(&stages(&["New Business"]), "en").unwrap();
         assert!(!svg.contains(" · Qualified"), "{svg}");
     }
 }

@@ -165,6 +165,49 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("col.pipeline", "Pipeline", "Embudo"),
     ("col.stage", "Stage", "Etapa"),
     ("col.owner", "Owner", "Responsable"),
+    ("value.open", "Open", "Abierto"),
+    ("value.deals", "Deal", "Negocio"),
+    ("value.orders", "Order", "Pedido"),
+    ("value.contacts", "Contact", "Contacto"),
+    ("value.activities", "Activity", "Actividad"),
+    ("value.tickets", "Ticket", "Caso"),
+    ("value.service_calls", "Service call", "Llamada de servicio"),
+    ("value.won", "Won", "Ganado"),
+    ("value.lost", "Lost", "Perdido"),
+    ("value.call", "Call", "Llamada"),
+    ("value.email", "E-mail", "Correo"),
+    ("value.task", "Task", "Tarea"),
+    ("value.note", "Note", "Nota"),
+    ("value.meeting", "Meeting", "Reunión"),
+    ("value.proposal", "Proposal", "Propuesta"),
+    ("value.demo", "Demo", "Demostración"),
+    ("value.completed", "Completed", "Completada"),
+    ("value.connected", "Connected", "Contestada"),
+    ("value.no_answer", "No answer", "Sin respuesta"),
+    ("value.voicemail", "Voicemail", "Buzón de voz"),
+    ("value.cancelled", "Cancelled", "Cancelada"),
+    ("value.subscriber", "Subscriber", "Suscriptor"),
+    ("value.lead", "Lead", "Prospecto"),
+    ("value.opportunity", "Opportunity", "Oportunidad"),
+    ("value.customer", "Customer", "Cliente"),
+    ("value.evangelist", "Evangelist", "Promotor"),
+    ("value.low", "Low", "Baja"),
+    ("value.normal", "Normal", "Media"),
+    ("value.high", "High", "Alta"),
+    ("value.urgent", "Urgent", "Urgente"),
+    (
+        "value.mql",
+        "Marketing qualified lead",
+        "Prospecto calificado por marketing",
+    ),
+    (
+        "value.sql",
+        "Sales qualified lead",
+        "Prospecto calificado por ventas",
+    ),
+    ("value.new_business", "New business", "Nuevo negocio"),
+    ("value.upsell", "Upsell", "Venta adicional"),
+    ("value.renewal", "Renewal", "Renovación"),
     ("col.product_line", "Product line", "Línea de producto"),
     ("col.deal_type", "Deal type", "Tipo de oportunidad"),
     ("col.industry", "Industry", "Sector"),
@@ -494,11 +537,76 @@ pub fn source_words(source: &str, lang: &str) -> String {
         .to_owned()
 }
 
+/// Columns whose values are Embudo's own words (a status, an activity type, a lifecycle
+/// stage, a priority, a deal type, an outcome, a kind of record).
+const WORDED_COLUMNS: [&str; 9] = [
+    "status",
+    "activity_type",
+    "type",
+    "lifecycle_stage",
+    "priority",
+    "deal_type",
+    "outcome",
+    "record",
+    "ticket_type",
+];
+
+/// A stored value of `column` as people read it in `lang`: Embudo's own lead sources and
+/// channels in words (`paid_ads` is "Paid ads"), its own statuses, activity types and the
+/// like by name; anything else — names, and a user's own vocabulary — as written.
+pub fn value_label(column: &str, value: &str, lang: &str) -> String {
+    if matches!(column, "lead_source" | "source" | "channel") {
+        let words = source_words(value, lang);
+        if words == value {
+            return words;
+        }
+        let mut letters = words.chars();
+        return letters
+            .next()
+            .map(|first| first.to_uppercase().chain(letters).collect())
+            .unwrap_or_default();
+    }
+    if WORDED_COLUMNS.contains(&column) {
+        let key = format!("value.{value}");
+        let named = label(&key, lang);
+        if named != key {
+            return named;
+        }
+    }
+    value.to_owned()
+}
+
 /// The title of the whole pack of reports.
 pub fn pack_title(lang: &str) -> String {
     if lang == "es" {
         "Informes de Embudo".into()
     } else {
         "Embudo reports".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embudo_s_own_values_read_as_words_and_the_user_s_as_written() {
+        assert_eq!(value_label("lead_source", "paid_ads", "en"), "Paid ads");
+        assert_eq!(
+            value_label("lead_source", "paid_ads", "es"),
+            "Anuncios de pago"
+        );
+        // A user's own vocabulary, and a name that happens to be a word.
+        assert_eq!(
+            value_label("lead_source", "search_paid", "es"),
+            "search_paid"
+        );
+        assert_eq!(value_label("owner", "Lead", "es"), "Lead");
+        assert_eq!(value_label("activity_type", "call", "es"), "Llamada");
+        assert_eq!(value_label("status", "won", "en"), "Won");
+        assert_eq!(
+            value_label("deal_type", "new_business", "es"),
+            "Nuevo negocio"
+        );
     }
 }

@@ -118,6 +118,34 @@ impl Section {
     }
 }
 
+/// A cell as people of `lang` read it: [`display`] in English; in Spanish (`es`) with the
+/// separators swapped and a space before a percent sign (`1.234,50`, `12,5 %`); text as
+/// it is in either.
+pub fn display_in(value: &Value, kind: Kind, lang: &str) -> String {
+    let english = display(value, kind);
+    if lang != "es" || kind == Kind::Text || value.is_string() {
+        return english;
+    }
+    spanish(&english)
+}
+
+/// English number text as Spanish writes it: the separators swap, a percent sign gets its
+/// space.
+pub fn spanish(english: &str) -> String {
+    let swapped: String = english
+        .chars()
+        .map(|c| match c {
+            ',' => '.',
+            '.' => ',',
+            other => other,
+        })
+        .collect();
+    match swapped.strip_suffix('%') {
+        Some(number) if !number.ends_with(' ') => format!("{number} %"),
+        _ => swapped,
+    }
+}
+
 /// A cell as people read it: thousands separators, money to the cent, shares as
 /// percentages, durations to one decimal; empty for null.
 pub fn display(value: &Value, kind: Kind) -> String {

@@ -914,3 +914,21 @@ fn every_linked_figure_is_the_rows_it_leads_to() {
         "{checked} checked of {linked} linked"
     );
 }
+
+/// A Spanish page writes Embudo's own values in words and numbers the Spanish way, in its
+/// tables and its charts alike.
+#[test]
+fn a_spanish_page_writes_values_and_numbers_in_spanish() {
+    let (_dir, store) = fixture();
+    let ctx = january(&store, "es");
+    let report = build(&ctx, "conversion").unwrap();
+    let page = html::page("Conversión", std::slice::from_ref(&report), "es");
+    // January's leads came by email and paid ads.
+    for words in ["Correo electrónico", "Anuncios de pago"] {
+        assert!(page.contains(words), "{words}");
+    }
+    assert!(!page.contains(">paid_ads<"), "a raw source in a cell");
+    // Rates as Spanish writes them, in cells and bar labels: a comma and a spaced sign.
+    assert!(page.contains(",0 %"), "{page}");
+    assert!(!page.contains(".0%"), "an English rate: {page}");
+}

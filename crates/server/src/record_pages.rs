@@ -18,6 +18,7 @@ use embudo_access::{Caller, Entity, Rows};
 use embudo_metrics::catalog::{Combine, Unit};
 use embudo_metrics::plan::{self, QueryText};
 use embudo_metrics::{DuckDb, Query};
+use embudo_reports::i18n::value_label;
 use embudo_reports::model::Kind;
 use embudo_store::{Param, Store};
 use embudo_web::format;
@@ -117,7 +118,7 @@ impl Reader<'_> {
         let facts = vec![
             fact("pipeline", lookup(&pipelines, &deal["pipeline_id"])),
             fact("stage", lookup(&stages, &deal["stage_id"])),
-            fact("status", self.value_word(&deal["status"])),
+            fact("status", self.value_word("status", &deal["status"])),
             fact(
                 "amount",
                 format::money(&deal["amount"], currency, self.lang),
@@ -157,7 +158,7 @@ impl Reader<'_> {
             fact("owner", lookup(&self.users, &contact["owner_id"])),
             fact(
                 "lifecycle_stage",
-                self.value_word(&contact["lifecycle_stage"]),
+                self.value_word("lifecycle_stage", &contact["lifecycle_stage"]),
             ),
             fact("lead_source", self.source(&contact["lead_source"])),
             fact("city", text(&contact["city"])),
@@ -275,7 +276,7 @@ impl Reader<'_> {
                 vec![
                     text(&deal["name"]),
                     lookup(&stages, &deal["stage_id"]),
-                    self.value_word(&deal["status"]),
+                    self.value_word("status", &deal["status"]),
                     format::money(
                         &deal["amount"],
                         deal["currency"].as_str().unwrap_or("USD"),
@@ -308,7 +309,7 @@ impl Reader<'_> {
                     person(c),
                     text(&c["email"]),
                     text(&c["title"]),
-                    self.value_word(&c["lifecycle_stage"]),
+                    self.value_word("lifecycle_stage", &c["lifecycle_stage"]),
                 ]
             })
             .collect();
@@ -338,10 +339,10 @@ impl Reader<'_> {
                         .map(day)
                         .find(|when| !when.is_empty())
                         .unwrap_or_default(),
-                    self.value_word(&a["type"]),
+                    self.value_word("activity_type", &a["type"]),
                     text(&a["subject"]),
                     lookup(&self.users, &a["owner_id"]),
-                    self.value_word(&a["outcome"]),
+                    self.value_word("outcome", &a["outcome"]),
                 ]
             })
             .collect();
@@ -366,7 +367,7 @@ impl Reader<'_> {
                 vec![
                     format!("#{}", t["id"]),
                     day(&t["opened_at"]),
-                    self.value_word(&t["priority"]),
+                    self.value_word("priority", &t["priority"]),
                     lookup(&self.users, &t["agent_id"]),
                     day(&t["resolved_at"]),
                 ]
@@ -422,28 +423,13 @@ impl Reader<'_> {
         }
     }
 
-    fn value_word(&self, value: &Value) -> String {
-        value_word(&text(value), self.lang)
+    fn value_word(&self, column: &str, value: &Value) -> String {
+        value_label(column, &text(value), self.lang)
     }
 
     /// A lead or deal source as a label: Embudo's own in words, a user's own as written.
     fn source(&self, value: &Value) -> String {
-        let words = embudo_reports::i18n::source_words(&text(value), self.lang);
-        let mut letters = words.chars();
-        letters
-            .next()
-            .map(|first| first.to_uppercase().chain(letters).collect())
-            .unwrap_or_default()
-    }
-}
-
-/// A stored value that is one of Embudo's words (a status, an activity type, a lifecycle
-/// stage, a table) in `lang`; any other value as it is.
-fn value_word(raw: &str, lang: &str) -> String {
-    let key = format!("value.{raw}");
-    match word(&key, lang) {
-        translated if translated != key => translated.to_owned(),
-        _ => raw.to_owned(),
+        value_label("lead_source", &text(value), self.lang)
     }
 }
 
@@ -625,7 +611,7 @@ pub async fn drill(
                     .map(|row| {
                         let mut cells = vec![
                             row.label.clone().unwrap_or_else(|| format!("#{}", row.id)),
-                            value_word(&row.table, &lang),
+                            value_label("record", &row.table, &lang),
                             row.at
                                 .as_deref()
                                 .map(|at| at.chars().take(10).collect())

@@ -1,7 +1,7 @@
 //! Numbers as each language writes them: English `1,234.56`, `$1,234.56` and `12.5%`,
 //! Spanish `1.234,56`, `1.234,56 €` and `12,5 %`.
 
-use embudo_reports::model::{Kind, display};
+use embudo_reports::model::{Kind, display_in};
 use serde_json::Value;
 
 /// `text` for a URL: every byte but the unreserved characters percent-encoded.
@@ -40,29 +40,10 @@ pub fn money(value: &Value, currency: &str, lang: &str) -> String {
     }
 }
 
-/// A report cell as `lang` writes it.
+/// A report cell as `lang` writes it (the reports' own formatter, so pages, exports and
+/// charts write numbers alike).
 pub fn cell(value: &Value, kind: Kind, lang: &str) -> String {
-    let english = display(value, kind);
-    if lang != "es" || kind == Kind::Text {
-        return english;
-    }
-    spanish(&english)
-}
-
-/// English number text in Spanish: the separators swap, a percent sign gets its space.
-pub fn spanish(english: &str) -> String {
-    let swapped: String = english
-        .chars()
-        .map(|c| match c {
-            ',' => '.',
-            '.' => ',',
-            other => other,
-        })
-        .collect();
-    match swapped.strip_suffix('%') {
-        Some(number) if !number.ends_with(' ') => format!("{number} %"),
-        _ => swapped,
-    }
+    display_in(value, kind, lang)
 }
 
 #[cfg(test)]
@@ -81,7 +62,7 @@ mod tests {
     fn spanish_numbers_swap_separators() {
         assert_eq!(cell(&json!(1234.5), Kind::Money, "es"), "1.234,50");
         assert_eq!(cell(&json!(1234.5), Kind::Money, "en"), "1,234.50");
-        assert_eq!(spanish("12.5%"), "12,5 %");
+        assert_eq!(cell(&json!(0.125), Kind::Ratio, "es"), "12,5 %");
         assert_eq!(cell(&json!("a.b,c"), Kind::Text, "es"), "a.b,c");
     }
 

@@ -313,8 +313,14 @@ pub(crate) fn section_markup(
     html! {
         section.panel data-section=(section.name) {
             h2 { (section.title) }
-            @if let Some(svg) = embudo_reports::html::chart(section) {
-                figure { (PreEscaped(svg)) }
+            @if let Some(svg) = embudo_reports::html::chart(section, lang) {
+                figure {
+                    (PreEscaped(svg))
+                    // An axis of `1.2M` says of what.
+                    @if charts_money(section) {
+                        figcaption { (say("amounts_in", lang, &[("currency", currency)])) }
+                    }
+                }
             }
             table.sortable {
                 thead { tr {
@@ -327,9 +333,10 @@ pub(crate) fn section_markup(
                         tr {
                             @for (c, (value, column)) in row.iter().zip(&section.columns).enumerate() {
                                 @let raw = value.as_f64().map_or_else(|| value.as_str().unwrap_or_default().to_owned(), |x| x.to_string());
-                                @let text = match column.kind {
-                                    Kind::Money => format::money(value, currency, lang),
-                                    kind => format::cell(value, kind, lang),
+                                @let text = match (column.kind, value.as_str()) {
+                                    (Kind::Money, _) => format::money(value, currency, lang),
+                                    (Kind::Text, Some(text)) => embudo_reports::i18n::value_label(&column.key, text, lang),
+                                    (kind, _) => format::cell(value, kind, lang),
                                 };
                                 @if column.kind == Kind::Text {
                                     td data-v=(raw) data-key=(column.key) { (text) }
@@ -348,6 +355,15 @@ pub(crate) fn section_markup(
             }
         }
     }
+}
+
+/// Whether a section's chart draws money.
+fn charts_money(section: &Section) -> bool {
+    section
+        .chart
+        .as_ref()
+        .and_then(|chart| section.column(chart.y.first()?))
+        .is_some_and(|i| section.columns[i].kind == Kind::Money)
 }
 
 /// A deal on the board.

@@ -260,12 +260,23 @@ fn headline(report: &embudo_reports::Report) -> String {
     if let Some(insight) = report.insights.first() {
         return insight.clone();
     }
+    let lang = report
+        .params
+        .get("lang")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("en");
+    // Values as pages show them (`Organic search`, not `organic`); a metric's key column
+    // is left out beside its name.
     let shown = |section: &embudo_reports::Section, row: &[serde_json::Value]| -> Vec<String> {
         section
             .columns
             .iter()
             .zip(row)
-            .map(|(c, v)| (c, display(v, c.kind)))
+            .filter(|(c, _)| c.key != "metric")
+            .map(|(c, v)| match v.as_str() {
+                Some(text) => (c, embudo_reports::i18n::value_label(&c.key, text, lang)),
+                None => (c, display(v, c.kind)),
+            })
             .filter(|(_, text)| !text.is_empty())
             .take(4)
             .map(|(c, text)| format!("{} {text}", c.label))
