@@ -206,6 +206,10 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Prospecto calificado por ventas",
     ),
     ("value.new_business", "New business", "Nuevo negocio"),
+    ("value.achieved", "Achieved", "Alcanzada"),
+    ("value.on_track", "On track", "En camino"),
+    ("value.at_risk", "At risk", "En riesgo"),
+    ("value.behind", "Behind", "Retrasada"),
     ("value.upsell", "Upsell", "Venta adicional"),
     ("value.renewal", "Renewal", "Renovación"),
     ("col.product_line", "Product line", "Línea de producto"),
@@ -551,10 +555,16 @@ const WORDED_COLUMNS: [&str; 9] = [
     "ticket_type",
 ];
 
-/// A stored value of `column` as people read it in `lang`: Embudo's own lead sources and
-/// channels in words (`paid_ads` is "Paid ads"), its own statuses, activity types and the
-/// like by name; anything else — names, and a user's own vocabulary — as written.
+/// A stored value of `column` as people read it in `lang`: a metric by its label, Embudo's
+/// own lead sources and channels in words (`paid_ads` is "Paid ads"), its own statuses,
+/// activity types and the like by name; anything else — names, and a user's own
+/// vocabulary — as written.
 pub fn value_label(column: &str, value: &str, lang: &str) -> String {
+    if matches!(column, "metric" | "driver")
+        && let Some(metric) = embudo_metrics::catalog::find(value)
+    {
+        return metric.label(lang).to_owned();
+    }
     if matches!(column, "lead_source" | "source" | "channel") {
         let words = source_words(value, lang);
         if words == value {

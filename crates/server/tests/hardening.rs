@@ -871,3 +871,101 @@ fn thousands(n: i64) -> String {
     }
     out
 }
+
+/// The text a person reads on a page: what is between tags, scripts and styles left out.
+fn visible_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        text.push(' ');
+        let tag = &rest[open..];
+        let skip_to = ["<script", "<style", "<title"]
+            .iter()
+            .find(|t| tag.starts_with(**t))
+            .map(|t| format!("</{}", &t[1..]));
+        rest = match skip_to {
+            Some(close) => &tag[tag.find(&close).unwrap_or(0)..],
+            None => &tag[tag.find('>').map_or(tag.len(), |i| i + 1)..],
+        };
+        if let Some(stripped) = rest
+            .strip_prefix("</script>")
+            .or(rest.strip_prefix("</style>"))
+        {
+            rest = stripped;
+        }
+    }
+    text.push_str(rest);
+    text
+}
+
+#[test]
+fn spanish_pages_show_no_keys_raw_ratios_or_english() {
+    let server = start();
+    let (admin, _) = session(&server, "admin");
+    let mut paths: Vec<String> = [
+        "/",
+        "/pipeline",
+        "/goals",
+        "/notifications",
+        "/audit",
+        "/builder?metrics=revenue&metrics=close_rate&by=lead_source&grain=month&from=2026-01-01&to=2026-04-01",
+        "/drill?metric=revenue&from=2026-01-01&to=2026-04-01",
+    ]
+    .map(String::from)
+    .to_vec();
+    paths.extend(
+        embudo_reports::NAMES
+            .iter()
+            .map(|name| format!("/reports/{name}?from=2026-01-01&to=2026-07-01")),
+    );
+    let raw_ratio = |word: &str| {
+        // An English decimal of four places or more: a ratio nobody formatted.
+        let digits: Vec<&str> = word.split('.').collect();
+        digits.len() == 2
+            && !digits[0].is_empty()
+            && digits[0].chars().all(|c| c.is_ascii_digit())
+            && digits[1].len() >= 4
+            && digits[1].chars().all(|c| c.is_ascii_digit())
+    };
+    let english = [
+        "Revenue",
+        "Owner",
+        "Deals won",
+        "Close rate",
+        "Lead source",
+        "Pipeline value",
+    ];
+    let mut problems = Vec::new();
+    for path in &paths {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let (status, html) = page(&server, &admin, &format!("{path}{sep}lang=es"));
+        assert_eq!(status, 200, "{path}");
+        let text = visible_text(&html);
+        for word in text.split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ',') {
+            let word = word.trim_matches(|c: char| c == ':' || c == ';' || c == '"');
+            if raw_ratio(word) {
+                problems.push(format!("{path}: unformatted {word}"));
+            }
+            let key = word.len() > 3
+                && word.contains('_')
+                && word.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+            if key {
+                problems.push(format!("{path}: key {word}"));
+            }
+        }
+        // Headings of tables and fields: the page's own words, not the store's names.
+        let headings: String = html
+            .split("<th")
+            .skip(1)
+            .chain(html.split("<dt").skip(1))
+            .map(|cell| visible_text(&format!("<x{}", &cell[..cell.find("</").unwrap_or(0)])))
+            .collect();
+        for phrase in english {
+            if headings.contains(phrase) {
+                problems.push(format!("{path}: English \"{phrase}\""));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

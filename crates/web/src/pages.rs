@@ -298,6 +298,9 @@ pub(crate) fn section_markup(
     lang: &str,
     currency: &str,
 ) -> Markup {
+    // A metric's key beside its name says nothing more to a person (exports keep it).
+    let named = section.column("label").is_some();
+    let shown = |column: &embudo_reports::Column| !(named && column.key == "metric");
     // Each figure that leads to records links to them.
     let link = |row: usize, column: usize| {
         embudo_reports::drill::target(report, section, row, column).map(|target| {
@@ -324,14 +327,14 @@ pub(crate) fn section_markup(
             }
             table.sortable {
                 thead { tr {
-                    @for column in &section.columns {
+                    @for column in section.columns.iter().filter(|c| shown(c)) {
                         th scope="col" data-key=(column.key) { button type="button" { (column.label) } }
                     }
                 } }
                 tbody {
                     @for (r, row) in section.rows.iter().take(MAX_ROWS).enumerate() {
                         tr {
-                            @for (c, (value, column)) in row.iter().zip(&section.columns).enumerate() {
+                            @for (c, (value, column)) in row.iter().zip(&section.columns).enumerate().filter(|(_, (_, column))| shown(column)) {
                                 @let raw = value.as_f64().map_or_else(|| value.as_str().unwrap_or_default().to_owned(), |x| x.to_string());
                                 @let text = match (column.kind, value.as_str()) {
                                     (Kind::Money, _) => format::money(value, currency, lang),
