@@ -149,6 +149,9 @@ fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             ("stale_deals", Kind::Count),
         ],
     )?;
+    report
+        .insights
+        .extend(insights::pipeline(&stages, ctx.lang()));
     report.sections.push(stages);
 
     let (from, to) = ctx.range_utc();
@@ -655,6 +658,9 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         "month",
         &["expected_revenue", "p10", "p90"],
     );
+    report
+        .insights
+        .extend(insights::forecast(&section, ctx.lang()));
     report.sections.push(section);
 
     let mut params = vec![ts(at), ts(at), ts(at)];
@@ -982,6 +988,9 @@ fn lead_sources(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErro
         .insert(4, ctx.column("share", Kind::Ratio));
     sort_desc(&mut by_source.rows, 1);
     by_source.chart = chart(ChartKind::Bar, "lead_source", &["prospects"]);
+    report
+        .insights
+        .extend(insights::top_source(&by_source, ctx.lang()));
     report.sections.push(by_source);
     let (from, to) = ctx.range_days();
     let grain = ctx
@@ -1170,6 +1179,9 @@ fn activity(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         "owner",
         &["completed_last_7_days", "scheduled_next_7_days", "overdue"],
     );
+    report
+        .insights
+        .extend(insights::activity(&section, ctx.lang()));
     report.sections.push(section);
     Ok(())
 }
@@ -1230,6 +1242,9 @@ fn campaigns(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> 
         }
     }
     section.chart = chart(ChartKind::Bar, "campaign", &["campaign_revenue"]);
+    report
+        .insights
+        .extend(insights::best_campaign(&section, ctx.lang()));
     report.sections.push(section);
     Ok(())
 }
@@ -1247,9 +1262,13 @@ const CUSTOMER_METRICS: [&str; 8] = [
 
 /// Customer metrics with their previous-period values.
 fn customers(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
-    report
-        .sections
-        .push(metric_rows(ctx, "summary", &CUSTOMER_METRICS)?);
+    let summary = metric_rows(ctx, "summary", &CUSTOMER_METRICS)?;
+    report.insights.extend(insights::figure_change(
+        &summary,
+        "new_customers",
+        ctx.lang(),
+    ));
+    report.sections.push(summary);
     Ok(())
 }
 
@@ -1305,9 +1324,13 @@ fn service(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let mut by_agent = ctx.metrics_section("by_agent", &queries)?;
     by_agent.chart = chart(ChartKind::Bar, "owner", &["cases_handled"]);
     report.sections.push(by_agent);
-    report
-        .sections
-        .push(metric_rows(ctx, "overall", &SERVICE_METRICS)?);
+    let overall = metric_rows(ctx, "overall", &SERVICE_METRICS)?;
+    for metric in ["cases_handled", "sla_compliance"] {
+        report
+            .insights
+            .extend(insights::figure_change(&overall, metric, ctx.lang()));
+    }
+    report.sections.push(overall);
     Ok(())
 }
 

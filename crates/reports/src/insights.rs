@@ -11,12 +11,18 @@
 //! | lost reason | the reason that lost the most deals (≥ 5), with its change |
 //! | goals | every goal at risk or behind |
 //! | Pareto | with ≥ 10 customers, the share of revenue from the top fifth |
+//! | pipeline | any open deal: deals, value, weighted value, the stage holding the most value |
+//! | top source | the source with the most leads, at least ten, and its share |
+//! | activity | anything done, scheduled or overdue in the week each side of the instant |
+//! | forecast | the first month's expected revenue and its P10–P90 |
+//! | best campaign | the campaign with the most revenue, if any brought some |
+//! | customers, service | new customers; cases handled and SLA compliance, each with its change |
 //!
 //! Below a threshold, a note says how thin the data is instead.
 
 use crate::ReportError;
 use crate::context::Context;
-use crate::model::Section;
+use crate::model::{Kind, Section, display_in};
 use embudo_metrics::goals::{Progress, Status};
 use embudo_metrics::{Dim, DuckDb};
 use serde_json::Value;
@@ -147,6 +153,36 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "note.not_simulated",
         "P10/P50/P90 simulate the whole open pipeline, so they are left out when the report is filtered",
         "P10/P50/P90 simulan todo el embudo abierto, por eso no aparecen cuando el informe está filtrado",
+    ),
+    (
+        "insight.pipeline",
+        "{0} open deals worth {1} ({2} weighted); the most in {3}: {4}",
+        "{0} oportunidades abiertas por {1} ({2} ponderado); la mayor parte en {3}: {4}",
+    ),
+    (
+        "insight.top_source",
+        "{0} brought the most leads: {1}, {2} of all",
+        "{0} trajo más prospectos: {1}, el {2} del total",
+    ),
+    (
+        "insight.activity",
+        "{0} activities completed in the last 7 days and {1} scheduled for the next 7; {2} overdue",
+        "{0} actividades completadas en los últimos 7 días y {1} programadas para los 7 próximos; {2} vencidas",
+    ),
+    (
+        "insight.figure_change",
+        "{0}: {1}, {2} on the previous period",
+        "{0}: {1}, {2} frente al periodo anterior",
+    ),
+    (
+        "insight.forecast",
+        "{0} is expected to bring {1} (P10–P90 {2} to {3})",
+        "Se espera que {0} traiga {1} (P10–P90 de {2} a {3})",
+    ),
+    (
+        "insight.best_campaign",
+        "{0} brought the most campaign revenue: {1} from {2} purchases",
+        "{0} trajo más ingresos de campaña: {1} de {2} compras",
     ),
     ("status.at_risk", "at risk", "en riesgo"),
     ("status.behind", "behind", "atrasada"),
@@ -433,6 +469,153 @@ pub fn lost_reason(by_reason: &Section, lang: &str) -> (Vec<String>, Vec<String>
     (vec![sentence], Vec::new())
 }
 
+/// Money as the report's language writes it.
+fn money(x: f64, lang: &str) -> String {
+    display_in(&serde_json::json!(x), Kind::Money, lang)
+}
+
+/// A count as the report's language writes it.
+fn count(x: f64, lang: &str) -> String {
+    display_in(&serde_json::json!(x), Kind::Count, lang)
+}
+
+/// The open pipeline in a sentence: deals, value, weighted value, and the stage holding the
+/// most value. `stages` has pipeline, stage, open_opportunities, pipeline_value,
+/// weighted_pipeline_value.
+pub fn pipeline(stages: &Section, lang: &str) -> Option<String> {
+    let sum = |i: usize| stages.rows.iter().filter_map(|r| num(r, i)).sum::<f64>();
+    let deals = sum(2);
+    let top = stages
+        .rows
+        .iter()
+        .filter(|r| num(r, 3).is_some())
+        .max_by(|a, b| {
+            num(a, 3)
+                .unwrap_or(0.0)
+                .total_cmp(&num(b, 3).unwrap_or(0.0))
+        })?;
+    (deals > 0.0).then(|| {
+        say(
+            lang,
+            "insight.pipeline",
+            &[
+                &count(deals, lang),
+                &money(sum(3), lang),
+                &money(sum(4), lang),
+                &format!("{} / {}", text(top, 0), text(top, 1)),
+                &money(num(top, 3).unwrap_or(0.0), lang),
+            ],
+        )
+    })
+}
+
+/// The source that brought the most leads, with its share. `by_source` has lead_source,
+/// prospects, …, share; at least ten leads.
+pub fn top_source(by_source: &Section, lang: &str) -> Option<String> {
+    let (source, share) = (by_source.column("lead_source")?, by_source.column("share")?);
+    let top = by_source.rows.iter().max_by(|a, b| {
+        num(a, 1)
+            .unwrap_or(0.0)
+            .total_cmp(&num(b, 1).unwrap_or(0.0))
+    })?;
+    let leads = num(top, 1).filter(|n| *n >= 10.0)?;
+    let name = crate::i18n::value_label("lead_source", &text(top, source), lang);
+    Some(say(
+        lang,
+        "insight.top_source",
+        &[&name, &count(leads, lang), &pct(num(top, share)?)],
+    ))
+}
+
+/// The week's activity in a sentence. `by_owner_and_type` has owner, activity_type,
+/// completed_last_7_days, scheduled_next_7_days, overdue.
+pub fn activity(by_owner_and_type: &Section, lang: &str) -> Option<String> {
+    let sum = |i: usize| {
+        by_owner_and_type
+            .rows
+            .iter()
+            .filter_map(|r| num(r, i))
+            .sum::<f64>()
+    };
+    let (done, next, overdue) = (sum(2), sum(3), sum(4));
+    (done + next + overdue > 0.0).then(|| {
+        say(
+            lang,
+            "insight.activity",
+            &[
+                &count(done, lang),
+                &count(next, lang),
+                &count(overdue, lang),
+            ],
+        )
+    })
+}
+
+/// The first `metric` of a summary section (metric, label, value, previous, change_pct) and
+/// its change, as a sentence.
+pub fn figure_change(summary: &Section, metric: &str, lang: &str) -> Option<String> {
+    let row = summary
+        .rows
+        .iter()
+        .find(|r| r[0].as_str() == Some(metric))?;
+    let unit = embudo_metrics::catalog::find(metric)?.unit;
+    let value = display_in(&row[2], Kind::of(unit), lang);
+    let change = num(row, 4)?;
+    Some(say(
+        lang,
+        "insight.figure_change",
+        &[&text(row, 1), &value, &signed_pct(change)],
+    ))
+}
+
+/// The next month's expected revenue and its range. `by_month` has month, …,
+/// expected_revenue, p10, p50, p90.
+pub fn forecast(by_month: &Section, lang: &str) -> Option<String> {
+    let first = by_month.rows.first()?;
+    let (expected, p10, p90) = (
+        num(first, by_month.column("expected_revenue")?)?,
+        num(first, by_month.column("p10")?)?,
+        num(first, by_month.column("p90")?)?,
+    );
+    Some(say(
+        lang,
+        "insight.forecast",
+        &[
+            &text(first, 0).chars().take(7).collect::<String>(),
+            &money(expected, lang),
+            &money(p10, lang),
+            &money(p90, lang),
+        ],
+    ))
+}
+
+/// The campaign that brought the most revenue. `by_campaign` has campaign, …,
+/// campaign_purchases, campaign_revenue.
+pub fn best_campaign(by_campaign: &Section, lang: &str) -> Option<String> {
+    let (purchases, revenue) = (
+        by_campaign.column("campaign_purchases")?,
+        by_campaign.column("campaign_revenue")?,
+    );
+    let top = by_campaign
+        .rows
+        .iter()
+        .filter(|r| num(r, revenue).is_some_and(|v| v > 0.0))
+        .max_by(|a, b| {
+            num(a, revenue)
+                .unwrap_or(0.0)
+                .total_cmp(&num(b, revenue).unwrap_or(0.0))
+        })?;
+    Some(say(
+        lang,
+        "insight.best_campaign",
+        &[
+            &text(top, 0),
+            &money(num(top, revenue)?, lang),
+            &count(num(top, purchases).unwrap_or(0.0), lang),
+        ],
+    ))
+}
+
 /// The metrics whose moves explain a goal's metric, for the corrective-action hint.
 pub fn drivers_of(metric: &str) -> &'static [&'static str] {
     match metric {
@@ -507,4 +690,106 @@ pub fn pareto(section: &Section, customers: usize, lang: &str) -> (Vec<String>, 
         )],
         Vec::new(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Column;
+    use serde_json::json;
+
+    fn section(keys: &[(&str, Kind)], rows: Vec<Vec<Value>>) -> Section {
+        Section {
+            name: "s".into(),
+            title: "S".into(),
+            columns: keys
+                .iter()
+                .map(|(key, kind)| Column {
+                    key: (*key).into(),
+                    kind: *kind,
+                    label: (*key).into(),
+                })
+                .collect(),
+            rows,
+            chart: None,
+            from_metrics: false,
+        }
+    }
+
+    #[test]
+    fn the_pipeline_is_summed_and_its_largest_stage_named() {
+        let stages = section(
+            &[
+                ("pipeline", Kind::Text),
+                ("stage", Kind::Text),
+                ("open_opportunities", Kind::Count),
+                ("pipeline_value", Kind::Money),
+                ("weighted_pipeline_value", Kind::Money),
+            ],
+            vec![
+                vec![
+                    json!("New"),
+                    json!("Qualified"),
+                    json!(3),
+                    json!(1000),
+                    json!(100),
+                ],
+                vec![
+                    json!("New"),
+                    json!("Proposal"),
+                    json!(2),
+                    json!(4000),
+                    json!(2000),
+                ],
+            ],
+        );
+        assert_eq!(
+            pipeline(&stages, "en").unwrap(),
+            "5 open deals worth 5,000.00 (2,100.00 weighted); the most in New / Proposal: 4,000.00"
+        );
+        assert!(pipeline(&section(&[], Vec::new()), "en").is_none());
+    }
+
+    #[test]
+    fn the_top_source_needs_ten_leads_and_reads_as_words() {
+        let keys = [
+            ("lead_source", Kind::Text),
+            ("prospects", Kind::Count),
+            ("share", Kind::Ratio),
+        ];
+        let by_source = section(
+            &keys,
+            vec![
+                vec![json!("paid_ads"), json!(30), json!(0.6)],
+                vec![json!("Trade fair"), json!(20), json!(0.4)],
+            ],
+        );
+        assert_eq!(
+            top_source(&by_source, "es").unwrap(),
+            "Anuncios de pago trajo más prospectos: 30, el 60% del total"
+        );
+        let thin = section(&keys, vec![vec![json!("paid_ads"), json!(9), json!(1.0)]]);
+        assert!(top_source(&thin, "en").is_none());
+    }
+
+    #[test]
+    fn a_week_of_activity_adds_every_owner_and_type() {
+        let week = section(
+            &[
+                ("owner", Kind::Text),
+                ("activity_type", Kind::Text),
+                ("completed_last_7_days", Kind::Count),
+                ("scheduled_next_7_days", Kind::Count),
+                ("overdue", Kind::Count),
+            ],
+            vec![
+                vec![json!("Ana"), json!("call"), json!(1000), json!(2), json!(1)],
+                vec![json!("Ben"), json!("email"), json!(5), json!(0), json!(0)],
+            ],
+        );
+        assert_eq!(
+            activity(&week, "en").unwrap(),
+            "1,005 activities completed in the last 7 days and 2 scheduled for the next 7; 1 overdue"
+        );
+    }
 }
