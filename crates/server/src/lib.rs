@@ -232,7 +232,7 @@ pub fn router(state: AppState) -> Router {
             );
     }
     let request_id = HeaderName::from_static("x-request-id");
-    let pages = Router::new()
+    let mut pages = Router::new()
         .route("/", get(pages::home))
         .route("/login", get(pages::login_page).post(pages::login_form))
         .route("/logout", post(pages::logout_form))
@@ -265,9 +265,6 @@ pub fn router(state: AppState) -> Router {
         .route("/notifications/{id}/act", post(notices::act))
         .route("/notifications/{id}/undo", post(notices::undo))
         .route("/deals/stale", get(notices::stale))
-        .route("/deals/{id}", get(record_pages::deal))
-        .route("/contacts/{id}", get(record_pages::contact))
-        .route("/companies/{id}", get(record_pages::company))
         .route("/drill", get(record_pages::drill))
         .route("/audit", get(audit_pages::overview))
         .route("/audit/fix", post(audit_pages::apply_fix))
@@ -277,6 +274,13 @@ pub fn router(state: AppState) -> Router {
         .route("/audit/journal", get(audit_pages::journal))
         .route("/audit/unmerge", post(audit_pages::unmerge))
         .route("/assets/{name}", get(pages::asset));
+    // A deal's, contact's or company's own page; `/deals/stale` is matched first.
+    for entity in record_pages::PAGED {
+        pages = pages.route(
+            &format!("/{}/{{id}}", entity.table()),
+            get(move |state, visitor, id| record_pages::show(entity, state, visitor, id)),
+        );
+    }
     let limits = state.limits;
     Router::new()
         .nest("/api/v1", api)

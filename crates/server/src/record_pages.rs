@@ -44,35 +44,15 @@ struct Reader<'a> {
     users: HashMap<i64, String>,
 }
 
-pub async fn deal(
-    state: State<AppState>,
-    visitor: Visitor,
-    Path(id): Path<i64>,
-) -> Result<Response, PageError> {
-    show(state, visitor, Entity::Deals, id).await
-}
+/// The records that have a page of their own.
+pub const PAGED: [Entity; 3] = [Entity::Deals, Entity::Contacts, Entity::Companies];
 
-pub async fn contact(
-    state: State<AppState>,
-    visitor: Visitor,
-    Path(id): Path<i64>,
-) -> Result<Response, PageError> {
-    show(state, visitor, Entity::Contacts, id).await
-}
-
-pub async fn company(
-    state: State<AppState>,
-    visitor: Visitor,
-    Path(id): Path<i64>,
-) -> Result<Response, PageError> {
-    show(state, visitor, Entity::Companies, id).await
-}
-
-async fn show(
+/// `GET /{deals|contacts|companies}/{id}`.
+pub async fn show(
+    entity: Entity,
     State(state): State<AppState>,
     visitor: Visitor,
-    entity: Entity,
-    id: i64,
+    Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let caller = visitor.caller.clone();
     let columns = state.columns.clone();

@@ -165,6 +165,32 @@ async fn screenshot(browser: &Client, name: &str) {
     std::fs::write(folder.join(format!("{name}.png")), png).unwrap();
 }
 
+/// Follow the link of a figure counting deals to the records behind it.
+async fn follow_figure(browser: &Client, link: Element) {
+    let figure: i64 = link.text().await.unwrap().replace(',', "").parse().unwrap();
+    link.click().await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("p.summary"))
+        .await
+        .unwrap();
+    deals_behind(browser, figure).await;
+}
+
+/// The records page says `figure` rows make the figure, and lists as many deals.
+async fn deals_behind(browser: &Client, figure: i64) {
+    let summary = texts(browser, "p.summary").await.join(" ");
+    assert!(
+        summary.starts_with(&format!("{figure} ")),
+        "the figure says {figure}: {summary}"
+    );
+    let deals = browser
+        .find_all(Locator::Css("table a[href^='/deals/']"))
+        .await
+        .unwrap();
+    assert_eq!(deals.len() as i64, figure);
+}
+
 /// GET an API path with a bearer token.
 fn api(base: &str, token: &str, path: &str) -> Value {
     let mut response = support::agent()
@@ -475,26 +501,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .find(Locator::Css(".tile .value a[href*='metric=deals_won']"))
         .await
         .unwrap();
-    let figure: i64 = tile.text().await.unwrap().replace(',', "").parse().unwrap();
-    tile.click().await.unwrap();
-    browser
-        .wait()
-        .for_element(Locator::Css("p.summary"))
-        .await
-        .unwrap();
-    let summary = texts(&browser, "p.summary").await.join(" ");
-    assert!(
-        summary.starts_with(&format!("{figure} ")),
-        "the tile says {figure}: {summary}"
-    );
-    assert_eq!(
-        browser
-            .find_all(Locator::Css("table a[href^='/deals/']"))
-            .await
-            .unwrap()
-            .len() as i64,
-        figure
-    );
+    follow_figure(&browser, tile).await;
     // Over a half-year with wins, the page's rows are the API's figure.
     let range = "from=2026-01-01&to=2026-07-01";
     let figure = api(&base, &rep_token, &format!("/metrics/deals_won?{range}"))["rows"][0]["value"]
@@ -505,19 +512,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .goto(&format!("{base}/drill?metric=deals_won&{range}"))
         .await
         .unwrap();
-    let summary = texts(&browser, "p.summary").await.join(" ");
-    assert!(
-        summary.starts_with(&format!("{figure} ")),
-        "{figure}: {summary}"
-    );
-    assert_eq!(
-        browser
-            .find_all(Locator::Css("table a[href^='/deals/']"))
-            .await
-            .unwrap()
-            .len() as i64,
-        figure
-    );
+    deals_behind(&browser, figure).await;
     screenshot(&browser, "rep-drill-deals-won").await;
     // So does a report's figure: a month's deals won in sales performance.
     browser
@@ -528,18 +523,7 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .find(Locator::Css("td[data-key=deals_won] a[href^='/drill?']"))
         .await
         .unwrap();
-    let figure: i64 = cell.text().await.unwrap().replace(',', "").parse().unwrap();
-    cell.click().await.unwrap();
-    browser
-        .wait()
-        .for_element(Locator::Css("p.summary"))
-        .await
-        .unwrap();
-    let summary = texts(&browser, "p.summary").await.join(" ");
-    assert!(
-        summary.starts_with(&format!("{figure} ")),
-        "{figure}: {summary}"
-    );
+    follow_figure(&browser, cell).await;
     browser.goto(&format!("{base}/")).await.unwrap();
     follow_an_alert_to_its_records_and_act(&browser, &base, &check, &stale_for_rep).await;
     let links = browser
