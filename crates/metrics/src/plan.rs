@@ -570,19 +570,20 @@ pub fn drill(
     let from = query.from.local(calendar);
     let to = query.to.local(calendar);
     let spine = time::periods(calendar, from, to, None)?;
-    let mut b = periods(dialect, chosen, &spine, calendar);
     let at = match chosen.timing {
         Timing::Anchor(at) | Timing::Covering { start: at, .. } => at,
         Timing::SameLocalDay { closed, .. } => closed,
         Timing::Condition(_) => "NULL",
     };
     let value = match chosen.agg {
-        Agg::Sum(e) | Agg::Avg(e) | Agg::Median(e) => e,
-        Agg::Count | Agg::CountExpr(_) | Agg::Expr(_) => "NULL",
+        Agg::Sum(e) | Agg::Avg(e) | Agg::Median(e) => format!("CAST({e} AS DOUBLE)"),
+        Agg::Count | Agg::CountExpr(_) | Agg::Expr(_) => "CAST(NULL AS DOUBLE)".to_owned(),
     };
+    // The rows, newest first; then their count and sum over the same rows, apart (window
+    // aggregates beside a LIMIT tripped an internal error of DuckDB's now and then).
+    let mut b = periods(dialect, chosen, &spine, calendar);
     b.text(&format!(
-        "\nSELECT {table} AS tbl, {id} AS id, {label} AS label, CAST({at} AS VARCHAR) AS at, \
-         CAST({value} AS DOUBLE) AS value, count(*) OVER () AS total, sum(CAST({value} AS DOUBLE)) OVER () AS sum",
+        "\nSELECT {table} AS tbl, {id} AS id, {label} AS label, CAST({at} AS VARCHAR) AS at, {value} AS value",
         table = drill.table,
         id = drill.id,
         label = drill.label,
@@ -590,16 +591,19 @@ pub fn drill(
     rows(&mut b, chosen, &spine, &[], &query.filters, drill.joins)?;
     b.text(&format!("\nORDER BY {at} DESC NULLS LAST, id DESC LIMIT "))
         .param(Param::Int(limit as i64));
-    let table = store.query_with(&b.sql, &b.params)?;
-    let first = table.rows.first();
+    let listed = store.query_with(&b.sql, &b.params)?;
+    let mut b = periods(dialect, chosen, &spine, calendar);
+    b.text(&format!("\nSELECT count(*), sum({value})"));
+    rows(&mut b, chosen, &spine, &[], &query.filters, &[])?;
+    let totals = store.query_with(&b.sql, &b.params)?;
     let text = |v: &Value| v.as_str().map(str::to_owned);
     Ok(Drilled {
         metric: metric.name.clone(),
         measure,
         measures: metric.measures.len(),
-        total: first.and_then(|r| r[5].as_u64()).unwrap_or_default() as usize,
-        sum: first.and_then(|r| r[6].as_f64()),
-        rows: table
+        total: totals.rows[0][0].as_u64().unwrap_or_default() as usize,
+        sum: totals.rows[0][1].as_f64(),
+        rows: listed
             .rows
             .iter()
             .filter_map(|r| {
