@@ -100,7 +100,7 @@ const MAX_ROWS: usize = 60;
 
 fn write_section(html: &mut String, section: &Section, lang: &str) {
     let _ = writeln!(html, "<h3>{}</h3>", escape(&section.title));
-    if let Some(chart) = chart(section, lang) {
+    if let Some(chart) = chart(section, lang, &|_, _| None) {
         let _ = writeln!(html, "<figure>{chart}</figure>");
     }
     html.push_str("<table>\n<thead><tr>");
@@ -136,7 +136,14 @@ fn write_section(html: &mut String, section: &Section, lang: &str) {
 }
 
 /// The section's chart as SVG, if it has one and data to draw.
-pub fn chart(section: &Section, lang: &str) -> Option<String> {
+///
+/// `link(row, column)` is where a cell's figure leads, if anywhere: a bar leads where its
+/// row's figure does.
+pub fn chart(
+    section: &Section,
+    lang: &str,
+    link: &dyn Fn(usize, usize) -> Option<String>,
+) -> Option<String> {
     let spec = section.chart.as_ref()?;
     let x = section.column(&spec.x)?;
     // Stages of several pipelines share names ("Qualified", "Lost"): each bar says whose.
@@ -186,7 +193,11 @@ pub fn chart(section: &Section, lang: &str) -> Option<String> {
     let kind = section.columns[section.column(&spec.y[0])?].kind;
     let format = move |v: f64| display_in(&serde_json::json!(v), kind, lang);
     Some(match spec.kind {
-        ChartKind::Bar => svg::bar(&section.title, &labels, &first.filled(), &format),
+        ChartKind::Bar => {
+            let y = section.column(&spec.y[0])?;
+            let links: Vec<Option<String>> = (0..section.rows.len()).map(|r| link(r, y)).collect();
+            svg::bar(&section.title, &labels, &first.filled(), &format, &links)
+        }
         ChartKind::Funnel => svg::funnel(&section.title, &labels, &first.filled()),
         ChartKind::Line => svg::line(&section.title, &labels, &series, &format),
         ChartKind::StackedBar => svg::stacked(&section.title, &labels, &series),
@@ -240,20 +251,34 @@ mod tests {
 
     /// Two pipelines' "Qualified" are two bars that say whose; one pipeline needs no prefix.
     #[test]
+    fn a_bar_leads_where_its_row_s_figure_does() {
+        let section = stages(&["New Business", "Renewals"]);
+        let link = |row: usize, column: usize| {
+            (row == 1 && column == 2).then(|| "/drill?metric=x&a=1".to_owned())
+        };
+        let svg = chart(&section, "en", &link).unwrap();
+        assert_eq!(svg.matches("<a href=").count(), 1, "{svg}");
+        assert!(
+            svg.contains("<a href=\"/drill?metric=x&amp;a=1\">"),
+            "{svg}"
+        );
+    }
+
+    #[test]
     fn nothing_but_zeros_draws_no_chart() {
         let mut section = stages(&["New Business"]);
         section.rows[0][2] = json!(0);
-        assert_eq!(chart(&section, "en"), None);
+        assert_eq!(chart(&section, "en", &|_, _| None), None);
         section.rows[0][2] = json!(null);
-        assert_eq!(chart(&section, "en"), None);
+        assert_eq!(chart(&section, "en", &|_, _| None), None);
     }
 
     #[test]
     fn stages_of_several_pipelines_are_told_apart() {
-        let svg = chart(&stages(&["New Business", "Renewals"]), "en").unwrap();
+        let svg = chart(&stages(&["New Business", "Renewals"]), "en", &|_, _| None).unwrap();
         assert!(svg.contains("New Business · Qualified"), "{svg}");
         assert!(svg.contains("Renewals · Qualified"), "{svg}");
-        let svg = chart(&stages(&["New Business"]), "en").unwrap();
+        let svg = chart(&stages(&["New Business"]), "en", &|_, _| None).unwrap();
         assert!(!svg.contains(" · Qualified"), "{svg}");
     }
 }

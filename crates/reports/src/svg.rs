@@ -55,13 +55,15 @@ fn short(value: f64) -> String {
     }
 }
 
-/// Horizontal bars, one per label; `centered` draws a funnel.
+/// Horizontal bars, one per label; `centered` draws a funnel. A bar with a link (`links`,
+/// by position) leads there, its label and figure with it.
 fn bars(
     title: &str,
     labels: &[String],
     values: &[f64],
     centered: bool,
     format: &dyn Fn(f64) -> String,
+    links: &[Option<String>],
 ) -> String {
     let height = ROW * labels.len() as f64 + 16.0;
     let max = values
@@ -79,6 +81,10 @@ fn bars(
         } else {
             LABEL_WIDTH
         };
+        let link = links.get(i).and_then(Option::as_deref);
+        if let Some(href) = link {
+            let _ = write!(svg, "<a href=\"{}\">", escape(href));
+        }
         let _ = write!(
             svg,
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#333\">{}</text>\
@@ -94,24 +100,28 @@ fn bars(
             y + 15.0,
             escape(&format(*value))
         );
+        if link.is_some() {
+            svg.push_str("</a>");
+        }
     }
     svg.push_str("</svg>");
     svg
 }
 
-/// Horizontal bars.
+/// Horizontal bars, each leading to its link if it has one.
 pub fn bar(
     title: &str,
     labels: &[String],
     values: &[f64],
     format: &dyn Fn(f64) -> String,
+    links: &[Option<String>],
 ) -> String {
-    bars(title, labels, values, false, format)
+    bars(title, labels, values, false, format, links)
 }
 
 /// A funnel: centred bars narrowing stage by stage.
 pub fn funnel(title: &str, labels: &[String], values: &[f64]) -> String {
-    bars(title, labels, values, true, &short)
+    bars(title, labels, values, true, &short, &[])
 }
 
 fn axis_frame(svg: &mut String, height: f64, max: f64, left: f64) {
@@ -482,7 +492,7 @@ mod tests {
 
     #[test]
     fn text_is_escaped() {
-        let svg = bar("A & B", &["<script>".into()], &[1.0], &short);
+        let svg = bar("A & B", &["<script>".into()], &[1.0], &short, &[]);
         assert!(svg.contains("&lt;script&gt;") && svg.contains("A &amp; B"));
         assert!(!svg.contains("<script>"));
     }

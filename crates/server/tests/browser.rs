@@ -524,6 +524,31 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .await
         .unwrap();
     follow_figure(&browser, cell).await;
+    // And a chart's bar, where its row's figure does: the deals lost for the top reason.
+    browser
+        .goto(&format!("{base}/reports/lost_deals?{range}"))
+        .await
+        .unwrap();
+    let top = browser
+        .find(Locator::Css(
+            "section[data-section=by_reason] tbody tr:first-child td[data-key=deals_lost]",
+        ))
+        .await
+        .unwrap();
+    let figure: i64 = top.text().await.unwrap().replace(',', "").parse().unwrap();
+    browser
+        .find(Locator::Css("section[data-section=by_reason] figure svg a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("p.summary"))
+        .await
+        .unwrap();
+    deals_behind(&browser, figure).await;
     browser.goto(&format!("{base}/")).await.unwrap();
     follow_an_alert_to_its_records_and_act(&browser, &base, &check, &stale_for_rep).await;
     let links = browser

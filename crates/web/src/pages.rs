@@ -316,7 +316,7 @@ pub(crate) fn section_markup(
     html! {
         section.panel data-section=(section.name) {
             h2 { (section.title) }
-            @if let Some(svg) = embudo_reports::html::chart(section, lang) {
+            @if let Some(svg) = embudo_reports::html::chart(section, lang, &link) {
                 figure {
                     (PreEscaped(svg))
                     // An axis of `1.2M` says of what.
