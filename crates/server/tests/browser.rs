@@ -168,6 +168,11 @@ async fn screenshot(browser: &Client, name: &str) {
 /// Follow the link of a figure counting deals to the records behind it.
 async fn follow_figure(browser: &Client, link: Element) {
     let figure: i64 = link.text().await.unwrap().replace(',', "").parse().unwrap();
+    follow(browser, link, figure).await;
+}
+
+/// Follow `link` to the records behind a count of `figure` deals.
+async fn follow(browser: &Client, link: Element, figure: i64) {
     link.click().await.unwrap();
     browser
         .wait()
@@ -536,19 +541,11 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         .await
         .unwrap();
     let figure: i64 = top.text().await.unwrap().replace(',', "").parse().unwrap();
-    browser
+    let bar = browser
         .find(Locator::Css("section[data-section=by_reason] figure svg a"))
         .await
-        .unwrap()
-        .click()
-        .await
         .unwrap();
-    browser
-        .wait()
-        .for_element(Locator::Css("p.summary"))
-        .await
-        .unwrap();
-    deals_behind(&browser, figure).await;
+    follow(&browser, bar, figure).await;
     browser.goto(&format!("{base}/")).await.unwrap();
     follow_an_alert_to_its_records_and_act(&browser, &base, &check, &stale_for_rep).await;
     let links = browser
