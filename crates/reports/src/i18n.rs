@@ -565,11 +565,11 @@ pub fn value_label(column: &str, value: &str, lang: &str) -> String {
     {
         return metric.label(lang).to_owned();
     }
-    if matches!(column, "lead_source" | "source" | "channel") {
+    if matches!(column, "lead_source" | "source" | "channel")
+        && SOURCE_WORDS.iter().any(|(own, _, _)| *own == value)
+    {
+        // Embudo's own source, named in words and capitalised as a label.
         let words = source_words(value, lang);
-        if words == value {
-            return words;
-        }
         let mut letters = words.chars();
         return letters
             .next()

@@ -36,6 +36,14 @@ pub async fn list(Authed(caller): Authed) -> Json<Value> {
     Json(json!({ "metrics": metrics }))
 }
 
+/// A `filter=dimension:value` of a query string, as (dimension, value).
+pub fn filter_pair(value: &str) -> Result<(String, String), ApiError> {
+    let (dim, wanted) = value
+        .split_once(':')
+        .ok_or_else(|| ApiError::bad_request("filter", "must be dimension:value"))?;
+    Ok((dim.trim().to_owned(), wanted.trim().to_owned()))
+}
+
 /// The filters that keep `metric` to the records `caller` may see (`None`: not theirs to
 /// see); a namesake owner or team is refused, as everywhere.
 pub fn own_filters(
@@ -113,12 +121,7 @@ pub async fn get(
     for (key, value) in &query {
         match key.as_str() {
             "by" => by.extend(value.split(',').map(|d| d.trim().to_owned())),
-            "filter" => {
-                let (dim, wanted) = value
-                    .split_once(':')
-                    .ok_or_else(|| ApiError::bad_request("filter", "must be dimension:value"))?;
-                filters.push((dim.trim().to_owned(), wanted.trim().to_owned()));
-            }
+            "filter" => filters.push(filter_pair(value)?),
             "from" | "to" | "period" | "grain" | "compare" | "lang" => {}
             other => {
                 return Err(ApiError::bad_request(

@@ -367,10 +367,15 @@ impl Reader<'_> {
     /// The deal's stages, newest first: when it entered and left each, and the days it
     /// spent there.
     fn stage_history(&self, deal: i64, stages: &HashMap<i64, String>) -> Result<Related, ApiError> {
+        // A stage a closed deal still sits in (Won, Lost) has no days to count; an open
+        // deal's current stage counts to now.
         let history = self.store.query_with(
-            "SELECT stage_id, entered_at, exited_at,
-                    date_diff('day', entered_at, coalesce(exited_at, ?))
-               FROM deal_stage_history WHERE deal_id = ? ORDER BY entered_at DESC, id DESC",
+            "SELECT h.stage_id, h.entered_at, h.exited_at,
+                    CASE WHEN h.exited_at IS NOT NULL OR d.status = 'open'
+                         THEN date_diff('day', h.entered_at, coalesce(h.exited_at, ?)) END,
+                    h.synthesised
+               FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id
+              WHERE h.deal_id = ? ORDER BY h.entered_at DESC, h.id DESC",
             &[Param::Timestamp(self.now), Param::Int(deal)],
         )?;
         let rows: Vec<Vec<String>> = history
@@ -385,8 +390,14 @@ impl Reader<'_> {
                 ]
             })
             .collect();
+        // An import that had only the deal's dates made its history up from them: say so.
+        let made_up = history.rows.iter().any(|r| r[4].as_bool() == Some(true));
         Ok(Related {
-            title: "stage_history",
+            title: if made_up {
+                "stage_history_made_up"
+            } else {
+                "stage_history"
+            },
             total: rows.len(),
             table: self.table(&["stage", "entered", "exited", "days"], rows, Vec::new()),
         })
@@ -492,13 +503,7 @@ impl DrillAsk {
                         ApiError::bad_request("measure", "a measure is a number: 0, 1…")
                     })?
                 }
-                "filter" => {
-                    let (dim, wanted) = value.split_once('=').ok_or_else(|| {
-                        ApiError::bad_request("filter", "a filter is dimension=value")
-                    })?;
-                    ask.filters
-                        .push((dim.trim().to_owned(), wanted.trim().to_owned()));
-                }
+                "filter" => ask.filters.push(crate::metrics::filter_pair(value)?),
                 "lang" => {}
                 other => {
                     return Err(ApiError::bad_request(
@@ -631,8 +636,14 @@ pub async fn drill(
                 .and_then(|to| to.pred_opt())
                 .map_or_else(|| ask.to.clone(), |day| day.to_string());
             let mut over = say("behind_over", &lang, &[("from", &ask.from), ("to", &last)]);
-            for (dim, value) in &ask.filters {
-                over.push_str(&format!(" · {dim}: {value}"));
+            // Each filter as a report names its column and writes its values.
+            for (dim, value) in &query.filters {
+                let (dim, value) = (dim.name(), value.as_str());
+                over.push_str(&format!(
+                    " · {}: {}",
+                    embudo_reports::i18n::column_label(dim, &lang),
+                    value_label(dim, value, &lang)
+                ));
             }
             Ok(Behind {
                 metric: metric.label(&lang).to_owned(),

@@ -93,10 +93,11 @@ pub fn drill_href(
         url_encode(from),
         url_encode(to)
     );
+    // A filter as the metrics API writes it: `dimension:value`.
     for (dim, value) in filters {
         href.push_str(&format!(
             "&filter={}",
-            url_encode(&format!("{dim}={value}"))
+            url_encode(&format!("{dim}:{value}"))
         ));
     }
     if measure > 0 {

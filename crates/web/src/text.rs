@@ -250,6 +250,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("ticket", "Ticket", "Caso"),
     ("contact", "Contact", "Contacto"),
     ("related_deals", "Deals", "Negocios"),
+    (
+        "stage_history_made_up",
+        "Stage history, estimated from the deal's dates (the import had no history)",
+        "Historial de etapas, estimado a partir de las fechas (la importación no traía historial)",
+    ),
     ("dimensions", "Dimensions", "Dimensiones"),
     (
         "amounts_in",
