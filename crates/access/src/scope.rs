@@ -115,6 +115,17 @@ pub enum Over {
     Denied,
 }
 
+/// Who a dashboard is shown to besides its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Nobody else.
+    Owner,
+    /// The members of one team (by id).
+    Team(i64),
+    /// Everyone who logs in.
+    Company,
+}
+
 /// Reports that honour an owner and a team filter in every section: the ones a manager or a
 /// rep may see. (The others mix in company-wide figures, or have not been shown not to.)
 pub const SCOPED_REPORTS: [&str; 6] = [
@@ -230,6 +241,39 @@ impl Caller {
         }
     }
 
+    /// Whether the caller sees a dashboard made by `owner` for `audience`: their own, their
+    /// team's, the company's; an admin every one. Its tiles are still computed over the
+    /// caller's own records.
+    pub fn may_see_dashboard(&self, owner: i64, audience: Audience) -> bool {
+        match audience {
+            _ if self.is_admin() || owner == self.user_id => true,
+            Audience::Owner => false,
+            Audience::Team(team) => self.team_id == Some(team),
+            Audience::Company => true,
+        }
+    }
+
+    /// Whether the caller may pin to, arrange, rename, share and delete a dashboard: its
+    /// owner, an admin, and the manager of the team it is shown to.
+    pub fn may_arrange_dashboard(&self, owner: i64, audience: Audience) -> bool {
+        match audience {
+            _ if self.is_admin() || owner == self.user_id => true,
+            Audience::Team(team) => self.role == Role::Manager && self.team_id == Some(team),
+            Audience::Owner | Audience::Company => false,
+        }
+    }
+
+    /// Whether the caller may show a dashboard to `audience`: anyone to themselves, a
+    /// member of a team to that team, an admin to any team and to the whole company.
+    pub fn may_show_dashboard_to(&self, audience: Audience) -> bool {
+        match audience {
+            _ if self.is_admin() => true,
+            Audience::Owner => true,
+            Audience::Team(team) => self.team_id == Some(team),
+            Audience::Company => false,
+        }
+    }
+
     /// Whether e-mails and phones are masked in what this caller sees.
     pub fn masks_contact_details(&self) -> bool {
         self.role == Role::Viewer
@@ -280,6 +324,33 @@ mod tests {
             Rows::Nothing
         );
         assert_eq!(caller(Role::Admin, None).rows(Entity::Contacts), Rows::All);
+    }
+
+    #[test]
+    fn dashboards_are_seen_by_their_audience_and_arranged_by_their_owner_or_manager() {
+        // The caller is user 7; user 9 made these dashboards.
+        let (rep, manager) = (caller(Role::Rep, Some(3)), caller(Role::Manager, Some(3)));
+        let (stranger, admin) = (caller(Role::Rep, Some(4)), caller(Role::Admin, None));
+        let team = Audience::Team(3);
+        assert!(rep.may_see_dashboard(9, team) && !rep.may_arrange_dashboard(9, team));
+        assert!(manager.may_see_dashboard(9, team) && manager.may_arrange_dashboard(9, team));
+        assert!(!stranger.may_see_dashboard(9, team));
+        assert!(
+            !rep.may_see_dashboard(9, Audience::Owner) && rep.may_see_dashboard(7, Audience::Owner)
+        );
+        assert!(
+            rep.may_see_dashboard(9, Audience::Company)
+                && !manager.may_arrange_dashboard(9, Audience::Company)
+        );
+        assert!(
+            admin.may_see_dashboard(9, Audience::Owner)
+                && admin.may_arrange_dashboard(9, Audience::Owner)
+        );
+        assert!(rep.may_show_dashboard_to(team) && !stranger.may_show_dashboard_to(team));
+        assert!(
+            !manager.may_show_dashboard_to(Audience::Company)
+                && admin.may_show_dashboard_to(Audience::Company)
+        );
     }
 
     #[test]

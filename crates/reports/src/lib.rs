@@ -14,6 +14,8 @@
 //! - [`drill`]: which figure of a report leads to which records.
 //! - [`saved`]: a saved custom report as a report, to render and deliver like the others.
 //! - [`scope`]: a report narrowed and masked for one person's role.
+//! - [`dashboard`]: dashboards people compose from report sections, metrics and saved
+//!   reports, shown to their owner, a team or the company.
 //!
 //! A number in a column named after a metric is that metric's value over the same range
 //! and filters: those columns come from `embudo-metrics`, never from SQL of their own.
@@ -21,6 +23,7 @@
 pub mod catalog;
 pub mod context;
 pub mod csv;
+pub mod dashboard;
 pub mod drill;
 pub mod html;
 pub mod i18n;
@@ -43,6 +46,9 @@ pub enum ReportError {
     /// The caller's role does not let them see what was asked.
     #[error("{0}")]
     Forbidden(String),
+    /// Nothing of that name or id, or nothing the caller may see.
+    #[error("{0}")]
+    NotFound(String),
     #[error(transparent)]
     Metric(#[from] embudo_metrics::MetricError),
     #[error(transparent)]

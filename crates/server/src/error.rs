@@ -112,6 +112,7 @@ impl From<embudo_reports::ReportError> for ApiError {
                 ApiError::bad_request("query", message)
             }
             embudo_reports::ReportError::Forbidden(message) => ApiError::forbidden(message),
+            embudo_reports::ReportError::NotFound(message) => ApiError::not_found(message),
             embudo_reports::ReportError::Metric(e) => e.into(),
             other => ApiError::internal(other),
         }

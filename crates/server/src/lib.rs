@@ -19,6 +19,8 @@
 //!   pipeline board; [`audit_pages`]: the data audit, duplicates and merge journal;
 //!   [`manage_pages`]: goals, the custom report builder and administration;
 //!   [`record_pages`]: a deal's, contact's or company's own page.
+//! - [`dashboards`]: dashboards people compose, through the API and the pages, each tile
+//!   computed over the viewer's records.
 //! - [`openapi`]: the OpenAPI 3.1 document, served and committed as `docs/openapi.json`.
 //! - [`error`]: errors as `{"error":{"code","message","field"}}`; [`extract`]: query strings
 //!   and bodies whose rejections are such errors.
@@ -31,6 +33,7 @@ pub mod admin;
 pub mod audit_pages;
 pub mod auth;
 pub mod cache;
+pub mod dashboards;
 pub mod db;
 pub mod error;
 pub mod events;
@@ -214,7 +217,18 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts/{name}/test", get(monitor::test_alert))
         .route("/unmerge", post(admin::unmerge))
         .route("/forecast", get(reports::forecast))
-        .route("/deals/{id}/explain", get(admin::explain));
+        .route("/deals/{id}/explain", get(admin::explain))
+        .route(
+            "/dashboards",
+            get(dashboards::list).post(dashboards::create),
+        )
+        .route(
+            "/dashboards/{id}",
+            get(dashboards::get)
+                .patch(dashboards::update)
+                .delete(dashboards::delete),
+        )
+        .route("/dashboards/{id}/tiles", post(dashboards::pin));
     for entity in Entity::ALL {
         api = api
             .route(
@@ -266,6 +280,15 @@ pub fn router(state: AppState) -> Router {
         .route("/notifications/{id}/undo", post(notices::undo))
         .route("/deals/stale", get(notices::stale))
         .route("/drill", get(record_pages::drill))
+        .route(
+            "/dashboards",
+            get(dashboards::list_page).post(dashboards::create_form),
+        )
+        .route("/dashboards/pin", post(dashboards::pin_form))
+        .route("/dashboards/{id}", get(dashboards::show_page))
+        .route("/dashboards/{id}/arrange", post(dashboards::arrange_form))
+        .route("/dashboards/{id}/settings", post(dashboards::settings_form))
+        .route("/dashboards/{id}/delete", post(dashboards::delete_form))
         .route("/audit", get(audit_pages::overview))
         .route("/audit/fix", post(audit_pages::apply_fix))
         .route("/audit/duplicates", get(audit_pages::duplicates))

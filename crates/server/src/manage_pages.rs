@@ -448,7 +448,7 @@ fn spec_of(pairs: &[(String, String)]) -> (manage::Spec, Asked) {
 /// The builder's filter box: `DIMENSION=VALUE` pairs (or `DIMENSION:VALUE`) separated by `;`.
 /// A part that is neither is refused, never dropped: a dropped filter would show the
 /// unfiltered total as if it were the filtered one.
-fn builder_filters(text: &str) -> Result<BTreeMap<String, String>, String> {
+pub(crate) fn builder_filters(text: &str) -> Result<BTreeMap<String, String>, String> {
     text.split(';')
         .map(str::trim)
         .filter(|part| !part.is_empty())
@@ -480,6 +480,7 @@ pub async fn builder(
         .iter()
         .find(|(k, _)| k == "message")
         .map(|(_, v)| v.clone());
+    let opened = saved_name.clone();
     let (mut form, asked) = spec_of(&pairs);
     let (mut spec, unreadable) = match asked {
         Ok(spec) => (spec, None),
@@ -560,13 +561,19 @@ pub async fn builder(
         })
         .collect();
     let message = unreadable.or(problem).or(message);
+    let dashboards = crate::dashboards::pinnable(&state, &visitor.caller).await?;
+    let kept = manage::Kept {
+        saved: &saved,
+        opened: opened.as_deref(),
+        dashboards: &dashboards,
+    };
     Ok(visitor.page(manage::builder(
         &visitor.viewer(),
         &metrics,
         &dimensions,
         &form,
         preview.as_ref(),
-        &saved,
+        &kept,
         message.as_deref(),
     )))
 }

@@ -186,6 +186,43 @@ fn operations() -> Vec<Operation> {
         ),
         op(
             "get",
+            "/dashboards",
+            "dashboards",
+            "The dashboards the caller sees (their own, their team's, the company's), tiles as stored",
+        ),
+        op(
+            "post",
+            "/dashboards",
+            "dashboards",
+            "A new dashboard: name, audience (owner, team, company), team, tiles",
+        )
+        .body("201"),
+        op(
+            "get",
+            "/dashboards/{id}",
+            "dashboards",
+            "A dashboard, each tile computed over the caller's records (`shown`) or why not (`refused`)",
+        )
+        .query(&[("lang", "en or es")]),
+        op(
+            "patch",
+            "/dashboards/{id}",
+            "dashboards",
+            "Rename, share (audience, team) or arrange (every tile, in order, with its width); owner, admins, the team's manager",
+        )
+        .body("200"),
+        op("delete", "/dashboards/{id}", "dashboards", "Delete a dashboard")
+            .success("204")
+            .produces(&[]),
+        op(
+            "post",
+            "/dashboards/{id}/tiles",
+            "dashboards",
+            "Pin a tile at the end: a report section (report, section, query), metrics (metrics, by, grain, filters, compare, period or from and to) or a saved report (name); width, title",
+        )
+        .body("200"),
+        op(
+            "get",
             "/deals/{id}/explain",
             "forecast",
             "A deal's win probability, its factors and what would raise it",

@@ -516,6 +516,7 @@ pub async fn report(
         presets: presets(&state.calendar, today),
         choices,
         query: query.to_query_string(),
+        dashboards: crate::dashboards::pinnable(&state, &visitor.caller).await?,
     };
     Ok(visitor.page(pages::report(&visitor.viewer(), &report, &filters)))
 }

@@ -963,3 +963,107 @@ fn a_named_period_is_the_range_it_names() {
     let (status, _) = server.get("admin", "/reports/pipeline?period=someday");
     assert_eq!(status, 400);
 }
+
+#[test]
+fn dashboards_are_shared_arranged_and_computed_over_each_viewers_records() {
+    let server = start();
+    let (_, rep_name, rep_id) = &server.people["rep"];
+    let won_by = |owner: Option<i64>| {
+        server
+            .one(
+                "SELECT count(*) FROM deals WHERE status = 'won' AND deleted_at IS NULL
+                    AND merged_into_id IS NULL AND closed_at >= DATE '2026-01-01'
+                    AND closed_at < DATE '2026-07-01' AND (CAST(? AS BIGINT) IS NULL OR owner_id = ?)",
+                &[
+                    owner.map_or(Param::Null, Param::Int),
+                    owner.map_or(Param::Null, Param::Int),
+                ],
+            )
+            .as_f64()
+            .unwrap()
+    };
+    // The manager's dashboard for the team: deals won by owner over the first half, and a
+    // section of a report reps do not see.
+    let body = serde_json::json!({ "name": "Team", "audience": "team", "tiles": [
+        { "kind": "metrics", "metrics": ["deals_won"], "by": ["owner"], "from": "2026-01-01", "to": "2026-07-01" },
+        { "kind": "section", "report": "campaigns", "section": "by_campaign", "width": "full" }
+    ] });
+    let (status, made) = server.send("manager", "POST", "/dashboards", body);
+    assert_eq!(status, 201, "{made}");
+    let id = made["id"].as_i64().unwrap();
+    let path = format!("/dashboards/{id}");
+
+    // A rep of the team sees it over their own deals; the section their role does not see
+    // says so instead of failing the dashboard.
+    let (status, seen) = server.get("rep", &path);
+    assert_eq!(status, 200, "{seen}");
+    let rows = &seen["tiles"][0]["shown"]["sections"][0]["rows"];
+    assert_eq!(
+        rows,
+        &serde_json::json!([[rep_name, won_by(Some(*rep_id))]])
+    );
+    assert!(
+        seen["tiles"][1]["refused"]
+            .as_str()
+            .unwrap()
+            .contains("role")
+    );
+    // An admin sees the same tile over everyone's.
+    let (_, all) = server.get("admin", &path);
+    let summed: f64 = all["tiles"][0]["shown"]["sections"][0]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row[1].as_f64().unwrap_or(0.0))
+        .sum();
+    assert_eq!(summed, won_by(None));
+    assert!(all["tiles"][1]["shown"]["sections"][0]["rows"].is_array());
+
+    // Only its owner, an admin or the team's manager arranges it; outside the team it is
+    // not there at all.
+    let reversed = serde_json::json!({ "tiles": [made["tiles"][1], made["tiles"][0]] });
+    assert_eq!(server.send("rep", "PATCH", &path, reversed.clone()).0, 403);
+    assert_eq!(server.get("agent", &path).0, 404);
+    let (_, listed) = server.get("agent", "/dashboards");
+    assert_eq!(listed["dashboards"], serde_json::json!([]));
+    let (status, arranged) = server.send("manager", "PATCH", &path, reversed);
+    assert_eq!(status, 200, "{arranged}");
+    assert_eq!(arranged["tiles"][0]["kind"], "section");
+    let pinned = serde_json::json!({ "kind": "metrics", "metrics": ["revenue"], "period": "last_quarter", "width": "third" });
+    let (status, pinned) = server.send("manager", "POST", &format!("{path}/tiles"), pinned);
+    assert_eq!(status, 200, "{pinned}");
+    assert_eq!(pinned["tiles"][2]["width"], "third");
+    let stored = server.one(
+        "SELECT json_array_length(tiles) FROM dashboards WHERE id = ?",
+        &[Param::Int(id)],
+    );
+    assert_eq!(stored.as_i64(), Some(3));
+
+    // The whole company: admins only; then a teamless agent sees it too.
+    let company = serde_json::json!({ "audience": "company" });
+    assert_eq!(
+        server.send("manager", "PATCH", &path, company.clone()).0,
+        403
+    );
+    assert_eq!(server.send("admin", "PATCH", &path, company).0, 200);
+    assert_eq!(server.get("agent", &path).0, 200);
+
+    // A tile that could never show anything is refused with its reason.
+    let (status, error) = server.send(
+        "manager",
+        "POST",
+        &format!("{path}/tiles"),
+        serde_json::json!({ "kind": "metrics", "metrics": ["revenu"], "period": "last_month" }),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revenu")
+    );
+
+    assert_eq!(server.send("rep", "DELETE", &path, Value::Null).0, 403);
+    assert_eq!(server.send("manager", "DELETE", &path, Value::Null).0, 204);
+    assert_eq!(server.get("manager", &path).0, 404);
+}

@@ -1088,3 +1088,240 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
     .await;
     browser.close().await.unwrap();
 }
+
+/// The manager of the team with the most reps, and that team's rep with the most deals won
+/// in the first half of 2026; each with a password: (manager's email, rep's email, rep's
+/// name, rep's id).
+fn manager_and_rep(store: &Store) -> (String, String, String, i64) {
+    let row = store
+        .query_with(
+            "SELECT m.email, r.email, r.name, r.id FROM users m
+               JOIN users r ON r.team_id = m.team_id AND r.role = 'rep' AND r.active
+              WHERE m.role = 'manager' AND m.active
+              ORDER BY (SELECT count(*) FROM deals d WHERE d.owner_id = r.id AND d.status = 'won'
+                          AND d.closed_at >= '2026-01-01' AND d.closed_at < '2026-07-01') DESC, r.id
+              LIMIT 1",
+            &[],
+        )
+        .unwrap()
+        .rows
+        .remove(0);
+    let now = chrono::Utc::now().naive_utc();
+    let text = |i: usize| row[i].as_str().unwrap().to_owned();
+    for email in [text(0), text(1)] {
+        users::set_password(store, &email, PASSWORD, now).unwrap();
+    }
+    (text(0), text(1), text(2), row[3].as_i64().unwrap())
+}
+
+/// Pin what the page at `path` offers (its first pin form, or the one in `section`) to the
+/// dashboard chosen by `dashboard` (an id, or "" for a new one named `new_name`).
+async fn pin(browser: &Client, within: &str, dashboard: &str, new_name: &str, width: &str) {
+    let pin = browser
+        .find(Locator::Css(&format!("{within} details.pin")))
+        .await
+        .unwrap();
+    click_in(&pin, "summary").await;
+    let form = pin.find(Locator::Css("form")).await.unwrap();
+    form.find(Locator::Css("select[name=dashboard]"))
+        .await
+        .unwrap()
+        .select_by_value(dashboard)
+        .await
+        .unwrap();
+    if !new_name.is_empty() {
+        type_in(&form, "input[name=new_name]", new_name).await;
+    }
+    form.find(Locator::Css("select[name=width]"))
+        .await
+        .unwrap()
+        .select_by_value(width)
+        .await
+        .unwrap();
+    click_in(&form, "button[type=submit]").await;
+    browser
+        .wait()
+        .for_element(Locator::Css("div.dash"))
+        .await
+        .unwrap();
+}
+
+/// The owners named in a tile's table, and its `deals_won` figures.
+async fn tile_rows(browser: &Client, tile: usize) -> Vec<(String, i64)> {
+    let rows = browser
+        .find_all(Locator::Css(&format!("[data-tile='{tile}'] tbody tr")))
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for row in rows {
+        let owner = row
+            .find(Locator::Css("td[data-key=owner]"))
+            .await
+            .unwrap()
+            .attr("data-v")
+            .await
+            .unwrap()
+            .unwrap();
+        let won = row
+            .find(Locator::Css("td[data-key=deals_won]"))
+            .await
+            .unwrap()
+            .attr("data-v")
+            .await
+            .unwrap()
+            .unwrap();
+        out.push((owner, won.parse::<f64>().unwrap() as i64));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dashboard_a_manager_builds_renders_for_a_rep_of_the_team_in_the_reps_scope() {
+    let (_dir, store) = support::business(11, 0.0);
+    let (manager, rep, rep_name, rep_id) = manager_and_rep(&store);
+    let check = store.try_clone().unwrap();
+    let running = Running::start(store);
+    let base = running.base.trim_end_matches("/api/v1").to_owned();
+    let driver = Driver::start();
+    let browser = driver.browser().await;
+    let range = "from=2026-01-01&to=2026-07-01";
+
+    // The manager pins a report section to a new dashboard, then the builder's deals won
+    // by owner to the same one, shares it with the team and puts the metrics first.
+    log_in(&browser, &base, &manager).await;
+    browser
+        .goto(&format!("{base}/reports/sales_performance?{range}"))
+        .await
+        .unwrap();
+    pin(
+        &browser,
+        "section[data-section=totals]",
+        "",
+        "Team weekly",
+        "half",
+    )
+    .await;
+    let id: i64 = browser
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .trim_start_matches("/dashboards/")
+        .parse()
+        .unwrap();
+    browser
+        .goto(&format!(
+            "{base}/builder?metrics=deals_won&by=owner&{range}"
+        ))
+        .await
+        .unwrap();
+    pin(&browser, "", &id.to_string(), "", "full").await;
+    let shown_to = browser
+        .find(Locator::Css(
+            "form[action$='/settings'] select[name=audience]",
+        ))
+        .await
+        .unwrap();
+    shown_to.select_by_value("team").await.unwrap();
+    click(&browser, "form[action$='/settings'] button[type=submit]").await;
+    browser
+        .wait()
+        .for_element(Locator::Css("div.dash"))
+        .await
+        .unwrap();
+    click(&browser, "[data-tile='1'] form.arrange button[value=up]").await;
+    browser
+        .wait()
+        .for_element(Locator::Css("[data-tile='0'] td[data-key=owner]"))
+        .await
+        .unwrap();
+    let team_rows = tile_rows(&browser, 0).await;
+    assert!(
+        team_rows.len() > 1,
+        "the manager sees the team's owners: {team_rows:?}"
+    );
+    screenshot(&browser, "manager-dashboard").await;
+    let stored = check
+        .query_with(
+            "SELECT audience, team_id = (SELECT team_id FROM users WHERE id = ?), json_array_length(tiles)
+               FROM dashboards WHERE id = ?",
+            &[Param::Int(rep_id), Param::Int(id)],
+        )
+        .unwrap();
+    assert_eq!(stored.rows[0][0].as_str(), Some("team"));
+    assert_eq!(stored.rows[0][1].as_bool(), Some(true));
+    assert_eq!(stored.rows[0][2].as_i64(), Some(2));
+
+    // A rep of the team finds it among their dashboards and sees it over their own deals:
+    // one row, their name, their deals won by plain SQL; no arranging for them.
+    let rep_browser = driver.browser().await;
+    log_in(&rep_browser, &base, &rep).await;
+    rep_browser
+        .goto(&format!("{base}/dashboards"))
+        .await
+        .unwrap();
+    click(&rep_browser, &format!("a[href='/dashboards/{id}']")).await;
+    rep_browser
+        .wait()
+        .for_element(Locator::Css("[data-tile='0'] td[data-key=owner]"))
+        .await
+        .unwrap();
+    let won = check
+        .query_with(
+            "SELECT count(*) FROM deals WHERE owner_id = ? AND status = 'won'
+                AND closed_at >= '2026-01-01' AND closed_at < '2026-07-01'
+                AND deleted_at IS NULL AND merged_into_id IS NULL",
+            &[Param::Int(rep_id)],
+        )
+        .unwrap()
+        .rows[0][0]
+        .as_i64()
+        .unwrap();
+    assert!(won > 0, "the rep won deals in the first half");
+    assert_eq!(tile_rows(&rep_browser, 0).await, [(rep_name, won)]);
+    assert!(
+        rep_browser
+            .find_all(Locator::Css("form.arrange"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a rep does not arrange the team's dashboard"
+    );
+    // The report section's tile is the rep's too: its deals won add up to theirs.
+    let totals = texts(&rep_browser, "[data-tile='1'] td[data-key=deals_won]").await;
+    let summed: i64 = totals
+        .iter()
+        .map(|t| t.replace(',', "").parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(summed, won);
+    screenshot(&rep_browser, "rep-dashboard").await;
+    // And its figure leads to the rep's deals behind it.
+    let link = rep_browser
+        .find(Locator::Css("[data-tile='0'] td[data-key=deals_won] a"))
+        .await
+        .unwrap();
+    follow(&rep_browser, link, won).await;
+
+    // On a phone, every page still fits: looked at by a person, kept as screenshots.
+    rep_browser.set_window_size(390, 844).await.unwrap();
+    for (name, path) in [
+        ("home", "/".to_owned()),
+        ("dashboard", format!("/dashboards/{id}")),
+        ("report", format!("/reports/sales_performance?{range}")),
+        ("board", "/pipeline".to_owned()),
+    ] {
+        rep_browser.goto(&format!("{base}{path}")).await.unwrap();
+        screenshot(&rep_browser, &format!("rep-{name}-390")).await;
+    }
+    let deal = rep_browser
+        .find(Locator::Css(".card[data-deal] .name a"))
+        .await
+        .unwrap();
+    deal.click().await.unwrap();
+    rep_browser
+        .wait()
+        .for_element(Locator::Css("dl.facts"))
+        .await
+        .unwrap();
+    screenshot(&rep_browser, "rep-deal-390").await;
+}

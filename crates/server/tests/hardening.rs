@@ -903,8 +903,15 @@ fn visible_text(html: &str) -> String {
 fn spanish_pages_show_no_keys_raw_ratios_or_english() {
     let server = start();
     let (admin, _) = session(&server, "admin");
+    let board = serde_json::json!({ "name": "Panel", "tiles": [
+        { "kind": "section", "report": "sales_performance", "section": "by_owner", "query": "from=2026-01-01&to=2026-07-01" },
+        { "kind": "metrics", "metrics": ["revenue", "close_rate"], "by": ["lead_source"], "period": "last_12_months" }
+    ] });
+    let (status, made) = server.send("admin", "POST", "/dashboards", board);
+    assert_eq!(status, 201, "{made}");
     let mut paths: Vec<String> = [
         "/",
+        "/dashboards",
         "/pipeline",
         "/goals",
         "/notifications",
@@ -914,6 +921,7 @@ fn spanish_pages_show_no_keys_raw_ratios_or_english() {
     ]
     .map(String::from)
     .to_vec();
+    paths.push(format!("/dashboards/{}", made["id"]));
     paths.extend(
         embudo_reports::NAMES
             .iter()

@@ -100,6 +100,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "notifications",
         sql: include_str!("../migrations/0016_notifications.sql"),
     },
+    Migration {
+        version: 17,
+        name: "dashboards",
+        sql: include_str!("../migrations/0017_dashboards.sql"),
+    },
 ];
 
 /// The schema version this build writes.

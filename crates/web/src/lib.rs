@@ -4,15 +4,16 @@
 //!
 //! - [`text`]: the interface's words in English and Spanish.
 //! - [`format`]: numbers as each language writes them (1,234.56 / 1.234,56).
-//! - [`pages`]: the pages; [`audit`]: the data-audit pages; [`manage`]: goals and
-//!   administration; [`notices`]: notifications and the records behind alerts;
-//!   [`records`]: a deal's, contact's or company's own page.
+//! - [`pages`]: the pages; [`audit`]: the data-audit pages; [`dashboards`]: dashboards
+//!   people compose; [`manage`]: goals and administration; [`notices`]: notifications and
+//!   the records behind alerts; [`records`]: a deal's, contact's or company's own page.
 //!
 //! Styles and scripts are this project's own, embedded ([`CSS`], [`JS`]) and served by the
 //! server: no CDN, no build step. Every page works without the script; the script adds
 //! table sorting, date presets, a loading notice and dragging cards on the board.
 
 pub mod audit;
+pub mod dashboards;
 pub mod format;
 pub mod manage;
 pub mod notices;

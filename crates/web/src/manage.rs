@@ -269,6 +269,17 @@ pub struct Spec {
     pub compare: String,
 }
 
+/// What the builder's reports are kept in: the saved reports the viewer may open, the one
+/// opened, and the dashboards they may pin to.
+#[derive(Debug, Clone, Default)]
+pub struct Kept<'a> {
+    pub saved: &'a [String],
+    /// The saved report opened: pinned by name, so that the tile follows it.
+    pub opened: Option<&'a str>,
+    /// The viewer's dashboards: (id, name).
+    pub dashboards: &'a [(i64, String)],
+}
+
 /// `/builder`: pick metrics, a dimension, a grain, a range, a filter and a comparison;
 /// preview; save under a name; open a saved one.
 pub fn builder(
@@ -277,7 +288,7 @@ pub fn builder(
     dimensions: &[(String, String)],
     spec: &Spec,
     preview: Option<&Report>,
-    saved: &[String],
+    kept: &Kept<'_>,
     message: Option<&str>,
 ) -> String {
     let lang = viewer.lang.as_str();
@@ -311,7 +322,7 @@ pub fn builder(
         @if let Some(preview) = preview {
             div data-preview {
                 @for section in &preview.sections {
-                    (crate::pages::section_markup(preview, section, lang, &viewer.currency))
+                    (crate::pages::section_markup(preview, section, lang, &viewer.currency, None))
                 }
                 @for note in &preview.notes { p.notes { (note) } }
             }
@@ -327,10 +338,25 @@ pub fn builder(
                 label { (word("name", lang)) input name="name" required; }
                 button type="submit" { (word("save", lang)) }
             }
+            @let (metrics, by) = (spec.metrics.join(","), spec.by.join(","));
+            @let fields: Vec<(&str, &str)> = match kept.opened {
+                Some(name) => vec![("kind", "saved"), ("name", name)],
+                None => vec![
+                    ("kind", "metrics"),
+                    ("metrics", &metrics),
+                    ("by", &by),
+                    ("grain", &spec.grain),
+                    ("from", &spec.from),
+                    ("to", &spec.to),
+                    ("filter", &spec.filter),
+                    ("compare", &spec.compare),
+                ],
+            };
+            div.panel { (crate::dashboards::pin_form(viewer, kept.dashboards, &fields)) }
         }
-        @if !saved.is_empty() {
+        @if !kept.saved.is_empty() {
             h2 { (word("saved_reports", lang)) }
-            ul.panel { @for name in saved { li { a href={ "/builder?saved=" (crate::format::url_encode(name)) } { (name) } } } }
+            ul.panel { @for name in kept.saved { li { a href={ "/builder?saved=" (crate::format::url_encode(name)) } { (name) } } } }
         }
     };
     layout(

@@ -17,6 +17,7 @@ pub enum Place<'a> {
     Admin,
     Notifications,
     Report(&'a str),
+    Dashboards,
 }
 
 /// A whole document: head, the navigation for `viewer` (none on the login page), `body`.
@@ -46,6 +47,7 @@ pub(crate) fn layout(
                         a.brand href="/" { "Embudo" }
                         nav aria-label=(word("reports", lang)) {
                             a href="/" aria-current=[current(Place::Home)] { (word("home", lang)) }
+                            a href="/dashboards" aria-current=[current(Place::Dashboards)] { (word("dashboards", lang)) }
                             @if viewer.board {
                                 a href="/pipeline" aria-current=[current(Place::Board)] { (word("nav_board", lang)) }
                             }
@@ -228,6 +230,8 @@ pub struct Filters {
     pub choices: Vec<(&'static str, Vec<String>)>,
     /// The query string of the report as shown, for the export links.
     pub query: String,
+    /// The dashboards the viewer may pin a section to: (id, name).
+    pub dashboards: Vec<(i64, String)>,
 }
 
 /// One report: filters, insights, each section's chart and sortable table, notes, exports.
@@ -273,7 +277,13 @@ pub fn report(viewer: &Viewer, report: &Report, filters: &Filters) -> String {
             ul.insights { @for insight in &report.insights { li { (insight) } } }
         }
         @for section in &report.sections {
-            (section_markup(report, section, lang, &viewer.currency))
+            @let pin = crate::dashboards::pin_form(viewer, &filters.dashboards, &[
+                ("kind", "section"),
+                ("report", &report.report),
+                ("section", &section.name),
+                ("query", &filters.query),
+            ]);
+            (section_markup(report, section, lang, &viewer.currency, Some(pin)))
         }
         @if !report.notes.is_empty() {
             ul.notes { @for note in &report.notes { li { (note) } } }
@@ -291,12 +301,14 @@ pub fn report(viewer: &Viewer, report: &Report, filters: &Filters) -> String {
 /// Rows a page's table shows; exports keep them all.
 const MAX_ROWS: usize = 100;
 
-/// A report's section: title, chart, and the table whose figures link to their records.
+/// A report's section: title, chart, the table whose figures link to their records, and
+/// `below` it (the form that pins it to a dashboard, say).
 pub(crate) fn section_markup(
     report: &Report,
     section: &Section,
     lang: &str,
     currency: &str,
+    below: Option<Markup>,
 ) -> Markup {
     // A metric's key beside its name says nothing more to a person (exports keep it).
     let named = section.column("label").is_some();
@@ -356,6 +368,7 @@ pub(crate) fn section_markup(
             @if section.rows.len() > MAX_ROWS {
                 p.notes { (MAX_ROWS) " / " (section.rows.len()) }
             }
+            @if let Some(below) = below { (below) }
         }
     }
 }
