@@ -675,6 +675,10 @@ pub struct ReportOptions {
     /// Months ahead in the forecast [default: 3]
     #[arg(long)]
     pub months: Option<u32>,
+    /// Each figure beside its value over the previous period or the same range a year
+    /// before (a column of its own in tables, CSV and XLSX)
+    #[arg(long, value_name = "previous_period|previous_year")]
+    pub compare: Option<String>,
 }
 
 #[derive(Debug, Args)]

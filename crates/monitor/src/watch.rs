@@ -242,6 +242,7 @@ fn reports_for(
             grain: Some(grain_of(schedule)),
             months: None,
             lang: lang.to_owned(),
+            compare: None,
         };
         if let Some(caller) = caller {
             scope::restrict(watch.store, caller, name, &mut params)?;

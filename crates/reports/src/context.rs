@@ -27,6 +27,8 @@ pub struct Params {
     /// Months ahead for the forecast.
     pub months: Option<u32>,
     pub lang: String,
+    /// Each figure beside its value over an earlier range ([`crate::compare`]).
+    pub compare: Option<Compare>,
 }
 
 /// Everything a report is built from.
@@ -167,6 +169,7 @@ impl Context<'_> {
             rows,
             chart: None,
             from_metrics: false,
+            previous_rows: None,
         }
     }
 

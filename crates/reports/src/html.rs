@@ -246,6 +246,7 @@ mod tests {
                 y: vec!["deals".into()],
             }),
             from_metrics: false,
+            previous_rows: None,
         }
     }
 

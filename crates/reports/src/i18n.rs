@@ -3,6 +3,13 @@
 
 /// (key, English, Spanish)
 const LABELS: &[(&str, &str, &str)] = &[
+    (
+        "compare.previous_period",
+        "previous period",
+        "periodo anterior",
+    ),
+    ("compare.previous_year", "previous year", "año anterior"),
+    ("unit.points", "pts", "pp"),
     // Reports
     (
         "report.pipeline",

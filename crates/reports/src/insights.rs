@@ -110,6 +110,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "Los ingresos incluyen {0} pedidos ({1}), que no tienen responsable: son la fila «Pedidos y negocios sin asignar», y por eso ingresos ÷ oportunidades ganadas supera el tamaño medio",
     ),
     (
+        "note.compared",
+        "Each figure is compared with {0} – {1} ({2}); a blank earlier value had no row then",
+        "Cada cifra se compara con {0} – {1} ({2}); un valor anterior en blanco no tenía fila entonces",
+    ),
+    (
         "note.saved_empty",
         "No figures over {0} – {1}: none of the report's metrics has a value in the range",
         "No hay cifras entre {0} y {1}: ninguna métrica del informe tiene valor en el periodo",
@@ -713,6 +718,7 @@ mod tests {
             rows,
             chart: None,
             from_metrics: false,
+            previous_rows: None,
         }
     }
 

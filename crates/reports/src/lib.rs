@@ -5,6 +5,7 @@
 //! - [`context`]: a report's parameters (range, instant, filters) and the helpers that turn
 //!   metric queries and report-specific SQL into sections.
 //! - [`catalog`]: the fourteen reports, each a list of sections.
+//! - [`compare`]: a report beside itself over the previous period or year.
 //! - [`insights`]: sentences a manager should read, with their thresholds.
 //! - [`i18n`]: English and Spanish labels.
 //! - [`svg`]: self-contained SVG charts (shared with the web dashboard).
@@ -21,6 +22,7 @@
 //! and filters: those columns come from `embudo-metrics`, never from SQL of their own.
 
 pub mod catalog;
+pub mod compare;
 pub mod context;
 pub mod csv;
 pub mod dashboard;
@@ -34,9 +36,18 @@ pub mod scope;
 pub mod svg;
 pub mod xlsx;
 
-pub use catalog::{NAMES, build};
+pub use catalog::NAMES;
 pub use context::{Context, Params};
 pub use model::{Chart, ChartKind, Column, Kind, Report, Section};
+
+/// Report `name` as `ctx` asks; with each figure's earlier value beside it when its
+/// parameters ask for a comparison.
+pub fn build(ctx: &Context<'_>, name: &str) -> Result<Report, ReportError> {
+    match ctx.params.compare {
+        Some(compare) => compare::build(ctx, name, compare),
+        None => catalog::build(ctx, name),
+    }
+}
 
 /// What can go wrong building a report.
 #[derive(Debug, thiserror::Error)]

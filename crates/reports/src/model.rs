@@ -92,6 +92,11 @@ pub struct Section {
     /// report's own SQL may name a column after a metric and mean something narrower.
     #[serde(skip)]
     pub from_metrics: bool,
+    /// With a comparison: for each row, the same row over the earlier range (matched on its
+    /// labels, and a period on its place among the periods), `null` where there was none;
+    /// see [`crate::compare`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_rows: Option<Vec<Value>>,
 }
 
 fn column_keys<S: serde::Serializer>(columns: &[Column], s: S) -> Result<S::Ok, S::Error> {

@@ -97,7 +97,7 @@ fn schema(name: &str) -> Value {
     }
 }
 
-const REPORT_PARAMS: [(&str, &str); 13] = [
+const REPORT_PARAMS: [(&str, &str); 14] = [
     ("from", "Start of the range (YYYY-MM-DD)"),
     ("to", "End of the range, exclusive"),
     (
@@ -115,6 +115,10 @@ const REPORT_PARAMS: [(&str, &str); 13] = [
     ("by", "Split by this dimension where the report allows it"),
     ("grain", "Time grain where the report has periods"),
     ("months", "Months ahead in the forecast"),
+    (
+        "compare",
+        "previous_period or previous_year: each figure beside its earlier value (previous_rows)",
+    ),
     ("lang", "en or es"),
     ("format", "json (default), csv, html or xlsx"),
 ];

@@ -494,6 +494,7 @@ pub async fn report(
         &mut query.owner,
         &mut query.team,
         &mut query.source,
+        &mut query.compare,
     ] {
         if field.as_deref().is_some_and(str::is_empty) {
             *field = None;
@@ -513,6 +514,7 @@ pub async fn report(
         owner: text(&query.owner),
         team: text(&query.team),
         source: text(&query.source),
+        compare: text(&query.compare),
         presets: presets(&state.calendar, today),
         choices,
         query: query.to_query_string(),

@@ -50,6 +50,8 @@ pub struct ReportQuery {
     pub by: Option<String>,
     pub grain: Option<String>,
     pub months: Option<u32>,
+    /// Each figure beside its earlier value: `previous_period` or `previous_year`.
+    pub compare: Option<String>,
     pub lang: Option<String>,
     pub format: Option<String>,
 }
@@ -71,6 +73,7 @@ impl ReportQuery {
             ("by", &self.by),
             ("grain", &self.grain),
             ("months", &months),
+            ("compare", &self.compare),
             ("lang", &self.lang),
         ]
         .into_iter()
@@ -214,6 +217,12 @@ fn params(
             .map_err(|e| ApiError::bad_request("grain", e.to_string()))?,
         months: query.months,
         lang: query.lang.clone().unwrap_or_else(|| "en".into()),
+        compare: query
+            .compare
+            .as_deref()
+            .map(str::parse::<embudo_metrics::Compare>)
+            .transpose()
+            .map_err(|e| ApiError::bad_request("compare", e.to_string()))?,
     })
 }
 
@@ -238,6 +247,11 @@ pub(crate) fn named_period(
 }
 
 fn render(report: Report, format: &str, lang: &str) -> Result<Response, ApiError> {
+    // A table per section: a compared figure's earlier value is a column of its own.
+    let report = match format {
+        "json" => report,
+        _ => embudo_reports::compare::flatten(&report, lang),
+    };
     let file = |extension: &str| format!("attachment; filename=\"{}.{extension}\"", report.report);
     Ok(match format {
         "csv" => {

@@ -1067,3 +1067,74 @@ fn dashboards_are_shared_arranged_and_computed_over_each_viewers_records() {
     assert_eq!(server.send("manager", "DELETE", &path, Value::Null).0, 204);
     assert_eq!(server.get("manager", &path).0, 404);
 }
+
+#[test]
+fn a_report_compared_with_the_previous_year_carries_each_rows_earlier_figures() {
+    let server = start();
+    let (status, report) = server.get(
+        "admin",
+        "/reports/sales_performance?from=2026-04-01&to=2026-07-01&compare=previous_year",
+    );
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["params"]["compare"], "previous_year");
+    assert_eq!(report["params"]["compare_from"], "2025-04-01");
+    let section = &report["sections"][0];
+    assert_eq!(section["name"], "by_owner");
+    let keys: Vec<&str> = section["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    let (period, owner, won) = (
+        keys.iter().position(|k| *k == "period").unwrap(),
+        keys.iter().position(|k| *k == "owner").unwrap(),
+        keys.iter().position(|k| *k == "deals_won").unwrap(),
+    );
+    // Each owner's month beside the same owner's month a year before, by plain SQL.
+    let previous = section["previous_rows"].as_array().unwrap();
+    let mut checked = 0;
+    for (row, earlier) in section["rows"].as_array().unwrap().iter().zip(previous) {
+        let Some(name) = row[owner].as_str().filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let month = chrono::NaiveDate::parse_from_str(row[period].as_str().unwrap(), "%Y-%m-%d")
+            .unwrap()
+            - chrono::Months::new(12);
+        let expected = server.one(
+            "SELECT count(*) FROM deals d JOIN users u ON u.id = d.owner_id
+              WHERE u.name = ? AND d.status = 'won' AND d.deleted_at IS NULL AND d.merged_into_id IS NULL
+                AND d.closed_at >= CAST(? AS DATE) AND d.closed_at < CAST(? AS DATE) + INTERVAL 1 MONTH",
+            &[
+                Param::Text(name.into()),
+                Param::Text(month.to_string()),
+                Param::Text(month.to_string()),
+            ],
+        );
+        if earlier.is_null() {
+            assert_eq!(expected.as_i64(), Some(0), "{name} {month}: no earlier row");
+        } else {
+            assert_eq!(earlier[won].as_f64(), expected.as_f64(), "{name} {month}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 10, "only {checked} rows compared");
+    // A table per section: the earlier values are a column of their own.
+    let csv = server
+        .fetch(
+            "admin",
+            "/reports/sales_performance?from=2026-04-01&to=2026-07-01&compare=previous_year&format=csv",
+        )
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        csv.contains("deals_won,deals_won_previous_year"),
+        "{}",
+        &csv[..300]
+    );
+    // Nothing else is a comparison.
+    let (status, error) = server.get("admin", "/reports/pipeline?compare=last_week");
+    assert_eq!(status, 400);
+    assert_eq!(error["error"]["field"], "compare");
+}

@@ -1139,6 +1139,27 @@ async fn pin(browser: &Client, within: &str, dashboard: &str, new_name: &str, wi
         .await
         .unwrap();
     click_in(&form, "button[type=submit]").await;
+    landed(browser, "Pinned").await;
+}
+
+/// Wait for the dashboard page a form's answer leads to, saying `message`: the page before
+/// has a dashboard too.
+async fn landed(browser: &Client, message: &str) {
+    let started = Instant::now();
+    loop {
+        let url = browser.current_url().await.unwrap();
+        if url
+            .query()
+            .is_some_and(|q| q.contains(&format!("message={message}")))
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no page saying {message}: {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     browser
         .wait()
         .for_element(Locator::Css("div.dash"))
@@ -1209,6 +1230,25 @@ async fn a_dashboard_a_manager_builds_renders_for_a_rep_of_the_team_in_the_reps_
         .trim_start_matches("/dashboards/")
         .parse()
         .unwrap();
+    // The comparison selector: each month's figures beside the same month a year before.
+    browser
+        .goto(&format!("{base}/reports/sales_performance?{range}"))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("select[name=compare]"))
+        .await
+        .unwrap()
+        .select_by_value("previous_year")
+        .await
+        .unwrap();
+    click(&browser, "form.filters button[type=submit]").await;
+    browser
+        .wait()
+        .for_element(Locator::Css("td small.was"))
+        .await
+        .unwrap();
+    screenshot(&browser, "manager-report-compared").await;
     browser
         .goto(&format!(
             "{base}/builder?metrics=deals_won&by=owner&{range}"
@@ -1224,17 +1264,9 @@ async fn a_dashboard_a_manager_builds_renders_for_a_rep_of_the_team_in_the_reps_
         .unwrap();
     shown_to.select_by_value("team").await.unwrap();
     click(&browser, "form[action$='/settings'] button[type=submit]").await;
-    browser
-        .wait()
-        .for_element(Locator::Css("div.dash"))
-        .await
-        .unwrap();
+    landed(&browser, "Saved").await;
     click(&browser, "[data-tile='1'] form.arrange button[value=up]").await;
-    browser
-        .wait()
-        .for_element(Locator::Css("[data-tile='0'] td[data-key=owner]"))
-        .await
-        .unwrap();
+    landed(&browser, "Arranged").await;
     let team_rows = tile_rows(&browser, 0).await;
     assert!(
         team_rows.len() > 1,

@@ -223,6 +223,8 @@ pub struct Filters {
     pub owner: String,
     pub team: String,
     pub source: String,
+    /// `previous_period`, `previous_year`, or empty: no comparison.
+    pub compare: String,
     /// (key in [`crate::text`], from, to) for the period presets.
     pub presets: Vec<(&'static str, String, String)>,
     /// The values each text filter offers (`pipeline`, `owner`, `team`, `source`), within
@@ -258,6 +260,13 @@ pub fn report(viewer: &Viewer, report: &Report, filters: &Filters) -> String {
             ] {
                 label { (word(field, lang)) input name=(field) value=(value) list={ "choices-" (field) } autocomplete="off"; }
             }
+            label { (word("compare", lang)) select name="compare" {
+                @for compare in ["", "previous_period", "previous_year"] {
+                    option value=(compare) selected[compare == filters.compare] {
+                        (if compare.is_empty() { "—".to_owned() } else { word(&format!("compare.{compare}"), lang).to_owned() })
+                    }
+                }
+            } }
             @for (field, values) in &filters.choices {
                 datalist id={ "choices-" (field) } {
                     @for value in values { option value=(value) {} }
@@ -325,6 +334,23 @@ pub(crate) fn section_markup(
             crate::records::drill_href(&target.metric, (&from, &to), &filters, 0)
         })
     };
+    // With a comparison, each figure's change and earlier value under it.
+    let formatted = |value: &serde_json::Value, kind: Kind| match kind {
+        Kind::Money => format::money(value, currency, lang),
+        kind => format::cell(value, kind, lang),
+    };
+    let earlier =
+        |row: usize, column: usize, value: &serde_json::Value, shown: &embudo_reports::Column| {
+            let before = embudo_reports::compare::previous(section, row, column)
+                .filter(|_| embudo_reports::compare::compares(shown))?;
+            let change = embudo_reports::compare::change(value, before, shown.kind, lang);
+            Some(html! {
+                small.was data-was=(before) {
+                    @if let Some(change) = change { (change) " · " }
+                    (say("was", lang, &[("value", &formatted(before, shown.kind))]))
+                }
+            })
+        };
     html! {
         section.panel data-section=(section.name) {
             h2 { (section.title) }
@@ -353,12 +379,13 @@ pub(crate) fn section_markup(
                                     (Kind::Text, Some(text)) => embudo_reports::i18n::value_label(&column.key, text, lang),
                                     (kind, _) => format::cell(value, kind, lang),
                                 };
+                                @let was = earlier(r, c, value, column);
                                 @if column.kind == Kind::Text {
                                     td data-v=(raw) data-key=(column.key) { (text) }
                                 } @else if let Some(href) = link(r, c) {
-                                    td.n data-v=(raw) data-key=(column.key) { a href=(href) { (text) } }
+                                    td.n data-v=(raw) data-key=(column.key) { a href=(href) { (text) } @if let Some(was) = &was { (was) } }
                                 } @else {
-                                    td.n data-v=(raw) data-key=(column.key) { (text) }
+                                    td.n data-v=(raw) data-key=(column.key) { (text) @if let Some(was) = &was { (was) } }
                                 }
                             }
                         }

@@ -449,6 +449,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("arranged", "Arranged", "Reordenado"),
     ("saved", "Saved", "Guardado"),
     ("as_of_day", "As of {day}", "A fecha de {day}"),
+    ("was", "was {value}", "antes {value}"),
     (
         "tile_not_yours",
         "Your role does not see this: the tile stays empty for you.",

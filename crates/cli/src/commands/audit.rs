@@ -370,6 +370,7 @@ fn audit_report(
         rows: score_table.rows,
         chart: None,
         from_metrics: false,
+        previous_rows: None,
     };
     let check_rows = worst_first(findings)
         .into_iter()
@@ -401,6 +402,7 @@ fn audit_report(
         rows: check_rows,
         chart: None,
         from_metrics: false,
+        previous_rows: None,
     };
     let headline = if spanish {
         format!(

@@ -5,7 +5,7 @@ use crate::config::Config;
 use anyhow::{Context as _, Result, bail};
 use comfy_table::{CellAlignment, ContentArrangement, presets::UTF8_FULL_CONDENSED};
 use embudo_metrics::{Bound, Dim, Grain};
-use embudo_reports::model::{Kind, display};
+use embudo_reports::model::{Kind, display_in};
 use embudo_reports::{Context, Params, Report, html, i18n};
 use embudo_store::Store;
 use serde_json::json;
@@ -22,10 +22,17 @@ pub fn run(config: &Config, args: &ReportArgs) -> Result<()> {
     } else {
         vec![args.name.as_str()]
     };
-    let reports = names
+    let mut reports = names
         .iter()
         .map(|n| embudo_reports::build(&ctx, n))
         .collect::<Result<Vec<_>, _>>()?;
+    // JSON keeps a compared figure's earlier value beside it; a table gets a column of it.
+    if config.format != Format::Json {
+        reports = reports
+            .iter()
+            .map(|r| embudo_reports::compare::flatten(r, &config.lang))
+            .collect();
+    }
     write(&reports, args.name == "all", config, args.output.as_deref())
 }
 
@@ -90,6 +97,11 @@ pub fn context<'a>(store: &'a Store, config: &Config, args: &ReportOptions) -> R
             grain: args.grain.as_deref().map(str::parse::<Grain>).transpose()?,
             months: args.months,
             lang: config.lang.clone(),
+            compare: args
+                .compare
+                .as_deref()
+                .map(str::parse::<embudo_metrics::Compare>)
+                .transpose()?,
         },
         now: chrono::Utc::now().naive_utc(),
     })
@@ -168,6 +180,11 @@ fn write_csv_files(reports: &[Report], path: &std::path::Path, config: &Config) 
 
 /// A report for the terminal: title, insights, each section as a table, notes.
 fn terminal(report: &Report, out: &mut dyn Write) -> Result<()> {
+    let lang = report
+        .params
+        .get("lang")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("en");
     writeln!(out, "{}", report.title)?;
     writeln!(out, "{}", "=".repeat(report.title.chars().count()))?;
     for insight in &report.insights {
@@ -181,11 +198,12 @@ fn terminal(report: &Report, out: &mut dyn Write) -> Result<()> {
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(section.columns.iter().map(|c| &c.label));
         for row in &section.rows {
-            table.add_row(
-                row.iter()
-                    .zip(&section.columns)
-                    .map(|(v, c)| display(v, c.kind)),
-            );
+            table.add_row(row.iter().zip(&section.columns).map(|(v, c)| {
+                match (c.kind, v.as_str()) {
+                    (Kind::Text, Some(text)) => i18n::value_label(&c.key, text, lang),
+                    _ => display_in(v, c.kind, lang),
+                }
+            }));
         }
         for (i, column) in table.column_iter_mut().enumerate() {
             if section.columns.get(i).is_some_and(|c| c.kind != Kind::Text) {
