@@ -178,6 +178,7 @@ pub fn chart(
             Some(Series {
                 name: section.columns[i].label.clone(),
                 values: section.rows.iter().map(|r| r[i].as_f64()).collect(),
+                links: (0..section.rows.len()).map(|r| link(r, i)).collect(),
             })
         })
         .collect();
@@ -193,14 +194,16 @@ pub fn chart(
     let kind = section.columns[section.column(&spec.y[0])?].kind;
     let format = move |v: f64| display_in(&serde_json::json!(v), kind, lang);
     Some(match spec.kind {
-        ChartKind::Bar => {
-            let y = section.column(&spec.y[0])?;
-            let links: Vec<Option<String>> = (0..section.rows.len()).map(|r| link(r, y)).collect();
-            svg::bar(&section.title, &labels, &first.filled(), &format, &links)
-        }
+        ChartKind::Bar => svg::bar(
+            &section.title,
+            &labels,
+            &first.filled(),
+            &format,
+            &first.links,
+        ),
         ChartKind::Funnel => svg::funnel(&section.title, &labels, &first.filled()),
         ChartKind::Line => svg::line(&section.title, &labels, &series, &format),
-        ChartKind::StackedBar => svg::stacked(&section.title, &labels, &series),
+        ChartKind::StackedBar => svg::stacked(&section.title, &labels, &series, &format),
         ChartKind::Pareto => svg::pareto(&section.title, &labels, &first.filled()),
         ChartKind::Range => {
             // An unknown bound (a filtered forecast has none) draws no range, not one to 0.
@@ -211,7 +214,7 @@ pub fn chart(
                 })
             };
             let (low, high) = (bound(spec.y.get(1)?)?, bound(spec.y.get(2)?)?);
-            svg::range(&section.title, &labels, first, &low, &high)
+            svg::range(&section.title, &labels, first, &low, &high, &format)
         }
     })
 }

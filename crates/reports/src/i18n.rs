@@ -173,6 +173,13 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("col.stage", "Stage", "Etapa"),
     ("col.owner", "Owner", "Responsable"),
     ("value.open", "Open", "Abierto"),
+    ("value.sent", "Sent", "Enviado"),
+    ("value.delivered", "Delivered", "Entregado"),
+    ("value.opened", "Opened", "Abierto"),
+    ("value.clicked", "Clicked", "Clic"),
+    ("value.responded", "Responded", "Respondió"),
+    ("value.unsubscribed", "Unsubscribed", "Se dio de baja"),
+    ("value.bounced", "Bounced", "Rebotado"),
     ("value.deals", "Deal", "Negocio"),
     ("value.orders", "Order", "Pedido"),
     ("value.contacts", "Contact", "Contacto"),
@@ -470,12 +477,18 @@ pub fn factor(feature: &str, value: &serde_json::Value, lang: &str) -> String {
             }
             .to_owned(),
         ),
-        serde_json::Value::String(text) => Some(text.clone()),
+        // Embudo's own values in words (`new_business`, `email`), a user's as written.
+        serde_json::Value::String(text) => Some(value_label(feature, text, lang)),
         serde_json::Value::Number(n) => n.as_f64().map(|x| {
-            if x.fract() == 0.0 {
+            let english = if x.fract() == 0.0 {
                 format!("{x:.0}")
             } else {
                 format!("{x:.2}")
+            };
+            if lang == "es" {
+                crate::model::spanish(&english)
+            } else {
+                english
             }
         }),
         _ => None,
@@ -550,8 +563,9 @@ pub fn source_words(source: &str, lang: &str) -> String {
 
 /// Columns whose values are Embudo's own words (a status, an activity type, a lifecycle
 /// stage, a priority, a deal type, an outcome, a kind of record).
-const WORDED_COLUMNS: [&str; 9] = [
+const WORDED_COLUMNS: [&str; 10] = [
     "status",
+    "event",
     "activity_type",
     "type",
     "lifecycle_stage",
@@ -591,6 +605,26 @@ pub fn value_label(column: &str, value: &str, lang: &str) -> String {
         }
     }
     value.to_owned()
+}
+
+/// What the forecast says would raise a deal's win probability, in `lang`: its own words in
+/// English, its Spanish where known.
+pub fn raise_words(action: &str, lang: &str) -> String {
+    const SPANISH: [(&str, &str); 3] = [
+        (
+            "schedule the next activity",
+            "programar la próxima actividad",
+        ),
+        ("complete an activity today", "completar una actividad hoy"),
+        (
+            "agree a close date and keep it (no more pushes)",
+            "acordar una fecha de cierre y mantenerla (sin más aplazamientos)",
+        ),
+    ];
+    match SPANISH.iter().find(|(english, _)| *english == action) {
+        Some((_, spanish)) if lang == "es" => (*spanish).to_owned(),
+        _ => action.to_owned(),
+    }
 }
 
 /// The title of the whole pack of reports.

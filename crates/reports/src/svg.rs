@@ -9,6 +9,8 @@ use std::fmt::Write;
 pub struct Series {
     pub name: String,
     pub values: Vec<Option<f64>>,
+    /// Where each value leads (the records behind it), by position; none for the rest.
+    pub links: Vec<Option<String>>,
 }
 
 impl Series {
@@ -16,6 +18,16 @@ impl Series {
     /// the same).
     pub fn filled(&self) -> Vec<f64> {
         self.values.iter().map(|v| v.unwrap_or(0.0)).collect()
+    }
+}
+
+/// `mark` (an SVG element) wrapped in a link to `href`, when it has one.
+fn linked(svg: &mut String, href: Option<&str>, mark: &str) {
+    match href {
+        Some(href) => {
+            let _ = write!(svg, "<a href=\"{}\">{mark}</a>", escape(href));
+        }
+        None => svg.push_str(mark),
     }
 }
 
@@ -202,9 +214,11 @@ pub fn line(
         }
         for (i, value) in s.values.iter().enumerate() {
             if let Some(v) = value {
-                let _ = write!(
-                    svg,
-                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"><title>{}</title></circle>",
+                let href = s.links.get(i).and_then(Option::as_deref);
+                // A point that leads somewhere is a bigger target.
+                let radius = if href.is_some() { 5 } else { 3 };
+                let mark = format!(
+                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{radius}\" fill=\"{colour}\"><title>{}</title></circle>",
                     x(i),
                     y(*v),
                     escape(&format!(
@@ -214,6 +228,7 @@ pub fn line(
                         format(*v)
                     ))
                 );
+                linked(&mut svg, href, &mark);
             }
         }
     }
@@ -271,7 +286,12 @@ fn slot_labels(svg: &mut String, labels: &[String], left: f64, slot: f64, height
 }
 
 /// Vertical bars per label, stacked by series.
-pub fn stacked(title: &str, labels: &[String], series: &[Series]) -> String {
+pub fn stacked(
+    title: &str,
+    labels: &[String],
+    series: &[Series],
+    format: &dyn Fn(f64) -> String,
+) -> String {
     let height = 280.0;
     let left = 60.0;
     let totals: Vec<f64> = (0..labels.len())
@@ -291,18 +311,20 @@ pub fn stacked(title: &str, labels: &[String], series: &[Series]) -> String {
     axis_frame(&mut svg, height, max, left);
     let slot = (WIDTH - left - 20.0) / labels.len().max(1) as f64;
     let scale = (height - 40.0) / max;
-    for i in 0..labels.len() {
+    for (i, label) in labels.iter().enumerate() {
         let mut base = height - 30.0;
         for (k, s) in series.iter().enumerate() {
-            let h = s.values.get(i).copied().flatten().unwrap_or(0.0).max(0.0) * scale;
+            let value = s.values.get(i).copied().flatten().unwrap_or(0.0).max(0.0);
+            let h = value * scale;
             base -= h;
-            let _ = write!(
-                svg,
-                "<rect x=\"{:.1}\" y=\"{base:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{}\"/>",
+            let mark = format!(
+                "<rect x=\"{:.1}\" y=\"{base:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{}\"><title>{}</title></rect>",
                 left + i as f64 * slot + slot * 0.15,
                 slot * 0.7,
-                PALETTE[k % PALETTE.len()]
+                PALETTE[k % PALETTE.len()],
+                escape(&format!("{} · {label}: {}", s.name, format(value)))
             );
+            linked(&mut svg, s.links.get(i).and_then(Option::as_deref), &mark);
         }
     }
     slot_labels(&mut svg, labels, left, slot, height);
@@ -322,6 +344,7 @@ pub fn range(
     central: &Series,
     low: &Bound,
     high: &Bound,
+    format: &dyn Fn(f64) -> String,
 ) -> String {
     let height = 280.0;
     let left = 60.0;
@@ -339,14 +362,24 @@ pub fn range(
     let y = |v: f64| 10.0 + (height - 40.0) * (1.0 - v.max(0.0) / max);
     for (i, value) in central.filled().iter().enumerate() {
         let middle = left + (i as f64 + 0.5) * slot;
-        let _ = write!(
-            svg,
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"/>",
+        let mark = format!(
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}</title></rect>",
             middle - slot * 0.3,
             y(*value),
             slot * 0.6,
             height - 30.0 - y(*value),
-            PALETTE[0]
+            PALETTE[0],
+            escape(&format!(
+                "{} · {}: {}",
+                central.name,
+                labels[i],
+                format(*value)
+            ))
+        );
+        linked(
+            &mut svg,
+            central.links.get(i).and_then(Option::as_deref),
+            &mark,
         );
         if let (Some(Some(from)), Some(Some(to))) = (low.1.get(i), high.1.get(i)) {
             let (top, bottom) = (y(*to), y(*from));
@@ -367,6 +400,7 @@ pub fn range(
     let whisker = Series {
         name: format!("{} – {}", low.0, high.0),
         values: Vec::new(),
+        links: Vec::new(),
     };
     legend(&mut svg, &[central.clone(), whisker], height - 1.0);
     svg.push_str("</svg>");
@@ -429,10 +463,18 @@ mod tests {
         let central = Series {
             name: "Expected".into(),
             values: vec![Some(100.0), Some(50.0)],
+            links: Vec::new(),
         };
         let low = ("P10".to_owned(), vec![Some(80.0), None]);
         let high = ("P90".to_owned(), vec![Some(200.0), None]);
-        let svg = range("F", &["a".into(), "b".into()], &central, &low, &high);
+        let svg = range(
+            "F",
+            &["a".into(), "b".into()],
+            &central,
+            &low,
+            &high,
+            &|v| v.to_string(),
+        );
         assert_eq!(
             svg.matches("<rect").count(),
             2 + 2,
@@ -449,10 +491,32 @@ mod tests {
     }
 
     #[test]
+    fn points_and_segments_lead_to_their_records_and_name_their_figure() {
+        let labels: Vec<String> = ["Jan", "Feb"].map(String::from).to_vec();
+        let series = |name: &str| Series {
+            name: name.into(),
+            values: vec![Some(3.0), Some(4.0)],
+            links: vec![None, Some(format!("/drill?metric={name}&a=1"))],
+        };
+        let svg = line("t", &labels, &[series("won")], &|v| format!("{v}"));
+        assert_eq!(svg.matches("<a href=").count(), 1, "{svg}");
+        assert!(
+            svg.contains("<a href=\"/drill?metric=won&amp;a=1\"><circle"),
+            "{svg}"
+        );
+        let svg = stacked("t", &labels, &[series("won"), series("lost")], &|v| {
+            format!("{v}")
+        });
+        assert_eq!(svg.matches("<a href=").count(), 2, "{svg}");
+        assert!(svg.contains("<title>lost · Feb: 4</title>"), "{svg}");
+    }
+
+    #[test]
     fn an_unknown_value_breaks_the_line_and_each_known_one_has_its_figure() {
         let series = Series {
             name: "Revenue".into(),
             values: vec![Some(10.0), None, Some(30.0), Some(40.0)],
+            links: Vec::new(),
         };
         let labels: Vec<String> = ["Jan", "Feb", "Mar", "Apr"].map(String::from).to_vec();
         let svg = line("t", &labels, &[series], &|v| format!("{v:.0} €"));
@@ -465,6 +529,7 @@ mod tests {
         let one = Series {
             name: "Revenue".into(),
             values: vec![Some(5.0)],
+            links: Vec::new(),
         };
         let svg = line("t", &labels[..1], &[one], &|v| format!("{v}"));
         assert_eq!(svg.matches("<circle").count(), 1, "{svg}");

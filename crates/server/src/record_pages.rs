@@ -119,6 +119,8 @@ impl Reader<'_> {
             fact("lost_reason", text(&deal["lost_reason"])),
         ];
         let mut related = vec![self.stage_history(id, &stages)?];
+        related.extend(self.score(id)?);
+        related.push(self.changes(id, &stages)?);
         related.extend(self.activities("deal_id", id)?);
         Ok(Shown {
             kind: "deal",
@@ -149,6 +151,8 @@ impl Reader<'_> {
         related.extend(self.deals("contact_id", id)?);
         related.extend(self.activities("contact_id", id)?);
         related.extend(self.tickets("contact_id", id)?);
+        related.push(self.campaigns(id)?);
+        related.push(self.merges("contacts", id)?);
         Ok(Shown {
             kind: "contact",
             title: person(&contact),
@@ -400,6 +404,156 @@ impl Reader<'_> {
             },
             total: rows.len(),
             table: self.table(&["stage", "entered", "exited", "days"], rows, Vec::new()),
+        })
+    }
+
+    /// An open deal's win probability explained: what moves it, most first, and what the
+    /// team could do today that would raise it; nothing for a closed deal.
+    fn score(&self, deal: i64) -> Result<Vec<Related>, ApiError> {
+        let Some(explained) = embudo_forecast::explain::explain(self.store, deal, self.now)
+            .map_err(ApiError::internal)?
+        else {
+            return Ok(Vec::new());
+        };
+        let factors: Vec<Vec<String>> = explained
+            .factors
+            .iter()
+            .map(|f| {
+                let effect = if f.contribution >= 0.0 {
+                    "raises_odds"
+                } else {
+                    "lowers_odds"
+                };
+                vec![
+                    embudo_reports::i18n::factor(&f.factor, &f.value, self.lang),
+                    format!(
+                        "{} ({}{})",
+                        word(effect, self.lang),
+                        if f.contribution >= 0.0 { "+" } else { "−" },
+                        format::cell(&json!(f.contribution.abs()), Kind::Number, self.lang)
+                    ),
+                ]
+            })
+            .collect();
+        let raise: Vec<Vec<String>> = explained
+            .raise
+            .iter()
+            .map(|(action, probability)| {
+                vec![
+                    embudo_reports::i18n::raise_words(action, self.lang),
+                    format::cell(&json!(probability), Kind::Ratio, self.lang),
+                ]
+            })
+            .collect();
+        Ok(vec![
+            Related {
+                title: "score_factors",
+                total: factors.len(),
+                table: self.table(&["factor", "effect_on_odds"], factors, Vec::new()),
+            },
+            Related {
+                title: "score_raise",
+                total: raise.len(),
+                table: self.table(&["action", "win_probability"], raise, Vec::new()),
+            },
+        ])
+    }
+
+    /// What changed on a deal, newest first: stage, amount, owner, expected close.
+    fn changes(&self, deal: i64, stages: &HashMap<i64, String>) -> Result<Related, ApiError> {
+        let found = self.store.query_with(
+            "SELECT changed_at, field, old_value, new_value, changed_by FROM deal_changes
+              WHERE deal_id = ? ORDER BY changed_at DESC, id DESC",
+            &[Param::Int(deal)],
+        )?;
+        let shown = |field: &str, value: &Value| {
+            let id = text(value).parse::<i64>().ok().map(|id| json!(id));
+            match (field, id) {
+                ("stage_id", Some(id)) => lookup(stages, &id),
+                ("owner_id", Some(id)) => lookup(&self.users, &id),
+                _ => text(value),
+            }
+        };
+        let rows: Vec<Vec<String>> = found
+            .rows
+            .iter()
+            .map(|r| {
+                let field = text(&r[1]);
+                vec![
+                    day(&r[0]),
+                    word(&format!("field.{field}"), self.lang).to_owned(),
+                    shown(&field, &r[2]),
+                    shown(&field, &r[3]),
+                    lookup(&self.users, &r[4]),
+                ]
+            })
+            .collect();
+        Ok(Related {
+            title: "changes",
+            total: rows.len(),
+            table: self.table(
+                &["when", "field", "from_value", "to_value", "by"],
+                rows,
+                Vec::new(),
+            ),
+        })
+    }
+
+    /// The campaigns a contact took part in, newest first: what they did and when.
+    fn campaigns(&self, contact: i64) -> Result<Related, ApiError> {
+        let found = self.store.query_with(
+            "SELECT e.occurred_at, c.name, c.channel, e.event FROM campaign_events e
+               JOIN campaigns c ON c.id = e.campaign_id
+              WHERE e.contact_id = ? ORDER BY e.occurred_at DESC, e.id DESC",
+            &[Param::Int(contact)],
+        )?;
+        let rows: Vec<Vec<String>> = found
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    day(&r[0]),
+                    text(&r[1]),
+                    self.value_word("channel", &r[2]),
+                    self.value_word("event", &r[3]),
+                ]
+            })
+            .collect();
+        let total = rows.len();
+        Ok(Related {
+            title: "campaigns",
+            table: self.table(
+                &["when", "campaign", "channel", "event"],
+                rows.into_iter().take(RELATED_ROWS).collect(),
+                Vec::new(),
+            ),
+            total,
+        })
+    }
+
+    /// The records merged into this one, and when (an undone merge says so).
+    fn merges(&self, entity: &str, survivor: i64) -> Result<Related, ApiError> {
+        let found = self.store.query_with(
+            "SELECT merged_at, merged_id, merged_by, undone_at FROM merge_journal
+              WHERE entity = ? AND survivor_id = ? ORDER BY merged_at DESC, id DESC",
+            &[Param::Text(entity.to_owned()), Param::Int(survivor)],
+        )?;
+        let rows: Vec<Vec<String>> = found
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    day(&r[0]),
+                    format!("#{}", text(&r[1])),
+                    text(&r[2]),
+                    day(&r[3]),
+                ]
+            })
+            .collect();
+        Ok(Related {
+            title: "merge_history",
+            total: rows.len(),
+            table: self.table(&["when", "merged_record", "by", "undone"], rows, Vec::new()),
         })
     }
 

@@ -1200,6 +1200,11 @@ async fn tile_rows(browser: &Client, tile: usize) -> Vec<(String, i64)> {
 async fn a_dashboard_a_manager_builds_renders_for_a_rep_of_the_team_in_the_reps_scope() {
     let (_dir, store) = support::business(11, 0.0);
     let (manager, rep, rep_name, rep_id) = manager_and_rep(&store);
+    // A model in use, so that an open deal's page explains its win probability.
+    let now = chrono::Utc::now().naive_utc();
+    let (_, scorer) = embudo_forecast::train::train(&store, now).unwrap();
+    assert!(scorer.is_some(), "a model to explain deals with");
+    embudo_forecast::score::score(&store, now, scorer.as_ref()).unwrap();
     let check = store.try_clone().unwrap();
     let running = Running::start(store);
     let base = running.base.trim_end_matches("/api/v1").to_owned();
@@ -1356,4 +1361,35 @@ async fn a_dashboard_a_manager_builds_renders_for_a_rep_of_the_team_in_the_reps_
         .await
         .unwrap();
     screenshot(&rep_browser, "rep-deal-390").await;
+    // The deal's page: its stages as a timeline, what moves its win probability and what
+    // would raise it, its changes.
+    let rows = |related: &'static str| {
+        let browser = rep_browser.clone();
+        async move {
+            browser
+                .find_all(Locator::Css(&format!(
+                    "section[data-related={related}] tbody tr"
+                )))
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert!(rows("stage_history").await + rows("stage_history_made_up").await > 0);
+    assert!(rows("score_factors").await > 0, "an open deal's factors");
+    for related in ["score_raise", "changes", "activities"] {
+        rep_browser
+            .find(Locator::Css(&format!("section[data-related={related}]")))
+            .await
+            .unwrap();
+    }
+    rep_browser.set_window_size(1366, 768).await.unwrap();
+    rep_browser
+        .execute(
+            "document.querySelector('section[data-related=score_factors]').scrollIntoView()",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    screenshot(&rep_browser, "rep-deal-factors-1366").await;
 }

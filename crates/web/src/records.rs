@@ -58,7 +58,7 @@ pub fn page(viewer: &Viewer, shown: &Shown) -> String {
             }
         }
         @for related in &shown.related {
-            section.related {
+            section.related data-related=(related.title) {
                 h2 { (word(related.title, lang)) " " span.count { "(" (related.total) ")" } }
                 @if related.table.rows.is_empty() {
                     p { (word("no_records", lang)) }
