@@ -1120,6 +1120,48 @@ fn canonical_sources() -> Vec<&'static str> {
     LeadSource::ALL.iter().map(|s| s.as_str()).collect()
 }
 
+/// Each label of `column` in live rows of `entity` (aliased `alias`), with how many rows
+/// use it. `entity`, `alias` and `column` are literals of the checks, never user input.
+fn used_labels(
+    store: &Store,
+    entity: &'static str,
+    alias: &'static str,
+    column: &'static str,
+) -> Result<Vec<(String, u64)>, AuditError> {
+    let counts = store.query_with(
+        &format!(
+            "SELECT {column}, count(*) FROM {entity} {alias} WHERE {} AND {column} IS NOT NULL GROUP BY 1",
+            live(entity)
+        ),
+        &[],
+    )?;
+    Ok(counts
+        .rows
+        .iter()
+        .filter_map(|r| Some((r[0].as_str()?.to_owned(), r[1].as_u64()?)))
+        .collect())
+}
+
+/// The contacts' lead sources the audit fails as misspellings (`contacts.lead_source.label`,
+/// where no labels are declared), each with the label meant: for reports to name them as
+/// what they are ("Socail — probably social") rather than as sources of their own.
+pub fn misspelt_lead_sources(store: &Store) -> Result<HashMap<String, String>, AuditError> {
+    let declared = store.query_with(
+        "SELECT label FROM declared_labels WHERE field = 'contacts.lead_source' ORDER BY label",
+        &[],
+    )?;
+    let declared: Vec<&str> = declared.rows.iter().filter_map(|r| r[0].as_str()).collect();
+    let used = used_labels(store, "contacts", "c", "lead_source")?;
+    if !declared.is_empty() {
+        return Ok(used
+            .iter()
+            .filter(|(label, _)| !declared.contains(&label.as_str()))
+            .filter_map(|(label, _)| Some((label.clone(), near_miss(label, &declared)?.to_owned())))
+            .collect());
+    }
+    Ok(labels::inconsistent(&used, &canonical_sources()).0)
+}
+
 /// Labels of `column` that are inconsistent, with the label meant: a misspelling of one of
 /// `canonical` (whether or not the data uses it), or a near-miss — misspelt, or cased and
 /// spaced otherwise — of a label the data uses more (canonical labels first). A vocabulary of
@@ -1156,18 +1198,7 @@ fn label_rows(
             (!declared.contains(&value)).then(|| near_miss(value, &declared).map(str::to_owned))
         });
     }
-    let counts = ctx.store.query_with(
-        &format!(
-            "SELECT {column}, count(*) FROM {entity} {alias} WHERE {} AND {column} IS NOT NULL GROUP BY 1",
-            live(entity)
-        ),
-        &[],
-    )?;
-    let used: Vec<(String, u64)> = counts
-        .rows
-        .iter()
-        .filter_map(|r| Some((r[0].as_str()?.to_owned(), r[1].as_u64()?)))
-        .collect();
+    let used = used_labels(ctx.store, entity, alias, column)?;
     let (strays, own) = labels::inconsistent(&used, canonical);
     if !own.is_empty() {
         let mut named: Vec<&str> = own.iter().take(6).map(String::as_str).collect();

@@ -867,7 +867,8 @@ fn conversion(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
             ctx.query("avg_deal_size", &[Dim::LeadSource], None, None),
         ],
     )?;
-    let (insights, notes) = insights::conversion(&section, &speed, ctx.lang());
+    let misspelt = embudo_audit::checks::misspelt_lead_sources(ctx.store)?;
+    let (insights, notes) = insights::conversion(&section, &speed, ctx.lang(), &misspelt);
     report.insights.extend(insights);
     report.notes.extend(notes);
     report.sections.push(section);
@@ -988,9 +989,11 @@ fn lead_sources(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErro
         .insert(4, ctx.column("share", Kind::Ratio));
     sort_desc(&mut by_source.rows, 1);
     by_source.chart = chart(ChartKind::Bar, "lead_source", &["prospects"]);
-    report
-        .insights
-        .extend(insights::top_source(&by_source, ctx.lang()));
+    report.insights.extend(insights::top_source(
+        &by_source,
+        ctx.lang(),
+        &embudo_audit::checks::misspelt_lead_sources(ctx.store)?,
+    ));
     report.sections.push(by_source);
     let (from, to) = ctx.range_days();
     let grain = ctx

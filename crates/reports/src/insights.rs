@@ -26,6 +26,7 @@ use crate::model::{Kind, Section, display_in};
 use embudo_metrics::goals::{Progress, Status};
 use embudo_metrics::{Dim, DuckDb};
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// (key, English, Spanish); `{0}`, `{1}`… are filled in order.
 const TEMPLATES: &[(&str, &str, &str)] = &[
@@ -165,6 +166,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "{0} oportunidades abiertas por {1} ({2} ponderado); la mayor parte en {3}: {4}",
     ),
     (
+        "insight.misspelt_source",
+        "{0} (probably {1}, misspelt)",
+        "{0} (probablemente {1}, mal escrito)",
+    ),
+    (
         "insight.top_source",
         "{0} brought the most leads: {1}, {2} of all",
         "{0} trajo más prospectos: {1}, el {2} del total",
@@ -241,10 +247,16 @@ fn text(row: &[Value], i: usize) -> String {
 /// The conversion report's insights: rate gaps, speed gap, share against deal size.
 /// `by_source` has lead_source, prospects, converted, lead_conversion_rate…; `cycle` has
 /// lead_source, deals_won, sales_cycle_length, avg_deal_size.
-pub fn conversion(by_source: &Section, cycle: &Section, lang: &str) -> (Vec<String>, Vec<String>) {
+/// `misspelt` holds the sources the audit fails as misspellings, with the label meant.
+pub fn conversion(
+    by_source: &Section,
+    cycle: &Section,
+    lang: &str,
+    misspelt: &HashMap<String, String>,
+) -> (Vec<String>, Vec<String>) {
     let mut out = Vec::new();
     // A row's source as the sentence names it.
-    let words = |row: &[Value]| crate::i18n::source_words(&text(row, 0), lang);
+    let words = |row: &[Value]| source_in_sentence(&text(row, 0), lang, misspelt, false);
     let (leads_i, rate_i) = (
         by_source.column("prospects"),
         by_source.column("lead_conversion_rate"),
@@ -514,9 +526,40 @@ pub fn pipeline(stages: &Section, lang: &str) -> Option<String> {
     })
 }
 
+/// A lead source as a sentence names it (`paid_ads` leads are "paid ads" leads); one the
+/// audit fails as a misspelling says so, with the source meant ("Socail (probably social
+/// media, misspelt)"), rather than reading as a source of its own. `label` capitalises
+/// Embudo's own sources, for the start of a sentence.
+pub fn source_in_sentence(
+    source: &str,
+    lang: &str,
+    misspelt: &HashMap<String, String>,
+    label: bool,
+) -> String {
+    let name = |source: &str| {
+        if label {
+            crate::i18n::value_label("lead_source", source, lang)
+        } else {
+            crate::i18n::source_words(source, lang)
+        }
+    };
+    match misspelt.get(source) {
+        Some(meant) => say(
+            lang,
+            "insight.misspelt_source",
+            &[source, &crate::i18n::source_words(meant, lang)],
+        ),
+        None => name(source),
+    }
+}
+
 /// The source that brought the most leads, with its share. `by_source` has lead_source,
-/// prospects, …, share; at least ten leads.
-pub fn top_source(by_source: &Section, lang: &str) -> Option<String> {
+/// prospects, …, share; at least ten leads. `misspelt` as for [`conversion`].
+pub fn top_source(
+    by_source: &Section,
+    lang: &str,
+    misspelt: &HashMap<String, String>,
+) -> Option<String> {
     let (source, share) = (by_source.column("lead_source")?, by_source.column("share")?);
     let top = by_source.rows.iter().max_by(|a, b| {
         num(a, 1)
@@ -524,7 +567,7 @@ pub fn top_source(by_source: &Section, lang: &str) -> Option<String> {
             .total_cmp(&num(b, 1).unwrap_or(0.0))
     })?;
     let leads = num(top, 1).filter(|n| *n >= 10.0)?;
-    let name = crate::i18n::value_label("lead_source", &text(top, source), lang);
+    let name = source_in_sentence(&text(top, source), lang, misspelt, true);
     Some(say(
         lang,
         "insight.top_source",
@@ -770,12 +813,20 @@ mod tests {
                 vec![json!("Trade fair"), json!(20), json!(0.4)],
             ],
         );
+        let none = HashMap::new();
         assert_eq!(
-            top_source(&by_source, "es").unwrap(),
+            top_source(&by_source, "es", &none).unwrap(),
             "Anuncios de pago trajo más prospectos: 30, el 60% del total"
         );
         let thin = section(&keys, vec![vec![json!("paid_ads"), json!(9), json!(1.0)]]);
-        assert!(top_source(&thin, "en").is_none());
+        assert!(top_source(&thin, "en", &none).is_none());
+        // A source the audit fails as misspelt is named as such, not as a source of its own.
+        let misspelt = section(&keys, vec![vec![json!("Socail"), json!(12), json!(0.7)]]);
+        let meant = HashMap::from([("Socail".to_owned(), "social".to_owned())]);
+        assert_eq!(
+            top_source(&misspelt, "en", &meant).unwrap(),
+            "Socail (probably social media, misspelt) brought the most leads: 12, 70% of all"
+        );
     }
 
     #[test]

@@ -66,4 +66,6 @@ pub enum ReportError {
     Store(#[from] embudo_store::StoreError),
     #[error(transparent)]
     Forecast(#[from] embudo_forecast::ForecastError),
+    #[error(transparent)]
+    Audit(#[from] embudo_audit::AuditError),
 }

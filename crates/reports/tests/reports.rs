@@ -932,3 +932,30 @@ fn a_spanish_page_writes_values_and_numbers_in_spanish() {
     assert!(page.contains(",0 %"), "{page}");
     assert!(!page.contains(".0%"), "an English rate: {page}");
 }
+
+#[test]
+fn a_lead_source_the_audit_holds_misspelt_is_named_as_such() {
+    let (_dir, store) = fixture();
+    // Two of the three organic leads typed with letters swapped; a direct lead as its own
+    // vocabulary would write it.
+    store
+        .conn()
+        .execute_batch(
+            "UPDATE contacts SET lead_source = 'orgainc' WHERE id IN (6, 7);
+             UPDATE contacts SET lead_source = 'Walk-in' WHERE id = 11;",
+        )
+        .unwrap();
+    let misspelt = embudo_audit::checks::misspelt_lead_sources(&store).unwrap();
+    assert_eq!(
+        misspelt,
+        [("orgainc".to_owned(), "organic".to_owned())].into()
+    );
+    assert_eq!(
+        embudo_reports::insights::source_in_sentence("orgainc", "es", &misspelt, false),
+        "orgainc (probablemente búsqueda orgánica, mal escrito)"
+    );
+    assert_eq!(
+        embudo_reports::insights::source_in_sentence("Walk-in", "en", &misspelt, true),
+        "Walk-in"
+    );
+}
