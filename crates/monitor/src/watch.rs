@@ -16,7 +16,7 @@ use embudo_access::Caller;
 use embudo_access::scope::Over;
 use embudo_access::session::caller_by_email;
 use embudo_metrics::{Bound, Calendar, Grain};
-use embudo_reports::model::{Kind, display};
+use embudo_reports::model::{Kind, display, display_in};
 use embudo_reports::{Context, Params, Report, html, scope};
 use embudo_store::{Param, Store};
 use serde::Serialize;
@@ -320,6 +320,12 @@ fn user_lang(store: &Store, caller: &Caller) -> Result<Option<String>, MonitorEr
 fn plain_text(reports: &[Report], period: Period) -> String {
     let mut text = String::new();
     for report in reports {
+        // Figures as the report's reader writes them (each report is in its reader's language).
+        let lang = report
+            .params
+            .get("lang")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("en");
         let _ = writeln!(
             text,
             "{} ({} – {})\n",
@@ -337,7 +343,7 @@ fn plain_text(reports: &[Report], period: Period) -> String {
                     .iter()
                     .zip(&section.columns)
                     .map(|(value, column)| {
-                        format!("{}: {}", column.label, display(value, column.kind))
+                        format!("{}: {}", column.label, display_in(value, column.kind, lang))
                     })
                     .collect();
                 let _ = writeln!(text, "  {}", cells.join(" · "));

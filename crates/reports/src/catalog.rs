@@ -4,7 +4,7 @@ use crate::ReportError;
 use crate::context::Context;
 use crate::i18n::label;
 use crate::insights;
-use crate::model::{Chart, ChartKind, Kind, Report, Section, display};
+use crate::model::{Chart, ChartKind, Kind, Report, Section, display_in};
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
 use embudo_metrics::goals;
 use embudo_metrics::{Bound, Compare, Dim, DuckDb, Grain};
@@ -548,7 +548,7 @@ fn name_order_revenue(
     )?;
     let count = orders.rows[0][0].as_i64().unwrap_or(0);
     if count > 0 {
-        let amount = display(&orders.rows[0][1], Kind::Money);
+        let amount = display_in(&orders.rows[0][1], Kind::Money, ctx.lang());
         report.notes.push(insights::say(
             ctx.lang(),
             "note.orders_no_owner",

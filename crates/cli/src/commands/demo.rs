@@ -12,7 +12,7 @@ use chrono::{Datelike, NaiveDate, SubsecRound};
 use embudo_metrics::catalog::Unit;
 use embudo_metrics::{Bound, Compare, DuckDb, Query};
 use embudo_model::Table;
-use embudo_reports::model::{Kind, display};
+use embudo_reports::model::{Kind, display_in};
 use embudo_store::Store;
 use embudo_store::bulk::LoadMode;
 use embudo_synth::{Params, Scale};
@@ -186,7 +186,9 @@ fn headlines(store: &Store, config: &Config, today: NaiveDate) -> Result<Table> 
             |x: Option<f64>| x.map(|x| (x * 10f64.powi(places)).round() / 10f64.powi(places));
         // People read money grouped and ratios as percentages; CSV and JSON keep numbers.
         let figure = |x: Option<f64>| match config.format {
-            Format::Table => json!(x.map(|x| display(&json!(x), Kind::of(result.unit)))),
+            Format::Table => {
+                json!(x.map(|x| display_in(&json!(x), Kind::of(result.unit), &config.lang)))
+            }
             _ => json!(round(x)),
         };
         rows.push(vec![
@@ -275,7 +277,7 @@ fn headline(report: &embudo_reports::Report) -> String {
             .filter(|(c, _)| c.key != "metric")
             .map(|(c, v)| match v.as_str() {
                 Some(text) => (c, embudo_reports::i18n::value_label(&c.key, text, lang)),
-                None => (c, display(v, c.kind)),
+                None => (c, display_in(v, c.kind, lang)),
             })
             .filter(|(_, text)| !text.is_empty())
             .take(4)
