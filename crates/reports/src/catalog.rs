@@ -152,7 +152,12 @@ fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     report
         .insights
         .extend(insights::pipeline(&stages, ctx.lang()));
-    report.sections.push(stages);
+    // Its deals open and their values are those metrics at the instant, per pipeline and
+    // stage: each figure leads to its deals.
+    report.sections.push(Section {
+        from_metrics: true,
+        ..stages
+    });
 
     let (from, to) = ctx.range_utc();
     let mut params = vec![ts(from), ts(to)];

@@ -2,30 +2,33 @@
 //! metric is that metric's value over the report's range and filters, narrowed by what its
 //! row says: the period it starts (`period`) and the values of the dimensions it is about
 //! (`owner`, `lead_source`…). That makes a metric query whose rows the metric layer can
-//! list ([`embudo_metrics::plan::drill`]). Figures of point-in-time reports (an `at`), of
-//! metrics whose rows are not records (campaigns, visits), of rows without a dimension
-//! value (the orders row of sales performance) and of rows about something no dimension
-//! names (a customer, a deal) lead nowhere.
+//! list ([`embudo_metrics::plan::drill`]). In a point-in-time report (an `at`), a figure of
+//! a metric of what is true at an instant (deals open, their value) is that metric at the
+//! report's instant. Figures of metrics whose rows are not records (campaigns, visits), of
+//! a period metric in a point-in-time report, of rows without a dimension value (the
+//! orders row of sales performance) and of rows about something no dimension names (a
+//! customer, a deal) lead nowhere.
 
 use crate::i18n::label;
 use crate::model::{Kind, Report, Section};
 use chrono::NaiveDate;
-use embudo_metrics::{Dim, catalog};
+use embudo_metrics::catalog::Timing;
+use embudo_metrics::{Bound, Dim, catalog};
 use serde_json::Value;
 
 /// A metric over a range with filters: what a figure counts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     pub metric: String,
-    pub from: NaiveDate,
-    /// Exclusive.
-    pub to: NaiveDate,
+    pub from: Bound,
+    /// Exclusive; for a metric of an instant, the instant.
+    pub to: Bound,
     pub filters: Vec<(Dim, String)>,
 }
 
 /// What the figure in `column` of `row` of `section` counts, if it leads to records.
 pub fn target(report: &Report, section: &Section, row: usize, column: usize) -> Option<Target> {
-    if !section.from_metrics || report.params.contains_key("at") {
+    if !section.from_metrics {
         return None;
     }
     let values = section.rows.get(row)?;
@@ -33,8 +36,23 @@ pub fn target(report: &Report, section: &Section, row: usize, column: usize) -> 
         return None;
     }
     let metric = catalog::find(&section.columns.get(column)?.key)?;
-    metric.measures.first()?.source.drill.as_ref()?;
+    let measure = metric.measures.first()?;
+    measure.source.drill.as_ref()?;
     let allowed = metric.dimensions();
+    // A point-in-time report: a metric of what is true at the end of its range, over a
+    // range that ends at the report's instant.
+    let instant = match report.params.get("at") {
+        None => None,
+        Some(at) => {
+            if !matches!(measure.timing, Timing::Covering { .. }) {
+                return None;
+            }
+            let at = chrono::DateTime::parse_from_rfc3339(at.as_str()?)
+                .ok()?
+                .naive_utc();
+            Some(at)
+        }
+    };
     let day = |value: Option<&Value>| {
         // A day, not an instant: a range that starts mid-day is not linked.
         value
@@ -92,6 +110,13 @@ pub fn target(report: &Report, section: &Section, row: usize, column: usize) -> 
     if from >= to || filters.iter().any(|(dim, _)| !allowed.contains(dim)) {
         return None;
     }
+    let (from, to) = match instant {
+        Some(at) => (
+            Bound::Instant(at - chrono::Duration::days(1)),
+            Bound::Instant(at),
+        ),
+        None => (Bound::Day(from), Bound::Day(to)),
+    };
     Some(Target {
         metric: metric.name.clone(),
         from,

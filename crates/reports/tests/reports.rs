@@ -867,7 +867,7 @@ fn every_linked_figure_is_the_rows_it_leads_to() {
         },
         now: midnight(2026, 6, 30),
     };
-    let (mut checked, mut linked) = (0, 0);
+    let (mut checked, mut linked, mut at_instant) = (0, 0, 0);
     for name in NAMES {
         let report = build(&ctx, name).unwrap();
         for section in &report.sections {
@@ -881,8 +881,8 @@ fn every_linked_figure_is_the_rows_it_leads_to() {
                     let metric = embudo_metrics::catalog::find(&target.metric).unwrap();
                     let query = Query {
                         metric: target.metric.clone(),
-                        from: Bound::Day(target.from),
-                        to: Bound::Day(target.to),
+                        from: target.from,
+                        to: target.to,
                         grain: None,
                         by: Vec::new(),
                         filters: target.filters.clone(),
@@ -897,6 +897,8 @@ fn every_linked_figure_is_the_rows_it_leads_to() {
                         (Combine::One, Agg::Count) => {
                             assert_eq!(rows.total as f64, figure, "{at}");
                             checked += 1;
+                            // A point-in-time report's figure: deals open at its instant.
+                            at_instant += usize::from(report.params.contains_key("at"));
                         }
                         (Combine::One, Agg::Sum(_)) => {
                             let sum = rows.sum.unwrap_or_default();
@@ -913,6 +915,8 @@ fn every_linked_figure_is_the_rows_it_leads_to() {
         checked >= 40 && linked > checked,
         "{checked} checked of {linked} linked"
     );
+    assert!(at_instant >= 5, "{at_instant} counts at an instant checked");
+    eprintln!("{checked} checked of {linked} linked, {at_instant} at an instant");
 }
 
 /// A Spanish page writes Embudo's own values in words and numbers the Spanish way, in its

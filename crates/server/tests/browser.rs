@@ -1338,6 +1338,18 @@ async fn a_dashboard_a_manager_builds_renders_for_a_rep_of_the_team_in_the_reps_
         .await
         .unwrap();
     follow(&rep_browser, link, won).await;
+    // A point-in-time figure too: a stage's deals open now lead to those deals.
+    rep_browser
+        .goto(&format!("{base}/reports/pipeline"))
+        .await
+        .unwrap();
+    let open = rep_browser
+        .find(Locator::Css(
+            "section[data-section=stages] td[data-key=open_opportunities] a",
+        ))
+        .await
+        .unwrap();
+    follow_figure(&rep_browser, open).await;
 
     // On a phone, every page still fits: looked at by a person, kept as screenshots.
     rep_browser.set_window_size(390, 844).await.unwrap();
