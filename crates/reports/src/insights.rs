@@ -195,6 +195,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "{0} brought the most campaign revenue: {1} from {2} purchases",
         "{0} trajo más ingresos de campaña: {1} de {2} compras",
     ),
+    (
+        "insight.most_responses",
+        "{0} drew the most responses: {1}, and no purchases yet",
+        "{0} obtuvo más respuestas: {1}, y aún ninguna compra",
+    ),
     ("status.at_risk", "at risk", "en riesgo"),
     ("status.behind", "behind", "atrasada"),
 ];
@@ -637,22 +642,34 @@ pub fn forecast(by_month: &Section, lang: &str) -> Option<String> {
     ))
 }
 
-/// The campaign that brought the most revenue. `by_campaign` has campaign, …,
+/// The campaign that brought the most revenue; where none brought any yet, the one that
+/// drew the most responses. `by_campaign` has campaign, …, campaign_responses,
 /// campaign_purchases, campaign_revenue.
 pub fn best_campaign(by_campaign: &Section, lang: &str) -> Option<String> {
     let (purchases, revenue) = (
         by_campaign.column("campaign_purchases")?,
         by_campaign.column("campaign_revenue")?,
     );
-    let top = by_campaign
-        .rows
-        .iter()
-        .filter(|r| num(r, revenue).is_some_and(|v| v > 0.0))
-        .max_by(|a, b| {
-            num(a, revenue)
-                .unwrap_or(0.0)
-                .total_cmp(&num(b, revenue).unwrap_or(0.0))
-        })?;
+    let most = |column: usize| {
+        by_campaign
+            .rows
+            .iter()
+            .filter(|r| num(r, column).is_some_and(|v| v > 0.0))
+            .max_by(|a, b| {
+                num(a, column)
+                    .unwrap_or(0.0)
+                    .total_cmp(&num(b, column).unwrap_or(0.0))
+            })
+    };
+    let Some(top) = most(revenue) else {
+        let responses = by_campaign.column("campaign_responses")?;
+        let top = most(responses)?;
+        return Some(say(
+            lang,
+            "insight.most_responses",
+            &[&text(top, 0), &count(num(top, responses)?, lang)],
+        ));
+    };
     Some(say(
         lang,
         "insight.best_campaign",
@@ -827,6 +844,32 @@ mod tests {
             top_source(&misspelt, "en", &meant).unwrap(),
             "Socail (probably social media, misspelt) brought the most leads: 12, 70% of all"
         );
+    }
+
+    #[test]
+    fn without_campaign_revenue_the_campaign_with_most_responses_is_named() {
+        let keys = [
+            ("campaign", Kind::Text),
+            ("campaign_responses", Kind::Count),
+            ("campaign_purchases", Kind::Count),
+            ("campaign_revenue", Kind::Money),
+        ];
+        let quiet = section(
+            &keys,
+            vec![
+                vec![json!("Spring mail"), json!(40), json!(0), json!(0.0)],
+                vec![json!("Fair"), json!(118), json!(0), json!(0.0)],
+            ],
+        );
+        assert_eq!(
+            best_campaign(&quiet, "en").unwrap(),
+            "Fair drew the most responses: 118, and no purchases yet"
+        );
+        let silent = section(
+            &keys,
+            vec![vec![json!("Fair"), json!(0), json!(0), json!(0.0)]],
+        );
+        assert!(best_campaign(&silent, "en").is_none());
     }
 
     #[test]

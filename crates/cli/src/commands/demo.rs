@@ -259,8 +259,10 @@ fn write_report_pack(
 /// A report's first insight; else the first row of figures it shows (empty cells left
 /// out), else its first note, else that it has no figures.
 fn headline(report: &embudo_reports::Report) -> String {
-    if let Some(insight) = report.insights.first() {
-        return insight.clone();
+    // An insight, else what the report says of its data (too few leads to compare sources),
+    // before any first row.
+    if let Some(said) = report.insights.first().or(report.notes.first()) {
+        return said.clone();
     }
     let lang = report
         .params
