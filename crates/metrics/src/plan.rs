@@ -589,7 +589,13 @@ pub fn drill(
         label = drill.label,
     ));
     rows(&mut b, chosen, &spine, &[], &query.filters, drill.joins)?;
-    b.text(&format!("\nORDER BY {at} DESC NULLS LAST, id DESC LIMIT "))
+    // A measure of a condition on the period has no instant of its own: newest ids first.
+    let order = if at == "NULL" {
+        "id DESC".to_owned()
+    } else {
+        format!("{at} DESC NULLS LAST, id DESC")
+    };
+    b.text(&format!("\nORDER BY {order} LIMIT "))
         .param(Param::Int(limit as i64));
     let listed = store.query_with(&b.sql, &b.params)?;
     let mut b = periods(dialect, chosen, &spine, calendar);

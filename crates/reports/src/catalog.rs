@@ -519,6 +519,8 @@ fn sales_performance(ctx: &Context<'_>, report: &mut Report) -> Result<(), Repor
         "period",
         &["deals_created", "deals_won", "deals_lost"],
     );
+    // The totals' own figures, as the metric layer gave them.
+    deals.from_metrics = true;
     name_order_revenue(ctx, report, &mut by_owner)?;
     report.sections.push(by_owner);
     report.sections.push(totals);
@@ -1307,7 +1309,11 @@ fn metric_rows(ctx: &Context<'_>, name: &str, metrics: &[&str]) -> Result<Sectio
         ctx.column("previous", Kind::Number),
         ctx.column("change_pct", Kind::Ratio),
     ];
-    Ok(ctx.section(name, columns, rows))
+    // Each row's value is its metric's over the report's range and filters.
+    Ok(Section {
+        from_metrics: true,
+        ..ctx.section(name, columns, rows)
+    })
 }
 
 const SERVICE_METRICS: [&str; 10] = [

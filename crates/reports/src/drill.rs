@@ -35,7 +35,13 @@ pub fn target(report: &Report, section: &Section, row: usize, column: usize) -> 
     if values.get(column)?.is_null() {
         return None;
     }
-    let metric = catalog::find(&section.columns.get(column)?.key)?;
+    // A summary's row names its metric; its `value` is that metric's.
+    let key = section.columns.get(column)?.key.as_str();
+    let named = match (key, section.column("metric")) {
+        ("value", Some(m)) => Some(values.get(m)?.as_str()?),
+        _ => None,
+    };
+    let metric = catalog::find(named.unwrap_or(key))?;
     let measure = metric.measures.first()?;
     measure.source.drill.as_ref()?;
     let allowed = metric.dimensions();
@@ -75,7 +81,7 @@ pub fn target(report: &Report, section: &Section, row: usize, column: usize) -> 
     // A summary row (`Overall`) is the metric over every value of its dimension.
     let everyone = [in_both("section.overall"), in_both("section.totals")].concat();
     for (i, other) in section.columns.iter().enumerate() {
-        if i == column {
+        if i == column || (named.is_some() && matches!(other.key.as_str(), "metric" | "label")) {
             continue;
         }
         if other.key == "period" {
