@@ -189,10 +189,11 @@ fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         Param::Text((today + Duration::days(30)).to_string()),
     ];
     params.extend(filter_params);
-    let mut next = ctx.sql_section(
+    let mut next = ctx.record_list(
         "next_to_close",
+        "deals",
         &format!(
-            "SELECT d.name, own.name, pl.name, s.name, d.amount, d.amount * s.probability, CAST(d.expected_close_date AS VARCHAR)
+            "SELECT d.name, own.name, pl.name, s.name, d.amount, d.amount * s.probability, CAST(d.expected_close_date AS VARCHAR), d.id
              {open_at}
                AND d.expected_close_date >= CAST(? AS DATE) AND d.expected_close_date < CAST(? AS DATE) {filters}
              ORDER BY d.amount * s.probability DESC, d.id LIMIT 25"
@@ -672,12 +673,13 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
 
     let mut params = vec![ts(at), ts(at), ts(at)];
     params.extend(filter_params.iter().cloned());
-    let mut deals = ctx.sql_section(
+    let mut deals = ctx.record_list(
+        "deals",
         "deals",
         &format!(
             "{LATEST_SCORES}
              SELECT d.name, own.name, pl.name, s.name, d.amount, s.probability, d.amount * s.probability,
-                    sc.p, sc.factors, CAST(d.expected_close_date AS VARCHAR)
+                    sc.p, sc.factors, CAST(d.expected_close_date AS VARCHAR), d.id
              {scored_at} {filters}
              ORDER BY d.amount * coalesce(sc.p, s.probability) DESC, d.id LIMIT 50"
         ),
@@ -1122,10 +1124,11 @@ fn lost_deals(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
             ctx.query("lost_revenue", &[Dim::Owner], None, None),
         ],
     )?);
-    report.sections.push(ctx.sql_section(
+    report.sections.push(ctx.record_list(
         "lost_list",
+        "deals",
         &format!(
-            "SELECT d.name, own.name, {last_stage}, d.lost_reason, d.amount, CAST(d.closed_at AS VARCHAR) FROM deals d {DEAL_JOINS}
+            "SELECT d.name, own.name, {last_stage}, d.lost_reason, d.amount, CAST(d.closed_at AS VARCHAR), d.id FROM deals d {DEAL_JOINS}
              WHERE d.status = 'lost' AND d.closed_at >= ? AND d.closed_at < ? AND {DEAL_LIVE} {filters}
              ORDER BY d.amount DESC NULLS LAST, d.id LIMIT 200"
         ),

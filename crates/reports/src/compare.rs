@@ -289,6 +289,7 @@ mod tests {
             chart: None,
             from_metrics: true,
             previous_rows: None,
+            records: None,
         }
     }
 

@@ -153,6 +153,29 @@ impl Context<'_> {
         Ok(self.section(name, columns, table.rows))
     }
 
+    /// A list of records from report-specific SQL whose last selected column (not in
+    /// `columns`) is each row's id in `table`: kept aside, for each row to lead to its record.
+    pub fn record_list(
+        &self,
+        name: &str,
+        table: &'static str,
+        sql: &str,
+        params: &[Param],
+        columns: &[(&str, Kind)],
+    ) -> Result<Section, ReportError> {
+        let mut with_id = columns.to_vec();
+        with_id.push(("id", Kind::Number));
+        let mut section = self.sql_section(name, sql, params, &with_id)?;
+        section.columns.pop();
+        let ids = section
+            .rows
+            .iter_mut()
+            .map(|row| row.pop().and_then(|id| id.as_i64()))
+            .collect();
+        section.records = Some(crate::model::RowRecords { table, ids });
+        Ok(section)
+    }
+
     pub fn column(&self, key: &str, kind: Kind) -> Column {
         Column {
             key: key.to_owned(),
@@ -170,6 +193,7 @@ impl Context<'_> {
             chart: None,
             from_metrics: false,
             previous_rows: None,
+            records: None,
         }
     }
 

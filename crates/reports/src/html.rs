@@ -250,6 +250,7 @@ mod tests {
             }),
             from_metrics: false,
             previous_rows: None,
+            records: None,
         }
     }
 

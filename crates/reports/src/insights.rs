@@ -779,6 +779,7 @@ mod tests {
             chart: None,
             from_metrics: false,
             previous_rows: None,
+            records: None,
         }
     }
 

@@ -97,6 +97,26 @@ pub struct Section {
     /// see [`crate::compare`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_rows: Option<Vec<Value>>,
+    /// For a list of records (deals), the record each row is: its page is where the row
+    /// leads.
+    #[serde(skip)]
+    pub records: Option<RowRecords>,
+}
+
+/// The records a list's rows are, by position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowRecords {
+    /// The table (`deals`), as a record page's address names it.
+    pub table: &'static str,
+    pub ids: Vec<Option<i64>>,
+}
+
+impl RowRecords {
+    /// The page of row `row`'s record, if it has one.
+    pub fn href(&self, row: usize) -> Option<String> {
+        let id = (*self.ids.get(row)?)?;
+        Some(format!("/{}/{id}", self.table))
+    }
 }
 
 fn column_keys<S: serde::Serializer>(columns: &[Column], s: S) -> Result<S::Ok, S::Error> {

@@ -963,3 +963,63 @@ fn a_lead_source_the_audit_holds_misspelt_is_named_as_such() {
         "Walk-in"
     );
 }
+
+#[test]
+fn each_row_of_a_list_of_deals_leads_to_its_deal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("small.duckdb")).unwrap();
+    let params = SynthParams {
+        scale: Scale::Small,
+        seed: 4,
+        now: midnight(2026, 6, 30),
+        defect_rate: 0.0,
+        signal: true,
+    };
+    embudo_synth::fill(&mut store, &params).unwrap();
+    let ctx = Context {
+        store: &store,
+        calendar: Calendar::default(),
+        params: Params {
+            from: Some(Bound::Day(day(2026, 1, 1))),
+            to: Some(Bound::Day(day(2026, 7, 1))),
+            lang: "en".into(),
+            ..Default::default()
+        },
+        now: midnight(2026, 6, 30),
+    };
+    let mut led = 0;
+    for (name, list) in [
+        ("pipeline", "next_to_close"),
+        ("lost_deals", "lost_list"),
+        ("forecast", "deals"),
+    ] {
+        let report = build(&ctx, name).unwrap();
+        let section = report.sections.iter().find(|s| s.name == list).unwrap();
+        assert!(!section.rows.is_empty(), "{name}/{list} lists deals");
+        let records = section
+            .records
+            .as_ref()
+            .expect("a list of deals knows its deals");
+        assert_eq!(records.ids.len(), section.rows.len());
+        assert_eq!(
+            section.columns.len(),
+            section.rows[0].len(),
+            "the id is not a column"
+        );
+        for (row, id) in section.rows.iter().zip(&records.ids) {
+            let named = store
+                .query_with(
+                    "SELECT name FROM deals WHERE id = ?",
+                    &[embudo_store::Param::Int(id.unwrap())],
+                )
+                .unwrap();
+            assert_eq!(named.rows[0][0], row[0], "{name}/{list}");
+            led += 1;
+        }
+        assert_eq!(
+            records.href(0),
+            Some(format!("/deals/{}", records.ids[0].unwrap()))
+        );
+    }
+    assert!(led > 50, "{led} rows");
+}

@@ -380,7 +380,10 @@ pub(crate) fn section_markup(
                                     (kind, _) => format::cell(value, kind, lang),
                                 };
                                 @let was = earlier(r, c, value, column);
-                                @if column.kind == Kind::Text {
+                                @let record = section.records.as_ref().filter(|_| c == 0).and_then(|records| records.href(r));
+                                @if let Some(href) = record {
+                                    td data-v=(raw) data-key=(column.key) { a href=(href) { (text) } }
+                                } @else if column.kind == Kind::Text {
                                     td data-v=(raw) data-key=(column.key) { (text) }
                                 } @else if let Some(href) = link(r, c) {
                                     td.n data-v=(raw) data-key=(column.key) { a href=(href) { (text) } @if let Some(was) = &was { (was) } }

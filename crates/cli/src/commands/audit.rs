@@ -371,6 +371,7 @@ fn audit_report(
         chart: None,
         from_metrics: false,
         previous_rows: None,
+        records: None,
     };
     let check_rows = worst_first(findings)
         .into_iter()
@@ -403,6 +404,7 @@ fn audit_report(
         chart: None,
         from_metrics: false,
         previous_rows: None,
+        records: None,
     };
     let headline = if spanish {
         format!(
