@@ -162,15 +162,16 @@ fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let (from, to) = ctx.range_utc();
     let mut params = vec![ts(from), ts(to)];
     params.extend(filter_params.iter().cloned());
-    let funnel = ctx.sql_section(
+    let funnel = ctx.grouped_section(
         "funnel",
+        ("deals", &["reached"]),
         &format!(
             "WITH reached AS (
                 SELECT d.id, d.pipeline_id, max(s.position) AS furthest
                 FROM deals d JOIN deal_stage_history h ON h.deal_id = d.id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS}
                 WHERE d.created_at >= ? AND d.created_at < ? AND {DEAL_LIVE} AND s.kind <> 'lost' {filters}
                 GROUP BY d.id, d.pipeline_id)
-             SELECT pls.name, s.name, count(r.id)
+             SELECT pls.name, s.name, count(r.id), string_agg(CAST(r.id AS VARCHAR), ',' ORDER BY r.id)
              FROM stages s JOIN pipelines pls ON pls.id = s.pipeline_id
              LEFT JOIN reached r ON r.pipeline_id = s.pipeline_id AND r.furthest >= s.position
              WHERE s.kind <> 'lost' AND pls.id IN (SELECT DISTINCT pipeline_id FROM reached)
@@ -216,17 +217,29 @@ fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
 
 /// One funnel section per pipeline, with step-to-step and cumulative conversion.
 fn funnels(ctx: &Context<'_>, all: Section) -> Vec<Section> {
-    let mut by_pipeline: Vec<(String, Vec<Vec<Value>>)> = Vec::new();
-    for row in all.rows {
+    // Each row with the deals it counts.
+    let groups = all.groups.unwrap_or_else(|| crate::model::RowGroups {
+        table: "deals",
+        figures: Vec::new(),
+        ids: Vec::new(),
+    });
+    // Per pipeline: its rows, and the deals each counts.
+    type Funnel = (String, Vec<Vec<Value>>, Vec<Vec<i64>>);
+    let mut by_pipeline: Vec<Funnel> = Vec::new();
+    for (i, row) in all.rows.into_iter().enumerate() {
         let pipeline = row[0].as_str().unwrap_or_default().to_owned();
-        match by_pipeline.iter_mut().find(|(p, _)| *p == pipeline) {
-            Some((_, rows)) => rows.push(row),
-            None => by_pipeline.push((pipeline, vec![row])),
+        let ids = groups.ids.get(i).cloned().unwrap_or_default();
+        match by_pipeline.iter_mut().find(|(p, _, _)| *p == pipeline) {
+            Some((_, rows, behind)) => {
+                rows.push(row);
+                behind.push(ids);
+            }
+            None => by_pipeline.push((pipeline, vec![row], vec![ids])),
         }
     }
     by_pipeline
         .into_iter()
-        .map(|(pipeline, rows)| {
+        .map(|(pipeline, rows, behind)| {
             let first = rows.first().and_then(|r| r[2].as_f64()).unwrap_or(0.0);
             let mut previous = first;
             let rows = rows
@@ -254,6 +267,10 @@ fn funnels(ctx: &Context<'_>, all: Section) -> Vec<Section> {
             section.name = format!("funnel: {pipeline}");
             section.title = format!("{} — {pipeline}", section.title);
             section.chart = chart(ChartKind::Funnel, "stage", &["reached"]);
+            section.groups = Some(crate::model::RowGroups {
+                ids: behind,
+                ..groups.clone()
+            });
             section
         })
         .collect()
@@ -1107,10 +1124,11 @@ fn lost_deals(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
     params.extend(filter_params);
     let last_stage = "(SELECT ls.name FROM deal_stage_history lh JOIN stages ls ON ls.id = lh.stage_id
                        WHERE lh.deal_id = d.id AND ls.kind = 'open' ORDER BY lh.entered_at DESC, lh.id DESC LIMIT 1)";
-    report.sections.push(ctx.sql_section(
+    report.sections.push(ctx.grouped_section(
         "by_last_stage",
+        ("deals", &["deals_lost", "lost_revenue"]),
         &format!(
-            "SELECT {last_stage} AS stage, count(*), sum(d.amount) FROM deals d {DEAL_JOINS}
+            "SELECT {last_stage} AS stage, count(*), sum(d.amount), string_agg(CAST(d.id AS VARCHAR), ',' ORDER BY d.id) FROM deals d {DEAL_JOINS}
              WHERE d.status = 'lost' AND d.closed_at >= ? AND d.closed_at < ? AND {DEAL_LIVE} {filters}
              GROUP BY 1 ORDER BY 2 DESC, 1"
         ),

@@ -290,6 +290,7 @@ mod tests {
             from_metrics: true,
             previous_rows: None,
             records: None,
+            groups: None,
         }
     }
 

@@ -176,6 +176,40 @@ impl Context<'_> {
         Ok(section)
     }
 
+    /// A section from report-specific SQL whose last selected column (not in `columns`) is
+    /// the ids, in `table`, of the records each row counts, comma-separated (`string_agg`): `figures` (a count, and
+    /// sums over the same records) lead to them.
+    pub fn grouped_section(
+        &self,
+        name: &str,
+        (table, figures): (&'static str, &[&str]),
+        sql: &str,
+        params: &[Param],
+        columns: &[(&str, Kind)],
+    ) -> Result<Section, ReportError> {
+        let mut with_ids = columns.to_vec();
+        with_ids.push(("ids", Kind::Text));
+        let mut section = self.sql_section(name, sql, params, &with_ids)?;
+        section.columns.pop();
+        let ids = section
+            .rows
+            .iter_mut()
+            .map(|row| match row.pop() {
+                Some(Value::String(ids)) => ids
+                    .split(',')
+                    .filter_map(|id| id.trim().parse().ok())
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        section.groups = Some(crate::model::RowGroups {
+            table,
+            figures: figures.iter().map(|f| (*f).to_owned()).collect(),
+            ids,
+        });
+        Ok(section)
+    }
+
     pub fn column(&self, key: &str, kind: Kind) -> Column {
         Column {
             key: key.to_owned(),
@@ -194,6 +228,7 @@ impl Context<'_> {
             from_metrics: false,
             previous_rows: None,
             records: None,
+            groups: None,
         }
     }
 

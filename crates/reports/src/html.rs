@@ -251,6 +251,7 @@ mod tests {
             from_metrics: false,
             previous_rows: None,
             records: None,
+            groups: None,
         }
     }
 

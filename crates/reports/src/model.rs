@@ -101,6 +101,31 @@ pub struct Section {
     /// leads.
     #[serde(skip)]
     pub records: Option<RowRecords>,
+    /// For a section of a report's own SQL, the records each row's figures are made of:
+    /// where those figures lead.
+    #[serde(skip)]
+    pub groups: Option<RowGroups>,
+}
+
+/// The records each row of a section counts, by position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowGroups {
+    /// The table (`deals`).
+    pub table: &'static str,
+    /// The columns whose figures are a count or a sum over those records.
+    pub figures: Vec<String>,
+    pub ids: Vec<Vec<i64>>,
+}
+
+impl RowGroups {
+    /// The records behind the figure in `column` of row `row`, if it is one of them.
+    pub fn behind(&self, row: usize, column: &str) -> Option<&[i64]> {
+        self.figures
+            .iter()
+            .any(|f| f == column)
+            .then(|| self.ids.get(row).map(Vec::as_slice))
+            .flatten()
+    }
 }
 
 /// The records a list's rows are, by position.

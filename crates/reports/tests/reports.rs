@@ -1023,3 +1023,89 @@ fn each_row_of_a_list_of_deals_leads_to_its_deal() {
     }
     assert!(led > 50, "{led} rows");
 }
+
+#[test]
+fn a_figure_of_a_reports_own_sql_knows_the_records_it_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("small.duckdb")).unwrap();
+    let params = SynthParams {
+        scale: Scale::Small,
+        seed: 6,
+        now: midnight(2026, 6, 30),
+        defect_rate: 0.0,
+        signal: true,
+    };
+    embudo_synth::fill(&mut store, &params).unwrap();
+    let ctx = Context {
+        store: &store,
+        calendar: Calendar::default(),
+        params: Params {
+            from: Some(Bound::Day(day(2026, 1, 1))),
+            to: Some(Bound::Day(day(2026, 7, 1))),
+            lang: "en".into(),
+            ..Default::default()
+        },
+        now: midnight(2026, 6, 30),
+    };
+    let report = build(&ctx, "lost_deals").unwrap();
+    let section = report
+        .sections
+        .iter()
+        .find(|s| s.name == "by_last_stage")
+        .unwrap();
+    let groups = section.groups.as_ref().unwrap();
+    let mut all: Vec<i64> = Vec::new();
+    for (r, row) in section.rows.iter().enumerate() {
+        let ids = groups.behind(r, "deals_lost").unwrap();
+        assert_eq!(num(row[1].clone()) as usize, ids.len());
+        all.extend(ids);
+    }
+    all.sort_unstable();
+    // Every deal lost in the half-year, by plain SQL, once.
+    let lost: Vec<i64> = store
+        .query_with(
+            "SELECT id FROM deals WHERE status = 'lost' AND closed_at >= DATE '2026-01-01'
+                AND closed_at < DATE '2026-07-01' AND deleted_at IS NULL AND merged_into_id IS NULL
+              ORDER BY id",
+            &[],
+        )
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r[0].as_i64().unwrap())
+        .collect();
+    assert!(lost.len() > 20);
+    assert_eq!(all, lost);
+    assert!(groups.behind(0, "stage").is_none(), "a label leads nowhere");
+    // A funnel's first stage counts every deal of its pipeline created in the range.
+    let pipeline = build(&ctx, "pipeline").unwrap();
+    let mut funnels = 0;
+    for funnel in pipeline
+        .sections
+        .iter()
+        .filter(|s| s.name.starts_with("funnel"))
+    {
+        let name = funnel.name.trim_start_matches("funnel: ");
+        let created = store
+            .query_with(
+                "SELECT count(*) FROM deals d JOIN pipelines p ON p.id = d.pipeline_id
+                  WHERE p.name = ? AND d.created_at >= DATE '2026-01-01' AND d.created_at < DATE '2026-07-01'
+                    AND d.deleted_at IS NULL AND d.merged_into_id IS NULL
+                    AND EXISTS (SELECT 1 FROM deal_stage_history h JOIN stages s ON s.id = h.stage_id
+                                 WHERE h.deal_id = d.id AND s.kind <> 'lost')",
+                &[embudo_store::Param::Text(name.to_owned())],
+            )
+            .unwrap()
+            .rows[0][0]
+            .as_i64()
+            .unwrap();
+        let groups = funnel.groups.as_ref().unwrap();
+        assert_eq!(
+            groups.behind(0, "reached").unwrap().len() as i64,
+            created,
+            "{name}"
+        );
+        funnels += 1;
+    }
+    assert!(funnels > 0);
+}

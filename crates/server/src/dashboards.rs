@@ -129,7 +129,7 @@ async fn section_tile(
 
 /// A section tile's report query (`period=last_quarter&pipeline=Sales`), read as the API
 /// reads it.
-fn report_query(query: &str) -> Result<ReportQuery, ApiError> {
+pub(crate) fn report_query(query: &str) -> Result<ReportQuery, ApiError> {
     let uri: Uri = format!("/?{query}")
         .parse()
         .map_err(|_| ApiError::bad_request("query", "not a query string"))?;

@@ -280,6 +280,7 @@ pub fn router(state: AppState) -> Router {
         .route("/notifications/{id}/undo", post(notices::undo))
         .route("/deals/stale", get(notices::stale))
         .route("/drill", get(record_pages::drill))
+        .route("/drill/rows", get(record_pages::rows))
         .route(
             "/dashboards",
             get(dashboards::list_page).post(dashboards::create_form),

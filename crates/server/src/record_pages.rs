@@ -843,3 +843,129 @@ fn openable(
     }
     Ok(open)
 }
+
+/// `GET /drill/rows?report=…&section=…&row=N&figure=…&<the report's parameters>`: the
+/// records a figure of a section of a report's own SQL is made of (a funnel's stage, a last
+/// stage's lost deals), from the report as the visitor's page built it (its cache).
+pub async fn rows(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let one = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| ApiError::bad_request(key.to_owned(), "required"))
+    };
+    let (name, section_name, figure) = (one("report")?, one("section")?, one("figure")?);
+    let row: usize = one("row")?
+        .parse()
+        .map_err(|_| ApiError::bad_request("row", "not a row"))?;
+    // The rest is the report's own query, read as its page reads it.
+    let rest: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| !["report", "section", "row", "figure"].contains(&k.as_str()))
+        .map(|(k, v)| format!("{k}={}", format::url_encode(v)))
+        .collect();
+    let mut query = crate::dashboards::report_query(&rest.join("&"))?;
+    query.lang = Some(visitor.lang.clone());
+    let report = crate::reports::build_report(&state, &visitor.caller, &name, &query).await?;
+    let not_there = || {
+        ApiError::not_found(
+            "no such figure in the report: it may have changed; open the report again",
+        )
+    };
+    let section = report
+        .sections
+        .iter()
+        .find(|s| s.name == section_name)
+        .ok_or_else(not_there)?;
+    let groups = section.groups.as_ref().ok_or_else(not_there)?;
+    let ids = groups.behind(row, &figure).ok_or_else(not_there)?.to_vec();
+    let column = section
+        .columns
+        .iter()
+        .find(|c| c.key == figure)
+        .ok_or_else(not_there)?
+        .clone();
+    let row_label: Vec<String> = section
+        .columns
+        .iter()
+        .zip(section.rows.get(row).ok_or_else(not_there)?)
+        .filter(|(c, _)| c.kind == Kind::Text)
+        .map(|(c, v)| value_label(&c.key, &text(v), &visitor.lang))
+        .collect();
+    let (caller, columns, lang, currency) = (
+        visitor.caller.clone(),
+        state.columns.clone(),
+        visitor.lang.clone(),
+        state.currency.clone(),
+    );
+    let title = format!("{} · {}", section.title, column.label);
+    let over = format!("{} · {}", report.title, row_label.join(" · "));
+    let behind = state
+        .db
+        .read(move |store| {
+            let deals = visible(
+                store,
+                &caller,
+                Entity::Deals,
+                &columns[&Entity::Deals],
+                &ids,
+            )?;
+            let stages = names(store, "SELECT id, name FROM stages")?;
+            let total = ids.len();
+            let count = total.to_string();
+            let summary = if column.kind == Kind::Money {
+                let sum: f64 = deals.iter().filter_map(|d| d["amount"].as_f64()).sum();
+                say(
+                    "behind_sum",
+                    &lang,
+                    &[
+                        ("count", &count),
+                        ("sum", &format::money(&json!(sum), &currency, &lang)),
+                    ],
+                )
+            } else {
+                say("behind_count", &lang, &[("count", &count)])
+            };
+            let table = Table {
+                columns: ["record", "stage", "status", "amount"]
+                    .iter()
+                    .map(|key| word(key, &lang).to_owned())
+                    .collect(),
+                rows: deals
+                    .iter()
+                    .map(|d| {
+                        vec![
+                            text(&d["name"]),
+                            lookup(&stages, &d["stage_id"]),
+                            value_label("status", &text(&d["status"]), &lang),
+                            format::money(
+                                &d["amount"],
+                                d["currency"].as_str().unwrap_or(&currency),
+                                &lang,
+                            ),
+                        ]
+                    })
+                    .collect(),
+                links: deals
+                    .iter()
+                    .map(|d| d["id"].as_i64().map(|id| format!("/deals/{id}")))
+                    .collect(),
+            };
+            Ok(Behind {
+                metric: title,
+                over,
+                summary,
+                measures: Vec::new(),
+                hidden: total - deals.len(),
+                total,
+                table,
+            })
+        })
+        .await?;
+    Ok(visitor.page(records::behind(&visitor.viewer(), &behind)))
+}

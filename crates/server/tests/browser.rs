@@ -1338,6 +1338,18 @@ async fn a_dashboard_a_manager_builds_renders_for_a_rep_of_the_team_in_the_reps_
         .await
         .unwrap();
     follow(&rep_browser, link, won).await;
+    // A figure of a report's own SQL too: the deals lost from the most common last stage.
+    rep_browser
+        .goto(&format!("{base}/reports/lost_deals?{range}"))
+        .await
+        .unwrap();
+    let lost = rep_browser
+        .find(Locator::Css(
+            "section[data-section=by_last_stage] td[data-key=deals_lost] a",
+        ))
+        .await
+        .unwrap();
+    follow_figure(&rep_browser, lost).await;
     // A point-in-time figure too: a stage's deals open now lead to those deals.
     rep_browser
         .goto(&format!("{base}/reports/pipeline"))

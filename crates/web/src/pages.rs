@@ -322,8 +322,17 @@ pub(crate) fn section_markup(
     // A metric's key beside its name says nothing more to a person (exports keep it).
     let named = section.column("label").is_some();
     let shown = |column: &embudo_reports::Column| !(named && column.key == "metric");
-    // Each figure that leads to records links to them.
+    // Each figure that leads to records links to them: a metric's rows, or the records a
+    // row of the report's own SQL counts.
     let link = |row: usize, column: usize| {
+        let key = section.columns.get(column).map(|c| c.key.as_str())?;
+        if section
+            .groups
+            .as_ref()
+            .is_some_and(|groups| groups.behind(row, key).is_some())
+        {
+            return Some(crate::records::rows_href(report, &section.name, row, key));
+        }
         embudo_reports::drill::target(report, section, row, column).map(|target| {
             let (from, to) = (target.from.to_string(), target.to.to_string());
             let filters: Vec<(&str, &str)> = target

@@ -106,6 +106,31 @@ pub fn drill_href(
     href
 }
 
+/// The address of the records behind the figure in `column` of row `row` of a section of a
+/// report's own SQL: the report is built again with its parameters (from its cache) and
+/// the row's records listed.
+pub fn rows_href(
+    report: &embudo_reports::Report,
+    section: &str,
+    row: usize,
+    column: &str,
+) -> String {
+    let mut href = format!(
+        "/drill/rows?report={}&section={}&row={row}&figure={}",
+        url_encode(&report.report),
+        url_encode(section),
+        url_encode(column)
+    );
+    for key in [
+        "from", "to", "at", "pipeline", "owner", "team", "source", "by", "grain", "months", "lang",
+    ] {
+        if let Some(value) = report.params.get(key).and_then(|v| v.as_str()) {
+            href.push_str(&format!("&{key}={}", url_encode(value)));
+        }
+    }
+    href
+}
+
 /// The records behind a figure, as the drill-down page shows them.
 #[derive(Debug, Clone)]
 pub struct Behind {

@@ -372,6 +372,7 @@ fn audit_report(
         from_metrics: false,
         previous_rows: None,
         records: None,
+        groups: None,
     };
     let check_rows = worst_first(findings)
         .into_iter()
@@ -405,6 +406,7 @@ fn audit_report(
         from_metrics: false,
         previous_rows: None,
         records: None,
+        groups: None,
     };
     let headline = if spanish {
         format!(
