@@ -164,7 +164,7 @@ fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     params.extend(filter_params.iter().cloned());
     let funnel = ctx.grouped_section(
         "funnel",
-        ("deals", &["reached"]),
+        ("deals", &[&["reached"]]),
         &format!(
             "WITH reached AS (
                 SELECT d.id, d.pipeline_id, max(s.position) AS furthest
@@ -221,14 +221,21 @@ fn funnels(ctx: &Context<'_>, all: Section) -> Vec<Section> {
     let groups = all.groups.unwrap_or_else(|| crate::model::RowGroups {
         table: "deals",
         figures: Vec::new(),
-        ids: Vec::new(),
     });
+    let reached = |i: usize| {
+        groups
+            .figures
+            .first()
+            .and_then(|f| f.ids.get(i))
+            .cloned()
+            .unwrap_or_default()
+    };
     // Per pipeline: its rows, and the deals each counts.
     type Funnel = (String, Vec<Vec<Value>>, Vec<Vec<i64>>);
     let mut by_pipeline: Vec<Funnel> = Vec::new();
     for (i, row) in all.rows.into_iter().enumerate() {
         let pipeline = row[0].as_str().unwrap_or_default().to_owned();
-        let ids = groups.ids.get(i).cloned().unwrap_or_default();
+        let ids = reached(i);
         match by_pipeline.iter_mut().find(|(p, _, _)| *p == pipeline) {
             Some((_, rows, behind)) => {
                 rows.push(row);
@@ -268,8 +275,11 @@ fn funnels(ctx: &Context<'_>, all: Section) -> Vec<Section> {
             section.title = format!("{} — {pipeline}", section.title);
             section.chart = chart(ChartKind::Funnel, "stage", &["reached"]);
             section.groups = Some(crate::model::RowGroups {
-                ids: behind,
-                ..groups.clone()
+                table: groups.table,
+                figures: vec![crate::model::Figures {
+                    columns: vec!["reached".to_owned()],
+                    ids: behind,
+                }],
             });
             section
         })
@@ -1126,7 +1136,7 @@ fn lost_deals(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
                        WHERE lh.deal_id = d.id AND ls.kind = 'open' ORDER BY lh.entered_at DESC, lh.id DESC LIMIT 1)";
     report.sections.push(ctx.grouped_section(
         "by_last_stage",
-        ("deals", &["deals_lost", "lost_revenue"]),
+        ("deals", &[&["deals_lost", "lost_revenue"]]),
         &format!(
             "SELECT {last_stage} AS stage, count(*), sum(d.amount), string_agg(CAST(d.id AS VARCHAR), ',' ORDER BY d.id) FROM deals d {DEAL_JOINS}
              WHERE d.status = 'lost' AND d.closed_at >= ? AND d.closed_at < ? AND {DEAL_LIVE} {filters}
@@ -1181,13 +1191,27 @@ fn activity(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     }
     let mut params = vec![ts(at - week), ts(at), ts(at), ts(at + week), ts(at)];
     params.extend(filter_params);
-    let mut section = ctx.sql_section(
+    // The same three windows again, for the activities each count is made of.
+    let windows = vec![ts(at - week), ts(at), ts(at), ts(at + week), ts(at)];
+    params.splice(5..5, windows);
+    let mut section = ctx.grouped_section(
         "by_owner_and_type",
+        (
+            "activities",
+            &[
+                &["completed_last_7_days"],
+                &["scheduled_next_7_days"],
+                &["overdue"],
+            ],
+        ),
         &format!(
             "SELECT own.name, a.type,
                     count(*) FILTER (WHERE a.completed_at >= ? AND a.completed_at < ?),
                     count(*) FILTER (WHERE a.completed_at IS NULL AND a.due_at >= ? AND a.due_at < ?),
-                    count(*) FILTER (WHERE a.completed_at IS NULL AND a.due_at < ?)
+                    count(*) FILTER (WHERE a.completed_at IS NULL AND a.due_at < ?),
+                    string_agg(CAST(a.id AS VARCHAR), ',' ORDER BY a.id) FILTER (WHERE a.completed_at >= ? AND a.completed_at < ?),
+                    string_agg(CAST(a.id AS VARCHAR), ',' ORDER BY a.id) FILTER (WHERE a.completed_at IS NULL AND a.due_at >= ? AND a.due_at < ?),
+                    string_agg(CAST(a.id AS VARCHAR), ',' ORDER BY a.id) FILTER (WHERE a.completed_at IS NULL AND a.due_at < ?)
              FROM activities a LEFT JOIN users own ON own.id = a.owner_id LEFT JOIN teams tm ON tm.id = own.team_id
              WHERE TRUE {filters}
              GROUP BY 1, 2 ORDER BY 1, 2"
@@ -1202,9 +1226,18 @@ fn activity(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         ],
     )?;
     // Owners and types with nothing recent, upcoming or overdue say nothing.
+    let keep: Vec<bool> = section
+        .rows
+        .iter()
+        .map(|row| row[2..].iter().any(|v| v.as_i64().unwrap_or(0) > 0))
+        .collect();
+    let mut flags = keep.iter();
     section
         .rows
-        .retain(|row| row[2..].iter().any(|v| v.as_i64().unwrap_or(0) > 0));
+        .retain(|_| flags.next().copied().unwrap_or(false));
+    if let Some(groups) = &mut section.groups {
+        groups.retain(&keep);
+    }
     section.chart = chart(
         ChartKind::StackedBar,
         "owner",

@@ -176,36 +176,43 @@ impl Context<'_> {
         Ok(section)
     }
 
-    /// A section from report-specific SQL whose last selected column (not in `columns`) is
-    /// the ids, in `table`, of the records each row counts, comma-separated (`string_agg`): `figures` (a count, and
-    /// sums over the same records) lead to them.
+    /// A section from report-specific SQL whose last selected columns (not in `columns`),
+    /// one per group of `figures`, are the ids, in `table`, of the records each row's
+    /// figures of that group count, comma-separated (`string_agg`): a group's figures (a
+    /// count, and sums over the same records) lead to them.
     pub fn grouped_section(
         &self,
         name: &str,
-        (table, figures): (&'static str, &[&str]),
+        (table, figures): (&'static str, &[&[&str]]),
         sql: &str,
         params: &[Param],
         columns: &[(&str, Kind)],
     ) -> Result<Section, ReportError> {
         let mut with_ids = columns.to_vec();
-        with_ids.push(("ids", Kind::Text));
+        with_ids.extend(figures.iter().map(|_| ("ids", Kind::Text)));
         let mut section = self.sql_section(name, sql, params, &with_ids)?;
-        section.columns.pop();
-        let ids = section
-            .rows
-            .iter_mut()
-            .map(|row| match row.pop() {
-                Some(Value::String(ids)) => ids
-                    .split(',')
-                    .filter_map(|id| id.trim().parse().ok())
-                    .collect(),
-                _ => Vec::new(),
+        section.columns.truncate(columns.len());
+        let mut groups: Vec<crate::model::Figures> = figures
+            .iter()
+            .map(|group| crate::model::Figures {
+                columns: group.iter().map(|c| (*c).to_owned()).collect(),
+                ids: Vec::new(),
             })
             .collect();
+        for row in &mut section.rows {
+            for (group, text) in groups.iter_mut().zip(row.drain(columns.len()..)) {
+                group.ids.push(match text {
+                    Value::String(ids) => ids
+                        .split(',')
+                        .filter_map(|id| id.trim().parse().ok())
+                        .collect(),
+                    _ => Vec::new(),
+                });
+            }
+        }
         section.groups = Some(crate::model::RowGroups {
             table,
-            figures: figures.iter().map(|f| (*f).to_owned()).collect(),
-            ids,
+            figures: groups,
         });
         Ok(section)
     }

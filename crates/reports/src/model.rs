@@ -110,21 +110,37 @@ pub struct Section {
 /// The records each row of a section counts, by position.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowGroups {
-    /// The table (`deals`).
+    /// The table (`deals`, `activities`).
     pub table: &'static str,
-    /// The columns whose figures are a count or a sum over those records.
-    pub figures: Vec<String>,
+    pub figures: Vec<Figures>,
+}
+
+/// Columns whose figures are a count, or sums, over the same records of each row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub columns: Vec<String>,
+    /// Each row's records.
     pub ids: Vec<Vec<i64>>,
 }
 
 impl RowGroups {
     /// The records behind the figure in `column` of row `row`, if it is one of them.
     pub fn behind(&self, row: usize, column: &str) -> Option<&[i64]> {
-        self.figures
+        let figures = self
+            .figures
             .iter()
-            .any(|f| f == column)
-            .then(|| self.ids.get(row).map(Vec::as_slice))
-            .flatten()
+            .find(|f| f.columns.iter().any(|c| c == column))?;
+        figures.ids.get(row).map(Vec::as_slice)
+    }
+
+    /// Keep the rows `keep` says, as the section keeps its own.
+    pub fn retain(&mut self, keep: &[bool]) {
+        for figures in &mut self.figures {
+            let mut flags = keep.iter();
+            figures
+                .ids
+                .retain(|_| flags.next().copied().unwrap_or(false));
+        }
     }
 }
 

@@ -1108,4 +1108,38 @@ fn a_figure_of_a_reports_own_sql_knows_the_records_it_counts() {
         funnels += 1;
     }
     assert!(funnels > 0);
+    // The week's activities per owner and type: each count is its activities, and those
+    // completed add up to every activity completed in the week before the instant.
+    let activity = build(&ctx, "activity").unwrap();
+    let section = &activity.sections[0];
+    let groups = section.groups.as_ref().unwrap();
+    let mut completed: Vec<i64> = Vec::new();
+    for (r, row) in section.rows.iter().enumerate() {
+        for (c, key) in [
+            (2, "completed_last_7_days"),
+            (3, "scheduled_next_7_days"),
+            (4, "overdue"),
+        ] {
+            assert_eq!(
+                groups.behind(r, key).unwrap().len() as f64,
+                num(row[c].clone()),
+                "{key}"
+            );
+        }
+        completed.extend(groups.behind(r, "completed_last_7_days").unwrap());
+    }
+    completed.sort_unstable();
+    let expected: Vec<i64> = store
+        .query_with(
+            "SELECT id FROM activities WHERE completed_at >= TIMESTAMP '2026-06-23 00:00:00'
+                AND completed_at < TIMESTAMP '2026-06-30 00:00:00' ORDER BY id",
+            &[],
+        )
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r[0].as_i64().unwrap())
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(completed, expected);
 }

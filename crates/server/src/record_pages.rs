@@ -846,7 +846,8 @@ fn openable(
 
 /// `GET /drill/rows?report=…&section=…&row=N&figure=…&<the report's parameters>`: the
 /// records a figure of a section of a report's own SQL is made of (a funnel's stage, a last
-/// stage's lost deals), from the report as the visitor's page built it (its cache).
+/// stage's lost deals, an owner's activities of the week), from the report as the visitor's
+/// page built it (its cache).
 pub async fn rows(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -884,6 +885,7 @@ pub async fn rows(
         .ok_or_else(not_there)?;
     let groups = section.groups.as_ref().ok_or_else(not_there)?;
     let ids = groups.behind(row, &figure).ok_or_else(not_there)?.to_vec();
+    let entity = Entity::parse(groups.table).ok_or_else(not_there)?;
     let column = section
         .columns
         .iter()
@@ -908,64 +910,95 @@ pub async fn rows(
     let behind = state
         .db
         .read(move |store| {
-            let deals = visible(
-                store,
-                &caller,
-                Entity::Deals,
-                &columns[&Entity::Deals],
-                &ids,
-            )?;
-            let stages = names(store, "SELECT id, name FROM stages")?;
+            let found = visible(store, &caller, entity, &columns[&entity], &ids)?;
             let total = ids.len();
             let count = total.to_string();
             let summary = if column.kind == Kind::Money {
-                let sum: f64 = deals.iter().filter_map(|d| d["amount"].as_f64()).sum();
-                say(
-                    "behind_sum",
-                    &lang,
-                    &[
-                        ("count", &count),
-                        ("sum", &format::money(&json!(sum), &currency, &lang)),
-                    ],
-                )
+                let sum: f64 = found.iter().filter_map(|d| d["amount"].as_f64()).sum();
+                let sum = format::money(&json!(sum), &currency, &lang);
+                say("behind_sum", &lang, &[("count", &count), ("sum", &sum)])
             } else {
                 say("behind_count", &lang, &[("count", &count)])
             };
-            let table = Table {
-                columns: ["record", "stage", "status", "amount"]
-                    .iter()
-                    .map(|key| word(key, &lang).to_owned())
-                    .collect(),
-                rows: deals
-                    .iter()
-                    .map(|d| {
-                        vec![
-                            text(&d["name"]),
-                            lookup(&stages, &d["stage_id"]),
-                            value_label("status", &text(&d["status"]), &lang),
-                            format::money(
-                                &d["amount"],
-                                d["currency"].as_str().unwrap_or(&currency),
-                                &lang,
-                            ),
-                        ]
-                    })
-                    .collect(),
-                links: deals
-                    .iter()
-                    .map(|d| d["id"].as_i64().map(|id| format!("/deals/{id}")))
-                    .collect(),
+            let table = match entity {
+                Entity::Activities => activity_rows(store, &found, &lang)?,
+                _ => deal_rows(store, &found, &currency, &lang)?,
             };
             Ok(Behind {
                 metric: title,
                 over,
                 summary,
                 measures: Vec::new(),
-                hidden: total - deals.len(),
+                hidden: total - found.len(),
                 total,
                 table,
             })
         })
         .await?;
     Ok(visitor.page(records::behind(&visitor.viewer(), &behind)))
+}
+
+/// Deals as a list behind a figure, each leading to its page.
+fn deal_rows(
+    store: &Store,
+    deals: &[Value],
+    currency: &str,
+    lang: &str,
+) -> Result<Table, ApiError> {
+    let stages = names(store, "SELECT id, name FROM stages")?;
+    Ok(Table {
+        columns: ["record", "stage", "status", "amount"]
+            .iter()
+            .map(|key| word(key, lang).to_owned())
+            .collect(),
+        rows: deals
+            .iter()
+            .map(|d| {
+                vec![
+                    text(&d["name"]),
+                    lookup(&stages, &d["stage_id"]),
+                    value_label("status", &text(&d["status"]), lang),
+                    format::money(
+                        &d["amount"],
+                        d["currency"].as_str().unwrap_or(currency),
+                        lang,
+                    ),
+                ]
+            })
+            .collect(),
+        links: deals
+            .iter()
+            .map(|d| d["id"].as_i64().map(|id| format!("/deals/{id}")))
+            .collect(),
+    })
+}
+
+/// Activities as a list behind a figure, each leading to its deal's page where it has one.
+fn activity_rows(store: &Store, activities: &[Value], lang: &str) -> Result<Table, ApiError> {
+    let users = names(store, "SELECT id, name FROM users")?;
+    Ok(Table {
+        columns: ["subject", "type", "when", "owner"]
+            .iter()
+            .map(|key| word(key, lang).to_owned())
+            .collect(),
+        rows: activities
+            .iter()
+            .map(|a| {
+                vec![
+                    text(&a["subject"]),
+                    value_label("activity_type", &text(&a["type"]), lang),
+                    [&a["completed_at"], &a["due_at"]]
+                        .into_iter()
+                        .map(day)
+                        .find(|when| !when.is_empty())
+                        .unwrap_or_default(),
+                    lookup(&users, &a["owner_id"]),
+                ]
+            })
+            .collect(),
+        links: activities
+            .iter()
+            .map(|a| a["deal_id"].as_i64().map(|id| format!("/deals/{id}")))
+            .collect(),
+    })
 }
