@@ -615,12 +615,22 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         Param::Text(end.to_string()),
     ];
     params.extend(filter_params.iter().cloned());
-    let by_month = ctx.sql_section(
+    // The deals open now by the month they are expected to close; each month's figures
+    // lead to its deals.
+    const OPEN_FIGURES: [&str; 4] = [
+        "deals",
+        "amount",
+        "weighted_amount",
+        "model_weighted_amount",
+    ];
+    let by_month = ctx.grouped_section(
         "by_month",
+        ("deals", &[&OPEN_FIGURES]),
         &format!(
             "{LATEST_SCORES}
              SELECT strftime(date_trunc('month', d.expected_close_date), '%Y-%m-%d'), count(*), sum(d.amount),
-                    sum(d.amount * s.probability), sum(d.amount * coalesce(sc.p, s.probability))
+                    sum(d.amount * s.probability), sum(d.amount * coalesce(sc.p, s.probability)),
+                    string_agg(CAST(d.id AS VARCHAR), ',' ORDER BY d.id)
              {scored_at}
                AND d.expected_close_date >= CAST(? AS DATE) AND d.expected_close_date < CAST(? AS DATE) {filters}
              GROUP BY 1 ORDER BY 1"
@@ -640,12 +650,28 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     won.to = Bound::Day(end);
     let won = embudo_metrics::run(ctx.store, &DuckDb, &ctx.calendar, &won, ctx.lang())?;
     let mut rows = Vec::new();
+    let mut open_ids = Vec::new();
     for (i, result_row) in won.rows.iter().enumerate() {
         let month = (first + Months::new(i as u32)).to_string();
-        let found = by_month
+        let place = by_month
             .rows
             .iter()
-            .find(|r| r[0].as_str() == Some(month.as_str()));
+            .position(|r| r[0].as_str() == Some(month.as_str()));
+        let found = place.map(|p| &by_month.rows[p]);
+        open_ids.push(
+            place
+                .and_then(|p| {
+                    by_month
+                        .groups
+                        .as_ref()?
+                        .figures
+                        .first()?
+                        .ids
+                        .get(p)
+                        .cloned()
+                })
+                .unwrap_or_default(),
+        );
         let cell = |j: usize| found.map_or(json!(0), |r| r[j].clone());
         rows.push(vec![
             json!(month),
@@ -688,6 +714,13 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         columns.push(ctx.column(key, kind));
     }
     let mut section = ctx.section("by_month", columns, rows);
+    section.groups = Some(crate::model::RowGroups {
+        table: "deals",
+        figures: vec![crate::model::Figures {
+            columns: OPEN_FIGURES.iter().map(|c| (*c).to_owned()).collect(),
+            ids: open_ids,
+        }],
+    });
     section.chart = chart(
         ChartKind::Range,
         "month",

@@ -1142,4 +1142,24 @@ fn a_figure_of_a_reports_own_sql_knows_the_records_it_counts() {
         .collect();
     assert!(!expected.is_empty());
     assert_eq!(completed, expected);
+    // The forecast's months: each month's count is its deals, every one expected then.
+    let forecast = build(&ctx, "forecast").unwrap();
+    let months = &forecast.sections[0];
+    let groups = months.groups.as_ref().unwrap();
+    let mut listed = 0;
+    for (r, row) in months.rows.iter().enumerate() {
+        let ids = groups.behind(r, "deals").unwrap();
+        assert_eq!(ids.len() as f64, num(row[1].clone()));
+        for id in ids {
+            let expected_close = store
+                .query_with(
+                    "SELECT strftime(date_trunc('month', expected_close_date), '%Y-%m-%d') FROM deals WHERE id = ?",
+                    &[embudo_store::Param::Int(*id)],
+                )
+                .unwrap();
+            assert_eq!(expected_close.rows[0][0], row[0]);
+        }
+        listed += ids.len();
+    }
+    assert!(listed > 0);
 }

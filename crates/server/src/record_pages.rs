@@ -913,13 +913,9 @@ pub async fn rows(
             let found = visible(store, &caller, entity, &columns[&entity], &ids)?;
             let total = ids.len();
             let count = total.to_string();
-            let summary = if column.kind == Kind::Money {
-                let sum: f64 = found.iter().filter_map(|d| d["amount"].as_f64()).sum();
-                let sum = format::money(&json!(sum), &currency, &lang);
-                say("behind_sum", &lang, &[("count", &count), ("sum", &sum)])
-            } else {
-                say("behind_count", &lang, &[("count", &count)])
-            };
+            // The records a figure is made of; a sum among them (a weighted one) is not
+            // always their amounts', so the page says how many, and lists each amount.
+            let summary = say("behind_count", &lang, &[("count", &count)]);
             let table = match entity {
                 Entity::Activities => activity_rows(store, &found, &lang)?,
                 _ => deal_rows(store, &found, &currency, &lang)?,
