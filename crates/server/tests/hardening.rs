@@ -922,6 +922,21 @@ fn spanish_pages_show_no_keys_raw_ratios_or_english() {
     .map(String::from)
     .to_vec();
     paths.push(format!("/dashboards/{}", made["id"]));
+    // A deal's and a contact's page, and the records behind a figure of a report's own SQL.
+    let deal = server.one(
+        "SELECT min(id) FROM deals WHERE status = 'open' AND deleted_at IS NULL",
+        &[],
+    );
+    let contact = server.one(
+        "SELECT min(contact_id) FROM campaign_events WHERE contact_id IS NOT NULL",
+        &[],
+    );
+    paths.push(format!("/deals/{deal}"));
+    paths.push(format!("/contacts/{contact}"));
+    paths.push(
+        "/drill/rows?report=lost_deals&section=by_last_stage&row=0&figure=deals_lost&from=2026-01-01&to=2026-07-01"
+            .into(),
+    );
     paths.extend(
         embudo_reports::NAMES
             .iter()
