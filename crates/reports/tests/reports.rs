@@ -964,20 +964,25 @@ fn a_lead_source_the_audit_holds_misspelt_is_named_as_such() {
     );
 }
 
-#[test]
-fn each_row_of_a_list_of_deals_leads_to_its_deal() {
+/// A small generated business up to 2026-06-30 (its signal in, no defects).
+fn small_business(seed: u64) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path().join("small.duckdb")).unwrap();
     let params = SynthParams {
         scale: Scale::Small,
-        seed: 4,
+        seed,
         now: midnight(2026, 6, 30),
         defect_rate: 0.0,
         signal: true,
     };
     embudo_synth::fill(&mut store, &params).unwrap();
-    let ctx = Context {
-        store: &store,
+    (dir, store)
+}
+
+/// Reports over the first half of 2026, as of its end.
+fn first_half(store: &Store) -> Context<'_> {
+    Context {
+        store,
         calendar: Calendar::default(),
         params: Params {
             from: Some(Bound::Day(day(2026, 1, 1))),
@@ -986,7 +991,13 @@ fn each_row_of_a_list_of_deals_leads_to_its_deal() {
             ..Default::default()
         },
         now: midnight(2026, 6, 30),
-    };
+    }
+}
+
+#[test]
+fn each_row_of_a_list_of_deals_leads_to_its_deal() {
+    let (_dir, store) = small_business(4);
+    let ctx = first_half(&store);
     let mut led = 0;
     for (name, list) in [
         ("pipeline", "next_to_close"),
@@ -1026,27 +1037,8 @@ fn each_row_of_a_list_of_deals_leads_to_its_deal() {
 
 #[test]
 fn a_figure_of_a_reports_own_sql_knows_the_records_it_counts() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("small.duckdb")).unwrap();
-    let params = SynthParams {
-        scale: Scale::Small,
-        seed: 6,
-        now: midnight(2026, 6, 30),
-        defect_rate: 0.0,
-        signal: true,
-    };
-    embudo_synth::fill(&mut store, &params).unwrap();
-    let ctx = Context {
-        store: &store,
-        calendar: Calendar::default(),
-        params: Params {
-            from: Some(Bound::Day(day(2026, 1, 1))),
-            to: Some(Bound::Day(day(2026, 7, 1))),
-            lang: "en".into(),
-            ..Default::default()
-        },
-        now: midnight(2026, 6, 30),
-    };
+    let (_dir, store) = small_business(6);
+    let ctx = first_half(&store);
     let report = build(&ctx, "lost_deals").unwrap();
     let section = report
         .sections

@@ -465,6 +465,13 @@ pub async fn show_page(
 struct Fields(Vec<(String, String)>);
 
 impl Fields {
+    /// A form's fields, once its CSRF token is the visitor's session's.
+    fn posted(visitor: &Visitor, pairs: Vec<(String, String)>) -> Result<Fields, ApiError> {
+        let fields = Fields(pairs);
+        check_csrf(visitor, fields.get("csrf").unwrap_or_default())?;
+        Ok(fields)
+    }
+
     fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
@@ -496,8 +503,7 @@ pub async fn create_form(
     visitor: Visitor,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let fields = Fields(pairs);
-    check_csrf(&visitor, fields.get("csrf").unwrap_or_default())?;
+    let fields = Fields::posted(&visitor, pairs)?;
     let name = fields.required("name")?.to_owned();
     let (audience, team) = (
         fields.get("audience").unwrap_or("owner").to_owned(),
@@ -597,8 +603,7 @@ pub async fn pin_form(
     visitor: Visitor,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let fields = Fields(pairs);
-    check_csrf(&visitor, fields.get("csrf").unwrap_or_default())?;
+    let fields = Fields::posted(&visitor, pairs)?;
     let tile = pinned_tile(&fields)?;
     let target = match fields.get("dashboard") {
         Some(id) => Ok(id
@@ -641,8 +646,7 @@ pub async fn arrange_form(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let fields = Fields(pairs);
-    check_csrf(&visitor, fields.get("csrf").unwrap_or_default())?;
+    let fields = Fields::posted(&visitor, pairs)?;
     let place: usize = fields
         .required("tile")?
         .parse()
@@ -671,8 +675,7 @@ pub async fn settings_form(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let fields = Fields(pairs);
-    check_csrf(&visitor, fields.get("csrf").unwrap_or_default())?;
+    let fields = Fields::posted(&visitor, pairs)?;
     let name = fields.required("name")?.to_owned();
     let (audience, team) = (
         fields.get("audience").unwrap_or("owner").to_owned(),
@@ -704,8 +707,7 @@ pub async fn delete_form(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let fields = Fields(pairs);
-    check_csrf(&visitor, fields.get("csrf").unwrap_or_default())?;
+    Fields::posted(&visitor, pairs)?;
     let caller = visitor.caller.clone();
     state
         .db

@@ -943,10 +943,7 @@ fn deal_rows(
 ) -> Result<Table, ApiError> {
     let stages = names(store, "SELECT id, name FROM stages")?;
     Ok(Table {
-        columns: ["record", "stage", "status", "amount"]
-            .iter()
-            .map(|key| word(key, lang).to_owned())
-            .collect(),
+        columns: headings(&["record", "stage", "status", "amount"], lang),
         rows: deals
             .iter()
             .map(|d| {
@@ -973,10 +970,7 @@ fn deal_rows(
 fn activity_rows(store: &Store, activities: &[Value], lang: &str) -> Result<Table, ApiError> {
     let users = names(store, "SELECT id, name FROM users")?;
     Ok(Table {
-        columns: ["subject", "type", "when", "owner"]
-            .iter()
-            .map(|key| word(key, lang).to_owned())
-            .collect(),
+        columns: headings(&["subject", "type", "when", "owner"], lang),
         rows: activities
             .iter()
             .map(|a| {
@@ -997,4 +991,9 @@ fn activity_rows(store: &Store, activities: &[Value], lang: &str) -> Result<Tabl
             .map(|a| a["deal_id"].as_i64().map(|id| format!("/deals/{id}")))
             .collect(),
     })
+}
+
+/// Column headings in `lang`, by their word keys.
+fn headings(keys: &[&str], lang: &str) -> Vec<String> {
+    keys.iter().map(|key| word(key, lang).to_owned()).collect()
 }

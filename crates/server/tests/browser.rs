@@ -171,6 +171,13 @@ async fn follow_figure(browser: &Client, link: Element) {
     follow(browser, link, figure).await;
 }
 
+/// Open `path` and follow the figure `css` finds to the deals behind it.
+async fn follow_figure_on(browser: &Client, base: &str, path: &str, css: &str) {
+    browser.goto(&format!("{base}{path}")).await.unwrap();
+    let link = browser.find(Locator::Css(css)).await.unwrap();
+    follow_figure(browser, link).await;
+}
+
 /// Follow `link` to the records behind a count of `figure` deals.
 async fn follow(browser: &Client, link: Element, figure: i64) {
     link.click().await.unwrap();
@@ -1339,29 +1346,21 @@ async fn a_dashboard_a_manager_builds_renders_for_a_rep_of_the_team_in_the_reps_
         .unwrap();
     follow(&rep_browser, link, won).await;
     // A figure of a report's own SQL too: the deals lost from the most common last stage.
-    rep_browser
-        .goto(&format!("{base}/reports/lost_deals?{range}"))
-        .await
-        .unwrap();
-    let lost = rep_browser
-        .find(Locator::Css(
-            "section[data-section=by_last_stage] td[data-key=deals_lost] a",
-        ))
-        .await
-        .unwrap();
-    follow_figure(&rep_browser, lost).await;
+    follow_figure_on(
+        &rep_browser,
+        &base,
+        &format!("/reports/lost_deals?{range}"),
+        "section[data-section=by_last_stage] td[data-key=deals_lost] a",
+    )
+    .await;
     // A point-in-time figure too: a stage's deals open now lead to those deals.
-    rep_browser
-        .goto(&format!("{base}/reports/pipeline"))
-        .await
-        .unwrap();
-    let open = rep_browser
-        .find(Locator::Css(
-            "section[data-section=stages] td[data-key=open_opportunities] a",
-        ))
-        .await
-        .unwrap();
-    follow_figure(&rep_browser, open).await;
+    follow_figure_on(
+        &rep_browser,
+        &base,
+        "/reports/pipeline",
+        "section[data-section=stages] td[data-key=open_opportunities] a",
+    )
+    .await;
 
     // On a phone, every page still fits: looked at by a person, kept as screenshots.
     rep_browser.set_window_size(390, 844).await.unwrap();
