@@ -436,18 +436,10 @@ pub fn pin(
     tile: Tile,
     now: NaiveDateTime,
 ) -> Result<Dashboard, ReportError> {
-    let mut tiles = arrangeable(store, caller, id)?.tiles;
-    tiles.push(tile);
-    update(
-        store,
-        caller,
-        id,
-        Change {
-            tiles: Some(tiles),
-            ..Change::default()
-        },
-        now,
-    )
+    retile(store, caller, id, now, |tiles| {
+        tiles.push(tile);
+        Ok(())
+    })
 }
 
 /// Move, resize or remove one tile of dashboard `id`.
@@ -458,18 +450,24 @@ pub fn arrange(
     how: Arrange,
     now: NaiveDateTime,
 ) -> Result<Dashboard, ReportError> {
+    retile(store, caller, id, now, |tiles| how.apply(tiles))
+}
+
+/// Change the tiles of dashboard `id` as `change` does, if `caller` may arrange it.
+fn retile(
+    store: &Store,
+    caller: &Caller,
+    id: i64,
+    now: NaiveDateTime,
+    change: impl FnOnce(&mut Vec<Tile>) -> Result<(), ReportError>,
+) -> Result<Dashboard, ReportError> {
     let mut tiles = arrangeable(store, caller, id)?.tiles;
-    how.apply(&mut tiles)?;
-    update(
-        store,
-        caller,
-        id,
-        Change {
-            tiles: Some(tiles),
-            ..Change::default()
-        },
-        now,
-    )
+    change(&mut tiles)?;
+    let change = Change {
+        tiles: Some(tiles),
+        ..Change::default()
+    };
+    update(store, caller, id, change, now)
 }
 
 /// Delete dashboard `id`.
