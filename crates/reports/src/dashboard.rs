@@ -242,14 +242,15 @@ pub struct Dashboard {
 }
 
 fn audience_name<S: serde::Serializer>(audience: &Audience, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(match audience {
-        Audience::Owner => "owner",
-        Audience::Team(_) => "team",
-        Audience::Company => "company",
-    })
+    s.serialize_str(stored(*audience).0)
 }
 
 impl Dashboard {
+    /// Who it is shown to: `owner`, `team` or `company`.
+    pub fn audience_name(&self) -> &'static str {
+        stored(self.audience).0
+    }
+
     /// Whether `caller` may pin to, arrange, rename, share and delete it.
     pub fn arrangeable_by(&self, caller: &Caller) -> bool {
         caller.may_arrange_dashboard(self.owner_id, self.audience)

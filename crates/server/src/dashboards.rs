@@ -368,10 +368,7 @@ fn listed(dashboard: &Dashboard) -> Listed {
         id: dashboard.id,
         name: dashboard.name.clone(),
         owner: dashboard.owner.clone(),
-        audience: json!(dashboard)["audience"]
-            .as_str()
-            .unwrap_or("owner")
-            .to_owned(),
+        audience: dashboard.audience_name().to_owned(),
         team: dashboard.team.clone(),
         tiles: dashboard.tiles.len(),
     }
