@@ -1135,6 +1135,7 @@ fn pivot(ctx: &Context<'_>, section: Section, value_key: &str) -> Section {
     Section {
         columns,
         rows,
+        pivoted: Some((value_key.to_owned(), pivoted)),
         ..section
     }
 }

@@ -291,6 +291,7 @@ mod tests {
             previous_rows: None,
             records: None,
             groups: None,
+            pivoted: None,
         }
     }
 

@@ -236,6 +236,7 @@ impl Context<'_> {
             previous_rows: None,
             records: None,
             groups: None,
+            pivoted: None,
         }
     }
 

@@ -35,10 +35,19 @@ pub fn target(report: &Report, section: &Section, row: usize, column: usize) -> 
     if values.get(column)?.is_null() {
         return None;
     }
-    // A summary's row names its metric; its `value` is that metric's.
+    // A summary's row names its metric; its `value` is that metric's. A pivot's cell is
+    // its metric for its column's value.
     let key = section.columns.get(column)?.key.as_str();
-    let named = match (key, section.column("metric")) {
-        ("value", Some(m)) => Some(values.get(m)?.as_str()?),
+    let mut pivot_filter = None;
+    let named = match (key, section.column("metric"), &section.pivoted) {
+        ("value", Some(m), _) => Some(values.get(m)?.as_str()?),
+        ("period", _, Some(_)) => return None,
+        // Rows without a value of the dimension are pivoted under a dash: no filter says so.
+        ("—", _, Some(_)) => return None,
+        (value, _, Some((metric, dimension))) => {
+            pivot_filter = Some((dimension.parse::<Dim>().ok()?, value.to_owned()));
+            Some(metric.as_str())
+        }
         _ => None,
     };
     let metric = catalog::find(named.unwrap_or(key))?;
@@ -80,8 +89,13 @@ pub fn target(report: &Report, section: &Section, row: usize, column: usize) -> 
     let nobody = in_both("label.no_owner");
     // A summary row (`Overall`) is the metric over every value of its dimension.
     let everyone = [in_both("section.overall"), in_both("section.totals")].concat();
+    filters.extend(pivot_filter);
     for (i, other) in section.columns.iter().enumerate() {
-        if i == column || (named.is_some() && matches!(other.key.as_str(), "metric" | "label")) {
+        let beside = section.pivoted.is_some() && other.key != "period";
+        if i == column
+            || beside
+            || (named.is_some() && matches!(other.key.as_str(), "metric" | "label"))
+        {
             continue;
         }
         if other.key == "period" {

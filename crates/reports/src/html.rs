@@ -252,6 +252,7 @@ mod tests {
             previous_rows: None,
             records: None,
             groups: None,
+            pivoted: None,
         }
     }
 

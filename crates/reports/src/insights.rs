@@ -781,6 +781,7 @@ mod tests {
             previous_rows: None,
             records: None,
             groups: None,
+            pivoted: None,
         }
     }
 

@@ -105,6 +105,11 @@ pub struct Section {
     /// where those figures lead.
     #[serde(skip)]
     pub groups: Option<RowGroups>,
+    /// For a pivot (a column per value of a dimension), the metric its cells hold and the
+    /// dimension its columns are the values of: each cell is that metric over its row's
+    /// period and its column's value.
+    #[serde(skip)]
+    pub pivoted: Option<(String, String)>,
 }
 
 /// The records each row of a section counts, by position.

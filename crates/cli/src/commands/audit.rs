@@ -373,6 +373,7 @@ fn audit_report(
         previous_rows: None,
         records: None,
         groups: None,
+        pivoted: None,
     };
     let check_rows = worst_first(findings)
         .into_iter()
@@ -407,6 +408,7 @@ fn audit_report(
         previous_rows: None,
         records: None,
         groups: None,
+        pivoted: None,
     };
     let headline = if spanish {
         format!(
