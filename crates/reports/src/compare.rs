@@ -95,15 +95,19 @@ fn bound(local: NaiveDateTime, ctx: &Context<'_>) -> Bound {
 /// among the periods (each earlier row used once), or null.
 fn matched(section: &Section, earlier: &Section) -> Vec<Value> {
     let mut pool: HashMap<Vec<String>, VecDeque<usize>> = HashMap::new();
+    let earlier_periods = periods(earlier);
     for (i, row) in earlier.rows.iter().enumerate() {
-        pool.entry(row_key(earlier, row)).or_default().push_back(i);
+        pool.entry(row_key(earlier, &earlier_periods, row))
+            .or_default()
+            .push_back(i);
     }
+    let periods = periods(section);
     section
         .rows
         .iter()
         .map(|row| {
             let Some(i) = pool
-                .get_mut(&row_key(section, row))
+                .get_mut(&row_key(section, &periods, row))
                 .and_then(VecDeque::pop_front)
             else {
                 return Value::Null;
@@ -129,11 +133,7 @@ fn matched(section: &Section, earlier: &Section) -> Vec<Value> {
 
 /// What identifies a row across ranges: its labels, and its period's place among the
 /// section's periods.
-fn row_key(section: &Section, row: &[Value]) -> Vec<String> {
-    let periods: BTreeSet<String> = match section.column("period") {
-        Some(p) => section.rows.iter().map(|r| text(&r[p])).collect(),
-        None => BTreeSet::new(),
-    };
+fn row_key(section: &Section, periods: &[String], row: &[Value]) -> Vec<String> {
     section
         .columns
         .iter()
@@ -142,13 +142,22 @@ fn row_key(section: &Section, row: &[Value]) -> Vec<String> {
         .map(|(column, value)| {
             let value = text(value);
             if column.key == "period" {
-                let place = periods.iter().position(|p| *p == value).unwrap_or_default();
+                let place = periods.binary_search(&value).unwrap_or_default();
                 format!("#{place}")
             } else {
                 value
             }
         })
         .collect()
+}
+
+/// The section's periods, in order: where each row's period stands among them.
+fn periods(section: &Section) -> Vec<String> {
+    let periods: BTreeSet<String> = match section.column("period") {
+        Some(p) => section.rows.iter().map(|r| text(&r[p])).collect(),
+        None => BTreeSet::new(),
+    };
+    periods.into_iter().collect()
 }
 
 fn text(value: &Value) -> String {
@@ -288,10 +297,7 @@ mod tests {
             rows,
             chart: None,
             from_metrics: true,
-            previous_rows: None,
-            records: None,
-            groups: None,
-            pivoted: None,
+            ..Default::default()
         }
     }
 

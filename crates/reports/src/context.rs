@@ -231,12 +231,7 @@ impl Context<'_> {
             title: label(&format!("section.{name}"), self.lang()),
             columns,
             rows,
-            chart: None,
-            from_metrics: false,
-            previous_rows: None,
-            records: None,
-            groups: None,
-            pivoted: None,
+            ..Default::default()
         }
     }
 

@@ -406,12 +406,23 @@ pub fn update(
     if let Some(name) = change.name {
         dashboard.name = checked_name(&name)?;
     }
-    if let Some(audience) = change.audience {
-        dashboard.audience = audience;
-    }
     if let Some(tiles) = change.tiles {
         dashboard.tiles = tiles;
     }
+    let shared = change.audience.filter(|a| *a != dashboard.audience);
+    if let Some(audience) = shared {
+        dashboard.audience = audience;
+    }
+    save(store, &dashboard, now)?;
+    match shared {
+        // Read again for the name of the team it is now shown to.
+        Some(_) => load(store, caller, id),
+        None => Ok(dashboard),
+    }
+}
+
+/// Write `dashboard`'s name, audience and tiles, once the tiles are checked.
+fn save(store: &Store, dashboard: &Dashboard, now: NaiveDateTime) -> Result<(), ReportError> {
     let tiles = checked_tiles(&dashboard.tiles)?;
     let (kind, team) = stored(dashboard.audience);
     store.execute_with(
@@ -423,10 +434,10 @@ pub fn update(
             team.map_or(Param::Null, Param::Int),
             Param::Text(tiles),
             Param::Timestamp(now),
-            Param::Int(id),
+            Param::Int(dashboard.id),
         ],
     )?;
-    load(store, caller, id)
+    Ok(())
 }
 
 /// Pin `tile` at the end of dashboard `id`.
@@ -462,13 +473,10 @@ fn retile(
     now: NaiveDateTime,
     change: impl FnOnce(&mut Vec<Tile>) -> Result<(), ReportError>,
 ) -> Result<Dashboard, ReportError> {
-    let mut tiles = arrangeable(store, caller, id)?.tiles;
-    change(&mut tiles)?;
-    let change = Change {
-        tiles: Some(tiles),
-        ..Change::default()
-    };
-    update(store, caller, id, change, now)
+    let mut dashboard = arrangeable(store, caller, id)?;
+    change(&mut dashboard.tiles)?;
+    save(store, &dashboard, now)?;
+    Ok(dashboard)
 }
 
 /// Delete dashboard `id`.

@@ -248,11 +248,7 @@ mod tests {
                 x: "stage".into(),
                 y: vec!["deals".into()],
             }),
-            from_metrics: false,
-            previous_rows: None,
-            records: None,
-            groups: None,
-            pivoted: None,
+            ..Default::default()
         }
     }
 

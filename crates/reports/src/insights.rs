@@ -776,12 +776,7 @@ mod tests {
                 })
                 .collect(),
             rows,
-            chart: None,
-            from_metrics: false,
-            previous_rows: None,
-            records: None,
-            groups: None,
-            pivoted: None,
+            ..Default::default()
         }
     }
 

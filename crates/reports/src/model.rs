@@ -76,7 +76,7 @@ pub enum ChartKind {
 }
 
 /// One table of a report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Section {
     /// Key of the section (language-neutral).
     pub name: String,

@@ -538,31 +538,42 @@ fn spanish_output_has_no_english_labels() {
 
 /// The medium business, generated once for the tests below.
 fn medium() -> (tempfile::TempDir, Store) {
+    business(Scale::Medium, 11, 0.0)
+}
+
+/// A generated business up to 2026-06-30, its signal in, with `defect_rate` of its records
+/// wrong.
+fn business(scale: Scale, seed: u64, defect_rate: f64) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("medium.duckdb")).unwrap();
+    let mut store = Store::open(dir.path().join("business.duckdb")).unwrap();
     let params = SynthParams {
-        scale: Scale::Medium,
-        seed: 11,
+        scale,
+        seed,
         now: midnight(2026, 6, 30),
-        defect_rate: 0.0,
+        defect_rate,
         signal: true,
     };
     embudo_synth::fill(&mut store, &params).unwrap();
     (dir, store)
 }
 
-fn two_years(store: &Store) -> Context<'_> {
+/// Reports over `[from, to)`, in English, as of 2026-06-30.
+fn over(store: &Store, from: NaiveDate, to: NaiveDate) -> Context<'_> {
     Context {
         store,
         calendar: Calendar::default(),
         params: Params {
-            from: Some(Bound::Day(day(2024, 7, 1))),
-            to: Some(Bound::Day(day(2026, 7, 1))),
+            from: Some(Bound::Day(from)),
+            to: Some(Bound::Day(to)),
             lang: "en".into(),
             ..Default::default()
         },
         now: midnight(2026, 6, 30),
     }
+}
+
+fn two_years(store: &Store) -> Context<'_> {
+    over(store, day(2024, 7, 1), day(2026, 7, 1))
 }
 
 fn sentence<'a>(insights: &'a [String], needle: &str) -> &'a str {
@@ -845,28 +856,9 @@ fn every_data_gap_names_real_reports_and_says_its_count() {
 #[test]
 fn every_linked_figure_is_the_rows_it_leads_to() {
     use embudo_metrics::catalog::{Agg, Combine};
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("small.duckdb")).unwrap();
-    let params = SynthParams {
-        scale: Scale::Small,
-        seed: 3,
-        now: midnight(2026, 6, 30),
-        defect_rate: 0.05,
-        signal: true,
-    };
-    embudo_synth::fill(&mut store, &params).unwrap();
-    let ctx = Context {
-        store: &store,
-        calendar: Calendar::default(),
-        params: Params {
-            from: Some(Bound::Day(day(2026, 4, 1))),
-            to: Some(Bound::Day(day(2026, 6, 1))),
-            grain: Some(embudo_metrics::Grain::Month),
-            lang: "en".into(),
-            ..Default::default()
-        },
-        now: midnight(2026, 6, 30),
-    };
+    let (_dir, store) = business(Scale::Small, 3, 0.05);
+    let mut ctx = over(&store, day(2026, 4, 1), day(2026, 6, 1));
+    ctx.params.grain = Some(embudo_metrics::Grain::Month);
     let (mut checked, mut linked, mut at_instant) = (0, 0, 0);
     for name in NAMES {
         let report = build(&ctx, name).unwrap();
@@ -964,34 +956,14 @@ fn a_lead_source_the_audit_holds_misspelt_is_named_as_such() {
     );
 }
 
-/// A small generated business up to 2026-06-30 (its signal in, no defects).
+/// A small generated business without defects.
 fn small_business(seed: u64) -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("small.duckdb")).unwrap();
-    let params = SynthParams {
-        scale: Scale::Small,
-        seed,
-        now: midnight(2026, 6, 30),
-        defect_rate: 0.0,
-        signal: true,
-    };
-    embudo_synth::fill(&mut store, &params).unwrap();
-    (dir, store)
+    business(Scale::Small, seed, 0.0)
 }
 
 /// Reports over the first half of 2026, as of its end.
 fn first_half(store: &Store) -> Context<'_> {
-    Context {
-        store,
-        calendar: Calendar::default(),
-        params: Params {
-            from: Some(Bound::Day(day(2026, 1, 1))),
-            to: Some(Bound::Day(day(2026, 7, 1))),
-            lang: "en".into(),
-            ..Default::default()
-        },
-        now: midnight(2026, 6, 30),
-    }
+    over(store, day(2026, 1, 1), day(2026, 7, 1))
 }
 
 #[test]

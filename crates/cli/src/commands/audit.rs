@@ -368,12 +368,7 @@ fn audit_report(
             })
             .collect(),
         rows: score_table.rows,
-        chart: None,
-        from_metrics: false,
-        previous_rows: None,
-        records: None,
-        groups: None,
-        pivoted: None,
+        ..Default::default()
     };
     let check_rows = worst_first(findings)
         .into_iter()
@@ -403,12 +398,7 @@ fn audit_report(
             column("sample", Kind::Text),
         ],
         rows: check_rows,
-        chart: None,
-        from_metrics: false,
-        previous_rows: None,
-        records: None,
-        groups: None,
-        pivoted: None,
+        ..Default::default()
     };
     let headline = if spanish {
         format!(
