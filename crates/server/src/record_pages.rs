@@ -86,15 +86,22 @@ impl Reader<'_> {
         let stages = names(self.store, "SELECT id, name FROM stages")?;
         let pipelines = names(self.store, "SELECT id, name FROM pipelines")?;
         let currency = deal["currency"].as_str().unwrap_or("USD");
-        let probability = self
-            .store
-            .query_with(
-                "SELECT probability FROM deal_scores WHERE deal_id = ? ORDER BY scored_at DESC LIMIT 1",
-                &[Param::Int(id)],
-            )?
-            .rows
-            .first()
-            .and_then(|r| r[0].as_f64());
+        // An open deal's probability as of now, with what moves it; a closed one's last score.
+        let explained = embudo_forecast::explain::explain(self.store, id, self.now)
+            .map_err(ApiError::internal)?;
+        let probability = match &explained {
+            Some(explained) => Some(explained.probability),
+            None => self
+                .store
+                .query_with(
+                    "SELECT probability FROM deal_scores WHERE deal_id = ? ORDER BY scored_at DESC LIMIT 1",
+                    &[Param::Int(id)],
+                )?
+                .rows
+                .first()
+                .and_then(|r| r[0].as_f64()),
+        };
+        let percent = |p: f64| format::cell(&json!(p), Kind::Ratio, self.lang);
         let facts = vec![
             fact("pipeline", lookup(&pipelines, &deal["pipeline_id"])),
             fact("stage", lookup(&stages, &deal["stage_id"])),
@@ -104,10 +111,18 @@ impl Reader<'_> {
                 format::money(&deal["amount"], currency, self.lang),
             ),
             fact(
-                "win_probability",
-                probability.map_or_else(String::new, |p| {
-                    format::cell(&json!(p), Kind::Ratio, self.lang)
-                }),
+                "probability_to_win",
+                match (&explained, probability) {
+                    // Without a model the stage's probability stands: say so, and how to
+                    // get one, rather than list no factors.
+                    (Some(e), _) if e.source != "model" => say(
+                        "probability_of_stage",
+                        self.lang,
+                        &[("p", &percent(e.probability))],
+                    ),
+                    (_, Some(p)) => percent(p),
+                    (_, None) => String::new(),
+                },
             ),
             fact("owner", lookup(&self.users, &deal["owner_id"])),
             self.link(Entity::Companies, "company", &deal["company_id"])?,
@@ -119,7 +134,12 @@ impl Reader<'_> {
             fact("lost_reason", text(&deal["lost_reason"])),
         ];
         let mut related = vec![self.stage_history(id, &stages)?];
-        related.extend(self.score(id)?);
+        related.extend(
+            explained
+                .as_ref()
+                .map(|e| self.score(e))
+                .unwrap_or_default(),
+        );
         related.push(self.changes(id, &stages)?);
         related.extend(self.activities("deal_id", id)?);
         Ok(Shown {
@@ -407,14 +427,13 @@ impl Reader<'_> {
         })
     }
 
-    /// An open deal's win probability explained: what moves it, most first, and what the
-    /// team could do today that would raise it; nothing for a closed deal.
-    fn score(&self, deal: i64) -> Result<Vec<Related>, ApiError> {
-        let Some(explained) = embudo_forecast::explain::explain(self.store, deal, self.now)
-            .map_err(ApiError::internal)?
-        else {
-            return Ok(Vec::new());
-        };
+    /// An open deal's win probability explained by the model in use: what moves it, most
+    /// first, and what the team could do today that would raise it; nothing without a model
+    /// (the probability is its stage's, as its fact says).
+    fn score(&self, explained: &embudo_forecast::explain::Explanation) -> Vec<Related> {
+        if explained.source != "model" {
+            return Vec::new();
+        }
         let factors: Vec<Vec<String>> = explained
             .factors
             .iter()
@@ -445,7 +464,7 @@ impl Reader<'_> {
                 ]
             })
             .collect();
-        Ok(vec![
+        vec![
             Related {
                 title: "score_factors",
                 total: factors.len(),
@@ -454,9 +473,9 @@ impl Reader<'_> {
             Related {
                 title: "score_raise",
                 total: raise.len(),
-                table: self.table(&["action", "win_probability"], raise, Vec::new()),
+                table: self.table(&["action", "probability_to_win"], raise, Vec::new()),
             },
-        ])
+        ]
     }
 
     /// What changed on a deal, newest first: stage, amount, owner, expected close.

@@ -1400,6 +1400,8 @@ async fn a_dashboard_a_manager_builds_renders_for_a_rep_of_the_team_in_the_reps_
     };
     assert!(rows("stage_history").await + rows("stage_history_made_up").await > 0);
     assert!(rows("score_factors").await > 0, "an open deal's factors");
+    let facts = texts(&rep_browser, "dl.facts dt").await;
+    assert!(facts.iter().any(|f| f == "Win probability"), "{facts:?}");
     for related in ["score_raise", "changes", "activities"] {
         rep_browser
             .find(Locator::Css(&format!("section[data-related={related}]")))

@@ -97,7 +97,13 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("move_to", "Move to stage", "Mover a la etapa"),
     ("moved", "Moved:", "Movida:"),
     ("stale", "Stale", "Estancada"),
+    // After a card's percentage: "45% win".
     ("win_probability", "win", "ganar"),
+    (
+        "probability_to_win",
+        "Win probability",
+        "Probabilidad de ganar",
+    ),
     ("deals", "deals", "oportunidades"),
     ("language", "Español", "English"),
     ("data_audit", "Data audit", "Auditoría de datos"),
@@ -450,6 +456,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("saved", "Saved", "Guardado"),
     ("as_of_day", "As of {day}", "A fecha de {day}"),
     ("was", "was {value}", "antes {value}"),
+    (
+        "probability_of_stage",
+        "{p}, its stage's: no model in use (embudo forecast train makes one from your closed deals)",
+        "{p}, el de su etapa: no hay modelo en uso (embudo forecast train crea uno con tus negocios cerrados)",
+    ),
     (
         "raises_odds",
         "raises the odds",
