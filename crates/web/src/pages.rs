@@ -343,11 +343,12 @@ pub(crate) fn section_markup(
             crate::records::drill_href(&target.metric, (&from, &to), &filters, 0)
         })
     };
-    // With a comparison, each figure's change and earlier value under it.
+    // A figure as the page writes it (money in the store's currency).
     let formatted = |value: &serde_json::Value, kind: Kind| match kind {
         Kind::Money => format::money(value, currency, lang),
         kind => format::cell(value, kind, lang),
     };
+    // With a comparison, each figure's change and earlier value under it.
     let earlier =
         |row: usize, column: usize, value: &serde_json::Value, shown: &embudo_reports::Column| {
             let before = embudo_reports::compare::previous(section, row, column)
@@ -384,9 +385,8 @@ pub(crate) fn section_markup(
                             @for (c, (value, column)) in row.iter().zip(&section.columns).enumerate().filter(|(_, (_, column))| shown(column)) {
                                 @let raw = value.as_f64().map_or_else(|| value.as_str().unwrap_or_default().to_owned(), |x| x.to_string());
                                 @let text = match (column.kind, value.as_str()) {
-                                    (Kind::Money, _) => format::money(value, currency, lang),
                                     (Kind::Text, Some(text)) => embudo_reports::i18n::value_label(&column.key, text, lang),
-                                    (kind, _) => format::cell(value, kind, lang),
+                                    (kind, _) => formatted(value, kind),
                                 };
                                 @let was = earlier(r, c, value, column);
                                 @let record = section.records.as_ref().filter(|_| c == 0).and_then(|records| records.href(r));
