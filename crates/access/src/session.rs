@@ -96,7 +96,16 @@ pub fn open(
             "UPDATE users SET last_login_at = ? WHERE id = ?",
             &[Param::Timestamp(now), Param::Int(caller.user_id)],
         )?;
-        record_event(store, caller.user_id, "login", None, None, now)
+        record_events(
+            store,
+            &[Event {
+                user: caller.user_id,
+                event: "login",
+                entity: None,
+                entity_id: None,
+                at: now,
+            }],
+        )
     })?;
     Ok(Some((caller, session)))
 }
@@ -141,25 +150,43 @@ pub fn logout(store: &Store, id: &str) -> Result<(), AccessError> {
     Ok(())
 }
 
-/// Record what a user did in `user_events` (the access audit and adoption metrics read it).
-pub fn record_event(
-    store: &Store,
-    user: i64,
-    event: &str,
-    entity: Option<&str>,
-    entity_id: Option<i64>,
-    now: NaiveDateTime,
-) -> Result<(), AccessError> {
+/// One `user_events` row to be: what a user did, to which record, when.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub user: i64,
+    pub event: &'static str,
+    pub entity: Option<&'static str>,
+    pub entity_id: Option<i64>,
+    pub at: NaiveDateTime,
+}
+
+/// Record what users did in `user_events` (the access audit and adoption metrics read it),
+/// in one statement: the one writer of that table.
+pub fn record_events(store: &Store, events: &[Event]) -> Result<(), AccessError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let first = store.reserve_ids("user_events", events.len() as u64)?;
+    let rows = vec!["(?, ?, ?, ?, ?, ?)"; events.len()].join(", ");
+    let params: Vec<Param> = events
+        .iter()
+        .zip(first..)
+        .flat_map(|(e, id)| {
+            [
+                Param::Int(id),
+                Param::Int(e.user),
+                Param::Text(e.event.to_owned()),
+                e.entity.map_or(Param::Null, |t| Param::Text(t.to_owned())),
+                e.entity_id.map_or(Param::Null, Param::Int),
+                Param::Timestamp(e.at),
+            ]
+        })
+        .collect();
     store.execute_with(
-        "INSERT INTO user_events (id, user_id, event, entity, entity_id, occurred_at)
-         SELECT coalesce(max(id), 0) + 1, ?, ?, ?, ?, ? FROM user_events",
-        &[
-            Param::Int(user),
-            Param::Text(event.to_owned()),
-            entity.map_or(Param::Null, |e| Param::Text(e.to_owned())),
-            entity_id.map_or(Param::Null, Param::Int),
-            Param::Timestamp(now),
-        ],
+        &format!(
+            "INSERT INTO user_events (id, user_id, event, entity, entity_id, occurred_at) VALUES {rows}"
+        ),
+        &params,
     )?;
     Ok(())
 }

@@ -64,7 +64,7 @@ pub fn add(
             .as_deref()
             .map(|name| team_id(store, name))
             .transpose()?;
-        let id = next_id(store, "SELECT coalesce(max(id), 0) + 1 FROM users")?;
+        let id = store.next_id("users")?;
         store.execute_with(
             "INSERT INTO users (id, name, email, role, team_id, active, created_at)
              VALUES (?, ?, ?, ?, ?, true, ?)",
@@ -193,7 +193,7 @@ pub fn create_token(
     let user = find(store, email)?.ok_or_else(|| no_user(email))?;
     let token = format!("embudo_{}", secret::new_token());
     store.transaction(true, || {
-        let id = next_id(store, "SELECT coalesce(max(id), 0) + 1 FROM access_tokens")?;
+        let id = store.next_id("access_tokens")?;
         store.execute_with(
             "INSERT INTO access_tokens (id, user_id, name, token_digest, created_at) VALUES (?, ?, ?, ?, ?)",
             &[
@@ -250,14 +250,10 @@ fn team_id(store: &Store, name: &str) -> Result<i64, AccessError> {
     if let Some(id) = found.rows.first().and_then(|r| r[0].as_i64()) {
         return Ok(id);
     }
-    let id = next_id(store, "SELECT coalesce(max(id), 0) + 1 FROM teams")?;
+    let id = store.next_id("teams")?;
     store.execute_with(
         "INSERT INTO teams (id, name) VALUES (?, ?)",
         &[Param::Int(id), Param::Text(name.to_owned())],
     )?;
     Ok(id)
-}
-
-fn next_id(store: &Store, sql: &str) -> Result<i64, AccessError> {
-    Ok(store.query_with(sql, &[])?.rows[0][0].as_i64().unwrap_or(1))
 }

@@ -142,7 +142,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "contacts",
-                "SELECT id, NULL FROM contacts c WHERE LIVE AND email IS NULL AND phone IS NULL",
+                "SELECT id, NULL FROM live_contacts c WHERE email IS NULL AND phone IS NULL",
             )
         }
     ),
@@ -157,7 +157,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "deals",
-                "SELECT d.id, NULL FROM deals d JOIN stages s ON s.id = d.stage_id WHERE LIVE AND s.position > 1 AND d.amount IS NULL",
+                "SELECT d.id, NULL FROM live_deals d JOIN stages s ON s.id = d.stage_id WHERE s.position > 1 AND d.amount IS NULL",
             )
         }
     ),
@@ -172,7 +172,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "deals",
-                "SELECT d.id, NULL FROM deals d JOIN stages s ON s.id = d.stage_id WHERE LIVE AND s.position > 1 AND d.status = 'open' AND d.expected_close_date IS NULL",
+                "SELECT d.id, NULL FROM live_deals d JOIN stages s ON s.id = d.stage_id WHERE s.position > 1 AND d.status = 'open' AND d.expected_close_date IS NULL",
             )
         }
     ),
@@ -187,7 +187,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "deals",
-                "SELECT id, NULL FROM deals d WHERE LIVE AND status = 'lost' AND lost_reason IS NULL",
+                "SELECT id, NULL FROM live_deals d WHERE status = 'lost' AND lost_reason IS NULL",
             )
         }
     ),
@@ -202,7 +202,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "deals",
-                "SELECT id, name FROM deals d WHERE LIVE AND status = 'won' AND amount IS NULL",
+                "SELECT id, name FROM live_deals d WHERE status = 'won' AND amount IS NULL",
             )
         }
     ),
@@ -217,7 +217,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "deals",
-                "SELECT id, name FROM deals d WHERE LIVE AND contact_id IS NULL AND company_id IS NULL",
+                "SELECT id, name FROM live_deals d WHERE contact_id IS NULL AND company_id IS NULL",
             )
         }
     ),
@@ -232,8 +232,8 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "contacts",
-                "SELECT id, concat_ws(' ', first_name, last_name) FROM contacts c WHERE LIVE AND company_id IS NULL
-                   AND EXISTS (SELECT 1 FROM companies WHERE deleted_at IS NULL AND merged_into_id IS NULL)",
+                "SELECT id, concat_ws(' ', first_name, last_name) FROM live_contacts c WHERE company_id IS NULL
+                   AND EXISTS (SELECT 1 FROM live_companies)",
             )
         }
     ),
@@ -281,7 +281,7 @@ pub const CHECKS: &[Check] = &[
             rust_rows(
                 c,
                 "contacts",
-                "SELECT id, email FROM contacts c WHERE LIVE AND email IS NOT NULL",
+                "SELECT id, email FROM live_contacts c WHERE email IS NOT NULL",
                 |v| email::is_role_or_disposable(v).then_some(None),
             )
         }
@@ -297,7 +297,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "contacts",
-                "SELECT id, email FROM contacts c WHERE LIVE AND email_status = 'bounced'",
+                "SELECT id, email FROM live_contacts c WHERE email_status = 'bounced'",
             )
         }
     ),
@@ -360,7 +360,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows_at(
                 c,
                 "contacts",
-                "SELECT id, CAST(birth_date AS VARCHAR) FROM contacts c WHERE LIVE AND birth_date > CAST(? AS DATE)",
+                "SELECT id, CAST(birth_date AS VARCHAR) FROM live_contacts c WHERE birth_date > CAST(? AS DATE)",
             )
         }
     ),
@@ -375,7 +375,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "deals",
-                "SELECT id, CAST(closed_at AS VARCHAR) FROM deals d WHERE LIVE AND closed_at < created_at AND NOT coalesce(created_at_inferred, false)",
+                "SELECT id, CAST(closed_at AS VARCHAR) FROM live_deals d WHERE closed_at < created_at AND NOT coalesce(created_at_inferred, false)",
             )
         }
     ),
@@ -390,7 +390,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "deals",
-                "SELECT id, CAST(expected_close_date AS VARCHAR) FROM deals d WHERE LIVE AND expected_close_date < CAST(created_at AS DATE)",
+                "SELECT id, CAST(expected_close_date AS VARCHAR) FROM live_deals d WHERE expected_close_date < CAST(created_at AS DATE)",
             )
         }
     ),
@@ -405,7 +405,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "deals",
-                "SELECT id, status FROM deals d WHERE LIVE AND ((status <> 'open') <> (closed_at IS NOT NULL))",
+                "SELECT id, status FROM live_deals d WHERE ((status <> 'open') <> (closed_at IS NOT NULL))",
             )
         }
     ),
@@ -578,9 +578,8 @@ pub const CHECKS: &[Check] = &[
         "contacts pointing at a company that does not exist or was deleted or merged",
         None,
         |c| {
-            sql_rows(c, "contacts", "SELECT c.id, c.company_id FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
-                                  WHERE c.deleted_at IS NULL AND c.merged_into_id IS NULL AND c.company_id IS NOT NULL
-                                    AND (co.id IS NULL OR co.deleted_at IS NOT NULL OR co.merged_into_id IS NOT NULL)")
+            sql_rows(c, "contacts", "SELECT c.id, c.company_id FROM live_contacts c LEFT JOIN live_companies co ON co.id = c.company_id
+                                  WHERE c.company_id IS NOT NULL AND co.id IS NULL")
         }
     ),
     check!(
@@ -591,9 +590,8 @@ pub const CHECKS: &[Check] = &[
         "deals pointing at a contact that does not exist or was deleted or merged",
         None,
         |c| {
-            sql_rows(c, "deals", "SELECT d.id, d.contact_id FROM deals d LEFT JOIN contacts c ON c.id = d.contact_id
-                               WHERE d.deleted_at IS NULL AND d.merged_into_id IS NULL AND d.contact_id IS NOT NULL
-                                 AND (c.id IS NULL OR c.deleted_at IS NOT NULL OR c.merged_into_id IS NOT NULL)")
+            sql_rows(c, "deals", "SELECT d.id, d.contact_id FROM live_deals d LEFT JOIN live_contacts c ON c.id = d.contact_id
+                               WHERE d.contact_id IS NOT NULL AND c.id IS NULL")
         }
     ),
     check!(
@@ -604,8 +602,8 @@ pub const CHECKS: &[Check] = &[
         "activities pointing at a deal that does not exist or was deleted or merged",
         None,
         |c| {
-            sql_rows(c, "activities", "SELECT a.id, a.deal_id FROM activities a LEFT JOIN deals d ON d.id = a.deal_id
-                                    WHERE a.deal_id IS NOT NULL AND (d.id IS NULL OR d.deleted_at IS NOT NULL OR d.merged_into_id IS NOT NULL)")
+            sql_rows(c, "activities", "SELECT a.id, a.deal_id FROM activities a LEFT JOIN live_deals d ON d.id = a.deal_id
+                                    WHERE a.deal_id IS NOT NULL AND d.id IS NULL")
         }
     ),
     check!(
@@ -619,7 +617,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows_at(
                 c,
                 "contacts",
-                "SELECT id, CAST(updated_at AS VARCHAR) FROM contacts c WHERE LIVE AND updated_at < CAST(? AS TIMESTAMP) - INTERVAL '730 days'",
+                "SELECT id, CAST(updated_at AS VARCHAR) FROM live_contacts c WHERE updated_at < CAST(? AS TIMESTAMP) - INTERVAL '730 days'",
             )
         }
     ),
@@ -631,12 +629,10 @@ pub const CHECKS: &[Check] = &[
         "the same person created again within 15 minutes (a form sent twice)",
         Some("merge into the first record"),
         |c| {
-            sql_rows(c, "contacts", "SELECT b.id, b.email FROM contacts c JOIN contacts b
+            sql_rows(c, "contacts", "SELECT b.id, b.email FROM live_contacts c JOIN live_contacts b
                                   ON lower(trim(b.email)) = lower(trim(c.email)) AND b.id <> c.id
                                  AND b.created_at >= c.created_at AND b.created_at < c.created_at + INTERVAL '15 minutes'
                                  AND (b.created_at > c.created_at OR b.id > c.id)
-                                  WHERE c.deleted_at IS NULL AND c.merged_into_id IS NULL
-                                    AND b.deleted_at IS NULL AND b.merged_into_id IS NULL
                                   GROUP BY b.id, b.email")
         }
     ),
@@ -806,10 +802,10 @@ fn unresolved_rows(ctx: &Context<'_>, check: &str) -> Outcome {
         .find(|r| r.check == check)
         .expect("every unresolved check has its reference");
     let sql = format!(
-        "SELECT id, json_extract_string(custom, '$.unresolved.{key}') AS text FROM {entity} {alias}
-          WHERE LIVE AND {column} IS NULL AND text IS NOT NULL",
+        "SELECT id, json_extract_string(custom, '$.unresolved.{key}') AS text FROM {live_rows} {alias}
+          WHERE {column} IS NULL AND text IS NOT NULL",
         key = r.key,
-        entity = r.entity,
+        live_rows = live(r.entity),
         alias = if r.entity == "deals" { "d" } else { "c" },
         column = r.column,
     );
@@ -818,16 +814,9 @@ fn unresolved_rows(ctx: &Context<'_>, check: &str) -> Outcome {
         // Most stores have none: the names of a million contacts are not worth reading.
         return Ok((total, rows));
     }
-    let live_target = match r.to {
-        "contacts" | "companies" => "r.deleted_at IS NULL AND r.merged_into_id IS NULL",
-        _ => "TRUE",
-    };
     // Every identifier comes from the fixed list above.
     let names = ctx.store.query_with(
-        &format!(
-            "SELECT r.id, {} FROM {} r WHERE {live_target}",
-            r.name, r.to
-        ),
+        &format!("SELECT r.id, {} FROM {} r", r.name, live(r.to)),
         &[],
     )?;
     let mut by_letters: HashMap<String, i64> = HashMap::new();
@@ -859,24 +848,21 @@ fn unresolved_rows(ctx: &Context<'_>, check: &str) -> Outcome {
     Ok((total, rows))
 }
 
-/// The live-row condition of an entity's alias, spliced where a query says `LIVE`.
-fn live(entity: &str) -> &'static str {
+/// The rows of `entity` its checks read: the store's live ones (neither deleted nor merged)
+/// where an entity can be deleted or merged, else all of them.
+fn live(entity: &'static str) -> &'static str {
     match entity {
-        "contacts" => "c.deleted_at IS NULL AND c.merged_into_id IS NULL",
-        "companies" => "c.deleted_at IS NULL AND c.merged_into_id IS NULL",
-        "deals" => "d.deleted_at IS NULL AND d.merged_into_id IS NULL",
-        _ => "TRUE",
+        "contacts" => "live_contacts",
+        "companies" => "live_companies",
+        "deals" => "live_deals",
+        other => other,
     }
 }
 
 /// Live rows of `entity`, the denominator of its checks. `entity` is one of the fixed
 /// names above.
-fn total(ctx: &Context<'_>, entity: &str) -> Result<u64, AuditError> {
-    let alias = if entity == "deals" { "d" } else { "c" };
-    let sql = format!(
-        "SELECT count(*) FROM {entity} {alias} WHERE {}",
-        live(entity)
-    );
+fn total(ctx: &Context<'_>, entity: &'static str) -> Result<u64, AuditError> {
+    let sql = format!("SELECT count(*) FROM {}", live(entity));
     let table = ctx.store.query_with(&sql, &[])?;
     Ok(table.rows[0][0].as_u64().unwrap_or(0))
 }
@@ -896,18 +882,13 @@ fn rows_of(table: embudo_model::Table) -> Vec<Sample> {
 
 /// Rows an SQL query (first column the id, second the value) finds failing.
 fn sql_rows(ctx: &Context<'_>, entity: &'static str, sql: &str) -> Outcome {
-    let table = ctx
-        .store
-        .query_with(&sql.replace("LIVE", live(entity)), &[])?;
+    let table = ctx.store.query_with(sql, &[])?;
     Ok((total(ctx, entity)?, rows_of(table)))
 }
 
 /// As [`sql_rows`] with the audit's instant bound to the query's one placeholder.
 fn sql_rows_at(ctx: &Context<'_>, entity: &'static str, sql: &str) -> Outcome {
-    let table = ctx.store.query_with(
-        &sql.replace("LIVE", live(entity)),
-        &[Param::Timestamp(ctx.as_of)],
-    )?;
+    let table = ctx.store.query_with(sql, &[Param::Timestamp(ctx.as_of)])?;
     Ok((total(ctx, entity)?, rows_of(table)))
 }
 
@@ -928,9 +909,7 @@ fn judged_rows(
     sql: &str,
     judge: impl Fn(&[serde_json::Value]) -> Option<Option<String>>,
 ) -> Outcome {
-    let table = ctx
-        .store
-        .query_with(&sql.replace("LIVE", live(entity)), &[])?;
+    let table = ctx.store.query_with(sql, &[])?;
     let rows = table
         .rows
         .into_iter()
@@ -954,7 +933,7 @@ fn invalid_emails(ctx: &Context<'_>) -> Outcome {
     rust_rows(
         ctx,
         "contacts",
-        "SELECT id, email FROM contacts c WHERE LIVE AND email IS NOT NULL",
+        "SELECT id, email FROM live_contacts c WHERE email IS NOT NULL",
         |address| {
             if email::syntax_problem(address).is_some() {
                 return Some(None);
@@ -976,7 +955,7 @@ fn typo_domains(ctx: &Context<'_>) -> Outcome {
     rust_rows(
         ctx,
         "contacts",
-        "SELECT id, email FROM contacts c WHERE LIVE AND email IS NOT NULL",
+        "SELECT id, email FROM live_contacts c WHERE email IS NOT NULL",
         |address| {
             if email::syntax_problem(address).is_some() {
                 return None;
@@ -1090,7 +1069,8 @@ fn phone_rows(
     keep: impl Fn(Verdict) -> Option<Option<String>>,
 ) -> Outcome {
     // `entity` is one of the two literals above, never user input.
-    let sql = format!("SELECT id, phone, country FROM {entity} c WHERE LIVE AND phone IS NOT NULL");
+    let live_rows = live(entity);
+    let sql = format!("SELECT id, phone, country FROM {live_rows} c WHERE phone IS NOT NULL");
     judged_rows(ctx, entity, &sql, |row| {
         keep(phone::judge(row[1].as_str()?, row[2].as_str()))
     })
@@ -1103,13 +1083,13 @@ fn phone_rows(
 /// threshold: the distance from the median over 1.4826 × the median absolute deviation).
 /// `entity` and `column` are literals of the checks above, never user input.
 fn absurd_rows(ctx: &Context<'_>, entity: &'static str, column: &'static str) -> Outcome {
-    let alias = if entity == "deals" { "d" } else { "c" };
+    let (alias, live_rows) = (if entity == "deals" { "d" } else { "c" }, live(entity));
     let sql = format!(
-        "WITH scale AS (SELECT log10({column}) AS l FROM {entity} {alias} WHERE LIVE AND {column} > 0),
+        "WITH scale AS (SELECT log10({column}) AS l FROM {live_rows} {alias} WHERE {column} > 0),
               centre AS (SELECT median(l) AS m FROM scale),
               spread AS (SELECT median(abs(l - (SELECT m FROM centre))) * 1.4826 AS s FROM scale)
-         SELECT {alias}.id, {alias}.{column} FROM {entity} {alias}, centre, spread
-          WHERE LIVE AND ({column} < 0
+         SELECT {alias}.id, {alias}.{column} FROM {live_rows} {alias}, centre, spread
+          WHERE ({column} < 0
              OR ({column} > 0 AND (log10({column}) - m >= 3
                  OR (log10({column}) - m >= 1 AND s > 0 AND (log10({column}) - m) / s > 3.5))))"
     );
@@ -1130,7 +1110,7 @@ fn used_labels(
 ) -> Result<Vec<(String, u64)>, AuditError> {
     let counts = store.query_with(
         &format!(
-            "SELECT {column}, count(*) FROM {entity} {alias} WHERE {} AND {column} IS NOT NULL GROUP BY 1",
+            "SELECT {column}, count(*) FROM {} {alias} WHERE {column} IS NOT NULL GROUP BY 1",
             live(entity)
         ),
         &[],
@@ -1190,8 +1170,8 @@ fn label_rows(
             .flatten()
             .map(String::as_str),
     );
-    let sql =
-        format!("SELECT id, {column} FROM {entity} {alias} WHERE LIVE AND {column} IS NOT NULL");
+    let live_rows = live(entity);
+    let sql = format!("SELECT id, {column} FROM {live_rows} {alias} WHERE {column} IS NOT NULL");
     if !declared.is_empty() {
         // The user said which labels there are: any other is wrong.
         return rust_rows(ctx, entity, &sql, |value| {
@@ -1222,12 +1202,12 @@ fn label_rows(
 /// most 1% of the rows, the rest, with the frequent value they nearly spell if any. A
 /// country written as its name (`Kenya`, `United States`, `España`) is a country.
 fn country_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
+    let live_rows = live(entity);
     // `entity` is one of two literals above, never user input.
     let counts = ctx.store.query_with(
         &format!(
-            "SELECT country, count(*) FROM {entity} c WHERE LIVE AND country IS NOT NULL GROUP BY 1"
-        )
-        .replace("LIVE", live(entity)),
+            "SELECT country, count(*) FROM {live_rows} c WHERE country IS NOT NULL GROUP BY 1"
+        ),
         &[],
     )?;
     let total: f64 = counts.rows.iter().filter_map(|r| r[1].as_f64()).sum();
@@ -1259,7 +1239,7 @@ fn country_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
             Some((v, fix))
         })
         .collect();
-    let sql = format!("SELECT id, country FROM {entity} c WHERE LIVE AND country IS NOT NULL");
+    let sql = format!("SELECT id, country FROM {live_rows} c WHERE country IS NOT NULL");
     rust_rows(ctx, entity, &sql, |value| strays.get(value).cloned())
 }
 
@@ -1267,13 +1247,13 @@ fn country_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
 /// (`Pensylvania`, `Valenica`), judged by each row's country, with the name meant. A region
 /// near none is left alone: it may be a smaller place the lists do not hold.
 fn region_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
+    let live_rows = live(entity);
     // `entity` is one of two literals above, never user input.
     let distinct = ctx.store.query_with(
         &format!(
-            "SELECT DISTINCT country, region FROM {entity} c
-              WHERE LIVE AND country IS NOT NULL AND region IS NOT NULL"
-        )
-        .replace("LIVE", live(entity)),
+            "SELECT DISTINCT country, region FROM {live_rows} c
+              WHERE country IS NOT NULL AND region IS NOT NULL"
+        ),
         &[],
     )?;
     let misspelt: HashMap<(String, String), String> = distinct
@@ -1293,7 +1273,7 @@ fn region_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
         return Ok((total(ctx, entity)?, Vec::new()));
     }
     let sql = format!(
-        "SELECT id, region, country FROM {entity} c WHERE LIVE AND region IS NOT NULL AND country IS NOT NULL"
+        "SELECT id, region, country FROM {live_rows} c WHERE region IS NOT NULL AND country IS NOT NULL"
     );
     judged_rows(ctx, entity, &sql, |row| {
         let key = (row[2].as_str()?.to_owned(), row[1].as_str()?.to_owned());
@@ -1305,14 +1285,11 @@ fn region_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
 /// (`usd`, `Euro`, `€`, `UDS`); an unknown one has no fix, since its amounts cannot be
 /// compared with any other.
 fn currency_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
-    let alias = if entity == "deals" { "d" } else { "c" };
+    let (alias, live_rows) = (if entity == "deals" { "d" } else { "c" }, live(entity));
     // `entity` is one of two literals above, never user input. A store holds a handful of
     // currencies: each is judged once, and rows are read only when one fails.
     let distinct = ctx.store.query_with(
-        &format!(
-            "SELECT DISTINCT currency FROM {entity} {alias} WHERE LIVE AND currency IS NOT NULL"
-        )
-        .replace("LIVE", live(entity)),
+        &format!("SELECT DISTINCT currency FROM {live_rows} {alias} WHERE currency IS NOT NULL"),
         &[],
     )?;
     let failing: HashMap<String, Option<String>> = distinct
@@ -1333,8 +1310,7 @@ fn currency_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
     if failing.is_empty() {
         return Ok((total(ctx, entity)?, Vec::new()));
     }
-    let sql =
-        format!("SELECT id, currency FROM {entity} {alias} WHERE LIVE AND currency IS NOT NULL");
+    let sql = format!("SELECT id, currency FROM {live_rows} {alias} WHERE currency IS NOT NULL");
     rust_rows(ctx, entity, &sql, |value| failing.get(value).cloned())
 }
 

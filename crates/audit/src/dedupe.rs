@@ -869,17 +869,16 @@ fn read(store: &Store, entity: Entity) -> Result<Vec<Record>, AuditError> {
         Entity::Contacts => (
             "SELECT id, first_name, last_name, email, phone, company_id, CAST(epoch(created_at) AS BIGINT),
                     street, postal_code, city, CAST(birth_date AS VARCHAR)
-             FROM contacts WHERE deleted_at IS NULL AND merged_into_id IS NULL ORDER BY id",
+             FROM live_contacts ORDER BY id",
             contact_record,
         ),
         Entity::Companies => (
-            "SELECT id, name, domain, phone, country, city FROM companies
-             WHERE deleted_at IS NULL AND merged_into_id IS NULL ORDER BY id",
+            "SELECT id, name, domain, phone, country, city FROM live_companies ORDER BY id",
             company_record,
         ),
         Entity::Deals => (
             "SELECT id, name, contact_id, amount, CAST(epoch(created_at) AS BIGINT), company_id, owner_id
-             FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL ORDER BY id",
+             FROM live_deals ORDER BY id",
             deal_record,
         ),
     };

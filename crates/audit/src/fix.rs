@@ -51,11 +51,7 @@ pub fn apply(
 ) -> Result<(i64, usize), AuditError> {
     let (table, column) = target(finding.id)
         .ok_or_else(|| AuditError::Invalid(format!("{} has no automatic fix", finding.id)))?;
-    let next = store.query_with(
-        "SELECT coalesce(max(batch_id), 0) + 1 FROM fix_journal",
-        &[],
-    )?;
-    let batch = next.rows[0][0].as_i64().unwrap_or(1);
+    let batch = store.next_id("fix_journal")?;
     store.transaction(true, || {
         let mut changed = 0;
         for row in &finding.rows {

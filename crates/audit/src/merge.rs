@@ -332,9 +332,7 @@ pub fn merge(
                 &[Param::Int(survivor), Param::Int(*member)],
             )?;
             step("tombstone")?;
-            let next =
-                store.query_with("SELECT coalesce(max(id), 0) + 1 FROM merge_journal", &[])?;
-            let journal_id = next.rows[0][0].as_i64().unwrap_or(1);
+            let journal_id = store.next_id("merge_journal")?;
             let before = json!({"survivor": before_survivor, "merged": member_image, "references": references});
             store.execute_with(
                 "INSERT INTO merge_journal (id, entity, survivor_id, merged_id, before_images, decisions, merged_at, merged_by)

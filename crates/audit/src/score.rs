@@ -95,8 +95,7 @@ pub fn record(
     ran_at: NaiveDateTime,
     findings: &[Finding],
 ) -> Result<i64, AuditError> {
-    let next = store.query_with("SELECT coalesce(max(run_id), 0) + 1 FROM audit_runs", &[])?;
-    let run_id = next.rows[0][0].as_i64().unwrap_or(1);
+    let run_id = store.next_id("audit_runs")?;
     for (entity, e) in &scores.entities {
         for (dimension, value) in &e.dimensions {
             let failing: u64 = findings

@@ -90,7 +90,7 @@ fn read(store: &Store, at: NaiveDateTime, only: Param) -> Result<Vec<DealFeature
 
 const SQL: &str = "
 WITH live AS (
-    SELECT * FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
+    SELECT * FROM live_deals
 ),
 open_deals AS (
     SELECT * FROM live

@@ -110,12 +110,17 @@ fn write(
     let mut stager = store.stager("_embudo_scores", &columns)?;
     stager.append(rows)?;
     stager.finish()?;
+    let first = store.reserve_ids("deal_scores", rows.len() as u64)?;
     store.execute_with(
         "INSERT INTO deal_scores (id, deal_id, probability, model_version, scored_at, factors)
-         SELECT (SELECT coalesce(max(id), 0) FROM deal_scores) + row_number() OVER (ORDER BY row_no),
+         SELECT ? - 1 + row_number() OVER (ORDER BY row_no),
                 CAST(deal_id AS BIGINT), CAST(probability AS DOUBLE), ?, ?, CAST(factors AS JSON)
            FROM _embudo_scores",
-        &[Param::Text(version.to_owned()), Param::Timestamp(at)],
+        &[
+            Param::Int(first),
+            Param::Text(version.to_owned()),
+            Param::Timestamp(at),
+        ],
     )?;
     store.execute_with("DROP TABLE _embudo_scores", &[])?;
     Ok(())

@@ -205,8 +205,8 @@ fn due_band(days: Option<f64>) -> u8 {
 /// is settled), days until the win.
 const LOOKS: &str = "
 WITH won AS (
-    SELECT id, pipeline_id, created_at, closed_at, expected_close_date, amount FROM deals
-     WHERE status = 'won' AND closed_at <= $1 AND deleted_at IS NULL AND merged_into_id IS NULL
+    SELECT id, pipeline_id, created_at, closed_at, expected_close_date, amount FROM live_deals
+     WHERE status = 'won' AND closed_at <= $1
 ),
 grid AS (
     SELECT CAST($1 AS TIMESTAMP) - to_days(CAST(14 * k AS INTEGER)) AS seen_at FROM range(CAST($2 AS BIGINT), 1000) t(k)

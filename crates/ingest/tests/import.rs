@@ -637,6 +637,36 @@ fn a_history_imported_later_replaces_the_synthesised_one() {
 }
 
 #[test]
+fn a_deal_found_in_another_stage_moves_there_at_the_import() {
+    let f = Fixture::new();
+    let deals = f.write(
+        "deals.csv",
+        "external_id,name,stage,created_at\nD1,One,Demo,2024-01-01\nD2,Two,Demo,2024-01-02\n",
+    );
+    f.import("deals", &deals, None).unwrap();
+    // The next export has deal 1 a stage further on; deal 2 where it was.
+    let later = f.write(
+        "deals.csv",
+        "external_id,name,stage,created_at\nD1,One,Proposal,2024-01-01\nD2,Two,Demo,2024-01-02\n",
+    );
+    let mut options = options();
+    options.now += chrono::Duration::days(3);
+    f.import_with("deals", &later, None, &options).unwrap();
+    // Deal 1 left Demo and entered Proposal at the second import; deal 2 is still in Demo.
+    assert_eq!(
+        f.one(
+            "SELECT string_agg(d.name || ':' || s.name || ':' || CAST(h.entered_at AS VARCHAR) || '-' || coalesce(CAST(h.exited_at AS VARCHAR), 'now'), ', ' ORDER BY h.deal_id, h.entered_at)
+               FROM deal_stage_history h JOIN stages s ON s.id = h.stage_id JOIN deals d ON d.id = h.deal_id"
+        ),
+        "One:Demo:2024-01-01 00:00:00-2026-07-04 09:00:00, One:Proposal:2026-07-04 09:00:00-now, Two:Demo:2024-01-02 00:00:00-now"
+    );
+    assert_eq!(
+        f.one("SELECT count(DISTINCT id) = count(*) FROM deal_stage_history"),
+        true
+    );
+}
+
+#[test]
 fn json_lines_and_a_mapping_pipeline_with_its_stages() {
     let f = Fixture::new();
     let deals = f.write(

@@ -109,10 +109,9 @@ pub struct DimExpr {
 /// A table (or join) that measures aggregate rows of.
 #[derive(Debug)]
 pub struct Source {
-    /// The `FROM` item, with the aliases the expressions use.
+    /// The `FROM` item, with the aliases the expressions use: of records that can be
+    /// deleted or merged, the store's live ones (`live_deals`), since the others never count.
     pub from: &'static str,
-    /// Which rows are live data: deleted and merged rows never count.
-    pub live: &'static str,
     pub dims: &'static [DimExpr],
     /// How a row of the source is listed behind a figure; `None` for sources whose rows
     /// are not records people open (campaigns, visits, events).
@@ -178,11 +177,8 @@ macro_rules! deal_dims {
     };
 }
 
-const DEAL_LIVE: &str = "d.deleted_at IS NULL AND d.merged_into_id IS NULL";
-
 pub static DEALS: Source = Source {
-    from: "deals d",
-    live: DEAL_LIVE,
+    from: "live_deals d",
     dims: deal_dims![d(
         Dim::Stage,
         "st.name",
@@ -193,15 +189,13 @@ pub static DEALS: Source = Source {
 
 /// Stage visits with their deal and the stage visited (`hs`).
 pub static STAGE_VISITS: Source = Source {
-    from: "deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages hs ON hs.id = h.stage_id",
-    live: DEAL_LIVE,
+    from: "deal_stage_history h JOIN live_deals d ON d.id = h.deal_id JOIN stages hs ON hs.id = h.stage_id",
     dims: deal_dims![d(Dim::Stage, "hs.name", &[])],
     drill: drill("'deals'", "d.id", "d.name"),
 };
 
 pub static CONTACTS: Source = Source {
-    from: "contacts c",
-    live: "c.deleted_at IS NULL AND c.merged_into_id IS NULL",
+    from: "live_contacts c",
     dims: &[
         d(
             Dim::Owner,
@@ -236,8 +230,7 @@ pub static CONTACTS: Source = Source {
 
 /// New customers split by the campaign of their first revenue line.
 pub static NEW_CUSTOMERS_BY_CAMPAIGN: Source = Source {
-    from: "contacts c",
-    live: "c.deleted_at IS NULL AND c.merged_into_id IS NULL",
+    from: "live_contacts c",
     dims: &[
         d(
             Dim::Campaign,
@@ -259,7 +252,6 @@ const REVENUE_OWNER: &str = "LEFT JOIN users own ON own.id = r.owner_id";
 pub static REVENUE: Source = Source {
     from: "revenue_lines r",
     // The view already leaves out deleted and merged deals and deleted orders.
-    live: "TRUE",
     dims: &[
         d(Dim::Owner, "own.name", &[REVENUE_OWNER]),
         d(Dim::Team, "tm.name", &[REVENUE_OWNER, OWNER_TEAM]),
@@ -294,7 +286,6 @@ pub static REVENUE: Source = Source {
 
 pub static ACTIVITIES: Source = Source {
     from: "activities a",
-    live: "TRUE",
     dims: &[
         d(
             Dim::Owner,
@@ -324,7 +315,6 @@ const TICKET_COMPANY: &str = "LEFT JOIN companies co ON co.id = t.company_id";
 
 pub static TICKETS: Source = Source {
     from: "tickets t",
-    live: "TRUE",
     dims: &[
         d(Dim::Owner, "own.name", &[TICKET_AGENT]),
         d(Dim::Team, "tm.name", &[TICKET_AGENT, OWNER_TEAM]),
@@ -339,7 +329,6 @@ pub static TICKETS: Source = Source {
 
 pub static CALLS: Source = Source {
     from: "service_calls sc",
-    live: "TRUE",
     dims: &[
         d(
             Dim::Owner,
@@ -357,7 +346,6 @@ pub static CALLS: Source = Source {
 
 pub static CAMPAIGNS: Source = Source {
     from: "campaigns cm",
-    live: "TRUE",
     dims: &[
         d(Dim::Campaign, "cm.name", &[]),
         d(Dim::Channel, "cm.channel", &[]),
@@ -367,7 +355,6 @@ pub static CAMPAIGNS: Source = Source {
 
 pub static CAMPAIGN_EVENTS: Source = Source {
     from: "campaign_events ce JOIN campaigns cm ON cm.id = ce.campaign_id",
-    live: "TRUE",
     dims: &[
         d(Dim::Campaign, "cm.name", &[]),
         d(Dim::Channel, "cm.channel", &[]),
@@ -377,7 +364,6 @@ pub static CAMPAIGN_EVENTS: Source = Source {
 
 pub static WEB_VISITS: Source = Source {
     from: "web_visits w",
-    live: "TRUE",
     dims: &[d(Dim::LeadSource, "w.source", &[])],
     drill: None,
 };
@@ -387,7 +373,6 @@ const SUBSCRIPTION_COMPANY: &str = "LEFT JOIN companies co ON co.id = s.company_
 
 pub static SUBSCRIPTIONS: Source = Source {
     from: "subscriptions s",
-    live: "TRUE",
     dims: &[
         d(Dim::Product, "pr.name", &[SUBSCRIPTION_PRODUCT]),
         d(Dim::ProductLine, "pr.product_line", &[SUBSCRIPTION_PRODUCT]),
@@ -399,21 +384,18 @@ pub static SUBSCRIPTIONS: Source = Source {
 
 pub static LIST_SUBSCRIPTIONS: Source = Source {
     from: "list_subscriptions ls",
-    live: "TRUE",
     dims: &[],
     drill: None,
 };
 
 pub static SURVEYS: Source = Source {
     from: "surveys sv",
-    live: "TRUE",
     dims: &[],
     drill: None,
 };
 
 pub static USERS: Source = Source {
     from: "users own",
-    live: "TRUE",
     dims: &[
         d(Dim::Owner, "own.name", &[]),
         d(Dim::Team, "tm.name", &[OWNER_TEAM]),
@@ -423,7 +405,6 @@ pub static USERS: Source = Source {
 
 pub static USER_EVENTS: Source = Source {
     from: "user_events ue JOIN users own ON own.id = ue.user_id",
-    live: "TRUE",
     dims: &[
         d(Dim::Owner, "own.name", &[]),
         d(Dim::Team, "tm.name", &[OWNER_TEAM]),

@@ -100,6 +100,10 @@ pub struct Progress {
     pub expected_attainment: f64,
     pub projected: Option<f64>,
     pub status: Status,
+    /// The query whose value `actual` is: the goal's metric over its period so far, with
+    /// its scope's and its own filters (and the viewer's). Its rows are what the goal counts.
+    #[serde(skip)]
+    pub measured: Query,
 }
 
 /// Whether a metric accumulates over its period (counts and sums anchored in time).
@@ -154,8 +158,7 @@ pub fn add(store: &Store, goal: &NewGoal) -> Result<i64, MetricError> {
         .iter()
         .map(|(d, v)| (d.name().to_owned(), json!(v)))
         .collect();
-    let next = store.query_with("SELECT coalesce(max(id), 0) + 1 FROM goals", &[])?;
-    let id = next.rows[0][0].as_i64().unwrap_or(1);
+    let id = store.next_id("goals")?;
     store.execute_with(
         "INSERT INTO goals (id, name, metric, target, period_start, period_end, scope, scope_id, direction, filters)
          VALUES (?, ?, ?, ?, CAST(? AS DATE), CAST(? AS DATE), ?, ?, ?, ?)",
@@ -322,7 +325,7 @@ fn assess_row(
     } else {
         Bound::Day(end)
     };
-    let query = Query {
+    let measured = Query {
         metric: metric.name.clone(),
         from: Bound::Day(start),
         to: until,
@@ -331,7 +334,7 @@ fn assess_row(
         filters,
         compare: None,
     };
-    let actual = plan::run(store, dialect, calendar, &query, lang)?
+    let actual = plan::run(store, dialect, calendar, &measured, lang)?
         .rows
         .first()
         .and_then(|r| r.value);
@@ -354,6 +357,7 @@ fn assess_row(
             expected_attainment: 1.0,
             projected: None,
             status: Status::Behind,
+            measured,
         },
         is_cumulative(metric),
         elapsed,
@@ -544,6 +548,15 @@ mod tests {
             expected_attainment: 0.0,
             projected: None,
             status: Status::Behind,
+            measured: Query {
+                metric: "revenue".into(),
+                from: Bound::Day(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+                to: Bound::Day(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap()),
+                grain: None,
+                by: Vec::new(),
+                filters: Vec::new(),
+                compare: None,
+            },
         }
     }
 

@@ -449,8 +449,8 @@ fn periods<'d>(
 }
 
 /// The rows a measure counts in each period: `FROM`, the joins its dimensions, filters,
-/// aggregate and `extra` need, and `WHERE` its timing, liveness, filter and the filters'
-/// values.
+/// aggregate and `extra` need, and `WHERE` its timing, filter and the filters' values
+/// (its source reads live records only).
 fn rows(
     b: &mut Builder<'_>,
     measure: &Measure,
@@ -500,7 +500,6 @@ fn rows(
             ));
         }
     }
-    b.text(&format!(" AND ({})", measure.source.live));
     if !measure.filter.is_empty() {
         b.text(&format!(" AND ({})", measure.filter));
     }

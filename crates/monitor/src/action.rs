@@ -63,12 +63,9 @@ pub fn follow_up(
         }
     };
     store.transaction(true, || {
-        let next = |table: &str| -> Result<i64, MonitorError> {
-            let sql = format!("SELECT coalesce(max(id), 0) + 1 FROM {table}");
-            Ok(store.query_with(&sql, &[])?.rows[0][0].as_i64().unwrap_or(1))
-        };
-        let journal = next("action_journal")?;
-        let mut id = next("activities")?;
+        let journal = store.next_id("action_journal")?;
+        let owned = deals.iter().filter(|(_, owner, _)| owner.is_some()).count();
+        let mut id = store.reserve_ids("activities", owned as u64)?;
         let mut tasks = Vec::new();
         let mut by_owner: BTreeMap<i64, Vec<(i64, &str)>> = BTreeMap::new();
         for (deal, owner, says) in &deals {

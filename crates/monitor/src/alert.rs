@@ -696,13 +696,13 @@ pub fn stale_deals(
          )
          SELECT d.id, coalesce(d.name, 'Deal ' || d.id), d.owner_id, u.name, s.name,
                 date_diff('day', v.since, $1), v.synthesised
-           FROM deals d
+           FROM live_deals d
            JOIN visits v ON v.deal_id = d.id
            JOIN stages s ON s.id = v.stage_id
            LEFT JOIN users u ON u.id = d.owner_id
            LEFT JOIN teams t ON t.id = u.team_id
            LEFT JOIN pipelines p ON p.id = d.pipeline_id
-          WHERE d.deleted_at IS NULL AND d.merged_into_id IS NULL AND d.status = 'open'
+          WHERE d.status = 'open'
             AND d.created_at <= $1 AND v.since < $1 - to_days(CAST($2 AS INTEGER))
             AND (CAST($3 AS VARCHAR) IS NULL OR lower(u.name) = lower($3))
             AND (CAST($4 AS VARCHAR) IS NULL OR lower(t.name) = lower($4))
@@ -751,13 +751,12 @@ pub fn probability_drops(
                 before.probability, latest.probability
            FROM ranked latest
            JOIN ranked before ON before.deal_id = latest.deal_id AND before.n = 2
-           JOIN deals d ON d.id = latest.deal_id
+           JOIN live_deals d ON d.id = latest.deal_id
            JOIN stages s ON s.id = d.stage_id
            LEFT JOIN users u ON u.id = d.owner_id
            LEFT JOIN teams t ON t.id = u.team_id
            LEFT JOIN pipelines p ON p.id = d.pipeline_id
           WHERE latest.n = 1 AND before.probability - latest.probability >= CAST($2 AS DOUBLE) / 100
-            AND d.deleted_at IS NULL AND d.merged_into_id IS NULL
             AND d.created_at <= $1 AND (d.closed_at IS NULL OR d.closed_at > $1)
             AND (CAST($3 AS VARCHAR) IS NULL OR lower(u.name) = lower($3))
             AND (CAST($4 AS VARCHAR) IS NULL OR lower(t.name) = lower($4))

@@ -2,9 +2,10 @@
 
 use crate::ReportError;
 use crate::context::Context;
+use crate::drill::Target;
 use crate::i18n::label;
 use crate::insights;
-use crate::model::{Chart, ChartKind, Kind, Report, Section, display_in};
+use crate::model::{Chart, ChartKind, Kind, Report, RowTargets, Section, display_in};
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
 use embudo_metrics::goals;
 use embudo_metrics::{Bound, Compare, Dim, DuckDb, Grain};
@@ -79,7 +80,6 @@ pub fn build(ctx: &Context<'_>, name: &str) -> Result<Report, ReportError> {
 
 const DEAL_JOINS: &str = "LEFT JOIN users own ON own.id = d.owner_id LEFT JOIN teams tm ON tm.id = own.team_id \
                           LEFT JOIN pipelines pl ON pl.id = d.pipeline_id";
-const DEAL_LIVE: &str = "d.deleted_at IS NULL AND d.merged_into_id IS NULL";
 const INFINITY: &str = "CAST('infinity' AS TIMESTAMP)";
 
 /// Rows by the number in `column`, largest first (nulls last).
@@ -99,8 +99,8 @@ fn open_deals_at() -> String {
 /// [`open_deals_at`] with one more join.
 fn open_deals_at_joining(join: &str) -> String {
     format!(
-        "FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS} {join}
-         WHERE h.entered_at <= ? AND coalesce(h.exited_at, {INFINITY}) > ? AND s.kind = 'open' AND {DEAL_LIVE}"
+        "FROM deal_stage_history h JOIN live_deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS} {join}
+         WHERE h.entered_at <= ? AND coalesce(h.exited_at, {INFINITY}) > ? AND s.kind = 'open'"
     )
 }
 
@@ -133,7 +133,7 @@ fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
                     count(d.id) FILTER (WHERE NOT EXISTS (SELECT 1 FROM activities a WHERE a.deal_id = d.id
                         AND a.completed_at <= CAST(? AS TIMESTAMP) AND a.completed_at > CAST(? AS TIMESTAMP)))
              FROM stages s JOIN pipelines pls ON pls.id = s.pipeline_id
-             LEFT JOIN (deal_stage_history h JOIN deals d ON d.id = h.deal_id AND {DEAL_LIVE} {DEAL_JOINS})
+             LEFT JOIN (deal_stage_history h JOIN live_deals d ON d.id = h.deal_id {DEAL_JOINS})
                ON h.stage_id = s.id AND h.entered_at <= CAST(? AS TIMESTAMP) AND coalesce(h.exited_at, {INFINITY}) > CAST(? AS TIMESTAMP) {filters}
              WHERE s.kind = 'open'
              GROUP BY pls.id, pls.name, s.position, s.name ORDER BY pls.id, s.position"
@@ -168,8 +168,8 @@ fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         &format!(
             "WITH reached AS (
                 SELECT d.id, d.pipeline_id, max(s.position) AS furthest
-                FROM deals d JOIN deal_stage_history h ON h.deal_id = d.id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS}
-                WHERE d.created_at >= ? AND d.created_at < ? AND {DEAL_LIVE} AND s.kind <> 'lost' {filters}
+                FROM live_deals d JOIN deal_stage_history h ON h.deal_id = d.id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS}
+                WHERE d.created_at >= ? AND d.created_at < ? AND s.kind <> 'lost' {filters}
                 GROUP BY d.id, d.pipeline_id)
              SELECT pls.name, s.name, count(r.id), string_agg(CAST(r.id AS VARCHAR), ',' ORDER BY r.id)
              FROM stages s JOIN pipelines pls ON pls.id = s.pipeline_id
@@ -444,7 +444,9 @@ fn sales_cycle(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError
     );
     trend_query.from = Bound::Day(quarter_end - Months::new(24));
     trend_query.to = Bound::Day(quarter_end);
-    let mut trend = ctx.metrics_section("trend", &[trend_query])?;
+    let mut trend = ctx.metrics_section("trend", std::slice::from_ref(&trend_query))?;
+    // Its quarters reach before the report's range: each leads to its own deals.
+    trend.targets = vec![crate::drill::by_period(&trend, &trend_query)];
     trend.chart = chart(
         ChartKind::Line,
         "period",
@@ -648,7 +650,8 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let mut won = ctx.query("revenue", &[], Some(Grain::Month), None);
     won.from = Bound::Day(first);
     won.to = Bound::Day(end);
-    let won = embudo_metrics::run(ctx.store, &DuckDb, &ctx.calendar, &won, ctx.lang())?;
+    let won_query = won;
+    let won = embudo_metrics::run(ctx.store, &DuckDb, &ctx.calendar, &won_query, ctx.lang())?;
     let mut rows = Vec::new();
     let mut open_ids = Vec::new();
     for (i, result_row) in won.rows.iter().enumerate() {
@@ -714,6 +717,19 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         columns.push(ctx.column(key, kind));
     }
     let mut section = ctx.section("by_month", columns, rows);
+    // Each month's won revenue is the metric's over that month.
+    section.targets = vec![RowTargets {
+        column: "won_revenue".into(),
+        rows: (0..months)
+            .map(|i| {
+                Target::of(&embudo_metrics::Query {
+                    from: Bound::Day(first + Months::new(i)),
+                    to: Bound::Day(first + Months::new(i + 1)),
+                    ..won_query.clone()
+                })
+            })
+            .collect(),
+    }];
     section.groups = Some(crate::model::RowGroups {
         table: "deals",
         figures: vec![crate::model::Figures {
@@ -870,9 +886,8 @@ fn conversion(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
     let leads = format!(
         "WITH leads AS (
             SELECT c.id, c.lead_source, c.lead_at, c.customer_at
-            FROM contacts c LEFT JOIN users own ON own.id = c.owner_id LEFT JOIN teams tm ON tm.id = own.team_id
-            WHERE c.lead_at >= ? AND c.lead_at < ? AND c.customer_at IS NOT NULL AND c.customer_at <= ?
-              AND c.deleted_at IS NULL AND c.merged_into_id IS NULL {filters})"
+            FROM live_contacts c LEFT JOIN users own ON own.id = c.owner_id LEFT JOIN teams tm ON tm.id = own.team_id
+            WHERE c.lead_at >= ? AND c.lead_at < ? AND c.customer_at IS NOT NULL AND c.customer_at <= ? {filters})"
     );
     let mut params = vec![ts(from), ts(to), ts(to)];
     params.extend(filter_params);
@@ -887,8 +902,8 @@ fn conversion(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
     with_deals.push(ts(to));
     let deal_size = ctx.store.query_with(
         &format!(
-            "{leads} SELECT l.lead_source, avg(d.amount) FROM leads l JOIN deals d ON d.contact_id = l.id
-             WHERE d.status = 'won' AND {DEAL_LIVE} AND d.closed_at <= ? GROUP BY 1"
+            "{leads} SELECT l.lead_source, avg(d.amount) FROM leads l JOIN live_deals d ON d.contact_id = l.id
+             WHERE d.status = 'won' AND d.closed_at <= ? GROUP BY 1"
         ),
         &with_deals,
     )?;
@@ -948,7 +963,28 @@ fn conversion(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
 fn goals_report(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let (from, to) = ctx.range_utc();
     let at = to.min(ctx.now);
-    let standing = goals::progress(ctx.store, &DuckDb, &ctx.calendar, at, ctx.lang())?;
+    // Each goal over the records the report is narrowed to (a rep's own, a team's): a goal
+    // of a metric that cannot be narrowed so is left out rather than shown over everyone's.
+    let narrowed = ctx.filters();
+    let within = |metric: &embudo_metrics::catalog::Metric| {
+        let accepts = metric.dimensions();
+        let scoped = |dim: &Dim| matches!(dim, Dim::Owner | Dim::Team);
+        if narrowed
+            .iter()
+            .any(|(d, _)| scoped(d) && !accepts.contains(d))
+        {
+            return None;
+        }
+        Some(
+            narrowed
+                .iter()
+                .filter(|(d, _)| accepts.contains(d))
+                .cloned()
+                .collect(),
+        )
+    };
+    let standing =
+        goals::progress_within(ctx.store, &DuckDb, &ctx.calendar, at, ctx.lang(), &within)?;
     report
         .notes
         .extend(standing.skipped.into_iter().map(|(_, note)| note));
@@ -988,8 +1024,13 @@ fn goals_report(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErro
     ];
     let mut section = ctx.section("progress", columns, rows);
     section.chart = chart(ChartKind::Bar, "goal", &["attainment"]);
+    // A goal's actual is its metric over its period so far: its records are what it counts.
+    section.targets = vec![RowTargets {
+        column: "actual".into(),
+        rows: active.iter().map(|p| Target::of(&p.measured)).collect(),
+    }];
     report.sections.push(section);
-    let mut driver_rows = Vec::new();
+    let (mut driver_rows, mut driver_targets) = (Vec::new(), Vec::new());
     for goal in active
         .iter()
         .filter(|p| p.status == goals::Status::Behind || p.status == goals::Status::AtRisk)
@@ -1017,6 +1058,7 @@ fn goals_report(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErro
                     json!(row.previous),
                     json!(row.change_pct),
                 ]);
+                driver_targets.push(Target::of(&query));
             }
         }
         report
@@ -1030,9 +1072,12 @@ fn goals_report(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErro
         ctx.column("previous", Kind::Number),
         ctx.column("change_pct", Kind::Ratio),
     ];
-    report
-        .sections
-        .push(ctx.section("drivers", columns, driver_rows));
+    let mut drivers = ctx.section("drivers", columns, driver_rows);
+    drivers.targets = vec![RowTargets {
+        column: "value".into(),
+        rows: driver_targets,
+    }];
+    report.sections.push(drivers);
     Ok(())
 }
 
@@ -1172,8 +1217,8 @@ fn lost_deals(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
         "by_last_stage",
         ("deals", &[&["deals_lost", "lost_revenue"]]),
         &format!(
-            "SELECT {last_stage} AS stage, count(*), sum(d.amount), string_agg(CAST(d.id AS VARCHAR), ',' ORDER BY d.id) FROM deals d {DEAL_JOINS}
-             WHERE d.status = 'lost' AND d.closed_at >= ? AND d.closed_at < ? AND {DEAL_LIVE} {filters}
+            "SELECT {last_stage} AS stage, count(*), sum(d.amount), string_agg(CAST(d.id AS VARCHAR), ',' ORDER BY d.id) FROM live_deals d {DEAL_JOINS}
+             WHERE d.status = 'lost' AND d.closed_at >= ? AND d.closed_at < ? {filters}
              GROUP BY 1 ORDER BY 2 DESC, 1"
         ),
         &params,
@@ -1190,8 +1235,8 @@ fn lost_deals(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
         "lost_list",
         "deals",
         &format!(
-            "SELECT d.name, own.name, {last_stage}, d.lost_reason, d.amount, CAST(d.closed_at AS VARCHAR), d.id FROM deals d {DEAL_JOINS}
-             WHERE d.status = 'lost' AND d.closed_at >= ? AND d.closed_at < ? AND {DEAL_LIVE} {filters}
+            "SELECT d.name, own.name, {last_stage}, d.lost_reason, d.amount, CAST(d.closed_at AS VARCHAR), d.id FROM live_deals d {DEAL_JOINS}
+             WHERE d.status = 'lost' AND d.closed_at >= ? AND d.closed_at < ? {filters}
              ORDER BY d.amount DESC NULLS LAST, d.id LIMIT 200"
         ),
         &params,

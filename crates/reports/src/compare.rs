@@ -168,11 +168,14 @@ fn text(value: &Value) -> String {
 }
 
 /// Whether a column's figures get their earlier value: figures, but not a section's own
-/// comparison columns (`revenue_previous`, `revenue_change_pct`).
+/// comparison columns (`previous`, `revenue_previous`, `revenue_change_pct`): an earlier
+/// value of an earlier value would read as one more "previous".
 pub fn compares(column: &Column) -> bool {
+    let key = column.key.as_str();
     column.kind != Kind::Text
-        && !column.key.ends_with("_previous")
-        && !column.key.ends_with("_change_pct")
+        && !["previous", "change_pct"].contains(&key)
+        && !key.ends_with("_previous")
+        && !key.ends_with("_change_pct")
 }
 
 /// The earlier value of cell (`row`, `column`), where the section was compared and the
@@ -364,5 +367,24 @@ mod tests {
             [json!("2026-04-01"), json!("Ana"), json!(100.0), json!(40.0)]
         );
         assert!(flat.sections[0].previous_rows.is_none());
+    }
+
+    #[test]
+    fn a_section_s_own_comparison_is_not_compared_again() {
+        // A goal's driver: its value, its own previous value and the change between them.
+        let mut own = section(Vec::new());
+        own.columns = vec![
+            column("driver", Kind::Text),
+            column("value", Kind::Count),
+            column("previous", Kind::Count),
+            column("change_pct", Kind::Ratio),
+        ];
+        let compared: Vec<&str> = own
+            .columns
+            .iter()
+            .filter(|c| compares(c))
+            .map(|c| c.key.as_str())
+            .collect();
+        assert_eq!(compared, ["value"]);
     }
 }

@@ -4,16 +4,18 @@
 //! (`owner`, `lead_source`…). That makes a metric query whose rows the metric layer can
 //! list ([`embudo_metrics::plan::drill`]). In a point-in-time report (an `at`), a figure of
 //! a metric of what is true at an instant (deals open, their value) is that metric at the
-//! report's instant. Figures of metrics whose rows are not records (campaigns, visits), of
-//! a period metric in a point-in-time report, of rows without a dimension value (the
-//! orders row of sales performance) and of rows about something no dimension names (a
-//! customer, a deal) lead nowhere.
+//! report's instant. A section whose figures are over ranges of their own (a goal's period,
+//! a trend reaching before the report's range) names each row's query itself
+//! ([`crate::model::RowTargets`]). Figures of metrics whose rows are not records
+//! (campaigns, visits), of a period metric in a point-in-time report, of rows without a
+//! dimension value (the orders row of sales performance) and of rows about something no
+//! dimension names (a customer, a deal) lead nowhere.
 
 use crate::i18n::label;
-use crate::model::{Kind, Report, Section};
+use crate::model::{Kind, Report, RowTargets, Section};
 use chrono::NaiveDate;
 use embudo_metrics::catalog::Timing;
-use embudo_metrics::{Bound, Dim, catalog};
+use embudo_metrics::{Bound, Dim, Query, catalog};
 use serde_json::Value;
 
 /// A metric over a range with filters: what a figure counts.
@@ -26,8 +28,66 @@ pub struct Target {
     pub filters: Vec<(Dim, String)>,
 }
 
+impl Target {
+    /// What the value of `query` counts, when its metric's rows are records.
+    pub fn of(query: &Query) -> Option<Target> {
+        let metric = catalog::find(&query.metric)?;
+        metric.measures.first()?.source.drill.as_ref()?;
+        Some(Target {
+            metric: query.metric.clone(),
+            from: query.from,
+            to: query.to,
+            filters: query.filters.clone(),
+        })
+    }
+}
+
+/// What the figures of `query`'s metric count in a section of `query` by period over a range
+/// of its own (a trend longer than the report's range): the query over each row's period,
+/// which ends where the next row's starts, or with the query.
+pub fn by_period(section: &Section, query: &Query) -> RowTargets {
+    let starts: Vec<Option<NaiveDate>> = match section.column("period") {
+        Some(i) => section
+            .rows
+            .iter()
+            .map(|row| row.get(i).and_then(Value::as_str).and_then(parse_day))
+            .collect(),
+        None => vec![None; section.rows.len()],
+    };
+    let rows = starts
+        .iter()
+        .map(|start| {
+            let start = (*start)?;
+            let next = starts
+                .iter()
+                .flatten()
+                .filter(|d| **d > start)
+                .min()
+                .map_or(query.to, |d| Bound::Day(*d));
+            Target::of(&Query {
+                from: Bound::Day(start),
+                to: next,
+                ..query.clone()
+            })
+        })
+        .collect();
+    RowTargets {
+        column: query.metric.clone(),
+        rows,
+    }
+}
+
+/// A calendar day written `YYYY-MM-DD`.
+fn parse_day(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
 /// What the figure in `column` of `row` of `section` counts, if it leads to records.
 pub fn target(report: &Report, section: &Section, row: usize, column: usize) -> Option<Target> {
+    let key = section.columns.get(column)?.key.as_str();
+    if let Some(own) = section.targets.iter().find(|t| t.column == key) {
+        return own.rows.get(row).cloned().flatten();
+    }
     if !section.from_metrics {
         return None;
     }
@@ -37,7 +97,6 @@ pub fn target(report: &Report, section: &Section, row: usize, column: usize) -> 
     }
     // A summary's row names its metric; its `value` is that metric's. A pivot's cell is
     // its metric for its column's value.
-    let key = section.columns.get(column)?.key.as_str();
     let mut pivot_filter = None;
     let named = match (key, section.column("metric"), &section.pivoted) {
         ("value", Some(m), _) => Some(values.get(m)?.as_str()?),
@@ -73,7 +132,7 @@ pub fn target(report: &Report, section: &Section, row: usize, column: usize) -> 
         value
             .and_then(Value::as_str)
             .filter(|text| text.len() == 10)
-            .and_then(|text| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+            .and_then(parse_day)
     };
     let (mut from, mut to) = (
         day(report.params.get("from"))?,

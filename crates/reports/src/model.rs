@@ -110,6 +110,18 @@ pub struct Section {
     /// period and its column's value.
     #[serde(skip)]
     pub pivoted: Option<(String, String)>,
+    /// For a section whose rows each measure their own query (a goal over its period and
+    /// scope), what the figures of some columns count, row by row.
+    #[serde(skip)]
+    pub targets: Vec<RowTargets>,
+}
+
+/// What the figure in one column of each row counts, by position; `None` where it leads
+/// nowhere.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowTargets {
+    pub column: String,
+    pub rows: Vec<Option<crate::drill::Target>>,
 }
 
 /// The records each row of a section counts, by position.

@@ -860,6 +860,7 @@ fn every_linked_figure_is_the_rows_it_leads_to() {
     let mut ctx = over(&store, day(2026, 4, 1), day(2026, 6, 1));
     ctx.params.grain = Some(embudo_metrics::Grain::Month);
     let (mut checked, mut linked, mut at_instant) = (0, 0, 0);
+    let mut led_from = std::collections::BTreeMap::<String, usize>::new();
     for name in NAMES {
         let report = build(&ctx, name).unwrap();
         for section in &report.sections {
@@ -870,6 +871,12 @@ fn every_linked_figure_is_the_rows_it_leads_to() {
                         continue;
                     };
                     linked += 1;
+                    *led_from
+                        .entry(format!(
+                            "{name}/{}/{}",
+                            section.name, section.columns[column].key
+                        ))
+                        .or_default() += 1;
                     let metric = embudo_metrics::catalog::find(&target.metric).unwrap();
                     let query = Query {
                         metric: target.metric.clone(),
@@ -908,6 +915,16 @@ fn every_linked_figure_is_the_rows_it_leads_to() {
         "{checked} checked of {linked} linked"
     );
     assert!(at_instant >= 5, "{at_instant} counts at an instant checked");
+    // Figures over ranges of their own: a goal's period, each month of the forecast, the
+    // quarters of a trend that reaches back before the report's range.
+    for (figure, at_least) in [
+        ("goals/progress/actual", 1),
+        ("forecast/by_month/won_revenue", 2),
+        ("sales_cycle/trend/sales_cycle_length", 8),
+    ] {
+        let led = led_from.get(figure).copied().unwrap_or_default();
+        assert!(led >= at_least, "{figure}: {led} linked");
+    }
     eprintln!("{checked} checked of {linked} linked, {at_instant} at an instant");
 }
 

@@ -3,25 +3,14 @@
 //! do not queue behind fifty single-row inserts.
 
 use crate::db::Db;
-use crate::error::ApiError;
-use chrono::NaiveDateTime;
-use embudo_store::{Param, Store};
+pub use embudo_access::session::Event;
+use embudo_access::session::record_events;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
 /// How long an event may wait before it is written.
 const FLUSH_EVERY: Duration = Duration::from_millis(500);
-
-/// One `user_events` row to be.
-#[derive(Debug, Clone)]
-pub struct Event {
-    pub user: i64,
-    pub event: &'static str,
-    pub entity: Option<&'static str>,
-    pub entity_id: Option<i64>,
-    pub at: NaiveDateTime,
-}
 
 /// The queue's sending end.
 #[derive(Debug, Clone)]
@@ -61,36 +50,8 @@ fn write_batches(db: &Db, receiver: &mpsc::Receiver<Event>) {
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         }
-        if let Err(error) = db.log_blocking(|store| insert(store, &batch)) {
+        if let Err(error) = db.log_blocking(|store| Ok(record_events(store, &batch)?)) {
             tracing::error!(?error, "writing user_events");
         }
     }
-}
-
-/// Append `batch` to `user_events` in one statement, ids after the largest.
-fn insert(store: &Store, batch: &[Event]) -> Result<(), ApiError> {
-    let rows = vec!["(?, ?, ?, ?, ?, ?)"; batch.len()].join(", ");
-    let params: Vec<Param> = batch
-        .iter()
-        .enumerate()
-        .flat_map(|(i, e)| {
-            [
-                Param::Int(i as i64),
-                Param::Int(e.user),
-                Param::Text(e.event.to_owned()),
-                e.entity.map_or(Param::Null, |t| Param::Text(t.to_owned())),
-                e.entity_id.map_or(Param::Null, Param::Int),
-                Param::Timestamp(e.at),
-            ]
-        })
-        .collect();
-    store.execute_with(
-        &format!(
-            "INSERT INTO user_events (id, user_id, event, entity, entity_id, occurred_at)
-             SELECT (SELECT coalesce(max(id), 0) FROM user_events) + 1 + n, user_id, event, entity, entity_id, occurred
-               FROM (VALUES {rows}) AS v(n, user_id, event, entity, entity_id, occurred)"
-        ),
-        &params,
-    )?;
-    Ok(())
 }

@@ -367,20 +367,25 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                 .into_iter()
                 .filter(|p| p.period_end > today)
                 .map(|p| {
-                    if matches!(
-                        p.status,
-                        embudo_metrics::goals::Status::AtRisk
-                            | embudo_metrics::goals::Status::Behind
-                    ) {
+                    // A goal leads to the records its actual counts.
+                    let href = embudo_reports::drill::Target::of(&p.measured)
+                        .map(|target| embudo_web::records::target_href(&target));
+                    let status = match p.status {
+                        embudo_metrics::goals::Status::AtRisk => Some("at_risk"),
+                        embudo_metrics::goals::Status::Behind => Some("behind"),
+                        _ => None,
+                    };
+                    if let Some(status) = status {
                         alerts.push(Alert {
-                            text: format!("{}: {}", p.name, p.status.as_str().replace('_', " ")),
-                            href: Some("/reports/goals".into()),
+                            text: say(status, &lang, &[("goal", &p.name)]),
+                            href: href.clone().or_else(|| Some("/reports/goals".into())),
                         });
                     }
                     Goal {
                         name: p.name,
                         attainment: p.attainment.unwrap_or(0.0),
                         expected: p.expected_attainment,
+                        href,
                     }
                 })
                 .collect();
@@ -388,8 +393,10 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                 let stale = stale_deals(store, &caller, &deal_columns, now)?.len();
                 if stale > 0 {
                     alerts.push(Alert {
-                        text: format!(
-                            "{stale} open deals have not moved stage in {STALE_DAYS} days"
+                        text: say(
+                            "stale_alert",
+                            &lang,
+                            &[("n", &stale.to_string()), ("days", &STALE_DAYS.to_string())],
                         ),
                         href: Some("/deals/stale".into()),
                     });
@@ -571,8 +578,8 @@ fn choices(
         (
             "source",
             names(
-                "SELECT DISTINCT lead_source FROM contacts
-                  WHERE lead_source IS NOT NULL AND deleted_at IS NULL AND merged_into_id IS NULL
+                "SELECT DISTINCT lead_source FROM live_contacts
+                  WHERE lead_source IS NOT NULL
                   ORDER BY 1",
                 &[],
             )?,

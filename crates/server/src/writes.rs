@@ -21,6 +21,7 @@ use chrono::NaiveDateTime;
 use embudo_access::scope::GoalFor;
 use embudo_access::{Caller, Entity, Role, Rows};
 use embudo_metrics::Dim;
+use embudo_store::deals::StageMove;
 use embudo_store::{Param, Store};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -232,7 +233,7 @@ fn insert(
     }
     check_types(store, &fields)?;
     check_references(store, caller, tables, &fields)?;
-    let id = next_id(store, entity.table())?;
+    let id = store.next_id(entity.table())?;
     let mut names = vec!["id".to_owned()];
     let mut values = vec!["?".to_owned()];
     let mut params = vec![Param::Int(id)];
@@ -550,7 +551,7 @@ fn track_deal(
         if TRACKED.contains(&column.name.as_str())
             && !same_value(&before[&column.name], value.as_deref())
         {
-            let change_id = next_id(store, "deal_changes")?;
+            let change_id = store.next_id("deal_changes")?;
             store.execute_with(
                 "INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at, changed_by)
                  VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -585,10 +586,6 @@ fn track_deal(
             "the stage is not in the deal's pipeline",
         ));
     }
-    store.execute_with(
-        "UPDATE deal_stage_history SET exited_at = ? WHERE deal_id = ? AND exited_at IS NULL",
-        &[Param::Timestamp(now), Param::Int(id)],
-    )?;
     enter_stage(store, caller, id, stage, now)?;
     let column = |name: &str| {
         columns
@@ -615,6 +612,7 @@ fn same_value(old: &Value, new: Option<&str>) -> bool {
     }
 }
 
+/// Record deal `deal` entering `stage` at `now`, leaving the stage it was in.
 fn enter_stage(
     store: &Store,
     caller: &Caller,
@@ -622,17 +620,12 @@ fn enter_stage(
     stage: i64,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    let id = next_id(store, "deal_stage_history")?;
-    store.execute_with(
-        "INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, changed_by) VALUES (?, ?, ?, ?, ?)",
-        &[
-            Param::Int(id),
-            Param::Int(deal),
-            Param::Int(stage),
-            Param::Timestamp(now),
-            Param::Int(caller.user_id),
-        ],
-    )?;
+    store.move_stages(&[StageMove {
+        deal,
+        stage,
+        at: now,
+        by: Some(caller.user_id),
+    }])?;
     Ok(())
 }
 
@@ -658,16 +651,4 @@ fn status_of(kind: &str) -> &'static str {
         "lost" => "lost",
         _ => "open",
     }
-}
-
-/// The next id of `table`, one of the served or history tables (never a user's text).
-fn next_id(store: &Store, table: &str) -> Result<i64, ApiError> {
-    Ok(store
-        .query_with(
-            &format!("SELECT coalesce(max(id), 0) + 1 FROM {table}"),
-            &[],
-        )?
-        .rows[0][0]
-        .as_i64()
-        .unwrap_or(1))
 }

@@ -36,8 +36,7 @@ pub const GAPS: &[Gap] = &[
         en: "{0} won or lost deals have no close date: they are missing from every figure that needs one (revenue, won and lost counts, cycle lengths, forecast training); give their close dates and import again",
         es: "{0} oportunidades ganadas o perdidas no tienen fecha de cierre: faltan en toda cifra que la necesita (ingresos, ganadas y perdidas, duración del ciclo, entrenamiento del pronóstico); indique sus fechas de cierre e importe de nuevo",
         columns: &["d.closed_at", "r.occurred_at", "c.customer_at"],
-        sql: "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
-               AND status IN ('won', 'lost') AND closed_at IS NULL",
+        sql: "SELECT count(*) FROM live_deals WHERE status IN ('won', 'lost') AND closed_at IS NULL",
         reports: &[
             "sales_performance",
             "profitability",
@@ -56,8 +55,7 @@ pub const GAPS: &[Gap] = &[
         en: "{0} won deals have no amount: they count as won but bring no revenue",
         es: "{0} oportunidades ganadas no tienen importe: cuentan como ganadas pero no aportan ingresos",
         columns: &["r.amount"],
-        sql: "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
-               AND status = 'won' AND amount IS NULL",
+        sql: "SELECT count(*) FROM live_deals WHERE status = 'won' AND amount IS NULL",
         reports: &[
             "sales_performance",
             "profitability",
@@ -72,8 +70,7 @@ pub const GAPS: &[Gap] = &[
         en: "{0} deals have no owner: they are in no rep's or team's figures",
         es: "{0} oportunidades no tienen responsable: no figuran en las cifras de ningún comercial ni equipo",
         columns: &[],
-        sql: "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
-               AND owner_id IS NULL",
+        sql: "SELECT count(*) FROM live_deals WHERE owner_id IS NULL",
         reports: &["sales_performance", "pipeline", "goals", "activity"],
         in_rows: true,
     },
@@ -82,8 +79,7 @@ pub const GAPS: &[Gap] = &[
         en: "{0} contacts at lead stage or beyond have no lead date: they are not counted as leads, so conversion misses them",
         es: "{0} contactos en etapa de prospecto o posterior no tienen fecha de prospecto: no cuentan como prospectos y la conversión no los incluye",
         columns: &["c.lead_at"],
-        sql: "SELECT count(*) FROM contacts WHERE deleted_at IS NULL AND merged_into_id IS NULL
-               AND lead_at IS NULL
+        sql: "SELECT count(*) FROM live_contacts WHERE lead_at IS NULL
                AND lower(lifecycle_stage) IN ('lead', 'mql', 'sql', 'opportunity', 'customer', 'evangelist')",
         reports: &["conversion", "lead_sources"],
         in_rows: true,
@@ -93,8 +89,7 @@ pub const GAPS: &[Gap] = &[
         en: "{0} contacts are leads since the day they were entered (their file gave a lead source but no lead date): prospects and times to convert are counted from then",
         es: "{0} contactos son prospectos desde el día en que se registraron (su archivo indicaba el origen pero no la fecha de prospecto): los prospectos y el tiempo hasta la conversión se cuentan desde entonces",
         columns: &["c.lead_at"],
-        sql: "SELECT count(*) FROM contacts WHERE deleted_at IS NULL AND merged_into_id IS NULL
-               AND lead_at_inferred",
+        sql: "SELECT count(*) FROM live_contacts WHERE lead_at_inferred",
         reports: &["conversion", "lead_sources"],
         // The import says it in its own words when it infers them.
         in_rows: false,
@@ -105,7 +100,7 @@ pub const GAPS: &[Gap] = &[
         es: "{0} contactos y ninguno tiene origen ni fecha de prospecto: nadie cuenta como prospecto, así que la conversión y los orígenes están vacíos; asigne la columna de origen del archivo e importe de nuevo",
         columns: &["c.lead_source"],
         sql: "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM contacts WHERE lead_source IS NOT NULL OR lead_at IS NOT NULL)
-                     THEN (SELECT count(*) FROM contacts WHERE deleted_at IS NULL AND merged_into_id IS NULL)
+                     THEN (SELECT count(*) FROM live_contacts)
                      ELSE 0 END",
         reports: &["conversion", "lead_sources"],
         in_rows: true,
@@ -115,8 +110,7 @@ pub const GAPS: &[Gap] = &[
         en: "{0} won deals name no contact: nobody becomes a customer through them, so conversion and customer counts miss them",
         es: "{0} oportunidades ganadas no tienen contacto: nadie se convierte en cliente por ellas, así que la conversión y los clientes no las incluyen",
         columns: &["c.customer_at"],
-        sql: "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
-               AND status = 'won' AND contact_id IS NULL",
+        sql: "SELECT count(*) FROM live_deals WHERE status = 'won' AND contact_id IS NULL",
         reports: &["conversion", "lead_sources", "customers"],
         in_rows: true,
     },
@@ -127,7 +121,7 @@ pub const GAPS: &[Gap] = &[
         columns: &["c.customer_at"],
         sql: "SELECT CASE WHEN EXISTS (SELECT 1 FROM deals)
                           AND NOT EXISTS (SELECT 1 FROM deals WHERE contact_id IS NOT NULL)
-                     THEN (SELECT count(*) FROM contacts WHERE deleted_at IS NULL AND merged_into_id IS NULL)
+                     THEN (SELECT count(*) FROM live_contacts)
                      ELSE 0 END",
         reports: &["conversion", "lead_sources", "customers"],
         in_rows: true,
@@ -137,8 +131,7 @@ pub const GAPS: &[Gap] = &[
         en: "{0} deals have no creation date of their own (the earliest date known of each stands in): they are left out of sales cycle lengths",
         es: "{0} oportunidades no tienen fecha de creación propia (la más temprana que se conoce de cada una la sustituye): quedan fuera de la duración del ciclo de venta",
         columns: &["created_at_inferred"],
-        sql: "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
-               AND created_at_inferred",
+        sql: "SELECT count(*) FROM live_deals WHERE created_at_inferred",
         reports: &["sales_cycle", "sales_performance"],
         // The import says it in its own words when it infers them.
         in_rows: false,
@@ -148,8 +141,7 @@ pub const GAPS: &[Gap] = &[
         en: "{0} lost deals have no lost reason: the breakdown by reason leaves them out",
         es: "{0} oportunidades perdidas no tienen motivo de pérdida: el desglose por motivo no las incluye",
         columns: &["d.lost_reason"],
-        sql: "SELECT count(*) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
-               AND status = 'lost' AND lost_reason IS NULL",
+        sql: "SELECT count(*) FROM live_deals WHERE status = 'lost' AND lost_reason IS NULL",
         reports: &["lost_deals"],
         in_rows: true,
     },
@@ -158,8 +150,8 @@ pub const GAPS: &[Gap] = &[
         en: "{0} deals came without a stage history: each was given one from its creation to its close, so the stages it passed, its time in each and the stage a lost deal was lost from are not known for them",
         es: "{0} oportunidades llegaron sin historial de etapas: a cada una se le dio uno desde su creación hasta su cierre, así que no se conocen las etapas por las que pasó, su tiempo en cada una ni la etapa en que se perdió",
         columns: &[],
-        sql: "SELECT count(DISTINCT h.deal_id) FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id
-               WHERE h.synthesised AND d.deleted_at IS NULL AND d.merged_into_id IS NULL",
+        sql: "SELECT count(DISTINCT h.deal_id) FROM deal_stage_history h JOIN live_deals d ON d.id = h.deal_id
+               WHERE h.synthesised",
         reports: &["pipeline", "sales_cycle", "lost_deals", "forecast"],
         in_rows: true,
     },

@@ -6,6 +6,8 @@
 //!   `schema_migrations`.
 //! - [`bulk`]: the fast write path. Records become Arrow batches on a producer thread and
 //!   are appended by DuckDB's Appender on the store's thread, all in one transaction.
+//! - [`deals`]: a deal's moves between stages, recorded as every writer records them.
+//! - [`ids`]: new ids, from one sequence per table, so two writers never take the same.
 //! - [`records`]: how each model entity maps onto its table's columns.
 //! - [`derived`]: fields the store keeps true on every write: a contact's first revenue
 //!   (`customer_at`), a deal's inferred creation date.
@@ -19,9 +21,11 @@
 //! this crate, with user values bound as parameters, never spliced into SQL text.
 
 pub mod bulk;
+pub mod deals;
 pub mod derived;
 pub mod error;
 pub mod gaps;
+pub mod ids;
 pub mod migrations;
 pub mod query;
 pub mod records;

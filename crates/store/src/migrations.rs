@@ -105,6 +105,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "dashboards",
         sql: include_str!("../migrations/0017_dashboards.sql"),
     },
+    Migration {
+        version: 18,
+        name: "live_records",
+        sql: include_str!("../migrations/0018_live_records.sql"),
+    },
+    Migration {
+        version: 19,
+        name: "id_sequences",
+        sql: include_str!("../migrations/0019_id_sequences.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -290,3 +290,63 @@ fn json_money_and_dates_survive_a_load() {
         ]
     );
 }
+
+#[test]
+fn new_ids_come_from_the_table_s_sequence_and_skip_ids_written_without_it() {
+    let (_dir, path) = temp_db();
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.next_id("teams").unwrap(), 1);
+    assert_eq!(store.next_id("teams").unwrap(), 2);
+    // Rows written with ids of their own (a fixture, a file that brings its ids): the next
+    // id is above them, whatever the sequence had reached.
+    store
+        .conn()
+        .execute_batch("INSERT INTO teams VALUES (7, 'Seven', NULL), (40, 'Forty', NULL)")
+        .unwrap();
+    assert_eq!(store.next_id("teams").unwrap(), 41);
+    assert_eq!(store.reserve_ids("teams", 3).unwrap(), 42);
+    assert_eq!(store.next_id("teams").unwrap(), 45);
+    // Above ids a file is about to bring, too.
+    assert_eq!(store.reserve_ids_above("teams", 2, 100).unwrap(), 101);
+    assert_eq!(store.reserve_ids("teams", 0).unwrap(), 0);
+    let refused = store.next_id("schema_migrations").unwrap_err().to_string();
+    assert!(refused.contains("has no id sequence"), "{refused}");
+}
+
+#[test]
+fn two_connections_taking_ids_in_turn_never_take_the_same() {
+    let (_dir, path) = temp_db();
+    let store = Store::open(&path).unwrap();
+    let other = store.try_clone().unwrap();
+    let mut taken = std::collections::BTreeSet::new();
+    for round in 0..50 {
+        let (first, second) = if round % 2 == 0 {
+            (&store, &other)
+        } else {
+            (&other, &store)
+        };
+        let block = first.reserve_ids("deals", 5).unwrap();
+        let single = second.next_id("deals").unwrap();
+        for id in (block..block + 5).chain([single]) {
+            assert!(taken.insert(id), "id {id} taken twice");
+        }
+    }
+    assert_eq!(taken.len(), 300);
+}
+
+#[test]
+fn live_views_leave_out_deleted_and_merged_records() {
+    let (_dir, path) = temp_db();
+    let store = Store::open(&path).unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO companies (id, name, created_at, updated_at) VALUES (1, 'Kept', now(), now()), (2, 'Gone', now(), now()), (3, 'Merged', now(), now());
+             UPDATE companies SET deleted_at = now() WHERE id = 2;
+             UPDATE companies SET merged_into_id = 1 WHERE id = 3;",
+        )
+        .unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM companies"), 3);
+    assert_eq!(count(&store, "SELECT count(*) FROM live_companies"), 1);
+    assert_eq!(count(&store, "SELECT min(id) FROM live_companies"), 1);
+}

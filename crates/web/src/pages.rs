@@ -127,6 +127,8 @@ pub struct Goal {
     pub name: String,
     pub attainment: f64,
     pub expected: f64,
+    /// The records its actual counts.
+    pub href: Option<String>,
 }
 
 /// A home-page alert, and the page of the records behind it when it has one.
@@ -175,7 +177,11 @@ pub fn home(
             div.panel {
                 @for goal in goals {
                     div {
-                        strong { (goal.name) }
+                        @if let Some(href) = &goal.href {
+                            a href=(href) title=(word("open_records", lang)) { strong { (goal.name) } }
+                        } @else {
+                            strong { (goal.name) }
+                        }
                         " — " (percent(goal.attainment)) " " (word("attained", lang))
                         ", " (percent(goal.expected)) " " (word("expected_by_now", lang))
                         div.bar role="progressbar" aria-valuemin="0" aria-valuemax="100"
@@ -333,15 +339,8 @@ pub(crate) fn section_markup(
         {
             return Some(crate::records::rows_href(report, &section.name, row, key));
         }
-        embudo_reports::drill::target(report, section, row, column).map(|target| {
-            let (from, to) = (target.from.to_string(), target.to.to_string());
-            let filters: Vec<(&str, &str)> = target
-                .filters
-                .iter()
-                .map(|(dim, value)| (dim.name(), value.as_str()))
-                .collect();
-            crate::records::drill_href(&target.metric, (&from, &to), &filters, 0)
-        })
+        embudo_reports::drill::target(report, section, row, column)
+            .map(|target| crate::records::target_href(&target))
     };
     // A figure as the page writes it (money in the store's currency).
     let formatted = |value: &serde_json::Value, kind: Kind| match kind {

@@ -106,6 +106,17 @@ pub fn drill_href(
     href
 }
 
+/// The address of the records a figure counts.
+pub fn target_href(target: &embudo_reports::drill::Target) -> String {
+    let (from, to) = (target.from.to_string(), target.to.to_string());
+    let filters: Vec<(&str, &str)> = target
+        .filters
+        .iter()
+        .map(|(dim, value)| (dim.name(), value.as_str()))
+        .collect();
+    drill_href(&target.metric, (&from, &to), &filters, 0)
+}
+
 /// The address of the records behind the figure in `column` of row `row` of a section of a
 /// report's own SQL: the report is built again with its parameters (from its cache) and
 /// the row's records listed.

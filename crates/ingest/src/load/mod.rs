@@ -274,6 +274,9 @@ fn load_file(
     };
     resolve_pipelines_and_stages(store, file, &mut report)?;
     report_unresolved(store, file, &mut report)?;
+    if file.target.table == "deals" && file.fields.iter().any(|f| f.key == "stage") {
+        record_stage_moves(store, options)?;
+    }
     report.updated = update_matched(store, file, options)?;
     report.unchanged = matched - report.updated;
     if file.target.table == "deal_stage_history" && file.fields.iter().any(|f| f.key == "deal_id") {

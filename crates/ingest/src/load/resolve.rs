@@ -47,8 +47,11 @@ pub(super) fn pipeline_named(store: &Store, name: &str) -> Result<i64, IngestErr
         return Ok(id);
     }
     let created = store.query_with(
-        "INSERT INTO pipelines (id, name) SELECT coalesce(max(id), 0) + 1, ? FROM pipelines RETURNING id",
-        &[Param::Text(name.to_owned())],
+        "INSERT INTO pipelines (id, name) VALUES (?, ?) RETURNING id",
+        &[
+            Param::Int(store.next_id("pipelines")?),
+            Param::Text(name.to_owned()),
+        ],
     )?;
     Ok(created.rows[0][0].as_i64().unwrap_or_default())
 }
@@ -167,15 +170,14 @@ pub(super) fn create_missing(
             } else {
                 (format!(", {columns}"), format!(", {values}"))
             };
-            // The instants come before the name in the statement.
-            let mut binds: Vec<Param> = (0..instants)
-                .map(|_| Param::Timestamp(options.now))
-                .collect();
+            // The id, then the instants, come before the name in the statement.
+            let mut binds = vec![Param::Int(store.next_id(table)?)];
+            binds.extend((0..instants).map(|_| Param::Timestamp(options.now)));
             binds.push(Param::Text(name.clone()));
             store.execute_with(
                 &format!(
                     "INSERT INTO {table} (id, name{columns})
-                     SELECT (SELECT coalesce(max(id), 0) + 1 FROM {table}), v{values}
+                     SELECT ?, v{values}
                        FROM (SELECT CAST(? AS VARCHAR) AS v)"
                 ),
                 &binds,
@@ -277,25 +279,18 @@ pub(super) fn build_ids(
         None => "CAST(NULL AS BIGINT)",
     };
     select.push(format!("{target} AS target_id"));
-    // New rows keep the id they bring; the others take the next free ones, in file order.
-    let (brought, base) = if file.fields.iter().any(|f| f.key == "id") {
-        (
-            "CAST(s.id AS BIGINT)",
-            format!(
-                "greatest((SELECT coalesce(max(id), 0) FROM {table}), (SELECT coalesce(max(CAST(id AS BIGINT)), 0) FROM {TEXT}))"
-            ),
-        )
+    // New rows keep the id they bring; the others take new ones from the table's sequence,
+    // in file order: numbered here, given their ids once it is known how many there are.
+    let brought = if file.fields.iter().any(|f| f.key == "id") {
+        "CAST(s.id AS BIGINT)"
     } else {
-        (
-            "CAST(NULL AS BIGINT)",
-            format!("(SELECT coalesce(max(id), 0) FROM {table})"),
-        )
+        "CAST(NULL AS BIGINT)"
     };
     select.push(format!(
-        "CASE WHEN {target} IS NOT NULL THEN NULL
-              WHEN {brought} IS NOT NULL THEN {brought}
-              ELSE {base} + row_number() OVER (PARTITION BY {target} IS NULL AND {brought} IS NULL ORDER BY s.row_no)
-         END AS new_id"
+        "CASE WHEN {target} IS NULL THEN {brought} END AS new_id,
+         CASE WHEN {target} IS NULL AND {brought} IS NULL
+              THEN row_number() OVER (PARTITION BY {target} IS NULL AND {brought} IS NULL ORDER BY s.row_no)
+         END AS fresh_no"
     ));
     select.push(unresolved_json(&unresolved));
     store.execute_with(
@@ -306,11 +301,27 @@ pub(super) fn build_ids(
         ),
         &params,
     )?;
-    let matched = store.query_with(
-        &format!("SELECT count(*) FROM {IDS} WHERE target_id IS NOT NULL"),
+    let counts = store.query_with(
+        &format!(
+            "SELECT count(*) FILTER (WHERE target_id IS NOT NULL), coalesce(max(fresh_no), 0),
+                    coalesce(max(new_id), 0)
+               FROM {IDS}"
+        ),
         &[],
     )?;
-    Ok(matched.rows[0][0].as_u64().unwrap_or(0) as usize)
+    let (matched, fresh, highest_brought) = (
+        counts.rows[0][0].as_u64().unwrap_or(0),
+        counts.rows[0][1].as_u64().unwrap_or(0),
+        counts.rows[0][2].as_i64().unwrap_or(0),
+    );
+    if fresh > 0 {
+        let first = store.reserve_ids_above(table, fresh, highest_brought)?;
+        store.execute_with(
+            &format!("UPDATE {IDS} SET new_id = ? - 1 + fresh_no WHERE fresh_no IS NOT NULL"),
+            &[Param::Int(first)],
+        )?;
+    }
+    Ok(matched as usize)
 }
 
 /// The staged row's references that found nothing, as a JSON object of name to text, from
@@ -715,10 +726,11 @@ fn create_stage(
         .unwrap_or_else(|| stage_kind(name).to_owned());
     let created = store.query_with(
         "INSERT INTO stages (id, pipeline_id, name, position, probability, kind, guessed)
-         SELECT (SELECT coalesce(max(id), 0) + 1 FROM stages), ?, ?,
+         SELECT ?, ?, ?,
                 (SELECT coalesce(max(position), 0) + 1 FROM stages WHERE pipeline_id = ?), ?, ?, ?
          RETURNING position",
         &[
+            Param::Int(store.next_id("stages")?),
             Param::Int(pipeline),
             Param::Text(name.to_owned()),
             Param::Int(pipeline),
@@ -813,10 +825,11 @@ pub(super) fn match_lookup(
 ) -> Option<(String, String, Vec<Param>)> {
     let table = file.target.table;
     let key = file.key_field().map(|k| file.fields[k].key.as_str())?;
+    // Where rows can be deleted or merged, the store's live ones.
     let live = if file.target.column("merged_into_id").is_some() {
-        "WHERE deleted_at IS NULL AND merged_into_id IS NULL"
+        format!("live_{table}")
     } else {
-        ""
+        table.to_owned()
     };
     Some(match key {
         "id" => (
@@ -837,14 +850,12 @@ pub(super) fn match_lookup(
         ),
         // Several rows may share a natural key: the oldest live one is the match.
         "name" => (
-            format!("SELECT min(id) AS id, name AS k FROM {table} {live} GROUP BY 2"),
+            format!("SELECT min(id) AS id, name AS k FROM {live} GROUP BY 2"),
             "t.k = s.name".to_owned(),
             vec![],
         ),
         natural => (
-            format!(
-                "SELECT min(id) AS id, lower(\"{natural}\") AS k FROM {table} {live} GROUP BY 2"
-            ),
+            format!("SELECT min(id) AS id, lower(\"{natural}\") AS k FROM {live} GROUP BY 2"),
             format!("t.k = lower(s.\"{natural}\")"),
             vec![],
         ),

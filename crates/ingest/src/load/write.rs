@@ -2,6 +2,7 @@
 //! history synthesised for deals, and the quarantine file.
 
 use super::*;
+use embudo_store::deals::StageMove;
 
 /// The value each target column gets from a staged row, as SQL over the alias `s`, with
 /// What one target column gets from a staged row (alias `s`): SQL, the parameters it
@@ -286,14 +287,39 @@ pub(super) fn insert_new(
     Ok(store.execute_with(&sql, &params)?)
 }
 
+/// Deals the file finds in another stage than the store has them: each moves there at the
+/// import's instant, recorded as the API records a move. Returns how many moved.
+pub(super) fn record_stage_moves(store: &Store, options: &Options) -> Result<usize, IngestError> {
+    let moved = store.query_with(
+        &format!(
+            "SELECT s.target_id, s.stage__id FROM {STAGED} s JOIN deals d ON d.id = s.target_id
+              WHERE s.stage__id IS NOT NULL AND s.stage__id IS DISTINCT FROM d.stage_id
+              ORDER BY s.row_no"
+        ),
+        &[],
+    )?;
+    let moves: Vec<StageMove> = moved
+        .rows
+        .iter()
+        .filter_map(|r| {
+            Some(StageMove {
+                deal: r[0].as_i64()?,
+                stage: r[1].as_i64()?,
+                at: options.now,
+                by: None,
+            })
+        })
+        .collect();
+    store.move_stages(&moves)?;
+    Ok(moves.len())
+}
+
 /// Give every deal without a stage history one built from its timestamps: an open deal has
 /// been in its stage since it was created; a closed deal went from its pipeline's first
 /// stage, at creation, to its closing stage, at its close.
 pub(super) fn synthesise_history(store: &Store) -> Result<(), IngestError> {
-    store.execute_with(
-        &format!(
-            "INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, exited_at, changed_by, synthesised)
-             WITH new_deals AS (
+    let visits = format!(
+        "WITH new_deals AS (
                  SELECT d.* FROM deals d JOIN {STAGED} s ON s.new_id = d.id
                   WHERE s.target_id IS NULL
                     AND NOT EXISTS (SELECT 1 FROM deal_stage_history h WHERE h.deal_id = d.id)),
@@ -308,13 +334,20 @@ pub(super) fn synthesise_history(store: &Store) -> Result<(), IngestError> {
                   WHERE d.status IN ('won', 'lost')
                  UNION ALL
                  SELECT id, stage_id, coalesce(closed_at, created_at), NULL
-                   FROM new_deals WHERE status IN ('won', 'lost'))
-             SELECT (SELECT coalesce(max(id), 0) FROM deal_stage_history)
-                    + row_number() OVER (ORDER BY deal_id, entered_at, exited_at NULLS LAST),
+                   FROM new_deals WHERE status IN ('won', 'lost'))"
+    );
+    let count = store.query_with(&format!("{visits} SELECT count(*) FROM visits"), &[])?;
+    let count = count.rows[0][0].as_u64().unwrap_or_default();
+    let first = store.reserve_ids("deal_stage_history", count)?;
+    store.execute_with(
+        &format!(
+            "INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, exited_at, changed_by, synthesised)
+             {visits}
+             SELECT ? - 1 + row_number() OVER (ORDER BY deal_id, entered_at, exited_at NULLS LAST),
                     deal_id, stage_id, entered_at, exited_at, NULL, true
                FROM visits"
         ),
-        &[],
+        &[Param::Int(first)],
     )?;
     Ok(())
 }

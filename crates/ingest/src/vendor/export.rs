@@ -130,24 +130,21 @@ fn formats(preset: Preset) -> (&'static str, &'static str) {
 fn source(entity: &str) -> (&'static str, &'static str) {
     match entity {
         "companies" => (
-            "companies t LEFT JOIN users u ON u.id = t.owner_id
-             LEFT JOIN companies pc ON pc.id = t.parent_id
-             WHERE t.deleted_at IS NULL AND t.merged_into_id IS NULL",
+            "live_companies t LEFT JOIN users u ON u.id = t.owner_id
+             LEFT JOIN companies pc ON pc.id = t.parent_id",
             "t.id",
         ),
         "contacts" => (
-            "contacts t LEFT JOIN users u ON u.id = t.owner_id
-             LEFT JOIN companies co ON co.id = t.company_id
-             WHERE t.deleted_at IS NULL AND t.merged_into_id IS NULL",
+            "live_contacts t LEFT JOIN users u ON u.id = t.owner_id
+             LEFT JOIN companies co ON co.id = t.company_id",
             "t.id",
         ),
         _ => (
-            "deals t LEFT JOIN users u ON u.id = t.owner_id
+            "live_deals t LEFT JOIN users u ON u.id = t.owner_id
              LEFT JOIN companies co ON co.id = t.company_id
              LEFT JOIN contacts ct ON ct.id = t.contact_id
              LEFT JOIN pipelines p ON p.id = t.pipeline_id
-             LEFT JOIN stages st ON st.id = t.stage_id
-             WHERE t.deleted_at IS NULL AND t.merged_into_id IS NULL",
+             LEFT JOIN stages st ON st.id = t.stage_id",
             "t.id",
         ),
     }

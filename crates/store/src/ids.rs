@@ -1,0 +1,110 @@
+//! New ids. Each table whose rows Embudo creates has a sequence (migration 19), and every
+//! writer takes its ids here, so two writers never take the same one — where `max(id) + 1`
+//! would give both the same. Rows may also arrive with ids of their own (the generator's,
+//! an import's that brings them, a fixture's): a reservation that finds ids at or above
+//! the sequence's moves the sequence past them first, since a DuckDB sequence cannot be set.
+
+use crate::error::{Context, Result, StoreError};
+use crate::store::Store;
+
+/// Each sequenced table, with the column its sequence numbers and the sequence's name.
+const SEQUENCES: &[(&str, &str, &str)] = &[
+    ("access_tokens", "id", "access_tokens_id"),
+    ("action_journal", "id", "action_journal_id"),
+    ("activities", "id", "activities_id"),
+    ("audit_runs", "run_id", "audit_runs_run_id"),
+    ("campaign_events", "id", "campaign_events_id"),
+    ("campaigns", "id", "campaigns_id"),
+    ("companies", "id", "companies_id"),
+    ("contacts", "id", "contacts_id"),
+    ("deal_changes", "id", "deal_changes_id"),
+    ("deal_scores", "id", "deal_scores_id"),
+    ("deal_stage_history", "id", "deal_stage_history_id"),
+    ("deals", "id", "deals_id"),
+    ("fix_journal", "batch_id", "fix_journal_batch_id"),
+    ("goals", "id", "goals_id"),
+    ("list_subscriptions", "id", "list_subscriptions_id"),
+    ("merge_journal", "id", "merge_journal_id"),
+    ("order_lines", "id", "order_lines_id"),
+    ("orders", "id", "orders_id"),
+    ("pipelines", "id", "pipelines_id"),
+    ("products", "id", "products_id"),
+    ("service_calls", "id", "service_calls_id"),
+    ("stages", "id", "stages_id"),
+    ("subscriptions", "id", "subscriptions_id"),
+    ("surveys", "id", "surveys_id"),
+    ("teams", "id", "teams_id"),
+    ("tickets", "id", "tickets_id"),
+    ("user_events", "id", "user_events_id"),
+    ("users", "id", "users_id"),
+    ("web_visits", "id", "web_visits_id"),
+];
+
+impl Store {
+    /// A new id for a row of `table`.
+    pub fn next_id(&self, table: &str) -> Result<i64> {
+        self.reserve_ids(table, 1)
+    }
+
+    /// The first of `count` consecutive new ids for rows of `table` (`first..first + count`),
+    /// above every id the table holds; 0 when `count` is 0.
+    pub fn reserve_ids(&self, table: &str, count: u64) -> Result<i64> {
+        self.reserve_ids_above(table, count, 0)
+    }
+
+    /// As [`Store::reserve_ids`], above `floor` too: the highest id of rows about to be
+    /// written with their own (an imported file's), which the table does not hold yet.
+    pub fn reserve_ids_above(&self, table: &str, count: u64, floor: i64) -> Result<i64> {
+        let &(table, column, sequence) = SEQUENCES
+            .iter()
+            .find(|(t, _, _)| *t == table)
+            .ok_or_else(|| StoreError::Columns {
+                table: table.to_owned(),
+                problem: "has no id sequence".into(),
+            })?;
+        if count == 0 {
+            return Ok(0);
+        }
+        let what = || format!("taking {count} new ids for {table}");
+        // Twice at most: a first block below ids written without the sequence is dropped,
+        // the sequence moved past them, and a second block taken.
+        for _ in 0..2 {
+            // Identifiers from the list above; the count is a number.
+            let (first, last): (i64, i64) = self
+                .conn()
+                .query_row(
+                    &format!(
+                        "SELECT min(v), max(v) FROM (SELECT nextval('{sequence}') AS v FROM range(?))"
+                    ),
+                    [count as i64],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .context(what)?;
+            let highest = self
+                .conn()
+                .query_row(
+                    &format!("SELECT coalesce(max({column}), 0) FROM {table}"),
+                    [],
+                    |row| row.get::<_, i64>(0),
+                )
+                .context(what)?
+                .max(floor);
+            if first > highest && last - first + 1 == count as i64 {
+                return Ok(first);
+            }
+            if highest > last {
+                self.conn()
+                    .query_row(
+                        &format!("SELECT max(nextval('{sequence}')) FROM range(?)"),
+                        [highest - last],
+                        |_| Ok(()),
+                    )
+                    .context(what)?;
+            }
+        }
+        Err(StoreError::Columns {
+            table: table.to_owned(),
+            problem: format!("another writer kept taking the ids of {column}; try again"),
+        })
+    }
+}
