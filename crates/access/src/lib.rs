@@ -85,6 +85,9 @@ pub enum AccessError {
     },
     #[error("{0}")]
     NotFound(String),
+    /// The caller's role does not let them see what was asked.
+    #[error("{0}")]
+    Forbidden(String),
     /// The password hasher failed (it does not for valid parameters).
     #[error("hashing a password: {0}")]
     Hash(String),

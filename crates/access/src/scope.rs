@@ -17,8 +17,42 @@
 //! service calls; a viewer nothing. A changed or new record must still be one the caller
 //! sees, so a rep cannot hand a deal to someone else's name.
 
-use crate::{Caller, Role};
-use embudo_store::Param;
+use crate::{AccessError, Caller, Role};
+use embudo_store::{Param, Store};
+
+/// Set the `field` filter to `own`, refusing another value, and a name shared with another
+/// user or team (the filters match by name, so a shared one would let more rows in).
+pub fn narrow(
+    store: &Store,
+    field: &'static str,
+    filter: &mut Option<String>,
+    own: String,
+) -> Result<(), AccessError> {
+    // Filters match names whatever their case, so this does too.
+    if filter
+        .as_ref()
+        .is_some_and(|asked| asked.to_lowercase() != own.to_lowercase())
+    {
+        return Err(AccessError::Forbidden(format!(
+            "{field}: you can see only {own}'s records"
+        )));
+    }
+    let sql = if field == "owner" {
+        "SELECT count(*) FROM users WHERE lower(name) = lower(?)"
+    } else {
+        "SELECT count(*) FROM teams WHERE lower(name) = lower(?)"
+    };
+    let same = store.query_with(sql, &[Param::Text(own.clone())])?.rows[0][0]
+        .as_i64()
+        .unwrap_or(0);
+    if same > 1 {
+        return Err(AccessError::Forbidden(format!(
+            "{field} '{own}' names more than one {field}: ask an admin to make it unique"
+        )));
+    }
+    *filter = Some(own);
+    Ok(())
+}
 
 /// The tables the API serves records of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

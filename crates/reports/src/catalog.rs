@@ -647,10 +647,9 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         ],
     )?;
     // Revenue already won in each month, from the metric layer.
-    let mut won = ctx.query("revenue", &[], Some(Grain::Month), None);
-    won.from = Bound::Day(first);
-    won.to = Bound::Day(end);
-    let won_query = won;
+    let mut won_query = ctx.query("revenue", &[], Some(Grain::Month), None);
+    won_query.from = Bound::Day(first);
+    won_query.to = Bound::Day(end);
     let won = embudo_metrics::run(ctx.store, &DuckDb, &ctx.calendar, &won_query, ctx.lang())?;
     let mut rows = Vec::new();
     let mut open_ids = Vec::new();

@@ -69,3 +69,15 @@ pub enum ReportError {
     #[error(transparent)]
     Audit(#[from] embudo_audit::AuditError),
 }
+
+impl From<embudo_access::AccessError> for ReportError {
+    fn from(error: embudo_access::AccessError) -> ReportError {
+        use embudo_access::AccessError;
+        match error {
+            AccessError::Forbidden(message) => ReportError::Forbidden(message),
+            AccessError::NotFound(message) => ReportError::NotFound(message),
+            AccessError::Store(error) => ReportError::Store(error),
+            other => ReportError::Invalid(other.to_string()),
+        }
+    }
+}

@@ -5,9 +5,9 @@
 
 use crate::{Params, Report, ReportError};
 use embudo_access::Caller;
-use embudo_access::scope::Over;
+use embudo_access::scope::{Over, narrow};
 use embudo_metrics::custom::ReportSpec;
-use embudo_store::{Param, Store};
+use embudo_store::Store;
 use serde_json::Value;
 
 /// Which of a metric's records `caller` may see: all, their own, their team's, or none.
@@ -43,7 +43,7 @@ pub fn restrict(
             }
             Ok(())
         }
-        Over::Team(name) => narrow(store, "team", &mut params.team, name),
+        Over::Team(name) => Ok(narrow(store, "team", &mut params.team, name)?),
     }
 }
 
@@ -78,40 +78,6 @@ pub fn restrict_spec(
         spec.filters
             .extend(asked.map(|value| (dimension.to_owned(), value)));
     }
-    Ok(())
-}
-
-/// Set the `field` filter to `own`, refusing another value, and a name shared with another
-/// user or team (the filters match by name, so a shared one would let more rows in).
-pub fn narrow(
-    store: &Store,
-    field: &'static str,
-    filter: &mut Option<String>,
-    own: String,
-) -> Result<(), ReportError> {
-    // Filters match names whatever their case, so this does too.
-    if filter
-        .as_ref()
-        .is_some_and(|asked| asked.to_lowercase() != own.to_lowercase())
-    {
-        return Err(ReportError::Forbidden(format!(
-            "{field}: you can see only {own}'s records"
-        )));
-    }
-    let sql = if field == "owner" {
-        "SELECT count(*) FROM users WHERE lower(name) = lower(?)"
-    } else {
-        "SELECT count(*) FROM teams WHERE lower(name) = lower(?)"
-    };
-    let same = store.query_with(sql, &[Param::Text(own.clone())])?.rows[0][0]
-        .as_i64()
-        .unwrap_or(0);
-    if same > 1 {
-        return Err(ReportError::Forbidden(format!(
-            "{field} '{own}' names more than one {field}: ask an admin to make it unique"
-        )));
-    }
-    *filter = Some(own);
     Ok(())
 }
 

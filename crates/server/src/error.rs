@@ -83,6 +83,7 @@ impl From<embudo_access::AccessError> for ApiError {
                 ApiError::bad_request(field, message)
             }
             embudo_access::AccessError::NotFound(message) => ApiError::not_found(message),
+            embudo_access::AccessError::Forbidden(message) => ApiError::forbidden(message),
             other => ApiError::internal(other),
         }
     }

@@ -7,12 +7,12 @@ use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use axum::Json;
 use axum::extract::{Path, State};
-use embudo_access::scope::Over;
+use embudo_access::scope::{Over, narrow};
 use embudo_access::{Caller, Entity};
 use embudo_metrics::goals::Standing;
 use embudo_metrics::plan::QueryText;
 use embudo_metrics::{Dim, DuckDb, Query as MetricQuery, catalogue};
-use embudo_reports::scope::{metric_over, narrow};
+use embudo_reports::scope::metric_over;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
