@@ -637,17 +637,17 @@ fn a_history_imported_later_replaces_the_synthesised_one() {
 }
 
 #[test]
-fn a_deal_found_in_another_stage_moves_there_at_the_import() {
+fn a_deal_found_in_another_stage_moves_there_at_the_import_and_its_changes_are_logged() {
     let f = Fixture::new();
     let deals = f.write(
         "deals.csv",
-        "external_id,name,stage,created_at\nD1,One,Demo,2024-01-01\nD2,Two,Demo,2024-01-02\n",
+        "external_id,name,stage,amount,created_at\nD1,One,Demo,100,2024-01-01\nD2,Two,Demo,200,2024-01-02\n",
     );
     f.import("deals", &deals, None).unwrap();
-    // The next export has deal 1 a stage further on; deal 2 where it was.
+    // The next export has deal 1 a stage further on and worth more; deal 2 as it was.
     let later = f.write(
         "deals.csv",
-        "external_id,name,stage,created_at\nD1,One,Proposal,2024-01-01\nD2,Two,Demo,2024-01-02\n",
+        "external_id,name,stage,amount,created_at\nD1,One,Proposal,150,2024-01-01\nD2,Two,Demo,200,2024-01-02\n",
     );
     let mut options = options();
     options.now += chrono::Duration::days(3);
@@ -664,6 +664,20 @@ fn a_deal_found_in_another_stage_moves_there_at_the_import() {
         f.one("SELECT count(DISTINCT id) = count(*) FROM deal_stage_history"),
         true
     );
+    // Its stage and amount changes are logged at the import, by nobody, as the API logs
+    // a person's (the first import logged nothing: those deals were new).
+    assert_eq!(
+        f.one(
+            "SELECT string_agg(c.field || ' ' || c.old_value || '>' || c.new_value || ' ' || CAST(c.changed_at AS VARCHAR) || ' ' || coalesce(CAST(c.changed_by AS VARCHAR), '-'), ', ' ORDER BY c.field)
+               FROM deal_changes c JOIN deals d ON d.id = c.deal_id WHERE d.name = 'One'"
+        ),
+        format!(
+            "amount 100.00>150.00 2026-07-04 09:00:00 -, stage_id {}>{} 2026-07-04 09:00:00 -",
+            f.one("SELECT id FROM stages WHERE name = 'Demo'"),
+            f.one("SELECT id FROM stages WHERE name = 'Proposal'")
+        )
+    );
+    assert_eq!(f.one("SELECT count(*) FROM deal_changes"), 2);
 }
 
 #[test]

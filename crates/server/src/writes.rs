@@ -21,7 +21,7 @@ use chrono::NaiveDateTime;
 use embudo_access::scope::GoalFor;
 use embudo_access::{Caller, Entity, Role, Rows};
 use embudo_metrics::Dim;
-use embudo_store::deals::StageMove;
+use embudo_store::deals::{StageMove, TRACKED_FIELDS};
 use embudo_store::{Param, Store};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -34,9 +34,6 @@ const SERVER_SET: [&str; 5] = [
     "deleted_at",
     "merged_into_id",
 ];
-
-/// Deal fields whose changes are kept in `deal_changes`.
-const TRACKED: [&str; 4] = ["stage_id", "amount", "owner_id", "expected_close_date"];
 
 /// A new record from a JSON object of column values.
 pub async fn create(
@@ -548,7 +545,7 @@ fn track_deal(
         other => Some(other.to_string()),
     };
     for (column, value) in fields.iter() {
-        if TRACKED.contains(&column.name.as_str())
+        if TRACKED_FIELDS.contains(&column.name.as_str())
             && !same_value(&before[&column.name], value.as_deref())
         {
             let change_id = store.next_id("deal_changes")?;

@@ -1,9 +1,10 @@
 //! A deal's moves between stages, recorded the same way whoever moves it (the API, an
 //! import that finds a deal in another stage than the store has it): the visit of the stage
 //! it leaves ends when the move happens, and a visit of the stage it enters begins then.
-//! Reports read a deal's stage at any instant from these visits.
+//! Reports read a deal's stage at any instant from these visits. Changes to a deal's
+//! tracked fields (stage, amount, owner, expected close) are logged the same way too.
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::query::Param;
 use crate::store::Store;
 use chrono::NaiveDateTime;
@@ -17,6 +18,13 @@ pub struct StageMove {
     /// The user who moved it; none for an import.
     pub by: Option<i64>,
 }
+
+/// Deal fields whose changes are kept in `deal_changes`, old and new values as text: the
+/// forecast reads a deal as it stood at an earlier instant back from them.
+pub const TRACKED_FIELDS: [&str; 4] = ["stage_id", "amount", "owner_id", "expected_close_date"];
+
+/// The tracked fields of the deals a write is about to change, as they were.
+const BEFORE: &str = "_embudo_tracked_before";
 
 /// Moves written per statement: four bound values each.
 const MOVES_PER_STATEMENT: usize = 1_000;
@@ -60,5 +68,65 @@ impl Store {
             )?;
         }
         Ok(())
+    }
+}
+
+impl Store {
+    /// Run `write`, which changes some of the deals `deals` selects (SQL selecting ids, of
+    /// the caller's own text, never a person's), and record in `deal_changes` each tracked
+    /// field it changed, as changed at `at` by `by` (none for an import). Returns what
+    /// `write` returned and how many changes were recorded.
+    pub fn track_deal_changes<T, E: From<StoreError>>(
+        &self,
+        deals: &str,
+        at: NaiveDateTime,
+        by: Option<i64>,
+        write: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<(T, usize), E> {
+        let fields = TRACKED_FIELDS.join(", ");
+        self.execute_with(
+            &format!(
+                "CREATE OR REPLACE TEMP TABLE {BEFORE} AS SELECT id, {fields} FROM deals WHERE id IN ({deals})"
+            ),
+            &[],
+        )?;
+        let written = write()?;
+        // Each field of each deal, before and after, as text.
+        let changed = TRACKED_FIELDS
+            .iter()
+            .map(|field| {
+                format!(
+                    "SELECT b.id AS deal_id, '{field}' AS field, CAST(b.{field} AS VARCHAR) AS old_value,
+                            CAST(d.{field} AS VARCHAR) AS new_value
+                       FROM {BEFORE} b JOIN deals d ON d.id = b.id"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let changed = format!(
+            "WITH changed AS (SELECT * FROM ({changed}) WHERE old_value IS DISTINCT FROM new_value)"
+        );
+        let count = self
+            .query_with(&format!("{changed} SELECT count(*) FROM changed"), &[])?
+            .rows[0][0]
+            .as_u64()
+            .unwrap_or_default();
+        let first = self.reserve_ids("deal_changes", count)?;
+        self.execute_with(
+            &format!(
+                "INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at, changed_by)
+                 {changed}
+                 SELECT ? - 1 + row_number() OVER (ORDER BY deal_id, field), deal_id, field, old_value,
+                        new_value, ?, ?
+                   FROM changed"
+            ),
+            &[
+                Param::Int(first),
+                Param::Timestamp(at),
+                by.map_or(Param::Null, Param::Int),
+            ],
+        )?;
+        self.execute_with(&format!("DROP TABLE {BEFORE}"), &[])?;
+        Ok((written, count as usize))
     }
 }

@@ -277,7 +277,17 @@ fn load_file(
     if file.target.table == "deals" && file.fields.iter().any(|f| f.key == "stage") {
         record_stage_moves(store, options)?;
     }
-    report.updated = update_matched(store, file, options)?;
+    report.updated = if file.target.table == "deals" {
+        // The deals' tracked fields changed by the file are logged, as the API logs them.
+        let matched = format!("SELECT target_id FROM {STAGED} WHERE target_id IS NOT NULL");
+        store
+            .track_deal_changes(&matched, options.now, None, || {
+                update_matched(store, file, options)
+            })?
+            .0
+    } else {
+        update_matched(store, file, options)?
+    };
     report.unchanged = matched - report.updated;
     if file.target.table == "deal_stage_history" && file.fields.iter().any(|f| f.key == "deal_id") {
         // A history imported for a deal replaces the one an earlier step synthesised. Rows
