@@ -69,9 +69,7 @@ impl Store {
         }
         Ok(())
     }
-}
 
-impl Store {
     /// Run `write`, which changes some of the deals `deals` selects (SQL selecting ids, of
     /// the caller's own text, never a person's), and record in `deal_changes` each tracked
     /// field it changed, as changed at `at` by `by` (none for an import). Returns what

@@ -274,11 +274,12 @@ fn load_file(
     };
     resolve_pipelines_and_stages(store, file, &mut report)?;
     report_unresolved(store, file, &mut report)?;
-    if file.target.table == "deals" && file.fields.iter().any(|f| f.key == "stage") {
-        record_stage_moves(store, options)?;
-    }
     report.updated = if file.target.table == "deals" {
-        // The deals' tracked fields changed by the file are logged, as the API logs them.
+        // Deals the file finds elsewhere move there, and the tracked fields it changes are
+        // logged, as the API records both.
+        if file.fields.iter().any(|f| f.key == "stage") {
+            record_stage_moves(store, options)?;
+        }
         let matched = format!("SELECT target_id FROM {STAGED} WHERE target_id IS NOT NULL");
         store
             .track_deal_changes(&matched, options.now, None, || {

@@ -288,8 +288,8 @@ pub(super) fn insert_new(
 }
 
 /// Deals the file finds in another stage than the store has them: each moves there at the
-/// import's instant, recorded as the API records a move. Returns how many moved.
-pub(super) fn record_stage_moves(store: &Store, options: &Options) -> Result<usize, IngestError> {
+/// import's instant, recorded as the API records a move.
+pub(super) fn record_stage_moves(store: &Store, options: &Options) -> Result<(), IngestError> {
     let moved = store.query_with(
         &format!(
             "SELECT s.target_id, s.stage__id FROM {STAGED} s JOIN deals d ON d.id = s.target_id
@@ -310,8 +310,7 @@ pub(super) fn record_stage_moves(store: &Store, options: &Options) -> Result<usi
             })
         })
         .collect();
-    store.move_stages(&moves)?;
-    Ok(moves.len())
+    Ok(store.move_stages(&moves)?)
 }
 
 /// Give every deal without a stage history one built from its timestamps: an open deal has
