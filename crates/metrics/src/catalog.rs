@@ -539,6 +539,21 @@ fn build() -> Vec<Metric> {
     define(
         &mut out,
         entry(
+            None,
+            "activities_completed",
+            "Activities completed",
+            "Actividades completadas",
+            Sales,
+            UserAdoption,
+            Count,
+            "Activities of any type completed in range.",
+        ),
+        vec![count(&ACTIVITIES, "a.completed_at", "")],
+        One,
+    );
+    define(
+        &mut out,
+        entry(
             Some(7),
             "calls_per_opportunity",
             "Sales calls per opportunity",

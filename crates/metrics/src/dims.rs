@@ -32,10 +32,12 @@ pub enum Dim {
     TicketType,
     Priority,
     ActivityType,
+    /// Who bought: the company of a purchase, or its contact's name without one.
+    Customer,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 16] = [
+    pub const ALL: [Dim; 17] = [
         Dim::Owner,
         Dim::Team,
         Dim::LeadSource,
@@ -52,6 +54,7 @@ impl Dim {
         Dim::TicketType,
         Dim::Priority,
         Dim::ActivityType,
+        Dim::Customer,
     ];
 
     pub fn name(self) -> &'static str {
@@ -72,6 +75,7 @@ impl Dim {
             Dim::TicketType => "ticket_type",
             Dim::Priority => "priority",
             Dim::ActivityType => "activity_type",
+            Dim::Customer => "customer",
         }
     }
 }
@@ -113,9 +117,9 @@ pub struct Source {
     /// deleted or merged, the store's live ones (`live_deals`), since the others never count.
     pub from: &'static str,
     pub dims: &'static [DimExpr],
-    /// How a row of the source is listed behind a figure; `None` for sources whose rows
-    /// are not records people open (campaigns, visits, events).
-    pub drill: Option<Drill>,
+    /// How a row of the source is listed behind a figure: records with pages of their own
+    /// (deals, contacts) and rows without (campaigns, visits, events) alike.
+    pub drill: Drill,
 }
 
 /// A source's row as a record behind a figure: its table (SQL giving `deals`,
@@ -128,13 +132,13 @@ pub struct Drill {
     pub joins: &'static [&'static str],
 }
 
-const fn drill(table: &'static str, id: &'static str, label: &'static str) -> Option<Drill> {
-    Some(Drill {
+const fn drill(table: &'static str, id: &'static str, label: &'static str) -> Drill {
+    Drill {
         table,
         id,
         label,
         joins: &[],
-    })
+    }
 }
 
 const CONTACT_NAME: &str = "trim(concat_ws(' ', c.first_name, c.last_name))";
@@ -248,6 +252,11 @@ const REVENUE_PRODUCT: &str = "LEFT JOIN products pr ON pr.id = r.product_id";
 const REVENUE_CAMPAIGN: &str = "LEFT JOIN campaigns cp ON cp.id = r.campaign_id";
 const REVENUE_COMPANY: &str = "LEFT JOIN companies co ON co.id = r.company_id";
 const REVENUE_OWNER: &str = "LEFT JOIN users own ON own.id = r.owner_id";
+const REVENUE_CONTACT: &str = "LEFT JOIN contacts rc ON rc.id = r.contact_id";
+
+/// Who bought a revenue line: its company, or its contact's name for a purchase without one.
+pub const REVENUE_CUSTOMER: &str =
+    "coalesce(co.name, nullif(concat_ws(' ', rc.first_name, rc.last_name), ''), '(unknown)')";
 
 pub static REVENUE: Source = Source {
     from: "revenue_lines r",
@@ -255,11 +264,7 @@ pub static REVENUE: Source = Source {
     dims: &[
         d(Dim::Owner, "own.name", &[REVENUE_OWNER]),
         d(Dim::Team, "tm.name", &[REVENUE_OWNER, OWNER_TEAM]),
-        d(
-            Dim::LeadSource,
-            "rc.lead_source",
-            &["LEFT JOIN contacts rc ON rc.id = r.contact_id"],
-        ),
+        d(Dim::LeadSource, "rc.lead_source", &[REVENUE_CONTACT]),
         d(Dim::Campaign, "cp.name", &[REVENUE_CAMPAIGN]),
         d(Dim::Channel, "cp.channel", &[REVENUE_CAMPAIGN]),
         d(Dim::Product, "pr.name", &[REVENUE_PRODUCT]),
@@ -275,13 +280,18 @@ pub static REVENUE: Source = Source {
         ),
         d(Dim::Industry, "co.industry", &[REVENUE_COMPANY]),
         d(Dim::Country, "co.country", &[REVENUE_COMPANY]),
+        d(
+            Dim::Customer,
+            REVENUE_CUSTOMER,
+            &[REVENUE_COMPANY, REVENUE_CONTACT],
+        ),
     ],
-    drill: Some(Drill {
+    drill: Drill {
         table: "CASE WHEN r.deal_id IS NULL THEN 'orders' ELSE 'deals' END",
         id: "coalesce(r.deal_id, r.order_id)",
         label: "coalesce(rdn.name, 'Order ' || r.order_id)",
         joins: &["LEFT JOIN deals rdn ON rdn.id = r.deal_id"],
-    }),
+    },
 };
 
 pub static ACTIVITIES: Source = Source {
@@ -350,7 +360,7 @@ pub static CAMPAIGNS: Source = Source {
         d(Dim::Campaign, "cm.name", &[]),
         d(Dim::Channel, "cm.channel", &[]),
     ],
-    drill: None,
+    drill: drill("'campaigns'", "cm.id", "cm.name"),
 };
 
 pub static CAMPAIGN_EVENTS: Source = Source {
@@ -359,13 +369,19 @@ pub static CAMPAIGN_EVENTS: Source = Source {
         d(Dim::Campaign, "cm.name", &[]),
         d(Dim::Channel, "cm.channel", &[]),
     ],
-    drill: None,
+    // An event by whom, in which campaign: the event itself is what the metric counts.
+    drill: Drill {
+        table: "'campaign_events'",
+        id: "ce.id",
+        label: "concat_ws(' · ', cm.name, nullif(trim(concat_ws(' ', ec.first_name, ec.last_name)), ''))",
+        joins: &["LEFT JOIN contacts ec ON ec.id = ce.contact_id"],
+    },
 };
 
 pub static WEB_VISITS: Source = Source {
     from: "web_visits w",
     dims: &[d(Dim::LeadSource, "w.source", &[])],
-    drill: None,
+    drill: drill("'web_visits'", "w.id", "coalesce(w.landing_page, w.source)"),
 };
 
 const SUBSCRIPTION_PRODUCT: &str = "LEFT JOIN products pr ON pr.id = s.product_id";
@@ -379,19 +395,28 @@ pub static SUBSCRIPTIONS: Source = Source {
         d(Dim::Industry, "co.industry", &[SUBSCRIPTION_COMPANY]),
         d(Dim::Country, "co.country", &[SUBSCRIPTION_COMPANY]),
     ],
-    drill: None,
+    drill: Drill {
+        table: "'subscriptions'",
+        id: "s.id",
+        label: "concat_ws(' · ', co.name, pr.name)",
+        joins: &[SUBSCRIPTION_COMPANY, SUBSCRIPTION_PRODUCT],
+    },
 };
 
 pub static LIST_SUBSCRIPTIONS: Source = Source {
     from: "list_subscriptions ls",
     dims: &[],
-    drill: None,
+    drill: drill("'list_subscriptions'", "ls.id", "ls.list_name"),
 };
 
 pub static SURVEYS: Source = Source {
     from: "surveys sv",
     dims: &[],
-    drill: None,
+    drill: drill(
+        "'surveys'",
+        "sv.id",
+        "upper(sv.kind) || ' ' || CAST(sv.score AS VARCHAR)",
+    ),
 };
 
 pub static USERS: Source = Source {
@@ -400,7 +425,7 @@ pub static USERS: Source = Source {
         d(Dim::Owner, "own.name", &[]),
         d(Dim::Team, "tm.name", &[OWNER_TEAM]),
     ],
-    drill: None,
+    drill: drill("'users'", "own.id", "own.name"),
 };
 
 pub static USER_EVENTS: Source = Source {
@@ -409,5 +434,5 @@ pub static USER_EVENTS: Source = Source {
         d(Dim::Owner, "own.name", &[]),
         d(Dim::Team, "tm.name", &[OWNER_TEAM]),
     ],
-    drill: None,
+    drill: drill("'users'", "own.id", "own.name"),
 };

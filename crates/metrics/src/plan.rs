@@ -560,12 +560,7 @@ pub fn drill(
             metric.measures.len()
         ))
     })?;
-    let Some(drill) = &chosen.source.drill else {
-        return Err(MetricError::Invalid(format!(
-            "the rows behind {} are not records to list",
-            metric.name
-        )));
-    };
+    let drill = &chosen.source.drill;
     let from = query.from.local(calendar);
     let to = query.to.local(calendar);
     let spine = time::periods(calendar, from, to, None)?;
@@ -578,18 +573,27 @@ pub fn drill(
         Agg::Sum(e) | Agg::Avg(e) | Agg::Median(e) => format!("CAST({e} AS DOUBLE)"),
         Agg::Count | Agg::CountExpr(_) | Agg::Expr(_) => "CAST(NULL AS DOUBLE)".to_owned(),
     };
+    // A measure that counts distinct records (a campaign's purchases, the users who logged
+    // in) lists each record once, at its latest row.
+    let distinct = matches!(chosen.agg, Agg::CountExpr(_));
     // The rows, newest first; then their count and sum over the same rows, apart (window
     // aggregates beside a LIMIT tripped an internal error of DuckDB's now and then).
     let mut b = periods(dialect, chosen, &spine, calendar);
+    if distinct {
+        b.text("\nSELECT tbl, id, min(label), max(counted_at) AS counted_at, NULL FROM (");
+    }
     b.text(&format!(
-        "\nSELECT {table} AS tbl, {id} AS id, {label} AS label, CAST({at} AS VARCHAR) AS at, {value} AS value",
+        "\nSELECT {table} AS tbl, {id} AS id, {label} AS label, CAST({at} AS VARCHAR) AS counted_at, {value} AS value",
         table = drill.table,
         id = drill.id,
         label = drill.label,
     ));
     rows(&mut b, chosen, &spine, &[], &query.filters, drill.joins)?;
     // A measure of a condition on the period has no instant of its own: newest ids first.
-    let order = if at == "NULL" {
+    let order = if distinct {
+        b.text(") GROUP BY tbl, id");
+        "counted_at DESC NULLS LAST, id DESC".to_owned()
+    } else if at == "NULL" {
         "id DESC".to_owned()
     } else {
         format!("{at} DESC NULLS LAST, id DESC")
@@ -598,8 +602,19 @@ pub fn drill(
         .param(Param::Int(limit as i64));
     let listed = store.query_with(&b.sql, &b.params)?;
     let mut b = periods(dialect, chosen, &spine, calendar);
-    b.text(&format!("\nSELECT count(*), sum({value})"));
+    if distinct {
+        b.text(&format!(
+            "\nSELECT count(*), NULL FROM (SELECT DISTINCT {table}, {id}",
+            table = drill.table,
+            id = drill.id,
+        ));
+    } else {
+        b.text(&format!("\nSELECT count(*), sum({value})"));
+    }
     rows(&mut b, chosen, &spine, &[], &query.filters, &[])?;
+    if distinct {
+        b.text(")");
+    }
     let totals = store.query_with(&b.sql, &b.params)?;
     let text = |v: &Value| v.as_str().map(str::to_owned);
     Ok(Drilled {

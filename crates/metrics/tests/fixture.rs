@@ -168,6 +168,8 @@ fn every_metric_matches_the_hand_worked_value() {
         ("records_updated_per_user", 2.0 / 3.0),
         // a2, a3, a5, a6 over the two active reps.
         ("activities_logged_per_rep", 2.0),
+        // a2, a3, a5, a6; a1 was in December, a4 is not done, a7 is at the exclusive end.
+        ("activities_completed", 4.0),
         // Scores 10, 9, 8, 3: 50% promoters − 25% detractors.
         ("nps", 25.0),
         // Surveys 5 and 2, ticket t1 4.
@@ -404,18 +406,15 @@ fn the_rows_behind_a_figure_are_the_ones_it_counts() {
         drilled("deals_lost", 0, vec![(Dim::LeadSource, "PAID_ADS".into())]).2,
         vec![row("deals", 2, None)]
     );
-    // Campaigns are not records to list.
-    let (_dir, store) = fixture();
-    let query = Query {
-        metric: "campaigns".into(),
-        from: day(2026, 1, 1),
-        to: day(2026, 2, 1),
-        grain: None,
-        by: Vec::new(),
-        filters: Vec::new(),
-        compare: None,
-    };
-    assert!(
-        embudo_metrics::plan::drill(&store, &DuckDb, &Calendar::default(), &query, 0, 10).is_err()
+    // Rows without pages of their own are listed too: January's campaign.
+    assert_eq!(
+        drilled("campaigns", 0, Vec::new()).2,
+        vec![row("campaigns", 1, None)]
+    );
+    // Logins counted by user: u1 twice (the 5th, the 6th), u2 once (the 6th); each user
+    // is listed once, at their latest login, the later id first on a tie.
+    assert_eq!(
+        drilled("active_users_rate", 0, Vec::new()),
+        (2, None, vec![row("users", 2, None), row("users", 1, None)])
     );
 }

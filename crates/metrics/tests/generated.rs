@@ -66,6 +66,13 @@ fn expected_sql() -> BTreeMap<&'static str, String> {
             r("completed_at")
         ),
     );
+    m.insert(
+        "activities_completed",
+        format!(
+            "SELECT count(*) FROM activities WHERE {}",
+            r("completed_at")
+        ),
+    );
     m.insert("calls_per_opportunity", format!(
         "SELECT (SELECT count(*) FROM activities a JOIN deals d ON d.id = a.deal_id WHERE a.type = 'call' AND a.completed_at IS NOT NULL AND {} AND {LIVE_D})
               / (SELECT count(*) FROM deals d WHERE {} AND {LIVE_D})",

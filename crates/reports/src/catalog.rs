@@ -7,8 +7,9 @@ use crate::i18n::label;
 use crate::insights;
 use crate::model::{Chart, ChartKind, Kind, Report, RowTargets, Section, display_in};
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
+use embudo_metrics::dims::REVENUE_CUSTOMER;
 use embudo_metrics::goals;
-use embudo_metrics::{Bound, Compare, Dim, DuckDb, Grain};
+use embudo_metrics::{Bound, Compare, Dim, DuckDb, Grain, Query};
 use embudo_store::Param;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -289,22 +290,20 @@ fn funnels(ctx: &Context<'_>, all: Section) -> Vec<Section> {
 /// Revenue, cost and margin per customer, Pareto-sorted by margin.
 fn profitability(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let (from, to) = ctx.range_utc();
-    let customer = if ctx.params.by == Some(Dim::Owner) {
+    if ctx.params.by == Some(Dim::Owner) {
         return Err(ReportError::Invalid(
             "profitability is by company (default) or contact".into(),
         ));
-    } else {
-        "coalesce(co.name, nullif(concat_ws(' ', ct.first_name, ct.last_name), ''), '(unknown)')"
-    };
+    }
     let mut section = ctx.sql_section(
         "by_customer",
         &format!(
-            "SELECT {customer} AS customer, sum(r.amount), sum(coalesce(r.cost, 0)), sum(r.amount - coalesce(r.cost, 0)),
+            "SELECT {REVENUE_CUSTOMER} AS customer, sum(r.amount), sum(coalesce(r.cost, 0)), sum(r.amount - coalesce(r.cost, 0)),
                     sum(r.amount - coalesce(r.cost, 0)) / nullif(sum(r.amount), 0),
                     count(DISTINCT r.deal_id) + count(DISTINCT r.order_id),
                     CAST(CAST(min(r.occurred_at) AS DATE) AS VARCHAR), CAST(CAST(max(r.occurred_at) AS DATE) AS VARCHAR),
                     count(*) FILTER (WHERE r.cost IS NULL)
-             FROM revenue_lines r LEFT JOIN companies co ON co.id = r.company_id LEFT JOIN contacts ct ON ct.id = r.contact_id
+             FROM revenue_lines r LEFT JOIN companies co ON co.id = r.company_id LEFT JOIN contacts rc ON rc.id = r.contact_id
              WHERE r.occurred_at >= ? AND r.occurred_at < ?
              GROUP BY 1 ORDER BY 4 DESC, 1"
         ),
@@ -368,8 +367,26 @@ fn profitability(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErr
         json!(1.0),
         json!(1.0),
     ];
-    let totals_section = ctx.section("totals", section.columns.clone(), vec![totals_row]);
+    let mut totals_section = ctx.section("totals", section.columns.clone(), vec![totals_row]);
     section.chart = chart(ChartKind::Pareto, "customer", &["revenue"]);
+    // The section reads every purchase of the range, whatever the report's filters: so do
+    // the records its revenue and margin lead to.
+    for metric in ["revenue", "margin"] {
+        let query = Query {
+            filters: Vec::new(),
+            ..ctx.query(metric, &[], None, None)
+        };
+        section.targets.push(crate::drill::by_value(
+            &section,
+            &query,
+            "customer",
+            Dim::Customer,
+        ));
+        totals_section.targets.push(RowTargets {
+            column: metric.to_owned(),
+            rows: vec![Target::of(&query)],
+        });
+    }
     report.sections.push(section);
     report.sections.push(totals_section);
     let missing_section = ctx.section(
@@ -469,58 +486,12 @@ const PERFORMANCE_METRICS: [&str; 7] = [
 /// Per owner and period: deals, close rate, revenue, deal size, cycle, activities.
 fn sales_performance(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let grain = ctx.params.grain.unwrap_or(Grain::Month);
-    let mut metrics = PERFORMANCE_METRICS.to_vec();
-    metrics.push("activities_logged_per_rep");
     let queries: Vec<_> = PERFORMANCE_METRICS
         .iter()
+        .chain(&["activities_completed"])
         .map(|m| ctx.query(m, &[Dim::Owner], Some(grain), None))
         .collect();
     let mut by_owner = ctx.metrics_section("by_owner", &queries)?;
-    // Activities completed per owner and period, from the activity log.
-    let (from, to) = ctx.range_utc();
-    let spine = embudo_metrics::time::periods(
-        &ctx.calendar,
-        ctx.calendar.to_local(from),
-        ctx.calendar.to_local(to),
-        Some(grain),
-    )?;
-    // One query for every period: the periods as a table of bound instants.
-    let mut params = Vec::with_capacity(spine.len() * 3);
-    let rows =
-        vec!["(CAST(? AS VARCHAR), CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP))"; spine.len()];
-    for period in &spine {
-        let label = period.label.map(|d| d.to_string()).unwrap_or_default();
-        params.extend([Param::Text(label), ts(period.start), ts(period.end)]);
-    }
-    let table = ctx.store.query_with(
-        &format!(
-            "WITH p (label, p_start, p_end) AS (VALUES {})
-             SELECT p.label, own.name, count(*) FROM p
-             JOIN activities a ON a.completed_at >= p.p_start AND a.completed_at < p.p_end
-             LEFT JOIN users own ON own.id = a.owner_id
-             GROUP BY 1, 2",
-            rows.join(", ")
-        ),
-        &params,
-    )?;
-    let completed: BTreeMap<(String, String), i64> = table
-        .rows
-        .iter()
-        .map(|row| {
-            let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
-            ((text(0), text(1)), row[2].as_i64().unwrap_or(0))
-        })
-        .collect();
-    by_owner
-        .columns
-        .push(ctx.column("activities_completed", Kind::Count));
-    for row in &mut by_owner.rows {
-        let key = (
-            row[0].as_str().unwrap_or_default().to_owned(),
-            row[1].as_str().unwrap_or_default().to_owned(),
-        );
-        row.push(json!(completed.get(&key).copied().unwrap_or(0)));
-    }
     let totals_queries: Vec<_> = PERFORMANCE_METRICS
         .iter()
         .map(|m| ctx.query(m, &[], Some(grain), None))
@@ -1383,6 +1354,10 @@ fn campaigns(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> 
             row.push(value);
         }
     }
+    section.targets = queries
+        .iter()
+        .map(|query| crate::drill::by_value(&section, query, "campaign", Dim::Campaign))
+        .collect();
     section.chart = chart(ChartKind::Bar, "campaign", &["campaign_revenue"]);
     report
         .insights
@@ -1496,7 +1471,7 @@ fn adoption(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         ts(from),
         ts(to),
     ];
-    report.sections.push(ctx.sql_section(
+    let mut by_user = ctx.sql_section(
         "by_user",
         "SELECT own.name, own.role,
                 (SELECT count(*) FROM user_events e WHERE e.user_id = own.id AND e.event = 'login' AND e.occurred_at >= ? AND e.occurred_at < ?),
@@ -1517,7 +1492,20 @@ fn adoption(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             ("reports_viewed", Kind::Count),
             ("last_login", Kind::Text),
         ],
-    )?);
+    )?;
+    // A user's activities are theirs whatever the report's filters; the events they log
+    // are not records with a list of their own.
+    let activities = Query {
+        filters: Vec::new(),
+        ..ctx.query("activities_completed", &[], None, None)
+    };
+    by_user.targets = vec![crate::drill::by_value(
+        &by_user,
+        &activities,
+        "user",
+        Dim::Owner,
+    )];
+    report.sections.push(by_user);
     let cutoff = ctx.at() - Duration::days(90);
     let mut inactive = ctx.sql_section(
         "inactive_users",

@@ -6,10 +6,9 @@
 //! a metric of what is true at an instant (deals open, their value) is that metric at the
 //! report's instant. A section whose figures are over ranges of their own (a goal's period,
 //! a trend reaching before the report's range) names each row's query itself
-//! ([`crate::model::RowTargets`]). Figures of metrics whose rows are not records
-//! (campaigns, visits), of a period metric in a point-in-time report, of rows without a
-//! dimension value (the orders row of sales performance) and of rows about something no
-//! dimension names (a customer, a deal) lead nowhere.
+//! ([`crate::model::RowTargets`]). Figures of a period metric in a point-in-time
+//! report, of rows without a dimension value (the orders row of sales performance) and of
+//! rows about something no dimension names (a deal) lead nowhere.
 
 use crate::i18n::label;
 use crate::model::{Kind, Report, RowTargets, Section};
@@ -29,10 +28,9 @@ pub struct Target {
 }
 
 impl Target {
-    /// What the value of `query` counts, when its metric's rows are records.
+    /// What the value of `query` counts; `None` for a metric the catalogue does not know.
     pub fn of(query: &Query) -> Option<Target> {
-        let metric = catalog::find(&query.metric)?;
-        metric.measures.first()?.source.drill.as_ref()?;
+        catalog::find(&query.metric)?;
         Some(Target {
             metric: query.metric.clone(),
             from: query.from,
@@ -77,6 +75,30 @@ pub fn by_period(section: &Section, query: &Query) -> RowTargets {
     }
 }
 
+/// What the figures of `query`'s metric count in a section with a row per value of `dim`
+/// that its own SQL computed (a campaign, a customer): the query narrowed to each row's
+/// value in the section's column `column`.
+pub fn by_value(section: &Section, query: &Query, column: &str, dim: Dim) -> RowTargets {
+    let values = section.column(column);
+    let rows = section
+        .rows
+        .iter()
+        .map(|row| {
+            let value = row.get(values?)?.as_str()?;
+            let mut filters = query.filters.clone();
+            filters.push((dim, value.to_owned()));
+            Target::of(&Query {
+                filters,
+                ..query.clone()
+            })
+        })
+        .collect();
+    RowTargets {
+        column: query.metric.clone(),
+        rows,
+    }
+}
+
 /// A calendar day written `YYYY-MM-DD`.
 fn parse_day(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
@@ -111,7 +133,6 @@ pub fn target(report: &Report, section: &Section, row: usize, column: usize) -> 
     };
     let metric = catalog::find(named.unwrap_or(key))?;
     let measure = metric.measures.first()?;
-    measure.source.drill.as_ref()?;
     let allowed = metric.dimensions();
     // A point-in-time report: a metric of what is true at the end of its range, over a
     // range that ends at the report's instant.

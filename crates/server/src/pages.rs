@@ -339,14 +339,12 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                         value
                     },
                     change: row.change_pct,
-                    href: metric.measures[0].source.drill.is_some().then(|| {
-                        embudo_web::records::drill_href(
-                            name,
-                            (&from.to_string(), &this_month.to_string()),
-                            &[],
-                            0,
-                        )
-                    }),
+                    href: Some(embudo_web::records::drill_href(
+                        name,
+                        (&from.to_string(), &this_month.to_string()),
+                        &[],
+                        0,
+                    )),
                 });
             }
             let standing = crate::metrics::goal_standing(

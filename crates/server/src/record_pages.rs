@@ -823,7 +823,6 @@ pub async fn drill(
                 over,
                 summary,
                 measures: (0..drilled.measures)
-                    .filter(|&n| metric.measures[n].source.drill.is_some())
                     .map(|n| (ask.with_measure(n), part(n), n == drilled.measure))
                     .collect(),
                 hidden: drilled.rows.len() - shown.len(),

@@ -845,12 +845,27 @@ fn the_records_behind_a_figure_are_the_ones_plain_sql_counts_in_the_visitor_s_sc
         .as_i64()
         .unwrap();
     assert_eq!(rows_behind(&html), closed);
-    let (status, _) = page(
+    // Rows without a page of their own are listed, unlinked: the campaigns launched.
+    let (status, html) = page(
         &server,
         &admin,
         &format!("/drill?metric=campaigns&from={from}&to={to}"),
     );
-    assert_eq!(status, 400);
+    assert_eq!(status, 200);
+    let launched = server
+        .one(
+            "SELECT count(*) FROM campaigns WHERE launched_at >= CAST(? AS TIMESTAMP)
+              AND launched_at < CAST(? AS TIMESTAMP)",
+            &[Param::Text(from.into()), Param::Text(to.into())],
+        )
+        .as_i64()
+        .unwrap();
+    assert!(launched > 0, "campaigns launched in the range");
+    assert_eq!(rows_behind(&html), launched);
+    assert!(
+        !html.contains("href=\"/campaigns/"),
+        "a campaign has no page"
+    );
     // The home page's figures lead there.
     let (_, home) = page(&server, &admin, "/");
     assert!(
