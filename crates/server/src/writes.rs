@@ -21,7 +21,7 @@ use chrono::NaiveDateTime;
 use embudo_access::scope::GoalFor;
 use embudo_access::{Caller, Entity, Role, Rows};
 use embudo_metrics::Dim;
-use embudo_store::deals::{StageMove, TRACKED_FIELDS};
+use embudo_store::deals::StageMove;
 use embudo_store::{Param, Store};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -297,7 +297,7 @@ fn change(
     check_types(store, &fields)?;
     check_references(store, caller, tables, &fields)?;
     if entity == Entity::Deals {
-        track_deal(store, caller, id, &before, &mut fields, columns, now)?;
+        move_deal(store, &before, &mut fields, columns, now)?;
     }
     let mut sets: Vec<String> = fields
         .iter()
@@ -312,14 +312,22 @@ fn change(
         params.push(Param::Timestamp(now));
     }
     params.push(Param::Int(id));
-    store.execute_with(
-        &format!(
-            "UPDATE {} SET {} WHERE id = ?",
-            entity.table(),
-            sets.join(", ")
-        ),
-        &params,
-    )?;
+    let update = || {
+        store.execute_with(
+            &format!(
+                "UPDATE {} SET {} WHERE id = ?",
+                entity.table(),
+                sets.join(", ")
+            ),
+            &params,
+        )
+    };
+    if entity == Entity::Deals {
+        let this_deal = ("?", &[Param::Int(id)][..]);
+        store.change_deals(this_deal, now, Some(caller.user_id), update)?;
+    } else {
+        update()?;
+    }
     if entity == Entity::Goals {
         check_goal(store, caller, id)?;
     }
@@ -529,41 +537,16 @@ fn deal_defaults(
     Ok(())
 }
 
-/// Moving a deal: history, status and close time; tracked fields into `deal_changes`.
-fn track_deal(
+/// A deal moved to another stage takes that stage's status, and is closed now if the stage
+/// closes it; the stage must be of the deal's pipeline. The move itself and the tracked
+/// fields' changes are recorded by the store as the write happens.
+fn move_deal(
     store: &Store,
-    caller: &Caller,
-    id: i64,
     before: &Value,
     fields: &mut Vec<(Column, Option<String>)>,
     columns: &[Column],
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    let text = |v: &Value| match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    };
-    for (column, value) in fields.iter() {
-        if TRACKED_FIELDS.contains(&column.name.as_str())
-            && !same_value(&before[&column.name], value.as_deref())
-        {
-            let change_id = store.next_id("deal_changes")?;
-            store.execute_with(
-                "INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at, changed_by)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-                &[
-                    Param::Int(change_id),
-                    Param::Int(id),
-                    Param::Text(column.name.clone()),
-                    text(&before[&column.name]).map_or(Param::Null, Param::Text),
-                    value.clone().map_or(Param::Null, Param::Text),
-                    Param::Timestamp(now),
-                    Param::Int(caller.user_id),
-                ],
-            )?;
-        }
-    }
     let stage = fields
         .iter()
         .find(|(c, _)| c.name == "stage_id")
@@ -583,7 +566,6 @@ fn track_deal(
             "the stage is not in the deal's pipeline",
         ));
     }
-    enter_stage(store, caller, id, stage, now)?;
     let column = |name: &str| {
         columns
             .iter()
@@ -596,17 +578,6 @@ fn track_deal(
     let closed = (kind != "open").then(|| now.format("%Y-%m-%d %H:%M:%S%.6f").to_string());
     fields.push((column("closed_at"), closed));
     Ok(())
-}
-
-/// Whether a stored JSON value and a new text value are the same (numbers compared as
-/// numbers, so `900` and `900.0` are).
-fn same_value(old: &Value, new: Option<&str>) -> bool {
-    match (old, new) {
-        (Value::Null, None) => true,
-        (Value::Number(n), Some(text)) => n.as_f64() == text.parse::<f64>().ok(),
-        (Value::String(s), Some(text)) => s == text,
-        _ => false,
-    }
 }
 
 /// Record deal `deal` entering `stage` at `now`, leaving the stage it was in.

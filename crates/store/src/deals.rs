@@ -2,7 +2,8 @@
 //! import that finds a deal in another stage than the store has it): the visit of the stage
 //! it leaves ends when the move happens, and a visit of the stage it enters begins then.
 //! Reports read a deal's stage at any instant from these visits. Changes to a deal's
-//! tracked fields (stage, amount, owner, expected close) are logged the same way too.
+//! tracked fields (stage, amount, owner, expected close) are logged the same way too: a
+//! writer changes deals through [`Store::change_deals`], which records both.
 
 use crate::error::{Result, StoreError};
 use crate::query::Param;
@@ -71,12 +72,13 @@ impl Store {
     }
 
     /// Run `write`, which changes some of the deals `deals` selects (SQL selecting ids, of
-    /// the caller's own text, never a person's), and record in `deal_changes` each tracked
-    /// field it changed, as changed at `at` by `by` (none for an import). Returns what
-    /// `write` returned and how many changes were recorded.
-    pub fn track_deal_changes<T, E: From<StoreError>>(
+    /// the caller's own text, with `params` bound), and record what it did as changed at
+    /// `at` by `by` (none for an import): each tracked field it changed in `deal_changes`,
+    /// and each deal it put in another stage as a [`StageMove`] there. Returns what `write`
+    /// returned and how many field changes were recorded.
+    pub fn change_deals<T, E: From<StoreError>>(
         &self,
-        deals: &str,
+        (deals, params): (&str, &[Param]),
         at: NaiveDateTime,
         by: Option<i64>,
         write: impl FnOnce() -> std::result::Result<T, E>,
@@ -86,9 +88,30 @@ impl Store {
             &format!(
                 "CREATE OR REPLACE TEMP TABLE {BEFORE} AS SELECT id, {fields} FROM deals WHERE id IN ({deals})"
             ),
-            &[],
+            params,
         )?;
         let written = write()?;
+        let moved = self.query_with(
+            &format!(
+                "SELECT b.id, d.stage_id FROM {BEFORE} b JOIN deals d ON d.id = b.id
+                  WHERE d.stage_id IS NOT NULL AND d.stage_id IS DISTINCT FROM b.stage_id
+                  ORDER BY b.id"
+            ),
+            &[],
+        )?;
+        let moves: Vec<StageMove> = moved
+            .rows
+            .iter()
+            .filter_map(|row| {
+                Some(StageMove {
+                    deal: row[0].as_i64()?,
+                    stage: row[1].as_i64()?,
+                    at,
+                    by,
+                })
+            })
+            .collect();
+        self.move_stages(&moves)?;
         // Each field of each deal, before and after, as text.
         let changed = TRACKED_FIELDS
             .iter()

@@ -277,12 +277,9 @@ fn load_file(
     report.updated = if file.target.table == "deals" {
         // Deals the file finds elsewhere move there, and the tracked fields it changes are
         // logged, as the API records both.
-        if file.fields.iter().any(|f| f.key == "stage") {
-            record_stage_moves(store, options)?;
-        }
         let matched = format!("SELECT target_id FROM {STAGED} WHERE target_id IS NOT NULL");
         store
-            .track_deal_changes(&matched, options.now, None, || {
+            .change_deals((&matched, &[]), options.now, None, || {
                 update_matched(store, file, options)
             })?
             .0

@@ -2,7 +2,6 @@
 //! history synthesised for deals, and the quarantine file.
 
 use super::*;
-use embudo_store::deals::StageMove;
 
 /// The value each target column gets from a staged row, as SQL over the alias `s`, with
 /// What one target column gets from a staged row (alias `s`): SQL, the parameters it
@@ -285,32 +284,6 @@ pub(super) fn insert_new(
         values.join(", ")
     );
     Ok(store.execute_with(&sql, &params)?)
-}
-
-/// Deals the file finds in another stage than the store has them: each moves there at the
-/// import's instant, recorded as the API records a move.
-pub(super) fn record_stage_moves(store: &Store, options: &Options) -> Result<(), IngestError> {
-    let moved = store.query_with(
-        &format!(
-            "SELECT s.target_id, s.stage__id FROM {STAGED} s JOIN deals d ON d.id = s.target_id
-              WHERE s.stage__id IS NOT NULL AND s.stage__id IS DISTINCT FROM d.stage_id
-              ORDER BY s.row_no"
-        ),
-        &[],
-    )?;
-    let moves: Vec<StageMove> = moved
-        .rows
-        .iter()
-        .filter_map(|r| {
-            Some(StageMove {
-                deal: r[0].as_i64()?,
-                stage: r[1].as_i64()?,
-                at: options.now,
-                by: None,
-            })
-        })
-        .collect();
-    Ok(store.move_stages(&moves)?)
 }
 
 /// Give every deal without a stage history one built from its timestamps: an open deal has
