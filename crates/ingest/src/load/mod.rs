@@ -237,10 +237,13 @@ fn load_file(
     let (staged, rejects) = file.stage(store, on_parsed)?;
     let mut created = FileReport::default();
     create_missing(store, file, options, &mut created)?;
-    let matched = build_ids(store, file, options)?;
+    let (matched, first_fresh) = build_ids(store, file, options)?;
+    // A view cannot take parameters: the first id is the store's own number, not the file's.
     store.execute_with(
         &format!(
-            "CREATE OR REPLACE TEMP VIEW {STAGED} AS SELECT * FROM {TEXT} JOIN {IDS} USING (row_no)"
+            "CREATE OR REPLACE TEMP VIEW {STAGED} AS
+             SELECT *, coalesce(brought_id, {first_fresh} - 1 + fresh_no) AS new_id
+               FROM {TEXT} JOIN {IDS} USING (row_no)"
         ),
         &[],
     )?;

@@ -228,12 +228,14 @@ pub(super) fn looked_up(file: &Prepared<'_>, field: &Field) -> bool {
 
 /// Work out, in one pass over the staged rows, everything the import needs to know of each:
 /// the id of every reference looked up by text, the row it matches in the store, the id a
-/// new row gets, and the references that found nothing. Returns how many rows matched.
+/// new row brings or its number among those that take one from the table's sequence, and
+/// the references that found nothing. Returns how many rows matched, and the first of the
+/// ids reserved for the new rows without one (numbered from it in file order; 0 for none).
 pub(super) fn build_ids(
     store: &Store,
     file: &Prepared<'_>,
     options: &Options,
-) -> Result<usize, IngestError> {
+) -> Result<(usize, i64), IngestError> {
     let table = file.target.table;
     let mut select = vec!["s.row_no".to_owned()];
     let mut joins = Vec::new();
@@ -280,14 +282,15 @@ pub(super) fn build_ids(
     };
     select.push(format!("{target} AS target_id"));
     // New rows keep the id they bring; the others take new ones from the table's sequence,
-    // in file order: numbered here, given their ids once it is known how many there are.
+    // in file order: numbered here, their ids added to the numbers when the staged rows are
+    // read (rewriting a million numbers into ids would be a pass of its own).
     let brought = if file.fields.iter().any(|f| f.key == "id") {
         "CAST(s.id AS BIGINT)"
     } else {
         "CAST(NULL AS BIGINT)"
     };
     select.push(format!(
-        "CASE WHEN {target} IS NULL THEN {brought} END AS new_id,
+        "CASE WHEN {target} IS NULL THEN {brought} END AS brought_id,
          CASE WHEN {target} IS NULL AND {brought} IS NULL
               THEN row_number() OVER (PARTITION BY {target} IS NULL AND {brought} IS NULL ORDER BY s.row_no)
          END AS fresh_no"
@@ -304,7 +307,7 @@ pub(super) fn build_ids(
     let counts = store.query_with(
         &format!(
             "SELECT count(*) FILTER (WHERE target_id IS NOT NULL), coalesce(max(fresh_no), 0),
-                    coalesce(max(new_id), 0)
+                    coalesce(max(brought_id), 0)
                FROM {IDS}"
         ),
         &[],
@@ -314,14 +317,8 @@ pub(super) fn build_ids(
         counts.rows[0][1].as_u64().unwrap_or(0),
         counts.rows[0][2].as_i64().unwrap_or(0),
     );
-    if fresh > 0 {
-        let first = store.reserve_ids_above(table, fresh, highest_brought)?;
-        store.execute_with(
-            &format!("UPDATE {IDS} SET new_id = ? - 1 + fresh_no WHERE fresh_no IS NOT NULL"),
-            &[Param::Int(first)],
-        )?;
-    }
-    Ok(matched as usize)
+    let first = store.reserve_ids_above(table, fresh, highest_brought)?;
+    Ok((matched as usize, first))
 }
 
 /// The staged row's references that found nothing, as a JSON object of name to text, from
