@@ -298,6 +298,31 @@ pub enum Command {
     /// API tokens for scripts: `token create --user EMAIL` prints one, once.
     #[command(subcommand)]
     Token(TokenCommand),
+
+    /// Copy a whole store between a DuckDB file and a PostgreSQL database (either way).
+    ///
+    /// Every table is copied, then read back from both sides: each table's checksum must
+    /// agree or nothing is kept. The target must be empty unless --replace. A PostgreSQL
+    /// database is given as a URL and brought to this embudo's schema first.
+    ///
+    /// Examples:
+    ///   embudo migrate --from embudo.duckdb --to postgres://embudo@db.internal/crm
+    ///   embudo migrate --from postgres://embudo@db.internal/crm --to backup.duckdb --replace
+    #[command(verbatim_doc_comment)]
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The store to copy: a DuckDB file or a postgres:// URL
+    #[arg(long, value_name = "FILE|URL")]
+    pub from: String,
+    /// The store to copy into: a DuckDB file or a postgres:// URL
+    #[arg(long, value_name = "FILE|URL")]
+    pub to: String,
+    /// Drop what the target holds instead of refusing a target that is not empty
+    #[arg(long)]
+    pub replace: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-/// Anything that can go wrong between Embudo and its DuckDB file.
+/// Anything that can go wrong between Embudo and its store (a DuckDB file, a PostgreSQL
+/// database).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// DuckDB refused an operation; `context` says which.
@@ -11,6 +12,14 @@ pub enum StoreError {
         context: String,
         #[source]
         source: duckdb::Error,
+    },
+
+    /// PostgreSQL refused an operation; `context` says which.
+    #[error("{context}: {source}")]
+    Postgres {
+        context: String,
+        #[source]
+        source: postgres::Error,
     },
 
     /// The file was written by a newer Embudo; opening it must not touch it.
@@ -42,6 +51,10 @@ pub enum StoreError {
     /// Whoever was handed streamed rows could not take them (a full disk, a closed pipe).
     #[error("{0}")]
     Consumer(String),
+
+    /// A copy between stores could not be made or did not read back the same.
+    #[error("{0}")]
+    Transfer(String),
 
     /// The thread producing records for a bulk load stopped without finishing.
     #[error("the bulk load was interrupted: {0}")]

@@ -8,7 +8,7 @@ use crate::error::{Context, Result, StoreError};
 use crate::store::Store;
 
 /// Each sequenced table, with the column its sequence numbers and the sequence's name.
-const SEQUENCES: &[(&str, &str, &str)] = &[
+pub(crate) const SEQUENCES: &[(&str, &str, &str)] = &[
     ("access_tokens", "id", "access_tokens_id"),
     ("action_journal", "id", "action_journal_id"),
     ("activities", "id", "activities_id"),

@@ -14,6 +14,8 @@
 //! - [`gaps`]: missing fields that make reports wrong or empty (closed deals without a close
 //!   date…), counted for the import summary and the reports' notes.
 //! - [`staging`]: scratch tables of text that imports fill fast and merge with SQL.
+//! - [`postgres`]: a store on PostgreSQL: connecting, and its own migrations.
+//! - [`transfer`]: moving a whole store between engines, checked table by table.
 //! - [`query`]: running SQL, with [`Param`]s bound to its placeholders, into a
 //!   [`embudo_model::Table`].
 //!
@@ -27,10 +29,12 @@ pub mod error;
 pub mod gaps;
 pub mod ids;
 pub mod migrations;
+pub mod postgres;
 pub mod query;
 pub mod records;
 pub mod staging;
 pub mod store;
+pub mod transfer;
 
 pub use bulk::{Batches, LoadSummary, Record};
 pub use error::{Result, StoreError};

@@ -29,6 +29,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => demo::run(&config, &args),
         Command::Sql { query } => sql::run(&config, &query),
         Command::Tables => sql::tables(&config),
+        Command::Migrate(args) => sql::migrate(&config, &args),
         Command::Repair(command) => sql::repair(&config, &command),
         Command::Metrics => metrics::list(&config),
         Command::Metric(args) => metrics::run(&config, &args),

@@ -1,11 +1,12 @@
-//! `embudo sql`, `embudo tables` and `embudo repair`.
+//! `embudo sql`, `embudo tables`, `embudo repair` and `embudo migrate`.
 
-use crate::cli::RepairCommand;
+use crate::cli::{MigrateArgs, RepairCommand};
 use crate::config::Config;
 use crate::output;
 use anyhow::Result;
 use embudo_model::Table;
 use embudo_store::Store;
+use embudo_store::transfer::Location;
 use serde_json::json;
 
 pub fn run(config: &Config, query: &str) -> Result<()> {
@@ -28,6 +29,37 @@ pub fn counts_table(store: &Store) -> Result<Table> {
             .map(|(table, rows)| vec![json!(table), json!(rows)])
             .collect(),
     })
+}
+
+/// Copy a store between engines; print each table's rows and checksums.
+pub fn migrate(config: &Config, args: &MigrateArgs) -> Result<()> {
+    let (from, to) = (Location::parse(&args.from), Location::parse(&args.to));
+    let copied = embudo_store::transfer::copy(&from, &to, args.replace)?;
+    let rows: u64 = copied.iter().map(|c| c.rows).sum();
+    output::print(
+        &Table {
+            columns: ["table", "rows", "checksum", "target checksum"]
+                .map(String::from)
+                .to_vec(),
+            rows: copied
+                .iter()
+                .map(|c| {
+                    vec![
+                        json!(c.table),
+                        json!(c.rows),
+                        json!(c.source_checksum),
+                        json!(c.target_checksum),
+                    ]
+                })
+                .collect(),
+        },
+        config.format,
+    )?;
+    eprintln!(
+        "copied {} tables, {rows} rows, from {from} to {to}: every checksum equal",
+        copied.len()
+    );
+    Ok(())
 }
 
 pub fn repair(config: &Config, command: &RepairCommand) -> Result<()> {

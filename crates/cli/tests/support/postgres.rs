@@ -1,0 +1,171 @@
+//! A real PostgreSQL server for a test: Debian's binaries (`initdb`, `pg_ctl`), a cluster in
+//! a temporary directory, listening on a free port of the loopback, stopped when dropped.
+//! PostgreSQL refuses to run as root, so under root the server runs as the `postgres`
+//! user the Debian package creates.
+
+// Each test file uses the part it needs.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct PgServer {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    port: u16,
+    as_postgres: bool,
+}
+
+impl PgServer {
+    /// Start a new cluster; panics with what to install when PostgreSQL is missing.
+    pub fn start() -> PgServer {
+        let bin = bin_dir().expect(
+            "PostgreSQL's server binaries are needed: apt-get install postgresql (the test \
+             command `.ci/test` installs it), or set EMBUDO_PG_BIN to the directory of initdb",
+        );
+        let as_postgres = run_output("id", &["-u"]).trim() == "0";
+        let dir = tempfile::tempdir().unwrap();
+        if as_postgres {
+            // The server's user must reach its directory.
+            let uid = run_output("id", &["-u", "postgres"]);
+            let gid = run_output("id", &["-g", "postgres"]);
+            let (uid, gid) = (uid.trim().parse().ok(), gid.trim().parse().ok());
+            std::os::unix::fs::chown(dir.path(), uid, gid).unwrap();
+        }
+        let data = dir.path().join("data");
+        let port = free_port();
+        let server = PgServer {
+            dir,
+            bin,
+            port,
+            as_postgres,
+        };
+        server.tool(
+            "initdb",
+            &[
+                "-D",
+                path(&data),
+                "-U",
+                "embudo",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+        );
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            server.dir.path().display()
+        );
+        let log = server.dir.path().join("server.log");
+        server.tool(
+            "pg_ctl",
+            &[
+                "-D",
+                path(&data),
+                "-o",
+                &options,
+                "-l",
+                path(&log),
+                "-w",
+                "start",
+            ],
+        );
+        server
+    }
+
+    /// A new, empty database; its URL.
+    pub fn database(&self, name: &str) -> String {
+        let mut admin = postgres::Client::connect(&self.url("postgres"), postgres::NoTls).unwrap();
+        // The name is the test's own.
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .unwrap();
+        self.url(name)
+    }
+
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://embudo@127.0.0.1:{}/{database}", self.port)
+    }
+
+    fn tool(&self, name: &str, args: &[&str]) {
+        let program = self.bin.join(name);
+        let mut command = if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&program);
+            command
+        } else {
+            Command::new(&program)
+        };
+        let output = command.args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{name} {args:?} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let program = self.bin.join("pg_ctl");
+        let mut command = if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&program);
+            command
+        } else {
+            Command::new(&program)
+        };
+        let _ = command
+            .args(["-D", path(&data), "-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+/// Where `initdb` is: `EMBUDO_PG_BIN`, Debian's newest `/usr/lib/postgresql/N/bin`, or PATH.
+fn bin_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("EMBUDO_PG_BIN") {
+        return Some(PathBuf::from(dir));
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    if let Some((_, bin)) = versions.pop() {
+        return Some(bin);
+    }
+    let found = run_output("sh", &["-c", "command -v initdb"]);
+    Path::new(found.trim()).parent().map(Path::to_path_buf)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn run_output(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+fn path(path: &Path) -> &str {
+    path.to_str().unwrap()
+}

@@ -1,0 +1,195 @@
+//! The store on PostgreSQL: connecting to a database named by a `postgres://` URL and
+//! bringing it to the schema with PostgreSQL's own migrations (`migrations/postgres/`),
+//! recorded in its own `schema_migrations`. The schema is DuckDB's, table for table and
+//! column for column, so a store moves between the engines value for value
+//! ([`crate::transfer`]).
+
+use crate::error::{Result, StoreError};
+use crate::migrations::Migration;
+
+/// PostgreSQL's migrations, oldest first. Version 1 is the whole schema as DuckDB's
+/// migrations 1–19 leave it; each later change to the schema adds a file on both sides.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "schema",
+    sql: include_str!("../migrations/postgres/0001_schema.sql"),
+}];
+
+/// Whether `target` names a PostgreSQL database rather than a DuckDB file.
+pub fn is_url(target: &str) -> bool {
+    target.starts_with("postgres://") || target.starts_with("postgresql://")
+}
+
+/// `url` with its password replaced, for messages.
+pub fn shown(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// An open connection to a store on PostgreSQL.
+pub struct Postgres {
+    client: postgres::Client,
+    url: String,
+}
+
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postgres")
+            .field("url", &shown(&self.url))
+            .finish()
+    }
+}
+
+impl Postgres {
+    /// Connect to the database at `url` and migrate it to this build's schema (in one
+    /// transaction). A database at a newer schema version is refused untouched.
+    pub fn connect(url: &str) -> Result<Postgres> {
+        let client = postgres::Client::connect(url, postgres::NoTls).map_err(|source| {
+            StoreError::Postgres {
+                context: format!("connecting to {}", shown(url)),
+                source,
+            }
+        })?;
+        let mut store = Postgres {
+            client,
+            url: url.to_owned(),
+        };
+        // Dates as ISO text and instants in UTC, whatever the server's defaults.
+        store.batch("SET DateStyle = ISO; SET TimeZone = 'UTC'", || {
+            "setting the session's date style".into()
+        })?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The database's schema version (0 before the first migration).
+    pub fn schema_version(&mut self) -> Result<i64> {
+        let what = || "reading the schema version".to_owned();
+        let ledger: bool = self
+            .one("SELECT to_regclass('schema_migrations') IS NOT NULL", what)?
+            .get(0);
+        if !ledger {
+            return Ok(0);
+        }
+        Ok(self
+            .one(
+                "SELECT coalesce(max(version), 0)::bigint FROM schema_migrations",
+                what,
+            )?
+            .get(0))
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let found = self.schema_version()?;
+        let supported = MIGRATIONS.last().map_or(0, |m| m.version);
+        if found > supported {
+            return Err(StoreError::NewerSchema {
+                path: shown(&self.url).into(),
+                found,
+                supported,
+            });
+        }
+        let url = shown(&self.url);
+        let mut tx = self
+            .client
+            .transaction()
+            .map_err(|source| StoreError::Postgres {
+                context: format!("starting the migration of {url}"),
+                source,
+            })?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version BIGINT PRIMARY KEY,
+                name VARCHAR NOT NULL,
+                applied_at TIMESTAMP NOT NULL DEFAULT (CURRENT_TIMESTAMP AT TIME ZONE 'UTC'))",
+        )
+        .map_err(|source| StoreError::Postgres {
+            context: "creating schema_migrations".into(),
+            source,
+        })?;
+        for migration in MIGRATIONS.iter().filter(|m| m.version > found) {
+            let context = || {
+                format!(
+                    "applying PostgreSQL migration {} ({})",
+                    migration.version, migration.name
+                )
+            };
+            tx.batch_execute(migration.sql)
+                .map_err(|source| StoreError::Postgres {
+                    context: context(),
+                    source,
+                })?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                &[&migration.version, &migration.name],
+            )
+            .map_err(|source| StoreError::Postgres {
+                context: context(),
+                source,
+            })?;
+        }
+        tx.commit().map_err(|source| StoreError::Postgres {
+            context: format!("committing the migration of {url}"),
+            source,
+        })
+    }
+
+    /// The underlying client, for the store's own modules.
+    pub(crate) fn client(&mut self) -> &mut postgres::Client {
+        &mut self.client
+    }
+
+    /// The URL the store was opened with, its password hidden.
+    pub fn shown_url(&self) -> String {
+        shown(&self.url)
+    }
+
+    fn batch(&mut self, sql: &str, what: impl FnOnce() -> String) -> Result<()> {
+        self.client
+            .batch_execute(sql)
+            .map_err(|source| StoreError::Postgres {
+                context: what(),
+                source,
+            })
+    }
+
+    fn one(&mut self, sql: &str, what: impl FnOnce() -> String) -> Result<postgres::Row> {
+        self.client
+            .query_one(sql, &[])
+            .map_err(|source| StoreError::Postgres {
+                context: what(),
+                source,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_s_password_is_never_shown() {
+        assert_eq!(
+            shown("postgres://embudo:s3cret@db.example:5432/crm"),
+            "postgres://embudo:***@db.example:5432/crm"
+        );
+        assert_eq!(
+            shown("postgres://db.example/crm"),
+            "postgres://db.example/crm"
+        );
+        assert_eq!(
+            shown("postgresql://ana@localhost/crm"),
+            "postgresql://ana@localhost/crm"
+        );
+        assert!(is_url("postgresql://x") && is_url("postgres://x"));
+        assert!(!is_url("embudo.duckdb"));
+    }
+}
