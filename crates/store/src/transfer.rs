@@ -55,10 +55,21 @@ pub struct Copied {
     pub target_checksum: String,
 }
 
+/// What a long copy tells as it goes: the table being copied and its rows copied so far.
+pub type Progress<'a> = dyn FnMut(&str, u64) + 'a;
+
+/// Rows copied between two reports of progress.
+const PROGRESS_EVERY: u64 = 10_000;
+
 /// Copy every table of the store at `from` into the store at `to`, which must hold no rows
 /// unless `replace` (its rows are then dropped). The copy is kept only if every table's
 /// checksum is the same on both sides; the tables come back in the source's order.
-pub fn copy(from: &Location, to: &Location, replace: bool) -> Result<Vec<Copied>> {
+pub fn copy(
+    from: &Location,
+    to: &Location,
+    replace: bool,
+    progress: &mut Progress<'_>,
+) -> Result<Vec<Copied>> {
     if from == to {
         return Err(StoreError::Transfer(format!(
             "{from} is both the source and the target"
@@ -78,7 +89,7 @@ pub fn copy(from: &Location, to: &Location, replace: bool) -> Result<Vec<Copied>
         target.rollback();
         return Err(error);
     }
-    match copy_tables(&mut source, &mut target, &tables) {
+    match copy_tables(&mut source, &mut target, &tables, progress) {
         Ok(copied)
             if copied
                 .iter()
@@ -107,7 +118,12 @@ pub fn copy(from: &Location, to: &Location, replace: bool) -> Result<Vec<Copied>
 }
 
 /// Each table copied, then read back from the target.
-fn copy_tables(source: &mut Side, target: &mut Side, tables: &[String]) -> Result<Vec<Copied>> {
+fn copy_tables(
+    source: &mut Side,
+    target: &mut Side,
+    tables: &[String],
+    progress: &mut Progress<'_>,
+) -> Result<Vec<Copied>> {
     let mut copied = Vec::with_capacity(tables.len());
     for table in tables {
         let columns = source.columns(table)?;
@@ -122,11 +138,16 @@ fn copy_tables(source: &mut Side, target: &mut Side, tables: &[String]) -> Resul
         }
         let mut sum = Checksum::default();
         let mut writer = target.writer(table, &theirs)?;
+        progress(table, 0);
         source.read(table, &columns, &mut |row| {
             sum.add(row);
+            if sum.rows % PROGRESS_EVERY == 0 {
+                progress(table, sum.rows);
+            }
             writer.push(row)
         })?;
         writer.finish()?;
+        progress(table, sum.rows);
         let mut back = Checksum::default();
         target.read(table, &theirs, &mut |row| {
             back.add(row);

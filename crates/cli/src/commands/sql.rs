@@ -2,7 +2,7 @@
 
 use crate::cli::{MigrateArgs, RepairCommand};
 use crate::config::Config;
-use crate::output;
+use crate::{output, progress};
 use anyhow::Result;
 use embudo_model::Table;
 use embudo_store::Store;
@@ -34,7 +34,13 @@ pub fn counts_table(store: &Store) -> Result<Table> {
 /// Copy a store between engines; print each table's rows and checksums.
 pub fn migrate(config: &Config, args: &MigrateArgs) -> Result<()> {
     let (from, to) = (Location::parse(&args.from), Location::parse(&args.to));
-    let copied = embudo_store::transfer::copy(&from, &to, args.replace)?;
+    let spinner = progress::rows_spinner("copying", config.quiet);
+    let copied = embudo_store::transfer::copy(&from, &to, args.replace, &mut |table, rows| {
+        spinner.set_message(format!("copying {table}"));
+        spinner.set_position(rows);
+    });
+    spinner.finish_and_clear();
+    let copied = copied?;
     let rows: u64 = copied.iter().map(|c| c.rows).sum();
     output::print(
         &Table {
@@ -55,10 +61,12 @@ pub fn migrate(config: &Config, args: &MigrateArgs) -> Result<()> {
         },
         config.format,
     )?;
-    eprintln!(
-        "copied {} tables, {rows} rows, from {from} to {to}: every checksum equal",
-        copied.len()
-    );
+    if !config.quiet {
+        eprintln!(
+            "copied {} tables, {rows} rows, from {from} to {to}: every checksum equal",
+            copied.len()
+        );
+    }
     Ok(())
 }
 

@@ -91,16 +91,20 @@ impl PgServer {
         format!("postgres://embudo@127.0.0.1:{}/{database}", self.port)
     }
 
-    fn tool(&self, name: &str, args: &[&str]) {
+    /// One of PostgreSQL's programs, run as the server's user.
+    fn command(&self, name: &str) -> Command {
         let program = self.bin.join(name);
-        let mut command = if self.as_postgres {
+        if self.as_postgres {
             let mut command = Command::new("runuser");
             command.args(["-u", "postgres", "--"]).arg(&program);
             command
         } else {
             Command::new(&program)
-        };
-        let output = command.args(args).output().unwrap();
+        }
+    }
+
+    fn tool(&self, name: &str, args: &[&str]) {
+        let output = self.command(name).args(args).output().unwrap();
         assert!(
             output.status.success(),
             "{name} {args:?} failed: {}{}",
@@ -113,15 +117,8 @@ impl PgServer {
 impl Drop for PgServer {
     fn drop(&mut self) {
         let data = self.dir.path().join("data");
-        let program = self.bin.join("pg_ctl");
-        let mut command = if self.as_postgres {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(&program);
-            command
-        } else {
-            Command::new(&program)
-        };
-        let _ = command
+        let _ = self
+            .command("pg_ctl")
             .args(["-D", path(&data), "-m", "immediate", "stop"])
             .output();
     }
