@@ -1,4 +1,5 @@
-//! The canonical store: one embedded DuckDB file holding the tables of `docs/spec/schema.md`.
+//! The canonical store: one embedded DuckDB file holding the tables of `docs/spec/schema.md`
+//! (the same schema can live in PostgreSQL, and a store moves between the two).
 //!
 //! - [`store`]: [`Store`], opening a file (creating and migrating it as needed), read-only
 //!   access for user SQL, row counts and store facts.
