@@ -162,3 +162,61 @@ fn a_store_moves_to_postgresql_and_back_value_for_value() {
         .get(0);
     assert_eq!(runs, 0, "the audit runs of the first store are gone");
 }
+
+/// A HubSpot deals export as people keep it: Spanish stage names, day-first dates, a deal
+/// won with no close date, no e-mails anywhere.
+const HUBSPOT_DEALS: &str = "\
+Record ID,Deal Name,Pipeline,Deal Stage,Amount,Close Date,Create Date,Original Source
+901,Hotel Sol,Ventas,Ganado,12.500,14/02/2026,03/01/2026,Referidos
+902,Bodega Luna,Ventas,Perdido,4.000,20/02/2026,10/01/2026,Búsqueda orgánica
+903,Clínica Norte,Ventas,Propuesta,8.750,,15/01/2026,Referidos
+904,Taller Sur,Ventas,Ganado,3.100,,02/02/2026,
+";
+
+#[test]
+fn an_imported_export_reads_the_same_after_a_trip_through_postgresql() {
+    let server = PgServer::start();
+    let url = server.database("imported");
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.path("deals.csv"), HUBSPOT_DEALS).unwrap();
+    sandbox.ok(&[
+        "--db",
+        "crm.duckdb",
+        "import",
+        "deals",
+        "deals.csv",
+        "--preset",
+        "hubspot",
+        "--date-format",
+        "D/M/Y",
+    ]);
+    sandbox.ok(&["migrate", "--from", "crm.duckdb", "--to", &url]);
+    sandbox.ok(&["migrate", "--from", &url, "--to", "back.duckdb"]);
+    // What a user reads: the same pipeline report, the same data-gap notes, word for word.
+    let report = |db: &str| {
+        sandbox.ok(&[
+            "--db",
+            db,
+            "report",
+            "pipeline",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-04-01",
+        ])
+    };
+    let before = report("crm.duckdb");
+    assert!(before.contains("Propuesta"), "{before}");
+    assert_eq!(report("back.duckdb"), before);
+    let tables = |db: &str| sandbox.ok(&["--db", db, "tables"]);
+    assert_eq!(tables("back.duckdb"), tables("crm.duckdb"));
+
+    // A file that is not a store is refused, even with --replace, and left alone.
+    std::fs::write(sandbox.path("notes.txt"), "not a store").unwrap();
+    let refused = sandbox.run(&["migrate", "--from", &url, "--to", "notes.txt", "--replace"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(sandbox.path("notes.txt")).unwrap(),
+        "not a store"
+    );
+}

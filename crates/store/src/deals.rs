@@ -27,6 +27,9 @@ pub const TRACKED_FIELDS: [&str; 4] = ["stage_id", "amount", "owner_id", "expect
 /// The tracked fields of the deals a write is about to change, as they were.
 const BEFORE: &str = "_embudo_tracked_before";
 
+/// The tracked fields a write changed, deal by deal.
+const CHANGED: &str = "_embudo_tracked_changes";
+
 /// Moves written per statement: four bound values each.
 const MOVES_PER_STATEMENT: usize = 1_000;
 
@@ -91,11 +94,30 @@ impl Store {
             params,
         )?;
         let written = write()?;
+        // Each tracked field of each deal that the write changed, before and after, as
+        // text, worked out once: the log and the stage moves are both read from it.
+        let changed = TRACKED_FIELDS
+            .iter()
+            .map(|field| {
+                format!(
+                    "SELECT b.id AS deal_id, '{field}' AS field, CAST(b.{field} AS VARCHAR) AS old_value,
+                            CAST(d.{field} AS VARCHAR) AS new_value
+                       FROM {BEFORE} b JOIN deals d ON d.id = b.id"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        self.execute_with(
+            &format!(
+                "CREATE OR REPLACE TEMP TABLE {CHANGED} AS
+                 SELECT * FROM ({changed}) WHERE old_value IS DISTINCT FROM new_value"
+            ),
+            &[],
+        )?;
         let moved = self.query_with(
             &format!(
-                "SELECT b.id, d.stage_id FROM {BEFORE} b JOIN deals d ON d.id = b.id
-                  WHERE d.stage_id IS NOT NULL AND d.stage_id IS DISTINCT FROM b.stage_id
-                  ORDER BY b.id"
+                "SELECT deal_id, CAST(new_value AS BIGINT) FROM {CHANGED}
+                  WHERE field = 'stage_id' AND new_value IS NOT NULL ORDER BY deal_id"
             ),
             &[],
         )?;
@@ -112,42 +134,30 @@ impl Store {
             })
             .collect();
         self.move_stages(&moves)?;
-        // Each field of each deal, before and after, as text.
-        let changed = TRACKED_FIELDS
-            .iter()
-            .map(|field| {
-                format!(
-                    "SELECT b.id AS deal_id, '{field}' AS field, CAST(b.{field} AS VARCHAR) AS old_value,
-                            CAST(d.{field} AS VARCHAR) AS new_value
-                       FROM {BEFORE} b JOIN deals d ON d.id = b.id"
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" UNION ALL ");
-        let changed = format!(
-            "WITH changed AS (SELECT * FROM ({changed}) WHERE old_value IS DISTINCT FROM new_value)"
-        );
         let count = self
-            .query_with(&format!("{changed} SELECT count(*) FROM changed"), &[])?
+            .query_with(&format!("SELECT count(*) FROM {CHANGED}"), &[])?
             .rows[0][0]
             .as_u64()
             .unwrap_or_default();
-        let first = self.reserve_ids("deal_changes", count)?;
-        self.execute_with(
-            &format!(
-                "INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at, changed_by)
-                 {changed}
-                 SELECT ? - 1 + row_number() OVER (ORDER BY deal_id, field), deal_id, field, old_value,
-                        new_value, ?, ?
-                   FROM changed"
-            ),
-            &[
-                Param::Int(first),
-                Param::Timestamp(at),
-                by.map_or(Param::Null, Param::Int),
-            ],
-        )?;
-        self.execute_with(&format!("DROP TABLE {BEFORE}"), &[])?;
+        if count > 0 {
+            let first = self.reserve_ids("deal_changes", count)?;
+            self.execute_with(
+                &format!(
+                    "INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at, changed_by)
+                     SELECT ? - 1 + row_number() OVER (ORDER BY deal_id, field), deal_id, field, old_value,
+                            new_value, ?, ?
+                       FROM {CHANGED}"
+                ),
+                &[
+                    Param::Int(first),
+                    Param::Timestamp(at),
+                    by.map_or(Param::Null, Param::Int),
+                ],
+            )?;
+        }
+        for scratch in [BEFORE, CHANGED] {
+            self.execute_with(&format!("DROP TABLE {scratch}"), &[])?;
+        }
         Ok((written, count as usize))
     }
 }

@@ -280,12 +280,16 @@ impl Side {
     fn open_target(location: &Location, replace: bool) -> Result<Side> {
         match location {
             Location::DuckDb(path) => {
-                if path.exists() && !replace {
+                if path.exists() {
+                    // Opened even when it is to be replaced: a file that is not a store
+                    // (a mistyped name) is refused, never overwritten.
                     let mut existing = Side::DuckDb {
                         store: Store::open(path)?,
                         replaces: None,
                     };
-                    existing.refuse_rows(location)?;
+                    if !replace {
+                        existing.refuse_rows(location)?;
+                    }
                 }
                 let partial = partial_path(path);
                 remove_file_and_wal(&partial)?;
