@@ -1084,10 +1084,15 @@ fn phone_rows(
 /// `entity` and `column` are literals of the checks above, never user input.
 fn absurd_rows(ctx: &Context<'_>, entity: &'static str, column: &'static str) -> Outcome {
     let (alias, live_rows) = (if entity == "deals" { "d" } else { "c" }, live(entity));
+    let dialect = ctx.store.dialect();
+    let (median, spread) = (
+        dialect.median("l"),
+        dialect.median("abs(l - (SELECT m FROM centre))"),
+    );
     let sql = format!(
         "WITH scale AS (SELECT log10({column}) AS l FROM {live_rows} {alias} WHERE {column} > 0),
-              centre AS (SELECT median(l) AS m FROM scale),
-              spread AS (SELECT median(abs(l - (SELECT m FROM centre))) * 1.4826 AS s FROM scale)
+              centre AS (SELECT {median} AS m FROM scale),
+              spread AS (SELECT {spread} * 1.4826 AS s FROM scale)
          SELECT {alias}.id, {alias}.{column} FROM {live_rows} {alias}, centre, spread
           WHERE ({column} < 0
              OR ({column} > 0 AND (log10({column}) - m >= 3

@@ -1464,7 +1464,7 @@ fn not_duplicates(store: &Store, entity: Entity) -> Result<HashSet<(i64, i64)>, 
 /// Mark `a` and `b` as not the same entity, for good.
 pub fn mark_not_duplicate(store: &Store, entity: Entity, a: i64, b: i64) -> Result<(), AuditError> {
     store.execute_with(
-        "INSERT OR IGNORE INTO not_duplicates (entity, low_id, high_id) VALUES (?, ?, ?)",
+        "INSERT INTO not_duplicates (entity, low_id, high_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         &[
             Param::Text(entity.table().to_owned()),
             Param::Int(a.min(b)),

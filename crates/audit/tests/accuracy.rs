@@ -79,7 +79,7 @@ fn every_injected_defect_kind_is_found_precisely() {
         .iter()
         .filter(|[a, b]| {
             let gap: i64 = store
-                .conn()
+                .duckdb("a test").unwrap()
                 .query_row(
                     "SELECT abs(epoch(x.created_at) - epoch(y.created_at)) FROM contacts x, contacts y WHERE x.id = ? AND y.id = ?",
                     [*a, *b],

@@ -166,7 +166,7 @@ const EXPECTED: &[Expected] = &[
 fn every_check_fails_exactly_the_rows_built_to_fail_it() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("checks.duckdb")).unwrap();
-    store.conn().execute_batch(FIXTURE).unwrap();
+    store.execute_batch(FIXTURE).unwrap();
     let at = NaiveDate::from_ymd_opt(2026, 7, 1)
         .unwrap()
         .and_hms_opt(9, 0, 0)

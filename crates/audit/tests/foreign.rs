@@ -49,7 +49,7 @@ INSERT INTO activities (id, type, deal_id, contact_id, company_id, created_at) V
 fn store_with(sql: &str) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("foreign.duckdb")).unwrap();
-    store.conn().execute_batch(sql).unwrap();
+    store.execute_batch(sql).unwrap();
     (dir, store)
 }
 

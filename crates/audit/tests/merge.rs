@@ -21,7 +21,7 @@ fn fingerprint(store: &Store) -> Vec<String> {
         .filter(|t| **t != "merge_journal")
         .map(|table| {
             let sql = format!("SELECT coalesce(md5(string_agg(CAST(t AS VARCHAR), '|' ORDER BY id)), '') FROM {table} AS t");
-            store.conn().query_row(&sql, [], |row| row.get::<_, String>(0)).unwrap()
+            store.duckdb("a test").unwrap().query_row(&sql, [], |row| row.get::<_, String>(0)).unwrap()
         })
         .collect()
 }
@@ -48,7 +48,7 @@ UPDATE contacts SET referred_by_contact_id = 2 WHERE id = 3;
 fn fixture() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("merge.duckdb")).unwrap();
-    store.conn().execute_batch(FIXTURE).unwrap();
+    store.execute_batch(FIXTURE).unwrap();
     (dir, store)
 }
 
@@ -64,7 +64,11 @@ fn request(ids: &[i64], survivor: Option<i64>, dry_run: bool) -> merge::Request<
 }
 
 fn count(store: &Store, sql: &str) -> i64 {
-    store.conn().query_row(sql, [], |row| row.get(0)).unwrap()
+    store
+        .duckdb("a test")
+        .unwrap()
+        .query_row(sql, [], |row| row.get(0))
+        .unwrap()
 }
 
 #[test]
@@ -95,7 +99,8 @@ fn a_merge_repoints_every_related_table_and_unmerge_restores_all() {
     // The empty phone came from the member; custom objects were united, the survivor's
     // keys winning; the member stays as a tombstone.
     let (phone, custom): (String, String) = store
-        .conn()
+        .duckdb("a test")
+        .unwrap()
         .query_row(
             "SELECT phone, CAST(custom AS VARCHAR) FROM contacts WHERE id = 1",
             [],
@@ -135,7 +140,6 @@ fn the_default_survivor_is_the_most_complete_then_the_most_active() {
     assert_eq!(outcome.survivor, 2);
     // With a ninth field filled, the idle contact 1 is the more complete: it survives.
     store
-        .conn()
         .execute_batch("UPDATE contacts SET city = 'Madrid' WHERE id = 1")
         .unwrap();
     let outcome = merge::merge(&store, &request(&[1, 2], None, true), &mut |_| Ok(())).unwrap();
@@ -143,14 +147,12 @@ fn the_default_survivor_is_the_most_complete_then_the_most_active() {
     // Equally complete and equally idle, the older survives: contact 3 (February) over
     // a copy of it made in March.
     store
-        .conn()
         .execute_batch(
             "INSERT INTO contacts (id, first_name, last_name, email, created_at, updated_at)
              VALUES (4, 'Someone', 'Else', 'x@y.com', '2025-03-01', '2025-02-01')",
         )
         .unwrap();
     store
-        .conn()
         .execute_batch("UPDATE contacts SET referred_by_contact_id = NULL WHERE id = 3")
         .unwrap();
     let outcome = merge::merge(&store, &request(&[4, 3], None, true), &mut |_| Ok(())).unwrap();
@@ -227,7 +229,6 @@ proptest! {
 fn first_revenue_follows_a_merge_and_its_undoing() {
     let (_dir, store) = fixture();
     store
-        .conn()
         .execute_batch(
             "INSERT INTO order_lines (id, order_id, quantity, unit_price) VALUES (1, 1, 1, 50)",
         )
@@ -236,7 +237,8 @@ fn first_revenue_follows_a_merge_and_its_undoing() {
     let customers = |store: &Store| {
         let sql = "SELECT string_agg(id || ':' || coalesce(CAST(customer_at AS VARCHAR), '-'), ',' ORDER BY id) FROM contacts";
         store
-            .conn()
+            .duckdb("a test")
+            .unwrap()
             .query_row(sql, [], |r| r.get::<_, String>(0))
             .unwrap()
     };

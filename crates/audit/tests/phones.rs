@@ -27,7 +27,8 @@ fn at() -> chrono::NaiveDateTime {
 
 fn phones(store: &Store) -> Vec<(i64, Option<String>)> {
     let mut statement = store
-        .conn()
+        .duckdb("a test")
+        .unwrap()
         .prepare("SELECT id, phone FROM contacts ORDER BY id")
         .unwrap();
     statement
@@ -41,7 +42,7 @@ fn phones(store: &Store) -> Vec<(i64, Option<String>)> {
 fn phones_are_judged_per_country_and_fixed_to_e164_reversibly() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("phones.duckdb")).unwrap();
-    store.conn().execute_batch(FIXTURE).unwrap();
+    store.execute_batch(FIXTURE).unwrap();
     let ctx = Context::new(&store, at());
 
     let invalid = &checks::run(&ctx, None, Some("contacts.phone.invalid")).unwrap()[0];

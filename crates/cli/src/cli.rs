@@ -20,7 +20,7 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// The store file [env: EMBUDO_DB; default: ./embudo.duckdb]
+    /// The store: a DuckDB file, or a postgres:// URL [env: EMBUDO_DB; default: ./embudo.duckdb]
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 

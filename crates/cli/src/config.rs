@@ -18,7 +18,7 @@ const DEFAULT_CONFIG: &str = "embudo.toml";
 /// The settings a command runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The store file.
+    /// The store: a DuckDB file, or a `postgres://` URL.
     pub db: PathBuf,
     /// The store file as given by `--db` on this command line, if it was.
     pub db_flag: Option<PathBuf>,
@@ -154,6 +154,21 @@ impl Config {
             labels: file.labels,
             delivery: delivery(file.smtp.unwrap_or_default(), &file.delivery)?,
         })
+    }
+}
+
+impl Config {
+    /// Whether the store is a PostgreSQL database rather than a DuckDB file.
+    pub fn on_postgres(&self) -> bool {
+        self.db.to_str().is_some_and(embudo_store::postgres::is_url)
+    }
+
+    /// The store as messages name it: the file, or the URL with its password hidden.
+    pub fn db_shown(&self) -> String {
+        match self.db.to_str() {
+            Some(url) if self.on_postgres() => embudo_store::postgres::shown(url),
+            _ => self.db.display().to_string(),
+        }
     }
 }
 

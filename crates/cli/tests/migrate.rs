@@ -13,9 +13,9 @@ use sandbox::Sandbox;
 /// The tables of a DuckDB store (its migrations' ledger aside).
 fn tables(store: &Store) -> Vec<String> {
     store
-        .query(
+        .query_with(
             "SELECT table_name FROM duckdb_tables() WHERE table_name <> 'schema_migrations' ORDER BY 1",
-            [],
+            &[],
         )
         .unwrap()
         .rows
@@ -25,7 +25,9 @@ fn tables(store: &Store) -> Vec<String> {
 }
 
 fn count(store: &Store, sql: &str) -> i64 {
-    store.query(sql, []).unwrap().rows[0][0].as_i64().unwrap()
+    store.query_with(sql, &[]).unwrap().rows[0][0]
+        .as_i64()
+        .unwrap()
 }
 
 #[test]
@@ -42,7 +44,6 @@ fn a_store_moves_to_postgresql_and_back_value_for_value() {
     {
         let store = Store::open(sandbox.path("a.duckdb")).unwrap();
         store
-            .conn()
             .execute_batch(
                 "UPDATE contacts SET title = 'Head of\tSales\\EMEA' || chr(10) || 'and \"more\"' WHERE id = 1;
                  UPDATE contacts SET title = '' WHERE id = 2;
@@ -82,7 +83,7 @@ fn a_store_moves_to_postgresql_and_back_value_for_value() {
         .unwrap()
         .get(0);
     let ours = a
-        .query("SELECT CAST(sum(amount) AS VARCHAR) FROM deals", [])
+        .query_with("SELECT CAST(sum(amount) AS VARCHAR) FROM deals", &[])
         .unwrap()
         .rows[0][0]
         .as_str()
@@ -126,7 +127,6 @@ fn a_store_moves_to_postgresql_and_back_value_for_value() {
     let check = Store::open(sandbox.path("check.duckdb")).unwrap();
     for (name, file) in [("a", "a.duckdb"), ("b", "b.duckdb")] {
         check
-            .conn()
             .execute_batch(&format!(
                 "ATTACH '{}' AS {name} (READ_ONLY)",
                 sandbox.path(file).display()

@@ -551,7 +551,7 @@ fn repair_derived_mends_a_store_written_by_an_earlier_version() {
                  VALUES ({id}, 'Old {id}', 1, 1, 'won', 'USD', '2026-05-01 10:00:00', '2025-{id:02}-15 09:00:00', '2026-05-01 10:00:00', 'hubspot');"
             ));
         }
-        store.conn().execute_batch(&seed).unwrap();
+        store.execute_batch(&seed).unwrap();
     }
     let first = sandbox.json(&["repair", "derived"]);
     let rows: Vec<i64> = first

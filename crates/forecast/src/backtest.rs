@@ -190,8 +190,11 @@ pub fn band(store: &Store, from: NaiveDateTime, to: NaiveDateTime) -> Result<Ban
 /// Won deals: (closed at, amount) by id.
 fn won_deals(store: &Store) -> Result<HashMap<i64, (NaiveDateTime, f64)>, ForecastError> {
     let rows = store.query_with(
-        "SELECT id, epoch_us(closed_at), CAST(amount AS DOUBLE) FROM live_deals
-          WHERE status = 'won' AND closed_at IS NOT NULL",
+        &format!(
+            "SELECT id, {}, CAST(amount AS DOUBLE PRECISION) FROM live_deals
+              WHERE status = 'won' AND closed_at IS NOT NULL",
+            store.dialect().epoch_micros("closed_at")
+        ),
         &[],
     )?;
     Ok(rows

@@ -9,7 +9,7 @@
 
 use crate::ForecastError;
 use chrono::{NaiveDate, NaiveDateTime};
-use embudo_store::{Param, Store};
+use embudo_store::{Dialect, Param, Store, TryCast};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -84,11 +84,15 @@ pub fn of(
 }
 
 fn read(store: &Store, at: NaiveDateTime, only: Param) -> Result<Vec<DealFeatures>, ForecastError> {
-    let table = store.query_with(SQL, &[Param::Timestamp(at), only])?;
+    let table = store.query_with(&sql(store.dialect()), &[Param::Timestamp(at), only])?;
     Ok(table.rows.iter().map(|row| from_row(row)).collect())
 }
 
-const SQL: &str = "
+/// The features of every deal open at `$1` (or of deal `$2` alone), in the store's dialect.
+fn sql(dialect: Dialect) -> String {
+    let days_to = |from: &str| format!("{} / 86400.0", dialect.seconds_between(from, "$1"));
+    format!(
+        "
 WITH live AS (
     SELECT * FROM live_deals
 ),
@@ -98,7 +102,7 @@ open_deals AS (
        AND (CAST($2 AS BIGINT) IS NULL OR id = CAST($2 AS BIGINT))
 ),
 current_visit AS (
-    SELECT h.deal_id, arg_max(h.stage_id, h.entered_at) AS stage_id, max(h.entered_at) AS entered_at
+    SELECT h.deal_id, {stage_then} AS stage_id, max(h.entered_at) AS entered_at
       FROM deal_stage_history h JOIN open_deals d ON d.id = h.deal_id
      WHERE h.entered_at <= $1
      GROUP BY 1
@@ -112,7 +116,7 @@ furthest AS (
 later_change AS (
     -- The first change after the instant of each tracked field holds the value at the
     -- instant, unset included (arg_min would skip a null old value and let today's through).
-    SELECT c.deal_id, c.field, arg_min_null(c.old_value, c.changed_at) AS value_then
+    SELECT c.deal_id, c.field, {value_then} AS value_then
       FROM deal_changes c JOIN open_deals d ON d.id = c.deal_id
      WHERE c.changed_at > $1 AND c.field IN ('amount', 'owner_id', 'expected_close_date')
      GROUP BY 1, 2
@@ -121,13 +125,13 @@ pushes AS (
     SELECT c.deal_id, count(*) AS pushes
       FROM deal_changes c JOIN open_deals d ON d.id = c.deal_id
      WHERE c.field = 'expected_close_date' AND c.changed_at <= $1
-       AND TRY_CAST(c.new_value AS DATE) > TRY_CAST(c.old_value AS DATE)
+       AND {new_date} > {old_date}
      GROUP BY 1
 ),
 activity AS (
     SELECT a.deal_id,
-           count(*) FILTER (WHERE a.completed_at > $1 - INTERVAL 14 DAY AND a.completed_at <= $1) AS done_14,
-           count(*) FILTER (WHERE a.completed_at > $1 - INTERVAL 30 DAY AND a.completed_at <= $1) AS done_30,
+           count(*) FILTER (WHERE a.completed_at > $1 - INTERVAL '14 days' AND a.completed_at <= $1) AS done_14,
+           count(*) FILTER (WHERE a.completed_at > $1 - INTERVAL '30 days' AND a.completed_at <= $1) AS done_30,
            max(a.completed_at) FILTER (WHERE a.completed_at <= $1) AS last_done,
            count(*) FILTER (WHERE a.created_at <= $1 AND a.due_at > $1
                               AND (a.completed_at IS NULL OR a.completed_at > $1)) AS scheduled
@@ -140,25 +144,24 @@ owner_record AS (
      GROUP BY 1
 ),
 typical_cycle AS (
-    SELECT pipeline_id, median(date_diff('second', created_at, closed_at) / 86400.0) AS days
+    SELECT pipeline_id, {typical} AS days
       FROM live WHERE status = 'won' AND closed_at <= $1
      GROUP BY 1
 ),
 featured AS (
     SELECT d.id, d.pipeline_id, v.stage_id, s.position, s.probability,
            coalesce(f.position, s.position) AS furthest,
-           date_diff('second', v.entered_at, $1) / 86400.0 AS days_in_stage,
-           date_diff('second', d.created_at, $1) / 86400.0 AS age_days,
+           {days_in_stage} AS days_in_stage,
+           {age_days} AS age_days,
            cy.days AS typical_cycle,
-           TRY_CAST(CASE WHEN am.deal_id IS NULL THEN CAST(d.amount AS VARCHAR) ELSE am.value_then END AS DOUBLE) AS amount,
+           {amount} AS amount,
            d.source, d.deal_type,
-           TRY_CAST(CASE WHEN ow.deal_id IS NULL THEN CAST(d.owner_id AS VARCHAR) ELSE ow.value_then END AS BIGINT) AS owner_then,
+           {owner_then} AS owner_then,
            coalesce(ac.done_14, 0) AS done_14, coalesce(ac.done_30, 0) AS done_30,
-           date_diff('second', ac.last_done, $1) / 86400.0 AS since_last,
+           {since_last} AS since_last,
            coalesce(ac.scheduled, 0) > 0 AS scheduled,
            coalesce(p.pushes, 0) AS pushes,
-           CAST(TRY_CAST(CASE WHEN ex.deal_id IS NULL THEN CAST(d.expected_close_date AS VARCHAR)
-                              ELSE ex.value_then END AS DATE) AS VARCHAR) AS expected_close
+           CAST({expected_close} AS VARCHAR) AS expected_close
       FROM open_deals d
       JOIN current_visit v ON v.deal_id = d.id
       JOIN stages s ON s.id = v.stage_id
@@ -176,7 +179,32 @@ SELECT x.id, x.pipeline_id, x.stage_id, x.position, x.probability, x.furthest, x
        x.scheduled, x.pushes, x.expected_close
   FROM featured x LEFT JOIN owner_record r ON r.owner_id = x.owner_then
  ORDER BY x.id
-";
+",
+        stage_then = dialect.arg_max("h.stage_id", "h.entered_at"),
+        value_then = dialect.arg_min_null("c.old_value", "c.changed_at"),
+        new_date = dialect.try_cast("c.new_value", TryCast::Date),
+        old_date = dialect.try_cast("c.old_value", TryCast::Date),
+        typical = dialect.median(&format!(
+            "{} / 86400.0",
+            dialect.seconds_between("created_at", "closed_at")
+        )),
+        days_in_stage = days_to("v.entered_at"),
+        age_days = days_to("d.created_at"),
+        since_last = days_to("ac.last_done"),
+        amount = dialect.try_cast(
+            "CASE WHEN am.deal_id IS NULL THEN CAST(d.amount AS VARCHAR) ELSE am.value_then END",
+            TryCast::Double
+        ),
+        owner_then = dialect.try_cast(
+            "CASE WHEN ow.deal_id IS NULL THEN CAST(d.owner_id AS VARCHAR) ELSE ow.value_then END",
+            TryCast::BigInt
+        ),
+        expected_close = dialect.try_cast(
+            "CASE WHEN ex.deal_id IS NULL THEN CAST(d.expected_close_date AS VARCHAR) ELSE ex.value_then END",
+            TryCast::Date
+        ),
+    )
+}
 
 fn from_row(row: &[Value]) -> DealFeatures {
     let int = |i: usize| row[i].as_i64().unwrap_or_default();

@@ -113,8 +113,9 @@ fn write(
     let first = store.reserve_ids("deal_scores", rows.len() as u64)?;
     store.execute_with(
         "INSERT INTO deal_scores (id, deal_id, probability, model_version, scored_at, factors)
-         SELECT ? - 1 + row_number() OVER (ORDER BY row_no),
-                CAST(deal_id AS BIGINT), CAST(probability AS DOUBLE), ?, ?, CAST(factors AS JSON)
+         SELECT CAST(? AS BIGINT) - 1 + row_number() OVER (ORDER BY row_no),
+                CAST(deal_id AS BIGINT), CAST(probability AS DOUBLE PRECISION), ?, ?,
+                CAST(factors AS JSON)
            FROM _embudo_scores",
         &[
             Param::Int(first),

@@ -208,7 +208,10 @@ pub(crate) fn latest_scores(
     at: NaiveDateTime,
 ) -> Result<HashMap<i64, f64>, ForecastError> {
     let rows = store.query_with(
-        "SELECT deal_id, arg_max(probability, scored_at) FROM deal_scores WHERE scored_at <= ? GROUP BY 1",
+        &format!(
+            "SELECT deal_id, {} FROM deal_scores WHERE scored_at <= ? GROUP BY deal_id",
+            store.dialect().arg_max("probability", "scored_at")
+        ),
         &[Param::Timestamp(at)],
     )?;
     Ok(rows

@@ -16,7 +16,7 @@
 use crate::ForecastError;
 use crate::features::DealFeatures;
 use chrono::NaiveDateTime;
-use embudo_store::{Param, Store};
+use embudo_store::{Dialect, Param, Store, TryCast};
 use std::collections::HashMap;
 
 /// Looks a condition needs before its closing times are trusted on their own.
@@ -48,10 +48,10 @@ impl Timing {
     /// [`SETTLE_STEPS`] steps before `at` back — or from the step before `at` for a
     /// business too young to have settled looks.
     pub fn read(store: &Store, at: NaiveDateTime) -> Result<Timing, ForecastError> {
-        let mut rows =
-            store.query_with(LOOKS, &[Param::Timestamp(at), Param::Int(SETTLE_STEPS)])?;
+        let sql = looks(store.dialect());
+        let mut rows = store.query_with(&sql, &[Param::Timestamp(at), Param::Int(SETTLE_STEPS)])?;
         if rows.rows.len() < MIN_LOOKS {
-            rows = store.query_with(LOOKS, &[Param::Timestamp(at), Param::Int(1)])?;
+            rows = store.query_with(&sql, &[Param::Timestamp(at), Param::Int(1)])?;
         }
         let looks: Vec<Look> = rows
             .rows
@@ -203,35 +203,55 @@ fn due_band(days: Option<f64>) -> u8 {
 /// pipeline, stage then, days in it, days left to the expected close date as then set (a
 /// later change read back from `deal_changes`), amount (as it is now: a won deal's amount
 /// is settled), days until the win.
-const LOOKS: &str = "
+fn looks(dialect: Dialect) -> String {
+    let days = |from: &str, to: &str| format!("{} / 86400.0", dialect.seconds_between(from, to));
+    format!(
+        "
 WITH won AS (
     SELECT id, pipeline_id, created_at, closed_at, expected_close_date, amount FROM live_deals
      WHERE status = 'won' AND closed_at <= $1
 ),
 grid AS (
-    SELECT CAST($1 AS TIMESTAMP) - to_days(CAST(14 * k AS INTEGER)) AS seen_at FROM range(CAST($2 AS BIGINT), 1000) t(k)
+    SELECT CAST($1 AS TIMESTAMP) - {fortnights} AS seen_at
+      FROM generate_series(CAST($2 AS BIGINT), 999) AS t(k)
 ),
 looks AS (
     SELECT w.*, g.seen_at FROM won w JOIN grid g ON g.seen_at >= w.created_at AND g.seen_at < w.closed_at
 ),
 stage_then AS (
-    SELECT l.id, l.seen_at, arg_max(h.stage_id, h.entered_at) AS stage_id, max(h.entered_at) AS entered_at
+    SELECT l.id, l.seen_at, {stage_then} AS stage_id, max(h.entered_at) AS entered_at
       FROM looks l JOIN deal_stage_history h ON h.deal_id = l.id AND h.entered_at <= l.seen_at
      GROUP BY 1, 2
 ),
 expected_then AS (
-    SELECT l.id, l.seen_at, count(c.deal_id) AS later, arg_min_null(c.old_value, c.changed_at) AS value_then
+    SELECT l.id, l.seen_at, count(c.deal_id) AS later, {value_then} AS value_then
       FROM looks l LEFT JOIN deal_changes c
         ON c.deal_id = l.id AND c.field = 'expected_close_date' AND c.changed_at > l.seen_at
      GROUP BY 1, 2
 )
 SELECT l.pipeline_id, s.stage_id,
-       date_diff('second', s.entered_at, l.seen_at) / 86400.0,
-       date_diff('second', l.seen_at,
-                 TRY_CAST(CASE WHEN e.later = 0 THEN CAST(l.expected_close_date AS VARCHAR) ELSE e.value_then END AS DATE)) / 86400.0,
-       CAST(l.amount AS DOUBLE),
-       date_diff('second', l.seen_at, l.closed_at) / 86400.0
+       {in_stage},
+       {to_expected},
+       CAST(l.amount AS DOUBLE PRECISION),
+       {to_win}
   FROM looks l
   JOIN stage_then s ON s.id = l.id AND s.seen_at = l.seen_at
   JOIN expected_then e ON e.id = l.id AND e.seen_at = l.seen_at
-";
+",
+        fortnights = dialect.days("CAST(14 * k AS INTEGER)"),
+        stage_then = dialect.arg_max("h.stage_id", "h.entered_at"),
+        value_then = dialect.arg_min_null("c.old_value", "c.changed_at"),
+        in_stage = days("s.entered_at", "l.seen_at"),
+        to_expected = days(
+            "l.seen_at",
+            &format!(
+                "CAST({} AS TIMESTAMP)",
+                dialect.try_cast(
+                    "CASE WHEN e.later = 0 THEN CAST(l.expected_close_date AS VARCHAR) ELSE e.value_then END",
+                    TryCast::Date
+                )
+            )
+        ),
+        to_win = days("l.seen_at", "l.closed_at"),
+    )
+}

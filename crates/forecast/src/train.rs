@@ -364,8 +364,11 @@ fn stage_only(reason: &str, train: Outcomes) -> TrainReport {
 /// Won and lost deals closed by `now`, by id.
 fn closed_deals(store: &Store, now: NaiveDateTime) -> Result<HashMap<i64, Closed>, ForecastError> {
     let rows = store.query_with(
-        "SELECT id, epoch_us(closed_at), status = 'won' FROM live_deals
-          WHERE status IN ('won', 'lost') AND closed_at <= ?",
+        &format!(
+            "SELECT id, {}, status = 'won' FROM live_deals
+              WHERE status IN ('won', 'lost') AND closed_at <= ?",
+            store.dialect().epoch_micros("closed_at")
+        ),
         &[Param::Timestamp(now)],
     )?;
     Ok(rows
@@ -389,7 +392,13 @@ fn snapshots(
     store: &Store,
     now: NaiveDateTime,
 ) -> Result<Vec<(NaiveDateTime, DealFeatures)>, ForecastError> {
-    let first = store.query_with("SELECT epoch_us(min(created_at)) FROM live_deals", &[])?;
+    let first = store.query_with(
+        &format!(
+            "SELECT {} FROM live_deals",
+            store.dialect().epoch_micros("min(created_at)")
+        ),
+        &[],
+    )?;
     let Some(mut at) = first.rows[0][0].as_i64().and_then(instant) else {
         return Ok(Vec::new());
     };

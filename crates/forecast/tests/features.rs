@@ -72,7 +72,7 @@ INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, exited_at) VA
 fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("features.duckdb")).unwrap();
-    store.conn().execute_batch(FIXTURE).unwrap();
+    store.execute_batch(FIXTURE).unwrap();
     (dir, store)
 }
 
@@ -150,7 +150,7 @@ fn features_are_what_was_known_at_the_instant() {
 fn nothing_dated_after_the_instant_changes_a_feature() {
     let (_dir, store) = store();
     let before = features::at(&store, t()).unwrap();
-    store.conn().execute_batch(LATER).unwrap();
+    store.execute_batch(LATER).unwrap();
     assert_eq!(features::at(&store, t()).unwrap(), before);
     // The later rows are real: a later instant sees them.
     let later = NaiveDate::from_ymd_opt(2026, 3, 4)

@@ -35,7 +35,7 @@ INSERT INTO deal_scores VALUES (1, 5, 1.0, 'test', '2026-03-09', NULL);
 fn each_month_gets_the_range_the_deals_allow() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("simulate.duckdb")).unwrap();
-    store.conn().execute_batch(FIXTURE).unwrap();
+    store.execute_batch(FIXTURE).unwrap();
     let bounds = [day(2026, 3, 1), day(2026, 4, 1), day(2026, 5, 1)];
     let ranges =
         simulate::months(&store, day(2026, 3, 10), &bounds, &[Some(1000.0), None]).unwrap();

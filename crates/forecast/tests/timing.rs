@@ -49,7 +49,7 @@ INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, exited_at)
 fn a_deal_closes_when_settled_winners_of_its_size_did() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("timing.duckdb")).unwrap();
-    store.conn().execute_batch(FIXTURE).unwrap();
+    store.execute_batch(FIXTURE).unwrap();
     let at = day(2026, 6, 1);
     let bounds = [day(2026, 6, 1), day(2026, 7, 1), day(2026, 8, 1)];
     let timing = Timing::read(&store, at).unwrap();

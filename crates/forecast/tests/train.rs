@@ -38,7 +38,6 @@ fn without_enough_closed_deals_the_stages_are_used_and_it_says_why() {
     assert!(report.reason.contains("no deal"), "{}", report.reason);
 
     store
-        .conn()
         .execute_batch(
             "INSERT INTO pipelines VALUES (1, 'Sales');
              INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES (1, 1, 'Open', 1, 0.3, 'open'), (2, 1, 'Won', 2, 1.0, 'won'), (3, 1, 'Lost', 3, 0.0, 'lost');
@@ -253,7 +252,6 @@ fn without_a_model_each_open_deal_gets_its_stage_probability() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("stages.duckdb")).unwrap();
     store
-        .conn()
         .execute_batch(
             "INSERT INTO pipelines VALUES (1, 'Sales');
              INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES (1, 1, 'Open', 1, 0.3, 'open'), (2, 1, 'Late', 2, 0.7, 'open');

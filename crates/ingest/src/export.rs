@@ -129,6 +129,7 @@ pub fn table_to_xlsx(store: &Store, table: &str, path: &Path) -> Result<u64, Ing
 /// Write `table` to a Parquet file at `path`; returns the rows written.
 pub fn table_to_parquet(store: &Store, table: &str, path: &Path) -> Result<u64, IngestError> {
     let table = checked(table)?;
+    store.duckdb("writing Parquet")?;
     let count = store.query_with(&format!("SELECT count(*) FROM {table}"), &[])?;
     with_scratch_file(path, |scratch| {
         store.execute_with(

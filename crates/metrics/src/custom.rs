@@ -1,7 +1,6 @@
 //! Custom reports: several metrics over the same range, grain, dimensions and filters, in
 //! one table with a column per metric; saved by name in `saved_reports`.
 
-use crate::dialect::Dialect;
 use crate::error::MetricError;
 use crate::plan::{self, Query, QueryText};
 use crate::time::Calendar;
@@ -48,7 +47,6 @@ type RowKey = (Option<String>, Vec<Option<String>>);
 /// Run every metric of `spec` and join them on period and dimension values.
 pub fn run(
     store: &Store,
-    dialect: &dyn Dialect,
     calendar: &Calendar,
     spec: &ReportSpec,
     lang: &str,
@@ -59,7 +57,7 @@ pub fn run(
         .iter()
         .map(|m| spec.query(m))
         .collect::<Result<Vec<_>, _>>()?;
-    run_queries(store, dialect, calendar, &queries, lang)
+    run_queries(store, calendar, &queries, lang)
 }
 
 /// Run `queries` (same range, grain and dimensions; filters may differ) and join them on
@@ -67,7 +65,6 @@ pub fn run(
 /// `<metric>_change_pct` for a comparison.
 pub fn run_queries(
     store: &Store,
-    dialect: &dyn Dialect,
     calendar: &Calendar,
     queries: &[Query],
     lang: &str,
@@ -85,7 +82,7 @@ pub fn run_queries(
     let mut key_columns = Vec::new();
     let with_period = queries[0].grain.is_some();
     for (index, query) in queries.iter().enumerate() {
-        let result = plan::run(store, dialect, calendar, query, lang)?;
+        let result = plan::run(store, calendar, query, lang)?;
         if index == 0 {
             if with_period {
                 key_columns.push("period".to_owned());
@@ -137,7 +134,9 @@ pub fn run_queries(
 pub fn save(store: &Store, name: &str, spec: &ReportSpec) -> Result<(), MetricError> {
     let text = serde_json::to_string(spec).map_err(|e| MetricError::Invalid(e.to_string()))?;
     store.execute_with(
-        "INSERT OR REPLACE INTO saved_reports (name, spec, owner_id, shared) VALUES (?, ?, NULL, true)",
+        "INSERT INTO saved_reports (name, spec, owner_id, shared) VALUES (?, ?, NULL, true)
+         ON CONFLICT (name) DO UPDATE
+         SET spec = excluded.spec, owner_id = excluded.owner_id, shared = excluded.shared",
         &[Param::Text(name.to_owned()), Param::Text(text)],
     )?;
     Ok(())
@@ -179,13 +178,14 @@ pub fn save_owned(
     }
     let text = serde_json::to_string(spec).map_err(|e| MetricError::Invalid(e.to_string()))?;
     store.execute_with(
-        "INSERT OR REPLACE INTO saved_reports (name, spec, owner_id, shared)
-         VALUES (?, ?, ?, CAST(? AS BOOLEAN))",
+        "INSERT INTO saved_reports (name, spec, owner_id, shared) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE
+         SET spec = excluded.spec, owner_id = excluded.owner_id, shared = excluded.shared",
         &[
             Param::Text(name.to_owned()),
             Param::Text(text),
             Param::Int(saver.user),
-            Param::Int(i64::from(shared)),
+            Param::Bool(shared),
         ],
     )?;
     Ok(())
@@ -220,7 +220,7 @@ pub fn load(store: &Store, name: &str, reader: Option<i64>) -> Result<ReportSpec
 /// saved, whether it is shared.
 pub fn list(store: &Store, reader: Option<i64>) -> Result<Table, MetricError> {
     Ok(store.query_with(
-        "SELECT name, CAST(spec->'$.metrics' AS VARCHAR) AS metrics, created_at, coalesce(shared, true) AS shared
+        "SELECT name, CAST(spec->'metrics' AS VARCHAR) AS metrics, created_at, coalesce(shared, true) AS shared
            FROM saved_reports
           WHERE CAST(? AS BIGINT) IS NULL OR shared OR owner_id = ?
           ORDER BY name",

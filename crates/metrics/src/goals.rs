@@ -14,7 +14,6 @@
 //!   `behind`. A cumulative `at_most` goal already over its target is `behind`.
 
 use crate::catalog::{Agg, Combine, Metric, Timing};
-use crate::dialect::Dialect;
 use crate::dims::Dim;
 use crate::error::MetricError;
 use crate::plan::{self, Query};
@@ -249,12 +248,11 @@ pub type Within<'a> = dyn Fn(&Metric) -> Option<Vec<(Dim, String)>> + 'a;
 /// Progress at the UTC instant `at` of every goal whose period has begun, over every record.
 pub fn progress(
     store: &Store,
-    dialect: &dyn Dialect,
     calendar: &Calendar,
     at: NaiveDateTime,
     lang: &str,
 ) -> Result<Standing, MetricError> {
-    progress_within(store, dialect, calendar, at, lang, &|_| Some(Vec::new()))
+    progress_within(store, calendar, at, lang, &|_| Some(Vec::new()))
 }
 
 /// [`progress`] computed over the records a viewer may see: `within` gives, for a metric,
@@ -263,7 +261,6 @@ pub fn progress(
 /// allows is left out too.
 pub fn progress_within(
     store: &Store,
-    dialect: &dyn Dialect,
     calendar: &Calendar,
     at: NaiveDateTime,
     lang: &str,
@@ -273,7 +270,7 @@ pub fn progress_within(
     let mut standing = Standing::default();
     for row in &goals.rows {
         let name = row[1].as_str().unwrap_or_default();
-        match assess_row(store, dialect, calendar, at, lang, row, within) {
+        match assess_row(store, calendar, at, lang, row, within) {
             Ok(Some(progress)) => standing.goals.push(progress),
             Ok(None) => {}
             // The store answered but the goal is unusable: say so and go on.
@@ -291,7 +288,6 @@ pub fn progress_within(
 /// not the viewer's to see.
 fn assess_row(
     store: &Store,
-    dialect: &dyn Dialect,
     calendar: &Calendar,
     at: NaiveDateTime,
     lang: &str,
@@ -334,7 +330,7 @@ fn assess_row(
         filters,
         compare: None,
     };
-    let actual = plan::run(store, dialect, calendar, &measured, lang)?
+    let actual = plan::run(store, calendar, &measured, lang)?
         .rows
         .first()
         .and_then(|r| r.value);

@@ -6,16 +6,16 @@
 //! - [`time`]: ranges, grains and periods in the reporting time zone and fiscal calendar.
 //! - [`limits`]: how much one question may ask (range, periods, rows, metrics).
 //! - [`plan`]: queries → SQL per measure → values on a full time spine, with comparisons.
-//! - [`dialect`]: what differs between SQL databases (DuckDB now).
 //! - [`custom`]: custom reports of several metrics, and saving them by name.
 //! - [`goals`]: targets for metrics, and their progress and status.
 //!
-//! User input reaches SQL only as bound parameters; metric and dimension names select
-//! fixed catalogue text.
+//! The SQL is written once, in the spelling both engines take, and compiled to the store's
+//! [`embudo_store::Dialect`] where they differ (a median): the same figures on DuckDB and
+//! on PostgreSQL. User input reaches SQL only as bound parameters; metric and dimension
+//! names select fixed catalogue text.
 
 pub mod catalog;
 pub mod custom;
-pub mod dialect;
 pub mod dims;
 pub mod error;
 pub mod goals;
@@ -24,7 +24,6 @@ pub mod plan;
 pub mod time;
 
 pub use catalog::{Metric, catalogue};
-pub use dialect::{Dialect, DuckDb};
 pub use dims::Dim;
 pub use error::MetricError;
 pub use limits::Limits;

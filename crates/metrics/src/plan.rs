@@ -3,12 +3,11 @@
 //! spine.
 
 use crate::catalog::{self, Agg, Measure, Metric, Timing, Unit};
-use crate::dialect::Dialect;
 use crate::dims::Dim;
 use crate::error::MetricError;
 use crate::time::{self, Bound, Calendar, Compare, Grain, Period};
 use chrono::{NaiveDate, NaiveDateTime};
-use embudo_store::{Param, Store};
+use embudo_store::{Dialect, Param, Store};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -134,7 +133,6 @@ fn check_dims<'a>(
 /// Run `query` against `store` in the reporting `calendar`, labelling in `lang`.
 pub fn run(
     store: &Store,
-    dialect: &dyn Dialect,
     calendar: &Calendar,
     query: &Query,
     lang: &str,
@@ -159,22 +157,13 @@ pub fn run(
         calendar.limits.check_range(from, to, true)?;
     }
     let spine = time::periods(calendar, from, to, query.grain)?;
-    let current = evaluate(
-        store,
-        dialect,
-        metric,
-        &spine,
-        &by,
-        &query.filters,
-        calendar,
-    )?;
+    let current = evaluate(store, metric, &spine, &by, &query.filters, calendar)?;
     let previous = match query.compare {
         Some(compare) => {
             let (from, to) = compare.shift(from, to);
             let shifted = time::periods(calendar, from, to, query.grain)?;
             Some(evaluate(
                 store,
-                dialect,
                 metric,
                 &shifted,
                 &by,
@@ -187,15 +176,7 @@ pub fn run(
     let mut notes = Vec::new();
     if let Some(note) = &metric.note {
         let whole = time::periods(calendar, from, to, None)?;
-        let values = measure_values(
-            store,
-            dialect,
-            &note.measure,
-            &whole,
-            &[],
-            &query.filters,
-            calendar,
-        )?;
+        let values = measure_values(store, &note.measure, &whole, &[], &query.filters, calendar)?;
         let n = values.values().sum::<f64>();
         if n > 0.0 {
             notes.push(note.text.replace("{n}", &n.to_string()));
@@ -233,7 +214,6 @@ type Key = (usize, Vec<Option<String>>);
 /// The metric's value per period and dimension values present.
 fn evaluate(
     store: &Store,
-    dialect: &dyn Dialect,
     metric: &Metric,
     spine: &[Period],
     by: &[Dim],
@@ -243,7 +223,7 @@ fn evaluate(
     let measured: Vec<BTreeMap<Key, f64>> = metric
         .measures
         .iter()
-        .map(|m| measure_values(store, dialect, m, spine, by, filters, calendar))
+        .map(|m| measure_values(store, m, spine, by, filters, calendar))
         .collect::<Result<_, _>>()?;
     let keys: BTreeSet<&Key> = measured.iter().flat_map(|m| m.keys()).collect();
     Ok(keys
@@ -319,14 +299,13 @@ fn spine_rows(
 /// Run one measure and read its rows.
 fn measure_values(
     store: &Store,
-    dialect: &dyn Dialect,
     measure: &Measure,
     spine: &[Period],
     by: &[Dim],
     filters: &[(Dim, String)],
     calendar: &Calendar,
 ) -> Result<BTreeMap<Key, f64>, MetricError> {
-    let statement = compile(dialect, measure, spine, by, filters, calendar)?;
+    let statement = compile(store.dialect(), measure, spine, by, filters, calendar)?;
     let table = store.query_with(&statement.sql, &statement.params)?;
     let mut values = BTreeMap::new();
     for row in table.rows {
@@ -347,13 +326,12 @@ fn measure_values(
 }
 
 /// Builds SQL text and its parameters in step, so placeholders and values stay in order.
-struct Builder<'d> {
-    dialect: &'d dyn Dialect,
+struct Builder {
     sql: String,
     params: Vec<Param>,
 }
 
-impl Builder<'_> {
+impl Builder {
     fn text(&mut self, text: &str) -> &mut Self {
         self.sql.push_str(text);
         self
@@ -361,8 +339,7 @@ impl Builder<'_> {
 
     fn param(&mut self, param: Param) -> &mut Self {
         self.params.push(param);
-        let placeholder = self.dialect.placeholder(self.params.len());
-        self.sql.push_str(&placeholder);
+        self.sql.push('?');
         self
     }
 
@@ -376,14 +353,14 @@ impl Builder<'_> {
 /// The SQL of one measure over `spine`: one row per period and dimension values, with the
 /// period index first, then the dimensions, then `value`.
 pub fn compile(
-    dialect: &dyn Dialect,
+    dialect: Dialect,
     measure: &Measure,
     spine: &[Period],
     by: &[Dim],
     filters: &[(Dim, String)],
     calendar: &Calendar,
 ) -> Result<Statement, MetricError> {
-    let mut b = periods(dialect, measure, spine, calendar);
+    let mut b = periods(measure, spine, calendar);
     b.text("\nSELECT p.p_idx");
     for (i, &dim) in by.iter().enumerate() {
         b.text(&format!(", {} AS d{i}", dim_expr(measure, dim)?.expr));
@@ -417,14 +394,8 @@ fn dim_expr(measure: &Measure, dim: Dim) -> Result<&'static crate::dims::DimExpr
 
 /// The statement's start: the periods `p (p_idx, p_start, p_end)`, and the local days `dy`
 /// a same-day measure needs.
-fn periods<'d>(
-    dialect: &'d dyn Dialect,
-    measure: &Measure,
-    spine: &[Period],
-    calendar: &Calendar,
-) -> Builder<'d> {
+fn periods(measure: &Measure, spine: &[Period], calendar: &Calendar) -> Builder {
     let mut b = Builder {
-        dialect,
         sql: String::new(),
         params: Vec::new(),
     };
@@ -452,7 +423,7 @@ fn periods<'d>(
 /// aggregate and `extra` need, and `WHERE` its timing, filter and the filters' values
 /// (its source reads live records only).
 fn rows(
-    b: &mut Builder<'_>,
+    b: &mut Builder,
     measure: &Measure,
     spine: &[Period],
     by: &[Dim],
@@ -545,7 +516,6 @@ pub struct Drilled {
 /// their values add up to the sum. At most `limit` rows come back, newest first.
 pub fn drill(
     store: &Store,
-    dialect: &dyn Dialect,
     calendar: &Calendar,
     query: &Query,
     measure: usize,
@@ -570,15 +540,17 @@ pub fn drill(
         Timing::Condition(_) => "NULL",
     };
     let value = match chosen.agg {
-        Agg::Sum(e) | Agg::Avg(e) | Agg::Median(e) => format!("CAST({e} AS DOUBLE)"),
-        Agg::Count | Agg::CountExpr(_) | Agg::Expr(_) => "CAST(NULL AS DOUBLE)".to_owned(),
+        Agg::Sum(e) | Agg::Avg(e) | Agg::Median(e) => format!("CAST({e} AS DOUBLE PRECISION)"),
+        Agg::Count | Agg::CountExpr(_) | Agg::Expr(_) => {
+            "CAST(NULL AS DOUBLE PRECISION)".to_owned()
+        }
     };
     // A measure that counts distinct records (a campaign's purchases, the users who logged
     // in) lists each record once, at its latest row.
     let distinct = matches!(chosen.agg, Agg::CountExpr(_));
     // The rows, newest first; then their count and sum over the same rows, apart (window
     // aggregates beside a LIMIT tripped an internal error of DuckDB's now and then).
-    let mut b = periods(dialect, chosen, &spine, calendar);
+    let mut b = periods(chosen, &spine, calendar);
     if distinct {
         b.text("\nSELECT tbl, id, min(label), max(counted_at) AS counted_at, NULL FROM (");
     }
@@ -601,7 +573,7 @@ pub fn drill(
     b.text(&format!("\nORDER BY {order} LIMIT "))
         .param(Param::Int(limit as i64));
     let listed = store.query_with(&b.sql, &b.params)?;
-    let mut b = periods(dialect, chosen, &spine, calendar);
+    let mut b = periods(chosen, &spine, calendar);
     if distinct {
         b.text(&format!(
             "\nSELECT count(*), NULL FROM (SELECT DISTINCT {table}, {id}",
@@ -640,7 +612,7 @@ pub fn drill(
 }
 
 /// A `dy (d_start, d_end)` table of the local calendar days the spine covers.
-fn local_days(b: &mut Builder<'_>, spine: &[Period], calendar: &Calendar) {
+fn local_days(b: &mut Builder, spine: &[Period], calendar: &Calendar) {
     let first = calendar.to_local(spine[0].start).date();
     let last = calendar.to_local(spine[spine.len() - 1].end).date();
     b.text(", dy (d_start, d_end) AS (VALUES ");

@@ -3,7 +3,7 @@
 //! says otherwise.
 
 use chrono::NaiveDate;
-use embudo_metrics::{Bound, Calendar, Dim, DuckDb, Query, run};
+use embudo_metrics::{Bound, Calendar, Dim, Query, run};
 use embudo_store::Store;
 
 const FIXTURE: &str = include_str!("fixture.sql");
@@ -11,7 +11,7 @@ const FIXTURE: &str = include_str!("fixture.sql");
 fn fixture() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("fixture.duckdb")).unwrap();
-    store.conn().execute_batch(FIXTURE).unwrap();
+    store.execute_batch(FIXTURE).unwrap();
     (dir, store)
 }
 
@@ -35,7 +35,7 @@ fn value_in(
         filters: Vec::new(),
         compare: None,
     };
-    let result = run(store, &DuckDb, calendar, &query, "en").unwrap();
+    let result = run(store, calendar, &query, "en").unwrap();
     assert_eq!(result.rows.len(), 1, "{metric}");
     result.rows[0].value
 }
@@ -259,7 +259,7 @@ fn a_comparison_carries_previous_change_and_change_pct() {
         filters: Vec::new(),
         compare: Some(embudo_metrics::Compare::PreviousPeriod),
     };
-    let row = run(&store, &DuckDb, &Calendar::default(), &query, "es")
+    let row = run(&store, &Calendar::default(), &query, "es")
         .unwrap()
         .rows[0]
         .clone();
@@ -282,7 +282,7 @@ fn bad_queries_name_what_is_allowed() {
         filters: Vec::new(),
         compare: None,
     };
-    let err = run(&store, &DuckDb, &Calendar::default(), &query, "en")
+    let err = run(&store, &Calendar::default(), &query, "en")
         .unwrap_err()
         .to_string();
     assert!(
@@ -291,13 +291,13 @@ fn bad_queries_name_what_is_allowed() {
     );
     query.by.clear();
     query.metric = "revenu".into();
-    let err = run(&store, &DuckDb, &Calendar::default(), &query, "en")
+    let err = run(&store, &Calendar::default(), &query, "en")
         .unwrap_err()
         .to_string();
     assert!(err.contains("unknown metric 'revenu'"), "{err}");
     query.metric = "revenue".into();
     query.to = day(2025, 1, 1);
-    let err = run(&store, &DuckDb, &Calendar::default(), &query, "en")
+    let err = run(&store, &Calendar::default(), &query, "en")
         .unwrap_err()
         .to_string();
     assert!(err.contains("must end after it starts"), "{err}");
@@ -315,7 +315,7 @@ fn user_values_are_bound_not_spliced() {
         filters: vec![(Dim::LeadSource, "email' OR '1'='1".into())],
         compare: None,
     };
-    let result = run(&store, &DuckDb, &Calendar::default(), &query, "en").unwrap();
+    let result = run(&store, &Calendar::default(), &query, "en").unwrap();
     assert_eq!(result.rows[0].value, Some(0.0));
 }
 
@@ -331,7 +331,7 @@ fn an_empty_split_still_has_one_row_per_period() {
         filters: Vec::new(),
         compare: None,
     };
-    let rows = run(&store, &DuckDb, &Calendar::default(), &query, "en")
+    let rows = run(&store, &Calendar::default(), &query, "en")
         .unwrap()
         .rows;
     assert_eq!(rows.len(), 2);
@@ -361,8 +361,7 @@ fn drilled(
         compare: None,
     };
     let found =
-        embudo_metrics::plan::drill(&store, &DuckDb, &Calendar::default(), &query, measure, 100)
-            .unwrap();
+        embudo_metrics::plan::drill(&store, &Calendar::default(), &query, measure, 100).unwrap();
     let rows = found
         .rows
         .into_iter()

@@ -2,7 +2,7 @@
 //! from the spec's wording (not from the catalogue's SQL).
 
 use chrono::NaiveDate;
-use embudo_metrics::{Bound, Calendar, Dim, DuckDb, Grain, Query, catalogue, run};
+use embudo_metrics::{Bound, Calendar, Dim, Grain, Query, catalogue, run};
 use embudo_store::Store;
 use embudo_synth::{Params, Scale};
 use std::collections::BTreeMap;
@@ -369,8 +369,12 @@ fn every_metric_equals_plain_sql_from_the_spec() {
         let sql = expected
             .get(metric.name.as_str())
             .unwrap_or_else(|| panic!("no independent SQL for {}", metric.name));
-        let want: Option<f64> = store.conn().query_row(sql, [], |row| row.get(0)).unwrap();
-        let result = run(&store, &DuckDb, &calendar, &year(&metric.name), "en").unwrap();
+        let want: Option<f64> = store
+            .duckdb("a test")
+            .unwrap()
+            .query_row(sql, [], |row| row.get(0))
+            .unwrap();
+        let result = run(&store, &calendar, &year(&metric.name), "en").unwrap();
         // A metric with a default split (new customers per campaign) sums to the total.
         let got: f64 = result.rows.iter().filter_map(|r| r.value).sum();
         let want = want.unwrap_or(0.0);
@@ -396,14 +400,14 @@ fn grains_and_dimensions_split_the_same_rows() {
     let mut query = year("prospects");
     query.grain = Some(Grain::Quarter);
     query.by = vec![Dim::LeadSource];
-    let result = run(&store, &DuckDb, &calendar, &query, "en").unwrap();
+    let result = run(&store, &calendar, &query, "en").unwrap();
     let table = store
-        .query(
+        .query_with(
             &format!(
                 "SELECT CAST(date_trunc('quarter', lead_at) AS VARCHAR), lead_source, count(*) FROM contacts
                  WHERE lead_at >= {F} AND lead_at < {T} AND deleted_at IS NULL AND merged_into_id IS NULL GROUP BY ALL"
             ),
-            [],
+            &[],
         )
         .unwrap();
     let want: BTreeMap<(String, Option<String>), f64> = table
@@ -432,7 +436,7 @@ fn grains_and_dimensions_split_the_same_rows() {
     // A filter keeps the rows of one value only.
     let mut email = year("prospects");
     email.filters = vec![(Dim::LeadSource, "email".into())];
-    let filtered = run(&store, &DuckDb, &calendar, &email, "en").unwrap();
+    let filtered = run(&store, &calendar, &email, "en").unwrap();
     let email_total: f64 = want
         .iter()
         .filter(|(k, _)| k.1.as_deref() == Some("email"))

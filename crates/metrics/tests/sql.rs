@@ -4,7 +4,8 @@
 use chrono::NaiveDate;
 use embudo_metrics::plan::compile;
 use embudo_metrics::time::periods;
-use embudo_metrics::{Calendar, DuckDb, catalogue};
+use embudo_metrics::{Calendar, catalogue};
+use embudo_store::Dialect;
 
 #[test]
 fn every_metric_compiles_to_its_golden_sql() {
@@ -21,7 +22,8 @@ fn every_metric_compiles_to_its_golden_sql() {
             .measures
             .iter()
             .map(|measure| {
-                let statement = compile(&DuckDb, measure, &spine, &[], &[], &calendar).unwrap();
+                let statement =
+                    compile(Dialect::DuckDb, measure, &spine, &[], &[], &calendar).unwrap();
                 format!(
                     "-- {} parameters\n{}",
                     statement.params.len(),

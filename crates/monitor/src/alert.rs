@@ -21,7 +21,7 @@ use crate::schedule::{check_name, check_targets, stored_cadence};
 use chrono::{Duration, NaiveDateTime};
 use embudo_access::scope::Over;
 use embudo_forecast::backtest::Band;
-use embudo_metrics::{Bound, Calendar, Compare, Dim, DuckDb, Query};
+use embudo_metrics::{Bound, Calendar, Compare, Dim, Query};
 use embudo_reports::scope::metric_over;
 use embudo_store::{Param, Store};
 use serde::Serialize;
@@ -574,7 +574,7 @@ impl Rule {
             filters,
             compare: self.condition.measure.compare(),
         };
-        let result = embudo_metrics::run(store, &DuckDb, calendar, &query, "en")?;
+        let result = embudo_metrics::run(store, calendar, &query, "en")?;
         if self.by.is_some() {
             return Ok(self.per_member(period, &result.rows));
         }

@@ -990,7 +990,6 @@ fn goals_falling_behind_and_a_quality_drop_alert_with_what_to_look_at() {
     let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
     // Two hand goals for June: one no business could reach, one reached on the first win.
     store
-        .conn()
         .execute_batch(
             "INSERT INTO goals (id, name, metric, target, period_start, period_end, scope, direction)
              VALUES (1001, 'Impossible revenue', 'revenue', 1e12, '2026-06-01', '2026-07-01', 'company', 'at_least'),
@@ -1000,7 +999,6 @@ fn goals_falling_behind_and_a_quality_drop_alert_with_what_to_look_at() {
     // Two audits by hand: contacts' validity fell from 95 to 80, deals stayed at 90, so the
     // score (the mean of the entities' means) fell from 92.5 to 85: 7.5 points.
     store
-        .conn()
         .execute_batch(
             "INSERT INTO audit_runs VALUES
                (1, '2026-06-20', 'contacts', 'validity', 95, 50, 1000), (1, '2026-06-20', 'deals', 'completeness', 90, 10, 100),
@@ -1221,7 +1219,6 @@ fn each_goal_newly_at_risk_fires_on_its_own() {
     let smtp = SmtpServer::start(dir.path());
     let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
     store
-        .conn()
         .execute_batch(
             "INSERT INTO goals (id, name, metric, target, period_start, period_end, scope, direction)
              VALUES (1001, 'Impossible revenue', 'revenue', 1e12, '2026-06-01', '2026-07-01', 'company', 'at_least');",
@@ -1239,7 +1236,6 @@ fn each_goal_newly_at_risk_fires_on_its_own() {
     assert!(quiet.fired.is_empty());
     // A second goal falls behind while the first still is: the rule fires for it.
     store
-        .conn()
         .execute_batch(
             "INSERT INTO goals (id, name, metric, target, period_start, period_end, scope, direction)
              VALUES (1002, 'Impossible wins', 'deals_won', 1e9, '2026-06-01', '2026-07-01', 'company', 'at_least');",
@@ -1273,7 +1269,6 @@ fn hand_pipeline() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("band.duckdb")).unwrap();
     store
-        .conn()
         .execute_batch(
             "INSERT INTO users (id, name, email, role, active, created_at)
                VALUES (1, 'Ada Admin', 'ada@example.com', 'admin', true, '2026-01-01');

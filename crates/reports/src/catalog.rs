@@ -9,8 +9,8 @@ use crate::model::{Chart, ChartKind, Kind, Report, RowTargets, Section, display_
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
 use embudo_metrics::dims::REVENUE_CUSTOMER;
 use embudo_metrics::goals;
-use embudo_metrics::{Bound, Compare, Dim, DuckDb, Grain, Query};
-use embudo_store::Param;
+use embudo_metrics::{Bound, Compare, Dim, Grain, Query};
+use embudo_store::{Dialect, Param};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -568,14 +568,21 @@ fn name_order_revenue(
 
 /// Open deals by expected close month: stage-weighted amounts and revenue already won.
 /// Each deal's latest score by the instant (bound to the first placeholder), joined as `sc`.
-const LATEST_SCORES: &str = "WITH sc_latest AS (
-    SELECT deal_id, arg_max(probability, scored_at) AS p, arg_max(CAST(factors AS VARCHAR), scored_at) AS factors
-      FROM deal_scores WHERE scored_at <= ? GROUP BY 1)";
+fn latest_scores(dialect: Dialect) -> String {
+    format!(
+        "WITH sc_latest AS (
+         SELECT deal_id, {} AS p, {} AS factors
+           FROM deal_scores WHERE scored_at <= ? GROUP BY deal_id)",
+        dialect.arg_max("probability", "scored_at"),
+        dialect.arg_max("CAST(factors AS VARCHAR)", "scored_at"),
+    )
+}
 
 fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let at = ctx.at();
     let open_at = open_deals_at();
     let scored_at = open_deals_at_joining("LEFT JOIN sc_latest sc ON sc.deal_id = d.id");
+    let latest_scores = latest_scores(ctx.store.dialect());
     let months = ctx.params.months.unwrap_or(3).clamp(1, 24);
     let first = ctx.calendar.to_local(at).date().with_day(1).expect("day 1");
     let end = first + Months::new(months);
@@ -600,8 +607,8 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         "by_month",
         ("deals", &[&OPEN_FIGURES]),
         &format!(
-            "{LATEST_SCORES}
-             SELECT strftime(date_trunc('month', d.expected_close_date), '%Y-%m-%d'), count(*), sum(d.amount),
+            "{latest_scores}
+             SELECT CAST(CAST(date_trunc('month', d.expected_close_date) AS DATE) AS VARCHAR), count(*), sum(d.amount),
                     sum(d.amount * s.probability), sum(d.amount * coalesce(sc.p, s.probability)),
                     string_agg(CAST(d.id AS VARCHAR), ',' ORDER BY d.id)
              {scored_at}
@@ -621,7 +628,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let mut won_query = ctx.query("revenue", &[], Some(Grain::Month), None);
     won_query.from = Bound::Day(first);
     won_query.to = Bound::Day(end);
-    let won = embudo_metrics::run(ctx.store, &DuckDb, &ctx.calendar, &won_query, ctx.lang())?;
+    let won = embudo_metrics::run(ctx.store, &ctx.calendar, &won_query, ctx.lang())?;
     let mut rows = Vec::new();
     let mut open_ids = Vec::new();
     for (i, result_row) in won.rows.iter().enumerate() {
@@ -723,7 +730,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         "deals",
         "deals",
         &format!(
-            "{LATEST_SCORES}
+            "{latest_scores}
              SELECT d.name, own.name, pl.name, s.name, d.amount, s.probability, d.amount * s.probability,
                     sc.p, sc.factors, CAST(d.expected_close_date AS VARCHAR), d.id
              {scored_at} {filters}
@@ -798,7 +805,7 @@ fn simulated_ranges(
     let goals = ctx.store.query_with(
         "SELECT CAST(period_start AS VARCHAR), sum(target) FROM goals
           WHERE metric = 'revenue' AND scope = 'company' AND direction = 'at_least'
-            AND period_end = period_start + INTERVAL 1 MONTH
+            AND period_end = period_start + INTERVAL '1 month'
           GROUP BY 1",
         &[],
     )?;
@@ -953,8 +960,7 @@ fn goals_report(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErro
                 .collect(),
         )
     };
-    let standing =
-        goals::progress_within(ctx.store, &DuckDb, &ctx.calendar, at, ctx.lang(), &within)?;
+    let standing = goals::progress_within(ctx.store, &ctx.calendar, at, ctx.lang(), &within)?;
     report
         .notes
         .extend(standing.skipped.into_iter().map(|(_, note)| note));
@@ -1017,8 +1023,7 @@ fn goals_report(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErro
             } else {
                 Bound::Day(goal.period_end)
             };
-            let result =
-                embudo_metrics::run(ctx.store, &DuckDb, &ctx.calendar, &query, ctx.lang())?;
+            let result = embudo_metrics::run(ctx.store, &ctx.calendar, &query, ctx.lang())?;
             let row = &result.rows[0];
             if insights::moved_against(driver, row.change) {
                 driver_rows.push(vec![
@@ -1395,7 +1400,6 @@ fn metric_rows(ctx: &Context<'_>, name: &str, metrics: &[&str]) -> Result<Sectio
     for metric in metrics {
         let result = embudo_metrics::run(
             ctx.store,
-            &DuckDb,
             &ctx.calendar,
             &ctx.query(metric, &[], None, Some(Compare::PreviousPeriod)),
             ctx.lang(),

@@ -7,7 +7,7 @@ use crate::model::{Column, Kind, Section};
 use chrono::{Datelike, Months, NaiveDate, NaiveDateTime};
 use embudo_metrics::catalog;
 use embudo_metrics::custom::run_queries;
-use embudo_metrics::{Bound, Calendar, Compare, Dim, DuckDb, Grain, Query};
+use embudo_metrics::{Bound, Calendar, Compare, Dim, Grain, Query};
 use embudo_store::{Param, Store};
 use serde_json::{Map, Value, json};
 
@@ -125,7 +125,7 @@ impl Context<'_> {
 
     /// A section of metric columns, joined on period and dimensions.
     pub fn metrics_section(&self, name: &str, queries: &[Query]) -> Result<Section, ReportError> {
-        let table = run_queries(self.store, &DuckDb, &self.calendar, queries, self.lang())?;
+        let table = run_queries(self.store, &self.calendar, queries, self.lang())?;
         let columns = table
             .columns
             .iter()

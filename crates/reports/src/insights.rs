@@ -23,8 +23,8 @@
 use crate::ReportError;
 use crate::context::Context;
 use crate::model::{Kind, Section, display_in};
+use embudo_metrics::Dim;
 use embudo_metrics::goals::{Progress, Status};
-use embudo_metrics::{Dim, DuckDb};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -421,7 +421,6 @@ pub fn owner_close_rates(ctx: &Context<'_>) -> Result<(Vec<String>, Vec<String>)
     )?;
     let team = embudo_metrics::run(
         ctx.store,
-        &DuckDb,
         &ctx.calendar,
         &ctx.query("close_rate", &[], None, None),
         ctx.lang(),

@@ -5,14 +5,13 @@ use crate::ReportError;
 use crate::context::{Context, metric_kind};
 use crate::insights;
 use crate::model::{Report, Section};
-use embudo_metrics::DuckDb;
 use embudo_metrics::custom::{self, ReportSpec};
 use serde_json::{Map, json};
 
 /// The saved report `name` with `spec` (its range, grain and filters as given), in the
 /// context's language, as of its instant.
 pub fn report(ctx: &Context<'_>, name: &str, spec: &ReportSpec) -> Result<Report, ReportError> {
-    let table = custom::run(ctx.store, &DuckDb, &ctx.calendar, spec, ctx.lang())?;
+    let table = custom::run(ctx.store, &ctx.calendar, spec, ctx.lang())?;
     let empty = table.rows.is_empty();
     let columns = table
         .columns

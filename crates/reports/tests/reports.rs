@@ -2,7 +2,7 @@
 //! rendered.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use embudo_metrics::{Bound, Calendar, DuckDb, Query};
+use embudo_metrics::{Bound, Calendar, Query};
 use embudo_reports::{Context, NAMES, Params, Report, build, html, i18n, insights};
 use embudo_store::Store;
 use embudo_synth::{Params as SynthParams, Scale};
@@ -13,10 +13,9 @@ const FIXTURE: &str = include_str!("../../metrics/tests/fixture.sql");
 fn fixture() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("fixture.duckdb")).unwrap();
-    store.conn().execute_batch(FIXTURE).unwrap();
+    store.execute_batch(FIXTURE).unwrap();
     // Customers by name for the profitability report.
     store
-        .conn()
         .execute_batch("UPDATE contacts SET first_name = 'C' || id")
         .unwrap();
     (dir, store)
@@ -644,7 +643,7 @@ fn report_columns_named_after_metrics_equal_the_metrics() {
             filters: Vec::new(),
             compare: None,
         };
-        embudo_metrics::run(&store, &DuckDb, &ctx.calendar, &query, "en").unwrap()
+        embudo_metrics::run(&store, &ctx.calendar, &query, "en").unwrap()
     };
     // Pipeline values per stage at the instant, against the metric at that instant.
     let mut at_now = two_years(&store);
@@ -888,8 +887,7 @@ fn every_linked_figure_is_the_rows_it_leads_to() {
                         compare: None,
                     };
                     let rows =
-                        embudo_metrics::plan::drill(&store, &DuckDb, &ctx.calendar, &query, 0, 10)
-                            .unwrap();
+                        embudo_metrics::plan::drill(&store, &ctx.calendar, &query, 0, 10).unwrap();
                     let figure = num(section.rows[row][column].clone());
                     let at = format!("{name}/{}/row {row}/{}", section.name, target.metric);
                     match (metric.combine, metric.measures[0].agg) {
@@ -952,7 +950,6 @@ fn a_lead_source_the_audit_holds_misspelt_is_named_as_such() {
     // Two of the three organic leads typed with letters swapped; a direct lead as its own
     // vocabulary would write it.
     store
-        .conn()
         .execute_batch(
             "UPDATE contacts SET lead_source = 'orgainc' WHERE id IN (6, 7);
              UPDATE contacts SET lead_source = 'Walk-in' WHERE id = 11;",

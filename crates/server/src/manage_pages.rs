@@ -9,7 +9,6 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use embudo_access::scope::Over;
 use embudo_access::{Entity, Role, users};
-use embudo_metrics::DuckDb;
 use embudo_monitor::listing;
 use embudo_web::manage::{self, GoalRow, Grid};
 use serde::Deserialize;
@@ -611,7 +610,7 @@ pub async fn save_report(
         .compute(move |store| {
             crate::query::restrict(store, &caller, &mut scoped)?;
             Ok(embudo_metrics::custom::run(
-                store, &DuckDb, &calendar, &scoped, "en",
+                store, &calendar, &scoped, "en",
             )?)
         })
         .await?;

@@ -11,7 +11,7 @@ use embudo_access::scope::{Over, narrow};
 use embudo_access::{Caller, Entity};
 use embudo_metrics::goals::Standing;
 use embudo_metrics::plan::QueryText;
-use embudo_metrics::{Dim, DuckDb, Query as MetricQuery, catalogue};
+use embudo_metrics::{Dim, Query as MetricQuery, catalogue};
 use embudo_reports::scope::metric_over;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -93,8 +93,7 @@ pub fn goal_standing(
             None
         }
     };
-    let mut standing =
-        embudo_metrics::goals::progress_within(store, &DuckDb, calendar, now, lang, &within)?;
+    let mut standing = embudo_metrics::goals::progress_within(store, calendar, now, lang, &within)?;
     if let Some(error) = refused.into_inner() {
         return Err(error);
     }
@@ -177,7 +176,7 @@ pub async fn get(
                     filters: &filters,
                     compare: compare.as_deref(),
                 })?;
-                let mut result = embudo_metrics::run(store, &DuckDb, &calendar, &query, &lang)?;
+                let mut result = embudo_metrics::run(store, &calendar, &query, &lang)?;
                 let gaps = embudo_metrics::data_gaps(store, &result.metric, &lang)?;
                 result.notes.extend(gaps);
                 serde_json::to_value(result).map_err(ApiError::internal)

@@ -18,7 +18,7 @@ use axum::{Form, extract::Query};
 use chrono::{Datelike, Duration, Months, NaiveDate};
 use embudo_access::scope::Over;
 use embudo_access::{Caller, Entity, session};
-use embudo_metrics::{Bound, Compare, DuckDb};
+use embudo_metrics::{Bound, Compare};
 use embudo_reports::model::Kind;
 use embudo_web::pages::{self, Alert, Card, Column, Filters, Goal, Headline};
 use embudo_web::text::{say, word};
@@ -321,7 +321,7 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                     filters,
                     compare: Some(Compare::PreviousPeriod),
                 };
-                let result = embudo_metrics::run(store, &DuckDb, &calendar, &query, &lang)?;
+                let result = embudo_metrics::run(store, &calendar, &query, &lang)?;
                 let Some(row) = result.rows.first() else {
                     continue;
                 };

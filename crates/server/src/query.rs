@@ -8,7 +8,6 @@ use crate::extract::ApiJson;
 use axum::Json;
 use axum::extract::{Path, State};
 use embudo_access::Caller;
-use embudo_metrics::DuckDb;
 use embudo_metrics::custom::{self, ReportSpec};
 use embudo_reports::ReportError;
 use embudo_reports::scope::restrict_spec;
@@ -46,7 +45,7 @@ pub async fn run(
         .db
         .compute(move |store| {
             restrict(store, &caller, &mut spec)?;
-            Ok(custom::run(store, &DuckDb, &calendar, &spec, &lang)?)
+            Ok(custom::run(store, &calendar, &spec, &lang)?)
         })
         .await?;
     // Saved only once it ran within the caller's scope; as asked, so that whoever opens it
@@ -91,7 +90,7 @@ pub async fn run_saved(
             let mut spec = custom::load(store, &name, Some(caller.user_id))
                 .map_err(|e| ApiError::not_found(e.to_string()))?;
             restrict(store, &caller, &mut spec)?;
-            Ok(custom::run(store, &DuckDb, &calendar, &spec, "en")?)
+            Ok(custom::run(store, &calendar, &spec, "en")?)
         })
         .await?;
     Ok(Json(

@@ -15,9 +15,9 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::NaiveDateTime;
 use embudo_access::{Caller, Entity, Rows};
+use embudo_metrics::Query;
 use embudo_metrics::catalog::{Combine, Unit};
 use embudo_metrics::plan::{self, QueryText};
-use embudo_metrics::{DuckDb, Query};
 use embudo_reports::i18n::value_label;
 use embudo_reports::model::Kind;
 use embudo_store::{Param, Store};
@@ -737,7 +737,7 @@ pub async fn drill(
                 ..QueryText::default()
             })?;
             query.filters.extend(own);
-            let drilled = plan::drill(store, &DuckDb, &calendar, &query, ask.measure, DRILL_ROWS)?;
+            let drilled = plan::drill(store, &calendar, &query, ask.measure, DRILL_ROWS)?;
             let open = openable(store, &caller, &columns, &drilled.rows)?;
             let kind = match metric.unit {
                 Unit::Ratio => Kind::Number,

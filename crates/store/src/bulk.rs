@@ -377,7 +377,7 @@ impl Store {
     {
         let layouts = self.layouts()?;
         let tx = self
-            .conn_mut()
+            .duckdb_mut("a bulk load")?
             .transaction()
             .context(|| "starting the load".into())?;
         if mode == LoadMode::Replace {
@@ -417,7 +417,7 @@ impl Store {
     /// Column names and types of every table, from the catalog.
     fn layouts(&self) -> Result<HashMap<String, Layout>> {
         let mut statement = self
-            .conn()
+            .duckdb("a bulk load")?
             .prepare(
                 "SELECT table_name, column_name, data_type FROM duckdb_columns()
                  WHERE schema_name = 'main' ORDER BY table_name, column_index",

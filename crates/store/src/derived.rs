@@ -34,7 +34,7 @@ pub const EARLIEST_KNOWN: &str = "least(
 /// Bring every derived field in line with the rows it derives from; cheap when nothing
 /// changed (one pass over the revenue lines and the deals with inferred dates).
 pub fn refresh(store: &Store) -> Result<Refreshed> {
-    refresh_on(store.conn())
+    refresh_on(store.duckdb("recomputing derived fields")?)
 }
 
 /// [`refresh`] on a connection, inside whatever transaction it has open (the bulk load's).

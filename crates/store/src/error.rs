@@ -56,6 +56,11 @@ pub enum StoreError {
     #[error("{0}")]
     Transfer(String),
 
+    /// The work needs the other engine: a bulk path built on DuckDB's Appender asked of a
+    /// store on PostgreSQL, say. `0` says what, and what to do instead.
+    #[error("{0}")]
+    Engine(String),
+
     /// The thread producing records for a bulk load stopped without finishing.
     #[error("the bulk load was interrupted: {0}")]
     Interrupted(String),

@@ -3,9 +3,12 @@
 //! would give both the same. Rows may also arrive with ids of their own (the generator's,
 //! an import's that brings them, a fixture's): a reservation that finds ids at or above
 //! the sequence's moves the sequence past them first, since a DuckDB sequence cannot be set.
+//! The same SQL runs on PostgreSQL, whose sequences are the same objects (its migrations).
 
-use crate::error::{Context, Result, StoreError};
+use crate::error::{Result, StoreError};
+use crate::query::Param;
 use crate::store::Store;
+use serde_json::Value;
 
 /// Each sequenced table, with the column its sequence numbers and the sequence's name.
 pub(crate) const SEQUENCES: &[(&str, &str, &str)] = &[
@@ -65,41 +68,31 @@ impl Store {
         if count == 0 {
             return Ok(0);
         }
-        let what = || format!("taking {count} new ids for {table}");
+        // Identifiers from the list above; counts are bound numbers.
+        let take = format!(
+            "SELECT min(v) AS first, max(v) AS last
+             FROM (SELECT nextval('{sequence}') AS v FROM generate_series(1, CAST(? AS BIGINT))) AS s"
+        );
         // Twice at most: a first block below ids written without the sequence is dropped,
         // the sequence moved past them, and a second block taken.
         for _ in 0..2 {
-            // Identifiers from the list above; the count is a number.
-            let (first, last): (i64, i64) = self
-                .conn()
-                .query_row(
-                    &format!(
-                        "SELECT min(v), max(v) FROM (SELECT nextval('{sequence}') AS v FROM range(?))"
-                    ),
-                    [count as i64],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .context(what)?;
-            let highest = self
-                .conn()
-                .query_row(
-                    &format!("SELECT coalesce(max({column}), 0) FROM {table}"),
-                    [],
-                    |row| row.get::<_, i64>(0),
-                )
-                .context(what)?
-                .max(floor);
+            let block = self.query_with(&take, &[Param::Int(count as i64)])?;
+            let (first, last) = (number(&block.rows, 0), number(&block.rows, 1));
+            let highest = number(
+                &self
+                    .query_with(
+                        &format!("SELECT coalesce(max({column}), 0) AS highest FROM {table}"),
+                        &[],
+                    )?
+                    .rows,
+                0,
+            )
+            .max(floor);
             if first > highest && last - first + 1 == count as i64 {
                 return Ok(first);
             }
             if highest > last {
-                self.conn()
-                    .query_row(
-                        &format!("SELECT max(nextval('{sequence}')) FROM range(?)"),
-                        [highest - last],
-                        |_| Ok(()),
-                    )
-                    .context(what)?;
+                self.query_with(&take, &[Param::Int(highest - last)])?;
             }
         }
         Err(StoreError::Columns {
@@ -107,4 +100,12 @@ impl Store {
             problem: format!("another writer kept taking the ids of {column}; try again"),
         })
     }
+}
+
+/// Column `i` of the first row, as a number (0 when there is none).
+fn number(rows: &[Vec<Value>], i: usize) -> i64 {
+    rows.first()
+        .and_then(|row| row.get(i))
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
 }

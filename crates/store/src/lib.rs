@@ -1,8 +1,10 @@
-//! The canonical store: one embedded DuckDB file holding the tables of `docs/spec/schema.md`
-//! (the same schema can live in PostgreSQL, and a store moves between the two).
+//! The canonical store: the tables of `docs/spec/schema.md` in one embedded DuckDB file
+//! (the default) or in a PostgreSQL database, and a store moves between the two.
 //!
-//! - [`store`]: [`Store`], opening a file (creating and migrating it as needed), read-only
-//!   access for user SQL, row counts and store facts.
+//! - [`store`]: [`Store`], opening a file or a `postgres://` URL (creating and migrating it
+//!   as needed), read-only access for user SQL, row counts and store facts.
+//! - [`dialect`]: what differs in SQL between the engines; `?` placeholders numbered for
+//!   PostgreSQL.
 //! - [`migrations`]: the versioned schema, applied in one transaction each, recorded in
 //!   `schema_migrations`.
 //! - [`bulk`]: the fast write path. Records become Arrow batches on a producer thread and
@@ -15,21 +17,26 @@
 //! - [`gaps`]: missing fields that make reports wrong or empty (closed deals without a close
 //!   date…), counted for the import summary and the reports' notes.
 //! - [`staging`]: scratch tables of text that imports fill fast and merge with SQL.
-//! - [`postgres`]: a store on PostgreSQL: connecting, and its own migrations.
+//! - [`postgres`]: a store on PostgreSQL: connecting, and its own migrations; `pg_value`
+//!   turns values into and out of its wire format.
 //! - [`transfer`]: moving a whole store between engines, checked table by table.
 //! - [`query`]: running SQL, with [`Param`]s bound to its placeholders, into a
-//!   [`embudo_model::Table`].
+//!   [`embudo_model::Table`], the same on both engines.
 //!
-//! Everything above the store (import, audit, metrics, reports…) reaches DuckDB through
-//! this crate, with user values bound as parameters, never spliced into SQL text.
+//! Everything above the store (import, audit, metrics, reports…) reaches the database
+//! through this crate, with user values bound as parameters, never spliced into SQL text.
+//! The bulk paths (the generator's and the import's loads, staging) are built on DuckDB's
+//! Appender and need a DuckDB store.
 
 pub mod bulk;
 pub mod deals;
 pub mod derived;
+pub mod dialect;
 pub mod error;
 pub mod gaps;
 pub mod ids;
 pub mod migrations;
+mod pg_value;
 pub mod postgres;
 pub mod query;
 pub mod records;
@@ -38,6 +45,7 @@ pub mod store;
 pub mod transfer;
 
 pub use bulk::{Batches, LoadSummary, Record};
+pub use dialect::{Dialect, TryCast};
 pub use error::{Result, StoreError};
 pub use query::Param;
 pub use store::{Interrupt, Store};

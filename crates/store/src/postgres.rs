@@ -9,11 +9,19 @@ use crate::migrations::Migration;
 
 /// PostgreSQL's migrations, oldest first. Version 1 is the whole schema as DuckDB's
 /// migrations 1–19 leave it; each later change to the schema adds a file on both sides.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "schema",
-    sql: include_str!("../migrations/postgres/0001_schema.sql"),
-}];
+/// Version 2 adds functions DuckDB has built in (its `TRY_CAST`).
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "schema",
+        sql: include_str!("../migrations/postgres/0001_schema.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "try_casts",
+        sql: include_str!("../migrations/postgres/0002_try_casts.sql"),
+    },
+];
 
 /// Whether `target` names a PostgreSQL database rather than a DuckDB file.
 pub fn is_url(target: &str) -> bool {
@@ -142,6 +150,16 @@ impl Postgres {
         })
     }
 
+    /// Another connection to the same database.
+    pub(crate) fn reconnect(&self) -> Result<Postgres> {
+        Postgres::connect(&self.url)
+    }
+
+    /// What stops the statement this connection is running, from another thread.
+    pub(crate) fn cancel_token(&self) -> postgres::CancelToken {
+        self.client.cancel_token()
+    }
+
     /// The underlying client, for the store's own modules.
     pub(crate) fn client(&mut self) -> &mut postgres::Client {
         &mut self.client
@@ -152,7 +170,7 @@ impl Postgres {
         shown(&self.url)
     }
 
-    fn batch(&mut self, sql: &str, what: impl FnOnce() -> String) -> Result<()> {
+    pub(crate) fn batch(&mut self, sql: &str, what: impl FnOnce() -> String) -> Result<()> {
         self.client
             .batch_execute(sql)
             .map_err(|source| StoreError::Postgres {

@@ -1,44 +1,21 @@
-//! Running SQL into a [`Table`].
+//! Running SQL into a [`Table`], on either engine: the same SQL and [`Param`]s give the
+//! same columns and JSON values from DuckDB and from PostgreSQL.
 
-use crate::error::{Context, Result};
+use crate::dialect::numbered;
+use crate::error::{Context, Result, StoreError};
+use crate::pg_value::{Bound, Cell};
+use crate::postgres::Postgres;
 use crate::store::Store;
 use chrono::NaiveDateTime;
-use duckdb::Params;
 use duckdb::arrow::array::{Array, AsArray};
 use duckdb::arrow::datatypes::{self as dt, DataType};
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
 use duckdb::types::{TimeUnit, Value as DbValue};
 use embudo_model::Table;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
 use serde_json::Value;
-
-impl Store {
-    /// Run one statement with bound parameters and collect its result.
-    ///
-    /// Statements are prepared afresh each time: with duckdb-rs's statement cache, another
-    /// connection's committed writes were at times not seen (the browser test's checks of
-    /// the store timed out), and it saved little (`/deals?limit=20`: 338 → 413 requests/s).
-    pub fn query<P: Params>(&self, sql: &str, params: P) -> Result<Table> {
-        let mut statement = self
-            .conn()
-            .prepare(sql)
-            .context(|| "preparing the query".into())?;
-        let arrow = statement
-            .query_arrow(params)
-            .context(|| "running the query".into())?;
-        let columns = arrow
-            .get_schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        let mut rows = Vec::new();
-        for batch in arrow {
-            append_rows(&batch, &mut rows)?;
-        }
-        Ok(Table { columns, rows })
-    }
-}
 
 /// What receives a streamed result: the column names and one batch of rows at a time.
 pub type BatchSink<'a> = dyn FnMut(&[String], Vec<Vec<Value>>) -> Result<()> + 'a;
@@ -52,8 +29,11 @@ impl Store {
         params: &[Param],
         each: &mut BatchSink<'_>,
     ) -> Result<()> {
+        if let Some((mut pg, read_only)) = self.postgres() {
+            return pg_batches(&mut pg, read_only, sql, params, each);
+        }
         let mut statement = self
-            .conn()
+            .duckdb("streaming a query")?
             .prepare(sql)
             .context(|| "preparing the query".into())?;
         let arrow = statement
@@ -76,7 +56,8 @@ impl Store {
     }
 }
 
-/// A value bound to a `?` placeholder, for crates that build SQL without depending on DuckDB.
+/// A value bound to a `?` placeholder, for crates that build SQL without depending on an
+/// engine.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Param {
     Int(i64),
@@ -104,22 +85,156 @@ impl Param {
 }
 
 impl Store {
-    /// [`Store::query`] with [`Param`]s.
+    /// Run one statement with [`Param`]s bound to its `?` placeholders and collect its
+    /// result.
+    ///
+    /// DuckDB statements are prepared afresh each time: with duckdb-rs's statement cache,
+    /// another connection's committed writes were at times not seen (the browser test's
+    /// checks of the store timed out), and it saved little (`/deals?limit=20`: 338 → 413
+    /// requests/s).
     pub fn query_with(&self, sql: &str, params: &[Param]) -> Result<Table> {
-        self.query(
-            sql,
-            duckdb::params_from_iter(params.iter().map(Param::to_db)),
-        )
+        let mut table = Table {
+            columns: Vec::new(),
+            rows: Vec::new(),
+        };
+        if let Some((mut pg, read_only)) = self.postgres() {
+            pg_batches(&mut pg, read_only, sql, params, &mut |columns, rows| {
+                if table.columns.is_empty() {
+                    table.columns = columns.to_vec();
+                }
+                table.rows.extend(rows);
+                Ok(())
+            })?;
+            return Ok(table);
+        }
+        let mut statement = self
+            .duckdb("a query")?
+            .prepare(sql)
+            .context(|| "preparing the query".into())?;
+        let arrow = statement
+            .query_arrow(duckdb::params_from_iter(params.iter().map(Param::to_db)))
+            .context(|| "running the query".into())?;
+        table.columns = arrow
+            .get_schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        for batch in arrow {
+            append_rows(&batch, &mut table.rows)?;
+        }
+        Ok(table)
     }
 
     /// Run one writing statement with [`Param`]s; returns the number of rows changed.
     pub fn execute_with(&self, sql: &str, params: &[Param]) -> Result<usize> {
-        self.conn()
+        if let Some((mut pg, read_only)) = self.postgres() {
+            if read_only {
+                return Err(StoreError::Engine(
+                    "this store was opened read-only: nothing can be written to it".into(),
+                ));
+            }
+            let sql = numbered(sql).map_err(StoreError::Engine)?;
+            let bound: Vec<Bound<'_>> = params.iter().map(Bound).collect();
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                bound.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
+            let changed = pg
+                .client()
+                .execute(sql.as_ref(), &refs)
+                .map_err(|source| pg_error("writing to the store", source))?;
+            return Ok(usize::try_from(changed).unwrap_or(usize::MAX));
+        }
+        self.duckdb("a write")?
             .execute(
                 sql,
                 duckdb::params_from_iter(params.iter().map(Param::to_db)),
             )
             .context(|| "writing to the store".into())
+    }
+}
+
+/// Rows a PostgreSQL result hands on at a time.
+const PG_BATCH: usize = 2048;
+
+/// Run one statement on PostgreSQL and hand its rows to `each` a batch at a time, the
+/// columns first (so an empty result still has its header). A read-only store runs it in a
+/// read-only transaction that is rolled back after.
+fn pg_batches(
+    pg: &mut Postgres,
+    read_only: bool,
+    sql: &str,
+    params: &[Param],
+    each: &mut BatchSink<'_>,
+) -> Result<()> {
+    // Without parameters the text is left as written: a `?` there is PostgreSQL's own
+    // operator (user SQL may use it on JSONB), not a placeholder.
+    let sql = if params.is_empty() {
+        sql.into()
+    } else {
+        numbered(sql).map_err(StoreError::Engine)?
+    };
+    let bound: Vec<Bound<'_>> = params.iter().map(Bound).collect();
+    let client = pg.client();
+    if read_only {
+        let mut tx = client
+            .build_transaction()
+            .read_only(true)
+            .start()
+            .map_err(|source| pg_error("starting a read-only transaction", source))?;
+        // Dropped without a commit: rolled back.
+        return pg_stream(&mut tx, &sql, &bound, each);
+    }
+    pg_stream(client, &sql, &bound, each)
+}
+
+fn pg_stream(
+    client: &mut impl postgres::GenericClient,
+    sql: &str,
+    bound: &[Bound<'_>],
+    each: &mut BatchSink<'_>,
+) -> Result<()> {
+    let statement = client
+        .prepare(sql)
+        .map_err(|source| pg_error("preparing the query", source))?;
+    let columns: Vec<String> = statement
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    each(&columns, Vec::new())?;
+    let mut rows = client
+        .query_raw(&statement, bound.iter().map(|b| b as &dyn ToSql))
+        .map_err(|source| pg_error("running the query", source))?;
+    let mut batch = Vec::with_capacity(PG_BATCH);
+    while let Some(row) = rows
+        .next()
+        .map_err(|source| pg_error("reading the query's rows", source))?
+    {
+        let mut values = Vec::with_capacity(columns.len());
+        for i in 0..columns.len() {
+            let Cell(value) = row
+                .try_get(i)
+                .map_err(|source| pg_error("reading the query's rows", source))?;
+            values.push(value);
+        }
+        batch.push(values);
+        if batch.len() == PG_BATCH {
+            each(
+                &columns,
+                std::mem::replace(&mut batch, Vec::with_capacity(PG_BATCH)),
+            )?;
+        }
+    }
+    if !batch.is_empty() {
+        each(&columns, batch)?;
+    }
+    Ok(())
+}
+
+fn pg_error(context: &str, source: postgres::Error) -> StoreError {
+    StoreError::Postgres {
+        context: context.to_owned(),
+        source,
     }
 }
 

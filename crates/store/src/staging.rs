@@ -1,15 +1,19 @@
-//! Scratch tables of text for imports: rows parsed elsewhere are appended in Arrow batches
-//! (the fastest way into DuckDB), then cast and merged into the canonical tables with SQL.
+//! Scratch tables of text for imports and scores: rows parsed elsewhere are appended in
+//! bulk (DuckDB's Appender taking Arrow batches; PostgreSQL's `COPY … FROM STDIN`), then
+//! cast and merged into the canonical tables with SQL.
 
-use crate::error::{Context, Result};
+use crate::dialect::Dialect;
+use crate::error::{Context, Result, StoreError};
+use crate::pg_value::copy_text;
 use crate::store::Store;
 use duckdb::arrow::array::{ArrayRef, Int64Array, StringArray};
 use duckdb::arrow::datatypes::{DataType, Field, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
 use std::borrow::Cow;
+use std::io::Write;
 use std::sync::Arc;
 
-/// Rows appended per Arrow batch.
+/// Rows appended per Arrow batch, or per `COPY`.
 const CHUNK: usize = 65_536;
 
 /// A staged row: its number in the source file and one text (or nothing) per column,
@@ -17,8 +21,9 @@ const CHUNK: usize = 65_536;
 pub type TextRow<'a> = (i64, Vec<Option<Cow<'a, str>>>);
 
 impl Store {
-    /// Create the scratch table `table` (a temporary table: it never reaches the file) with
-    /// a `row_no BIGINT` column and one `VARCHAR` per name in `columns`, ready to take rows.
+    /// Create the scratch table `table` (a temporary table: it never reaches the store)
+    /// with a `row_no BIGINT` column and one `VARCHAR` per name in `columns`, ready to take
+    /// rows.
     ///
     /// Names are spliced into SQL quoted: callers pass only names from their own fixed
     /// vocabulary, never user input.
@@ -26,22 +31,32 @@ impl Store {
         let definitions: Vec<String> = std::iter::once("row_no BIGINT".to_owned())
             .chain(columns.iter().map(|c| format!("\"{c}\" VARCHAR")))
             .collect();
-        self.conn()
-            .execute_batch(&format!(
-                "CREATE OR REPLACE TEMP TABLE \"{table}\" ({})",
-                definitions.join(", ")
-            ))
-            .context(|| format!("creating the scratch table {table}"))?;
+        let definitions = definitions.join(", ");
+        if self.dialect() == Dialect::Postgres {
+            self.execute_batch(&format!(
+                "DROP TABLE IF EXISTS \"{table}\"; CREATE TEMP TABLE \"{table}\" ({definitions})"
+            ))?;
+            return Ok(Stager {
+                into: Sink::Postgres { store: self },
+                table: table.to_owned(),
+            });
+        }
+        let conn = self.duckdb("staging rows")?;
+        conn.execute_batch(&format!(
+            "CREATE OR REPLACE TEMP TABLE \"{table}\" ({definitions})"
+        ))
+        .context(|| format!("creating the scratch table {table}"))?;
         let fields: Vec<Field> = std::iter::once(Field::new("row_no", DataType::Int64, false))
             .chain(columns.iter().map(|c| Field::new(c, DataType::Utf8, true)))
             .collect();
-        let appender = self
-            .conn()
+        let appender = conn
             .appender(table)
             .context(|| format!("opening an appender on {table}"))?;
         Ok(Stager {
-            appender,
-            schema: Arc::new(Schema::new(fields)),
+            into: Sink::DuckDb {
+                appender,
+                schema: Arc::new(Schema::new(fields)),
+            },
             table: table.to_owned(),
         })
     }
@@ -49,9 +64,18 @@ impl Store {
 
 /// Appends rows of text to a scratch table made by [`Store::stager`].
 pub struct Stager<'a> {
-    appender: duckdb::Appender<'a>,
-    schema: Arc<Schema>,
+    into: Sink<'a>,
     table: String,
+}
+
+enum Sink<'a> {
+    DuckDb {
+        appender: duckdb::Appender<'a>,
+        schema: Arc<Schema>,
+    },
+    Postgres {
+        store: &'a Store,
+    },
 }
 
 impl std::fmt::Debug for Stager<'_> {
@@ -65,34 +89,75 @@ impl std::fmt::Debug for Stager<'_> {
 impl Stager<'_> {
     /// Append `rows` (row number, one text or nothing per column).
     pub fn append(&mut self, rows: &[TextRow<'_>]) -> Result<()> {
-        let columns = self.schema.fields().len() - 1;
         for chunk in rows.chunks(CHUNK) {
-            let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns + 1);
-            arrays.push(Arc::new(Int64Array::from_iter_values(
-                chunk.iter().map(|(n, _)| *n),
-            )));
-            for index in 0..columns {
-                arrays.push(Arc::new(StringArray::from_iter(
-                    chunk.iter().map(|(_, texts)| texts[index].as_deref()),
-                )));
-            }
-            let batch = RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| {
-                crate::StoreError::Columns {
-                    table: self.table.clone(),
-                    problem: e.to_string(),
+            match &mut self.into {
+                Sink::DuckDb { appender, schema } => {
+                    let batch = arrow_batch(schema, chunk).map_err(|e| StoreError::Columns {
+                        table: self.table.clone(),
+                        problem: e.to_string(),
+                    })?;
+                    appender
+                        .append_record_batch(batch)
+                        .context(|| format!("appending to {}", self.table))?;
                 }
-            })?;
-            self.appender
-                .append_record_batch(batch)
-                .context(|| format!("appending to {}", self.table))?;
+                Sink::Postgres { store } => copy_chunk(store, &self.table, chunk)?,
+            }
         }
         Ok(())
     }
 
     /// Flush everything appended into the table.
-    pub fn finish(mut self) -> Result<()> {
-        self.appender
-            .flush()
-            .context(|| format!("flushing rows into {}", self.table))
+    pub fn finish(self) -> Result<()> {
+        match self.into {
+            Sink::DuckDb { mut appender, .. } => appender
+                .flush()
+                .context(|| format!("flushing rows into {}", self.table)),
+            // Each chunk was copied whole.
+            Sink::Postgres { .. } => Ok(()),
+        }
     }
+}
+
+fn arrow_batch(
+    schema: &Arc<Schema>,
+    chunk: &[TextRow<'_>],
+) -> std::result::Result<RecordBatch, duckdb::arrow::error::ArrowError> {
+    let columns = schema.fields().len() - 1;
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns + 1);
+    arrays.push(Arc::new(Int64Array::from_iter_values(
+        chunk.iter().map(|(n, _)| *n),
+    )));
+    for index in 0..columns {
+        arrays.push(Arc::new(StringArray::from_iter(
+            chunk.iter().map(|(_, texts)| texts[index].as_deref()),
+        )));
+    }
+    RecordBatch::try_new(schema.clone(), arrays)
+}
+
+/// One chunk into PostgreSQL's scratch table, by `COPY … FROM STDIN` in its text format.
+fn copy_chunk(store: &Store, table: &str, chunk: &[TextRow<'_>]) -> Result<()> {
+    let mut text = Vec::with_capacity(chunk.len() * 64);
+    for (row_no, values) in chunk {
+        text.extend_from_slice(row_no.to_string().as_bytes());
+        for value in values {
+            text.push(b'\t');
+            match value {
+                None => text.extend_from_slice(b"\\N"),
+                Some(value) => copy_text(value, &mut text),
+            }
+        }
+        text.push(b'\n');
+    }
+    let failed = |problem: String| StoreError::Transfer(format!("copying into {table}: {problem}"));
+    let Some((mut pg, _)) = store.postgres() else {
+        return Err(failed("the store is not on PostgreSQL".into()));
+    };
+    let mut writer = pg
+        .client()
+        .copy_in(&format!("COPY \"{table}\" FROM STDIN"))
+        .map_err(|e| failed(e.to_string()))?;
+    writer.write_all(&text).map_err(|e| failed(e.to_string()))?;
+    writer.finish().map_err(|e| failed(e.to_string()))?;
+    Ok(())
 }

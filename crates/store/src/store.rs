@@ -1,37 +1,74 @@
-//! Opening the store file.
+//! Opening a store: a DuckDB file, or a PostgreSQL database named by a `postgres://` URL.
 
 use crate::CANONICAL_TABLES;
+use crate::dialect::Dialect;
 use crate::error::{Context, Result, StoreError};
 use crate::migrations::{self, current_version, latest_version};
-use duckdb::{AccessMode, Config, Connection, OptionalExt, params};
+use crate::postgres::{Postgres, is_url, shown};
+use crate::query::Param;
+use duckdb::{AccessMode, Config, Connection};
+use std::cell::{RefCell, RefMut};
 use std::path::{Path, PathBuf};
 
-/// An open store file.
+/// An open store.
 #[derive(Debug)]
 pub struct Store {
-    conn: Connection,
+    engine: Engine,
+    /// The file, or the database's URL with its password hidden.
     path: PathBuf,
+}
+
+/// The engine a store runs on, with its connection.
+#[derive(Debug)]
+enum Engine {
+    DuckDb(Connection),
+    Postgres {
+        // The client's calls take `&mut`; a store is used from one thread at a time. Boxed:
+        // the client is several times the size of a DuckDB connection.
+        client: Box<RefCell<Postgres>>,
+        /// Each statement in a read-only transaction (`embudo sql`, read-only commands).
+        read_only: bool,
+    },
+}
+
+/// The URL in `path`, when it names a PostgreSQL database rather than a file.
+fn postgres_url(path: &Path) -> Option<&str> {
+    path.to_str().filter(|text| is_url(text))
 }
 
 impl Store {
     /// Open the store at `path` for reading and writing, creating the file if it does not
-    /// exist and migrating it if it is older than this build.
+    /// exist and migrating it if it is older than this build. `path` may also be a
+    /// `postgres://` URL: the database is brought to this build's schema the same way.
     ///
-    /// A file written by a newer build is refused before anything is written to it.
+    /// A store written by a newer build is refused before anything is written to it.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
+        if let Some(url) = postgres_url(&path) {
+            return Store::on_postgres(url, false);
+        }
         if path.exists() {
             refuse_newer(&path, &connect(&path, AccessMode::ReadOnly)?)?;
         }
         let mut conn = connect(&path, AccessMode::ReadWrite)?;
         migrations::migrate(&mut conn)?;
-        Ok(Store { conn, path })
+        Ok(Store {
+            engine: Engine::DuckDb(conn),
+            path,
+        })
     }
 
     /// Open an existing store so that nothing, not even user SQL, can change it or reach
     /// files outside it. An older file is migrated first.
+    ///
+    /// On PostgreSQL every statement runs in a read-only transaction, rolled back after it;
+    /// what a query can read beyond the store's tables is what the URL's role may read (give
+    /// Embudo a role that is not a superuser).
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
+        if let Some(url) = postgres_url(&path) {
+            return Store::on_postgres(url, true);
+        }
         if !path.exists() {
             return Err(StoreError::Missing(path));
         }
@@ -41,65 +78,134 @@ impl Store {
             drop(Store::open(&path)?);
         }
         let conn = connect_locked_down(&path)?;
-        Ok(Store { conn, path })
+        Ok(Store {
+            engine: Engine::DuckDb(conn),
+            path,
+        })
+    }
+
+    fn on_postgres(url: &str, read_only: bool) -> Result<Store> {
+        Ok(Store {
+            engine: Engine::Postgres {
+                client: Box::new(RefCell::new(Postgres::connect(url)?)),
+                read_only,
+            },
+            path: PathBuf::from(shown(url)),
+        })
     }
 
     /// Another connection to the same database, for a second thread of the same process
     /// (the server's readers).
     pub fn try_clone(&self) -> Result<Store> {
+        let engine = match &self.engine {
+            Engine::DuckDb(conn) => Engine::DuckDb(
+                conn.try_clone()
+                    .context(|| format!("connecting again to {}", self.path.display()))?,
+            ),
+            Engine::Postgres { client, read_only } => Engine::Postgres {
+                client: Box::new(RefCell::new(client.borrow().reconnect()?)),
+                read_only: *read_only,
+            },
+        };
         Ok(Store {
-            conn: self
-                .conn
-                .try_clone()
-                .context(|| format!("connecting again to {}", self.path.display()))?,
+            engine,
             path: self.path.clone(),
         })
+    }
+
+    /// The SQL dialect of the store's engine.
+    pub fn dialect(&self) -> Dialect {
+        match self.engine {
+            Engine::DuckDb(_) => Dialect::DuckDb,
+            Engine::Postgres { .. } => Dialect::Postgres,
+        }
     }
 
     /// A handle that stops the query running on this connection, from any thread: a
     /// server interrupts the work of a request that timed out or whose client went away.
     pub fn interrupt_handle(&self) -> Interrupt {
-        Interrupt(self.conn.interrupt_handle())
+        match &self.engine {
+            Engine::DuckDb(conn) => Interrupt(Stopper::DuckDb(conn.interrupt_handle())),
+            Engine::Postgres { client, .. } => {
+                Interrupt(Stopper::Postgres(client.borrow().cancel_token()))
+            }
+        }
     }
 
     /// Cap the memory the engine may use for this database (every connection to it), in
     /// bytes; a query that needs more fails with an out-of-memory error instead of taking
-    /// the process down.
+    /// the process down. PostgreSQL's memory is its server's to set: nothing changes there.
     pub fn set_memory_limit(&self, bytes: u64) -> Result<()> {
+        let Engine::DuckDb(conn) = &self.engine else {
+            return Ok(());
+        };
         // A number formatted here, never text from a user.
         let mebibytes = (bytes / (1024 * 1024)).max(64);
-        self.conn
-            .execute_batch(&format!("SET memory_limit = '{mebibytes}MiB'"))
+        conn.execute_batch(&format!("SET memory_limit = '{mebibytes}MiB'"))
             .context(|| format!("setting the memory limit to {mebibytes} MiB"))
     }
 
     /// Run each query on at most `threads` threads (DuckDB's setting is the whole
-    /// database's: every connection of this store).
+    /// database's: every connection of this store). PostgreSQL's parallelism is its
+    /// server's to set: nothing changes there.
     pub fn set_threads(&self, threads: usize) -> Result<()> {
+        let Engine::DuckDb(conn) = &self.engine else {
+            return Ok(());
+        };
         // A number formatted here, never text from a user.
         let threads = threads.max(1);
-        self.conn
-            .execute_batch(&format!("SET threads = {threads}"))
+        conn.execute_batch(&format!("SET threads = {threads}"))
             .context(|| format!("setting DuckDB's threads to {threads}"))
     }
 
-    /// The DuckDB connection, for crates that compile their own SQL.
-    pub fn conn(&self) -> &Connection {
-        &self.conn
+    /// The DuckDB connection, for the paths built on DuckDB alone (its Appender, its
+    /// file-reading functions); on PostgreSQL an error that says `what` needs DuckDB.
+    pub fn duckdb(&self, what: &str) -> Result<&Connection> {
+        match &self.engine {
+            Engine::DuckDb(conn) => Ok(conn),
+            Engine::Postgres { .. } => Err(needs_duckdb(what)),
+        }
     }
 
-    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+    pub(crate) fn duckdb_mut(&mut self, what: &str) -> Result<&mut Connection> {
+        match &mut self.engine {
+            Engine::DuckDb(conn) => Ok(conn),
+            Engine::Postgres { .. } => Err(needs_duckdb(what)),
+        }
     }
 
-    /// The file this store lives in.
+    /// The PostgreSQL connection and whether it is read-only, for the store's own modules;
+    /// `None` on DuckDB.
+    pub(crate) fn postgres(&self) -> Option<(RefMut<'_, Postgres>, bool)> {
+        match &self.engine {
+            Engine::DuckDb(_) => None,
+            Engine::Postgres { client, read_only } => Some((client.borrow_mut(), *read_only)),
+        }
+    }
+
+    /// The file this store lives in, or its database's URL with the password hidden.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// The schema version of the file.
+    /// The schema version of the store.
     pub fn schema_version(&self) -> Result<i64> {
-        current_version(&self.conn)
+        match &self.engine {
+            Engine::DuckDb(conn) => current_version(conn),
+            Engine::Postgres { client, .. } => client.borrow_mut().schema_version(),
+        }
+    }
+
+    /// Run several statements separated by `;`, none with parameters: a fixture, a script.
+    pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        match &self.engine {
+            Engine::DuckDb(conn) => conn
+                .execute_batch(sql)
+                .context(|| "running statements".into()),
+            Engine::Postgres { client, .. } => client
+                .borrow_mut()
+                .batch(sql, || "running statements".into()),
+        }
     }
 
     /// Row counts of every canonical table, in the order of the spec.
@@ -109,11 +215,12 @@ impl Store {
             .map(|&table| {
                 // `table` comes from the fixed list of canonical tables, never from a user.
                 let count = self
-                    .conn
-                    .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
-                        row.get(0)
-                    })
-                    .context(|| format!("counting {table}"))?;
+                    .query_with(&format!("SELECT count(*) AS n FROM {table}"), &[])?
+                    .rows
+                    .first()
+                    .and_then(|row| row.first())
+                    .and_then(serde_json::Value::as_i64)
+                    .unwrap_or(0);
                 Ok((table, count))
             })
             .collect()
@@ -132,57 +239,73 @@ impl Store {
         keep: bool,
         work: impl FnOnce() -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        self.conn
-            .execute_batch("BEGIN TRANSACTION")
-            .context(|| "starting a transaction".into())?;
+        self.execute_batch("BEGIN TRANSACTION")?;
         match work() {
             Ok(value) => {
-                let end = if keep { "COMMIT" } else { "ROLLBACK" };
-                self.conn
-                    .execute_batch(end)
-                    .context(|| "ending the transaction".into())?;
+                self.execute_batch(if keep { "COMMIT" } else { "ROLLBACK" })?;
                 Ok(value)
             }
             Err(error) => {
                 // The work's error matters more than a failed rollback.
-                let _ = self.conn.execute_batch("ROLLBACK");
+                let _ = self.execute_batch("ROLLBACK");
                 Err(error)
             }
         }
     }
 
-    /// A fact about the store file, from `store_info`.
+    /// A fact about the store, from `store_info`.
     pub fn info(&self, key: &str) -> Result<Option<String>> {
-        self.conn
-            .query_row(
-                "SELECT value FROM store_info WHERE key = ?",
-                params![key],
-                |row| row.get(0),
-            )
-            .optional()
-            .context(|| format!("reading store_info {key}"))
+        let found = self.query_with(
+            "SELECT value FROM store_info WHERE key = ?",
+            &[Param::Text(key.to_owned())],
+        )?;
+        Ok(found
+            .rows
+            .first()
+            .and_then(|row| row.first())
+            .and_then(|value| value.as_str())
+            .map(str::to_owned))
     }
 
-    /// Record a fact about the store file.
+    /// Record a fact about the store.
     pub fn set_info(&self, key: &str, value: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO store_info (key, value) VALUES (?, ?)",
-                params![key, value],
-            )
-            .context(|| format!("writing store_info {key}"))?;
+        self.execute_with(
+            "INSERT INTO store_info (key, value) VALUES (?, ?)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[Param::Text(key.to_owned()), Param::Text(value.to_owned())],
+        )?;
         Ok(())
     }
 }
 
+/// The error for work built on DuckDB alone, asked of a store on PostgreSQL.
+fn needs_duckdb(what: &str) -> StoreError {
+    StoreError::Engine(format!(
+        "{what} runs on a DuckDB store only, and this store is on PostgreSQL: run it on a \
+         DuckDB file and move the result with `embudo migrate`"
+    ))
+}
+
 /// Stops the query running on one connection; see [`Store::interrupt_handle`].
 #[derive(Clone)]
-pub struct Interrupt(std::sync::Arc<duckdb::InterruptHandle>);
+pub struct Interrupt(Stopper);
+
+#[derive(Clone)]
+enum Stopper {
+    DuckDb(std::sync::Arc<duckdb::InterruptHandle>),
+    Postgres(postgres::CancelToken),
+}
 
 impl Interrupt {
     /// Stop the connection's running query, if any: it fails with an "interrupted" error.
     pub fn interrupt(&self) {
-        self.0.interrupt();
+        match &self.0 {
+            Stopper::DuckDb(handle) => handle.interrupt(),
+            // Nothing running, or a server already gone: nothing to stop either way.
+            Stopper::Postgres(token) => {
+                let _ = token.cancel_query(postgres::NoTls);
+            }
+        }
     }
 }
 

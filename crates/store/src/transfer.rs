@@ -11,6 +11,7 @@
 //! so a failed or interrupted copy leaves the target as it was.
 
 use crate::error::{Context, Result, StoreError};
+use crate::pg_value::copy_text;
 use crate::postgres::{Postgres, is_url, shown};
 use crate::store::Store;
 use ::postgres::fallible_iterator::FallibleIterator;
@@ -407,7 +408,7 @@ impl Side {
     fn begin(&mut self, tables: &[String]) -> Result<()> {
         match self {
             Side::DuckDb { store, .. } => store
-                .conn()
+                .duckdb("moving a store")?
                 .execute_batch("BEGIN TRANSACTION")
                 .context(|| "starting the copy".into()),
             Side::Postgres(pg) => {
@@ -424,7 +425,7 @@ impl Side {
         match self {
             Side::DuckDb { store, replaces } => {
                 store
-                    .conn()
+                    .duckdb("moving a store")?
                     .execute_batch("COMMIT")
                     .context(|| "committing the copy".into())?;
                 let partial = store.path().to_path_buf();
@@ -489,7 +490,10 @@ impl Side {
                     .collect();
                 let sql = format!("SELECT {} FROM {}", list.join(", "), quoted(table));
                 let what = || format!("reading {table}");
-                let mut statement = store.conn().prepare(&sql).context(what)?;
+                let mut statement = store
+                    .duckdb("moving a store")?
+                    .prepare(&sql)
+                    .context(what)?;
                 let mut rows = statement.query([]).context(what)?;
                 while let Some(row) = rows.next().context(what)? {
                     for (i, column) in columns.iter().enumerate() {
@@ -698,20 +702,6 @@ impl Writer<'_> {
                 .finish()
                 .map(|_| ())
                 .map_err(|source| pg_error(&format!("copying into {table}"), source)),
-        }
-    }
-}
-
-/// `text` as a value of PostgreSQL's COPY text format: backslash, tab and line breaks
-/// escaped.
-fn copy_text(text: &str, line: &mut Vec<u8>) {
-    for byte in text.bytes() {
-        match byte {
-            b'\\' => line.extend_from_slice(b"\\\\"),
-            b'\t' => line.extend_from_slice(b"\\t"),
-            b'\n' => line.extend_from_slice(b"\\n"),
-            b'\r' => line.extend_from_slice(b"\\r"),
-            other => line.push(other),
         }
     }
 }

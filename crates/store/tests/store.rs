@@ -22,7 +22,11 @@ fn team(id: i64) -> Team {
 }
 
 fn count(store: &Store, sql: &str) -> i64 {
-    store.conn().query_row(sql, [], |row| row.get(0)).unwrap()
+    store
+        .duckdb("a test")
+        .unwrap()
+        .query_row(sql, [], |row| row.get(0))
+        .unwrap()
 }
 
 #[test]
@@ -101,21 +105,21 @@ fn read_only_access_cannot_write_or_reach_other_files() {
     let store = Store::open_read_only(&path).unwrap();
     assert!(
         store
-            .query("INSERT INTO teams VALUES (1, 'x', NULL)", [])
+            .query_with("INSERT INTO teams VALUES (1, 'x', NULL)", &[])
             .is_err()
     );
     let outside = dir.path().join("leak.csv");
     let copy = format!("COPY (SELECT 1) TO '{}'", outside.display());
-    assert!(store.query(&copy, []).is_err());
+    assert!(store.query_with(&copy, &[]).is_err());
     assert!(!outside.exists());
     assert!(
         store
-            .query("SET enable_external_access = true", [])
+            .query_with("SET enable_external_access = true", &[])
             .is_err()
     );
     assert_eq!(
         store
-            .query("SELECT count(*) AS n FROM teams", [])
+            .query_with("SELECT count(*) AS n FROM teams", &[])
             .unwrap()
             .rows[0][0],
         0
@@ -271,11 +275,11 @@ fn json_money_and_dates_survive_a_load() {
         )
         .unwrap();
     let row = store
-        .query(
+        .query_with(
             "SELECT filters->>'$.source' AS source, CAST(period_end AS VARCHAR) AS period_end, scope, target,
                     CAST(p.list_price AS VARCHAR) AS price, p.unit_cost
              FROM goals, products p",
-            [],
+            &[],
         )
         .unwrap();
     assert_eq!(
@@ -300,7 +304,6 @@ fn new_ids_come_from_the_table_s_sequence_and_skip_ids_written_without_it() {
     // Rows written with ids of their own (a fixture, a file that brings its ids): the next
     // id is above them, whatever the sequence had reached.
     store
-        .conn()
         .execute_batch("INSERT INTO teams VALUES (7, 'Seven', NULL), (40, 'Forty', NULL)")
         .unwrap();
     assert_eq!(store.next_id("teams").unwrap(), 41);
@@ -339,7 +342,6 @@ fn live_views_leave_out_deleted_and_merged_records() {
     let (_dir, path) = temp_db();
     let store = Store::open(&path).unwrap();
     store
-        .conn()
         .execute_batch(
             "INSERT INTO companies (id, name, created_at, updated_at) VALUES (1, 'Kept', now(), now()), (2, 'Gone', now(), now()), (3, 'Merged', now(), now());
              UPDATE companies SET deleted_at = now() WHERE id = 2;

@@ -28,7 +28,8 @@ fn generate(scale: Scale, seed: u64, defect_rate: f64) -> (tempfile::TempDir, St
 
 fn number(store: &Store, sql: &str) -> f64 {
     store
-        .conn()
+        .duckdb("a test")
+        .unwrap()
         .query_row(sql, [], |row| row.get::<_, f64>(0))
         .unwrap()
 }
@@ -39,7 +40,7 @@ fn checksums(store: &Store) -> BTreeMap<&'static str, String> {
         .iter()
         .map(|&table| {
             let sql = format!("SELECT count(*) || ':' || coalesce(md5(string_agg(CAST(t AS VARCHAR), '|' ORDER BY id)), '') FROM {table} AS t");
-            let sum: String = store.conn().query_row(&sql, [], |row| row.get(0)).unwrap();
+            let sum: String = store.duckdb("a test").unwrap().query_row(&sql, [], |row| row.get(0)).unwrap();
             (table, sum)
         })
         .collect()
@@ -137,7 +138,8 @@ fn every_duplicate_and_defect_in_the_truth_file_is_in_the_store() {
     let exists = |table: &str, id: i64| {
         let sql = format!("SELECT count(*) FROM {table} WHERE id = ?");
         store
-            .conn()
+            .duckdb("a test")
+            .unwrap()
             .query_row(&sql, [id], |row| row.get::<_, i64>(0))
             .unwrap()
             == 1
@@ -163,7 +165,8 @@ fn every_duplicate_and_defect_in_the_truth_file_is_in_the_store() {
     // Duplicate contacts are the same person: same company and lead source.
     for [original, duplicate] in truth.duplicates.contacts.iter().copied() {
         let same: bool = store
-            .conn()
+            .duckdb("a test")
+            .unwrap()
             .query_row(
                 "SELECT a.company_id IS NOT DISTINCT FROM b.company_id
                         AND a.lead_source IS NOT DISTINCT FROM b.lead_source
@@ -206,7 +209,8 @@ fn every_duplicate_and_defect_in_the_truth_file_is_in_the_store() {
             defect.field, defect.entity
         );
         let stored: Option<String> = store
-            .conn()
+            .duckdb("a test")
+            .unwrap()
             .query_row(&sql, [defect.id], |row| row.get(0))
             .unwrap();
         let expected = match &defect.value {
@@ -240,7 +244,8 @@ fn every_duplicate_and_defect_in_the_truth_file_is_in_the_store() {
     assert_eq!(truth.future.deals.len() + duplicates_open, open);
     for deal in &truth.future.deals {
         let status: String = store
-            .conn()
+            .duckdb("a test")
+            .unwrap()
             .query_row("SELECT status FROM deals WHERE id = ?", [deal.id], |row| {
                 row.get(0)
             })

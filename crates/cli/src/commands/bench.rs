@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::output;
 use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
-use embudo_metrics::{Bound, DuckDb, Grain, Query, catalogue};
+use embudo_metrics::{Bound, Grain, Query, catalogue};
 use embudo_model::Table;
 use embudo_store::Store;
 use embudo_store::bulk::LoadMode;
@@ -85,7 +85,7 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
         ));
         for (name, sql) in QUERIES {
             let started = Instant::now();
-            store.query(sql, [])?;
+            store.query_with(sql, &[])?;
             rows.push(figure(
                 format!("query: {name}"),
                 None,
@@ -258,19 +258,13 @@ fn metric_figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<
             .first()
             .map_or("-".to_owned(), |d| d.name().to_owned());
         let started = Instant::now();
-        embudo_metrics::run(store, &DuckDb, &config.calendar, &monthly, &config.lang)?;
+        embudo_metrics::run(store, &config.calendar, &monthly, &config.lang)?;
         let name = format!("metric {} by month and {by}", metric.name);
         rows.push(figure(name, None, started.elapsed().as_secs_f64()));
     }
     let started = Instant::now();
     for metric in catalogue() {
-        embudo_metrics::run(
-            store,
-            &DuckDb,
-            &config.calendar,
-            &query(&metric.name),
-            &config.lang,
-        )?;
+        embudo_metrics::run(store, &config.calendar, &query(&metric.name), &config.lang)?;
     }
     let name = format!("whole catalogue ({} metrics), one year", catalogue().len());
     rows.push(figure(name, None, started.elapsed().as_secs_f64()));

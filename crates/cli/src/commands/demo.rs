@@ -10,7 +10,7 @@ use crate::output;
 use anyhow::{Context, Result, bail};
 use chrono::{Datelike, NaiveDate, SubsecRound};
 use embudo_metrics::catalog::Unit;
-use embudo_metrics::{Bound, Compare, DuckDb, Query};
+use embudo_metrics::{Bound, Compare, Query};
 use embudo_model::Table;
 use embudo_reports::model::{Kind, display_in};
 use embudo_store::Store;
@@ -179,7 +179,7 @@ fn headlines(store: &Store, config: &Config, today: NaiveDate) -> Result<Table> 
             filters: Vec::new(),
             compare: Some(Compare::PreviousPeriod),
         };
-        let result = embudo_metrics::run(store, &DuckDb, &config.calendar, &query, &config.lang)?;
+        let result = embudo_metrics::run(store, &config.calendar, &query, &config.lang)?;
         let row = &result.rows[0];
         let places = if result.unit == Unit::Ratio { 4 } else { 2 };
         let round =

@@ -18,7 +18,7 @@ pub fn init(config: &Config) -> Result<()> {
         config,
         format_args!(
             "Store ready at {} (schema version {}).",
-            config.db.display(),
+            config.db_shown(),
             store.schema_version()?
         ),
     );
@@ -30,7 +30,7 @@ pub fn run(config: &Config, args: &GenerateArgs) -> Result<()> {
     if !args.replace && !store.is_empty()? {
         bail!(
             "{} already holds data; pass --replace to overwrite it, or --db to write a new file",
-            config.db.display()
+            config.db_shown()
         );
     }
     let params = Params {
@@ -60,7 +60,7 @@ pub fn run(config: &Config, args: &GenerateArgs) -> Result<()> {
             generated.summary.total(),
             generated.elapsed.as_secs_f64(),
             generated.rows_per_second(),
-            config.db.display()
+            config.db_shown()
         ),
     );
     Ok(())

@@ -240,10 +240,10 @@ fn print_report(config: &Config, report: &Report) -> Result<()> {
 }
 
 pub fn export(config: &Config, args: &ExportArgs) -> Result<()> {
-    if !config.db.exists() {
+    if !config.on_postgres() && !config.db.exists() {
         bail!(
             "no store at {}: create one with `embudo init` or `embudo generate`",
-            config.db.display()
+            config.db_shown()
         );
     }
     let name = match (&args.vendor, &args.name) {

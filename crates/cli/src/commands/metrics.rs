@@ -6,7 +6,7 @@ use crate::output;
 use anyhow::{Context, Result, bail};
 use embudo_metrics::catalog::Unit;
 use embudo_metrics::plan::QueryText;
-use embudo_metrics::{Compare, Dim, DuckDb, MetricResult, Query, catalogue};
+use embudo_metrics::{Compare, Dim, MetricResult, Query, catalogue};
 use embudo_model::Table;
 use embudo_store::Store;
 use serde_json::{Map, Value, json};
@@ -39,7 +39,7 @@ pub fn list(config: &Config) -> Result<()> {
 pub fn run(config: &Config, args: &MetricArgs) -> Result<()> {
     let query = parse_query(config, args)?;
     let store = Store::open_read_only(&config.db)?;
-    let mut result = embudo_metrics::run(&store, &DuckDb, &config.calendar, &query, &config.lang)?;
+    let mut result = embudo_metrics::run(&store, &config.calendar, &query, &config.lang)?;
     let gaps = embudo_metrics::data_gaps(&store, &result.metric, &config.lang)?;
     result.notes.extend(gaps);
     print(&result, config.format)

@@ -19,10 +19,20 @@ mod sql;
 
 use crate::cli::{Cli, Command};
 use crate::config::Config;
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 pub fn run(cli: Cli) -> Result<()> {
     let config = Config::resolve(&cli.global)?;
+    if config.on_postgres()
+        && let Some(name) = needs_duckdb(&cli.command)
+    {
+        bail!(
+            "`embudo {name}` does not run on a store in PostgreSQL yet ({}); these do: {}. \
+             Run it on a DuckDB file, and move stores between the engines with `embudo migrate`",
+            config.db_shown(),
+            ON_POSTGRES.join(", ")
+        );
+    }
     match cli.command {
         Command::Init => generate::init(&config),
         Command::Generate(args) => generate::run(&config, &args),
@@ -51,6 +61,46 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Alert(command) => monitor::alert(&config, &command),
         Command::Watch(args) => monitor::watch(&config, &args),
     }
+}
+
+/// The commands that run on a store in PostgreSQL (`--db postgres://…`).
+const ON_POSTGRES: &[&str] = &[
+    "init", "sql", "tables", "metrics", "metric", "query", "goal", "report", "forecast", "deal",
+    "export", "user", "token",
+];
+
+/// The name of `command` when it works on a store of its own (`--db`) and needs that store
+/// to be a DuckDB file today. `demo`, `bench` and `migrate` name their stores themselves.
+fn needs_duckdb(command: &Command) -> Option<&'static str> {
+    let name = match command {
+        Command::Init
+        | Command::Sql { .. }
+        | Command::Tables
+        | Command::Metrics
+        | Command::Metric(_)
+        | Command::Query(_)
+        | Command::Goal(_)
+        | Command::Report(_)
+        | Command::Forecast(_)
+        | Command::Deal(_)
+        | Command::Export(_)
+        | Command::User(_)
+        | Command::Token(_)
+        | Command::Demo(_)
+        | Command::Bench(_)
+        | Command::Migrate(_) => return None,
+        Command::Generate(_) => "generate",
+        Command::Repair(_) => "repair",
+        Command::Audit(_) => "audit",
+        Command::Merge(_) => "merge",
+        Command::Unmerge { .. } => "unmerge",
+        Command::Import(_) => "import",
+        Command::Serve(_) => "serve",
+        Command::Schedule(_) => "schedule",
+        Command::Alert(_) => "alert",
+        Command::Watch(_) => "watch",
+    };
+    Some(name)
 }
 
 /// A hint for people on stderr, unless quiet.

@@ -6,9 +6,9 @@ use crate::cli::{GoalAddArgs, GoalCommand, QueryArgs};
 use crate::config::Config;
 use crate::output;
 use anyhow::{Context, Result};
+use embudo_metrics::Bound;
 use embudo_metrics::custom::{self, ReportSpec};
 use embudo_metrics::goals::{self, NewGoal, Scope};
-use embudo_metrics::{Bound, DuckDb};
 use embudo_model::Table;
 use embudo_model::labels::GoalDirection;
 use embudo_store::Store;
@@ -28,7 +28,7 @@ pub fn query(config: &Config, args: &QueryArgs) -> Result<()> {
     // Run before saving, so only a report that works is saved.
     let table = {
         let store = Store::open_read_only(&config.db)?;
-        custom::run(&store, &DuckDb, &config.calendar, &spec, &config.lang)?
+        custom::run(&store, &config.calendar, &spec, &config.lang)?
     };
     if let Some(name) = &args.save {
         custom::save(&Store::open(&config.db)?, name, &spec)?;
@@ -98,7 +98,7 @@ fn progress(config: &Config, at: Option<&str>) -> Result<()> {
         None => chrono::Utc::now().naive_utc(),
     };
     let store = Store::open_read_only(&config.db)?;
-    let standing = goals::progress(&store, &DuckDb, &config.calendar, at, &config.lang)?;
+    let standing = goals::progress(&store, &config.calendar, at, &config.lang)?;
     for (_, skipped) in &standing.skipped {
         super::hint(config, skipped);
     }

@@ -43,7 +43,7 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<()> {
         let address = listener.local_addr()?;
         tracing::info!(
             %address,
-            store = %config.db.display(),
+            store = %config.db_shown(),
             "serving the API under /api/v1"
         );
         super::hint(
@@ -53,7 +53,7 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<()> {
   dashboard  http://{address}/
   API        http://{address}/api/v1 (OpenAPI at /api/v1/openapi.json)
 Stop it with Ctrl-C.",
-                config.db.display()
+                config.db_shown()
             ),
         );
         embudo_server::monitor::spawn(&state, config.delivery.clone(), config.lang.clone());

@@ -11,7 +11,7 @@ use serde_json::json;
 
 pub fn run(config: &Config, query: &str) -> Result<()> {
     let store = Store::open_read_only(&config.db)?;
-    output::print(&store.query(query, [])?, config.format)
+    output::print(&store.query_with(query, &[])?, config.format)
 }
 
 pub fn tables(config: &Config) -> Result<()> {

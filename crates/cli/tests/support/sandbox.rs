@@ -35,6 +35,37 @@ impl Sandbox {
             .unwrap()
     }
 
+    /// Run with `input` on standard input, expect success, return stdout and stderr.
+    pub fn run_with_input(&self, args: &[&str], input: &str) -> String {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_embudo"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("EMBUDO_DB")
+            .env_remove("EMBUDO_FORMAT")
+            .env_remove("EMBUDO_CONFIG")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(output.status.success(), "embudo {args:?} failed: {text}");
+        text
+    }
+
     /// Run, expect success, return stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let output = self.run(args);

@@ -10,7 +10,8 @@
 
 use super::Preset;
 use crate::IngestError;
-use embudo_store::{Param, Store};
+use chrono::{NaiveDate, NaiveDateTime};
+use embudo_store::{Dialect, Store};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -67,25 +68,21 @@ fn write_entity(
 ) -> Result<u64, IngestError> {
     let headers = headers(preset, entity);
     let (datetime, date) = formats(preset);
+    let dialect = store.dialect();
     let mut select = Vec::new();
-    let mut params = Vec::new();
+    let mut shapes = Vec::new();
     for (header, column) in &headers {
-        let (sql, kind) = expression(preset, entity, header, column);
-        select.push(match kind {
-            Shape::DateTime => {
-                params.push(Param::Text(datetime.to_owned()));
-                format!("strftime(CAST({sql} AS TIMESTAMP), ?)")
-            }
-            Shape::Date => {
-                params.push(Param::Text(date.to_owned()));
-                format!("strftime(CAST({sql} AS DATE), ?)")
-            }
+        let (sql, shape) = expression(dialect, preset, entity, header, column);
+        select.push(match shape {
+            Shape::DateTime => format!("CAST({sql} AS TIMESTAMP)"),
+            Shape::Date => format!("CAST({sql} AS DATE)"),
             Shape::Text => format!("CAST({sql} AS VARCHAR)"),
         });
+        shapes.push(shape);
     }
     let (from, order) = source(entity);
     let sql = format!("SELECT {} FROM {from} ORDER BY {order}", select.join(", "));
-    let rows = store.query_with(&sql, &params)?;
+    let rows = store.query_with(&sql, &[])?;
     let values = preset.values(entity);
     let bad = |e: csv::Error| IngestError::File {
         path: path.to_path_buf(),
@@ -96,18 +93,37 @@ fn write_entity(
         .write_record(headers.iter().map(|(h, _)| *h))
         .map_err(bad)?;
     for row in &rows.rows {
-        let record = headers.iter().zip(row).map(|((_, column), value)| {
-            let text = match value {
-                Value::Null => String::new(),
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            vendor_value(preset, &values, column, text)
-        });
+        let record = headers
+            .iter()
+            .zip(&shapes)
+            .zip(row)
+            .map(|(((_, column), shape), value)| {
+                let text = match (value, shape) {
+                    (Value::Null, _) => String::new(),
+                    (Value::String(s), Shape::DateTime) => vendor_instant(s, datetime),
+                    (Value::String(s), Shape::Date) => vendor_day(s, date),
+                    (Value::String(s), Shape::Text) => s.clone(),
+                    (other, _) => other.to_string(),
+                };
+                vendor_value(preset, &values, column, text)
+            });
         writer.write_record(record).map_err(bad)?;
     }
     writer.flush().map_err(|e| bad(e.into()))?;
     Ok(rows.rows.len() as u64)
+}
+
+/// An instant as the store's results spell it (`2026-03-01T09:30:00`), in the vendor's
+/// `format`; left as it is if it does not read as one.
+fn vendor_instant(text: &str, format: &str) -> String {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .map_or_else(|_| text.to_owned(), |t| t.format(format).to_string())
+}
+
+/// A day (`2026-03-01`) in the vendor's `format`; left as it is if it does not read as one.
+fn vendor_day(text: &str, format: &str) -> String {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_or_else(|_| text.to_owned(), |d| d.format(format).to_string())
 }
 
 /// How a value is written.
@@ -117,7 +133,7 @@ enum Shape {
     Text,
 }
 
-/// The vendor's datetime and date formats, as `strftime` patterns.
+/// The vendor's datetime and date formats, as `strftime` patterns (chrono's).
 fn formats(preset: Preset) -> (&'static str, &'static str) {
     match preset {
         Preset::Hubspot => ("%Y-%m-%d %H:%M", "%Y-%m-%d"),
@@ -152,7 +168,13 @@ fn source(entity: &str) -> (&'static str, &'static str) {
 
 /// The SQL of one column of the export and how it is written. Column names come from the
 /// presets' fixed tables, never from input.
-fn expression(preset: Preset, entity: &str, header: &str, column: &str) -> (String, Shape) {
+fn expression(
+    dialect: Dialect,
+    preset: Preset,
+    entity: &str,
+    header: &str,
+    column: &str,
+) -> (String, Shape) {
     let closes_by_status = matches!(preset, Preset::Pipedrive | Preset::Activecampaign);
     match (entity, column) {
         (_, "external_id") => ("t.id".into(), Shape::Text),
@@ -171,12 +193,15 @@ fn expression(preset: Preset, entity: &str, header: &str, column: &str) -> (Stri
         ),
         ("deals", "pipeline") => ("p.name".into(), Shape::Text),
         ("deals", "stage") if closes_by_status => (
-            "CASE WHEN st.kind = 'open' THEN st.name ELSE coalesce(
-                (SELECT arg_max(s2.name, h.entered_at) FROM deal_stage_history h
+            format!(
+                "CASE WHEN st.kind = 'open' THEN st.name ELSE coalesce(
+                (SELECT {} FROM deal_stage_history h
                    JOIN stages s2 ON s2.id = h.stage_id WHERE h.deal_id = t.id AND s2.kind = 'open'),
-                (SELECT arg_min(s3.name, s3.position) FROM stages s3
-                  WHERE s3.pipeline_id = t.pipeline_id AND s3.kind = 'open')) END"
-                .into(),
+                (SELECT {} FROM stages s3
+                  WHERE s3.pipeline_id = t.pipeline_id AND s3.kind = 'open')) END",
+                dialect.arg_max("s2.name", "h.entered_at"),
+                dialect.arg_min("s3.name", "s3.position"),
+            ),
             Shape::Text,
         ),
         ("deals", "stage") => ("st.name".into(), Shape::Text),

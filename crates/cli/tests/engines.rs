@@ -1,0 +1,341 @@
+//! The same questions asked of a store in a DuckDB file and of its copy in a real
+//! PostgreSQL get the same answers: every metric of the catalogue, by month (with the
+//! previous period beside it) and split by a dimension; a custom report; goals and their
+//! progress; every canned report; the forecast's training, forecast, backtest and a deal's
+//! explanation; exports (a table, a vendor's shape); users and tokens; `sql` and `tables`.
+//! DuckDB's answers are checked against plain SQL and by hand by the other tests, so
+//! PostgreSQL's are checked here against DuckDB's.
+
+#[path = "support/postgres.rs"]
+mod postgres_server;
+#[path = "support/sandbox.rs"]
+mod sandbox;
+
+use postgres_server::PgServer;
+use sandbox::Sandbox;
+use serde_json::Value;
+
+/// Whether two answers are the same: equal text, nulls and shapes, and numbers equal to
+/// within rounding (the engines add floats in different orders). The first difference, by
+/// its path, otherwise.
+fn differs(duck: &Value, pg: &Value, path: &str) -> Option<String> {
+    match (duck, pg) {
+        (Value::Number(a), Value::Number(b)) => {
+            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            let close = (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+            (!close).then(|| format!("{path}: {a} on DuckDB, {b} on PostgreSQL"))
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (a, b))| differs(a, b, &format!("{path}[{i}]"))),
+        (Value::Object(a), Value::Object(b)) if a.len() == b.len() => {
+            a.iter().find_map(|(k, v)| {
+                b.get(k).map_or_else(
+                    || Some(format!("{path}.{k}: missing on PostgreSQL")),
+                    |w| differs(v, w, &format!("{path}.{k}")),
+                )
+            })
+        }
+        _ => (duck != pg).then(|| format!("{path}: {duck} on DuckDB, {pg} on PostgreSQL")),
+    }
+}
+
+/// A report as JSON without the instant it was made at.
+fn without_made_at(mut report: Value) -> Value {
+    report
+        .as_object_mut()
+        .map(|fields| fields.remove("generated_at"));
+    report
+}
+
+/// Whether an answer has at least one figure that is not zero: a comparison of two empty
+/// answers proves nothing.
+fn has_figures(answer: &Value) -> bool {
+    match answer {
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::Array(items) => items.iter().any(has_figures),
+        Value::Object(fields) => fields
+            .iter()
+            .any(|(k, v)| k != "period" && k != "period_start" && has_figures(v)),
+        _ => false,
+    }
+}
+
+#[test]
+fn every_metric_report_and_goal_answers_the_same_on_postgresql() {
+    let server = PgServer::start();
+    let url = server.database("crm");
+    let sandbox = Sandbox::new();
+    sandbox.ok(&[
+        "--db",
+        "a.duckdb",
+        "generate",
+        "--scale",
+        "small",
+        "--seed",
+        "11",
+        "--now",
+        "2026-11-30T12:00:00Z",
+        "--quiet",
+    ]);
+    sandbox.ok(&["migrate", "--from", "a.duckdb", "--to", &url, "--quiet"]);
+    let stores = ["a.duckdb", url.as_str()];
+
+    // Asked of both stores; the answers compared.
+    let ask = |args: &[&str]| -> Value {
+        let answers: Vec<Value> = stores
+            .iter()
+            .map(|db| {
+                let mut all = vec!["--db", db];
+                all.extend(args);
+                sandbox.json(&all)
+            })
+            .collect();
+        if let Some(difference) = differs(&answers[0], &answers[1], "") {
+            panic!("embudo {args:?} differs: {difference}");
+        }
+        answers.into_iter().next().unwrap()
+    };
+
+    let catalogue = sandbox.json(&["metrics"]);
+    let catalogue = catalogue.as_array().unwrap();
+    assert!(catalogue.len() >= 35, "{} metrics", catalogue.len());
+    let mut with_figures = 0;
+    for metric in catalogue {
+        let name = metric["name"].as_str().unwrap();
+        let range = ["metric", name, "--from", "2025-12-01", "--to", "2026-12-01"];
+        let mut monthly = range.to_vec();
+        monthly.extend(["--grain", "month", "--compare", "previous_period"]);
+        if has_figures(&ask(&monthly)) {
+            with_figures += 1;
+        }
+        let dims = metric["dimensions"].as_str().unwrap();
+        if let Some(dim) = dims.split(',').find(|d| !d.is_empty()) {
+            let mut split = range.to_vec();
+            split.extend(["--by", dim]);
+            ask(&split);
+        }
+    }
+    // The generated business has a figure for nearly every metric; a comparison of empty
+    // answers would prove nothing.
+    assert!(
+        with_figures * 10 >= catalogue.len() * 9,
+        "only {with_figures} of {} metrics have figures",
+        catalogue.len()
+    );
+
+    // A custom report, saved on each engine and run by name.
+    std::fs::write(
+        sandbox.path("owners.toml"),
+        "metrics = [\"revenue\", \"deals_won\", \"close_rate\", \"sales_cycle_length_median\"]\n\
+         by = [\"owner\"]\nfrom = \"2026-01-01\"\nto = \"2026-12-01\"\n",
+    )
+    .unwrap();
+    let saved = ask(&["query", "--spec", "owners.toml", "--save", "owners"]);
+    assert!(has_figures(&saved), "{saved}");
+    ask(&["query", "--saved", "owners"]);
+    for db in stores {
+        // When each was saved differs; what was saved does not.
+        let listed = sandbox.json(&["--db", db, "query", "--list"]);
+        assert_eq!(listed[0]["name"], "owners", "{listed}");
+        assert_eq!(
+            listed[0]["metrics"],
+            r#"["revenue","deals_won","close_rate","sales_cycle_length_median"]"#,
+            "{listed}"
+        );
+    }
+
+    // Goals: added on each engine, listed and assessed the same.
+    for db in stores {
+        sandbox.ok(&[
+            "--db",
+            db,
+            "goal",
+            "add",
+            "2026 revenue",
+            "--metric",
+            "revenue",
+            "--target",
+            "900000",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2027-01-01",
+        ]);
+    }
+    ask(&["goal", "list"]);
+    let progress = ask(&["goal", "progress", "--at", "2026-11-30"]);
+    assert!(has_figures(&progress), "{progress}");
+
+    // Every canned report, at one instant.
+    let reports = sandbox.json(&["report", "list"]);
+    for report in reports.as_array().unwrap() {
+        let name = report["name"].as_str().unwrap();
+        let args = [
+            "report",
+            name,
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-12-01",
+            "--at",
+            "2026-11-30",
+        ];
+        let answers: Vec<Value> = stores
+            .iter()
+            .map(|db| {
+                let mut all = vec!["--db", db];
+                all.extend(args);
+                without_made_at(sandbox.json(&all))
+            })
+            .collect();
+        if let Some(difference) = differs(&answers[0], &answers[1], "") {
+            panic!("report {name} differs: {difference}");
+        }
+        assert!(
+            has_figures(&answers[0]["sections"]),
+            "report {name} is empty"
+        );
+    }
+
+    // The forecast: trained and scored on each engine, then the same forecast, backtest
+    // and explanation of one open deal.
+    for db in stores {
+        sandbox.ok(&[
+            "--db",
+            db,
+            "forecast",
+            "train",
+            "--at",
+            "2026-11-30",
+            "--quiet",
+        ]);
+    }
+    let forecasts: Vec<Value> = stores
+        .iter()
+        .map(|db| without_made_at(sandbox.json(&["--db", db, "forecast", "--at", "2026-11-30"])))
+        .collect();
+    assert_eq!(differs(&forecasts[0], &forecasts[1], ""), None);
+    ask(&["forecast", "backtest", "--at", "2026-06-01"]);
+    let open = sandbox.json(&[
+        "--db",
+        "a.duckdb",
+        "sql",
+        "SELECT min(id) AS id FROM live_deals WHERE status = 'open'",
+    ]);
+    let open = open[0]["id"].to_string();
+    let explained = ask(&["deal", "explain", &open, "--at", "2026-11-30"]);
+    assert!(has_figures(&explained), "{explained}");
+
+    // Exports: a table, and companies, contacts and deals as HubSpot and Pipedrive export
+    // them (dates in their formats, stages by name), file for file.
+    for db in stores {
+        let folder = if db.ends_with(".duckdb") {
+            "duck"
+        } else {
+            "pg"
+        };
+        sandbox.ok(&[
+            "--db",
+            db,
+            "export",
+            "deals",
+            "-o",
+            &format!("{folder}-deals.csv"),
+        ]);
+        for vendor in ["hubspot", "pipedrive"] {
+            sandbox.ok(&[
+                "--db",
+                db,
+                "export",
+                "--as",
+                vendor,
+                "-o",
+                &format!("{folder}-{vendor}"),
+            ]);
+        }
+    }
+    let mut files = vec!["deals.csv".to_owned()];
+    for vendor in ["hubspot", "pipedrive"] {
+        for entity in ["companies", "contacts", "deals"] {
+            files.push(format!("{vendor}/{entity}.csv"));
+        }
+    }
+    for file in files {
+        let read = |folder: &str| {
+            let name = match file.split_once('/') {
+                Some((vendor, entity)) => format!("{folder}-{vendor}/{entity}"),
+                None => format!("{folder}-{file}"),
+            };
+            std::fs::read_to_string(sandbox.path(&name)).unwrap()
+        };
+        let (duck, pg) = (read("duck"), read("pg"));
+        assert!(duck.lines().count() > 100, "{file}");
+        assert!(duck == pg, "{file} differs between the engines");
+    }
+
+    // Plain SQL and the table counts.
+    let counted = ask(&[
+        "sql",
+        "SELECT lead_source, count(*) AS contacts FROM contacts GROUP BY lead_source ORDER BY lead_source",
+    ]);
+    assert!(has_figures(&counted), "{counted}");
+    ask(&["tables"]);
+
+    // People and tokens, written on PostgreSQL.
+    let added = sandbox.run_with_input(
+        &[
+            "--db",
+            &url,
+            "user",
+            "add",
+            "Ana Pg",
+            "--email",
+            "ana@pg.example",
+            "--role",
+            "admin",
+        ],
+        "a long passphrase for ana",
+    );
+    assert!(added.contains("added: ana@pg.example"), "{added}");
+    let token = sandbox.ok(&["--db", &url, "token", "create", "--user", "ana@pg.example"]);
+    assert!(token.trim().starts_with("embudo_"), "{token}");
+    let users = sandbox.json(&["--db", &url, "user", "list"]);
+    let ana = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "ana@pg.example")
+        .unwrap_or_else(|| panic!("{users}"));
+    assert_eq!(ana["role"], "admin", "{ana}");
+    assert_eq!(ana["tokens"], 1, "{ana}");
+}
+
+#[test]
+fn commands_that_need_duckdb_say_so_and_user_sql_cannot_write() {
+    let server = PgServer::start();
+    let url = server.database("crm");
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["--db", &url, "init"]);
+    let refused = sandbox.fails(&["--db", &url, "audit"], 1);
+    assert!(
+        refused.contains("`embudo audit` does not run on a store in PostgreSQL yet")
+            && refused.contains("metric")
+            && !refused.contains("\n\n"),
+        "{refused}"
+    );
+    let written = sandbox.fails(
+        &[
+            "--db",
+            &url,
+            "sql",
+            "INSERT INTO teams (id, name) VALUES (1, 'x')",
+        ],
+        1,
+    );
+    assert!(written.contains("read-only transaction"), "{written}");
+    let counted = sandbox.json(&["--db", &url, "sql", "SELECT count(*) AS n FROM teams"]);
+    assert_eq!(counted[0]["n"], 0);
+}

@@ -1,0 +1,211 @@
+//! What differs between the store's two engines in the SQL written above the store.
+//!
+//! SQL is written once, in the standard spelling both engines take (`EXTRACT(EPOCH FROM …)`,
+//! `coalesce`, `generate_series`, `ON CONFLICT … DO UPDATE`), with `?` placeholders; the
+//! store numbers them (`$1`, `$2`…) for PostgreSQL. Only what has no common spelling goes
+//! through a [`Dialect`].
+
+use std::borrow::Cow;
+
+/// The SQL dialect of a store's engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// The embedded DuckDB file.
+    DuckDb,
+    /// A PostgreSQL database.
+    Postgres,
+}
+
+impl Dialect {
+    /// The engine's name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::DuckDb => "DuckDB",
+            Dialect::Postgres => "PostgreSQL",
+        }
+    }
+
+    /// The median of `expr` as an aggregate (the mean of the two middle values of an even
+    /// count, on both engines).
+    pub fn median(self, expr: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("median({expr})"),
+            Dialect::Postgres => format!("percentile_cont(0.5) WITHIN GROUP (ORDER BY {expr})"),
+        }
+    }
+
+    /// The value of `value` on the row with the greatest `by`, as an aggregate; rows where
+    /// either is null are passed over on both engines.
+    pub fn arg_max(self, value: &str, by: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("arg_max({value}, {by})"),
+            Dialect::Postgres => format!(
+                "(array_agg({value} ORDER BY {by} DESC) FILTER (WHERE {value} IS NOT NULL AND {by} IS NOT NULL))[1]"
+            ),
+        }
+    }
+
+    /// The value of `value` on the row with the least `by`, as an aggregate; rows where
+    /// either is null are passed over on both engines.
+    pub fn arg_min(self, value: &str, by: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("arg_min({value}, {by})"),
+            Dialect::Postgres => format!(
+                "(array_agg({value} ORDER BY {by}) FILTER (WHERE {value} IS NOT NULL AND {by} IS NOT NULL))[1]"
+            ),
+        }
+    }
+
+    /// The value of `value` on the row with the least `by`, as an aggregate, a null
+    /// `value` included (the first change after an instant holds the value then, unset
+    /// included).
+    pub fn arg_min_null(self, value: &str, by: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("arg_min_null({value}, {by})"),
+            Dialect::Postgres => {
+                format!("(array_agg({value} ORDER BY {by}) FILTER (WHERE {by} IS NOT NULL))[1]")
+            }
+        }
+    }
+
+    /// Whole seconds from instant `from` to instant `to`: the second boundaries crossed,
+    /// as DuckDB's `date_diff('second', …)` counts them.
+    pub fn seconds_between(self, from: &str, to: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("date_diff('second', {from}, {to})"),
+            Dialect::Postgres => {
+                format!("(floor(EXTRACT(EPOCH FROM {to})) - floor(EXTRACT(EPOCH FROM {from})))")
+            }
+        }
+    }
+
+    /// `expr` (text) read as `to`, or null where it does not read as one.
+    pub fn try_cast(self, expr: &str, to: TryCast) -> String {
+        match (self, to) {
+            (Dialect::DuckDb, TryCast::Date) => format!("TRY_CAST({expr} AS DATE)"),
+            (Dialect::DuckDb, TryCast::BigInt) => format!("TRY_CAST({expr} AS BIGINT)"),
+            (Dialect::DuckDb, TryCast::Double) => format!("TRY_CAST({expr} AS DOUBLE)"),
+            // Functions of PostgreSQL's migration 2.
+            (Dialect::Postgres, TryCast::Date) => format!("embudo_try_date({expr})"),
+            (Dialect::Postgres, TryCast::BigInt) => format!("embudo_try_bigint({expr})"),
+            (Dialect::Postgres, TryCast::Double) => format!("embudo_try_double({expr})"),
+        }
+    }
+
+    /// An interval of `days` (an integer expression) days.
+    pub fn days(self, days: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("to_days({days})"),
+            Dialect::Postgres => format!("make_interval(days => {days})"),
+        }
+    }
+
+    /// Microseconds from 1970 to instant `expr`, as a `BIGINT`.
+    pub fn epoch_micros(self, expr: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("epoch_us({expr})"),
+            Dialect::Postgres => format!("CAST(EXTRACT(EPOCH FROM {expr}) * 1000000 AS BIGINT)"),
+        }
+    }
+}
+
+/// The types [`Dialect::try_cast`] reads text as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryCast {
+    Date,
+    BigInt,
+    Double,
+}
+
+/// `sql` with its `?` placeholders numbered `$1`, `$2`… in order, as PostgreSQL takes them.
+/// A `?` inside a quoted string or name, or a comment, is left alone; SQL already numbered
+/// is returned as it is. Mixing both kinds in one statement is a programming error.
+pub(crate) fn numbered(sql: &str) -> Result<Cow<'_, str>, String> {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut count = 0;
+    let mut numbered_already = false;
+    let mut chars = sql.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                out.push(c);
+                // A doubled quote inside is the quote itself, and leaves the string open.
+                for (_, inner) in chars.by_ref() {
+                    out.push(inner);
+                    if inner == c {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek().is_some_and(|&(_, n)| n == '-') => {
+                out.push(c);
+                for (_, inner) in chars.by_ref() {
+                    out.push(inner);
+                    if inner == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek().is_some_and(|&(_, n)| n == '*') => {
+                out.push(c);
+                let mut last = ' ';
+                for (_, inner) in chars.by_ref() {
+                    out.push(inner);
+                    if last == '*' && inner == '/' {
+                        break;
+                    }
+                    last = inner;
+                }
+            }
+            '?' => {
+                count += 1;
+                out.push_str(&format!("${count}"));
+            }
+            '$' if chars.peek().is_some_and(|&(_, n)| n.is_ascii_digit()) => {
+                numbered_already = true;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    if count > 0 && numbered_already {
+        return Err(format!(
+            "a statement mixes `?` and `$n` placeholders: {}",
+            sql.chars().take(120).collect::<String>()
+        ));
+    }
+    Ok(if count == 0 {
+        Cow::Borrowed(sql)
+    } else {
+        Cow::Owned(out)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_outside_quotes_and_comments() {
+        assert_eq!(
+            numbered("SELECT ? + ?, '?', \"a?\", 'it''s ?' -- why?\n, ? /* ? */").unwrap(),
+            "SELECT $1 + $2, '?', \"a?\", 'it''s ?' -- why?\n, $3 /* ? */"
+        );
+        assert_eq!(
+            numbered("SELECT $1, $2").unwrap(),
+            Cow::Borrowed("SELECT $1, $2")
+        );
+        assert_eq!(numbered("SELECT 1").unwrap(), "SELECT 1");
+        assert!(numbered("SELECT $1, ?").is_err());
+        assert!(numbered("SELECT ?, $1").is_err());
+    }
+
+    #[test]
+    fn medians_are_spelt_for_each_engine() {
+        assert_eq!(Dialect::DuckDb.median("x"), "median(x)");
+        assert_eq!(
+            Dialect::Postgres.median("x"),
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY x)"
+        );
+    }
+}
