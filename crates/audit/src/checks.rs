@@ -801,10 +801,13 @@ fn unresolved_rows(ctx: &Context<'_>, check: &str) -> Outcome {
         .iter()
         .find(|r| r.check == check)
         .expect("every unresolved check has its reference");
+    let text = ctx
+        .store
+        .dialect()
+        .json_text("custom", &["unresolved", r.key]);
     let sql = format!(
-        "SELECT id, json_extract_string(custom, '$.unresolved.{key}') AS text FROM {live_rows} {alias}
-          WHERE {column} IS NULL AND text IS NOT NULL",
-        key = r.key,
+        "SELECT id, {text} AS text FROM {live_rows} {alias}
+          WHERE {column} IS NULL AND {text} IS NOT NULL",
         live_rows = live(r.entity),
         alias = if r.entity == "deals" { "d" } else { "c" },
         column = r.column,
@@ -868,16 +871,25 @@ fn total(ctx: &Context<'_>, entity: &'static str) -> Result<u64, AuditError> {
 }
 
 fn rows_of(table: embudo_model::Table) -> Vec<Sample> {
-    table
-        .rows
-        .into_iter()
-        .map(|row| Sample {
-            id: row[0].as_i64().unwrap_or_default(),
-            value: row[1].clone(),
-            fix: None,
-            fix_shown: None,
-        })
-        .collect()
+    by_id(
+        table
+            .rows
+            .into_iter()
+            .map(|row| Sample {
+                id: row[0].as_i64().unwrap_or_default(),
+                value: row[1].clone(),
+                fix: None,
+                fix_shown: None,
+            })
+            .collect(),
+    )
+}
+
+/// Failing rows in id order: the samples shown are the same on every run and engine,
+/// whatever order a join handed the rows back in.
+fn by_id(mut rows: Vec<Sample>) -> Vec<Sample> {
+    rows.sort_by_key(|sample| sample.id);
+    rows
 }
 
 /// Rows an SQL query (first column the id, second the value) finds failing.
@@ -923,7 +935,7 @@ fn judged_rows(
             })
         })
         .collect();
-    Ok((total(ctx, entity)?, rows))
+    Ok((total(ctx, entity)?, by_id(rows)))
 }
 
 /// Addresses with bad syntax, a domain cut short of a known one (`acme.com` for

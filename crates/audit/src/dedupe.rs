@@ -865,25 +865,30 @@ fn deal_record(row: &[serde_json::Value]) -> Record {
 }
 
 fn read(store: &Store, entity: Entity) -> Result<Vec<Record>, AuditError> {
-    let (sql, make): (&str, fn(&[serde_json::Value]) -> Record) = match entity {
+    let created = store.dialect().epoch_seconds("created_at");
+    let (sql, make): (String, fn(&[serde_json::Value]) -> Record) = match entity {
         Entity::Contacts => (
-            "SELECT id, first_name, last_name, email, phone, company_id, CAST(epoch(created_at) AS BIGINT),
-                    street, postal_code, city, CAST(birth_date AS VARCHAR)
-             FROM live_contacts ORDER BY id",
+            format!(
+                "SELECT id, first_name, last_name, email, phone, company_id, {created},
+                        street, postal_code, city, CAST(birth_date AS VARCHAR)
+                 FROM live_contacts ORDER BY id"
+            ),
             contact_record,
         ),
         Entity::Companies => (
-            "SELECT id, name, domain, phone, country, city FROM live_companies ORDER BY id",
+            "SELECT id, name, domain, phone, country, city FROM live_companies ORDER BY id".into(),
             company_record,
         ),
         Entity::Deals => (
-            "SELECT id, name, contact_id, amount, CAST(epoch(created_at) AS BIGINT), company_id, owner_id
-             FROM live_deals ORDER BY id",
+            format!(
+                "SELECT id, name, contact_id, amount, {created}, company_id, owner_id
+                 FROM live_deals ORDER BY id"
+            ),
             deal_record,
         ),
     };
     Ok(store
-        .query_with(sql, &[])?
+        .query_with(&sql, &[])?
         .rows
         .iter()
         .map(|r| make(r))

@@ -69,12 +69,17 @@ pub fn score(findings: &[Finding]) -> Scores {
 /// The overall score of the latest `runs` recorded runs, newest first: (when, score), each
 /// the mean over entities of the mean over their dimensions, as [`score`] computes it.
 pub fn history(store: &Store, runs: usize) -> Result<Vec<(String, f64)>, AuditError> {
+    let dialect = store.dialect();
     let rows = store.query_with(
-        "WITH entities AS (
-             SELECT run_id, ran_at, entity, round(avg(score), 1) AS score
-               FROM audit_runs GROUP BY ALL)
-         SELECT CAST(ran_at AS VARCHAR), round(avg(score), 1) FROM entities
-          GROUP BY run_id, ran_at ORDER BY run_id DESC LIMIT ?",
+        &format!(
+            "WITH entities AS (
+                 SELECT run_id, ran_at, entity, {} AS score
+                   FROM audit_runs GROUP BY run_id, ran_at, entity)
+             SELECT CAST(ran_at AS VARCHAR), {} FROM entities
+              GROUP BY run_id, ran_at ORDER BY run_id DESC LIMIT ?",
+            dialect.round("avg(score)", 1),
+            dialect.round("avg(score)", 1),
+        ),
         &[Param::Int(runs as i64)],
     )?;
     Ok(rows

@@ -2,7 +2,8 @@
 //! PostgreSQL get the same answers: every metric of the catalogue, by month (with the
 //! previous period beside it) and split by a dimension; a custom report; goals and their
 //! progress; every canned report; the forecast's training, forecast, backtest and a deal's
-//! explanation; exports (a table, a vendor's shape); users and tokens; `sql` and `tables`.
+//! explanation; exports (a table, a vendor's shape); the audit, its duplicates, a fix
+//! applied and undone; `repair`; users and tokens; `sql` and `tables`.
 //! DuckDB's answers are checked against plain SQL and by hand by the other tests, so
 //! PostgreSQL's are checked here against DuckDB's.
 
@@ -61,6 +62,11 @@ fn has_figures(answer: &Value) -> bool {
             .any(|(k, v)| k != "period" && k != "period_start" && has_figures(v)),
         _ => false,
     }
+}
+
+/// The first row's `n` of `sql` asked of one store.
+fn ask_one(sandbox: &Sandbox, db: &str, sql: &str) -> Value {
+    sandbox.json(&["--db", db, "sql", sql])[0]["n"].clone()
 }
 
 #[test]
@@ -276,6 +282,42 @@ fn every_metric_report_and_goal_answers_the_same_on_postgresql() {
         assert!(duck == pg, "{file} differs between the engines");
     }
 
+    // The audit: every check, its samples and scores; the duplicates; a fix applied and
+    // undone on each engine, and the audit the same after it; derived fields repaired.
+    let audit = ask(&["audit", "--at", "2026-11-30"]);
+    assert!(has_figures(&audit["checks"]), "{audit}");
+    let duplicates = ask(&["audit", "duplicates"]);
+    assert!(has_figures(&duplicates), "{duplicates}");
+    let emails = "SELECT md5(string_agg(coalesce(email, ''), ',' ORDER BY id)) AS n FROM contacts";
+    let before = ask(&["sql", emails]);
+    for db in stores {
+        let applied = sandbox.run(&[
+            "--db",
+            db,
+            "audit",
+            "fix",
+            "contacts.email.typo_domain",
+            "--apply",
+        ]);
+        assert!(applied.status.success(), "{applied:?}");
+        // The batch is named on stderr, beside the table of fixes.
+        let applied = String::from_utf8_lossy(&applied.stderr);
+        let batch = applied
+            .split("as batch ")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .unwrap_or_else(|| panic!("{applied}"));
+        assert_ne!(
+            ask_one(&sandbox, db, emails),
+            before[0]["n"],
+            "the fix changed nothing"
+        );
+        sandbox.ok(&["--db", db, "audit", "unfix", batch]);
+    }
+    assert_eq!(ask(&["sql", emails]), before);
+    ask(&["audit", "--at", "2026-11-30"]);
+    ask(&["repair", "derived"]);
+
     // Plain SQL and the table counts.
     let counted = ask(&[
         "sql",
@@ -319,9 +361,14 @@ fn commands_that_need_duckdb_say_so_and_user_sql_cannot_write() {
     let url = server.database("crm");
     let sandbox = Sandbox::new();
     sandbox.ok(&["--db", &url, "init"]);
-    let refused = sandbox.fails(&["--db", &url, "audit"], 1);
+    let refused = sandbox.fails(
+        &[
+            "--db", &url, "merge", "--entity", "contacts", "--ids", "1,2",
+        ],
+        1,
+    );
     assert!(
-        refused.contains("`embudo audit` does not run on a store in PostgreSQL yet")
+        refused.contains("`embudo merge` does not run on a store in PostgreSQL yet")
             && refused.contains("metric")
             && !refused.contains("\n\n"),
         "{refused}"

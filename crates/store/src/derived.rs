@@ -34,12 +34,17 @@ pub const EARLIEST_KNOWN: &str = "least(
 /// Bring every derived field in line with the rows it derives from; cheap when nothing
 /// changed (one pass over the revenue lines and the deals with inferred dates).
 pub fn refresh(store: &Store) -> Result<Refreshed> {
-    refresh_on(store.duckdb("recomputing derived fields")?)
+    refresh_with(&|sql| store.execute_with(sql, &[]))
 }
 
-/// [`refresh`] on a connection, inside whatever transaction it has open (the bulk load's).
+/// [`refresh`] on a DuckDB connection, inside whatever transaction it has open (the bulk
+/// load's).
 pub(crate) fn refresh_on(conn: &Connection) -> Result<Refreshed> {
-    let run = |sql: &str| conn.execute(sql, []).context(|| "deriving fields".into());
+    refresh_with(&|sql| conn.execute(sql, []).context(|| "deriving fields".into()))
+}
+
+/// [`refresh`], each statement run by `run` (SQL both engines take).
+fn refresh_with(run: &dyn Fn(&str) -> Result<usize>) -> Result<Refreshed> {
     let customers = run(
         "UPDATE contacts c SET customer_at = f.first, customer_at_derived = true
            FROM (SELECT contact_id, min(occurred_at) AS first FROM revenue_lines
@@ -52,7 +57,7 @@ pub(crate) fn refresh_on(conn: &Connection) -> Result<Refreshed> {
             AND NOT EXISTS (SELECT 1 FROM revenue_lines r
                              WHERE r.contact_id = c.id AND r.occurred_at IS NOT NULL)",
     )?;
-    let created = infer_creation(&run)?;
+    let created = infer_creation(run)?;
     Ok(Refreshed {
         customers,
         created,
@@ -71,7 +76,7 @@ pub fn repair(store: &Store) -> Result<Refreshed> {
             "UPDATE deals d SET created_at_inferred = true
                FROM (SELECT source_system, created_at FROM deals
                       WHERE source_system IS NOT NULL AND NOT coalesce(created_at_inferred, false)
-                      GROUP BY ALL HAVING count(*) >= ?) shared
+                      GROUP BY source_system, created_at HAVING count(*) >= ?) shared
               WHERE d.source_system = shared.source_system AND d.created_at = shared.created_at
                 AND NOT coalesce(d.created_at_inferred, false)
                 AND d.created_at > {EARLIEST_KNOWN}"

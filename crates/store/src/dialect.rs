@@ -100,6 +100,36 @@ impl Dialect {
         }
     }
 
+    /// `expr` (a float) rounded to `digits` decimals (PostgreSQL rounds only `NUMERIC` to
+    /// a number of digits; a float's exact value is kept on the way).
+    pub fn round(self, expr: &str, digits: u32) -> String {
+        match self {
+            Dialect::DuckDb => format!("round({expr}, {digits})"),
+            Dialect::Postgres => format!("round(CAST({expr} AS NUMERIC), {digits})"),
+        }
+    }
+
+    /// Whole seconds from 1970 to instant `expr` (rounded), as a `BIGINT`.
+    pub fn epoch_seconds(self, expr: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("CAST(epoch({expr}) AS BIGINT)"),
+            Dialect::Postgres => format!("CAST(EXTRACT(EPOCH FROM {expr}) AS BIGINT)"),
+        }
+    }
+
+    /// The text at `keys` (object keys, outermost first) inside JSON `expr`, or null.
+    /// Keys are the caller's own identifiers, never user input.
+    pub fn json_text(self, expr: &str, keys: &[&str]) -> String {
+        match self {
+            Dialect::DuckDb => format!("json_extract_string({expr}, '$.{}')", keys.join(".")),
+            Dialect::Postgres => {
+                let (last, path) = keys.split_last().expect("a key");
+                let path: String = path.iter().map(|k| format!(" -> '{k}'")).collect();
+                format!("({expr}{path} ->> '{last}')")
+            }
+        }
+    }
+
     /// Microseconds from 1970 to instant `expr`, as a `BIGINT`.
     pub fn epoch_micros(self, expr: &str) -> String {
         match self {
@@ -198,6 +228,18 @@ mod tests {
         assert_eq!(numbered("SELECT 1").unwrap(), "SELECT 1");
         assert!(numbered("SELECT $1, ?").is_err());
         assert!(numbered("SELECT ?, $1").is_err());
+    }
+
+    #[test]
+    fn json_paths_are_spelt_for_each_engine() {
+        assert_eq!(
+            Dialect::DuckDb.json_text("custom", &["unresolved", "owner"]),
+            "json_extract_string(custom, '$.unresolved.owner')"
+        );
+        assert_eq!(
+            Dialect::Postgres.json_text("custom", &["unresolved", "owner"]),
+            "(custom -> 'unresolved' ->> 'owner')"
+        );
     }
 
     #[test]

@@ -82,3 +82,11 @@ impl<T> Context<T> for std::result::Result<T, duckdb::Error> {
         })
     }
 }
+
+/// A PostgreSQL error with a description of what was being done.
+pub(crate) fn pg_error(context: &str, source: postgres::Error) -> StoreError {
+    StoreError::Postgres {
+        context: context.to_owned(),
+        source,
+    }
+}

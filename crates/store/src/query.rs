@@ -2,7 +2,7 @@
 //! same columns and JSON values from DuckDB and from PostgreSQL.
 
 use crate::dialect::numbered;
-use crate::error::{Context, Result, StoreError};
+use crate::error::{Context, Result, StoreError, pg_error};
 use crate::pg_value::{Bound, Cell};
 use crate::postgres::Postgres;
 use crate::store::Store;
@@ -23,6 +23,11 @@ pub type BatchSink<'a> = dyn FnMut(&[String], Vec<Vec<Value>>) -> Result<()> + '
 impl Store {
     /// Run one statement and hand its rows to `each` a batch at a time (column names, rows),
     /// so a ten-million-row table streams instead of filling memory.
+    ///
+    /// DuckDB statements are prepared afresh each time: with duckdb-rs's statement cache,
+    /// another connection's committed writes were at times not seen (the browser test's
+    /// checks of the store timed out), and it saved little (`/deals?limit=20`: 338 → 413
+    /// requests/s).
     pub fn query_batches(
         &self,
         sql: &str,
@@ -33,7 +38,7 @@ impl Store {
             return pg_batches(&mut pg, read_only, sql, params, each);
         }
         let mut statement = self
-            .duckdb("streaming a query")?
+            .duckdb("a query")?
             .prepare(sql)
             .context(|| "preparing the query".into())?;
         let arrow = statement
@@ -87,42 +92,18 @@ impl Param {
 impl Store {
     /// Run one statement with [`Param`]s bound to its `?` placeholders and collect its
     /// result.
-    ///
-    /// DuckDB statements are prepared afresh each time: with duckdb-rs's statement cache,
-    /// another connection's committed writes were at times not seen (the browser test's
-    /// checks of the store timed out), and it saved little (`/deals?limit=20`: 338 → 413
-    /// requests/s).
     pub fn query_with(&self, sql: &str, params: &[Param]) -> Result<Table> {
         let mut table = Table {
             columns: Vec::new(),
             rows: Vec::new(),
         };
-        if let Some((mut pg, read_only)) = self.postgres() {
-            pg_batches(&mut pg, read_only, sql, params, &mut |columns, rows| {
-                if table.columns.is_empty() {
-                    table.columns = columns.to_vec();
-                }
-                table.rows.extend(rows);
-                Ok(())
-            })?;
-            return Ok(table);
-        }
-        let mut statement = self
-            .duckdb("a query")?
-            .prepare(sql)
-            .context(|| "preparing the query".into())?;
-        let arrow = statement
-            .query_arrow(duckdb::params_from_iter(params.iter().map(Param::to_db)))
-            .context(|| "running the query".into())?;
-        table.columns = arrow
-            .get_schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        for batch in arrow {
-            append_rows(&batch, &mut table.rows)?;
-        }
+        self.query_batches(sql, params, &mut |columns, rows| {
+            if table.columns.is_empty() {
+                table.columns = columns.to_vec();
+            }
+            table.rows.extend(rows);
+            Ok(())
+        })?;
         Ok(table)
     }
 
@@ -229,13 +210,6 @@ fn pg_stream(
         each(&columns, batch)?;
     }
     Ok(())
-}
-
-fn pg_error(context: &str, source: postgres::Error) -> StoreError {
-    StoreError::Postgres {
-        context: context.to_owned(),
-        source,
-    }
 }
 
 fn append_rows(batch: &RecordBatch, rows: &mut Vec<Vec<Value>>) -> Result<()> {

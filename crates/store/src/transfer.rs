@@ -10,7 +10,7 @@
 //! PostgreSQL; a DuckDB file is written beside the target and renamed over it at the end,
 //! so a failed or interrupted copy leaves the target as it was.
 
-use crate::error::{Context, Result, StoreError};
+use crate::error::{Context, Result, StoreError, pg_error};
 use crate::pg_value::copy_text;
 use crate::postgres::{Postgres, is_url, shown};
 use crate::store::Store;
@@ -703,13 +703,6 @@ impl Writer<'_> {
                 .map(|_| ())
                 .map_err(|source| pg_error(&format!("copying into {table}"), source)),
         }
-    }
-}
-
-fn pg_error(context: &str, source: ::postgres::Error) -> StoreError {
-    StoreError::Postgres {
-        context: context.to_owned(),
-        source,
     }
 }
 

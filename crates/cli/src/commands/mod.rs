@@ -66,7 +66,7 @@ pub fn run(cli: Cli) -> Result<()> {
 /// The commands that run on a store in PostgreSQL (`--db postgres://…`).
 const ON_POSTGRES: &[&str] = &[
     "init", "sql", "tables", "metrics", "metric", "query", "goal", "report", "forecast", "deal",
-    "export", "user", "token",
+    "export", "audit", "repair", "user", "token",
 ];
 
 /// The name of `command` when it works on a store of its own (`--db`) and needs that store
@@ -84,14 +84,14 @@ fn needs_duckdb(command: &Command) -> Option<&'static str> {
         | Command::Forecast(_)
         | Command::Deal(_)
         | Command::Export(_)
+        | Command::Audit(_)
+        | Command::Repair(_)
         | Command::User(_)
         | Command::Token(_)
         | Command::Demo(_)
         | Command::Bench(_)
         | Command::Migrate(_) => return None,
         Command::Generate(_) => "generate",
-        Command::Repair(_) => "repair",
-        Command::Audit(_) => "audit",
         Command::Merge(_) => "merge",
         Command::Unmerge { .. } => "unmerge",
         Command::Import(_) => "import",

@@ -23,28 +23,28 @@ impl Sandbox {
         self.dir.path().join(name)
     }
 
-    pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_embudo"))
+    /// `embudo args` in the sandbox, without the caller's `EMBUDO_*` settings.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_embudo"));
+        command
             .args(args)
             .current_dir(self.dir.path())
             .env_remove("EMBUDO_DB")
             .env_remove("EMBUDO_FORMAT")
             .env_remove("EMBUDO_CONFIG")
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
+            .env("NO_COLOR", "1");
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
     }
 
     /// Run with `input` on standard input, expect success, return stdout and stderr.
     pub fn run_with_input(&self, args: &[&str], input: &str) -> String {
         use std::io::Write;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_embudo"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("EMBUDO_DB")
-            .env_remove("EMBUDO_FORMAT")
-            .env_remove("EMBUDO_CONFIG")
-            .env("NO_COLOR", "1")
+        let mut child = self
+            .command(args)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
