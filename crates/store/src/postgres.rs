@@ -9,7 +9,8 @@ use crate::migrations::Migration;
 
 /// PostgreSQL's migrations, oldest first. Version 1 is the whole schema as DuckDB's
 /// migrations 1–19 leave it; each later change to the schema adds a file on both sides.
-/// Version 2 adds functions DuckDB has built in (its `TRY_CAST`).
+/// Version 2 adds functions DuckDB has built in (its `TRY_CAST`); version 3 indexes every
+/// reference between records, which PostgreSQL's plans need and DuckDB's do not.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -20,6 +21,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 2,
         name: "try_casts",
         sql: include_str!("../migrations/postgres/0002_try_casts.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "reference_indexes",
+        sql: include_str!("../migrations/postgres/0003_reference_indexes.sql"),
     },
 ];
 

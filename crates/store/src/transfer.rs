@@ -592,7 +592,11 @@ impl Side {
                 ))
                 .map_err(|source| pg_error(&format!("moving the sequence {sequence}"), source))?;
         }
-        Ok(())
+        // Statistics of what was copied, so the first queries are planned on them rather
+        // than on an empty database's.
+        pg.client()
+            .batch_execute("ANALYZE")
+            .map_err(|source| pg_error("analysing the copied tables", source))
     }
 }
 
