@@ -207,6 +207,8 @@ fn an_imported_export_reads_the_same_after_a_trip_through_postgresql() {
     };
     let before = report("crm.duckdb");
     assert!(before.contains("Propuesta"), "{before}");
+    // Run on PostgreSQL itself, and on the file brought back from it.
+    assert_eq!(report(&url), before);
     assert_eq!(report("back.duckdb"), before);
     let tables = |db: &str| sandbox.ok(&["--db", db, "tables"]);
     assert_eq!(tables("back.duckdb"), tables("crm.duckdb"));

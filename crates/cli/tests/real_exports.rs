@@ -492,9 +492,9 @@ fn a_dry_run_shows_what_would_be_created() {
     let sandbox = Sandbox::new();
     std::fs::write(
         sandbox.path("deals.csv"),
-        "Deal - Title,Deal - Value,Deal - Stage,Deal - Status,Deal - Owner,Deal - Label\n\
-         Alpha,100,Proposal Made,won,Ana Ruiz,hot\n\
-         Beta,200,Qualified,open,luis gil,cold\n",
+        "Deal - Title,Deal - Value,Deal - Stage,Deal - Status,Deal - Owner,Deal - Organization,Deal - Label\n\
+         Alpha,100,Proposal Made,won,Ana Ruiz,Hotel Sol SL,hot\n\
+         Beta,200,Qualified,open,luis gil,,cold\n",
     )
     .unwrap();
     let output = sandbox.run(&[
@@ -504,7 +504,7 @@ fn a_dry_run_shows_what_would_be_created() {
         "--preset",
         "pipedrive",
         "--create-missing",
-        "users",
+        "users,companies",
         "--dry-run",
     ]);
     assert!(output.status.success(), "{output:?}");
@@ -517,6 +517,7 @@ fn a_dry_run_shows_what_would_be_created() {
         "would create stage 7 'Lost' (lost, 0%)",
         "would create user 'Ana Ruiz' (inactive, no login)",
         "would create user 'luis gil' (inactive, no login)",
+        "would create company 'Hotel Sol SL'",
         "not imported: Deal - Label",
         "dry run: nothing was written",
     ] {
@@ -524,7 +525,8 @@ fn a_dry_run_shows_what_would_be_created() {
     }
     let counts = sandbox.json(&[
         "sql",
-        "SELECT (SELECT count(*) FROM deals) + (SELECT count(*) FROM stages) + (SELECT count(*) FROM users) AS n",
+        "SELECT (SELECT count(*) FROM deals) + (SELECT count(*) FROM stages) + (SELECT count(*) FROM users)
+                + (SELECT count(*) FROM companies) AS n",
     ]);
     assert_eq!(counts[0]["n"], 0);
 }

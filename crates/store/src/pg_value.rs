@@ -88,9 +88,24 @@ impl<'a> FromSql<'a> for Cell {
     }
 }
 
+/// One row of PostgreSQL's COPY text format onto `out`: the values separated by tabs, a
+/// null as `\N`, the line ended.
+pub(crate) fn copy_row<'a>(values: impl IntoIterator<Item = Option<&'a str>>, out: &mut Vec<u8>) {
+    for (i, value) in values.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b'\t');
+        }
+        match value {
+            None => out.extend_from_slice(b"\\N"),
+            Some(text) => copy_text(text, out),
+        }
+    }
+    out.push(b'\n');
+}
+
 /// `text` as a value of PostgreSQL's COPY text format: backslash, tab and line breaks
 /// escaped.
-pub(crate) fn copy_text(text: &str, line: &mut Vec<u8>) {
+fn copy_text(text: &str, line: &mut Vec<u8>) {
     for byte in text.bytes() {
         match byte {
             b'\\' => line.extend_from_slice(b"\\\\"),
@@ -222,6 +237,16 @@ mod tests {
         assert_eq!(numeric(&bytes(0, 0, &[])).unwrap(), 0.0);
         assert!(numeric(&bytes(0, 0xC000, &[])).unwrap().is_nan());
         assert!(numeric(&[0, 3, 0]).is_err());
+    }
+
+    #[test]
+    fn a_copy_row_escapes_what_postgresql_reads_as_structure() {
+        let mut line = Vec::new();
+        copy_row([Some("a\tb\\c\nd\re \"f\" \\N"), None, Some("")], &mut line);
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "a\\tb\\\\c\\nd\\re \"f\" \\\\N\t\\N\t\n"
+        );
     }
 
     #[test]

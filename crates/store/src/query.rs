@@ -115,7 +115,7 @@ impl Store {
                     "this store was opened read-only: nothing can be written to it".into(),
                 ));
             }
-            let sql = numbered(sql).map_err(StoreError::Engine)?;
+            let sql = pg_text(sql, params)?;
             let bound: Vec<Bound<'_>> = params.iter().map(Bound).collect();
             let refs: Vec<&(dyn ToSql + Sync)> =
                 bound.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
@@ -134,6 +134,16 @@ impl Store {
     }
 }
 
+/// `sql` as PostgreSQL takes it: its `?` placeholders numbered. Without parameters the text
+/// is left as written: a `?` there is PostgreSQL's own operator (user SQL may use it on
+/// JSONB), not a placeholder.
+fn pg_text<'a>(sql: &'a str, params: &[Param]) -> Result<std::borrow::Cow<'a, str>> {
+    if params.is_empty() {
+        return Ok(sql.into());
+    }
+    numbered(sql).map_err(StoreError::Engine)
+}
+
 /// Rows a PostgreSQL result hands on at a time.
 const PG_BATCH: usize = 2048;
 
@@ -147,13 +157,7 @@ fn pg_batches(
     params: &[Param],
     each: &mut BatchSink<'_>,
 ) -> Result<()> {
-    // Without parameters the text is left as written: a `?` there is PostgreSQL's own
-    // operator (user SQL may use it on JSONB), not a placeholder.
-    let sql = if params.is_empty() {
-        sql.into()
-    } else {
-        numbered(sql).map_err(StoreError::Engine)?
-    };
+    let sql = pg_text(sql, params)?;
     let bound: Vec<Bound<'_>> = params.iter().map(Bound).collect();
     let client = pg.client();
     if read_only {

@@ -4,7 +4,7 @@
 
 use crate::dialect::Dialect;
 use crate::error::{Context, Result, StoreError};
-use crate::pg_value::copy_text;
+use crate::pg_value::copy_row;
 use crate::store::Store;
 use duckdb::arrow::array::{ArrayRef, Int64Array, StringArray};
 use duckdb::arrow::datatypes::{DataType, Field, Schema};
@@ -139,15 +139,12 @@ fn arrow_batch(
 fn copy_chunk(store: &Store, table: &str, chunk: &[TextRow<'_>]) -> Result<()> {
     let mut text = Vec::with_capacity(chunk.len() * 64);
     for (row_no, values) in chunk {
-        text.extend_from_slice(row_no.to_string().as_bytes());
-        for value in values {
-            text.push(b'\t');
-            match value {
-                None => text.extend_from_slice(b"\\N"),
-                Some(value) => copy_text(value, &mut text),
-            }
-        }
-        text.push(b'\n');
+        let row_no = row_no.to_string();
+        let values = values.iter().map(|v| v.as_deref());
+        copy_row(
+            std::iter::once(Some(row_no.as_str())).chain(values),
+            &mut text,
+        );
     }
     let failed = |problem: String| StoreError::Transfer(format!("copying into {table}: {problem}"));
     let Some((mut pg, _)) = store.postgres() else {

@@ -23,9 +23,8 @@ use anyhow::{Result, bail};
 
 pub fn run(cli: Cli) -> Result<()> {
     let config = Config::resolve(&cli.global)?;
-    if config.on_postgres()
-        && let Some(name) = needs_duckdb(&cli.command)
-    {
+    let name = name(&cli.command);
+    if config.on_postgres() && !ON_POSTGRES.contains(&name) && !NAMES_ITS_STORE.contains(&name) {
         bail!(
             "`embudo {name}` does not run on a store in PostgreSQL yet ({}); these do: {}. \
              Run it on a DuckDB file, and move stores between the engines with `embudo migrate`",
@@ -69,38 +68,39 @@ const ON_POSTGRES: &[&str] = &[
     "export", "audit", "repair", "user", "token",
 ];
 
-/// The name of `command` when it works on a store of its own (`--db`) and needs that store
-/// to be a DuckDB file today. `demo`, `bench` and `migrate` name their stores themselves.
-fn needs_duckdb(command: &Command) -> Option<&'static str> {
-    let name = match command {
-        Command::Init
-        | Command::Sql { .. }
-        | Command::Tables
-        | Command::Metrics
-        | Command::Metric(_)
-        | Command::Query(_)
-        | Command::Goal(_)
-        | Command::Report(_)
-        | Command::Forecast(_)
-        | Command::Deal(_)
-        | Command::Export(_)
-        | Command::Audit(_)
-        | Command::Repair(_)
-        | Command::User(_)
-        | Command::Token(_)
-        | Command::Demo(_)
-        | Command::Bench(_)
-        | Command::Migrate(_) => return None,
+/// The commands that name their stores themselves rather than by `--db`.
+const NAMES_ITS_STORE: &[&str] = &["demo", "bench", "migrate"];
+
+/// The word that runs `command`.
+fn name(command: &Command) -> &'static str {
+    match command {
+        Command::Init => "init",
         Command::Generate(_) => "generate",
+        Command::Demo(_) => "demo",
+        Command::Sql { .. } => "sql",
+        Command::Tables => "tables",
+        Command::Migrate(_) => "migrate",
+        Command::Repair(_) => "repair",
+        Command::Metrics => "metrics",
+        Command::Metric(_) => "metric",
+        Command::Query(_) => "query",
+        Command::Goal(_) => "goal",
+        Command::Report(_) => "report",
+        Command::Audit(_) => "audit",
         Command::Merge(_) => "merge",
         Command::Unmerge { .. } => "unmerge",
+        Command::Bench(_) => "bench",
         Command::Import(_) => "import",
+        Command::Export(_) => "export",
+        Command::Forecast(_) => "forecast",
+        Command::Deal(_) => "deal",
         Command::Serve(_) => "serve",
+        Command::User(_) => "user",
+        Command::Token(_) => "token",
         Command::Schedule(_) => "schedule",
         Command::Alert(_) => "alert",
         Command::Watch(_) => "watch",
-    };
-    Some(name)
+    }
 }
 
 /// A hint for people on stderr, unless quiet.
@@ -130,4 +130,24 @@ fn instant(config: &Config, at: Option<&str>) -> Result<chrono::NaiveDateTime> {
             .to_utc(d.and_hms_opt(0, 0, 0).expect("midnight")),
         None => chrono::Utc::now().naive_utc(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_engine_lists_name_real_commands() {
+        let commands: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        for listed in ON_POSTGRES.iter().chain(NAMES_ITS_STORE) {
+            assert!(
+                commands.iter().any(|c| c == listed),
+                "{listed} is not a command"
+            );
+        }
+    }
 }

@@ -61,12 +61,13 @@ pub fn migrate(config: &Config, args: &MigrateArgs) -> Result<()> {
         },
         config.format,
     )?;
-    if !config.quiet {
-        eprintln!(
+    super::hint(
+        config,
+        format!(
             "copied {} tables, {rows} rows, from {from} to {to}: every checksum equal",
             copied.len()
-        );
-    }
+        ),
+    );
     Ok(())
 }
 

@@ -182,10 +182,10 @@ pub(super) fn create_missing(
                 ),
                 &binds,
             )?;
-            let what = table.trim_end_matches('s');
             report.created.push(match table {
-                "users" => format!("{what} '{name}' (inactive, no login)"),
-                _ => format!("{what} '{name}'"),
+                "users" => format!("user '{name}' (inactive, no login)"),
+                "companies" => format!("company '{name}'"),
+                _ => format!("{} '{name}'", table.trim_end_matches('s')),
             });
         }
     }
