@@ -689,13 +689,14 @@ pub fn stale_deals(
 ) -> Result<Vec<StaleDeal>, MonitorError> {
     let filter = |key: &str| named(filters, key);
     let table = store.query_with(
-        "WITH visits AS (
-             SELECT h.deal_id, arg_max(h.stage_id, h.entered_at) AS stage_id, max(h.entered_at) AS since,
+        &format!(
+            "WITH visits AS (
+             SELECT h.deal_id, {stage} AS stage_id, max(h.entered_at) AS since,
                     bool_or(coalesce(h.synthesised, false)) AS synthesised
                FROM deal_stage_history h WHERE h.entered_at <= $1 GROUP BY 1
          )
          SELECT d.id, coalesce(d.name, 'Deal ' || d.id), d.owner_id, u.name, s.name,
-                date_diff('day', v.since, $1), v.synthesised
+                CAST(CAST($1 AS TIMESTAMP) AS DATE) - CAST(v.since AS DATE), v.synthesised
            FROM live_deals d
            JOIN visits v ON v.deal_id = d.id
            JOIN stages s ON s.id = v.stage_id
@@ -708,6 +709,8 @@ pub fn stale_deals(
             AND (CAST($4 AS VARCHAR) IS NULL OR lower(t.name) = lower($4))
             AND (CAST($5 AS VARCHAR) IS NULL OR lower(p.name) = lower($5))
           ORDER BY v.since, d.id",
+            stage = store.dialect().arg_max("h.stage_id", "h.entered_at")
+        ),
         &[
             Param::Timestamp(at),
             Param::Int(days),
@@ -794,7 +797,8 @@ fn overdue_tickets(
 ) -> Result<Vec<OverdueTicket>, MonitorError> {
     let filter = |key: &str| named(filters, key);
     let table = store.query_with(
-        "SELECT k.id, k.priority, u.name, date_diff('hour', k.sla_due_at, $1)
+        &format!(
+            "SELECT k.id, k.priority, u.name, {}
            FROM tickets k
            LEFT JOIN users u ON u.id = k.agent_id
            LEFT JOIN teams t ON t.id = u.team_id
@@ -803,6 +807,10 @@ fn overdue_tickets(
             AND (CAST($2 AS VARCHAR) IS NULL OR lower(u.name) = lower($2))
             AND (CAST($3 AS VARCHAR) IS NULL OR lower(t.name) = lower($3))
           ORDER BY k.sla_due_at, k.id",
+            store
+                .dialect()
+                .hours_between("k.sla_due_at", "CAST($1 AS TIMESTAMP)")
+        ),
         &[Param::Timestamp(at), filter("agent"), filter("team")],
     )?;
     Ok(table
@@ -986,10 +994,13 @@ pub fn remove(store: &Store, name: &str) -> Result<bool, MonitorError> {
 fn read(store: &Store, name: Option<&str>) -> Result<Vec<Rule>, MonitorError> {
     let named = name.map_or(Param::Null, |n| Param::Text(n.to_owned()));
     let table = store.query_with(
-        "SELECT name, metric, measure, op, threshold, CAST(filters AS VARCHAR), every, at_time, weekday,
-                CAST(recipients AS VARCHAR), webhook, cooldown_hours, epoch_us(created_at), firing,
-                epoch_us(last_fired_at), last_period, CAST(firing_on AS VARCHAR), by_dim
+        &format!("SELECT name, metric, measure, op, threshold, CAST(filters AS VARCHAR), every, at_time, weekday,
+                CAST(recipients AS VARCHAR), webhook, cooldown_hours, {}, firing,
+                {}, last_period, CAST(firing_on AS VARCHAR), by_dim
            FROM alert_rules WHERE CAST(? AS VARCHAR) IS NULL OR name = ? ORDER BY name",
+            store.dialect().epoch_micros("created_at"),
+            store.dialect().epoch_micros("last_fired_at"),
+        ),
         &[named.clone(), named],
     )?;
     table

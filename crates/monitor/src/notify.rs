@@ -194,12 +194,15 @@ fn read(
     limit: usize,
 ) -> Result<Vec<Notification>, MonitorError> {
     let found = store.query_with(
-        "SELECT n.id, n.user_id, n.rule, n.kind, n.period, n.message, CAST(n.records AS VARCHAR),
-                epoch_us(n.created_at), epoch_us(n.read_at), n.action_id, a.undone_at IS NOT NULL
+        &format!("SELECT n.id, n.user_id, n.rule, n.kind, n.period, n.message, CAST(n.records AS VARCHAR),
+                {}, {}, n.action_id, a.undone_at IS NOT NULL
            FROM notifications n LEFT JOIN action_journal a ON a.id = n.action_id
           WHERE n.user_id = ? AND n.id = coalesce(CAST(? AS BIGINT), n.id)
           ORDER BY n.created_at DESC, n.id DESC
           LIMIT ?",
+            store.dialect().epoch_micros("n.created_at"),
+            store.dialect().epoch_micros("n.read_at"),
+        ),
         &[
             Param::Int(user),
             id.map_or(Param::Null, Param::Int),

@@ -221,9 +221,12 @@ pub fn remove(store: &Store, name: &str) -> Result<bool, MonitorError> {
 
 fn read(store: &Store, name: Option<&str>) -> Result<Vec<Schedule>, MonitorError> {
     let table = store.query_with(
-        "SELECT name, report, CAST(filters AS VARCHAR), every, at_time, weekday,
-                CAST(recipients AS VARCHAR), webhook, format, epoch_us(created_at)
+        &format!(
+            "SELECT name, report, CAST(filters AS VARCHAR), every, at_time, weekday,
+                CAST(recipients AS VARCHAR), webhook, format, {}
            FROM schedules WHERE CAST(? AS VARCHAR) IS NULL OR name = ? ORDER BY name",
+            store.dialect().epoch_micros("created_at")
+        ),
         &[
             name.map_or(Param::Null, |n| Param::Text(n.to_owned())),
             name.map_or(Param::Null, |n| Param::Text(n.to_owned())),

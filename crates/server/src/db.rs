@@ -15,7 +15,7 @@
 use crate::error::ApiError;
 use embudo_store::{Interrupt, Store};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -45,8 +45,9 @@ pub struct Db {
     /// writes is its journal (deliveries, alert states, new notifications), rows no request
     /// changes at the same time, so the two writing connections do not conflict.
     monitor: Mutex<Store>,
-    /// Counts writes to business data: a cached answer from an older generation is stale.
-    generation: AtomicU64,
+    /// Counts writes to business data, this process's and (on PostgreSQL) every other
+    /// process's: a cached answer from an older generation is stale.
+    generation: Arc<AtomicU64>,
 }
 
 /// Read connections, and a permit for each one that is free.
@@ -72,13 +73,23 @@ impl Pool {
 impl Db {
     /// Share `store` (opened read-write) as one writer, two pools of readers and the
     /// monitoring pass's connection.
+    /// On PostgreSQL, a thread also listens for the writes of other processes (servers
+    /// beside this one, the command line) and makes cached answers stale on each.
     pub fn new(store: Store) -> Result<Db, embudo_store::StoreError> {
+        let generation = Arc::new(AtomicU64::new(0));
+        if let Some(changes) = store.changes()? {
+            let listening = Arc::downgrade(&generation);
+            std::thread::Builder::new()
+                .name("embudo-changes".into())
+                .spawn(move || listen(changes, &listening))
+                .map_err(|e| embudo_store::StoreError::Engine(format!("starting a thread: {e}")))?;
+        }
         Ok(Db {
             quick: Pool::new(&store, QUICK_READERS)?,
             compute: Pool::new(&store, compute_readers())?,
             monitor: Mutex::new(store.try_clone()?),
             writer: Mutex::new(store),
-            generation: AtomicU64::new(0),
+            generation,
         })
     }
 
@@ -180,6 +191,28 @@ impl Db {
     /// How many writes to business data there have been.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
+    }
+}
+
+/// How long the listener waits before listening again after its connection was lost.
+const LISTEN_AGAIN_AFTER: Duration = Duration::from_secs(1);
+
+/// Make cached answers stale on every change another process commits, until the server
+/// is gone. While the connection is lost nothing is heard, so every answer is taken as
+/// stale each second it tries again: a server never keeps serving what another changed.
+fn listen(mut changes: embudo_store::postgres::Changes, generation: &Weak<AtomicU64>) {
+    loop {
+        let heard = changes.next();
+        let Some(generation) = generation.upgrade() else {
+            return;
+        };
+        generation.fetch_add(1, Ordering::SeqCst);
+        if let Err(error) = heard {
+            tracing::warn!(%error, "no longer hearing of other processes' writes; trying again");
+            drop(generation);
+            std::thread::sleep(LISTEN_AGAIN_AFTER);
+            let _ = changes.reconnect();
+        }
     }
 }
 

@@ -46,6 +46,11 @@ impl ApiError {
         ApiError::plain(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
     }
 
+    /// The server runs but cannot do its work now (its database does not answer).
+    pub fn unavailable(message: impl Into<String>) -> ApiError {
+        ApiError::plain(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+
     /// A failure of ours: logged in full, answered without detail.
     pub fn internal(error: impl std::fmt::Display) -> ApiError {
         tracing::error!(%error, "request failed");

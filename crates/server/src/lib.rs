@@ -347,14 +347,25 @@ fn header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<Hea
     )
 }
 
-/// `GET /api/v1/health`: the server answers and the store is readable.
+/// `GET /api/v1/health`: whether this server is ready to serve, i.e. its database answers
+/// (a load balancer sends nothing to a server answering 503).
 async fn health(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> Result<axum::Json<serde_json::Value>, error::ApiError> {
-    let version = state.db.read(|store| Ok(store.schema_version()?)).await?;
-    Ok(axum::Json(
-        serde_json::json!({ "status": "ok", "schema_version": version }),
-    ))
+    let answer = state
+        .db
+        .read(|store| Ok((store.schema_version()?, store.dialect().name())))
+        .await;
+    let (version, engine) = answer.map_err(|error| {
+        tracing::warn!(message = %error.message, "the health check found the database silent");
+        error::ApiError::unavailable("the server runs but its database does not answer")
+    })?;
+    Ok(axum::Json(serde_json::json!({
+        "status": "ok",
+        "database": "ok",
+        "engine": engine,
+        "schema_version": version,
+    })))
 }
 
 async fn not_found() -> error::ApiError {

@@ -129,7 +129,7 @@ fn operations() -> Vec<Operation> {
             "get",
             "/health",
             "system",
-            "The server answers and the store is readable",
+            "Readiness: 200 when the server and its database answer, 503 when the database does not",
         ),
         op("get", "/openapi.json", "system", "This document"),
         op(

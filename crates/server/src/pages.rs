@@ -450,8 +450,11 @@ pub(crate) fn stage_since(
 ) -> Result<HashMap<i64, chrono::NaiveDateTime>, ApiError> {
     // Only open deals' visits: a board never shows a closed one.
     let rows = store.query_with(
-        "SELECT h.deal_id, epoch_us(max(h.entered_at)) FROM deal_stage_history h
-           JOIN deals d ON d.id = h.deal_id WHERE d.status = 'open' GROUP BY 1",
+        &format!(
+            "SELECT h.deal_id, {} FROM deal_stage_history h
+               JOIN deals d ON d.id = h.deal_id WHERE d.status = 'open' GROUP BY 1",
+            store.dialect().epoch_micros("max(h.entered_at)")
+        ),
         &[],
     )?;
     let wanted: std::collections::HashSet<i64> = deals.iter().copied().collect();
@@ -639,7 +642,13 @@ pub async fn board(
             let ids: Vec<i64> = deals.iter().filter_map(|d| d["id"].as_i64()).collect();
             let since = stage_since(store, &ids)?;
             let scores: HashMap<i64, f64> = store
-                .query_with("SELECT deal_id, arg_max(probability, scored_at) FROM deal_scores GROUP BY 1", &[])?
+                .query_with(
+                    &format!(
+                        "SELECT deal_id, {} FROM deal_scores GROUP BY 1",
+                        store.dialect().arg_max("probability", "scored_at")
+                    ),
+                    &[],
+                )?
                 .rows
                 .iter()
                 .filter_map(|r| Some((r[0].as_i64()?, r[1].as_f64()?)))

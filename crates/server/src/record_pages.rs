@@ -396,7 +396,8 @@ impl Reader<'_> {
         let history = self.store.query_with(
             "SELECT h.stage_id, h.entered_at, h.exited_at,
                     CASE WHEN h.exited_at IS NOT NULL OR d.status = 'open'
-                         THEN date_diff('day', h.entered_at, coalesce(h.exited_at, ?)) END,
+                         THEN CAST(coalesce(h.exited_at, CAST(? AS TIMESTAMP)) AS DATE)
+                              - CAST(h.entered_at AS DATE) END,
                     h.synthesised
                FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id
               WHERE h.deal_id = ? ORDER BY h.entered_at DESC, h.id DESC",

@@ -229,7 +229,7 @@ pub fn select(
     columns: &[Column],
     page: &Page,
 ) -> Result<(Vec<Value>, bool), ApiError> {
-    let (conditions, mut params) = conditions(caller, entity, columns, page)?;
+    let (conditions, mut params) = conditions(store.dialect(), caller, entity, columns, page)?;
     let order = match &page.sort {
         Some((column, true)) => format!("{column} DESC NULLS LAST, id"),
         Some((column, false)) => format!("{column} NULLS LAST, id"),
@@ -271,7 +271,7 @@ pub fn count(
     columns: &[Column],
     page: &Page,
 ) -> Result<usize, ApiError> {
-    let (conditions, params) = conditions(caller, entity, columns, page)?;
+    let (conditions, params) = conditions(store.dialect(), caller, entity, columns, page)?;
     let sql = format!(
         "SELECT count(*) FROM {table} WHERE {conditions}",
         table = entity.table()
@@ -283,6 +283,7 @@ pub fn count(
 /// The WHERE clause of `page` for `caller` (the scope first, then live rows, ids and
 /// filters) and its bound values.
 fn conditions(
+    dialect: embudo_store::Dialect,
     caller: &Caller,
     entity: Entity,
     columns: &[Column],
@@ -316,8 +317,8 @@ fn conditions(
     }
     if let Some(ids) = &page.ids {
         // One bound list, however many ids.
-        conditions.push("list_contains(CAST(? AS BIGINT[]), id)".into());
-        params.push(Param::Text(format!("{ids:?}")));
+        conditions.push(dialect.in_id_list("id"));
+        params.push(Param::Text(dialect.id_list(ids)));
     }
     for (column, value) in &page.filters {
         // `column` is one of the table's own column names (checked in `Page::parse`).

@@ -475,7 +475,7 @@ fn check_types(store: &Store, fields: &[(Column, Option<String>)]) -> Result<(),
     }
     let tests: Vec<String> = given
         .iter()
-        .map(|(c, _)| format!("TRY_CAST(? AS {}) IS NOT NULL", c.data_type))
+        .map(|(c, _)| store.dialect().casts_to("?", &c.data_type))
         .collect();
     let params: Vec<Param> = given
         .iter()

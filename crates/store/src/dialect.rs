@@ -79,6 +79,45 @@ impl Dialect {
         }
     }
 
+    /// Whole hours from instant `from` to instant `to`: the hour boundaries crossed, as
+    /// DuckDB's `date_diff('hour', …)` counts them.
+    pub fn hours_between(self, from: &str, to: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("date_diff('hour', {from}, {to})"),
+            Dialect::Postgres => format!(
+                "(floor(EXTRACT(EPOCH FROM {to}) / 3600) - floor(EXTRACT(EPOCH FROM {from}) / 3600))"
+            ),
+        }
+    }
+
+    /// Whether `expr` (text) reads as a value of `data_type`, a type name as the store's
+    /// own catalogue (`information_schema.columns`) spells it, never a user's word.
+    pub fn casts_to(self, expr: &str, data_type: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("(TRY_CAST({expr} AS {data_type}) IS NOT NULL)"),
+            // A function of PostgreSQL's migration 4.
+            Dialect::Postgres => format!("embudo_casts_to({expr}, '{data_type}')"),
+        }
+    }
+
+    /// Whether `column` is one of a bound list of ids, the list bound as [`Dialect::id_list`]
+    /// spells it: one parameter however many ids.
+    pub fn in_id_list(self, column: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("list_contains(CAST(? AS BIGINT[]), {column})"),
+            Dialect::Postgres => format!("{column} = ANY(CAST(? AS BIGINT[]))"),
+        }
+    }
+
+    /// `ids` as the text of an array literal, for [`Dialect::in_id_list`].
+    pub fn id_list(self, ids: &[i64]) -> String {
+        let joined = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        match self {
+            Dialect::DuckDb => format!("[{joined}]"),
+            Dialect::Postgres => format!("{{{joined}}}"),
+        }
+    }
+
     /// `expr` (text) read as `to`, or null where it does not read as one.
     pub fn try_cast(self, expr: &str, to: TryCast) -> String {
         match (self, to) {

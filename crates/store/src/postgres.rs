@@ -10,7 +10,8 @@ use crate::migrations::Migration;
 /// PostgreSQL's migrations, oldest first. Version 1 is the whole schema as DuckDB's
 /// migrations 1–19 leave it; each later change to the schema adds a file on both sides.
 /// Version 2 adds functions DuckDB has built in (its `TRY_CAST`); version 3 indexes every
-/// reference between records, which PostgreSQL's plans need and DuckDB's do not.
+/// reference between records, which PostgreSQL's plans need and DuckDB's do not; version
+/// 4 tells listening servers of every change and checks a value against a column's type.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -26,6 +27,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 3,
         name: "reference_indexes",
         sql: include_str!("../migrations/postgres/0003_reference_indexes.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "servers_side_by_side",
+        sql: include_str!("../migrations/postgres/0004_servers_side_by_side.sql"),
     },
 ];
 
@@ -45,6 +51,52 @@ pub fn shown(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
+    }
+}
+
+/// The key of the lock a migration holds (any number of this application's own).
+const MIGRATION_LOCK: i64 = 0x656d_6275_646f;
+
+/// The channel PostgreSQL's migration 4 notifies of every change on.
+const CHANGED: &str = "embudo_changed";
+
+/// Notices of the changes any process commits to a store on PostgreSQL: what lets a server
+/// drop the answers it keeps when another server, or the command line, writes.
+pub struct Changes {
+    listener: Postgres,
+}
+
+impl Changes {
+    /// Wait for the next committed change: the name of a table written to. An error when
+    /// the connection is lost (then [`Changes::reconnect`]).
+    pub fn next(&mut self) -> Result<String> {
+        use postgres::fallible_iterator::FallibleIterator as _;
+        let shown = self.listener.shown_url();
+        let mut notices = self.listener.client.notifications();
+        match notices.blocking_iter().next() {
+            Ok(Some(notice)) => Ok(notice.payload().to_owned()),
+            Ok(None) => Err(StoreError::Engine(format!(
+                "the connection listening for changes to {shown} closed"
+            ))),
+            Err(source) => Err(StoreError::Postgres {
+                context: format!("listening for changes to {shown}"),
+                source,
+            }),
+        }
+    }
+
+    /// Listen again on a new connection, after [`Changes::next`] failed.
+    pub fn reconnect(&mut self) -> Result<()> {
+        *self = self.listener.listen()?;
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Changes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Changes")
+            .field("listener", &self.listener)
+            .finish()
     }
 }
 
@@ -102,15 +154,6 @@ impl Postgres {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let found = self.schema_version()?;
-        let supported = MIGRATIONS.last().map_or(0, |m| m.version);
-        if found > supported {
-            return Err(StoreError::NewerSchema {
-                path: shown(&self.url).into(),
-                found,
-                supported,
-            });
-        }
         let url = shown(&self.url);
         let mut tx = self
             .client
@@ -119,16 +162,37 @@ impl Postgres {
                 context: format!("starting the migration of {url}"),
                 source,
             })?;
-        tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
+        // Servers started side by side migrate one after another: the second finds the
+        // work done.
+        tx.batch_execute(&format!(
+            "SELECT pg_advisory_xact_lock({MIGRATION_LOCK});
+             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version BIGINT PRIMARY KEY,
                 name VARCHAR NOT NULL,
-                applied_at TIMESTAMP NOT NULL DEFAULT (CURRENT_TIMESTAMP AT TIME ZONE 'UTC'))",
-        )
+                applied_at TIMESTAMP NOT NULL DEFAULT (CURRENT_TIMESTAMP AT TIME ZONE 'UTC'))"
+        ))
         .map_err(|source| StoreError::Postgres {
             context: "creating schema_migrations".into(),
             source,
         })?;
+        let found: i64 = tx
+            .query_one(
+                "SELECT coalesce(max(version), 0)::bigint FROM schema_migrations",
+                &[],
+            )
+            .map_err(|source| StoreError::Postgres {
+                context: "reading the schema version".into(),
+                source,
+            })?
+            .get(0);
+        let supported = MIGRATIONS.last().map_or(0, |m| m.version);
+        if found > supported {
+            return Err(StoreError::NewerSchema {
+                path: url.into(),
+                found,
+                supported,
+            });
+        }
         for migration in MIGRATIONS.iter().filter(|m| m.version > found) {
             let context = || {
                 format!(
@@ -159,6 +223,15 @@ impl Postgres {
     /// Another connection to the same database.
     pub(crate) fn reconnect(&self) -> Result<Postgres> {
         Postgres::connect(&self.url)
+    }
+
+    /// A connection of its own that hears of every change committed to the store.
+    pub(crate) fn listen(&self) -> Result<Changes> {
+        let mut listener = Postgres::connect(&self.url)?;
+        listener.batch(&format!("LISTEN {CHANGED}"), || {
+            format!("listening for changes to {}", shown(&self.url))
+        })?;
+        Ok(Changes { listener })
     }
 
     /// What stops the statement this connection is running, from another thread.

@@ -4,7 +4,7 @@ use crate::CANONICAL_TABLES;
 use crate::dialect::Dialect;
 use crate::error::{Context, Result, StoreError};
 use crate::migrations::{self, current_version, latest_version};
-use crate::postgres::{Postgres, is_url, shown};
+use crate::postgres::{Changes, Postgres, is_url, shown};
 use crate::query::Param;
 use duckdb::{AccessMode, Config, Connection};
 use std::cell::{RefCell, RefMut};
@@ -111,6 +111,16 @@ impl Store {
             engine,
             path: self.path.clone(),
         })
+    }
+
+    /// Notices of the changes other processes commit, on a connection of their own: on
+    /// PostgreSQL, where other servers and the command line write to the same database;
+    /// `None` on a DuckDB file, which one process owns and sees every write of itself.
+    pub fn changes(&self) -> Result<Option<Changes>> {
+        match &self.engine {
+            Engine::DuckDb(_) => Ok(None),
+            Engine::Postgres { client, .. } => client.borrow().listen().map(Some),
+        }
     }
 
     /// The SQL dialect of the store's engine.
