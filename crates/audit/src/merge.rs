@@ -107,7 +107,8 @@ pub struct MergeOutcome {
 /// A column's name and SQL type.
 fn layout(store: &Store, table: &str) -> Result<Vec<(String, String)>, AuditError> {
     let rows = store.query_with(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ? ORDER BY column_index",
+        "SELECT column_name, data_type FROM information_schema.columns
+          WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
         &[Param::Text(table.to_owned())],
     )?;
     Ok(rows
@@ -132,7 +133,10 @@ fn row_image(
 ) -> Result<Map<String, Value>, AuditError> {
     // `table` is one of the entity tables above; column names come from the catalogue.
     let found = store.query_with(
-        &format!("SELECT CAST(to_json(t) AS VARCHAR) FROM {table} t WHERE id = ?"),
+        &format!(
+            "SELECT {} FROM {table} t WHERE id = ?",
+            store.dialect().row_json("t")
+        ),
         &[Param::Int(id)],
     )?;
     let text = found
@@ -145,7 +149,10 @@ fn row_image(
             "could not read {table} row {id}"
         )));
     };
-    for (column, _) in columns.iter().filter(|(_, t)| t == "JSON") {
+    for (column, _) in columns
+        .iter()
+        .filter(|(_, t)| t.eq_ignore_ascii_case("JSON"))
+    {
         let raw = store.query_with(
             &format!("SELECT CAST(\"{column}\" AS VARCHAR) FROM {table} WHERE id = ?"),
             &[Param::Int(id)],

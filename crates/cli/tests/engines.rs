@@ -7,12 +7,10 @@
 //! DuckDB's answers are checked against plain SQL and by hand by the other tests, so
 //! PostgreSQL's are checked here against DuckDB's.
 
-#[path = "support/postgres.rs"]
-mod postgres_server;
 #[path = "support/sandbox.rs"]
 mod sandbox;
 
-use postgres_server::PgServer;
+use embudo_testkit::PgServer;
 use sandbox::Sandbox;
 use serde_json::Value;
 

@@ -1,13 +1,11 @@
 //! `embudo migrate` between a DuckDB file and a real PostgreSQL server, checked with plain
 //! SQL on each engine rather than with the command's own checksums.
 
-#[path = "support/postgres.rs"]
-mod postgres_server;
 #[path = "support/sandbox.rs"]
 mod sandbox;
 
 use embudo_store::Store;
-use postgres_server::PgServer;
+use embudo_testkit::PgServer;
 use sandbox::Sandbox;
 
 /// The tables of a DuckDB store (its migrations' ledger aside).

@@ -78,7 +78,7 @@ fn lists_filter_sort_and_page() {
     let top = server
         .check
         .query_with(
-            "SELECT CAST(amount AS DOUBLE) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
+            "SELECT CAST(amount AS DOUBLE PRECISION) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL
               ORDER BY amount DESC NULLS LAST, id LIMIT 3",
             &[],
         )
@@ -1104,7 +1104,7 @@ fn a_report_compared_with_the_previous_year_carries_each_rows_earlier_figures() 
         let expected = server.one(
             "SELECT count(*) FROM deals d JOIN users u ON u.id = d.owner_id
               WHERE u.name = ? AND d.status = 'won' AND d.deleted_at IS NULL AND d.merged_into_id IS NULL
-                AND d.closed_at >= CAST(? AS DATE) AND d.closed_at < CAST(? AS DATE) + INTERVAL 1 MONTH",
+                AND d.closed_at >= CAST(? AS DATE) AND d.closed_at < CAST(? AS DATE) + INTERVAL '1 month'",
             &[
                 Param::Text(name.into()),
                 Param::Text(month.to_string()),

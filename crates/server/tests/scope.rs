@@ -20,12 +20,12 @@ struct Served {
     teams: Vec<i64>,
     /// An admin's token: what everyone would see, filtered by hand for comparison.
     admin: String,
-    _dir: tempfile::TempDir,
+    _place: support::Place,
 }
 
 /// One server for every case.
 fn serve() -> Served {
-    let (dir, store) = support::business(21, 0.05);
+    let (place, store) = support::business(21, 0.05);
     let check = store.try_clone().unwrap();
     let now = chrono::Utc::now().naive_utc();
     let admin = users::NewUser {
@@ -51,7 +51,7 @@ fn serve() -> Served {
         agent: support::agent(),
         teams,
         admin,
-        _dir: dir,
+        _place: place,
     }
 }
 

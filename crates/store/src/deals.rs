@@ -39,7 +39,12 @@ impl Store {
     /// deal's own `stage_id` is the caller's to set.
     pub fn move_stages(&self, moves: &[StageMove]) -> Result<()> {
         for chunk in moves.chunks(MOVES_PER_STATEMENT) {
-            let values = vec!["(?, ?, ?, ?)"; chunk.len()].join(", ");
+            // Typed where they are bound: PostgreSQL reads a bare value in VALUES as text.
+            let values = vec![
+                "(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TIMESTAMP), CAST(? AS BIGINT))";
+                chunk.len()
+            ]
+            .join(", ");
             let params: Vec<Param> = chunk
                 .iter()
                 .flat_map(|m| {
@@ -65,8 +70,9 @@ impl Store {
             self.execute_with(
                 &format!(
                     "INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, changed_by)
-                     SELECT ? - 1 + n, deal, stage, moved_at, moved_by
-                       FROM (SELECT row_number() OVER () AS n, * FROM (VALUES {values}) v(deal, stage, moved_at, moved_by))"
+                     SELECT CAST(? AS BIGINT) - 1 + n, deal, stage, moved_at, moved_by
+                       FROM (SELECT row_number() OVER () AS n, *
+                               FROM (VALUES {values}) v(deal, stage, moved_at, moved_by)) numbered"
                 ),
                 &with_first,
             )?;
@@ -87,9 +93,10 @@ impl Store {
         write: impl FnOnce() -> std::result::Result<T, E>,
     ) -> std::result::Result<(T, usize), E> {
         let fields = TRACKED_FIELDS.join(", ");
+        self.execute_with(&format!("DROP TABLE IF EXISTS {BEFORE}"), &[])?;
         self.execute_with(
             &format!(
-                "CREATE OR REPLACE TEMP TABLE {BEFORE} AS SELECT id, {fields} FROM deals WHERE id IN ({deals})"
+                "CREATE TEMP TABLE {BEFORE} AS SELECT id, {fields} FROM deals WHERE id IN ({deals})"
             ),
             params,
         )?;
@@ -107,10 +114,11 @@ impl Store {
             })
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
+        self.execute_with(&format!("DROP TABLE IF EXISTS {CHANGED}"), &[])?;
         self.execute_with(
             &format!(
-                "CREATE OR REPLACE TEMP TABLE {CHANGED} AS
-                 SELECT * FROM ({changed}) WHERE old_value IS DISTINCT FROM new_value"
+                "CREATE TEMP TABLE {CHANGED} AS
+                 SELECT * FROM ({changed}) fields WHERE old_value IS DISTINCT FROM new_value"
             ),
             &[],
         )?;
@@ -144,8 +152,8 @@ impl Store {
             self.execute_with(
                 &format!(
                     "INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at, changed_by)
-                     SELECT ? - 1 + row_number() OVER (ORDER BY deal_id, field), deal_id, field, old_value,
-                            new_value, ?, ?
+                     SELECT CAST(? AS BIGINT) - 1 + row_number() OVER (ORDER BY deal_id, field), deal_id,
+                            field, old_value, new_value, CAST(? AS TIMESTAMP), CAST(? AS BIGINT)
                        FROM {CHANGED}"
                 ),
                 &[

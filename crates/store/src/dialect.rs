@@ -79,6 +79,15 @@ impl Dialect {
         }
     }
 
+    /// The row `alias` (a table's alias in the query) as the text of a JSON object, a key
+    /// per column.
+    pub fn row_json(self, alias: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("CAST(to_json({alias}) AS VARCHAR)"),
+            Dialect::Postgres => format!("CAST(row_to_json({alias}) AS VARCHAR)"),
+        }
+    }
+
     /// Whole hours from instant `from` to instant `to`: the hour boundaries crossed, as
     /// DuckDB's `date_diff('hour', …)` counts them.
     pub fn hours_between(self, from: &str, to: &str) -> String {

@@ -14,12 +14,12 @@ pub enum StoreError {
         source: duckdb::Error,
     },
 
-    /// PostgreSQL refused an operation; `context` says which.
-    #[error("{context}: {source}")]
+    /// PostgreSQL refused an operation; `context` says which. The server's own message
+    /// is shown (the driver's error says only "db error" and keeps it as its cause).
+    #[error("{context}: {}", postgres_message(cause))]
     Postgres {
         context: String,
-        #[source]
-        source: postgres::Error,
+        cause: postgres::Error,
     },
 
     /// The file was written by a newer Embudo; opening it must not touch it.
@@ -66,6 +66,25 @@ pub enum StoreError {
     Interrupted(String),
 }
 
+/// What PostgreSQL said, in one line: its message and, when it gave them, the detail and
+/// the hint; the driver's own words for a failure that is not the server's (a lost
+/// connection).
+fn postgres_message(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => {
+            let mut message = db.message().to_owned();
+            if let Some(detail) = db.detail() {
+                message.push_str(&format!(" ({detail})"));
+            }
+            if let Some(hint) = db.hint() {
+                message.push_str(&format!("; {hint}"));
+            }
+            message
+        }
+        None => error.to_string(),
+    }
+}
+
 /// The store's result type.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -87,6 +106,6 @@ impl<T> Context<T> for std::result::Result<T, duckdb::Error> {
 pub(crate) fn pg_error(context: &str, source: postgres::Error) -> StoreError {
     StoreError::Postgres {
         context: context.to_owned(),
-        source,
+        cause: source,
     }
 }

@@ -80,7 +80,7 @@ impl Changes {
             ))),
             Err(source) => Err(StoreError::Postgres {
                 context: format!("listening for changes to {shown}"),
-                source,
+                cause: source,
             }),
         }
     }
@@ -121,7 +121,7 @@ impl Postgres {
         let client = postgres::Client::connect(url, postgres::NoTls).map_err(|source| {
             StoreError::Postgres {
                 context: format!("connecting to {}", shown(url)),
-                source,
+                cause: source,
             }
         })?;
         let mut store = Postgres {
@@ -160,7 +160,7 @@ impl Postgres {
             .transaction()
             .map_err(|source| StoreError::Postgres {
                 context: format!("starting the migration of {url}"),
-                source,
+                cause: source,
             })?;
         // Servers started side by side migrate one after another: the second finds the
         // work done.
@@ -173,7 +173,7 @@ impl Postgres {
         ))
         .map_err(|source| StoreError::Postgres {
             context: "creating schema_migrations".into(),
-            source,
+            cause: source,
         })?;
         let found: i64 = tx
             .query_one(
@@ -182,7 +182,7 @@ impl Postgres {
             )
             .map_err(|source| StoreError::Postgres {
                 context: "reading the schema version".into(),
-                source,
+                cause: source,
             })?
             .get(0);
         let supported = MIGRATIONS.last().map_or(0, |m| m.version);
@@ -203,7 +203,7 @@ impl Postgres {
             tx.batch_execute(migration.sql)
                 .map_err(|source| StoreError::Postgres {
                     context: context(),
-                    source,
+                    cause: source,
                 })?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
@@ -211,12 +211,12 @@ impl Postgres {
             )
             .map_err(|source| StoreError::Postgres {
                 context: context(),
-                source,
+                cause: source,
             })?;
         }
         tx.commit().map_err(|source| StoreError::Postgres {
             context: format!("committing the migration of {url}"),
-            source,
+            cause: source,
         })
     }
 
@@ -254,7 +254,7 @@ impl Postgres {
             .batch_execute(sql)
             .map_err(|source| StoreError::Postgres {
                 context: what(),
-                source,
+                cause: source,
             })
     }
 
@@ -263,7 +263,7 @@ impl Postgres {
             .query_one(sql, &[])
             .map_err(|source| StoreError::Postgres {
                 context: what(),
-                source,
+                cause: source,
             })
     }
 }

@@ -22,7 +22,7 @@ pub struct Server {
     /// A second connection to the served store, for the expected figures.
     pub check: Store,
     _running: Running,
-    _dir: tempfile::TempDir,
+    place: super::Place,
 }
 
 /// The first active user of each role (a rep and a manager of the same team, the first
@@ -32,7 +32,7 @@ SELECT role, email, name, id FROM (
   SELECT *, row_number() OVER (PARTITION BY role ORDER BY id) AS n FROM users
    WHERE active AND role IN ('admin', 'agent', 'viewer')
       OR active AND (role IN ('manager', 'rep') AND team_id = (SELECT min(team_id) FROM users WHERE role = 'rep')))
- WHERE n = 1";
+ ranked WHERE n = 1";
 
 pub fn start() -> Server {
     start_with(embudo_server::ServerLimits::default())
@@ -40,12 +40,12 @@ pub fn start() -> Server {
 
 /// [`start`] within `limits`.
 pub fn start_with(limits: embudo_server::ServerLimits) -> Server {
-    let (dir, store) = super::business(5, 0.0);
-    serve(dir, store, limits)
+    let (place, store) = super::business(5, 0.0);
+    serve(place, store, limits)
 }
 
 /// Serve `store` (in `dir`), whose users may already have passwords and tokens.
-fn serve(dir: tempfile::TempDir, store: Store, limits: embudo_server::ServerLimits) -> Server {
+fn serve(place: super::Place, store: Store, limits: embudo_server::ServerLimits) -> Server {
     let now = chrono::Utc::now().naive_utc();
     let mut tokens = std::collections::HashMap::new();
     let mut people = std::collections::HashMap::new();
@@ -82,16 +82,16 @@ fn serve(dir: tempfile::TempDir, store: Store, limits: embudo_server::ServerLimi
         people,
         check,
         _running: running,
-        _dir: dir,
+        place,
     }
 }
 
 impl Server {
     /// Stop the server and start it again on the same store file, as after a restart.
     pub fn restart(self) -> Server {
-        let Server { _dir: dir, .. } = self;
-        let store = Store::open(dir.path().join("served.duckdb")).unwrap();
-        serve(dir, store, embudo_server::ServerLimits::default())
+        let Server { place, .. } = self;
+        let store = place.open();
+        serve(place, store, embudo_server::ServerLimits::default())
     }
 
     /// GET `path` as `role` (a bearer token): status and body as JSON (null if not JSON).

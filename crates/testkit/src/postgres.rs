@@ -3,13 +3,11 @@
 //! PostgreSQL refuses to run as root, so under root the server runs as the `postgres`
 //! user the Debian package creates.
 
-// Each test file uses the part it needs.
-#![allow(dead_code)]
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[derive(Debug)]
 pub struct PgServer {
     dir: tempfile::TempDir,
     bin: PathBuf,
@@ -147,7 +145,8 @@ fn bin_dir() -> Option<PathBuf> {
     Path::new(found.trim()).parent().map(Path::to_path_buf)
 }
 
-fn free_port() -> u16 {
+/// A port of the loopback nobody listens on now.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
