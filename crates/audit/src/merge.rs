@@ -106,20 +106,10 @@ pub struct MergeOutcome {
 
 /// A column's name and SQL type.
 fn layout(store: &Store, table: &str) -> Result<Vec<(String, String)>, AuditError> {
-    let rows = store.query_with(
-        "SELECT column_name, data_type FROM information_schema.columns
-          WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
-        &[Param::Text(table.to_owned())],
-    )?;
-    Ok(rows
-        .rows
-        .iter()
-        .map(|r| {
-            (
-                r[0].as_str().unwrap_or_default().to_owned(),
-                r[1].as_str().unwrap_or_default().to_owned(),
-            )
-        })
+    Ok(store
+        .columns(table)?
+        .into_iter()
+        .map(|c| (c.name, c.sql_type))
         .collect())
 }
 
@@ -149,10 +139,7 @@ fn row_image(
             "could not read {table} row {id}"
         )));
     };
-    for (column, _) in columns
-        .iter()
-        .filter(|(_, t)| t.eq_ignore_ascii_case("JSON"))
-    {
+    for (column, _) in columns.iter().filter(|(_, t)| t == "JSON") {
         let raw = store.query_with(
             &format!("SELECT CAST(\"{column}\" AS VARCHAR) FROM {table} WHERE id = ?"),
             &[Param::Int(id)],

@@ -3,7 +3,7 @@
 //! finds its row.
 
 use crate::IngestError;
-use embudo_store::{CANONICAL_TABLES, Param, Store};
+use embudo_store::{CANONICAL_TABLES, Store};
 
 /// How a column's text is parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +21,7 @@ impl Kind {
     fn of(sql_type: &str) -> Kind {
         match sql_type {
             "BIGINT" | "INTEGER" | "SMALLINT" | "TINYINT" | "HUGEINT" | "UBIGINT" => Kind::Int,
-            "DOUBLE" | "FLOAT" | "REAL" => Kind::Number,
+            "DOUBLE" | "DOUBLE PRECISION" | "FLOAT" | "REAL" => Kind::Number,
             t if t.starts_with("DECIMAL") => Kind::Number,
             "BOOLEAN" => Kind::Bool,
             t if t.starts_with("TIMESTAMP") => Kind::Timestamp,
@@ -35,7 +35,7 @@ impl Kind {
 #[derive(Debug, Clone)]
 pub struct Column {
     pub name: String,
-    /// The DuckDB type, for the cast from staged text.
+    /// The type as the store's catalogue spells it, for the cast from staged text.
     pub sql_type: String,
     pub kind: Kind,
     /// Cannot be null and has no default: a row must give it.
@@ -112,24 +112,15 @@ impl Target {
                     CANONICAL_TABLES.join(", ")
                 ))
             })?;
-        let rows = store.query_with(
-            "SELECT column_name, data_type, NOT is_nullable AND column_default IS NULL, column_default
-               FROM duckdb_columns()
-              WHERE schema_name = 'main' AND table_name = ? ORDER BY column_index",
-            &[Param::Text(table.to_owned())],
-        )?;
-        let columns = rows
-            .rows
-            .iter()
-            .map(|r| {
-                let sql_type = r[1].as_str().unwrap_or_default().to_owned();
-                Column {
-                    name: r[0].as_str().unwrap_or_default().to_owned(),
-                    kind: Kind::of(&sql_type),
-                    sql_type,
-                    required: r[2].as_bool().unwrap_or(false),
-                    default_sql: r[3].as_str().map(str::to_owned),
-                }
+        let columns = store
+            .columns(table)?
+            .into_iter()
+            .map(|c| Column {
+                name: c.name,
+                kind: Kind::of(&c.sql_type),
+                sql_type: c.sql_type,
+                required: c.required,
+                default_sql: c.default_sql,
             })
             .collect();
         Ok(Target { table, columns })

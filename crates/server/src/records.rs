@@ -33,7 +33,7 @@ pub type Columns = HashMap<Entity, Vec<Column>>;
 #[derive(Debug, Clone)]
 pub struct Column {
     pub name: String,
-    /// DuckDB's type name (`BIGINT`, `DECIMAL(18,2)`, `TIMESTAMP`…).
+    /// The type as the store's catalogue spells it (`BIGINT`, `DECIMAL(18,2)`, `TIMESTAMP`…).
     pub data_type: String,
     /// NOT NULL without a default: a new row must give it.
     pub required: bool,
@@ -44,20 +44,13 @@ pub fn columns(store: &Store) -> Result<Columns, embudo_store::StoreError> {
     Entity::ALL
         .into_iter()
         .map(|entity| {
-            let rows = store.query_with(
-                "SELECT column_name, data_type, is_nullable = 'NO' AND column_default IS NULL
-                   FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-                &[Param::Text(entity.table().to_owned())],
-            )?;
-            let columns = rows
-                .rows
-                .iter()
-                .filter_map(|r| {
-                    Some(Column {
-                        name: r[0].as_str()?.to_owned(),
-                        data_type: r[1].as_str()?.to_owned(),
-                        required: r[2].as_bool().unwrap_or(false),
-                    })
+            let columns = store
+                .columns(entity.table())?
+                .into_iter()
+                .map(|c| Column {
+                    name: c.name,
+                    data_type: c.sql_type,
+                    required: c.required,
                 })
                 .collect();
             Ok((entity, columns))

@@ -102,6 +102,29 @@ impl<T> Context<T> for std::result::Result<T, duckdb::Error> {
     }
 }
 
+/// A PostgreSQL error in `sql` with a description of what was being done; where the server
+/// points at a place in the statement (a syntax error, an unknown column), the words there
+/// go with it, so that the statement at fault can be found. Values are bound, never part
+/// of the text, so no user's data is shown.
+pub(crate) fn pg_error_in(sql: &str, context: &str, source: postgres::Error) -> StoreError {
+    let at = source.as_db_error().and_then(|db| match db.position() {
+        Some(postgres::error::ErrorPosition::Original(at)) => Some(*at as usize),
+        _ => None,
+    });
+    let Some(at) = at else {
+        return pg_error(context, source);
+    };
+    let words: String = sql
+        .chars()
+        .skip(at.saturating_sub(1))
+        .take(60)
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    pg_error(&format!("{context} (at `{words}`)"), source)
+}
+
 /// A PostgreSQL error with a description of what was being done.
 pub(crate) fn pg_error(context: &str, source: postgres::Error) -> StoreError {
     StoreError::Postgres {

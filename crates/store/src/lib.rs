@@ -29,6 +29,7 @@
 //! Appender and need a DuckDB store.
 
 pub mod bulk;
+pub mod catalog;
 pub mod deals;
 pub mod derived;
 pub mod dialect;
@@ -45,6 +46,7 @@ pub mod store;
 pub mod transfer;
 
 pub use bulk::{Batches, LoadSummary, Record};
+pub use catalog::ColumnInfo;
 pub use dialect::{Dialect, TryCast};
 pub use error::{Result, StoreError};
 pub use query::Param;

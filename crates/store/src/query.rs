@@ -2,7 +2,7 @@
 //! same columns and JSON values from DuckDB and from PostgreSQL.
 
 use crate::dialect::numbered;
-use crate::error::{Context, Result, StoreError, pg_error};
+use crate::error::{Context, Result, StoreError, pg_error, pg_error_in};
 use crate::pg_value::{Bound, Cell};
 use crate::postgres::Postgres;
 use crate::store::Store;
@@ -122,7 +122,7 @@ impl Store {
             let changed = pg
                 .client()
                 .execute(sql.as_ref(), &refs)
-                .map_err(|source| pg_error("writing to the store", source))?;
+                .map_err(|source| pg_error_in(sql.as_ref(), "writing to the store", source))?;
             return Ok(usize::try_from(changed).unwrap_or(usize::MAX));
         }
         self.duckdb("a write")?
@@ -180,7 +180,7 @@ fn pg_stream(
 ) -> Result<()> {
     let statement = client
         .prepare(sql)
-        .map_err(|source| pg_error("preparing the query", source))?;
+        .map_err(|source| pg_error_in(sql, "preparing the query", source))?;
     let columns: Vec<String> = statement
         .columns()
         .iter()

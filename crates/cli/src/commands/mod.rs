@@ -65,7 +65,8 @@ pub fn run(cli: Cli) -> Result<()> {
 /// The commands that run on a store in PostgreSQL (`--db postgres://…`).
 const ON_POSTGRES: &[&str] = &[
     "init", "sql", "tables", "metrics", "metric", "query", "goal", "report", "forecast", "deal",
-    "export", "audit", "repair", "user", "token", "serve", "schedule", "alert", "watch",
+    "export", "audit", "repair", "user", "token", "serve", "schedule", "alert", "watch", "import",
+    "merge", "unmerge",
 ];
 
 /// The commands that name their stores themselves rather than by `--db`.

@@ -239,9 +239,10 @@ fn load_file(
     create_missing(store, file, options, &mut created)?;
     let (matched, first_fresh) = build_ids(store, file, options)?;
     // A view cannot take parameters: the first id is the store's own number, not the file's.
+    store.execute_with(&format!("DROP VIEW IF EXISTS {STAGED}"), &[])?;
     store.execute_with(
         &format!(
-            "CREATE OR REPLACE TEMP VIEW {STAGED} AS
+            "CREATE TEMP VIEW {STAGED} AS
              SELECT *, coalesce(brought_id, {first_fresh} - 1 + fresh_no) AS new_id
                FROM {TEXT} JOIN {IDS} USING (row_no)"
         ),
@@ -328,7 +329,7 @@ fn declare_labels(store: &Store, map: &FileMap) -> Result<(), IngestError> {
         let field = format!("{}.{column}", map.entity);
         for label in values.values().collect::<std::collections::BTreeSet<_>>() {
             store.execute_with(
-                "INSERT OR IGNORE INTO declared_labels VALUES (?, ?)",
+                "INSERT INTO declared_labels VALUES (?, ?) ON CONFLICT DO NOTHING",
                 &[Param::Text(field.clone()), Param::Text(label.clone())],
             )?;
         }

@@ -133,7 +133,7 @@ impl<'a> Prepared<'a> {
                 SELECT row_no, \"{key}\", min(row_no) OVER (PARTITION BY \"{key}\") AS first
                   FROM {TEXT}
                  WHERE \"{key}\" IN (SELECT \"{key}\" FROM {TEXT} WHERE \"{key}\" IS NOT NULL
-                                     GROUP BY 1 HAVING count(*) > 1))
+                                     GROUP BY 1 HAVING count(*) > 1)) keyed
              WHERE row_no > first"
         );
         let found = store.query_with(&repeated, &[])?;

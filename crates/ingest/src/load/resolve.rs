@@ -296,9 +296,10 @@ pub(super) fn build_ids(
          END AS fresh_no"
     ));
     select.push(unresolved_json(&unresolved));
+    store.execute_with(&format!("DROP TABLE IF EXISTS {IDS}"), &[])?;
     store.execute_with(
         &format!(
-            "CREATE OR REPLACE TEMP TABLE {IDS} AS SELECT {} FROM {TEXT} s {}",
+            "CREATE TEMP TABLE {IDS} AS SELECT {} FROM {TEXT} s {}",
             select.join(",\n "),
             joins.join("\n ")
         ),
@@ -795,8 +796,9 @@ fn close_by_status(
         &format!(
             "UPDATE {IDS} SET stage__id = m.closing
                FROM (SELECT s.row_no,
-                            (SELECT arg_min(c.id, c.position) FROM stages c
-                              WHERE c.pipeline_id = st.pipeline_id AND c.kind = s.status) AS closing
+                            (SELECT c.id FROM stages c
+                              WHERE c.pipeline_id = st.pipeline_id AND c.kind = s.status
+                              ORDER BY c.position, c.id LIMIT 1) AS closing
                      {closing}) m
               WHERE {IDS}.row_no = m.row_no"
         ),

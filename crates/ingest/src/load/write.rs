@@ -139,12 +139,12 @@ fn fallback(
         ("contacts", "lead_at_inferred") if mapped("lead_source") && !mapped("lead_at") => {
             ("s.lead_source IS NOT NULL".into(), vec![])
         }
-        (_, "created_at") if column.required => ("?".into(), vec![now]),
+        (_, "created_at") if column.required => ("CAST(? AS TIMESTAMP)".into(), vec![now]),
         (_, "updated_at") if column.required && mapped("created_at") => (
             "coalesce(CAST(s.created_at AS TIMESTAMP), ?)".into(),
             vec![now],
         ),
-        (_, "updated_at") if column.required => ("?".into(), vec![now]),
+        (_, "updated_at") if column.required => ("CAST(? AS TIMESTAMP)".into(), vec![now]),
         ("deals" | "orders", "currency") => {
             ("?".into(), vec![Param::Text(options.currency.clone())])
         }
@@ -247,7 +247,7 @@ pub(super) fn update_matched(
     }
     if file.target.column("updated_at").is_some() && !mapped_updated {
         // Bound inside the subquery, so every placeholder is in one place, in order.
-        select.push("? AS import_instant".into());
+        select.push("CAST(? AS TIMESTAMP) AS import_instant".into());
         params.push(Param::Timestamp(options.now));
         sets.push("updated_at = n.import_instant".into());
     }
@@ -296,7 +296,7 @@ pub(super) fn synthesise_history(store: &Store) -> Result<(), IngestError> {
                   WHERE s.target_id IS NULL
                     AND NOT EXISTS (SELECT 1 FROM deal_stage_history h WHERE h.deal_id = d.id)),
              first_stage AS (
-                 SELECT pipeline_id, arg_min(id, position) AS id FROM stages WHERE kind = 'open' GROUP BY 1),
+                 SELECT pipeline_id, {first} AS id FROM stages WHERE kind = 'open' GROUP BY 1),
              visits AS (
                  SELECT id AS deal_id, stage_id, created_at AS entered_at, CAST(NULL AS TIMESTAMP) AS exited_at
                    FROM new_deals WHERE status = 'open' OR status IS NULL
@@ -306,7 +306,8 @@ pub(super) fn synthesise_history(store: &Store) -> Result<(), IngestError> {
                   WHERE d.status IN ('won', 'lost')
                  UNION ALL
                  SELECT id, stage_id, coalesce(closed_at, created_at), NULL
-                   FROM new_deals WHERE status IN ('won', 'lost'))"
+                   FROM new_deals WHERE status IN ('won', 'lost'))",
+        first = store.dialect().arg_min("id", "position")
     );
     let count = store.query_with(&format!("{visits} SELECT count(*) FROM visits"), &[])?;
     let count = count.rows[0][0].as_u64().unwrap_or_default();

@@ -1,0 +1,97 @@
+//! The store's own description of its tables: each column's name, type, whether a row must
+//! give it, and its default. Types are spelt as DuckDB spells them (`BIGINT`,
+//! `DECIMAL(18,2)`, `TIMESTAMP`, `VARCHAR`…) on both engines, so code that decides by a
+//! column's type decides the same way; the one type PostgreSQL spells otherwise, DuckDB's
+//! `DOUBLE`, is `DOUBLE PRECISION` there, the spelling a cast on that engine needs.
+
+use crate::Dialect;
+use crate::error::Result;
+use crate::query::Param;
+use crate::store::Store;
+
+/// A column of one of the store's tables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnInfo {
+    pub name: String,
+    /// The type, spelt as above: a cast to it is valid SQL on the store's engine.
+    pub sql_type: String,
+    /// Cannot be null and has no default: a new row must give it.
+    pub required: bool,
+    /// The default as SQL of the store's engine, if there is one.
+    pub default_sql: Option<String>,
+}
+
+impl Store {
+    /// The columns of `table`, in order (none when there is no such table).
+    pub fn columns(&self, table: &str) -> Result<Vec<ColumnInfo>> {
+        let found = self.query_with(
+            "SELECT column_name, data_type, numeric_precision, numeric_scale,
+                    is_nullable = 'NO' AND column_default IS NULL, column_default
+               FROM information_schema.columns
+              WHERE table_schema = current_schema() AND table_name = ?
+              ORDER BY ordinal_position",
+            &[Param::Text(table.to_owned())],
+        )?;
+        let dialect = self.dialect();
+        Ok(found
+            .rows
+            .iter()
+            .map(|r| {
+                let text = |i: usize| r[i].as_str().unwrap_or_default().to_owned();
+                ColumnInfo {
+                    name: text(0),
+                    sql_type: type_name(dialect, &text(1), r[2].as_i64(), r[3].as_i64()),
+                    required: r[4].as_bool().unwrap_or(false),
+                    default_sql: r[5].as_str().map(str::to_owned),
+                }
+            })
+            .collect())
+    }
+}
+
+/// `data_type` of `information_schema.columns` as DuckDB spells it.
+fn type_name(
+    dialect: Dialect,
+    data_type: &str,
+    precision: Option<i64>,
+    scale: Option<i64>,
+) -> String {
+    if dialect == Dialect::DuckDb {
+        return data_type.to_owned();
+    }
+    match data_type {
+        "bigint" => "BIGINT".to_owned(),
+        "integer" => "INTEGER".to_owned(),
+        "smallint" => "SMALLINT".to_owned(),
+        "double precision" => "DOUBLE PRECISION".to_owned(),
+        "real" => "REAL".to_owned(),
+        "numeric" => match (precision, scale) {
+            (Some(p), Some(s)) => format!("DECIMAL({p},{s})"),
+            _ => "DECIMAL".to_owned(),
+        },
+        "boolean" => "BOOLEAN".to_owned(),
+        "date" => "DATE".to_owned(),
+        "timestamp without time zone" => "TIMESTAMP".to_owned(),
+        "json" => "JSON".to_owned(),
+        "character varying" | "text" => "VARCHAR".to_owned(),
+        other => other.to_uppercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_types_are_spelt_as_duckdb_spells_them() {
+        let pg = |t, p, s| type_name(Dialect::Postgres, t, p, s);
+        assert_eq!(pg("numeric", Some(18), Some(2)), "DECIMAL(18,2)");
+        assert_eq!(pg("timestamp without time zone", None, None), "TIMESTAMP");
+        assert_eq!(pg("character varying", None, None), "VARCHAR");
+        assert_eq!(pg("double precision", Some(53), None), "DOUBLE PRECISION");
+        assert_eq!(
+            type_name(Dialect::DuckDb, "DECIMAL(18,2)", Some(18), Some(2)),
+            "DECIMAL(18,2)"
+        );
+    }
+}
