@@ -359,14 +359,9 @@ fn commands_that_need_duckdb_say_so_and_user_sql_cannot_write() {
     let url = server.database("crm");
     let sandbox = Sandbox::new();
     sandbox.ok(&["--db", &url, "init"]);
-    let refused = sandbox.fails(
-        &[
-            "--db", &url, "merge", "--entity", "contacts", "--ids", "1,2",
-        ],
-        1,
-    );
+    let refused = sandbox.fails(&["--db", &url, "generate", "--scale", "small"], 1);
     assert!(
-        refused.contains("`embudo merge` does not run on a store in PostgreSQL yet")
+        refused.contains("`embudo generate` does not run on a store in PostgreSQL yet")
             && refused.contains("metric")
             && !refused.contains("\n\n"),
         "{refused}"

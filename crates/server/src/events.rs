@@ -50,7 +50,7 @@ fn write_batches(db: &Db, receiver: &mpsc::Receiver<Event>) {
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         }
-        if let Err(error) = db.log_blocking(|store| Ok(record_events(store, &batch)?)) {
+        if let Err(error) = db.journal(|store| Ok(record_events(store, &batch)?)) {
             tracing::error!(?error, "writing user_events");
         }
     }

@@ -241,7 +241,7 @@ fn one_case(
     served
         .check
         .execute_with(
-            "UPDATE deals SET owner_id = ? WHERE id IN (SELECT id FROM deals ORDER BY hash(id + ?) LIMIT ?)",
+            "UPDATE deals SET owner_id = ? WHERE id IN (SELECT id FROM deals ORDER BY (id * 2654435761 + ?) % 1000003, id LIMIT ?)",
             &[Param::Int(me), Param::Int(n as i64), Param::Int(deals as i64)],
         )
         .unwrap();

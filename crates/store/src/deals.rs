@@ -5,6 +5,7 @@
 //! tracked fields (stage, amount, owner, expected close) are logged the same way too: a
 //! writer changes deals through [`Store::change_deals`], which records both.
 
+use crate::Dialect;
 use crate::error::{Result, StoreError};
 use crate::query::Param;
 use crate::store::Store;
@@ -93,6 +94,16 @@ impl Store {
         write: impl FnOnce() -> std::result::Result<T, E>,
     ) -> std::result::Result<(T, usize), E> {
         let fields = TRACKED_FIELDS.join(", ");
+        if self.dialect() == Dialect::Postgres {
+            // Other processes write to the same deals: whoever comes second waits for the
+            // first to commit and then reads what it wrote (each statement of a PostgreSQL
+            // transaction sees what was committed before it), so a deal never ends up with
+            // two open stage visits or a change logged against a stale value.
+            self.query_with(
+                &format!("SELECT id FROM deals WHERE id IN ({deals}) ORDER BY id FOR UPDATE"),
+                params,
+            )?;
+        }
         self.execute_with(&format!("DROP TABLE IF EXISTS {BEFORE}"), &[])?;
         self.execute_with(
             &format!(

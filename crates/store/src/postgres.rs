@@ -69,7 +69,7 @@ pub struct Changes {
 impl Changes {
     /// Wait for the next committed change: the name of a table written to. An error when
     /// the connection is lost (then [`Changes::reconnect`]).
-    pub fn next(&mut self) -> Result<String> {
+    pub fn wait(&mut self) -> Result<String> {
         use postgres::fallible_iterator::FallibleIterator as _;
         let shown = self.listener.shown_url();
         let mut notices = self.listener.client.notifications();
@@ -85,7 +85,7 @@ impl Changes {
         }
     }
 
-    /// Listen again on a new connection, after [`Changes::next`] failed.
+    /// Listen again on a new connection, after [`Changes::wait`] failed.
     pub fn reconnect(&mut self) -> Result<()> {
         *self = self.listener.listen()?;
         Ok(())
