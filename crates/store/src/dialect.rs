@@ -79,6 +79,27 @@ impl Dialect {
         }
     }
 
+    /// A JSON object of `pairs` (SQL: a key, its value, the next key…; a bound key as
+    /// `CAST(? AS VARCHAR)`).
+    pub fn json_object(self, pairs: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("json_object({pairs})"),
+            Dialect::Postgres => format!("CAST(jsonb_build_object({pairs}) AS JSON)"),
+        }
+    }
+
+    /// JSON `target` with JSON `patch` merged in (RFC 7396: objects merge key by key, a
+    /// null removes its key), as JSON.
+    pub fn json_merge_patch(self, target: &str, patch: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("json_merge_patch({target}, {patch})"),
+            // A function of PostgreSQL's migration 4.
+            Dialect::Postgres => format!(
+                "CAST(embudo_json_merge_patch(CAST({target} AS JSONB), CAST({patch} AS JSONB)) AS JSON)"
+            ),
+        }
+    }
+
     /// The row `alias` (a table's alias in the query) as the text of a JSON object, a key
     /// per column.
     pub fn row_json(self, alias: &str) -> String {

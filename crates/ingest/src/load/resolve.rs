@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::mapping::StageSpec;
+use embudo_store::Dialect;
 
 /// Create the pipeline of a mapping's `[pipeline]` and its missing stages, in order, after
 /// the stages it has.
@@ -202,8 +203,11 @@ pub(super) fn report_unresolved(
         let key = &field.key;
         let missing = store.query_with(
             &format!(
-                "SELECT json_extract_string(unresolved, '$.{key}') AS v, count(*) FROM {IDS}
-                  WHERE v IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+                "SELECT v, count(*) FROM (SELECT {} AS v FROM {IDS}) kept
+                  WHERE v IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1",
+                store
+                    .dialect()
+                    .json_text("CAST(unresolved AS JSON)", &[key.as_str()])
             ),
             &[],
         )?;
@@ -295,7 +299,7 @@ pub(super) fn build_ids(
               THEN row_number() OVER (PARTITION BY {target} IS NULL AND {brought} IS NULL ORDER BY s.row_no)
          END AS fresh_no"
     ));
-    select.push(unresolved_json(&unresolved));
+    select.push(unresolved_json(store.dialect(), &unresolved));
     store.execute_with(&format!("DROP TABLE IF EXISTS {IDS}"), &[])?;
     store.execute_with(
         &format!(
@@ -326,7 +330,7 @@ pub(super) fn build_ids(
 /// each reference's name and the condition that it found nothing. JSON merge patch drops the members that
 /// are null, so only what found nothing remains; the JSON is built only on rows that need
 /// it, which on a million rows that all resolve is half the pass.
-fn unresolved_json(unresolved: &[(String, String)]) -> String {
+fn unresolved_json(dialect: Dialect, unresolved: &[(String, String)]) -> String {
     if unresolved.is_empty() {
         return "CAST(NULL AS VARCHAR) AS unresolved".to_owned();
     }
@@ -339,9 +343,9 @@ fn unresolved_json(unresolved: &[(String, String)]) -> String {
         .map(|(key, condition)| format!("'{key}', CASE WHEN {condition} THEN s.\"{key}\" END"))
         .collect::<Vec<_>>();
     format!(
-        "CASE WHEN {} THEN nullif(CAST(json_merge_patch('{{}}', json_object({})) AS VARCHAR), '{{}}') END AS unresolved",
+        "CASE WHEN {} THEN nullif(CAST({} AS VARCHAR), '{{}}') END AS unresolved",
         any.join(" OR "),
-        members.join(", ")
+        dialect.json_merge_patch("'{}'", &dialect.json_object(&members.join(", ")))
     )
 }
 
@@ -368,9 +372,15 @@ pub(super) fn note_unresolved(
         }));
     store.execute_with(
         &format!(
-            "UPDATE {IDS} SET unresolved = CAST(json_merge_patch(coalesce({IDS}.unresolved, '{{}}'), json_object(?, t.\"{key}\")) AS VARCHAR)
+            "UPDATE {IDS} SET unresolved = CAST({} AS VARCHAR)
                FROM {TEXT} t
-              WHERE {IDS}.row_no = t.row_no AND t.\"{key}\" IS NOT NULL AND {IDS}.\"{key}__id\" IS NULL"
+              WHERE {IDS}.row_no = t.row_no AND t.\"{key}\" IS NOT NULL AND {IDS}.\"{key}__id\" IS NULL",
+            store.dialect().json_merge_patch(
+                &format!("coalesce({IDS}.unresolved, '{{}}')"),
+                &store
+                    .dialect()
+                    .json_object(&format!("CAST(? AS VARCHAR), t.\"{key}\""))
+            )
         ),
         &[Param::Text(key.to_owned())],
     )?;
@@ -386,6 +396,7 @@ pub(super) fn resolve_self_references(
     report: &mut FileReport,
 ) -> Result<(), IngestError> {
     let table = file.target.table;
+    let dialect = store.dialect();
     for field in &file.fields {
         let Some(reference) = field.reference.filter(|r| r.to == table) else {
             continue;
@@ -406,9 +417,16 @@ pub(super) fn resolve_self_references(
             store.execute_with(
                 &format!(
                     "UPDATE {table} t
-                        SET custom = CAST(json_merge_patch(coalesce(t.custom, '{{}}'), json_object('unresolved', json_object(?, s.\"{key}\"))) AS JSON)
+                        SET custom = CAST({} AS JSON)
                        FROM {STAGED} s
-                      WHERE t.id = coalesce(s.target_id, s.new_id) AND s.\"{key}\" IS NOT NULL AND s.\"{key}__id\" IS NULL"
+                      WHERE t.id = coalesce(s.target_id, s.new_id) AND s.\"{key}\" IS NOT NULL AND s.\"{key}__id\" IS NULL",
+                    dialect.json_merge_patch(
+                        "coalesce(t.custom, '{}')",
+                        &dialect.json_object(&format!(
+                            "'unresolved', {}",
+                            dialect.json_object(&format!("CAST(? AS VARCHAR), s.\"{key}\""))
+                        ))
+                    )
                 ),
                 &[Param::Text(key.to_owned())],
             )?;

@@ -2,6 +2,7 @@
 //! history synthesised for deals, and the quarantine file.
 
 use super::*;
+use embudo_store::Dialect;
 
 /// The value each target column gets from a staged row, as SQL over the alias `s`, with
 /// What one target column gets from a staged row (alias `s`): SQL, the parameters it
@@ -17,7 +18,11 @@ pub(super) struct Assignment {
 /// The value each target column gets from a staged row: the file's value, falling back on
 /// [`fallback`] when the row has none; references by the id they found; and, for columns
 /// the file does not give, the fallback alone.
-pub(super) fn assignments(file: &Prepared<'_>, options: &Options) -> Vec<Assignment> {
+pub(super) fn assignments(
+    dialect: Dialect,
+    file: &Prepared<'_>,
+    options: &Options,
+) -> Vec<Assignment> {
     let mut out: Vec<Assignment> = Vec::new();
     for field in &file.fields {
         if let Some(column) = &field.column {
@@ -48,7 +53,11 @@ pub(super) fn assignments(file: &Prepared<'_>, options: &Options) -> Vec<Assignm
                 ("custom", _, _) => (
                     format!(
                         "CASE WHEN s.unresolved IS NULL THEN {cast}
-                              ELSE CAST(json_merge_patch(coalesce({cast}, '{{}}'), json_object('unresolved', CAST(s.unresolved AS JSON))) AS JSON) END"
+                              ELSE CAST({} AS JSON) END",
+                        dialect.json_merge_patch(
+                            &format!("coalesce({cast}, '{{}}')"),
+                            &dialect.json_object("'unresolved', CAST(s.unresolved AS JSON)")
+                        )
                     ),
                     vec![],
                 ),
@@ -79,9 +88,15 @@ pub(super) fn assignments(file: &Prepared<'_>, options: &Options) -> Vec<Assignm
         let unresolved_kept =
             column.name == "custom" && file.fields.iter().any(|f| f.reference.is_some());
         let (sql, params) = match column.name.as_str() {
-            "source_system" => ("?".to_owned(), vec![Param::Text(options.source_system.clone())]),
+            "source_system" => (
+                "?".to_owned(),
+                vec![Param::Text(options.source_system.clone())],
+            ),
             _ if unresolved_kept => (
-                "CASE WHEN s.unresolved IS NOT NULL THEN CAST(json_object('unresolved', CAST(s.unresolved AS JSON)) AS JSON) END".to_owned(),
+                format!(
+                    "CASE WHEN s.unresolved IS NOT NULL THEN CAST({} AS JSON) END",
+                    dialect.json_object("'unresolved', CAST(s.unresolved AS JSON)")
+                ),
                 vec![],
             ),
             _ => match fallback(file, column, options) {
@@ -223,7 +238,7 @@ pub(super) fn update_matched(
         sql,
         params: binds,
         from_file,
-    } in assignments(file, options)
+    } in assignments(store.dialect(), file, options)
     {
         if !from_file || keep.contains(&column.as_str()) {
             continue;
@@ -270,7 +285,7 @@ pub(super) fn insert_new(
     options: &Options,
 ) -> Result<usize, IngestError> {
     let table = file.target.table;
-    let assignments = assignments(file, options);
+    let assignments = assignments(store.dialect(), file, options);
     let columns: Vec<String> = std::iter::once("id".to_owned())
         .chain(assignments.iter().map(|a| format!("\"{}\"", a.column)))
         .collect();

@@ -42,3 +42,27 @@ BEGIN
 EXCEPTION WHEN others THEN
     RETURN FALSE;
 END $$;
+
+-- 3. DuckDB's `json_merge_patch` (RFC 7396: objects merge key by key, recursively; a null
+--    removes its key; anything else replaces), for what an import keeps of references it
+--    could not resolve.
+CREATE FUNCTION embudo_json_merge_patch(target JSONB, patch JSONB) RETURNS JSONB
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    merged JSONB;
+    member RECORD;
+BEGIN
+    IF patch IS NULL OR jsonb_typeof(patch) <> 'object' THEN
+        RETURN patch;
+    END IF;
+    merged := CASE WHEN jsonb_typeof(target) = 'object' THEN target ELSE '{}'::JSONB END;
+    FOR member IN SELECT key, value FROM jsonb_each(patch) LOOP
+        IF jsonb_typeof(member.value) = 'null' THEN
+            merged := merged - member.key;
+        ELSE
+            merged := jsonb_set(merged, ARRAY[member.key],
+                                embudo_json_merge_patch(merged -> member.key, member.value));
+        END IF;
+    END LOOP;
+    RETURN merged;
+END $$;
