@@ -17,6 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 50;
+const EMAIL: &str = "ana@team.example";
+const PASSWORD: &str = "a long enough password";
 /// The most a change may take to be seen through the other server.
 const SEEN_WITHIN: Duration = Duration::from_secs(1);
 /// A sanity ceiling for the 99th percentile of all answers in this test (the target, 200
@@ -100,6 +102,14 @@ impl Caller {
         read(response)
     }
 
+    fn login(&self, base: &str, password: &str) -> u16 {
+        let response = self
+            .agent
+            .post(&format!("{base}/login"))
+            .send_json(json!({ "email": EMAIL, "password": password }));
+        read(response).0
+    }
+
     fn move_deal(&self, base: &str, deal: i64, stage: i64) -> (u16, Value) {
         let response = self
             .agent
@@ -154,11 +164,11 @@ fn two_servers_on_one_database_share_changes_carry_fifty_clients_and_outlive_eac
             "add",
             "Ana Admin",
             "--email",
-            "ana@team.example",
+            EMAIL,
             "--role",
             "admin",
         ],
-        "a long enough password\n",
+        &format!("{PASSWORD}\n"),
     );
     let token = sandbox
         .ok(&[
@@ -336,6 +346,16 @@ fn two_servers_on_one_database_share_changes_carry_fifty_clients_and_outlive_eac
         open_visits[0]["deals_with_other_than_one_open_visit"], 0,
         "{open_visits}"
     );
+
+    // A password guessed through both servers in turn meets one limit: five failures in
+    // all lock the account on either (both read the failures from the database).
+    assert_eq!(caller.login(&first.base, PASSWORD), 200);
+    for attempt in 0..5 {
+        let base = [&first.base, &second.base][attempt % 2];
+        assert_eq!(caller.login(base, "not the password"), 401);
+    }
+    assert_eq!(caller.login(&second.base, PASSWORD), 429);
+    assert_eq!(caller.login(&first.base, PASSWORD), 429);
 
     // One server killed, the other serves on.
     drop(first);

@@ -191,6 +191,15 @@ pub async fn attempt(
         (address, Limiter::PER_ADDRESS),
     ];
     let now = state.now();
+    if state.db.shared() {
+        let wanted: Vec<String> = keys.iter().map(|(key, _)| key.clone()).collect();
+        let since = now - window();
+        let found = state
+            .db
+            .read(move |store| Ok(Limiter::failures(store, Some(&wanted), since)?))
+            .await?;
+        state.limiter.absorb(found);
+    }
     let reservation = state.limiter.reserve(&keys, now)?;
     let found = state
         .db
@@ -300,22 +309,54 @@ impl Limiter {
             "DELETE FROM access_login_failures WHERE failed_at <= ?",
             &[Param::Timestamp(since)],
         )?;
-        let found = store.query_with(
-            "SELECT key, CAST(failed_at AS VARCHAR) FROM access_login_failures ORDER BY failed_at",
-            &[],
-        )?;
         let mut tallies: HashMap<String, Tally> = HashMap::new();
+        for (key, failures) in Limiter::failures(store, None, since)? {
+            tallies.entry(key).or_default().failures = failures;
+        }
+        Ok(Limiter {
+            tallies: Mutex::new(tallies),
+        })
+    }
+
+    /// The failures kept in `store` since `since`, of `keys` (all keys when `None`), key by
+    /// key, oldest first.
+    fn failures(
+        store: &Store,
+        keys: Option<&[String]>,
+        since: NaiveDateTime,
+    ) -> Result<HashMap<String, Vec<NaiveDateTime>>, embudo_store::StoreError> {
+        let (first, second) = match keys {
+            Some([first, second]) => (Param::Text(first.clone()), Param::Text(second.clone())),
+            Some(_) | None => (Param::Null, Param::Null),
+        };
+        let found = store.query_with(
+            "SELECT key, CAST(failed_at AS VARCHAR) FROM access_login_failures
+              WHERE failed_at > ? AND (CAST(? AS VARCHAR) IS NULL OR key IN (?, ?))
+              ORDER BY failed_at",
+            &[Param::Timestamp(since), first.clone(), first, second],
+        )?;
+        let mut failures: HashMap<String, Vec<NaiveDateTime>> = HashMap::new();
         for row in found.rows {
             let (Some(key), Some(at)) = (row[0].as_str(), row[1].as_str()) else {
                 continue;
             };
             if let Ok(at) = NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S%.f") {
-                tallies.entry(key.to_owned()).or_default().failures.push(at);
+                failures.entry(key.to_owned()).or_default().push(at);
             }
         }
-        Ok(Limiter {
-            tallies: Mutex::new(tallies),
-        })
+        Ok(failures)
+    }
+
+    /// Take the failures other servers on the same database kept for these keys: a
+    /// password guessed through every server in turn still meets one limit.
+    fn absorb(&self, found: HashMap<String, Vec<NaiveDateTime>>) {
+        let mut tallies = self.tallies.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, failures) in found {
+            let tally = tallies.entry(key).or_default();
+            if failures.len() > tally.failures.len() {
+                tally.failures = failures;
+            }
+        }
     }
 
     /// Count an attempt against each key, or refuse it when any key has had its number of

@@ -56,6 +56,9 @@ pub struct Db {
     /// writes is its journal (deliveries, alert states, new notifications), rows no request
     /// changes at the same time, so the two writing connections do not conflict.
     monitor: Mutex<Store>,
+    /// Other processes serve the same store (PostgreSQL): what this one keeps in memory
+    /// may be behind the database.
+    shared: bool,
     /// Counts writes to business data, this process's and (on PostgreSQL) every other
     /// process's: a cached answer from an older generation is stale.
     generation: Arc<AtomicU64>,
@@ -95,6 +98,7 @@ impl Db {
                 .spawn(move || listen(changes, &listening))
                 .map_err(|e| embudo_store::StoreError::Engine(format!("starting a thread: {e}")))?;
         }
+        let shared = store.dialect() == embudo_store::Dialect::Postgres;
         let writers = match store.dialect() {
             embudo_store::Dialect::DuckDb => 1,
             embudo_store::Dialect::Postgres => POSTGRES_WRITERS,
@@ -105,6 +109,7 @@ impl Db {
             writers: Pool::new(&store, writers)?,
             monitor: Mutex::new(store.try_clone()?),
             journal: Mutex::new(store),
+            shared,
             generation,
         })
     }
@@ -201,6 +206,11 @@ impl Db {
         work: impl FnOnce(&Store) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         work(&relock(&self.journal))
+    }
+
+    /// Whether other processes may serve the same store (it is on PostgreSQL).
+    pub fn shared(&self) -> bool {
+        self.shared
     }
 
     /// How many writes to business data there have been.
