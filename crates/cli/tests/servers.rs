@@ -21,10 +21,11 @@ const EMAIL: &str = "ana@team.example";
 const PASSWORD: &str = "a long enough password";
 /// The most a change may take to be seen through the other server.
 const SEEN_WITHIN: Duration = Duration::from_secs(1);
-/// A sanity ceiling for the 99th percentile of all answers in this test (the target, 200
-/// ms, is read from the 30-second run quoted in the README, not asserted on a shared
-/// machine).
-const P99_CEILING: Duration = Duration::from_secs(1);
+/// A ceiling for the 99th percentile of all answers in this test, far above what it
+/// measures (0.4–0.6 s on two cores shared by the database, both servers and the fifty
+/// clients): it fails when requests queue without bound, not when the machine is busy. The
+/// latency itself is a figure read from the 30-second run quoted in the README.
+const P99_CEILING: Duration = Duration::from_secs(2);
 
 /// An `embudo serve` process, killed when dropped.
 struct Served {

@@ -192,7 +192,7 @@ pub async fn attempt(
     ];
     let now = state.now();
     if state.db.shared() {
-        let wanted: Vec<String> = keys.iter().map(|(key, _)| key.clone()).collect();
+        let wanted = [keys[0].0.clone(), keys[1].0.clone()];
         let since = now - window();
         let found = state
             .db
@@ -318,16 +318,16 @@ impl Limiter {
         })
     }
 
-    /// The failures kept in `store` since `since`, of `keys` (all keys when `None`), key by
-    /// key, oldest first.
+    /// The failures kept in `store` since `since`, of an attempt's two keys (its account's
+    /// and its address's; every key when `None`), key by key, oldest first.
     fn failures(
         store: &Store,
-        keys: Option<&[String]>,
+        keys: Option<&[String; 2]>,
         since: NaiveDateTime,
     ) -> Result<HashMap<String, Vec<NaiveDateTime>>, embudo_store::StoreError> {
         let (first, second) = match keys {
             Some([first, second]) => (Param::Text(first.clone()), Param::Text(second.clone())),
-            Some(_) | None => (Param::Null, Param::Null),
+            None => (Param::Null, Param::Null),
         };
         let found = store.query_with(
             "SELECT key, CAST(failed_at AS VARCHAR) FROM access_login_failures

@@ -52,7 +52,7 @@ pub struct Db {
     /// rows nobody else writes, so it never waits for the writers.
     journal: Mutex<Store>,
     /// The monitoring pass's own connection: it renders reports and waits on mail servers
-    /// for seconds, so it holds neither the writer (logins would wait) nor a reader. What it
+    /// for seconds, so it holds neither a writer (logins would wait) nor a reader. What it
     /// writes is its journal (deliveries, alert states, new notifications), rows no request
     /// changes at the same time, so the two writing connections do not conflict.
     monitor: Mutex<Store>,
@@ -85,8 +85,9 @@ impl Pool {
 }
 
 impl Db {
-    /// Share `store` (opened read-write) as one writer, two pools of readers and the
-    /// monitoring pass's connection.
+    /// Share `store` (opened read-write) as the writers, two pools of readers, the
+    /// monitoring pass's connection and the events' connection.
+    ///
     /// On PostgreSQL, a thread also listens for the writes of other processes (servers
     /// beside this one, the command line) and makes cached answers stale on each.
     pub fn new(store: Store) -> Result<Db, embudo_store::StoreError> {
