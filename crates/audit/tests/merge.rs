@@ -1,11 +1,15 @@
 //! Merges lose nothing: every reference follows the survivor, the journal holds what was
-//! there, and unmerge puts it all back.
+//! there, and unmerge puts it all back. On a DuckDB file, and with
+//! `EMBUDO_TEST_ENGINE=postgres` (the test command runs both) on a PostgreSQL of the test's
+//! own.
 
 use chrono::NaiveDate;
 use embudo_audit::AuditError;
 use embudo_audit::merge::{self, Entity};
+use embudo_store::transfer::Location;
 use embudo_store::{CANONICAL_TABLES, Store};
 use proptest::prelude::*;
+use proptest::test_runner::TestRunner;
 
 fn at() -> chrono::NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 7, 1)
@@ -20,8 +24,8 @@ fn fingerprint(store: &Store) -> Vec<String> {
         .iter()
         .filter(|t| **t != "merge_journal")
         .map(|table| {
-            let sql = format!("SELECT coalesce(md5(string_agg(CAST(t AS VARCHAR), '|' ORDER BY id)), '') FROM {table} AS t");
-            store.duckdb("a test").unwrap().query_row(&sql, [], |row| row.get::<_, String>(0)).unwrap()
+            let sql = format!("SELECT coalesce(md5(string_agg(CAST(t AS VARCHAR), '|' ORDER BY id)), '') AS f FROM {table} AS t");
+            text(store, &sql)
         })
         .collect()
 }
@@ -45,11 +49,42 @@ INSERT INTO web_visits (id, visitor_id, contact_id, started_at) VALUES (1, 'v', 
 UPDATE contacts SET referred_by_contact_id = 2 WHERE id = 3;
 ";
 
-fn fixture() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("merge.duckdb")).unwrap();
+/// Where a test's stores live: a temporary directory, and the PostgreSQL server of this
+/// run when it is the run on PostgreSQL. Dropped with the test.
+struct Place {
+    dir: tempfile::TempDir,
+    postgres: Option<embudo_testkit::PgServer>,
+}
+
+impl Place {
+    fn new() -> Place {
+        let on_postgres = std::env::var("EMBUDO_TEST_ENGINE").is_ok_and(|e| e == "postgres");
+        Place {
+            dir: tempfile::tempdir().unwrap(),
+            postgres: on_postgres.then(embudo_testkit::PgServer::start),
+        }
+    }
+
+    /// A new, empty store called `name` on this run's engine.
+    fn store(&self, name: &str) -> Store {
+        match &self.postgres {
+            Some(server) => Store::open(server.database(name)).unwrap(),
+            None => Store::open(self.dir.path().join(format!("{name}.duckdb"))).unwrap(),
+        }
+    }
+}
+
+fn fixture() -> (Place, Store) {
+    let place = Place::new();
+    let store = place.store("merge");
     store.execute_batch(FIXTURE).unwrap();
-    (dir, store)
+    (place, store)
+}
+
+/// The first column of the first row of `sql`, as text.
+fn text(store: &Store, sql: &str) -> String {
+    let table = store.query_with(sql, &[]).unwrap();
+    table.rows[0][0].as_str().unwrap_or_default().to_owned()
 }
 
 fn request(ids: &[i64], survivor: Option<i64>, dry_run: bool) -> merge::Request<'_> {
@@ -64,10 +99,8 @@ fn request(ids: &[i64], survivor: Option<i64>, dry_run: bool) -> merge::Request<
 }
 
 fn count(store: &Store, sql: &str) -> i64 {
-    store
-        .duckdb("a test")
-        .unwrap()
-        .query_row(sql, [], |row| row.get(0))
+    store.query_with(sql, &[]).unwrap().rows[0][0]
+        .as_i64()
         .unwrap()
 }
 
@@ -98,15 +131,11 @@ fn a_merge_repoints_every_related_table_and_unmerge_restores_all() {
     assert_eq!(outcome.repointed, 11);
     // The empty phone came from the member; custom objects were united, the survivor's
     // keys winning; the member stays as a tombstone.
-    let (phone, custom): (String, String) = store
-        .duckdb("a test")
-        .unwrap()
-        .query_row(
-            "SELECT phone, CAST(custom AS VARCHAR) FROM contacts WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let phone = text(&store, "SELECT phone FROM contacts WHERE id = 1");
+    let custom = text(
+        &store,
+        "SELECT CAST(custom AS VARCHAR) FROM contacts WHERE id = 1",
+    );
     assert_eq!(phone, "+34 600 000 001");
     let custom: serde_json::Value = serde_json::from_str(&custom).unwrap();
     assert_eq!(custom, serde_json::json!({"tier": "gold", "vip": true}));
@@ -195,32 +224,67 @@ fn a_dry_run_changes_nothing_and_later_merges_are_undone_first() {
     assert_eq!(fingerprint(&store), before);
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
-
-    /// unmerge(merge(x)) = x, for random clusters of a generated business.
-    #[test]
-    fn unmerge_undoes_any_merge(ids in proptest::collection::hash_set(1i64..=400, 2..5), pick in 0usize..4) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path().join("p.duckdb")).unwrap();
-        let params = embudo_synth::Params {
-            scale: embudo_synth::Scale::Small,
-            seed: 41,
-            now: at(),
-            defect_rate: 0.0,
-            signal: true,
-        };
-        embudo_synth::fill(&mut store, &params).unwrap();
-        let before = fingerprint(&store);
-        let ids: Vec<i64> = ids.into_iter().collect();
-        let survivor = (pick < ids.len()).then(|| ids[pick]);
-        let outcome = merge::merge(&store, &request(&ids, survivor, false), &mut |_| Ok(())).unwrap();
-        prop_assert_eq!(outcome.merged.len(), ids.len() - 1);
-        for journal_id in outcome.journal_ids.iter().rev() {
-            merge::unmerge(&store, *journal_id, at()).unwrap();
-        }
-        prop_assert_eq!(fingerprint(&store), before);
+/// unmerge(merge(x)) = x, for random clusters of a generated business (twelve cases, each
+/// on a fresh copy of it; on PostgreSQL a database cloned from one filled once).
+#[test]
+fn unmerge_undoes_any_merge() {
+    let place = Place::new();
+    let generated = place.dir.path().join("generated.duckdb");
+    let mut store = Store::open(&generated).unwrap();
+    let params = embudo_synth::Params {
+        scale: embudo_synth::Scale::Small,
+        seed: 41,
+        now: at(),
+        defect_rate: 0.0,
+        signal: true,
+    };
+    embudo_synth::fill(&mut store, &params).unwrap();
+    drop(store);
+    if let Some(server) = &place.postgres {
+        let url = server.database("generated");
+        embudo_store::transfer::copy(
+            &Location::DuckDb(generated.clone()),
+            &Location::Postgres(url),
+            false,
+            &mut |_, _| {},
+        )
+        .unwrap();
     }
+    let case = std::cell::Cell::new(0);
+    let fresh_copy = || -> Store {
+        case.set(case.get() + 1);
+        match &place.postgres {
+            Some(server) => {
+                Store::open(server.copy_of("generated", &format!("case{}", case.get()))).unwrap()
+            }
+            None => {
+                let copy = place.dir.path().join(format!("case{}.duckdb", case.get()));
+                std::fs::copy(&generated, &copy).unwrap();
+                Store::open(copy).unwrap()
+            }
+        }
+    };
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases: 12,
+        ..ProptestConfig::default()
+    });
+    let clusters = (proptest::collection::hash_set(1i64..=400, 2..5), 0usize..4);
+    runner
+        .run(&clusters, |(ids, pick)| {
+            let store = fresh_copy();
+            let before = fingerprint(&store);
+            let ids: Vec<i64> = ids.into_iter().collect();
+            let survivor = (pick < ids.len()).then(|| ids[pick]);
+            let outcome =
+                merge::merge(&store, &request(&ids, survivor, false), &mut |_| Ok(())).unwrap();
+            prop_assert_eq!(outcome.merged.len(), ids.len() - 1);
+            for journal_id in outcome.journal_ids.iter().rev() {
+                merge::unmerge(&store, *journal_id, at()).unwrap();
+            }
+            prop_assert_eq!(fingerprint(&store), before);
+            Ok(())
+        })
+        .unwrap();
 }
 
 /// A merge hands the member's revenue to the survivor, and with it the date it became a
@@ -235,12 +299,11 @@ fn first_revenue_follows_a_merge_and_its_undoing() {
         .unwrap();
     embudo_store::derived::refresh(&store).unwrap();
     let customers = |store: &Store| {
-        let sql = "SELECT string_agg(id || ':' || coalesce(CAST(customer_at AS VARCHAR), '-'), ',' ORDER BY id) FROM contacts";
-        store
-            .duckdb("a test")
-            .unwrap()
-            .query_row(sql, [], |r| r.get::<_, String>(0))
-            .unwrap()
+        text(
+            store,
+            "SELECT string_agg(id || ':' || coalesce(CAST(customer_at AS VARCHAR), '-'), ',' ORDER BY id)
+               FROM contacts",
+        )
     };
     assert_eq!(customers(&store), "1:-,2:2025-03-03 00:00:00,3:-");
     let outcome = merge::merge(&store, &request(&[2, 1], Some(1), false), &mut |_| Ok(())).unwrap();

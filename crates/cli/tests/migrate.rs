@@ -191,18 +191,7 @@ fn an_imported_export_reads_the_same_after_a_trip_through_postgresql() {
     sandbox.ok(&["migrate", "--from", "crm.duckdb", "--to", &url]);
     sandbox.ok(&["migrate", "--from", &url, "--to", "back.duckdb"]);
     // What a user reads: the same pipeline report, the same data-gap notes, word for word.
-    let report = |db: &str| {
-        sandbox.ok(&[
-            "--db",
-            db,
-            "report",
-            "pipeline",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2026-04-01",
-        ])
-    };
+    let report = |db: &str| sandbox.first_quarter_pipeline(db);
     let before = report("crm.duckdb");
     assert!(before.contains("Propuesta"), "{before}");
     // Run on PostgreSQL itself, and on the file brought back from it.

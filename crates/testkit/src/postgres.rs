@@ -85,6 +85,17 @@ impl PgServer {
         self.url(name)
     }
 
+    /// A new database `name`, a copy of the database `of` (which nobody may be connected
+    /// to); its URL.
+    pub fn copy_of(&self, of: &str, name: &str) -> String {
+        let mut admin = postgres::Client::connect(&self.url("postgres"), postgres::NoTls).unwrap();
+        // The names are the test's own.
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{of}\""))
+            .unwrap();
+        self.url(name)
+    }
+
     pub fn url(&self, database: &str) -> String {
         format!("postgres://embudo@127.0.0.1:{}/{database}", self.port)
     }

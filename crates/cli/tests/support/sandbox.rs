@@ -95,6 +95,20 @@ impl Sandbox {
         String::from_utf8(output.stderr).unwrap()
     }
 
+    /// The pipeline report of January to March 2026 of the store `db`, as a table.
+    pub fn first_quarter_pipeline(&self, db: &str) -> String {
+        self.ok(&[
+            "--db",
+            db,
+            "report",
+            "pipeline",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-04-01",
+        ])
+    }
+
     pub fn generate_small(&self) {
         self.ok(&[
             "generate",
