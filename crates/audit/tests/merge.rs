@@ -6,8 +6,8 @@
 use chrono::NaiveDate;
 use embudo_audit::AuditError;
 use embudo_audit::merge::{self, Entity};
-use embudo_store::transfer::Location;
 use embudo_store::{CANONICAL_TABLES, Store};
+use embudo_testkit::Place;
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 
@@ -48,31 +48,6 @@ INSERT INTO list_subscriptions (id, contact_id, list_name, subscribed_at) VALUES
 INSERT INTO web_visits (id, visitor_id, contact_id, started_at) VALUES (1, 'v', 2, '2025-03-05');
 UPDATE contacts SET referred_by_contact_id = 2 WHERE id = 3;
 ";
-
-/// Where a test's stores live: a temporary directory, and the PostgreSQL server of this
-/// run when it is the run on PostgreSQL. Dropped with the test.
-struct Place {
-    dir: tempfile::TempDir,
-    postgres: Option<embudo_testkit::PgServer>,
-}
-
-impl Place {
-    fn new() -> Place {
-        let on_postgres = std::env::var("EMBUDO_TEST_ENGINE").is_ok_and(|e| e == "postgres");
-        Place {
-            dir: tempfile::tempdir().unwrap(),
-            postgres: on_postgres.then(embudo_testkit::PgServer::start),
-        }
-    }
-
-    /// A new, empty store called `name` on this run's engine.
-    fn store(&self, name: &str) -> Store {
-        match &self.postgres {
-            Some(server) => Store::open(server.database(name)).unwrap(),
-            None => Store::open(self.dir.path().join(format!("{name}.duckdb"))).unwrap(),
-        }
-    }
-}
 
 fn fixture() -> (Place, Store) {
     let place = Place::new();
@@ -229,7 +204,7 @@ fn a_dry_run_changes_nothing_and_later_merges_are_undone_first() {
 #[test]
 fn unmerge_undoes_any_merge() {
     let place = Place::new();
-    let generated = place.dir.path().join("generated.duckdb");
+    let generated = place.file("generated");
     let mut store = Store::open(&generated).unwrap();
     let params = embudo_synth::Params {
         scale: embudo_synth::Scale::Small,
@@ -240,29 +215,11 @@ fn unmerge_undoes_any_merge() {
     };
     embudo_synth::fill(&mut store, &params).unwrap();
     drop(store);
-    if let Some(server) = &place.postgres {
-        let url = server.database("generated");
-        embudo_store::transfer::copy(
-            &Location::DuckDb(generated.clone()),
-            &Location::Postgres(url),
-            false,
-            &mut |_, _| {},
-        )
-        .unwrap();
-    }
+    drop(place.copy_in(&generated, "generated"));
     let case = std::cell::Cell::new(0);
     let fresh_copy = || -> Store {
         case.set(case.get() + 1);
-        match &place.postgres {
-            Some(server) => {
-                Store::open(server.copy_of("generated", &format!("case{}", case.get()))).unwrap()
-            }
-            None => {
-                let copy = place.dir.path().join(format!("case{}.duckdb", case.get()));
-                std::fs::copy(&generated, &copy).unwrap();
-                Store::open(copy).unwrap()
-            }
-        }
+        place.clone_of("generated", &format!("case{}", case.get()))
     };
     let mut runner = TestRunner::new(ProptestConfig {
         cases: 12,

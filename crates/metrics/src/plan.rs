@@ -563,7 +563,7 @@ pub fn drill(
     rows(&mut b, chosen, &spine, &[], &query.filters, drill.joins)?;
     // A measure of a condition on the period has no instant of its own: newest ids first.
     let order = if distinct {
-        b.text(") GROUP BY tbl, id");
+        b.text(") listed GROUP BY tbl, id");
         "counted_at DESC NULLS LAST, id DESC".to_owned()
     } else if at == "NULL" {
         "id DESC".to_owned()
@@ -585,7 +585,7 @@ pub fn drill(
     }
     rows(&mut b, chosen, &spine, &[], &query.filters, &[])?;
     if distinct {
-        b.text(")");
+        b.text(") counted");
     }
     let totals = store.query_with(&b.sql, &b.params)?;
     let text = |v: &Value| v.as_str().map(str::to_owned);

@@ -5,14 +5,17 @@
 use chrono::NaiveDate;
 use embudo_metrics::{Bound, Calendar, Dim, Query, run};
 use embudo_store::Store;
+use embudo_testkit::Place;
 
 const FIXTURE: &str = include_str!("fixture.sql");
 
-fn fixture() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("fixture.duckdb")).unwrap();
+/// The fixture in a new store, on the engine this run of the tests is for (the test command
+/// runs these on DuckDB and on PostgreSQL: the hand-worked figures hold on both).
+fn fixture() -> (Place, Store) {
+    let place = Place::new();
+    let store = place.store("fixture");
     store.execute_batch(FIXTURE).unwrap();
-    (dir, store)
+    (place, store)
 }
 
 fn day(y: i32, m: u32, d: u32) -> Bound {

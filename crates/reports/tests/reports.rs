@@ -6,19 +6,22 @@ use embudo_metrics::{Bound, Calendar, Query};
 use embudo_reports::{Context, NAMES, Params, Report, build, html, i18n, insights};
 use embudo_store::Store;
 use embudo_synth::{Params as SynthParams, Scale};
+use embudo_testkit::Place;
 use serde_json::Value;
 
 const FIXTURE: &str = include_str!("../../metrics/tests/fixture.sql");
 
-fn fixture() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("fixture.duckdb")).unwrap();
+/// The metric tests' fixture in a new store, on the engine this run of the tests is for
+/// (the test command runs these on DuckDB and on PostgreSQL).
+fn fixture() -> (Place, Store) {
+    let place = Place::new();
+    let store = place.store("fixture");
     store.execute_batch(FIXTURE).unwrap();
     // Customers by name for the profitability report.
     store
         .execute_batch("UPDATE contacts SET first_name = 'C' || id")
         .unwrap();
-    (dir, store)
+    (place, store)
 }
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -536,15 +539,16 @@ fn spanish_output_has_no_english_labels() {
 }
 
 /// The medium business, generated once for the tests below.
-fn medium() -> (tempfile::TempDir, Store) {
+fn medium() -> (Place, Store) {
     business(Scale::Medium, 11, 0.0)
 }
 
 /// A generated business up to 2026-06-30, its signal in, with `defect_rate` of its records
-/// wrong.
-fn business(scale: Scale, seed: u64, defect_rate: f64) -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("business.duckdb")).unwrap();
+/// wrong, on the engine this run of the tests is for.
+fn business(scale: Scale, seed: u64, defect_rate: f64) -> (Place, Store) {
+    let place = Place::new();
+    let generated = place.file("generated");
+    let mut store = Store::open(&generated).unwrap();
     let params = SynthParams {
         scale,
         seed,
@@ -553,7 +557,9 @@ fn business(scale: Scale, seed: u64, defect_rate: f64) -> (tempfile::TempDir, St
         signal: true,
     };
     embudo_synth::fill(&mut store, &params).unwrap();
-    (dir, store)
+    drop(store);
+    let store = place.copy_in(&generated, "business");
+    (place, store)
 }
 
 /// Reports over `[from, to)`, in English, as of 2026-06-30.
@@ -776,8 +782,8 @@ fn no_report_ever_prints_a_message_key() {
     assert!(raw_key("note: note.thin_lost") && !raw_key("3.5 deals. Done."));
     // A month of hand-built data (thin: every "too few" note fires) and an empty store.
     let (_fixture_dir, fixture) = fixture();
-    let empty_dir = tempfile::tempdir().unwrap();
-    let empty = Store::open(empty_dir.path().join("empty.duckdb")).unwrap();
+    let empty_place = Place::new();
+    let empty = empty_place.store("empty");
     for store in [&fixture, &empty] {
         for lang in ["en", "es"] {
             let ctx = january(store, lang);
@@ -971,7 +977,7 @@ fn a_lead_source_the_audit_holds_misspelt_is_named_as_such() {
 }
 
 /// A small generated business without defects.
-fn small_business(seed: u64) -> (tempfile::TempDir, Store) {
+fn small_business(seed: u64) -> (Place, Store) {
     business(Scale::Small, seed, 0.0)
 }
 
@@ -1131,7 +1137,8 @@ fn a_figure_of_a_reports_own_sql_knows_the_records_it_counts() {
         for id in ids {
             let expected_close = store
                 .query_with(
-                    "SELECT strftime(date_trunc('month', expected_close_date), '%Y-%m-%d') FROM deals WHERE id = ?",
+                    "SELECT CAST(CAST(date_trunc('month', expected_close_date) AS DATE) AS VARCHAR)
+                       FROM deals WHERE id = ?",
                     &[embudo_store::Param::Int(*id)],
                 )
                 .unwrap();

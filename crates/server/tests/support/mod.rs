@@ -8,48 +8,16 @@ pub mod server;
 
 use chrono::NaiveDate;
 use embudo_store::Store;
-use embudo_store::transfer::Location;
 use ureq::Agent;
 
-/// Where a test's store lives: a DuckDB file in a temporary directory, or, when the tests
-/// run with `EMBUDO_TEST_ENGINE=postgres` (the test command runs the API's tests both ways),
-/// a database on a PostgreSQL server of the test's own, filled from that file by
-/// `embudo_store::transfer`. Dropped with the test: the server stops, the files go.
-#[derive(Debug)]
-pub struct Place {
-    dir: tempfile::TempDir,
-    /// The server and the store's URL on it.
-    postgres: Option<(embudo_testkit::PgServer, String)>,
-}
+pub use embudo_testkit::Place;
 
-impl Place {
-    /// Another connection to the store, as a restarted server would open it.
-    pub fn open(&self) -> Store {
-        match &self.postgres {
-            Some((_, url)) => Store::open(url).unwrap(),
-            None => Store::open(self.file()).unwrap(),
-        }
-    }
-
-    fn file(&self) -> std::path::PathBuf {
-        self.dir.path().join("served.duckdb")
-    }
-}
-
-/// Whether this run of the tests is the one on PostgreSQL.
-pub fn on_postgres() -> bool {
-    std::env::var("EMBUDO_TEST_ENGINE").is_ok_and(|engine| engine == "postgres")
-}
-
-/// A small business generated up to 30 June 2026 in a fresh store, on the engine this run
-/// of the tests is for.
+/// A small business generated up to 30 June 2026 in a fresh store, `served`, on the engine
+/// this run of the tests is for.
 pub fn business(seed: u64, defect_rate: f64) -> (Place, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut place = Place {
-        dir,
-        postgres: None,
-    };
-    let mut store = Store::open(place.file()).unwrap();
+    let place = Place::new();
+    let generated = place.file("generated");
+    let mut store = Store::open(&generated).unwrap();
     let params = embudo_synth::Params {
         scale: embudo_synth::Scale::Small,
         seed,
@@ -61,21 +29,8 @@ pub fn business(seed: u64, defect_rate: f64) -> (Place, Store) {
         signal: true,
     };
     embudo_synth::fill(&mut store, &params).unwrap();
-    if !on_postgres() {
-        return (place, store);
-    }
     drop(store);
-    let server = embudo_testkit::PgServer::start();
-    let url = server.database("served");
-    embudo_store::transfer::copy(
-        &Location::DuckDb(place.file()),
-        &Location::Postgres(url.clone()),
-        false,
-        &mut |_, _| {},
-    )
-    .unwrap();
-    place.postgres = Some((server, url));
-    let store = place.open();
+    let store = place.copy_in(&generated, "served");
     (place, store)
 }
 

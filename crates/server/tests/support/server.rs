@@ -90,7 +90,7 @@ impl Server {
     /// Stop the server and start it again on the same store file, as after a restart.
     pub fn restart(self) -> Server {
         let Server { place, .. } = self;
-        let store = place.open();
+        let store = place.open("served");
         serve(place, store, embudo_server::ServerLimits::default())
     }
 
