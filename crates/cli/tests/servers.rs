@@ -1,8 +1,9 @@
 //! Two `embudo serve` processes on one PostgreSQL database, as a team runs them behind a
 //! load balancer: a deal moved through one is seen through the other within a second (the
 //! database tells every server of each write, and each drops the answers it kept), fifty
-//! clients split across both get no server error while deals move through both, and
-//! killing one leaves the other serving. Real processes, a real PostgreSQL, real sockets.
+//! clients split across both get no server error while deals move through both, killing
+//! one leaves the other serving, and when the database goes down the server says it is not
+//! ready and serves again once it is back. Real processes, a real PostgreSQL, real sockets.
 //!
 //! The clients run for `EMBUDO_SOAK_SECONDS` (10 by default; the figures in the README are
 //! from 30).
@@ -365,4 +366,41 @@ fn two_servers_on_one_database_share_changes_carry_fifty_clients_and_outlive_eac
         let (status, body) = caller.get(&second.base, "/reports/pipeline");
         assert_eq!(status, 200, "{body}");
     }
+
+    // The database goes down: the server says it is not ready. It comes back: the server
+    // connects again by itself and serves what it could not.
+    postgres.stop();
+    assert_eq!(health(&second.base), Some(503));
+    postgres.run();
+    let back = Instant::now();
+    while health(&second.base) != Some(200) {
+        assert!(
+            back.elapsed() < Duration::from_secs(10),
+            "the server did not come back with its database"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A pooled connection learns its database went away only when it is next used: that
+    // request is answered 503 (try again), never 500, and the connection is replaced.
+    let until_answered = |call: &dyn Fn() -> (u16, Value)| {
+        for _ in 0..10 {
+            let (status, body) = call();
+            if status != 503 {
+                return (status, body);
+            }
+        }
+        panic!("still 503 after ten tries");
+    };
+    for path in ["/deals?limit=5", "/reports/pipeline", "/me"] {
+        let (status, body) = until_answered(&|| caller.get(&second.base, path));
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    let (status, moved) = until_answered(&|| {
+        caller.move_deal(
+            &second.base,
+            deals[0]["id"].as_i64().unwrap(),
+            deals[0]["stage_id"].as_i64().unwrap(),
+        )
+    });
+    assert_eq!(status, 200, "a write after the database came back: {moved}");
 }

@@ -150,20 +150,32 @@ impl Db {
             .pop()
             .ok_or_else(|| ApiError::internal("a reader's permit without a free reader"))?;
         let finished = Arc::new(Mutex::new(false));
+        let handle = Arc::new(Mutex::new(store.interrupt_handle()));
         let mut watch = Interrupter {
-            handle: store.interrupt_handle(),
+            handle: Arc::clone(&handle),
             finished: Arc::clone(&finished),
             armed: interruptible,
         };
         let db = Arc::clone(self);
         let task = tokio::task::spawn_blocking(move || {
+            let store = mended(store);
+            *relock(&handle) = store.interrupt_handle();
             let lent = Lent {
                 pool: pool(&db),
                 store: Some(store),
                 finished,
                 _permit: permit,
             };
-            work(lent.store.as_ref().expect("lent until dropped"))
+            let store = lent.store.as_ref().expect("lent until dropped");
+            let result = work(store);
+            if result.is_err() && store.is_broken() {
+                // The database went away under the work (it restarted, the network
+                // dropped): a retry will find a new connection.
+                return Err(ApiError::unavailable(
+                    "the connection to the database was lost; try again",
+                ));
+            }
+            result
         });
         let result = task.await.map_err(ApiError::internal)?;
         watch.armed = false;
@@ -196,7 +208,7 @@ impl Db {
         work: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let db = Arc::clone(self);
-        tokio::task::spawn_blocking(move || work(&relock(&db.monitor)))
+        tokio::task::spawn_blocking(move || work(&mend(&db.monitor)))
             .await
             .map_err(ApiError::internal)?
     }
@@ -206,7 +218,7 @@ impl Db {
         &self,
         work: impl FnOnce(&Store) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        work(&relock(&self.journal))
+        work(&mend(&self.journal))
     }
 
     /// Whether other processes may serve the same store (it is on PostgreSQL).
@@ -257,6 +269,9 @@ impl Drop for Lent<'_> {
     fn drop(&mut self) {
         *relock(&self.finished) = true;
         if let Some(store) = self.store.take() {
+            // On the blocking thread the work ran on: a new connection is made here, never
+            // on the async threads.
+            let store = mended(store);
             relock(&self.pool.free).push(store);
         }
     }
@@ -265,7 +280,9 @@ impl Drop for Lent<'_> {
 /// Dropped with a request whose work has not finished: interrupts that work's queries
 /// until it stops.
 struct Interrupter {
-    handle: Interrupt,
+    /// The handle of the connection the work runs on (set again if the work's thread
+    /// replaced a connection found gone).
+    handle: Arc<Mutex<Interrupt>>,
     finished: Arc<Mutex<bool>>,
     armed: bool,
 }
@@ -276,7 +293,7 @@ impl Drop for Interrupter {
             return;
         }
         tracing::info!("the request ended before its work: interrupting the work");
-        let (handle, finished) = (self.handle.clone(), Arc::clone(&self.finished));
+        let (handle, finished) = (relock(&self.handle).clone(), Arc::clone(&self.finished));
         std::thread::spawn(move || {
             loop {
                 {
@@ -290,6 +307,34 @@ impl Drop for Interrupter {
             }
         });
     }
+}
+
+/// `store`, or a new connection in its place when it is gone (the database restarted): a
+/// pool recovers by itself once the database is back, checked as a connection is lent and
+/// as it comes back. While the database is down the broken one is kept, and the work it is
+/// lent to fails. Blocks: only on blocking threads.
+fn mended(store: Store) -> Store {
+    if !store.is_broken() {
+        return store;
+    }
+    match store.try_clone() {
+        Ok(fresh) => {
+            tracing::info!("a connection to the store was gone: connected again");
+            fresh
+        }
+        Err(_) => store,
+    }
+}
+
+/// The connection in `slot`, locked, mended first when it is gone (see [`mended`]).
+fn mend(slot: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    let mut guard = relock(slot);
+    if guard.is_broken()
+        && let Ok(fresh) = guard.try_clone()
+    {
+        *guard = fresh;
+    }
+    guard
 }
 
 /// A lock even after a panic elsewhere: the guarded data (connections) stays usable.

@@ -220,6 +220,11 @@ impl Postgres {
         })
     }
 
+    /// Whether the connection is gone (the server restarted, the network dropped it).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
     /// Another connection to the same database.
     pub(crate) fn reconnect(&self) -> Result<Postgres> {
         Postgres::connect(&self.url)

@@ -123,6 +123,16 @@ impl Store {
         }
     }
 
+    /// Whether this connection is gone for good (PostgreSQL restarted, or the network dropped
+    /// it): a long-lived holder takes a new one with [`Store::try_clone`]. A DuckDB file's
+    /// connection never is.
+    pub fn is_broken(&self) -> bool {
+        match &self.engine {
+            Engine::DuckDb(_) => false,
+            Engine::Postgres { client, .. } => client.borrow().is_closed(),
+        }
+    }
+
     /// The SQL dialect of the store's engine.
     pub fn dialect(&self) -> Dialect {
         match self.engine {

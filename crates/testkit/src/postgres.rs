@@ -53,26 +53,50 @@ impl PgServer {
                 "--no-sync",
             ],
         );
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-            server.dir.path().display()
+        server.run();
+        server
+    }
+
+    /// Stop the server (fast: connections are cut), as when the database goes down.
+    pub fn stop(&self) {
+        self.tool(
+            "pg_ctl",
+            &["-D", path(&self.data()), "-m", "fast", "-w", "stop"],
         );
-        let log = server.dir.path().join("server.log");
-        server.tool(
+    }
+
+    /// Start the server on its cluster: at first, or again after [`PgServer::stop`] (on the
+    /// same port).
+    pub fn run(&self) {
+        let log = self.dir.path().join("server.log");
+        self.tool(
             "pg_ctl",
             &[
                 "-D",
-                path(&data),
+                path(&self.data()),
                 "-o",
-                &options,
+                &self.options(),
                 "-l",
                 path(&log),
                 "-w",
                 "start",
             ],
         );
-        server
+    }
+
+    /// The server's settings: its port and socket directory, and no waiting on the disk (a
+    /// test's data need not survive a crash).
+    fn options(&self) -> String {
+        format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            self.port,
+            self.dir.path().display()
+        )
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
     }
 
     /// A new, empty database; its URL.
