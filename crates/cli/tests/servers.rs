@@ -133,7 +133,7 @@ fn read(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16
     }
 }
 
-/// Open deals in the pipeline report's first row of `report` for `stage`.
+/// The open deals the pipeline report `report` counts in `stage` (its first section).
 fn open_in(report: &Value, stage: &str) -> i64 {
     report["sections"][0]["rows"]
         .as_array()

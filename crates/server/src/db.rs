@@ -309,29 +309,28 @@ impl Drop for Interrupter {
     }
 }
 
-/// `store`, or a new connection in its place when it is gone (the database restarted): a
-/// pool recovers by itself once the database is back, checked as a connection is lent and
-/// as it comes back. While the database is down the broken one is kept, and the work it is
-/// lent to fails. Blocks: only on blocking threads.
-fn mended(store: Store) -> Store {
-    if !store.is_broken() {
-        return store;
+/// A new connection to take the place of `store` when it is gone (the database
+/// restarted); none while it is fine, or while the database is still down (the broken one
+/// is kept, and the work it is lent to fails). A pool thus recovers by itself once the
+/// database is back, checked as a connection is lent and as it comes back. Blocks: only on
+/// blocking threads.
+fn replacement(store: &Store) -> Option<Store> {
+    let fresh = store.is_broken().then(|| store.try_clone().ok()).flatten();
+    if fresh.is_some() {
+        tracing::info!("a connection to the store was gone: connected again");
     }
-    match store.try_clone() {
-        Ok(fresh) => {
-            tracing::info!("a connection to the store was gone: connected again");
-            fresh
-        }
-        Err(_) => store,
-    }
+    fresh
 }
 
-/// The connection in `slot`, locked, mended first when it is gone (see [`mended`]).
+/// `store`, or its [`replacement`].
+fn mended(store: Store) -> Store {
+    replacement(&store).unwrap_or(store)
+}
+
+/// The connection in `slot`, locked, replaced first when it is gone (see [`replacement`]).
 fn mend(slot: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     let mut guard = relock(slot);
-    if guard.is_broken()
-        && let Ok(fresh) = guard.try_clone()
-    {
+    if let Some(fresh) = replacement(&guard) {
         *guard = fresh;
     }
     guard
