@@ -1,4 +1,5 @@
-//! The bulk write path: records → Arrow batches → DuckDB's Appender, in one transaction.
+//! The bulk write path: records → Arrow batches → DuckDB's Appender (or PostgreSQL's binary
+//! `COPY`), in one transaction.
 //!
 //! A producer (the generator, an importer) runs on its own thread and turns records into
 //! column batches of [`BATCH_ROWS`] rows; the store's thread appends each batch as it
@@ -8,6 +9,7 @@
 
 use crate::CANONICAL_TABLES;
 use crate::error::{Context, Result, StoreError};
+use crate::postgres::Postgres;
 use crate::store::Store;
 use duckdb::Appender;
 use duckdb::arrow::array::{
@@ -59,7 +61,7 @@ impl ColumnBuilder {
             "BIGINT" => ColumnBuilder::BigInt(Int64Builder::new()),
             "INTEGER" => ColumnBuilder::Integer(Int32Builder::new()),
             "SMALLINT" => ColumnBuilder::SmallInt(Int16Builder::new()),
-            "DOUBLE" => ColumnBuilder::Double(Float64Builder::new()),
+            "DOUBLE" | "DOUBLE PRECISION" => ColumnBuilder::Double(Float64Builder::new()),
             "BOOLEAN" => ColumnBuilder::Boolean(BooleanBuilder::new()),
             "VARCHAR" | "JSON" => ColumnBuilder::Text(StringBuilder::new()),
             "TIMESTAMP" => ColumnBuilder::Timestamp(TimestampMicrosecondBuilder::new()),
@@ -361,7 +363,8 @@ pub enum LoadMode {
 
 impl Store {
     /// Run `produce` on a second thread, appending every record it puts into the store, in
-    /// one transaction: if either side fails, nothing is written.
+    /// one transaction: if either side fails, nothing is written. DuckDB takes the batches
+    /// through its Appender, PostgreSQL through binary `COPY … FROM STDIN`.
     ///
     /// `progress` is called on this thread with the number of rows appended so far.
     pub fn load<T, E, F>(
@@ -376,6 +379,9 @@ impl Store {
         E: From<StoreError> + Send,
     {
         let layouts = self.layouts()?;
+        if self.postgres().is_some() {
+            return self.load_into_postgres(layouts, mode, produce, progress);
+        }
         let tx = self
             .duckdb_mut("a bulk load")?
             .transaction()
@@ -387,58 +393,130 @@ impl Store {
                     .context(|| format!("emptying {table}"))?;
             }
         }
-        let (sender, receiver) = sync_channel(4);
-        let (consumed, produced) = std::thread::scope(|scope| {
-            let producer = scope.spawn(move || {
-                let mut batches = Batches {
-                    layouts,
-                    open: HashMap::new(),
-                    sender,
-                };
-                let out = produce(&mut batches)?;
-                batches.flush()?;
-                Ok::<T, E>(out)
-            });
-            // `receiver` is dropped when `append_all` returns, which unblocks a producer
-            // still sending after a failed append.
-            let consumed = append_all(&tx, receiver, &mut progress);
-            (consumed, producer.join())
-        });
-        let summary = consumed?;
-        let out = match produced {
-            Ok(result) => result?,
-            Err(_) => return Err(StoreError::Interrupted("the producer panicked".into()).into()),
-        };
+        let out = produce_into(layouts, produce, |batches| {
+            append_all(&tx, batches, &mut progress)
+        })?;
         crate::derived::refresh_on(&tx)?;
         tx.commit().context(|| "committing the load".into())?;
-        Ok((out, summary))
+        Ok(out)
     }
 
-    /// Column names and types of every table, from the catalog.
+    /// [`Store::load`] on PostgreSQL: one transaction, a `COPY` per batch, the tables'
+    /// sequences moved past the ids written and their statistics refreshed.
+    fn load_into_postgres<T, E, F>(
+        &mut self,
+        layouts: HashMap<String, Layout>,
+        mode: LoadMode,
+        produce: F,
+        mut progress: impl FnMut(u64),
+    ) -> Result<(T, LoadSummary), E>
+    where
+        F: FnOnce(&mut Batches) -> Result<T, E> + Send,
+        T: Send,
+        E: From<StoreError> + Send,
+    {
+        let out = self.transaction(true, || {
+            if mode == LoadMode::Replace {
+                // Table names come from the fixed canonical list.
+                let tables = CANONICAL_TABLES.join(", ");
+                self.execute_batch(&format!("TRUNCATE {tables}"))?;
+            }
+            let out = {
+                let (mut pg, _) = self.postgres().expect("checked by `load`");
+                produce_into(layouts, produce, |batches| {
+                    copy_all(&mut pg, batches, &mut progress)
+                })?
+            };
+            crate::derived::refresh(self)?;
+            let (mut pg, _) = self.postgres().expect("checked by `load`");
+            crate::ids::move_sequences_past_rows(&mut pg)?;
+            Ok::<_, E>(out)
+        })?;
+        // Statistics of what was loaded, so the first queries are planned on them rather
+        // than on an empty database's.
+        self.execute_batch("ANALYZE")?;
+        Ok(out)
+    }
+
+    /// Column names and types of every table, from the catalogue.
     fn layouts(&self) -> Result<HashMap<String, Layout>> {
-        let mut statement = self
-            .duckdb("a bulk load")?
-            .prepare(
-                "SELECT table_name, column_name, data_type FROM duckdb_columns()
-                 WHERE schema_name = 'main' ORDER BY table_name, column_index",
-            )
-            .context(|| "reading table layouts".into())?;
-        let rows = statement
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                ))
-            })
-            .context(|| "reading table layouts".into())?;
         let mut layouts: HashMap<String, Layout> = HashMap::new();
-        for row in rows {
-            let (table, column, sql_type) = row.context(|| "reading table layouts".into())?;
-            layouts.entry(table).or_default().push((column, sql_type));
+        for (table, column) in self.every_column()? {
+            layouts
+                .entry(table)
+                .or_default()
+                .push((column.name, column.sql_type));
         }
         Ok(layouts)
     }
+}
+
+/// Run `produce` on a second thread, handing the batches it fills to `consume` on this
+/// one: the records of both the producer's result and what `consume` wrote, or the first
+/// failure.
+fn produce_into<T, E, F>(
+    layouts: HashMap<String, Layout>,
+    produce: F,
+    consume: impl FnOnce(Receiver<(&'static str, RecordBatch)>) -> Result<LoadSummary>,
+) -> Result<(T, LoadSummary), E>
+where
+    F: FnOnce(&mut Batches) -> Result<T, E> + Send,
+    T: Send,
+    E: From<StoreError> + Send,
+{
+    let (sender, receiver) = sync_channel(4);
+    let (consumed, produced) = std::thread::scope(|scope| {
+        let producer = scope.spawn(move || {
+            let mut batches = Batches {
+                layouts,
+                open: HashMap::new(),
+                sender,
+            };
+            let out = produce(&mut batches)?;
+            batches.flush()?;
+            Ok::<T, E>(out)
+        });
+        // `receiver` is dropped when `consume` returns, which unblocks a producer still
+        // sending after a failed write.
+        let consumed = consume(receiver);
+        (consumed, producer.join())
+    });
+    let summary = consumed?;
+    match produced {
+        Ok(result) => Ok((result?, summary)),
+        Err(_) => Err(StoreError::Interrupted("the producer panicked".into()).into()),
+    }
+}
+
+/// Each batch received into its table by binary `COPY`.
+fn copy_all(
+    pg: &mut Postgres,
+    receiver: Receiver<(&'static str, RecordBatch)>,
+    progress: &mut impl FnMut(u64),
+) -> Result<LoadSummary> {
+    let mut summary = LoadSummary::default();
+    for (table, batch) in receiver {
+        let data = crate::pg_copy::encode(table, &batch)?;
+        let names: Vec<String> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| format!("\"{}\"", f.name()))
+            .collect();
+        // The table and its columns come from the store's own catalogue.
+        let sql = format!(
+            "COPY {table} ({}) FROM STDIN (FORMAT binary)",
+            names.join(", ")
+        );
+        let failed = |source| crate::error::pg_error(&format!("copying rows into {table}"), source);
+        let mut writer = pg.client().copy_in(sql.as_str()).map_err(failed)?;
+        std::io::Write::write_all(&mut writer, &data)
+            .map_err(|e| StoreError::Interrupted(format!("copying rows into {table}: {e}")))?;
+        writer.finish().map_err(failed)?;
+        summary.add(table, batch.num_rows() as u64);
+        progress(summary.total());
+    }
+    Ok(summary)
 }
 
 fn append_all(

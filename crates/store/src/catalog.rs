@@ -21,29 +21,43 @@ pub struct ColumnInfo {
     pub default_sql: Option<String>,
 }
 
+/// Every column of the store's tables, in order within each table.
+const COLUMNS: &str = "SELECT table_name, column_name, data_type, numeric_precision, numeric_scale,
+        is_nullable = 'NO' AND column_default IS NULL, column_default
+   FROM information_schema.columns
+  WHERE table_schema = current_schema()";
+
 impl Store {
     /// The columns of `table`, in order (none when there is no such table).
     pub fn columns(&self, table: &str) -> Result<Vec<ColumnInfo>> {
-        let found = self.query_with(
-            "SELECT column_name, data_type, numeric_precision, numeric_scale,
-                    is_nullable = 'NO' AND column_default IS NULL, column_default
-               FROM information_schema.columns
-              WHERE table_schema = current_schema() AND table_name = ?
-              ORDER BY ordinal_position",
-            &[Param::Text(table.to_owned())],
-        )?;
+        let sql = format!("{COLUMNS} AND table_name = ? ORDER BY ordinal_position");
+        let found = self.read_columns(&sql, &[Param::Text(table.to_owned())])?;
+        Ok(found.into_iter().map(|(_, column)| column).collect())
+    }
+
+    /// The columns of every table, each with its table's name, in order within a table.
+    pub fn every_column(&self) -> Result<Vec<(String, ColumnInfo)>> {
+        self.read_columns(
+            &format!("{COLUMNS} ORDER BY table_name, ordinal_position"),
+            &[],
+        )
+    }
+
+    fn read_columns(&self, sql: &str, params: &[Param]) -> Result<Vec<(String, ColumnInfo)>> {
+        let found = self.query_with(sql, params)?;
         let dialect = self.dialect();
         Ok(found
             .rows
             .iter()
             .map(|r| {
                 let text = |i: usize| r[i].as_str().unwrap_or_default().to_owned();
-                ColumnInfo {
-                    name: text(0),
-                    sql_type: type_name(dialect, &text(1), r[2].as_i64(), r[3].as_i64()),
-                    required: r[4].as_bool().unwrap_or(false),
-                    default_sql: r[5].as_str().map(str::to_owned),
-                }
+                let column = ColumnInfo {
+                    name: text(1),
+                    sql_type: type_name(dialect, &text(2), r[3].as_i64(), r[4].as_i64()),
+                    required: r[5].as_bool().unwrap_or(false),
+                    default_sql: r[6].as_str().map(str::to_owned),
+                };
+                (text(0), column)
             })
             .collect())
     }

@@ -5,7 +5,8 @@
 //! the sequence's moves the sequence past them first, since a DuckDB sequence cannot be set.
 //! The same SQL runs on PostgreSQL, whose sequences are the same objects (its migrations).
 
-use crate::error::{Result, StoreError};
+use crate::error::{Result, StoreError, pg_error};
+use crate::postgres::Postgres;
 use crate::query::Param;
 use crate::store::Store;
 use serde_json::Value;
@@ -42,6 +43,21 @@ pub(crate) const SEQUENCES: &[(&str, &str, &str)] = &[
     ("users", "id", "users_id"),
     ("web_visits", "id", "web_visits_id"),
 ];
+
+/// Move every PostgreSQL sequence past the ids its table holds, after rows were written
+/// with ids of their own (a copy, a bulk load), so the next id taken is new. (DuckDB's
+/// sequences cannot be set; a reservation there moves past such ids itself.)
+pub(crate) fn move_sequences_past_rows(pg: &mut Postgres) -> Result<()> {
+    for (table, column, sequence) in SEQUENCES {
+        // Names from the list above.
+        pg.client()
+            .batch_execute(&format!(
+                "SELECT setval('{sequence}', m) FROM (SELECT max({column}) AS m FROM {table}) t WHERE m IS NOT NULL"
+            ))
+            .map_err(|source| pg_error(&format!("moving the sequence {sequence}"), source))?;
+    }
+    Ok(())
+}
 
 impl Store {
     /// A new id for a row of `table`.

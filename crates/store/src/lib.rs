@@ -8,7 +8,8 @@
 //! - [`migrations`]: the versioned schema, applied in one transaction each, recorded in
 //!   `schema_migrations`.
 //! - [`bulk`]: the fast write path. Records become Arrow batches on a producer thread and
-//!   are appended by DuckDB's Appender on the store's thread, all in one transaction.
+//!   are appended by DuckDB's Appender (PostgreSQL: binary `COPY`, `pg_copy`) on the
+//!   store's thread, all in one transaction.
 //! - [`deals`]: a deal's moves between stages, recorded as every writer records them.
 //! - [`ids`]: new ids, from one sequence per table, so two writers never take the same.
 //! - [`records`]: how each model entity maps onto its table's columns.
@@ -25,8 +26,8 @@
 //!
 //! Everything above the store (import, audit, metrics, reports…) reaches the database
 //! through this crate, with user values bound as parameters, never spliced into SQL text.
-//! The bulk paths (the generator's and the import's loads, staging) are built on DuckDB's
-//! Appender and need a DuckDB store.
+//! The bulk paths (the generator's load, the import's staging) take each engine's fastest
+//! way in: DuckDB's Appender, PostgreSQL's `COPY`.
 
 pub mod bulk;
 pub mod catalog;
@@ -37,6 +38,7 @@ pub mod error;
 pub mod gaps;
 pub mod ids;
 pub mod migrations;
+mod pg_copy;
 mod pg_value;
 pub mod postgres;
 pub mod query;

@@ -584,14 +584,7 @@ impl Side {
         let Side::Postgres(pg) = self else {
             return Ok(());
         };
-        for (table, column, sequence) in crate::ids::SEQUENCES {
-            // Names from the store's own list.
-            pg.client()
-                .batch_execute(&format!(
-                    "SELECT setval('{sequence}', m) FROM (SELECT max({column}) AS m FROM {table}) t WHERE m IS NOT NULL"
-                ))
-                .map_err(|source| pg_error(&format!("moving the sequence {sequence}"), source))?;
-        }
+        crate::ids::move_sequences_past_rows(pg)?;
         // Statistics of what was copied, so the first queries are planned on them rather
         // than on an empty database's.
         pg.client()

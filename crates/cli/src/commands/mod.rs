@@ -19,19 +19,10 @@ mod sql;
 
 use crate::cli::{Cli, Command};
 use crate::config::Config;
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 pub fn run(cli: Cli) -> Result<()> {
     let config = Config::resolve(&cli.global)?;
-    let name = name(&cli.command);
-    if config.on_postgres() && !ON_POSTGRES.contains(&name) && !NAMES_ITS_STORE.contains(&name) {
-        bail!(
-            "`embudo {name}` does not run on a store in PostgreSQL yet ({}); these do: {}. \
-             Run it on a DuckDB file, and move stores between the engines with `embudo migrate`",
-            config.db_shown(),
-            ON_POSTGRES.join(", ")
-        );
-    }
     match cli.command {
         Command::Init => generate::init(&config),
         Command::Generate(args) => generate::run(&config, &args),
@@ -62,48 +53,6 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// The commands that run on a store in PostgreSQL (`--db postgres://…`).
-const ON_POSTGRES: &[&str] = &[
-    "init", "sql", "tables", "metrics", "metric", "query", "goal", "report", "forecast", "deal",
-    "export", "audit", "repair", "user", "token", "serve", "schedule", "alert", "watch", "import",
-    "merge", "unmerge",
-];
-
-/// The commands that name their stores themselves rather than by `--db`.
-const NAMES_ITS_STORE: &[&str] = &["demo", "bench", "migrate"];
-
-/// The word that runs `command`.
-fn name(command: &Command) -> &'static str {
-    match command {
-        Command::Init => "init",
-        Command::Generate(_) => "generate",
-        Command::Demo(_) => "demo",
-        Command::Sql { .. } => "sql",
-        Command::Tables => "tables",
-        Command::Migrate(_) => "migrate",
-        Command::Repair(_) => "repair",
-        Command::Metrics => "metrics",
-        Command::Metric(_) => "metric",
-        Command::Query(_) => "query",
-        Command::Goal(_) => "goal",
-        Command::Report(_) => "report",
-        Command::Audit(_) => "audit",
-        Command::Merge(_) => "merge",
-        Command::Unmerge { .. } => "unmerge",
-        Command::Bench(_) => "bench",
-        Command::Import(_) => "import",
-        Command::Export(_) => "export",
-        Command::Forecast(_) => "forecast",
-        Command::Deal(_) => "deal",
-        Command::Serve(_) => "serve",
-        Command::User(_) => "user",
-        Command::Token(_) => "token",
-        Command::Schedule(_) => "schedule",
-        Command::Alert(_) => "alert",
-        Command::Watch(_) => "watch",
-    }
-}
-
 /// A hint for people on stderr, unless quiet.
 fn hint(config: &Config, text: impl std::fmt::Display) {
     if !config.quiet {
@@ -131,24 +80,4 @@ fn instant(config: &Config, at: Option<&str>) -> Result<chrono::NaiveDateTime> {
             .to_utc(d.and_hms_opt(0, 0, 0).expect("midnight")),
         None => chrono::Utc::now().naive_utc(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn the_engine_lists_name_real_commands() {
-        let commands: Vec<String> = Cli::command()
-            .get_subcommands()
-            .map(|c| c.get_name().to_owned())
-            .collect();
-        for listed in ON_POSTGRES.iter().chain(NAMES_ITS_STORE) {
-            assert!(
-                commands.iter().any(|c| c == listed),
-                "{listed} is not a command"
-            );
-        }
-    }
 }
