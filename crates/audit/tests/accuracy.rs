@@ -1,11 +1,13 @@
 //! Every kind of defect the generator injects is found, and what the audit flags is a
-//! defect: precision and recall per kind against the truth file, at small scale.
+//! defect: precision and recall per kind against the truth file, at small scale; on
+//! PostgreSQL too when the run is for it (`EMBUDO_TEST_ENGINE=postgres`).
 
 use chrono::NaiveDate;
 use embudo_audit::checks::{self, Context};
-use embudo_store::Store;
+use embudo_store::{Param, Store};
 use embudo_synth::truth::PairScore;
 use embudo_synth::{Params, Scale, Truth};
+use embudo_testkit::Place;
 use std::collections::{BTreeMap, HashSet};
 
 /// The instant the generated businesses end at.
@@ -16,10 +18,11 @@ fn now() -> chrono::NaiveDateTime {
         .unwrap()
 }
 
-/// A small generated business in a fresh store, with what really happened.
-fn generated(seed: u64, defect_rate: f64) -> (tempfile::TempDir, Store, Truth) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("audit.duckdb")).unwrap();
+/// A small generated business in a fresh store of `place` (a DuckDB file, or a database
+/// on PostgreSQL when the run is for it), with what really happened.
+fn generated(place: &Place, seed: u64, defect_rate: f64) -> (Store, Truth) {
+    let name = format!("audit_{seed}_{}", (defect_rate * 100.0).round());
+    let mut store = place.store(&name);
     let params = Params {
         scale: Scale::Small,
         seed,
@@ -28,12 +31,13 @@ fn generated(seed: u64, defect_rate: f64) -> (tempfile::TempDir, Store, Truth) {
         signal: true,
     };
     let truth = embudo_synth::fill(&mut store, &params).unwrap();
-    (dir, store, truth)
+    (store, truth)
 }
 
 #[test]
 fn every_injected_defect_kind_is_found_precisely() {
-    let (_dir, store, truth) = generated(23, 0.2);
+    let place = Place::new();
+    let (store, truth) = generated(&place, 23, 0.2);
     let findings = checks::run(&Context::new(&store, now()), None, None).unwrap();
     let mut report = BTreeMap::new();
     let kinds: std::collections::BTreeSet<(&str, &str, &str)> = truth
@@ -78,15 +82,18 @@ fn every_injected_defect_kind_is_found_precisely() {
         .contacts
         .iter()
         .filter(|[a, b]| {
-            let gap: i64 = store
-                .duckdb("a test").unwrap()
-                .query_row(
-                    "SELECT abs(epoch(x.created_at) - epoch(y.created_at)) FROM contacts x, contacts y WHERE x.id = ? AND y.id = ?",
-                    [*a, *b],
-                    |row| row.get(0),
-                )
-                .unwrap();
-            gap <= 600
+            let created = |id: i64| {
+                let found = store
+                    .query_with(
+                        "SELECT created_at FROM contacts WHERE id = ?",
+                        &[Param::Int(id)],
+                    )
+                    .unwrap();
+                let text = found.rows[0][0].as_str().unwrap().to_owned();
+                text.parse::<chrono::NaiveDateTime>()
+                    .unwrap_or_else(|e| panic!("{text}: {e}"))
+            };
+            (created(*a) - created(*b)).num_seconds().abs() <= 600
         })
         .map(|[_, b]| *b)
         .collect();
@@ -139,8 +146,9 @@ fn pairwise(
 #[test]
 fn duplicates_are_found_with_high_f1() {
     use embudo_audit::dedupe::{self, Entity};
+    let place = Place::new();
     for defect_rate in [0.05, 0.2] {
-        let (_dir, store, truth) = generated(31, defect_rate);
+        let (store, truth) = generated(&place, 31, defect_rate);
         let contacts = dedupe::find(&store, Entity::Contacts, dedupe::DEFAULT_THRESHOLD).unwrap();
         let (p, r, f1, blocking) = pairwise(&contacts, &truth.duplicates.contacts, |_| true);
         println!(
@@ -175,8 +183,9 @@ fn duplicates_are_found_with_high_f1() {
 fn people_known_only_by_name_and_address_are_found() {
     use embudo_audit::dedupe::{self, Entity};
     let mut worst = f64::MAX;
+    let place = Place::new();
     for (seed, defect_rate) in [(31, 0.2), (7, 0.2), (11, 0.1), (5, 0.25)] {
-        let (_dir, store, truth) = generated(seed, defect_rate);
+        let (store, truth) = generated(&place, seed, defect_rate);
         let offline: HashSet<i64> = truth.offline_contacts.iter().copied().collect();
         let found = dedupe::find(&store, Entity::Contacts, dedupe::DEFAULT_THRESHOLD).unwrap();
         let (p, r, f1, blocking) = pairwise(&found, &truth.duplicates.contacts, |id| {

@@ -913,6 +913,19 @@ pub struct BenchArgs {
     /// Measure an existing store instead of generating one (read-only)
     #[arg(long, value_name = "PATH")]
     pub store: Option<PathBuf>,
+
+    /// postgres: measure on DuckDB, then the same on the PostgreSQL server `--db` names
+    /// (databases of the bench's own are created beside it and dropped), side by side.
+    /// Not for the forecast and monitor suites
+    #[arg(long, value_enum, default_value = "duckdb")]
+    pub backend: Backend,
+}
+
+/// The engine a benchmark compares DuckDB with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    Duckdb,
+    Postgres,
 }
 
 /// Groups of benchmarks.

@@ -349,14 +349,15 @@ fn assert_rows_match(what: &str, want: &[Value], got: &[Value], tolerance: f64) 
 fn every_vendor_shape_round_trips_the_figures_it_carries() {
     let sandbox = Sandbox::new();
     sandbox.generate_small();
-    let original = "embudo.duckdb";
+    let original = sandbox.store("embudo");
+    let original = original.as_str();
     let reports: Vec<(&str, Value)> = embudo_reports::NAMES
         .iter()
         .map(|r| (*r, half_year_report(&sandbox, original, r)))
         .collect();
     for vendor in ["hubspot", "pipedrive", "salesforce", "activecampaign"] {
         sandbox.ok(&["export", "--as", vendor, "-o", vendor, "--quiet"]);
-        let db = format!("{vendor}.duckdb");
+        let db = sandbox.store(vendor);
         for entity in ["companies", "contacts", "deals"] {
             let file = format!("{vendor}/{entity}.csv");
             sandbox.ok(&[
@@ -540,7 +541,7 @@ fn repair_derived_mends_a_store_written_by_an_earlier_version() {
     let sandbox = Sandbox::new();
     sandbox.ok(&["init", "--quiet"]);
     {
-        let store = embudo_store::Store::open(sandbox.path("embudo.duckdb")).unwrap();
+        let store = sandbox.open("embudo");
         let mut seed = String::from(
             "INSERT INTO pipelines VALUES (1, 'Sales');
              INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES (1, 1, 'Won', 1, 1.0, 'won');

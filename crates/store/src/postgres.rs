@@ -4,7 +4,7 @@
 //! column for column, so a store moves between the engines value for value
 //! ([`crate::transfer`]).
 
-use crate::error::{Result, StoreError};
+use crate::error::{Result, StoreError, pg_error};
 use crate::migrations::Migration;
 
 /// PostgreSQL's migrations, oldest first. Version 1 is the whole schema as DuckDB's
@@ -51,6 +51,76 @@ pub fn shown(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
+    }
+}
+
+/// `url` naming the database `name` on the same server, with the same user and options.
+pub fn with_database(url: &str, name: &str) -> String {
+    let authority = url.find("://").map_or(0, |at| at + 3);
+    let path = url[authority..]
+        .find(['/', '?'])
+        .map_or(url.len(), |at| authority + at);
+    let options = url[path..].find('?').map_or("", |at| &url[path + at..]);
+    format!("{}/{name}{options}", &url[..path])
+}
+
+/// A database of its own on the server a URL names, for work that fills a store and throws
+/// it away (the benchmarks); dropped with this value.
+#[derive(Debug)]
+pub struct Scratch {
+    server: String,
+    name: String,
+    url: String,
+}
+
+impl Scratch {
+    /// A new, empty database `name` (lowercase letters, digits and `_`) beside the one
+    /// `url` names, replacing one of that name; the user needs the right to create databases.
+    pub fn create(url: &str, name: &str) -> Result<Scratch> {
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(StoreError::Engine(format!(
+                "{name:?} is not a scratch database's name"
+            )));
+        }
+        let scratch = Scratch {
+            server: url.to_owned(),
+            name: name.to_owned(),
+            url: with_database(url, name),
+        };
+        // Each on its own: neither statement runs inside a transaction block. The name was
+        // checked above.
+        scratch.run(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+        scratch.run(&format!("CREATE DATABASE {name}"))?;
+        Ok(scratch)
+    }
+
+    /// The new database's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn run(&self, sql: &str) -> Result<()> {
+        let context = || format!("{sql} on {}", shown(&self.server));
+        let mut client = postgres::Client::connect(&self.server, postgres::NoTls)
+            .map_err(|source| pg_error(&context(), source))?;
+        client
+            .batch_execute(sql)
+            .map_err(|source| pg_error(&context(), source))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // Nothing to tell a caller that is already done; a database left behind is named
+        // and replaced by the next run.
+        let _ = self.run(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
     }
 }
 
@@ -276,6 +346,22 @@ impl Postgres {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn another_database_keeps_the_server_user_and_options() {
+        assert_eq!(
+            with_database("postgres://u:p@db.example:5432/crm?sslmode=disable", "b1"),
+            "postgres://u:p@db.example:5432/b1?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgresql://db.example", "b1"),
+            "postgresql://db.example/b1"
+        );
+        assert_eq!(
+            with_database("postgres://db.example/?x=1", "b1"),
+            "postgres://db.example/b1?x=1"
+        );
+    }
 
     #[test]
     fn a_url_s_password_is_never_shown() {

@@ -2,10 +2,10 @@
 
 use super::generate::generate;
 use super::hint;
-use crate::cli::{BenchArgs, BenchSuite};
+use crate::cli::{Backend, BenchArgs, BenchSuite};
 use crate::config::Config;
 use crate::output;
-use anyhow::Result;
+use anyhow::{Result, bail};
 use chrono::{Datelike, NaiveDate};
 use embudo_metrics::{Bound, Grain, Query, catalogue};
 use embudo_model::Table;
@@ -20,15 +20,10 @@ use std::time::Instant;
 const BENCH_NOW: &str = "2026-06-30T12:00:00Z";
 
 pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
-    if args.suite == BenchSuite::Import {
-        let rows = super::bench_import::figures(config, args.scale)?;
-        return output::print(&figures_table(rows), config.format);
-    }
-    if args.suite == BenchSuite::Serve {
-        for table in super::bench_serve::figures(config, args.scale, bench_now()?)? {
-            output::print(&table, config.format)?;
-        }
-        return Ok(());
+    if args.backend == Backend::Postgres
+        && matches!(args.suite, BenchSuite::Monitor | BenchSuite::Forecast)
+    {
+        bail!("`bench {:?}` measures DuckDB only", args.suite);
     }
     if args.suite == BenchSuite::Monitor {
         let table = super::bench_monitor::figures(config, args.scale, bench_now()?)?;
@@ -40,17 +35,176 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let dir = tempfile::tempdir()?;
+    let duckdb = measure(config, args, &Stores::files()?)?;
+    let measured = match args.backend {
+        Backend::Duckdb => duckdb,
+        Backend::Postgres => {
+            if args.store.is_some() {
+                bail!("--store measures one DuckDB file; leave it out with --backend postgres");
+            }
+            if !config.on_postgres() {
+                bail!(
+                    "--backend postgres measures on the PostgreSQL server --db names \
+                     (postgres://user@host/database; the bench creates and drops databases beside it)"
+                );
+            }
+            let url = config.db.to_string_lossy().into_owned();
+            hint(config, "Now the same on PostgreSQL…");
+            let postgres = measure(config, args, &Stores::Postgres(url))?;
+            Measured::side_by_side(duckdb, postgres)
+        }
+    };
+    if !measured.figures.rows.is_empty() {
+        output::print(&measured.figures, config.format)?;
+    }
+    for table in measured.tables {
+        output::print(&table, config.format)?;
+    }
+    Ok(())
+}
+
+/// Where a benchmark's stores are made: files in a temporary folder, or databases of their
+/// own on a PostgreSQL server, dropped when the bench is done.
+pub(super) enum Stores {
+    DuckDb(tempfile::TempDir),
+    /// The URL of a database on the server; the bench's own are made beside it.
+    Postgres(String),
+}
+
+/// A store made by [`Stores::new_store`]: where it is, and what keeps it.
+pub(super) struct BenchStore {
+    pub location: std::path::PathBuf,
+    /// The database, dropped with this value (PostgreSQL).
+    _scratch: Option<embudo_store::postgres::Scratch>,
+}
+
+impl Stores {
+    fn files() -> Result<Stores> {
+        Ok(Stores::DuckDb(tempfile::tempdir()?))
+    }
+
+    pub(super) fn engine(&self) -> &'static str {
+        match self {
+            Stores::DuckDb(_) => "DuckDB",
+            Stores::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// A new, empty store called `name`.
+    pub(super) fn new_store(&self, name: &str) -> Result<BenchStore> {
+        Ok(match self {
+            Stores::DuckDb(dir) => BenchStore {
+                location: dir.path().join(format!("{name}.duckdb")),
+                _scratch: None,
+            },
+            Stores::Postgres(url) => {
+                let scratch =
+                    embudo_store::postgres::Scratch::create(url, &format!("embudo_bench_{name}"))?;
+                BenchStore {
+                    location: scratch.url().into(),
+                    _scratch: Some(scratch),
+                }
+            }
+        })
+    }
+}
+
+/// What one engine's benchmarks measured: the timings, then the tables of their own
+/// (audit accuracy, API latency).
+struct Measured {
+    figures: Table,
+    tables: Vec<Table>,
+}
+
+impl Measured {
+    /// DuckDB's and PostgreSQL's timings in one table, matched by benchmark; the other
+    /// tables one after the other, each row marked with its engine.
+    fn side_by_side(duckdb: Measured, postgres: Measured) -> Measured {
+        let seconds = |row: &Vec<Value>| row.get(2).and_then(Value::as_f64);
+        let rows = duckdb
+            .figures
+            .rows
+            .iter()
+            .map(|row| {
+                let theirs = postgres.figures.rows.iter().find(|r| r[0] == row[0]);
+                let (ours, theirs) = (seconds(row), theirs.and_then(seconds));
+                let ratio = ours
+                    .zip(theirs)
+                    .filter(|(d, _)| *d > 0.0)
+                    .map(|(d, p)| (p / d * 10.0).round() / 10.0);
+                vec![
+                    row[0].clone(),
+                    row[1].clone(),
+                    json!(ours),
+                    json!(theirs),
+                    json!(ratio),
+                ]
+            })
+            .collect();
+        let figures = Table {
+            columns: [
+                "benchmark",
+                "rows written",
+                "DuckDB s",
+                "PostgreSQL s",
+                "PostgreSQL ÷ DuckDB",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+        };
+        let marked = |engine: &str, table: Table| Table {
+            columns: std::iter::once("engine".to_owned())
+                .chain(table.columns)
+                .collect(),
+            rows: table
+                .rows
+                .into_iter()
+                .map(|row| std::iter::once(json!(engine)).chain(row).collect())
+                .collect(),
+        };
+        let tables = duckdb
+            .tables
+            .into_iter()
+            .zip(postgres.tables)
+            .map(|(d, p)| {
+                let mut both = marked("DuckDB", d);
+                both.rows.extend(marked("PostgreSQL", p).rows);
+                both
+            })
+            .collect();
+        Measured { figures, tables }
+    }
+}
+
+/// The suites of `args` on stores made by `stores`.
+fn measure(config: &Config, args: &BenchArgs, stores: &Stores) -> Result<Measured> {
+    let mut tables = Vec::new();
+    if args.suite == BenchSuite::Import {
+        let rows = super::bench_import::figures(config, args.scale, stores)?;
+        return Ok(Measured {
+            figures: figures_table(rows),
+            tables,
+        });
+    }
+    if args.suite == BenchSuite::Serve {
+        tables = super::bench_serve::figures(config, args.scale, bench_now()?, stores)?;
+        return Ok(Measured {
+            figures: figures_table(Vec::new()),
+            tables,
+        });
+    }
     let mut rows = Vec::new();
     let mut truth = None;
+    let generated_store;
     let (path, range_end) = match &args.store {
         Some(path) => {
             let today = chrono::Utc::now().date_naive();
             (path.clone(), today.with_day(1).expect("day 1 exists"))
         }
         None => {
-            let path = dir.path().join("bench.duckdb");
-            let mut store = Store::open(&path)?;
+            generated_store = stores.new_store("bench")?;
+            let mut store = Store::open(&generated_store.location)?;
             let params = Params {
                 scale: args.scale,
                 seed: 1,
@@ -58,7 +212,14 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
                 defect_rate: 0.05,
                 signal: true,
             };
-            hint(config, format_args!("Generating the {} scale…", args.scale));
+            hint(
+                config,
+                format_args!(
+                    "Generating the {} scale in {}…",
+                    args.scale,
+                    stores.engine()
+                ),
+            );
             let generated = generate(&mut store, &params, LoadMode::Append, config.quiet)?;
             if matches!(args.suite, BenchSuite::All | BenchSuite::Store) {
                 let seconds = generated.elapsed.as_secs_f64();
@@ -70,7 +231,7 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
             }
             truth = Some(generated.truth);
             (
-                path,
+                generated_store.location.clone(),
                 NaiveDate::from_ymd_opt(2026, 7, 1).expect("valid date"),
             )
         }
@@ -103,18 +264,18 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
     }
     // `bench audit` alone times nothing here; an empty table would only be noise.
     if args.suite == BenchSuite::All {
-        rows.extend(super::bench_import::figures(config, args.scale)?);
-    }
-    if !rows.is_empty() {
-        output::print(&figures_table(rows), config.format)?;
+        rows.extend(super::bench_import::figures(config, args.scale, stores)?);
     }
     if matches!(args.suite, BenchSuite::All | BenchSuite::Audit) {
         hint(config, "Auditing…");
         // The store above is open read-only; the audit opens its own connection.
         drop(store);
-        output::print(&audit_figures(&path, truth.as_ref())?, config.format)?;
+        tables.push(audit_figures(&path, truth.as_ref())?);
     }
-    Ok(())
+    Ok(Measured {
+        figures: figures_table(rows),
+        tables,
+    })
 }
 
 /// The audit's timings and, on a generated store, its precision, recall and F1 against
@@ -317,19 +478,19 @@ fn report_figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<
 const QUERIES: &[(&str, &str)] = &[
     (
         "count every table",
-        "SELECT (SELECT count(*) FROM activities) + (SELECT count(*) FROM web_visits) + (SELECT count(*) FROM contacts)",
+        "SELECT (SELECT count(*) FROM activities) + (SELECT count(*) FROM web_visits) + (SELECT count(*) FROM contacts) AS n",
     ),
     (
         "revenue by month",
-        "SELECT date_trunc('month', occurred_at) AS month, sum(amount) FROM revenue_lines GROUP BY ALL ORDER BY month",
+        "SELECT date_trunc('month', occurred_at) AS month, sum(amount) FROM revenue_lines GROUP BY 1 ORDER BY 1",
     ),
     (
         "conversion by lead source",
-        "SELECT lead_source, count(*), count(customer_at) FROM contacts WHERE lead_at IS NOT NULL GROUP BY ALL",
+        "SELECT lead_source, count(*), count(customer_at) FROM contacts WHERE lead_at IS NOT NULL GROUP BY 1",
     ),
     (
         "activities per owner and type",
-        "SELECT owner_id, type, count(*) FROM activities WHERE completed_at IS NOT NULL GROUP BY ALL",
+        "SELECT owner_id, type, count(*) FROM activities WHERE completed_at IS NOT NULL GROUP BY 1, 2",
     ),
 ];
 

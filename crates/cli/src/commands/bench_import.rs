@@ -1,13 +1,15 @@
 //! `embudo bench import`: a contacts CSV of a million rows (at medium scale) imported with
-//! validation and company references, beside DuckDB's own `read_csv` of the same file.
+//! validation and company references, beside DuckDB's own `read_csv` of the same file (on
+//! DuckDB).
 
+use super::bench::Stores;
 use crate::config::Config;
 use anyhow::{Context as _, Result, bail};
 use embudo_ingest::load::{self, Options};
 use embudo_ingest::mapping::{self, FileMap, Mapping};
 use embudo_ingest::read;
 use embudo_ingest::target::Target;
-use embudo_store::Store;
+use embudo_store::{Dialect, Store};
 use embudo_synth::Scale;
 use serde_json::Value;
 use std::path::Path;
@@ -24,7 +26,7 @@ const LAST: [&str; 8] = [
 ];
 const SOURCES: [&str; 5] = ["email", "organic", "paid_ads", "referral", "Refferal"];
 
-pub fn figures(config: &Config, scale: Scale) -> Result<Vec<Vec<Value>>> {
+pub fn figures(config: &Config, scale: Scale, stores: &Stores) -> Result<Vec<Vec<Value>>> {
     let rows = match scale {
         Scale::Small => 10_000,
         Scale::Medium => 1_000_000,
@@ -35,7 +37,8 @@ pub fn figures(config: &Config, scale: Scale) -> Result<Vec<Vec<Value>>> {
     let contacts = dir.path().join("contacts.csv");
     super::hint(config, format_args!("Writing a {rows}-row contacts CSV…"));
     write_files(&companies, &contacts, rows)?;
-    let store = Store::open(dir.path().join("import.duckdb"))?;
+    let target = stores.new_store("import")?;
+    let store = Store::open(&target.location)?;
     let mut out = Vec::new();
     let (seconds, _) = timed_import(&store, "companies", &companies)?;
     out.push(super::bench::figure(
@@ -62,6 +65,9 @@ pub fn figures(config: &Config, scale: Scale) -> Result<Vec<Vec<Value>>> {
         Some(rows as u64),
         seconds,
     ));
+    if store.dialect() != Dialect::DuckDb {
+        return Ok(out);
+    }
     // The temporary folder's name is Embudo's own; it is checked before reaching SQL text.
     let path = contacts
         .to_str()

@@ -2,6 +2,7 @@
 //! and fifty clients ask for the pipeline report and the close rate, as fast as answers
 //! come, for thirty seconds; every answer's time and status is kept.
 
+use super::bench::Stores;
 use super::generate::generate;
 use crate::config::Config;
 use anyhow::{Context as _, Result, bail};
@@ -19,10 +20,18 @@ const PATHS: [&str; 2] = [
     "/api/v1/metrics/close_rate?from=2025-07-01&to=2026-07-01&grain=month",
 ];
 
-pub fn figures(config: &Config, scale: Scale, now: chrono::NaiveDateTime) -> Result<Vec<Table>> {
-    let dir = tempfile::tempdir()?;
-    let mut store = Store::open(dir.path().join("serve.duckdb"))?;
-    super::hint(config, format_args!("Generating the {scale} scale…"));
+pub fn figures(
+    config: &Config,
+    scale: Scale,
+    now: chrono::NaiveDateTime,
+    stores: &Stores,
+) -> Result<Vec<Table>> {
+    let served = stores.new_store("serve")?;
+    let mut store = Store::open(&served.location)?;
+    super::hint(
+        config,
+        format_args!("Generating the {scale} scale in {}…", stores.engine()),
+    );
     let params = Params {
         scale,
         seed: 1,

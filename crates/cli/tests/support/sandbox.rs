@@ -3,19 +3,50 @@
 // Each test file uses the part of the sandbox it needs.
 #![allow(dead_code)]
 
+use embudo_testkit::PgServer;
 use serde_json::Value;
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-/// A temporary working directory and a way to run `embudo` in it.
+/// A temporary working directory and a way to run `embudo` in it. When the run is for
+/// PostgreSQL (`EMBUDO_TEST_ENGINE=postgres`) the sandbox has a server of its own, its
+/// default store (`EMBUDO_DB`) is a database there, and so is every store named by
+/// [`Sandbox::store`].
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
+    postgres: Option<PgServer>,
+    /// The databases made so far on the sandbox's server.
+    databases: RefCell<HashSet<String>>,
 }
 
 impl Sandbox {
     pub fn new() -> Sandbox {
         Sandbox {
             dir: tempfile::tempdir().unwrap(),
+            postgres: embudo_testkit::on_postgres().then(PgServer::start),
+            databases: RefCell::default(),
+        }
+    }
+
+    /// The store called `name`, as `--db` takes it: `NAME.duckdb` in the sandbox, or a
+    /// database of that name (made the first time) on the sandbox's PostgreSQL.
+    pub fn store(&self, name: &str) -> String {
+        match &self.postgres {
+            Some(server) if self.databases.borrow_mut().insert(name.to_owned()) => {
+                server.database(name)
+            }
+            Some(server) => server.url(name),
+            None => format!("{name}.duckdb"),
+        }
+    }
+
+    /// The store called `name` (see [`Sandbox::store`]), opened.
+    pub fn open(&self, name: &str) -> embudo_store::Store {
+        match &self.postgres {
+            Some(_) => embudo_store::Store::open(self.store(name)).unwrap(),
+            None => embudo_store::Store::open(self.path(&format!("{name}.duckdb"))).unwrap(),
         }
     }
 
@@ -29,10 +60,13 @@ impl Sandbox {
         command
             .args(args)
             .current_dir(self.dir.path())
-            .env_remove("EMBUDO_DB")
             .env_remove("EMBUDO_FORMAT")
             .env_remove("EMBUDO_CONFIG")
             .env("NO_COLOR", "1");
+        match &self.postgres {
+            Some(_) => command.env("EMBUDO_DB", self.store("embudo")),
+            None => command.env_remove("EMBUDO_DB"),
+        };
         command
     }
 

@@ -234,12 +234,14 @@ fn load_file(
     options: &Options,
     on_parsed: &mut dyn FnMut(usize) -> Result<(), IngestError>,
 ) -> Result<(FileReport, Rejects), IngestError> {
+    // The previous file's view reads the scratch table staging replaces (PostgreSQL
+    // refuses to drop a table a view depends on).
+    store.execute_with(&format!("DROP VIEW IF EXISTS {STAGED}"), &[])?;
     let (staged, rejects) = file.stage(store, on_parsed)?;
     let mut created = FileReport::default();
     create_missing(store, file, options, &mut created)?;
     let (matched, first_fresh) = build_ids(store, file, options)?;
     // A view cannot take parameters: the first id is the store's own number, not the file's.
-    store.execute_with(&format!("DROP VIEW IF EXISTS {STAGED}"), &[])?;
     store.execute_with(
         &format!(
             "CREATE TEMP VIEW {STAGED} AS

@@ -141,7 +141,9 @@ impl<'a> Prepared<'a> {
             return Ok(Vec::new());
         }
         store.execute_with(
-            &format!("DELETE FROM {TEXT} WHERE row_no IN (SELECT row_no FROM ({repeated}))"),
+            &format!(
+                "DELETE FROM {TEXT} WHERE row_no IN (SELECT row_no FROM ({repeated}) repeated)"
+            ),
             &[],
         )?;
         Ok(found

@@ -150,9 +150,9 @@ pub(super) fn create_missing(
         // is neither all capitals nor all small letters (`Ana Ruiz`, not `ANA RUIZ`).
         let missing = store.query_with(
             &format!(
-                "SELECT first(v ORDER BY v = upper(v) OR v = lower(v), n DESC, v) AS name
+                "SELECT (array_agg(v ORDER BY v = upper(v) OR v = lower(v), n DESC, v))[1] AS name
                    FROM (SELECT trim(s.\"{key}\") AS v, count(*) AS n FROM {TEXT} s {} WHERE {}
-                          GROUP BY 1)
+                          GROUP BY 1) spelt
                   GROUP BY lower(v) ORDER BY 1",
                 joins.join(" "),
                 unmatched.join(" AND ")
@@ -179,7 +179,7 @@ pub(super) fn create_missing(
                 &format!(
                     "INSERT INTO {table} (id, name{columns})
                      SELECT ?, v{values}
-                       FROM (SELECT CAST(? AS VARCHAR) AS v)"
+                       FROM (SELECT CAST(? AS VARCHAR) AS v) named"
                 ),
                 &binds,
             )?;

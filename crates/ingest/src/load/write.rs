@@ -147,7 +147,9 @@ fn fallback(
                 "NULL"
             };
             (
-                format!("CASE WHEN s.lead_source IS NOT NULL THEN coalesce({created}, ?) END"),
+                format!(
+                    "CASE WHEN s.lead_source IS NOT NULL THEN coalesce({created}, CAST(? AS TIMESTAMP)) END"
+                ),
                 vec![now],
             )
         }
@@ -254,7 +256,16 @@ pub(super) fn update_matched(
         } else {
             format!("n.\"{column}\"")
         };
-        differs.push(format!("t.\"{column}\" IS DISTINCT FROM {value}"));
+        // JSON has no equality on PostgreSQL: its text is compared (as DuckDB does).
+        let is_json = file
+            .target
+            .column(&column)
+            .is_some_and(|c| c.sql_type == "JSON");
+        differs.push(if is_json {
+            format!("CAST(t.\"{column}\" AS VARCHAR) IS DISTINCT FROM CAST({value} AS VARCHAR)")
+        } else {
+            format!("t.\"{column}\" IS DISTINCT FROM {value}")
+        });
         sets.push(format!("\"{column}\" = {value}"));
     }
     if sets.is_empty() {
