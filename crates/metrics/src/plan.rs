@@ -373,7 +373,7 @@ pub fn compile(
         Agg::CountExpr(e) | Agg::Expr(e) => e.to_owned(),
     };
     b.text(&format!(", {aggregate} AS value"));
-    rows(&mut b, measure, spine, by, filters, &[])?;
+    rows(&mut b, dialect, measure, spine, by, filters, &[])?;
     b.text("\nGROUP BY p.p_idx");
     for i in 0..by.len() {
         b.text(&format!(", d{i}"));
@@ -424,13 +424,34 @@ fn periods(measure: &Measure, spine: &[Period], calendar: &Calendar) -> Builder 
 /// (its source reads live records only).
 fn rows(
     b: &mut Builder,
+    dialect: Dialect,
     measure: &Measure,
     spine: &[Period],
     by: &[Dim],
     filters: &[(Dim, String)],
     extra: &[&'static str],
 ) -> Result<(), MetricError> {
-    b.text(&format!("\nFROM p CROSS JOIN {}", measure.source.from));
+    match measure.timing {
+        Timing::Anchor(anchor) if dialect == Dialect::Postgres && in_order(spine) => {
+            // PostgreSQL compares every row with every period of a cross join (a million
+            // web visits by twelve months: 0.8 s of the metric's 0.9); a binary search over
+            // the periods' starts finds each row's one period, joined on its index. The
+            // bounds below still decide whether the row is in it.
+            let starts: Vec<String> = spine
+                .iter()
+                .map(|p| format!("\"{}\"", p.start.format("%Y-%m-%d %H:%M:%S%.f")))
+                .collect();
+            b.text(&format!(
+                "\nFROM {} JOIN p ON p.p_idx = width_bucket({anchor}, CAST(",
+                measure.source.from
+            ))
+            .param(Param::Text(format!("{{{}}}", starts.join(","))))
+            .text(" AS TIMESTAMP[])) - 1");
+        }
+        _ => {
+            b.text(&format!("\nFROM p CROSS JOIN {}", measure.source.from));
+        }
+    }
     let mut joins: Vec<&str> = Vec::new();
     for dim in by.iter().chain(filters.iter().map(|(d, _)| d)) {
         joins.extend(dim_expr(measure, *dim)?.joins.iter().copied());
@@ -484,6 +505,13 @@ fn rows(
         .text(")");
     }
     Ok(())
+}
+
+/// Whether each period of `spine` is at its index, starts after the one before ended, and
+/// so is found by its start alone.
+fn in_order(spine: &[Period]) -> bool {
+    spine.iter().enumerate().all(|(i, p)| p.index == i)
+        && spine.windows(2).all(|w| w[0].end <= w[1].start)
 }
 
 /// One row behind a figure: the record (its table and id), its name, when it counted, and
@@ -560,7 +588,15 @@ pub fn drill(
         id = drill.id,
         label = drill.label,
     ));
-    rows(&mut b, chosen, &spine, &[], &query.filters, drill.joins)?;
+    rows(
+        &mut b,
+        store.dialect(),
+        chosen,
+        &spine,
+        &[],
+        &query.filters,
+        drill.joins,
+    )?;
     // A measure of a condition on the period has no instant of its own: newest ids first.
     let order = if distinct {
         b.text(") listed GROUP BY tbl, id");
@@ -583,7 +619,15 @@ pub fn drill(
     } else {
         b.text(&format!("\nSELECT count(*), sum({value})"));
     }
-    rows(&mut b, chosen, &spine, &[], &query.filters, &[])?;
+    rows(
+        &mut b,
+        store.dialect(),
+        chosen,
+        &spine,
+        &[],
+        &query.filters,
+        &[],
+    )?;
     if distinct {
         b.text(") counted");
     }
