@@ -704,12 +704,13 @@ pub fn stale_deals(
            LEFT JOIN teams t ON t.id = u.team_id
            LEFT JOIN pipelines p ON p.id = d.pipeline_id
           WHERE d.status = 'open'
-            AND d.created_at <= $1 AND v.since < $1 - to_days(CAST($2 AS INTEGER))
+            AND d.created_at <= $1 AND v.since < $1 - {days}
             AND (CAST($3 AS VARCHAR) IS NULL OR lower(u.name) = lower($3))
             AND (CAST($4 AS VARCHAR) IS NULL OR lower(t.name) = lower($4))
             AND (CAST($5 AS VARCHAR) IS NULL OR lower(p.name) = lower($5))
           ORDER BY v.since, d.id",
-            stage = store.dialect().arg_max("h.stage_id", "h.entered_at")
+            stage = store.dialect().arg_max("h.stage_id", "h.entered_at"),
+            days = store.dialect().days("CAST($2 AS INTEGER)"),
         ),
         &[
             Param::Timestamp(at),
@@ -759,7 +760,7 @@ pub fn probability_drops(
            LEFT JOIN users u ON u.id = d.owner_id
            LEFT JOIN teams t ON t.id = u.team_id
            LEFT JOIN pipelines p ON p.id = d.pipeline_id
-          WHERE latest.n = 1 AND before.probability - latest.probability >= CAST($2 AS DOUBLE) / 100
+          WHERE latest.n = 1 AND before.probability - latest.probability >= CAST($2 AS DOUBLE PRECISION) / 100
             AND d.created_at <= $1 AND (d.closed_at IS NULL OR d.closed_at > $1)
             AND (CAST($3 AS VARCHAR) IS NULL OR lower(u.name) = lower($3))
             AND (CAST($4 AS VARCHAR) IS NULL OR lower(t.name) = lower($4))

@@ -1,7 +1,7 @@
 //! Schedules and alerts against a real SMTP server (aiosmtpd, started here; `bash .ci/test`
 //! installs it in `$HOME/.cache/embudo-venv`) and a real HTTP receiver on loopback, on a
 //! generated business, with the clock moved by the test. Expected figures come from plain
-//! SQL written here.
+//! SQL written here. On PostgreSQL too when the run is for it (`EMBUDO_TEST_ENGINE=postgres`).
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use embudo_access::users::{self, NewUser};
@@ -13,6 +13,7 @@ use embudo_monitor::notify;
 use embudo_monitor::schedule::{Attach, Schedule};
 use embudo_monitor::watch::{self, Pass, Watch};
 use embudo_store::{Param, Store};
+use embudo_testkit::Place;
 use hmac::{Hmac, Mac};
 use mail_parser::{MessageParser, MimeHeaders};
 use std::collections::BTreeMap;
@@ -36,9 +37,9 @@ fn day(text: &str) -> NaiveDate {
 
 /// A small generated business up to 1 July 2026, with a viewer added and the manager
 /// reading in Spanish.
-fn business() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("monitor.duckdb")).unwrap();
+fn business() -> (Place, Store) {
+    let dir = Place::new();
+    let mut store = dir.store("monitor");
     let params = embudo_synth::Params {
         scale: embudo_synth::Scale::Small,
         seed: 3,
@@ -318,7 +319,7 @@ fn names_outside(store: &Store, sql_filter: &str) -> Vec<String> {
 #[test]
 fn a_month_of_schedules_reaches_each_person_once_per_period_in_their_scope() {
     let (dir, store) = business();
-    let smtp = SmtpServer::start(dir.path());
+    let smtp = SmtpServer::start(dir.dir());
     let hook = Receiver::start(0);
     let created = at("2026-06-01 00:00");
     let weekly = Schedule {
@@ -502,7 +503,7 @@ fn a_dead_smtp_server_is_retried_recorded_and_caught_up_once_it_is_back() {
     );
 
     // The server comes back on that port: the next pass delivers the same day, once.
-    let smtp = SmtpServer::start_on(dir.path(), port);
+    let smtp = SmtpServer::start_on(dir.dir(), port);
     let back = pass(&store, &settings(port), at("2026-06-10 09:05"));
     let errors = store
         .query_with(
@@ -596,7 +597,7 @@ fn recipients_and_urls_that_cannot_work_are_refused_when_added() {
 #[test]
 fn an_alert_fires_when_its_condition_starts_once_until_it_clears() {
     let (dir, store) = business();
-    let smtp = SmtpServer::start(dir.path());
+    let smtp = SmtpServer::start(dir.dir());
     let hook = Receiver::start(0);
     let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
     // Weekly deals won by the whole company, by plain SQL, for the weeks of 2026 to June.
@@ -716,7 +717,7 @@ fn tasks_scheduled_in_report(store: &Store, at: NaiveDateTime) -> i64 {
 #[test]
 fn a_stale_deals_alert_names_its_deals_and_its_action_is_one_task_per_deal_undone_exactly() {
     let (dir, store) = business();
-    let smtp = SmtpServer::start(dir.path());
+    let smtp = SmtpServer::start(dir.dir());
     let hook = Receiver::start(0);
     let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
     let rule = Rule {
@@ -883,11 +884,15 @@ fn a_stale_deals_alert_names_its_deals_and_its_action_is_one_task_per_deal_undon
         before + expected_ids.len() as i64
     );
     // Each owner is told of their own tasks, once, naming their deals.
+    let dialect = store.dialect();
     let owners = store
         .query_with(
-            "SELECT owner_id, string_agg(CAST(id AS VARCHAR), ',' ORDER BY id) FROM deals
-              WHERE list_contains(?::BIGINT[], id) GROUP BY 1 ORDER BY 1",
-            &[Param::Text(format!("{expected_ids:?}"))],
+            &format!(
+                "SELECT owner_id, string_agg(CAST(id AS VARCHAR), ',' ORDER BY id) FROM deals
+                  WHERE {} GROUP BY 1 ORDER BY 1",
+                dialect.in_id_list("id")
+            ),
+            &[Param::Text(dialect.id_list(&expected_ids))],
         )
         .unwrap();
     assert!(!owners.rows.is_empty());
@@ -986,7 +991,7 @@ fn rule_on(name: &str, when: &str, recipients: &[&str]) -> Rule {
 #[test]
 fn goals_falling_behind_and_a_quality_drop_alert_with_what_to_look_at() {
     let (dir, store) = business();
-    let smtp = SmtpServer::start(dir.path());
+    let smtp = SmtpServer::start(dir.dir());
     let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
     // Two hand goals for June: one no business could reach, one reached on the first win.
     store
@@ -1049,7 +1054,7 @@ fn goals_falling_behind_and_a_quality_drop_alert_with_what_to_look_at() {
 #[test]
 fn tickets_past_their_sla_are_named_to_the_support_agents() {
     let (dir, store) = business();
-    let smtp = SmtpServer::start(dir.path());
+    let smtp = SmtpServer::start(dir.dir());
     let hook = Receiver::start(0);
     let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
     // Service is the agents' (and admins' and viewers') to see, not a sales manager's.
@@ -1075,7 +1080,7 @@ fn tickets_past_their_sla_are_named_to_the_support_agents() {
     // midnight; as of that midnight, the team's tickets open and past their due time.
     let day = store
         .query_with(
-            "SELECT min(d) FROM (SELECT date_trunc('day', sla_due_at) + INTERVAL 1 DAY AS d FROM tickets) days
+            "SELECT min(d) FROM (SELECT date_trunc('day', sla_due_at) + INTERVAL '1 day' AS d FROM tickets) days
               WHERE d >= TIMESTAMP '2026-06-02' AND EXISTS (
                     SELECT 1 FROM tickets k WHERE k.opened_at <= d AND k.sla_due_at < d
                        AND (k.resolved_at IS NULL OR k.resolved_at > d))",
@@ -1127,7 +1132,7 @@ fn tickets_past_their_sla_are_named_to_the_support_agents() {
 #[test]
 fn deals_whose_chance_fell_are_named_and_followed_up() {
     let (dir, store) = business();
-    let smtp = SmtpServer::start(dir.path());
+    let smtp = SmtpServer::start(dir.dir());
     let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
     let open_in = |team: &str, count: i64| -> Vec<(i64, i64)> {
         store
@@ -1216,7 +1221,7 @@ fn deals_whose_chance_fell_are_named_and_followed_up() {
 #[test]
 fn each_goal_newly_at_risk_fires_on_its_own() {
     let (dir, store) = business();
-    let smtp = SmtpServer::start(dir.path());
+    let smtp = SmtpServer::start(dir.dir());
     let calendar = Calendar::new(chrono_tz::UTC, 1).unwrap();
     store
         .execute_batch(
@@ -1265,9 +1270,9 @@ fn each_goal_newly_at_risk_fires_on_its_own() {
 
 /// A store written by hand: one pipeline whose open stage gives a win no chance, so the
 /// forecast's whole range for any month is 0, and what the open deals bring is known.
-fn hand_pipeline() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("band.duckdb")).unwrap();
+fn hand_pipeline() -> (Place, Store) {
+    let dir = Place::new();
+    let store = dir.store("band");
     store
         .execute_batch(
             "INSERT INTO users (id, name, email, role, active, created_at)
@@ -1369,7 +1374,7 @@ fn a_saved_report_is_delivered_over_each_week_in_each_persons_scope() {
     let (dir, store) = business();
     // A rep of Sales North who won deals in June (Keith Black won none).
     let rep = "tyler.mcdonald@embudo-demo.com";
-    let smtp = SmtpServer::start(dir.path());
+    let smtp = SmtpServer::start(dir.dir());
     // Saved over January by month: a delivery replaces the range with its own week.
     let spec = embudo_metrics::custom::ReportSpec {
         metrics: vec!["deals_won".into()],

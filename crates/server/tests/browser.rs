@@ -146,6 +146,38 @@ async fn type_in(within: &Element, css: &str, text: &str) {
         .unwrap();
 }
 
+/// Run `work`, which waits on the store, from the test's async code: on PostgreSQL the
+/// store's client runs a runtime of its own, which may not start inside this one's worker.
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(work)
+}
+
+/// The test's own connection to the store, for checking what the pages did; opened,
+/// used and closed off the runtime's own work (see [`blocking`]).
+struct Check(Option<Store>);
+
+impl Check {
+    fn of(store: &Store) -> Check {
+        Check(Some(blocking(|| store.try_clone()).unwrap()))
+    }
+
+    fn store(&self) -> &Store {
+        self.0.as_ref().expect("open until dropped")
+    }
+
+    fn query_with(&self, sql: &str, params: &[Param]) -> embudo_store::Result<embudo_model::Table> {
+        blocking(|| self.store().query_with(sql, params))
+    }
+}
+
+impl Drop for Check {
+    fn drop(&mut self) {
+        if let Some(store) = self.0.take() {
+            blocking(|| drop(store));
+        }
+    }
+}
+
 /// Wait up to ten seconds for `done` (a page's form posts while the test looks at the store).
 async fn eventually(done: impl Fn() -> bool, what: &str) {
     let started = Instant::now();
@@ -333,7 +365,7 @@ async fn texts(browser: &Client, css: &str) -> Vec<String> {
 async fn follow_an_alert_to_its_records_and_act(
     browser: &Client,
     base: &str,
-    check: &Store,
+    check: &Check,
     alert: &StaleAlert,
 ) {
     click(browser, "main a[href='/notifications']").await;
@@ -369,12 +401,27 @@ async fn follow_an_alert_to_its_records_and_act(
         .unwrap();
     // The tasks the journaled action lists that still exist, for the rep, on the named deals.
     let tasks = |rep: i64| {
+        let journal = check
+            .query_with(
+                "SELECT CAST(activity_ids AS VARCHAR) FROM action_journal",
+                &[],
+            )
+            .unwrap();
+        let listed: Vec<i64> = serde_json::from_str(journal.rows[0][0].as_str().unwrap()).unwrap();
+        let dialect = check.store().dialect();
         check
             .query_with(
-                "SELECT count(*) FROM activities a
-                  WHERE list_contains((SELECT CAST(CAST(activity_ids AS VARCHAR) AS BIGINT[]) FROM action_journal), a.id)
-                    AND a.type = 'task' AND a.owner_id = ? AND list_contains(CAST(? AS BIGINT[]), a.deal_id)",
-                &[Param::Int(rep), Param::Text(format!("{:?}", alert.named))],
+                &format!(
+                    "SELECT count(*) FROM activities a
+                      WHERE {} AND a.type = 'task' AND a.owner_id = ? AND {}",
+                    dialect.in_id_list("a.id"),
+                    dialect.in_id_list("a.deal_id")
+                ),
+                &[
+                    Param::Text(dialect.id_list(&listed)),
+                    Param::Int(rep),
+                    Param::Text(dialect.id_list(&alert.named)),
+                ],
             )
             .unwrap()
             .rows[0][0]
@@ -412,7 +459,8 @@ async fn follow_an_alert_to_its_records_and_act(
     screenshot(browser, "rep-stale-deals").await;
     let rows = texts(browser, "table tbody tr td:first-child").await;
     let now = chrono::Utc::now().naive_utc();
-    assert_eq!(rows.len(), stale_deal_ids(check, alert.rep, now).len());
+    let stale = blocking(|| stale_deal_ids(check.store(), alert.rep, now));
+    assert_eq!(rows.len(), stale.len());
 }
 
 /// Open each report page and check its first row of figures is the API's for the same
@@ -480,8 +528,8 @@ async fn check_report_pages(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reps_and_admins_use_the_dashboard_in_a_browser() {
     // Some deliberate defects, so the review queue has duplicates to merge.
-    let (_dir, store) = support::business(8, 0.05);
-    let (rep_email, rep_token, _) = person(&store, "rep");
+    let (_dir, store) = blocking(|| support::business(8, 0.05));
+    let (rep_email, rep_token, _) = blocking(|| person(&store, "rep"));
     let admin_email = "browser-admin@example.com".to_owned();
     let admin = users::NewUser {
         name: "Browser Admin".into(),
@@ -489,17 +537,13 @@ async fn reps_and_admins_use_the_dashboard_in_a_browser() {
         role: embudo_access::Role::Admin,
         team: None,
     };
-    users::add(&store, &admin, PASSWORD, chrono::Utc::now().naive_utc()).unwrap();
-    let admin_token = users::create_token(
-        &store,
-        &admin_email,
-        "browser",
-        chrono::Utc::now().naive_utc(),
-    )
-    .unwrap();
-    let stale_for_rep = stale_alert_for(&store, &rep_email);
-    let check = store.try_clone().unwrap();
-    let running = Running::start(store);
+    let now = chrono::Utc::now().naive_utc();
+    blocking(|| users::add(&store, &admin, PASSWORD, now)).unwrap();
+    let admin_token =
+        blocking(|| users::create_token(&store, &admin_email, "browser", now)).unwrap();
+    let stale_for_rep = blocking(|| stale_alert_for(&store, &rep_email));
+    let check = Check::of(&store);
+    let running = blocking(|| Running::start(store));
     let base = running.base.trim_end_matches("/api/v1").to_owned();
     let driver = Driver::start();
     let browser = driver.browser().await;
@@ -1205,15 +1249,15 @@ async fn tile_rows(browser: &Client, tile: usize) -> Vec<(String, i64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dashboard_a_manager_builds_renders_for_a_rep_of_the_team_in_the_reps_scope() {
-    let (_dir, store) = support::business(11, 0.0);
-    let (manager, rep, rep_name, rep_id) = manager_and_rep(&store);
+    let (_dir, store) = blocking(|| support::business(11, 0.0));
+    let (manager, rep, rep_name, rep_id) = blocking(|| manager_and_rep(&store));
     // A model in use, so that an open deal's page explains its win probability.
     let now = chrono::Utc::now().naive_utc();
-    let (_, scorer) = embudo_forecast::train::train(&store, now).unwrap();
+    let (_, scorer) = blocking(|| embudo_forecast::train::train(&store, now)).unwrap();
     assert!(scorer.is_some(), "a model to explain deals with");
-    embudo_forecast::score::score(&store, now, scorer.as_ref()).unwrap();
-    let check = store.try_clone().unwrap();
-    let running = Running::start(store);
+    blocking(|| embudo_forecast::score::score(&store, now, scorer.as_ref())).unwrap();
+    let check = Check::of(&store);
+    let running = blocking(|| Running::start(store));
     let base = running.base.trim_end_matches("/api/v1").to_owned();
     let driver = Driver::start();
     let browser = driver.browser().await;
