@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use embudo_audit::checks::{self, CHECKS, Context};
-use embudo_store::Store;
+use embudo_testkit::Place;
 
 /// Audited at 2026-07-01 09:00; two years before is 2024-07-01.
 const FIXTURE: &str = "
@@ -20,10 +20,10 @@ INSERT INTO products (id, name) VALUES
 
 -- Two hundred ordinary companies and contacts make 'US' and 'technology' frequent.
 INSERT INTO companies (id, name, industry, country, created_at, updated_at)
-  SELECT 100 + i, 'Company ' || i, 'technology', 'US', '2025-01-01', '2026-01-01' FROM range(200) t(i);
+  SELECT 100 + i, 'Company ' || i, 'technology', 'US', '2025-01-01', '2026-01-01' FROM generate_series(0, 199) t(i);
 INSERT INTO contacts (id, first_name, email, country, company_id, created_at, updated_at)
-  SELECT 1000 + i, 'Person', 'person' || i || '@gmail.com', 'US', 100 + i, TIMESTAMP '2025-01-01' + i * INTERVAL 1 HOUR, '2026-01-01'
-  FROM range(200) t(i);
+  SELECT 1000 + i, 'Person', 'person' || i || '@gmail.com', 'US', 100 + i, TIMESTAMP '2025-01-01' + i * INTERVAL '1 hour', '2026-01-01'
+  FROM generate_series(0, 199) t(i);
 
 INSERT INTO companies (id, name, domain, industry, country, phone, created_at, updated_at, deleted_at, merged_into_id) VALUES
   (1, 'Acme', 'acme.com', 'technolgy', 'es', '+34 912 345 678', '2025-01-01', '2026-01-01', NULL, NULL),
@@ -164,8 +164,8 @@ const EXPECTED: &[Expected] = &[
 
 #[test]
 fn every_check_fails_exactly_the_rows_built_to_fail_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("checks.duckdb")).unwrap();
+    let dir = Place::new();
+    let store = dir.store("checks");
     store.execute_batch(FIXTURE).unwrap();
     let at = NaiveDate::from_ymd_opt(2026, 7, 1)
         .unwrap()

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use embudo_audit::checks::{self, Context};
 use embudo_audit::fix;
 use embudo_store::Store;
+use embudo_testkit::Place;
 
 /// Thirty companies declare a revenue of 0 and ten a real one from 200k to 3M; company 99
 /// declares 90M. On the non-zero values' log10 the median is log10(1.2M) = 6.079 and the
@@ -17,7 +18,7 @@ use embudo_store::Store;
 /// and deal 99 of 10M (3.1 orders above the median) absurd.
 const FIXTURE: &str = "
 INSERT INTO companies (id, name, annual_revenue, created_at, updated_at)
-  SELECT i, 'Zero ' || i, 0, '2025-01-01', '2025-01-01' FROM range(1, 31) t(i);
+  SELECT i, 'Zero ' || i, 0, '2025-01-01', '2025-01-01' FROM generate_series(1, 30) t(i);
 INSERT INTO companies (id, name, annual_revenue, created_at, updated_at) VALUES
   (31, 'A', 200000, '2025-01-01', '2025-01-01'), (32, 'B', 300000, '2025-01-01', '2025-01-01'),
   (33, 'C', 500000, '2025-01-01', '2025-01-01'), (34, 'D', 800000, '2025-01-01', '2025-01-01'),
@@ -32,7 +33,7 @@ INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES
   (1, 1, 'Open', 1, 0.5, 'open'), (2, 1, 'Won', 2, 1.0, 'won');
 INSERT INTO deals (id, name, pipeline_id, stage_id, amount, contact_id, company_id, status, created_at, updated_at, currency)
   SELECT i, 'Deal ' || i, 1, 1, 1000 * pow(2, i % 7), NULL, 31, 'open', '2025-01-01', '2025-01-01', 'USD'
-  FROM range(1, 71) t(i);
+  FROM generate_series(1, 70) t(i);
 INSERT INTO deals (id, name, pipeline_id, stage_id, amount, contact_id, company_id, status, created_at, updated_at, currency) VALUES
   (99, 'Fat finger', 1, 1, 10000000, NULL, 31, 'open', '2025-01-01', '2025-01-01', 'USD'),
   (100, 'Nobody', 1, 1, 500, NULL, NULL, 'open', '2025-01-01', '2025-01-01', 'USD'),
@@ -46,9 +47,9 @@ INSERT INTO activities (id, type, deal_id, contact_id, company_id, created_at) V
 ";
 
 /// A store in a temporary folder, filled by `sql`.
-fn store_with(sql: &str) -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("foreign.duckdb")).unwrap();
+fn store_with(sql: &str) -> (Place, Store) {
+    let dir = Place::new();
+    let store = dir.store("foreign");
     store.execute_batch(sql).unwrap();
     (dir, store)
 }
@@ -108,7 +109,7 @@ fn lead_sources_are_judged_for_consistency_not_against_embudos_list() {
             "INSERT INTO contacts (id, first_name, lead_source, created_at, updated_at)
                SELECT i, 'P', CASE WHEN i <= 40 THEN 'paid_search' WHEN i <= 70 THEN 'search_organic'
                                    WHEN i <= 80 THEN 'direct' ELSE 'unknown' END,
-                      '2025-01-01', '2025-01-01' FROM range(1, 91) t(i);
+                      '2025-01-01', '2025-01-01' FROM generate_series(1, 90) t(i);
              INSERT INTO contacts (id, first_name, lead_source, created_at, updated_at) VALUES
                (91, 'P', 'Paid Search', '2025-01-01', '2025-01-01'),
                (92, 'P', 'paid serach', '2025-01-01', '2025-01-01'),
@@ -215,7 +216,7 @@ fn misspellings_are_found_when_the_right_spelling_never_occurs() {
     let (_dir, store) = store_with(
         "INSERT INTO companies (id, name, industry, country, created_at, updated_at)
                SELECT i, 'Maker ' || i, 'manufacturng', 'United States', '2025-01-01', '2025-01-01'
-                 FROM range(1, 13) t(i);
+                 FROM generate_series(1, 12) t(i);
              INSERT INTO companies (id, name, industry, country, created_at, updated_at) VALUES
                (20, 'Shop', 'Retail', 'Kenya', '2025-01-01', '2025-01-01'),
                (21, 'Gadgets', 'Widgets', 'España', '2025-01-01', '2025-01-01'),

@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use embudo_forecast::features::{self, DealFeatures};
 use embudo_store::Store;
+use embudo_testkit::Place;
 
 /// The instant: 2026-03-01 00:00.
 fn t() -> NaiveDateTime {
@@ -69,9 +70,9 @@ INSERT INTO deals (id, name, pipeline_id, stage_id, status, amount, currency, ow
 INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, exited_at) VALUES (12, 7, 4, '2026-03-02', NULL);
 ";
 
-fn store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("features.duckdb")).unwrap();
+fn store() -> (Place, Store) {
+    let dir = Place::new();
+    let store = dir.store("features");
     store.execute_batch(FIXTURE).unwrap();
     (dir, store)
 }

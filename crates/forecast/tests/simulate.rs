@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use embudo_forecast::simulate;
-use embudo_store::Store;
+use embudo_testkit::Place;
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDateTime {
     NaiveDate::from_ymd_opt(y, m, d)
@@ -33,8 +33,8 @@ INSERT INTO deal_scores VALUES (1, 5, 1.0, 'test', '2026-03-09', NULL);
 
 #[test]
 fn each_month_gets_the_range_the_deals_allow() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("simulate.duckdb")).unwrap();
+    let dir = Place::new();
+    let store = dir.store("simulate");
     store.execute_batch(FIXTURE).unwrap();
     let bounds = [day(2026, 3, 1), day(2026, 4, 1), day(2026, 5, 1)];
     let ranges =

@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use embudo_forecast::timing::Timing;
 use embudo_forecast::{features, simulate};
-use embudo_store::Store;
+use embudo_testkit::Place;
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDateTime {
     NaiveDate::from_ymd_opt(y, m, d)
@@ -35,7 +35,7 @@ INSERT INTO deals (id, pipeline_id, stage_id, status, amount, currency, created_
          CASE WHEN i <= 30 THEN TIMESTAMP '2026-01-08' WHEN i <= 60 THEN TIMESTAMP '2026-02-07'
               ELSE TIMESTAMP '2026-05-20' END,
          TIMESTAMP '2026-05-20'
-    FROM range(1, 91) t(i);
+    FROM generate_series(1, 90) t(i);
 INSERT INTO deals (id, pipeline_id, stage_id, status, amount, currency, created_at, updated_at) VALUES
   (91, 1, 1, 'open', 100, 'USD', '2026-05-31', '2026-05-31'),
   (92, 1, 1, 'open', 10000, 'USD', '2026-05-31', '2026-05-31');
@@ -47,8 +47,8 @@ INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, exited_at)
 
 #[test]
 fn a_deal_closes_when_settled_winners_of_its_size_did() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("timing.duckdb")).unwrap();
+    let dir = Place::new();
+    let store = dir.store("timing");
     store.execute_batch(FIXTURE).unwrap();
     let at = day(2026, 6, 1);
     let bounds = [day(2026, 6, 1), day(2026, 7, 1), day(2026, 8, 1)];

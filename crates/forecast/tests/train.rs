@@ -5,6 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use embudo_forecast::train::{self, MIN_OUTCOMES};
 use embudo_forecast::{backtest, explain, score};
 use embudo_store::{Param, Store};
+use embudo_testkit::Place;
 
 fn now() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 6, 30)
@@ -14,9 +15,9 @@ fn now() -> NaiveDateTime {
 }
 
 /// A small generated business as of `now()`, with or without signal in its outcomes.
-fn business(signal: bool) -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("business.duckdb")).unwrap();
+fn business(signal: bool) -> (Place, Store) {
+    let dir = Place::new();
+    let mut store = dir.store("business");
     let params = embudo_synth::Params {
         scale: embudo_synth::Scale::Small,
         seed: 9,
@@ -30,8 +31,8 @@ fn business(signal: bool) -> (tempfile::TempDir, Store) {
 
 #[test]
 fn without_enough_closed_deals_the_stages_are_used_and_it_says_why() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("empty.duckdb")).unwrap();
+    let dir = Place::new();
+    let store = dir.store("empty");
     let (report, scorer) = train::train(&store, now()).unwrap();
     assert_eq!(report.used, "stage");
     assert!(scorer.is_none());
@@ -43,9 +44,9 @@ fn without_enough_closed_deals_the_stages_are_used_and_it_says_why() {
              INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES (1, 1, 'Open', 1, 0.3, 'open'), (2, 1, 'Won', 2, 1.0, 'won'), (3, 1, 'Lost', 3, 0.0, 'lost');
              INSERT INTO deals (id, pipeline_id, stage_id, status, currency, created_at, closed_at, updated_at)
              SELECT i, 1, CASE WHEN i % 2 = 0 THEN 2 ELSE 3 END, CASE WHEN i % 2 = 0 THEN 'won' ELSE 'lost' END,
-                    'USD', TIMESTAMP '2026-01-01' + i * INTERVAL 1 DAY, TIMESTAMP '2026-01-10' + i * INTERVAL 1 DAY,
-                    TIMESTAMP '2026-01-10' + i * INTERVAL 1 DAY
-               FROM range(1, 41) t(i);",
+                    'USD', TIMESTAMP '2026-01-01' + i * INTERVAL '1 day', TIMESTAMP '2026-01-10' + i * INTERVAL '1 day',
+                    TIMESTAMP '2026-01-10' + i * INTERVAL '1 day'
+               FROM generate_series(1, 40) t(i);",
         )
         .unwrap();
     // 40 deals, 20 of each, 30 of them before the cut-off: far from 40 of each.
@@ -81,17 +82,29 @@ fn a_generated_business_trains_out_of_time() {
     // The looks before the cut-off — every deal open, with a stage, every 14 days from the
     // first deal's creation — and those whose year had not run out by the cut-off while
     // their deal was still open at it, by plain SQL.
+    let first = store
+        .query_with(
+            "SELECT CAST(min(created_at) AS VARCHAR) FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL",
+            &[],
+        )
+        .unwrap()
+        .rows[0][0]
+        .clone();
     let looks = store
         .query_with(
             "WITH live AS (SELECT * FROM deals WHERE deleted_at IS NULL AND merged_into_id IS NULL),
-                  instants AS (SELECT unnest(range((SELECT min(created_at) FROM live),
-                                                   CAST($1 AS TIMESTAMP), INTERVAL 14 DAY)) AS at)
+                  instants AS (SELECT seen AS at FROM generate_series(CAST($2 AS TIMESTAMP), CAST($1 AS TIMESTAMP),
+                                                                      INTERVAL '14 day') AS g(seen)
+                                WHERE seen < CAST($1 AS TIMESTAMP))
              SELECT count(*),
-                    count(*) FILTER (WHERE i.at > CAST($1 AS TIMESTAMP) - INTERVAL 365 DAY
+                    count(*) FILTER (WHERE i.at > CAST($1 AS TIMESTAMP) - INTERVAL '365 day'
                                        AND (d.closed_at IS NULL OR d.closed_at >= CAST($1 AS TIMESTAMP)))
                FROM instants i JOIN live d ON d.created_at <= i.at AND (d.closed_at IS NULL OR d.closed_at > i.at)
               WHERE EXISTS (SELECT 1 FROM deal_stage_history h WHERE h.deal_id = d.id AND h.entered_at <= i.at)",
-            &[Param::Text(cutoff.clone())],
+            &[
+                Param::Text(cutoff.clone()),
+                Param::Text(first.as_str().unwrap().to_owned()),
+            ],
         )
         .unwrap();
     let (all_looks, censored) = (
@@ -249,8 +262,8 @@ fn a_generated_business_trains_out_of_time() {
 
 #[test]
 fn without_a_model_each_open_deal_gets_its_stage_probability() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("stages.duckdb")).unwrap();
+    let dir = Place::new();
+    let store = dir.store("stages");
     store
         .execute_batch(
             "INSERT INTO pipelines VALUES (1, 'Sales');
