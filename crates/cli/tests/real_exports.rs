@@ -1,7 +1,9 @@
 //! Data shaped the way people and vendors really write it, imported and reported on through
 //! the `embudo` binary: the derived fields every report leans on (a contact's first revenue,
 //! a deal's creation date) must come out right without the generator's help. Expected
-//! figures are worked out by hand from the fixtures, or with plain SQL over the files.
+//! figures are worked out by hand from the fixtures, or with plain SQL over the files. On
+//! PostgreSQL too when the run is for it (`EMBUDO_TEST_ENGINE=postgres`: the sandbox's
+//! stores are databases there).
 
 #[path = "support/sandbox.rs"]
 mod sandbox;
