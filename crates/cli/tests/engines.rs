@@ -72,32 +72,22 @@ fn every_metric_report_and_goal_answers_the_same_on_postgresql() {
     let server = PgServer::start();
     let url = server.database("crm");
     let sandbox = Sandbox::new();
-    sandbox.ok(&[
-        "--db",
-        "a.duckdb",
-        "generate",
-        "--scale",
-        "small",
-        "--seed",
-        "11",
-        "--now",
-        "2026-11-30T12:00:00Z",
-        "--quiet",
-    ]);
-    // The same business generated straight into PostgreSQL (its binary `COPY` path).
-    sandbox.ok(&[
-        "--db",
-        &url,
-        "generate",
-        "--scale",
-        "small",
-        "--seed",
-        "11",
-        "--now",
-        "2026-11-30T12:00:00Z",
-        "--quiet",
-    ]);
     let stores = ["a.duckdb", url.as_str()];
+    // The same business generated into each: into PostgreSQL by its binary `COPY` path.
+    for db in stores {
+        sandbox.ok(&[
+            "--db",
+            db,
+            "generate",
+            "--scale",
+            "small",
+            "--seed",
+            "11",
+            "--now",
+            "2026-11-30T12:00:00Z",
+            "--quiet",
+        ]);
+    }
 
     // Asked of both stores; the answers compared.
     let ask = |args: &[&str]| -> Value {
@@ -363,6 +353,41 @@ fn every_metric_report_and_goal_answers_the_same_on_postgresql() {
         .unwrap_or_else(|| panic!("{users}"));
     assert_eq!(ana["role"], "admin", "{ana}");
     assert_eq!(ana["tokens"], 1, "{ana}");
+}
+
+/// `bench --backend postgres`: each figure on both engines, side by side, in databases the
+/// bench makes beside the one named and drops when done.
+#[test]
+fn the_bench_measures_both_engines_side_by_side() {
+    let server = PgServer::start();
+    let url = server.database("crm");
+    let sandbox = Sandbox::new();
+    let refused = sandbox.fails(&["bench", "metrics", "--backend", "postgres"], 1);
+    assert!(refused.contains("--db names"), "{refused}");
+    let figures = sandbox.json(&[
+        "--db",
+        &url,
+        "bench",
+        "metrics",
+        "--scale",
+        "small",
+        "--backend",
+        "postgres",
+        "--quiet",
+    ]);
+    let rows = figures.as_array().unwrap();
+    assert!(rows.len() >= 36, "{} figures", rows.len());
+    for row in rows {
+        for engine in ["DuckDB s", "PostgreSQL s"] {
+            assert!(row[engine].as_f64().is_some(), "{engine}: {row}");
+        }
+    }
+    let databases = ask_one(
+        &sandbox,
+        &url,
+        "SELECT count(*) AS n FROM pg_database WHERE datname LIKE 'embudo_bench_%'",
+    );
+    assert_eq!(databases, 0, "the bench's databases are dropped");
 }
 
 #[test]

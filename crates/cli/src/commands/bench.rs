@@ -35,19 +35,21 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
         }
         return Ok(());
     }
+    if args.backend == Backend::Postgres {
+        if args.store.is_some() {
+            bail!("--store measures one DuckDB file; leave it out with --backend postgres");
+        }
+        if !config.on_postgres() {
+            bail!(
+                "--backend postgres measures on the PostgreSQL server --db names \
+                 (postgres://user@host/database; the bench creates and drops databases beside it)"
+            );
+        }
+    }
     let duckdb = measure(config, args, &Stores::files()?)?;
     let measured = match args.backend {
         Backend::Duckdb => duckdb,
         Backend::Postgres => {
-            if args.store.is_some() {
-                bail!("--store measures one DuckDB file; leave it out with --backend postgres");
-            }
-            if !config.on_postgres() {
-                bail!(
-                    "--backend postgres measures on the PostgreSQL server --db names \
-                     (postgres://user@host/database; the bench creates and drops databases beside it)"
-                );
-            }
             let url = config.db.to_string_lossy().into_owned();
             hint(config, "Now the same on PostgreSQL…");
             let postgres = measure(config, args, &Stores::Postgres(url))?;
