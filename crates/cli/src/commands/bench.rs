@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::output;
 use anyhow::{Result, bail};
 use chrono::{Datelike, NaiveDate};
+use clap::ValueEnum as _;
 use embudo_metrics::{Bound, Grain, Query, catalogue};
 use embudo_model::Table;
 use embudo_store::Store;
@@ -23,7 +24,11 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
     if args.backend == Backend::Postgres
         && matches!(args.suite, BenchSuite::Monitor | BenchSuite::Forecast)
     {
-        bail!("`bench {:?}` measures DuckDB only", args.suite);
+        let suite = args
+            .suite
+            .to_possible_value()
+            .expect("every suite has a name");
+        bail!("`bench {}` measures DuckDB only", suite.get_name());
     }
     if args.suite == BenchSuite::Monitor {
         let table = super::bench_monitor::figures(config, args.scale, bench_now()?)?;

@@ -29,7 +29,7 @@ pub fn run(config: &Config, args: &GenerateArgs) -> Result<()> {
     let mut store = Store::open(&config.db)?;
     if !args.replace && !store.is_empty()? {
         bail!(
-            "{} already holds data; pass --replace to overwrite it, or --db to write a new file",
+            "{} already holds data; pass --replace to overwrite it, or --db to name another store",
             config.db_shown()
         );
     }
