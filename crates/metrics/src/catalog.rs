@@ -280,6 +280,17 @@ const fn at(source: &'static Source, condition: &'static str, agg: Agg) -> Measu
     }
 }
 
+/// Customers with a revenue line in the period meeting `condition`.
+const fn customers_buying(condition: &'static str) -> Measure {
+    Measure {
+        source: &dims::CUSTOMER_REVENUE,
+        timing: Timing::Anchor("ch.occurred_at"),
+        filter: condition,
+        agg: CUSTOMERS,
+        joins: &[],
+    }
+}
+
 const fn with_joins(mut measure: Measure, joins: &'static [&'static str]) -> Measure {
     measure.joins = joins;
     measure
@@ -304,34 +315,24 @@ const CLOSED: &str = "d.status IN ('won', 'lost')";
 /// Customers from before the period with revenue in it and before it: whom the
 /// cross-sell and upsell ratios are about. (The spec's numerators do not say "returning";
 /// read literally, a brand-new customer's first purchase would count as a cross-sell and
-/// the ratio could pass 1, so both numerators are restricted to these customers.)
+/// the ratio could pass 1, so both numerators are restricted to these customers.) Over
+/// [`dims::CUSTOMER_REVENUE`] anchored on a revenue line in the period.
 macro_rules! returning {
     () => {
-        "c.customer_at < p.p_start
- AND EXISTS (SELECT 1 FROM revenue_lines r1 WHERE r1.contact_id = c.id AND r1.occurred_at >= p.p_start AND r1.occurred_at < p.p_end)
- AND EXISTS (SELECT 1 FROM revenue_lines r0 WHERE r0.contact_id = c.id AND r0.occurred_at < p.p_start)"
+        "c.customer_at < p.p_start AND ch.first_bought_at < p.p_start"
     };
 }
 const RETURNING: &str = returning!();
 /// ...who bought, in the period, a product line they had no revenue in before.
-const BOUGHT_NEW_LINE: &str = concat!(
-    returning!(),
-    "
- AND EXISTS (SELECT 1 FROM revenue_lines rn JOIN products pn ON pn.id = rn.product_id
-             WHERE rn.contact_id = c.id AND rn.occurred_at >= p.p_start AND rn.occurred_at < p.p_end
-               AND NOT EXISTS (SELECT 1 FROM revenue_lines rb JOIN products pb ON pb.id = rb.product_id
-                               WHERE rb.contact_id = c.id AND pb.product_line = pn.product_line AND rb.occurred_at < rn.occurred_at))"
-);
+const BOUGHT_NEW_LINE: &str = concat!(returning!(), " AND ch.new_line");
 /// ...who bought, in the period, a product pricier than every product of its line they
 /// had bought before.
-const BOUGHT_UP: &str = concat!(
-    returning!(),
-    "
- AND EXISTS (SELECT 1 FROM revenue_lines rn JOIN products pn ON pn.id = rn.product_id
-             WHERE rn.contact_id = c.id AND rn.occurred_at >= p.p_start AND rn.occurred_at < p.p_end
-               AND pn.list_price > (SELECT max(pb.list_price) FROM revenue_lines rb JOIN products pb ON pb.id = rb.product_id
-                                    WHERE rb.contact_id = c.id AND pb.product_line = pn.product_line AND rb.occurred_at < rn.occurred_at))"
-);
+const BOUGHT_UP: &str = concat!(returning!(), " AND ch.pricier");
+/// Each customer once, however many of their revenue lines count.
+const CUSTOMERS: Agg = Agg::CountExpr("count(DISTINCT c.id)");
+/// A customer's revenue lines before the period's end, as long as they are a customer by then.
+const BOUGHT_BEFORE_END: &str = "ch.occurred_at < p.p_end AND c.customer_at < p.p_end";
+const CUSTOMER_BEFORE_END: &str = "c.customer_at < p.p_end";
 const ACTIVE_USER_AT_END: &str = "own.active AND own.created_at < p.p_end";
 /// Null for a deal whose creation date was inferred (its file had none): its cycle is unknown.
 const DAYS_TO_CLOSE: &str = "CASE WHEN NOT coalesce(d.created_at_inferred, false)
@@ -826,14 +827,16 @@ fn build() -> Vec<Metric> {
             Money,
             "Customers before `to`: average of their total revenue before `to` (historical CLV).",
         ),
-        vec![at(
-            &CONTACTS,
-            "c.customer_at < p.p_end",
-            Agg::Avg(
-                "(SELECT coalesce(sum(cr.amount), 0) FROM revenue_lines cr WHERE cr.contact_id = c.id AND cr.occurred_at < p.p_end)",
+        // The average of each customer's total is all their revenue over their number.
+        vec![
+            at(
+                &CUSTOMER_REVENUE_LINES,
+                BOUGHT_BEFORE_END,
+                Agg::Sum("ch.amount"),
             ),
-        )],
-        One,
+            at(&CONTACTS, CUSTOMER_BEFORE_END, Agg::Count),
+        ],
+        Quotient,
     );
     define(
         &mut out,
@@ -847,14 +850,15 @@ fn build() -> Vec<Metric> {
             Money,
             "As customer_lifetime_value with amount − cost (a missing cost counts as 0).",
         ),
-        vec![at(
-            &CONTACTS,
-            "c.customer_at < p.p_end",
-            Agg::Avg(
-                "(SELECT coalesce(sum(cr.amount - coalesce(cr.cost, 0)), 0) FROM revenue_lines cr WHERE cr.contact_id = c.id AND cr.occurred_at < p.p_end)",
+        vec![
+            at(
+                &CUSTOMER_REVENUE_LINES,
+                BOUGHT_BEFORE_END,
+                Agg::Sum("ch.amount - coalesce(ch.cost, 0)"),
             ),
-        )],
-        One,
+            at(&CONTACTS, CUSTOMER_BEFORE_END, Agg::Count),
+        ],
+        Quotient,
     );
     define(
         &mut out,
@@ -869,8 +873,8 @@ fn build() -> Vec<Metric> {
             "Returning customers (revenue in range and before it) who bought a product line new to them / all returning customers.",
         ),
         vec![
-            at(&CONTACTS, BOUGHT_NEW_LINE, Agg::Count),
-            at(&CONTACTS, RETURNING, Agg::Count),
+            customers_buying(BOUGHT_NEW_LINE),
+            customers_buying(RETURNING),
         ],
         Quotient,
     );
@@ -887,8 +891,8 @@ fn build() -> Vec<Metric> {
             "Returning customers who bought a product pricier than every product of its line they had bought / all returning customers.",
         ),
         vec![
-            at(&CONTACTS, BOUGHT_UP, Agg::Count),
-            at(&CONTACTS, RETURNING, Agg::Count),
+            customers_buying(BOUGHT_UP),
+            customers_buying(RETURNING),
         ],
         Quotient,
     );

@@ -198,38 +198,78 @@ pub static STAGE_VISITS: Source = Source {
     drill: drill("'deals'", "d.id", "d.name"),
 };
 
+/// How a contact's rows reach each dimension, by the contact's own fields.
+const CONTACT_DIMS: &[DimExpr] = &[
+    d(
+        Dim::Owner,
+        "own.name",
+        &["LEFT JOIN users own ON own.id = c.owner_id"],
+    ),
+    d(
+        Dim::Team,
+        "tm.name",
+        &["LEFT JOIN users own ON own.id = c.owner_id", OWNER_TEAM],
+    ),
+    d(Dim::LeadSource, "c.lead_source", &[]),
+    d(
+        Dim::Campaign,
+        "cp.name",
+        &["LEFT JOIN campaigns cp ON cp.id = c.first_campaign_id"],
+    ),
+    d(
+        Dim::Channel,
+        "cp.channel",
+        &["LEFT JOIN campaigns cp ON cp.id = c.first_campaign_id"],
+    ),
+    d(
+        Dim::Industry,
+        "co.industry",
+        &["LEFT JOIN companies co ON co.id = c.company_id"],
+    ),
+    d(Dim::Country, "c.country", &[]),
+];
+
 pub static CONTACTS: Source = Source {
     from: "live_contacts c",
-    dims: &[
-        d(
-            Dim::Owner,
-            "own.name",
-            &["LEFT JOIN users own ON own.id = c.owner_id"],
-        ),
-        d(
-            Dim::Team,
-            "tm.name",
-            &["LEFT JOIN users own ON own.id = c.owner_id", OWNER_TEAM],
-        ),
-        d(Dim::LeadSource, "c.lead_source", &[]),
-        d(
-            Dim::Campaign,
-            "cp.name",
-            &["LEFT JOIN campaigns cp ON cp.id = c.first_campaign_id"],
-        ),
-        d(
-            Dim::Channel,
-            "cp.channel",
-            &["LEFT JOIN campaigns cp ON cp.id = c.first_campaign_id"],
-        ),
-        d(
-            Dim::Industry,
-            "co.industry",
-            &["LEFT JOIN companies co ON co.id = c.company_id"],
-        ),
-        d(Dim::Country, "c.country", &[]),
-    ],
+    dims: CONTACT_DIMS,
     drill: drill("'contacts'", "c.id", CONTACT_NAME),
+};
+
+/// Customers' revenue lines (`ch`), each with what its customer had bought before it:
+/// `first_bought_at`, the customer's first revenue; `new_line`, whether it is the first
+/// revenue in its product line; `pricier`, whether its product costs more than every
+/// product of its line bought strictly before it. (A product without a line is neither.)
+/// Window functions answer these in one pass over the revenue lines, where a subquery per
+/// customer and period was quadratic on PostgreSQL. Split by the contact's fields.
+const CUSTOMER_HISTORY: &str = "(SELECT r.contact_id, r.deal_id, r.order_id, r.occurred_at, r.amount, r.cost,
+        min(r.occurred_at) OVER (PARTITION BY r.contact_id) AS first_bought_at,
+        pr.product_line IS NOT NULL
+            AND r.occurred_at = min(r.occurred_at) OVER (PARTITION BY r.contact_id, pr.product_line) AS new_line,
+        pr.product_line IS NOT NULL AND pr.list_price > max(pr.list_price) OVER (
+            PARTITION BY r.contact_id, pr.product_line ORDER BY r.occurred_at
+            RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP) AS pricier
+    FROM revenue_lines r LEFT JOIN products pr ON pr.id = r.product_id
+    WHERE r.contact_id IS NOT NULL) ch
+JOIN live_contacts c ON c.id = ch.contact_id";
+
+/// Customers through their revenue lines: each customer is listed once behind a count of
+/// distinct customers.
+pub static CUSTOMER_REVENUE: Source = Source {
+    from: CUSTOMER_HISTORY,
+    dims: CONTACT_DIMS,
+    drill: drill("'contacts'", "c.id", CONTACT_NAME),
+};
+
+/// Customers' revenue lines, listed as the deals and orders they are, behind a sum.
+pub static CUSTOMER_REVENUE_LINES: Source = Source {
+    from: CUSTOMER_HISTORY,
+    dims: CONTACT_DIMS,
+    drill: Drill {
+        table: "CASE WHEN ch.deal_id IS NULL THEN 'orders' ELSE 'deals' END",
+        id: "coalesce(ch.deal_id, ch.order_id)",
+        label: "coalesce(chd.name, 'Order ' || ch.order_id)",
+        joins: &["LEFT JOIN deals chd ON chd.id = ch.deal_id"],
+    },
 };
 
 /// New customers split by the campaign of their first revenue line.

@@ -191,6 +191,63 @@ fn every_metric_matches_the_hand_worked_value() {
     }
 }
 
+/// Returning customers' purchases, worked by hand for January 2026:
+/// - 1: bought Basic and Plus (line A) together in November, Plus again in January:
+///   returning, neither a new line nor pricier than Plus. 500 by the end of January.
+/// - 2: a Cable (line B) in October; Basic and Plus at one instant in January: a new line,
+///   and Plus is not pricier than what they had bought *before* it (nothing of line A;
+///   Basic at the same instant does not count). 350.
+/// - 3: Basic in December, Plus in January: pricier. 300.
+/// - 4: a first purchase in January: not returning. 200.
+/// - 5: a gift card (no line) in September and January: returning, neither. 60.
+/// - 6: a customer since June without revenue lines: 0 in the lifetime value.
+/// - 7: deleted; their purchase counts nowhere.
+///
+/// Returning: 1, 2, 3, 5. Cross-sell 1/4, upsell 1/4; lifetime value (500 + 350 + 300 +
+/// 200 + 60 + 0) / 6 = 235; margin: the same less costs (40 Basic, 80 Plus, 10 Cable, 5 gift
+/// card): (500−200) + (350−130) + (300−120) + (200−80) + (60−10) = 870, / 6 = 145.
+#[test]
+fn returning_customers_are_judged_by_what_they_bought_strictly_before() {
+    let place = Place::new();
+    let store = place.store("returning");
+    store
+        .execute_batch(
+            "INSERT INTO products VALUES (1, 'Basic', 'A', 100, 40), (2, 'Plus', 'A', 200, 80),
+                 (3, 'Cable', 'B', 50, 10), (4, 'Gift card', NULL, 30, 5);
+             INSERT INTO contacts (id, customer_at, created_at, updated_at, deleted_at) VALUES
+                 (1, '2025-11-01 10:00', '2025-11-01', '2025-11-01', NULL),
+                 (2, '2025-10-01 10:00', '2025-10-01', '2025-10-01', NULL),
+                 (3, '2025-12-01 10:00', '2025-12-01', '2025-12-01', NULL),
+                 (4, '2026-01-05 10:00', '2026-01-05', '2026-01-05', NULL),
+                 (5, '2025-09-01 10:00', '2025-09-01', '2025-09-01', NULL),
+                 (6, '2025-06-01 10:00', '2025-06-01', '2025-06-01', NULL),
+                 (7, '2025-01-01 10:00', '2025-01-01', '2025-01-01', '2025-12-01');
+             INSERT INTO orders (id, contact_id, ordered_at, currency) VALUES
+                 (1, 1, '2025-11-01 10:00', 'EUR'), (2, 1, '2026-01-10 10:00', 'EUR'),
+                 (3, 2, '2025-10-01 10:00', 'EUR'), (4, 2, '2026-01-15 10:00', 'EUR'),
+                 (5, 3, '2025-12-01 10:00', 'EUR'), (6, 3, '2026-01-20 10:00', 'EUR'),
+                 (7, 4, '2026-01-05 10:00', 'EUR'),
+                 (8, 5, '2025-09-01 10:00', 'EUR'), (9, 5, '2026-01-25 10:00', 'EUR'),
+                 (10, 7, '2025-01-01 10:00', 'EUR'), (11, 7, '2026-01-12 10:00', 'EUR');
+             INSERT INTO order_lines VALUES
+                 (1, 1, 1, 1, 100, 40), (2, 1, 2, 1, 200, 80), (3, 2, 2, 1, 200, 80),
+                 (4, 3, 3, 1, 50, 10), (5, 4, 1, 1, 100, 40), (6, 4, 2, 1, 200, 80),
+                 (7, 5, 1, 1, 100, 40), (8, 6, 2, 1, 200, 80),
+                 (9, 7, 2, 1, 200, 80),
+                 (10, 8, 4, 1, 30, 5), (11, 9, 4, 1, 30, 5),
+                 (12, 10, 1, 1, 100, 40), (13, 11, 3, 1, 50, 10);",
+        )
+        .unwrap();
+    for (metric, want) in [
+        ("cross_sell_ratio", 0.25),
+        ("upsell_ratio", 0.25),
+        ("customer_lifetime_value", 235.0),
+        ("customer_lifetime_margin", 145.0),
+    ] {
+        assert_near(january(&store, metric), want, metric);
+    }
+}
+
 #[test]
 fn empty_periods_give_zero_counts_and_null_ratios() {
     let (_dir, store) = fixture();
