@@ -890,10 +890,7 @@ fn build() -> Vec<Metric> {
             Ratio,
             "Returning customers who bought a product pricier than every product of its line they had bought / all returning customers.",
         ),
-        vec![
-            customers_buying(BOUGHT_UP),
-            customers_buying(RETURNING),
-        ],
+        vec![customers_buying(BOUGHT_UP), customers_buying(RETURNING)],
         Quotient,
     );
     define(

@@ -22,6 +22,7 @@ use embudo_access::scope::GoalFor;
 use embudo_access::{Caller, Entity, Role, Rows};
 use embudo_metrics::Dim;
 use embudo_store::deals::StageMove;
+use embudo_store::derived::{self, Touched};
 use embudo_store::{Param, Store};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -56,7 +57,7 @@ pub async fn add(
     in_transaction(
         state,
         caller,
-        entity,
+        (entity, None),
         "record_created",
         move |store, caller, columns, now| insert(store, caller, entity, columns, body, now),
     )
@@ -85,7 +86,7 @@ pub async fn apply(
     in_transaction(
         state,
         caller,
-        entity,
+        (entity, Some(id)),
         "record_updated",
         move |store, caller, columns, now| change(store, caller, entity, columns, id, body, now),
     )
@@ -117,7 +118,7 @@ pub async fn delete(
     in_transaction(
         &state,
         &caller,
-        entity,
+        (entity, Some(id)),
         "record_updated",
         move |store, caller, columns, now| {
             let before = visible(store, caller, entity, &columns[&entity], id)?;
@@ -153,11 +154,12 @@ pub async fn remove_goal(state: &AppState, caller: &Caller, id: i64) -> Result<(
 }
 
 /// Run `work` in one transaction on the writer as `caller` (given the table's columns and
-/// the present), then record `event` for the record it returns.
+/// the present) on the record of `entity` it returns (`id` when it exists already), bring
+/// what that record derives in line, then record `event` for it.
 async fn in_transaction(
     state: &AppState,
     caller: &Caller,
-    entity: Entity,
+    (entity, id): (Entity, Option<i64>),
     event: &'static str,
     work: impl FnOnce(&Store, &Caller, &Columns, NaiveDateTime) -> Result<Value, ApiError>
     + Send
@@ -170,10 +172,11 @@ async fn in_transaction(
         .db
         .write(move |store| {
             store.transaction(true, || {
+                let mut touched = Touched::default();
+                touch(store, &mut touched, entity, id)?;
                 let row = work(store, &writer, &columns, now)?;
-                if matches!(entity, Entity::Contacts | Entity::Deals) {
-                    embudo_store::derived::refresh(store)?;
-                }
+                touch(store, &mut touched, entity, row["id"].as_i64())?;
+                derived::refresh_touched(store, &touched)?;
                 Ok(row)
             })
         })
@@ -186,6 +189,21 @@ async fn in_transaction(
         at: now,
     });
     Ok(row)
+}
+
+/// Note record `id` of `entity` among those whose derived fields a write may change.
+fn touch(
+    store: &Store,
+    touched: &mut Touched,
+    entity: Entity,
+    id: Option<i64>,
+) -> Result<(), ApiError> {
+    match (entity, id) {
+        (Entity::Deals, Some(id)) => touched.deal(store, id)?,
+        (Entity::Contacts, Some(id)) => touched.contact(id),
+        _ => {}
+    }
+    Ok(())
 }
 
 fn insert(

@@ -775,7 +775,7 @@ fn a_merge_is_undone_and_a_fix_previewed_over_the_api() {
 }
 
 /// A contact's `customer_at` follows its revenue through the API: set by its first won deal,
-/// cleared when that deal is deleted.
+/// moved to another contact with the deal, cleared when that deal is deleted.
 #[test]
 fn a_contact_becomes_a_customer_through_the_api_and_stops_when_its_deal_goes() {
     let server = start();
@@ -816,9 +816,33 @@ fn a_contact_becomes_a_customer_through_the_api_and_stops_when_its_deal_goes() {
     );
     assert!(closed.is_string());
     assert_eq!(customer_at(), closed);
+    // The deal was Nora's; now it is Omar's: the contact it left is refreshed too.
+    let (status, other) = server.send(
+        "admin",
+        "POST",
+        "/contacts",
+        serde_json::json!({ "first_name": "Omar", "last_name": "Ruiz" }),
+    );
+    assert_eq!(status, 201, "{other}");
+    let other = other["id"].as_i64().unwrap();
+    let others_customer_at = || {
+        server.one(
+            "SELECT CAST(customer_at AS VARCHAR) FROM contacts WHERE id = ?",
+            &[Param::Int(other)],
+        )
+    };
+    let (status, repointed) = server.send(
+        "admin",
+        "PATCH",
+        &format!("/deals/{deal}"),
+        serde_json::json!({ "contact_id": other }),
+    );
+    assert_eq!(status, 200, "{repointed}");
+    assert_eq!(customer_at(), Value::Null, "Nora has no revenue left");
+    assert_eq!(others_customer_at(), closed);
     let (status, _) = server.send("admin", "DELETE", &format!("/deals/{deal}"), Value::Null);
     assert_eq!(status, 204);
-    assert_eq!(customer_at(), Value::Null, "no revenue left");
+    assert_eq!(others_customer_at(), Value::Null, "no revenue left");
 }
 
 #[test]

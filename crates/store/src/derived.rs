@@ -13,6 +13,7 @@ use crate::error::{Context, Result};
 use crate::query::Param;
 use crate::store::Store;
 use duckdb::Connection;
+use std::collections::BTreeSet;
 
 /// How many rows a refresh changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -34,30 +35,120 @@ pub const EARLIEST_KNOWN: &str = "least(
 /// Bring every derived field in line with the rows it derives from; cheap when nothing
 /// changed (one pass over the revenue lines and the deals with inferred dates).
 pub fn refresh(store: &Store) -> Result<Refreshed> {
-    refresh_with(&|sql| store.execute_with(sql, &[]))
+    refresh_with(&|sql, params| store.execute_with(sql, params), None)
 }
 
 /// [`refresh`] on a DuckDB connection, inside whatever transaction it has open (the bulk
 /// load's).
 pub(crate) fn refresh_on(conn: &Connection) -> Result<Refreshed> {
-    refresh_with(&|sql| conn.execute(sql, []).context(|| "deriving fields".into()))
+    let run = |sql: &str, params: &[Param]| {
+        debug_assert!(params.is_empty(), "a whole refresh binds nothing");
+        conn.execute(sql, []).context(|| "deriving fields".into())
+    };
+    refresh_with(&run, None)
 }
 
-/// [`refresh`], each statement run by `run` (SQL both engines take).
-fn refresh_with(run: &dyn Fn(&str) -> Result<usize>) -> Result<Refreshed> {
+/// The records one write changed: [`refresh_touched`] brings in line only what they derive.
+#[derive(Debug, Default, Clone)]
+pub struct Touched {
+    contacts: BTreeSet<i64>,
+    deals: BTreeSet<i64>,
+}
+
+impl Touched {
+    /// Contact `id`: its customer date, and the inferred creation dates of its deals (its
+    /// lead date is one of theirs).
+    pub fn contact(&mut self, id: i64) {
+        self.contacts.insert(id);
+    }
+
+    /// Deal `id` and the contact it points at as the store has it now: call it before a
+    /// write and after, so a contact the deal left is refreshed as well as the one it joined.
+    pub fn deal(&mut self, store: &Store, id: i64) -> Result<()> {
+        self.deals.insert(id);
+        let found = store.query_with(
+            "SELECT contact_id FROM deals WHERE id = ?",
+            &[Param::Int(id)],
+        )?;
+        if let Some(contact) = found.rows.first().and_then(|row| row[0].as_i64()) {
+            self.contacts.insert(contact);
+        }
+        Ok(())
+    }
+}
+
+/// [`refresh`] of what `touched` derives: the customer dates of its contacts, the inferred
+/// creation dates of its deals and its contacts' deals. What a write of one record needs,
+/// where a whole refresh reads every revenue line (0.3 s on PostgreSQL at medium scale).
+pub fn refresh_touched(store: &Store, touched: &Touched) -> Result<Refreshed> {
+    if touched.contacts.is_empty() && touched.deals.is_empty() {
+        return Ok(Refreshed::default());
+    }
+    let dialect = store.dialect();
+    let contacts: Vec<i64> = touched.contacts.iter().copied().collect();
+    let deals: Vec<i64> = touched.deals.iter().copied().collect();
+    let scope = Scope {
+        contact: dialect.in_id_list("c.id"),
+        revenue: dialect.in_id_list("contact_id"),
+        deal: format!(
+            "({} OR {})",
+            dialect.in_id_list("d.id"),
+            dialect.in_id_list("d.contact_id")
+        ),
+        contacts: vec![Param::Text(dialect.id_list(&contacts))],
+        deals: vec![
+            Param::Text(dialect.id_list(&deals)),
+            Param::Text(dialect.id_list(&contacts)),
+        ],
+    };
+    refresh_with(&|sql, params| store.execute_with(sql, params), Some(&scope))
+}
+
+/// Conditions that narrow a refresh to some records, with their parameters.
+struct Scope {
+    /// Over contacts `c`.
+    contact: String,
+    /// Over revenue lines (their `contact_id`).
+    revenue: String,
+    /// Over deals `d`.
+    deal: String,
+    /// For one of `contact` or `revenue`.
+    contacts: Vec<Param>,
+    /// For `deal`.
+    deals: Vec<Param>,
+}
+
+/// A statement runner: SQL and its parameters, the rows changed.
+type Run<'a> = dyn Fn(&str, &[Param]) -> Result<usize> + 'a;
+
+/// [`refresh`], each statement run by `run` (SQL both engines take), over every record or
+/// those of `scope`.
+fn refresh_with(run: &Run, scope: Option<&Scope>) -> Result<Refreshed> {
+    let and = |condition: fn(&Scope) -> &String| {
+        scope.map_or(String::new(), |s| format!(" AND {}", condition(s)))
+    };
+    let params = |of: fn(&Scope) -> &Vec<Param>| scope.map_or(&[][..], |s| of(s).as_slice());
     let customers = run(
-        "UPDATE contacts c SET customer_at = f.first, customer_at_derived = true
-           FROM (SELECT contact_id, min(occurred_at) AS first FROM revenue_lines
-                  WHERE contact_id IS NOT NULL AND occurred_at IS NOT NULL GROUP BY 1) f
-          WHERE c.id = f.contact_id
-            AND (c.customer_at IS DISTINCT FROM f.first OR NOT coalesce(c.customer_at_derived, false))",
+        &format!(
+            "UPDATE contacts c SET customer_at = f.first, customer_at_derived = true
+               FROM (SELECT contact_id, min(occurred_at) AS first FROM revenue_lines
+                      WHERE contact_id IS NOT NULL AND occurred_at IS NOT NULL{} GROUP BY 1) f
+              WHERE c.id = f.contact_id
+                AND (c.customer_at IS DISTINCT FROM f.first OR NOT coalesce(c.customer_at_derived, false))",
+            and(|s| &s.revenue)
+        ),
+        params(|s| &s.contacts),
     )? + run(
-        "UPDATE contacts c SET customer_at = NULL, customer_at_derived = false
-          WHERE c.customer_at_derived
-            AND NOT EXISTS (SELECT 1 FROM revenue_lines r
-                             WHERE r.contact_id = c.id AND r.occurred_at IS NOT NULL)",
+        &format!(
+            "UPDATE contacts c SET customer_at = NULL, customer_at_derived = false
+              WHERE c.customer_at_derived{}
+                AND NOT EXISTS (SELECT 1 FROM revenue_lines r
+                                 WHERE r.contact_id = c.id AND r.occurred_at IS NOT NULL)",
+            and(|s| &s.contact)
+        ),
+        params(|s| &s.contacts),
     )?;
-    let created = infer_creation(run)?;
+    let created = infer_creation(run, &and(|s| &s.deal), params(|s| &s.deals))?;
     Ok(Refreshed {
         customers,
         created,
@@ -90,23 +181,32 @@ pub fn repair(store: &Store) -> Result<Refreshed> {
 }
 
 /// Move inferred creation dates to the earliest date known, and the synthesised first
-/// stage visit with them.
-fn infer_creation(run: &dyn Fn(&str) -> Result<usize>) -> Result<usize> {
-    let moved = run(&format!(
-        "UPDATE deals t SET created_at = e.earliest
+/// stage visit with them, for the deals `and_deals` (a condition over `d`, with `params`)
+/// leaves.
+fn infer_creation(run: &Run, and_deals: &str, params: &[Param]) -> Result<usize> {
+    let moved = run(
+        &format!(
+            "UPDATE deals t SET created_at = e.earliest
                FROM (SELECT d.id, {EARLIEST_KNOWN} AS earliest FROM deals d
-                      WHERE d.created_at_inferred) e
+                      WHERE d.created_at_inferred{and_deals}) e
               WHERE t.id = e.id AND e.earliest IS NOT NULL AND t.created_at <> e.earliest"
-    ))?;
+        ),
+        params,
+    )?;
     if moved > 0 {
-        run("UPDATE deal_stage_history h SET entered_at = d.created_at
+        run(
+            &format!(
+                "UPDATE deal_stage_history h SET entered_at = d.created_at
                FROM deals d,
                     (SELECT deal_id, min(entered_at) AS first FROM deal_stage_history
                       WHERE synthesised GROUP BY 1) f
               WHERE h.deal_id = d.id AND f.deal_id = d.id AND h.synthesised
                 AND d.created_at_inferred AND h.entered_at = f.first
                 AND h.entered_at <> d.created_at
-                AND (h.exited_at IS NULL OR h.exited_at >= d.created_at)")?;
+                AND (h.exited_at IS NULL OR h.exited_at >= d.created_at){and_deals}"
+            ),
+            params,
+        )?;
     }
     Ok(moved)
 }

@@ -6,6 +6,7 @@
 
 use crate::error::{Result, StoreError, pg_error};
 use crate::migrations::Migration;
+use std::collections::HashMap;
 
 /// PostgreSQL's migrations, oldest first. Version 1 is the whole schema as DuckDB's
 /// migrations 1–19 leave it; each later change to the schema adds a file on both sides.
@@ -174,7 +175,12 @@ impl std::fmt::Debug for Changes {
 pub struct Postgres {
     client: postgres::Client,
     url: String,
+    /// Statements prepared on this connection, by their text: see [`Postgres::prepared`].
+    statements: HashMap<String, postgres::Statement>,
 }
+
+/// Statements kept prepared per connection at most; beyond, the connection starts afresh.
+const MOST_STATEMENTS: usize = 256;
 
 impl std::fmt::Debug for Postgres {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -197,14 +203,18 @@ impl Postgres {
         let mut store = Postgres {
             client,
             url: url.to_owned(),
+            statements: HashMap::new(),
         };
         // Dates as ISO text and instants in UTC, whatever the server's defaults. No JIT:
         // the reports' queries run for tens of milliseconds to a few seconds, and the
         // server's estimates of their many joins are high enough that it compiled them
         // every time — 0.75–1.6 s of each of the forecast's feature queries at medium
-        // scale (`auto_explain`), more than running them.
+        // scale (`auto_explain`), more than running them. Statements are kept prepared
+        // (`prepared`) but planned for their values each time: a plan made once for any
+        // range would do for a week what it does for three years.
         store.batch(
-            "SET DateStyle = ISO; SET TimeZone = 'UTC'; SET jit = off",
+            "SET DateStyle = ISO; SET TimeZone = 'UTC'; SET jit = off;
+             SET plan_cache_mode = force_custom_plan",
             || "setting the session's date style".into(),
         )?;
         store.migrate()?;
@@ -324,6 +334,34 @@ impl Postgres {
         &mut self.client
     }
 
+    /// `sql` prepared, once per connection for the statements that read and write rows:
+    /// a request's statements run again and again (a stage move's twenty), and preparing
+    /// each anew cost a round trip and its parsing every time, which under load on two
+    /// cores was most of a move's time. Statements that change the schema (temporary
+    /// tables, `ANALYZE`) are prepared each time.
+    pub(crate) fn prepared(
+        &mut self,
+        sql: &str,
+    ) -> std::result::Result<postgres::Statement, postgres::Error> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        if reads_or_writes_rows(sql) {
+            if self.statements.len() >= MOST_STATEMENTS {
+                self.statements.clear();
+            }
+            self.statements.insert(sql.to_owned(), statement.clone());
+        }
+        Ok(statement)
+    }
+
+    /// Prepare `sql` afresh next time: running its kept statement failed (a table it reads
+    /// was replaced by one of other columns…).
+    pub(crate) fn forget(&mut self, sql: &str) {
+        self.statements.remove(sql);
+    }
+
     /// The URL the store was opened with, its password hidden.
     pub fn shown_url(&self) -> String {
         shown(&self.url)
@@ -385,4 +423,16 @@ mod tests {
         assert!(is_url("postgresql://x") && is_url("postgres://x"));
         assert!(!is_url("embudo.duckdb"));
     }
+}
+
+/// Whether `sql` is a query or a change of rows (not of the schema), by its first word.
+fn reads_or_writes_rows(sql: &str) -> bool {
+    let first = sql
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or_default();
+    ["SELECT", "WITH", "INSERT", "UPDATE", "DELETE"]
+        .iter()
+        .any(|word| first.eq_ignore_ascii_case(word))
 }

@@ -119,10 +119,13 @@ impl Store {
             let bound: Vec<Bound<'_>> = params.iter().map(Bound).collect();
             let refs: Vec<&(dyn ToSql + Sync)> =
                 bound.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
-            let changed = pg
-                .client()
-                .execute(sql.as_ref(), &refs)
-                .map_err(|source| pg_error_in(sql.as_ref(), "writing to the store", source))?;
+            let statement = pg
+                .prepared(&sql)
+                .map_err(|source| pg_error_in(&sql, "preparing a write", source))?;
+            let changed = pg.client().execute(&statement, &refs).map_err(|source| {
+                pg.forget(&sql);
+                pg_error_in(&sql, "writing to the store", source)
+            })?;
             return Ok(usize::try_from(changed).unwrap_or(usize::MAX));
         }
         self.duckdb("a write")?
@@ -159,28 +162,33 @@ fn pg_batches(
 ) -> Result<()> {
     let sql = pg_text(sql, params)?;
     let bound: Vec<Bound<'_>> = params.iter().map(Bound).collect();
+    let statement = pg
+        .prepared(&sql)
+        .map_err(|source| pg_error_in(&sql, "preparing the query", source))?;
     let client = pg.client();
-    if read_only {
+    let streamed = if read_only {
         let mut tx = client
             .build_transaction()
             .read_only(true)
             .start()
             .map_err(|source| pg_error("starting a read-only transaction", source))?;
         // Dropped without a commit: rolled back.
-        return pg_stream(&mut tx, &sql, &bound, each);
+        pg_stream(&mut tx, &statement, &bound, each)
+    } else {
+        pg_stream(client, &statement, &bound, each)
+    };
+    if streamed.is_err() {
+        pg.forget(&sql);
     }
-    pg_stream(client, &sql, &bound, each)
+    streamed
 }
 
 fn pg_stream(
     client: &mut impl postgres::GenericClient,
-    sql: &str,
+    statement: &postgres::Statement,
     bound: &[Bound<'_>],
     each: &mut BatchSink<'_>,
 ) -> Result<()> {
-    let statement = client
-        .prepare(sql)
-        .map_err(|source| pg_error_in(sql, "preparing the query", source))?;
     let columns: Vec<String> = statement
         .columns()
         .iter()
@@ -188,7 +196,7 @@ fn pg_stream(
         .collect();
     each(&columns, Vec::new())?;
     let mut rows = client
-        .query_raw(&statement, bound.iter().map(|b| b as &dyn ToSql))
+        .query_raw(statement, bound.iter().map(|b| b as &dyn ToSql))
         .map_err(|source| pg_error("running the query", source))?;
     let mut batch = Vec::with_capacity(PG_BATCH);
     while let Some(row) = rows

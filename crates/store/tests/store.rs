@@ -354,3 +354,54 @@ fn live_views_leave_out_deleted_and_merged_records() {
     assert_eq!(count(&store, "SELECT count(*) FROM live_companies"), 1);
     assert_eq!(count(&store, "SELECT min(id) FROM live_companies"), 1);
 }
+
+/// A refresh of what one write touched changes that and nothing else; a whole refresh
+/// then brings the rest in line. Two contacts with a won deal each (both without the
+/// customer date the deals give them) and an inferred-date deal each, whose lead dates
+/// moved: refreshing contact 1 and deal 10 sets contact 1's customer date and moves the
+/// creation date of contact 1's inferred deal, not contact 2's.
+#[test]
+fn a_refresh_of_touched_records_changes_only_what_they_derive() {
+    use embudo_store::derived::{self, Touched};
+    let place = Place::new();
+    let store = place.store("store");
+    store
+        .execute_batch(
+            "INSERT INTO contacts (id, lead_at, created_at, updated_at) VALUES
+                 (1, '2025-03-01', '2025-01-01', '2025-01-01'),
+                 (2, '2025-04-01', '2025-01-01', '2025-01-01');
+             INSERT INTO deals (id, name, pipeline_id, stage_id, status, currency, contact_id,
+                                created_at, created_at_inferred, closed_at, updated_at) VALUES
+                 (10, 'Won one', 1, 1, 'won', 'EUR', 1, '2025-05-01', false, '2025-06-01', '2025-06-01'),
+                 (20, 'Won two', 1, 1, 'won', 'EUR', 2, '2025-05-01', false, '2025-07-01', '2025-07-01'),
+                 (11, 'Open one', 1, 1, 'open', 'EUR', 1, '2025-09-01', true, NULL, '2025-09-01'),
+                 (21, 'Open two', 1, 1, 'open', 'EUR', 2, '2025-09-01', true, NULL, '2025-09-01');",
+        )
+        .unwrap();
+    let state = |store: &Store| {
+        let sql = "SELECT CAST(c.customer_at AS VARCHAR), CAST(d.created_at AS VARCHAR)
+                     FROM contacts c JOIN deals d ON d.contact_id = c.id AND d.status = 'open'
+                    ORDER BY c.id";
+        store.query_with(sql, &[]).unwrap().rows
+    };
+    let mut touched = Touched::default();
+    touched.deal(&store, 10).unwrap();
+    let refreshed = derived::refresh_touched(&store, &touched).unwrap();
+    assert_eq!((refreshed.customers, refreshed.created), (1, 1));
+    assert_eq!(
+        serde_json::to_value(state(&store)).unwrap(),
+        serde_json::json!([
+            ["2025-06-01 00:00:00", "2025-03-01 00:00:00"],
+            [null, "2025-09-01 00:00:00"]
+        ])
+    );
+    let rest = derived::refresh(&store).unwrap();
+    assert_eq!((rest.customers, rest.created), (1, 1));
+    assert_eq!(
+        serde_json::to_value(state(&store)).unwrap(),
+        serde_json::json!([
+            ["2025-06-01 00:00:00", "2025-03-01 00:00:00"],
+            ["2025-07-01 00:00:00", "2025-04-01 00:00:00"]
+        ])
+    );
+}
