@@ -237,7 +237,7 @@ mod tests {
     #[tokio::test]
     async fn a_computation_dropped_half_way_frees_the_key() {
         let cache = Cache::<usize>::default();
-        let never_ends = cache.get("a".into(), 0, || std::future::pending());
+        let never_ends = cache.get("a".into(), 0, std::future::pending);
         assert!(
             tokio::time::timeout(Duration::from_millis(10), never_ends)
                 .await
