@@ -386,9 +386,44 @@ impl Postgres {
     }
 }
 
+/// Whether `sql` is a query or a change of rows (not of the schema), by its first word.
+fn reads_or_writes_rows(sql: &str) -> bool {
+    let first = sql
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or_default();
+    ["SELECT", "WITH", "INSERT", "UPDATE", "DELETE"]
+        .iter()
+        .any(|word| first.eq_ignore_ascii_case(word))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_statements_over_rows_are_kept_prepared() {
+        for kept in [
+            "SELECT 1",
+            "  with x AS (SELECT 1) SELECT * FROM x",
+            "INSERT INTO t VALUES (1)",
+            "update t SET a = 1",
+            "DELETE FROM t",
+        ] {
+            assert!(reads_or_writes_rows(kept), "{kept}");
+        }
+        for not in [
+            "CREATE TEMP TABLE t AS SELECT 1",
+            "DROP TABLE t",
+            "ANALYZE t",
+            "SET jit = off",
+            "SELECTED",
+            "",
+        ] {
+            assert!(!reads_or_writes_rows(not), "{not}");
+        }
+    }
 
     #[test]
     fn another_database_keeps_the_server_user_and_options() {
@@ -423,16 +458,4 @@ mod tests {
         assert!(is_url("postgresql://x") && is_url("postgres://x"));
         assert!(!is_url("embudo.duckdb"));
     }
-}
-
-/// Whether `sql` is a query or a change of rows (not of the schema), by its first word.
-fn reads_or_writes_rows(sql: &str) -> bool {
-    let first = sql
-        .trim_start()
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .next()
-        .unwrap_or_default();
-    ["SELECT", "WITH", "INSERT", "UPDATE", "DELETE"]
-        .iter()
-        .any(|word| first.eq_ignore_ascii_case(word))
 }
