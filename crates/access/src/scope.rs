@@ -42,8 +42,8 @@ pub fn narrow(
     } else {
         "SELECT count(*) FROM teams WHERE lower(name) = lower(?)"
     };
-    let same = store.query_with(sql, &[Param::Text(own.clone())])?.rows[0][0]
-        .as_i64()
+    let same = store
+        .value::<i64>(sql, &[Param::Text(own.clone())])?
         .unwrap_or(0);
     if same > 1 {
         return Err(AccessError::Forbidden(format!(

@@ -5,7 +5,6 @@ use crate::{AccessError, Role};
 use chrono::{Duration, NaiveDateTime};
 use embudo_store::{Param, Store};
 use serde::Serialize;
-use serde_json::Value;
 
 /// How long a session lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -35,7 +34,7 @@ pub struct Session {
 /// password ([`Credentials::verify`], hashed whether or not the user exists, so a wrong
 /// e-mail and a wrong password take the same time), then opens a session ([`open`]), which
 /// is recorded in `user_events`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct Credentials {
     pub user: Option<i64>,
     hash: Option<String>,
@@ -51,18 +50,13 @@ impl Credentials {
 
 /// The credentials of the active user with `email` (a read).
 pub fn credentials(store: &Store, email: &str) -> Result<Credentials, AccessError> {
-    let found = store.query_with(
-        "SELECT u.id, p.password_hash FROM users u LEFT JOIN access_passwords p ON p.user_id = u.id
+    let found: Vec<Credentials> = store.records(
+        "SELECT u.id AS user, p.password_hash AS hash
+           FROM users u LEFT JOIN access_passwords p ON p.user_id = u.id
           WHERE lower(u.email) = lower(trim(?)) AND u.active ORDER BY u.id LIMIT 1",
         &[Param::Text(email.to_owned())],
     )?;
-    Ok(match found.rows.first() {
-        Some(row) => Credentials {
-            user: row[0].as_i64(),
-            hash: row[1].as_str().map(str::to_owned),
-        },
-        None => Credentials::default(),
-    })
+    Ok(found.into_iter().next().unwrap_or_default())
 }
 
 /// Open a session for `user`, whose password was just verified, if they are still active
@@ -116,26 +110,28 @@ pub fn from_session(
     id: &str,
     now: NaiveDateTime,
 ) -> Result<Option<(Caller, String)>, AccessError> {
-    let found = store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Session {
+        user_id: i64,
+        csrf_token: String,
+    }
+    let found: Vec<Session> = store.records(
         "SELECT user_id, csrf_token FROM access_sessions WHERE id_digest = ? AND expires_at > ?",
         &[Param::Text(secret::digest(id)), Param::Timestamp(now)],
     )?;
-    let Some(row) = found.rows.first() else {
+    let Some(session) = found.into_iter().next() else {
         return Ok(None);
     };
-    let (Some(user), Some(csrf)) = (row[0].as_i64(), row[1].as_str()) else {
-        return Ok(None);
-    };
-    Ok(caller(store, user)?.map(|c| (c, csrf.to_owned())))
+    Ok(caller(store, session.user_id)?.map(|c| (c, session.csrf_token)))
 }
 
 /// The caller behind an unrevoked API token of an active user.
 pub fn from_token(store: &Store, token: &str) -> Result<Option<Caller>, AccessError> {
-    let found = store.query_with(
+    let found = store.value::<i64>(
         "SELECT user_id FROM access_tokens WHERE token_digest = ? AND revoked_at IS NULL",
         &[Param::Text(secret::digest(token))],
     )?;
-    match found.rows.first().and_then(|r| r[0].as_i64()) {
+    match found {
         Some(user) => caller(store, user),
         None => Ok(None),
     }
@@ -193,11 +189,11 @@ pub fn record_events(store: &Store, events: &[Event]) -> Result<(), AccessError>
 
 /// The active user whose e-mail is `email` (in any case) as a caller.
 pub fn caller_by_email(store: &Store, email: &str) -> Result<Option<Caller>, AccessError> {
-    let found = store.query_with(
+    let found = store.value::<i64>(
         "SELECT id FROM users WHERE lower(email) = lower(?) AND active",
         &[Param::Text(email.to_owned())],
     )?;
-    match found.rows.first().and_then(|row| row[0].as_i64()) {
+    match found {
         Some(id) => caller(store, id),
         None => Ok(None),
     }
@@ -205,27 +201,35 @@ pub fn caller_by_email(store: &Store, email: &str) -> Result<Option<Caller>, Acc
 
 /// The active user `id` as a caller.
 fn caller(store: &Store, id: i64) -> Result<Option<Caller>, AccessError> {
-    let found = store.query_with(
-        "SELECT u.id, u.name, u.email, u.role, u.team_id, t.name
+    #[derive(serde::Deserialize)]
+    struct User {
+        id: i64,
+        name: Option<String>,
+        email: Option<String>,
+        role: Option<String>,
+        team_id: Option<i64>,
+        team: Option<String>,
+    }
+    let found: Vec<User> = store.records(
+        "SELECT u.id, u.name, u.email, u.role, u.team_id, t.name AS team
            FROM users u LEFT JOIN teams t ON t.id = u.team_id
           WHERE u.id = ? AND u.active",
         &[Param::Int(id)],
     )?;
-    let Some(row) = found.rows.first() else {
+    let Some(user) = found.into_iter().next() else {
         return Ok(None);
     };
-    let text = |v: &Value| v.as_str().map(str::to_owned);
     // A role the schema does not know (an import's typo) grants nothing beyond a viewer's.
-    let role = row[3]
-        .as_str()
+    let role = user
+        .role
         .and_then(|r| r.parse().ok())
         .unwrap_or(Role::Viewer);
     Ok(Some(Caller {
-        user_id: row[0].as_i64().unwrap_or(id),
-        name: text(&row[1]).unwrap_or_default(),
-        email: text(&row[2]),
+        user_id: user.id,
+        name: user.name.unwrap_or_default(),
+        email: user.email,
         role,
-        team_id: row[4].as_i64(),
-        team: text(&row[5]),
+        team_id: user.team_id,
+        team: user.team,
     }))
 }

@@ -17,7 +17,7 @@ pub struct NewUser {
 }
 
 /// A user as `embudo user list` shows them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct UserRow {
     pub id: i64,
     pub name: String,
@@ -102,30 +102,17 @@ pub fn set_password(
 
 /// Every user, by id.
 pub fn list(store: &Store) -> Result<Vec<UserRow>, AccessError> {
-    let rows = store.query_with(
-        "SELECT u.id, u.name, u.email, u.role, t.name, u.active, p.user_id IS NOT NULL,
-                (SELECT count(*) FROM access_tokens k WHERE k.user_id = u.id AND k.revoked_at IS NULL),
-                CAST(u.last_login_at AS VARCHAR)
+    Ok(store.records(
+        "SELECT u.id, coalesce(u.name, '') AS name, u.email, coalesce(u.role, '') AS role,
+                t.name AS team, coalesce(u.active, false) AS active,
+                p.user_id IS NOT NULL AS password,
+                (SELECT count(*) FROM access_tokens k WHERE k.user_id = u.id AND k.revoked_at IS NULL) AS tokens,
+                CAST(u.last_login_at AS VARCHAR) AS last_login_at
            FROM users u LEFT JOIN teams t ON t.id = u.team_id
            LEFT JOIN access_passwords p ON p.user_id = u.id
           ORDER BY u.id",
         &[],
-    )?;
-    Ok(rows
-        .rows
-        .iter()
-        .map(|r| UserRow {
-            id: r[0].as_i64().unwrap_or_default(),
-            name: r[1].as_str().unwrap_or_default().to_owned(),
-            email: r[2].as_str().map(str::to_owned),
-            role: r[3].as_str().unwrap_or_default().to_owned(),
-            team: r[4].as_str().map(str::to_owned),
-            active: r[5].as_bool().unwrap_or(false),
-            password: r[6].as_bool().unwrap_or(false),
-            tokens: r[7].as_i64().unwrap_or_default(),
-            last_login_at: r[8].as_str().map(str::to_owned),
-        })
-        .collect())
+    )?)
 }
 
 /// Disable the user with `email`: they can no longer log in, their sessions end and their
@@ -211,11 +198,10 @@ pub fn create_token(
 
 /// The id of the user with `email` (any case), if there is one.
 pub fn find(store: &Store, email: &str) -> Result<Option<i64>, AccessError> {
-    let rows = store.query_with(
+    Ok(store.value(
         "SELECT id FROM users WHERE lower(email) = lower(trim(?)) ORDER BY id LIMIT 1",
         &[Param::Text(email.to_owned())],
-    )?;
-    Ok(rows.rows.first().and_then(|r| r[0].as_i64()))
+    )?)
 }
 
 fn no_user(email: &str) -> AccessError {
@@ -243,11 +229,11 @@ fn write_password(
 
 /// The team called `name`, created when missing.
 fn team_id(store: &Store, name: &str) -> Result<i64, AccessError> {
-    let found = store.query_with(
+    let found = store.value::<i64>(
         "SELECT id FROM teams WHERE name = ? ORDER BY id LIMIT 1",
         &[Param::Text(name.to_owned())],
     )?;
-    if let Some(id) = found.rows.first().and_then(|r| r[0].as_i64()) {
+    if let Some(id) = found {
         return Ok(id);
     }
     let id = store.next_id("teams")?;

@@ -146,21 +146,31 @@ fn tell_owners(
 /// done is not erased), and so do the owners' notifications of them. Returns how many tasks
 /// were removed and how many kept.
 pub fn undo(store: &Store, id: i64, now: NaiveDateTime) -> Result<(usize, usize), MonitorError> {
-    let found = store.query_with(
-        "SELECT CAST(activity_ids AS VARCHAR), undone_at IS NOT NULL FROM action_journal WHERE id = ?",
+    #[derive(serde::Deserialize)]
+    struct Journaled {
+        activity_ids: Option<String>,
+        undone: bool,
+    }
+    let found: Vec<Journaled> = store.records(
+        "SELECT CAST(activity_ids AS VARCHAR) AS activity_ids, undone_at IS NOT NULL AS undone
+           FROM action_journal WHERE id = ?",
         &[Param::Int(id)],
     )?;
-    let Some(row) = found.rows.first() else {
+    let Some(action) = found.first() else {
         return Err(MonitorError::Invalid(format!(
             "no action {id}; `embudo sql \"SELECT * FROM action_journal\"` lists them"
         )));
     };
-    if row[1].as_bool() == Some(true) {
+    if action.undone {
         return Err(MonitorError::Invalid(format!(
             "action {id} was undone already"
         )));
     }
-    let tasks: Vec<i64> = serde_json::from_str(row[0].as_str().unwrap_or("[]")).unwrap_or_default();
+    let tasks: Vec<i64> = action
+        .activity_ids
+        .as_deref()
+        .and_then(|ids| serde_json::from_str(ids).ok())
+        .unwrap_or_default();
     store.transaction(true, || {
         let mut removed = 0;
         for task in &tasks {

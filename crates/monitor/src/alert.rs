@@ -24,7 +24,7 @@ use embudo_forecast::backtest::Band;
 use embudo_metrics::{Bound, Calendar, Compare, Dim, Query};
 use embudo_reports::scope::metric_over;
 use embudo_store::{Param, Store};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// What of the metric the condition reads.
@@ -314,7 +314,7 @@ pub struct Member {
 }
 
 /// An open deal whose win probability fell between its last two scorings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProbabilityDrop {
     pub id: i64,
     pub name: String,
@@ -326,7 +326,7 @@ pub struct ProbabilityDrop {
 }
 
 /// A ticket still open past its SLA due time.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OverdueTicket {
     pub id: i64,
     pub priority: String,
@@ -351,7 +351,7 @@ pub struct GoalAtRisk {
 }
 
 /// An entity and quality dimension whose score fell between the last two audits.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QualityDrop {
     pub entity: String,
     pub dimension: String,
@@ -362,7 +362,7 @@ pub struct QualityDrop {
 }
 
 /// An open deal whose stage has not changed for a while.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StaleDeal {
     pub id: i64,
     pub name: String,
@@ -688,15 +688,16 @@ pub fn stale_deals(
     days: i64,
 ) -> Result<Vec<StaleDeal>, MonitorError> {
     let filter = |key: &str| named(filters, key);
-    let table = store.query_with(
+    Ok(store.records(
         &format!(
             "WITH visits AS (
              SELECT h.deal_id, {stage} AS stage_id, max(h.entered_at) AS since,
                     bool_or(coalesce(h.synthesised, false)) AS synthesised
                FROM deal_stage_history h WHERE h.entered_at <= $1 GROUP BY 1
          )
-         SELECT d.id, coalesce(d.name, 'Deal ' || d.id), d.owner_id, u.name, s.name,
-                CAST(CAST($1 AS TIMESTAMP) AS DATE) - CAST(v.since AS DATE), v.synthesised
+         SELECT d.id, coalesce(d.name, 'Deal ' || d.id) AS name, d.owner_id, u.name AS owner,
+                s.name AS stage, CAST(CAST($1 AS TIMESTAMP) AS DATE) - CAST(v.since AS DATE) AS days,
+                coalesce(v.synthesised, false) AS synthesised
            FROM live_deals d
            JOIN visits v ON v.deal_id = d.id
            JOIN stages s ON s.id = v.stage_id
@@ -719,20 +720,7 @@ pub fn stale_deals(
             filter("team"),
             filter("pipeline"),
         ],
-    )?;
-    Ok(table
-        .rows
-        .iter()
-        .map(|row| StaleDeal {
-            id: row[0].as_i64().unwrap_or_default(),
-            name: row[1].as_str().unwrap_or_default().to_owned(),
-            owner_id: row[2].as_i64(),
-            owner: row[3].as_str().map(str::to_owned),
-            stage: row[4].as_str().unwrap_or_default().to_owned(),
-            days: row[5].as_i64().unwrap_or_default(),
-            synthesised: row[6].as_bool().unwrap_or(false),
-        })
-        .collect())
+    )?)
 }
 
 /// The deals open at `at` (UTC) whose latest win probability (scored by then) is at least
@@ -745,14 +733,14 @@ pub fn probability_drops(
     points: i64,
 ) -> Result<Vec<ProbabilityDrop>, MonitorError> {
     let filter = |key: &str| named(filters, key);
-    let table = store.query_with(
+    Ok(store.records(
         "WITH ranked AS (
              SELECT deal_id, probability,
                     row_number() OVER (PARTITION BY deal_id ORDER BY scored_at DESC, id DESC) AS n
                FROM deal_scores WHERE scored_at <= $1
          )
-         SELECT d.id, coalesce(d.name, 'Deal ' || d.id), d.owner_id, u.name, s.name,
-                before.probability, latest.probability
+         SELECT d.id, coalesce(d.name, 'Deal ' || d.id) AS name, d.owner_id, u.name AS owner,
+                s.name AS stage, before.probability AS before, latest.probability AS after
            FROM ranked latest
            JOIN ranked before ON before.deal_id = latest.deal_id AND before.n = 2
            JOIN live_deals d ON d.id = latest.deal_id
@@ -773,20 +761,7 @@ pub fn probability_drops(
             filter("team"),
             filter("pipeline"),
         ],
-    )?;
-    Ok(table
-        .rows
-        .iter()
-        .map(|row| ProbabilityDrop {
-            id: row[0].as_i64().unwrap_or_default(),
-            name: row[1].as_str().unwrap_or_default().to_owned(),
-            owner_id: row[2].as_i64(),
-            owner: row[3].as_str().map(str::to_owned),
-            stage: row[4].as_str().unwrap_or_default().to_owned(),
-            before: row[5].as_f64().unwrap_or_default(),
-            after: row[6].as_f64().unwrap_or_default(),
-        })
-        .collect())
+    )?)
 }
 
 /// The tickets open at `at` (UTC) past their SLA due time, within the rule's agent and team
@@ -797,9 +772,9 @@ fn overdue_tickets(
     at: NaiveDateTime,
 ) -> Result<Vec<OverdueTicket>, MonitorError> {
     let filter = |key: &str| named(filters, key);
-    let table = store.query_with(
+    Ok(store.records(
         &format!(
-            "SELECT k.id, k.priority, u.name, {}
+            "SELECT k.id, coalesce(k.priority, '') AS priority, u.name AS agent, {} AS hours_over
            FROM tickets k
            LEFT JOIN users u ON u.id = k.agent_id
            LEFT JOIN teams t ON t.id = u.team_id
@@ -813,17 +788,7 @@ fn overdue_tickets(
                 .hours_between("k.sla_due_at", "CAST($1 AS TIMESTAMP)")
         ),
         &[Param::Timestamp(at), filter("agent"), filter("team")],
-    )?;
-    Ok(table
-        .rows
-        .iter()
-        .map(|row| OverdueTicket {
-            id: row[0].as_i64().unwrap_or_default(),
-            priority: row[1].as_str().unwrap_or_default().to_owned(),
-            agent: row[2].as_str().map(str::to_owned),
-            hours_over: row[3].as_i64().unwrap_or_default(),
-        })
-        .collect())
+    )?)
 }
 
 /// The goals at risk or behind at `at`, as the goals report over `period` sees them, each
@@ -898,28 +863,16 @@ fn quality_drop(store: &Store) -> Result<(f64, Vec<QualityDrop>), MonitorError> 
     let [(_, latest), (_, before)] = runs.as_slice() else {
         return Ok((0.0, Vec::new()));
     };
-    let fell = store.query_with(
+    let quality = store.records(
         "WITH runs AS (SELECT DISTINCT run_id FROM audit_runs ORDER BY run_id DESC LIMIT 2),
               latest AS (SELECT * FROM audit_runs WHERE run_id = (SELECT max(run_id) FROM runs)),
               before AS (SELECT * FROM audit_runs WHERE run_id = (SELECT min(run_id) FROM runs))
-         SELECT l.entity, l.dimension, b.score, l.score, l.failing, l.total
+         SELECT l.entity, l.dimension, b.score AS before, l.score AS latest, l.failing, l.total
            FROM latest l JOIN before b USING (entity, dimension)
           WHERE l.score < b.score
           ORDER BY b.score - l.score DESC, l.entity, l.dimension",
         &[],
     )?;
-    let quality = fell
-        .rows
-        .iter()
-        .map(|r| QualityDrop {
-            entity: r[0].as_str().unwrap_or_default().to_owned(),
-            dimension: r[1].as_str().unwrap_or_default().to_owned(),
-            before: r[2].as_f64().unwrap_or_default(),
-            latest: r[3].as_f64().unwrap_or_default(),
-            failing: r[4].as_i64().unwrap_or_default(),
-            total: r[5].as_i64().unwrap_or_default(),
-        })
-        .collect();
     Ok((((before - latest) * 10.0).round() / 10.0, quality))
 }
 
@@ -992,51 +945,70 @@ pub fn remove(store: &Store, name: &str) -> Result<bool, MonitorError> {
     )? > 0)
 }
 
+/// An alert rule's row, as stored.
+#[derive(Deserialize)]
+struct StoredRule {
+    name: String,
+    metric: String,
+    measure: String,
+    op: String,
+    threshold: f64,
+    filters: String,
+    every: String,
+    at_time: String,
+    weekday: Option<String>,
+    recipients: String,
+    webhook: Option<String>,
+    cooldown_hours: i64,
+    created_at: i64,
+    firing: bool,
+    last_fired_at: Option<i64>,
+    last_period: Option<String>,
+    firing_on: Option<String>,
+    by_dim: Option<String>,
+}
+
 fn read(store: &Store, name: Option<&str>) -> Result<Vec<Rule>, MonitorError> {
     let named = name.map_or(Param::Null, |n| Param::Text(n.to_owned()));
-    let table = store.query_with(
-        &format!("SELECT name, metric, measure, op, threshold, CAST(filters AS VARCHAR), every, at_time, weekday,
-                CAST(recipients AS VARCHAR), webhook, cooldown_hours, {}, firing,
-                {}, last_period, CAST(firing_on AS VARCHAR), by_dim
-           FROM alert_rules WHERE CAST(? AS VARCHAR) IS NULL OR name = ? ORDER BY name",
+    let stored: Vec<StoredRule> = store.records(
+        &format!(
+            "SELECT name, metric, measure, op, threshold, CAST(filters AS VARCHAR) AS filters,
+                    every, at_time, weekday, CAST(recipients AS VARCHAR) AS recipients, webhook,
+                    cooldown_hours, {} AS created_at, firing, {} AS last_fired_at, last_period,
+                    CAST(firing_on AS VARCHAR) AS firing_on, by_dim
+               FROM alert_rules WHERE CAST(? AS VARCHAR) IS NULL OR name = ? ORDER BY name",
             store.dialect().epoch_micros("created_at"),
             store.dialect().epoch_micros("last_fired_at"),
         ),
         &[named.clone(), named],
     )?;
-    table
-        .rows
-        .iter()
+    stored
+        .into_iter()
         .map(|row| {
-            let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
-            let measure = match text(2).as_str() {
+            let measure = match row.measure.as_str() {
                 "value" => String::new(),
                 other => format!("{other} "),
             };
-            let condition = format!(
-                "{} {measure}{} {}",
-                text(1),
-                text(3),
-                row[4].as_f64().unwrap_or_default()
-            );
+            let condition = format!("{} {measure}{} {}", row.metric, row.op, row.threshold);
             Ok(Rule {
-                name: text(0),
+                name: row.name,
                 condition: condition.parse()?,
-                filters: serde_json::from_str(&text(5)).unwrap_or_default(),
-                by: row[17].as_str().map(str::parse).transpose()?,
-                cadence: stored_cadence(&text(6), &text(7), row[8].as_str())?,
-                recipients: serde_json::from_str(&text(9)).unwrap_or_default(),
-                webhook: row[10].as_str().map(str::to_owned),
-                cooldown: Duration::hours(row[11].as_i64().unwrap_or(0)),
-                created_at: crate::watch::stored_instant(&row[12])?,
-                firing: row[13].as_bool().unwrap_or(false),
-                last_fired_at: (!row[14].is_null())
-                    .then(|| crate::watch::stored_instant(&row[14]))
+                filters: serde_json::from_str(&row.filters).unwrap_or_default(),
+                by: row.by_dim.as_deref().map(str::parse).transpose()?,
+                cadence: stored_cadence(&row.every, &row.at_time, row.weekday.as_deref())?,
+                recipients: serde_json::from_str(&row.recipients).unwrap_or_default(),
+                webhook: row.webhook,
+                cooldown: Duration::hours(row.cooldown_hours),
+                created_at: crate::watch::instant_from_micros(row.created_at)?,
+                firing: row.firing,
+                last_fired_at: row
+                    .last_fired_at
+                    .map(crate::watch::instant_from_micros)
                     .transpose()?,
-                last_period: row[15].as_str().map(str::to_owned),
-                firing_on: row[16]
-                    .as_str()
-                    .and_then(|names| serde_json::from_str(names).ok())
+                last_period: row.last_period,
+                firing_on: row
+                    .firing_on
+                    .and_then(|names| serde_json::from_str(&names).ok())
                     .unwrap_or_default(),
             })
         })

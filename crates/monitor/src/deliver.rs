@@ -235,14 +235,20 @@ pub fn settled(
     what: &Attempt<'_>,
     settings: &Settings,
 ) -> Result<bool, MonitorError> {
-    let found = store.query_with(
-        "SELECT count(*) FILTER (WHERE outcome = 'sent'), count(*) FILTER (WHERE outcome = 'failed')
+    #[derive(serde::Deserialize)]
+    struct Tries {
+        sent: i64,
+        failed: i64,
+    }
+    let tries: Vec<Tries> = store.records(
+        "SELECT count(*) FILTER (WHERE outcome = 'sent') AS sent,
+                count(*) FILTER (WHERE outcome = 'failed') AS failed
            FROM deliveries WHERE kind = ? AND name = ? AND period = ? AND channel = ? AND target = ?",
         &journal_key(what),
     )?;
-    let row = &found.rows[0];
-    let (sent, failed) = (row[0].as_i64().unwrap_or(0), row[1].as_i64().unwrap_or(0));
-    Ok(sent > 0 || failed >= 3 * i64::from(settings.attempts))
+    Ok(tries
+        .first()
+        .is_some_and(|t| t.sent > 0 || t.failed >= 3 * i64::from(settings.attempts)))
 }
 
 /// Try `send` up to `settings.attempts` times, waiting with `sleep` between (back-off

@@ -89,13 +89,11 @@ pub fn targets(recipients: &[String], webhook: Option<&str>) -> String {
 
 /// When `name` of `kind` was last delivered to someone, or why it last failed.
 fn last_delivery(store: &Store, kind: &str, name: &str) -> Result<Option<String>, MonitorError> {
-    let found = store.query_with(
-        "SELECT CAST(attempted_at AS VARCHAR) || ' ' || outcome || coalesce(': ' || error, '')
-           FROM deliveries WHERE kind = ? AND name = ? ORDER BY id DESC LIMIT 1",
-        &[Param::Text(kind.into()), Param::Text(name.into())],
-    )?;
-    Ok(found
-        .rows
-        .first()
-        .and_then(|row| row[0].as_str().map(str::to_owned)))
+    Ok(store
+        .value::<Option<String>>(
+            "SELECT CAST(attempted_at AS VARCHAR) || ' ' || outcome || coalesce(': ' || error, '')
+               FROM deliveries WHERE kind = ? AND name = ? ORDER BY id DESC LIMIT 1",
+            &[Param::Text(kind.into()), Param::Text(name.into())],
+        )?
+        .flatten())
 }

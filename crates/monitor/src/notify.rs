@@ -3,7 +3,7 @@
 //! may fail or be unconfigured; a notification is written whatever became of them.
 
 use crate::MonitorError;
-use crate::watch::stored_instant;
+use crate::watch::instant_from_micros;
 use chrono::NaiveDateTime;
 use embudo_access::session::caller_by_email;
 use embudo_store::{Param, Store};
@@ -193,13 +193,15 @@ fn read(
     id: Option<i64>,
     limit: usize,
 ) -> Result<Vec<Notification>, MonitorError> {
-    let found = store.query_with(
-        &format!("SELECT n.id, n.user_id, n.rule, n.kind, n.period, n.message, CAST(n.records AS VARCHAR),
-                {}, {}, n.action_id, a.undone_at IS NOT NULL
-           FROM notifications n LEFT JOIN action_journal a ON a.id = n.action_id
-          WHERE n.user_id = ? AND n.id = coalesce(CAST(? AS BIGINT), n.id)
-          ORDER BY n.created_at DESC, n.id DESC
-          LIMIT ?",
+    let stored: Vec<StoredNotification> = store.records(
+        &format!(
+            "SELECT n.id, n.user_id, n.rule, n.kind, n.period, n.message,
+                    CAST(n.records AS VARCHAR) AS records, {} AS created_at, {} AS read_at,
+                    n.action_id, a.undone_at IS NOT NULL AS action_undone
+               FROM notifications n LEFT JOIN action_journal a ON a.id = n.action_id
+              WHERE n.user_id = ? AND n.id = coalesce(CAST(? AS BIGINT), n.id)
+              ORDER BY n.created_at DESC, n.id DESC
+              LIMIT ?",
             store.dialect().epoch_micros("n.created_at"),
             store.dialect().epoch_micros("n.read_at"),
         ),
@@ -209,28 +211,40 @@ fn read(
             Param::Int(limit as i64),
         ],
     )?;
-    found
-        .rows
-        .iter()
+    stored
+        .into_iter()
         .map(|row| {
-            let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
             Ok(Notification {
-                id: row[0].as_i64().unwrap_or_default(),
-                user_id: row[1].as_i64().unwrap_or_default(),
-                rule: text(2),
-                kind: Kind::parse(&text(3)),
-                period: text(4),
-                message: text(5),
-                records: serde_json::from_str(&text(6)).unwrap_or_default(),
-                created_at: stored_instant(&row[7])?,
-                read_at: (!row[8].is_null())
-                    .then(|| stored_instant(&row[8]))
-                    .transpose()?,
-                action_id: row[9].as_i64(),
-                action_undone: row[10].as_bool().unwrap_or(false),
+                id: row.id,
+                user_id: row.user_id,
+                kind: Kind::parse(&row.kind),
+                records: serde_json::from_str(&row.records).unwrap_or_default(),
+                created_at: instant_from_micros(row.created_at)?,
+                read_at: row.read_at.map(instant_from_micros).transpose()?,
+                action_id: row.action_id,
+                action_undone: row.action_undone,
+                rule: row.rule,
+                period: row.period,
+                message: row.message,
             })
         })
         .collect()
+}
+
+/// A notification's row, as stored.
+#[derive(serde::Deserialize)]
+struct StoredNotification {
+    id: i64,
+    user_id: i64,
+    rule: String,
+    kind: String,
+    period: String,
+    message: String,
+    records: String,
+    created_at: i64,
+    read_at: Option<i64>,
+    action_id: Option<i64>,
+    action_undone: bool,
 }
 
 #[cfg(test)]

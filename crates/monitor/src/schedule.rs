@@ -219,33 +219,44 @@ pub fn remove(store: &Store, name: &str) -> Result<bool, MonitorError> {
     )? > 0)
 }
 
+/// A schedule's row, as stored.
+#[derive(serde::Deserialize)]
+struct StoredSchedule {
+    name: String,
+    report: String,
+    filters: String,
+    every: String,
+    at_time: String,
+    weekday: Option<String>,
+    recipients: String,
+    webhook: Option<String>,
+    format: String,
+    created_at: i64,
+}
+
 fn read(store: &Store, name: Option<&str>) -> Result<Vec<Schedule>, MonitorError> {
-    let table = store.query_with(
+    let named = name.map_or(Param::Null, |n| Param::Text(n.to_owned()));
+    let stored: Vec<StoredSchedule> = store.records(
         &format!(
-            "SELECT name, report, CAST(filters AS VARCHAR), every, at_time, weekday,
-                CAST(recipients AS VARCHAR), webhook, format, {}
-           FROM schedules WHERE CAST(? AS VARCHAR) IS NULL OR name = ? ORDER BY name",
+            "SELECT name, report, CAST(filters AS VARCHAR) AS filters, every, at_time, weekday,
+                    CAST(recipients AS VARCHAR) AS recipients, webhook, format, {} AS created_at
+               FROM schedules WHERE CAST(? AS VARCHAR) IS NULL OR name = ? ORDER BY name",
             store.dialect().epoch_micros("created_at")
         ),
-        &[
-            name.map_or(Param::Null, |n| Param::Text(n.to_owned())),
-            name.map_or(Param::Null, |n| Param::Text(n.to_owned())),
-        ],
+        &[named.clone(), named],
     )?;
-    table
-        .rows
-        .iter()
+    stored
+        .into_iter()
         .map(|row| {
-            let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
             Ok(Schedule {
-                name: text(0),
-                report: text(1),
-                filters: serde_json::from_str(&text(2)).unwrap_or_default(),
-                cadence: stored_cadence(&text(3), &text(4), row[5].as_str())?,
-                recipients: serde_json::from_str(&text(6)).unwrap_or_default(),
-                webhook: row[7].as_str().map(str::to_owned),
-                format: text(8).parse()?,
-                created_at: crate::watch::stored_instant(&row[9])?,
+                cadence: stored_cadence(&row.every, &row.at_time, row.weekday.as_deref())?,
+                filters: serde_json::from_str(&row.filters).unwrap_or_default(),
+                recipients: serde_json::from_str(&row.recipients).unwrap_or_default(),
+                format: row.format.parse()?,
+                created_at: crate::watch::instant_from_micros(row.created_at)?,
+                name: row.name,
+                report: row.report,
+                webhook: row.webhook,
             })
         })
         .collect()

@@ -306,14 +306,12 @@ fn grain_of(schedule: &Schedule) -> Grain {
 
 /// The language a user chose for what Embudo sends them.
 fn user_lang(store: &Store, caller: &Caller) -> Result<Option<String>, MonitorError> {
-    let found = store.query_with(
-        "SELECT lang FROM users WHERE id = ?",
-        &[Param::Int(caller.user_id)],
-    )?;
-    Ok(found
-        .rows
-        .first()
-        .and_then(|row| row[0].as_str().map(str::to_owned)))
+    Ok(store
+        .value::<Option<String>>(
+            "SELECT lang FROM users WHERE id = ?",
+            &[Param::Int(caller.user_id)],
+        )?
+        .flatten())
 }
 
 /// The reports as plain text: the e-mail's alternative for clients that show no HTML.
@@ -848,11 +846,10 @@ fn post(
     })
 }
 
-/// A UTC instant stored as microseconds since 1970 (`epoch_us(…)` in the query).
-pub(crate) fn stored_instant(value: &Value) -> Result<NaiveDateTime, MonitorError> {
-    value
-        .as_i64()
-        .and_then(chrono::DateTime::from_timestamp_micros)
+/// A UTC instant stored as microseconds since 1970 (the dialect's `epoch_micros` in the
+/// query).
+pub(crate) fn instant_from_micros(micros: i64) -> Result<NaiveDateTime, MonitorError> {
+    chrono::DateTime::from_timestamp_micros(micros)
         .map(|t| t.naive_utc())
-        .ok_or_else(|| MonitorError::Invalid(format!("a stored instant reads {value}")))
+        .ok_or_else(|| MonitorError::Invalid(format!("a stored instant reads {micros}")))
 }

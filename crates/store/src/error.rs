@@ -44,6 +44,10 @@ pub enum StoreError {
     #[error("no store at {0}: create one with `embudo init` or `embudo generate`")]
     Missing(PathBuf),
 
+    /// A statement's rows do not read as the type asked for; a programming error.
+    #[error("reading the rows of `{statement}`: {problem}")]
+    Rows { statement: String, problem: String },
+
     /// A record type and its table disagree about the columns; a programming error.
     #[error("table {table}: {problem}")]
     Columns { table: String, problem: String },

@@ -15,6 +15,8 @@ use duckdb::types::{TimeUnit, Value as DbValue};
 use embudo_model::Table;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
+use serde::de::DeserializeOwned;
+use serde::de::value::MapDeserializer;
 use serde_json::Value;
 
 /// What receives a streamed result: the column names and one batch of rows at a time.
@@ -107,6 +109,46 @@ impl Store {
         Ok(table)
     }
 
+    /// The rows of `sql` as `T`s, each read by its columns' names: a struct deriving
+    /// `Deserialize` whose fields are the statement's column aliases (`Option` for a column
+    /// that may be null, `f64` for sums, which the engines give as decimals).
+    pub fn records<T: DeserializeOwned>(&self, sql: &str, params: &[Param]) -> Result<Vec<T>> {
+        let mut records = Vec::new();
+        self.query_batches(sql, params, &mut |columns, rows| {
+            for row in rows {
+                let fields = columns.iter().map(String::as_str).zip(row.into_iter().map(whole));
+                let record = T::deserialize(MapDeserializer::<_, serde_json::Error>::new(fields))
+                    .map_err(|e| rows_error(sql, e))?;
+                records.push(record);
+            }
+            Ok(())
+        })?;
+        Ok(records)
+    }
+
+    /// The value of a statement that answers one (`SELECT count(*) …`, `SELECT name … WHERE
+    /// id = ?`): its first row's one column; `None` when there is no row (`T` is an `Option`
+    /// for a value that may be null).
+    pub fn value<T: DeserializeOwned>(&self, sql: &str, params: &[Param]) -> Result<Option<T>> {
+        Ok(self.values(sql, params)?.into_iter().next())
+    }
+
+    /// The values of a statement of one column, one per row.
+    pub fn values<T: DeserializeOwned>(&self, sql: &str, params: &[Param]) -> Result<Vec<T>> {
+        let mut values = Vec::new();
+        self.query_batches(sql, params, &mut |columns, rows| {
+            if columns.len() != 1 {
+                return Err(rows_error(sql, format!("{} columns, not one", columns.len())));
+            }
+            for row in rows {
+                let value = row.into_iter().next().map(whole).unwrap_or(Value::Null);
+                values.push(T::deserialize(value).map_err(|e| rows_error(sql, e))?);
+            }
+            Ok(())
+        })?;
+        Ok(values)
+    }
+
     /// Run one writing statement with [`Param`]s; returns the number of rows changed.
     pub fn execute_with(&self, sql: &str, params: &[Param]) -> Result<usize> {
         if let Some((mut pg, read_only)) = self.postgres() {
@@ -134,6 +176,22 @@ impl Store {
                 duckdb::params_from_iter(params.iter().map(Param::to_db)),
             )
             .context(|| "writing to the store".into())
+    }
+}
+
+/// A whole number as an integer, however the engine gave it: sums come back as decimals
+/// (DuckDB's `HUGEINT`, PostgreSQL's `numeric`), and an `i64` field takes no `5.0`.
+fn whole(value: Value) -> Value {
+    match value.as_f64() {
+        Some(x) if value.is_f64() && x.fract() == 0.0 && x.abs() < 9.0e15 => Value::from(x as i64),
+        _ => value,
+    }
+}
+
+fn rows_error(sql: &str, problem: impl std::fmt::Display) -> StoreError {
+    StoreError::Rows {
+        statement: sql.split_whitespace().collect::<Vec<_>>().join(" "),
+        problem: problem.to_string(),
     }
 }
 
