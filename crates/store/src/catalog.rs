@@ -23,7 +23,7 @@ pub struct ColumnInfo {
 
 /// Every column of the store's tables, in order within each table.
 const COLUMNS: &str = "SELECT table_name, column_name, data_type, numeric_precision, numeric_scale,
-        is_nullable = 'NO' AND column_default IS NULL, column_default
+        is_nullable = 'NO' AND column_default IS NULL AS required, column_default
    FROM information_schema.columns
   WHERE table_schema = current_schema()";
 
@@ -44,20 +44,34 @@ impl Store {
     }
 
     fn read_columns(&self, sql: &str, params: &[Param]) -> Result<Vec<(String, ColumnInfo)>> {
-        let found = self.query_with(sql, params)?;
+        /// A row of `information_schema.columns`, as [`COLUMNS`] reads it.
+        #[derive(serde::Deserialize)]
+        struct Listed {
+            table_name: String,
+            column_name: String,
+            data_type: String,
+            numeric_precision: Option<i64>,
+            numeric_scale: Option<i64>,
+            required: bool,
+            column_default: Option<String>,
+        }
+        let listed: Vec<Listed> = self.records(sql, params)?;
         let dialect = self.dialect();
-        Ok(found
-            .rows
-            .iter()
-            .map(|r| {
-                let text = |i: usize| r[i].as_str().unwrap_or_default().to_owned();
+        Ok(listed
+            .into_iter()
+            .map(|c| {
                 let column = ColumnInfo {
-                    name: text(1),
-                    sql_type: type_name(dialect, &text(2), r[3].as_i64(), r[4].as_i64()),
-                    required: r[5].as_bool().unwrap_or(false),
-                    default_sql: r[6].as_str().map(str::to_owned),
+                    sql_type: type_name(
+                        dialect,
+                        &c.data_type,
+                        c.numeric_precision,
+                        c.numeric_scale,
+                    ),
+                    name: c.column_name,
+                    required: c.required,
+                    default_sql: c.column_default,
                 };
-                (text(0), column)
+                (c.table_name, column)
             })
             .collect())
     }

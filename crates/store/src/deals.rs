@@ -139,30 +139,30 @@ impl Store {
             ),
             &[],
         )?;
-        let moved = self.query_with(
+        #[derive(serde::Deserialize)]
+        struct Moved {
+            deal_id: i64,
+            stage_id: i64,
+        }
+        let moved: Vec<Moved> = self.records(
             &format!(
-                "SELECT deal_id, CAST(new_value AS BIGINT) FROM {CHANGED}
+                "SELECT deal_id, CAST(new_value AS BIGINT) AS stage_id FROM {CHANGED}
                   WHERE field = 'stage_id' AND new_value IS NOT NULL ORDER BY deal_id"
             ),
             &[],
         )?;
         let moves: Vec<StageMove> = moved
-            .rows
-            .iter()
-            .filter_map(|row| {
-                Some(StageMove {
-                    deal: row[0].as_i64()?,
-                    stage: row[1].as_i64()?,
-                    at,
-                    by,
-                })
+            .into_iter()
+            .map(|m| StageMove {
+                deal: m.deal_id,
+                stage: m.stage_id,
+                at,
+                by,
             })
             .collect();
         self.move_stages(&moves)?;
-        let count = self
-            .query_with(&format!("SELECT count(*) FROM {CHANGED}"), &[])?
-            .rows[0][0]
-            .as_u64()
+        let count: u64 = self
+            .value(&format!("SELECT count(*) FROM {CHANGED}"), &[])?
             .unwrap_or_default();
         if count > 0 {
             let first = self.reserve_ids("deal_changes", count)?;

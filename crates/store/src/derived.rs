@@ -66,13 +66,11 @@ impl Touched {
     /// write and after, so a contact the deal left is refreshed as well as the one it joined.
     pub fn deal(&mut self, store: &Store, id: i64) -> Result<()> {
         self.deals.insert(id);
-        let found = store.query_with(
+        let contact = store.value::<Option<i64>>(
             "SELECT contact_id FROM deals WHERE id = ?",
             &[Param::Int(id)],
         )?;
-        if let Some(contact) = found.rows.first().and_then(|row| row[0].as_i64()) {
-            self.contacts.insert(contact);
-        }
+        self.contacts.extend(contact.flatten());
         Ok(())
     }
 }

@@ -248,8 +248,7 @@ impl Gap {
 
     /// How many rows of the store have this gap.
     pub fn count(&self, store: &Store) -> Result<u64> {
-        let counted = store.query_with(self.sql, &[])?;
-        Ok(counted.rows[0][0].as_u64().unwrap_or(0))
+        Ok(store.value(self.sql, &[])?.unwrap_or(0))
     }
 }
 

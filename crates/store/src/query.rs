@@ -116,7 +116,10 @@ impl Store {
         let mut records = Vec::new();
         self.query_batches(sql, params, &mut |columns, rows| {
             for row in rows {
-                let fields = columns.iter().map(String::as_str).zip(row.into_iter().map(whole));
+                let fields = columns
+                    .iter()
+                    .map(String::as_str)
+                    .zip(row.into_iter().map(whole));
                 let record = T::deserialize(MapDeserializer::<_, serde_json::Error>::new(fields))
                     .map_err(|e| rows_error(sql, e))?;
                 records.push(record);
@@ -138,7 +141,10 @@ impl Store {
         let mut values = Vec::new();
         self.query_batches(sql, params, &mut |columns, rows| {
             if columns.len() != 1 {
-                return Err(rows_error(sql, format!("{} columns, not one", columns.len())));
+                return Err(rows_error(
+                    sql,
+                    format!("{} columns, not one", columns.len()),
+                ));
             }
             for row in rows {
                 let value = row.into_iter().next().map(whole).unwrap_or(Value::Null);
