@@ -280,6 +280,19 @@ const fn at(source: &'static Source, condition: &'static str, agg: Agg) -> Measu
     }
 }
 
+/// A lifetime average per customer before the period's end: the average of each
+/// customer's total of `value` is all their lines' `value` over their number.
+const fn lifetime(value: &'static str) -> [Measure; 2] {
+    [
+        at(
+            &dims::CUSTOMER_REVENUE_LINES,
+            BOUGHT_BEFORE_END,
+            Agg::Sum(value),
+        ),
+        at(&dims::CONTACTS, CUSTOMER_BEFORE_END, Agg::Count),
+    ]
+}
+
 /// Customers with a revenue line in the period meeting `condition`.
 const fn customers_buying(condition: &'static str) -> Measure {
     Measure {
@@ -827,15 +840,7 @@ fn build() -> Vec<Metric> {
             Money,
             "Customers before `to`: average of their total revenue before `to` (historical CLV).",
         ),
-        // The average of each customer's total is all their revenue over their number.
-        vec![
-            at(
-                &CUSTOMER_REVENUE_LINES,
-                BOUGHT_BEFORE_END,
-                Agg::Sum("ch.amount"),
-            ),
-            at(&CONTACTS, CUSTOMER_BEFORE_END, Agg::Count),
-        ],
+        lifetime("ch.amount").to_vec(),
         Quotient,
     );
     define(
@@ -850,14 +855,7 @@ fn build() -> Vec<Metric> {
             Money,
             "As customer_lifetime_value with amount − cost (a missing cost counts as 0).",
         ),
-        vec![
-            at(
-                &CUSTOMER_REVENUE_LINES,
-                BOUGHT_BEFORE_END,
-                Agg::Sum("ch.amount - coalesce(ch.cost, 0)"),
-            ),
-            at(&CONTACTS, CUSTOMER_BEFORE_END, Agg::Count),
-        ],
+        lifetime("ch.amount - coalesce(ch.cost, 0)").to_vec(),
         Quotient,
     );
     define(

@@ -164,12 +164,12 @@ pub fn save_owned(
             "only an admin shares a saved report with everyone".into(),
         ));
     }
-    let owner = store.query_with(
+    let owner = store.value::<Option<i64>>(
         "SELECT owner_id FROM saved_reports WHERE name = ?",
         &[Param::Text(name.to_owned())],
     )?;
-    if let Some(row) = owner.rows.first()
-        && row[0].as_i64() != Some(saver.user)
+    if let Some(owner) = owner
+        && owner != Some(saver.user)
         && !saver.admin
     {
         return Err(MetricError::NotYours(format!(
@@ -194,7 +194,7 @@ pub fn save_owned(
 /// The report saved as `name`, if `reader` (a user; `None` for the command line) may open
 /// it: their own, or one shared with everyone.
 pub fn load(store: &Store, name: &str, reader: Option<i64>) -> Result<ReportSpec, MetricError> {
-    let table = store.query_with(
+    let spec = store.value::<String>(
         "SELECT CAST(spec AS VARCHAR) FROM saved_reports
           WHERE name = ? AND (CAST(? AS BIGINT) IS NULL OR shared OR owner_id = ?)",
         &[
@@ -203,16 +203,12 @@ pub fn load(store: &Store, name: &str, reader: Option<i64>) -> Result<ReportSpec
             reader.map_or(Param::Null, Param::Int),
         ],
     )?;
-    let text = table
-        .rows
-        .first()
-        .and_then(|row| row[0].as_str())
-        .ok_or_else(|| {
-            MetricError::Invalid(format!(
-                "no saved report '{name}'; `embudo query --list` lists them"
-            ))
-        })?;
-    serde_json::from_str(text)
+    let text = spec.ok_or_else(|| {
+        MetricError::Invalid(format!(
+            "no saved report '{name}'; `embudo query --list` lists them"
+        ))
+    })?;
+    serde_json::from_str(&text)
         .map_err(|e| MetricError::Invalid(format!("saved report '{name}' is damaged: {e}")))
 }
 

@@ -187,29 +187,60 @@ pub fn add(store: &Store, goal: &NewGoal) -> Result<i64, MetricError> {
 
 fn id_of(store: &Store, table: &str, name: &str) -> Result<i64, MetricError> {
     // `table` is one of two fixed names chosen above.
-    let found = store.query_with(
-        &format!("SELECT id FROM {table} WHERE name = ?"),
-        &[Param::Text(name.to_owned())],
-    )?;
-    found
-        .rows
-        .first()
-        .and_then(|r| r[0].as_i64())
+    store
+        .value::<i64>(
+            &format!("SELECT id FROM {table} WHERE name = ?"),
+            &[Param::Text(name.to_owned())],
+        )?
         .ok_or_else(|| {
             MetricError::Invalid(format!("no {} named '{name}'", table.trim_end_matches('s')))
         })
 }
 
+/// The goals with their scope's name, in id order (one with `g.id = ?` when `ONE` is
+/// appended).
+const GOALS: &str = "SELECT g.id, g.name, g.metric, g.target, g.direction,
+        CAST(g.period_start AS VARCHAR) AS period_start, CAST(g.period_end AS VARCHAR) AS period_end,
+        g.scope, g.scope_id, coalesce(t.name, u.name) AS scope_name, CAST(g.filters AS VARCHAR) AS filters
+   FROM goals g
+   LEFT JOIN teams t ON g.scope = 'team' AND t.id = g.scope_id
+   LEFT JOIN users u ON g.scope = 'user' AND u.id = g.scope_id";
+
+/// A goal as stored, read by [`GOALS`].
+#[derive(Debug, serde::Deserialize)]
+struct StoredGoal {
+    id: i64,
+    name: String,
+    metric: String,
+    target: f64,
+    direction: String,
+    period_start: String,
+    period_end: String,
+    scope: String,
+    scope_id: Option<i64>,
+    /// The team's or user's name, when the goal is theirs and they exist.
+    scope_name: Option<String>,
+    filters: Option<String>,
+}
+
+impl StoredGoal {
+    /// Its filters: its scope's, then its own.
+    fn filters(&self) -> Result<Vec<(Dim, String)>, MetricError> {
+        stored_filters(
+            Some(&self.scope),
+            self.scope_name.as_deref(),
+            self.filters.as_deref(),
+        )
+    }
+}
+
 /// Every goal, in id order.
 pub fn list(store: &Store) -> Result<Table, MetricError> {
     Ok(store.query_with(
-        "SELECT g.id, g.name, g.metric, g.target, g.direction, CAST(g.period_start AS VARCHAR) AS period_start,
-                CAST(g.period_end AS VARCHAR) AS period_end, g.scope, coalesce(t.name, u.name) AS scope_name,
-                CAST(g.filters AS VARCHAR) AS filters
-         FROM goals g
-         LEFT JOIN teams t ON g.scope = 'team' AND t.id = g.scope_id
-         LEFT JOIN users u ON g.scope = 'user' AND u.id = g.scope_id
-         ORDER BY g.id",
+        &format!(
+            "SELECT id, name, metric, target, direction, period_start, period_end, scope,
+                    scope_name, filters FROM ({GOALS}) g ORDER BY id"
+        ),
         &[],
     )?)
 }
@@ -266,46 +297,43 @@ pub fn progress_within(
     lang: &str,
     within: &Within<'_>,
 ) -> Result<Standing, MetricError> {
-    let goals = list(store)?;
+    let goals: Vec<StoredGoal> = store.records(&format!("{GOALS} ORDER BY g.id"), &[])?;
     let mut standing = Standing::default();
-    for row in &goals.rows {
-        let name = row[1].as_str().unwrap_or_default();
-        match assess_row(store, calendar, at, lang, row, within) {
+    for goal in &goals {
+        match assess_row(store, calendar, at, lang, goal, within) {
             Ok(Some(progress)) => standing.goals.push(progress),
             Ok(None) => {}
             // The store answered but the goal is unusable: say so and go on.
-            Err(MetricError::Invalid(why)) => standing.skipped.push((
-                row[0].as_i64().unwrap_or_default(),
-                format!("goal '{name}' was skipped: {why}"),
-            )),
+            Err(MetricError::Invalid(why)) => standing
+                .skipped
+                .push((goal.id, format!("goal '{}' was skipped: {why}", goal.name))),
             Err(other) => return Err(other),
         }
     }
     Ok(standing)
 }
 
-/// One row of [`list`] assessed at `at`, or `None` when its period has not begun or it is
-/// not the viewer's to see.
+/// One goal assessed at `at`, or `None` when its period has not begun or it is not the
+/// viewer's to see.
 fn assess_row(
     store: &Store,
     calendar: &Calendar,
     at: NaiveDateTime,
     lang: &str,
-    row: &[Value],
+    goal: &StoredGoal,
     within: &Within<'_>,
 ) -> Result<Option<Progress>, MetricError> {
-    let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
-    let start = NaiveDate::parse_from_str(&text(5), "%Y-%m-%d")
+    let start = NaiveDate::parse_from_str(&goal.period_start, "%Y-%m-%d")
         .map_err(|e| MetricError::Invalid(e.to_string()))?;
-    let end = NaiveDate::parse_from_str(&text(6), "%Y-%m-%d")
+    let end = NaiveDate::parse_from_str(&goal.period_end, "%Y-%m-%d")
         .map_err(|e| MetricError::Invalid(e.to_string()))?;
     let start_utc = calendar.to_utc(start.and_hms_opt(0, 0, 0).expect("midnight"));
     let end_utc = calendar.to_utc(end.and_hms_opt(0, 0, 0).expect("midnight"));
     if at <= start_utc {
         return Ok(None);
     }
-    let metric = plan::metric(&text(2))?;
-    let mut filters = stored_filters(row[7].as_str(), row[8].as_str(), row[9].as_str())?;
+    let metric = plan::metric(&goal.metric)?;
+    let mut filters = goal.filters()?;
     let Some(viewer) = within(metric) else {
         return Ok(None);
     };
@@ -337,12 +365,12 @@ fn assess_row(
     let elapsed = ((at.min(end_utc) - start_utc).num_seconds() as f64
         / (end_utc - start_utc).num_seconds() as f64)
         .clamp(0.0, 1.0);
-    let at_least = text(4) != "at_most";
-    let target = row[3].as_f64().unwrap_or_default();
+    let at_least = goal.direction != "at_most";
+    let target = goal.target;
     Ok(Some(assess(
         Progress {
-            id: row[0].as_i64().unwrap_or_default(),
-            name: text(1),
+            id: goal.id,
+            name: goal.name.clone(),
             metric: metric.name.clone(),
             direction: if at_least { "at_least" } else { "at_most" },
             target,
@@ -404,22 +432,17 @@ fn stored_filters(
 /// Returns its own filters (those beyond its scope), for the caller's rules on who may set
 /// which goals.
 pub fn check_stored(store: &Store, id: i64) -> Result<Vec<(Dim, String)>, MetricError> {
-    let table = store.query_with(
-        "SELECT g.metric, g.scope, coalesce(t.name, u.name), g.scope_id, CAST(g.filters AS VARCHAR),
-                CAST(g.period_start AS VARCHAR), CAST(g.period_end AS VARCHAR), g.direction
-         FROM goals g
-         LEFT JOIN teams t ON g.scope = 'team' AND t.id = g.scope_id
-         LEFT JOIN users u ON g.scope = 'user' AND u.id = g.scope_id
-         WHERE g.id = ?",
-        &[Param::Int(id)],
-    )?;
-    let row = table
-        .rows
+    let found: Vec<StoredGoal> =
+        store.records(&format!("{GOALS} WHERE g.id = ?"), &[Param::Int(id)])?;
+    let goal = found
         .first()
         .ok_or_else(|| MetricError::Invalid(format!("no goal {id}")))?;
-    let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
-    let metric = plan::metric(&text(0))?;
-    match (text(1).as_str(), row[2].as_str(), row[3].is_null()) {
+    let metric = plan::metric(&goal.metric)?;
+    match (
+        goal.scope.as_str(),
+        goal.scope_name.as_deref(),
+        goal.scope_id.is_none(),
+    ) {
         ("company", _, true) | ("team" | "user", Some(_), _) => {}
         ("company", _, false) => {
             return Err(MetricError::Invalid(
@@ -429,7 +452,7 @@ pub fn check_stored(store: &Store, id: i64) -> Result<Vec<(Dim, String)>, Metric
         ("team" | "user", None, _) => {
             return Err(MetricError::Invalid(format!(
                 "scope_id names no {} that exists",
-                text(1)
+                goal.scope
             )));
         }
         (other, _, _) => {
@@ -439,7 +462,7 @@ pub fn check_stored(store: &Store, id: i64) -> Result<Vec<(Dim, String)>, Metric
         }
     }
     let allowed = metric.dimensions();
-    for (dim, _) in stored_filters(row[1].as_str(), row[2].as_str(), row[4].as_str())? {
+    for (dim, _) in goal.filters()? {
         if !allowed.contains(&dim) {
             return Err(MetricError::Invalid(format!(
                 "{} cannot be limited by {dim}",
@@ -447,31 +470,29 @@ pub fn check_stored(store: &Store, id: i64) -> Result<Vec<(Dim, String)>, Metric
             )));
         }
     }
-    let day = |i: usize| {
-        row[i]
-            .as_str()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    let day = |text: &str, which: &str| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
             .filter(|d| crate::time::YEARS.contains(&chrono::Datelike::year(d)))
             .ok_or_else(|| {
                 MetricError::Invalid(format!(
-                    "the period's {} must be a date between the years {} and {}",
-                    if i == 5 { "start" } else { "end" },
+                    "the period's {which} must be a date between the years {} and {}",
                     crate::time::YEARS.start(),
                     crate::time::YEARS.end()
                 ))
             })
     };
-    if day(5)? >= day(6)? {
+    if day(&goal.period_start, "start")? >= day(&goal.period_end, "end")? {
         return Err(MetricError::Invalid(
             "the goal's period must end after it starts".into(),
         ));
     }
-    if !["at_least", "at_most"].contains(&text(7).as_str()) {
+    if !["at_least", "at_most"].contains(&goal.direction.as_str()) {
         return Err(MetricError::Invalid(
             "direction must be at_least or at_most".into(),
         ));
     }
-    stored_filters(None, None, row[4].as_str())
+    stored_filters(None, None, goal.filters.as_deref())
 }
 
 /// Fill in attainment, pace, projection and status from the actual value and the share

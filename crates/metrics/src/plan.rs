@@ -305,21 +305,27 @@ fn measure_values(
     filters: &[(Dim, String)],
     calendar: &Calendar,
 ) -> Result<BTreeMap<Key, f64>, MetricError> {
+    /// A row of [`compile`]'s statement: the period, the dimensions `d0`, `d1`…, the value.
+    #[derive(serde::Deserialize)]
+    struct Measured {
+        p_idx: usize,
+        value: Option<f64>,
+        #[serde(flatten)]
+        dims: BTreeMap<String, Value>,
+    }
     let statement = compile(store.dialect(), measure, spine, by, filters, calendar)?;
-    let table = store.query_with(&statement.sql, &statement.params)?;
+    let measured: Vec<Measured> = store.records(&statement.sql, &statement.params)?;
     let mut values = BTreeMap::new();
-    for row in table.rows {
-        let index = row[0].as_u64().unwrap_or_default() as usize;
-        let dims = row[1..=by.len()]
-            .iter()
-            .map(|v| match v {
-                Value::Null => None,
-                Value::String(s) => Some(s.clone()),
-                other => Some(other.to_string()),
+    for mut row in measured {
+        let dims = (0..by.len())
+            .map(|i| match row.dims.remove(&format!("d{i}")) {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s),
+                Some(other) => Some(other.to_string()),
             })
             .collect();
-        if let Some(value) = row[by.len() + 1].as_f64() {
-            values.insert((index, dims), value);
+        if let Some(value) = row.value {
+            values.insert((row.p_idx, dims), value);
         }
     }
     Ok(values)
@@ -580,7 +586,7 @@ pub fn drill(
     // aggregates beside a LIMIT tripped an internal error of DuckDB's now and then).
     let mut b = periods(chosen, &spine, calendar);
     if distinct {
-        b.text("\nSELECT tbl, id, min(label), max(counted_at) AS counted_at, NULL FROM (");
+        b.text("\nSELECT tbl, id, min(label) AS label, max(counted_at) AS counted_at, NULL AS value FROM (");
     }
     b.text(&format!(
         "\nSELECT {table} AS tbl, {id} AS id, {label} AS label, CAST({at} AS VARCHAR) AS counted_at, {value} AS value",
@@ -608,16 +614,16 @@ pub fn drill(
     };
     b.text(&format!("\nORDER BY {order} LIMIT "))
         .param(Param::Int(limit as i64));
-    let listed = store.query_with(&b.sql, &b.params)?;
+    let listed: Vec<Listed> = store.records(&b.sql, &b.params)?;
     let mut b = periods(chosen, &spine, calendar);
     if distinct {
         b.text(&format!(
-            "\nSELECT count(*), NULL FROM (SELECT DISTINCT {table}, {id}",
+            "\nSELECT count(*) AS total, NULL AS sum FROM (SELECT DISTINCT {table}, {id}",
             table = drill.table,
             id = drill.id,
         ));
     } else {
-        b.text(&format!("\nSELECT count(*), sum({value})"));
+        b.text(&format!("\nSELECT count(*) AS total, sum({value}) AS sum"));
     }
     rows(
         &mut b,
@@ -631,28 +637,44 @@ pub fn drill(
     if distinct {
         b.text(") counted");
     }
-    let totals = store.query_with(&b.sql, &b.params)?;
-    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let totals: Vec<Totals> = store.records(&b.sql, &b.params)?;
+    let totals = totals.first();
     Ok(Drilled {
         metric: metric.name.clone(),
         measure,
         measures: metric.measures.len(),
-        total: totals.rows[0][0].as_u64().unwrap_or_default() as usize,
-        sum: totals.rows[0][1].as_f64(),
+        total: totals.map_or(0, |t| t.total),
+        sum: totals.and_then(|t| t.sum),
         rows: listed
-            .rows
-            .iter()
+            .into_iter()
             .filter_map(|r| {
                 Some(DrillRow {
-                    table: text(&r[0])?,
-                    id: r[1].as_i64()?,
-                    label: text(&r[2]),
-                    at: text(&r[3]),
-                    value: r[4].as_f64(),
+                    table: r.tbl?,
+                    id: r.id?,
+                    label: r.label,
+                    at: r.counted_at,
+                    value: r.value,
                 })
             })
             .collect(),
     })
+}
+
+/// A row behind a figure as [`drill`]'s statement lists it.
+#[derive(serde::Deserialize)]
+struct Listed {
+    tbl: Option<String>,
+    id: Option<i64>,
+    label: Option<String>,
+    counted_at: Option<String>,
+    value: Option<f64>,
+}
+
+/// How many rows are behind a figure, and what they add up to.
+#[derive(serde::Deserialize)]
+struct Totals {
+    total: usize,
+    sum: Option<f64>,
 }
 
 /// A `dy (d_start, d_end)` table of the local calendar days the spine covers.
