@@ -89,26 +89,31 @@ pub fn apply(
 
 /// Put back the values a batch of fixes replaced.
 pub fn undo(store: &Store, batch: i64, at: NaiveDateTime) -> Result<usize, AuditError> {
-    let rows = store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Journaled {
+        entity: String,
+        row_id: i64,
+        field: String,
+        old_value: Option<String>,
+    }
+    let fixes: Vec<Journaled> = store.records(
         "SELECT entity, row_id, field, old_value FROM fix_journal WHERE batch_id = ? AND undone_at IS NULL",
         &[Param::Int(batch)],
     )?;
-    if rows.rows.is_empty() {
+    if fixes.is_empty() {
         return Err(AuditError::Invalid(format!(
             "no applied fixes in batch {batch}"
         )));
     }
     store.transaction(true, || {
-        for row in &rows.rows {
+        for fix in &fixes {
             let (_, table, column) = all_fixable()
-                .find(|(_, t, c)| row[0].as_str() == Some(t) && row[2].as_str() == Some(c))
+                .find(|(_, t, c)| fix.entity == *t && fix.field == *c)
                 .ok_or_else(|| AuditError::Invalid("the journal names an unknown field".into()))?;
-            let old = row[3]
-                .as_str()
-                .map_or(Param::Null, |v| Param::Text(v.to_owned()));
+            let old = fix.old_value.clone().map_or(Param::Null, Param::Text);
             store.execute_with(
                 &format!("UPDATE {table} SET {column} = ? WHERE id = ?"),
-                &[old, Param::Int(row[1].as_i64().unwrap_or_default())],
+                &[old, Param::Int(fix.row_id)],
             )?;
         }
         store.execute_with(
@@ -116,6 +121,6 @@ pub fn undo(store: &Store, batch: i64, at: NaiveDateTime) -> Result<usize, Audit
             &[Param::Timestamp(at), Param::Int(batch)],
         )?;
         embudo_store::derived::refresh(store)?;
-        Ok(rows.rows.len())
+        Ok(fixes.len())
     })
 }

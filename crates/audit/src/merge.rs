@@ -122,17 +122,14 @@ fn row_image(
     columns: &[(String, String)],
 ) -> Result<Map<String, Value>, AuditError> {
     // `table` is one of the entity tables above; column names come from the catalogue.
-    let found = store.query_with(
-        &format!(
-            "SELECT {} FROM {table} t WHERE id = ?",
-            store.dialect().row_json("t")
-        ),
-        &[Param::Int(id)],
-    )?;
-    let text = found
-        .rows
-        .first()
-        .and_then(|r| r[0].as_str().map(str::to_owned))
+    let text = store
+        .value::<String>(
+            &format!(
+                "SELECT {} FROM {table} t WHERE id = ?",
+                store.dialect().row_json("t")
+            ),
+            &[Param::Int(id)],
+        )?
         .ok_or_else(|| AuditError::Invalid(format!("no {table} row {id}")))?;
     let Ok(Value::Object(mut image)) = serde_json::from_str(&text) else {
         return Err(AuditError::Invalid(format!(
@@ -140,11 +137,11 @@ fn row_image(
         )));
     };
     for (column, _) in columns.iter().filter(|(_, t)| t == "JSON") {
-        let raw = store.query_with(
+        let raw = store.value::<Value>(
             &format!("SELECT CAST(\"{column}\" AS VARCHAR) FROM {table} WHERE id = ?"),
             &[Param::Int(id)],
         )?;
-        image.insert(column.clone(), raw.rows[0][0].clone());
+        image.insert(column.clone(), raw.unwrap_or(Value::Null));
     }
     Ok(image)
 }
@@ -199,8 +196,7 @@ fn activity(store: &Store, entity: Entity, id: i64) -> Result<i64, AuditError> {
         .map(|(table, column)| format!("(SELECT count(*) FROM {table} WHERE {column} = $1)"))
         .collect();
     let sql = format!("SELECT {}", counts.join(" + "));
-    let total = store.query_with(&sql, &[Param::Int(id)])?;
-    Ok(total.rows[0][0].as_i64().unwrap_or(0))
+    Ok(store.value(&sql, &[Param::Int(id)])?.unwrap_or(0))
 }
 
 /// A merge to make.
@@ -306,11 +302,10 @@ pub fn merge(
             let mut references = Vec::new();
             for (ref_table, ref_column) in entity.references() {
                 // Both names come from the fixed list of references.
-                let rows = store.query_with(
+                let ids: Vec<i64> = store.values(
                     &format!("SELECT id FROM {ref_table} WHERE {ref_column} = ? ORDER BY id"),
                     &[Param::Int(*member)],
                 )?;
-                let ids: Vec<i64> = rows.rows.iter().filter_map(|r| r[0].as_i64()).collect();
                 if !ids.is_empty() {
                     store.execute_with(
                         &format!("UPDATE {ref_table} SET {ref_column} = ? WHERE {ref_column} = ?"),
@@ -359,36 +354,42 @@ pub fn unmerge(
     journal_id: i64,
     at: NaiveDateTime,
 ) -> Result<(i64, i64), AuditError> {
-    let found = store.query_with(
-        "SELECT entity, survivor_id, merged_id, CAST(before_images AS VARCHAR), undone_at IS NOT NULL FROM merge_journal WHERE id = ?",
+    #[derive(serde::Deserialize)]
+    struct Journaled {
+        entity: String,
+        survivor_id: i64,
+        merged_id: i64,
+        before_images: Option<String>,
+        undone: bool,
+    }
+    let found: Vec<Journaled> = store.records(
+        "SELECT entity, survivor_id, merged_id, CAST(before_images AS VARCHAR) AS before_images,
+                undone_at IS NOT NULL AS undone
+           FROM merge_journal WHERE id = ?",
         &[Param::Int(journal_id)],
     )?;
-    let row = found
-        .rows
+    let journaled = found
         .first()
         .ok_or_else(|| AuditError::Invalid(format!("no merge {journal_id} in the journal")))?;
-    if row[4].as_bool() == Some(true) {
+    if journaled.undone {
         return Err(AuditError::Invalid(format!(
             "merge {journal_id} was already undone"
         )));
     }
-    let entity = Entity::parse(row[0].as_str().unwrap_or_default())?;
-    let (survivor, merged) = (
-        row[1].as_i64().unwrap_or_default(),
-        row[2].as_i64().unwrap_or_default(),
-    );
-    let later = store.query_with(
+    let entity = Entity::parse(&journaled.entity)?;
+    let (survivor, merged) = (journaled.survivor_id, journaled.merged_id);
+    let later: Vec<i64> = store.values(
         "SELECT id FROM merge_journal WHERE entity = ? AND survivor_id = ? AND id > ? AND undone_at IS NULL ORDER BY id",
         &[Param::Text(entity.table().to_owned()), Param::Int(survivor), Param::Int(journal_id)],
     )?;
-    if !later.rows.is_empty() {
-        let ids: Vec<String> = later.rows.iter().map(|r| r[0].to_string()).collect();
+    if !later.is_empty() {
+        let ids: Vec<String> = later.iter().map(i64::to_string).collect();
         return Err(AuditError::Invalid(format!(
             "undo the later merges into {survivor} first: {}",
             ids.join(", ")
         )));
     }
-    let before: Value = serde_json::from_str(row[3].as_str().unwrap_or("{}"))
+    let before: Value = serde_json::from_str(journaled.before_images.as_deref().unwrap_or("{}"))
         .map_err(|e| AuditError::Invalid(e.to_string()))?;
     let table = entity.table();
     let columns = layout(store, table)?;
