@@ -14,11 +14,11 @@ pub(super) fn create_pipeline(store: &Store, spec: &PipelineSpec) -> Result<(), 
     stages.sort_by_key(|(_, s)| s.order);
     for (name, stage) in stages {
         checked_kind(name, stage.kind.as_deref())?;
-        let exists = store.query_with(
+        let exists = store.value::<i64>(
             "SELECT count(*) FROM stages WHERE pipeline_id = ? AND lower(name) = lower(?)",
             &[Param::Int(pipeline), Param::Text(name.clone())],
         )?;
-        if exists.rows[0][0].as_i64() == Some(0) {
+        if exists == Some(0) {
             create_stage(store, pipeline, name, stage, false)?;
         } else {
             // The mapping now says what an earlier import had to guess.
@@ -40,21 +40,21 @@ pub(super) fn create_pipeline(store: &Store, spec: &PipelineSpec) -> Result<(), 
 
 /// The id of the pipeline named `name`, created if there is none.
 pub(super) fn pipeline_named(store: &Store, name: &str) -> Result<i64, IngestError> {
-    let found = store.query_with(
+    let found = store.value::<Option<i64>>(
         "SELECT min(id) FROM pipelines WHERE lower(name) = lower(?)",
         &[Param::Text(name.to_owned())],
     )?;
-    if let Some(id) = found.rows[0][0].as_i64() {
+    if let Some(id) = found.flatten() {
         return Ok(id);
     }
-    let created = store.query_with(
+    let created = store.value::<i64>(
         "INSERT INTO pipelines (id, name) VALUES (?, ?) RETURNING id",
         &[
             Param::Int(store.next_id("pipelines")?),
             Param::Text(name.to_owned()),
         ],
     )?;
-    Ok(created.rows[0][0].as_i64().unwrap_or_default())
+    Ok(created.unwrap_or_default())
 }
 
 /// A stage's kind from its label: won/ganado/closed won → won; lost/perdido/closed lost →
@@ -148,7 +148,7 @@ pub(super) fn create_missing(
         }
         // One row per name however it is typed, named by its most frequent spelling that
         // is neither all capitals nor all small letters (`Ana Ruiz`, not `ANA RUIZ`).
-        let missing = store.query_with(
+        let missing = store.values::<Option<String>>(
             &format!(
                 "SELECT (array_agg(v ORDER BY v = upper(v) OR v = lower(v), n DESC, v))[1] AS name
                    FROM (SELECT trim(s.\"{key}\") AS v, count(*) AS n FROM {TEXT} s {} WHERE {}
@@ -159,11 +159,7 @@ pub(super) fn create_missing(
             ),
             &params,
         )?;
-        let names: Vec<String> = missing
-            .rows
-            .iter()
-            .filter_map(|r| r[0].as_str().map(str::to_owned))
-            .collect();
+        let names: Vec<String> = missing.into_iter().flatten().collect();
         for name in names {
             let instants = values.matches('?').count();
             let (columns, values) = if columns.is_empty() {
@@ -201,9 +197,9 @@ pub(super) fn report_unresolved(
 ) -> Result<(), IngestError> {
     for field in file.fields.iter().filter(|f| looked_up(file, f)) {
         let key = &field.key;
-        let missing = store.query_with(
+        let missing: Vec<Missing> = store.records(
             &format!(
-                "SELECT v, count(*) FROM (SELECT {} AS v FROM {IDS}) kept
+                "SELECT v AS value, count(*) AS rows FROM (SELECT {} AS v FROM {IDS}) kept
                   WHERE v IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1",
                 store
                     .dialect()
@@ -213,13 +209,27 @@ pub(super) fn report_unresolved(
         )?;
         report
             .unresolved
-            .extend(missing.rows.iter().map(|r| Unresolved {
-                column: key.clone(),
-                value: r[0].as_str().unwrap_or_default().to_owned(),
-                rows: r[1].as_u64().unwrap_or(0) as usize,
-            }));
+            .extend(missing.into_iter().map(|m| m.of(key)));
     }
     Ok(())
+}
+
+/// A text of a reference that found no row, and on how many rows.
+#[derive(serde::Deserialize)]
+struct Missing {
+    value: String,
+    rows: usize,
+}
+
+impl Missing {
+    /// As the import's report lists it, for reference column `key`.
+    fn of(self, key: &str) -> Unresolved {
+        Unresolved {
+            column: key.to_owned(),
+            value: self.value,
+            rows: self.rows,
+        }
+    }
 }
 
 /// Whether `field` is a reference found by looking its text up in another table (not a
@@ -309,21 +319,25 @@ pub(super) fn build_ids(
         ),
         &params,
     )?;
-    let counts = store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Counted {
+        matched: usize,
+        fresh: u64,
+        highest_brought: i64,
+    }
+    let counted: Vec<Counted> = store.records(
         &format!(
-            "SELECT count(*) FILTER (WHERE target_id IS NOT NULL), coalesce(max(fresh_no), 0),
-                    coalesce(max(brought_id), 0)
+            "SELECT count(*) FILTER (WHERE target_id IS NOT NULL) AS matched,
+                    coalesce(max(fresh_no), 0) AS fresh, coalesce(max(brought_id), 0) AS highest_brought
                FROM {IDS}"
         ),
         &[],
     )?;
-    let (matched, fresh, highest_brought) = (
-        counts.rows[0][0].as_u64().unwrap_or(0),
-        counts.rows[0][1].as_u64().unwrap_or(0),
-        counts.rows[0][2].as_i64().unwrap_or(0),
-    );
-    let first = store.reserve_ids_above(table, fresh, highest_brought)?;
-    Ok((matched as usize, first))
+    let Some(counted) = counted.first() else {
+        return Ok((0, 0));
+    };
+    let first = store.reserve_ids_above(table, counted.fresh, counted.highest_brought)?;
+    Ok((counted.matched, first))
 }
 
 /// The staged row's references that found nothing, as a JSON object of name to text, from
@@ -356,20 +370,16 @@ pub(super) fn note_unresolved(
     key: &str,
     report: &mut FileReport,
 ) -> Result<(), IngestError> {
-    let missing = store.query_with(
+    let missing: Vec<Missing> = store.records(
         &format!(
-            "SELECT \"{key}\", count(*) FROM {STAGED}
+            "SELECT \"{key}\" AS value, count(*) AS rows FROM {STAGED}
               WHERE \"{key}\" IS NOT NULL AND \"{key}__id\" IS NULL GROUP BY 1 ORDER BY 2 DESC, 1"
         ),
         &[],
     )?;
     report
         .unresolved
-        .extend(missing.rows.iter().map(|r| Unresolved {
-            column: key.to_owned(),
-            value: r[0].as_str().unwrap_or_default().to_owned(),
-            rows: r[1].as_u64().unwrap_or(0) as usize,
-        }));
+        .extend(missing.into_iter().map(|m| m.of(key)));
     store.execute_with(
         &format!(
             "UPDATE {IDS} SET unresolved = CAST({} AS VARCHAR)
@@ -529,17 +539,17 @@ pub(super) fn resolve_pipelines(
     key: &str,
     report: &mut FileReport,
 ) -> Result<(), IngestError> {
-    let names = store.query_with(
+    let names: Vec<String> = store.values(
         &format!("SELECT DISTINCT \"{key}\" FROM {STAGED} WHERE \"{key}\" IS NOT NULL ORDER BY 1"),
         &[],
     )?;
-    for name in names.rows.iter().filter_map(|r| r[0].as_str()) {
-        let before = store.query_with(
+    for name in &names {
+        let before = store.value::<i64>(
             "SELECT count(*) FROM pipelines WHERE lower(name) = lower(?)",
             &[Param::Text(name.to_owned())],
         )?;
         let id = pipeline_named(store, name)?;
-        if before.rows[0][0].as_i64() == Some(0) {
+        if before == Some(0) {
             report.created.push(format!("pipeline '{name}'"));
         }
         store.execute_with(
@@ -549,20 +559,22 @@ pub(super) fn resolve_pipelines(
             &[Param::Int(id), Param::Text(name.to_owned())],
         )?;
     }
-    let unnamed = store.query_with(
+    let unnamed = store.value::<i64>(
         &format!("SELECT count(*) FROM {STAGED} WHERE \"{key}\" IS NULL"),
         &[],
     )?;
-    if unnamed.rows[0][0].as_i64() > Some(0) {
-        let first = store.query_with("SELECT min(id) FROM pipelines", &[])?;
+    if unnamed > Some(0) {
+        let first = store
+            .value::<Option<i64>>("SELECT min(id) FROM pipelines", &[])?
+            .flatten();
         let default = file.map.pipeline.as_ref().map(|p| p.name.as_str());
-        let id = match (default, first.rows[0][0].as_i64()) {
+        let id = match (default, first) {
             (Some(name), _) => {
-                let exists = store.query_with(
+                let exists = store.value::<i64>(
                     "SELECT count(*) FROM pipelines WHERE lower(name) = lower(?)",
                     &[Param::Text(name.to_owned())],
                 )?;
-                if exists.rows[0][0].as_i64() == Some(0) {
+                if exists == Some(0) {
                     report.created.push(format!("pipeline '{name}'"));
                 }
                 pipeline_named(store, name)?
@@ -601,20 +613,22 @@ pub(super) fn resolve_stages(
           WHERE {IDS}.row_no = m.row_no"
     );
     store.execute_with(&find, &[])?;
-    let missing = store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Unknown {
+        pipeline: i64,
+        name: String,
+    }
+    let missing: Vec<Unknown> = store.records(
         &format!(
-            "SELECT {pipeline} AS p, trim(s.\"{key}\") AS name, min(s.row_no) AS first FROM {STAGED} s
+            "SELECT {pipeline} AS pipeline, trim(s.\"{key}\") AS name, min(s.row_no) AS first FROM {STAGED} s
               WHERE s.\"{key}\" IS NOT NULL AND s.\"{key}__id\" IS NULL AND {pipeline} IS NOT NULL
               GROUP BY 1, 2 ORDER BY 1, 3"
         ),
         &[],
     )?;
     let mut by_pipeline: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    for row in &missing.rows {
-        let names = by_pipeline
-            .entry(row[0].as_i64().unwrap_or_default())
-            .or_default();
-        let name = row[1].as_str().unwrap_or_default().to_owned();
+    for Unknown { pipeline, name } in missing {
+        let names = by_pipeline.entry(pipeline).or_default();
         if !names.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
             names.push(name);
         }
@@ -627,7 +641,7 @@ pub(super) fn resolve_stages(
     for (pipeline, mut names) in by_pipeline {
         // The default pipeline, new, gets every stage the mapping knows, named in the file or
         // not: a stage no deal is in yet is still a step of the funnel.
-        let new_default = store.query_with(
+        let new_default = store.value::<Option<bool>>(
             "SELECT lower(name) = lower(?) AND NOT EXISTS (SELECT 1 FROM stages WHERE pipeline_id = ?)
                FROM pipelines WHERE id = ?",
             &[
@@ -636,7 +650,7 @@ pub(super) fn resolve_stages(
                 Param::Int(pipeline),
             ],
         )?;
-        if new_default.rows.first().and_then(|r| r[0].as_bool()) == Some(true) {
+        if new_default.flatten() == Some(true) {
             for name in known.keys() {
                 if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
                     names.push(name.clone());
@@ -740,7 +754,7 @@ fn create_stage(
         .kind
         .clone()
         .unwrap_or_else(|| stage_kind(name).to_owned());
-    let created = store.query_with(
+    let created = store.value::<i64>(
         "INSERT INTO stages (id, pipeline_id, name, position, probability, kind, guessed)
          SELECT ?, ?, ?,
                 (SELECT coalesce(max(position), 0) + 1 FROM stages WHERE pipeline_id = ?), ?, ?, ?
@@ -755,7 +769,7 @@ fn create_stage(
             Param::Bool(guessed),
         ],
     )?;
-    Ok(created.rows[0][0].as_i64().unwrap_or_default())
+    Ok(created.unwrap_or_default())
 }
 
 /// How the report names a stage it created.
@@ -779,7 +793,12 @@ fn close_by_status(
         "FROM {STAGED} s JOIN stages st ON st.id = s.stage__id
         WHERE st.kind = 'open' AND s.status IN ('won', 'lost')"
     );
-    let needed = store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Needed {
+        pipeline_id: i64,
+        status: String,
+    }
+    let needed: Vec<Needed> = store.records(
         &format!(
             "SELECT DISTINCT st.pipeline_id, s.status {closing}
                 AND NOT EXISTS (SELECT 1 FROM stages c WHERE c.pipeline_id = st.pipeline_id AND c.kind = s.status)
@@ -787,9 +806,12 @@ fn close_by_status(
         ),
         &[],
     )?;
-    for row in &needed.rows {
-        let pipeline = row[0].as_i64().unwrap_or_default();
-        let kind = row[1].as_str().unwrap_or("won");
+    for Needed {
+        pipeline_id: pipeline,
+        status,
+    } in &needed
+    {
+        let (pipeline, kind) = (*pipeline, status.as_str());
         let (name, spec) = file
             .map
             .pipeline
