@@ -189,20 +189,25 @@ pub fn band(store: &Store, from: NaiveDateTime, to: NaiveDateTime) -> Result<Ban
 
 /// Won deals: (closed at, amount) by id.
 fn won_deals(store: &Store) -> Result<HashMap<i64, (NaiveDateTime, f64)>, ForecastError> {
-    let rows = store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Won {
+        id: i64,
+        closed_at: i64,
+        amount: Option<f64>,
+    }
+    let won: Vec<Won> = store.records(
         &format!(
-            "SELECT id, {}, CAST(amount AS DOUBLE PRECISION) FROM live_deals
+            "SELECT id, {} AS closed_at, CAST(amount AS DOUBLE PRECISION) AS amount FROM live_deals
               WHERE status = 'won' AND closed_at IS NOT NULL",
             store.dialect().epoch_micros("closed_at")
         ),
         &[],
     )?;
-    Ok(rows
-        .rows
-        .iter()
-        .filter_map(|r| {
-            let closed = chrono::DateTime::from_timestamp_micros(r[1].as_i64()?)?.naive_utc();
-            Some((r[0].as_i64()?, (closed, r[2].as_f64().unwrap_or(0.0))))
+    Ok(won
+        .into_iter()
+        .filter_map(|w| {
+            let closed = chrono::DateTime::from_timestamp_micros(w.closed_at)?.naive_utc();
+            Some((w.id, (closed, w.amount.unwrap_or(0.0))))
         })
         .collect())
 }

@@ -29,12 +29,16 @@ pub struct Names {
 
 impl Names {
     pub fn read(store: &Store) -> Result<Names, ForecastError> {
+        #[derive(serde::Deserialize)]
+        struct Named {
+            id: i64,
+            name: Option<String>,
+        }
         let by_id = |sql: &str| -> Result<HashMap<i64, String>, ForecastError> {
-            Ok(store
-                .query_with(sql, &[])?
-                .rows
-                .iter()
-                .filter_map(|r| Some((r[0].as_i64()?, r[1].as_str()?.to_owned())))
+            let named: Vec<Named> = store.records(sql, &[])?;
+            Ok(named
+                .into_iter()
+                .filter_map(|n| Some((n.id, n.name?)))
                 .collect())
         };
         Ok(Names {

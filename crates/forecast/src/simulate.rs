@@ -207,16 +207,20 @@ pub(crate) fn latest_scores(
     store: &Store,
     at: NaiveDateTime,
 ) -> Result<HashMap<i64, f64>, ForecastError> {
-    let rows = store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Latest {
+        deal_id: i64,
+        probability: Option<f64>,
+    }
+    let latest: Vec<Latest> = store.records(
         &format!(
-            "SELECT deal_id, {} FROM deal_scores WHERE scored_at <= ? GROUP BY deal_id",
+            "SELECT deal_id, {} AS probability FROM deal_scores WHERE scored_at <= ? GROUP BY deal_id",
             store.dialect().arg_max("probability", "scored_at")
         ),
         &[Param::Timestamp(at)],
     )?;
-    Ok(rows
-        .rows
-        .iter()
-        .filter_map(|r| Some((r[0].as_i64()?, r[1].as_f64()?)))
+    Ok(latest
+        .into_iter()
+        .filter_map(|l| Some((l.deal_id, l.probability?)))
         .collect())
 }

@@ -49,24 +49,12 @@ impl Timing {
     /// business too young to have settled looks.
     pub fn read(store: &Store, at: NaiveDateTime) -> Result<Timing, ForecastError> {
         let sql = looks(store.dialect());
-        let mut rows = store.query_with(&sql, &[Param::Timestamp(at), Param::Int(SETTLE_STEPS)])?;
-        if rows.rows.len() < MIN_LOOKS {
-            rows = store.query_with(&sql, &[Param::Timestamp(at), Param::Int(1)])?;
+        let mut seen: Vec<Seen> =
+            store.records(&sql, &[Param::Timestamp(at), Param::Int(SETTLE_STEPS)])?;
+        if seen.len() < MIN_LOOKS {
+            seen = store.records(&sql, &[Param::Timestamp(at), Param::Int(1)])?;
         }
-        let looks: Vec<Look> = rows
-            .rows
-            .iter()
-            .filter_map(|row| {
-                Some(Look {
-                    pipeline: row[0].as_i64()?,
-                    stage: row[1].as_i64()?,
-                    days_in_stage: row[2].as_f64()?,
-                    days_to_expected_close: row[3].as_f64(),
-                    amount: row[4].as_f64(),
-                    days_to_win: row[5].as_f64()?,
-                })
-            })
-            .collect();
+        let looks: Vec<Look> = seen.into_iter().filter_map(Seen::look).collect();
         let mut timing = Timing {
             size_bounds: thirds(&looks),
             ..Timing::default()
@@ -147,6 +135,30 @@ struct Look {
     days_to_expected_close: Option<f64>,
     amount: Option<f64>,
     days_to_win: f64,
+}
+
+/// A row of the looks' statement, before the incomplete ones are left out.
+#[derive(serde::Deserialize)]
+struct Seen {
+    pipeline: Option<i64>,
+    stage: Option<i64>,
+    days_in_stage: Option<f64>,
+    days_to_expected_close: Option<f64>,
+    amount: Option<f64>,
+    days_to_win: Option<f64>,
+}
+
+impl Seen {
+    fn look(self) -> Option<Look> {
+        Some(Look {
+            pipeline: self.pipeline?,
+            stage: self.stage?,
+            days_in_stage: self.days_in_stage?,
+            days_to_expected_close: self.days_to_expected_close,
+            amount: self.amount,
+            days_to_win: self.days_to_win?,
+        })
+    }
 }
 
 /// The keys a deal's closing time is looked up by, the most specific first.
@@ -257,11 +269,11 @@ expected_then AS (
         ON c.deal_id = l.id AND c.field = 'expected_close_date' AND c.changed_at > l.seen_at
      GROUP BY 1, 2
 )
-SELECT l.pipeline_id, s.stage_id,
-       {in_stage},
-       {to_expected},
-       CAST(l.amount AS DOUBLE PRECISION),
-       {to_win}
+SELECT l.pipeline_id AS pipeline, s.stage_id AS stage,
+       {in_stage} AS days_in_stage,
+       {to_expected} AS days_to_expected_close,
+       CAST(l.amount AS DOUBLE PRECISION) AS amount,
+       {to_win} AS days_to_win
   FROM looks l
   JOIN stage_then s ON s.id = l.id AND s.seen_at = l.seen_at
   JOIN expected_then e ON e.id = l.id AND e.seen_at = l.seen_at

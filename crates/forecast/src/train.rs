@@ -363,24 +363,29 @@ fn stage_only(reason: &str, train: Outcomes) -> TrainReport {
 
 /// Won and lost deals closed by `now`, by id.
 fn closed_deals(store: &Store, now: NaiveDateTime) -> Result<HashMap<i64, Closed>, ForecastError> {
-    let rows = store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Row {
+        id: i64,
+        closed_at: i64,
+        won: bool,
+    }
+    let rows: Vec<Row> = store.records(
         &format!(
-            "SELECT id, {}, status = 'won' FROM live_deals
+            "SELECT id, {} AS closed_at, status = 'won' AS won FROM live_deals
               WHERE status IN ('won', 'lost') AND closed_at <= ?",
             store.dialect().epoch_micros("closed_at")
         ),
         &[Param::Timestamp(now)],
     )?;
     Ok(rows
-        .rows
-        .iter()
+        .into_iter()
         .filter_map(|r| {
-            let closed_at = instant(r[1].as_i64()?)?;
+            let closed_at = instant(r.closed_at)?;
             Some((
-                r[0].as_i64()?,
+                r.id,
                 Closed {
                     closed_at,
-                    won: r[2].as_bool()?,
+                    won: r.won,
                 },
             ))
         })
@@ -392,14 +397,14 @@ fn snapshots(
     store: &Store,
     now: NaiveDateTime,
 ) -> Result<Vec<(NaiveDateTime, DealFeatures)>, ForecastError> {
-    let first = store.query_with(
+    let first = store.value::<Option<i64>>(
         &format!(
             "SELECT {} FROM live_deals",
             store.dialect().epoch_micros("min(created_at)")
         ),
         &[],
     )?;
-    let Some(mut at) = first.rows[0][0].as_i64().and_then(instant) else {
+    let Some(mut at) = first.flatten().and_then(instant) else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
