@@ -70,22 +70,26 @@ pub fn score(findings: &[Finding]) -> Scores {
 /// the mean over entities of the mean over their dimensions, as [`score`] computes it.
 pub fn history(store: &Store, runs: usize) -> Result<Vec<(String, f64)>, AuditError> {
     let dialect = store.dialect();
-    let rows = store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Run {
+        ran_at: String,
+        score: Option<f64>,
+    }
+    let scored: Vec<Run> = store.records(
         &format!(
             "WITH entities AS (
                  SELECT run_id, ran_at, entity, {} AS score
                    FROM audit_runs GROUP BY run_id, ran_at, entity)
-             SELECT CAST(ran_at AS VARCHAR), {} FROM entities
+             SELECT CAST(ran_at AS VARCHAR) AS ran_at, {} AS score FROM entities
               GROUP BY run_id, ran_at ORDER BY run_id DESC LIMIT ?",
             dialect.round("avg(score)", 1),
             dialect.round("avg(score)", 1),
         ),
         &[Param::Int(runs as i64)],
     )?;
-    Ok(rows
-        .rows
-        .iter()
-        .filter_map(|r| Some((r[0].as_str()?.to_owned(), r[1].as_f64()?)))
+    Ok(scored
+        .into_iter()
+        .filter_map(|r| Some((r.ran_at, r.score?)))
         .collect())
 }
 

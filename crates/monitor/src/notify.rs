@@ -153,11 +153,12 @@ pub fn get(store: &Store, user: i64, id: i64) -> Result<Option<Notification>, Mo
 
 /// How many of `user`'s notifications are unread.
 pub fn unread(store: &Store, user: i64) -> Result<i64, MonitorError> {
-    let found = store.query_with(
-        "SELECT count(*) FROM notifications WHERE user_id = ? AND read_at IS NULL",
-        &[Param::Int(user)],
-    )?;
-    Ok(found.rows[0][0].as_i64().unwrap_or(0))
+    Ok(store
+        .value(
+            "SELECT count(*) FROM notifications WHERE user_id = ? AND read_at IS NULL",
+            &[Param::Int(user)],
+        )?
+        .unwrap_or(0))
 }
 
 /// Mark one of `user`'s notifications read (`Some(id)`), or all of them; how many changed.

@@ -353,11 +353,12 @@ fn inferred(store: &Store, file: &Prepared<'_>) -> Result<Vec<String>, IngestErr
         ),
         _ => return Ok(Vec::new()),
     };
-    let counted = store.query_with(
-        &format!("SELECT count(*) FROM {TEXT} WHERE {condition}"),
-        &[],
-    )?;
-    let rows = counted.rows[0][0].as_u64().unwrap_or(0);
+    let rows: u64 = store
+        .value(
+            &format!("SELECT count(*) FROM {TEXT} WHERE {condition}"),
+            &[],
+        )?
+        .unwrap_or(0);
     Ok(if rows > 0 {
         vec![format!("{rows} {message}")]
     } else {

@@ -335,8 +335,9 @@ pub(super) fn synthesise_history(store: &Store) -> Result<(), IngestError> {
                    FROM new_deals WHERE status IN ('won', 'lost'))",
         first = store.dialect().arg_min("id", "position")
     );
-    let count = store.query_with(&format!("{visits} SELECT count(*) FROM visits"), &[])?;
-    let count = count.rows[0][0].as_u64().unwrap_or_default();
+    let count: u64 = store
+        .value(&format!("{visits} SELECT count(*) FROM visits"), &[])?
+        .unwrap_or_default();
     let first = store.reserve_ids("deal_stage_history", count)?;
     store.execute_with(
         &format!(
