@@ -329,19 +329,21 @@ impl Limiter {
             Some([first, second]) => (Param::Text(first.clone()), Param::Text(second.clone())),
             None => (Param::Null, Param::Null),
         };
-        let found = store.query_with(
-            "SELECT key, CAST(failed_at AS VARCHAR) FROM access_login_failures
+        #[derive(serde::Deserialize)]
+        struct Failure {
+            key: String,
+            failed_at: String,
+        }
+        let found: Vec<Failure> = store.records(
+            "SELECT key, CAST(failed_at AS VARCHAR) AS failed_at FROM access_login_failures
               WHERE failed_at > ? AND (CAST(? AS VARCHAR) IS NULL OR key IN (?, ?))
               ORDER BY failed_at",
             &[Param::Timestamp(since), first.clone(), first, second],
         )?;
         let mut failures: HashMap<String, Vec<NaiveDateTime>> = HashMap::new();
-        for row in found.rows {
-            let (Some(key), Some(at)) = (row[0].as_str(), row[1].as_str()) else {
-                continue;
-            };
-            if let Ok(at) = NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S%.f") {
-                failures.entry(key.to_owned()).or_default().push(at);
+        for Failure { key, failed_at } in found {
+            if let Ok(at) = NaiveDateTime::parse_from_str(&failed_at, "%Y-%m-%d %H:%M:%S%.f") {
+                failures.entry(key).or_default().push(at);
             }
         }
         Ok(failures)

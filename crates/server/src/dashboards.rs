@@ -379,12 +379,8 @@ fn teams(store: &embudo_store::Store, caller: &Caller) -> Result<Vec<String>, Ap
     if !caller.is_admin() {
         return Ok(Vec::new());
     }
-    Ok(store
-        .query_with("SELECT name FROM teams ORDER BY name", &[])?
-        .rows
-        .iter()
-        .filter_map(|row| row[0].as_str().map(str::to_owned))
-        .collect())
+    let names: Vec<Option<String>> = store.values("SELECT name FROM teams ORDER BY name", &[])?;
+    Ok(names.into_iter().flatten().collect())
 }
 
 /// The dashboards `caller` may pin to: (id, name).

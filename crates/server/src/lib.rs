@@ -143,13 +143,11 @@ impl AppState {
         store.set_threads(cores.saturating_sub(1))?;
         let columns = records::columns(&store)?;
         let currency = store
-            .query_with(
+            .value::<Option<String>>(
                 "SELECT currency FROM deals GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
                 &[],
             )?
-            .rows
-            .first()
-            .and_then(|r| r[0].as_str().map(str::to_owned))
+            .flatten()
             .unwrap_or_else(|| "USD".to_owned());
         let limiter = auth::Limiter::load(&store, chrono::Utc::now().naive_utc())?;
         let db = Arc::new(Db::new(store)?);

@@ -16,7 +16,7 @@ use embudo_monitor::MonitorError;
 use embudo_monitor::action;
 use embudo_monitor::alert::{self, Subject};
 use embudo_monitor::notify::{self, Kind, Notification};
-use embudo_store::{Param, Store};
+use embudo_store::Store;
 use embudo_web::format;
 use embudo_web::notices::{self, Listed, Offer, Shown, Table};
 use embudo_web::text::{say, word};
@@ -411,12 +411,16 @@ pub(crate) fn visible(
     Ok(select(store, caller, entity, columns, &Page::ids(ids))?.0)
 }
 
-/// An id → name lookup from a two-column query of the server's own.
+/// An id → name lookup from a query of the server's own giving `id` and `name`.
 pub(crate) fn names(store: &Store, sql: &str) -> Result<HashMap<i64, String>, ApiError> {
-    let found = store.query_with(sql, &[] as &[Param])?;
-    Ok(found
-        .rows
-        .iter()
-        .filter_map(|r| Some((r[0].as_i64()?, r[1].as_str()?.to_owned())))
+    #[derive(serde::Deserialize)]
+    struct Named {
+        id: i64,
+        name: Option<String>,
+    }
+    let named: Vec<Named> = store.records(sql, &[])?;
+    Ok(named
+        .into_iter()
+        .filter_map(|n| Some((n.id, n.name?)))
         .collect())
 }

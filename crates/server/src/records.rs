@@ -269,8 +269,7 @@ pub fn count(
         "SELECT count(*) FROM {table} WHERE {conditions}",
         table = entity.table()
     );
-    let counted = store.query_with(&sql, &params)?;
-    Ok(counted.rows[0][0].as_i64().unwrap_or_default() as usize)
+    Ok(store.value(&sql, &params)?.unwrap_or_default())
 }
 
 /// The WHERE clause of `page` for `caller` (the scope first, then live rows, ids and

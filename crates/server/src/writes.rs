@@ -275,9 +275,7 @@ fn insert(
     )?;
     if entity == Entity::Deals {
         let stage = store
-            .query_with("SELECT stage_id FROM deals WHERE id = ?", &[Param::Int(id)])?
-            .rows[0][0]
-            .as_i64()
+            .value::<i64>("SELECT stage_id FROM deals WHERE id = ?", &[Param::Int(id)])?
             .unwrap_or_default();
         enter_stage(store, caller, id, stage, now)?;
     }
@@ -377,20 +375,23 @@ fn check_goal(store: &Store, caller: &Caller, id: i64) -> Result<(), ApiError> {
 
 /// Who goal `id` is for.
 fn goal_for(store: &Store, id: i64) -> Result<GoalFor, ApiError> {
-    let found = store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Goal {
+        scope: Option<String>,
+        scope_id: Option<i64>,
+        team_id: Option<i64>,
+    }
+    let found: Vec<Goal> = store.records(
         "SELECT g.scope, g.scope_id, u.team_id FROM goals g
            LEFT JOIN users u ON g.scope = 'user' AND u.id = g.scope_id WHERE g.id = ?",
         &[Param::Int(id)],
     )?;
-    let row = found
-        .rows
+    let goal = found
         .first()
         .ok_or_else(|| ApiError::not_found(format!("no goal with id {id}")))?;
-    Ok(match (row[0].as_str(), row[1].as_i64()) {
+    Ok(match (goal.scope.as_deref(), goal.scope_id) {
         (Some("team"), Some(team)) => GoalFor::Team(team),
-        (Some("user"), Some(_)) => GoalFor::User {
-            team: row[2].as_i64(),
-        },
+        (Some("user"), Some(_)) => GoalFor::User { team: goal.team_id },
         _ => GoalFor::Company,
     })
 }
@@ -617,17 +618,22 @@ fn enter_stage(
 
 /// A stage's pipeline and kind (`open`, `won`, `lost`).
 fn stage_of(store: &Store, stage: i64) -> Result<(i64, String), ApiError> {
-    let found = store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Stage {
+        pipeline_id: i64,
+        kind: Option<String>,
+    }
+    let found: Vec<Stage> = store.records(
         "SELECT pipeline_id, kind FROM stages WHERE id = ?",
         &[Param::Int(stage)],
     )?;
-    let row = found
-        .rows
-        .first()
+    let stage_row = found
+        .into_iter()
+        .next()
         .ok_or_else(|| ApiError::bad_request("stage_id", format!("no stage {stage}")))?;
     Ok((
-        row[0].as_i64().unwrap_or_default(),
-        row[1].as_str().unwrap_or("open").to_owned(),
+        stage_row.pipeline_id,
+        stage_row.kind.unwrap_or_else(|| "open".to_owned()),
     ))
 }
 
