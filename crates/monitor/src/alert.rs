@@ -17,7 +17,7 @@
 
 use crate::MonitorError;
 use crate::cadence::{Cadence, Period};
-use crate::schedule::{check_name, check_targets, stored_cadence};
+use crate::schedule::{StoredCadence, check_name, check_targets};
 use chrono::{Duration, NaiveDateTime};
 use embudo_access::scope::Over;
 use embudo_forecast::backtest::Band;
@@ -954,9 +954,8 @@ struct StoredRule {
     op: String,
     threshold: f64,
     filters: String,
-    every: String,
-    at_time: String,
-    weekday: Option<String>,
+    #[serde(flatten)]
+    cadence: StoredCadence,
     recipients: String,
     webhook: Option<String>,
     cooldown_hours: i64,
@@ -995,7 +994,7 @@ fn read(store: &Store, name: Option<&str>) -> Result<Vec<Rule>, MonitorError> {
                 condition: condition.parse()?,
                 filters: serde_json::from_str(&row.filters).unwrap_or_default(),
                 by: row.by_dim.as_deref().map(str::parse).transpose()?,
-                cadence: stored_cadence(&row.every, &row.at_time, row.weekday.as_deref())?,
+                cadence: row.cadence.read()?,
                 recipients: serde_json::from_str(&row.recipients).unwrap_or_default(),
                 webhook: row.webhook,
                 cooldown: Duration::hours(row.cooldown_hours),

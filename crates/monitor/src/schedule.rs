@@ -225,9 +225,8 @@ struct StoredSchedule {
     name: String,
     report: String,
     filters: String,
-    every: String,
-    at_time: String,
-    weekday: Option<String>,
+    #[serde(flatten)]
+    cadence: StoredCadence,
     recipients: String,
     webhook: Option<String>,
     format: String,
@@ -249,7 +248,7 @@ fn read(store: &Store, name: Option<&str>) -> Result<Vec<Schedule>, MonitorError
         .into_iter()
         .map(|row| {
             Ok(Schedule {
-                cadence: stored_cadence(&row.every, &row.at_time, row.weekday.as_deref())?,
+                cadence: row.cadence.read()?,
                 filters: serde_json::from_str(&row.filters).unwrap_or_default(),
                 recipients: serde_json::from_str(&row.recipients).unwrap_or_default(),
                 format: row.format.parse()?,
@@ -263,14 +262,19 @@ fn read(store: &Store, name: Option<&str>) -> Result<Vec<Schedule>, MonitorError
 }
 
 /// A cadence as stored: every, HH:MM, and the weekday (kept for all, used by weekly).
-pub(crate) fn stored_cadence(
-    every: &str,
-    at: &str,
-    weekday: Option<&str>,
-) -> Result<Cadence, MonitorError> {
-    let mut cadence = Cadence::new(every, Some(at), None)?;
-    if let Some(day) = weekday.and_then(|d| d.parse().ok()) {
-        cadence.weekday = day;
+#[derive(serde::Deserialize)]
+pub(crate) struct StoredCadence {
+    every: String,
+    at_time: String,
+    weekday: Option<String>,
+}
+
+impl StoredCadence {
+    pub(crate) fn read(&self) -> Result<Cadence, MonitorError> {
+        let mut cadence = Cadence::new(&self.every, Some(&self.at_time), None)?;
+        if let Some(day) = self.weekday.as_deref().and_then(|d| d.parse().ok()) {
+            cadence.weekday = day;
+        }
+        Ok(cadence)
     }
-    Ok(cadence)
 }
