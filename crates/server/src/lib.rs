@@ -22,6 +22,7 @@
 //! - [`dashboards`]: dashboards people compose, through the API and the pages, each tile
 //!   computed over the viewer's records.
 //! - [`openapi`]: the OpenAPI 3.1 document, served and committed as `docs/openapi.json`.
+//! - [`unread`]: an answer to a request whose body was not read closes the connection.
 //! - [`error`]: errors as `{"error":{"code","message","field"}}`; [`extract`]: query strings
 //!   and bodies whose rejections are such errors.
 //!
@@ -48,6 +49,7 @@ pub mod query;
 pub mod record_pages;
 pub mod records;
 pub mod reports;
+pub mod unread;
 pub mod writes;
 
 use crate::db::Db;
@@ -313,6 +315,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.timeout))
+        .layer(axum::middleware::from_fn(unread::close_unless_read))
         .layer(axum::middleware::map_response(error::as_json))
         .layer(
             TraceLayer::new_for_http()

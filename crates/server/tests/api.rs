@@ -629,6 +629,55 @@ fn every_described_operation_is_routed_and_bad_input_never_gets_a_500() {
 }
 
 #[test]
+fn an_answer_given_before_the_body_was_read_closes_the_connection() {
+    use std::io::{Read, Write};
+    let server = start();
+    let address = server
+        .base
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap();
+    // The query string is rejected before the body is read, and the body is held back: the
+    // connection cannot carry another request, and the answer must say so.
+    let mut socket = std::net::TcpStream::connect(address).unwrap();
+    let head = format!(
+        "POST /api/v1/import HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: text/csv\r\nContent-Length: 64\r\n\r\n",
+        server.tokens["admin"]
+    );
+    socket.write_all(head.as_bytes()).unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n"),
+        "{answer}"
+    );
+
+    // A body read to its end keeps the connection open for the next request.
+    let mut socket = std::net::TcpStream::connect(address).unwrap();
+    let body = "{}";
+    let head = format!(
+        "POST /api/v1/query HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        server.tokens["admin"],
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .unwrap();
+    let mut buffer = vec![0; 64 * 1024];
+    let read = socket.read(&mut buffer).unwrap();
+    let answer = String::from_utf8_lossy(&buffer[..read]).to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 400"), "{answer}");
+    assert!(!answer.contains("connection: close"), "{answer}");
+}
+
+#[test]
 fn imports_and_custom_reports_over_the_api() {
     let server = start();
     let upload = |role: &str, query: &str, body: &str| {
