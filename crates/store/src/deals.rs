@@ -111,12 +111,9 @@ impl Store {
             ),
             params,
         )?;
-        if self.dialect() == Dialect::Postgres {
-            // A temporary table has no statistics until analysed: PostgreSQL would guess it
-            // large and join it to every deal by scanning them all (65 ms a stage move at
-            // medium scale, where the index finds one deal).
-            self.execute_with(&format!("ANALYZE {BEFORE}"), &[])?;
-        }
+        // Unanalysed, PostgreSQL would guess the table large and join it to every deal by
+        // scanning them all (65 ms a stage move at medium scale, where the index finds one).
+        self.analyze(BEFORE)?;
         let written = write()?;
         // Each tracked field of each deal that the write changed, before and after, as
         // text, worked out once: the log and the stage moves are both read from it.

@@ -12,7 +12,8 @@ use std::collections::HashMap;
 /// migrations 1–19 leave it; each later change to the schema adds a file on both sides.
 /// Version 2 adds functions DuckDB has built in (its `TRY_CAST`); version 3 indexes every
 /// reference between records, which PostgreSQL's plans need and DuckDB's do not; version
-/// 4 tells listening servers of every change and checks a value against a column's type.
+/// 4 tells listening servers of every change and checks a value against a column's type;
+/// 5 leaves empty references out of the reference indexes.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -33,6 +34,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 4,
         name: "servers_side_by_side",
         sql: include_str!("../migrations/postgres/0004_servers_side_by_side.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "sparse_reference_indexes",
+        sql: include_str!("../migrations/postgres/0005_sparse_reference_indexes.sql"),
     },
 ];
 

@@ -178,6 +178,27 @@ impl Store {
             .context(|| format!("setting DuckDB's threads to {threads}"))
     }
 
+    /// Let the statements of the transaction under way sort and hash a bulk job's rows in
+    /// memory: PostgreSQL's default of 4 MB per sort spilled a million-row import's sorts
+    /// to disk. The setting ends with the transaction. DuckDB sizes its memory itself:
+    /// nothing changes there.
+    pub fn allow_bulk_memory(&self) -> Result<()> {
+        match &self.engine {
+            Engine::DuckDb(_) => Ok(()),
+            Engine::Postgres { .. } => self.execute_batch("SET LOCAL work_mem = '256MB'"),
+        }
+    }
+
+    /// Give the planner the statistics of `table`, a scratch table of the caller's naming
+    /// just filled: PostgreSQL has none for a temporary table until it is analysed, and
+    /// plans a join to it blind. DuckDB keeps its statistics as it writes: nothing to do.
+    pub fn analyze(&self, table: &str) -> Result<()> {
+        match &self.engine {
+            Engine::DuckDb(_) => Ok(()),
+            Engine::Postgres { .. } => self.execute_batch(&format!("ANALYZE {table}")),
+        }
+    }
+
     /// The DuckDB connection, for the paths built on DuckDB alone (its Appender, its
     /// file-reading functions); on PostgreSQL an error that says `what` needs DuckDB.
     pub fn duckdb(&self, what: &str) -> Result<&Connection> {

@@ -178,6 +178,7 @@ pub fn import_sheets(
     let mut derived = Refreshed::default();
     let mut warnings = Vec::new();
     store.transaction(!options.dry_run, || {
+        store.allow_bulk_memory()?;
         if let Some(spec) = &mapping.pipeline {
             create_pipeline(store, spec)?;
         }
