@@ -216,13 +216,25 @@ pub fn load(store: &Store, name: &str, reader: Option<i64>) -> Result<ReportSpec
 /// saved, whether it is shared.
 pub fn list(store: &Store, reader: Option<i64>) -> Result<Table, MetricError> {
     Ok(store.query_with(
-        "SELECT name, CAST(spec->'metrics' AS VARCHAR) AS metrics, created_at, coalesce(shared, true) AS shared
-           FROM saved_reports
-          WHERE CAST(? AS BIGINT) IS NULL OR shared OR owner_id = ?
-          ORDER BY name",
-        &[
-            reader.map_or(Param::Null, Param::Int),
-            reader.map_or(Param::Null, Param::Int),
-        ],
+        &format!(
+            "SELECT name, CAST(spec->'metrics' AS VARCHAR) AS metrics, created_at, coalesce(shared, true) AS shared
+               {READABLE}"
+        ),
+        &readable_by(reader),
     )?)
+}
+
+/// The names of the saved reports `reader` may run (all with `None`), by name.
+pub fn names(store: &Store, reader: Option<i64>) -> Result<Vec<String>, MetricError> {
+    Ok(store.values(&format!("SELECT name {READABLE}"), &readable_by(reader))?)
+}
+
+/// The saved reports a reader may run: shared ones and their own; every one for no reader.
+const READABLE: &str = "FROM saved_reports
+          WHERE CAST(? AS BIGINT) IS NULL OR shared OR owner_id = ?
+          ORDER BY name";
+
+fn readable_by(reader: Option<i64>) -> [Param; 2] {
+    let reader = reader.map_or(Param::Null, Param::Int);
+    [reader.clone(), reader]
 }

@@ -549,14 +549,23 @@ fn name_order_revenue(
         return Ok(());
     }
     let (from, to) = ctx.range_utc();
-    let orders = ctx.store.query_with(
-        "SELECT count(DISTINCT order_id), coalesce(sum(amount), 0) FROM revenue_lines
+    #[derive(serde::Deserialize)]
+    struct Orders {
+        count: i64,
+        amount: f64,
+    }
+    let orders: Vec<Orders> = ctx.store.records(
+        "SELECT count(DISTINCT order_id) AS count, coalesce(sum(amount), 0) AS amount
+           FROM revenue_lines
           WHERE kind = 'order' AND occurred_at >= ? AND occurred_at < ?",
         &[ts(from), ts(to)],
     )?;
-    let count = orders.rows[0][0].as_i64().unwrap_or(0);
-    if count > 0 {
-        let amount = display_in(&orders.rows[0][1], Kind::Money, ctx.lang());
+    let Some(orders) = orders.first() else {
+        return Ok(());
+    };
+    if orders.count > 0 {
+        let count = orders.count;
+        let amount = display_in(&json!(orders.amount), Kind::Money, ctx.lang());
         report.notes.push(insights::say(
             ctx.lang(),
             "note.orders_no_owner",
@@ -757,14 +766,16 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     report.sections.push(deals);
     let mut params = vec![ts(at), ts(at)];
     params.extend(filter_params);
-    let undated = ctx.store.query_with(
-        &format!(
-            "SELECT count(*) {open_at}
-               AND d.expected_close_date IS NULL {filters}"
-        ),
-        &params,
-    )?;
-    let undated = undated.rows[0][0].as_i64().unwrap_or(0);
+    let undated: i64 = ctx
+        .store
+        .value(
+            &format!(
+                "SELECT count(*) {open_at}
+                   AND d.expected_close_date IS NULL {filters}"
+            ),
+            &params,
+        )?
+        .unwrap_or(0);
     if undated > 0 {
         report.notes.push(insights::say(
             ctx.lang(),

@@ -280,10 +280,9 @@ impl Context<'_> {
             };
             let known: Vec<String> = self
                 .store
-                .query_with(sql, &[])?
-                .rows
-                .iter()
-                .filter_map(|row| row[0].as_str().map(str::to_owned))
+                .values::<Option<String>>(sql, &[])?
+                .into_iter()
+                .flatten()
                 .collect();
             let wanted = value.to_lowercase();
             if known.iter().any(|k| k.to_lowercase() == wanted) {

@@ -292,44 +292,54 @@ pub fn audience(
 
 fn team_id(store: &Store, name: &str) -> Result<i64, ReportError> {
     store
-        .query_with(
+        .value(
             "SELECT id FROM teams WHERE lower(name) = lower(?) ORDER BY id LIMIT 1",
             &[Param::Text(name.trim().to_owned())],
         )?
-        .rows
-        .first()
-        .and_then(|row| row[0].as_i64())
         .ok_or_else(|| ReportError::Invalid(format!("no team '{name}'")))
 }
 
-const SELECT: &str = "SELECT d.id, d.name, d.owner_id, coalesce(u.name, ''), d.audience, d.team_id,
-        t.name, CAST(d.tiles AS VARCHAR)
+const SELECT: &str = "SELECT d.id, d.name, d.owner_id, coalesce(u.name, '') AS owner, d.audience,
+        d.team_id, t.name AS team, CAST(d.tiles AS VARCHAR) AS tiles
    FROM dashboards d
    LEFT JOIN users u ON u.id = d.owner_id
    LEFT JOIN teams t ON t.id = d.team_id";
 
+/// A dashboard's row as stored.
+#[derive(serde::Deserialize)]
+struct Stored {
+    id: i64,
+    name: String,
+    owner_id: i64,
+    owner: String,
+    audience: Option<String>,
+    team_id: Option<i64>,
+    team: Option<String>,
+    tiles: Option<String>,
+}
+
 fn read(store: &Store, condition: &str, params: &[Param]) -> Result<Vec<Dashboard>, ReportError> {
-    let table = store.query_with(&format!("{SELECT} {condition}"), params)?;
-    table
-        .rows
-        .iter()
+    let stored: Vec<Stored> = store.records(&format!("{SELECT} {condition}"), params)?;
+    stored
+        .into_iter()
         .map(|row| {
-            let id = row[0].as_i64().unwrap_or_default();
-            let audience = match (row[4].as_str(), row[5].as_i64()) {
+            let id = row.id;
+            let audience = match (row.audience.as_deref(), row.team_id) {
                 (Some("team"), Some(team)) => Audience::Team(team),
                 (Some("company"), _) => Audience::Company,
                 _ => Audience::Owner,
             };
-            let tiles = serde_json::from_str(row[7].as_str().unwrap_or("[]")).map_err(|e| {
-                ReportError::Invalid(format!("dashboard {id}'s tiles are damaged: {e}"))
-            })?;
+            let tiles =
+                serde_json::from_str(row.tiles.as_deref().unwrap_or("[]")).map_err(|e| {
+                    ReportError::Invalid(format!("dashboard {id}'s tiles are damaged: {e}"))
+                })?;
             Ok(Dashboard {
                 id,
-                name: row[1].as_str().unwrap_or_default().to_owned(),
-                owner_id: row[2].as_i64().unwrap_or_default(),
-                owner: row[3].as_str().unwrap_or_default().to_owned(),
+                name: row.name,
+                owner_id: row.owner_id,
+                owner: row.owner,
                 audience,
-                team: row[6].as_str().map(str::to_owned),
+                team: row.team,
                 tiles,
             })
         })
@@ -365,7 +375,8 @@ pub fn create(
     let name = checked_name(name)?;
     let tiles = checked_tiles(tiles)?;
     let (kind, team) = stored(audience);
-    let table = store.query_with(
+    store
+        .value(
         "INSERT INTO dashboards (id, name, owner_id, audience, team_id, tiles, created_at, updated_at)
          VALUES (nextval('dashboards_id'), ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         &[
@@ -377,11 +388,7 @@ pub fn create(
             Param::Timestamp(now),
             Param::Timestamp(now),
         ],
-    )?;
-    table
-        .rows
-        .first()
-        .and_then(|row| row[0].as_i64())
+    )?
         .ok_or_else(|| ReportError::Invalid("the dashboard was not created".into()))
 }
 

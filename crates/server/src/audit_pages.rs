@@ -188,7 +188,7 @@ pub async fn duplicates(
                 let marks = vec!["?"; cluster.members.len()].join(", ");
                 let params: Vec<Param> = cluster.members.iter().map(|id| Param::Int(*id)).collect();
                 // The table is one of the three the audit merges, never a user's text.
-                let rows = store.query_with(
+                let rows: Vec<serde_json::Map<String, Value>> = store.records(
                     &format!(
                         "SELECT * FROM {} WHERE id IN ({marks}) ORDER BY id",
                         entity.table()
@@ -203,8 +203,10 @@ pub async fn duplicates(
                 let fields = shown(entity)
                     .iter()
                     .filter_map(|column| {
-                        let at = rows.columns.iter().position(|c| c == column)?;
-                        let values = rows.rows.iter().map(|r| text(&r[at])).collect();
+                        let values = rows
+                            .iter()
+                            .map(|r| r.get(*column).map(text))
+                            .collect::<Option<_>>()?;
                         let weight = evidence
                             .iter()
                             .find(|(f, _)| column.contains(*f) || f.contains(column))
@@ -213,7 +215,7 @@ pub async fn duplicates(
                     })
                     .collect();
                 groups.push(Group {
-                    ids: rows.rows.iter().filter_map(|r| r[0].as_i64()).collect(),
+                    ids: rows.iter().filter_map(|r| r["id"].as_i64()).collect(),
                     confidence: cluster.confidence,
                     fields,
                 });
@@ -316,22 +318,32 @@ pub async fn journal(
     let merges = state
         .db
         .compute(|store| {
-            let rows = store.query_with(
-                "SELECT id, entity, survivor_id, merged_id, CAST(merged_at AS VARCHAR), merged_by, undone_at IS NOT NULL
+            #[derive(serde::Deserialize)]
+            struct Journaled {
+                id: i64,
+                entity: String,
+                survivor_id: i64,
+                merged_id: i64,
+                merged_at: String,
+                merged_by: Option<String>,
+                undone: bool,
+            }
+            let journaled: Vec<Journaled> = store.records(
+                "SELECT id, entity, survivor_id, merged_id, CAST(merged_at AS VARCHAR) AS merged_at,
+                        merged_by, undone_at IS NOT NULL AS undone
                    FROM merge_journal ORDER BY id DESC LIMIT 100",
                 &[],
             )?;
-            Ok(rows
-                .rows
-                .iter()
-                .map(|r| Merge {
-                    id: r[0].as_i64().unwrap_or_default(),
-                    entity: text(&r[1]),
-                    survivor: r[2].as_i64().unwrap_or_default(),
-                    merged: r[3].as_i64().unwrap_or_default(),
-                    at: text(&r[4]),
-                    by: text(&r[5]),
-                    undone: r[6].as_bool().unwrap_or(false),
+            Ok(journaled
+                .into_iter()
+                .map(|j| Merge {
+                    id: j.id,
+                    entity: j.entity,
+                    survivor: j.survivor_id,
+                    merged: j.merged_id,
+                    at: j.merged_at,
+                    by: j.merged_by.unwrap_or_default(),
+                    undone: j.undone,
                 })
                 .collect::<Vec<_>>())
         })

@@ -182,10 +182,8 @@ fn grid_of(table: &embudo_model::Table) -> Grid {
 
 /// Every saved custom report, as a schedule names it (`saved:NAME`) and the form shows it.
 fn saved_reports(store: &embudo_store::Store) -> Result<Vec<(String, String)>, ApiError> {
-    Ok(embudo_metrics::custom::list(store, None)?
-        .rows
-        .iter()
-        .filter_map(|row| row[0].as_str())
+    Ok(embudo_metrics::custom::names(store, None)?
+        .into_iter()
         .map(|name| {
             (
                 format!("{}{name}", embudo_monitor::schedule::SAVED),
@@ -498,11 +496,7 @@ pub async fn builder(
                         .map_err(|e| ApiError::not_found(e.to_string()))?,
                 );
             }
-            let saved: Vec<String> = embudo_metrics::custom::list(store, Some(caller.user_id))?
-                .rows
-                .iter()
-                .filter_map(|r| r[0].as_str().map(str::to_owned))
-                .collect();
+            let saved: Vec<String> = embudo_metrics::custom::names(store, Some(caller.user_id))?;
             let Some(mut spec) = spec else {
                 return Ok((saved, None, None, None));
             };

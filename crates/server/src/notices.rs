@@ -411,13 +411,15 @@ pub(crate) fn visible(
     Ok(select(store, caller, entity, columns, &Page::ids(ids))?.0)
 }
 
+/// A row of a query giving `id` and `name` (a name may be missing).
+#[derive(serde::Deserialize)]
+pub(crate) struct Named {
+    pub id: i64,
+    pub name: Option<String>,
+}
+
 /// An id → name lookup from a query of the server's own giving `id` and `name`.
 pub(crate) fn names(store: &Store, sql: &str) -> Result<HashMap<i64, String>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Named {
-        id: i64,
-        name: Option<String>,
-    }
     let named: Vec<Named> = store.records(sql, &[])?;
     Ok(named
         .into_iter()

@@ -7,6 +7,7 @@ use crate::AppState;
 use crate::auth::{COOKIE_NAME, cookie};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
+use crate::notices::Named;
 use crate::records::{Page, select};
 use crate::reports::{ReportQuery, build_report};
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
@@ -449,22 +450,26 @@ pub(crate) fn stage_since(
     deals: &[i64],
 ) -> Result<HashMap<i64, chrono::NaiveDateTime>, ApiError> {
     // Only open deals' visits: a board never shows a closed one.
-    let rows = store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Entered {
+        deal_id: i64,
+        micros: i64,
+    }
+    let entered: Vec<Entered> = store.records(
         &format!(
-            "SELECT h.deal_id, {} FROM deal_stage_history h
+            "SELECT h.deal_id, {} AS micros FROM deal_stage_history h
                JOIN deals d ON d.id = h.deal_id WHERE d.status = 'open' GROUP BY 1",
             store.dialect().epoch_micros("max(h.entered_at)")
         ),
         &[],
     )?;
     let wanted: std::collections::HashSet<i64> = deals.iter().copied().collect();
-    Ok(rows
-        .rows
-        .iter()
-        .filter_map(|r| {
-            let id = r[0].as_i64()?;
-            let at = chrono::DateTime::from_timestamp_micros(r[1].as_i64()?)?.naive_utc();
-            wanted.contains(&id).then_some((id, at))
+    Ok(entered
+        .into_iter()
+        .filter(|e| wanted.contains(&e.deal_id))
+        .filter_map(|e| {
+            let at = chrono::DateTime::from_timestamp_micros(e.micros)?.naive_utc();
+            Some((e.deal_id, at))
         })
         .collect())
 }
@@ -541,10 +546,9 @@ fn choices(
 ) -> Result<Vec<(&'static str, Vec<String>)>, ApiError> {
     let names = |sql: &str, params: &[embudo_store::Param]| -> Result<Vec<String>, ApiError> {
         Ok(store
-            .query_with(sql, params)?
-            .rows
-            .iter()
-            .filter_map(|row| row[0].as_str().map(str::to_owned))
+            .values::<Option<String>>(sql, params)?
+            .into_iter()
+            .flatten()
             .collect())
     };
     let (owners, teams) = match caller.report(report) {
@@ -623,17 +627,16 @@ pub async fn board(
         .db
         .compute(move |store| {
             let pipelines: Vec<(i64, String)> = store
-                .query_with("SELECT id, name FROM pipelines ORDER BY id", &[])?
-                .rows
-                .iter()
-                .filter_map(|r| Some((r[0].as_i64()?, r[1].as_str()?.to_owned())))
+                .records::<Named>("SELECT id, name FROM pipelines ORDER BY id", &[])?
+                .into_iter()
+                .map(|p| (p.id, p.name.unwrap_or_default()))
                 .collect();
             let pipeline = query
                 .pipeline
                 .filter(|p| pipelines.iter().any(|(id, _)| id == p))
                 .or_else(|| pipelines.first().map(|(id, _)| *id))
                 .unwrap_or_default();
-            let stages = store.query_with(
+            let stages: Vec<Named> = store.records(
                 "SELECT id, name FROM stages WHERE pipeline_id = ? AND kind = 'open' ORDER BY position",
                 &[embudo_store::Param::Int(pipeline)],
             )?;
@@ -641,27 +644,28 @@ pub async fn board(
             let deals: Vec<Value> = select(store, &caller, Entity::Deals, &columns, &only)?.0;
             let ids: Vec<i64> = deals.iter().filter_map(|d| d["id"].as_i64()).collect();
             let since = stage_since(store, &ids)?;
+            #[derive(serde::Deserialize)]
+            struct Score {
+                deal_id: i64,
+                probability: Option<f64>,
+            }
             let scores: HashMap<i64, f64> = store
-                .query_with(
+                .records::<Score>(
                     &format!(
-                        "SELECT deal_id, {} FROM deal_scores GROUP BY 1",
+                        "SELECT deal_id, {} AS probability FROM deal_scores GROUP BY 1",
                         store.dialect().arg_max("probability", "scored_at")
                     ),
                     &[],
                 )?
-                .rows
-                .iter()
-                .filter_map(|r| Some((r[0].as_i64()?, r[1].as_f64()?)))
+                .into_iter()
+                .filter_map(|s| Some((s.deal_id, s.probability?)))
                 .collect();
             let mut columns: Vec<Column> = stages
-                .rows
-                .iter()
-                .filter_map(|r| {
-                    Some(Column {
-                        id: r[0].as_i64()?,
-                        name: r[1].as_str()?.to_owned(),
-                        deals: Vec::new(),
-                    })
+                .into_iter()
+                .map(|stage| Column {
+                    id: stage.id,
+                    name: stage.name.unwrap_or_default(),
+                    deals: Vec::new(),
                 })
                 .collect();
             for deal in deals {

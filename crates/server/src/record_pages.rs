@@ -91,15 +91,10 @@ impl Reader<'_> {
             .map_err(ApiError::internal)?;
         let probability = match &explained {
             Some(explained) => Some(explained.probability),
-            None => self
-                .store
-                .query_with(
-                    "SELECT probability FROM deal_scores WHERE deal_id = ? ORDER BY scored_at DESC LIMIT 1",
-                    &[Param::Int(id)],
-                )?
-                .rows
-                .first()
-                .and_then(|r| r[0].as_f64()),
+            None => self.store.value(
+                "SELECT probability FROM deal_scores WHERE deal_id = ? ORDER BY scored_at DESC LIMIT 1",
+                &[Param::Int(id)],
+            )?,
         };
         let percent = |p: f64| format::cell(&json!(p), Kind::Ratio, self.lang);
         let facts = vec![
@@ -393,30 +388,37 @@ impl Reader<'_> {
     fn stage_history(&self, deal: i64, stages: &HashMap<i64, String>) -> Result<Related, ApiError> {
         // A stage a closed deal still sits in (Won, Lost) has no days to count; an open
         // deal's current stage counts to now.
-        let history = self.store.query_with(
+        #[derive(serde::Deserialize)]
+        struct Visit {
+            stage_id: i64,
+            entered_at: String,
+            exited_at: Option<String>,
+            days: Option<i64>,
+            synthesised: Option<bool>,
+        }
+        let history: Vec<Visit> = self.store.records(
             "SELECT h.stage_id, h.entered_at, h.exited_at,
                     CASE WHEN h.exited_at IS NOT NULL OR d.status = 'open'
                          THEN CAST(coalesce(h.exited_at, CAST(? AS TIMESTAMP)) AS DATE)
-                              - CAST(h.entered_at AS DATE) END,
+                              - CAST(h.entered_at AS DATE) END AS days,
                     h.synthesised
                FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id
               WHERE h.deal_id = ? ORDER BY h.entered_at DESC, h.id DESC",
             &[Param::Timestamp(self.now), Param::Int(deal)],
         )?;
         let rows: Vec<Vec<String>> = history
-            .rows
             .iter()
-            .map(|r| {
+            .map(|visit| {
                 vec![
-                    lookup(stages, &r[0]),
-                    day(&r[1]),
-                    day(&r[2]),
-                    format::cell(&r[3], Kind::Count, self.lang),
+                    named(stages, Some(visit.stage_id)),
+                    date_of(&visit.entered_at),
+                    date_of(visit.exited_at.as_deref().unwrap_or_default()),
+                    format::cell(&json!(visit.days), Kind::Count, self.lang),
                 ]
             })
             .collect();
         // An import that had only the deal's dates made its history up from them: say so.
-        let made_up = history.rows.iter().any(|r| r[4].as_bool() == Some(true));
+        let made_up = history.iter().any(|visit| visit.synthesised == Some(true));
         Ok(Related {
             title: if made_up {
                 "stage_history_made_up"
@@ -481,30 +483,38 @@ impl Reader<'_> {
 
     /// What changed on a deal, newest first: stage, amount, owner, expected close.
     fn changes(&self, deal: i64, stages: &HashMap<i64, String>) -> Result<Related, ApiError> {
-        let found = self.store.query_with(
+        #[derive(serde::Deserialize)]
+        struct Change {
+            changed_at: String,
+            field: String,
+            old_value: Option<String>,
+            new_value: Option<String>,
+            changed_by: Option<i64>,
+        }
+        let found: Vec<Change> = self.store.records(
             "SELECT changed_at, field, old_value, new_value, changed_by FROM deal_changes
               WHERE deal_id = ? ORDER BY changed_at DESC, id DESC",
             &[Param::Int(deal)],
         )?;
-        let shown = |field: &str, value: &Value| {
-            let id = text(value).parse::<i64>().ok().map(|id| json!(id));
-            match (field, id) {
-                ("stage_id", Some(id)) => lookup(stages, &id),
-                ("owner_id", Some(id)) => lookup(&self.users, &id),
-                _ => text(value),
+        let shown = |field: &str, value: &Option<String>| {
+            let value = value.as_deref().unwrap_or_default();
+            let id = value.parse::<i64>().ok();
+            match field {
+                "stage_id" if id.is_some() => named(stages, id),
+                "owner_id" if id.is_some() => named(&self.users, id),
+                _ => value.to_owned(),
             }
         };
         let rows: Vec<Vec<String>> = found
-            .rows
             .iter()
-            .map(|r| {
-                let field = text(&r[1]);
+            .map(|change| {
+                let field = &change.field;
                 vec![
-                    day(&r[0]),
+                    date_of(&change.changed_at),
                     word(&format!("field.{field}"), self.lang).to_owned(),
-                    shown(&field, &r[2]),
-                    shown(&field, &r[3]),
-                    lookup(&self.users, &r[4]),
+                    shown(field, &change.old_value),
+                    shown(field, &change.new_value),
+                    named(&self.users, change.changed_by),
                 ]
             })
             .collect();
@@ -521,21 +531,30 @@ impl Reader<'_> {
 
     /// The campaigns a contact took part in, newest first: what they did and when.
     fn campaigns(&self, contact: i64) -> Result<Related, ApiError> {
-        let found = self.store.query_with(
+        #[derive(serde::Deserialize)]
+        struct Event {
+            occurred_at: String,
+            name: Option<String>,
+            channel: Option<String>,
+            event: Option<String>,
+        }
+        let found: Vec<Event> = self.store.records(
             "SELECT e.occurred_at, c.name, c.channel, e.event FROM campaign_events e
                JOIN campaigns c ON c.id = e.campaign_id
               WHERE e.contact_id = ? ORDER BY e.occurred_at DESC, e.id DESC",
             &[Param::Int(contact)],
         )?;
+        let label = |column: &str, value: &Option<String>| {
+            value_label(column, value.as_deref().unwrap_or_default(), self.lang)
+        };
         let rows: Vec<Vec<String>> = found
-            .rows
             .iter()
-            .map(|r| {
+            .map(|e| {
                 vec![
-                    day(&r[0]),
-                    text(&r[1]),
-                    self.value_word("channel", &r[2]),
-                    self.value_word("event", &r[3]),
+                    date_of(&e.occurred_at),
+                    e.name.clone().unwrap_or_default(),
+                    label("channel", &e.channel),
+                    label("event", &e.event),
                 ]
             })
             .collect();
@@ -553,20 +572,26 @@ impl Reader<'_> {
 
     /// The records merged into this one, and when (an undone merge says so).
     fn merges(&self, entity: &str, survivor: i64) -> Result<Related, ApiError> {
-        let found = self.store.query_with(
+        #[derive(serde::Deserialize)]
+        struct Merge {
+            merged_at: String,
+            merged_id: i64,
+            merged_by: Option<String>,
+            undone_at: Option<String>,
+        }
+        let found: Vec<Merge> = self.store.records(
             "SELECT merged_at, merged_id, merged_by, undone_at FROM merge_journal
               WHERE entity = ? AND survivor_id = ? ORDER BY merged_at DESC, id DESC",
             &[Param::Text(entity.to_owned()), Param::Int(survivor)],
         )?;
         let rows: Vec<Vec<String>> = found
-            .rows
             .iter()
-            .map(|r| {
+            .map(|m| {
                 vec![
-                    day(&r[0]),
-                    format!("#{}", text(&r[1])),
-                    text(&r[2]),
-                    day(&r[3]),
+                    date_of(&m.merged_at),
+                    format!("#{}", m.merged_id),
+                    m.merged_by.clone().unwrap_or_default(),
+                    date_of(m.undone_at.as_deref().unwrap_or_default()),
                 ]
             })
             .collect();
@@ -616,7 +641,12 @@ fn text(value: &Value) -> String {
 
 /// The date of a timestamp or date value.
 fn day(value: &Value) -> String {
-    text(value).chars().take(10).collect()
+    date_of(&text(value))
+}
+
+/// The date of a timestamp or date written as text.
+fn date_of(text: &str) -> String {
+    text.chars().take(10).collect()
 }
 
 fn person(contact: &Value) -> String {
@@ -632,8 +662,12 @@ fn person(contact: &Value) -> String {
 }
 
 fn lookup(names: &HashMap<i64, String>, id: &Value) -> String {
-    id.as_i64()
-        .and_then(|id| names.get(&id).cloned())
+    named(names, id.as_i64())
+}
+
+/// The name of the record `id`, or nothing.
+fn named(names: &HashMap<i64, String>, id: Option<i64>) -> String {
+    id.and_then(|id| names.get(&id).cloned())
         .unwrap_or_default()
 }
 
