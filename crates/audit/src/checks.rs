@@ -818,15 +818,20 @@ fn unresolved_rows(ctx: &Context<'_>, check: &str) -> Outcome {
         return Ok((total, rows));
     }
     // Every identifier comes from the fixed list above.
-    let names = ctx.store.query_with(
-        &format!("SELECT r.id, {} FROM {} r", r.name, live(r.to)),
+    #[derive(serde::Deserialize)]
+    struct Target {
+        id: i64,
+        name: Option<String>,
+    }
+    let targets: Vec<Target> = ctx.store.records(
+        &format!("SELECT r.id, {} AS name FROM {} r", r.name, live(r.to)),
         &[],
     )?;
     let mut by_letters: HashMap<String, i64> = HashMap::new();
     let mut listed: Vec<(String, i64)> = Vec::new();
     let mut name_of: HashMap<i64, &str> = HashMap::new();
-    for row in &names.rows {
-        let (Some(id), Some(name)) = (row[0].as_i64(), row[1].as_str()) else {
+    for target in &targets {
+        let (id, Some(name)) = (target.id, target.name.as_deref()) else {
             continue;
         };
         by_letters.entry(labels::normalise(name)).or_insert(id);
@@ -866,18 +871,35 @@ fn live(entity: &'static str) -> &'static str {
 /// names above.
 fn total(ctx: &Context<'_>, entity: &'static str) -> Result<u64, AuditError> {
     let sql = format!("SELECT count(*) FROM {}", live(entity));
-    let table = ctx.store.query_with(&sql, &[])?;
-    Ok(table.rows[0][0].as_u64().unwrap_or(0))
+    Ok(ctx.store.value(&sql, &[])?.unwrap_or(0))
 }
 
-fn rows_of(table: embudo_model::Table) -> Vec<Sample> {
+/// A row a check's query found: its id, the value judged, and for the checks that judge a
+/// value by its record's country, the country.
+#[derive(serde::Deserialize)]
+struct Found {
+    id: i64,
+    value: serde_json::Value,
+    #[serde(default)]
+    country: Option<String>,
+}
+
+/// The rows of a check's query, whose first two columns are the record's id and the value
+/// judged (named so here: the checks' queries name them as their tables do).
+fn found(ctx: &Context<'_>, sql: &str, params: &[Param]) -> Result<Vec<Found>, AuditError> {
+    Ok(ctx.store.records(
+        &format!("SELECT * FROM ({sql}) AS found (id, value)"),
+        params,
+    )?)
+}
+
+fn rows_of(found: Vec<Found>) -> Vec<Sample> {
     by_id(
-        table
-            .rows
+        found
             .into_iter()
             .map(|row| Sample {
-                id: row[0].as_i64().unwrap_or_default(),
-                value: row[1].clone(),
+                id: row.id,
+                value: row.value,
                 fix: None,
                 fix_shown: None,
             })
@@ -894,14 +916,14 @@ fn by_id(mut rows: Vec<Sample>) -> Vec<Sample> {
 
 /// Rows an SQL query (first column the id, second the value) finds failing.
 fn sql_rows(ctx: &Context<'_>, entity: &'static str, sql: &str) -> Outcome {
-    let table = ctx.store.query_with(sql, &[])?;
-    Ok((total(ctx, entity)?, rows_of(table)))
+    let rows = found(ctx, sql, &[])?;
+    Ok((total(ctx, entity)?, rows_of(rows)))
 }
 
 /// As [`sql_rows`] with the audit's instant bound to the query's one placeholder.
 fn sql_rows_at(ctx: &Context<'_>, entity: &'static str, sql: &str) -> Outcome {
-    let table = ctx.store.query_with(sql, &[Param::Timestamp(ctx.as_of)])?;
-    Ok((total(ctx, entity)?, rows_of(table)))
+    let rows = found(ctx, sql, &[Param::Timestamp(ctx.as_of)])?;
+    Ok((total(ctx, entity)?, rows_of(rows)))
 }
 
 /// Rows whose text value `judge` fails (`Some(fix)`), read with `sql`.
@@ -911,25 +933,23 @@ fn rust_rows(
     sql: &str,
     judge: impl Fn(&str) -> Option<Option<String>>,
 ) -> Outcome {
-    judged_rows(ctx, entity, sql, |row| judge(row[1].as_str()?))
+    judged_rows(ctx, entity, sql, |row| judge(row.value.as_str()?))
 }
 
-/// Rows `judge` fails (`Some(fix)`), read with `sql` as (id, value, anything it needs).
+/// Rows `judge` fails (`Some(fix)`), read with `sql` as (id, value, the country if needed).
 fn judged_rows(
     ctx: &Context<'_>,
     entity: &'static str,
     sql: &str,
-    judge: impl Fn(&[serde_json::Value]) -> Option<Option<String>>,
+    judge: impl Fn(&Found) -> Option<Option<String>>,
 ) -> Outcome {
-    let table = ctx.store.query_with(sql, &[])?;
-    let rows = table
-        .rows
+    let rows = found(ctx, sql, &[])?
         .into_iter()
         .filter_map(|row| {
             let fix = judge(&row)?;
             Some(Sample {
-                id: row[0].as_i64().unwrap_or_default(),
-                value: row[1].clone(),
+                id: row.id,
+                value: row.value,
                 fix,
                 fix_shown: None,
             })
@@ -1007,23 +1027,18 @@ impl KnownDomains {
             cache: Default::default(),
         };
         FREE_MAIL.iter().for_each(|d| known.insert(d));
-        let companies = store.query_with(
+        let companies: Vec<String> = store.values(
             "SELECT DISTINCT lower(regexp_replace(domain, '^www\\.', '')) FROM companies WHERE domain IS NOT NULL",
             &[],
         )?;
-        companies
-            .rows
-            .iter()
-            .filter_map(|r| r[0].as_str())
-            .for_each(|d| known.insert(d));
-        let used = store.query_with(
+        companies.iter().for_each(|d| known.insert(d));
+        let used: Vec<Option<String>> = store.values(
             "SELECT lower(split_part(email, '@', -1)) AS d FROM contacts WHERE email LIKE '%@%' GROUP BY 1 HAVING count(*) >= 3",
             &[],
         )?;
         let frequent: Vec<&str> = used
-            .rows
             .iter()
-            .filter_map(|r| r[0].as_str())
+            .filter_map(|d| d.as_deref())
             .filter(|d| {
                 !known.set.contains(*d)
                     && known.correction(d).is_none()
@@ -1084,7 +1099,7 @@ fn phone_rows(
     let live_rows = live(entity);
     let sql = format!("SELECT id, phone, country FROM {live_rows} c WHERE phone IS NOT NULL");
     judged_rows(ctx, entity, &sql, |row| {
-        keep(phone::judge(row[1].as_str()?, row[2].as_str()))
+        keep(phone::judge(row.value.as_str()?, row.country.as_deref()))
     })
 }
 
@@ -1125,29 +1140,31 @@ fn used_labels(
     alias: &'static str,
     column: &'static str,
 ) -> Result<Vec<(String, u64)>, AuditError> {
-    let counts = store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Used {
+        label: String,
+        uses: u64,
+    }
+    let used: Vec<Used> = store.records(
         &format!(
-            "SELECT {column}, count(*) FROM {} {alias} WHERE {column} IS NOT NULL GROUP BY 1",
+            "SELECT {column} AS label, count(*) AS uses FROM {} {alias}
+              WHERE {column} IS NOT NULL GROUP BY 1",
             live(entity)
         ),
         &[],
     )?;
-    Ok(counts
-        .rows
-        .iter()
-        .filter_map(|r| Some((r[0].as_str()?.to_owned(), r[1].as_u64()?)))
-        .collect())
+    Ok(used.into_iter().map(|u| (u.label, u.uses)).collect())
 }
 
 /// The contacts' lead sources the audit fails as misspellings (`contacts.lead_source.label`,
 /// where no labels are declared), each with the label meant: for reports to name them as
 /// what they are ("Socail — probably social") rather than as sources of their own.
 pub fn misspelt_lead_sources(store: &Store) -> Result<HashMap<String, String>, AuditError> {
-    let declared = store.query_with(
+    let declared: Vec<String> = store.values(
         "SELECT label FROM declared_labels WHERE field = 'contacts.lead_source' ORDER BY label",
         &[],
     )?;
-    let declared: Vec<&str> = declared.rows.iter().filter_map(|r| r[0].as_str()).collect();
+    let declared: Vec<&str> = declared.iter().map(String::as_str).collect();
     let used = used_labels(store, "contacts", "c", "lead_source")?;
     if !declared.is_empty() {
         return Ok(used
@@ -1175,11 +1192,11 @@ fn label_rows(
 ) -> Outcome {
     let alias = if entity == "deals" { "d" } else { "c" };
     let field = format!("{entity}.{column}");
-    let mapped = ctx.store.query_with(
+    let mapped: Vec<String> = ctx.store.values(
         "SELECT label FROM declared_labels WHERE field = ? ORDER BY label",
         &[Param::Text(field.clone())],
     )?;
-    let mut declared: Vec<&str> = mapped.rows.iter().filter_map(|r| r[0].as_str()).collect();
+    let mut declared: Vec<&str> = mapped.iter().map(String::as_str).collect();
     declared.extend(
         ctx.declared
             .get(&field)
@@ -1221,23 +1238,26 @@ fn label_rows(
 fn country_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
     let live_rows = live(entity);
     // `entity` is one of two literals above, never user input.
-    let counts = ctx.store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Used {
+        country: String,
+        uses: u64,
+    }
+    let counts: Vec<Used> = ctx.store.records(
         &format!(
-            "SELECT country, count(*) FROM {live_rows} c WHERE country IS NOT NULL GROUP BY 1"
+            "SELECT country, count(*) AS uses FROM {live_rows} c WHERE country IS NOT NULL GROUP BY 1"
         ),
         &[],
     )?;
-    let total: f64 = counts.rows.iter().filter_map(|r| r[1].as_f64()).sum();
+    let total: u64 = counts.iter().map(|c| c.uses).sum();
     let frequent: Vec<&str> = counts
-        .rows
         .iter()
-        .filter(|r| r[1].as_f64().unwrap_or(0.0) > 0.01 * total)
-        .filter_map(|r| r[0].as_str())
+        .filter(|c| c.uses as f64 > 0.01 * total as f64)
+        .map(|c| c.country.as_str())
         .collect();
     let strays: HashMap<&str, Option<String>> = counts
-        .rows
         .iter()
-        .filter_map(|r| r[0].as_str())
+        .map(|c| c.country.as_str())
         .filter_map(|v| {
             let fix = match vocab::country(v) {
                 vocab::Country::Code | vocab::Country::Named(_) => return None,
@@ -1266,7 +1286,12 @@ fn country_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
 fn region_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
     let live_rows = live(entity);
     // `entity` is one of two literals above, never user input.
-    let distinct = ctx.store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Place {
+        country: String,
+        region: String,
+    }
+    let distinct: Vec<Place> = ctx.store.records(
         &format!(
             "SELECT DISTINCT country, region FROM {live_rows} c
               WHERE country IS NOT NULL AND region IS NOT NULL"
@@ -1274,16 +1299,10 @@ fn region_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
         &[],
     )?;
     let misspelt: HashMap<(String, String), String> = distinct
-        .rows
-        .iter()
-        .filter_map(|r| {
-            let (country, region) = (r[0].as_str()?, r[1].as_str()?);
-            match vocab::region(country, region) {
-                vocab::Region::Misspelt(name) => {
-                    Some(((country.to_owned(), region.to_owned()), name))
-                }
-                _ => None,
-            }
+        .into_iter()
+        .filter_map(|place| match vocab::region(&place.country, &place.region) {
+            vocab::Region::Misspelt(name) => Some(((place.country, place.region), name)),
+            _ => None,
         })
         .collect();
     if misspelt.is_empty() {
@@ -1293,7 +1312,7 @@ fn region_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
         "SELECT id, region, country FROM {live_rows} c WHERE region IS NOT NULL AND country IS NOT NULL"
     );
     judged_rows(ctx, entity, &sql, |row| {
-        let key = (row[2].as_str()?.to_owned(), row[1].as_str()?.to_owned());
+        let key = (row.country.clone()?, row.value.as_str()?.to_owned());
         misspelt.get(&key).map(|name| Some(name.clone()))
     })
 }
@@ -1305,15 +1324,13 @@ fn currency_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
     let (alias, live_rows) = (if entity == "deals" { "d" } else { "c" }, live(entity));
     // `entity` is one of two literals above, never user input. A store holds a handful of
     // currencies: each is judged once, and rows are read only when one fails.
-    let distinct = ctx.store.query_with(
+    let distinct: Vec<String> = ctx.store.values(
         &format!("SELECT DISTINCT currency FROM {live_rows} {alias} WHERE currency IS NOT NULL"),
         &[],
     )?;
     let failing: HashMap<String, Option<String>> = distinct
-        .rows
         .iter()
-        .filter_map(|r| {
-            let value = r[0].as_str()?;
+        .filter_map(|value| {
             let fix = match vocab::currency(value) {
                 vocab::Currency::Code => return None,
                 vocab::Currency::Written(code) | vocab::Currency::Misspelt(code) => {
@@ -1331,20 +1348,14 @@ fn currency_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
     rust_rows(ctx, entity, &sql, |value| failing.get(value).cloned())
 }
 
-/// Rows of a small reference table read with `sql` as (id, group, name, uses) whose name
+/// Rows of a small reference table read with `sql` as (id, group, name, uses; the names are
+/// given here) whose name
 /// near-duplicates a more used one of their group; the fix names the row to keep.
 fn near_duplicate_names(ctx: &Context<'_>, table: &'static str, sql: &str) -> Outcome {
-    let read = ctx.store.query_with(sql, &[])?;
-    let rows: Vec<Named> = read
-        .rows
-        .iter()
-        .map(|r| Named {
-            id: r[0].as_i64().unwrap_or_default(),
-            group: r[1].as_i64().unwrap_or_default(),
-            name: r[2].as_str().unwrap_or_default().to_owned(),
-            uses: r[3].as_u64().unwrap_or(0),
-        })
-        .collect();
+    let rows: Vec<Named> = ctx.store.records(
+        &format!("SELECT * FROM ({sql}) AS named (id, \"group\", name, uses)"),
+        &[],
+    )?;
     let names: HashMap<i64, &str> = rows.iter().map(|r| (r.id, r.name.as_str())).collect();
     let samples = near_duplicates(&rows)
         .into_iter()
@@ -1357,8 +1368,9 @@ fn near_duplicate_names(ctx: &Context<'_>, table: &'static str, sql: &str) -> Ou
         .collect();
     let total = ctx
         .store
-        .query_with(&format!("SELECT count(*) FROM {table}"), &[])?;
-    Ok((total.rows[0][0].as_u64().unwrap_or(0), samples))
+        .value(&format!("SELECT count(*) FROM {table}"), &[])?
+        .unwrap_or(0);
+    Ok((total, samples))
 }
 
 /// The check that finds a defect of `kind` in `entity.field`, as the generator's truth file

@@ -83,7 +83,7 @@ pub fn inconsistent(
 
 /// A row of a small reference table: its id, the group its name must be unique in (the
 /// pipeline of a stage), its name, and how many records use it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct Named {
     pub id: i64,
     pub group: i64,
