@@ -705,26 +705,69 @@ pub fn normalise_company(name: &str) -> String {
     words[..end].join(" ")
 }
 
-fn contact_record(row: &[serde_json::Value]) -> Record {
-    let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
-    let (first, last) = (given_name(&text(1)), fold(&text(2)));
+/// A contact as the finder reads it.
+#[derive(serde::Deserialize)]
+struct ContactRow {
+    id: i64,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    company_id: Option<i64>,
+    created: Option<i64>,
+    street: Option<String>,
+    postal_code: Option<String>,
+    city: Option<String>,
+    birth_date: Option<String>,
+}
+
+/// A company as the finder reads it.
+#[derive(serde::Deserialize)]
+struct CompanyRow {
+    id: i64,
+    name: Option<String>,
+    domain: Option<String>,
+    phone: Option<String>,
+    country: Option<String>,
+    city: Option<String>,
+}
+
+/// A deal as the finder reads it.
+#[derive(serde::Deserialize)]
+struct DealRow {
+    id: i64,
+    name: Option<String>,
+    contact_id: Option<i64>,
+    amount: Option<f64>,
+    created: Option<i64>,
+    company_id: Option<i64>,
+    owner_id: Option<i64>,
+}
+
+/// A text column's value, or nothing.
+fn text(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or_default()
+}
+
+fn contact_record(row: ContactRow) -> Record {
+    let (first, last) = (given_name(text(&row.first_name)), fold(text(&row.last_name)));
     let name = if first.is_empty() && last.is_empty() {
         String::new()
     } else {
         format!("{first}|{last}")
     };
-    let email = row[3].as_str().map(normalise_email).unwrap_or_default();
-    let phone = last_digits(&text(4));
-    let company = row[5].as_i64().map(|c| c.to_string()).unwrap_or_default();
-    let created = row[6].as_i64().map(|t| t.to_string()).unwrap_or_default();
-    let street = normalise_street(&text(7));
-    let postcode = fold(&text(8));
-    let birth = text(10);
+    let email = row.email.as_deref().map(normalise_email).unwrap_or_default();
+    let phone = last_digits(text(&row.phone));
+    let company = row.company_id.map(|c| c.to_string()).unwrap_or_default();
+    let created = row.created.map(|t| t.to_string()).unwrap_or_default();
+    let street = normalise_street(text(&row.street));
+    let postcode = fold(text(&row.postal_code));
+    let birth = row.birth_date.unwrap_or_default();
     let mut keys = Vec::new();
     // People typed in without an e-mail or phone meet by how their names sound where they
     // live: surname or given name with the postcode (a name swapped into the other field
     // still meets on the other key), the street with the postcode, both names in a town.
-    let (sound_first, sound_last) = (soundex(&text(1)), soundex(&text(2)));
+    let (sound_first, sound_last) = (soundex(text(&row.first_name)), soundex(text(&row.last_name)));
     if !postcode.is_empty() {
         for sound in [&sound_first, &sound_last] {
             if !sound.is_empty() {
@@ -737,7 +780,7 @@ fn contact_record(row: &[serde_json::Value]) -> Record {
     }
     // A postcode mistyped or left out: the street in the town, and the street (with its
     // house number) with either name's sound.
-    let town = fold(&text(9));
+    let town = fold(text(&row.city));
     if !street.is_empty() {
         if !town.is_empty() {
             keys.push(format!("at:{street}:{town}"));
@@ -769,7 +812,7 @@ fn contact_record(row: &[serde_json::Value]) -> Record {
         // The part before the @ meets one person's addresses at two domains, unless it is
         // only their name (`maria.garcia`): every namesake has that one, the name keys
         // already pair them, and on a million contacts it was two thirds of all pairs.
-        let given = fold(&text(1));
+        let given = fold(text(&row.first_name));
         if let Some((local, _)) = email.split_once('@').filter(|(l, _)| l.len() >= 5) {
             let letters = fold(local);
             if letters != format!("{given}{last}") && letters != format!("{last}{given}") {
@@ -784,7 +827,7 @@ fn contact_record(row: &[serde_json::Value]) -> Record {
         keys.push(format!("n:{name}:{company}"));
     }
     Record {
-        id: row[0].as_i64().unwrap_or_default(),
+        id: row.id,
         partial: street.is_empty() || postcode.is_empty(),
         values: vec![
             email,
@@ -805,12 +848,14 @@ fn contact_record(row: &[serde_json::Value]) -> Record {
     }
 }
 
-fn company_record(row: &[serde_json::Value]) -> Record {
-    let text = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
-    let name = normalise_company(&text(1));
-    let domain = text(2).to_lowercase().trim_start_matches("www.").to_owned();
-    let phone = last_digits(&text(3));
-    let place = format!("{}:{}", fold(&text(4)), fold(&text(5)));
+fn company_record(row: CompanyRow) -> Record {
+    let name = normalise_company(text(&row.name));
+    let domain = text(&row.domain)
+        .to_lowercase()
+        .trim_start_matches("www.")
+        .to_owned();
+    let phone = last_digits(text(&row.phone));
+    let place = format!("{}:{}", fold(text(&row.country)), fold(text(&row.city)));
     let mut letters: Vec<char> = name.chars().filter(|c| *c != ' ').collect();
     letters.sort_unstable();
     let mut keys = vec![format!("x:{}", letters.into_iter().collect::<String>())];
@@ -824,27 +869,24 @@ fn company_record(row: &[serde_json::Value]) -> Record {
         keys.push(format!("p:{phone}"));
     }
     Record {
-        id: row[0].as_i64().unwrap_or_default(),
+        id: row.id,
         values: vec![domain, name, phone, place],
         keys,
         partial: false,
     }
 }
 
-fn deal_record(row: &[serde_json::Value]) -> Record {
-    let name = fold(row[1].as_str().unwrap_or_default());
-    let amount = row[3]
-        .as_f64()
-        .map(|a| format!("{a:.2}"))
-        .unwrap_or_default();
-    let created = row[4].as_i64().map(|t| t.to_string()).unwrap_or_default();
+fn deal_record(row: DealRow) -> Record {
+    let name = fold(text(&row.name));
+    let amount = row.amount.map(|a| format!("{a:.2}")).unwrap_or_default();
+    let created = row.created.map(|t| t.to_string()).unwrap_or_default();
     // A deal without a contact (one in six of some exports) is blocked by its company or
     // owner with its name or amount instead.
-    let keys = match row[2].as_i64() {
+    let keys = match row.contact_id {
         Some(contact) => vec![format!("c:{contact}")],
         None => {
             let mut keys = Vec::new();
-            for (tag, holder) in [("k", row[5].as_i64()), ("o", row[6].as_i64())] {
+            for (tag, holder) in [("k", row.company_id), ("o", row.owner_id)] {
                 let Some(holder) = holder else { continue };
                 if !name.is_empty() {
                     keys.push(format!("{tag}n:{holder}:{name}"));
@@ -857,7 +899,7 @@ fn deal_record(row: &[serde_json::Value]) -> Record {
         }
     };
     Record {
-        id: row[0].as_i64().unwrap_or_default(),
+        id: row.id,
         values: vec![name, amount, created],
         keys,
         partial: false,
@@ -866,33 +908,39 @@ fn deal_record(row: &[serde_json::Value]) -> Record {
 
 fn read(store: &Store, entity: Entity) -> Result<Vec<Record>, AuditError> {
     let created = store.dialect().epoch_seconds("created_at");
-    let (sql, make): (String, fn(&[serde_json::Value]) -> Record) = match entity {
-        Entity::Contacts => (
-            format!(
-                "SELECT id, first_name, last_name, email, phone, company_id, {created},
-                        street, postal_code, city, CAST(birth_date AS VARCHAR)
-                 FROM live_contacts ORDER BY id"
-            ),
-            contact_record,
-        ),
-        Entity::Companies => (
-            "SELECT id, name, domain, phone, country, city FROM live_companies ORDER BY id".into(),
-            company_record,
-        ),
-        Entity::Deals => (
-            format!(
-                "SELECT id, name, contact_id, amount, {created}, company_id, owner_id
-                 FROM live_deals ORDER BY id"
-            ),
-            deal_record,
-        ),
-    };
-    Ok(store
-        .query_with(&sql, &[])?
-        .rows
-        .iter()
-        .map(|r| make(r))
-        .collect())
+    Ok(match entity {
+        Entity::Contacts => store
+            .records(
+                &format!(
+                    "SELECT id, first_name, last_name, email, phone, company_id, {created} AS created,
+                            street, postal_code, city, CAST(birth_date AS VARCHAR) AS birth_date
+                     FROM live_contacts ORDER BY id"
+                ),
+                &[],
+            )?
+            .into_iter()
+            .map(contact_record)
+            .collect(),
+        Entity::Companies => store
+            .records(
+                "SELECT id, name, domain, phone, country, city FROM live_companies ORDER BY id",
+                &[],
+            )?
+            .into_iter()
+            .map(company_record)
+            .collect(),
+        Entity::Deals => store
+            .records(
+                &format!(
+                    "SELECT id, name, contact_id, amount, {created} AS created, company_id, owner_id
+                     FROM live_deals ORDER BY id"
+                ),
+                &[],
+            )?
+            .into_iter()
+            .map(deal_record)
+            .collect(),
+    })
 }
 
 /// Candidate pairs (indexes into `records`, low first) and how many blocks were too big.
@@ -1286,16 +1334,21 @@ pub fn names(
         let marks = vec!["?"; chunk.len()].join(", ");
         let params: Vec<Param> = chunk.iter().map(|&id| Param::Int(id)).collect();
         // The table and the name come from the fixed lists above, never from user input.
-        let rows = store.query_with(
+        #[derive(serde::Deserialize)]
+        struct Named {
+            id: i64,
+            name: Option<String>,
+        }
+        let rows: Vec<Named> = store.records(
             &format!(
-                "SELECT id, {name} FROM {} WHERE id IN ({marks})",
+                "SELECT id, {name} AS name FROM {} WHERE id IN ({marks})",
                 entity.table()
             ),
             &params,
         )?;
-        for row in &rows.rows {
-            if let (Some(id), Some(text)) = (row[0].as_i64(), row[1].as_str()) {
-                named.insert(id, text.trim().to_owned());
+        for row in rows {
+            if let Some(text) = row.name {
+                named.insert(row.id, text.trim().to_owned());
             }
         }
     }
@@ -1455,15 +1508,16 @@ fn surname_frequencies(records: &[Record], entity: Entity) -> impl Fn(&str) -> f
 
 /// Pairs the user marked as different entities.
 fn not_duplicates(store: &Store, entity: Entity) -> Result<HashSet<(i64, i64)>, AuditError> {
-    let table = store.query_with(
+    #[derive(serde::Deserialize)]
+    struct Pair {
+        low_id: i64,
+        high_id: i64,
+    }
+    let pairs: Vec<Pair> = store.records(
         "SELECT low_id, high_id FROM not_duplicates WHERE entity = ?",
         &[Param::Text(entity.table().to_owned())],
     )?;
-    Ok(table
-        .rows
-        .iter()
-        .filter_map(|r| Some((r[0].as_i64()?, r[1].as_i64()?)))
-        .collect())
+    Ok(pairs.into_iter().map(|p| (p.low_id, p.high_id)).collect())
 }
 
 /// Mark `a` and `b` as not the same entity, for good.
