@@ -10,11 +10,10 @@
 use crate::ForecastError;
 use chrono::{NaiveDate, NaiveDateTime};
 use embudo_store::{Dialect, Param, Store, TryCast};
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
 /// One deal as it stood at the instant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DealFeatures {
     pub deal_id: i64,
     pub pipeline_id: i64,
@@ -84,8 +83,7 @@ pub fn of(
 }
 
 fn read(store: &Store, at: NaiveDateTime, only: Param) -> Result<Vec<DealFeatures>, ForecastError> {
-    let table = store.query_with(&sql(store.dialect()), &[Param::Timestamp(at), only])?;
-    Ok(table.rows.iter().map(|row| from_row(row)).collect())
+    Ok(store.records(&sql(store.dialect()), &[Param::Timestamp(at), only])?)
 }
 
 /// The features of every deal open at `$1` (or of deal `$2` alone), in the store's dialect.
@@ -173,10 +171,16 @@ featured AS (
       LEFT JOIN activity ac ON ac.deal_id = d.id
       LEFT JOIN typical_cycle cy ON cy.pipeline_id = d.pipeline_id
 )
-SELECT x.id, x.pipeline_id, x.stage_id, x.position, x.probability, x.furthest, x.days_in_stage,
-       x.age_days, x.typical_cycle, x.amount, x.source, x.deal_type, x.owner_then,
-       coalesce(r.won, 0), coalesce(r.closed, 0), x.done_14, x.done_30, x.since_last,
-       x.scheduled, x.pushes, x.expected_close
+SELECT x.id AS deal_id, coalesce(x.pipeline_id, 0) AS pipeline_id, x.stage_id, coalesce(x.position, 0) AS stage_position,
+       coalesce(x.probability, 0) AS stage_probability,
+       coalesce(x.furthest, 0) AS furthest_position,
+       coalesce(x.days_in_stage, 0) AS days_in_stage, coalesce(x.age_days, 0) AS age_days,
+       x.typical_cycle AS typical_cycle_days, x.amount, x.source, x.deal_type,
+       x.owner_then AS owner_id, coalesce(r.won, 0) AS owner_won,
+       coalesce(r.closed, 0) AS owner_closed, x.done_14 AS activities_14d,
+       x.done_30 AS activities_30d, x.since_last AS days_since_activity,
+       x.scheduled AS next_activity_scheduled, x.pushes AS close_date_pushes,
+       x.expected_close AS expected_close_date
   FROM featured x LEFT JOIN owner_record r ON r.owner_id = x.owner_then
  ORDER BY x.id
 ",
@@ -206,31 +210,3 @@ SELECT x.id, x.pipeline_id, x.stage_id, x.position, x.probability, x.furthest, x
     )
 }
 
-fn from_row(row: &[Value]) -> DealFeatures {
-    let int = |i: usize| row[i].as_i64().unwrap_or_default();
-    let float = |i: usize| row[i].as_f64();
-    let text = |i: usize| row[i].as_str().map(str::to_owned);
-    DealFeatures {
-        deal_id: int(0),
-        pipeline_id: int(1),
-        stage_id: int(2),
-        stage_position: int(3),
-        stage_probability: float(4).unwrap_or_default(),
-        furthest_position: int(5),
-        days_in_stage: float(6).unwrap_or_default(),
-        age_days: float(7).unwrap_or_default(),
-        typical_cycle_days: float(8),
-        amount: float(9),
-        source: text(10),
-        deal_type: text(11),
-        owner_id: row[12].as_i64(),
-        owner_won: int(13),
-        owner_closed: int(14),
-        activities_14d: int(15),
-        activities_30d: int(16),
-        days_since_activity: float(17),
-        next_activity_scheduled: row[18].as_bool().unwrap_or(false),
-        close_date_pushes: int(19),
-        expected_close_date: row[20].as_str().and_then(|d| d.parse().ok()),
-    }
-}
