@@ -750,13 +750,20 @@ fn text(value: &Option<String>) -> &str {
 }
 
 fn contact_record(row: ContactRow) -> Record {
-    let (first, last) = (given_name(text(&row.first_name)), fold(text(&row.last_name)));
+    let (first, last) = (
+        given_name(text(&row.first_name)),
+        fold(text(&row.last_name)),
+    );
     let name = if first.is_empty() && last.is_empty() {
         String::new()
     } else {
         format!("{first}|{last}")
     };
-    let email = row.email.as_deref().map(normalise_email).unwrap_or_default();
+    let email = row
+        .email
+        .as_deref()
+        .map(normalise_email)
+        .unwrap_or_default();
     let phone = last_digits(text(&row.phone));
     let company = row.company_id.map(|c| c.to_string()).unwrap_or_default();
     let created = row.created.map(|t| t.to_string()).unwrap_or_default();
@@ -767,7 +774,10 @@ fn contact_record(row: ContactRow) -> Record {
     // People typed in without an e-mail or phone meet by how their names sound where they
     // live: surname or given name with the postcode (a name swapped into the other field
     // still meets on the other key), the street with the postcode, both names in a town.
-    let (sound_first, sound_last) = (soundex(text(&row.first_name)), soundex(text(&row.last_name)));
+    let (sound_first, sound_last) = (
+        soundex(text(&row.first_name)),
+        soundex(text(&row.last_name)),
+    );
     if !postcode.is_empty() {
         for sound in [&sound_first, &sound_last] {
             if !sound.is_empty() {

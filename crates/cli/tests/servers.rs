@@ -6,7 +6,8 @@
 //! ready and serves again once it is back. Real processes, a real PostgreSQL, real sockets.
 //!
 //! The clients run for `EMBUDO_SOAK_SECONDS` (10 by default; the figures in the README are
-//! from 30).
+//! from 30), each asking again the moment it is answered, or after `EMBUDO_SOAK_THINK_MS`
+//! (0 by default), as a person reads an answer before asking the next.
 
 #[path = "support/sandbox.rs"]
 mod sandbox;
@@ -243,6 +244,12 @@ fn two_servers_on_one_database_share_changes_carry_fifty_clients_and_outlive_eac
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10);
+    let think = Duration::from_millis(
+        std::env::var("EMBUDO_SOAK_THINK_MS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+    );
     let until = Instant::now() + Duration::from_secs(seconds);
     let bases = [first.base.clone(), second.base.clone()];
     let results: Vec<(u16, Duration, String)> = std::thread::scope(|threads| {
@@ -285,6 +292,7 @@ fn two_servers_on_one_database_share_changes_carry_fifty_clients_and_outlive_eac
                         };
                         seen.push((status, started.elapsed(), path));
                         n += 1;
+                        std::thread::sleep(think);
                     }
                     seen
                 })
@@ -311,7 +319,7 @@ fn two_servers_on_one_database_share_changes_carry_fifty_clients_and_outlive_eac
         .filter(|(_, _, p)| p.starts_with("PATCH"))
         .count();
     println!(
-        "{} answers in {seconds} s from two servers ({moves} deal moves), p50 {:?}, p99 {p99:?}",
+        "{} answers in {seconds} s from two servers ({moves} deal moves; clients think {think:?}), p50 {:?}, p99 {p99:?}",
         results.len(),
         took[took.len() / 2],
     );

@@ -209,4 +209,3 @@ SELECT x.id AS deal_id, coalesce(x.pipeline_id, 0) AS pipeline_id, x.stage_id, c
         ),
     )
 }
-

@@ -80,8 +80,9 @@ pub fn table(
 /// Write `table` to an XLSX workbook at `path`, one sheet named after the table.
 pub fn table_to_xlsx(store: &Store, table: &str, path: &Path) -> Result<u64, IngestError> {
     let table = checked(table)?;
-    let count = store.query_with(&format!("SELECT count(*) FROM {table}"), &[])?;
-    let rows = count.rows[0][0].as_u64().unwrap_or(0);
+    let rows: u64 = store
+        .value(&format!("SELECT count(*) FROM {table}"), &[])?
+        .unwrap_or(0);
     if rows > XLSX_ROWS {
         return Err(IngestError::Mapping(format!(
             "{table} has {rows} rows, more than a worksheet holds ({XLSX_ROWS}); export it as csv or json"
@@ -130,7 +131,9 @@ pub fn table_to_xlsx(store: &Store, table: &str, path: &Path) -> Result<u64, Ing
 pub fn table_to_parquet(store: &Store, table: &str, path: &Path) -> Result<u64, IngestError> {
     let table = checked(table)?;
     store.duckdb("writing Parquet")?;
-    let count = store.query_with(&format!("SELECT count(*) FROM {table}"), &[])?;
+    let count: u64 = store
+        .value(&format!("SELECT count(*) FROM {table}"), &[])?
+        .unwrap_or(0);
     with_scratch_file(path, |scratch| {
         store.execute_with(
             &format!("COPY (SELECT * FROM {table} ORDER BY id) TO '{scratch}' (FORMAT parquet)"),
@@ -138,7 +141,7 @@ pub fn table_to_parquet(store: &Store, table: &str, path: &Path) -> Result<u64, 
         )?;
         Ok(())
     })?;
-    Ok(count.rows[0][0].as_u64().unwrap_or(0))
+    Ok(count)
 }
 
 /// Write rows (a report section: column names, then values) to a Parquet file at `path`,

@@ -325,17 +325,12 @@ impl Side {
     /// The tables of the store (not its migrations' ledger), by name.
     fn tables(&mut self) -> Result<Vec<String>> {
         let names = match self {
-            Side::DuckDb { store, .. } => store
-                .query_with(
-                    "SELECT table_name FROM duckdb_tables()
-                      WHERE database_name = current_database() AND schema_name = 'main'
-                        AND table_name <> 'schema_migrations' ORDER BY table_name",
-                    &[],
-                )?
-                .rows
-                .into_iter()
-                .filter_map(|row| row[0].as_str().map(str::to_owned))
-                .collect(),
+            Side::DuckDb { store, .. } => store.values(
+                "SELECT table_name FROM duckdb_tables()
+                  WHERE database_name = current_database() AND schema_name = 'main'
+                    AND table_name <> 'schema_migrations' ORDER BY table_name",
+                &[],
+            )?,
             Side::Postgres(pg) => pg
                 .client()
                 .query(
@@ -355,17 +350,23 @@ impl Side {
     /// A table's columns, in order.
     fn columns(&mut self, table: &str) -> Result<Vec<Column>> {
         let pairs: Vec<(String, String)> = match self {
-            Side::DuckDb { store, .. } => store
-                .query_with(
-                    "SELECT column_name, data_type FROM duckdb_columns()
-                      WHERE database_name = current_database() AND schema_name = 'main'
-                        AND table_name = ? ORDER BY column_index",
-                    &[crate::Param::Text(table.to_owned())],
-                )?
-                .rows
-                .into_iter()
-                .filter_map(|row| Some((row[0].as_str()?.to_owned(), row[1].as_str()?.to_owned())))
-                .collect(),
+            Side::DuckDb { store, .. } => {
+                #[derive(serde::Deserialize)]
+                struct Declared {
+                    column_name: String,
+                    data_type: String,
+                }
+                store
+                    .records::<Declared>(
+                        "SELECT column_name, data_type FROM duckdb_columns()
+                          WHERE database_name = current_database() AND schema_name = 'main'
+                            AND table_name = ? ORDER BY column_index",
+                        &[crate::Param::Text(table.to_owned())],
+                    )?
+                    .into_iter()
+                    .map(|c| (c.column_name, c.data_type))
+                    .collect()
+            }
             Side::Postgres(pg) => pg
                 .client()
                 .query(
@@ -392,9 +393,7 @@ impl Side {
     fn count(&mut self, table: &str) -> Result<i64> {
         let sql = format!("SELECT count(*) FROM {}", quoted(table));
         match self {
-            Side::DuckDb { store, .. } => Ok(store.query_with(&sql, &[])?.rows[0][0]
-                .as_i64()
-                .unwrap_or_default()),
+            Side::DuckDb { store, .. } => Ok(store.value(&sql, &[])?.unwrap_or_default()),
             Side::Postgres(pg) => pg
                 .client()
                 .query_one(sql.as_str(), &[])

@@ -256,14 +256,18 @@ struct Judged {
 impl Judged {
     /// The stored scores of the deals open at `now` against how the truth says they end.
     fn read(store: &Store, now: NaiveDateTime, outcomes: &HashMap<i64, bool>) -> Result<Judged> {
-        let scores = store.query_with(
-            "SELECT deal_id, probability FROM deal_scores WHERE scored_at = ?",
-            &[Param::Timestamp(now)],
-        )?;
-        let scores: HashMap<i64, f64> = scores
-            .rows
-            .iter()
-            .filter_map(|r| Some((r[0].as_i64()?, r[1].as_f64()?)))
+        #[derive(serde::Deserialize)]
+        struct Score {
+            deal_id: i64,
+            probability: f64,
+        }
+        let scores: HashMap<i64, f64> = store
+            .records::<Score>(
+                "SELECT deal_id, probability FROM deal_scores WHERE scored_at = ?",
+                &[Param::Timestamp(now)],
+            )?
+            .into_iter()
+            .map(|s| (s.deal_id, s.probability))
             .collect();
         let mut judged = Judged::default();
         for deal in features::at(store, now)? {

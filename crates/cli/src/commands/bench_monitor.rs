@@ -65,14 +65,7 @@ pub fn figures(config: &Config, scale: embudo_synth::Scale, now: NaiveDateTime) 
 /// [`RULES`] weekly rules, added at `created`: every metric of the catalogue (but those
 /// split by default) in turn, by value and by change, company-wide, per team and per rep.
 pub(super) fn add_rules(store: &Store, created: NaiveDateTime) -> Result<()> {
-    let names = |sql: &str| -> Result<Vec<String>> {
-        Ok(store
-            .query_with(sql, &[])?
-            .rows
-            .iter()
-            .filter_map(|r| r[0].as_str().map(str::to_owned))
-            .collect())
-    };
+    let names = |sql: &str| -> Result<Vec<String>> { Ok(store.values(sql, &[])?) };
     let teams = names("SELECT name FROM teams ORDER BY id")?;
     let reps = names("SELECT name FROM users WHERE role = 'rep' ORDER BY id")?;
     let metrics: Vec<_> = catalogue()

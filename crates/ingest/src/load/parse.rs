@@ -136,8 +136,14 @@ impl<'a> Prepared<'a> {
                                      GROUP BY 1 HAVING count(*) > 1)) keyed
              WHERE row_no > first"
         );
-        let found = store.query_with(&repeated, &[])?;
-        if found.rows.is_empty() {
+        #[derive(serde::Deserialize)]
+        struct Repeat {
+            row_no: usize,
+            key: String,
+            first: u64,
+        }
+        let found: Vec<Repeat> = store.records(&repeated, &[])?;
+        if found.is_empty() {
             return Ok(Vec::new());
         }
         store.execute_with(
@@ -147,24 +153,26 @@ impl<'a> Prepared<'a> {
             &[],
         )?;
         Ok(found
-            .rows
-            .iter()
-            .map(|row| {
-                let number = row[0].as_u64().unwrap_or(0) as usize;
-                let value = row[1].as_str().unwrap_or("");
-                let first = row[2].as_u64().unwrap_or(0);
-                let fields = self
-                    .sheet
-                    .rows
-                    .binary_search_by_key(&number, |r| r.number)
-                    .map(|i| row_texts(&self.sheet.rows[i]))
-                    .unwrap_or_default();
-                (
-                    number,
-                    format!("repeats {key} '{value}' of row {first}"),
-                    fields,
-                )
-            })
+            .into_iter()
+            .map(
+                |Repeat {
+                     row_no: number,
+                     key: value,
+                     first,
+                 }| {
+                    let fields = self
+                        .sheet
+                        .rows
+                        .binary_search_by_key(&number, |r| r.number)
+                        .map(|i| row_texts(&self.sheet.rows[i]))
+                        .unwrap_or_default();
+                    (
+                        number,
+                        format!("repeats {key} '{value}' of row {first}"),
+                        fields,
+                    )
+                },
+            )
             .collect())
     }
 
