@@ -879,44 +879,49 @@ fn conversion(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
     );
     let mut params = vec![ts(from), ts(to), ts(to)];
     params.extend(filter_params);
-    let converted = ctx.store.query_with(
+    /// Leads of one source that became customers, and how long it took them.
+    #[derive(serde::Deserialize)]
+    struct Converted {
+        lead_source: Option<String>,
+        customers: i64,
+        days: Option<f64>,
+    }
+    let converted: Vec<Converted> = ctx.store.records(
         &format!(
-            "{leads} SELECT lead_source, count(*), avg((EXTRACT(EPOCH FROM customer_at) - EXTRACT(EPOCH FROM lead_at)) / 86400.0)
+            "{leads} SELECT lead_source, count(*) AS customers,
+                    avg((EXTRACT(EPOCH FROM customer_at) - EXTRACT(EPOCH FROM lead_at)) / 86400.0) AS days
              FROM leads GROUP BY 1"
         ),
         &params,
     )?;
     let mut with_deals = params.clone();
     with_deals.push(ts(to));
-    let deal_size = ctx.store.query_with(
+    /// The average won deal of one source's converted leads.
+    #[derive(serde::Deserialize)]
+    struct DealSize {
+        lead_source: Option<String>,
+        amount: Option<f64>,
+    }
+    let deal_size: Vec<DealSize> = ctx.store.records(
         &format!(
-            "{leads} SELECT l.lead_source, avg(d.amount) FROM leads l JOIN live_deals d ON d.contact_id = l.id
+            "{leads} SELECT l.lead_source, avg(d.amount) AS amount FROM leads l JOIN live_deals d ON d.contact_id = l.id
              WHERE d.status = 'won' AND d.closed_at <= ? GROUP BY 1"
         ),
         &with_deals,
     )?;
-    let lookup = |table: &embudo_model::Table, source: &Value, column: usize| {
-        table
-            .rows
-            .iter()
-            .find(|r| &r[0] == source)
-            .map_or(Value::Null, |r| r[column].clone())
-    };
     let total: f64 = section.rows.iter().filter_map(|r| r[1].as_f64()).sum();
     for row in &mut section.rows {
-        let source = row[0].clone();
+        let source = row[0].as_str().map(str::to_owned);
         let leads = row[1].as_f64().unwrap_or(0.0);
-        let converted_count = lookup(&converted, &source, 1);
-        row.insert(
-            2,
-            if converted_count.is_null() {
-                json!(0)
-            } else {
-                converted_count
-            },
-        );
-        row.push(lookup(&converted, &source, 2));
-        row.push(lookup(&deal_size, &source, 1));
+        let converted = converted.iter().find(|c| c.lead_source == source);
+        row.insert(2, json!(converted.map_or(0, |c| c.customers)));
+        row.push(json!(converted.and_then(|c| c.days)));
+        row.push(json!(
+            deal_size
+                .iter()
+                .find(|d| d.lead_source == source)
+                .and_then(|d| d.amount)
+        ));
         row.push(json!((total > 0.0).then(|| leads / total)));
     }
     section
