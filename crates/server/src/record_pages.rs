@@ -388,24 +388,7 @@ impl Reader<'_> {
     fn stage_history(&self, deal: i64, stages: &HashMap<i64, String>) -> Result<Related, ApiError> {
         // A stage a closed deal still sits in (Won, Lost) has no days to count; an open
         // deal's current stage counts to now.
-        #[derive(serde::Deserialize)]
-        struct Visit {
-            stage_id: i64,
-            entered_at: String,
-            exited_at: Option<String>,
-            days: Option<i64>,
-            synthesised: Option<bool>,
-        }
-        let history: Vec<Visit> = self.store.records(
-            "SELECT h.stage_id, h.entered_at, h.exited_at,
-                    CASE WHEN h.exited_at IS NOT NULL OR d.status = 'open'
-                         THEN CAST(coalesce(h.exited_at, CAST(? AS TIMESTAMP)) AS DATE)
-                              - CAST(h.entered_at AS DATE) END AS days,
-                    h.synthesised
-               FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id
-              WHERE h.deal_id = ? ORDER BY h.entered_at DESC, h.id DESC",
-            &[Param::Timestamp(self.now), Param::Int(deal)],
-        )?;
+        let history = self.store.stage_visits(deal, self.now)?;
         let rows: Vec<Vec<String>> = history
             .iter()
             .map(|visit| {
@@ -483,19 +466,7 @@ impl Reader<'_> {
 
     /// What changed on a deal, newest first: stage, amount, owner, expected close.
     fn changes(&self, deal: i64, stages: &HashMap<i64, String>) -> Result<Related, ApiError> {
-        #[derive(serde::Deserialize)]
-        struct Change {
-            changed_at: String,
-            field: String,
-            old_value: Option<String>,
-            new_value: Option<String>,
-            changed_by: Option<i64>,
-        }
-        let found: Vec<Change> = self.store.records(
-            "SELECT changed_at, field, old_value, new_value, changed_by FROM deal_changes
-              WHERE deal_id = ? ORDER BY changed_at DESC, id DESC",
-            &[Param::Int(deal)],
-        )?;
+        let found = self.store.deal_changes(deal)?;
         let shown = |field: &str, value: &Option<String>| {
             let value = value.as_deref().unwrap_or_default();
             let id = value.parse::<i64>().ok();
@@ -531,19 +502,7 @@ impl Reader<'_> {
 
     /// The campaigns a contact took part in, newest first: what they did and when.
     fn campaigns(&self, contact: i64) -> Result<Related, ApiError> {
-        #[derive(serde::Deserialize)]
-        struct Event {
-            occurred_at: String,
-            name: Option<String>,
-            channel: Option<String>,
-            event: Option<String>,
-        }
-        let found: Vec<Event> = self.store.records(
-            "SELECT e.occurred_at, c.name, c.channel, e.event FROM campaign_events e
-               JOIN campaigns c ON c.id = e.campaign_id
-              WHERE e.contact_id = ? ORDER BY e.occurred_at DESC, e.id DESC",
-            &[Param::Int(contact)],
-        )?;
+        let found = self.store.campaign_events(contact)?;
         let label = |column: &str, value: &Option<String>| {
             value_label(column, value.as_deref().unwrap_or_default(), self.lang)
         };
@@ -572,18 +531,7 @@ impl Reader<'_> {
 
     /// The records merged into this one, and when (an undone merge says so).
     fn merges(&self, entity: &str, survivor: i64) -> Result<Related, ApiError> {
-        #[derive(serde::Deserialize)]
-        struct Merge {
-            merged_at: String,
-            merged_id: i64,
-            merged_by: Option<String>,
-            undone_at: Option<String>,
-        }
-        let found: Vec<Merge> = self.store.records(
-            "SELECT merged_at, merged_id, merged_by, undone_at FROM merge_journal
-              WHERE entity = ? AND survivor_id = ? ORDER BY merged_at DESC, id DESC",
-            &[Param::Text(entity.to_owned()), Param::Int(survivor)],
-        )?;
+        let found = self.store.merged_into(entity, survivor)?;
         let rows: Vec<Vec<String>> = found
             .iter()
             .map(|m| {

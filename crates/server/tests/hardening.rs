@@ -312,7 +312,7 @@ fn goals_are_set_within_scope_checked_when_written_and_never_break_a_page() {
     let revenue = |team: Option<i64>| {
         server
             .one(
-                "SELECT CAST(coalesce(sum(r.amount), 0) AS DOUBLE) FROM revenue_lines r
+                "SELECT CAST(coalesce(sum(r.amount), 0) AS DOUBLE PRECISION) FROM revenue_lines r
                    LEFT JOIN users u ON u.id = r.owner_id
                   WHERE r.occurred_at >= DATE '2026-01-01'
                     AND (CAST(? AS BIGINT) IS NULL OR u.team_id = ?)",
@@ -811,7 +811,7 @@ fn the_records_behind_a_figure_are_the_ones_plain_sql_counts_in_the_visitor_s_sc
     // Revenue: the rows add up to the sum of the revenue lines.
     let revenue = server
         .one(
-            "SELECT CAST(sum(amount) AS DOUBLE) FROM revenue_lines
+            "SELECT CAST(sum(amount) AS DOUBLE PRECISION) FROM revenue_lines
               WHERE occurred_at >= CAST(? AS TIMESTAMP) AND occurred_at < CAST(? AS TIMESTAMP)",
             &[Param::Text(from.into()), Param::Text(to.into())],
         )

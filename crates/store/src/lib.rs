@@ -11,6 +11,8 @@
 //!   are appended by DuckDB's Appender (PostgreSQL: binary `COPY`, `pg_copy`) on the
 //!   store's thread, all in one transaction.
 //! - [`deals`]: a deal's moves between stages, recorded as every writer records them.
+//! - [`history`]: a record's history for its page: stage visits, field changes, campaign
+//!   events, merges.
 //! - [`ids`]: new ids, from one sequence per table, so two writers never take the same.
 //! - [`records`]: how each model entity maps onto its table's columns.
 //! - [`derived`]: fields the store keeps true on every write: a contact's first revenue
@@ -36,6 +38,7 @@ pub mod derived;
 pub mod dialect;
 pub mod error;
 pub mod gaps;
+pub mod history;
 pub mod ids;
 pub mod migrations;
 mod pg_copy;
