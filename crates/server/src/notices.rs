@@ -17,6 +17,7 @@ use embudo_monitor::action;
 use embudo_monitor::alert::{self, Subject};
 use embudo_monitor::notify::{self, Kind, Notification};
 use embudo_store::Store;
+use embudo_store::names::Named;
 use embudo_web::format;
 use embudo_web::notices::{self, Listed, Offer, Shown, Table};
 use embudo_web::text::{say, word};
@@ -320,8 +321,8 @@ fn deal_table(
         .iter()
         .filter_map(|d| Some((d["id"].as_i64()?, d)))
         .collect();
-    let users = names(store, "SELECT id, name FROM users")?;
-    let stages = names(store, "SELECT id, name FROM stages")?;
+    let users = store.names(Named::Users)?;
+    let stages = store.names(Named::Stages)?;
     let since = crate::pages::stage_since(store, ids)?;
     let name_of = |names: &HashMap<i64, String>, value: &Value| {
         value
@@ -370,7 +371,7 @@ fn ticket_table(
     lang: &str,
 ) -> Result<Table, ApiError> {
     let tickets = visible(store, caller, Entity::Tickets, columns, ids)?;
-    let users = names(store, "SELECT id, name FROM users")?;
+    let users = store.names(Named::Users)?;
     let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
     let rows = tickets
         .iter()
@@ -409,20 +410,4 @@ pub(crate) fn visible(
         return Ok(Vec::new());
     }
     Ok(select(store, caller, entity, columns, &Page::ids(ids))?.0)
-}
-
-/// A row of a query giving `id` and `name` (a name may be missing).
-#[derive(serde::Deserialize)]
-pub(crate) struct Named {
-    pub id: i64,
-    pub name: Option<String>,
-}
-
-/// An id → name lookup from a query of the server's own giving `id` and `name`.
-pub(crate) fn names(store: &Store, sql: &str) -> Result<HashMap<i64, String>, ApiError> {
-    let named: Vec<Named> = store.records(sql, &[])?;
-    Ok(named
-        .into_iter()
-        .filter_map(|n| Some((n.id, n.name?)))
-        .collect())
 }

@@ -7,7 +7,6 @@ use crate::AppState;
 use crate::auth::{COOKIE_NAME, cookie};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
-use crate::notices::Named;
 use crate::records::{Page, select};
 use crate::reports::{ReportQuery, build_report};
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
@@ -21,6 +20,7 @@ use embudo_access::scope::Over;
 use embudo_access::{Caller, Entity, session};
 use embudo_metrics::{Bound, Compare};
 use embudo_reports::model::Kind;
+use embudo_store::names::Named;
 use embudo_web::pages::{self, Alert, Card, Column, Filters, Goal, Headline};
 use embudo_web::text::{say, word};
 use embudo_web::{Viewer, format};
@@ -627,20 +627,20 @@ pub async fn board(
         .db
         .compute(move |store| {
             let pipelines: Vec<(i64, String)> = store
-                .records::<Named>("SELECT id, name FROM pipelines ORDER BY id", &[])?
+                .named(Named::Pipelines)?
                 .into_iter()
-                .map(|p| (p.id, p.name.unwrap_or_default()))
+                .map(|p| (p.id, p.name))
                 .collect();
             let pipeline = query
                 .pipeline
                 .filter(|p| pipelines.iter().any(|(id, _)| id == p))
                 .or_else(|| pipelines.first().map(|(id, _)| *id))
                 .unwrap_or_default();
-            let stages: Vec<Named> = store.records(
-                "SELECT id, name FROM stages WHERE pipeline_id = ? AND kind = 'open' ORDER BY position",
-                &[embudo_store::Param::Int(pipeline)],
-            )?;
-            let only = Page::matching(&[("status", "open".into()), ("pipeline_id", pipeline.to_string())]);
+            let stages = store.open_stages(pipeline)?;
+            let only = Page::matching(&[
+                ("status", "open".into()),
+                ("pipeline_id", pipeline.to_string()),
+            ]);
             let deals: Vec<Value> = select(store, &caller, Entity::Deals, &columns, &only)?.0;
             let ids: Vec<i64> = deals.iter().filter_map(|d| d["id"].as_i64()).collect();
             let since = stage_since(store, &ids)?;
@@ -664,21 +664,32 @@ pub async fn board(
                 .into_iter()
                 .map(|stage| Column {
                     id: stage.id,
-                    name: stage.name.unwrap_or_default(),
+                    name: stage.name,
                     deals: Vec::new(),
                 })
                 .collect();
             for deal in deals {
                 let id = deal["id"].as_i64().unwrap_or_default();
-                let Some(column) = columns.iter_mut().find(|c| Some(c.id) == deal["stage_id"].as_i64()) else {
+                let Some(column) = columns
+                    .iter_mut()
+                    .find(|c| Some(c.id) == deal["stage_id"].as_i64())
+                else {
                     continue;
                 };
                 column.deals.push(Card {
                     id,
                     name: deal["name"].as_str().unwrap_or("—").to_owned(),
-                    amount: format::money(&deal["amount"], deal["currency"].as_str().unwrap_or("USD"), &lang),
-                    probability: scores.get(&id).map(|p| format::cell(&json!(p), Kind::Ratio, &lang)),
-                    stale: since.get(&id).is_some_and(|at| now - *at > Duration::days(STALE_DAYS)),
+                    amount: format::money(
+                        &deal["amount"],
+                        deal["currency"].as_str().unwrap_or("USD"),
+                        &lang,
+                    ),
+                    probability: scores
+                        .get(&id)
+                        .map(|p| format::cell(&json!(p), Kind::Ratio, &lang)),
+                    stale: since
+                        .get(&id)
+                        .is_some_and(|at| now - *at > Duration::days(STALE_DAYS)),
                 });
             }
             Ok((pipelines, pipeline, columns))

@@ -8,7 +8,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
-use crate::notices::{names, visible};
+use crate::notices::visible;
 use crate::pages::{PageError, Visitor};
 use crate::records::{Columns, Page, count, select};
 use axum::extract::{Path, State};
@@ -20,6 +20,7 @@ use embudo_metrics::catalog::{Combine, Unit};
 use embudo_metrics::plan::{self, QueryText};
 use embudo_reports::i18n::value_label;
 use embudo_reports::model::Kind;
+use embudo_store::names::Named;
 use embudo_store::{Param, Store};
 use embudo_web::format;
 use embudo_web::notices::Table;
@@ -67,7 +68,7 @@ pub async fn show(
                 columns: &columns,
                 lang: &lang,
                 now,
-                users: names(store, "SELECT id, name FROM users")?,
+                users: store.names(Named::Users)?,
             };
             match entity {
                 Entity::Contacts => reader.contact(id),
@@ -83,8 +84,8 @@ pub async fn show(
 impl Reader<'_> {
     fn deal(&self, id: i64) -> Result<Shown, ApiError> {
         let deal = self.one(Entity::Deals, id, "deal")?;
-        let stages = names(self.store, "SELECT id, name FROM stages")?;
-        let pipelines = names(self.store, "SELECT id, name FROM pipelines")?;
+        let stages = self.store.names(Named::Stages)?;
+        let pipelines = self.store.names(Named::Pipelines)?;
         let currency = deal["currency"].as_str().unwrap_or("USD");
         // An open deal's probability as of now, with what moves it; a closed one's last score.
         let explained = embudo_forecast::explain::explain(self.store, id, self.now)
@@ -268,7 +269,7 @@ impl Reader<'_> {
         let Some((deals, total)) = self.newest(Entity::Deals, column, id, "created_at")? else {
             return Ok(None);
         };
-        let stages = names(self.store, "SELECT id, name FROM stages")?;
+        let stages = self.store.names(Named::Stages)?;
         let rows = deals
             .iter()
             .map(|deal| {
@@ -942,7 +943,7 @@ fn deal_rows(
     currency: &str,
     lang: &str,
 ) -> Result<Table, ApiError> {
-    let stages = names(store, "SELECT id, name FROM stages")?;
+    let stages = store.names(Named::Stages)?;
     Ok(Table {
         columns: headings(&["record", "stage", "status", "amount"], lang),
         rows: deals
@@ -969,7 +970,7 @@ fn deal_rows(
 
 /// Activities as a list behind a figure, each leading to its deal's page where it has one.
 fn activity_rows(store: &Store, activities: &[Value], lang: &str) -> Result<Table, ApiError> {
-    let users = names(store, "SELECT id, name FROM users")?;
+    let users = store.names(Named::Users)?;
     Ok(Table {
         columns: headings(&["subject", "type", "when", "owner"], lang),
         rows: activities

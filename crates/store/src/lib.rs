@@ -14,6 +14,7 @@
 //! - [`history`]: a record's history for its page: stage visits, field changes, campaign
 //!   events, merges.
 //! - [`ids`]: new ids, from one sequence per table, so two writers never take the same.
+//! - [`names`]: users', teams', pipelines' and stages' names by id.
 //! - [`records`]: how each model entity maps onto its table's columns.
 //! - [`derived`]: fields the store keeps true on every write: a contact's first revenue
 //!   (`customer_at`), a deal's inferred creation date.
@@ -41,6 +42,7 @@ pub mod gaps;
 pub mod history;
 pub mod ids;
 pub mod migrations;
+pub mod names;
 mod pg_copy;
 mod pg_value;
 pub mod postgres;
