@@ -450,28 +450,10 @@ pub(crate) fn stage_since(
     deals: &[i64],
 ) -> Result<HashMap<i64, chrono::NaiveDateTime>, ApiError> {
     // Only open deals' visits: a board never shows a closed one.
-    #[derive(serde::Deserialize)]
-    struct Entered {
-        deal_id: i64,
-        micros: i64,
-    }
-    let entered: Vec<Entered> = store.records(
-        &format!(
-            "SELECT h.deal_id, {} AS micros FROM deal_stage_history h
-               JOIN deals d ON d.id = h.deal_id WHERE d.status = 'open' GROUP BY 1",
-            store.dialect().epoch_micros("max(h.entered_at)")
-        ),
-        &[],
-    )?;
+    let mut entered = store.open_deals_entered_stage()?;
     let wanted: std::collections::HashSet<i64> = deals.iter().copied().collect();
-    Ok(entered
-        .into_iter()
-        .filter(|e| wanted.contains(&e.deal_id))
-        .filter_map(|e| {
-            let at = chrono::DateTime::from_timestamp_micros(e.micros)?.naive_utc();
-            Some((e.deal_id, at))
-        })
-        .collect())
+    entered.retain(|deal, _| wanted.contains(deal));
+    Ok(entered)
 }
 
 /// An alert when the data-quality score fell since the audit before.
@@ -644,22 +626,7 @@ pub async fn board(
             let deals: Vec<Value> = select(store, &caller, Entity::Deals, &columns, &only)?.0;
             let ids: Vec<i64> = deals.iter().filter_map(|d| d["id"].as_i64()).collect();
             let since = stage_since(store, &ids)?;
-            #[derive(serde::Deserialize)]
-            struct Score {
-                deal_id: i64,
-                probability: Option<f64>,
-            }
-            let scores: HashMap<i64, f64> = store
-                .records::<Score>(
-                    &format!(
-                        "SELECT deal_id, {} AS probability FROM deal_scores GROUP BY 1",
-                        store.dialect().arg_max("probability", "scored_at")
-                    ),
-                    &[],
-                )?
-                .into_iter()
-                .filter_map(|s| Some((s.deal_id, s.probability?)))
-                .collect();
+            let scores = store.latest_scores()?;
             let mut columns: Vec<Column> = stages
                 .into_iter()
                 .map(|stage| Column {

@@ -20,8 +20,8 @@ use embudo_metrics::catalog::{Combine, Unit};
 use embudo_metrics::plan::{self, QueryText};
 use embudo_reports::i18n::value_label;
 use embudo_reports::model::Kind;
+use embudo_store::Store;
 use embudo_store::names::Named;
-use embudo_store::{Param, Store};
 use embudo_web::format;
 use embudo_web::notices::Table;
 use embudo_web::records::{self, Behind, Fact, Related, Shown};
@@ -92,10 +92,7 @@ impl Reader<'_> {
             .map_err(ApiError::internal)?;
         let probability = match &explained {
             Some(explained) => Some(explained.probability),
-            None => self.store.value(
-                "SELECT probability FROM deal_scores WHERE deal_id = ? ORDER BY scored_at DESC LIMIT 1",
-                &[Param::Int(id)],
-            )?,
+            None => self.store.latest_score(id)?,
         };
         let percent = |p: f64| format::cell(&json!(p), Kind::Ratio, self.lang);
         let facts = vec![

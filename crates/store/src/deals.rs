@@ -10,6 +10,7 @@ use crate::error::{Result, StoreError};
 use crate::query::Param;
 use crate::store::Store;
 use chrono::NaiveDateTime;
+use std::collections::HashMap;
 
 /// One deal entering a stage.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -181,5 +182,61 @@ impl Store {
             self.execute_with(&format!("DROP TABLE {scratch}"), &[])?;
         }
         Ok((written, count as usize))
+    }
+}
+
+impl Store {
+    /// When each open deal entered the stage it is in.
+    pub fn open_deals_entered_stage(&self) -> Result<HashMap<i64, NaiveDateTime>> {
+        #[derive(serde::Deserialize)]
+        struct Entered {
+            deal_id: i64,
+            micros: i64,
+        }
+        let entered: Vec<Entered> = self.records(
+            &format!(
+                "SELECT h.deal_id, {} AS micros FROM deal_stage_history h
+                   JOIN deals d ON d.id = h.deal_id WHERE d.status = 'open' GROUP BY 1",
+                self.dialect().epoch_micros("max(h.entered_at)")
+            ),
+            &[],
+        )?;
+        Ok(entered
+            .into_iter()
+            .filter_map(|e| {
+                let at = chrono::DateTime::from_timestamp_micros(e.micros)?.naive_utc();
+                Some((e.deal_id, at))
+            })
+            .collect())
+    }
+
+    /// Each scored deal's latest win probability.
+    pub fn latest_scores(&self) -> Result<HashMap<i64, f64>> {
+        #[derive(serde::Deserialize)]
+        struct Score {
+            deal_id: i64,
+            probability: Option<f64>,
+        }
+        let scores: Vec<Score> = self.records(
+            &format!(
+                "SELECT deal_id, {} AS probability FROM deal_scores GROUP BY 1",
+                self.dialect().arg_max("probability", "scored_at")
+            ),
+            &[],
+        )?;
+        Ok(scores
+            .into_iter()
+            .filter_map(|s| Some((s.deal_id, s.probability?)))
+            .collect())
+    }
+
+    /// Deal `deal`'s latest win probability, if it was ever scored.
+    pub fn latest_score(&self, deal: i64) -> Result<Option<f64>> {
+        Ok(self
+            .value::<Option<f64>>(
+                "SELECT probability FROM deal_scores WHERE deal_id = ? ORDER BY scored_at DESC LIMIT 1",
+                &[Param::Int(deal)],
+            )?
+            .flatten())
     }
 }

@@ -10,7 +10,8 @@
 //! - [`bulk`]: the fast write path. Records become Arrow batches on a producer thread and
 //!   are appended by DuckDB's Appender (PostgreSQL: binary `COPY`, `pg_copy`) on the
 //!   store's thread, all in one transaction.
-//! - [`deals`]: a deal's moves between stages, recorded as every writer records them.
+//! - [`deals`]: a deal's moves between stages, recorded as every writer records them;
+//!   when open deals entered their stage, deals' latest win probabilities.
 //! - [`history`]: a record's history for its page: stage visits, field changes, campaign
 //!   events, merges.
 //! - [`ids`]: new ids, from one sequence per table, so two writers never take the same.
