@@ -168,7 +168,7 @@ impl Band {
 /// the revenue those deals were won for within the period.
 pub fn band(store: &Store, from: NaiveDateTime, to: NaiveDateTime) -> Result<Band, ForecastError> {
     let open = features::at(store, from)?;
-    let scores = simulate::latest_scores(store, from)?;
+    let scores = store.latest_scores(Some(from))?;
     let range = simulate::months_of(store, from, &open, &scores, &[from, to], &[])?;
     let won = won_deals(store)?;
     let actual = open

@@ -12,7 +12,7 @@ use crate::ForecastError;
 use crate::features::{self, DealFeatures};
 use crate::timing::Timing;
 use chrono::NaiveDateTime;
-use embudo_store::{Param, Store};
+use embudo_store::Store;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -63,7 +63,7 @@ pub fn months(
     targets: &[Option<f64>],
 ) -> Result<Vec<MonthRange>, ForecastError> {
     let open = features::at(store, at)?;
-    let scores = latest_scores(store, at)?;
+    let scores = store.latest_scores(Some(at))?;
     months_of(store, at, &open, &scores, bounds, targets)
 }
 
@@ -199,28 +199,5 @@ fn deals(
                 by_month,
             })
         })
-        .collect())
-}
-
-/// Each deal's latest probability in `deal_scores` by `at`.
-pub(crate) fn latest_scores(
-    store: &Store,
-    at: NaiveDateTime,
-) -> Result<HashMap<i64, f64>, ForecastError> {
-    #[derive(serde::Deserialize)]
-    struct Latest {
-        deal_id: i64,
-        probability: Option<f64>,
-    }
-    let latest: Vec<Latest> = store.records(
-        &format!(
-            "SELECT deal_id, {} AS probability FROM deal_scores WHERE scored_at <= ? GROUP BY deal_id",
-            store.dialect().arg_max("probability", "scored_at")
-        ),
-        &[Param::Timestamp(at)],
-    )?;
-    Ok(latest
-        .into_iter()
-        .filter_map(|l| Some((l.deal_id, l.probability?)))
         .collect())
 }

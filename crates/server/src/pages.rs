@@ -626,7 +626,7 @@ pub async fn board(
             let deals: Vec<Value> = select(store, &caller, Entity::Deals, &columns, &only)?.0;
             let ids: Vec<i64> = deals.iter().filter_map(|d| d["id"].as_i64()).collect();
             let since = stage_since(store, &ids)?;
-            let scores = store.latest_scores()?;
+            let scores = store.latest_scores(None)?;
             let mut columns: Vec<Column> = stages
                 .into_iter()
                 .map(|stage| Column {

@@ -632,12 +632,7 @@ fn every_described_operation_is_routed_and_bad_input_never_gets_a_500() {
 fn an_answer_given_before_the_body_was_read_closes_the_connection() {
     use std::io::{Read, Write};
     let server = start();
-    let address = server
-        .base
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap();
+    let address = server.address();
     // The query string is rejected before the body is read, and the body is held back: the
     // connection cannot carry another request, and the answer must say so.
     let mut socket = std::net::TcpStream::connect(address).unwrap();

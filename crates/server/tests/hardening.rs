@@ -658,12 +658,7 @@ fn bad_input_is_a_json_4xx_never_a_500() {
 /// POST an import announcing `length` bytes of body, without sending them: status and body.
 fn oversized(server: &Server, length: usize) -> (u16, Value) {
     use std::io::{Read, Write};
-    let address = server
-        .base
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap();
+    let address = server.address();
     let mut stream = std::net::TcpStream::connect(address).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))

@@ -210,8 +210,8 @@ impl Store {
             .collect())
     }
 
-    /// Each scored deal's latest win probability.
-    pub fn latest_scores(&self) -> Result<HashMap<i64, f64>> {
+    /// Each deal's latest win probability scored by `at` (of all, with `None`).
+    pub fn latest_scores(&self, at: Option<NaiveDateTime>) -> Result<HashMap<i64, f64>> {
         #[derive(serde::Deserialize)]
         struct Score {
             deal_id: i64,
@@ -219,10 +219,14 @@ impl Store {
         }
         let scores: Vec<Score> = self.records(
             &format!(
-                "SELECT deal_id, {} AS probability FROM deal_scores GROUP BY 1",
+                "SELECT deal_id, {} AS probability FROM deal_scores
+                  WHERE CAST(? AS TIMESTAMP) IS NULL OR scored_at <= ? GROUP BY deal_id",
                 self.dialect().arg_max("probability", "scored_at")
             ),
-            &[],
+            &[
+                at.map_or(Param::Null, Param::Timestamp),
+                at.map_or(Param::Null, Param::Timestamp),
+            ],
         )?;
         Ok(scores
             .into_iter()

@@ -108,6 +108,12 @@ impl Server {
             .unwrap()
     }
 
+    /// The server's `host:port`, for requests written by hand on a socket.
+    pub fn address(&self) -> &str {
+        let rest = self.base.trim_start_matches("http://");
+        rest.split('/').next().unwrap_or(rest)
+    }
+
     /// What another thread needs to call the server (the store connection stays here).
     pub fn client(&self) -> Client {
         Client {
