@@ -379,8 +379,7 @@ fn teams(store: &embudo_store::Store, caller: &Caller) -> Result<Vec<String>, Ap
     if !caller.is_admin() {
         return Ok(Vec::new());
     }
-    let names: Vec<Option<String>> = store.values("SELECT name FROM teams ORDER BY name", &[])?;
-    Ok(names.into_iter().flatten().collect())
+    Ok(store.names_in_order(embudo_store::names::Named::Teams)?)
 }
 
 /// The dashboards `caller` may pin to: (id, name).

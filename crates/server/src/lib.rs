@@ -144,13 +144,7 @@ impl AppState {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         store.set_threads(cores.saturating_sub(1))?;
         let columns = records::columns(&store)?;
-        let currency = store
-            .value::<Option<String>>(
-                "SELECT currency FROM deals GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
-                &[],
-            )?
-            .flatten()
-            .unwrap_or_else(|| "USD".to_owned());
+        let currency = store.usual_currency()?.unwrap_or_else(|| "USD".to_owned());
         let limiter = auth::Limiter::load(&store, chrono::Utc::now().naive_utc())?;
         let db = Arc::new(Db::new(store)?);
         Ok(AppState {

@@ -526,51 +526,17 @@ fn choices(
     caller: &Caller,
     report: &str,
 ) -> Result<Vec<(&'static str, Vec<String>)>, ApiError> {
-    let names = |sql: &str, params: &[embudo_store::Param]| -> Result<Vec<String>, ApiError> {
-        Ok(store
-            .values::<Option<String>>(sql, params)?
-            .into_iter()
-            .flatten()
-            .collect())
-    };
     let (owners, teams) = match caller.report(report) {
         Over::Owner(own) => (vec![own], Vec::new()),
-        Over::Team(team) => (
-            names(
-                "SELECT u.name FROM users u JOIN teams t ON t.id = u.team_id
-                  WHERE lower(t.name) = lower(?) AND u.active ORDER BY u.name",
-                &[embudo_store::Param::Text(team.clone())],
-            )?,
-            vec![team],
-        ),
-        Over::All => (
-            names(
-                "SELECT DISTINCT u.name FROM users u
-                  WHERE u.active AND (u.role IN ('rep', 'manager')
-                        OR EXISTS (SELECT 1 FROM deals d WHERE d.owner_id = u.id))
-                  ORDER BY u.name",
-                &[],
-            )?,
-            names("SELECT name FROM teams ORDER BY name", &[])?,
-        ),
+        Over::Team(team) => (store.team_members(&team)?, vec![team]),
+        Over::All => (store.sellers()?, store.names_in_order(Named::Teams)?),
         Over::Denied => (Vec::new(), Vec::new()),
     };
     Ok(vec![
-        (
-            "pipeline",
-            names("SELECT name FROM pipelines ORDER BY name", &[])?,
-        ),
+        ("pipeline", store.names_in_order(Named::Pipelines)?),
         ("owner", owners),
         ("team", teams),
-        (
-            "source",
-            names(
-                "SELECT DISTINCT lead_source FROM live_contacts
-                  WHERE lead_source IS NOT NULL
-                  ORDER BY 1",
-                &[],
-            )?,
-        ),
+        ("source", store.lead_sources()?),
     ])
 }
 

@@ -234,6 +234,17 @@ impl Store {
             .collect())
     }
 
+    /// The currency most deals are in (the first by name on a tie), if any deal names one.
+    pub fn usual_currency(&self) -> Result<Option<String>> {
+        Ok(self
+            .value::<Option<String>>(
+                "SELECT currency FROM deals WHERE currency IS NOT NULL
+                  GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+                &[],
+            )?
+            .flatten())
+    }
+
     /// Deal `deal`'s latest win probability, if it was ever scored.
     pub fn latest_score(&self, deal: i64) -> Result<Option<f64>> {
         Ok(self

@@ -56,6 +56,47 @@ impl Store {
         )
     }
 
+    /// The names of `table`'s rows, alphabetically (rows without one left out).
+    pub fn names_in_order(&self, table: Named) -> Result<Vec<String>> {
+        // The table comes from the fixed list above.
+        self.values(
+            &format!(
+                "SELECT name FROM {} WHERE name IS NOT NULL ORDER BY name",
+                table.table()
+            ),
+            &[],
+        )
+    }
+
+    /// The active members of the team named `team` (in any case), by name.
+    pub fn team_members(&self, team: &str) -> Result<Vec<String>> {
+        self.values(
+            "SELECT u.name FROM users u JOIN teams t ON t.id = u.team_id
+              WHERE lower(t.name) = lower(?) AND u.active AND u.name IS NOT NULL ORDER BY u.name",
+            &[Param::Text(team.to_owned())],
+        )
+    }
+
+    /// The people who sell, by name: active reps and managers, and active users who own a
+    /// deal.
+    pub fn sellers(&self) -> Result<Vec<String>> {
+        self.values(
+            "SELECT DISTINCT u.name FROM users u
+              WHERE u.active AND u.name IS NOT NULL
+                AND (u.role IN ('rep', 'manager') OR EXISTS (SELECT 1 FROM deals d WHERE d.owner_id = u.id))
+              ORDER BY u.name",
+            &[],
+        )
+    }
+
+    /// The lead sources live contacts use, in order.
+    pub fn lead_sources(&self) -> Result<Vec<String>> {
+        self.values(
+            "SELECT DISTINCT lead_source FROM live_contacts WHERE lead_source IS NOT NULL ORDER BY 1",
+            &[],
+        )
+    }
+
     /// The open stages of `pipeline`, in their order.
     pub fn open_stages(&self, pipeline: i64) -> Result<Vec<IdName>> {
         self.records(
