@@ -4,6 +4,9 @@
 //! Reports read a deal's stage at any instant from these visits. Changes to a deal's
 //! tracked fields (stage, amount, owner, expected close) are logged the same way too: a
 //! writer changes deals through [`Store::change_deals`], which records both.
+//!
+//! Also the reads of deals the pages and the forecast share: when open deals entered their
+//! stage, deals' latest win probabilities, the currency most deals are in.
 
 use crate::Dialect;
 use crate::error::{Result, StoreError};
