@@ -501,17 +501,14 @@ impl Reader<'_> {
     /// The campaigns a contact took part in, newest first: what they did and when.
     fn campaigns(&self, contact: i64) -> Result<Related, ApiError> {
         let found = self.store.campaign_events(contact)?;
-        let label = |column: &str, value: &Option<String>| {
-            value_label(column, value.as_deref().unwrap_or_default(), self.lang)
-        };
         let rows: Vec<Vec<String>> = found
             .iter()
             .map(|e| {
                 vec![
                     date_of(&e.occurred_at),
                     e.name.clone().unwrap_or_default(),
-                    label("channel", &e.channel),
-                    label("event", &e.event),
+                    self.text_word("channel", e.channel.as_deref()),
+                    self.text_word("event", e.event.as_deref()),
                 ]
             })
             .collect();
@@ -560,12 +557,17 @@ impl Reader<'_> {
     }
 
     fn value_word(&self, column: &str, value: &Value) -> String {
-        value_label(column, &text(value), self.lang)
+        self.text_word(column, Some(&text(value)))
+    }
+
+    /// A value of `column` read as text, in words.
+    fn text_word(&self, column: &str, value: Option<&str>) -> String {
+        value_label(column, value.unwrap_or_default(), self.lang)
     }
 
     /// A lead or deal source as a label: Embudo's own in words, a user's own as written.
     fn source(&self, value: &Value) -> String {
-        value_label("lead_source", &text(value), self.lang)
+        self.value_word("lead_source", value)
     }
 }
 
