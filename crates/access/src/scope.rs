@@ -18,6 +18,7 @@
 //! sees, so a rep cannot hand a deal to someone else's name.
 
 use crate::{AccessError, Caller, Role};
+use embudo_store::access::NameOf;
 use embudo_store::{Param, Store};
 
 /// Set the `field` filter to `own`, refusing another value, and a name shared with another
@@ -37,14 +38,12 @@ pub fn narrow(
             "{field}: you can see only {own}'s records"
         )));
     }
-    let sql = if field == "owner" {
-        "SELECT count(*) FROM users WHERE lower(name) = lower(?)"
+    let of = if field == "owner" {
+        NameOf::User
     } else {
-        "SELECT count(*) FROM teams WHERE lower(name) = lower(?)"
+        NameOf::Team
     };
-    let same = store
-        .value::<i64>(sql, &[Param::Text(own.clone())])?
-        .unwrap_or(0);
+    let same = store.count_named(of, &own)?;
     if same > 1 {
         return Err(AccessError::Forbidden(format!(
             "{field} '{own}' names more than one {field}: ask an admin to make it unique"

@@ -3,7 +3,9 @@
 use crate::secret;
 use crate::{AccessError, Role};
 use chrono::{Duration, NaiveDateTime};
-use embudo_store::{Param, Store};
+use embudo_store::Store;
+pub use embudo_store::access::Event;
+use embudo_store::access::{SessionInsert, StoredCredentials};
 use serde::Serialize;
 
 /// How long a session lasts.
@@ -34,7 +36,7 @@ pub struct Session {
 /// password ([`Credentials::verify`], hashed whether or not the user exists, so a wrong
 /// e-mail and a wrong password take the same time), then opens a session ([`open`]), which
 /// is recorded in `user_events`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Credentials {
     pub user: Option<i64>,
     hash: Option<String>,
@@ -50,13 +52,8 @@ impl Credentials {
 
 /// The credentials of the active user with `email` (a read).
 pub fn credentials(store: &Store, email: &str) -> Result<Credentials, AccessError> {
-    let found: Vec<Credentials> = store.records(
-        "SELECT u.id AS user, p.password_hash AS hash
-           FROM users u LEFT JOIN access_passwords p ON p.user_id = u.id
-          WHERE lower(u.email) = lower(trim(?)) AND u.active ORDER BY u.id LIMIT 1",
-        &[Param::Text(email.to_owned())],
-    )?;
-    Ok(found.into_iter().next().unwrap_or_default())
+    let StoredCredentials { user, hash } = store.credentials(email)?;
+    Ok(Credentials { user, hash })
 }
 
 /// Open a session for `user`, whose password was just verified, if they are still active
@@ -75,31 +72,21 @@ pub fn open(
         expires_at: now + Duration::hours(SESSION_HOURS),
     };
     store.transaction(true, || {
-        store.execute_with(
-            "INSERT INTO access_sessions (id_digest, user_id, csrf_token, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?)",
-            &[
-                Param::Text(secret::digest(&session.id)),
-                Param::Int(caller.user_id),
-                Param::Text(session.csrf.clone()),
-                Param::Timestamp(now),
-                Param::Timestamp(session.expires_at),
-            ],
-        )?;
-        store.execute_with(
-            "UPDATE users SET last_login_at = ? WHERE id = ?",
-            &[Param::Timestamp(now), Param::Int(caller.user_id)],
-        )?;
-        record_events(
-            store,
-            &[Event {
-                user: caller.user_id,
-                event: "login",
-                entity: None,
-                entity_id: None,
-                at: now,
-            }],
-        )
+        store.insert_session(&SessionInsert {
+            id_digest: &secret::digest(&session.id),
+            user_id: caller.user_id,
+            csrf_token: &session.csrf,
+            created_at: now,
+            expires_at: session.expires_at,
+        })?;
+        store.set_last_login(caller.user_id, now)?;
+        store.record_events(&[Event {
+            user: caller.user_id,
+            event: "login",
+            entity: None,
+            entity_id: None,
+            at: now,
+        }])
     })?;
     Ok(Some((caller, session)))
 }
@@ -110,16 +97,7 @@ pub fn from_session(
     id: &str,
     now: NaiveDateTime,
 ) -> Result<Option<(Caller, String)>, AccessError> {
-    #[derive(serde::Deserialize)]
-    struct Session {
-        user_id: i64,
-        csrf_token: String,
-    }
-    let found: Vec<Session> = store.records(
-        "SELECT user_id, csrf_token FROM access_sessions WHERE id_digest = ? AND expires_at > ?",
-        &[Param::Text(secret::digest(id)), Param::Timestamp(now)],
-    )?;
-    let Some(session) = found.into_iter().next() else {
+    let Some(session) = store.session(&secret::digest(id), now)? else {
         return Ok(None);
     };
     Ok(caller(store, session.user_id)?.map(|c| (c, session.csrf_token)))
@@ -127,11 +105,7 @@ pub fn from_session(
 
 /// The caller behind an unrevoked API token of an active user.
 pub fn from_token(store: &Store, token: &str) -> Result<Option<Caller>, AccessError> {
-    let found = store.value::<i64>(
-        "SELECT user_id FROM access_tokens WHERE token_digest = ? AND revoked_at IS NULL",
-        &[Param::Text(secret::digest(token))],
-    )?;
-    match found {
+    match store.token_user(&secret::digest(token))? {
         Some(user) => caller(store, user),
         None => Ok(None),
     }
@@ -139,61 +113,12 @@ pub fn from_token(store: &Store, token: &str) -> Result<Option<Caller>, AccessEr
 
 /// End the session with `id`.
 pub fn logout(store: &Store, id: &str) -> Result<(), AccessError> {
-    store.execute_with(
-        "DELETE FROM access_sessions WHERE id_digest = ?",
-        &[Param::Text(secret::digest(id))],
-    )?;
-    Ok(())
-}
-
-/// One `user_events` row to be: what a user did, to which record, when.
-#[derive(Debug, Clone)]
-pub struct Event {
-    pub user: i64,
-    pub event: &'static str,
-    pub entity: Option<&'static str>,
-    pub entity_id: Option<i64>,
-    pub at: NaiveDateTime,
-}
-
-/// Record what users did in `user_events` (the access audit and adoption metrics read it),
-/// in one statement: the one writer of that table.
-pub fn record_events(store: &Store, events: &[Event]) -> Result<(), AccessError> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let first = store.reserve_ids("user_events", events.len() as u64)?;
-    let rows = vec!["(?, ?, ?, ?, ?, ?)"; events.len()].join(", ");
-    let params: Vec<Param> = events
-        .iter()
-        .zip(first..)
-        .flat_map(|(e, id)| {
-            [
-                Param::Int(id),
-                Param::Int(e.user),
-                Param::Text(e.event.to_owned()),
-                e.entity.map_or(Param::Null, |t| Param::Text(t.to_owned())),
-                e.entity_id.map_or(Param::Null, Param::Int),
-                Param::Timestamp(e.at),
-            ]
-        })
-        .collect();
-    store.execute_with(
-        &format!(
-            "INSERT INTO user_events (id, user_id, event, entity, entity_id, occurred_at) VALUES {rows}"
-        ),
-        &params,
-    )?;
-    Ok(())
+    Ok(store.delete_session(&secret::digest(id))?)
 }
 
 /// The active user whose e-mail is `email` (in any case) as a caller.
 pub fn caller_by_email(store: &Store, email: &str) -> Result<Option<Caller>, AccessError> {
-    let found = store.value::<i64>(
-        "SELECT id FROM users WHERE lower(email) = lower(?) AND active",
-        &[Param::Text(email.to_owned())],
-    )?;
-    match found {
+    match store.active_user_by_email(email)? {
         Some(id) => caller(store, id),
         None => Ok(None),
     }
@@ -201,22 +126,7 @@ pub fn caller_by_email(store: &Store, email: &str) -> Result<Option<Caller>, Acc
 
 /// The active user `id` as a caller.
 fn caller(store: &Store, id: i64) -> Result<Option<Caller>, AccessError> {
-    #[derive(serde::Deserialize)]
-    struct User {
-        id: i64,
-        name: Option<String>,
-        email: Option<String>,
-        role: Option<String>,
-        team_id: Option<i64>,
-        team: Option<String>,
-    }
-    let found: Vec<User> = store.records(
-        "SELECT u.id, u.name, u.email, u.role, u.team_id, t.name AS team
-           FROM users u LEFT JOIN teams t ON t.id = u.team_id
-          WHERE u.id = ? AND u.active",
-        &[Param::Int(id)],
-    )?;
-    let Some(user) = found.into_iter().next() else {
+    let Some(user) = store.active_user(id)? else {
         return Ok(None);
     };
     // A role the schema does not know (an import's typo) grants nothing beyond a viewer's.

@@ -4,10 +4,11 @@
 //! `action_journal`, and undone exactly by its journal id.
 
 use crate::MonitorError;
-use crate::alert::{Rule, Subject, probability_drops, stale_deals};
+use crate::alert::{Rule, Subject, within};
 use crate::notify;
 use chrono::{Duration, NaiveDateTime};
-use embudo_store::{Param, Store};
+use embudo_store::Store;
+use embudo_store::monitor::FollowUpTask;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -33,7 +34,8 @@ pub fn follow_up(
 ) -> Result<Action, MonitorError> {
     // Each deal behind the rule: (id, owner, what the task says).
     let deals: Vec<(i64, Option<i64>, String)> = match rule.condition.subject() {
-        Subject::StaleDeals(days) => stale_deals(store, &rule.filters, now, days)?
+        Subject::StaleDeals(days) => store
+            .stale_deals(within(&rule.filters), now, days)?
             .into_iter()
             .map(|d| {
                 let says = format!(
@@ -43,7 +45,8 @@ pub fn follow_up(
                 (d.id, d.owner_id, says)
             })
             .collect(),
-        Subject::ProbabilityDrops(points) => probability_drops(store, &rule.filters, now, points)?
+        Subject::ProbabilityDrops(points) => store
+            .probability_drops(within(&rule.filters), now, points)?
             .into_iter()
             .map(|d| {
                 let says = format!(
@@ -72,32 +75,21 @@ pub fn follow_up(
             let Some(owner) = *owner else {
                 continue;
             };
-            store.execute_with(
-                "INSERT INTO activities (id, type, owner_id, contact_id, company_id, deal_id, subject, due_at, created_at)
-                 SELECT ?, 'task', ?, contact_id, company_id, id, ?, ?, ? FROM deals WHERE id = ?",
-                &[
-                    Param::Int(id),
-                    Param::Int(owner),
-                    Param::Text(says.clone()),
-                    Param::Timestamp(now + due_in),
-                    Param::Timestamp(now),
-                    Param::Int(*deal),
-                ],
-            )?;
+            store.insert_follow_up_task(&FollowUpTask {
+                id,
+                owner_id: owner,
+                deal_id: *deal,
+                subject: says,
+                due_at: now + due_in,
+                created_at: now,
+            })?;
             tasks.push(id);
             by_owner.entry(owner).or_default().push((*deal, says));
             id += 1;
         }
         tell_owners(store, &rule.name, journal, &by_owner, (now, due_in))?;
-        store.execute_with(
-            "INSERT INTO action_journal (id, rule, action, created_at, activity_ids) VALUES (?, ?, 'follow_up', ?, ?)",
-            &[
-                Param::Int(journal),
-                Param::Text(rule.name.clone()),
-                Param::Timestamp(now),
-                Param::Text(serde_json::to_string(&tasks).expect("ids")),
-            ],
-        )?;
+        let task_ids = serde_json::to_string(&tasks).expect("ids");
+        store.journal_follow_up(journal, &rule.name, now, &task_ids)?;
         Ok(Action {
             id: journal,
             rule: rule.name.clone(),
@@ -146,17 +138,7 @@ fn tell_owners(
 /// done is not erased), and so do the owners' notifications of them. Returns how many tasks
 /// were removed and how many kept.
 pub fn undo(store: &Store, id: i64, now: NaiveDateTime) -> Result<(usize, usize), MonitorError> {
-    #[derive(serde::Deserialize)]
-    struct Journaled {
-        activity_ids: Option<String>,
-        undone: bool,
-    }
-    let found: Vec<Journaled> = store.records(
-        "SELECT CAST(activity_ids AS VARCHAR) AS activity_ids, undone_at IS NOT NULL AS undone
-           FROM action_journal WHERE id = ?",
-        &[Param::Int(id)],
-    )?;
-    let Some(action) = found.first() else {
+    let Some(action) = store.journaled_action(id)? else {
         return Err(MonitorError::Invalid(format!(
             "no action {id}; `embudo sql \"SELECT * FROM action_journal\"` lists them"
         )));
@@ -174,15 +156,9 @@ pub fn undo(store: &Store, id: i64, now: NaiveDateTime) -> Result<(usize, usize)
     store.transaction(true, || {
         let mut removed = 0;
         for task in &tasks {
-            removed += store.execute_with(
-                "DELETE FROM activities WHERE id = ? AND completed_at IS NULL",
-                &[Param::Int(*task)],
-            )?;
+            removed += usize::from(store.delete_open_task(*task)?);
         }
-        store.execute_with(
-            "UPDATE action_journal SET undone_at = ? WHERE id = ?",
-            &[Param::Timestamp(now), Param::Int(id)],
-        )?;
+        store.mark_action_undone(id, now)?;
         notify::withdraw_tasks(store, id)?;
         Ok((removed, tasks.len() - removed))
     })

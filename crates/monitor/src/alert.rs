@@ -17,14 +17,17 @@
 
 use crate::MonitorError;
 use crate::cadence::{Cadence, Period};
-use crate::schedule::{StoredCadence, check_name, check_targets};
+use crate::schedule::{check_name, check_targets};
 use chrono::{Duration, NaiveDateTime};
 use embudo_access::scope::Over;
 use embudo_forecast::backtest::Band;
 use embudo_metrics::{Bound, Calendar, Compare, Dim, Query};
 use embudo_reports::scope::metric_over;
-use embudo_store::{Param, Store};
-use serde::{Deserialize, Serialize};
+use embudo_store::Store;
+use embudo_store::monitor::{Judged, NewAlertRule};
+use embudo_store::watched::Within;
+pub use embudo_store::watched::{OverdueTicket, ProbabilityDrop, QualityDrop, StaleDeal};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// What of the metric the condition reads.
@@ -313,28 +316,6 @@ pub struct Member {
     pub previous: Option<f64>,
 }
 
-/// An open deal whose win probability fell between its last two scorings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProbabilityDrop {
-    pub id: i64,
-    pub name: String,
-    pub owner_id: Option<i64>,
-    pub owner: Option<String>,
-    pub stage: String,
-    pub before: f64,
-    pub after: f64,
-}
-
-/// A ticket still open past its SLA due time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OverdueTicket {
-    pub id: i64,
-    pub priority: String,
-    pub agent: Option<String>,
-    /// Whole hours past its due time.
-    pub hours_over: i64,
-}
-
 /// The filters an `sla_breaches` rule may take.
 const SLA_FILTERS: [&str; 2] = ["agent", "team"];
 
@@ -348,32 +329,6 @@ pub struct GoalAtRisk {
     pub expected_attainment: Option<f64>,
     /// Driver metric and its change against the period before.
     pub drivers: Vec<(String, Option<f64>)>,
-}
-
-/// An entity and quality dimension whose score fell between the last two audits.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QualityDrop {
-    pub entity: String,
-    pub dimension: String,
-    pub before: f64,
-    pub latest: f64,
-    pub failing: i64,
-    pub total: i64,
-}
-
-/// An open deal whose stage has not changed for a while.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StaleDeal {
-    pub id: i64,
-    pub name: String,
-    pub owner_id: Option<i64>,
-    pub owner: Option<String>,
-    pub stage: String,
-    /// Whole days since it entered its stage.
-    pub days: i64,
-    /// Its stage history came from no file (an export without one): the import made it up
-    /// from the deal's dates, so `days` counts from when it was created.
-    pub synthesised: bool,
 }
 
 /// The filters a `stale_deals` rule may take.
@@ -475,27 +430,20 @@ impl Rule {
                 self.name, self.name
             )));
         }
-        store.execute_with(
-            "INSERT INTO alert_rules (name, metric, measure, op, threshold, filters, every, at_time, weekday,
-                                      recipients, webhook, cooldown_hours, created_at, by_dim)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &[
-                Param::Text(self.name.clone()),
-                Param::Text(self.condition.metric.clone()),
-                Param::Text(self.condition.measure.as_str().into()),
-                Param::Text(self.condition.op.as_str().into()),
-                Param::Float(self.condition.threshold),
-                Param::Text(serde_json::to_string(&self.filters).expect("a map of strings")),
-                Param::Text(self.cadence.every.as_str().into()),
-                Param::Text(self.cadence.at.format("%H:%M").to_string()),
-                Param::Text(self.cadence.weekday.to_string()),
-                Param::Text(serde_json::to_string(&self.recipients).expect("strings")),
-                self.webhook.clone().map_or(Param::Null, Param::Text),
-                Param::Int(self.cooldown.num_hours()),
-                Param::Timestamp(self.created_at),
-                self.by.map_or(Param::Null, |d| Param::Text(d.name().to_owned())),
-            ],
-        )?;
+        store.insert_alert_rule(&NewAlertRule {
+            name: &self.name,
+            metric: &self.condition.metric,
+            measure: self.condition.measure.as_str(),
+            op: self.condition.op.as_str(),
+            threshold: self.condition.threshold,
+            filters: &serde_json::to_string(&self.filters).expect("a map of strings"),
+            cadence: self.cadence.stored(),
+            recipients: &serde_json::to_string(&self.recipients).expect("strings"),
+            webhook: self.webhook.as_deref(),
+            cooldown_hours: self.cooldown.num_hours(),
+            created_at: self.created_at,
+            by_dim: self.by.map(|d| d.name()),
+        })?;
         Ok(())
     }
 
@@ -524,7 +472,7 @@ impl Rule {
         match self.condition.subject() {
             Subject::Metric => {}
             Subject::StaleDeals(days) => {
-                let records = stale_deals(store, &self.filters, at, days)?;
+                let records = store.stale_deals(within(&self.filters), at, days)?;
                 let judged = counted(records.len() as f64, None);
                 return Ok(Judgement { records, ..judged });
             }
@@ -539,12 +487,12 @@ impl Rule {
                 return Ok(Judgement { quality, ..judged });
             }
             Subject::SlaBreaches => {
-                let tickets = overdue_tickets(store, &self.filters, at)?;
+                let tickets = store.overdue_tickets(within(&self.filters), at)?;
                 let judged = counted(tickets.len() as f64, None);
                 return Ok(Judgement { tickets, ..judged });
             }
             Subject::ProbabilityDrops(points) => {
-                let drops = probability_drops(store, &self.filters, at, points)?;
+                let drops = store.probability_drops(within(&self.filters), at, points)?;
                 let judged = counted(drops.len() as f64, None);
                 return Ok(Judgement { drops, ..judged });
             }
@@ -679,116 +627,15 @@ impl Rule {
     }
 }
 
-/// The deals open at `at` (UTC) whose stage was entered more than `days` days before it,
-/// within the rule's owner, team and pipeline filters (names, in any case), stalest first.
-pub fn stale_deals(
-    store: &Store,
-    filters: &BTreeMap<String, String>,
-    at: NaiveDateTime,
-    days: i64,
-) -> Result<Vec<StaleDeal>, MonitorError> {
-    let filter = |key: &str| named(filters, key);
-    Ok(store.records(
-        &format!(
-            "WITH visits AS (
-             SELECT h.deal_id, {stage} AS stage_id, max(h.entered_at) AS since,
-                    bool_or(coalesce(h.synthesised, false)) AS synthesised
-               FROM deal_stage_history h WHERE h.entered_at <= $1 GROUP BY 1
-         )
-         SELECT d.id, coalesce(d.name, 'Deal ' || d.id) AS name, d.owner_id, u.name AS owner,
-                s.name AS stage, CAST(CAST($1 AS TIMESTAMP) AS DATE) - CAST(v.since AS DATE) AS days,
-                coalesce(v.synthesised, false) AS synthesised
-           FROM live_deals d
-           JOIN visits v ON v.deal_id = d.id
-           JOIN stages s ON s.id = v.stage_id
-           LEFT JOIN users u ON u.id = d.owner_id
-           LEFT JOIN teams t ON t.id = u.team_id
-           LEFT JOIN pipelines p ON p.id = d.pipeline_id
-          WHERE d.status = 'open'
-            AND d.created_at <= $1 AND v.since < $1 - {days}
-            AND (CAST($3 AS VARCHAR) IS NULL OR lower(u.name) = lower($3))
-            AND (CAST($4 AS VARCHAR) IS NULL OR lower(t.name) = lower($4))
-            AND (CAST($5 AS VARCHAR) IS NULL OR lower(p.name) = lower($5))
-          ORDER BY v.since, d.id",
-            stage = store.dialect().arg_max("h.stage_id", "h.entered_at"),
-            days = store.dialect().days("CAST($2 AS INTEGER)"),
-        ),
-        &[
-            Param::Timestamp(at),
-            Param::Int(days),
-            filter("owner"),
-            filter("team"),
-            filter("pipeline"),
-        ],
-    )?)
-}
-
-/// The deals open at `at` (UTC) whose latest win probability (scored by then) is at least
-/// `points` percentage points below the one before, within the rule's owner, team and
-/// pipeline filters, the largest fall first.
-pub fn probability_drops(
-    store: &Store,
-    filters: &BTreeMap<String, String>,
-    at: NaiveDateTime,
-    points: i64,
-) -> Result<Vec<ProbabilityDrop>, MonitorError> {
-    let filter = |key: &str| named(filters, key);
-    Ok(store.records(
-        "WITH ranked AS (
-             SELECT deal_id, probability,
-                    row_number() OVER (PARTITION BY deal_id ORDER BY scored_at DESC, id DESC) AS n
-               FROM deal_scores WHERE scored_at <= $1
-         )
-         SELECT d.id, coalesce(d.name, 'Deal ' || d.id) AS name, d.owner_id, u.name AS owner,
-                s.name AS stage, before.probability AS before, latest.probability AS after
-           FROM ranked latest
-           JOIN ranked before ON before.deal_id = latest.deal_id AND before.n = 2
-           JOIN live_deals d ON d.id = latest.deal_id
-           JOIN stages s ON s.id = d.stage_id
-           LEFT JOIN users u ON u.id = d.owner_id
-           LEFT JOIN teams t ON t.id = u.team_id
-           LEFT JOIN pipelines p ON p.id = d.pipeline_id
-          WHERE latest.n = 1 AND before.probability - latest.probability >= CAST($2 AS DOUBLE PRECISION) / 100
-            AND d.created_at <= $1 AND (d.closed_at IS NULL OR d.closed_at > $1)
-            AND (CAST($3 AS VARCHAR) IS NULL OR lower(u.name) = lower($3))
-            AND (CAST($4 AS VARCHAR) IS NULL OR lower(t.name) = lower($4))
-            AND (CAST($5 AS VARCHAR) IS NULL OR lower(p.name) = lower($5))
-          ORDER BY before.probability - latest.probability DESC, d.id",
-        &[
-            Param::Timestamp(at),
-            Param::Int(points),
-            filter("owner"),
-            filter("team"),
-            filter("pipeline"),
-        ],
-    )?)
-}
-
-/// The tickets open at `at` (UTC) past their SLA due time, within the rule's agent and team
-/// filters (names, in any case), the longest overdue first.
-fn overdue_tickets(
-    store: &Store,
-    filters: &BTreeMap<String, String>,
-    at: NaiveDateTime,
-) -> Result<Vec<OverdueTicket>, MonitorError> {
-    let filter = |key: &str| named(filters, key);
-    Ok(store.records(
-        &format!(
-            "SELECT k.id, coalesce(k.priority, '') AS priority, u.name AS agent, {} AS hours_over
-           FROM tickets k
-           LEFT JOIN users u ON u.id = k.agent_id
-           LEFT JOIN teams t ON t.id = u.team_id
-          WHERE k.opened_at <= $1 AND (k.resolved_at IS NULL OR k.resolved_at > $1)
-            AND k.sla_due_at < $1
-            AND (CAST($2 AS VARCHAR) IS NULL OR lower(u.name) = lower($2))
-            AND (CAST($3 AS VARCHAR) IS NULL OR lower(t.name) = lower($3))
-          ORDER BY k.sla_due_at, k.id",
-            store
-                .dialect()
-                .hours_between("k.sla_due_at", "CAST($1 AS TIMESTAMP)")
-        ),
-        &[Param::Timestamp(at), filter("agent"), filter("team")],
-    )?)
+/// A rule's filters as the watched records' reads take them.
+pub fn within(filters: &BTreeMap<String, String>) -> Within<'_> {
+    let name = |key: &str| filters.get(key).map(String::as_str);
+    Within {
+        owner: name("owner"),
+        team: name("team"),
+        pipeline: name("pipeline"),
+        agent: name("agent"),
+    }
 }
 
 /// The goals at risk or behind at `at`, as the goals report over `period` sees them, each
@@ -863,25 +710,8 @@ fn quality_drop(store: &Store) -> Result<(f64, Vec<QualityDrop>), MonitorError> 
     let [(_, latest), (_, before)] = runs.as_slice() else {
         return Ok((0.0, Vec::new()));
     };
-    let quality = store.records(
-        "WITH runs AS (SELECT DISTINCT run_id FROM audit_runs ORDER BY run_id DESC LIMIT 2),
-              latest AS (SELECT * FROM audit_runs WHERE run_id = (SELECT max(run_id) FROM runs)),
-              before AS (SELECT * FROM audit_runs WHERE run_id = (SELECT min(run_id) FROM runs))
-         SELECT l.entity, l.dimension, b.score AS before, l.score AS latest, l.failing, l.total
-           FROM latest l JOIN before b USING (entity, dimension)
-          WHERE l.score < b.score
-          ORDER BY b.score - l.score DESC, l.entity, l.dimension",
-        &[],
-    )?;
+    let quality = store.quality_drops()?;
     Ok((((before - latest) * 10.0).round() / 10.0, quality))
-}
-
-/// A rule's filter on `key` as a bound parameter (null when it has none), for conditions
-/// written `CAST(? AS VARCHAR) IS NULL OR lower(name) = lower(?)`.
-fn named(filters: &BTreeMap<String, String>, key: &str) -> Param {
-    filters
-        .get(key)
-        .map_or(Param::Null, |value| Param::Text(value.clone()))
 }
 
 /// Hours of cool-down from the `--cooldown` flag: `12h`, `3d` or a number of hours.
@@ -912,17 +742,14 @@ pub(crate) fn record(
     fired_at: Option<NaiveDateTime>,
     firing_on: &[String],
 ) -> Result<(), MonitorError> {
-    store.execute_with(
-        "UPDATE alert_rules SET firing = ?, last_fired_at = coalesce(?, last_fired_at), last_period = ?,
-                firing_on = ?
-          WHERE name = ?",
-        &[
-            Param::Bool(firing),
-            fired_at.map_or(Param::Null, Param::Timestamp),
-            Param::Text(period.key()),
-            Param::Text(serde_json::to_string(firing_on).expect("names")),
-            Param::Text(rule.to_owned()),
-        ],
+    store.record_judgement(
+        rule,
+        &Judged {
+            firing,
+            fired_at,
+            period: &period.key(),
+            firing_on: &serde_json::to_string(firing_on).expect("names"),
+        },
     )?;
     Ok(())
 }
@@ -939,48 +766,11 @@ pub fn get(store: &Store, name: &str) -> Result<Option<Rule>, MonitorError> {
 
 /// Remove the rule called `name`; false when there is none.
 pub fn remove(store: &Store, name: &str) -> Result<bool, MonitorError> {
-    Ok(store.execute_with(
-        "DELETE FROM alert_rules WHERE name = ?",
-        &[Param::Text(name.to_owned())],
-    )? > 0)
-}
-
-/// An alert rule's row, as stored.
-#[derive(Deserialize)]
-struct StoredRule {
-    name: String,
-    metric: String,
-    measure: String,
-    op: String,
-    threshold: f64,
-    filters: String,
-    #[serde(flatten)]
-    cadence: StoredCadence,
-    recipients: String,
-    webhook: Option<String>,
-    cooldown_hours: i64,
-    created_at: i64,
-    firing: bool,
-    last_fired_at: Option<i64>,
-    last_period: Option<String>,
-    firing_on: Option<String>,
-    by_dim: Option<String>,
+    Ok(store.delete_alert_rule(name)?)
 }
 
 fn read(store: &Store, name: Option<&str>) -> Result<Vec<Rule>, MonitorError> {
-    let named = name.map_or(Param::Null, |n| Param::Text(n.to_owned()));
-    let stored: Vec<StoredRule> = store.records(
-        &format!(
-            "SELECT name, metric, measure, op, threshold, CAST(filters AS VARCHAR) AS filters,
-                    every, at_time, weekday, CAST(recipients AS VARCHAR) AS recipients, webhook,
-                    cooldown_hours, {} AS created_at, firing, {} AS last_fired_at, last_period,
-                    CAST(firing_on AS VARCHAR) AS firing_on, by_dim
-               FROM alert_rules WHERE CAST(? AS VARCHAR) IS NULL OR name = ? ORDER BY name",
-            store.dialect().epoch_micros("created_at"),
-            store.dialect().epoch_micros("last_fired_at"),
-        ),
-        &[named.clone(), named],
-    )?;
+    let stored = store.alert_rule_rows(name)?;
     stored
         .into_iter()
         .map(|row| {
@@ -994,7 +784,7 @@ fn read(store: &Store, name: Option<&str>) -> Result<Vec<Rule>, MonitorError> {
                 condition: condition.parse()?,
                 filters: serde_json::from_str(&row.filters).unwrap_or_default(),
                 by: row.by_dim.as_deref().map(str::parse).transpose()?,
-                cadence: row.cadence.read()?,
+                cadence: Cadence::from_stored(&row.cadence)?,
                 recipients: serde_json::from_str(&row.recipients).unwrap_or_default(),
                 webhook: row.webhook,
                 cooldown: Duration::hours(row.cooldown_hours),

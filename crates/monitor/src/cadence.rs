@@ -7,6 +7,7 @@
 
 use crate::MonitorError;
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
+use embudo_store::monitor::StoredCadence;
 use serde::Serialize;
 use std::fmt;
 
@@ -97,6 +98,24 @@ impl fmt::Display for Period {
 }
 
 impl Cadence {
+    /// The cadence as the store keeps it.
+    pub fn stored(&self) -> StoredCadence {
+        StoredCadence {
+            every: self.every.as_str().to_owned(),
+            at_time: self.at.format("%H:%M").to_string(),
+            weekday: Some(self.weekday.to_string()),
+        }
+    }
+
+    /// The cadence the store kept.
+    pub fn from_stored(stored: &StoredCadence) -> Result<Cadence, MonitorError> {
+        let mut cadence = Cadence::new(&stored.every, Some(&stored.at_time), None)?;
+        if let Some(day) = stored.weekday.as_deref().and_then(|d| d.parse().ok()) {
+            cadence.weekday = day;
+        }
+        Ok(cadence)
+    }
+
     /// A cadence from its flags: `--every`, `--at HH:MM` (08:00 unless said), `--weekday`
     /// (weekly only; Monday unless said).
     pub fn new(

@@ -8,7 +8,7 @@
 
 use crate::MonitorError;
 use chrono::NaiveDateTime;
-use embudo_store::{Param, Store};
+use embudo_store::Store;
 use hmac::{Hmac, Mac};
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
@@ -90,16 +90,7 @@ pub struct Email {
 }
 
 /// What an attempt delivers, for the journal.
-#[derive(Debug, Clone, Copy)]
-pub struct Attempt<'a> {
-    /// `schedule` or `alert`.
-    pub kind: &'a str,
-    pub name: &'a str,
-    pub period: &'a str,
-    /// `email` or `webhook`.
-    pub channel: &'a str,
-    pub target: &'a str,
-}
+pub use embudo_store::monitor::DeliveryKey as Attempt;
 
 /// An address a schedule or rule may send to: a valid e-mail address.
 pub fn check_address(address: &str) -> Result<(), MonitorError> {
@@ -235,20 +226,8 @@ pub fn settled(
     what: &Attempt<'_>,
     settings: &Settings,
 ) -> Result<bool, MonitorError> {
-    #[derive(serde::Deserialize)]
-    struct Tries {
-        sent: i64,
-        failed: i64,
-    }
-    let tries: Vec<Tries> = store.records(
-        "SELECT count(*) FILTER (WHERE outcome = 'sent') AS sent,
-                count(*) FILTER (WHERE outcome = 'failed') AS failed
-           FROM deliveries WHERE kind = ? AND name = ? AND period = ? AND channel = ? AND target = ?",
-        &journal_key(what),
-    )?;
-    Ok(tries
-        .first()
-        .is_some_and(|t| t.sent > 0 || t.failed >= 3 * i64::from(settings.attempts)))
+    let (sent, failed) = store.delivery_tries(what)?;
+    Ok(sent > 0 || failed >= 3 * i64::from(settings.attempts))
 }
 
 /// Try `send` up to `settings.attempts` times, waiting with `sleep` between (back-off
@@ -264,21 +243,8 @@ pub fn with_retries(
     let mut wait = settings.backoff;
     for attempt in 1..=settings.attempts.max(1) {
         let result = send();
-        let mut params = journal_key(what);
-        params.extend([
-            Param::Int(i64::from(attempt)),
-            Param::Timestamp(now),
-            Param::Text(if result.is_ok() { "sent" } else { "failed" }.into()),
-            result
-                .as_ref()
-                .err()
-                .map_or(Param::Null, |e| Param::Text(e.clone())),
-        ]);
-        store.execute_with(
-            "INSERT INTO deliveries (id, kind, name, period, channel, target, attempt, attempted_at, outcome, error)
-             VALUES (nextval('deliveries_id'), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &params,
-        )?;
+        let outcome = result.as_ref().map(|_| ()).map_err(String::as_str);
+        store.journal_delivery(what, i64::from(attempt), now, outcome)?;
         if result.is_ok() {
             return Ok(true);
         }
@@ -288,13 +254,6 @@ pub fn with_retries(
         }
     }
     Ok(false)
-}
-
-fn journal_key(what: &Attempt<'_>) -> Vec<Param> {
-    [what.kind, what.name, what.period, what.channel, what.target]
-        .into_iter()
-        .map(|v| Param::Text(v.to_owned()))
-        .collect()
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use crate::{MonitorError, alert, schedule};
 use embudo_model::Table;
-use embudo_store::{Param, Store};
+use embudo_store::Store;
 use serde_json::json;
 
 /// Every schedule: report, when, to whom, what it attaches, and its last delivery.
@@ -60,11 +60,7 @@ pub fn alerts(store: &Store) -> Result<Table, MonitorError> {
 
 /// The latest `limit` attempts to deliver anything, newest first.
 pub fn deliveries(store: &Store, limit: i64) -> Result<Table, MonitorError> {
-    let found = store.query_with(
-        "SELECT CAST(attempted_at AS VARCHAR), kind, name, period, channel, target, attempt, outcome, error
-           FROM deliveries ORDER BY id DESC LIMIT ?",
-        &[Param::Int(limit)],
-    )?;
+    let found = store.recent_deliveries(limit)?;
     Ok(table(
         &[
             "at", "kind", "name", "period", "channel", "to", "attempt", "outcome", "error",
@@ -89,11 +85,5 @@ pub fn targets(recipients: &[String], webhook: Option<&str>) -> String {
 
 /// When `name` of `kind` was last delivered to someone, or why it last failed.
 fn last_delivery(store: &Store, kind: &str, name: &str) -> Result<Option<String>, MonitorError> {
-    Ok(store
-        .value::<Option<String>>(
-            "SELECT CAST(attempted_at AS VARCHAR) || ' ' || outcome || coalesce(': ' || error, '')
-               FROM deliveries WHERE kind = ? AND name = ? ORDER BY id DESC LIMIT 1",
-            &[Param::Text(kind.into()), Param::Text(name.into())],
-        )?
-        .flatten())
+    Ok(store.last_delivery(kind, name)?)
 }

@@ -6,7 +6,8 @@ use crate::MonitorError;
 use crate::watch::instant_from_micros;
 use chrono::NaiveDateTime;
 use embudo_access::session::caller_by_email;
-use embudo_store::{Param, Store};
+use embudo_store::Store;
+use embudo_store::monitor::NewNotification;
 use serde::{Deserialize, Serialize};
 
 /// Why a user is told something.
@@ -105,30 +106,23 @@ pub fn tell(
 ) -> Result<(), MonitorError> {
     let records = serde_json::to_string(message.records).expect("ids and a name");
     for user in users {
-        store.execute_with(
-            "INSERT INTO notifications (id, user_id, rule, kind, period, message, records, created_at, action_id)
-             VALUES (nextval('notifications_id'), ?, ?, ?, ?, ?, ?, ?, ?)",
-            &[
-                Param::Int(*user),
-                Param::Text(message.rule.to_owned()),
-                Param::Text(message.kind.as_str().to_owned()),
-                Param::Text(message.period.to_owned()),
-                Param::Text(message.text.to_owned()),
-                Param::Text(records.clone()),
-                Param::Timestamp(now),
-                message.action.map_or(Param::Null, Param::Int),
-            ],
-        )?;
+        store.insert_notification(&NewNotification {
+            user_id: *user,
+            rule: message.rule,
+            kind: message.kind.as_str(),
+            period: message.period,
+            message: message.text,
+            records: &records,
+            created_at: now,
+            action_id: message.action,
+        })?;
     }
     Ok(())
 }
 
 /// Take back what owners were told of the tasks an undone action had created.
 pub fn withdraw_tasks(store: &Store, action: i64) -> Result<usize, MonitorError> {
-    Ok(store.execute_with(
-        "DELETE FROM notifications WHERE kind = 'tasks' AND action_id = ?",
-        &[Param::Int(action)],
-    )?)
+    Ok(store.delete_task_notifications(action)?)
 }
 
 /// The ids of the active users with these e-mail addresses (in any case), in their order;
@@ -153,12 +147,7 @@ pub fn get(store: &Store, user: i64, id: i64) -> Result<Option<Notification>, Mo
 
 /// How many of `user`'s notifications are unread.
 pub fn unread(store: &Store, user: i64) -> Result<i64, MonitorError> {
-    Ok(store
-        .value(
-            "SELECT count(*) FROM notifications WHERE user_id = ? AND read_at IS NULL",
-            &[Param::Int(user)],
-        )?
-        .unwrap_or(0))
+    Ok(store.unread_notifications(user)?)
 }
 
 /// Mark one of `user`'s notifications read (`Some(id)`), or all of them; how many changed.
@@ -168,24 +157,12 @@ pub fn mark_read(
     id: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<usize, MonitorError> {
-    Ok(store.execute_with(
-        "UPDATE notifications SET read_at = ?
-          WHERE user_id = ? AND read_at IS NULL AND id = coalesce(CAST(? AS BIGINT), id)",
-        &[
-            Param::Timestamp(now),
-            Param::Int(user),
-            id.map_or(Param::Null, Param::Int),
-        ],
-    )?)
+    Ok(store.mark_notifications_read(user, id, now)?)
 }
 
 /// Remember that the action journaled as `action` was taken from notification `id`.
 pub fn set_action(store: &Store, id: i64, action: i64) -> Result<(), MonitorError> {
-    store.execute_with(
-        "UPDATE notifications SET action_id = ? WHERE id = ?",
-        &[Param::Int(action), Param::Int(id)],
-    )?;
-    Ok(())
+    Ok(store.set_notification_action(id, action)?)
 }
 
 fn read(
@@ -194,24 +171,7 @@ fn read(
     id: Option<i64>,
     limit: usize,
 ) -> Result<Vec<Notification>, MonitorError> {
-    let stored: Vec<StoredNotification> = store.records(
-        &format!(
-            "SELECT n.id, n.user_id, n.rule, n.kind, n.period, n.message,
-                    CAST(n.records AS VARCHAR) AS records, {} AS created_at, {} AS read_at,
-                    n.action_id, a.undone_at IS NOT NULL AS action_undone
-               FROM notifications n LEFT JOIN action_journal a ON a.id = n.action_id
-              WHERE n.user_id = ? AND n.id = coalesce(CAST(? AS BIGINT), n.id)
-              ORDER BY n.created_at DESC, n.id DESC
-              LIMIT ?",
-            store.dialect().epoch_micros("n.created_at"),
-            store.dialect().epoch_micros("n.read_at"),
-        ),
-        &[
-            Param::Int(user),
-            id.map_or(Param::Null, Param::Int),
-            Param::Int(limit as i64),
-        ],
-    )?;
+    let stored = store.notification_rows(user, id, limit)?;
     stored
         .into_iter()
         .map(|row| {
@@ -230,22 +190,6 @@ fn read(
             })
         })
         .collect()
-}
-
-/// A notification's row, as stored.
-#[derive(serde::Deserialize)]
-struct StoredNotification {
-    id: i64,
-    user_id: i64,
-    rule: String,
-    kind: String,
-    period: String,
-    message: String,
-    records: String,
-    created_at: i64,
-    read_at: Option<i64>,
-    action_id: Option<i64>,
-    action_undone: bool,
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use embudo_access::scope::Over;
 use embudo_access::session::caller_by_email;
 use embudo_metrics::custom;
 use embudo_reports::scope::restrict_spec;
-use embudo_store::{Param, Store};
+use embudo_store::Store;
+use embudo_store::monitor::NewSchedule;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -134,22 +135,16 @@ impl Schedule {
                 self.name, self.name
             )));
         }
-        store.execute_with(
-            "INSERT INTO schedules (name, report, filters, every, at_time, weekday, recipients, webhook, format, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &[
-                Param::Text(self.name.clone()),
-                Param::Text(self.report.clone()),
-                Param::Text(serde_json::to_string(&self.filters).expect("a map of strings")),
-                Param::Text(self.cadence.every.as_str().into()),
-                Param::Text(self.cadence.at.format("%H:%M").to_string()),
-                Param::Text(self.cadence.weekday.to_string()),
-                Param::Text(serde_json::to_string(&self.recipients).expect("strings")),
-                self.webhook.clone().map_or(Param::Null, Param::Text),
-                Param::Text(self.format.as_str().into()),
-                Param::Timestamp(self.created_at),
-            ],
-        )?;
+        store.insert_schedule(&NewSchedule {
+            name: &self.name,
+            report: &self.report,
+            filters: &serde_json::to_string(&self.filters).expect("a map of strings"),
+            cadence: self.cadence.stored(),
+            recipients: &serde_json::to_string(&self.recipients).expect("strings"),
+            webhook: self.webhook.as_deref(),
+            format: self.format.as_str(),
+            created_at: self.created_at,
+        })?;
         Ok(())
     }
 
@@ -213,42 +208,16 @@ pub fn get(store: &Store, name: &str) -> Result<Option<Schedule>, MonitorError> 
 /// Remove the schedule called `name`; false when there is none. Its deliveries stay in the
 /// journal.
 pub fn remove(store: &Store, name: &str) -> Result<bool, MonitorError> {
-    Ok(store.execute_with(
-        "DELETE FROM schedules WHERE name = ?",
-        &[Param::Text(name.to_owned())],
-    )? > 0)
-}
-
-/// A schedule's row, as stored.
-#[derive(serde::Deserialize)]
-struct StoredSchedule {
-    name: String,
-    report: String,
-    filters: String,
-    #[serde(flatten)]
-    cadence: StoredCadence,
-    recipients: String,
-    webhook: Option<String>,
-    format: String,
-    created_at: i64,
+    Ok(store.delete_schedule(name)?)
 }
 
 fn read(store: &Store, name: Option<&str>) -> Result<Vec<Schedule>, MonitorError> {
-    let named = name.map_or(Param::Null, |n| Param::Text(n.to_owned()));
-    let stored: Vec<StoredSchedule> = store.records(
-        &format!(
-            "SELECT name, report, CAST(filters AS VARCHAR) AS filters, every, at_time, weekday,
-                    CAST(recipients AS VARCHAR) AS recipients, webhook, format, {} AS created_at
-               FROM schedules WHERE CAST(? AS VARCHAR) IS NULL OR name = ? ORDER BY name",
-            store.dialect().epoch_micros("created_at")
-        ),
-        &[named.clone(), named],
-    )?;
+    let stored = store.schedule_rows(name)?;
     stored
         .into_iter()
         .map(|row| {
             Ok(Schedule {
-                cadence: row.cadence.read()?,
+                cadence: Cadence::from_stored(&row.cadence)?,
                 filters: serde_json::from_str(&row.filters).unwrap_or_default(),
                 recipients: serde_json::from_str(&row.recipients).unwrap_or_default(),
                 format: row.format.parse()?,
@@ -259,22 +228,4 @@ fn read(store: &Store, name: Option<&str>) -> Result<Vec<Schedule>, MonitorError
             })
         })
         .collect()
-}
-
-/// A cadence as stored: every, HH:MM, and the weekday (kept for all, used by weekly).
-#[derive(serde::Deserialize)]
-pub(crate) struct StoredCadence {
-    every: String,
-    at_time: String,
-    weekday: Option<String>,
-}
-
-impl StoredCadence {
-    pub(crate) fn read(&self) -> Result<Cadence, MonitorError> {
-        let mut cadence = Cadence::new(&self.every, Some(&self.at_time), None)?;
-        if let Some(day) = self.weekday.as_deref().and_then(|d| d.parse().ok()) {
-            cadence.weekday = day;
-        }
-        Ok(cadence)
-    }
 }

@@ -18,7 +18,7 @@ use embudo_access::session::caller_by_email;
 use embudo_metrics::{Bound, Calendar, Grain};
 use embudo_reports::model::{Kind, display, display_in};
 use embudo_reports::{Context, Params, Report, html, scope};
-use embudo_store::{Param, Store};
+use embudo_store::Store;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -306,12 +306,7 @@ fn grain_of(schedule: &Schedule) -> Grain {
 
 /// The language a user chose for what Embudo sends them.
 fn user_lang(store: &Store, caller: &Caller) -> Result<Option<String>, MonitorError> {
-    Ok(store
-        .value::<Option<String>>(
-            "SELECT lang FROM users WHERE id = ?",
-            &[Param::Int(caller.user_id)],
-        )?
-        .flatten())
+    Ok(store.user_lang(caller.user_id)?)
 }
 
 /// The reports as plain text: the e-mail's alternative for clients that show no HTML.

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDateTime;
 use embudo_access::{Caller, session};
-use embudo_store::{Param, Store};
+use embudo_store::Store;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
@@ -305,10 +305,7 @@ impl Limiter {
     /// The failures of the last [`Limiter::WINDOW`] kept in `store`; older ones are removed.
     pub fn load(store: &Store, now: NaiveDateTime) -> Result<Limiter, embudo_store::StoreError> {
         let since = now - window();
-        store.execute_with(
-            "DELETE FROM access_login_failures WHERE failed_at <= ?",
-            &[Param::Timestamp(since)],
-        )?;
+        store.forget_login_failures(since)?;
         let mut tallies: HashMap<String, Tally> = HashMap::new();
         for (key, failures) in Limiter::failures(store, None, since)? {
             tallies.entry(key).or_default().failures = failures;
@@ -325,26 +322,9 @@ impl Limiter {
         keys: Option<&[String; 2]>,
         since: NaiveDateTime,
     ) -> Result<HashMap<String, Vec<NaiveDateTime>>, embudo_store::StoreError> {
-        let (first, second) = match keys {
-            Some([first, second]) => (Param::Text(first.clone()), Param::Text(second.clone())),
-            None => (Param::Null, Param::Null),
-        };
-        #[derive(serde::Deserialize)]
-        struct Failure {
-            key: String,
-            failed_at: String,
-        }
-        let found: Vec<Failure> = store.records(
-            "SELECT key, CAST(failed_at AS VARCHAR) AS failed_at FROM access_login_failures
-              WHERE failed_at > ? AND (CAST(? AS VARCHAR) IS NULL OR key IN (?, ?))
-              ORDER BY failed_at",
-            &[Param::Timestamp(since), first.clone(), first, second],
-        )?;
         let mut failures: HashMap<String, Vec<NaiveDateTime>> = HashMap::new();
-        for Failure { key, failed_at } in found {
-            if let Ok(at) = NaiveDateTime::parse_from_str(&failed_at, "%Y-%m-%d %H:%M:%S%.f") {
-                failures.entry(key).or_default().push(at);
-            }
+        for (key, at) in store.login_failures(keys, since)? {
+            failures.entry(key).or_default().push(at);
         }
         Ok(failures)
     }
@@ -392,13 +372,7 @@ impl Limiter {
 
     /// Keep failures of `keys` at `now` in the store.
     fn persist(store: &Store, keys: &[String], now: NaiveDateTime) -> Result<(), ApiError> {
-        for key in keys {
-            store.execute_with(
-                "INSERT INTO access_login_failures (key, failed_at) VALUES (?, ?)",
-                &[Param::Text(key.clone()), Param::Timestamp(now)],
-            )?;
-        }
-        Ok(())
+        Ok(store.insert_login_failures(keys, now)?)
     }
 }
 

@@ -4,7 +4,6 @@
 
 use crate::db::Db;
 pub use embudo_access::session::Event;
-use embudo_access::session::record_events;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -50,7 +49,7 @@ fn write_batches(db: &Db, receiver: &mpsc::Receiver<Event>) {
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         }
-        if let Err(error) = db.journal(|store| Ok(record_events(store, &batch)?)) {
+        if let Err(error) = db.journal(|store| Ok(store.record_events(&batch)?)) {
             tracing::error!(?error, "writing user_events");
         }
     }

@@ -429,8 +429,7 @@ pub(crate) fn stale_deals(
     columns: &[crate::records::Column],
     now: chrono::NaiveDateTime,
 ) -> Result<Vec<embudo_monitor::alert::StaleDeal>, ApiError> {
-    let stale = embudo_monitor::alert::stale_deals(store, &Default::default(), now, STALE_DAYS)
-        .map_err(ApiError::internal)?;
+    let stale = store.stale_deals(Default::default(), now, STALE_DAYS)?;
     let ids: Vec<i64> = stale.iter().map(|d| d.id).collect();
     let visible: std::collections::HashSet<i64> =
         select(store, caller, Entity::Deals, columns, &Page::ids(&ids))?

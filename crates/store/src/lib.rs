@@ -10,11 +10,15 @@
 //! - [`bulk`]: the fast write path. Records become Arrow batches on a producer thread and
 //!   are appended by DuckDB's Appender (PostgreSQL: binary `COPY`, `pg_copy`) on the
 //!   store's thread, all in one transaction.
+//! - [`access`]: users, passwords, API tokens, sessions, failed logins and
+//!   `user_events`, the rows the `access` crate decides with.
 //! - [`deals`]: a deal's moves between stages, recorded as every writer records them;
 //!   when open deals entered their stage, deals' latest win probabilities.
 //! - [`history`]: a record's history for its page: stage visits, field changes, campaign
 //!   events, merges.
 //! - [`ids`]: new ids, from one sequence per table, so two writers never take the same.
+//! - [`monitor`]: schedules, alert rules, the deliveries' journal, notifications,
+//!   corrective actions and their follow-up tasks.
 //! - [`names`]: users', teams', pipelines' and stages' names by id.
 //! - [`records`]: how each model entity maps onto its table's columns.
 //! - [`derived`]: fields the store keeps true on every write: a contact's first revenue
@@ -24,6 +28,8 @@
 //! - [`staging`]: scratch tables of text that imports fill fast and merge with SQL.
 //! - [`postgres`]: a store on PostgreSQL: connecting, and its own migrations; `pg_value`
 //!   turns values into and out of its wire format.
+//! - [`watched`]: the records alerts watch: stale deals, falling win probabilities,
+//!   tickets past their SLA, quality lost between audits.
 //! - [`transfer`]: moving a whole store between engines, checked table by table.
 //! - [`query`]: running SQL, with [`Param`]s bound to its placeholders, into a
 //!   [`embudo_model::Table`], the same on both engines.
@@ -33,6 +39,7 @@
 //! The bulk paths (the generator's load, the import's staging) take each engine's fastest
 //! way in: DuckDB's Appender, PostgreSQL's `COPY`.
 
+pub mod access;
 pub mod bulk;
 pub mod catalog;
 pub mod deals;
@@ -43,6 +50,7 @@ pub mod gaps;
 pub mod history;
 pub mod ids;
 pub mod migrations;
+pub mod monitor;
 pub mod names;
 mod pg_copy;
 mod pg_value;
@@ -52,6 +60,7 @@ pub mod records;
 pub mod staging;
 pub mod store;
 pub mod transfer;
+pub mod watched;
 
 pub use bulk::{Batches, LoadSummary, Record};
 pub use catalog::ColumnInfo;
