@@ -3,7 +3,8 @@
 use crate::checks::UNRESOLVED;
 use crate::{AuditError, Finding};
 use chrono::NaiveDateTime;
-use embudo_store::{Param, Store};
+use embudo_store::Store;
+use embudo_store::corrections::FixEntry;
 
 /// (check, table, column) of every check whose suggestions can be applied, besides the
 /// unresolved references of [`UNRESOLVED`], whose fix links the record. Form resubmissions
@@ -62,24 +63,17 @@ pub fn apply(
                 .as_str()
                 .filter(|_| !column.ends_with("_id"))
                 .map(str::to_owned);
-            // `table` and `column` come from the fixed list above.
-            store.execute_with(
-                &format!("UPDATE {table} SET {column} = ? WHERE id = ?"),
-                &[Param::Text(fix.clone()), Param::Int(row.id)],
-            )?;
-            store.execute_with(
-                "INSERT INTO fix_journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-                &[
-                    Param::Int(batch),
-                    Param::Text(finding.id.to_owned()),
-                    Param::Text(table.to_owned()),
-                    Param::Int(row.id),
-                    Param::Text(column.to_owned()),
-                    old.map_or(Param::Null, Param::Text),
-                    Param::Text(fix.clone()),
-                    Param::Timestamp(at),
-                ],
-            )?;
+            store.set_text(table, column, row.id, Some(fix))?;
+            store.journal_fix(&FixEntry {
+                batch,
+                check: finding.id,
+                table,
+                row_id: row.id,
+                field: column,
+                old_value: old.as_deref(),
+                new_value: fix,
+                at,
+            })?;
             changed += 1;
         }
         embudo_store::derived::refresh(store)?;
@@ -89,17 +83,7 @@ pub fn apply(
 
 /// Put back the values a batch of fixes replaced.
 pub fn undo(store: &Store, batch: i64, at: NaiveDateTime) -> Result<usize, AuditError> {
-    #[derive(serde::Deserialize)]
-    struct Journaled {
-        entity: String,
-        row_id: i64,
-        field: String,
-        old_value: Option<String>,
-    }
-    let fixes: Vec<Journaled> = store.records(
-        "SELECT entity, row_id, field, old_value FROM fix_journal WHERE batch_id = ? AND undone_at IS NULL",
-        &[Param::Int(batch)],
-    )?;
+    let fixes = store.journaled_fixes(batch)?;
     if fixes.is_empty() {
         return Err(AuditError::Invalid(format!(
             "no applied fixes in batch {batch}"
@@ -110,16 +94,9 @@ pub fn undo(store: &Store, batch: i64, at: NaiveDateTime) -> Result<usize, Audit
             let (_, table, column) = all_fixable()
                 .find(|(_, t, c)| fix.entity == *t && fix.field == *c)
                 .ok_or_else(|| AuditError::Invalid("the journal names an unknown field".into()))?;
-            let old = fix.old_value.clone().map_or(Param::Null, Param::Text);
-            store.execute_with(
-                &format!("UPDATE {table} SET {column} = ? WHERE id = ?"),
-                &[old, Param::Int(fix.row_id)],
-            )?;
+            store.set_text(table, column, fix.row_id, fix.old_value.as_deref())?;
         }
-        store.execute_with(
-            "UPDATE fix_journal SET undone_at = ? WHERE batch_id = ?",
-            &[Param::Timestamp(at), Param::Int(batch)],
-        )?;
+        store.mark_fixes_undone(batch, at)?;
         embudo_store::derived::refresh(store)?;
         Ok(fixes.len())
     })

@@ -13,7 +13,9 @@
 
 use crate::AuditError;
 use chrono::NaiveDateTime;
-use embudo_store::{Param, Store};
+use embudo_store::corrections::MergeEntry;
+use embudo_store::served::ServedTable;
+use embudo_store::{ColumnInfo, Param, Store};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -104,46 +106,15 @@ pub struct MergeOutcome {
     pub dry_run: bool,
 }
 
-/// A column's name and SQL type.
-fn layout(store: &Store, table: &str) -> Result<Vec<(String, String)>, AuditError> {
-    Ok(store
-        .columns(table)?
-        .into_iter()
-        .map(|c| (c.name, c.sql_type))
-        .collect())
-}
-
-/// A row as a JSON object, column by column. JSON columns keep their exact text (as a
-/// string), so restoring them gives back the very same bytes.
+/// Row `id` of `table` as a JSON object, column by column (JSON columns as their text).
 fn row_image(
     store: &Store,
-    table: &str,
+    table: &ServedTable,
     id: i64,
-    columns: &[(String, String)],
 ) -> Result<Map<String, Value>, AuditError> {
-    // `table` is one of the entity tables above; column names come from the catalogue.
-    let text = store
-        .value::<String>(
-            &format!(
-                "SELECT {} FROM {table} t WHERE id = ?",
-                store.dialect().row_json("t")
-            ),
-            &[Param::Int(id)],
-        )?
-        .ok_or_else(|| AuditError::Invalid(format!("no {table} row {id}")))?;
-    let Ok(Value::Object(mut image)) = serde_json::from_str(&text) else {
-        return Err(AuditError::Invalid(format!(
-            "could not read {table} row {id}"
-        )));
-    };
-    for (column, _) in columns.iter().filter(|(_, t)| t == "JSON") {
-        let raw = store.value::<Value>(
-            &format!("SELECT CAST(\"{column}\" AS VARCHAR) FROM {table} WHERE id = ?"),
-            &[Param::Int(id)],
-        )?;
-        image.insert(column.clone(), raw.unwrap_or(Value::Null));
-    }
-    Ok(image)
+    store
+        .row_image(table, id)?
+        .ok_or_else(|| AuditError::Invalid(format!("no {} row {id}", table.name())))
 }
 
 /// A JSON column's text as an object (empty when null or not an object).
@@ -163,22 +134,6 @@ fn as_param(value: &Value) -> Param {
     }
 }
 
-/// Set `column` of row `id` to `value`. Names come from the catalogue, never from users.
-fn set(
-    store: &Store,
-    table: &str,
-    id: i64,
-    column: &str,
-    sql_type: &str,
-    value: &Value,
-) -> Result<(), AuditError> {
-    store.execute_with(
-        &format!("UPDATE {table} SET \"{column}\" = CAST(? AS {sql_type}) WHERE id = ?"),
-        &[as_param(value), Param::Int(id)],
-    )?;
-    Ok(())
-}
-
 /// How complete a row is: its non-empty fields.
 fn completeness(image: &Map<String, Value>) -> usize {
     image
@@ -189,14 +144,7 @@ fn completeness(image: &Map<String, Value>) -> usize {
 
 /// How active a record is: the rows of related tables pointing at it.
 fn activity(store: &Store, entity: Entity, id: i64) -> Result<i64, AuditError> {
-    let counts: Vec<String> = entity
-        .references()
-        .iter()
-        // Both names come from the fixed list of references.
-        .map(|(table, column)| format!("(SELECT count(*) FROM {table} WHERE {column} = $1)"))
-        .collect();
-    let sql = format!("SELECT {}", counts.join(" + "));
-    Ok(store.value(&sql, &[Param::Int(id)])?.unwrap_or(0))
+    Ok(store.count_referring(entity.references(), id)?)
 }
 
 /// A merge to make.
@@ -237,10 +185,10 @@ pub fn merge(
             "a merge needs at least two different records".into(),
         ));
     }
-    let columns = layout(store, table)?;
+    let served = store.served_table(table)?;
     let mut images = Vec::new();
     for &id in &members {
-        let image = row_image(store, table, id, &columns)?;
+        let image = row_image(store, &served, id)?;
         if !image["merged_into_id"].is_null() || !image["deleted_at"].is_null() {
             return Err(AuditError::Invalid(format!(
                 "{table} {id} is already merged or deleted"
@@ -276,9 +224,14 @@ pub fn merge(
             dry_run,
         };
         for (member, member_image, _) in images.iter().filter(|(id, _, _)| *id != survivor) {
-            let before_survivor = row_image(store, table, survivor, &columns)?;
+            let before_survivor = row_image(store, &served, survivor)?;
             let mut decisions = Vec::new();
-            for (column, sql_type) in &columns {
+            for ColumnInfo {
+                name: column,
+                sql_type,
+                ..
+            } in served.columns()
+            {
                 if OWN.contains(&column.as_str()) {
                     continue;
                 }
@@ -293,7 +246,7 @@ pub fn merge(
                     _ => continue,
                 };
                 if &value != mine {
-                    set(store, table, survivor, column, sql_type, &value)?;
+                    store.set_value(&served, survivor, column, as_param(&value))?;
                     decisions.push(json!({"field": column, "value": value, "from": member}));
                     outcome.filled.push((*member, column.clone(), value));
                     step(column)?;
@@ -301,42 +254,26 @@ pub fn merge(
             }
             let mut references = Vec::new();
             for (ref_table, ref_column) in entity.references() {
-                // Both names come from the fixed list of references.
-                let ids: Vec<i64> = store.values(
-                    &format!("SELECT id FROM {ref_table} WHERE {ref_column} = ? ORDER BY id"),
-                    &[Param::Int(*member)],
-                )?;
+                let ids = store.referring(ref_table, ref_column, *member)?;
                 if !ids.is_empty() {
-                    store.execute_with(
-                        &format!("UPDATE {ref_table} SET {ref_column} = ? WHERE {ref_column} = ?"),
-                        &[Param::Int(survivor), Param::Int(*member)],
-                    )?;
+                    store.repoint(ref_table, ref_column, *member, survivor)?;
                     outcome.repointed += ids.len();
                     references.push(json!({"table": ref_table, "column": ref_column, "ids": ids}));
                     step(ref_table)?;
                 }
             }
-            store.execute_with(
-                &format!("UPDATE {table} SET merged_into_id = ? WHERE id = ?"),
-                &[Param::Int(survivor), Param::Int(*member)],
-            )?;
+            store.set_value(&served, *member, "merged_into_id", Param::Int(survivor))?;
             step("tombstone")?;
-            let journal_id = store.next_id("merge_journal")?;
             let before = json!({"survivor": before_survivor, "merged": member_image, "references": references});
-            store.execute_with(
-                "INSERT INTO merge_journal (id, entity, survivor_id, merged_id, before_images, decisions, merged_at, merged_by)
-                 VALUES (?, ?, ?, ?, CAST(? AS JSON), CAST(? AS JSON), ?, ?)",
-                &[
-                    Param::Int(journal_id),
-                    Param::Text(table.to_owned()),
-                    Param::Int(survivor),
-                    Param::Int(*member),
-                    Param::Text(before.to_string()),
-                    Param::Text(Value::Array(decisions).to_string()),
-                    Param::Timestamp(at),
-                    Param::Text(by.to_owned()),
-                ],
-            )?;
+            let journal_id = store.journal_merge(&MergeEntry {
+                entity: table,
+                survivor,
+                merged: *member,
+                before_images: &before.to_string(),
+                decisions: &Value::Array(decisions).to_string(),
+                at,
+                by,
+            })?;
             step("journal")?;
             outcome.merged.push(*member);
             outcome.journal_ids.push(journal_id);
@@ -354,22 +291,8 @@ pub fn unmerge(
     journal_id: i64,
     at: NaiveDateTime,
 ) -> Result<(i64, i64), AuditError> {
-    #[derive(serde::Deserialize)]
-    struct Journaled {
-        entity: String,
-        survivor_id: i64,
-        merged_id: i64,
-        before_images: Option<String>,
-        undone: bool,
-    }
-    let found: Vec<Journaled> = store.records(
-        "SELECT entity, survivor_id, merged_id, CAST(before_images AS VARCHAR) AS before_images,
-                undone_at IS NOT NULL AS undone
-           FROM merge_journal WHERE id = ?",
-        &[Param::Int(journal_id)],
-    )?;
-    let journaled = found
-        .first()
+    let journaled = store
+        .journaled_merge(journal_id)?
         .ok_or_else(|| AuditError::Invalid(format!("no merge {journal_id} in the journal")))?;
     if journaled.undone {
         return Err(AuditError::Invalid(format!(
@@ -378,10 +301,7 @@ pub fn unmerge(
     }
     let entity = Entity::parse(&journaled.entity)?;
     let (survivor, merged) = (journaled.survivor_id, journaled.merged_id);
-    let later: Vec<i64> = store.values(
-        "SELECT id FROM merge_journal WHERE entity = ? AND survivor_id = ? AND id > ? AND undone_at IS NULL ORDER BY id",
-        &[Param::Text(entity.table().to_owned()), Param::Int(survivor), Param::Int(journal_id)],
-    )?;
+    let later = store.later_merges(entity.table(), survivor, journal_id)?;
     if !later.is_empty() {
         let ids: Vec<String> = later.iter().map(i64::to_string).collect();
         return Err(AuditError::Invalid(format!(
@@ -391,14 +311,11 @@ pub fn unmerge(
     }
     let before: Value = serde_json::from_str(journaled.before_images.as_deref().unwrap_or("{}"))
         .map_err(|e| AuditError::Invalid(e.to_string()))?;
-    let table = entity.table();
-    let columns = layout(store, table)?;
+    let served = store.served_table(entity.table())?;
     store.transaction(true, || {
         for (image, id) in [(&before["survivor"], survivor), (&before["merged"], merged)] {
-            for (column, sql_type) in &columns {
-                if column != "id" {
-                    set(store, table, id, column, sql_type, &image[column])?;
-                }
+            for column in served.columns().iter().filter(|c| c.name != "id") {
+                store.set_value(&served, id, &column.name, as_param(&image[&column.name]))?;
             }
         }
         for reference in before["references"].as_array().into_iter().flatten() {
@@ -416,16 +333,10 @@ pub fn unmerge(
                 .flatten()
                 .filter_map(Value::as_i64)
             {
-                store.execute_with(
-                    &format!("UPDATE {ref_table} SET {ref_column} = ? WHERE id = ?"),
-                    &[Param::Int(merged), Param::Int(id)],
-                )?;
+                store.point(ref_table, ref_column, id, merged)?;
             }
         }
-        store.execute_with(
-            "UPDATE merge_journal SET undone_at = ? WHERE id = ?",
-            &[Param::Timestamp(at), Param::Int(journal_id)],
-        )?;
+        store.mark_merge_undone(journal_id, at)?;
         embudo_store::derived::refresh(store)?;
         Ok((survivor, merged))
     })

@@ -189,21 +189,8 @@ pub fn band(store: &Store, from: NaiveDateTime, to: NaiveDateTime) -> Result<Ban
 
 /// Won deals: (closed at, amount) by id.
 fn won_deals(store: &Store) -> Result<HashMap<i64, (NaiveDateTime, f64)>, ForecastError> {
-    #[derive(serde::Deserialize)]
-    struct Won {
-        id: i64,
-        closed_at: i64,
-        amount: Option<f64>,
-    }
-    let won: Vec<Won> = store.records(
-        &format!(
-            "SELECT id, {} AS closed_at, CAST(amount AS DOUBLE PRECISION) AS amount FROM live_deals
-              WHERE status = 'won' AND closed_at IS NOT NULL",
-            store.dialect().epoch_micros("closed_at")
-        ),
-        &[],
-    )?;
-    Ok(won
+    Ok(store
+        .won_deals()?
         .into_iter()
         .filter_map(|w| {
             let closed = chrono::DateTime::from_timestamp_micros(w.closed_at)?.naive_utc();

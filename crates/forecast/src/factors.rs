@@ -5,6 +5,7 @@
 use crate::ForecastError;
 use crate::features::DealFeatures;
 use embudo_store::Store;
+use embudo_store::names::Named;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -29,21 +30,15 @@ pub struct Names {
 
 impl Names {
     pub fn read(store: &Store) -> Result<Names, ForecastError> {
-        #[derive(serde::Deserialize)]
-        struct Named {
-            id: i64,
-            name: Option<String>,
-        }
-        let by_id = |sql: &str| -> Result<HashMap<i64, String>, ForecastError> {
-            let named: Vec<Named> = store.records(sql, &[])?;
-            Ok(named
-                .into_iter()
-                .filter_map(|n| Some((n.id, n.name?)))
-                .collect())
+        // A row without a name is left out, so a factor names it by its id.
+        let by_id = |table: Named| -> Result<HashMap<i64, String>, ForecastError> {
+            let mut names = store.names(table)?;
+            names.retain(|_, name| !name.is_empty());
+            Ok(names)
         };
         Ok(Names {
-            stages: by_id("SELECT id, name FROM stages")?,
-            pipelines: by_id("SELECT id, name FROM pipelines")?,
+            stages: by_id(Named::Stages)?,
+            pipelines: by_id(Named::Pipelines)?,
         })
     }
 }

@@ -7,7 +7,7 @@ use crate::factors::{self, Names};
 use crate::features::{self, DealFeatures};
 use crate::train::Scorer;
 use chrono::NaiveDateTime;
-use embudo_store::{Param, Store};
+use embudo_store::Store;
 use serde_json::json;
 use std::borrow::Cow;
 
@@ -106,23 +106,5 @@ fn write(
     version: &str,
     at: NaiveDateTime,
 ) -> Result<(), ForecastError> {
-    let columns = ["deal_id", "probability", "factors"].map(str::to_owned);
-    let mut stager = store.stager("_embudo_scores", &columns)?;
-    stager.append(rows)?;
-    stager.finish()?;
-    let first = store.reserve_ids("deal_scores", rows.len() as u64)?;
-    store.execute_with(
-        "INSERT INTO deal_scores (id, deal_id, probability, model_version, scored_at, factors)
-         SELECT CAST(? AS BIGINT) - 1 + row_number() OVER (ORDER BY row_no),
-                CAST(deal_id AS BIGINT), CAST(probability AS DOUBLE PRECISION), ?, ?,
-                CAST(factors AS JSON)
-           FROM _embudo_scores",
-        &[
-            Param::Int(first),
-            Param::Text(version.to_owned()),
-            Param::Timestamp(at),
-        ],
-    )?;
-    store.execute_with("DROP TABLE _embudo_scores", &[])?;
-    Ok(())
+    Ok(store.insert_scores(rows, version, at)?)
 }

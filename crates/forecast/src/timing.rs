@@ -16,7 +16,7 @@
 use crate::ForecastError;
 use crate::features::DealFeatures;
 use chrono::NaiveDateTime;
-use embudo_store::{Dialect, Param, Store, TryCast};
+use embudo_store::Store;
 use std::collections::HashMap;
 
 /// Looks a condition needs before its closing times are trusted on their own.
@@ -48,11 +48,9 @@ impl Timing {
     /// [`SETTLE_STEPS`] steps before `at` back — or from the step before `at` for a
     /// business too young to have settled looks.
     pub fn read(store: &Store, at: NaiveDateTime) -> Result<Timing, ForecastError> {
-        let sql = looks(store.dialect());
-        let mut seen: Vec<Seen> =
-            store.records(&sql, &[Param::Timestamp(at), Param::Int(SETTLE_STEPS)])?;
+        let mut seen: Vec<Seen> = store.won_deal_looks(at, SETTLE_STEPS)?;
         if seen.len() < MIN_LOOKS {
-            seen = store.records(&sql, &[Param::Timestamp(at), Param::Int(1)])?;
+            seen = store.won_deal_looks(at, 1)?;
         }
         let looks: Vec<Look> = seen.into_iter().filter_map(Seen::look).collect();
         let mut timing = Timing {
@@ -208,91 +206,4 @@ fn due_band(days: Option<f64>) -> u8 {
         Some(d) if d < 90.0 => 3,
         Some(_) => 4,
     }
-}
-
-/// The looks of [`looks`]: each won deal with each instant of the grid while it was open.
-/// DuckDB joins the grid on the range itself (its inequality join); PostgreSQL would compare
-/// every deal with every instant (17M pairs and 3.3 s at medium scale), so there each deal
-/// counts out its own steps (a step either side more, kept only if open then).
-fn looks_at_won_deals(dialect: Dialect) -> String {
-    const OPEN: &str = "seen_at >= w.created_at AND seen_at < w.closed_at";
-    match dialect {
-        Dialect::DuckDb => format!("SELECT w.*, g.seen_at FROM won w JOIN grid g ON g.{OPEN}"),
-        Dialect::Postgres => {
-            let steps_back = |to: &str| {
-                format!(
-                    "CAST(floor(EXTRACT(EPOCH FROM CAST($1 AS TIMESTAMP) - {to}) / 1209600) AS BIGINT)"
-                )
-            };
-            format!(
-                "SELECT * FROM (
-                   SELECT w.*, CAST($1 AS TIMESTAMP) - {fortnights} AS seen_at
-                     FROM won w CROSS JOIN LATERAL generate_series(
-                          greatest(CAST($2 AS BIGINT), {after_close}), least(999, {before_creation} + 1)) AS t(k)) w
-                  WHERE {OPEN}",
-                fortnights = dialect.days("CAST(14 * k AS INTEGER)"),
-                after_close = steps_back("w.closed_at"),
-                before_creation = steps_back("w.created_at"),
-            )
-        }
-    }
-}
-
-/// Every look at a won deal, two weeks apart counting back from `$2` steps before `$1`,
-/// while it was open:
-/// pipeline, stage then, days in it, days left to the expected close date as then set (a
-/// later change read back from `deal_changes`), amount (as it is now: a won deal's amount
-/// is settled), days until the win.
-fn looks(dialect: Dialect) -> String {
-    let days = |from: &str, to: &str| format!("{} / 86400.0", dialect.seconds_between(from, to));
-    format!(
-        "
-WITH won AS (
-    SELECT id, pipeline_id, created_at, closed_at, expected_close_date, amount FROM live_deals
-     WHERE status = 'won' AND closed_at <= $1
-),
-grid AS (
-    SELECT CAST($1 AS TIMESTAMP) - {fortnights} AS seen_at
-      FROM generate_series(CAST($2 AS BIGINT), 999) AS t(k)
-),
-looks AS (
-    {looks}
-),
-stage_then AS (
-    SELECT l.id, l.seen_at, {stage_then} AS stage_id, max(h.entered_at) AS entered_at
-      FROM looks l JOIN deal_stage_history h ON h.deal_id = l.id AND h.entered_at <= l.seen_at
-     GROUP BY 1, 2
-),
-expected_then AS (
-    SELECT l.id, l.seen_at, count(c.deal_id) AS later, {value_then} AS value_then
-      FROM looks l LEFT JOIN deal_changes c
-        ON c.deal_id = l.id AND c.field = 'expected_close_date' AND c.changed_at > l.seen_at
-     GROUP BY 1, 2
-)
-SELECT l.pipeline_id AS pipeline, s.stage_id AS stage,
-       {in_stage} AS days_in_stage,
-       {to_expected} AS days_to_expected_close,
-       CAST(l.amount AS DOUBLE PRECISION) AS amount,
-       {to_win} AS days_to_win
-  FROM looks l
-  JOIN stage_then s ON s.id = l.id AND s.seen_at = l.seen_at
-  JOIN expected_then e ON e.id = l.id AND e.seen_at = l.seen_at
-",
-        fortnights = dialect.days("CAST(14 * k AS INTEGER)"),
-        looks = looks_at_won_deals(dialect),
-        stage_then = dialect.arg_max("h.stage_id", "h.entered_at"),
-        value_then = dialect.arg_min_null("c.old_value", "c.changed_at"),
-        in_stage = days("s.entered_at", "l.seen_at"),
-        to_expected = days(
-            "l.seen_at",
-            &format!(
-                "CAST({} AS TIMESTAMP)",
-                dialect.try_cast(
-                    "CASE WHEN e.later = 0 THEN CAST(l.expected_close_date AS VARCHAR) ELSE e.value_then END",
-                    TryCast::Date
-                )
-            )
-        ),
-        to_win = days("l.seen_at", "l.closed_at"),
-    )
 }

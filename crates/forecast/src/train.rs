@@ -23,7 +23,7 @@ use crate::features::{self, DealFeatures};
 use crate::logistic::Logistic;
 use crate::skill::{self, Bin};
 use chrono::{Duration, NaiveDateTime};
-use embudo_store::{Param, Store};
+use embudo_store::Store;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -363,21 +363,8 @@ fn stage_only(reason: &str, train: Outcomes) -> TrainReport {
 
 /// Won and lost deals closed by `now`, by id.
 fn closed_deals(store: &Store, now: NaiveDateTime) -> Result<HashMap<i64, Closed>, ForecastError> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        id: i64,
-        closed_at: i64,
-        won: bool,
-    }
-    let rows: Vec<Row> = store.records(
-        &format!(
-            "SELECT id, {} AS closed_at, status = 'won' AS won FROM live_deals
-              WHERE status IN ('won', 'lost') AND closed_at <= ?",
-            store.dialect().epoch_micros("closed_at")
-        ),
-        &[Param::Timestamp(now)],
-    )?;
-    Ok(rows
+    Ok(store
+        .closed_deals(now)?
         .into_iter()
         .filter_map(|r| {
             let closed_at = instant(r.closed_at)?;
@@ -397,14 +384,7 @@ fn snapshots(
     store: &Store,
     now: NaiveDateTime,
 ) -> Result<Vec<(NaiveDateTime, DealFeatures)>, ForecastError> {
-    let first = store.value::<Option<i64>>(
-        &format!(
-            "SELECT {} FROM live_deals",
-            store.dialect().epoch_micros("min(created_at)")
-        ),
-        &[],
-    )?;
-    let Some(mut at) = first.flatten().and_then(instant) else {
+    let Some(mut at) = store.first_deal_created()?.and_then(instant) else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();

@@ -13,3 +13,14 @@ pub struct Table {
     /// One entry per row, each as long as `columns`.
     pub rows: Vec<Vec<serde_json::Value>>,
 }
+
+impl Table {
+    /// Each row as a JSON object keyed by its column names.
+    pub fn into_objects(self) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        let columns = self.columns;
+        self.rows
+            .into_iter()
+            .map(|row| columns.iter().cloned().zip(row).collect())
+            .collect()
+    }
+}

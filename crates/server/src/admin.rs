@@ -9,7 +9,7 @@ use crate::auth::Authed;
 use crate::error::ApiError;
 use crate::events::Event;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::records::{Page, select};
+use crate::records::{Selection, select};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -53,8 +53,8 @@ pub async fn export(
         .db
         .compute(move |store| match (entity, columns) {
             (Some(entity), Some(columns)) => {
-                let (items, _) = select(store, &reader, entity, &columns, &Page::everything())?;
-                let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+                let (items, _) = select(store, &reader, entity, &columns, &Selection::default())?;
+                let names: Vec<String> = columns.columns().iter().map(|c| c.name.clone()).collect();
                 Ok((names, items))
             }
             _ => {
@@ -62,14 +62,14 @@ pub async fn export(
                 if !embudo_ingest::export::is_table(&name) {
                     return Err(ApiError::not_found(format!("no table '{name}'")));
                 }
-                // `name` is one of the canonical tables (checked just above).
-                let table = store.query_with(&format!("SELECT * FROM {name} ORDER BY 1"), &[])?;
+                let table = store.every_row(&store.served_table(&name)?)?;
+                let names = table.columns.clone();
                 let items = table
-                    .rows
+                    .into_objects()
                     .into_iter()
-                    .map(|row| Value::Object(table.columns.iter().cloned().zip(row).collect()))
+                    .map(Value::Object)
                     .collect();
-                Ok((table.columns, items))
+                Ok((names, items))
             }
         })
         .await?;
@@ -440,7 +440,8 @@ pub async fn explain(
     let explanation = state
         .db
         .compute(move |store| {
-            let (mut found, _) = select(store, &caller, Entity::Deals, &columns, &Page::one(id))?;
+            let (mut found, _) =
+                select(store, &caller, Entity::Deals, &columns, &Selection::one(id))?;
             found.pop().ok_or_else(|| {
                 ApiError::not_found(format!("no deal with id {id} that you can see"))
             })?;

@@ -9,7 +9,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use embudo_audit::{checks, dedupe, fix, merge, score};
-use embudo_store::Param;
+use embudo_store::served::Selection;
 use embudo_web::audit::{self, CheckRow, Group, Merge, Overview};
 use serde::Deserialize;
 use serde_json::Value;
@@ -183,18 +183,12 @@ pub async fn duplicates(
         .compute(move |store| {
             let found =
                 dedupe::find(store, entity, dedupe::DEFAULT_THRESHOLD).map_err(audit_error)?;
+            let table = store.served_table(entity.table())?;
             let mut groups = Vec::new();
             for cluster in found.clusters.iter().take(GROUPS) {
-                let marks = vec!["?"; cluster.members.len()].join(", ");
-                let params: Vec<Param> = cluster.members.iter().map(|id| Param::Int(*id)).collect();
-                // The table is one of the three the audit merges, never a user's text.
-                let rows: Vec<serde_json::Map<String, Value>> = store.records(
-                    &format!(
-                        "SELECT * FROM {} WHERE id IN ({marks}) ORDER BY id",
-                        entity.table()
-                    ),
-                    &params,
-                )?;
+                let (found, _) =
+                    store.select_rows(&table, None, &Selection::ids(&cluster.members))?;
+                let rows = found.into_objects();
                 let evidence = cluster
                     .pairs
                     .first()
@@ -318,23 +312,8 @@ pub async fn journal(
     let merges = state
         .db
         .compute(|store| {
-            #[derive(serde::Deserialize)]
-            struct Journaled {
-                id: i64,
-                entity: String,
-                survivor_id: i64,
-                merged_id: i64,
-                merged_at: String,
-                merged_by: Option<String>,
-                undone: bool,
-            }
-            let journaled: Vec<Journaled> = store.records(
-                "SELECT id, entity, survivor_id, merged_id, CAST(merged_at AS VARCHAR) AS merged_at,
-                        merged_by, undone_at IS NOT NULL AS undone
-                   FROM merge_journal ORDER BY id DESC LIMIT 100",
-                &[],
-            )?;
-            Ok(journaled
+            Ok(store
+                .merge_journal(100)?
                 .into_iter()
                 .map(|j| Merge {
                     id: j.id,

@@ -67,7 +67,7 @@ pub fn own_filters(
 pub fn goal_standing(
     store: &embudo_store::Store,
     caller: &Caller,
-    goal_columns: &[crate::records::Column],
+    goal_columns: &embudo_store::served::ServedTable,
     calendar: &embudo_metrics::Calendar,
     now: chrono::NaiveDateTime,
     lang: &str,
@@ -77,7 +77,7 @@ pub fn goal_standing(
         caller,
         Entity::Goals,
         goal_columns,
-        &crate::records::Page::everything(),
+        &crate::records::Selection::default(),
     )?
     .0
     .iter()

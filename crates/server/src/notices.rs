@@ -6,7 +6,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::pages::{PageError, STALE_DAYS, Visitor, check_csrf, see_other, stale_deals};
-use crate::records::{Column, Page, select};
+use crate::records::{Selection, select};
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -18,6 +18,7 @@ use embudo_monitor::alert::{self, Subject};
 use embudo_monitor::notify::{self, Kind, Notification};
 use embudo_store::Store;
 use embudo_store::names::Named;
+use embudo_store::served::ServedTable;
 use embudo_web::format;
 use embudo_web::notices::{self, Listed, Offer, Shown, Table};
 use embudo_web::text::{say, word};
@@ -311,7 +312,7 @@ fn offers(
 fn deal_table(
     store: &Store,
     caller: &Caller,
-    columns: &[Column],
+    columns: &ServedTable,
     ids: &[i64],
     now: NaiveDateTime,
     (lang, currency): (&str, &str),
@@ -366,7 +367,7 @@ fn deal_table(
 fn ticket_table(
     store: &Store,
     caller: &Caller,
-    columns: &[Column],
+    columns: &ServedTable,
     ids: &[i64],
     lang: &str,
 ) -> Result<Table, ApiError> {
@@ -403,11 +404,11 @@ pub(crate) fn visible(
     store: &Store,
     caller: &Caller,
     entity: Entity,
-    columns: &[Column],
+    columns: &ServedTable,
     ids: &[i64],
 ) -> Result<Vec<Value>, ApiError> {
     if caller.rows(entity) == Rows::Nothing {
         return Ok(Vec::new());
     }
-    Ok(select(store, caller, entity, columns, &Page::ids(ids))?.0)
+    Ok(select(store, caller, entity, columns, &Selection::ids(ids))?.0)
 }

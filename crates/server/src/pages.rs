@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::auth::{COOKIE_NAME, cookie};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
-use crate::records::{Page, select};
+use crate::records::{Selection, select};
 use crate::reports::{ReportQuery, build_report};
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
@@ -426,13 +426,13 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
 pub(crate) fn stale_deals(
     store: &embudo_store::Store,
     caller: &Caller,
-    columns: &[crate::records::Column],
+    columns: &embudo_store::served::ServedTable,
     now: chrono::NaiveDateTime,
 ) -> Result<Vec<embudo_monitor::alert::StaleDeal>, ApiError> {
     let stale = store.stale_deals(Default::default(), now, STALE_DAYS)?;
     let ids: Vec<i64> = stale.iter().map(|d| d.id).collect();
     let visible: std::collections::HashSet<i64> =
-        select(store, caller, Entity::Deals, columns, &Page::ids(&ids))?
+        select(store, caller, Entity::Deals, columns, &Selection::ids(&ids))?
             .0
             .iter()
             .filter_map(|d| d["id"].as_i64())
@@ -584,7 +584,7 @@ pub async fn board(
                 .or_else(|| pipelines.first().map(|(id, _)| *id))
                 .unwrap_or_default();
             let stages = store.open_stages(pipeline)?;
-            let only = Page::matching(&[
+            let only = Selection::matching(&[
                 ("status", "open".into()),
                 ("pipeline_id", pipeline.to_string()),
             ]);

@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::notices::visible;
 use crate::pages::{PageError, Visitor};
-use crate::records::{Columns, Page, count, select};
+use crate::records::{Columns, Selection, count, select};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::NaiveDateTime;
@@ -250,7 +250,7 @@ impl Reader<'_> {
             return Ok(None);
         }
         let columns = &self.columns[&entity];
-        let page = Page::matching(&[(column, id.to_string())]);
+        let page = Selection::matching(&[(column, id.to_string())]);
         let total = count(self.store, self.caller, entity, columns, &page)?;
         let (rows, _) = select(
             self.store,

@@ -13,7 +13,7 @@ use crate::auth::Authed;
 use crate::error::ApiError;
 use crate::events::Event;
 use crate::extract::ApiJson;
-use crate::records::{Column, Columns, Page, has, select};
+use crate::records::{Columns, Selection, select};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -23,7 +23,8 @@ use embudo_access::{Caller, Entity, Role, Rows};
 use embudo_metrics::Dim;
 use embudo_store::deals::StageMove;
 use embudo_store::derived::{self, Touched};
-use embudo_store::{Param, Store};
+use embudo_store::served::{Field, ServedTable};
+use embudo_store::{ColumnInfo, Param, Store};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -104,7 +105,7 @@ pub async fn delete(
         remove_goal(&state, &caller, id).await?;
         return Ok(StatusCode::NO_CONTENT);
     }
-    if !has(&state.columns[&entity], "deleted_at") {
+    if !state.columns[&entity].has("deleted_at") {
         return Err(ApiError {
             status: StatusCode::METHOD_NOT_ALLOWED,
             code: "not_deletable",
@@ -122,13 +123,7 @@ pub async fn delete(
         "record_updated",
         move |store, caller, columns, now| {
             let before = visible(store, caller, entity, &columns[&entity], id)?;
-            store.execute_with(
-                &format!(
-                    "UPDATE {} SET deleted_at = ?, updated_at = ? WHERE id = ?",
-                    entity.table()
-                ),
-                &[Param::Timestamp(now), Param::Timestamp(now), Param::Int(id)],
-            )?;
+            store.soft_delete(&columns[&entity], id, now)?;
             Ok(before)
         },
     )
@@ -143,9 +138,7 @@ pub async fn remove_goal(state: &AppState, caller: &Caller, id: i64) -> Result<(
     }
     let removed = state
         .db
-        .write(move |store| {
-            Ok(store.execute_with("DELETE FROM goals WHERE id = ?", &[Param::Int(id)])?)
-        })
+        .write(move |store| Ok(store.delete_goal(id)?))
         .await?;
     if removed == 0 {
         return Err(ApiError::not_found(format!("no goal with id {id}")));
@@ -218,13 +211,10 @@ fn insert(
     let columns = &tables[&entity];
     let mut fields = fields(body, columns)?;
     let mut set = |name: &str, value: String| {
-        if has(columns, name) && !fields.iter().any(|(c, _)| c.name == name) {
-            let column = columns
-                .iter()
-                .find(|c| c.name == name)
-                .expect("checked")
-                .clone();
-            fields.push((column, Some(value)));
+        if let Some(column) = columns.column(name)
+            && !fields.iter().any(|(c, _)| c.name == name)
+        {
+            fields.push((column.clone(), Some(value)));
         }
     };
     // A rep's or manager's new record is theirs unless they say otherwise.
@@ -236,6 +226,7 @@ fn insert(
         deal_defaults(store, &mut fields, columns)?;
     }
     for column in columns
+        .columns()
         .iter()
         .filter(|c| c.required && !SERVER_SET.contains(&c.name.as_str()))
     {
@@ -246,37 +237,12 @@ fn insert(
             return Err(ApiError::bad_request(&column.name, "required"));
         }
     }
-    check_types(store, &fields)?;
+    check_types(store, columns, &fields)?;
     check_references(store, caller, tables, &fields)?;
     let id = store.next_id(entity.table())?;
-    let mut names = vec!["id".to_owned()];
-    let mut values = vec!["?".to_owned()];
-    let mut params = vec![Param::Int(id)];
-    for stamp in ["created_at", "updated_at"] {
-        if has(columns, stamp) {
-            names.push(stamp.to_owned());
-            values.push("?".to_owned());
-            params.push(Param::Timestamp(now));
-        }
-    }
-    for (column, value) in &fields {
-        names.push(column.name.clone());
-        values.push(format!("CAST(? AS {})", column.data_type));
-        params.push(value.clone().map_or(Param::Null, Param::Text));
-    }
-    store.execute_with(
-        &format!(
-            "INSERT INTO {} ({}) VALUES ({})",
-            entity.table(),
-            names.join(", "),
-            values.join(", ")
-        ),
-        &params,
-    )?;
+    store.insert_row(columns, id, &named(&fields), now)?;
     if entity == Entity::Deals {
-        let stage = store
-            .value::<i64>("SELECT stage_id FROM deals WHERE id = ?", &[Param::Int(id)])?
-            .unwrap_or_default();
+        let stage = store.deal_stage(id)?.unwrap_or_default();
         enter_stage(store, caller, id, stage, now)?;
     }
     if entity == Entity::Goals {
@@ -310,34 +276,13 @@ fn change(
             "give at least one column to change",
         ));
     }
-    check_types(store, &fields)?;
+    check_types(store, columns, &fields)?;
     check_references(store, caller, tables, &fields)?;
     if entity == Entity::Deals {
         move_deal(store, &before, &mut fields, columns, now)?;
     }
-    let mut sets: Vec<String> = fields
-        .iter()
-        .map(|(c, _)| format!("{} = CAST(? AS {})", c.name, c.data_type))
-        .collect();
-    let mut params: Vec<Param> = fields
-        .iter()
-        .map(|(_, v)| v.clone().map_or(Param::Null, Param::Text))
-        .collect();
-    if has(columns, "updated_at") {
-        sets.push("updated_at = ?".into());
-        params.push(Param::Timestamp(now));
-    }
-    params.push(Param::Int(id));
-    let update = || {
-        store.execute_with(
-            &format!(
-                "UPDATE {} SET {} WHERE id = ?",
-                entity.table(),
-                sets.join(", ")
-            ),
-            &params,
-        )
-    };
+    let fields = named(&fields);
+    let update = || store.update_row(columns, id, &fields, now);
     if entity == Entity::Deals {
         let this_deal = ("?", &[Param::Int(id)][..]);
         store.change_deals(this_deal, now, Some(caller.user_id), update)?;
@@ -375,19 +320,8 @@ fn check_goal(store: &Store, caller: &Caller, id: i64) -> Result<(), ApiError> {
 
 /// Who goal `id` is for.
 fn goal_for(store: &Store, id: i64) -> Result<GoalFor, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Goal {
-        scope: Option<String>,
-        scope_id: Option<i64>,
-        team_id: Option<i64>,
-    }
-    let found: Vec<Goal> = store.records(
-        "SELECT g.scope, g.scope_id, u.team_id FROM goals g
-           LEFT JOIN users u ON g.scope = 'user' AND u.id = g.scope_id WHERE g.id = ?",
-        &[Param::Int(id)],
-    )?;
-    let goal = found
-        .first()
+    let goal = store
+        .goal_scope(id)?
         .ok_or_else(|| ApiError::not_found(format!("no goal with id {id}")))?;
     Ok(match (goal.scope.as_deref(), goal.scope_id) {
         (Some("team"), Some(team)) => GoalFor::Team(team),
@@ -403,7 +337,7 @@ fn check_references(
     store: &Store,
     caller: &Caller,
     tables: &Columns,
-    fields: &[(Column, Option<String>)],
+    fields: &[(ColumnInfo, Option<String>)],
 ) -> Result<(), ApiError> {
     for (column, value) in fields {
         let target = match column.name.as_str() {
@@ -419,7 +353,7 @@ fn check_references(
         let id = value
             .parse::<i64>()
             .map_err(|_| ApiError::bad_request(&column.name, format!("'{value}' is not an id")))?;
-        if select(store, caller, target, &tables[&target], &Page::one(id))?
+        if select(store, caller, target, &tables[&target], &Selection::one(id))?
             .0
             .is_empty()
         {
@@ -449,10 +383,10 @@ fn visible(
     store: &Store,
     caller: &Caller,
     entity: Entity,
-    columns: &[Column],
+    columns: &ServedTable,
     id: i64,
 ) -> Result<Value, ApiError> {
-    select(store, caller, entity, columns, &Page::one(id))?
+    select(store, caller, entity, columns, &Selection::one(id))?
         .0
         .pop()
         .ok_or_else(|| {
@@ -467,13 +401,13 @@ fn visible(
 /// column the caller may set.
 fn fields(
     body: Map<String, Value>,
-    columns: &[Column],
-) -> Result<Vec<(Column, Option<String>)>, ApiError> {
+    columns: &ServedTable,
+) -> Result<Vec<(ColumnInfo, Option<String>)>, ApiError> {
     body.into_iter()
         .map(|(name, value)| {
             let column = columns
-                .iter()
-                .find(|c| c.name == name && !SERVER_SET.contains(&c.name.as_str()))
+                .column(&name)
+                .filter(|c| !SERVER_SET.contains(&c.name.as_str()))
                 .ok_or_else(|| ApiError::bad_request(&name, "not a column that can be set"))?;
             let text = match value {
                 Value::Null => None,
@@ -486,44 +420,39 @@ fn fields(
 }
 
 /// Refuse a value its column's type cannot hold, naming the column.
-fn check_types(store: &Store, fields: &[(Column, Option<String>)]) -> Result<(), ApiError> {
-    let given: Vec<&(Column, Option<String>)> =
-        fields.iter().filter(|(_, v)| v.is_some()).collect();
-    if given.is_empty() {
-        return Ok(());
-    }
-    let tests: Vec<String> = given
+fn check_types(
+    store: &Store,
+    table: &ServedTable,
+    fields: &[(ColumnInfo, Option<String>)],
+) -> Result<(), ApiError> {
+    let given: Vec<(&ColumnInfo, &str)> = fields
         .iter()
-        .map(|(c, _)| store.dialect().casts_to("?", &c.data_type))
+        .filter_map(|(c, v)| Some((c, v.as_deref()?)))
         .collect();
-    let params: Vec<Param> = given
-        .iter()
-        .map(|(_, v)| Param::Text(v.clone().unwrap_or_default()))
-        .collect();
-    let row = store
-        .query_with(&format!("SELECT {}", tests.join(", ")), &params)?
-        .rows
-        .remove(0);
-    for ((column, value), ok) in given.iter().zip(row) {
-        if ok.as_bool() != Some(true) {
-            return Err(ApiError::bad_request(
-                &column.name,
-                format!(
-                    "'{}' is not a valid {}",
-                    value.as_deref().unwrap_or_default(),
-                    column.data_type
-                ),
-            ));
-        }
+    let tests: Vec<(&str, &str)> = given.iter().map(|(c, v)| (c.name.as_str(), *v)).collect();
+    let fits = store.castable(table, &tests)?;
+    match given.iter().zip(fits).find(|(_, fits)| !fits) {
+        Some(((column, value), _)) => Err(ApiError::bad_request(
+            &column.name,
+            format!("'{value}' is not a valid {}", column.sql_type),
+        )),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The fields as the store writes them: each column's name and text.
+fn named(fields: &[(ColumnInfo, Option<String>)]) -> Vec<Field> {
+    fields
+        .iter()
+        .map(|(column, value)| (column.name.clone(), value.clone()))
+        .collect()
 }
 
 /// A new deal's pipeline (its stage's) and status (its stage's kind).
 fn deal_defaults(
     store: &Store,
-    fields: &mut Vec<(Column, Option<String>)>,
-    columns: &[Column],
+    fields: &mut Vec<(ColumnInfo, Option<String>)>,
+    columns: &ServedTable,
 ) -> Result<(), ApiError> {
     let Some(stage) = fields
         .iter()
@@ -534,13 +463,7 @@ fn deal_defaults(
         return Err(ApiError::bad_request("stage_id", "required"));
     };
     let (pipeline, kind) = stage_of(store, stage)?;
-    let column = |name: &str| {
-        columns
-            .iter()
-            .find(|c| c.name == name)
-            .expect("a deals column")
-            .clone()
-    };
+    let column = |name: &str| columns.column(name).expect("a deals column").clone();
     match fields.iter().find(|(c, _)| c.name == "pipeline_id") {
         Some((_, Some(given))) if given.parse::<i64>().ok() != Some(pipeline) => {
             return Err(ApiError::bad_request(
@@ -562,8 +485,8 @@ fn deal_defaults(
 fn move_deal(
     store: &Store,
     before: &Value,
-    fields: &mut Vec<(Column, Option<String>)>,
-    columns: &[Column],
+    fields: &mut Vec<(ColumnInfo, Option<String>)>,
+    columns: &ServedTable,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
     let stage = fields
@@ -585,13 +508,7 @@ fn move_deal(
             "the stage is not in the deal's pipeline",
         ));
     }
-    let column = |name: &str| {
-        columns
-            .iter()
-            .find(|c| c.name == name)
-            .expect("a deals column")
-            .clone()
-    };
+    let column = |name: &str| columns.column(name).expect("a deals column").clone();
     fields.retain(|(c, _)| !["status", "closed_at"].contains(&c.name.as_str()));
     fields.push((column("status"), Some(status_of(&kind).to_owned())));
     let closed = (kind != "open").then(|| now.format("%Y-%m-%d %H:%M:%S%.6f").to_string());
@@ -618,22 +535,12 @@ fn enter_stage(
 
 /// A stage's pipeline and kind (`open`, `won`, `lost`).
 fn stage_of(store: &Store, stage: i64) -> Result<(i64, String), ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Stage {
-        pipeline_id: i64,
-        kind: Option<String>,
-    }
-    let found: Vec<Stage> = store.records(
-        "SELECT pipeline_id, kind FROM stages WHERE id = ?",
-        &[Param::Int(stage)],
-    )?;
-    let stage_row = found
-        .into_iter()
-        .next()
+    let found = store
+        .stage(stage)?
         .ok_or_else(|| ApiError::bad_request("stage_id", format!("no stage {stage}")))?;
     Ok((
-        stage_row.pipeline_id,
-        stage_row.kind.unwrap_or_else(|| "open".to_owned()),
+        found.pipeline_id,
+        found.kind.unwrap_or_else(|| "open".to_owned()),
     ))
 }
 

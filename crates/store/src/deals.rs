@@ -15,6 +15,13 @@ use crate::store::Store;
 use chrono::NaiveDateTime;
 use std::collections::HashMap;
 
+/// A stage's pipeline and kind (`open`, `won`, `lost`; none when unset).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct StageRow {
+    pub pipeline_id: i64,
+    pub kind: Option<String>,
+}
+
 /// One deal entering a stage.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StageMove {
@@ -39,6 +46,20 @@ const CHANGED: &str = "_embudo_tracked_changes";
 const MOVES_PER_STATEMENT: usize = 1_000;
 
 impl Store {
+    /// The stage deal `id` is in.
+    pub fn deal_stage(&self, id: i64) -> Result<Option<i64>> {
+        self.value("SELECT stage_id FROM deals WHERE id = ?", &[Param::Int(id)])
+    }
+
+    /// Stage `id`'s pipeline and kind.
+    pub fn stage(&self, id: i64) -> Result<Option<StageRow>> {
+        let found: Vec<StageRow> = self.records(
+            "SELECT pipeline_id, kind FROM stages WHERE id = ?",
+            &[Param::Int(id)],
+        )?;
+        Ok(found.into_iter().next())
+    }
+
     /// Record `moves`: each deal's open visit ends at its move, and a visit of its new stage
     /// begins then. A deal without an open visit (a new one) only enters its stage. The
     /// deal's own `stage_id` is the caller's to set.

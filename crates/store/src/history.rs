@@ -1,5 +1,5 @@
 //! A record's history as its page shows it: a deal's stage visits and field changes, a
-//! contact's campaign events, the records merged into one.
+//! contact's campaign events, the records merged into one; the journal of merges.
 
 use crate::error::Result;
 use crate::query::Param;
@@ -48,7 +48,30 @@ pub struct Merged {
     pub undone_at: Option<String>,
 }
 
+/// A merge as the journal keeps it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct JournaledMerge {
+    pub id: i64,
+    pub entity: String,
+    pub survivor_id: i64,
+    pub merged_id: i64,
+    pub merged_at: String,
+    pub merged_by: Option<String>,
+    pub undone: bool,
+}
+
 impl Store {
+    /// The latest `limit` merges of any entity, newest first.
+    pub fn merge_journal(&self, limit: i64) -> Result<Vec<JournaledMerge>> {
+        self.records(
+            "SELECT id, entity, survivor_id, merged_id,
+                    CAST(merged_at AS VARCHAR) AS merged_at, merged_by,
+                    undone_at IS NOT NULL AS undone
+               FROM merge_journal ORDER BY id DESC LIMIT ?",
+            &[Param::Int(limit)],
+        )
+    }
+
     /// Deal `deal`'s stage visits, newest first, days counted to `now`.
     pub fn stage_visits(&self, deal: i64, now: NaiveDateTime) -> Result<Vec<Visit>> {
         self.records(

@@ -12,8 +12,13 @@
 //!   store's thread, all in one transaction.
 //! - [`access`]: users, passwords, API tokens, sessions, failed logins and
 //!   `user_events`, the rows the `access` crate decides with.
+//! - [`corrections`]: the audit's merges and fixes as rows: record images, values set
+//!   and put back, references re-pointed, the journals that undo them.
 //! - [`deals`]: a deal's moves between stages, recorded as every writer records them;
 //!   when open deals entered their stage, deals' latest win probabilities.
+//! - [`goals`]: whom a goal is for; removing one.
+//! - [`forecast`]: open deals as they stood at an instant, looks at won deals, closed
+//!   deals, the scores kept.
 //! - [`history`]: a record's history for its page: stage visits, field changes, campaign
 //!   events, merges.
 //! - [`ids`]: new ids, from one sequence per table, so two writers never take the same.
@@ -21,6 +26,9 @@
 //!   corrective actions and their follow-up tasks.
 //! - [`names`]: users', teams', pipelines' and stages' names by id.
 //! - [`records`]: how each model entity maps onto its table's columns.
+//! - [`served`]: the tables the API serves, row by row: pages under a caller's scope,
+//!   counts, inserts and changes from text, soft deletes; names checked against the
+//!   catalogue.
 //! - [`derived`]: fields the store keeps true on every write: a contact's first revenue
 //!   (`customer_at`), a deal's inferred creation date.
 //! - [`gaps`]: missing fields that make reports wrong or empty (closed deals without a close
@@ -42,11 +50,14 @@
 pub mod access;
 pub mod bulk;
 pub mod catalog;
+pub mod corrections;
 pub mod deals;
 pub mod derived;
 pub mod dialect;
 pub mod error;
+pub mod forecast;
 pub mod gaps;
+pub mod goals;
 pub mod history;
 pub mod ids;
 pub mod migrations;
@@ -57,6 +68,7 @@ mod pg_value;
 pub mod postgres;
 pub mod query;
 pub mod records;
+pub mod served;
 pub mod staging;
 pub mod store;
 pub mod transfer;

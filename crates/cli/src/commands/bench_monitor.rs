@@ -12,8 +12,10 @@ use embudo_metrics::{Dim, catalogue};
 use embudo_model::Table;
 use embudo_monitor::deliver::Settings;
 use embudo_monitor::watch::{Watch, run_due};
+use embudo_store::Store;
 use embudo_store::bulk::LoadMode;
-use embudo_store::{Param, Store};
+use embudo_store::monitor::{NewAlertRule, StoredCadence};
+use embudo_store::names::Named;
 use std::time::Instant;
 
 /// Rules judged in one pass.
@@ -65,9 +67,12 @@ pub fn figures(config: &Config, scale: embudo_synth::Scale, now: NaiveDateTime) 
 /// [`RULES`] weekly rules, added at `created`: every metric of the catalogue (but those
 /// split by default) in turn, by value and by change, company-wide, per team and per rep.
 pub(super) fn add_rules(store: &Store, created: NaiveDateTime) -> Result<()> {
-    let names = |sql: &str| -> Result<Vec<String>> { Ok(store.values(sql, &[])?) };
-    let teams = names("SELECT name FROM teams ORDER BY id")?;
-    let reps = names("SELECT name FROM users WHERE role = 'rep' ORDER BY id")?;
+    let teams: Vec<String> = store
+        .named(Named::Teams)?
+        .into_iter()
+        .map(|team| team.name)
+        .collect();
+    let reps = store.sellers()?;
     let metrics: Vec<_> = catalogue()
         .iter()
         .filter(|m| m.default_by.is_empty())
@@ -80,18 +85,24 @@ pub(super) fn add_rules(store: &Store, created: NaiveDateTime) -> Result<()> {
             2 if dims.contains(&Dim::Owner) => serde_json::json!({ "owner": reps[i % reps.len()] }),
             _ => serde_json::json!({}),
         };
-        store.execute_with(
-            "INSERT INTO alert_rules (name, metric, measure, op, threshold, filters, every, at_time, weekday,
-                                      recipients, webhook, cooldown_hours, created_at)
-             VALUES (?, ?, ?, '<', 0, ?, 'week', '08:00', 'Mon', '[]', NULL, 24, ?)",
-            &[
-                Param::Text(format!("rule-{i}")),
-                Param::Text(metric.name.clone()),
-                Param::Text(if i % 2 == 0 { "value" } else { "change_pct" }.into()),
-                Param::Text(filters.to_string()),
-                Param::Timestamp(created),
-            ],
-        )?;
+        store.insert_alert_rule(&NewAlertRule {
+            name: &format!("rule-{i}"),
+            metric: &metric.name,
+            measure: if i % 2 == 0 { "value" } else { "change_pct" },
+            op: "<",
+            threshold: 0.0,
+            filters: &filters.to_string(),
+            cadence: StoredCadence {
+                every: "week".into(),
+                at_time: "08:00".into(),
+                weekday: Some("Mon".into()),
+            },
+            recipients: "[]",
+            webhook: None,
+            cooldown_hours: 24,
+            created_at: created,
+            by_dim: None,
+        })?;
     }
     Ok(())
 }
