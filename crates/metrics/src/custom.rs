@@ -5,7 +5,7 @@ use crate::error::MetricError;
 use crate::plan::{self, Query, QueryText};
 use crate::time::Calendar;
 use embudo_model::Table;
-use embudo_store::{Param, Store};
+use embudo_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -133,13 +133,7 @@ pub fn run_queries(
 /// a report of that name.
 pub fn save(store: &Store, name: &str, spec: &ReportSpec) -> Result<(), MetricError> {
     let text = serde_json::to_string(spec).map_err(|e| MetricError::Invalid(e.to_string()))?;
-    store.execute_with(
-        "INSERT INTO saved_reports (name, spec, owner_id, shared) VALUES (?, ?, NULL, true)
-         ON CONFLICT (name) DO UPDATE
-         SET spec = excluded.spec, owner_id = excluded.owner_id, shared = excluded.shared",
-        &[Param::Text(name.to_owned()), Param::Text(text)],
-    )?;
-    Ok(())
+    Ok(store.save_report(name, &text, None, true)?)
 }
 
 /// Who saves a report through the server.
@@ -164,10 +158,7 @@ pub fn save_owned(
             "only an admin shares a saved report with everyone".into(),
         ));
     }
-    let owner = store.value::<Option<i64>>(
-        "SELECT owner_id FROM saved_reports WHERE name = ?",
-        &[Param::Text(name.to_owned())],
-    )?;
+    let owner = store.saved_report_owner(name)?;
     if let Some(owner) = owner
         && owner != Some(saver.user)
         && !saver.admin
@@ -177,32 +168,13 @@ pub fn save_owned(
         )));
     }
     let text = serde_json::to_string(spec).map_err(|e| MetricError::Invalid(e.to_string()))?;
-    store.execute_with(
-        "INSERT INTO saved_reports (name, spec, owner_id, shared) VALUES (?, ?, ?, ?)
-         ON CONFLICT (name) DO UPDATE
-         SET spec = excluded.spec, owner_id = excluded.owner_id, shared = excluded.shared",
-        &[
-            Param::Text(name.to_owned()),
-            Param::Text(text),
-            Param::Int(saver.user),
-            Param::Bool(shared),
-        ],
-    )?;
-    Ok(())
+    Ok(store.save_report(name, &text, Some(saver.user), shared)?)
 }
 
 /// The report saved as `name`, if `reader` (a user; `None` for the command line) may open
 /// it: their own, or one shared with everyone.
 pub fn load(store: &Store, name: &str, reader: Option<i64>) -> Result<ReportSpec, MetricError> {
-    let spec = store.value::<String>(
-        "SELECT CAST(spec AS VARCHAR) FROM saved_reports
-          WHERE name = ? AND (CAST(? AS BIGINT) IS NULL OR shared OR owner_id = ?)",
-        &[
-            Param::Text(name.to_owned()),
-            reader.map_or(Param::Null, Param::Int),
-            reader.map_or(Param::Null, Param::Int),
-        ],
-    )?;
+    let spec = store.saved_report_spec(name, reader)?;
     let text = spec.ok_or_else(|| {
         MetricError::Invalid(format!(
             "no saved report '{name}'; `embudo query --list` lists them"
@@ -215,26 +187,10 @@ pub fn load(store: &Store, name: &str, reader: Option<i64>) -> Result<ReportSpec
 /// The saved reports `reader` may open (every one for `None`): name, metrics, when it was
 /// saved, whether it is shared.
 pub fn list(store: &Store, reader: Option<i64>) -> Result<Table, MetricError> {
-    Ok(store.query_with(
-        &format!(
-            "SELECT name, CAST(spec->'metrics' AS VARCHAR) AS metrics, created_at, coalesce(shared, true) AS shared
-               {READABLE}"
-        ),
-        &readable_by(reader),
-    )?)
+    Ok(store.saved_reports_table(reader)?)
 }
 
 /// The names of the saved reports `reader` may run (all with `None`), by name.
 pub fn names(store: &Store, reader: Option<i64>) -> Result<Vec<String>, MetricError> {
-    Ok(store.values(&format!("SELECT name {READABLE}"), &readable_by(reader))?)
-}
-
-/// The saved reports a reader may run: shared ones and their own; every one for no reader.
-const READABLE: &str = "FROM saved_reports
-          WHERE CAST(? AS BIGINT) IS NULL OR shared OR owner_id = ?
-          ORDER BY name";
-
-fn readable_by(reader: Option<i64>) -> [Param; 2] {
-    let reader = reader.map_or(Param::Null, Param::Int);
-    [reader.clone(), reader]
+    Ok(store.saved_report_names(reader)?)
 }

@@ -21,7 +21,9 @@ use crate::time::{Bound, Calendar};
 use chrono::{NaiveDate, NaiveDateTime};
 use embudo_model::Table;
 use embudo_model::labels::{GoalDirection, GoalScope};
-use embudo_store::{Param, Store};
+use embudo_store::Store;
+use embudo_store::goals::{GoalRow, NewGoal as GoalInsert};
+use embudo_store::names::Named;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -127,12 +129,12 @@ pub fn add(store: &Store, goal: &NewGoal) -> Result<i64, MetricError> {
         Scope::Company => (GoalScope::Company, None, None),
         Scope::Team(name) => (
             GoalScope::Team,
-            Some(id_of(store, "teams", name)?),
+            Some(id_of(store, Named::Teams, name)?),
             Some(Dim::Team),
         ),
         Scope::User(name) => (
             GoalScope::User,
-            Some(id_of(store, "users", name)?),
+            Some(id_of(store, Named::Users, name)?),
             Some(Dim::Owner),
         ),
     };
@@ -157,102 +159,50 @@ pub fn add(store: &Store, goal: &NewGoal) -> Result<i64, MetricError> {
         .iter()
         .map(|(d, v)| (d.name().to_owned(), json!(v)))
         .collect();
-    let id = store.next_id("goals")?;
-    store.execute_with(
-        "INSERT INTO goals (id, name, metric, target, period_start, period_end, scope, scope_id, direction, filters)
-         VALUES (?, ?, ?, ?, CAST(? AS DATE), CAST(? AS DATE), ?, ?, ?, ?)",
-        &[
-            Param::Int(id),
-            Param::Text(goal.name.clone()),
-            Param::Text(metric.name.clone()),
-            Param::Float(goal.target),
-            Param::Text(goal.start.to_string()),
-            Param::Text(goal.end.to_string()),
-            Param::Text(embudo_model::Label::as_str(scope).to_owned()),
-            scope_id.map_or(Param::Null, Param::Int),
-            Param::Text(embudo_model::Label::as_str(goal.direction).to_owned()),
-            Param::Text(Value::Object(filters).to_string()),
-        ],
-    )?;
-    if scope_id.is_none() {
-        // A company goal has no scope id; the placeholder above is cleared here rather than
-        // bound as an untyped NULL.
-        store.execute_with(
-            "UPDATE goals SET scope_id = NULL WHERE id = ?",
-            &[Param::Int(id)],
-        )?;
-    }
+    let id = store.insert_goal(&GoalInsert {
+        name: &goal.name,
+        metric: &metric.name,
+        target: goal.target,
+        start: goal.start,
+        end: goal.end,
+        scope: embudo_model::Label::as_str(scope),
+        scope_id,
+        direction: embudo_model::Label::as_str(goal.direction),
+        filters: &Value::Object(filters).to_string(),
+    })?;
     Ok(id)
 }
 
-fn id_of(store: &Store, table: &str, name: &str) -> Result<i64, MetricError> {
-    // `table` is one of two fixed names chosen above.
-    store
-        .value::<i64>(
-            &format!("SELECT id FROM {table} WHERE name = ?"),
-            &[Param::Text(name.to_owned())],
-        )?
-        .ok_or_else(|| {
-            MetricError::Invalid(format!("no {} named '{name}'", table.trim_end_matches('s')))
-        })
+fn id_of(store: &Store, table: Named, name: &str) -> Result<i64, MetricError> {
+    store.id_named(table, name)?.ok_or_else(|| {
+        let what = if table == Named::Teams {
+            "team"
+        } else {
+            "user"
+        };
+        MetricError::Invalid(format!("no {what} named '{name}'"))
+    })
 }
 
-/// The goals with their scope's name, in id order (one with `g.id = ?` when `ONE` is
-/// appended).
-const GOALS: &str = "SELECT g.id, g.name, g.metric, g.target, g.direction,
-        CAST(g.period_start AS VARCHAR) AS period_start, CAST(g.period_end AS VARCHAR) AS period_end,
-        g.scope, g.scope_id, coalesce(t.name, u.name) AS scope_name, CAST(g.filters AS VARCHAR) AS filters
-   FROM goals g
-   LEFT JOIN teams t ON g.scope = 'team' AND t.id = g.scope_id
-   LEFT JOIN users u ON g.scope = 'user' AND u.id = g.scope_id";
-
-/// A goal as stored, read by [`GOALS`].
-#[derive(Debug, serde::Deserialize)]
-struct StoredGoal {
-    id: i64,
-    name: String,
-    metric: String,
-    target: f64,
-    direction: String,
-    period_start: String,
-    period_end: String,
-    scope: String,
-    scope_id: Option<i64>,
-    /// The team's or user's name, when the goal is theirs and they exist.
-    scope_name: Option<String>,
-    filters: Option<String>,
-}
-
-impl StoredGoal {
-    /// Its filters: its scope's, then its own.
-    fn filters(&self) -> Result<Vec<(Dim, String)>, MetricError> {
-        stored_filters(
-            Some(&self.scope),
-            self.scope_name.as_deref(),
-            self.filters.as_deref(),
-        )
-    }
+/// A stored goal's filters: its scope's, then its own.
+fn filters_of(goal: &GoalRow) -> Result<Vec<(Dim, String)>, MetricError> {
+    stored_filters(
+        Some(&goal.scope),
+        goal.scope_name.as_deref(),
+        goal.filters.as_deref(),
+    )
 }
 
 /// Every goal, in id order.
 pub fn list(store: &Store) -> Result<Table, MetricError> {
-    Ok(store.query_with(
-        &format!(
-            "SELECT id, name, metric, target, direction, period_start, period_end, scope,
-                    scope_name, filters FROM ({GOALS}) g ORDER BY id"
-        ),
-        &[],
-    )?)
+    Ok(store.goals_table()?)
 }
 
 /// Remove the goal with this id or name; returns how many were removed.
 pub fn remove(store: &Store, id_or_name: &str) -> Result<usize, MetricError> {
     let removed = match id_or_name.parse::<i64>() {
-        Ok(id) => store.execute_with("DELETE FROM goals WHERE id = ?", &[Param::Int(id)])?,
-        Err(_) => store.execute_with(
-            "DELETE FROM goals WHERE name = ?",
-            &[Param::Text(id_or_name.to_owned())],
-        )?,
+        Ok(id) => store.delete_goal(id)?,
+        Err(_) => store.delete_goals_named(id_or_name)?,
     };
     if removed == 0 {
         return Err(MetricError::Invalid(format!(
@@ -297,7 +247,7 @@ pub fn progress_within(
     lang: &str,
     within: &Within<'_>,
 ) -> Result<Standing, MetricError> {
-    let goals: Vec<StoredGoal> = store.records(&format!("{GOALS} ORDER BY g.id"), &[])?;
+    let goals = store.goal_rows(None)?;
     let mut standing = Standing::default();
     for goal in &goals {
         match assess_row(store, calendar, at, lang, goal, within) {
@@ -320,7 +270,7 @@ fn assess_row(
     calendar: &Calendar,
     at: NaiveDateTime,
     lang: &str,
-    goal: &StoredGoal,
+    goal: &GoalRow,
     within: &Within<'_>,
 ) -> Result<Option<Progress>, MetricError> {
     let start = NaiveDate::parse_from_str(&goal.period_start, "%Y-%m-%d")
@@ -333,7 +283,7 @@ fn assess_row(
         return Ok(None);
     }
     let metric = plan::metric(&goal.metric)?;
-    let mut filters = goal.filters()?;
+    let mut filters = filters_of(goal)?;
     let Some(viewer) = within(metric) else {
         return Ok(None);
     };
@@ -432,8 +382,7 @@ fn stored_filters(
 /// Returns its own filters (those beyond its scope), for the caller's rules on who may set
 /// which goals.
 pub fn check_stored(store: &Store, id: i64) -> Result<Vec<(Dim, String)>, MetricError> {
-    let found: Vec<StoredGoal> =
-        store.records(&format!("{GOALS} WHERE g.id = ?"), &[Param::Int(id)])?;
+    let found = store.goal_rows(Some(id))?;
     let goal = found
         .first()
         .ok_or_else(|| MetricError::Invalid(format!("no goal {id}")))?;
@@ -462,7 +411,7 @@ pub fn check_stored(store: &Store, id: i64) -> Result<Vec<(Dim, String)>, Metric
         }
     }
     let allowed = metric.dimensions();
-    for (dim, _) in goal.filters()? {
+    for (dim, _) in filters_of(goal)? {
         if !allowed.contains(&dim) {
             return Err(MetricError::Invalid(format!(
                 "{} cannot be limited by {dim}",

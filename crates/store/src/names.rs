@@ -44,6 +44,17 @@ impl Store {
             .collect())
     }
 
+    /// The first row of `table` called exactly `name`.
+    pub fn id_named(&self, table: Named, name: &str) -> Result<Option<i64>> {
+        self.value(
+            &format!(
+                "SELECT id FROM {} WHERE name = ? ORDER BY id LIMIT 1",
+                table.table()
+            ),
+            &[Param::Text(name.to_owned())],
+        )
+    }
+
     /// Every row of `table` in id order (its name empty where it has none).
     pub fn named(&self, table: Named) -> Result<Vec<IdName>> {
         // The table comes from the fixed list above.
