@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use embudo_metrics::plan::compile;
 use embudo_metrics::time::periods;
-use embudo_metrics::{Calendar, catalogue};
+use embudo_metrics::{Calendar, Dim, Grain, catalogue};
 use embudo_store::Dialect;
 
 #[test]
@@ -33,4 +33,40 @@ fn every_metric_compiles_to_its_golden_sql() {
             .collect();
         insta::assert_snapshot!(metric.name.as_str(), statements.join("\n\n"));
     }
+}
+
+/// A year by month with a dimension: an anchored measure finds each row's month from its
+/// anchor (DuckDB: a balanced `CASE` over the months' starts; PostgreSQL: `width_bucket`)
+/// instead of joining the months; a measure that reads the period still joins them.
+#[test]
+fn a_year_by_month_finds_each_rows_month_from_its_anchor() {
+    let calendar = Calendar::default();
+    let at = |y, m| {
+        NaiveDate::from_ymd_opt(y, m, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+    };
+    let spine = periods(&calendar, at(2025, 1), at(2026, 1), Some(Grain::Month)).unwrap();
+    let by = [Dim::Owner];
+    for (metric, dialect) in [
+        ("sales_calls", Dialect::DuckDb),
+        ("sales_calls", Dialect::Postgres),
+        ("lead_conversion_rate", Dialect::DuckDb),
+    ] {
+        let measure = &metric_named(metric).measures[0];
+        let statement = compile(dialect, measure, &spine, &by, &[], &calendar).unwrap();
+        insta::assert_snapshot!(
+            format!("{metric}_by_month_{dialect:?}"),
+            format!(
+                "-- {} parameters\n{}",
+                statement.params.len(),
+                statement.sql
+            )
+        );
+    }
+}
+
+fn metric_named(name: &str) -> &'static embudo_metrics::Metric {
+    catalogue().iter().find(|m| m.name == name).unwrap()
 }
