@@ -220,11 +220,26 @@ fn evaluate(
     filters: &[(Dim, String)],
     calendar: &Calendar,
 ) -> Result<BTreeMap<Key, Option<f64>>, MetricError> {
-    let measured: Vec<BTreeMap<Key, f64>> = metric
-        .measures
-        .iter()
-        .map(|m| measure_values(store, m, spine, by, filters, calendar))
-        .collect::<Result<_, _>>()?;
+    let mut measured: Vec<BTreeMap<Key, f64>> = vec![BTreeMap::new(); metric.measures.len()];
+    for scan in scans(&metric.measures, spine, by, filters) {
+        let values = match scan.as_slice() {
+            [one] => vec![measure_values(
+                store,
+                &metric.measures[*one],
+                spine,
+                by,
+                filters,
+                calendar,
+            )?],
+            _ => {
+                let measures: Vec<&Measure> = scan.iter().map(|&i| &metric.measures[i]).collect();
+                shared_values(store, &measures, spine, by, filters)?
+            }
+        };
+        for (i, values) in scan.into_iter().zip(values) {
+            measured[i] = values;
+        }
+    }
     let keys: BTreeSet<&Key> = measured.iter().flat_map(|m| m.keys()).collect();
     Ok(keys
         .into_iter()
@@ -296,6 +311,154 @@ fn spine_rows(
     Ok(rows)
 }
 
+/// The measures (by index) read by one scan each: those counted over the same rows, by
+/// the same anchor, each with a plain count, sum or average, share one (a close rate's won
+/// and closed deals: one pass over the deals, each counted under its own condition).
+fn scans(
+    measures: &[Measure],
+    spine: &[Period],
+    by: &[Dim],
+    filters: &[(Dim, String)],
+) -> Vec<Vec<usize>> {
+    let shareable = |m: &Measure| {
+        matches!(m.timing, Timing::Anchor(_))
+            && matches!(m.agg, Agg::Count | Agg::Sum(_) | Agg::Avg(_))
+            && bucketable(m, by, filters, spine)
+    };
+    let same_rows = |a: &Measure, b: &Measure| match (a.timing, b.timing) {
+        (Timing::Anchor(x), Timing::Anchor(y)) => {
+            x == y && std::ptr::eq(a.source, b.source) && a.joins == b.joins
+        }
+        _ => false,
+    };
+    let mut scans: Vec<Vec<usize>> = Vec::new();
+    for (i, measure) in measures.iter().enumerate() {
+        let joins = scans.iter_mut().find(|scan| {
+            let first = &measures[scan[0]];
+            shareable(measure) && shareable(first) && same_rows(first, measure)
+        });
+        match joins {
+            Some(scan) => scan.push(i),
+            None => scans.push(vec![i]),
+        }
+    }
+    scans
+}
+
+/// Run measures that share a scan (see [`scans`]) as one statement and read each one's
+/// values.
+fn shared_values(
+    store: &Store,
+    measures: &[&Measure],
+    spine: &[Period],
+    by: &[Dim],
+    filters: &[(Dim, String)],
+) -> Result<Vec<BTreeMap<Key, f64>>, MetricError> {
+    #[derive(serde::Deserialize)]
+    struct Measured {
+        p_idx: usize,
+        #[serde(flatten)]
+        columns: BTreeMap<String, Value>,
+    }
+    let statement = compile_shared(store.dialect(), measures, spine, by, filters)?;
+    let measured: Vec<Measured> = store.records(&statement.sql, &statement.params)?;
+    let mut values = vec![BTreeMap::new(); measures.len()];
+    for mut row in measured {
+        let dims = dims_of(&mut row.columns, by.len());
+        for (i, values) in values.iter_mut().enumerate() {
+            if let Some(value) = row.columns.get(&format!("v{i}")).and_then(Value::as_f64) {
+                values.insert((row.p_idx, dims.clone()), value);
+            }
+        }
+    }
+    Ok(values)
+}
+
+/// The dimension values `d0`, `d1`… of a row, as text.
+fn dims_of(columns: &mut BTreeMap<String, Value>, count: usize) -> Vec<Option<String>> {
+    (0..count)
+        .map(|i| match columns.remove(&format!("d{i}")) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s),
+            Some(other) => Some(other.to_string()),
+        })
+        .collect()
+}
+
+/// The SQL of measures that share a scan: one row per period and dimension values, with
+/// each measure's aggregate over the rows of its own condition (`FILTER`) as `v0`, `v1`…,
+/// null where it counted no row, as its own statement would have no row there.
+pub fn compile_shared(
+    dialect: Dialect,
+    measures: &[&Measure],
+    spine: &[Period],
+    by: &[Dim],
+    filters: &[(Dim, String)],
+) -> Result<Statement, MetricError> {
+    let first = measures[0];
+    let Timing::Anchor(anchor) = first.timing else {
+        return Err(MetricError::Invalid(
+            "only anchored measures share a scan".into(),
+        ));
+    };
+    let mut b = Builder {
+        sql: "SELECT ".to_owned(),
+        params: Vec::new(),
+    };
+    bucket(&mut b, dialect, anchor, spine);
+    b.text(" AS p_idx");
+    for (i, &dim) in by.iter().enumerate() {
+        b.text(&format!(", {} AS d{i}", dim_expr(first, dim)?.expr));
+    }
+    let condition = |m: &Measure| {
+        if m.filter.is_empty() {
+            "true".to_owned()
+        } else {
+            format!("({})", m.filter)
+        }
+    };
+    for (i, measure) in measures.iter().enumerate() {
+        let aggregate = match measure.agg {
+            Agg::Count => format!("nullif(count(*) FILTER (WHERE {}), 0)", condition(measure)),
+            Agg::Sum(e) => format!("sum({e}) FILTER (WHERE {})", condition(measure)),
+            Agg::Avg(e) => format!("avg({e}) FILTER (WHERE {})", condition(measure)),
+            _ => {
+                return Err(MetricError::Invalid(
+                    "only counts, sums and averages share a scan".into(),
+                ));
+            }
+        };
+        b.text(&format!(", {aggregate} AS v{i}"));
+    }
+    // The rows of every measure: the scan's, narrowed to those some measure counts.
+    let scan = Measure {
+        filter: "",
+        ..*first
+    };
+    rows(
+        &mut b,
+        dialect,
+        &scan,
+        spine,
+        by,
+        filters,
+        &[],
+        Periods::Bucketed,
+    )?;
+    if measures.iter().all(|m| !m.filter.is_empty()) {
+        let any: Vec<String> = measures.iter().map(|m| condition(m)).collect();
+        b.text(&format!(" AND ({})", any.join(" OR ")));
+    }
+    b.text("\nGROUP BY p_idx");
+    for i in 0..by.len() {
+        b.text(&format!(", d{i}"));
+    }
+    Ok(Statement {
+        sql: b.sql,
+        params: b.params,
+    })
+}
+
 /// Run one measure and read its rows.
 fn measure_values(
     store: &Store,
@@ -317,13 +480,7 @@ fn measure_values(
     let measured: Vec<Measured> = store.records(&statement.sql, &statement.params)?;
     let mut values = BTreeMap::new();
     for mut row in measured {
-        let dims = (0..by.len())
-            .map(|i| match row.dims.remove(&format!("d{i}")) {
-                None | Some(Value::Null) => None,
-                Some(Value::String(s)) => Some(s),
-                Some(other) => Some(other.to_string()),
-            })
-            .collect();
+        let dims = dims_of(&mut row.dims, by.len());
         if let Some(value) = row.value {
             values.insert((row.p_idx, dims), value);
         }

@@ -2,7 +2,7 @@
 //! or dimensions. A change to a metric's SQL shows up here for review.
 
 use chrono::NaiveDate;
-use embudo_metrics::plan::compile;
+use embudo_metrics::plan::{compile, compile_shared};
 use embudo_metrics::time::periods;
 use embudo_metrics::{Calendar, Dim, Grain, catalogue};
 use embudo_store::Dialect;
@@ -65,6 +65,31 @@ fn a_year_by_month_finds_each_rows_month_from_its_anchor() {
             )
         );
     }
+}
+
+/// A close rate's won and closed deals: one scan of the deals, each measure counted under
+/// its own condition.
+#[test]
+fn measures_over_the_same_rows_share_one_scan() {
+    let calendar = Calendar::default();
+    let at = |y, m| {
+        NaiveDate::from_ymd_opt(y, m, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+    };
+    let spine = periods(&calendar, at(2025, 1), at(2026, 1), Some(Grain::Month)).unwrap();
+    let measures: Vec<_> = metric_named("close_rate").measures.iter().collect();
+    let statement =
+        compile_shared(Dialect::Postgres, &measures, &spine, &[Dim::Owner], &[]).unwrap();
+    insta::assert_snapshot!(
+        "close_rate_shared_Postgres",
+        format!(
+            "-- {} parameters\n{}",
+            statement.params.len(),
+            statement.sql
+        )
+    );
 }
 
 fn metric_named(name: &str) -> &'static embudo_metrics::Metric {

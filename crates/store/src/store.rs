@@ -72,12 +72,14 @@ impl Store {
         if !path.exists() {
             return Err(StoreError::Missing(path));
         }
-        let probe = connect(&path, AccessMode::ReadOnly)?;
-        if refuse_newer(&path, &probe)? < latest_version() {
-            drop(probe);
+        // One open when the file is up to date (each costs tens of milliseconds, on every
+        // command); an older file is migrated by a writer first, then opened again.
+        let mut conn = connect_locked_down(&path)?;
+        if refuse_newer(&path, &conn)? < latest_version() {
+            drop(conn);
             drop(Store::open(&path)?);
+            conn = connect_locked_down(&path)?;
         }
-        let conn = connect_locked_down(&path)?;
         Ok(Store {
             engine: Engine::DuckDb(conn),
             path,
