@@ -366,9 +366,19 @@ fn shared_values(
     for mut row in measured {
         let dims = dims_of(&mut row.columns, by.len());
         for (i, values) in values.iter_mut().enumerate() {
-            if let Some(value) = row.columns.get(&format!("v{i}")).and_then(Value::as_f64) {
-                values.insert((row.p_idx, dims.clone()), value);
-            }
+            // Null: the measure counted no row there. Anything but a number is an error,
+            // never a figure left out.
+            let Some(value) = row
+                .columns
+                .remove(&format!("v{i}"))
+                .filter(|v| !v.is_null())
+            else {
+                continue;
+            };
+            let value: f64 = serde_json::from_value(value).map_err(|e| {
+                MetricError::Invalid(format!("reading measure {i} of a shared scan: {e}"))
+            })?;
+            values.insert((row.p_idx, dims.clone()), value);
         }
     }
     Ok(values)
@@ -449,14 +459,7 @@ pub fn compile_shared(
         let any: Vec<String> = measures.iter().map(|m| condition(m)).collect();
         b.text(&format!(" AND ({})", any.join(" OR ")));
     }
-    b.text("\nGROUP BY p_idx");
-    for i in 0..by.len() {
-        b.text(&format!(", d{i}"));
-    }
-    Ok(Statement {
-        sql: b.sql,
-        params: b.params,
-    })
+    Ok(grouped(b, by.len()))
 }
 
 /// Run one measure and read its rows.
@@ -551,14 +554,19 @@ pub fn compile(
     };
     b.text(&format!(", {aggregate} AS value"));
     rows(&mut b, dialect, measure, spine, by, filters, &[], periods)?;
+    Ok(grouped(b, by.len()))
+}
+
+/// The statement, grouped by period and its `dims` dimensions.
+fn grouped(mut b: Builder, dims: usize) -> Statement {
     b.text("\nGROUP BY p_idx");
-    for i in 0..by.len() {
+    for i in 0..dims {
         b.text(&format!(", d{i}"));
     }
-    Ok(Statement {
+    Statement {
         sql: b.sql,
         params: b.params,
-    })
+    }
 }
 
 /// How a statement finds each row's period.

@@ -41,13 +41,7 @@ fn every_metric_compiles_to_its_golden_sql() {
 #[test]
 fn a_year_by_month_finds_each_rows_month_from_its_anchor() {
     let calendar = Calendar::default();
-    let at = |y, m| {
-        NaiveDate::from_ymd_opt(y, m, 1)
-            .unwrap()
-            .and_hms_opt(0, 0, 0)
-            .unwrap()
-    };
-    let spine = periods(&calendar, at(2025, 1), at(2026, 1), Some(Grain::Month)).unwrap();
+    let spine = year_by_month(&calendar);
     let by = [Dim::Owner];
     for (metric, dialect) in [
         ("sales_calls", Dialect::DuckDb),
@@ -72,13 +66,7 @@ fn a_year_by_month_finds_each_rows_month_from_its_anchor() {
 #[test]
 fn measures_over_the_same_rows_share_one_scan() {
     let calendar = Calendar::default();
-    let at = |y, m| {
-        NaiveDate::from_ymd_opt(y, m, 1)
-            .unwrap()
-            .and_hms_opt(0, 0, 0)
-            .unwrap()
-    };
-    let spine = periods(&calendar, at(2025, 1), at(2026, 1), Some(Grain::Month)).unwrap();
+    let spine = year_by_month(&calendar);
     let measures: Vec<_> = metric_named("close_rate").measures.iter().collect();
     let statement =
         compile_shared(Dialect::Postgres, &measures, &spine, &[Dim::Owner], &[]).unwrap();
@@ -94,4 +82,15 @@ fn measures_over_the_same_rows_share_one_scan() {
 
 fn metric_named(name: &str) -> &'static embudo_metrics::Metric {
     catalogue().iter().find(|m| m.name == name).unwrap()
+}
+
+/// The twelve months of 2025.
+fn year_by_month(calendar: &Calendar) -> Vec<embudo_metrics::time::Period> {
+    let at = |y, m| {
+        NaiveDate::from_ymd_opt(y, m, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+    };
+    periods(calendar, at(2025, 1), at(2026, 1), Some(Grain::Month)).unwrap()
 }
