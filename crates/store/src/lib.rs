@@ -15,8 +15,9 @@
 //! - [`corrections`]: the audit's merges and fixes as rows: record images, values set
 //!   and put back, references re-pointed, the journals that undo them.
 //! - [`deals`]: a deal's moves between stages, recorded as every writer records them;
-//!   when open deals entered their stage, deals' latest win probabilities.
-//! - [`goals`]: whom a goal is for; removing one.
+//!   when open deals entered their stage, deals' latest win probabilities, a deal's stage
+//!   and a stage's pipeline and kind.
+//! - [`goals`]: goals and saved reports: adding, listing, removing; whom a goal is for.
 //! - [`forecast`]: open deals as they stood at an instant, looks at won deals, closed
 //!   deals, the scores kept.
 //! - [`history`]: a record's history for its page: stage visits, field changes, campaign
