@@ -597,8 +597,7 @@ fn bucketable(measure: &Measure, by: &[Dim], filters: &[(Dim, String)], spine: &
         .into_iter()
         .chain(joins.copied())
         .any(|text| text.contains("p.p_"));
-    let contiguous = spine.iter().enumerate().all(|(i, p)| p.index == i)
-        && spine.windows(2).all(|w| w[0].end == w[1].start);
+    let contiguous = in_order(spine) && spine.windows(2).all(|w| w[0].end == w[1].start);
     contiguous && !spine.is_empty() && !reads_period
 }
 
