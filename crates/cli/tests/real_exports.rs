@@ -293,6 +293,24 @@ fn closed_deals_without_a_close_date_are_announced_not_hidden() {
             let notes = sandbox.json(&args)["notes"].to_string();
             assert!(notes.contains(words), "{lang} {command:?}: {notes}");
         }
+        // A table or CSV of the metric says so too, beside the data.
+        let output = sandbox.run(&[
+            "--lang",
+            lang,
+            "metric",
+            "revenue",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-02-01",
+            "--format",
+            "csv",
+        ]);
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            output.status.success() && stderr.contains(&format!("note: {words}")),
+            "{lang}: {stderr}"
+        );
     }
 }
 

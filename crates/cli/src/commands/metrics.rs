@@ -108,7 +108,14 @@ pub fn print(result: &MetricResult, format: Format) -> Result<()> {
             if result.rows.is_empty() {
                 bail!("no rows");
             }
-            output::print(&to_table(result, format == Format::Table), format)
+            output::print(&to_table(result, format == Format::Table), format)?;
+            // What the data lacks that the figures miss, in words; on stderr, so a CSV on
+            // stdout stays data only (after it, when both go to one terminal).
+            std::io::Write::flush(&mut std::io::stdout())?;
+            for note in &result.notes {
+                eprintln!("note: {note}");
+            }
+            Ok(())
         }
     }
 }
