@@ -8,7 +8,8 @@ use crate::{AuditError, Dimension, Finding, Sample, Severity};
 use chrono::NaiveDateTime;
 use embudo_model::Label;
 use embudo_model::labels::LeadSource;
-use embudo_store::{Param, Store};
+use embudo_store::Store;
+use embudo_store::quality::{Failing, Judged, Reference};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Labels the user declared, by field (`contacts.lead_source` → its labels), in a
@@ -138,13 +139,7 @@ pub const CHECKS: &[Check] = &[
         Medium,
         "contacts with neither an e-mail nor a phone",
         None,
-        |c| {
-            sql_rows(
-                c,
-                "contacts",
-                "SELECT id, NULL FROM live_contacts c WHERE email IS NULL AND phone IS NULL",
-            )
-        }
+        |c| { sql_rows(c, "contacts", Failing::ContactsWithoutEmailOrPhone,) }
     ),
     check!(
         "deals.amount.missing",
@@ -153,13 +148,7 @@ pub const CHECKS: &[Check] = &[
         Medium,
         "deals past their first stage without an amount",
         None,
-        |c| {
-            sql_rows(
-                c,
-                "deals",
-                "SELECT d.id, NULL FROM live_deals d JOIN stages s ON s.id = d.stage_id WHERE s.position > 1 AND d.amount IS NULL",
-            )
-        }
+        |c| { sql_rows(c, "deals", Failing::DealsPastFirstStageWithoutAmount,) }
     ),
     check!(
         "deals.expected_close_date.missing",
@@ -172,7 +161,7 @@ pub const CHECKS: &[Check] = &[
             sql_rows(
                 c,
                 "deals",
-                "SELECT d.id, NULL FROM live_deals d JOIN stages s ON s.id = d.stage_id WHERE s.position > 1 AND d.status = 'open' AND d.expected_close_date IS NULL",
+                Failing::OpenDealsPastFirstStageWithoutExpectedClose,
             )
         }
     ),
@@ -183,13 +172,7 @@ pub const CHECKS: &[Check] = &[
         Low,
         "lost deals without a lost reason",
         None,
-        |c| {
-            sql_rows(
-                c,
-                "deals",
-                "SELECT id, NULL FROM live_deals d WHERE status = 'lost' AND lost_reason IS NULL",
-            )
-        }
+        |c| { sql_rows(c, "deals", Failing::LostDealsWithoutReason,) }
     ),
     check!(
         "deals.amount.won_missing",
@@ -198,13 +181,7 @@ pub const CHECKS: &[Check] = &[
         High,
         "won deals without an amount: they count as won and bring no revenue",
         None,
-        |c| {
-            sql_rows(
-                c,
-                "deals",
-                "SELECT id, name FROM live_deals d WHERE status = 'won' AND amount IS NULL",
-            )
-        }
+        |c| { sql_rows(c, "deals", Failing::WonDealsWithoutAmount,) }
     ),
     check!(
         "deals.relations.missing",
@@ -213,13 +190,7 @@ pub const CHECKS: &[Check] = &[
         Medium,
         "deals with neither a contact nor a company: nobody converts through them",
         None,
-        |c| {
-            sql_rows(
-                c,
-                "deals",
-                "SELECT id, name FROM live_deals d WHERE contact_id IS NULL AND company_id IS NULL",
-            )
-        }
+        |c| { sql_rows(c, "deals", Failing::DealsWithoutContactOrCompany,) }
     ),
     check!(
         "contacts.company_id.missing",
@@ -228,14 +199,7 @@ pub const CHECKS: &[Check] = &[
         Low,
         "contacts without a company, in a store that has companies",
         None,
-        |c| {
-            sql_rows(
-                c,
-                "contacts",
-                "SELECT id, concat_ws(' ', first_name, last_name) FROM live_contacts c WHERE company_id IS NULL
-                   AND EXISTS (SELECT 1 FROM live_companies)",
-            )
-        }
+        |c| { sql_rows(c, "contacts", Failing::ContactsWithoutCompany,) }
     ),
     check!(
         "activities.relations.missing",
@@ -244,13 +208,7 @@ pub const CHECKS: &[Check] = &[
         Low,
         "activities attached to no deal, contact or company",
         None,
-        |c| {
-            sql_rows(
-                c,
-                "activities",
-                "SELECT id, type FROM activities a WHERE deal_id IS NULL AND contact_id IS NULL AND company_id IS NULL",
-            )
-        }
+        |c| { sql_rows(c, "activities", Failing::ActivitiesWithoutRelations,) }
     ),
     check!(
         "contacts.email.invalid",
@@ -278,12 +236,9 @@ pub const CHECKS: &[Check] = &[
         "role (info@, sales@…) or disposable addresses",
         None,
         |c| {
-            rust_rows(
-                c,
-                "contacts",
-                "SELECT id, email FROM live_contacts c WHERE email IS NOT NULL",
-                |v| email::is_role_or_disposable(v).then_some(None),
-            )
+            rust_rows(c, "contacts", "email", |v| {
+                email::is_role_or_disposable(v).then_some(None)
+            })
         }
     ),
     check!(
@@ -293,13 +248,7 @@ pub const CHECKS: &[Check] = &[
         Medium,
         "addresses that bounced",
         None,
-        |c| {
-            sql_rows(
-                c,
-                "contacts",
-                "SELECT id, email FROM live_contacts c WHERE email_status = 'bounced'",
-            )
-        }
+        |c| { sql_rows(c, "contacts", Failing::BouncedEmails,) }
     ),
     check!(
         "contacts.phone.invalid",
@@ -356,13 +305,7 @@ pub const CHECKS: &[Check] = &[
         Medium,
         "birth dates in the future",
         None,
-        |c| {
-            sql_rows_at(
-                c,
-                "contacts",
-                "SELECT id, CAST(birth_date AS VARCHAR) FROM live_contacts c WHERE birth_date > CAST(? AS DATE)",
-            )
-        }
+        |c| { sql_rows(c, "contacts", Failing::BirthDatesInTheFuture,) }
     ),
     check!(
         "deals.closed_at.before_created",
@@ -371,13 +314,7 @@ pub const CHECKS: &[Check] = &[
         High,
         "deals closed before they were created",
         None,
-        |c| {
-            sql_rows(
-                c,
-                "deals",
-                "SELECT id, CAST(closed_at AS VARCHAR) FROM live_deals d WHERE closed_at < created_at AND NOT coalesce(created_at_inferred, false)",
-            )
-        }
+        |c| { sql_rows(c, "deals", Failing::DealsClosedBeforeCreated,) }
     ),
     check!(
         "deals.expected_close_date.before_created",
@@ -386,13 +323,7 @@ pub const CHECKS: &[Check] = &[
         Medium,
         "deals expected to close before they were created",
         None,
-        |c| {
-            sql_rows(
-                c,
-                "deals",
-                "SELECT id, CAST(expected_close_date AS VARCHAR) FROM live_deals d WHERE expected_close_date < CAST(created_at AS DATE)",
-            )
-        }
+        |c| { sql_rows(c, "deals", Failing::DealsExpectedBeforeCreated,) }
     ),
     check!(
         "deals.closed_at.status",
@@ -401,13 +332,7 @@ pub const CHECKS: &[Check] = &[
         High,
         "closed deals without closed_at, or open deals with one",
         None,
-        |c| {
-            sql_rows(
-                c,
-                "deals",
-                "SELECT id, status FROM live_deals d WHERE ((status <> 'open') <> (closed_at IS NOT NULL))",
-            )
-        }
+        |c| { sql_rows(c, "deals", Failing::ClosedAtAgainstStatus,) }
     ),
     check!(
         "deals.amount.absurd",
@@ -527,16 +452,7 @@ pub const CHECKS: &[Check] = &[
         Low,
         "products named almost like a more used product (one product entered twice)",
         Some("point its records at the suggested product, then delete it"),
-        |c| {
-            near_duplicate_names(
-                c,
-                "products",
-                "SELECT p.id, 0, p.name, (SELECT count(*) FROM deals d WHERE d.product_id = p.id)
-                      + (SELECT count(*) FROM order_lines l WHERE l.product_id = p.id)
-                      + (SELECT count(*) FROM subscriptions s WHERE s.product_id = p.id)
-                   FROM products p WHERE p.name IS NOT NULL",
-            )
-        }
+        |c| { near_duplicate_names(c, Reference::Products) }
     ),
     check!(
         "pipelines.name.near_duplicate",
@@ -545,14 +461,7 @@ pub const CHECKS: &[Check] = &[
         Low,
         "pipelines named almost like a more used pipeline",
         Some("move its deals to the suggested pipeline, then delete it"),
-        |c| {
-            near_duplicate_names(
-                c,
-                "pipelines",
-                "SELECT p.id, 0, p.name, (SELECT count(*) FROM deals d WHERE d.pipeline_id = p.id)
-                   FROM pipelines p WHERE p.name IS NOT NULL",
-            )
-        }
+        |c| { near_duplicate_names(c, Reference::Pipelines) }
     ),
     check!(
         "stages.name.near_duplicate",
@@ -561,14 +470,7 @@ pub const CHECKS: &[Check] = &[
         Low,
         "stages named almost like a more used stage of the same pipeline",
         Some("move its deals to the suggested stage, then delete it"),
-        |c| {
-            near_duplicate_names(
-                c,
-                "stages",
-                "SELECT s.id, s.pipeline_id, s.name, (SELECT count(*) FROM deal_stage_history h WHERE h.stage_id = s.id)
-                   FROM stages s WHERE s.name IS NOT NULL",
-            )
-        }
+        |c| { near_duplicate_names(c, Reference::Stages) }
     ),
     check!(
         "contacts.company_id.orphan",
@@ -577,10 +479,7 @@ pub const CHECKS: &[Check] = &[
         High,
         "contacts pointing at a company that does not exist or was deleted or merged",
         None,
-        |c| {
-            sql_rows(c, "contacts", "SELECT c.id, c.company_id FROM live_contacts c LEFT JOIN live_companies co ON co.id = c.company_id
-                                  WHERE c.company_id IS NOT NULL AND co.id IS NULL")
-        }
+        |c| { sql_rows(c, "contacts", Failing::ContactsOfMissingCompanies) }
     ),
     check!(
         "deals.contact_id.orphan",
@@ -589,10 +488,7 @@ pub const CHECKS: &[Check] = &[
         High,
         "deals pointing at a contact that does not exist or was deleted or merged",
         None,
-        |c| {
-            sql_rows(c, "deals", "SELECT d.id, d.contact_id FROM live_deals d LEFT JOIN live_contacts c ON c.id = d.contact_id
-                               WHERE d.contact_id IS NOT NULL AND c.id IS NULL")
-        }
+        |c| { sql_rows(c, "deals", Failing::DealsOfMissingContacts) }
     ),
     check!(
         "activities.deal_id.orphan",
@@ -601,10 +497,7 @@ pub const CHECKS: &[Check] = &[
         Medium,
         "activities pointing at a deal that does not exist or was deleted or merged",
         None,
-        |c| {
-            sql_rows(c, "activities", "SELECT a.id, a.deal_id FROM activities a LEFT JOIN live_deals d ON d.id = a.deal_id
-                                    WHERE a.deal_id IS NOT NULL AND d.id IS NULL")
-        }
+        |c| { sql_rows(c, "activities", Failing::ActivitiesOfMissingDeals) }
     ),
     check!(
         "contacts.updated_at.stale",
@@ -613,13 +506,7 @@ pub const CHECKS: &[Check] = &[
         Low,
         "contacts not updated in two years (people change e-mail about that often)",
         None,
-        |c| {
-            sql_rows_at(
-                c,
-                "contacts",
-                "SELECT id, CAST(updated_at AS VARCHAR) FROM live_contacts c WHERE updated_at < CAST(? AS TIMESTAMP) - INTERVAL '730 days'",
-            )
-        }
+        |c| { sql_rows(c, "contacts", Failing::StaleContacts,) }
     ),
     check!(
         "contacts.form_resubmission",
@@ -628,13 +515,7 @@ pub const CHECKS: &[Check] = &[
         Medium,
         "the same person created again within 15 minutes (a form sent twice)",
         Some("merge into the first record"),
-        |c| {
-            sql_rows(c, "contacts", "SELECT b.id, b.email FROM live_contacts c JOIN live_contacts b
-                                  ON lower(trim(b.email)) = lower(trim(c.email)) AND b.id <> c.id
-                                 AND b.created_at >= c.created_at AND b.created_at < c.created_at + INTERVAL '15 minutes'
-                                 AND (b.created_at > c.created_at OR b.id > c.id)
-                                  GROUP BY b.id, b.email")
-        }
+        |c| { sql_rows(c, "contacts", Failing::FormsSentTwice) }
     ),
     check!(
         "deals.owner.unresolved",
@@ -719,9 +600,8 @@ pub struct Unresolved {
     key: &'static str,
     /// The id column a fix fills.
     pub column: &'static str,
-    /// The table referenced, and SQL of a row's name there (alias `r`).
+    /// The table referenced.
     to: &'static str,
-    name: &'static str,
 }
 
 /// Every reference an import may keep as text, in the order of their checks.
@@ -732,7 +612,6 @@ pub const UNRESOLVED: [Unresolved; 8] = [
         key: "owner",
         column: "owner_id",
         to: "users",
-        name: "r.name",
     },
     Unresolved {
         check: "deals.company.unresolved",
@@ -740,7 +619,6 @@ pub const UNRESOLVED: [Unresolved; 8] = [
         key: "company",
         column: "company_id",
         to: "companies",
-        name: "r.name",
     },
     Unresolved {
         check: "deals.contact.unresolved",
@@ -748,7 +626,6 @@ pub const UNRESOLVED: [Unresolved; 8] = [
         key: "contact",
         column: "contact_id",
         to: "contacts",
-        name: "concat_ws(' ', r.first_name, r.last_name)",
     },
     Unresolved {
         check: "deals.product.unresolved",
@@ -756,7 +633,6 @@ pub const UNRESOLVED: [Unresolved; 8] = [
         key: "product",
         column: "product_id",
         to: "products",
-        name: "r.name",
     },
     Unresolved {
         check: "deals.campaign.unresolved",
@@ -764,7 +640,6 @@ pub const UNRESOLVED: [Unresolved; 8] = [
         key: "campaign",
         column: "campaign_id",
         to: "campaigns",
-        name: "r.name",
     },
     Unresolved {
         check: "contacts.company.unresolved",
@@ -772,7 +647,6 @@ pub const UNRESOLVED: [Unresolved; 8] = [
         key: "company",
         column: "company_id",
         to: "companies",
-        name: "r.name",
     },
     Unresolved {
         check: "contacts.owner.unresolved",
@@ -780,7 +654,6 @@ pub const UNRESOLVED: [Unresolved; 8] = [
         key: "owner",
         column: "owner_id",
         to: "users",
-        name: "r.name",
     },
     Unresolved {
         check: "companies.owner.unresolved",
@@ -788,7 +661,6 @@ pub const UNRESOLVED: [Unresolved; 8] = [
         key: "owner",
         column: "owner_id",
         to: "users",
-        name: "r.name",
     },
 ];
 
@@ -801,32 +673,13 @@ fn unresolved_rows(ctx: &Context<'_>, check: &str) -> Outcome {
         .iter()
         .find(|r| r.check == check)
         .expect("every unresolved check has its reference");
-    let text = ctx
-        .store
-        .dialect()
-        .json_text("custom", &["unresolved", r.key]);
-    let sql = format!(
-        "SELECT id, {text} AS text FROM {live_rows} {alias}
-          WHERE {column} IS NULL AND {text} IS NOT NULL",
-        live_rows = live(r.entity),
-        alias = if r.entity == "deals" { "d" } else { "c" },
-        column = r.column,
-    );
-    let (total, mut rows) = sql_rows(ctx, r.entity, &sql)?;
+    let found = ctx.store.unresolved(r.entity, r.key, r.column)?;
+    let (total, mut rows) = (audited(ctx, r.entity)?, rows_of(found));
     if rows.is_empty() {
         // Most stores have none: the names of a million contacts are not worth reading.
         return Ok((total, rows));
     }
-    // Every identifier comes from the fixed list above.
-    #[derive(serde::Deserialize)]
-    struct Target {
-        id: i64,
-        name: Option<String>,
-    }
-    let targets: Vec<Target> = ctx.store.records(
-        &format!("SELECT r.id, {} AS name FROM {} r", r.name, live(r.to)),
-        &[],
-    )?;
+    let targets = ctx.store.live_names(r.to)?;
     let mut by_letters: HashMap<String, i64> = HashMap::new();
     let mut listed: Vec<(String, i64)> = Vec::new();
     let mut name_of: HashMap<i64, &str> = HashMap::new();
@@ -856,94 +709,52 @@ fn unresolved_rows(ctx: &Context<'_>, check: &str) -> Outcome {
     Ok((total, rows))
 }
 
-/// The rows of `entity` its checks read: the store's live ones (neither deleted nor merged)
-/// where an entity can be deleted or merged, else all of them.
-fn live(entity: &'static str) -> &'static str {
-    match entity {
-        "contacts" => "live_contacts",
-        "companies" => "live_companies",
-        "deals" => "live_deals",
-        other => other,
-    }
-}
-
-/// Live rows of `entity`, the denominator of its checks. `entity` is one of the fixed
-/// names above.
-fn total(ctx: &Context<'_>, entity: &'static str) -> Result<u64, AuditError> {
-    let sql = format!("SELECT count(*) FROM {}", live(entity));
-    Ok(ctx.store.value(&sql, &[])?.unwrap_or(0))
-}
-
-/// A row a check's query found: its id, the value judged, and for the checks that judge a
-/// value by its record's country, the country.
-#[derive(serde::Deserialize)]
-struct Found {
-    id: i64,
-    value: serde_json::Value,
-    #[serde(default)]
-    country: Option<String>,
-}
-
-/// The rows of a check's query, whose first two columns are the record's id and the value
-/// judged (named so here: the checks' queries name them as their tables do).
-fn found(ctx: &Context<'_>, sql: &str, params: &[Param]) -> Result<Vec<Found>, AuditError> {
-    Ok(ctx.store.records(
-        &format!("SELECT * FROM ({sql}) AS found (id, value)"),
-        params,
-    )?)
-}
-
-fn rows_of(found: Vec<Found>) -> Vec<Sample> {
-    by_id(
-        found
-            .into_iter()
-            .map(|row| Sample {
-                id: row.id,
-                value: row.value,
-                fix: None,
-                fix_shown: None,
-            })
-            .collect(),
-    )
+/// Rows of `entity` the audit reads (its live ones), the denominator of its checks.
+fn audited(ctx: &Context<'_>, entity: &'static str) -> Result<u64, AuditError> {
+    Ok(ctx.store.audited_rows(entity)?)
 }
 
 /// Failing rows in id order: the samples shown are the same on every run and engine,
 /// whatever order a join handed the rows back in.
-fn by_id(mut rows: Vec<Sample>) -> Vec<Sample> {
+fn rows_of(found: Vec<Judged>) -> Vec<Sample> {
+    let mut rows: Vec<Sample> = found
+        .into_iter()
+        .map(|row| Sample {
+            id: row.id,
+            value: row.value,
+            fix: None,
+            fix_shown: None,
+        })
+        .collect();
     rows.sort_by_key(|sample| sample.id);
     rows
 }
 
-/// Rows an SQL query (first column the id, second the value) finds failing.
-fn sql_rows(ctx: &Context<'_>, entity: &'static str, sql: &str) -> Outcome {
-    let rows = found(ctx, sql, &[])?;
-    Ok((total(ctx, entity)?, rows_of(rows)))
+/// The rows of `entity` that a condition written in SQL fails.
+fn sql_rows(ctx: &Context<'_>, entity: &'static str, condition: Failing) -> Outcome {
+    let found = ctx.store.failing(condition, ctx.as_of)?;
+    Ok((audited(ctx, entity)?, rows_of(found)))
 }
 
-/// As [`sql_rows`] with the audit's instant bound to the query's one placeholder.
-fn sql_rows_at(ctx: &Context<'_>, entity: &'static str, sql: &str) -> Outcome {
-    let rows = found(ctx, sql, &[Param::Timestamp(ctx.as_of)])?;
-    Ok((total(ctx, entity)?, rows_of(rows)))
-}
-
-/// Rows whose text value `judge` fails (`Some(fix)`), read with `sql`.
+/// Rows whose text in `column` `judge` fails (`Some(fix)`).
 fn rust_rows(
     ctx: &Context<'_>,
     entity: &'static str,
-    sql: &str,
+    column: &'static str,
     judge: impl Fn(&str) -> Option<Option<String>>,
 ) -> Outcome {
-    judged_rows(ctx, entity, sql, |row| judge(row.value.as_str()?))
+    let filled = ctx.store.filled(entity, column, false)?;
+    judged_rows(ctx, entity, filled, |row| judge(row.value.as_str()?))
 }
 
-/// Rows `judge` fails (`Some(fix)`), read with `sql` as (id, value, the country if needed).
+/// Rows of `found` that `judge` fails (`Some(fix)`).
 fn judged_rows(
     ctx: &Context<'_>,
     entity: &'static str,
-    sql: &str,
-    judge: impl Fn(&Found) -> Option<Option<String>>,
+    found: Vec<Judged>,
+    judge: impl Fn(&Judged) -> Option<Option<String>>,
 ) -> Outcome {
-    let rows = found(ctx, sql, &[])?
+    let mut rows: Vec<Sample> = found
         .into_iter()
         .filter_map(|row| {
             let fix = judge(&row)?;
@@ -955,52 +766,43 @@ fn judged_rows(
             })
         })
         .collect();
-    Ok((total(ctx, entity)?, by_id(rows)))
+    rows.sort_by_key(|sample| sample.id);
+    Ok((audited(ctx, entity)?, rows))
 }
 
 /// Addresses with bad syntax, a domain cut short of a known one (`acme.com` for
 /// `acme.com.ar`), or an unknown suffix that is not a typo of a known domain.
 fn invalid_emails(ctx: &Context<'_>) -> Outcome {
     let known = ctx.known()?;
-    rust_rows(
-        ctx,
-        "contacts",
-        "SELECT id, email FROM live_contacts c WHERE email IS NOT NULL",
-        |address| {
-            if email::syntax_problem(address).is_some() {
-                return Some(None);
-            }
-            let domain = email::domain(address)?;
-            if known.set.contains(&domain) {
-                return None;
-            }
-            let cut_short = known.truncations.contains(&domain);
-            let typo = known.correction(&domain).is_some();
-            (cut_short || (!email::has_real_suffix(&domain) && !typo)).then_some(None)
-        },
-    )
+    rust_rows(ctx, "contacts", "email", |address| {
+        if email::syntax_problem(address).is_some() {
+            return Some(None);
+        }
+        let domain = email::domain(address)?;
+        if known.set.contains(&domain) {
+            return None;
+        }
+        let cut_short = known.truncations.contains(&domain);
+        let typo = known.correction(&domain).is_some();
+        (cut_short || (!email::has_real_suffix(&domain) && !typo)).then_some(None)
+    })
 }
 
 /// Addresses whose domain is not known but is a keystroke or two from one that is.
 fn typo_domains(ctx: &Context<'_>) -> Outcome {
     let known = ctx.known()?;
-    rust_rows(
-        ctx,
-        "contacts",
-        "SELECT id, email FROM live_contacts c WHERE email IS NOT NULL",
-        |address| {
-            if email::syntax_problem(address).is_some() {
-                return None;
-            }
-            let domain = email::domain(address)?;
-            if known.set.contains(&domain) || known.truncations.contains(&domain) {
-                return None;
-            }
-            let correction = known.correction(&domain)?;
-            let (local, _) = address.rsplit_once('@')?;
-            Some(Some(format!("{local}@{correction}")))
-        },
-    )
+    rust_rows(ctx, "contacts", "email", |address| {
+        if email::syntax_problem(address).is_some() {
+            return None;
+        }
+        let domain = email::domain(address)?;
+        if known.set.contains(&domain) || known.truncations.contains(&domain) {
+            return None;
+        }
+        let correction = known.correction(&domain)?;
+        let (local, _) = address.rsplit_once('@')?;
+        Some(Some(format!("{local}@{correction}")))
+    })
 }
 
 /// Domains taken as real: free-mail providers, the companies' own domains, and any other
@@ -1027,18 +829,12 @@ impl KnownDomains {
             cache: Default::default(),
         };
         FREE_MAIL.iter().for_each(|d| known.insert(d));
-        let companies: Vec<String> = store.values(
-            "SELECT DISTINCT lower(regexp_replace(domain, '^www\\.', '')) FROM companies WHERE domain IS NOT NULL",
-            &[],
-        )?;
+        let companies = store.company_domains()?;
         companies.iter().for_each(|d| known.insert(d));
-        let used: Vec<Option<String>> = store.values(
-            "SELECT lower(split_part(email, '@', -1)) AS d FROM contacts WHERE email LIKE '%@%' GROUP BY 1 HAVING count(*) >= 3",
-            &[],
-        )?;
+        let used = store.email_domains_used(3)?;
         let frequent: Vec<&str> = used
             .iter()
-            .filter_map(|d| d.as_deref())
+            .map(String::as_str)
             .filter(|d| {
                 !known.set.contains(*d)
                     && known.correction(d).is_none()
@@ -1095,10 +891,8 @@ fn phone_rows(
     entity: &'static str,
     keep: impl Fn(Verdict) -> Option<Option<String>>,
 ) -> Outcome {
-    // `entity` is one of the two literals above, never user input.
-    let live_rows = live(entity);
-    let sql = format!("SELECT id, phone, country FROM {live_rows} c WHERE phone IS NOT NULL");
-    judged_rows(ctx, entity, &sql, |row| {
+    let phones = ctx.store.filled(entity, "phone", true)?;
+    judged_rows(ctx, entity, phones, |row| {
         keep(phone::judge(row.value.as_str()?, row.country.as_deref()))
     })
 }
@@ -1110,62 +904,34 @@ fn phone_rows(
 /// threshold: the distance from the median over 1.4826 × the median absolute deviation).
 /// `entity` and `column` are literals of the checks above, never user input.
 fn absurd_rows(ctx: &Context<'_>, entity: &'static str, column: &'static str) -> Outcome {
-    let (alias, live_rows) = (if entity == "deals" { "d" } else { "c" }, live(entity));
-    let dialect = ctx.store.dialect();
-    let (median, spread) = (
-        dialect.median("l"),
-        dialect.median("abs(l - (SELECT m FROM centre))"),
-    );
-    let sql = format!(
-        "WITH scale AS (SELECT log10({column}) AS l FROM {live_rows} {alias} WHERE {column} > 0),
-              centre AS (SELECT {median} AS m FROM scale),
-              spread AS (SELECT {spread} * 1.4826 AS s FROM scale)
-         SELECT {alias}.id, {alias}.{column} FROM {live_rows} {alias}, centre, spread
-          WHERE ({column} < 0
-             OR ({column} > 0 AND (log10({column}) - m >= 3
-                 OR (log10({column}) - m >= 1 AND s > 0 AND (log10({column}) - m) / s > 3.5))))"
-    );
-    sql_rows(ctx, entity, &sql)
+    let found = ctx.store.absurd(entity, column)?;
+    Ok((audited(ctx, entity)?, rows_of(found)))
 }
 
 fn canonical_sources() -> Vec<&'static str> {
     LeadSource::ALL.iter().map(|s| s.as_str()).collect()
 }
 
-/// Each label of `column` in live rows of `entity` (aliased `alias`), with how many rows
-/// use it. `entity`, `alias` and `column` are literals of the checks, never user input.
+/// Each label of `column` in live rows of `entity`, with how many rows use it.
 fn used_labels(
     store: &Store,
     entity: &'static str,
-    alias: &'static str,
     column: &'static str,
 ) -> Result<Vec<(String, u64)>, AuditError> {
-    #[derive(serde::Deserialize)]
-    struct Used {
-        label: String,
-        uses: u64,
-    }
-    let used: Vec<Used> = store.records(
-        &format!(
-            "SELECT {column} AS label, count(*) AS uses FROM {} {alias}
-              WHERE {column} IS NOT NULL GROUP BY 1",
-            live(entity)
-        ),
-        &[],
-    )?;
-    Ok(used.into_iter().map(|u| (u.label, u.uses)).collect())
+    Ok(store
+        .label_uses(entity, column)?
+        .into_iter()
+        .map(|used| (used.label, used.uses))
+        .collect())
 }
 
 /// The contacts' lead sources the audit fails as misspellings (`contacts.lead_source.label`,
 /// where no labels are declared), each with the label meant: for reports to name them as
 /// what they are ("Socail — probably social") rather than as sources of their own.
 pub fn misspelt_lead_sources(store: &Store) -> Result<HashMap<String, String>, AuditError> {
-    let declared: Vec<String> = store.values(
-        "SELECT label FROM declared_labels WHERE field = 'contacts.lead_source' ORDER BY label",
-        &[],
-    )?;
+    let declared = store.declared_labels("contacts.lead_source")?;
     let declared: Vec<&str> = declared.iter().map(String::as_str).collect();
-    let used = used_labels(store, "contacts", "c", "lead_source")?;
+    let used = used_labels(store, "contacts", "lead_source")?;
     if !declared.is_empty() {
         return Ok(used
             .iter()
@@ -1190,12 +956,8 @@ fn label_rows(
     what: &str,
     canonical: &[&str],
 ) -> Outcome {
-    let alias = if entity == "deals" { "d" } else { "c" };
     let field = format!("{entity}.{column}");
-    let mapped: Vec<String> = ctx.store.values(
-        "SELECT label FROM declared_labels WHERE field = ? ORDER BY label",
-        &[Param::Text(field.clone())],
-    )?;
+    let mapped = ctx.store.declared_labels(&field)?;
     let mut declared: Vec<&str> = mapped.iter().map(String::as_str).collect();
     declared.extend(
         ctx.declared
@@ -1204,15 +966,13 @@ fn label_rows(
             .flatten()
             .map(String::as_str),
     );
-    let live_rows = live(entity);
-    let sql = format!("SELECT id, {column} FROM {live_rows} {alias} WHERE {column} IS NOT NULL");
     if !declared.is_empty() {
         // The user said which labels there are: any other is wrong.
-        return rust_rows(ctx, entity, &sql, |value| {
+        return rust_rows(ctx, entity, column, |value| {
             (!declared.contains(&value)).then(|| near_miss(value, &declared).map(str::to_owned))
         });
     }
-    let used = used_labels(ctx.store, entity, alias, column)?;
+    let used = used_labels(ctx.store, entity, column)?;
     let (strays, own) = labels::inconsistent(&used, canonical);
     if !own.is_empty() {
         let mut named: Vec<&str> = own.iter().take(6).map(String::as_str).collect();
@@ -1225,7 +985,7 @@ fn label_rows(
             named.join(", ")
         ));
     }
-    rust_rows(ctx, entity, &sql, |value| {
+    rust_rows(ctx, entity, column, |value| {
         strays.get(value).map(|fix| Some(fix.clone()))
     })
 }
@@ -1236,28 +996,16 @@ fn label_rows(
 /// most 1% of the rows, the rest, with the frequent value they nearly spell if any. A
 /// country written as its name (`Kenya`, `United States`, `España`) is a country.
 fn country_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
-    let live_rows = live(entity);
-    // `entity` is one of two literals above, never user input.
-    #[derive(serde::Deserialize)]
-    struct Used {
-        country: String,
-        uses: u64,
-    }
-    let counts: Vec<Used> = ctx.store.records(
-        &format!(
-            "SELECT country, count(*) AS uses FROM {live_rows} c WHERE country IS NOT NULL GROUP BY 1"
-        ),
-        &[],
-    )?;
+    let counts = ctx.store.label_uses(entity, "country")?;
     let total: u64 = counts.iter().map(|c| c.uses).sum();
     let frequent: Vec<&str> = counts
         .iter()
         .filter(|c| c.uses as f64 > 0.01 * total as f64)
-        .map(|c| c.country.as_str())
+        .map(|c| c.label.as_str())
         .collect();
     let strays: HashMap<&str, Option<String>> = counts
         .iter()
-        .map(|c| c.country.as_str())
+        .map(|c| c.label.as_str())
         .filter_map(|v| {
             let fix = match vocab::country(v) {
                 vocab::Country::Code | vocab::Country::Named(_) => return None,
@@ -1276,28 +1024,14 @@ fn country_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
             Some((v, fix))
         })
         .collect();
-    let sql = format!("SELECT id, country FROM {live_rows} c WHERE country IS NOT NULL");
-    rust_rows(ctx, entity, &sql, |value| strays.get(value).cloned())
+    rust_rows(ctx, entity, "country", |value| strays.get(value).cloned())
 }
 
 /// Regions of the United States and Spain a slip or two from a state, province or community
 /// (`Pensylvania`, `Valenica`), judged by each row's country, with the name meant. A region
 /// near none is left alone: it may be a smaller place the lists do not hold.
 fn region_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
-    let live_rows = live(entity);
-    // `entity` is one of two literals above, never user input.
-    #[derive(serde::Deserialize)]
-    struct Place {
-        country: String,
-        region: String,
-    }
-    let distinct: Vec<Place> = ctx.store.records(
-        &format!(
-            "SELECT DISTINCT country, region FROM {live_rows} c
-              WHERE country IS NOT NULL AND region IS NOT NULL"
-        ),
-        &[],
-    )?;
+    let distinct = ctx.store.places(entity)?;
     let misspelt: HashMap<(String, String), String> = distinct
         .into_iter()
         .filter_map(|place| match vocab::region(&place.country, &place.region) {
@@ -1306,12 +1040,10 @@ fn region_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
         })
         .collect();
     if misspelt.is_empty() {
-        return Ok((total(ctx, entity)?, Vec::new()));
+        return Ok((audited(ctx, entity)?, Vec::new()));
     }
-    let sql = format!(
-        "SELECT id, region, country FROM {live_rows} c WHERE region IS NOT NULL AND country IS NOT NULL"
-    );
-    judged_rows(ctx, entity, &sql, |row| {
+    let regions = ctx.store.filled(entity, "region", true)?;
+    judged_rows(ctx, entity, regions, |row| {
         let key = (row.country.clone()?, row.value.as_str()?.to_owned());
         misspelt.get(&key).map(|name| Some(name.clone()))
     })
@@ -1321,13 +1053,9 @@ fn region_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
 /// (`usd`, `Euro`, `€`, `UDS`); an unknown one has no fix, since its amounts cannot be
 /// compared with any other.
 fn currency_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
-    let (alias, live_rows) = (if entity == "deals" { "d" } else { "c" }, live(entity));
-    // `entity` is one of two literals above, never user input. A store holds a handful of
-    // currencies: each is judged once, and rows are read only when one fails.
-    let distinct: Vec<String> = ctx.store.values(
-        &format!("SELECT DISTINCT currency FROM {live_rows} {alias} WHERE currency IS NOT NULL"),
-        &[],
-    )?;
+    // A store holds a handful of currencies: each is judged once, and rows are read only
+    // when one fails.
+    let distinct = ctx.store.distinct_values(entity, "currency")?;
     let failing: HashMap<String, Option<String>> = distinct
         .iter()
         .filter_map(|value| {
@@ -1342,20 +1070,15 @@ fn currency_rows(ctx: &Context<'_>, entity: &'static str) -> Outcome {
         })
         .collect();
     if failing.is_empty() {
-        return Ok((total(ctx, entity)?, Vec::new()));
+        return Ok((audited(ctx, entity)?, Vec::new()));
     }
-    let sql = format!("SELECT id, currency FROM {live_rows} {alias} WHERE currency IS NOT NULL");
-    rust_rows(ctx, entity, &sql, |value| failing.get(value).cloned())
+    rust_rows(ctx, entity, "currency", |value| failing.get(value).cloned())
 }
 
-/// Rows of a small reference table read with `sql` as (id, group, name, uses; the names are
-/// given here) whose name
-/// near-duplicates a more used one of their group; the fix names the row to keep.
-fn near_duplicate_names(ctx: &Context<'_>, table: &'static str, sql: &str) -> Outcome {
-    let rows: Vec<Named> = ctx.store.records(
-        &format!("SELECT * FROM ({sql}) AS named (id, \"group\", name, uses)"),
-        &[],
-    )?;
+/// Rows of a small reference table whose name near-duplicates a more used one of their
+/// group; the fix names the row to keep.
+fn near_duplicate_names(ctx: &Context<'_>, table: Reference) -> Outcome {
+    let rows: Vec<Named> = ctx.store.reference_uses(table)?;
     let names: HashMap<i64, &str> = rows.iter().map(|r| (r.id, r.name.as_str())).collect();
     let samples = near_duplicates(&rows)
         .into_iter()
@@ -1366,11 +1089,7 @@ fn near_duplicate_names(ctx: &Context<'_>, table: &'static str, sql: &str) -> Ou
             fix_shown: None,
         })
         .collect();
-    let total = ctx
-        .store
-        .value(&format!("SELECT count(*) FROM {table}"), &[])?
-        .unwrap_or(0);
-    Ok((total, samples))
+    Ok((audited(ctx, table.table())?, samples))
 }
 
 /// The check that finds a defect of `kind` in `entity.field`, as the generator's truth file

@@ -22,7 +22,8 @@
 //!    two unrelated records are never joined through a third.
 
 use crate::AuditError;
-use embudo_store::{Param, Store};
+use embudo_store::Store;
+use embudo_store::duplicates::{CompanyLook, ContactLook, DealLook};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -705,51 +706,12 @@ pub fn normalise_company(name: &str) -> String {
     words[..end].join(" ")
 }
 
-/// A contact as the finder reads it.
-#[derive(serde::Deserialize)]
-struct ContactRow {
-    id: i64,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    company_id: Option<i64>,
-    created: Option<i64>,
-    street: Option<String>,
-    postal_code: Option<String>,
-    city: Option<String>,
-    birth_date: Option<String>,
-}
-
-/// A company as the finder reads it.
-#[derive(serde::Deserialize)]
-struct CompanyRow {
-    id: i64,
-    name: Option<String>,
-    domain: Option<String>,
-    phone: Option<String>,
-    country: Option<String>,
-    city: Option<String>,
-}
-
-/// A deal as the finder reads it.
-#[derive(serde::Deserialize)]
-struct DealRow {
-    id: i64,
-    name: Option<String>,
-    contact_id: Option<i64>,
-    amount: Option<f64>,
-    created: Option<i64>,
-    company_id: Option<i64>,
-    owner_id: Option<i64>,
-}
-
 /// A text column's value, or nothing.
 fn text(value: &Option<String>) -> &str {
     value.as_deref().unwrap_or_default()
 }
 
-fn contact_record(row: ContactRow) -> Record {
+fn contact_record(row: ContactLook) -> Record {
     let (first, last) = (
         given_name(text(&row.first_name)),
         fold(text(&row.last_name)),
@@ -858,7 +820,7 @@ fn contact_record(row: ContactRow) -> Record {
     }
 }
 
-fn company_record(row: CompanyRow) -> Record {
+fn company_record(row: CompanyLook) -> Record {
     let name = normalise_company(text(&row.name));
     let domain = text(&row.domain)
         .to_lowercase()
@@ -886,7 +848,7 @@ fn company_record(row: CompanyRow) -> Record {
     }
 }
 
-fn deal_record(row: DealRow) -> Record {
+fn deal_record(row: DealLook) -> Record {
     let name = fold(text(&row.name));
     let amount = row.amount.map(|a| format!("{a:.2}")).unwrap_or_default();
     let created = row.created.map(|t| t.to_string()).unwrap_or_default();
@@ -917,39 +879,18 @@ fn deal_record(row: DealRow) -> Record {
 }
 
 fn read(store: &Store, entity: Entity) -> Result<Vec<Record>, AuditError> {
-    let created = store.dialect().epoch_seconds("created_at");
     Ok(match entity {
         Entity::Contacts => store
-            .records(
-                &format!(
-                    "SELECT id, first_name, last_name, email, phone, company_id, {created} AS created,
-                            street, postal_code, city, CAST(birth_date AS VARCHAR) AS birth_date
-                     FROM live_contacts ORDER BY id"
-                ),
-                &[],
-            )?
+            .contact_looks()?
             .into_iter()
             .map(contact_record)
             .collect(),
         Entity::Companies => store
-            .records(
-                "SELECT id, name, domain, phone, country, city FROM live_companies ORDER BY id",
-                &[],
-            )?
+            .company_looks()?
             .into_iter()
             .map(company_record)
             .collect(),
-        Entity::Deals => store
-            .records(
-                &format!(
-                    "SELECT id, name, contact_id, amount, {created} AS created, company_id, owner_id
-                     FROM live_deals ORDER BY id"
-                ),
-                &[],
-            )?
-            .into_iter()
-            .map(deal_record)
-            .collect(),
+        Entity::Deals => store.deal_looks()?.into_iter().map(deal_record).collect(),
     })
 }
 
@@ -1334,35 +1275,11 @@ pub fn names(
     entity: Entity,
     ids: &[i64],
 ) -> Result<HashMap<i64, String>, AuditError> {
-    let name = match entity {
-        Entity::Contacts => "concat_ws(' ', first_name, last_name)",
-        Entity::Companies | Entity::Deals => "name",
-    };
-    let mut named = HashMap::new();
-    // A bound parameter per id, a thousand at a time.
-    for chunk in ids.chunks(1_000) {
-        let marks = vec!["?"; chunk.len()].join(", ");
-        let params: Vec<Param> = chunk.iter().map(|&id| Param::Int(id)).collect();
-        // The table and the name come from the fixed lists above, never from user input.
-        #[derive(serde::Deserialize)]
-        struct Named {
-            id: i64,
-            name: Option<String>,
-        }
-        let rows: Vec<Named> = store.records(
-            &format!(
-                "SELECT id, {name} AS name FROM {} WHERE id IN ({marks})",
-                entity.table()
-            ),
-            &params,
-        )?;
-        for row in rows {
-            if let Some(text) = row.name {
-                named.insert(row.id, text.trim().to_owned());
-            }
-        }
-    }
-    Ok(named)
+    Ok(store
+        .names_of(entity.table(), ids)?
+        .into_iter()
+        .filter_map(|row| Some((row.id, row.name?.trim().to_owned())))
+        .collect())
 }
 
 /// Find the duplicates of `entity` at `threshold`.
@@ -1518,29 +1435,12 @@ fn surname_frequencies(records: &[Record], entity: Entity) -> impl Fn(&str) -> f
 
 /// Pairs the user marked as different entities.
 fn not_duplicates(store: &Store, entity: Entity) -> Result<HashSet<(i64, i64)>, AuditError> {
-    #[derive(serde::Deserialize)]
-    struct Pair {
-        low_id: i64,
-        high_id: i64,
-    }
-    let pairs: Vec<Pair> = store.records(
-        "SELECT low_id, high_id FROM not_duplicates WHERE entity = ?",
-        &[Param::Text(entity.table().to_owned())],
-    )?;
-    Ok(pairs.into_iter().map(|p| (p.low_id, p.high_id)).collect())
+    Ok(store.not_duplicates(entity.table())?.into_iter().collect())
 }
 
 /// Mark `a` and `b` as not the same entity, for good.
 pub fn mark_not_duplicate(store: &Store, entity: Entity, a: i64, b: i64) -> Result<(), AuditError> {
-    store.execute_with(
-        "INSERT INTO not_duplicates (entity, low_id, high_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        &[
-            Param::Text(entity.table().to_owned()),
-            Param::Int(a.min(b)),
-            Param::Int(a.max(b)),
-        ],
-    )?;
-    Ok(())
+    Ok(store.mark_not_duplicate(entity.table(), a, b)?)
 }
 
 /// Group pairs into clusters, strongest pairs first: a record joins a cluster, and two

@@ -8,7 +8,8 @@
 
 use crate::{AuditError, Dimension, Finding};
 use chrono::NaiveDateTime;
-use embudo_store::{Param, Store};
+use embudo_store::Store;
+use embudo_store::quality::RunScore;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 
@@ -69,27 +70,10 @@ pub fn score(findings: &[Finding]) -> Scores {
 /// The overall score of the latest `runs` recorded runs, newest first: (when, score), each
 /// the mean over entities of the mean over their dimensions, as [`score`] computes it.
 pub fn history(store: &Store, runs: usize) -> Result<Vec<(String, f64)>, AuditError> {
-    let dialect = store.dialect();
-    #[derive(serde::Deserialize)]
-    struct Run {
-        ran_at: String,
-        score: Option<f64>,
-    }
-    let scored: Vec<Run> = store.records(
-        &format!(
-            "WITH entities AS (
-                 SELECT run_id, ran_at, entity, {} AS score
-                   FROM audit_runs GROUP BY run_id, ran_at, entity)
-             SELECT CAST(ran_at AS VARCHAR) AS ran_at, {} AS score FROM entities
-              GROUP BY run_id, ran_at ORDER BY run_id DESC LIMIT ?",
-            dialect.round("avg(score)", 1),
-            dialect.round("avg(score)", 1),
-        ),
-        &[Param::Int(runs as i64)],
-    )?;
-    Ok(scored
+    Ok(store
+        .audit_history(runs)?
         .into_iter()
-        .filter_map(|r| Some((r.ran_at, r.score?)))
+        .filter_map(|run| Some((run.ran_at, run.score?)))
         .collect())
 }
 
@@ -104,29 +88,24 @@ pub fn record(
     ran_at: NaiveDateTime,
     findings: &[Finding],
 ) -> Result<i64, AuditError> {
-    let run_id = store.next_id("audit_runs")?;
+    let mut rows = Vec::new();
     for (entity, e) in &scores.entities {
-        for (dimension, value) in &e.dimensions {
+        for (dimension, score) in &e.dimensions {
             let failing: u64 = findings
                 .iter()
                 .filter(|f| f.entity == entity && f.dimension.as_str() == dimension)
                 .map(|f| f.failing)
                 .sum();
-            store.execute_with(
-                "INSERT INTO audit_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                &[
-                    Param::Int(run_id),
-                    Param::Timestamp(ran_at),
-                    Param::Text(entity.clone()),
-                    Param::Text(dimension.clone()),
-                    Param::Float(*value),
-                    Param::Int(failing as i64),
-                    Param::Int(e.rows as i64),
-                ],
-            )?;
+            rows.push(RunScore {
+                entity,
+                dimension,
+                score: *score,
+                failing,
+                rows: e.rows,
+            });
         }
     }
-    Ok(run_id)
+    Ok(store.record_audit_run(ran_at, &rows)?)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::query::Param;
 use crate::store::Store;
 use chrono::NaiveDateTime;
+use embudo_model::Table;
 use serde::{Deserialize, Serialize};
 
 /// What a login is checked against: the active user with an e-mail and their password's
@@ -88,6 +89,33 @@ pub enum NameOf {
 }
 
 impl Store {
+    /// Every user with their role, status and last login, how many exports and report views
+    /// they made since `active_since`, and `inactive_90d_with_access`: active yet not logged
+    /// in since `idle_before` (never, or before it). Accounts to review come first.
+    pub fn access_review(
+        &self,
+        active_since: NaiveDateTime,
+        idle_before: NaiveDateTime,
+    ) -> Result<Table> {
+        self.query_with(
+            "SELECT u.name AS user, u.role, u.active,
+                    CAST(u.last_login_at AS VARCHAR) AS last_login,
+                    (SELECT count(*) FROM user_events e WHERE e.user_id = u.id
+                        AND e.event = 'export' AND e.occurred_at >= ?) AS exports_30d,
+                    (SELECT count(*) FROM user_events e WHERE e.user_id = u.id
+                        AND e.event = 'report_viewed' AND e.occurred_at >= ?) AS reports_viewed_30d,
+                    u.active AND (u.last_login_at IS NULL OR u.last_login_at < ?)
+                        AS inactive_90d_with_access
+               FROM users u
+              ORDER BY inactive_90d_with_access DESC, exports_30d DESC, u.name",
+            &[
+                Param::Timestamp(active_since),
+                Param::Timestamp(active_since),
+                Param::Timestamp(idle_before),
+            ],
+        )
+    }
+
     /// The credentials of the active user with `email` (any case, spaces around ignored).
     pub fn credentials(&self, email: &str) -> Result<StoredCredentials> {
         let found: Vec<StoredCredentials> = self.records(

@@ -11,9 +11,11 @@
 //!   are appended by DuckDB's Appender (PostgreSQL: binary `COPY`, `pg_copy`) on the
 //!   store's thread, all in one transaction.
 //! - [`access`]: users, passwords, API tokens, sessions, failed logins and
-//!   `user_events`, the rows the `access` crate decides with.
+//!   `user_events`, the rows the `access` crate decides with; the access review.
 //! - [`corrections`]: the audit's merges and fixes as rows: record images, values set
 //!   and put back, references re-pointed, the journals that undo them.
+//! - [`duplicates`]: the live contacts, companies and deals the duplicate finder compares,
+//!   and the pairs a person said are different records.
 //! - [`deals`]: a deal's moves between stages, recorded as every writer records them;
 //!   when open deals entered their stage, deals' latest win probabilities, a deal's stage
 //!   and a stage's pipeline and kind.
@@ -40,6 +42,8 @@
 //! - [`watched`]: the records alerts watch: stale deals, falling win probabilities,
 //!   tickets past their SLA, quality lost between audits.
 //! - [`transfer`]: moving a whole store between engines, checked table by table.
+//! - [`quality`]: the rows the audit's checks judge (failing rows where the condition is
+//!   plain SQL), its runs' scores and history, and the labels imports declared.
 //! - [`query`]: running SQL, with [`Param`]s bound to its placeholders, into a
 //!   [`embudo_model::Table`], the same on both engines.
 //!
@@ -55,6 +59,7 @@ pub mod corrections;
 pub mod deals;
 pub mod derived;
 pub mod dialect;
+pub mod duplicates;
 pub mod error;
 pub mod forecast;
 pub mod gaps;
@@ -67,6 +72,7 @@ pub mod names;
 mod pg_copy;
 mod pg_value;
 pub mod postgres;
+pub mod quality;
 pub mod query;
 pub mod records;
 pub mod served;
