@@ -8,6 +8,7 @@
 
 use crate::IngestError;
 use embudo_model::text::spreadsheet_safe;
+use embudo_store::export::SafePath;
 use embudo_store::{CANONICAL_TABLES, Store, StoreError};
 use serde_json::Value;
 use std::io::Write;
@@ -38,13 +39,12 @@ pub fn table(
     out: &mut dyn Write,
 ) -> Result<u64, IngestError> {
     let table = checked(table)?;
-    let sql = format!("SELECT * FROM {table} ORDER BY id");
     let mut written = 0u64;
     match format {
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(out);
             let mut header = true;
-            store.query_batches(&sql, &[], &mut |columns, rows| {
+            store.table_batches(table, &mut |columns, rows| {
                 if std::mem::take(&mut header) {
                     writer.write_record(columns).map_err(io)?;
                 }
@@ -60,7 +60,7 @@ pub fn table(
         }
         Format::Json => {
             out.write_all(b"[").map_err(|e| io(e.into()))?;
-            store.query_batches(&sql, &[], &mut |columns, rows| {
+            store.table_batches(table, &mut |columns, rows| {
                 for row in rows {
                     let object: serde_json::Map<String, Value> =
                         columns.iter().cloned().zip(row).collect();
@@ -80,9 +80,7 @@ pub fn table(
 /// Write `table` to an XLSX workbook at `path`, one sheet named after the table.
 pub fn table_to_xlsx(store: &Store, table: &str, path: &Path) -> Result<u64, IngestError> {
     let table = checked(table)?;
-    let rows: u64 = store
-        .value(&format!("SELECT count(*) FROM {table}"), &[])?
-        .unwrap_or(0);
+    let rows = store.row_count(table)?;
     if rows > XLSX_ROWS {
         return Err(IngestError::Mapping(format!(
             "{table} has {rows} rows, more than a worksheet holds ({XLSX_ROWS}); export it as csv or json"
@@ -92,34 +90,30 @@ pub fn table_to_xlsx(store: &Store, table: &str, path: &Path) -> Result<u64, Ing
     let sheet = workbook.add_worksheet();
     sheet.set_name(table).map_err(xlsx)?;
     let mut next = 0u32;
-    store.query_batches(
-        &format!("SELECT * FROM {table} ORDER BY id"),
-        &[],
-        &mut |columns, batch| {
-            if next == 0 {
-                for (c, name) in columns.iter().enumerate() {
-                    sheet.write_string(0, c as u16, name).map_err(xlsx_store)?;
-                }
-                next = 1;
+    store.table_batches(table, &mut |columns, batch| {
+        if next == 0 {
+            for (c, name) in columns.iter().enumerate() {
+                sheet.write_string(0, c as u16, name).map_err(xlsx_store)?;
             }
-            for row in batch {
-                for (c, value) in row.iter().enumerate() {
-                    let col = c as u16;
-                    match value {
-                        Value::Null => continue,
-                        Value::Number(n) => {
-                            sheet.write_number(next, col, n.as_f64().unwrap_or_default())
-                        }
-                        Value::Bool(b) => sheet.write_boolean(next, col, *b),
-                        other => sheet.write_string(next, col, spreadsheet_safe(&text(other))),
+            next = 1;
+        }
+        for row in batch {
+            for (c, value) in row.iter().enumerate() {
+                let col = c as u16;
+                match value {
+                    Value::Null => continue,
+                    Value::Number(n) => {
+                        sheet.write_number(next, col, n.as_f64().unwrap_or_default())
                     }
-                    .map_err(xlsx_store)?;
+                    Value::Bool(b) => sheet.write_boolean(next, col, *b),
+                    other => sheet.write_string(next, col, spreadsheet_safe(&text(other))),
                 }
-                next += 1;
+                .map_err(xlsx_store)?;
             }
-            Ok(())
-        },
-    )?;
+            next += 1;
+        }
+        Ok(())
+    })?;
     workbook.save(path).map_err(|e| IngestError::File {
         path: path.to_path_buf(),
         problem: format!("cannot be written: {e}"),
@@ -131,15 +125,9 @@ pub fn table_to_xlsx(store: &Store, table: &str, path: &Path) -> Result<u64, Ing
 pub fn table_to_parquet(store: &Store, table: &str, path: &Path) -> Result<u64, IngestError> {
     let table = checked(table)?;
     store.duckdb("writing Parquet")?;
-    let count: u64 = store
-        .value(&format!("SELECT count(*) FROM {table}"), &[])?
-        .unwrap_or(0);
-    with_scratch_file(path, |scratch| {
-        store.execute_with(
-            &format!("COPY (SELECT * FROM {table} ORDER BY id) TO '{scratch}' (FORMAT parquet)"),
-            &[],
-        )?;
-        Ok(())
+    let count = store.row_count(table)?;
+    with_scratch_file(path, |_, scratch| {
+        Ok(store.table_to_parquet(table, scratch)?)
     })?;
     Ok(count)
 }
@@ -151,8 +139,7 @@ pub fn rows_to_parquet(
     rows: &[Vec<Value>],
     path: &Path,
 ) -> Result<(), IngestError> {
-    with_scratch_file(path, |scratch| {
-        let folder = Path::new(scratch).parent().unwrap_or(Path::new("."));
+    with_scratch_file(path, |folder, scratch| {
         let lines = folder.join("rows.jsonl");
         let mut text = String::new();
         for row in rows {
@@ -166,30 +153,21 @@ pub fn rows_to_parquet(
             problem: format!("cannot be written: {e}"),
         })?;
         let scratch_store = Store::open(folder.join("scratch.duckdb"))?;
-        let lines = vetted(&lines)?;
-        let select = if rows.is_empty() {
-            // No rows to infer types from: every column as text.
-            let names: Vec<String> = columns
-                .iter()
-                .map(|c| format!("CAST(NULL AS VARCHAR) AS \"{}\"", c.replace('"', "")))
-                .collect();
-            format!("SELECT {} WHERE false", names.join(", "))
-        } else {
-            format!("SELECT * FROM read_json('{lines}', format = 'newline_delimited')")
+        // No rows to infer types from: every column is written as text.
+        let lines = match rows.is_empty() {
+            true => None,
+            false => Some(vetted(&lines)?),
         };
-        scratch_store.execute_with(
-            &format!("COPY ({select}) TO '{scratch}' (FORMAT parquet)"),
-            &[],
-        )?;
+        scratch_store.json_lines_to_parquet(lines.as_ref(), columns, scratch)?;
         Ok(())
     })
 }
 
-/// Run `write` with the path of a scratch file in a fresh folder beside `destination`
-/// (a name Embudo made, safe to quote in SQL), then move the file to `destination`.
+/// Run `write` with a fresh scratch folder beside `destination` and the path of a file in
+/// it (a name Embudo made, safe to quote in SQL), then move that file to `destination`.
 fn with_scratch_file(
     destination: &Path,
-    write: impl FnOnce(&str) -> Result<(), IngestError>,
+    write: impl FnOnce(&Path, &SafePath) -> Result<(), IngestError>,
 ) -> Result<(), IngestError> {
     let folder = destination
         .parent()
@@ -204,19 +182,16 @@ fn with_scratch_file(
         .tempdir_in(folder)
         .map_err(bad)?;
     let file = scratch.path().join("export.parquet");
-    write(&vetted(&file)?)?;
+    write(scratch.path(), &vetted(&file)?)?;
     std::fs::rename(&file, destination).map_err(bad)
 }
 
 /// A path Embudo made, as SQL string text: refused if it holds a quote.
-fn vetted(path: &Path) -> Result<String, IngestError> {
-    path.to_str()
-        .filter(|p| !p.contains(['\'', '\\']))
-        .map(str::to_owned)
-        .ok_or_else(|| IngestError::File {
-            path: path.to_path_buf(),
-            problem: "is in a folder whose name cannot be handed to the Parquet writer".into(),
-        })
+fn vetted(path: &Path) -> Result<SafePath, IngestError> {
+    SafePath::new(path).ok_or_else(|| IngestError::File {
+        path: path.to_path_buf(),
+        problem: "is in a folder whose name cannot be handed to the Parquet writer".into(),
+    })
 }
 
 fn checked(table: &str) -> Result<&'static str, IngestError> {

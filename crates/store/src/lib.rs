@@ -20,6 +20,8 @@
 //!   when open deals entered their stage, deals' latest win probabilities, a deal's stage
 //!   and a stage's pipeline and kind.
 //! - [`goals`]: goals and saved reports: adding, listing, removing; whom a goal is for.
+//! - [`export`]: whole canonical tables out a batch at a time, and DuckDB's Parquet
+//!   writer.
 //! - [`forecast`]: open deals as they stood at an instant, looks at won deals, closed
 //!   deals, the scores kept.
 //! - [`history`]: a record's history for its page: stage visits, field changes, campaign
@@ -61,6 +63,7 @@ pub mod derived;
 pub mod dialect;
 pub mod duplicates;
 pub mod error;
+pub mod export;
 pub mod forecast;
 pub mod gaps;
 pub mod goals;

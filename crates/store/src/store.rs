@@ -255,17 +255,7 @@ impl Store {
     pub fn table_counts(&self) -> Result<Vec<(&'static str, i64)>> {
         CANONICAL_TABLES
             .iter()
-            .map(|&table| {
-                // `table` comes from the fixed list of canonical tables, never from a user.
-                let count = self
-                    .query_with(&format!("SELECT count(*) AS n FROM {table}"), &[])?
-                    .rows
-                    .first()
-                    .and_then(|row| row.first())
-                    .and_then(serde_json::Value::as_i64)
-                    .unwrap_or(0);
-                Ok((table, count))
-            })
+            .map(|&table| Ok((table, self.row_count(table)? as i64)))
             .collect()
     }
 

@@ -11,7 +11,8 @@
 use super::Preset;
 use crate::IngestError;
 use chrono::{NaiveDate, NaiveDateTime};
-use embudo_store::{Dialect, Store};
+use embudo_store::Store;
+use embudo_store::export::{Exported, Written};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -68,21 +69,11 @@ fn write_entity(
 ) -> Result<u64, IngestError> {
     let headers = headers(preset, entity);
     let (datetime, date) = formats(preset);
-    let dialect = store.dialect();
-    let mut select = Vec::new();
-    let mut shapes = Vec::new();
-    for (header, column) in &headers {
-        let (sql, shape) = expression(dialect, preset, entity, header, column);
-        select.push(match shape {
-            Shape::DateTime => format!("CAST({sql} AS TIMESTAMP)"),
-            Shape::Date => format!("CAST({sql} AS DATE)"),
-            Shape::Text => format!("CAST({sql} AS VARCHAR)"),
-        });
-        shapes.push(shape);
-    }
-    let (from, order) = source(entity);
-    let sql = format!("SELECT {} FROM {from} ORDER BY {order}", select.join(", "));
-    let rows = store.query_with(&sql, &[])?;
+    let columns: Vec<(Exported, Written)> = headers
+        .iter()
+        .map(|(header, column)| exported(preset, entity, header, column))
+        .collect();
+    let rows = store.exported_rows(entity, &columns)?;
     let values = preset.values(entity);
     let bad = |e: csv::Error| IngestError::File {
         path: path.to_path_buf(),
@@ -93,20 +84,21 @@ fn write_entity(
         .write_record(headers.iter().map(|(h, _)| *h))
         .map_err(bad)?;
     for row in &rows.rows {
-        let record = headers
-            .iter()
-            .zip(&shapes)
-            .zip(row)
-            .map(|(((_, column), shape), value)| {
-                let text = match (value, shape) {
-                    (Value::Null, _) => String::new(),
-                    (Value::String(s), Shape::DateTime) => vendor_instant(s, datetime),
-                    (Value::String(s), Shape::Date) => vendor_day(s, date),
-                    (Value::String(s), Shape::Text) => s.clone(),
-                    (other, _) => other.to_string(),
-                };
-                vendor_value(preset, &values, column, text)
-            });
+        let record =
+            headers
+                .iter()
+                .zip(&columns)
+                .zip(row)
+                .map(|(((_, column), (_, written)), value)| {
+                    let text = match (value, written) {
+                        (Value::Null, _) => String::new(),
+                        (Value::String(s), Written::Instant) => vendor_instant(s, datetime),
+                        (Value::String(s), Written::Day) => vendor_day(s, date),
+                        (Value::String(s), Written::Text) => s.clone(),
+                        (other, _) => other.to_string(),
+                    };
+                    vendor_value(preset, &values, column, text)
+                });
         writer.write_record(record).map_err(bad)?;
     }
     writer.flush().map_err(|e| bad(e.into()))?;
@@ -126,13 +118,6 @@ fn vendor_day(text: &str, format: &str) -> String {
         .map_or_else(|_| text.to_owned(), |d| d.format(format).to_string())
 }
 
-/// How a value is written.
-enum Shape {
-    DateTime,
-    Date,
-    Text,
-}
-
 /// The vendor's datetime and date formats, as `strftime` patterns (chrono's).
 fn formats(preset: Preset) -> (&'static str, &'static str) {
     match preset {
@@ -142,87 +127,43 @@ fn formats(preset: Preset) -> (&'static str, &'static str) {
     }
 }
 
-/// The live rows of `entity` with the tables their names come from, and their order.
-fn source(entity: &str) -> (&'static str, &'static str) {
-    match entity {
-        "companies" => (
-            "live_companies t LEFT JOIN users u ON u.id = t.owner_id
-             LEFT JOIN companies pc ON pc.id = t.parent_id",
-            "t.id",
-        ),
-        "contacts" => (
-            "live_contacts t LEFT JOIN users u ON u.id = t.owner_id
-             LEFT JOIN companies co ON co.id = t.company_id",
-            "t.id",
-        ),
-        _ => (
-            "live_deals t LEFT JOIN users u ON u.id = t.owner_id
-             LEFT JOIN companies co ON co.id = t.company_id
-             LEFT JOIN contacts ct ON ct.id = t.contact_id
-             LEFT JOIN pipelines p ON p.id = t.pipeline_id
-             LEFT JOIN stages st ON st.id = t.stage_id",
-            "t.id",
-        ),
-    }
-}
-
-/// The SQL of one column of the export and how it is written. Column names come from the
+/// What one column of the export is written from, and how. Column names come from the
 /// presets' fixed tables, never from input.
-fn expression(
-    dialect: Dialect,
+fn exported(
     preset: Preset,
     entity: &str,
     header: &str,
-    column: &str,
-) -> (String, Shape) {
+    column: &'static str,
+) -> (Exported, Written) {
     let closes_by_status = matches!(preset, Preset::Pipedrive | Preset::Activecampaign);
     match (entity, column) {
-        (_, "external_id") => ("t.id".into(), Shape::Text),
-        (_, "owner") => ("u.name".into(), Shape::Text),
-        ("companies", "parent") => ("pc.name".into(), Shape::Text),
-        (_, "company") if header.ends_with("IDs") => ("t.company_id".into(), Shape::Text),
-        ("contacts" | "deals", "company") => ("co.name".into(), Shape::Text),
-        ("deals", "contact") if header.ends_with("IDs") => ("t.contact_id".into(), Shape::Text),
-        ("deals", "contact") if matches!(preset, Preset::Pipedrive | Preset::Salesforce) => (
-            "nullif(concat_ws(' ', ct.first_name, ct.last_name), '')".into(),
-            Shape::Text,
-        ),
-        ("deals", "contact") => (
-            "coalesce(ct.email, nullif(concat_ws(' ', ct.first_name, ct.last_name), ''))".into(),
-            Shape::Text,
-        ),
-        ("deals", "pipeline") => ("p.name".into(), Shape::Text),
-        ("deals", "stage") if closes_by_status => (
-            format!(
-                "CASE WHEN st.kind = 'open' THEN st.name ELSE coalesce(
-                (SELECT {} FROM deal_stage_history h
-                   JOIN stages s2 ON s2.id = h.stage_id WHERE h.deal_id = t.id AND s2.kind = 'open'),
-                (SELECT {} FROM stages s3
-                  WHERE s3.pipeline_id = t.pipeline_id AND s3.kind = 'open')) END",
-                dialect.arg_max("s2.name", "h.entered_at"),
-                dialect.arg_min("s3.name", "s3.position"),
-            ),
-            Shape::Text,
-        ),
-        ("deals", "stage") => ("st.name".into(), Shape::Text),
+        (_, "external_id") => (Exported::Id, Written::Text),
+        (_, "owner") => (Exported::OwnerName, Written::Text),
+        ("companies", "parent") => (Exported::ParentName, Written::Text),
+        (_, "company") if header.ends_with("IDs") => (Exported::CompanyId, Written::Text),
+        ("contacts" | "deals", "company") => (Exported::CompanyName, Written::Text),
+        ("deals", "contact") if header.ends_with("IDs") => (Exported::ContactId, Written::Text),
+        ("deals", "contact") if matches!(preset, Preset::Pipedrive | Preset::Salesforce) => {
+            (Exported::ContactName, Written::Text)
+        }
+        ("deals", "contact") => (Exported::ContactEmailOrName, Written::Text),
+        ("deals", "pipeline") => (Exported::PipelineName, Written::Text),
+        ("deals", "stage") if closes_by_status => (Exported::LastOpenStageName, Written::Text),
+        ("deals", "stage") => (Exported::StageName, Written::Text),
         // One Close Date: the close of a closed deal, the expected close of an open one.
         ("deals", "closed_at") if header == "Close Date" && preset != Preset::Activecampaign => {
-            let shape = if preset == Preset::Salesforce {
-                Shape::Date
+            let written = if preset == Preset::Salesforce {
+                Written::Day
             } else {
-                Shape::DateTime
+                Written::Instant
             };
-            (
-                "CASE WHEN t.status = 'open' THEN CAST(t.expected_close_date AS TIMESTAMP) ELSE t.closed_at END"
-                    .into(),
-                shape,
-            )
+            (Exported::CloseOrExpectedClose, written)
         }
         (_, "created_at" | "updated_at" | "closed_at" | "lead_at" | "customer_at") => {
-            (format!("t.{column}"), Shape::DateTime)
+            (Exported::Field(column), Written::Instant)
         }
-        (_, "expected_close_date" | "birth_date") => (format!("t.{column}"), Shape::Date),
-        (_, column) => (format!("t.{column}"), Shape::Text),
+        (_, "expected_close_date" | "birth_date") => (Exported::Field(column), Written::Day),
+        (_, column) => (Exported::Field(column), Written::Text),
     }
 }
 
