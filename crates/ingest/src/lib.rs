@@ -6,11 +6,13 @@
 //! - [`mapping`]: TOML mappings, and the guess from one file's headers (synonyms, presets).
 //! - [`vendor`]: what HubSpot, Pipedrive, Salesforce and ActiveCampaign exports hold: headers,
 //!   picklist values, default stages.
-//! - [`target`]: the canonical tables as import targets: columns, types, references.
-//! - [`load`]: one import, all files in one transaction: parse, quarantine bad rows,
-//!   resolve references, create missing stages, insert or update, synthesise stage history.
+//! - [`target`]: the canonical tables as import targets: columns, types, references (the
+//!   store's, [`embudo_store::import::target`]).
+//! - [`load`]: one import, all files in one transaction: parse, quarantine bad rows, stage
+//!   the rest as text; the store then resolves references, creates missing stages, inserts
+//!   or updates, and synthesises stage history ([`embudo_store::import`]).
 //! - [`export`]: any table to CSV, JSON, XLSX or Parquet, and rows (a report's sections)
-//!   to Parquet.
+//!   to Parquet, through the store's [`embudo_store::export`].
 //!
 //! An import reads each file once and writes inside one transaction; a row that cannot be
 //! imported is written to `<file>.rejected.csv` with its row number and reason.
@@ -19,7 +21,7 @@ pub mod export;
 pub mod load;
 pub mod mapping;
 pub mod read;
-pub mod target;
+pub use embudo_store::import::target;
 pub mod value;
 pub mod vendor;
 

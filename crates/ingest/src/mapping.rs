@@ -79,22 +79,7 @@ impl Constant {
 }
 
 /// `[pipeline]`: a pipeline's stages with their order, probability and kind.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PipelineSpec {
-    pub name: String,
-    pub stages: BTreeMap<String, StageSpec>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StageSpec {
-    pub order: i32,
-    pub probability: f64,
-    /// `open`, `won` or `lost` (default: inferred from the name).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-}
+pub use embudo_store::import::{PipelineSpec, StageSpec};
 
 impl FileMap {
     /// `path` filling `entity` with `columns`, without value maps, defaults or formats.

@@ -65,6 +65,11 @@ pub enum StoreError {
     #[error("{0}")]
     Engine(String),
 
+    /// An import's instruction the store cannot follow: a table that does not exist, a
+    /// stage kind that is not open, won or lost.
+    #[error("{0}")]
+    Import(String),
+
     /// The thread producing records for a bulk load stopped without finishing.
     #[error("the bulk load was interrupted: {0}")]
     Interrupted(String),

@@ -26,6 +26,9 @@
 //!   deals, the scores kept.
 //! - [`history`]: a record's history for its page: stage visits, field changes, campaign
 //!   events, merges.
+//! - [`import`]: an import's SQL once a file's rows are staged as text: references
+//!   resolved, pipelines and stages found or created, rows matched, updated and inserted,
+//!   stage histories synthesised; what can be imported where ([`import::target`]).
 //! - [`ids`]: new ids, from one sequence per table, so two writers never take the same.
 //! - [`monitor`]: schedules, alert rules, the deliveries' journal, notifications,
 //!   corrective actions and their follow-up tasks.
@@ -69,6 +72,7 @@ pub mod gaps;
 pub mod goals;
 pub mod history;
 pub mod ids;
+pub mod import;
 pub mod migrations;
 pub mod monitor;
 pub mod names;

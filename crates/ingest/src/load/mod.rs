@@ -10,40 +10,32 @@
 //! a stage history get one built from their timestamps, marked `synthesised`.
 //!
 //! - [`parse`]: the fields a mapping fills, and every row parsed and staged as text.
-//! - [`resolve`]: references, pipelines and stages, the store rows matched, new ids.
-//! - [`write`]: updates, inserts, synthesised history, the quarantine file.
+//!
+//! What follows staging — references, pipelines and stages, the rows matched, updates,
+//! inserts, synthesised history — is the store's ([`embudo_store::import`]); the rows
+//! rejected go to a quarantine file here.
 
 use crate::IngestError;
-use crate::mapping::{FileMap, Mapping, PipelineSpec};
+use crate::mapping::{FileMap, Mapping};
 use crate::read::{self, Sheet};
 use crate::target::{self, Column, Kind, Reference, Target};
 use crate::value::{self, DateOrder};
 use chrono::NaiveDateTime;
+use embudo_store::Store;
 use embudo_store::derived::Refreshed;
+use embudo_store::import::{
+    ImportRules, RepeatedKey, STAGED_TEXT, StagedField, StagedFile, stage_kind,
+};
 use embudo_store::staging::TextRow;
-use embudo_store::{Param, Store};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 mod parse;
-mod resolve;
-mod write;
 
+pub use embudo_store::import::{CREATABLE, Unresolved};
 use parse::*;
-pub use resolve::CREATABLE;
-use resolve::*;
-use write::*;
-
-/// Temporary tables of one file's rows, inside the import's transaction: the rows as text
-/// (appended once), what was worked out for each (ids of references, the row it matches,
-/// its new id; narrow, written in one pass), and the view of both.
-const TEXT: &str = "_embudo_import_text";
-
-const IDS: &str = "_embudo_import_ids";
-
-const STAGED: &str = "_embudo_import";
 
 /// Rows parsed between two progress reports.
 const PARSE_BATCH: usize = 200_000;
@@ -61,6 +53,18 @@ pub struct Options {
     pub currency: String,
     /// Tables (of [`CREATABLE`]) in which references that find no row create one.
     pub create_missing: Vec<String>,
+}
+
+impl Options {
+    /// What the store is told of this import's choices.
+    fn rules(&self) -> ImportRules<'_> {
+        ImportRules {
+            now: self.now,
+            source_system: &self.source_system,
+            currency: &self.currency,
+            create_missing: &self.create_missing,
+        }
+    }
 }
 
 /// What happened to one file.
@@ -90,13 +94,6 @@ pub struct FileReport {
     pub quarantine: Option<PathBuf>,
     /// The first rejections, for the summary.
     pub rejections: Vec<Rejection>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Unresolved {
-    pub column: String,
-    pub value: String,
-    pub rows: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -180,7 +177,7 @@ pub fn import_sheets(
     store.transaction(!options.dry_run, || {
         store.allow_bulk_memory()?;
         if let Some(spec) = &mapping.pipeline {
-            create_pipeline(store, spec)?;
+            store.import_pipeline(spec)?;
         }
         for file in &prepared {
             let path = &file.map.path;
@@ -205,13 +202,7 @@ pub fn import_sheets(
         }
         derived = embudo_store::derived::refresh(store)?;
         warnings = embudo_store::gaps::find(store)?;
-        for drop in [
-            format!("DROP VIEW IF EXISTS {STAGED}"),
-            format!("DROP TABLE IF EXISTS {IDS}"),
-            format!("DROP TABLE IF EXISTS {TEXT}"),
-        ] {
-            store.execute_with(&drop, &[])?;
-        }
+        store.clear_import_staging()?;
         Ok::<_, IngestError>(())
     })?;
     if !options.dry_run {
@@ -235,23 +226,10 @@ fn load_file(
     options: &Options,
     on_parsed: &mut dyn FnMut(usize) -> Result<(), IngestError>,
 ) -> Result<(FileReport, Rejects), IngestError> {
-    // The previous file's view reads the scratch table staging replaces (PostgreSQL
-    // refuses to drop a table a view depends on).
-    store.execute_with(&format!("DROP VIEW IF EXISTS {STAGED}"), &[])?;
+    store.release_staged_view()?;
     let (staged, rejects) = file.stage(store, on_parsed)?;
-    let mut created = FileReport::default();
-    create_missing(store, file, options, &mut created)?;
-    let (matched, first_fresh) = build_ids(store, file, options)?;
-    // A view cannot take parameters: the first id is the store's own number, not the file's.
-    store.execute_with(
-        &format!(
-            "CREATE TEMP VIEW {STAGED} AS
-             SELECT *, coalesce(brought_id, {first_fresh} - 1 + fresh_no) AS new_id
-               FROM {TEXT} JOIN {IDS} USING (row_no)"
-        ),
-        &[],
-    )?;
-    let mut report = FileReport {
+    let loaded = store.load_staged(&file.staged(), &options.rules())?;
+    let report = FileReport {
         path: file.map.path.clone(),
         entity: file.target.table.to_owned(),
         format: file.sheet.kind.clone(),
@@ -276,42 +254,14 @@ fn load_file(
                 reason: reason.clone(),
             })
             .collect(),
-        created: created.created,
-        ..FileReport::default()
+        inserted: loaded.inserted,
+        updated: loaded.updated,
+        unchanged: loaded.unchanged,
+        unresolved: loaded.unresolved,
+        created: loaded.created,
+        inferred: loaded.inferred,
+        quarantine: None,
     };
-    resolve_pipelines_and_stages(store, file, &mut report)?;
-    report_unresolved(store, file, &mut report)?;
-    report.updated = if file.target.table == "deals" {
-        // Deals the file finds elsewhere move there, and the tracked fields it changes are
-        // logged, as the API records both.
-        let matched = format!("SELECT target_id FROM {STAGED} WHERE target_id IS NOT NULL");
-        store
-            .change_deals((&matched, &[]), options.now, None, || {
-                update_matched(store, file, options)
-            })?
-            .0
-    } else {
-        update_matched(store, file, options)?
-    };
-    report.unchanged = matched - report.updated;
-    if file.target.table == "deal_stage_history" && file.fields.iter().any(|f| f.key == "deal_id") {
-        // A history imported for a deal replaces the one an earlier step synthesised. Rows
-        // the file gives by id were matched and updated above, never deleted then
-        // re-inserted: DuckDB refuses a key deleted and inserted in one transaction.
-        store.execute_with(
-            &format!(
-                "DELETE FROM deal_stage_history WHERE synthesised
-                   AND deal_id IN (SELECT CAST(deal_id AS BIGINT) FROM {STAGED})"
-            ),
-            &[],
-        )?;
-    }
-    report.inserted = insert_new(store, file, options)?;
-    resolve_self_references(store, file, options, &mut report)?;
-    if file.target.table == "deals" {
-        synthesise_history(store)?;
-    }
-    report.inferred.extend(inferred(store, file)?);
     Ok((report, rejects))
 }
 
@@ -331,38 +281,52 @@ fn declare_labels(store: &Store, map: &FileMap) -> Result<(), IngestError> {
         }
         let field = format!("{}.{column}", map.entity);
         for label in values.values().collect::<std::collections::BTreeSet<_>>() {
-            store.execute_with(
-                "INSERT INTO declared_labels VALUES (?, ?) ON CONFLICT DO NOTHING",
-                &[Param::Text(field.clone()), Param::Text(label.clone())],
-            )?;
+            store.declare_label(&field, label)?;
         }
     }
     Ok(())
 }
 
-/// What the import worked out for this file's rows because the file does not say it,
-/// counted on the staged rows (the rules of `write::fallback`).
-fn inferred(store: &Store, file: &Prepared<'_>) -> Result<Vec<String>, IngestError> {
-    let mapped = |k: &str| file.fields.iter().any(|f| f.key == k);
-    const UNDATED_DEALS: &str = "deals have no creation date: each gets the earliest date known of it (its close, its contact's lead date, its last change), flagged created_at_inferred and left out of sales cycles";
-    let (condition, message) = match file.target.table {
-        "deals" if mapped("created_at") => ("created_at IS NULL", UNDATED_DEALS),
-        "deals" => ("true", UNDATED_DEALS),
-        "contacts" if mapped("lead_source") && !mapped("lead_at") => (
-            "lead_source IS NOT NULL",
-            "contacts have a lead source and the file has no lead-date column: they are leads since their creation (flagged lead_at_inferred)",
-        ),
-        _ => return Ok(Vec::new()),
+/// Write a file's rejected rows beside it, as `<file>.rejected.csv`: row number, reason,
+/// then the row as it was. A file with no rejected rows has no quarantine (an old one is
+/// removed, so what is there always belongs to the last import).
+fn write_quarantine(
+    file: &Prepared<'_>,
+    rejects: &Rejects,
+) -> Result<Option<PathBuf>, IngestError> {
+    let mut name = file.map.path.as_os_str().to_owned();
+    name.push(".rejected.csv");
+    let path = PathBuf::from(name);
+    if rejects.is_empty() {
+        if path.exists() {
+            let _ = std::fs::remove_file(&path);
+        }
+        return Ok(None);
+    }
+    let bad = |e: String| IngestError::File {
+        path: path.clone(),
+        problem: format!("cannot be written: {e}"),
     };
-    let rows: u64 = store
-        .value(
-            &format!("SELECT count(*) FROM {TEXT} WHERE {condition}"),
-            &[],
-        )?
-        .unwrap_or(0);
-    Ok(if rows > 0 {
-        vec![format!("{rows} {message}")]
-    } else {
-        Vec::new()
-    })
+    // A rejected row may have more fields than the header: that can be why it was rejected.
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_path(&path)
+        .map_err(|e| bad(e.to_string()))?;
+    let header: Vec<&str> = ["row", "reason"]
+        .into_iter()
+        .chain(file.sheet.headers.iter().map(String::as_str))
+        .collect();
+    writer
+        .write_record(&header)
+        .map_err(|e| bad(e.to_string()))?;
+    for (row, reason, fields) in rejects {
+        let mut record = vec![row.to_string(), reason.clone()];
+        record.extend(fields.iter().cloned());
+        record.resize(header.len().max(record.len()), String::new());
+        writer
+            .write_record(&record)
+            .map_err(|e| bad(e.to_string()))?;
+    }
+    writer.flush().map_err(|e| bad(e.to_string()))?;
+    Ok(Some(path))
 }

@@ -65,7 +65,7 @@ impl<'a> Prepared<'a> {
         })
     }
 
-    /// Parse every row and stage the good ones as text in [`TEXT`]; returns how many were
+    /// Parse every row and stage the good ones as text in [`STAGED_TEXT`]; returns how many were
     /// staged and the rows rejected. Parsing runs on every core, a batch at a time, while
     /// the previous batch is appended: a million rows of dates and numbers is the slow part
     /// of an import. `on_parsed` hears of every batch.
@@ -75,7 +75,7 @@ impl<'a> Prepared<'a> {
         on_parsed: &mut dyn FnMut(usize) -> Result<(), IngestError>,
     ) -> Result<(usize, Rejects), IngestError> {
         let keys: Vec<String> = self.fields.iter().map(|f| f.key.clone()).collect();
-        let mut stager = store.stager(TEXT, &keys)?;
+        let mut stager = store.stager(STAGED_TEXT, &keys)?;
         let mut rejects: Rejects = self
             .sheet
             .unreadable
@@ -121,41 +121,18 @@ impl<'a> Prepared<'a> {
         Ok((staged, rejects))
     }
 
-    /// Take out of [`TEXT`] every row whose key repeats the key of an earlier row, and
-    /// return them as rejected. DuckDB finds them: a hash set of a million keys built on
+    /// Take out of [`STAGED_TEXT`] every row whose key repeats the key of an earlier row,
+    /// and return them as rejected. DuckDB finds them: a hash set of a million keys built on
     /// one thread was a tenth of the whole import's time.
     fn reject_repeated_keys(&self, store: &Store) -> Result<Rejects, IngestError> {
         let Some(key) = self.key_field().map(|k| &self.fields[k].key) else {
             return Ok(Vec::new());
         };
-        let repeated = format!(
-            "SELECT row_no, \"{key}\" AS key, first FROM (
-                SELECT row_no, \"{key}\", min(row_no) OVER (PARTITION BY \"{key}\") AS first
-                  FROM {TEXT}
-                 WHERE \"{key}\" IN (SELECT \"{key}\" FROM {TEXT} WHERE \"{key}\" IS NOT NULL
-                                     GROUP BY 1 HAVING count(*) > 1)) keyed
-             WHERE row_no > first"
-        );
-        #[derive(serde::Deserialize)]
-        struct Repeat {
-            row_no: usize,
-            key: String,
-            first: u64,
-        }
-        let found: Vec<Repeat> = store.records(&repeated, &[])?;
-        if found.is_empty() {
-            return Ok(Vec::new());
-        }
-        store.execute_with(
-            &format!(
-                "DELETE FROM {TEXT} WHERE row_no IN (SELECT row_no FROM ({repeated}) repeated)"
-            ),
-            &[],
-        )?;
+        let found = store.take_repeated_keys(key)?;
         Ok(found
             .into_iter()
             .map(
-                |Repeat {
+                |RepeatedKey {
                      row_no: number,
                      key: value,
                      first,
@@ -174,6 +151,24 @@ impl<'a> Prepared<'a> {
                 },
             )
             .collect())
+    }
+
+    /// The file as the store loads it once its rows are staged.
+    pub(super) fn staged(&self) -> StagedFile<'_> {
+        StagedFile {
+            target: &self.target,
+            fields: self
+                .fields
+                .iter()
+                .map(|f| StagedField {
+                    key: f.key.clone(),
+                    column: f.column.clone(),
+                    reference: f.reference,
+                })
+                .collect(),
+            key_field: self.key_field(),
+            pipeline: self.map.pipeline.as_ref(),
+        }
     }
 
     /// The field rows are matched by: `id`, else the external id, else the natural key.
@@ -274,7 +269,7 @@ fn row_texts(row: &crate::read::Row) -> Vec<String> {
 
 /// A deal's status as CRMs write it (`Won`, `closed lost`, `Ganado`…): open, won or lost.
 fn deal_status(text: &str) -> Option<String> {
-    let kind = super::stage_kind(text);
+    let kind = stage_kind(text);
     let open = matches!(
         crate::mapping::normalise_header(text).as_str(),
         "open" | "abierto" | "abierta" | "in progress" | "en curso"

@@ -1,27 +1,30 @@
 //! Writing the staged rows: what each column gets, the updates, the inserts, the stage
-//! history synthesised for deals, and the quarantine file.
+//! history synthesised for deals.
 
-use super::*;
-use embudo_store::Dialect;
+use super::{Column, ImportRules, STAGED, StagedFile};
+use crate::Dialect;
+use crate::error::Result;
+use crate::query::Param;
+use crate::store::Store;
 
 /// The value each target column gets from a staged row, as SQL over the alias `s`, with
 /// What one target column gets from a staged row (alias `s`): SQL, the parameters it
 /// binds in order, and whether the file gave it (an update touches only those).
 #[derive(Debug)]
-pub(super) struct Assignment {
-    pub(super) column: String,
-    pub(super) sql: String,
-    pub(super) params: Vec<Param>,
-    pub(super) from_file: bool,
+pub(crate) struct Assignment {
+    pub(crate) column: String,
+    pub(crate) sql: String,
+    pub(crate) params: Vec<Param>,
+    pub(crate) from_file: bool,
 }
 
 /// The value each target column gets from a staged row: the file's value, falling back on
 /// [`fallback`] when the row has none; references by the id they found; and, for columns
 /// the file does not give, the fallback alone.
-pub(super) fn assignments(
+pub(crate) fn assignments(
     dialect: Dialect,
-    file: &Prepared<'_>,
-    options: &Options,
+    file: &StagedFile,
+    rules: &ImportRules,
 ) -> Vec<Assignment> {
     let mut out: Vec<Assignment> = Vec::new();
     for field in &file.fields {
@@ -32,7 +35,7 @@ pub(super) fn assignments(
             let cast = format!("CAST(s.\"{}\" AS {})", field.key, column.sql_type);
             let deal_status = deal_status_sql(file).filter(|_| file.target.table == "deals");
             let stage_mapped = file.fields.iter().any(|f| f.key == "stage");
-            let fallback = fallback(file, column, options);
+            let fallback = fallback(file, column, rules);
             let (sql, params) = match (column.name.as_str(), fallback, &deal_status) {
                 // A deal's status is its stage's kind (the file's status has chosen the
                 // stage when it closed the deal in an open one).
@@ -90,7 +93,7 @@ pub(super) fn assignments(
         let (sql, params) = match column.name.as_str() {
             "source_system" => (
                 "?".to_owned(),
-                vec![Param::Text(options.source_system.clone())],
+                vec![Param::Text(rules.source_system.to_owned())],
             ),
             _ if unresolved_kept => (
                 format!(
@@ -99,7 +102,7 @@ pub(super) fn assignments(
                 ),
                 vec![],
             ),
-            _ => match fallback(file, column, options) {
+            _ => match fallback(file, column, rules) {
                 Some(value) => value,
                 None => continue,
             },
@@ -122,12 +125,12 @@ pub(super) fn assignments(
 /// times, the import's currency, `rep` for a user's role, a deal's status from its stage,
 /// else the column's own default.
 fn fallback(
-    file: &Prepared<'_>,
+    file: &StagedFile,
     column: &Column,
-    options: &Options,
+    rules: &ImportRules,
 ) -> Option<(String, Vec<Param>)> {
     let mapped = |k: &str| file.fields.iter().any(|f| f.key == k);
-    let now = Param::Timestamp(options.now);
+    let now = Param::Timestamp(rules.now);
     Some(match (file.target.table, column.name.as_str()) {
         ("deals", "created_at") => (
             format!("coalesce({}, ?)", earliest_known_of_deal(file)),
@@ -163,7 +166,7 @@ fn fallback(
         ),
         (_, "updated_at") if column.required => ("CAST(? AS TIMESTAMP)".into(), vec![now]),
         ("deals" | "orders", "currency") => {
-            ("?".into(), vec![Param::Text(options.currency.clone())])
+            ("?".into(), vec![Param::Text(rules.currency.to_owned())])
         }
         ("users", "role") => ("'rep'".into(), vec![]),
         ("deals", "status") if mapped("stage") => (
@@ -176,7 +179,7 @@ fn fallback(
 
 /// A staged deal's status as SQL: its stage's kind when the file names stages, else the
 /// file's status, else none.
-fn deal_status_sql(file: &Prepared<'_>) -> Option<String> {
+fn deal_status_sql(file: &StagedFile) -> Option<String> {
     let mapped = |k: &str| file.fields.iter().any(|f| f.key == k);
     if mapped("stage") {
         Some("(SELECT kind FROM stages WHERE id = s.stage__id)".to_owned())
@@ -190,7 +193,7 @@ fn deal_status_sql(file: &Prepared<'_>) -> Option<String> {
 /// The earliest date a staged deal's file tells of it, as SQL (null when it tells none):
 /// its close, its contact's lead date, its last modification. Never the import's instant,
 /// which would make every historical deal close before it was created.
-fn earliest_known_of_deal(file: &Prepared<'_>) -> String {
+fn earliest_known_of_deal(file: &StagedFile) -> String {
     let mapped = |k: &str| file.fields.iter().any(|f| f.key == k);
     let mut known = vec!["CAST(NULL AS TIMESTAMP)".to_owned()];
     if mapped("closed_at") {
@@ -223,11 +226,11 @@ fn earliest_known_of_deal(file: &Prepared<'_>) -> String {
 /// `source_system`, `external_id`) are never rewritten, a reference that found nothing
 /// keeps the row's current one, and `updated_at` moves to the import's instant when the
 /// file does not give it.
-pub(super) fn update_matched(
+pub(crate) fn update_matched(
     store: &Store,
-    file: &Prepared<'_>,
-    options: &Options,
-) -> Result<usize, IngestError> {
+    file: &StagedFile,
+    rules: &ImportRules,
+) -> Result<usize> {
     let table = file.target.table;
     let keep = ["id", "source_system", "external_id", "created_at"];
     let mapped_updated = file.fields.iter().any(|f| f.key == "updated_at");
@@ -240,7 +243,7 @@ pub(super) fn update_matched(
         sql,
         params: binds,
         from_file,
-    } in assignments(store.dialect(), file, options)
+    } in assignments(store.dialect(), file, rules)
     {
         if !from_file || keep.contains(&column.as_str()) {
             continue;
@@ -274,7 +277,7 @@ pub(super) fn update_matched(
     if file.target.column("updated_at").is_some() && !mapped_updated {
         // Bound inside the subquery, so every placeholder is in one place, in order.
         select.push("CAST(? AS TIMESTAMP) AS import_instant".into());
-        params.push(Param::Timestamp(options.now));
+        params.push(Param::Timestamp(rules.now));
         sets.push("updated_at = n.import_instant".into());
     }
     let sql = format!(
@@ -285,18 +288,14 @@ pub(super) fn update_matched(
         select.join(", "),
         differs.join(" OR ")
     );
-    Ok(store.execute_with(&sql, &params)?)
+    store.execute_with(&sql, &params)
 }
 
 /// Insert the rows not matched, with the ids they bring or the next free ones; returns
 /// how many.
-pub(super) fn insert_new(
-    store: &Store,
-    file: &Prepared<'_>,
-    options: &Options,
-) -> Result<usize, IngestError> {
+pub(crate) fn insert_new(store: &Store, file: &StagedFile, rules: &ImportRules) -> Result<usize> {
     let table = file.target.table;
-    let assignments = assignments(store.dialect(), file, options);
+    let assignments = assignments(store.dialect(), file, rules);
     let columns: Vec<String> = std::iter::once("id".to_owned())
         .chain(assignments.iter().map(|a| format!("\"{}\"", a.column)))
         .collect();
@@ -309,13 +308,13 @@ pub(super) fn insert_new(
         columns.join(", "),
         values.join(", ")
     );
-    Ok(store.execute_with(&sql, &params)?)
+    store.execute_with(&sql, &params)
 }
 
 /// Give every deal without a stage history one built from its timestamps: an open deal has
 /// been in its stage since it was created; a closed deal went from its pipeline's first
 /// stage, at creation, to its closing stage, at its close.
-pub(super) fn synthesise_history(store: &Store) -> Result<(), IngestError> {
+pub(crate) fn synthesise_history(store: &Store) -> Result<()> {
     let visits = format!(
         "WITH new_deals AS (
                  SELECT d.* FROM deals d JOIN {STAGED} s ON s.new_id = d.id
@@ -350,48 +349,4 @@ pub(super) fn synthesise_history(store: &Store) -> Result<(), IngestError> {
         &[Param::Int(first)],
     )?;
     Ok(())
-}
-
-/// Write a file's rejected rows beside it, as `<file>.rejected.csv`: row number, reason,
-/// then the row as it was. A file with no rejected rows has no quarantine (an old one is
-/// removed, so what is there always belongs to the last import).
-pub(super) fn write_quarantine(
-    file: &Prepared<'_>,
-    rejects: &Rejects,
-) -> Result<Option<PathBuf>, IngestError> {
-    let mut name = file.map.path.as_os_str().to_owned();
-    name.push(".rejected.csv");
-    let path = PathBuf::from(name);
-    if rejects.is_empty() {
-        if path.exists() {
-            let _ = std::fs::remove_file(&path);
-        }
-        return Ok(None);
-    }
-    let bad = |e: String| IngestError::File {
-        path: path.clone(),
-        problem: format!("cannot be written: {e}"),
-    };
-    // A rejected row may have more fields than the header: that can be why it was rejected.
-    let mut writer = csv::WriterBuilder::new()
-        .flexible(true)
-        .from_path(&path)
-        .map_err(|e| bad(e.to_string()))?;
-    let header: Vec<&str> = ["row", "reason"]
-        .into_iter()
-        .chain(file.sheet.headers.iter().map(String::as_str))
-        .collect();
-    writer
-        .write_record(&header)
-        .map_err(|e| bad(e.to_string()))?;
-    for (row, reason, fields) in rejects {
-        let mut record = vec![row.to_string(), reason.clone()];
-        record.extend(fields.iter().cloned());
-        record.resize(header.len().max(record.len()), String::new());
-        writer
-            .write_record(&record)
-            .map_err(|e| bad(e.to_string()))?;
-    }
-    writer.flush().map_err(|e| bad(e.to_string()))?;
-    Ok(Some(path))
 }

@@ -2,13 +2,20 @@
 //! or created, the store rows they match, and the ids new rows get — all but pipelines,
 //! stages and self references worked out in one pass.
 
-use super::*;
-use crate::mapping::StageSpec;
-use embudo_store::Dialect;
+use super::target::{self, Target};
+use super::{
+    IDS, ImportRules, Loaded, PipelineSpec, STAGED, STAGED_TEXT, StageSpec, StagedField,
+    StagedFile, Unresolved, refused,
+};
+use crate::Dialect;
+use crate::error::Result;
+use crate::query::Param;
+use crate::store::Store;
+use std::collections::BTreeMap;
 
 /// Create the pipeline of a mapping's `[pipeline]` and its missing stages, in order, after
 /// the stages it has.
-pub(super) fn create_pipeline(store: &Store, spec: &PipelineSpec) -> Result<(), IngestError> {
+pub(crate) fn create_pipeline(store: &Store, spec: &PipelineSpec) -> Result<()> {
     let pipeline = pipeline_named(store, &spec.name)?;
     let mut stages: Vec<_> = spec.stages.iter().collect();
     stages.sort_by_key(|(_, s)| s.order);
@@ -39,7 +46,7 @@ pub(super) fn create_pipeline(store: &Store, spec: &PipelineSpec) -> Result<(), 
 }
 
 /// The id of the pipeline named `name`, created if there is none.
-pub(super) fn pipeline_named(store: &Store, name: &str) -> Result<i64, IngestError> {
+pub(crate) fn pipeline_named(store: &Store, name: &str) -> Result<i64> {
     let found = store.value::<Option<i64>>(
         "SELECT min(id) FROM pipelines WHERE lower(name) = lower(?)",
         &[Param::Text(name.to_owned())],
@@ -60,8 +67,12 @@ pub(super) fn pipeline_named(store: &Store, name: &str) -> Result<i64, IngestErr
 /// A stage's kind from its label: won/ganado/closed won → won; lost/perdido/closed lost →
 /// lost; anything else is open.
 pub fn stage_kind(label: &str) -> &'static str {
-    let words = crate::mapping::normalise_header(label);
-    let has = |w: &str| words.split(' ').any(|word| word == w);
+    let folded: String = label
+        .chars()
+        .map(embudo_model::text::fold_char)
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    let has = |w: &str| folded.split_whitespace().any(|word| word == w);
     if has("won") || has("ganado") || has("ganada") || has("win") {
         "won"
     } else if has("lost") || has("perdido") || has("perdida") || has("lose") {
@@ -73,12 +84,12 @@ pub fn stage_kind(label: &str) -> &'static str {
 
 /// Resolve the pipelines and stages of a deals file, creating the missing ones; pipelines
 /// first, since a stage is found within its deal's pipeline.
-pub(super) fn resolve_pipelines_and_stages(
+pub(crate) fn resolve_pipelines_and_stages(
     store: &Store,
-    file: &Prepared<'_>,
-    report: &mut FileReport,
-) -> Result<(), IngestError> {
-    let mut references: Vec<&Field> = file
+    file: &StagedFile,
+    loaded: &mut Loaded,
+) -> Result<()> {
+    let mut references: Vec<&StagedField> = file
         .fields
         .iter()
         .filter(|f| {
@@ -89,13 +100,13 @@ pub(super) fn resolve_pipelines_and_stages(
     references.sort_by_key(|f| f.key == "stage");
     for field in references {
         match field.reference.map(|r| r.to) {
-            Some("pipelines") => resolve_pipelines(store, file, &field.key, report)?,
-            _ => resolve_stages(store, file, &field.key, &pipeline_sql(file), report)?,
+            Some("pipelines") => resolve_pipelines(store, file, &field.key, loaded)?,
+            _ => resolve_stages(store, file, &field.key, &pipeline_sql(file), loaded)?,
         }
     }
     if file.fields.iter().any(|f| f.key == "status") && file.fields.iter().any(|f| f.key == "stage")
     {
-        close_by_status(store, file, report)?;
+        close_by_status(store, file, loaded)?;
     }
     Ok(())
 }
@@ -119,18 +130,18 @@ pub const CREATABLE: &[(&str, &str, &str)] = &[
 ];
 
 /// Create the rows that references of this file name but the store lacks, for the tables
-/// the import may create in; each is noted in the report.
-pub(super) fn create_missing(
+/// the import may create in; each is noted in the loaded.
+pub(crate) fn create_missing(
     store: &Store,
-    file: &Prepared<'_>,
-    options: &Options,
-    report: &mut FileReport,
-) -> Result<(), IngestError> {
+    file: &StagedFile,
+    rules: &ImportRules,
+    loaded: &mut Loaded,
+) -> Result<()> {
     for field in file.fields.iter().filter(|f| looked_up(file, f)) {
         let table = field.reference.expect("looked up").to;
         let Some((_, columns, values)) = CREATABLE
             .iter()
-            .find(|(t, _, _)| *t == table && options.create_missing.iter().any(|c| c == t))
+            .find(|(t, _, _)| *t == table && rules.create_missing.iter().any(|c| c == t))
         else {
             continue;
         };
@@ -138,7 +149,7 @@ pub(super) fn create_missing(
         let mut joins = Vec::new();
         let mut unmatched = vec![format!("s.\"{key}\" IS NOT NULL")];
         let mut params = Vec::new();
-        for (i, lookup) in lookups(store, key, table, options)?.into_iter().enumerate() {
+        for (i, lookup) in lookups(store, key, table, rules)?.into_iter().enumerate() {
             joins.push(format!(
                 "LEFT JOIN ({}) l{i} ON {} = l{i}.k",
                 lookup.rows, lookup.staged
@@ -151,7 +162,7 @@ pub(super) fn create_missing(
         let missing = store.values::<Option<String>>(
             &format!(
                 "SELECT (array_agg(v ORDER BY v = upper(v) OR v = lower(v), n DESC, v))[1] AS name
-                   FROM (SELECT trim(s.\"{key}\") AS v, count(*) AS n FROM {TEXT} s {} WHERE {}
+                   FROM (SELECT trim(s.\"{key}\") AS v, count(*) AS n FROM {STAGED_TEXT} s {} WHERE {}
                           GROUP BY 1) spelt
                   GROUP BY lower(v) ORDER BY 1",
                 joins.join(" "),
@@ -169,7 +180,7 @@ pub(super) fn create_missing(
             };
             // The id, then the instants, come before the name in the statement.
             let mut binds = vec![Param::Int(store.next_id(table)?)];
-            binds.extend((0..instants).map(|_| Param::Timestamp(options.now)));
+            binds.extend((0..instants).map(|_| Param::Timestamp(rules.now)));
             binds.push(Param::Text(name.clone()));
             store.execute_with(
                 &format!(
@@ -179,7 +190,7 @@ pub(super) fn create_missing(
                 ),
                 &binds,
             )?;
-            report.created.push(match table {
+            loaded.created.push(match table {
                 "users" => format!("user '{name}' (inactive, no login)"),
                 "companies" => format!("company '{name}'"),
                 _ => format!("{} '{name}'", table.trim_end_matches('s')),
@@ -190,11 +201,11 @@ pub(super) fn create_missing(
 }
 
 /// Report the references that found no row (the texts are kept in `unresolved`).
-pub(super) fn report_unresolved(
+pub(crate) fn report_unresolved(
     store: &Store,
-    file: &Prepared<'_>,
-    report: &mut FileReport,
-) -> Result<(), IngestError> {
+    file: &StagedFile,
+    loaded: &mut Loaded,
+) -> Result<()> {
     for field in file.fields.iter().filter(|f| looked_up(file, f)) {
         let key = &field.key;
         let missing: Vec<Missing> = store.records(
@@ -207,7 +218,7 @@ pub(super) fn report_unresolved(
             ),
             &[],
         )?;
-        report
+        loaded
             .unresolved
             .extend(missing.into_iter().map(|m| m.of(key)));
     }
@@ -222,7 +233,7 @@ struct Missing {
 }
 
 impl Missing {
-    /// As the import's report lists it, for reference column `key`.
+    /// As the import's loaded lists it, for reference column `key`.
     fn of(self, key: &str) -> Unresolved {
         Unresolved {
             column: key.to_owned(),
@@ -234,7 +245,7 @@ impl Missing {
 
 /// Whether `field` is a reference found by looking its text up in another table (not a
 /// pipeline or stage, which are created when missing, nor a row of the same file).
-pub(super) fn looked_up(file: &Prepared<'_>, field: &Field) -> bool {
+pub(crate) fn looked_up(file: &StagedFile, field: &StagedField) -> bool {
     field
         .reference
         .is_some_and(|r| !matches!(r.to, "pipelines" | "stages") && r.to != file.target.table)
@@ -245,11 +256,11 @@ pub(super) fn looked_up(file: &Prepared<'_>, field: &Field) -> bool {
 /// new row brings or its number among those that take one from the table's sequence, and
 /// the references that found nothing. Returns how many rows matched, and the first of the
 /// ids reserved for the new rows without one (numbered from it in file order; 0 for none).
-pub(super) fn build_ids(
+pub(crate) fn build_ids(
     store: &Store,
-    file: &Prepared<'_>,
-    options: &Options,
-) -> Result<(usize, i64), IngestError> {
+    file: &StagedFile,
+    rules: &ImportRules,
+) -> Result<(usize, i64)> {
     let table = file.target.table;
     let mut select = vec!["s.row_no".to_owned()];
     let mut joins = Vec::new();
@@ -263,7 +274,7 @@ pub(super) fn build_ids(
             continue;
         }
         let mut ids = Vec::new();
-        for (i, lookup) in lookups(store, key, reference.to, options)?
+        for (i, lookup) in lookups(store, key, reference.to, rules)?
             .into_iter()
             .enumerate()
         {
@@ -286,7 +297,7 @@ pub(super) fn build_ids(
         ));
         select.push(format!("{id} AS \"{key}__id\""));
     }
-    let target = match match_lookup(file, options) {
+    let target = match match_lookup(file, rules) {
         Some((lookup, condition, binds)) => {
             joins.push(format!("LEFT JOIN ({lookup}) t ON {condition}"));
             params.extend(binds);
@@ -313,7 +324,7 @@ pub(super) fn build_ids(
     store.execute_with(&format!("DROP TABLE IF EXISTS {IDS}"), &[])?;
     store.execute_with(
         &format!(
-            "CREATE TEMP TABLE {IDS} AS SELECT {} FROM {TEXT} s {}",
+            "CREATE TEMP TABLE {IDS} AS SELECT {} FROM {STAGED_TEXT} s {}",
             select.join(",\n "),
             joins.join("\n ")
         ),
@@ -365,11 +376,7 @@ fn unresolved_json(dialect: Dialect, unresolved: &[(String, String)]) -> String 
 
 /// Report the texts of reference `key` that found no row, and keep each on its staged row
 /// (`unresolved`, a JSON object of reference name to text).
-pub(super) fn note_unresolved(
-    store: &Store,
-    key: &str,
-    report: &mut FileReport,
-) -> Result<(), IngestError> {
+pub(crate) fn note_unresolved(store: &Store, key: &str, loaded: &mut Loaded) -> Result<()> {
     let missing: Vec<Missing> = store.records(
         &format!(
             "SELECT \"{key}\" AS value, count(*) AS rows FROM {STAGED}
@@ -377,13 +384,13 @@ pub(super) fn note_unresolved(
         ),
         &[],
     )?;
-    report
+    loaded
         .unresolved
         .extend(missing.into_iter().map(|m| m.of(key)));
     store.execute_with(
         &format!(
             "UPDATE {IDS} SET unresolved = CAST({} AS VARCHAR)
-               FROM {TEXT} t
+               FROM {STAGED_TEXT} t
               WHERE {IDS}.row_no = t.row_no AND t.\"{key}\" IS NOT NULL AND {IDS}.\"{key}__id\" IS NULL",
             store.dialect().json_merge_patch(
                 &format!("coalesce({IDS}.unresolved, '{{}}')"),
@@ -399,12 +406,12 @@ pub(super) fn note_unresolved(
 
 /// References of a table to itself (a parent company, a referring contact) may name rows
 /// of the same file: they are resolved once the file's rows are in, then written.
-pub(super) fn resolve_self_references(
+pub(crate) fn resolve_self_references(
     store: &Store,
-    file: &Prepared<'_>,
-    options: &Options,
-    report: &mut FileReport,
-) -> Result<(), IngestError> {
+    file: &StagedFile,
+    rules: &ImportRules,
+    loaded: &mut Loaded,
+) -> Result<()> {
     let table = file.target.table;
     let dialect = store.dialect();
     for field in &file.fields {
@@ -412,7 +419,7 @@ pub(super) fn resolve_self_references(
             continue;
         };
         let (key, column) = (&field.key, reference.column);
-        resolve_by_keys(store, key, table, options)?;
+        resolve_by_keys(store, key, table, rules)?;
         store.execute_with(
             &format!(
                 "UPDATE {table} t SET \"{column}\" = s.\"{key}__id\"
@@ -422,7 +429,7 @@ pub(super) fn resolve_self_references(
             ),
             &[],
         )?;
-        note_unresolved(store, key, report)?;
+        note_unresolved(store, key, loaded)?;
         if file.target.column("custom").is_some() {
             store.execute_with(
                 &format!(
@@ -449,12 +456,12 @@ pub(super) fn resolve_self_references(
 /// external id within the source system, then by each of the table's text keys; each a
 /// subquery of (k, id) and the staged expression compared with k, with the subqueries'
 /// parameters. A merged row leads to its survivor.
-pub(super) fn lookups(
+pub(crate) fn lookups(
     store: &Store,
     key: &str,
     table: &str,
-    options: &Options,
-) -> Result<Vec<Lookup>, IngestError> {
+    rules: &ImportRules,
+) -> Result<Vec<Lookup>> {
     let target = Target::read(store, table)?;
     let survivor = if target.column("merged_into_id").is_some() {
         "coalesce(merged_into_id, id)"
@@ -473,7 +480,7 @@ pub(super) fn lookups(
                 "SELECT external_id AS k, min({survivor}) AS id FROM {table} WHERE source_system = ? AND {live} GROUP BY 1"
             ),
             staged: format!("s.\"{key}\""),
-            params: vec![Param::Text(options.source_system.clone())],
+            params: vec![Param::Text(rules.source_system.to_owned())],
         });
     }
     for expression in target::lookup_keys(table) {
@@ -499,30 +506,30 @@ fn as_typed(expression: &str) -> String {
 /// One way a reference's text finds its row: a subquery of (k, id), the staged expression
 /// compared with k, and the subquery's parameters.
 #[derive(Debug)]
-pub(super) struct Lookup {
-    pub(super) rows: String,
-    pub(super) staged: String,
-    pub(super) params: Vec<Param>,
+pub(crate) struct Lookup {
+    pub(crate) rows: String,
+    pub(crate) staged: String,
+    pub(crate) params: Vec<Param>,
 }
 
 /// Find rows of `table` for the staged texts in `key` that have none yet, once rows of
 /// the same file are in the store (a parent company, a referring contact).
-pub(super) fn resolve_by_keys(
+pub(crate) fn resolve_by_keys(
     store: &Store,
     key: &str,
     table: &str,
-    options: &Options,
-) -> Result<(), IngestError> {
+    rules: &ImportRules,
+) -> Result<()> {
     for Lookup {
         rows,
         staged,
         params,
-    } in lookups(store, key, table, options)?
+    } in lookups(store, key, table, rules)?
     {
         store.execute_with(
             &format!(
                 "UPDATE {IDS} SET \"{key}__id\" = m.id
-                   FROM (SELECT s.row_no, l.id FROM {TEXT} s JOIN ({rows}) l ON {staged} = l.k) m
+                   FROM (SELECT s.row_no, l.id FROM {STAGED_TEXT} s JOIN ({rows}) l ON {staged} = l.k) m
                   WHERE {IDS}.row_no = m.row_no AND {IDS}.\"{key}__id\" IS NULL"
             ),
             &params,
@@ -533,12 +540,12 @@ pub(super) fn resolve_by_keys(
 
 /// Pipelines by name, created when missing; rows naming none get the file's default
 /// pipeline (a preset's), else the first pipeline (created as "Sales" in an empty store).
-pub(super) fn resolve_pipelines(
+pub(crate) fn resolve_pipelines(
     store: &Store,
-    file: &Prepared<'_>,
+    file: &StagedFile,
     key: &str,
-    report: &mut FileReport,
-) -> Result<(), IngestError> {
+    loaded: &mut Loaded,
+) -> Result<()> {
     let names: Vec<String> = store.values(
         &format!("SELECT DISTINCT \"{key}\" FROM {STAGED} WHERE \"{key}\" IS NOT NULL ORDER BY 1"),
         &[],
@@ -550,11 +557,11 @@ pub(super) fn resolve_pipelines(
         )?;
         let id = pipeline_named(store, name)?;
         if before == Some(0) {
-            report.created.push(format!("pipeline '{name}'"));
+            loaded.created.push(format!("pipeline '{name}'"));
         }
         store.execute_with(
             &format!(
-                "UPDATE {IDS} SET \"{key}__id\" = ? FROM {TEXT} t WHERE {IDS}.row_no = t.row_no AND t.\"{key}\" = ?"
+                "UPDATE {IDS} SET \"{key}__id\" = ? FROM {STAGED_TEXT} t WHERE {IDS}.row_no = t.row_no AND t.\"{key}\" = ?"
             ),
             &[Param::Int(id), Param::Text(name.to_owned())],
         )?;
@@ -567,7 +574,7 @@ pub(super) fn resolve_pipelines(
         let first = store
             .value::<Option<i64>>("SELECT min(id) FROM pipelines", &[])?
             .flatten();
-        let default = file.map.pipeline.as_ref().map(|p| p.name.as_str());
+        let default = file.pipeline.map(|p| p.name.as_str());
         let id = match (default, first) {
             (Some(name), _) => {
                 let exists = store.value::<i64>(
@@ -575,19 +582,19 @@ pub(super) fn resolve_pipelines(
                     &[Param::Text(name.to_owned())],
                 )?;
                 if exists == Some(0) {
-                    report.created.push(format!("pipeline '{name}'"));
+                    loaded.created.push(format!("pipeline '{name}'"));
                 }
                 pipeline_named(store, name)?
             }
             (None, Some(id)) => id,
             (None, None) => {
-                report.created.push("pipeline 'Sales'".into());
+                loaded.created.push("pipeline 'Sales'".into());
                 pipeline_named(store, "Sales")?
             }
         };
         store.execute_with(
             &format!(
-                "UPDATE {IDS} SET \"{key}__id\" = ? FROM {TEXT} t WHERE {IDS}.row_no = t.row_no AND t.\"{key}\" IS NULL"
+                "UPDATE {IDS} SET \"{key}__id\" = ? FROM {STAGED_TEXT} t WHERE {IDS}.row_no = t.row_no AND t.\"{key}\" IS NULL"
             ),
             &[Param::Int(id)],
         )?;
@@ -599,13 +606,13 @@ pub(super) fn resolve_pipelines(
 /// the pipeline's last: the ones the mapping knows (a preset's defaults) with their order,
 /// probability and kind, the others open first, their kind read from the label and open
 /// probabilities spaced evenly.
-pub(super) fn resolve_stages(
+pub(crate) fn resolve_stages(
     store: &Store,
-    file: &Prepared<'_>,
+    file: &StagedFile,
     key: &str,
     pipeline: &str,
-    report: &mut FileReport,
-) -> Result<(), IngestError> {
+    loaded: &mut Loaded,
+) -> Result<()> {
     let find = format!(
         "UPDATE {IDS} SET \"{key}__id\" = m.id
            FROM (SELECT s.row_no, st.id FROM {STAGED} s JOIN stages st
@@ -634,7 +641,7 @@ pub(super) fn resolve_stages(
         }
     }
     let no_stages = BTreeMap::new();
-    let (default, known) = match &file.map.pipeline {
+    let (default, known) = match &file.pipeline {
         Some(spec) => (spec.name.as_str(), &spec.stages),
         None => ("", &no_stages),
     };
@@ -662,13 +669,13 @@ pub(super) fn resolve_stages(
             let is_guess = spec.kind.as_deref() == Some("open")
                 && !known.keys().any(|k| k.eq_ignore_ascii_case(&name));
             let position = create_stage(store, pipeline, &name, &spec, is_guess)?;
-            report.created.push(stage_created(&name, &spec, position));
+            loaded.created.push(stage_created(&name, &spec, position));
             if is_guess {
                 guessed.push(name);
             }
         }
         if !guessed.is_empty() {
-            report.inferred.push(format!(
+            loaded.inferred.push(format!(
                 "{} open stages ({}) are not among the stages the mapping knows: a deals file does not say their order or probability, so they come after the known ones in the order the file first names them, with probabilities spread evenly; give them in the mapping's [pipeline.stages] (order, probability, kind) and import again",
                 guessed.len(),
                 guessed.join(", ")
@@ -684,7 +691,7 @@ pub(super) fn resolve_stages(
 fn planned_stages(
     names: Vec<String>,
     known: &BTreeMap<String, StageSpec>,
-) -> Result<Vec<(String, StageSpec)>, IngestError> {
+) -> Result<Vec<(String, StageSpec)>> {
     let spec_of = |name: &str| {
         known
             .iter()
@@ -732,10 +739,10 @@ fn planned_stages(
 }
 
 /// `kind` if it is one of open, won or lost.
-fn checked_kind(stage: &str, kind: Option<&str>) -> Result<(), IngestError> {
+fn checked_kind(stage: &str, kind: Option<&str>) -> Result<()> {
     match kind {
         None | Some("open" | "won" | "lost") => Ok(()),
-        Some(other) => Err(IngestError::Mapping(format!(
+        Some(other) => Err(refused(format!(
             "stage '{stage}': kind '{other}' is not open, won or lost"
         ))),
     }
@@ -749,7 +756,7 @@ fn create_stage(
     name: &str,
     spec: &StageSpec,
     guessed: bool,
-) -> Result<i64, IngestError> {
+) -> Result<i64> {
     let kind = spec
         .kind
         .clone()
@@ -772,7 +779,7 @@ fn create_stage(
     Ok(created.unwrap_or_default())
 }
 
-/// How the report names a stage it created.
+/// How the loaded names a stage it created.
 fn stage_created(name: &str, spec: &StageSpec, position: i64) -> String {
     format!(
         "stage {position} '{name}' ({}, {:.0}%)",
@@ -784,11 +791,7 @@ fn stage_created(name: &str, spec: &StageSpec, position: i64) -> String {
 /// Deals whose status closed them while they sat in an open stage (Pipedrive and
 /// ActiveCampaign keep a won deal in the stage it was won from) move to their pipeline's
 /// won or lost stage, created after the others when the pipeline has none.
-fn close_by_status(
-    store: &Store,
-    file: &Prepared<'_>,
-    report: &mut FileReport,
-) -> Result<(), IngestError> {
+fn close_by_status(store: &Store, file: &StagedFile, loaded: &mut Loaded) -> Result<()> {
     let closing = format!(
         "FROM {STAGED} s JOIN stages st ON st.id = s.stage__id
         WHERE st.kind = 'open' AND s.status IN ('won', 'lost')"
@@ -813,7 +816,6 @@ fn close_by_status(
     {
         let (pipeline, kind) = (*pipeline, status.as_str());
         let (name, spec) = file
-            .map
             .pipeline
             .iter()
             .flat_map(|p| &p.stages)
@@ -830,7 +832,7 @@ fn close_by_status(
                 (name.to_owned(), spec)
             });
         let position = create_stage(store, pipeline, &name, &spec, false)?;
-        report.created.push(stage_created(&name, &spec, position));
+        loaded.created.push(stage_created(&name, &spec, position));
     }
     store.execute_with(
         &format!(
@@ -848,7 +850,7 @@ fn close_by_status(
 }
 
 /// The pipeline of a staged deal, as SQL: resolved from its name, or given as an id.
-pub(super) fn pipeline_sql(file: &Prepared<'_>) -> String {
+pub(crate) fn pipeline_sql(file: &StagedFile) -> String {
     if file.fields.iter().any(|f| f.key == "pipeline") {
         "s.pipeline__id".to_owned()
     } else {
@@ -858,12 +860,12 @@ pub(super) fn pipeline_sql(file: &Prepared<'_>) -> String {
 
 /// How staged rows find the row they update, if the file has a key: a subquery of (id, k…)
 /// aliased `t`, the join condition, and the subquery's parameters.
-pub(super) fn match_lookup(
-    file: &Prepared<'_>,
-    options: &Options,
+pub(crate) fn match_lookup(
+    file: &StagedFile,
+    rules: &ImportRules,
 ) -> Option<(String, String, Vec<Param>)> {
     let table = file.target.table;
-    let key = file.key_field().map(|k| file.fields[k].key.as_str())?;
+    let key = file.key_field.map(|k| file.fields[k].key.as_str())?;
     // Where rows can be deleted or merged, the store's live ones.
     let live = if file.target.column("merged_into_id").is_some() {
         format!("live_{table}")
@@ -885,7 +887,7 @@ pub(super) fn match_lookup(
         "external_id" => (
             format!("SELECT id, external_id AS k FROM {table} WHERE source_system = ?"),
             "t.k = s.external_id".to_owned(),
-            vec![Param::Text(options.source_system.clone())],
+            vec![Param::Text(rules.source_system.to_owned())],
         ),
         // Several rows may share a natural key: the oldest live one is the match.
         "name" => (

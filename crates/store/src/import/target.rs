@@ -2,8 +2,9 @@
 //! from the store), the references between them, and how a reference written as text
 //! finds its row.
 
-use crate::IngestError;
-use embudo_store::{CANONICAL_TABLES, Store};
+use crate::CANONICAL_TABLES;
+use crate::error::{Result, StoreError};
+use crate::store::Store;
 
 /// How a column's text is parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,13 +102,13 @@ pub struct Target {
 
 impl Target {
     /// The target `table`, with its columns as the store has them.
-    pub fn read(store: &Store, table: &str) -> Result<Target, IngestError> {
+    pub fn read(store: &Store, table: &str) -> Result<Target> {
         let table = CANONICAL_TABLES
             .iter()
             .find(|t| **t == table)
             .copied()
             .ok_or_else(|| {
-                IngestError::Mapping(format!(
+                StoreError::Import(format!(
                     "'{table}' is not a table; tables are {}",
                     CANONICAL_TABLES.join(", ")
                 ))
