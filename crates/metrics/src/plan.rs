@@ -527,6 +527,9 @@ pub fn compile(
     calendar: &Calendar,
 ) -> Result<Statement, MetricError> {
     let (mut b, periods) = match measure.timing {
+        Timing::Covering { start, end } if sweepable(measure, by, filters, spine) => {
+            return swept(dialect, measure, (start, end), spine, by, filters);
+        }
         Timing::Anchor(anchor) if bucketable(measure, by, filters, spine) => {
             let mut b = Builder {
                 sql: "SELECT ".to_owned(),
@@ -557,6 +560,90 @@ pub fn compile(
     Ok(grouped(b, by.len()))
 }
 
+/// The SQL of a measure of spans at each period's end, in one pass over the spans however
+/// many periods there are: each span is grouped, with its dimensions, by the first period
+/// whose end it covers and the first whose end it no longer covers (their ranks among the
+/// ends); each period then adds up the few groups that cover its end. Joining the spans
+/// with the periods instead evaluates every span at every end.
+fn swept(
+    dialect: Dialect,
+    measure: &Measure,
+    (start, end): (&str, &str),
+    spine: &[Period],
+    by: &[Dim],
+    filters: &[(Dim, String)],
+) -> Result<Statement, MetricError> {
+    let aggregate = match measure.agg {
+        Agg::Count => "count(*)".to_owned(),
+        Agg::Sum(e) => format!("sum({e})"),
+        _ => {
+            return Err(MetricError::Invalid(
+                "only counts and sums of spans are swept".into(),
+            ));
+        }
+    };
+    let ends: Vec<NaiveDateTime> = spine.iter().map(|p| p.end).collect();
+    let mut b = Builder {
+        sql: "WITH spans AS (\nSELECT ".to_owned(),
+        params: Vec::new(),
+    };
+    rank(&mut b, start, &ends, 0);
+    b.text(" AS first_idx, ");
+    rank(
+        &mut b,
+        &format!("coalesce({end}, CAST('infinity' AS TIMESTAMP))"),
+        &ends,
+        0,
+    );
+    b.text(" AS past_idx");
+    for (i, &dim) in by.iter().enumerate() {
+        b.text(&format!(", {} AS d{i}", dim_expr(measure, dim)?.expr));
+    }
+    b.text(&format!(", {aggregate} AS value"));
+    rows(
+        &mut b,
+        dialect,
+        measure,
+        spine,
+        by,
+        filters,
+        &[],
+        Periods::Bucketed,
+    )?;
+    b.text("\nGROUP BY first_idx, past_idx");
+    for i in 0..by.len() {
+        b.text(&format!(", d{i}"));
+    }
+    let indexes: Vec<String> = spine.iter().map(|p| format!("({})", p.index)).collect();
+    b.text(")\nSELECT p.p_idx");
+    for i in 0..by.len() {
+        b.text(&format!(", spans.d{i}"));
+    }
+    b.text(&format!(
+        ", sum(spans.value) AS value\nFROM spans JOIN (VALUES {}) p (p_idx) \
+         ON p.p_idx >= spans.first_idx AND p.p_idx < spans.past_idx",
+        indexes.join(", ")
+    ));
+    Ok(grouped(b, by.len()))
+}
+
+/// How many of `ends` (ascending) come before `expr`, plus `before`: a balanced `CASE`
+/// like [`halve`]'s. A null `expr` counts every end.
+fn rank(b: &mut Builder, expr: &str, ends: &[NaiveDateTime], before: usize) {
+    if ends.is_empty() {
+        b.text(&before.to_string());
+        return;
+    }
+    let middle = ends.len() / 2;
+    b.text(&format!("CASE WHEN {expr} <= "))
+        .timestamp(ends[middle])
+        .text(" THEN ");
+    rank(b, expr, &ends[..middle], before);
+    b.text(" ELSE ");
+    rank(b, expr, &ends[middle + 1..], before + middle + 1);
+    b.text(" END");
+}
+
 /// The statement, grouped by period and its `dims` dimensions.
 fn grouped(mut b: Builder, dims: usize) -> Statement {
     b.text("\nGROUP BY p_idx");
@@ -574,8 +661,9 @@ fn grouped(mut b: Builder, dims: usize) -> Statement {
 enum Periods {
     /// Joined with the periods `p` on its timing's condition: every measure can.
     Joined,
-    /// Its period's index computed from its anchor (the `SELECT` does it), the whole range
-    /// bounding the rows, no join: what a person writes for a `date_trunc`-style grouping.
+    /// Its period's index computed from its anchor, or a span's first and last period from
+    /// its ends (the `SELECT` does it), the whole range bounding the rows, no join: what a
+    /// person writes for a `date_trunc`-style grouping.
     Bucketed,
 }
 
@@ -583,6 +671,22 @@ enum Periods {
 /// follow each other with no gap, so a row within the whole range is in exactly one, and
 /// nothing else of the statement (its aggregate, filter, joins) reads the period `p`.
 fn bucketable(measure: &Measure, by: &[Dim], filters: &[(Dim, String)], spine: &[Period]) -> bool {
+    let contiguous = in_order(spine) && spine.windows(2).all(|w| w[0].end == w[1].start);
+    contiguous && !spine.is_empty() && !reads_period(measure, by, filters)
+}
+
+/// Whether a measure of spans can be [`swept`]: a count or a sum, over periods in order,
+/// with nothing of the statement reading the period `p`.
+fn sweepable(measure: &Measure, by: &[Dim], filters: &[(Dim, String)], spine: &[Period]) -> bool {
+    matches!(measure.agg, Agg::Count | Agg::Sum(_))
+        && in_order(spine)
+        && !spine.is_empty()
+        && !reads_period(measure, by, filters)
+}
+
+/// Whether the measure's aggregate, filter or joins (its own and those of the dimensions
+/// asked) read the period `p`.
+fn reads_period(measure: &Measure, by: &[Dim], filters: &[(Dim, String)]) -> bool {
     let agg = match measure.agg {
         Agg::Count => "",
         Agg::Sum(e) | Agg::Avg(e) | Agg::Median(e) | Agg::CountExpr(e) | Agg::Expr(e) => e,
@@ -593,12 +697,10 @@ fn bucketable(measure: &Measure, by: &[Dim], filters: &[(Dim, String)], spine: &
         .filter_map(|dim| measure.source.dim(*dim))
         .flat_map(|d| d.joins.iter().chain([&d.expr]))
         .chain(measure.joins.iter());
-    let reads_period = [agg, measure.filter]
+    [agg, measure.filter]
         .into_iter()
         .chain(joins.copied())
-        .any(|text| text.contains("p.p_"));
-    let contiguous = in_order(spine) && spine.windows(2).all(|w| w[0].end == w[1].start);
-    contiguous && !spine.is_empty() && !reads_period
+        .any(|text| text.contains("p.p_"))
 }
 
 /// The index of the period of `spine` that `anchor` falls in, for an anchor within the
@@ -738,9 +840,11 @@ fn rows(
             // Written as two inequalities (no OR) so DuckDB can run an inequality join, and
             // bounded by the whole range so the scan skips spans that ended long before.
             let open_end = format!("coalesce({end}, CAST('infinity' AS TIMESTAMP))");
-            b.text(&format!("{start} <= p.p_end AND {open_end} > p.p_end"));
+            if periods == Periods::Joined {
+                b.text(&format!("{start} <= p.p_end AND {open_end} > p.p_end AND "));
+            }
             let (first, last) = (spine[0].end, spine[spine.len() - 1].end);
-            b.text(&format!(" AND {start} <= ")).timestamp(last);
+            b.text(&format!("{start} <= ")).timestamp(last);
             b.text(&format!(" AND {open_end} > ")).timestamp(first);
         }
         Timing::Condition(condition) => {

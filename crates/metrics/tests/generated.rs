@@ -457,3 +457,59 @@ fn grains_and_dimensions_split_the_same_rows() {
         .sum();
     assert_eq!(filtered.rows[0].value, Some(email_total));
 }
+
+#[test]
+fn point_in_time_metrics_hold_at_every_period_end() {
+    let (_place, plain, store) = medium_stores();
+    let calendar = Calendar::default();
+    // Each month's end, the deals open then by owner: count, amount, weighted amount.
+    let table = plain
+        .query_with(
+            &format!(
+                "WITH ends AS (SELECT unnest(generate_series(TIMESTAMP '2025-08-01', {T}, INTERVAL 1 MONTH)) AS t)
+                 SELECT CAST(CAST(e.t - INTERVAL 1 MONTH AS DATE) AS VARCHAR), u.name,
+                        count(*), sum(d.amount), sum(d.amount * s.probability)
+                   FROM ends e
+                   JOIN deal_stage_history h ON h.entered_at <= e.t AND (h.exited_at IS NULL OR h.exited_at > e.t)
+                   JOIN deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id
+                   LEFT JOIN users u ON u.id = d.owner_id
+                  WHERE {LIVE_D} AND s.kind = 'open'
+                  GROUP BY ALL"
+            ),
+            &[],
+        )
+        .unwrap();
+    let mut checked = 0;
+    for (metric, column) in [
+        ("open_opportunities", 2),
+        ("pipeline_value", 3),
+        ("weighted_pipeline_value", 4),
+    ] {
+        let want: BTreeMap<(String, Option<String>), f64> = table
+            .rows
+            .iter()
+            .map(|r| {
+                let month = r[0].as_str().unwrap().to_owned();
+                let owner = r[1].as_str().map(str::to_owned);
+                ((month, owner), r[column].as_f64().unwrap_or(0.0))
+            })
+            .collect();
+        let mut query = year(metric);
+        query.grain = Some(Grain::Month);
+        query.by = vec![Dim::Owner];
+        let result = run(&store, &calendar, &query, "en").unwrap();
+        let months: std::collections::BTreeSet<_> = result.rows.iter().map(|r| r.period).collect();
+        assert_eq!(months.len(), 12, "{metric}: a year of months");
+        for row in &result.rows {
+            let key = (row.period.unwrap().to_string(), row.dims[0].clone());
+            let expected = want.get(&key).copied().unwrap_or(0.0);
+            let value = row.value.unwrap_or(f64::NAN);
+            assert!(
+                close(value, expected),
+                "{metric} {key:?}: {value} ≠ {expected}"
+            );
+            checked += usize::from(expected > 0.0);
+        }
+    }
+    assert!(checked > 100, "only {checked} figures above zero");
+}
