@@ -63,6 +63,9 @@ pub enum Timing {
         start: &'static str,
         end: &'static str,
     },
+    /// Every one of these timestamps is before the period's end: what had happened by then
+    /// (a customer's revenue so far, the users created by then).
+    Before(&'static [&'static str]),
     /// Any other condition on the period.
     Condition(&'static str),
     /// Closed in the period on the same local calendar day it was opened; the planner
@@ -99,11 +102,11 @@ impl Agg {
 impl Measure {
     /// Every piece of SQL the measure is written with, for finding the columns it reads.
     pub fn sql(&self) -> impl Iterator<Item = &'static str> + Clone {
-        let timing: [&'static str; 2] = match self.timing {
-            Timing::Anchor(anchor) => [anchor, ""],
-            Timing::Covering { start, end } => [start, end],
-            Timing::Condition(condition) => [condition, ""],
-            Timing::SameLocalDay { opened, closed } => [opened, closed],
+        let timing: Vec<&'static str> = match self.timing {
+            Timing::Anchor(anchor) | Timing::Condition(anchor) => vec![anchor],
+            Timing::Covering { start, end } => vec![start, end],
+            Timing::Before(times) => times.to_vec(),
+            Timing::SameLocalDay { opened, closed } => vec![opened, closed],
         };
         let agg = match self.agg {
             Agg::Count => "",
@@ -284,13 +287,30 @@ const fn at(source: &'static Source, condition: &'static str, agg: Agg) -> Measu
 /// customer's total of `value` is all their lines' `value` over their number.
 const fn lifetime(value: &'static str) -> [Measure; 2] {
     [
-        at(
+        before(
             &dims::CUSTOMER_REVENUE_LINES,
-            BOUGHT_BEFORE_END,
+            &["ch.occurred_at", "c.customer_at"],
+            "",
             Agg::Sum(value),
         ),
-        at(&dims::CONTACTS, CUSTOMER_BEFORE_END, Agg::Count),
+        before(&dims::CONTACTS, &["c.customer_at"], "", Agg::Count),
     ]
+}
+
+/// Rows of `source` meeting `filter` whose `times` are all before the period's end.
+const fn before(
+    source: &'static Source,
+    times: &'static [&'static str],
+    filter: &'static str,
+    agg: Agg,
+) -> Measure {
+    Measure {
+        source,
+        timing: Timing::Before(times),
+        filter,
+        agg,
+        joins: &[],
+    }
 }
 
 /// Customers with a revenue line in the period meeting `condition`.
@@ -344,8 +364,6 @@ const BOUGHT_UP: &str = concat!(returning!(), " AND ch.pricier");
 /// Each customer once, however many of their revenue lines count.
 const CUSTOMERS: Agg = Agg::CountExpr("count(DISTINCT c.id)");
 /// A customer's revenue lines before the period's end, as long as they are a customer by then.
-const BOUGHT_BEFORE_END: &str = "ch.occurred_at < p.p_end AND c.customer_at < p.p_end";
-const CUSTOMER_BEFORE_END: &str = "c.customer_at < p.p_end";
 const ACTIVE_USER_AT_END: &str = "own.active AND own.created_at < p.p_end";
 /// Null for a deal whose creation date was inferred (its file had none): its cycle is unknown.
 const DAYS_TO_CLOSE: &str = "CASE WHEN NOT coalesce(d.created_at_inferred, false)

@@ -260,9 +260,11 @@ pub static CUSTOMER_REVENUE: Source = Source {
     drill: drill("'contacts'", "c.id", CONTACT_NAME),
 };
 
-/// Customers' revenue lines, listed as the deals and orders they are, behind a sum.
+/// Customers' revenue lines, listed as the deals and orders they are, behind a sum. The
+/// lines alone, without [`CUSTOMER_HISTORY`]'s windows: a sum over them reads no history
+/// (the windows were half of a lifetime value's time).
 pub static CUSTOMER_REVENUE_LINES: Source = Source {
-    from: CUSTOMER_HISTORY,
+    from: "revenue_lines ch JOIN live_contacts c ON c.id = ch.contact_id",
     dims: CONTACT_DIMS,
     drill: Drill {
         table: "CASE WHEN ch.deal_id IS NULL THEN 'orders' ELSE 'deals' END",

@@ -527,8 +527,8 @@ pub fn compile(
     calendar: &Calendar,
 ) -> Result<Statement, MetricError> {
     let (mut b, periods) = match measure.timing {
-        Timing::Covering { start, end } if sweepable(measure, by, filters, spine) => {
-            return swept(dialect, measure, (start, end), spine, by, filters);
+        Timing::Covering { .. } | Timing::Before(_) if sweepable(measure, by, filters, spine) => {
+            return swept(dialect, measure, spine, by, filters);
         }
         Timing::Anchor(anchor) if bucketable(measure, by, filters, spine) => {
             let mut b = Builder {
@@ -560,15 +560,15 @@ pub fn compile(
     Ok(grouped(b, by.len()))
 }
 
-/// The SQL of a measure of spans at each period's end, in one pass over the spans however
-/// many periods there are: each span is grouped, with its dimensions, by the first period
-/// whose end it covers and the first whose end it no longer covers (their ranks among the
-/// ends); each period then adds up the few groups that cover its end. Joining the spans
-/// with the periods instead evaluates every span at every end.
+/// The SQL of a measure at each period's end (spans covering it, or what had happened by
+/// then), in one pass over the rows however many periods there are: each row is grouped,
+/// with its dimensions, by the first period whose end it counts at and the first whose end
+/// it no longer counts at (their ranks among the ends); each period then adds up the few
+/// groups that count at its end. Joining the rows with the periods instead evaluates every
+/// row at every end.
 fn swept(
     dialect: Dialect,
     measure: &Measure,
-    (start, end): (&str, &str),
     spine: &[Period],
     by: &[Dim],
     filters: &[(Dim, String)],
@@ -587,14 +587,37 @@ fn swept(
         sql: "WITH spans AS (\nSELECT ".to_owned(),
         params: Vec::new(),
     };
-    rank(&mut b, start, &ends, 0);
-    b.text(" AS first_idx, ");
-    rank(
-        &mut b,
-        &format!("coalesce({end}, CAST('infinity' AS TIMESTAMP))"),
-        &ends,
-        0,
-    );
+    match measure.timing {
+        // A span counts at the ends within it: from the first end at or after its start to
+        // the last before its end.
+        Timing::Covering { start, end } => {
+            rank(&mut b, start, &ends, Before::Under, 0);
+            b.text(" AS first_idx, ");
+            rank(
+                &mut b,
+                &format!("coalesce({end}, CAST('infinity' AS TIMESTAMP))"),
+                &ends,
+                Before::Under,
+                0,
+            );
+        }
+        // What happened by an end counts from the first end after all its times, for good.
+        Timing::Before(times) => {
+            b.text("greatest(");
+            for (i, time) in times.iter().enumerate() {
+                if i > 0 {
+                    b.text(", ");
+                }
+                rank(&mut b, time, &ends, Before::AtOrUnder, 0);
+            }
+            b.text(&format!(") AS first_idx, {}", ends.len()));
+        }
+        _ => {
+            return Err(MetricError::Invalid(
+                "only spans and what happened by an end are swept".into(),
+            ));
+        }
+    }
     b.text(" AS past_idx");
     for (i, &dim) in by.iter().enumerate() {
         b.text(&format!(", {} AS d{i}", dim_expr(measure, dim)?.expr));
@@ -627,20 +650,33 @@ fn swept(
     Ok(grouped(b, by.len()))
 }
 
-/// How many of `ends` (ascending) come before `expr`, plus `before`: a balanced `CASE`
-/// like [`halve`]'s. A null `expr` counts every end.
-fn rank(b: &mut Builder, expr: &str, ends: &[NaiveDateTime], before: usize) {
+/// Which ends [`rank`] counts.
+#[derive(Debug, Clone, Copy)]
+enum Before {
+    /// The ends before the instant.
+    Under,
+    /// The ends at or before it.
+    AtOrUnder,
+}
+
+/// How many of `ends` (ascending) come before `expr` (or at it too), plus `counted`: a
+/// balanced `CASE` like [`halve`]'s. A null `expr` counts every end.
+fn rank(b: &mut Builder, expr: &str, ends: &[NaiveDateTime], which: Before, counted: usize) {
     if ends.is_empty() {
-        b.text(&before.to_string());
+        b.text(&counted.to_string());
         return;
     }
     let middle = ends.len() / 2;
-    b.text(&format!("CASE WHEN {expr} <= "))
+    let within = match which {
+        Before::Under => "<=",
+        Before::AtOrUnder => "<",
+    };
+    b.text(&format!("CASE WHEN {expr} {within} "))
         .timestamp(ends[middle])
         .text(" THEN ");
-    rank(b, expr, &ends[..middle], before);
+    rank(b, expr, &ends[..middle], which, counted);
     b.text(" ELSE ");
-    rank(b, expr, &ends[middle + 1..], before + middle + 1);
+    rank(b, expr, &ends[middle + 1..], which, counted + middle + 1);
     b.text(" END");
 }
 
@@ -847,6 +883,19 @@ fn rows(
             b.text(&format!("{start} <= ")).timestamp(last);
             b.text(&format!(" AND {open_end} > ")).timestamp(first);
         }
+        Timing::Before(times) => {
+            for (i, time) in times.iter().enumerate() {
+                if i > 0 {
+                    b.text(" AND ");
+                }
+                if periods == Periods::Joined {
+                    b.text(&format!("{time} < p.p_end AND "));
+                }
+                // Bounded by the last end, so the scan skips what came after it.
+                b.text(&format!("{time} < "))
+                    .timestamp(spine[spine.len() - 1].end);
+            }
+        }
         Timing::Condition(condition) => {
             b.text(&format!("({condition})"));
         }
@@ -929,6 +978,7 @@ pub fn drill(
     let at = match chosen.timing {
         Timing::Anchor(at) | Timing::Covering { start: at, .. } => at,
         Timing::SameLocalDay { closed, .. } => closed,
+        Timing::Before(times) => times[0],
         Timing::Condition(_) => "NULL",
     };
     let value = match chosen.agg {

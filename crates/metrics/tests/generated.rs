@@ -512,4 +512,54 @@ fn point_in_time_metrics_hold_at_every_period_end() {
         }
     }
     assert!(checked > 100, "only {checked} figures above zero");
+
+    // What had happened by each month's end: customers then, and their revenue until then.
+    let table = plain
+        .query_with(
+            &format!(
+                "WITH ends AS (SELECT unnest(generate_series(TIMESTAMP '2025-08-01', {T}, INTERVAL 1 MONTH)) AS t),
+                      customers AS (
+                          SELECT e.t, c.lead_source, count(*) AS n
+                            FROM ends e JOIN contacts c ON c.customer_at < e.t
+                           WHERE {LIVE_C} GROUP BY ALL),
+                      revenue AS (
+                          SELECT e.t, c.lead_source, sum(r.amount) AS amount
+                            FROM ends e JOIN contacts c ON c.customer_at < e.t
+                            JOIN revenue_lines r ON r.contact_id = c.id AND r.occurred_at < e.t
+                           WHERE {LIVE_C} GROUP BY ALL)
+                 SELECT CAST(CAST(cu.t - INTERVAL 1 MONTH AS DATE) AS VARCHAR), cu.lead_source,
+                        coalesce(rv.amount, 0) / cu.n
+                   FROM customers cu LEFT JOIN revenue rv
+                     ON rv.t = cu.t AND rv.lead_source IS NOT DISTINCT FROM cu.lead_source"
+            ),
+            &[],
+        )
+        .unwrap();
+    let want: BTreeMap<(String, Option<String>), f64> = table
+        .rows
+        .iter()
+        .map(|r| {
+            let key = (
+                r[0].as_str().unwrap().to_owned(),
+                r[1].as_str().map(str::to_owned),
+            );
+            (key, r[2].as_f64().unwrap())
+        })
+        .collect();
+    let mut query = year("customer_lifetime_value");
+    query.grain = Some(Grain::Month);
+    query.by = vec![Dim::LeadSource];
+    let result = run(&store, &calendar, &query, "en").unwrap();
+    assert!(want.len() > 12, "only {} figures", want.len());
+    for row in &result.rows {
+        let key = (row.period.unwrap().to_string(), row.dims[0].clone());
+        // No customer of that source by then: no value.
+        match (row.value, want.get(&key)) {
+            (Some(value), Some(&expected)) => assert!(
+                close(value, expected),
+                "customer_lifetime_value {key:?}: {value} ≠ {expected}"
+            ),
+            (value, expected) => assert_eq!(value, expected.copied(), "{key:?}"),
+        }
+    }
 }
