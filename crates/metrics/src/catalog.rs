@@ -83,6 +83,9 @@ pub enum Agg {
     Sum(&'static str),
     Avg(&'static str),
     Median(&'static str),
+    /// How many distinct values the expression takes (each customer once, however many
+    /// of their lines count).
+    Distinct(&'static str),
     /// An aggregate expression that counts, so an empty period is 0.
     CountExpr(&'static str),
     /// Any other aggregate expression; an empty period is `None`.
@@ -93,7 +96,7 @@ impl Agg {
     /// The value of a period with no rows.
     pub fn empty(self) -> Option<f64> {
         match self {
-            Agg::Count | Agg::Sum(_) | Agg::CountExpr(_) => Some(0.0),
+            Agg::Count | Agg::Sum(_) | Agg::Distinct(_) | Agg::CountExpr(_) => Some(0.0),
             Agg::Avg(_) | Agg::Median(_) | Agg::Expr(_) => None,
         }
     }
@@ -110,7 +113,12 @@ impl Measure {
         };
         let agg = match self.agg {
             Agg::Count => "",
-            Agg::Sum(e) | Agg::Avg(e) | Agg::Median(e) | Agg::CountExpr(e) | Agg::Expr(e) => e,
+            Agg::Sum(e)
+            | Agg::Avg(e)
+            | Agg::Median(e)
+            | Agg::Distinct(e)
+            | Agg::CountExpr(e)
+            | Agg::Expr(e) => e,
         };
         timing
             .into_iter()
@@ -362,7 +370,7 @@ const BOUGHT_NEW_LINE: &str = concat!(returning!(), " AND ch.new_line");
 /// had bought before.
 const BOUGHT_UP: &str = concat!(returning!(), " AND ch.pricier");
 /// Each customer once, however many of their revenue lines count.
-const CUSTOMERS: Agg = Agg::CountExpr("count(DISTINCT c.id)");
+const CUSTOMERS: Agg = Agg::Distinct("c.id");
 /// A customer's revenue lines before the period's end, as long as they are a customer by then.
 const ACTIVE_USER_AT_END: &str = "own.active AND own.created_at < p.p_end";
 /// Null for a deal whose creation date was inferred (its file had none): its cycle is unknown.
@@ -1358,7 +1366,7 @@ fn build() -> Vec<Metric> {
                 source: &USER_EVENTS,
                 timing: Timing::Anchor("ue.occurred_at"),
                 filter: "ue.event = 'login'",
-                agg: Agg::CountExpr("count(DISTINCT ue.user_id)"),
+                agg: Agg::Distinct("ue.user_id"),
                 joins: &[],
             },
             active_users,

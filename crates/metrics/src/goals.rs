@@ -112,7 +112,10 @@ pub fn is_cumulative(metric: &Metric) -> bool {
     metric.combine == Combine::One
         && metric.measures.iter().all(|m| {
             matches!(m.timing, Timing::Anchor(_))
-                && matches!(m.agg, Agg::Count | Agg::Sum(_) | Agg::CountExpr(_))
+                && matches!(
+                    m.agg,
+                    Agg::Count | Agg::Sum(_) | Agg::Distinct(_) | Agg::CountExpr(_)
+                )
         })
 }
 

@@ -233,7 +233,7 @@ fn evaluate(
             )?],
             _ => {
                 let measures: Vec<&Measure> = scan.iter().map(|&i| &metric.measures[i]).collect();
-                shared_values(store, &measures, spine, by, filters)?
+                shared_values(store, &measures, spine, by, filters, calendar)?
             }
         };
         for (i, values) in scan.into_iter().zip(values) {
@@ -312,8 +312,9 @@ fn spine_rows(
 }
 
 /// The measures (by index) read by one scan each: those counted over the same rows, by
-/// the same anchor, each with a plain count, sum or average, share one (a close rate's won
-/// and closed deals: one pass over the deals, each counted under its own condition).
+/// the same anchor, each with a plain count, sum, average or distinct count, share one (a
+/// close rate's won and closed deals: one pass over the deals, each counted under its own
+/// condition; the cross-sell ratio's customers: one pass over their revenue history).
 fn scans(
     measures: &[Measure],
     spine: &[Period],
@@ -322,12 +323,17 @@ fn scans(
 ) -> Vec<Vec<usize>> {
     let shareable = |m: &Measure| {
         matches!(m.timing, Timing::Anchor(_))
-            && matches!(m.agg, Agg::Count | Agg::Sum(_) | Agg::Avg(_))
-            && bucketable(m, by, filters, spine)
+            && matches!(
+                m.agg,
+                Agg::Count | Agg::Sum(_) | Agg::Avg(_) | Agg::Distinct(_)
+            )
     };
     let same_rows = |a: &Measure, b: &Measure| match (a.timing, b.timing) {
         (Timing::Anchor(x), Timing::Anchor(y)) => {
-            x == y && std::ptr::eq(a.source, b.source) && a.joins == b.joins
+            x == y
+                && std::ptr::eq(a.source, b.source)
+                && a.joins == b.joins
+                && bucketable(a, by, filters, spine) == bucketable(b, by, filters, spine)
         }
         _ => false,
     };
@@ -353,6 +359,7 @@ fn shared_values(
     spine: &[Period],
     by: &[Dim],
     filters: &[(Dim, String)],
+    calendar: &Calendar,
 ) -> Result<Vec<BTreeMap<Key, f64>>, MetricError> {
     #[derive(serde::Deserialize)]
     struct Measured {
@@ -360,7 +367,7 @@ fn shared_values(
         #[serde(flatten)]
         columns: BTreeMap<String, Value>,
     }
-    let statement = compile_shared(store.dialect(), measures, spine, by, filters)?;
+    let statement = compile_shared(store.dialect(), measures, spine, by, filters, calendar)?;
     let measured: Vec<Measured> = store.records(&statement.sql, &statement.params)?;
     let mut values = vec![BTreeMap::new(); measures.len()];
     for mut row in measured {
@@ -404,6 +411,7 @@ pub fn compile_shared(
     spine: &[Period],
     by: &[Dim],
     filters: &[(Dim, String)],
+    calendar: &Calendar,
 ) -> Result<Statement, MetricError> {
     let first = measures[0];
     let Timing::Anchor(anchor) = first.timing else {
@@ -411,12 +419,19 @@ pub fn compile_shared(
             "only anchored measures share a scan".into(),
         ));
     };
-    let mut b = Builder {
-        sql: "SELECT ".to_owned(),
-        params: Vec::new(),
+    let (mut b, periods) = if bucketable(first, by, filters, spine) {
+        let mut b = Builder {
+            sql: "SELECT ".to_owned(),
+            params: Vec::new(),
+        };
+        bucket(&mut b, dialect, anchor, spine);
+        b.text(" AS p_idx");
+        (b, Periods::Bucketed)
+    } else {
+        let mut b = periods(first, spine, calendar);
+        b.text("\nSELECT p.p_idx");
+        (b, Periods::Joined)
     };
-    bucket(&mut b, dialect, anchor, spine);
-    b.text(" AS p_idx");
     for (i, &dim) in by.iter().enumerate() {
         b.text(&format!(", {} AS d{i}", dim_expr(first, dim)?.expr));
     }
@@ -432,9 +447,13 @@ pub fn compile_shared(
             Agg::Count => format!("nullif(count(*) FILTER (WHERE {}), 0)", condition(measure)),
             Agg::Sum(e) => format!("sum({e}) FILTER (WHERE {})", condition(measure)),
             Agg::Avg(e) => format!("avg({e}) FILTER (WHERE {})", condition(measure)),
+            Agg::Distinct(e) => format!(
+                "nullif(count(DISTINCT {e}) FILTER (WHERE {}), 0)",
+                condition(measure)
+            ),
             _ => {
                 return Err(MetricError::Invalid(
-                    "only counts, sums and averages share a scan".into(),
+                    "only counts, sums, averages and distinct counts share a scan".into(),
                 ));
             }
         };
@@ -445,16 +464,7 @@ pub fn compile_shared(
         filter: "",
         ..*first
     };
-    rows(
-        &mut b,
-        dialect,
-        &scan,
-        spine,
-        by,
-        filters,
-        &[],
-        Periods::Bucketed,
-    )?;
+    rows(&mut b, dialect, &scan, spine, by, filters, &[], periods)?;
     if measures.iter().all(|m| !m.filter.is_empty()) {
         let any: Vec<String> = measures.iter().map(|m| condition(m)).collect();
         b.text(&format!(" AND ({})", any.join(" OR ")));
@@ -553,6 +563,7 @@ pub fn compile(
         Agg::Sum(e) => format!("sum({e})"),
         Agg::Avg(e) => format!("avg({e})"),
         Agg::Median(e) => dialect.median(e),
+        Agg::Distinct(e) => format!("count(DISTINCT {e})"),
         Agg::CountExpr(e) | Agg::Expr(e) => e.to_owned(),
     };
     b.text(&format!(", {aggregate} AS value"));
@@ -725,7 +736,12 @@ fn sweepable(measure: &Measure, by: &[Dim], filters: &[(Dim, String)], spine: &[
 fn reads_period(measure: &Measure, by: &[Dim], filters: &[(Dim, String)]) -> bool {
     let agg = match measure.agg {
         Agg::Count => "",
-        Agg::Sum(e) | Agg::Avg(e) | Agg::Median(e) | Agg::CountExpr(e) | Agg::Expr(e) => e,
+        Agg::Sum(e)
+        | Agg::Avg(e)
+        | Agg::Median(e)
+        | Agg::Distinct(e)
+        | Agg::CountExpr(e)
+        | Agg::Expr(e) => e,
     };
     let joins = by
         .iter()
@@ -983,13 +999,13 @@ pub fn drill(
     };
     let value = match chosen.agg {
         Agg::Sum(e) | Agg::Avg(e) | Agg::Median(e) => format!("CAST({e} AS DOUBLE PRECISION)"),
-        Agg::Count | Agg::CountExpr(_) | Agg::Expr(_) => {
+        Agg::Count | Agg::Distinct(_) | Agg::CountExpr(_) | Agg::Expr(_) => {
             "CAST(NULL AS DOUBLE PRECISION)".to_owned()
         }
     };
     // A measure that counts distinct records (a campaign's purchases, the users who logged
     // in) lists each record once, at its latest row.
-    let distinct = matches!(chosen.agg, Agg::CountExpr(_));
+    let distinct = matches!(chosen.agg, Agg::Distinct(_) | Agg::CountExpr(_));
     // The rows, newest first; then their count and sum over the same rows, apart (window
     // aggregates beside a LIMIT tripped an internal error of DuckDB's now and then).
     let mut b = periods(chosen, &spine, calendar);

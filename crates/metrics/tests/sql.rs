@@ -61,6 +61,26 @@ fn a_year_by_month_finds_each_rows_month_from_its_anchor() {
     }
 }
 
+/// The cross-sell ratio's two customer counts read the period (customers from before it):
+/// one scan of the revenue history joined with the periods, each counted under its own
+/// condition.
+#[test]
+fn measures_that_read_the_period_share_one_joined_scan() {
+    let calendar = Calendar::default();
+    let spine = year_by_month(&calendar);
+    let measures: Vec<_> = metric_named("cross_sell_ratio").measures.iter().collect();
+    let statement =
+        compile_shared(Dialect::DuckDb, &measures, &spine, &[], &[], &calendar).unwrap();
+    insta::assert_snapshot!(
+        "cross_sell_ratio_shared_DuckDb",
+        format!(
+            "-- {} parameters\n{}",
+            statement.params.len(),
+            statement.sql
+        )
+    );
+}
+
 /// A close rate's won and closed deals: one scan of the deals, each measure counted under
 /// its own condition.
 #[test]
@@ -68,8 +88,15 @@ fn measures_over_the_same_rows_share_one_scan() {
     let calendar = Calendar::default();
     let spine = year_by_month(&calendar);
     let measures: Vec<_> = metric_named("close_rate").measures.iter().collect();
-    let statement =
-        compile_shared(Dialect::Postgres, &measures, &spine, &[Dim::Owner], &[]).unwrap();
+    let statement = compile_shared(
+        Dialect::Postgres,
+        &measures,
+        &spine,
+        &[Dim::Owner],
+        &[],
+        &calendar,
+    )
+    .unwrap();
     insta::assert_snapshot!(
         "close_rate_shared_Postgres",
         format!(
