@@ -93,6 +93,19 @@ pub enum Agg {
 }
 
 impl Agg {
+    /// The SQL expression the aggregate reads (empty for a plain count).
+    pub fn expr(self) -> &'static str {
+        match self {
+            Agg::Count => "",
+            Agg::Sum(e)
+            | Agg::Avg(e)
+            | Agg::Median(e)
+            | Agg::Distinct(e)
+            | Agg::CountExpr(e)
+            | Agg::Expr(e) => e,
+        }
+    }
+
     /// The value of a period with no rows.
     pub fn empty(self) -> Option<f64> {
         match self {
@@ -111,18 +124,9 @@ impl Measure {
             Timing::Before(times) => times.to_vec(),
             Timing::SameLocalDay { opened, closed } => vec![opened, closed],
         };
-        let agg = match self.agg {
-            Agg::Count => "",
-            Agg::Sum(e)
-            | Agg::Avg(e)
-            | Agg::Median(e)
-            | Agg::Distinct(e)
-            | Agg::CountExpr(e)
-            | Agg::Expr(e) => e,
-        };
         timing
             .into_iter()
-            .chain([self.source.from, self.filter, agg])
+            .chain([self.source.from, self.filter, self.agg.expr()])
             .chain(self.joins.iter().copied())
     }
 }

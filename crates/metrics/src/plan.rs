@@ -414,24 +414,12 @@ pub fn compile_shared(
     calendar: &Calendar,
 ) -> Result<Statement, MetricError> {
     let first = measures[0];
-    let Timing::Anchor(anchor) = first.timing else {
+    if !matches!(first.timing, Timing::Anchor(_)) {
         return Err(MetricError::Invalid(
             "only anchored measures share a scan".into(),
         ));
-    };
-    let (mut b, periods) = if bucketable(first, by, filters, spine) {
-        let mut b = Builder {
-            sql: "SELECT ".to_owned(),
-            params: Vec::new(),
-        };
-        bucket(&mut b, dialect, anchor, spine);
-        b.text(" AS p_idx");
-        (b, Periods::Bucketed)
-    } else {
-        let mut b = periods(first, spine, calendar);
-        b.text("\nSELECT p.p_idx");
-        (b, Periods::Joined)
-    };
+    }
+    let (mut b, periods) = period_index(dialect, first, spine, by, filters, calendar);
     for (i, &dim) in by.iter().enumerate() {
         b.text(&format!(", {} AS d{i}", dim_expr(first, dim)?.expr));
     }
@@ -536,25 +524,12 @@ pub fn compile(
     filters: &[(Dim, String)],
     calendar: &Calendar,
 ) -> Result<Statement, MetricError> {
-    let (mut b, periods) = match measure.timing {
-        Timing::Covering { .. } | Timing::Before(_) if sweepable(measure, by, filters, spine) => {
-            return swept(dialect, measure, spine, by, filters);
-        }
-        Timing::Anchor(anchor) if bucketable(measure, by, filters, spine) => {
-            let mut b = Builder {
-                sql: "SELECT ".to_owned(),
-                params: Vec::new(),
-            };
-            bucket(&mut b, dialect, anchor, spine);
-            b.text(" AS p_idx");
-            (b, Periods::Bucketed)
-        }
-        _ => {
-            let mut b = periods(measure, spine, calendar);
-            b.text("\nSELECT p.p_idx");
-            (b, Periods::Joined)
-        }
-    };
+    if matches!(measure.timing, Timing::Covering { .. } | Timing::Before(_))
+        && sweepable(measure, by, filters, spine)
+    {
+        return swept(dialect, measure, spine, by, filters);
+    }
+    let (mut b, periods) = period_index(dialect, measure, spine, by, filters, calendar);
     for (i, &dim) in by.iter().enumerate() {
         b.text(&format!(", {} AS d{i}", dim_expr(measure, dim)?.expr));
     }
@@ -691,6 +666,34 @@ fn rank(b: &mut Builder, expr: &str, ends: &[NaiveDateTime], which: Before, coun
     b.text(" END");
 }
 
+/// A statement's start, up to its period index `p_idx`: from the anchor alone where the
+/// measure is [`bucketable`], else from the periods `p` it is joined with.
+fn period_index(
+    dialect: Dialect,
+    measure: &Measure,
+    spine: &[Period],
+    by: &[Dim],
+    filters: &[(Dim, String)],
+    calendar: &Calendar,
+) -> (Builder, Periods) {
+    match measure.timing {
+        Timing::Anchor(anchor) if bucketable(measure, by, filters, spine) => {
+            let mut b = Builder {
+                sql: "SELECT ".to_owned(),
+                params: Vec::new(),
+            };
+            bucket(&mut b, dialect, anchor, spine);
+            b.text(" AS p_idx");
+            (b, Periods::Bucketed)
+        }
+        _ => {
+            let mut b = periods(measure, spine, calendar);
+            b.text("\nSELECT p.p_idx");
+            (b, Periods::Joined)
+        }
+    }
+}
+
 /// The statement, grouped by period and its `dims` dimensions.
 fn grouped(mut b: Builder, dims: usize) -> Statement {
     b.text("\nGROUP BY p_idx");
@@ -734,22 +737,13 @@ fn sweepable(measure: &Measure, by: &[Dim], filters: &[(Dim, String)], spine: &[
 /// Whether the measure's aggregate, filter or joins (its own and those of the dimensions
 /// asked) read the period `p`.
 fn reads_period(measure: &Measure, by: &[Dim], filters: &[(Dim, String)]) -> bool {
-    let agg = match measure.agg {
-        Agg::Count => "",
-        Agg::Sum(e)
-        | Agg::Avg(e)
-        | Agg::Median(e)
-        | Agg::Distinct(e)
-        | Agg::CountExpr(e)
-        | Agg::Expr(e) => e,
-    };
     let joins = by
         .iter()
         .chain(filters.iter().map(|(d, _)| d))
         .filter_map(|dim| measure.source.dim(*dim))
         .flat_map(|d| d.joins.iter().chain([&d.expr]))
         .chain(measure.joins.iter());
-    [agg, measure.filter]
+    [measure.agg.expr(), measure.filter]
         .into_iter()
         .chain(joins.copied())
         .any(|text| text.contains("p.p_"))
