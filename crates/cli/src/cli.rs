@@ -919,6 +919,12 @@ pub struct BenchArgs {
     /// Not for the forecast and monitor suites
     #[arg(long, value_enum, default_value = "duckdb")]
     pub backend: Backend,
+
+    /// metrics: time each metric over one year beside its hand-written reference query
+    /// (bench/metric_reference.toml) on the same connection, five runs each: the medians,
+    /// their ratio, and whether both give the same number; the worst ten and the total last
+    #[arg(long)]
+    pub vs_sql: bool,
 }
 
 /// The engine a benchmark compares DuckDB with.

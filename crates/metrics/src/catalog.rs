@@ -69,7 +69,7 @@ pub enum Timing {
     /// Any other condition on the period.
     Condition(&'static str),
     /// Closed in the period on the same local calendar day it was opened; the planner
-    /// provides the local days as `dy (d_start, d_end)`.
+    /// compares both instants with the local midnights.
     SameLocalDay {
         opened: &'static str,
         closed: &'static str,

@@ -493,9 +493,20 @@ fn measure_values(
 struct Builder {
     sql: String,
     params: Vec<Param>,
+    /// The local midnights (as UTC instants) from the first period's first day to the day
+    /// after the last's: what a same-day measure compares its instants with.
+    days: Vec<NaiveDateTime>,
 }
 
 impl Builder {
+    fn new(sql: &str) -> Builder {
+        Builder {
+            sql: sql.to_owned(),
+            params: Vec::new(),
+            days: Vec::new(),
+        }
+    }
+
     fn text(&mut self, text: &str) -> &mut Self {
         self.sql.push_str(text);
         self
@@ -569,10 +580,7 @@ fn swept(
         }
     };
     let ends: Vec<NaiveDateTime> = spine.iter().map(|p| p.end).collect();
-    let mut b = Builder {
-        sql: "WITH spans AS (\nSELECT ".to_owned(),
-        params: Vec::new(),
-    };
+    let mut b = Builder::new("WITH spans AS (\nSELECT ");
     match measure.timing {
         // A span counts at the ends within it: from the first end at or after its start to
         // the last before its end.
@@ -678,10 +686,7 @@ fn period_index(
 ) -> (Builder, Periods) {
     match measure.timing {
         Timing::Anchor(anchor) if bucketable(measure, by, filters, spine) => {
-            let mut b = Builder {
-                sql: "SELECT ".to_owned(),
-                params: Vec::new(),
-            };
+            let mut b = Builder::new("SELECT ");
             bucket(&mut b, dialect, anchor, spine);
             b.text(" AS p_idx");
             (b, Periods::Bucketed)
@@ -791,13 +796,10 @@ fn dim_expr(measure: &Measure, dim: Dim) -> Result<&'static crate::dims::DimExpr
         .ok_or_else(|| MetricError::Invalid(format!("this measure cannot be split by {dim}")))
 }
 
-/// The statement's start: the periods `p (p_idx, p_start, p_end)`, and the local days `dy`
-/// a same-day measure needs.
+/// The statement's start: the periods `p (p_idx, p_start, p_end)`; beside it, the local
+/// midnights a same-day measure needs.
 fn periods(measure: &Measure, spine: &[Period], calendar: &Calendar) -> Builder {
-    let mut b = Builder {
-        sql: String::new(),
-        params: Vec::new(),
-    };
+    let mut b = Builder::new("");
     b.text("WITH p (p_idx, p_start, p_end) AS (VALUES ");
     for (i, period) in spine.iter().enumerate() {
         if i > 0 {
@@ -813,7 +815,7 @@ fn periods(measure: &Measure, spine: &[Period], calendar: &Calendar) -> Builder 
     }
     b.text(")");
     if let Timing::SameLocalDay { .. } = measure.timing {
-        local_days(&mut b, spine, calendar);
+        b.days = local_midnights(spine, calendar);
     }
     b
 }
@@ -910,9 +912,16 @@ fn rows(
             b.text(&format!("({condition})"));
         }
         Timing::SameLocalDay { opened, closed } => {
+            // Opened on or after the local midnight that began the day it closed: as many
+            // midnights at or before the opening as before the close, or more.
             b.text(&format!(
-                "{closed} >= p.p_start AND {closed} < p.p_end AND EXISTS (SELECT 1 FROM dy WHERE {closed} >= dy.d_start AND {closed} < dy.d_end AND {opened} >= dy.d_start)"
+                "{closed} >= p.p_start AND {closed} < p.p_end AND "
             ));
+            let days = std::mem::take(&mut b.days);
+            day_rank(b, dialect, opened, &days);
+            b.text(" >= ");
+            day_rank(b, dialect, closed, &days);
+            b.days = days;
         }
     }
     if !measure.filter.is_empty() {
@@ -1097,27 +1106,54 @@ struct Totals {
     sum: Option<f64>,
 }
 
-/// A `dy (d_start, d_end)` table of the local calendar days the spine covers.
-fn local_days(b: &mut Builder, spine: &[Period], calendar: &Calendar) {
+/// How many of `midnights` (ascending) are at or before `expr`. Midnights a day apart make
+/// runs (a year in one time zone has one to three, split where the clocks change), and
+/// within a run the count is arithmetic on the epoch: a `CASE` over the runs, not over
+/// every day.
+fn day_rank(b: &mut Builder, dialect: Dialect, expr: &str, midnights: &[NaiveDateTime]) {
+    const DAY: i64 = 86_400;
+    // (first midnight, how many, how many before the run)
+    let mut runs: Vec<(NaiveDateTime, usize, usize)> = Vec::new();
+    for (i, &midnight) in midnights.iter().enumerate() {
+        match runs.last_mut() {
+            Some((start, len, _)) if (midnight - *start).num_seconds() == *len as i64 * DAY => {
+                *len += 1;
+            }
+            _ => runs.push((midnight, 1, i)),
+        }
+    }
+    let Some(&(first, _, _)) = runs.first() else {
+        b.text("0");
+        return;
+    };
+    let epoch = dialect.epoch_seconds(expr);
+    let piece = |b: &mut Builder, (start, len, before): (NaiveDateTime, usize, usize)| {
+        b.text(&format!("CAST({before} + least(floor(({epoch} - "))
+            .param(Param::Int(start.and_utc().timestamp()))
+            .text(&format!(") / {DAY}.0) + 1, {len}) AS BIGINT)"));
+    };
+    b.text(&format!("CASE WHEN {expr} < "))
+        .timestamp(first)
+        .text(" THEN 0");
+    for pair in runs.windows(2) {
+        b.text(&format!(" WHEN {expr} < "))
+            .timestamp(pair[1].0)
+            .text(" THEN ");
+        piece(b, pair[0]);
+    }
+    b.text(" ELSE ");
+    piece(b, runs[runs.len() - 1]);
+    b.text(" END");
+}
+
+/// The local midnights, as UTC instants, from the first period's first local day to the
+/// day after the last's.
+fn local_midnights(spine: &[Period], calendar: &Calendar) -> Vec<NaiveDateTime> {
     let first = calendar.to_local(spine[0].start).date();
     let last = calendar.to_local(spine[spine.len() - 1].end).date();
-    b.text(", dy (d_start, d_end) AS (VALUES ");
-    let mut day = first;
-    let mut first_row = true;
-    while day <= last {
-        let next = day.succ_opt().expect("a next day exists");
-        if !first_row {
-            b.text(", ");
-        }
-        first_row = false;
-        let start = calendar.to_utc(day.and_hms_opt(0, 0, 0).expect("midnight"));
-        let end = calendar.to_utc(next.and_hms_opt(0, 0, 0).expect("midnight"));
-        b.text("(")
-            .timestamp(start)
-            .text(", ")
-            .timestamp(end)
-            .text(")");
-        day = next;
-    }
-    b.text(")");
+    first
+        .iter_days()
+        .take_while(|day| *day <= last.succ_opt().expect("a next day exists"))
+        .map(|day| calendar.to_utc(day.and_hms_opt(0, 0, 0).expect("midnight")))
+        .collect()
 }

@@ -292,6 +292,34 @@ fn open_opportunities_reads_history_not_the_current_state() {
     );
 }
 
+/// Madrid's clocks go forward on 2026-03-29 (UTC+1 to UTC+2): days there are counted by
+/// their own midnights on both sides of the change, not by UTC's.
+#[test]
+fn same_day_holds_across_a_clock_change() {
+    let (_dir, store) = fixture();
+    store
+        .execute_batch(
+            "INSERT INTO tickets (id, agent_id, type, priority, opened_at, resolved_at, sla_due_at) VALUES
+              -- 00:30 to 23:30 on the 29th in Madrid; the 28th to the 29th in UTC.
+              (100, 3, 'question', 'low', '2026-03-28 23:30', '2026-03-29 21:30', '2026-04-30'),
+              -- 23:30 on the 30th to 00:30 on the 31st in Madrid; one UTC day.
+              (101, 3, 'question', 'low', '2026-03-30 21:30', '2026-03-30 22:30', '2026-04-30'),
+              -- 00:30 to 23:00 on the 31st in Madrid; the 30th to the 31st in UTC.
+              (102, 3, 'question', 'low', '2026-03-30 22:30', '2026-03-31 21:00', '2026-04-30'),
+              -- One day anywhere.
+              (103, 3, 'question', 'low', '2026-04-10 10:00', '2026-04-10 11:00', '2026-04-30'),
+              -- 00:30 to 23:00 on 3 April in Madrid; the 2nd to the 3rd in UTC.
+              (104, 3, 'question', 'low', '2026-04-02 22:30', '2026-04-03 21:00', '2026-04-30');",
+        )
+        .unwrap();
+    let madrid = Calendar::new(chrono_tz::Europe::Madrid, 1).unwrap();
+    let (from, to) = (day(2026, 3, 1), day(2026, 5, 1));
+    let same_day =
+        |calendar: &Calendar| value_in(&store, calendar, "cases_closed_same_day", from, to);
+    assert_eq!(same_day(&madrid), Some(4.0), "100, 102, 103 and 104");
+    assert_eq!(same_day(&Calendar::default()), Some(2.0), "101 and 103");
+}
+
 #[test]
 fn same_day_follows_the_reporting_time_zone() {
     let (_dir, store) = fixture();

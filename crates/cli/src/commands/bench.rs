@@ -264,6 +264,10 @@ fn measure(config: &Config, args: &BenchArgs, stores: &Stores) -> Result<Measure
     if matches!(args.suite, BenchSuite::All | BenchSuite::Metrics) {
         hint(config, "Timing every metric over one year…");
         rows.extend(metric_figures(&store, config, range_end)?);
+        if args.vs_sql {
+            hint(config, "Timing every metric beside its reference query…");
+            tables.extend(super::bench_reference::figures(&store, config, range_end)?);
+        }
     }
     if matches!(args.suite, BenchSuite::All | BenchSuite::Reports) {
         hint(config, "Timing every report over the last month…");

@@ -5,6 +5,7 @@ mod bench;
 mod bench_forecast;
 mod bench_import;
 mod bench_monitor;
+mod bench_reference;
 mod bench_serve;
 pub mod demo;
 mod forecast;

@@ -1,0 +1,163 @@
+//! `embudo bench metrics --vs-sql`: every metric of the catalogue over one year beside the
+//! query a person would write for it (`bench/metric_reference.toml`, written from the spec,
+//! not from the planner), both on the same connection, five runs each in turn.
+
+use super::hint;
+use crate::config::Config;
+use anyhow::{Context as _, Result, bail};
+use chrono::NaiveDate;
+use embudo_metrics::{Bound, Query, catalogue};
+use embudo_model::Table;
+use embudo_store::{Dialect, Store};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// The reference queries, by metric; `{from}` and `{to}` stand for the range's bounds.
+const REFERENCE: &str = include_str!("../../../../bench/metric_reference.toml");
+
+/// Runs of each side; the median is kept.
+const RUNS: usize = 5;
+
+/// Ratios the summary lists, worst first.
+const WORST: usize = 10;
+
+/// Two tables: every metric (planner and reference medians, their ratio, whether they give
+/// the same number), then the worst ten ratios, the median ratio and the totals.
+pub fn figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<Table>> {
+    if store.dialect() != Dialect::DuckDb {
+        hint(
+            config,
+            "The reference queries are written for DuckDB: not run here.",
+        );
+        return Ok(Vec::new());
+    }
+    let written: BTreeMap<String, String> =
+        toml::from_str(REFERENCE).context("reading bench/metric_reference.toml")?;
+    let from = end - chrono::Months::new(12);
+    let bound = |day: NaiveDate| format!("TIMESTAMP '{day} 00:00:00'");
+    let mut timed = Vec::new();
+    for metric in catalogue() {
+        let Some(sql) = written.get(&metric.name) else {
+            bail!(
+                "bench/metric_reference.toml has no query for {}",
+                metric.name
+            );
+        };
+        let sql = sql
+            .replace("{from}", &bound(from))
+            .replace("{to}", &bound(end));
+        let query = Query {
+            metric: metric.name.clone(),
+            from: Bound::Day(from),
+            to: Bound::Day(end),
+            grain: None,
+            by: Vec::new(),
+            filters: Vec::new(),
+            compare: None,
+        };
+        let (mut planner, mut reference) = (Vec::new(), Vec::new());
+        let (mut planned, mut wanted) = (None, None);
+        for _ in 0..RUNS {
+            let started = Instant::now();
+            let result = embudo_metrics::run(store, &config.calendar, &query, &config.lang)?;
+            planner.push(started.elapsed().as_secs_f64());
+            // A metric with a default split (new customers per campaign) sums to the total.
+            planned = Some(result.rows.iter().filter_map(|r| r.value).sum::<f64>());
+            let started = Instant::now();
+            wanted = store.value::<Option<f64>>(&sql, &[])?.flatten();
+            reference.push(started.elapsed().as_secs_f64());
+        }
+        timed.push(Timed {
+            metric: metric.name.clone(),
+            planner: median(&mut planner),
+            reference: median(&mut reference),
+            agrees: agree(planned.unwrap_or(0.0), wanted.unwrap_or(0.0)),
+        });
+    }
+    Ok(vec![every(&timed), summary(&mut timed)])
+}
+
+/// One metric's medians.
+struct Timed {
+    metric: String,
+    planner: f64,
+    reference: f64,
+    agrees: bool,
+}
+
+impl Timed {
+    fn ratio(&self) -> f64 {
+        self.planner / self.reference.max(1e-6)
+    }
+}
+
+fn every(timed: &[Timed]) -> Table {
+    Table {
+        columns: ["metric", "embudo_s", "reference_s", "ratio", "same_value"]
+            .map(String::from)
+            .to_vec(),
+        rows: timed
+            .iter()
+            .map(|t| {
+                vec![
+                    json!(t.metric),
+                    seconds(t.planner),
+                    seconds(t.reference),
+                    ratio(t.ratio()),
+                    json!(t.agrees),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn summary(timed: &mut [Timed]) -> Table {
+    let mut ratios: Vec<f64> = timed.iter().map(Timed::ratio).collect();
+    let median_ratio = median(&mut ratios);
+    let (planner, reference): (f64, f64) = timed
+        .iter()
+        .fold((0.0, 0.0), |(p, r), t| (p + t.planner, r + t.reference));
+    let disagreeing = timed.iter().filter(|t| !t.agrees).count();
+    timed.sort_by(|a, b| b.ratio().total_cmp(&a.ratio()));
+    let mut rows: Vec<Vec<Value>> = timed
+        .iter()
+        .take(WORST)
+        .map(|t| vec![json!(format!("worst: {}", t.metric)), ratio(t.ratio())])
+        .collect();
+    rows.push(vec![
+        json!("median ratio over the catalogue"),
+        ratio(median_ratio),
+    ]);
+    rows.push(vec![
+        json!(format!(
+            "total: embudo {planner:.3} s, reference {reference:.3} s"
+        )),
+        ratio(planner / reference.max(1e-6)),
+    ]);
+    rows.push(vec![
+        json!("metrics whose value differs from their reference"),
+        json!(disagreeing),
+    ]);
+    Table {
+        columns: ["summary", "ratio"].map(String::from).to_vec(),
+        rows,
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn agree(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0)
+}
+
+fn seconds(value: f64) -> Value {
+    json!((value * 1000.0).round() / 1000.0)
+}
+
+fn ratio(value: f64) -> Value {
+    json!((value * 100.0).round() / 100.0)
+}
