@@ -40,6 +40,19 @@ pub struct QueryText<'a> {
 }
 
 impl Query {
+    /// `metric` over `[from, to)` as one figure: no grain, split, filter or comparison.
+    pub fn over(metric: &str, from: Bound, to: Bound) -> Query {
+        Query {
+            metric: metric.to_owned(),
+            from,
+            to,
+            grain: None,
+            by: Vec::new(),
+            filters: Vec::new(),
+            compare: None,
+        }
+    }
+
     /// Parse the text of a query, with errors that say what is allowed.
     pub fn parse(text: QueryText<'_>) -> Result<Query, MetricError> {
         Ok(Query {

@@ -411,15 +411,7 @@ fn audit_figures(path: &std::path::Path, truth: Option<&embudo_synth::Truth>) ->
 /// whole catalogue over that year without a split.
 fn metric_figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<Vec<Value>>> {
     let from = end - chrono::Months::new(12);
-    let query = |metric: &str| Query {
-        metric: metric.to_owned(),
-        from: Bound::Day(from),
-        to: Bound::Day(end),
-        grain: None,
-        by: Vec::new(),
-        filters: Vec::new(),
-        compare: None,
-    };
+    let query = |metric: &str| Query::over(metric, Bound::Day(from), Bound::Day(end));
     let mut rows = Vec::new();
     for metric in catalogue() {
         let mut monthly = query(&metric.name);

@@ -47,15 +47,7 @@ pub fn figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<Tab
         let sql = sql
             .replace("{from}", &bound(from))
             .replace("{to}", &bound(end));
-        let query = Query {
-            metric: metric.name.clone(),
-            from: Bound::Day(from),
-            to: Bound::Day(end),
-            grain: None,
-            by: Vec::new(),
-            filters: Vec::new(),
-            compare: None,
-        };
+        let query = Query::over(&metric.name, Bound::Day(from), Bound::Day(end));
         let (mut planner, mut reference) = (Vec::new(), Vec::new());
         let (mut planned, mut wanted) = (None, None);
         for _ in 0..RUNS {
@@ -112,6 +104,8 @@ fn every(timed: &[Timed]) -> Table {
     }
 }
 
+/// The worst ratios, the median ratio, the totals and how many metrics disagree, each in
+/// words (a ratio written `1.34×`, so a count is never read as one).
 fn summary(timed: &mut [Timed]) -> Table {
     let mut ratios: Vec<f64> = timed.iter().map(Timed::ratio).collect();
     let median_ratio = median(&mut ratios);
@@ -119,28 +113,30 @@ fn summary(timed: &mut [Timed]) -> Table {
         .iter()
         .fold((0.0, 0.0), |(p, r), t| (p + t.planner, r + t.reference));
     let disagreeing = timed.iter().filter(|t| !t.agrees).count();
+    let metrics = timed.len();
     timed.sort_by(|a, b| b.ratio().total_cmp(&a.ratio()));
+    let times = |x: f64| json!(format!("{x:.2}×"));
     let mut rows: Vec<Vec<Value>> = timed
         .iter()
         .take(WORST)
-        .map(|t| vec![json!(format!("worst: {}", t.metric)), ratio(t.ratio())])
+        .map(|t| vec![json!(format!("worst: {}", t.metric)), times(t.ratio())])
         .collect();
     rows.push(vec![
         json!("median ratio over the catalogue"),
-        ratio(median_ratio),
+        times(median_ratio),
     ]);
     rows.push(vec![
         json!(format!(
             "total: embudo {planner:.3} s, reference {reference:.3} s"
         )),
-        ratio(planner / reference.max(1e-6)),
+        times(planner / reference.max(1e-6)),
     ]);
     rows.push(vec![
         json!("metrics whose value differs from their reference"),
-        json!(disagreeing),
+        json!(format!("{disagreeing} of {metrics}")),
     ]);
     Table {
-        columns: ["summary", "ratio"].map(String::from).to_vec(),
+        columns: ["summary", "value"].map(String::from).to_vec(),
         rows,
     }
 }
