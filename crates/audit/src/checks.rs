@@ -25,7 +25,9 @@ const SAMPLES: usize = 5;
 /// A check's live rows and failing rows.
 type Outcome = Result<(u64, Vec<Sample>), AuditError>;
 
-/// What every check is given.
+/// What every check is given: one audit of the store as it stands, so what several checks
+/// read (known domains, live row counts) is read once. A fix changes values, never how many
+/// rows there are.
 #[derive(Debug)]
 pub struct Context<'a> {
     pub store: &'a Store,
@@ -33,6 +35,8 @@ pub struct Context<'a> {
     pub as_of: NaiveDateTime,
     /// Known e-mail domains, read once for the checks that need them.
     known: std::cell::OnceCell<KnownDomains>,
+    /// Live rows per entity, counted once for all its checks.
+    audited: std::cell::RefCell<HashMap<&'static str, u64>>,
     /// What the running check found worth saying that is not a failing row.
     note: std::cell::RefCell<Option<String>>,
     /// Labels declared in the configuration.
@@ -45,6 +49,7 @@ impl<'a> Context<'a> {
             store,
             as_of,
             known: std::cell::OnceCell::new(),
+            audited: Default::default(),
             note: std::cell::RefCell::new(None),
             declared: Declared::new(),
         }
@@ -711,7 +716,12 @@ fn unresolved_rows(ctx: &Context<'_>, check: &str) -> Outcome {
 
 /// Rows of `entity` the audit reads (its live ones), the denominator of its checks.
 fn audited(ctx: &Context<'_>, entity: &'static str) -> Result<u64, AuditError> {
-    Ok(ctx.store.audited_rows(entity)?)
+    if let Some(&rows) = ctx.audited.borrow().get(entity) {
+        return Ok(rows);
+    }
+    let rows = ctx.store.audited_rows(entity)?;
+    ctx.audited.borrow_mut().insert(entity, rows);
+    Ok(rows)
 }
 
 /// Failing rows in id order: the samples shown are the same on every run and engine,
