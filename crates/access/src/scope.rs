@@ -18,8 +18,9 @@
 //! sees, so a rep cannot hand a deal to someone else's name.
 
 use crate::{AccessError, Caller, Role};
+use embudo_store::Store;
 use embudo_store::access::NameOf;
-use embudo_store::{Param, Store};
+use embudo_store::served::RowCondition;
 
 /// Set the `field` filter to `own`, refusing another value, and a name shared with another
 /// user or team (the filters match by name, so a shared one would let more rows in).
@@ -130,9 +131,8 @@ pub enum GoalFor {
 pub enum Rows {
     All,
     Nothing,
-    /// Those meeting a condition on the table's own columns (no alias), with its
-    /// parameters. The SQL is one of the fixed texts below, never built from input.
-    Where(&'static str, Vec<Param>),
+    /// Those meeting a condition, which the store writes on the table's own columns.
+    Where(RowCondition),
 }
 
 /// Whose records a report or metric is computed over.
@@ -170,19 +170,10 @@ pub const SCOPED_REPORTS: [&str; 6] = [
     "activity",
 ];
 
-const OWNED_BY_TEAM: &str = "owner_id IN (SELECT id FROM users WHERE team_id = ?)";
-const OWNED_BY: &str = "owner_id = ?";
-const HANDLED_BY_TEAM: &str = "agent_id IN (SELECT id FROM users WHERE team_id = ?)";
-const TEAM_GOALS: &str = "scope = 'company' OR (scope = 'team' AND scope_id = ?)
-     OR (scope = 'user' AND scope_id IN (SELECT id FROM users WHERE team_id = ?))";
-const OWN_GOALS: &str =
-    "scope = 'company' OR (scope = 'team' AND scope_id = ?) OR (scope = 'user' AND scope_id = ?)";
-
 impl Caller {
     /// The rows of `entity` this caller may see.
     pub fn rows(&self, entity: Entity) -> Rows {
         use Entity::*;
-        let me = || vec![Param::Int(self.user_id)];
         let team = self.team_id.filter(|_| self.role == Role::Manager);
         match (self.role, entity) {
             (Role::Admin, _) => Rows::All,
@@ -190,29 +181,30 @@ impl Caller {
             (Role::Viewer, _) => Rows::Nothing,
             (_, Products) => Rows::All,
             (Role::Agent, Tickets | ServiceCalls) => Rows::All,
-            (Role::Agent, Goals) => Rows::Where(OWN_GOALS, self.goal_params()),
+            (Role::Agent, Goals) => Rows::Where(self.own_goals()),
             (Role::Agent, _) => Rows::Nothing,
             (Role::Manager | Role::Rep, Campaigns) => Rows::All,
             (Role::Manager | Role::Rep, Goals) => match team {
-                Some(team) => Rows::Where(TEAM_GOALS, vec![Param::Int(team), Param::Int(team)]),
-                None => Rows::Where(OWN_GOALS, self.goal_params()),
+                Some(team) => Rows::Where(RowCondition::GoalsOfTeam(team)),
+                None => Rows::Where(self.own_goals()),
             },
             (Role::Manager | Role::Rep, Tickets | ServiceCalls) => match team {
-                Some(team) => Rows::Where(HANDLED_BY_TEAM, vec![Param::Int(team)]),
+                Some(team) => Rows::Where(RowCondition::HandledByTeam(team)),
                 None => Rows::Nothing,
             },
             (Role::Manager | Role::Rep, Contacts | Companies | Deals | Activities) => match team {
-                Some(team) => Rows::Where(OWNED_BY_TEAM, vec![Param::Int(team)]),
-                None => Rows::Where(OWNED_BY, me()),
+                Some(team) => Rows::Where(RowCondition::OwnedByTeam(team)),
+                None => Rows::Where(RowCondition::OwnedBy(self.user_id)),
             },
         }
     }
 
-    fn goal_params(&self) -> Vec<Param> {
-        vec![
-            self.team_id.map_or(Param::Null, Param::Int),
-            Param::Int(self.user_id),
-        ]
+    /// The company's goals, the caller's team's and the caller's own.
+    fn own_goals(&self) -> RowCondition {
+        RowCondition::GoalsOf {
+            team: self.team_id,
+            user: self.user_id,
+        }
     }
 
     /// Whose records `report` is computed over for this caller.
@@ -338,17 +330,17 @@ mod tests {
         let rep = caller(Role::Rep, Some(3));
         assert_eq!(
             rep.rows(Entity::Deals),
-            Rows::Where(OWNED_BY, vec![Param::Int(7)])
+            Rows::Where(RowCondition::OwnedBy(7))
         );
         assert_eq!(rep.rows(Entity::Tickets), Rows::Nothing);
         let manager = caller(Role::Manager, Some(3));
         assert_eq!(
             manager.rows(Entity::Contacts),
-            Rows::Where(OWNED_BY_TEAM, vec![Param::Int(3)])
+            Rows::Where(RowCondition::OwnedByTeam(3))
         );
         assert_eq!(
             caller(Role::Manager, None).rows(Entity::Deals),
-            Rows::Where(OWNED_BY, vec![Param::Int(7)])
+            Rows::Where(RowCondition::OwnedBy(7))
         );
         assert_eq!(caller(Role::Agent, None).rows(Entity::Tickets), Rows::All);
         assert_eq!(caller(Role::Agent, None).rows(Entity::Deals), Rows::Nothing);

@@ -296,9 +296,9 @@ const REVENUE_COMPANY: &str = "LEFT JOIN companies co ON co.id = r.company_id";
 const REVENUE_OWNER: &str = "LEFT JOIN users own ON own.id = r.owner_id";
 const REVENUE_CONTACT: &str = "LEFT JOIN contacts rc ON rc.id = r.contact_id";
 
-/// Who bought a revenue line: its company, or its contact's name for a purchase without one.
-pub const REVENUE_CUSTOMER: &str =
-    "coalesce(co.name, nullif(concat_ws(' ', rc.first_name, rc.last_name), ''), '(unknown)')";
+/// Who bought a revenue line: its company, or its contact's name for a purchase without
+/// one; the store's, so the profitability report's customers are this dimension's.
+const REVENUE_CUSTOMER: &str = embudo_store::reporting::REVENUE_CUSTOMER;
 
 pub static REVENUE: Source = Source {
     from: "revenue_lines r",

@@ -15,6 +15,19 @@ pub struct Table {
 }
 
 impl Table {
+    /// Where the column called `name` is.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+
+    /// Row `row`'s cell in the column called `name`; null where there is none.
+    pub fn cell(&self, row: usize, name: &str) -> &serde_json::Value {
+        const NULL: &serde_json::Value = &serde_json::Value::Null;
+        self.column(name)
+            .and_then(|c| self.rows.get(row)?.get(c))
+            .unwrap_or(NULL)
+    }
+
     /// Each row as a JSON object keyed by its column names.
     pub fn into_objects(self) -> Vec<serde_json::Map<String, serde_json::Value>> {
         let columns = self.columns;

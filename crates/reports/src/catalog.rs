@@ -7,10 +7,9 @@ use crate::i18n::label;
 use crate::insights;
 use crate::model::{Chart, ChartKind, Kind, Report, RowTargets, Section, display_in};
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
-use embudo_metrics::dims::REVENUE_CUSTOMER;
 use embudo_metrics::goals;
 use embudo_metrics::{Bound, Compare, Dim, Grain, Query};
-use embudo_store::{Dialect, Param};
+use embudo_store::reporting::{ClosingMonth, CustomerProfit, Reached, ReportFilters};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -79,9 +78,12 @@ pub fn build(ctx: &Context<'_>, name: &str) -> Result<Report, ReportError> {
     Ok(report)
 }
 
-const DEAL_JOINS: &str = "LEFT JOIN users own ON own.id = d.owner_id LEFT JOIN teams tm ON tm.id = own.team_id \
-                          LEFT JOIN pipelines pl ON pl.id = d.pipeline_id";
-const INFINITY: &str = "CAST('infinity' AS TIMESTAMP)";
+/// Where a metric section's column `key` is; a section the report built itself has it.
+fn column(section: &Section, key: &str) -> Result<usize, ReportError> {
+    section.column(key).ok_or_else(|| {
+        ReportError::Invalid(format!("section {} has no column {key}", section.name))
+    })
+}
 
 /// Rows by the number in `column`, largest first (nulls last).
 fn sort_desc(rows: &mut [Vec<Value>], column: usize) {
@@ -89,24 +91,6 @@ fn sort_desc(rows: &mut [Vec<Value>], column: usize) {
         let key = |r: &Vec<Value>| r[column].as_f64().unwrap_or(f64::NEG_INFINITY);
         key(b).total_cmp(&key(a))
     });
-}
-
-/// Live deals open at an instant (bound twice), with their visit `h`, stage `s` and the
-/// joins of the report filters.
-fn open_deals_at() -> String {
-    open_deals_at_joining("")
-}
-
-/// [`open_deals_at`] with one more join.
-fn open_deals_at_joining(join: &str) -> String {
-    format!(
-        "FROM deal_stage_history h JOIN live_deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS} {join}
-         WHERE h.entered_at <= ? AND coalesce(h.exited_at, {INFINITY}) > ? AND s.kind = 'open'"
-    )
-}
-
-fn ts(t: NaiveDateTime) -> Param {
-    Param::Timestamp(t)
 }
 
 fn chart(kind: ChartKind, x: &str, y: &[&str]) -> Option<Chart> {
@@ -121,25 +105,13 @@ fn chart(kind: ChartKind, x: &str, y: &[&str]) -> Option<Chart> {
 /// to close next.
 fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let at = ctx.at();
-    let open_at = open_deals_at();
-    let (filters, filter_params) = ctx.deal_filters();
-    let mut params = vec![ts(at), ts(at), ts(at - Duration::days(14)), ts(at), ts(at)];
-    params.extend(filter_params.iter().cloned());
-    let stages = ctx.sql_section(
+    let filters = ctx.report_filters();
+    let stages = ctx
+        .store
+        .stages_open_at(at, at - Duration::days(14), &filters)?;
+    let stages = ctx.records_section(
         "stages",
-        &format!(
-            "SELECT pls.name, s.name,
-                    count(d.id), coalesce(sum(d.amount), 0), coalesce(sum(d.amount * s.probability), 0),
-                    avg((EXTRACT(EPOCH FROM CAST(? AS TIMESTAMP)) - EXTRACT(EPOCH FROM h.entered_at)) / 86400.0),
-                    count(d.id) FILTER (WHERE NOT EXISTS (SELECT 1 FROM activities a WHERE a.deal_id = d.id
-                        AND a.completed_at <= CAST(? AS TIMESTAMP) AND a.completed_at > CAST(? AS TIMESTAMP)))
-             FROM stages s JOIN pipelines pls ON pls.id = s.pipeline_id
-             LEFT JOIN (deal_stage_history h JOIN live_deals d ON d.id = h.deal_id {DEAL_JOINS})
-               ON h.stage_id = s.id AND h.entered_at <= CAST(? AS TIMESTAMP) AND coalesce(h.exited_at, {INFINITY}) > CAST(? AS TIMESTAMP) {filters}
-             WHERE s.kind = 'open'
-             GROUP BY pls.id, pls.name, s.position, s.name ORDER BY pls.id, s.position"
-        ),
-        &params,
+        &stages,
         &[
             ("pipeline", Kind::Text),
             ("stage", Kind::Text),
@@ -149,7 +121,7 @@ fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             ("avg_days_in_stage", Kind::Days),
             ("stale_deals", Kind::Count),
         ],
-    )?;
+    );
     report
         .insights
         .extend(insights::pipeline(&stages, ctx.lang()));
@@ -161,46 +133,17 @@ fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     });
 
     let (from, to) = ctx.range_utc();
-    let mut params = vec![ts(from), ts(to)];
-    params.extend(filter_params.iter().cloned());
-    let funnel = ctx.grouped_section(
-        "funnel",
-        ("deals", &[&["reached"]]),
-        &format!(
-            "WITH reached AS (
-                SELECT d.id, d.pipeline_id, max(s.position) AS furthest
-                FROM live_deals d JOIN deal_stage_history h ON h.deal_id = d.id JOIN stages s ON s.id = h.stage_id {DEAL_JOINS}
-                WHERE d.created_at >= ? AND d.created_at < ? AND s.kind <> 'lost' {filters}
-                GROUP BY d.id, d.pipeline_id)
-             SELECT pls.name, s.name, count(r.id), string_agg(CAST(r.id AS VARCHAR), ',' ORDER BY r.id)
-             FROM stages s JOIN pipelines pls ON pls.id = s.pipeline_id
-             LEFT JOIN reached r ON r.pipeline_id = s.pipeline_id AND r.furthest >= s.position
-             WHERE s.kind <> 'lost' AND pls.id IN (SELECT DISTINCT pipeline_id FROM reached)
-             GROUP BY pls.id, pls.name, s.position, s.name ORDER BY pls.id, s.position"
-        ),
-        &params,
-        &[("pipeline", Kind::Text), ("stage", Kind::Text), ("reached", Kind::Count)],
-    )?;
-    report.sections.extend(funnels(ctx, funnel));
+    let reached = ctx.store.funnel_reached(from, to, &filters)?;
+    report.sections.extend(funnels(ctx, &reached));
 
     let today = ctx.calendar.to_local(at).date();
-    let mut params = vec![
-        ts(at),
-        ts(at),
-        Param::Text(today.to_string()),
-        Param::Text((today + Duration::days(30)).to_string()),
-    ];
-    params.extend(filter_params);
-    let mut next = ctx.record_list(
+    let closing = ctx
+        .store
+        .deals_closing(at, (today, today + Duration::days(30)), &filters, 25)?;
+    report.sections.push(ctx.record_list(
         "next_to_close",
-        "deals",
-        &format!(
-            "SELECT d.name, own.name, pl.name, s.name, d.amount, d.amount * s.probability, CAST(d.expected_close_date AS VARCHAR), d.id
-             {open_at}
-               AND d.expected_close_date >= CAST(? AS DATE) AND d.expected_close_date < CAST(? AS DATE) {filters}
-             ORDER BY d.amount * s.probability DESC, d.id LIMIT 25"
-        ),
-        &params,
+        ("deals", &closing),
+        |deal| deal.id,
         &[
             ("deal", Kind::Text),
             ("owner", Kind::Text),
@@ -210,57 +153,31 @@ fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             ("weighted_amount", Kind::Money),
             ("expected_close_date", Kind::Text),
         ],
-    )?;
-    next.chart = None;
-    report.sections.push(next);
+    ));
     Ok(())
 }
 
 /// One funnel section per pipeline, with step-to-step and cumulative conversion.
-fn funnels(ctx: &Context<'_>, all: Section) -> Vec<Section> {
-    // Each row with the deals it counts.
-    let groups = all.groups.unwrap_or_else(|| crate::model::RowGroups {
-        table: "deals",
-        figures: Vec::new(),
-    });
-    let reached = |i: usize| {
-        groups
-            .figures
-            .first()
-            .and_then(|f| f.ids.get(i))
-            .cloned()
-            .unwrap_or_default()
-    };
-    // Per pipeline: its rows, and the deals each counts.
-    type Funnel = (String, Vec<Vec<Value>>, Vec<Vec<i64>>);
-    let mut by_pipeline: Vec<Funnel> = Vec::new();
-    for (i, row) in all.rows.into_iter().enumerate() {
-        let pipeline = row[0].as_str().unwrap_or_default().to_owned();
-        let ids = reached(i);
-        match by_pipeline.iter_mut().find(|(p, _, _)| *p == pipeline) {
-            Some((_, rows, behind)) => {
-                rows.push(row);
-                behind.push(ids);
-            }
-            None => by_pipeline.push((pipeline, vec![row], vec![ids])),
-        }
-    }
-    by_pipeline
+fn funnels(ctx: &Context<'_>, reached: &[Reached]) -> Vec<Section> {
+    let mut pipelines: Vec<&str> = reached.iter().map(|r| r.pipeline.as_str()).collect();
+    pipelines.dedup();
+    pipelines
         .into_iter()
-        .map(|(pipeline, rows, behind)| {
-            let first = rows.first().and_then(|r| r[2].as_f64()).unwrap_or(0.0);
+        .map(|pipeline| {
+            let steps: Vec<&Reached> = reached.iter().filter(|r| r.pipeline == pipeline).collect();
+            let first = steps.first().map_or(0, |r| r.reached) as f64;
             let mut previous = first;
-            let rows = rows
-                .into_iter()
-                .map(|row| {
-                    let reached = row[2].as_f64().unwrap_or(0.0);
-                    let step = (previous > 0.0).then(|| reached / previous);
+            let rows = steps
+                .iter()
+                .map(|step| {
+                    let reached = step.reached as f64;
+                    let conversion = (previous > 0.0).then(|| reached / previous);
                     let cumulative = (first > 0.0).then(|| reached / first);
                     previous = reached;
                     vec![
-                        row[1].clone(),
-                        row[2].clone(),
-                        json!(step),
+                        json!(step.stage),
+                        json!(step.reached),
+                        json!(conversion),
                         json!(cumulative),
                     ]
                 })
@@ -275,11 +192,12 @@ fn funnels(ctx: &Context<'_>, all: Section) -> Vec<Section> {
             section.name = format!("funnel: {pipeline}");
             section.title = format!("{} — {pipeline}", section.title);
             section.chart = chart(ChartKind::Funnel, "stage", &["reached"]);
+            // Each stage's figure leads to the deals that reached it.
             section.groups = Some(crate::model::RowGroups {
-                table: groups.table,
+                table: "deals",
                 figures: vec![crate::model::Figures {
                     columns: vec!["reached".to_owned()],
-                    ids: behind,
+                    ids: steps.iter().map(|step| step.ids.clone()).collect(),
                 }],
             });
             section
@@ -295,79 +213,67 @@ fn profitability(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErr
             "profitability is by company (default) or contact".into(),
         ));
     }
-    let mut section = ctx.sql_section(
-        "by_customer",
-        &format!(
-            "SELECT {REVENUE_CUSTOMER} AS customer, sum(r.amount), sum(coalesce(r.cost, 0)), sum(r.amount - coalesce(r.cost, 0)),
-                    sum(r.amount - coalesce(r.cost, 0)) / nullif(sum(r.amount), 0),
-                    count(DISTINCT r.deal_id) + count(DISTINCT r.order_id),
-                    CAST(CAST(min(r.occurred_at) AS DATE) AS VARCHAR), CAST(CAST(max(r.occurred_at) AS DATE) AS VARCHAR),
-                    count(*) FILTER (WHERE r.cost IS NULL)
-             FROM revenue_lines r LEFT JOIN companies co ON co.id = r.company_id LEFT JOIN contacts rc ON rc.id = r.contact_id
-             WHERE r.occurred_at >= ? AND r.occurred_at < ?
-             GROUP BY 1 ORDER BY 4 DESC, 1"
-        ),
-        &[ts(from), ts(to)],
-        &[
-            ("customer", Kind::Text),
-            ("revenue", Kind::Money),
-            ("cost", Kind::Money),
-            ("margin", Kind::Money),
-            ("margin_pct", Kind::Ratio),
-            ("purchases", Kind::Count),
-            ("first_purchase", Kind::Text),
-            ("last_purchase", Kind::Text),
-            ("lines_without_cost", Kind::Count),
-        ],
-    )?;
-    let total_revenue: f64 = section.rows.iter().filter_map(|r| r[1].as_f64()).sum();
+    let customers = ctx.store.customer_profit(from, to)?;
+    let total_revenue: f64 = customers.iter().map(|c| c.revenue).sum();
+    let share = |revenue: f64| (total_revenue > 0.0).then(|| revenue / total_revenue);
     let mut cumulative = 0.0;
-    let missing: Vec<Vec<Value>> = section
-        .rows
+    let rows: Vec<Vec<Value>> = customers
         .iter()
-        .filter(|r| r[8].as_f64().unwrap_or(0.0) > 0.0)
-        .map(|r| vec![r[0].clone(), r[8].clone()])
+        .map(|c| {
+            cumulative += c.revenue;
+            vec![
+                json!(c.customer),
+                json!(c.revenue),
+                json!(c.cost),
+                json!(c.margin),
+                json!(c.margin_pct),
+                json!(c.purchases),
+                json!(c.purchases > 1),
+                json!(c.first_purchase),
+                json!(c.last_purchase),
+                json!(share(c.revenue)),
+                json!(share(cumulative)),
+            ]
+        })
         .collect();
-    let mut totals = [0.0; 4];
-    for row in &mut section.rows {
-        let revenue = row[1].as_f64().unwrap_or(0.0);
-        cumulative += revenue;
-        for (i, total) in totals.iter_mut().enumerate() {
-            *total += row[i + 1].as_f64().unwrap_or(0.0);
-        }
-        let repeat = row[5].as_f64().unwrap_or(0.0) > 1.0;
-        row.truncate(8);
-        row.insert(6, json!(repeat));
-        row.push(json!(
-            (total_revenue > 0.0).then(|| revenue / total_revenue)
-        ));
-        row.push(json!(
-            (total_revenue > 0.0).then(|| cumulative / total_revenue)
-        ));
-    }
-    section.columns.truncate(8);
-    section.columns.insert(6, ctx.column("repeat", Kind::Text));
-    section
-        .columns
-        .push(ctx.column("revenue_share", Kind::Ratio));
-    section
-        .columns
-        .push(ctx.column("cumulative_share", Kind::Ratio));
-    let customers = section.rows.len();
+    let columns: Vec<_> = [
+        ("customer", Kind::Text),
+        ("revenue", Kind::Money),
+        ("cost", Kind::Money),
+        ("margin", Kind::Money),
+        ("margin_pct", Kind::Ratio),
+        ("purchases", Kind::Count),
+        ("repeat", Kind::Text),
+        ("first_purchase", Kind::Text),
+        ("last_purchase", Kind::Text),
+        ("revenue_share", Kind::Ratio),
+        ("cumulative_share", Kind::Ratio),
+    ]
+    .into_iter()
+    .map(|(key, kind)| ctx.column(key, kind))
+    .collect();
+    let mut section = ctx.section("by_customer", columns.clone(), rows);
+    let missing: Vec<Vec<Value>> = customers
+        .iter()
+        .filter(|c| c.lines_without_cost > 0)
+        .map(|c| vec![json!(c.customer), json!(c.lines_without_cost)])
+        .collect();
+    let sum = |field: fn(&CustomerProfit) -> f64| customers.iter().map(field).sum::<f64>();
+    let (revenue, cost, margin) = (sum(|c| c.revenue), sum(|c| c.cost), sum(|c| c.margin));
     let totals_row = vec![
         json!(label("section.totals", ctx.lang())),
-        json!(totals[0]),
-        json!(totals[1]),
-        json!(totals[2]),
-        json!((totals[0] != 0.0).then(|| totals[2] / totals[0])),
-        json!(totals[3]),
+        json!(revenue),
+        json!(cost),
+        json!(margin),
+        json!((revenue != 0.0).then(|| margin / revenue)),
+        json!(customers.iter().map(|c| c.purchases).sum::<i64>()),
         Value::Null,
         Value::Null,
         Value::Null,
         json!(1.0),
         json!(1.0),
     ];
-    let mut totals_section = ctx.section("totals", section.columns.clone(), vec![totals_row]);
+    let mut totals_section = ctx.section("totals", columns, vec![totals_row]);
     section.chart = chart(ChartKind::Pareto, "customer", &["revenue"]);
     // The section reads every purchase of the range, whatever the report's filters: so do
     // the records its revenue and margin lead to.
@@ -398,7 +304,7 @@ fn profitability(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErr
         missing,
     );
     report.sections.push(missing_section);
-    let (found, notes) = insights::pareto(&report.sections[0], customers, ctx.lang());
+    let (found, notes) = insights::pareto(&report.sections[0], customers.len(), ctx.lang());
     report.insights.extend(found);
     report.notes.extend(notes);
     Ok(())
@@ -549,20 +455,7 @@ fn name_order_revenue(
         return Ok(());
     }
     let (from, to) = ctx.range_utc();
-    #[derive(serde::Deserialize)]
-    struct Orders {
-        count: i64,
-        amount: f64,
-    }
-    let orders: Vec<Orders> = ctx.store.records(
-        "SELECT count(DISTINCT order_id) AS count, coalesce(sum(amount), 0) AS amount
-           FROM revenue_lines
-          WHERE kind = 'order' AND occurred_at >= ? AND occurred_at < ?",
-        &[ts(from), ts(to)],
-    )?;
-    let Some(orders) = orders.first() else {
-        return Ok(());
-    };
+    let orders = ctx.store.orders_placed(from, to)?;
     if orders.count > 0 {
         let count = orders.count;
         let amount = display_in(&json!(orders.amount), Kind::Money, ctx.lang());
@@ -576,34 +469,12 @@ fn name_order_revenue(
 }
 
 /// Open deals by expected close month: stage-weighted amounts and revenue already won.
-/// Each deal's latest score by the instant (bound to the first placeholder), joined as `sc`.
-fn latest_scores(dialect: Dialect) -> String {
-    format!(
-        "WITH sc_latest AS (
-         SELECT deal_id, {} AS p, {} AS factors
-           FROM deal_scores WHERE scored_at <= ? GROUP BY deal_id)",
-        dialect.arg_max("probability", "scored_at"),
-        dialect.arg_max("CAST(factors AS VARCHAR)", "scored_at"),
-    )
-}
-
 fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let at = ctx.at();
-    let open_at = open_deals_at();
-    let scored_at = open_deals_at_joining("LEFT JOIN sc_latest sc ON sc.deal_id = d.id");
-    let latest_scores = latest_scores(ctx.store.dialect());
     let months = ctx.params.months.unwrap_or(3).clamp(1, 24);
     let first = ctx.calendar.to_local(at).date().with_day(1).expect("day 1");
     let end = first + Months::new(months);
-    let (filters, filter_params) = ctx.deal_filters();
-    let mut params = vec![
-        ts(at),
-        ts(at),
-        ts(at),
-        Param::Text(first.to_string()),
-        Param::Text(end.to_string()),
-    ];
-    params.extend(filter_params.iter().cloned());
+    let filters = ctx.report_filters();
     // The deals open now by the month they are expected to close; each month's figures
     // lead to its deals.
     const OPEN_FIGURES: [&str; 4] = [
@@ -612,27 +483,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         "weighted_amount",
         "model_weighted_amount",
     ];
-    let by_month = ctx.grouped_section(
-        "by_month",
-        ("deals", &[&OPEN_FIGURES]),
-        &format!(
-            "{latest_scores}
-             SELECT CAST(CAST(date_trunc('month', d.expected_close_date) AS DATE) AS VARCHAR), count(*), sum(d.amount),
-                    sum(d.amount * s.probability), sum(d.amount * coalesce(sc.p, s.probability)),
-                    string_agg(CAST(d.id AS VARCHAR), ',' ORDER BY d.id)
-             {scored_at}
-               AND d.expected_close_date >= CAST(? AS DATE) AND d.expected_close_date < CAST(? AS DATE) {filters}
-             GROUP BY 1 ORDER BY 1"
-        ),
-        &params,
-        &[
-            ("month", Kind::Text),
-            ("deals", Kind::Count),
-            ("amount", Kind::Money),
-            ("weighted_amount", Kind::Money),
-            ("model_weighted_amount", Kind::Money),
-        ],
-    )?;
+    let closing = ctx.store.closing_months(at, (first, end), &filters)?;
     // Revenue already won in each month, from the metric layer.
     let mut won_query = ctx.query("revenue", &[], Some(Grain::Month), None);
     won_query.from = Bound::Day(first);
@@ -642,36 +493,21 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let mut open_ids = Vec::new();
     for (i, result_row) in won.rows.iter().enumerate() {
         let month = (first + Months::new(i as u32)).to_string();
-        let place = by_month
-            .rows
-            .iter()
-            .position(|r| r[0].as_str() == Some(month.as_str()));
-        let found = place.map(|p| &by_month.rows[p]);
-        open_ids.push(
-            place
-                .and_then(|p| {
-                    by_month
-                        .groups
-                        .as_ref()?
-                        .figures
-                        .first()?
-                        .ids
-                        .get(p)
-                        .cloned()
-                })
-                .unwrap_or_default(),
-        );
-        let cell = |j: usize| found.map_or(json!(0), |r| r[j].clone());
+        let open = closing.iter().find(|m| m.month == month);
+        open_ids.push(open.map(|m| m.ids.clone()).unwrap_or_default());
+        // A month without open deals has none of them and no amount.
+        let figure = |of: fn(&ClosingMonth) -> Option<f64>| open.map_or(json!(0), |m| json!(of(m)));
         rows.push(vec![
             json!(month),
-            cell(1),
-            cell(2),
-            cell(3),
-            cell(4),
+            json!(open.map_or(0, |m| m.deals)),
+            figure(|m| m.amount),
+            figure(|m| m.weighted_amount),
+            figure(|m| m.model_weighted_amount),
             json!(result_row.value),
         ]);
     }
-    let ranges = simulated_ranges(ctx, at, first, months, &filters, &rows)?;
+    let won_by_month: Vec<f64> = won.rows.iter().map(|r| r.value.unwrap_or(0.0)).collect();
+    let ranges = simulated_ranges(ctx, at, first, &filters, &won_by_month)?;
     match ranges.first().cloned().flatten() {
         Some(range) => report.notes.push(insights::say(
             ctx.lang(),
@@ -691,9 +527,14 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             json!(range.as_ref().and_then(|r| r.reach)),
         ]);
     }
-    let mut columns = by_month.columns.clone();
-    columns.push(ctx.column("won_revenue", Kind::Money));
+    let mut columns = Vec::new();
     for (key, kind) in [
+        ("month", Kind::Text),
+        ("deals", Kind::Count),
+        ("amount", Kind::Money),
+        ("weighted_amount", Kind::Money),
+        ("model_weighted_amount", Kind::Money),
+        ("won_revenue", Kind::Money),
         ("expected_revenue", Kind::Money),
         ("p10", Kind::Money),
         ("p50", Kind::Money),
@@ -733,19 +574,11 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         .extend(insights::forecast(&section, ctx.lang()));
     report.sections.push(section);
 
-    let mut params = vec![ts(at), ts(at), ts(at)];
-    params.extend(filter_params.iter().cloned());
+    let scored = ctx.store.scored_open_deals(at, &filters, 50)?;
     let mut deals = ctx.record_list(
         "deals",
-        "deals",
-        &format!(
-            "{latest_scores}
-             SELECT d.name, own.name, pl.name, s.name, d.amount, s.probability, d.amount * s.probability,
-                    sc.p, sc.factors, CAST(d.expected_close_date AS VARCHAR), d.id
-             {scored_at} {filters}
-             ORDER BY d.amount * coalesce(sc.p, s.probability) DESC, d.id LIMIT 50"
-        ),
-        &params,
+        ("deals", &scored),
+        |deal| deal.id,
         &[
             ("deal", Kind::Text),
             ("owner", Kind::Text),
@@ -758,24 +591,14 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             ("top_factors", Kind::Text),
             ("expected_close_date", Kind::Text),
         ],
-    )?;
-    for row in &mut deals.rows {
-        row[8] = json!(factors_text(&row[8], ctx.lang()));
+    );
+    if let Some(factors) = deals.column("top_factors") {
+        for (row, deal) in deals.rows.iter_mut().zip(&scored) {
+            row[factors] = json!(factors_text(deal.top_factors.as_deref(), ctx.lang()));
+        }
     }
-    let scored = deals.rows.iter().any(|row| !row[7].is_null());
     report.sections.push(deals);
-    let mut params = vec![ts(at), ts(at)];
-    params.extend(filter_params);
-    let undated: i64 = ctx
-        .store
-        .value(
-            &format!(
-                "SELECT count(*) {open_at}
-                   AND d.expected_close_date IS NULL {filters}"
-            ),
-            &params,
-        )?
-        .unwrap_or(0);
+    let undated = ctx.store.open_deals_without_close_date(at, &filters)?;
     if undated > 0 {
         report.notes.push(insights::say(
             ctx.lang(),
@@ -783,7 +606,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             &[&undated.to_string()],
         ));
     }
-    if !scored {
+    if !scored.iter().any(|deal| deal.win_probability.is_some()) {
         report
             .notes
             .push(insights::say(ctx.lang(), "note.no_model", &[]));
@@ -797,15 +620,16 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
 fn simulated_ranges(
     ctx: &Context<'_>,
     at: NaiveDateTime,
-    first: chrono::NaiveDate,
-    months: u32,
-    filters: &str,
-    rows: &[Vec<Value>],
+    first: NaiveDate,
+    filters: &ReportFilters,
+    won_by_month: &[f64],
 ) -> Result<Vec<Option<embudo_forecast::simulate::MonthRange>>, ReportError> {
-    if !filters.trim().is_empty() {
-        return Ok(vec![None; rows.len()]);
+    if !filters.is_empty() {
+        return Ok(vec![None; won_by_month.len()]);
     }
-    let starts: Vec<chrono::NaiveDate> = (0..=months).map(|i| first + Months::new(i)).collect();
+    let starts: Vec<NaiveDate> = (0..=won_by_month.len())
+        .map(|i| first + Months::new(i as u32))
+        .collect();
     let bounds: Vec<NaiveDateTime> = starts
         .iter()
         .map(|d| {
@@ -813,23 +637,15 @@ fn simulated_ranges(
                 .to_utc(d.and_hms_opt(0, 0, 0).expect("midnight"))
         })
         .collect();
-    let goals = ctx.store.query_with(
-        "SELECT CAST(period_start AS VARCHAR), sum(target) FROM goals
-          WHERE metric = 'revenue' AND scope = 'company' AND direction = 'at_least'
-            AND period_end = period_start + INTERVAL '1 month'
-          GROUP BY 1",
-        &[],
-    )?;
+    let goals = ctx.store.monthly_revenue_goals()?;
+    // What is left to win of each month's goal.
     let targets: Vec<Option<f64>> = starts
         .iter()
-        .zip(rows)
-        .map(|(start, row)| {
-            let goal = goals
-                .rows
-                .iter()
-                .find(|g| g[0].as_str() == Some(start.to_string().as_str()))?;
-            let won = row.last().and_then(Value::as_f64).unwrap_or(0.0);
-            Some(goal[1].as_f64()? - won)
+        .zip(won_by_month)
+        .map(|(start, won)| {
+            let month = start.to_string();
+            let goal = goals.iter().find(|g| g.month == month)?;
+            Some(goal.target - won)
         })
         .collect();
     let ranges = embudo_forecast::simulate::months(ctx.store, at, &bounds, &targets)?;
@@ -838,8 +654,8 @@ fn simulated_ranges(
 
 /// `[{"factor","value","contribution"}]` as `Stage (Proposal) +1.24, Amount (900) -0.40`;
 /// nothing without factors.
-fn factors_text(factors: &Value, lang: &str) -> Option<String> {
-    let list: Vec<Value> = serde_json::from_str(factors.as_str()?).ok()?;
+fn factors_text(factors: Option<&str>, lang: &str) -> Option<String> {
+    let list: Vec<Value> = serde_json::from_str(factors?).ok()?;
     let parts: Vec<String> = list
         .iter()
         .filter_map(|f| {
@@ -859,70 +675,23 @@ fn conversion(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
     ];
     let mut section = ctx.metrics_section("by_source", &queries)?;
     let (from, to) = ctx.range_utc();
-    let mut filters = String::new();
-    let mut filter_params = Vec::new();
-    for (dim, value) in ctx.filters() {
-        let column = match dim {
-            Dim::Owner => "own.name",
-            Dim::Team => "tm.name",
-            Dim::LeadSource => "c.lead_source",
-            _ => continue,
-        };
-        filters.push_str(&format!(" AND lower({column}) = lower(?)"));
-        filter_params.push(Param::Text(value));
-    }
-    let leads = format!(
-        "WITH leads AS (
-            SELECT c.id, c.lead_source, c.lead_at, c.customer_at
-            FROM live_contacts c LEFT JOIN users own ON own.id = c.owner_id LEFT JOIN teams tm ON tm.id = own.team_id
-            WHERE c.lead_at >= ? AND c.lead_at < ? AND c.customer_at IS NOT NULL AND c.customer_at <= ? {filters})"
+    let converted = ctx.store.converted_leads(from, to, &ctx.report_filters())?;
+    let (source, leads) = (
+        column(&section, "lead_source")?,
+        column(&section, "prospects")?,
     );
-    let mut params = vec![ts(from), ts(to), ts(to)];
-    params.extend(filter_params);
-    /// Leads of one source that became customers, and how long it took them.
-    #[derive(serde::Deserialize)]
-    struct Converted {
-        lead_source: Option<String>,
-        customers: i64,
-        days: Option<f64>,
-    }
-    let converted: Vec<Converted> = ctx.store.records(
-        &format!(
-            "{leads} SELECT lead_source, count(*) AS customers,
-                    avg((EXTRACT(EPOCH FROM customer_at) - EXTRACT(EPOCH FROM lead_at)) / 86400.0) AS days
-             FROM leads GROUP BY 1"
-        ),
-        &params,
-    )?;
-    let mut with_deals = params.clone();
-    with_deals.push(ts(to));
-    /// The average won deal of one source's converted leads.
-    #[derive(serde::Deserialize)]
-    struct DealSize {
-        lead_source: Option<String>,
-        amount: Option<f64>,
-    }
-    let deal_size: Vec<DealSize> = ctx.store.records(
-        &format!(
-            "{leads} SELECT l.lead_source, avg(d.amount) AS amount FROM leads l JOIN live_deals d ON d.contact_id = l.id
-             WHERE d.status = 'won' AND d.closed_at <= ? GROUP BY 1"
-        ),
-        &with_deals,
-    )?;
-    let total: f64 = section.rows.iter().filter_map(|r| r[1].as_f64()).sum();
+    let total: f64 = section.rows.iter().filter_map(|r| r[leads].as_f64()).sum();
     for row in &mut section.rows {
-        let source = row[0].as_str().map(str::to_owned);
-        let leads = row[1].as_f64().unwrap_or(0.0);
-        let converted = converted.iter().find(|c| c.lead_source == source);
+        let lead_source = row[source].as_str();
+        let leads = row[leads].as_f64().unwrap_or(0.0);
+        let converted = converted
+            .iter()
+            .find(|c| c.lead_source.as_deref() == lead_source);
+        let share = (total > 0.0).then(|| leads / total);
         row.insert(2, json!(converted.map_or(0, |c| c.customers)));
         row.push(json!(converted.and_then(|c| c.days)));
-        row.push(json!(
-            deal_size
-                .iter()
-                .find(|d| d.lead_source == source)
-                .and_then(|d| d.amount)
-        ));
-        row.push(json!((total > 0.0).then(|| leads / total)));
+        row.push(json!(converted.and_then(|c| c.deal_size)));
+        row.push(json!(share));
     }
     section
         .columns
@@ -934,7 +703,7 @@ fn conversion(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
         .columns
         .push(ctx.column("avg_converted_deal_size", Kind::Money));
     section.columns.push(ctx.column("share", Kind::Ratio));
-    sort_desc(&mut section.rows, 1);
+    sort_desc(&mut section.rows, leads);
     section.chart = chart(ChartKind::Bar, "lead_source", &["lead_conversion_rate"]);
     let speed = ctx.metrics_section(
         "cycle",
@@ -1084,15 +853,20 @@ fn lead_sources(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErro
         ctx.query("lead_conversion_rate", &[Dim::LeadSource], None, None),
     ];
     let mut by_source = ctx.metrics_section("by_source", &queries)?;
-    let total: f64 = by_source.rows.iter().filter_map(|r| r[1].as_f64()).sum();
+    let leads = column(&by_source, "prospects")?;
+    let total: f64 = by_source
+        .rows
+        .iter()
+        .filter_map(|r| r[leads].as_f64())
+        .sum();
     for row in &mut by_source.rows {
-        let leads = row[1].as_f64().unwrap_or(0.0);
-        row.insert(4, json!((total > 0.0).then(|| leads / total)));
+        let share = (total > 0.0).then(|| row[leads].as_f64().unwrap_or(0.0) / total);
+        row.insert(4, json!(share));
     }
     by_source
         .columns
         .insert(4, ctx.column("share", Kind::Ratio));
-    sort_desc(&mut by_source.rows, 1);
+    sort_desc(&mut by_source.rows, leads);
     by_source.chart = chart(ChartKind::Bar, "lead_source", &["prospects"]);
     report.insights.extend(insights::top_source(
         &by_source,
@@ -1113,7 +887,7 @@ fn lead_sources(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErro
         "over_time",
         &[ctx.query("prospects", &[Dim::LeadSource], Some(grain), None)],
     )?;
-    over_time = pivot(ctx, over_time, "prospects");
+    over_time = pivot(ctx, over_time, Dim::LeadSource.name(), "prospects")?;
     over_time.chart = Some(Chart {
         kind: ChartKind::StackedBar,
         x: "period".into(),
@@ -1130,14 +904,21 @@ fn lead_sources(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErro
 
 /// `period × dimension → value` rows as one row per period with a column per dimension
 /// value, for stacked charts.
-fn pivot(ctx: &Context<'_>, section: Section, value_key: &str) -> Section {
-    let value = section.column(value_key).expect("the value column");
+fn pivot(
+    ctx: &Context<'_>,
+    section: Section,
+    pivoted: &str,
+    value_key: &str,
+) -> Result<Section, ReportError> {
+    let period_at = column(&section, "period")?;
+    let key_at = column(&section, pivoted)?;
+    let value = column(&section, value_key)?;
     let mut periods: Vec<String> = Vec::new();
     let mut keys: Vec<String> = Vec::new();
     let mut cells: BTreeMap<(String, String), Value> = BTreeMap::new();
     for row in &section.rows {
-        let period = row[0].as_str().unwrap_or_default().to_owned();
-        let key = row[1].as_str().unwrap_or("—").to_owned();
+        let period = row[period_at].as_str().unwrap_or_default().to_owned();
+        let key = row[key_at].as_str().unwrap_or("—").to_owned();
         if !periods.contains(&period) {
             periods.push(period.clone());
         }
@@ -1148,12 +929,11 @@ fn pivot(ctx: &Context<'_>, section: Section, value_key: &str) -> Section {
     }
     let kind = section.columns[value].kind;
     // Each value of the pivoted column becomes a column, named as its values read.
-    let pivoted = section.columns[1].key.clone();
     let mut columns = vec![ctx.column("period", Kind::Text)];
     columns.extend(keys.iter().map(|k| crate::model::Column {
         key: k.clone(),
         kind,
-        label: crate::i18n::value_label(&pivoted, k, ctx.lang()),
+        label: crate::i18n::value_label(pivoted, k, ctx.lang()),
     }));
     let rows = periods
         .iter()
@@ -1168,12 +948,12 @@ fn pivot(ctx: &Context<'_>, section: Section, value_key: &str) -> Section {
             row
         })
         .collect();
-    Section {
+    Ok(Section {
         columns,
         rows,
-        pivoted: Some((value_key.to_owned(), pivoted)),
+        pivoted: Some((value_key.to_owned(), pivoted.to_owned())),
         ..section
-    }
+    })
 }
 
 /// Deals lost in the range by reason, last open stage and owner, and the list.
@@ -1188,33 +968,26 @@ fn lost_deals(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
         ctx.query("lost_revenue", &[Dim::LostReason], None, None),
     ];
     let mut by_reason = ctx.metrics_section("by_reason", &queries)?;
-    by_reason.rows.sort_by(|a, b| {
-        b[1].as_f64()
-            .partial_cmp(&a[1].as_f64())
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
+    let lost = column(&by_reason, "deals_lost")?;
+    sort_desc(&mut by_reason.rows, lost);
     by_reason.chart = chart(ChartKind::Bar, "lost_reason", &["deals_lost"]);
     let (found, notes) = insights::lost_reason(&by_reason, ctx.lang());
     report.insights.extend(found);
     report.notes.extend(notes);
     report.sections.push(by_reason);
     let (from, to) = ctx.range_utc();
-    let (filters, filter_params) = ctx.deal_filters();
-    let mut params = vec![ts(from), ts(to)];
-    params.extend(filter_params);
-    let last_stage = "(SELECT ls.name FROM deal_stage_history lh JOIN stages ls ON ls.id = lh.stage_id
-                       WHERE lh.deal_id = d.id AND ls.kind = 'open' ORDER BY lh.entered_at DESC, lh.id DESC LIMIT 1)";
+    let filters = ctx.report_filters();
+    let by_last_stage = ctx.store.lost_by_last_stage(from, to, &filters)?;
     report.sections.push(ctx.grouped_section(
         "by_last_stage",
-        ("deals", &[&["deals_lost", "lost_revenue"]]),
-        &format!(
-            "SELECT {last_stage} AS stage, count(*), sum(d.amount), string_agg(CAST(d.id AS VARCHAR), ',' ORDER BY d.id) FROM live_deals d {DEAL_JOINS}
-             WHERE d.status = 'lost' AND d.closed_at >= ? AND d.closed_at < ? {filters}
-             GROUP BY 1 ORDER BY 2 DESC, 1"
-        ),
-        &params,
-        &[("stage", Kind::Text), ("deals_lost", Kind::Count), ("lost_revenue", Kind::Money)],
-    )?);
+        ("deals", &by_last_stage),
+        &[(&["deals_lost", "lost_revenue"], |at| at.ids.clone())],
+        &[
+            ("stage", Kind::Text),
+            ("deals_lost", Kind::Count),
+            ("lost_revenue", Kind::Money),
+        ],
+    ));
     report.sections.push(ctx.metrics_section(
         "by_owner",
         &[
@@ -1222,15 +995,11 @@ fn lost_deals(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
             ctx.query("lost_revenue", &[Dim::Owner], None, None),
         ],
     )?);
+    let lost = ctx.store.lost_deals(from, to, &filters, 200)?;
     report.sections.push(ctx.record_list(
         "lost_list",
-        "deals",
-        &format!(
-            "SELECT d.name, own.name, {last_stage}, d.lost_reason, d.amount, CAST(d.closed_at AS VARCHAR), d.id FROM live_deals d {DEAL_JOINS}
-             WHERE d.status = 'lost' AND d.closed_at >= ? AND d.closed_at < ? {filters}
-             ORDER BY d.amount DESC NULLS LAST, d.id LIMIT 200"
-        ),
-        &params,
+        ("deals", &lost),
+        |deal| deal.id,
         &[
             ("deal", Kind::Text),
             ("owner", Kind::Text),
@@ -1239,54 +1008,24 @@ fn lost_deals(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
             ("amount", Kind::Money),
             ("closed_at", Kind::Text),
         ],
-    )?);
+    ));
     Ok(())
 }
 
 /// Per owner and activity type: done in the last seven days, due in the next seven,
 /// overdue.
 fn activity(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
-    let at = ctx.at();
-    let week = Duration::days(7);
-    let mut filters = String::new();
-    let mut filter_params = Vec::new();
-    for (dim, value) in ctx.filters() {
-        let column = match dim {
-            Dim::Owner => "own.name",
-            Dim::Team => "tm.name",
-            _ => continue,
-        };
-        filters.push_str(&format!(" AND lower({column}) = lower(?)"));
-        filter_params.push(Param::Text(value));
-    }
-    let mut params = vec![ts(at - week), ts(at), ts(at), ts(at + week), ts(at)];
-    params.extend(filter_params);
-    // The same three windows again, for the activities each count is made of.
-    let windows = vec![ts(at - week), ts(at), ts(at), ts(at + week), ts(at)];
-    params.splice(5..5, windows);
+    let mut load = ctx.store.activity_load(ctx.at(), &ctx.report_filters())?;
+    // Owners and types with nothing recent, upcoming or overdue say nothing.
+    load.retain(|l| l.completed_last_7_days + l.scheduled_next_7_days + l.overdue > 0);
     let mut section = ctx.grouped_section(
         "by_owner_and_type",
-        (
-            "activities",
-            &[
-                &["completed_last_7_days"],
-                &["scheduled_next_7_days"],
-                &["overdue"],
-            ],
-        ),
-        &format!(
-            "SELECT own.name, a.type,
-                    count(*) FILTER (WHERE a.completed_at >= ? AND a.completed_at < ?),
-                    count(*) FILTER (WHERE a.completed_at IS NULL AND a.due_at >= ? AND a.due_at < ?),
-                    count(*) FILTER (WHERE a.completed_at IS NULL AND a.due_at < ?),
-                    string_agg(CAST(a.id AS VARCHAR), ',' ORDER BY a.id) FILTER (WHERE a.completed_at >= ? AND a.completed_at < ?),
-                    string_agg(CAST(a.id AS VARCHAR), ',' ORDER BY a.id) FILTER (WHERE a.completed_at IS NULL AND a.due_at >= ? AND a.due_at < ?),
-                    string_agg(CAST(a.id AS VARCHAR), ',' ORDER BY a.id) FILTER (WHERE a.completed_at IS NULL AND a.due_at < ?)
-             FROM activities a LEFT JOIN users own ON own.id = a.owner_id LEFT JOIN teams tm ON tm.id = own.team_id
-             WHERE TRUE {filters}
-             GROUP BY 1, 2 ORDER BY 1, 2"
-        ),
-        &params,
+        ("activities", &load),
+        &[
+            (&["completed_last_7_days"], |l| l.completed_ids.clone()),
+            (&["scheduled_next_7_days"], |l| l.scheduled_ids.clone()),
+            (&["overdue"], |l| l.overdue_ids.clone()),
+        ],
         &[
             ("owner", Kind::Text),
             ("activity_type", Kind::Text),
@@ -1294,20 +1033,7 @@ fn activity(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             ("scheduled_next_7_days", Kind::Count),
             ("overdue", Kind::Count),
         ],
-    )?;
-    // Owners and types with nothing recent, upcoming or overdue say nothing.
-    let keep: Vec<bool> = section
-        .rows
-        .iter()
-        .map(|row| row[2..].iter().any(|v| v.as_i64().unwrap_or(0) > 0))
-        .collect();
-    let mut flags = keep.iter();
-    section
-        .rows
-        .retain(|_| flags.next().copied().unwrap_or(false));
-    if let Some(groups) = &mut section.groups {
-        groups.retain(&keep);
-    }
+    );
     section.chart = chart(
         ChartKind::StackedBar,
         "owner",
@@ -1324,15 +1050,10 @@ fn activity(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
 /// customers, cost and return.
 fn campaigns(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let (from, to) = ctx.range_utc();
-    let mut section = ctx.sql_section(
+    let funnels = ctx.store.campaign_funnels(from, to)?;
+    let mut section = ctx.records_section(
         "by_campaign",
-        "SELECT cm.name, cm.channel,
-                count(*) FILTER (WHERE ce.event = 'sent'), count(*) FILTER (WHERE ce.event = 'delivered'),
-                count(*) FILTER (WHERE ce.event = 'opened'), count(*) FILTER (WHERE ce.event = 'clicked'), cm.cost
-         FROM campaigns cm LEFT JOIN campaign_events ce ON ce.campaign_id = cm.id
-         WHERE cm.launched_at >= ? AND cm.launched_at < ?
-         GROUP BY cm.id, cm.name, cm.channel, cm.cost ORDER BY min(cm.launched_at), cm.name",
-        &[ts(from), ts(to)],
+        &funnels,
         &[
             ("campaign", Kind::Text),
             ("channel", Kind::Text),
@@ -1342,7 +1063,7 @@ fn campaigns(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> 
             ("clicked", Kind::Count),
             ("cost", Kind::Money),
         ],
-    )?;
+    );
     let metrics = [
         "campaign_responses",
         "campaign_purchases",
@@ -1355,22 +1076,26 @@ fn campaigns(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> 
         .map(|m| ctx.query(m, &[Dim::Campaign], None, None))
         .collect();
     let by_campaign = ctx.metrics_section("by_campaign", &queries)?;
-    for (i, metric) in metrics.iter().enumerate() {
-        section.columns.push(by_campaign.columns[i + 1].clone());
-        for row in &mut section.rows {
+    let campaign = column(&by_campaign, "campaign")?;
+    for metric in metrics {
+        let figure = column(&by_campaign, metric)?;
+        section.columns.push(by_campaign.columns[figure].clone());
+        for (row, funnel) in section.rows.iter_mut().zip(&funnels) {
+            // A campaign the metric layer has no row for counted nothing; its return is
+            // unknown rather than nil.
             let value = by_campaign
                 .rows
                 .iter()
-                .find(|r| r[0] == row[0])
+                .find(|r| r[campaign].as_str() == Some(funnel.campaign.as_str()))
                 .map_or_else(
                     || {
-                        if *metric == "campaign_roi" {
+                        if metric == "campaign_roi" {
                             Value::Null
                         } else {
                             json!(0)
                         }
                     },
-                    |r| r[i + 1].clone(),
+                    |r| r[figure].clone(),
                 );
             row.push(value);
         }
@@ -1479,29 +1204,10 @@ fn service(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
 /// without using it.
 fn adoption(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let (from, to) = ctx.range_utc();
-    let params = [
-        ts(from),
-        ts(to),
-        ts(from),
-        ts(to),
-        ts(from),
-        ts(to),
-        ts(from),
-        ts(to),
-        ts(from),
-        ts(to),
-    ];
-    let mut by_user = ctx.sql_section(
+    let users = ctx.store.user_adoption(from, to)?;
+    let mut by_user = ctx.records_section(
         "by_user",
-        "SELECT own.name, own.role,
-                (SELECT count(*) FROM user_events e WHERE e.user_id = own.id AND e.event = 'login' AND e.occurred_at >= ? AND e.occurred_at < ?),
-                (SELECT count(*) FROM user_events e WHERE e.user_id = own.id AND e.event = 'record_created' AND e.occurred_at >= ? AND e.occurred_at < ?),
-                (SELECT count(*) FROM user_events e WHERE e.user_id = own.id AND e.event = 'record_updated' AND e.occurred_at >= ? AND e.occurred_at < ?),
-                (SELECT count(*) FROM activities a WHERE a.owner_id = own.id AND a.completed_at >= ? AND a.completed_at < ?),
-                (SELECT count(*) FROM user_events e WHERE e.user_id = own.id AND e.event = 'report_viewed' AND e.occurred_at >= ? AND e.occurred_at < ?),
-                CAST(own.last_login_at AS VARCHAR)
-         FROM users own WHERE own.active ORDER BY own.name",
-        &params,
+        &users,
         &[
             ("user", Kind::Text),
             ("role", Kind::Text),
@@ -1512,7 +1218,7 @@ fn adoption(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             ("reports_viewed", Kind::Count),
             ("last_login", Kind::Text),
         ],
-    )?;
+    );
     // A user's activities are theirs whatever the report's filters; the events they log
     // are not records with a list of their own.
     let activities = Query {
@@ -1527,14 +1233,16 @@ fn adoption(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     )];
     report.sections.push(by_user);
     let cutoff = ctx.at() - Duration::days(90);
-    let mut inactive = ctx.sql_section(
+    let inactive = ctx.store.inactive_users(cutoff)?;
+    let mut inactive = ctx.records_section(
         "inactive_users",
-        "SELECT own.name, own.role, CAST(own.last_login_at AS VARCHAR) FROM users own
-         WHERE own.active AND own.role <> 'viewer' AND (own.last_login_at IS NULL OR own.last_login_at < ?)
-         ORDER BY own.last_login_at NULLS FIRST, own.name",
-        &[ts(cutoff)],
-        &[("user", Kind::Text), ("role", Kind::Text), ("last_login", Kind::Text)],
-    )?;
+        &inactive,
+        &[
+            ("user", Kind::Text),
+            ("role", Kind::Text),
+            ("last_login", Kind::Text),
+        ],
+    );
     inactive.chart = None;
     if !inactive.rows.is_empty() {
         report.insights.push(insights::say(

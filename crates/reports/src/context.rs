@@ -1,5 +1,5 @@
-//! A report's parameters and the helpers that turn metric queries and report-specific SQL
-//! into sections.
+//! A report's parameters and the helpers that turn metric queries and the store's
+//! report-specific rows into sections.
 
 use crate::ReportError;
 use crate::i18n::{column_label, label};
@@ -8,7 +8,9 @@ use chrono::{Datelike, Months, NaiveDate, NaiveDateTime};
 use embudo_metrics::catalog;
 use embudo_metrics::custom::run_queries;
 use embudo_metrics::{Bound, Calendar, Compare, Dim, Grain, Query};
-use embudo_store::{Param, Store};
+use embudo_store::Store;
+use embudo_store::reporting::{Filtered, ReportFilters};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 /// What the user asked for; every field is optional and has the spec's default.
@@ -30,6 +32,9 @@ pub struct Params {
     /// Each figure beside its value over an earlier range ([`crate::compare`]).
     pub compare: Option<Compare>,
 }
+
+/// Columns whose figures count the same records of each row, and those records' ids.
+pub type FigureGroup<T> = (&'static [&'static str], fn(&T) -> Vec<i64>);
 
 /// Everything a report is built from.
 #[derive(Debug)]
@@ -137,84 +142,76 @@ impl Context<'_> {
         })
     }
 
-    /// A section from report-specific SQL; `columns` name and type its result columns.
-    pub fn sql_section(
+    /// A section of one row per record, each cell its record's field named as its column;
+    /// `columns` name and type them.
+    pub fn records_section<T: Serialize>(
         &self,
         name: &str,
-        sql: &str,
-        params: &[Param],
+        records: &[T],
         columns: &[(&str, Kind)],
-    ) -> Result<Section, ReportError> {
-        let table = self.store.query_with(sql, params)?;
+    ) -> Section {
+        let rows = records
+            .iter()
+            .map(|record| {
+                let Ok(Value::Object(mut fields)) = serde_json::to_value(record) else {
+                    unreachable!("a report's rows are structs of plain fields")
+                };
+                columns
+                    .iter()
+                    .map(|(key, _)| {
+                        fields.remove(*key).unwrap_or_else(|| {
+                            unreachable!("column {key} of section {name} is no field of its rows")
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
         let columns = columns
             .iter()
             .map(|(key, kind)| self.column(key, *kind))
             .collect();
-        Ok(self.section(name, columns, table.rows))
+        self.section(name, columns, rows)
     }
 
-    /// A list of records from report-specific SQL whose last selected column (not in
-    /// `columns`) is each row's id in `table`: kept aside, for each row to lead to its record.
-    pub fn record_list(
+    /// [`Self::records_section`] whose rows each lead to their record, `id` in `table`.
+    pub fn record_list<T: Serialize>(
         &self,
         name: &str,
-        table: &'static str,
-        sql: &str,
-        params: &[Param],
+        (table, records): (&'static str, &[T]),
+        id: impl Fn(&T) -> i64,
         columns: &[(&str, Kind)],
-    ) -> Result<Section, ReportError> {
-        let mut with_id = columns.to_vec();
-        with_id.push(("id", Kind::Number));
-        let mut section = self.sql_section(name, sql, params, &with_id)?;
-        section.columns.pop();
-        let ids = section
-            .rows
-            .iter_mut()
-            .map(|row| row.pop().and_then(|id| id.as_i64()))
-            .collect();
-        section.records = Some(crate::model::RowRecords { table, ids });
-        Ok(section)
+    ) -> Section {
+        Section {
+            records: Some(crate::model::RowRecords {
+                table,
+                ids: records.iter().map(|r| Some(id(r))).collect(),
+            }),
+            chart: None,
+            ..self.records_section(name, records, columns)
+        }
     }
 
-    /// A section from report-specific SQL whose last selected columns (not in `columns`),
-    /// one per group of `figures`, are the ids, in `table`, of the records each row's
-    /// figures of that group count, comma-separated (`string_agg`): a group's figures (a
-    /// count, and sums over the same records) lead to them.
-    pub fn grouped_section(
+    /// [`Self::records_section`] whose figures lead to the records, in `table`, that they
+    /// count: each group of figures (a count, and sums over the same records) with the ids
+    /// of each row's records.
+    pub fn grouped_section<T: Serialize>(
         &self,
         name: &str,
-        (table, figures): (&'static str, &[&[&str]]),
-        sql: &str,
-        params: &[Param],
+        (table, records): (&'static str, &[T]),
+        figures: &[FigureGroup<T>],
         columns: &[(&str, Kind)],
-    ) -> Result<Section, ReportError> {
-        let mut with_ids = columns.to_vec();
-        with_ids.extend(figures.iter().map(|_| ("ids", Kind::Text)));
-        let mut section = self.sql_section(name, sql, params, &with_ids)?;
-        section.columns.truncate(columns.len());
-        let mut groups: Vec<crate::model::Figures> = figures
+    ) -> Section {
+        let figures = figures
             .iter()
-            .map(|group| crate::model::Figures {
+            .map(|(group, ids)| crate::model::Figures {
                 columns: group.iter().map(|c| (*c).to_owned()).collect(),
-                ids: Vec::new(),
+                ids: records.iter().map(ids).collect(),
             })
             .collect();
-        for row in &mut section.rows {
-            for (group, text) in groups.iter_mut().zip(row.drain(columns.len()..)) {
-                group.ids.push(match text {
-                    Value::String(ids) => ids
-                        .split(',')
-                        .filter_map(|id| id.trim().parse().ok())
-                        .collect(),
-                    _ => Vec::new(),
-                });
-            }
+        Section {
+            groups: Some(crate::model::RowGroups { table, figures }),
+            ..self.records_section(name, records, columns)
         }
-        section.groups = Some(crate::model::RowGroups {
-            table,
-            figures: groups,
-        });
-        Ok(section)
     }
 
     pub fn column(&self, key: &str, kind: Kind) -> Column {
@@ -269,21 +266,13 @@ impl Context<'_> {
     /// nearest values that do: an empty report would otherwise look like an answer.
     pub fn check_filters(&self) -> Result<(), ReportError> {
         for (dim, value) in self.filters() {
-            let (what, sql) = match dim {
-                Dim::Owner => ("owner", "SELECT DISTINCT name FROM users"),
-                Dim::Team => ("team", "SELECT DISTINCT name FROM teams"),
-                Dim::Pipeline => ("pipeline", "SELECT DISTINCT name FROM pipelines"),
-                _ => (
-                    "lead source",
-                    "SELECT DISTINCT source FROM deals UNION SELECT DISTINCT lead_source FROM contacts",
-                ),
+            let (what, filtered) = match dim {
+                Dim::Owner => ("owner", Filtered::Owner),
+                Dim::Team => ("team", Filtered::Team),
+                Dim::Pipeline => ("pipeline", Filtered::Pipeline),
+                _ => ("lead source", Filtered::LeadSource),
             };
-            let known: Vec<String> = self
-                .store
-                .values::<Option<String>>(sql, &[])?
-                .into_iter()
-                .flatten()
-                .collect();
+            let known = self.store.filter_values(filtered)?;
             let wanted = value.to_lowercase();
             if known.iter().any(|k| k.to_lowercase() == wanted) {
                 continue;
@@ -306,22 +295,15 @@ impl Context<'_> {
         Ok(())
     }
 
-    /// SQL conditions (with their parameters) limiting deals `d` to the report's filters;
-    /// the query must join `users own` (owner), `teams tm` and `pipelines pl`.
-    pub fn deal_filters(&self) -> (String, Vec<Param>) {
-        let mut sql = String::new();
-        let mut params = Vec::new();
-        for (dim, value) in self.filters() {
-            let column = match dim {
-                Dim::Pipeline => "pl.name",
-                Dim::Owner => "own.name",
-                Dim::Team => "tm.name",
-                _ => "d.source",
-            };
-            sql.push_str(&format!(" AND lower({column}) = lower(?)"));
-            params.push(Param::Text(value));
+    /// The report's filters, as the store narrows its own figures.
+    pub fn report_filters(&self) -> ReportFilters {
+        let p = &self.params;
+        ReportFilters {
+            pipeline: p.pipeline.clone(),
+            owner: p.owner.clone(),
+            team: p.team.clone(),
+            source: p.source.clone(),
         }
-        (sql, params)
     }
 }
 

@@ -11,7 +11,9 @@ use embudo_access::Caller;
 use embudo_access::scope::Audience;
 use embudo_metrics::custom::ReportSpec;
 use embudo_metrics::{Calendar, Preset};
-use embudo_store::{Param, Store};
+use embudo_store::Store;
+use embudo_store::dashboards::{DashboardFields, StoredDashboard};
+use embudo_store::names::Named;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -292,73 +294,50 @@ pub fn audience(
 
 fn team_id(store: &Store, name: &str) -> Result<i64, ReportError> {
     store
-        .value(
-            "SELECT id FROM teams WHERE lower(name) = lower(?) ORDER BY id LIMIT 1",
-            &[Param::Text(name.trim().to_owned())],
-        )?
+        .id_named_any_case(Named::Teams, name.trim())?
         .ok_or_else(|| ReportError::Invalid(format!("no team '{name}'")))
 }
 
-const SELECT: &str = "SELECT d.id, d.name, d.owner_id, coalesce(u.name, '') AS owner, d.audience,
-        d.team_id, t.name AS team, CAST(d.tiles AS VARCHAR) AS tiles
-   FROM dashboards d
-   LEFT JOIN users u ON u.id = d.owner_id
-   LEFT JOIN teams t ON t.id = d.team_id";
-
-/// A dashboard's row as stored.
-#[derive(serde::Deserialize)]
-struct Stored {
-    id: i64,
-    name: String,
-    owner_id: i64,
-    owner: String,
-    audience: Option<String>,
-    team_id: Option<i64>,
-    team: Option<String>,
-    tiles: Option<String>,
-}
-
-fn read(store: &Store, condition: &str, params: &[Param]) -> Result<Vec<Dashboard>, ReportError> {
-    let stored: Vec<Stored> = store.records(&format!("{SELECT} {condition}"), params)?;
-    stored
-        .into_iter()
-        .map(|row| {
-            let id = row.id;
-            let audience = match (row.audience.as_deref(), row.team_id) {
-                (Some("team"), Some(team)) => Audience::Team(team),
-                (Some("company"), _) => Audience::Company,
-                _ => Audience::Owner,
-            };
-            let tiles =
-                serde_json::from_str(row.tiles.as_deref().unwrap_or("[]")).map_err(|e| {
-                    ReportError::Invalid(format!("dashboard {id}'s tiles are damaged: {e}"))
-                })?;
-            Ok(Dashboard {
-                id,
-                name: row.name,
-                owner_id: row.owner_id,
-                owner: row.owner,
-                audience,
-                team: row.team,
-                tiles,
-            })
-        })
-        .collect()
+/// A dashboard as the store holds it, its audience and tiles read.
+fn read(row: StoredDashboard) -> Result<Dashboard, ReportError> {
+    let id = row.id;
+    let audience = match (row.audience.as_deref(), row.team_id) {
+        (Some("team"), Some(team)) => Audience::Team(team),
+        (Some("company"), _) => Audience::Company,
+        _ => Audience::Owner,
+    };
+    let tiles = serde_json::from_str(row.tiles.as_deref().unwrap_or("[]"))
+        .map_err(|e| ReportError::Invalid(format!("dashboard {id}'s tiles are damaged: {e}")))?;
+    Ok(Dashboard {
+        id,
+        name: row.name,
+        owner_id: row.owner_id,
+        owner: row.owner,
+        audience,
+        team: row.team,
+        tiles,
+    })
 }
 
 /// The dashboards `caller` sees, by name.
 pub fn list(store: &Store, caller: &Caller) -> Result<Vec<Dashboard>, ReportError> {
-    Ok(read(store, "ORDER BY lower(d.name), d.id", &[])?
-        .into_iter()
-        .filter(|d| caller.may_see_dashboard(d.owner_id, d.audience))
-        .collect())
+    let mut seen = Vec::new();
+    for row in store.dashboards()? {
+        let dashboard = read(row)?;
+        if caller.may_see_dashboard(dashboard.owner_id, dashboard.audience) {
+            seen.push(dashboard);
+        }
+    }
+    Ok(seen)
 }
 
 /// Dashboard `id`, if `caller` sees it (one they may not see is as good as missing).
 pub fn load(store: &Store, caller: &Caller, id: i64) -> Result<Dashboard, ReportError> {
-    read(store, "WHERE d.id = ?", &[Param::Int(id)])?
-        .into_iter()
-        .find(|d| caller.may_see_dashboard(d.owner_id, d.audience))
+    store
+        .dashboard(id)?
+        .map(read)
+        .transpose()?
+        .filter(|d| caller.may_see_dashboard(d.owner_id, d.audience))
         .ok_or_else(|| ReportError::NotFound(format!("no dashboard {id}")))
 }
 
@@ -372,24 +351,8 @@ pub fn create(
     tiles: &[Tile],
     now: NaiveDateTime,
 ) -> Result<i64, ReportError> {
-    let name = checked_name(name)?;
-    let tiles = checked_tiles(tiles)?;
-    let (kind, team) = stored(audience);
-    store
-        .value(
-        "INSERT INTO dashboards (id, name, owner_id, audience, team_id, tiles, created_at, updated_at)
-         VALUES (nextval('dashboards_id'), ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        &[
-            Param::Text(name),
-            Param::Int(caller.user_id),
-            Param::Text(kind.into()),
-            team.map_or(Param::Null, Param::Int),
-            Param::Text(tiles),
-            Param::Timestamp(now),
-            Param::Timestamp(now),
-        ],
-    )?
-        .ok_or_else(|| ReportError::Invalid("the dashboard was not created".into()))
+    let fields = fields(name, audience, tiles)?;
+    Ok(store.insert_dashboard(caller.user_id, &fields, now)?)
 }
 
 /// What a change sets; `None` keeps the dashboard's own.
@@ -430,21 +393,8 @@ pub fn update(
 
 /// Write `dashboard`'s name, audience and tiles, once the tiles are checked.
 fn save(store: &Store, dashboard: &Dashboard, now: NaiveDateTime) -> Result<(), ReportError> {
-    let tiles = checked_tiles(&dashboard.tiles)?;
-    let (kind, team) = stored(dashboard.audience);
-    store.execute_with(
-        "UPDATE dashboards SET name = ?, audience = ?, team_id = ?, tiles = ?, updated_at = ?
-          WHERE id = ?",
-        &[
-            Param::Text(dashboard.name.clone()),
-            Param::Text(kind.into()),
-            team.map_or(Param::Null, Param::Int),
-            Param::Text(tiles),
-            Param::Timestamp(now),
-            Param::Int(dashboard.id),
-        ],
-    )?;
-    Ok(())
+    let fields = fields(&dashboard.name, dashboard.audience, &dashboard.tiles)?;
+    Ok(store.update_dashboard(dashboard.id, &fields, now)?)
 }
 
 /// Pin `tile` at the end of dashboard `id`.
@@ -489,8 +439,7 @@ fn retile(
 /// Delete dashboard `id`.
 pub fn delete(store: &Store, caller: &Caller, id: i64) -> Result<(), ReportError> {
     arrangeable(store, caller, id)?;
-    store.execute_with("DELETE FROM dashboards WHERE id = ?", &[Param::Int(id)])?;
-    Ok(())
+    Ok(store.delete_dashboard(id)?)
 }
 
 /// Dashboard `id` if `caller` may change it: missing if they cannot see it, refused if
@@ -536,6 +485,17 @@ fn stored(audience: Audience) -> (&'static str, Option<i64>) {
         Audience::Team(team) => ("team", Some(team)),
         Audience::Company => ("company", None),
     }
+}
+
+/// A dashboard's row: its name and tiles, once checked, and its audience.
+fn fields(name: &str, audience: Audience, tiles: &[Tile]) -> Result<DashboardFields, ReportError> {
+    let (audience, team_id) = stored(audience);
+    Ok(DashboardFields {
+        name: checked_name(name)?,
+        audience,
+        team_id,
+        tiles: checked_tiles(tiles)?,
+    })
 }
 
 #[cfg(test)]

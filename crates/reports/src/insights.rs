@@ -606,17 +606,19 @@ pub fn activity(by_owner_and_type: &Section, lang: &str) -> Option<String> {
 /// The first `metric` of a summary section (metric, label, value, previous, change_pct) and
 /// its change, as a sentence.
 pub fn figure_change(summary: &Section, metric: &str, lang: &str) -> Option<String> {
+    let at = |key: &str| summary.column(key);
+    let (name, label) = (at("metric")?, at("label")?);
     let row = summary
         .rows
         .iter()
-        .find(|r| r[0].as_str() == Some(metric))?;
+        .find(|r| r[name].as_str() == Some(metric))?;
     let unit = embudo_metrics::catalog::find(metric)?.unit;
-    let value = display_in(&row[2], Kind::of(unit), lang);
-    let change = num(row, 4)?;
+    let value = display_in(&row[at("value")?], Kind::of(unit), lang);
+    let change = num(row, at("change_pct")?)?;
     Some(say(
         lang,
         "insight.figure_change",
-        &[&text(row, 1), &value, &signed_pct(change)],
+        &[&text(row, label), &value, &signed_pct(change)],
     ))
 }
 

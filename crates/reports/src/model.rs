@@ -149,16 +149,6 @@ impl RowGroups {
             .find(|f| f.columns.iter().any(|c| c == column))?;
         figures.ids.get(row).map(Vec::as_slice)
     }
-
-    /// Keep the rows `keep` says, as the section keeps its own.
-    pub fn retain(&mut self, keep: &[bool]) {
-        for figures in &mut self.figures {
-            let mut flags = keep.iter();
-            figures
-                .ids
-                .retain(|_| flags.next().copied().unwrap_or(false));
-        }
-    }
 }
 
 /// The records a list's rows are, by position.

@@ -153,6 +153,11 @@ fn every_report_has_its_hand_worked_numbers() {
         num(cell(&profit, "totals", "customer", "Totals", "revenue")),
         1580.0
     );
+    // Five purchases: one each for C1, C7 and C11, two for C6.
+    assert_eq!(
+        num(cell(&profit, "totals", "customer", "Totals", "purchases")),
+        5.0
+    );
     assert_eq!(
         num(cell(
             &profit,

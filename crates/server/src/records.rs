@@ -163,7 +163,7 @@ fn scope(caller: &Caller, entity: Entity) -> Result<Scope, ApiError> {
             caller.role.as_str(),
             entity.table()
         ))),
-        Rows::Where(sql, values) => Ok(Some((sql, values))),
+        Rows::Where(condition) => Ok(Some(condition)),
     }
 }
 

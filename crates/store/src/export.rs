@@ -21,6 +21,10 @@ impl SafePath {
             .filter(|p| !p.contains(['\'', '\\']))
             .map(|p| SafePath(p.to_owned()))
     }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// `table` if it is a canonical table.

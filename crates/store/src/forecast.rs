@@ -5,7 +5,7 @@
 //! The rows come back as the caller's own types (their fields named as the columns here);
 //! what they mean is the forecast crate's.
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::query::Param;
 use crate::staging::TextRow;
 use crate::store::Store;
@@ -13,6 +13,7 @@ use crate::{Dialect, TryCast};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use std::collections::HashMap;
 
 /// A won or lost deal and when it closed.
 #[derive(Debug, Clone, Deserialize)]
@@ -123,6 +124,64 @@ impl Store {
         )?;
         self.execute_with("DROP TABLE _embudo_scores", &[])?;
         Ok(())
+    }
+
+    /// The win probabilities scored exactly at `at`, by deal.
+    pub fn scores_at(&self, at: NaiveDateTime) -> Result<HashMap<i64, f64>> {
+        #[derive(Deserialize)]
+        struct Score {
+            deal_id: i64,
+            probability: f64,
+        }
+        Ok(self
+            .records::<Score>(
+                "SELECT deal_id, probability FROM deal_scores WHERE scored_at = ?",
+                &[Param::Timestamp(at)],
+            )?
+            .into_iter()
+            .map(|s| (s.deal_id, s.probability))
+            .collect())
+    }
+
+    /// For load tests: `copies` more of each deal open at `at`, with its stage history,
+    /// changes and activities, under new ids (the originals' plus a multiple of a billion,
+    /// above any id in use). DuckDB only: it copies whole rows with `* REPLACE`.
+    pub fn copy_open_deals(&self, at: NaiveDateTime, copies: u32) -> Result<()> {
+        if self.dialect() != Dialect::DuckDb {
+            return Err(StoreError::Engine(
+                "copying open deals for a load test needs a DuckDB store".into(),
+            ));
+        }
+        let params = [
+            Param::Timestamp(at),
+            Param::Int(i64::from(copies) + 1),
+            Param::Int(1_000_000_000),
+        ];
+        let open_ids =
+            "SELECT id FROM deals WHERE created_at <= $1 AND (closed_at IS NULL OR closed_at > $1)";
+        self.transaction(true, || {
+        for sql in [
+            format!(
+                "INSERT INTO deals SELECT d.* REPLACE (d.id + r.k * $3 AS id, NULL AS external_id)
+                   FROM deals d, range(1, $2) r(k) WHERE d.id IN ({open_ids})"
+            ),
+            format!(
+                "INSERT INTO deal_stage_history SELECT h.* REPLACE (h.id + r.k * $3 AS id, h.deal_id + r.k * $3 AS deal_id)
+                   FROM deal_stage_history h, range(1, $2) r(k) WHERE h.deal_id IN ({open_ids})"
+            ),
+            format!(
+                "INSERT INTO deal_changes SELECT c.* REPLACE (c.id + r.k * $3 AS id, c.deal_id + r.k * $3 AS deal_id)
+                   FROM deal_changes c, range(1, $2) r(k) WHERE c.deal_id IN ({open_ids})"
+            ),
+            format!(
+                "INSERT INTO activities SELECT a.* REPLACE (a.id + r.k * $3 AS id, a.deal_id + r.k * $3 AS deal_id)
+                   FROM activities a, range(1, $2) r(k) WHERE a.deal_id IN ({open_ids})"
+            ),
+        ] {
+            self.execute_with(&sql, &params)?;
+        }
+        Ok(())
+        })
     }
 }
 

@@ -16,6 +16,7 @@
 //!   and put back, references re-pointed, the journals that undo them.
 //! - [`duplicates`]: the live contacts, companies and deals the duplicate finder compares,
 //!   and the pairs a person said are different records.
+//! - [`dashboards`]: dashboards as rows: name, owner, audience, tiles.
 //! - [`deals`]: a deal's moves between stages, recorded as every writer records them;
 //!   when open deals entered their stage, deals' latest win probabilities, a deal's stage
 //!   and a stage's pipeline and kind.
@@ -33,6 +34,10 @@
 //! - [`monitor`]: schedules, alert rules, the deliveries' journal, notifications,
 //!   corrective actions and their follow-up tasks.
 //! - [`names`]: users', teams', pipelines' and stages' names by id.
+//! - [`reporting`]: the canned reports' own figures beside the metric layer's (open deals
+//!   by stage at an instant, funnels, margin by customer, the forecast's months and scored
+//!   deals, lost deals by last stage, activity windows, adoption), narrowed by a report's
+//!   filters as bound parameters.
 //! - [`records`]: how each model entity maps onto its table's columns.
 //! - [`served`]: the tables the API serves, row by row: pages under a caller's scope,
 //!   counts, inserts and changes from text, soft deletes; names checked against the
@@ -61,6 +66,7 @@ pub mod access;
 pub mod bulk;
 pub mod catalog;
 pub mod corrections;
+pub mod dashboards;
 pub mod deals;
 pub mod derived;
 pub mod dialect;
@@ -82,6 +88,7 @@ pub mod postgres;
 pub mod quality;
 pub mod query;
 pub mod records;
+pub mod reporting;
 pub mod served;
 pub mod staging;
 pub mod store;

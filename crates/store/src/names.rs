@@ -55,6 +55,17 @@ impl Store {
         )
     }
 
+    /// The first row of `table` whose name is `name` in any case.
+    pub fn id_named_any_case(&self, table: Named, name: &str) -> Result<Option<i64>> {
+        self.value(
+            &format!(
+                "SELECT id FROM {} WHERE lower(name) = lower(?) ORDER BY id LIMIT 1",
+                table.table()
+            ),
+            &[Param::Text(name.to_owned())],
+        )
+    }
+
     /// Every row of `table` in id order (its name empty where it has none).
     pub fn named(&self, table: Named) -> Result<Vec<IdName>> {
         // The table comes from the fixed list above.

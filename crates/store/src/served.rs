@@ -117,9 +117,50 @@ impl Selection {
     }
 }
 
-/// Whose rows: a condition on the table's own columns that the `access` crate wrote (a
-/// constant of that crate, never text from a request), with its values.
-pub type Scope = Option<(&'static str, Vec<Param>)>;
+/// The rows a caller may see of a table, as the `access` crate decided them; the store
+/// writes each as a condition on the table's own columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowCondition {
+    /// Rows owned by user `0`.
+    OwnedBy(i64),
+    /// Rows owned by a member of team `0`.
+    OwnedByTeam(i64),
+    /// Rows handled (`agent_id`) by a member of team `0`.
+    HandledByTeam(i64),
+    /// Goals of the company, of team `0` and of its members.
+    GoalsOfTeam(i64),
+    /// Goals of the company, of the user's team (when they have one) and of the user.
+    GoalsOf { team: Option<i64>, user: i64 },
+}
+
+impl RowCondition {
+    /// The condition and its values.
+    fn sql(&self) -> (&'static str, Vec<Param>) {
+        match *self {
+            RowCondition::OwnedBy(user) => ("owner_id = ?", vec![Param::Int(user)]),
+            RowCondition::OwnedByTeam(team) => (
+                "owner_id IN (SELECT id FROM users WHERE team_id = ?)",
+                vec![Param::Int(team)],
+            ),
+            RowCondition::HandledByTeam(team) => (
+                "agent_id IN (SELECT id FROM users WHERE team_id = ?)",
+                vec![Param::Int(team)],
+            ),
+            RowCondition::GoalsOfTeam(team) => (
+                "scope = 'company' OR (scope = 'team' AND scope_id = ?)
+                 OR (scope = 'user' AND scope_id IN (SELECT id FROM users WHERE team_id = ?))",
+                vec![Param::Int(team), Param::Int(team)],
+            ),
+            RowCondition::GoalsOf { team, user } => (
+                "scope = 'company' OR (scope = 'team' AND scope_id = ?) OR (scope = 'user' AND scope_id = ?)",
+                vec![team.map_or(Param::Null, Param::Int), Param::Int(user)],
+            ),
+        }
+    }
+}
+
+/// Whose rows: everyone's (`None`), or those meeting a condition.
+pub type Scope = Option<RowCondition>;
 
 /// A column and the text of its new value (`None`: null), cast to the column's type.
 pub type Field = (String, Option<String>);
@@ -207,7 +248,7 @@ impl Store {
     ) -> Result<(String, Vec<Param>)> {
         let mut conditions: Vec<String> = Vec::new();
         let mut params: Vec<Param> = Vec::new();
-        if let Some((sql, values)) = scope {
+        if let Some((sql, values)) = scope.as_ref().map(RowCondition::sql) {
             conditions.push(format!("({sql})"));
             params.extend(values);
         }

@@ -5,7 +5,7 @@ use super::hint;
 use crate::cli::{Backend, BenchArgs, BenchSuite};
 use crate::config::Config;
 use crate::output;
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 use chrono::{Datelike, NaiveDate};
 use clap::ValueEnum as _;
 use embudo_metrics::{Bound, Grain, Query, catalogue};
@@ -127,25 +127,28 @@ impl Measured {
     /// DuckDB's and PostgreSQL's timings in one table, matched by benchmark; the other
     /// tables one after the other, each row marked with its engine.
     fn side_by_side(duckdb: Measured, postgres: Measured) -> Measured {
-        let seconds = |row: &Vec<Value>| row.get(2).and_then(Value::as_f64);
-        let rows = duckdb
-            .figures
-            .rows
-            .iter()
-            .map(|row| {
-                let theirs = postgres.figures.rows.iter().find(|r| r[0] == row[0]);
-                let (ours, theirs) = (seconds(row), theirs.and_then(seconds));
+        // Each engine's figures by benchmark: rows written and seconds.
+        let by_name = |m: &Measured| -> Vec<(Value, Value, Option<f64>)> {
+            (0..m.figures.rows.len())
+                .map(|i| {
+                    (
+                        m.figures.cell(i, "benchmark").clone(),
+                        m.figures.cell(i, "rows written").clone(),
+                        m.figures.cell(i, "seconds").as_f64(),
+                    )
+                })
+                .collect()
+        };
+        let theirs = by_name(&postgres);
+        let rows = by_name(&duckdb)
+            .into_iter()
+            .map(|(name, written, ours)| {
+                let theirs = theirs.iter().find(|t| t.0 == name).and_then(|t| t.2);
                 let ratio = ours
                     .zip(theirs)
                     .filter(|(d, _)| *d > 0.0)
                     .map(|(d, p)| (p / d * 10.0).round() / 10.0);
-                vec![
-                    row[0].clone(),
-                    row[1].clone(),
-                    json!(ours),
-                    json!(theirs),
-                    json!(ratio),
-                ]
+                vec![name, written, json!(ours), json!(theirs), json!(ratio)]
             })
             .collect();
         let figures = Table {
@@ -251,9 +254,9 @@ fn measure(config: &Config, args: &BenchArgs, stores: &Stores) -> Result<Measure
             None,
             started.elapsed().as_secs_f64(),
         ));
-        for (name, sql) in QUERIES {
+        for EngineQuery { name, sql } in engine_queries()? {
             let started = Instant::now();
-            store.query_with(sql, &[])?;
+            store.query_with(&sql, &[])?;
             rows.push(figure(
                 format!("query: {name}"),
                 None,
@@ -477,25 +480,24 @@ fn report_figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<
     Ok(rows)
 }
 
-/// Representative queries over the canonical tables.
-const QUERIES: &[(&str, &str)] = &[
-    (
-        "count every table",
-        "SELECT (SELECT count(*) FROM activities) + (SELECT count(*) FROM web_visits) + (SELECT count(*) FROM contacts) AS n",
-    ),
-    (
-        "revenue by month",
-        "SELECT date_trunc('month', occurred_at) AS month, sum(amount) FROM revenue_lines GROUP BY 1 ORDER BY 1",
-    ),
-    (
-        "conversion by lead source",
-        "SELECT lead_source, count(*), count(customer_at) FROM contacts WHERE lead_at IS NOT NULL GROUP BY 1",
-    ),
-    (
-        "activities per owner and type",
-        "SELECT owner_id, type, count(*) FROM activities WHERE completed_at IS NOT NULL GROUP BY 1, 2",
-    ),
-];
+/// Representative queries over the canonical tables, timed as they are.
+const ENGINE_QUERIES: &str = include_str!("../../../../bench/engine_queries.toml");
+
+/// One of [`ENGINE_QUERIES`].
+#[derive(serde::Deserialize)]
+struct EngineQuery {
+    name: String,
+    sql: String,
+}
+
+fn engine_queries() -> Result<Vec<EngineQuery>> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        query: Vec<EngineQuery>,
+    }
+    let file: File = toml::from_str(ENGINE_QUERIES).context("reading bench/engine_queries.toml")?;
+    Ok(file.query)
+}
 
 /// One result row; the rate is shown only for benchmarks that write rows.
 fn bench_now() -> Result<chrono::NaiveDateTime> {

@@ -15,8 +15,8 @@ use anyhow::Result;
 use chrono::{NaiveDate, NaiveDateTime};
 use embudo_forecast::{backtest, features, score, skill, train};
 use embudo_model::Table;
+use embudo_store::Store;
 use embudo_store::bulk::LoadMode;
-use embudo_store::{Param, Store};
 use embudo_synth::{Params, Scale};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -256,19 +256,7 @@ struct Judged {
 impl Judged {
     /// The stored scores of the deals open at `now` against how the truth says they end.
     fn read(store: &Store, now: NaiveDateTime, outcomes: &HashMap<i64, bool>) -> Result<Judged> {
-        #[derive(serde::Deserialize)]
-        struct Score {
-            deal_id: i64,
-            probability: f64,
-        }
-        let scores: HashMap<i64, f64> = store
-            .records::<Score>(
-                "SELECT deal_id, probability FROM deal_scores WHERE scored_at = ?",
-                &[Param::Timestamp(now)],
-            )?
-            .into_iter()
-            .map(|s| (s.deal_id, s.probability))
-            .collect();
+        let scores = store.scores_at(now)?;
         let mut judged = Judged::default();
         for deal in features::at(store, now)? {
             if let (Some(won), Some(p)) = (outcomes.get(&deal.deal_id), scores.get(&deal.deal_id)) {
@@ -440,35 +428,7 @@ fn backtest_rows(backtest: &backtest::Backtest) -> Vec<Vec<Value>> {
 /// new ids — until at least `wanted` are open; returns how many are.
 fn copy_open_deals(store: &Store, now: NaiveDateTime, wanted: usize) -> Result<usize> {
     let open = features::at(store, now)?.len().max(1);
-    let copies = wanted.div_ceil(open) as i64;
-    // Each copy's ids are the originals' plus a multiple of this, above any id in use.
-    let offset = 1_000_000_000_i64;
-    let params = [
-        Param::Timestamp(now),
-        Param::Int(copies),
-        Param::Int(offset),
-    ];
-    let open_ids =
-        "SELECT id FROM deals WHERE created_at <= $1 AND (closed_at IS NULL OR closed_at > $1)";
-    for sql in [
-        format!(
-            "INSERT INTO deals SELECT d.* REPLACE (d.id + r.k * $3 AS id, NULL AS external_id)
-               FROM deals d, range(1, $2) r(k) WHERE d.id IN ({open_ids})"
-        ),
-        format!(
-            "INSERT INTO deal_stage_history SELECT h.* REPLACE (h.id + r.k * $3 AS id, h.deal_id + r.k * $3 AS deal_id)
-               FROM deal_stage_history h, range(1, $2) r(k) WHERE h.deal_id IN ({open_ids})"
-        ),
-        format!(
-            "INSERT INTO deal_changes SELECT c.* REPLACE (c.id + r.k * $3 AS id, c.deal_id + r.k * $3 AS deal_id)
-               FROM deal_changes c, range(1, $2) r(k) WHERE c.deal_id IN ({open_ids})"
-        ),
-        format!(
-            "INSERT INTO activities SELECT a.* REPLACE (a.id + r.k * $3 AS id, a.deal_id + r.k * $3 AS deal_id)
-               FROM activities a, range(1, $2) r(k) WHERE a.deal_id IN ({open_ids})"
-        ),
-    ] {
-        store.execute_with(&sql, &params)?;
-    }
-    Ok(open * copies as usize)
+    let copies = wanted.div_ceil(open);
+    store.copy_open_deals(now, u32::try_from(copies - 1)?)?;
+    Ok(open * copies)
 }

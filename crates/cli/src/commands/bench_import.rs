@@ -9,6 +9,7 @@ use embudo_ingest::load::{self, Options};
 use embudo_ingest::mapping::{self, FileMap, Mapping};
 use embudo_ingest::read;
 use embudo_ingest::target::Target;
+use embudo_store::export::SafePath;
 use embudo_store::{Dialect, Store};
 use embudo_synth::Scale;
 use serde_json::Value;
@@ -68,13 +69,9 @@ pub fn figures(config: &Config, scale: Scale, stores: &Stores) -> Result<Vec<Vec
     if store.dialect() != Dialect::DuckDb {
         return Ok(out);
     }
-    // The temporary folder's name is Embudo's own; it is checked before reaching SQL text.
-    let path = contacts
-        .to_str()
-        .filter(|p| !p.contains(['\'', '\\']))
-        .context("the temporary folder's name cannot be quoted")?;
+    let path = SafePath::new(&contacts).context("the temporary folder's name cannot be quoted")?;
     let started = Instant::now();
-    store.query_with(&format!("SELECT count(*) FROM read_csv('{path}')"), &[])?;
+    store.engine_csv_rows(&path)?;
     out.push(super::bench::figure(
         "DuckDB read_csv of the same file (no validation)".into(),
         Some(rows as u64),

@@ -343,7 +343,11 @@ fn audit_summary(store: &Store, config: &Config, now: chrono::NaiveDateTime) -> 
     );
     output::print(&super::audit::score_table(&scores), config.format)?;
     let mut worst = super::audit::checks_table(&findings);
-    worst.rows.sort_by(|a, b| b[2].as_u64().cmp(&a[2].as_u64()));
+    if let Some(failing) = worst.column("failing") {
+        worst
+            .rows
+            .sort_by_key(|row| std::cmp::Reverse(row[failing].as_u64()));
+    }
     worst.rows.truncate(5);
     output::print(&worst, config.format)
 }

@@ -132,6 +132,17 @@ pub struct RepeatedKey {
 }
 
 impl Store {
+    /// How many rows DuckDB's own CSV reader finds in `file`, sniffing its format: the
+    /// floor an import of the same file is measured against.
+    pub fn engine_csv_rows(&self, file: &crate::export::SafePath) -> Result<u64> {
+        self.duckdb("reading a CSV file with the engine")?;
+        Ok(self
+            .value(
+                &format!("SELECT count(*) FROM read_csv('{}')", file.as_str()),
+                &[],
+            )?
+            .unwrap_or(0))
+    }
     /// Create the pipeline `spec` declares, if missing, and its missing stages in order after
     /// the stages it has; stages it has take the order, probability and kind it declares.
     pub fn import_pipeline(&self, spec: &PipelineSpec) -> Result<()> {
