@@ -525,9 +525,13 @@ fn build() -> Vec<Metric> {
     );
     define(&mut out, entry(Some(3), "retained_customers", "Number of retained customers", "Número de clientes retenidos", Sales, BusinessPerformance, Count,
         "Customers from before the range with revenue in it or a subscription active at any point of it."),
-        vec![at(&CONTACTS, "c.customer_at < p.p_start AND (
-              EXISTS (SELECT 1 FROM revenue_lines r WHERE r.contact_id = c.id AND r.occurred_at >= p.p_start AND r.occurred_at < p.p_end)
-           OR EXISTS (SELECT 1 FROM subscriptions s WHERE s.contact_id = c.id AND s.started_at < p.p_end AND coalesce(s.cancelled_at, s.ends_at) > p.p_start))",
+        // The contacts active in each period are found once for all periods (revenue lines
+        // and subscriptions joined with the periods) rather than looked up per contact and
+        // period.
+        vec![at(&CONTACTS, "c.customer_at < p.p_start AND (c.id, p.p_idx) IN (
+              SELECT r.contact_id, q.p_idx FROM revenue_lines r JOIN p q ON r.occurred_at >= q.p_start AND r.occurred_at < q.p_end
+              UNION ALL
+              SELECT s.contact_id, q.p_idx FROM subscriptions s JOIN p q ON s.started_at < q.p_end AND coalesce(s.cancelled_at, s.ends_at) > q.p_start)",
             Agg::Count)], One);
     define(
         &mut out,

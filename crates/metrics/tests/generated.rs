@@ -263,3 +263,60 @@ fn point_in_time_metrics_hold_at_every_period_end() {
         }
     }
 }
+
+/// Customers from before each month who bought in it or had a subscription running in it,
+/// month by month and by lead source: each month's own contacts, not another's.
+#[test]
+fn retained_customers_hold_in_every_month() {
+    let (_place, plain, store) = medium_stores();
+    let table = plain
+        .query_with(
+            &format!(
+                "WITH months AS (
+                     SELECT t AS m_start, t + INTERVAL 1 MONTH AS m_end
+                       FROM (SELECT unnest(generate_series(TIMESTAMP '2025-07-01', {T} - INTERVAL 1 MONTH, INTERVAL 1 MONTH)) AS t))
+                 SELECT CAST(CAST(m.m_start AS DATE) AS VARCHAR), c.lead_source, count(*)
+                   FROM months m JOIN contacts c ON c.customer_at < m.m_start
+                  WHERE {LIVE_C}
+                    AND (EXISTS (SELECT 1 FROM revenue_lines r WHERE r.contact_id = c.id
+                                   AND r.occurred_at >= m.m_start AND r.occurred_at < m.m_end)
+                      OR EXISTS (SELECT 1 FROM subscriptions s WHERE s.contact_id = c.id
+                                   AND s.started_at < m.m_end AND coalesce(s.cancelled_at, s.ends_at) > m.m_start))
+                  GROUP BY ALL"
+            ),
+            &[],
+        )
+        .unwrap();
+    let want: BTreeMap<(String, Option<String>), f64> = table
+        .rows
+        .iter()
+        .map(|r| {
+            let key = (
+                r[0].as_str().unwrap().to_owned(),
+                r[1].as_str().map(str::to_owned),
+            );
+            (key, r[2].as_f64().unwrap())
+        })
+        .collect();
+    let mut query = year("retained_customers");
+    query.grain = Some(Grain::Month);
+    query.by = vec![Dim::LeadSource];
+    let result = run(&store, &Calendar::default(), &query, "en").unwrap();
+    let mut checked = 0;
+    for row in &result.rows {
+        let key = (row.period.unwrap().to_string(), row.dims[0].clone());
+        let expected = want.get(&key).copied().unwrap_or(0.0);
+        let value = row.value.unwrap_or(0.0);
+        assert!(
+            close(value, expected),
+            "retained_customers {key:?}: {value} ≠ {expected}"
+        );
+        checked += usize::from(expected > 0.0);
+    }
+    assert!(checked > 24, "only {checked} figures above zero");
+    assert_eq!(
+        want.len(),
+        checked,
+        "every month and source the plain SQL finds is in the result"
+    );
+}
