@@ -1015,9 +1015,8 @@ fn lost_deals(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
 /// Per owner and activity type: done in the last seven days, due in the next seven,
 /// overdue.
 fn activity(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
-    let mut load = ctx.store.activity_load(ctx.at(), &ctx.report_filters())?;
-    // Owners and types with nothing recent, upcoming or overdue say nothing.
-    load.retain(|l| l.completed_last_7_days + l.scheduled_next_7_days + l.overdue > 0);
+    // Owners and types with nothing recent, upcoming or overdue have no row.
+    let load = ctx.store.activity_load(ctx.at(), &ctx.report_filters())?;
     let mut section = ctx.grouped_section(
         "by_owner_and_type",
         ("activities", &load),

@@ -1103,6 +1103,7 @@ fn a_figure_of_a_reports_own_sql_knows_the_records_it_counts() {
     let section = &activity.sections[0];
     let groups = section.groups.as_ref().unwrap();
     let mut completed: Vec<i64> = Vec::new();
+    let mut open: Vec<i64> = Vec::new();
     for (r, row) in section.rows.iter().enumerate() {
         for (c, key) in [
             (2, "completed_last_7_days"),
@@ -1116,8 +1117,21 @@ fn a_figure_of_a_reports_own_sql_knows_the_records_it_counts() {
             );
         }
         completed.extend(groups.behind(r, "completed_last_7_days").unwrap());
+        open.extend(groups.behind(r, "scheduled_next_7_days").unwrap());
+        open.extend(groups.behind(r, "overdue").unwrap());
     }
     completed.sort_unstable();
+    open.sort_unstable();
+    // Those not done: due in the week after the instant, or overdue at it.
+    let not_done: Vec<i64> = store
+        .values(
+            "SELECT id FROM activities WHERE completed_at IS NULL
+                AND due_at < TIMESTAMP '2026-07-07 00:00:00' ORDER BY id",
+            &[],
+        )
+        .unwrap();
+    assert!(!not_done.is_empty());
+    assert_eq!(open, not_done);
     let expected: Vec<i64> = store
         .query_with(
             "SELECT id FROM activities WHERE completed_at >= TIMESTAMP '2026-06-23 00:00:00'

@@ -624,7 +624,8 @@ impl Store {
     }
 
     /// Per owner and activity type, the activities completed in the week before `instant`,
-    /// due in the week after it, and overdue at it. Only the owner and team filters apply.
+    /// due in the week after it, and overdue at it; none for an owner and type with nothing
+    /// in any of them. Only the owner and team filters apply.
     pub fn activity_load(
         &self,
         instant: NaiveDateTime,
@@ -632,7 +633,8 @@ impl Store {
     ) -> Result<Vec<ActivityLoad>> {
         let week = chrono::Duration::days(7);
         let (narrowed, filter_params) = filters.conditions(None, None);
-        // The three windows, for the counts and again for the activities each is made of.
+        // The three windows, for the counts and again for the activities each is made of;
+        // an owner and type with nothing in any window has no row.
         let windows = [
             at(instant - week),
             at(instant),
@@ -641,6 +643,8 @@ impl Store {
             at(instant),
         ];
         let mut params = [windows.clone(), windows].concat();
+        // Only the activities some window counts are grouped (a few thousand of millions).
+        params.extend([at(instant - week), at(instant), at(instant + week)]);
         params.extend(filter_params);
         self.records(
             &format!(
@@ -652,7 +656,7 @@ impl Store {
                         string_agg(CAST(a.id AS VARCHAR), ',' ORDER BY a.id) FILTER (WHERE a.completed_at IS NULL AND a.due_at >= ? AND a.due_at < ?) AS scheduled_ids,
                         string_agg(CAST(a.id AS VARCHAR), ',' ORDER BY a.id) FILTER (WHERE a.completed_at IS NULL AND a.due_at < ?) AS overdue_ids
                  FROM activities a LEFT JOIN users own ON own.id = a.owner_id LEFT JOIN teams tm ON tm.id = own.team_id
-                 WHERE TRUE {narrowed}
+                 WHERE ((a.completed_at >= ? AND a.completed_at < ?) OR (a.completed_at IS NULL AND a.due_at < ?)) {narrowed}
                  GROUP BY 1, 2 ORDER BY 1, 2"
             ),
             &params,
