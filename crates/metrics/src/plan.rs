@@ -170,21 +170,22 @@ pub fn run(
         calendar.limits.check_range(from, to, true)?;
     }
     let spine = time::periods(calendar, from, to, query.grain)?;
-    let current = evaluate(store, metric, &spine, &by, &query.filters, calendar)?;
-    let previous = match query.compare {
+    let evaluated =
+        |spine: &[Period]| evaluate(store, metric, spine, &by, &query.filters, calendar);
+    let (current, previous) = match query.compare {
         Some(compare) => {
-            let (from, to) = compare.shift(from, to);
-            let shifted = time::periods(calendar, from, to, query.grain)?;
-            Some(evaluate(
-                store,
-                metric,
-                &shifted,
-                &by,
-                &query.filters,
-                calendar,
-            )?)
+            let (before, until) = compare.shift(from, to);
+            let shifted = time::periods(calendar, before, until, query.grain)?;
+            let both = joined(&shifted, &spine);
+            if until == from && calendar.limits.check_periods(both.len()).is_ok() {
+                // The range just before it, in the same pass: one scan of the rows for both.
+                let (previous, current) = split(evaluated(&both)?, shifted.len());
+                (current, Some(previous))
+            } else {
+                (evaluated(&spine)?, Some(evaluated(&shifted)?))
+            }
         }
-        None => None,
+        None => (evaluated(&spine)?, None),
     };
     let mut notes = Vec::new();
     if let Some(note) = &metric.note {
@@ -225,6 +226,36 @@ pub fn data_gaps(store: &Store, name: &str, lang: &str) -> Result<Vec<String>, M
 type Key = (usize, Vec<Option<String>>);
 
 /// The metric's value per period and dimension values present.
+/// Two ranges' periods as one spine, `earlier`'s first: `later`'s periods numbered after
+/// them.
+fn joined(earlier: &[Period], later: &[Period]) -> Vec<Period> {
+    let offset = earlier.len();
+    earlier
+        .iter()
+        .cloned()
+        .chain(later.iter().map(|period| Period {
+            index: period.index + offset,
+            ..period.clone()
+        }))
+        .collect()
+}
+
+/// The values of a [`joined`] spine back to each range, each numbered from 0: those of the
+/// first `offset` periods, then the others.
+fn split(
+    values: BTreeMap<Key, Option<f64>>,
+    offset: usize,
+) -> (BTreeMap<Key, Option<f64>>, BTreeMap<Key, Option<f64>>) {
+    let (mut earlier, mut later) = (BTreeMap::new(), BTreeMap::new());
+    for ((index, dims), value) in values {
+        match index.checked_sub(offset) {
+            Some(index) => later.insert((index, dims), value),
+            None => earlier.insert((index, dims), value),
+        };
+    }
+    (earlier, later)
+}
+
 fn evaluate(
     store: &Store,
     metric: &Metric,

@@ -274,7 +274,7 @@ fn retained_customers_hold_in_every_month() {
             &format!(
                 "WITH months AS (
                      SELECT t AS m_start, t + INTERVAL 1 MONTH AS m_end
-                       FROM (SELECT unnest(generate_series(TIMESTAMP '2025-07-01', {T} - INTERVAL 1 MONTH, INTERVAL 1 MONTH)) AS t))
+                       FROM (SELECT unnest(generate_series(TIMESTAMP '2024-07-01', {T} - INTERVAL 1 MONTH, INTERVAL 1 MONTH)) AS t))
                  SELECT CAST(CAST(m.m_start AS DATE) AS VARCHAR), c.lead_source, count(*)
                    FROM months m JOIN contacts c ON c.customer_at < m.m_start
                   WHERE {LIVE_C}
@@ -301,10 +301,13 @@ fn retained_customers_hold_in_every_month() {
     let mut query = year("retained_customers");
     query.grain = Some(Grain::Month);
     query.by = vec![Dim::LeadSource];
+    // Beside each month, the same month a year before (the range before the year).
+    query.compare = Some(embudo_metrics::Compare::PreviousPeriod);
     let result = run(&store, &Calendar::default(), &query, "en").unwrap();
     let mut checked = 0;
     for row in &result.rows {
-        let key = (row.period.unwrap().to_string(), row.dims[0].clone());
+        let month = row.period.unwrap();
+        let key = (month.to_string(), row.dims[0].clone());
         let expected = want.get(&key).copied().unwrap_or(0.0);
         let value = row.value.unwrap_or(0.0);
         assert!(
@@ -312,11 +315,66 @@ fn retained_customers_hold_in_every_month() {
             "retained_customers {key:?}: {value} ≠ {expected}"
         );
         checked += usize::from(expected > 0.0);
+        let before = (
+            (month - chrono::Months::new(12)).to_string(),
+            row.dims[0].clone(),
+        );
+        let expected = want.get(&before).copied().unwrap_or(0.0);
+        let previous = row.previous.unwrap_or(0.0);
+        assert!(
+            close(previous, expected),
+            "retained_customers {before:?} beside {key:?}: {previous} ≠ {expected}"
+        );
     }
     assert!(checked > 24, "only {checked} figures above zero");
+    let in_year = want
+        .keys()
+        .filter(|(month, _)| month.as_str() >= "2025-07-01");
     assert_eq!(
-        want.len(),
+        in_year.count(),
         checked,
         "every month and source the plain SQL finds is in the result"
     );
+}
+
+/// A comparison's two figures are each its own range's: every metric over the first half
+/// of 2026 beside the second half of 2025, each against the reference query over it.
+#[test]
+fn each_side_of_a_comparison_equals_plain_sql() {
+    let (_place, plain, store) = medium_stores();
+    let written: BTreeMap<String, String> =
+        toml::from_str(include_str!("../../../bench/metric_reference.toml")).unwrap();
+    let (half, before) = (
+        "TIMESTAMP '2026-01-01 00:00:00'",
+        "TIMESTAMP '2025-07-01 00:00:00'",
+    );
+    let plain_value = |sql: &str, from: &str, to: &str| -> f64 {
+        let sql = sql.replace("{from}", from).replace("{to}", to);
+        let value: Option<f64> = plain
+            .duckdb("a test")
+            .unwrap()
+            .query_row(&sql, [], |row| row.get(0))
+            .unwrap();
+        value.unwrap_or(0.0)
+    };
+    for metric in catalogue() {
+        let sql = &written[metric.name.as_str()];
+        let mut query = year(&metric.name);
+        query.from = Bound::Day(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+        query.compare = Some(embudo_metrics::Compare::PreviousPeriod);
+        let result = run(&store, &Calendar::default(), &query, "en").unwrap();
+        // A metric with a default split (new customers per campaign) sums to the total.
+        let value: f64 = result.rows.iter().filter_map(|r| r.value).sum();
+        let previous: f64 = result.rows.iter().filter_map(|r| r.previous).sum();
+        for (side, got, want) in [
+            ("value", value, plain_value(sql, half, T)),
+            ("previous", previous, plain_value(sql, before, half)),
+        ] {
+            assert!(
+                close(got, want),
+                "{} {side}: planner {got}, plain SQL {want}",
+                metric.name
+            );
+        }
+    }
 }

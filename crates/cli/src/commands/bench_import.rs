@@ -31,7 +31,7 @@ pub fn figures(config: &Config, scale: Scale, stores: &Stores) -> Result<Vec<Vec
     let rows = match scale {
         Scale::Small => 10_000,
         Scale::Medium => 1_000_000,
-        Scale::Large => 10_000_000,
+        Scale::Large | Scale::XLarge => 10_000_000,
     };
     let dir = tempfile::tempdir()?;
     let companies = dir.path().join("companies.csv");
