@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 use embudo_metrics::{Bound, Calendar, Dim, Grain, Query, catalogue, run};
+use embudo_model::Table;
 use embudo_store::Store;
 use embudo_synth::{Params, Scale};
 use embudo_testkit::Place;
@@ -66,6 +67,21 @@ fn year(metric: &str) -> Query {
         filters: Vec::new(),
         compare: None,
     }
+}
+
+/// Plain SQL's rows of (month, key, value) by month and key.
+fn by_month_and_key(table: &Table) -> BTreeMap<(String, Option<String>), f64> {
+    table
+        .rows
+        .iter()
+        .map(|r| {
+            let key = (
+                r[0].as_str().unwrap().to_owned(),
+                r[1].as_str().map(str::to_owned),
+            );
+            (key, r[2].as_f64().unwrap())
+        })
+        .collect()
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -235,17 +251,7 @@ fn point_in_time_metrics_hold_at_every_period_end() {
             &[],
         )
         .unwrap();
-    let want: BTreeMap<(String, Option<String>), f64> = table
-        .rows
-        .iter()
-        .map(|r| {
-            let key = (
-                r[0].as_str().unwrap().to_owned(),
-                r[1].as_str().map(str::to_owned),
-            );
-            (key, r[2].as_f64().unwrap())
-        })
-        .collect();
+    let want = by_month_and_key(&table);
     let mut query = year("customer_lifetime_value");
     query.grain = Some(Grain::Month);
     query.by = vec![Dim::LeadSource];
@@ -287,17 +293,7 @@ fn retained_customers_hold_in_every_month() {
             &[],
         )
         .unwrap();
-    let want: BTreeMap<(String, Option<String>), f64> = table
-        .rows
-        .iter()
-        .map(|r| {
-            let key = (
-                r[0].as_str().unwrap().to_owned(),
-                r[1].as_str().map(str::to_owned),
-            );
-            (key, r[2].as_f64().unwrap())
-        })
-        .collect();
+    let want = by_month_and_key(&table);
     let mut query = year("retained_customers");
     query.grain = Some(Grain::Month);
     query.by = vec![Dim::LeadSource];

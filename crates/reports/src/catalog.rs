@@ -159,8 +159,13 @@ fn pipeline(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
 
 /// One funnel section per pipeline, with step-to-step and cumulative conversion.
 fn funnels(ctx: &Context<'_>, reached: &[Reached]) -> Vec<Section> {
-    let mut pipelines: Vec<&str> = reached.iter().map(|r| r.pipeline.as_str()).collect();
-    pipelines.dedup();
+    // Each pipeline once, in the store's order (two pipelines may share a name).
+    let mut pipelines: Vec<&str> = Vec::new();
+    for step in reached {
+        if !pipelines.contains(&step.pipeline.as_str()) {
+            pipelines.push(&step.pipeline);
+        }
+    }
     pipelines
         .into_iter()
         .map(|pipeline| {
@@ -676,14 +681,18 @@ fn conversion(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
     let mut section = ctx.metrics_section("by_source", &queries)?;
     let (from, to) = ctx.range_utc();
     let converted = ctx.store.converted_leads(from, to, &ctx.report_filters())?;
-    let (source, leads) = (
+    let (source, prospects) = (
         column(&section, "lead_source")?,
         column(&section, "prospects")?,
     );
-    let total: f64 = section.rows.iter().filter_map(|r| r[leads].as_f64()).sum();
+    let total: f64 = section
+        .rows
+        .iter()
+        .filter_map(|r| r[prospects].as_f64())
+        .sum();
     for row in &mut section.rows {
         let lead_source = row[source].as_str();
-        let leads = row[leads].as_f64().unwrap_or(0.0);
+        let leads = row[prospects].as_f64().unwrap_or(0.0);
         let converted = converted
             .iter()
             .find(|c| c.lead_source.as_deref() == lead_source);
@@ -703,7 +712,7 @@ fn conversion(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
         .columns
         .push(ctx.column("avg_converted_deal_size", Kind::Money));
     section.columns.push(ctx.column("share", Kind::Ratio));
-    sort_desc(&mut section.rows, leads);
+    sort_desc(&mut section.rows, prospects);
     section.chart = chart(ChartKind::Bar, "lead_source", &["lead_conversion_rate"]);
     let speed = ctx.metrics_section(
         "cycle",
@@ -968,8 +977,8 @@ fn lost_deals(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
         ctx.query("lost_revenue", &[Dim::LostReason], None, None),
     ];
     let mut by_reason = ctx.metrics_section("by_reason", &queries)?;
-    let lost = column(&by_reason, "deals_lost")?;
-    sort_desc(&mut by_reason.rows, lost);
+    let deals_lost = column(&by_reason, "deals_lost")?;
+    sort_desc(&mut by_reason.rows, deals_lost);
     by_reason.chart = chart(ChartKind::Bar, "lost_reason", &["deals_lost"]);
     let (found, notes) = insights::lost_reason(&by_reason, ctx.lang());
     report.insights.extend(found);
@@ -1081,7 +1090,7 @@ fn campaigns(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> 
         section.columns.push(by_campaign.columns[figure].clone());
         for (row, funnel) in section.rows.iter_mut().zip(&funnels) {
             // A campaign the metric layer has no row for counted nothing; its return is
-            // unknown rather than nil.
+            // unknown rather than zero.
             let value = by_campaign
                 .rows
                 .iter()
@@ -1232,17 +1241,15 @@ fn adoption(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     )];
     report.sections.push(by_user);
     let cutoff = ctx.at() - Duration::days(90);
-    let inactive = ctx.store.inactive_users(cutoff)?;
-    let mut inactive = ctx.records_section(
+    let inactive = ctx.records_section(
         "inactive_users",
-        &inactive,
+        &ctx.store.inactive_users(cutoff)?,
         &[
             ("user", Kind::Text),
             ("role", Kind::Text),
             ("last_login", Kind::Text),
         ],
     );
-    inactive.chart = None;
     if !inactive.rows.is_empty() {
         report.insights.push(insights::say(
             ctx.lang(),

@@ -186,7 +186,6 @@ impl Context<'_> {
                 table,
                 ids: records.iter().map(|r| Some(id(r))).collect(),
             }),
-            chart: None,
             ..self.records_section(name, records, columns)
         }
     }
