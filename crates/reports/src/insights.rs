@@ -260,21 +260,31 @@ pub fn conversion(
     misspelt: &HashMap<String, String>,
 ) -> (Vec<String>, Vec<String>) {
     let mut out = Vec::new();
-    // A row's source as the sentence names it.
-    let words = |row: &[Value]| source_in_sentence(&text(row, 0), lang, misspelt, false);
-    let (leads_i, rate_i) = (
+    let columns = (
+        by_source.column("lead_source"),
         by_source.column("prospects"),
+        by_source.column("converted"),
         by_source.column("lead_conversion_rate"),
+        cycle.column("lead_source"),
     );
-    let (Some(leads_i), Some(rate_i)) = (leads_i, rate_i) else {
+    let (Some(source_i), Some(leads_i), Some(converted_i), Some(rate_i), Some(cycle_source_i)) =
+        columns
+    else {
         return (out, Vec::new());
     };
+    // A row's source as the sentence names it.
+    let words =
+        |row: &[Value], at: usize| source_in_sentence(&text(row, at), lang, misspelt, false);
     let total: f64 = by_source.rows.iter().filter_map(|r| num(r, leads_i)).sum();
-    let converted: f64 = by_source.rows.iter().filter_map(|r| num(r, 2)).sum();
+    let converted: f64 = by_source
+        .rows
+        .iter()
+        .filter_map(|r| num(r, converted_i))
+        .sum();
     let mut sources: Vec<(String, f64, f64)> = by_source
         .rows
         .iter()
-        .filter_map(|r| Some((words(r), num(r, leads_i)?, num(r, rate_i)?)))
+        .filter_map(|r| Some((words(r, source_i), num(r, leads_i)?, num(r, rate_i)?)))
         .filter(|(_, leads, _)| *leads >= 30.0)
         .collect();
     if sources.len() < 2 {
@@ -315,7 +325,14 @@ pub fn conversion(
         let rows: Vec<(String, f64, f64, f64)> = cycle
             .rows
             .iter()
-            .filter_map(|r| Some((words(r), num(r, won_i)?, num(r, days_i)?, num(r, size_i)?)))
+            .filter_map(|r| {
+                Some((
+                    words(r, cycle_source_i),
+                    num(r, won_i)?,
+                    num(r, days_i)?,
+                    num(r, size_i)?,
+                ))
+            })
             .filter(|(_, won, _, _)| *won > 0.0)
             .collect();
         let others = |source: &str, value: fn(&(String, f64, f64, f64)) -> f64| {
@@ -357,7 +374,7 @@ pub fn conversion(
         let largest = by_source
             .rows
             .iter()
-            .filter_map(|r| Some((words(r), num(r, leads_i)?)))
+            .filter_map(|r| Some((words(r, source_i), num(r, leads_i)?)))
             .max_by(|a, b| a.1.total_cmp(&b.1));
         if let Some((source, leads)) = largest {
             let share = if total > 0.0 { leads / total } else { 0.0 };
@@ -396,7 +413,11 @@ pub fn slowest_stage(stages: &Section, lang: &str) -> Option<String> {
                 .unwrap_or(0.0)
                 .total_cmp(&num(b, value).unwrap_or(0.0))
         })?;
-    let name = format!("{} / {}", text(row, 0), text(row, 1));
+    let name = format!(
+        "{} / {}",
+        text(row, stages.column("pipeline")?),
+        text(row, stages.column("stage")?)
+    );
     let days = format!("{:.1}", num(row, value)?);
     Some(match change.and_then(|c| num(row, c)) {
         Some(change) => say(
@@ -429,11 +450,20 @@ pub fn owner_close_rates(ctx: &Context<'_>) -> Result<(Vec<String>, Vec<String>)
     let Some(team_rate) = team.rows.first().and_then(|r| r.value) else {
         return thin();
     };
+    let at = |key: &str| owners.column(key);
+    let (Some(owner), Some(rate), Some(won), Some(lost)) = (
+        at("owner"),
+        at("close_rate"),
+        at("deals_won"),
+        at("deals_lost"),
+    ) else {
+        return thin();
+    };
     let rated: Vec<(String, f64)> = owners
         .rows
         .iter()
-        .filter(|r| num(r, 2).unwrap_or(0.0) + num(r, 3).unwrap_or(0.0) >= 10.0)
-        .filter_map(|r| Some((text(r, 0), num(r, 1)?)))
+        .filter(|r| num(r, won).unwrap_or(0.0) + num(r, lost).unwrap_or(0.0) >= 10.0)
+        .filter_map(|r| Some((text(r, owner), num(r, rate)?)))
         .collect();
     if rated.is_empty() {
         return thin();
@@ -468,18 +498,25 @@ pub fn owner_close_rates(ctx: &Context<'_>) -> Result<(Vec<String>, Vec<String>)
 /// The biggest lost reason and its change. `by_reason` has lost_reason, deals_lost,
 /// deals_lost_previous, deals_lost_change_pct, lost_revenue; sorted by deals lost.
 pub fn lost_reason(by_reason: &Section, lang: &str) -> (Vec<String>, Vec<String>) {
-    let total: f64 = by_reason.rows.iter().filter_map(|r| num(r, 1)).sum();
+    let (Some(reason_i), Some(lost_i)) = (
+        by_reason.column("lost_reason"),
+        by_reason.column("deals_lost"),
+    ) else {
+        return (Vec::new(), Vec::new());
+    };
+    let total: f64 = by_reason.rows.iter().filter_map(|r| num(r, lost_i)).sum();
     let top = by_reason.rows.first();
-    let lost = top.and_then(|r| num(r, 1)).unwrap_or(0.0);
+    let lost = top.and_then(|r| num(r, lost_i)).unwrap_or(0.0);
     let Some(top) = top.filter(|_| lost >= 5.0) else {
         return (
             Vec::new(),
             vec![say(lang, "note.thin_lost", &[&format!("{total:.0}")])],
         );
     };
-    let (reason, share) = (text(top, 0), pct(lost / total));
+    let (reason, share) = (text(top, reason_i), pct(lost / total));
     let count = format!("{lost:.0}");
-    let sentence = match num(top, 3) {
+    let change = by_reason.column("deals_lost_change_pct");
+    let sentence = match change.and_then(|c| num(top, c)) {
         Some(change) => say(
             lang,
             "insight.lost_reason_change",
@@ -504,27 +541,34 @@ fn count(x: f64, lang: &str) -> String {
 /// most value. `stages` has pipeline, stage, open_opportunities, pipeline_value,
 /// weighted_pipeline_value.
 pub fn pipeline(stages: &Section, lang: &str) -> Option<String> {
+    let at = |key: &str| stages.column(key);
+    let (value, weighted) = (at("pipeline_value")?, at("weighted_pipeline_value")?);
     let sum = |i: usize| stages.rows.iter().filter_map(|r| num(r, i)).sum::<f64>();
-    let deals = sum(2);
+    let deals = sum(at("open_opportunities")?);
     let top = stages
         .rows
         .iter()
-        .filter(|r| num(r, 3).is_some())
+        .filter(|r| num(r, value).is_some())
         .max_by(|a, b| {
-            num(a, 3)
+            num(a, value)
                 .unwrap_or(0.0)
-                .total_cmp(&num(b, 3).unwrap_or(0.0))
+                .total_cmp(&num(b, value).unwrap_or(0.0))
         })?;
+    let stage = format!(
+        "{} / {}",
+        text(top, at("pipeline")?),
+        text(top, at("stage")?)
+    );
     (deals > 0.0).then(|| {
         say(
             lang,
             "insight.pipeline",
             &[
                 &count(deals, lang),
-                &money(sum(3), lang),
-                &money(sum(4), lang),
-                &format!("{} / {}", text(top, 0), text(top, 1)),
-                &money(num(top, 3).unwrap_or(0.0), lang),
+                &money(sum(value), lang),
+                &money(sum(weighted), lang),
+                &stage,
+                &money(num(top, value).unwrap_or(0.0), lang),
             ],
         )
     })
@@ -565,12 +609,13 @@ pub fn top_source(
     misspelt: &HashMap<String, String>,
 ) -> Option<String> {
     let (source, share) = (by_source.column("lead_source")?, by_source.column("share")?);
+    let prospects = by_source.column("prospects")?;
     let top = by_source.rows.iter().max_by(|a, b| {
-        num(a, 1)
+        num(a, prospects)
             .unwrap_or(0.0)
-            .total_cmp(&num(b, 1).unwrap_or(0.0))
+            .total_cmp(&num(b, prospects).unwrap_or(0.0))
     })?;
-    let leads = num(top, 1).filter(|n| *n >= 10.0)?;
+    let leads = num(top, prospects).filter(|n| *n >= 10.0)?;
     let name = source_in_sentence(&text(top, source), lang, misspelt, true);
     Some(say(
         lang,
@@ -582,14 +627,21 @@ pub fn top_source(
 /// The week's activity in a sentence. `by_owner_and_type` has owner, activity_type,
 /// completed_last_7_days, scheduled_next_7_days, overdue.
 pub fn activity(by_owner_and_type: &Section, lang: &str) -> Option<String> {
-    let sum = |i: usize| {
-        by_owner_and_type
-            .rows
-            .iter()
-            .filter_map(|r| num(r, i))
-            .sum::<f64>()
+    let sum = |key: &str| {
+        let at = by_owner_and_type.column(key)?;
+        Some(
+            by_owner_and_type
+                .rows
+                .iter()
+                .filter_map(|r| num(r, at))
+                .sum::<f64>(),
+        )
     };
-    let (done, next, overdue) = (sum(2), sum(3), sum(4));
+    let (done, next, overdue) = (
+        sum("completed_last_7_days")?,
+        sum("scheduled_next_7_days")?,
+        sum("overdue")?,
+    );
     (done + next + overdue > 0.0).then(|| {
         say(
             lang,
@@ -635,7 +687,10 @@ pub fn forecast(by_month: &Section, lang: &str) -> Option<String> {
         lang,
         "insight.forecast",
         &[
-            &text(first, 0).chars().take(7).collect::<String>(),
+            &text(first, by_month.column("month")?)
+                .chars()
+                .take(7)
+                .collect::<String>(),
             &money(expected, lang),
             &money(p10, lang),
             &money(p90, lang),
@@ -662,20 +717,21 @@ pub fn best_campaign(by_campaign: &Section, lang: &str) -> Option<String> {
                     .total_cmp(&num(b, column).unwrap_or(0.0))
             })
     };
+    let campaign = by_campaign.column("campaign")?;
     let Some(top) = most(revenue) else {
         let responses = by_campaign.column("campaign_responses")?;
         let top = most(responses)?;
         return Some(say(
             lang,
             "insight.most_responses",
-            &[&text(top, 0), &count(num(top, responses)?, lang)],
+            &[&text(top, campaign), &count(num(top, responses)?, lang)],
         ));
     };
     Some(say(
         lang,
         "insight.best_campaign",
         &[
-            &text(top, 0),
+            &text(top, campaign),
             &money(num(top, revenue)?, lang),
             &count(num(top, purchases).unwrap_or(0.0), lang),
         ],
@@ -737,9 +793,12 @@ pub fn pareto(section: &Section, customers: usize, lang: &str) -> (Vec<String>, 
             vec![say(lang, "note.thin_pareto", &[&customers.to_string()])],
         );
     }
+    let Some(revenue_i) = section.column("revenue") else {
+        return (Vec::new(), Vec::new());
+    };
     let mut revenue: Vec<f64> = section.rows[..customers]
         .iter()
-        .filter_map(|r| num(r, 1))
+        .filter_map(|r| num(r, revenue_i))
         .collect();
     revenue.sort_by(|a, b| b.total_cmp(a));
     let total: f64 = revenue.iter().sum();
