@@ -29,15 +29,7 @@ fn value_in(
     from: Bound,
     to: Bound,
 ) -> Option<f64> {
-    let query = Query {
-        metric: metric.into(),
-        from,
-        to,
-        grain: None,
-        by: Vec::new(),
-        filters: Vec::new(),
-        compare: None,
-    };
+    let query = Query::over(metric, from, to);
     let result = run(store, calendar, &query, "en").unwrap();
     assert_eq!(result.rows.len(), 1, "{metric}");
     result.rows[0].value

@@ -58,15 +58,11 @@ fn medium_stores() -> (Place, Store, Store) {
 }
 
 fn year(metric: &str) -> Query {
-    Query {
-        metric: metric.to_owned(),
-        from: Bound::Day(NaiveDate::from_ymd_opt(2025, 7, 1).unwrap()),
-        to: Bound::Day(NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()),
-        grain: None,
-        by: Vec::new(),
-        filters: Vec::new(),
-        compare: None,
-    }
+    Query::over(
+        metric,
+        Bound::Day(NaiveDate::from_ymd_opt(2025, 7, 1).unwrap()),
+        Bound::Day(NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()),
+    )
 }
 
 /// Plain SQL's rows of (month, key, value) by month and key.
