@@ -507,6 +507,81 @@ fn importing_the_same_file_twice_changes_nothing_the_second_time() {
     );
 }
 
+/// On PostgreSQL a load that at least doubles a table builds the table's indexes after its
+/// rows instead of inserting into them; the keys hold afterwards either way, and a small
+/// load into the filled table keeps the indexes it has.
+#[test]
+fn a_first_import_of_many_rows_leaves_the_keys_in_force() {
+    const ROWS: usize = 120_000;
+    let f = Fixture::new();
+    let mut file = String::from("Contact ID,First Name,Email\n");
+    for i in 0..ROWS {
+        file.push_str(&format!("C{i},Ana,ana{i}@example.com\n"));
+    }
+    let path = f.write("contacts.csv", file);
+    // Each index's name and definition, and on PostgreSQL the catalogue's number for the
+    // index itself, which a build from scratch changes.
+    let indexes = |with_oids: bool| -> Vec<String> {
+        if !embudo_testkit::on_postgres() {
+            return Vec::new();
+        }
+        let oid = if with_oids {
+            "CAST(c.oid AS VARCHAR)"
+        } else {
+            "''"
+        };
+        f.rows(&format!(
+            "SELECT i.indexname || ' ' || i.indexdef || ' ' || {oid}
+               FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname
+              WHERE i.tablename = 'contacts' ORDER BY 1"
+        ))
+        .into_iter()
+        .map(|row| row[0].as_str().unwrap().to_owned())
+        .collect()
+    };
+    let before = (indexes(false), indexes(true));
+    let report = f.import("contacts", &path, None).unwrap();
+    assert_eq!(report.files[0].inserted, ROWS);
+    assert_eq!(
+        f.one("SELECT count(DISTINCT external_id) FROM contacts"),
+        ROWS
+    );
+    let rebuilt = (indexes(false), indexes(true));
+    assert_eq!(
+        rebuilt.0, before.0,
+        "the same indexes, defined the same way"
+    );
+    if embudo_testkit::on_postgres() {
+        assert!(
+            rebuilt.1.iter().all(|index| !before.1.contains(index)),
+            "every index built anew: {:?} then {:?}",
+            before.1,
+            rebuilt.1
+        );
+    }
+    // The primary key and the external ids' uniqueness are in force.
+    let id = f.one("SELECT min(id) FROM contacts").as_i64().unwrap();
+    let copy = |id: i64, external: &str| {
+        f.store.execute_with(
+            "INSERT INTO contacts (id, created_at, updated_at, source_system, external_id)
+             SELECT ?, created_at, updated_at, source_system, ? FROM contacts WHERE external_id = 'C7'",
+            &[embudo_store::Param::Int(id), embudo_store::Param::Text(external.into())],
+        )
+    };
+    assert!(copy(id, "new").is_err(), "a repeated id is refused");
+    assert!(
+        copy(id + 10 * ROWS as i64, "C7").is_err(),
+        "a repeated external id is refused"
+    );
+    // A few rows into the filled table go into its indexes.
+    let few = f.write("few.csv", "Contact ID,First Name\nD1,Bea\nD2,Cai\n");
+    assert_eq!(
+        f.import("contacts", &few, None).unwrap().files[0].inserted,
+        2
+    );
+    assert_eq!(indexes(true), rebuilt.1);
+}
+
 #[test]
 fn an_import_stopped_or_failing_midway_leaves_every_table_unchanged() {
     let f = Fixture::new();

@@ -24,7 +24,7 @@ use embudo_metrics::Dim;
 use embudo_store::deals::StageMove;
 use embudo_store::derived::{self, Touched};
 use embudo_store::served::{Field, ServedTable};
-use embudo_store::{ColumnInfo, Param, Store};
+use embudo_store::{ColumnInfo, Store};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -284,8 +284,7 @@ fn change(
     let fields = named(&fields);
     let update = || store.update_row(columns, id, &fields, now);
     if entity == Entity::Deals {
-        let this_deal = ("?", &[Param::Int(id)][..]);
-        store.change_deals(this_deal, now, Some(caller.user_id), update)?;
+        store.change_deal(id, now, Some(caller.user_id), update)?;
     } else {
         update()?;
     }

@@ -406,12 +406,19 @@ fn a_rep_creates_moves_and_deletes_their_deal_and_nothing_else() {
         )
         .unwrap();
     assert_eq!(change.rows.len(), 1);
+    assert_eq!(change.rows[0][0], "900.00");
     assert_eq!(change.rows[0][1], "1200.50");
     let stage_change = server.one(
-        "SELECT new_value FROM deal_changes WHERE deal_id = ? AND field = 'stage_id'",
+        "SELECT old_value || ' ' || new_value FROM deal_changes WHERE deal_id = ? AND field = 'stage_id'",
         &[Param::Int(id)],
     );
-    assert_eq!(stage_change, won.to_string());
+    assert_eq!(stage_change, format!("{first} {won}"));
+    // The two changes of the one write, numbered in the order of their fields' names.
+    let order = server.one(
+        "SELECT string_agg(field, ' ' ORDER BY id) FROM deal_changes WHERE deal_id = ?",
+        &[Param::Int(id)],
+    );
+    assert_eq!(order, "amount stage_id");
     assert_eq!(change.rows[0][2].as_i64(), Some(rep));
 
     // Handing it to someone else would take it out of the rep's sight: refused, unchanged.

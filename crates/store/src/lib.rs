@@ -83,6 +83,7 @@ pub mod migrations;
 pub mod monitor;
 pub mod names;
 mod pg_copy;
+mod pg_indexes;
 mod pg_value;
 pub mod postgres;
 pub mod quality;

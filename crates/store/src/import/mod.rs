@@ -177,7 +177,8 @@ impl Store {
     pub fn load_staged(&self, file: &StagedFile, rules: &ImportRules) -> Result<Loaded> {
         let mut loaded = Loaded::default();
         resolve::create_missing(self, file, rules, &mut loaded)?;
-        let (matched, first_fresh) = resolve::build_ids(self, file, rules)?;
+        let ids = resolve::build_ids(self, file, rules)?;
+        let first_fresh = ids.first_fresh;
         // A view cannot take parameters: the first id is the store's own number, not the
         // file's.
         self.execute_with(
@@ -201,7 +202,7 @@ impl Store {
         } else {
             write::update_matched(self, file, rules)?
         };
-        loaded.unchanged = matched - loaded.updated;
+        loaded.unchanged = ids.matched - loaded.updated;
         if file.target.table == "deal_stage_history" && file.maps("deal_id") {
             // A history imported for a deal replaces the one an earlier step synthesised.
             // Rows the file gives by id were matched and updated above, never deleted then
@@ -214,7 +215,7 @@ impl Store {
                 &[],
             )?;
         }
-        loaded.inserted = write::insert_new(self, file, rules)?;
+        loaded.inserted = write::insert_new(self, file, rules, ids.new)?;
         resolve::resolve_self_references(self, file, rules, &mut loaded)?;
         if file.target.table == "deals" {
             write::synthesise_history(self)?;

@@ -254,13 +254,8 @@ pub(crate) fn looked_up(file: &StagedFile, field: &StagedField) -> bool {
 /// Work out, in one pass over the staged rows, everything the import needs to know of each:
 /// the id of every reference looked up by text, the row it matches in the store, the id a
 /// new row brings or its number among those that take one from the table's sequence, and
-/// the references that found nothing. Returns how many rows matched, and the first of the
-/// ids reserved for the new rows without one (numbered from it in file order; 0 for none).
-pub(crate) fn build_ids(
-    store: &Store,
-    file: &StagedFile,
-    rules: &ImportRules,
-) -> Result<(usize, i64)> {
+/// the references that found nothing.
+pub(crate) fn build_ids(store: &Store, file: &StagedFile, rules: &ImportRules) -> Result<Ids> {
     let table = file.target.table;
     let mut select = vec!["s.row_no".to_owned()];
     let mut joins = Vec::new();
@@ -333,22 +328,39 @@ pub(crate) fn build_ids(
     #[derive(serde::Deserialize)]
     struct Counted {
         matched: usize,
+        new: usize,
         fresh: u64,
         highest_brought: i64,
     }
     let counted: Vec<Counted> = store.records(
         &format!(
             "SELECT count(*) FILTER (WHERE target_id IS NOT NULL) AS matched,
+                    count(*) FILTER (WHERE target_id IS NULL) AS new,
                     coalesce(max(fresh_no), 0) AS fresh, coalesce(max(brought_id), 0) AS highest_brought
                FROM {IDS}"
         ),
         &[],
     )?;
     let Some(counted) = counted.first() else {
-        return Ok((0, 0));
+        return Ok(Ids::default());
     };
-    let first = store.reserve_ids_above(table, counted.fresh, counted.highest_brought)?;
-    Ok((counted.matched, first))
+    Ok(Ids {
+        matched: counted.matched,
+        new: counted.new,
+        first_fresh: store.reserve_ids_above(table, counted.fresh, counted.highest_brought)?,
+    })
+}
+
+/// What [`build_ids`] found of the staged rows.
+#[derive(Debug, Default)]
+pub(crate) struct Ids {
+    /// Rows that match a row of the store.
+    pub(crate) matched: usize,
+    /// Rows to insert.
+    pub(crate) new: usize,
+    /// The first of the ids reserved for the new rows that bring none (numbered from it in
+    /// file order; 0 for none).
+    pub(crate) first_fresh: i64,
 }
 
 /// The staged row's references that found nothing, as a JSON object of name to text, from
