@@ -401,8 +401,9 @@ impl Store {
         Ok(out)
     }
 
-    /// [`Store::load`] on PostgreSQL: one transaction, a `COPY` per batch, the tables'
-    /// sequences moved past the ids written and their statistics refreshed.
+    /// [`Store::load`] on PostgreSQL: one transaction, a `COPY` per batch (into tables it
+    /// found empty, without their indexes, built again afterwards), the tables' sequences
+    /// moved past the ids written and their statistics refreshed.
     fn load_into_postgres<T, E, F>(
         &mut self,
         layouts: HashMap<String, Layout>,
@@ -421,12 +422,25 @@ impl Store {
                 let tables = CANONICAL_TABLES.join(", ");
                 self.execute_batch(&format!("TRUNCATE {tables}"))?;
             }
+            // Tables the load fills from empty have their indexes built once it is in.
+            let mut aside = Vec::new();
+            for &table in CANONICAL_TABLES {
+                let empty: bool = self
+                    .value(&format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"), &[])?
+                    .unwrap_or(false);
+                if empty {
+                    aside.push(crate::pg_indexes::set_aside(self, table)?);
+                }
+            }
             let out = {
                 let (mut pg, _) = self.postgres().expect("checked by `load`");
                 produce_into(layouts, produce, |batches| {
                     copy_all(&mut pg, batches, &mut progress)
                 })?
             };
+            for indexes in aside {
+                indexes.restore(self)?;
+            }
             crate::derived::refresh(self)?;
             let (mut pg, _) = self.postgres().expect("checked by `load`");
             crate::ids::move_sequences_past_rows(&mut pg)?;

@@ -6,7 +6,8 @@
 //!
 //! Dropping an index locks its table until the transaction ends, so readers of the table on
 //! other connections wait for the load's commit instead of reading what was there before:
-//! hence only for loads that at least double a table, such as a first import.
+//! hence only for loads that at least double a table, such as a first import, and for bulk
+//! loads (a generated business, a copy) into tables they find empty.
 
 use crate::error::Result;
 use crate::query::Param;
@@ -56,6 +57,11 @@ pub(crate) fn set_aside_for(
     if present as usize >= rows {
         return Ok(None);
     }
+    set_aside(store, table).map(Some)
+}
+
+/// Drop `table`'s indexes, whatever its size (a bulk load into tables it found empty).
+pub(crate) fn set_aside(store: &Store, table: &'static str) -> Result<IndexesAside> {
     let indexes: Vec<Index> = store.records(
         "SELECT c.conname AS name, pg_get_constraintdef(c.oid) AS definition, true AS constraint
            FROM pg_constraint c
@@ -79,7 +85,7 @@ pub(crate) fn set_aside_for(
             &[],
         )?;
     }
-    Ok(Some(IndexesAside { table, indexes }))
+    Ok(IndexesAside { table, indexes })
 }
 
 impl IndexesAside {

@@ -140,6 +140,21 @@ fn read_only_open_of_a_missing_file_says_how_to_create_one() {
 fn a_load_appends_every_record_and_reports_counts() {
     let place = Place::new();
     let mut store = place.store("store");
+    // On PostgreSQL a load into empty tables builds their indexes after the rows: the same
+    // ones, defined the same way.
+    let indexes = |store: &Store| {
+        embudo_testkit::on_postgres().then(|| {
+            store
+                .query_with(
+                    "SELECT string_agg(indexname || ' ' || indexdef, '; ' ORDER BY indexname)
+                       FROM pg_indexes WHERE schemaname = current_schema()",
+                    &[],
+                )
+                .unwrap()
+                .rows
+        })
+    };
+    let before = indexes(&store);
     let mut seen = 0;
     let ((), summary) = store
         .load(
@@ -161,6 +176,9 @@ fn a_load_appends_every_record_and_reports_counts() {
         count(&store, "SELECT CAST(sum(id) AS BIGINT) FROM teams"),
         70_000 * 70_001 / 2
     );
+    assert_eq!(indexes(&store), before);
+    let again = store.execute_batch("INSERT INTO teams (id, name) VALUES (70000, 'Again')");
+    assert!(again.is_err(), "the key is in force after the load");
 }
 
 #[test]
