@@ -22,6 +22,20 @@ fn tables(store: &Store) -> Vec<String> {
         .collect()
 }
 
+/// Every index of a PostgreSQL database, by name and definition: the copy builds them
+/// again once its rows are in, and they must come back as the migrations made them.
+fn indexes(pg: &mut postgres::Client) -> Vec<String> {
+    pg.query(
+        "SELECT indexname || ' ' || indexdef FROM pg_indexes
+          WHERE schemaname = current_schema() ORDER BY 1",
+        &[],
+    )
+    .unwrap()
+    .into_iter()
+    .map(|row| row.get(0))
+    .collect()
+}
+
 fn count(store: &Store, sql: &str) -> i64 {
     store.query_with(sql, &[]).unwrap().rows[0][0]
         .as_i64()
@@ -32,6 +46,12 @@ fn count(store: &Store, sql: &str) -> i64 {
 fn a_store_moves_to_postgresql_and_back_value_for_value() {
     let server = PgServer::start();
     let url = server.database("crm");
+    let migrated = {
+        let fresh = server.database("fresh");
+        drop(Store::open(&fresh).unwrap());
+        indexes(&mut postgres::Client::connect(&fresh, postgres::NoTls).unwrap())
+    };
+    assert!(migrated.len() > 40, "{migrated:?}");
     let sandbox = Sandbox::new();
     sandbox.ok(&[
         "--db", "a.duckdb", "generate", "--scale", "small", "--seed", "5",
@@ -98,6 +118,7 @@ fn a_store_moves_to_postgresql_and_back_value_for_value() {
         .unwrap()
         .get(0);
     assert_eq!(empty.as_deref(), Some(""), "an empty text is not a null");
+    assert_eq!(indexes(&mut pg), migrated, "every index built again");
     // The next id PostgreSQL gives is past every copied one.
     let (next, max): (i64, i64) = {
         let row = pg
@@ -159,6 +180,7 @@ fn a_store_moves_to_postgresql_and_back_value_for_value() {
         .unwrap()
         .get(0);
     assert_eq!(runs, 0, "the audit runs of the first store are gone");
+    assert_eq!(indexes(&mut pg), migrated, "every index built again");
 }
 
 /// A HubSpot deals export as people keep it: Spanish stage names, day-first dates, a deal

@@ -429,18 +429,20 @@ impl Store {
                     .value(&format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"), &[])?
                     .unwrap_or(false);
                 if empty {
-                    aside.push(crate::pg_indexes::set_aside(self, table)?);
+                    let (mut pg, _) = self.postgres().expect("checked by `load`");
+                    aside.push(crate::pg_indexes::set_aside(pg.client(), table)?);
                 }
             }
             let out = {
                 let (mut pg, _) = self.postgres().expect("checked by `load`");
-                produce_into(layouts, produce, |batches| {
+                let out = produce_into(layouts, produce, |batches| {
                     copy_all(&mut pg, batches, &mut progress)
-                })?
+                })?;
+                for indexes in aside {
+                    indexes.restore(pg.client())?;
+                }
+                out
             };
-            for indexes in aside {
-                indexes.restore(self)?;
-            }
             crate::derived::refresh(self)?;
             let (mut pg, _) = self.postgres().expect("checked by `load`");
             crate::ids::move_sequences_past_rows(&mut pg)?;

@@ -9,15 +9,17 @@
 //! hence only for loads that at least double a table, such as a first import, and for bulk
 //! loads (a generated business, a copy) into tables they find empty.
 
-use crate::error::Result;
+use crate::error::{Result, pg_error};
 use crate::query::Param;
 use crate::store::Store;
+use crate::transfer::quoted;
+use postgres::Client;
 
 /// Loads of fewer rows keep the indexes: an insertion into them costs less than a build.
 const FEWEST_ROWS: usize = 100_000;
 
 /// One index of a table, as the catalogue defines it.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug)]
 struct Index {
     name: String,
     /// `PRIMARY KEY (id)` for a constraint's, `CREATE INDEX …` for another.
@@ -27,12 +29,12 @@ struct Index {
     constraint: bool,
 }
 
-/// The indexes of a table set aside by [`set_aside_for`]; [`IndexesAside::restore`] builds
+/// The indexes of a table set aside by [`set_aside`]; [`IndexesAside::restore`] builds
 /// them again.
 #[derive(Debug)]
 #[must_use = "the indexes set aside must be restored before the transaction commits"]
 pub(crate) struct IndexesAside {
-    table: &'static str,
+    table: String,
     indexes: Vec<Index>,
 }
 
@@ -41,7 +43,7 @@ pub(crate) struct IndexesAside {
 /// a transaction, which the restore must end in.
 pub(crate) fn set_aside_for(
     store: &Store,
-    table: &'static str,
+    table: &str,
     rows: usize,
 ) -> Result<Option<IndexesAside>> {
     if rows < FEWEST_ROWS {
@@ -57,61 +59,71 @@ pub(crate) fn set_aside_for(
     if present as usize >= rows {
         return Ok(None);
     }
-    set_aside(store, table).map(Some)
+    let Some((mut pg, _)) = store.postgres() else {
+        return Ok(None);
+    };
+    set_aside(pg.client(), table).map(Some)
 }
 
 /// Drop `table`'s indexes, whatever its size (a bulk load into tables it found empty).
-pub(crate) fn set_aside(store: &Store, table: &'static str) -> Result<IndexesAside> {
-    let indexes: Vec<Index> = store.records(
-        "SELECT c.conname AS name, pg_get_constraintdef(c.oid) AS definition, true AS constraint
-           FROM pg_constraint c
-          WHERE c.conrelid = to_regclass(?) AND c.contype IN ('p', 'u')
-         UNION ALL
-         SELECT i.relname, pg_get_indexdef(i.oid), false
-           FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-          WHERE x.indrelid = to_regclass(?)
-            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
-        &[Param::Text(table.into()), Param::Text(table.into())],
-    )?;
+/// `table` is a name of the store's catalogue.
+pub(crate) fn set_aside(client: &mut Client, table: &str) -> Result<IndexesAside> {
+    let failed = |source| pg_error(&format!("setting the indexes of {table} aside"), source);
+    let indexes: Vec<Index> = client
+        .query(
+            "SELECT c.conname, pg_get_constraintdef(c.oid), true
+               FROM pg_constraint c
+              WHERE c.conrelid = to_regclass($1) AND c.contype IN ('p', 'u')
+             UNION ALL
+             SELECT i.relname, pg_get_indexdef(i.oid), false
+               FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+              WHERE x.indrelid = to_regclass($1)
+                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+            &[&table],
+        )
+        .map_err(failed)?
+        .into_iter()
+        .map(|row| Index {
+            name: row.get::<_, String>(0),
+            definition: row.get(1),
+            constraint: row.get(2),
+        })
+        .collect();
     for index in &indexes {
         // Names and definitions are the catalogue's own, never a user's.
         let name = quoted(&index.name);
-        store.execute_with(
-            &if index.constraint {
+        client
+            .batch_execute(&if index.constraint {
                 format!("ALTER TABLE {table} DROP CONSTRAINT {name}")
             } else {
                 format!("DROP INDEX {name}")
-            },
-            &[],
-        )?;
+            })
+            .map_err(failed)?;
     }
-    Ok(IndexesAside { table, indexes })
+    Ok(IndexesAside {
+        table: table.to_owned(),
+        indexes,
+    })
 }
 
 impl IndexesAside {
     /// Build every index set aside again, from the rows the table now holds. A key or a
     /// uniqueness the load broke fails here, as the insertion would have.
-    pub(crate) fn restore(self, store: &Store) -> Result<()> {
+    pub(crate) fn restore(self, client: &mut Client) -> Result<()> {
+        let table = &self.table;
         for index in &self.indexes {
-            store.execute_with(
-                &if index.constraint {
+            client
+                .batch_execute(&if index.constraint {
                     format!(
-                        "ALTER TABLE {} ADD CONSTRAINT {} {}",
-                        self.table,
+                        "ALTER TABLE {table} ADD CONSTRAINT {} {}",
                         quoted(&index.name),
                         index.definition
                     )
                 } else {
                     index.definition.clone()
-                },
-                &[],
-            )?;
+                })
+                .map_err(|source| pg_error(&format!("building the indexes of {table}"), source))?;
         }
         Ok(())
     }
-}
-
-/// `name` as a quoted SQL identifier.
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }

@@ -11,6 +11,7 @@
 //! so a failed or interrupted copy leaves the target as it was.
 
 use crate::error::{Context, Result, StoreError, pg_error};
+use crate::pg_indexes::IndexesAside;
 use crate::pg_value::copy_row;
 use crate::postgres::{Postgres, is_url, shown};
 use crate::store::Store;
@@ -126,6 +127,7 @@ fn copy_tables(
     progress: &mut Progress<'_>,
 ) -> Result<Vec<Copied>> {
     let mut copied = Vec::with_capacity(tables.len());
+    let aside = target.set_indexes_aside(tables)?;
     for table in tables {
         let columns = source.columns(table)?;
         let theirs = target.columns(table)?;
@@ -161,7 +163,7 @@ fn copy_tables(
             target_checksum: back.to_string(),
         });
     }
-    target.after_copy()?;
+    target.after_copy(aside)?;
     Ok(copied)
 }
 
@@ -199,7 +201,7 @@ impl Kind {
 }
 
 /// An identifier quoted for SQL (names come from the engines' catalogues, never a person).
-fn quoted(name: &str) -> String {
+pub(crate) fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
@@ -577,12 +579,28 @@ impl Side {
         }
     }
 
-    /// A PostgreSQL target's sequences move past the ids copied in (a DuckDB store moves
-    /// its own the first time it takes an id).
-    fn after_copy(&mut self) -> Result<()> {
+    /// A PostgreSQL target's tables, emptied by [`Side::begin`], lose their indexes until
+    /// their rows are in ([`crate::pg_indexes`]); a DuckDB target is a new file, written
+    /// through its Appender.
+    fn set_indexes_aside(&mut self, tables: &[String]) -> Result<Vec<IndexesAside>> {
+        let Side::Postgres(pg) = self else {
+            return Ok(Vec::new());
+        };
+        tables
+            .iter()
+            .map(|table| crate::pg_indexes::set_aside(pg.client(), &quoted(table)))
+            .collect()
+    }
+
+    /// A PostgreSQL target's indexes set aside are built again and its sequences move past
+    /// the ids copied in (a DuckDB store moves its own the first time it takes an id).
+    fn after_copy(&mut self, aside: Vec<IndexesAside>) -> Result<()> {
         let Side::Postgres(pg) = self else {
             return Ok(());
         };
+        for indexes in aside {
+            indexes.restore(pg.client())?;
+        }
         crate::ids::move_sequences_past_rows(pg)?;
         // Statistics of what was copied, so the first queries are planned on them rather
         // than on an empty database's.

@@ -327,8 +327,8 @@ pub(crate) fn insert_new(
         values.join(", ")
     );
     let inserted = store.execute_with(&sql, &params)?;
-    if let Some(aside) = aside {
-        aside.restore(store)?;
+    if let (Some(aside), Some((mut pg, _))) = (aside, store.postgres()) {
+        aside.restore(pg.client())?;
     }
     Ok(inserted)
 }
