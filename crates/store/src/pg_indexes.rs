@@ -9,6 +9,7 @@
 //! hence only for loads that at least double a table, such as a first import, and for bulk
 //! loads (a generated business, a copy) into tables they find empty.
 
+use crate::Dialect;
 use crate::error::{Result, pg_error};
 use crate::query::Param;
 use crate::store::Store;
@@ -38,15 +39,15 @@ pub(crate) struct IndexesAside {
     indexes: Vec<Index>,
 }
 
-/// Drop `table`'s indexes when `rows` about to be inserted at least double it (and are
-/// many); none is set aside otherwise. `table` is a name of the store's catalogue. Inside
-/// a transaction, which the restore must end in.
+/// On PostgreSQL, drop `table`'s indexes when `rows` about to be inserted at least double
+/// it (and are many); none is set aside otherwise, nor ever on DuckDB. `table` is a name of
+/// the store's catalogue. Inside a transaction, which the restore must end in.
 pub(crate) fn set_aside_for(
     store: &Store,
     table: &str,
     rows: usize,
 ) -> Result<Option<IndexesAside>> {
-    if rows < FEWEST_ROWS {
+    if rows < FEWEST_ROWS || store.dialect() != Dialect::Postgres {
         return Ok(None);
     }
     // Counting stops at `rows`: on a large table this reads no more than the load writes.
@@ -59,9 +60,7 @@ pub(crate) fn set_aside_for(
     if present as usize >= rows {
         return Ok(None);
     }
-    let Some((mut pg, _)) = store.postgres() else {
-        return Ok(None);
-    };
+    let (mut pg, _) = store.postgres().expect("the dialect is PostgreSQL's");
     set_aside(pg.client(), table).map(Some)
 }
 

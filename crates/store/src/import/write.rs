@@ -310,10 +310,7 @@ pub(crate) fn insert_new(
         .chain(assignments.iter().map(|a| a.sql.clone()))
         .collect();
     let params: Vec<Param> = assignments.into_iter().flat_map(|a| a.params).collect();
-    let aside = match store.dialect() {
-        Dialect::Postgres => pg_indexes::set_aside_for(store, table, new)?,
-        Dialect::DuckDb => None,
-    };
+    let aside = pg_indexes::set_aside_for(store, table, new)?;
     // Rows in id order go into the indexes one after the other; indexes built afterwards
     // sort the rows themselves (and sorting a million wide rows first was half a second).
     let order = if aside.is_some() {
@@ -327,7 +324,10 @@ pub(crate) fn insert_new(
         values.join(", ")
     );
     let inserted = store.execute_with(&sql, &params)?;
-    if let (Some(aside), Some((mut pg, _))) = (aside, store.postgres()) {
+    if let Some(aside) = aside {
+        let (mut pg, _) = store
+            .postgres()
+            .expect("indexes are set aside on PostgreSQL only");
         aside.restore(pg.client())?;
     }
     Ok(inserted)
