@@ -76,9 +76,10 @@ impl FromRequestParts<AppState> for Authed {
 }
 
 /// The callers behind API tokens lately seen, so that a script's every request does not ask
-/// the store again. An answer holds for [`Tokens::FRESH`] and only while nothing has been
-/// written through the server since: disabling a user, changing a role or revoking a token
-/// is such a write, and takes effect on the next request.
+/// the store again. An answer holds for [`Tokens::FRESH`] and only while no user, team or
+/// token has been written since (through this server, or on PostgreSQL through any
+/// process): disabling a user, changing a role or revoking a token takes effect on the
+/// next request.
 #[derive(Debug, Default)]
 pub struct Tokens {
     seen: Mutex<HashMap<String, Seen>>,
@@ -99,7 +100,7 @@ impl Tokens {
     /// The active caller behind `token`, if any.
     async fn caller(&self, state: &AppState, token: String) -> Result<Option<Caller>, ApiError> {
         let digest = embudo_access::secret::digest(&token);
-        let generation = state.db.generation();
+        let generation = state.db.access_generation();
         if let Some(seen) = self.lock().get(&digest)
             && seen.generation == generation
             && seen.at.elapsed() < Self::FRESH

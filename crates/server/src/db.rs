@@ -16,7 +16,7 @@
 //! timed out, or its client went away) interrupts the query running for it first.
 
 use crate::error::ApiError;
-use embudo_store::{Interrupt, Store};
+use embudo_store::{Dialect, Interrupt, Store};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -26,18 +26,26 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// fifty clients on two cores the soak test's cheap p99 went from 200–229 ms to 140 ms.
 const QUICK_READERS: usize = 4;
 
-/// Connections for reports, metrics and other long reads: one per two cores. DuckDB runs
-/// each query on every core already, so long reads side by side only slow each other and
-/// everyone else (the soak test on two cores: three at once, cheap requests' p99 248 ms and
-/// 14.9k answers in 30 s; one at a time, 143 ms and 23.7k).
-fn compute_readers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+/// Connections for reports, metrics and other long reads on DuckDB: one per two cores.
+/// DuckDB runs each query on every core already, so long reads side by side only slow each
+/// other and everyone else (the soak test on two cores: three at once, cheap requests' p99
+/// 248 ms and 14.9k answers in 30 s; one at a time, 143 ms and 23.7k). PostgreSQL runs a
+/// query on one core, and the database's cores are not this process's: one per core.
+fn compute_readers(dialect: Dialect) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    match dialect {
+        Dialect::DuckDb => (cores / 2).max(1),
+        Dialect::Postgres => cores,
+    }
 }
 
 /// Write connections on PostgreSQL (DuckDB has one): enough that writes do not queue
-/// behind one another on two cores (fifty clients moving deals through two servers: one
-/// writer each, the moves' p50 was 0.9 s, all of it waiting for the writer).
-const POSTGRES_WRITERS: usize = 4;
+/// behind one another on two cores. Fifty clients moving deals through two servers, a
+/// move in twenty requests: with one writer each the moves' p50 was 0.9 s, all of it
+/// waiting for the writer; with four (and two readers for reports), 171–178 ms, most of
+/// it still waiting (a move holds its writer for a dozen round trips); with eight, 75–104
+/// ms.
+const POSTGRES_WRITERS: usize = 8;
 
 /// How often a dropped request's work is interrupted again until it has stopped: a
 /// request's work may run several queries one after another.
@@ -62,6 +70,12 @@ pub struct Db {
     /// Counts writes to business data, this process's and (on PostgreSQL) every other
     /// process's: a cached answer from an older generation is stale.
     generation: Arc<AtomicU64>,
+    /// Counts the writes among those that may change who a token's or a session's caller
+    /// is (users, their teams, tokens): a caller kept from an older one is asked again.
+    /// Apart from `generation` because records change all the time on a busy server (fifty
+    /// clients moving deals through two servers: a hundred writes a second), and every
+    /// request asking the store again who its token is costs two queries.
+    access: Arc<AtomicU64>,
 }
 
 /// Read connections, and a permit for each one that is free.
@@ -92,26 +106,31 @@ impl Db {
     /// beside this one, the command line) and makes cached answers stale on each.
     pub fn new(store: Store) -> Result<Db, embudo_store::StoreError> {
         let generation = Arc::new(AtomicU64::new(0));
+        let access = Arc::new(AtomicU64::new(0));
         if let Some(changes) = store.changes()? {
-            let listening = Arc::downgrade(&generation);
+            let listening = Generations {
+                answers: Arc::downgrade(&generation),
+                access: Arc::downgrade(&access),
+            };
             std::thread::Builder::new()
                 .name("embudo-changes".into())
                 .spawn(move || listen(changes, &listening))
                 .map_err(|e| embudo_store::StoreError::Engine(format!("starting a thread: {e}")))?;
         }
-        let shared = store.dialect() == embudo_store::Dialect::Postgres;
+        let shared = store.dialect() == Dialect::Postgres;
         let writers = match store.dialect() {
-            embudo_store::Dialect::DuckDb => 1,
-            embudo_store::Dialect::Postgres => POSTGRES_WRITERS,
+            Dialect::DuckDb => 1,
+            Dialect::Postgres => POSTGRES_WRITERS,
         };
         Ok(Db {
             quick: Pool::new(&store, QUICK_READERS)?,
-            compute: Pool::new(&store, compute_readers())?,
+            compute: Pool::new(&store, compute_readers(store.dialect()))?,
             writers: Pool::new(&store, writers)?,
             monitor: Mutex::new(store.try_clone()?),
             journal: Mutex::new(store),
             shared,
             generation,
+            access,
         })
     }
 
@@ -183,8 +202,19 @@ impl Db {
     }
 
     /// Run `work`, which changes business data, on a write connection, on a blocking
-    /// thread; cached answers are stale afterwards.
+    /// thread; cached answers, and the callers kept of tokens, are stale afterwards.
     pub async fn write<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let result = self.write_records(work).await;
+        self.access.fetch_add(1, Ordering::SeqCst);
+        result
+    }
+
+    /// [`Db::write`] for `work` that changes records (contacts, deals, goals…) and none of
+    /// the users, teams or tokens callers are read from: the callers kept stay good.
+    pub async fn write_records<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
@@ -230,6 +260,11 @@ impl Db {
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
+
+    /// How many writes that may change who a caller is there have been.
+    pub fn access_generation(&self) -> u64 {
+        self.access.load(Ordering::SeqCst)
+    }
 }
 
 /// Tables no kept answer (a report, a metric, a token's caller) reads: the monitoring
@@ -239,28 +274,41 @@ impl Db {
 /// pipeline report's p99 was 585 ms).
 const NOT_READ_BY_ANSWERS: &[&str] = &["alert_rules", "notifications", "schedules"];
 
+/// The tables a caller is read from (see `embudo_access::session`).
+const CALLERS_READ_FROM: &[&str] = &["users", "teams", "access_tokens"];
+
+/// The generations [`listen`] moves, held weakly: it stops when the server is gone.
+struct Generations {
+    answers: Weak<AtomicU64>,
+    access: Weak<AtomicU64>,
+}
+
 /// How long the listener waits before listening again after its connection was lost.
 const LISTEN_AGAIN_AFTER: Duration = Duration::from_secs(1);
 
-/// Make cached answers stale on every change another process commits, until the server
-/// is gone. While the connection is lost nothing is heard, so every answer is taken as
-/// stale each second it tries again: a server never keeps serving what another changed.
-fn listen(mut changes: embudo_store::postgres::Changes, generation: &Weak<AtomicU64>) {
+/// Make cached answers (and callers, for the tables they are read from) stale on every
+/// change another process commits, until the server is gone. While the connection is lost
+/// nothing is heard, so everything kept is taken as stale each second it tries again: a
+/// server never keeps serving what another changed.
+fn listen(mut changes: embudo_store::postgres::Changes, generations: &Generations) {
     loop {
         let heard = changes.wait();
-        let Some(generation) = generation.upgrade() else {
+        let (Some(answers), Some(access)) =
+            (generations.answers.upgrade(), generations.access.upgrade())
+        else {
             return;
         };
-        if heard
-            .as_ref()
-            .is_ok_and(|table| NOT_READ_BY_ANSWERS.contains(&table.as_str()))
-        {
+        let table = heard.as_ref().ok().map(String::as_str);
+        if table.is_none_or(|table| CALLERS_READ_FROM.contains(&table)) {
+            access.fetch_add(1, Ordering::SeqCst);
+        }
+        if table.is_some_and(|table| NOT_READ_BY_ANSWERS.contains(&table)) {
             continue;
         }
-        generation.fetch_add(1, Ordering::SeqCst);
+        answers.fetch_add(1, Ordering::SeqCst);
         if let Err(error) = heard {
             tracing::warn!(%error, "no longer hearing of other processes' writes; trying again");
-            drop(generation);
+            drop((answers, access));
             std::thread::sleep(LISTEN_AGAIN_AFTER);
             let _ = changes.reconnect();
         }
@@ -370,7 +418,7 @@ mod tests {
         let db = Arc::new(Db::new(Store::open(dir.path().join("t.duckdb")).unwrap()).unwrap());
         let started = Instant::now();
         // Every long-work reader is taken by a request dropped after 200 ms.
-        let dropped: Vec<_> = (0..compute_readers())
+        let dropped: Vec<_> = (0..compute_readers(Dialect::DuckDb))
             .map(|_| {
                 let db = Arc::clone(&db);
                 tokio::spawn(async move {
@@ -393,7 +441,7 @@ mod tests {
         }
         // Every reader is back, free, within moments: the queries were stopped, not left
         // running on connections handed to the next requests.
-        let again: Vec<_> = (0..compute_readers())
+        let again: Vec<_> = (0..compute_readers(Dialect::DuckDb))
             .map(|_| {
                 let db = Arc::clone(&db);
                 tokio::spawn(async move {

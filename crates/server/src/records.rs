@@ -17,7 +17,7 @@ use embudo_access::{Caller, Entity, Rows};
 use embudo_store::Store;
 pub use embudo_store::served::Selection;
 use embudo_store::served::{Scope, ServedTable};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
 
 /// The largest cursor (an offset): more rows than any table holds, and small enough that
@@ -39,6 +39,14 @@ pub fn columns(store: &Store) -> Result<Columns, embudo_store::StoreError> {
         .collect()
 }
 
+/// A page of records as a list answers it.
+#[derive(Debug, serde::Serialize)]
+pub struct Page {
+    items: Vec<Value>,
+    /// The `cursor` of the next page; none on the last.
+    next_cursor: Option<String>,
+}
+
 /// A page of records: `limit`, `cursor` (from the previous page's `next_cursor`), `sort`
 /// (a column, `-column` for descending), and `column=value` filters.
 pub async fn list(
@@ -46,7 +54,7 @@ pub async fn list(
     State(state): State<AppState>,
     Authed(caller): Authed,
     ApiQuery(query): ApiQuery<Vec<(String, String)>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page>, ApiError> {
     let columns = state.columns[&entity].clone();
     let page = parse(&query, &columns)?;
     let offset = page.offset;
@@ -56,9 +64,10 @@ pub async fn list(
         .db
         .read(move |store| select(store, &reader, entity, &columns, &page))
         .await?;
-    let next = more.then(|| (offset + items.len()).to_string());
+    let next_cursor = more.then(|| (offset + items.len()).to_string());
     state.record_read(&caller, entity, None, now);
-    Ok(Json(json!({ "items": items, "next_cursor": next })))
+    // Written out as it is: a `json!` of the items would copy every value first.
+    Ok(Json(Page { items, next_cursor }))
 }
 
 /// One record, if the caller may see it.

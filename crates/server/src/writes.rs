@@ -163,7 +163,7 @@ async fn in_transaction(
     let writer = caller.clone();
     let row = state
         .db
-        .write(move |store| {
+        .write_records(move |store| {
             store.transaction(true, || {
                 let mut touched = Touched::default();
                 touch(store, &mut touched, entity, id)?;

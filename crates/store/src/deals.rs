@@ -50,6 +50,9 @@ struct Change {
     new: Option<String>,
 }
 
+/// The start of a statement logging changes; a VALUES list follows.
+const CHANGES_INSERT: &str = "INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at, changed_by) VALUES";
+
 /// Moves written per statement: four bound values each.
 const MOVES_PER_STATEMENT: usize = 1_000;
 
@@ -139,20 +142,59 @@ impl Store {
                 .collect(),
             _ => Vec::new(),
         };
-        let moves: Vec<StageMove> = changes
+        let moved = changes
             .iter()
             .filter(|c| c.field == "stage_id")
-            .filter_map(|c| c.new.as_deref()?.parse().ok())
+            .find_map(|c| c.new.as_deref()?.parse().ok())
             .map(|stage| StageMove {
                 deal: id,
                 stage,
                 at,
                 by,
-            })
-            .collect();
-        self.move_stages(&moves)?;
-        self.log_changes(id, &changes, at, by)?;
+            });
+        match (self.dialect(), moved) {
+            (Dialect::Postgres, Some(moved)) => self.move_and_log(moved, &changes)?,
+            _ => {
+                self.move_stages(moved.as_slice())?;
+                self.log_changes(id, &changes, at, by)?;
+            }
+        }
         Ok((written, changes.len()))
+    }
+
+    /// [`Store::move_stages`] of `moved` and [`Store::log_changes`] of `changes` (which
+    /// include the stage's), in one statement on PostgreSQL: the deal is locked until the
+    /// transaction ends, and under fifty clients every statement is a wait for a turn on
+    /// the cores. (The visit closed and the one opened are apart: both parts of the
+    /// statement see the history as it was before it.)
+    fn move_and_log(&self, moved: StageMove, changes: &[Change]) -> Result<()> {
+        let visit = self.reserve_ids("deal_stage_history", 1)?;
+        let (values, logged) = self.logged(moved.deal, changes, moved.at, moved.by)?;
+        let by = moved.by.map_or(Param::Null, Param::Int);
+        let mut params = vec![
+            Param::Timestamp(moved.at),
+            Param::Int(moved.deal),
+            Param::Int(visit),
+            Param::Int(moved.deal),
+            Param::Int(moved.stage),
+            Param::Timestamp(moved.at),
+            by,
+        ];
+        params.extend(logged);
+        self.execute_with(
+            &format!(
+                "WITH closed AS (
+                     UPDATE deal_stage_history SET exited_at = CAST(? AS TIMESTAMP)
+                      WHERE deal_id = CAST(? AS BIGINT) AND exited_at IS NULL),
+                 entered AS (
+                     INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, changed_by)
+                     VALUES (CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT),
+                             CAST(? AS TIMESTAMP), CAST(? AS BIGINT)))
+                 {CHANGES_INSERT} {values}"
+            ),
+            &params,
+        )?;
+        Ok(())
     }
 
     /// Deal `id`'s tracked fields as text, in the order of [`TRACKED_FIELDS`] (none when
@@ -191,6 +233,20 @@ impl Store {
         if changes.is_empty() {
             return Ok(());
         }
+        let (values, params) = self.logged(deal, changes, at, by)?;
+        self.execute_with(&format!("{CHANGES_INSERT} {values}"), &params)?;
+        Ok(())
+    }
+
+    /// The rows of `deal_changes` logging `changes` (at least one), with ids of their own
+    /// in the order of their fields' names: a VALUES list and its parameters.
+    fn logged(
+        &self,
+        deal: i64,
+        changes: &[Change],
+        at: NaiveDateTime,
+        by: Option<i64>,
+    ) -> Result<(String, Vec<Param>)> {
         let mut changes: Vec<&Change> = changes.iter().collect();
         changes.sort_by_key(|c| c.field);
         let first = self.reserve_ids("deal_changes", changes.len() as u64)?;
@@ -214,14 +270,7 @@ impl Store {
                 ]
             })
             .collect();
-        self.execute_with(
-            &format!(
-                "INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at, changed_by)
-                 VALUES {values}"
-            ),
-            &params,
-        )?;
-        Ok(())
+        Ok((values, params))
     }
 
     /// Run `write`, which changes some of the deals `deals` selects (SQL selecting ids, of

@@ -423,3 +423,114 @@ fn a_refresh_of_touched_records_changes_only_what_they_derive() {
         ])
     );
 }
+
+/// A deal read before and after a write that changed nothing its derived fields come from
+/// (a move between open stages, a new amount) refreshes no customer date: left out of
+/// line on purpose here, contact 1's stays unset. Its creation date is looked at again
+/// only when inferred. Once the deal is won, the same reads refresh its contact.
+#[test]
+fn a_write_that_changes_nothing_derived_from_refreshes_only_inferred_creation_dates() {
+    use embudo_store::derived::{self, Touched};
+    let place = Place::new();
+    let store = place.store("store");
+    store
+        .execute_batch(
+            "INSERT INTO contacts (id, lead_at, created_at, updated_at) VALUES
+                 (1, '2025-03-01', '2025-01-01', '2025-01-01');
+             INSERT INTO deals (id, name, pipeline_id, stage_id, status, currency, contact_id,
+                                created_at, created_at_inferred, closed_at, amount, updated_at) VALUES
+                 (10, 'Won one', 1, 1, 'won', 'EUR', 1, '2025-05-01', false, '2025-06-01', 100, '2025-06-01'),
+                 (11, 'Open one', 1, 1, 'open', 'EUR', 1, '2025-09-01', true, NULL, 100, '2025-09-01'),
+                 (12, 'Open two', 1, 1, 'open', 'EUR', 1, '2025-09-01', false, NULL, 100, '2025-09-01');",
+        )
+        .unwrap();
+    let customer_at = |store: &Store| {
+        store
+            .value::<Option<String>>(
+                "SELECT CAST(customer_at AS VARCHAR) FROM contacts WHERE id = 1",
+                &[],
+            )
+            .unwrap()
+            .flatten()
+    };
+    let write_around = |deal: i64, write: &str| {
+        let mut touched = Touched::default();
+        touched.deal(&store, deal).unwrap();
+        store.execute_batch(write).unwrap();
+        touched.deal(&store, deal).unwrap();
+        derived::refresh_touched(&store, &touched).unwrap()
+    };
+
+    let refreshed = write_around(12, "UPDATE deals SET amount = 200 WHERE id = 12");
+    assert_eq!((refreshed.customers, refreshed.created), (0, 0));
+    assert_eq!(customer_at(&store), None, "no customer date looked at");
+
+    // The inferred deal's creation date goes to its contact's lead date; still no
+    // customer date.
+    let refreshed = write_around(11, "UPDATE deals SET amount = 200 WHERE id = 11");
+    assert_eq!((refreshed.customers, refreshed.created), (0, 1));
+    assert_eq!(customer_at(&store), None);
+    let created = store
+        .value::<String>(
+            "SELECT CAST(created_at AS VARCHAR) FROM deals WHERE id = 11",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(created.as_deref(), Some("2025-03-01 00:00:00"));
+
+    // Won: a revenue line, earlier than deal 10's.
+    let refreshed = write_around(
+        12,
+        "UPDATE deals SET status = 'won', closed_at = '2025-04-01' WHERE id = 12",
+    );
+    assert_eq!(refreshed.customers, 1);
+    assert_eq!(customer_at(&store).as_deref(), Some("2025-04-01 00:00:00"));
+}
+
+/// Whether a value fits its column is the database's answer, whether or not the store
+/// asks it: for each column of deals and each text, `castable` agrees with a cast written
+/// here (one statement per value, failing or not).
+#[test]
+fn a_value_fits_its_column_exactly_when_the_database_casts_it() {
+    let place = Place::new();
+    let store = place.store("store");
+    let deals = store.served_table("deals").unwrap();
+    let texts = [
+        "42",
+        "-7",
+        "+3",
+        "007",
+        " 5",
+        "5.0",
+        "9223372036854775807",
+        "9223372036854775808",
+        "abc",
+        "",
+        "2026-02-30",
+        "2026-01-31",
+        "true",
+    ];
+    for column in [
+        "id",
+        "owner_id",
+        "name",
+        "amount",
+        "expected_close_date",
+        "created_at_inferred",
+    ] {
+        let sql_type = &deals.column(column).unwrap().sql_type;
+        let values: Vec<(&str, &str)> = texts.iter().map(|t| (column, *t)).collect();
+        let fits = store.castable(&deals, &values).unwrap();
+        for (text, fits) in texts.iter().zip(fits) {
+            // A failed cast fails its statement; PostgreSQL then wants a new transaction,
+            // and there is none open here: each statement is its own.
+            let casts = store
+                .query_with(
+                    &format!("SELECT CAST(? AS {sql_type}) IS NOT NULL"),
+                    &[embudo_store::Param::Text((*text).to_owned())],
+                )
+                .is_ok();
+            assert_eq!(fits, casts, "{column} ({sql_type}) of '{text}'");
+        }
+    }
+}
