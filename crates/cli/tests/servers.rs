@@ -392,6 +392,51 @@ fn two_servers_on_one_database_share_changes_carry_fifty_clients_and_outlive_eac
     assert_eq!(caller.login(&second.base, PASSWORD), 429);
     assert_eq!(caller.login(&first.base, PASSWORD), 429);
 
+    // A user disabled from the command line loses their token on both servers within a
+    // second, though both had just answered it (and keep who a token is between writes).
+    sandbox.run_with_input(
+        &[
+            "--db",
+            &url,
+            "user",
+            "add",
+            "Bea Rep",
+            "--email",
+            "bea@team.example",
+            "--role",
+            "rep",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    let bea = Caller {
+        agent: agent(),
+        token: sandbox
+            .ok(&[
+                "--db",
+                &url,
+                "token",
+                "create",
+                "--user",
+                "bea@team.example",
+            ])
+            .trim()
+            .to_owned(),
+    };
+    for base in [&first.base, &second.base] {
+        assert_eq!(bea.status(base, "/me"), 200);
+    }
+    sandbox.ok(&["--db", &url, "user", "disable", "bea@team.example"]);
+    let disabled = Instant::now();
+    for base in [&first.base, &second.base] {
+        while bea.status(base, "/me") != 401 {
+            assert!(
+                disabled.elapsed() < SEEN_WITHIN,
+                "{base} still answers a disabled user's token"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     // One server killed, the other serves on.
     drop(first);
     assert_eq!(health(&second.base), Some(200));
