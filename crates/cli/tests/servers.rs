@@ -167,6 +167,25 @@ fn open_in(report: &Value, stage: &str) -> i64 {
         .unwrap_or(0)
 }
 
+/// Add a user (name, e-mail, role) to the store at `url` from the command line, with
+/// [`PASSWORD`], and create a token for them: the token.
+fn user_with_token(
+    sandbox: &Sandbox,
+    url: &str,
+    (name, email, role): (&str, &str, &str),
+) -> String {
+    sandbox.run_with_input(
+        &[
+            "--db", url, "user", "add", name, "--email", email, "--role", role,
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    sandbox
+        .ok(&["--db", url, "token", "create", "--user", email])
+        .trim()
+        .to_owned()
+}
+
 #[test]
 fn two_servers_on_one_database_share_changes_carry_fifty_clients_and_outlive_each_other() {
     let postgres = PgServer::start();
@@ -181,31 +200,7 @@ fn two_servers_on_one_database_share_changes_carry_fifty_clients_and_outlive_eac
         &url,
         "--quiet",
     ]);
-    sandbox.run_with_input(
-        &[
-            "--db",
-            &url,
-            "user",
-            "add",
-            "Ana Admin",
-            "--email",
-            EMAIL,
-            "--role",
-            "admin",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
-    let token = sandbox
-        .ok(&[
-            "--db",
-            &url,
-            "token",
-            "create",
-            "--user",
-            "ana@team.example",
-        ])
-        .trim()
-        .to_owned();
+    let token = user_with_token(&sandbox, &url, ("Ana Admin", EMAIL, "admin"));
     // Open deals of the first pipeline's first stage, and its second stage, by plain SQL.
     let deals = sandbox.json(&[
         "--db",
@@ -394,33 +389,9 @@ fn two_servers_on_one_database_share_changes_carry_fifty_clients_and_outlive_eac
 
     // A user disabled from the command line loses their token on both servers within a
     // second, though both had just answered it (and keep who a token is between writes).
-    sandbox.run_with_input(
-        &[
-            "--db",
-            &url,
-            "user",
-            "add",
-            "Bea Rep",
-            "--email",
-            "bea@team.example",
-            "--role",
-            "rep",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
     let bea = Caller {
         agent: agent(),
-        token: sandbox
-            .ok(&[
-                "--db",
-                &url,
-                "token",
-                "create",
-                "--user",
-                "bea@team.example",
-            ])
-            .trim()
-            .to_owned(),
+        token: user_with_token(&sandbox, &url, ("Bea Rep", "bea@team.example", "rep")),
     };
     for base in [&first.base, &second.base] {
         assert_eq!(bea.status(base, "/me"), 200);
