@@ -58,9 +58,11 @@ pub async fn add(
     in_transaction(
         state,
         caller,
-        (entity, None),
+        entity,
         "record_created",
-        move |store, caller, columns, now| insert(store, caller, entity, columns, body, now),
+        move |store, caller, columns, (now, touched)| {
+            insert(store, caller, entity, columns, body, (now, touched))
+        },
     )
     .await
 }
@@ -87,9 +89,11 @@ pub async fn apply(
     in_transaction(
         state,
         caller,
-        (entity, Some(id)),
+        entity,
         "record_updated",
-        move |store, caller, columns, now| change(store, caller, entity, columns, id, body, now),
+        move |store, caller, columns, (now, touched)| {
+            change(store, caller, entity, columns, id, body, (now, touched))
+        },
     )
     .await
 }
@@ -119,11 +123,13 @@ pub async fn delete(
     in_transaction(
         &state,
         &caller,
-        (entity, Some(id)),
+        entity,
         "record_updated",
-        move |store, caller, columns, now| {
+        move |store, caller, columns, (now, touched)| {
             let before = visible(store, caller, entity, &columns[&entity], id)?;
+            touch(store, touched, entity, id)?;
             store.soft_delete(&columns[&entity], id, now)?;
+            touch(store, touched, entity, id)?;
             Ok(before)
         },
     )
@@ -147,14 +153,19 @@ pub async fn remove_goal(state: &AppState, caller: &Caller, id: i64) -> Result<(
 }
 
 /// Run `work` in one transaction on the writer as `caller` (given the table's columns and
-/// the present) on the record of `entity` it returns (`id` when it exists already), bring
-/// what that record derives in line, then record `event` for it.
+/// the present) on the record of `entity` it returns, bring what the records it noted as
+/// touched derive in line, then record `event` for the record.
 async fn in_transaction(
     state: &AppState,
     caller: &Caller,
-    (entity, id): (Entity, Option<i64>),
+    entity: Entity,
     event: &'static str,
-    work: impl FnOnce(&Store, &Caller, &Columns, NaiveDateTime) -> Result<Value, ApiError>
+    work: impl FnOnce(
+        &Store,
+        &Caller,
+        &Columns,
+        (NaiveDateTime, &mut Touched),
+    ) -> Result<Value, ApiError>
     + Send
     + 'static,
 ) -> Result<Value, ApiError> {
@@ -166,9 +177,7 @@ async fn in_transaction(
         .write_records(move |store| {
             store.transaction(true, || {
                 let mut touched = Touched::default();
-                touch(store, &mut touched, entity, id)?;
-                let row = work(store, &writer, &columns, now)?;
-                touch(store, &mut touched, entity, row["id"].as_i64())?;
+                let row = work(store, &writer, &columns, (now, &mut touched))?;
                 derived::refresh_touched(store, &touched)?;
                 Ok(row)
             })
@@ -184,16 +193,12 @@ async fn in_transaction(
     Ok(row)
 }
 
-/// Note record `id` of `entity` among those whose derived fields a write may change.
-fn touch(
-    store: &Store,
-    touched: &mut Touched,
-    entity: Entity,
-    id: Option<i64>,
-) -> Result<(), ApiError> {
-    match (entity, id) {
-        (Entity::Deals, Some(id)) => touched.deal(store, id)?,
-        (Entity::Contacts, Some(id)) => touched.contact(id),
+/// Note record `id` of `entity`, as it is now, among those whose derived fields a write
+/// may change: a write notes what it changes before and after (once after, for a new one).
+fn touch(store: &Store, touched: &mut Touched, entity: Entity, id: i64) -> Result<(), ApiError> {
+    match entity {
+        Entity::Deals => touched.deal(store, id)?,
+        Entity::Contacts => touched.contact(id),
         _ => {}
     }
     Ok(())
@@ -205,7 +210,7 @@ fn insert(
     entity: Entity,
     tables: &Columns,
     body: Map<String, Value>,
-    now: NaiveDateTime,
+    (now, touched): (NaiveDateTime, &mut Touched),
 ) -> Result<Value, ApiError> {
     allowed(caller, entity)?;
     let columns = &tables[&entity];
@@ -245,6 +250,7 @@ fn insert(
         let stage = store.deal_stage(id)?.unwrap_or_default();
         enter_stage(store, caller, id, stage, now)?;
     }
+    touch(store, touched, entity, id)?;
     if entity == Entity::Goals {
         check_goal(store, caller, id)?;
     }
@@ -259,7 +265,7 @@ fn change(
     tables: &Columns,
     id: i64,
     body: Map<String, Value>,
-    now: NaiveDateTime,
+    (now, touched): (NaiveDateTime, &mut Touched),
 ) -> Result<Value, ApiError> {
     allowed(caller, entity)?;
     let columns = &tables[&entity];
@@ -284,9 +290,11 @@ fn change(
     let fields = named(&fields);
     let update = || store.update_row(columns, id, &fields, now);
     if entity == Entity::Deals {
-        store.change_deal(id, now, Some(caller.user_id), update)?;
+        // Its reads before and after note the deal as touched.
+        store.change_deal((id, touched), now, Some(caller.user_id), update)?;
     } else {
         update()?;
+        touch(store, touched, entity, id)?;
     }
     if entity == Entity::Goals {
         check_goal(store, caller, id)?;

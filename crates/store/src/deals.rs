@@ -10,6 +10,7 @@
 //! stage, deals' latest win probabilities, the currency most deals are in.
 
 use crate::Dialect;
+use crate::derived::{DealSources, Touched};
 use crate::error::{Result, StoreError};
 use crate::query::Param;
 use crate::store::Store;
@@ -36,6 +37,9 @@ pub struct StageMove {
 /// Deal fields whose changes are kept in `deal_changes`, old and new values as text: the
 /// forecast reads a deal as it stood at an earlier instant back from them.
 pub const TRACKED_FIELDS: [&str; 4] = ["stage_id", "amount", "owner_id", "expected_close_date"];
+
+/// A deal's [`TRACKED_FIELDS`] as text, in that order.
+type Fields = [Option<String>; 4];
 
 /// The tracked fields of the deals a write is about to change, as they were.
 const BEFORE: &str = "_embudo_tracked_before";
@@ -122,9 +126,10 @@ impl Store {
     /// after and compared here, where a set of deals is compared in scratch tables whose
     /// creation, analysis and removal are eight statements more, each a catalog change on
     /// PostgreSQL (under fifty clients on two cores, a stage move queued behind every one).
+    /// The same two reads note in `touched` what the deal's derived fields come from.
     pub fn change_deal<T, E: From<StoreError>>(
         &self,
-        id: i64,
+        (id, touched): (i64, &mut Touched),
         at: NaiveDateTime,
         by: Option<i64>,
         write: impl FnOnce() -> std::result::Result<T, E>,
@@ -133,6 +138,12 @@ impl Store {
         let before = self.tracked_fields(id, self.dialect() == Dialect::Postgres)?;
         let written = write()?;
         let after = self.tracked_fields(id, false)?;
+        let [before, after] = [before, after].map(|seen| {
+            seen.map(|(tracked, sources)| {
+                touched.saw_deal(id, Some(sources));
+                tracked
+            })
+        });
         let changes: Vec<Change> = match (before, after) {
             (Some(before), Some(after)) => TRACKED_FIELDS
                 .into_iter()
@@ -197,28 +208,32 @@ impl Store {
         Ok(())
     }
 
-    /// Deal `id`'s tracked fields as text, in the order of [`TRACKED_FIELDS`] (none when
-    /// there is no such deal), locked until the transaction ends with `lock`.
-    fn tracked_fields(&self, id: i64, lock: bool) -> Result<Option<[Option<String>; 4]>> {
+    /// Deal `id`'s tracked fields as text, in the order of [`TRACKED_FIELDS`], and what its
+    /// derived fields come from (none when there is no such deal), locked until the
+    /// transaction ends with `lock`.
+    fn tracked_fields(&self, id: i64, lock: bool) -> Result<Option<(Fields, DealSources)>> {
         #[derive(serde::Deserialize)]
         struct Tracked {
             stage_id: Option<String>,
             amount: Option<String>,
             owner_id: Option<String>,
             expected_close_date: Option<String>,
+            #[serde(flatten)]
+            sources: DealSources,
         }
         let fields = TRACKED_FIELDS
             .map(|field| format!("CAST({field} AS VARCHAR) AS {field}"))
             .join(", ");
+        let sources = DealSources::columns();
         let lock = if lock { " FOR UPDATE" } else { "" };
         let found: Vec<Tracked> = self.records(
-            &format!("SELECT {fields} FROM deals WHERE id = ?{lock}"),
+            &format!("SELECT {fields}, {sources} FROM deals WHERE id = ?{lock}"),
             &[Param::Int(id)],
         )?;
-        Ok(found
-            .into_iter()
-            .next()
-            .map(|t| [t.stage_id, t.amount, t.owner_id, t.expected_close_date]))
+        Ok(found.into_iter().next().map(|t| {
+            let fields = [t.stage_id, t.amount, t.owner_id, t.expected_close_date];
+            (fields, t.sources)
+        }))
     }
 
     /// Log `changes` of deal `deal` in `deal_changes`, in the order of their fields' names

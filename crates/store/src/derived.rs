@@ -60,7 +60,7 @@ pub struct Touched {
 /// it is a revenue line, and of which contact when (`customer_at`), and whether its
 /// creation date is inferred (from its stage entries, among others).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-struct DealSources {
+pub(crate) struct DealSources {
     contact_id: Option<String>,
     status: Option<String>,
     closed_at: Option<String>,
@@ -68,6 +68,23 @@ struct DealSources {
     merged_into_id: Option<String>,
     created_at: Option<String>,
     created_at_inferred: Option<String>,
+}
+
+impl DealSources {
+    /// What a read of [`DealSources`] selects from `deals`: each column as text.
+    pub(crate) fn columns() -> String {
+        [
+            "contact_id",
+            "status",
+            "closed_at",
+            "deleted_at",
+            "merged_into_id",
+            "created_at",
+            "created_at_inferred",
+        ]
+        .map(|c| format!("CAST({c} AS VARCHAR) AS {c}"))
+        .join(", ")
+    }
 }
 
 impl Touched {
@@ -81,27 +98,17 @@ impl Touched {
     /// the deal left is refreshed as well as the one it joined, and a write that changed
     /// nothing they derive from refreshes nothing.
     pub fn deal(&mut self, store: &Store, id: i64) -> Result<()> {
-        const SOURCES: [&str; 7] = [
-            "contact_id",
-            "status",
-            "closed_at",
-            "deleted_at",
-            "merged_into_id",
-            "created_at",
-            "created_at_inferred",
-        ];
-        let columns = SOURCES
-            .map(|c| format!("CAST({c} AS VARCHAR) AS {c}"))
-            .join(", ");
         let found: Vec<DealSources> = store.records(
-            &format!("SELECT {columns} FROM deals WHERE id = ?"),
+            &format!("SELECT {} FROM deals WHERE id = ?", DealSources::columns()),
             &[Param::Int(id)],
         )?;
-        self.deals
-            .entry(id)
-            .or_default()
-            .push(found.into_iter().next());
+        self.saw_deal(id, found.into_iter().next());
         Ok(())
+    }
+
+    /// Deal `id` as a read made for another purpose found it (none: no such deal).
+    pub(crate) fn saw_deal(&mut self, id: i64, sources: Option<DealSources>) {
+        self.deals.entry(id).or_default().push(sources);
     }
 
     /// The contacts whose customer dates may have moved, and the deals whose inferred
