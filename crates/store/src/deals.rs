@@ -179,8 +179,12 @@ impl Store {
     /// the cores. (The visit closed and the one opened are apart: both parts of the
     /// statement see the history as it was before it.)
     fn move_and_log(&self, moved: StageMove, changes: &[Change]) -> Result<()> {
-        let visit = self.reserve_ids("deal_stage_history", 1)?;
-        let (values, logged) = self.logged(moved.deal, changes, moved.at, moved.by)?;
+        let ids = self.reserve_ids_each(&[
+            ("deal_stage_history", 1),
+            ("deal_changes", changes.len() as u64),
+        ])?;
+        let (visit, first_change) = (ids[0], ids[1]);
+        let (values, logged) = logged(moved.deal, changes, moved.at, moved.by, first_change);
         let by = moved.by.map_or(Param::Null, Param::Int);
         let mut params = vec![
             Param::Timestamp(moved.at),
@@ -248,44 +252,10 @@ impl Store {
         if changes.is_empty() {
             return Ok(());
         }
-        let (values, params) = self.logged(deal, changes, at, by)?;
+        let first = self.reserve_ids("deal_changes", changes.len() as u64)?;
+        let (values, params) = logged(deal, changes, at, by, first);
         self.execute_with(&format!("{CHANGES_INSERT} {values}"), &params)?;
         Ok(())
-    }
-
-    /// The rows of `deal_changes` logging `changes` (at least one), with ids of their own
-    /// in the order of their fields' names: a VALUES list and its parameters.
-    fn logged(
-        &self,
-        deal: i64,
-        changes: &[Change],
-        at: NaiveDateTime,
-        by: Option<i64>,
-    ) -> Result<(String, Vec<Param>)> {
-        let mut changes: Vec<&Change> = changes.iter().collect();
-        changes.sort_by_key(|c| c.field);
-        let first = self.reserve_ids("deal_changes", changes.len() as u64)?;
-        let values = vec![
-            "(CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS BIGINT))";
-            changes.len()
-        ]
-        .join(", ");
-        let text = |value: &Option<String>| value.clone().map_or(Param::Null, Param::Text);
-        let params: Vec<Param> = (first..)
-            .zip(changes)
-            .flat_map(|(id, c)| {
-                [
-                    Param::Int(id),
-                    Param::Int(deal),
-                    Param::Text(c.field.to_owned()),
-                    text(&c.old),
-                    text(&c.new),
-                    Param::Timestamp(at),
-                    by.map_or(Param::Null, Param::Int),
-                ]
-            })
-            .collect();
-        Ok((values, params))
     }
 
     /// Run `write`, which changes some of the deals `deals` selects (SQL selecting ids, of
@@ -460,4 +430,38 @@ impl Store {
             )?
             .flatten())
     }
+}
+
+/// The rows of `deal_changes` logging `changes` (at least one), with ids from `first`
+/// on in the order of their fields' names: a VALUES list and its parameters.
+fn logged(
+    deal: i64,
+    changes: &[Change],
+    at: NaiveDateTime,
+    by: Option<i64>,
+    first: i64,
+) -> (String, Vec<Param>) {
+    let mut changes: Vec<&Change> = changes.iter().collect();
+    changes.sort_by_key(|c| c.field);
+    let values = vec![
+        "(CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS BIGINT))";
+        changes.len()
+    ]
+    .join(", ");
+    let text = |value: &Option<String>| value.clone().map_or(Param::Null, Param::Text);
+    let params: Vec<Param> = (first..)
+        .zip(changes)
+        .flat_map(|(id, c)| {
+            [
+                Param::Int(id),
+                Param::Int(deal),
+                Param::Text(c.field.to_owned()),
+                text(&c.old),
+                text(&c.new),
+                Param::Timestamp(at),
+                by.map_or(Param::Null, Param::Int),
+            ]
+        })
+        .collect();
+    (values, params)
 }

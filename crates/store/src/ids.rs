@@ -77,13 +77,8 @@ impl Store {
     /// As [`Store::reserve_ids`], above `floor` too: the highest id of rows about to be
     /// written with their own (an imported file's), which the table does not hold yet.
     pub fn reserve_ids_above(&self, table: &str, count: u64, floor: i64) -> Result<i64> {
-        let &(table, column, sequence) = SEQUENCES
-            .iter()
-            .find(|(t, _, _)| *t == table)
-            .ok_or_else(|| StoreError::Columns {
-                table: table.to_owned(),
-                problem: "has no id sequence".into(),
-            })?;
+        let sequenced = sequenced(table)?;
+        let (table, column, sequence) = sequenced;
         if count == 0 {
             return Ok(0);
         }
@@ -92,13 +87,7 @@ impl Store {
             "SELECT min(v) AS first, max(v) AS last
              FROM (SELECT nextval('{sequence}') AS v FROM generate_series(1, CAST(? AS BIGINT))) AS s"
         );
-        // The block and the highest id the table holds, in one round trip: a stage move
-        // reserves twice, and on a busy database each statement waits its turn.
-        let take_and_check = format!(
-            "SELECT min(v) AS first, max(v) AS last,
-                    (SELECT coalesce(max({column}), 0) FROM {table}) AS highest
-             FROM (SELECT nextval('{sequence}') AS v FROM generate_series(1, CAST(? AS BIGINT))) AS s"
-        );
+        let take_and_check = format!("SELECT first, last, highest FROM {} AS b", block(sequenced));
         // A block below ids written without the sequence is dropped, the sequence moved
         // past them, and another block taken. So is one that other writers' ids, committed
         // between the block and the check, lie above (or, taken at the same instant, cut in
@@ -120,6 +109,76 @@ impl Store {
             problem: format!("another writer kept taking the ids of {column}; try again"),
         })
     }
+}
+
+impl Store {
+    /// [`Store::reserve_ids`] for several tables at once, `(table, count)` each: the first
+    /// id of each block, in order. One statement takes every block and checks it (a stage
+    /// move's visit and its changes: on a busy database each statement waits its turn);
+    /// a table whose block does not pass is reserved again on its own.
+    pub fn reserve_ids_each(&self, wanted: &[(&str, u64)]) -> Result<Vec<i64>> {
+        if wanted.iter().any(|&(_, count)| count == 0) {
+            // A block of nothing is no block: each on its own, as `reserve_ids` answers it.
+            return wanted
+                .iter()
+                .map(|&(table, count)| self.reserve_ids(table, count))
+                .collect();
+        }
+        let mut blocks = Vec::new();
+        let mut columns = Vec::new();
+        for (i, &(table, _)) in wanted.iter().enumerate() {
+            blocks.push(format!("{} AS b{i}", block(sequenced(table)?)));
+            columns.push(format!("b{i}.first, b{i}.last, b{i}.highest"));
+        }
+        let params: Vec<Param> = wanted
+            .iter()
+            .map(|&(_, count)| Param::Int(count as i64))
+            .collect();
+        let taken = self.query_with(
+            &format!(
+                "SELECT {} FROM {}",
+                columns.join(", "),
+                blocks.join(" CROSS JOIN ")
+            ),
+            &params,
+        )?;
+        wanted
+            .iter()
+            .enumerate()
+            .map(|(i, &(table, count))| {
+                let (first, last) = (number(&taken.rows, 3 * i), number(&taken.rows, 3 * i + 1));
+                let highest = number(&taken.rows, 3 * i + 2);
+                if first > highest && last - first + 1 == count as i64 {
+                    Ok(first)
+                } else {
+                    self.reserve_ids(table, count)
+                }
+            })
+            .collect()
+    }
+}
+
+/// Sequenced table `table`: its name, the column its sequence numbers and the sequence's
+/// name, all from [`SEQUENCES`] (and so safe to write into SQL).
+fn sequenced(table: &str) -> Result<(&'static str, &'static str, &'static str)> {
+    SEQUENCES
+        .iter()
+        .find(|(t, _, _)| *t == table)
+        .copied()
+        .ok_or_else(|| StoreError::Columns {
+            table: table.to_owned(),
+            problem: "has no id sequence".into(),
+        })
+}
+
+/// A derived table taking a block of ids of a [`sequenced`] table (as many as a bound
+/// count) with the highest id the table holds: `first`, `last`, `highest`.
+fn block((table, column, sequence): (&str, &str, &str)) -> String {
+    format!(
+        "(SELECT min(v) AS first, max(v) AS last,
+                 (SELECT coalesce(max({column}), 0) FROM {table}) AS highest
+          FROM (SELECT nextval('{sequence}') AS v FROM generate_series(1, CAST(? AS BIGINT))) AS s)"
+    )
 }
 
 /// Column `i` of the first row, as a number (0 when there is none).

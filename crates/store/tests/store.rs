@@ -334,6 +334,25 @@ fn new_ids_come_from_the_table_s_sequence_and_skip_ids_written_without_it() {
     assert_eq!(store.reserve_ids("teams", 0).unwrap(), 0);
     let refused = store.next_id("schema_migrations").unwrap_err().to_string();
     assert!(refused.contains("has no id sequence"), "{refused}");
+    // Blocks of two tables in one go: one passes as taken (teams: 103 on), the other lies
+    // below ids written without its sequence (pipelines) and is taken again above them.
+    store
+        .execute_batch("INSERT INTO pipelines (id, name) VALUES (90, 'Ninety')")
+        .unwrap();
+    assert_eq!(
+        store
+            .reserve_ids_each(&[("teams", 2), ("pipelines", 3)])
+            .unwrap(),
+        [103, 91]
+    );
+    assert_eq!(store.next_id("teams").unwrap(), 105);
+    assert_eq!(store.next_id("pipelines").unwrap(), 94);
+    assert_eq!(
+        store
+            .reserve_ids_each(&[("teams", 0), ("pipelines", 1)])
+            .unwrap(),
+        [0, 95]
+    );
 }
 
 #[test]
