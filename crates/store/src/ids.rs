@@ -97,7 +97,7 @@ impl Store {
             let block = self.query_with(&take_and_check, &[Param::Int(count as i64)])?;
             let (first, last) = (number(&block.rows, 0), number(&block.rows, 1));
             let highest = number(&block.rows, 2).max(floor);
-            if first > highest && last - first + 1 == count as i64 {
+            if passes((first, last), highest, count) {
                 return Ok(first);
             }
             if highest > last {
@@ -109,9 +109,7 @@ impl Store {
             problem: format!("another writer kept taking the ids of {column}; try again"),
         })
     }
-}
 
-impl Store {
     /// [`Store::reserve_ids`] for several tables at once, `(table, count)` each: the first
     /// id of each block, in order. One statement takes every block and checks it (a stage
     /// move's visit and its changes: on a busy database each statement waits its turn);
@@ -147,8 +145,7 @@ impl Store {
             .enumerate()
             .map(|(i, &(table, count))| {
                 let (first, last) = (number(&taken.rows, 3 * i), number(&taken.rows, 3 * i + 1));
-                let highest = number(&taken.rows, 3 * i + 2);
-                if first > highest && last - first + 1 == count as i64 {
+                if passes((first, last), number(&taken.rows, 3 * i + 2), count) {
                     Ok(first)
                 } else {
                     self.reserve_ids(table, count)
@@ -179,6 +176,12 @@ fn block((table, column, sequence): (&str, &str, &str)) -> String {
                  (SELECT coalesce(max({column}), 0) FROM {table}) AS highest
           FROM (SELECT nextval('{sequence}') AS v FROM generate_series(1, CAST(? AS BIGINT))) AS s)"
     )
+}
+
+/// Whether block `first..=last` holds `count` ids, all above `highest` (the table's, or
+/// a file's about to come): ids no one else has or will be given.
+fn passes((first, last): (i64, i64), highest: i64, count: u64) -> bool {
+    first > highest && last - first + 1 == count as i64
 }
 
 /// Column `i` of the first row, as a number (0 when there is none).
