@@ -896,6 +896,83 @@ fn a_contact_becomes_a_customer_through_the_api_and_stops_when_its_deal_goes() {
     assert_eq!(others_customer_at(), Value::Null, "no revenue left");
 }
 
+/// A deal imported without a creation date keeps the date inferred at its import when it is
+/// moved later through the API. Two rows of a Pipedrive deals export with no creation
+/// date, contact or close: one gives its last change (which a move overwrites), the other
+/// nothing, so its creation is the import's instant. The move's instant, later than both,
+/// used to become the earliest date known of each.
+#[test]
+fn a_stage_move_through_the_api_never_becomes_an_undated_deals_creation() {
+    let server = start();
+    let open_stages = server
+        .check
+        .query_with(
+            "SELECT p.name, s.name, s.id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id
+              WHERE p.id = 1 AND s.kind = 'open' ORDER BY s.position LIMIT 2",
+            &[],
+        )
+        .unwrap()
+        .rows;
+    let [first, second] = [&open_stages[0], &open_stages[1]];
+    let (pipeline, stage) = (first[0].as_str().unwrap(), first[1].as_str().unwrap());
+    let csv = format!(
+        "Deal - Title,Deal - Value,Deal - Pipeline,Deal - Stage,Deal - Update time\n\
+         Undated with a change,1200,{pipeline},{stage},2024-03-05 10:15:00\n\
+         Undated without,800,{pipeline},{stage},\n"
+    );
+    let response = server
+        .agent
+        .post(&format!(
+            "{}/import?entity=deals&filename=deals.csv&preset=pipedrive",
+            server.base
+        ))
+        .header(
+            "Authorization",
+            &format!("Bearer {}", server.tokens["admin"]),
+        )
+        .header("content-type", "text/csv")
+        .send(&csv)
+        .unwrap();
+    let (status, report) = read(response);
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["files"][0]["inserted"], 2, "{report}");
+    let created = |name: &str| {
+        let row = server
+            .check
+            .query_with(
+                "SELECT id, CAST(created_at AS VARCHAR), created_at_inferred FROM deals WHERE name = ?",
+                &[Param::Text(name.into())],
+            )
+            .unwrap()
+            .rows;
+        assert_eq!(row.len(), 1, "{name}");
+        (
+            row[0][0].as_i64().unwrap(),
+            row[0][1].clone(),
+            row[0][2].clone(),
+        )
+    };
+    let (with_change, given, inferred) = created("Undated with a change");
+    assert_eq!(given, "2024-03-05 10:15:00");
+    assert_eq!(inferred, true);
+    let (without, imported_at, _) = created("Undated without");
+    assert!(imported_at.is_string());
+    // The clock moves on: a move in the same microsecond as the import would prove nothing.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    for id in [with_change, without] {
+        let (status, moved) = server.send(
+            "admin",
+            "PATCH",
+            &format!("/deals/{id}"),
+            serde_json::json!({ "stage_id": second[2] }),
+        );
+        assert_eq!(status, 200, "{moved}");
+        assert_eq!(moved["stage_id"], second[2]);
+    }
+    assert_eq!(created("Undated with a change").1, "2024-03-05 10:15:00");
+    assert_eq!(created("Undated without").1, imported_at);
+}
+
 #[test]
 fn admins_manage_schedules_and_alerts_and_others_may_not() {
     let server = start();

@@ -7,7 +7,8 @@
 //!   contact without revenue keeps the date a file or a person gave, unless the store had
 //!   derived it from revenue that is gone (`customer_at_derived`).
 //! - `deals.created_at`, when no file gave it (`created_at_inferred`), is the earliest date
-//!   known of the deal: its first recorded stage entry, its contact's lead date, its close.
+//!   known of the deal: its first recorded stage entry, its contact's lead date, its close,
+//!   and the latest moment it is known to have existed (`existed_by`).
 
 use crate::error::{Context, Result};
 use crate::query::Param;
@@ -26,11 +27,15 @@ pub struct Refreshed {
     pub import_instants: usize,
 }
 
-/// The earliest date known of a deal whose creation date is inferred, as SQL over `d`.
+/// The earliest date known of a deal whose creation date is inferred, as SQL over `d`: its
+/// first recorded stage entry, its contact's lead date, its close, and the latest moment
+/// it is known to have existed (`existed_by`: its file's last change or its import), which
+/// keeps a stage move made later from becoming its creation.
 pub const EARLIEST_KNOWN: &str = "least(
         (SELECT min(h.entered_at) FROM deal_stage_history h WHERE h.deal_id = d.id AND NOT h.synthesised),
         (SELECT c.lead_at FROM contacts c WHERE c.id = d.contact_id),
-        d.closed_at)";
+        d.closed_at,
+        d.existed_by)";
 
 /// Bring every derived field in line with the rows it derives from; cheap when nothing
 /// changed (one pass over the revenue lines and the deals with inferred dates).
@@ -245,7 +250,7 @@ pub fn repair(store: &Store) -> Result<Refreshed> {
     const IMPORT_BATCH: i64 = 10;
     let import_instants = store.execute_with(
         &format!(
-            "UPDATE deals d SET created_at_inferred = true
+            "UPDATE deals d SET created_at_inferred = true, existed_by = d.created_at
                FROM (SELECT source_system, created_at FROM deals
                       WHERE source_system IS NOT NULL AND NOT coalesce(created_at_inferred, false)
                       GROUP BY source_system, created_at HAVING count(*) >= ?) shared

@@ -115,6 +115,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "id_sequences",
         sql: include_str!("../migrations/0019_id_sequences.sql"),
     },
+    Migration {
+        version: 20,
+        name: "deal_existed_by",
+        sql: include_str!("../migrations/0020_deal_existed_by.sql"),
+    },
 ];
 
 /// The schema version this build writes.

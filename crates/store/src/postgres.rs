@@ -13,7 +13,8 @@ use std::collections::HashMap;
 /// Version 2 adds functions DuckDB has built in (its `TRY_CAST`); version 3 indexes every
 /// reference between records, which PostgreSQL's plans need and DuckDB's do not; version
 /// 4 tells listening servers of every change and checks a value against a column's type;
-/// 5 leaves empty references out of the reference indexes.
+/// 5 leaves empty references out of the reference indexes; 6 keeps the latest moment a
+/// deal with an inferred creation date is known to have existed.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -39,6 +40,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 5,
         name: "sparse_reference_indexes",
         sql: include_str!("../migrations/postgres/0005_sparse_reference_indexes.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "deal_existed_by",
+        sql: include_str!("../migrations/postgres/0006_deal_existed_by.sql"),
     },
 ];
 

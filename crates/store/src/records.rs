@@ -227,6 +227,7 @@ impl Record for Deal {
         "external_id",
         "custom",
         "created_at_inferred",
+        "existed_by",
     ];
     fn write(&self, row: &mut Row<'_>) {
         row.put(self.id)
@@ -250,7 +251,8 @@ impl Record for Deal {
             .put(self.lost_reason.as_deref())
             .put(self.updated_at);
         put_bookkeeping(row, &self.lifecycle, &self.provenance, self.custom.as_ref());
-        row.put(false);
+        // A generated deal has its creation date: nothing is inferred, nothing bounds it.
+        row.put(false).put(None::<Timestamp>);
     }
 }
 

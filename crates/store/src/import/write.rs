@@ -121,7 +121,8 @@ pub(crate) fn assignments(
 }
 
 /// What a column gets when a row has no value for it: a deal's creation, the earliest date
-/// known of it (flagged inferred); a lead's date, its creation when the file gives sources
+/// known of it (flagged inferred), bounded by the latest moment it is known to have existed
+/// (`existed_by`: its last change, else the import's instant); a lead's date, its creation when the file gives sources
 /// and no lead dates (flagged inferred); the import's instant for other creation and update
 /// times, the import's currency, `rep` for a user's role, a deal's status from its stage,
 /// else the column's own default.
@@ -141,6 +142,27 @@ fn fallback(
             ("s.created_at IS NULL".into(), vec![])
         }
         ("deals", "created_at_inferred") => ("true".into(), vec![]),
+        // The latest moment an undated deal is known to have existed, kept because a later
+        // write loses it: the file's last change (a stage move overwrites it), else this
+        // import.
+        ("deals", "existed_by") => {
+            let (bound, params) = if mapped("updated_at") {
+                (
+                    "least(coalesce(CAST(s.updated_at AS TIMESTAMP), ?), ?)",
+                    vec![now.clone(), now],
+                )
+            } else {
+                ("CAST(? AS TIMESTAMP)", vec![now])
+            };
+            if mapped("created_at") {
+                (
+                    format!("CASE WHEN s.created_at IS NULL THEN {bound} END"),
+                    params,
+                )
+            } else {
+                (bound.to_owned(), params)
+            }
+        }
         // A file that gives lead sources and no lead dates at all says its contacts are
         // leads, since their creation. (A file with a lead date column means what it says
         // where it leaves one empty: that contact never became a lead.)
