@@ -16,7 +16,8 @@
 //! timed out, or its client went away) interrupts the query running for it first.
 
 use crate::error::ApiError;
-use embudo_store::{Dialect, Interrupt, Store};
+use embudo_store::postgres::Planning;
+use embudo_store::{Dialect, Interrupt, Store, StoreError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -86,13 +87,15 @@ struct Pool {
 }
 
 impl Pool {
-    fn new(store: &Store, size: usize) -> Result<Pool, embudo_store::StoreError> {
+    /// `size` connections to `store`, each planning its statements as `planning` says.
+    fn new(store: &Store, size: usize, planning: Planning) -> Result<Pool, StoreError> {
+        let connection = || {
+            let connection = store.try_clone()?;
+            connection.plan(planning)?;
+            Ok(connection)
+        };
         Ok(Pool {
-            free: Mutex::new(
-                (0..size)
-                    .map(|_| store.try_clone())
-                    .collect::<Result<_, _>>()?,
-            ),
+            free: Mutex::new((0..size).map(|_| connection()).collect::<Result<_, _>>()?),
             permits: Arc::new(Semaphore::new(size)),
         })
     }
@@ -122,10 +125,12 @@ impl Db {
             Dialect::DuckDb => 1,
             Dialect::Postgres => POSTGRES_WRITERS,
         };
+        // Quick reads and writes find records by id: a plan for any id does. Long reads
+        // cover ranges, each planned for its own.
         Ok(Db {
-            quick: Pool::new(&store, QUICK_READERS)?,
-            compute: Pool::new(&store, compute_readers(store.dialect()))?,
-            writers: Pool::new(&store, writers)?,
+            quick: Pool::new(&store, QUICK_READERS, Planning::Reused)?,
+            compute: Pool::new(&store, compute_readers(store.dialect()), Planning::EachRun)?,
+            writers: Pool::new(&store, writers, Planning::Reused)?,
             monitor: Mutex::new(store.try_clone()?),
             journal: Mutex::new(store),
             shared,

@@ -189,6 +189,21 @@ pub struct Postgres {
     url: String,
     /// Statements prepared on this connection, by their text: see [`Postgres::prepared`].
     statements: HashMap<String, postgres::Statement>,
+    planning: Planning,
+}
+
+/// How a connection plans the statements it keeps prepared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planning {
+    /// For the values of each run (`plan_cache_mode = force_custom_plan`): a plan made once
+    /// for any range would do for a week what it does for three years. For reports,
+    /// metrics and everything else that reads ranges; the default.
+    EachRun,
+    /// Once, when PostgreSQL finds a plan for any values no worse than those for each
+    /// value it planned (`auto`): for the statements that find records by id and write
+    /// them, whose planning costs as much as their run. Fifty clients on two servers
+    /// (the soak test): moves' p50 78–93 ms planned each run, 59–64 ms planned once.
+    Reused,
 }
 
 /// Statements kept prepared per connection at most; beyond, the connection starts afresh.
@@ -216,14 +231,15 @@ impl Postgres {
             client,
             url: url.to_owned(),
             statements: HashMap::new(),
+            planning: Planning::EachRun,
         };
         // Dates as ISO text and instants in UTC, whatever the server's defaults. No JIT:
         // the reports' queries run for tens of milliseconds to a few seconds, and the
         // server's estimates of their many joins are high enough that it compiled them
         // every time — 0.75–1.6 s of each of the forecast's feature queries at medium
         // scale (`auto_explain`), more than running them. Statements are kept prepared
-        // (`prepared`) but planned for their values each time: a plan made once for any
-        // range would do for a week what it does for three years.
+        // (`prepared`) and planned for their values each time until told otherwise
+        // ([`Planning`]).
         store.batch(
             "SET DateStyle = ISO; SET TimeZone = 'UTC'; SET jit = off;
              SET plan_cache_mode = force_custom_plan",
@@ -322,9 +338,24 @@ impl Postgres {
         self.client.is_closed()
     }
 
-    /// Another connection to the same database.
+    /// Another connection to the same database, planning as this one does.
     pub(crate) fn reconnect(&self) -> Result<Postgres> {
-        Postgres::connect(&self.url)
+        let mut other = Postgres::connect(&self.url)?;
+        other.plan(self.planning)?;
+        Ok(other)
+    }
+
+    /// Plan prepared statements as `planning` says from now on.
+    pub(crate) fn plan(&mut self, planning: Planning) -> Result<()> {
+        let mode = match planning {
+            Planning::EachRun => "force_custom_plan",
+            Planning::Reused => "auto",
+        };
+        self.batch(&format!("SET plan_cache_mode = {mode}"), || {
+            "setting how statements are planned".into()
+        })?;
+        self.planning = planning;
+        Ok(())
     }
 
     /// A connection of its own that hears of every change committed to the store.

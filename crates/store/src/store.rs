@@ -4,7 +4,7 @@ use crate::CANONICAL_TABLES;
 use crate::dialect::Dialect;
 use crate::error::{Context, Result, StoreError};
 use crate::migrations::{self, current_version, latest_version};
-use crate::postgres::{Changes, Postgres, is_url, shown};
+use crate::postgres::{Changes, Planning, Postgres, is_url, shown};
 use crate::query::Param;
 use duckdb::{AccessMode, Config, Connection};
 use std::cell::{RefCell, RefMut};
@@ -113,6 +113,15 @@ impl Store {
             engine,
             path: self.path.clone(),
         })
+    }
+
+    /// Plan the statements this connection keeps prepared as `planning` says (and so do
+    /// its clones); on DuckDB, which plans each statement as it runs, nothing changes.
+    pub fn plan(&self, planning: Planning) -> Result<()> {
+        match &self.engine {
+            Engine::DuckDb(_) => Ok(()),
+            Engine::Postgres { client, .. } => client.borrow_mut().plan(planning),
+        }
     }
 
     /// Notices of the changes other processes commit, on a connection of their own: on

@@ -5,7 +5,8 @@ use duckdb::Connection;
 use embudo_model::entities::Team;
 use embudo_store::bulk::{LoadMode, Row};
 use embudo_store::migrations::{MIGRATIONS, latest_version};
-use embudo_store::{Record, Store, StoreError};
+use embudo_store::postgres::Planning;
+use embudo_store::{Dialect, Param, Record, Store, StoreError};
 use embudo_testkit::Place;
 use std::path::PathBuf;
 
@@ -390,6 +391,70 @@ fn live_views_leave_out_deleted_and_merged_records() {
     assert_eq!(count(&store, "SELECT count(*) FROM companies"), 3);
     assert_eq!(count(&store, "SELECT count(*) FROM live_companies"), 1);
     assert_eq!(count(&store, "SELECT min(id) FROM live_companies"), 1);
+}
+
+/// A live view has every column of its table, those added after the view was made too.
+#[test]
+fn live_views_have_every_column_of_their_tables() {
+    let place = Place::new();
+    let store = place.store("store");
+    for table in ["contacts", "companies", "deals"] {
+        let columns = |name: &str| {
+            store
+                .values::<String>(
+                    "SELECT column_name FROM information_schema.columns
+                      WHERE table_name = ? ORDER BY ordinal_position",
+                    &[Param::Text(name.to_owned())],
+                )
+                .unwrap()
+        };
+        let view = columns(&format!("live_{table}"));
+        assert!(view.contains(&"id".to_owned()), "{table}: {view:?}");
+        assert_eq!(view, columns(table), "{table}");
+    }
+}
+
+/// A connection told to reuse plans gets PostgreSQL's plan for any id after a few runs of
+/// a lookup, and so does its clone (a pool's replacement for a lost connection); one left
+/// as it opened plans every run. On DuckDB, which keeps no plans, being told changes
+/// nothing and the store still answers.
+#[test]
+fn a_connection_told_to_reuse_plans_does_and_so_do_its_clones() {
+    let place = Place::new();
+    let store = place.store("store");
+    store
+        .execute_batch("INSERT INTO teams (id, name) VALUES (1, 'North'), (2, 'South')")
+        .unwrap();
+    let generic_plans = |store: &Store| {
+        for id in [1, 2].repeat(5) {
+            let name: Option<String> = store
+                .value("SELECT name FROM teams WHERE id = ?", &[Param::Int(id)])
+                .unwrap();
+            assert!(name.is_some());
+        }
+        store
+            .value::<i64>(
+                "SELECT CAST(coalesce(sum(generic_plans), 0) AS BIGINT) FROM pg_prepared_statements
+                  WHERE statement LIKE 'SELECT name FROM teams%'",
+                &[],
+            )
+            .unwrap()
+            .unwrap()
+    };
+    let each_run = store.try_clone().unwrap();
+    store.plan(Planning::Reused).unwrap();
+    let clone = store.try_clone().unwrap();
+    if !embudo_testkit::on_postgres() {
+        assert_eq!(store.dialect(), Dialect::DuckDb);
+        let name: Option<String> = clone
+            .value("SELECT name FROM teams WHERE id = 2", &[])
+            .unwrap();
+        assert_eq!(name.as_deref(), Some("South"));
+        return;
+    }
+    assert_eq!(generic_plans(&each_run), 0);
+    assert!(generic_plans(&store) > 0);
+    assert!(generic_plans(&clone) > 0);
 }
 
 /// A refresh of what one write touched changes that and nothing else; a whole refresh
