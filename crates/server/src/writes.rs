@@ -288,12 +288,11 @@ fn change(
         move_deal(store, &before, &mut fields, columns, now)?;
     }
     let fields = named(&fields);
-    let update = || store.update_row(columns, id, &fields, now);
     if entity == Entity::Deals {
         // Its reads before and after note the deal as touched.
-        store.change_deal((id, touched), now, Some(caller.user_id), update)?;
+        store.change_deal((id, touched), (columns, &fields), now, Some(caller.user_id))?;
     } else {
-        update()?;
+        store.update_row(columns, id, &fields, now)?;
         touch(store, touched, entity, id)?;
     }
     if entity == Entity::Goals {

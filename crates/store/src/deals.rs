@@ -13,6 +13,7 @@ use crate::Dialect;
 use crate::derived::{DealSources, Touched};
 use crate::error::{Result, StoreError};
 use crate::query::Param;
+use crate::served::{Field, ServedTable, update_statement};
 use crate::store::Store;
 use chrono::NaiveDateTime;
 use std::collections::HashMap;
@@ -46,6 +47,45 @@ const BEFORE: &str = "_embudo_tracked_before";
 
 /// The tracked fields a write changed, deal by deal.
 const CHANGED: &str = "_embudo_tracked_changes";
+
+/// A deal's [`TRACKED_FIELDS`] as text, and what its derived fields come from, as one
+/// read of it finds them.
+#[derive(serde::Deserialize)]
+struct Tracked {
+    stage_id: Option<String>,
+    amount: Option<String>,
+    owner_id: Option<String>,
+    expected_close_date: Option<String>,
+    #[serde(flatten)]
+    sources: DealSources,
+}
+
+impl Tracked {
+    /// What a read of [`Tracked`] selects from `deals`.
+    fn columns() -> String {
+        let fields = TRACKED_FIELDS.map(|field| format!("CAST({field} AS VARCHAR) AS {field}"));
+        format!("{}, {}", fields.join(", "), DealSources::columns())
+    }
+
+    /// The tracked fields, in the order of [`TRACKED_FIELDS`], and the sources.
+    fn split(self) -> (Fields, DealSources) {
+        let fields = [
+            self.stage_id,
+            self.amount,
+            self.owner_id,
+            self.expected_close_date,
+        ];
+        (fields, self.sources)
+    }
+}
+
+/// The first ids of the blocks a change of a deal logs into: its stage visit (taken when
+/// its stage was given), its changes.
+#[derive(Debug, Clone, Copy)]
+struct LogIds {
+    visit: Option<i64>,
+    first_change: i64,
+}
 
 /// A tracked field of one deal that a write changed, before and after, as text.
 struct Change {
@@ -121,27 +161,45 @@ impl Store {
         Ok(())
     }
 
-    /// Run `write`, which changes deal `id`, and record what it did as [`Store::change_deals`]
-    /// does. For the one deal an API write changes: its tracked fields are read before and
-    /// after and compared here, where a set of deals is compared in scratch tables whose
-    /// creation, analysis and removal are eight statements more, each a catalog change on
-    /// PostgreSQL (under fifty clients on two cores, a stage move queued behind every one).
-    /// The same two reads note in `touched` what the deal's derived fields come from.
-    pub fn change_deal<T, E: From<StoreError>>(
+    /// Change deal `id` to `fields` (as [`Store::update_row`] does, at `at`) and record
+    /// what changed as [`Store::change_deals`] does, for the one deal an API write changes:
+    /// its tracked fields are read before and returned by the update itself, and compared
+    /// here, where a set of deals is compared in scratch tables whose creation, analysis
+    /// and removal are eight statements more, each a catalog change on PostgreSQL (under
+    /// fifty clients on two cores, a stage move queued behind every one). The same reads
+    /// note in `touched` what the deal's derived fields come from. Returns how many field
+    /// changes were logged.
+    ///
+    /// On PostgreSQL the deal is locked from its first read to the end of the transaction,
+    /// and whoever moves it at the same moment waits that long: the ids the log may need
+    /// are taken before, and what follows the update is one statement.
+    pub fn change_deal(
         &self,
         (id, touched): (i64, &mut Touched),
+        (table, fields): (&ServedTable, &[Field]),
         at: NaiveDateTime,
         by: Option<i64>,
-        write: impl FnOnce() -> std::result::Result<T, E>,
-    ) -> std::result::Result<(T, usize), E> {
-        // On PostgreSQL the row is locked as it is read (see `change_deals`).
-        let before = self.tracked_fields(id, self.dialect() == Dialect::Postgres)?;
-        let written = write()?;
-        let after = self.tracked_fields(id, false)?;
+    ) -> Result<usize> {
+        let shared = self.dialect() == Dialect::Postgres;
+        let ids = if shared {
+            self.reserve_for_log(fields)?
+        } else {
+            None
+        };
+        let before = self.tracked_fields(id, shared)?;
+        let (update, params) = update_statement(table, id, fields, at)?;
+        let after = self
+            .records::<Tracked>(
+                &format!("{update} RETURNING {}", Tracked::columns()),
+                &params,
+            )?
+            .into_iter()
+            .next();
         let [before, after] = [before, after].map(|seen| {
-            seen.map(|(tracked, sources)| {
+            seen.map(|seen| {
+                let (fields, sources) = seen.split();
                 touched.saw_deal(id, Some(sources));
-                tracked
+                fields
             })
         });
         let changes: Vec<Change> = match (before, after) {
@@ -163,81 +221,102 @@ impl Store {
                 at,
                 by,
             });
-        match (self.dialect(), moved) {
-            (Dialect::Postgres, Some(moved)) => self.move_and_log(moved, &changes)?,
-            _ => {
+        match ids {
+            Some(ids) => self.move_and_log((id, moved), &changes, (at, by), ids)?,
+            None => {
                 self.move_stages(moved.as_slice())?;
                 self.log_changes(id, &changes, at, by)?;
             }
         }
-        Ok((written, changes.len()))
+        Ok(changes.len())
     }
 
-    /// [`Store::move_stages`] of `moved` and [`Store::log_changes`] of `changes` (which
-    /// include the stage's), in one statement on PostgreSQL: the deal is locked until the
-    /// transaction ends, and under fifty clients every statement is a wait for a turn on
-    /// the cores. (The visit closed and the one opened are apart: both parts of the
-    /// statement see the history as it was before it.)
-    fn move_and_log(&self, moved: StageMove, changes: &[Change]) -> Result<()> {
-        let ids = self.reserve_ids_each(&[
-            ("deal_stage_history", 1),
-            ("deal_changes", changes.len() as u64),
-        ])?;
-        let (visit, first_change) = (ids[0], ids[1]);
-        let (values, logged) = logged(moved.deal, changes, moved.at, moved.by, first_change);
-        let by = moved.by.map_or(Param::Null, Param::Int);
-        let mut params = vec![
-            Param::Timestamp(moved.at),
-            Param::Int(moved.deal),
-            Param::Int(visit),
-            Param::Int(moved.deal),
-            Param::Int(moved.stage),
-            Param::Timestamp(moved.at),
-            by,
-        ];
-        params.extend(logged);
-        self.execute_with(
-            &format!(
+    /// The ids a change of a deal's `fields` may log, taken in one statement: a stage
+    /// visit's (when the stage is among them) and as many changes' as tracked fields among
+    /// them (the first of each). None when no tracked field is among them. Some may go
+    /// unused: a field given its own value is no change.
+    fn reserve_for_log(&self, fields: &[Field]) -> Result<Option<LogIds>> {
+        let given = |field: &str| fields.iter().any(|(column, _)| column == field);
+        let tracked = TRACKED_FIELDS.iter().filter(|f| given(f)).count() as u64;
+        if tracked == 0 {
+            return Ok(None);
+        }
+        Ok(Some(if given("stage_id") {
+            let ids =
+                self.reserve_ids_each(&[("deal_stage_history", 1), ("deal_changes", tracked)])?;
+            LogIds {
+                visit: Some(ids[0]),
+                first_change: ids[1],
+            }
+        } else {
+            LogIds {
+                visit: None,
+                first_change: self.reserve_ids("deal_changes", tracked)?,
+            }
+        }))
+    }
+
+    /// [`Store::move_stages`] of `moved` (if the deal moved) and [`Store::log_changes`] of
+    /// `changes` (which include the stage's) of deal `deal`, in one statement on
+    /// PostgreSQL, with ids taken before: the deal is locked until the transaction ends,
+    /// and under fifty clients every statement is a wait for a turn on the cores. (The
+    /// visit closed and the one opened are apart: both parts of the statement see the
+    /// history as it was before it.)
+    fn move_and_log(
+        &self,
+        (deal, moved): (i64, Option<StageMove>),
+        changes: &[Change],
+        (at, by): (NaiveDateTime, Option<i64>),
+        ids: LogIds,
+    ) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let (values, logged) = logged(deal, changes, at, by, ids.first_change);
+        let mut params = Vec::new();
+        let visit = match moved {
+            Some(moved) => {
+                // Only a given stage moves a deal, so its visit's id was taken.
+                let visit = match ids.visit {
+                    Some(visit) => visit,
+                    None => self.reserve_ids("deal_stage_history", 1)?,
+                };
+                params.extend([
+                    Param::Timestamp(moved.at),
+                    Param::Int(moved.deal),
+                    Param::Int(visit),
+                    Param::Int(moved.deal),
+                    Param::Int(moved.stage),
+                    Param::Timestamp(moved.at),
+                    moved.by.map_or(Param::Null, Param::Int),
+                ]);
                 "WITH closed AS (
                      UPDATE deal_stage_history SET exited_at = CAST(? AS TIMESTAMP)
                       WHERE deal_id = CAST(? AS BIGINT) AND exited_at IS NULL),
                  entered AS (
                      INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, changed_by)
                      VALUES (CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT),
-                             CAST(? AS TIMESTAMP), CAST(? AS BIGINT)))
-                 {CHANGES_INSERT} {values}"
-            ),
-            &params,
-        )?;
+                             CAST(? AS TIMESTAMP), CAST(? AS BIGINT)))"
+            }
+            None => "",
+        };
+        params.extend(logged);
+        self.execute_with(&format!("{visit} {CHANGES_INSERT} {values}"), &params)?;
         Ok(())
     }
 
-    /// Deal `id`'s tracked fields as text, in the order of [`TRACKED_FIELDS`], and what its
-    /// derived fields come from (none when there is no such deal), locked until the
-    /// transaction ends with `lock`.
-    fn tracked_fields(&self, id: i64, lock: bool) -> Result<Option<(Fields, DealSources)>> {
-        #[derive(serde::Deserialize)]
-        struct Tracked {
-            stage_id: Option<String>,
-            amount: Option<String>,
-            owner_id: Option<String>,
-            expected_close_date: Option<String>,
-            #[serde(flatten)]
-            sources: DealSources,
-        }
-        let fields = TRACKED_FIELDS
-            .map(|field| format!("CAST({field} AS VARCHAR) AS {field}"))
-            .join(", ");
-        let sources = DealSources::columns();
+    /// Deal `id`'s tracked fields and what its derived fields come from (none when there
+    /// is no such deal), locked until the transaction ends with `lock`.
+    fn tracked_fields(&self, id: i64, lock: bool) -> Result<Option<Tracked>> {
         let lock = if lock { " FOR UPDATE" } else { "" };
         let found: Vec<Tracked> = self.records(
-            &format!("SELECT {fields}, {sources} FROM deals WHERE id = ?{lock}"),
+            &format!(
+                "SELECT {} FROM deals WHERE id = ?{lock}",
+                Tracked::columns()
+            ),
             &[Param::Int(id)],
         )?;
-        Ok(found.into_iter().next().map(|t| {
-            let fields = [t.stage_id, t.amount, t.owner_id, t.expected_close_date];
-            (fields, t.sources)
-        }))
+        Ok(found.into_iter().next())
     }
 
     /// Log `changes` of deal `deal` in `deal_changes`, in the order of their fields' names

@@ -365,22 +365,8 @@ impl Store {
         fields: &[Field],
         now: NaiveDateTime,
     ) -> Result<usize> {
-        let mut sets = Vec::new();
-        let mut params = Vec::new();
-        for (column, value) in fields {
-            let column = table.column(table.vetted(column)?).expect("vetted");
-            sets.push(format!("{} = CAST(? AS {})", column.name, column.sql_type));
-            params.push(value.clone().map_or(Param::Null, Param::Text));
-        }
-        if table.has("updated_at") {
-            sets.push("updated_at = ?".into());
-            params.push(Param::Timestamp(now));
-        }
-        params.push(Param::Int(id));
-        self.execute_with(
-            &format!("UPDATE {} SET {} WHERE id = ?", table.name, sets.join(", ")),
-            &params,
-        )
+        let (sql, params) = update_statement(table, id, fields, now)?;
+        self.execute_with(&sql, &params)
     }
 
     /// Mark row `id` of `table` deleted at `now` (it stays, out of every live read); how
@@ -405,4 +391,28 @@ impl Store {
             &params,
         )
     }
+}
+
+/// The statement of [`Store::update_row`], with its parameters: a `RETURNING` clause may
+/// follow it.
+pub(crate) fn update_statement(
+    table: &ServedTable,
+    id: i64,
+    fields: &[Field],
+    now: NaiveDateTime,
+) -> Result<(String, Vec<Param>)> {
+    let mut sets = Vec::new();
+    let mut params = Vec::new();
+    for (column, value) in fields {
+        let column = table.column(table.vetted(column)?).expect("vetted");
+        sets.push(format!("{} = CAST(? AS {})", column.name, column.sql_type));
+        params.push(value.clone().map_or(Param::Null, Param::Text));
+    }
+    if table.has("updated_at") {
+        sets.push("updated_at = ?".into());
+        params.push(Param::Timestamp(now));
+    }
+    params.push(Param::Int(id));
+    let sql = format!("UPDATE {} SET {} WHERE id = ?", table.name, sets.join(", "));
+    Ok((sql, params))
 }
