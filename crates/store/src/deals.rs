@@ -274,7 +274,7 @@ impl Store {
         }
         let (values, logged) = logged(deal, changes, at, by, ids.first_change);
         let mut params = Vec::new();
-        let visit = match moved {
+        let moving = match moved {
             Some(moved) => {
                 // Only a given stage moves a deal, so its visit's id was taken.
                 let visit = match ids.visit {
@@ -301,7 +301,7 @@ impl Store {
             None => "",
         };
         params.extend(logged);
-        self.execute_with(&format!("{visit} {CHANGES_INSERT} {values}"), &params)?;
+        self.execute_with(&format!("{moving} {CHANGES_INSERT} {values}"), &params)?;
         Ok(())
     }
 

@@ -342,7 +342,9 @@ impl Postgres {
     /// Another connection to the same database, planning as this one does.
     pub(crate) fn reconnect(&self) -> Result<Postgres> {
         let mut other = Postgres::connect(&self.url)?;
-        other.plan(self.planning)?;
+        if other.planning != self.planning {
+            other.plan(self.planning)?;
+        }
         Ok(other)
     }
 
