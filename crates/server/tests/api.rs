@@ -679,19 +679,23 @@ fn an_answer_given_before_the_body_was_read_closes_the_connection() {
     assert!(!answer.contains("connection: close"), "{answer}");
 }
 
+/// `body` sent as a CSV file to `POST /import?{query}` as `role`: the answer's status and
+/// body.
+fn upload(server: &support::server::Server, role: &str, query: &str, body: &str) -> (u16, Value) {
+    let response = server
+        .agent
+        .post(&format!("{}/import?{query}", server.base))
+        .header("Authorization", &format!("Bearer {}", server.tokens[role]))
+        .header("content-type", "text/csv")
+        .send(body)
+        .unwrap();
+    read(response)
+}
+
 #[test]
 fn imports_and_custom_reports_over_the_api() {
     let server = start();
-    let upload = |role: &str, query: &str, body: &str| {
-        let response = server
-            .agent
-            .post(&format!("{}/import?{query}", server.base))
-            .header("Authorization", &format!("Bearer {}", server.tokens[role]))
-            .header("content-type", "text/csv")
-            .send(body)
-            .unwrap();
-        read(response)
-    };
+    let upload = |role: &str, query: &str, body: &str| upload(&server, role, query, body);
     let csv =
         "First Name,Last Name,Email\nAna,Api,ana.api@example.com\nBo,Api,bo.api@example.com\n";
     let (status, report) = upload(
@@ -920,20 +924,12 @@ fn a_stage_move_through_the_api_never_becomes_an_undated_deals_creation() {
          Undated with a change,1200,{pipeline},{stage},2024-03-05 10:15:00\n\
          Undated without,800,{pipeline},{stage},\n"
     );
-    let response = server
-        .agent
-        .post(&format!(
-            "{}/import?entity=deals&filename=deals.csv&preset=pipedrive",
-            server.base
-        ))
-        .header(
-            "Authorization",
-            &format!("Bearer {}", server.tokens["admin"]),
-        )
-        .header("content-type", "text/csv")
-        .send(&csv)
-        .unwrap();
-    let (status, report) = read(response);
+    let (status, report) = upload(
+        &server,
+        "admin",
+        "entity=deals&filename=deals.csv&preset=pipedrive",
+        &csv,
+    );
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["files"][0]["inserted"], 2, "{report}");
     let created = |name: &str| {

@@ -121,10 +121,10 @@ pub(crate) fn assignments(
 }
 
 /// What a column gets when a row has no value for it: a deal's creation, the earliest date
-/// known of it (flagged inferred), bounded by the latest moment it is known to have existed
-/// (`existed_by`: its last change, else the import's instant); a lead's date, its creation when the file gives sources
-/// and no lead dates (flagged inferred); the import's instant for other creation and update
-/// times, the import's currency, `rep` for a user's role, a deal's status from its stage,
+/// known of it (flagged inferred), and the latest moment it is known to have existed
+/// (`existed_by`), which bounds that date later too; a lead's date, its creation when the
+/// file gives sources and no lead dates (flagged inferred); the import's instant for other
+/// creation and update times, the import's currency, `rep` for a user's role, a deal's status from its stage,
 /// else the column's own default.
 fn fallback(
     file: &StagedFile,
@@ -134,26 +134,14 @@ fn fallback(
     let mapped = |k: &str| file.fields.iter().any(|f| f.key == k);
     let now = Param::Timestamp(rules.now);
     Some(match (file.target.table, column.name.as_str()) {
-        ("deals", "created_at") => (
-            format!("coalesce({}, ?)", earliest_known_of_deal(file)),
-            vec![now],
-        ),
+        ("deals", "created_at") => earliest_known_of_deal(file, &now),
         ("deals", "created_at_inferred") if mapped("created_at") => {
             ("s.created_at IS NULL".into(), vec![])
         }
         ("deals", "created_at_inferred") => ("true".into(), vec![]),
-        // The latest moment an undated deal is known to have existed, kept because a later
-        // write loses it: the file's last change (a stage move overwrites it), else this
-        // import.
+        // Kept for undated deals only: a later write loses what it comes from.
         ("deals", "existed_by") => {
-            let (bound, params) = if mapped("updated_at") {
-                (
-                    "least(coalesce(CAST(s.updated_at AS TIMESTAMP), ?), ?)",
-                    vec![now.clone(), now],
-                )
-            } else {
-                ("CAST(? AS TIMESTAMP)", vec![now])
-            };
+            let (bound, params) = existed_by(file, &now);
             if mapped("created_at") {
                 (
                     format!("CASE WHEN s.created_at IS NULL THEN {bound} END"),
@@ -213,12 +201,28 @@ fn deal_status_sql(file: &StagedFile) -> Option<String> {
     }
 }
 
-/// The earliest date a staged deal's file tells of it, as SQL (null when it tells none):
-/// its close, its contact's lead date, its last modification. Never the import's instant,
-/// which would make every historical deal close before it was created.
-fn earliest_known_of_deal(file: &StagedFile) -> String {
+/// The latest moment a staged deal is known to have existed, as SQL with its parameters:
+/// its last modification (a stage move overwrites it later), else the import's instant
+/// `now`, and never after `now`.
+fn existed_by(file: &StagedFile, now: &Param) -> (&'static str, Vec<Param>) {
+    if file.fields.iter().any(|f| f.key == "updated_at") {
+        (
+            "least(coalesce(CAST(s.updated_at AS TIMESTAMP), ?), ?)",
+            vec![now.clone(), now.clone()],
+        )
+    } else {
+        ("CAST(? AS TIMESTAMP)", vec![now.clone()])
+    }
+}
+
+/// The earliest date known of a staged deal, as SQL with its parameters: its close, its
+/// contact's lead date, or [`existed_by`] (its last modification, and the import's instant
+/// only when the file tells nothing else, since that would make every historical deal close
+/// before it was created). The store's refresh derives it the same way later
+/// (`derived::EARLIEST_KNOWN`).
+fn earliest_known_of_deal(file: &StagedFile, now: &Param) -> (String, Vec<Param>) {
     let mapped = |k: &str| file.fields.iter().any(|f| f.key == k);
-    let mut known = vec!["CAST(NULL AS TIMESTAMP)".to_owned()];
+    let mut known = Vec::new();
     if mapped("closed_at") {
         known.push(match deal_status_sql(file) {
             Some(status) => {
@@ -226,9 +230,6 @@ fn earliest_known_of_deal(file: &StagedFile) -> String {
             }
             None => "CAST(s.closed_at AS TIMESTAMP)".to_owned(),
         });
-    }
-    if mapped("updated_at") {
-        known.push("CAST(s.updated_at AS TIMESTAMP)".to_owned());
     }
     let contact = if mapped("contact") {
         Some("s.contact__id")
@@ -242,7 +243,9 @@ fn earliest_known_of_deal(file: &StagedFile) -> String {
             "(SELECT c.lead_at FROM contacts c WHERE c.id = {contact})"
         ));
     }
-    format!("least({})", known.join(", "))
+    let (bound, params) = existed_by(file, now);
+    known.push(bound.to_owned());
+    (format!("least({})", known.join(", ")), params)
 }
 
 /// Update matched rows where a value differs; returns how many changed. Keys (`id`,
