@@ -612,12 +612,7 @@ fn build() -> Vec<Metric> {
             "Over deals closed in range: completed calls linked to them (at any time) / number of those deals.",
         ),
         vec![
-            sum(
-                &DEALS,
-                "d.closed_at",
-                "",
-                "(SELECT count(*) FROM activities ca WHERE ca.deal_id = d.id AND ca.type = 'call' AND ca.completed_at IS NOT NULL)",
-            ),
+            count(&DEAL_CALLS, "d.closed_at", ""),
             count(&DEALS, "d.closed_at", ""),
         ],
         Quotient,

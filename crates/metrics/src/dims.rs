@@ -181,13 +181,16 @@ macro_rules! deal_dims {
     };
 }
 
+/// A deal's current stage.
+const DEAL_STAGE: DimExpr = d(
+    Dim::Stage,
+    "st.name",
+    &["LEFT JOIN stages st ON st.id = d.stage_id"],
+);
+
 pub static DEALS: Source = Source {
     from: "live_deals d",
-    dims: deal_dims![d(
-        Dim::Stage,
-        "st.name",
-        &["LEFT JOIN stages st ON st.id = d.stage_id"]
-    )],
+    dims: deal_dims![DEAL_STAGE],
     drill: drill("'deals'", "d.id", "d.name"),
 };
 
@@ -196,6 +199,15 @@ pub static STAGE_VISITS: Source = Source {
     from: "deal_stage_history h JOIN live_deals d ON d.id = h.deal_id JOIN stages hs ON hs.id = h.stage_id",
     dims: deal_dims![d(Dim::Stage, "hs.name", &[])],
     drill: drill("'deals'", "d.id", "d.name"),
+};
+
+/// The completed calls linked to each deal (`a`), with the deal (`d`): a deal's calls are
+/// counted by joining them to the deals in range, not by a count per deal (which scans
+/// every activity: a year on a million deals, 136 → 70 ms). Behind the figure, the calls.
+pub static DEAL_CALLS: Source = Source {
+    from: "live_deals d JOIN activities a ON a.deal_id = d.id AND a.type = 'call' AND a.completed_at IS NOT NULL",
+    dims: deal_dims![DEAL_STAGE],
+    drill: drill("'activities'", "a.id", "coalesce(a.subject, a.type)"),
 };
 
 /// How a contact's rows reach each dimension, by the contact's own fields.

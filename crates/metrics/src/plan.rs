@@ -7,7 +7,7 @@ use crate::dims::Dim;
 use crate::error::MetricError;
 use crate::time::{self, Bound, Calendar, Compare, Grain, Period};
 use chrono::{NaiveDate, NaiveDateTime};
-use embudo_store::{Dialect, Param, Store};
+use embudo_store::{Dialect, Param, Store, StoreError};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -172,6 +172,8 @@ pub fn run(
     let spine = time::periods(calendar, from, to, query.grain)?;
     let evaluated =
         |spine: &[Period]| evaluate(store, metric, spine, &by, &query.filters, calendar);
+    // The note's count over the whole range, when the metric's scan counts it as well.
+    let mut noted = None;
     let (current, previous) = match query.compare {
         Some(compare) => {
             let (before, until) = compare.shift(from, to);
@@ -185,13 +187,27 @@ pub fn run(
                 (evaluated(&spine)?, Some(evaluated(&shifted)?))
             }
         }
-        None => (evaluated(&spine)?, None),
+        None => match noted_along(metric, &spine, &by, &query.filters) {
+            Some(measures) => {
+                let mut measured =
+                    measured(store, &measures, &spine, &by, &query.filters, calendar)?;
+                noted = measured.pop().map(|values| values.values().sum::<f64>());
+                (combined(metric, &spine, measured), None)
+            }
+            None => (evaluated(&spine)?, None),
+        },
     };
     let mut notes = Vec::new();
     if let Some(note) = &metric.note {
-        let whole = time::periods(calendar, from, to, None)?;
-        let values = measure_values(store, &note.measure, &whole, &[], &query.filters, calendar)?;
-        let n = values.values().sum::<f64>();
+        let n = match noted {
+            Some(n) => n,
+            None => {
+                let whole = time::periods(calendar, from, to, None)?;
+                let values =
+                    measure_values(store, &note.measure, &whole, &[], &query.filters, calendar)?;
+                values.values().sum::<f64>()
+            }
+        };
         if n > 0.0 {
             notes.push(note.text.replace("{n}", &n.to_string()));
         }
@@ -225,7 +241,26 @@ pub fn data_gaps(store: &Store, name: &str, lang: &str) -> Result<Vec<String>, M
 
 type Key = (usize, Vec<Option<String>>);
 
-/// The metric's value per period and dimension values present.
+/// The metric's measures and its note's last, when the note's rows are counted by the
+/// same scan as a measure's and each falls in exactly one period: its count over the whole
+/// range is then the sum of its counts by period and dimension (margin's lines without a
+/// cost, in the one pass over the lines that sums the margin).
+fn noted_along(
+    metric: &Metric,
+    spine: &[Period],
+    by: &[Dim],
+    filters: &[(Dim, String)],
+) -> Option<Vec<Measure>> {
+    let note = metric.note.as_ref()?;
+    let mut measures = metric.measures.clone();
+    measures.push(note.measure);
+    let last = measures.len() - 1;
+    let shared = scans(&measures, spine, by, filters)
+        .iter()
+        .any(|scan| scan.len() > 1 && scan.contains(&last));
+    (shared && bucketable(&note.measure, by, filters, spine)).then_some(measures)
+}
+
 /// Two ranges' periods as one spine, `earlier`'s first: `later`'s periods numbered after
 /// them.
 fn joined(earlier: &[Period], later: &[Period]) -> Vec<Period> {
@@ -256,6 +291,7 @@ fn split(
     (earlier, later)
 }
 
+/// The metric's value per period and dimension values present.
 fn evaluate(
     store: &Store,
     metric: &Metric,
@@ -264,42 +300,64 @@ fn evaluate(
     filters: &[(Dim, String)],
     calendar: &Calendar,
 ) -> Result<BTreeMap<Key, Option<f64>>, MetricError> {
-    let mut measured: Vec<BTreeMap<Key, f64>> = vec![BTreeMap::new(); metric.measures.len()];
-    for scan in scans(&metric.measures, spine, by, filters) {
+    let measured = measured(store, &metric.measures, spine, by, filters, calendar)?;
+    Ok(combined(metric, spine, measured))
+}
+
+/// Each of `measures`' values by period and dimension values, those that share a scan
+/// (see [`scans`]) read by one statement.
+fn measured(
+    store: &Store,
+    measures: &[Measure],
+    spine: &[Period],
+    by: &[Dim],
+    filters: &[(Dim, String)],
+    calendar: &Calendar,
+) -> Result<Vec<BTreeMap<Key, f64>>, MetricError> {
+    let mut measured: Vec<BTreeMap<Key, f64>> = vec![BTreeMap::new(); measures.len()];
+    for scan in scans(measures, spine, by, filters) {
         let values = match scan.as_slice() {
             [one] => vec![measure_values(
                 store,
-                &metric.measures[*one],
+                &measures[*one],
                 spine,
                 by,
                 filters,
                 calendar,
             )?],
             _ => {
-                let measures: Vec<&Measure> = scan.iter().map(|&i| &metric.measures[i]).collect();
-                shared_values(store, &measures, spine, by, filters, calendar)?
+                let shared: Vec<&Measure> = scan.iter().map(|&i| &measures[i]).collect();
+                shared_values(store, &shared, spine, by, filters, calendar)?
             }
         };
         for (i, values) in scan.into_iter().zip(values) {
             measured[i] = values;
         }
     }
-    let keys: BTreeSet<&Key> = measured.iter().flat_map(|m| m.keys()).collect();
-    Ok(keys
+    Ok(measured)
+}
+
+/// The metric's value by period and dimension values, from its measures' ([`measured`]).
+fn combined(
+    metric: &Metric,
+    spine: &[Period],
+    measured: Vec<BTreeMap<Key, f64>>,
+) -> BTreeMap<Key, Option<f64>> {
+    // Each key's inputs, a measure that counted nothing there as its empty value.
+    let empty: Vec<Option<f64>> = metric.measures.iter().map(|m| m.agg.empty()).collect();
+    let mut inputs: BTreeMap<Key, Vec<Option<f64>>> = BTreeMap::new();
+    for (i, values) in measured.into_iter().enumerate() {
+        for (key, value) in values {
+            inputs.entry(key).or_insert_with(|| empty.clone())[i] = Some(value);
+        }
+    }
+    inputs
         .into_iter()
-        .map(|key| {
-            let inputs: Vec<Option<f64>> = metric
-                .measures
-                .iter()
-                .zip(&measured)
-                .map(|(m, values)| values.get(key).copied().or(m.agg.empty()))
-                .collect();
-            (
-                key.clone(),
-                metric.combine.apply(&inputs, spine[key.0].days),
-            )
+        .map(|(key, inputs)| {
+            let value = metric.combine.apply(&inputs, spine[key.0].days);
+            (key, value)
         })
-        .collect())
+        .collect()
 }
 
 /// Every period × every combination of dimension values seen in either range, with the
@@ -405,45 +463,61 @@ fn shared_values(
     filters: &[(Dim, String)],
     calendar: &Calendar,
 ) -> Result<Vec<BTreeMap<Key, f64>>, MetricError> {
-    #[derive(serde::Deserialize)]
-    struct Measured {
-        p_idx: usize,
-        #[serde(flatten)]
-        columns: BTreeMap<String, Value>,
-    }
     let statement = compile_shared(store.dialect(), measures, spine, by, filters, calendar)?;
-    let measured: Vec<Measured> = store.records(&statement.sql, &statement.params)?;
-    let mut values = vec![BTreeMap::new(); measures.len()];
-    for mut row in measured {
-        let dims = dims_of(&mut row.columns, by.len());
-        for (i, values) in values.iter_mut().enumerate() {
-            // Null: the measure counted no row there. Anything but a number is an error,
-            // never a figure left out.
-            let Some(value) = row
-                .columns
-                .remove(&format!("v{i}"))
-                .filter(|v| !v.is_null())
-            else {
-                continue;
-            };
-            let value: f64 = serde_json::from_value(value).map_err(|e| {
-                MetricError::Invalid(format!("reading measure {i} of a shared scan: {e}"))
-            })?;
-            values.insert((row.p_idx, dims.clone()), value);
+    read_values(store, &statement, by.len(), measures.len())
+}
+
+/// Run a statement whose columns are the period's index, `dims` dimension values and the
+/// values of `measures` measures, in that order, and read each measure's values by period
+/// and dimension values. A null is a measure that counted no row there; anything else but
+/// a number is an error, never a figure left out.
+fn read_values(
+    store: &Store,
+    statement: &Statement,
+    dims: usize,
+    measures: usize,
+) -> Result<Vec<BTreeMap<Key, f64>>, MetricError> {
+    let unreadable = |problem: String| StoreError::Rows {
+        statement: statement.sql.clone(),
+        problem,
+    };
+    let mut values = vec![BTreeMap::new(); measures];
+    store.query_batches(&statement.sql, &statement.params, &mut |columns, rows| {
+        if columns.len() != 1 + dims + measures {
+            return Err(unreadable(format!(
+                "{} columns, not a period, {dims} dimensions and {measures} values",
+                columns.len()
+            )));
         }
-    }
+        for row in rows {
+            let mut cells = row.into_iter();
+            let period = cells
+                .next()
+                .and_then(|cell| cell.as_u64())
+                .ok_or_else(|| unreadable("a period index that is not one".into()))?;
+            let labels: Vec<Option<String>> = cells.by_ref().take(dims).map(label).collect();
+            for (i, cell) in cells.enumerate() {
+                if cell.is_null() {
+                    continue;
+                }
+                let value = cell
+                    .as_f64()
+                    .ok_or_else(|| unreadable(format!("measure {i} is {cell}, not a number")))?;
+                values[i].insert((period as usize, labels.clone()), value);
+            }
+        }
+        Ok(())
+    })?;
     Ok(values)
 }
 
-/// The dimension values `d0`, `d1`… of a row, as text.
-fn dims_of(columns: &mut BTreeMap<String, Value>, count: usize) -> Vec<Option<String>> {
-    (0..count)
-        .map(|i| match columns.remove(&format!("d{i}")) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s),
-            Some(other) => Some(other.to_string()),
-        })
-        .collect()
+/// A dimension's value as text.
+fn label(cell: Value) -> Option<String> {
+    match cell {
+        Value::Null => None,
+        Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    }
 }
 
 /// The SQL of measures that share a scan: one row per period and dimension values, with
@@ -464,25 +538,30 @@ pub fn compile_shared(
         ));
     }
     let (mut b, periods) = period_index(dialect, first, spine, by, filters, calendar);
-    for (i, &dim) in by.iter().enumerate() {
-        b.text(&format!(", {} AS d{i}", dim_expr(first, dim)?.expr));
-    }
-    let condition = |m: &Measure| {
-        if m.filter.is_empty() {
-            "true".to_owned()
-        } else {
-            format!("({})", m.filter)
+    select_dims(&mut b, first, by)?;
+    // The conditions the measures count under, each once. One that all of them share
+    // narrows the scan itself; otherwise each measure's filters its own aggregate.
+    let mut conditions: Vec<&str> = Vec::new();
+    for measure in measures {
+        if !conditions.contains(&measure.filter) {
+            conditions.push(measure.filter);
         }
+    }
+    let shared = match conditions.as_slice() {
+        [one] => *one,
+        _ => "",
     };
     for (i, measure) in measures.iter().enumerate() {
+        let only = if measure.filter.is_empty() || measure.filter == shared {
+            String::new()
+        } else {
+            format!(" FILTER (WHERE ({}))", measure.filter)
+        };
         let aggregate = match measure.agg {
-            Agg::Count => format!("nullif(count(*) FILTER (WHERE {}), 0)", condition(measure)),
-            Agg::Sum(e) => format!("sum({e}) FILTER (WHERE {})", condition(measure)),
-            Agg::Avg(e) => format!("avg({e}) FILTER (WHERE {})", condition(measure)),
-            Agg::Distinct(e) => format!(
-                "nullif(count(DISTINCT {e}) FILTER (WHERE {}), 0)",
-                condition(measure)
-            ),
+            Agg::Count => format!("nullif(count(*){only}, 0)"),
+            Agg::Sum(e) => format!("sum({e}){only}"),
+            Agg::Avg(e) => format!("avg({e}){only}"),
+            Agg::Distinct(e) => format!("nullif(count(DISTINCT {e}){only}, 0)"),
             _ => {
                 return Err(MetricError::Invalid(
                     "only counts, sums, averages and distinct counts share a scan".into(),
@@ -493,12 +572,12 @@ pub fn compile_shared(
     }
     // The rows of every measure: the scan's, narrowed to those some measure counts.
     let scan = Measure {
-        filter: "",
+        filter: shared,
         ..*first
     };
     rows(&mut b, dialect, &scan, spine, by, filters, &[], periods)?;
-    if measures.iter().all(|m| !m.filter.is_empty()) {
-        let any: Vec<String> = measures.iter().map(|m| condition(m)).collect();
+    if shared.is_empty() && !conditions.contains(&"") {
+        let any: Vec<String> = conditions.iter().map(|c| format!("({c})")).collect();
         b.text(&format!(" AND ({})", any.join(" OR ")));
     }
     Ok(grouped(b, by.len()))
@@ -513,24 +592,9 @@ fn measure_values(
     filters: &[(Dim, String)],
     calendar: &Calendar,
 ) -> Result<BTreeMap<Key, f64>, MetricError> {
-    /// A row of [`compile`]'s statement: the period, the dimensions `d0`, `d1`…, the value.
-    #[derive(serde::Deserialize)]
-    struct Measured {
-        p_idx: usize,
-        value: Option<f64>,
-        #[serde(flatten)]
-        dims: BTreeMap<String, Value>,
-    }
     let statement = compile(store.dialect(), measure, spine, by, filters, calendar)?;
-    let measured: Vec<Measured> = store.records(&statement.sql, &statement.params)?;
-    let mut values = BTreeMap::new();
-    for mut row in measured {
-        let dims = dims_of(&mut row.dims, by.len());
-        if let Some(value) = row.value {
-            values.insert((row.p_idx, dims), value);
-        }
-    }
-    Ok(values)
+    let mut values = read_values(store, &statement, by.len(), 1)?;
+    Ok(values.pop().unwrap_or_default())
 }
 
 /// Builds SQL text and its parameters in step, so placeholders and values stay in order.
@@ -585,9 +649,7 @@ pub fn compile(
         return swept(dialect, measure, spine, by, filters);
     }
     let (mut b, periods) = period_index(dialect, measure, spine, by, filters, calendar);
-    for (i, &dim) in by.iter().enumerate() {
-        b.text(&format!(", {} AS d{i}", dim_expr(measure, dim)?.expr));
-    }
+    select_dims(&mut b, measure, by)?;
     let aggregate = match measure.agg {
         Agg::Count => "count(*)".to_owned(),
         Agg::Sum(e) => format!("sum({e})"),
@@ -657,9 +719,7 @@ fn swept(
         }
     }
     b.text(" AS past_idx");
-    for (i, &dim) in by.iter().enumerate() {
-        b.text(&format!(", {} AS d{i}", dim_expr(measure, dim)?.expr));
-    }
+    select_dims(&mut b, measure, by)?;
     b.text(&format!(", {aggregate} AS value"));
     rows(
         &mut b,
@@ -729,8 +789,13 @@ fn period_index(
     calendar: &Calendar,
 ) -> (Builder, Periods) {
     match measure.timing {
-        Timing::Anchor(anchor) if bucketable(measure, by, filters, spine) => {
+        Timing::Anchor(anchor) | Timing::SameLocalDay { closed: anchor, .. }
+            if bucketable(measure, by, filters, spine) =>
+        {
             let mut b = Builder::new("SELECT ");
+            if let Timing::SameLocalDay { .. } = measure.timing {
+                b.days = local_midnights(spine, calendar);
+            }
             bucket(&mut b, dialect, anchor, spine);
             b.text(" AS p_idx");
             (b, Periods::Bucketed)
@@ -830,6 +895,14 @@ fn halve(b: &mut Builder, anchor: &str, spine: &[Period]) {
     b.text(" ELSE ");
     halve(b, anchor, from);
     b.text(" END");
+}
+
+/// Write the dimensions `d0`, `d1`… into a statement's `SELECT`.
+fn select_dims(b: &mut Builder, measure: &Measure, by: &[Dim]) -> Result<(), MetricError> {
+    for (i, &dim) in by.iter().enumerate() {
+        b.text(&format!(", {} AS d{i}", dim_expr(measure, dim)?.expr));
+    }
+    Ok(())
 }
 
 /// How `measure`'s source reaches `dim`.
@@ -956,15 +1029,17 @@ fn rows(
             b.text(&format!("({condition})"));
         }
         Timing::SameLocalDay { opened, closed } => {
-            // Opened on or after the local midnight that began the day it closed: as many
-            // midnights at or before the opening as before the close, or more.
-            b.text(&format!(
-                "{closed} >= p.p_start AND {closed} < p.p_end AND "
-            ));
+            if periods == Periods::Joined {
+                b.text(&format!(
+                    "{closed} >= p.p_start AND {closed} < p.p_end AND "
+                ));
+            }
+            let (first, last) = (spine[0].start, spine[spine.len() - 1].end);
+            b.text(&format!("{closed} >= ")).timestamp(first);
+            b.text(&format!(" AND {closed} < ")).timestamp(last);
+            b.text(" AND ");
             let days = std::mem::take(&mut b.days);
-            day_rank(b, dialect, opened, &days);
-            b.text(" >= ");
-            day_rank(b, dialect, closed, &days);
+            same_local_day(b, dialect, opened, closed, &days);
             b.days = days;
         }
     }
@@ -1150,17 +1225,59 @@ struct Totals {
     sum: Option<f64>,
 }
 
+/// Whether `opened` is on or after the local midnight that began the day `closed` is in,
+/// `closed` being within `midnights` (ascending, from the first period's first day). Where
+/// they are all a day apart (no clock change in the range: UTC, a fixed offset, a zone in
+/// summer or winter alone), that midnight is `closed` truncated to its day at the one
+/// offset (a year of tickets: 15 → 4 ms); else as many midnights must be at or before
+/// the opening as before the close, or more ([`day_rank`]).
+fn same_local_day(
+    b: &mut Builder,
+    dialect: Dialect,
+    opened: &str,
+    closed: &str,
+    midnights: &[NaiveDateTime],
+) {
+    let one_offset = midnights
+        .windows(2)
+        .all(|pair| (pair[1] - pair[0]).num_seconds() == DAY_SECONDS);
+    match midnights.first() {
+        Some(first) if one_offset => {
+            // What a local time is ahead of UTC, modulo a day: what moves a midnight to 0:00.
+            let ahead = (-first.and_utc().timestamp()).rem_euclid(DAY_SECONDS);
+            if ahead == 0 {
+                b.text(&format!("{opened} >= date_trunc('day', {closed})"));
+            } else {
+                let ahead = Param::Text(format!("{ahead} seconds"));
+                b.text(&format!("{opened} >= date_trunc('day', {closed} + CAST("))
+                    .param(ahead.clone())
+                    .text(" AS INTERVAL)) - CAST(")
+                    .param(ahead)
+                    .text(" AS INTERVAL)");
+            }
+        }
+        _ => {
+            day_rank(b, dialect, opened, midnights);
+            b.text(" >= ");
+            day_rank(b, dialect, closed, midnights);
+        }
+    }
+}
+
+const DAY_SECONDS: i64 = 86_400;
+
 /// How many of `midnights` (ascending) are at or before `expr`. Midnights a day apart make
 /// runs (a year in one time zone has one to three, split where the clocks change), and
 /// within a run the count is arithmetic on the epoch: a `CASE` over the runs, not over
 /// every day.
 fn day_rank(b: &mut Builder, dialect: Dialect, expr: &str, midnights: &[NaiveDateTime]) {
-    const DAY: i64 = 86_400;
     // (first midnight, how many, how many before the run)
     let mut runs: Vec<(NaiveDateTime, usize, usize)> = Vec::new();
     for (i, &midnight) in midnights.iter().enumerate() {
         match runs.last_mut() {
-            Some((start, len, _)) if (midnight - *start).num_seconds() == *len as i64 * DAY => {
+            Some((start, len, _))
+                if (midnight - *start).num_seconds() == *len as i64 * DAY_SECONDS =>
+            {
                 *len += 1;
             }
             _ => runs.push((midnight, 1, i)),
@@ -1174,7 +1291,7 @@ fn day_rank(b: &mut Builder, dialect: Dialect, expr: &str, midnights: &[NaiveDat
     let piece = |b: &mut Builder, (start, len, before): (NaiveDateTime, usize, usize)| {
         b.text(&format!("CAST({before} + least(floor(({epoch} - "))
             .param(Param::Int(start.and_utc().timestamp()))
-            .text(&format!(") / {DAY}.0) + 1, {len}) AS BIGINT)"));
+            .text(&format!(") / {DAY_SECONDS}.0) + 1, {len}) AS BIGINT)"));
     };
     b.text(&format!("CASE WHEN {expr} < "))
         .timestamp(first)

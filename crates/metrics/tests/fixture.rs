@@ -399,6 +399,46 @@ fn user_values_are_bound_not_spliced() {
     assert_eq!(result.rows[0].value, Some(0.0));
 }
 
+/// Margin's note counts January's one revenue line without a cost (o2's 150) once, however
+/// the margin is asked: as one figure, by week (read beside the margin, in its scan), by
+/// owner, beside December (read apart); and 20 January, whose one line (d1's) has a cost,
+/// has none.
+#[test]
+fn margins_note_counts_the_lines_without_a_cost_once_however_it_is_split() {
+    let (_dir, store) = fixture();
+    let january = Query::over("margin", day(2026, 1, 1), day(2026, 2, 1));
+    let asked = [
+        january.clone(),
+        Query {
+            grain: Some(embudo_metrics::Grain::Week),
+            ..january.clone()
+        },
+        Query {
+            by: vec![Dim::Owner],
+            ..january.clone()
+        },
+        Query {
+            compare: Some(embudo_metrics::Compare::PreviousPeriod),
+            ..january.clone()
+        },
+    ];
+    for query in asked {
+        let notes = run(&store, &Calendar::default(), &query, "en")
+            .unwrap()
+            .notes;
+        assert_eq!(
+            notes,
+            ["1 revenue lines have no cost and count their cost as 0 (cost_missing)"],
+            "{query:?}"
+        );
+    }
+    let costed = Query::over("margin", day(2026, 1, 20), day(2026, 1, 21));
+    let notes = run(&store, &Calendar::default(), &costed, "en")
+        .unwrap()
+        .notes;
+    assert!(notes.is_empty(), "{notes:?}");
+}
+
 #[test]
 fn an_empty_split_still_has_one_row_per_period() {
     let (_dir, store) = fixture();

@@ -9,6 +9,7 @@ use crate::model::{Chart, ChartKind, Kind, Report, RowTargets, Section, display_
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
 use embudo_metrics::goals;
 use embudo_metrics::{Bound, Compare, Dim, Grain, Query};
+use embudo_store::gaps::Gap;
 use embudo_store::reporting::{ClosingMonth, CustomerProfit, Reached, ReportFilters};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -34,8 +35,20 @@ pub const NAMES: [&str; 14] = [
 /// Reports about an instant rather than a range.
 const POINT_IN_TIME: [&str; 3] = ["pipeline", "activity", "forecast"];
 
-/// Build the report called `name`.
-pub fn build(ctx: &Context<'_>, name: &str) -> Result<Report, ReportError> {
+/// Which gaps in the data a report notes: those that leave its figures short of rows.
+#[derive(Debug, Clone, Copy)]
+pub enum Gaps<'g> {
+    /// Those affecting it, counted as it is built.
+    Count,
+    /// Those of the store's, counted once for several reports ([`embudo_store::gaps::all`]),
+    /// that affect it.
+    Counted(&'g [(&'static Gap, u64)]),
+    /// None: a report built for its figures alone (the earlier side of a comparison).
+    Unnoted,
+}
+
+/// Build the report called `name`, noting the `gaps` that affect it.
+pub fn build(ctx: &Context<'_>, name: &str, gaps: Gaps<'_>) -> Result<Report, ReportError> {
     ctx.check_filters()?;
     let mut report = Report {
         report: name.to_owned(),
@@ -72,7 +85,16 @@ pub fn build(ctx: &Context<'_>, name: &str) -> Result<Report, ReportError> {
         }
     }
     // A report whose figures miss rows for want of a field says so, whatever it shows.
-    for (gap, rows) in embudo_store::gaps::affecting(ctx.store, name)? {
+    let affecting = match gaps {
+        Gaps::Count => embudo_store::gaps::affecting(ctx.store, name)?,
+        Gaps::Counted(counted) => counted
+            .iter()
+            .filter(|(gap, _)| gap.reports.contains(&name))
+            .copied()
+            .collect(),
+        Gaps::Unnoted => Vec::new(),
+    };
+    for (gap, rows) in affecting {
         report.notes.push(gap.sentence(ctx.lang(), rows));
     }
     Ok(report)

@@ -9,7 +9,7 @@
 //! figure; flat formats (CSV, XLSX, terminal tables) get a column of earlier values after
 //! each figure column ([`flatten`]).
 
-use crate::catalog;
+use crate::catalog::{self, Gaps};
 use crate::context::{Context, Params};
 use crate::model::{Column, Kind, Report, Section};
 use crate::{ReportError, i18n};
@@ -20,8 +20,13 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 
 /// Report `name` as `ctx` asks, with each section's rows over the earlier range `compare`
 /// names beside them.
-pub fn build(ctx: &Context<'_>, name: &str, compare: Compare) -> Result<Report, ReportError> {
-    let mut report = catalog::build(ctx, name)?;
+pub fn build(
+    ctx: &Context<'_>,
+    name: &str,
+    compare: Compare,
+    gaps: Gaps<'_>,
+) -> Result<Report, ReportError> {
+    let mut report = catalog::build(ctx, name, gaps)?;
     let (from, to) = ctx.range();
     let (from, to) = (from.local(&ctx.calendar), to.local(&ctx.calendar));
     let (earlier_from, earlier_to) = compare.shift(from, to);
@@ -39,7 +44,7 @@ pub fn build(ctx: &Context<'_>, name: &str, compare: Compare) -> Result<Report, 
         },
         now: ctx.now,
     };
-    let before = catalog::build(&earlier, name)?;
+    let before = catalog::build(&earlier, name, Gaps::Unnoted)?;
     report
         .params
         .insert("compare".into(), json!(compare.as_str()));

@@ -190,10 +190,10 @@ fn features_sql(dialect: Dialect) -> String {
     let days_to = |from: &str| format!("{} / 86400.0", dialect.seconds_between(from, "$1"));
     format!(
         "
-WITH live AS (
+WITH live AS {inlined}(
     SELECT * FROM live_deals
 ),
-open_deals AS (
+open_deals AS {inlined}(
     SELECT * FROM live
      WHERE created_at <= $1 AND (closed_at IS NULL OR closed_at > $1)
        AND (CAST($2 AS BIGINT) IS NULL OR id = CAST($2 AS BIGINT))
@@ -283,6 +283,13 @@ SELECT x.id AS deal_id, coalesce(x.pipeline_id, 0) AS pipeline_id, x.stage_id, c
   FROM featured x LEFT JOIN owner_record r ON r.owner_id = x.owner_then
  ORDER BY x.id
 ",
+        // DuckDB would copy every column of every deal, and of the open ones, to read the
+        // few each use needs (the pack's scoring of 100k open deals: 0.86 → 0.53 s); each use
+        // reads the table itself instead. PostgreSQL is left to decide.
+        inlined = match dialect {
+            Dialect::DuckDb => "NOT MATERIALIZED ",
+            Dialect::Postgres => "",
+        },
         stage_then = dialect.arg_max("h.stage_id", "h.entered_at"),
         value_then = dialect.arg_min_null("c.old_value", "c.changed_at"),
         new_date = dialect.try_cast("c.new_value", TryCast::Date),

@@ -288,6 +288,12 @@ pub fn find(store: &Store) -> Result<Vec<Found>> {
         .collect())
 }
 
+/// Every gap the store has, with its count: counted once for several reports, each of which
+/// notes those that affect it.
+pub fn all(store: &Store) -> Result<Vec<(&'static Gap, u64)>> {
+    present(store, GAPS.iter())
+}
+
 /// The gaps that affect `report`, with their counts.
 pub fn affecting(store: &Store, report: &str) -> Result<Vec<(&'static Gap, u64)>> {
     present(store, GAPS.iter().filter(|g| g.reports.contains(&report)))

@@ -467,10 +467,7 @@ fn report_figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<
         ));
     }
     let started = Instant::now();
-    let reports = embudo_reports::NAMES
-        .iter()
-        .map(|name| embudo_reports::build(&ctx, name))
-        .collect::<Result<Vec<_>, _>>()?;
+    let reports = embudo_reports::build_all(&ctx, &embudo_reports::NAMES)?;
     embudo_reports::html::page("bench", &reports, &config.lang);
     rows.push(figure(
         "report all (built and rendered as HTML)".into(),

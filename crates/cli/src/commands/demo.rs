@@ -226,10 +226,7 @@ fn write_report_pack(
         },
         now,
     };
-    let reports = embudo_reports::NAMES
-        .iter()
-        .map(|name| embudo_reports::build(&ctx, name))
-        .collect::<Result<Vec<_>, _>>()?;
+    let reports = embudo_reports::build_all(&ctx, &embudo_reports::NAMES)?;
     let page = embudo_reports::html::page(
         &embudo_reports::i18n::pack_title(&config.lang),
         &reports,

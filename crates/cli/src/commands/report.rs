@@ -22,10 +22,7 @@ pub fn run(config: &Config, args: &ReportArgs) -> Result<()> {
     } else {
         vec![args.name.as_str()]
     };
-    let mut reports = names
-        .iter()
-        .map(|n| embudo_reports::build(&ctx, n))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut reports = embudo_reports::build_all(&ctx, &names)?;
     // JSON keeps a compared figure's earlier value beside it; a table gets a column of it.
     if config.format != Format::Json {
         reports = reports
