@@ -551,24 +551,26 @@ pub fn compile_shared(
         [one] => *one,
         _ => "",
     };
+    let anchor = bucketed_anchor(first, periods);
     for (i, measure) in measures.iter().enumerate() {
-        let only = if measure.filter.is_empty() || measure.filter == shared {
-            String::new()
-        } else {
-            format!(" FILTER (WHERE ({}))", measure.filter)
-        };
-        let aggregate = match measure.agg {
-            Agg::Count => format!("nullif(count(*){only}, 0)"),
-            Agg::Sum(e) => format!("sum({e}){only}"),
-            Agg::Avg(e) => format!("avg({e}){only}"),
-            Agg::Distinct(e) => format!("nullif(count(DISTINCT {e}){only}, 0)"),
+        let (open, close) = match measure.agg {
+            Agg::Count => ("nullif(count(*)".to_owned(), ", 0)"),
+            Agg::Sum(e) => (format!("sum({e})"), ""),
+            Agg::Avg(e) => (format!("avg({e})"), ""),
+            Agg::Distinct(e) => (format!("nullif(count(DISTINCT {e})"), ", 0)"),
             _ => {
                 return Err(MetricError::Invalid(
                     "only counts, sums, averages and distinct counts share a scan".into(),
                 ));
             }
         };
-        b.text(&format!(", {aggregate} AS v{i}"));
+        b.text(&format!(", {open}"));
+        if !measure.filter.is_empty() && measure.filter != shared {
+            b.text(" FILTER (WHERE (");
+            b.condition(measure.filter, anchor, spine);
+            b.text("))");
+        }
+        b.text(&format!("{close} AS v{i}"));
     }
     // The rows of every measure: the scan's, narrowed to those some measure counts.
     let scan = Measure {
@@ -577,10 +579,16 @@ pub fn compile_shared(
     };
     rows(&mut b, dialect, &scan, spine, by, filters, &[], periods)?;
     if shared.is_empty() && !conditions.contains(&"") {
-        let any: Vec<String> = conditions.iter().map(|c| format!("({c})")).collect();
-        b.text(&format!(" AND ({})", any.join(" OR ")));
+        b.text(" AND (");
+        for (i, condition) in conditions.iter().enumerate() {
+            b.text(if i == 0 { "(" } else { " OR (" });
+            b.condition(condition, anchor, spine);
+            b.text(")");
+        }
+        b.text(")");
     }
-    Ok(grouped(b, by.len()))
+    let aggs = measures.iter().map(|m| m.agg);
+    Ok(grouped_unless_whole(b, by.len(), periods, spine, aggs))
 }
 
 /// Run one measure and read its rows.
@@ -631,6 +639,61 @@ impl Builder {
             .param(Param::Timestamp(t))
             .text(" AS TIMESTAMP)")
     }
+
+    /// Write a measure's `condition`. Where the rows find their period from `anchor`
+    /// alone ([`Periods::Bucketed`]) there is no `p` to read: the bounds of the period it
+    /// reads (`p.p_start`, `p.p_end`) are those of the anchor's period, a balanced `CASE`
+    /// over the periods like [`halve`]'s (a lead converted by the end of its month: one
+    /// pass over the leads with the other measures, not a join with the months).
+    fn condition(&mut self, condition: &str, anchor: Option<&str>, spine: &[Period]) {
+        let Some(anchor) = anchor else {
+            self.text(condition);
+            return;
+        };
+        let mut rest = condition;
+        while let Some(at) = rest.find("p.p_") {
+            self.text(&rest[..at]);
+            let bound = &rest[at..];
+            if let Some(after) = bound.strip_prefix("p.p_start") {
+                period_bound(self, anchor, spine, |p| p.start);
+                rest = after;
+            } else if let Some(after) = bound.strip_prefix("p.p_end") {
+                period_bound(self, anchor, spine, |p| p.end);
+                rest = after;
+            } else {
+                // Not a bound (a bucketable measure reads no other): left as written.
+                self.text("p.p_");
+                rest = &bound["p.p_".len()..];
+            }
+        }
+        self.text(rest);
+    }
+}
+
+/// The start or end (`of`) of the period of `spine` that `anchor` falls in.
+fn period_bound(b: &mut Builder, anchor: &str, spine: &[Period], of: fn(&Period) -> NaiveDateTime) {
+    if let [only] = spine {
+        b.timestamp(of(only));
+        return;
+    }
+    let (before, from) = spine.split_at(spine.len() / 2);
+    b.text(&format!("CASE WHEN {anchor} < "))
+        .timestamp(from[0].start)
+        .text(" THEN ");
+    period_bound(b, anchor, before, of);
+    b.text(" ELSE ");
+    period_bound(b, anchor, from, of);
+    b.text(" END");
+}
+
+/// The anchor a bucketed statement finds each row's period from: what a condition reading
+/// the period's bounds reads them by.
+fn bucketed_anchor(measure: &Measure, periods: Periods) -> Option<&'static str> {
+    match (periods, measure.timing) {
+        (Periods::Bucketed, Timing::Anchor(anchor))
+        | (Periods::Bucketed, Timing::SameLocalDay { closed: anchor, .. }) => Some(anchor),
+        _ => None,
+    }
 }
 
 /// The SQL of one measure over `spine`: one row per period and dimension values, with the
@@ -660,7 +723,13 @@ pub fn compile(
     };
     b.text(&format!(", {aggregate} AS value"));
     rows(&mut b, dialect, measure, spine, by, filters, &[], periods)?;
-    Ok(grouped(b, by.len()))
+    Ok(grouped_unless_whole(
+        b,
+        by.len(),
+        periods,
+        spine,
+        [measure.agg],
+    ))
 }
 
 /// The SQL of a measure at each period's end (spans covering it, or what had happened by
@@ -808,6 +877,27 @@ fn period_index(
     }
 }
 
+/// [`grouped`], but for one period without dimensions, bucketed: its statement reads the
+/// one row of the whole scan, with no grouping (a hash aggregate: a quarter of a count's
+/// time), where each aggregate over no rows reads as the period's empty value (0, or null),
+/// as no row did (not so an arbitrary expression's).
+fn grouped_unless_whole(
+    b: Builder,
+    dims: usize,
+    periods: Periods,
+    spine: &[Period],
+    aggs: impl IntoIterator<Item = Agg>,
+) -> Statement {
+    let standard = aggs.into_iter().all(|agg| !matches!(agg, Agg::Expr(_)));
+    if dims == 0 && spine.len() == 1 && periods == Periods::Bucketed && standard {
+        return Statement {
+            sql: b.sql,
+            params: b.params,
+        };
+    }
+    grouped(b, dims)
+}
+
 /// The statement, grouped by period and its `dims` dimensions.
 fn grouped(mut b: Builder, dims: usize) -> Statement {
     b.text("\nGROUP BY p_idx");
@@ -836,7 +926,22 @@ enum Periods {
 /// nothing else of the statement (its aggregate, filter, joins) reads the period `p`.
 fn bucketable(measure: &Measure, by: &[Dim], filters: &[(Dim, String)], spine: &[Period]) -> bool {
     let contiguous = in_order(spine) && spine.windows(2).all(|w| w[0].end == w[1].start);
-    contiguous && !spine.is_empty() && !reads_period(measure, by, filters)
+    let anchored = matches!(
+        measure.timing,
+        Timing::Anchor(_) | Timing::SameLocalDay { .. }
+    );
+    // A filter may read its period's bounds: the anchor's period's, written in their place
+    // ([`Builder::condition`]).
+    let filter_reads_bounds_only = anchored && !measure.filter.contains("p.p_idx");
+    let without_bounds = Measure {
+        filter: if filter_reads_bounds_only {
+            ""
+        } else {
+            measure.filter
+        },
+        ..*measure
+    };
+    contiguous && !spine.is_empty() && !reads_period(&without_bounds, by, filters)
 }
 
 /// Whether a measure of spans can be [`swept`]: a count or a sum, over periods in order,
@@ -868,6 +973,11 @@ fn reads_period(measure: &Measure, by: &[Dim], filters: &[(Dim, String)]) -> boo
 /// none, a balanced `CASE` that halves the periods at each step (four comparisons for a
 /// year of months, nine for a year of days).
 fn bucket(b: &mut Builder, dialect: Dialect, anchor: &str, spine: &[Period]) {
+    // One period: its index, a constant (a statement of it needs no grouping).
+    if let [only] = spine {
+        b.text(&format!("CAST({} AS BIGINT)", only.index));
+        return;
+    }
     match dialect {
         Dialect::Postgres => {
             let starts: Vec<String> = spine
@@ -1044,7 +1154,9 @@ fn rows(
         }
     }
     if !measure.filter.is_empty() {
-        b.text(&format!(" AND ({})", measure.filter));
+        b.text(" AND (");
+        b.condition(measure.filter, bucketed_anchor(measure, periods), spine);
+        b.text(")");
     }
     // Names and labels as people type them: `steven hill` is Steven Hill.
     for (dim, value) in filters {

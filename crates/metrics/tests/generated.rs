@@ -118,6 +118,55 @@ fn every_metric_equals_plain_sql_from_the_spec() {
     assert!(checked >= 35 + 16, "only {checked} metrics");
 }
 
+/// A year by month with one dimension, as the bench's references by month write it
+/// (`bench/metric_reference_split.toml`): the same value in every month and value of the
+/// dimension, a cell one side leaves out being a zero on the other.
+#[test]
+fn questions_by_month_and_dimension_equal_plain_sql_cell_by_cell() {
+    #[derive(serde::Deserialize)]
+    struct Split {
+        by: String,
+        sql: String,
+    }
+    let (_place, plain, store) = medium_stores();
+    let written: BTreeMap<String, Split> =
+        toml::from_str(include_str!("../../../bench/metric_reference_split.toml"))
+            .expect("the references by month are TOML");
+    assert!(written.len() >= 6, "only {} questions", written.len());
+    for (metric, split) in written {
+        let sql = split.sql.replace("{from}", F).replace("{to}", T);
+        let want = by_month_and_key(&plain.query_with(&sql, &[]).unwrap());
+        let query = Query {
+            grain: Some(Grain::Month),
+            by: vec![split.by.parse().unwrap()],
+            ..year(&metric)
+        };
+        let result = run(&store, &Calendar::default(), &query, "en").unwrap();
+        let got: BTreeMap<(String, Option<String>), f64> = result
+            .rows
+            .into_iter()
+            .filter_map(|row| {
+                let key = (row.period?.to_string(), row.dims[0].clone());
+                Some((key, row.value?))
+            })
+            .collect();
+        assert!(
+            want.values().filter(|v| **v != 0.0).count() >= 12,
+            "{metric}: too few cells to compare"
+        );
+        for key in got.keys().chain(want.keys()) {
+            let value = |cells: &BTreeMap<_, f64>| cells.get(key).copied().unwrap_or(0.0);
+            assert!(
+                close(value(&got), value(&want)),
+                "{metric} by {} at {key:?}: planner {}, plain SQL {}",
+                split.by,
+                value(&got),
+                value(&want)
+            );
+        }
+    }
+}
+
 #[test]
 fn grains_and_dimensions_split_the_same_rows() {
     let (_place, plain, store) = medium_stores();

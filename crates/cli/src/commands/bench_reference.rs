@@ -1,12 +1,14 @@
 //! `embudo bench metrics --vs-sql`: every metric of the catalogue over one year beside the
 //! query a person would write for it (`bench/metric_reference.toml`, written from the spec,
-//! not from the planner), both on the same connection, five runs each in turn.
+//! not from the planner), both on the same connection, five runs each in turn; then the
+//! questions asked most, a year by month with one dimension, beside theirs
+//! (`bench/metric_reference_split.toml`), compared cell by cell.
 
 use super::hint;
 use crate::config::Config;
 use anyhow::{Context as _, Result, bail};
 use chrono::NaiveDate;
-use embudo_metrics::{Bound, Query, catalogue};
+use embudo_metrics::{Bound, Dim, Grain, Query, catalogue};
 use embudo_model::Table;
 use embudo_store::{Dialect, Store};
 use serde_json::{Value, json};
@@ -15,6 +17,17 @@ use std::time::Instant;
 
 /// The reference queries, by metric; `{from}` and `{to}` stand for the range's bounds.
 const REFERENCE: &str = include_str!("../../../../bench/metric_reference.toml");
+
+/// The references by month with one dimension, by metric.
+const SPLIT: &str = include_str!("../../../../bench/metric_reference_split.toml");
+
+/// A metric by month and `by`, as `sql` gives it: rows of the month's first day, the
+/// dimension's value and the metric's.
+#[derive(serde::Deserialize)]
+struct Split {
+    by: String,
+    sql: String,
+}
 
 /// Runs of each side; the median is kept.
 const RUNS: usize = 5;
@@ -35,7 +48,6 @@ pub fn figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<Tab
     let written: BTreeMap<String, String> =
         toml::from_str(REFERENCE).context("reading bench/metric_reference.toml")?;
     let from = end - chrono::Months::new(12);
-    let bound = |day: NaiveDate| format!("TIMESTAMP '{day} 00:00:00'");
     let mut timed = Vec::new();
     for metric in catalogue() {
         let Some(sql) = written.get(&metric.name) else {
@@ -44,9 +56,7 @@ pub fn figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<Tab
                 metric.name
             );
         };
-        let sql = sql
-            .replace("{from}", &bound(from))
-            .replace("{to}", &bound(end));
+        let sql = bounded(sql, from, end);
         let query = Query::over(&metric.name, Bound::Day(from), Bound::Day(end));
         let (mut planner, mut reference) = (Vec::new(), Vec::new());
         let (mut planned, mut wanted) = (None, None);
@@ -67,7 +77,119 @@ pub fn figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<Tab
             agrees: agree(planned.unwrap_or(0.0), wanted.unwrap_or(0.0)),
         });
     }
-    Ok(vec![every(&timed), summary(&mut timed)])
+    let mut tables = vec![every(&timed), summary(&mut timed)];
+    if config.calendar.tz == chrono_tz::UTC {
+        tables.push(split(store, config, from, end)?);
+    } else {
+        hint(
+            config,
+            "The references by month are written for UTC months: not run in another time zone.",
+        );
+    }
+    Ok(tables)
+}
+
+/// `sql` with its `{from}` and `{to}` written as timestamps.
+fn bounded(sql: &str, from: NaiveDate, to: NaiveDate) -> String {
+    let bound = |day: NaiveDate| format!("TIMESTAMP '{day} 00:00:00'");
+    sql.replace("{from}", &bound(from))
+        .replace("{to}", &bound(to))
+}
+
+/// A metric's cells: its value by month (first day) and dimension value; a month and value
+/// without one (no closed deal, no call) is left out on both sides, as is a zero.
+type Cells = BTreeMap<(String, Option<String>), f64>;
+
+/// The questions of `bench/metric_reference_split.toml` from `from` to `end` by month, each
+/// split by its dimension: both medians, their ratio, and whether every cell agrees; the
+/// median ratio last.
+fn split(store: &Store, config: &Config, from: NaiveDate, end: NaiveDate) -> Result<Table> {
+    let written: BTreeMap<String, Split> =
+        toml::from_str(SPLIT).context("reading bench/metric_reference_split.toml")?;
+    let mut rows = Vec::new();
+    let mut ratios = Vec::new();
+    for (metric, Split { by, sql }) in written {
+        let dim: Dim = by.parse()?;
+        let sql = bounded(&sql, from, end);
+        let query = Query {
+            grain: Some(Grain::Month),
+            by: vec![dim],
+            ..Query::over(&metric, Bound::Day(from), Bound::Day(end))
+        };
+        let (mut planner, mut reference) = (Vec::new(), Vec::new());
+        let (mut planned, mut wanted) = (Cells::new(), Cells::new());
+        for _ in 0..RUNS {
+            let started = Instant::now();
+            let result = embudo_metrics::run(store, &config.calendar, &query, &config.lang)?;
+            planner.push(started.elapsed().as_secs_f64());
+            planned = result
+                .rows
+                .into_iter()
+                .filter_map(|row| {
+                    let month = row.period?.to_string();
+                    Some(((month, row.dims.into_iter().next().flatten()), row.value?))
+                })
+                .filter(|(_, value)| *value != 0.0)
+                .collect();
+            let started = Instant::now();
+            let answer = store.query_with(&sql, &[])?;
+            reference.push(started.elapsed().as_secs_f64());
+            wanted = answer
+                .rows
+                .into_iter()
+                .filter_map(|row| {
+                    let [month, label, value] = <[Value; 3]>::try_from(row).ok()?;
+                    let label = label.as_str().map(str::to_owned);
+                    Some(((month.as_str()?.to_owned(), label), value.as_f64()?))
+                })
+                .filter(|(_, value)| *value != 0.0)
+                .collect();
+        }
+        let cells = planned.len().max(wanted.len());
+        let differing = planned
+            .keys()
+            .chain(wanted.keys())
+            .filter(|key| {
+                let value = |cells: &Cells| cells.get(*key).copied().unwrap_or(0.0);
+                !agree(value(&planned), value(&wanted))
+            })
+            .count();
+        let (planner, reference) = (median(&mut planner), median(&mut reference));
+        let times = planner / reference.max(1e-6);
+        ratios.push(times);
+        rows.push(vec![
+            json!(metric),
+            json!(by),
+            seconds(planner),
+            seconds(reference),
+            ratio(times),
+            json!(cells),
+            json!(differing == 0),
+        ]);
+    }
+    rows.push(vec![
+        json!("median ratio"),
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        ratio(median(&mut ratios)),
+        Value::Null,
+        Value::Null,
+    ]);
+    Ok(Table {
+        columns: [
+            "by_month",
+            "by",
+            "embudo_s",
+            "reference_s",
+            "ratio",
+            "cells",
+            "same_cells",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    })
 }
 
 /// One metric's medians.
