@@ -108,6 +108,19 @@ pub struct DimExpr {
     pub dim: Dim,
     pub expr: &'static str,
     pub joins: &'static [&'static str],
+    /// For the name of a record the source points at (a deal's owner), where to look it
+    /// up: a count or sum can then group the rows by the id and read the few names after.
+    pub lookup: Option<Lookup>,
+}
+
+/// A record's name looked up by the id a source row holds: `SELECT name FROM {table}
+/// WHERE id = {id}`.
+#[derive(Debug)]
+pub struct Lookup {
+    /// The source's column holding the record's id (`d.owner_id`).
+    pub id: &'static str,
+    /// The table of the records, whose `name` the dimension is (`users`).
+    pub table: &'static str,
 }
 
 /// A table (or join) that measures aggregate rows of.
@@ -150,7 +163,29 @@ impl Source {
 }
 
 const fn d(dim: Dim, expr: &'static str, joins: &'static [&'static str]) -> DimExpr {
-    DimExpr { dim, expr, joins }
+    DimExpr {
+        dim,
+        expr,
+        joins,
+        lookup: None,
+    }
+}
+
+/// A dimension that is the `name` of the record of `table` whose id the source's column
+/// `id` holds, reached by `joins`.
+const fn named(
+    dim: Dim,
+    expr: &'static str,
+    joins: &'static [&'static str],
+    id: &'static str,
+    table: &'static str,
+) -> DimExpr {
+    DimExpr {
+        dim,
+        expr,
+        joins,
+        lookup: Some(Lookup { id, table }),
+    }
 }
 
 const DEAL_OWNER: &str = "LEFT JOIN users own ON own.id = d.owner_id";
@@ -164,13 +199,13 @@ const DEAL_COMPANY: &str = "LEFT JOIN companies co ON co.id = d.company_id";
 macro_rules! deal_dims {
     ($($extra:expr),* $(,)?) => {
         &[
-            d(Dim::Owner, "own.name", &[DEAL_OWNER]),
+            named(Dim::Owner, "own.name", &[DEAL_OWNER], "d.owner_id", "users"),
             d(Dim::Team, "tm.name", &[DEAL_OWNER, OWNER_TEAM]),
             d(Dim::LeadSource, "d.source", &[]),
-            d(Dim::Pipeline, "pl.name", &[DEAL_PIPELINE]),
-            d(Dim::Campaign, "cp.name", &[DEAL_CAMPAIGN]),
+            named(Dim::Pipeline, "pl.name", &[DEAL_PIPELINE], "d.pipeline_id", "pipelines"),
+            named(Dim::Campaign, "cp.name", &[DEAL_CAMPAIGN], "d.campaign_id", "campaigns"),
             d(Dim::Channel, "cp.channel", &[DEAL_CAMPAIGN]),
-            d(Dim::Product, "pr.name", &[DEAL_PRODUCT]),
+            named(Dim::Product, "pr.name", &[DEAL_PRODUCT], "d.product_id", "products"),
             d(Dim::ProductLine, "pr.product_line", &[DEAL_PRODUCT]),
             d(Dim::DealType, "d.deal_type", &[]),
             d(Dim::LostReason, "d.lost_reason", &[]),
@@ -182,10 +217,12 @@ macro_rules! deal_dims {
 }
 
 /// A deal's current stage.
-const DEAL_STAGE: DimExpr = d(
+const DEAL_STAGE: DimExpr = named(
     Dim::Stage,
     "st.name",
     &["LEFT JOIN stages st ON st.id = d.stage_id"],
+    "d.stage_id",
+    "stages",
 );
 
 pub static DEALS: Source = Source {
@@ -212,10 +249,12 @@ pub static DEAL_CALLS: Source = Source {
 
 /// How a contact's rows reach each dimension, by the contact's own fields.
 const CONTACT_DIMS: &[DimExpr] = &[
-    d(
+    named(
         Dim::Owner,
         "own.name",
         &["LEFT JOIN users own ON own.id = c.owner_id"],
+        "c.owner_id",
+        "users",
     ),
     d(
         Dim::Team,
@@ -316,12 +355,30 @@ pub static REVENUE: Source = Source {
     from: "revenue_lines r",
     // The view already leaves out deleted and merged deals and deleted orders.
     dims: &[
-        d(Dim::Owner, "own.name", &[REVENUE_OWNER]),
+        named(
+            Dim::Owner,
+            "own.name",
+            &[REVENUE_OWNER],
+            "r.owner_id",
+            "users",
+        ),
         d(Dim::Team, "tm.name", &[REVENUE_OWNER, OWNER_TEAM]),
         d(Dim::LeadSource, "rc.lead_source", &[REVENUE_CONTACT]),
-        d(Dim::Campaign, "cp.name", &[REVENUE_CAMPAIGN]),
+        named(
+            Dim::Campaign,
+            "cp.name",
+            &[REVENUE_CAMPAIGN],
+            "r.campaign_id",
+            "campaigns",
+        ),
         d(Dim::Channel, "cp.channel", &[REVENUE_CAMPAIGN]),
-        d(Dim::Product, "pr.name", &[REVENUE_PRODUCT]),
+        named(
+            Dim::Product,
+            "pr.name",
+            &[REVENUE_PRODUCT],
+            "r.product_id",
+            "products",
+        ),
         d(Dim::ProductLine, "pr.product_line", &[REVENUE_PRODUCT]),
         d(Dim::DealType, "r.deal_type", &[]),
         d(
@@ -351,10 +408,12 @@ pub static REVENUE: Source = Source {
 pub static ACTIVITIES: Source = Source {
     from: "activities a",
     dims: &[
-        d(
+        named(
             Dim::Owner,
             "own.name",
             &["LEFT JOIN users own ON own.id = a.owner_id"],
+            "a.owner_id",
+            "users",
         ),
         d(
             Dim::Team,
@@ -380,7 +439,13 @@ const TICKET_COMPANY: &str = "LEFT JOIN companies co ON co.id = t.company_id";
 pub static TICKETS: Source = Source {
     from: "tickets t",
     dims: &[
-        d(Dim::Owner, "own.name", &[TICKET_AGENT]),
+        named(
+            Dim::Owner,
+            "own.name",
+            &[TICKET_AGENT],
+            "t.agent_id",
+            "users",
+        ),
         d(Dim::Team, "tm.name", &[TICKET_AGENT, OWNER_TEAM]),
         d(Dim::TicketType, "t.type", &[]),
         d(Dim::Priority, "t.priority", &[]),
@@ -394,10 +459,12 @@ pub static TICKETS: Source = Source {
 pub static CALLS: Source = Source {
     from: "service_calls sc",
     dims: &[
-        d(
+        named(
             Dim::Owner,
             "own.name",
             &["LEFT JOIN users own ON own.id = sc.agent_id"],
+            "sc.agent_id",
+            "users",
         ),
         d(
             Dim::Team,

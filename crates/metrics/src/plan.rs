@@ -3,7 +3,7 @@
 //! spine.
 
 use crate::catalog::{self, Agg, Measure, Metric, Timing, Unit};
-use crate::dims::Dim;
+use crate::dims::{Dim, Lookup};
 use crate::error::MetricError;
 use crate::time::{self, Bound, Calendar, Compare, Grain, Period};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -469,8 +469,9 @@ fn shared_values(
 
 /// Run a statement whose columns are the period's index, `dims` dimension values and the
 /// values of `measures` measures, in that order, and read each measure's values by period
-/// and dimension values. A null is a measure that counted no row there; anything else but
-/// a number is an error, never a figure left out.
+/// and dimension values; rows of the same period and values (the groups of one name, see
+/// [`lookups`]) add up. A null is a measure that counted no row there; anything else but a
+/// number is an error, never a figure left out.
 fn read_values(
     store: &Store,
     statement: &Statement,
@@ -503,7 +504,9 @@ fn read_values(
                 let value = cell
                     .as_f64()
                     .ok_or_else(|| unreadable(format!("measure {i} is {cell}, not a number")))?;
-                values[i].insert((period as usize, labels.clone()), value);
+                *values[i]
+                    .entry((period as usize, labels.clone()))
+                    .or_insert(0.0) += value;
             }
         }
         Ok(())
@@ -538,7 +541,9 @@ pub fn compile_shared(
         ));
     }
     let (mut b, periods) = period_index(dialect, first, spine, by, filters, calendar);
-    select_dims(&mut b, first, by)?;
+    let adds_up = measures.iter().all(|m| adds_up(m.agg));
+    let lookups = lookups(first, by, periods, adds_up)?;
+    let split = select_dims(&mut b, first, by, lookups.as_deref())?;
     // The conditions the measures count under, each once. One that all of them share
     // narrows the scan itself; otherwise each measure's filters its own aggregate.
     let mut conditions: Vec<&str> = Vec::new();
@@ -577,7 +582,7 @@ pub fn compile_shared(
         filter: shared,
         ..*first
     };
-    rows(&mut b, dialect, &scan, spine, by, filters, &[], periods)?;
+    rows(&mut b, dialect, &scan, spine, split, filters, &[], periods)?;
     if shared.is_empty() && !conditions.contains(&"") {
         b.text(" AND (");
         for (i, condition) in conditions.iter().enumerate() {
@@ -588,7 +593,9 @@ pub fn compile_shared(
         b.text(")");
     }
     let aggs = measures.iter().map(|m| m.agg);
-    Ok(grouped_unless_whole(b, by.len(), periods, spine, aggs))
+    let statement = grouped_unless_whole(b, by.len(), periods, spine, aggs, lookups.is_some());
+    let values: Vec<String> = (0..measures.len()).map(|i| format!("v{i}")).collect();
+    Ok(with_names(statement, lookups.as_deref(), &values))
 }
 
 /// Run one measure and read its rows.
@@ -712,7 +719,8 @@ pub fn compile(
         return swept(dialect, measure, spine, by, filters);
     }
     let (mut b, periods) = period_index(dialect, measure, spine, by, filters, calendar);
-    select_dims(&mut b, measure, by)?;
+    let lookups = lookups(measure, by, periods, adds_up(measure.agg))?;
+    let split = select_dims(&mut b, measure, by, lookups.as_deref())?;
     let aggregate = match measure.agg {
         Agg::Count => "count(*)".to_owned(),
         Agg::Sum(e) => format!("sum({e})"),
@@ -722,13 +730,28 @@ pub fn compile(
         Agg::CountExpr(e) | Agg::Expr(e) => e.to_owned(),
     };
     b.text(&format!(", {aggregate} AS value"));
-    rows(&mut b, dialect, measure, spine, by, filters, &[], periods)?;
-    Ok(grouped_unless_whole(
+    rows(
+        &mut b,
+        dialect,
+        measure,
+        spine,
+        split,
+        filters,
+        &[],
+        periods,
+    )?;
+    let statement = grouped_unless_whole(
         b,
         by.len(),
         periods,
         spine,
         [measure.agg],
+        lookups.is_some(),
+    );
+    Ok(with_names(
+        statement,
+        lookups.as_deref(),
+        &["value".to_owned()],
     ))
 }
 
@@ -788,7 +811,7 @@ fn swept(
         }
     }
     b.text(" AS past_idx");
-    select_dims(&mut b, measure, by)?;
+    select_dims(&mut b, measure, by, None)?;
     b.text(&format!(", {aggregate} AS value"));
     rows(
         &mut b,
@@ -887,6 +910,7 @@ fn grouped_unless_whole(
     periods: Periods,
     spine: &[Period],
     aggs: impl IntoIterator<Item = Agg>,
+    by_ids: bool,
 ) -> Statement {
     let standard = aggs.into_iter().all(|agg| !matches!(agg, Agg::Expr(_)));
     if dims == 0 && spine.len() == 1 && periods == Periods::Bucketed && standard {
@@ -895,14 +919,22 @@ fn grouped_unless_whole(
             params: b.params,
         };
     }
+    if by_ids {
+        return grouped_by(b, (0..dims).map(|i| format!("k{i}")));
+    }
     grouped(b, dims)
 }
 
 /// The statement, grouped by period and its `dims` dimensions.
-fn grouped(mut b: Builder, dims: usize) -> Statement {
+fn grouped(b: Builder, dims: usize) -> Statement {
+    grouped_by(b, (0..dims).map(|i| format!("d{i}")))
+}
+
+/// The statement, grouped by period and `columns`.
+fn grouped_by(mut b: Builder, columns: impl Iterator<Item = String>) -> Statement {
     b.text("\nGROUP BY p_idx");
-    for i in 0..dims {
-        b.text(&format!(", d{i}"));
+    for column in columns {
+        b.text(&format!(", {column}"));
     }
     Statement {
         sql: b.sql,
@@ -1007,12 +1039,82 @@ fn halve(b: &mut Builder, anchor: &str, spine: &[Period]) {
     b.text(" END");
 }
 
-/// Write the dimensions `d0`, `d1`… into a statement's `SELECT`.
-fn select_dims(b: &mut Builder, measure: &Measure, by: &[Dim]) -> Result<(), MetricError> {
+/// Write the dimensions `d0`, `d1`… into a statement's `SELECT`, or with `lookups` the
+/// ids `k0`, `k1`… their names are looked up by ([`with_names`]); and say which dimensions
+/// the rows need joined for it: all of them, or none.
+fn select_dims<'a>(
+    b: &mut Builder,
+    measure: &Measure,
+    by: &'a [Dim],
+    lookups: Option<&[&Lookup]>,
+) -> Result<&'a [Dim], MetricError> {
+    if let Some(lookups) = lookups {
+        for (i, lookup) in lookups.iter().enumerate() {
+            b.text(&format!(", {} AS k{i}", lookup.id));
+        }
+        return Ok(&[]);
+    }
     for (i, &dim) in by.iter().enumerate() {
         b.text(&format!(", {} AS d{i}", dim_expr(measure, dim)?.expr));
     }
-    Ok(())
+    Ok(by)
+}
+
+/// Whether an aggregate's values over two sets of rows add up to its value over both: a
+/// count's and a sum's do; an average's, a median's and a distinct count's do not.
+fn adds_up(agg: Agg) -> bool {
+    matches!(agg, Agg::Count | Agg::Sum(_))
+}
+
+/// Where every dimension of `by` is the name of a record a row points at, how to look each
+/// up: then the rows are grouped by the records' ids, with no join, and the names joined to
+/// the groups after ([`with_names`]): a million deals by owner, 65 → 59 ms as a whole process.
+/// Two records of one name (two reps called alike) make two groups of one name, which add
+/// up when read ([`read_values`]): only for values that do (`adds_up`), and periods found
+/// from the anchor (a join with the periods is not grouped apart from them).
+fn lookups(
+    measure: &Measure,
+    by: &[Dim],
+    periods: Periods,
+    adds_up: bool,
+) -> Result<Option<Vec<&'static Lookup>>, MetricError> {
+    if by.is_empty() || !adds_up || periods != Periods::Bucketed {
+        return Ok(None);
+    }
+    let mut lookups = Vec::with_capacity(by.len());
+    for &dim in by {
+        match &dim_expr(measure, dim)?.lookup {
+            Some(lookup) => lookups.push(lookup),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(lookups))
+}
+
+/// A statement grouped by the ids of `lookups` (see [`lookups`]), with each group's names
+/// in place of its ids: the period, the names `d0`, `d1`…, then `values`.
+fn with_names(statement: Statement, lookups: Option<&[&Lookup]>, values: &[String]) -> Statement {
+    let Some(lookups) = lookups else {
+        return statement;
+    };
+    let mut sql = String::from("SELECT s.p_idx");
+    for i in 0..lookups.len() {
+        sql.push_str(&format!(", l{i}.name AS d{i}"));
+    }
+    for value in values {
+        sql.push_str(&format!(", s.{value}"));
+    }
+    sql.push_str(&format!("\nFROM (\n{}\n) s", statement.sql));
+    for (i, lookup) in lookups.iter().enumerate() {
+        sql.push_str(&format!(
+            "\nLEFT JOIN {table} l{i} ON l{i}.id = s.k{i}",
+            table = lookup.table
+        ));
+    }
+    Statement {
+        sql,
+        params: statement.params,
+    }
 }
 
 /// How `measure`'s source reaches `dim`.

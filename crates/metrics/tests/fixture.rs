@@ -439,6 +439,44 @@ fn margins_note_counts_the_lines_without_a_cost_once_however_it_is_split() {
     assert!(notes.is_empty(), "{notes:?}");
 }
 
+/// Two reps of one name are one owner in a split (the name is all a split shows): the
+/// counts grouped by each rep's id add up under the name.
+#[test]
+fn two_reps_of_one_name_are_one_row_of_a_split() {
+    let (_dir, store) = fixture();
+    // A second Ana (6), who lost two deals in January.
+    store
+        .execute_batch(
+            "INSERT INTO users (id, name, role, team_id, active, hourly_cost, created_at) VALUES
+              (6, 'Ana', 'rep', 1, true, 40, '2025-01-01');
+             INSERT INTO deals (id, name, pipeline_id, stage_id, status, amount, cost, currency, owner_id, contact_id, product_id, campaign_id, source, deal_type, created_at, closed_at, lost_reason, updated_at, deleted_at) VALUES
+              (8, 'd8', 1, 4, 'lost', 100, NULL, 'USD', 6, 2, 1, NULL, 'organic', 'new_business', '2026-01-03', '2026-01-12', 'Price', '2026-01-12', NULL),
+              (9, 'd9', 1, 4, 'lost', 100, NULL, 'USD', 6, 2, 1, NULL, 'organic', 'new_business', '2026-01-03', '2026-01-14', 'Price', '2026-01-14', NULL);",
+        )
+        .unwrap();
+    let by_owner = |metric: &str| {
+        let query = Query {
+            by: vec![Dim::Owner],
+            ..Query::over(metric, day(2026, 1, 1), day(2026, 2, 1))
+        };
+        run(&store, &Calendar::default(), &query, "en")
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|row| (row.dims[0].clone().unwrap(), row.value))
+            .collect::<Vec<_>>()
+    };
+    // Ana: d1 won, d8 and d9 lost (d6 is deleted); Ben: d2 lost, d7 won.
+    assert_eq!(
+        by_owner("close_rate"),
+        [("Ana".into(), Some(1.0 / 3.0)), ("Ben".into(), Some(0.5))]
+    );
+    assert_eq!(
+        by_owner("deals_lost"),
+        [("Ana".into(), Some(2.0)), ("Ben".into(), Some(1.0))]
+    );
+}
+
 #[test]
 fn an_empty_split_still_has_one_row_per_period() {
     let (_dir, store) = fixture();
