@@ -1201,7 +1201,7 @@ fn rows(
     }
     b.text("\nWHERE ");
     match measure.timing {
-        Timing::Anchor(anchor) => {
+        Timing::Anchor(anchor) | Timing::SameLocalDay { closed: anchor, .. } => {
             if periods == Periods::Joined {
                 b.text(&format!(
                     "{anchor} >= p.p_start AND {anchor} < p.p_end AND "
@@ -1212,6 +1212,12 @@ fn rows(
             let (first, last) = (spine[0].start, spine[spine.len() - 1].end);
             b.text(&format!("{anchor} >= ")).timestamp(first);
             b.text(&format!(" AND {anchor} < ")).timestamp(last);
+            if let Timing::SameLocalDay { opened, closed } = measure.timing {
+                b.text(" AND ");
+                let days = std::mem::take(&mut b.days);
+                same_local_day(b, dialect, opened, closed, &days);
+                b.days = days;
+            }
         }
         Timing::Covering { start, end } => {
             // Written as two inequalities (no OR) so DuckDB can run an inequality join, and
@@ -1239,20 +1245,6 @@ fn rows(
         }
         Timing::Condition(condition) => {
             b.text(&format!("({condition})"));
-        }
-        Timing::SameLocalDay { opened, closed } => {
-            if periods == Periods::Joined {
-                b.text(&format!(
-                    "{closed} >= p.p_start AND {closed} < p.p_end AND "
-                ));
-            }
-            let (first, last) = (spine[0].start, spine[spine.len() - 1].end);
-            b.text(&format!("{closed} >= ")).timestamp(first);
-            b.text(&format!(" AND {closed} < ")).timestamp(last);
-            b.text(" AND ");
-            let days = std::mem::take(&mut b.days);
-            same_local_day(b, dialect, opened, closed, &days);
-            b.days = days;
         }
     }
     if !measure.filter.is_empty() {
