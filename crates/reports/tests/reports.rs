@@ -810,6 +810,38 @@ fn no_report_ever_prints_a_message_key() {
     }
 }
 
+/// The pack counts the gaps in the data once for all its reports; each notes the same gaps,
+/// with the same counts, as it does built alone.
+#[test]
+fn the_pack_notes_each_reports_gaps_as_the_report_alone_does() {
+    let (_dir, store) = fixture();
+    // Two gaps: d5 without an owner, and d10 won without a close date.
+    store
+        .execute_batch(
+            "UPDATE deals SET owner_id = NULL WHERE id = 5;
+             INSERT INTO deals (id, name, pipeline_id, stage_id, status, amount, cost, currency, owner_id, contact_id, product_id, campaign_id, source, deal_type, created_at, closed_at, lost_reason, updated_at, deleted_at) VALUES
+              (10, 'd10', 1, 3, 'won', 50, NULL, 'USD', 1, 1, 1, NULL, 'email', 'new_business', '2026-01-05', NULL, NULL, '2026-01-05', NULL);",
+        )
+        .unwrap();
+    let ctx = january(&store, "en");
+    let pack = embudo_reports::build_all(&ctx, &NAMES).unwrap();
+    let mut gap_notes = 0;
+    for (name, packed) in NAMES.iter().zip(&pack) {
+        assert_eq!(packed.report, *name);
+        assert_eq!(packed.notes, build(&ctx, name).unwrap().notes, "{name}");
+        gap_notes += packed
+            .notes
+            .iter()
+            .filter(|note| {
+                note.starts_with("1 deals have no owner")
+                    || note.starts_with("1 won or lost deals have no close date")
+            })
+            .count();
+    }
+    // The owner's gap in four reports, the close date's in nine.
+    assert_eq!(gap_notes, 4 + 9);
+}
+
 #[test]
 fn filters_match_names_whatever_their_case_and_a_name_that_matches_nothing_is_refused() {
     let (_dir, store) = fixture();
