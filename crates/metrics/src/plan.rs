@@ -679,18 +679,9 @@ impl Builder {
 
 /// The start or end (`of`) of the period of `spine` that `anchor` falls in.
 fn period_bound(b: &mut Builder, anchor: &str, spine: &[Period], of: fn(&Period) -> NaiveDateTime) {
-    if let [only] = spine {
-        b.timestamp(of(only));
-        return;
-    }
-    let (before, from) = spine.split_at(spine.len() / 2);
-    b.text(&format!("CASE WHEN {anchor} < "))
-        .timestamp(from[0].start)
-        .text(" THEN ");
-    period_bound(b, anchor, before, of);
-    b.text(" ELSE ");
-    period_bound(b, anchor, from, of);
-    b.text(" END");
+    halve(b, anchor, spine, &|b, period| {
+        b.timestamp(of(period));
+    });
 }
 
 /// The anchor a bucketed statement finds each row's period from: what a condition reading
@@ -1020,22 +1011,26 @@ fn bucket(b: &mut Builder, dialect: Dialect, anchor: &str, spine: &[Period]) {
                 .param(Param::Text(format!("{{{}}}", starts.join(","))))
                 .text(" AS TIMESTAMP[])) - 1)");
         }
-        Dialect::DuckDb => halve(b, anchor, spine),
+        Dialect::DuckDb => halve(b, anchor, spine, &|b, period| {
+            b.text(&format!("CAST({} AS BIGINT)", period.index));
+        }),
     }
 }
 
-fn halve(b: &mut Builder, anchor: &str, spine: &[Period]) {
+/// A balanced `CASE` over the starts of `spine` (in order, one after another) that finds the
+/// period `anchor` falls in and writes `leaf` of it: its index, its start or its end.
+fn halve(b: &mut Builder, anchor: &str, spine: &[Period], leaf: &dyn Fn(&mut Builder, &Period)) {
     if let [only] = spine {
-        b.text(&format!("CAST({} AS BIGINT)", only.index));
+        leaf(b, only);
         return;
     }
     let (before, from) = spine.split_at(spine.len() / 2);
     b.text(&format!("CASE WHEN {anchor} < "))
         .timestamp(from[0].start)
         .text(" THEN ");
-    halve(b, anchor, before);
+    halve(b, anchor, before, leaf);
     b.text(" ELSE ");
-    halve(b, anchor, from);
+    halve(b, anchor, from, leaf);
     b.text(" END");
 }
 
