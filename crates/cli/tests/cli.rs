@@ -1015,6 +1015,48 @@ fn export_writes_tables_and_reports_in_every_format() {
     sandbox.fails(&["export", "deals", "--format", "parquet"], 1);
 }
 
+/// `bench import`: the import of the bench's contacts file beside DuckDB reading it and
+/// loading it into a fresh store by itself, with the import's time over each.
+#[test]
+fn the_import_bench_sets_the_import_beside_the_engine_alone() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.ok(&[
+        "bench", "import", "--scale", "small", "--format", "json", "--quiet",
+    ]);
+    let tables: Vec<Value> = serde_json::Deserializer::from_str(&out)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let [figures, against] = &tables[..] else {
+        panic!("two tables expected: {out}");
+    };
+    let seconds = |name: &str| {
+        let row = figures
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["benchmark"] == name)
+            .unwrap_or_else(|| panic!("no figure {name}: {figures}"));
+        assert_eq!(row["rows written"], 10_000, "{row}");
+        row["seconds"].as_f64().unwrap()
+    };
+    let import = seconds("import contacts.csv (parsed, validated, companies resolved)");
+    let read = seconds("DuckDB read_csv of the same file (no validation)");
+    let load = seconds("DuckDB loading the same file into contacts (no validation, committed)");
+    let rows = against.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{against}");
+    for (row, engine) in rows.iter().zip([read, load]) {
+        assert_eq!(row["engine s"].as_f64(), Some(engine), "{row}");
+        assert_eq!(row["import s"].as_f64(), Some(import), "{row}");
+        let ratio = row["import ÷ engine"].as_f64().unwrap();
+        // Worked from the rounded seconds printed, so within the rounding of both.
+        assert!(
+            (ratio - import / engine).abs() < 0.05 * ratio + 0.01,
+            "{row}"
+        );
+    }
+}
+
 #[test]
 fn an_import_killed_midway_leaves_the_store_as_it_was() {
     let sandbox = Sandbox::new();

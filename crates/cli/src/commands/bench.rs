@@ -117,7 +117,7 @@ impl Stores {
 }
 
 /// What one engine's benchmarks measured: the timings, then the tables of their own
-/// (audit accuracy, API latency).
+/// (audit accuracy, API latency, the import against the engine alone).
 struct Measured {
     figures: Table,
     tables: Vec<Table>,
@@ -173,16 +173,23 @@ impl Measured {
                 .map(|row| std::iter::once(json!(engine)).chain(row).collect())
                 .collect(),
         };
-        let tables = duckdb
+        // Matched by their columns: some tables only one engine has (the import against
+        // DuckDB's own reading of the file).
+        let mut theirs = postgres.tables;
+        let mut tables: Vec<Table> = duckdb
             .tables
             .into_iter()
-            .zip(postgres.tables)
-            .map(|(d, p)| {
+            .map(|d| {
+                let twin = theirs.iter().position(|p| p.columns == d.columns);
                 let mut both = marked("DuckDB", d);
-                both.rows.extend(marked("PostgreSQL", p).rows);
+                if let Some(twin) = twin {
+                    both.rows
+                        .extend(marked("PostgreSQL", theirs.remove(twin)).rows);
+                }
                 both
             })
             .collect();
+        tables.extend(theirs.into_iter().map(|p| marked("PostgreSQL", p)));
         Measured { figures, tables }
     }
 }
@@ -191,9 +198,10 @@ impl Measured {
 fn measure(config: &Config, args: &BenchArgs, stores: &Stores) -> Result<Measured> {
     let mut tables = Vec::new();
     if args.suite == BenchSuite::Import {
-        let rows = super::bench_import::figures(config, args.scale, stores)?;
+        let import = super::bench_import::figures(config, args.scale, stores)?;
+        tables.extend(import.against_engine);
         return Ok(Measured {
-            figures: figures_table(rows),
+            figures: figures_table(import.rows),
             tables,
         });
     }
@@ -278,7 +286,9 @@ fn measure(config: &Config, args: &BenchArgs, stores: &Stores) -> Result<Measure
     }
     // `bench audit` alone times nothing here; an empty table would only be noise.
     if args.suite == BenchSuite::All {
-        rows.extend(super::bench_import::figures(config, args.scale, stores)?);
+        let import = super::bench_import::figures(config, args.scale, stores)?;
+        rows.extend(import.rows);
+        tables.extend(import.against_engine);
     }
     if matches!(args.suite, BenchSuite::All | BenchSuite::Audit) {
         hint(config, "Auditing…");
