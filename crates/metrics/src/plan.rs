@@ -653,32 +653,45 @@ impl Builder {
     /// over the periods like [`halve`]'s (a lead converted by the end of its month: one
     /// pass over the leads with the other measures, not a join with the months).
     fn condition(&mut self, condition: &str, anchor: Option<&str>, spine: &[Period]) {
-        let Some(anchor) = anchor else {
-            self.text(condition);
-            return;
+        match anchor {
+            Some(anchor) => self.bounds_written(condition, &|b, of| {
+                period_bound(b, anchor, spine, of);
+            }),
+            None => self.text(condition),
         };
-        let mut rest = condition;
+    }
+
+    /// Write `text` with each `p.p_start` and `p.p_end` in it written by `bound`, told
+    /// which of a period's bounds it is; other names of `p` are left as written.
+    fn bounds_written(
+        &mut self,
+        text: &str,
+        bound: &dyn Fn(&mut Builder, PeriodBound),
+    ) -> &mut Self {
+        let mut rest = text;
         while let Some(at) = rest.find("p.p_") {
             self.text(&rest[..at]);
-            let bound = &rest[at..];
-            if let Some(after) = bound.strip_prefix("p.p_start") {
-                period_bound(self, anchor, spine, |p| p.start);
+            let found = &rest[at..];
+            if let Some(after) = found.strip_prefix("p.p_start") {
+                bound(self, |p| p.start);
                 rest = after;
-            } else if let Some(after) = bound.strip_prefix("p.p_end") {
-                period_bound(self, anchor, spine, |p| p.end);
+            } else if let Some(after) = found.strip_prefix("p.p_end") {
+                bound(self, |p| p.end);
                 rest = after;
             } else {
-                // Not a bound (a bucketable measure reads no other): left as written.
                 self.text("p.p_");
-                rest = &bound["p.p_".len()..];
+                rest = &found["p.p_".len()..];
             }
         }
-        self.text(rest);
+        self.text(rest)
     }
 }
 
+/// One of a period's bounds: its start or its end.
+type PeriodBound = fn(&Period) -> NaiveDateTime;
+
 /// The start or end (`of`) of the period of `spine` that `anchor` falls in.
-fn period_bound(b: &mut Builder, anchor: &str, spine: &[Period], of: fn(&Period) -> NaiveDateTime) {
+fn period_bound(b: &mut Builder, anchor: &str, spine: &[Period], of: PeriodBound) {
     halve(b, anchor, spine, &|b, period| {
         b.timestamp(of(period));
     });
@@ -1238,8 +1251,15 @@ fn rows(
                     .timestamp(spine[spine.len() - 1].end);
             }
         }
-        Timing::Condition(condition) => {
-            b.text(&format!("({condition})"));
+        Timing::Condition { joined, alone } => {
+            b.text("(");
+            match spine {
+                [period] => b.bounds_written(alone, &|b, of| {
+                    b.timestamp(of(period));
+                }),
+                _ => b.text(joined),
+            };
+            b.text(")");
         }
     }
     if !measure.filter.is_empty() {
@@ -1318,7 +1338,7 @@ pub fn drill(
         Timing::Anchor(at) | Timing::Covering { start: at, .. } => at,
         Timing::SameLocalDay { closed, .. } => closed,
         Timing::Before(times) => times[0],
-        Timing::Condition(_) => "NULL",
+        Timing::Condition { .. } => "NULL",
     };
     let value = match chosen.agg {
         Agg::Sum(e) | Agg::Avg(e) | Agg::Median(e) => format!("CAST({e} AS DOUBLE PRECISION)"),
