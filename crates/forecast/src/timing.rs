@@ -57,20 +57,32 @@ impl Timing {
             size_bounds: thirds(&looks),
             ..Timing::default()
         };
+        // Each look goes under its most specific key; a coarser key then takes the few
+        // groups it holds whole, rather than every look being hashed under five keys.
+        let mut exact: HashMap<Bands, Vec<f64>> = HashMap::new();
         for look in &looks {
-            let size = timing.size_band(look.pipeline, look.amount);
-            let stay = stay_band(look.days_in_stage);
-            let due = due_band(look.days_to_expected_close);
-            for key in keys(look.pipeline, look.stage, size, stay, due) {
-                timing.days.entry(key).or_default().push(look.days_to_win);
-            }
+            let bands = Bands {
+                pipeline: look.pipeline,
+                stage: look.stage,
+                size: timing.size_band(look.pipeline, look.amount),
+                stay: stay_band(look.days_in_stage),
+                due: due_band(look.days_to_expected_close),
+            };
+            exact.entry(bands).or_default().push(look.days_to_win);
             timing.all.push(look.days_to_win);
+        }
+        for (bands, days) in exact {
+            let [most, coarser @ ..] = bands.keys();
+            for key in coarser {
+                timing.days.entry(key).or_default().extend_from_slice(&days);
+            }
+            timing.days.insert(most, days);
         }
         timing
             .days
             .values_mut()
             .chain([&mut timing.all])
-            .for_each(|days| days.sort_by(f64::total_cmp));
+            .for_each(|days| days.sort_unstable_by(f64::total_cmp));
         Ok(timing)
     }
 
@@ -99,13 +111,14 @@ impl Timing {
 
     /// The closing times of the deals that stood as `deal` stands.
     fn similar(&self, deal: &DealFeatures, at: NaiveDateTime) -> Option<&[f64]> {
-        let keys = keys(
-            deal.pipeline_id,
-            deal.stage_id,
-            self.size_band(deal.pipeline_id, deal.amount),
-            stay_band(deal.days_in_stage),
-            due_band(deal.days_to_expected_close(at)),
-        );
+        let keys = Bands {
+            pipeline: deal.pipeline_id,
+            stage: deal.stage_id,
+            size: self.size_band(deal.pipeline_id, deal.amount),
+            stay: stay_band(deal.days_in_stage),
+            due: due_band(deal.days_to_expected_close(at)),
+        }
+        .keys();
         let pipeline = keys.last().and_then(|key| self.days.get(key));
         keys.iter()
             .filter_map(|key| self.days.get(key))
@@ -159,15 +172,35 @@ impl Seen {
     }
 }
 
-/// The keys a deal's closing time is looked up by, the most specific first.
-fn keys(pipeline: i64, stage: i64, size: u8, stay: u8, due: u8) -> [Key; 5] {
-    [
-        (pipeline, Some(stage), Some(size), Some(stay), Some(due)),
-        (pipeline, Some(stage), Some(size), Some(stay), None),
-        (pipeline, Some(stage), Some(size), None, None),
-        (pipeline, Some(stage), None, None, None),
-        (pipeline, None, None, None, None),
-    ]
+/// How a deal stood: its pipeline and stage, and the bands of its size, days in stage and
+/// days to its expected close date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Bands {
+    pipeline: i64,
+    stage: i64,
+    size: u8,
+    stay: u8,
+    due: u8,
+}
+
+impl Bands {
+    /// The keys a deal's closing time is looked up by, the most specific first.
+    fn keys(self) -> [Key; 5] {
+        let Bands {
+            pipeline,
+            stage,
+            size,
+            stay,
+            due,
+        } = self;
+        [
+            (pipeline, Some(stage), Some(size), Some(stay), Some(due)),
+            (pipeline, Some(stage), Some(size), Some(stay), None),
+            (pipeline, Some(stage), Some(size), None, None),
+            (pipeline, Some(stage), None, None, None),
+            (pipeline, None, None, None, None),
+        ]
+    }
 }
 
 /// Each pipeline's amounts at a third and two thirds of its looks.

@@ -52,14 +52,14 @@ impl Store {
     }
 
     /// Every look at a deal won by `at`, two weeks apart counting back from `steps_back`
-    /// fortnights before `at`, while it was open: pipeline, stage, days_in_stage,
-    /// days_to_expected_close (as then set), amount, days_to_win.
+    /// fortnights before `at`, while it was open, in this order: pipeline, stage,
+    /// days_in_stage, days_to_expected_close (as then set), amount, days_to_win.
     pub fn won_deal_looks<T: DeserializeOwned>(
         &self,
         at: NaiveDateTime,
         steps_back: i64,
     ) -> Result<Vec<T>> {
-        self.records(
+        self.records_in_order(
             &looks_sql(self.dialect()),
             &[Param::Timestamp(at), Param::Int(steps_back)],
         )

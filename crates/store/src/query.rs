@@ -16,7 +16,7 @@ use embudo_model::Table;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use serde::de::DeserializeOwned;
-use serde::de::value::MapDeserializer;
+use serde::de::value::{MapDeserializer, SeqDeserializer};
 use serde_json::Value;
 
 /// What receives a streamed result: the column names and one batch of rows at a time.
@@ -123,6 +123,27 @@ impl Store {
                 let record = T::deserialize(MapDeserializer::<_, serde_json::Error>::new(fields))
                     .map_err(|e| rows_error(sql, e))?;
                 records.push(record);
+            }
+            Ok(())
+        })?;
+        Ok(records)
+    }
+
+    /// [`records`](Store::records) read by position, not by name: each row's values in
+    /// the order of `T`'s fields (or of a tuple's). For statements of many rows, where
+    /// finding each value's field by its column's name is much of the reading.
+    pub fn records_in_order<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: &[Param],
+    ) -> Result<Vec<T>> {
+        let mut records = Vec::new();
+        self.query_batches(sql, params, &mut |_, rows| {
+            records.reserve(rows.len());
+            for row in rows {
+                let values =
+                    SeqDeserializer::<_, serde_json::Error>::new(row.into_iter().map(whole));
+                records.push(T::deserialize(values).map_err(|e| rows_error(sql, e))?);
             }
             Ok(())
         })?;
