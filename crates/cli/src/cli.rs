@@ -896,7 +896,7 @@ pub struct DemoArgs {
     pub path: Option<PathBuf>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
     /// Which benchmarks: store (generation and raw queries), metrics, reports, audit, import
     /// (a contacts CSV of 10k/1M/10M rows at small/medium/large), forecast (the model
@@ -913,6 +913,17 @@ pub struct BenchArgs {
     /// Measure an existing store instead of generating one (read-only)
     #[arg(long, value_name = "PATH")]
     pub store: Option<PathBuf>,
+
+    /// Measure a second existing store the same way, after --store, and print both
+    /// stores' seconds side by side with the second's over the first's: how time grows
+    /// with size (`--store large.duckdb --beside xlarge.duckdb`)
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "store",
+        conflicts_with = "backend"
+    )]
+    pub beside: Option<PathBuf>,
 
     /// postgres: measure on DuckDB, then the same on the PostgreSQL server `--db` names
     /// (databases of the bench's own are created beside it and dropped), side by side.

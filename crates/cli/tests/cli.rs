@@ -1057,6 +1057,51 @@ fn the_import_bench_sets_the_import_beside_the_engine_alone() {
     }
 }
 
+/// `bench --store A --beside B`: the same suite on two stores, each benchmark's seconds on
+/// both side by side with B's over A's (how time grows with size).
+#[test]
+fn the_bench_sets_two_stores_side_by_side() {
+    let sandbox = Sandbox::new();
+    sandbox.generate_small();
+    sandbox.ok(&[
+        "--db",
+        "twin.duckdb",
+        "generate",
+        "--scale",
+        "small",
+        "--seed",
+        "4",
+        "--quiet",
+    ]);
+    let figures = sandbox.json(&[
+        "bench",
+        "metrics",
+        "--store",
+        "embudo.duckdb",
+        "--beside",
+        "twin.duckdb",
+        "--quiet",
+    ]);
+    let rows = figures.as_array().unwrap();
+    assert!(rows.len() > 64, "{} figures", rows.len());
+    let mut compared = 0;
+    for row in rows {
+        let first = row["embudo s"].as_f64().unwrap_or_else(|| panic!("{row}"));
+        let second = row["twin s"].as_f64().unwrap_or_else(|| panic!("{row}"));
+        let ratio = row["twin ÷ embudo"].as_f64();
+        // Seconds are printed to the millisecond: only the longer ones give a ratio to
+        // check against the one printed (to a tenth).
+        if first >= 0.05 {
+            let ratio = ratio.unwrap_or_else(|| panic!("{row}"));
+            assert!((ratio - second / first).abs() <= 0.06, "{row}");
+            compared += 1;
+        }
+    }
+    assert!(compared > 0, "no benchmark took 50 ms: {figures}");
+    // --beside measures after --store, never alone.
+    sandbox.fails(&["bench", "metrics", "--beside", "twin.duckdb"], 2);
+}
+
 #[test]
 fn an_import_killed_midway_leaves_the_store_as_it_was() {
     let sandbox = Sandbox::new();

@@ -536,6 +536,7 @@ fn build() -> Vec<Metric> {
     define(&mut out, entry(Some(3), "retained_customers", "Number of retained customers", "Número de clientes retenidos", Sales, BusinessPerformance, Count,
         "Customers from before the range with revenue in it or a subscription active at any point of it."),
         vec![Measure {
+            source: &CONTACTS,
             timing: Timing::Condition {
                 // The contacts active in each period are found once for all periods
                 // (revenue lines and subscriptions joined with the periods) rather than
@@ -550,7 +551,9 @@ fn build() -> Vec<Metric> {
                   c.id IN (SELECT r.contact_id FROM revenue_lines r WHERE r.occurred_at >= p.p_start AND r.occurred_at < p.p_end)
                   OR c.id IN (SELECT s.contact_id FROM subscriptions s WHERE s.started_at < p.p_end AND coalesce(s.cancelled_at, s.ends_at) > p.p_start))",
             },
-            ..at(&CONTACTS, "", Agg::Count)
+            filter: "",
+            agg: Agg::Count,
+            joins: &[],
         }], One);
     define(
         &mut out,

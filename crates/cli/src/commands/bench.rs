@@ -52,13 +52,27 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
         }
     }
     let duckdb = measure(config, args, &Stores::files()?)?;
-    let measured = match args.backend {
-        Backend::Duckdb => duckdb,
-        Backend::Postgres => {
+    let measured = match (args.backend, &args.beside) {
+        (Backend::Duckdb, None) => duckdb,
+        (Backend::Duckdb, Some(beside)) => {
+            hint(
+                config,
+                format_args!("Now the same on {}…", beside.display()),
+            );
+            let second = BenchArgs {
+                store: Some(beside.clone()),
+                ..args.clone()
+            };
+            let measured = measure(config, &second, &Stores::files()?)?;
+            let names = [args.store.as_deref(), Some(beside.as_path())].map(store_name);
+            Measured::side_by_side(duckdb, measured, ("store", names))
+        }
+        (Backend::Postgres, _) => {
             let url = config.db.to_string_lossy().into_owned();
             hint(config, "Now the same on PostgreSQL…");
             let postgres = measure(config, args, &Stores::Postgres(url))?;
-            Measured::side_by_side(duckdb, postgres)
+            let names = ["DuckDB", "PostgreSQL"].map(String::from);
+            Measured::side_by_side(duckdb, postgres, ("engine", names))
         }
     };
     if !measured.figures.rows.is_empty() {
@@ -68,6 +82,15 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
         output::print(&table, config.format)?;
     }
     Ok(())
+}
+
+/// What a store measured with `--store` is called beside another: its file's name without
+/// the extension (`large`, `xlarge`).
+fn store_name(path: Option<&std::path::Path>) -> String {
+    path.and_then(|p| p.file_stem()).map_or_else(
+        || "store".into(),
+        |stem| stem.to_string_lossy().into_owned(),
+    )
 }
 
 /// Where a benchmark's stores are made: files in a temporary folder, or databases of their
@@ -124,9 +147,12 @@ struct Measured {
 }
 
 impl Measured {
-    /// DuckDB's and PostgreSQL's timings in one table, matched by benchmark; the other
-    /// tables one after the other, each row marked with its engine.
-    fn side_by_side(duckdb: Measured, postgres: Measured) -> Measured {
+    /// Two measurements' timings in one table, matched by benchmark, with the second's
+    /// over the first's; the other tables one after the other, each row marked with where
+    /// it was measured. `sides` names what differs (`engine`) and each side's name
+    /// (DuckDB and PostgreSQL; two stores).
+    fn side_by_side(first: Measured, second: Measured, sides: (&str, [String; 2])) -> Measured {
+        let (marker, [first_name, second_name]) = sides;
         // Each engine's figures by benchmark: rows written and seconds.
         let by_name = |m: &Measured| -> Vec<(Value, Value, Option<f64>)> {
             (0..m.figures.rows.len())
@@ -139,8 +165,8 @@ impl Measured {
                 })
                 .collect()
         };
-        let theirs = by_name(&postgres);
-        let rows = by_name(&duckdb)
+        let theirs = by_name(&second);
+        let rows = by_name(&first)
             .into_iter()
             .map(|(name, written, ours)| {
                 let theirs = theirs.iter().find(|t| t.0 == name).and_then(|t| t.2);
@@ -152,44 +178,42 @@ impl Measured {
             })
             .collect();
         let figures = Table {
-            columns: [
-                "benchmark",
-                "rows written",
-                "DuckDB s",
-                "PostgreSQL s",
-                "PostgreSQL ÷ DuckDB",
-            ]
-            .map(String::from)
-            .to_vec(),
+            columns: vec![
+                "benchmark".into(),
+                "rows written".into(),
+                format!("{first_name} s"),
+                format!("{second_name} s"),
+                format!("{second_name} ÷ {first_name}"),
+            ],
             rows,
         };
-        let marked = |engine: &str, table: Table| Table {
-            columns: std::iter::once("engine".to_owned())
+        let marked = |side: &str, table: Table| Table {
+            columns: std::iter::once(marker.to_owned())
                 .chain(table.columns)
                 .collect(),
             rows: table
                 .rows
                 .into_iter()
-                .map(|row| std::iter::once(json!(engine)).chain(row).collect())
+                .map(|row| std::iter::once(json!(side)).chain(row).collect())
                 .collect(),
         };
-        // Matched by their columns: some tables only one engine has (the import against
+        // Matched by their columns: some tables only one side has (the import against
         // DuckDB's own reading of the file).
-        let mut theirs = postgres.tables;
-        let mut tables: Vec<Table> = duckdb
+        let mut theirs = second.tables;
+        let mut tables: Vec<Table> = first
             .tables
             .into_iter()
-            .map(|d| {
-                let twin = theirs.iter().position(|p| p.columns == d.columns);
-                let mut both = marked("DuckDB", d);
+            .map(|ours| {
+                let twin = theirs.iter().position(|t| t.columns == ours.columns);
+                let mut both = marked(&first_name, ours);
                 if let Some(twin) = twin {
                     both.rows
-                        .extend(marked("PostgreSQL", theirs.remove(twin)).rows);
+                        .extend(marked(&second_name, theirs.remove(twin)).rows);
                 }
                 both
             })
             .collect();
-        tables.extend(theirs.into_iter().map(|p| marked("PostgreSQL", p)));
+        tables.extend(theirs.into_iter().map(|t| marked(&second_name, t)));
         Measured { figures, tables }
     }
 }
