@@ -64,8 +64,8 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
                 ..args.clone()
             };
             let measured = measure(config, &second, &Stores::files()?)?;
-            let names = [args.store.as_deref(), Some(beside.as_path())].map(store_name);
-            Measured::side_by_side(duckdb, measured, ("store", names))
+            let stores = [args.store.as_deref(), Some(beside.as_path())];
+            Measured::side_by_side(duckdb, measured, ("store", store_names(stores)))
         }
         (Backend::Postgres, _) => {
             let url = config.db.to_string_lossy().into_owned();
@@ -84,13 +84,17 @@ pub fn run(config: &Config, args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// What a store measured with `--store` is called beside another: its file's name without
-/// the extension (`large`, `xlarge`).
-fn store_name(path: Option<&std::path::Path>) -> String {
-    path.and_then(|p| p.file_stem()).map_or_else(
-        || "store".into(),
-        |stem| stem.to_string_lossy().into_owned(),
-    )
+/// What two stores measured side by side are called: their files' names without the
+/// extension (`large`, `xlarge`), or their whole paths where those are alike.
+fn store_names(paths: [Option<&std::path::Path>; 2]) -> [String; 2] {
+    let stems = paths.map(|path| {
+        path.and_then(|p| p.file_stem())
+            .map(|stem| stem.to_string_lossy().into_owned())
+    });
+    match stems {
+        [Some(first), Some(second)] if first != second => [first, second],
+        _ => paths.map(|path| path.map_or_else(String::new, |p| p.display().to_string())),
+    }
 }
 
 /// Where a benchmark's stores are made: files in a temporary folder, or databases of their
@@ -139,7 +143,7 @@ impl Stores {
     }
 }
 
-/// What one engine's benchmarks measured: the timings, then the tables of their own
+/// What one engine or store's benchmarks measured: the timings, then the tables of their own
 /// (audit accuracy, API latency, the import against the engine alone).
 struct Measured {
     figures: Table,
@@ -153,7 +157,7 @@ impl Measured {
     /// (DuckDB and PostgreSQL; two stores).
     fn side_by_side(first: Measured, second: Measured, sides: (&str, [String; 2])) -> Measured {
         let (marker, [first_name, second_name]) = sides;
-        // Each engine's figures by benchmark: rows written and seconds.
+        // Each side's figures by benchmark: rows written and seconds.
         let by_name = |m: &Measured| -> Vec<(Value, Value, Option<f64>)> {
             (0..m.figures.rows.len())
                 .map(|i| {
