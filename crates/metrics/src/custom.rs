@@ -81,8 +81,8 @@ pub fn run_queries(
     let mut rows: BTreeMap<RowKey, BTreeMap<usize, Value>> = BTreeMap::new();
     let mut key_columns = Vec::new();
     let with_period = queries[0].grain.is_some();
-    for (index, query) in queries.iter().enumerate() {
-        let result = plan::run(store, calendar, query, lang)?;
+    let results = plan::run_together(store, calendar, queries, lang)?;
+    for (index, result) in results.into_iter().enumerate() {
         if index == 0 {
             if with_period {
                 key_columns.push("period".to_owned());

@@ -151,15 +151,7 @@ pub fn run(
     lang: &str,
 ) -> Result<MetricResult, MetricError> {
     let metric = metric(&query.metric)?;
-    let by = if query.by.is_empty() {
-        metric.default_by.clone()
-    } else {
-        query.by.clone()
-    };
-    check_dims(
-        metric,
-        by.iter().chain(query.filters.iter().map(|(d, _)| d)),
-    )?;
+    let by = dims_of(metric, query)?;
     let from = query.from.local(calendar);
     let to = query.to.local(calendar);
     if metric
@@ -213,7 +205,33 @@ pub fn run(
         }
     }
     let rows = spine_rows(metric, &by, &spine, &current, previous.as_ref(), calendar)?;
-    Ok(MetricResult {
+    Ok(result(metric, query, by, rows, notes, lang))
+}
+
+/// The metric's dimensions for `query` (its own default where the query names none),
+/// checked against what the metric can be split and filtered by.
+fn dims_of(metric: &Metric, query: &Query) -> Result<Vec<Dim>, MetricError> {
+    let by = if query.by.is_empty() {
+        metric.default_by.clone()
+    } else {
+        query.by.clone()
+    };
+    check_dims(
+        metric,
+        by.iter().chain(query.filters.iter().map(|(d, _)| d)),
+    )?;
+    Ok(by)
+}
+
+fn result(
+    metric: &Metric,
+    query: &Query,
+    by: Vec<Dim>,
+    rows: Vec<ResultRow>,
+    notes: Vec<String>,
+    lang: &str,
+) -> MetricResult {
+    MetricResult {
         rows,
         metric: metric.name.clone(),
         label: metric.label(lang).to_owned(),
@@ -224,7 +242,115 @@ pub fn run(
         by,
         compare: query.compare,
         notes,
-    })
+    }
+}
+
+/// [`run`] for several metrics, in `queries`' order (a report's figures). Those asked
+/// alike — the first query's range, grain, dimensions, filters and comparison, the
+/// comparison being the range just before — and without a note have their measures read
+/// together, so metrics that read the same rows share a scan: the cross-sell and up-sell
+/// ratios read the customers' revenue history once, not twice. Any other runs alone.
+pub fn run_together(
+    store: &Store,
+    calendar: &Calendar,
+    queries: &[Query],
+    lang: &str,
+) -> Result<Vec<MetricResult>, MetricError> {
+    let Some(first) = queries.first() else {
+        return Ok(Vec::new());
+    };
+    let first_by = dims_of(metric(&first.metric)?, first)?;
+    let alike = |query: &Query, metric: &Metric| -> Result<bool, MetricError> {
+        Ok(metric.note.is_none()
+            && (query.from, query.to, query.grain, query.compare)
+                == (first.from, first.to, first.grain, first.compare)
+            && query.filters == first.filters
+            && dims_of(metric, query)? == first_by)
+    };
+    let mut together = Vec::new();
+    let mut results: Vec<Option<MetricResult>> = vec![None; queries.len()];
+    for (i, query) in queries.iter().enumerate() {
+        let metric = metric(&query.metric)?;
+        if alike(query, metric)? {
+            together.push((i, metric));
+        } else {
+            results[i] = Some(run(store, calendar, query, lang)?);
+        }
+    }
+    match together.as_slice() {
+        [] => {}
+        [(i, _)] => results[*i] = Some(run(store, calendar, &queries[*i], lang)?),
+        _ => {
+            let metrics: Vec<&Metric> = together.iter().map(|(_, m)| *m).collect();
+            match run_alike(store, calendar, first, &first_by, &metrics, lang)? {
+                Some(alike) => {
+                    for ((i, _), result) in together.iter().zip(alike) {
+                        results[*i] = Some(result);
+                    }
+                }
+                None => {
+                    for (i, _) in &together {
+                        results[*i] = Some(run(store, calendar, &queries[*i], lang)?);
+                    }
+                }
+            }
+        }
+    }
+    Ok(results.into_iter().flatten().collect())
+}
+
+/// `metrics` asked as `query` asks (its metric aside), their measures read together; `None`
+/// where the comparison is not the range just before, in one pass with it.
+fn run_alike(
+    store: &Store,
+    calendar: &Calendar,
+    query: &Query,
+    by: &[Dim],
+    metrics: &[&Metric],
+    lang: &str,
+) -> Result<Option<Vec<MetricResult>>, MetricError> {
+    let from = query.from.local(calendar);
+    let to = query.to.local(calendar);
+    let same_day = metrics
+        .iter()
+        .flat_map(|m| &m.measures)
+        .any(|m| matches!(m.timing, Timing::SameLocalDay { .. }));
+    if same_day {
+        calendar.limits.check_range(from, to, true)?;
+    }
+    let spine = time::periods(calendar, from, to, query.grain)?;
+    let (read, before) = match query.compare {
+        None => (spine.clone(), None),
+        Some(compare) => {
+            let (before, until) = compare.shift(from, to);
+            let shifted = time::periods(calendar, before, until, query.grain)?;
+            let both = joined(&shifted, &spine);
+            if until != from || calendar.limits.check_periods(both.len()).is_err() {
+                return Ok(None);
+            }
+            (both, Some(shifted.len()))
+        }
+    };
+    let measures: Vec<Measure> = metrics
+        .iter()
+        .flat_map(|m| m.measures.iter().copied())
+        .collect();
+    let mut measured = measured(store, &measures, &read, by, &query.filters, calendar)?.into_iter();
+    let mut results = Vec::with_capacity(metrics.len());
+    for metric in metrics {
+        let own = measured.by_ref().take(metric.measures.len()).collect();
+        let values = combined(metric, &read, own);
+        let (current, previous) = match before {
+            Some(before) => {
+                let (previous, current) = split(values, before);
+                (current, Some(previous))
+            }
+            None => (values, None),
+        };
+        let rows = spine_rows(metric, by, &spine, &current, previous.as_ref(), calendar)?;
+        results.push(result(metric, query, by.to_vec(), rows, Vec::new(), lang));
+    }
+    Ok(Some(results))
 }
 
 /// What the store lacks that makes metric `name` miss rows, in words (`lang`): won deals

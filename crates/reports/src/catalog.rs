@@ -8,6 +8,7 @@ use crate::insights;
 use crate::model::{Chart, ChartKind, Kind, Report, RowTargets, Section, display_in};
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
 use embudo_metrics::goals;
+use embudo_metrics::plan::run_together;
 use embudo_metrics::{Bound, Compare, Dim, Grain, Query};
 use embudo_store::gaps::Gap;
 use embudo_store::reporting::{ClosingMonth, CustomerProfit, Reached, ReportFilters};
@@ -1167,14 +1168,17 @@ fn customers(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> 
 
 /// One row per metric: value, previous value and change.
 fn metric_rows(ctx: &Context<'_>, name: &str, metrics: &[&str]) -> Result<Section, ReportError> {
+    let queries: Vec<Query> = metrics
+        .iter()
+        .map(|metric| ctx.query(metric, &[], None, Some(Compare::PreviousPeriod)))
+        .collect();
     let mut rows = Vec::new();
-    for metric in metrics {
-        let result = embudo_metrics::run(
-            ctx.store,
-            &ctx.calendar,
-            &ctx.query(metric, &[], None, Some(Compare::PreviousPeriod)),
-            ctx.lang(),
-        )?;
+    for (metric, result) in metrics.iter().zip(run_together(
+        ctx.store,
+        &ctx.calendar,
+        &queries,
+        ctx.lang(),
+    )?) {
         let row = &result.rows[0];
         rows.push(vec![
             json!(metric),
