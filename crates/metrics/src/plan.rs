@@ -223,6 +223,7 @@ fn dims_of(metric: &Metric, query: &Query) -> Result<Vec<Dim>, MetricError> {
     Ok(by)
 }
 
+/// What `metric` gives asked by `query` (its rows on the spine, split by `by`).
 fn result(
     metric: &Metric,
     query: &Query,
