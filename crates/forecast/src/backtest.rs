@@ -11,7 +11,7 @@
 //! share of months inside P10–P90 shows whether the ranges are honest.
 
 use crate::ForecastError;
-use crate::features;
+use crate::features::{self, DealFeatures};
 use crate::simulate;
 use crate::train;
 use chrono::{Datelike, Months, NaiveDate, NaiveDateTime};
@@ -167,7 +167,7 @@ impl Band {
 /// pipeline open then, each deal's latest score then, else its stage's probability), and
 /// the revenue those deals were won for within the period.
 pub fn band(store: &Store, from: NaiveDateTime, to: NaiveDateTime) -> Result<Band, ForecastError> {
-    let open = features::at(store, from)?;
+    let open = features::standings_at(store, from)?;
     let scores = store.latest_scores(Some(from))?;
     let range = simulate::months_of(store, from, &open, &scores, &[from, to], &[])?;
     let won = won_deals(store)?;
@@ -222,7 +222,8 @@ fn at_instant(
             (f.deal_id, p)
         })
         .collect();
-    let ranges = simulate::months_of(store, at, &open, &probabilities, &bounds, &[])?;
+    let standings: Vec<_> = open.iter().map(DealFeatures::standing).collect();
+    let ranges = simulate::months_of(store, at, &standings, &probabilities, &bounds, &[])?;
     let month_of = |date: NaiveDate| {
         // An overdue expected close date counts in the first month.
         let date = date.max(first);

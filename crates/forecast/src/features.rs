@@ -54,10 +54,17 @@ impl DealFeatures {
         (self.owner_closed > 0).then(|| self.owner_won as f64 / self.owner_closed as f64)
     }
 
-    /// Days from `at` to the expected close date, negative when overdue.
-    pub fn days_to_expected_close(&self, at: NaiveDateTime) -> Option<f64> {
-        let due = self.expected_close_date?.and_hms_opt(0, 0, 0)?;
-        Some((due - at).num_seconds() as f64 / 86_400.0)
+    /// How the deal stood as far as the timing is concerned.
+    pub fn standing(&self) -> Standing {
+        Standing {
+            deal_id: self.deal_id,
+            pipeline_id: self.pipeline_id,
+            stage_id: self.stage_id,
+            stage_probability: self.stage_probability,
+            days_in_stage: self.days_in_stage,
+            amount: self.amount,
+            expected_close_date: self.expected_close_date,
+        }
     }
 
     /// The deal's age as a share of its pipeline's typical cycle.
@@ -66,6 +73,33 @@ impl DealFeatures {
             .filter(|days| *days > 0.0)
             .map(|days| self.age_days / days)
     }
+}
+
+/// How an open deal stood at the instant as far as when it would close, if won, and for
+/// how much: what the simulation and its [`Timing`](crate::timing::Timing) read. These are
+/// fields of [`DealFeatures`] of the same names, read without what the others cost.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Standing {
+    pub deal_id: i64,
+    pub pipeline_id: i64,
+    pub stage_id: i64,
+    pub stage_probability: f64,
+    pub days_in_stage: f64,
+    pub amount: Option<f64>,
+    pub expected_close_date: Option<NaiveDate>,
+}
+
+impl Standing {
+    /// Days from `at` to the expected close date, negative when overdue.
+    pub fn days_to_expected_close(&self, at: NaiveDateTime) -> Option<f64> {
+        let due = self.expected_close_date?.and_hms_opt(0, 0, 0)?;
+        Some((due - at).num_seconds() as f64 / 86_400.0)
+    }
+}
+
+/// Every deal open at `at`, as it stood then for the timing, by id.
+pub fn standings_at(store: &Store, at: NaiveDateTime) -> Result<Vec<Standing>, ForecastError> {
+    Ok(store.deal_standings(at)?)
 }
 
 /// Every deal open at `at`, as it stood then, by id.

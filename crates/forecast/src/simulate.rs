@@ -9,7 +9,7 @@
 //! distribution, so a run costs one draw per deal.
 
 use crate::ForecastError;
-use crate::features::{self, DealFeatures};
+use crate::features::{self, Standing};
 use crate::timing::Timing;
 use chrono::NaiveDateTime;
 use embudo_store::Store;
@@ -63,7 +63,7 @@ pub fn months(
     bounds: &[NaiveDateTime],
     targets: &[Option<f64>],
 ) -> Result<Vec<MonthRange>, ForecastError> {
-    let open = features::at(store, at)?;
+    let open = features::standings_at(store, at)?;
     let scores = store.latest_scores(Some(at))?;
     months_of(store, at, &open, &scores, bounds, targets)
 }
@@ -74,7 +74,7 @@ pub fn months(
 pub fn months_of(
     store: &Store,
     at: NaiveDateTime,
-    open: &[DealFeatures],
+    open: &[Standing],
     probabilities: &HashMap<i64, f64>,
     bounds: &[NaiveDateTime],
     targets: &[Option<f64>],
@@ -138,47 +138,78 @@ pub fn months_of(
         .collect())
 }
 
+/// A deal more likely than this to add to a run is drawn run by run (one draw a run, no
+/// logarithm); a less likely one skips to the runs it adds to (a draw, a logarithm and a
+/// second draw each), which on this machine costs more from about this chance up.
+const RUN_BY_RUN_ABOVE: f64 = 0.15;
+
 /// `runs` runs of `deals` from one seeded stream: each month's total, run by run.
-///
-/// Deal by deal, the runs it is won in are found by skipping those it is lost in: the
-/// number of losses before the next win is geometric, and one draw gives it, a second the
-/// month of the win. A deal at a 20 % stage takes 0.4 draws a run where drawing run by run
-/// takes one (a year's open pipeline on a million deals: 0.90 → 0.53 s).
 fn play(deals: &[Deal], months: usize, runs: usize, seed: u64) -> Vec<Vec<f64>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut totals = vec![vec![0.0; runs]; months];
-    for deal in deals.iter().filter(|deal| deal.probability > 0.0) {
-        // ln of the chance of a loss: −∞ for a certain win, which then skips nothing.
-        let log_loss = (1.0 - deal.probability.min(1.0)).ln();
-        let mut run = 0usize;
-        loop {
-            // 1 − u is in (0, 1]: its logarithm is finite, the quotient 0 or more, and the
-            // cast to an integer rounds it down (saturating where it is huge).
-            let u: f64 = rng.random();
-            let losses = (1.0 - u).ln() / log_loss;
-            run = run.saturating_add(losses as usize);
-            if run >= runs {
-                break;
-            }
-            let within: f64 = rng.random();
-            if let Some(month) = deal
-                .by_month
-                .iter()
-                .position(|cumulative| within < *cumulative)
-            {
-                totals[month][run] += deal.amount;
-            }
-            run += 1;
+    // One more row than months: a run by run draw that adds nothing adds there, unbranched.
+    let mut totals = vec![vec![0.0; runs]; months + 1];
+    for deal in deals {
+        let within_months = *deal.by_month.last().expect("a deal has months");
+        let chance = (deal.probability * within_months).min(1.0);
+        if chance > RUN_BY_RUN_ABOVE {
+            run_by_run(deal, &mut totals, &mut rng);
+        } else if chance > 0.0 {
+            skipping(deal, chance, &mut totals, &mut rng);
         }
     }
+    totals.truncate(months);
     totals
+}
+
+/// One draw a run: below the k-th threshold, the deal is won and closes by month k; at or
+/// above the last, it adds nothing (the row after the months).
+fn run_by_run(deal: &Deal, totals: &mut [Vec<f64>], rng: &mut ChaCha8Rng) {
+    let won = deal.probability.min(1.0);
+    let thresholds: Vec<f64> = deal.by_month.iter().map(|c| won * c).collect();
+    for run in 0..totals[0].len() {
+        let u: f64 = rng.random();
+        let month = thresholds.iter().filter(|t| u >= **t).count();
+        totals[month][run] += deal.amount;
+    }
+}
+
+/// The runs the deal adds to (won and closed within the months) found by skipping the
+/// others: their number before the next is geometric, and one draw gives it, a second the
+/// month. A deal with a 20 % chance takes 0.4 draws a run where drawing run by run takes one.
+fn skipping(deal: &Deal, chance: f64, totals: &mut [Vec<f64>], rng: &mut ChaCha8Rng) {
+    let runs = totals[0].len();
+    let within_months = *deal.by_month.last().expect("a deal has months");
+    // 1 / ln of the chance of a miss: a huge negative for a chance so small that 1 − chance
+    // rounds to 1 (ln_1p keeps it from being 0), which then skips every run.
+    let per_log_miss = 1.0 / (-chance).ln_1p();
+    let mut run = 0usize;
+    loop {
+        // 1 − u is in (0, 1]: its logarithm is finite, the product 0 or more, and the cast
+        // to an integer rounds it down (saturating where it is huge).
+        let u: f64 = rng.random();
+        let misses = (1.0 - u).ln() * per_log_miss;
+        run = run.saturating_add(misses as usize);
+        if run >= runs {
+            break;
+        }
+        // The month, given that the win closes within the months.
+        let when = rng.random::<f64>() * within_months;
+        let month = deal
+            .by_month
+            .iter()
+            .position(|cumulative| when < *cumulative)
+            // Rounding can make `when` the total itself: the month that reaches it.
+            .unwrap_or_else(|| deal.by_month.partition_point(|c| *c < within_months));
+        totals[month][run] += deal.amount;
+        run += 1;
+    }
 }
 
 /// The open deals with their probabilities and when, if won, they would close.
 fn deals(
     store: &Store,
     at: NaiveDateTime,
-    open: &[DealFeatures],
+    open: &[Standing],
     probabilities: &HashMap<i64, f64>,
     bounds: &[NaiveDateTime],
 ) -> Result<Vec<Deal>, ForecastError> {

@@ -14,7 +14,7 @@
 //! this one, when did the winners close?
 
 use crate::ForecastError;
-use crate::features::DealFeatures;
+use crate::features::Standing;
 use chrono::NaiveDateTime;
 use embudo_store::Store;
 use std::collections::HashMap;
@@ -89,12 +89,7 @@ impl Timing {
     /// The chance that `deal`, if won, closes within each period `bounds` delimit (one more
     /// bound than periods), seen from `at`. The shares add up to less than one when some
     /// similar deals closed after the last bound.
-    pub fn shares(
-        &self,
-        deal: &DealFeatures,
-        at: NaiveDateTime,
-        bounds: &[NaiveDateTime],
-    ) -> Vec<f64> {
+    pub fn shares(&self, deal: &Standing, at: NaiveDateTime, bounds: &[NaiveDateTime]) -> Vec<f64> {
         let periods = bounds.len().saturating_sub(1);
         let Some(days) = self.similar(deal, at) else {
             return vec![0.0; periods];
@@ -110,7 +105,7 @@ impl Timing {
     }
 
     /// The closing times of the deals that stood as `deal` stands.
-    fn similar(&self, deal: &DealFeatures, at: NaiveDateTime) -> Option<&[f64]> {
+    fn similar(&self, deal: &Standing, at: NaiveDateTime) -> Option<&[f64]> {
         let keys = Bands {
             pipeline: deal.pipeline_id,
             stage: deal.stage_id,

@@ -2,7 +2,7 @@
 //! then rows dated after the instant are added and nothing may change.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use embudo_forecast::features::{self, DealFeatures};
+use embudo_forecast::features::{self, DealFeatures, Standing};
 use embudo_store::Store;
 use embudo_testkit::Place;
 
@@ -144,7 +144,7 @@ fn features_are_what_was_known_at_the_instant() {
     assert_eq!(found, [want_one, want_two]);
     assert_eq!(found[0].owner_close_rate(), Some(0.5));
     assert_eq!(found[0].age_ratio(), Some(59.0 / 61.0));
-    assert_eq!(found[0].days_to_expected_close(t()), Some(0.0));
+    assert_eq!(found[0].standing().days_to_expected_close(t()), Some(0.0));
 }
 
 #[test]
@@ -171,5 +171,51 @@ fn nothing_dated_after_the_instant_changes_a_feature() {
     assert!(
         then.iter().all(|f| f.deal_id != 7),
         "deal 7 closed on 2 March"
+    );
+}
+
+/// The lean read the simulation uses gives, for every open deal, what the features give
+/// under the same names: worked out by hand at the instant, and after the later rows both
+/// at the instant (nothing changes) and at a later one.
+#[test]
+fn standings_are_the_features_the_timing_reads() {
+    let (_dir, store) = store();
+    let want = [
+        Standing {
+            deal_id: 1,
+            pipeline_id: 1,
+            stage_id: 2,
+            stage_probability: 0.4,
+            days_in_stage: 19.0,
+            amount: Some(1000.0),
+            expected_close_date: NaiveDate::from_ymd_opt(2026, 3, 1),
+        },
+        Standing {
+            deal_id: 2,
+            pipeline_id: 1,
+            stage_id: 1,
+            stage_probability: 0.1,
+            days_in_stage: 14.0,
+            amount: None,
+            expected_close_date: None,
+        },
+    ];
+    assert_eq!(features::standings_at(&store, t()).unwrap(), want);
+    store.execute_batch(LATER).unwrap();
+    assert_eq!(features::standings_at(&store, t()).unwrap(), want);
+    let later = NaiveDate::from_ymd_opt(2026, 3, 4)
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap();
+    let from_features: Vec<Standing> = features::at(&store, later)
+        .unwrap()
+        .iter()
+        .map(DealFeatures::standing)
+        .collect();
+    let standings = features::standings_at(&store, later).unwrap();
+    assert_eq!(standings, from_features);
+    assert_eq!(
+        (standings[1].amount, standings[1].expected_close_date),
+        (Some(700.0), NaiveDate::from_ymd_opt(2026, 4, 10))
     );
 }

@@ -54,3 +54,25 @@ fn each_month_gets_the_range_the_deals_allow() {
         ranges
     );
 }
+
+/// A deal unlikely to close is drawn by skipping to the runs it is won in (a certain one and
+/// a likely one, above, run by run): scored 0.05, deal 4 adds its 1000 to about one run in
+/// twenty, which the quantiles do not reach.
+#[test]
+fn an_unlikely_deal_is_won_in_its_share_of_runs() {
+    let dir = Place::new();
+    let store = dir.store("simulate-unlikely");
+    store.execute_batch(FIXTURE).unwrap();
+    store
+        .execute_batch("INSERT INTO deal_scores VALUES (2, 4, 0.05, 'test', '2026-03-09', NULL);")
+        .unwrap();
+    let bounds = [day(2026, 3, 1), day(2026, 4, 1)];
+    let ranges = simulate::months(&store, day(2026, 3, 10), &bounds, &[Some(1000.0)]).unwrap();
+    assert_eq!(
+        (ranges[0].p10, ranges[0].p50, ranges[0].p90),
+        (500.0, 500.0, 500.0)
+    );
+    let reach = ranges[0].reach.unwrap();
+    assert!((reach - 0.05).abs() < 0.01, "{reach}");
+    assert!((ranges[0].expected - (500.0 + 0.05 * 1000.0)).abs() < 1e-6);
+}

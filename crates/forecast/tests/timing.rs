@@ -56,7 +56,7 @@ fn a_deal_closes_when_settled_winners_of_its_size_did() {
     let open = features::at(&store, at).unwrap();
     let shares: Vec<Vec<f64>> = open
         .iter()
-        .map(|deal| timing.shares(deal, at, &bounds))
+        .map(|deal| timing.shares(&deal.standing(), at, &bounds))
         .collect();
     assert_eq!(open.iter().map(|d| d.deal_id).collect::<Vec<_>>(), [91, 92]);
     assert_eq!(shares[0], [0.75, 0.25]);
