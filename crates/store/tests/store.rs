@@ -618,3 +618,56 @@ fn a_value_fits_its_column_exactly_when_the_database_casts_it() {
         }
     }
 }
+
+/// The looks at a won deal every two weeks back from 1 June 2026 while it was open (created
+/// 20 March, won 10 May): 23 March, 6 and 20 April, 4 May. Each sees the stage it was in
+/// (Open from 20 March, Proposal from 10 April) and the expected close date as then set:
+/// none until 25 March, 15 April until 1 April, 30 April until 25 April, 10 May since. A lost
+/// deal is not looked at.
+#[test]
+fn a_look_at_a_won_deal_sees_its_stage_and_close_date_as_they_were() {
+    let place = Place::new();
+    let store = place.store("looks");
+    store
+        .execute_batch(
+            "
+INSERT INTO pipelines VALUES (1, 'Sales');
+INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES
+  (1, 1, 'Open', 1, 0.2, 'open'), (2, 1, 'Proposal', 2, 0.6, 'open'),
+  (3, 1, 'Won', 3, 1.0, 'won'), (4, 1, 'Lost', 4, 0.0, 'lost');
+INSERT INTO deals (id, pipeline_id, stage_id, status, amount, currency, created_at,
+                   expected_close_date, closed_at, updated_at) VALUES
+  (1, 1, 3, 'won', 500, 'USD', '2026-03-20', '2026-05-10', '2026-05-10', '2026-05-10'),
+  (2, 1, 4, 'lost', 900, 'USD', '2026-03-20', NULL, '2026-05-10', '2026-05-10');
+INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, exited_at) VALUES
+  (1, 1, 1, '2026-03-20', '2026-04-10'), (2, 1, 2, '2026-04-10', '2026-05-10'),
+  (3, 1, 3, '2026-05-10', NULL),
+  (4, 2, 1, '2026-03-20', '2026-05-10'), (5, 2, 4, '2026-05-10', NULL);
+INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at) VALUES
+  (1, 1, 'expected_close_date', NULL, '2026-04-15', '2026-03-25'),
+  (2, 1, 'expected_close_date', '2026-04-15', '2026-04-30', '2026-04-01'),
+  (3, 1, 'amount', '300.00', '500.00', '2026-04-02'),
+  (4, 1, 'expected_close_date', '2026-04-30', '2026-05-10', '2026-04-25');
+",
+        )
+        .unwrap();
+    let at = chrono::NaiveDate::from_ymd_opt(2026, 6, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    type Look = (i64, i64, f64, Option<f64>, f64, f64);
+    let mut looks: Vec<Look> = store.won_deal_looks(at, 1).unwrap();
+    looks.sort_by(|a, b| b.5.total_cmp(&a.5));
+    // pipeline, stage, days in it, days to the expected close date, amount, days to the win
+    assert_eq!(
+        looks,
+        [
+            (1, 1, 3.0, None, 500.0, 48.0),
+            (1, 1, 17.0, Some(24.0), 500.0, 34.0),
+            (1, 2, 10.0, Some(10.0), 500.0, 20.0),
+            (1, 2, 24.0, Some(6.0), 500.0, 6.0),
+        ]
+    );
+    // From three steps back, the looks of 20 April and before.
+    assert_eq!(store.won_deal_looks::<Look>(at, 3).unwrap().len(), 3);
+}
