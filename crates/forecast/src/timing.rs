@@ -48,11 +48,11 @@ impl Timing {
     /// [`SETTLE_STEPS`] steps before `at` back — or from the step before `at` for a
     /// business too young to have settled looks.
     pub fn read(store: &Store, at: NaiveDateTime) -> Result<Timing, ForecastError> {
-        let mut seen: Vec<Seen> = store.won_deal_looks(at, SETTLE_STEPS)?;
+        let mut seen = store.won_deal_looks(at, SETTLE_STEPS)?;
         if seen.len() < MIN_LOOKS {
             seen = store.won_deal_looks(at, 1)?;
         }
-        let looks: Vec<Look> = seen.into_iter().filter_map(Seen::look).collect();
+        let looks: Vec<Look> = seen.into_iter().filter_map(Look::of).collect();
         let mut timing = Timing {
             size_bounds: thirds(&looks),
             ..Timing::default()
@@ -143,26 +143,25 @@ struct Look {
     days_to_win: f64,
 }
 
-/// A row of the looks' statement, before the incomplete ones are left out.
-#[derive(serde::Deserialize)]
-struct Seen {
-    pipeline: Option<i64>,
-    stage: Option<i64>,
-    days_in_stage: Option<f64>,
-    days_to_expected_close: Option<f64>,
-    amount: Option<f64>,
-    days_to_win: Option<f64>,
-}
-
-impl Seen {
-    fn look(self) -> Option<Look> {
+impl Look {
+    /// A row of the looks' statement (see [`Store::won_deal_looks`]), unless incomplete.
+    fn of(row: [Option<f64>; 6]) -> Option<Look> {
+        let [
+            pipeline,
+            stage,
+            days_in_stage,
+            days_to_expected_close,
+            amount,
+            days_to_win,
+        ] = row;
         Some(Look {
-            pipeline: self.pipeline?,
-            stage: self.stage?,
-            days_in_stage: self.days_in_stage?,
-            days_to_expected_close: self.days_to_expected_close,
-            amount: self.amount,
-            days_to_win: self.days_to_win?,
+            // Ids, read as floats: exact below 2^53.
+            pipeline: pipeline? as i64,
+            stage: stage? as i64,
+            days_in_stage: days_in_stage?,
+            days_to_expected_close,
+            amount,
+            days_to_win: days_to_win?,
         })
     }
 }

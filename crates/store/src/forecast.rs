@@ -65,12 +65,12 @@ impl Store {
     /// Every look at a deal won by `at`, two weeks apart counting back from `steps_back`
     /// fortnights before `at`, while it was open, in this order: pipeline, stage,
     /// days_in_stage, days_to_expected_close (as then set), amount, days_to_win.
-    pub fn won_deal_looks<T: DeserializeOwned>(
+    pub fn won_deal_looks(
         &self,
         at: NaiveDateTime,
         steps_back: i64,
-    ) -> Result<Vec<T>> {
-        self.records_in_order(
+    ) -> Result<Vec<[Option<f64>; 6]>> {
+        self.number_rows(
             &looks_sql(self.dialect()),
             &[Param::Timestamp(at), Param::Int(steps_back)],
         )

@@ -8,6 +8,7 @@ use crate::postgres::Postgres;
 use crate::store::Store;
 use chrono::NaiveDateTime;
 use duckdb::arrow::array::{Array, AsArray};
+use duckdb::arrow::compute::cast;
 use duckdb::arrow::datatypes::{self as dt, DataType};
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -16,7 +17,7 @@ use embudo_model::Table;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use serde::de::DeserializeOwned;
-use serde::de::value::{MapDeserializer, SeqDeserializer};
+use serde::de::value::MapDeserializer;
 use serde_json::Value;
 
 /// What receives a streamed result: the column names and one batch of rows at a time.
@@ -129,27 +130,6 @@ impl Store {
         Ok(records)
     }
 
-    /// [`records`](Store::records) read by position, not by name: each row's values in
-    /// the order of `T`'s fields (or of a tuple's). For statements of many rows, where
-    /// finding each value's field by its column's name is much of the reading.
-    pub fn records_in_order<T: DeserializeOwned>(
-        &self,
-        sql: &str,
-        params: &[Param],
-    ) -> Result<Vec<T>> {
-        let mut records = Vec::new();
-        self.query_batches(sql, params, &mut |_, rows| {
-            records.reserve(rows.len());
-            for row in rows {
-                let values =
-                    SeqDeserializer::<_, serde_json::Error>::new(row.into_iter().map(whole));
-                records.push(T::deserialize(values).map_err(|e| rows_error(sql, e))?);
-            }
-            Ok(())
-        })?;
-        Ok(records)
-    }
-
     /// The value of a statement that answers one (`SELECT count(*) …`, `SELECT name … WHERE
     /// id = ?`): its first row's one column; `None` when there is no row (`T` is an `Option`
     /// for a value that may be null).
@@ -203,6 +183,67 @@ impl Store {
                 duckdb::params_from_iter(params.iter().map(Param::to_db)),
             )
             .context(|| "writing to the store".into())
+    }
+}
+
+impl Store {
+    /// The rows of `sql`, whose `N` columns are all numbers, as floats (`None` for null),
+    /// in order. DuckDB's columns are read straight into them: going through a JSON value
+    /// per cell, then a record, took 0.2 s of the 0.48 s of the forecast's 582,341 looks at
+    /// won deals on large. PostgreSQL's rows take that general path.
+    pub fn number_rows<const N: usize>(
+        &self,
+        sql: &str,
+        params: &[Param],
+    ) -> Result<Vec<[Option<f64>; N]>> {
+        let mut rows = Vec::new();
+        if self.dialect() == crate::Dialect::Postgres {
+            self.query_batches(sql, params, &mut |columns, batch| {
+                check_width::<N>(sql, columns.len())?;
+                rows.extend(
+                    batch
+                        .iter()
+                        .map(|row| std::array::from_fn(|c| row[c].as_f64())),
+                );
+                Ok(())
+            })?;
+            return Ok(rows);
+        }
+        let mut statement = self
+            .duckdb("a query")?
+            .prepare(sql)
+            .context(|| "preparing the query".into())?;
+        let arrow = statement
+            .query_arrow(duckdb::params_from_iter(params.iter().map(Param::to_db)))
+            .context(|| "running the query".into())?;
+        for batch in arrow {
+            check_width::<N>(sql, batch.num_columns())?;
+            let columns = batch
+                .columns()
+                .iter()
+                .map(|column| cast(column, &DataType::Float64))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| rows_error(sql, e))?;
+            let columns: Vec<_> = columns
+                .iter()
+                .map(|c| c.as_primitive::<dt::Float64Type>())
+                .collect();
+            rows.extend((0..batch.num_rows()).map(|i| {
+                std::array::from_fn(|c| columns[c].is_valid(i).then(|| columns[c].value(i)))
+            }));
+        }
+        Ok(rows)
+    }
+}
+
+fn check_width<const N: usize>(sql: &str, columns: usize) -> Result<()> {
+    if columns == N {
+        Ok(())
+    } else {
+        Err(rows_error(
+            sql,
+            format!("{columns} columns where {N} were expected"),
+        ))
     }
 }
 

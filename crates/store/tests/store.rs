@@ -655,19 +655,28 @@ INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at) 
         .unwrap()
         .and_hms_opt(0, 0, 0)
         .unwrap();
-    type Look = (i64, i64, f64, Option<f64>, f64, f64);
-    let mut looks: Vec<Look> = store.won_deal_looks(at, 1).unwrap();
-    looks.sort_by(|a, b| b.5.total_cmp(&a.5));
+    let mut looks = store.won_deal_looks(at, 1).unwrap();
+    looks.sort_by(|a, b| b[5].partial_cmp(&a[5]).unwrap());
     // pipeline, stage, days in it, days to the expected close date, amount, days to the win
+    let look = |stage: f64, stay: f64, due: Option<f64>, win: f64| {
+        [
+            Some(1.0),
+            Some(stage),
+            Some(stay),
+            due,
+            Some(500.0),
+            Some(win),
+        ]
+    };
     assert_eq!(
         looks,
         [
-            (1, 1, 3.0, None, 500.0, 48.0),
-            (1, 1, 17.0, Some(24.0), 500.0, 34.0),
-            (1, 2, 10.0, Some(10.0), 500.0, 20.0),
-            (1, 2, 24.0, Some(6.0), 500.0, 6.0),
+            look(1.0, 3.0, None, 48.0),
+            look(1.0, 17.0, Some(24.0), 34.0),
+            look(2.0, 10.0, Some(10.0), 20.0),
+            look(2.0, 24.0, Some(6.0), 6.0),
         ]
     );
     // From three steps back, the looks of 20 April and before.
-    assert_eq!(store.won_deal_looks::<Look>(at, 3).unwrap().len(), 3);
+    assert_eq!(store.won_deal_looks(at, 3).unwrap().len(), 3);
 }
