@@ -69,20 +69,26 @@ impl Timing {
                 due: due_band(look.days_to_expected_close),
             };
             exact.entry(bands).or_default().push(look.days_to_win);
-            timing.all.push(look.days_to_win);
+        }
+        // The groups are sorted once; a coarser key and `all` are then runs of sorted
+        // groups, which a stable sort merges rather than sorting afresh (with the amounts'
+        // thirds found by selection, the 587k looks of large are grouped in 0.15 → 0.12 s).
+        for days in exact.values_mut() {
+            days.sort_unstable_by(f64::total_cmp);
         }
         for (bands, days) in exact {
             let [most, coarser @ ..] = bands.keys();
             for key in coarser {
                 timing.days.entry(key).or_default().extend_from_slice(&days);
             }
+            timing.all.extend_from_slice(&days);
             timing.days.insert(most, days);
         }
         timing
             .days
             .values_mut()
             .chain([&mut timing.all])
-            .for_each(|days| days.sort_unstable_by(f64::total_cmp));
+            .for_each(|days| days.sort_by(f64::total_cmp));
         Ok(timing)
     }
 
@@ -208,8 +214,12 @@ fn thirds(looks: &[Look]) -> HashMap<i64, [f64; 2]> {
     amounts
         .into_iter()
         .map(|(pipeline, mut amounts)| {
-            amounts.sort_by(f64::total_cmp);
-            let at = |share: f64| amounts[((amounts.len() - 1) as f64 * share) as usize];
+            // The amounts that would stand a third and two thirds of the way in order,
+            // found without ordering them all.
+            let mut at = |share: f64| {
+                let nth = ((amounts.len() - 1) as f64 * share) as usize;
+                *amounts.select_nth_unstable_by(nth, f64::total_cmp).1
+            };
             (pipeline, [at(1.0 / 3.0), at(2.0 / 3.0)])
         })
         .collect()
