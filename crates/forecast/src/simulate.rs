@@ -175,7 +175,7 @@ fn run_by_run(deal: &Deal, totals: &mut [Vec<f64>], rng: &mut ChaCha8Rng) {
 
 /// The runs the deal adds to (won and closed within the months) found by skipping the
 /// others: their number before the next is geometric, and one draw gives it, a second the
-/// month. A deal with a 20 % chance takes 0.4 draws a run where drawing run by run takes one.
+/// month. A deal with a 5 % chance takes 0.1 draws a run where drawing run by run takes one.
 fn skipping(deal: &Deal, chance: f64, totals: &mut [Vec<f64>], rng: &mut ChaCha8Rng) {
     let runs = totals[0].len();
     let within_months = *deal.by_month.last().expect("a deal has months");

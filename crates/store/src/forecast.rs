@@ -54,7 +54,8 @@ impl Store {
     /// Every live deal open at `at` as the forecast's timing sees it, by id: deal_id,
     /// pipeline_id, stage_id, stage_probability, days_in_stage, amount, expected_close_date
     /// — the columns of [`deal_features`](Store::deal_features) of those names, read without
-    /// the activities, pushes and records the rest need (0.3 of 0.36 s on large).
+    /// the activities, pushes and records the rest need (on large 0.11 s, all the features
+    /// 0.55 s).
     pub fn deal_standings<T: DeserializeOwned>(&self, at: NaiveDateTime) -> Result<Vec<T>> {
         self.records(
             &standings_sql(self.dialect()),

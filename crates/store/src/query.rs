@@ -40,6 +40,31 @@ impl Store {
         if let Some((mut pg, read_only)) = self.postgres() {
             return pg_batches(&mut pg, read_only, sql, params, each);
         }
+        self.duckdb_arrow(sql, params, |arrow| {
+            let columns: Vec<String> = arrow
+                .get_schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            // The columns first, so an empty result still has its header.
+            each(&columns, Vec::new())?;
+            for batch in arrow {
+                let mut rows = Vec::with_capacity(batch.num_rows());
+                append_rows(&batch, &mut rows)?;
+                each(&columns, rows)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Run one statement on DuckDB and hand its result, as Arrow batches, to `read`.
+    fn duckdb_arrow<T>(
+        &self,
+        sql: &str,
+        params: &[Param],
+        read: impl FnOnce(duckdb::Arrow<'_>) -> Result<T>,
+    ) -> Result<T> {
         let mut statement = self
             .duckdb("a query")?
             .prepare(sql)
@@ -47,20 +72,7 @@ impl Store {
         let arrow = statement
             .query_arrow(duckdb::params_from_iter(params.iter().map(Param::to_db)))
             .context(|| "running the query".into())?;
-        let columns: Vec<String> = arrow
-            .get_schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        // The columns first, so an empty result still has its header.
-        each(&columns, Vec::new())?;
-        for batch in arrow {
-            let mut rows = Vec::with_capacity(batch.num_rows());
-            append_rows(&batch, &mut rows)?;
-            each(&columns, rows)?;
-        }
-        Ok(())
+        read(arrow)
     }
 }
 
@@ -209,30 +221,25 @@ impl Store {
             })?;
             return Ok(rows);
         }
-        let mut statement = self
-            .duckdb("a query")?
-            .prepare(sql)
-            .context(|| "preparing the query".into())?;
-        let arrow = statement
-            .query_arrow(duckdb::params_from_iter(params.iter().map(Param::to_db)))
-            .context(|| "running the query".into())?;
-        for batch in arrow {
-            check_width::<N>(sql, batch.num_columns())?;
-            let columns = batch
-                .columns()
-                .iter()
-                .map(|column| cast(column, &DataType::Float64))
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| rows_error(sql, e))?;
-            let columns: Vec<_> = columns
-                .iter()
-                .map(|c| c.as_primitive::<dt::Float64Type>())
-                .collect();
-            rows.extend((0..batch.num_rows()).map(|i| {
-                std::array::from_fn(|c| columns[c].is_valid(i).then(|| columns[c].value(i)))
-            }));
-        }
-        Ok(rows)
+        self.duckdb_arrow(sql, params, |arrow| {
+            for batch in arrow {
+                check_width::<N>(sql, batch.num_columns())?;
+                let columns = batch
+                    .columns()
+                    .iter()
+                    .map(|column| cast(column, &DataType::Float64))
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|e| rows_error(sql, e))?;
+                let columns: Vec<_> = columns
+                    .iter()
+                    .map(|c| c.as_primitive::<dt::Float64Type>())
+                    .collect();
+                rows.extend((0..batch.num_rows()).map(|i| {
+                    std::array::from_fn(|c| columns[c].is_valid(i).then(|| columns[c].value(i)))
+                }));
+            }
+            Ok(rows)
+        })
     }
 }
 
