@@ -142,8 +142,8 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
     ),
     (
         "note.undated",
-        "{0} open deals have no expected close date and are not in the months above",
-        "{0} oportunidades abiertas no tienen fecha de cierre prevista y no figuran en los meses",
+        "{0} open deals have no expected close date: they are not in the months' deals and amounts, but the expected and simulated revenue counts them, closing when similar past winners did",
+        "{0} oportunidades abiertas no tienen fecha de cierre prevista: no figuran en las oportunidades ni los importes de cada mes, pero los ingresos esperados y simulados las cuentan, cerrando cuando lo hicieron ganadoras parecidas",
     ),
     (
         "note.no_model",
