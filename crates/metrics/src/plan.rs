@@ -152,48 +152,21 @@ pub fn run(
 ) -> Result<MetricResult, MetricError> {
     let metric = metric(&query.metric)?;
     let by = dims_of(metric, query)?;
-    let from = query.from.local(calendar);
-    let to = query.to.local(calendar);
-    if metric
-        .measures
-        .iter()
-        .any(|m| matches!(m.timing, Timing::SameLocalDay { .. }))
-    {
-        calendar.limits.check_range(from, to, true)?;
-    }
-    let spine = time::periods(calendar, from, to, query.grain)?;
-    let evaluated =
-        |spine: &[Period]| evaluate(store, metric, spine, &by, &query.filters, calendar);
-    // The note's count over the whole range, when the metric's scan counts it as well.
-    let mut noted = None;
-    let (current, previous) = match query.compare {
-        Some(compare) => {
-            let (before, until) = compare.shift(from, to);
-            let shifted = time::periods(calendar, before, until, query.grain)?;
-            let both = joined(&shifted, &spine);
-            if until == from && calendar.limits.check_periods(both.len()).is_ok() {
-                // The range just before it, in the same pass: one scan of the rows for both.
-                let (previous, current) = split(evaluated(&both)?, shifted.len());
-                (current, Some(previous))
-            } else {
-                (evaluated(&spine)?, Some(evaluated(&shifted)?))
-            }
-        }
-        None => match noted_along(metric, &spine, &by, &query.filters) {
-            Some(measures) => {
-                let mut measured =
-                    measured(store, &measures, &spine, &by, &query.filters, calendar)?;
-                noted = measured.pop().map(|values| values.values().sum::<f64>());
-                (combined(metric, &spine, measured), None)
-            }
-            None => (evaluated(&spine)?, None),
-        },
-    };
+    let note = metric.note.as_ref();
+    let read = read_alike(
+        store,
+        calendar,
+        query,
+        &by,
+        &[metric],
+        note.map(|n| &n.measure),
+    )?;
     let mut notes = Vec::new();
-    if let Some(note) = &metric.note {
-        let n = match noted {
+    if let Some(note) = note {
+        let n = match read.noted {
             Some(n) => n,
             None => {
+                let (from, to) = (query.from.local(calendar), query.to.local(calendar));
                 let whole = time::periods(calendar, from, to, None)?;
                 let values =
                     measure_values(store, &note.measure, &whole, &[], &query.filters, calendar)?;
@@ -204,7 +177,15 @@ pub fn run(
             notes.push(note.text.replace("{n}", &n.to_string()));
         }
     }
-    let rows = spine_rows(metric, &by, &spine, &current, previous.as_ref(), calendar)?;
+    let [(current, previous)] = <[_; 1]>::try_from(read.values).expect("one metric read");
+    let rows = spine_rows(
+        metric,
+        &by,
+        &read.spine,
+        &current,
+        previous.as_ref(),
+        calendar,
+    )?;
     Ok(result(metric, query, by, rows, notes, lang))
 }
 
@@ -247,10 +228,10 @@ fn result(
 }
 
 /// [`run`] for several metrics, in `queries`' order (a report's figures). Those asked
-/// alike — the first query's range, grain, dimensions, filters and comparison, the
-/// comparison being the range just before — and without a note have their measures read
-/// together, so metrics that read the same rows share a scan: the cross-sell and up-sell
-/// ratios read the customers' revenue history once, not twice. Any other runs alone.
+/// alike — the first query's range, grain, dimensions, filters and comparison — and without
+/// a note have their measures read together, so metrics that read the same rows share a
+/// scan: the cross-sell and up-sell ratios read the customers' revenue history once, not
+/// twice. Any other runs alone.
 pub fn run_together(
     store: &Store,
     calendar: &Calendar,
@@ -278,38 +259,57 @@ pub fn run_together(
             results[i] = Some(run(store, calendar, query, lang)?);
         }
     }
-    match together.as_slice() {
-        [] => {}
-        [(i, _)] => results[*i] = Some(run(store, calendar, &queries[*i], lang)?),
-        _ => {
-            let metrics: Vec<&Metric> = together.iter().map(|(_, m)| *m).collect();
-            match run_alike(store, calendar, first, &first_by, &metrics, lang)? {
-                Some(alike) => {
-                    for ((i, _), result) in together.iter().zip(alike) {
-                        results[*i] = Some(result);
-                    }
-                }
-                None => {
-                    for (i, _) in &together {
-                        results[*i] = Some(run(store, calendar, &queries[*i], lang)?);
-                    }
-                }
-            }
+    if !together.is_empty() {
+        let metrics: Vec<&Metric> = together.iter().map(|(_, m)| *m).collect();
+        let read = read_alike(store, calendar, first, &first_by, &metrics, None)?;
+        for ((i, metric), (current, previous)) in together.into_iter().zip(read.values) {
+            let rows = spine_rows(
+                metric,
+                &first_by,
+                &read.spine,
+                &current,
+                previous.as_ref(),
+                calendar,
+            )?;
+            let query = &queries[i];
+            results[i] = Some(result(
+                metric,
+                query,
+                first_by.clone(),
+                rows,
+                Vec::new(),
+                lang,
+            ));
         }
     }
     Ok(results.into_iter().flatten().collect())
 }
 
-/// `metrics` asked as `query` asks (its metric aside), their measures read together; `None`
-/// where the comparison is not the range just before, in one pass with it.
-fn run_alike(
+/// What [`read_alike`] read.
+struct ReadAlike {
+    /// The query's periods.
+    spine: Vec<Period>,
+    /// Each metric's values on the spine and, with a comparison, on the range it is
+    /// compared with (numbered from 0 as well).
+    values: Vec<(Values, Option<Values>)>,
+    /// The note's count over the query's range, when a measure's scan counted it as well.
+    noted: Option<f64>,
+}
+
+/// `metrics` asked as `query` asks (its metric aside), their measures read together. The
+/// comparison's range is read in the same pass when it is the range just before; `note`'s
+/// rows are counted along when a measure's scan reads them and each falls in exactly one
+/// period (margin's lines without a cost, in the one pass over the lines that sums the
+/// margin): its count over the range is then the sum of its counts.
+fn read_alike(
     store: &Store,
     calendar: &Calendar,
     query: &Query,
     by: &[Dim],
     metrics: &[&Metric],
-    lang: &str,
-) -> Result<Option<Vec<MetricResult>>, MetricError> {
+    note: Option<&Measure>,
+) -> Result<ReadAlike, MetricError> {
+    let filters = &query.filters;
     let from = query.from.local(calendar);
     let to = query.to.local(calendar);
     let same_day = metrics
@@ -320,38 +320,66 @@ fn run_alike(
         calendar.limits.check_range(from, to, true)?;
     }
     let spine = time::periods(calendar, from, to, query.grain)?;
-    let (read, before) = match query.compare {
-        None => (spine.clone(), None),
+    // What one pass reads, how many of its first periods are the comparison's, and the
+    // comparison's periods when they need a pass of their own.
+    let (read, before, apart) = match query.compare {
+        None => (spine.clone(), 0, None),
         Some(compare) => {
             let (before, until) = compare.shift(from, to);
             let shifted = time::periods(calendar, before, until, query.grain)?;
             let both = joined(&shifted, &spine);
-            if until != from || calendar.limits.check_periods(both.len()).is_err() {
-                return Ok(None);
+            if until == from && calendar.limits.check_periods(both.len()).is_ok() {
+                (both, shifted.len(), None)
+            } else {
+                (spine.clone(), 0, Some(shifted))
             }
-            (both, Some(shifted.len()))
         }
     };
-    let measures: Vec<Measure> = metrics
+    let mut measures: Vec<Measure> = metrics
         .iter()
         .flat_map(|m| m.measures.iter().copied())
         .collect();
-    let mut measured = measured(store, &measures, &read, by, &query.filters, calendar)?.into_iter();
-    let mut results = Vec::with_capacity(metrics.len());
-    for metric in metrics {
-        let own = measured.by_ref().take(metric.measures.len()).collect();
-        let values = combined(metric, &read, own);
-        let (current, previous) = match before {
-            Some(before) => {
-                let (previous, current) = split(values, before);
-                (current, Some(previous))
-            }
-            None => (values, None),
-        };
-        let rows = spine_rows(metric, by, &spine, &current, previous.as_ref(), calendar)?;
-        results.push(result(metric, query, by.to_vec(), rows, Vec::new(), lang));
+    let own = measures.len();
+    let along = note.filter(|note| counted_along(&measures, note, &read, by, filters));
+    measures.extend(along.copied());
+    let mut measured_now = measured(store, &measures, &read, by, filters, calendar)?;
+    let counted = along.and_then(|_| measured_now.pop());
+    let noted = counted.map(|counts| {
+        counts
+            .iter()
+            .filter(|((index, _), _)| *index >= before)
+            .map(|(_, n)| n)
+            .sum()
+    });
+    let mut measured_apart = match &apart {
+        Some(shifted) => measured(store, &measures[..own], shifted, by, filters, calendar)?,
+        None => Vec::new(),
     }
-    Ok(Some(results))
+    .into_iter();
+    let mut measured_now = measured_now.into_iter();
+    let values = metrics
+        .iter()
+        .map(|metric| {
+            let n = metric.measures.len();
+            let values = combined(metric, &read, measured_now.by_ref().take(n).collect());
+            match &apart {
+                Some(shifted) => {
+                    let previous = measured_apart.by_ref().take(n).collect();
+                    (values, Some(combined(metric, shifted, previous)))
+                }
+                None if before > 0 => {
+                    let (previous, current) = split(values, before);
+                    (current, Some(previous))
+                }
+                None => (values, None),
+            }
+        })
+        .collect();
+    Ok(ReadAlike {
+        spine,
+        values,
+        noted,
+    })
 }
 
 /// What the store lacks that makes metric `name` miss rows, in words (`lang`): won deals
@@ -368,24 +396,25 @@ pub fn data_gaps(store: &Store, name: &str, lang: &str) -> Result<Vec<String>, M
 
 type Key = (usize, Vec<Option<String>>);
 
-/// The metric's measures and its note's last, when the note's rows are counted by the
-/// same scan as a measure's and each falls in exactly one period: its count over the whole
-/// range is then the sum of its counts by period and dimension (margin's lines without a
-/// cost, in the one pass over the lines that sums the margin).
-fn noted_along(
-    metric: &Metric,
+/// A metric's value by period and dimension values.
+type Values = BTreeMap<Key, Option<f64>>;
+
+/// Whether `note`'s rows are counted by the same scan as one of `measures`' and each falls
+/// in exactly one period of `spine`.
+fn counted_along(
+    measures: &[Measure],
+    note: &Measure,
     spine: &[Period],
     by: &[Dim],
     filters: &[(Dim, String)],
-) -> Option<Vec<Measure>> {
-    let note = metric.note.as_ref()?;
-    let mut measures = metric.measures.clone();
-    measures.push(note.measure);
-    let last = measures.len() - 1;
-    let shared = scans(&measures, spine, by, filters)
+) -> bool {
+    let mut with_note = measures.to_vec();
+    with_note.push(*note);
+    let last = measures.len();
+    let shared = scans(&with_note, spine, by, filters)
         .iter()
         .any(|scan| scan.len() > 1 && scan.contains(&last));
-    (shared && bucketable(&note.measure, by, filters, spine)).then_some(measures)
+    shared && bucketable(note, by, filters, spine)
 }
 
 /// Two ranges' periods as one spine, `earlier`'s first: `later`'s periods numbered after
@@ -404,10 +433,7 @@ fn joined(earlier: &[Period], later: &[Period]) -> Vec<Period> {
 
 /// The values of a [`joined`] spine back to each range, each numbered from 0: those of the
 /// first `offset` periods, then the others.
-fn split(
-    values: BTreeMap<Key, Option<f64>>,
-    offset: usize,
-) -> (BTreeMap<Key, Option<f64>>, BTreeMap<Key, Option<f64>>) {
+fn split(values: Values, offset: usize) -> (Values, Values) {
     let (mut earlier, mut later) = (BTreeMap::new(), BTreeMap::new());
     for ((index, dims), value) in values {
         match index.checked_sub(offset) {
@@ -416,19 +442,6 @@ fn split(
         };
     }
     (earlier, later)
-}
-
-/// The metric's value per period and dimension values present.
-fn evaluate(
-    store: &Store,
-    metric: &Metric,
-    spine: &[Period],
-    by: &[Dim],
-    filters: &[(Dim, String)],
-    calendar: &Calendar,
-) -> Result<BTreeMap<Key, Option<f64>>, MetricError> {
-    let measured = measured(store, &metric.measures, spine, by, filters, calendar)?;
-    Ok(combined(metric, spine, measured))
 }
 
 /// Each of `measures`' values by period and dimension values, those that share a scan
@@ -465,11 +478,7 @@ fn measured(
 }
 
 /// The metric's value by period and dimension values, from its measures' ([`measured`]).
-fn combined(
-    metric: &Metric,
-    spine: &[Period],
-    measured: Vec<BTreeMap<Key, f64>>,
-) -> BTreeMap<Key, Option<f64>> {
+fn combined(metric: &Metric, spine: &[Period], measured: Vec<BTreeMap<Key, f64>>) -> Values {
     // Each key's inputs, a measure that counted nothing there as its empty value.
     let empty: Vec<Option<f64>> = metric.measures.iter().map(|m| m.agg.empty()).collect();
     let mut inputs: BTreeMap<Key, Vec<Option<f64>>> = BTreeMap::new();
@@ -493,8 +502,8 @@ fn spine_rows(
     metric: &Metric,
     by: &[Dim],
     spine: &[Period],
-    current: &BTreeMap<Key, Option<f64>>,
-    previous: Option<&BTreeMap<Key, Option<f64>>>,
+    current: &Values,
+    previous: Option<&Values>,
     calendar: &Calendar,
 ) -> Result<Vec<ResultRow>, MetricError> {
     let mut combos: BTreeSet<Vec<Option<String>>> =
