@@ -626,13 +626,15 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         }
     }
     report.sections.push(deals);
-    let undated = ctx.store.open_deals_without_close_date(at, &filters)?;
-    if undated > 0 {
-        report.notes.push(insights::say(
-            ctx.lang(),
-            "note.undated",
-            &[&undated.to_string()],
-        ));
+    let gaps = ctx.store.open_deal_gaps(at, &filters)?;
+    for (count, key) in [
+        (gaps.undated, "note.undated"),
+        (gaps.unpriced, "note.unpriced"),
+    ] {
+        if count > 0 {
+            let note = insights::say(ctx.lang(), key, &[&count.to_string()]);
+            report.notes.push(note);
+        }
     }
     if !scored.iter().any(|deal| deal.win_probability.is_some()) {
         report

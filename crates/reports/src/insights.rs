@@ -146,6 +146,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "{0} oportunidades abiertas no tienen fecha de cierre prevista: no figuran en las oportunidades ni los importes de cada mes, pero los ingresos esperados y simulados las cuentan, cerrando cuando lo hicieron ganadoras parecidas",
     ),
     (
+        "note.unpriced",
+        "{0} open deals have no amount: they add nothing to the amounts and revenue above",
+        "{0} oportunidades abiertas no tienen importe: no suman nada a los importes ni a los ingresos",
+    ),
+    (
         "note.no_model",
         "No deal has been scored yet: run `embudo forecast train` for per-deal win probabilities; until then the model-weighted amounts are weighted by stage probability",
         "Aún no se ha puntuado ninguna oportunidad: ejecute `embudo forecast train` para obtener la probabilidad de cada una; hasta entonces los importes ponderados por el modelo usan la probabilidad de la etapa",

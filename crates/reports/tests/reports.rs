@@ -417,6 +417,43 @@ fn every_report_has_its_hand_worked_numbers() {
     assert_eq!(ana_calls[2], 2);
 }
 
+/// An open deal without an amount is counted among February's deals, adds nothing to its
+/// amounts, and a note says so: d4 (3000) and d5 (its 700 cleared) both expected on
+/// 15 February.
+#[test]
+fn the_forecast_says_how_many_open_deals_have_no_amount() {
+    let (_dir, store) = fixture();
+    store
+        .execute_batch(
+            "UPDATE deals SET expected_close_date = DATE '2026-02-15' WHERE id IN (4, 5);
+             UPDATE deals SET amount = NULL WHERE id = 5;",
+        )
+        .unwrap();
+    let forecast = build(&january(&store, "en"), "forecast").unwrap();
+    let february = |column| num(cell(&forecast, "by_month", "month", "2026-02-01", column));
+    assert_eq!(february("deals"), 2.0);
+    assert_eq!(february("amount"), 3000.0);
+    let unpriced: Vec<&String> = forecast
+        .notes
+        .iter()
+        .filter(|n| n.contains("have no amount"))
+        .collect();
+    assert_eq!(
+        unpriced,
+        ["1 open deals have no amount: they add nothing to the amounts and revenue above"],
+        "{:?}",
+        forecast.notes
+    );
+    assert!(
+        !forecast
+            .notes
+            .iter()
+            .any(|n| n.contains("no expected close date")),
+        "{:?}",
+        forecast.notes
+    );
+}
+
 #[test]
 fn the_json_has_the_shape_of_the_spec() {
     let (_dir, store) = fixture();

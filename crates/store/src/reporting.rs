@@ -188,6 +188,15 @@ pub struct ScoredDeal {
     pub id: i64,
 }
 
+/// How many of the deals open at an instant lack what the forecast reads of them.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct OpenDealGaps {
+    /// Without an expected close date.
+    pub undated: i64,
+    /// Without an amount.
+    pub unpriced: i64,
+}
+
 /// A month's company revenue goal.
 #[derive(Debug, Clone, Deserialize)]
 pub struct MonthGoal {
@@ -523,24 +532,25 @@ impl Store {
         )
     }
 
-    /// How many deals open at `instant` have no expected close date.
-    pub fn open_deals_without_close_date(
+    /// How many of the deals open at `instant` lack what the forecast reads of them.
+    pub fn open_deal_gaps(
         &self,
         instant: NaiveDateTime,
         filters: &ReportFilters,
-    ) -> Result<i64> {
+    ) -> Result<OpenDealGaps> {
         let (narrowed, filter_params) = filters.on_deals();
         let mut params = vec![at(instant), at(instant)];
         params.extend(filter_params);
-        Ok(self
-            .value(
-                &format!(
-                    "SELECT count(*) {} AND d.expected_close_date IS NULL {narrowed}",
-                    open_deals_at("")
-                ),
-                &params,
-            )?
-            .unwrap_or(0))
+        let gaps = self.records(
+            &format!(
+                "SELECT count(*) FILTER (WHERE d.expected_close_date IS NULL) AS undated,
+                        count(*) FILTER (WHERE d.amount IS NULL) AS unpriced
+                 {} {narrowed}",
+                open_deals_at("")
+            ),
+            &params,
+        )?;
+        Ok(gaps.into_iter().next().unwrap_or_default())
     }
 
     /// The company's monthly revenue goals to reach (at least), summed by month.
