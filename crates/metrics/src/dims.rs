@@ -484,18 +484,31 @@ pub static CAMPAIGNS: Source = Source {
     drill: drill("'campaigns'", "cm.id", "cm.name"),
 };
 
+const EVENT_CAMPAIGN: &str = "LEFT JOIN campaigns cm ON cm.id = ce.campaign_id";
+
+/// Campaign events, their campaign joined only for a split, a filter or a listing: a count
+/// of events reads the events alone.
 pub static CAMPAIGN_EVENTS: Source = Source {
-    from: "campaign_events ce JOIN campaigns cm ON cm.id = ce.campaign_id",
+    from: "campaign_events ce",
     dims: &[
-        d(Dim::Campaign, "cm.name", &[]),
-        d(Dim::Channel, "cm.channel", &[]),
+        named(
+            Dim::Campaign,
+            "cm.name",
+            &[EVENT_CAMPAIGN],
+            "ce.campaign_id",
+            "campaigns",
+        ),
+        d(Dim::Channel, "cm.channel", &[EVENT_CAMPAIGN]),
     ],
     // An event by whom, in which campaign: the event itself is what the metric counts.
     drill: Drill {
         table: "'campaign_events'",
         id: "ce.id",
         label: "concat_ws(' · ', cm.name, nullif(trim(concat_ws(' ', ec.first_name, ec.last_name)), ''))",
-        joins: &["LEFT JOIN contacts ec ON ec.id = ce.contact_id"],
+        joins: &[
+            EVENT_CAMPAIGN,
+            "LEFT JOIN contacts ec ON ec.id = ce.contact_id",
+        ],
     },
 };
 

@@ -560,20 +560,17 @@ fn scans(
     filters: &[(Dim, String)],
 ) -> Vec<Vec<usize>> {
     let shareable = |m: &Measure| {
-        matches!(m.timing, Timing::Anchor(_))
+        anchor_of(m).is_some()
             && matches!(
                 m.agg,
                 Agg::Count | Agg::Sum(_) | Agg::Avg(_) | Agg::Distinct(_)
             )
     };
-    let same_rows = |a: &Measure, b: &Measure| match (a.timing, b.timing) {
-        (Timing::Anchor(x), Timing::Anchor(y)) => {
-            x == y
-                && std::ptr::eq(a.source, b.source)
-                && a.joins == b.joins
-                && bucketable(a, by, filters, spine) == bucketable(b, by, filters, spine)
-        }
-        _ => false,
+    let same_rows = |a: &Measure, b: &Measure| {
+        anchor_of(a) == anchor_of(b)
+            && std::ptr::eq(a.source, b.source)
+            && a.joins == b.joins
+            && bucketable(a, by, filters, spine) == bucketable(b, by, filters, spine)
     };
     let mut scans: Vec<Vec<usize>> = Vec::new();
     for (i, measure) in measures.iter().enumerate() {
@@ -591,6 +588,53 @@ fn scans(
 
 /// Run measures that share a scan (see [`scans`]) as one statement and read each one's
 /// values.
+fn not_shared() -> MetricError {
+    MetricError::Invalid("only counts, sums, averages and distinct counts share a scan".into())
+}
+
+/// What one measure of a shared scan counts: its filter and, for a same-day measure, the
+/// times (opened, closed) that fall on one local day.
+type Counted = (&'static str, Option<(&'static str, &'static str)>);
+
+/// The time a measure's rows are counted in the period of, for a measure whose rows each
+/// fall in one period.
+fn anchor_of(measure: &Measure) -> Option<&'static str> {
+    match measure.timing {
+        Timing::Anchor(anchor) | Timing::SameLocalDay { closed: anchor, .. } => Some(anchor),
+        _ => None,
+    }
+}
+
+fn same_day_of(measure: &Measure) -> Option<(&'static str, &'static str)> {
+    match measure.timing {
+        Timing::SameLocalDay { opened, closed } => Some((opened, closed)),
+        _ => None,
+    }
+}
+
+/// Write `counted` as one condition: its filter, and its same local day (`b.days`' days).
+fn counted_under(
+    b: &mut Builder,
+    dialect: Dialect,
+    (filter, same_day): Counted,
+    bucketed: Option<&str>,
+    spine: &[Period],
+) {
+    let both = !filter.is_empty() && same_day.is_some();
+    if both {
+        b.text("(");
+    }
+    b.condition(filter, bucketed, spine);
+    if let Some((opened, closed)) = same_day {
+        if both {
+            b.text(") AND ");
+        }
+        let days = std::mem::take(&mut b.days);
+        same_local_day(b, dialect, opened, closed, &days);
+        b.days = days;
+    }
+}
+
 fn shared_values(
     store: &Store,
     measures: &[&Measure],
@@ -670,48 +714,73 @@ pub fn compile_shared(
     filters: &[(Dim, String)],
     calendar: &Calendar,
 ) -> Result<Statement, MetricError> {
-    let first = measures[0];
-    if !matches!(first.timing, Timing::Anchor(_)) {
+    let Some(anchor) = anchor_of(measures[0]) else {
         return Err(MetricError::Invalid(
             "only anchored measures share a scan".into(),
         ));
-    }
+    };
+    // The scan reads its rows by their anchor alone; a same-day measure's day is a
+    // condition of its own aggregate.
+    let first = &Measure {
+        timing: Timing::Anchor(anchor),
+        ..*measures[0]
+    };
     let (mut b, periods) = period_index(dialect, first, spine, by, filters, calendar);
+    if measures.iter().any(|m| same_day_of(m).is_some()) {
+        b.days = local_midnights(spine, calendar);
+    }
     let adds_up = measures.iter().all(|m| adds_up(m.agg));
     let lookups = lookups(first, by, periods, adds_up)?;
     let split = select_dims(&mut b, first, by, lookups.as_deref())?;
-    // The conditions the measures count under, each once. One that all of them share
+    // The conditions the measures count under, each once. A filter that all of them share
     // narrows the scan itself; otherwise each measure's filters its own aggregate.
-    let mut conditions: Vec<&str> = Vec::new();
+    let mut conditions: Vec<Counted> = Vec::new();
     for measure in measures {
-        if !conditions.contains(&measure.filter) {
-            conditions.push(measure.filter);
+        let counted = (measure.filter, same_day_of(measure));
+        if !conditions.contains(&counted) {
+            conditions.push(counted);
         }
     }
     let shared = match conditions.as_slice() {
-        [one] => *one,
+        [(filter, _), rest @ ..] if rest.iter().all(|(other, _)| other == filter) => *filter,
         _ => "",
     };
-    let anchor = bucketed_anchor(first, periods);
+    let bucketed = bucketed_anchor(first, periods);
     for (i, measure) in measures.iter().enumerate() {
-        let (open, close) = match measure.agg {
-            Agg::Count => ("nullif(count(*)".to_owned(), ", 0)"),
-            Agg::Sum(e) => (format!("sum({e})"), ""),
-            Agg::Avg(e) => (format!("avg({e})"), ""),
-            Agg::Distinct(e) => (format!("nullif(count(DISTINCT {e})"), ", 0)"),
-            _ => {
-                return Err(MetricError::Invalid(
-                    "only counts, sums, averages and distinct counts share a scan".into(),
-                ));
-            }
+        let own = if measure.filter == shared {
+            ""
+        } else {
+            measure.filter
         };
-        b.text(&format!(", {open}"));
-        if !measure.filter.is_empty() && measure.filter != shared {
-            b.text(" FILTER (WHERE (");
-            b.condition(measure.filter, anchor, spine);
-            b.text("))");
+        let counted = (own, same_day_of(measure));
+        b.text(", ");
+        if counted == ("", None) {
+            b.text(&match measure.agg {
+                Agg::Count => "nullif(count(*), 0)".to_owned(),
+                Agg::Sum(e) => format!("sum({e})"),
+                Agg::Avg(e) => format!("avg({e})"),
+                Agg::Distinct(e) => format!("nullif(count(DISTINCT {e}), 0)"),
+                _ => return Err(not_shared()),
+            });
+        } else if let Agg::Distinct(e) = measure.agg {
+            b.text(&format!("nullif(count(DISTINCT {e}) FILTER (WHERE "));
+            counted_under(&mut b, dialect, counted, bucketed, spine);
+            b.text("), 0)");
+        } else {
+            // A CASE inside the aggregate rather than a FILTER beside it: DuckDB runs it
+            // faster (a year of activities by owner, two counts: 83 → 62 ms). A distinct
+            // count is the other way round.
+            let (open, then, close) = match measure.agg {
+                Agg::Count => ("nullif(CAST(sum(", "1 ELSE 0", ") AS BIGINT), 0)"),
+                Agg::Sum(e) => ("sum(", e, ")"),
+                Agg::Avg(e) => ("avg(", e, ")"),
+                _ => return Err(not_shared()),
+            };
+            b.text(&format!("{open}CASE WHEN "));
+            counted_under(&mut b, dialect, counted, bucketed, spine);
+            b.text(&format!(" THEN {then} END{close}"));
         }
-        b.text(&format!("{close} AS v{i}"));
+        b.text(&format!(" AS v{i}"));
     }
     // The rows of every measure: the scan's, narrowed to those some measure counts.
     let scan = Measure {
@@ -719,11 +788,11 @@ pub fn compile_shared(
         ..*first
     };
     rows(&mut b, dialect, &scan, spine, split, filters, &[], periods)?;
-    if shared.is_empty() && !conditions.contains(&"") {
+    if shared.is_empty() && !conditions.contains(&("", None)) {
         b.text(" AND (");
         for (i, condition) in conditions.iter().enumerate() {
             b.text(if i == 0 { "(" } else { " OR (" });
-            b.condition(condition, anchor, spine);
+            counted_under(&mut b, dialect, *condition, bucketed, spine);
             b.text(")");
         }
         b.text(")");
@@ -1582,12 +1651,13 @@ struct Totals {
     sum: Option<f64>,
 }
 
-/// Whether `opened` is on or after the local midnight that began the day `closed` is in,
-/// `closed` being within `midnights` (ascending, from the first period's first day). Where
-/// they are all a day apart (no clock change in the range: UTC, a fixed offset, a zone in
-/// summer or winter alone), that midnight is `closed` truncated to its day at the one
-/// offset (a year of tickets: 15 → 4 ms); else as many midnights must be at or before
-/// the opening as before the close, or more ([`day_rank`]).
+/// Whether `opened` is on the local day `closed` is in, `closed` being within `midnights`
+/// (ascending, from the first period's first day). Where they are all a day apart (no clock
+/// change in the range: UTC, a fixed offset, a zone in summer or winter alone), both are
+/// moved by the one offset and their dates compared (a year of tickets: 15 → 4 ms; the
+/// dates compared rather than the opening against the closing day's midnight, 4 → 3 ms);
+/// else as many midnights must be at or before the opening as before the close
+/// ([`day_rank`]).
 fn same_local_day(
     b: &mut Builder,
     dialect: Dialect,
@@ -1603,19 +1673,19 @@ fn same_local_day(
             // What a local time is ahead of UTC, modulo a day: what moves a midnight to 0:00.
             let ahead = (-first.and_utc().timestamp()).rem_euclid(DAY_SECONDS);
             if ahead == 0 {
-                b.text(&format!("{opened} >= date_trunc('day', {closed})"));
+                b.text(&format!("CAST({opened} AS DATE) = CAST({closed} AS DATE)"));
             } else {
                 let ahead = Param::Text(format!("{ahead} seconds"));
-                b.text(&format!("{opened} >= date_trunc('day', {closed} + CAST("))
+                b.text(&format!("CAST({opened} + CAST("))
                     .param(ahead.clone())
-                    .text(" AS INTERVAL)) - CAST(")
+                    .text(&format!(" AS INTERVAL) AS DATE) = CAST({closed} + CAST("))
                     .param(ahead)
-                    .text(" AS INTERVAL)");
+                    .text(" AS INTERVAL) AS DATE)");
             }
         }
         _ => {
             day_rank(b, dialect, opened, midnights);
-            b.text(" >= ");
+            b.text(" = ");
             day_rank(b, dialect, closed, midnights);
         }
     }

@@ -351,6 +351,23 @@ fn same_day_holds_across_a_clock_change() {
         |calendar: &Calendar| value_in(&store, calendar, "cases_closed_same_day", from, to);
     assert_eq!(same_day(&madrid), Some(4.0), "100, 102, 103 and 104");
     assert_eq!(same_day(&Calendar::default()), Some(2.0), "101 and 103");
+    // The rate counts its same-day cases and all five in one scan; by month in Madrid,
+    // March's are 100 and 102 of 100–102, April's both of 103 and 104.
+    let rate =
+        |calendar: &Calendar| value_in(&store, calendar, "cases_closed_same_day_rate", from, to);
+    assert_eq!(rate(&madrid), Some(4.0 / 5.0));
+    assert_eq!(rate(&Calendar::default()), Some(2.0 / 5.0));
+    let by_month = Query {
+        grain: Some(Grain::Month),
+        ..Query::over("cases_closed_same_day_rate", from, to)
+    };
+    let months: Vec<Option<f64>> = run(&store, &madrid, &by_month, "en")
+        .unwrap()
+        .rows
+        .iter()
+        .map(|row| row.value)
+        .collect();
+    assert_eq!(months, [Some(2.0 / 3.0), Some(1.0)]);
 }
 
 #[test]
