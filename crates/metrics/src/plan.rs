@@ -566,10 +566,14 @@ fn scans(
                 Agg::Count | Agg::Sum(_) | Agg::Avg(_) | Agg::Distinct(_)
             )
     };
+    // A left join looks one record up by its id, as a dimension's does: it keeps the
+    // source's rows as they are, so measures that differ only by such joins read the same
+    // rows (a service call's cost, which looks its agent up, and the calls' count).
+    let looks_up = |joins: &[&str]| joins.iter().all(|j| j.starts_with("LEFT JOIN "));
     let same_rows = |a: &Measure, b: &Measure| {
         anchor_of(a) == anchor_of(b)
             && std::ptr::eq(a.source, b.source)
-            && a.joins == b.joins
+            && (a.joins == b.joins || (looks_up(a.joins) && looks_up(b.joins)))
             && bucketable(a, by, filters, spine) == bucketable(b, by, filters, spine)
     };
     let mut scans: Vec<Vec<usize>> = Vec::new();
@@ -787,7 +791,13 @@ pub fn compile_shared(
         filter: shared,
         ..*first
     };
-    rows(&mut b, dialect, &scan, spine, split, filters, &[], periods)?;
+    let joins: Vec<&str> = measures
+        .iter()
+        .flat_map(|m| m.joins.iter().copied())
+        .collect();
+    rows(
+        &mut b, dialect, &scan, spine, split, filters, &joins, periods,
+    )?;
     if shared.is_empty() && !conditions.contains(&("", None)) {
         b.text(" AND (");
         for (i, condition) in conditions.iter().enumerate() {
