@@ -590,8 +590,7 @@ fn scans(
     scans
 }
 
-/// Run measures that share a scan (see [`scans`]) as one statement and read each one's
-/// values.
+/// The error for measures no scan can share.
 fn not_shared() -> MetricError {
     MetricError::Invalid("only counts, sums, averages and distinct counts share a scan".into())
 }
@@ -609,6 +608,7 @@ fn anchor_of(measure: &Measure) -> Option<&'static str> {
     }
 }
 
+/// For a same-day measure, the times its rows open and close at.
 fn same_day_of(measure: &Measure) -> Option<(&'static str, &'static str)> {
     match measure.timing {
         Timing::SameLocalDay { opened, closed } => Some((opened, closed)),
@@ -639,6 +639,8 @@ fn counted_under(
     }
 }
 
+/// Run measures that share a scan (see [`scans`]) as one statement and read each one's
+/// values.
 fn shared_values(
     store: &Store,
     measures: &[&Measure],
