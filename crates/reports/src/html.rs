@@ -104,13 +104,14 @@ fn write_section(html: &mut String, section: &Section, lang: &str) {
         let _ = writeln!(html, "<figure>{chart}</figure>");
     }
     html.push_str("<table>\n<thead><tr>");
-    for column in &section.columns {
+    for column in section.columns.iter().filter(|c| section.shown(c)) {
         let _ = write!(html, "<th>{}</th>", escape(&column.label));
     }
     html.push_str("</tr></thead>\n<tbody>\n");
     for row in section.rows.iter().take(MAX_ROWS) {
         html.push_str("<tr>");
-        for (value, column) in row.iter().zip(&section.columns) {
+        let cells = row.iter().zip(&section.columns);
+        for (value, column) in cells.filter(|(_, c)| section.shown(c)) {
             let class = if column.kind == Kind::Text {
                 ""
             } else {

@@ -189,6 +189,12 @@ impl Section {
     pub fn column(&self, key: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.key == key)
     }
+
+    /// Whether people see `column` (on a page, in the terminal): a metric's key beside its
+    /// name, which is how they read the key, says nothing more (exports keep it).
+    pub fn shown(&self, column: &Column) -> bool {
+        !(column.key == "metric" && self.column("label").is_some())
+    }
 }
 
 /// A cell as people of `lang` read it: [`display`] in English; in Spanish (`es`) with the

@@ -528,6 +528,29 @@ fn the_html_pack_is_well_formed_and_self_contained() {
     }
 }
 
+/// A summary names each metric once on the page, in the reader's words; its key column,
+/// which reads the same there, is left to the exports (the JSON keeps both).
+#[test]
+fn a_summary_names_each_metric_once_on_the_page() {
+    let (_dir, store) = fixture();
+    let customers = build(&january(&store, "es"), "customers").unwrap();
+    let summary = customers
+        .sections
+        .iter()
+        .find(|s| s.name == "summary")
+        .unwrap();
+    let keys: Vec<&str> = summary.columns.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(keys[..2], ["metric", "label"]);
+    let page = html::page("Embudo", std::slice::from_ref(&customers), "es");
+    let name = "Número de nuevos clientes";
+    assert_eq!(
+        page.matches(&format!("<td>{name}</td>")).count(),
+        1,
+        "{name} shown more than once"
+    );
+    assert!(!page.contains("<td>new_customers</td>"));
+}
+
 #[test]
 fn spanish_output_has_no_english_labels() {
     for (key, en, es) in i18n::keys() {

@@ -325,9 +325,7 @@ pub(crate) fn section_markup(
     currency: &str,
     below: Option<Markup>,
 ) -> Markup {
-    // A metric's key beside its name says nothing more to a person (exports keep it).
-    let named = section.column("label").is_some();
-    let shown = |column: &embudo_reports::Column| !(named && column.key == "metric");
+    let shown = |column: &embudo_reports::Column| section.shown(column);
     // Each figure that leads to records links to them: a metric's rows, or the records a
     // row of the report's own SQL counts.
     let link = |row: usize, column: usize| {

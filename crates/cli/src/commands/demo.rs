@@ -273,7 +273,7 @@ fn headline(report: &embudo_reports::Report) -> String {
             .columns
             .iter()
             .zip(row)
-            .filter(|(c, _)| c.key != "metric")
+            .filter(|(c, _)| section.shown(c))
             .map(|(c, v)| match v.as_str() {
                 Some(text) => (c, embudo_reports::i18n::value_label(&c.key, text, lang)),
                 None => (c, display_in(v, c.kind, lang)),

@@ -189,21 +189,25 @@ fn terminal(report: &Report, out: &mut dyn Write) -> Result<()> {
     }
     for section in &report.sections {
         writeln!(out, "\n{}", section.title)?;
+        let shown: Vec<usize> = (0..section.columns.len())
+            .filter(|&i| section.shown(&section.columns[i]))
+            .collect();
         let mut table = comfy_table::Table::new();
         table
             .load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(section.columns.iter().map(|c| &c.label));
+            .set_header(shown.iter().map(|&i| &section.columns[i].label));
         for row in &section.rows {
-            table.add_row(row.iter().zip(&section.columns).map(|(v, c)| {
+            table.add_row(shown.iter().map(|&i| {
+                let (v, c) = (&row[i], &section.columns[i]);
                 match (c.kind, v.as_str()) {
                     (Kind::Text, Some(text)) => i18n::value_label(&c.key, text, lang),
                     _ => display_in(v, c.kind, lang),
                 }
             }));
         }
-        for (i, column) in table.column_iter_mut().enumerate() {
-            if section.columns.get(i).is_some_and(|c| c.kind != Kind::Text) {
+        for (column, &i) in table.column_iter_mut().zip(&shown) {
+            if section.columns[i].kind != Kind::Text {
                 column.set_cell_alignment(CellAlignment::Right);
             }
         }
