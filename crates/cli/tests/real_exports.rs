@@ -251,6 +251,36 @@ fn only_a_deal_truly_closed_before_its_creation_is_flagged() {
     assert!((value - (-31.0 + 9.0) / 2.0).abs() < 1e-9, "{cycle}");
 }
 
+/// A HubSpot deals export imported without its preset: the import says what it looks like
+/// and which headers the preset reads otherwise (its Close Date is also when a closed deal
+/// closed; its Deal owner is the owner), and says nothing of the kind with the preset.
+#[test]
+fn a_hubspot_export_given_no_preset_is_told_of_it() {
+    let sandbox = Sandbox::new();
+    std::fs::write(
+        sandbox.path("deals.csv"),
+        "Record ID,Deal Name,Pipeline,Deal Stage,Amount,Close Date,Create Date,Deal owner\n\
+         1,Won one,Sales Pipeline,Closed Won,100,2026-01-20,2026-01-05,Ana Ruiz\n\
+         2,Open one,Sales Pipeline,Contract Sent,300,2026-03-01,2026-01-07,Ana Ruiz\n",
+    )
+    .unwrap();
+    let hint = "deals.csv: this looks like a HubSpot export; `--preset hubspot` reads Close Date, Deal owner as HubSpot means them";
+    let output = sandbox.run(&["import", "deals", "deals.csv", "--dry-run"]);
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains(hint), "{stderr}");
+    let output = sandbox.run(&[
+        "import",
+        "deals",
+        "deals.csv",
+        "--preset",
+        "hubspot",
+        "--dry-run",
+    ]);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stderr.contains("looks like"), "{stderr}");
+}
+
 /// A HubSpot export whose won and lost deals lost their close date on the way: the import
 /// warns and names the reports, and those reports say it in words, in both languages.
 #[test]

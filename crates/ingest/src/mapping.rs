@@ -724,6 +724,55 @@ pub fn guess(
     columns
 }
 
+/// The vendor whose export `headers` look like, when the file was given no preset and its
+/// preset would read some of them otherwise than the guess does (HubSpot's `Close Date` is
+/// when a won or lost deal closed; its `Deal owner` is the owner): the preset and those
+/// headers. The file must have at least two headers of that vendor's export for the entity
+/// that no other vendor's has (`Deal Stage`, `Opportunity Name`: `Amount` and `Close Date`
+/// say nothing), more than of any other vendor's.
+pub fn vendor_of(target: &Target, headers: &[String]) -> Option<(Preset, Vec<String>)> {
+    let theirs =
+        |preset: Preset, header: &str| preset.columns_of(target.table, header).next().is_some();
+    let mut known: Vec<(usize, Preset)> = Preset::ALL
+        .into_iter()
+        .map(|preset| {
+            let own = headers.iter().filter(|h| {
+                theirs(preset, h)
+                    && Preset::ALL
+                        .into_iter()
+                        .all(|other| other == preset || !theirs(other, h))
+            });
+            (own.count(), preset)
+        })
+        .collect();
+    known.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    let [(most, preset), (next, _), ..] = known[..] else {
+        return None;
+    };
+    if most < 2 || most == next {
+        return None;
+    }
+    let guessed = guess(target, headers, None);
+    let read_otherwise: Vec<String> = headers
+        .iter()
+        .filter(|header| {
+            let as_guessed: Vec<&str> = guessed
+                .iter()
+                .filter(|(_, h)| h == header)
+                .map(|(column, _)| column.as_str())
+                .collect();
+            preset
+                .columns_of(target.table, header)
+                .filter(|column| {
+                    target.column(column).is_some() || target.reference(column).is_some()
+                })
+                .any(|column| !as_guessed.contains(&column))
+        })
+        .cloned()
+        .collect();
+    (!read_otherwise.is_empty()).then_some((preset, read_otherwise))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

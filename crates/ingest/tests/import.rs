@@ -858,3 +858,36 @@ fn a_column_a_file_leaves_out_keeps_its_value_on_update() {
         "150.00|EUR"
     );
 }
+
+/// Headers of a vendor's export, given no preset, are recognised by those only that
+/// vendor writes, and named with what its preset would read otherwise than the guess:
+/// HubSpot's `Close Date` (also when a closed deal closed) and `Deal owner` (the owner,
+/// which no synonym reads). A sheet of common words gets no hint.
+#[test]
+fn a_vendors_export_given_no_preset_is_recognised_by_its_own_headers() {
+    let fixture = Fixture::new();
+    let deals = Target::read(&fixture.store, "deals").unwrap();
+    let headers = |line: &str| -> Vec<String> { line.split(',').map(str::to_owned).collect() };
+    let hubspot =
+        headers("Record ID,Deal Name,Pipeline,Deal Stage,Amount,Close Date,Create Date,Deal owner");
+    assert_eq!(
+        mapping::vendor_of(&deals, &hubspot),
+        Some((
+            Preset::Hubspot,
+            vec!["Close Date".to_owned(), "Deal owner".to_owned()]
+        ))
+    );
+    let salesforce =
+        headers("Opportunity ID,Opportunity Name,Account Name,Amount,Close Date,Stage");
+    assert_eq!(
+        mapping::vendor_of(&deals, &salesforce).map(|(vendor, _)| vendor),
+        Some(Preset::Salesforce)
+    );
+    // Amount and Close Date are everybody's; Stage is Salesforce's alone, but one header
+    // is not an export.
+    let common = headers("Name,Amount,Close Date,Stage");
+    assert_eq!(mapping::vendor_of(&deals, &common), None);
+    let contacts = Target::read(&fixture.store, "contacts").unwrap();
+    let plain = headers("First name,Last name,Email,Phone");
+    assert_eq!(mapping::vendor_of(&contacts, &plain), None);
+}

@@ -7,7 +7,7 @@ use crate::progress;
 use anyhow::{Context as _, Result, bail};
 use embudo_ingest::export;
 use embudo_ingest::load::{self, Options, Report};
-use embudo_ingest::mapping::{FileMap, Mapping, Preset};
+use embudo_ingest::mapping::{self, FileMap, Mapping, Preset};
 use embudo_ingest::read;
 use embudo_ingest::target::Target;
 use embudo_model::Table;
@@ -42,6 +42,21 @@ pub fn import(config: &Config, args: &ImportArgs) -> Result<()> {
                 .context("give ENTITY and FILE, or --map MAPPING")?;
             let sheet = read::read(file, args.sheet.as_deref())?;
             let target = Target::read(&store, entity)?;
+            if preset.is_none()
+                && let Some((vendor, headers)) = mapping::vendor_of(&target, &sheet.headers)
+            {
+                super::hint(
+                    config,
+                    format!(
+                        "{}: this looks like a {} export; `--preset {}` reads {} as {} means them",
+                        file.display(),
+                        vendor.title(),
+                        vendor.name(),
+                        headers.join(", "),
+                        vendor.title(),
+                    ),
+                );
+            }
             let mut file_map = FileMap::guessed(file, &target, &sheet.headers, preset);
             file_map.sheet = args.sheet.clone();
             file_map.date_format = args.date_format.clone();

@@ -55,6 +55,16 @@ impl Preset {
         }
     }
 
+    /// The vendor's name as people write it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Preset::Hubspot => "HubSpot",
+            Preset::Pipedrive => "Pipedrive",
+            Preset::Salesforce => "Salesforce",
+            Preset::Activecampaign => "ActiveCampaign",
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Preset, IngestError> {
         Preset::ALL
             .into_iter()
