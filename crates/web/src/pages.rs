@@ -325,7 +325,6 @@ pub(crate) fn section_markup(
     currency: &str,
     below: Option<Markup>,
 ) -> Markup {
-    let shown = |column: &embudo_reports::Column| section.shown(column);
     // Each figure that leads to records links to them: a metric's rows, or the records a
     // row of the report's own SQL counts.
     let link = |row: usize, column: usize| {
@@ -372,14 +371,14 @@ pub(crate) fn section_markup(
             }
             table.sortable {
                 thead { tr {
-                    @for column in section.columns.iter().filter(|c| shown(c)) {
+                    @for column in section.columns.iter().filter(|c| section.shown(c)) {
                         th scope="col" data-key=(column.key) { button type="button" { (column.label) } }
                     }
                 } }
                 tbody {
                     @for (r, row) in section.rows.iter().take(MAX_ROWS).enumerate() {
                         tr {
-                            @for (c, (value, column)) in row.iter().zip(&section.columns).enumerate().filter(|(_, (_, column))| shown(column)) {
+                            @for (c, (value, column)) in row.iter().zip(&section.columns).enumerate().filter(|(_, (_, column))| section.shown(column)) {
                                 @let raw = value.as_f64().map_or_else(|| value.as_str().unwrap_or_default().to_owned(), |x| x.to_string());
                                 @let text = match (column.kind, value.as_str()) {
                                     (Kind::Text, Some(text)) => embudo_reports::i18n::value_label(&column.key, text, lang),
