@@ -524,7 +524,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         let open = closing.iter().find(|m| m.month == month);
         open_ids.push(open.map(|m| m.ids.clone()).unwrap_or_default());
         // A month without open deals has none of them and no amount.
-        let figure = |of: fn(&ClosingMonth) -> Option<f64>| open.map_or(json!(0), |m| json!(of(m)));
+        let figure = |of: fn(&ClosingMonth) -> f64| json!(open.map_or(0.0, of));
         rows.push(vec![
             json!(month),
             json!(open.map_or(0, |m| m.deals)),

@@ -417,9 +417,9 @@ fn every_report_has_its_hand_worked_numbers() {
     assert_eq!(ana_calls[2], 2);
 }
 
-/// An open deal without an amount is counted among February's deals, adds nothing to its
-/// amounts, and a note says so: d4 (3000) and d5 (its 700 cleared) both expected on
-/// 15 February.
+/// An open deal without an amount is counted among its month's deals, adds nothing to its
+/// amounts (a month of such deals alone reads 0, not blank), and a note says so: d4 (3000)
+/// and d5 (its 700 cleared) both expected on 15 February, then d5 alone in March.
 #[test]
 fn the_forecast_says_how_many_open_deals_have_no_amount() {
     let (_dir, store) = fixture();
@@ -433,6 +433,14 @@ fn the_forecast_says_how_many_open_deals_have_no_amount() {
     let february = |column| num(cell(&forecast, "by_month", "month", "2026-02-01", column));
     assert_eq!(february("deals"), 2.0);
     assert_eq!(february("amount"), 3000.0);
+    store
+        .execute_batch("UPDATE deals SET expected_close_date = DATE '2026-03-15' WHERE id = 5")
+        .unwrap();
+    let later = build(&january(&store, "en"), "forecast").unwrap();
+    let march = |column| num(cell(&later, "by_month", "month", "2026-03-01", column));
+    assert_eq!(march("deals"), 1.0);
+    assert_eq!(march("amount"), 0.0);
+    assert_eq!(march("weighted_amount"), 0.0);
     let unpriced: Vec<&String> = forecast
         .notes
         .iter()

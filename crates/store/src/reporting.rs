@@ -172,10 +172,11 @@ pub struct ClosingMonth {
     /// The month's first day, `YYYY-MM-DD`.
     pub month: String,
     pub deals: i64,
-    pub amount: Option<f64>,
-    pub weighted_amount: Option<f64>,
+    /// Of the deals with an amount: one without adds nothing.
+    pub amount: f64,
+    pub weighted_amount: f64,
     /// Weighted by each deal's latest win probability, else its stage's.
-    pub model_weighted_amount: Option<f64>,
+    pub model_weighted_amount: f64,
     #[serde(deserialize_with = "id_list", skip_serializing)]
     pub ids: Vec<i64>,
 }
@@ -496,9 +497,9 @@ impl Store {
             &format!(
                 "{}
                  SELECT CAST(CAST(date_trunc('month', d.expected_close_date) AS DATE) AS VARCHAR) AS month,
-                        count(*) AS deals, sum(d.amount) AS amount,
-                        sum(d.amount * s.probability) AS weighted_amount,
-                        sum(d.amount * coalesce(sc.p, s.probability)) AS model_weighted_amount,
+                        count(*) AS deals, coalesce(sum(d.amount), 0) AS amount,
+                        coalesce(sum(d.amount * s.probability), 0) AS weighted_amount,
+                        coalesce(sum(d.amount * coalesce(sc.p, s.probability)), 0) AS model_weighted_amount,
                         string_agg(CAST(d.id AS VARCHAR), ',') AS ids
                  {}
                    AND d.expected_close_date >= CAST(? AS DATE) AND d.expected_close_date < CAST(? AS DATE) {narrowed}
