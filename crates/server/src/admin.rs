@@ -307,7 +307,8 @@ pub struct ImportQuery {
 /// `POST /api/v1/import?entity=contacts&filename=contacts.csv[&preset=hubspot…]` with the
 /// file as the body: the same import as `embudo import`, columns guessed from the headers
 /// unless `columns` maps them, in one transaction (admin). Rejected rows come back in the
-/// report.
+/// report; a file given no preset that looks like a vendor's export gets a `hint` naming
+/// the preset.
 pub async fn import(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -365,6 +366,10 @@ pub async fn import(
                 .map_err(|e| ApiError::bad_request("entity", e.to_string()))?;
             let mut file =
                 embudo_ingest::mapping::FileMap::guessed(&path, &target, &sheet.headers, preset);
+            let hint = match preset {
+                Some(_) => None,
+                None => vendor_hint(&target, &sheet.headers, &given),
+            };
             for (column, header) in given {
                 if target.column(&column).is_none() && target.reference(&column).is_none() {
                     return Err(ApiError::bad_request(
@@ -399,19 +404,41 @@ pub async fn import(
                 currency: query.currency.clone().unwrap_or_else(|| "USD".to_owned()),
                 create_missing: vec![],
             };
-            embudo_ingest::load::import_sheets(store, &mapping, vec![sheet], &options, &mut |_| {
-                Ok(())
-            })
+            let report = embudo_ingest::load::import_sheets(
+                store,
+                &mapping,
+                vec![sheet],
+                &options,
+                &mut |_| Ok(()),
+            )
             .map(|report| without_server_paths(report, &name))
             .map_err(|e| match e {
                 embudo_ingest::IngestError::Store(e) => ApiError::internal(e),
                 other => ApiError::bad_request("body", said(other)),
-            })
+            })?;
+            Ok((report, hint))
         })
         .await?;
-    Ok(Json(
-        serde_json::to_value(report).map_err(ApiError::internal)?,
-    ))
+    let (report, hint) = report;
+    let mut answer = serde_json::to_value(report).map_err(ApiError::internal)?;
+    if let Some(hint) = hint {
+        answer["hint"] = json!(hint);
+    }
+    Ok(Json(answer))
+}
+
+/// The vendor a file given no preset looks like an export of, in words, with the headers
+/// its preset would read otherwise than the guess does; those the caller mapped in
+/// `columns` are left out, since they read as the caller said.
+fn vendor_hint(
+    target: &embudo_ingest::target::Target,
+    headers: &[String],
+    mapped: &std::collections::BTreeMap<String, String>,
+) -> Option<String> {
+    let (vendor, mut read_otherwise) = embudo_ingest::mapping::vendor_of(target, headers)?;
+    read_otherwise.retain(|header| !mapped.values().any(|given| given == header));
+    let given = format!("preset={}", vendor.name());
+    (!read_otherwise.is_empty()).then(|| vendor.hint(&read_otherwise, &given))
 }
 
 /// An import's report as the client may see it: the uploaded file's name, not where the

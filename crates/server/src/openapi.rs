@@ -331,7 +331,8 @@ fn operations() -> Vec<Operation> {
             "post",
             "/import",
             "records",
-            "Import the file sent as the body (at most 64 MiB by default), as `embudo import` does (admin)",
+            "Import the file sent as the body (at most 64 MiB by default), as `embudo import` does (admin); \
+             given no preset, a file that looks like a vendor's export gets a `hint` naming the preset",
         )
         .query(&[
             ("entity", "The table the rows go to (required)"),

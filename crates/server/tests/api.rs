@@ -756,6 +756,34 @@ fn imports_and_custom_reports_over_the_api() {
 }
 
 #[test]
+fn a_vendors_export_uploaded_without_its_preset_gets_a_hint() {
+    let server = start();
+    let upload = |query: &str| {
+        let deals = "Record ID,Deal Name,Pipeline,Deal Stage,Amount,Close Date,Create Date,Deal owner\n\
+                     1,Won one,Sales Pipeline,Closed Won,100,2026-01-20,2026-01-05,Ana Ruiz\n";
+        let (status, report) = upload(
+            &server,
+            "admin",
+            &format!("entity=deals&filename=deals.csv&dry_run=true{query}"),
+            deals,
+        );
+        assert_eq!(status, 200, "{report}");
+        report["hint"].clone()
+    };
+    assert_eq!(
+        upload(""),
+        "this looks like a HubSpot export; preset=hubspot reads Close Date, Deal owner as HubSpot means them"
+    );
+    // A header the caller mapped reads as they said; the others are still named.
+    let mapped = "&columns=%7B%22owner%22%3A%22Deal%20owner%22%7D";
+    assert_eq!(
+        upload(mapped),
+        "this looks like a HubSpot export; preset=hubspot reads Close Date as HubSpot means them"
+    );
+    assert_eq!(upload("&preset=hubspot"), Value::Null);
+}
+
+#[test]
 fn a_merge_is_undone_and_a_fix_previewed_over_the_api() {
     let server = start();
     let pair = server

@@ -45,16 +45,10 @@ pub fn import(config: &Config, args: &ImportArgs) -> Result<()> {
             if preset.is_none()
                 && let Some((vendor, headers)) = mapping::vendor_of(&target, &sheet.headers)
             {
+                let given = format!("`--preset {}`", vendor.name());
                 super::hint(
                     config,
-                    format!(
-                        "{}: this looks like a {} export; `--preset {}` reads {} as {} means them",
-                        file.display(),
-                        vendor.title(),
-                        vendor.name(),
-                        headers.join(", "),
-                        vendor.title(),
-                    ),
+                    format!("{}: {}", file.display(), vendor.hint(&headers, &given)),
                 );
             }
             let mut file_map = FileMap::guessed(file, &target, &sheet.headers, preset);

@@ -65,6 +65,19 @@ impl Preset {
         }
     }
 
+    /// What [`crate::mapping::vendor_of`] found, in words for the person importing:
+    /// `this looks like a HubSpot export; {given} reads Close Date, Deal owner as HubSpot
+    /// means them`, where `given` is how they would give the preset (`--preset hubspot` on
+    /// the command line, `preset=hubspot` over the API).
+    pub fn hint(self, headers: &[String], given: &str) -> String {
+        format!(
+            "this looks like a {} export; {given} reads {} as {} means them",
+            self.title(),
+            headers.join(", "),
+            self.title(),
+        )
+    }
+
     pub fn parse(text: &str) -> Result<Preset, IngestError> {
         Preset::ALL
             .into_iter()
