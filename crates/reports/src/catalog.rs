@@ -511,7 +511,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         "weighted_amount",
         "model_weighted_amount",
     ];
-    let closing = ctx.store.closing_months(at, (first, end), &filters)?;
+    let (closing, gaps) = ctx.store.closing_months(at, (first, end), &filters)?;
     // Revenue already won in each month, from the metric layer.
     let mut won_query = ctx.query("revenue", &[], Some(Grain::Month), None);
     won_query.from = Bound::Day(first);
@@ -626,7 +626,6 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         }
     }
     report.sections.push(deals);
-    let gaps = ctx.store.open_deal_gaps(at, &filters)?;
     for (count, key) in [
         (gaps.undated, "note.undated"),
         (gaps.unpriced, "note.unpriced"),

@@ -181,6 +181,16 @@ pub struct ClosingMonth {
     pub ids: Vec<i64>,
 }
 
+/// A group of [`Store::closing_months`]: a month of its range, or (an empty month) the
+/// open deals expected outside it or never, with what they lack.
+#[derive(Debug, Deserialize)]
+struct ClosingGroup {
+    #[serde(flatten)]
+    month: ClosingMonth,
+    #[serde(flatten)]
+    gaps: OpenDealGaps,
+}
+
 /// An open deal with its stage's probability and its latest model score.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct ScoredDeal {
@@ -483,27 +493,33 @@ impl Store {
             .unwrap_or_default())
     }
 
-    /// The deals open at `instant` expected to close in `[from, to)`, by month.
+    /// The deals open at `instant`: those expected to close in `[from, to)` by month, and
+    /// how many of them all lack what the forecast reads of them. One reading of the open
+    /// deals gives both, the deals outside the range grouped under no month.
     pub fn closing_months(
         &self,
         instant: NaiveDateTime,
         (from, to): (NaiveDate, NaiveDate),
         filters: &ReportFilters,
-    ) -> Result<Vec<ClosingMonth>> {
+    ) -> Result<(Vec<ClosingMonth>, OpenDealGaps)> {
         let (narrowed, filter_params) = filters.on_deals();
-        let mut params = vec![at(instant), at(instant), at(instant), day(from), day(to)];
+        let mut params = vec![at(instant), day(from), day(to), at(instant), at(instant)];
         params.extend(filter_params);
-        self.records(
+        let groups: Vec<ClosingGroup> = self.records(
             &format!(
                 "{}
-                 SELECT CAST(CAST(date_trunc('month', d.expected_close_date) AS DATE) AS VARCHAR) AS month,
-                        count(*) AS deals, coalesce(sum(d.amount), 0) AS amount,
-                        coalesce(sum(d.amount * s.probability), 0) AS weighted_amount,
-                        coalesce(sum(d.amount * coalesce(sc.p, s.probability)), 0) AS model_weighted_amount,
-                        string_agg(CAST(d.id AS VARCHAR), ',') AS ids
-                 {}
-                   AND d.expected_close_date >= CAST(? AS DATE) AND d.expected_close_date < CAST(? AS DATE) {narrowed}
-                 GROUP BY 1 ORDER BY 1",
+                 SELECT month, count(*) AS deals, coalesce(sum(amount), 0) AS amount,
+                        coalesce(sum(amount * probability), 0) AS weighted_amount,
+                        coalesce(sum(amount * coalesce(p, probability)), 0) AS model_weighted_amount,
+                        string_agg(CAST(id AS VARCHAR), ',') FILTER (WHERE month <> '') AS ids,
+                        count(*) FILTER (WHERE expected_close_date IS NULL) AS undated,
+                        count(*) FILTER (WHERE amount IS NULL) AS unpriced
+                 FROM (SELECT coalesce(CASE WHEN d.expected_close_date >= CAST(? AS DATE)
+                                             AND d.expected_close_date < CAST(? AS DATE)
+                            THEN CAST(CAST(date_trunc('month', d.expected_close_date) AS DATE) AS VARCHAR) END, '') AS month,
+                              d.id, d.amount, d.expected_close_date, s.probability, sc.p
+                       {} {narrowed}) od
+                 GROUP BY month ORDER BY month",
                 latest_scores(self.dialect()),
                 open_deals_at(&format!(
                     "{} LEFT JOIN sc_latest sc ON sc.deal_id = d.id",
@@ -511,7 +527,17 @@ impl Store {
                 )),
             ),
             &params,
-        )
+        )?;
+        let mut gaps = OpenDealGaps::default();
+        let mut months = Vec::with_capacity(groups.len());
+        for group in groups {
+            gaps.undated += group.gaps.undated;
+            gaps.unpriced += group.gaps.unpriced;
+            if !group.month.month.is_empty() {
+                months.push(group.month);
+            }
+        }
+        Ok((months, gaps))
     }
 
     /// The `limit` deals open at `instant` with the largest amount weighted by their latest
@@ -550,27 +576,6 @@ impl Store {
             ),
             &params,
         )
-    }
-
-    /// How many of the deals open at `instant` lack what the forecast reads of them.
-    pub fn open_deal_gaps(
-        &self,
-        instant: NaiveDateTime,
-        filters: &ReportFilters,
-    ) -> Result<OpenDealGaps> {
-        let (narrowed, filter_params) = filters.on_deals();
-        let mut params = vec![at(instant), at(instant)];
-        params.extend(filter_params);
-        let gaps = self.records(
-            &format!(
-                "SELECT count(*) FILTER (WHERE d.expected_close_date IS NULL) AS undated,
-                        count(*) FILTER (WHERE d.amount IS NULL) AS unpriced
-                 {} {narrowed}",
-                open_deals_at(filters.deal_joins())
-            ),
-            &params,
-        )?;
-        Ok(gaps.into_iter().next().unwrap_or_default())
     }
 
     /// The company's monthly revenue goals to reach (at least), summed by month.
