@@ -16,7 +16,7 @@ use support::Running;
 
 const PASSWORD: &str = "a long browser password";
 
-/// ChromeDriver on a free port, stopped when dropped.
+/// ChromeDriver on a free port, stopped with its browsers when dropped.
 struct Driver {
     child: Child,
     port: u16,
@@ -67,7 +67,22 @@ impl Driver {
 }
 
 impl Drop for Driver {
+    /// ChromeDriver's `/shutdown` quits the browsers of its sessions, then the driver;
+    /// killed outright, it would leave them running, a test run's browsers adding up on
+    /// the machine. Killed only if it has not quit within ten seconds.
     fn drop(&mut self) {
+        use std::io::{Read, Write};
+        if let Ok(mut socket) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+            let request = "GET /shutdown HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+            if socket.write_all(request.as_bytes()).is_ok() {
+                let _ = socket.read_to_end(&mut Vec::new());
+            }
+        }
+        let asked = Instant::now();
+        while matches!(self.child.try_wait(), Ok(None)) && asked.elapsed() < Duration::from_secs(10)
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
