@@ -41,6 +41,7 @@ pub use context::{Context, Params};
 pub use model::{Chart, ChartKind, Column, Kind, Report, Section};
 
 use catalog::Gaps;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Report `name` as `ctx` asks; with each figure's earlier value beside it when its
 /// parameters ask for a comparison.
@@ -51,15 +52,63 @@ pub fn build(ctx: &Context<'_>, name: &str) -> Result<Report, ReportError> {
 /// Reports `names`, each as [`build`] gives it, with the gaps in the data counted once for
 /// all of them (the pack: one statement instead of fourteen, 0.35 s on a million deals);
 /// one report counts only its own.
+///
+/// Several are built two at a time, on two connections: one report's queries and its own
+/// work leave a core idle much of the time (the pack, one by one, kept 1.7 of 2 cores
+/// busy on a million deals).
 pub fn build_all(ctx: &Context<'_>, names: &[&str]) -> Result<Vec<Report>, ReportError> {
     if let [name] = names {
         return Ok(vec![build(ctx, name)?]);
     }
     let counted = embudo_store::gaps::all(ctx.store)?;
-    names
-        .iter()
-        .map(|name| noting(ctx, name, Gaps::Counted(&counted)))
-        .collect()
+    let second = ctx.store.try_clone()?;
+    let (calendar, params, now) = (ctx.calendar, ctx.params.clone(), ctx.now);
+    let next = &AtomicUsize::new(0);
+    let counted = &counted[..];
+    let (ours, theirs) = std::thread::scope(|scope| {
+        // The second connection moves to the thread: a connection is used by one at a time.
+        let theirs = scope.spawn(move || {
+            let ctx = Context {
+                store: &second,
+                calendar,
+                params,
+                now,
+            };
+            build_next(&ctx, names, next, counted)
+        });
+        let ours = build_next(ctx, names, next, counted);
+        let theirs = theirs
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (ours, theirs)
+    });
+    let mut built: Vec<(usize, Report)> = ours?.into_iter().chain(theirs?).collect();
+    built.sort_by_key(|(i, _)| *i);
+    Ok(built.into_iter().map(|(_, report)| report).collect())
+}
+
+/// Build the reports of `names` not yet taken (`next` is the first of them), one at a
+/// time, until none is left: each with its position. An error stops the others too.
+fn build_next(
+    ctx: &Context<'_>,
+    names: &[&str],
+    next: &AtomicUsize,
+    counted: &[(&'static embudo_store::gaps::Gap, u64)],
+) -> Result<Vec<(usize, Report)>, ReportError> {
+    let mut built = Vec::new();
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(name) = names.get(i) else {
+            return Ok(built);
+        };
+        match noting(ctx, name, Gaps::Counted(counted)) {
+            Ok(report) => built.push((i, report)),
+            Err(error) => {
+                next.store(names.len(), Ordering::Relaxed);
+                return Err(error);
+            }
+        }
+    }
 }
 
 fn noting(ctx: &Context<'_>, name: &str, gaps: Gaps<'_>) -> Result<Report, ReportError> {

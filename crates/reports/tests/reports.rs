@@ -879,7 +879,8 @@ fn no_report_ever_prints_a_message_key() {
 }
 
 /// The pack counts the gaps in the data once for all its reports; each notes the same gaps,
-/// with the same counts, as it does built alone.
+/// with the same counts, as it does built alone. Built two at a time, its reports come in
+/// the order asked, each as it is alone (the forecast's draws aside).
 #[test]
 fn the_pack_notes_each_reports_gaps_as_the_report_alone_does() {
     let (_dir, store) = fixture();
@@ -894,9 +895,14 @@ fn the_pack_notes_each_reports_gaps_as_the_report_alone_does() {
     let ctx = january(&store, "en");
     let pack = embudo_reports::build_all(&ctx, &NAMES).unwrap();
     let mut gap_notes = 0;
+    assert_eq!(pack.len(), NAMES.len());
     for (name, packed) in NAMES.iter().zip(&pack) {
         assert_eq!(packed.report, *name);
-        assert_eq!(packed.notes, build(&ctx, name).unwrap().notes, "{name}");
+        let alone = build(&ctx, name).unwrap();
+        assert_eq!(packed.notes, alone.notes, "{name}");
+        if *name != "forecast" {
+            assert_eq!(packed.sections, alone.sections, "{name}");
+        }
         gap_notes += packed
             .notes
             .iter()
@@ -908,6 +914,15 @@ fn the_pack_notes_each_reports_gaps_as_the_report_alone_does() {
     }
     // The owner's gap in four reports, the close date's in nine.
     assert_eq!(gap_notes, 4 + 9);
+
+    // A report that cannot be built stops the pack with its error.
+    let mut refused = january(&store, "en");
+    refused.params.owner = Some("Anna".into());
+    let error = embudo_reports::build_all(&refused, &NAMES).unwrap_err();
+    assert!(
+        error.to_string().starts_with("no owner named 'Anna'"),
+        "{error}"
+    );
 }
 
 #[test]
