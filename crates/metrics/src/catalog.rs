@@ -133,7 +133,12 @@ impl Measure {
         };
         timing
             .into_iter()
-            .chain([self.source.from, self.filter, self.agg.expr()])
+            .chain([
+                self.source.from,
+                self.source.live,
+                self.filter,
+                self.agg.expr(),
+            ])
             .chain(self.joins.iter().copied())
     }
 }

@@ -126,9 +126,11 @@ pub struct Lookup {
 /// A table (or join) that measures aggregate rows of.
 #[derive(Debug)]
 pub struct Source {
-    /// The `FROM` item, with the aliases the expressions use: of records that can be
-    /// deleted or merged, the store's live ones (`live_deals`), since the others never count.
+    /// The `FROM` item, with the aliases the expressions use.
     pub from: &'static str,
+    /// Of records that can be deleted or merged, the condition of the live ones (those
+    /// neither), since the others never count; empty where every row counts.
+    pub live: &'static str,
     pub dims: &'static [DimExpr],
     /// How a row of the source is listed behind a figure: records with pages of their own
     /// (deals, contacts) and rows without (campaigns, visits, events) alike.
@@ -155,6 +157,21 @@ const fn drill(table: &'static str, id: &'static str, label: &'static str) -> Dr
 }
 
 const CONTACT_NAME: &str = "trim(concat_ws(' ', c.first_name, c.last_name))";
+
+/// The store's rule for a live record (its views `live_deals`, `live_contacts`), for the
+/// record of alias `$alias`. The sources read the tables under it rather than the views:
+/// DuckDB binds every column of a view in each query it is in, a fixed 0.3–0.5 ms that
+/// was a sixth of a small count's time.
+macro_rules! live {
+    ($alias:literal) => {
+        concat!(
+            $alias,
+            ".deleted_at IS NULL AND ",
+            $alias,
+            ".merged_into_id IS NULL"
+        )
+    };
+}
 
 impl Source {
     pub fn dim(&self, dim: Dim) -> Option<&DimExpr> {
@@ -226,14 +243,16 @@ const DEAL_STAGE: DimExpr = named(
 );
 
 pub static DEALS: Source = Source {
-    from: "live_deals d",
+    from: "deals d",
+    live: live!("d"),
     dims: deal_dims![DEAL_STAGE],
     drill: drill("'deals'", "d.id", "d.name"),
 };
 
 /// Stage visits with their deal and the stage visited (`hs`).
 pub static STAGE_VISITS: Source = Source {
-    from: "deal_stage_history h JOIN live_deals d ON d.id = h.deal_id JOIN stages hs ON hs.id = h.stage_id",
+    from: "deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages hs ON hs.id = h.stage_id",
+    live: live!("d"),
     dims: deal_dims![d(Dim::Stage, "hs.name", &[])],
     drill: drill("'deals'", "d.id", "d.name"),
 };
@@ -242,7 +261,8 @@ pub static STAGE_VISITS: Source = Source {
 /// counted by joining them to the deals in range, not by a count per deal (which scans
 /// every activity: a year on a million deals, 136 → 70 ms). Behind the figure, the calls.
 pub static DEAL_CALLS: Source = Source {
-    from: "live_deals d JOIN activities a ON a.deal_id = d.id AND a.type = 'call' AND a.completed_at IS NOT NULL",
+    from: "deals d JOIN activities a ON a.deal_id = d.id AND a.type = 'call' AND a.completed_at IS NOT NULL",
+    live: live!("d"),
     dims: deal_dims![DEAL_STAGE],
     drill: drill("'activities'", "a.id", "coalesce(a.subject, a.type)"),
 };
@@ -281,7 +301,8 @@ const CONTACT_DIMS: &[DimExpr] = &[
 ];
 
 pub static CONTACTS: Source = Source {
-    from: "live_contacts c",
+    from: "contacts c",
+    live: live!("c"),
     dims: CONTACT_DIMS,
     drill: drill("'contacts'", "c.id", CONTACT_NAME),
 };
@@ -301,12 +322,13 @@ const CUSTOMER_HISTORY: &str = "(SELECT r.contact_id, r.deal_id, r.order_id, r.o
             RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP) AS pricier
     FROM revenue_lines r LEFT JOIN products pr ON pr.id = r.product_id
     WHERE r.contact_id IS NOT NULL) ch
-JOIN live_contacts c ON c.id = ch.contact_id";
+JOIN contacts c ON c.id = ch.contact_id";
 
 /// Customers through their revenue lines: each customer is listed once behind a count of
 /// distinct customers.
 pub static CUSTOMER_REVENUE: Source = Source {
     from: CUSTOMER_HISTORY,
+    live: live!("c"),
     dims: CONTACT_DIMS,
     drill: drill("'contacts'", "c.id", CONTACT_NAME),
 };
@@ -315,7 +337,8 @@ pub static CUSTOMER_REVENUE: Source = Source {
 /// lines alone, without [`CUSTOMER_HISTORY`]'s windows: a sum over them reads no history
 /// (the windows were half of a lifetime value's time).
 pub static CUSTOMER_REVENUE_LINES: Source = Source {
-    from: "revenue_lines ch JOIN live_contacts c ON c.id = ch.contact_id",
+    from: "revenue_lines ch JOIN contacts c ON c.id = ch.contact_id",
+    live: live!("c"),
     dims: CONTACT_DIMS,
     drill: Drill {
         table: "CASE WHEN ch.deal_id IS NULL THEN 'orders' ELSE 'deals' END",
@@ -327,7 +350,8 @@ pub static CUSTOMER_REVENUE_LINES: Source = Source {
 
 /// New customers split by the campaign of their first revenue line.
 pub static NEW_CUSTOMERS_BY_CAMPAIGN: Source = Source {
-    from: "live_contacts c",
+    from: "contacts c",
+    live: live!("c"),
     dims: &[
         d(
             Dim::Campaign,
@@ -353,6 +377,7 @@ const REVENUE_CUSTOMER: &str = embudo_store::reporting::REVENUE_CUSTOMER;
 
 pub static REVENUE: Source = Source {
     from: "revenue_lines r",
+    live: "",
     // The view already leaves out deleted and merged deals and deleted orders.
     dims: &[
         named(
@@ -407,6 +432,7 @@ pub static REVENUE: Source = Source {
 
 pub static ACTIVITIES: Source = Source {
     from: "activities a",
+    live: "",
     dims: &[
         named(
             Dim::Owner,
@@ -438,6 +464,7 @@ const TICKET_COMPANY: &str = "LEFT JOIN companies co ON co.id = t.company_id";
 
 pub static TICKETS: Source = Source {
     from: "tickets t",
+    live: "",
     dims: &[
         named(
             Dim::Owner,
@@ -458,6 +485,7 @@ pub static TICKETS: Source = Source {
 
 pub static CALLS: Source = Source {
     from: "service_calls sc",
+    live: "",
     dims: &[
         named(
             Dim::Owner,
@@ -477,6 +505,7 @@ pub static CALLS: Source = Source {
 
 pub static CAMPAIGNS: Source = Source {
     from: "campaigns cm",
+    live: "",
     dims: &[
         d(Dim::Campaign, "cm.name", &[]),
         d(Dim::Channel, "cm.channel", &[]),
@@ -490,6 +519,7 @@ const EVENT_CAMPAIGN: &str = "LEFT JOIN campaigns cm ON cm.id = ce.campaign_id";
 /// of events reads the events alone.
 pub static CAMPAIGN_EVENTS: Source = Source {
     from: "campaign_events ce",
+    live: "",
     dims: &[
         named(
             Dim::Campaign,
@@ -514,6 +544,7 @@ pub static CAMPAIGN_EVENTS: Source = Source {
 
 pub static WEB_VISITS: Source = Source {
     from: "web_visits w",
+    live: "",
     dims: &[d(Dim::LeadSource, "w.source", &[])],
     drill: drill("'web_visits'", "w.id", "coalesce(w.landing_page, w.source)"),
 };
@@ -523,6 +554,7 @@ const SUBSCRIPTION_COMPANY: &str = "LEFT JOIN companies co ON co.id = s.company_
 
 pub static SUBSCRIPTIONS: Source = Source {
     from: "subscriptions s",
+    live: "",
     dims: &[
         d(Dim::Product, "pr.name", &[SUBSCRIPTION_PRODUCT]),
         d(Dim::ProductLine, "pr.product_line", &[SUBSCRIPTION_PRODUCT]),
@@ -539,12 +571,14 @@ pub static SUBSCRIPTIONS: Source = Source {
 
 pub static LIST_SUBSCRIPTIONS: Source = Source {
     from: "list_subscriptions ls",
+    live: "",
     dims: &[],
     drill: drill("'list_subscriptions'", "ls.id", "ls.list_name"),
 };
 
 pub static SURVEYS: Source = Source {
     from: "surveys sv",
+    live: "",
     dims: &[],
     drill: drill(
         "'surveys'",
@@ -555,6 +589,7 @@ pub static SURVEYS: Source = Source {
 
 pub static USERS: Source = Source {
     from: "users own",
+    live: "",
     dims: &[
         d(Dim::Owner, "own.name", &[]),
         d(Dim::Team, "tm.name", &[OWNER_TEAM]),
@@ -564,6 +599,7 @@ pub static USERS: Source = Source {
 
 pub static USER_EVENTS: Source = Source {
     from: "user_events ue JOIN users own ON own.id = ue.user_id",
+    live: "",
     dims: &[
         d(Dim::Owner, "own.name", &[]),
         d(Dim::Team, "tm.name", &[OWNER_TEAM]),

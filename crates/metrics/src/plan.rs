@@ -1375,8 +1375,8 @@ fn periods(measure: &Measure, spine: &[Period], calendar: &Calendar) -> Builder 
 }
 
 /// The rows a measure counts in each period: `FROM`, the joins its dimensions, filters,
-/// aggregate and `extra` need, and `WHERE` its timing, filter and the filters' values
-/// (its source reads live records only).
+/// aggregate and `extra` need, and `WHERE` its source's live records, its timing, filter
+/// and the filters' values.
 #[allow(clippy::too_many_arguments)]
 fn rows(
     b: &mut Builder,
@@ -1425,6 +1425,9 @@ fn rows(
         }
     }
     b.text("\nWHERE ");
+    if !measure.source.live.is_empty() {
+        b.text(measure.source.live).text(" AND ");
+    }
     match measure.timing {
         Timing::Anchor(anchor) | Timing::SameLocalDay { closed: anchor, .. } => {
             if periods == Periods::Joined {
