@@ -1113,6 +1113,15 @@ fn period_index(
             b.text(" AS p_idx");
             (b, Periods::Bucketed)
         }
+        // A condition over one period is written with that period's bounds, and nothing
+        // else reads `p`: the rows need no join with it (the active users at a range's end:
+        // 0.69 ms joined and grouped, 0.36 ms alone).
+        Timing::Condition { .. } if spine.len() == 1 && !reads_period(measure, by, filters) => {
+            let mut b = Builder::new("SELECT ");
+            bucket(&mut b, dialect, "", spine);
+            b.text(" AS p_idx");
+            (b, Periods::Bucketed)
+        }
         _ => {
             let mut b = periods(measure, spine, calendar);
             b.text("\nSELECT p.p_idx");
@@ -1170,7 +1179,8 @@ enum Periods {
     Joined,
     /// Its period's index computed from its anchor, or a span's first and last period from
     /// its ends (the `SELECT` does it), the whole range bounding the rows, no join: what a
-    /// person writes for a `date_trunc`-style grouping.
+    /// person writes for a `date_trunc`-style grouping. Or, over one period, a condition
+    /// written with its bounds, and that period's index.
     Bucketed,
 }
 
