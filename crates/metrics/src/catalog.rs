@@ -94,7 +94,8 @@ pub enum Agg {
     Distinct(&'static str),
     /// An aggregate expression that counts, so an empty period is 0.
     CountExpr(&'static str),
-    /// Any other aggregate expression; an empty period is `None`.
+    /// Any other aggregate expression, null over no rows (as an average is): an empty
+    /// period is `None`.
     Expr(&'static str),
 }
 

@@ -809,8 +809,7 @@ pub fn compile_shared(
         }
         b.text(")");
     }
-    let aggs = measures.iter().map(|m| m.agg);
-    let statement = grouped_unless_whole(b, by.len(), periods, spine, aggs, lookups.is_some());
+    let statement = grouped_unless_whole(b, by.len(), periods, spine, lookups.is_some());
     let values: Vec<String> = (0..measures.len()).map(|i| format!("v{i}")).collect();
     Ok(with_names(statement, lookups.as_deref(), &values))
 }
@@ -961,14 +960,7 @@ pub fn compile(
         &[],
         periods,
     )?;
-    let statement = grouped_unless_whole(
-        b,
-        by.len(),
-        periods,
-        spine,
-        [measure.agg],
-        lookups.is_some(),
-    );
+    let statement = grouped_unless_whole(b, by.len(), periods, spine, lookups.is_some());
     Ok(with_names(
         statement,
         lookups.as_deref(),
@@ -1133,17 +1125,15 @@ fn period_index(
 /// [`grouped`], but for one period without dimensions, bucketed: its statement reads the
 /// one row of the whole scan, with no grouping (a hash aggregate: a quarter of a count's
 /// time), where each aggregate over no rows reads as the period's empty value (0, or null),
-/// as no row did (not so an arbitrary expression's).
+/// as no row did (an expression of aggregates is null over no rows: NPS 1.85 → 1.58 ms).
 fn grouped_unless_whole(
     b: Builder,
     dims: usize,
     periods: Periods,
     spine: &[Period],
-    aggs: impl IntoIterator<Item = Agg>,
     by_ids: bool,
 ) -> Statement {
-    let standard = aggs.into_iter().all(|agg| !matches!(agg, Agg::Expr(_)));
-    if dims == 0 && spine.len() == 1 && periods == Periods::Bucketed && standard {
+    if dims == 0 && spine.len() == 1 && periods == Periods::Bucketed {
         return Statement {
             sql: b.sql,
             params: b.params,
