@@ -350,7 +350,7 @@ pub async fn import(
         None => Default::default(),
     };
     let now = state.now();
-    let report = state
+    let (report, hint) = state
         .db
         .write(move |store| {
             // The upload becomes a file in a folder of its own, under a name we chose.
@@ -419,7 +419,6 @@ pub async fn import(
             Ok((report, hint))
         })
         .await?;
-    let (report, hint) = report;
     let mut answer = serde_json::to_value(report).map_err(ApiError::internal)?;
     if let Some(hint) = hint {
         answer["hint"] = json!(hint);

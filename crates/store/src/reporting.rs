@@ -35,6 +35,15 @@ fn open_deals_at(join: &str) -> String {
     )
 }
 
+/// [`open_deals_at`] with each deal's latest score `sc` (of [`latest_scores`]) and the joins
+/// `filters` read.
+fn scored_open_deals_at(filters: &ReportFilters) -> String {
+    open_deals_at(&format!(
+        "{} LEFT JOIN sc_latest sc ON sc.deal_id = d.id",
+        filters.deal_joins()
+    ))
+}
+
 /// A deal's last open stage before it was lost, for a deal `d`.
 const LAST_OPEN_STAGE: &str =
     "(SELECT ls.name FROM deal_stage_history lh JOIN stages ls ON ls.id = lh.stage_id
@@ -521,10 +530,7 @@ impl Store {
                        {} {narrowed}) od
                  GROUP BY month ORDER BY month",
                 latest_scores(self.dialect()),
-                open_deals_at(&format!(
-                    "{} LEFT JOIN sc_latest sc ON sc.deal_id = d.id",
-                    filters.deal_joins()
-                )),
+                scored_open_deals_at(filters),
             ),
             &params,
         )?;
@@ -569,10 +575,7 @@ impl Store {
                    {DEAL_JOINS} LEFT JOIN sc_latest sc ON sc.deal_id = d.id
                   ORDER BY top.ranked DESC, d.id",
                 latest_scores(self.dialect()),
-                open_deals_at(&format!(
-                    "{} LEFT JOIN sc_latest sc ON sc.deal_id = d.id",
-                    filters.deal_joins()
-                )),
+                scored_open_deals_at(filters),
             ),
             &params,
         )
