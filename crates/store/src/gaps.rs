@@ -6,6 +6,7 @@
 //! report or metric that leans on the missing data says so in a note.
 
 use crate::error::Result;
+use crate::live;
 use crate::store::Store;
 
 /// One kind of gap: how to count it, what it does, and which reports and metrics it affects.
@@ -29,14 +30,23 @@ pub struct Gap {
     pub in_rows: bool,
 }
 
-/// Every gap Embudo counts.
+/// Every gap Embudo counts. Each count reads its table under the [`live!`] rule, written
+/// after the gap's own condition: DuckDB tests a table scan's conditions in the order
+/// given, and the gap's rules out most rows before the others run. (Through the view, it
+/// lower-cased every contact's stage before looking for a missing lead date: 18 ms on a
+/// million contacts, against 6 ms so.) A count that only an empty table makes non-zero
+/// tests that in its `WHERE`, where the engine skips the scan when it is false, not in a
+/// `CASE`, whose branches it always runs.
 pub const GAPS: &[Gap] = &[
     Gap {
         id: "closed_without_date",
         en: "{0} won or lost deals have no close date: they are missing from every figure that needs one (revenue, won and lost counts, cycle lengths, forecast training); give their close dates and import again",
         es: "{0} oportunidades ganadas o perdidas no tienen fecha de cierre: faltan en toda cifra que la necesita (ingresos, ganadas y perdidas, duración del ciclo, entrenamiento del pronóstico); indique sus fechas de cierre e importe de nuevo",
         columns: &["d.closed_at", "r.occurred_at", "c.customer_at"],
-        sql: "SELECT count(*) FROM live_deals WHERE status IN ('won', 'lost') AND closed_at IS NULL",
+        sql: concat!(
+            "SELECT count(*) FROM deals WHERE closed_at IS NULL AND status IN ('won', 'lost') AND ",
+            live!("deals")
+        ),
         reports: &[
             "sales_performance",
             "profitability",
@@ -55,7 +65,10 @@ pub const GAPS: &[Gap] = &[
         en: "{0} won deals have no amount: they count as won but bring no revenue",
         es: "{0} oportunidades ganadas no tienen importe: cuentan como ganadas pero no aportan ingresos",
         columns: &["r.amount"],
-        sql: "SELECT count(*) FROM live_deals WHERE status = 'won' AND amount IS NULL",
+        sql: concat!(
+            "SELECT count(*) FROM deals WHERE amount IS NULL AND status = 'won' AND ",
+            live!("deals")
+        ),
         reports: &[
             "sales_performance",
             "profitability",
@@ -70,7 +83,10 @@ pub const GAPS: &[Gap] = &[
         en: "{0} deals have no owner: they are in no rep's or team's figures",
         es: "{0} oportunidades no tienen responsable: no figuran en las cifras de ningún comercial ni equipo",
         columns: &[],
-        sql: "SELECT count(*) FROM live_deals WHERE owner_id IS NULL",
+        sql: concat!(
+            "SELECT count(*) FROM deals WHERE owner_id IS NULL AND ",
+            live!("deals")
+        ),
         reports: &["sales_performance", "pipeline", "goals", "activity"],
         in_rows: true,
     },
@@ -79,8 +95,11 @@ pub const GAPS: &[Gap] = &[
         en: "{0} contacts at lead stage or beyond have no lead date: they are not counted as leads, so conversion misses them",
         es: "{0} contactos en etapa de prospecto o posterior no tienen fecha de prospecto: no cuentan como prospectos y la conversión no los incluye",
         columns: &["c.lead_at"],
-        sql: "SELECT count(*) FROM live_contacts WHERE lead_at IS NULL
-               AND lower(lifecycle_stage) IN ('lead', 'mql', 'sql', 'opportunity', 'customer', 'evangelist')",
+        sql: concat!(
+            "SELECT count(*) FROM contacts WHERE lead_at IS NULL
+               AND lower(lifecycle_stage) IN ('lead', 'mql', 'sql', 'opportunity', 'customer', 'evangelist') AND ",
+            live!("contacts")
+        ),
         reports: &["conversion", "lead_sources"],
         in_rows: true,
     },
@@ -89,7 +108,10 @@ pub const GAPS: &[Gap] = &[
         en: "{0} contacts are leads since the day they were entered (their file gave a lead source but no lead date): prospects and times to convert are counted from then",
         es: "{0} contactos son prospectos desde el día en que se registraron (su archivo indicaba el origen pero no la fecha de prospecto): los prospectos y el tiempo hasta la conversión se cuentan desde entonces",
         columns: &["c.lead_at"],
-        sql: "SELECT count(*) FROM live_contacts WHERE lead_at_inferred",
+        sql: concat!(
+            "SELECT count(*) FROM contacts WHERE lead_at_inferred AND ",
+            live!("contacts")
+        ),
         reports: &["conversion", "lead_sources"],
         // The import says it in its own words when it infers them.
         in_rows: false,
@@ -99,9 +121,11 @@ pub const GAPS: &[Gap] = &[
         en: "{0} contacts and not one has a lead source or a lead date: nobody counts as a lead, so conversion and lead sources are empty; map the file's source column and import again",
         es: "{0} contactos y ninguno tiene origen ni fecha de prospecto: nadie cuenta como prospecto, así que la conversión y los orígenes están vacíos; asigne la columna de origen del archivo e importe de nuevo",
         columns: &["c.lead_source"],
-        sql: "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM contacts WHERE lead_source IS NOT NULL OR lead_at IS NOT NULL)
-                     THEN (SELECT count(*) FROM live_contacts)
-                     ELSE 0 END",
+        sql: concat!(
+            "SELECT count(*) FROM contacts WHERE ",
+            live!("contacts"),
+            " AND NOT EXISTS (SELECT 1 FROM contacts WHERE lead_source IS NOT NULL OR lead_at IS NOT NULL)"
+        ),
         reports: &["conversion", "lead_sources"],
         in_rows: true,
     },
@@ -110,7 +134,10 @@ pub const GAPS: &[Gap] = &[
         en: "{0} won deals name no contact: nobody becomes a customer through them, so conversion and customer counts miss them",
         es: "{0} oportunidades ganadas no tienen contacto: nadie se convierte en cliente por ellas, así que la conversión y los clientes no las incluyen",
         columns: &["c.customer_at"],
-        sql: "SELECT count(*) FROM live_deals WHERE status = 'won' AND contact_id IS NULL",
+        sql: concat!(
+            "SELECT count(*) FROM deals WHERE contact_id IS NULL AND status = 'won' AND ",
+            live!("deals")
+        ),
         reports: &["conversion", "lead_sources", "customers"],
         in_rows: true,
     },
@@ -119,10 +146,11 @@ pub const GAPS: &[Gap] = &[
         en: "{0} contacts and not one deal names a contact: no lead can become a customer, so conversion cannot be measured; map the deals' contact column (an e-mail or a name)",
         es: "{0} contactos y ninguna oportunidad nombra a un contacto: ningún prospecto puede convertirse en cliente, así que la conversión no se puede medir; asigne la columna de contacto de las oportunidades (un correo o un nombre)",
         columns: &["c.customer_at"],
-        sql: "SELECT CASE WHEN EXISTS (SELECT 1 FROM deals)
-                          AND NOT EXISTS (SELECT 1 FROM deals WHERE contact_id IS NOT NULL)
-                     THEN (SELECT count(*) FROM live_contacts)
-                     ELSE 0 END",
+        sql: concat!(
+            "SELECT count(*) FROM contacts WHERE ",
+            live!("contacts"),
+            " AND EXISTS (SELECT 1 FROM deals) AND NOT EXISTS (SELECT 1 FROM deals WHERE contact_id IS NOT NULL)"
+        ),
         reports: &["conversion", "lead_sources", "customers"],
         in_rows: true,
     },
@@ -131,7 +159,10 @@ pub const GAPS: &[Gap] = &[
         en: "{0} deals have no creation date of their own (the earliest date known of each stands in): they are left out of sales cycle lengths",
         es: "{0} oportunidades no tienen fecha de creación propia (la más temprana que se conoce de cada una la sustituye): quedan fuera de la duración del ciclo de venta",
         columns: &["created_at_inferred"],
-        sql: "SELECT count(*) FROM live_deals WHERE created_at_inferred",
+        sql: concat!(
+            "SELECT count(*) FROM deals WHERE created_at_inferred AND ",
+            live!("deals")
+        ),
         reports: &["sales_cycle", "sales_performance"],
         // The import says it in its own words when it infers them.
         in_rows: false,
@@ -141,7 +172,10 @@ pub const GAPS: &[Gap] = &[
         en: "{0} lost deals have no lost reason: the breakdown by reason leaves them out",
         es: "{0} oportunidades perdidas no tienen motivo de pérdida: el desglose por motivo no las incluye",
         columns: &["d.lost_reason"],
-        sql: "SELECT count(*) FROM live_deals WHERE status = 'lost' AND lost_reason IS NULL",
+        sql: concat!(
+            "SELECT count(*) FROM deals WHERE status = 'lost' AND lost_reason IS NULL AND ",
+            live!("deals")
+        ),
         reports: &["lost_deals"],
         in_rows: true,
     },
@@ -150,8 +184,11 @@ pub const GAPS: &[Gap] = &[
         en: "{0} deals came without a stage history: each was given one from its creation to its close, so the stages it passed, its time in each and the stage a lost deal was lost from are not known for them",
         es: "{0} oportunidades llegaron sin historial de etapas: a cada una se le dio uno desde su creación hasta su cierre, así que no se conocen las etapas por las que pasó, su tiempo en cada una ni la etapa en que se perdió",
         columns: &[],
-        sql: "SELECT count(DISTINCT h.deal_id) FROM deal_stage_history h JOIN live_deals d ON d.id = h.deal_id
-               WHERE h.synthesised",
+        sql: concat!(
+            "SELECT count(DISTINCT h.deal_id) FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id
+               WHERE h.synthesised AND ",
+            live!("d")
+        ),
         reports: &["pipeline", "sales_cycle", "lost_deals", "forecast"],
         in_rows: true,
     },

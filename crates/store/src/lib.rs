@@ -96,6 +96,24 @@ pub mod store;
 pub mod transfer;
 pub mod watched;
 
+/// The store's rule for a live record, the one its views `live_deals` and `live_contacts`
+/// apply, for the record of alias `$alias`: neither deleted nor merged into another. Small
+/// queries read the tables under it rather than the views. DuckDB binds every column of a
+/// view in each query that reads it, a fixed 0.3–0.5 ms that was a sixth of a small
+/// count's time, and it tests the view's conditions first, before a query's own, which
+/// may rule out most rows.
+#[macro_export]
+macro_rules! live {
+    ($alias:literal) => {
+        concat!(
+            $alias,
+            ".deleted_at IS NULL AND ",
+            $alias,
+            ".merged_into_id IS NULL"
+        )
+    };
+}
+
 pub use bulk::{Batches, LoadSummary, Record};
 pub use catalog::ColumnInfo;
 pub use dialect::{Dialect, TryCast};

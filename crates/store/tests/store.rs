@@ -680,3 +680,105 @@ INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at) 
     // From three steps back, the looks of 20 April and before.
     assert_eq!(store.won_deal_looks(at, 3).unwrap().len(), 3);
 }
+
+/// Each gap counts the live records that have it, and none deleted or merged into another
+/// that have it too. The counts are worked out by hand from the rows below; a second look,
+/// once no deal names a contact and no contact has a lead source or date, finds the gaps
+/// only that makes.
+#[test]
+fn gaps_count_the_live_records_that_have_them() {
+    let place = Place::new();
+    let store = place.store("store");
+    store
+        .execute_batch(
+            "INSERT INTO pipelines (id, name) VALUES (1, 'Sales');
+             INSERT INTO stages (id, pipeline_id, name, position, probability, kind) VALUES
+               (1, 1, 'New', 1, 0.1, 'open'), (2, 1, 'Won', 2, 1, 'won'), (3, 1, 'Lost', 3, 0, 'lost');
+             -- c1 a lead without a lead date (its stage typed in capitals), c2 a lead whose
+             -- date was inferred, c5 a subscriber (no lead date wanted); c3 deleted and c4
+             -- merged have both gaps.
+             INSERT INTO contacts (id, first_name, lifecycle_stage, lead_source, lead_at, lead_at_inferred, created_at, updated_at) VALUES
+               (1, 'One', 'Lead', NULL, NULL, false, '2026-01-01', '2026-01-01'),
+               (2, 'Two', 'lead', NULL, '2026-01-02', true, '2026-01-02', '2026-01-02'),
+               (3, 'Three', 'lead', NULL, NULL, true, '2026-01-03', '2026-01-03'),
+               (4, 'Four', 'mql', NULL, NULL, true, '2026-01-04', '2026-01-04'),
+               (5, 'Five', 'subscriber', NULL, NULL, false, '2026-01-05', '2026-01-05');
+             UPDATE contacts SET deleted_at = '2026-02-01' WHERE id = 3;
+             UPDATE contacts SET merged_into_id = 1 WHERE id = 4;
+             -- d1 won with no close date, amount, owner or contact, its creation date
+             -- inferred; d2 lost with no reason or owner; d3, d4 deleted and d5, d6 merged
+             -- have the same gaps.
+             INSERT INTO deals (id, name, pipeline_id, stage_id, status, amount, currency, owner_id, contact_id, lost_reason, created_at, created_at_inferred, closed_at, updated_at) VALUES
+               (1, 'd1', 1, 2, 'won', NULL, 'USD', NULL, NULL, NULL, '2026-01-01', true, NULL, '2026-01-01'),
+               (2, 'd2', 1, 3, 'lost', 10, 'USD', NULL, 1, NULL, '2026-01-01', false, '2026-01-09', '2026-01-09'),
+               (3, 'd3', 1, 2, 'won', NULL, 'USD', NULL, NULL, NULL, '2026-01-01', true, NULL, '2026-01-01'),
+               (4, 'd4', 1, 3, 'lost', 10, 'USD', NULL, 1, NULL, '2026-01-01', false, '2026-01-09', '2026-01-09'),
+               (5, 'd5', 1, 2, 'won', NULL, 'USD', NULL, NULL, NULL, '2026-01-01', true, NULL, '2026-01-01'),
+               (6, 'd6', 1, 3, 'lost', 10, 'USD', NULL, 1, NULL, '2026-01-01', false, '2026-01-09', '2026-01-09');
+             UPDATE deals SET deleted_at = '2026-02-01' WHERE id IN (3, 4);
+             UPDATE deals SET merged_into_id = 1 WHERE id IN (5, 6);
+             -- Made-up histories: d1's two visits, d3's and d5's.
+             INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, synthesised) VALUES
+               (1, 1, 1, '2026-01-01', true), (2, 1, 2, '2026-01-05', true),
+               (3, 3, 1, '2026-01-01', true), (4, 5, 1, '2026-01-01', true);",
+        )
+        .unwrap();
+    let counted = |store: &Store| -> Vec<(&str, u64)> {
+        let mut found: Vec<(&str, u64)> = embudo_store::gaps::all(store)
+            .unwrap()
+            .into_iter()
+            .map(|(gap, rows)| (gap.id, rows))
+            .collect();
+        found.sort();
+        found
+    };
+    // The store has no activities, orders, tickets, campaigns, web visits, goals or usage.
+    let empty = [
+        ("no_activities", 1),
+        ("no_campaigns", 1),
+        ("no_goals", 1),
+        ("no_orders", 1),
+        ("no_tickets", 1),
+        ("no_user_events", 1),
+        ("no_web_visits", 1),
+    ];
+    let mut expected = vec![
+        ("closed_without_date", 1),
+        ("created_at_inferred", 1),
+        ("deals_without_owner", 2),
+        ("history_synthesised", 1),
+        ("lead_at_inferred", 1),
+        ("leads_without_date", 1),
+        ("lost_without_reason", 1),
+        ("won_without_amount", 1),
+        ("won_without_contact", 1),
+    ];
+    expected.extend(empty);
+    expected.sort();
+    assert_eq!(counted(&store), expected);
+
+    // Now nothing names a contact and no contact is a lead: the three live contacts are
+    // in neither conversion nor lead sources.
+    store
+        .execute_batch(
+            "UPDATE deals SET contact_id = NULL;
+             UPDATE contacts SET lead_at = NULL, lead_at_inferred = false;",
+        )
+        .unwrap();
+    let mut expected = vec![
+        ("closed_without_date", 1),
+        ("contacts_without_deals", 3),
+        ("created_at_inferred", 1),
+        ("deals_without_owner", 2),
+        ("history_synthesised", 1),
+        // c1 and c2 now, both leads with no date.
+        ("leads_without_date", 2),
+        ("lost_without_reason", 1),
+        ("no_lead_sources", 3),
+        ("won_without_amount", 1),
+        ("won_without_contact", 1),
+    ];
+    expected.extend(empty);
+    expected.sort();
+    assert_eq!(counted(&store), expected);
+}
