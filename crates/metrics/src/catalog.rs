@@ -6,6 +6,7 @@
 //! combination happens in Rust, so a zero denominator gives `None` on every dialect.
 
 use crate::dims::{self, Dim, Source};
+use embudo_model::text::{agreeing, count_in};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -197,8 +198,18 @@ impl Combine {
 #[derive(Debug, Clone, Copy)]
 pub struct Note {
     pub measure: Measure,
-    /// `{n}` is replaced by the side measure's value.
-    pub text: &'static str,
+    /// In English and Spanish: `{0}` is the side measure's value, and each `{one|other}`
+    /// the words for a value of one and for any other.
+    pub en: &'static str,
+    pub es: &'static str,
+}
+
+impl Note {
+    /// The note for a side measure of `n`, in `lang` (`es`, else English).
+    pub fn sentence(&self, n: u64, lang: &str) -> String {
+        let template = if lang == "es" { self.es } else { self.en };
+        agreeing(template, n).replace("{0}", &count_in(n, lang))
+    }
 }
 
 /// One metric of the catalogue.
@@ -1370,7 +1381,8 @@ fn build() -> Vec<Metric> {
         )
         .noting(Note {
             measure: count(&REVENUE, "r.occurred_at", "r.cost IS NULL"),
-            text: "{n} revenue lines have no cost and count their cost as 0 (cost_missing)",
+            en: "{0} revenue {line has|lines have} no cost and {counts its|count their} cost as 0 (cost_missing)",
+            es: "{0} {línea de ingresos no tiene|líneas de ingresos no tienen} coste y {cuenta|cuentan} su coste como 0 (cost_missing)",
         }),
         vec![sum(
             &REVENUE,

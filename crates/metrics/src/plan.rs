@@ -174,7 +174,7 @@ pub fn run(
             }
         };
         if n > 0.0 {
-            notes.push(note.text.replace("{n}", &n.to_string()));
+            notes.push(note.sentence(n as u64, lang));
         }
     }
     let [(current, previous)] = <[_; 1]>::try_from(read.values).expect("one metric read");

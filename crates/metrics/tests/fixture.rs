@@ -480,16 +480,23 @@ fn margins_note_counts_the_lines_without_a_cost_once_however_it_is_split() {
             ..january.clone()
         },
     ];
-    for query in asked {
+    for query in &asked {
         let notes = run(&store, &Calendar::default(), &query, "en")
             .unwrap()
             .notes;
         assert_eq!(
             notes,
-            ["1 revenue lines have no cost and count their cost as 0 (cost_missing)"],
+            ["1 revenue line has no cost and counts its cost as 0 (cost_missing)"],
             "{query:?}"
         );
     }
+    let spanish = run(&store, &Calendar::default(), &asked[0], "es")
+        .unwrap()
+        .notes;
+    assert_eq!(
+        spanish,
+        ["1 línea de ingresos no tiene coste y cuenta su coste como 0 (cost_missing)"]
+    );
     let costed = Query::over("margin", day(2026, 1, 20), day(2026, 1, 21));
     let notes = run(&store, &Calendar::default(), &costed, "en")
         .unwrap()

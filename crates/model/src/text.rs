@@ -1,5 +1,6 @@
-//! Text as people type it: the folding that lets `Creación` match `creacion`, and text
-//! made safe to open in a spreadsheet.
+//! Text as people type it and read it: the folding that lets `Creación` match `creacion`,
+//! text made safe to open in a spreadsheet, and numbers and counted nouns written as
+//! English and Spanish write them (`1,234` and `1.234`; `1 deal has`, `2 deals have`).
 
 use std::borrow::Cow;
 
@@ -40,6 +41,69 @@ pub fn spreadsheet_text(cell: &str) -> &str {
     }
 }
 
+/// `x` with `decimals` places and a comma every three digits, a minus sign (`−`) before a
+/// negative number that does not round to zero.
+pub fn grouped(x: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, x.abs());
+    let (int, frac) = text
+        .split_once('.')
+        .map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(frac) = frac {
+        out.push('.');
+        out.push_str(frac);
+    }
+    if x < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        out.insert(0, '−');
+    }
+    out
+}
+
+/// A count as `lang` writes it: `12,345` in English, `12.345` in Spanish (`es`).
+pub fn count_in(n: u64, lang: &str) -> String {
+    let english = grouped(n as f64, 0);
+    if lang == "es" {
+        english.replace(',', ".")
+    } else {
+        english
+    }
+}
+
+/// `template` agreeing with a count of `n`: each `{one|other}` in it becomes its first form
+/// when `n` is 1 and its second otherwise, so a sentence reads `1 deal has` and `2 deals
+/// have` (`1 oportunidad no tiene`, `2 oportunidades no tienen`). Other braces, such as the
+/// `{0}` placeholders, are left as they are.
+pub fn agreeing(template: &str, n: u64) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let choice = after
+            .find('}')
+            .map(|close| (close, &after[..close]))
+            .and_then(|(close, inner)| Some((close, inner.split_once('|')?)));
+        match choice {
+            Some((close, (one, other))) => {
+                out.push_str(if n == 1 { one } else { other });
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +126,37 @@ mod tests {
     fn accents_fold_and_case_lowers() {
         let folded: String = "Fecha de Creación ÑANDÚ".chars().map(fold_char).collect();
         assert_eq!(folded, "fecha de creacion nandu");
+    }
+
+    #[test]
+    fn counts_are_grouped_as_each_language_writes_them() {
+        assert_eq!(grouped(1234567.891, 2), "1,234,567.89");
+        assert_eq!(grouped(-42.0, 0), "−42");
+        assert_eq!(grouped(-0.001, 2), "0.00");
+        assert_eq!(count_in(10000, "en"), "10,000");
+        assert_eq!(count_in(10000, "es"), "10.000");
+        assert_eq!(count_in(999, "es"), "999");
+    }
+
+    #[test]
+    fn a_sentence_agrees_with_its_count() {
+        let en = "{0} won {deal has|deals have} no amount: {it counts|they count} as won";
+        assert_eq!(
+            agreeing(en, 1),
+            "{0} won deal has no amount: it counts as won"
+        );
+        assert_eq!(
+            agreeing(en, 2),
+            "{0} won deals have no amount: they count as won"
+        );
+        assert_eq!(
+            agreeing("{0} {oportunidad|oportunidades}", 0),
+            "{0} oportunidades"
+        );
+        // Braces that are no choice stay, a lone one too.
+        assert_eq!(
+            agreeing("[pipeline.stages] {0} { and {", 1),
+            "[pipeline.stages] {0} { and {"
+        );
     }
 }

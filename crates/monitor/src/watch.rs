@@ -16,6 +16,7 @@ use embudo_access::Caller;
 use embudo_access::scope::Over;
 use embudo_access::session::caller_by_email;
 use embudo_metrics::{Bound, Calendar, Grain};
+use embudo_model::text::agreeing;
 use embudo_reports::model::{Kind, display, display_in};
 use embudo_reports::{Context, Params, Report, html, scope};
 use embudo_store::Store;
@@ -612,10 +613,12 @@ fn with_records(head: String, lines: Vec<String>, act: Option<&str>) -> String {
 
 /// A stale-deals alert: how many, which (the stalest first), and the action on offer.
 fn stale_text(rule: &Rule, judgement: &Judgement, days: i64, filters: &str) -> String {
+    let stale = judgement.records.len();
     let head = format!(
-        "{}: {} open deals{filters} have not moved stage in {days} days (as of {}; alert when {}).",
+        "{}: {stale} open {}{filters} {} not moved stage in {days} days (as of {}; alert when {}).",
         rule.name,
-        judgement.records.len(),
+        agreeing("{deal|deals}", stale as u64),
+        agreeing("{has|have}", stale as u64),
         judgement.period.to,
         rule.condition
     );
@@ -647,10 +650,11 @@ fn stale_text(rule: &Rule, judgement: &Judgement, days: i64, filters: &str) -> S
 /// A probability alert: which deals' chance of a win fell, from what to what, and the
 /// action on offer.
 fn drops_text(rule: &Rule, judgement: &Judgement, points: i64, filters: &str) -> String {
+    let fell = judgement.drops.len();
     let head = format!(
-        "{}: the chance of a win fell by {points} points or more for {} open deals{filters} (as of {}; alert when {}).",
+        "{}: the chance of a win fell by {points} points or more for {fell} open {}{filters} (as of {}; alert when {}).",
         rule.name,
-        judgement.drops.len(),
+        agreeing("{deal|deals}", fell as u64),
         judgement.period.to,
         rule.condition
     );
@@ -752,9 +756,10 @@ fn band_text(rule: &Rule, judgement: &Judgement) -> String {
         "above"
     };
     format!(
-        "{}: the {} deals open on {} brought {} of revenue by {}, {side} the forecast's P10–P90 range of {} – {} (P50 {}) made that day (alert when {}).\n`embudo report forecast` shows the pipeline as it stands now; `embudo forecast backtest` how the forecast has done before.",
+        "{}: the {} {} open on {} brought {} of revenue by {}, {side} the forecast's P10–P90 range of {} – {} (P50 {}) made that day (alert when {}).\n`embudo report forecast` shows the pipeline as it stands now; `embudo forecast backtest` how the forecast has done before.",
         rule.name,
         band.open_deals,
+        agreeing("{deal|deals}", band.open_deals as u64),
         judgement.period.from,
         money(band.actual),
         judgement.period.last_day(),

@@ -796,9 +796,14 @@ fn a_stale_deals_alert_names_its_deals_and_its_action_is_one_task_per_deal_undon
     assert_eq!(named, expected_ids);
     let mail = smtp.messages();
     assert_eq!(mail.len(), 1);
+    // The words agree with the count.
+    let (deals, have) = match expected_ids.len() {
+        1 => ("deal", "has"),
+        _ => ("deals", "have"),
+    };
     assert!(
         mail[0].text.contains(&format!(
-            "{} open deals for team=Sales North",
+            "{} open {deals} for team=Sales North {have} not moved stage in 30 days",
             expected_ids.len()
         )),
         "{}",

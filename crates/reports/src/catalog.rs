@@ -487,10 +487,11 @@ fn name_order_revenue(
     if orders.count > 0 {
         let count = orders.count;
         let amount = display_in(&json!(orders.amount), Kind::Money, ctx.lang());
-        report.notes.push(insights::say(
+        report.notes.push(insights::say_counting(
             ctx.lang(),
             "note.orders_no_owner",
-            &[&count.to_string(), &amount],
+            count as f64,
+            &[&insights::count(count as f64, ctx.lang()), &amount],
         ));
     }
     Ok(())
@@ -540,7 +541,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         Some(range) => report.notes.push(insights::say(
             ctx.lang(),
             "note.simulated",
-            &[&range.runs.to_string()],
+            &[&insights::count(range.runs as f64, ctx.lang())],
         )),
         None => report
             .notes
@@ -631,7 +632,8 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         (gaps.unpriced, "note.unpriced"),
     ] {
         if count > 0 {
-            let note = insights::say(ctx.lang(), key, &[&count.to_string()]);
+            let deals = insights::count(count as f64, ctx.lang());
+            let note = insights::say_counting(ctx.lang(), key, count as f64, &[&deals]);
             report.notes.push(note);
         }
     }
@@ -1278,10 +1280,12 @@ fn adoption(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         ],
     );
     if !inactive.rows.is_empty() {
-        report.insights.push(insights::say(
+        let users = inactive.rows.len() as f64;
+        report.insights.push(insights::say_counting(
             ctx.lang(),
             "insight.inactive_users",
-            &[&inactive.rows.len().to_string()],
+            users,
+            &[&insights::count(users, ctx.lang())],
         ));
     }
     report.sections.push(inactive);

@@ -25,10 +25,12 @@ use crate::context::Context;
 use crate::model::{Kind, Section, display_in};
 use embudo_metrics::Dim;
 use embudo_metrics::goals::{Progress, Status};
+use embudo_model::text::agreeing;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// (key, English, Spanish); `{0}`, `{1}`… are filled in order.
+/// (key, English, Spanish); `{0}`, `{1}`… are filled in order, and each `{one|other}` is
+/// the words for a count of one and for any other ([`say_counting`]).
 const TEMPLATES: &[(&str, &str, &str)] = &[
     (
         "insight.rate_gap",
@@ -83,12 +85,12 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
     (
         "insight.lost_reason",
         "\"{0}\" lost the most deals: {1} ({2} of losses)",
-        "«{0}» causó más pérdidas: {1} oportunidades ({2} del total)",
+        "«{0}» causó más pérdidas: {1} {oportunidad|oportunidades} ({2} del total)",
     ),
     (
         "insight.lost_reason_change",
         "\"{0}\" lost the most deals: {1} ({2} of losses), {3} on the previous period",
-        "«{0}» causó más pérdidas: {1} oportunidades ({2} del total), {3} respecto al periodo anterior",
+        "«{0}» causó más pérdidas: {1} {oportunidad|oportunidades} ({2} del total), {3} respecto al periodo anterior",
     ),
     (
         "insight.goal",
@@ -102,13 +104,13 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
     ),
     (
         "insight.inactive_users",
-        "{0} users with access to customer data have not logged in for 90 days",
-        "{0} usuarios con acceso a los datos de clientes no han entrado en 90 días",
+        "{0} {user|users} with access to customer data {has|have} not logged in for 90 days",
+        "{0} {usuario|usuarios} con acceso a los datos de clientes no {ha|han} entrado en 90 días",
     ),
     (
         "note.orders_no_owner",
-        "Revenue includes {0} orders ({1}), which have no owner: they are the \"Orders and unassigned deals\" row, and why revenue ÷ deals won exceeds the average deal size",
-        "Los ingresos incluyen {0} pedidos ({1}), que no tienen responsable: son la fila «Pedidos y negocios sin asignar», y por eso ingresos ÷ oportunidades ganadas supera el tamaño medio",
+        "Revenue includes {0} {order|orders} ({1}), which {has|have} no owner: {it is|they are} in the \"Orders and unassigned deals\" row, and why revenue ÷ deals won exceeds the average deal size",
+        "Los ingresos incluyen {0} {pedido|pedidos} ({1}), que no {tiene|tienen} responsable: {está|están} en la fila «Pedidos y negocios sin asignar», y por eso ingresos ÷ oportunidades ganadas supera el tamaño medio",
     ),
     (
         "note.compared",
@@ -122,8 +124,8 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
     ),
     (
         "note.thin_conversion",
-        "Only {0} leads in the range: too few for conversion insights (30 per source needed)",
-        "Solo {0} prospectos en el periodo: demasiado pocos para conclusiones (hacen falta 30 por origen)",
+        "Only {0} {lead|leads} in the range: too few for conversion insights (30 per source needed)",
+        "Solo {0} {prospecto|prospectos} en el periodo: demasiado pocos para conclusiones (hacen falta 30 por origen)",
     ),
     (
         "note.thin_owners",
@@ -132,23 +134,23 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
     ),
     (
         "note.thin_lost",
-        "Only {0} deals lost in the range: too few to say which reason matters most (5 for one reason needed)",
-        "Solo {0} oportunidades perdidas en el periodo: demasiado pocas para saber qué motivo pesa más (hacen falta 5 de un motivo)",
+        "Only {0} {deal|deals} lost in the range: too few to say which reason matters most (5 for one reason needed)",
+        "Solo {0} {oportunidad perdida|oportunidades perdidas} en el periodo: demasiado pocas para saber qué motivo pesa más (hacen falta 5 de un motivo)",
     ),
     (
         "note.thin_pareto",
-        "Only {0} customers with revenue in the range: too few to say how concentrated revenue is (10 needed)",
-        "Solo {0} clientes con ingresos en el periodo: demasiado pocos para saber cuán concentrados están los ingresos (hacen falta 10)",
+        "Only {0} {customer|customers} with revenue in the range: too few to say how concentrated revenue is (10 needed)",
+        "Solo {0} {cliente|clientes} con ingresos en el periodo: demasiado pocos para saber cuán concentrados están los ingresos (hacen falta 10)",
     ),
     (
         "note.undated",
-        "{0} open deals have no expected close date: they are not in the months' deals and amounts, but the expected and simulated revenue counts them, closing when similar past winners did",
-        "{0} oportunidades abiertas no tienen fecha de cierre prevista: no figuran en las oportunidades ni los importes de cada mes, pero los ingresos esperados y simulados las cuentan, cerrando cuando lo hicieron ganadoras parecidas",
+        "{0} open {deal has|deals have} no expected close date: {it is|they are} not in the months' deals and amounts, but the expected and simulated revenue counts {it|them}, closing when similar past winners did",
+        "{0} {oportunidad abierta no tiene|oportunidades abiertas no tienen} fecha de cierre prevista: no {figura|figuran} en las oportunidades ni los importes de cada mes, pero los ingresos esperados y simulados {la|las} cuentan, cerrando cuando lo hicieron ganadoras parecidas",
     ),
     (
         "note.unpriced",
-        "{0} open deals have no amount: they add nothing to the amounts and revenue above",
-        "{0} oportunidades abiertas no tienen importe: no suman nada a los importes ni a los ingresos",
+        "{0} open {deal has|deals have} no amount: {it adds|they add} nothing to the amounts and revenue above",
+        "{0} {oportunidad abierta no tiene|oportunidades abiertas no tienen} importe: no {suma|suman} nada a los importes ni a los ingresos",
     ),
     (
         "note.no_model",
@@ -167,8 +169,8 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
     ),
     (
         "insight.pipeline",
-        "{0} open deals worth {1} ({2} weighted); the most in {3}: {4}",
-        "{0} oportunidades abiertas por {1} ({2} ponderado); la mayor parte en {3}: {4}",
+        "{0} open {deal|deals} worth {1} ({2} weighted); the most in {3}: {4}",
+        "{0} {oportunidad abierta|oportunidades abiertas} por {1} ({2} ponderado); la mayor parte en {3}: {4}",
     ),
     (
         "insight.misspelt_source",
@@ -182,8 +184,8 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
     ),
     (
         "insight.activity",
-        "{0} activities completed in the last 7 days and {1} scheduled for the next 7; {2} overdue",
-        "{0} actividades completadas en los últimos 7 días y {1} programadas para los 7 próximos; {2} vencidas",
+        "Activities completed in the last 7 days: {0}; scheduled for the next 7: {1}; overdue: {2}",
+        "Actividades completadas en los últimos 7 días: {0}; programadas para los 7 próximos: {1}; vencidas: {2}",
     ),
     (
         "insight.figure_change",
@@ -197,8 +199,8 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
     ),
     (
         "insight.best_campaign",
-        "{0} brought the most campaign revenue: {1} from {2} purchases",
-        "{0} trajo más ingresos de campaña: {1} de {2} compras",
+        "{0} brought the most campaign revenue: {1} from {2} {purchase|purchases}",
+        "{0} trajo más ingresos de campaña: {1} de {2} {compra|compras}",
     ),
     (
         "insight.most_responses",
@@ -211,12 +213,26 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
 
 /// The sentence `key` in `lang` with `args` filled in.
 pub fn say(lang: &str, key: &str, args: &[&str]) -> String {
+    fill(template(lang, key).to_owned(), args)
+}
+
+/// The sentence `key` in `lang` about `n` things, its words agreeing with `n`, with `args`
+/// filled in.
+pub fn say_counting(lang: &str, key: &str, n: f64, args: &[&str]) -> String {
+    let one = if n == 1.0 { 1 } else { 2 };
+    fill(agreeing(template(lang, key), one), args)
+}
+
+fn template<'a>(lang: &str, key: &'a str) -> &'a str {
     let (_, en, es) = TEMPLATES
         .iter()
         .find(|(k, _, _)| *k == key)
         .copied()
         .unwrap_or((key, key, key));
-    let mut text = if lang == "es" { es } else { en }.to_owned();
+    if lang == "es" { es } else { en }
+}
+
+fn fill(mut text: String, args: &[&str]) -> String {
     for (i, arg) in args.iter().enumerate() {
         text = text.replace(&format!("{{{i}}}"), arg);
     }
@@ -295,7 +311,12 @@ pub fn conversion(
     if sources.len() < 2 {
         return (
             out,
-            vec![say(lang, "note.thin_conversion", &[&total.to_string()])],
+            vec![say_counting(
+                lang,
+                "note.thin_conversion",
+                total,
+                &[&count(total, lang)],
+            )],
         );
     }
     sources.sort_by(|a, b| b.2.total_cmp(&a.2));
@@ -515,19 +536,30 @@ pub fn lost_reason(by_reason: &Section, lang: &str) -> (Vec<String>, Vec<String>
     let Some(top) = top.filter(|_| lost >= 5.0) else {
         return (
             Vec::new(),
-            vec![say(lang, "note.thin_lost", &[&format!("{total:.0}")])],
+            vec![say_counting(
+                lang,
+                "note.thin_lost",
+                total,
+                &[&count(total, lang)],
+            )],
         );
     };
     let (reason, share) = (text(top, reason_i), pct(lost / total));
-    let count = format!("{lost:.0}");
+    let deals = count(lost, lang);
     let change = by_reason.column("deals_lost_change_pct");
     let sentence = match change.and_then(|c| num(top, c)) {
-        Some(change) => say(
+        Some(change) => say_counting(
             lang,
             "insight.lost_reason_change",
-            &[&reason, &count, &share, &signed_pct(change)],
+            lost,
+            &[&reason, &deals, &share, &signed_pct(change)],
         ),
-        None => say(lang, "insight.lost_reason", &[&reason, &count, &share]),
+        None => say_counting(
+            lang,
+            "insight.lost_reason",
+            lost,
+            &[&reason, &deals, &share],
+        ),
     };
     (vec![sentence], Vec::new())
 }
@@ -538,7 +570,7 @@ fn money(x: f64, lang: &str) -> String {
 }
 
 /// A count as the report's language writes it.
-fn count(x: f64, lang: &str) -> String {
+pub fn count(x: f64, lang: &str) -> String {
     display_in(&serde_json::json!(x), Kind::Count, lang)
 }
 
@@ -565,9 +597,10 @@ pub fn pipeline(stages: &Section, lang: &str) -> Option<String> {
         text(top, at("stage")?)
     );
     (deals > 0.0).then(|| {
-        say(
+        say_counting(
             lang,
             "insight.pipeline",
+            deals,
             &[
                 &count(deals, lang),
                 &money(sum(value), lang),
@@ -732,13 +765,15 @@ pub fn best_campaign(by_campaign: &Section, lang: &str) -> Option<String> {
             &[&text(top, campaign), &count(num(top, responses)?, lang)],
         ));
     };
-    Some(say(
+    let purchased = num(top, purchases).unwrap_or(0.0);
+    Some(say_counting(
         lang,
         "insight.best_campaign",
+        purchased,
         &[
             &text(top, campaign),
             &money(num(top, revenue)?, lang),
-            &count(num(top, purchases).unwrap_or(0.0), lang),
+            &count(purchased, lang),
         ],
     ))
 }
@@ -795,7 +830,12 @@ pub fn pareto(section: &Section, customers: usize, lang: &str) -> (Vec<String>, 
     if customers < 10 {
         return (
             Vec::new(),
-            vec![say(lang, "note.thin_pareto", &[&customers.to_string()])],
+            vec![say_counting(
+                lang,
+                "note.thin_pareto",
+                customers as f64,
+                &[&count(customers as f64, lang)],
+            )],
         );
     }
     let Some(revenue_i) = section.column("revenue") else {
@@ -952,7 +992,11 @@ mod tests {
         );
         assert_eq!(
             activity(&week, "en").unwrap(),
-            "1,005 activities completed in the last 7 days and 2 scheduled for the next 7; 1 overdue"
+            "Activities completed in the last 7 days: 1,005; scheduled for the next 7: 2; overdue: 1"
+        );
+        assert_eq!(
+            activity(&week, "es").unwrap(),
+            "Actividades completadas en los últimos 7 días: 1.005; programadas para los 7 próximos: 2; vencidas: 1"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! A report as data: sections of columns and rows, charts, insights and notes. Renderers
 //! turn it into a terminal table, CSV, JSON or HTML; nothing here knows how.
 
+use embudo_model::text::grouped;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -250,29 +251,6 @@ pub fn display(value: &Value, kind: Kind) -> String {
             }
         }
     }
-}
-
-/// `x` with `decimals` places and a comma every three digits.
-fn grouped(x: f64, decimals: usize) -> String {
-    let text = format!("{:.*}", decimals, x.abs());
-    let (int, frac) = text
-        .split_once('.')
-        .map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(frac) = frac {
-        out.push('.');
-        out.push_str(frac);
-    }
-    if x < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        out.insert(0, '−');
-    }
-    out
 }
 
 #[cfg(test)]

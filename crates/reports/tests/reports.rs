@@ -441,16 +441,24 @@ fn the_forecast_says_how_many_open_deals_have_no_amount() {
     assert_eq!(march("deals"), 1.0);
     assert_eq!(march("amount"), 0.0);
     assert_eq!(march("weighted_amount"), 0.0);
+    // One deal without an amount: the note's words agree with the one, in both languages.
     let unpriced: Vec<&String> = forecast
         .notes
         .iter()
-        .filter(|n| n.contains("have no amount"))
+        .filter(|n| n.contains("no amount"))
         .collect();
     assert_eq!(
         unpriced,
-        ["1 open deals have no amount: they add nothing to the amounts and revenue above"],
+        ["1 open deal has no amount: it adds nothing to the amounts and revenue above"],
         "{:?}",
         forecast.notes
+    );
+    let spanish = build(&january(&store, "es"), "forecast").unwrap();
+    assert!(
+        spanish.notes.iter().any(|n| n
+            == "1 oportunidad abierta no tiene importe: no suma nada a los importes ni a los ingresos"),
+        "{:?}",
+        spanish.notes
     );
     assert!(
         !forecast
@@ -840,6 +848,8 @@ fn strings<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
     }
 }
 
+/// No report prints a message key, a placeholder it did not fill or a choice of words it
+/// did not make, in either language, on thin data or none.
 #[test]
 fn no_report_ever_prints_a_message_key() {
     // The families of keys the words are looked up by (`note.thin_lost`, `section.totals`…).
@@ -853,6 +863,15 @@ fn no_report_ever_prints_a_message_key() {
             .any(|(family, rest)| families.contains(family) && !rest.is_empty())
     };
     assert!(raw_key("note: note.thin_lost") && !raw_key("3.5 deals. Done."));
+    // A placeholder (`{0}`) or a choice of words (`{deal has|deals have}`) left in.
+    let unfilled = |text: &str| {
+        text.split('{').skip(1).any(|after| {
+            after
+                .split_once('}')
+                .is_some_and(|(inside, _)| inside.contains('|') || inside.parse::<usize>().is_ok())
+        })
+    };
+    assert!(unfilled("{0} open {deal|deals}") && !unfilled("{\"a\": 1}"));
     // A month of hand-built data (thin: every "too few" note fires) and an empty store.
     let (_fixture_dir, fixture) = fixture();
     let empty_place = Place::new();
@@ -872,6 +891,7 @@ fn no_report_ever_prints_a_message_key() {
                 strings(&report, &mut found);
                 for text in found {
                     assert!(!raw_key(text), "{name} ({lang}) prints a key: {text}");
+                    assert!(!unfilled(text), "{name} ({lang}) leaves a blank: {text}");
                 }
             }
         }
@@ -907,8 +927,8 @@ fn the_pack_notes_each_reports_gaps_as_the_report_alone_does() {
             .notes
             .iter()
             .filter(|note| {
-                note.starts_with("1 deals have no owner")
-                    || note.starts_with("1 won or lost deals have no close date")
+                note.starts_with("1 deal has no owner: it is in no rep's")
+                    || note.starts_with("1 won or lost deal has no close date: it is missing")
             })
             .count();
     }
@@ -963,6 +983,17 @@ fn every_data_gap_names_real_reports_and_says_its_count() {
                 "{}: {lang}",
                 gap.id
             );
+            // One row reads in the singular, thousands are grouped as the language
+            // groups them, and no choice of words is left unmade.
+            if counted {
+                let (one, many) = (gap.sentence(lang, 1), gap.sentence(lang, 12345));
+                assert_ne!(one, many.replacen("12", "1", 1), "{}: {lang}", gap.id);
+                let grouped = if lang == "es" { "12.345 " } else { "12,345 " };
+                assert!(many.starts_with(grouped), "{many}");
+                for sentence in [one, many] {
+                    assert!(!sentence.contains(['{', '|', '}']), "{sentence}");
+                }
+            }
         }
         assert_ne!(gap.en, gap.es, "{} is translated", gap.id);
         assert!(

@@ -22,7 +22,7 @@ use embudo_metrics::{Bound, Compare};
 use embudo_reports::model::Kind;
 use embudo_store::names::Named;
 use embudo_web::pages::{self, Alert, Card, Column, Filters, Goal, Headline};
-use embudo_web::text::{say, word};
+use embudo_web::text::{say, say_counting, word};
 use embudo_web::{Viewer, format};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -392,9 +392,10 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                 let stale = stale_deals(store, &caller, &deal_columns, now)?.len();
                 if stale > 0 {
                     alerts.push(Alert {
-                        text: say(
+                        text: say_counting(
                             "stale_alert",
                             &lang,
+                            stale,
                             &[("n", &stale.to_string()), ("days", &STALE_DAYS.to_string())],
                         ),
                         href: Some("/deals/stale".into()),

@@ -8,6 +8,7 @@
 use crate::error::Result;
 use crate::live;
 use crate::store::Store;
+use embudo_model::text::{agreeing, count_in};
 
 /// One kind of gap: how to count it, what it does, and which reports and metrics it affects.
 #[derive(Debug, Clone, Copy)]
@@ -15,7 +16,8 @@ pub struct Gap {
     /// Stable name.
     pub id: &'static str,
     /// What is missing and what it does, in English and Spanish; `{0}` is the count (a
-    /// sentence about a table with no rows at all has none).
+    /// sentence about a table with no rows at all has none), and each `{one|other}` is the
+    /// words for one row and for any other number ([`agreeing`]).
     pub en: &'static str,
     pub es: &'static str,
     /// Column references (as metric SQL writes them) whose metrics it makes partial.
@@ -40,8 +42,8 @@ pub struct Gap {
 pub const GAPS: &[Gap] = &[
     Gap {
         id: "closed_without_date",
-        en: "{0} won or lost deals have no close date: they are missing from every figure that needs one (revenue, won and lost counts, cycle lengths, forecast training); give their close dates and import again",
-        es: "{0} oportunidades ganadas o perdidas no tienen fecha de cierre: faltan en toda cifra que la necesita (ingresos, ganadas y perdidas, duración del ciclo, entrenamiento del pronóstico); indique sus fechas de cierre e importe de nuevo",
+        en: "{0} won or lost {deal has|deals have} no close date: {it is|they are} missing from every figure that needs one (revenue, won and lost counts, cycle lengths, forecast training); give {its close date|their close dates} and import again",
+        es: "{0} {oportunidad ganada o perdida no tiene|oportunidades ganadas o perdidas no tienen} fecha de cierre: {falta|faltan} en toda cifra que la necesita (ingresos, ganadas y perdidas, duración del ciclo, entrenamiento del pronóstico); indique {su fecha|sus fechas} de cierre e importe de nuevo",
         columns: &["d.closed_at", "r.occurred_at", "c.customer_at"],
         sql: concat!(
             "SELECT count(*) FROM deals WHERE closed_at IS NULL AND status IN ('won', 'lost') AND ",
@@ -62,8 +64,8 @@ pub const GAPS: &[Gap] = &[
     },
     Gap {
         id: "won_without_amount",
-        en: "{0} won deals have no amount: they count as won but bring no revenue",
-        es: "{0} oportunidades ganadas no tienen importe: cuentan como ganadas pero no aportan ingresos",
+        en: "{0} won {deal has|deals have} no amount: {it counts|they count} as won but {brings|bring} no revenue",
+        es: "{0} {oportunidad ganada no tiene|oportunidades ganadas no tienen} importe: {cuenta como ganada|cuentan como ganadas} pero no {aporta|aportan} ingresos",
         columns: &["r.amount"],
         sql: concat!(
             "SELECT count(*) FROM deals WHERE amount IS NULL AND status = 'won' AND ",
@@ -80,8 +82,8 @@ pub const GAPS: &[Gap] = &[
     },
     Gap {
         id: "deals_without_owner",
-        en: "{0} deals have no owner: they are in no rep's or team's figures",
-        es: "{0} oportunidades no tienen responsable: no figuran en las cifras de ningún comercial ni equipo",
+        en: "{0} {deal has|deals have} no owner: {it is|they are} in no rep's or team's figures",
+        es: "{0} {oportunidad no tiene|oportunidades no tienen} responsable: no {figura|figuran} en las cifras de ningún comercial ni equipo",
         columns: &[],
         sql: concat!(
             "SELECT count(*) FROM deals WHERE owner_id IS NULL AND ",
@@ -92,8 +94,8 @@ pub const GAPS: &[Gap] = &[
     },
     Gap {
         id: "leads_without_date",
-        en: "{0} contacts at lead stage or beyond have no lead date: they are not counted as leads, so conversion misses them",
-        es: "{0} contactos en etapa de prospecto o posterior no tienen fecha de prospecto: no cuentan como prospectos y la conversión no los incluye",
+        en: "{0} {contact|contacts} at lead stage or beyond {has|have} no lead date: {it is|they are} not counted as {a lead|leads}, so conversion misses {it|them}",
+        es: "{0} {contacto|contactos} en etapa de prospecto o posterior no {tiene|tienen} fecha de prospecto: no {cuenta como prospecto|cuentan como prospectos} y la conversión no {lo|los} incluye",
         columns: &["c.lead_at"],
         sql: concat!(
             "SELECT count(*) FROM contacts WHERE lead_at IS NULL
@@ -105,8 +107,8 @@ pub const GAPS: &[Gap] = &[
     },
     Gap {
         id: "lead_at_inferred",
-        en: "{0} contacts are leads since the day they were entered (their file gave a lead source but no lead date): prospects and times to convert are counted from then",
-        es: "{0} contactos son prospectos desde el día en que se registraron (su archivo indicaba el origen pero no la fecha de prospecto): los prospectos y el tiempo hasta la conversión se cuentan desde entonces",
+        en: "{0} {contact is a lead|contacts are leads} since the day {it was|they were} entered (the file gave a lead source but no lead date): prospects and times to convert are counted from then",
+        es: "{0} {contacto es prospecto|contactos son prospectos} desde el día en que se {registró|registraron} (el archivo indicaba el origen pero no la fecha de prospecto): los prospectos y el tiempo hasta la conversión se cuentan desde entonces",
         columns: &["c.lead_at"],
         sql: concat!(
             "SELECT count(*) FROM contacts WHERE lead_at_inferred AND ",
@@ -118,8 +120,8 @@ pub const GAPS: &[Gap] = &[
     },
     Gap {
         id: "no_lead_sources",
-        en: "{0} contacts and not one has a lead source or a lead date: nobody counts as a lead, so conversion and lead sources are empty; map the file's source column and import again",
-        es: "{0} contactos y ninguno tiene origen ni fecha de prospecto: nadie cuenta como prospecto, así que la conversión y los orígenes están vacíos; asigne la columna de origen del archivo e importe de nuevo",
+        en: "{0} {contact|contacts} and not one has a lead source or a lead date: nobody counts as a lead, so conversion and lead sources are empty; map the file's source column and import again",
+        es: "{0} {contacto|contactos} y ninguno tiene origen ni fecha de prospecto: nadie cuenta como prospecto, así que la conversión y los orígenes están vacíos; asigne la columna de origen del archivo e importe de nuevo",
         columns: &["c.lead_source"],
         sql: concat!(
             "SELECT count(*) FROM contacts WHERE ",
@@ -131,8 +133,8 @@ pub const GAPS: &[Gap] = &[
     },
     Gap {
         id: "won_without_contact",
-        en: "{0} won deals name no contact: nobody becomes a customer through them, so conversion and customer counts miss them",
-        es: "{0} oportunidades ganadas no tienen contacto: nadie se convierte en cliente por ellas, así que la conversión y los clientes no las incluyen",
+        en: "{0} won {deal names|deals name} no contact: nobody becomes a customer through {it|them}, so conversion and customer counts miss {it|them}",
+        es: "{0} {oportunidad ganada no tiene|oportunidades ganadas no tienen} contacto: nadie se convierte en cliente por {ella|ellas}, así que la conversión y los clientes no {la|las} incluyen",
         columns: &["c.customer_at"],
         sql: concat!(
             "SELECT count(*) FROM deals WHERE contact_id IS NULL AND status = 'won' AND ",
@@ -143,8 +145,8 @@ pub const GAPS: &[Gap] = &[
     },
     Gap {
         id: "contacts_without_deals",
-        en: "{0} contacts and not one deal names a contact: no lead can become a customer, so conversion cannot be measured; map the deals' contact column (an e-mail or a name)",
-        es: "{0} contactos y ninguna oportunidad nombra a un contacto: ningún prospecto puede convertirse en cliente, así que la conversión no se puede medir; asigne la columna de contacto de las oportunidades (un correo o un nombre)",
+        en: "{0} {contact|contacts} and not one deal names a contact: no lead can become a customer, so conversion cannot be measured; map the deals' contact column (an e-mail or a name)",
+        es: "{0} {contacto|contactos} y ninguna oportunidad nombra a un contacto: ningún prospecto puede convertirse en cliente, así que la conversión no se puede medir; asigne la columna de contacto de las oportunidades (un correo o un nombre)",
         columns: &["c.customer_at"],
         sql: concat!(
             "SELECT count(*) FROM contacts WHERE ",
@@ -156,8 +158,8 @@ pub const GAPS: &[Gap] = &[
     },
     Gap {
         id: "created_at_inferred",
-        en: "{0} deals have no creation date of their own (the earliest date known of each stands in): they are left out of sales cycle lengths",
-        es: "{0} oportunidades no tienen fecha de creación propia (la más temprana que se conoce de cada una la sustituye): quedan fuera de la duración del ciclo de venta",
+        en: "{0} {deal has no creation date of its own (the earliest date known of it|deals have no creation date of their own (the earliest date known of each} stands in): {it is|they are} left out of sales cycle lengths",
+        es: "{0} {oportunidad no tiene fecha de creación propia (la más temprana que se conoce de ella|oportunidades no tienen fecha de creación propia (la más temprana que se conoce de cada una} la sustituye): {queda|quedan} fuera de la duración del ciclo de venta",
         columns: &["created_at_inferred"],
         sql: concat!(
             "SELECT count(*) FROM deals WHERE created_at_inferred AND ",
@@ -169,8 +171,8 @@ pub const GAPS: &[Gap] = &[
     },
     Gap {
         id: "lost_without_reason",
-        en: "{0} lost deals have no lost reason: the breakdown by reason leaves them out",
-        es: "{0} oportunidades perdidas no tienen motivo de pérdida: el desglose por motivo no las incluye",
+        en: "{0} lost {deal has|deals have} no lost reason: the breakdown by reason leaves {it|them} out",
+        es: "{0} {oportunidad perdida no tiene|oportunidades perdidas no tienen} motivo de pérdida: el desglose por motivo no {la|las} incluye",
         columns: &["d.lost_reason"],
         sql: concat!(
             "SELECT count(*) FROM deals WHERE status = 'lost' AND lost_reason IS NULL AND ",
@@ -181,8 +183,8 @@ pub const GAPS: &[Gap] = &[
     },
     Gap {
         id: "history_synthesised",
-        en: "{0} deals came without a stage history: each was given one from its creation to its close, so the stages it passed, its time in each and the stage a lost deal was lost from are not known for them",
-        es: "{0} oportunidades llegaron sin historial de etapas: a cada una se le dio uno desde su creación hasta su cierre, así que no se conocen las etapas por las que pasó, su tiempo en cada una ni la etapa en que se perdió",
+        en: "{0} {deal|deals} came without a stage history: {it was|each was} given one from its creation to its close, so the stages it passed, its time in each and the stage a lost deal was lost from are not known for {it|them}",
+        es: "{0} {oportunidad llegó|oportunidades llegaron} sin historial de etapas: {se le|a cada una se le} dio uno desde su creación hasta su cierre, así que no se conocen las etapas por las que pasó, su tiempo en cada una ni la etapa en que se perdió",
         columns: &[],
         sql: concat!(
             "SELECT count(DISTINCT h.deal_id) FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id
@@ -194,8 +196,8 @@ pub const GAPS: &[Gap] = &[
     },
     Gap {
         id: "stages_guessed",
-        en: "{0} open stages were created by an import that could not read their order or win probability: the funnel's order and every probability-weighted figure rest on a guess; give them in the mapping's [pipeline.stages] and import again",
-        es: "{0} etapas abiertas las creó una importación que no pudo leer su orden ni su probabilidad de ganar: el orden del embudo y toda cifra ponderada por probabilidad se basan en una suposición; indíquelos en [pipeline.stages] del mapeo e importe de nuevo",
+        en: "{0} open {stage was|stages were} created by an import that could not read {its|their} order or win probability: the funnel's order and every probability-weighted figure rest on a guess; give them in the mapping's [pipeline.stages] and import again",
+        es: "{0} {etapa abierta la|etapas abiertas las} creó una importación que no pudo leer su orden ni su probabilidad de ganar: el orden del embudo y toda cifra ponderada por probabilidad se basan en una suposición; indíquelos en [pipeline.stages] del mapeo e importe de nuevo",
         columns: &["hs.probability"],
         sql: "SELECT count(*) FROM stages WHERE guessed AND kind = 'open'",
         reports: &["pipeline", "forecast", "sales_cycle"],
@@ -277,10 +279,11 @@ pub struct Found {
 }
 
 impl Gap {
-    /// What `rows` rows with this gap do to the figures, in `lang` (`es`, else English).
+    /// What `rows` rows with this gap do to the figures, in `lang` (`es`, else English),
+    /// the words agreeing with the count.
     pub fn sentence(&self, lang: &str, rows: u64) -> String {
         let template = if lang == "es" { self.es } else { self.en };
-        template.replace("{0}", &rows.to_string())
+        agreeing(template, rows).replace("{0}", &count_in(rows, lang))
     }
 }
 

@@ -1,5 +1,7 @@
 //! The interface's words: (key, English, Spanish).
 
+use embudo_model::text::agreeing;
+
 const WORDS: &[(&str, &str, &str)] = &[
     ("home", "Home", "Inicio"),
     ("pipeline_board", "Pipeline board", "Tablero del embudo"),
@@ -109,8 +111,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("data_audit", "Data audit", "Auditoría de datos"),
     (
         "stale_alert",
-        "{n} open deals have not moved stage in {days} days",
-        "{n} oportunidades abiertas llevan {days} días sin cambiar de etapa",
+        "{n} open {deal has|deals have} not moved stage in {days} days",
+        "{n} {oportunidad abierta lleva|oportunidades abiertas llevan} {days} días sin cambiar de etapa",
     ),
     (
         "quality_drop",
@@ -531,10 +533,48 @@ pub fn say(key: &str, lang: &str, values: &[(&str, &str)]) -> String {
         })
 }
 
+/// As [`say`], for words about `n` things: each `{one|other}` in them agrees with `n`.
+pub fn say_counting(key: &str, lang: &str, n: usize, values: &[(&str, &str)]) -> String {
+    let words = agreeing(word(key, lang), n as u64);
+    values.iter().fold(words, |text, (name, value)| {
+        text.replace(&format!("{{{name}}}"), value)
+    })
+}
+
 /// `key` in `lang` (`es`, else English); the key itself if it has no words.
 pub fn word<'a>(key: &'a str, lang: &str) -> &'a str {
     WORDS
         .iter()
         .find(|(k, _, _)| *k == key)
         .map_or(key, |(_, en, es)| if lang == "es" { es } else { en })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_about_a_count_agree_with_it() {
+        let stale = |n: usize, lang| {
+            say_counting(
+                "stale_alert",
+                lang,
+                n,
+                &[("n", &n.to_string()), ("days", "30")],
+            )
+        };
+        assert_eq!(stale(1, "en"), "1 open deal has not moved stage in 30 days");
+        assert_eq!(
+            stale(4, "en"),
+            "4 open deals have not moved stage in 30 days"
+        );
+        assert_eq!(
+            stale(1, "es"),
+            "1 oportunidad abierta lleva 30 días sin cambiar de etapa"
+        );
+        assert_eq!(
+            stale(4, "es"),
+            "4 oportunidades abiertas llevan 30 días sin cambiar de etapa"
+        );
+    }
 }
