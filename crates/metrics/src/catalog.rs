@@ -388,10 +388,12 @@ const CLOSED: &str = "d.status IN ('won', 'lost')";
 /// cross-sell and upsell ratios are about. (The spec's numerators do not say "returning";
 /// read literally, a brand-new customer's first purchase would count as a cross-sell and
 /// the ratio could pass 1, so both numerators are restricted to these customers.) Over
-/// [`dims::CUSTOMER_REVENUE`] anchored on a revenue line in the period.
+/// [`dims::CUSTOMER_REVENUE`] anchored on a revenue line in the period. Revenue before the
+/// period is a `customer_at` before it: the store keeps it at the customer's first revenue
+/// line, on every write.
 macro_rules! returning {
     () => {
-        "c.customer_at < p.p_start AND ch.first_bought_at < p.p_start"
+        "c.customer_at < p.p_start"
     };
 }
 const RETURNING: &str = returning!();

@@ -294,13 +294,16 @@ pub static CONTACTS: Source = Source {
 };
 
 /// Customers' revenue lines (`ch`), each with what its customer had bought before it:
-/// `first_bought_at`, the customer's first revenue; `new_line`, whether it is the first
-/// revenue in its product line; `pricier`, whether its product costs more than every
-/// product of its line bought strictly before it. (A product without a line is neither.)
-/// Window functions answer these in one pass over the revenue lines, where a subquery per
-/// customer and period was quadratic on PostgreSQL. Split by the contact's fields.
-const CUSTOMER_HISTORY: &str = "(SELECT r.contact_id, r.deal_id, r.order_id, r.occurred_at, r.amount, r.cost,
-        min(r.occurred_at) OVER (PARTITION BY r.contact_id) AS first_bought_at,
+/// `new_line`, whether it is the first revenue in its product line; `pricier`, whether its
+/// product costs more than every product of its line bought strictly before it. (A product
+/// without a line is neither.) Window functions answer these in one pass over the revenue
+/// lines, where a subquery per customer and period was quadratic on PostgreSQL. Whether the
+/// customer had bought anything before a period is their `customer_at`, which the store
+/// keeps at their first revenue line: a third window for it took a fifth of the time.
+/// The two windows stay together, though each ratio reads one (DuckDB computes every
+/// window listed): the customers report asks both, and one scan with both took 0.25 s where
+/// one each took 0.16 and 0.23.
+const CUSTOMER_HISTORY: &str = "(SELECT r.contact_id, r.occurred_at,
         pr.product_line IS NOT NULL
             AND r.occurred_at = min(r.occurred_at) OVER (PARTITION BY r.contact_id, pr.product_line) AS new_line,
         pr.product_line IS NOT NULL AND pr.list_price > max(pr.list_price) OVER (

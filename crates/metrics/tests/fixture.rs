@@ -156,14 +156,16 @@ fn every_metric_matches_the_hand_worked_value() {
         ("avg_visit_duration", 480.0 / 3.0 / 60.0),
         // 2, 1 and 5 minutes.
         ("avg_visit_duration_median", 2.0),
-        // Customers before 02-01: c1 1000, c6 2000 + 80 + 150, c7 300, c8 0, c11 100.
-        ("customer_lifetime_value", 3630.0 / 5.0),
-        // c1 600, c6 2000 + 60 + 150, c7 200, c8 0, c11 40 + 40.
-        ("customer_lifetime_margin", 3090.0 / 5.0),
-        // Returning: c6 and c11. c6 bought line B for the first time; c11 only line B again.
-        ("cross_sell_ratio", 0.5),
-        // c6 bought Plus (200) after Basic (100) in line A; c11 nothing pricier.
-        ("upsell_ratio", 0.5),
+        // Customers before 02-01: c1 1000, c6 2000 + 80 + 150, c7 200 + 300, c8 0, c11 100.
+        ("customer_lifetime_value", 3830.0 / 5.0),
+        // c1 600, c6 2000 + 60 + 150, c7 120 + 200, c8 0, c11 40 + 40.
+        ("customer_lifetime_margin", 3210.0 / 5.0),
+        // Returning (revenue before January and in it): c6, c7 and c11. c6 bought line B
+        // for the first time; c7 (d7) and c11 only lines they had bought.
+        ("cross_sell_ratio", 1.0 / 3.0),
+        // c6 bought Plus (200) after Basic (100) in line A; c7 Plus again, at its price;
+        // c11 nothing pricier.
+        ("upsell_ratio", 1.0 / 3.0),
         // (2 joined − 1 left) / 2 active at 01-01.
         ("email_list_growth_rate", 0.5),
         // Resolved in January: t1, t2, t3.

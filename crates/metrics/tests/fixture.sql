@@ -45,9 +45,10 @@ INSERT INTO deal_stage_history (id, deal_id, stage_id, entered_at, exited_at, ch
 INSERT INTO orders (id, contact_id, campaign_id, ordered_at, currency, deleted_at) VALUES
   (1, 6, 1, '2026-01-08', 'USD', NULL), (2, 6, NULL, '2026-01-09', 'USD', NULL),
   (3, 6, NULL, '2026-01-10', 'USD', '2026-01-11'),
-  (4, 11, NULL, '2025-04-01', 'USD', NULL), (5, 11, NULL, '2026-01-15', 'USD', NULL);
+  (4, 11, NULL, '2025-04-01', 'USD', NULL), (5, 11, NULL, '2026-01-15', 'USD', NULL),
+  (6, 7, NULL, '2025-03-01', 'USD', NULL);  -- c7's first purchase: its customer_at
 INSERT INTO order_lines VALUES (1, 1, 3, 2, 40, 10), (2, 2, 2, 1, 150, NULL), (3, 3, 2, 5, 100, 10),
-                               (4, 4, 3, 1, 50, 10), (5, 5, 3, 1, 50, 10);
+                               (4, 4, 3, 1, 50, 10), (5, 5, 3, 1, 50, 10), (6, 6, 2, 1, 200, 80);
 INSERT INTO subscriptions VALUES
   (1, 7, NULL, 1, '2025-01-10', '2026-01-10', '2026-01-05', NULL, 10),
   (2, 8, NULL, 1, '2025-01-20', '2026-01-20', NULL, '2025-12-31', 10),
