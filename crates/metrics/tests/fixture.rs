@@ -483,7 +483,7 @@ fn margins_note_counts_the_lines_without_a_cost_once_however_it_is_split() {
         },
     ];
     for query in &asked {
-        let notes = run(&store, &Calendar::default(), &query, "en")
+        let notes = run(&store, &Calendar::default(), query, "en")
             .unwrap()
             .notes;
         assert_eq!(
