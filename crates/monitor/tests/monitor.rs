@@ -1193,7 +1193,7 @@ fn deals_whose_chance_fell_are_named_and_followed_up() {
     assert_eq!(mail.len(), 1);
     let text = &mail[0].text;
     assert!(
-        text.contains("for 1 open deals for team=Sales North"),
+        text.contains("for 1 open deal for team=Sales North"),
         "{text}"
     );
     assert!(

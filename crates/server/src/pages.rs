@@ -19,6 +19,7 @@ use chrono::{Datelike, Duration, Months, NaiveDate};
 use embudo_access::scope::Over;
 use embudo_access::{Caller, Entity, session};
 use embudo_metrics::{Bound, Compare};
+use embudo_model::text::count_in;
 use embudo_reports::model::Kind;
 use embudo_store::names::Named;
 use embudo_web::pages::{self, Alert, Card, Column, Filters, Goal, Headline};
@@ -396,7 +397,10 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                             "stale_alert",
                             &lang,
                             stale,
-                            &[("n", &stale.to_string()), ("days", &STALE_DAYS.to_string())],
+                            &[
+                                ("n", &count_in(stale as u64, &lang)),
+                                ("days", &STALE_DAYS.to_string()),
+                            ],
                         ),
                         href: Some("/deals/stale".into()),
                     });

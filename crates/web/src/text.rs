@@ -526,16 +526,15 @@ const WORDS: &[(&str, &str, &str)] = &[
 
 /// `key` in `lang` with each `{name}` replaced by its value.
 pub fn say(key: &str, lang: &str, values: &[(&str, &str)]) -> String {
-    values
-        .iter()
-        .fold(word(key, lang).to_owned(), |text, (name, value)| {
-            text.replace(&format!("{{{name}}}"), value)
-        })
+    fill(word(key, lang).to_owned(), values)
 }
 
 /// As [`say`], for words about `n` things: each `{one|other}` in them agrees with `n`.
 pub fn say_counting(key: &str, lang: &str, n: usize, values: &[(&str, &str)]) -> String {
-    let words = agreeing(word(key, lang), n as u64);
+    fill(agreeing(word(key, lang), n as u64), values)
+}
+
+fn fill(words: String, values: &[(&str, &str)]) -> String {
     values.iter().fold(words, |text, (name, value)| {
         text.replace(&format!("{{{name}}}"), value)
     })
