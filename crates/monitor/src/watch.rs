@@ -244,6 +244,8 @@ fn reports_for(
             months: None,
             lang: lang.to_owned(),
             compare: None,
+            // A delivery's HTML links no figure to records.
+            behind: false,
         };
         if let Some(caller) = caller {
             scope::restrict(watch.store, caller, name, &mut params)?;

@@ -221,7 +221,7 @@ fn funnels(ctx: &Context<'_>, reached: &[Reached]) -> Vec<Section> {
             section.title = format!("{} — {pipeline}", section.title);
             section.chart = chart(ChartKind::Funnel, "stage", &["reached"]);
             // Each stage's figure leads to the deals that reached it.
-            section.groups = Some(crate::model::RowGroups {
+            section.groups = ctx.behind(crate::model::RowGroups {
                 table: "deals",
                 figures: vec![crate::model::Figures {
                     columns: vec!["reached".to_owned()],
@@ -586,7 +586,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             })
             .collect(),
     }];
-    section.groups = Some(crate::model::RowGroups {
+    section.groups = ctx.behind(crate::model::RowGroups {
         table: "deals",
         figures: vec![crate::model::Figures {
             columns: OPEN_FIGURES.iter().map(|c| (*c).to_owned()).collect(),
@@ -1051,7 +1051,9 @@ fn lost_deals(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError>
 /// overdue.
 fn activity(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     // Owners and types with nothing recent, upcoming or overdue have no row.
-    let load = ctx.store.activity_load(ctx.at(), &ctx.report_filters())?;
+    let load = ctx
+        .store
+        .activity_load(ctx.at(), &ctx.report_filters(), ctx.params.behind)?;
     let mut section = ctx.grouped_section(
         "by_owner_and_type",
         ("activities", &load),

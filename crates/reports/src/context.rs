@@ -31,6 +31,11 @@ pub struct Params {
     pub lang: String,
     /// Each figure beside its value over an earlier range ([`crate::compare`]).
     pub compare: Option<Compare>,
+    /// Keep, for the figures of a report's own SQL, the records each is made of
+    /// ([`crate::model::Section::groups`]): the dashboard's pages link them. Nothing else
+    /// reads them, and the largest, the week's activities, are then not read at all (364k
+    /// ids on `large`).
+    pub behind: bool,
 }
 
 /// Columns whose figures count the same records of each row, and those records' ids.
@@ -208,9 +213,14 @@ impl Context<'_> {
             })
             .collect();
         Section {
-            groups: Some(crate::model::RowGroups { table, figures }),
+            groups: self.behind(crate::model::RowGroups { table, figures }),
             ..self.records_section(name, records, columns)
         }
+    }
+
+    /// `groups`, if the records behind figures are kept ([`Params::behind`]).
+    pub fn behind(&self, groups: crate::model::RowGroups) -> Option<crate::model::RowGroups> {
+        self.params.behind.then_some(groups)
     }
 
     pub fn column(&self, key: &str, kind: Kind) -> Column {

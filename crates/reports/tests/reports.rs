@@ -1181,7 +1181,9 @@ fn each_row_of_a_list_of_deals_leads_to_its_deal() {
 #[test]
 fn a_figure_of_a_reports_own_sql_knows_the_records_it_counts() {
     let (_dir, store) = small_business(6);
-    let ctx = first_half(&store);
+    let mut ctx = first_half(&store);
+    // As the dashboard's pages ask: they link each figure to its records.
+    ctx.params.behind = true;
     let report = build(&ctx, "lost_deals").unwrap();
     let section = report
         .sections
@@ -1312,4 +1314,15 @@ fn a_figure_of_a_reports_own_sql_knows_the_records_it_counts() {
         listed += ids.len();
     }
     assert!(listed > 0);
+    // Asked without the records (a command's output, a delivery), the same figures and
+    // no records behind them, in each report that has them.
+    ctx.params.behind = false;
+    for (name, with_records) in [("activity", &activity), ("forecast", &forecast)] {
+        let without = build(&ctx, name).unwrap();
+        for (alone, with) in without.sections.iter().zip(&with_records.sections) {
+            assert_eq!(alone.rows, with.rows, "{name}");
+            assert!(alone.groups.is_none(), "{name}");
+        }
+        assert!(with_records.sections.iter().any(|s| s.groups.is_some()));
+    }
 }

@@ -223,6 +223,9 @@ fn params(
             .map(str::parse::<embudo_metrics::Compare>)
             .transpose()
             .map_err(|e| ApiError::bad_request("compare", e.to_string()))?,
+        // The report pages link figures to the records behind them, and share these
+        // reports (their cache) with the API.
+        behind: true,
     })
 }
 

@@ -99,6 +99,8 @@ pub fn context<'a>(store: &'a Store, config: &Config, args: &ReportOptions) -> R
                 .as_deref()
                 .map(str::parse::<embudo_metrics::Compare>)
                 .transpose()?,
+            // The command's HTML, XLSX and JSON link no figure to records.
+            behind: false,
         },
         now: chrono::Utc::now().naive_utc(),
     })
