@@ -6,7 +6,7 @@
 //! combination happens in Rust, so a zero denominator gives `None` on every dialect.
 
 use crate::dims::{self, Dim, Source};
-use embudo_model::text::{agreeing, count_in};
+use embudo_model::text::counted;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -208,7 +208,7 @@ impl Note {
     /// The note for a side measure of `n`, in `lang` (`es`, else English).
     pub fn sentence(&self, n: u64, lang: &str) -> String {
         let template = if lang == "es" { self.es } else { self.en };
-        agreeing(template, n).replace("{0}", &count_in(n, lang))
+        counted(template, n, lang)
     }
 }
 

@@ -104,6 +104,12 @@ pub fn agreeing(template: &str, n: u64) -> String {
     out
 }
 
+/// `template` about `n` things in `lang`: its words agreeing with `n` ([`agreeing`]) and
+/// `{0}` the count as the language writes it ([`count_in`]).
+pub fn counted(template: &str, n: u64, lang: &str) -> String {
+    agreeing(template, n).replace("{0}", &count_in(n, lang))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +158,10 @@ mod tests {
         assert_eq!(
             agreeing("{0} {oportunidad|oportunidades}", 0),
             "{0} oportunidades"
+        );
+        assert_eq!(
+            counted("{0} {oportunidad|oportunidades}", 1200, "es"),
+            "1.200 oportunidades"
         );
         // Braces that are no choice stay, a lone one too.
         assert_eq!(

@@ -8,7 +8,7 @@
 use crate::error::Result;
 use crate::live;
 use crate::store::Store;
-use embudo_model::text::{agreeing, count_in};
+use embudo_model::text::counted;
 
 /// One kind of gap: how to count it, what it does, and which reports and metrics it affects.
 #[derive(Debug, Clone, Copy)]
@@ -17,7 +17,7 @@ pub struct Gap {
     pub id: &'static str,
     /// What is missing and what it does, in English and Spanish; `{0}` is the count (a
     /// sentence about a table with no rows at all has none), and each `{one|other}` is the
-    /// words for one row and for any other number ([`agreeing`]).
+    /// words for one row and for any other number (`embudo_model::text::agreeing`).
     pub en: &'static str,
     pub es: &'static str,
     /// Column references (as metric SQL writes them) whose metrics it makes partial.
@@ -283,7 +283,7 @@ impl Gap {
     /// the words agreeing with the count.
     pub fn sentence(&self, lang: &str, rows: u64) -> String {
         let template = if lang == "es" { self.es } else { self.en };
-        agreeing(template, rows).replace("{0}", &count_in(rows, lang))
+        counted(template, rows, lang)
     }
 }
 
