@@ -639,6 +639,34 @@ fn counted_under(
     }
 }
 
+/// The filter all of `filters` begin with: one of them whole, which each of the others is
+/// too or continues with ` AND ` (abandoned calls among inbound calls: the inbound ones are
+/// the scan). "" when there is none. A filter with an `OR` is never split: `a OR b AND c`
+/// is not `(a OR b) AND c`.
+fn shared_filter(filters: impl Iterator<Item = &'static str> + Clone) -> &'static str {
+    let begins = |filter: &str, whole: &str| {
+        filter == whole
+            || (filter
+                .strip_prefix(whole)
+                .is_some_and(|rest| rest.starts_with(" AND "))
+                && !filter.to_uppercase().contains(" OR "))
+    };
+    filters
+        .clone()
+        .filter(|whole| filters.clone().all(|filter| begins(filter, whole)))
+        .max_by_key(|whole| whole.len())
+        .unwrap_or("")
+}
+
+/// What a measure's `filter` adds to the `shared` one ([`shared_filter`]).
+fn own_filter(filter: &'static str, shared: &str) -> &'static str {
+    if shared.is_empty() {
+        return filter;
+    }
+    let rest = filter.strip_prefix(shared).unwrap_or(filter);
+    rest.strip_prefix(" AND ").unwrap_or(rest)
+}
+
 /// Run measures that share a scan (see [`scans`]) as one statement and read each one's
 /// values.
 fn shared_values(
@@ -650,20 +678,27 @@ fn shared_values(
     calendar: &Calendar,
 ) -> Result<Vec<BTreeMap<Key, f64>>, MetricError> {
     let statement = compile_shared(store.dialect(), measures, spine, by, filters, calendar)?;
-    read_values(store, &statement, by.len(), measures.len())
+    // A count of no row is a zero in the shared row, where its own statement has no row.
+    let zero_is_none: Vec<bool> = measures
+        .iter()
+        .map(|m| matches!(m.agg, Agg::Count | Agg::Distinct(_)))
+        .collect();
+    read_values(store, &statement, by.len(), &zero_is_none)
 }
 
 /// Run a statement whose columns are the period's index, `dims` dimension values and the
-/// values of `measures` measures, in that order, and read each measure's values by period
-/// and dimension values; rows of the same period and values (the groups of one name, see
-/// [`lookups`]) add up. A null is a measure that counted no row there; anything else but a
-/// number is an error, never a figure left out.
+/// values of one measure per `zero_is_none`, in that order, and read each measure's values
+/// by period and dimension values; rows of the same period and values (the groups of one
+/// name, see [`lookups`]) add up. A null is a measure that counted no row there, and so is
+/// a zero where the measure's `zero_is_none` says so; anything else but a number is an
+/// error, never a figure left out.
 fn read_values(
     store: &Store,
     statement: &Statement,
     dims: usize,
-    measures: usize,
+    zero_is_none: &[bool],
 ) -> Result<Vec<BTreeMap<Key, f64>>, MetricError> {
+    let measures = zero_is_none.len();
     let unreadable = |problem: String| StoreError::Rows {
         statement: statement.sql.clone(),
         problem,
@@ -690,6 +725,9 @@ fn read_values(
                 let value = cell
                     .as_f64()
                     .ok_or_else(|| unreadable(format!("measure {i} is {cell}, not a number")))?;
+                if value == 0.0 && zero_is_none[i] {
+                    continue;
+                }
                 *values[i]
                     .entry((period as usize, labels.clone()))
                     .or_insert(0.0) += value;
@@ -710,8 +748,9 @@ fn label(cell: Value) -> Option<String> {
 }
 
 /// The SQL of measures that share a scan: one row per period and dimension values, with
-/// each measure's aggregate over the rows of its own condition (`FILTER`) as `v0`, `v1`…,
-/// null where it counted no row, as its own statement would have no row there.
+/// each measure's aggregate over the rows of its own condition as `v0`, `v1`…: where it
+/// counted no row, a count is zero and a sum or an average null, both read as a measure
+/// that counted nothing there (its empty value, see [`Agg::empty`]).
 pub fn compile_shared(
     dialect: Dialect,
     measures: &[&Measure],
@@ -738,46 +777,42 @@ pub fn compile_shared(
     let adds_up = measures.iter().all(|m| adds_up(m.agg));
     let lookups = lookups(first, by, periods, adds_up)?;
     let split = select_dims(&mut b, first, by, lookups.as_deref())?;
-    // The conditions the measures count under, each once. A filter that all of them share
-    // narrows the scan itself; otherwise each measure's filters its own aggregate.
+    // What all the measures' filters begin with narrows the scan itself; the rest of each
+    // filters its own aggregate. The conditions they count under, each once.
+    let shared = shared_filter(measures.iter().map(|m| m.filter));
+    let counted: Vec<Counted> = measures
+        .iter()
+        .map(|m| (own_filter(m.filter, shared), same_day_of(m)))
+        .collect();
     let mut conditions: Vec<Counted> = Vec::new();
-    for measure in measures {
-        let counted = (measure.filter, same_day_of(measure));
-        if !conditions.contains(&counted) {
-            conditions.push(counted);
+    for condition in &counted {
+        if !conditions.contains(condition) {
+            conditions.push(*condition);
         }
     }
-    let shared = match conditions.as_slice() {
-        [(filter, _), rest @ ..] if rest.iter().all(|(other, _)| other == filter) => *filter,
-        _ => "",
-    };
     let bucketed = bucketed_anchor(first, periods);
-    for (i, measure) in measures.iter().enumerate() {
-        let own = if measure.filter == shared {
-            ""
-        } else {
-            measure.filter
-        };
-        let counted = (own, same_day_of(measure));
+    for (i, (measure, &counted)) in measures.iter().zip(&counted).enumerate() {
         b.text(", ");
+        // A count of no row stays a zero here, which `read_values` reads as none: a
+        // `nullif` took a tenth of a small statement (a year's renewal rate, 1.20 → 1.08 ms).
         if counted == ("", None) {
             b.text(&match measure.agg {
-                Agg::Count => "nullif(count(*), 0)".to_owned(),
+                Agg::Count => "count(*)".to_owned(),
                 Agg::Sum(e) => format!("sum({e})"),
                 Agg::Avg(e) => format!("avg({e})"),
-                Agg::Distinct(e) => format!("nullif(count(DISTINCT {e}), 0)"),
+                Agg::Distinct(e) => format!("count(DISTINCT {e})"),
                 _ => return Err(not_shared()),
             });
         } else if let Agg::Distinct(e) = measure.agg {
-            b.text(&format!("nullif(count(DISTINCT {e}) FILTER (WHERE "));
+            b.text(&format!("count(DISTINCT {e}) FILTER (WHERE "));
             counted_under(&mut b, dialect, counted, bucketed, spine);
-            b.text("), 0)");
+            b.text(")");
         } else {
             // A CASE inside the aggregate rather than a FILTER beside it: DuckDB runs it
-            // faster (a year of activities by owner, two counts: 83 → 62 ms). A distinct
-            // count is the other way round.
+            // faster (a year of activities by owner, two counts: 83 → 62 ms; a year's lead
+            // conversion: 4.8 → 3.2 ms). A distinct count is the other way round.
             let (open, then, close) = match measure.agg {
-                Agg::Count => ("nullif(CAST(sum(", "1 ELSE 0", ") AS BIGINT), 0)"),
+                Agg::Count => ("CAST(sum(", "1 ELSE 0", ") AS BIGINT)"),
                 Agg::Sum(e) => ("sum(", e, ")"),
                 Agg::Avg(e) => ("avg(", e, ")"),
                 _ => return Err(not_shared()),
@@ -800,7 +835,7 @@ pub fn compile_shared(
     rows(
         &mut b, dialect, &scan, spine, split, filters, &joins, periods,
     )?;
-    if shared.is_empty() && !conditions.contains(&("", None)) {
+    if !conditions.contains(&("", None)) {
         b.text(" AND (");
         for (i, condition) in conditions.iter().enumerate() {
             b.text(if i == 0 { "(" } else { " OR (" });
@@ -824,7 +859,7 @@ fn measure_values(
     calendar: &Calendar,
 ) -> Result<BTreeMap<Key, f64>, MetricError> {
     let statement = compile(store.dialect(), measure, spine, by, filters, calendar)?;
-    let mut values = read_values(store, &statement, by.len(), 1)?;
+    let mut values = read_values(store, &statement, by.len(), &[false])?;
     Ok(values.pop().unwrap_or_default())
 }
 
@@ -1759,4 +1794,31 @@ fn local_midnights(spine: &[Period], calendar: &Calendar) -> Vec<NaiveDateTime> 
         .take_while(|day| *day <= last.succ_opt().expect("a next day exists"))
         .map(|day| calendar.to_utc(day.and_hms_opt(0, 0, 0).expect("midnight")))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{own_filter, shared_filter};
+
+    #[test]
+    fn the_filter_all_measures_begin_with_narrows_their_scan() {
+        let abandoned = "sc.direction = 'inbound' AND sc.answered_at IS NULL";
+        let inbound = "sc.direction = 'inbound'";
+        let shared = shared_filter([abandoned, inbound].into_iter());
+        assert_eq!(shared, inbound);
+        assert_eq!(own_filter(abandoned, shared), "sc.answered_at IS NULL");
+        assert_eq!(own_filter(inbound, shared), "");
+        assert_eq!(shared_filter([inbound, inbound].into_iter()), inbound);
+        assert_eq!(own_filter(abandoned, ""), abandoned);
+        // Different beginnings, a filter of every row, a beginning that is not a whole
+        // condition, an OR: nothing is shared.
+        for filters in [
+            ["d.status = 'won'", "d.status IN ('won', 'lost')"],
+            ["", inbound],
+            ["a.x = 1", "a.x = 10"],
+            ["a OR b", "a OR b AND c"],
+        ] {
+            assert_eq!(shared_filter(filters.into_iter()), "", "{filters:?}");
+        }
+    }
 }

@@ -283,6 +283,53 @@ fn returning_customers_are_judged_by_what_they_bought_strictly_before() {
     }
 }
 
+/// New customers by the campaign of their first purchase, ties at its instant included. In
+/// January: c1, whose won deal came from Winter mail; c20, whose won deal (no campaign) and
+/// Autumn-ads order fell on the same instant, the deal first; c21, whose two orders of one
+/// instant came from Autumn ads (order 21) and Winter mail (22), the lower id first; c22,
+/// whose first order (Winter mail) was in December, is not new in January though a
+/// January order came from Autumn ads.
+#[test]
+fn new_customers_go_to_the_campaign_of_their_first_purchase_the_deal_first_on_a_tie() {
+    let (_dir, store) = fixture();
+    store
+        .execute_batch(
+            "INSERT INTO contacts (id, customer_at, created_at, updated_at) VALUES
+                 (20, '2026-01-22', '2026-01-01', '2026-01-22'),
+                 (21, '2026-01-23', '2026-01-01', '2026-01-23'),
+                 (22, '2025-12-10', '2025-12-01', '2026-01-24');
+             INSERT INTO deals (id, name, pipeline_id, stage_id, status, amount, currency, owner_id, contact_id, product_id, campaign_id, created_at, closed_at, updated_at) VALUES
+                 (20, 'd20', 1, 3, 'won', 100, 'USD', 1, 20, 1, NULL, '2026-01-02', '2026-01-22', '2026-01-22');
+             INSERT INTO orders (id, contact_id, campaign_id, ordered_at, currency) VALUES
+                 (20, 20, 2, '2026-01-22', 'USD'),
+                 (22, 21, 1, '2026-01-23', 'USD'), (21, 21, 2, '2026-01-23', 'USD'),
+                 (23, 22, 1, '2025-12-10', 'USD'), (24, 22, 2, '2026-01-24', 'USD');
+             INSERT INTO order_lines VALUES (20, 20, 3, 1, 50, 10), (21, 21, 3, 1, 50, 10),
+                 (22, 22, 3, 1, 50, 10), (23, 23, 3, 1, 50, 10), (24, 24, 3, 1, 50, 10);",
+        )
+        .unwrap();
+    let query = Query::over(
+        "new_customers_per_campaign",
+        day(2026, 1, 1),
+        day(2026, 2, 1),
+    );
+    let result = run(&store, &Calendar::default(), &query, "en").unwrap();
+    let mut split: Vec<(Option<String>, Option<f64>)> = result
+        .rows
+        .into_iter()
+        .map(|row| (row.dims[0].clone(), row.value))
+        .collect();
+    split.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        split,
+        [
+            (None, Some(1.0)),
+            (Some("Autumn ads".to_owned()), Some(1.0)),
+            (Some("Winter mail".to_owned()), Some(1.0)),
+        ]
+    );
+}
+
 #[test]
 fn empty_periods_give_zero_counts_and_null_ratios() {
     let (_dir, store) = fixture();
