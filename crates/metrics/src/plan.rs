@@ -491,8 +491,8 @@ fn measured(
 /// Run `statements` (each with its measures' `zero_is_none`, see [`read_values`]) and read
 /// each one's values. Several run as one statement, a `UNION ALL` of them, each row led by
 /// its statement's number and padded with nulls to the widest: a statement costs its
-/// planning and a round trip whatever its rows, a third of a small one's time (`csat`
-/// reads its surveys and its tickets in two scans).
+/// planning, 0.2–0.6 ms on `large`, whatever its rows (`csat` reads its surveys and its
+/// tickets in two scans, 1.3× its reference as two statements, 1.17× as one).
 fn read_together(
     store: &Store,
     statements: &[(Statement, Vec<bool>)],
