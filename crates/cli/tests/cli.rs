@@ -285,6 +285,20 @@ fn metric_answers_in_the_documented_json_shape() {
          AND deleted_at IS NULL AND merged_into_id IS NULL",
     ]);
     assert_eq!(total, sql[0]["n"].as_f64().unwrap());
+    // A person's table writes the count as a whole number, "12" and not "12.0".
+    let table = sandbox.ok(&[
+        "metric",
+        "deals_won",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-04-01",
+        "--format",
+        "table",
+    ]);
+    let count = format!(" {total} ");
+    assert!(table.contains(&count), "{count:?} in {table}");
+    assert!(!table.contains(".0 "), "{table}");
 }
 
 #[test]

@@ -524,14 +524,12 @@ fn read_together(
         .collect();
     read_rows(store, &together, 1 + 1 + dims + widest, &mut |row| {
         let mut cells = row.into_iter();
-        let number = cells.next().and_then(|cell| cell.as_u64());
-        let Some((read, (_, zero_is_none))) = number
-            .and_then(|n| usize::try_from(n).ok())
-            .and_then(|n| Some((values.get_mut(n)?, statements.get(n)?)))
-        else {
-            return Err("a statement number that is not one".into());
-        };
-        add_row(cells, dims, zero_is_none, read)
+        let number = cells
+            .next()
+            .and_then(|cell| usize::try_from(cell.as_u64()?).ok())
+            .filter(|number| *number < statements.len())
+            .ok_or("a statement number that is not one")?;
+        add_row(cells, dims, &statements[number].1, &mut values[number])
     })?;
     Ok(values)
 }
@@ -702,7 +700,7 @@ fn counted_under(
 /// too or continues with ` AND ` (abandoned calls among inbound calls: the inbound ones are
 /// the scan). "" when there is none. A filter with an `OR` is never split: `a OR b AND c`
 /// is not `(a OR b) AND c`.
-fn shared_filter(filters: impl Iterator<Item = &'static str> + Clone) -> &'static str {
+fn shared_filter(filters: &[&'static str]) -> &'static str {
     let begins = |filter: &str, whole: &str| {
         filter == whole
             || (filter
@@ -713,9 +711,10 @@ fn shared_filter(filters: impl Iterator<Item = &'static str> + Clone) -> &'stati
                     .any(|word| word.eq_ignore_ascii_case("OR")))
     };
     filters
-        .clone()
-        .filter(|whole| filters.clone().all(|filter| begins(filter, whole)))
+        .iter()
+        .filter(|whole| filters.iter().all(|filter| begins(filter, whole)))
         .max_by_key(|whole| whole.len())
+        .copied()
         .unwrap_or("")
 }
 
@@ -845,7 +844,8 @@ pub fn compile_shared(
     let split = select_dims(&mut b, first, by, lookups.as_deref())?;
     // What all the measures' filters begin with narrows the scan itself; the rest of each
     // filters its own aggregate. The conditions they count under, each once.
-    let shared = shared_filter(measures.iter().map(|m| m.filter));
+    let measure_filters: Vec<&'static str> = measures.iter().map(|m| m.filter).collect();
+    let shared = shared_filter(&measure_filters);
     let counted: Vec<Counted> = measures
         .iter()
         .map(|m| (own_filter(m.filter, shared), same_day_of(m)))
@@ -1870,11 +1870,11 @@ mod tests {
     fn the_filter_all_measures_begin_with_narrows_their_scan() {
         let abandoned = "sc.direction = 'inbound' AND sc.answered_at IS NULL";
         let inbound = "sc.direction = 'inbound'";
-        let shared = shared_filter([abandoned, inbound].into_iter());
+        let shared = shared_filter(&[abandoned, inbound]);
         assert_eq!(shared, inbound);
         assert_eq!(own_filter(abandoned, shared), "sc.answered_at IS NULL");
         assert_eq!(own_filter(inbound, shared), "");
-        assert_eq!(shared_filter([inbound, inbound].into_iter()), inbound);
+        assert_eq!(shared_filter(&[inbound, inbound]), inbound);
         assert_eq!(own_filter(abandoned, ""), abandoned);
         // Different beginnings, a filter of every row, a beginning that is not a whole
         // condition, an OR: nothing is shared.
@@ -1885,7 +1885,7 @@ mod tests {
             ["a OR b", "a OR b AND c"],
             ["a", "a AND b\n or c"],
         ] {
-            assert_eq!(shared_filter(filters.into_iter()), "", "{filters:?}");
+            assert_eq!(shared_filter(&filters), "", "{filters:?}");
         }
     }
 }
