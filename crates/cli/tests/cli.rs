@@ -252,20 +252,28 @@ fn metrics_lists_the_catalogue_in_both_languages() {
 fn metric_answers_in_the_documented_json_shape() {
     let sandbox = Sandbox::new();
     sandbox.generate_small();
-    let result = sandbox.json(&[
+    let quarter = [
         "metric",
         "deals_won",
         "--from",
         "2026-01-01",
         "--to",
         "2026-04-01",
-        "--grain",
-        "month",
-        "--by",
-        "pipeline",
-        "--compare",
-        "previous_year",
-    ]);
+    ];
+    let result = sandbox.json(
+        &[
+            &quarter[..],
+            &[
+                "--grain",
+                "month",
+                "--by",
+                "pipeline",
+                "--compare",
+                "previous_year",
+            ],
+        ]
+        .concat(),
+    );
     assert_eq!(result["metric"], "deals_won");
     assert_eq!(result["unit"], "count");
     assert_eq!(result["grain"], "month");
@@ -286,16 +294,7 @@ fn metric_answers_in_the_documented_json_shape() {
     ]);
     assert_eq!(total, sql[0]["n"].as_f64().unwrap());
     // A person's table writes the count as a whole number, "12" and not "12.0".
-    let table = sandbox.ok(&[
-        "metric",
-        "deals_won",
-        "--from",
-        "2026-01-01",
-        "--to",
-        "2026-04-01",
-        "--format",
-        "table",
-    ]);
+    let table = sandbox.ok(&[&quarter[..], &["--format", "table"]].concat());
     let count = format!(" {total} ");
     assert!(table.contains(&count), "{count:?} in {table}");
     assert!(!table.contains(".0 "), "{table}");
