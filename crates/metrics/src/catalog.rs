@@ -141,6 +141,7 @@ impl Measure {
                 self.filter,
                 self.agg.expr(),
             ])
+            .chain(self.source.columns.iter().map(|c| c.sql))
             .chain(self.joins.iter().copied())
     }
 }

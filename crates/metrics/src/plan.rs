@@ -1489,9 +1489,11 @@ fn rows(
     extra: &[&'static str],
     periods: Periods,
 ) -> Result<(), MetricError> {
+    // What the statement reads: its select list, written before its `FROM`, and its filter.
+    let from = measure.source.from_reading(&[&b.sql, measure.filter]);
     match measure.timing {
         _ if periods == Periods::Bucketed => {
-            b.text(&format!("\nFROM {}", measure.source.from));
+            b.text(&format!("\nFROM {from}"));
         }
         Timing::Anchor(anchor) if dialect == Dialect::Postgres && in_order(spine) => {
             // PostgreSQL compares every row with every period of a cross join (a million
@@ -1503,14 +1505,13 @@ fn rows(
                 .map(|p| format!("\"{}\"", p.start.format("%Y-%m-%d %H:%M:%S%.f")))
                 .collect();
             b.text(&format!(
-                "\nFROM {} JOIN p ON p.p_idx = width_bucket({anchor}, CAST(",
-                measure.source.from
+                "\nFROM {from} JOIN p ON p.p_idx = width_bucket({anchor}, CAST("
             ))
             .param(Param::Text(format!("{{{}}}", starts.join(","))))
             .text(" AS TIMESTAMP[])) - 1");
         }
         _ => {
-            b.text(&format!("\nFROM p CROSS JOIN {}", measure.source.from));
+            b.text(&format!("\nFROM p CROSS JOIN {from}"));
         }
     }
     let mut joins: Vec<&str> = Vec::new();
