@@ -384,7 +384,16 @@ const fn open_at_end(agg: Agg) -> Measure {
     }
 }
 const LIVE_WON: &str = "d.status = 'won'";
-const CLOSED: &str = "d.status IN ('won', 'lost')";
+macro_rules! closed {
+    () => {
+        "d.status IN ('won', 'lost')"
+    };
+}
+const CLOSED: &str = closed!();
+/// A won deal written as a closed deal that is won: a close rate's two counts then scan the
+/// closed deals, each counting under its own rest, where `won OR closed` was the scan (a
+/// year by month and owner: 25–27 → 24–25 ms).
+const CLOSED_AND_WON: &str = concat!(closed!(), " AND d.status = 'won'");
 /// Customers from before the period with revenue in it and before it: whom the
 /// cross-sell and upsell ratios are about. (The spec's numerators do not say "returning";
 /// read literally, a brand-new customer's first purchase would count as a cross-sell and
@@ -588,7 +597,7 @@ fn build() -> Vec<Metric> {
             "Won / (won + lost) over deals closed in range.",
         ),
         vec![
-            count(&DEALS, "d.closed_at", LIVE_WON),
+            count(&DEALS, "d.closed_at", CLOSED_AND_WON),
             count(&DEALS, "d.closed_at", CLOSED),
         ],
         Quotient,
