@@ -932,7 +932,7 @@ pub struct BenchArgs {
     pub backend: Backend,
 
     /// metrics: time each metric over one year beside its hand-written reference query
-    /// (bench/metric_reference.toml) on the same connection, five runs each (up to 41 for
+    /// (bench/metric_reference.toml) on the same connection, seven runs each (up to 41 for
     /// a metric of a few milliseconds, for a steady median): the medians,
     /// their ratio, and whether both give the same number; the worst ten and the total last
     #[arg(long)]
