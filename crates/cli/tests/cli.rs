@@ -298,6 +298,25 @@ fn metric_answers_in_the_documented_json_shape() {
     let count = format!(" {total} ");
     assert!(table.contains(&count), "{count:?} in {table}");
     assert!(!table.contains(".0 "), "{table}");
+    // So does money: the quarter's revenue, summed with plain SQL, as Rust writes it.
+    let revenue = sandbox.json(&[
+        "sql",
+        "SELECT sum(amount) AS total FROM revenue_lines
+         WHERE occurred_at >= '2026-01-01' AND occurred_at < '2026-04-01'",
+    ])[0]["total"]
+        .as_f64()
+        .unwrap();
+    let table = sandbox.ok(&[
+        &["metric", "revenue"],
+        &quarter[2..],
+        &["--format", "table"],
+    ]
+    .concat());
+    assert!(
+        table.contains(&format!(" {revenue} ")),
+        "{revenue} in {table}"
+    );
+    assert!(!table.contains(".0 "), "{table}");
 }
 
 #[test]

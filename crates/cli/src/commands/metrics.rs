@@ -167,8 +167,8 @@ fn to_table(result: &MetricResult, for_people: bool) -> Table {
         columns.extend(["previous", "change", "change_pct"].map(String::from));
     }
     let shown = |x: Option<f64>, unit: Unit| match (x, for_people) {
-        // A count reads "3", not "3.0".
-        (Some(x), true) if unit == Unit::Count && x.fract() == 0.0 => json!(x as i64),
+        // A whole value reads "3", not "3.0": a count, a sum of whole amounts, whole days.
+        (Some(x), true) if x.fract() == 0.0 && x.abs() < 1e15 => json!(x as i64),
         (Some(x), true) => json!(round(x, unit)),
         (x, _) => json!(x),
     };
