@@ -31,7 +31,8 @@ struct Split {
 }
 
 /// Runs of each side at least; the median is kept. Five let a 40 ms metric read 1.44× in
-/// one bench where the day's other five read 1.07–1.18×.
+/// one bench where the day's other five read 1.07–1.18×; seven have not stopped such a
+/// metric reading over 1.3× now and then on two busy cores.
 const RUNS: usize = 7;
 
 /// A side that has not yet spent this long runs again, up to [`MAX_RUNS`] times: a
