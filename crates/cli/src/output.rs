@@ -60,17 +60,32 @@ fn terminal_table(table: &Table) -> comfy_table::Table {
     for row in &table.rows {
         out.add_row(row.iter().map(plain_text));
     }
-    // Numbers read best right-aligned.
+    // Numbers read best right-aligned, and so do figures written for people (`1,234.50`,
+    // `35.1%`).
     for (index, column) in out.column_iter_mut().enumerate() {
         if table
             .rows
             .iter()
-            .any(|r| r.get(index).is_some_and(Value::is_number))
+            .any(|r| r.get(index).is_some_and(reads_as_number))
         {
             column.set_cell_alignment(comfy_table::CellAlignment::Right);
         }
     }
     out
+}
+
+/// A number, or text that is a number as people write one: thousands separators, a
+/// percent sign, a typographic minus.
+fn reads_as_number(value: &Value) -> bool {
+    match value {
+        Value::Number(_) => true,
+        Value::String(s) => s
+            .trim_end_matches('%')
+            .replace([',', '−'], "")
+            .parse::<f64>()
+            .is_ok(),
+        _ => false,
+    }
 }
 
 /// A cell as text: strings without quotes, null as empty.

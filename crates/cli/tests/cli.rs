@@ -293,12 +293,15 @@ fn metric_answers_in_the_documented_json_shape() {
          AND deleted_at IS NULL AND merged_into_id IS NULL",
     ]);
     assert_eq!(total, sql[0]["n"].as_f64().unwrap());
-    // A person's table writes the count as a whole number, "12" and not "12.0".
+    // A person's table writes the count as a whole number, "1,234" and not "1234.0".
     let table = sandbox.ok(&[&quarter[..], &["--format", "table"]].concat());
     let count = format!(" {total} ");
-    assert!(table.contains(&count), "{count:?} in {table}");
+    assert!(
+        table.replace(',', "").contains(&count),
+        "{count:?} in {table}"
+    );
     assert!(!table.contains(".0 "), "{table}");
-    // So does money: the quarter's revenue, summed with plain SQL, as Rust writes it.
+    // Money to the cent: the quarter's revenue, summed with plain SQL.
     let revenue = sandbox.json(&[
         "sql",
         "SELECT sum(amount) AS total FROM revenue_lines
@@ -313,10 +316,27 @@ fn metric_answers_in_the_documented_json_shape() {
     ]
     .concat());
     assert!(
-        table.contains(&format!(" {revenue} ")),
+        table.replace(',', "").contains(&format!(" {revenue:.2} ")),
         "{revenue} in {table}"
     );
-    assert!(!table.contains(".0 "), "{table}");
+    assert!(table.contains(",") && !table.contains(".0 "), "{table}");
+    // A share as a percentage: won over closed, counted with plain SQL.
+    let closed = sandbox.json(&[
+        "sql",
+        "SELECT avg(CASE WHEN status = 'won' THEN 1.0 ELSE 0 END) AS rate FROM deals
+         WHERE status IN ('won', 'lost') AND closed_at >= '2026-01-01' AND closed_at < '2026-04-01'
+         AND deleted_at IS NULL AND merged_into_id IS NULL",
+    ])[0]["rate"]
+        .as_f64()
+        .unwrap();
+    let table = sandbox.ok(&[
+        &["metric", "close_rate"],
+        &quarter[2..],
+        &["--format", "table"],
+    ]
+    .concat());
+    let percent = format!(" {:.1}% ", closed * 100.0);
+    assert!(table.contains(&percent), "{percent:?} in {table}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ use embudo_metrics::catalog::Unit;
 use embudo_metrics::plan::QueryText;
 use embudo_metrics::{Compare, Dim, MetricResult, Query, catalogue};
 use embudo_model::Table;
+use embudo_reports::model::{Kind, display};
 use embudo_store::Store;
 use serde_json::{Map, Value, json};
 
@@ -166,10 +167,10 @@ fn to_table(result: &MetricResult, for_people: bool) -> Table {
     if result.compare.is_some() {
         columns.extend(["previous", "change", "change_pct"].map(String::from));
     }
+    // People read the figures as the reports write them (`1,234.50`, `35.1%`); CSV and
+    // JSON keep the numbers.
     let shown = |x: Option<f64>, unit: Unit| match (x, for_people) {
-        // A whole value reads "3", not "3.0": a count, a sum of whole amounts, whole days.
-        (Some(x), true) if x.fract() == 0.0 && x.abs() < 1e15 => json!(x as i64),
-        (Some(x), true) => json!(round(x, unit)),
+        (Some(x), true) => json!(display(&json!(x), Kind::of(unit))),
         (x, _) => json!(x),
     };
     let rows = result
@@ -191,10 +192,4 @@ fn to_table(result: &MetricResult, for_people: bool) -> Table {
         })
         .collect();
     Table { columns, rows }
-}
-
-/// Display precision: shares to four places, everything else to two.
-fn round(x: f64, unit: Unit) -> f64 {
-    let scale = if unit == Unit::Ratio { 10_000.0 } else { 100.0 };
-    (x * scale).round() / scale
 }
