@@ -118,6 +118,63 @@ fn every_metric_equals_plain_sql_from_the_spec() {
     assert!(checked >= 35 + 16, "only {checked} metrics");
 }
 
+/// Every metric of the catalogue over a year by month, against the bench's references by
+/// month (`bench/metric_reference_monthly.toml`): the same value in every month, a month one
+/// side leaves out being a zero on the other. A metric with a default split (new customers
+/// per campaign) adds up its month's cells.
+#[test]
+fn every_metric_by_month_equals_plain_sql_month_by_month() {
+    let (_place, plain, store) = medium_stores();
+    let written: BTreeMap<String, String> =
+        toml::from_str(include_str!("../../../bench/metric_reference_monthly.toml"))
+            .expect("the references by month are TOML");
+    for metric in catalogue() {
+        let sql = written
+            .get(metric.name.as_str())
+            .unwrap_or_else(|| panic!("no independent SQL by month for {}", metric.name));
+        let sql = sql.replace("{from}", F).replace("{to}", T);
+        let want: BTreeMap<String, f64> = plain
+            .query_with(&sql, &[])
+            .unwrap()
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r[0].as_str().unwrap().to_owned(),
+                    r[1].as_f64().unwrap_or(0.0),
+                )
+            })
+            .collect();
+        let query = Query {
+            grain: Some(Grain::Month),
+            ..year(&metric.name)
+        };
+        let mut got = BTreeMap::<String, f64>::new();
+        for row in run(&store, &Calendar::default(), &query, "en")
+            .unwrap()
+            .rows
+        {
+            *got.entry(row.period.unwrap().to_string()).or_default() += row.value.unwrap_or(0.0);
+        }
+        assert_eq!(got.len(), 12, "{}: the planner's months", metric.name);
+        assert!(
+            want.values().filter(|v| **v != 0.0).count() >= 6,
+            "{}: too few months to compare",
+            metric.name
+        );
+        for month in got.keys().chain(want.keys()) {
+            let value = |cells: &BTreeMap<String, f64>| cells.get(month).copied().unwrap_or(0.0);
+            assert!(
+                close(value(&got), value(&want)),
+                "{} in {month}: planner {}, plain SQL {}",
+                metric.name,
+                value(&got),
+                value(&want)
+            );
+        }
+    }
+}
+
 /// A year by month with one dimension, as the bench's references by month write it
 /// (`bench/metric_reference_split.toml`): the same value in every month and value of the
 /// dimension, a cell one side leaves out being a zero on the other.

@@ -1,9 +1,10 @@
 //! `embudo bench metrics --vs-sql`: every metric of the catalogue over one year beside the
 //! query a person would write for it (`bench/metric_reference.toml`, written from the spec,
 //! not from the planner), both on the same connection, seven runs each in turn (up to 41
-//! for a quick one, see [`MIN_SECONDS`]); then the questions asked most, a year by month
-//! with one dimension, beside theirs (`bench/metric_reference_split.toml`), compared cell
-//! by cell.
+//! for a quick one, see [`MIN_SECONDS`]); then every metric over the same year by month
+//! beside its query by month (`bench/metric_reference_monthly.toml`), and the questions
+//! asked most, a year by month with one dimension, beside theirs
+//! (`bench/metric_reference_split.toml`), both compared month by month, cell by cell.
 
 use super::hint;
 use crate::config::Config;
@@ -18,6 +19,9 @@ use std::time::Instant;
 
 /// The reference queries, by metric; `{from}` and `{to}` stand for the range's bounds.
 const REFERENCE: &str = include_str!("../../../../bench/metric_reference.toml");
+
+/// The references by month, by metric; `{from}` and `{to}` as above.
+const MONTHLY: &str = include_str!("../../../../bench/metric_reference_monthly.toml");
 
 /// The references by month with one dimension, by metric.
 const SPLIT: &str = include_str!("../../../../bench/metric_reference_split.toml");
@@ -93,8 +97,10 @@ pub fn figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<Tab
             agrees: agree(planned.unwrap_or(0.0), wanted.unwrap_or(0.0)),
         });
     }
-    let mut tables = vec![every(&timed), summary(&mut timed)];
+    let mut tables = vec![every("metric", &timed), summary("one year", &mut timed)];
     if config.calendar.tz == chrono_tz::UTC {
+        let mut timed = monthly(store, config, from, end)?;
+        tables.extend([every("by_month", &timed), summary("by month", &mut timed)]);
         tables.push(split(store, config, from, end)?);
     } else {
         hint(
@@ -133,6 +139,24 @@ fn bounded(sql: &str, from: NaiveDate, to: NaiveDate) -> (String, Vec<Param>) {
 /// without one (no closed deal, no call) is left out on both sides, as is a zero.
 type Cells = BTreeMap<(String, Option<String>), f64>;
 
+/// Every metric of the catalogue from `from` to `end` by month beside its query in
+/// `bench/metric_reference_monthly.toml`, month by month.
+fn monthly(store: &Store, config: &Config, from: NaiveDate, end: NaiveDate) -> Result<Vec<Timed>> {
+    let written: BTreeMap<String, String> =
+        toml::from_str(MONTHLY).context("reading bench/metric_reference_monthly.toml")?;
+    let mut timed = Vec::new();
+    for metric in catalogue() {
+        let Some(sql) = written.get(&metric.name) else {
+            bail!(
+                "bench/metric_reference_monthly.toml has no query for {}",
+                metric.name
+            );
+        };
+        timed.push(by_month(store, config, &metric.name, None, sql, from, end)?.0);
+    }
+    Ok(timed)
+}
+
 /// The questions of `bench/metric_reference_split.toml` from `from` to `end` by month, each
 /// split by its dimension: both medians, their ratio, and whether every cell agrees; the
 /// median ratio last.
@@ -142,62 +166,16 @@ fn split(store: &Store, config: &Config, from: NaiveDate, end: NaiveDate) -> Res
     let mut rows = Vec::new();
     let mut ratios = Vec::new();
     for (metric, Split { by, sql }) in written {
-        let dim: Dim = by.parse()?;
-        let (sql, params) = bounded(&sql, from, end);
-        let query = Query {
-            grain: Some(Grain::Month),
-            by: vec![dim],
-            ..Query::over(&metric, Bound::Day(from), Bound::Day(end))
-        };
-        let (mut planner, mut reference) = (Vec::new(), Vec::new());
-        let (mut planned, mut wanted) = (Cells::new(), Cells::new());
-        while !enough(&planner, &reference) {
-            let started = Instant::now();
-            let result = embudo_metrics::run(store, &config.calendar, &query, &config.lang)?;
-            planner.push(started.elapsed().as_secs_f64());
-            planned = result
-                .rows
-                .into_iter()
-                .filter_map(|row| {
-                    let month = row.period?.to_string();
-                    Some(((month, row.dims.into_iter().next().flatten()), row.value?))
-                })
-                .filter(|(_, value)| *value != 0.0)
-                .collect();
-            let started = Instant::now();
-            let answer = store.query_with(&sql, &params)?;
-            reference.push(started.elapsed().as_secs_f64());
-            wanted = answer
-                .rows
-                .into_iter()
-                .filter_map(|row| {
-                    let [month, label, value] = <[Value; 3]>::try_from(row).ok()?;
-                    let label = label.as_str().map(str::to_owned);
-                    Some(((month.as_str()?.to_owned(), label), value.as_f64()?))
-                })
-                .filter(|(_, value)| *value != 0.0)
-                .collect();
-        }
-        let cells = planned.len().max(wanted.len());
-        let differing = planned
-            .keys()
-            .chain(wanted.keys())
-            .filter(|key| {
-                let value = |cells: &Cells| cells.get(*key).copied().unwrap_or(0.0);
-                !agree(value(&planned), value(&wanted))
-            })
-            .count();
-        let (planner, reference) = (median(&mut planner), median(&mut reference));
-        let times = planner / reference.max(1e-6);
-        ratios.push(times);
+        let (timed, cells) = by_month(store, config, &metric, Some(by.parse()?), &sql, from, end)?;
+        ratios.push(timed.ratio());
         rows.push(vec![
             json!(metric),
             json!(by),
-            seconds(planner),
-            seconds(reference),
-            ratio(times),
+            seconds(timed.planner),
+            seconds(timed.reference),
+            ratio(timed.ratio()),
             json!(cells),
-            json!(differing == 0),
+            json!(timed.agrees),
         ]);
     }
     rows.push(vec![
@@ -225,6 +203,74 @@ fn split(store: &Store, config: &Config, from: NaiveDate, end: NaiveDate) -> Res
     })
 }
 
+/// `metric` from `from` to `end` by month, split by `by` if given, beside `sql`, whose
+/// rows are the month's first day, the dimension's value when split, and the metric: both
+/// medians, whether every cell agrees, and how many cells there are. A metric with a
+/// default split (new customers per campaign) asked without one adds up its cells by month.
+fn by_month(
+    store: &Store,
+    config: &Config,
+    metric: &str,
+    by: Option<Dim>,
+    sql: &str,
+    from: NaiveDate,
+    end: NaiveDate,
+) -> Result<(Timed, usize)> {
+    let (sql, params) = bounded(sql, from, end);
+    let query = Query {
+        grain: Some(Grain::Month),
+        by: by.into_iter().collect(),
+        ..Query::over(metric, Bound::Day(from), Bound::Day(end))
+    };
+    let (mut planner, mut reference) = (Vec::new(), Vec::new());
+    let (mut planned, mut wanted) = (Cells::new(), Cells::new());
+    while !enough(&planner, &reference) {
+        let started = Instant::now();
+        let result = embudo_metrics::run(store, &config.calendar, &query, &config.lang)?;
+        planner.push(started.elapsed().as_secs_f64());
+        planned = cells(result.rows.into_iter().filter_map(|row| {
+            let label = by.and(row.dims.into_iter().next().flatten());
+            Some((row.period?.to_string(), label, row.value?))
+        }));
+        let started = Instant::now();
+        let answer = store.query_with(&sql, &params)?;
+        reference.push(started.elapsed().as_secs_f64());
+        wanted = cells(answer.rows.into_iter().filter_map(|mut row| {
+            let value = row.pop()?.as_f64()?;
+            let label = (row.len() > 1).then(|| row.pop()).flatten();
+            let month = row.pop()?.as_str()?.to_owned();
+            Some((
+                month,
+                label.and_then(|l| l.as_str().map(str::to_owned)),
+                value,
+            ))
+        }));
+    }
+    let count = planned.len().max(wanted.len());
+    let agrees = planned.keys().chain(wanted.keys()).all(|key| {
+        let value = |cells: &Cells| cells.get(key).copied().unwrap_or(0.0);
+        agree(value(&planned), value(&wanted))
+    });
+    let timed = Timed {
+        metric: metric.to_owned(),
+        planner: median(&mut planner),
+        reference: median(&mut reference),
+        agrees,
+    };
+    Ok((timed, count))
+}
+
+/// Cells from (month, dimension value, value) triples, adding up the triples of one cell
+/// and leaving out the zeros.
+fn cells(triples: impl Iterator<Item = (String, Option<String>, f64)>) -> Cells {
+    let mut cells = Cells::new();
+    for (month, label, value) in triples {
+        *cells.entry((month, label)).or_default() += value;
+    }
+    cells.retain(|_, value| *value != 0.0);
+    cells
+}
+
 /// One metric's medians.
 struct Timed {
     metric: String,
@@ -239,9 +285,10 @@ impl Timed {
     }
 }
 
-fn every(timed: &[Timed]) -> Table {
+/// Each metric's medians, ratio and agreement, under a first column named `first`.
+fn every(first: &str, timed: &[Timed]) -> Table {
     Table {
-        columns: ["metric", "embudo_s", "reference_s", "ratio", "same_value"]
+        columns: [first, "embudo_s", "reference_s", "ratio", "same_value"]
             .map(String::from)
             .to_vec(),
         rows: timed
@@ -260,8 +307,9 @@ fn every(timed: &[Timed]) -> Table {
 }
 
 /// The worst ratios, the median ratio, the totals and how many metrics disagree, each in
-/// words (a ratio written `1.34×`, so a count is never read as one).
-fn summary(timed: &mut [Timed]) -> Table {
+/// words (a ratio written `1.34×`, so a count is never read as one); `range` says what
+/// was asked (one year, by month).
+fn summary(range: &str, timed: &mut [Timed]) -> Table {
     let mut ratios: Vec<f64> = timed.iter().map(Timed::ratio).collect();
     let median_ratio = median(&mut ratios);
     let (planner, reference): (f64, f64) = timed
@@ -274,20 +322,27 @@ fn summary(timed: &mut [Timed]) -> Table {
     let mut rows: Vec<Vec<Value>> = timed
         .iter()
         .take(WORST)
-        .map(|t| vec![json!(format!("worst: {}", t.metric)), times(t.ratio())])
+        .map(|t| {
+            vec![
+                json!(format!("worst, {range}: {}", t.metric)),
+                times(t.ratio()),
+            ]
+        })
         .collect();
     rows.push(vec![
-        json!("median ratio over the catalogue"),
+        json!(format!("median ratio over the catalogue, {range}")),
         times(median_ratio),
     ]);
     rows.push(vec![
         json!(format!(
-            "total: embudo {planner:.3} s, reference {reference:.3} s"
+            "total, {range}: embudo {planner:.3} s, reference {reference:.3} s"
         )),
         times(planner / reference.max(1e-6)),
     ]);
     rows.push(vec![
-        json!("metrics whose value differs from their reference"),
+        json!(format!(
+            "metrics whose value differs from their reference, {range}"
+        )),
         json!(format!("{disagreeing} of {metrics}")),
     ]);
     Table {
