@@ -58,11 +58,12 @@ pub enum Direction {
 pub enum Timing {
     /// The row's anchor timestamp lies in `[p.p_start, p.p_end)`.
     Anchor(&'static str),
-    /// A span `[start, end)` (`end` null: still going) that covers the instant `p.p_end`:
-    /// what was true at the end of the period, e.g. a deal's stage at that moment.
+    /// A span `[start, end)` (`end` null: still going) that covers one instant of the
+    /// period, `at`: what was true then, e.g. a deal's stage at the period's end.
     Covering {
         start: &'static str,
         end: &'static str,
+        at: Edge,
     },
     /// Every one of these timestamps is before the period's end: what had happened by then
     /// (a customer's revenue so far, the users created by then).
@@ -81,6 +82,15 @@ pub enum Timing {
         opened: &'static str,
         closed: &'static str,
     },
+}
+
+/// The instant of a period a [`Timing::Covering`] span is looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    /// `p.p_start`, as the period began: the subscribers a list grows from.
+    Start,
+    /// `p.p_end`, as it ended: the deals then open.
+    End,
 }
 
 /// How a measure aggregates its rows.
@@ -129,7 +139,7 @@ impl Measure {
         let timing: Vec<&'static str> = match self.timing {
             Timing::Anchor(anchor) => vec![anchor],
             Timing::Condition { joined, alone } => vec![joined, alone],
-            Timing::Covering { start, end } => vec![start, end],
+            Timing::Covering { start, end, .. } => vec![start, end],
             Timing::Before(times) => times.to_vec(),
             Timing::SameLocalDay { opened, closed } => vec![opened, closed],
         };
@@ -377,6 +387,7 @@ const fn open_at_end(agg: Agg) -> Measure {
         timing: Timing::Covering {
             start: "h.entered_at",
             end: "h.exited_at",
+            at: Edge::End,
         },
         filter: "hs.kind = 'open'",
         agg,
@@ -987,11 +998,17 @@ fn build() -> Vec<Metric> {
         vec![
             count(&LIST_SUBSCRIPTIONS, "ls.subscribed_at", ""),
             count(&LIST_SUBSCRIPTIONS, "ls.unsubscribed_at", ""),
-            at(
-                &LIST_SUBSCRIPTIONS,
-                "ls.subscribed_at <= p.p_start AND (ls.unsubscribed_at IS NULL OR ls.unsubscribed_at > p.p_start)",
-                Agg::Count,
-            ),
+            Measure {
+                source: &LIST_SUBSCRIPTIONS,
+                timing: Timing::Covering {
+                    start: "ls.subscribed_at",
+                    end: "ls.unsubscribed_at",
+                    at: Edge::Start,
+                },
+                filter: "",
+                agg: Agg::Count,
+                joins: &[],
+            },
         ],
         Growth,
     );

@@ -2,7 +2,7 @@
 //! SQL statement per measure, and their rows become the metric's values on a full time
 //! spine.
 
-use crate::catalog::{self, Agg, Measure, Metric, Timing, Unit};
+use crate::catalog::{self, Agg, Edge, Measure, Metric, Timing, Unit};
 use crate::dims::{Dim, Lookup};
 use crate::error::MetricError;
 use crate::time::{self, Bound, Calendar, Compare, Grain, Period};
@@ -1070,7 +1070,7 @@ pub fn compile(
 }
 
 /// The SQL of a measure at each period's end (spans covering it, or what had happened by
-/// then), in one pass over the rows however many periods there are: each row is grouped,
+/// then; spans covering its start likewise, with the starts for ends), in one pass over the rows however many periods there are: each row is grouped,
 /// with its dimensions, by the first period whose end it counts at and the first whose end
 /// it no longer counts at (their ranks among the ends); each period then adds up the few
 /// groups that count at its end. Joining the rows with the periods instead evaluates every
@@ -1091,12 +1091,18 @@ fn swept(
             ));
         }
     };
-    let ends: Vec<NaiveDateTime> = spine.iter().map(|p| p.end).collect();
+    // The instants each row is looked at: the periods' ends, or their starts for a span
+    // looked at as each period began.
+    let at = match measure.timing {
+        Timing::Covering { at, .. } => at,
+        _ => Edge::End,
+    };
+    let ends: Vec<NaiveDateTime> = spine.iter().map(|p| edge(p, at)).collect();
     let mut b = Builder::new("WITH spans AS (\nSELECT ");
     match measure.timing {
         // A span counts at the ends within it: from the first end at or after its start to
         // the last before its end.
-        Timing::Covering { start, end } => {
+        Timing::Covering { start, end, .. } => {
             rank(&mut b, start, &ends, Before::Under, 0);
             b.text(" AS first_idx, ");
             rank(
@@ -1152,6 +1158,14 @@ fn swept(
         indexes.join(", ")
     ));
     Ok(grouped(b, by.len()))
+}
+
+/// The instant `at` of `period`.
+fn edge(period: &Period, at: Edge) -> NaiveDateTime {
+    match at {
+        Edge::Start => period.start,
+        Edge::End => period.end,
+    }
 }
 
 /// Which ends [`rank`] counts.
@@ -1602,14 +1616,20 @@ fn rows(
                 b.days = days;
             }
         }
-        Timing::Covering { start, end } => {
+        Timing::Covering { start, end, at } => {
             // Written as two inequalities (no OR) so DuckDB can run an inequality join, and
             // bounded by the whole range so the scan skips spans that ended long before.
             let open_end = format!("coalesce({end}, CAST('infinity' AS TIMESTAMP))");
             if periods == Periods::Joined {
-                b.text(&format!("{start} <= p.p_end AND {open_end} > p.p_end AND "));
+                let instant = match at {
+                    Edge::Start => "p.p_start",
+                    Edge::End => "p.p_end",
+                };
+                b.text(&format!(
+                    "{start} <= {instant} AND {open_end} > {instant} AND "
+                ));
             }
-            let (first, last) = (spine[0].end, spine[spine.len() - 1].end);
+            let (first, last) = (edge(&spine[0], at), edge(&spine[spine.len() - 1], at));
             b.text(&format!("{start} <= ")).timestamp(last);
             b.text(&format!(" AND {open_end} > ")).timestamp(first);
         }

@@ -13,7 +13,7 @@
 use crate::i18n::label;
 use crate::model::{Kind, Report, RowTargets, Section};
 use chrono::NaiveDate;
-use embudo_metrics::catalog::Timing;
+use embudo_metrics::catalog::{Edge, Timing};
 use embudo_metrics::{Bound, Dim, Query, catalog};
 use serde_json::Value;
 
@@ -139,7 +139,7 @@ pub fn target(report: &Report, section: &Section, row: usize, column: usize) -> 
     let instant = match report.params.get("at") {
         None => None,
         Some(at) => {
-            if !matches!(measure.timing, Timing::Covering { .. }) {
+            if !matches!(measure.timing, Timing::Covering { at: Edge::End, .. }) {
                 return None;
             }
             let at = chrono::DateTime::parse_from_rfc3339(at.as_str()?)
