@@ -935,8 +935,8 @@ pub struct BenchArgs {
     /// (bench/metric_reference.toml) on the same connection, seven runs each (up to 41 for
     /// a metric of a few milliseconds, for a steady median): the medians,
     /// their ratio, and whether both give the same number; the worst ten and the total last.
-    /// Then the same year by month (bench/metric_reference_monthly.toml), and six questions
-    /// by month with one dimension (bench/metric_reference_split.toml), cell by cell
+    /// Then the same year by month (bench/metric_reference_monthly.toml), and by month with
+    /// one dimension (bench/metric_reference_split.toml), cell by cell, each with its summary
     #[arg(long)]
     pub vs_sql: bool,
 }

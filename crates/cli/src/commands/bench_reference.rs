@@ -2,8 +2,8 @@
 //! query a person would write for it (`bench/metric_reference.toml`, written from the spec,
 //! not from the planner), both on the same connection, seven runs each in turn (up to 41
 //! for a quick one, see [`MIN_SECONDS`]); then every metric over the same year by month
-//! beside its query by month (`bench/metric_reference_monthly.toml`), and the questions
-//! asked most, a year by month with one dimension, beside theirs
+//! beside its query by month (`bench/metric_reference_monthly.toml`), and every metric that
+//! takes a dimension by month and one dimension beside its query
 //! (`bench/metric_reference_split.toml`), both compared month by month, cell by cell.
 
 use super::hint;
@@ -101,7 +101,8 @@ pub fn figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<Tab
     if config.calendar.tz == chrono_tz::UTC {
         let mut timed = monthly(store, config, from, end)?;
         tables.extend([every("by_month", &timed), summary("by month", &mut timed)]);
-        tables.push(split(store, config, from, end)?);
+        let (table, mut questions) = split(store, config, from, end)?;
+        tables.extend([table, summary("by month and dimension", &mut questions)]);
     } else {
         hint(
             config,
@@ -158,16 +159,20 @@ fn monthly(store: &Store, config: &Config, from: NaiveDate, end: NaiveDate) -> R
 }
 
 /// The questions of `bench/metric_reference_split.toml` from `from` to `end` by month, each
-/// split by its dimension: both medians, their ratio, and whether every cell agrees; the
-/// median ratio last.
-fn split(store: &Store, config: &Config, from: NaiveDate, end: NaiveDate) -> Result<Table> {
+/// split by its dimension: both medians, their ratio, how many cells and whether every one
+/// agrees; and each question's medians for the summary, named `metric by dimension`.
+fn split(
+    store: &Store,
+    config: &Config,
+    from: NaiveDate,
+    end: NaiveDate,
+) -> Result<(Table, Vec<Timed>)> {
     let written: BTreeMap<String, Split> =
         toml::from_str(SPLIT).context("reading bench/metric_reference_split.toml")?;
     let mut rows = Vec::new();
-    let mut ratios = Vec::new();
+    let mut questions = Vec::new();
     for (metric, Split { by, sql }) in written {
         let (timed, cells) = by_month(store, config, &metric, Some(by.parse()?), &sql, from, end)?;
-        ratios.push(timed.ratio());
         rows.push(vec![
             json!(metric),
             json!(by),
@@ -177,17 +182,12 @@ fn split(store: &Store, config: &Config, from: NaiveDate, end: NaiveDate) -> Res
             json!(cells),
             json!(timed.agrees),
         ]);
+        questions.push(Timed {
+            metric: format!("{metric} by {by}"),
+            ..timed
+        });
     }
-    rows.push(vec![
-        json!("median ratio"),
-        Value::Null,
-        Value::Null,
-        Value::Null,
-        ratio(median(&mut ratios)),
-        Value::Null,
-        Value::Null,
-    ]);
-    Ok(Table {
+    let table = Table {
         columns: [
             "by_month",
             "by",
@@ -200,7 +200,8 @@ fn split(store: &Store, config: &Config, from: NaiveDate, end: NaiveDate) -> Res
         .map(String::from)
         .to_vec(),
         rows,
-    })
+    };
+    Ok((table, questions))
 }
 
 /// `metric` from `from` to `end` by month, split by `by` if given, beside `sql`, whose
