@@ -482,6 +482,18 @@ fn every_vendor_shape_round_trips_the_figures_it_carries() {
             "{vendor}: {}",
             activity["notes"]
         );
+        // Nor surveys and e-mail lists: NPS, CSAT and the list's growth would be blank.
+        let customers = sandbox.json(&["--db", &db, "report", "customers"]);
+        for gap in [
+            "There are no surveys in the store",
+            "There are no e-mail list subscriptions in the store",
+        ] {
+            assert!(
+                customers["notes"].to_string().contains(gap),
+                "{vendor}: {}",
+                customers["notes"]
+            );
+        }
         for (report, want) in &reports {
             let got = half_year_report(&sandbox, &db, report);
             if !same_sections(want, &got) {

@@ -2,7 +2,7 @@
 //! and lost deals with no close date, won deals with no amount, deals with no owner, leads
 //! with no lead date, won deals with no contact, contacts no deal names, deals with no stage
 //! history, stages whose order and probability were guessed, and whole kinds of records
-//! absent (activities, orders, tickets, goals…). An import counts them in its summary; a
+//! absent (activities, orders, tickets, surveys, goals…). An import counts them in its summary; a
 //! report or metric that leans on the missing data says so in a note.
 
 use crate::error::Result;
@@ -246,6 +246,24 @@ pub const GAPS: &[Gap] = &[
         columns: &["web_visits"],
         sql: "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM web_visits) THEN 1 ELSE 0 END",
         reports: &["lead_sources"],
+        in_rows: false,
+    },
+    Gap {
+        id: "no_surveys",
+        en: "There are no surveys in the store: NPS is empty for want of data, and CSAT counts only the scores given on tickets",
+        es: "No hay encuestas en el almacén: el NPS está vacío por falta de datos, y el CSAT cuenta solo las puntuaciones de las incidencias",
+        columns: &["surveys"],
+        sql: "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM surveys) THEN 1 ELSE 0 END",
+        reports: &["customers"],
+        in_rows: false,
+    },
+    Gap {
+        id: "no_list_subscriptions",
+        en: "There are no e-mail list subscriptions in the store: the list's growth is empty for want of data",
+        es: "No hay suscripciones a listas de correo en el almacén: el crecimiento de la lista está vacío por falta de datos",
+        columns: &["list_subscriptions"],
+        sql: "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM list_subscriptions) THEN 1 ELSE 0 END",
+        reports: &["customers"],
         in_rows: false,
     },
     Gap {

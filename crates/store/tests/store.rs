@@ -732,12 +732,15 @@ fn gaps_count_the_live_records_that_have_them() {
         found.sort();
         found
     };
-    // The store has no activities, orders, tickets, campaigns, web visits, goals or usage.
+    // The store has no activities, orders, tickets, campaigns, web visits, surveys, list
+    // subscriptions, goals or usage.
     let empty = [
         ("no_activities", 1),
         ("no_campaigns", 1),
         ("no_goals", 1),
+        ("no_list_subscriptions", 1),
         ("no_orders", 1),
+        ("no_surveys", 1),
         ("no_tickets", 1),
         ("no_user_events", 1),
         ("no_web_visits", 1),
