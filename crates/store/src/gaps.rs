@@ -2,7 +2,7 @@
 //! and lost deals with no close date, won deals with no amount, deals with no owner, leads
 //! with no lead date, won deals with no contact, contacts no deal names, deals with no stage
 //! history, stages whose order and probability were guessed, and whole kinds of records
-//! absent (activities, orders, tickets, surveys, goals…). An import counts them in its summary; a
+//! absent (deals, contacts, activities, orders, tickets, surveys, goals…). An import counts them in its summary; a
 //! report or metric that leans on the missing data says so in a note.
 
 use crate::error::Result;
@@ -204,6 +204,31 @@ pub const GAPS: &[Gap] = &[
         in_rows: true,
     },
     Gap {
+        id: "no_deals",
+        en: "There are no deals in the store: the sales figures are empty for want of data; import them with `embudo import deals FILE`",
+        es: "No hay oportunidades en el almacén: las cifras de ventas están vacías por falta de datos; impórtelas con `embudo import deals ARCHIVO`",
+        columns: &["deals d"],
+        sql: "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM deals) THEN 1 ELSE 0 END",
+        reports: &[
+            "pipeline",
+            "sales_performance",
+            "sales_cycle",
+            "lost_deals",
+            "forecast",
+            "profitability",
+        ],
+        in_rows: false,
+    },
+    Gap {
+        id: "no_contacts",
+        en: "There are no contacts in the store: prospects, conversion and the customer figures are empty for want of data; import them with `embudo import contacts FILE`",
+        es: "No hay contactos en el almacén: los prospectos, la conversión y las cifras de clientes están vacíos por falta de datos; impórtelos con `embudo import contacts ARCHIVO`",
+        columns: &["contacts c"],
+        sql: "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM contacts) THEN 1 ELSE 0 END",
+        reports: &["conversion", "lead_sources", "customers"],
+        in_rows: false,
+    },
+    Gap {
         id: "no_activities",
         en: "There are no activities in the store (calls, meetings, e-mails, proposals): every figure that counts them is zero for want of data",
         es: "No hay actividades en el almacén (llamadas, reuniones, correos, propuestas): toda cifra que las cuenta es cero por falta de datos",
@@ -263,6 +288,15 @@ pub const GAPS: &[Gap] = &[
         es: "No hay suscripciones a listas de correo en el almacén: el crecimiento de la lista está vacío por falta de datos",
         columns: &["list_subscriptions"],
         sql: "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM list_subscriptions) THEN 1 ELSE 0 END",
+        reports: &["customers"],
+        in_rows: false,
+    },
+    Gap {
+        id: "no_subscriptions",
+        en: "There are no subscriptions in the store: the renewal rate is empty for want of data, and retained customers are only those who bought in the period",
+        es: "No hay suscripciones en el almacén: la tasa de renovación está vacía por falta de datos, y los clientes retenidos son solo los que compraron en el periodo",
+        columns: &["subscriptions s"],
+        sql: "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM subscriptions) THEN 1 ELSE 0 END",
         reports: &["customers"],
         in_rows: false,
     },

@@ -685,6 +685,37 @@ INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at) 
 /// that have it too. The counts are worked out by hand from the rows below; a second look,
 /// once no deal names a contact and no contact has a lead source or date, finds the gaps
 /// only that makes.
+/// A store with nothing in it says so of every kind of record; the next test, with deals
+/// and contacts, finds neither `no_deals` nor `no_contacts`.
+#[test]
+fn an_empty_store_has_every_kind_of_record_missing() {
+    let place = Place::new();
+    let store = place.store("store");
+    let mut found: Vec<&str> = embudo_store::gaps::all(&store)
+        .unwrap()
+        .into_iter()
+        .map(|(gap, _)| gap.id)
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "no_activities",
+            "no_campaigns",
+            "no_contacts",
+            "no_deals",
+            "no_goals",
+            "no_list_subscriptions",
+            "no_orders",
+            "no_subscriptions",
+            "no_surveys",
+            "no_tickets",
+            "no_user_events",
+            "no_web_visits",
+        ]
+    );
+}
+
 #[test]
 fn gaps_count_the_live_records_that_have_them() {
     let place = Place::new();
@@ -733,13 +764,14 @@ fn gaps_count_the_live_records_that_have_them() {
         found
     };
     // The store has no activities, orders, tickets, campaigns, web visits, surveys, list
-    // subscriptions, goals or usage.
+    // or product subscriptions, goals or usage.
     let empty = [
         ("no_activities", 1),
         ("no_campaigns", 1),
         ("no_goals", 1),
         ("no_list_subscriptions", 1),
         ("no_orders", 1),
+        ("no_subscriptions", 1),
         ("no_surveys", 1),
         ("no_tickets", 1),
         ("no_user_events", 1),
