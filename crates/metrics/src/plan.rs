@@ -186,7 +186,80 @@ pub fn run(
         previous.as_ref(),
         calendar,
     )?;
+    notes.extend(before_the_records(
+        store,
+        metric,
+        &read.spine,
+        &rows,
+        calendar,
+        lang,
+    )?);
     Ok(result(metric, query, by, rows, notes, lang))
+}
+
+/// Where the range begins before anything the metric counts, a note saying so: its first
+/// period is empty for want of records, which a zero alone does not say (a HubSpot export
+/// whose deals begin in October 2026 read as a 2025 without a sale). Asked only where the
+/// first period is empty, so a range with data pays nothing for it; a store with none of
+/// the records at all says so in its own note (`embudo_store::gaps`).
+fn before_the_records(
+    store: &Store,
+    metric: &Metric,
+    spine: &[Period],
+    rows: &[ResultRow],
+    calendar: &Calendar,
+    lang: &str,
+) -> Result<Option<String>, MetricError> {
+    let Some(first) = spine.first() else {
+        return Ok(None);
+    };
+    let first_is_empty = rows
+        .iter()
+        .filter(|row| row.period == first.label)
+        .all(|row| row.value.unwrap_or(0.0) == 0.0);
+    if !first_is_empty {
+        return Ok(None);
+    }
+    // The earliest record of any of its measures: a ratio's part may begin before another.
+    let mut earliest: Option<NaiveDateTime> = None;
+    for measure in &metric.measures {
+        let anchor = match measure.timing {
+            Timing::Anchor(anchor)
+            | Timing::SameLocalDay { closed: anchor, .. }
+            | Timing::Covering { start: anchor, .. } => anchor,
+            Timing::Before(times) => times[0],
+            // Its rows are not dated by one column: nothing can be said of where they begin.
+            Timing::Condition { .. } => return Ok(None),
+        };
+        let source = measure.source;
+        let mut sql = format!(
+            "SELECT min({anchor}) FROM {}",
+            source.from_reading(&[anchor])
+        );
+        if !source.live.is_empty() {
+            sql.push_str(&format!(" WHERE {}", source.live));
+        }
+        if let Some(at) = store.value::<Option<NaiveDateTime>>(&sql, &[])?.flatten() {
+            earliest = Some(earliest.map_or(at, |e| e.min(at)));
+        }
+    }
+    let Some(earliest) = earliest else {
+        return Ok(None);
+    };
+    let day = calendar.to_local(earliest);
+    if day < first.end {
+        return Ok(None);
+    }
+    let day = day.date();
+    Ok(Some(if lang == "es" {
+        format!(
+            "El almacén no tiene nada de lo que cuenta esta cifra antes del {day}: los periodos anteriores están vacíos por falta de registros"
+        )
+    } else {
+        format!(
+            "The store holds nothing this figure counts before {day}: the periods before that day are empty for want of records"
+        )
+    }))
 }
 
 /// The metric's dimensions for `query` (its own default where the query names none),
@@ -272,12 +345,13 @@ pub fn run_together(
                 calendar,
             )?;
             let query = &queries[i];
+            let notes = before_the_records(store, metric, &read.spine, &rows, calendar, lang)?;
             results[i] = Some(result(
                 metric,
                 query,
                 first_by.clone(),
                 rows,
-                Vec::new(),
+                notes.into_iter().collect(),
                 lang,
             ));
         }

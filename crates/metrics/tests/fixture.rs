@@ -345,6 +345,53 @@ fn empty_periods_give_zero_counts_and_null_ratios() {
     assert_eq!(value_in(&store, &calendar, "nps", from, to), None);
 }
 
+/// A range that begins before anything a metric counts says where its records begin; a
+/// range whose first period holds some, or that comes after them all, does not.
+#[test]
+fn a_range_before_the_records_says_where_they_begin() {
+    let (_dir, store) = fixture();
+    let calendar = Calendar::default();
+    let first_close: String = store
+        .value(
+            "SELECT CAST(CAST(min(closed_at) AS DATE) AS VARCHAR) FROM deals
+             WHERE deleted_at IS NULL AND merged_into_id IS NULL",
+            &[],
+        )
+        .unwrap()
+        .unwrap();
+    let notes = |from, to, lang| {
+        let query = Query {
+            grain: Some(Grain::Month),
+            ..Query::over("deals_won", from, to)
+        };
+        run(&store, &calendar, &query, lang).unwrap().notes
+    };
+    let before = notes(day(2024, 1, 1), day(2025, 1, 1), "en");
+    assert!(
+        before.iter().any(|n| n.contains(&format!(
+            "holds nothing this figure counts before {first_close}"
+        ))),
+        "{before:?}"
+    );
+    let spanish = notes(day(2024, 1, 1), day(2025, 1, 1), "es");
+    assert!(
+        spanish
+            .iter()
+            .any(|n| n.contains(&format!("antes del {first_close}"))),
+        "{spanish:?}"
+    );
+    for (from, to) in [
+        (day(2026, 1, 1), day(2026, 3, 1)),
+        (day(2030, 1, 1), day(2030, 3, 1)),
+    ] {
+        let notes = notes(from, to, "en");
+        assert!(
+            !notes.iter().any(|n| n.contains("holds nothing")),
+            "{notes:?}"
+        );
+    }
+}
+
 #[test]
 fn open_opportunities_reads_history_not_the_current_state() {
     let (_dir, store) = fixture();
