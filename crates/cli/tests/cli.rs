@@ -301,40 +301,29 @@ fn metric_answers_in_the_documented_json_shape() {
         "{count:?} in {table}"
     );
     assert!(!table.contains(".0 "), "{table}");
-    // Money to the cent: the quarter's revenue, summed with plain SQL.
-    let revenue = sandbox.json(&[
-        "sql",
-        "SELECT sum(amount) AS total FROM revenue_lines
+    // The quarter's figure of `metric` as a person's table, and one number by plain SQL.
+    let table_of = |metric: &str| {
+        sandbox.ok(&[&["metric", metric], &quarter[2..], &["--format", "table"]].concat())
+    };
+    let plain = |sql: &str| sandbox.json(&["sql", sql])[0]["x"].as_f64().unwrap();
+    // Money to the cent: the quarter's revenue.
+    let revenue = plain(
+        "SELECT sum(amount) AS x FROM revenue_lines
          WHERE occurred_at >= '2026-01-01' AND occurred_at < '2026-04-01'",
-    ])[0]["total"]
-        .as_f64()
-        .unwrap();
-    let table = sandbox.ok(&[
-        &["metric", "revenue"],
-        &quarter[2..],
-        &["--format", "table"],
-    ]
-    .concat());
+    );
+    let table = table_of("revenue");
     assert!(
         table.replace(',', "").contains(&format!(" {revenue:.2} ")),
         "{revenue} in {table}"
     );
     assert!(table.contains(",") && !table.contains(".0 "), "{table}");
-    // A share as a percentage: won over closed, counted with plain SQL.
-    let closed = sandbox.json(&[
-        "sql",
-        "SELECT avg(CASE WHEN status = 'won' THEN 1.0 ELSE 0 END) AS rate FROM deals
+    // A share as a percentage: won over closed.
+    let closed = plain(
+        "SELECT avg(CASE WHEN status = 'won' THEN 1.0 ELSE 0 END) AS x FROM deals
          WHERE status IN ('won', 'lost') AND closed_at >= '2026-01-01' AND closed_at < '2026-04-01'
          AND deleted_at IS NULL AND merged_into_id IS NULL",
-    ])[0]["rate"]
-        .as_f64()
-        .unwrap();
-    let table = sandbox.ok(&[
-        &["metric", "close_rate"],
-        &quarter[2..],
-        &["--format", "table"],
-    ]
-    .concat());
+    );
+    let table = table_of("close_rate");
     let percent = format!(" {:.1}% ", closed * 100.0);
     assert!(table.contains(&percent), "{percent:?} in {table}");
 }

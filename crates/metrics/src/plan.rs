@@ -220,8 +220,9 @@ fn before_the_records(
     if !first_is_empty {
         return Ok(None);
     }
-    // The earliest record of any of its measures: a ratio's part may begin before another.
-    let mut earliest: Option<NaiveDateTime> = None;
+    // The earliest record of any of its measures (a ratio's part may begin before another),
+    // each source and anchor asked once: a rate's two counts often read the same rows.
+    let mut asked = BTreeSet::new();
     for measure in &metric.measures {
         let anchor = match measure.timing {
             Timing::Anchor(anchor)
@@ -239,7 +240,11 @@ fn before_the_records(
         if !source.live.is_empty() {
             sql.push_str(&format!(" WHERE {}", source.live));
         }
-        if let Some(at) = store.value::<Option<NaiveDateTime>>(&sql, &[])?.flatten() {
+        asked.insert(sql);
+    }
+    let mut earliest: Option<NaiveDateTime> = None;
+    for sql in &asked {
+        if let Some(at) = store.value::<Option<NaiveDateTime>>(sql, &[])?.flatten() {
             earliest = Some(earliest.map_or(at, |e| e.min(at)));
         }
     }

@@ -70,12 +70,7 @@ pub fn figures(store: &Store, config: &Config, end: NaiveDate) -> Result<Vec<Tab
     let from = end - chrono::Months::new(12);
     let mut timed = Vec::new();
     for metric in catalogue() {
-        let Some(sql) = written.get(&metric.name) else {
-            bail!(
-                "bench/metric_reference.toml has no query for {}",
-                metric.name
-            );
-        };
+        let sql = reference("bench/metric_reference.toml", &written, &metric.name)?;
         let (sql, params) = bounded(sql, from, end);
         let query = Query::over(&metric.name, Bound::Day(from), Bound::Day(end));
         let (mut planner, mut reference) = (Vec::new(), Vec::new());
@@ -136,6 +131,18 @@ fn bounded(sql: &str, from: NaiveDate, to: NaiveDate) -> (String, Vec<Param>) {
     (text, params)
 }
 
+/// `metric`'s query in the references read from `file`: every metric has one.
+fn reference<'a>(
+    file: &str,
+    written: &'a BTreeMap<String, String>,
+    metric: &str,
+) -> Result<&'a str> {
+    match written.get(metric) {
+        Some(sql) => Ok(sql),
+        None => bail!("{file} has no query for {metric}"),
+    }
+}
+
 /// A metric's cells: its value by month (first day) and dimension value; a month and value
 /// without one (no closed deal, no call) is left out on both sides, as is a zero.
 type Cells = BTreeMap<(String, Option<String>), f64>;
@@ -147,12 +154,11 @@ fn monthly(store: &Store, config: &Config, from: NaiveDate, end: NaiveDate) -> R
         toml::from_str(MONTHLY).context("reading bench/metric_reference_monthly.toml")?;
     let mut timed = Vec::new();
     for metric in catalogue() {
-        let Some(sql) = written.get(&metric.name) else {
-            bail!(
-                "bench/metric_reference_monthly.toml has no query for {}",
-                metric.name
-            );
-        };
+        let sql = reference(
+            "bench/metric_reference_monthly.toml",
+            &written,
+            &metric.name,
+        )?;
         timed.push(by_month(store, config, &metric.name, None, sql, from, end)?.0);
     }
     Ok(timed)
