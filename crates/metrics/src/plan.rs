@@ -186,15 +186,58 @@ pub fn run(
         previous.as_ref(),
         calendar,
     )?;
-    notes.extend(before_the_records(
-        store,
-        metric,
-        &read.spine,
-        &rows,
+    let mut answer = result(metric, query, by, rows, notes, lang);
+    let shape = shape_notes(store, metric, &read.spine, calendar, &answer, lang)?;
+    answer.notes.extend(shape);
+    Ok(answer)
+}
+
+/// What the shape of an answer hides, in words: a range that begins before the records, a
+/// first or last period the range cuts short, a split whose every record lacks the value.
+fn shape_notes(
+    store: &Store,
+    metric: &Metric,
+    spine: &[Period],
+    calendar: &Calendar,
+    answer: &MetricResult,
+    lang: &str,
+) -> Result<Vec<String>, MetricError> {
+    let rows = &answer.rows;
+    let mut notes: Vec<String> = before_the_records(store, metric, spine, rows, calendar, lang)?
+        .into_iter()
+        .collect();
+    notes.extend(time::partial_periods(
         calendar,
+        answer.from.local(calendar),
+        answer.to.local(calendar),
+        answer.grain,
         lang,
-    )?);
-    Ok(result(metric, query, by, rows, notes, lang))
+    ));
+    notes.extend(blank_splits(&answer.by, rows, lang));
+    Ok(notes)
+}
+
+/// For each dimension of `by` that no counted record has (every abandoned call by its
+/// agent: none was answered), a note saying so; the split alone shows one blank row.
+fn blank_splits(by: &[Dim], rows: &[ResultRow], lang: &str) -> Vec<String> {
+    let counted: Vec<&ResultRow> = rows
+        .iter()
+        .filter(|row| row.value.is_some_and(|v| v != 0.0))
+        .collect();
+    if counted.is_empty() {
+        return Vec::new();
+    }
+    by.iter()
+        .enumerate()
+        .filter(|(i, _)| counted.iter().all(|row| row.dims[*i].is_none()))
+        .map(|(_, dim)| {
+            if lang == "es" {
+                format!("Ningún registro de los que cuenta esta cifra tiene valor en {dim}: todo cae en la fila en blanco")
+            } else {
+                format!("No record this figure counts has a value for {dim}: everything falls in the blank row")
+            }
+        })
+        .collect()
 }
 
 /// Where the range begins before anything the metric counts, a note saying so: its first
@@ -350,15 +393,9 @@ pub fn run_together(
                 calendar,
             )?;
             let query = &queries[i];
-            let notes = before_the_records(store, metric, &read.spine, &rows, calendar, lang)?;
-            results[i] = Some(result(
-                metric,
-                query,
-                first_by.clone(),
-                rows,
-                notes.into_iter().collect(),
-                lang,
-            ));
+            let mut answer = result(metric, query, first_by.clone(), rows, Vec::new(), lang);
+            answer.notes = shape_notes(store, metric, &read.spine, calendar, &answer, lang)?;
+            results[i] = Some(answer);
         }
     }
     Ok(results.into_iter().flatten().collect())

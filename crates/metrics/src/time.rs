@@ -370,6 +370,110 @@ pub fn periods(
     Ok(spine)
 }
 
+/// Notes for the periods of `[from, to)` at `grain` that the range cuts short: a quarter
+/// asked from its third month, the first and last weeks of the last 30 days, the month so
+/// far. Each is labelled by its whole period's start, so without a word it reads as a
+/// whole period that fell short.
+pub fn partial_periods(
+    calendar: &Calendar,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    grain: Option<Grain>,
+    lang: &str,
+) -> Vec<String> {
+    let Some(grain) = grain else {
+        return Vec::new();
+    };
+    let midnight = |day: NaiveDate| day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    let first = calendar.bucket_start(grain, from.date());
+    let last = calendar.bucket_start(grain, (to - Duration::seconds(1)).date());
+    let first_cut = from != midnight(first);
+    let last_cut = to != midnight(Calendar::next_bucket(grain, last));
+    let cut = |which: Which, label: NaiveDate, start: NaiveDateTime, end: NaiveDateTime| {
+        partial_note(which, grain, label, start, end, lang)
+    };
+    if first == last {
+        return if first_cut || last_cut {
+            vec![cut(Which::Only, first, from, to)]
+        } else {
+            Vec::new()
+        };
+    }
+    let mut notes = Vec::new();
+    if first_cut {
+        let end = midnight(Calendar::next_bucket(grain, first));
+        notes.push(cut(Which::First, first, from, end));
+    }
+    if last_cut {
+        notes.push(cut(Which::Last, last, midnight(last), to));
+    }
+    notes
+}
+
+/// Which period of a spine a note speaks of.
+#[derive(Clone, Copy)]
+enum Which {
+    First,
+    Last,
+    Only,
+}
+
+/// "The first period (2025-10-01) counts only 2025-12-01 to 2025-12-31, not the whole
+/// quarter", for the local span `[start, end)` of the period labelled `label`.
+fn partial_note(
+    which: Which,
+    grain: Grain,
+    label: NaiveDate,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    lang: &str,
+) -> String {
+    let at_midnight = |t: NaiveDateTime| t.time() == chrono::NaiveTime::MIN;
+    let first = if at_midnight(start) {
+        start.date().to_string()
+    } else {
+        start.format("%Y-%m-%d %H:%M").to_string()
+    };
+    // The last day counted, where the range ends at a midnight; else the instant it ends.
+    let last = if at_midnight(end) {
+        (end.date() - Duration::days(1)).to_string()
+    } else {
+        end.format("%Y-%m-%d %H:%M").to_string()
+    };
+    if lang == "es" {
+        let which = match which {
+            Which::First => "El primer",
+            Which::Last => "El último",
+            Which::Only => "El único",
+        };
+        let whole = match grain {
+            Grain::Day => "el día entero",
+            Grain::Week => "la semana entera",
+            Grain::Month => "el mes entero",
+            Grain::Quarter => "el trimestre entero",
+            Grain::Year => "el año entero",
+        };
+        let days = if first == last {
+            format!("el {first}")
+        } else {
+            format!("del {first} al {last}")
+        };
+        format!("{which} periodo ({label}) cuenta solo {days}, no {whole}")
+    } else {
+        let which = match which {
+            Which::First => "first",
+            Which::Last => "last",
+            Which::Only => "only",
+        };
+        let days = if first == last {
+            first
+        } else {
+            format!("{first} to {last}")
+        };
+        format!("The {which} period ({label}) counts only {days}, not the whole {grain}")
+    }
+}
+
 /// Which earlier range a comparison looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -451,6 +555,71 @@ mod tests {
         assert_eq!(spine[0].start, midnight(2026, 1, 15));
         assert_eq!(spine[2].end, midnight(2026, 3, 10));
         assert_eq!(spine[1].days, 28.0);
+    }
+
+    #[test]
+    fn periods_the_range_cuts_short_are_named() {
+        let notes = |from, to, grain, lang| {
+            partial_periods(&Calendar::default(), from, to, Some(grain), lang)
+        };
+        // A quarter asked from its third month, up to a month's end: only the first is cut.
+        assert_eq!(
+            notes(
+                midnight(2025, 12, 1),
+                midnight(2026, 12, 1),
+                Grain::Quarter,
+                "en"
+            ),
+            [
+                "The first period (2025-10-01) counts only 2025-12-01 to 2025-12-31, not the whole quarter",
+                "The last period (2026-10-01) counts only 2026-10-01 to 2026-11-30, not the whole quarter",
+            ]
+        );
+        // The last 30 days by week (Sunday 8 November to Monday 7 December, inclusive).
+        assert_eq!(
+            notes(
+                midnight(2026, 11, 8),
+                midnight(2026, 12, 8),
+                Grain::Week,
+                "es"
+            ),
+            [
+                "El primer periodo (2026-11-02) cuenta solo el 2026-11-08, no la semana entera",
+                "El último periodo (2026-12-07) cuenta solo el 2026-12-07, no la semana entera",
+            ]
+        );
+        // Half a month, in one period; a range ending at an instant.
+        let instant = day(2026, 3, 20).and_hms_opt(10, 30, 0).unwrap();
+        assert_eq!(
+            notes(midnight(2026, 3, 5), instant, Grain::Month, "en"),
+            [
+                "The only period (2026-03-01) counts only 2026-03-05 to 2026-03-20 10:30, not the whole month"
+            ]
+        );
+        // Whole periods, and no grain: nothing to say.
+        assert!(
+            notes(
+                midnight(2025, 12, 1),
+                midnight(2026, 12, 1),
+                Grain::Month,
+                "en"
+            )
+            .is_empty()
+        );
+        assert!(notes(midnight(2026, 1, 1), midnight(2026, 1, 2), Grain::Day, "en").is_empty());
+        let none = partial_periods(
+            &Calendar::default(),
+            midnight(2026, 3, 5),
+            midnight(2026, 3, 9),
+            None,
+            "en",
+        );
+        assert!(none.is_empty());
+        // A fiscal year from April: April to March is whole, January to December is not.
+        let april = Calendar::new(Tz::UTC, 4).unwrap();
+        let year = |from, to| partial_periods(&april, from, to, Some(Grain::Year), "en");
+        assert!(year(midnight(2026, 4, 1), midnight(2027, 4, 1)).is_empty());
+        assert_eq!(year(midnight(2026, 1, 1), midnight(2027, 1, 1)).len(), 2);
     }
 
     #[test]

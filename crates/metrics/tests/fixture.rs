@@ -576,15 +576,21 @@ fn margins_note_counts_the_lines_without_a_cost_once_however_it_is_split() {
             ..january.clone()
         },
     ];
+    let uncosted = "1 revenue line has no cost and counts its cost as 0 (cost_missing)";
     for query in &asked {
         let notes = run(&store, &Calendar::default(), query, "en")
             .unwrap()
             .notes;
-        assert_eq!(
-            notes,
-            ["1 revenue line has no cost and counts its cost as 0 (cost_missing)"],
-            "{query:?}"
-        );
+        // January's weeks begin on Monday 29 December and end with Saturday 31 January.
+        let expected: &[&str] = match query.grain {
+            Some(_) => &[
+                uncosted,
+                "The first period (2025-12-29) counts only 2026-01-01 to 2026-01-04, not the whole week",
+                "The last period (2026-01-26) counts only 2026-01-26 to 2026-01-31, not the whole week",
+            ],
+            None => &[uncosted],
+        };
+        assert_eq!(notes, expected, "{query:?}");
     }
     let spanish = run(&store, &Calendar::default(), &asked[0], "es")
         .unwrap()
@@ -658,6 +664,35 @@ fn an_empty_split_still_has_one_row_per_period() {
         rows.iter()
             .all(|r| r.dims == vec![None] && r.value == Some(0.0))
     );
+}
+
+/// January's one abandoned call (call 2) reached no agent, so split by owner it falls in
+/// the blank row, and the answer says why; the handled calls all have theirs (agent 3).
+#[test]
+fn a_split_whose_records_all_lack_the_value_says_so() {
+    let (_dir, store) = fixture();
+    let by_owner = |metric: &str, lang| {
+        let query = Query {
+            by: vec![Dim::Owner],
+            ..Query::over(metric, day(2026, 1, 1), day(2026, 2, 1))
+        };
+        run(&store, &Calendar::default(), &query, lang).unwrap()
+    };
+    let abandoned = by_owner("abandoned_calls", "en");
+    let rows: Vec<_> = abandoned.rows.iter().map(|r| (&r.dims, r.value)).collect();
+    assert_eq!(rows, [(&vec![None], Some(1.0))]);
+    assert_eq!(
+        abandoned.notes,
+        ["No record this figure counts has a value for owner: everything falls in the blank row"]
+    );
+    assert_eq!(
+        by_owner("abandoned_calls", "es").notes,
+        [
+            "Ningún registro de los que cuenta esta cifra tiene valor en owner: todo cae en la fila en blanco"
+        ]
+    );
+    let handled = by_owner("avg_handle_time", "en");
+    assert!(handled.notes.is_empty(), "{:?}", handled.notes);
 }
 
 /// A row behind a figure: its table, id and value.
