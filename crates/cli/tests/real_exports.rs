@@ -9,7 +9,7 @@
 mod sandbox;
 
 use sandbox::Sandbox;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Leads with a source and a first-contact date (one with no source), and the deals that
 /// came from them, closed or not; and a fair's attendees, with a source but no lead date.
@@ -342,6 +342,69 @@ fn closed_deals_without_a_close_date_are_announced_not_hidden() {
             "{lang}: {stderr}"
         );
     }
+}
+
+/// A HubSpot export whose deals close in October and November 2026, asked of the months
+/// around them and of a quarter it begins inside: the empty months and the cut quarter are
+/// said in words, not left as zeros that read as months without a sale.
+#[test]
+fn months_outside_an_export_and_a_cut_quarter_are_said() {
+    let sandbox = Sandbox::new();
+    std::fs::write(
+        sandbox.path("deals.csv"),
+        "Record ID,Deal Name,Deal Stage,Amount,Create Date,Close Date\n\
+         1,Acme renewal,Closed Won,1200,2026-10-01 09:15,2026-10-14 16:02\n\
+         2,Globex,Closed Lost,800,2026-10-03 11:00,2026-10-20 10:30\n\
+         3,Initech,Closed Won,500,2026-10-10 08:45,2026-11-03 12:00\n\
+         4,Hooli,Contract Sent,300,2026-11-01 14:20,\n",
+    )
+    .unwrap();
+    let output = sandbox.run(&["import", "deals", "deals.csv", "--preset", "hubspot"]);
+    assert!(output.status.success(), "{output:?}");
+    let months = sandbox.json(&[
+        "metric",
+        "deals_won",
+        "--from",
+        "2026-09-01",
+        "--to",
+        "2027-01-01",
+        "--grain",
+        "month",
+    ]);
+    let won: Vec<f64> = months["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["value"].as_f64().unwrap())
+        .collect();
+    assert_eq!(won, [0.0, 1.0, 1.0, 0.0], "{months}");
+    assert_eq!(
+        months["notes"],
+        json!([
+            "The store holds nothing this figure counts before 2026-10-14: the periods before that day are empty for want of records",
+            "The store holds nothing this figure counts after 2026-11-03: the periods after that day are empty for want of records",
+        ])
+    );
+    let quarter = sandbox.json(&[
+        "--lang",
+        "es",
+        "metric",
+        "deals_won",
+        "--from",
+        "2026-11-15",
+        "--to",
+        "2027-01-01",
+        "--grain",
+        "quarter",
+    ]);
+    assert_eq!(quarter["rows"][0]["period"], "2026-10-01", "{quarter}");
+    assert_eq!(
+        quarter["notes"],
+        json!([
+            "El almacén no tiene nada de lo que cuenta esta cifra después del 2026-11-03: los periodos posteriores están vacíos por falta de registros",
+            "El único periodo (2026-10-01) cuenta solo del 2026-11-15 al 2026-12-31, no el trimestre entero",
+        ])
+    );
 }
 
 /// Metrics every vendor shape carries: the deals' own fields (stage, status, amount,

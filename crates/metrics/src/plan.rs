@@ -203,9 +203,7 @@ fn shape_notes(
     lang: &str,
 ) -> Result<Vec<String>, MetricError> {
     let rows = &answer.rows;
-    let mut notes: Vec<String> = before_the_records(store, metric, spine, rows, calendar, lang)?
-        .into_iter()
-        .collect();
+    let mut notes = outside_the_records(store, metric, spine, rows, calendar, lang)?;
     notes.extend(time::partial_periods(
         calendar,
         answer.from.local(calendar),
@@ -240,31 +238,72 @@ fn blank_splits(by: &[Dim], rows: &[ResultRow], lang: &str) -> Vec<String> {
         .collect()
 }
 
-/// Where the range begins before anything the metric counts, a note saying so: its first
-/// period is empty for want of records, which a zero alone does not say (a HubSpot export
-/// whose deals begin in October 2026 read as a 2025 without a sale). Asked only where the
-/// first period is empty, so a range with data pays nothing for it; a store with none of
-/// the records at all says so in its own note (`embudo_store::gaps`).
-fn before_the_records(
+/// Where the range begins before anything the metric counts, or runs on after the last of
+/// it, a note saying so: its first (last) period is empty for want of records, which a zero
+/// alone does not say (a HubSpot export whose deals begin in October 2026 read as a 2025
+/// without a sale; one taken in early November, as a late November without any). Asked
+/// only where the first or last period is empty, so a range with data pays nothing for it;
+/// a store with none of the records at all says so in its own note (`embudo_store::gaps`).
+fn outside_the_records(
     store: &Store,
     metric: &Metric,
     spine: &[Period],
     rows: &[ResultRow],
     calendar: &Calendar,
     lang: &str,
-) -> Result<Option<String>, MetricError> {
-    let Some(first) = spine.first() else {
-        return Ok(None);
+) -> Result<Vec<String>, MetricError> {
+    let (Some(first), Some(last)) = (spine.first(), spine.last()) else {
+        return Ok(Vec::new());
     };
-    let first_is_empty = rows
-        .iter()
-        .filter(|row| row.period == first.label)
-        .all(|row| row.value.unwrap_or(0.0) == 0.0);
-    if !first_is_empty {
-        return Ok(None);
+    let empty = |period: &Period| {
+        rows.iter()
+            .filter(|row| row.period == period.label)
+            .all(|row| row.value.unwrap_or(0.0) == 0.0)
+    };
+    let (first_is_empty, last_is_empty) = (empty(first), empty(last));
+    if !first_is_empty && !last_is_empty {
+        return Ok(Vec::new());
     }
-    // The earliest record of any of its measures (a ratio's part may begin before another),
-    // each source and anchor asked once: a rate's two counts often read the same rows.
+    let Some((earliest, latest)) = records_span(store, metric)? else {
+        return Ok(Vec::new());
+    };
+    // Records and periods are both in UTC; the day named is the reporting calendar's.
+    let mut notes = Vec::new();
+    if first_is_empty && earliest >= first.end {
+        let day = calendar.to_local(earliest).date();
+        notes.push(if lang == "es" {
+            format!(
+                "El almacén no tiene nada de lo que cuenta esta cifra antes del {day}: los periodos anteriores están vacíos por falta de registros"
+            )
+        } else {
+            format!(
+                "The store holds nothing this figure counts before {day}: the periods before that day are empty for want of records"
+            )
+        });
+    }
+    if last_is_empty && latest < last.start {
+        let day = calendar.to_local(latest).date();
+        notes.push(if lang == "es" {
+            format!(
+                "El almacén no tiene nada de lo que cuenta esta cifra después del {day}: los periodos posteriores están vacíos por falta de registros"
+            )
+        } else {
+            format!(
+                "The store holds nothing this figure counts after {day}: the periods after that day are empty for want of records"
+            )
+        });
+    }
+    Ok(notes)
+}
+
+/// The first and last instants of the records `metric` counts, over its measures (a
+/// ratio's part may begin before another), each source and anchor asked once: a rate's two
+/// counts often read the same rows. `None` where a measure's rows are not dated by one
+/// column, or there are none.
+fn records_span(
+    store: &Store,
+    metric: &Metric,
+) -> Result<Option<(NaiveDateTime, NaiveDateTime)>, MetricError> {
     let mut asked = BTreeSet::new();
     for measure in &metric.measures {
         let anchor = match measure.timing {
@@ -272,12 +311,11 @@ fn before_the_records(
             | Timing::SameLocalDay { closed: anchor, .. }
             | Timing::Covering { start: anchor, .. } => anchor,
             Timing::Before(times) => times[0],
-            // Its rows are not dated by one column: nothing can be said of where they begin.
             Timing::Condition { .. } => return Ok(None),
         };
         let source = measure.source;
         let mut sql = format!(
-            "SELECT min({anchor}) FROM {}",
+            "SELECT min({anchor}) AS first, max({anchor}) AS last FROM {}",
             source.from_reading(&[anchor])
         );
         if !source.live.is_empty() {
@@ -285,29 +323,20 @@ fn before_the_records(
         }
         asked.insert(sql);
     }
-    let mut earliest: Option<NaiveDateTime> = None;
+    #[derive(serde::Deserialize)]
+    struct Span {
+        first: Option<NaiveDateTime>,
+        last: Option<NaiveDateTime>,
+    }
+    let mut span: Option<(NaiveDateTime, NaiveDateTime)> = None;
     for sql in &asked {
-        if let Some(at) = store.value::<Option<NaiveDateTime>>(sql, &[])?.flatten() {
-            earliest = Some(earliest.map_or(at, |e| e.min(at)));
+        for found in store.records::<Span>(sql, &[])? {
+            if let (Some(first), Some(last)) = (found.first, found.last) {
+                span = Some(span.map_or((first, last), |(a, b)| (a.min(first), b.max(last))));
+            }
         }
     }
-    let Some(earliest) = earliest else {
-        return Ok(None);
-    };
-    let day = calendar.to_local(earliest);
-    if day < first.end {
-        return Ok(None);
-    }
-    let day = day.date();
-    Ok(Some(if lang == "es" {
-        format!(
-            "El almacén no tiene nada de lo que cuenta esta cifra antes del {day}: los periodos anteriores están vacíos por falta de registros"
-        )
-    } else {
-        format!(
-            "The store holds nothing this figure counts before {day}: the periods before that day are empty for want of records"
-        )
-    }))
+    Ok(span)
 }
 
 /// The metric's dimensions for `query` (its own default where the query names none),

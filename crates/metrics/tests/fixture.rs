@@ -345,51 +345,61 @@ fn empty_periods_give_zero_counts_and_null_ratios() {
     assert_eq!(value_in(&store, &calendar, "nps", from, to), None);
 }
 
-/// A range that begins before anything a metric counts says where its records begin; a
-/// range whose first period holds some, or that comes after them all, does not.
+/// A range that begins before anything a metric counts says where its records begin, one
+/// that runs on after them says where they end; a range whose first and last periods hold
+/// some says neither.
 #[test]
-fn a_range_before_the_records_says_where_they_begin() {
+fn a_range_outside_the_records_says_where_they_begin_and_end() {
     let (_dir, store) = fixture();
     let calendar = Calendar::default();
-    let first_close: String = store
-        .value(
-            "SELECT CAST(CAST(min(closed_at) AS DATE) AS VARCHAR) FROM deals
-             WHERE deleted_at IS NULL AND merged_into_id IS NULL",
-            &[],
-        )
-        .unwrap()
-        .unwrap();
+    let (first_close, last_close): (String, String) = {
+        let day = |of: &str| -> String {
+            store
+                .value(
+                    &format!(
+                        "SELECT CAST(CAST({of}(closed_at) AS DATE) AS VARCHAR) FROM deals
+                         WHERE deleted_at IS NULL AND merged_into_id IS NULL"
+                    ),
+                    &[],
+                )
+                .unwrap()
+                .unwrap()
+        };
+        (day("min"), day("max"))
+    };
     let notes = |from, to, lang| {
         let query = Query {
             grain: Some(Grain::Month),
             ..Query::over("deals_won", from, to)
         };
-        run(&store, &calendar, &query, lang).unwrap().notes
+        let notes = run(&store, &calendar, &query, lang).unwrap().notes;
+        let edges = ["holds nothing", "no tiene nada"];
+        notes
+            .into_iter()
+            .filter(|n| edges.iter().any(|e| n.contains(e)))
+            .collect::<Vec<_>>()
     };
-    let before = notes(day(2024, 1, 1), day(2025, 1, 1), "en");
-    assert!(
-        before.iter().any(|n| n.contains(&format!(
-            "holds nothing this figure counts before {first_close}"
-        ))),
-        "{before:?}"
+    let before = format!(
+        "The store holds nothing this figure counts before {first_close}: the periods before that day are empty for want of records"
     );
-    let spanish = notes(day(2024, 1, 1), day(2025, 1, 1), "es");
-    assert!(
-        spanish
-            .iter()
-            .any(|n| n.contains(&format!("antes del {first_close}"))),
-        "{spanish:?}"
+    let after = format!(
+        "The store holds nothing this figure counts after {last_close}: the periods after that day are empty for want of records"
     );
-    for (from, to) in [
-        (day(2026, 1, 1), day(2026, 3, 1)),
-        (day(2030, 1, 1), day(2030, 3, 1)),
-    ] {
-        let notes = notes(from, to, "en");
-        assert!(
-            !notes.iter().any(|n| n.contains("holds nothing")),
-            "{notes:?}"
-        );
-    }
+    assert_eq!(notes(day(2024, 1, 1), day(2025, 1, 1), "en"), [before]);
+    assert_eq!(notes(day(2030, 1, 1), day(2030, 3, 1), "en"), [after]);
+    assert_eq!(
+        notes(day(2024, 1, 1), day(2030, 1, 1), "es"),
+        [
+            format!(
+                "El almacén no tiene nada de lo que cuenta esta cifra antes del {first_close}: los periodos anteriores están vacíos por falta de registros"
+            ),
+            format!(
+                "El almacén no tiene nada de lo que cuenta esta cifra después del {last_close}: los periodos posteriores están vacíos por falta de registros"
+            ),
+        ]
+    );
+    // December 2025 and January 2026 both have closes.
+    assert!(notes(day(2025, 12, 1), day(2026, 2, 1), "en").is_empty());
 }
 
 #[test]
