@@ -67,7 +67,10 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
     write_report_pack(&store, config, path, params.now)?;
     let db = path.display();
     let month_start = last_month(params.now.date()).1;
-    let year_ago = month_start - chrono::Months::new(12);
+    // The four whole quarters before this one, so the suggested split by quarter has no
+    // quarter cut short by the range.
+    let quarter_start = month_start - chrono::Months::new(month_start.month0() % 3);
+    let quarters_from = quarter_start - chrono::Months::new(12);
     let now = params
         .now
         .and_utc()
@@ -85,7 +88,7 @@ pub fn run(config: &Config, args: &DemoArgs) -> Result<()> {
              embudo --db {db} sql \"SELECT lead_source, count(*) AS leads, count(customer_at) AS customers FROM contacts WHERE lead_at IS NOT NULL GROUP BY ALL ORDER BY leads DESC\"\n  \
              embudo --db {db} sql \"SELECT date_trunc('quarter', occurred_at) AS quarter, sum(amount) AS revenue FROM revenue_lines GROUP BY ALL ORDER BY quarter\" --format csv\n  \
              embudo --db {db} metrics --lang es\n  \
-             embudo --db {db} metric close_rate --from {year_ago} --to {month_start} --grain quarter --by lead_source\n  \
+             embudo --db {db} metric close_rate --from {quarters_from} --to {quarter_start} --grain quarter --by lead_source\n  \
              embudo --db {db} forecast --months 6 --at {now}\n  \
              embudo --db {db} forecast backtest --at {backtest_from}\n  \
              embudo --db {db} export contacts -o contacts.csv\n  \
