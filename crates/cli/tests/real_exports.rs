@@ -346,7 +346,8 @@ fn closed_deals_without_a_close_date_are_announced_not_hidden() {
 
 /// A HubSpot export whose deals close in October and November 2026, asked of the months
 /// around them and of a quarter it begins inside: the empty months and the cut quarter are
-/// said in words, not left as zeros that read as months without a sale.
+/// said in words, not left as zeros that read as months without a sale; so is a report of
+/// a month wholly after or before them.
 #[test]
 fn months_outside_an_export_and_a_cut_quarter_are_said() {
     let sandbox = Sandbox::new();
@@ -397,6 +398,33 @@ fn months_outside_an_export_and_a_cut_quarter_are_said() {
         "--grain",
         "quarter",
     ]);
+    // A report of a month after the export, and one of a month before it.
+    for (from, to, words) in [
+        (
+            "2027-01-01",
+            "2027-02-01",
+            "Deals won: the store's records end on 2026-11-03, before the range asked (2027-01-01 to 2027-01-31), so its figures are empty for want of data",
+        ),
+        (
+            "2026-03-01",
+            "2026-04-01",
+            "Deals won: the store's records begin on 2026-10-14, after the range asked (2026-03-01 to 2026-03-31), so its figures are empty for want of data",
+        ),
+    ] {
+        let report = sandbox.json(&["report", "sales_performance", "--from", from, "--to", to]);
+        let notes = report["notes"].as_array().unwrap();
+        assert!(notes.iter().any(|n| n == words), "{notes:?}");
+    }
+    let november = sandbox.json(&[
+        "report",
+        "sales_performance",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-12-01",
+    ]);
+    let notes = november["notes"].to_string();
+    assert!(!notes.contains("the store's records"), "{notes}");
     assert_eq!(quarter["rows"][0]["period"], "2026-10-01", "{quarter}");
     assert_eq!(
         quarter["notes"],

@@ -8,7 +8,7 @@ use crate::insights;
 use crate::model::{Chart, ChartKind, Kind, Report, RowTargets, Section, display_in};
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
 use embudo_metrics::goals;
-use embudo_metrics::plan::run_together;
+use embudo_metrics::plan::{Outside, run_together};
 use embudo_metrics::{Bound, Compare, Dim, Grain, Query};
 use embudo_store::gaps::Gap;
 use embudo_store::reporting::{ClosingMonth, CustomerProfit, Reached, ReportFilters};
@@ -98,7 +98,55 @@ pub fn build(ctx: &Context<'_>, name: &str, gaps: Gaps<'_>) -> Result<Report, Re
     for (gap, rows) in affecting {
         report.notes.push(gap.sentence(ctx.lang(), rows));
     }
+    if !matches!(gaps, Gaps::Unnoted) {
+        report.notes.extend(outside_the_records(ctx, name)?);
+    }
     Ok(report)
+}
+
+/// The metric whose records each period report is about, by report.
+const RECORDS_OF: [(&str, &str); 9] = [
+    ("profitability", "revenue"),
+    ("sales_cycle", "sales_cycle_length"),
+    ("sales_performance", "deals_won"),
+    ("conversion", "prospects"),
+    ("lead_sources", "prospects"),
+    ("lost_deals", "deals_lost"),
+    ("campaigns", "campaign_responses"),
+    ("customers", "new_customers"),
+    ("service", "cases_handled"),
+];
+
+/// Where a period report's range lies wholly after the records it is about, or wholly
+/// before them, a note saying so: a month after a HubSpot export was taken reads as a
+/// month without a sale otherwise.
+fn outside_the_records(ctx: &Context<'_>, name: &str) -> Result<Option<String>, ReportError> {
+    let Some(&(_, metric)) = RECORDS_OF.iter().find(|(report, _)| *report == name) else {
+        return Ok(None);
+    };
+    let (from, to) = ctx.range_utc();
+    let Some(outside) = embudo_metrics::plan::records_outside(ctx.store, metric, from, to)? else {
+        return Ok(None);
+    };
+    let (key, edge) = match outside {
+        Outside::After(last) => ("note.after_records", last),
+        Outside::Before(first) => ("note.before_records", first),
+    };
+    let edge = ctx.calendar.to_local(edge);
+    let (from_day, to_day) = ctx.range_days();
+    let label = embudo_metrics::plan::metric(metric)?
+        .label(ctx.lang())
+        .to_owned();
+    Ok(Some(insights::say(
+        ctx.lang(),
+        key,
+        &[
+            &label,
+            &edge.date().to_string(),
+            &from_day.to_string(),
+            &(to_day - chrono::Duration::days(1)).to_string(),
+        ],
+    )))
 }
 
 /// Where a metric section's column `key` is; a section the report built itself has it.

@@ -69,7 +69,7 @@ impl Context<'_> {
         )
     }
 
-    /// The same range one period earlier, as the metric layer compares.
+    /// The range's bounds as local days (the end exclusive).
     pub fn range_days(&self) -> (NaiveDate, NaiveDate) {
         let (from, to) = self.range();
         (

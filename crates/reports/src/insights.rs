@@ -163,6 +163,16 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "Ingresos esperados y P10/P50/P90: las oportunidades abiertas, cada una ganada con su probabilidad y cerrada cuando cerraron las ganadas que estaban como ella ({0} simulaciones)",
     ),
     (
+        "note.after_records",
+        "{0}: the store's records end on {1}, before the range asked ({2} to {3}), so its figures are empty for want of data",
+        "{0}: los registros del almacén terminan el {1}, antes del periodo pedido ({2} al {3}), por eso sus cifras están vacías por falta de datos",
+    ),
+    (
+        "note.before_records",
+        "{0}: the store's records begin on {1}, after the range asked ({2} to {3}), so its figures are empty for want of data",
+        "{0}: los registros del almacén empiezan el {1}, después del periodo pedido ({2} al {3}), por eso sus cifras están vacías por falta de datos",
+    ),
+    (
         "note.not_simulated",
         "P10/P50/P90 simulate the whole open pipeline, so they are left out when the report is filtered",
         "P10/P50/P90 simulan todo el embudo abierto, por eso no aparecen cuando el informe está filtrado",
