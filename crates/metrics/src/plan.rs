@@ -268,32 +268,28 @@ fn outside_the_records(
     }
     let (earliest, latest) = beyond(store, metric, last.start, first.end)?;
     // Records and periods are both in UTC; the day named is the reporting calendar's.
-    let mut notes = Vec::new();
-    if let (true, Some(earliest)) = (first_is_empty, earliest) {
-        let day = calendar.to_local(earliest).date();
-        notes.push(if lang == "es" {
-            format!(
+    let edge = |at: NaiveDateTime, after: bool| {
+        let day = calendar.to_local(at).date();
+        match (lang == "es", after) {
+            (true, false) => format!(
                 "El almacén no tiene nada de lo que cuenta esta cifra antes del {day}: los periodos anteriores están vacíos por falta de registros"
-            )
-        } else {
-            format!(
-                "The store holds nothing this figure counts before {day}: the periods before that day are empty for want of records"
-            )
-        });
-    }
-    if let (true, Some(latest)) = (last_is_empty, latest) {
-        let day = calendar.to_local(latest).date();
-        notes.push(if lang == "es" {
-            format!(
+            ),
+            (true, true) => format!(
                 "El almacén no tiene nada de lo que cuenta esta cifra después del {day}: los periodos posteriores están vacíos por falta de registros"
-            )
-        } else {
-            format!(
+            ),
+            (false, false) => format!(
+                "The store holds nothing this figure counts before {day}: the periods before that day are empty for want of records"
+            ),
+            (false, true) => format!(
                 "The store holds nothing this figure counts after {day}: the periods after that day are empty for want of records"
-            )
-        });
-    }
-    Ok(notes)
+            ),
+        }
+    };
+    let before = earliest
+        .filter(|_| first_is_empty)
+        .map(|at| edge(at, false));
+    let after = latest.filter(|_| last_is_empty).map(|at| edge(at, true));
+    Ok(before.into_iter().chain(after).collect())
 }
 
 /// Where a range lies wholly outside the records a metric counts.
