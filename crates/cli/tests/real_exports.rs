@@ -425,6 +425,26 @@ fn months_outside_an_export_and_a_cut_quarter_are_said() {
     ]);
     let notes = november["notes"].to_string();
     assert!(!notes.contains("the store's records"), "{notes}");
+    // A custom report of two metrics says each one's edge after its label, and the cut
+    // month once.
+    std::fs::write(
+        sandbox.path("spec.toml"),
+        "metrics = [\"deals_won\", \"deals_created\"]\ngrain = \"month\"\n\
+         from = \"2026-10-01\"\nto = \"2027-01-15\"\n",
+    )
+    .unwrap();
+    let output = sandbox.run(&["query", "--spec", "spec.toml", "--format", "csv"]);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    let notes: Vec<&str> = stderr.lines().filter(|l| l.starts_with("note: ")).collect();
+    assert_eq!(
+        notes,
+        [
+            "note: Deals won: the store holds nothing this figure counts after 2026-11-03: the periods after that day are empty for want of records",
+            "note: The last period (2027-01-01) counts only 2027-01-01 to 2027-01-14, not the whole month",
+            "note: Deals created: the store holds nothing this figure counts after 2026-11-01: the periods after that day are empty for want of records",
+        ]
+    );
     assert_eq!(quarter["rows"][0]["period"], "2026-10-01", "{quarter}");
     assert_eq!(
         quarter["notes"],

@@ -51,13 +51,25 @@ pub fn run(
     spec: &ReportSpec,
     lang: &str,
 ) -> Result<Table, MetricError> {
+    Ok(run_noted(store, calendar, spec, lang)?.0)
+}
+
+/// [`run`], with the notes of its metrics ([`plan::MetricResult::notes`]), each once: a note
+/// every metric gives (a period the range cuts short) as it is, any other after its
+/// metric's label when the report has several.
+pub fn run_noted(
+    store: &Store,
+    calendar: &Calendar,
+    spec: &ReportSpec,
+    lang: &str,
+) -> Result<(Table, Vec<String>), MetricError> {
     calendar.limits.check_metrics(spec.metrics.len())?;
     let queries = spec
         .metrics
         .iter()
         .map(|m| spec.query(m))
         .collect::<Result<Vec<_>, _>>()?;
-    run_queries(store, calendar, &queries, lang)
+    joined(store, calendar, &queries, lang)
 }
 
 /// Run `queries` (same range, grain and dimensions; filters may differ) and join them on
@@ -69,6 +81,49 @@ pub fn run_queries(
     queries: &[Query],
     lang: &str,
 ) -> Result<Table, MetricError> {
+    Ok(joined(store, calendar, queries, lang)?.0)
+}
+
+/// The notes of several metrics, each once, in the order first given: one that every
+/// metric gives as it is, any other after its metric's label where there are several.
+fn merged_notes(noted: &[(String, Vec<String>)]) -> Vec<String> {
+    let mut merged: Vec<String> = Vec::new();
+    for (label, notes) in noted {
+        for note in notes {
+            let everyone = noted.iter().all(|(_, theirs)| theirs.contains(note));
+            let said = if everyone {
+                note.clone()
+            } else {
+                format!("{label}: {}", lowered(note))
+            };
+            if !merged.contains(&said) {
+                merged.push(said);
+            }
+        }
+    }
+    merged
+}
+
+/// `note` with its first letter in lower case, to follow a label and a colon ("The store
+/// holds…" → "the store holds…"); an initialism ("NPS is…") keeps its capitals.
+fn lowered(note: &str) -> String {
+    let mut chars = note.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if first.is_uppercase() && !second.is_uppercase() => first
+            .to_lowercase()
+            .chain(note[first.len_utf8()..].chars())
+            .collect(),
+        _ => note.to_owned(),
+    }
+}
+
+/// [`run_queries`] with the metrics' notes ([`merged_notes`]).
+fn joined(
+    store: &Store,
+    calendar: &Calendar,
+    queries: &[Query],
+    lang: &str,
+) -> Result<(Table, Vec<String>), MetricError> {
     if queries.is_empty() {
         return Err(MetricError::Invalid(
             "a report needs at least one metric".into(),
@@ -82,6 +137,10 @@ pub fn run_queries(
     let mut key_columns = Vec::new();
     let with_period = queries[0].grain.is_some();
     let results = plan::run_together(store, calendar, queries, lang)?;
+    let noted: Vec<(String, Vec<String>)> = results
+        .iter()
+        .map(|result| (result.label.clone(), result.notes.clone()))
+        .collect();
     for (index, result) in results.into_iter().enumerate() {
         if index == 0 {
             if with_period {
@@ -123,10 +182,11 @@ pub fn run_queries(
         })
         .collect();
     key_columns.extend(columns);
-    Ok(Table {
+    let table = Table {
         columns: key_columns,
         rows: table_rows,
-    })
+    };
+    Ok((table, merged_notes(&noted)))
 }
 
 /// Store `spec` under `name` from the command line: no owner, open to everyone, replacing
@@ -193,4 +253,45 @@ pub fn list(store: &Store, reader: Option<i64>) -> Result<Table, MetricError> {
 /// The names of the saved reports `reader` may run (all with `None`), by name.
 pub fn names(store: &Store, reader: Option<i64>) -> Result<Vec<String>, MetricError> {
     Ok(store.saved_report_names(reader)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_of_several_metrics_are_said_once_each_after_their_label() {
+        let noted = |list: &[(&str, &[&str])]| {
+            let noted: Vec<(String, Vec<String>)> = list
+                .iter()
+                .map(|(label, notes)| {
+                    (
+                        label.to_string(),
+                        notes.iter().map(|n| n.to_string()).collect(),
+                    )
+                })
+                .collect();
+            merged_notes(&noted)
+        };
+        let cut = "The last period (2027-01-01) counts only 2027-01-01 to 2027-01-14, not the whole month";
+        assert_eq!(
+            noted(&[
+                (
+                    "Deals won",
+                    &["The store holds nothing after 2026-11-03", cut]
+                ),
+                ("Revenue", &[cut, "NPS is empty"]),
+            ]),
+            [
+                "Deals won: the store holds nothing after 2026-11-03",
+                cut,
+                "Revenue: NPS is empty",
+            ]
+        );
+        // One metric's notes are its own, as they are.
+        assert_eq!(
+            noted(&[("Deals won", &["The store holds nothing after 2026-11-03"])]),
+            ["The store holds nothing after 2026-11-03"]
+        );
+    }
 }

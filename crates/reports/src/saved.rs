@@ -11,7 +11,7 @@ use serde_json::{Map, json};
 /// The saved report `name` with `spec` (its range, grain and filters as given), in the
 /// context's language, as of its instant.
 pub fn report(ctx: &Context<'_>, name: &str, spec: &ReportSpec) -> Result<Report, ReportError> {
-    let table = custom::run(ctx.store, &ctx.calendar, spec, ctx.lang())?;
+    let (table, noted) = custom::run_noted(ctx.store, &ctx.calendar, spec, ctx.lang())?;
     let empty = table.rows.is_empty();
     let columns = table
         .columns
@@ -57,7 +57,7 @@ pub fn report(ctx: &Context<'_>, name: &str, spec: &ReportSpec) -> Result<Report
                 &[&spec.from, &spec.to],
             )]
         } else {
-            Vec::new()
+            noted
         },
     })
 }

@@ -26,9 +26,9 @@ pub fn query(config: &Config, args: &QueryArgs) -> Result<()> {
         (None, None) => unreachable!("clap requires one of --spec, --saved, --list"),
     };
     // Run before saving, so only a report that works is saved.
-    let table = {
+    let (table, notes) = {
         let store = Store::open_read_only(&config.db)?;
-        custom::run(&store, &config.calendar, &spec, &config.lang)?
+        custom::run_noted(&store, &config.calendar, &spec, &config.lang)?
     };
     if let Some(name) = &args.save {
         custom::save(&Store::open(&config.db)?, name, &spec)?;
@@ -37,7 +37,13 @@ pub fn query(config: &Config, args: &QueryArgs) -> Result<()> {
             format_args!("Saved as '{name}'; rerun it with `embudo query --saved {name}`."),
         );
     }
-    output::print(&table, config.format)
+    output::print(&table, config.format)?;
+    // What the figures do not say themselves, on stderr as `embudo metric` writes them.
+    std::io::Write::flush(&mut std::io::stdout())?;
+    for note in &notes {
+        eprintln!("note: {note}");
+    }
+    Ok(())
 }
 
 /// A spec from a TOML file, or JSON when the file ends in `.json`.
