@@ -2,7 +2,7 @@
 //! one table with a column per metric; saved by name in `saved_reports`.
 
 use crate::error::MetricError;
-use crate::plan::{self, Query, QueryText};
+use crate::plan::{self, Noted, Query, QueryText};
 use crate::time::Calendar;
 use embudo_model::Table;
 use embudo_store::Store;
@@ -69,19 +69,20 @@ pub fn run_noted(
         .iter()
         .map(|m| spec.query(m))
         .collect::<Result<Vec<_>, _>>()?;
-    joined(store, calendar, &queries, lang)
+    joined(store, calendar, &queries, lang, Noted::Yes)
 }
 
 /// Run `queries` (same range, grain and dimensions; filters may differ) and join them on
 /// period and dimension values: one column per metric, plus `<metric>_previous` and
-/// `<metric>_change_pct` for a comparison.
+/// `<metric>_change_pct` for a comparison. The figures alone, for a canned report's
+/// section (see [`plan::figures`]).
 pub fn run_queries(
     store: &Store,
     calendar: &Calendar,
     queries: &[Query],
     lang: &str,
 ) -> Result<Table, MetricError> {
-    Ok(joined(store, calendar, queries, lang)?.0)
+    Ok(joined(store, calendar, queries, lang, Noted::No)?.0)
 }
 
 /// The notes of several metrics, each once, in the order first given: one that every
@@ -117,12 +118,13 @@ fn lowered(note: &str) -> String {
     }
 }
 
-/// [`run_queries`] with the metrics' notes ([`merged_notes`]).
+/// [`run_queries`] with the metrics' notes ([`merged_notes`]) where `noted` says so.
 fn joined(
     store: &Store,
     calendar: &Calendar,
     queries: &[Query],
     lang: &str,
+    noted: Noted,
 ) -> Result<(Table, Vec<String>), MetricError> {
     if queries.is_empty() {
         return Err(MetricError::Invalid(
@@ -136,7 +138,7 @@ fn joined(
     let mut rows: BTreeMap<RowKey, BTreeMap<usize, Value>> = BTreeMap::new();
     let mut key_columns = Vec::new();
     let with_period = queries[0].grain.is_some();
-    let results = plan::run_together(store, calendar, queries, lang)?;
+    let results = plan::run_together(store, calendar, queries, lang, noted)?;
     let noted: Vec<(String, Vec<String>)> = results
         .iter()
         .map(|result| (result.label.clone(), result.notes.clone()))

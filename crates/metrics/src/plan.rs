@@ -145,16 +145,46 @@ fn check_dims<'a>(
     Ok(())
 }
 
-/// Run `query` against `store` in the reporting `calendar`, labelling in `lang`.
+/// Run `query` against `store` in the reporting `calendar`, labelling in `lang`, with the
+/// notes of what its figures leave out.
 pub fn run(
     store: &Store,
     calendar: &Calendar,
     query: &Query,
     lang: &str,
 ) -> Result<MetricResult, MetricError> {
+    ask(store, calendar, query, lang, Noted::Yes)
+}
+
+/// [`run`] for the figures alone, without their notes: a canned report, which writes its
+/// own, does not pay for the statements the notes ask (where the records begin and end;
+/// the forecast's months to come are empty, and asked those for nothing).
+pub fn figures(
+    store: &Store,
+    calendar: &Calendar,
+    query: &Query,
+    lang: &str,
+) -> Result<MetricResult, MetricError> {
+    ask(store, calendar, query, lang, Noted::No)
+}
+
+/// Whether an answer carries its notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Noted {
+    Yes,
+    No,
+}
+
+fn ask(
+    store: &Store,
+    calendar: &Calendar,
+    query: &Query,
+    lang: &str,
+    noted: Noted,
+) -> Result<MetricResult, MetricError> {
     let metric = metric(&query.metric)?;
     let by = dims_of(metric, query)?;
-    let note = metric.note.as_ref();
+    let note = metric.note.as_ref().filter(|_| noted == Noted::Yes);
     let read = read_alike(
         store,
         calendar,
@@ -189,8 +219,10 @@ pub fn run(
         calendar,
     )?;
     let mut answer = result(metric, query, by, rows, notes, lang);
-    let shape = shape_notes(store, metric, &read.spine, calendar, &answer, lang)?;
-    answer.notes.extend(shape);
+    if noted == Noted::Yes {
+        let shape = shape_notes(store, metric, &read.spine, calendar, &answer, lang)?;
+        answer.notes.extend(shape);
+    }
     Ok(answer)
 }
 
@@ -458,12 +490,14 @@ fn result(
 /// alike — the first query's range, grain, dimensions, filters and comparison — and without
 /// a note have their measures read together, so metrics that read the same rows share a
 /// scan: the cross-sell and up-sell ratios read the customers' revenue history once, not
-/// twice. Any other runs alone.
+/// twice. Any other runs alone. Each answer carries its notes where `noted` says so (see
+/// [`figures`]).
 pub fn run_together(
     store: &Store,
     calendar: &Calendar,
     queries: &[Query],
     lang: &str,
+    noted: Noted,
 ) -> Result<Vec<MetricResult>, MetricError> {
     let Some(first) = queries.first() else {
         return Ok(Vec::new());
@@ -483,7 +517,7 @@ pub fn run_together(
         if alike(query, metric)? {
             together.push((i, metric));
         } else {
-            results[i] = Some(run(store, calendar, query, lang)?);
+            results[i] = Some(ask(store, calendar, query, lang, noted)?);
         }
     }
     if !together.is_empty() {
@@ -500,7 +534,9 @@ pub fn run_together(
             )?;
             let query = &queries[i];
             let mut answer = result(metric, query, first_by.clone(), rows, Vec::new(), lang);
-            answer.notes = shape_notes(store, metric, &read.spine, calendar, &answer, lang)?;
+            if noted == Noted::Yes {
+                answer.notes = shape_notes(store, metric, &read.spine, calendar, &answer, lang)?;
+            }
             results[i] = Some(answer);
         }
     }

@@ -3,7 +3,7 @@
 //! says otherwise.
 
 use chrono::NaiveDate;
-use embudo_metrics::plan::run_together;
+use embudo_metrics::plan::{Noted, run_together};
 use embudo_metrics::{Bound, Calendar, Compare, Dim, Grain, Query, catalogue, run};
 use embudo_store::Store;
 use embudo_testkit::Place;
@@ -79,7 +79,7 @@ fn metrics_asked_together_give_what_each_gives_alone() {
             }
         }
         assert!(queries.len() > 20, "{} metrics by {by:?}", queries.len());
-        let together = run_together(&store, &calendar, &queries, "en").unwrap();
+        let together = run_together(&store, &calendar, &queries, "en", Noted::Yes).unwrap();
         assert_eq!(together.len(), alone.len());
         for (together, alone) in together.iter().zip(&alone) {
             assert_eq!(together, alone, "{} by {by:?}", alone.metric);

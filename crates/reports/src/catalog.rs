@@ -8,7 +8,7 @@ use crate::insights;
 use crate::model::{Chart, ChartKind, Kind, Report, RowTargets, Section, display_in};
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
 use embudo_metrics::goals;
-use embudo_metrics::plan::{Outside, run_together};
+use embudo_metrics::plan::{Noted, Outside, run_together};
 use embudo_metrics::{Bound, Compare, Dim, Grain, Query};
 use embudo_store::gaps::Gap;
 use embudo_store::reporting::{ClosingMonth, CustomerProfit, Reached, ReportFilters};
@@ -565,7 +565,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let mut won_query = ctx.query("revenue", &[], Some(Grain::Month), None);
     won_query.from = Bound::Day(first);
     won_query.to = Bound::Day(end);
-    let won = embudo_metrics::run(ctx.store, &ctx.calendar, &won_query, ctx.lang())?;
+    let won = embudo_metrics::plan::figures(ctx.store, &ctx.calendar, &won_query, ctx.lang())?;
     let mut rows = Vec::new();
     let mut open_ids = Vec::new();
     for (i, result_row) in won.rows.iter().enumerate() {
@@ -891,7 +891,8 @@ fn goals_report(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErro
             } else {
                 Bound::Day(goal.period_end)
             };
-            let result = embudo_metrics::run(ctx.store, &ctx.calendar, &query, ctx.lang())?;
+            let result =
+                embudo_metrics::plan::figures(ctx.store, &ctx.calendar, &query, ctx.lang())?;
             let row = &result.rows[0];
             if insights::moved_against(driver, row.change) {
                 driver_rows.push(vec![
@@ -1231,6 +1232,7 @@ fn metric_rows(ctx: &Context<'_>, name: &str, metrics: &[&str]) -> Result<Sectio
         &ctx.calendar,
         &queries,
         ctx.lang(),
+        Noted::No,
     )?) {
         let row = &result.rows[0];
         rows.push(vec![

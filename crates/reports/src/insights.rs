@@ -476,7 +476,7 @@ pub fn owner_close_rates(ctx: &Context<'_>) -> Result<(Vec<String>, Vec<String>)
             ctx.query("deals_lost", &[Dim::Owner], None, None),
         ],
     )?;
-    let team = embudo_metrics::run(
+    let team = embudo_metrics::plan::figures(
         ctx.store,
         &ctx.calendar,
         &ctx.query("close_rate", &[], None, None),

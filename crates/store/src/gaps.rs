@@ -2,8 +2,8 @@
 //! and lost deals with no close date, won deals with no amount, deals with no owner, leads
 //! with no lead date, won deals with no contact, contacts no deal names, deals with no stage
 //! history, stages whose order and probability were guessed, and whole kinds of records
-//! absent (deals, contacts, activities, orders, tickets, surveys, goals…). An import counts them in its summary; a
-//! report or metric that leans on the missing data says so in a note.
+//! absent (deals, contacts, activities, orders, tickets, surveys, goals…). An import counts
+//! them in its summary; a report or metric that leans on the missing data says so in a note.
 
 use crate::error::Result;
 use crate::live;
