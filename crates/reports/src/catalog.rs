@@ -483,6 +483,7 @@ fn sales_performance(ctx: &Context<'_>, report: &mut Report) -> Result<(), Repor
     let (found, notes) = insights::owner_close_rates(ctx)?;
     report.insights.extend(found);
     report.notes.extend(notes);
+    report.notes.extend(ctx.cut_periods(grain));
     // Deal counts over time on an axis of their own: next to revenue they would be flat.
     let keep: Vec<usize> = ["period", "deals_created", "deals_won", "deals_lost"]
         .iter()
@@ -972,6 +973,7 @@ fn lead_sources(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportErro
         &[ctx.query("prospects", &[Dim::LeadSource], Some(grain), None)],
     )?;
     over_time = pivot(ctx, over_time, Dim::LeadSource.name(), "prospects")?;
+    report.notes.extend(ctx.cut_periods(grain));
     over_time.chart = Some(Chart {
         kind: ChartKind::StackedBar,
         x: "period".into(),

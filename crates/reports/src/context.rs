@@ -78,6 +78,20 @@ impl Context<'_> {
         )
     }
 
+    /// Notes for the periods at `grain` that the report's range cuts short: November by
+    /// week begins and ends in weeks it holds only part of, each labelled by its Monday,
+    /// which without a word reads as a whole week that fell short.
+    pub fn cut_periods(&self, grain: Grain) -> Vec<String> {
+        let (from, to) = self.range();
+        embudo_metrics::time::partial_periods(
+            &self.calendar,
+            from.local(&self.calendar),
+            to.local(&self.calendar),
+            Some(grain),
+            self.lang(),
+        )
+    }
+
     /// The reference instant of a point-in-time report (UTC): `--at`, by default now.
     pub fn at(&self) -> NaiveDateTime {
         self.params.at.unwrap_or(self.now)

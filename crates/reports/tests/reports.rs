@@ -946,6 +946,40 @@ fn the_pack_notes_each_reports_gaps_as_the_report_alone_does() {
 }
 
 #[test]
+fn periods_a_reports_range_cuts_short_are_named() {
+    let (_dir, store) = fixture();
+    let cut = |report: &Report| -> Vec<String> {
+        report
+            .notes
+            .iter()
+            .filter(|note| note.contains(" counts only ") || note.contains(" cuenta solo "))
+            .cloned()
+            .collect()
+    };
+    // January 2026 by week (the lead sources' grain for a range of a month): it begins on
+    // a Thursday, in the week of Monday 29 December, and ends on a Saturday, in the week
+    // of Monday 26 January.
+    let january_en = january(&store, "en");
+    assert_eq!(
+        cut(&build(&january_en, "lead_sources").unwrap()),
+        [
+            "The first period (2025-12-29) counts only 2026-01-01 to 2026-01-04, not the whole week",
+            "The last period (2026-01-26) counts only 2026-01-26 to 2026-01-31, not the whole week",
+        ]
+    );
+    // By month, January is whole.
+    assert!(cut(&build(&january_en, "sales_performance").unwrap()).is_empty());
+    let mut from_the_15th = january(&store, "es");
+    from_the_15th.params.from = Some(Bound::Day(day(2026, 1, 15)));
+    assert_eq!(
+        cut(&build(&from_the_15th, "sales_performance").unwrap()),
+        [
+            "El único periodo (2026-01-01) cuenta solo del 2026-01-15 al 2026-01-31, no el mes entero"
+        ]
+    );
+}
+
+#[test]
 fn filters_match_names_whatever_their_case_and_a_name_that_matches_nothing_is_refused() {
     let (_dir, store) = fixture();
     let with_owner = |owner: &str| {

@@ -173,7 +173,7 @@ fn operations() -> Vec<Operation> {
             "post",
             "/query",
             "metrics",
-            "A custom report: metrics (at most 25), from, to, grain, by, filters, compare; save (the caller's own) and share (admins)",
+            "A custom report: metrics (at most 25), from, to, grain, by, filters, compare; save (the caller's own) and share (admins). Answers columns, rows and notes (what the figures cannot say: a period the range cuts short, a range beyond the records)",
         )
         .body("200"),
         op(
@@ -186,7 +186,7 @@ fn operations() -> Vec<Operation> {
             "get",
             "/saved-reports/{name}",
             "metrics",
-            "Run a saved report over the caller's records",
+            "Run a saved report over the caller's records: columns, rows and notes",
         ),
         op(
             "get",

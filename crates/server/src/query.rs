@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use embudo_access::Caller;
 use embudo_metrics::custom::{self, ReportSpec};
+use embudo_model::Table;
 use embudo_reports::ReportError;
 use embudo_reports::scope::restrict_spec;
 use embudo_store::Store;
@@ -41,11 +42,11 @@ pub async fn run(
         admin: caller.is_admin(),
     };
     let (original, mut spec) = (body.spec.clone(), body.spec);
-    let table = state
+    let (table, notes) = state
         .db
         .compute(move |store| {
             restrict(store, &caller, &mut spec)?;
-            Ok(custom::run(store, &calendar, &spec, &lang)?)
+            Ok(custom::run_noted(store, &calendar, &spec, &lang)?)
         })
         .await?;
     // Saved only once it ran within the caller's scope; as asked, so that whoever opens it
@@ -57,9 +58,7 @@ pub async fn run(
             .write(move |store| Ok(custom::save_owned(store, &name, &original, saver, share)?))
             .await?;
     }
-    Ok(Json(
-        serde_json::to_value(table).map_err(ApiError::internal)?,
-    ))
+    noted(table, notes)
 }
 
 /// `GET /api/v1/saved-reports`: the saved specs.
@@ -84,18 +83,24 @@ pub async fn run_saved(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let calendar = state.calendar;
-    let table = state
+    let (table, notes) = state
         .db
         .compute(move |store| {
             let mut spec = custom::load(store, &name, Some(caller.user_id))
                 .map_err(|e| ApiError::not_found(e.to_string()))?;
             restrict(store, &caller, &mut spec)?;
-            Ok(custom::run(store, &calendar, &spec, "en")?)
+            Ok(custom::run_noted(store, &calendar, &spec, "en")?)
         })
         .await?;
-    Ok(Json(
-        serde_json::to_value(table).map_err(ApiError::internal)?,
-    ))
+    noted(table, notes)
+}
+
+/// A custom report's table (`columns`, `rows`) with its metrics' `notes`: what the figures
+/// cannot say themselves (a period the range cuts short, a range beyond the records).
+fn noted(table: Table, notes: Vec<String>) -> Result<Json<Value>, ApiError> {
+    let mut answer = serde_json::to_value(table).map_err(ApiError::internal)?;
+    answer["notes"] = Value::from(notes);
+    Ok(Json(answer))
 }
 
 /// Every metric of `spec` must be one the caller may query, over the same records: the

@@ -750,6 +750,22 @@ fn imports_and_custom_reports_over_the_api() {
     assert_eq!(status, 200);
     assert_eq!(again["rows"], mine["rows"]);
     assert_eq!(server.get("rep", "/saved-reports/nope").0, 404);
+    // What the figures cannot say themselves comes with them: a quarter from its middle
+    // (15 August 2025 to 30 September, of the quarter of 1 July) is named, once for both
+    // metrics; whole quarters are not.
+    assert_eq!(mine["notes"], serde_json::json!([]));
+    let mut cut = spec.clone();
+    cut["from"] = serde_json::json!("2025-08-15");
+    cut.as_object_mut().unwrap().remove("save");
+    let (status, cut) = server.send("rep", "POST", "/query", cut);
+    assert_eq!(status, 200, "{cut}");
+    assert_eq!(
+        cut["notes"],
+        serde_json::json!([
+            "The first period (2025-07-01) counts only 2025-08-15 to 2025-09-30, not the whole quarter"
+        ])
+    );
+    assert_eq!(again["notes"], mine["notes"]);
     let mut campaigns = spec;
     campaigns["metrics"] = serde_json::json!(["campaign_roi"]);
     assert_eq!(server.send("rep", "POST", "/query", campaigns).0, 403);
