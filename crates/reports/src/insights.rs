@@ -128,6 +128,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "Solo {0} {prospecto|prospectos} en el periodo: demasiado pocos para conclusiones (hacen falta 30 por origen)",
     ),
     (
+        "note.thin_conversion_none",
+        "No lead in the range: nothing to draw conversion insights from",
+        "Ningún prospecto en el periodo: nada de lo que sacar conclusiones de conversión",
+    ),
+    (
         "note.thin_owners",
         "Too few closed deals per owner in the range (10 each needed) to compare close rates",
         "Demasiado pocas oportunidades cerradas por comercial en el periodo (hacen falta 10 por cada uno) para comparar tasas de cierre",
@@ -138,9 +143,19 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "Solo {0} {oportunidad perdida|oportunidades perdidas} en el periodo: demasiado pocas para saber qué motivo pesa más (hacen falta 5 de un motivo)",
     ),
     (
+        "note.thin_lost_none",
+        "No deal lost in the range: no reason to weigh",
+        "Ninguna oportunidad perdida en el periodo: ningún motivo que sopesar",
+    ),
+    (
         "note.thin_pareto",
         "Only {0} {customer|customers} with revenue in the range: too few to say how concentrated revenue is (10 needed)",
         "Solo {0} {cliente|clientes} con ingresos en el periodo: demasiado pocos para saber cuán concentrados están los ingresos (hacen falta 10)",
+    ),
+    (
+        "note.thin_pareto_none",
+        "No customer with revenue in the range: nothing to say of how concentrated revenue is",
+        "Ningún cliente con ingresos en el periodo: nada que decir de cuán concentrados están los ingresos",
     ),
     (
         "note.undated",
@@ -224,6 +239,16 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
 /// The sentence `key` in `lang` with `args` filled in.
 pub fn say(lang: &str, key: &str, args: &[&str]) -> String {
     fill(template(lang, key).to_owned(), args)
+}
+
+/// The note `key` that `n` things are too few to draw a conclusion from; none at all is
+/// said as none (`{key}_none`), not as "only 0".
+fn thin(lang: &str, key: &str, n: f64, args: &[&str]) -> String {
+    if n == 0.0 {
+        say(lang, &format!("{key}_none"), &[])
+    } else {
+        say_counting(lang, key, n, args)
+    }
 }
 
 /// The sentence `key` in `lang` about `n` things, its words agreeing with `n`, with `args`
@@ -321,7 +346,7 @@ pub fn conversion(
     if sources.len() < 2 {
         return (
             out,
-            vec![say_counting(
+            vec![thin(
                 lang,
                 "note.thin_conversion",
                 total,
@@ -546,12 +571,7 @@ pub fn lost_reason(by_reason: &Section, lang: &str) -> (Vec<String>, Vec<String>
     let Some(top) = top.filter(|_| lost >= 5.0) else {
         return (
             Vec::new(),
-            vec![say_counting(
-                lang,
-                "note.thin_lost",
-                total,
-                &[&count(total, lang)],
-            )],
+            vec![thin(lang, "note.thin_lost", total, &[&count(total, lang)])],
         );
     };
     let (reason, share) = (text(top, reason_i), pct(lost / total));
@@ -840,7 +860,7 @@ pub fn pareto(section: &Section, customers: usize, lang: &str) -> (Vec<String>, 
     if customers < 10 {
         return (
             Vec::new(),
-            vec![say_counting(
+            vec![thin(
                 lang,
                 "note.thin_pareto",
                 customers as f64,
@@ -877,6 +897,26 @@ mod tests {
     use super::*;
     use crate::model::Column;
     use serde_json::json;
+
+    #[test]
+    fn too_few_says_none_as_none_and_one_as_one() {
+        assert_eq!(
+            thin("en", "note.thin_lost", 0.0, &["0"]),
+            "No deal lost in the range: no reason to weigh"
+        );
+        assert_eq!(
+            thin("es", "note.thin_pareto", 0.0, &["0"]),
+            "Ningún cliente con ingresos en el periodo: nada que decir de cuán concentrados están los ingresos"
+        );
+        assert_eq!(
+            thin("en", "note.thin_lost", 1.0, &["1"]),
+            "Only 1 deal lost in the range: too few to say which reason matters most (5 for one reason needed)"
+        );
+        assert_eq!(
+            thin("es", "note.thin_conversion", 3.0, &["3"]),
+            "Solo 3 prospectos en el periodo: demasiado pocos para conclusiones (hacen falta 30 por origen)"
+        );
+    }
 
     fn section(keys: &[(&str, Kind)], rows: Vec<Vec<Value>>) -> Section {
         Section {
