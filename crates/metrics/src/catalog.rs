@@ -75,6 +75,9 @@ pub enum Timing {
     Condition {
         joined: &'static str,
         alone: &'static str,
+        /// Where the periods follow each other, the same met faster from the other side:
+        /// the periods each row counts in, found first ([`Paired`]).
+        paired: Option<Paired>,
     },
     /// Closed in the period on the same local calendar day it was opened; the planner
     /// compares both instants with the local midnights.
@@ -82,6 +85,25 @@ pub enum Timing {
         opened: &'static str,
         closed: &'static str,
     },
+}
+
+/// A [`Timing::Condition`] met from the periods each row counts in rather than from every
+/// row with every period: `pairs` lists them, as (the row's `key`, the period's index)
+/// without repeats, and the rows are joined to those pairs, each then held to `condition`.
+/// Customers active in a month by their revenue lines and subscriptions, a year by month
+/// on `large`: 0.13–0.15 s with every customer joined with every month and looked up among
+/// the active pairs, 0.10 s so (the reference query, written so, 0.09 s).
+#[derive(Debug, Clone, Copy)]
+pub struct Paired {
+    /// `SELECT key, period …` over the periods `p`: `{period of EXPR}` is the index of the
+    /// period the instant `EXPR` falls in and `{range of EXPR}` the instant within the whole
+    /// range, written by the planner as it buckets an anchor (month arithmetic, where a
+    /// join with the periods would compare every row with each).
+    pub pairs: &'static str,
+    /// The source's column the pairs' first column is (`c.id`).
+    pub key: &'static str,
+    /// What else the row meets in the period (`c.customer_at < p.p_start`).
+    pub condition: &'static str,
 }
 
 /// The instant of a period a [`Timing::Covering`] span is looked at.
@@ -138,7 +160,14 @@ impl Measure {
     pub fn sql(&self) -> impl Iterator<Item = &'static str> + Clone {
         let timing: Vec<&'static str> = match self.timing {
             Timing::Anchor(anchor) => vec![anchor],
-            Timing::Condition { joined, alone } => vec![joined, alone],
+            Timing::Condition {
+                joined,
+                alone,
+                paired,
+            } => [joined, alone]
+                .into_iter()
+                .chain(paired.iter().flat_map(|p| [p.pairs, p.key, p.condition]))
+                .collect(),
             Timing::Covering { start, end, .. } => vec![start, end],
             Timing::Before(times) => times.to_vec(),
             Timing::SameLocalDay { opened, closed } => vec![opened, closed],
@@ -326,6 +355,7 @@ const fn at(source: &'static Source, condition: &'static str, agg: Agg) -> Measu
         timing: Timing::Condition {
             joined: condition,
             alone: condition,
+            paired: None,
         },
         filter: "",
         agg,
@@ -590,6 +620,16 @@ fn build() -> Vec<Metric> {
                 alone: "c.customer_at < p.p_start AND (
                   c.id IN (SELECT r.contact_id FROM revenue_lines r WHERE r.occurred_at >= p.p_start AND r.occurred_at < p.p_end)
                   OR c.id IN (SELECT s.contact_id FROM subscriptions s WHERE s.started_at < p.p_end AND coalesce(s.cancelled_at, s.ends_at) > p.p_start))",
+                // The lines bucketed as an anchor is, not joined with the periods (that join
+                // alone cost 20–30 ms of a year by month's 0.13 s). `UNION`, not `UNION ALL`:
+                // a customer with two lines in a month is one pair.
+                paired: Some(Paired {
+                    pairs: "SELECT r.contact_id, {period of r.occurred_at} FROM revenue_lines r WHERE {range of r.occurred_at}
+                      UNION
+                      SELECT s.contact_id, q.p_idx FROM subscriptions s JOIN p q ON s.started_at < q.p_end AND coalesce(s.cancelled_at, s.ends_at) > q.p_start",
+                    key: "c.id",
+                    condition: "c.customer_at < p.p_start",
+                }),
             },
             filter: "",
             agg: Agg::Count,

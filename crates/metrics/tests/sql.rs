@@ -47,6 +47,9 @@ fn a_year_by_month_finds_each_rows_month_from_its_anchor() {
         ("sales_calls", Dialect::DuckDb),
         ("sales_calls", Dialect::Postgres),
         ("lead_conversion_rate", Dialect::DuckDb),
+        // Its condition met from the (customer, month) pairs, the lines' months bucketed.
+        ("retained_customers", Dialect::DuckDb),
+        ("retained_customers", Dialect::Postgres),
     ] {
         let measure = &metric_named(metric).measures[0];
         let statement = compile(dialect, measure, &spine, &by, &[], &calendar).unwrap();
