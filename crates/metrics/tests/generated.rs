@@ -441,6 +441,59 @@ fn retained_customers_hold_in_every_month() {
         checked,
         "every month and source the plain SQL finds is in the result"
     );
+
+    // By week in New York, from a Wednesday and across the clock change of 8 March: weeks
+    // whose instants the month arithmetic cannot find, each bounded by local midnights
+    // (UTC−5, then UTC−4), the first cut short by the range.
+    let bounds = [
+        "2026-03-04 05:00",
+        "2026-03-09 04:00",
+        "2026-03-16 04:00",
+        "2026-03-23 04:00",
+        "2026-03-30 04:00",
+        "2026-04-06 04:00",
+        "2026-04-13 04:00",
+        "2026-04-15 04:00",
+    ];
+    let weeks: Vec<String> = bounds
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| format!("({i}, TIMESTAMP '{}', TIMESTAMP '{}')", w[0], w[1]))
+        .collect();
+    let table = plain
+        .query_with(
+            &format!(
+                "WITH weeks (i, w_start, w_end) AS (VALUES {})
+                 SELECT i, count(*)
+                   FROM weeks w JOIN contacts c ON c.customer_at < w.w_start
+                  WHERE {LIVE_C}
+                    AND (EXISTS (SELECT 1 FROM revenue_lines r WHERE r.contact_id = c.id
+                                   AND r.occurred_at >= w.w_start AND r.occurred_at < w.w_end)
+                      OR EXISTS (SELECT 1 FROM subscriptions s WHERE s.contact_id = c.id
+                                   AND s.started_at < w.w_end AND coalesce(s.cancelled_at, s.ends_at) > w.w_start))
+                  GROUP BY ALL ORDER BY i",
+                weeks.join(", ")
+            ),
+            &[],
+        )
+        .unwrap();
+    let mut want = vec![0.0; weeks.len()];
+    for row in &table.rows {
+        want[row[0].as_u64().unwrap() as usize] = row[1].as_f64().unwrap();
+    }
+    let day = |m, d| Bound::Day(NaiveDate::from_ymd_opt(2026, m, d).unwrap());
+    let query = Query {
+        grain: Some(Grain::Week),
+        ..Query::over("retained_customers", day(3, 4), day(4, 15))
+    };
+    let new_york = Calendar {
+        tz: chrono_tz::America::New_York,
+        ..Calendar::default()
+    };
+    let result = run(&store, &new_york, &query, "en").unwrap();
+    let got: Vec<f64> = result.rows.iter().map(|r| r.value.unwrap_or(0.0)).collect();
+    assert_eq!(got, want, "retained customers by week in New York");
+    assert!(want.iter().all(|n| *n > 0.0), "{want:?}");
 }
 
 /// A comparison's two figures are each its own range's: every metric over the first half
