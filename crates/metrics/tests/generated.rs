@@ -380,6 +380,23 @@ fn point_in_time_metrics_hold_at_every_period_end() {
     }
 }
 
+/// Plain SQL of the customers from before each of `periods` (a statement of `m_start`,
+/// `m_end` and whatever else `select` reads as `m`) who bought in it or had a subscription
+/// running in it, with `select` and their number.
+fn retained_sql(periods: &str, select: &str) -> String {
+    format!(
+        "WITH periods AS ({periods})
+         SELECT {select}, count(*)
+           FROM periods m JOIN contacts c ON c.customer_at < m.m_start
+          WHERE {LIVE_C}
+            AND (EXISTS (SELECT 1 FROM revenue_lines r WHERE r.contact_id = c.id
+                           AND r.occurred_at >= m.m_start AND r.occurred_at < m.m_end)
+              OR EXISTS (SELECT 1 FROM subscriptions s WHERE s.contact_id = c.id
+                           AND s.started_at < m.m_end AND coalesce(s.cancelled_at, s.ends_at) > m.m_start))
+          GROUP BY ALL"
+    )
+}
+
 /// Customers from before each month who bought in it or had a subscription running in it,
 /// month by month and by lead source: each month's own contacts, not another's.
 #[test]
@@ -387,18 +404,12 @@ fn retained_customers_hold_in_every_month() {
     let (_place, plain, store) = medium_stores();
     let table = plain
         .query_with(
-            &format!(
-                "WITH months AS (
-                     SELECT t AS m_start, t + INTERVAL 1 MONTH AS m_end
-                       FROM (SELECT unnest(generate_series(TIMESTAMP '2024-07-01', {T} - INTERVAL 1 MONTH, INTERVAL 1 MONTH)) AS t))
-                 SELECT CAST(CAST(m.m_start AS DATE) AS VARCHAR), c.lead_source, count(*)
-                   FROM months m JOIN contacts c ON c.customer_at < m.m_start
-                  WHERE {LIVE_C}
-                    AND (EXISTS (SELECT 1 FROM revenue_lines r WHERE r.contact_id = c.id
-                                   AND r.occurred_at >= m.m_start AND r.occurred_at < m.m_end)
-                      OR EXISTS (SELECT 1 FROM subscriptions s WHERE s.contact_id = c.id
-                                   AND s.started_at < m.m_end AND coalesce(s.cancelled_at, s.ends_at) > m.m_start))
-                  GROUP BY ALL"
+            &retained_sql(
+                &format!(
+                    "SELECT t AS m_start, t + INTERVAL 1 MONTH AS m_end
+                       FROM (SELECT unnest(generate_series(TIMESTAMP '2024-07-01', {T} - INTERVAL 1 MONTH, INTERVAL 1 MONTH)) AS t)"
+                ),
+                "CAST(CAST(m.m_start AS DATE) AS VARCHAR), c.lead_source",
             ),
             &[],
         )
@@ -462,17 +473,12 @@ fn retained_customers_hold_in_every_month() {
         .collect();
     let table = plain
         .query_with(
-            &format!(
-                "WITH weeks (i, w_start, w_end) AS (VALUES {})
-                 SELECT i, count(*)
-                   FROM weeks w JOIN contacts c ON c.customer_at < w.w_start
-                  WHERE {LIVE_C}
-                    AND (EXISTS (SELECT 1 FROM revenue_lines r WHERE r.contact_id = c.id
-                                   AND r.occurred_at >= w.w_start AND r.occurred_at < w.w_end)
-                      OR EXISTS (SELECT 1 FROM subscriptions s WHERE s.contact_id = c.id
-                                   AND s.started_at < w.w_end AND coalesce(s.cancelled_at, s.ends_at) > w.w_start))
-                  GROUP BY ALL ORDER BY i",
-                weeks.join(", ")
+            &retained_sql(
+                &format!(
+                    "SELECT * FROM (VALUES {}) AS w (i, m_start, m_end)",
+                    weeks.join(", ")
+                ),
+                "m.i",
             ),
             &[],
         )
