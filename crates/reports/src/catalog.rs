@@ -100,8 +100,48 @@ pub fn build(ctx: &Context<'_>, name: &str, gaps: Gaps<'_>) -> Result<Report, Re
     }
     if !matches!(gaps, Gaps::Unnoted) {
         report.notes.extend(outside_the_records(ctx, name)?);
+        report
+            .notes
+            .extend(blank_splits(&report.sections, ctx.lang()));
     }
     Ok(report)
+}
+
+/// For each metric of a section split by dimensions whose every counted row has none of
+/// their values, a note, once: the service report's abandoned calls reach no agent, and
+/// the section alone shows them in a row without a name.
+fn blank_splits(sections: &[Section], lang: &str) -> Vec<String> {
+    let mut notes: Vec<String> = Vec::new();
+    for section in sections.iter().filter(|s| s.from_metrics) {
+        let dims: Vec<usize> = (0..section.columns.len())
+            .filter(|&i| section.columns[i].key.parse::<Dim>().is_ok())
+            .collect();
+        if dims.is_empty() {
+            continue;
+        }
+        let split = dims
+            .iter()
+            .map(|&i| section.columns[i].label.to_lowercase())
+            .collect::<Vec<_>>()
+            .join(", ");
+        for (i, column) in section.columns.iter().enumerate() {
+            let Some(metric) = embudo_metrics::catalog::find(&column.key) else {
+                continue;
+            };
+            let mut counted = section
+                .rows
+                .iter()
+                .filter(|row| row[i].as_f64().is_some_and(|v| v != 0.0))
+                .peekable();
+            let blank = counted.peek().is_some()
+                && counted.all(|row| dims.iter().all(|&d| row[d].is_null()));
+            let note = insights::say(lang, "note.blank_split", &[metric.label(lang), &split]);
+            if blank && !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
+    }
+    notes
 }
 
 /// The metric whose records each period report is about, by report.

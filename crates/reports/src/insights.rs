@@ -188,6 +188,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "{0}: los registros del almacén empiezan el {1}, después del periodo pedido ({2} al {3}), por eso sus cifras están vacías por falta de datos",
     ),
     (
+        "note.blank_split",
+        "{0}: no record this figure counts has a value for {1}, so all of it is in the row without one",
+        "{0}: ningún registro de los que cuenta esta cifra tiene valor en {1}, así que todo está en la fila sin él",
+    ),
+    (
         "note.not_simulated",
         "P10/P50/P90 simulate the whole open pipeline, so they are left out when the report is filtered",
         "P10/P50/P90 simulan todo el embudo abierto, por eso no aparecen cuando el informe está filtrado",

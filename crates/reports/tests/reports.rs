@@ -980,6 +980,40 @@ fn periods_a_reports_range_cuts_short_are_named() {
 }
 
 #[test]
+fn a_figure_whose_every_record_lacks_the_split_says_so() {
+    let (_dir, store) = fixture();
+    // January's one abandoned call (call 2) reached no agent, its owner in the service
+    // report; the answered calls did.
+    let blank = |report: &Report| -> Vec<String> {
+        report
+            .notes
+            .iter()
+            .filter(|note| {
+                note.contains("no record this figure counts") || note.contains("ningún registro")
+            })
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        blank(&build(&january(&store, "en"), "service").unwrap()),
+        [
+            "Calls abandoned before an answer: no record this figure counts has a value for owner, so all of it is in the row without one"
+        ]
+    );
+    assert_eq!(
+        blank(&build(&january(&store, "es"), "service").unwrap()),
+        [
+            "Llamadas perdidas antes de ser respondidas: ningún registro de los que cuenta esta cifra tiene valor en responsable, así que todo está en la fila sin él"
+        ]
+    );
+    // Once the call has an agent, there is nothing to say.
+    store
+        .execute_batch("UPDATE service_calls SET agent_id = 3 WHERE id = 2")
+        .unwrap();
+    assert!(blank(&build(&january(&store, "en"), "service").unwrap()).is_empty());
+}
+
+#[test]
 fn filters_match_names_whatever_their_case_and_a_name_that_matches_nothing_is_refused() {
     let (_dir, store) = fixture();
     let with_owner = |owner: &str| {
