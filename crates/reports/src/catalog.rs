@@ -135,8 +135,11 @@ fn blank_splits(sections: &[Section], lang: &str) -> Vec<String> {
                 .peekable();
             let blank = counted.peek().is_some()
                 && counted.all(|row| dims.iter().all(|&d| row[d].is_null()));
+            if !blank {
+                continue;
+            }
             let note = insights::say(lang, "note.blank_split", &[metric.label(lang), &split]);
-            if blank && !notes.contains(&note) {
+            if !notes.contains(&note) {
                 notes.push(note);
             }
         }
