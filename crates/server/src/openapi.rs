@@ -187,7 +187,8 @@ fn operations() -> Vec<Operation> {
             "/saved-reports/{name}",
             "metrics",
             "Run a saved report over the caller's records: columns, rows and notes",
-        ),
+        )
+        .query(&[("lang", "en or es")]),
         op(
             "get",
             "/dashboards",

@@ -4,7 +4,8 @@
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::reports::Lang;
 use axum::Json;
 use axum::extract::{Path, State};
 use embudo_access::Caller;
@@ -76,20 +77,22 @@ pub async fn saved(
     ))
 }
 
-/// `GET /api/v1/saved-reports/{name}`: run a saved spec over the caller's records.
+/// `GET /api/v1/saved-reports/{name}?lang=`: run a saved spec over the caller's records.
 pub async fn run_saved(
     State(state): State<AppState>,
     Authed(caller): Authed,
     Path(name): Path<String>,
+    ApiQuery(lang): ApiQuery<Lang>,
 ) -> Result<Json<Value>, ApiError> {
     let calendar = state.calendar;
+    let lang = lang.lang.unwrap_or_else(|| "en".into());
     let (table, notes) = state
         .db
         .compute(move |store| {
             let mut spec = custom::load(store, &name, Some(caller.user_id))
                 .map_err(|e| ApiError::not_found(e.to_string()))?;
             restrict(store, &caller, &mut spec)?;
-            Ok(custom::run_noted(store, &calendar, &spec, "en")?)
+            Ok(custom::run_noted(store, &calendar, &spec, &lang)?)
         })
         .await?;
     noted(table, notes)

@@ -31,7 +31,7 @@ pub async fn list(Authed(caller): Authed, ApiQuery(lang): ApiQuery<Lang>) -> Jso
 
 #[derive(Debug, Deserialize)]
 pub struct Lang {
-    lang: Option<String>,
+    pub lang: Option<String>,
 }
 
 /// What a report request may say.

@@ -766,6 +766,19 @@ fn imports_and_custom_reports_over_the_api() {
         ])
     );
     assert_eq!(again["notes"], mine["notes"]);
+    // Saved, and opened in Spanish: its notes in Spanish.
+    let mut cut_saved = spec.clone();
+    cut_saved["from"] = serde_json::json!("2025-08-15");
+    cut_saved["save"] = serde_json::json!("rep cut");
+    assert_eq!(server.send("rep", "POST", "/query", cut_saved).0, 200);
+    let (status, spanish) = server.get("rep", "/saved-reports/rep%20cut?lang=es");
+    assert_eq!(status, 200, "{spanish}");
+    assert_eq!(
+        spanish["notes"],
+        serde_json::json!([
+            "El primer periodo (2025-07-01) cuenta solo del 2025-08-15 al 2025-09-30, no el trimestre entero"
+        ])
+    );
     let mut campaigns = spec;
     campaigns["metrics"] = serde_json::json!(["campaign_roi"]);
     assert_eq!(server.send("rep", "POST", "/query", campaigns).0, 403);
