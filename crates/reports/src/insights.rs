@@ -124,8 +124,8 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
     ),
     (
         "note.thin_conversion",
-        "Only {0} {lead|leads} in the range: too few for conversion insights (30 per source needed)",
-        "Solo {0} {prospecto|prospectos} en el periodo: demasiado pocos para conclusiones (hacen falta 30 por origen)",
+        "Fewer than two lead sources brought 30 leads in the range ({0} {lead|leads} in all): too few to compare their conversion",
+        "Menos de dos orígenes aportaron 30 prospectos en el periodo ({0} {prospecto|prospectos} en total): demasiado pocos para comparar su conversión",
     ),
     (
         "note.thin_conversion_none",
@@ -918,8 +918,8 @@ mod tests {
             "Only 1 deal lost in the range: too few to say which reason matters most (5 for one reason needed)"
         );
         assert_eq!(
-            thin("es", "note.thin_conversion", 3.0, &["3"]),
-            "Solo 3 prospectos en el periodo: demasiado pocos para conclusiones (hacen falta 30 por origen)"
+            thin("es", "note.thin_conversion", 83.0, &["83"]),
+            "Menos de dos orígenes aportaron 30 prospectos en el periodo (83 prospectos en total): demasiado pocos para comparar su conversión"
         );
     }
 
