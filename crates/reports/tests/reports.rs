@@ -947,17 +947,20 @@ fn the_pack_notes_each_reports_gaps_as_the_report_alone_does() {
     );
 }
 
+/// The notes of `report` that hold any of `words`, in order.
+fn notes_saying(report: &Report, words: &[&str]) -> Vec<String> {
+    report
+        .notes
+        .iter()
+        .filter(|note| words.iter().any(|w| note.contains(w)))
+        .cloned()
+        .collect()
+}
+
 #[test]
 fn periods_a_reports_range_cuts_short_are_named() {
     let (_dir, store) = fixture();
-    let cut = |report: &Report| -> Vec<String> {
-        report
-            .notes
-            .iter()
-            .filter(|note| note.contains(" counts only ") || note.contains(" cuenta solo "))
-            .cloned()
-            .collect()
-    };
+    let cut = |report: &Report| notes_saying(report, &[" counts only ", " cuenta solo "]);
     // January 2026 by week (the lead sources' grain for a range of a month): it begins on
     // a Thursday, in the week of Monday 29 December, and ends on a Saturday, in the week
     // of Monday 26 January.
@@ -986,15 +989,8 @@ fn a_figure_whose_every_record_lacks_the_split_says_so() {
     let (_dir, store) = fixture();
     // January's one abandoned call (call 2) reached no agent, its owner in the service
     // report; the answered calls did.
-    let blank = |report: &Report| -> Vec<String> {
-        report
-            .notes
-            .iter()
-            .filter(|note| {
-                note.contains("no record this figure counts") || note.contains("ningún registro")
-            })
-            .cloned()
-            .collect()
+    let blank = |report: &Report| {
+        notes_saying(report, &["no record this figure counts", "ningún registro"])
     };
     assert_eq!(
         blank(&build(&january(&store, "en"), "service").unwrap()),
