@@ -230,7 +230,9 @@ fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
 }
 
 /// Goals for this quarter and the last: revenue 15% above the quarter before, and team,
-/// service and pipeline targets, some of which the business will miss.
+/// service and pipeline targets, some of which the business will miss; and this month's
+/// revenue, a third of the last quarter's and 15% more (the forecast's chance of reaching
+/// a goal is a month's).
 fn goals(world: &mut World, out: &mut Batches) -> Result<()> {
     let this_quarter = quarter_start(world.clock.now.date());
     let last_quarter = quarter_start(this_quarter - TimeDelta::days(1));
@@ -244,7 +246,7 @@ fn goals(world: &mut World, out: &mut Batches) -> Result<()> {
             "Revenue this quarter",
             "revenue",
             (revenue_of(last_quarter) * 1.15).round(),
-            this_quarter,
+            (this_quarter, 3),
             GoalScope::Company,
             None,
             GoalDirection::AtLeast,
@@ -253,7 +255,7 @@ fn goals(world: &mut World, out: &mut Batches) -> Result<()> {
             "Revenue last quarter",
             "revenue",
             (revenue_of(before_last) * 1.15).round(),
-            last_quarter,
+            (last_quarter, 3),
             GoalScope::Company,
             None,
             GoalDirection::AtLeast,
@@ -262,7 +264,7 @@ fn goals(world: &mut World, out: &mut Batches) -> Result<()> {
             "Close rate this quarter",
             "close_rate",
             0.35,
-            this_quarter,
+            (this_quarter, 3),
             GoalScope::Company,
             None,
             GoalDirection::AtLeast,
@@ -271,7 +273,7 @@ fn goals(world: &mut World, out: &mut Batches) -> Result<()> {
             "SLA compliance this quarter",
             "sla_compliance",
             0.9,
-            this_quarter,
+            (this_quarter, 3),
             GoalScope::Company,
             None,
             GoalDirection::AtLeast,
@@ -280,7 +282,7 @@ fn goals(world: &mut World, out: &mut Batches) -> Result<()> {
             "Resolution time this quarter",
             "avg_resolution_time",
             12.0,
-            this_quarter,
+            (this_quarter, 3),
             GoalScope::Company,
             None,
             GoalDirection::AtMost,
@@ -289,7 +291,7 @@ fn goals(world: &mut World, out: &mut Batches) -> Result<()> {
             "New customers this quarter",
             "new_customers",
             (world.sizes.contacts as f64 * 0.012).round(),
-            this_quarter,
+            (this_quarter, 3),
             GoalScope::Company,
             None,
             GoalDirection::AtLeast,
@@ -304,13 +306,23 @@ fn goals(world: &mut World, out: &mut Batches) -> Result<()> {
             "Deals won this quarter",
             "deals_won",
             target,
-            this_quarter,
+            (this_quarter, 3),
             GoalScope::Team,
             Some(*team),
             GoalDirection::AtLeast,
         ));
     }
-    for (index, (name, metric, target, start, scope, scope_id, direction)) in
+    let this_month = world.clock.now.date().with_day(1).expect("day 1");
+    goals.push((
+        "Revenue this month",
+        "revenue",
+        (revenue_of(last_quarter) / 3.0 * 1.15).round(),
+        (this_month, 1),
+        GoalScope::Company,
+        None,
+        GoalDirection::AtLeast,
+    ));
+    for (index, (name, metric, target, (start, months), scope, scope_id, direction)) in
         goals.into_iter().enumerate()
     {
         let name = match scope_id {
@@ -323,7 +335,7 @@ fn goals(world: &mut World, out: &mut Batches) -> Result<()> {
             metric: metric.to_owned(),
             target,
             period_start: start,
-            period_end: add_months(start, 3),
+            period_end: add_months(start, months),
             scope,
             scope_id,
             direction,
