@@ -639,19 +639,19 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             .notes
             .push(insights::say(ctx.lang(), "note.not_simulated", &[])),
     }
-    // A simulated month without a monthly revenue goal has no chance to show: said, since a
-    // blank column reads as a fault (the demo's goal is a quarter's).
+    // How the chance is worked out, where one is shown; the months without a monthly revenue
+    // goal are named, since a blank column reads as a fault.
+    if ranges.iter().flatten().any(|r| r.reach.is_some()) {
+        report
+            .notes
+            .push(insights::say(ctx.lang(), "note.goal_reach", &[]));
+    }
     let ungoaled: Vec<String> = ranges
         .iter()
         .enumerate()
         .filter(|(_, range)| range.as_ref().is_some_and(|r| r.reach.is_none()))
         .map(|(i, _)| (first + Months::new(i as u32)).format("%Y-%m").to_string())
         .collect();
-    if ranges.iter().flatten().any(|r| r.reach.is_some()) {
-        report
-            .notes
-            .push(insights::say(ctx.lang(), "note.goal_reach", &[]));
-    }
     if !ungoaled.is_empty() {
         report.notes.push(insights::say(
             ctx.lang(),
