@@ -628,7 +628,7 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         ]);
     }
     let won_by_month: Vec<f64> = won.rows.iter().map(|r| r.value.unwrap_or(0.0)).collect();
-    let ranges = simulated_ranges(ctx, at, first, &filters, &won_by_month)?;
+    let (ranges, orders_counted) = simulated_ranges(ctx, at, first, &filters, &won_by_month)?;
     match ranges.first().cloned().flatten() {
         Some(range) => report.notes.push(insights::say(
             ctx.lang(),
@@ -642,9 +642,12 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     // How the chance is worked out, where one is shown; the months without a monthly revenue
     // goal are named, since a blank column reads as a fault.
     if ranges.iter().flatten().any(|r| r.reach.is_some()) {
-        report
-            .notes
-            .push(insights::say(ctx.lang(), "note.goal_reach", &[]));
+        let how = if orders_counted {
+            "note.goal_reach"
+        } else {
+            "note.goal_reach_deals"
+        };
+        report.notes.push(insights::say(ctx.lang(), how, &[]));
     }
     let ungoaled: Vec<String> = ranges
         .iter()
@@ -758,17 +761,18 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
 }
 
 /// Each month's simulated P10/P50/P90 and the chance of reaching its company revenue goal
-/// (with what is already won). The simulation plays out the whole open pipeline, so under a
-/// pipeline, owner, team or source filter it is left out.
+/// (with what is already won), and whether orders still to come were counted towards a goal
+/// (a store of deals alone has none). The simulation plays out the whole open pipeline, so
+/// under a pipeline, owner, team or source filter it is left out.
 fn simulated_ranges(
     ctx: &Context<'_>,
     at: NaiveDateTime,
     first: NaiveDate,
     filters: &ReportFilters,
     won_by_month: &[f64],
-) -> Result<Vec<Option<embudo_forecast::simulate::MonthRange>>, ReportError> {
+) -> Result<(Vec<Option<embudo_forecast::simulate::MonthRange>>, bool), ReportError> {
     if !filters.is_empty() {
-        return Ok(vec![None; won_by_month.len()]);
+        return Ok((vec![None; won_by_month.len()], false));
     }
     let starts: Vec<NaiveDate> = (0..=won_by_month.len())
         .map(|i| first + Months::new(i as u32))
@@ -781,21 +785,33 @@ fn simulated_ranges(
         })
         .collect();
     let goals = ctx.store.monthly_revenue_goals()?;
-    let orders = orders_to_come(ctx, at, &starts)?;
+    let goal_of: Vec<Option<f64>> = starts[..won_by_month.len()]
+        .iter()
+        .map(|start| {
+            let month = start.to_string();
+            goals.iter().find(|g| g.month == month).map(|g| g.target)
+        })
+        .collect();
     // What the open deals must bring of each month's goal: the goal less what is already
-    // won in the month and the orders it may still bring (the simulation plays deals only).
-    let targets: Vec<Option<f64>> = starts
+    // won in the month and the orders it may still bring (the simulation plays deals only;
+    // the orders are read only where a month has a goal).
+    let orders = if goal_of.iter().any(Option::is_some) {
+        orders_to_come(ctx, at, &starts)?
+    } else {
+        vec![0.0; goal_of.len()]
+    };
+    let targets: Vec<Option<f64>> = goal_of
         .iter()
         .zip(won_by_month)
         .zip(&orders)
-        .map(|((start, won), orders)| {
-            let month = start.to_string();
-            let goal = goals.iter().find(|g| g.month == month)?;
-            Some(goal.target - won - orders)
-        })
+        .map(|((goal, won), orders)| goal.map(|goal| goal - won - orders))
         .collect();
+    let orders_counted = goal_of
+        .iter()
+        .zip(&orders)
+        .any(|(goal, orders)| goal.is_some() && *orders > 0.0);
     let ranges = embudo_forecast::simulate::months(ctx.store, at, &bounds, &targets)?;
-    Ok(ranges.into_iter().map(Some).collect())
+    Ok((ranges.into_iter().map(Some).collect(), orders_counted))
 }
 
 /// Months of history a month's orders still to come are read from. Over a year of months on

@@ -203,6 +203,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "Probabilidad de alcanzar la meta: la parte de las simulaciones en que las oportunidades abiertas ganadas en el mes, los ingresos ya ganados y los pedidos que el mes suele traer desde ahora (su media en los mismos días de los tres meses anteriores) alcanzan su meta de ingresos",
     ),
     (
+        "note.goal_reach_deals",
+        "Chance of reaching the goal: the share of the runs in which the open deals won in the month and the revenue already won reach its revenue goal (no orders came in the three months before, so none are counted to come)",
+        "Probabilidad de alcanzar la meta: la parte de las simulaciones en que las oportunidades abiertas ganadas en el mes y los ingresos ya ganados alcanzan su meta de ingresos (no hubo pedidos en los tres meses anteriores, así que no se cuenta ninguno por venir)",
+    ),
+    (
         "note.no_month_goal",
         "Chance of reaching the goal: the company has no revenue goal for {0} as a month of its own, so it is blank there (`embudo goal add` with `--metric revenue` from a month's first day to the next's sets one)",
         "Probabilidad de alcanzar la meta: la empresa no tiene meta de ingresos para {0} como mes propio, por eso está vacía ahí (`embudo goal add` con `--metric revenue` del primer día de un mes al del siguiente fija una)",

@@ -992,6 +992,19 @@ fn the_forecast_names_the_months_without_a_revenue_goal() {
     let reach = |month| cell(&forecast, "by_month", "month", month, "goal_reach");
     assert!(reach("2026-03-01").is_number(), "{}", reach("2026-03-01"));
     assert!(reach("2026-02-01").is_null());
+    // A store of deals alone (a CRM's deals export): the chance's note speaks of no orders.
+    store
+        .execute_batch("UPDATE orders SET deleted_at = '2026-01-31'")
+        .unwrap();
+    let deals_only = build(&january(&store, "en"), "forecast").unwrap();
+    assert_eq!(
+        notes_saying(&deals_only, &["Chance of reaching the goal: the share"]),
+        [
+            "Chance of reaching the goal: the share of the runs in which the open deals won in \
+             the month and the revenue already won reach its revenue goal (no orders came in \
+             the three months before, so none are counted to come)"
+        ]
+    );
 }
 
 #[test]
