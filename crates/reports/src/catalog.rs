@@ -605,14 +605,10 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         "model_weighted_amount",
     ];
     let (closing, gaps) = ctx.store.closing_months(at, (first, end), &filters)?;
-    // Revenue already won in each month, from the metric layer.
-    let mut won_query = ctx.query("revenue", &[], Some(Grain::Month), None);
-    won_query.from = Bound::Day(first);
-    won_query.to = Bound::Day(end);
-    let won = embudo_metrics::plan::figures(ctx.store, &ctx.calendar, &won_query, ctx.lang())?;
+    let (won_query, won_by_month) = won_by(ctx, at, first, months)?;
     let mut rows = Vec::new();
     let mut open_ids = Vec::new();
-    for (i, result_row) in won.rows.iter().enumerate() {
+    for (i, won) in won_by_month.iter().enumerate() {
         let month = (first + Months::new(i as u32)).to_string();
         let open = closing.iter().find(|m| m.month == month);
         open_ids.push(open.map(|m| m.ids.clone()).unwrap_or_default());
@@ -624,10 +620,9 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             figure(|m| m.amount),
             figure(|m| m.weighted_amount),
             figure(|m| m.model_weighted_amount),
-            json!(result_row.value),
+            json!(won),
         ]);
     }
-    let won_by_month: Vec<f64> = won.rows.iter().map(|r| r.value.unwrap_or(0.0)).collect();
     let (ranges, orders_counted) = simulated_ranges(ctx, at, first, &filters, &won_by_month)?;
     match ranges.first().cloned().flatten() {
         Some(range) => report.notes.push(insights::say(
@@ -688,17 +683,12 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
         columns.push(ctx.column(key, kind));
     }
     let mut section = ctx.section("by_month", columns, rows);
-    // Each month's won revenue is the metric's over that month.
+    // The month under way's won revenue is the metric's up to the instant; the months after
+    // it have none to lead to.
     section.targets = vec![RowTargets {
         column: "won_revenue".into(),
         rows: (0..months)
-            .map(|i| {
-                Target::of(&embudo_metrics::Query {
-                    from: Bound::Day(first + Months::new(i)),
-                    to: Bound::Day(first + Months::new(i + 1)),
-                    ..won_query.clone()
-                })
-            })
+            .map(|i| won_query.as_ref().filter(|_| i == 0).and_then(Target::of))
             .collect(),
     }];
     section.groups = ctx.behind(crate::model::RowGroups {
@@ -758,6 +748,30 @@ fn forecast(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
             .push(insights::say(ctx.lang(), "note.no_model", &[]));
     }
     Ok(())
+}
+
+/// The revenue already won by `at` in each of the `months` from `first` (the month under
+/// way), from the metric layer, with the query behind the first month's. Only the month
+/// under way has any, up to the instant: a forecast of an instant past counts nothing won
+/// after it, since its runs play out the deals open then (one won a week later would count
+/// twice, and so would the chance of reaching the month's goal).
+fn won_by(
+    ctx: &Context<'_>,
+    at: NaiveDateTime,
+    first: NaiveDate,
+    months: u32,
+) -> Result<(Option<Query>, Vec<f64>), ReportError> {
+    let mut won_by_month = vec![0.0; months as usize];
+    // At the month's first instant nothing is won yet, and the range would be empty.
+    if at <= ctx.calendar.to_utc(first.and_time(NaiveTime::MIN)) {
+        return Ok((None, won_by_month));
+    }
+    let mut query = ctx.query("revenue", &[], None, None);
+    query.from = Bound::Day(first);
+    query.to = Bound::Instant(at);
+    let won = embudo_metrics::plan::figures(ctx.store, &ctx.calendar, &query, ctx.lang())?;
+    won_by_month[0] = won.rows.first().and_then(|row| row.value).unwrap_or(0.0);
+    Ok((Some(query), won_by_month))
 }
 
 /// Each month's simulated P10/P50/P90 and the chance of reaching its company revenue goal

@@ -174,7 +174,7 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
     ),
     (
         "note.simulated",
-        "Expected revenue and P10/P50/P90: the deals open now, each won with its probability and closing when past winners that stood as it stands did ({0} simulated runs)",
+        "Expected revenue and P10/P50/P90: the open deals, each won with its probability and closing when past winners that stood as it stands did ({0} simulated runs)",
         "Ingresos esperados y P10/P50/P90: las oportunidades abiertas, cada una ganada con su probabilidad y cerrada cuando cerraron las ganadas que estaban como ella ({0} simulaciones)",
     ),
     (

@@ -1038,6 +1038,33 @@ fn the_chance_of_a_months_revenue_goal_counts_the_orders_the_month_usually_bring
 }
 
 #[test]
+fn the_forecast_of_an_instant_past_counts_only_the_revenue_won_before_it() {
+    let (_dir, store) = fixture();
+    // Two deals won in February 2026: d8 (100) on the 3rd, d9 (300) on the 10th. As of the
+    // 5th, 100 is won and d9 is still open; as of the 11th, both are won.
+    store
+        .execute_batch(
+            "INSERT INTO deals (id, name, pipeline_id, stage_id, status, amount, currency, owner_id,
+                                contact_id, product_id, created_at, closed_at, updated_at)
+             VALUES (8, 'd8', 1, 3, 'won', 100, 'USD', 1, 1, 1, '2026-01-05', '2026-02-03', '2026-02-03'),
+                    (9, 'd9', 1, 3, 'won', 300, 'USD', 2, 2, 1, '2026-01-05', '2026-02-10', '2026-02-10');",
+        )
+        .unwrap();
+    let as_of = |d| {
+        let mut ctx = january(&store, "en");
+        ctx.params.at = Some(midnight(2026, 2, d));
+        build(&ctx, "forecast").unwrap()
+    };
+    let won = |report: &Report, month| num(cell(report, "by_month", "month", month, "won_revenue"));
+    let fifth = as_of(5);
+    assert_eq!(won(&fifth, "2026-02-01"), 100.0);
+    assert_eq!(won(&fifth, "2026-03-01"), 0.0);
+    assert_eq!(won(&as_of(11), "2026-02-01"), 400.0);
+    // At the month's first instant nothing is won yet (January's 1,300 is not February's).
+    assert_eq!(won(&as_of(1), "2026-02-01"), 0.0);
+}
+
+#[test]
 fn periods_a_reports_range_cuts_short_are_named() {
     let (_dir, store) = fixture();
     let cut = |report: &Report| notes_saying(report, &[" counts only ", " cuenta solo "]);
@@ -1216,11 +1243,11 @@ fn every_linked_figure_is_the_rows_it_leads_to() {
         "{checked} checked of {linked} linked"
     );
     assert!(at_instant >= 5, "{at_instant} counts at an instant checked");
-    // Figures over ranges of their own: a goal's period, each month of the forecast, the
-    // quarters of a trend that reaches back before the report's range.
+    // Figures over ranges of their own: a goal's period, the forecast's month under way up
+    // to its instant, the quarters of a trend that reaches back before the report's range.
     for (figure, at_least) in [
         ("goals/progress/actual", 1),
-        ("forecast/by_month/won_revenue", 2),
+        ("forecast/by_month/won_revenue", 1),
         ("sales_cycle/trend/sales_cycle_length", 8),
     ] {
         let led = led_from.get(figure).copied().unwrap_or_default();
