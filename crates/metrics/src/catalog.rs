@@ -425,9 +425,26 @@ const fn open_at_end(agg: Agg) -> Measure {
     }
 }
 const LIVE_WON: &str = "d.status = 'won'";
+/// `$column` is one of `$values` (quoted literals, comma-separated), spelt the way both
+/// engines take it and DuckDB runs fastest: DuckDB 1.4 runs a filter `IN ('won', 'lost')`
+/// slower than the same test as `array_position`, which it runs about as fast as no filter
+/// at all (on `large`, the statement alone, medians of 40: close rate by month and owner
+/// 27.0 ms with `IN`, 19.6 with `array_position`, 19.0 without the filter; records updated
+/// per user 26.4 → 19.4 ms).
+macro_rules! one_of {
+    ($column:literal, $values:literal) => {
+        concat!(
+            "array_position(ARRAY[",
+            $values,
+            "], ",
+            $column,
+            ") IS NOT NULL"
+        )
+    };
+}
 macro_rules! closed {
     () => {
-        "d.status IN ('won', 'lost')"
+        one_of!("d.status", "'won', 'lost'")
     };
 }
 const CLOSED: &str = closed!();
@@ -1502,7 +1519,7 @@ fn build() -> Vec<Metric> {
             count(
                 &USER_EVENTS,
                 "ue.occurred_at",
-                "ue.event IN ('record_created', 'record_updated')",
+                one_of!("ue.event", "'record_created', 'record_updated'"),
             ),
             active_users,
         ],
