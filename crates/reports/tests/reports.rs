@@ -1065,6 +1065,49 @@ fn the_forecast_of_an_instant_past_counts_only_the_revenue_won_before_it() {
 }
 
 #[test]
+fn the_forecast_of_an_instant_past_reads_its_deals_as_they_stood_then() {
+    let (_dir, store) = fixture();
+    // d5 (Qualified, 20%) is open from 28 January. Its expected close date was 25 February,
+    // moved to the 20th on 8 February and to 15 April on the 10th, when its amount went
+    // from 500 to today's 700.
+    store
+        .execute_batch(
+            "UPDATE deals SET expected_close_date = '2026-04-15' WHERE id = 5;
+             INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at, changed_by)
+             VALUES (1, 5, 'expected_close_date', '2026-02-25', '2026-02-20', '2026-02-08', 1),
+                    (2, 5, 'expected_close_date', '2026-02-20', '2026-04-15', '2026-02-10', 1),
+                    (3, 5, 'amount', '500', '700', '2026-02-10', 1);",
+        )
+        .unwrap();
+    let as_of = |d| {
+        let mut ctx = january(&store, "en");
+        ctx.params.at = Some(midnight(2026, 2, d));
+        build(&ctx, "forecast").unwrap()
+    };
+    let month =
+        |report: &Report, month, column| num(cell(report, "by_month", "month", month, column));
+    for d in [5, 9] {
+        let then = as_of(d);
+        assert_eq!(month(&then, "2026-02-01", "deals"), 1.0, "as of the {d}th");
+        assert_eq!(
+            month(&then, "2026-02-01", "amount"),
+            500.0,
+            "as of the {d}th"
+        );
+        assert_eq!(month(&then, "2026-02-01", "weighted_amount"), 100.0);
+        assert_eq!(month(&then, "2026-04-01", "deals"), 0.0);
+        assert_eq!(num(cell(&then, "deals", "deal", "d5", "amount")), 500.0);
+    }
+    let expected = |report: &Report| cell(report, "deals", "deal", "d5", "expected_close_date");
+    assert_eq!(expected(&as_of(5)), "2026-02-25");
+    assert_eq!(expected(&as_of(9)), "2026-02-20");
+    let now = as_of(11);
+    assert_eq!(month(&now, "2026-02-01", "deals"), 0.0);
+    assert_eq!(month(&now, "2026-04-01", "amount"), 700.0);
+    assert_eq!(expected(&now), "2026-04-15");
+}
+
+#[test]
 fn periods_a_reports_range_cuts_short_are_named() {
     let (_dir, store) = fixture();
     let cut = |report: &Report| notes_saying(report, &[" counts only ", " cuenta solo "]);
