@@ -545,8 +545,16 @@ impl Store {
         filters: &ReportFilters,
     ) -> Result<(Vec<ClosingMonth>, OpenDealGaps)> {
         let (narrowed, filter_params) = filters.on_deals();
-        let mut params = vec![at(instant), at(instant), day(from), day(to)];
-        params.extend([at(instant), at(instant)]);
+        // The scores' and the changes' instant, the months' bounds, the open deals' instant
+        // (twice), in the order the statement reads them.
+        let mut params = vec![
+            at(instant),
+            at(instant),
+            day(from),
+            day(to),
+            at(instant),
+            at(instant),
+        ];
         params.extend(filter_params);
         let groups: Vec<ClosingGroup> = self.records(
             &format!(
