@@ -419,6 +419,60 @@ fn every_report_has_its_hand_worked_numbers() {
     assert_eq!(ana_calls[2], 2);
 }
 
+/// The activity report at a past instant reads each task as it stood then: Ben's four
+/// tasks, logged on 2 January unless said, are t10 due the 8th and completed late on the
+/// 12th, t11 due the 14th and completed on the 13th at 10:00, t12 logged on the 11th and due
+/// the 15th, never completed, and t13 due the 5th and completed on the 6th at noon.
+#[test]
+fn the_activity_report_of_an_instant_past_reads_its_tasks_as_they_stood_then() {
+    let (_dir, store) = fixture();
+    store
+        .execute_batch(
+            "INSERT INTO activities (id, type, owner_id, due_at, completed_at, created_at) VALUES
+               (10, 'task', 2, '2026-01-08', '2026-01-12 00:00:00', '2026-01-02'),
+               (11, 'task', 2, '2026-01-14', '2026-01-13 10:00:00', '2026-01-02'),
+               (12, 'task', 2, '2026-01-15', NULL, '2026-01-11'),
+               (13, 'task', 2, '2026-01-05', '2026-01-06 12:00:00', '2026-01-02');",
+        )
+        .unwrap();
+    let tasks_at = |instant: NaiveDateTime| {
+        let mut ctx = january(&store, "en");
+        ctx.params.at = Some(instant);
+        ctx.params.behind = true;
+        let activity = build(&ctx, "activity").unwrap();
+        let section = &activity.sections[0];
+        let r = section
+            .rows
+            .iter()
+            .position(|r| r[0] == "Ben" && r[1] == "task")
+            .unwrap();
+        let groups = section.groups.as_ref().unwrap();
+        ["completed_last_7_days", "scheduled_next_7_days", "overdue"].map(|column| {
+            let mut ids = groups.behind(r, column).unwrap().to_vec();
+            let count = &section.rows[r][section.column(column).unwrap()];
+            assert_eq!(ids.len() as f64, num(count.clone()), "{column}");
+            ids.sort_unstable();
+            ids
+        })
+    };
+    // On the 10th: t13 done in the week before; t11 due in the week after (t12 was not
+    // logged yet); t10 overdue, though completed since.
+    assert_eq!(
+        tasks_at(midnight(2026, 1, 10)),
+        [vec![13], vec![11], vec![10]]
+    );
+    // On the 13th at midnight: t13 and t10 done; t11 (done later that day) and t12 due.
+    assert_eq!(
+        tasks_at(midnight(2026, 1, 13)),
+        [vec![10, 13], vec![11, 12], vec![]]
+    );
+    // On the 16th: t12 overdue, the only task not done.
+    assert_eq!(
+        tasks_at(midnight(2026, 1, 16)),
+        [vec![10, 11], vec![], vec![12]]
+    );
+}
+
 /// An open deal without an amount is counted among its month's deals, adds nothing to its
 /// amounts (a month of such deals alone reads 0, not blank), and a note says so: d4 (3000)
 /// and d5 (its 700 cleared) both expected on 15 February, then d5 alone in March.

@@ -755,6 +755,10 @@ impl Store {
     /// due in the week after it, and overdue at it; none for an owner and type with nothing
     /// in any of them. Only the owner and team filters apply. `with_ids`: each count's
     /// activities too (on `large`, 364k ids that took a quarter of the statement's time).
+    ///
+    /// Due and overdue are read as they stood at the instant, as the forecast reads a deal's
+    /// scheduled activities: logged by then and not completed by then. A past instant counts
+    /// the task completed since, and leaves out the one logged since.
     pub fn activity_load(
         &self,
         instant: NaiveDateTime,
@@ -763,37 +767,72 @@ impl Store {
     ) -> Result<Vec<ActivityLoad>> {
         let week = chrono::Duration::days(7);
         let (narrowed, filter_params) = filters.conditions(None, None);
-        // The three windows, for the counts and again for the activities each is made of;
-        // an owner and type with nothing in any window has no row.
-        let windows = [
-            at(instant - week),
-            at(instant),
-            at(instant),
-            at(instant + week),
-            at(instant),
-        ];
-        let mut params = windows.to_vec();
-        let ids = if with_ids {
-            params.extend(windows);
-            ",
-             string_agg(CAST(a.id AS VARCHAR), ',') FILTER (WHERE a.completed_at >= ? AND a.completed_at < ?) AS completed_ids,
-             string_agg(CAST(a.id AS VARCHAR), ',') FILTER (WHERE a.completed_at IS NULL AND a.due_at >= ? AND a.due_at < ?) AS scheduled_ids,
-             string_agg(CAST(a.id AS VARCHAR), ',') FILTER (WHERE a.completed_at IS NULL AND a.due_at < ?) AS overdue_ids"
-        } else {
-            ""
+        // A condition and the bounds it reads, in order.
+        let pending = |due: &str, bounds: Vec<Param>| -> (String, Vec<Param>) {
+            (
+                format!(
+                    "a.created_at <= ? AND (a.completed_at IS NULL OR a.completed_at >= ?) AND {due}"
+                ),
+                [vec![at(instant), at(instant)], bounds].concat(),
+            )
         };
+        let completed = (
+            "a.completed_at >= ? AND a.completed_at < ?".to_owned(),
+            vec![at(instant - week), at(instant)],
+        );
+        let scheduled = pending(
+            "a.due_at >= ? AND a.due_at < ?",
+            vec![at(instant), at(instant + week)],
+        );
+        let overdue = pending("a.due_at < ?", vec![at(instant)]);
+        let windows = [
+            (&completed, "completed_last_7_days", "completed_ids"),
+            (&scheduled, "scheduled_next_7_days", "scheduled_ids"),
+            (&overdue, "overdue", "overdue_ids"),
+        ];
+        let mut selected: Vec<(String, &[Param])> = windows
+            .iter()
+            .map(|((condition, bounds), count, _)| {
+                (
+                    format!("count(*) FILTER (WHERE {condition}) AS {count}"),
+                    &bounds[..],
+                )
+            })
+            .collect();
+        if with_ids {
+            selected.extend(windows.iter().map(|((condition, bounds), _, ids)| {
+                (
+                    format!(
+                        "string_agg(CAST(a.id AS VARCHAR), ',') FILTER (WHERE {condition}) AS {ids}"
+                    ),
+                    &bounds[..],
+                )
+            }));
+        }
         // Only the activities some window counts are grouped (a few thousand of millions).
-        params.extend([at(instant - week), at(instant), at(instant + week)]);
+        // None was completed before the week: said first, that cheap test keeps the
+        // statement as fast as when pending meant never completed (on large 101 ms,
+        // against 127 ms without it and 104 ms before).
+        let counted = pending("a.due_at < ?", vec![at(instant + week)]);
+        let columns: Vec<&str> = selected.iter().map(|(column, _)| column.as_str()).collect();
+        let mut params: Vec<Param> = selected
+            .iter()
+            .flat_map(|(_, b)| b.iter().cloned())
+            .collect();
+        params.push(at(instant - week));
+        params.extend(completed.1.iter().cloned());
+        params.extend(counted.1);
         params.extend(filter_params);
         self.records(
             &format!(
                 "SELECT own.name AS owner, a.type AS activity_type,
-                        count(*) FILTER (WHERE a.completed_at >= ? AND a.completed_at < ?) AS completed_last_7_days,
-                        count(*) FILTER (WHERE a.completed_at IS NULL AND a.due_at >= ? AND a.due_at < ?) AS scheduled_next_7_days,
-                        count(*) FILTER (WHERE a.completed_at IS NULL AND a.due_at < ?) AS overdue{ids}
+                        {}
                  FROM activities a LEFT JOIN users own ON own.id = a.owner_id LEFT JOIN teams tm ON tm.id = own.team_id
-                 WHERE ((a.completed_at >= ? AND a.completed_at < ?) OR (a.completed_at IS NULL AND a.due_at < ?)) {narrowed}
-                 GROUP BY 1, 2 ORDER BY 1, 2"
+                 WHERE (a.completed_at IS NULL OR a.completed_at >= ?) AND (({}) OR ({})) {narrowed}
+                 GROUP BY 1, 2 ORDER BY 1, 2",
+                columns.join(",\n                        "),
+                completed.0,
+                counted.0,
             ),
             &params,
         )
