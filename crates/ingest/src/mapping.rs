@@ -468,6 +468,116 @@ const SYNONYMS: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
+        "activities",
+        "type",
+        &[
+            "type",
+            "activity type",
+            "task type",
+            "tipo",
+            "tipo de actividad",
+            "tipo de tarea",
+        ],
+    ),
+    (
+        "activities",
+        "subject",
+        &[
+            "subject",
+            "title",
+            "task title",
+            "activity",
+            "task",
+            "asunto",
+            "titulo",
+            "actividad",
+            "tarea",
+        ],
+    ),
+    (
+        "activities",
+        "due_at",
+        &[
+            "due date",
+            "due",
+            "due at",
+            "due on",
+            "deadline",
+            "scheduled for",
+            "fecha de vencimiento",
+            "vencimiento",
+            "vence",
+            "fecha limite",
+            "fecha programada",
+        ],
+    ),
+    (
+        "activities",
+        "completed_at",
+        &[
+            "completed at",
+            "completed on",
+            "completed date",
+            "completion date",
+            "date completed",
+            "done at",
+            "done on",
+            "marked as done time",
+            "fecha de finalizacion",
+            "fecha de realizacion",
+            "completada el",
+            "realizada el",
+        ],
+    ),
+    (
+        "activities",
+        "outcome",
+        &["outcome", "call outcome", "result", "resultado"],
+    ),
+    (
+        "activities",
+        "deal",
+        &[
+            "deal",
+            "deal name",
+            "associated deal",
+            "opportunity",
+            "opportunity name",
+            "negocio",
+            "trato",
+            "oportunidad",
+        ],
+    ),
+    (
+        "activities",
+        "contact",
+        &[
+            "contact",
+            "contact name",
+            "contact person",
+            "person",
+            "associated contact",
+            "contacto",
+            "persona",
+        ],
+    ),
+    (
+        "activities",
+        "company",
+        &[
+            "company",
+            "company name",
+            "organization",
+            "organisation",
+            "account",
+            "account name",
+            "associated company",
+            "empresa",
+            "organizacion",
+            "cuenta",
+        ],
+    ),
+    (
         "users",
         "name",
         &["name", "full name", "user", "nombre", "usuario"],
@@ -605,6 +715,7 @@ const SYNONYMS: &[(&str, &str, &[&str])] = &[
             "owner name",
             "record owner",
             "assigned to",
+            "assigned to user",
             "sales rep",
             "salesperson",
             "sales agent",
@@ -627,6 +738,7 @@ const SYNONYMS: &[(&str, &str, &[&str])] = &[
             "date created",
             "creation date",
             "created on",
+            "add time",
             "fecha de creacion",
             "fecha de alta",
             "alta",
@@ -644,6 +756,7 @@ const SYNONYMS: &[(&str, &str, &[&str])] = &[
             "modified",
             "date updated",
             "last updated",
+            "update time",
             "fecha de modificacion",
             "ultima modificacion",
             "actualizado",
@@ -669,8 +782,9 @@ pub fn normalise_header(header: &str) -> String {
 /// look like one) and maps one to one, `id` included. Otherwise the preset's columns come
 /// first, each from the first of its headers the file has (one header may fill several);
 /// then, for each header left in order, a canonical column or reference name, then a
-/// synonym. Each column is filled at most once, and `id` means the source system's id
-/// (`external_id`).
+/// synonym, then the same for what follows the record's own name and a dash (Pipedrive's
+/// `Activity - Subject`). Each column is filled at most once, and `id` means the source
+/// system's id (`external_id`).
 pub fn guess(
     target: &Target,
     headers: &[String],
@@ -710,11 +824,16 @@ pub fn guess(
             .map(|(_, column, _)| *column)
             .filter(|column| canonical(column))
     };
+    // The column some words name: a canonical column or reference, else a synonym.
+    let named = |words: &str| {
+        let name = words.replace(' ', "_");
+        (canonical(&name) && name != "id")
+            .then_some(name)
+            .or_else(|| by_synonym(words).map(str::to_owned))
+    };
     for header in headers.iter().filter(|h| !taken.contains(h)) {
-        let normal = normalise_header(header).replace(' ', "_");
-        let column = (canonical(&normal) && normal != "id")
-            .then_some(normal)
-            .or_else(|| by_synonym(header).map(str::to_owned));
+        let column = named(&normalise_header(header))
+            .or_else(|| own_property(target.table, header).and_then(|words| named(&words)));
         if let Some(column) = column
             && !columns.contains_key(&column)
         {
@@ -722,6 +841,24 @@ pub fn guess(
         }
     }
     columns
+}
+
+/// The words of the property a header names after its record's own name and a dash, as
+/// Pipedrive writes its exports: `Activity - Due date` of an activity is its `due date`,
+/// `Deal - Title` of a deal its `title`.
+fn own_property(table: &str, header: &str) -> Option<String> {
+    let (record, property) = header.split_once(" - ")?;
+    let own: &[&str] = match table {
+        "activities" => &["activity", "actividad"],
+        "deals" => &["deal", "negocio", "trato"],
+        "contacts" => &["person", "contact", "persona", "contacto"],
+        "companies" => &["organization", "company", "organizacion", "empresa"],
+        "users" => &["user", "usuario"],
+        "products" => &["product", "producto"],
+        _ => &[],
+    };
+    own.contains(&normalise_header(record).as_str())
+        .then(|| normalise_header(property))
 }
 
 /// The vendor whose export `headers` look like, when the file was given no preset and its

@@ -891,3 +891,62 @@ fn a_vendors_export_given_no_preset_is_recognised_by_its_own_headers() {
     let plain = headers("First name,Last name,Email,Phone");
     assert_eq!(mapping::vendor_of(&contacts, &plain), None);
 }
+
+/// Activities as Pipedrive exports them (`Activity - Due date`, its done time, whom it is
+/// assigned to) and as a person types them in Spanish land in their columns, their deal,
+/// person and organisation found by name or e-mail.
+#[test]
+fn activity_sheets_land_in_their_columns_and_records() {
+    let f = Fixture::new();
+    let files = [
+        ("users", "users.csv", "name,email\nAna,ana@x.com\n"),
+        ("companies", "companies.csv", "Name\nAcme\n"),
+        (
+            "contacts",
+            "contacts.csv",
+            "First name,Last name,Email,Company\nEva,Ruiz,eva@x.com,Acme\n",
+        ),
+        (
+            "deals",
+            "deals.csv",
+            "external_id,name,stage,amount\nD1,Acme renewal,Demo,100\n",
+        ),
+        (
+            "activities",
+            "pipedrive-activities.csv",
+            "Activity - ID,Activity - Subject,Activity - Type,Activity - Assigned to user,\
+             Activity - Due date,Activity - Due time,Activity - Done,Activity - Marked as done time,\
+             Activity - Add time,Activity - Deal,Activity - Contact person,Activity - Organization\n\
+             101,Call back,call,Ana,2026-06-01,10:00,Done,2026-06-01 10:20:00,2026-05-28 09:00:00,\
+             Acme renewal,Eva Ruiz,Acme\n\
+             102,Send proposal,task,Ana,2026-06-03,,To do,,2026-05-29 12:00:00,Acme renewal,Eva Ruiz,Acme\n",
+        ),
+        (
+            "activities",
+            "actividades.csv",
+            "Tipo;Asunto;Responsable;Fecha de vencimiento;Completada el;Fecha de creación;Negocio;Contacto\n\
+             meeting;Demo;Ana;15/06/2026 16:00;16/06/2026 09:30;13/06/2026;Acme renewal;eva@x.com\n",
+        ),
+    ];
+    for (entity, name, text) in files {
+        let path = f.write(name, text);
+        f.import(entity, &path, None).unwrap();
+    }
+    let rows = f.rows(
+        "SELECT a.subject || '|' || a.type || '|' || u.name || '|' || CAST(a.due_at AS VARCHAR) || '|'
+                || coalesce(CAST(a.completed_at AS VARCHAR), '-') || '|' || CAST(a.created_at AS VARCHAR) || '|'
+                || d.name || '|' || c.email || '|' || coalesce(co.name, '-')
+           FROM activities a JOIN users u ON u.id = a.owner_id JOIN deals d ON d.id = a.deal_id
+           JOIN contacts c ON c.id = a.contact_id LEFT JOIN companies co ON co.id = a.company_id
+          ORDER BY a.created_at",
+    );
+    let rows: Vec<&str> = rows.iter().map(|r| r[0].as_str().unwrap()).collect();
+    assert_eq!(
+        rows,
+        [
+            "Call back|call|Ana|2026-06-01 00:00:00|2026-06-01 10:20:00|2026-05-28 09:00:00|Acme renewal|eva@x.com|Acme",
+            "Send proposal|task|Ana|2026-06-03 00:00:00|-|2026-05-29 12:00:00|Acme renewal|eva@x.com|Acme",
+            "Demo|meeting|Ana|2026-06-15 16:00:00|2026-06-16 09:30:00|2026-06-13 00:00:00|Acme renewal|eva@x.com|-",
+        ]
+    );
+}
