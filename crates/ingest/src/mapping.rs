@@ -536,6 +536,18 @@ const SYNONYMS: &[(&str, &str, &[&str])] = &[
     ),
     (
         "activities",
+        "external_id",
+        &[
+            "id",
+            "record id",
+            "activity id",
+            "task id",
+            "external id",
+            "id externo",
+        ],
+    ),
+    (
+        "activities",
         "deal",
         &[
             "deal",

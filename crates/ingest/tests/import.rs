@@ -894,7 +894,8 @@ fn a_vendors_export_given_no_preset_is_recognised_by_its_own_headers() {
 
 /// Activities as Pipedrive exports them (`Activity - Due date`, its done time, whom it is
 /// assigned to) and as a person types them in Spanish land in their columns, their deal,
-/// person and organisation found by name or e-mail.
+/// person and organisation found by name or e-mail; the export imported again updates its
+/// activities by their Pipedrive id.
 #[test]
 fn activity_sheets_land_in_their_columns_and_records() {
     let f = Fixture::new();
@@ -932,6 +933,24 @@ fn activity_sheets_land_in_their_columns_and_records() {
         let path = f.write(name, text);
         f.import(entity, &path, None).unwrap();
     }
+    // The export again, one activity since done: updated by its Pipedrive id, not added twice.
+    let again = f.write(
+        "pipedrive-activities-again.csv",
+        files[4].2.replace(",To do,,", ",Done,2026-06-02 17:00:00,"),
+    );
+    let report = f.import("activities", &again, None).unwrap();
+    assert_eq!(
+        (
+            report.files[0].inserted,
+            report.files[0].updated,
+            report.files[0].unchanged
+        ),
+        (0, 1, 1)
+    );
+    assert_eq!(
+        f.one("SELECT string_agg(external_id || '@' || source_system, ',' ORDER BY external_id) FROM activities"),
+        "101@test,102@test"
+    );
     let rows = f.rows(
         "SELECT a.subject || '|' || a.type || '|' || u.name || '|' || CAST(a.due_at AS VARCHAR) || '|'
                 || coalesce(CAST(a.completed_at AS VARCHAR), '-') || '|' || CAST(a.created_at AS VARCHAR) || '|'
@@ -945,7 +964,7 @@ fn activity_sheets_land_in_their_columns_and_records() {
         rows,
         [
             "Call back|call|Ana|2026-06-01 00:00:00|2026-06-01 10:20:00|2026-05-28 09:00:00|Acme renewal|eva@x.com|Acme",
-            "Send proposal|task|Ana|2026-06-03 00:00:00|-|2026-05-29 12:00:00|Acme renewal|eva@x.com|Acme",
+            "Send proposal|task|Ana|2026-06-03 00:00:00|2026-06-02 17:00:00|2026-05-29 12:00:00|Acme renewal|eva@x.com|Acme",
             "Demo|meeting|Ana|2026-06-15 16:00:00|2026-06-16 09:30:00|2026-06-13 00:00:00|Acme renewal|eva@x.com|-",
         ]
     );

@@ -120,6 +120,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "deal_existed_by",
         sql: include_str!("../migrations/0020_deal_existed_by.sql"),
     },
+    Migration {
+        version: 21,
+        name: "activity_external_ids",
+        sql: include_str!("../migrations/0021_activity_external_ids.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "deal_existed_by",
         sql: include_str!("../migrations/postgres/0006_deal_existed_by.sql"),
     },
+    Migration {
+        version: 7,
+        name: "activity_external_ids",
+        sql: include_str!("../migrations/postgres/0007_activity_external_ids.sql"),
+    },
 ];
 
 /// Whether `target` names a PostgreSQL database rather than a DuckDB file.

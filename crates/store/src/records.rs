@@ -400,6 +400,8 @@ impl Record for Activity {
         "duration_seconds",
         "outcome",
         "created_at",
+        "source_system",
+        "external_id",
     ];
     fn write(&self, row: &mut Row<'_>) {
         row.put(self.id)
@@ -413,7 +415,10 @@ impl Record for Activity {
             .put(self.completed_at)
             .put(self.duration_seconds)
             .put(self.outcome.map(Label::as_str))
-            .put(self.created_at);
+            .put(self.created_at)
+            // Made here: no system gave it an id.
+            .put(None::<&str>)
+            .put(None::<&str>);
     }
 }
 
