@@ -7,7 +7,7 @@ use crate::vocab;
 use crate::{AuditError, Dimension, Finding, Sample, Severity};
 use chrono::NaiveDateTime;
 use embudo_model::Label;
-use embudo_model::labels::LeadSource;
+use embudo_model::labels::{ActivityType, LeadSource};
 use embudo_store::Store;
 use embudo_store::quality::{Failing, Judged, Reference};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -380,6 +380,21 @@ pub const CHECKS: &[Check] = &[
         "deal sources misspelt, or written differently from a more used source",
         Some("replace with the label meant"),
         |c| label_rows(c, "deals", "source", "deal sources", &canonical_sources())
+    ),
+    check!(
+        "activities.type.label",
+        "activities",
+        Consistency,
+        Medium,
+        "activity types misspelt, or written differently from a more used type (`Call` beside `call`): the calls, meetings and activity metrics count Embudo's types",
+        Some("replace with the label meant"),
+        |c| label_rows(
+            c,
+            "activities",
+            "type",
+            "activity types",
+            &canonical_activity_types()
+        )
     ),
     check!(
         "companies.industry.label",
@@ -922,6 +937,10 @@ fn canonical_sources() -> Vec<&'static str> {
     LeadSource::ALL.iter().map(|s| s.as_str()).collect()
 }
 
+fn canonical_activity_types() -> Vec<&'static str> {
+    ActivityType::ALL.iter().map(|t| t.as_str()).collect()
+}
+
 /// Each label of `column` in live rows of `entity`, with how many rows use it.
 fn used_labels(
     store: &Store,
@@ -976,14 +995,42 @@ fn label_rows(
             .flatten()
             .map(String::as_str),
     );
-    if !declared.is_empty() {
-        // The user said which labels there are: any other is wrong.
-        return rust_rows(ctx, entity, column, |value| {
-            (!declared.contains(&value)).then(|| near_miss(value, &declared).map(str::to_owned))
-        });
-    }
     let used = used_labels(ctx.store, entity, column)?;
-    let (strays, own) = labels::inconsistent(&used, canonical);
+    // Each label is judged once, then the rows of those that fail are read.
+    let failing: HashMap<String, Option<String>> = if declared.is_empty() {
+        inconsistent_labels(ctx, &used, column, what, canonical)
+            .into_iter()
+            .map(|(label, fix)| (label, Some(fix)))
+            .collect()
+    } else {
+        // The user said which labels there are: any other is wrong.
+        used.iter()
+            .filter(|(label, _)| !declared.contains(&label.as_str()))
+            .map(|(label, _)| {
+                (
+                    label.clone(),
+                    near_miss(label, &declared).map(str::to_owned),
+                )
+            })
+            .collect()
+    };
+    let labels: Vec<&str> = failing.keys().map(String::as_str).collect();
+    let rows = ctx.store.labelled(entity, column, &labels)?;
+    judged_rows(ctx, entity, rows, |row| {
+        failing.get(row.value.as_str()?).cloned()
+    })
+}
+
+/// The labels of `used` that are variants of another, each with the label meant; a
+/// vocabulary of the user's own used consistently is said in a note.
+fn inconsistent_labels(
+    ctx: &Context<'_>,
+    used: &[(String, u64)],
+    column: &str,
+    what: &str,
+    canonical: &[&str],
+) -> HashMap<String, String> {
+    let (strays, own) = labels::inconsistent(used, canonical);
     if !own.is_empty() {
         let mut named: Vec<&str> = own.iter().take(6).map(String::as_str).collect();
         if own.len() > named.len() {
@@ -995,9 +1042,7 @@ fn label_rows(
             named.join(", ")
         ));
     }
-    rust_rows(ctx, entity, column, |value| {
-        strays.get(value).map(|fix| Some(fix.clone()))
-    })
+    strays
 }
 
 /// Countries that are not ISO 3166-1 codes or the names of a country: a misspelt name with

@@ -82,7 +82,10 @@ UPDATE deals SET company_id = 2 WHERE id = 15;   -- a company and a contact: com
 
 INSERT INTO activities (id, type, deal_id, created_at) VALUES
   (1, 'call', 1, '2025-02-02'), (2, 'call', 14, '2025-02-02'),
-  (3, 'call', 999, '2025-02-02'), (4, 'call', NULL, '2025-02-02');
+  (3, 'call', 999, '2025-02-02'), (4, 'call', NULL, '2025-02-02'),
+  (5, 'Call', 1, '2025-02-02'),       -- Embudo's call, cased otherwise
+  (6, 'meetnig', 1, '2025-02-02'),    -- a misspelling of a type the data does not use
+  (7, 'lunch', 1, '2025-02-02');      -- a type of the user's own: no failure
 ";
 
 /// (check, ids that fail, (id, suggested fix) for those that carry one).
@@ -118,6 +121,11 @@ const EXPECTED: &[Expected] = &[
     // `television` is a label of the user's own, used once: no failure.
     ("contacts.lead_source.label", &[9], &[(9, "referral")]),
     ("deals.source.label", &[11], &[(11, "paid_ads")]),
+    (
+        "activities.type.label",
+        &[5, 6],
+        &[(5, "call"), (6, "meeting")],
+    ),
     ("companies.industry.label", &[1], &[(1, "technology")]),
     ("contacts.country.label", &[21], &[(21, "ES")]),
     (
