@@ -176,6 +176,21 @@ impl Mapping {
     }
 }
 
+/// Headers (normalised) that name the company a contact works for, or an activity is with.
+const COMPANY_OF_A_PERSON: &[&str] = &[
+    "company",
+    "company name",
+    "organization",
+    "organisation",
+    "account",
+    "account name",
+    "associated company",
+    "empresa",
+    "compania",
+    "organizacion",
+    "cuenta",
+];
+
 /// Headers (normalised) that name a canonical column in any export: English and Spanish.
 /// Entity-specific ones come first.
 const SYNONYMS: &[(&str, &str, &[&str])] = &[
@@ -202,22 +217,7 @@ const SYNONYMS: &[(&str, &str, &[&str])] = &[
             "apellidos",
         ],
     ),
-    (
-        "contacts",
-        "company",
-        &[
-            "company",
-            "company name",
-            "organization",
-            "organisation",
-            "account",
-            "account name",
-            "empresa",
-            "compania",
-            "organizacion",
-            "cuenta",
-        ],
-    ),
+    ("contacts", "company", COMPANY_OF_A_PERSON),
     (
         "contacts",
         "birth_date",
@@ -573,22 +573,7 @@ const SYNONYMS: &[(&str, &str, &[&str])] = &[
             "persona",
         ],
     ),
-    (
-        "activities",
-        "company",
-        &[
-            "company",
-            "company name",
-            "organization",
-            "organisation",
-            "account",
-            "account name",
-            "associated company",
-            "empresa",
-            "organizacion",
-            "cuenta",
-        ],
-    ),
+    ("activities", "company", COMPANY_OF_A_PERSON),
     (
         "users",
         "name",
