@@ -574,6 +574,323 @@ const SYNONYMS: &[(&str, &str, &[&str])] = &[
         ],
     ),
     ("activities", "company", COMPANY_OF_A_PERSON),
+    // Help desks: Zendesk writes `Id`, `Requester email`, `Assignee`, `Via`, `Solved at`;
+    // HubSpot `Ticket ID`, `Ticket owner`, `Source`, `Category`, `Close date`.
+    (
+        "tickets",
+        "external_id",
+        &[
+            "id",
+            "record id",
+            "ticket id",
+            "ticket number",
+            "case id",
+            "case number",
+            "external id",
+            "id externo",
+            "numero de ticket",
+            "numero de caso",
+        ],
+    ),
+    (
+        "tickets",
+        "opened_at",
+        &[
+            "opened",
+            "opened at",
+            "date opened",
+            "created",
+            "created at",
+            "create date",
+            "created date",
+            "date created",
+            "submitted at",
+            "fecha de apertura",
+            "fecha de creacion",
+            "abierto",
+            "creado",
+        ],
+    ),
+    (
+        "tickets",
+        "first_response_at",
+        &[
+            "first response",
+            "first response at",
+            "first responded at",
+            "first reply at",
+            "first agent reply date",
+            "primera respuesta",
+            "fecha de primera respuesta",
+        ],
+    ),
+    (
+        "tickets",
+        "resolved_at",
+        &[
+            "resolved",
+            "resolved at",
+            "solved at",
+            "resolution date",
+            "closed",
+            "closed at",
+            "close date",
+            "closed date",
+            "date closed",
+            "resuelto",
+            "fecha de resolucion",
+            "fecha de cierre",
+            "cerrado",
+        ],
+    ),
+    (
+        "tickets",
+        "sla_due_at",
+        &[
+            "sla due",
+            "sla due at",
+            "sla due date",
+            "due",
+            "due at",
+            "due date",
+            "due by",
+            "vencimiento",
+            "fecha limite",
+            "fecha de vencimiento",
+        ],
+    ),
+    (
+        "tickets",
+        "agent",
+        &[
+            "assignee",
+            "assigned to",
+            "assigned agent",
+            "agent",
+            "agent name",
+            "ticket owner",
+            "owner",
+            "agente",
+            "asignado a",
+            "responsable",
+        ],
+    ),
+    // The requester's e-mail, not `Requester`, Zendesk's name of them: an e-mail finds the
+    // contact where two people share a name.
+    (
+        "tickets",
+        "contact",
+        &[
+            "contact",
+            "contact email",
+            "requester email",
+            "customer email",
+            "email",
+            "associated contact",
+            "contacto",
+            "cliente",
+            "correo",
+        ],
+    ),
+    ("tickets", "company", COMPANY_OF_A_PERSON),
+    (
+        "tickets",
+        "channel",
+        &[
+            "channel", "via", "source", "origin", "canal", "origen", "medio",
+        ],
+    ),
+    (
+        "tickets",
+        "type",
+        &[
+            "ticket type",
+            "case type",
+            "category",
+            "ticket category",
+            "tipo",
+            "tipo de ticket",
+            "categoria",
+        ],
+    ),
+    ("tickets", "priority", &["priority", "urgency", "prioridad"]),
+    // Only headers that say the score is CSAT's: Zendesk's `Satisfaction Score` holds
+    // `Good` and `Offered`, which are not scores of 1 to 5.
+    (
+        "tickets",
+        "csat",
+        &["csat", "csat score", "csat rating", "puntuacion csat"],
+    ),
+    (
+        "tickets",
+        "work_seconds",
+        &[
+            "work seconds",
+            "time spent seconds",
+            "tiempo dedicado segundos",
+        ],
+    ),
+    (
+        "service_calls",
+        "external_id",
+        &[
+            "id",
+            "call id",
+            "external id",
+            "id de llamada",
+            "id externo",
+        ],
+    ),
+    (
+        "service_calls",
+        "agent",
+        &[
+            "agent",
+            "agent name",
+            "user",
+            "answered by",
+            "agente",
+            "usuario",
+        ],
+    ),
+    (
+        "service_calls",
+        "contact",
+        &[
+            "contact",
+            "contact email",
+            "customer",
+            "customer email",
+            "email",
+            "contacto",
+            "cliente",
+        ],
+    ),
+    (
+        "service_calls",
+        "ticket",
+        &["ticket", "ticket id", "ticket number", "numero de ticket"],
+    ),
+    (
+        "service_calls",
+        "direction",
+        &["direction", "call direction", "direccion", "sentido"],
+    ),
+    (
+        "service_calls",
+        "queued_at",
+        &[
+            "queued at",
+            "started at",
+            "start time",
+            "call start",
+            "date",
+            "created at",
+            "fecha",
+            "inicio",
+            "hora de inicio",
+        ],
+    ),
+    (
+        "service_calls",
+        "answered_at",
+        &[
+            "answered at",
+            "answer time",
+            "picked up at",
+            "contestada",
+            "hora de respuesta",
+        ],
+    ),
+    (
+        "service_calls",
+        "ended_at",
+        &[
+            "ended at",
+            "end time",
+            "call end",
+            "hung up at",
+            "fin",
+            "hora de fin",
+        ],
+    ),
+    (
+        "service_calls",
+        "handle_seconds",
+        &[
+            "handle seconds",
+            "handle time",
+            "handle time seconds",
+            "duration seconds",
+            "duration s",
+            "duracion segundos",
+        ],
+    ),
+    (
+        "service_calls",
+        "is_callback",
+        &[
+            "callback",
+            "is callback",
+            "call back",
+            "devolucion de llamada",
+        ],
+    ),
+    (
+        "surveys",
+        "external_id",
+        &[
+            "id",
+            "response id",
+            "survey response id",
+            "external id",
+            "id de respuesta",
+        ],
+    ),
+    (
+        "surveys",
+        "contact",
+        &[
+            "contact",
+            "email",
+            "respondent",
+            "respondent email",
+            "customer email",
+            "contacto",
+            "correo",
+        ],
+    ),
+    (
+        "surveys",
+        "kind",
+        &["survey", "survey type", "type", "tipo", "tipo de encuesta"],
+    ),
+    (
+        "surveys",
+        "score",
+        &[
+            "score",
+            "rating",
+            "nps score",
+            "csat score",
+            "puntuacion",
+            "nota",
+            "valoracion",
+        ],
+    ),
+    (
+        "surveys",
+        "responded_at",
+        &[
+            "responded at",
+            "response date",
+            "submitted at",
+            "date",
+            "created at",
+            "fecha",
+            "fecha de respuesta",
+        ],
+    ),
     (
         "users",
         "name",
@@ -780,8 +1097,9 @@ pub fn normalise_header(header: &str) -> String {
 /// first, each from the first of its headers the file has (one header may fill several);
 /// then, for each header left in order, a canonical column or reference name, then a
 /// synonym, then the same for what follows the record's own name and a dash (Pipedrive's
-/// `Activity - Subject`). Each column is filled at most once, and `id` means the source
-/// system's id (`external_id`).
+/// `Activity - Subject`). Each column is filled at most once; `id` means the source
+/// system's id (`external_id`), and `ticket_id` the source's id of a ticket (the `ticket`
+/// reference).
 pub fn guess(
     target: &Target,
     headers: &[String],
@@ -821,9 +1139,15 @@ pub fn guess(
             .map(|(_, column, _)| *column)
             .filter(|column| canonical(column))
     };
-    // The column some words name: a canonical column or reference, else a synonym.
+    // The column some words name: a canonical column or reference, else a synonym. In a
+    // file not Embudo's own, `Ticket ID` is the source's id of the ticket: it names the
+    // reference, found by external id or key, never Embudo's `ticket_id`.
     let named = |words: &str| {
         let name = words.replace(' ', "_");
+        let name = target
+            .references()
+            .find(|r| r.column == name)
+            .map_or(name, |r| r.name.to_owned());
         (canonical(&name) && name != "id")
             .then_some(name)
             .or_else(|| by_synonym(words).map(str::to_owned))

@@ -4,7 +4,8 @@
 //!
 //! The order of day and month, and whether a comma is a decimal point, are decided per
 //! column by scanning all of it: one `31/01/2025` settles `D/M/Y` for the column, and a
-//! column of `01/02/2025` alone is ambiguous and says so.
+//! column of `01/02/2025` alone is ambiguous (the import then follows the file's other date
+//! columns, or says so).
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 

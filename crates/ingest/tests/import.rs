@@ -354,6 +354,19 @@ fn dates_that_read_two_ways_ask_for_a_date_format() {
         f.one("SELECT string_agg(CAST(CAST(created_at AS DATE) AS VARCHAR), ',' ORDER BY id) FROM companies"),
         "2024-02-01,2024-04-03"
     );
+    // Beside columns that tell both orders, a column that reads two ways still asks.
+    let told_both = f.write(
+        "people.csv",
+        "email,created_at,birth_date,lead_at\nuno@x.com,13/01/2024,01/13/1990,01/02/2024\n",
+    );
+    let err = f
+        .import("contacts", &told_both, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("'lead_at'") && err.contains("date_format"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -967,5 +980,129 @@ fn activity_sheets_land_in_their_columns_and_records() {
             "Send proposal|task|Ana|2026-06-03 00:00:00|2026-06-02 17:00:00|2026-05-29 12:00:00|Acme renewal|eva@x.com|Acme",
             "Demo|meeting|Ana|2026-06-15 16:00:00|2026-06-16 09:30:00|2026-06-13 00:00:00|Acme renewal|eva@x.com|-",
         ]
+    );
+}
+
+/// Tickets as Zendesk and HubSpot export them and as a person types them in Spanish, calls
+/// as a call centre's log and survey responses land in their columns and records; a call
+/// finds its ticket by the help desk's id, and the help desk's export imported again updates
+/// its tickets by that id.
+#[test]
+fn support_desk_exports_land_in_tickets_calls_and_surveys() {
+    let f = Fixture::new();
+    let files = [
+        ("users", "users.csv", "name,email\nAna,ana@x.com\n"),
+        ("companies", "companies.csv", "Name\nAcme\n"),
+        (
+            "contacts",
+            "contacts.csv",
+            "First name,Last name,Email,Company\nEva,Ruiz,eva@x.com,Acme\nLuis,Gómez,luis@y.com,\n",
+        ),
+        (
+            "tickets",
+            "zendesk-tickets.csv",
+            "Id,Requester,Requester email,Assignee,Group,Subject,Status,Priority,Via,Ticket type,\
+             Created at,Updated at,Solved at,Due date,Organization,Satisfaction Score\n\
+             5001,Eva Ruiz,eva@x.com,Ana,Support,Cannot log in,Solved,high,email,problem,\
+             2026-06-01 09:00:00,2026-06-02 10:00:00,2026-06-02 10:00:00,2026-06-03,Acme,Good\n\
+             5002,Luis Gómez,luis@y.com,Ana,Support,Invoice,Open,normal,web,question,\
+             2026-06-03 14:00:00,2026-06-03 14:00:00,,2026-06-05,,Offered\n",
+        ),
+        (
+            "tickets",
+            "casos.csv",
+            "Número de ticket;Fecha de apertura;Primera respuesta;Fecha de resolución;Agente;Cliente;Canal;Tipo;Prioridad\n\
+             C-7;12/06/2026 08:15;12/06/2026 08:40;14/06/2026 18:00;Ana;luis@y.com;phone;complaint;urgent\n",
+        ),
+        (
+            "service_calls",
+            "calls.csv",
+            "Call ID,Direction,Agent,Customer email,Ticket ID,Started at,Answered at,Ended at,Handle time,Callback\n\
+             c1,inbound,Ana,eva@x.com,5001,2026-06-01 08:55:00,2026-06-01 08:56:30,2026-06-01 09:06:30,660,no\n\
+             c2,inbound,,luis@y.com,,2026-06-03 13:50:00,,2026-06-03 13:52:00,,no\n",
+        ),
+        (
+            "surveys",
+            "responses.csv",
+            "Response ID,Email,Survey type,Score,Submitted at\nr1,eva@x.com,csat,4,2026-06-02 12:00:00\n",
+        ),
+    ];
+    for (entity, name, text) in files {
+        let path = f.write(name, text);
+        f.import(entity, &path, None).unwrap();
+    }
+    // HubSpot's picklists say `Product issue`, `HIGH`, `Email`: the preset reads them.
+    let hubspot = f.write(
+        "hubspot-tickets.csv",
+        "Ticket ID,Ticket name,Ticket status,Ticket owner,Priority,Create date,Close date,Source,\
+         Category,Associated Contact,Associated Company,First agent reply date\n\
+         9001,Login,Closed,Ana,HIGH,2026-06-05 09:00,2026-06-05 11:00,Email,Product issue,eva@x.com,\
+         Acme,2026-06-05 09:30\n",
+    );
+    f.import("tickets", &hubspot, Some(Preset::Hubspot))
+        .unwrap();
+    // Zendesk's export again, the open ticket since solved: updated by its id, not added twice.
+    let again = f.write(
+        "zendesk-tickets-again.csv",
+        files[3].2.replace("Open,normal", "Solved,normal").replace(
+            "2026-06-03 14:00:00,,",
+            "2026-06-03 14:00:00,2026-06-04 09:00:00,",
+        ),
+    );
+    let report = f.import("tickets", &again, None).unwrap();
+    assert_eq!(
+        (
+            report.files[0].inserted,
+            report.files[0].updated,
+            report.files[0].unchanged
+        ),
+        (0, 1, 1)
+    );
+    let text = |sql: &str| -> Vec<String> {
+        f.rows(sql)
+            .iter()
+            .map(|r| r[0].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        text(
+            "SELECT t.external_id || '@' || t.source_system || '|' || u.name || '|' || c.email || '|'
+                    || coalesce(co.name, '-') || '|' || t.channel || '|' || t.type || '|' || t.priority || '|'
+                    || CAST(t.opened_at AS VARCHAR) || '|' || coalesce(CAST(t.first_response_at AS VARCHAR), '-')
+                    || '|' || coalesce(CAST(t.resolved_at AS VARCHAR), '-') || '|'
+                    || coalesce(CAST(t.sla_due_at AS VARCHAR), '-') || '|' || coalesce(CAST(t.csat AS VARCHAR), '-')
+               FROM tickets t JOIN users u ON u.id = t.agent_id JOIN contacts c ON c.id = t.contact_id
+               LEFT JOIN companies co ON co.id = t.company_id
+              ORDER BY t.opened_at"
+        ),
+        [
+            "5001@test|Ana|eva@x.com|Acme|email|problem|high|2026-06-01 09:00:00|-|2026-06-02 10:00:00|2026-06-03 00:00:00|-",
+            "5002@test|Ana|luis@y.com|-|web|question|normal|2026-06-03 14:00:00|-|2026-06-04 09:00:00|2026-06-05 00:00:00|-",
+            "9001@test|Ana|eva@x.com|Acme|email|problem|high|2026-06-05 09:00:00|2026-06-05 09:30:00|2026-06-05 11:00:00|-|-",
+            "C-7@test|Ana|luis@y.com|-|phone|complaint|urgent|2026-06-12 08:15:00|2026-06-12 08:40:00|2026-06-14 18:00:00|-|-",
+        ]
+    );
+    assert_eq!(
+        text(
+            "SELECT s.external_id || '|' || coalesce(u.name, '-') || '|' || c.email || '|'
+                    || coalesce(t.external_id, '-') || '|' || s.direction || '|' || CAST(s.queued_at AS VARCHAR)
+                    || '|' || coalesce(CAST(s.answered_at AS VARCHAR), '-') || '|' || CAST(s.ended_at AS VARCHAR)
+                    || '|' || coalesce(CAST(s.handle_seconds AS VARCHAR), '-') || '|' || CAST(s.is_callback AS VARCHAR)
+               FROM service_calls s LEFT JOIN users u ON u.id = s.agent_id JOIN contacts c ON c.id = s.contact_id
+               LEFT JOIN tickets t ON t.id = s.ticket_id
+              ORDER BY s.queued_at"
+        ),
+        [
+            "c1|Ana|eva@x.com|5001|inbound|2026-06-01 08:55:00|2026-06-01 08:56:30|2026-06-01 09:06:30|660|false",
+            "c2|-|luis@y.com|-|inbound|2026-06-03 13:50:00|-|2026-06-03 13:52:00|-|false",
+        ]
+    );
+    assert_eq!(
+        text(
+            "SELECT s.external_id || '|' || c.email || '|' || s.kind || '|' || CAST(s.score AS VARCHAR) || '|'
+                    || CAST(s.responded_at AS VARCHAR)
+               FROM surveys s JOIN contacts c ON c.id = s.contact_id"
+        ),
+        ["r1|eva@x.com|csat|4|2026-06-02 12:00:00"]
     );
 }

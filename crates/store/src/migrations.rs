@@ -125,6 +125,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "activity_external_ids",
         sql: include_str!("../migrations/0021_activity_external_ids.sql"),
     },
+    Migration {
+        version: 22,
+        name: "service_external_ids",
+        sql: include_str!("../migrations/0022_service_external_ids.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "activity_external_ids",
         sql: include_str!("../migrations/postgres/0007_activity_external_ids.sql"),
     },
+    Migration {
+        version: 8,
+        name: "service_external_ids",
+        sql: include_str!("../migrations/postgres/0008_service_external_ids.sql"),
+    },
 ];
 
 /// Whether `target` names a PostgreSQL database rather than a DuckDB file.

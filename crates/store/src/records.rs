@@ -509,6 +509,8 @@ impl Record for Ticket {
         "sla_due_at",
         "work_seconds",
         "csat",
+        "source_system",
+        "external_id",
     ];
     fn write(&self, row: &mut Row<'_>) {
         row.put(self.id)
@@ -523,7 +525,9 @@ impl Record for Ticket {
             .put(self.resolved_at)
             .put(self.sla_due_at)
             .put(self.work_seconds)
-            .put(self.csat);
+            .put(self.csat)
+            .put(None::<&str>)
+            .put(None::<&str>);
     }
 }
 
@@ -540,6 +544,8 @@ impl Record for ServiceCall {
         "ended_at",
         "handle_seconds",
         "is_callback",
+        "source_system",
+        "external_id",
     ];
     fn write(&self, row: &mut Row<'_>) {
         row.put(self.id)
@@ -551,19 +557,31 @@ impl Record for ServiceCall {
             .put(self.answered_at)
             .put(self.ended_at)
             .put(self.handle_seconds)
-            .put(self.is_callback);
+            .put(self.is_callback)
+            .put(None::<&str>)
+            .put(None::<&str>);
     }
 }
 
 impl Record for Survey {
     const TABLE: &'static str = "surveys";
-    const COLUMNS: &'static [&'static str] = &["id", "contact_id", "kind", "score", "responded_at"];
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "contact_id",
+        "kind",
+        "score",
+        "responded_at",
+        "source_system",
+        "external_id",
+    ];
     fn write(&self, row: &mut Row<'_>) {
         row.put(self.id)
             .put(self.contact_id)
             .put(self.kind.as_str())
             .put(self.score)
-            .put(self.responded_at);
+            .put(self.responded_at)
+            .put(None::<&str>)
+            .put(None::<&str>);
     }
 }
 

@@ -443,6 +443,7 @@ pub(super) fn fields(
         decide_formats(&mut field, sheet, map)?;
         fields.push(field);
     }
+    settle_ambiguous_dates(&mut fields, sheet, map)?;
     if target.table == "deals"
         && fields.iter().any(|f| f.key == "stage")
         && !fields
@@ -471,7 +472,7 @@ pub(super) fn fields(
             .any(|f| f.key == column.name || f.reference.is_some_and(|r| r.column == column.name));
         if !filled {
             return Err(IngestError::Mapping(format!(
-                "{file}: {} need a {}: map a column to it",
+                "{file}: {} need a value for {}: map a column to it",
                 target.table, column.name
             )));
         }
@@ -479,8 +480,8 @@ pub(super) fn fields(
     Ok(fields)
 }
 
-/// Decide a date column's day/month order and a number column's decimal separator by
-/// scanning the whole column.
+/// Decide a date column's day/month order, when its own dates tell it, and a number
+/// column's decimal separator, by scanning the whole column.
 pub(super) fn decide_formats(
     field: &mut Field,
     sheet: &Sheet,
@@ -492,22 +493,52 @@ pub(super) fn decide_formats(
     let values = || sheet.rows.iter().filter_map(move |r| r.fields.get(index));
     match field.kind() {
         Kind::Timestamp | Kind::Date if field.order.is_none() => {
-            let bad = |problem: String| IngestError::File {
+            field.order = value::detect_order(values()).map_err(|p| IngestError::File {
                 path: map.path.clone(),
-                problem: format!("column '{header}' {problem}"),
-            };
-            field.order = value::detect_order(values())
-                .map_err(|p| bad(format!("{p}; its dates cannot all be right")))?;
-            if field.order.is_none()
-                && let Some(example) = value::first_ambiguous(values())
-            {
-                return Err(bad(format!(
-                    "has dates that read two ways ('{example}'); set date_format = \"D/M/Y\" or \"M/D/Y\" in the mapping (--date-format)"
-                )));
-            }
+                problem: format!("column '{header}' {p}; its dates cannot all be right"),
+            })?;
         }
         Kind::Int | Kind::Number => field.decimal_comma = value::decimal_comma(values()),
         _ => {}
+    }
+    Ok(())
+}
+
+/// Give the date columns whose own dates read two ways (`12/06/2026` alone) the order the
+/// file's other date columns tell, when they all tell the same: a sheet is written in one
+/// locale, so a `14/06/2026` beside it settles it. With no such column, or columns telling
+/// both orders, the import stops and asks for the order.
+fn settle_ambiguous_dates(
+    fields: &mut [Field],
+    sheet: &Sheet,
+    map: &FileMap,
+) -> Result<(), IngestError> {
+    let is_date = |f: &Field| matches!(f.kind(), Kind::Timestamp | Kind::Date);
+    let mut told = fields.iter().filter(|f| is_date(f)).filter_map(|f| f.order);
+    let first = told.next();
+    let file_order = first.filter(|order| told.all(|other| other == *order));
+    for field in fields
+        .iter_mut()
+        .filter(|f| is_date(f) && f.order.is_none())
+    {
+        let Some((index, header)) = &field.header else {
+            continue;
+        };
+        let values = sheet.rows.iter().filter_map(|r| r.fields.get(*index));
+        let Some(example) = value::first_ambiguous(values) else {
+            continue;
+        };
+        match file_order {
+            Some(order) => field.order = Some(order),
+            None => {
+                return Err(IngestError::File {
+                    path: map.path.clone(),
+                    problem: format!(
+                        "column '{header}' has dates that read two ways ('{example}'); set date_format = \"D/M/Y\" or \"M/D/Y\" in the mapping (--date-format)"
+                    ),
+                });
+            }
+        }
     }
     Ok(())
 }

@@ -264,6 +264,20 @@ const HUBSPOT: Headers = &[
     ("deals", "Original Source", "source"),
     ("deals", "Create Date", "created_at"),
     ("deals", "Last Modified Date", "updated_at"),
+    // Service Hub's tickets. Exports of recent years say `Record ID`, older ones `Ticket ID`.
+    ("tickets", "Record ID", "external_id"),
+    ("tickets", "Ticket ID", "external_id"),
+    ("tickets", "Create date", "opened_at"),
+    ("tickets", "First agent reply date", "first_response_at"),
+    ("tickets", "Close date", "resolved_at"),
+    ("tickets", "Ticket owner", "agent"),
+    ("tickets", "Source", "channel"),
+    ("tickets", "Category", "type"),
+    ("tickets", "Priority", "priority"),
+    ("tickets", "Associated Contact IDs", "contact"),
+    ("tickets", "Associated Contact", "contact"),
+    ("tickets", "Associated Company IDs", "company"),
+    ("tickets", "Associated Company", "company"),
 ];
 
 const PIPEDRIVE: Headers = &[
@@ -425,6 +439,41 @@ const HUBSPOT_SOURCES: &[(&str, &str)] = &[
 
 const HUBSPOT_VALUES: Values = &[
     ("contacts", "lead_source", HUBSPOT_SOURCES),
+    // A ticket's source, category and priority, as labels and as internal values.
+    (
+        "tickets",
+        "channel",
+        &[
+            ("Email", "email"),
+            ("Chat", "chat"),
+            ("Form", "web"),
+            ("Phone", "phone"),
+        ],
+    ),
+    (
+        "tickets",
+        "type",
+        &[
+            ("Product issue", "problem"),
+            ("PRODUCT_ISSUE", "problem"),
+            ("Billing issue", "problem"),
+            ("BILLING_ISSUE", "problem"),
+            ("Feature request", "request"),
+            ("FEATURE_REQUEST", "request"),
+            ("General inquiry", "question"),
+            ("GENERAL_INQUIRY", "question"),
+        ],
+    ),
+    (
+        "tickets",
+        "priority",
+        &[
+            ("Low", "low"),
+            ("Medium", "normal"),
+            ("High", "high"),
+            ("Urgent", "urgent"),
+        ],
+    ),
     ("deals", "source", HUBSPOT_SOURCES),
     (
         "contacts",
