@@ -1,13 +1,13 @@
 //! The checks. Each reads what it needs with SQL and judges in SQL or Rust; none writes.
 
 use crate::email::{self, FREE_MAIL};
-use crate::labels::{self, Named, near_duplicates, near_miss};
+use crate::labels::{self, Named, Vocabulary, near_duplicates, near_miss};
 use crate::phone::{self, Verdict};
 use crate::vocab;
 use crate::{AuditError, Dimension, Finding, Sample, Severity};
 use chrono::NaiveDateTime;
 use embudo_model::Label;
-use embudo_model::labels::{ActivityType, LeadSource};
+use embudo_model::labels::{ActivityType, LeadSource, Priority, TicketChannel, TicketType};
 use embudo_store::Store;
 use embudo_store::quality::{Failing, Judged, Reference};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -369,7 +369,8 @@ pub const CHECKS: &[Check] = &[
             "contacts",
             "lead_source",
             "lead sources",
-            &canonical_sources()
+            &canonical_sources(),
+            Vocabulary::Open
         )
     ),
     check!(
@@ -379,21 +380,77 @@ pub const CHECKS: &[Check] = &[
         Medium,
         "deal sources misspelt, or written differently from a more used source",
         Some("replace with the label meant"),
-        |c| label_rows(c, "deals", "source", "deal sources", &canonical_sources())
+        |c| label_rows(
+            c,
+            "deals",
+            "source",
+            "deal sources",
+            &canonical_sources(),
+            Vocabulary::Open
+        )
     ),
     check!(
         "activities.type.label",
         "activities",
         Consistency,
         Medium,
-        "activity types misspelt, or written differently from a more used type (`Call` beside `call`): the calls, meetings and activity metrics count Embudo's types",
+        "activity types misspelt or written otherwise than Embudo's (`Call`, `meetnig`): the calls, meetings and activity metrics count Embudo's types",
         Some("replace with the label meant"),
         |c| label_rows(
             c,
             "activities",
             "type",
             "activity types",
-            &canonical_activity_types()
+            &labels_of::<ActivityType>(),
+            Vocabulary::Closed
+        )
+    ),
+    check!(
+        "tickets.channel.label",
+        "tickets",
+        Consistency,
+        Medium,
+        "ticket channels misspelt or written otherwise than Embudo's (`Mail`, `Phone`): reports by channel split them from `email` and `phone`",
+        Some("replace with the label meant"),
+        |c| label_rows(
+            c,
+            "tickets",
+            "channel",
+            "ticket channels",
+            &labels_of::<TicketChannel>(),
+            Vocabulary::Closed
+        )
+    ),
+    check!(
+        "tickets.type.label",
+        "tickets",
+        Consistency,
+        Medium,
+        "ticket types misspelt or written otherwise than Embudo's (`Complaint`, `complain`): complaint resolution time counts `complaint`",
+        Some("replace with the label meant"),
+        |c| label_rows(
+            c,
+            "tickets",
+            "type",
+            "ticket types",
+            &labels_of::<TicketType>(),
+            Vocabulary::Closed
+        )
+    ),
+    check!(
+        "tickets.priority.label",
+        "tickets",
+        Consistency,
+        Low,
+        "ticket priorities misspelt or written otherwise than Embudo's (`High`, `urgnet`): reports by priority split them",
+        Some("replace with the label meant"),
+        |c| label_rows(
+            c,
+            "tickets",
+            "priority",
+            "ticket priorities",
+            &labels_of::<Priority>(),
+            Vocabulary::Closed
         )
     ),
     check!(
@@ -408,7 +465,8 @@ pub const CHECKS: &[Check] = &[
             "companies",
             "industry",
             "industries",
-            &vocab::industry_labels()
+            &vocab::industry_labels(),
+            Vocabulary::Open
         )
     ),
     check!(
@@ -937,8 +995,9 @@ fn canonical_sources() -> Vec<&'static str> {
     LeadSource::ALL.iter().map(|s| s.as_str()).collect()
 }
 
-fn canonical_activity_types() -> Vec<&'static str> {
-    ActivityType::ALL.iter().map(|t| t.as_str()).collect()
+/// Every canonical spelling of one of the model's labels.
+fn labels_of<L: Label>() -> Vec<&'static str> {
+    L::ALL.iter().map(|l| l.as_str()).collect()
 }
 
 /// Each label of `column` in live rows of `entity`, with how many rows use it.
@@ -968,7 +1027,7 @@ pub fn misspelt_lead_sources(store: &Store) -> Result<HashMap<String, String>, A
             .filter_map(|(label, _)| Some((label.clone(), near_miss(label, &declared)?.to_owned())))
             .collect());
     }
-    Ok(labels::inconsistent(&used, &canonical_sources()).0)
+    Ok(labels::inconsistent(&used, &canonical_sources(), Vocabulary::Open).0)
 }
 
 /// Labels of `column` that are inconsistent, with the label meant: a misspelling of one of
@@ -984,6 +1043,7 @@ fn label_rows(
     column: &'static str,
     what: &str,
     canonical: &[&str],
+    vocabulary: Vocabulary,
 ) -> Outcome {
     let field = format!("{entity}.{column}");
     let mapped = ctx.store.declared_labels(&field)?;
@@ -998,7 +1058,7 @@ fn label_rows(
     let used = used_labels(ctx.store, entity, column)?;
     // Each label is judged once, then the rows of those that fail are read.
     let failing: HashMap<String, Option<String>> = if declared.is_empty() {
-        inconsistent_labels(ctx, &used, column, what, canonical)
+        inconsistent_labels(ctx, &used, column, what, canonical, vocabulary)
             .into_iter()
             .map(|(label, fix)| (label, Some(fix)))
             .collect()
@@ -1029,8 +1089,9 @@ fn inconsistent_labels(
     column: &str,
     what: &str,
     canonical: &[&str],
+    vocabulary: Vocabulary,
 ) -> HashMap<String, String> {
-    let (strays, own) = labels::inconsistent(used, canonical);
+    let (strays, own) = labels::inconsistent(used, canonical, vocabulary);
     if !own.is_empty() {
         let mut named: Vec<&str> = own.iter().take(6).map(String::as_str).collect();
         if own.len() > named.len() {

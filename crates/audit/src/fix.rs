@@ -9,13 +9,16 @@ use embudo_store::corrections::FixEntry;
 /// (check, table, column) of every check whose suggestions can be applied, besides the
 /// unresolved references of [`UNRESOLVED`], whose fix links the record. Form resubmissions
 /// are fixed by merging instead.
-const FIXABLE: [(&str, &str, &str); 13] = [
+const FIXABLE: [(&str, &str, &str); 16] = [
     ("contacts.email.typo_domain", "contacts", "email"),
     ("contacts.phone.national", "contacts", "phone"),
     ("companies.phone.national", "companies", "phone"),
     ("contacts.lead_source.label", "contacts", "lead_source"),
     ("deals.source.label", "deals", "source"),
     ("activities.type.label", "activities", "type"),
+    ("tickets.channel.label", "tickets", "channel"),
+    ("tickets.type.label", "tickets", "type"),
+    ("tickets.priority.label", "tickets", "priority"),
     ("companies.industry.label", "companies", "industry"),
     ("contacts.country.label", "contacts", "country"),
     ("companies.country.label", "companies", "country"),

@@ -39,14 +39,27 @@ fn distance(a: &str, b: &str) -> Option<usize> {
     (d <= limit).then_some(d)
 }
 
+/// How a field's canonical labels are read, which decides whether a label spelt otherwise
+/// than one of them, where the data never spells it Embudo's way, is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vocabulary {
+    /// Reports group by the label as written (lead sources, industries): `Paid Ads` used
+    /// throughout is a spelling of the user's own.
+    Open,
+    /// Metrics count the canonical labels as spelt (`sales_calls` counts `call`, complaint
+    /// resolution time `complaint`): `Call` is wrong even where nothing says `call`.
+    Closed,
+}
+
 /// The inconsistent labels among `used` (label, rows using it), each with the label meant,
 /// and the labels of the user's own used consistently. A label is inconsistent when it is a
 /// near-miss — misspelt, or cased and spaced otherwise — of a label ranked above it
 /// (canonical labels the data uses first, then by use), or a misspelling of a canonical label
-/// the data does not use.
+/// the data does not use (in a closed vocabulary, any spelling of it but its own).
 pub fn inconsistent(
     used: &[(String, u64)],
     canonical: &[&str],
+    vocabulary: Vocabulary,
 ) -> (std::collections::HashMap<String, String>, Vec<String>) {
     let mut ranked: Vec<&(String, u64)> = used.iter().collect();
     ranked.sort_by_key(|(label, rows)| {
@@ -65,8 +78,10 @@ pub fn inconsistent(
             continue;
         }
         // The spelling the data uses, else the vocabulary's first.
-        let misspelt = near_miss(label, &kept)
-            .or_else(|| near_miss(label, canonical).filter(|c| normalise(c) != normalise(label)));
+        let misspelt = near_miss(label, &kept).or_else(|| {
+            near_miss(label, canonical)
+                .filter(|c| vocabulary == Vocabulary::Closed || normalise(c) != normalise(label))
+        });
         match misspelt {
             Some(meant) => {
                 strays.insert(label.clone(), meant.to_owned());
@@ -152,6 +167,7 @@ mod tests {
                 ("Paid Ads", 3),
             ]),
             &canonical,
+            Vocabulary::Open,
         );
         let mut strays: Vec<(String, String)> = strays.into_iter().collect();
         strays.sort();
@@ -175,9 +191,30 @@ mod tests {
         let (strays, own) = inconsistent(
             &used(&[("Referral", 50), ("referral", 3)]),
             &["referral", "email"],
+            Vocabulary::Open,
         );
         assert_eq!(strays.get("Referral").map(String::as_str), Some("referral"));
         assert!(own.is_empty());
+    }
+
+    #[test]
+    fn in_a_closed_vocabulary_a_spelling_of_a_canonical_label_is_a_stray_even_unused() {
+        let used = used(&[("Call", 40), ("Meeting", 7), ("Lunch", 3)]);
+        let canonical = ["call", "meeting", "task"];
+        let (strays, own) = inconsistent(&used, &canonical, Vocabulary::Closed);
+        let mut strays: Vec<(String, String)> = strays.into_iter().collect();
+        strays.sort();
+        assert_eq!(
+            strays,
+            [
+                ("Call".to_owned(), "call".to_owned()),
+                ("Meeting".to_owned(), "meeting".to_owned()),
+            ]
+        );
+        assert_eq!(own, ["Lunch"]);
+        // The same labels in an open vocabulary are the user's own.
+        let (strays, _) = inconsistent(&used, &canonical, Vocabulary::Open);
+        assert!(strays.is_empty());
     }
 
     fn named(id: i64, group: i64, name: &str, uses: u64) -> Named {

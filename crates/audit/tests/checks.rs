@@ -85,7 +85,14 @@ INSERT INTO activities (id, type, deal_id, created_at) VALUES
   (3, 'call', 999, '2025-02-02'), (4, 'call', NULL, '2025-02-02'),
   (5, 'Call', 1, '2025-02-02'),       -- Embudo's call, cased otherwise
   (6, 'meetnig', 1, '2025-02-02'),    -- a misspelling of a type the data does not use
-  (7, 'lunch', 1, '2025-02-02');      -- a type of the user's own: no failure
+  (7, 'lunch', 1, '2025-02-02'),     -- a type of the user's own: no failure
+  (8, 'Demo', 1, '2025-02-02');      -- Embudo's demo, which nothing spells right
+
+INSERT INTO tickets (id, channel, type, priority, opened_at) VALUES
+  (1, 'email', 'problem', 'high', '2025-02-02'),
+  (2, 'Mail', 'Problem', 'High', '2025-02-02'),       -- Embudo's labels written otherwise
+  (3, 'Web form', 'incident', 'Normal', '2025-02-02'), -- a channel and a type of the user's own
+  (4, 'chat', 'complain', 'urgnet', '2025-02-02');    -- misspelt
 ";
 
 /// (check, ids that fail, (id, suggested fix) for those that carry one).
@@ -123,8 +130,19 @@ const EXPECTED: &[Expected] = &[
     ("deals.source.label", &[11], &[(11, "paid_ads")]),
     (
         "activities.type.label",
-        &[5, 6],
-        &[(5, "call"), (6, "meeting")],
+        &[5, 6, 8],
+        &[(5, "call"), (6, "meeting"), (8, "demo")],
+    ),
+    ("tickets.channel.label", &[2], &[(2, "email")]),
+    (
+        "tickets.type.label",
+        &[2, 4],
+        &[(2, "problem"), (4, "complaint")],
+    ),
+    (
+        "tickets.priority.label",
+        &[2, 3, 4],
+        &[(2, "high"), (3, "normal"), (4, "urgent")],
     ),
     ("companies.industry.label", &[1], &[(1, "technology")]),
     ("contacts.country.label", &[21], &[(21, "ES")]),
