@@ -171,6 +171,16 @@ fn joined(
             }
         }
     }
+    // A metric that measured nothing anywhere gives one row of no dimension values (see
+    // `plan::spine_rows`); beside other metrics' rows it would add a blank row of empty
+    // figures (a service report's agent list with a nameless agent who handled nothing).
+    let named = rows
+        .keys()
+        .any(|(_, dims)| dims.iter().any(Option::is_some));
+    let says_nothing = |dims: &[Option<String>], cells: &BTreeMap<usize, Value>| {
+        dims.iter().all(Option::is_none) && cells.iter().all(|(i, value)| *value == empty[*i])
+    };
+    rows.retain(|(_, dims), cells| !(named && says_nothing(dims, cells)));
     let table_rows = rows
         .into_iter()
         .map(|((period, dims), cells)| {

@@ -75,12 +75,12 @@ INSERT INTO tickets (id, agent_id, type, priority, opened_at, resolved_at, sla_d
   (3, 3, 'complaint', 'normal', '2025-12-31 20:00', '2026-01-02 08:00', '2026-01-01 20:00', 7200, NULL),
   (4, 3, 'question', 'low', '2026-01-30', NULL, '2026-01-31 10:00', NULL, NULL),
   (5, 3, 'question', 'low', '2026-01-31', NULL, '2026-02-02', NULL, NULL);
-INSERT INTO service_calls VALUES
+INSERT INTO service_calls (id, agent_id, contact_id, ticket_id, direction, queued_at, answered_at, ended_at, handle_seconds, is_callback) VALUES
   (1, 3, 1, NULL, 'inbound', '2026-01-05', '2026-01-05 00:01', '2026-01-05 00:11', 600, false),
   (2, NULL, 1, NULL, 'inbound', '2026-01-06', NULL, '2026-01-06 00:05', NULL, false),
   (3, 3, 1, NULL, 'outbound', '2026-01-07', '2026-01-07 00:00', '2026-01-07 00:20', 1200, true),
   (4, 3, 1, NULL, 'inbound', '2026-02-01', '2026-02-01 00:01', '2026-02-01 00:02', 60, false);
-INSERT INTO surveys VALUES
+INSERT INTO surveys (id, contact_id, kind, score, responded_at) VALUES
   (1, 1, 'csat', 5, '2026-01-10'), (2, 2, 'csat', 2, '2026-01-11'),
   (3, 1, 'nps', 10, '2026-01-03'), (4, 2, 'nps', 9, '2026-01-04'), (5, 6, 'nps', 8, '2026-01-05'), (6, 7, 'nps', 3, '2026-01-06');
 INSERT INTO user_events VALUES

@@ -1215,6 +1215,47 @@ fn a_figure_whose_every_record_lacks_the_split_says_so() {
     assert!(blank(&build(&january(&store, "en"), "service").unwrap()).is_empty());
 }
 
+/// A help desk's export brings tickets without calls, work time or agents' costs: the
+/// service report lists its agents with no nameless row of empty call figures, and says
+/// what it cannot count.
+#[test]
+fn the_service_report_of_tickets_alone_lists_its_agents_and_says_what_it_lacks() {
+    let (_dir, store) = fixture();
+    store
+        .execute_batch(
+            "DELETE FROM service_calls;
+             UPDATE tickets SET work_seconds = NULL WHERE id = 1;
+             UPDATE users SET hourly_cost = NULL WHERE id = 3;",
+        )
+        .unwrap();
+    let service = build(&january(&store, "en"), "service").unwrap();
+    let by_agent = service
+        .sections
+        .iter()
+        .find(|s| s.name == "by_agent")
+        .unwrap();
+    let owner = by_agent.column("owner").unwrap();
+    let owners: Vec<Option<&str>> = by_agent
+        .rows
+        .iter()
+        .map(|row| row[owner].as_str())
+        .collect();
+    assert_eq!(owners, [Some("Cy")]);
+    // January's resolved tickets are 1, 2 and 3 (3 opened in December): Cy handled all three.
+    assert_eq!(
+        num(cell(&service, "by_agent", "owner", "Cy", "cases_handled")),
+        3.0
+    );
+    assert_eq!(
+        notes_saying(&service, &["service calls", "work time", "hourly cost"]),
+        [
+            "There are no service calls in the store: calls per day, abandoned calls, handle time and callbacks are empty for want of data",
+            "1 resolved ticket has no work time (help desks' exports seldom give it): cost per interaction counts it as costing nothing",
+            "1 agent has tickets or calls but no hourly cost: cost per interaction counts its work as costing nothing; give it one (users' hourly_cost) and import again",
+        ]
+    );
+}
+
 #[test]
 fn filters_match_names_whatever_their_case_and_a_name_that_matches_nothing_is_refused() {
     let (_dir, store) = fixture();

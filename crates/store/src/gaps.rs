@@ -256,6 +256,45 @@ pub const GAPS: &[Gap] = &[
         in_rows: false,
     },
     Gap {
+        id: "no_service_calls",
+        en: "There are no service calls in the store: calls per day, abandoned calls, handle time and callbacks are empty for want of data",
+        es: "No hay llamadas de servicio en el almacén: las llamadas por día, las abandonadas, el tiempo de gestión y las devoluciones están vacíos por falta de datos",
+        columns: &["service_calls"],
+        sql: "SELECT CASE WHEN EXISTS (SELECT 1 FROM tickets) AND NOT EXISTS (SELECT 1 FROM service_calls) THEN 1 ELSE 0 END",
+        reports: &["service"],
+        in_rows: false,
+    },
+    Gap {
+        id: "no_tickets_only_calls",
+        en: "There are no tickets in the store: cases handled, resolution times and SLA compliance are empty for want of data",
+        es: "No hay incidencias en el almacén: los casos atendidos, los tiempos de resolución y el cumplimiento de SLA están vacíos por falta de datos",
+        columns: &["tickets t"],
+        sql: "SELECT CASE WHEN EXISTS (SELECT 1 FROM service_calls) AND NOT EXISTS (SELECT 1 FROM tickets) THEN 1 ELSE 0 END",
+        reports: &["service"],
+        in_rows: false,
+    },
+    Gap {
+        id: "resolved_without_work_time",
+        en: "{0} resolved {ticket has|tickets have} no work time (help desks' exports seldom give it): cost per interaction counts {it|them} as costing nothing",
+        es: "{0} {incidencia resuelta no tiene|incidencias resueltas no tienen} tiempo de trabajo (las exportaciones de los servicios de soporte rara vez lo dan): el costo por interacción {la cuenta|las cuenta} como sin costo",
+        columns: &["t.work_seconds"],
+        sql: "SELECT count(*) FROM tickets WHERE work_seconds IS NULL AND resolved_at IS NOT NULL",
+        reports: &["service"],
+        in_rows: true,
+    },
+    Gap {
+        id: "agents_without_hourly_cost",
+        en: "{0} {agent has|agents have} tickets or calls but no hourly cost: cost per interaction counts {its|their} work as costing nothing; give {it|them} one (users' hourly_cost) and import again",
+        es: "{0} {agente tiene|agentes tienen} incidencias o llamadas pero no costo por hora: el costo por interacción cuenta su trabajo como sin costo; indíquelo (hourly_cost de los usuarios) e importe de nuevo",
+        columns: &["own.hourly_cost"],
+        sql: "SELECT count(*) FROM users u WHERE u.hourly_cost IS NULL
+                AND (EXISTS (SELECT 1 FROM tickets t WHERE t.agent_id = u.id)
+                     OR EXISTS (SELECT 1 FROM service_calls c WHERE c.agent_id = u.id))",
+        reports: &["service"],
+        // A setting of the users, not something missing from the rows a file brings.
+        in_rows: false,
+    },
+    Gap {
         id: "no_campaigns",
         en: "There are no campaigns in the store: the campaign figures are empty for want of data",
         es: "No hay campañas en el almacén: las cifras de campañas están vacías por falta de datos",
