@@ -1456,7 +1456,7 @@ fn adoption(ctx: &Context<'_>, report: &mut Report) -> Result<(), ReportError> {
     let cutoff = ctx.at() - Duration::days(90);
     let inactive = ctx.records_section(
         "inactive_users",
-        &ctx.store.inactive_users(cutoff)?,
+        &ctx.store.inactive_users(ctx.at(), cutoff)?,
         &[
             ("user", Kind::Text),
             ("role", Kind::Text),

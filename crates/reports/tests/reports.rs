@@ -1215,6 +1215,101 @@ fn a_figure_whose_every_record_lacks_the_split_says_so() {
     assert!(blank(&build(&january(&store, "en"), "service").unwrap()).is_empty());
 }
 
+/// The deals to close next of an instant past are those expected within 30 days then, at
+/// the amounts they had then: d4 was expected on 20 February for 3,000 when January ended,
+/// and moved to April at 3,500 since; d5, expected in May then, was brought forward to
+/// 15 February since.
+#[test]
+fn next_to_close_of_an_instant_past_reads_close_dates_and_amounts_as_they_stood() {
+    let (_dir, store) = fixture();
+    store
+        .execute_batch(
+            "UPDATE deals SET expected_close_date = '2026-04-30', amount = 3500 WHERE id = 4;
+             UPDATE deals SET expected_close_date = '2026-02-15' WHERE id = 5;
+             INSERT INTO deal_changes (id, deal_id, field, old_value, new_value, changed_at) VALUES
+               (1, 4, 'expected_close_date', '2026-02-20', '2026-04-30', '2026-02-10'),
+               (2, 4, 'amount', '3000', '3500', '2026-02-10'),
+               (3, 5, 'expected_close_date', '2026-05-01', '2026-02-15', '2026-02-05');",
+        )
+        .unwrap();
+    let next = |ctx: &Context<'_>| -> Vec<String> {
+        let pipeline = build(ctx, "pipeline").unwrap();
+        let section = pipeline
+            .sections
+            .iter()
+            .find(|s| s.name == "next_to_close")
+            .unwrap();
+        let at = |row: &Vec<Value>, column: &str| row[section.column(column).unwrap()].clone();
+        section
+            .rows
+            .iter()
+            .map(|row| {
+                format!(
+                    "{}|{}|{}|{}",
+                    at(row, "deal"),
+                    at(row, "amount"),
+                    at(row, "weighted_amount"),
+                    at(row, "expected_close_date")
+                )
+            })
+            .collect()
+    };
+    // 31 January: d4 in Proposal (60%).
+    let mut then = january(&store, "en");
+    then.params.at = Some(midnight(2026, 1, 31));
+    assert_eq!(next(&then), [r#""d4"|3000.0|1800.0|"2026-02-20""#]);
+    // 6 February, after d5 was brought forward and before d4 moved: both.
+    then.params.at = Some(midnight(2026, 2, 6));
+    assert_eq!(
+        next(&then),
+        [
+            r#""d4"|3000.0|1800.0|"2026-02-20""#,
+            r#""d5"|700.0|140.0|"2026-02-15""#,
+        ]
+    );
+}
+
+/// Who had been away 90 days is read at the report's instant: a login since does not hide
+/// it, a user whose account came later is not listed, and a login in the usage events
+/// counts though the user's `last_login_at` was never set.
+#[test]
+fn inactive_users_of_an_instant_past_are_those_away_then() {
+    let (_dir, store) = fixture();
+    // Logins: Ana on 5 and 6 January, Ben on 6 January, Cy (below) on 20 April; Ben's
+    // account says he last logged in on 10 May, and Eve's was opened on 1 March.
+    store
+        .execute_batch(
+            "UPDATE users SET last_login_at = '2026-01-06' WHERE id = 1;
+             UPDATE users SET last_login_at = '2026-05-10' WHERE id = 2;
+             INSERT INTO user_events VALUES (100, 3, 'login', NULL, NULL, '2026-04-20');",
+        )
+        .unwrap();
+    let inactive = |instant: NaiveDateTime| -> Vec<String> {
+        let mut ctx = january(&store, "en");
+        ctx.params.at = Some(instant);
+        let adoption = build(&ctx, "adoption").unwrap();
+        let section = adoption
+            .sections
+            .iter()
+            .find(|s| s.name == "inactive_users")
+            .unwrap();
+        let at = |row: &Vec<Value>, column: &str| row[section.column(column).unwrap()].clone();
+        section
+            .rows
+            .iter()
+            .map(|row| format!("{}|{}", at(row, "user"), at(row, "last_login")))
+            .collect()
+    };
+    // 1 February: Cy had never logged in; Eve had no account yet; Ana and Ben had in
+    // January. (Dee is not active.)
+    assert_eq!(inactive(midnight(2026, 2, 1)), [r#""Cy"|null"#]);
+    // 1 July, 90 days back is 2 April: Eve never logged in, Ana last did on 6 January.
+    assert_eq!(
+        inactive(midnight(2026, 7, 1)),
+        [r#""Eve"|null"#, r#""Ana"|"2026-01-06 00:00:00""#]
+    );
+}
+
 /// A help desk's export brings tickets without calls, work time or agents' costs: the
 /// service report lists its agents with no nameless row of empty call figures, and says
 /// what it cannot count.
