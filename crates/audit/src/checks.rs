@@ -7,7 +7,9 @@ use crate::vocab;
 use crate::{AuditError, Dimension, Finding, Sample, Severity};
 use chrono::NaiveDateTime;
 use embudo_model::Label;
-use embudo_model::labels::{ActivityType, LeadSource, Priority, TicketChannel, TicketType};
+use embudo_model::labels::{
+    ActivityType, LeadSource, Priority, SurveyKind, TicketChannel, TicketType,
+};
 use embudo_store::Store;
 use embudo_store::quality::{Failing, Judged, Reference};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -450,6 +452,22 @@ pub const CHECKS: &[Check] = &[
             "priority",
             "ticket priorities",
             &labels_of::<Priority>(),
+            Vocabulary::Closed
+        )
+    ),
+    check!(
+        "surveys.kind.label",
+        "surveys",
+        Consistency,
+        High,
+        "survey kinds written otherwise than `nps` and `csat` (`NPS`, `CSAT`): NPS and CSAT count only those",
+        Some("replace with the label meant"),
+        |c| label_rows(
+            c,
+            "surveys",
+            "kind",
+            "survey kinds",
+            &labels_of::<SurveyKind>(),
             Vocabulary::Closed
         )
     ),

@@ -9,7 +9,7 @@ use embudo_store::corrections::FixEntry;
 /// (check, table, column) of every check whose suggestions can be applied, besides the
 /// unresolved references of [`UNRESOLVED`], whose fix links the record. Form resubmissions
 /// are fixed by merging instead.
-const FIXABLE: [(&str, &str, &str); 16] = [
+const FIXABLE: [(&str, &str, &str); 17] = [
     ("contacts.email.typo_domain", "contacts", "email"),
     ("contacts.phone.national", "contacts", "phone"),
     ("companies.phone.national", "companies", "phone"),
@@ -19,6 +19,7 @@ const FIXABLE: [(&str, &str, &str); 16] = [
     ("tickets.channel.label", "tickets", "channel"),
     ("tickets.type.label", "tickets", "type"),
     ("tickets.priority.label", "tickets", "priority"),
+    ("surveys.kind.label", "surveys", "kind"),
     ("companies.industry.label", "companies", "industry"),
     ("contacts.country.label", "contacts", "country"),
     ("companies.country.label", "companies", "country"),

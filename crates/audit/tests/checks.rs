@@ -93,6 +93,11 @@ INSERT INTO tickets (id, channel, type, priority, opened_at) VALUES
   (2, 'Mail', 'Problem', 'High', '2025-02-02'),       -- Embudo's labels written otherwise
   (3, 'Web form', 'incident', 'Normal', '2025-02-02'), -- a channel and a type of the user's own
   (4, 'chat', 'complain', 'urgnet', '2025-02-02');    -- misspelt
+
+INSERT INTO surveys (id, kind, score, responded_at) VALUES
+  (1, 'nps', 9, '2025-02-02'),
+  (2, 'NPS', 4, '2025-02-02'),       -- as an NPS tool's export writes it
+  (3, 'CSAT', 5, '2025-02-02');      -- nothing spells it right
 ";
 
 /// (check, ids that fail, (id, suggested fix) for those that carry one).
@@ -144,6 +149,7 @@ const EXPECTED: &[Expected] = &[
         &[2, 3, 4],
         &[(2, "high"), (3, "normal"), (4, "urgent")],
     ),
+    ("surveys.kind.label", &[2, 3], &[(2, "nps"), (3, "csat")]),
     ("companies.industry.label", &[1], &[(1, "technology")]),
     ("contacts.country.label", &[21], &[(21, "ES")]),
     (

@@ -1310,6 +1310,36 @@ fn inactive_users_of_an_instant_past_are_those_away_then() {
     );
 }
 
+/// An NPS tool writes `NPS`: NPS leaves such a response out and the customers report says
+/// so, until the kind is written as Embudo's.
+#[test]
+fn surveys_of_a_kind_written_otherwise_are_named_until_fixed() {
+    let (_dir, store) = fixture();
+    store
+        .execute_batch(
+            "INSERT INTO surveys (id, contact_id, kind, score, responded_at) VALUES (7, 1, 'NPS', 0, '2026-01-07')",
+        )
+        .unwrap();
+    let said = |report: &Report| notes_saying(report, &["neither `nps` nor `csat`"]);
+    let nps = |report: &Report| num(cell(report, "summary", "metric", "nps", "value"));
+    // January's NPS responses 10, 9, 8 and 3: two promoters, one detractor of four.
+    let customers = build(&january(&store, "en"), "customers").unwrap();
+    assert_eq!(nps(&customers), 25.0);
+    assert_eq!(
+        said(&customers),
+        [
+            "1 survey's kind is neither `nps` nor `csat` (an NPS tool writes `NPS`): NPS and CSAT leave it out; `embudo audit --check surveys.kind.label` names the kind meant and `embudo audit fix surveys.kind.label --apply` writes it"
+        ]
+    );
+    // Fixed, the 0 is a fifth response and a second detractor.
+    store
+        .execute_batch("UPDATE surveys SET kind = 'nps' WHERE id = 7")
+        .unwrap();
+    let customers = build(&january(&store, "en"), "customers").unwrap();
+    assert_eq!(nps(&customers), 0.0);
+    assert!(said(&customers).is_empty());
+}
+
 /// A help desk's export brings tickets without calls, work time or agents' costs: the
 /// service report lists its agents with no nameless row of empty call figures, and says
 /// what it cannot count.

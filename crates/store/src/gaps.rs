@@ -322,6 +322,15 @@ pub const GAPS: &[Gap] = &[
         in_rows: false,
     },
     Gap {
+        id: "survey_kinds_not_embudos",
+        en: "{0} {survey's kind is|surveys' kinds are} neither `nps` nor `csat` (an NPS tool writes `NPS`): NPS and CSAT leave {it|them} out; `embudo audit --check surveys.kind.label` names the kind meant and `embudo audit fix surveys.kind.label --apply` writes it",
+        es: "{0} {encuesta tiene un tipo que|encuestas tienen un tipo que} no es `nps` ni `csat` (una herramienta de NPS escribe `NPS`): el NPS y el CSAT no {la|las} cuentan; `embudo audit --check surveys.kind.label` indica el tipo correcto y `embudo audit fix surveys.kind.label --apply` lo escribe",
+        columns: &["sv.kind"],
+        sql: "SELECT count(*) FROM surveys WHERE kind NOT IN ('nps', 'csat')",
+        reports: &["customers"],
+        in_rows: true,
+    },
+    Gap {
         id: "no_list_subscriptions",
         en: "There are no e-mail list subscriptions in the store: the list's growth is empty for want of data",
         es: "No hay suscripciones a listas de correo en el almacén: el crecimiento de la lista está vacío por falta de datos",

@@ -472,7 +472,7 @@ pub(super) fn fields(
             .any(|f| f.key == column.name || f.reference.is_some_and(|r| r.column == column.name));
         if !filled {
             return Err(IngestError::Mapping(format!(
-                "{file}: {} need a value for {}: map a column to it",
+                "{file}: {} need a value for {}: map a column to it, or give every row one under [file.defaults] in a mapping (--save-map writes the guessed one to edit)",
                 target.table, column.name
             )));
         }
